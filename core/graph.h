@@ -1,0 +1,102 @@
+// The quantized graph IR: what a network JSON (or, later, an ONNX model) becomes after parsing and
+// validation. Everything downstream (compiler, reference executor, report) reads only this.
+//
+// Layout is stated once: activations are NHWC with N == 1 (rank-4 [1,H,W,C]) or rank-2 [M,K] for
+// matmul/FC inputs and outputs; conv weights are OHWI ([O, KH, KW, I/groups]); FC weights are
+// [N, K] (out, in). Flatten/reshape never move data: NHWC order is the memory order.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace npusim::core {
+
+// Quantization of one tensor: real = scale * (q - zero_point).
+// Per-tensor: scales.size() == 1. Per-channel (weights only): scales.size() == channels along
+// `axis` (axis 0, the output channel, for conv and FC weights); zero_points are per tensor for
+// activations and may be per channel for weights (usually all 0).
+struct QuantParams {
+  std::vector<float> scales{1.0f};
+  std::vector<int32_t> zero_points{0};
+  int axis = 0;
+  bool per_channel() const { return scales.size() > 1; }
+  float scale(int64_t c) const { return scales.size() == 1 ? scales[0] : scales[c]; }
+  int32_t zero_point(int64_t c) const {
+    return zero_points.size() == 1 ? zero_points[0] : zero_points[c];
+  }
+};
+
+struct TensorInfo {
+  std::string name;
+  std::vector<int64_t> shape;
+  int bits = 8;          // 1..16 for activations/weights, 32 for biases
+  bool is_signed = true;
+  QuantParams quant;
+  // Constant data (weights, biases, or a given network input); values stored as int32 whatever
+  // the bit width, each within [qmin(), qmax()].
+  std::optional<std::vector<int32_t>> data;
+
+  int64_t elements() const {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    return n;
+  }
+  int64_t qmin() const { return is_signed ? -(int64_t{1} << (bits - 1)) : 0; }
+  int64_t qmax() const {
+    return is_signed ? (int64_t{1} << (bits - 1)) - 1 : (int64_t{1} << bits) - 1;
+  }
+  // Bytes one element takes in memory: 1 for <= 8 bits, 2 for <= 16, 4 for <= 32.
+  int bytes_per_element() const { return bits <= 8 ? 1 : bits <= 16 ? 2 : 4; }
+};
+
+enum class OpType { kConv2d, kFullyConnected, kAdd, kMaxPool, kAvgPool, kGlobalAvgPool, kReshape };
+const char* OpTypeName(OpType t);  // "conv2d", "fully_connected", "add", "max_pool", ...
+
+// Activation fused into requantization (TFLite style): the output is clamped to the quantized
+// image of [0, inf) for relu and [0, 6] for relu6, intersected with the output type's range.
+enum class Activation { kNone, kRelu, kRelu6 };
+
+struct Op {
+  std::string name;
+  OpType type = OpType::kConv2d;
+  // Tensor names. conv2d / fully_connected: inputs = {x, w} or {x, w, bias}; add: {a, b};
+  // pools and reshape: {x}. outputs: exactly one.
+  std::vector<std::string> inputs;
+  std::vector<std::string> outputs;
+
+  // conv2d and pools
+  std::array<int64_t, 2> kernel{1, 1};    // pools only (conv takes it from the weight shape)
+  std::array<int64_t, 2> stride{1, 1};    // [h, w]
+  std::array<int64_t, 2> dilation{1, 1};  // conv only
+  std::array<int64_t, 4> pads{0, 0, 0, 0};  // [top, left, bottom, right]
+  int64_t groups = 1;                     // conv only; groups == C_in == C_out is depthwise
+  bool count_include_pad = false;         // avg_pool only
+  Activation activation = Activation::kNone;  // conv2d, fully_connected, add
+};
+
+struct Graph {
+  std::string name;
+  std::map<std::string, TensorInfo> tensors;
+  std::vector<Op> ops;  // in a valid topological order
+  std::vector<std::string> inputs;   // network inputs (data may be given or supplied at run time)
+  std::vector<std::string> outputs;  // network outputs
+
+  const TensorInfo& tensor(const std::string& n) const { return tensors.at(n); }
+  TensorInfo& tensor(const std::string& n) { return tensors.at(n); }
+};
+
+// Conv output size along one dimension (floor mode), shared by loader, compiler and reference.
+inline int64_t ConvOutSize(int64_t in, int64_t kernel, int64_t stride, int64_t dilation,
+                           int64_t pad_begin, int64_t pad_end) {
+  const int64_t eff = dilation * (kernel - 1) + 1;
+  return (in + pad_begin + pad_end - eff) / stride + 1;
+}
+
+// MACs of an op (0 for ops that do none).
+int64_t OpMacs(const Graph& g, const Op& op);
+
+}  // namespace npusim::core
