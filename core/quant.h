@@ -4,6 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
+
+#include "core/graph.h"
 
 namespace npusim::core {
 
@@ -14,7 +17,21 @@ enum class RequantMode { kOnnxFloat, kFixedPoint };
 inline int64_t AccMin(int bits) { return -(int64_t{1} << (bits - 1)); }
 inline int64_t AccMax(int bits) { return (int64_t{1} << (bits - 1)) - 1; }
 // Brings a wide value into the accumulator's range: modulo 2^bits (wrap) or clamped (saturate).
-int64_t AccFit(int64_t v, int bits, Overflow ov);
+// Inline because it runs once per MAC. bits outside 8..32 throw std::invalid_argument.
+[[noreturn]] void ThrowBadAccBits(int bits);
+inline int64_t AccFit(int64_t v, int bits, Overflow ov) {
+  if (bits < 8 || bits > 32) ThrowBadAccBits(bits);
+  if (ov == Overflow::kSaturate) {
+    return v < AccMin(bits) ? AccMin(bits) : v > AccMax(bits) ? AccMax(bits) : v;
+  }
+  // Two's-complement wrap: keep the low `bits` bits (unsigned arithmetic is modulo 2^64, so this
+  // is well defined for negative v), then sign-extend from bit bits-1.
+  const uint64_t modulus = uint64_t{1} << bits;
+  const uint64_t low = static_cast<uint64_t>(v) & (modulus - 1);
+  const bool negative = (low >> (bits - 1)) != 0;
+  return negative ? static_cast<int64_t>(low) - static_cast<int64_t>(modulus)
+                  : static_cast<int64_t>(low);
+}
 // One accumulation step as the hardware adder does it: AccFit(acc + addend).
 inline int64_t AccAdd(int64_t acc, int64_t addend, int bits, Overflow ov) {
   return AccFit(acc + addend, bits, ov);
@@ -49,14 +66,36 @@ struct Requant {
 // kFixedPoint: saturate(RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(acc << l, M), r) + zp).
 int32_t Requantize(int64_t acc, const Requant& r);
 
+// Quantized output range [min, max] of a tensor of type range [qmin, qmax] after the fused
+// activation: relu clamps below at y_zp (real 0); relu6 also clamps above at
+// y_zp + round_half_to_even(float32(6.0f / y_scale)) (real 6). Shared by the reference executor and
+// the compiler so both clamp identically.
+std::pair<int32_t, int32_t> ActivationRange(Activation act, float y_scale, int32_t y_zp,
+                                            int64_t qmin, int64_t qmax);
+
+// Requantization of one output channel of conv2d / fully_connected: the float multiplier is
+// OnnxMultiplier(x_scale, w_scale, y_scale), the fixed one QuantizeMultiplier of the same ratio in
+// double; `range` is the clamp (usually from ActivationRange).
+Requant MakeRequant(RequantMode mode, float x_scale, float w_scale, float y_scale, int32_t y_zp,
+                    std::pair<int32_t, int32_t> range);
+
 // gemmlowp primitives, exposed for tests.
+// round(a * b / 2^31), ties toward +infinity (gemmlowp's nudge); INT32_MIN * INT32_MIN, the one
+// product whose result does not fit, saturates to INT32_MAX.
 int32_t SaturatingRoundingDoublingHighMul(int32_t a, int32_t b);
+// round(x / 2^exponent), ties away from zero; exponent >= 0.
 int32_t RoundingDivideByPOT(int32_t x, int exponent);
+// RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x * 2^max(shift, 0), multiplier),
+// max(-shift, 0)). The left-shifted x saturates to int32 (in TFLite that overflow is undefined
+// behaviour; a hardware shifter saturates), which only matters for multipliers >= 2.
 int32_t MultiplyByQuantizedMultiplier(int32_t x, FixedMultiplier m);
 
 // Residual add with rescaling: y = saturate(round(((a - za) * sa + (b - zb) * sb) / sy) + zy).
 // kOnnxFloat computes in float32 in that order (round half to even); kFixedPoint follows TFLite's
 // integer add (inputs shifted left by 20 bits, per-input and output fixed multipliers).
+// `input_bits` (the wider of the two inputs' bit widths) lowers the left shift below 20 for
+// inputs wider than 10 bits, so that (a - za) << left_shift still fits in int32 (TFLite uses 15
+// for int16).
 struct AddParams {
   RequantMode mode = RequantMode::kOnnxFloat;
   int32_t a_zero_point = 0, b_zero_point = 0;
@@ -67,7 +106,8 @@ struct AddParams {
   int32_t out_zero_point = 0, out_min = -128, out_max = 127;
 };
 AddParams MakeAddParams(RequantMode mode, float a_scale, int32_t a_zp, float b_scale, int32_t b_zp,
-                        float out_scale, int32_t out_zp, int32_t out_min, int32_t out_max);
+                        float out_scale, int32_t out_zp, int32_t out_min, int32_t out_max,
+                        int input_bits = 8);
 int32_t QuantizedAdd(int32_t a, int32_t b, const AddParams& p);
 
 // Average of `count` values whose zero-point-corrected sum is `sum`, requantized from the input

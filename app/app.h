@@ -1,0 +1,62 @@
+// The npusim command, thin over the libraries: parses the command line, loads and validates the
+// inputs, compiles, simulates, checks and reports. Exit codes: 0 success; 1 output mismatch under
+// --check or an internal error; 2 bad usage or invalid input.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/arch.h"
+#include "core/energy.h"
+#include "core/graph.h"
+#include "core/stats.h"
+#include "isa/instruction.h"
+#include "models/npu.h"
+
+namespace npusim::app {
+
+constexpr int kExitOk = 0;
+constexpr int kExitMismatch = 1;
+constexpr int kExitInternal = 1;
+constexpr int kExitBadInput = 2;
+
+int Main(int argc, char** argv);
+
+// What one run produced, for the report writers.
+struct LayerReport {
+  std::string name, op, unit, tiling, shape;
+  int64_t macs = 0;
+  uint64_t cycles = 0;       // this layer's share of the total (sums to the run's cycles)
+  uint64_t start_cycle = 0, end_cycle = 0;
+  double utilization = 0;    // macs / ((end - start) * PEs of its unit)
+  double energy_pj = 0;
+  uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
+};
+
+struct CheckResult {
+  bool requested = false;
+  bool passed = false;
+  int64_t values = 0;
+  std::string message;  // "bit-exact (N values)" or the first mismatch
+};
+
+struct RunReport {
+  std::string arch_name, arch_file, net_name, net_file;
+  double clock_mhz = 0;
+  uint64_t cycles = 0;
+  double seconds = 0;
+  int64_t macs = 0;
+  core::EnergyReport energy;
+  std::vector<LayerReport> layers;
+  CheckResult check;
+  std::map<std::string, uint64_t> counters;  // "component.action" -> total
+  double wall_seconds = 0;
+};
+
+// Report writers (app/report.cpp). Files appear complete or not at all.
+std::string SummaryTable(const RunReport& r);
+void WriteReportFiles(const std::string& dir, const RunReport& r, const core::Graph& g,
+                      const std::map<std::string, std::vector<int32_t>>& outputs);
+
+}  // namespace npusim::app

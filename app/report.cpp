@@ -1,0 +1,117 @@
+// Report formatting: the terminal summary, report.json, layers.csv and outputs/<tensor>.npy.
+// Collection happened elsewhere (core/stats.h); this only formats.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "app/app.h"
+#include "core/error.h"
+#include "core/npy.h"
+
+namespace npusim::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Writes `text` to `path` so that the file appears complete or not at all.
+void WriteAtomically(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    f << text;
+    if (!f) throw core::ConfigError(tmp.string(), "", "cannot write the file");
+  }
+  fs::rename(tmp, path);
+}
+
+std::string Fixed(double v, int digits) {
+  char b[64];
+  std::snprintf(b, sizeof b, "%.*f", digits, v);
+  return b;
+}
+
+nlohmann::json ToJson(const RunReport& r) {
+  nlohmann::json j;
+  j["arch"] = {{"name", r.arch_name}, {"file", r.arch_file}, {"clock_mhz", r.clock_mhz}};
+  j["net"] = {{"name", r.net_name}, {"file", r.net_file}};
+  j["cycles"] = r.cycles;
+  j["seconds"] = r.seconds;
+  j["energy_pj"] = r.energy.total_pj;
+  j["energy_breakdown_pj"] = r.energy.by_component_pj;
+  j["macs"] = r.macs;
+  j["wall_seconds"] = r.wall_seconds;
+  j["layers"] = nlohmann::json::array();
+  for (const LayerReport& L : r.layers) {
+    j["layers"].push_back({{"name", L.name},
+                           {"op", L.op},
+                           {"unit", L.unit},
+                           {"output_shape", L.shape},
+                           {"tiling", L.tiling},
+                           {"cycles", L.cycles},
+                           {"start_cycle", L.start_cycle},
+                           {"end_cycle", L.end_cycle},
+                           {"energy_pj", L.energy_pj},
+                           {"macs", L.macs},
+                           {"utilization", L.utilization},
+                           {"dram_read_bytes", L.dram_read_bytes},
+                           {"dram_write_bytes", L.dram_write_bytes}});
+  }
+  j["counters"] = r.counters;
+  if (r.check.requested) {
+    j["check"] = {{"passed", r.check.passed}, {"values", r.check.values}, {"message", r.check.message}};
+  }
+  return j;
+}
+
+std::string LayersCsv(const RunReport& r) {
+  std::ostringstream s;
+  s << "name,op,output_shape,macs,cycles,start_cycle,end_cycle,utilization,energy_pj,dram_read_bytes,"
+       "dram_write_bytes\n";
+  for (const LayerReport& L : r.layers) {
+    s << L.name << "," << L.op << "," << L.shape << "," << L.macs << "," << L.cycles << ","
+      << L.start_cycle << "," << L.end_cycle << "," << Fixed(L.utilization, 4) << ","
+      << Fixed(L.energy_pj, 1) << "," << L.dram_read_bytes << "," << L.dram_write_bytes << "\n";
+  }
+  return s.str();
+}
+
+}  // namespace
+
+std::string SummaryTable(const RunReport& r) {
+  std::ostringstream s;
+  char line[256];
+  std::snprintf(line, sizeof line, "%-22s %-16s %-14s %12s %11s %6s %12s %10s %10s\n", "layer", "op",
+                "output", "MACs", "cycles", "util", "energy_uJ", "dram_rd_KB", "dram_wr_KB");
+  s << "npusim: " << r.net_name << " on " << r.arch_name << "\n" << line;
+  for (const LayerReport& L : r.layers) {
+    std::snprintf(line, sizeof line, "%-22.22s %-16s %-14s %12lld %11llu %5.1f%% %12.3f %10.1f %10.1f\n",
+                  L.name.c_str(), L.op.c_str(), L.shape.c_str(), static_cast<long long>(L.macs),
+                  static_cast<unsigned long long>(L.cycles), 100.0 * L.utilization, L.energy_pj / 1e6,
+                  L.dram_read_bytes / 1024.0, L.dram_write_bytes / 1024.0);
+    s << line;
+  }
+  s << "total: " << r.cycles << " cycles = " << Fixed(r.seconds * 1e3, 3) << " ms at " << r.clock_mhz
+    << " MHz, " << r.macs << " MACs, energy " << Fixed(r.energy.total_pj / 1e6, 3) << " uJ\n";
+  s << "energy by component (uJ):";
+  for (const auto& [c, e] : r.energy.by_component_pj) s << " " << c << "=" << Fixed(e / 1e6, 3);
+  s << "\n";
+  return s.str();
+}
+
+void WriteReportFiles(const std::string& dir, const RunReport& r, const core::Graph& g,
+                      const std::map<std::string, std::vector<int32_t>>& outputs) {
+  std::error_code ec;
+  fs::create_directories(fs::path(dir) / "outputs", ec);
+  if (ec) throw core::ConfigError(dir, "", "cannot create the output directory: " + ec.message());
+  for (const auto& [name, values] : outputs) {
+    const core::TensorInfo& t = g.tensor(name);
+    core::SaveNpy((fs::path(dir) / "outputs" / (name + ".npy")).string(), t.shape, values, t.bits, t.is_signed);
+  }
+  WriteAtomically(fs::path(dir) / "layers.csv", LayersCsv(r));
+  WriteAtomically(fs::path(dir) / "report.json", ToJson(r).dump(2) + "\n");
+}
+
+}  // namespace npusim::app

@@ -1,0 +1,185 @@
+// `npusim run` and `npusim compile`.
+#include <chrono>
+#include <iostream>
+
+#include "app/app.h"
+#include "app/commands.h"
+#include "compiler/compiler.h"
+#include "core/error.h"
+#include "core/net_loader.h"
+#include "reference/executor.h"
+
+namespace npusim::app {
+namespace {
+
+using TensorMap = std::map<std::string, std::vector<int32_t>>;
+
+// Network inputs: `--input NAME=FILE` or `--input FILE` (the only input), else the data the
+// network file gives; an input with neither is an error naming it.
+TensorMap ResolveInputs(const core::Graph& g, const CommandOptions& o) {
+  TensorMap in;
+  for (const std::string& spec : o.inputs) {
+    std::string name, path = spec;
+    const size_t eq = spec.find('=');
+    if (eq != std::string::npos) {
+      name = spec.substr(0, eq);
+      path = spec.substr(eq + 1);
+    } else if (g.inputs.size() == 1) {
+      name = g.inputs[0];
+    } else {
+      throw core::ConfigError(o.net, "/inputs", "the network has " + std::to_string(g.inputs.size()) +
+                                                    " inputs: pass --input NAME=FILE.npy for each");
+    }
+    if (std::find(g.inputs.begin(), g.inputs.end(), name) == g.inputs.end()) {
+      throw core::ConfigError(o.net, "/inputs", "--input names \"" + name + "\", which is not a network input");
+    }
+    in[name] = core::LoadInputNpy(path, g.tensor(name));
+  }
+  for (const std::string& name : g.inputs) {
+    if (in.count(name)) continue;
+    const core::TensorInfo& t = g.tensor(name);
+    if (!t.data) {
+      throw core::ConfigError(o.net, "/tensors/" + name + "/data",
+                              "network input \"" + name + "\" has no data: give \"data\" or pass --input");
+    }
+    in[name] = *t.data;
+  }
+  return in;
+}
+
+std::string ShapeString(const std::vector<int64_t>& s) {
+  std::string r;
+  for (size_t i = 0; i < s.size(); ++i) r += (i ? "x" : "") + std::to_string(s[i]);
+  return r;
+}
+
+CheckResult Check(const core::Graph& g, const core::ArchConfig& arch, const TensorMap& inputs,
+                  const TensorMap& outputs) {
+  const core::UnitConfig* unit = nullptr;
+  for (const core::UnitConfig& u : arch.units) {
+    if (u.type == "systolic_array" && !unit) unit = &u;
+  }
+  reference::Options opt{arch.requant_mode, unit->acc_bits, unit->overflow};
+  const reference::TensorMap ref = reference::Run(g, inputs, opt);
+  CheckResult c;
+  c.requested = true;
+  for (const std::string& name : g.outputs) {
+    const std::vector<int32_t>& sim = outputs.at(name);
+    const std::vector<int32_t>& want = ref.at(name);
+    for (size_t i = 0; i < want.size(); ++i) {
+      if (sim[i] == want[i]) continue;
+      c.message = "mismatch in output \"" + name + "\" at flat index " + std::to_string(i) +
+                  ": simulated " + std::to_string(sim[i]) + ", reference " + std::to_string(want[i]);
+      return c;
+    }
+    c.values += static_cast<int64_t>(want.size());
+  }
+  c.passed = true;
+  c.message = "bit-exact (" + std::to_string(c.values) + " values)";
+  return c;
+}
+
+RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file,
+                      const isa::Program& prog, const core::StatRegistry& stats,
+                      const models::RunResult& rr) {
+  RunReport r;
+  r.arch_name = arch.name;
+  r.arch_file = arch.file;
+  r.net_name = g.name;
+  r.net_file = net_file;
+  r.clock_mhz = arch.clock_mhz;
+  r.cycles = rr.cycles;
+  r.seconds = static_cast<double>(rr.cycles) / (arch.clock_mhz * 1e6);
+  const core::UnitConfig* unit = nullptr;
+  for (const core::UnitConfig& u : arch.units) {
+    if (u.type == "systolic_array" && !unit) unit = &u;
+  }
+  const int n = static_cast<int>(g.ops.size());
+  std::vector<uint64_t> layer_cycles(n, 0);
+  uint64_t done = 0;
+  for (int l = 0; l < n; ++l) {
+    // Layers overlap in time; each is charged the cycles by which it pushes the finish line.
+    layer_cycles[l] = rr.layer_end[l] > done ? rr.layer_end[l] - done : 0;
+    done = std::max(done, rr.layer_end[l]);
+  }
+  r.energy = core::ComputeEnergy(stats, arch.energy, n, layer_cycles);
+  const core::Counter* rd = stats.Find("dram", "read_byte");
+  const core::Counter* wr = stats.Find("dram", "write_byte");
+  for (int l = 0; l < n; ++l) {
+    const core::Op& op = g.ops[l];
+    LayerReport L;
+    L.name = op.name;
+    L.op = core::OpTypeName(op.type);
+    L.unit = prog.layers[l].unit;
+    L.tiling = prog.layers[l].tiling;
+    L.shape = ShapeString(g.tensor(op.outputs[0]).shape);
+    L.macs = core::OpMacs(g, op);
+    L.cycles = layer_cycles[l];
+    L.start_cycle = rr.layer_start[l];
+    L.end_cycle = rr.layer_end[l];
+    const uint64_t span = L.end_cycle - L.start_cycle;
+    if (L.macs > 0 && span > 0) {
+      L.utilization = static_cast<double>(L.macs) / (static_cast<double>(span) * unit->rows * unit->cols);
+    }
+    L.energy_pj = r.energy.by_layer_pj[l];
+    L.dram_read_bytes = rd->layer(l);
+    L.dram_write_bytes = wr->layer(l);
+    r.macs += L.macs;
+    r.layers.push_back(L);
+  }
+  for (const core::Counter& c : stats.counters()) r.counters[c.component + "." + c.action] = c.total;
+  return r;
+}
+
+void ConfigureSystemCReports() {
+  using sc_core::sc_report_handler;
+  // A broken invariant inside the simulation becomes an exception (exit 1), not an abort.
+  sc_report_handler::set_actions(sc_core::SC_FATAL, sc_core::SC_DISPLAY | sc_core::SC_THROW);
+  sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_DISPLAY | sc_core::SC_THROW);
+}
+
+}  // namespace
+
+int RunCommand(const CommandOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const core::ArchConfig arch = core::LoadArch(o.arch);
+  const core::Graph g = core::LoadNetwork(o.net);
+  const TensorMap inputs = ResolveInputs(g, o);
+  const isa::Program prog = compiler::Compile(g, arch, o.net);
+  ConfigureSystemCReports();
+  core::StatRegistry stats;
+  models::Npu npu("npu", arch, prog, stats);
+  core::CheckEnergyCoverage(stats, arch.energy);
+  npu.WriteInputs(inputs);
+  const models::RunResult rr = npu.Run();
+  RunReport report = BuildReport(arch, g, o.net, prog, stats, rr);
+  if (o.check) report.check = Check(g, arch, inputs, rr.outputs);
+  report.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const std::string dir = o.out.empty() ? "results/" + arch.name + "-" + g.name : o.out;
+  WriteReportFiles(dir, report, g, rr.outputs);
+  std::cout << SummaryTable(report);
+  std::cout << "report: " << dir << "/report.json\n";
+  if (report.check.requested) {
+    std::cout << "check: " << report.check.message << "\n";
+    if (!report.check.passed) return kExitMismatch;
+  }
+  return kExitOk;
+}
+
+int CompileCommand(const CommandOptions& o) {
+  const core::ArchConfig arch = core::LoadArch(o.arch);
+  const core::Graph g = core::LoadNetwork(o.net);
+  const isa::Program prog = compiler::Compile(g, arch, o.net);
+  std::cout << "; npusim program for " << g.name << " on " << arch.name << ": "
+            << prog.instructions.size() << " instructions, " << prog.dram_bytes_used
+            << " DRAM bytes\n; mapping:\n";
+  for (size_t l = 0; l < prog.layers.size(); ++l) {
+    const isa::LayerMapping& m = prog.layers[l];
+    std::cout << ";   " << l << " " << m.name << " (" << m.op << ") on " << m.unit << ": " << m.tiling
+              << ", " << m.tiles << " tiles\n";
+  }
+  std::cout << isa::Listing(prog);
+  return kExitOk;
+}
+
+}  // namespace npusim::app

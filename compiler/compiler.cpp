@@ -1,0 +1,73 @@
+#include "compiler/compiler.h"
+
+#include "compiler/passes/passes.h"
+#include "core/error.h"
+
+namespace npusim::compiler {
+
+isa::Instruction& Context::Emit(isa::Opcode op) {
+  isa::Instruction in;
+  in.id = static_cast<int64_t>(program.instructions.size());
+  in.op = op;
+  in.layer = current_layer;
+  program.instructions.push_back(in);
+  return program.instructions.back();
+}
+
+isa::ElemType TypeOf(const core::TensorInfo& t) { return isa::ElemType{t.bits, t.is_signed}; }
+
+int BufferIndex(const core::ArchConfig& arch, const std::string& name) {
+  for (size_t i = 0; i < arch.buffers.size(); ++i) {
+    if (arch.buffers[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+int SlotPair::Acquire(const std::string& k, bool* load) {
+  for (int s = 0; s < 2; ++s) {
+    if (key[s] == k) {
+      last_used = s;
+      *load = false;
+      return s;
+    }
+  }
+  last_used ^= 1;
+  key[last_used] = k;
+  *load = true;
+  return last_used;
+}
+
+isa::Program Compile(const core::Graph& graph, const core::ArchConfig& arch,
+                     const std::string& net_file) {
+  Context ctx;
+  ctx.graph = &graph;
+  ctx.arch = &arch;
+  ctx.net_file = net_file;
+  Legalize(ctx);
+  AllocateDram(ctx);
+  SetUpBuffers(ctx);
+  for (const core::Op& op : graph.ops) {
+    isa::LayerMapping m;
+    m.name = op.name;
+    m.op = core::OpTypeName(op.type);
+    m.unit = "-";
+    m.tiling = "alias in DRAM, no instruction";
+    ctx.program.layers.push_back(m);
+  }
+  for (int i = 0; i < static_cast<int>(graph.ops.size()); ++i) {
+    ctx.current_layer = i;
+    switch (graph.ops[i].type) {
+      case core::OpType::kConv2d:
+      case core::OpType::kFullyConnected: EmitConv(ctx, i); break;
+      case core::OpType::kMaxPool:
+      case core::OpType::kAvgPool:
+      case core::OpType::kGlobalAvgPool: EmitPool(ctx, i); break;
+      case core::OpType::kAdd: EmitAdd(ctx, i); break;
+      case core::OpType::kReshape: break;  // an alias in DRAM: no instruction
+    }
+  }
+  Schedule(ctx.program);
+  return std::move(ctx.program);
+}
+
+}  // namespace npusim::compiler

@@ -1,0 +1,28 @@
+// The mapping compiler: quantized graph + hardware description -> isa::Program.
+//
+// Passes, in order (one per file under compiler/passes/):
+//   legalize   conv/FC as a GEMM view (FC = 1x1 conv on an M x 1 image), bit widths checked
+//              against the unit, depthwise/grouped kept as its own (block-diagonal) mapping;
+//   allocate   DRAM addresses for every tensor and per-layer parameter blob (reshape aliases);
+//   tile       per layer, tile sizes and loop order chosen by the cost model so that two tiles
+//              of each operand fit each buffer (double buffering);
+//   emit       LOAD/CONV/REQUANT/POOL/ADD/STORE instructions tile by tile, reusing a tile that is
+//              still in a buffer slot;
+//   schedule   dependency tokens from the address ranges each instruction reads and writes
+//              (RAW, WAR, WAW), so load, compute, post-process and store overlap only where safe.
+#pragma once
+
+#include <string>
+
+#include "core/arch.h"
+#include "core/graph.h"
+#include "isa/instruction.h"
+
+namespace npusim::compiler {
+
+// Throws core::ConfigError naming `net_file` and the op's JSON pointer ("/ops/3") for a network
+// the arch cannot run (an unsupported bit width, a layer no tile of which fits the buffers).
+isa::Program Compile(const core::Graph& graph, const core::ArchConfig& arch,
+                     const std::string& net_file);
+
+}  // namespace npusim::compiler

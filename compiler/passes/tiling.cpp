@@ -1,0 +1,187 @@
+// Tiling: enumerate tile sizes (output rows, cols, channels, input channels) and loop orders,
+// keep those whose operands fit half of each buffer (the other half holds the next tile: double
+// buffering), and estimate cycles with the same timing kernels the SystemC units use, plus DRAM
+// traffic at the arch's bandwidth. The estimate only ranks candidates; the simulation measures.
+#include "compiler/passes/tiling.h"
+
+#include <algorithm>
+#include <set>
+
+#include "core/error.h"
+#include "models/timing/dataflow_timing.h"
+#include "models/timing/post_timing.h"
+
+namespace npusim::compiler {
+namespace {
+
+int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t AlignUp(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
+
+// Candidate sizes for a dimension of extent n: powers of two, n / k, and multiples of `quantum`.
+std::vector<int64_t> Candidates(int64_t n, int64_t quantum) {
+  std::set<int64_t> s;
+  for (int64_t p = 1; p < n; p *= 2) s.insert(p);
+  for (int64_t k = 1; k <= 8; ++k) s.insert(CeilDiv(n, k));
+  for (int64_t q = quantum; q < n && q > 0; q *= 2) s.insert(q);
+  s.insert(n);
+  return {s.begin(), s.end()};
+}
+
+int64_t InRowsUpperBound(int64_t tout, int64_t stride, int64_t dilation, int64_t kernel, int64_t size) {
+  return std::min(size, (tout - 1) * stride + (kernel - 1) * dilation + 1);
+}
+
+struct Estimate {
+  int64_t cycles = 0, dram_bytes = 0;
+};
+
+// Loads of the input and weight tiles over the whole layer, for the emitter's reuse rule (a tile
+// still in one of the two slots is not loaded again).
+void CountLoads(const ConvView& v, const ConvTiling& t, int64_t n_s, int64_t* in_loads, int64_t* w_loads) {
+  const int64_t n_o = t.whole_groups ? CeilDiv(v.groups, t.toc / v.ocg()) : v.groups * CeilDiv(v.ocg(), t.toc);
+  const int64_t n_i = t.whole_groups ? 1 : CeilDiv(v.icg(), t.tic);
+  const int64_t n_o_per_group = t.whole_groups ? 1 : CeilDiv(v.ocg(), t.toc);
+  if (t.oc_outer) {
+    *w_loads = n_i == 1 ? n_o : n_o * n_s * n_i;
+    *in_loads = n_s * n_i <= 2 ? v.groups * n_i : n_o * n_s * n_i;
+  } else {
+    *in_loads = n_i == 1 ? n_s * (n_o / n_o_per_group) : n_s * n_o * n_i;
+    *w_loads = n_o * n_i <= 2 ? n_o * n_i : n_s * n_o * n_i;
+  }
+}
+
+Estimate EstimateConv(const Context& ctx, const ConvView& v, const ConvTiling& t) {
+  const int64_t n_s = CeilDiv(v.oh, t.toh) * CeilDiv(v.ow, t.tow);
+  const int64_t n_o = t.whole_groups ? CeilDiv(v.groups, t.toc / v.ocg()) : v.groups * CeilDiv(v.ocg(), t.toc);
+  const int64_t n_i = t.whole_groups ? 1 : CeilDiv(v.icg(), t.tic);
+  const TileBytes b = ConvTileBytes(v, t);
+  int64_t in_loads = 0, w_loads = 0;
+  CountLoads(v, t, n_s, &in_loads, &w_loads);
+  Estimate e;
+  e.dram_bytes = in_loads * b.in + w_loads * b.w + n_s * n_o * b.out;
+  // Strided tiles move as many short runs: the DRAM side pays per run, not per byte.
+  const int64_t bw = ctx.arch->dram.bytes_per_cycle;
+  const int64_t xb = v.x->bytes_per_element(), yb = v.y->bytes_per_element();
+  const int64_t in_run = t.tic == v.c ? b.in : t.tic * xb;
+  const int64_t w_run = t.tic == v.icg() || t.whole_groups ? b.w : t.tic * v.w->bytes_per_element();
+  const int64_t out_run = t.toc == v.oc ? b.out : t.toc * yb;
+  const int64_t dram = in_loads * TransferCycles(in_run, b.in / in_run, bw) +
+                       w_loads * TransferCycles(w_run, b.w / w_run, bw) +
+                       n_s * n_o * TransferCycles(out_run, b.out / out_run, bw);
+  const models::timing::DataflowTiming* df = models::timing::FindDataflow(ctx.unit->dataflow);
+  models::timing::GemmShape gemm;
+  gemm.m = t.toh * t.tow;
+  if (t.whole_groups) {
+    gemm.k = v.icg() * v.kh * v.kw;
+    gemm.n = v.ocg();
+    gemm.groups = t.toc / v.ocg();
+  } else {
+    gemm.k = t.tic * v.kh * v.kw;
+    gemm.n = t.toc;
+  }
+  const int64_t compute = n_s * n_o * n_i * df->Cycles(ctx.unit->rows, ctx.unit->cols, gemm);
+  const int64_t post = n_s * n_o *
+      models::timing::PostElementwiseCycles(ctx.arch->post.lanes, ctx.arch->post.pipeline_cycles,
+                                            t.toh * t.tow * t.toc);
+  // Loads, compute and stores overlap (double buffering): the slowest stream dominates, plus
+  // one DRAM latency to start.
+  e.cycles = std::max({compute, post, dram}) + ctx.arch->dram.latency_cycles;
+  return e;
+}
+
+bool Fits(const Context& ctx, const TileBytes& b) {
+  const Buffers& B = ctx.buffers;
+  return b.in <= B.in.bytes && b.w <= B.w.bytes && b.acc <= B.acc.bytes && b.out <= B.out.bytes;
+}
+
+}  // namespace
+
+void InputSpan(int64_t o0, int64_t n, int64_t stride, int64_t dilation, int64_t kernel,
+               int64_t pad, int64_t size, int64_t* r0, int64_t* r1) {
+  *r0 = std::max<int64_t>(0, o0 * stride - pad);
+  *r1 = std::min<int64_t>(size, (o0 + n - 1) * stride - pad + (kernel - 1) * dilation + 1);
+}
+
+int64_t TransferCycles(int64_t row_bytes, int64_t rows, int64_t bytes_per_cycle) {
+  return rows * CeilDiv(row_bytes, bytes_per_cycle);
+}
+
+int64_t ParamsOffset(const ConvView& v, const ConvTiling& t) {
+  const int64_t icw = t.whole_groups ? v.icg() : t.tic;
+  return AlignUp(t.toc * v.kh * v.kw * icw * v.w->bytes_per_element(), 16);
+}
+
+TileBytes ConvTileBytes(const ConvView& v, const ConvTiling& t) {
+  TileBytes b;
+  const int64_t ih = InRowsUpperBound(t.toh, v.sh, v.dh, v.kh, v.h);
+  const int64_t iw = InRowsUpperBound(t.tow, v.sw, v.dw, v.kw, v.w_);
+  b.in = ih * iw * t.tic * v.x->bytes_per_element();
+  b.w = ParamsOffset(v, t) + 12 * t.toc;
+  b.acc = t.toh * t.tow * t.toc * 4;
+  b.out = t.toh * t.tow * t.toc * v.y->bytes_per_element();
+  return b;
+}
+
+std::string ConvTiling::Describe(const ConvView& v) const {
+  std::string s = "tile oh=" + std::to_string(toh) + " ow=" + std::to_string(tow) +
+                  " oc=" + std::to_string(toc) + " ic=" + std::to_string(tic);
+  if (whole_groups) s += " (" + std::to_string(toc / v.ocg()) + " of " + std::to_string(v.groups) + " groups)";
+  else if (v.groups > 1) s += " (within each of " + std::to_string(v.groups) + " groups)";
+  s += oc_outer ? ", oc tiles outer" : ", spatial tiles outer";
+  s += ", est " + std::to_string(estimated_cycles) + " cycles, " +
+       std::to_string(estimated_dram_bytes) + " DRAM bytes";
+  return s;
+}
+
+ConvTiling ChooseConvTiling(const Context& ctx, const ConvView& v) {
+  ConvTiling best;
+  bool found = false;
+  auto consider = [&](ConvTiling t) {
+    if (!Fits(ctx, ConvTileBytes(v, t))) return;
+    const Estimate e = EstimateConv(ctx, v, t);
+    // Least cycles; among equals, least DRAM traffic (energy).
+    if (found && (e.cycles > best.estimated_cycles ||
+                  (e.cycles == best.estimated_cycles && e.dram_bytes >= best.estimated_dram_bytes))) {
+      return;
+    }
+    t.estimated_cycles = e.cycles;
+    t.estimated_dram_bytes = e.dram_bytes;
+    best = t;
+    found = true;
+  };
+  const std::vector<int64_t> ohs = Candidates(v.oh, 1), ows = Candidates(v.ow, 1);
+  const std::vector<int64_t> ocs = Candidates(v.ocg(), ctx.unit->cols), ics = Candidates(v.icg(), ctx.unit->rows);
+  const std::vector<int64_t> gs = v.groups > 1 ? Candidates(v.groups, 1) : std::vector<int64_t>{};
+  for (int64_t toh : ohs) {
+    for (int64_t tow : ows) {
+      for (bool oc_outer : {false, true}) {
+        for (int64_t g : gs) consider({toh, tow, g * v.ocg(), g * v.icg(), true, oc_outer});
+        for (int64_t toc : ocs) {
+          for (int64_t tic : ics) consider({toh, tow, toc, tic, false, oc_outer});
+        }
+      }
+    }
+  }
+  if (found) return best;
+  // Report what the smallest tile would need, buffer by buffer (two slots each).
+  const ConvTiling smallest{1, 1, 1, 1, false, false};
+  const TileBytes need = ConvTileBytes(v, smallest);
+  const Buffers& B = ctx.buffers;
+  std::string what;
+  auto check = [&](const SlotPair& s, int64_t bytes) {
+    if (bytes <= s.bytes) return;
+    const core::BufferConfig& cfg = ctx.arch->buffers[s.buffer];
+    what += (what.empty() ? "" : "; ") + cfg.name + " needs at least " + std::to_string(2 * AlignUp(bytes, 64)) +
+            " bytes (two tiles of " + std::to_string(bytes) + " for double buffering), it has " +
+            std::to_string(cfg.size_bytes);
+  };
+  check(B.in, need.in);
+  check(B.w, need.w);
+  check(B.acc, need.acc);
+  check(B.out, need.out);
+  throw core::ConfigError(ctx.net_file, "/ops/" + std::to_string(v.op_index),
+                          "layer \"" + v.op->name + "\" cannot be tiled into the buffers of " +
+                              ctx.arch->file + ": " + what);
+}
+
+}  // namespace npusim::compiler

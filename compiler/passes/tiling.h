@@ -1,0 +1,44 @@
+// Tile-size choice for conv/FC layers (internal to compiler/).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "compiler/passes/passes.h"
+
+namespace npusim::compiler {
+
+struct ConvTiling {
+  int64_t toh = 1, tow = 1;  // output rows/cols per tile
+  // whole_groups (grouped layers): a tile holds toc / ocg whole groups, toc = groups_per_tile * ocg
+  // and tic = groups_per_tile * icg, with no input-channel split. Otherwise (always for
+  // groups == 1) a tile holds toc output channels and tic input channels of one group.
+  int64_t toc = 1;
+  int64_t tic = 1;
+  bool whole_groups = false;
+  bool oc_outer = false;     // loop order: oc tiles outside spatial tiles
+  int64_t estimated_cycles = 0;
+  int64_t estimated_dram_bytes = 0;
+  std::string Describe(const ConvView& v) const;
+};
+
+// Bytes of the operands of one tile (upper bounds over all tiles of the layer).
+struct TileBytes {
+  int64_t in = 0, w = 0, acc = 0, out = 0;
+};
+TileBytes ConvTileBytes(const ConvView& v, const ConvTiling& t);
+// Weight block layout: weights, then the per-channel params at this offset (16-byte aligned).
+int64_t ParamsOffset(const ConvView& v, const ConvTiling& t);
+
+// Picks the tiling with the least estimated cycles among those that fit two tiles per buffer.
+// Throws core::ConfigError naming the layer and the buffer sizes the smallest tile would need.
+ConvTiling ChooseConvTiling(const Context& ctx, const ConvView& v);
+
+// DRAM-side cycles of a transfer of `rows` contiguous runs of `row_bytes` each.
+int64_t TransferCycles(int64_t row_bytes, int64_t rows, int64_t bytes_per_cycle);
+
+// Input rows [r0, r1) of the (unpadded) image that output rows [o0, o0 + n) read.
+void InputSpan(int64_t o0, int64_t n, int64_t stride, int64_t dilation, int64_t kernel,
+               int64_t pad, int64_t size, int64_t* r0, int64_t* r1);
+
+}  // namespace npusim::compiler

@@ -1,0 +1,29 @@
+// Energy = action counts x per-action energy (Accelergy-style), computed once after the run.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/arch.h"
+#include "core/stats.h"
+
+namespace npusim::core {
+
+struct EnergyReport {
+  double total_pj = 0;
+  std::map<std::string, double> by_component_pj;
+  std::vector<double> by_layer_pj;  // one per network layer (leakage split by layer cycles)
+  double unattributed_pj = 0;       // work of no layer
+};
+
+// Throws ConfigError (naming the energy file and /components/<c>/<a>) for every counted action
+// that has no entry: a missing entry is never taken as zero.
+void CheckEnergyCoverage(const StatRegistry& stats, const EnergyTable& table);
+
+// "leak_per_cycle" counters are expected to count cycles of the whole run; their energy is split
+// across layers in proportion to layer_cycles.
+EnergyReport ComputeEnergy(const StatRegistry& stats, const EnergyTable& table, int num_layers,
+                           const std::vector<uint64_t>& layer_cycles);
+
+}  // namespace npusim::core

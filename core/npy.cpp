@@ -1,0 +1,321 @@
+// Writing uses xtensor's xt::dump_npy. Reading is hand-written: xtensor 0.24.3's reader does not
+// check that the file holds as many bytes as the header promises, sign-extends header-length
+// bytes >= 0x80 (breaking headers of 128+ bytes), and only casts to one fixed C++ type, while we
+// must accept any integer dtype and say precisely what is wrong with a bad file.
+#include "core/npy.h"
+
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+
+#include <xtensor/xadapt.hpp>
+#include <xtensor/xnpy.hpp>
+
+#include "core/error.h"
+
+namespace npusim::core {
+namespace {
+
+constexpr char kMagic[] = "\x93NUMPY";
+constexpr size_t kMagicLength = 6;
+
+// Parses the header's Python dict literal, e.g.
+//   {'descr': '<i2', 'fortran_order': False, 'shape': (1, 8, 8, 3), }
+// Every failure throws ConfigError naming the file.
+class HeaderParser {
+ public:
+  HeaderParser(const std::string& text, const std::string& path) : s_(text), path_(path) {}
+
+  void Parse(std::string* descr, bool* fortran_order, std::vector<int64_t>* shape) {
+    bool have_descr = false, have_order = false, have_shape = false;
+    Expect('{');
+    while (true) {
+      SkipSpace();
+      if (Peek() == '}') break;
+      const std::string key = StringLiteral();
+      Expect(':');
+      if (key == "descr") {
+        *descr = StringLiteral();
+        have_descr = true;
+      } else if (key == "fortran_order") {
+        *fortran_order = BoolLiteral();
+        have_order = true;
+      } else if (key == "shape") {
+        *shape = Tuple();
+        have_shape = true;
+      } else {
+        Fail("unexpected header key '" + key + "'");
+      }
+      SkipSpace();
+      if (Peek() == ',') {
+        ++i_;
+        continue;
+      }
+      if (Peek() != '}') Fail("expected ',' or '}' in the header");
+    }
+    if (!have_descr || !have_order || !have_shape) {
+      Fail("header lacks one of 'descr', 'fortran_order', 'shape'");
+    }
+  }
+
+ private:
+  [[noreturn]] void Fail(const std::string& what) {
+    throw ConfigError(path_, "", "bad .npy header: " + what);
+  }
+  void SkipSpace() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\t')) ++i_;
+  }
+  char Peek() { return i_ < s_.size() ? s_[i_] : '\0'; }
+  void Expect(char c) {
+    SkipSpace();
+    if (Peek() != c) Fail(std::string("expected '") + c + "'");
+    ++i_;
+  }
+  std::string StringLiteral() {
+    SkipSpace();
+    const char quote = Peek();
+    if (quote != '\'' && quote != '"') Fail("expected a string");
+    const size_t end = s_.find(quote, i_ + 1);
+    if (end == std::string::npos) Fail("unterminated string");
+    std::string out = s_.substr(i_ + 1, end - i_ - 1);
+    i_ = end + 1;
+    return out;
+  }
+  bool BoolLiteral() {
+    SkipSpace();
+    if (s_.compare(i_, 4, "True") == 0) {
+      i_ += 4;
+      return true;
+    }
+    if (s_.compare(i_, 5, "False") == 0) {
+      i_ += 5;
+      return false;
+    }
+    Fail("expected True or False");
+  }
+  std::vector<int64_t> Tuple() {
+    Expect('(');
+    std::vector<int64_t> dims;
+    while (true) {
+      SkipSpace();
+      if (Peek() == ')') break;
+      if (Peek() < '0' || Peek() > '9') Fail("expected a non-negative integer in 'shape'");
+      int64_t d = 0;
+      while (Peek() >= '0' && Peek() <= '9') {
+        if (d > (int64_t{1} << 40)) Fail("dimension too large in 'shape'");
+        d = d * 10 + (s_[i_++] - '0');
+      }
+      dims.push_back(d);
+      SkipSpace();
+      if (Peek() == ',') ++i_;
+      else if (Peek() != ')') Fail("expected ',' or ')' in 'shape'");
+    }
+    ++i_;
+    return dims;
+  }
+
+  const std::string& s_;
+  const std::string& path_;
+  size_t i_ = 0;
+};
+
+struct Dtype {
+  bool is_signed = true;
+  int bytes = 1;
+  bool big_endian = false;
+  std::string name;
+};
+
+Dtype ParseDtype(const std::string& descr, const std::string& path) {
+  const std::string expected =
+      "expected an integer dtype (int8, uint8, int16, uint16, int32), got '" + descr + "'";
+  if (descr.size() != 3) throw ConfigError(path, "", expected);
+  Dtype d;
+  const char order = descr[0], kind = descr[1], size = descr[2];
+  if (order != '<' && order != '>' && order != '|' && order != '=') {
+    throw ConfigError(path, "", expected);
+  }
+  if ((kind != 'i' && kind != 'u') || (size != '1' && size != '2' && size != '4' && size != '8')) {
+    throw ConfigError(path, "", expected);
+  }
+  d.is_signed = kind == 'i';
+  d.bytes = size - '0';
+  d.big_endian = order == '>';
+  d.name = std::string(d.is_signed ? "int" : "uint") + std::to_string(8 * d.bytes);
+  return d;
+}
+
+uint64_t ReadLittle(const std::string& bytes, size_t pos, int n) {
+  uint64_t v = 0;
+  for (int i = n - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(bytes[pos + i]);
+  return v;
+}
+
+uint64_t ReadBig(const std::string& bytes, size_t pos, int n) {
+  uint64_t v = 0;
+  for (int i = 0; i < n; ++i) v = (v << 8) | static_cast<unsigned char>(bytes[pos + i]);
+  return v;
+}
+
+// Sign-extends the low `bytes` bytes of `raw` when the dtype is signed.
+int64_t ToInt64(uint64_t raw, const Dtype& d) {
+  if (!d.is_signed || d.bytes == 8) return static_cast<int64_t>(raw);
+  const int shift = 64 - 8 * d.bytes;
+  return static_cast<int64_t>(raw << shift) >> shift;
+}
+
+// "(1, 8, 8, 3)", "(5,)", "()" as numpy prints shapes.
+std::string ShapeTuple(const std::vector<int64_t>& shape) {
+  std::string s = "(";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ", ";
+    s += std::to_string(shape[i]);
+  }
+  return s + (shape.size() == 1 ? ",)" : ")");
+}
+
+std::string ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path, "", "cannot open file");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+NpyArray LoadNpy(const std::string& path) {
+  const std::string bytes = ReadWholeFile(path);
+  if (bytes.size() < kMagicLength + 4 || bytes.compare(0, kMagicLength, kMagic) != 0) {
+    throw ConfigError(path, "", "not a .npy file (missing the \\x93NUMPY magic)");
+  }
+  const int major = static_cast<unsigned char>(bytes[6]);
+  size_t header_start = 10;
+  uint64_t header_len = 0;
+  if (major == 1) {
+    header_len = ReadLittle(bytes, 8, 2);
+  } else if (major == 2 || major == 3) {
+    if (bytes.size() < 12) throw ConfigError(path, "", "truncated .npy header");
+    header_len = ReadLittle(bytes, 8, 4);
+    header_start = 12;
+  } else {
+    throw ConfigError(path, "", "unsupported .npy format version " + std::to_string(major) +
+                                    " (expected 1, 2 or 3)");
+  }
+  if (header_start + header_len > bytes.size()) {
+    throw ConfigError(path, "", "truncated .npy header");
+  }
+
+  std::string descr;
+  bool fortran_order = false;
+  NpyArray out;
+  HeaderParser(bytes.substr(header_start, header_len), path).Parse(&descr, &fortran_order,
+                                                                   &out.shape);
+  const Dtype dtype = ParseDtype(descr, path);
+  out.dtype = dtype.name;
+  if (fortran_order && out.shape.size() >= 2) {
+    throw ConfigError(path, "", "Fortran-order arrays are not supported (save a C-order array, "
+                                "e.g. with numpy.ascontiguousarray)");
+  }
+  constexpr int64_t kMaxElements = int64_t{1} << 34;
+  int64_t elements = 1;
+  for (int64_t d : out.shape) {
+    if (d != 0 && elements > kMaxElements / d) {
+      throw ConfigError(path, "", "array too large: shape " + ShapeTuple(out.shape));
+    }
+    elements *= d;
+  }
+  const uint64_t data_bytes = static_cast<uint64_t>(elements) * dtype.bytes;
+  const uint64_t have = bytes.size() - header_start - header_len;
+  if (have != data_bytes) {
+    throw ConfigError(path, "", "expected " + std::to_string(data_bytes) + " data bytes for shape " +
+                                    ShapeTuple(out.shape) + " of " + dtype.name +
+                                    ", the file has " + std::to_string(have));
+  }
+
+  out.values.reserve(elements);
+  size_t pos = header_start + header_len;
+  for (int64_t i = 0; i < elements; ++i, pos += dtype.bytes) {
+    const uint64_t raw =
+        dtype.big_endian ? ReadBig(bytes, pos, dtype.bytes) : ReadLittle(bytes, pos, dtype.bytes);
+    const bool too_big_unsigned = !dtype.is_signed && raw > uint64_t{INT32_MAX};
+    const int64_t v = ToInt64(raw, dtype);
+    if (too_big_unsigned || v < INT32_MIN || v > INT32_MAX) {
+      throw ConfigError(path, "", "value at index " + std::to_string(i) + " (" +
+                                      (dtype.is_signed ? std::to_string(v) : std::to_string(raw)) +
+                                      ") does not fit in int32");
+    }
+    out.values.push_back(static_cast<int32_t>(v));
+  }
+  return out;
+}
+
+std::string NpyDtypeFor(int bits, bool is_signed) {
+  if (bits <= 8) return is_signed ? "int8" : "uint8";
+  if (bits <= 16) return is_signed ? "int16" : "uint16";
+  return "int32";
+}
+
+namespace {
+
+template <typename T>
+std::string DumpAs(const std::vector<int64_t>& shape, const std::vector<int32_t>& values) {
+  std::vector<T> narrow(values.begin(), values.end());
+  std::vector<size_t> xshape(shape.begin(), shape.end());
+  return xt::dump_npy(xt::adapt(narrow, xshape));
+}
+
+}  // namespace
+
+void SaveNpy(const std::string& path, const std::vector<int64_t>& shape,
+             const std::vector<int32_t>& values, int bits, bool is_signed) {
+  if (bits < 1 || bits > 32 || (!is_signed && bits == 32)) {
+    throw std::invalid_argument("SaveNpy: unsupported type of " + std::to_string(bits) + " bits");
+  }
+  int64_t elements = 1;
+  for (int64_t d : shape) {
+    if (d < 0) throw std::invalid_argument("SaveNpy: negative dimension for " + path);
+    elements *= d;
+  }
+  if (elements != static_cast<int64_t>(values.size())) {
+    throw std::invalid_argument("SaveNpy: " + path + ": shape holds " + std::to_string(elements) +
+                                " values, got " + std::to_string(values.size()));
+  }
+  const int64_t lo = is_signed ? -(int64_t{1} << (bits - 1)) : 0;
+  const int64_t hi = is_signed ? (int64_t{1} << (bits - 1)) - 1 : (int64_t{1} << bits) - 1;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (values[i] < lo || values[i] > hi) {
+      throw std::invalid_argument("SaveNpy: " + path + ": value " + std::to_string(values[i]) +
+                                  " at index " + std::to_string(i) + " is outside " +
+                                  std::to_string(lo) + ".." + std::to_string(hi));
+    }
+  }
+
+  const std::string dtype = NpyDtypeFor(bits, is_signed);
+  std::string bytes;
+  if (dtype == "int8") bytes = DumpAs<int8_t>(shape, values);
+  else if (dtype == "uint8") bytes = DumpAs<uint8_t>(shape, values);
+  else if (dtype == "int16") bytes = DumpAs<int16_t>(shape, values);
+  else if (dtype == "uint16") bytes = DumpAs<uint16_t>(shape, values);
+  else bytes = DumpAs<int32_t>(shape, values);
+
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw ConfigError(path, "", "cannot write file");
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.close();
+    if (!out) {
+      std::remove(tmp.c_str());
+      throw ConfigError(path, "", "cannot write file");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw ConfigError(path, "", "cannot write file");
+  }
+}
+
+}  // namespace npusim::core

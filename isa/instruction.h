@@ -1,0 +1,153 @@
+// The npusim instruction set. The compiler emits a Program; the Controller dispatches each
+// instruction to the queue of the unit that runs it; units run concurrently and in order within
+// their queue. docs/isa.md describes every field.
+//
+// Addresses are global: DRAM occupies [0, capacity); on-chip buffer number i (in arch order)
+// occupies [BufferBase(i), BufferBase(i) + size). Synchronisation is by dependency tokens: an
+// instruction carries the ids of the instructions whose completion it waits for (the compiler's
+// schedule pass derives them from the address ranges each instruction reads and writes).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace npusim::isa {
+
+constexpr int kAddressSpaceShift = 40;
+inline uint64_t BufferBase(int buffer_index) {
+  return static_cast<uint64_t>(buffer_index + 1) << kAddressSpaceShift;
+}
+// -1 for DRAM, else the buffer index.
+inline int AddressSpace(uint64_t addr) {
+  return static_cast<int>(addr >> kAddressSpaceShift) - 1;
+}
+
+enum class Opcode { kLoad, kStore, kConv, kRequant, kAdd, kPool };
+enum class Queue { kLoad, kStore, kCompute, kPost };
+constexpr int kNumQueues = 4;
+const char* OpcodeName(Opcode op);
+const char* QueueName(Queue q);
+Queue QueueOf(Opcode op);
+
+// A 3-D strided transfer: planes x rows x row_bytes. Byte (p, r, b) moves from
+// src + p*src_stride[1] + r*src_stride[0] + b to dst + p*dst_stride[1] + r*dst_stride[0] + b.
+struct DmaArgs {
+  uint64_t src = 0, dst = 0;
+  int64_t row_bytes = 0, rows = 1, planes = 1;
+  std::array<int64_t, 2> src_stride{0, 0};
+  std::array<int64_t, 2> dst_stride{0, 0};
+  int64_t bytes() const { return row_bytes * rows * planes; }
+};
+
+// Operand element type in a buffer: bytes per element 1 (<= 8 bits), 2 (<= 16), 4 (32).
+struct ElemType {
+  int bits = 8;
+  bool is_signed = true;
+  int bytes() const { return bits <= 8 ? 1 : bits <= 16 ? 2 : 4; }
+};
+
+// Convolution tile on the matrix unit (FC/matmul is a 1x1 conv on an M x 1 image).
+// Input tile in_addr: [in_h][in_w][in_c] elements, contiguous. Logical input row
+// y = oy*stride_h + ky*dilation_h - pad_top maps to tile row y; rows outside [0, in_h) (and
+// columns outside [0, in_w)) are padding and read as the input zero point.
+// Weights w_addr: [out_c][kh][kw][in_c / groups] contiguous. Accumulators acc_addr: int32
+// [out_h*out_w][out_c]. Params params_addr: per output channel 12 bytes {bias int32,
+// multiplier (float32 bits or fixed int32), shift int32}; bias is read when init_bias is set.
+// groups > 1: in_c = groups*icg, out_c = groups*ocg, group g reads channels [g*icg, (g+1)*icg).
+struct ConvArgs {
+  uint64_t in_addr = 0, w_addr = 0, params_addr = 0, acc_addr = 0;
+  int64_t in_h = 1, in_w = 1, in_c = 1;
+  int64_t out_h = 1, out_w = 1, out_c = 1;
+  int64_t kh = 1, kw = 1;
+  int64_t stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
+  int64_t pad_top = 0, pad_left = 0;
+  int64_t groups = 1;
+  ElemType in_type, w_type;
+  int32_t in_zero_point = 0, w_zero_point = 0;
+  // true: this tile starts the accumulation (accumulators := bias or 0); false: add to them.
+  bool first = true;
+  bool init_bias = false;
+};
+
+// Requantize accumulators [count][channels] (int32) to out_addr [count][channels] elements, with
+// per-channel parameters at params_addr (12 bytes each, see ConvArgs).
+struct RequantArgs {
+  uint64_t acc_addr = 0, params_addr = 0, out_addr = 0;
+  int64_t count = 1, channels = 1;
+  ElemType out_type;
+  int32_t out_zero_point = 0, out_min = -128, out_max = 127;
+};
+
+struct AddArgs {
+  uint64_t a_addr = 0, b_addr = 0, out_addr = 0;
+  int64_t count = 0;
+  ElemType a_type, b_type, out_type;
+  int32_t a_zero_point = 0, b_zero_point = 0, out_zero_point = 0, out_min = -128, out_max = 127;
+  float a_scale = 1, b_scale = 1, out_scale = 1;
+};
+
+enum class PoolKind { kMax, kAvg };
+// Pool tile: input [in_h][in_w][c] with padding offsets as in ConvArgs; output [out_h][out_w][c].
+struct PoolArgs {
+  uint64_t in_addr = 0, out_addr = 0;
+  PoolKind kind = PoolKind::kMax;
+  int64_t in_h = 1, in_w = 1, c = 1, out_h = 1, out_w = 1;
+  int64_t kh = 1, kw = 1, stride_h = 1, stride_w = 1, pad_top = 0, pad_left = 0;
+  // Logical extent of the whole input, to tell padding from tile edges for avg counts.
+  bool count_include_pad = false;
+  ElemType in_type, out_type;
+  int32_t in_zero_point = 0, out_zero_point = 0, out_min = -128, out_max = 127;
+  float in_scale = 1, out_scale = 1;
+};
+
+struct Instruction {
+  int64_t id = 0;
+  Opcode op = Opcode::kLoad;
+  int layer = -1;                // index of the network op it belongs to
+  std::vector<int64_t> deps;     // ids of earlier instructions that must complete first
+  DmaArgs dma;                   // kLoad, kStore
+  ConvArgs conv;                 // kConv
+  RequantArgs requant;           // kRequant
+  AddArgs add;                   // kAdd
+  PoolArgs pool;                 // kPool
+};
+
+// An initial DRAM image segment (weights, parameters, network inputs).
+struct DramSegment {
+  uint64_t addr = 0;
+  std::vector<uint8_t> bytes;
+  std::string what;  // e.g. "conv1 weights"
+};
+
+// Where a network tensor lives in DRAM.
+struct TensorPlacement {
+  std::string name;
+  uint64_t addr = 0;
+  std::vector<int64_t> shape;
+  ElemType type;
+};
+
+// The mapping choices for one layer, for `npusim compile` and the report.
+struct LayerMapping {
+  std::string name, op, unit;
+  std::string tiling;  // human-readable tile sizes and loop order
+  int64_t tiles = 0;
+  int64_t estimated_cycles = 0;
+};
+
+struct Program {
+  std::vector<Instruction> instructions;
+  std::vector<DramSegment> dram_init;
+  std::vector<TensorPlacement> inputs;   // network inputs to write into DRAM before the run
+  std::vector<TensorPlacement> outputs;  // network outputs to read back after the run
+  std::vector<LayerMapping> layers;      // one per network op
+  uint64_t dram_bytes_used = 0;
+};
+
+// Readable listing, one instruction per line (docs/isa.md shows an example).
+std::string FormatInstruction(const Instruction& in);
+std::string Listing(const Program& p);
+
+}  // namespace npusim::isa

@@ -1,0 +1,74 @@
+// Memories as TLM-2.0 targets. Both hold real bytes: the simulated data path reads and writes
+// them, so an address or tiling bug shows up as wrong outputs.
+//
+// Dram: one channel of `bytes_per_cycle` sustained bandwidth and `latency_cycles` latency.
+// Transfers are served in arrival order; a transfer occupies the channel for
+// ceil(bytes / bytes_per_cycle) cycles and its data is complete `latency_cycles` after that, so
+// back-to-back bursts pipeline (latency is paid once on the critical path) and two DMA channels
+// contend for bandwidth. Counts read_byte / write_byte.
+//
+// Sram: `ports` independent ports over `banks` word-interleaved banks of `word_bytes`; a transfer
+// of n bytes takes one port for ceil(n / (word_bytes * banks)) cycles (the earliest free port is
+// chosen). Counts read / write per word. Compute units reach the bytes by DMI and count their
+// accesses with CountAccess (their ports are dedicated: see docs/models.md).
+//
+// Simulated time: 1 ns of SystemC time is one NPU clock cycle.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "core/arch.h"
+#include "core/stats.h"
+
+namespace npusim::models {
+
+// The layer the current transfer belongs to, carried in the generic payload so targets attribute
+// their counts per layer.
+struct LayerExtension : tlm::tlm_extension<LayerExtension> {
+  int layer = -1;
+  tlm::tlm_extension_base* clone() const override { auto* e = new LayerExtension; e->layer = layer; return e; }
+  void copy_from(const tlm::tlm_extension_base& other) override {
+    layer = static_cast<const LayerExtension&>(other).layer;
+  }
+};
+
+class Dram : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_target_socket<Dram> tsock;
+  Dram(sc_core::sc_module_name name, const core::DramConfig& cfg, uint64_t size_bytes,
+       core::StatRegistry& stats);
+  std::vector<uint8_t>& image() { return image_; }
+
+ private:
+  void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  core::DramConfig cfg_;
+  std::vector<uint8_t> image_;
+  sc_core::sc_time channel_free_ = sc_core::SC_ZERO_TIME;
+  core::Counter& reads_;
+  core::Counter& writes_;
+};
+
+class Sram : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_target_socket<Sram> tsock;
+  Sram(sc_core::sc_module_name name, const core::BufferConfig& cfg, core::StatRegistry& stats);
+  void CountAccess(int layer, bool write, uint64_t bytes);
+  const core::BufferConfig& config() const { return cfg_; }
+
+ private:
+  void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
+  core::BufferConfig cfg_;
+  std::vector<uint8_t> data_;
+  std::vector<sc_core::sc_time> port_free_;
+  core::Counter& reads_;
+  core::Counter& writes_;
+};
+
+}  // namespace npusim::models

@@ -1,0 +1,85 @@
+#include "models/npu.h"
+
+#include <stdexcept>
+
+namespace npusim::models {
+
+Npu::Npu(sc_core::sc_module_name name, const core::ArchConfig& arch, const isa::Program& program,
+         core::StatRegistry& stats)
+    : sc_module(name),
+      arch_(arch),
+      program_(program),
+      stats_(stats),
+      controller_("controller", program),
+      dram_("dram", arch.dram, std::max<uint64_t>(program.dram_bytes_used, 64), stats),
+      bus_("bus") {
+  std::vector<Sram*> raw;
+  for (const core::BufferConfig& b : arch.buffers) {
+    srams_.push_back(std::make_unique<Sram>(b.name.c_str(), b, stats));
+    raw.push_back(srams_.back().get());
+    leak_.push_back(&stats.Register(b.name, "leak_per_cycle", "cycles", "cycles powered"));
+  }
+  dma_ = std::make_unique<Dma>("dma", arch.dram, controller_, stats);
+  const core::UnitConfig* unit = nullptr;
+  for (const core::UnitConfig& u : arch.units) {
+    if (u.type == "systolic_array" && unit == nullptr) unit = &u;
+  }
+  if (unit == nullptr) throw std::runtime_error("arch " + arch.file + " has no systolic_array unit");
+  array_ = std::make_unique<SystolicArray>(unit->name.c_str(), *unit, controller_, raw, stats);
+  leak_.push_back(&stats.Register(unit->name, "leak_per_cycle", "cycles", "cycles powered"));
+  post_ = std::make_unique<PostProcessor>(arch.post.name.c_str(), arch.post, arch.requant_mode,
+                                          controller_, raw, stats);
+  leak_.push_back(&stats.Register(arch.post.name, "leak_per_cycle", "cycles", "cycles powered"));
+  Bind();
+  for (const isa::DramSegment& s : program.dram_init) {
+    std::copy(s.bytes.begin(), s.bytes.end(), dram_.image().begin() + s.addr);
+  }
+}
+
+void Npu::Bind() {
+  dma_->dram_isock.bind(dram_.tsock);
+  dma_->sram_isock.bind(bus_.tsock);
+  array_->sram_isock.bind(bus_.tsock);
+  post_->sram_isock.bind(bus_.tsock);
+  for (auto& s : srams_) bus_.sram_isock.bind(s->tsock);
+}
+
+void Npu::WriteInputs(const std::map<std::string, std::vector<int32_t>>& inputs) {
+  for (const isa::TensorPlacement& p : program_.inputs) {
+    const std::vector<int32_t>& v = inputs.at(p.name);
+    uint8_t* dst = dram_.image().data() + p.addr;
+    for (size_t i = 0; i < v.size(); ++i) StoreElem(dst + i * p.type.bytes(), p.type, v[i]);
+  }
+}
+
+RunResult Npu::Run() {
+  sc_core::sc_start();
+  if (!controller_.AllDone()) {
+    throw std::runtime_error("simulation stopped before every instruction completed (deadlock)");
+  }
+  RunResult r;
+  r.cycles = NowCycles();
+  for (core::Counter* c : leak_) c->Add(-1, r.cycles);
+  for (const isa::TensorPlacement& p : program_.outputs) {
+    int64_t n = 1;
+    for (int64_t d : p.shape) n *= d;
+    std::vector<int32_t>& v = r.outputs[p.name];
+    v.resize(n);
+    const uint8_t* src = dram_.image().data() + p.addr;
+    for (int64_t i = 0; i < n; ++i) v[i] = LoadElem(src + i * p.type.bytes(), p.type);
+  }
+  const size_t layers = program_.layers.size();
+  r.layer_start.assign(layers, UINT64_MAX);
+  r.layer_end.assign(layers, 0);
+  for (const isa::Instruction& in : program_.instructions) {
+    if (in.layer < 0) continue;
+    r.layer_start[in.layer] = std::min(r.layer_start[in.layer], controller_.start_cycle()[in.id]);
+    r.layer_end[in.layer] = std::max(r.layer_end[in.layer], controller_.end_cycle()[in.id]);
+  }
+  for (size_t l = 0; l < layers; ++l) {
+    if (r.layer_start[l] == UINT64_MAX) r.layer_start[l] = 0;
+  }
+  return r;
+}
+
+}  // namespace npusim::models

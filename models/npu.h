@@ -1,0 +1,63 @@
+// Npu: the top module, built from an ArchConfig and a Program. All modules are created and bound
+// in the constructor's Bind step (one place, where a trace recorder or protocol checker could be
+// slotted in):
+//
+//   npu.dma.dram_isock -> npu.dram.tsock
+//   npu.dma.sram_isock, npu.<unit>.sram_isock, npu.post.sram_isock -> npu.bus.tsock
+//   npu.bus.sram_isock[i] -> npu.<buffer i>.tsock
+//
+// One Npu per process (SystemC elaborates once per process).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <systemc>
+
+#include "core/arch.h"
+#include "core/stats.h"
+#include "isa/instruction.h"
+#include "models/bus.h"
+#include "models/controller.h"
+#include "models/dma.h"
+#include "models/memory.h"
+#include "models/post_processor.h"
+#include "models/systolic_array.h"
+
+namespace npusim::models {
+
+struct RunResult {
+  uint64_t cycles = 0;
+  std::map<std::string, std::vector<int32_t>> outputs;  // network outputs read back from DRAM
+  std::vector<uint64_t> layer_start, layer_end;          // per layer, cycles (0/0 if no work)
+};
+
+class Npu : public sc_core::sc_module {
+ public:
+  Npu(sc_core::sc_module_name name, const core::ArchConfig& arch, const isa::Program& program,
+      core::StatRegistry& stats);
+
+  // Writes each network input (values in the tensor's element type) into DRAM.
+  void WriteInputs(const std::map<std::string, std::vector<int32_t>>& inputs);
+  // Runs the program to completion. Throws std::runtime_error if it cannot complete.
+  RunResult Run();
+
+ private:
+  void Bind();
+
+  const core::ArchConfig& arch_;
+  const isa::Program& program_;
+  core::StatRegistry& stats_;
+  Controller controller_;
+  Dram dram_;
+  Bus bus_;
+  std::vector<std::unique_ptr<Sram>> srams_;
+  std::unique_ptr<Dma> dma_;
+  std::unique_ptr<SystolicArray> array_;
+  std::unique_ptr<PostProcessor> post_;
+  std::vector<core::Counter*> leak_;
+};
+
+}  // namespace npusim::models

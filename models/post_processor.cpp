@@ -1,0 +1,139 @@
+#include "models/post_processor.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/quant.h"
+#include "models/timing/post_timing.h"
+
+namespace npusim::models {
+
+PostProcessor::PostProcessor(sc_core::sc_module_name name, const core::PostProcessorConfig& cfg,
+                             core::RequantMode mode, Controller& ctrl,
+                             const std::vector<Sram*>& srams, core::StatRegistry& stats)
+    : sc_module(name),
+      sram_isock("sram_isock"),
+      cfg_(cfg),
+      mode_(mode),
+      ctrl_(ctrl),
+      mem_(sram_isock, srams, this->name()),
+      requants_(stats.Register(cfg.name, "requant", "actions", "accumulators requantized")),
+      adds_(stats.Register(cfg.name, "add", "actions", "residual-add results")),
+      pool_ops_(stats.Register(cfg.name, "pool_op", "actions", "values read by pooling")) {
+  SC_HAS_PROCESS(PostProcessor);
+  SC_THREAD(Thread);
+}
+
+int64_t PostProcessor::CyclesOf(const core::PostProcessorConfig& cfg, const isa::Instruction& in) {
+  switch (in.op) {
+    case isa::Opcode::kRequant:
+      return timing::PostElementwiseCycles(cfg.lanes, cfg.pipeline_cycles, in.requant.count * in.requant.channels);
+    case isa::Opcode::kAdd:
+      return timing::PostElementwiseCycles(cfg.lanes, cfg.pipeline_cycles, in.add.count);
+    case isa::Opcode::kPool: {
+      const isa::PoolArgs& p = in.pool;
+      return timing::PostPoolCycles(cfg.lanes, cfg.pipeline_cycles, p.out_h * p.out_w * p.c, p.kh * p.kw);
+    }
+    default: return 0;
+  }
+}
+
+void PostProcessor::Thread() {
+  while (const isa::Instruction* in = ctrl_.Next(isa::Queue::kPost)) {
+    switch (in->op) {
+      case isa::Opcode::kRequant: Requant(in->requant, in->layer); break;
+      case isa::Opcode::kAdd: Add(in->add, in->layer); break;
+      case isa::Opcode::kPool: Pool(in->pool, in->layer); break;
+      default: SC_REPORT_FATAL(name(), "instruction for another unit in the post queue");
+    }
+    wait(Cycles(CyclesOf(cfg_, *in)));
+    ctrl_.Done(*in);
+  }
+}
+
+void PostProcessor::Requant(const isa::RequantArgs& a, int layer) {
+  const int64_t n = a.count * a.channels;
+  const int ob = a.out_type.bytes();
+  const uint8_t* acc = mem_.Ptr(a.acc_addr, n * 4);
+  const uint8_t* params = mem_.Ptr(a.params_addr, 12 * a.channels);
+  uint8_t* out = mem_.Ptr(a.out_addr, n * ob);
+  std::vector<core::Requant> rq(a.channels);
+  for (int64_t c = 0; c < a.channels; ++c) {
+    core::Requant& r = rq[c];
+    r.mode = mode_;
+    const int32_t m = LoadI32(params + 12 * c + 4);
+    std::memcpy(&r.float_multiplier, &m, 4);
+    r.fixed = core::FixedMultiplier{m, LoadI32(params + 12 * c + 8)};
+    r.out_zero_point = a.out_zero_point;
+    r.out_min = a.out_min;
+    r.out_max = a.out_max;
+  }
+  for (int64_t i = 0; i < a.count; ++i) {
+    for (int64_t c = 0; c < a.channels; ++c) {
+      const int64_t k = i * a.channels + c;
+      StoreElem(out + k * ob, a.out_type, core::Requantize(LoadI32(acc + k * 4), rq[c]));
+    }
+  }
+  requants_.Add(layer, n);
+  mem_.Count(a.acc_addr, layer, false, n * 4);
+  mem_.Count(a.params_addr, layer, false, 12 * a.channels);
+  mem_.Count(a.out_addr, layer, true, n * ob);
+}
+
+void PostProcessor::Add(const isa::AddArgs& a, int layer) {
+  const core::AddParams p = core::MakeAddParams(mode_, a.a_scale, a.a_zero_point, a.b_scale, a.b_zero_point,
+                                                a.out_scale, a.out_zero_point, a.out_min, a.out_max,
+                                                std::max(a.a_type.bits, a.b_type.bits));
+  const uint8_t* pa = mem_.Ptr(a.a_addr, a.count * a.a_type.bytes());
+  const uint8_t* pb = mem_.Ptr(a.b_addr, a.count * a.b_type.bytes());
+  uint8_t* out = mem_.Ptr(a.out_addr, a.count * a.out_type.bytes());
+  for (int64_t i = 0; i < a.count; ++i) {
+    const int32_t va = LoadElem(pa + i * a.a_type.bytes(), a.a_type);
+    const int32_t vb = LoadElem(pb + i * a.b_type.bytes(), a.b_type);
+    StoreElem(out + i * a.out_type.bytes(), a.out_type, core::QuantizedAdd(va, vb, p));
+  }
+  adds_.Add(layer, a.count);
+  mem_.Count(a.a_addr, layer, false, a.count * a.a_type.bytes());
+  mem_.Count(a.b_addr, layer, false, a.count * a.b_type.bytes());
+  mem_.Count(a.out_addr, layer, true, a.count * a.out_type.bytes());
+}
+
+void PostProcessor::Pool(const isa::PoolArgs& a, int layer) {
+  const int ib = a.in_type.bytes(), ob = a.out_type.bytes();
+  const uint8_t* in = mem_.Ptr(a.in_addr, a.in_h * a.in_w * a.c * ib);
+  uint8_t* out = mem_.Ptr(a.out_addr, a.out_h * a.out_w * a.c * ob);
+  for (int64_t oy = 0; oy < a.out_h; ++oy) {
+    for (int64_t ox = 0; ox < a.out_w; ++ox) {
+      for (int64_t ch = 0; ch < a.c; ++ch) {
+        int64_t sum = 0, count = 0;
+        int32_t best = INT32_MIN;
+        for (int64_t ky = 0; ky < a.kh; ++ky) {
+          const int64_t y = oy * a.stride_h + ky - a.pad_top;
+          if (y < 0 || y >= a.in_h) continue;  // padding (the tile holds every in-image row)
+          for (int64_t kx = 0; kx < a.kw; ++kx) {
+            const int64_t x = ox * a.stride_w + kx - a.pad_left;
+            if (x < 0 || x >= a.in_w) continue;
+            const int32_t v = LoadElem(in + ((y * a.in_w + x) * a.c + ch) * ib, a.in_type);
+            best = std::max(best, v);
+            sum += v - a.in_zero_point;
+            ++count;
+          }
+        }
+        int32_t r;
+        if (a.kind == isa::PoolKind::kMax) {
+          r = best;
+        } else {
+          if (a.count_include_pad) count = a.kh * a.kw;
+          r = core::AveragePoolRequant(sum, count, a.in_scale, a.out_scale, mode_, a.out_zero_point,
+                                       a.out_min, a.out_max);
+        }
+        StoreElem(out + ((oy * a.out_w + ox) * a.c + ch) * ob, a.out_type, r);
+      }
+    }
+  }
+  pool_ops_.Add(layer, a.out_h * a.out_w * a.c * a.kh * a.kw);
+  mem_.Count(a.in_addr, layer, false, a.in_h * a.in_w * a.c * ib);
+  mem_.Count(a.out_addr, layer, true, a.out_h * a.out_w * a.c * ob);
+}
+
+}  // namespace npusim::models

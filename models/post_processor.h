@@ -1,0 +1,45 @@
+// PostProcessor: requantizes accumulators (with the fused activation clamp), adds residuals with
+// rescaling, and pools, `lanes` values per cycle after a `pipeline_cycles` fill. Its thread takes
+// a REQUANT/ADD/POOL instruction, asks models/timing/post_timing.h for the cycles, computes the
+// exact result from its buffers, waits, and signals completion.
+//
+// Example arch: "post_processor": {"lanes": 16, "pipeline_cycles": 4, "output_buffer": "obuf"}
+// Counts: post.requant, post.add (values produced), post.pool_op (values read), leak_per_cycle.
+#pragma once
+
+#include <systemc>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include "core/arch.h"
+#include "core/stats.h"
+#include "models/buffer_access.h"
+#include "models/controller.h"
+
+namespace npusim::models {
+
+class PostProcessor : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_initiator_socket<PostProcessor> sram_isock;
+
+  PostProcessor(sc_core::sc_module_name name, const core::PostProcessorConfig& cfg,
+                core::RequantMode mode, Controller& ctrl, const std::vector<Sram*>& srams,
+                core::StatRegistry& stats);
+
+  static int64_t CyclesOf(const core::PostProcessorConfig& cfg, const isa::Instruction& in);
+
+ private:
+  void Thread();
+  void Requant(const isa::RequantArgs& a, int layer);
+  void Add(const isa::AddArgs& a, int layer);
+  void Pool(const isa::PoolArgs& a, int layer);
+
+  core::PostProcessorConfig cfg_;
+  core::RequantMode mode_;
+  Controller& ctrl_;
+  BufferAccess mem_;
+  core::Counter& requants_;
+  core::Counter& adds_;
+  core::Counter& pool_ops_;
+};
+
+}  // namespace npusim::models

@@ -1,0 +1,148 @@
+// conv2d and fully_connected: zero-point-corrected products accumulated one term at a time at the
+// accumulator width, then requantized per output channel.
+#include <string>
+#include <vector>
+
+#include "core/quant.h"
+#include "reference/kernels.h"
+
+namespace npusim::reference {
+namespace {
+
+// Everything conv2d and fully_connected share: the accumulator's start value, one MAC step and the
+// per-channel requantization.
+class Accumulation {
+ public:
+  Accumulation(const core::Graph& g, const core::Op& op, const Values& inputs, const Options& opt)
+      : opt_(opt), bias_(op.inputs.size() > 2 ? inputs[2] : nullptr) {
+    const core::TensorInfo& x = g.tensor(op.inputs[0]);
+    const core::TensorInfo& w = g.tensor(op.inputs[1]);
+    const core::TensorInfo& y = g.tensor(op.outputs[0]);
+    const int64_t channels = w.shape[0];
+    x_zero_point_ = x.quant.zero_point(0);
+    Require(bias_ == nullptr || static_cast<int64_t>(bias_->size()) == channels, op,
+            "bias size differs from the output channel count");
+    const auto range = core::ActivationRange(op.activation, y.quant.scale(0),
+                                             y.quant.zero_point(0), y.qmin(), y.qmax());
+    for (int64_t c = 0; c < channels; ++c) {
+      w_zero_points_.push_back(w.quant.zero_point(c));
+      requants_.push_back(core::MakeRequant(opt.mode, x.quant.scale(0), w.quant.scale(c),
+                                            y.quant.scale(0), y.quant.zero_point(0), range));
+    }
+  }
+
+  // The bias is loaded into the accumulator register, so it is fitted to the accumulator width
+  // like every later sum.
+  int64_t Start(int64_t channel) const {
+    if (bias_ == nullptr) return 0;
+    return core::AccFit((*bias_)[channel], opt_.acc_bits, opt_.overflow);
+  }
+
+  // acc + (x - x_zp) * (w - w_zp[channel]), as the hardware adder does it.
+  int64_t Mac(int64_t acc, int32_t x, int32_t w, int64_t channel) const {
+    const int64_t term = (int64_t{x} - x_zero_point_) * (int64_t{w} - w_zero_points_[channel]);
+    return core::AccAdd(acc, term, opt_.acc_bits, opt_.overflow);
+  }
+
+  // A padding tap: the input zero point, which contributes 0 after correction. It is still a step
+  // of the sequence (in saturate mode the sequence defines the result).
+  int64_t PaddingTap(int64_t acc) const {
+    return core::AccAdd(acc, 0, opt_.acc_bits, opt_.overflow);
+  }
+
+  int32_t Finish(int64_t acc, int64_t channel) const {
+    return core::Requantize(acc, requants_[channel]);
+  }
+
+ private:
+  const Options& opt_;
+  const std::vector<int32_t>* bias_;
+  int32_t x_zero_point_ = 0;
+  std::vector<int32_t> w_zero_points_;  // per output channel
+  std::vector<core::Requant> requants_;
+};
+
+}  // namespace
+
+std::vector<int32_t> Conv2d(const core::Graph& g, const core::Op& op, const Values& inputs,
+                            const Options& opt) {
+  const core::TensorInfo& x = g.tensor(op.inputs[0]);
+  const core::TensorInfo& w = g.tensor(op.inputs[1]);
+  const core::TensorInfo& y = g.tensor(op.outputs[0]);
+  Require(x.shape.size() == 4 && w.shape.size() == 4 && y.shape.size() == 4, op,
+          "conv2d needs rank-4 x, w and y");
+  const int64_t in_h = x.shape[1], in_w = x.shape[2], in_c = x.shape[3];
+  const int64_t out_c = w.shape[0], k_h = w.shape[1], k_w = w.shape[2], group_c = w.shape[3];
+  const int64_t out_h = y.shape[1], out_w = y.shape[2];
+  Require(op.groups >= 1 && in_c == group_c * op.groups && out_c % op.groups == 0, op,
+          "channels do not divide into groups");
+  Require(y.shape[3] == out_c, op, "output channels differ from the weight's");
+  Require(out_h == core::ConvOutSize(in_h, k_h, op.stride[0], op.dilation[0], op.pads[0],
+                                     op.pads[2]) &&
+              out_w == core::ConvOutSize(in_w, k_w, op.stride[1], op.dilation[1], op.pads[1],
+                                         op.pads[3]),
+          op, "output size differs from the conv arithmetic");
+
+  const Accumulation accumulation(g, op, inputs, opt);
+  const std::vector<int32_t>& xv = *inputs[0];
+  const std::vector<int32_t>& wv = *inputs[1];
+  const int64_t out_per_group = out_c / op.groups;
+  std::vector<int32_t> out(y.elements());
+  for (int64_t oy = 0; oy < out_h; ++oy) {
+    for (int64_t ox = 0; ox < out_w; ++ox) {
+      for (int64_t oc = 0; oc < out_c; ++oc) {
+        const int64_t first_ic = (oc / out_per_group) * group_c;
+        int64_t acc = accumulation.Start(oc);
+        // Canonical order (defines saturate mode): input channel, then kernel row, then column.
+        for (int64_t ic = 0; ic < group_c; ++ic) {
+          for (int64_t ky = 0; ky < k_h; ++ky) {
+            const int64_t iy = oy * op.stride[0] - op.pads[0] + ky * op.dilation[0];
+            for (int64_t kx = 0; kx < k_w; ++kx) {
+              const int64_t ix = ox * op.stride[1] - op.pads[1] + kx * op.dilation[1];
+              if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) {
+                acc = accumulation.PaddingTap(acc);
+                continue;
+              }
+              const int32_t xq = xv[(iy * in_w + ix) * in_c + first_ic + ic];
+              const int32_t wq = wv[((oc * k_h + ky) * k_w + kx) * group_c + ic];
+              acc = accumulation.Mac(acc, xq, wq, oc);
+            }
+          }
+        }
+        out[(oy * out_w + ox) * out_c + oc] = accumulation.Finish(acc, oc);
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<int32_t> FullyConnected(const core::Graph& g, const core::Op& op,
+                                    const Values& inputs, const Options& opt) {
+  const core::TensorInfo& x = g.tensor(op.inputs[0]);
+  const core::TensorInfo& w = g.tensor(op.inputs[1]);
+  const core::TensorInfo& y = g.tensor(op.outputs[0]);
+  Require(w.shape.size() == 2, op, "fully_connected weights must be [N, K]");
+  const int64_t n_out = w.shape[0], k_in = w.shape[1];
+  // [M, K] or [1, 1, 1, K]: either way the rows are consecutive runs of K values.
+  Require(x.shape.back() == k_in && x.elements() % k_in == 0, op,
+          "input's last dimension differs from the weight's K");
+  const int64_t rows = x.elements() / k_in;
+  Require(y.elements() == rows * n_out, op, "output size is not M * N");
+
+  const Accumulation accumulation(g, op, inputs, opt);
+  const std::vector<int32_t>& xv = *inputs[0];
+  const std::vector<int32_t>& wv = *inputs[1];
+  std::vector<int32_t> out(y.elements());
+  for (int64_t m = 0; m < rows; ++m) {
+    for (int64_t n = 0; n < n_out; ++n) {
+      int64_t acc = accumulation.Start(n);
+      for (int64_t k = 0; k < k_in; ++k) {
+        acc = accumulation.Mac(acc, xv[m * k_in + k], wv[n * k_in + k], n);
+      }
+      out[m * n_out + n] = accumulation.Finish(acc, n);
+    }
+  }
+  return out;
+}
+
+}  // namespace npusim::reference

@@ -1,0 +1,38 @@
+// add (rescaling residual add) and reshape.
+#include <algorithm>
+#include <vector>
+
+#include "core/quant.h"
+#include "reference/kernels.h"
+
+namespace npusim::reference {
+
+std::vector<int32_t> Add(const core::Graph& g, const core::Op& op, const Values& inputs,
+                         const Options& opt) {
+  const core::TensorInfo& a = g.tensor(op.inputs[0]);
+  const core::TensorInfo& b = g.tensor(op.inputs[1]);
+  const core::TensorInfo& y = g.tensor(op.outputs[0]);
+  Require(a.elements() == b.elements() && a.elements() == y.elements(), op,
+          "add needs inputs and output of equal size");
+  const float y_scale = y.quant.scale(0);
+  const int32_t y_zp = y.quant.zero_point(0);
+  const auto range = core::ActivationRange(op.activation, y_scale, y_zp, y.qmin(), y.qmax());
+  const core::AddParams params = core::MakeAddParams(
+      opt.mode, a.quant.scale(0), a.quant.zero_point(0), b.quant.scale(0), b.quant.zero_point(0),
+      y_scale, y_zp, range.first, range.second, std::max(a.bits, b.bits));
+  const std::vector<int32_t>& av = *inputs[0];
+  const std::vector<int32_t>& bv = *inputs[1];
+  std::vector<int32_t> out(y.elements());
+  for (size_t i = 0; i < out.size(); ++i) out[i] = core::QuantizedAdd(av[i], bv[i], params);
+  return out;
+}
+
+std::vector<int32_t> Reshape(const core::Graph& g, const core::Op& op, const Values& inputs,
+                             const Options& opt) {
+  // NHWC order is memory order, so a reshape is a copy.
+  Require(g.tensor(op.inputs[0]).elements() == g.tensor(op.outputs[0]).elements(), op,
+          "reshape changes the element count");
+  return *inputs[0];
+}
+
+}  // namespace npusim::reference

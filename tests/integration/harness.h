@@ -1,0 +1,214 @@
+// Test harness: random small networks built in C++, and one simulation per test process (SystemC
+// elaborates once per process; gtest_discover_tests runs each case in its own process).
+#pragma once
+
+#include <cmath>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "compiler/compiler.h"
+#include "core/arch.h"
+#include "core/graph.h"
+#include "core/stats.h"
+#include "models/npu.h"
+#include "reference/executor.h"
+
+namespace npusim::testing {
+
+using TensorMap = std::map<std::string, std::vector<int32_t>>;
+
+inline std::string SourcePath(const std::string& rel) { return std::string(NPUSIM_SOURCE_DIR) + "/" + rel; }
+
+// Builds random tensors and ops with sensible scales, so outputs neither all saturate nor all
+// vanish (the tests check that too).
+class GraphBuilder {
+ public:
+  explicit GraphBuilder(uint64_t seed) : rng_(seed) { g_.name = "random_" + std::to_string(seed); }
+
+  int64_t Uniform(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng_); }
+  bool Coin(double p = 0.5) { return std::bernoulli_distribution(p)(rng_); }
+
+  std::string Input(const std::vector<int64_t>& shape, bool is_signed = true) {
+    core::TensorInfo t = Activation("x", shape, 0.05f, is_signed);
+    t.quant.zero_points = {static_cast<int32_t>(Uniform(is_signed ? -20 : 100, is_signed ? 20 : 140))};
+    t.data = RandomValues(t.elements(), t.qmin(), t.qmax());
+    g_.inputs.push_back(t.name);
+    return Add(t);
+  }
+
+  // conv2d with OHWI weights; returns the output tensor name.
+  std::string Conv(const std::string& x, int64_t oc, int64_t k, int64_t stride, int64_t dilation,
+                   std::array<int64_t, 4> pads, int64_t groups, core::Activation act, bool bias = true) {
+    const core::TensorInfo& xi = g_.tensor(x);
+    const int64_t h = xi.shape[1], w = xi.shape[2], c = xi.shape[3];
+    core::Op op;
+    op.name = "op" + std::to_string(g_.ops.size());
+    op.type = core::OpType::kConv2d;
+    op.stride = {stride, stride};
+    op.dilation = {dilation, dilation};
+    op.pads = pads;
+    op.groups = groups;
+    op.activation = act;
+    const int64_t oh = core::ConvOutSize(h, k, stride, dilation, pads[0], pads[2]);
+    const int64_t ow = core::ConvOutSize(w, k, stride, dilation, pads[1], pads[3]);
+    return Finish(op, x, Weights(oc, {oc, k, k, c / groups}), bias, {1, oh, ow, oc}, (c / groups) * k * k);
+  }
+
+  std::string FullyConnected(const std::string& x, int64_t n, core::Activation act) {
+    const core::TensorInfo& xi = g_.tensor(x);
+    const int64_t k = xi.shape.back();
+    const int64_t m = xi.elements() / k;
+    core::Op op;
+    op.name = "op" + std::to_string(g_.ops.size());
+    op.type = core::OpType::kFullyConnected;
+    op.activation = act;
+    return Finish(op, x, Weights(n, {n, k}), true, {m, n}, k);
+  }
+
+  std::string AddOp(const std::string& a, const std::string& b, core::Activation act) {
+    core::Op op;
+    op.name = "op" + std::to_string(g_.ops.size());
+    op.type = core::OpType::kAdd;
+    op.activation = act;
+    op.inputs = {a, b};
+    const core::TensorInfo& ai = g_.tensor(a);
+    core::TensorInfo y = Activation(op.name + "_y", ai.shape, ai.quant.scales[0] * 1.5f, true);
+    y.quant.zero_points = {static_cast<int32_t>(Uniform(-10, 10))};
+    op.outputs = {Add(y)};
+    g_.ops.push_back(op);
+    return op.outputs[0];
+  }
+
+  std::string Pool(const std::string& x, core::OpType type, int64_t k, int64_t stride,
+                   std::array<int64_t, 4> pads, bool count_include_pad = false) {
+    const core::TensorInfo& xi = g_.tensor(x);
+    core::Op op;
+    op.name = "op" + std::to_string(g_.ops.size());
+    op.type = type;
+    op.kernel = {k, k};
+    op.stride = {stride, stride};
+    op.pads = pads;
+    op.count_include_pad = count_include_pad;
+    op.inputs = {x};
+    std::vector<int64_t> shape = {1, 1, 1, xi.shape[3]};
+    if (type != core::OpType::kGlobalAvgPool) {
+      shape[1] = core::ConvOutSize(xi.shape[1], k, stride, 1, pads[0], pads[2]);
+      shape[2] = core::ConvOutSize(xi.shape[2], k, stride, 1, pads[1], pads[3]);
+    }
+    const bool same = type == core::OpType::kMaxPool;
+    core::TensorInfo y = Activation(op.name + "_y", shape, same ? xi.quant.scales[0] : xi.quant.scales[0] * 0.8f,
+                                    xi.is_signed);
+    y.quant.zero_points = same ? xi.quant.zero_points : std::vector<int32_t>{static_cast<int32_t>(Uniform(-5, 5))};
+    op.outputs = {Add(y)};
+    g_.ops.push_back(op);
+    return op.outputs[0];
+  }
+
+  std::string Reshape(const std::string& x, const std::vector<int64_t>& shape) {
+    core::Op op;
+    op.name = "op" + std::to_string(g_.ops.size());
+    op.type = core::OpType::kReshape;
+    op.inputs = {x};
+    core::TensorInfo y = g_.tensor(x);
+    y.name = op.name + "_y";
+    y.shape = shape;
+    op.outputs = {Add(y)};
+    g_.ops.push_back(op);
+    return op.outputs[0];
+  }
+
+  // Every op output is a network output, so every layer is compared.
+  core::Graph Build() {
+    g_.outputs.clear();
+    for (const core::Op& op : g_.ops) g_.outputs.push_back(op.outputs[0]);
+    return g_;
+  }
+
+ private:
+  core::TensorInfo Activation(const std::string& name, const std::vector<int64_t>& shape, float scale,
+                              bool is_signed) {
+    core::TensorInfo t;
+    t.name = name;
+    t.shape = shape;
+    t.is_signed = is_signed;
+    t.quant.scales = {scale};
+    t.quant.zero_points = {0};
+    return t;
+  }
+
+  std::string Weights(int64_t oc, const std::vector<int64_t>& shape) {
+    core::TensorInfo w;
+    w.name = "w" + std::to_string(g_.ops.size());
+    w.shape = shape;
+    w.quant.scales.clear();
+    const bool per_channel = Coin();
+    for (int64_t i = 0; i < (per_channel ? oc : 1); ++i) {
+      w.quant.scales.push_back(0.002f + 0.01f * static_cast<float>(Uniform(0, 1000)) / 1000.0f);
+    }
+    w.quant.zero_points = {0};
+    w.data = RandomValues(w.elements(), -127, 127);
+    return Add(w);
+  }
+
+  std::string Finish(core::Op& op, const std::string& x, const std::string& w, bool bias,
+                     const std::vector<int64_t>& out_shape, int64_t k) {
+    const core::TensorInfo& xi = g_.tensor(x);
+    const core::TensorInfo& wi = g_.tensor(w);
+    op.inputs = {x, w};
+    const int64_t oc = out_shape.back();
+    if (bias) {
+      core::TensorInfo b;
+      b.name = "b" + std::to_string(g_.ops.size());
+      b.shape = {oc};
+      b.bits = 32;
+      b.data = RandomValues(oc, -3000, 3000);
+      op.inputs.push_back(Add(b));
+    }
+    // acc ~ sqrt(K) * 70 * 70 quanta: aim at a spread of ~50 output quanta.
+    const float y_scale = xi.quant.scales[0] * wi.quant.scales[0] * std::sqrt(static_cast<float>(k)) * 100.0f;
+    core::TensorInfo y = Activation(op.name + "_y", out_shape, y_scale, true);
+    y.quant.zero_points = {static_cast<int32_t>(Uniform(-10, 10))};
+    op.outputs = {Add(y)};
+    g_.ops.push_back(op);
+    return op.outputs[0];
+  }
+
+  std::vector<int32_t> RandomValues(int64_t n, int64_t lo, int64_t hi) {
+    std::vector<int32_t> v(n);
+    for (auto& x : v) x = static_cast<int32_t>(Uniform(lo, hi));
+    return v;
+  }
+
+  std::string Add(const core::TensorInfo& t) {
+    g_.tensors[t.name] = t;
+    return t.name;
+  }
+
+  std::mt19937_64 rng_;
+  core::Graph g_;
+};
+
+struct Outcome {
+  models::RunResult run;
+  reference::TensorMap ref;
+  isa::Program program;
+};
+
+// Compiles and simulates `g` on `arch`, and runs the reference executor on the same inputs.
+inline Outcome SimulateAndReference(const core::Graph& g, const core::ArchConfig& arch) {
+  TensorMap inputs;
+  for (const std::string& n : g.inputs) inputs[n] = *g.tensor(n).data;
+  Outcome o;
+  o.program = compiler::Compile(g, arch, g.name);
+  core::StatRegistry stats;
+  models::Npu npu("npu", arch, o.program, stats);
+  npu.WriteInputs(inputs);
+  o.run = npu.Run();
+  const core::UnitConfig& u = arch.units[0];
+  o.ref = reference::Run(g, inputs, reference::Options{arch.requant_mode, u.acc_bits, u.overflow});
+  return o;
+}
+
+}  // namespace npusim::testing
