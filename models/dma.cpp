@@ -14,7 +14,8 @@ Dma::Dma(sc_core::sc_module_name name, const core::DramConfig& cfg, Controller& 
       cfg_(cfg),
       ctrl_(ctrl),
       bursts_(stats.Register("dma", "burst", "actions", "DMA bursts moved (either direction)")),
-      staging_(cfg.burst_bytes) {
+      staging_(cfg.burst_bytes),
+      latency_(Cycles(cfg.latency_cycles)) {
   SC_HAS_PROCESS(Dma);
   SC_THREAD(LoadThread);
   SC_THREAD(StoreThread);
@@ -29,19 +30,18 @@ void Dma::StoreCompletionThread() { CompleteQueue(1); }
 
 void Dma::RunQueue(isa::Queue q, bool dram_is_src) {
   Channel& ch = channels_[q == isa::Queue::kLoad ? 0 : 1];
-  const sc_core::sc_time latency = Cycles(cfg_.latency_cycles);
   while (const isa::Instruction* in = ctrl_.Next(q)) {
     const sc_core::sc_time now = sc_core::sc_time_stamp();
     // Instructions complete in order (the schedule relies on it), even if a later transfer's
     // writes would land earlier.
-    const sc_core::sc_time done = std::max(now + Transfer(in->dma, in->layer, dram_is_src), ch.last_done);
+    const Timing t = Transfer(in->dma, in->layer, dram_is_src);
+    const sc_core::sc_time done = std::max(now + t.done, ch.last_done);
     ch.last_done = done;
     ch.pending.push_back({in, done});
     ch.pushed.notify(sc_core::SC_ZERO_TIME);
-    // The channel issues the next descriptor once this one's last request has been accepted,
-    // one DRAM latency before its data lands: latency overlaps with the next transfer.
-    const sc_core::sc_time issue_end = done - latency > now ? done - latency : now;
-    wait(issue_end - now);
+    // The channel issues the next descriptor once DRAM has taken this one's last burst (its data
+    // phase is over), so the latency of one transfer overlaps with the next.
+    wait(t.issued);
   }
 }
 
@@ -86,8 +86,8 @@ std::vector<Dma::Burst> Dma::Bursts(const isa::DmaArgs& d, int64_t burst_bytes, 
   return out;
 }
 
-sc_core::sc_time Dma::Move(tlm::tlm_initiator_socket<>& from, tlm::tlm_initiator_socket<>& to,
-                           const Burst& b, int layer) {
+Dma::Timing Dma::Move(tlm::tlm_initiator_socket<>& from, tlm::tlm_initiator_socket<>& to,
+                      const Burst& b, int layer, bool dram_is_src) {
   LayerExtension ext;
   ext.layer = layer;
   tlm::tlm_generic_payload trans;
@@ -103,25 +103,30 @@ sc_core::sc_time Dma::Move(tlm::tlm_initiator_socket<>& from, tlm::tlm_initiator
   trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   from->b_transport(trans, delay);
   if (trans.is_response_error()) SC_REPORT_FATAL(name(), ("read failed: " + trans.get_response_string()).c_str());
+  Timing t;
+  if (dram_is_src) t.issued = delay - latency_;
   // The write is issued when the read data arrives.
   trans.set_command(tlm::TLM_WRITE_COMMAND);
   trans.set_address(b.dst);
   trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   to->b_transport(trans, delay);
   if (trans.is_response_error()) SC_REPORT_FATAL(name(), ("write failed: " + trans.get_response_string()).c_str());
+  if (!dram_is_src) t.issued = delay - latency_;
+  t.done = delay;
   trans.clear_extension(&ext);
   bursts_.Add(layer, 1);
-  return delay;
+  return t;
 }
 
-sc_core::sc_time Dma::Transfer(const isa::DmaArgs& d, int layer, bool dram_is_src) {
-  sc_core::sc_time done = sc_core::SC_ZERO_TIME;
+Dma::Timing Dma::Transfer(const isa::DmaArgs& d, int layer, bool dram_is_src) {
+  Timing all;
   for (const Burst& b : Bursts(d, cfg_.burst_bytes, dram_is_src)) {
-    const sc_core::sc_time t = dram_is_src ? Move(dram_isock, sram_isock, b, layer)
-                                           : Move(sram_isock, dram_isock, b, layer);
-    done = std::max(done, t);
+    const Timing t = dram_is_src ? Move(dram_isock, sram_isock, b, layer, true)
+                                 : Move(sram_isock, dram_isock, b, layer, false);
+    all.done = std::max(all.done, t.done);
+    all.issued = std::max(all.issued, t.issued);
   }
-  return done;
+  return all;
 }
 
 }  // namespace npusim::models

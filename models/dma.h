@@ -4,8 +4,8 @@
 // and a real TLM write of the same bytes into the destination. Bursts are issued back to back (the
 // channel keeps as many requests in flight as it needs), so the instruction completes when the
 // last write does: latency once, then the bandwidth of the slower side and the contention of the
-// other channel, all from the targets' annotated delays. A channel issues the next instruction
-// one DRAM latency before the current one's data lands (descriptors pipeline, as in a DMA engine
+// other channel, all from the targets' annotated delays. A channel issues the next instruction as
+// soon as DRAM has taken the current one's last burst (descriptors pipeline, as in a DMA engine
 // with a deep request queue); instructions still complete in order.
 //
 // Example arch: "dram": {"bytes_per_cycle": 16, "latency_cycles": 100, "burst_bytes": 64}
@@ -57,15 +57,21 @@ class Dma : public sc_core::sc_module {
   void StoreCompletionThread();
   void RunQueue(isa::Queue q, bool dram_is_src);
   void CompleteQueue(int channel);
-  // Returns the completion time offset of the whole transfer.
-  sc_core::sc_time Transfer(const isa::DmaArgs& d, int layer, bool dram_is_src);
-  sc_core::sc_time Move(tlm::tlm_initiator_socket<>& from, tlm::tlm_initiator_socket<>& to,
-                        const Burst& b, int layer);
+  // Offsets from now: when DRAM has taken the last burst (the channel may issue the next
+  // transfer) and when the last byte has landed (the instruction completes).
+  struct Timing {
+    sc_core::sc_time issued = sc_core::SC_ZERO_TIME;
+    sc_core::sc_time done = sc_core::SC_ZERO_TIME;
+  };
+  Timing Transfer(const isa::DmaArgs& d, int layer, bool dram_is_src);
+  Timing Move(tlm::tlm_initiator_socket<>& from, tlm::tlm_initiator_socket<>& to, const Burst& b,
+              int layer, bool dram_is_src);
 
   core::DramConfig cfg_;
   Controller& ctrl_;
   core::Counter& bursts_;
   std::vector<uint8_t> staging_;
+  sc_core::sc_time latency_;
   Channel channels_[2];
 };
 

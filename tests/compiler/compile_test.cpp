@@ -1,0 +1,112 @@
+// Compiler: tiles cover every output exactly once, fit their buffers, and a network that cannot be
+// tiled or run gets a message naming the layer, its JSON pointer and what would do.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "compiler/compiler.h"
+#include "core/arch.h"
+#include "core/error.h"
+#include "core/net_loader.h"
+
+namespace npusim::compiler {
+namespace {
+
+std::string Src(const std::string& rel) { return std::string(NPUSIM_SOURCE_DIR) + "/" + rel; }
+
+// Every byte of every layer output is stored exactly once, and no instruction touches a buffer
+// outside its size.
+void ExpectTilesCoverOutputsOnce(const std::string& arch_file, const std::string& net_file) {
+  const core::ArchConfig arch = core::LoadArch(Src(arch_file));
+  const core::Graph g = core::LoadNetwork(Src(net_file));
+  const isa::Program p = Compile(g, arch, net_file);
+  std::map<uint64_t, int> written;  // DRAM byte -> store count
+  for (const isa::Instruction& in : p.instructions) {
+    if (in.op != isa::Opcode::kStore && in.op != isa::Opcode::kLoad) continue;
+    const isa::DmaArgs& d = in.dma;
+    const uint64_t sram = in.op == isa::Opcode::kStore ? d.src : d.dst;
+    const int buf = isa::AddressSpace(sram);
+    ASSERT_GE(buf, 0);
+    const std::array<int64_t, 2>& ss = in.op == isa::Opcode::kStore ? d.src_stride : d.dst_stride;
+    const uint64_t end = sram + (d.planes - 1) * ss[1] + (d.rows - 1) * ss[0] + d.row_bytes;
+    ASSERT_LE(end, isa::BufferBase(buf) + arch.buffers[buf].size_bytes) << isa::FormatInstruction(in);
+    if (in.op != isa::Opcode::kStore) continue;
+    for (int64_t pl = 0; pl < d.planes; ++pl)
+      for (int64_t r = 0; r < d.rows; ++r)
+        for (int64_t b = 0; b < d.row_bytes; ++b) ++written[d.dst + pl * d.dst_stride[1] + r * d.dst_stride[0] + b];
+  }
+  int64_t expected_bytes = 0;
+  for (const core::Op& op : g.ops) {
+    if (op.type == core::OpType::kReshape) continue;
+    const core::TensorInfo& y = g.tensor(op.outputs[0]);
+    expected_bytes += y.elements() * y.bytes_per_element();
+  }
+  EXPECT_EQ(static_cast<int64_t>(written.size()), expected_bytes);
+  for (const auto& [addr, n] : written) ASSERT_EQ(n, 1) << "DRAM byte " << addr << " stored " << n << " times";
+}
+
+TEST(Compile, MobileNetTilesCoverEveryOutputOnceOnDense) {
+  ExpectTilesCoverOutputsOnce("arch/dense_16x16.json", "workloads/mobilenet_v1_q8.json");
+}
+
+TEST(Compile, SmallResnetTilesCoverEveryOutputOnceOnTiny) {
+  ExpectTilesCoverOutputsOnce("arch/tiny_4x4.json", "workloads/small_resnet.json");
+}
+
+TEST(Compile, DependenciesPointBackwards) {
+  const core::ArchConfig arch = core::LoadArch(Src("arch/tiny_4x4.json"));
+  const isa::Program p = Compile(core::LoadNetwork(Src("workloads/small_resnet.json")), arch, "n");
+  ASSERT_FALSE(p.instructions.empty());
+  for (const isa::Instruction& in : p.instructions) {
+    for (int64_t d : in.deps) {
+      EXPECT_LT(d, in.id);
+      EXPECT_NE(isa::QueueOf(p.instructions[d].op), isa::QueueOf(in.op));
+    }
+  }
+}
+
+TEST(Compile, LayerThatFitsNoBufferNamesLayerAndSmallestBuffer) {
+  core::ArchConfig arch = core::LoadArch(Src("arch/tiny_4x4.json"));
+  for (core::BufferConfig& b : arch.buffers) {
+    if (b.name == "ibuf") b.size_bytes = 64;  // two slots of 0 bytes after 64-byte alignment: 32 -> 0
+  }
+  const core::Graph g = core::LoadNetwork(Src("workloads/tiny_conv.json"));
+  try {
+    Compile(g, arch, "workloads/tiny_conv.json");
+    FAIL() << "expected a ConfigError";
+  } catch (const core::ConfigError& e) {
+    const std::string m = e.what();
+    // Smallest tile of a 3x3 conv: a 3x3 window of one channel, 9 bytes; two 64-byte-aligned slots.
+    EXPECT_NE(m.find("workloads/tiny_conv.json: /ops/0: layer \"conv1\" cannot be tiled"), std::string::npos) << m;
+    EXPECT_NE(m.find("ibuf needs at least 128 bytes (two tiles of 9 for double buffering), it has 64"),
+              std::string::npos) << m;
+  }
+}
+
+TEST(Compile, WeightBitsTheUnitCannotRunNameTheOpAndSupportedWidths) {
+  const core::ArchConfig arch = core::LoadArch(Src("arch/dense_16x16.json"));
+  core::Graph g = core::LoadNetwork(Src("workloads/tiny_conv.json"));
+  g.tensor("conv1_w").bits = 4;
+  try {
+    Compile(g, arch, "net.json");
+    FAIL() << "expected a ConfigError";
+  } catch (const core::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("net.json: /ops/0: layer \"conv1\": weights \"conv1_w\" have 4-bit values; "
+                                         "unit \"array\" of "), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("runs weight bits {8}"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Compile, ListingShowsEveryInstructionWithDeps) {
+  const core::ArchConfig arch = core::LoadArch(Src("arch/dense_16x16.json"));
+  const isa::Program p = Compile(core::LoadNetwork(Src("workloads/tiny_conv.json")), arch, "n");
+  const std::string listing = isa::Listing(p);
+  for (const char* op : {"LOAD", "CONV", "REQUANT", "STORE", "deps=["}) {
+    EXPECT_NE(listing.find(op), std::string::npos) << op;
+  }
+  EXPECT_EQ(static_cast<size_t>(std::count(listing.begin(), listing.end(), '\n')),
+            p.instructions.size() + 1);  // + the layer header line
+}
+
+}  // namespace
+}  // namespace npusim::compiler
