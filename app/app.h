@@ -51,8 +51,12 @@ struct RunReport {
   std::vector<LayerReport> layers;
   CheckResult check;
   std::map<std::string, uint64_t> counters;  // "component.action" -> total
+  std::string arch_resolved_json;            // the validated arch, defaults filled (echo)
   double wall_seconds = 0;
 };
+
+// The validated arch with every default filled in, as JSON (echoed in report.json).
+std::string ResolvedArchJson(const core::ArchConfig& arch);
 
 // Report writers (app/report.cpp). Files appear complete or not at all.
 std::string SummaryTable(const RunReport& r);

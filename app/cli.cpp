@@ -44,8 +44,15 @@ int ParseAndRun(int argc, char** argv) {
         ("out", po::value<std::string>(&o.out), "output directory (default results/<arch>-<net>/)")
         ("check", po::bool_switch(&o.check), "compare every output with the reference executor");
   }
+  const po::parsed_options parsed =
+      po::command_line_parser(argc - first + 1, argv + first - 1).options(desc).run();
+  // Boost drops arguments that are not options unless told about positionals; a stray word
+  // (a misspelt option value, a second file name) must not be silently ignored.
+  for (const po::option& opt : parsed.options) {
+    if (opt.position_key != -1) throw po::error("unexpected argument \"" + opt.original_tokens.at(0) + "\"");
+  }
   po::variables_map vm;
-  po::store(po::command_line_parser(argc - first + 1, argv + first - 1).options(desc).run(), vm);
+  po::store(parsed, vm);
   if (vm.count("help")) {
     std::cout << kUsage << desc;
     return kExitOk;

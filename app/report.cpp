@@ -36,6 +36,7 @@ std::string Fixed(double v, int digits) {
 nlohmann::json ToJson(const RunReport& r) {
   nlohmann::json j;
   j["arch"] = {{"name", r.arch_name}, {"file", r.arch_file}, {"clock_mhz", r.clock_mhz}};
+  if (!r.arch_resolved_json.empty()) j["arch"]["resolved"] = nlohmann::json::parse(r.arch_resolved_json);
   j["net"] = {{"name", r.net_name}, {"file", r.net_file}};
   j["cycles"] = r.cycles;
   j["seconds"] = r.seconds;
@@ -79,6 +80,31 @@ std::string LayersCsv(const RunReport& r) {
 }
 
 }  // namespace
+
+std::string ResolvedArchJson(const core::ArchConfig& a) {
+  nlohmann::json j;
+  j["name"] = a.name;
+  j["clock_mhz"] = a.clock_mhz;
+  j["dram"] = {{"bytes_per_cycle", a.dram.bytes_per_cycle}, {"latency_cycles", a.dram.latency_cycles},
+               {"burst_bytes", a.dram.burst_bytes}, {"capacity_bytes", a.dram.capacity_bytes}};
+  for (const core::BufferConfig& b : a.buffers) {
+    j["buffers"].push_back({{"name", b.name}, {"size_bytes", b.size_bytes}, {"banks", b.banks},
+                            {"ports", b.ports}, {"word_bytes", b.word_bytes}});
+  }
+  for (const core::UnitConfig& u : a.units) {
+    j["units"].push_back({{"name", u.name}, {"type", u.type}, {"rows", u.rows}, {"cols", u.cols},
+                          {"dataflow", u.dataflow}, {"input_bits", u.input_bits},
+                          {"weight_bits", u.weight_bits}, {"acc_bits", u.acc_bits},
+                          {"overflow", u.overflow == core::Overflow::kWrap ? "wrap" : "saturate"},
+                          {"input_buffer", u.input_buffer}, {"weight_buffer", u.weight_buffer},
+                          {"acc_buffer", u.acc_buffer}});
+  }
+  j["post_processor"] = {{"name", a.post.name}, {"lanes", a.post.lanes},
+                         {"pipeline_cycles", a.post.pipeline_cycles}, {"output_buffer", a.post.output_buffer}};
+  j["requantization"] = a.requant_mode == core::RequantMode::kOnnxFloat ? "onnx_float" : "fixed_point";
+  j["energy"] = {{"file", a.energy.file}, {"name", a.energy.name}};
+  return j.dump();
+}
 
 std::string SummaryTable(const RunReport& r) {
   std::ostringstream s;

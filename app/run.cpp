@@ -1,5 +1,9 @@
 // `npusim run` and `npusim compile`.
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
+#include <memory>
 #include <iostream>
 
 #include "app/app.h"
@@ -128,6 +132,7 @@ RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const 
     r.layers.push_back(L);
   }
   for (const core::Counter& c : stats.counters()) r.counters[c.component + "." + c.action] = c.total;
+  r.arch_resolved_json = ResolvedArchJson(arch);
   return r;
 }
 
@@ -136,6 +141,21 @@ void ConfigureSystemCReports() {
   // A broken invariant inside the simulation becomes an exception (exit 1), not an abort.
   sc_report_handler::set_actions(sc_core::SC_FATAL, sc_core::SC_DISPLAY | sc_core::SC_THROW);
   sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_DISPLAY | sc_core::SC_THROW);
+}
+
+// On a terminal, a progress line on stderr (at most every 0.2 s); nothing when piped.
+constexpr uint64_t kProgressCycles = 100000;
+models::Npu::Progress ProgressLine() {
+  if (!isatty(STDERR_FILENO)) return nullptr;
+  auto last = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
+  return [last](size_t done, size_t total) {
+    const auto now = std::chrono::steady_clock::now();
+    if (done < total && now - *last < std::chrono::milliseconds(200)) return;
+    *last = now;
+    std::fprintf(stderr, "\rsimulating: %zu/%zu instructions (%.0f%%), %.2f Mcycles%s", done, total,
+                 100.0 * done / std::max<size_t>(total, 1), models::NowCycles() / 1e6,
+                 done == total ? "\n" : "");
+  };
 }
 
 }  // namespace
@@ -151,7 +171,7 @@ int RunCommand(const CommandOptions& o) {
   models::Npu npu("npu", arch, prog, stats);
   core::CheckEnergyCoverage(stats, arch.energy);
   npu.WriteInputs(inputs);
-  const models::RunResult rr = npu.Run();
+  const models::RunResult rr = npu.Run(ProgressLine(), kProgressCycles);
   RunReport report = BuildReport(arch, g, o.net, prog, stats, rr);
   if (o.check) report.check = Check(g, arch, inputs, rr.outputs);
   report.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -22,6 +22,7 @@ class Controller : public sc_core::sc_module {
   const std::vector<uint64_t>& start_cycle() const { return start_; }
   const std::vector<uint64_t>& end_cycle() const { return end_; }
   bool AllDone() const { return completed_count_ == program_.instructions.size(); }
+  size_t completed() const { return completed_count_; }
 
  private:
   const isa::Program& program_;

@@ -52,13 +52,22 @@ void Npu::WriteInputs(const std::map<std::string, std::vector<int32_t>>& inputs)
   }
 }
 
-RunResult Npu::Run() {
-  sc_core::sc_start();
+RunResult Npu::Run(const Progress& progress, uint64_t progress_cycles) {
+  if (!progress) {
+    sc_core::sc_start();
+  } else {
+    // Same simulation, run in slices so the caller can report between them.
+    do {
+      sc_core::sc_start(Cycles(progress_cycles), sc_core::SC_EXIT_ON_STARVATION);
+      progress(controller_.completed(), program_.instructions.size());
+    } while (sc_core::sc_pending_activity());
+  }
   if (!controller_.AllDone()) {
     throw std::runtime_error("simulation stopped before every instruction completed (deadlock)");
   }
   RunResult r;
-  r.cycles = NowCycles();
+  // The run ends when the last instruction completes.
+  for (uint64_t e : controller_.end_cycle()) r.cycles = std::max(r.cycles, e);
   for (core::Counter* c : leak_) c->Add(-1, r.cycles);
   for (const isa::TensorPlacement& p : program_.outputs) {
     int64_t n = 1;

@@ -9,6 +9,7 @@
 // One Npu per process (SystemC elaborates once per process).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -41,8 +42,11 @@ class Npu : public sc_core::sc_module {
 
   // Writes each network input (values in the tensor's element type) into DRAM.
   void WriteInputs(const std::map<std::string, std::vector<int32_t>>& inputs);
-  // Runs the program to completion. Throws std::runtime_error if it cannot complete.
-  RunResult Run();
+  // Runs the program to completion. Throws std::runtime_error if it cannot complete. If given,
+  // `progress(done, total)` is called every `progress_cycles` simulated cycles (instructions
+  // completed so far, instructions in the program): for a progress line on a terminal.
+  using Progress = std::function<void(size_t done, size_t total)>;
+  RunResult Run(const Progress& progress = nullptr, uint64_t progress_cycles = 200000);
 
  private:
   void Bind();
