@@ -37,6 +37,9 @@ TensorMap ResolveInputs(const core::Graph& g, const CommandOptions& o) {
     if (std::find(g.inputs.begin(), g.inputs.end(), name) == g.inputs.end()) {
       throw core::ConfigError(o.net, "/inputs", "--input names \"" + name + "\", which is not a network input");
     }
+    if (in.count(name)) {
+      throw core::ConfigError(o.net, "/inputs", "--input gives \"" + name + "\" twice");
+    }
     in[name] = core::LoadInputNpy(path, g.tensor(name));
   }
   for (const std::string& name : g.inputs) {

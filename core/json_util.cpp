@@ -1,6 +1,7 @@
 #include "core/json_util.h"
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -56,6 +57,10 @@ Json ParseJsonText(const std::string& text, const std::string& file) {
 }
 
 Json ReadJsonFile(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw ConfigError(path, "", "is a directory, expected a JSON file");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path, "", "cannot open file");
   std::ostringstream text;

@@ -1,3 +1,4 @@
+#include "core/int_math.h"
 #include "models/memory.h"
 
 #include <algorithm>
@@ -5,11 +6,11 @@
 
 namespace npusim::models {
 namespace {
+using core::CeilDiv;
 
 using sc_core::sc_time;
 using sc_core::SC_NS;
 
-int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 int LayerOf(tlm::tlm_generic_payload& trans) {
   LayerExtension* e = nullptr;

@@ -2,6 +2,7 @@
 // memory order), one per-channel parameter blob per conv/FC layer, and the initial DRAM image of
 // every constant. No region is reused: DRAM capacity is large next to a network's activations, and
 // distinct regions keep inter-layer dependencies exact.
+#include "core/int_math.h"
 #include <cstring>
 #include <set>
 
@@ -11,9 +12,9 @@
 
 namespace npusim::compiler {
 namespace {
+using core::AlignUp;
 
 constexpr uint64_t kAlign = 64;
-uint64_t AlignUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
 void PutLittleEndian(std::vector<uint8_t>& out, int64_t v, int bytes) {
   for (int b = 0; b < bytes; ++b) out.push_back(static_cast<uint8_t>((static_cast<uint64_t>(v) >> (8 * b)) & 0xff));

@@ -1,13 +1,14 @@
 // EmitConv: the instruction stream of one conv/FC layer. Loop nest (oc tiles outer or spatial
 // tiles outer, as the tiling chose), input-channel tiles innermost so partial sums stay in the
 // accumulator buffer; a tile already in a buffer slot is not loaded again.
+#include "core/int_math.h"
 #include "compiler/passes/passes.h"
 #include "compiler/passes/tiling.h"
 
 namespace npusim::compiler {
 namespace {
+using core::CeilDiv;
 
-int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 struct SpatialTile {
   int64_t oy0, ox0, oh, ow;

@@ -2,6 +2,7 @@
 // Pools tile output rows, cols and channels; the input tile (clipped to the image, padding read as
 // "outside the tile") goes to the unit's input buffer, results to the post-processor's output
 // buffer. A residual add streams both operands in chunks through the input buffer.
+#include "core/int_math.h"
 #include <algorithm>
 
 #include "compiler/passes/passes.h"
@@ -10,9 +11,9 @@
 
 namespace npusim::compiler {
 namespace {
+using core::CeilDiv;
+using core::AlignUp;
 
-int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-int64_t AlignUp(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
 
 void SetUpSlots(SlotPair& s, const core::ArchConfig& arch, int buffer) {
   s.buffer = buffer;

@@ -2,6 +2,7 @@
 // keep those whose operands fit half of each buffer (the other half holds the next tile: double
 // buffering), and estimate cycles with the same timing kernels the SystemC units use, plus DRAM
 // traffic at the arch's bandwidth. The estimate only ranks candidates; the simulation measures.
+#include "core/int_math.h"
 #include "compiler/passes/tiling.h"
 
 #include <algorithm>
@@ -13,9 +14,9 @@
 
 namespace npusim::compiler {
 namespace {
+using core::CeilDiv;
+using core::AlignUp;
 
-int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-int64_t AlignUp(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
 
 // Candidate sizes for a dimension of extent n: powers of two, n / k, and multiples of `quantum`.
 std::vector<int64_t> Candidates(int64_t n, int64_t quantum) {

@@ -1,3 +1,4 @@
+#include "core/int_math.h"
 #include "models/timing/systolic_timing.h"
 
 #include <algorithm>
@@ -7,8 +8,8 @@
 
 namespace npusim::models::timing {
 namespace {
+using core::CeilDiv;
 
-int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // Shapes reach this kernel already validated (arch and IR checks); a bad one here is a caller bug,
 // reported loudly rather than turned into a meaningless cycle count.

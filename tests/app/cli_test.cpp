@@ -341,6 +341,24 @@ TEST_F(Cli, InputNamingATensorThatIsNoInputExitsTwo) {
   EXPECT_TRUE(OutDirAbsentOrEmpty());
 }
 
+TEST_F(Cli, InputGivenTwiceExitsTwo) {
+  const std::string x = (dir_ / "work" / "x.npy").string();
+  core::SaveNpy(x, {1, 8, 8, 3}, std::vector<int32_t>(192, 1), 8, true);
+  const std::string net = Src("workloads/tiny_conv.json");
+  const Outcome o = RunInto(Src("arch/dense_16x16.json"), net, {"--input", "x=" + x, "--input", x});
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_TRUE(Contains(o.err, "npusim: error: " + net + ": /inputs: --input gives \"x\" twice")) << o;
+  EXPECT_TRUE(OutDirAbsentOrEmpty());
+}
+
+TEST_F(Cli, DirectoryGivenAsNetworkExitsTwoSayingSo) {
+  const std::string net = Src("workloads");
+  const Outcome o = RunInto(Src("arch/dense_16x16.json"), net, {});
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_TRUE(Contains(o.err, "npusim: error: " + net + ": is a directory, expected a JSON file")) << o;
+  EXPECT_TRUE(OutDirAbsentOrEmpty());
+}
+
 TEST_F(Cli, OutDirThatCannotBeCreatedExitsTwoNamingIt) {
   const fs::path file = dir_ / "work" / "a_file";
   WriteText(file, "x");
