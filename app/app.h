@@ -58,6 +58,8 @@ struct RunReport {
 // The validated arch with every default filled in, as JSON (echoed in report.json).
 std::string ResolvedArchJson(const core::ArchConfig& arch);
 
+// Creates DIR, or throws ConfigError naming DIR.
+void PrepareOutputDir(const std::string& dir);
 // Report writers (app/report.cpp). Files appear complete or not at all.
 std::string SummaryTable(const RunReport& r);
 void WriteReportFiles(const std::string& dir, const RunReport& r, const core::Graph& g,

@@ -127,6 +127,12 @@ std::string SummaryTable(const RunReport& r) {
   return s.str();
 }
 
+void PrepareOutputDir(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw core::ConfigError(dir, "", "cannot create the output directory: " + ec.message());
+}
+
 void WriteReportFiles(const std::string& dir, const RunReport& r, const core::Graph& g,
                       const std::map<std::string, std::vector<int32_t>>& outputs) {
   std::error_code ec;

@@ -173,12 +173,15 @@ int RunCommand(const CommandOptions& o) {
   core::StatRegistry stats;
   models::Npu npu("npu", arch, prog, stats);
   core::CheckEnergyCoverage(stats, arch.energy);
+  // Every input is valid by now. Fail on an unusable output directory before simulating, not
+  // after (if the run fails later it stays empty: result files appear complete or not at all).
+  const std::string dir = o.out.empty() ? "results/" + arch.name + "-" + g.name : o.out;
+  PrepareOutputDir(dir);
   npu.WriteInputs(inputs);
   const models::RunResult rr = npu.Run(ProgressLine(), kProgressCycles);
   RunReport report = BuildReport(arch, g, o.net, prog, stats, rr);
   if (o.check) report.check = Check(g, arch, inputs, rr.outputs);
   report.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const std::string dir = o.out.empty() ? "results/" + arch.name + "-" + g.name : o.out;
   WriteReportFiles(dir, report, g, rr.outputs);
   std::cout << SummaryTable(report);
   std::cout << "report: " << dir << "/report.json\n";
