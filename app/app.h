@@ -30,6 +30,9 @@ struct LayerReport {
   uint64_t cycles = 0;       // this layer's share of the total (sums to the run's cycles)
   uint64_t start_cycle = 0, end_cycle = 0;
   double utilization = 0;    // macs / ((end - start) * PEs of its unit)
+  uint64_t compute_busy_cycles = 0;  // matrix unit busy on this layer
+  uint64_t load_busy_cycles = 0;     // DMA load channel busy on this layer (transfers in flight)
+  std::string bound;                 // "compute", "memory" or "post": the busiest unit
   double energy_pj = 0;
   uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
 };

@@ -57,6 +57,9 @@ nlohmann::json ToJson(const RunReport& r) {
                            {"energy_pj", L.energy_pj},
                            {"macs", L.macs},
                            {"utilization", L.utilization},
+                           {"compute_busy_cycles", L.compute_busy_cycles},
+                           {"load_busy_cycles", L.load_busy_cycles},
+                           {"bound", L.bound},
                            {"dram_read_bytes", L.dram_read_bytes},
                            {"dram_write_bytes", L.dram_write_bytes}});
   }
@@ -69,11 +72,12 @@ nlohmann::json ToJson(const RunReport& r) {
 
 std::string LayersCsv(const RunReport& r) {
   std::ostringstream s;
-  s << "name,op,output_shape,macs,cycles,start_cycle,end_cycle,utilization,energy_pj,dram_read_bytes,"
-       "dram_write_bytes\n";
+  s << "name,op,output_shape,macs,cycles,start_cycle,end_cycle,utilization,compute_busy_cycles,"
+       "load_busy_cycles,bound,energy_pj,dram_read_bytes,dram_write_bytes\n";
   for (const LayerReport& L : r.layers) {
     s << L.name << "," << L.op << "," << L.shape << "," << L.macs << "," << L.cycles << ","
       << L.start_cycle << "," << L.end_cycle << "," << Fixed(L.utilization, 4) << ","
+      << L.compute_busy_cycles << "," << L.load_busy_cycles << "," << L.bound << ","
       << Fixed(L.energy_pj, 1) << "," << L.dram_read_bytes << "," << L.dram_write_bytes << "\n";
   }
   return s.str();
@@ -109,13 +113,13 @@ std::string ResolvedArchJson(const core::ArchConfig& a) {
 std::string SummaryTable(const RunReport& r) {
   std::ostringstream s;
   char line[256];
-  std::snprintf(line, sizeof line, "%-22s %-16s %-14s %12s %11s %6s %12s %10s %10s\n", "layer", "op",
-                "output", "MACs", "cycles", "util", "energy_uJ", "dram_rd_KB", "dram_wr_KB");
+  std::snprintf(line, sizeof line, "%-22s %-16s %-14s %12s %11s %6s %-8s %12s %10s %10s\n", "layer", "op",
+                "output", "MACs", "cycles", "util", "bound", "energy_uJ", "dram_rd_KB", "dram_wr_KB");
   s << "npusim: " << r.net_name << " on " << r.arch_name << "\n" << line;
   for (const LayerReport& L : r.layers) {
-    std::snprintf(line, sizeof line, "%-22.22s %-16s %-14s %12lld %11llu %5.1f%% %12.3f %10.1f %10.1f\n",
+    std::snprintf(line, sizeof line, "%-22.22s %-16s %-14s %12lld %11llu %5.1f%% %-8s %12.3f %10.1f %10.1f\n",
                   L.name.c_str(), L.op.c_str(), L.shape.c_str(), static_cast<long long>(L.macs),
-                  static_cast<unsigned long long>(L.cycles), 100.0 * L.utilization, L.energy_pj / 1e6,
+                  static_cast<unsigned long long>(L.cycles), 100.0 * L.utilization, L.bound.c_str(), L.energy_pj / 1e6,
                   L.dram_read_bytes / 1024.0, L.dram_write_bytes / 1024.0);
     s << line;
   }

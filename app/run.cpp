@@ -128,6 +128,12 @@ RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const 
     if (L.macs > 0 && span > 0) {
       L.utilization = static_cast<double>(L.macs) / (static_cast<double>(span) * unit->rows * unit->cols);
     }
+    const auto& busy = rr.layer_busy[l];
+    L.compute_busy_cycles = busy[static_cast<int>(isa::Queue::kCompute)];
+    L.load_busy_cycles = busy[static_cast<int>(isa::Queue::kLoad)];
+    const uint64_t post = busy[static_cast<int>(isa::Queue::kPost)];
+    const uint64_t mem = std::max(L.load_busy_cycles, busy[static_cast<int>(isa::Queue::kStore)]);
+    L.bound = span == 0 ? "-" : L.compute_busy_cycles >= std::max(mem, post) ? "compute" : mem >= post ? "memory" : "post";
     L.energy_pj = r.energy.by_layer_pj[l];
     L.dram_read_bytes = rd->layer(l);
     L.dram_write_bytes = wr->layer(l);

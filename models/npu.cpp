@@ -80,8 +80,11 @@ RunResult Npu::Run(const Progress& progress, uint64_t progress_cycles) {
   const size_t layers = program_.layers.size();
   r.layer_start.assign(layers, UINT64_MAX);
   r.layer_end.assign(layers, 0);
+  r.layer_busy.assign(layers, {});
   for (const isa::Instruction& in : program_.instructions) {
     if (in.layer < 0) continue;
+    r.layer_busy[in.layer][static_cast<int>(isa::QueueOf(in.op))] +=
+        controller_.end_cycle()[in.id] - controller_.start_cycle()[in.id];
     r.layer_start[in.layer] = std::min(r.layer_start[in.layer], controller_.start_cycle()[in.id]);
     r.layer_end[in.layer] = std::max(r.layer_end[in.layer], controller_.end_cycle()[in.id]);
   }

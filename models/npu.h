@@ -9,6 +9,7 @@
 // One Npu per process (SystemC elaborates once per process).
 #pragma once
 
+#include <array>
 #include <functional>
 #include <map>
 #include <memory>
@@ -33,6 +34,9 @@ struct RunResult {
   uint64_t cycles = 0;
   std::map<std::string, std::vector<int32_t>> outputs;  // network outputs read back from DRAM
   std::vector<uint64_t> layer_start, layer_end;          // per layer, cycles (0/0 if no work)
+  // Per layer and queue (isa::Queue order): cycles the queue's unit spent on the layer's
+  // instructions (start to completion), e.g. compute busy vs the layer's span.
+  std::vector<std::array<uint64_t, isa::kNumQueues>> layer_busy;
 };
 
 class Npu : public sc_core::sc_module {

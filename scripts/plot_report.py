@@ -1,0 +1,58 @@
+#!/usr/bin/python3
+"""Per-layer plot of one npusim run: cycles (coloured by what bounds the layer), utilization of
+the matrix unit, and energy, from DIR/report.json. Writes DIR/layers.png and DIR/layers.svg.
+
+    scripts/plot_report.py results/dense_16x16-mobilenet_v1_q8
+"""
+import json
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+COLOURS = {"compute": "#4477aa", "memory": "#ee6677", "post": "#228833", "-": "#bbbbbb"}
+
+
+def main(argv):
+    if len(argv) != 2:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    out_dir = argv[1]
+    path = os.path.join(out_dir, "report.json")
+    try:
+        with open(path) as f:
+            report = json.load(f)
+    except (OSError, ValueError) as e:
+        print(f"plot_report: {path}: {e}", file=sys.stderr)
+        return 2
+    layers = report["layers"]
+    names = [layer["name"] for layer in layers]
+    x = range(len(layers))
+    fig, axes = plt.subplots(3, 1, figsize=(max(8, 0.35 * len(layers)), 9), sharex=True)
+    axes[0].bar(x, [layer["cycles"] for layer in layers],
+                color=[COLOURS.get(layer.get("bound", "-"), "#bbbbbb") for layer in layers])
+    axes[0].set_ylabel("cycles")
+    axes[0].set_title(f"{report['net']['name']} on {report['arch']['name']}: "
+                      f"{report['cycles']:,} cycles, {report['energy_pj'] / 1e6:,.1f} uJ")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in COLOURS.values()]
+    labels = [f"{k}-bound" if k != "-" else "no instructions" for k in COLOURS]
+    axes[0].legend(handles, labels, fontsize=8)
+    axes[1].bar(x, [100 * layer["utilization"] for layer in layers], color="#4477aa")
+    axes[1].set_ylabel("utilization %")
+    axes[1].set_ylim(0, 100)
+    axes[2].bar(x, [layer["energy_pj"] / 1e6 for layer in layers], color="#ccbb44")
+    axes[2].set_ylabel("energy uJ")
+    axes[2].set_xticks(list(x))
+    axes[2].set_xticklabels(names, rotation=90, fontsize=8)
+    fig.tight_layout()
+    for ext in ("png", "svg"):
+        fig.savefig(os.path.join(out_dir, f"layers.{ext}"), dpi=110)
+    print(f"wrote {out_dir}/layers.png and layers.svg")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
