@@ -55,8 +55,14 @@ struct RunReport {
   CheckResult check;
   std::map<std::string, uint64_t> counters;  // "component.action" -> total
   std::string arch_resolved_json;            // the validated arch, defaults filled (echo)
+  std::vector<models::RunResult::BankCounts> banks;
   double wall_seconds = 0;
 };
+
+// Compares every network output of `sim` with `ref`: "bit-exact (N values)" or the first
+// mismatch with its index.
+CheckResult CompareOutputs(const core::Graph& g, const std::map<std::string, std::vector<int32_t>>& sim,
+                           const std::map<std::string, std::vector<int32_t>>& ref);
 
 // The validated arch with every default filled in, as JSON (echoed in report.json).
 std::string ResolvedArchJson(const core::ArchConfig& arch);

@@ -64,6 +64,9 @@ nlohmann::json ToJson(const RunReport& r) {
                            {"dram_write_bytes", L.dram_write_bytes}});
   }
   j["counters"] = r.counters;
+  for (const auto& b : r.banks) {
+    j["buffers"][b.buffer] = {{"bank_read_words", b.reads}, {"bank_write_words", b.writes}};
+  }
   if (r.check.requested) {
     j["check"] = {{"passed", r.check.passed}, {"values", r.check.values}, {"message", r.check.message}};
   }

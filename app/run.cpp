@@ -62,28 +62,9 @@ std::string ShapeString(const std::vector<int64_t>& s) {
 
 CheckResult Check(const core::Graph& g, const core::ArchConfig& arch, const TensorMap& inputs,
                   const TensorMap& outputs) {
-  const core::UnitConfig* unit = nullptr;
-  for (const core::UnitConfig& u : arch.units) {
-    if (u.type == "systolic_array" && !unit) unit = &u;
-  }
+  const core::UnitConfig* unit = arch.FirstUnitOfType("systolic_array");
   reference::Options opt{arch.requant_mode, unit->acc_bits, unit->overflow};
-  const reference::TensorMap ref = reference::Run(g, inputs, opt);
-  CheckResult c;
-  c.requested = true;
-  for (const std::string& name : g.outputs) {
-    const std::vector<int32_t>& sim = outputs.at(name);
-    const std::vector<int32_t>& want = ref.at(name);
-    for (size_t i = 0; i < want.size(); ++i) {
-      if (sim[i] == want[i]) continue;
-      c.message = "mismatch in output \"" + name + "\" at flat index " + std::to_string(i) +
-                  ": simulated " + std::to_string(sim[i]) + ", reference " + std::to_string(want[i]);
-      return c;
-    }
-    c.values += static_cast<int64_t>(want.size());
-  }
-  c.passed = true;
-  c.message = "bit-exact (" + std::to_string(c.values) + " values)";
-  return c;
+  return CompareOutputs(g, outputs, reference::Run(g, inputs, opt));
 }
 
 RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file,
@@ -97,10 +78,7 @@ RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const 
   r.clock_mhz = arch.clock_mhz;
   r.cycles = rr.cycles;
   r.seconds = static_cast<double>(rr.cycles) / (arch.clock_mhz * 1e6);
-  const core::UnitConfig* unit = nullptr;
-  for (const core::UnitConfig& u : arch.units) {
-    if (u.type == "systolic_array" && !unit) unit = &u;
-  }
+  const core::UnitConfig* unit = arch.FirstUnitOfType("systolic_array");
   const int n = static_cast<int>(g.ops.size());
   std::vector<uint64_t> layer_cycles(n, 0);
   uint64_t done = 0;
@@ -142,6 +120,7 @@ RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const 
   }
   for (const core::Counter& c : stats.counters()) r.counters[c.component + "." + c.action] = c.total;
   r.arch_resolved_json = ResolvedArchJson(arch);
+  r.banks = rr.banks;
   return r;
 }
 
@@ -168,6 +147,33 @@ models::Npu::Progress ProgressLine() {
 }
 
 }  // namespace
+
+CheckResult CompareOutputs(const core::Graph& g, const TensorMap& sim, const TensorMap& ref) {
+  CheckResult c;
+  c.requested = true;
+  for (const std::string& name : g.outputs) {
+    const std::vector<int32_t>& got = sim.at(name);
+    const std::vector<int32_t>& want = ref.at(name);
+    for (size_t i = 0; i < want.size(); ++i) {
+      if (got[i] == want[i]) continue;
+      // The index both flat and per dimension (NHWC), which is how people look for it.
+      const std::vector<int64_t>& shape = g.tensor(name).shape;
+      std::string at;
+      int64_t rest = static_cast<int64_t>(i);
+      for (size_t d = shape.size(); d-- > 0;) {
+        at = std::to_string(rest % shape[d]) + (at.empty() ? "" : ",") + at;
+        rest /= shape[d];
+      }
+      c.message = "mismatch in output \"" + name + "\" at [" + at + "] (flat index " + std::to_string(i) +
+                  "): simulated " + std::to_string(got[i]) + ", reference " + std::to_string(want[i]);
+      return c;
+    }
+    c.values += static_cast<int64_t>(want.size());
+  }
+  c.passed = true;
+  c.message = "bit-exact (" + std::to_string(c.values) + " values)";
+  return c;
+}
 
 int RunCommand(const CommandOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();

@@ -77,6 +77,13 @@ struct ArchConfig {
   // nullptr when absent.
   const BufferConfig* FindBuffer(const std::string& n) const;
   const UnitConfig* FindUnit(const std::string& n) const;
+  // The first unit of `type` (arch order), nullptr when there is none.
+  const UnitConfig* FirstUnitOfType(const std::string& type) const {
+    for (const UnitConfig& u : units) {
+      if (u.type == type) return &u;
+    }
+    return nullptr;
+  }
 };
 
 // Reads, validates and resolves an arch file (and the energy file it names, relative to it).

@@ -36,8 +36,10 @@ class BufferAccess {
     if (addr < d.get_start_address() || addr + len - 1 > d.get_end_address()) Fail(addr, len);
     return d.get_dmi_ptr() + (addr - d.get_start_address());
   }
-  void Count(uint64_t addr, int layer, bool write, uint64_t bytes) {
-    srams_[isa::AddressSpace(addr)]->CountAccess(layer, write, bytes);
+  // Counts `times` accesses of the `bytes` bytes at global address `addr`.
+  void Count(uint64_t addr, int layer, bool write, uint64_t bytes, uint64_t times = 1) {
+    const int space = isa::AddressSpace(addr);
+    srams_[space]->CountAccess(layer, write, addr - isa::BufferBase(space), bytes, times);
   }
 
  private:

@@ -65,19 +65,31 @@ Sram::Sram(sc_core::sc_module_name name, const core::BufferConfig& cfg, core::St
       data_(cfg.size_bytes, 0),
       port_free_(cfg.ports, sc_core::SC_ZERO_TIME),
       reads_(stats.Register(cfg.name, "read", "words", "word reads of " + cfg.name)),
-      writes_(stats.Register(cfg.name, "write", "words", "word writes of " + cfg.name)) {
+      writes_(stats.Register(cfg.name, "write", "words", "word writes of " + cfg.name)),
+      bank_reads_(cfg.banks, 0),
+      bank_writes_(cfg.banks, 0) {
   tsock.register_b_transport(this, &Sram::b_transport);
   tsock.register_get_direct_mem_ptr(this, &Sram::get_direct_mem_ptr);
 }
 
-void Sram::CountAccess(int layer, bool write, uint64_t bytes) {
-  (write ? writes_ : reads_).Add(layer, CeilDiv(bytes, cfg_.word_bytes));
+void Sram::CountAccess(int layer, bool write, uint64_t addr, uint64_t bytes, uint64_t times) {
+  if (bytes == 0 || times == 0) return;
+  const uint64_t first = addr / cfg_.word_bytes, last = (addr + bytes - 1) / cfg_.word_bytes;
+  const uint64_t words = last - first + 1;
+  (write ? writes_ : reads_).Add(layer, words * times);
+  // Consecutive words rotate through the banks: each bank gets words / banks, and the
+  // words % banks banks from `first`'s on get one more.
+  std::vector<uint64_t>& per_bank = write ? bank_writes_ : bank_reads_;
+  const uint64_t banks = cfg_.banks;
+  for (uint64_t i = 0; i < std::min(words, banks); ++i) {
+    per_bank[(first + i) % banks] += (words / banks + (i < words % banks ? 1 : 0)) * times;
+  }
 }
 
 void Sram::b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
   if (!Serve(trans, data_)) return;
   const int64_t n = trans.get_data_length();
-  CountAccess(LayerOf(trans), trans.is_write(), n);
+  CountAccess(LayerOf(trans), trans.is_write(), trans.get_address(), n);
   const sc_time now = sc_core::sc_time_stamp();
   auto port = std::min_element(port_free_.begin(), port_free_.end());
   const sc_time start = std::max(now + delay, *port);

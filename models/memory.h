@@ -58,8 +58,12 @@ class Sram : public sc_core::sc_module {
  public:
   tlm_utils::simple_target_socket<Sram> tsock;
   Sram(sc_core::sc_module_name name, const core::BufferConfig& cfg, core::StatRegistry& stats);
-  void CountAccess(int layer, bool write, uint64_t bytes);
+  // Counts `times` accesses of [addr, addr + bytes) (buffer-local): one action per word touched,
+  // and per bank (word w lives in bank w % banks).
+  void CountAccess(int layer, bool write, uint64_t addr, uint64_t bytes, uint64_t times = 1);
   const core::BufferConfig& config() const { return cfg_; }
+  const std::vector<uint64_t>& bank_reads() const { return bank_reads_; }
+  const std::vector<uint64_t>& bank_writes() const { return bank_writes_; }
 
  private:
   void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
@@ -69,6 +73,7 @@ class Sram : public sc_core::sc_module {
   std::vector<sc_core::sc_time> port_free_;
   core::Counter& reads_;
   core::Counter& writes_;
+  std::vector<uint64_t> bank_reads_, bank_writes_;  // words per bank
 };
 
 }  // namespace npusim::models

@@ -20,10 +20,7 @@ Npu::Npu(sc_core::sc_module_name name, const core::ArchConfig& arch, const isa::
     leak_.push_back(&stats.Register(b.name, "leak_per_cycle", "cycles", "cycles powered"));
   }
   dma_ = std::make_unique<Dma>("dma", arch.dram, controller_, stats);
-  const core::UnitConfig* unit = nullptr;
-  for (const core::UnitConfig& u : arch.units) {
-    if (u.type == "systolic_array" && unit == nullptr) unit = &u;
-  }
+  const core::UnitConfig* unit = arch.FirstUnitOfType("systolic_array");
   if (unit == nullptr) throw std::runtime_error("arch " + arch.file + " has no systolic_array unit");
   array_ = std::make_unique<SystolicArray>(unit->name.c_str(), *unit, controller_, raw, stats);
   leak_.push_back(&stats.Register(unit->name, "leak_per_cycle", "cycles", "cycles powered"));
@@ -76,6 +73,9 @@ RunResult Npu::Run(const Progress& progress, uint64_t progress_cycles) {
     v.resize(n);
     const uint8_t* src = dram_.image().data() + p.addr;
     for (int64_t i = 0; i < n; ++i) v[i] = LoadElem(src + i * p.type.bytes(), p.type);
+  }
+  for (const auto& sram : srams_) {
+    r.banks.push_back({sram->config().name, sram->bank_reads(), sram->bank_writes()});
   }
   const size_t layers = program_.layers.size();
   r.layer_start.assign(layers, UINT64_MAX);

@@ -37,6 +37,12 @@ struct RunResult {
   // Per layer and queue (isa::Queue order): cycles the queue's unit spent on the layer's
   // instructions (start to completion), e.g. compute busy vs the layer's span.
   std::vector<std::array<uint64_t, isa::kNumQueues>> layer_busy;
+  // Per buffer (arch order): words read and written in each bank.
+  struct BankCounts {
+    std::string buffer;
+    std::vector<uint64_t> reads, writes;
+  };
+  std::vector<BankCounts> banks;
 };
 
 class Npu : public sc_core::sc_module {

@@ -61,12 +61,7 @@ void OutputRange(const core::TensorInfo& y, core::Activation act, int32_t* lo, i
 
 void Legalize(Context& ctx) {
   const core::ArchConfig& arch = *ctx.arch;
-  for (const core::UnitConfig& u : arch.units) {
-    if (u.type == "systolic_array") {
-      ctx.unit = &u;
-      break;
-    }
-  }
+  ctx.unit = arch.FirstUnitOfType("systolic_array");
   core::ProblemList problems(ctx.net_file);
   if (ctx.unit == nullptr) {
     problems.Add("", "arch " + arch.file + " has no unit that runs conv2d/fully_connected");

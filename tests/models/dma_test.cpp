@@ -50,6 +50,9 @@ TEST(DmaTiming, ContiguousLoadTakesBytesOverBandwidthPlusLatencyPlusOneWrite) {
   EXPECT_EQ(stats.Find("dram", "read_byte")->total, 8192u);
   EXPECT_EQ(stats.Find("dma", "burst")->total, 128u);
   EXPECT_EQ(stats.Find("ibuf", "write")->total, 8192u / 16);
+  // 512 words rotate through 4 banks: 128 each.
+  ASSERT_EQ(r.banks[0].buffer, "ibuf");
+  EXPECT_EQ(r.banks[0].writes, std::vector<uint64_t>({128, 128, 128, 128}));
 }
 
 // The second descriptor issues one latency before the first lands, so latency is paid once.
@@ -71,12 +74,30 @@ TEST(DmaTiming, StridedRowsAreSeparateBursts) {
   p.instructions.push_back(LoadInstr(0, 0, isa::BufferBase(0), 16, 64, 64, 16));
   core::StatRegistry stats;
   Npu npu("npu", arch, p, stats);
-  EXPECT_EQ(npu.Run().cycles, 64u + 101);
+  const RunResult r = npu.Run();
+  EXPECT_EQ(r.cycles, 64u + 101);
   EXPECT_EQ(stats.Find("dma", "burst")->total, 64u);
+  // 64 rows of one 16-byte word each, packed: words 0..63, 16 per bank.
+  EXPECT_EQ(r.banks[0].writes, std::vector<uint64_t>({16, 16, 16, 16}));
 }
 
 // Load then store of the same bytes: the data that comes back is the data that went in, and the
 // store waits for the load (dependency token) and then pays its own latency.
+// A transfer that starts mid-word touches more words than its length alone suggests; bursts are
+// aligned on the DRAM side, so a word the two bursts share is written twice.
+TEST(DmaTiming, UnalignedTransferCountsEveryWordTouchedPerBank) {
+  const core::ArchConfig arch = DenseArch();
+  isa::Program p = WithPattern(4096);
+  p.instructions.push_back(LoadInstr(0, 0, isa::BufferBase(0) + 8 + 16, 80));  // bytes 24..103
+  core::StatRegistry stats;
+  Npu npu("npu", arch, p, stats);
+  const RunResult r = npu.Run();
+  // DRAM bytes 0..63 land on SRAM 24..87 (words 1..5: banks 1,2,3,0,1), bytes 64..79 on
+  // 88..103 (words 5..6: banks 1,2): 7 word writes.
+  EXPECT_EQ(stats.Find("ibuf", "write")->total, 7u);
+  EXPECT_EQ(r.banks[0].writes, std::vector<uint64_t>({1, 3, 2, 1}));
+}
+
 TEST(DmaTiming, RoundTripMovesTheBytesAndOrdersByDependency) {
   const core::ArchConfig arch = DenseArch();
   isa::Program p = WithPattern(4096);
