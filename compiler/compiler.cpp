@@ -6,12 +6,11 @@
 namespace npusim::compiler {
 
 isa::Instruction& Context::Emit(isa::Opcode op) {
-  isa::Instruction in;
-  in.id = static_cast<int64_t>(program.instructions.size());
+  isa::Instruction& in = program.instructions.emplace_back();
+  in.id = static_cast<int64_t>(program.instructions.size()) - 1;
   in.op = op;
   in.layer = current_layer;
-  program.instructions.push_back(in);
-  return program.instructions.back();
+  return in;
 }
 
 isa::ElemType TypeOf(const core::TensorInfo& t) { return isa::ElemType{t.bits, t.is_signed}; }

@@ -58,14 +58,14 @@ void FormatArgs(std::ostream& s, const Instruction& in) {
   switch (in.op) {
     case Opcode::kLoad:
     case Opcode::kStore: {
-      const DmaArgs& d = in.dma;
+      const DmaArgs& d = in.dma();
       s << Addr(d.src) << " -> " << Addr(d.dst) << " " << d.planes << "x" << d.rows << "x"
         << d.row_bytes << "B src_stride=[" << d.src_stride[1] << "," << d.src_stride[0]
         << "] dst_stride=[" << d.dst_stride[1] << "," << d.dst_stride[0] << "]";
       return;
     }
     case Opcode::kConv: {
-      const ConvArgs& c = in.conv;
+      const ConvArgs& c = in.conv();
       s << "in=" << Addr(c.in_addr) << "[" << c.in_h << "x" << c.in_w << "x" << c.in_c << "]"
         << Type(c.in_type) << " w=" << Addr(c.w_addr) << "[" << c.out_c << "x" << c.kh << "x" << c.kw
         << "x" << c.in_c / c.groups << "]" << Type(c.w_type) << " acc=" << Addr(c.acc_addr) << "["
@@ -77,20 +77,20 @@ void FormatArgs(std::ostream& s, const Instruction& in) {
       return;
     }
     case Opcode::kRequant: {
-      const RequantArgs& r = in.requant;
+      const RequantArgs& r = in.requant();
       s << "acc=" << Addr(r.acc_addr) << " -> " << Addr(r.out_addr) << " [" << r.count << "x"
         << r.channels << "]" << Type(r.out_type) << " params=" << Addr(r.params_addr)
         << " zp=" << r.out_zero_point << " clamp=[" << r.out_min << "," << r.out_max << "]";
       return;
     }
     case Opcode::kAdd: {
-      const AddArgs& a = in.add;
+      const AddArgs& a = in.add();
       s << Addr(a.a_addr) << " + " << Addr(a.b_addr) << " -> " << Addr(a.out_addr) << " n="
         << a.count << " clamp=[" << a.out_min << "," << a.out_max << "]";
       return;
     }
     case Opcode::kPool: {
-      const PoolArgs& p = in.pool;
+      const PoolArgs& p = in.pool();
       s << (p.kind == PoolKind::kMax ? "max " : "avg ") << Addr(p.in_addr) << "[" << p.in_h << "x"
         << p.in_w << "x" << p.c << "] -> " << Addr(p.out_addr) << "[" << p.out_h << "x" << p.out_w
         << "x" << p.c << "] k=" << p.kh << "x" << p.kw << " stride=" << p.stride_h << ","

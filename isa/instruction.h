@@ -11,6 +11,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace npusim::isa {
@@ -107,11 +108,29 @@ struct Instruction {
   Opcode op = Opcode::kLoad;
   int layer = -1;                // index of the network op it belongs to
   std::vector<int64_t> deps;     // ids of earlier instructions that must complete first
-  DmaArgs dma;                   // kLoad, kStore
-  ConvArgs conv;                 // kConv
-  RequantArgs requant;           // kRequant
-  AddArgs add;                   // kAdd
-  PoolArgs pool;                 // kPool
+
+  // The operands of `op`: dma() for kLoad/kStore, conv() for kConv, requant(), add(), pool().
+  // Only one is stored (a program of a large network on a small arch has ~10^6 instructions).
+  // The non-const accessors select that kind of operands (default values) if another is held;
+  // the const ones require the kind to be held.
+  DmaArgs& dma() { return Select<DmaArgs>(); }
+  ConvArgs& conv() { return Select<ConvArgs>(); }
+  RequantArgs& requant() { return Select<RequantArgs>(); }
+  AddArgs& add() { return Select<AddArgs>(); }
+  PoolArgs& pool() { return Select<PoolArgs>(); }
+  const DmaArgs& dma() const { return std::get<DmaArgs>(args_); }
+  const ConvArgs& conv() const { return std::get<ConvArgs>(args_); }
+  const RequantArgs& requant() const { return std::get<RequantArgs>(args_); }
+  const AddArgs& add() const { return std::get<AddArgs>(args_); }
+  const PoolArgs& pool() const { return std::get<PoolArgs>(args_); }
+
+ private:
+  template <typename T>
+  T& Select() {
+    if (!std::holds_alternative<T>(args_)) args_ = T{};
+    return std::get<T>(args_);
+  }
+  std::variant<DmaArgs, ConvArgs, RequantArgs, AddArgs, PoolArgs> args_;
 };
 
 // An initial DRAM image segment (weights, parameters, network inputs).

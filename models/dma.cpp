@@ -34,7 +34,7 @@ void Dma::RunQueue(isa::Queue q, bool dram_is_src) {
     const sc_core::sc_time now = sc_core::sc_time_stamp();
     // Instructions complete in order (the schedule relies on it), even if a later transfer's
     // writes would land earlier.
-    const Timing t = Transfer(in->dma, in->layer, dram_is_src);
+    const Timing t = Transfer(in->dma(), in->layer, dram_is_src);
     const sc_core::sc_time done = std::max(now + t.done, ch.last_done);
     ch.last_done = done;
     ch.pending.push_back({in, done});

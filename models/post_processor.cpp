@@ -27,11 +27,11 @@ PostProcessor::PostProcessor(sc_core::sc_module_name name, const core::PostProce
 int64_t PostProcessor::CyclesOf(const core::PostProcessorConfig& cfg, const isa::Instruction& in) {
   switch (in.op) {
     case isa::Opcode::kRequant:
-      return timing::PostElementwiseCycles(cfg.lanes, cfg.pipeline_cycles, in.requant.count * in.requant.channels);
+      return timing::PostElementwiseCycles(cfg.lanes, cfg.pipeline_cycles, in.requant().count * in.requant().channels);
     case isa::Opcode::kAdd:
-      return timing::PostElementwiseCycles(cfg.lanes, cfg.pipeline_cycles, in.add.count);
+      return timing::PostElementwiseCycles(cfg.lanes, cfg.pipeline_cycles, in.add().count);
     case isa::Opcode::kPool: {
-      const isa::PoolArgs& p = in.pool;
+      const isa::PoolArgs& p = in.pool();
       return timing::PostPoolCycles(cfg.lanes, cfg.pipeline_cycles, p.out_h * p.out_w * p.c, p.kh * p.kw);
     }
     default: return 0;
@@ -41,9 +41,9 @@ int64_t PostProcessor::CyclesOf(const core::PostProcessorConfig& cfg, const isa:
 void PostProcessor::Thread() {
   while (const isa::Instruction* in = ctrl_.Next(isa::Queue::kPost)) {
     switch (in->op) {
-      case isa::Opcode::kRequant: Requant(in->requant, in->layer); break;
-      case isa::Opcode::kAdd: Add(in->add, in->layer); break;
-      case isa::Opcode::kPool: Pool(in->pool, in->layer); break;
+      case isa::Opcode::kRequant: Requant(in->requant(), in->layer); break;
+      case isa::Opcode::kAdd: Add(in->add(), in->layer); break;
+      case isa::Opcode::kPool: Pool(in->pool(), in->layer); break;
       default: SC_REPORT_FATAL(name(), "instruction for another unit in the post queue");
     }
     wait(Cycles(CyclesOf(cfg_, *in)));

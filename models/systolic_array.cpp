@@ -50,11 +50,11 @@ int64_t SystolicArray::CyclesOf(const core::UnitConfig& cfg, const isa::ConvArgs
 
 void SystolicArray::Thread() {
   while (const isa::Instruction* in = ctrl_.Next(isa::Queue::kCompute)) {
-    const int64_t cycles = CyclesOf(cfg_, in->conv);
+    const int64_t cycles = CyclesOf(cfg_, in->conv());
     // Compute at the start: the inputs are final (dependencies), and no one may read the
     // accumulators or overwrite the inputs before Done (the schedule's WAR/RAW tokens).
-    Compute(in->conv, in->layer);
-    Count(in->conv, in->layer, cycles);
+    Compute(in->conv(), in->layer);
+    Count(in->conv(), in->layer, cycles);
     wait(Cycles(cycles));
     ctrl_.Done(*in);
   }

@@ -106,7 +106,7 @@ class ConvEmitter {
     InputSpan(st.oy0, st.oh, v_.sh, v_.dh, v_.kh, v_.pt, v_.h, &r0, &r1);
     InputSpan(st.ox0, st.ow, v_.sw, v_.dw, v_.kw, v_.pl, v_.w_, &c0, &c1);
     const int64_t eb = v_.x->bytes_per_element();
-    isa::DmaArgs& d = ctx_.Emit(isa::Opcode::kLoad).dma;
+    isa::DmaArgs& d = ctx_.Emit(isa::Opcode::kLoad).dma();
     d.src = ctx_.tensor_addr.at(v_.x->name) + ((r0 * v_.w_ + c0) * v_.c + ic.ic0) * eb;
     d.dst = dst;
     d.row_bytes = ic.icn * eb;
@@ -125,14 +125,14 @@ class ConvEmitter {
     if (!load) return dst;
     const int64_t eb = v_.w->bytes_per_element();
     const int64_t taps = v_.kh * v_.kw;
-    isa::DmaArgs& d = ctx_.Emit(isa::Opcode::kLoad).dma;
+    isa::DmaArgs& d = ctx_.Emit(isa::Opcode::kLoad).dma();
     d.src = ctx_.tensor_addr.at(v_.w->name) + (o.oc0 * taps * v_.icg() + ic.w_i0) * eb;
     d.dst = dst;
     d.row_bytes = ic.w_in * eb;
     d.rows = o.ocn * taps;
     d.src_stride = {v_.icg() * eb, 0};
     d.dst_stride = {ic.w_in * eb, 0};
-    isa::DmaArgs& p = ctx_.Emit(isa::Opcode::kLoad).dma;
+    isa::DmaArgs& p = ctx_.Emit(isa::Opcode::kLoad).dma();
     p.src = ctx_.params_addr.at(v_.op_index) + o.oc0 * 12;
     p.dst = dst + ParamsOffset(v_, t_);
     p.row_bytes = o.ocn * 12;
@@ -145,7 +145,7 @@ class ConvEmitter {
     int64_t r0, r1, c0, c1;
     InputSpan(st.oy0, st.oh, v_.sh, v_.dh, v_.kh, v_.pt, v_.h, &r0, &r1);
     InputSpan(st.ox0, st.ow, v_.sw, v_.dw, v_.kw, v_.pl, v_.w_, &c0, &c1);
-    isa::ConvArgs& c = ctx_.Emit(isa::Opcode::kConv).conv;
+    isa::ConvArgs& c = ctx_.Emit(isa::Opcode::kConv).conv();
     c.in_addr = in;
     c.w_addr = w;
     c.params_addr = params;
@@ -175,7 +175,7 @@ class ConvEmitter {
   }
 
   void EmitRequant(size_t s, const OcTile& o, uint64_t acc, uint64_t params, uint64_t out) {
-    isa::RequantArgs& r = ctx_.Emit(isa::Opcode::kRequant).requant;
+    isa::RequantArgs& r = ctx_.Emit(isa::Opcode::kRequant).requant();
     r.acc_addr = acc;
     r.params_addr = params;
     r.out_addr = out;
@@ -189,7 +189,7 @@ class ConvEmitter {
   void EmitStore(size_t s, const OcTile& o, uint64_t out) {
     const SpatialTile& st = spatial_[s];
     const int64_t eb = v_.y->bytes_per_element();
-    isa::DmaArgs& d = ctx_.Emit(isa::Opcode::kStore).dma;
+    isa::DmaArgs& d = ctx_.Emit(isa::Opcode::kStore).dma();
     d.src = out;
     d.dst = ctx_.tensor_addr.at(v_.y->name) + ((st.oy0 * v_.ow + st.ox0) * v_.oc + o.oc0) * eb;
     d.row_bytes = o.ocn * eb;

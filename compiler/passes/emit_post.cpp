@@ -96,7 +96,7 @@ void EmitPool(Context& ctx, int op_index) {
         InputSpan(oy, nh, p.sh, 1, p.kh, p.pt, p.h, &r0, &r1);
         InputSpan(ox, nw, p.sw, 1, p.kw, p.pl, p.w, &q0, &q1);
         const uint64_t in = ctx.buffers.in.base[ctx.buffers.in.NextFree()];
-        isa::DmaArgs& d = ctx.Emit(isa::Opcode::kLoad).dma;
+        isa::DmaArgs& d = ctx.Emit(isa::Opcode::kLoad).dma();
         d.src = ctx.tensor_addr.at(x.name) + ((r0 * p.w + q0) * p.c + c0) * xb;
         d.dst = in;
         d.row_bytes = nc * xb;
@@ -105,7 +105,7 @@ void EmitPool(Context& ctx, int op_index) {
         d.src_stride = {p.c * xb, p.w * p.c * xb};
         d.dst_stride = {nc * xb, (q1 - q0) * nc * xb};
         const uint64_t out = ctx.buffers.out.base[ctx.buffers.out.NextFree()];
-        isa::PoolArgs& a = ctx.Emit(isa::Opcode::kPool).pool;
+        isa::PoolArgs& a = ctx.Emit(isa::Opcode::kPool).pool();
         a.in_addr = in;
         a.out_addr = out;
         a.kind = op.type == core::OpType::kMaxPool ? isa::PoolKind::kMax : isa::PoolKind::kAvg;
@@ -129,7 +129,7 @@ void EmitPool(Context& ctx, int op_index) {
         a.out_scale = y.quant.scale(0);
         a.out_min = static_cast<int32_t>(y.qmin());
         a.out_max = static_cast<int32_t>(y.qmax());
-        isa::DmaArgs& s = ctx.Emit(isa::Opcode::kStore).dma;
+        isa::DmaArgs& s = ctx.Emit(isa::Opcode::kStore).dma();
         s.src = out;
         s.dst = ctx.tensor_addr.at(y.name) + ((oy * p.ow + ox) * p.c + c0) * yb;
         s.row_bytes = nc * yb;
@@ -162,16 +162,16 @@ void EmitAdd(Context& ctx, int op_index) {
     const int64_t n = std::min(chunk, total - e0);
     const uint64_t in = ctx.buffers.in.base[ctx.buffers.in.NextFree()];
     const uint64_t b_off = AlignUp(n * ab, 16);
-    isa::DmaArgs& la = ctx.Emit(isa::Opcode::kLoad).dma;
+    isa::DmaArgs& la = ctx.Emit(isa::Opcode::kLoad).dma();
     la.src = ctx.tensor_addr.at(a.name) + e0 * ab;
     la.dst = in;
     la.row_bytes = n * ab;
-    isa::DmaArgs& lb = ctx.Emit(isa::Opcode::kLoad).dma;
+    isa::DmaArgs& lb = ctx.Emit(isa::Opcode::kLoad).dma();
     lb.src = ctx.tensor_addr.at(b.name) + e0 * bb;
     lb.dst = in + b_off;
     lb.row_bytes = n * bb;
     const uint64_t out = ctx.buffers.out.base[ctx.buffers.out.NextFree()];
-    isa::AddArgs& x = ctx.Emit(isa::Opcode::kAdd).add;
+    isa::AddArgs& x = ctx.Emit(isa::Opcode::kAdd).add();
     x.a_addr = in;
     x.b_addr = in + b_off;
     x.out_addr = out;
@@ -186,7 +186,7 @@ void EmitAdd(Context& ctx, int op_index) {
     x.b_scale = b.quant.scale(0);
     x.out_scale = y.quant.scale(0);
     OutputRange(y, op.activation, &x.out_min, &x.out_max);
-    isa::DmaArgs& s = ctx.Emit(isa::Opcode::kStore).dma;
+    isa::DmaArgs& s = ctx.Emit(isa::Opcode::kStore).dma();
     s.src = out;
     s.dst = ctx.tensor_addr.at(y.name) + e0 * yb;
     s.row_bytes = n * yb;

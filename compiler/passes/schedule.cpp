@@ -24,11 +24,11 @@ std::vector<Access> AccessesOf(const isa::Instruction& in) {
   switch (in.op) {
     case isa::Opcode::kLoad:
     case isa::Opcode::kStore: {
-      const isa::DmaArgs& d = in.dma;
+      const isa::DmaArgs& d = in.dma();
       return {{d.src, DmaEnd(d.src, d, d.src_stride), false}, {d.dst, DmaEnd(d.dst, d, d.dst_stride), true}};
     }
     case isa::Opcode::kConv: {
-      const isa::ConvArgs& c = in.conv;
+      const isa::ConvArgs& c = in.conv();
       const uint64_t acc_end = c.acc_addr + c.out_h * c.out_w * c.out_c * 4;
       std::vector<Access> a = {
           {c.in_addr, c.in_addr + c.in_h * c.in_w * c.in_c * c.in_type.bytes(), false},
@@ -39,20 +39,20 @@ std::vector<Access> AccessesOf(const isa::Instruction& in) {
       return a;
     }
     case isa::Opcode::kRequant: {
-      const isa::RequantArgs& r = in.requant;
+      const isa::RequantArgs& r = in.requant();
       const int64_t n = r.count * r.channels;
       return {{r.acc_addr, r.acc_addr + n * 4, false},
               {r.params_addr, r.params_addr + 12 * r.channels, false},
               {r.out_addr, r.out_addr + n * r.out_type.bytes(), true}};
     }
     case isa::Opcode::kAdd: {
-      const isa::AddArgs& a = in.add;
+      const isa::AddArgs& a = in.add();
       return {{a.a_addr, a.a_addr + a.count * a.a_type.bytes(), false},
               {a.b_addr, a.b_addr + a.count * a.b_type.bytes(), false},
               {a.out_addr, a.out_addr + a.count * a.out_type.bytes(), true}};
     }
     case isa::Opcode::kPool: {
-      const isa::PoolArgs& p = in.pool;
+      const isa::PoolArgs& p = in.pool();
       return {{p.in_addr, p.in_addr + p.in_h * p.in_w * p.c * p.in_type.bytes(), false},
               {p.out_addr, p.out_addr + p.out_h * p.out_w * p.c * p.out_type.bytes(), true}};
     }

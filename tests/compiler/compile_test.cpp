@@ -23,7 +23,7 @@ void ExpectTilesCoverOutputsOnce(const std::string& arch_file, const std::string
   std::map<uint64_t, int> written;  // DRAM byte -> store count
   for (const isa::Instruction& in : p.instructions) {
     if (in.op != isa::Opcode::kStore && in.op != isa::Opcode::kLoad) continue;
-    const isa::DmaArgs& d = in.dma;
+    const isa::DmaArgs& d = in.dma();
     const uint64_t sram = in.op == isa::Opcode::kStore ? d.src : d.dst;
     const int buf = isa::AddressSpace(sram);
     ASSERT_GE(buf, 0);

@@ -10,9 +10,9 @@ isa::Instruction Load(int64_t id, uint64_t src, uint64_t dst, int64_t bytes) {
   isa::Instruction in;
   in.id = id;
   in.op = isa::Opcode::kLoad;
-  in.dma.src = src;
-  in.dma.dst = dst;
-  in.dma.row_bytes = bytes;
+  in.dma().src = src;
+  in.dma().dst = dst;
+  in.dma().row_bytes = bytes;
   return in;
 }
 
@@ -26,14 +26,14 @@ isa::Instruction Conv(int64_t id, uint64_t in_addr, uint64_t w_addr, uint64_t ac
   isa::Instruction in;
   in.id = id;
   in.op = isa::Opcode::kConv;
-  in.conv.in_addr = in_addr;
-  in.conv.w_addr = w_addr;
-  in.conv.acc_addr = acc;
-  in.conv.in_h = in.conv.in_w = 2;
-  in.conv.in_c = 4;     // 16 input bytes
-  in.conv.out_c = 4;    // 16 weight bytes (1x1), 16 accumulator bytes
-  in.conv.out_h = in.conv.out_w = 1;
-  in.conv.first = first;
+  in.conv().in_addr = in_addr;
+  in.conv().w_addr = w_addr;
+  in.conv().acc_addr = acc;
+  in.conv().in_h = in.conv().in_w = 2;
+  in.conv().in_c = 4;     // 16 input bytes
+  in.conv().out_c = 4;    // 16 weight bytes (1x1), 16 accumulator bytes
+  in.conv().out_h = in.conv().out_w = 1;
+  in.conv().first = first;
   return in;
 }
 

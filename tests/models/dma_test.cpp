@@ -16,12 +16,12 @@ isa::Instruction LoadInstr(int64_t id, uint64_t src, uint64_t dst, int64_t row_b
   isa::Instruction in;
   in.id = id;
   in.op = isa::Opcode::kLoad;
-  in.dma.src = src;
-  in.dma.dst = dst;
-  in.dma.row_bytes = row_bytes;
-  in.dma.rows = rows;
-  in.dma.src_stride = {src_stride, 0};
-  in.dma.dst_stride = {dst_stride, 0};
+  in.dma().src = src;
+  in.dma().dst = dst;
+  in.dma().row_bytes = row_bytes;
+  in.dma().rows = rows;
+  in.dma().src_stride = {src_stride, 0};
+  in.dma().dst_stride = {dst_stride, 0};
   return in;
 }
 

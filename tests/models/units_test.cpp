@@ -22,7 +22,7 @@ TEST(SystolicArrayModule, ConvInstructionTakesTheClosedFormCycles) {
   p.dram_bytes_used = 64;
   isa::Instruction in;
   in.op = isa::Opcode::kConv;
-  isa::ConvArgs& c = in.conv;
+  isa::ConvArgs& c = in.conv();
   c.in_addr = isa::BufferBase(0);
   c.w_addr = isa::BufferBase(1);
   c.acc_addr = isa::BufferBase(2);
@@ -44,11 +44,11 @@ TEST(PostProcessorModule, RequantTakesPipelinePlusValuesOverLanes) {
   p.dram_bytes_used = 64;
   isa::Instruction in;
   in.op = isa::Opcode::kRequant;
-  in.requant.acc_addr = isa::BufferBase(2);
-  in.requant.params_addr = isa::BufferBase(1);
-  in.requant.out_addr = isa::BufferBase(3);
-  in.requant.count = 33;
-  in.requant.channels = 5;
+  in.requant().acc_addr = isa::BufferBase(2);
+  in.requant().params_addr = isa::BufferBase(1);
+  in.requant().out_addr = isa::BufferBase(3);
+  in.requant().count = 33;
+  in.requant().channels = 5;
   p.instructions.push_back(in);
   core::StatRegistry stats;
   Npu npu("npu", arch, p, stats);
@@ -65,8 +65,8 @@ TEST(DataPath, MisaddressedLoadGivesWrongOutputs) {
   isa::Program p = compiler::Compile(g, arch, "tiny_conv");
   bool mutated = false;
   for (isa::Instruction& in : p.instructions) {
-    if (in.op == isa::Opcode::kLoad && in.dma.src == p.inputs[0].addr && !mutated) {
-      in.dma.src += 1;
+    if (in.op == isa::Opcode::kLoad && in.dma().src == p.inputs[0].addr && !mutated) {
+      in.dma().src += 1;
       mutated = true;
     }
   }
