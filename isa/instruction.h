@@ -96,7 +96,8 @@ struct PoolArgs {
   PoolKind kind = PoolKind::kMax;
   int64_t in_h = 1, in_w = 1, c = 1, out_h = 1, out_w = 1;
   int64_t kh = 1, kw = 1, stride_h = 1, stride_w = 1, pad_top = 0, pad_left = 0;
-  // Logical extent of the whole input, to tell padding from tile edges for avg counts.
+  // The tile holds every in-image row and column its windows read, so a tap outside the tile is
+  // padding: ignored by max, and counted by avg only when count_include_pad is set.
   bool count_include_pad = false;
   ElemType in_type, out_type;
   int32_t in_zero_point = 0, out_zero_point = 0, out_min = -128, out_max = 127;
