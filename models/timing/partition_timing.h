@@ -1,0 +1,76 @@
+// Partitioned (reconfigurable) systolic array timing, SARA-style: "Self-Adaptive Reconfigurable
+// Arrays (SARA): Using ML to Assist Scaling GEMM Acceleration", Samajdar, Pellauer, Krishna,
+// arXiv 2101.04799. Its SAGAR array is a grid of small systolic sub-arrays joined by bypass links
+// that runs, per layer, as one monolithic array or as several independent arrays of other shapes.
+//
+// Model (pure functions; the SystemC unit and the compiler's mapper call them):
+// - The array is rows x cols PEs made of sub_rows x sub_cols sub-arrays. A partition groups them
+//   into pr x pc independent arrays of (rows/pr) x (cols/pc) PEs (pr divides rows/sub_rows, pc
+//   divides cols/sub_cols), each running the same dataflow.
+// - The GEMM {m, k, n, groups} is split over the pr*pc arrays as pm x pn x pk = pr*pc: M into pm
+//   parts, N (or, for grouped GEMMs, the groups) into pn parts, K into pk parts. Every array runs
+//   its sub-GEMM {ceil(m/pm), ceil(k/pk), ceil(n/pn), groups} (grouped: {.., .., n,
+//   ceil(groups/pn)}, and pk = 1) with the dataflow's own closed form; the arrays run in
+//   parallel, so the slowest (largest) sub-GEMM decides.
+// - A K split leaves pk partial sums per output; they are added pairwise over the bypass links in
+//   ceil(log2 pk) levels, each level moving one array's output tile at (cols/pc) values per cycle:
+//   ceil(log2 pk) * ceil(outputs / (cols/pc)) cycles. This reduction cost is our estimate; the
+//   paper does not give one. A K split changes the order of accumulation, so it is only exact
+//   for wrapping accumulators (the mapper does not offer it for saturating ones).
+// - Changing the partition between instructions costs the arch's reconfiguration cycles (charged
+//   by the unit, not here).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/timing/dataflow_timing.h"
+
+namespace npusim::models::timing {
+
+struct ArrayGeometry {
+  int rows = 1, cols = 1;          // PEs
+  int sub_rows = 1, sub_cols = 1;  // PEs per sub-array (rows % sub_rows == 0, cols % sub_cols == 0)
+};
+
+struct Partition {
+  int pr = 1, pc = 1;              // independent arrays: pr x pc of (rows/pr) x (cols/pc)
+  int64_t pm = 1, pn = 1, pk = 1;  // GEMM split: pm * pn * pk == pr * pc
+  bool monolithic() const { return pr == 1 && pc == 1; }
+  std::string ToString() const;    // "2x1 arrays of 64x128, split m2 n1 k1"
+};
+
+// True when `p` is a partition of `geo` (divisibility, split product) that can run `shape`
+// (a grouped GEMM has pk == 1).
+bool ValidPartition(const ArrayGeometry& geo, const Partition& p, const GemmShape& shape);
+
+// The sub-GEMM each array runs (the largest, which decides the time).
+GemmShape SubGemm(const Partition& p, const GemmShape& shape);
+
+int64_t ReductionCycles(const ArrayGeometry& geo, const Partition& p, const GemmShape& shape);
+
+// Cycles of `shape` on partition `p` with dataflow `df`: the slowest array plus the reduction.
+int64_t PartitionedCycles(const ArrayGeometry& geo, const Partition& p, const DataflowTiming& df,
+                          const GemmShape& shape);
+
+// Every valid partition of `geo` for `shape` (all (pr, pc) and all splits), monolithic first.
+// allow_k_split = false leaves out pk > 1.
+std::vector<Partition> EnumeratePartitions(const ArrayGeometry& geo, const GemmShape& shape,
+                                           bool allow_k_split);
+
+struct PartitionChoice {
+  Partition partition;
+  const DataflowTiming* dataflow = nullptr;
+  int64_t cycles = 0;
+};
+
+// The fastest (partition, dataflow) for `shape` among `dataflows` (ties: fewer arrays, then the
+// order of `dataflows`), and the runner-up (a different partition or dataflow; cycles 0 if none).
+struct BestChoices {
+  PartitionChoice best, runner_up;
+};
+BestChoices ChoosePartition(const ArrayGeometry& geo, const GemmShape& shape,
+                            const std::vector<const DataflowTiming*>& dataflows, bool allow_k_split);
+
+}  // namespace npusim::models::timing
