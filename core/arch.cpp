@@ -25,12 +25,19 @@ const UnitConfig* ArchConfig::FindUnit(const std::string& n) const {
   return nullptr;
 }
 
+// Fixed here rather than read from the timing registry (core does not depend on models); each
+// name has a DataflowTiming registered under it in models/timing/ (ws: systolic_timing.cpp, os:
+// os_timing.cpp, is: is_timing.cpp), which tests/models/timing/dataflow_timing_test.cpp checks.
+const std::vector<std::string>& ArchDataflows() {
+  static const std::vector<std::string> names = {"ws", "os", "is"};
+  return names;
+}
+
 namespace {
 
 // Component names the energy table uses besides buffers, units and the post-processor.
 const std::vector<std::string> kReservedComponentNames = {"dram", "dma"};
 const std::vector<std::string> kUnitTypes = {"systolic_array"};
-const std::vector<std::string> kDataflows = {"ws"};
 
 constexpr int64_t kMaxBytes = int64_t{1} << 40;
 
@@ -180,7 +187,8 @@ class ArchParser {
       SetIf(check_.GetEnum(u, up, "type", Need::kRequired, kUnitTypes), &unit.type);
       SetIf(check_.GetInt(u, up, "rows", Need::kRequired, 1, 4096), &unit.rows);
       SetIf(check_.GetInt(u, up, "cols", Need::kRequired, 1, 4096), &unit.cols);
-      SetIf(check_.GetEnum(u, up, "dataflow", Need::kOptional, kDataflows), &unit.dataflow);
+      SetIf(check_.GetEnum(u, up, "dataflow", Need::kOptional, ArchDataflows()),
+            &unit.dataflow);
       if (auto bits = BitList(u, up, "input_bits")) unit.input_bits = *bits;
       if (auto bits = BitList(u, up, "weight_bits")) unit.weight_bits = *bits;
       SetIf(check_.GetInt(u, up, "acc_bits", Need::kRequired, 8, 32), &unit.acc_bits);

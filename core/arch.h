@@ -27,14 +27,14 @@ struct BufferConfig {
   int word_bytes = 8;   // bytes per bank per cycle; one read/write action per word
 };
 
-// A compute unit. The spine knows type "systolic_array" (a rows x cols weight-stationary array);
+// A compute unit. The spine knows type "systolic_array" (a rows x cols array running `dataflow`);
 // later unit families add their types behind the same entry.
 struct UnitConfig {
   std::string name;            // instance name, e.g. "array"
   std::string type;            // "systolic_array"
   int rows = 16;               // K direction (input channels x kernel taps)
   int cols = 16;               // N direction (output channels)
-  std::string dataflow = "ws";
+  std::string dataflow = "ws";  // one of ArchDataflows(): "ws", "os", "is"
   std::vector<int> input_bits{8};   // activation bit widths it can run
   std::vector<int> weight_bits{8};  // weight bit widths it can run
   int acc_bits = 32;                // 8..32
@@ -89,5 +89,9 @@ struct ArchConfig {
 // Reads, validates and resolves an arch file (and the energy file it names, relative to it).
 // Throws ConfigError listing every problem with file and JSON pointer.
 ArchConfig LoadArch(const std::string& path);
+
+// The names units[].dataflow accepts, in the order the error message lists them. A fixed list,
+// because core does not depend on models; models/timing registers a DataflowTiming under each.
+const std::vector<std::string>& ArchDataflows();
 
 }  // namespace npusim::core

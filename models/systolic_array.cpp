@@ -68,7 +68,8 @@ void SystolicArray::Count(const isa::ConvArgs& c, int layer, int64_t cycles) {
       useful, static_cast<uint64_t>(cycles) * cfg_.rows * cfg_.cols));
   // A WS array streams its input tile once per column fold and reads its weights once; the
   // accumulators are read-modify-written once per row fold (not on the first fold of a tile
-  // that starts from the bias).
+  // that starts from the bias). Counted so for every dataflow, an approximation for os and is
+  // (docs/models.md, "Systolic array (OS)", "What it leaves out").
   const int64_t col_folds = (g.n + cfg_.cols - 1) / cfg_.cols;
   const int64_t row_folds = (g.k + cfg_.rows - 1) / cfg_.rows;
   const int64_t in_bytes = c.in_h * c.in_w * c.in_c * c.in_type.bytes();

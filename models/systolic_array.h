@@ -1,4 +1,4 @@
-// SystolicArray: the dense matrix unit (rows x cols PEs, weight stationary). Its SystemC thread
+// SystolicArray: the dense matrix unit (rows x cols PEs; dataflow ws, os or is). Its SystemC thread
 // takes a CONV instruction, asks the dataflow's timing kernel (models/timing/) for the cycles,
 // computes the exact accumulators from the bytes in its buffers, waits, and signals completion.
 //

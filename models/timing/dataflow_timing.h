@@ -9,7 +9,9 @@
 //   int64_t cycles = df->Cycles(unit.rows, unit.cols, shape);  // per instruction
 //
 // Adding a dataflow means adding one file that defines a DataflowTiming subclass and registers
-// it (see systolic_timing.cpp for "ws"):
+// it (see systolic_timing.cpp for "ws", os_timing.cpp for "os", is_timing.cpp for "is"), and
+// adding its name to the arch loader's fixed list (core::ArchDataflows in core/arch.cpp: core
+// does not depend on models, and a test checks every listed name is registered):
 //
 //   namespace { [[maybe_unused]] const bool kOsRegistered =
 //                   RegisterDataflow(std::make_unique<OsDataflow>()); }
@@ -40,6 +42,14 @@ struct GemmShape {
 
 // Multiply-accumulates the GEMM needs (m*k*n*groups): the numerator of utilization.
 int64_t GemmMacs(const GemmShape& shape);
+
+// True when the GEMM has no work (m, k, n or groups == 0): every dataflow gives it 0 cycles.
+bool IsEmptyGemm(const GemmShape& shape);
+
+// Throws std::invalid_argument naming `function` and the arguments unless rows, cols >= 1 and
+// every shape field >= 0. Shapes reach the timing kernels already validated (arch and IR checks),
+// so a bad one is a caller bug, reported loudly rather than turned into a meaningless count.
+void CheckGemmArguments(const char* function, int rows, int cols, const GemmShape& shape);
 
 // One dataflow's timing. Implementations are stateless: Cycles() is a pure function, safe to call
 // from any thread, any number of times, in any order.

@@ -10,25 +10,6 @@ namespace npusim::models::timing {
 namespace {
 using core::CeilDiv;
 
-
-// Shapes reach this kernel already validated (arch and IR checks); a bad one here is a caller bug,
-// reported loudly rather than turned into a meaningless cycle count.
-void CheckArguments(const char* function, int rows, int cols, const GemmShape& shape) {
-  if (rows >= 1 && cols >= 1 && shape.m >= 0 && shape.k >= 0 && shape.n >= 0 &&
-      shape.groups >= 0) {
-    return;
-  }
-  throw std::invalid_argument(
-      std::string(function) + ": expected rows, cols >= 1 and m, k, n, groups >= 0, got rows=" +
-      std::to_string(rows) + " cols=" + std::to_string(cols) + " m=" + std::to_string(shape.m) +
-      " k=" + std::to_string(shape.k) + " n=" + std::to_string(shape.n) +
-      " groups=" + std::to_string(shape.groups));
-}
-
-bool IsEmpty(const GemmShape& shape) {
-  return shape.m == 0 || shape.k == 0 || shape.n == 0 || shape.groups == 0;
-}
-
 // The fold plan reduced to the three sums the closed forms need (systolic_timing.h, CLOSED FORMS).
 struct FoldSums {
   int64_t folds = 0;
@@ -67,7 +48,7 @@ int64_t SystolicWsFoldCycles(int64_t m, int64_t r, int64_t c) {
 }
 
 int64_t SystolicWsGroupsPerFold(int rows, int cols, const GemmShape& shape) {
-  CheckArguments("SystolicWsGroupsPerFold", rows, cols, shape);
+  CheckGemmArguments("SystolicWsGroupsPerFold", rows, cols, shape);
   if (shape.k == 0 || shape.n == 0) {
     throw std::invalid_argument("SystolicWsGroupsPerFold: k and n must be >= 1");
   }
@@ -75,22 +56,22 @@ int64_t SystolicWsGroupsPerFold(int rows, int cols, const GemmShape& shape) {
 }
 
 int64_t SystolicWsCycles(int rows, int cols, const GemmShape& shape) {
-  CheckArguments("SystolicWsCycles", rows, cols, shape);
-  if (IsEmpty(shape)) return 0;
+  CheckGemmArguments("SystolicWsCycles", rows, cols, shape);
+  if (IsEmptyGemm(shape)) return 0;
   const FoldSums sums = SumFolds(rows, cols, shape);
   // Sum over folds of m + 2r + c - 1.
   return sums.folds * (shape.m - 1) + 2 * sums.rows_used + sums.cols_used;
 }
 
 int64_t SystolicWsFolds(int rows, int cols, const GemmShape& shape) {
-  CheckArguments("SystolicWsFolds", rows, cols, shape);
-  if (IsEmpty(shape)) return 0;
+  CheckGemmArguments("SystolicWsFolds", rows, cols, shape);
+  if (IsEmptyGemm(shape)) return 0;
   return SumFolds(rows, cols, shape).folds;
 }
 
 int64_t SystolicWsIssuedMacs(int rows, int cols, const GemmShape& shape) {
-  CheckArguments("SystolicWsIssuedMacs", rows, cols, shape);
-  if (IsEmpty(shape)) return 0;
+  CheckGemmArguments("SystolicWsIssuedMacs", rows, cols, shape);
+  if (IsEmptyGemm(shape)) return 0;
   const int64_t g = SystolicWsGroupsPerFold(rows, cols, shape);
   if (g == 0) return GemmMacs(shape);  // folds tile each group's k x n exactly
   // A fold of g' groups fires m * (g'k) * (g'n) times: g' diagonal blocks plus g'(g'-1) blocks of

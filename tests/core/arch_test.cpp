@@ -201,6 +201,23 @@ TEST(ArchLoader, ReportsEveryProblemOfAFileAtOnce) {
   EXPECT_EQ(problems.size(), 12u) << testing::ToString(problems);
 }
 
+TEST(ArchLoader, UnknownDataflowListsTheKnownOnes) {
+  Json j = DenseJson();
+  j["units"][0]["dataflow"] = "rs";
+  const std::string path = WriteArch(j);
+  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadArch(path); }), path, "/units/0/dataflow",
+                         "expected one of ws|os|is, got \"rs\""));
+}
+
+TEST(ArchLoader, AcceptsEveryListedDataflow) {
+  for (const std::string& dataflow : ArchDataflows()) {
+    Json j = DenseJson();
+    j["units"][0]["dataflow"] = dataflow;
+    EXPECT_EQ(LoadArch(WriteArch(j)).units[0].dataflow, dataflow);
+  }
+  EXPECT_EQ(ArchDataflows(), (std::vector<std::string>{"ws", "os", "is"}));
+}
+
 TEST(ArchLoader, WrongTypeOfRows) {
   Json j = DenseJson();
   j["units"][0]["rows"] = "16";

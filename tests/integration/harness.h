@@ -2,9 +2,12 @@
 // elaborates once per process; gtest_discover_tests runs each case in its own process).
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -209,6 +212,24 @@ inline Outcome SimulateAndReference(const core::Graph& g, const core::ArchConfig
   const core::UnitConfig& u = arch.units[0];
   o.ref = reference::Run(g, inputs, reference::Options{arch.requant_mode, u.acc_bits, u.overflow});
   return o;
+}
+
+// Every network output of `g` equals the reference value for value; with `expect_spread`, outputs
+// of 16 or more values must not be degenerate (fewer than 3 distinct values).
+inline void ExpectBitExact(const core::Graph& g, const Outcome& o, bool expect_spread) {
+  for (const std::string& name : g.outputs) {
+    const std::vector<int32_t>& sim = o.run.outputs.at(name);
+    const std::vector<int32_t>& ref = o.ref.at(name);
+    ASSERT_EQ(sim.size(), ref.size()) << name;
+    for (size_t i = 0; i < ref.size(); ++i) {
+      ASSERT_EQ(sim[i], ref[i]) << "output " << name << " differs first at flat index " << i;
+    }
+    if (expect_spread && ref.size() >= 16) {
+      // A test whose outputs are all one value could not catch much.
+      EXPECT_GE(std::set<int32_t>(ref.begin(), ref.end()).size(), 3u) << name << " is degenerate";
+    }
+  }
+  EXPECT_GT(o.run.cycles, 0u);
 }
 
 }  // namespace npusim::testing

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/arch.h"
 #include "models/timing/systolic_timing.h"
 
 namespace npusim::models::timing {
@@ -30,6 +31,15 @@ TEST(DataflowRegistry, WsIsRegisteredUnderItsName) {
   const DataflowTiming* ws = FindDataflow("ws");
   ASSERT_NE(ws, nullptr);
   EXPECT_STREQ(ws->name(), "ws");
+}
+
+TEST(DataflowRegistry, EveryDataflowTheArchAcceptsIsRegistered) {
+  // core validates units[].dataflow against its own fixed list; each name must resolve here.
+  for (const std::string& name : core::ArchDataflows()) {
+    const DataflowTiming* df = FindDataflow(name);
+    ASSERT_NE(df, nullptr) << name;
+    EXPECT_EQ(df->name(), name);
+  }
 }
 
 TEST(DataflowRegistry, UnknownNameGivesNullptr) {

@@ -5,34 +5,24 @@
 
 #include <gtest/gtest.h>
 
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "tests/models/timing/systolic_stepped.h"
+#include "tests/models/timing/systolic_sweep.h"
 
 namespace npusim::models::timing {
 namespace {
 
-using testing::GemmOperands;
-using testing::RandomOperands;
-using testing::ReferenceGemm;
+using testing::ComputesReferenceGemm;
+using testing::CountsFoldsAndFires;
+using testing::FinishesAt;
+using testing::ForEachCase;
+using testing::kArraySides;
 using testing::SystolicWsStepped;
+using Case = testing::SweepCase;
 
-struct Case {
-  int rows, cols;
-  GemmShape shape;
-};
-
-std::string Describe(const Case& c) {
-  std::ostringstream os;
-  os << c.rows << "x" << c.cols << " array, m=" << c.shape.m << " k=" << c.shape.k
-     << " n=" << c.shape.n << " groups=" << c.shape.groups;
-  return os.str();
-}
-
-const int kArraySides[] = {1, 2, 3, 4, 8};
 const int64_t kInputCounts[] = {1, 2, 5, 17};
 
 // groups == 1, k and n from 1 to three arrays' worth, so full, partial and multiple folds appear.
@@ -76,39 +66,8 @@ std::vector<Case> AllSweeps() {
   return cases;
 }
 
-// Runs the stepped model to the closed form's cycle count and checks it finishes exactly then.
 ::testing::AssertionResult FinishesAtClosedForm(const Case& c, uint32_t seed) {
-  const GemmOperands ops = RandomOperands(c.shape, seed);
-  SystolicWsStepped sim(c.rows, c.cols, ops);
-  const int64_t expected = SystolicWsCycles(c.rows, c.cols, c.shape);
-  if (expected > 0) {
-    sim.RunUntil(expected - 1);
-    if (sim.done()) {
-      return ::testing::AssertionFailure()
-             << Describe(c) << ": stepped model done by cycle " << sim.cycle()
-             << ", closed form says " << expected;
-    }
-    sim.Step();
-  }
-  if (!sim.done()) {
-    sim.RunUntil(expected + 100000);
-    return ::testing::AssertionFailure() << Describe(c) << ": stepped model needs "
-                                         << sim.cycle() << " cycles, closed form says "
-                                         << expected;
-  }
-  return ::testing::AssertionSuccess();
-}
-
-// Applies `check` to every case, stopping after a few failures so one bug does not flood the log.
-template <typename Check>
-void ForEachCase(const std::vector<Case>& cases, Check check) {
-  int failures = 0;
-  uint32_t seed = 1;
-  for (const Case& c : cases) {
-    ::testing::AssertionResult result = check(c, seed++);
-    EXPECT_TRUE(result);
-    if (!result && ++failures >= 5) return;
-  }
+  return FinishesAt<SystolicWsStepped>(c, seed, SystolicWsCycles(c.rows, c.cols, c.shape));
 }
 
 TEST(SystolicWsTiming, OneByOneArrayTakesThreeCyclesForOneMac) {
@@ -183,13 +142,7 @@ TEST(SystolicWsTiming, UtilizationIsUsefulMacsOverPeCycles) {
 }
 
 TEST(SystolicWsStepped, ComputesTheSameGemmAsATripleLoop) {
-  ForEachCase(AllSweeps(), [](const Case& c, uint32_t seed) -> ::testing::AssertionResult {
-    const GemmOperands ops = RandomOperands(c.shape, seed);
-    SystolicWsStepped sim(c.rows, c.cols, ops);
-    sim.RunUntil(int64_t{1} << 40);
-    if (sim.acc() == ReferenceGemm(ops)) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << Describe(c) << ": accumulators differ from the GEMM";
-  });
+  ForEachCase(AllSweeps(), ComputesReferenceGemm<SystolicWsStepped>);
 }
 
 TEST(SystolicWsTiming, ClosedFormMatchesSteppedModel) {
@@ -201,18 +154,10 @@ TEST(SystolicWsTiming, ClosedFormMatchesSteppedModelForGroups) {
 }
 
 TEST(SystolicWsTiming, FoldsAndIssuedMacsMatchSteppedModel) {
-  ForEachCase(AllSweeps(), [](const Case& c, uint32_t seed) -> ::testing::AssertionResult {
-    const GemmOperands ops = RandomOperands(c.shape, seed);
-    SystolicWsStepped sim(c.rows, c.cols, ops);
-    sim.RunUntil(int64_t{1} << 40);
-    const int64_t folds = SystolicWsFolds(c.rows, c.cols, c.shape);
-    const int64_t issued = SystolicWsIssuedMacs(c.rows, c.cols, c.shape);
-    if (sim.folds_run() == folds && sim.pe_fires() == issued) {
-      return ::testing::AssertionSuccess();
-    }
-    return ::testing::AssertionFailure()
-           << Describe(c) << ": stepped folds " << sim.folds_run() << " vs " << folds
-           << ", PE fires " << sim.pe_fires() << " vs " << issued;
+  ForEachCase(AllSweeps(), [](const Case& c, uint32_t seed) {
+    return CountsFoldsAndFires<SystolicWsStepped>(c, seed,
+                                                  SystolicWsFolds(c.rows, c.cols, c.shape),
+                                                  SystolicWsIssuedMacs(c.rows, c.cols, c.shape));
   });
 }
 
