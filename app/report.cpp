@@ -2,12 +2,12 @@
 // Collection happened elsewhere (core/stats.h); this only formats.
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "app/app.h"
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/npy.h"
 
@@ -15,17 +15,6 @@ namespace npusim::app {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Writes `text` to `path` so that the file appears complete or not at all.
-void WriteAtomically(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    f << text;
-    if (!f) throw core::ConfigError(tmp.string(), "", "cannot write the file");
-  }
-  fs::rename(tmp, path);
-}
 
 std::string Fixed(double v, int digits) {
   char b[64];
@@ -149,8 +138,8 @@ void WriteReportFiles(const std::string& dir, const RunReport& r, const core::Gr
     const core::TensorInfo& t = g.tensor(name);
     core::SaveNpy((fs::path(dir) / "outputs" / (name + ".npy")).string(), t.shape, values, t.bits, t.is_signed);
   }
-  WriteAtomically(fs::path(dir) / "layers.csv", LayersCsv(r));
-  WriteAtomically(fs::path(dir) / "report.json", ToJson(r).dump(2) + "\n");
+  core::WriteFileAtomically((fs::path(dir) / "layers.csv").string(), LayersCsv(r));
+  core::WriteFileAtomically((fs::path(dir) / "report.json").string(), ToJson(r).dump(2) + "\n");
 }
 
 }  // namespace npusim::app

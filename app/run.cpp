@@ -11,12 +11,23 @@
 #include "compiler/compiler.h"
 #include "core/error.h"
 #include "core/net_loader.h"
+#include "importer/onnx_import.h"
 #include "reference/executor.h"
 
 namespace npusim::app {
 namespace {
 
 using TensorMap = std::map<std::string, std::vector<int32_t>>;
+
+// A network JSON, or a quantized ONNX model imported on the fly (inputs and outputs then follow
+// the IR's NHWC order: docs/onnx.md).
+core::Graph LoadNet(const std::string& path) {
+  const std::string ext = ".onnx";
+  if (path.size() > ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0) {
+    return importer::ImportOnnx(path);
+  }
+  return core::LoadNetwork(path);
+}
 
 // Network inputs: `--input NAME=FILE` or `--input FILE` (the only input), else the data the
 // network file gives; an input with neither is an error naming it.
@@ -178,7 +189,7 @@ CheckResult CompareOutputs(const core::Graph& g, const TensorMap& sim, const Ten
 int RunCommand(const CommandOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   const core::ArchConfig arch = core::LoadArch(o.arch);
-  const core::Graph g = core::LoadNetwork(o.net);
+  const core::Graph g = LoadNet(o.net);
   const TensorMap inputs = ResolveInputs(g, o);
   const isa::Program prog = compiler::Compile(g, arch, o.net);
   ConfigureSystemCReports();
@@ -206,7 +217,7 @@ int RunCommand(const CommandOptions& o) {
 
 int CompileCommand(const CommandOptions& o) {
   const core::ArchConfig arch = core::LoadArch(o.arch);
-  const core::Graph g = core::LoadNetwork(o.net);
+  const core::Graph g = LoadNet(o.net);
   const isa::Program prog = compiler::Compile(g, arch, o.net);
   std::cout << "; npusim program for " << g.name << " on " << arch.name << ": "
             << prog.instructions.size() << " instructions, " << prog.dram_bytes_used

@@ -13,6 +13,7 @@
 #include <xtensor/xadapt.hpp>
 #include <xtensor/xnpy.hpp>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace npusim::core {
@@ -301,21 +302,7 @@ void SaveNpy(const std::string& path, const std::vector<int64_t>& shape,
   else if (dtype == "uint16") bytes = DumpAs<uint16_t>(shape, values);
   else bytes = DumpAs<int32_t>(shape, values);
 
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw ConfigError(path, "", "cannot write file");
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw ConfigError(path, "", "cannot write file");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw ConfigError(path, "", "cannot write file");
-  }
+  WriteFileAtomically(path, bytes);
 }
 
 }  // namespace npusim::core

@@ -23,6 +23,7 @@
 #include "core/net_loader.h"
 #include "core/npy.h"
 #include "reference/executor.h"
+#include "tests/support/npusim_process.h"
 
 namespace npusim {
 namespace {
@@ -46,20 +47,7 @@ void WriteText(const fs::path& path, const std::string& text) {
 
 json ReadJson(const fs::path& path) { return json::parse(ReadText(path)); }
 
-std::string ShellQuote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-struct Outcome {
-  int exit_code = -1;  // -1 when the process did not exit normally (a crash)
-  std::string out, err;
-};
-
-std::ostream& operator<<(std::ostream& os, const Outcome& o) {
-  return os << "exit " << o.exit_code << "\n--- stdout:\n" << o.out << "--- stderr:\n" << o.err;
-}
+using Outcome = testing::ProcessOutcome;
 
 // Scratch space per test (tests run in parallel processes), removed when the test ends.
 class Cli : public ::testing::Test {
@@ -79,26 +67,7 @@ class Cli : public ::testing::Test {
 
   // Runs npusim with `args` in `cwd` (default: the current directory, the repo root).
   Outcome Run(const std::vector<std::string>& args, const fs::path& cwd = {}) {
-    const fs::path err_file = dir_ / "stderr.txt";
-    std::string cmd;
-    if (!cwd.empty()) cmd += "cd " + ShellQuote(cwd.string()) + " && ";
-    cmd += ShellQuote(NPUSIM_BINARY);
-    for (const std::string& a : args) cmd += " " + ShellQuote(a);
-    cmd += " 2>" + ShellQuote(err_file.string());
-    Outcome o;
-    FILE* p = popen(cmd.c_str(), "r");
-    if (!p) {
-      ADD_FAILURE() << "popen failed: " << cmd;
-      return o;
-    }
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) o.out.append(buf, n);
-    const int status = pclose(p);
-    if (WIFEXITED(status)) o.exit_code = WEXITSTATUS(status);
-    o.err = ReadText(err_file);
-    fs::remove(err_file);
-    return o;
+    return testing::RunNpusim(args, dir_ / "stderr.txt", cwd);
   }
 
   // `npusim run` of a network and arch (paths as given) into the test's --out directory.

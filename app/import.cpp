@@ -1,0 +1,61 @@
+// `npusim import model.onnx -o net.json [--weights-dir DIR]`: a quantized ONNX model (QOperator
+// form, docs/onnx.md) to a network file (docs/formats.md) plus one .npy file per constant.
+#include <filesystem>
+#include <iostream>
+
+#include <boost/program_options.hpp>
+
+#include "app/app.h"
+#include "app/commands.h"
+#include "core/json_util.h"
+#include "core/net_writer.h"
+#include "importer/onnx_import.h"
+
+namespace npusim::app {
+namespace {
+
+namespace po = boost::program_options;
+
+const char* kImportUsage = "usage: npusim import MODEL.onnx -o NET.json [--weights-dir DIR]\n";
+
+void PrintLayouts(const std::string& what, const std::vector<importer::TensorLayout>& layouts) {
+  for (const importer::TensorLayout& l : layouts) {
+    std::cout << "  " << what << " " << l.ir_name << ": ONNX " << core::ShapeString(l.onnx_shape) << " -> npusim "
+              << core::ShapeString(l.ir_shape) << (l.onnx_shape.size() == 4 ? " (NCHW -> NHWC)" : "") << "\n";
+  }
+}
+
+}  // namespace
+
+int ImportCommand(const std::vector<std::string>& args) {
+  std::string model, out, weights_dir;
+  po::options_description desc("options");
+  desc.add_options()
+      ("help,h", "show this help")
+      ("model", po::value<std::string>(&model)->required(), "the ONNX model")
+      ("output,o", po::value<std::string>(&out)->required(), "network JSON file to write")
+      ("weights-dir", po::value<std::string>(&weights_dir),
+       "directory for the constants' .npy files (default: beside the JSON file)");
+  po::positional_options_description pos;
+  pos.add("model", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+  if (vm.count("help")) {
+    std::cout << kImportUsage << desc;
+    return kExitOk;
+  }
+  po::notify(vm);
+  if (weights_dir.empty()) {
+    weights_dir = std::filesystem::path(out).parent_path().string();
+    if (weights_dir.empty()) weights_dir = ".";
+  }
+  const importer::OnnxModel m = importer::ImportOnnxModel(model, {});
+  core::SaveNetwork(m.graph, out, weights_dir);
+  std::cout << "imported " << model << ": " << m.graph.ops.size() << " ops -> " << out << " (constants in "
+            << weights_dir << ")\n";
+  PrintLayouts("input", m.inputs);
+  PrintLayouts("output", m.outputs);
+  return kExitOk;
+}
+
+}  // namespace npusim::app

@@ -1,0 +1,864 @@
+// ONNX (QOperator form) -> graph IR. Steps, in order: load and check opsets; collect constants
+// (initializers, Constant nodes, inputs bound by the caller); check every node against the
+// supported table and report all unsupported ones at once; infer each activation's quantization
+// from the QLinear nodes that read or write it (propagated through MaxPool/Reshape/Flatten/
+// Identity, which keep it); convert node by node, NCHW -> NHWC.
+#include "importer/onnx_import.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/json_util.h"
+#include "importer/onnx_tensor.h"
+
+namespace npusim::importer {
+namespace {
+
+using onnx::NodeProto;
+using onnx::TensorProto;
+
+constexpr int64_t kMinOpset = 10;
+constexpr int64_t kMaxOpset = 21;
+const std::vector<int> kNchwToNhwc = {0, 2, 3, 1};
+
+std::string Domain(const NodeProto& n) {
+  return n.domain().empty() ? "ai.onnx" : n.domain();
+}
+
+const onnx::AttributeProto* FindAttr(const NodeProto& n, const std::string& name) {
+  for (const auto& a : n.attribute()) {
+    if (a.name() == name) return &a;
+  }
+  return nullptr;
+}
+
+int64_t IntAttr(const NodeProto& n, const std::string& name, int64_t def) {
+  const auto* a = FindAttr(n, name);
+  return a ? a->i() : def;
+}
+
+std::vector<int64_t> IntsAttr(const NodeProto& n, const std::string& name, std::vector<int64_t> def) {
+  const auto* a = FindAttr(n, name);
+  return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end()) : def;
+}
+
+std::string StringAttr(const NodeProto& n, const std::string& name, const std::string& def) {
+  const auto* a = FindAttr(n, name);
+  return a ? a->s() : def;
+}
+
+// Optional inputs may be absent or given as "".
+std::string Input(const NodeProto& n, int k) { return k < n.input_size() ? n.input(k) : ""; }
+
+// Product of v[from .. to).
+int64_t Product(const std::vector<int64_t>& v, int64_t from, int64_t to) {
+  int64_t p = 1;
+  for (int64_t i = from; i < to; ++i) p *= v.at(i);
+  return p;
+}
+int64_t Product(const std::vector<int64_t>& v) { return Product(v, 0, static_cast<int64_t>(v.size())); }
+
+// IR shape of an ONNX activation shape: rank 4 is NCHW -> NHWC, others keep their order.
+std::vector<int64_t> IrShape(const std::vector<int64_t>& s) {
+  if (s.size() != 4) return s;
+  return {s[0], s[2], s[3], s[1]};
+}
+
+std::vector<int> IrPerm(size_t rank) {
+  if (rank == 4) return kNchwToNhwc;
+  std::vector<int> p(rank);
+  for (size_t i = 0; i < rank; ++i) p[i] = static_cast<int>(i);
+  return p;
+}
+
+// True when NCHW and NHWC order the elements alike (C == 1 or H * W == 1), or rank != 4.
+bool OrderTrivial(const std::vector<int64_t>& s) {
+  return s.size() != 4 || s[1] == 1 || s[2] * s[3] == 1;
+}
+
+bool IsQuantType(int t) { return t == TensorProto::UINT8 || t == TensorProto::INT8; }
+
+// What the importer accepts of one op: input count, which inputs must be constants and which
+// must be activations (computed by earlier nodes or network inputs).
+struct OpSpec {
+  std::string domain, op;
+  int min_inputs, max_inputs;
+  std::vector<int> const_inputs, act_inputs;
+  std::vector<int> optional_inputs;  // may be absent or ""
+};
+
+const std::vector<OpSpec>& SupportedOps() {
+  static const std::vector<OpSpec> ops = {
+      {"ai.onnx", "QLinearConv", 8, 9, {1, 2, 3, 4, 5, 6, 7, 8}, {0}, {8}},
+      {"ai.onnx", "QLinearMatMul", 8, 8, {1, 2, 3, 4, 5, 6, 7}, {0}, {}},
+      {"com.microsoft", "QLinearAdd", 7, 8, {1, 2, 4, 5, 6, 7}, {0, 3}, {2, 5, 7}},
+      {"com.microsoft", "QLinearGlobalAveragePool", 5, 5, {1, 2, 3, 4}, {0}, {}},
+      {"ai.onnx", "MaxPool", 1, 1, {}, {0}, {}},
+      {"ai.onnx", "Reshape", 2, 2, {1}, {0}, {}},
+      {"ai.onnx", "Flatten", 1, 1, {}, {0}, {}},
+      {"ai.onnx", "Identity", 1, 1, {}, {0}, {}},
+      {"ai.onnx", "Constant", 0, 0, {}, {}, {}},
+  };
+  return ops;
+}
+
+const OpSpec* FindSpec(const NodeProto& n) {
+  for (const OpSpec& s : SupportedOps()) {
+    if (s.domain == Domain(n) && s.op == n.op_type()) return &s;
+  }
+  return nullptr;
+}
+
+struct Quant {
+  float scale = 1;
+  int32_t zero_point = 0;
+  bool is_signed = false;
+  std::string source;  // the node that declared it, for conflict messages
+  bool operator==(const Quant& o) const {
+    return std::memcmp(&scale, &o.scale, sizeof scale) == 0 && zero_point == o.zero_point &&
+           is_signed == o.is_signed;
+  }
+};
+
+std::string QuantString(const Quant& q) {
+  std::ostringstream s;
+  s.precision(9);
+  s << (q.is_signed ? "int8" : "uint8") << " scale " << q.scale << " zero point " << q.zero_point;
+  return s.str();
+}
+
+// An ONNX value that has an IR tensor.
+struct Value {
+  std::string ir;
+  std::vector<int64_t> shape;  // ONNX shape
+};
+
+class Importer {
+ public:
+  Importer(const std::string& path, const ImportOptions& options)
+      : path_(path), options_(options), problems_(path) {}
+
+  OnnxModel Run() {
+    Load();
+    CheckOpsets();
+    CollectConstants();
+    problems_.ThrowIfAny();
+    CheckNodes();
+    problems_.ThrowIfAny();
+    InferQuant();
+    AddGraphInputs();
+    const auto& nodes = model_.graph().node();
+    for (int i = 0; i < nodes.size(); ++i) ConvertNode(i, nodes[i]);
+    AddGraphOutputs();
+    problems_.ThrowIfAny();
+    if (g_.ops.empty()) problems_.Add("/graph", "the graph computes nothing (no node becomes an npusim op)");
+    problems_.ThrowIfAny();
+    result_.graph = std::move(g_);
+    return std::move(result_);
+  }
+
+ private:
+  // ---- loading and up-front checks ----
+
+  void Load() {
+    std::ifstream in(path_, std::ios::binary);
+    if (!in) throw core::ConfigError(path_, "", "cannot open the file");
+    std::stringstream buf;
+    buf << in.rdbuf();
+    if (!model_.ParseFromString(buf.str())) {
+      throw core::ConfigError(path_, "", "not an ONNX model (cannot parse it as onnx.ModelProto)");
+    }
+    g_.name = model_.graph().name();
+    if (g_.name.empty()) {
+      const size_t slash = path_.find_last_of('/');
+      g_.name = path_.substr(slash == std::string::npos ? 0 : slash + 1);
+    }
+  }
+
+  void CheckOpsets() {
+    for (int k = 0; k < model_.opset_import_size(); ++k) {
+      const auto& o = model_.opset_import(k);
+      if (!o.domain().empty() && o.domain() != "ai.onnx") continue;
+      if (o.version() < kMinOpset || o.version() > kMaxOpset) {
+        problems_.Add("/opset_import/" + std::to_string(k),
+                      "default-domain opset " + std::to_string(o.version()) + " is not supported (expected " +
+                          std::to_string(kMinOpset) + ".." + std::to_string(kMaxOpset) + ")");
+      }
+    }
+  }
+
+  void AddConstant(const TensorProto& t, const std::string& name, const std::string& where) {
+    OnnxTensor v;
+    const std::string err = DecodeTensor(t, &v);
+    if (!err.empty()) {
+      problems_.Add(where, "tensor \"" + name + "\" " + err);
+      return;
+    }
+    v.name = name;
+    constants_[name] = std::move(v);
+  }
+
+  void CollectConstants() {
+    const auto& graph = model_.graph();
+    for (int k = 0; k < graph.initializer_size(); ++k) {
+      AddConstant(graph.initializer(k), graph.initializer(k).name(), "/graph/initializer/" + std::to_string(k));
+    }
+    for (const auto& [name, t] : options_.constants) constants_[name] = t;
+    for (int i = 0; i < graph.node_size(); ++i) {
+      const NodeProto& n = graph.node(i);
+      if (n.op_type() != "Constant" || Domain(n) != "ai.onnx" || n.output_size() != 1) continue;
+      if (const auto* a = FindAttr(n, "value"); a && a->has_t()) {
+        AddConstant(a->t(), n.output(0), NodePointer(i));
+      } else if (const auto* ints = FindAttr(n, "value_ints")) {
+        OnnxTensor v{n.output(0), TensorProto::INT64, {ints->ints_size()}, {}, {}};
+        for (int64_t x : ints->ints()) v.int_values.push_back(static_cast<int32_t>(x));
+        constants_[v.name] = v;
+      }
+    }
+  }
+
+  std::string NodePointer(int i) const { return "/graph/node/" + std::to_string(i); }
+
+  std::string NodeLabel(const NodeProto& n) const {
+    return "node \"" + n.name() + "\" (op " + n.op_type() + ", domain " + Domain(n) + ")";
+  }
+
+  void NodeProblem(int i, const NodeProto& n, const std::string& message) {
+    problems_.Add(NodePointer(i), NodeLabel(n) + ": " + message);
+  }
+
+  bool IsConstant(const std::string& name) const { return constants_.count(name) > 0; }
+
+  // Everything that can be decided without shapes, for every node, before any conversion.
+  void CheckNodes() {
+    const auto& nodes = model_.graph().node();
+    for (int i = 0; i < nodes.size(); ++i) {
+      const NodeProto& n = nodes[i];
+      const OpSpec* spec = FindSpec(n);
+      if (spec == nullptr) {
+        NodeProblem(i, n, UnsupportedReason(n));
+        continue;
+      }
+      for (const std::string& issue : StaticIssues(n, *spec)) NodeProblem(i, n, issue);
+    }
+  }
+
+  static std::string UnsupportedReason(const NodeProto& n) {
+    const std::string& op = n.op_type();
+    if (op == "QuantizeLinear" || op == "DequantizeLinear") {
+      return "unsupported op (the QDQ form, and float inputs or outputs, are not supported yet; "
+             "use the QOperator form)";
+    }
+    if (op == "ConvInteger" || op == "MatMulInteger") {
+      return "unsupported op (its int32 output is not requantized; npusim's conv and matmul always "
+             "requantize)";
+    }
+    return "unsupported op";
+  }
+
+  std::vector<std::string> StaticIssues(const NodeProto& n, const OpSpec& spec) const {
+    std::vector<std::string> issues;
+    if (n.input_size() < spec.min_inputs || n.input_size() > spec.max_inputs) {
+      issues.push_back("expected " + std::to_string(spec.min_inputs) + ".." + std::to_string(spec.max_inputs) +
+                       " inputs, got " + std::to_string(n.input_size()));
+      return issues;
+    }
+    int outputs = 0;
+    for (const std::string& o : n.output()) outputs += o.empty() ? 0 : 1;
+    if (outputs != 1 || n.output(0).empty()) issues.push_back("expected exactly one output (the first)");
+    for (int k : spec.const_inputs) {
+      const std::string in = Input(n, k);
+      const bool optional = std::count(spec.optional_inputs.begin(), spec.optional_inputs.end(), k) > 0;
+      if (in.empty() && !optional) issues.push_back("input " + std::to_string(k) + " is required");
+      if (!in.empty() && !IsConstant(in)) {
+        issues.push_back("input " + std::to_string(k) + " (\"" + in +
+                         "\") must be a constant (an initializer or a Constant node)");
+      }
+    }
+    for (int k : spec.act_inputs) {
+      if (IsConstant(Input(n, k))) {
+        issues.push_back("input " + std::to_string(k) + " (\"" + Input(n, k) +
+                         "\") is a constant; constant activations are not supported");
+      }
+    }
+    AttributeIssues(n, &issues);
+    return issues;
+  }
+
+  static void AttributeIssues(const NodeProto& n, std::vector<std::string>* issues) {
+    const std::string& op = n.op_type();
+    if (op == "QLinearConv" || op == "MaxPool") {
+      const std::string ap = StringAttr(n, "auto_pad", "NOTSET");
+      if (ap != "NOTSET" && ap != "VALID" && ap != "SAME_UPPER" && ap != "SAME_LOWER") {
+        issues->push_back("auto_pad \"" + ap + "\" is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER");
+      }
+    }
+    if (op == "MaxPool") {
+      if (IntAttr(n, "ceil_mode", 0) != 0) issues->push_back("ceil_mode 1 is not supported (floor only)");
+      for (int64_t d : IntsAttr(n, "dilations", {})) {
+        if (d != 1) issues->push_back("dilations other than 1 are not supported for MaxPool");
+      }
+    }
+    if (op == "QLinearGlobalAveragePool" && IntAttr(n, "channels_last", 0) != 0) {
+      issues->push_back("channels_last 1 is not supported (NCHW input expected)");
+    }
+    if (op == "Constant" && !FindAttr(n, "value") && !FindAttr(n, "value_ints")) {
+      issues->push_back("only the \"value\" and \"value_ints\" forms of Constant are supported");
+    }
+  }
+
+  // ---- quantization of activations ----
+
+  // Known ONNX element types of values (graph inputs, outputs, value_info).
+  std::map<std::string, int> DeclaredTypes() const {
+    std::map<std::string, int> types;
+    const auto& g = model_.graph();
+    for (const auto* list : {&g.input(), &g.output(), &g.value_info()}) {
+      for (const auto& v : *list) {
+        if (v.type().has_tensor_type()) types[v.name()] = v.type().tensor_type().elem_type();
+      }
+    }
+    return types;
+  }
+
+  // The quantization a node states for `value` through its scale and zero-point inputs.
+  void Declare(int i, const NodeProto& n, int value_k, int scale_k, int zp_k) {
+    const std::string value = value_k < 0 ? n.output(0) : n.input(value_k);
+    const OnnxTensor& s = constants_.at(n.input(scale_k));
+    const std::string zp_name = Input(n, zp_k);
+    Quant q;
+    q.source = n.name();
+    if (s.elem_type != TensorProto::FLOAT || s.float_values.size() != 1) {
+      NodeProblem(i, n, "scale \"" + s.name + "\" of \"" + value +
+                            "\": expected one float32 value (activations are quantized per tensor)");
+      return;
+    }
+    q.scale = s.float_values[0];
+    if (!(q.scale > 0) || !std::isfinite(q.scale)) {
+      NodeProblem(i, n, "scale \"" + s.name + "\" must be a positive finite float32");
+      return;
+    }
+    if (!zp_name.empty()) {
+      const OnnxTensor& z = constants_.at(zp_name);
+      if (!IsQuantType(z.elem_type) || z.int_values.size() != 1) {
+        NodeProblem(i, n, "zero point \"" + zp_name + "\" of \"" + value + "\": expected one uint8 or int8 value, got " +
+                              std::to_string(z.int_values.size()) + " of " + ElemTypeName(z.elem_type));
+        return;
+      }
+      q.zero_point = z.int_values[0];
+      q.is_signed = z.elem_type == TensorProto::INT8;
+    } else {
+      // No zero point: 0, of the value's own type (uint8 when nothing says otherwise, as in ONNX).
+      auto t = types_.find(value);
+      q.is_signed = t != types_.end() && t->second == TensorProto::INT8;
+    }
+    Merge(value, q, i, n);
+  }
+
+  void Merge(const std::string& value, const Quant& q, int i, const NodeProto& n) {
+    auto it = quant_.find(value);
+    if (it == quant_.end()) {
+      quant_[value] = q;
+      changed_ = true;
+      return;
+    }
+    if (it->second == q) return;
+    NodeProblem(i, n, "tensor \"" + value + "\" is quantized as " + QuantString(q) + " here but as " +
+                          QuantString(it->second) + " by node \"" + it->second.source + "\"");
+  }
+
+  void InferQuant() {
+    types_ = DeclaredTypes();
+    const auto& nodes = model_.graph().node();
+    for (int i = 0; i < nodes.size(); ++i) {
+      const NodeProto& n = nodes[i];
+      const std::string& op = n.op_type();
+      if (op == "QLinearConv" || op == "QLinearMatMul") {
+        Declare(i, n, 0, 1, 2);
+        Declare(i, n, -1, 6, 7);
+      } else if (op == "QLinearAdd") {
+        Declare(i, n, 0, 1, 2);
+        Declare(i, n, 3, 4, 5);
+        Declare(i, n, -1, 6, 7);
+      } else if (op == "QLinearGlobalAveragePool") {
+        Declare(i, n, 0, 1, 2);
+        Declare(i, n, -1, 3, 4);
+      }
+    }
+    // MaxPool, Reshape, Flatten and Identity keep the quantization: propagate both ways.
+    changed_ = true;
+    while (changed_) {
+      changed_ = false;
+      for (int i = 0; i < nodes.size(); ++i) {
+        const NodeProto& n = nodes[i];
+        const std::string& op = n.op_type();
+        if (op != "MaxPool" && op != "Reshape" && op != "Flatten" && op != "Identity") continue;
+        auto in = quant_.find(n.input(0));
+        auto out = quant_.find(n.output(0));
+        if (in != quant_.end() && out == quant_.end()) {
+          Merge(n.output(0), in->second, i, n);
+        } else if (in == quant_.end() && out != quant_.end()) {
+          Merge(n.input(0), out->second, i, n);
+        } else if (in != quant_.end() && !(in->second == out->second)) {
+          NodeProblem(i, n, "input is " + QuantString(in->second) + " but output is " + QuantString(out->second) +
+                                "; " + op + " cannot requantize");
+          quant_[n.output(0)] = in->second;  // report once
+        }
+      }
+    }
+  }
+
+  // ---- IR tensors ----
+
+  std::string IrName(const std::string& onnx_name) {
+    std::string s = onnx_name.empty() ? "t" : onnx_name;
+    for (char& c : s) {
+      const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == ':' || c == '-';
+      if (!ok) c = '_';
+    }
+    std::string name = s;
+    for (int k = 2; g_.tensors.count(name); ++k) name = s + "_" + std::to_string(k);
+    return name;
+  }
+
+  core::TensorInfo& AddTensor(const std::string& onnx_name, std::vector<int64_t> ir_shape) {
+    core::TensorInfo t;
+    t.name = IrName(onnx_name);
+    t.shape = std::move(ir_shape);
+    return g_.tensors[t.name] = t;
+  }
+
+  // An activation tensor for ONNX value `name` of ONNX shape `shape`, with its inferred quantization.
+  const Value* AddActivation(const std::string& name, const std::vector<int64_t>& shape, const std::string& where,
+                             const std::string& who) {
+    auto q = quant_.find(name);
+    if (q == quant_.end()) {
+      problems_.Add(where, who + ": tensor \"" + name + "\" has no quantization (no QLinear node reads or writes it)");
+      return nullptr;
+    }
+    core::TensorInfo& t = AddTensor(name, IrShape(shape));
+    t.bits = 8;
+    t.is_signed = q->second.is_signed;
+    t.quant.scales = {q->second.scale};
+    t.quant.zero_points = {q->second.zero_point};
+    return &(values_[name] = Value{t.name, shape});
+  }
+
+  void AddGraphInputs() {
+    const auto& graph = model_.graph();
+    for (int k = 0; k < graph.input_size(); ++k) {
+      const auto& in = graph.input(k);
+      if (IsConstant(in.name())) continue;
+      const std::string where = "/graph/input/" + std::to_string(k);
+      std::vector<int64_t> shape;
+      const Value* v = nullptr;
+      if (InputShape(in, where, &shape)) v = AddActivation(in.name(), shape, where, "graph input \"" + in.name() + "\"");
+      if (v == nullptr) {
+        broken_.insert(in.name());
+        continue;
+      }
+      g_.inputs.push_back(v->ir);
+      result_.inputs.push_back(Layout(in.name(), *v));
+    }
+  }
+
+  bool InputShape(const onnx::ValueInfoProto& in, const std::string& where, std::vector<int64_t>* shape) {
+    const std::string who = "graph input \"" + in.name() + "\"";
+    if (!in.type().has_tensor_type() || !IsQuantType(in.type().tensor_type().elem_type())) {
+      problems_.Add(where, who + ": expected a uint8 or int8 tensor, got " +
+                               ElemTypeName(in.type().tensor_type().elem_type()));
+      return false;
+    }
+    const auto& dims = in.type().tensor_type().shape().dim();
+    for (int d = 0; d < dims.size(); ++d) {
+      if (dims[d].has_dim_value() && dims[d].dim_value() >= 1) {
+        shape->push_back(dims[d].dim_value());
+      } else if (d == 0) {
+        shape->push_back(1);  // a symbolic batch: npusim runs batch 1
+      } else {
+        problems_.Add(where, who + ": dimension " + std::to_string(d) + " is not a fixed size >= 1");
+        return false;
+      }
+    }
+    if (shape->empty() || shape->size() > 4) {
+      problems_.Add(where, who + ": expected rank 1..4, got " + std::to_string(shape->size()));
+      return false;
+    }
+    return true;
+  }
+
+  TensorLayout Layout(const std::string& onnx_name, const Value& v) const {
+    return TensorLayout{onnx_name, v.ir, v.shape, g_.tensors.at(v.ir).shape, IrPerm(v.shape.size())};
+  }
+
+  void AddGraphOutputs() {
+    const auto& graph = model_.graph();
+    for (int k = 0; k < graph.output_size(); ++k) {
+      const std::string& name = graph.output(k).name();
+      auto v = values_.find(name);
+      if (v == values_.end()) {
+        if (!broken_.count(name)) {
+          problems_.Add("/graph/output/" + std::to_string(k), "graph output \"" + name + "\" is not computed by any node");
+        }
+        continue;  // else its producer was refused (already reported)
+      }
+      if (std::find(g_.inputs.begin(), g_.inputs.end(), v->second.ir) != g_.inputs.end()) {
+        problems_.Add("/graph/output/" + std::to_string(k),
+                      "graph output \"" + name + "\" is a graph input; no op computes it");
+        continue;
+      }
+      g_.outputs.push_back(v->second.ir);
+      result_.outputs.push_back(Layout(name, v->second));
+    }
+  }
+
+  bool IsGraphOutput(const std::string& name) const {
+    for (const auto& o : model_.graph().output()) {
+      if (o.name() == name) return true;
+    }
+    return false;
+  }
+
+  // ---- conversion ----
+
+  void ConvertNode(int i, const NodeProto& n) {
+    const std::string& op = n.op_type();
+    if (op == "Constant") return;  // collected up front
+    for (int k : FindSpec(n)->act_inputs) {
+      if (values_.count(n.input(k))) continue;
+      // An input whose producer was refused is reported already; any other is dangling.
+      if (!broken_.count(n.input(k))) {
+        NodeProblem(i, n, "input \"" + n.input(k) + "\" is neither a graph input nor computed by an earlier node");
+      }
+      broken_.insert(n.output(0));
+      return;
+    }
+    core::Op ir;
+    ir.name = OpName(i, n);
+    bool ok = false;
+    if (op == "QLinearConv") ok = ConvertConv(i, n, &ir);
+    else if (op == "QLinearMatMul") ok = ConvertMatMul(i, n, &ir);
+    else if (op == "QLinearAdd") ok = ConvertAdd(i, n, &ir);
+    else if (op == "QLinearGlobalAveragePool") ok = ConvertGlobalAvgPool(i, n, &ir);
+    else if (op == "MaxPool") ok = ConvertMaxPool(i, n, &ir);
+    else if (op == "Identity" && !IsGraphOutput(n.output(0))) {
+      values_[n.output(0)] = values_.at(n.input(0));  // an alias; no data moves
+      return;
+    } else {
+      ok = ConvertReshape(i, n, &ir);  // Reshape, Flatten, Identity of a graph output
+    }
+    if (ok) {
+      g_.ops.push_back(std::move(ir));
+    } else {
+      broken_.insert(n.output(0));
+    }
+  }
+
+  std::string OpName(int i, const NodeProto& n) {
+    std::string name = n.name().empty() ? n.op_type() + "_" + std::to_string(i) : n.name();
+    while (!op_names_.insert(name).second) name += "_" + std::to_string(i);
+    return name;
+  }
+
+  // Output activation for `ir`; false (reported) if it has no quantization.
+  bool SetOutput(int i, const NodeProto& n, const std::vector<int64_t>& onnx_shape, core::Op* ir) {
+    const Value* v = AddActivation(n.output(0), onnx_shape, NodePointer(i), NodeLabel(n));
+    if (v == nullptr) return false;
+    ir->outputs = {v->ir};
+    return true;
+  }
+
+  // Input k as a rank-4 [1, C, H, W] activation, or null (reported).
+  const Value* ImageInput(int i, const NodeProto& n, int k) {
+    const Value& x = values_.at(n.input(k));
+    if (x.shape.size() != 4 || x.shape[0] != 1) {
+      NodeProblem(i, n, "input \"" + n.input(k) + "\" has shape " + core::ShapeString(x.shape) +
+                            ": expected [1, C, H, W] (2-D, batch 1)");
+      return nullptr;
+    }
+    return &x;
+  }
+
+  // Kernel window attributes (strides, dilations, pads, auto_pad) resolved to IR [top, left,
+  // bottom, right] pads; false (reported) if they do not fit the input.
+  bool Window(int i, const NodeProto& n, const std::vector<int64_t>& in_hw, const std::vector<int64_t>& kernel,
+              core::Op* ir) {
+    const std::vector<int64_t> strides = IntsAttr(n, "strides", {1, 1});
+    const std::vector<int64_t> dilations = IntsAttr(n, "dilations", {1, 1});
+    std::vector<int64_t> pads = IntsAttr(n, "pads", {0, 0, 0, 0});
+    if (strides.size() != 2 || dilations.size() != 2 || pads.size() != 4 || kernel.size() != 2) {
+      NodeProblem(i, n, "expected 2-D strides, dilations, kernel and 4 pads");
+      return false;
+    }
+    const std::string auto_pad = StringAttr(n, "auto_pad", "NOTSET");
+    for (int d = 0; d < 2; ++d) {
+      if (kernel[d] < 1 || strides[d] < 1 || dilations[d] < 1 || pads[d] < 0 || pads[d + 2] < 0) {
+        NodeProblem(i, n, "kernel, strides and dilations must be >= 1 and pads >= 0");
+        return false;
+      }
+      const int64_t eff = dilations[d] * (kernel[d] - 1) + 1;
+      if (auto_pad == "VALID") pads[d] = pads[d + 2] = 0;
+      if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+        // ONNX: output = ceil(in / stride); the odd pad goes at the end (UPPER) or the start (LOWER).
+        const int64_t out = (in_hw[d] + strides[d] - 1) / strides[d];
+        const int64_t total = std::max<int64_t>(0, (out - 1) * strides[d] + eff - in_hw[d]);
+        pads[d] = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
+        pads[d + 2] = total - pads[d];
+      }
+      if (pads[d] >= eff || pads[d + 2] >= eff) {
+        NodeProblem(i, n, "a pad of " + std::to_string(std::max(pads[d], pads[d + 2])) +
+                              " is not smaller than the (dilated) kernel extent " + std::to_string(eff));
+        return false;
+      }
+      if (core::ConvOutSize(in_hw[d], kernel[d], strides[d], dilations[d], pads[d], pads[d + 2]) < 1) {
+        NodeProblem(i, n, "the kernel does not fit the padded input");
+        return false;
+      }
+      ir->stride[d] = strides[d];
+      ir->dilation[d] = dilations[d];
+    }
+    // ONNX pads are [x1_begin, x2_begin, x1_end, x2_end]: [top, left, bottom, right], the IR's order.
+    ir->pads = {pads[0], pads[1], pads[2], pads[3]};
+    return true;
+  }
+
+  // Weight quantization from scale input `sk` and zero-point input `zk`: per tensor, or one per
+  // output channel (`channels`). Equal per-channel zero points collapse to one.
+  bool WeightQuant(int i, const NodeProto& n, int sk, int zk, const OnnxTensor& w, int64_t channels,
+                   core::TensorInfo* t) {
+    const OnnxTensor& s = constants_.at(n.input(sk));
+    const OnnxTensor& z = constants_.at(n.input(zk));
+    const auto count_ok = [&](size_t c) { return c == 1 || static_cast<int64_t>(c) == channels; };
+    if (s.elem_type != TensorProto::FLOAT || !count_ok(s.float_values.size())) {
+      NodeProblem(i, n, "weight scale \"" + s.name + "\": expected 1 or " + std::to_string(channels) + " float32 values");
+      return false;
+    }
+    if (z.elem_type != w.elem_type || !count_ok(z.int_values.size())) {
+      NodeProblem(i, n, "weight zero point \"" + z.name + "\": expected 1 or " + std::to_string(channels) +
+                            " values of the weight's type " + ElemTypeName(w.elem_type));
+      return false;
+    }
+    for (float f : s.float_values) {
+      if (!(f > 0) || !std::isfinite(f)) {
+        NodeProblem(i, n, "weight scale \"" + s.name + "\" must be positive and finite");
+        return false;
+      }
+    }
+    t->bits = 8;
+    t->is_signed = w.elem_type == TensorProto::INT8;
+    t->quant.scales = s.float_values;
+    t->quant.zero_points = z.int_values;
+    if (std::all_of(z.int_values.begin(), z.int_values.end(), [&](int32_t v) { return v == z.int_values[0]; })) {
+      t->quant.zero_points.resize(1);
+    }
+    return true;
+  }
+
+  bool IntegerWeight(int i, const NodeProto& n, int k, size_t rank) {
+    const OnnxTensor& w = constants_.at(n.input(k));
+    if (!IsQuantType(w.elem_type) || w.dims.size() != rank) {
+      NodeProblem(i, n, "weight \"" + w.name + "\": expected a rank-" + std::to_string(rank) +
+                            " uint8 or int8 tensor, got " + ElemTypeName(w.elem_type) + " " + core::ShapeString(w.dims));
+      return false;
+    }
+    return true;
+  }
+
+  // Bias input k (int32 [channels]) as an IR 32-bit tensor; "" if absent; nullopt on a problem.
+  std::optional<std::string> Bias(int i, const NodeProto& n, int k, int64_t channels) {
+    if (Input(n, k).empty()) return std::string();
+    const OnnxTensor& b = constants_.at(n.input(k));
+    if (b.elem_type != TensorProto::INT32 || b.dims != std::vector<int64_t>{channels}) {
+      NodeProblem(i, n, "bias \"" + b.name + "\": expected int32 [" + std::to_string(channels) + "], got " +
+                            ElemTypeName(b.elem_type) + " " + core::ShapeString(b.dims));
+      return std::nullopt;
+    }
+    core::TensorInfo& t = AddTensor(b.name, {channels});
+    t.bits = 32;
+    t.data = b.int_values;
+    return t.name;
+  }
+
+  bool ConvertConv(int i, const NodeProto& n, core::Op* ir) {
+    const Value* x = ImageInput(i, n, 0);
+    if (!x || !IntegerWeight(i, n, 3, 4)) return false;
+    const OnnxTensor& w = constants_.at(n.input(3));
+    const int64_t c = x->shape[1], o = w.dims[0], cg = w.dims[1];
+    const int64_t groups = IntAttr(n, "group", 1);
+    if (groups < 1 || c % groups != 0 || o % groups != 0 || cg * groups != c) {
+      NodeProblem(i, n, "weight " + core::ShapeString(w.dims) + " with group " + std::to_string(groups) +
+                            " does not fit an input of " + std::to_string(c) + " channels");
+      return false;
+    }
+    const std::vector<int64_t> kernel = {w.dims[2], w.dims[3]};
+    if (IntsAttr(n, "kernel_shape", kernel) != kernel) {
+      NodeProblem(i, n, "kernel_shape disagrees with the weight's shape " + core::ShapeString(w.dims));
+      return false;
+    }
+    ir->type = core::OpType::kConv2d;
+    ir->groups = groups;
+    if (!Window(i, n, {x->shape[2], x->shape[3]}, kernel, ir)) return false;
+    core::TensorInfo wt;
+    if (!WeightQuant(i, n, 4, 5, w, o, &wt)) return false;
+    const std::optional<std::string> bias = Bias(i, n, 8, o);
+    if (!bias) return false;
+    core::TensorInfo& wi = AddTensor(w.name, {o, kernel[0], kernel[1], cg});
+    wt.name = wi.name;
+    wt.shape = wi.shape;
+    wt.data = Permute(w.int_values, w.dims, {0, 2, 3, 1});  // OIHW -> OHWI
+    wi = wt;
+    ir->inputs = {x->ir, wi.name};
+    if (!bias->empty()) ir->inputs.push_back(*bias);
+    const int64_t oh = core::ConvOutSize(x->shape[2], kernel[0], ir->stride[0], ir->dilation[0], ir->pads[0], ir->pads[2]);
+    const int64_t ow = core::ConvOutSize(x->shape[3], kernel[1], ir->stride[1], ir->dilation[1], ir->pads[1], ir->pads[3]);
+    return SetOutput(i, n, {1, o, oh, ow}, ir);
+  }
+
+  bool ConvertMatMul(int i, const NodeProto& n, core::Op* ir) {
+    const Value& a = values_.at(n.input(0));
+    if (a.shape.size() != 2) {
+      NodeProblem(i, n, "input \"" + n.input(0) + "\" has shape " + core::ShapeString(a.shape) +
+                            ": expected [M, K] (batched matmul is not supported)");
+      return false;
+    }
+    if (!IntegerWeight(i, n, 3, 2)) return false;
+    const OnnxTensor& b = constants_.at(n.input(3));
+    const int64_t k = b.dims[0], cols = b.dims[1];
+    if (k != a.shape[1]) {
+      NodeProblem(i, n, "B " + core::ShapeString(b.dims) + " does not fit A " + core::ShapeString(a.shape));
+      return false;
+    }
+    core::TensorInfo wt;
+    if (!WeightQuant(i, n, 4, 5, b, cols, &wt)) return false;
+    core::TensorInfo& wi = AddTensor(b.name, {cols, k});
+    wt.name = wi.name;
+    wt.shape = wi.shape;
+    wt.data = Permute(b.int_values, b.dims, {1, 0});  // [K, N] -> [N, K]
+    wi = wt;
+    ir->type = core::OpType::kFullyConnected;
+    ir->inputs = {a.ir, wi.name};
+    return SetOutput(i, n, {a.shape[0], cols}, ir);
+  }
+
+  bool ConvertAdd(int i, const NodeProto& n, core::Op* ir) {
+    const Value& a = values_.at(n.input(0));
+    const Value& b = values_.at(n.input(3));
+    if (a.shape != b.shape) {
+      NodeProblem(i, n, "inputs of shapes " + core::ShapeString(a.shape) + " and " + core::ShapeString(b.shape) +
+                            ": broadcasting is not supported (expected equal shapes)");
+      return false;
+    }
+    ir->type = core::OpType::kAdd;
+    ir->inputs = {a.ir, b.ir};
+    return SetOutput(i, n, a.shape, ir);
+  }
+
+  bool ConvertGlobalAvgPool(int i, const NodeProto& n, core::Op* ir) {
+    const Value* x = ImageInput(i, n, 0);
+    if (!x) return false;
+    ir->type = core::OpType::kGlobalAvgPool;
+    ir->inputs = {x->ir};
+    return SetOutput(i, n, {1, x->shape[1], 1, 1}, ir);
+  }
+
+  bool ConvertMaxPool(int i, const NodeProto& n, core::Op* ir) {
+    const Value* x = ImageInput(i, n, 0);
+    if (!x) return false;
+    const std::vector<int64_t> kernel = IntsAttr(n, "kernel_shape", {});
+    ir->type = core::OpType::kMaxPool;
+    if (!Window(i, n, {x->shape[2], x->shape[3]}, kernel, ir)) return false;
+    ir->kernel = {kernel[0], kernel[1]};
+    ir->inputs = {x->ir};
+    const int64_t oh = core::ConvOutSize(x->shape[2], kernel[0], ir->stride[0], 1, ir->pads[0], ir->pads[2]);
+    const int64_t ow = core::ConvOutSize(x->shape[3], kernel[1], ir->stride[1], 1, ir->pads[1], ir->pads[3]);
+    return SetOutput(i, n, {1, x->shape[1], oh, ow}, ir);
+  }
+
+  // The output shape of Reshape (constant shape input, 0 and -1 resolved) or Flatten; empty on a
+  // problem (reported).
+  std::vector<int64_t> ReshapeTarget(int i, const NodeProto& n, const std::vector<int64_t>& in) {
+    if (n.op_type() == "Identity") return in;
+    const int64_t total = Product(in);
+    if (n.op_type() == "Flatten") {
+      int64_t axis = IntAttr(n, "axis", 1);
+      if (axis < 0) axis += static_cast<int64_t>(in.size());
+      if (axis < 0 || axis > static_cast<int64_t>(in.size())) {
+        NodeProblem(i, n, "axis out of range for rank " + std::to_string(in.size()));
+        return {};
+      }
+      return {Product(in, 0, axis), Product(in, axis, static_cast<int64_t>(in.size()))};
+    }
+    const OnnxTensor& s = constants_.at(n.input(1));
+    std::vector<int64_t> out(s.int_values.begin(), s.int_values.end());
+    const bool allow_zero = IntAttr(n, "allowzero", 0) != 0;
+    int64_t known = 1, infer = -1;
+    for (size_t d = 0; d < out.size(); ++d) {
+      if (out[d] == 0 && !allow_zero && d < in.size()) out[d] = in[d];
+      if (out[d] == -1 && infer < 0) {
+        infer = static_cast<int64_t>(d);
+        continue;
+      }
+      if (out[d] < 1) {
+        NodeProblem(i, n, "shape " + core::ShapeString(out) + ": cannot resolve dimension " + std::to_string(d));
+        return {};
+      }
+      known *= out[d];
+    }
+    if (infer >= 0 && known > 0 && total % known == 0) out[infer] = total / known;
+    if (Product(out) != total) {
+      NodeProblem(i, n, "shape " + core::ShapeString(out) + " does not hold the input's " + std::to_string(total) + " elements");
+      return {};
+    }
+    return out;
+  }
+
+  bool ConvertReshape(int i, const NodeProto& n, core::Op* ir) {
+    const Value& x = values_.at(n.input(0));
+    const std::vector<int64_t> out = ReshapeTarget(i, n, x.shape);
+    if (out.empty()) return false;
+    if (out.size() > 4) {
+      NodeProblem(i, n, "output rank " + std::to_string(out.size()) + " is not supported (at most 4)");
+      return false;
+    }
+    if (!OrderTrivial(x.shape) || !OrderTrivial(out)) {
+      NodeProblem(i, n, "reshaping " + core::ShapeString(x.shape) + " to " + core::ShapeString(out) +
+                            " reorders elements between ONNX's NCHW and npusim's NHWC (a transpose would be "
+                            "needed; not supported yet)");
+      return false;
+    }
+    ir->type = core::OpType::kReshape;
+    ir->inputs = {x.ir};
+    return SetOutput(i, n, out, ir);
+  }
+
+  std::string path_;
+  const ImportOptions& options_;
+  core::ProblemList problems_;
+  onnx::ModelProto model_;
+  std::map<std::string, OnnxTensor> constants_;
+  std::map<std::string, int> types_;
+  std::map<std::string, Quant> quant_;
+  bool changed_ = false;
+  std::map<std::string, Value> values_;
+  std::set<std::string> broken_;  // values not converted because of a problem already reported
+  std::set<std::string> op_names_;
+  core::Graph g_;
+  OnnxModel result_;
+};
+
+}  // namespace
+
+OnnxModel ImportOnnxModel(const std::string& path, const ImportOptions& options) {
+  return Importer(path, options).Run();
+}
+
+core::Graph ImportOnnx(const std::string& path) { return ImportOnnxModel(path, {}).graph; }
+
+}  // namespace npusim::importer

@@ -1,0 +1,653 @@
+// `npusim scalesim`: SCALE-Sim v2 inputs read unchanged (core/scalesim_input.h), every class of
+// bad input with its exact message, the --compat scalesim run in process (app/scalesim.h), and
+// the command end to end through the real binary (exit codes, stdout, files written or not).
+#include "app/scalesim.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/scalesim_input.h"
+#include "tests/support/npusim_process.h"
+
+namespace npusim {
+namespace {
+
+namespace fs = std::filesystem;
+using app::ScaleSimCompatRun;
+using core::ScaleSimTopologyForm;
+using nlohmann::json;
+using testing::ProcessOutcome;
+using testing::ReadFileText;
+using testing::WriteFileText;
+
+std::string Src(const std::string& relative) { return std::string(NPUSIM_SOURCE_DIR) + "/" + relative; }
+
+bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// tests/data/scalesim/worked_case.cfg without its comment line; line numbers as below.
+const char kConfig[] =
+    "[general]\n"                         // 1
+    "run_name = worked_case\n"            // 2
+    "\n"                                  // 3
+    "[architecture_presets]\n"            // 4
+    "ArrayHeight:    4\n"                 // 5
+    "ArrayWidth:     4\n"                 // 6
+    "IfmapSramSzkB:    64\n"              // 7
+    "FilterSramSzkB:   64\n"              // 8
+    "OfmapSramSzkB:    64\n"              // 9
+    "IfmapOffset:    0\n"                 // 10
+    "FilterOffset:   10000000\n"          // 11
+    "OfmapOffset:    20000000\n"          // 12
+    "Dataflow : os\n"                     // 13
+    "Bandwidth : 10\n"                    // 14
+    "MemoryBanks: 1\n"                    // 15
+    "\n"                                  // 16
+    "[run_presets]\n"                     // 17
+    "InterfaceBandwidth: CALC\n";         // 18
+
+const char kConvHeader[] =
+    "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n";
+const char kConvColumns[] =
+    "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides";
+
+std::string Replaced(std::string text, const std::string& from, const std::string& to) {
+  const size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << "\"" << from << "\" not in the text";
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
+// Scratch space per test (tests run in parallel processes), removed when the test ends.
+class ScaleSim : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::path(::testing::TempDir()) / (std::string("npusim_scalesim_") + info->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    out_dir_ = dir_ / "out";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string Write(const std::string& name, const std::string& text) {
+    const fs::path p = dir_ / name;
+    WriteFileText(p, text);
+    return p.string();
+  }
+
+  // The ConfigError message loading `text` as a .cfg gives ("" when it loads).
+  std::string ConfigMessage(const std::string& text) {
+    try {
+      core::LoadScaleSimConfig(Write("x.cfg", text));
+    } catch (const core::ConfigError& e) {
+      return e.what();
+    }
+    return "";
+  }
+
+  std::string TopologyMessage(const std::string& text, ScaleSimTopologyForm form = ScaleSimTopologyForm::kConv) {
+    try {
+      core::LoadScaleSimTopology(Write("t.csv", text), form);
+    } catch (const core::ConfigError& e) {
+      return e.what();
+    }
+    return "";
+  }
+
+  std::string Cfg() const { return (dir_ / "x.cfg").string(); }
+  std::string Csv() const { return (dir_ / "t.csv").string(); }
+
+  ProcessOutcome Run(const std::vector<std::string>& args, const fs::path& cwd = {}) {
+    return testing::RunNpusim(args, dir_ / "stderr.txt", cwd);
+  }
+
+  // npusim scalesim --compat scalesim on the given files into --out.
+  ProcessOutcome RunCompat(const std::string& cfg, const std::string& csv, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"scalesim", "-c", cfg, "-t", csv, "--out", out_dir_.string(), "--compat",
+                                     "scalesim"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Run(args);
+  }
+
+  ::testing::AssertionResult NoOutput() const {
+    if (!fs::exists(out_dir_)) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "invalid input created " << out_dir_;
+  }
+
+  fs::path dir_, out_dir_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The .cfg: what it reads
+
+TEST_F(ScaleSim, ConfigReadsEveryKey) {
+  const core::ScaleSimConfig c = core::LoadScaleSimConfig(Src("tests/data/scalesim/worked_case.cfg"));
+  EXPECT_EQ(c.run_name, "worked_case");
+  EXPECT_EQ(c.array_height, 4);
+  EXPECT_EQ(c.array_width, 4);
+  EXPECT_EQ(c.ifmap_sram_kb, 64);
+  EXPECT_EQ(c.filter_sram_kb, 64);
+  EXPECT_EQ(c.ofmap_sram_kb, 64);
+  EXPECT_EQ(c.ifmap_offset, 0);
+  EXPECT_EQ(c.filter_offset, 10000000);
+  EXPECT_EQ(c.ofmap_offset, 20000000);
+  EXPECT_EQ(c.dataflow, "os");
+  EXPECT_EQ(c.interface_bandwidth, "CALC");
+  EXPECT_EQ(c.memory_banks, 1);
+  EXPECT_TRUE(c.bandwidth.empty());  // read in USER mode only, as SCALE-Sim does
+  EXPECT_EQ(c.ignored_keys, std::vector<std::string>{"[architecture_presets] Bandwidth"});
+}
+
+TEST_F(ScaleSim, ConfigAcceptsScaleSimsExtraKeysAndListsThem) {
+  const core::ScaleSimConfig c = core::LoadScaleSimConfig(Src("tests/data/scalesim/scalesim_style.cfg"));
+  EXPECT_EQ(c.dataflow, "ws");
+  EXPECT_EQ(c.array_height, 8);
+  const std::vector<std::string> ignored = {"[architecture_presets] Bandwidth", "[run_presets] SRAM_row_size",
+                                            "[run_presets] SRAM_bank_size"};
+  EXPECT_EQ(c.ignored_keys, ignored);
+}
+
+TEST_F(ScaleSim, ConfigKeysAreCaseInsensitiveWithCommentsAndEitherDelimiter) {
+  std::string text = Replaced(kConfig, "ArrayHeight:    4", "# a comment\n; another\narrayheight = 16");
+  text = Replaced(text, "Dataflow : os", "DATAFLOW=is");
+  ASSERT_EQ(ConfigMessage(text), "");
+  const core::ScaleSimConfig c = core::LoadScaleSimConfig(Cfg());
+  EXPECT_EQ(c.array_height, 16);
+  EXPECT_EQ(c.dataflow, "is");
+}
+
+TEST_F(ScaleSim, ConfigUserModeReadsBandwidth) {
+  ASSERT_EQ(ConfigMessage(Replaced(kConfig, "CALC", "USER")), "");
+  EXPECT_EQ(core::LoadScaleSimConfig(Cfg()).bandwidth, std::vector<int64_t>{10});
+}
+
+// ---------------------------------------------------------------------------------------------
+// The .cfg: every class of bad input, exact message
+
+TEST_F(ScaleSim, ConfigMissingFile) {
+  const std::string path = (dir_ / "absent.cfg").string();
+  try {
+    core::LoadScaleSimConfig(path);
+    FAIL() << "loaded a missing file";
+  } catch (const core::ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), path + ": cannot open the file: No such file or directory");
+  }
+}
+
+TEST_F(ScaleSim, ConfigNonNumericValue) {
+  const std::string m = ConfigMessage(Replaced(kConfig, "ArrayHeight:    4", "ArrayHeight:    4x"));
+  EXPECT_EQ(m, Cfg() + ": line 5, [architecture_presets] ArrayHeight: expected a positive integer, got \"4x\"");
+}
+
+TEST_F(ScaleSim, ConfigZeroArrayWidth) {
+  const std::string m = ConfigMessage(Replaced(kConfig, "ArrayWidth:     4", "ArrayWidth:     0"));
+  EXPECT_EQ(m, Cfg() + ": line 6, [architecture_presets] ArrayWidth: expected a positive integer, got \"0\"");
+}
+
+TEST_F(ScaleSim, ConfigNegativeOffset) {
+  const std::string m = ConfigMessage(Replaced(kConfig, "IfmapOffset:    0", "IfmapOffset:    -1"));
+  EXPECT_EQ(m, Cfg() + ": line 10, [architecture_presets] IfmapOffset: expected a non-negative integer, got \"-1\"");
+}
+
+TEST_F(ScaleSim, ConfigUnknownDataflow) {
+  const std::string m = ConfigMessage(Replaced(kConfig, "Dataflow : os", "Dataflow : rs"));
+  EXPECT_EQ(m, Cfg() + ": line 13, [architecture_presets] Dataflow: expected os, ws or is, got \"rs\"");
+}
+
+TEST_F(ScaleSim, ConfigMissingKey) {
+  const std::string m = ConfigMessage(Replaced(kConfig, "FilterSramSzkB:   64\n", ""));
+  EXPECT_EQ(m, Cfg() + ": [architecture_presets] FilterSramSzkB: missing key: expected a positive integer "
+                       "(filter SRAM size in KiB)");
+}
+
+TEST_F(ScaleSim, ConfigMissingSection) {
+  const std::string m = ConfigMessage(Replaced(kConfig, "[run_presets]\nInterfaceBandwidth: CALC\n", ""));
+  EXPECT_EQ(m, Cfg() + ": [run_presets]: missing section: SCALE-Sim v2 configs have [general], "
+                       "[architecture_presets] and [run_presets]");
+}
+
+TEST_F(ScaleSim, ConfigBadInterfaceBandwidth) {
+  const std::string m = ConfigMessage(Replaced(kConfig, "CALC", "calc"));
+  EXPECT_EQ(m, Cfg() + ": line 18, [run_presets] InterfaceBandwidth: expected CALC or USER, got \"calc\"");
+}
+
+TEST_F(ScaleSim, ConfigUserModeWithoutBandwidth) {
+  const std::string m = ConfigMessage(Replaced(Replaced(kConfig, "CALC", "USER"), "Bandwidth : 10\n", ""));
+  EXPECT_EQ(m, Cfg() + ": [architecture_presets] Bandwidth: missing key: expected the DRAM bandwidth in words "
+                       "per cycle (InterfaceBandwidth is USER)");
+}
+
+TEST_F(ScaleSim, ConfigUserModeBadBandwidth) {
+  const std::string m = ConfigMessage(Replaced(Replaced(kConfig, "CALC", "USER"), "Bandwidth : 10", "Bandwidth : 10,x"));
+  EXPECT_EQ(m, Cfg() + ": line 14, [architecture_presets] Bandwidth: expected positive integers separated by "
+                       "commas (words per cycle, one per memory bank), got \"10,x\"");
+}
+
+TEST_F(ScaleSim, ConfigUserModeOneBandwidthPerBank) {
+  const std::string m =
+      ConfigMessage(Replaced(Replaced(kConfig, "CALC", "USER"), "Bandwidth : 10", "Bandwidth : 10, 20"));
+  EXPECT_EQ(m, Cfg() + ": line 14, [architecture_presets] Bandwidth: expected one value per memory bank "
+                       "(MemoryBanks = 1), got 2");
+}
+
+TEST_F(ScaleSim, ConfigLineWithoutDelimiter) {
+  const std::string m = ConfigMessage(Replaced(kConfig, "MemoryBanks: 1", "MemoryBanks 1"));
+  EXPECT_EQ(m, Cfg() + ": line 15: expected \"[section]\", \"key = value\" or \"key: value\", got \"MemoryBanks 1\"");
+}
+
+TEST_F(ScaleSim, ConfigKeyBeforeAnySection) {
+  const std::string m = ConfigMessage(std::string("run_name = early\n") + kConfig);
+  EXPECT_EQ(m, Cfg() + ": line 1: expected a [section] header before the first key");
+}
+
+TEST_F(ScaleSim, ConfigDuplicateKey) {
+  const std::string m = ConfigMessage(Replaced(kConfig, "ArrayHeight:    4\n", "ArrayHeight:    4\narrayheight = 8\n"));
+  EXPECT_EQ(m, Cfg() + ": line 6, [architecture_presets] arrayheight: duplicate key (first on line 5)");
+}
+
+TEST_F(ScaleSim, ConfigDuplicateSection) {
+  const std::string m = ConfigMessage(std::string(kConfig) + "[general]\n");
+  EXPECT_EQ(m, Cfg() + ": line 19, [general]: duplicate section (first on line 1)");
+}
+
+TEST_F(ScaleSim, ConfigSparsityRefused) {
+  const std::string m = ConfigMessage(std::string(kConfig) + "\n[sparsity]\nSparsitySupport : true\n");
+  EXPECT_EQ(m, Cfg() + ": line 21, [sparsity] SparsitySupport: expected false: SCALE-Sim's sparse mode is not "
+                       "reproduced by npusim scalesim");
+}
+
+TEST_F(ScaleSim, ConfigReportsEveryProblemAtOnce) {
+  std::string text = Replaced(kConfig, "ArrayHeight:    4", "ArrayHeight:    four");
+  text = Replaced(text, "Dataflow : os", "Dataflow : xs");
+  EXPECT_EQ(ConfigMessage(text),
+            Cfg() + ": line 5, [architecture_presets] ArrayHeight: expected a positive integer, got \"four\"\n" + Cfg() +
+                ": line 13, [architecture_presets] Dataflow: expected os, ws or is, got \"xs\"");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The topology: what it reads
+
+TEST_F(ScaleSim, TopologyReadsConvRowsDepthwiseAndStrides) {
+  const core::ScaleSimTopology t =
+      core::LoadScaleSimTopology(Src("tests/data/scalesim/mixed.csv"), ScaleSimTopologyForm::kConv);
+  ASSERT_EQ(t.layers.size(), 3u);
+  const core::ScaleSimLayer& conv1 = t.layers[0];
+  EXPECT_EQ(conv1.name, "conv1");
+  EXPECT_EQ(conv1.line, 3);  // line 2 is blank
+  EXPECT_EQ(conv1.ifmap_h, 10);
+  EXPECT_EQ(conv1.channels, 4);
+  EXPECT_EQ(conv1.num_filters, 20);
+  EXPECT_EQ(conv1.stride_w, 1);  // one Strides value serves both directions
+  EXPECT_FALSE(conv1.depthwise);
+  const core::ScaleSimLayer& dp = t.layers[1];
+  EXPECT_TRUE(dp.depthwise);  // "DP" in the name; its "#dw" note after the last comma is ignored
+  EXPECT_EQ(dp.Runs(), 4);
+  EXPECT_EQ(dp.ChannelsPerRun(), 1);
+  const core::ScaleSimLayer& conv3 = t.layers[2];
+  EXPECT_EQ(conv3.stride_h, 2);
+  EXPECT_EQ(conv3.stride_w, 3);  // the ninth column
+}
+
+TEST_F(ScaleSim, TopologyReadsGemmRowsAsScaleSimConvertsThem) {
+  const core::ScaleSimTopology t =
+      core::LoadScaleSimTopology(Src("tests/data/scalesim/worked_case_gemm.csv"), ScaleSimTopologyForm::kGemm);
+  ASSERT_EQ(t.layers.size(), 1u);
+  const core::ScaleSimLayer& L = t.layers[0];
+  EXPECT_EQ(L.gemm_m, 64);
+  EXPECT_EQ(L.gemm_n, 20);
+  EXPECT_EQ(L.gemm_k, 36);
+  // ifmap M x K, filter 1 x K, one channel, N filters: M ofmap pixels, window K.
+  EXPECT_EQ(L.ifmap_h, 64);
+  EXPECT_EQ(L.ifmap_w, 36);
+  EXPECT_EQ(L.filter_h, 1);
+  EXPECT_EQ(L.filter_w, 36);
+  EXPECT_EQ(L.channels, 1);
+  EXPECT_EQ(L.num_filters, 20);
+}
+
+TEST_F(ScaleSim, TopologyAcceptsRowsWithoutTrailingCommaAndCrlf) {
+  ASSERT_EQ(TopologyMessage(std::string(kConvHeader) + "conv1, 10, 10, 3, 3, 4, 20, 1\r\nconv2,5,5,1,1,2,2,1,\r\n"), "");
+  EXPECT_EQ(core::LoadScaleSimTopology(Csv(), ScaleSimTopologyForm::kConv).layers.size(), 2u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The topology: every class of bad input, exact message
+
+TEST_F(ScaleSim, TopologyRowWithTooFewColumns) {
+  const std::string m = TopologyMessage(std::string(kConvHeader) + "conv1, 10, 10, 3, 3, 4,\n");
+  EXPECT_EQ(m, Csv() + ": line 2: expected 8 columns (" + kConvColumns +
+                   "), or 9 with Stride Height and Stride Width, got 6");
+}
+
+TEST_F(ScaleSim, TopologyRowWithTooManyColumns) {
+  const std::string m = TopologyMessage(std::string(kConvHeader) + "conv1, 10, 10, 3, 3, 4, 20, 1, 1, 1,\n");
+  EXPECT_EQ(m, Csv() + ": line 2: expected 8 columns (" + kConvColumns +
+                   "), or 9 with Stride Height and Stride Width, got 10");
+}
+
+TEST_F(ScaleSim, TopologyNonNumericValue) {
+  const std::string m = TopologyMessage(std::string(kConvHeader) + "conv1, 10, 10, 3, x, 4, 20, 1,\n");
+  EXPECT_EQ(m, Csv() + ": line 2: Filter Width (column 5): expected a positive integer, got \"x\"");
+}
+
+TEST_F(ScaleSim, TopologyZeroChannels) {
+  const std::string m = TopologyMessage(std::string(kConvHeader) + "conv1, 10, 10, 3, 3, 0, 20, 1,\n");
+  EXPECT_EQ(m, Csv() + ": line 2: Channels (column 6): expected a positive integer, got \"0\"");
+}
+
+TEST_F(ScaleSim, TopologyFilterLargerThanIfmap) {
+  const std::string m = TopologyMessage(std::string(kConvHeader) + "conv1, 4, 10, 5, 3, 4, 20, 1,\n");
+  EXPECT_EQ(m, Csv() + ": line 2: layer \"conv1\": Filter Height 5 is larger than IFMAP Height 4: expected "
+                       "Filter Height <= IFMAP Height (the topology gives the padded ifmap)");
+}
+
+TEST_F(ScaleSim, TopologyEmptyLayerName) {
+  const std::string m = TopologyMessage(std::string(kConvHeader) + ", 10, 10, 3, 3, 4, 20, 1,\n");
+  EXPECT_EQ(m, Csv() + ": line 2: Layer name (column 1): expected a name, got an empty field");
+}
+
+TEST_F(ScaleSim, TopologyEmptyFile) {
+  EXPECT_EQ(TopologyMessage(""), Csv() + ": empty file: expected a header line (" + kConvColumns +
+                                     "), then one row per layer");
+}
+
+TEST_F(ScaleSim, TopologyHeaderOnly) {
+  EXPECT_EQ(TopologyMessage(kConvHeader),
+            Csv() + ": no layers: expected one row per layer after the header line (" + kConvColumns + ")");
+}
+
+TEST_F(ScaleSim, TopologyFirstLineIsALayerNotAHeader) {
+  const std::string m = TopologyMessage("conv1, 10, 10, 3, 3, 4, 20, 1,\nconv2, 10, 10, 3, 3, 4, 20, 1,\n");
+  EXPECT_EQ(m, Csv() + ": line 1: expected the header line (the first line is skipped as the column names), got a "
+                       "layer row \"conv1, 10, 10, 3, 3, 4, 20, 1,\"");
+}
+
+TEST_F(ScaleSim, TopologyGemmRowWithTooFewColumns) {
+  const std::string m = TopologyMessage("Layer, M, N, K,\nfc, 64, 20,\n", ScaleSimTopologyForm::kGemm);
+  EXPECT_EQ(m, Csv() + ": line 2: expected 4 columns (Layer name, M, N, K), got 3");
+}
+
+TEST_F(ScaleSim, TopologyMissingFile) {
+  const std::string path = (dir_ / "absent.csv").string();
+  try {
+    core::LoadScaleSimTopology(path, ScaleSimTopologyForm::kConv);
+    FAIL() << "loaded a missing file";
+  } catch (const core::ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), path + ": cannot open the file: No such file or directory");
+  }
+}
+
+TEST_F(ScaleSim, TopologyReportsEveryRowsProblems) {
+  const std::string m =
+      TopologyMessage(std::string(kConvHeader) + "a, 1, 1, 1, 1, 1, 1, 1,\nb, 2, 2, 3, 1, 1, 1, 1,\nc, 1, 1,\n");
+  EXPECT_TRUE(Contains(m, "line 3: layer \"b\": Filter Height 3 is larger than IFMAP Height 2")) << m;
+  EXPECT_TRUE(Contains(m, "line 4: expected 8 columns")) << m;
+}
+
+TEST_F(ScaleSim, LayerWhoseCountsOverflowNamesItsLine) {
+  const std::string csv = Write("t.csv", std::string(kConvHeader) +
+                                             "huge, 3000000000, 3000000000, 1, 1, 3000000000, 3000000000, 1,\n");
+  const app::ScaleSimInputs in =
+      app::LoadScaleSimInputs(Src("tests/data/scalesim/worked_case.cfg"), csv, ScaleSimTopologyForm::kConv);
+  try {
+    app::RunScaleSimCompat(in);
+    FAIL() << "no overflow reported";
+  } catch (const core::ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), csv + ": line 2: layer \"huge\": its cycle or access counts overflow 64 bits "
+                                           "on a 4x4 array: expected smaller sizes");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// --compat scalesim in process
+
+ScaleSimCompatRun Compat(const app::ScaleSimInputs& in) { return app::RunScaleSimCompat(in); }
+
+TEST_F(ScaleSim, MixedTopologyLayersAndTotals) {
+  const app::ScaleSimInputs in = app::LoadScaleSimInputs(
+      Src("tests/data/scalesim/worked_case.cfg"), Src("tests/data/scalesim/mixed.csv"), ScaleSimTopologyForm::kConv);
+  const ScaleSimCompatRun run = Compat(in);
+  ASSERT_EQ(run.layers.size(), 3u);
+  // conv1: the worked case, 3359.
+  EXPECT_EQ(run.layers[0].stats.reported_total_cycles, 3359);
+  // Conv2_DP, 4 runs of one channel: 6x6 ifmap, 3x3 -> 4x4 = 16 pixels, Win 9, 1 filter;
+  // OS (16, 1, 9): 4 x 1 folds of 9 + 4 + 4 - 2 = 15 = 60 cycles, reported 59.
+  EXPECT_EQ(run.layers[1].runs, 4);
+  EXPECT_EQ(run.layers[1].first_layer_id, 1);
+  EXPECT_EQ(run.layers[1].gemm.window, 9);
+  EXPECT_EQ(run.layers[1].stats.reported_total_cycles, 59);
+  // conv3: 10x12, 3x3, 2 channels, 5 filters, strides 2 and 3: E = ceil(9/2) = 5, F = ceil(12/3)
+  // = 4: 20 pixels, Win 18; OS (20, 5, 18): 5 x 2 folds of 18 + 6 = 24: 240, reported 239.
+  EXPECT_EQ(run.layers[2].ofmap_h, 5);
+  EXPECT_EQ(run.layers[2].ofmap_w, 4);
+  EXPECT_EQ(run.layers[2].first_layer_id, 5);
+  EXPECT_EQ(run.layers[2].stats.reported_total_cycles, 239);
+  EXPECT_EQ(run.scalesim_layers, 6);
+  EXPECT_EQ(run.cycles, 3360 + 4 * 60 + 240);
+  EXPECT_EQ(run.scalesim_total_cycles, 3359 + 4 * 59 + 239);
+}
+
+TEST_F(ScaleSim, ComputeReportIsScaleSimsFormat) {
+  const app::ScaleSimInputs in = app::LoadScaleSimInputs(
+      Src("tests/data/scalesim/worked_case.cfg"), Src("tests/data/scalesim/mixed.csv"), ScaleSimTopologyForm::kConv);
+  // Overall util: 100*46080/(3359*16), 100*144/(59*16), 100*1800/(239*16); mapping: 100%,
+  // 16/(4*16) = 25%, 100/(10*16) = 62.5%; compute: 100*36/42, 25*9/15 = 15, 62.5*18/24.
+  EXPECT_EQ(app::ScaleSimComputeReportCsv(Compat(in)),
+            "LayerID, Total Cycles, Stall Cycles, Overall Util %, Mapping Efficiency %, Compute Util %,\n"
+            "0, 3359, 0, 85.73980351295029, 100.0, 85.71428571428571,\n"
+            "1, 59, 0, 15.254237288135593, 25.0, 15.0,\n"
+            "2, 59, 0, 15.254237288135593, 25.0, 15.0,\n"
+            "3, 59, 0, 15.254237288135593, 25.0, 15.0,\n"
+            "4, 59, 0, 15.254237288135593, 25.0, 15.0,\n"
+            "5, 239, 0, 47.07112970711297, 62.5, 46.875,\n");
+}
+
+TEST_F(ScaleSim, GemmFormGivesTheWorkedCase) {
+  const app::ScaleSimInputs in =
+      app::LoadScaleSimInputs(Src("tests/data/scalesim/worked_case.cfg"),
+                              Src("tests/data/scalesim/worked_case_gemm.csv"), ScaleSimTopologyForm::kGemm);
+  const ScaleSimCompatRun run = Compat(in);
+  ASSERT_EQ(run.layers.size(), 1u);
+  EXPECT_EQ(run.layers[0].gemm.ofmap_px, 64);
+  EXPECT_EQ(run.layers[0].gemm.window, 36);
+  EXPECT_EQ(run.layers[0].gemm.filters, 20);
+  EXPECT_EQ(run.scalesim_total_cycles, 3359);
+}
+
+TEST_F(ScaleSim, PythonFloatFormatting) {
+  EXPECT_EQ(app::PythonFloatRepr(100.0), "100.0");
+  EXPECT_EQ(app::PythonFloatRepr(0.0), "0.0");
+  EXPECT_EQ(app::PythonFloatRepr(62.5), "62.5");
+  EXPECT_EQ(app::PythonFloatRepr(100.0 * 36 / 42), "85.71428571428571");
+  EXPECT_EQ(app::PythonFloatRepr(0.0001), "0.0001");
+  EXPECT_EQ(app::PythonFloatRepr(1.5e-5), "1.5e-05");
+  EXPECT_EQ(app::PythonFloatRepr(1e16), "1e+16");
+  EXPECT_EQ(app::PythonFloatRepr(123456789012345.6), "123456789012345.6");
+  EXPECT_EQ(app::PythonFloatRepr(-2.5), "-2.5");
+}
+
+// MobileNetV1 (workloads/scalesim/mobilenet_v1.csv) against the architecture, layer by layer:
+// (ofmap pixels, window, filters, runs), from Howard et al. 2017, Table 1.
+struct NetLayer {
+  int64_t npx, window, filters, runs;
+};
+
+std::vector<NetLayer> MobileNetV1() {
+  std::vector<NetLayer> net = {{112 * 112, 27, 32, 1}};
+  const int64_t outs[] = {64, 128, 128, 256, 256, 512, 512, 512, 512, 512, 512, 1024, 1024};
+  const int64_t strides[] = {1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1};
+  int64_t side = 112, channels = 32;
+  for (int i = 0; i < 13; ++i) {
+    side /= strides[i];
+    net.push_back({side * side, 9, 1, channels});       // depthwise: one SCALE-Sim layer per channel
+    net.push_back({side * side, channels, outs[i], 1});  // pointwise
+    channels = outs[i];
+  }
+  net.push_back({1, 1024, 1000, 1});  // the classifier as a 1x1 convolution
+  return net;
+}
+
+TEST_F(ScaleSim, MobileNetV1TopologyIsTheNetwork) {
+  const app::ScaleSimInputs in =
+      app::LoadScaleSimInputs(Src("workloads/scalesim/array_32x32_os.cfg"), Src("workloads/scalesim/mobilenet_v1.csv"),
+                              ScaleSimTopologyForm::kConv);
+  const ScaleSimCompatRun run = Compat(in);
+  const std::vector<NetLayer> net = MobileNetV1();
+  ASSERT_EQ(run.layers.size(), net.size());
+  int64_t macs = 0, layers = 0, cycles = 0;
+  for (size_t i = 0; i < net.size(); ++i) {
+    const NetLayer& n = net[i];
+    EXPECT_EQ(run.layers[i].gemm.ofmap_px, n.npx) << i;
+    EXPECT_EQ(run.layers[i].gemm.window, n.window) << i;
+    EXPECT_EQ(run.layers[i].gemm.filters, n.filters) << i;
+    EXPECT_EQ(run.layers[i].runs, n.runs) << i;
+    macs += n.runs * n.npx * n.window * n.filters;
+    layers += n.runs;
+    // OS on 32x32: ceil(Npx/32) * ceil(K/32) folds of Win + 32 + 32 - 2 cycles.
+    cycles += n.runs * ((n.npx + 31) / 32) * ((n.filters + 31) / 32) * (n.window + 62);
+  }
+  EXPECT_EQ(macs, 568740352);  // MobileNetV1's 569 million multiply-adds
+  EXPECT_EQ(run.macs, macs);
+  EXPECT_EQ(run.scalesim_layers, layers);
+  EXPECT_EQ(layers, 4975);
+  EXPECT_EQ(run.cycles, cycles);
+  EXPECT_EQ(run.scalesim_total_cycles, cycles - layers);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command end to end
+
+struct WorkedCase {
+  const char* dataflow;
+  int64_t total;
+};
+
+TEST_F(ScaleSim, CliWorkedCaseEveryDataflow) {
+  for (const WorkedCase& w : {WorkedCase{"os", 3359}, WorkedCase{"ws", 3329}, WorkedCase{"is", 4319}}) {
+    SCOPED_TRACE(w.dataflow);
+    fs::remove_all(out_dir_);
+    const std::string cfg = Src(std::string("workloads/scalesim/worked_case_") + w.dataflow + ".cfg");
+    const ProcessOutcome o = RunCompat(cfg, Src("workloads/scalesim/worked_case.csv"));
+    ASSERT_EQ(o.exit_code, 0) << o;
+    const std::string total = std::to_string(w.total);
+    EXPECT_TRUE(Contains(o.out, "SCALE-Sim Total Cycles summed: " + total)) << o;
+    EXPECT_TRUE(Contains(o.out, std::to_string(w.total + 1) + " cycles (counts)")) << o;
+    const std::string csv = ReadFileText(out_dir_ / "COMPUTE_REPORT.csv");
+    EXPECT_TRUE(Contains(csv, "\n0, " + total + ", 0, ")) << csv;
+    const json r = json::parse(ReadFileText(out_dir_ / "report.json"));
+    EXPECT_EQ(r["scalesim_total_cycles"], w.total);
+    EXPECT_EQ(r["cycles"], w.total + 1);
+    EXPECT_EQ(r["layers"][0]["scalesim_total_cycles_per_run"], w.total);
+    EXPECT_EQ(r["config"]["dataflow"], w.dataflow);
+    EXPECT_FALSE(fs::exists(out_dir_ / "report.json.tmp"));
+  }
+}
+
+TEST_F(ScaleSim, CliReportJsonHasCountsPerOperand) {
+  const ProcessOutcome o =
+      RunCompat(Src("tests/data/scalesim/worked_case.cfg"), Src("tests/data/scalesim/mixed.csv"));
+  ASSERT_EQ(o.exit_code, 0) << o;
+  const json r = json::parse(ReadFileText(out_dir_ / "report.json"));
+  ASSERT_EQ(r["layers"].size(), 3u);
+  const json& dp = r["layers"][1];
+  EXPECT_EQ(dp["name"], "Conv2_DP");
+  EXPECT_EQ(dp["runs"], 4);
+  EXPECT_EQ(dp["cycles"], 240);                 // 4 runs of 60
+  EXPECT_EQ(dp["ifmap_sram_reads"], 4 * 144);   // per run: 1 column fold * 16 * 9
+  EXPECT_EQ(dp["filter_sram_reads"], 4 * 36);   // per run: 4 row folds * 1 * 9
+  EXPECT_EQ(dp["ofmap_sram_writes"], 4 * 48);   // per run: 16 + 4 folds * (4 + 4)
+  EXPECT_EQ(r["scalesim_layers"], 6);
+  EXPECT_TRUE(r["cycle_conventions"].contains("scalesim_total_cycles"));
+  // An ignored key is a note on stderr and in the report.
+  EXPECT_TRUE(Contains(o.err, "npusim: note: ")) << o;
+  EXPECT_EQ(r["config"]["ignored_keys"][0], "[architecture_presets] Bandwidth");
+}
+
+TEST_F(ScaleSim, CliGemmForm) {
+  const ProcessOutcome o = RunCompat(Src("tests/data/scalesim/worked_case.cfg"),
+                                     Src("tests/data/scalesim/worked_case_gemm.csv"), {"-i", "gemm"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  EXPECT_TRUE(Contains(ReadFileText(out_dir_ / "COMPUTE_REPORT.csv"), "\n0, 3359, 0, ")) << o;
+}
+
+TEST_F(ScaleSim, CliDefaultOutputDirectoryIsNamedAfterTheRun) {
+  const ProcessOutcome o = Run({"scalesim", "-c", Src("tests/data/scalesim/worked_case.cfg"), "-t",
+                                Src("tests/data/scalesim/worked_case.csv"), "--compat", "scalesim"},
+                               dir_);
+  ASSERT_EQ(o.exit_code, 0) << o;
+  EXPECT_TRUE(fs::exists(dir_ / "results/scalesim-worked_case/COMPUTE_REPORT.csv"));
+  EXPECT_TRUE(fs::exists(dir_ / "results/scalesim-worked_case/report.json"));
+}
+
+TEST_F(ScaleSim, CliWithoutCompatSaysFullModelIsNotImplemented) {
+  const ProcessOutcome o = Run({"scalesim", "-c", Src("tests/data/scalesim/worked_case.cfg"), "-t",
+                                Src("tests/data/scalesim/worked_case.csv"), "--out", out_dir_.string()});
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_TRUE(Contains(o.err, "the full-model mode (padding, DRAM stalls and energy through npusim's SystemC "
+                              "models) is not implemented yet; pass --compat scalesim"))
+      << o;
+  EXPECT_TRUE(NoOutput());
+}
+
+TEST_F(ScaleSim, CliBadInputsExitTwoWithEveryMessageAndNoFiles) {
+  const std::string cfg = Write("bad.cfg", Replaced(kConfig, "Dataflow : os", "Dataflow : rs"));
+  const std::string csv = Write("bad.csv", std::string(kConvHeader) + "conv1, 10, 10, 3, x, 4, 20, 1,\n");
+  const ProcessOutcome o = RunCompat(cfg, csv);
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_TRUE(Contains(o.err, "npusim: error: " + cfg + ": line 13, [architecture_presets] Dataflow: expected os, "
+                                                        "ws or is, got \"rs\"\n"))
+      << o;
+  EXPECT_TRUE(Contains(o.err, csv + ": line 2: Filter Width (column 5): expected a positive integer, got \"x\"")) << o;
+  EXPECT_EQ(o.out, "");
+  EXPECT_TRUE(NoOutput());
+}
+
+TEST_F(ScaleSim, CliMissingTopologyFileExitsTwo) {
+  const std::string csv = (dir_ / "absent.csv").string();
+  const ProcessOutcome o = RunCompat(Src("tests/data/scalesim/worked_case.cfg"), csv);
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_TRUE(Contains(o.err, "npusim: error: " + csv + ": cannot open the file: No such file or directory")) << o;
+  EXPECT_TRUE(NoOutput());
+}
+
+TEST_F(ScaleSim, CliUsageErrors) {
+  const std::string cfg = Src("tests/data/scalesim/worked_case.cfg");
+  const std::string csv = Src("tests/data/scalesim/worked_case.csv");
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const Case cases[] = {
+      {{"scalesim", "-t", csv}, "npusim: the option '--config' is required but missing"},
+      {{"scalesim", "-c", cfg}, "npusim: the option '--topology' is required but missing"},
+      {{"scalesim", "-c", cfg, "-t", csv, "-i", "mnk"}, "npusim: -i/--input-type: expected conv or gemm, got \"mnk\""},
+      {{"scalesim", "-c", cfg, "-t", csv, "--compat", "timeloop"}, "npusim: --compat: expected scalesim, got \"timeloop\""},
+      {{"scalesim", "-c", cfg, "-t", csv, "--arch", "a.json"}, "npusim: unrecognised option '--arch'"},
+      {{"scalesim", "-c", cfg, "-t", csv, "stray"}, "npusim: unexpected argument \"stray\""},
+  };
+  for (const Case& c : cases) {
+    const ProcessOutcome o = Run(c.args);
+    EXPECT_EQ(o.exit_code, 2) << o;
+    EXPECT_TRUE(Contains(o.err, c.message)) << o;
+    EXPECT_TRUE(Contains(o.err, "npusim scalesim -c CONFIG.cfg -t TOPOLOGY.csv")) << o;
+  }
+}
+
+TEST_F(ScaleSim, CliHelpListsTheOptions) {
+  const ProcessOutcome o = Run({"scalesim", "--help"});
+  EXPECT_EQ(o.exit_code, 0) << o;
+  for (const char* opt : {"--config", "--topology", "--input-type", "--out", "--compat"}) {
+    EXPECT_TRUE(Contains(o.out, opt)) << opt << "\n" << o;
+  }
+}
+
+}  // namespace
+}  // namespace npusim
