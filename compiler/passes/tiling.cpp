@@ -36,28 +36,41 @@ struct Estimate {
   int64_t cycles = 0, dram_bytes = 0;
 };
 
+// How many tiles a layer has: spatial, output-channel (over all groups), input-channel (per
+// output block), and output-channel tiles per group.
+struct TileCounts {
+  int64_t n_s = 1, n_o = 1, n_i = 1, n_o_per_group = 1;
+};
+
+TileCounts CountTiles(const ConvView& v, const ConvTiling& t) {
+  TileCounts c;
+  c.n_s = CeilDiv(v.oh, t.toh) * CeilDiv(v.ow, t.tow);
+  c.n_o_per_group = t.whole_groups ? 1 : CeilDiv(v.ocg(), t.toc);
+  c.n_o = t.whole_groups ? CeilDiv(v.groups, t.toc / v.ocg()) : v.groups * c.n_o_per_group;
+  c.n_i = t.whole_groups ? 1 : CeilDiv(v.icg(), t.tic);
+  return c;
+}
+
 // Loads of the input and weight tiles over the whole layer, for the emitter's reuse rule (a tile
 // still in one of the two slots is not loaded again).
-void CountLoads(const ConvView& v, const ConvTiling& t, int64_t n_s, int64_t* in_loads, int64_t* w_loads) {
-  const int64_t n_o = t.whole_groups ? CeilDiv(v.groups, t.toc / v.ocg()) : v.groups * CeilDiv(v.ocg(), t.toc);
-  const int64_t n_i = t.whole_groups ? 1 : CeilDiv(v.icg(), t.tic);
-  const int64_t n_o_per_group = t.whole_groups ? 1 : CeilDiv(v.ocg(), t.toc);
+void CountLoads(const ConvView& v, const ConvTiling& t, const TileCounts& c, int64_t* in_loads,
+                int64_t* w_loads) {
+  const int64_t n_s = c.n_s, n_o = c.n_o, n_i = c.n_i;
   if (t.oc_outer) {
     *w_loads = n_i == 1 ? n_o : n_o * n_s * n_i;
     *in_loads = n_s * n_i <= 2 ? v.groups * n_i : n_o * n_s * n_i;
   } else {
-    *in_loads = n_i == 1 ? n_s * (n_o / n_o_per_group) : n_s * n_o * n_i;
+    *in_loads = n_i == 1 ? n_s * (n_o / c.n_o_per_group) : n_s * n_o * n_i;
     *w_loads = n_o * n_i <= 2 ? n_o * n_i : n_s * n_o * n_i;
   }
 }
 
 Estimate EstimateConv(const Context& ctx, const ConvView& v, const ConvTiling& t) {
-  const int64_t n_s = CeilDiv(v.oh, t.toh) * CeilDiv(v.ow, t.tow);
-  const int64_t n_o = t.whole_groups ? CeilDiv(v.groups, t.toc / v.ocg()) : v.groups * CeilDiv(v.ocg(), t.toc);
-  const int64_t n_i = t.whole_groups ? 1 : CeilDiv(v.icg(), t.tic);
+  const TileCounts counts = CountTiles(v, t);
+  const int64_t n_s = counts.n_s, n_o = counts.n_o, n_i = counts.n_i;
   const TileBytes b = ConvTileBytes(v, t);
   int64_t in_loads = 0, w_loads = 0;
-  CountLoads(v, t, n_s, &in_loads, &w_loads);
+  CountLoads(v, t, counts, &in_loads, &w_loads);
   Estimate e;
   e.dram_bytes = in_loads * b.in + w_loads * b.w + n_s * n_o * b.out;
   // Strided tiles move as many short runs: the DRAM side pays per run, not per byte.
