@@ -14,7 +14,8 @@ namespace po = boost::program_options;
 
 const char* kUsage =
     "usage: npusim [run] --arch A.json --net N.json [--input [NAME=]X.npy]... [--out DIR] [--check]\n"
-    "       npusim compile --arch A.json --net N.json\n"
+    "                    [--weight-bits LAYER=BITS,...]\n"
+    "       npusim compile --arch A.json --net N.json [--weight-bits LAYER=BITS,...]\n"
     "       npusim import MODEL.onnx -o NET.json [--weights-dir DIR]\n"
     "       npusim scalesim -c CONFIG.cfg -t TOPOLOGY.csv [-i conv|gemm] [--out DIR] [--compat scalesim]\n";
 
@@ -23,7 +24,9 @@ po::options_description CommonOptions(CommandOptions& o) {
   d.add_options()
       ("help,h", "show this help")
       ("arch", po::value<std::string>(&o.arch)->required(), "architecture JSON file")
-      ("net", po::value<std::string>(&o.net)->required(), "network JSON file, or a quantized ONNX model (.onnx)");
+      ("net", po::value<std::string>(&o.net)->required(), "network JSON file, or a quantized ONNX model (.onnx)")
+      ("weight-bits", po::value<std::string>(&o.weight_bits),
+       "re-quantize layers' weights: LAYER=BITS,... (BITS 1..16; '*' = every conv/FC layer)");
   return d;
 }
 

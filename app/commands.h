@@ -10,6 +10,7 @@ struct CommandOptions {
   std::string arch, net, out;
   std::vector<std::string> inputs;  // [NAME=]FILE.npy
   bool check = false;
+  std::string weight_bits;  // --weight-bits LAYER=BITS,... (core/precision.h)
 };
 
 int RunCommand(const CommandOptions& o);

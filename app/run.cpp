@@ -11,7 +11,9 @@
 #include "compiler/compiler.h"
 #include "core/error.h"
 #include "core/net_loader.h"
+#include "core/precision.h"
 #include "importer/onnx_import.h"
+#include "models/timing/unit_timing.h"
 #include "reference/executor.h"
 
 namespace npusim::app {
@@ -27,6 +29,16 @@ core::Graph LoadNet(const std::string& path) {
     return importer::ImportOnnx(path);
   }
   return core::LoadNetwork(path);
+}
+
+// The network with the command line's precision overrides applied (before compiling, and before
+// the reference executor sees it, so both run the same re-quantized weights).
+core::Graph LoadNet(const CommandOptions& o) {
+  core::Graph g = LoadNet(o.net);
+  if (!o.weight_bits.empty()) {
+    core::ApplyWeightBits(g, core::ParseWeightBits(o.weight_bits, "--weight-bits"), "--weight-bits");
+  }
+  return g;
 }
 
 // Network inputs: `--input NAME=FILE` or `--input FILE` (the only input), else the data the
@@ -73,7 +85,7 @@ std::string ShapeString(const std::vector<int64_t>& s) {
 
 CheckResult Check(const core::Graph& g, const core::ArchConfig& arch, const TensorMap& inputs,
                   const TensorMap& outputs) {
-  const core::UnitConfig* unit = arch.FirstUnitOfType("systolic_array");
+  const core::UnitConfig* unit = arch.MatrixUnit();
   reference::Options opt{arch.requant_mode, unit->acc_bits, unit->overflow};
   return CompareOutputs(g, outputs, reference::Run(g, inputs, opt));
 }
@@ -89,7 +101,7 @@ RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const 
   r.clock_mhz = arch.clock_mhz;
   r.cycles = rr.cycles;
   r.seconds = static_cast<double>(rr.cycles) / (arch.clock_mhz * 1e6);
-  const core::UnitConfig* unit = arch.FirstUnitOfType("systolic_array");
+  const core::UnitConfig* unit = arch.MatrixUnit();
   const int n = static_cast<int>(g.ops.size());
   std::vector<uint64_t> layer_cycles(n, 0);
   uint64_t done = 0;
@@ -98,7 +110,8 @@ RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const 
     layer_cycles[l] = rr.layer_end[l] > done ? rr.layer_end[l] - done : 0;
     done = std::max(done, rr.layer_end[l]);
   }
-  r.energy = core::ComputeEnergy(stats, arch.energy, n, layer_cycles);
+  r.energy = core::ComputeEnergy(stats, arch.energy, n, layer_cycles, arch.dynamic_energy_scale(),
+                                 arch.leakage_energy_scale());
   const core::Counter* rd = stats.Find("dram", "read_byte");
   const core::Counter* wr = stats.Find("dram", "write_byte");
   for (int l = 0; l < n; ++l) {
@@ -115,7 +128,12 @@ RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const 
     L.end_cycle = rr.layer_end[l];
     const uint64_t span = L.end_cycle - L.start_cycle;
     if (L.macs > 0 && span > 0) {
-      L.utilization = static_cast<double>(L.macs) / (static_cast<double>(span) * unit->rows * unit->cols);
+      // Against the unit's peak at this layer's operand widths (a bit-serial unit's peak grows
+      // as its serial operand narrows); layers without MACs keep 0.
+      const core::TensorInfo& x = g.tensor(op.inputs[0]);
+      const int wbits = op.inputs.size() > 1 ? g.tensor(op.inputs[1]).bits : x.bits;
+      L.utilization = static_cast<double>(L.macs) /
+                      (static_cast<double>(span) * models::timing::MatrixUnitPeakMacsPerCycle(*unit, wbits, x.bits));
     }
     const auto& busy = rr.layer_busy[l];
     L.compute_busy_cycles = busy[static_cast<int>(isa::Queue::kCompute)];
@@ -189,7 +207,7 @@ CheckResult CompareOutputs(const core::Graph& g, const TensorMap& sim, const Ten
 int RunCommand(const CommandOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   const core::ArchConfig arch = core::LoadArch(o.arch);
-  const core::Graph g = LoadNet(o.net);
+  const core::Graph g = LoadNet(o);
   const TensorMap inputs = ResolveInputs(g, o);
   const isa::Program prog = compiler::Compile(g, arch, o.net);
   ConfigureSystemCReports();
@@ -217,7 +235,7 @@ int RunCommand(const CommandOptions& o) {
 
 int CompileCommand(const CommandOptions& o) {
   const core::ArchConfig arch = core::LoadArch(o.arch);
-  const core::Graph g = LoadNet(o.net);
+  const core::Graph g = LoadNet(o);
   const isa::Program prog = compiler::Compile(g, arch, o.net);
   std::cout << "; npusim program for " << g.name << " on " << arch.name << ": "
             << prog.instructions.size() << " instructions, " << prog.dram_bytes_used

@@ -37,7 +37,8 @@ namespace {
 
 // Component names the energy table uses besides buffers, units and the post-processor.
 const std::vector<std::string> kReservedComponentNames = {"dram", "dma"};
-const std::vector<std::string> kUnitTypes = {"systolic_array"};
+const std::vector<std::string> kUnitTypes = {"systolic_array", "bit_serial_array"};
+const std::vector<std::string> kSerialOperands = {"weights", "activations", "both", "none"};
 
 constexpr int64_t kMaxBytes = int64_t{1} << 40;
 
@@ -59,11 +60,16 @@ class ArchParser {
     if (!check_.Object(doc, "")) {
       problems_.ThrowIfAny();
     }
-    check_.Keys(doc, "", {"version", "name", "clock_mhz", "dram", "buffers", "units",
-                          "post_processor", "requantization", "energy"});
+    check_.Keys(doc, "", {"version", "name", "description", "clock_mhz", "operating_point", "dram",
+                          "buffers", "units", "post_processor", "requantization", "energy"});
     check_.Version(doc);
     SetIf(check_.GetString(doc, "", "name", Need::kRequired), &arch.name);
+    check_.GetString(doc, "", "description", Need::kOptional);
     SetIf(check_.GetNumber(doc, "", "clock_mhz", Need::kRequired, 0, true), &arch.clock_mhz);
+    arch.nominal_clock_mhz = arch.clock_mhz;
+    if (const Json* v = check_.Member(doc, "", "operating_point", Need::kOptional, "an object")) {
+      ParseOperatingPoint(*v, "/operating_point", &arch);
+    }
     if (const Json* v = check_.Member(doc, "", "dram", Need::kRequired, "an object")) {
       ParseDram(*v, "/dram", &arch.dram);
     }
@@ -181,14 +187,28 @@ class ArchParser {
       const Json& u = v[i];
       UnitConfig& unit = units->emplace_back();  // units[i] is /units/i
       if (!check_.Object(u, up)) continue;
-      check_.Keys(u, up, {"name", "type", "rows", "cols", "dataflow", "input_bits", "weight_bits",
-                          "acc_bits", "overflow", "input_buffer", "weight_buffer", "acc_buffer"});
+      const std::vector<std::string> common = {"name", "type", "input_bits", "weight_bits", "acc_bits",
+                                               "overflow", "input_buffer", "weight_buffer", "acc_buffer"};
       SetIf(check_.GetIdentifier(u, up, "name", Need::kRequired), &unit.name);
       SetIf(check_.GetEnum(u, up, "type", Need::kRequired, kUnitTypes), &unit.type);
-      SetIf(check_.GetInt(u, up, "rows", Need::kRequired, 1, 4096), &unit.rows);
-      SetIf(check_.GetInt(u, up, "cols", Need::kRequired, 1, 4096), &unit.cols);
-      SetIf(check_.GetEnum(u, up, "dataflow", Need::kOptional, ArchDataflows()),
-            &unit.dataflow);
+      if (unit.type == "bit_serial_array") {
+        std::vector<std::string> keys = common;
+        for (const char* k : {"cores", "pes_per_core", "tables_per_pe", "lut_group", "outputs_per_pe",
+                              "table_adders", "serial_operand", "one_bit_mode", "aggregation_cycles",
+                              "pipeline_cycles"}) {
+          keys.push_back(k);
+        }
+        check_.Keys(u, up, keys);
+        ParseBitSerial(u, up, &unit);
+      } else if (unit.type == "systolic_array") {
+        std::vector<std::string> keys = common;
+        for (const char* k : {"rows", "cols", "dataflow"}) keys.push_back(k);
+        check_.Keys(u, up, keys);
+        SetIf(check_.GetInt(u, up, "rows", Need::kRequired, 1, 4096), &unit.rows);
+        SetIf(check_.GetInt(u, up, "cols", Need::kRequired, 1, 4096), &unit.cols);
+        SetIf(check_.GetEnum(u, up, "dataflow", Need::kOptional, ArchDataflows()),
+              &unit.dataflow);
+      }
       if (auto bits = BitList(u, up, "input_bits")) unit.input_bits = *bits;
       if (auto bits = BitList(u, up, "weight_bits")) unit.weight_bits = *bits;
       SetIf(check_.GetInt(u, up, "acc_bits", Need::kRequired, 8, 32), &unit.acc_bits);
@@ -212,6 +232,35 @@ class ArchParser {
                        "\"");
       }
     }
+  }
+
+  void ParseBitSerial(const Json& u, const std::string& up, UnitConfig* unit) {
+    BitSerialConfig& b = unit->bit_serial;
+    SetIf(check_.GetInt(u, up, "cores", Need::kRequired, 1, 256), &b.cores);
+    SetIf(check_.GetInt(u, up, "pes_per_core", Need::kRequired, 1, 1024), &b.pes_per_core);
+    SetIf(check_.GetInt(u, up, "tables_per_pe", Need::kRequired, 1, 1024), &b.tables_per_pe);
+    // 2^lut_group entries per table: 1..8 keeps a table at most 256 entries.
+    SetIf(check_.GetInt(u, up, "lut_group", Need::kRequired, 1, 8), &b.lut_group);
+    SetIf(check_.GetInt(u, up, "outputs_per_pe", Need::kRequired, 1, 1024), &b.outputs_per_pe);
+    SetIf(check_.GetInt(u, up, "table_adders", Need::kOptional, 1, 256), &b.table_adders);
+    SetIf(check_.GetEnum(u, up, "serial_operand", Need::kOptional, kSerialOperands), &b.serial_operand);
+    SetIf(check_.GetBool(u, up, "one_bit_mode", Need::kOptional), &b.one_bit_mode);
+    SetIf(check_.GetInt(u, up, "aggregation_cycles", Need::kOptional, 0, 1000), &b.aggregation_cycles);
+    SetIf(check_.GetInt(u, up, "pipeline_cycles", Need::kOptional, 0, 1000), &b.pipeline_cycles);
+    // Derived: the K inputs one pass of every core covers, and the output channels per pass.
+    unit->rows = b.cores * b.tables_per_pe * b.lut_group;
+    unit->cols = b.outputs_per_pe;
+    unit->dataflow = "bit_serial";
+  }
+
+  void ParseOperatingPoint(const Json& v, const std::string& p, ArchConfig* arch) {
+    if (!check_.Object(v, p)) return;
+    check_.Keys(v, p, {"nominal_voltage_v", "voltage_v", "clock_mhz"});
+    OperatingPoint& op = arch->operating_point;
+    SetIf(check_.GetNumber(v, p, "nominal_voltage_v", Need::kRequired, 0, true), &op.nominal_voltage_v);
+    SetIf(check_.GetNumber(v, p, "voltage_v", Need::kRequired, 0, true), &op.voltage_v);
+    SetIf(check_.GetNumber(v, p, "clock_mhz", Need::kOptional, 0, true), &op.clock_mhz);
+    if (op.clock_mhz > 0) arch->clock_mhz = op.clock_mhz;
   }
 
   void ParsePost(const Json& v, const std::string& p, const ArchConfig& arch,

@@ -27,8 +27,34 @@ struct BufferConfig {
   int word_bytes = 8;   // bytes per bank per cycle; one read/write action per word
 };
 
-// A compute unit. The spine knows type "systolic_array" (a rows x cols array running `dataflow`);
-// later unit families add their types behind the same entry.
+// The geometry of a "bit_serial_array" (UNPU-style lookup-table-based bit-serial PEs, LBPEs).
+// Each of `cores` cores has `pes_per_core` LBPEs working on different output pixels (M); each LBPE
+// holds `tables_per_pe` tables, one per group of `lut_group` input features (its 2^lut_group
+// entries are the partial sums of every subset of the group), and drives `outputs_per_pe` weight
+// streams (output channels, N): per cycle every stream looks up every table with one bit-plane of
+// its weights and shift-accumulates. The cores split the reduction (K) and an aggregation core sums
+// their partial sums. docs/models.md, "Bit-serial array", has the closed form.
+struct BitSerialConfig {
+  int cores = 4;
+  int pes_per_core = 6;
+  int tables_per_pe = 12;
+  int lut_group = 3;
+  int outputs_per_pe = 16;
+  int table_adders = 1;          // adders building each table (entries per cycle)
+  // Which operand is fed one bit per cycle: "weights" (UNPU), "activations" (Stripes-style),
+  // "both" (Loom-style) or "none" (a bit-parallel fixed-point MAC array of the same geometry, the
+  // baseline the UNPU paper compares against: no tables, one pass per MAC).
+  std::string serial_operand = "weights";
+  // Binary (+-1) weights: a table entry and its complement are negatives of each other, so a
+  // table of 2^lut_group entries serves lut_group + 1 inputs (docs/models.md).
+  bool one_bit_mode = true;
+  int aggregation_cycles = 4;    // latency of the aggregation core's adder tree
+  int pipeline_cycles = 3;       // feature loader -> lookup -> accumulate pipeline depth
+};
+
+// A compute unit. Types: "systolic_array" (a rows x cols array running `dataflow`) and
+// "bit_serial_array" (geometry in `bit_serial`; rows and cols are derived: rows = the K inputs one
+// pass of all cores covers, cores * tables_per_pe * lut_group, cols = outputs_per_pe).
 struct UnitConfig {
   std::string name;            // instance name, e.g. "array"
   std::string type;            // "systolic_array"
@@ -42,6 +68,9 @@ struct UnitConfig {
   std::string input_buffer = "ibuf";
   std::string weight_buffer = "wbuf";  // also holds per-channel bias and requant parameters
   std::string acc_buffer = "abuf";     // 4-byte accumulators
+  BitSerialConfig bit_serial;          // type "bit_serial_array" only
+  // Units that run conv2d / fully_connected.
+  bool is_matrix_unit() const { return type == "systolic_array" || type == "bit_serial_array"; }
 };
 
 struct PostProcessorConfig {
@@ -63,10 +92,22 @@ struct EnergyTable {
   std::map<std::string, std::map<std::string, EnergyEntry>> components;
 };
 
+// Where the chip runs: dynamic energy in the table is stated at nominal_voltage_v and scales as
+// (voltage_v / nominal_voltage_v)^2; leakage power scales as voltage_v / nominal_voltage_v, so its
+// energy per cycle also scales with clock_mhz (the arch's) / op clock_mhz.
+struct OperatingPoint {
+  double nominal_voltage_v = 1.0;
+  double voltage_v = 1.0;
+  double clock_mhz = 0;  // 0: the arch's clock_mhz
+  double dynamic_scale() const { return (voltage_v / nominal_voltage_v) * (voltage_v / nominal_voltage_v); }
+};
+
 struct ArchConfig {
   std::string file;  // the file it was read from
   std::string name;
-  double clock_mhz = 500;
+  double clock_mhz = 500;  // the clock the run's seconds use (the operating point's, if given)
+  double nominal_clock_mhz = 500;  // the clock the energy table's leakage per cycle is stated at
+  OperatingPoint operating_point;
   DramConfig dram;
   std::vector<BufferConfig> buffers;
   std::vector<UnitConfig> units;
@@ -83,6 +124,18 @@ struct ArchConfig {
       if (u.type == type) return &u;
     }
     return nullptr;
+  }
+  // The first unit that runs conv2d / fully_connected (the one the Npu builds), nullptr if none.
+  const UnitConfig* MatrixUnit() const {
+    for (const UnitConfig& u : units) {
+      if (u.is_matrix_unit()) return &u;
+    }
+    return nullptr;
+  }
+  // Energy scale factors of the operating point (1 when there is none).
+  double dynamic_energy_scale() const { return operating_point.dynamic_scale(); }
+  double leakage_energy_scale() const {
+    return operating_point.voltage_v / operating_point.nominal_voltage_v * nominal_clock_mhz / clock_mhz;
   }
 };
 

@@ -17,13 +17,15 @@ void CheckEnergyCoverage(const StatRegistry& stats, const EnergyTable& table) {
 }
 
 EnergyReport ComputeEnergy(const StatRegistry& stats, const EnergyTable& table, int num_layers,
-                           const std::vector<uint64_t>& layer_cycles) {
+                           const std::vector<uint64_t>& layer_cycles, double dynamic_scale,
+                           double leakage_scale) {
   EnergyReport r;
   r.by_layer_pj.assign(num_layers, 0.0);
   uint64_t all_cycles = 0;
   for (uint64_t c : layer_cycles) all_cycles += c;
   for (const Counter& c : stats.counters()) {
-    const double per_action = table.components.at(c.component).at(c.action).energy_pj;
+    const double per_action = table.components.at(c.component).at(c.action).energy_pj *
+                              (c.action == "leak_per_cycle" ? leakage_scale : dynamic_scale);
     const double e = per_action * static_cast<double>(c.total);
     r.total_pj += e;
     r.by_component_pj[c.component] += e;

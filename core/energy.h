@@ -22,8 +22,11 @@ struct EnergyReport {
 void CheckEnergyCoverage(const StatRegistry& stats, const EnergyTable& table);
 
 // "leak_per_cycle" counters are expected to count cycles of the whole run; their energy is split
-// across layers in proportion to layer_cycles.
+// across layers in proportion to layer_cycles. Table energies are stated at the arch's nominal
+// operating point; dynamic_scale multiplies every other action's energy (ArchConfig::
+// dynamic_energy_scale, (V/Vnom)^2) and leakage_scale the leakage (leakage_energy_scale).
 EnergyReport ComputeEnergy(const StatRegistry& stats, const EnergyTable& table, int num_layers,
-                           const std::vector<uint64_t>& layer_cycles);
+                           const std::vector<uint64_t>& layer_cycles, double dynamic_scale = 1.0,
+                           double leakage_scale = 1.0);
 
 }  // namespace npusim::core

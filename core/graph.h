@@ -45,10 +45,15 @@ struct TensorInfo {
     for (int64_t d : shape) n *= d;
     return n;
   }
-  int64_t qmin() const { return is_signed ? -(int64_t{1} << (bits - 1)) : 0; }
+  // A signed 1-bit tensor is binary: its values are -1 and +1 (the BNN/XNOR convention: stored
+  // bit 0 means -1, bit 1 means +1; magnitude comes from the scale), never 0. Weights only.
+  bool binary() const { return bits == 1 && is_signed; }
+  int64_t qmin() const { return is_signed ? (binary() ? -1 : -(int64_t{1} << (bits - 1))) : 0; }
   int64_t qmax() const {
-    return is_signed ? (int64_t{1} << (bits - 1)) - 1 : (int64_t{1} << bits) - 1;
+    return is_signed ? (binary() ? 1 : (int64_t{1} << (bits - 1)) - 1) : (int64_t{1} << bits) - 1;
   }
+  // True when v is one of the tensor's values ([qmin, qmax], and not 0 when binary).
+  bool representable(int64_t v) const { return v >= qmin() && v <= qmax() && !(binary() && v == 0); }
   // Bytes one element takes in memory: 1 for <= 8 bits, 2 for <= 16, 4 for <= 32.
   int bytes_per_element() const { return bits <= 8 ? 1 : bits <= 16 ? 2 : 4; }
 };

@@ -111,11 +111,12 @@ std::string RangeViolation(const std::vector<int32_t>& values, const TensorInfo&
   int64_t bad = 0;
   size_t first = 0;
   for (size_t i = 0; i < values.size(); ++i) {
-    if (values[i] >= t.qmin() && values[i] <= t.qmax()) continue;
+    if (t.representable(values[i])) continue;
     if (bad++ == 0) first = i;
   }
   if (bad == 0) return "";
-  return "expected values in the " + TypeString(t) + " range " + RangeString(t) + ", got " +
+  return "expected values in the " + TypeString(t) + " range " + RangeString(t) +
+         (t.binary() ? " (binary: -1 or +1)" : "") + ", got " +
          std::to_string(bad) + " value" + (bad == 1 ? "" : "s") + " outside it, first at index " +
          std::to_string(first) + ": " + std::to_string(values[first]);
 }
@@ -431,7 +432,7 @@ class NetParser {
     for (size_t i = 0; i < d.size(); ++i) {
       const Json& v = d[i];
       const bool in_range = v.is_number_integer() && !v.is_number_unsigned()
-                                ? v.get<int64_t>() >= info.qmin() && v.get<int64_t>() <= info.qmax()
+                                ? info.representable(v.get<int64_t>())
                                 : v.is_number_unsigned() && v.get<uint64_t>() <=
                                                                 static_cast<uint64_t>(info.qmax());
       if (in_range) {
@@ -440,7 +441,8 @@ class NetParser {
       }
       if (bad++ < kMaxValueProblems) {
         check_.Add(Pointer(dp, i), "expected " + IntExpectation(info.qmin(), info.qmax()) +
-                                       " (" + TypeString(info) + "), got " + Describe(v));
+                                       (info.binary() ? " other than 0" : "") + " (" +
+                                       TypeString(info) + "), got " + Describe(v));
       }
     }
     if (bad > kMaxValueProblems) {
@@ -497,6 +499,16 @@ class NetParser {
       return std::nullopt;
     }
     std::vector<int32_t> values(info.elements());
+    if (info.binary()) {
+      // -1 or +1 with equal odds, within [min, max] (min == max == 0 is the only empty choice).
+      if (min == 0 && max == 0) {
+        check_.Add(rp, "expected a range containing -1 or +1 (binary tensor), got 0..0");
+        return std::nullopt;
+      }
+      const int32_t lo_v = min < 0 ? -1 : 1, hi_v = max > 0 ? 1 : -1;
+      for (int64_t i = 0; i < info.elements(); ++i) values[i] = RandomInt(*seed, i, 0, 1) ? hi_v : lo_v;
+      return values;
+    }
     for (int64_t i = 0; i < info.elements(); ++i) {
       values[i] = static_cast<int32_t>(RandomInt(*seed, i, min, max));
     }
@@ -733,6 +745,12 @@ class NetParser {
         check_.Add(ptr, "expected an activation tensor (1..16 bits), \"" + n +
                             "\" has 32 bits (32-bit tensors are biases)");
       }
+      return false;
+    }
+    if (t.binary()) {
+      check_.Add(ptr, "expected an activation tensor, \"" + n +
+                          "\" is signed 1-bit (binary -1/+1 values are for weights only; a 1-bit "
+                          "activation is unsigned)");
       return false;
     }
     if (st.per_channel) {

@@ -4,6 +4,7 @@
 //
 //   npu.dma.dram_isock -> npu.dram.tsock
 //   npu.dma.sram_isock, npu.<unit>.sram_isock, npu.post.sram_isock -> npu.bus.tsock
+//   (<unit>: the arch's first matrix unit, a SystolicArray or a BitSerialArray)
 //   npu.bus.sram_isock[i] -> npu.<buffer i>.tsock
 //
 // One Npu per process (SystemC elaborates once per process).
@@ -21,6 +22,7 @@
 #include "core/arch.h"
 #include "core/stats.h"
 #include "isa/instruction.h"
+#include "models/bit_serial_array.h"
 #include "models/bus.h"
 #include "models/controller.h"
 #include "models/dma.h"
@@ -69,7 +71,8 @@ class Npu : public sc_core::sc_module {
   Bus bus_;
   std::vector<std::unique_ptr<Sram>> srams_;
   std::unique_ptr<Dma> dma_;
-  std::unique_ptr<SystolicArray> array_;
+  std::unique_ptr<SystolicArray> array_;       // the matrix unit: one of these two
+  std::unique_ptr<BitSerialArray> bit_serial_;
   std::unique_ptr<PostProcessor> post_;
   std::vector<core::Counter*> leak_;
 };

@@ -9,11 +9,7 @@
 // without a useful MAC: fill, drain, folds that use part of the array), <name>.leak_per_cycle,
 // and reads/writes of its input, weight and accumulator buffers.
 //
-// Arithmetic (the hardware's, and the reference executor's): accumulators start at the bias (or
-// at their stored value for a later input-channel tile) and add (x - x_zp) * (w - w_zp) one term
-// at a time at acc_bits with the arch's overflow rule, in ic-major order (ic, ky, kx), padding
-// taps included as zero terms. In wrap mode the order cannot matter, so the fast path sums modulo
-// 2^32 and reduces once.
+// Arithmetic: models/conv_datapath.h (the same integers as the reference executor).
 #pragma once
 
 #include <systemc>
@@ -22,6 +18,7 @@
 #include "core/arch.h"
 #include "core/stats.h"
 #include "models/buffer_access.h"
+#include "models/conv_datapath.h"
 #include "models/controller.h"
 #include "models/timing/dataflow_timing.h"
 
@@ -39,15 +36,14 @@ class SystolicArray : public sc_core::sc_module {
 
  private:
   void Thread();
-  void Compute(const isa::ConvArgs& c, int layer);
   void Count(const isa::ConvArgs& c, int layer, int64_t cycles);
 
   core::UnitConfig cfg_;
   Controller& ctrl_;
   BufferAccess mem_;
+  ConvDatapath datapath_;
   core::Counter& macs_;
   core::Counter& idle_;
-  std::vector<int32_t> x_, w_;  // scratch: zero-point-corrected, padded input tile and weights
 };
 
 }  // namespace npusim::models

@@ -8,9 +8,18 @@
 namespace npusim::compiler {
 namespace {
 
-std::string ListBits(const std::vector<int>& bits) {
+// "1..16" for a run of consecutive widths, "4, 8" otherwise.
+std::string ListBits(std::vector<int> bits) {
+  std::sort(bits.begin(), bits.end());
   std::string s;
-  for (int b : bits) s += (s.empty() ? "" : ", ") + std::to_string(b);
+  for (size_t i = 0; i < bits.size();) {
+    size_t j = i;
+    while (j + 1 < bits.size() && bits[j + 1] == bits[j] + 1) ++j;
+    s += (s.empty() ? "" : ", ") + std::to_string(bits[i]);
+    if (j >= i + 2) s += ".." + std::to_string(bits[j]);
+    else if (j == i + 1) s += ", " + std::to_string(bits[j]);
+    i = j + 1;
+  }
   return s;
 }
 
@@ -61,7 +70,7 @@ void OutputRange(const core::TensorInfo& y, core::Activation act, int32_t* lo, i
 
 void Legalize(Context& ctx) {
   const core::ArchConfig& arch = *ctx.arch;
-  ctx.unit = arch.FirstUnitOfType("systolic_array");
+  ctx.unit = arch.MatrixUnit();
   core::ProblemList problems(ctx.net_file);
   if (ctx.unit == nullptr) {
     problems.Add("", "arch " + arch.file + " has no unit that runs conv2d/fully_connected");
@@ -89,6 +98,15 @@ void Legalize(Context& ctx) {
     if (w.quant.zero_points.size() > 1) {
       problems.Add(where, "layer \"" + op.name + "\": per-channel weight zero points are not "
                               "supported by unit \"" + ctx.unit->name + "\" (expected one zero point)");
+    } else if (w.quant.zero_point(0) != 0 &&
+               (w.binary() || (ctx.unit->type == "bit_serial_array" &&
+                               ctx.unit->bit_serial.serial_operand != "activations" &&
+                               ctx.unit->bit_serial.serial_operand != "none"))) {
+      // Bit-serial weights are fed as their two's complement bit-planes, binary ones as +-1.
+      problems.Add(where, "layer \"" + op.name + "\": weights \"" + w.name + "\" have zero point " +
+                              std::to_string(w.quant.zero_point(0)) + "; unit \"" + ctx.unit->name +
+                              "\" runs " + (w.binary() ? "binary" : "bit-serial") +
+                              " weights only symmetric (expected zero point 0)");
     }
   }
   problems.ThrowIfAny();

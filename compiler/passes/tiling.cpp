@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "models/timing/dataflow_timing.h"
+#include "models/timing/unit_timing.h"
 #include "models/timing/post_timing.h"
 
 namespace npusim::compiler {
@@ -82,7 +83,6 @@ Estimate EstimateConv(const Context& ctx, const ConvView& v, const ConvTiling& t
   const int64_t dram = in_loads * TransferCycles(in_run, b.in / in_run, bw) +
                        w_loads * TransferCycles(w_run, b.w / w_run, bw) +
                        n_s * n_o * TransferCycles(out_run, b.out / out_run, bw);
-  const models::timing::DataflowTiming* df = models::timing::FindDataflow(ctx.unit->dataflow);
   models::timing::GemmShape gemm;
   gemm.m = t.toh * t.tow;
   if (t.whole_groups) {
@@ -93,7 +93,8 @@ Estimate EstimateConv(const Context& ctx, const ConvView& v, const ConvTiling& t
     gemm.k = t.tic * v.kh * v.kw;
     gemm.n = t.toc;
   }
-  const int64_t compute = n_s * n_o * n_i * df->Cycles(ctx.unit->rows, ctx.unit->cols, gemm);
+  const int64_t compute =
+      n_s * n_o * n_i * models::timing::MatrixUnitCycles(*ctx.unit, gemm, v.w->bits, v.x->bits);
   const int64_t post = n_s * n_o *
       models::timing::PostElementwiseCycles(ctx.arch->post.lanes, ctx.arch->post.pipeline_cycles,
                                             t.toh * t.tow * t.toc);

@@ -209,7 +209,7 @@ inline Outcome SimulateAndReference(const core::Graph& g, const core::ArchConfig
   models::Npu npu("npu", arch, o.program, stats);
   npu.WriteInputs(inputs);
   o.run = npu.Run();
-  const core::UnitConfig& u = *arch.FirstUnitOfType("systolic_array");  // the unit the Npu runs
+  const core::UnitConfig& u = *arch.MatrixUnit();  // the unit the Npu runs
   o.ref = reference::Run(g, inputs, reference::Options{arch.requant_mode, u.acc_bits, u.overflow});
   return o;
 }

@@ -1,0 +1,120 @@
+#include "core/precision.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <vector>
+
+#include "core/error.h"
+
+namespace npusim::core {
+namespace {
+
+bool HasWeights(const Op& op) { return op.type == OpType::kConv2d || op.type == OpType::kFullyConnected; }
+
+// round(num / den) half away from zero, den > 0.
+int64_t RoundDiv(int64_t num, int64_t den) {
+  return num >= 0 ? (2 * num + den) / (2 * den) : -((-2 * num + den) / (2 * den));
+}
+
+void Requantize(Graph& g, Op& op, int bits, const std::string& source) {
+  TensorInfo& w = g.tensor(op.inputs[1]);
+  if (w.bits == bits) return;
+  const std::string where = "layer \"" + op.name + "\"";
+  for (int32_t zp : w.quant.zero_points) {
+    if (zp != 0) {
+      throw ConfigError(source, "", where + ": weights \"" + w.name + "\" have zero point " +
+                                             std::to_string(zp) + "; only symmetric weights (zero point 0) can be re-quantized");
+    }
+  }
+  const int64_t channels = w.shape[0];
+  const int64_t per = w.elements() / channels;
+  std::vector<int32_t>& q = *w.data;
+  std::vector<float> scales(channels);
+  std::vector<double> ratio(channels, 1.0);  // old scale / new scale, for the bias
+  for (int64_t c = 0; c < channels; ++c) {
+    int32_t* v = &q[c * per];
+    int64_t max_abs = 0, sum_abs = 0;
+    for (int64_t i = 0; i < per; ++i) {
+      max_abs = std::max<int64_t>(max_abs, std::llabs(v[i]));
+      sum_abs += std::llabs(v[i]);
+    }
+    const float s = w.quant.scale(c);
+    scales[c] = s;
+    if (bits == 1) {
+      for (int64_t i = 0; i < per; ++i) v[i] = v[i] >= 0 ? 1 : -1;
+      if (sum_abs > 0) scales[c] = static_cast<float>(s * static_cast<double>(sum_abs) / static_cast<double>(per));
+    } else {
+      const int64_t qmax = (int64_t{1} << (bits - 1)) - 1;
+      if (max_abs == 0) continue;
+      for (int64_t i = 0; i < per; ++i) v[i] = static_cast<int32_t>(RoundDiv(int64_t{v[i]} * qmax, max_abs));
+      scales[c] = static_cast<float>(s * static_cast<double>(max_abs) / static_cast<double>(qmax));
+    }
+    ratio[c] = static_cast<double>(s) / static_cast<double>(scales[c]);
+  }
+  w.bits = bits;
+  w.is_signed = true;
+  w.quant.scales = scales;
+  w.quant.zero_points = {0};
+  w.quant.axis = 0;
+  if (op.inputs.size() > 2) {
+    TensorInfo& b = g.tensor(op.inputs[2]);
+    std::vector<int32_t>& bv = *b.data;
+    for (size_t c = 0; c < bv.size(); ++c) {
+      const double r = std::nearbyint(static_cast<double>(bv[c]) * ratio[bv.size() == 1 ? 0 : c]);
+      bv[c] = static_cast<int32_t>(std::max<double>(std::numeric_limits<int32_t>::min(),
+                                                    std::min<double>(std::numeric_limits<int32_t>::max(), r)));
+    }
+  }
+}
+
+}  // namespace
+
+std::map<std::string, int> ParseWeightBits(const std::string& spec, const std::string& source) {
+  std::map<std::string, int> out;
+  size_t pos = 0;
+  while (pos <= spec.size()) {
+    const size_t end = std::min(spec.find(',', pos), spec.size());
+    const std::string item = spec.substr(pos, end - pos);
+    const size_t eq = item.find('=');
+    const std::string layer = eq == std::string::npos ? "" : item.substr(0, eq);
+    const std::string num = eq == std::string::npos ? "" : item.substr(eq + 1);
+    char* tail = nullptr;
+    const long bits = num.empty() ? 0 : std::strtol(num.c_str(), &tail, 10);
+    if (layer.empty() || num.empty() || *tail != '\0' || bits < 1 || bits > 16) {
+      throw ConfigError(source, "", "expected LAYER=BITS with BITS in 1..16 ('*' for every conv2d/fully_connected layer), got \"" + item + "\"");
+    }
+    out[layer] = static_cast<int>(bits);  // '*' is expanded by ApplyWeightBits
+    pos = end + 1;
+  }
+  return out;
+}
+
+void ApplyWeightBits(Graph& g, const std::map<std::string, int>& bits, const std::string& source) {
+  std::map<std::string, int> per_layer;
+  if (auto all = bits.find("*"); all != bits.end()) {
+    for (const Op& op : g.ops) {
+      if (HasWeights(op)) per_layer[op.name] = all->second;
+    }
+  }
+  for (const auto& [layer, b] : bits) {
+    if (layer == "*") continue;
+    bool found = false;
+    for (const Op& op : g.ops) {
+      if (op.name != layer) continue;
+      found = true;
+      if (!HasWeights(op)) {
+        throw ConfigError(source, "", "layer \"" + layer + "\" is " + OpTypeName(op.type) +
+                                             ", which has no weights (expected a conv2d or fully_connected layer)");
+      }
+    }
+    if (!found) throw ConfigError(source, "", "no layer named \"" + layer + "\" in network \"" + g.name + "\"");
+    per_layer[layer] = b;
+  }
+  for (Op& op : g.ops) {
+    auto it = per_layer.find(op.name);
+    if (it != per_layer.end()) Requantize(g, op, it->second, source);
+  }
+}
+
+}  // namespace npusim::core

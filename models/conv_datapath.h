@@ -1,0 +1,50 @@
+// ConvDatapath: the exact integer arithmetic of one CONV instruction, shared by the matrix units
+// (SystolicArray, BitSerialArray). It reads the input tile, weights and (for a first tile with a
+// bias) the per-channel parameters from the unit's buffers through BufferAccess and writes the
+// int32 accumulators back there.
+//
+// Arithmetic: accumulators start at the bias fitted to acc_bits (or at their stored value for a
+// later input-channel tile) and add (x - x_zp) * (w - w_zp) at acc_bits with the unit's overflow
+// rule, in ic-major order (ic, ky, kx), padding taps included as zero terms. In wrap mode the
+// order cannot matter, so the fast path sums modulo 2^32 and reduces once.
+//
+// Why one datapath serves a bit-serial unit too: summing a weight's two's complement bit-planes
+// (sign plane subtracted, sum_b s_b 2^b bit_b(w) with s = -1 on the top plane), or for binary
+// weights the +-1 XNOR terms, gives the same integer product as the bit-parallel multiply; the
+// LBPE's table entries and shift-accumulator are wide enough (16-bit x 16-bit x 2^8-input group
+// products fit in 48 bits) that nothing is lost before the accumulator. tests/models/timing/
+// bit_serial_stepped.h computes the table lookups literally and checks the identity.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/quant.h"
+#include "isa/instruction.h"
+#include "models/buffer_access.h"
+#include "models/timing/dataflow_timing.h"
+
+namespace npusim::models {
+
+// The GEMM a CONV instruction is: m = out pixels, k and n per group.
+inline timing::GemmShape ConvGemm(const isa::ConvArgs& c) {
+  timing::GemmShape g;
+  g.m = c.out_h * c.out_w;
+  g.k = (c.in_c / c.groups) * c.kh * c.kw;
+  g.n = c.out_c / c.groups;
+  g.groups = c.groups;
+  return g;
+}
+
+class ConvDatapath {
+ public:
+  ConvDatapath(int acc_bits, core::Overflow overflow) : acc_bits_(acc_bits), overflow_(overflow) {}
+  void Run(const isa::ConvArgs& c, BufferAccess& mem);
+
+ private:
+  int acc_bits_;
+  core::Overflow overflow_;
+  std::vector<int32_t> x_, w_;  // scratch: zero-point-corrected, padded input tile and weights
+};
+
+}  // namespace npusim::models

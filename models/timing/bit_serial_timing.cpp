@@ -1,0 +1,94 @@
+#include "models/timing/bit_serial_timing.h"
+
+#include <algorithm>
+
+#include "core/int_math.h"
+
+namespace npusim::models::timing {
+namespace {
+using core::CeilDiv;
+
+int64_t Passes(const core::BitSerialConfig& b, int weight_bits, int input_bits) {
+  // Binary (+-1) weights without the 1-bit mode run as 2-bit two's complement (+1 = 01, -1 = 11).
+  const int64_t planes = weight_bits == 1 && !b.one_bit_mode ? 2 : weight_bits;
+  if (b.serial_operand == "weights") return planes;
+  if (b.serial_operand == "activations") return input_bits;
+  if (b.serial_operand == "both") return planes * input_bits;
+  return 1;  // "none"
+}
+
+bool UsesTables(const core::BitSerialConfig& b) { return b.serial_operand != "none"; }
+
+}  // namespace
+
+bool BitSerialBinaryMode(const core::BitSerialConfig& b, int weight_bits) {
+  return weight_bits == 1 && b.one_bit_mode &&
+         (b.serial_operand == "weights" || b.serial_operand == "both");
+}
+
+BitSerialPlan PlanBitSerial(const core::BitSerialConfig& b, const GemmShape& shape, int weight_bits,
+                            int input_bits) {
+  BitSerialPlan p;
+  const bool binary = BitSerialBinaryMode(b, weight_bits);
+  p.passes = Passes(b, weight_bits, input_bits);
+  p.group_inputs = b.lut_group + (binary ? 1 : 0);
+  if (UsesTables(b)) {
+    const int64_t subsets = int64_t{1} << b.lut_group;
+    p.table_entries = binary ? subsets : subsets - b.lut_group - 1;
+    p.build_cycles = CeilDiv(p.table_entries, int64_t{b.table_adders});
+  }
+  if (IsEmptyGemm(shape)) return p;
+  const int64_t kpe = int64_t{b.tables_per_pe} * p.group_inputs;
+  p.chunks = CeilDiv(shape.k, kpe);
+  p.groups_per_pass = 1;
+  if (shape.groups > 1 && p.chunks == 1 && shape.n <= b.outputs_per_pe) {
+    const int64_t tables_per_group = CeilDiv(shape.k, p.group_inputs);
+    p.groups_per_pass = std::min({shape.groups, b.tables_per_pe / tables_per_group,
+                                  int64_t{b.outputs_per_pe} / shape.n});
+  }
+  const int64_t passes = CeilDiv(shape.groups, p.groups_per_pass);
+  const int64_t pixel_folds = CeilDiv(shape.m, int64_t{b.pes_per_core});
+  p.lookup_cycles = CeilDiv(shape.n * p.groups_per_pass, int64_t{b.outputs_per_pe}) * p.passes;
+  if (p.chunks == 1) {
+    // Nothing to split along K: the cores take (group pass, pixel fold) items round-robin.
+    p.cores_used = std::min<int64_t>(b.cores, passes * pixel_folds);
+    p.items = CeilDiv(passes * pixel_folds, int64_t{b.cores});
+  } else {
+    p.cores_used = std::min<int64_t>(b.cores, p.chunks);
+    p.items = passes * pixel_folds * CeilDiv(p.chunks, int64_t{b.cores});
+  }
+  const bool aggregate = p.chunks > 1 && p.cores_used > 1;
+  p.cycles = p.build_cycles + p.lookup_cycles + (p.items - 1) * std::max(p.build_cycles, p.lookup_cycles) +
+             b.pipeline_cycles + (aggregate ? b.aggregation_cycles : 0);
+  return p;
+}
+
+int64_t BitSerialCycles(const core::BitSerialConfig& b, const GemmShape& shape, int weight_bits,
+                        int input_bits) {
+  return PlanBitSerial(b, shape, weight_bits, input_bits).cycles;
+}
+
+double BitSerialPeakMacsPerCycle(const core::BitSerialConfig& b, int weight_bits, int input_bits) {
+  const int64_t gk = b.lut_group + (BitSerialBinaryMode(b, weight_bits) ? 1 : 0);
+  return static_cast<double>(int64_t{b.cores} * b.pes_per_core * b.tables_per_pe * gk * b.outputs_per_pe) /
+         static_cast<double>(Passes(b, weight_bits, input_bits));
+}
+
+BitSerialActions CountBitSerialActions(const core::BitSerialConfig& b, const GemmShape& shape,
+                                       int weight_bits, int input_bits) {
+  BitSerialActions a;
+  if (IsEmptyGemm(shape)) return a;
+  const BitSerialPlan p = PlanBitSerial(b, shape, weight_bits, input_bits);
+  const int64_t outputs = shape.groups * shape.m * shape.n;
+  const int64_t tables_per_output = CeilDiv(shape.k, p.group_inputs);
+  a.aggregate_adds = p.chunks > 1 ? outputs * (p.cores_used - 1) : 0;
+  if (!UsesTables(b)) {
+    a.macs = outputs * shape.k;
+    return a;
+  }
+  a.lookups = outputs * tables_per_output * p.passes;
+  a.table_entries = shape.groups * shape.m * tables_per_output * p.table_entries;
+  return a;
+}
+
+}  // namespace npusim::models::timing

@@ -1,0 +1,113 @@
+// Weight re-quantization for --weight-bits (core/precision.h): values, scales and biases worked
+// out by hand, binary weights, and the errors.
+#include "core/precision.h"
+
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+
+namespace npusim::core {
+namespace {
+
+// x [1,1,1,4] -> conv 1x1 with 2 output channels, per-tensor 8-bit weights of scale 0.01.
+Graph SmallConv() {
+  Graph g;
+  g.name = "small";
+  auto add = [&](TensorInfo t) { g.tensors[t.name] = t; };
+  TensorInfo x;
+  x.name = "x";
+  x.shape = {1, 1, 1, 4};
+  x.quant.scales = {0.5f};
+  add(x);
+  TensorInfo w;
+  w.name = "w";
+  w.shape = {2, 1, 1, 4};
+  w.quant.scales = {0.01f};
+  w.data = std::vector<int32_t>{127, -64, 0, 3, -5, 2, 1, 0};
+  add(w);
+  TensorInfo b;
+  b.name = "b";
+  b.shape = {2};
+  b.bits = 32;
+  b.data = std::vector<int32_t>{1000, -1001};
+  add(b);
+  TensorInfo y;
+  y.name = "y";
+  y.shape = {1, 1, 1, 2};
+  add(y);
+  Op op;
+  op.name = "conv";
+  op.inputs = {"x", "w", "b"};
+  op.outputs = {"y"};
+  g.ops.push_back(op);
+  Op r;
+  r.name = "flat";
+  r.type = OpType::kReshape;
+  r.inputs = {"y"};
+  r.outputs = {"z"};
+  g.ops.push_back(r);
+  return g;
+}
+
+TEST(Precision, ParsesSpecs) {
+  const auto m = ParseWeightBits("*=4,conv0=8,fc=16", "--weight-bits");
+  EXPECT_EQ(m.at("*"), 4);
+  EXPECT_EQ(m.at("conv0"), 8);
+  EXPECT_EQ(m.at("fc"), 16);
+  EXPECT_EQ(ParseWeightBits("a=3,a=5", "x").at("a"), 5);
+  for (const char* bad : {"conv0", "conv0=", "=4", "conv0=17", "conv0=0", "conv0=4b", ""}) {
+    try {
+      ParseWeightBits(bad, "--weight-bits");
+      ADD_FAILURE() << bad;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("--weight-bits"), std::string::npos);
+      EXPECT_NE(std::string(e.what()).find("expected LAYER=BITS with BITS in 1..16"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(Precision, RequantizesPerChannelTo4Bits) {
+  Graph g = SmallConv();
+  ApplyWeightBits(g, {{"conv", 4}}, "test");
+  const TensorInfo& w = g.tensor("w");
+  EXPECT_EQ(w.bits, 4);
+  // Channel 0: M = 127, Q = 7: 127 -> 7, -64 -> round(-3.53) = -4, 0 -> 0, 3 -> round(0.17) = 0.
+  // Channel 1: M = 5: -5 -> -7, 2 -> round(2.8) = 3, 1 -> round(1.4) = 1, 0 -> 0.
+  EXPECT_EQ(*w.data, (std::vector<int32_t>{7, -4, 0, 0, -7, 3, 1, 0}));
+  ASSERT_EQ(w.quant.scales.size(), 2u);
+  EXPECT_FLOAT_EQ(w.quant.scales[0], 0.01f * 127 / 7);
+  EXPECT_FLOAT_EQ(w.quant.scales[1], 0.01f * 5 / 7);
+  // Bias in scale x_scale * w_scale: multiplied by old / new weight scale.
+  EXPECT_EQ((*g.tensor("b").data)[0], 55);    // 1000 * 7 / 127 = 55.1
+  EXPECT_EQ((*g.tensor("b").data)[1], -1401); // -1001 * 7 / 5 = -1401.4
+}
+
+TEST(Precision, BinaryWeightsAreSignsTimesMeanMagnitude) {
+  Graph g = SmallConv();
+  ApplyWeightBits(g, {{"*", 1}}, "test");
+  const TensorInfo& w = g.tensor("w");
+  EXPECT_EQ(w.bits, 1);
+  EXPECT_TRUE(w.binary());
+  EXPECT_EQ(*w.data, (std::vector<int32_t>{1, -1, 1, 1, -1, 1, 1, 1}));
+  EXPECT_FLOAT_EQ(w.quant.scales[0], 0.01f * (127 + 64 + 0 + 3) / 4.0f);
+  EXPECT_FLOAT_EQ(w.quant.scales[1], 0.01f * (5 + 2 + 1 + 0) / 4.0f);
+}
+
+TEST(Precision, RefusesWhatItCannotDo) {
+  auto message = [](Graph g, std::map<std::string, int> bits) {
+    try {
+      ApplyWeightBits(g, bits, "--weight-bits");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message(SmallConv(), {{"nope", 4}}).find("no layer named \"nope\" in network \"small\""), std::string::npos);
+  EXPECT_NE(message(SmallConv(), {{"flat", 4}}).find("layer \"flat\" is reshape, which has no weights"), std::string::npos);
+  Graph asym = SmallConv();
+  asym.tensor("w").quant.zero_points = {3};
+  EXPECT_NE(message(asym, {{"conv", 4}}).find("only symmetric weights (zero point 0) can be re-quantized"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace npusim::core
