@@ -18,6 +18,12 @@ Calibration (per conv / fully_connected layer):
   * Layers without relu6 (logits, plain relu, add) keep their weight scales and get the output
     scale that gives the same 30-step standard deviation.
 
+Weights are symmetric (zero point 0, values in [-(2^(b-1) - 1), 2^(b-1) - 1]; weight_limit) at
+any width from 2 to 16 bits, chosen per layer: the MobileNetV1 builder makes the 8-bit network and
+the precision variants of issue 4 (mobilenet_q4, mobilenet_w16, mobilenet_mixed), whose per-layer
+weight bits workloads/README.md states. The calibration above is the same at every width (the
+accumulator is measured with the layer's own integer weights).
+
 Usage: scripts/gen_workloads.py [--out workloads] [--expected DIR]
   --expected DIR also writes DIR/<net>/<output>.npy: the network outputs under ONNX float
   requantization with a 32-bit wrapping accumulator (the reference executor's semantics), for
@@ -55,6 +61,15 @@ def random_ints(seed, count, lo, hi):
 def random_scales(seed, count, lo, hi):
     unit = (splitmix64(seed, count) >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
     return (lo + (hi - lo) * unit).astype(np.float32)
+
+
+def weight_limit(bits):
+    """Largest weight magnitude for `bits`-bit signed weights: the symmetric, "restricted" range
+    [-(2^(b-1) - 1), 2^(b-1) - 1] ([-127, 127] at 8 bits, [-7, 7] at 4 bits), as in TFLite's
+    int8 weight spec: with zero point 0 the grid is symmetric about real 0, so -w is representable
+    for every w and a per-channel scale is max|w_real| / wmax. Costs one of 2^b codes (-2^(b-1))."""
+    assert 2 <= bits <= 16, bits
+    return 2 ** (bits - 1) - 1
 
 
 def tidy(x):
@@ -178,11 +193,12 @@ class Net:
         self.quant[name] = (scale, zp)
         return name
 
-    def weights(self, name, shape, seed, scale_spec, w_zp=0):
-        """Random int8 weights in [-127, 127] from stream `seed`; returns (values,
-        per-output-channel scales)."""
-        spec = {"shape": list(shape), "bits": 8, "signed": True, "scale": scale_spec,
-                "zero_point": w_zp, "data": {"random": {"seed": seed, "min": -127, "max": 127}}}
+    def weights(self, name, shape, seed, scale_spec, w_zp=0, bits=8):
+        """Random `bits`-bit weights in the symmetric range [-wmax, wmax] (weight_limit) from
+        stream `seed`; returns (spec, per-output-channel scales)."""
+        wmax = weight_limit(bits)
+        spec = {"shape": list(shape), "bits": bits, "signed": True, "scale": scale_spec,
+                "zero_point": w_zp, "data": {"random": {"seed": seed, "min": -wmax, "max": wmax}}}
         self.tensors[name] = spec
         if isinstance(scale_spec, dict):
             r = scale_spec["random"]
@@ -218,19 +234,21 @@ class Net:
 
     def conv(self, name, x, out_c, kernel, stride=(1, 1), pads=(0, 0, 0, 0),
              dilation=(1, 1), groups=1, activation="relu6", bias=True, scale_kind="random",
-             out_zp=None):
-        """conv2d with calibrated scales (see the module docstring); returns the output name."""
+             out_zp=None, w_bits=8):
+        """conv2d with calibrated scales (see the module docstring) and `w_bits`-bit weights;
+        returns the output name."""
         xv = self.values[x]
         x_scale, x_zp = self.quant[x]
         in_c = xv.shape[3]
         w_shape = (out_c, kernel[0], kernel[1], in_c // groups)
         # The integer weights first: measure the accumulator, then solve for the scales.
         w_seed = self.next_seed()
-        w_int = random_ints(w_seed, int(np.prod(w_shape)), -127, 127).reshape(w_shape)
+        wmax = weight_limit(w_bits)
+        w_int = random_ints(w_seed, int(np.prod(w_shape)), -wmax, wmax).reshape(w_shape)
         acc = conv_acc(xv, x_zp, w_int, 0, stride, pads, dilation, groups)
-        y_scale, zp, centre = self.choose_scales(acc, x_scale, activation, out_zp)
+        y_scale, zp, centre = self.choose_scales(acc, x_scale, activation, out_zp, wmax)
         spec = self.scale_spec(scale_kind, centre, out_c)
-        _, w_scales = self.weights(name + "_w", w_shape, w_seed, spec)
+        _, w_scales = self.weights(name + "_w", w_shape, w_seed, spec, bits=w_bits)
         inputs = [x, name + "_w"]
         if bias:
             acc = acc + self.bias(name + "_b", out_c, acc.std(axis=(0, 1)).mean() / 2)
@@ -245,17 +263,18 @@ class Net:
         return y
 
     def fully_connected(self, name, x, out_n, activation="none", scale_kind="random",
-                        w_zp=0, out_zp=None):
+                        w_zp=0, out_zp=None, w_bits=8):
         xv = self.values[x]
         x_scale, x_zp = self.quant[x]
         k = xv.shape[-1]
         rows = xv.reshape(-1, k).astype(np.float64) - x_zp
         w_seed = self.next_seed()
-        w_int = random_ints(w_seed, out_n * k, -127, 127).reshape(out_n, k)
+        wmax = weight_limit(w_bits)
+        w_int = random_ints(w_seed, out_n * k, -wmax, wmax).reshape(out_n, k)
         acc = rows @ (w_int - w_zp).T.astype(np.float64)
-        y_scale, zp, centre = self.choose_scales(acc, x_scale, activation, out_zp)
+        y_scale, zp, centre = self.choose_scales(acc, x_scale, activation, out_zp, wmax)
         spec = self.scale_spec(scale_kind, centre, out_n)
-        _, w_scales = self.weights(name + "_w", (out_n, k), w_seed, spec, w_zp)
+        _, w_scales = self.weights(name + "_w", (out_n, k), w_seed, spec, w_zp, w_bits)
         acc = acc + self.bias(name + "_b", out_n, acc.std(axis=0).mean() / 2)
         y = self.finish(name, acc, x_scale, w_scales, y_scale, zp, activation)
         op = {"name": name, "op": "fully_connected", "inputs": [x, name + "_w", name + "_b"],
@@ -265,15 +284,17 @@ class Net:
         self.add_op(op)
         return y
 
-    def choose_scales(self, acc, x_scale, activation, out_zp):
-        """(y_scale, y_zp, weight scale centre) for an accumulator measured with unit weights."""
+    def choose_scales(self, acc, x_scale, activation, out_zp, wmax=127):
+        """(y_scale, y_zp, weight scale centre) for an accumulator measured with unit weights
+        whose integer weights lie in [-wmax, wmax]."""
         std = float(acc.std())
         if activation == "relu6":
             y_scale = tidy(6.0 / self.next_clip_units())
             centre = TARGET_STD_UNITS * y_scale / (x_scale * std)
             return y_scale, -128 if out_zp is None else out_zp, tidy(centre)
         # No upper clip: keep a nominal weight scale and scale the output instead.
-        centre = tidy(0.02 / (np.sqrt(acc.size / acc.shape[-1]) + 1) + 0.002)
+        # The nominal scale is for int8's [-127, 127]; other widths keep the same real range.
+        centre = tidy((0.02 / (np.sqrt(acc.size / acc.shape[-1]) + 1) + 0.002) * (127 / wmax))
         y_scale = tidy(x_scale * centre * std / TARGET_STD_UNITS)
         zp = (-128 if activation == "relu" else 0) if out_zp is None else out_zp
         return y_scale, zp, centre
@@ -399,24 +420,57 @@ class Net:
 
 # --- the networks ------------------------------------------------------------------------------
 
-def mobilenet_v1():
-    """MobileNetV1 (Howard et al. 2017, Table 1), 224x224, width 1.0, int8, relu6 everywhere."""
-    net = Net("mobilenet_v1_q8", 1000)
+def mobilenet_v1(name="mobilenet_v1_q8", w_bits=None):
+    """MobileNetV1 (Howard et al. 2017, Table 1), 224x224, width 1.0, int8 activations, relu6
+    everywhere. `w_bits(layer)` gives the weight bits of conv0, dw1..dw13, pw1..pw13 and fc
+    (default 8 everywhere). Every variant uses the same seeds (so the same input image); only the
+    weight values, scales and biases differ."""
+    bits = w_bits or (lambda layer: 8)
+    net = Net(name, 1000)
     # TF 'SAME': stride 1, 3x3 pads 1 all round; stride 2 on even sizes pads only bottom/right.
     same = {1: (1, 1, 1, 1), 2: (0, 0, 1, 1)}
     x = net.input("input", (1, 224, 224, 3), 0.0078125, 3)
-    x = net.conv("conv0", x, 32, (3, 3), (2, 2), same[2])
+    x = net.conv("conv0", x, 32, (3, 3), (2, 2), same[2], w_bits=bits("conv0"))
     blocks = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + \
              [(1024, 2), (1024, 1)]
     for i, (out_c, s) in enumerate(blocks, start=1):
         in_c = net.values[x].shape[3]
-        x = net.conv(f"dw{i}", x, in_c, (3, 3), (s, s), same[s], groups=in_c)
-        x = net.conv(f"pw{i}", x, out_c, (1, 1))
+        x = net.conv(f"dw{i}", x, in_c, (3, 3), (s, s), same[s], groups=in_c,
+                     w_bits=bits(f"dw{i}"))
+        x = net.conv(f"pw{i}", x, out_c, (1, 1), w_bits=bits(f"pw{i}"))
     x = net.global_avg_pool("pool", x)
     x = net.reshape("flatten", x, (1, 1024))
-    y = net.fully_connected("fc", x, 1000)
+    y = net.fully_connected("fc", x, 1000, w_bits=bits("fc"))
     net.output(net.rename(y, "logits"))
     return net
+
+
+# Precision variants of MobileNetV1 (issue 4; workloads/README.md states the same assignments).
+# Weights are per-channel symmetric with zero point 0 and values in [-wmax, wmax] (weight_limit);
+# activations stay int8.
+
+def mobilenet_q4():
+    """4-bit weights ([-7, 7]) in every depthwise and pointwise layer; conv0 and fc at 8 bits."""
+    return mobilenet_v1("mobilenet_q4", lambda layer: 8 if layer in ("conv0", "fc") else 4)
+
+
+def mobilenet_w16():
+    """16-bit weights ([-32767, 32767], stored as 2 bytes) in every layer."""
+    return mobilenet_v1("mobilenet_w16", lambda layer: 16)
+
+
+# HAQ-style (Wang et al., CVPR 2019) mixed precision: conv0, fc and the depthwise layers (few
+# weights, accuracy-sensitive) at 8 bits; pointwise layers from 6 down to 2 bits, lower where
+# the layers are later and larger (pw12, pw13 hold 1.5 M of the 3.2 M weights).
+MIXED_PW_BITS = {1: 6, 2: 6, 3: 5, 4: 5, 5: 4, 6: 4, 7: 4, 8: 4, 9: 3, 10: 3, 11: 3, 12: 3, 13: 2}
+
+
+def mixed_bits(layer):
+    return MIXED_PW_BITS[int(layer[2:])] if layer.startswith("pw") else 8
+
+
+def mobilenet_mixed():
+    return mobilenet_v1("mobilenet_mixed", mixed_bits)
 
 
 def tiny_conv():
@@ -466,7 +520,8 @@ def main():
     parser.add_argument("--expected", help="also write the networks' outputs as .npy here")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    for build in (tiny_conv, small_resnet, small_mlp, mobilenet_v1):
+    for build in (tiny_conv, small_resnet, small_mlp, mobilenet_v1, mobilenet_q4, mobilenet_w16,
+                  mobilenet_mixed):
         net = build()
         path = os.path.join(args.out, f"{net.name}.json")
         with open(path, "w") as f:
