@@ -124,6 +124,61 @@ std::string ScaleSimComputeReportCsv(const ScaleSimCompatRun& run) {
   return out;
 }
 
+namespace {
+
+// One line per SCALE-Sim layer (a DP row's runs each): "<id>, <fields>,\n".
+std::string PerLayerCsv(const ScaleSimCompatRun& run, const std::string& header,
+                        std::string (*fields)(const ScaleSimCompatLayer&)) {
+  std::string out = header;
+  for (const ScaleSimCompatLayer& L : run.layers) {
+    const std::string rest = ", " + fields(L) + ",\n";
+    for (int64_t i = 0; i < L.runs; ++i) out += std::to_string(L.first_layer_id + i) + rest;
+  }
+  return out;
+}
+
+// SCALE-Sim's average SRAM bandwidth: accesses / its Total Cycles (words per cycle); empty where
+// that total is 0 (SCALE-Sim divides by zero there).
+std::string SramBandwidth(int64_t accesses, int64_t total_cycles) {
+  if (total_cycles == 0) return "";
+  return PythonFloatRepr(static_cast<double>(accesses) / static_cast<double>(total_cycles));
+}
+
+std::string BandwidthFields(const ScaleSimCompatLayer& L) {
+  const timing::ScaleSimLayerStats& s = L.stats;
+  // The DRAM columns come from SCALE-Sim's prefetch-buffer simulation, not reproduced: empty.
+  return SramBandwidth(s.ifmap_sram_reads, s.reported_total_cycles) + ", " +
+         SramBandwidth(s.filter_sram_reads, s.reported_total_cycles) + ", " +
+         SramBandwidth(s.ofmap_sram_writes, s.reported_total_cycles) + ", , , ";
+}
+
+std::string DetailedAccessFields(const ScaleSimCompatLayer& L) {
+  const timing::ScaleSimLayerStats& s = L.stats;
+  // Start/stop cycles and DRAM columns come from SCALE-Sim's buffer simulation: empty.
+  return ", , " + std::to_string(s.ifmap_sram_reads) + ", , , " + std::to_string(s.filter_sram_reads) + ", , , " +
+         std::to_string(s.ofmap_sram_writes) + ", , , , , , , , , ";
+}
+
+}  // namespace
+
+std::string ScaleSimBandwidthReportCsv(const ScaleSimCompatRun& run) {
+  return PerLayerCsv(run,
+                     "LayerID, Avg IFMAP SRAM BW, Avg FILTER SRAM BW, Avg OFMAP SRAM BW, Avg IFMAP DRAM BW, "
+                     "Avg FILTER DRAM BW, Avg OFMAP DRAM BW,\n",
+                     BandwidthFields);
+}
+
+std::string ScaleSimDetailedAccessReportCsv(const ScaleSimCompatRun& run) {
+  return PerLayerCsv(run,
+                     "LayerID, SRAM IFMAP Start Cycle, SRAM IFMAP Stop Cycle, SRAM IFMAP Reads, "
+                     "SRAM Filter Start Cycle, SRAM Filter Stop Cycle, SRAM Filter Reads, "
+                     "SRAM OFMAP Start Cycle, SRAM OFMAP Stop Cycle, SRAM OFMAP Writes, "
+                     "DRAM IFMAP Start Cycle, DRAM IFMAP Stop Cycle, DRAM IFMAP Reads, "
+                     "DRAM Filter Start Cycle, DRAM Filter Stop Cycle, DRAM Filter Reads, "
+                     "DRAM OFMAP Start Cycle, DRAM OFMAP Stop Cycle, DRAM OFMAP Writes,\n",
+                     DetailedAccessFields);
+}
+
 std::string ScaleSimReportJson(const ScaleSimCompatRun& run) {
   const ScaleSimInputs& in = *run.inputs;
   Json j;

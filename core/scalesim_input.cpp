@@ -426,9 +426,17 @@ ScaleSimConfig LoadScaleSimConfig(const std::string& path) {
   c.dataflow = r.Choice(kArch, "Dataflow", {"os", "ws", "is"});
   if (r.Find(kArch, "MemoryBanks") != nullptr) c.memory_banks = r.Int(kArch, "MemoryBanks", 1, "memory banks");
   if (c.interface_bandwidth == "USER") ReadUserBandwidth(r, p, c);
+  if (r.Find("npusim", "Padding") != nullptr) c.padding = r.Choice("npusim", "Padding", {"valid", "same"});
   RejectSparsity(r, p);
   p.ThrowIfAny();
   c.ignored_keys = r.Unused();
+  // CALC: SCALE-Sim's compute model ignores Bandwidth (so it stays in ignored_keys), but npusim's
+  // full model takes its DRAM bandwidth from it when it is well formed.
+  if (c.interface_bandwidth == "CALC" && r.Find(kArch, "Bandwidth") != nullptr) {
+    ProblemList quiet(path);
+    ReadUserBandwidth(r, quiet, c);
+    if (!quiet.empty()) c.bandwidth.clear();
+  }
   return c;
 }
 

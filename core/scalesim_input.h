@@ -29,8 +29,13 @@ struct ScaleSimConfig {
   int64_t ifmap_offset = 0, filter_offset = 0, ofmap_offset = 0;     // IfmapOffset ...
   std::string dataflow;                 // Dataflow: "os", "ws" or "is"
   std::string interface_bandwidth;      // [run_presets] InterfaceBandwidth: "CALC" or "USER"
-  std::vector<int64_t> bandwidth;       // Bandwidth, words/cycle (one per bank); read in USER mode
+  // Bandwidth, words/cycle (one per bank): required in USER mode; in CALC mode read when well
+  // formed (SCALE-Sim ignores it there, npusim's full model uses it), else empty.
+  std::vector<int64_t> bandwidth;
   std::optional<int64_t> memory_banks;  // MemoryBanks, when given
+  // [npusim] Padding (npusim's own key; SCALE-Sim ignores the section): "valid" (default, as
+  // SCALE-Sim assumes) or "same", for the full model (docs/scalesim.md).
+  std::string padding = "valid";
   std::vector<std::string> ignored_keys;  // "[section] Key" present but not used
 };
 
