@@ -1,5 +1,6 @@
-// ONNX (QOperator form) -> graph IR. Steps, in order: load and check opsets; collect constants
-// (initializers, Constant nodes, inputs bound by the caller); check every node against the
+// Quantized ONNX (QOperator or QDQ form) -> graph IR. Steps, in order: load and check opsets;
+// collect constants (initializers, Constant nodes, Transposes of constants, inputs bound by the
+// caller); fold QDQ groups into QOperator nodes (qdq_fold.h); check every node against the
 // supported table and report all unsupported ones at once; infer each activation's quantization
 // from the QLinear nodes that read or write it (propagated through MaxPool/Reshape/Flatten/
 // Identity, which keep it); convert node by node, NCHW -> NHWC.
@@ -16,7 +17,9 @@
 
 #include "core/error.h"
 #include "core/json_util.h"
+#include "importer/onnx_node.h"
 #include "importer/onnx_tensor.h"
+#include "importer/qdq_fold.h"
 
 namespace npusim::importer {
 namespace {
@@ -27,35 +30,6 @@ using onnx::TensorProto;
 constexpr int64_t kMinOpset = 10;
 constexpr int64_t kMaxOpset = 21;
 const std::vector<int> kNchwToNhwc = {0, 2, 3, 1};
-
-std::string Domain(const NodeProto& n) {
-  return n.domain().empty() ? "ai.onnx" : n.domain();
-}
-
-const onnx::AttributeProto* FindAttr(const NodeProto& n, const std::string& name) {
-  for (const auto& a : n.attribute()) {
-    if (a.name() == name) return &a;
-  }
-  return nullptr;
-}
-
-int64_t IntAttr(const NodeProto& n, const std::string& name, int64_t def) {
-  const auto* a = FindAttr(n, name);
-  return a ? a->i() : def;
-}
-
-std::vector<int64_t> IntsAttr(const NodeProto& n, const std::string& name, std::vector<int64_t> def) {
-  const auto* a = FindAttr(n, name);
-  return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end()) : def;
-}
-
-std::string StringAttr(const NodeProto& n, const std::string& name, const std::string& def) {
-  const auto* a = FindAttr(n, name);
-  return a ? a->s() : def;
-}
-
-// Optional inputs may be absent or given as "".
-std::string Input(const NodeProto& n, int k) { return k < n.input_size() ? n.input(k) : ""; }
 
 // Product of v[from .. to).
 int64_t Product(const std::vector<int64_t>& v, int64_t from, int64_t to) {
@@ -100,11 +74,13 @@ const std::vector<OpSpec>& SupportedOps() {
       {"ai.onnx", "QLinearMatMul", 8, 8, {1, 2, 3, 4, 5, 6, 7}, {0}, {}},
       {"com.microsoft", "QLinearAdd", 7, 8, {1, 2, 4, 5, 6, 7}, {0, 3}, {2, 5, 7}},
       {"com.microsoft", "QLinearGlobalAveragePool", 5, 5, {1, 2, 3, 4}, {0}, {}},
+      {"com.microsoft", "QGemm", 9, 9, {1, 2, 3, 4, 5, 6, 7, 8}, {0}, {6}},
       {"ai.onnx", "MaxPool", 1, 1, {}, {0}, {}},
       {"ai.onnx", "Reshape", 2, 2, {1}, {0}, {}},
       {"ai.onnx", "Flatten", 1, 1, {}, {0}, {}},
       {"ai.onnx", "Identity", 1, 1, {}, {0}, {}},
       {"ai.onnx", "Constant", 0, 0, {}, {}, {}},
+      {"ai.onnx", "Transpose", 1, 1, {0}, {}, {}},  // of a constant, folded up front
   };
   return ops;
 }
@@ -150,12 +126,13 @@ class Importer {
     CheckOpsets();
     CollectConstants();
     problems_.ThrowIfAny();
+    types_ = DeclaredTypes();
+    FoldQdq();
     CheckNodes();
     problems_.ThrowIfAny();
     InferQuant();
     AddGraphInputs();
-    const auto& nodes = model_.graph().node();
-    for (int i = 0; i < nodes.size(); ++i) ConvertNode(i, nodes[i]);
+    for (const IndexedNode& n : nodes_) ConvertNode(n.index, n.node);
     AddGraphOutputs();
     problems_.ThrowIfAny();
     if (g_.ops.empty()) problems_.Add("/graph", "the graph computes nothing (no node becomes an npusim op)");
@@ -213,7 +190,12 @@ class Importer {
     for (const auto& [name, t] : options_.constants) constants_[name] = t;
     for (int i = 0; i < graph.node_size(); ++i) {
       const NodeProto& n = graph.node(i);
-      if (n.op_type() != "Constant" || Domain(n) != "ai.onnx" || n.output_size() != 1) continue;
+      if (Domain(n) != "ai.onnx" || n.output_size() != 1) continue;
+      if (n.op_type() == "Transpose" && n.input_size() == 1 && IsConstant(n.input(0))) {
+        TransposeConstant(i, n);
+        continue;
+      }
+      if (n.op_type() != "Constant") continue;
       if (const auto* a = FindAttr(n, "value"); a && a->has_t()) {
         AddConstant(a->t(), n.output(0), NodePointer(i));
       } else if (const auto* ints = FindAttr(n, "value_ints")) {
@@ -222,6 +204,49 @@ class Importer {
         constants_[v.name] = v;
       }
     }
+  }
+
+  // A Transpose of a constant (e.g. of a weight exported as [K, N] for a [N, K] use) is folded.
+  void TransposeConstant(int i, const NodeProto& n) {
+    OnnxTensor t = constants_.at(n.input(0));
+    const int64_t rank = static_cast<int64_t>(t.dims.size());
+    std::vector<int64_t> perm = IntsAttr(n, "perm", {});
+    if (perm.empty()) {
+      for (int64_t d = rank - 1; d >= 0; --d) perm.push_back(d);
+    }
+    std::vector<int64_t> sorted = perm;
+    std::sort(sorted.begin(), sorted.end());
+    for (int64_t d = 0; d < static_cast<int64_t>(sorted.size()); ++d) {
+      if (sorted[d] != d || static_cast<int64_t>(sorted.size()) != rank) {
+        NodeProblem(i, n, "perm " + core::ShapeString(perm) + " is not a permutation of " + std::to_string(rank) + " dimensions");
+        return;
+      }
+    }
+    // Permute the element indices, then gather (works alike for integer and float values).
+    std::vector<int32_t> index(static_cast<size_t>(t.elements()));
+    for (size_t k = 0; k < index.size(); ++k) index[k] = static_cast<int32_t>(k);
+    const std::vector<int> p(perm.begin(), perm.end());
+    const std::vector<int32_t> from = Permute(index, t.dims, p);
+    OnnxTensor out = t;
+    out.name = n.output(0);
+    for (int64_t d = 0; d < rank; ++d) out.dims[d] = t.dims[perm[d]];
+    for (size_t k = 0; k < from.size(); ++k) {
+      if (!t.int_values.empty()) out.int_values[k] = t.int_values[from[k]];
+      if (!t.float_values.empty()) out.float_values[k] = t.float_values[from[k]];
+    }
+    constants_[out.name] = std::move(out);
+  }
+
+  // The QDQ form becomes the QOperator form; from here on the importer reads nodes_.
+  void FoldQdq() {
+    int64_t opset = kMaxOpset;
+    for (const auto& o : model_.opset_import()) {
+      if (o.domain().empty() || o.domain() == "ai.onnx") opset = o.version();
+    }
+    QdqFoldResult r = importer::FoldQdq(model_.graph(), &constants_, types_, opset);
+    nodes_ = std::move(r.nodes);
+    absorbed_ = std::move(r.absorbed);
+    refused_ = std::move(r.refused);
   }
 
   std::string NodePointer(int i) const { return "/graph/node/" + std::to_string(i); }
@@ -238,12 +263,11 @@ class Importer {
 
   // Everything that can be decided without shapes, for every node, before any conversion.
   void CheckNodes() {
-    const auto& nodes = model_.graph().node();
-    for (int i = 0; i < nodes.size(); ++i) {
-      const NodeProto& n = nodes[i];
+    for (const auto& [i, n] : nodes_) {
       const OpSpec* spec = FindSpec(n);
-      if (spec == nullptr) {
-        NodeProblem(i, n, UnsupportedReason(n));
+      auto refused = refused_.find(i);
+      if (spec == nullptr || refused != refused_.end()) {
+        NodeProblem(i, n, refused != refused_.end() ? refused->second : UnsupportedReason(n));
         continue;
       }
       for (const std::string& issue : StaticIssues(n, *spec)) NodeProblem(i, n, issue);
@@ -252,9 +276,11 @@ class Importer {
 
   static std::string UnsupportedReason(const NodeProto& n) {
     const std::string& op = n.op_type();
-    if (op == "QuantizeLinear" || op == "DequantizeLinear") {
-      return "unsupported op (the QDQ form, and float inputs or outputs, are not supported yet; "
-             "use the QOperator form)";
+    if (op == "QLinearAveragePool") {
+      return "unsupported op (a QDQ AveragePool group becomes this op): ONNX Runtime averages dequantized "
+             "float32 values (sum of x_scale * (x - x_zp), divided by the count, then rounded after / y_scale + "
+             "y_zp), which npusim's avg_pool (integer sum, one float32 multiplier) does not reproduce bit for bit "
+             "at rounding ties";
     }
     if (op == "ConvInteger" || op == "MatMulInteger") {
       return "unsupported op (its int32 output is not requantized; npusim's conv and matmul always "
@@ -305,6 +331,10 @@ class Importer {
       for (int64_t d : IntsAttr(n, "dilations", {})) {
         if (d != 1) issues->push_back("dilations other than 1 are not supported for MaxPool");
       }
+    }
+    if (op == "QGemm") {
+      if (IntAttr(n, "transA", 0) != 0) issues->push_back("transA 1 is not supported");
+      if (FloatAttr(n, "alpha", 1.0f) != 1.0f) issues->push_back("alpha other than 1 is not supported");
     }
     if (op == "QLinearGlobalAveragePool" && IntAttr(n, "channels_last", 0) != 0) {
       issues->push_back("channels_last 1 is not supported (NCHW input expected)");
@@ -375,10 +405,13 @@ class Importer {
   }
 
   void InferQuant() {
-    types_ = DeclaredTypes();
-    const auto& nodes = model_.graph().node();
-    for (int i = 0; i < nodes.size(); ++i) {
-      const NodeProto& n = nodes[i];
+    // What folded QDQ groups read and write, as their DequantizeLinear / QuantizeLinear state it
+    // (MaxPool, Reshape and Flatten groups have no scale inputs of their own).
+    for (const auto& [i, n] : absorbed_) {
+      if (n.op_type() == "QuantizeLinear") Declare(i, n, -1, 1, 2);
+      if (n.op_type() == "DequantizeLinear" && !IsConstant(n.input(0))) Declare(i, n, 0, 1, 2);
+    }
+    for (const auto& [i, n] : nodes_) {
       const std::string& op = n.op_type();
       if (op == "QLinearConv" || op == "QLinearMatMul") {
         Declare(i, n, 0, 1, 2);
@@ -390,14 +423,16 @@ class Importer {
       } else if (op == "QLinearGlobalAveragePool") {
         Declare(i, n, 0, 1, 2);
         Declare(i, n, -1, 3, 4);
+      } else if (op == "QGemm") {
+        Declare(i, n, 0, 1, 2);
+        Declare(i, n, -1, 7, 8);
       }
     }
     // MaxPool, Reshape, Flatten and Identity keep the quantization: propagate both ways.
     changed_ = true;
     while (changed_) {
       changed_ = false;
-      for (int i = 0; i < nodes.size(); ++i) {
-        const NodeProto& n = nodes[i];
+      for (const auto& [i, n] : nodes_) {
         const std::string& op = n.op_type();
         if (op != "MaxPool" && op != "Reshape" && op != "Flatten" && op != "Identity") continue;
         auto in = quant_.find(n.input(0));
@@ -530,7 +565,7 @@ class Importer {
 
   void ConvertNode(int i, const NodeProto& n) {
     const std::string& op = n.op_type();
-    if (op == "Constant") return;  // collected up front
+    if (op == "Constant" || op == "Transpose") return;  // folded into constants up front
     for (int k : FindSpec(n)->act_inputs) {
       if (values_.count(n.input(k))) continue;
       // An input whose producer was refused is reported already; any other is dangling.
@@ -544,7 +579,7 @@ class Importer {
     ir.name = OpName(i, n);
     bool ok = false;
     if (op == "QLinearConv") ok = ConvertConv(i, n, &ir);
-    else if (op == "QLinearMatMul") ok = ConvertMatMul(i, n, &ir);
+    else if (op == "QLinearMatMul" || op == "QGemm") ok = ConvertMatMul(i, n, &ir);
     else if (op == "QLinearAdd") ok = ConvertAdd(i, n, &ir);
     else if (op == "QLinearGlobalAveragePool") ok = ConvertGlobalAvgPool(i, n, &ir);
     else if (op == "MaxPool") ok = ConvertMaxPool(i, n, &ir);
@@ -554,11 +589,24 @@ class Importer {
     } else {
       ok = ConvertReshape(i, n, &ir);  // Reshape, Flatten, Identity of a graph output
     }
+    if (ok && !SetActivation(i, n, &ir)) ok = false;
     if (ok) {
       g_.ops.push_back(std::move(ir));
     } else {
       broken_.insert(n.output(0));
     }
+  }
+
+  // The activation a folded QDQ group's Relu / Clip became (qdq_fold.h).
+  bool SetActivation(int i, const NodeProto& n, core::Op* ir) {
+    const std::string act = StringAttr(n, kActivationAttr, "");
+    if (act.empty()) return true;
+    if (ir->type != core::OpType::kConv2d && ir->type != core::OpType::kFullyConnected && ir->type != core::OpType::kAdd) {
+      NodeProblem(i, n, "a fused " + act + " is only supported after Conv, MatMul, Gemm and Add");
+      return false;
+    }
+    ir->activation = act == "relu6" ? core::Activation::kRelu6 : core::Activation::kRelu;
+    return true;
   }
 
   std::string OpName(int i, const NodeProto& n) {
@@ -675,7 +723,8 @@ class Importer {
   std::optional<std::string> Bias(int i, const NodeProto& n, int k, int64_t channels) {
     if (Input(n, k).empty()) return std::string();
     const OnnxTensor& b = constants_.at(n.input(k));
-    if (b.elem_type != TensorProto::INT32 || b.dims != std::vector<int64_t>{channels}) {
+    const bool shape_ok = b.dims == std::vector<int64_t>{channels} || b.dims == std::vector<int64_t>{1, channels};
+    if (b.elem_type != TensorProto::INT32 || !shape_ok) {
       NodeProblem(i, n, "bias \"" + b.name + "\": expected int32 [" + std::to_string(channels) + "], got " +
                             ElemTypeName(b.elem_type) + " " + core::ShapeString(b.dims));
       return std::nullopt;
@@ -730,20 +779,26 @@ class Importer {
     }
     if (!IntegerWeight(i, n, 3, 2)) return false;
     const OnnxTensor& b = constants_.at(n.input(3));
-    const int64_t k = b.dims[0], cols = b.dims[1];
+    // QLinearMatMul's B is [K, N]; QGemm's is [K, N], or [N, K] (the IR's order) with transB.
+    const bool trans_b = n.op_type() == "QGemm" && IntAttr(n, "transB", 0) != 0;
+    const int64_t k = b.dims[trans_b ? 1 : 0], cols = b.dims[trans_b ? 0 : 1];
     if (k != a.shape[1]) {
-      NodeProblem(i, n, "B " + core::ShapeString(b.dims) + " does not fit A " + core::ShapeString(a.shape));
+      NodeProblem(i, n, "B " + core::ShapeString(b.dims) + (trans_b ? " (transposed)" : "") + " does not fit A " +
+                            core::ShapeString(a.shape));
       return false;
     }
     core::TensorInfo wt;
     if (!WeightQuant(i, n, 4, 5, b, cols, &wt)) return false;
+    const std::optional<std::string> bias = n.op_type() == "QGemm" ? Bias(i, n, 6, cols) : std::string();
+    if (!bias) return false;
     core::TensorInfo& wi = AddTensor(b.name, {cols, k});
     wt.name = wi.name;
     wt.shape = wi.shape;
-    wt.data = Permute(b.int_values, b.dims, {1, 0});  // [K, N] -> [N, K]
+    wt.data = trans_b ? b.int_values : Permute(b.int_values, b.dims, {1, 0});  // [K, N] -> [N, K]
     wi = wt;
     ir->type = core::OpType::kFullyConnected;
     ir->inputs = {a.ir, wi.name};
+    if (!bias->empty()) ir->inputs.push_back(*bias);
     return SetOutput(i, n, {a.shape[0], cols}, ir);
   }
 
@@ -843,6 +898,9 @@ class Importer {
   core::ProblemList problems_;
   onnx::ModelProto model_;
   std::map<std::string, OnnxTensor> constants_;
+  std::vector<IndexedNode> nodes_;     // the graph after FoldQdq
+  std::vector<IndexedNode> absorbed_;  // QDQ nodes folded into nodes_
+  std::map<int, std::string> refused_;  // node index -> why its QDQ group could not be folded
   std::map<std::string, int> types_;
   std::map<std::string, Quant> quant_;
   bool changed_ = false;

@@ -1,0 +1,390 @@
+// QDQ groups -> QOperator nodes (see qdq_fold.h). One pass over the graph: each float op is
+// matched with the DequantizeLinear nodes that produce its inputs and the (activation and)
+// QuantizeLinear that consume its output; a match becomes one node at the op's place, which keeps
+// the graph in topological order (the DequantizeLinear nodes come before the op, the
+// QuantizeLinear's consumers after it).
+#include "importer/qdq_fold.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <sstream>
+
+#include "core/quant.h"
+#include "importer/onnx_tensor.h"
+
+namespace npusim::importer {
+namespace {
+
+using onnx::NodeProto;
+using onnx::TensorProto;
+
+enum class Role { kAct, kWeight, kBias, kKeep };
+
+struct Pattern {
+  std::string op;          // the float op
+  std::string q_op, q_domain;  // what the group becomes
+  std::vector<Role> roles;     // of inputs 0, 1, ... (missing trailing inputs are optional)
+  bool activation;             // may be followed by Relu / Clip
+  bool keeps_quant;            // the op on quantized data: no scale inputs, same quantization in and out
+};
+
+const std::vector<Pattern>& Patterns() {
+  static const std::vector<Pattern> p = {
+      {"Conv", "QLinearConv", "", {Role::kAct, Role::kWeight, Role::kBias}, true, false},
+      {"MatMul", "QLinearMatMul", "", {Role::kAct, Role::kWeight}, true, false},
+      {"Gemm", "QGemm", "com.microsoft", {Role::kAct, Role::kWeight, Role::kBias}, true, false},
+      {"Add", "QLinearAdd", "com.microsoft", {Role::kAct, Role::kAct}, true, false},
+      {"AveragePool", "QLinearAveragePool", "com.microsoft", {Role::kAct}, false, false},
+      {"GlobalAveragePool", "QLinearGlobalAveragePool", "com.microsoft", {Role::kAct}, false, false},
+      {"MaxPool", "MaxPool", "", {Role::kAct}, false, true},
+      {"Reshape", "Reshape", "", {Role::kAct, Role::kKeep}, false, true},
+      {"Flatten", "Flatten", "", {Role::kAct}, false, true},
+  };
+  return p;
+}
+
+const Pattern* FindPattern(const NodeProto& n) {
+  if (Domain(n) != "ai.onnx") return nullptr;
+  for (const Pattern& p : Patterns()) {
+    if (p.op == n.op_type()) return &p;
+  }
+  return nullptr;
+}
+
+// A scale/zero-point triple of one dequantized or quantized tensor.
+struct QTensor {
+  std::string value, scale, zero_point;
+};
+
+// Thrown inside one group's match to give the reason it cannot be folded.
+struct NoFold {
+  std::string why;
+};
+
+class Folder {
+ public:
+  Folder(const onnx::GraphProto& g, std::map<std::string, OnnxTensor>* constants,
+         const std::map<std::string, int>& types, int64_t opset)
+      : g_(g), constants_(*constants), types_(types), opset_(opset) {}
+
+  QdqFoldResult Run() {
+    Index();
+    const int n = g_.node_size();
+    std::vector<std::optional<NodeProto>> folded(n);
+    std::vector<bool> dropped(n, false);
+    for (int i = 0; i < n; ++i) {
+      const Pattern* p = FindPattern(g_.node(i));
+      if (p == nullptr || (p->keeps_quant && !ReadsDequantized(g_.node(i)))) continue;
+      try {
+        std::vector<int> group;
+        folded[i] = Fold(i, *p, &group);
+        for (int k : group) dropped[k] = true;
+      } catch (const NoFold& e) {
+        result_.refused[i] = "float op not in a DequantizeLinear -> " + g_.node(i).op_type() +
+                             " -> QuantizeLinear group: " + e.why;
+      }
+    }
+    for (int i = 0; i < n; ++i) {
+      const NodeProto& node = g_.node(i);
+      if (IsDequantize(node) && !dropped[i]) dropped[i] = AllConsumersFolded(node, folded);
+      if (dropped[i]) {
+        result_.absorbed.push_back({i, node});
+        continue;
+      }
+      if (IsDequantize(node) || IsQuantize(node)) {
+        result_.refused[i] = "not part of a foldable DequantizeLinear -> op -> QuantizeLinear group (npusim runs "
+                             "quantized tensors only; the ops it folds: Conv, MatMul, Gemm, Add, AveragePool, "
+                             "GlobalAveragePool, MaxPool, Reshape, Flatten)";
+      }
+      result_.nodes.push_back({i, folded[i] ? *folded[i] : node});
+    }
+    return std::move(result_);
+  }
+
+ private:
+  static bool IsDequantize(const NodeProto& n) { return n.op_type() == "DequantizeLinear" && Domain(n) == "ai.onnx"; }
+  static bool IsQuantize(const NodeProto& n) { return n.op_type() == "QuantizeLinear" && Domain(n) == "ai.onnx"; }
+
+  void Index() {
+    for (int i = 0; i < g_.node_size(); ++i) {
+      for (const std::string& o : g_.node(i).output()) producer_[o] = i;
+      for (const std::string& in : g_.node(i).input()) {
+        if (!in.empty()) consumers_[in].push_back(i);
+      }
+    }
+    for (const auto& o : g_.output()) consumers_[o.name()].push_back(-1);
+  }
+
+  // MaxPool, Reshape and Flatten also run on quantized tensors as they are; they are a QDQ group
+  // only when they read a DequantizeLinear.
+  bool ReadsDequantized(const NodeProto& n) const {
+    const NodeProto* p = n.input_size() > 0 ? Producer(n.input(0)) : nullptr;
+    return p != nullptr && IsDequantize(*p);
+  }
+
+  bool AllConsumersFolded(const NodeProto& dq, const std::vector<std::optional<NodeProto>>& folded) const {
+    auto c = consumers_.find(dq.output(0));
+    if (c == consumers_.end()) return true;  // dead: nothing reads it
+    return std::all_of(c->second.begin(), c->second.end(), [&](int k) { return k >= 0 && folded[k].has_value(); });
+  }
+
+  // The only consumer of `value` (described by `what`); throws otherwise.
+  int OnlyConsumer(const std::string& value, const std::string& what) const {
+    auto c = consumers_.find(value);
+    if (c == consumers_.end() || c->second.size() != 1 || c->second[0] < 0) {
+      throw NoFold{"its output \"" + value + "\" must be read only by " + what};
+    }
+    return c->second[0];
+  }
+
+  const NodeProto* Producer(const std::string& value) const {
+    auto p = producer_.find(value);
+    return p == producer_.end() ? nullptr : &g_.node(p->second);
+  }
+
+  bool IsConstant(const std::string& name) const { return constants_.count(name) > 0; }
+
+  // The zero point input k of a DequantizeLinear / QuantizeLinear, or (absent) a constant 0 of
+  // type `elem`, ONNX's default.
+  std::string ZeroPoint(const NodeProto& n, int elem) {
+    if (!Input(n, 2).empty()) return n.input(2);
+    const std::string name = n.name() + "_npusim_zero_point_" + ElemTypeName(elem);
+    constants_[name] = OnnxTensor{name, elem, {}, {0}, {}};
+    return name;
+  }
+
+  int TypeOf(const std::string& value) const {
+    auto c = constants_.find(value);
+    if (c != constants_.end()) return c->second.elem_type;
+    auto t = types_.find(value);
+    return t == types_.end() ? TensorProto::UINT8 : t->second;
+  }
+
+  // The scale and zero point of a DequantizeLinear / QuantizeLinear must be constants.
+  void CheckConstantParams(const NodeProto& n) const {
+    for (int k : {1, 2}) {
+      const std::string in = Input(n, k);
+      if ((k == 1 || !in.empty()) && !IsConstant(in)) {
+        throw NoFold{"the " + n.op_type() + " \"" + n.name() + "\" has a non-constant " + (k == 1 ? "scale" : "zero point")};
+      }
+    }
+  }
+
+  // Input k of op `n` as the quantized tensor behind its DequantizeLinear.
+  QTensor Dequantized(const NodeProto& n, int k, bool constant) {
+    const NodeProto* dq = Producer(n.input(k));
+    if (dq == nullptr || !IsDequantize(*dq)) {
+      throw NoFold{"input " + std::to_string(k) + " (\"" + n.input(k) + "\") is not the output of a DequantizeLinear"};
+    }
+    const std::string& q = dq->input(0);
+    if (IsConstant(q) != constant) {
+      throw NoFold{"input " + std::to_string(k) + " must be the DequantizeLinear of " +
+                   (constant ? "a constant (weights and biases)" : "a computed tensor (a constant activation is not supported)")};
+    }
+    CheckConstantParams(*dq);
+    if (FindAttr(*dq, "block_size") && IntAttr(*dq, "block_size", 0) != 0) {
+      throw NoFold{"blocked quantization (block_size) of input " + std::to_string(k) + " is not supported"};
+    }
+    return {q, dq->input(1), ZeroPoint(*dq, TypeOf(q))};
+  }
+
+  // Weight input k: per-channel scales must lie along `axis` of the (rank-`rank`) weight.
+  QTensor Weight(const NodeProto& n, int k, int64_t axis) {
+    QTensor w = Dequantized(n, k, true);
+    const NodeProto* dq = Producer(n.input(k));
+    const OnnxTensor& wt = constants_.at(w.value);
+    const OnnxTensor& s = constants_.at(w.scale);
+    int64_t dq_axis = IntAttr(*dq, "axis", 1);
+    if (dq_axis < 0) dq_axis += static_cast<int64_t>(wt.dims.size());
+    if (s.elements() > 1 && dq_axis != axis) {
+      throw NoFold{"weight \"" + w.value + "\" is quantized per channel along axis " + std::to_string(dq_axis) +
+                   "; expected axis " + std::to_string(axis) + " (the output channels)"};
+    }
+    return w;
+  }
+
+  // Bias input k: an int32 constant with zero points 0 (its scale is x_scale * w_scale by
+  // construction; the integer kernels add the int32 values to the accumulator as they are).
+  QTensor Bias(const NodeProto& n, int k) {
+    QTensor b = Dequantized(n, k, true);
+    if (constants_.at(b.value).elem_type != TensorProto::INT32) {
+      throw NoFold{"bias \"" + b.value + "\" must be an int32 constant"};
+    }
+    const OnnxTensor& z = constants_.at(b.zero_point);
+    if (std::any_of(z.int_values.begin(), z.int_values.end(), [](int32_t v) { return v != 0; })) {
+      throw NoFold{"bias \"" + b.value + "\" must have zero point 0"};
+    }
+    return b;
+  }
+
+  // The expected per-channel axis of the weight of `n`.
+  static int64_t WeightAxis(const NodeProto& n) {
+    if (n.op_type() == "Conv") return 0;
+    if (n.op_type() == "Gemm") return IntAttr(n, "transB", 0) != 0 ? 0 : 1;
+    return 1;  // MatMul: B [K, N], per column
+  }
+
+  NodeProto Fold(int i, const Pattern& p, std::vector<int>* group) {
+    const NodeProto& n = g_.node(i);
+    if (n.output_size() != 1) throw NoFold{"expected exactly one output"};
+    if (n.op_type() == "Gemm") CheckGemm(n);
+    // The output chain: [Relu | Clip] -> QuantizeLinear.
+    int next = OnlyConsumer(n.output(0), "a QuantizeLinear" + std::string(p.activation ? " (or a Relu / Clip before it)" : ""));
+    int act = -1;
+    if (p.activation && (g_.node(next).op_type() == "Relu" || g_.node(next).op_type() == "Clip")) {
+      act = next;
+      next = OnlyConsumer(g_.node(act).output(0), "a QuantizeLinear");
+    }
+    const NodeProto& q = g_.node(next);
+    if (!IsQuantize(q)) throw NoFold{"its output is read by " + q.op_type() + ", not by a QuantizeLinear"};
+    CheckConstantParams(q);
+
+    NodeProto out;
+    out.set_name(n.name());
+    out.set_op_type(p.q_op);
+    out.set_domain(p.q_domain);
+    for (const auto& a : n.attribute()) {
+      if (a.name() != "beta") *out.add_attribute() = a;
+    }
+    std::vector<QTensor> ins;
+    for (int k = 0; k < n.input_size() && k < static_cast<int>(p.roles.size()); ++k) {
+      if (n.input(k).empty()) {
+        ins.push_back({});
+        continue;
+      }
+      switch (p.roles[k]) {
+        case Role::kAct: ins.push_back(Dequantized(n, k, false)); break;
+        case Role::kWeight: ins.push_back(Weight(n, k, WeightAxis(n))); break;
+        case Role::kBias: ins.push_back(Bias(n, k)); break;
+        case Role::kKeep: ins.push_back({n.input(k), "", ""}); break;
+      }
+    }
+    if (n.input_size() > static_cast<int>(p.roles.size())) throw NoFold{"too many inputs"};
+    const QTensor y{q.output(0), q.input(1), ZeroPoint(q, OutputType(q))};
+    if (act >= 0) SetActivation(g_.node(act), y, &out);
+    AddInputs(p, ins, y, &out);
+    out.add_output(y.value);
+    group->push_back(next);
+    if (act >= 0) group->push_back(act);
+    return out;
+  }
+
+  static void CheckGemm(const NodeProto& n) {
+    if (IntAttr(n, "transA", 0) != 0) throw NoFold{"transA 1 is not supported"};
+    if (FloatAttr(n, "alpha", 1.0f) != 1.0f) throw NoFold{"alpha other than 1 is not supported"};
+    if (!Input(n, 2).empty() && FloatAttr(n, "beta", 1.0f) != 1.0f) throw NoFold{"beta other than 1 is not supported"};
+  }
+
+  int OutputType(const NodeProto& q) const {
+    if (!Input(q, 2).empty()) return TypeOf(q.input(2));
+    if (const auto* a = FindAttr(q, "output_dtype"); a && a->i() != 0) return static_cast<int>(a->i());
+    return TypeOf(q.output(0));
+  }
+
+  // Inputs of the folded node in the QOperator order.
+  static void AddInputs(const Pattern& p, const std::vector<QTensor>& ins, const QTensor& y, NodeProto* out) {
+    const auto triple = [&](const QTensor& t) {
+      out->add_input(t.value);
+      out->add_input(t.scale);
+      out->add_input(t.zero_point);
+    };
+    if (p.keeps_quant) {  // MaxPool(xq), Reshape(xq, shape), Flatten(xq)
+      for (const QTensor& t : ins) out->add_input(t.value);
+      return;
+    }
+    if (p.op == "Gemm") {  // QGemm: A, a_s, a_zp, B, b_s, b_zp, C, y_s, y_zp
+      triple(ins[0]);
+      triple(ins[1]);
+      out->add_input(ins.size() > 2 ? ins[2].value : "");
+      out->add_input(y.scale);
+      out->add_input(y.zero_point);
+      return;
+    }
+    // QLinearConv / QLinearMatMul / QLinearAdd: the inputs' triples, then y's, then the bias;
+    // the pools: x's triple, then y's scale and zero point.
+    const size_t quantized = p.op == "Conv" ? 2 : ins.size();
+    for (size_t k = 0; k < quantized; ++k) triple(ins[k]);
+    out->add_input(y.scale);
+    out->add_input(y.zero_point);
+    if (p.op == "Conv" && ins.size() > 2 && !ins[2].value.empty()) out->add_input(ins[2].value);
+  }
+
+  float ConstFloat(const std::string& name, float def) const {
+    if (name.empty()) return def;
+    auto c = constants_.find(name);
+    if (c == constants_.end() || c->second.elem_type != TensorProto::FLOAT || c->second.float_values.size() != 1) {
+      throw NoFold{"Clip bound \"" + name + "\" must be a float32 constant scalar"};
+    }
+    return c->second.float_values[0];
+  }
+
+  // Relu, or Clip [lo, hi], before QuantizeLinear y clamps the quantized output to
+  // [Q(lo), Q(hi)] (Q is monotonic, so Q(clip(v)) == clamp(Q(v), Q(lo), Q(hi))). The IR can clamp
+  // below at y's qmin or zero point (relu) and above at qmax or the image of 6 (relu6).
+  void SetActivation(const NodeProto& act, const QTensor& y, NodeProto* out) const {
+    float lo = 0, hi = std::numeric_limits<float>::infinity();
+    if (act.op_type() == "Clip") {
+      const float inf = std::numeric_limits<float>::infinity();
+      if (opset_ < 11) {
+        lo = FloatAttr(act, "min", -inf);
+        hi = FloatAttr(act, "max", inf);
+      } else {
+        lo = ConstFloat(Input(act, 1), -inf);
+        hi = ConstFloat(Input(act, 2), inf);
+      }
+    }
+    const OnnxTensor& s = constants_.at(y.scale);
+    const OnnxTensor& z = constants_.at(y.zero_point);
+    if (s.float_values.size() != 1 || z.int_values.size() != 1) throw NoFold{"the QuantizeLinear must be per tensor"};
+    const float scale = s.float_values[0];
+    const int32_t zp = z.int_values[0];
+    const bool is_signed = z.elem_type == TensorProto::INT8;
+    const int64_t qmin = is_signed ? -128 : 0, qmax = is_signed ? 127 : 255;
+    const auto quantize = [&](float v) {
+      const double r = static_cast<double>(core::RoundHalfEven(v / scale)) + zp;
+      return static_cast<int64_t>(std::clamp<double>(r, static_cast<double>(qmin), static_cast<double>(qmax)));
+    };
+    const int64_t qlo = quantize(lo), qhi = quantize(hi);
+    const auto relu = core::ActivationRange(core::Activation::kRelu, scale, zp, qmin, qmax);
+    const auto relu6 = core::ActivationRange(core::Activation::kRelu6, scale, zp, qmin, qmax);
+    std::string name;
+    if (qlo == qmin && qhi == qmax) {
+      name = "";
+    } else if (qlo == relu.first && qhi == relu.second) {
+      name = "relu";
+    } else if (qlo == relu6.first && qhi == relu6.second) {
+      name = "relu6";
+    } else {
+      std::ostringstream m;
+      m << act.op_type() << " [" << lo << ", " << hi << "] before QuantizeLinear (scale " << scale << ", zero point "
+        << zp << ") clamps the output to [" << qlo << ", " << qhi << "]; npusim's fused activations clamp to ["
+        << qmin << ", " << qmax << "] (none), [" << relu.first << ", " << relu.second << "] (relu) or ["
+        << relu6.first << ", " << relu6.second << "] (relu6)";
+      throw NoFold{m.str()};
+    }
+    if (name.empty()) return;
+    auto* a = out->add_attribute();
+    a->set_name(kActivationAttr);
+    a->set_type(onnx::AttributeProto::STRING);
+    a->set_s(name);
+  }
+
+  const onnx::GraphProto& g_;
+  std::map<std::string, OnnxTensor>& constants_;
+  const std::map<std::string, int>& types_;
+  int64_t opset_;
+  std::map<std::string, int> producer_;
+  std::map<std::string, std::vector<int>> consumers_;
+  QdqFoldResult result_;
+};
+
+}  // namespace
+
+QdqFoldResult FoldQdq(const onnx::GraphProto& graph, std::map<std::string, OnnxTensor>* constants,
+                      const std::map<std::string, int>& types, int64_t opset) {
+  return Folder(graph, constants, types, opset).Run();
+}
+
+}  // namespace npusim::importer

@@ -1,0 +1,362 @@
+"""Random quantized ONNX models for npusim's conformance check against ONNX Runtime.
+
+Run with Debian's python3 (/usr/bin/python3: python3-onnx, python3-numpy).
+
+    from gen_models import generate
+    case = generate(seed)   # Case(name, model, inputs, kind, stats)
+
+Each seed gives one model, in one of two forms:
+  - QOperator: QLinearConv, QLinearMatMul, com.microsoft QLinearAdd / QLinearGlobalAveragePool,
+    MaxPool, Flatten;
+  - QDQ: DequantizeLinear -> Conv / MatMul / Gemm / Add / GlobalAveragePool / MaxPool
+    (-> Relu / Clip) -> QuantizeLinear, which ONNX Runtime folds into its integer kernels.
+(AveragePool is left out: npusim refuses it, see docs/onnx.md.)
+Models are single ops or chains of them, uint8 or int8 activations (uint8 or int8 weights),
+per-tensor or per-channel weight scales, with or without bias. Scales are picked in three regimes:
+powers of two (the requantization multiplier is 2^-k, so about one output in 2^k is an exact
+rounding tie), output scales much smaller than the accumulator's spread (saturation at both ends),
+and calibrated (values spread over the range). Graph inputs and outputs are quantized tensors.
+"""
+
+import collections
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 13
+NP_TYPE = {TensorProto.UINT8: np.uint8, TensorProto.INT8: np.int8}
+Case = collections.namedtuple("Case", "name model inputs kind stats")
+
+
+def qrange(elem):
+    return (0, 255) if elem == TensorProto.UINT8 else (-128, 127)
+
+
+class Value:
+    """A quantized activation: ONNX name, shape, scale, zero point, element type."""
+
+    def __init__(self, name, shape, scale, zp, elem):
+        self.name, self.shape, self.scale, self.zp, self.elem = name, list(shape), np.float32(scale), int(zp), elem
+
+
+class Builder:
+    def __init__(self, rng, elem, qdq):
+        self.rng, self.elem, self.qdq = rng, elem, qdq
+        self.nodes, self.inits, self.count = [], [], 0
+        self.stats = []  # (acc float32 values before rounding, y zero point, type) of single-op models
+
+    def fresh(self, prefix):
+        self.count += 1
+        return "%s%d" % (prefix, self.count)
+
+    def const(self, prefix, array):
+        name = self.fresh(prefix)
+        self.inits.append(numpy_helper.from_array(np.asarray(array), name))
+        return name
+
+    def node(self, op, inputs, outputs, domain="", **attrs):
+        self.nodes.append(helper.make_node(op, inputs, outputs, name=self.fresh(op.lower() + "_"), domain=domain, **attrs))
+
+    def qparams(self, scale, zp, elem):
+        return self.const("s", np.array(scale, dtype=np.float32)), self.const("z", np.array(zp, dtype=NP_TYPE[elem]))
+
+    def dequantize(self, v):
+        """QDQ form: a float tensor for activation v."""
+        s, z = self.qparams(v.scale, v.zp, v.elem)
+        out = self.fresh("f")
+        self.node("DequantizeLinear", [v.name, s, z], [out])
+        return out
+
+    def quantize(self, float_name, shape, scale, zp, elem=None):
+        elem = self.elem if elem is None else elem
+        s, z = self.qparams(scale, zp, elem)
+        out = self.fresh("q")
+        self.node("QuantizeLinear", [float_name, s, z], [out])
+        return Value(out, shape, scale, zp, elem)
+
+    def const_dequantized(self, q, scale, zp, axis=None):
+        """QDQ form: DequantizeLinear of a constant integer tensor (weights, int32 bias)."""
+        qn = self.const("w", q)
+        s = self.const("s", np.asarray(scale, dtype=np.float32))
+        z = self.const("z", np.asarray(zp, dtype=q.dtype))
+        out = self.fresh("f")
+        attrs = {} if axis is None else {"axis": axis}
+        self.node("DequantizeLinear", [qn, s, z], [out], **attrs)
+        return out
+
+    # ---- scales ----
+
+    def out_quant(self, spread, regime):
+        """Output scale and zero point for a real-valued result of standard deviation `spread`."""
+        lo, hi = qrange(self.elem)
+        mid = (lo + hi + 1) // 2
+        zp = int(np.clip(mid + self.rng.randint(-40, 41), lo, hi))
+        if regime == "saturate":
+            scale = spread / self.rng.uniform(20, 60)  # many values beyond both ends
+        else:
+            scale = spread / self.rng.uniform(30, 120) * 3
+        if regime == "ties":
+            scale = 2.0 ** np.round(np.log2(scale))
+        return np.float32(scale), zp
+
+    def weight_scales(self, count, regime):
+        s = self.rng.uniform(0.002, 0.05, size=count).astype(np.float32)
+        if regime == "ties":
+            s = (2.0 ** np.round(np.log2(s))).astype(np.float32)
+        return s
+
+    # ---- ops ----
+
+    def conv(self, x, out_ch, kernel, stride, dilation, pads, groups, w_elem, per_channel, bias, regime, act=None):
+        c = x.shape[1]
+        cg = c // groups
+        w_lo, w_hi = qrange(w_elem)
+        w = self.rng.randint(w_lo, w_hi + 1, size=(out_ch, cg, kernel[0], kernel[1])).astype(NP_TYPE[w_elem])
+        w_zp = 0 if w_elem == TensorProto.INT8 else int(self.rng.randint(100, 156))
+        w_scale = self.weight_scales(out_ch if per_channel else 1, regime)
+        b = self.rng.randint(-20000, 20001, size=out_ch).astype(np.int32) if bias else None
+        oh = (x.shape[2] + pads[0] + pads[2] - dilation[0] * (kernel[0] - 1) - 1) // stride[0] + 1
+        ow = (x.shape[3] + pads[1] + pads[3] - dilation[1] * (kernel[1] - 1) - 1) // stride[1] + 1
+        k_elems = cg * kernel[0] * kernel[1]
+        spread = float(np.float32(x.scale) * np.median(w_scale)) * 74.0 * np.sqrt(k_elems)
+        y_scale, y_zp = self.out_quant(spread, regime)
+        attrs = dict(kernel_shape=list(kernel), strides=list(stride), dilations=list(dilation), pads=list(pads), group=groups)
+        shape = [1, out_ch, oh, ow]
+        if self.qdq:
+            fx = self.dequantize(x)
+            fw = self.const_dequantized(w, w_scale if per_channel else w_scale[0], np.full(out_ch, w_zp, w.dtype) if per_channel else np.array(w_zp, w.dtype), 0 if per_channel else None)
+            ins = [fx, fw]
+            if bias:
+                bias_scale = (np.float32(x.scale) * w_scale).astype(np.float32)
+                ins.append(self.const_dequantized(b, bias_scale if per_channel else bias_scale[0], np.zeros(out_ch, np.int32) if per_channel else np.array(0, np.int32), 0 if per_channel else None))
+            fy = self.fresh("f")
+            self.node("Conv", ins, [fy], **attrs)
+            fy = self.activation(fy, act)
+            y = self.quantize(fy, shape, y_scale, y_zp)
+        else:
+            sx, zx = self.qparams(x.scale, x.zp, x.elem)
+            sw = self.const("s", w_scale if per_channel else w_scale[0])
+            zw = self.const("z", np.array(w_zp, dtype=w.dtype))
+            sy, zy = self.qparams(y_scale, y_zp, self.elem)
+            ins = [x.name, sx, zx, self.const("w", w), sw, zw, sy, zy]
+            if bias:
+                ins.append(self.const("b", b))
+            y = Value(self.fresh("q"), shape, y_scale, y_zp, self.elem)
+            self.node("QLinearConv", ins, [y.name], **attrs)
+        self.stats.append(("conv", x, w, w_zp, w_scale, b, attrs, y))
+        return y
+
+    def activation(self, fy, act):
+        if act is None:
+            return fy
+        out = self.fresh("f")
+        if act == "relu":
+            self.node("Relu", [fy], [out])
+        else:
+            lo, hi = act
+            self.node("Clip", [fy, self.const("c", np.array(lo, np.float32)), self.const("c", np.array(hi, np.float32))], [out])
+        return out
+
+    def matmul(self, x, cols, w_elem, per_channel, regime, gemm=False, bias=False, act=None):
+        k = x.shape[1]
+        w_lo, w_hi = qrange(w_elem)
+        w = self.rng.randint(w_lo, w_hi + 1, size=(k, cols)).astype(NP_TYPE[w_elem])
+        w_zp = 0 if w_elem == TensorProto.INT8 else int(self.rng.randint(100, 156))
+        w_scale = self.weight_scales(cols if per_channel else 1, regime)
+        spread = float(np.float32(x.scale) * np.median(w_scale)) * 74.0 * np.sqrt(k)
+        y_scale, y_zp = self.out_quant(spread, regime)
+        shape = [x.shape[0], cols]
+        b = self.rng.randint(-20000, 20001, size=cols).astype(np.int32) if bias else None
+        if self.qdq:
+            wz = np.full(cols, w_zp, w.dtype) if per_channel else np.array(w_zp, w.dtype)
+            ws = w_scale if per_channel else w_scale[0]
+            fy = self.fresh("f")
+            if gemm:
+                # Gemm with transB: B stored [N, K], its per-channel axis is 0.
+                fw = self.const_dequantized(np.ascontiguousarray(w.T), ws, wz, 0 if per_channel else None)
+                ins = [self.dequantize(x), fw]
+                if bias:
+                    bs = (np.float32(x.scale) * w_scale).astype(np.float32)
+                    ins.append(self.const_dequantized(b, bs if per_channel else bs[0], np.zeros(cols, np.int32) if per_channel else np.array(0, np.int32), 0 if per_channel else None))
+                self.node("Gemm", ins, [fy], transB=1)
+            else:
+                fw = self.const_dequantized(w, ws, wz, 1 if per_channel else None)
+                self.node("MatMul", [self.dequantize(x), fw], [fy])
+            y = self.quantize(self.activation(fy, act), shape, y_scale, y_zp)
+        else:
+            sx, zx = self.qparams(x.scale, x.zp, x.elem)
+            sw = self.const("s", w_scale if per_channel else w_scale[0])
+            zw = self.const("z", np.full(cols, w_zp, w.dtype) if per_channel else np.array(w_zp, dtype=w.dtype))
+            sy, zy = self.qparams(y_scale, y_zp, self.elem)
+            y = Value(self.fresh("q"), shape, y_scale, y_zp, self.elem)
+            self.node("QLinearMatMul", [x.name, sx, zx, self.const("w", w), sw, zw, sy, zy], [y.name])
+        self.stats.append(("matmul", x, w, w_zp, w_scale, b, {}, y))
+        return y
+
+    def add(self, a, b, regime, act=None):
+        spread = float(max(a.scale, b.scale)) * 100.0
+        y_scale, y_zp = self.out_quant(spread, regime)
+        if self.qdq:
+            fy = self.fresh("f")
+            self.node("Add", [self.dequantize(a), self.dequantize(b)], [fy])
+            return self.quantize(self.activation(fy, act), a.shape, y_scale, y_zp)
+        sa, za = self.qparams(a.scale, a.zp, a.elem)
+        sb, zb = self.qparams(b.scale, b.zp, b.elem)
+        sy, zy = self.qparams(y_scale, y_zp, self.elem)
+        y = Value(self.fresh("q"), a.shape, y_scale, y_zp, self.elem)
+        self.node("QLinearAdd", [a.name, sa, za, b.name, sb, zb, sy, zy], [y.name], domain="com.microsoft")
+        return y
+
+    def global_avg_pool(self, x, regime):
+        y_scale, y_zp = self.out_quant(float(x.scale) * 40.0, regime)
+        shape = [1, x.shape[1], 1, 1]
+        if self.qdq:
+            fy = self.fresh("f")
+            self.node("GlobalAveragePool", [self.dequantize(x)], [fy])
+            return self.quantize(fy, shape, y_scale, y_zp)
+        sx, zx = self.qparams(x.scale, x.zp, x.elem)
+        sy, zy = self.qparams(y_scale, y_zp, self.elem)
+        y = Value(self.fresh("q"), shape, y_scale, y_zp, self.elem)
+        self.node("QLinearGlobalAveragePool", [x.name, sx, zx, sy, zy], [y.name], domain="com.microsoft", channels_last=0)
+        return y
+
+    def max_pool(self, x, kernel, stride, pads):
+        oh = (x.shape[2] + pads[0] + pads[2] - kernel[0]) // stride[0] + 1
+        ow = (x.shape[3] + pads[1] + pads[3] - kernel[1]) // stride[1] + 1
+        shape = [1, x.shape[1], oh, ow]
+        attrs = dict(kernel_shape=list(kernel), strides=list(stride), pads=list(pads))
+        if self.qdq:
+            fy = self.fresh("f")
+            self.node("MaxPool", [self.dequantize(x)], [fy], **attrs)
+            return self.quantize(fy, shape, x.scale, x.zp, x.elem)
+        y = Value(self.fresh("q"), shape, x.scale, x.zp, x.elem)
+        self.node("MaxPool", [x.name], [y.name], **attrs)
+        return y
+
+    def flatten(self, x):
+        y = Value(self.fresh("q"), [1, int(np.prod(x.shape[1:]))], x.scale, x.zp, x.elem)
+        self.node("Flatten", [x.name], [y.name], axis=1)
+        return y
+
+    def model(self, inputs, outputs, name):
+        g = helper.make_graph(
+            self.nodes, name,
+            [helper.make_tensor_value_info(v.name, v.elem, v.shape) for v in inputs],
+            [helper.make_tensor_value_info(v.name, v.elem, v.shape) for v in outputs],
+            initializer=self.inits)
+        opsets = [helper.make_opsetid("", OPSET), helper.make_opsetid("com.microsoft", 1)]
+        m = helper.make_model(g, opset_imports=opsets, producer_name="npusim-conformance")
+        m.ir_version = 8
+        return m
+
+
+# ---- random configurations ----
+
+def window(rng, size, max_kernel=3, dilate=True):
+    """Random kernel, stride, dilation and asymmetric pads (each pad < dilated kernel) for an input of `size`."""
+    k = [int(rng.randint(1, max_kernel + 1)) for _ in range(2)]
+    s = [int(rng.randint(1, 3)) for _ in range(2)]
+    d = [int(rng.randint(1, 3)) if dilate and k[i] > 1 else 1 for i in range(2)]
+    eff = [d[i] * (k[i] - 1) + 1 for i in range(2)]
+    for i in range(2):
+        while eff[i] > size[i]:
+            d[i], k[i] = 1, max(1, k[i] - 1)
+            eff[i] = k[i]
+    pads = [int(rng.randint(0, eff[i % 2])) for i in range(4)]
+    return k, s, d, pads
+
+
+def random_input(rng, b, shape):
+    lo, hi = qrange(b.elem)
+    scale = np.float32(2.0 ** -rng.randint(4, 8)) if rng.rand() < 0.5 else np.float32(rng.uniform(0.005, 0.1))
+    zp = int(rng.randint(lo + 20, hi - 19))
+    v = Value("x", shape, scale, zp, b.elem)
+    data = rng.randint(lo, hi + 1, size=shape).astype(NP_TYPE[b.elem])
+    return v, data
+
+
+def pick_weight_type(rng, elem):
+    # ONNX Runtime's integer kernels take uint8 activations with uint8 or int8 weights, int8 with int8.
+    if elem == TensorProto.INT8:
+        return TensorProto.INT8
+    return TensorProto.UINT8 if rng.rand() < 0.4 else TensorProto.INT8
+
+
+def random_conv(rng, b, x, regime, act=None):
+    c = x.shape[1]
+    kind = rng.choice(["dense", "depthwise", "group"])
+    if kind == "depthwise":
+        groups, out_ch = c, c * int(rng.choice([1, 1, 2]))
+    elif kind == "group" and c % 2 == 0:
+        groups = int(rng.choice([g for g in (2, 3, 4) if c % g == 0] or [1]))
+        out_ch = groups * int(rng.randint(1, 4))
+    else:
+        groups, out_ch = 1, int(rng.randint(1, 20))
+    k, s, d, pads = window(rng, x.shape[2:])
+    return b.conv(x, out_ch, k, s, d, pads, groups, pick_weight_type(rng, b.elem), rng.rand() < 0.6, rng.rand() < 0.7, regime, act)
+
+
+def random_act(rng, b):
+    """QDQ form: an activation between the op and QuantizeLinear that the IR's clamp can express."""
+    if not b.qdq or rng.rand() < 0.6:
+        return None
+    return "relu" if rng.rand() < 0.5 else (0.0, 6.0)
+
+
+def pools(rng, b, x, regime):
+    # AveragePool / QLinearAveragePool are left out: ONNX Runtime averages in float32, which npusim's
+    # avg_pool does not reproduce at ties, so the importer refuses them (docs/onnx.md).
+    k, s, _, pads = window(rng, x.shape[2:], dilate=False)
+    return b.max_pool(x, k, s, pads)
+
+
+def generate(seed, forms=("qop", "qdq"), with_add=False):
+    """The model of `seed`; `forms` limits it to the QOperator ("qop") or QDQ ("qdq") form.
+    QLinearAdd / QDQ Add only with `with_add`: npusim's add rounds differently from ONNX Runtime's
+    x86 kernel (see docs/onnx.md), so they are left out of the default set."""
+    rng = np.random.RandomState(seed)
+    elem = TensorProto.UINT8 if rng.rand() < 0.5 else TensorProto.INT8
+    qdq = rng.rand() < 0.4 if len(forms) == 2 else forms[0] == "qdq"
+    b = Builder(rng, elem, qdq)
+    regime = str(rng.choice(["ties", "saturate", "calibrated"]))
+    kind = str(rng.choice(["conv", "conv", "conv", "matmul", "add", "pool", "chain", "chain"]))
+    if kind == "add" and not with_add:
+        kind = "conv"
+    if kind == "matmul":
+        m, k = int(rng.randint(1, 5)), int(rng.randint(1, 70))
+        x, data = random_input(rng, b, [m, k])
+        gemm = qdq and rng.rand() < 0.5
+        y = b.matmul(x, int(rng.randint(1, 40)), pick_weight_type(rng, elem), rng.rand() < 0.5, regime,
+                     gemm=gemm, bias=gemm and rng.rand() < 0.7, act=random_act(rng, b))
+        outs = [y]
+        kind = "gemm" if gemm else kind
+    else:
+        shape = [1, int(rng.randint(1, 17)), int(rng.randint(1, 13)), int(rng.randint(1, 13))]
+        x, data = random_input(rng, b, shape)
+        if kind == "conv":
+            outs = [random_conv(rng, b, x, regime, random_act(rng, b))]
+        elif kind == "add":
+            x2 = b.max_pool(x, [1, 1], [1, 1], [0, 0, 0, 0]) if rng.rand() < 0.3 else x
+            outs = [b.add(x, x2, regime, random_act(rng, b))]
+        elif kind == "pool":
+            outs = [pools(rng, b, x, regime), b.global_avg_pool(x, regime)]
+        else:
+            outs = [chain(rng, b, x, regime, with_add)]
+    name = "m%05d_%s_%s_%s_%s" % (seed, "qdq" if qdq else "qop", kind, "u8" if elem == TensorProto.UINT8 else "i8", regime)
+    model = b.model([x], outs, name)
+    onnx.checker.check_model(model)
+    return Case(name, model, {"x": data}, kind, b.stats if kind in ("conv", "matmul", "gemm") else [])
+
+
+def chain(rng, b, x, regime, with_add):
+    """conv -> pool -> depthwise conv [-> residual add] -> global pool -> flatten -> matmul."""
+    y = random_conv(rng, b, x, regime, random_act(rng, b))
+    y = pools(rng, b, y, regime)
+    c = y.shape[1]
+    dw = b.conv(y, c, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], c, pick_weight_type(rng, b.elem), True, True, regime, random_act(rng, b))
+    y = b.add(y, dw, regime, random_act(rng, b)) if with_add else dw
+    if rng.rand() < 0.5:
+        return y
+    g = b.flatten(b.global_avg_pool(y, regime))
+    return b.matmul(g, int(rng.randint(1, 12)), pick_weight_type(rng, b.elem), rng.rand() < 0.5, regime)

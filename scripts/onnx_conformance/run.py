@@ -1,0 +1,182 @@
+#!/usr/bin/python3
+"""npusim against ONNX Runtime, bit for bit, on random quantized ONNX models.
+
+Usage (normally through run.sh, which installs onnxruntime-node first):
+    /usr/bin/python3 scripts/onnx_conformance/run.py --count 300 --ort-modules DIR/node_modules
+
+For each seed, gen_models.generate() builds a model and an input; ONNX Runtime (ort_run.js, one
+node process for all models, CPU EP, one thread) and `npusim run --arch ARCH --net M.onnx` each
+compute the outputs, which must be equal value for value. npusim reads and writes NHWC (the IR's
+layout), ONNX Runtime NCHW; this script reorders. It prints how many models and values it
+compared, how many of the compared conv/matmul outputs were exact rounding ties and how many
+saturated at each end, and exits 1 on the first mismatching model (named, with the position).
+
+Environment: NPUSIM_BIN (default build/npusim), NPUSIM_ARCH (default arch/dense_16x16.json).
+"""
+
+import argparse
+import concurrent.futures
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+import onnx
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.dont_write_bytecode = True  # keep the source tree clean
+sys.path.insert(0, HERE)
+import gen_models  # noqa: E402
+
+
+def to_ir(a):
+    return np.ascontiguousarray(a.transpose(0, 2, 3, 1)) if a.ndim == 4 else a
+
+
+def to_onnx(a):
+    return np.ascontiguousarray(a.transpose(0, 3, 1, 2)) if a.ndim == 4 else a
+
+
+def accumulate(kind, x, w, w_zp, b, attrs):
+    """Integer accumulators of a conv ([1, O, OH, OW]) or matmul ([M, N]), for the statistics."""
+    xi = x.astype(np.int64)
+    wi = w.astype(np.int64) - w_zp
+    if kind == "matmul":
+        acc = xi @ wi
+        return acc if b is None else acc + b
+    kh, kw = attrs["kernel_shape"]
+    sh, sw = attrs["strides"]
+    dh, dw = attrs["dilations"]
+    t, l, bo, r = attrs["pads"]
+    g = attrs["group"]
+    xp = np.pad(xi, ((0, 0), (0, 0), (t, bo), (l, r)))
+    o, cg = w.shape[0], w.shape[1]
+    oh = (xp.shape[2] - dh * (kh - 1) - 1) // sh + 1
+    ow = (xp.shape[3] - dw * (kw - 1) - 1) // sw + 1
+    acc = np.zeros((o, oh, ow), np.int64)
+    og = o // g
+    for oc in range(o):
+        gi = oc // og
+        for i in range(kh):
+            for j in range(kw):
+                patch = xp[0, gi * cg:(gi + 1) * cg, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw]
+                acc[oc] += np.tensordot(wi[oc, :, i, j], patch, axes=(0, 0))
+    if b is not None:
+        acc += b[:, None, None]
+    return acc[None]
+
+
+def tie_and_saturation_counts(case, x_data):
+    """(ties, low, high): outputs of single conv/matmul models whose requantized value
+    float32(acc) * float32(float32(sx * sw) / sy) is an exact .5, or saturates at qmin / qmax."""
+    if len(case.stats) != 1:
+        return 0, 0, 0
+    kind, x, w, w_zp, w_scale, b, attrs, y = case.stats[0]
+    if x.name != "x":
+        return 0, 0, 0
+    acc = accumulate(kind, x_data.astype(np.int64) - x.zp, w, w_zp, b, attrs)
+    axis = 1
+    shape = [1] * acc.ndim
+    shape[axis] = -1
+    mult = ((np.float32(x.scale) * w_scale.astype(np.float32)).astype(np.float32) / np.float32(y.scale)).astype(np.float32)
+    v = acc.astype(np.float32) * (mult.reshape(shape) if mult.size > 1 else mult[0])
+    q = np.rint(v) + y.zp
+    lo, hi = gen_models.qrange(y.elem)
+    return int(np.sum(v - np.floor(v) == 0.5)), int(np.sum(q < lo)), int(np.sum(q > hi))
+
+
+def run_npusim(binary, arch, model_path, input_path, out_dir):
+    cmd = [binary, "run", "--arch", arch, "--net", model_path, "--input", input_path, "--out", out_dir]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return p.returncode, p.stderr.strip()
+
+
+def compare(case, ort_dir, sim_dir):
+    """"" when equal, else a description of the first difference."""
+    for out in case.model.graph.output:
+        ref = np.load(os.path.join(ort_dir, out.name + ".npy"))
+        sim_path = os.path.join(sim_dir, "outputs", out.name + ".npy")
+        if not os.path.exists(sim_path):
+            return "npusim wrote no %s" % sim_path
+        sim = to_onnx(np.load(sim_path))
+        if sim.dtype != ref.dtype or sim.shape != ref.shape:
+            return "output %s: npusim %s %s, ONNX Runtime %s %s" % (out.name, sim.dtype, sim.shape, ref.dtype, ref.shape)
+        diff = np.argwhere(sim != ref)
+        if len(diff):
+            at = tuple(int(i) for i in diff[0])
+            return "output %s at %s (NCHW): npusim %d, ONNX Runtime %d (%d values differ)" % (
+                out.name, list(at), sim[at], ref[at], len(diff))
+    return ""
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--count", type=int, default=1000)
+    ap.add_argument("--first-seed", type=int, default=1)
+    ap.add_argument("--forms", default="qop,qdq", help="qop, qdq or both (comma-separated)")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--with-add", action="store_true",
+                    help="also QLinearAdd / QDQ Add models (known to differ from ONNX Runtime at ties)")
+    ap.add_argument("--work", default=os.path.join(ROOT, "build", "onnx_conformance", "work"))
+    ap.add_argument("--ort-modules", default=os.path.join(ROOT, "build", "onnx_conformance", "node_modules"))
+    args = ap.parse_args()
+    binary = os.environ.get("NPUSIM_BIN", os.path.join(ROOT, "build", "npusim"))
+    arch = os.environ.get("NPUSIM_ARCH", os.path.join(ROOT, "arch", "dense_16x16.json"))
+    forms = tuple(args.forms.split(","))
+    start = time.time()
+
+    shutil.rmtree(args.work, ignore_errors=True)
+    os.makedirs(args.work)
+    cases, jobs = [], []
+    for seed in range(args.first_seed, args.first_seed + args.count):
+        case = gen_models.generate(seed, forms, args.with_add)
+        d = os.path.join(args.work, case.name)
+        os.makedirs(d)
+        onnx.save(case.model, os.path.join(d, "model.onnx"))
+        np.save(os.path.join(d, "x_nchw.npy"), case.inputs["x"])
+        np.save(os.path.join(d, "x_ir.npy"), to_ir(case.inputs["x"]))
+        cases.append((case, d))
+        jobs.append({"model": os.path.join(d, "model.onnx"), "inputs": {"x": os.path.join(d, "x_nchw.npy")},
+                     "out_dir": os.path.join(d, "ort")})
+    with open(os.path.join(args.work, "jobs.json"), "w") as f:
+        json.dump(jobs, f)
+
+    env = dict(os.environ, NODE_PATH=args.ort_modules)
+    ort = subprocess.Popen(["node", os.path.join(HERE, "ort_run.js"), os.path.join(args.work, "jobs.json")], env=env)
+    with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as pool:
+        sims = [pool.submit(run_npusim, binary, arch, os.path.join(d, "model.onnx"), os.path.join(d, "x_ir.npy"),
+                            os.path.join(d, "sim")) for _, d in cases]
+        results = [s.result() for s in sims]
+    if ort.wait() != 0:
+        print("onnx conformance: ONNX Runtime failed (see above)")
+        return 1
+
+    values = ties = low = high = 0
+    for (case, d), (rc, err) in zip(cases, results):
+        if rc != 0:
+            print("onnx conformance: FAIL %s: npusim exited %d: %s" % (os.path.join(d, "model.onnx"), rc, err))
+            return 1
+        problem = compare(case, os.path.join(d, "ort"), os.path.join(d, "sim"))
+        if problem:
+            print("onnx conformance: FAIL %s (seed %s): %s" % (os.path.join(d, "model.onnx"), case.name[1:6], problem))
+            return 1
+        for out in case.model.graph.output:
+            values += np.load(os.path.join(d, "ort", out.name + ".npy")).size
+        t, lo, hi = tie_and_saturation_counts(case, case.inputs["x"])
+        ties, low, high = ties + t, low + lo, high + hi
+    kinds = {}
+    for case, _ in cases:
+        kinds[case.name.split("_")[1] + "/" + case.kind] = kinds.get(case.name.split("_")[1] + "/" + case.kind, 0) + 1
+    print("onnx conformance: %d models, %d output values, all equal to ONNX Runtime (%.0f s)" % (
+        len(cases), values, time.time() - start))
+    print("  models: %s" % ", ".join("%s %d" % kv for kv in sorted(kinds.items())))
+    print("  single conv/matmul outputs: %d rounding ties, %d saturated low, %d saturated high" % (ties, low, high))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

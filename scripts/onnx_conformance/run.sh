@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# npusim against ONNX Runtime on random quantized ONNX models (see run.py and docs/onnx.md).
+# Installs the pinned onnxruntime-node from the npm registry into a cache directory once (reruns
+# are offline), then runs run.py with Debian's python3.
+#   scripts/onnx_conformance/run.sh [run.py options, e.g. --count 300 --forms qop]
+# Environment: NPUSIM_BIN (default build/npusim), NPUSIM_ARCH (default arch/dense_16x16.json),
+#   NPUSIM_ONNX_CACHE (default build/onnx_conformance: node_modules and the generated models).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cache="${NPUSIM_ONNX_CACHE:-$root/build/onnx_conformance}"
+mkdir -p "$cache"
+
+# The pinned version, read from package.json; reinstall only when it changed.
+want=$(sed -n 's/.*"onnxruntime-node": *"\([^"]*\)".*/\1/p' "$here/package.json")
+have=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$cache/node_modules/onnxruntime-node/package.json" 2>/dev/null || true)
+if [ "$want" != "$have" ]; then
+  cp "$here/package.json" "$here/.npmrc" "$cache/"
+  echo "onnx conformance: installing onnxruntime-node $want into $cache" >&2
+  # .npmrc skips the postinstall download of GPU parts; the CPU library ships in the package.
+  (cd "$cache" && npm install --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null)
+fi
+lib="$cache/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1"
+if [ "$(uname -m)" = x86_64 ] && [ ! -f "$lib" ]; then
+  echo "onnx conformance: $lib is missing (the CPU binary should ship inside onnxruntime-node)" >&2
+  exit 1
+fi
+
+exec /usr/bin/python3 "$here/run.py" --work "$cache/work" --ort-modules "$cache/node_modules" "$@"
