@@ -1,0 +1,308 @@
+#!/usr/bin/python3
+"""Generates docs/validation/unpu.md (and its plots) from npusim's own runs on arch/unpu.json.
+
+Usage: scripts/unpu_validation.py [--npusim build/npusim] [--out docs/validation] [--calibrate]
+
+What it runs (every figure in the document comes from a report.json written by npusim):
+  1. Peak throughput per weight width 1..16: one compute-bound layer (1x1 conv, 24x24 pixels,
+     576 -> 256 channels, 85 M MACs) on arch/unpu.json with DRAM bandwidth raised to 4096 B/cycle
+     and buffers enlarged, so that the PE array, not the memory, bounds it (the paper's peak is
+     the array's).
+  2. Energy efficiency per width: on-chip energy of the same runs (everything but DRAM and the DMA
+     engine, as a chip's TOPS/W counts), 2 ops per MAC; the 1-bit point also at 0.63 V (the
+     paper's low-voltage figure; dynamic energy scales as V^2).
+  3. LBPE vs a bit-parallel fixed-point MAC array of the same throughput at 16 bits
+     (arch/unpu_fixed.json: 864 MACs per cycle, serial_operand "none"): the unit's energy per MAC.
+  4. MobileNetV1 224x224 at 16-bit, 8-bit, 4-bit (mobilenet_q4) and mixed weights on
+     arch/unpu.json as shipped: cycles, energy, per-layer utilization.
+
+--calibrate recomputes the two calibrated energy tables first (arch/energy/unpu_65nm.json:
+lookup_add and table_entry from the paper's 16-bit 3.08 TOPS/W; arch/energy/unpu_fixed_65nm.json:
+the baseline's mac_w<b> from the paper's 16-bit and 1-bit reductions) and writes them back.
+"""
+
+import argparse
+import copy
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CLOCK_MHZ = 200.0
+# Lee et al., "UNPU: An Energy-Efficient Deep Neural Network Accelerator With Fully Variable Weight
+# Bit Precision", IEEE JSSC 54(1), 2019 (ISSCC 2018 13.3), abstract.
+PAPER_GOPS = {16: 345.6, 1: 7372.8}
+PAPER_TOPS_W = {16: (3.08, 1.1), 1: (50.6, 0.63)}  # (TOPS/W, volts)
+PAPER_REDUCTION = {16: 23.1, 8: 27.2, 4: 41.0, 1: 53.6}  # % below a fixed-point MAC array
+OFF_CHIP = ("dram", "dma")
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def save(path, obj):
+    with open(path, "w") as f:
+        json.dump(obj, f, indent=2)
+        f.write("\n")
+
+
+def peak_net(bits):
+    """The compute-bound layer with `bits`-bit weights (binary +-1 at 1 bit)."""
+    m_h, k, n = 24, 576, 256
+    return {
+        "version": 1, "name": "peak_w%d" % bits, "inputs": ["x"], "outputs": ["y"],
+        "tensors": {
+            "x": {"shape": [1, m_h, m_h, k], "bits": 8, "scale": 0.05, "zero_point": 0,
+                  "data": {"random": {"seed": 11}}},
+            "w": {"shape": [n, 1, 1, k], "bits": bits, "scale": 0.001, "zero_point": 0,
+                  "data": {"random": {"seed": 12}}},
+            "y": {"shape": [1, m_h, m_h, n], "bits": 8, "scale": 4.0, "zero_point": 0},
+        },
+        "ops": [{"name": "peak", "op": "conv2d", "inputs": ["x", "w"], "outputs": ["y"]}],
+    }
+
+
+class Runner:
+    def __init__(self, npusim, tmp):
+        self.npusim = npusim
+        self.tmp = tmp
+        self.count = 0
+
+    def arch(self, base, name, edit):
+        """A copy of arch/<base> with `edit` applied, its energy file by absolute path."""
+        a = load(os.path.join(ROOT, "arch", base))
+        a["energy"] = os.path.join(ROOT, "arch", a["energy"])
+        edit(a)
+        path = os.path.join(self.tmp, name + ".json")
+        save(path, a)
+        return path
+
+    def run(self, arch, net, extra=()):
+        self.count += 1
+        out = os.path.join(self.tmp, "run%d" % self.count)
+        if isinstance(net, dict):
+            path = os.path.join(self.tmp, "net%d.json" % self.count)
+            save(path, net)
+            net = path
+        cmd = [self.npusim, "--arch", arch, "--net", net, "--out", out] + list(extra)
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit("failed: %s\n%s%s" % (" ".join(cmd), r.stdout, r.stderr))
+        return load(os.path.join(out, "report.json"))
+
+
+def on_chip_pj(rep):
+    return sum(v for k, v in rep["energy_breakdown_pj"].items() if k not in OFF_CHIP)
+
+
+def unit_pj(rep):
+    return rep["energy_breakdown_pj"]["lbpe"]
+
+
+def peak_arch(runner, base, name, volts=1.1):
+    def edit(a):
+        # Memory out of the way: the paper's peak is the PE array's. Buffers 16x larger and 4x
+        # wider hold the layer's whole input and weights; energy per byte is kept (the table's
+        # per-word energies scale with the word).
+        a["dram"]["bytes_per_cycle"] = 4096
+        table = load(a["energy"])
+        for b in a["buffers"]:
+            b["size_bytes"] *= 16
+            b["word_bytes"] *= 4
+            for action in ("read", "write"):
+                table["components"][b["name"]][action]["energy_pj"] *= 4
+        a["energy"] = table
+        a["operating_point"]["voltage_v"] = volts
+    return runner.arch(base, name, edit)
+
+
+def calibrate(runner):
+    """Solves the calibrated energies from the paper's figures and writes them to the tables."""
+    energy_path = os.path.join(ROOT, "arch", "energy", "unpu_65nm.json")
+    table = load(energy_path)
+    lbpe = table["components"]["lbpe"]
+    # Runs with lookup_add = table_entry = 0 give everything else; energy is linear in them.
+    for a in ("lookup_add", "table_entry"):
+        lbpe[a]["energy_pj"] = 0.0
+    save(energy_path, table)
+    rep = runner.run(peak_arch(runner, "unpu.json", "cal16"), peak_net(16))
+    c = rep["counters"]
+    events = c["lbpe.lookup_add"] + c["lbpe.table_entry"]
+    target = rep["macs"] * 2.0 / PAPER_TOPS_W[16][0]  # pJ: 1 TOPS/W = 1 op per pJ
+    per_event = (target - on_chip_pj(rep)) / events
+    src = ("calibrated (scripts/unpu_validation.py --calibrate): the on-chip energy of the peak "
+           "layer at 16-bit weights equals UNPU's 3.08 TOPS/W at 1.1 V (Lee et al., JSSC 2019); "
+           "one table entry (one add) is taken to cost one lookup-add")
+    for a in ("lookup_add", "table_entry"):
+        lbpe[a] = {"energy_pj": round(per_event, 5), "source": src}
+    save(energy_path, table)
+
+    # The baseline: unit energy per MAC (mac_w<b> + the rest) meets the paper's reductions at 16
+    # and 1 bit; mac_w<b> = f + g * b in between (a 16 x b-bit multiplier's energy grows with b).
+    lbpe_unit = {b: unit_pj(runner.run(peak_arch(runner, "unpu.json", "u%d" % b), peak_net(b))) for b in (16, 1)}
+    fixed_path = os.path.join(ROOT, "arch", "energy", "unpu_fixed_65nm.json")
+    fixed = load(fixed_path)
+    comp = fixed["components"]["lbpe"]
+    for b in range(1, 17):
+        comp["mac_w%d" % b] = {"energy_pj": 0.0, "source": "placeholder"}
+    save(fixed_path, fixed)
+    rest = {}
+    for b in (16, 1):
+        rep = runner.run(peak_arch(runner, "unpu_fixed.json", "f%d" % b), peak_net(b))
+        rest[b] = unit_pj(rep) / rep["macs"]
+    want = {b: lbpe_unit[b] / rep["macs"] / (1 - PAPER_REDUCTION[b] / 100.0) for b in (16, 1)}
+    mac16, mac1 = want[16] - rest[16], want[1] - rest[1]
+    g = (mac16 - mac1) / 15.0
+    f = mac1 - g
+    src = ("calibrated (scripts/unpu_validation.py --calibrate): f + g * b with f = %.5f, g = %.5f pJ, "
+           "solved so that this array's energy per MAC is the LBPE array's over (1 - reduction) at "
+           "16 bits (23.1 %%) and 1 bit (53.6 %%), the reductions UNPU reports (Lee et al., JSSC 2019); "
+           "8 and 4 bits are then predictions" % (f, g))
+    for b in range(1, 17):
+        comp["mac_w%d" % b] = {"energy_pj": round(f + g * b, 5), "source": src}
+    save(fixed_path, fixed)
+    print("calibrated: lookup_add = table_entry = %.5f pJ; baseline mac = %.5f + %.5f * b pJ" % (per_event, f, g))
+
+
+def plot(path_base, layers_by_prec):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(12, 7), sharex=True)
+    names = [l["name"] for l in next(iter(layers_by_prec.values()))]
+    xs = range(len(names))
+    for label, layers in layers_by_prec.items():
+        ax1.plot(xs, [100 * l["utilization"] for l in layers], marker="o", ms=3, label=label)
+        ax2.plot(xs, [l["energy_pj"] / 1e6 for l in layers], marker="o", ms=3, label=label)
+    ax1.set_ylabel("utilization (%)")
+    ax2.set_ylabel("energy (uJ)")
+    ax2.set_xticks(list(xs))
+    ax2.set_xticklabels(names, rotation=90, fontsize=7)
+    ax1.legend()
+    ax1.set_title("MobileNetV1 on arch/unpu.json: per-layer utilization and energy by weight precision")
+    fig.tight_layout()
+    for ext in ("png", "svg"):
+        fig.savefig(path_base + "." + ext)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--npusim", default=os.path.join(ROOT, "build", "npusim"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "docs", "validation"))
+    ap.add_argument("--calibrate", action="store_true")
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="unpu_validation_")
+    runner = Runner(args.npusim, tmp)
+    if args.calibrate:
+        calibrate(runner)
+
+    md = []
+    w = md.append
+    w("# UNPU validation (generated by `scripts/unpu_validation.py`; do not edit)\n")
+    w("Paper: Lee et al., \"UNPU: An Energy-Efficient Deep Neural Network Accelerator With Fully "
+      "Variable Weight Bit Precision\", IEEE JSSC 54(1), 2019 (ISSCC 2018 13.3). The paper's figures "
+      "quoted here are from its abstract. Model and arch: docs/models.md (\"Bit-serial array\"), "
+      "arch/unpu.json, arch/energy/unpu_65nm.json; every other number on this page is read from a "
+      "report.json that `npusim` wrote.\n")
+
+    # 1 + 2: throughput and efficiency per width.
+    w("## Peak throughput and energy efficiency per weight width\n")
+    w("Layer: 1x1 conv, 24x24 pixels, 576 -> 256 channels (84.9 M MACs), 8-bit activations, on "
+      "arch/unpu.json with DRAM raised to 4096 B/cycle and buffers 16x larger and 4x wider (per-word energies x4, so energy per byte is unchanged), so that the PE array bounds it. GOPS = 2 x MACs / "
+      "layer time at 200 MHz. TOPS/W = 2 x MACs / on-chip energy (everything but DRAM and DMA) at "
+      "1.1 V. The peak is the array's: GOPS (array busy) divides by the cycles the array spent on the "
+      "layer's instructions; GOPS (layer) by the layer's whole span, which adds loading the first "
+      "tile and requantizing and storing the last one (the layer runs as 2 tiles).\n")
+    w("| weight bits | array busy cycles | layer cycles | GOPS (array busy) | GOPS (paper) | model peak GOPS | of peak | GOPS (layer) | on-chip pJ/MAC | TOPS/W (npusim) | TOPS/W (paper) |")
+    w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    peak = peak_arch(runner, "unpu.json", "peak")
+    rows = {}
+    for b in range(1, 17):
+        rep = runner.run(peak, peak_net(b))
+        busy = rep["layers"][0]["compute_busy_cycles"]
+        gops = 2 * rep["macs"] / (busy / (CLOCK_MHZ * 1e6)) / 1e9
+        layer_gops = 2 * rep["macs"] / (rep["cycles"] / (CLOCK_MHZ * 1e6)) / 1e9
+        ideal = 2 * (18432 if b == 1 else 13824.0 / b) * CLOCK_MHZ * 1e6 / 1e9
+        pj = on_chip_pj(rep) / rep["macs"]
+        rows[b] = (rep, gops, pj)
+        paper = "%.1f" % PAPER_GOPS[b] if b in PAPER_GOPS else ""
+        tw = "%.2f (1.1 V)" % PAPER_TOPS_W[b][0] if b == 16 else ""
+        w("| %d | %d | %d | %.1f | %s | %.1f | %.1f %% | %.1f | %.4f | %.2f | %s |" % (
+            b, busy, rep["cycles"], gops, paper, ideal, 100 * gops / ideal, layer_gops, pj, 2 / pj, tw))
+    w("")
+    for b in (16, 1):
+        dev = 100 * (rows[b][1] / PAPER_GOPS[b] - 1)
+        w("- %d-bit peak: %.1f GOPS vs the paper's %.1f (%+.2f %%)." % (b, rows[b][1], PAPER_GOPS[b], dev))
+    low = runner.run(peak_arch(runner, "unpu.json", "peak063", volts=0.63), peak_net(1))
+    low_tw = 2 * low["macs"] / on_chip_pj(low)
+    w("- 1-bit at 0.63 V (dynamic energy x (0.63/1.1)^2, leakage x 0.63/1.1; the paper's clock at "
+      "0.63 V is not stated in its abstract, so 200 MHz is kept): %.1f TOPS/W vs the paper's 50.6 "
+      "(%+.1f %%). 16-bit at 1.1 V: %.2f TOPS/W vs 3.08 (calibrated there)." % (
+          low_tw, 100 * (low_tw / 50.6 - 1), 2 / rows[16][2]))
+    w("")
+
+    # 3: LBPE vs fixed point.
+    w("## LBPE energy vs a fixed-point MAC array\n")
+    w("Unit energy per MAC (the `lbpe` component: lookups, table entries, aggregation, leakage) on "
+      "the peak layer, against arch/unpu_fixed.json: the same cores and buffers with a bit-parallel "
+      "MAC per lane (serial_operand \"none\", 864 MACs per cycle, UNPU's 16-bit throughput), whose "
+      "MAC energy f + g x b is calibrated on the paper's 16-bit and 1-bit reductions; 8 and 4 bits "
+      "are predictions of the model.\n")
+    w("| weight bits | LBPE pJ/MAC | fixed-point pJ/MAC | reduction (npusim) | reduction (paper) | difference |")
+    w("|---:|---:|---:|---:|---:|---:|")
+    fixed = peak_arch(runner, "unpu_fixed.json", "fixed")
+    for b in (16, 8, 4, 1):
+        lb = unit_pj(rows[b][0]) / rows[b][0]["macs"]
+        fr = runner.run(fixed, peak_net(b))
+        fx = unit_pj(fr) / fr["macs"]
+        red = 100 * (1 - lb / fx)
+        w("| %d | %.4f | %.4f | %.1f %% | %.1f %% | %+.1f pp |" % (b, lb, fx, red, PAPER_REDUCTION[b], red - PAPER_REDUCTION[b]))
+    w("")
+    w("The model's LBPE energy per MAC is linear in the bit-planes it looks up (b / 3 lookups per "
+      "MAC, 1 / 4 in the 1-bit mode); the paper's 4-bit point (41 %) lies above what that line and "
+      "a linear fixed-point MAC give together, which suggests a per-MAC cost in the fixed-point "
+      "array (or a saving in the LBPE at low widths) that the public description does not name. "
+      "The difference column says how far the model is from each figure.\n")
+
+    # 4: MobileNetV1 at four precisions.
+    w("## MobileNetV1 at 16, 8, 4 bits and mixed precision\n")
+    w("arch/unpu.json as shipped (DRAM 16 B/cycle = 3.2 GB/s at 200 MHz, an estimate), exact mode. "
+      "Weights of 8 bits or fewer occupy one byte each in DRAM and buffers (no sub-byte packing yet), "
+      "so DRAM traffic does not shrink below 8 bits.\n")
+    nets = [("16-bit", "workloads/mobilenet_w16.json"), ("8-bit", "workloads/mobilenet_v1_q8.json"),
+            ("4-bit (mobilenet_q4)", "workloads/mobilenet_q4.json"), ("mixed", "workloads/mobilenet_mixed.json")]
+    reps = {}
+    unpu = runner.arch("unpu.json", "unpu", lambda a: None)
+    for label, net in nets:
+        reps[label] = runner.run(unpu, os.path.join(ROOT, net))
+    w("| precision | cycles | ms at 200 MHz | energy (mJ) | on-chip (mJ) | DRAM (mJ) | mean PE-array utilization (MAC layers) |")
+    w("|---|---:|---:|---:|---:|---:|---:|")
+    for label, rep in reps.items():
+        mac_layers = [l for l in rep["layers"] if l["macs"] > 0]
+        util = sum(l["utilization"] for l in mac_layers) / len(mac_layers)
+        w("| %s | %d | %.2f | %.3f | %.3f | %.3f | %.1f %% |" % (
+            label, rep["cycles"], rep["seconds"] * 1e3, rep["energy_pj"] / 1e9, on_chip_pj(rep) / 1e9,
+            rep["energy_breakdown_pj"]["dram"] / 1e9, 100 * util))
+    w("")
+    w("Per layer (cycles / utilization):\n")
+    labels = list(reps)
+    w("| layer | MACs | " + " | ".join(labels) + " |")
+    w("|---|---:|" + "---:|" * len(labels))
+    for i, layer in enumerate(reps[labels[0]]["layers"]):
+        cells = ["%d / %.1f %%" % (reps[l]["layers"][i]["cycles"], 100 * reps[l]["layers"][i]["utilization"]) for l in labels]
+        w("| %s | %d | %s |" % (layer["name"], layer["macs"], " | ".join(cells)))
+    w("")
+    w("![per-layer utilization and energy](unpu_mobilenet_layers.png)\n")
+    os.makedirs(args.out, exist_ok=True)
+    plot(os.path.join(args.out, "unpu_mobilenet_layers"), {l: reps[l]["layers"] for l in labels})
+    with open(os.path.join(args.out, "unpu.md"), "w") as f:
+        f.write("\n".join(md) + "\n")
+    print("wrote %s/unpu.md (%d npusim runs)" % (args.out, runner.count))
+
+
+if __name__ == "__main__":
+    main()
