@@ -178,6 +178,8 @@ void BM_Compile(benchmark::State& state, const std::string& arch_stem, const std
 
 void RegisterAll() {
   const std::vector<SimCase> cases = {
+      {"unpu", "mobilenet_q4", false},
+      {"unpu", "mobilenet_q4", true},
       {"dense_16x16", "mobilenet_v1_q8", false},
       {"tiny_4x4", "mobilenet_v1_q8", false},
       {"dense_16x16", "mobilenet_v1_q8", true},
