@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/json_util.h"
 
 namespace npusim::core {
 namespace {
@@ -70,7 +71,28 @@ void Requantize(Graph& g, Op& op, int bits, const std::string& source) {
 
 }  // namespace
 
+namespace {
+
+// A precision file: {"LAYER": BITS, ...} ("*" allowed), validated like every input file.
+std::map<std::string, int> ReadPrecisionFile(const std::string& path) {
+  const Json doc = ReadJsonFile(path);
+  ProblemList problems(path);
+  JsonChecker check(&problems);
+  std::map<std::string, int> out;
+  if (check.Object(doc, "")) {
+    for (auto it = doc.begin(); it != doc.end(); ++it) {
+      if (auto b = check.Int(it.value(), "/" + it.key(), 1, 16)) out[it.key()] = static_cast<int>(*b);
+    }
+    if (doc.empty()) problems.Add("", "expected at least one \"LAYER\": BITS entry, got {}");
+  }
+  problems.ThrowIfAny();
+  return out;
+}
+
+}  // namespace
+
 std::map<std::string, int> ParseWeightBits(const std::string& spec, const std::string& source) {
+  if (!spec.empty() && spec[0] == '@') return ReadPrecisionFile(spec.substr(1));
   std::map<std::string, int> out;
   size_t pos = 0;
   while (pos <= spec.size()) {

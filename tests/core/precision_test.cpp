@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "core/error.h"
 
 namespace npusim::core {
@@ -63,6 +65,24 @@ TEST(Precision, ParsesSpecs) {
       EXPECT_NE(std::string(e.what()).find("--weight-bits"), std::string::npos);
       EXPECT_NE(std::string(e.what()).find("expected LAYER=BITS with BITS in 1..16"), std::string::npos) << e.what();
     }
+  }
+}
+
+TEST(Precision, ReadsAPrecisionFile) {
+  const std::string dir = ::testing::TempDir();
+  const std::string good = dir + "/bits.json", bad = dir + "/bad_bits.json";
+  { std::ofstream(good) << R"({"*": 4, "conv0": 8})"; }
+  { std::ofstream(bad) << R"({"conv0": 20, "fc": "8"})"; }
+  const auto m = ParseWeightBits("@" + good, "--weight-bits");
+  EXPECT_EQ(m.at("*"), 4);
+  EXPECT_EQ(m.at("conv0"), 8);
+  try {
+    ParseWeightBits("@" + bad, "--weight-bits");
+    ADD_FAILURE();
+  } catch (const ConfigError& e) {
+    const std::string w = e.what();
+    EXPECT_NE(w.find(bad + ": /conv0: expected an integer in 1..16, got 20"), std::string::npos) << w;
+    EXPECT_NE(w.find("/fc: expected an integer in 1..16"), std::string::npos) << w;
   }
 }
 
