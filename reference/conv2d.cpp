@@ -44,6 +44,16 @@ class Accumulation {
     return core::AccAdd(acc, term, opt_.acc_bits, opt_.overflow);
   }
 
+  // Wrap mode: every step wraps modulo 2^acc_bits, so the result is the exact sum reduced once.
+  // The loops below add raw terms modulo 2^64 (unsigned) and call Wrapped at the end.
+  bool wraps() const { return opt_.overflow == core::Overflow::kWrap; }
+  int64_t Term(int32_t x, int32_t w, int64_t channel) const {
+    return (int64_t{x} - x_zero_point_) * (int64_t{w} - w_zero_points_[channel]);
+  }
+  int64_t Wrapped(uint64_t sum) const {
+    return core::AccFit(static_cast<int64_t>(sum), opt_.acc_bits, core::Overflow::kWrap);
+  }
+
   // A padding tap: the input zero point, which contributes 0 after correction. It is still a step
   // of the sequence (in saturate mode the sequence defines the result).
   int64_t PaddingTap(int64_t acc) const {
@@ -93,6 +103,23 @@ std::vector<int32_t> Conv2d(const core::Graph& g, const core::Op& op, const Valu
       for (int64_t oc = 0; oc < out_c; ++oc) {
         const int64_t first_ic = (oc / out_per_group) * group_c;
         int64_t acc = accumulation.Start(oc);
+        if (accumulation.wraps()) {
+          uint64_t sum = static_cast<uint64_t>(acc);
+          // Any order gives the same wrapped sum; padding taps add 0.
+          for (int64_t ky = 0; ky < k_h; ++ky) {
+            const int64_t iy = oy * op.stride[0] - op.pads[0] + ky * op.dilation[0];
+            if (iy < 0 || iy >= in_h) continue;
+            for (int64_t kx = 0; kx < k_w; ++kx) {
+              const int64_t ix = ox * op.stride[1] - op.pads[1] + kx * op.dilation[1];
+              if (ix < 0 || ix >= in_w) continue;
+              const int32_t* xp = &xv[(iy * in_w + ix) * in_c + first_ic];
+              const int32_t* wp = &wv[((oc * k_h + ky) * k_w + kx) * group_c];
+              for (int64_t ic = 0; ic < group_c; ++ic) sum += static_cast<uint64_t>(accumulation.Term(xp[ic], wp[ic], oc));
+            }
+          }
+          out[(oy * out_w + ox) * out_c + oc] = accumulation.Finish(accumulation.Wrapped(sum), oc);
+          continue;
+        }
         // Canonical order (defines saturate mode): input channel, then kernel row, then column.
         for (int64_t ic = 0; ic < group_c; ++ic) {
           for (int64_t ky = 0; ky < k_h; ++ky) {
@@ -136,8 +163,14 @@ std::vector<int32_t> FullyConnected(const core::Graph& g, const core::Op& op,
   for (int64_t m = 0; m < rows; ++m) {
     for (int64_t n = 0; n < n_out; ++n) {
       int64_t acc = accumulation.Start(n);
-      for (int64_t k = 0; k < k_in; ++k) {
-        acc = accumulation.Mac(acc, xv[m * k_in + k], wv[n * k_in + k], n);
+      if (accumulation.wraps()) {
+        uint64_t sum = static_cast<uint64_t>(acc);
+        for (int64_t k = 0; k < k_in; ++k) sum += static_cast<uint64_t>(accumulation.Term(xv[m * k_in + k], wv[n * k_in + k], n));
+        acc = accumulation.Wrapped(sum);
+      } else {
+        for (int64_t k = 0; k < k_in; ++k) {
+          acc = accumulation.Mac(acc, xv[m * k_in + k], wv[n * k_in + k], n);
+        }
       }
       out[m * n_out + n] = accumulation.Finish(acc, n);
     }
