@@ -35,6 +35,12 @@ struct LayerReport {
   std::string bound;                 // "compute", "memory" or "post": the busiest unit
   double energy_pj = 0;
   uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
+  // Reconfigurable arrays (empty / 0 otherwise; isa::LayerMapping): chosen configuration,
+  // runner-up, fastest monolithic single-dataflow configuration, their compute-cycle estimates,
+  // mapping efficiency (MACs / (chosen compute cycles * PEs)) and speedup (monolithic / chosen).
+  std::string mapping, runner_up, monolithic;
+  int64_t mapping_cycles = 0, monolithic_cycles = 0;
+  double mapping_efficiency = 0, speedup_vs_monolithic = 0;
 };
 
 struct CheckResult {

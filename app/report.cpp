@@ -22,6 +22,14 @@ std::string Fixed(double v, int digits) {
   return b;
 }
 
+// A CSV field: quoted when it holds a comma or a quote (RFC 4180), empty stays empty.
+std::string Quoted(const std::string& v) {
+  if (v.find_first_of(",\"") == std::string::npos) return v;
+  std::string q = "\"";
+  for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
 nlohmann::json ToJson(const RunReport& r) {
   nlohmann::json j;
   j["arch"] = {{"name", r.arch_name}, {"file", r.arch_file}, {"clock_mhz", r.clock_mhz}};
@@ -51,6 +59,15 @@ nlohmann::json ToJson(const RunReport& r) {
                            {"bound", L.bound},
                            {"dram_read_bytes", L.dram_read_bytes},
                            {"dram_write_bytes", L.dram_write_bytes}});
+    if (!L.mapping.empty()) {
+      j["layers"].back()["mapping"] = {{"chosen", L.mapping},
+                                       {"runner_up", L.runner_up},
+                                       {"best_monolithic", L.monolithic},
+                                       {"compute_cycles_estimate", L.mapping_cycles},
+                                       {"monolithic_compute_cycles_estimate", L.monolithic_cycles},
+                                       {"mapping_efficiency", L.mapping_efficiency},
+                                       {"speedup_vs_monolithic", L.speedup_vs_monolithic}};
+    }
   }
   j["counters"] = r.counters;
   for (const auto& b : r.banks) {
@@ -65,12 +82,15 @@ nlohmann::json ToJson(const RunReport& r) {
 std::string LayersCsv(const RunReport& r) {
   std::ostringstream s;
   s << "name,op,output_shape,macs,cycles,start_cycle,end_cycle,utilization,compute_busy_cycles,"
-       "load_busy_cycles,bound,energy_pj,dram_read_bytes,dram_write_bytes\n";
+       "load_busy_cycles,bound,energy_pj,dram_read_bytes,dram_write_bytes,mapping,"
+       "mapping_efficiency,speedup_vs_monolithic,best_monolithic\n";
   for (const LayerReport& L : r.layers) {
     s << L.name << "," << L.op << "," << L.shape << "," << L.macs << "," << L.cycles << ","
       << L.start_cycle << "," << L.end_cycle << "," << Fixed(L.utilization, 4) << ","
       << L.compute_busy_cycles << "," << L.load_busy_cycles << "," << L.bound << ","
-      << Fixed(L.energy_pj, 1) << "," << L.dram_read_bytes << "," << L.dram_write_bytes << "\n";
+      << Fixed(L.energy_pj, 1) << "," << L.dram_read_bytes << "," << L.dram_write_bytes << ","
+      << Quoted(L.mapping) << "," << Fixed(L.mapping_efficiency, 4) << ","
+      << Fixed(L.speedup_vs_monolithic, 4) << "," << Quoted(L.monolithic) << "\n";
   }
   return s.str();
 }

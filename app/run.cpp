@@ -121,6 +121,18 @@ RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const 
     L.op = core::OpTypeName(op.type);
     L.unit = prog.layers[l].unit;
     L.tiling = prog.layers[l].tiling;
+    const isa::LayerMapping& pm = prog.layers[l];
+    if (!pm.mapping.empty()) {
+      L.mapping = pm.mapping;
+      L.runner_up = pm.runner_up;
+      L.monolithic = pm.monolithic;
+      L.mapping_cycles = pm.mapping_cycles;
+      L.monolithic_cycles = pm.monolithic_cycles;
+      L.mapping_efficiency = pm.mapping_efficiency;
+      if (pm.mapping_cycles > 0) {
+        L.speedup_vs_monolithic = static_cast<double>(pm.monolithic_cycles) / pm.mapping_cycles;
+      }
+    }
     L.shape = ShapeString(g.tensor(op.outputs[0]).shape);
     L.macs = core::OpMacs(g, op);
     L.cycles = layer_cycles[l];
@@ -244,6 +256,14 @@ int CompileCommand(const CommandOptions& o) {
     const isa::LayerMapping& m = prog.layers[l];
     std::cout << ";   " << l << " " << m.name << " (" << m.op << ") on " << m.unit << ": " << m.tiling
               << ", " << m.tiles << " tiles\n";
+    if (!m.mapping.empty()) {
+      std::cout << ";     chosen: " << m.mapping << " (" << m.mapping_reason << "; est " << m.mapping_cycles
+                << " compute cycles, " << m.mapping_energy_pj / 1e6 << " uJ)\n;     runner-up: "
+                << (m.runner_up.empty() ? "none" : m.runner_up) << " (est " << m.runner_up_cycles
+                << " cycles, " << m.runner_up_energy_pj / 1e6 << " uJ)\n;     best monolithic: "
+                << m.monolithic << " (est " << m.monolithic_cycles << " cycles); "
+                << m.candidates << " configurations evaluated\n";
+    }
   }
   std::cout << isa::Listing(prog);
   return kExitOk;

@@ -3,6 +3,7 @@
 // problems of the arch file and of the energy file it names are reported together.
 #include "core/arch.h"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 
@@ -37,7 +38,9 @@ namespace {
 
 // Component names the energy table uses besides buffers, units and the post-processor.
 const std::vector<std::string> kReservedComponentNames = {"dram", "dma"};
-const std::vector<std::string> kUnitTypes = {"systolic_array", "bit_serial_array"};
+const std::vector<std::string> kUnitTypes = {"systolic_array", "bit_serial_array",
+                                             "reconfigurable_array"};
+const std::vector<std::string> kObjectives = {"cycles", "energy", "edp"};
 const std::vector<std::string> kSerialOperands = {"weights", "activations", "both", "none"};
 
 constexpr int64_t kMaxBytes = int64_t{1} << 40;
@@ -200,6 +203,14 @@ class ArchParser {
         }
         check_.Keys(u, up, keys);
         ParseBitSerial(u, up, &unit);
+      } else if (unit.type == "reconfigurable_array") {
+        std::vector<std::string> keys = common;
+        for (const char* k : {"sub_rows", "sub_cols", "grid_rows", "grid_cols", "dataflows",
+                              "reconfig_cycles", "objective", "k_split", "force", "layers"}) {
+          keys.push_back(k);
+        }
+        check_.Keys(u, up, keys);
+        ParseReconfig(u, up, &unit);
       } else if (unit.type == "systolic_array") {
         std::vector<std::string> keys = common;
         for (const char* k : {"rows", "cols", "dataflow"}) keys.push_back(k);
@@ -251,6 +262,97 @@ class ArchParser {
     unit->rows = b.cores * b.tables_per_pe * b.lut_group;
     unit->cols = b.outputs_per_pe;
     unit->dataflow = "bit_serial";
+  }
+
+  void ParseReconfig(const Json& u, const std::string& up, UnitConfig* unit) {
+    ReconfigConfig& r = unit->reconfig;
+    SetIf(check_.GetInt(u, up, "sub_rows", Need::kRequired, 1, 4096), &r.sub_rows);
+    SetIf(check_.GetInt(u, up, "sub_cols", Need::kRequired, 1, 4096), &r.sub_cols);
+    SetIf(check_.GetInt(u, up, "grid_rows", Need::kRequired, 1, 1024), &r.grid_rows);
+    SetIf(check_.GetInt(u, up, "grid_cols", Need::kRequired, 1, 1024), &r.grid_cols);
+    if (static_cast<int64_t>(r.sub_rows) * r.grid_rows > 4096 ||
+        static_cast<int64_t>(r.sub_cols) * r.grid_cols > 4096) {
+      check_.Add(Pointer(up, "grid_rows"), "expected sub_rows * grid_rows and sub_cols * grid_cols "
+                                           "of at most 4096 PEs");
+    }
+    if (const Json* v = check_.Member(u, up, "dataflows", Need::kOptional,
+                                      "a non-empty list of distinct dataflow names")) {
+      const std::string p = Pointer(up, "dataflows");
+      if (!v->is_array() || v->empty()) {
+        check_.Add(p, "expected a non-empty list of distinct dataflow names, got " + Describe(*v));
+      } else {
+        std::vector<std::string> names;
+        for (size_t i = 0; i < v->size(); ++i) {
+          auto name = check_.Enum((*v)[i], Pointer(p, i), ArchDataflows());
+          if (!name) continue;
+          if (std::find(names.begin(), names.end(), *name) != names.end()) {
+            check_.Add(Pointer(p, i), "duplicate dataflow \"" + *name + "\"");
+            continue;
+          }
+          names.push_back(*name);
+        }
+        if (!names.empty()) r.dataflows = names;
+      }
+    }
+    SetIf(check_.GetInt(u, up, "reconfig_cycles", Need::kOptional, 0, 1000000), &r.reconfig_cycles);
+    SetIf(check_.GetEnum(u, up, "objective", Need::kOptional, kObjectives), &r.objective);
+    SetIf(check_.GetBool(u, up, "k_split", Need::kOptional), &r.k_split);
+    if (const Json* v = check_.Member(u, up, "force", Need::kOptional, "an object")) {
+      ParseForce(*v, Pointer(up, "force"), r, &r.force);
+    }
+    if (const Json* v = check_.Member(u, up, "layers", Need::kOptional,
+                                      "an object keyed by layer name")) {
+      const std::string p = Pointer(up, "layers");
+      if (check_.Object(*v, p)) {
+        for (auto it = v->begin(); it != v->end(); ++it) {
+          ParseForce(it.value(), Pointer(p, it.key()), r, &r.layer_force[it.key()]);
+        }
+      }
+    }
+    unit->rows = r.sub_rows * r.grid_rows;
+    unit->cols = r.sub_cols * r.grid_cols;
+    unit->dataflow = r.dataflows.front();
+  }
+
+  // {"arrays": [pr, pc], "split": [pm, pn, pk], "dataflow": "os"}, every key optional.
+  void ParseForce(const Json& v, const std::string& p, const ReconfigConfig& r, MappingForce* f) {
+    if (!check_.Object(v, p)) return;
+    check_.Keys(v, p, {"arrays", "split", "dataflow"});
+    auto ints = [&](const std::string& key, size_t n, std::vector<int64_t>* out) {
+      const std::string what = "a list of " + std::to_string(n) + " positive integers";
+      const Json* a = check_.Member(v, p, key, Need::kOptional, what);
+      if (!a) return;
+      if (!a->is_array() || a->size() != n) {
+        check_.Add(Pointer(p, key), "expected " + what + ", got " + Describe(*a));
+        return;
+      }
+      for (size_t i = 0; i < n; ++i) {
+        auto x = check_.Int((*a)[i], Pointer(Pointer(p, key), i), 1, 1 << 20);
+        out->push_back(x ? *x : 0);
+      }
+    };
+    std::vector<int64_t> arrays, split;
+    ints("arrays", 2, &arrays);
+    ints("split", 3, &split);
+    if (arrays.size() == 2 && arrays[0] > 0 && arrays[1] > 0) {
+      f->pr = static_cast<int>(arrays[0]);
+      f->pc = static_cast<int>(arrays[1]);
+      if (r.grid_rows % f->pr != 0 || r.grid_cols % f->pc != 0) {
+        check_.Add(Pointer(p, "arrays"), "expected [pr, pc] dividing the sub-array grid " +
+                                             std::to_string(r.grid_rows) + " x " +
+                                             std::to_string(r.grid_cols));
+      }
+    }
+    if (split.size() == 3 && split[0] > 0 && split[1] > 0 && split[2] > 0) {
+      f->pm = split[0];
+      f->pn = split[1];
+      f->pk = split[2];
+      if (f->pr > 0 && f->pm * f->pn * f->pk != static_cast<int64_t>(f->pr) * f->pc) {
+        check_.Add(Pointer(p, "split"), "expected pm * pn * pk = pr * pc = " +
+                                            std::to_string(f->pr * f->pc));
+      }
+    }
+    SetIf(check_.GetEnum(v, p, "dataflow", Need::kOptional, r.dataflows), &f->dataflow);
   }
 
   void ParseOperatingPoint(const Json& v, const std::string& p, ArchConfig* arch) {

@@ -52,9 +52,35 @@ struct BitSerialConfig {
   int pipeline_cycles = 3;       // feature loader -> lookup -> accumulate pipeline depth
 };
 
+// A forced mapping of a "reconfigurable_array" (every field optional: 0 / "" leaves it free).
+// "arrays": [pr, pc] independent arrays of (rows/pr) x (cols/pc) PEs ([1, 1]: monolithic);
+// "split": [pm, pn, pk] how the GEMM is divided over them (M, N or groups, K); "dataflow".
+struct MappingForce {
+  int pr = 0, pc = 0;
+  int64_t pm = 0, pn = 0, pk = 0;
+  std::string dataflow;
+  bool any() const { return pr > 0 || pm > 0 || !dataflow.empty(); }
+};
+
+// The geometry and mapping policy of a "reconfigurable_array" (SARA/SAGAR-style): a grid of
+// grid_rows x grid_cols systolic sub-arrays of sub_rows x sub_cols PEs, run per layer as one
+// array or as several independent arrays (models/timing/partition_timing.h).
+struct ReconfigConfig {
+  int sub_rows = 4, sub_cols = 4;
+  int grid_rows = 32, grid_cols = 32;
+  std::vector<std::string> dataflows{"ws", "os", "is"};  // the dataflows the mapper may pick
+  int64_t reconfig_cycles = 0;   // charged when an instruction's partition differs from the last
+  std::string objective = "cycles";  // "cycles", "energy" or "edp"
+  bool k_split = true;           // offer K splits (only with "overflow": "wrap")
+  MappingForce force;            // applies to every layer
+  std::map<std::string, MappingForce> layer_force;  // by layer name, overrides `force` per field
+};
+
 // A compute unit. Types: "systolic_array" (a rows x cols array running `dataflow`) and
 // "bit_serial_array" (geometry in `bit_serial`; rows and cols are derived: rows = the K inputs one
-// pass of all cores covers, cores * tables_per_pe * lut_group, cols = outputs_per_pe).
+// pass of all cores covers, cores * tables_per_pe * lut_group, cols = outputs_per_pe) and
+// "reconfigurable_array" (geometry in `reconfig`; rows = grid_rows * sub_rows, cols = grid_cols *
+// sub_cols, dataflow = the first of reconfig.dataflows: the monolithic shape).
 struct UnitConfig {
   std::string name;            // instance name, e.g. "array"
   std::string type;            // "systolic_array"
@@ -69,8 +95,11 @@ struct UnitConfig {
   std::string weight_buffer = "wbuf";  // also holds per-channel bias and requant parameters
   std::string acc_buffer = "abuf";     // 4-byte accumulators
   BitSerialConfig bit_serial;          // type "bit_serial_array" only
+  ReconfigConfig reconfig;             // type "reconfigurable_array" only
   // Units that run conv2d / fully_connected.
-  bool is_matrix_unit() const { return type == "systolic_array" || type == "bit_serial_array"; }
+  bool is_matrix_unit() const {
+    return type == "systolic_array" || type == "bit_serial_array" || type == "reconfigurable_array";
+  }
 };
 
 struct PostProcessorConfig {

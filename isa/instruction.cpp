@@ -74,6 +74,10 @@ void FormatArgs(std::ostream& s, const Instruction& in) {
         << "," << c.pad_left << " groups=" << c.groups << " zp=" << c.in_zero_point << ","
         << c.w_zero_point << (c.first ? (c.init_bias ? " init=bias" : " init=0") : " accumulate")
         << " params=" << Addr(c.params_addr);
+      if (c.dataflow != Dataflow::kUnit) {
+        s << " map=" << c.part_rows << "x" << c.part_cols << ":m" << c.split_m << "n" << c.split_n
+          << "k" << c.split_k << ":" << DataflowName(c.dataflow);
+      }
       return;
     }
     case Opcode::kRequant: {
@@ -123,6 +127,11 @@ std::string Listing(const Program& p) {
       const LayerMapping& m = p.layers[layer];
       s << "; layer " << layer << " " << m.name << " (" << m.op << " on " << m.unit << "): "
         << m.tiling << "\n";
+      if (!m.mapping.empty()) {
+        s << ";   mapping " << m.mapping << " (" << m.mapping_reason << ", est " << m.mapping_cycles
+          << " compute cycles); runner-up " << (m.runner_up.empty() ? "none" : m.runner_up)
+          << " (" << m.runner_up_cycles << ")\n";
+      }
     }
     s << FormatInstruction(in) << "\n";
   }

@@ -49,6 +49,26 @@ struct ElemType {
   int bytes() const { return bits <= 8 ? 1 : bits <= 16 ? 2 : 4; }
 };
 
+// The dataflow a CONV instruction asks of a reconfigurable array; kUnit: the unit's own (every
+// other matrix unit ignores the mapping fields).
+enum class Dataflow : uint8_t { kUnit, kWs, kOs, kIs };
+// Inline: the timing kernels (which link isa before it in some link lines) use them.
+inline const char* DataflowName(Dataflow d) {  // "unit", "ws", "os", "is"
+  switch (d) {
+    case Dataflow::kWs: return "ws";
+    case Dataflow::kOs: return "os";
+    case Dataflow::kIs: return "is";
+    case Dataflow::kUnit: break;
+  }
+  return "unit";
+}
+inline Dataflow DataflowFromName(const std::string& name) {  // kUnit for an unknown name
+  if (name == "ws") return Dataflow::kWs;
+  if (name == "os") return Dataflow::kOs;
+  if (name == "is") return Dataflow::kIs;
+  return Dataflow::kUnit;
+}
+
 // Convolution tile on the matrix unit (FC/matmul is a 1x1 conv on an M x 1 image).
 // Input tile in_addr: [in_h][in_w][in_c] elements, contiguous. Logical input row
 // y = oy*stride_h + ky*dilation_h - pad_top maps to tile row y; rows outside [0, in_h) (and
@@ -70,6 +90,12 @@ struct ConvArgs {
   // true: this tile starts the accumulation (accumulators := bias or 0); false: add to them.
   bool first = true;
   bool init_bias = false;
+  // Mapping on a reconfigurable array (models/timing/partition_timing.h): part_rows x part_cols
+  // independent arrays, the GEMM split split_m x split_n x split_k over them (split_n divides the
+  // groups of a grouped conv), running `dataflow`. 1/1/1/1/1: the monolithic array.
+  int32_t part_rows = 1, part_cols = 1;
+  int32_t split_m = 1, split_n = 1, split_k = 1;
+  Dataflow dataflow = Dataflow::kUnit;
 };
 
 // Requantize accumulators [count][channels] (int32) to out_addr [count][channels] elements, with
@@ -155,6 +181,15 @@ struct LayerMapping {
   std::string tiling;  // human-readable tile sizes and loop order
   int64_t tiles = 0;
   int64_t estimated_cycles = 0;
+  // Reconfigurable arrays only (empty / 0 otherwise): the chosen partition and dataflow
+  // ("2x1 arrays of 64x128, split m2 n1 k1, ws"), why ("best cycles", "forced by arch"), and the
+  // runner-up; compute-cycle and energy estimates of the layer's CONV instructions under each, and
+  // under the best monolithic single-dataflow configuration.
+  std::string mapping, mapping_reason, runner_up, monolithic;
+  int64_t mapping_cycles = 0, runner_up_cycles = 0, monolithic_cycles = 0;
+  double mapping_energy_pj = 0, runner_up_energy_pj = 0, monolithic_energy_pj = 0;
+  double mapping_efficiency = 0;  // useful MACs / (mapping_cycles * PEs of the whole array)
+  int64_t candidates = 0;         // configurations evaluated
 };
 
 struct Program {

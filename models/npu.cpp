@@ -24,6 +24,9 @@ Npu::Npu(sc_core::sc_module_name name, const core::ArchConfig& arch, const isa::
   if (unit == nullptr) throw std::runtime_error("arch " + arch.file + " has no matrix unit");
   if (unit->type == "bit_serial_array") {
     bit_serial_ = std::make_unique<BitSerialArray>(unit->name.c_str(), *unit, controller_, raw, stats);
+  } else if (unit->type == "reconfigurable_array") {
+    reconfigurable_ =
+        std::make_unique<ReconfigurableArray>(unit->name.c_str(), *unit, controller_, raw, stats);
   } else {
     array_ = std::make_unique<SystolicArray>(unit->name.c_str(), *unit, controller_, raw, stats);
   }
@@ -42,6 +45,7 @@ void Npu::Bind() {
   dma_->sram_isock.bind(bus_.tsock);
   if (array_) array_->sram_isock.bind(bus_.tsock);
   if (bit_serial_) bit_serial_->sram_isock.bind(bus_.tsock);
+  if (reconfigurable_) reconfigurable_->sram_isock.bind(bus_.tsock);
   post_->sram_isock.bind(bus_.tsock);
   for (auto& s : srams_) bus_.sram_isock.bind(s->tsock);
 }

@@ -1,6 +1,8 @@
 // EmitConv: the instruction stream of one conv/FC layer. Loop nest (oc tiles outer or spatial
 // tiles outer, as the tiling chose), input-channel tiles innermost so partial sums stay in the
 // accumulator buffer; a tile already in a buffer slot is not loaded again.
+#include <algorithm>
+
 #include "core/int_math.h"
 #include "compiler/passes/passes.h"
 #include "compiler/passes/tiling.h"
@@ -206,14 +208,93 @@ class ConvEmitter {
   std::vector<SpatialTile> spatial_;
 };
 
+// The layer's CONV instructions grouped by shape, for the reconfigurable array's mapper.
+std::vector<ConvTileGroup> GroupTiles(const isa::Program& prog, size_t first) {
+  std::vector<ConvTileGroup> groups;
+  for (size_t i = first; i < prog.instructions.size(); ++i) {
+    const isa::Instruction& in = prog.instructions[i];
+    if (in.op != isa::Opcode::kConv) continue;
+    const isa::ConvArgs& c = in.conv();
+    ConvTileGroup t;
+    t.gemm.m = c.out_h * c.out_w;
+    t.gemm.k = (c.in_c / c.groups) * c.kh * c.kw;
+    t.gemm.n = c.out_c / c.groups;
+    t.gemm.groups = c.groups;
+    t.in_bytes = c.in_h * c.in_w * c.in_c * c.in_type.bytes();
+    t.w_bytes = c.out_c * c.kh * c.kw * (c.in_c / c.groups) * c.w_type.bytes();
+    t.acc_bytes = c.out_h * c.out_w * c.out_c * 4;
+    auto same = [&](const ConvTileGroup& g) {
+      return g.gemm.m == t.gemm.m && g.gemm.k == t.gemm.k && g.gemm.n == t.gemm.n &&
+             g.gemm.groups == t.gemm.groups && g.in_bytes == t.in_bytes && g.w_bytes == t.w_bytes;
+    };
+    auto it = std::find_if(groups.begin(), groups.end(), same);
+    if (it == groups.end()) it = groups.insert(groups.end(), t);
+    it->count += 1;
+    it->first += c.first ? 1 : 0;
+  }
+  return groups;
+}
+
+// The whole layer as one pseudo-instruction: the mapper's first guess, which the tiling's cost
+// model assumes (the final choice is made on the emitted instructions).
+std::vector<ConvTileGroup> LayerAsOneTile(const ConvView& v) {
+  ConvTileGroup t;
+  t.gemm.m = v.oh * v.ow;
+  t.gemm.k = v.icg() * v.kh * v.kw;
+  t.gemm.n = v.ocg();
+  t.gemm.groups = v.groups;
+  t.in_bytes = v.h * v.w_ * v.c * v.x->bytes_per_element();
+  t.w_bytes = v.oc * v.kh * v.kw * v.icg() * v.w->bytes_per_element();
+  t.acc_bytes = v.oh * v.ow * v.oc * 4;
+  t.count = 1;
+  t.first = 1;
+  return {t};
+}
+
+void RecordMapping(Context& ctx, const ConvView& v, size_t first, isa::LayerMapping& m) {
+  const MappingDecision d = ChooseReconfigMapping(ctx, v, GroupTiles(ctx.program, first));
+  for (size_t i = first; i < ctx.program.instructions.size(); ++i) {
+    isa::Instruction& in = ctx.program.instructions[i];
+    if (in.op == isa::Opcode::kConv) models::timing::SetMapping(d.best.mapping, &in.conv());
+  }
+  const core::UnitConfig& u = *ctx.unit;
+  m.mapping = d.best.Describe(u);
+  m.mapping_reason = d.reason;
+  m.mapping_cycles = d.best.cycles;
+  m.mapping_energy_pj = d.best.energy_pj;
+  if (d.have_runner_up) {
+    m.runner_up = d.runner_up.Describe(u);
+    m.runner_up_cycles = d.runner_up.cycles;
+    m.runner_up_energy_pj = d.runner_up.energy_pj;
+  }
+  m.monolithic = d.monolithic.Describe(u);
+  m.monolithic_cycles = d.monolithic.cycles;
+  m.monolithic_energy_pj = d.monolithic.energy_pj;
+  m.candidates = d.candidates;
+  const int64_t macs = v.oh * v.ow * v.oc * v.icg() * v.kh * v.kw;
+  if (d.best.cycles > 0) {
+    m.mapping_efficiency = static_cast<double>(macs) /
+                           (static_cast<double>(d.best.cycles) * u.rows * u.cols);
+  }
+  ctx.last_partition = d.best.mapping.partition;
+}
+
 }  // namespace
 
 void EmitConv(Context& ctx, int op_index) {
   const ConvView v = MakeConvView(*ctx.graph, op_index);
+  const bool reconfigurable = ctx.unit->type == "reconfigurable_array";
+  MappingDecision guess;
+  if (reconfigurable) {
+    guess = ChooseReconfigMapping(ctx, v, LayerAsOneTile(v));
+    ctx.conv_mapping = &guess.best.mapping;
+  }
   const ConvTiling t = ChooseConvTiling(ctx, v);
+  ctx.conv_mapping = nullptr;
   const size_t first = ctx.program.instructions.size();
   ConvEmitter(ctx, v, t).Run();
   isa::LayerMapping& m = ctx.program.layers[op_index];
+  if (reconfigurable) RecordMapping(ctx, v, first, m);
   m.unit = ctx.unit->name;
   m.tiling = t.Describe(v);
   m.tiles = 0;

@@ -10,6 +10,7 @@
 #include "core/arch.h"
 #include "core/graph.h"
 #include "isa/instruction.h"
+#include "models/timing/unit_timing.h"
 
 namespace npusim::compiler {
 
@@ -56,12 +57,43 @@ struct Context {
   std::map<int, uint64_t> params_addr;          // per conv/FC op: per-channel params blob
   Buffers buffers;
   int current_layer = -1;
+  // Reconfigurable arrays: the mapping the tiling's cost model assumes for the layer being tiled
+  // (nullptr: the unit's default), and the partition the array is left in by the last layer.
+  const models::timing::ArrayMapping* conv_mapping = nullptr;
+  models::timing::Partition last_partition;
 
   isa::Instruction& Emit(isa::Opcode op);
 };
 
 isa::ElemType TypeOf(const core::TensorInfo& t);
 int BufferIndex(const core::ArchConfig& arch, const std::string& name);
+
+// One group of equal CONV instructions of a layer (same GEMM and operand bytes), for the mapper.
+struct ConvTileGroup {
+  models::timing::GemmShape gemm;
+  int64_t in_bytes = 0, w_bytes = 0, acc_bytes = 0;
+  int64_t count = 0;      // instructions
+  int64_t first = 0;      // of which start the accumulation (no accumulator read)
+};
+
+// A scored configuration of a reconfigurable array for one layer.
+struct MappingCandidate {
+  models::timing::ArrayMapping mapping;
+  int64_t cycles = 0;     // compute cycles of all the layer's CONV instructions (+ reconfiguration)
+  double energy_pj = 0;   // estimated: action counts x the arch's energy table (+ unit leakage)
+  std::string Describe(const core::UnitConfig& unit) const;
+};
+struct MappingDecision {
+  MappingCandidate best, runner_up, monolithic;  // monolithic: fastest 1x1 in any allowed dataflow
+  bool have_runner_up = false;
+  std::string reason;
+  int64_t candidates = 0;
+};
+
+// Per layer: every (partition, dataflow) the unit allows and the arch's forcing leaves, scored on
+// `tiles` by the unit's objective. Throws ConfigError when a forced mapping cannot run the layer.
+MappingDecision ChooseReconfigMapping(const Context& ctx, const ConvView& v,
+                                      const std::vector<ConvTileGroup>& tiles);
 
 // Passes.
 void Legalize(Context& ctx);

@@ -94,7 +94,7 @@ Estimate EstimateConv(const Context& ctx, const ConvView& v, const ConvTiling& t
     gemm.n = t.toc;
   }
   const int64_t compute =
-      n_s * n_o * n_i * models::timing::MatrixUnitCycles(*ctx.unit, gemm, v.w->bits, v.x->bits);
+      n_s * n_o * n_i * models::timing::MatrixUnitCycles(*ctx.unit, gemm, v.w->bits, v.x->bits, ctx.conv_mapping);
   const int64_t post = n_s * n_o *
       models::timing::PostElementwiseCycles(ctx.arch->post.lanes, ctx.arch->post.pipeline_cycles,
                                             t.toh * t.tow * t.toc);

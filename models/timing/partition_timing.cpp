@@ -114,4 +114,26 @@ BestChoices ChoosePartition(const ArrayGeometry& geo, const GemmShape& shape,
   return c;
 }
 
+PartitionActions CountPartitionActions(const ArrayGeometry& geo, const Partition& p,
+                                       const DataflowTiming& df, const GemmShape& shape) {
+  PartitionActions a;
+  if (IsEmptyGemm(shape)) return a;
+  const int rows = geo.rows / p.pr, cols = geo.cols / p.pc;
+  const GemmShape sub = SubGemm(p, shape);
+  a.cycles = PartitionedCycles(geo, p, df, shape);
+  a.macs = GemmMacs(shape);
+  a.pe_cycles = a.cycles * geo.rows * geo.cols;
+  a.idle_pe_cycles = a.pe_cycles - std::min(a.pe_cycles, a.macs);
+  // Hops per MAC across boundaries, in units of 1 / (rows * cols) to stay in integers.
+  const int64_t per_mac = static_cast<int64_t>(cols / geo.sub_cols - 1) * rows +
+                          static_cast<int64_t>(rows / geo.sub_rows - 1) * cols;
+  a.bypass_hops = a.macs / (static_cast<int64_t>(rows) * cols) * per_mac +
+                  a.macs % (static_cast<int64_t>(rows) * cols) * per_mac / (static_cast<int64_t>(rows) * cols);
+  a.reduce_adds = (p.pk - 1) * shape.m * shape.n * shape.groups;
+  a.input_reads = p.pn * CeilDiv(sub.n, cols);
+  a.weight_reads = p.pm;
+  a.acc_writes = CeilDiv(sub.k, rows);
+  return a;
+}
+
 }  // namespace npusim::models::timing

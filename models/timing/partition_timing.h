@@ -73,4 +73,28 @@ struct BestChoices {
 BestChoices ChoosePartition(const ArrayGeometry& geo, const GemmShape& shape,
                             const std::vector<const DataflowTiming*>& dataflows, bool allow_k_split);
 
+// What one instruction on partition `p` does, for energy (counted by the ReconfigurableArray and
+// estimated by the compiler's mapper from the same function):
+// - macs: useful multiply-accumulates; pe_cycles: cycles * all PEs of the grid (every sub-array is
+//   clocked whether its array has work or not); idle_pe_cycles = pe_cycles - macs.
+// - bypass_hops: operand and partial-sum moves that cross a sub-array boundary inside one of the
+//   independent arrays (through a bypass link). In an array of R x C PEs built from sr x sc
+//   sub-arrays a value moving along a row makes C - 1 PE-to-PE hops, C/sc - 1 of them across
+//   boundaries; each useful MAC moves one value along its row and one along its column, so
+//   hops = macs * ((C/sc - 1)/C + (R/sr - 1)/R). An estimate: it ignores fill and drain moves.
+// - reduce_adds: partial-sum additions of a K split, (pk - 1) per output (each also moves one value
+//   over the bypass links).
+// - input_reads, weight_reads, acc_writes: how many times the instruction's input tile, weight
+//   tile and accumulator tile are read / written in the unit's buffers. As for the monolithic
+//   SystolicArray (WS-style, for every dataflow): inputs once per column fold of an array's
+//   sub-GEMM, times pn arrays that need the same inputs (an M split shares weights: weight tile
+//   read once per M part, pm); accumulators once per row fold of the sub-GEMM (after reduction).
+struct PartitionActions {
+  int64_t cycles = 0, macs = 0, pe_cycles = 0, idle_pe_cycles = 0;
+  int64_t bypass_hops = 0, reduce_adds = 0;
+  int64_t input_reads = 0, weight_reads = 0, acc_writes = 0;
+};
+PartitionActions CountPartitionActions(const ArrayGeometry& geo, const Partition& p,
+                                       const DataflowTiming& df, const GemmShape& shape);
+
 }  // namespace npusim::models::timing

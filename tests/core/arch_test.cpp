@@ -187,7 +187,7 @@ TEST(ArchLoader, ReportsEveryProblemOfAFileAtOnce) {
                          "\"obuf\""));
   // Unsupported unit type lists the supported ones.
   EXPECT_TRUE(HasProblem(problems, path, "/units/1/type",
-                         "expected one of systolic_array|bit_serial_array, got \"sparse_unit\""));
+                         "expected one of systolic_array|bit_serial_array|reconfigurable_array, got \"sparse_unit\""));
   // Operands in one buffer.
   EXPECT_TRUE(HasProblem(problems, path, "/units/1/weight_buffer",
                          "expected a buffer other than input_buffer, got \"ibuf\""));

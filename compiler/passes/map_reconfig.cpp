@@ -1,0 +1,216 @@
+// Mapping choice for a reconfigurable array (SARA-style): per layer, every partition of the
+// sub-array grid into independent arrays, every split of the GEMM over them and every allowed
+// dataflow is scored on the layer's CONV instructions with the unit's timing kernel
+// (models/timing/partition_timing.h) and an energy estimate (the unit's action counts, from the
+// same CountPartitionActions the unit uses, times the arch's energy table), and the best by the
+// unit's objective wins: "cycles" (ties: less energy, then fewer arrays), "energy" (ties: fewer
+// cycles) or "edp" (energy x cycles). A partition other than the one the previous layer left the
+// array in pays the arch's reconfig_cycles (and one "reconfigure" action). The arch may force the
+// partition, the split and/or the dataflow for every layer ("force") or per layer name ("layers").
+#include <algorithm>
+#include <cmath>
+
+#include "compiler/passes/passes.h"
+#include "core/error.h"
+
+namespace npusim::compiler {
+namespace {
+
+namespace timing = models::timing;
+
+// The arch's energy for `action` of `component` (0 when the table has none: the run's energy
+// coverage check reports missing entries; the estimate only ranks candidates).
+double Energy(const core::ArchConfig& arch, const std::string& component, const std::string& action) {
+  auto c = arch.energy.components.find(component);
+  if (c == arch.energy.components.end()) return 0;
+  auto a = c->second.find(action);
+  return a == c->second.end() ? 0 : a->second.energy_pj;
+}
+
+struct UnitEnergies {
+  double mac = 0, idle = 0, hop = 0, reduce = 0, reconfigure = 0, leak = 0;
+  double in_read = 0, w_read = 0, acc_read = 0, acc_write = 0;  // per byte
+};
+
+UnitEnergies EnergiesOf(const core::ArchConfig& arch, const core::UnitConfig& u) {
+  UnitEnergies e;
+  e.mac = Energy(arch, u.name, timing::MacActionName(u));
+  e.idle = Energy(arch, u.name, "idle_pe_cycle");
+  e.hop = Energy(arch, u.name, "bypass_hop");
+  e.reduce = Energy(arch, u.name, "reduce_add");
+  e.reconfigure = Energy(arch, u.name, "reconfigure");
+  e.leak = Energy(arch, u.name, "leak_per_cycle");
+  auto per_byte = [&](const std::string& buffer, const std::string& action) {
+    const core::BufferConfig* cfg = arch.FindBuffer(buffer);
+    return cfg == nullptr ? 0.0 : Energy(arch, buffer, action) / cfg->word_bytes;
+  };
+  e.in_read = per_byte(u.input_buffer, "read");
+  e.w_read = per_byte(u.weight_buffer, "read");
+  e.acc_read = per_byte(u.acc_buffer, "read");
+  e.acc_write = per_byte(u.acc_buffer, "write");
+  return e;
+}
+
+core::MappingForce ForceFor(const core::ReconfigConfig& r, const std::string& layer) {
+  core::MappingForce f = r.force;
+  auto it = r.layer_force.find(layer);
+  if (it == r.layer_force.end()) return f;
+  if (it->second.pr > 0) {
+    f.pr = it->second.pr;
+    f.pc = it->second.pc;
+    // A per-layer partition without a split leaves the split free.
+    f.pm = f.pn = f.pk = 0;
+  }
+  if (it->second.pm > 0) {
+    f.pm = it->second.pm;
+    f.pn = it->second.pn;
+    f.pk = it->second.pk;
+  }
+  if (!it->second.dataflow.empty()) f.dataflow = it->second.dataflow;
+  return f;
+}
+
+bool Matches(const core::MappingForce& f, const timing::Partition& p) {
+  if (f.pr > 0 && (p.pr != f.pr || p.pc != f.pc)) return false;
+  if (f.pm > 0 && (p.pm != f.pm || p.pn != f.pn || p.pk != f.pk)) return false;
+  return true;
+}
+
+bool SamePartition(const timing::Partition& a, const timing::Partition& b) {
+  return a.pr == b.pr && a.pc == b.pc && a.pm == b.pm && a.pn == b.pn && a.pk == b.pk;
+}
+
+// Every partition of the grid with a consistent split (pm * pn * pk = pr * pc), without the
+// "no more parts than work" pruning of EnumeratePartitions: for forced mappings only.
+std::vector<timing::Partition> AllPartitions(const timing::ArrayGeometry& geo) {
+  std::vector<timing::Partition> out;
+  const int gr = geo.rows / geo.sub_rows, gc = geo.cols / geo.sub_cols;
+  for (int pr = 1; pr <= gr; ++pr) {
+    if (gr % pr != 0) continue;
+    for (int pc = 1; pc <= gc; ++pc) {
+      if (gc % pc != 0) continue;
+      const int64_t arrays = static_cast<int64_t>(pr) * pc;
+      for (int64_t pm = 1; pm <= arrays; ++pm) {
+        if (arrays % pm != 0) continue;
+        for (int64_t pn = 1; pn <= arrays / pm; ++pn) {
+          if ((arrays / pm) % pn == 0) out.push_back({pr, pc, pm, pn, arrays / pm / pn});
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string MappingCandidate::Describe(const core::UnitConfig& unit) const {
+  const timing::Partition& p = mapping.partition;
+  return std::to_string(p.pr) + "x" + std::to_string(p.pc) + " arrays of " +
+         std::to_string(unit.rows / p.pr) + "x" + std::to_string(unit.cols / p.pc) + ", split m" +
+         std::to_string(p.pm) + " n" + std::to_string(p.pn) + " k" + std::to_string(p.pk) + ", " +
+         (mapping.dataflow != nullptr ? mapping.dataflow->name() : unit.dataflow.c_str());
+}
+
+MappingDecision ChooseReconfigMapping(const Context& ctx, const ConvView& v,
+                                      const std::vector<ConvTileGroup>& tiles) {
+  const core::UnitConfig& u = *ctx.unit;
+  const core::ReconfigConfig& r = u.reconfig;
+  const timing::ArrayGeometry geo = timing::GeometryOf(u);
+  const UnitEnergies e = EnergiesOf(*ctx.arch, u);
+  const core::MappingForce force = ForceFor(r, v.op->name);
+  const bool wrap = u.overflow == core::Overflow::kWrap;
+  const std::string where = "/ops/" + std::to_string(v.op_index);
+  if (force.pk > 1 && !wrap) {
+    throw core::ConfigError(ctx.net_file, where, "layer \"" + v.op->name + "\": the arch " +
+                            ctx.arch->file + " forces a K split on unit \"" + u.name +
+                            "\", whose saturating accumulators would give different results");
+  }
+  // The whole layer's GEMM decides which partitions are worth trying (as SARA's recommender sees
+  // the layer's M, N, K); tiles are scored with whatever they are.
+  timing::GemmShape layer;
+  layer.m = v.oh * v.ow;
+  layer.k = v.icg() * v.kh * v.kw;
+  layer.n = v.ocg();
+  layer.groups = v.groups;
+  const std::vector<timing::Partition> partitions =
+      force.any() ? AllPartitions(geo) : timing::EnumeratePartitions(geo, layer, r.k_split && wrap);
+
+  // charge_reconfig = false for the monolithic reference, an array that never reconfigures.
+  auto score = [&](const timing::ArrayMapping& m, bool charge_reconfig = true) {
+    MappingCandidate c;
+    c.mapping = m;
+    for (const ConvTileGroup& t : tiles) {
+      const timing::PartitionActions a =
+          timing::CountPartitionActions(geo, m.partition, *m.dataflow, t.gemm);
+      const double n = static_cast<double>(t.count);
+      c.cycles += a.cycles * t.count;
+      c.energy_pj += n * (e.mac * a.macs + e.idle * a.idle_pe_cycles + e.hop * a.bypass_hops +
+                          e.reduce * a.reduce_adds + e.leak * a.cycles +
+                          e.in_read * t.in_bytes * a.input_reads + e.w_read * t.w_bytes * a.weight_reads +
+                          e.acc_write * t.acc_bytes * a.acc_writes +
+                          e.acc_read * t.acc_bytes * a.acc_writes) -
+                     e.acc_read * t.acc_bytes * t.first;
+    }
+    if (charge_reconfig && !SamePartition(m.partition, ctx.last_partition)) {
+      c.cycles += r.reconfig_cycles;
+      c.energy_pj += e.reconfigure + e.leak * r.reconfig_cycles;
+    }
+    return c;
+  };
+  auto better = [&](const MappingCandidate& a, const MappingCandidate& b) {
+    const double ea = a.energy_pj, eb = b.energy_pj;
+    if (r.objective == "energy") {
+      if (ea != eb) return ea < eb;
+      if (a.cycles != b.cycles) return a.cycles < b.cycles;
+    } else if (r.objective == "edp") {
+      const double pa = ea * static_cast<double>(a.cycles), pb = eb * static_cast<double>(b.cycles);
+      if (pa != pb) return pa < pb;
+    } else {
+      if (a.cycles != b.cycles) return a.cycles < b.cycles;
+      if (ea != eb) return ea < eb;
+    }
+    return a.mapping.partition.pr * a.mapping.partition.pc <
+           b.mapping.partition.pr * b.mapping.partition.pc;
+  };
+
+  MappingDecision d;
+  bool have_best = false, have_mono = false;
+  for (const std::string& name : r.dataflows) {
+    const timing::DataflowTiming* df = timing::FindDataflow(name);
+    // Monolithic reference: every allowed dataflow, whatever is forced, fastest wins.
+    const MappingCandidate mono = score({timing::Partition{}, df}, false);
+    if (!have_mono || mono.cycles < d.monolithic.cycles) d.monolithic = mono;
+    have_mono = true;
+    if (!force.dataflow.empty() && force.dataflow != name) continue;
+    for (const timing::Partition& p : partitions) {
+      if (!Matches(force, p)) continue;
+      if (layer.groups > 1 && p.pk > 1) continue;
+      const MappingCandidate c = score({p, df});
+      ++d.candidates;
+      if (!have_best || better(c, d.best)) {
+        if (have_best) {
+          d.runner_up = d.best;
+          d.have_runner_up = true;
+        }
+        d.best = c;
+        have_best = true;
+      } else if (!d.have_runner_up || better(c, d.runner_up)) {
+        d.runner_up = c;
+        d.have_runner_up = true;
+      }
+    }
+  }
+  if (!have_best) {
+    throw core::ConfigError(ctx.net_file, where, "layer \"" + v.op->name + "\": no mapping of unit \"" +
+                            u.name + "\" in " + ctx.arch->file + " matches the forced partition, "
+                            "split and dataflow (a grouped layer cannot split K; pm * pn * pk must "
+                            "equal pr * pc)");
+  }
+  d.reason = (force.any() ? std::string(r.layer_force.count(v.op->name) ? "forced for this layer by arch"
+                                                                        : "forced by arch") +
+                                ", best " + r.objective + " of the rest"
+                          : "best " + r.objective);
+  return d;
+}
+
+}  // namespace npusim::compiler
