@@ -17,7 +17,12 @@ const char* kUsage =
     "                    [--weight-bits LAYER=BITS,...]\n"
     "       npusim compile --arch A.json --net N.json [--weight-bits LAYER=BITS,...]\n"
     "       npusim import MODEL.onnx -o NET.json [--weights-dir DIR]\n"
-    "       npusim scalesim -c CONFIG.cfg -t TOPOLOGY.csv [-i conv|gemm] [--out DIR] [--compat scalesim]\n";
+    "       npusim scalesim -c CONFIG.cfg -t TOPOLOGY.csv [-i conv|gemm] [--out DIR] [--compat scalesim]\n"
+    "       npusim sweep --arch A.json --net N.json [--net ...] --grid G.json [--jobs J] [--shard K/N]\n"
+    "                    [--sample S [--seed X]] --out DIR\n"
+    "       npusim sweep-merge --out DIR SHARD_DIR...\n"
+    "       npusim lut --arch A.json --space S.json --out L.csv [--jobs J]\n"
+    "       npusim serve --arch A.json --net N.json [--socket PATH]\n";
 
 po::options_description CommonOptions(CommandOptions& o) {
   po::options_description d("options");
@@ -26,7 +31,7 @@ po::options_description CommonOptions(CommandOptions& o) {
       ("arch", po::value<std::string>(&o.arch)->required(), "architecture JSON file")
       ("net", po::value<std::string>(&o.net)->required(), "network JSON file, or a quantized ONNX model (.onnx)")
       ("weight-bits", po::value<std::string>(&o.weight_bits),
-       "re-quantize layers' weights: LAYER=BITS,... (BITS 1..16; '*' = every conv/FC layer)");
+       "re-quantize layers' weights: LAYER=BITS,... (BITS 1..16; '*' = every conv/FC layer), or @FILE with {\"LAYER\": BITS}");
   return d;
 }
 
@@ -71,6 +76,105 @@ int ScaleSim(int argc, char** argv, int first) {
   return ScaleSimCommand(o);
 }
 
+// Parses and notifies `desc`; false (after printing the usage) when --help was asked for.
+bool ParseOrHelp(int argc, char** argv, int first, const po::options_description& desc, po::variables_map* vm) {
+  *vm = Parse(argc, argv, first, desc);
+  if (vm->count("help")) {
+    std::cout << kUsage << desc;
+    return false;
+  }
+  po::notify(*vm);
+  return true;
+}
+
+// "K/N" with 0 <= K < N.
+void ParseShard(const std::string& spec, SweepOptions* o) {
+  const size_t slash = spec.find('/');
+  try {
+    size_t used = 0;
+    if (slash != std::string::npos) {
+      o->shard_index = std::stoi(spec.substr(0, slash), &used);
+      if (used == slash) o->shard_count = std::stoi(spec.substr(slash + 1), &used);
+      if (used == spec.size() - slash - 1 && o->shard_index >= 0 && o->shard_index < o->shard_count) return;
+    }
+  } catch (const std::exception&) {
+  }
+  throw po::error("--shard: expected K/N with 0 <= K < N, got \"" + spec + "\"");
+}
+
+int Sweep(int argc, char** argv, int first) {
+  SweepOptions o;
+  std::string shard;
+  po::options_description desc("options");
+  desc.add_options()
+      ("help,h", "show this help")
+      ("arch", po::value<std::string>(&o.arch)->required(), "base architecture JSON file")
+      ("net", po::value<std::vector<std::string>>(&o.nets)->required(), "network JSON file (repeatable)")
+      ("grid", po::value<std::string>(&o.grid)->required(), "grid JSON file (docs/sweep.md)")
+      ("jobs,j", po::value<int>(&o.jobs)->default_value(1), "points simulated at a time")
+      ("shard", po::value<std::string>(&shard), "K/N: run only the points at positions p with p % N == K")
+      ("sample", po::value<int64_t>(&o.sample), "run a random sample of this many points")
+      ("seed", po::value<uint64_t>(&o.seed), "random seed of --sample (default: the grid's, else 1)")
+      ("out", po::value<std::string>(&o.out)->required(), "output directory (sweep.csv, points/)");
+  po::variables_map vm;
+  if (!ParseOrHelp(argc, argv, first, desc, &vm)) return kExitOk;
+  o.seed_set = vm.count("seed") > 0;
+  if (o.jobs < 1) throw po::error("--jobs: expected at least 1");
+  if (vm.count("sample") && o.sample < 1) throw po::error("--sample: expected at least 1");
+  if (!shard.empty()) ParseShard(shard, &o);
+  return SweepCommand(o);
+}
+
+int SweepMerge(int argc, char** argv, int first) {
+  SweepOptions o;
+  po::options_description desc("options");
+  desc.add_options()
+      ("help,h", "show this help")
+      ("out", po::value<std::string>(&o.out)->required(), "directory of the merged sweep.csv");
+  po::options_description hidden;
+  hidden.add_options()("dirs", po::value<std::vector<std::string>>(&o.merge_dirs)->required(), "");
+  po::options_description all;
+  all.add(desc).add(hidden);
+  po::positional_options_description pos;
+  pos.add("dirs", -1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc - first + 1, argv + first - 1).options(all).positional(pos).run(), vm);
+  if (vm.count("help")) {
+    std::cout << kUsage << desc;
+    return kExitOk;
+  }
+  po::notify(vm);
+  return SweepMergeCommand(o);
+}
+
+int Serve(int argc, char** argv, int first) {
+  ServeOptions o;
+  po::options_description desc("options");
+  desc.add_options()
+      ("help,h", "show this help")
+      ("arch", po::value<std::string>(&o.arch)->required(), "architecture JSON file")
+      ("net", po::value<std::string>(&o.net)->required(), "network JSON file")
+      ("socket", po::value<std::string>(&o.socket), "serve on this Unix socket instead of stdin/stdout");
+  po::variables_map vm;
+  if (!ParseOrHelp(argc, argv, first, desc, &vm)) return kExitOk;
+  return ServeCommand(o);
+}
+
+int Lut(int argc, char** argv, int first) {
+  LutOptions o;
+  po::options_description desc("options");
+  desc.add_options()
+      ("help,h", "show this help")
+      ("arch", po::value<std::string>(&o.arch)->required(), "architecture JSON file")
+      ("space", po::value<std::string>(&o.space)->required(), "layer space JSON file (docs/sweep.md)")
+      ("out", po::value<std::string>(&o.out)->required(), "look-up table CSV file")
+      ("jobs,j", po::value<int>(&o.jobs)->default_value(1), "entries simulated at a time");
+  po::variables_map vm;
+  if (!ParseOrHelp(argc, argv, first, desc, &vm)) return kExitOk;
+  if (o.jobs < 1) throw po::error("--jobs: expected at least 1");
+  return LutCommand(o);
+}
+
 int ParseAndRun(int argc, char** argv) {
   std::string command = "run";
   int first = 1;
@@ -79,6 +183,10 @@ int ParseAndRun(int argc, char** argv) {
     first = 2;
   }
   if (command == "scalesim") return ScaleSim(argc, argv, first);
+  if (command == "sweep") return Sweep(argc, argv, first);
+  if (command == "sweep-merge") return SweepMerge(argc, argv, first);
+  if (command == "serve") return Serve(argc, argv, first);
+  if (command == "lut") return Lut(argc, argv, first);
   if (command == "import") return ImportCommand(std::vector<std::string>(argv + first, argv + argc));
   if (command != "run" && command != "compile") {
     std::cerr << "npusim: unknown command \"" << command << "\"\n" << kUsage;

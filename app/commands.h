@@ -1,6 +1,7 @@
 // The subcommands (internal to app/).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -29,5 +30,32 @@ struct ScaleSimOptions {
 };
 
 int ScaleSimCommand(const ScaleSimOptions& o);
+
+// `npusim sweep` and `npusim sweep-merge` (app/sweep.cpp, docs/sweep.md).
+struct SweepOptions {
+  std::string arch, grid, out;
+  std::vector<std::string> nets;
+  int jobs = 1;
+  int shard_index = 0, shard_count = 1;  // --shard K/N: points whose position % N == K
+  int64_t sample = 0;                    // 0: the whole cross product
+  uint64_t seed = 1;
+  bool seed_set = false;                 // --seed given (else the grid's "seed")
+  std::vector<std::string> merge_dirs;   // sweep-merge: shard directories
+};
+
+int SweepCommand(const SweepOptions& o);
+int SweepMergeCommand(const SweepOptions& o);
+
+// `npusim serve` (app/serve.cpp) and `npusim lut` (app/lut.cpp).
+struct ServeOptions {
+  std::string arch, net, socket;
+};
+int ServeCommand(const ServeOptions& o);
+
+struct LutOptions {
+  std::string arch, space, out;
+  int jobs = 1;
+};
+int LutCommand(const LutOptions& o);
 
 }  // namespace npusim::app

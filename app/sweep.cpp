@@ -1,0 +1,317 @@
+// `npusim sweep`: every design point in its own child process (SystemC elaborates once per
+// process), `--jobs` at a time, each row of DIR/sweep.csv appended and flushed as its point
+// finishes, so an interrupted sweep resumes and a failing point is a row, not a stop. And
+// `npusim sweep-merge`, which joins the shards of a sweep split with --shard (docs/sweep.md).
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "app/app.h"
+#include "app/commands.h"
+#include "app/sweep_grid.h"
+#include "core/arch.h"
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/json_util.h"
+
+namespace npusim::app {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using sweep::Grid;
+using sweep::Point;
+
+std::string ReadText(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string SelfExe() {
+  std::error_code ec;
+  const fs::path p = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) throw std::runtime_error("cannot find the npusim binary (/proc/self/exe): " + ec.message());
+  return p.string();
+}
+
+// What identifies a sweep's design space: a directory resumed with another one is refused.
+json SweepIdentity(const SweepOptions& o, const std::string& grid_text) {
+  json nets = json::array();
+  for (const std::string& n : o.nets) nets.push_back(fs::absolute(n).lexically_normal().string());
+  return {{"arch", fs::absolute(o.arch).lexically_normal().string()},
+          {"arch_json", core::ReadJsonFile(o.arch)},
+          {"nets", nets},
+          {"grid", json::parse(grid_text)},
+          {"sample", o.sample},
+          {"seed", o.seed},
+          {"shard", std::to_string(o.shard_index) + "/" + std::to_string(o.shard_count)}};
+}
+
+void CheckOrWriteIdentity(const fs::path& dir, const json& id) {
+  const fs::path meta = dir / "sweep.json";
+  if (!fs::exists(meta)) {
+    core::WriteFileAtomically(meta.string(), id.dump(2) + "\n");
+    return;
+  }
+  const json old = core::ReadJsonFile(meta.string());
+  for (const char* k : {"arch_json", "nets", "grid", "sample", "seed", "shard"}) {
+    if (old.value(k, json()) != id[k]) {
+      throw core::ConfigError(meta.string(), std::string("/") + k,
+                              "this directory holds a sweep with another " + std::string(k) +
+                                  ": resume with the same inputs, or use another --out");
+    }
+  }
+}
+
+// Opens DIR/sweep.csv for appending: writes the header to a new file; for an existing one checks
+// the header, drops a torn last line, and returns the ids already recorded in `done`.
+FILE* OpenCsv(const fs::path& path, const std::vector<std::string>& header, std::set<std::string>* done) {
+  if (fs::exists(path)) {
+    const std::string text = ReadText(path);
+    size_t torn = 0;
+    const auto rows = sweep::ParseCsv(text, &torn);
+    if (!rows.empty() && rows[0] != header) {
+      throw core::ConfigError(path.string(), "", "its header differs from this grid's: use another --out");
+    }
+    if (torn) fs::resize_file(path, text.size() - torn);
+    for (size_t i = 1; i < rows.size(); ++i) done->insert(rows[i].at(0));
+    if (rows.empty()) core::WriteFileAtomically(path.string(), sweep::CsvLine(header));
+  } else {
+    core::WriteFileAtomically(path.string(), sweep::CsvLine(header));
+  }
+  FILE* f = std::fopen(path.string().c_str(), "a");
+  if (!f) throw core::ConfigError(path.string(), "", "cannot open for appending");
+  return f;
+}
+
+struct Running {
+  Point point;
+  fs::path dir;
+  std::chrono::steady_clock::time_point start;
+};
+
+// Starts `npusim run` on the point's arch file, stdout and stderr to files in its directory.
+pid_t Launch(const std::string& exe, const SweepOptions& o, const Grid& grid, const json& base_arch,
+             const Running& r) {
+  fs::create_directories(r.dir);
+  core::WriteFileAtomically((r.dir / "arch.json").string(),
+                            sweep::PointArch(base_arch, o.arch, grid, r.point).dump(2) + "\n");
+  std::vector<std::string> args{exe, "run", "--arch", (r.dir / "arch.json").string(), "--net",
+                                o.nets[r.point.net], "--out", r.dir.string()};
+  const std::string bits = sweep::WeightBitsSpec(grid, r.point);
+  if (!bits.empty()) {
+    args.push_back("--weight-bits");
+    args.push_back(bits);
+  }
+  const std::string out = (r.dir / "stdout.txt").string(), err = (r.dir / "stderr.txt").string();
+  std::fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid > 0) return pid;
+  const int fo = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const int fe = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fo < 0 || fe < 0) _exit(127);
+  dup2(fo, STDOUT_FILENO);
+  dup2(fe, STDERR_FILENO);
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  execv(exe.c_str(), argv.data());
+  _exit(127);
+}
+
+std::string LastLine(const std::string& text) {
+  std::istringstream in(text);
+  std::string line, last;
+  while (std::getline(in, line)) {
+    if (!line.empty()) last = line;
+  }
+  const std::string prefix = "npusim: ";
+  if (last.rfind(prefix, 0) == 0) last = last.substr(prefix.size());
+  return last;
+}
+
+std::string Num(double v) { return json(v).dump(); }
+
+// The CSV row of a finished point: its figures from report.json, or its error.
+std::vector<std::string> ResultRow(const Grid& grid, const SweepOptions& o, const Running& r, int status) {
+  std::vector<std::string> row{r.point.id, o.nets[r.point.net]};
+  for (size_t k = 0; k < grid.knobs.size(); ++k) row.push_back(sweep::ValueText(grid.knobs[k].values[r.point.choice[k]]));
+  std::string error;
+  json rep;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    try {
+      rep = json::parse(ReadText(r.dir / "report.json"));
+    } catch (const json::exception& e) {
+      error = std::string("unreadable report.json: ") + e.what();
+    }
+  } else if (WIFEXITED(status)) {
+    error = "exit " + std::to_string(WEXITSTATUS(status)) + ": " + LastLine(ReadText(r.dir / "stderr.txt"));
+  } else {
+    error = "killed by signal " + std::to_string(WTERMSIG(status));
+  }
+  if (!error.empty()) {
+    for (int i = 0; i < 8; ++i) row.push_back("");
+    row[row.size() - 8] = "error";
+    row.push_back(error);
+    return row;
+  }
+  const json counters = rep.value("counters", json::object());
+  const double seconds = rep.at("seconds").get<double>(), energy = rep.at("energy_pj").get<double>();
+  row.push_back("ok");
+  row.push_back(rep.at("cycles").dump());
+  row.push_back(Num(seconds));
+  row.push_back(Num(energy));
+  row.push_back(rep.contains("area_mm2") ? rep["area_mm2"].dump() : "");
+  row.push_back(Num(energy * seconds));
+  row.push_back(counters.value("dram.read_byte", json(0)).dump());
+  row.push_back(counters.value("dram.write_byte", json(0)).dump());
+  row.push_back("");
+  // The outputs are not needed by a sweep; report.json and the arch file stay.
+  std::error_code ec;
+  fs::remove_all(r.dir / "outputs", ec);
+  return row;
+}
+
+std::string Clock(double s) {
+  const int64_t t = static_cast<int64_t>(s + 0.5);
+  char b[32];
+  std::snprintf(b, sizeof b, "%lld:%02lld:%02lld", static_cast<long long>(t / 3600),
+                static_cast<long long>(t / 60 % 60), static_cast<long long>(t % 60));
+  return b;
+}
+
+// A bar redrawn in place on a terminal; one plain line per point otherwise (logs, Slurm).
+class Progress {
+ public:
+  Progress(size_t total, size_t skipped)
+      : total_(total), done_(skipped), skipped_(skipped), tty_(isatty(STDERR_FILENO)),
+        start_(std::chrono::steady_clock::now()) {}
+  void Finished(const std::string& id, const std::vector<std::string>& row, bool ok) {
+    ++done_;
+    failed_ += ok ? 0 : 1;
+    const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double rate = el > 0 ? static_cast<double>(done_ - skipped_) / el : 0;
+    const double eta = rate > 0 ? static_cast<double>(total_ - done_) / rate : 0;
+    if (!tty_) {
+      std::fprintf(stderr, "sweep: %zu/%zu %s %s (%.2f points/s, ETA %s)\n", done_, total_, id.c_str(),
+                   ok ? ("ok, " + row.at(row.size() - 8) + " cycles").c_str() : ("error: " + row.back()).c_str(),
+                   rate, Clock(eta).c_str());
+      return;
+    }
+    constexpr int kWidth = 30;
+    const int fill = static_cast<int>(kWidth * done_ / std::max<size_t>(total_, 1));
+    std::fprintf(stderr, "\r[%s%s] %zu/%zu points, %.2f/s, ETA %s, %zu failed ", std::string(fill, '#').c_str(),
+                 std::string(kWidth - fill, '.').c_str(), done_, total_, rate, Clock(eta).c_str(), failed_);
+    if (done_ == total_) std::fprintf(stderr, "\n");
+  }
+  size_t failed() const { return failed_; }
+
+ private:
+  size_t total_, done_, skipped_, failed_ = 0;
+  bool tty_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace
+
+int SweepCommand(const SweepOptions& o) {
+  core::LoadArch(o.arch);  // the base arch must be valid; a point's knobs may still break it
+  const json base_arch = core::ReadJsonFile(o.arch);
+  for (const std::string& n : o.nets) {
+    if (!fs::is_regular_file(n)) throw core::ConfigError(n, "", "no such network file");
+  }
+  Grid grid = sweep::LoadGrid(o.grid, base_arch);
+  SweepOptions opt = o;
+  if (opt.sample == 0) opt.sample = grid.sample;
+  if (!opt.seed_set) opt.seed = grid.seed;
+  const int64_t total = sweep::PointCount(grid, opt.nets.size(), opt.grid);
+  const std::vector<int64_t> mine = sweep::SelectPoints(total, opt.sample, opt.seed, opt.shard_index, opt.shard_count);
+
+  const fs::path dir = opt.out;
+  PrepareOutputDir(dir.string());
+  CheckOrWriteIdentity(dir, SweepIdentity(opt, ReadText(opt.grid)));
+  std::set<std::string> done;
+  FILE* csv = OpenCsv(dir / "sweep.csv", sweep::CsvHeader(grid), &done);
+
+  std::vector<Point> todo;
+  for (int64_t i : mine) {
+    Point p = sweep::DecodePoint(i, total, grid, opt.nets.size());
+    if (!done.count(p.id)) todo.push_back(p);
+  }
+  std::cerr << "sweep: " << mine.size() << " points (" << total << " in the grid), " << (mine.size() - todo.size())
+            << " already in " << (dir / "sweep.csv").string() << ", " << opt.jobs << " at a time\n";
+  const std::string exe = SelfExe();
+  Progress progress(mine.size(), mine.size() - todo.size());
+  std::map<pid_t, Running> running;
+  size_t next = 0;
+  while (next < todo.size() || !running.empty()) {
+    while (next < todo.size() && static_cast<int>(running.size()) < opt.jobs) {
+      Running r{todo[next], dir / "points" / todo[next].id, std::chrono::steady_clock::now()};
+      ++next;
+      running[Launch(exe, opt, grid, base_arch, r)] = r;
+    }
+    int status = 0;
+    const pid_t pid = waitpid(-1, &status, 0);
+    if (pid < 0) throw std::runtime_error("waitpid failed");
+    auto it = running.find(pid);
+    if (it == running.end()) continue;
+    const std::vector<std::string> row = ResultRow(grid, opt, it->second, status);
+    const std::string line = sweep::CsvLine(row);
+    std::fwrite(line.data(), 1, line.size(), csv);
+    std::fflush(csv);
+    progress.Finished(it->second.point.id, row, row.back().empty());
+    running.erase(it);
+  }
+  std::fclose(csv);
+  std::cout << "sweep: " << todo.size() << " points run, " << progress.failed() << " failed; "
+            << (dir / "sweep.csv").string() << "\n";
+  return kExitOk;
+}
+
+int SweepMergeCommand(const SweepOptions& o) {
+  std::vector<std::string> header;
+  std::map<std::string, std::vector<std::string>> rows;  // by id: sorted like a local sweep's points
+  json identity;
+  for (const std::string& d : o.merge_dirs) {
+    const fs::path csv = fs::path(d) / "sweep.csv";
+    if (!fs::is_regular_file(csv)) throw core::ConfigError(csv.string(), "", "no such file (not a sweep directory?)");
+    const fs::path meta = fs::path(d) / "sweep.json";
+    if (fs::exists(meta)) {
+      json m = core::ReadJsonFile(meta.string());
+      m.erase("shard");
+      if (!identity.is_null() && m != identity) {
+        throw core::ConfigError(meta.string(), "", "this shard belongs to a different sweep (arch, nets or grid differ)");
+      }
+      identity = m;
+    }
+    const auto parsed = sweep::ParseCsv(ReadText(csv));
+    if (parsed.empty()) continue;
+    if (header.empty()) header = parsed[0];
+    if (parsed[0] != header) throw core::ConfigError(csv.string(), "", "its header differs from the other shards'");
+    for (size_t i = 1; i < parsed.size(); ++i) rows.emplace(parsed[i].at(0), parsed[i]);
+  }
+  if (header.empty()) throw core::ConfigError(o.out, "", "no rows to merge");
+  std::string text = sweep::CsvLine(header);
+  for (const auto& [id, row] : rows) text += sweep::CsvLine(row);
+  PrepareOutputDir(o.out);
+  const fs::path out = fs::path(o.out) / "sweep.csv";
+  core::WriteFileAtomically(out.string(), text);
+  std::cout << "sweep-merge: " << rows.size() << " points from " << o.merge_dirs.size() << " directories; "
+            << out.string() << "\n";
+  return kExitOk;
+}
+
+}  // namespace npusim::app

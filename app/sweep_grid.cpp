@@ -1,0 +1,280 @@
+// The sweep's design space and sweep.csv's text format (app/sweep_grid.h).
+#include "app/sweep_grid.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/json_util.h"
+
+namespace npusim::app::sweep {
+namespace {
+
+using nlohmann::json;
+using core::Pointer;
+
+// {"range": [lo, hi, step]}: lo, lo + step, ... up to hi inclusive; integers stay integers.
+std::vector<json> ExpandRange(const json& r, const std::string& ptr, core::ProblemList& problems) {
+  if (!r.is_array() || r.size() != 3 || !r[0].is_number() || !r[1].is_number() || !r[2].is_number()) {
+    problems.Add(ptr, "expected [lo, hi, step] (three numbers), got " + core::Describe(r));
+    return {};
+  }
+  const bool ints = r[0].is_number_integer() && r[1].is_number_integer() && r[2].is_number_integer();
+  const double lo = r[0].get<double>(), hi = r[1].get<double>(), step = r[2].get<double>();
+  if (!(step > 0) || hi < lo) {
+    problems.Add(ptr, "expected step > 0 and hi >= lo, got " + core::Describe(r));
+    return {};
+  }
+  constexpr double kMaxValues = 1e6;
+  if ((hi - lo) / step + 1 > kMaxValues) {
+    problems.Add(ptr, "expected at most 1000000 values, got " + core::Describe(r));
+    return {};
+  }
+  std::vector<json> out;
+  // An index times the step, not repeated addition, so 0.1-steps do not drift past hi.
+  const int64_t n = static_cast<int64_t>(std::floor((hi - lo) / step * (1 + 1e-12))) + 1;
+  for (int64_t i = 0; i < n; ++i) {
+    if (ints) {
+      out.push_back(r[0].get<int64_t>() + i * r[2].get<int64_t>());
+    } else {
+      out.push_back(lo + static_cast<double>(i) * step);
+    }
+  }
+  return out;
+}
+
+void CheckWeightBits(const Knob& k, const std::string& ptr, core::ProblemList& problems) {
+  if (k.layer().empty()) problems.Add(ptr, "expected \"weight_bits:LAYER\" or \"weight_bits:*\"");
+  for (size_t i = 0; i < k.values.size(); ++i) {
+    const json& v = k.values[i];
+    if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > 16) {
+      problems.Add(Pointer(ptr, i), "expected an integer in 1..16, got " + core::Describe(v));
+    }
+  }
+}
+
+Knob ParseKnob(const std::string& key, const json& spec, const json& base_arch, const std::string& ptr,
+               core::ProblemList& problems) {
+  Knob k;
+  k.key = key;
+  if (spec.is_array()) {
+    k.values.assign(spec.begin(), spec.end());
+  } else if (spec.is_object() && spec.size() == 1 && spec.contains("range")) {
+    k.values = ExpandRange(spec["range"], Pointer(ptr, "range"), problems);
+  } else {
+    problems.Add(ptr, "expected a list of values or {\"range\": [lo, hi, step]}, got " + core::Describe(spec));
+    return k;
+  }
+  if (k.values.empty()) problems.Add(ptr, "expected at least one value");
+  if (k.weight_bits()) {
+    CheckWeightBits(k, ptr, problems);
+    return k;
+  }
+  if (key.empty() || key[0] != '/') {
+    problems.Add(ptr, "expected an arch JSON pointer (\"/units/0/rows\") or \"weight_bits:LAYER\", got \"" + key + "\"");
+    return k;
+  }
+  bool present = false;
+  try {
+    present = base_arch.contains(json::json_pointer(key));
+  } catch (const json::exception&) {
+  }
+  if (!present) problems.Add(ptr, "the base arch has no field \"" + key + "\" (write it there to sweep it)");
+  return k;
+}
+
+}  // namespace
+
+Grid LoadGrid(const std::string& path, const json& base_arch) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw core::ConfigError(path, "", "cannot open the grid file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  nlohmann::ordered_json doc;
+  try {
+    doc = nlohmann::ordered_json::parse(text.str());
+  } catch (const nlohmann::json::parse_error& e) {
+    throw core::ConfigError(path, "", std::string("not valid JSON: ") + e.what());
+  }
+  core::ProblemList problems(path);
+  Grid g;
+  if (!doc.is_object()) throw core::ConfigError(path, "", "expected an object with \"knobs\"");
+  for (const auto& [key, value] : doc.items()) {
+    if (key != "knobs" && key != "sample" && key != "seed") {
+      problems.Add(Pointer("", key), "unknown key \"" + key + "\" (expected one of: knobs, sample, seed)");
+    }
+  }
+  if (doc.contains("sample")) {
+    if (doc["sample"].is_number_integer() && doc["sample"].get<int64_t>() > 0) {
+      g.sample = doc["sample"].get<int64_t>();
+    } else {
+      problems.Add("/sample", "expected a positive integer, got " + core::Describe(json::parse(doc["sample"].dump())));
+    }
+  }
+  if (doc.contains("seed")) {
+    if (doc["seed"].is_number_unsigned()) {
+      g.seed = doc["seed"].get<uint64_t>();
+    } else {
+      problems.Add("/seed", "expected a non-negative integer");
+    }
+  }
+  if (!doc.contains("knobs") || !doc["knobs"].is_object() || doc["knobs"].empty()) {
+    problems.Add("/knobs", "expected an object of at least one knob (\"/units/0/rows\": [8, 16])");
+    problems.ThrowIfAny();
+  }
+  for (const auto& [key, spec] : doc["knobs"].items()) {
+    // ordered_json keeps the file's order; the checks use the plain json type.
+    g.knobs.push_back(ParseKnob(key, json::parse(spec.dump()), base_arch, Pointer("/knobs", key), problems));
+  }
+  problems.ThrowIfAny();
+  return g;
+}
+
+int64_t PointCount(const Grid& grid, size_t nets, const std::string& grid_file) {
+  int64_t total = static_cast<int64_t>(nets);
+  for (const Knob& k : grid.knobs) {
+    const int64_t n = static_cast<int64_t>(k.values.size());
+    if (total > std::numeric_limits<int64_t>::max() / n) {
+      throw core::ConfigError(grid_file, "/knobs", "the cross product has more than 2^63 points: use --sample");
+    }
+    total *= n;
+  }
+  return total;
+}
+
+Point DecodePoint(int64_t index, int64_t total, const Grid& grid, size_t nets) {
+  Point p;
+  p.index = index;
+  const int width = static_cast<int>(std::to_string(std::max<int64_t>(total - 1, 0)).size());
+  std::string digits = std::to_string(index);
+  p.id = "p" + std::string(width - std::min<int>(width, static_cast<int>(digits.size())), '0') + digits;
+  // Mixed radix, the last knob fastest; the network is the most significant digit.
+  p.choice.resize(grid.knobs.size());
+  int64_t rest = index;
+  for (size_t k = grid.knobs.size(); k-- > 0;) {
+    const int64_t n = static_cast<int64_t>(grid.knobs[k].values.size());
+    p.choice[k] = static_cast<size_t>(rest % n);
+    rest /= n;
+  }
+  p.net = static_cast<size_t>(rest % static_cast<int64_t>(nets));
+  return p;
+}
+
+std::vector<int64_t> SelectPoints(int64_t total, int64_t sample, uint64_t seed, int shard_index, int shard_count) {
+  std::vector<int64_t> chosen;
+  if (sample <= 0 || sample >= total) {
+    for (int64_t i = 0; i < total; ++i) chosen.push_back(i);
+  } else {
+    // Floyd's algorithm: `sample` distinct indices without materialising [0, total).
+    std::mt19937_64 rng(seed);
+    std::set<int64_t> s;
+    for (int64_t j = total - sample; j < total; ++j) {
+      const int64_t t = std::uniform_int_distribution<int64_t>(0, j)(rng);
+      if (!s.insert(t).second) s.insert(j);
+    }
+    chosen.assign(s.begin(), s.end());
+  }
+  std::vector<int64_t> mine;
+  for (size_t i = 0; i < chosen.size(); ++i) {
+    if (static_cast<int>(i % static_cast<size_t>(shard_count)) == shard_index) mine.push_back(chosen[i]);
+  }
+  return mine;
+}
+
+json PointArch(const json& base_arch, const std::string& base_arch_file, const Grid& grid, const Point& p) {
+  json arch = base_arch;
+  for (size_t k = 0; k < grid.knobs.size(); ++k) {
+    const Knob& knob = grid.knobs[k];
+    if (knob.weight_bits()) continue;
+    arch[json::json_pointer(knob.key)] = knob.values[p.choice[k]];
+  }
+  if (arch.contains("energy") && arch["energy"].is_string()) {
+    const std::string rel = arch["energy"].get<std::string>();
+    arch["energy"] = std::filesystem::absolute(core::ResolveRelative(base_arch_file, rel)).lexically_normal().string();
+  }
+  return arch;
+}
+
+std::string WeightBitsSpec(const Grid& grid, const Point& p) {
+  std::string star, named;
+  for (size_t k = 0; k < grid.knobs.size(); ++k) {
+    const Knob& knob = grid.knobs[k];
+    if (!knob.weight_bits()) continue;
+    const std::string entry = knob.layer() + "=" + ValueText(knob.values[p.choice[k]]);
+    std::string& to = knob.layer() == "*" ? star : named;
+    to += (to.empty() ? "" : ",") + entry;
+  }
+  if (star.empty()) return named;
+  return named.empty() ? star : star + "," + named;
+}
+
+std::string ValueText(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+std::vector<std::string> CsvHeader(const Grid& grid) {
+  std::vector<std::string> h{"id", "net"};
+  for (const Knob& k : grid.knobs) h.push_back(k.key);
+  for (const char* c : {"status", "cycles", "seconds", "energy_pj", "area_mm2", "edp_pj_s", "dram_read_bytes",
+                        "dram_write_bytes", "error"}) {
+    h.push_back(c);
+  }
+  return h;
+}
+
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+std::string CsvLine(const std::vector<std::string>& fields) {
+  std::string line;
+  for (size_t i = 0; i < fields.size(); ++i) line += (i ? "," : "") + CsvField(fields[i]);
+  return line + "\n";
+}
+
+std::vector<std::vector<std::string>> ParseCsv(const std::string& text, size_t* torn_bytes) {
+  // Only complete lines count: an interrupted append leaves a tail without its newline.
+  size_t end = text.size();
+  while (end > 0 && text[end - 1] != '\n') --end;
+  if (torn_bytes) *torn_bytes = text.size() - end;
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> row;
+  std::string field;
+  bool quoted = false;
+  for (size_t i = 0; i < end; ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c != '"') {
+        field += c;
+      } else if (i + 1 < end && text[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else {
+        quoted = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      row.push_back(field);
+      field.clear();
+    } else if (c == '\n') {
+      row.push_back(field);
+      field.clear();
+      rows.push_back(row);
+      row.clear();
+    } else if (c != '\r') {
+      field += c;
+    }
+  }
+  return rows;
+}
+
+}  // namespace npusim::app::sweep

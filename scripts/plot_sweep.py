@@ -1,0 +1,142 @@
+#!/usr/bin/python3
+"""Plots of an `npusim sweep` (DIR/sweep.csv, docs/sweep.md):
+
+  DIR/pareto.png, .svg        latency vs energy of every successful point, the Pareto front
+                              (no other point is both faster and cheaper) marked and joined;
+                              one marker shape per network
+  DIR/pareto.csv              the front's rows (sweep.csv's columns), fastest first
+  DIR/sensitivity.png, .svg   per knob: mean latency and mean energy at each of its values,
+                              relative to the mean over all points (1.0 = no effect)
+
+    scripts/plot_sweep.py results/sweep-dense
+"""
+import csv
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+FIXED = {"id", "net", "status", "cycles", "seconds", "energy_pj", "area_mm2", "edp_pj_s",
+         "dram_read_bytes", "dram_write_bytes", "error"}
+MARKERS = "os^Dv<>p*h"
+
+
+def read_sweep(path):
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        rows = list(reader)
+        knobs = [c for c in reader.fieldnames if c not in FIXED]
+    return rows, knobs
+
+
+def pareto_front(points):
+    """Points not dominated in (seconds, energy_pj): sorted by latency, keep each that is cheaper
+    than every faster one."""
+    front, best = [], float("inf")
+    for p in sorted(points, key=lambda p: (p["seconds"], p["energy_pj"])):
+        if p["energy_pj"] < best:
+            front.append(p)
+            best = p["energy_pj"]
+    return front
+
+
+def label(p, knobs):
+    return ", ".join(f"{k.split('/')[-1]}={p[k]}" for k in knobs)
+
+
+def save(fig, out_dir, stem):
+    fig.tight_layout()
+    for ext in ("png", "svg"):
+        fig.savefig(os.path.join(out_dir, f"{stem}.{ext}"), dpi=110)
+    plt.close(fig)
+
+
+def plot_pareto(ok, front, knobs, out_dir):
+    fig, ax = plt.subplots(figsize=(8, 6))
+    nets = sorted({p["net"] for p in ok})
+    for i, net in enumerate(nets):
+        mine = [p for p in ok if p["net"] == net]
+        ax.scatter([p["seconds"] * 1e3 for p in mine], [p["energy_pj"] / 1e6 for p in mine],
+                   marker=MARKERS[i % len(MARKERS)], color="#bbbbbb", edgecolor="#666666",
+                   label=os.path.basename(net))
+    ax.plot([p["seconds"] * 1e3 for p in front], [p["energy_pj"] / 1e6 for p in front],
+            color="#ee6677", marker="o", label="Pareto front")
+    for p in front[:12]:
+        ax.annotate(label(p, knobs), (p["seconds"] * 1e3, p["energy_pj"] / 1e6), fontsize=7,
+                    xytext=(4, 4), textcoords="offset points")
+    ax.set_xlabel("latency (ms)")
+    ax.set_ylabel("energy (uJ)")
+    ax.set_title(f"{len(ok)} design points, {len(front)} on the front")
+    ax.legend(fontsize=8)
+    save(fig, out_dir, "pareto")
+
+
+def value_key(v):
+    try:
+        return (0, float(v), v)
+    except ValueError:
+        return (1, 0.0, v)
+
+
+def plot_sensitivity(ok, knobs, out_dir):
+    mean_s = sum(p["seconds"] for p in ok) / len(ok)
+    mean_e = sum(p["energy_pj"] for p in ok) / len(ok)
+    fig, axes = plt.subplots(1, len(knobs), figsize=(4 * len(knobs), 4), squeeze=False)
+    for ax, knob in zip(axes[0], knobs):
+        values = sorted({p[knob] for p in ok}, key=value_key)
+        lat, en = [], []
+        for v in values:
+            mine = [p for p in ok if p[knob] == v]
+            lat.append(sum(p["seconds"] for p in mine) / len(mine) / mean_s)
+            en.append(sum(p["energy_pj"] for p in mine) / len(mine) / mean_e)
+        x = range(len(values))
+        ax.plot(x, lat, marker="o", color="#4477aa", label="latency")
+        ax.plot(x, en, marker="s", color="#ccbb44", label="energy")
+        ax.axhline(1.0, color="#999999", linewidth=0.8)
+        ax.set_xticks(list(x))
+        ax.set_xticklabels(values, fontsize=8)
+        ax.set_xlabel(knob)
+        ax.set_ylabel("mean / mean of all points")
+        ax.legend(fontsize=8)
+    save(fig, out_dir, "sensitivity")
+
+
+def main(argv):
+    if len(argv) != 2:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    out_dir = argv[1]
+    path = os.path.join(out_dir, "sweep.csv")
+    try:
+        rows, knobs = read_sweep(path)
+    except (OSError, csv.Error) as e:
+        print(f"plot_sweep: {path}: {e}", file=sys.stderr)
+        return 2
+    ok = []
+    for r in rows:
+        if r["status"] != "ok":
+            continue
+        r["seconds"] = float(r["seconds"])
+        r["energy_pj"] = float(r["energy_pj"])
+        ok.append(r)
+    if not ok:
+        print(f"plot_sweep: {path}: no successful points", file=sys.stderr)
+        return 2
+    front = pareto_front(ok)
+    with open(os.path.join(out_dir, "pareto.csv"), "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(list(rows[0].keys()))
+        for p in front:
+            w.writerow([p[k] for k in rows[0].keys()])
+    plot_pareto(ok, front, knobs, out_dir)
+    plot_sensitivity(ok, knobs, out_dir)
+    print(f"wrote {out_dir}/pareto.png, pareto.svg, pareto.csv, sensitivity.png, sensitivity.svg "
+          f"({len(ok)} points, {len(front)} on the front, {len(rows) - len(ok)} failed)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

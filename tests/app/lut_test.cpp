@@ -1,0 +1,120 @@
+// `npusim lut` as a user runs it (the real binary): an entry's cycles and energy equal `npusim run`
+// of the same one-layer network written by hand; the space's cross product gives each entry once;
+// a bad space fails with exit 2 naming the field.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "app/sweep_grid.h"
+#include "tests/support/npusim_process.h"
+
+namespace npusim::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string Src(const std::string& rel) { return std::string(NPUSIM_SOURCE_DIR) + "/" + rel; }
+
+fs::path Scratch(const std::string& name) {
+  const fs::path d = fs::temp_directory_path() / ("npusim_lut_" + name);
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+// LUT.csv's rows after its comment line, as column -> value.
+std::vector<std::map<std::string, std::string>> ReadLut(const fs::path& p) {
+  std::string text = ReadFileText(p);
+  EXPECT_EQ(text.rfind("# npusim ", 0), 0u);
+  const auto rows = app::sweep::ParseCsv(text.substr(text.find('\n') + 1));
+  std::vector<std::map<std::string, std::string>> out;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    std::map<std::string, std::string> r;
+    for (size_t c = 0; c < rows[0].size(); ++c) r[rows[0][c]] = rows[i].at(c);
+    out.push_back(r);
+  }
+  return out;
+}
+
+TEST(Lut, EntryEqualsARunOfTheSameOneLayerNetwork) {
+  const fs::path d = Scratch("equal");
+  WriteFileText(d / "space.json", R"({"layers": [
+      {"op": "conv2d", "in_channels": 8, "out_channels": [16, 24], "kernel": 3, "stride": [1, 2], "resolution": 10},
+      {"op": "depthwise", "in_channels": 8, "out_channels": 99, "kernel": 3, "resolution": 10},
+      {"op": "conv2d", "in_channels": 8, "out_channels": 16, "kernel": 3, "stride": 1, "resolution": 10}]})");
+  const ProcessOutcome o = RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space", (d / "space.json").string(),
+                                      "--out", (d / "lut.csv").string(), "--jobs", "2"},
+                                     d / "err");
+  ASSERT_EQ(o.exit_code, 0) << o;
+  const auto lut = ReadLut(d / "lut.csv");
+  ASSERT_EQ(lut.size(), 5u);  // the third block repeats an entry of the first
+  const auto& e = lut[0];     // conv2d 8 -> 16, 3x3, stride 1, 10x10 (sorted first)
+  ASSERT_EQ(e.at("op") + e.at("out_channels") + e.at("stride"), "conv2d161");
+  EXPECT_EQ(e.at("status"), "ok");
+  EXPECT_EQ(e.at("out_resolution"), "10");
+  EXPECT_EQ(e.at("macs"), std::to_string(10 * 10 * 16 * 3 * 3 * 8));
+  EXPECT_EQ(lut[4].at("op"), "depthwise");
+  EXPECT_EQ(lut[4].at("out_channels"), "8");
+  EXPECT_EQ(lut[4].at("macs"), std::to_string(10 * 10 * 8 * 3 * 3));
+
+  // The same layer as a network file, run by `npusim run`.
+  const json net = json::parse(R"({
+    "version": 1, "name": "lut_entry", "layout": "NHWC", "inputs": ["x"], "outputs": ["y"],
+    "tensors": {
+      "x": {"shape": [1, 10, 10, 8], "bits": 8, "signed": true, "scale": 0.05, "zero_point": 0, "data": {"random": {"seed": 1}}},
+      "w": {"shape": [16, 3, 3, 8], "bits": 8, "signed": true, "scale": {"random": {"seed": 3, "min": 0.003, "max": 0.005, "per_channel": true}},
+            "zero_point": 0, "data": {"random": {"seed": 2, "min": -127, "max": 127}}},
+      "b": {"shape": [16], "bits": 32, "signed": true, "data": {"random": {"seed": 4, "min": -1000, "max": 1000}}},
+      "y": {"shape": [1, 10, 10, 16], "bits": 8, "signed": true, "scale": 0.2, "zero_point": 0}},
+    "ops": [{"name": "layer", "op": "conv2d", "inputs": ["x", "w", "b"], "outputs": ["y"], "stride": [1, 1],
+             "pads": [1, 1, 1, 1], "groups": 1, "activation": "relu"}]})");
+  WriteFileText(d / "net.json", net.dump());
+  const ProcessOutcome r = RunNpusim({"--arch", Src("arch/unpu.json"), "--net", (d / "net.json").string(), "--out",
+                                      (d / "run").string()},
+                                     d / "err");
+  ASSERT_EQ(r.exit_code, 0) << r;
+  const json rep = json::parse(ReadFileText(d / "run" / "report.json"));
+  EXPECT_EQ(e.at("cycles"), rep["cycles"].dump());
+  EXPECT_EQ(e.at("energy_pj"), rep["energy_pj"].dump());
+  EXPECT_EQ(e.at("dram_read_bytes"), rep["counters"]["dram.read_byte"].dump());
+  fs::remove_all(d);
+}
+
+TEST(Lut, FewerWeightBitsTakeFewerCyclesOnTheBitSerialArray) {
+  const fs::path d = Scratch("bits");
+  WriteFileText(d / "space.json",
+                R"({"layers": [{"in_channels": 32, "out_channels": 32, "kernel": 3, "resolution": 8, "weight_bits": [2, 8]}]})");
+  ASSERT_EQ(RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space", (d / "space.json").string(), "--out",
+                       (d / "lut.csv").string()},
+                      d / "err")
+                .exit_code,
+            0);
+  const auto lut = ReadLut(d / "lut.csv");
+  ASSERT_EQ(lut.size(), 2u);
+  EXPECT_EQ(lut[0].at("weight_bits"), "2");
+  EXPECT_LT(std::stoll(lut[0].at("cycles")), std::stoll(lut[1].at("cycles")));
+  fs::remove_all(d);
+}
+
+TEST(Lut, ABadSpaceFailsNamingTheField) {
+  const fs::path d = Scratch("bad");
+  WriteFileText(d / "space.json", R"({"layers": [{"op": "conv3d", "kernal": 3, "weight_bits": [8, 17]}]})");
+  const ProcessOutcome o = RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space", (d / "space.json").string(),
+                                      "--out", (d / "lut.csv").string()},
+                                     d / "err");
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_NE(o.err.find("/layers/0/kernal: unknown key"), std::string::npos) << o;
+  EXPECT_NE(o.err.find("/layers/0/op: expected conv2d, depthwise or fully_connected"), std::string::npos) << o;
+  EXPECT_NE(o.err.find("/layers/0/weight_bits/1: expected an integer in 1..16, got 17"), std::string::npos) << o;
+  EXPECT_FALSE(fs::exists(d / "lut.csv"));
+  fs::remove_all(d);
+}
+
+}  // namespace
+}  // namespace npusim::testing

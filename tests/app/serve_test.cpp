@@ -1,0 +1,190 @@
+// `npusim serve` as a client uses it (the real binary): answers equal `npusim run` on the same
+// network and weight bits; malformed, oversized and unknown requests get an error line and the
+// server goes on; on a Unix socket, clients' partial lines do not mix and a client that leaves
+// mid-request does not stop the server.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/npusim_process.h"
+
+namespace npusim::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string Src(const std::string& rel) { return std::string(NPUSIM_SOURCE_DIR) + "/" + rel; }
+
+class Serve : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("npusim_serve_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Serves `requests` on stdin; returns the answer lines.
+  std::vector<json> ServeStdio(const std::string& arch, const std::string& net, const std::string& requests) {
+    WriteFileText(dir_ / "requests.txt", requests);
+    const std::string cmd = ShellQuoted(NPUSIM_BINARY) + " serve --arch " + ShellQuoted(Src(arch)) + " --net " +
+                            ShellQuoted(Src(net)) + " <" + ShellQuoted((dir_ / "requests.txt").string()) + " >" +
+                            ShellQuoted((dir_ / "answers.txt").string());
+    EXPECT_EQ(std::system(cmd.c_str()), 0);
+    std::vector<json> out;
+    std::istringstream in(ReadFileText(dir_ / "answers.txt"));
+    for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
+    return out;
+  }
+  json RunReport(const std::string& arch, const std::string& net, const std::string& bits) {
+    std::vector<std::string> args{"--arch", Src(arch), "--net", Src(net), "--out", (dir_ / "run").string()};
+    if (!bits.empty()) args.insert(args.end(), {"--weight-bits", bits});
+    const ProcessOutcome o = RunNpusim(args, dir_ / "err.txt");
+    EXPECT_EQ(o.exit_code, 0) << o;
+    return json::parse(ReadFileText(dir_ / "run" / "report.json"));
+  }
+
+  fs::path dir_;
+};
+
+void ExpectSameAsRun(const json& a, const json& rep) {
+  ASSERT_TRUE(a.value("ok", false)) << a.dump();
+  EXPECT_EQ(a["cycles"], rep["cycles"]);
+  EXPECT_EQ(a["seconds"], rep["seconds"]);
+  EXPECT_EQ(a["energy_pj"], rep["energy_pj"]);  // bit for bit: the same sum in the same order
+  EXPECT_EQ(a["macs"], rep["macs"]);
+  EXPECT_EQ(a["dram_read_bytes"], rep["counters"]["dram.read_byte"]);
+  EXPECT_EQ(a["dram_write_bytes"], rep["counters"]["dram.write_byte"]);
+  ASSERT_EQ(a["layers"].size(), rep["layers"].size());
+  for (size_t l = 0; l < rep["layers"].size(); ++l) {
+    for (const char* k : {"name", "cycles", "energy_pj", "macs", "dram_read_bytes", "dram_write_bytes"}) {
+      EXPECT_EQ(a["layers"][l][k], rep["layers"][l][k]) << "layer " << l << " " << k;
+    }
+  }
+}
+
+TEST_F(Serve, AnswersEqualRunWithTheSameWeightBits) {
+  const std::string arch = "arch/unpu.json", net = "workloads/small_resnet.json";
+  const std::vector<json> a = ServeStdio(arch, net,
+                                         "{\"id\": 1, \"layers\": true}\n"
+                                         "{\"id\": 2, \"layers\": true, \"weight_bits\": {\"*\": 4}}\n"
+                                         "{\"id\": 3, \"layers\": true, \"weight_bits\": {\"*\": 2, \"conv1\": 8}}\n");
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_EQ(a[0]["id"], 1);
+  ExpectSameAsRun(a[0], RunReport(arch, net, ""));
+  ExpectSameAsRun(a[1], RunReport(arch, net, "*=4"));
+  ExpectSameAsRun(a[2], RunReport(arch, net, "*=2,conv1=8"));
+  // Fewer weight bits, fewer bit-serial passes: the request reached the simulation.
+  EXPECT_LT(a[1]["cycles"].get<int64_t>(), a[0]["cycles"].get<int64_t>());
+}
+
+TEST_F(Serve, BadRequestsGetAnErrorLineAndServingGoesOn) {
+  const std::string big = "{\"id\": \"" + std::string(2 << 20, 'x') + "\"}";
+  const std::vector<json> a = ServeStdio("arch/dense_16x16.json", "workloads/tiny_conv.json",
+                                         "not json\n"
+                                         "[1, 2]\n"
+                                         "{\"id\": 7, \"weight_bits\": {\"conv1\": 99}}\n"
+                                         "{\"id\": 8, \"weight_bits\": {\"nosuch\": 4}}\n"
+                                         "{\"id\": 9, \"weight_bits\": {\"*\": 4}}\n"
+                                         "{\"id\": 10, \"colour\": 1}\n" +
+                                             big + "\n{\"id\": 11}{\"id\": 12}\n\n{\"id\": \"last\"}");
+  ASSERT_EQ(a.size(), 9u);
+  for (size_t i = 0; i < 8; ++i) EXPECT_FALSE(a[i]["ok"].get<bool>()) << a[i].dump();
+  EXPECT_NE(a[0]["error"].get<std::string>().find("not a JSON line"), std::string::npos);
+  EXPECT_NE(a[1]["error"].get<std::string>().find("expected a JSON object"), std::string::npos);
+  EXPECT_EQ(a[2]["id"], 7);
+  EXPECT_NE(a[2]["error"].get<std::string>().find("expected an integer in 1..16, got 99"), std::string::npos);
+  EXPECT_NE(a[3]["error"].get<std::string>().find("no layer named \"nosuch\""), std::string::npos);
+  // dense_16x16 runs 8-bit weights only: the compiler's refusal comes back as an answer.
+  EXPECT_NE(a[4]["error"].get<std::string>().find("weight bits {8}"), std::string::npos) << a[4].dump();
+  EXPECT_NE(a[5]["error"].get<std::string>().find("unknown key \"colour\""), std::string::npos);
+  EXPECT_NE(a[6]["error"].get<std::string>().find("request longer than"), std::string::npos);
+  EXPECT_NE(a[7]["error"].get<std::string>().find("not a JSON line"), std::string::npos);
+  EXPECT_TRUE(a[8]["ok"].get<bool>());
+  EXPECT_EQ(a[8]["id"], "last");
+  EXPECT_EQ(a[8]["cycles"], RunReport("arch/dense_16x16.json", "workloads/tiny_conv.json", "")["cycles"]);
+}
+
+int Connect(const std::string& path) {
+  const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strcpy(addr.sun_path, path.c_str());
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+void Send(int fd, const std::string& s) { ASSERT_EQ(send(fd, s.data(), s.size(), MSG_NOSIGNAL), static_cast<ssize_t>(s.size())); }
+
+json ReadAnswer(int fd) {
+  std::string line;
+  char c;
+  while (recv(fd, &c, 1, 0) == 1 && c != '\n') line += c;
+  return json::parse(line);
+}
+
+TEST_F(Serve, SocketClientsDoNotMixAndALeavingClientDoesNotStopTheServer) {
+  const std::string sock = (dir_ / "npusim.sock").string();
+  const pid_t server = fork();
+  ASSERT_GE(server, 0);
+  if (server == 0) {
+    execl(NPUSIM_BINARY, NPUSIM_BINARY, "serve", "--arch", Src("arch/dense_16x16.json").c_str(), "--net",
+          Src("workloads/tiny_conv.json").c_str(), "--socket", sock.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int a = -1;
+  for (int i = 0; i < 200 && a < 0; ++i) {
+    a = Connect(sock);
+    if (a < 0) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ASSERT_GE(a, 0) << "server did not start";
+  const int b = Connect(sock), c = Connect(sock);
+  // a and b interleave halves of their requests; c leaves mid-request and then with one pending.
+  Send(a, "{\"id\": \"a\",");
+  Send(b, "{\"id\": \"b\",");
+  Send(c, "{\"id\": \"c\"");
+  close(c);
+  Send(a, " \"layers\": true}\n");
+  Send(b, " \"layers\": false}\n");
+  const json ra = ReadAnswer(a), rb = ReadAnswer(b);
+  EXPECT_EQ(ra["id"], "a");
+  EXPECT_EQ(rb["id"], "b");
+  EXPECT_TRUE(ra.contains("layers"));
+  EXPECT_FALSE(rb.contains("layers"));
+  EXPECT_EQ(ra["cycles"], rb["cycles"]);
+  const int d = Connect(sock);
+  Send(d, "{\"id\": \"d\"}\n");
+  close(d);  // gone before its answer
+  const int e = Connect(sock);
+  ASSERT_GE(e, 0);
+  Send(e, "{\"id\": \"e\"}\n");
+  EXPECT_EQ(ReadAnswer(e)["cycles"], ra["cycles"]);
+  close(a);
+  close(b);
+  close(e);
+  EXPECT_EQ(waitpid(server, nullptr, WNOHANG), 0) << "the server died";
+  kill(server, SIGTERM);
+  waitpid(server, nullptr, 0);
+}
+
+}  // namespace
+}  // namespace npusim::testing

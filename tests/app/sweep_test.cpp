@@ -1,0 +1,201 @@
+// `npusim sweep` and `npusim sweep-merge` as a user runs them (the real binary): a grid's points
+// give the cycles and energy of separate `npusim run`s of the same arch; a partial sweep.csv
+// resumes without rerunning its points; a failing point becomes a row with its error; shards
+// merge into the local sweep; a bad grid fails before any point runs. scripts/plot_sweep.py
+// draws the result.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "app/sweep_grid.h"
+#include "tests/support/npusim_process.h"
+
+namespace npusim::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Rows = std::vector<std::vector<std::string>>;
+
+std::string Src(const std::string& rel) { return std::string(NPUSIM_SOURCE_DIR) + "/" + rel; }
+
+class Sweep : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("npusim_sweep_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path Grid(const std::string& text) {
+    WriteFileText(dir_ / "grid.json", text);
+    return dir_ / "grid.json";
+  }
+  ProcessOutcome Npusim(std::vector<std::string> args) { return RunNpusim(args, dir_ / "stderr.txt"); }
+  ProcessOutcome RunSweep(const std::string& out, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"sweep", "--arch", Src("arch/dense_16x16.json"), "--net",
+                                  Src("workloads/small_resnet.json"), "--grid", (dir_ / "grid.json").string(),
+                                  "--out", (dir_ / out).string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Npusim(args);
+  }
+  Rows Csv(const std::string& out) { return app::sweep::ParseCsv(ReadFileText(dir_ / out / "sweep.csv")); }
+  // The row whose first field (id) is `id`, as column name -> value.
+  std::map<std::string, std::string> Row(const Rows& rows, const std::string& id) {
+    std::map<std::string, std::string> r;
+    for (size_t i = 1; i < rows.size(); ++i) {
+      if (rows[i][0] != id) continue;
+      for (size_t c = 0; c < rows[0].size(); ++c) r[rows[0][c]] = rows[i].at(c);
+    }
+    return r;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(Sweep, EachPointEqualsASeparateRunOfItsArch) {
+  Grid(R"({"knobs": {"/dram/bytes_per_cycle": [4, 16]}})");
+  const ProcessOutcome o = RunSweep("s", {"--jobs", "2"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  const Rows rows = Csv("s");
+  ASSERT_EQ(rows.size(), 3u);
+  for (const auto& [id, bw] : std::vector<std::pair<std::string, int>>{{"p0", 4}, {"p1", 16}}) {
+    // The same arch written by hand: the energy file made absolute, the knob set.
+    json arch = json::parse(ReadFileText(Src("arch/dense_16x16.json")));
+    arch["dram"]["bytes_per_cycle"] = bw;
+    arch["energy"] = Src("arch/energy/horowitz_45nm.json");
+    WriteFileText(dir_ / ("arch_" + id + ".json"), arch.dump());
+    const ProcessOutcome r = Npusim({"--arch", (dir_ / ("arch_" + id + ".json")).string(), "--net",
+                                     Src("workloads/small_resnet.json"), "--out", (dir_ / ("run_" + id)).string()});
+    ASSERT_EQ(r.exit_code, 0) << r;
+    const json rep = json::parse(ReadFileText(dir_ / ("run_" + id) / "report.json"));
+    const auto row = Row(rows, id);
+    EXPECT_EQ(row.at("/dram/bytes_per_cycle"), std::to_string(bw));
+    EXPECT_EQ(row.at("status"), "ok");
+    EXPECT_EQ(row.at("cycles"), rep["cycles"].dump());
+    EXPECT_EQ(row.at("energy_pj"), rep["energy_pj"].dump());
+    EXPECT_EQ(row.at("dram_read_bytes"), rep["counters"]["dram.read_byte"].dump());
+    EXPECT_EQ(row.at("dram_write_bytes"), rep["counters"]["dram.write_byte"].dump());
+    EXPECT_DOUBLE_EQ(std::stod(row.at("edp_pj_s")), rep["energy_pj"].get<double>() * rep["seconds"].get<double>());
+  }
+  // Less DRAM bandwidth, more cycles: the knob reached the simulation.
+  EXPECT_GT(std::stoll(Row(rows, "p0").at("cycles")), std::stoll(Row(rows, "p1").at("cycles")));
+}
+
+TEST_F(Sweep, ResumesWithoutRerunningRecordedPoints) {
+  Grid(R"({"knobs": {"/dram/bytes_per_cycle": [4, 8, 16]}})");
+  ASSERT_EQ(RunSweep("s").exit_code, 0);
+  Rows rows = Csv("s");
+  ASSERT_EQ(rows.size(), 4u);
+  // Keep p0 with a marker value (a rerun would overwrite it), drop p1 and p2, and leave a torn
+  // line as an interrupted write would.
+  std::vector<std::string> p0 = rows[1][0] == "p0" ? rows[1] : rows[2][0] == "p0" ? rows[2] : rows[3];
+  p0[std::find(rows[0].begin(), rows[0].end(), "cycles") - rows[0].begin()] = "12345";
+  WriteFileText(dir_ / "s" / "sweep.csv", app::sweep::CsvLine(rows[0]) + app::sweep::CsvLine(p0) + "p1,/x,8,ok,99");
+  const ProcessOutcome o = RunSweep("s");
+  ASSERT_EQ(o.exit_code, 0) << o;
+  EXPECT_NE(o.err.find("1 already in"), std::string::npos) << o;
+  const Rows after = Csv("s");
+  ASSERT_EQ(after.size(), 4u);
+  EXPECT_EQ(Row(after, "p0").at("cycles"), "12345");
+  EXPECT_EQ(Row(after, "p1").at("cycles"), Row(rows, "p1").at("cycles"));
+  EXPECT_EQ(Row(after, "p2").at("cycles"), Row(rows, "p2").at("cycles"));
+  // Another grid in the same directory is refused.
+  Grid(R"({"knobs": {"/dram/bytes_per_cycle": [4, 8]}})");
+  const ProcessOutcome other = RunSweep("s");
+  EXPECT_EQ(other.exit_code, 2) << other;
+  EXPECT_NE(other.err.find("another grid"), std::string::npos) << other;
+}
+
+TEST_F(Sweep, AFailingPointIsRecordedAndTheSweepGoesOn) {
+  // dense_16x16 runs 8-bit weights only: the 4-bit point fails to compile, the 8-bit one runs.
+  Grid(R"({"knobs": {"weight_bits:*": [4, 8]}})");
+  const ProcessOutcome o = RunSweep("s");
+  ASSERT_EQ(o.exit_code, 0) << o;
+  const Rows rows = Csv("s");
+  EXPECT_EQ(Row(rows, "p0").at("status"), "error");
+  EXPECT_EQ(Row(rows, "p0").at("cycles"), "");
+  EXPECT_NE(Row(rows, "p0").at("error").find("runs weight bits {8}"), std::string::npos);
+  EXPECT_NE(Row(rows, "p0").at("error").find("exit 2"), std::string::npos);
+  EXPECT_EQ(Row(rows, "p1").at("status"), "ok");
+  EXPECT_EQ(Row(rows, "p1").at("error"), "");
+  EXPECT_NE(o.out.find("1 failed"), std::string::npos) << o;
+}
+
+TEST_F(Sweep, ShardsMergeIntoTheLocalSweep) {
+  Grid(R"({"knobs": {"/units/0/rows": [8, 16], "/dram/bytes_per_cycle": {"range": [8, 16, 8]}}})");
+  ASSERT_EQ(RunSweep("local", {"--jobs", "2"}).exit_code, 0);
+  ASSERT_EQ(RunSweep("shard0", {"--shard", "0/3"}).exit_code, 0);
+  ASSERT_EQ(RunSweep("shard1", {"--shard", "1/3"}).exit_code, 0);
+  ASSERT_EQ(RunSweep("shard2", {"--shard", "2/3"}).exit_code, 0);
+  EXPECT_EQ(Csv("shard0").size(), 3u);  // header + p0, p3
+  EXPECT_EQ(Csv("shard2").size(), 2u);  // header + p2
+  const ProcessOutcome m = Npusim({"sweep-merge", "--out", (dir_ / "merged").string(), (dir_ / "shard0").string(),
+                                   (dir_ / "shard1").string(), (dir_ / "shard2").string()});
+  ASSERT_EQ(m.exit_code, 0) << m;
+  Rows local = Csv("local");
+  std::sort(local.begin() + 1, local.end());
+  EXPECT_EQ(Csv("merged"), local);
+  EXPECT_EQ(local.size(), 5u);
+}
+
+TEST_F(Sweep, RandomSampleIsReproducible) {
+  Grid(R"({"knobs": {"/units/0/rows": [4, 8, 16, 32], "/dram/bytes_per_cycle": [8, 16]}})");
+  ASSERT_EQ(RunSweep("a", {"--sample", "3", "--seed", "7"}).exit_code, 0);
+  ASSERT_EQ(RunSweep("b", {"--sample", "3", "--seed", "7"}).exit_code, 0);
+  Rows a = Csv("a"), b = Csv("b");
+  ASSERT_EQ(a.size(), 4u);
+  std::sort(a.begin() + 1, a.end());
+  std::sort(b.begin() + 1, b.end());
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a[1][0], a[2][0]);
+}
+
+TEST_F(Sweep, ABadGridFailsBeforeAnyPointRuns) {
+  Grid(R"({"knobs": {"/units/0/rowz": [8, 16], "weight_bits:*": [0]}})");
+  const ProcessOutcome o = RunSweep("s");
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_NE(o.err.find("/knobs/~1units~10~1rowz: the base arch has no field \"/units/0/rowz\""), std::string::npos) << o;
+  EXPECT_NE(o.err.find("/knobs/weight_bits:*/0: expected an integer in 1..16, got 0"), std::string::npos) << o;
+  EXPECT_FALSE(fs::exists(dir_ / "s" / "sweep.csv"));
+}
+
+TEST_F(Sweep, PlotScriptDrawsParetoAndSensitivity) {
+  Grid(R"({"knobs": {"/units/0/rows": [8, 16], "/dram/bytes_per_cycle": [4, 16]}})");
+  ASSERT_EQ(RunSweep("s", {"--jobs", "2"}).exit_code, 0);
+  const std::string cmd = Src("scripts/plot_sweep.py") + " " + ShellQuoted((dir_ / "s").string()) + " >/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  for (const char* f : {"pareto.png", "sensitivity.png"}) {
+    EXPECT_EQ(ReadFileText(dir_ / "s" / f).substr(0, 4), "\x89PNG") << f;
+  }
+  for (const char* f : {"pareto.svg", "sensitivity.svg"}) {
+    EXPECT_NE(ReadFileText(dir_ / "s" / f).find("<svg"), std::string::npos) << f;
+  }
+  // The front: no point of it is dominated by another ok point (checked from pareto.csv).
+  const Rows front = app::sweep::ParseCsv(ReadFileText(dir_ / "s" / "pareto.csv"));
+  const Rows all = Csv("s");
+  ASSERT_GE(front.size(), 2u);
+  for (size_t i = 1; i < front.size(); ++i) {
+    const auto f = Row(front, front[i][0]);
+    for (size_t j = 1; j < all.size(); ++j) {
+      const auto p = Row(all, all[j][0]);
+      const bool dominates = std::stod(p.at("seconds")) <= std::stod(f.at("seconds")) &&
+                             std::stod(p.at("energy_pj")) <= std::stod(f.at("energy_pj")) &&
+                             (std::stod(p.at("seconds")) < std::stod(f.at("seconds")) ||
+                              std::stod(p.at("energy_pj")) < std::stod(f.at("energy_pj")));
+      EXPECT_FALSE(dominates) << all[j][0] << " dominates " << front[i][0];
+    }
+  }
+}
+
+}  // namespace
+}  // namespace npusim::testing
