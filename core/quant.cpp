@@ -152,6 +152,15 @@ AddParams MakeAddParams(RequantMode mode, float a_scale, int32_t a_zp, float b_s
   p.out_zero_point = out_zp;
   p.out_min = out_min;
   p.out_max = out_max;
+  // ONNX Runtime's 8-bit kernel: the ratios and the offset in float32, each operation rounded
+  // once (std::fma rounds once, as the FMA instruction does; the build must not contract the
+  // separate multiply and subtract into further FMAs, hence the explicit steps).
+  p.folded_8bit = input_bits <= 8;
+  p.a_ratio = a_scale / out_scale;
+  p.b_ratio = b_scale / out_scale;
+  const float b_zero_term = p.b_ratio * static_cast<float>(b_zp);
+  const float zero_terms = std::fma(p.a_ratio, static_cast<float>(a_zp), b_zero_term);
+  p.offset = static_cast<float>(out_zp) - zero_terms;
   // |a - za| < 2^input_bits, so a left shift of 30 - input_bits keeps the shifted value below
   // 2^30 and the sum of the two scaled inputs (each at most half of it) within int32.
   p.left_shift = std::min(20, 30 - input_bits);
@@ -166,14 +175,30 @@ AddParams MakeAddParams(RequantMode mode, float a_scale, int32_t a_zp, float b_s
 }
 
 int32_t QuantizedAdd(int32_t a, int32_t b, const AddParams& p) {
+  if (p.mode == RequantMode::kOnnxFloat && p.folded_8bit) {
+    // MLAS's AVX2 QLinearAdd: b's term first, then a's, each one fused multiply-add.
+    const float t = std::fma(static_cast<float>(a), p.a_ratio,
+                             std::fma(static_cast<float>(b), p.b_ratio, p.offset));
+    // cvtps2dq: round half to even; NaN or outside [-2^31, 2^31) gives INT32_MIN.
+    const int64_t q = (t >= -2147483648.0f && t < 2147483648.0f)
+                          ? static_cast<int64_t>(RoundHalfEven(t))
+                          : kInt32Min;
+    return static_cast<int32_t>(std::clamp<int64_t>(q, p.out_min, p.out_max));
+  }
   const int64_t da = int64_t{a} - p.a_zero_point;
   const int64_t db = int64_t{b} - p.b_zero_point;
   if (p.mode == RequantMode::kOnnxFloat) {
-    // Each product and the sum rounded to float32 separately (no fused multiply-add).
-    const float fa = static_cast<float>(da) * p.a_scale;
-    const float fb = static_cast<float>(db) * p.b_scale;
-    const float sum = fa + fb;
-    return RoundClampToOutput(sum / p.out_scale, p.out_zero_point, p.out_min, p.out_max);
+    // ONNX Runtime's portable kernel: each product and the sum rounded to float32 separately (no
+    // fused multiply-add), clamped in float, the zero point added in float before rounding.
+    const float fa = p.a_scale * static_cast<float>(da);
+    const float fb = p.b_scale * static_cast<float>(db);
+    float v = (fa + fb) / p.out_scale;
+    const float lo = static_cast<float>(int64_t{p.out_min} - p.out_zero_point);
+    const float hi = static_cast<float>(int64_t{p.out_max} - p.out_zero_point);
+    v = std::min(std::max(v, lo), hi);
+    const float shifted = v + static_cast<float>(p.out_zero_point);
+    return static_cast<int32_t>(
+        std::clamp<int64_t>(static_cast<int64_t>(RoundHalfEven(shifted)), p.out_min, p.out_max));
   }
   const int64_t unit = int64_t{1} << p.left_shift;
   // The input multipliers are < 1 (shift <= 0), so MultiplyByQuantizedMultiplier reduces to

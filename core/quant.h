@@ -91,15 +91,34 @@ int32_t RoundingDivideByPOT(int32_t x, int exponent);
 int32_t MultiplyByQuantizedMultiplier(int32_t x, FixedMultiplier m);
 
 // Residual add with rescaling: y = saturate(round(((a - za) * sa + (b - zb) * sb) / sy) + zy).
-// kOnnxFloat computes in float32 in that order (round half to even); kFixedPoint follows TFLite's
-// integer add (inputs shifted left by 20 bits, per-input and output fixed multipliers).
-// `input_bits` (the wider of the two inputs' bit widths) lowers the left shift below 20 for
-// inputs wider than 10 bits, so that (a - za) << left_shift still fits in int32 (TFLite uses 15
-// for int16).
+//
+// kOnnxFloat reproduces ONNX Runtime's com.microsoft QLinearAdd (and the QLinearAdd its graph
+// optimizer makes of a QDQ Add) bit for bit on x86-64. The arithmetic depends on the element
+// width, not on signedness (int8 and uint8 are computed alike):
+//  - 8-bit inputs (`input_bits` <= 8): MLAS's AVX2/FMA kernel (every x86-64 CPU with AVX2 and FMA
+//    runs it). In float32, with ra = float32(sa / sy), rb = float32(sb / sy) and the zero points
+//    folded into one offset
+//        offset = float32(zy) - fma(ra, za, float32(rb * zb))
+//        t = fma(a, ra, fma(b, rb, offset))      (each fma rounded once, to float32)
+//    and y = clamp(round_half_to_even(t), out_min, out_max). Ties are broken on the final value,
+//    output zero point included (2.5 + zp 3 = 5.5 gives 6, not round(2.5) + 3 = 5), and the order
+//    of the float operations decides some near-ties. A t outside int32's range converts to
+//    INT32_MIN (the x86 conversion's "integer indefinite"), so it saturates to out_min even when
+//    positive: ONNX Runtime does the same (only reachable with sa / sy or sb / sy above ~2^23).
+//  - wider inputs: ONNX Runtime's portable kernel (its only one for 16-bit QLinearAdd):
+//        v = float32(float32(sa * float32(a - za)) + float32(sb * float32(b - zb))) / sy
+//    clamped to [out_min - zy, out_max - zy] in float, then round_half_to_even(float32(v + zy)).
+// kFixedPoint follows TFLite's integer add (inputs shifted left by 20 bits, per-input and output
+// fixed multipliers). `input_bits` (the wider of the two inputs' bit widths) also lowers that left
+// shift below 20 for inputs wider than 10 bits, so that (a - za) << left_shift still fits in int32
+// (TFLite uses 15 for int16).
 struct AddParams {
   RequantMode mode = RequantMode::kOnnxFloat;
   int32_t a_zero_point = 0, b_zero_point = 0;
   float a_scale = 1, b_scale = 1, out_scale = 1;
+  // Float mode, 8-bit inputs: ra, rb and the folded offset above, derived by MakeAddParams.
+  bool folded_8bit = true;
+  float a_ratio = 1, b_ratio = 1, offset = 0;
   // Fixed-point mode only, derived by MakeAddParams.
   int32_t left_shift = 20;
   FixedMultiplier a_mult, b_mult, out_mult;

@@ -263,7 +263,7 @@ class Folder {
     }
     if (n.input_size() > static_cast<int>(p.roles.size())) throw NoFold{"too many inputs"};
     const QTensor y{q.output(0), q.input(1), ZeroPoint(q, OutputType(q))};
-    if (act >= 0) SetActivation(g_.node(act), y, &out);
+    if (act >= 0) SetActivation(g_.node(act), y, p.q_op == "QLinearAdd", &out);
     AddInputs(p, ins, y, &out);
     out.add_output(y.value);
     group->push_back(next);
@@ -323,7 +323,14 @@ class Folder {
   // Relu, or Clip [lo, hi], before QuantizeLinear y clamps the quantized output to
   // [Q(lo), Q(hi)] (Q is monotonic, so Q(clip(v)) == clamp(Q(v), Q(lo), Q(hi))). The IR can clamp
   // below at y's qmin or zero point (relu) and above at qmax or the image of 6 (relu6).
-  void SetActivation(const NodeProto& act, const QTensor& y, NodeProto* out) const {
+  //
+  // An Add group is folded only when ONNX Runtime would fold it too: its optimizer fuses
+  // DequantizeLinear -> Add -> QuantizeLinear into QLinearAdd after removing a Relu or Clip that the
+  // QuantizeLinear's saturation already implies (Relu: y's zero point is qmin; Clip [lo, hi]:
+  // lo <= scale * (qmin - zp) + eps and hi >= scale * (qmax - zp) - eps, eps = FLT_EPSILON). Any
+  // other Relu / Clip stays, and ONNX Runtime then adds in float32 and rounds before adding the zero
+  // point, which npusim's add (QLinearAdd's arithmetic, core/quant.h) does not reproduce at ties.
+  void SetActivation(const NodeProto& act, const QTensor& y, bool add, NodeProto* out) const {
     float lo = 0, hi = std::numeric_limits<float>::infinity();
     if (act.op_type() == "Clip") {
       const float inf = std::numeric_limits<float>::infinity();
@@ -346,6 +353,20 @@ class Folder {
       const double r = static_cast<double>(core::RoundHalfEven(v / scale)) + zp;
       return static_cast<int64_t>(std::clamp<double>(r, static_cast<double>(qmin), static_cast<double>(qmax)));
     };
+    if (add) {
+      const float eps = std::numeric_limits<float>::epsilon();
+      const float lower = scale * static_cast<float>(qmin - zp);
+      const float upper = scale * static_cast<float>(qmax - zp);
+      const bool removed = act.op_type() == "Relu" ? zp == qmin : !(eps < lo - lower || eps < upper - hi);
+      if (!removed) {
+        std::ostringstream m;
+        m << act.op_type() << " [" << lo << ", " << hi << "] between Add and QuantizeLinear (scale " << scale
+          << ", zero point " << zp << ", real range [" << lower << ", " << upper
+          << "]) is not implied by the QuantizeLinear, so ONNX Runtime keeps it and adds in float32 instead of "
+             "fusing a QLinearAdd; npusim's add reproduces QLinearAdd only (docs/onnx.md)";
+        throw NoFold{m.str()};
+      }
+    }
     const int64_t qlo = quantize(lo), qhi = quantize(hi);
     const auto relu = core::ActivationRange(core::Activation::kRelu, scale, zp, qmin, qmax);
     const auto relu6 = core::ActivationRange(core::Activation::kRelu6, scale, zp, qmin, qmax);

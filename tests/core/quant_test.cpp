@@ -254,16 +254,81 @@ AddParams TestAdd(RequantMode mode, int32_t hi = 127) {
   return MakeAddParams(mode, 0.5f, 1, 0.25f, -2, 1.0f, 3, -128, hi);
 }
 
-TEST(QuantizedAdd, FloatMode) {
+TEST(QuantizedAdd, FloatModeFoldsTheZeroPointsAsOnnxRuntime) {
   const AddParams p = TestAdd(RequantMode::kOnnxFloat);
-  EXPECT_EQ(QuantizedAdd(6, 4, p), 7);   // 5 * 0.5 + 6 * 0.25 = 2.5 + 1.5 = 4; + 3
-  EXPECT_EQ(QuantizedAdd(6, -2, p), 5);  // 2.5 + 0 = 2.5 -> 2 (even); + 3
-  EXPECT_EQ(QuantizedAdd(8, -2, p), 7);  // 3.5 -> 4; + 3
-  EXPECT_EQ(QuantizedAdd(-4, -2, p), 1); // -5 * 0.5 = -2.5 -> -2; + 3
-  // 99 * 0.5 = 49.5, clamped in float to 10 - 3 = 7, + 3 = 10.
+  // ra = 0.5 / 1, rb = 0.25 / 1; offset = 3 - fma(0.5, 1, 0.25 * -2) = 3 - 0 = 3.
+  EXPECT_TRUE(p.folded_8bit);
+  EXPECT_EQ(p.a_ratio, 0.5f);
+  EXPECT_EQ(p.b_ratio, 0.25f);
+  EXPECT_EQ(p.offset, 3.0f);
+  EXPECT_EQ(QuantizedAdd(6, 4, p), 7);    // 3 + 4 * 0.25 + 6 * 0.5 = 7
+  // Ties are broken on the final value, zero point included: 2.5 + 3 = 5.5 -> 6 (even), where
+  // rounding before adding the zero point would give round(2.5) + 3 = 5.
+  EXPECT_EQ(QuantizedAdd(6, -2, p), 6);   // 3 - 0.5 + 3 = 5.5 -> 6
+  EXPECT_EQ(QuantizedAdd(8, -2, p), 6);   // 3 - 0.5 + 4 = 6.5 -> 6 (not round(3.5) + 3 = 7)
+  EXPECT_EQ(QuantizedAdd(-4, -2, p), 0);  // 3 - 0.5 - 2 = 0.5 -> 0 (not round(-2.5) + 3 = 1)
+  // 3 - 0.5 + 50 = 52.5 -> 52, clamped to 10.
   EXPECT_EQ(QuantizedAdd(100, -2, TestAdd(RequantMode::kOnnxFloat, 10)), 10);
-  // a=-128 (-129): -64.5; b=-128 (-126): -31.5; sum -96 exactly; + 3 = -93.
-  EXPECT_EQ(QuantizedAdd(-128, -128, p), -93);
+  EXPECT_EQ(QuantizedAdd(-128, -128, p), -93);  // 3 - 32 - 64 = -93 exactly
+}
+
+TEST(QuantizedAdd, FloatModeInt8TiesAsOnnxRuntime) {
+  // The int8 QLinearAdd reported against ONNX Runtime 1.30 (x86-64): x fed to both inputs,
+  // sa = sb = 0.0625, za = zb = 47, sy = 0.25, zy = -17. ra = rb = 0.25;
+  // offset = -17 - fma(0.25, 47, 0.25 * 47) = -17 - 23.5 = -40.5; t = -40.5 + 0.5 * x.
+  const AddParams p = MakeAddParams(RequantMode::kOnnxFloat, 0.0625f, 47, 0.0625f, 47, 0.25f, -17,
+                                    -128, 127);
+  EXPECT_EQ(p.offset, -40.5f);
+  // x:   80 (-0.5), 2 (-39.5), 48 (-16.5), 46 (-17.5), 49 (-16), 45 (-18), 47 (-17), 81 (0).
+  // ORT: 0, -40, -16, -18, -16, -18, -17, 0 (half to even on t; rounding the real sum first and
+  // adding zy after gave -1, -39, -17, -17 for the first four).
+  const int32_t x[] = {80, 2, 48, 46, 49, 45, 47, 81};
+  const int32_t want[] = {0, -40, -16, -18, -16, -18, -17, 0};
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(QuantizedAdd(x[i], x[i], p), want[i]) << "x=" << x[i];
+}
+
+TEST(QuantizedAdd, FloatModeUint8TiesLikeInt8) {
+  // Same arithmetic for uint8: sa = sb = 0.5, za = zb = 0, sy = 1, zy = 1; offset = 1.
+  const AddParams p = MakeAddParams(RequantMode::kOnnxFloat, 0.5f, 0, 0.5f, 0, 1.0f, 1, 0, 255);
+  EXPECT_EQ(QuantizedAdd(1, 2, p), 2);      // 1 + 1 + 0.5 = 2.5 -> 2 (real 1.5 -> 2, + 1 = 3)
+  EXPECT_EQ(QuantizedAdd(2, 3, p), 4);      // 1 + 1.5 + 1 = 3.5 -> 4
+  EXPECT_EQ(QuantizedAdd(255, 255, p), 255);  // 256 saturates
+  // Negative zero point terms: za = 200, zb = 100, zy = 7: offset = 7 - (100 + 50) = -143.
+  const AddParams q = MakeAddParams(RequantMode::kOnnxFloat, 0.5f, 200, 0.5f, 100, 1.0f, 7, 0, 255);
+  EXPECT_EQ(q.offset, -143.0f);
+  EXPECT_EQ(QuantizedAdd(201, 100, q), 8);  // -143 + 50 + 100.5 = 7.5 -> 8 (real 0.5 -> 0, + 7 = 7)
+}
+
+TEST(QuantizedAdd, FloatModeNearTieFollowsTheOperationOrder) {
+  // An int8 add from the ONNX Runtime conformance probe (exact real result -75.49987): ORT 1.30
+  // returns -75. sa, sb, sy below are float32 values (hex), za = -92, zb = 15, zy = -92;
+  // a = -103, b = 63. Evaluating the offset without the fused multiply-add
+  // (zy - (ra * za + rb * zb), three roundings) lands on the other side: -76.
+  const AddParams p = MakeAddParams(RequantMode::kOnnxFloat, 0x1.f9c28ep-4f, -92, 0x1.f3f7b4p-6f, 15,
+                                    0x1.a70738p-8f, -92, -128, 127);
+  EXPECT_EQ(QuantizedAdd(-103, 63, p), -75);
+}
+
+TEST(QuantizedAdd, FloatModeOutOfInt32RangeGivesTheMinimum) {
+  // ra = 1 / 2^-30 = 2^30; t = 127 * 2^30 >= 2^31: the x86 conversion yields INT32_MIN, which
+  // saturates to -128, as ONNX Runtime's kernel does. A large negative t gives -128 as well.
+  const AddParams p = MakeAddParams(RequantMode::kOnnxFloat, 1.0f, 0, 1.0f, 0, 0x1p-30f, 0, -128, 127);
+  EXPECT_EQ(QuantizedAdd(127, 0, p), -128);
+  EXPECT_EQ(QuantizedAdd(-127, 0, p), -128);
+  EXPECT_EQ(QuantizedAdd(0, 0, p), 0);
+  EXPECT_EQ(QuantizedAdd(1, 0, p), 127);  // 2^30 fits int32, saturates to 127
+}
+
+TEST(QuantizedAdd, FloatModeWideInputsUseThePortableKernel) {
+  // 16-bit inputs: v = (0.5 * (a - 1) + 0.25 * (b + 2)) / 1, then round(v + 3).
+  const AddParams p =
+      MakeAddParams(RequantMode::kOnnxFloat, 0.5f, 1, 0.25f, -2, 1.0f, 3, -32768, 32767, 16);
+  EXPECT_FALSE(p.folded_8bit);
+  EXPECT_EQ(QuantizedAdd(6, 4, p), 7);        // 2.5 + 1.5 + 3
+  EXPECT_EQ(QuantizedAdd(6, -2, p), 6);       // 2.5 + 3 = 5.5 -> 6
+  EXPECT_EQ(QuantizedAdd(-4, -2, p), 0);      // -2.5 + 3 = 0.5 -> 0
+  EXPECT_EQ(QuantizedAdd(30001, -2, p), 15003);  // 15000 + 3
+  EXPECT_EQ(QuantizedAdd(32767, 32767, p), 24578);  // 16383 + 8192.25 = 24575.25; + 3 -> 24578
 }
 
 TEST(QuantizedAdd, FixedModeDerivesTfliteParameters) {

@@ -29,10 +29,11 @@ core::Graph Residual(Activation act) {
   return b.graph();
 }
 
-TEST(ReferenceAdd, FloatRoundsHalfToEven) {
-  // 4 -> 7; 2.5 -> 2 -> 5; -2.5 -> -2 -> 1; 49.5 -> 50 (even) -> 53.
+TEST(ReferenceAdd, FloatRoundsHalfToEvenAfterTheZeroPoint) {
+  // ONNX Runtime's QLinearAdd: the output zero point is added before rounding (core/quant.h).
+  // 4 + 3 = 7; 2.5 + 3 = 5.5 -> 6; -2.5 + 3 = 0.5 -> 0; 49.5 + 3 = 52.5 -> 52 (even).
   EXPECT_EQ(RunToOutput(Residual(Activation::kNone), FloatMode()),
-            (std::vector<int32_t>{7, 5, 1, 53}));
+            (std::vector<int32_t>{7, 6, 0, 52}));
 }
 
 TEST(ReferenceAdd, FixedPointRoundsHalfAwayFromZero) {
@@ -44,9 +45,9 @@ TEST(ReferenceAdd, FixedPointRoundsHalfAwayFromZero) {
 }
 
 TEST(ReferenceAdd, ReluClampsAtTheOutputZeroPoint) {
-  // Float results [7, 5, 1, 53] with lower bound zp 3: [7, 5, 3, 53].
+  // Float results [7, 6, 0, 52] with lower bound zp 3: [7, 6, 3, 52].
   EXPECT_EQ(RunToOutput(Residual(Activation::kRelu), FloatMode()),
-            (std::vector<int32_t>{7, 5, 3, 53}));
+            (std::vector<int32_t>{7, 6, 3, 52}));
 }
 
 }  // namespace
