@@ -43,7 +43,8 @@ const std::vector<std::string> kUnitTypes = {"systolic_array", "bit_serial_array
 const std::vector<std::string> kObjectives = {"cycles", "energy", "edp"};
 const std::vector<std::string> kSerialOperands = {"weights", "activations", "both", "none"};
 
-constexpr int64_t kMaxBytes = int64_t{1} << 40;
+// Buffers are allocated by the simulator: at most 1 GiB each (docs/formats.md, "Limits").
+constexpr int64_t kMaxBytes = int64_t{1} << 30;
 
 // Narrowing after a range check: the getters already guarantee the value fits.
 template <typename T, typename U>

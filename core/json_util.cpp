@@ -63,10 +63,20 @@ Json ReadJsonFile(const std::string& path) {
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path, "", "cannot open file");
-  std::ostringstream text;
-  text << in.rdbuf();
+  // Read at most one byte past the limit, so that an endless or huge file is refused without
+  // being held in memory (docs/formats.md "Limits").
+  std::string text;
+  char buf[1 << 16];
+  while (in && text.size() <= kMaxJsonFileBytes) {
+    in.read(buf, sizeof buf);
+    text.append(buf, static_cast<size_t>(in.gcount()));
+  }
   if (in.bad()) throw ConfigError(path, "", "cannot read file");
-  return ParseJsonText(text.str(), path);
+  if (text.size() > kMaxJsonFileBytes) {
+    throw ConfigError(path, "", "file larger than " + std::to_string(kMaxJsonFileBytes) +
+                                    " bytes (the limit for JSON input files)");
+  }
+  return ParseJsonText(text, path);
 }
 
 std::string Pointer(const std::string& parent, const std::string& key) {

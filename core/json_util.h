@@ -33,8 +33,9 @@ namespace npusim::core {
 
 using Json = nlohmann::json;
 
-// Reads and parses a JSON file. A missing/unreadable file or a syntax error throws ConfigError
-// naming the file; syntax errors say "line L, column C: ...".
+// Reads and parses a JSON file. A missing/unreadable file, a file larger than kMaxJsonFileBytes
+// or a syntax error throws ConfigError naming the file; syntax errors say "line L, column C: ...".
+constexpr size_t kMaxJsonFileBytes = size_t{1} << 30;
 Json ReadJsonFile(const std::string& path);
 
 // Parses JSON text read from `file` (used by ReadJsonFile; exposed for tests).

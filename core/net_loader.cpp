@@ -21,7 +21,17 @@
 namespace npusim::core {
 namespace {
 
-constexpr int64_t kMaxElements = (int64_t{1} << 31) - 1;
+// Resource limits (docs/formats.md "Limits"): absurd sizes are refused before anything is
+// allocated for them.
+constexpr int64_t kMaxElements = (int64_t{1} << 31) - 1;  // per tensor
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+constexpr int64_t kMaxConstantElements = int64_t{1} << 28;  // all tensors with data, together
+#else
+// fuzz/: the same check, at a size that keeps every input fast under the sanitizers.
+constexpr int64_t kMaxConstantElements = int64_t{1} << 20;
+#endif
+constexpr size_t kMaxOps = 100000;
+constexpr size_t kMaxTensors = 200000;
 constexpr int64_t kMaxDim = int64_t{1} << 16;  // bound for strides, pads, kernels, dilations
 constexpr size_t kMaxValueProblems = 5;        // per data list; the rest are summarised
 
@@ -153,7 +163,10 @@ class NetParser {
     for (const std::string& n : g_.inputs) state_[n].is_input = true;
 
     if (const Json* t = check_.Member(doc, "", "tensors", Need::kRequired, "an object")) {
-      if (check_.Object(*t, "/tensors")) {
+      if (check_.Object(*t, "/tensors") && t->size() > kMaxTensors) {
+        check_.Add("/tensors", "expected at most " + std::to_string(kMaxTensors) + " tensors, got " +
+                                   std::to_string(t->size()));
+      } else if (t->is_object()) {
         for (auto it = t->begin(); it != t->end(); ++it) {
           ParseTensor(it.key(), it.value(), Pointer("/tensors", it.key()));
         }
@@ -263,6 +276,16 @@ class NetParser {
         return;
       }
     }
+    if (t.contains("data")) {
+      // Data is materialized as int32 values (and per-channel random scales as floats).
+      if (constant_elements_ + elements > kMaxConstantElements) {
+        check_.Add(sp, "expected at most " + std::to_string(kMaxConstantElements) +
+                           " elements of data in all tensors with \"data\" together, got " +
+                           std::to_string(constant_elements_ + elements) + " with this one");
+        return;
+      }
+      constant_elements_ += elements;
+    }
     info->shape = shape;
   }
 
@@ -347,7 +370,8 @@ class NetParser {
                                          "), got " + Describe(r["max"]));
       return;
     }
-    if (per_channel && info->shape.empty()) return;  // reported as missing shape / not constant
+    // Per-channel scales belong to constants (whose size is bounded); others are reported.
+    if (per_channel && (info->shape.empty() || !st->constant || st->is_input)) return;
     const int64_t count = per_channel ? info->shape[0] : 1;
     std::vector<float> scales;
     for (int64_t i = 0; i < count; ++i) scales.push_back(RandomScale(*seed, i, min, max));
@@ -560,6 +584,11 @@ class NetParser {
 
   void ParseOps(const Json& ops) {
     if (!check_.Array(ops, "/ops", 1)) return;
+    if (ops.size() > kMaxOps) {
+      check_.Add("/ops", "expected at most " + std::to_string(kMaxOps) + " ops, got " +
+                             std::to_string(ops.size()));
+      return;
+    }
     // Where each tensor is first produced, to tell "listed too late" from "never produced".
     for (size_t i = 0; i < ops.size(); ++i) {
       const Json& o = ops[i];
@@ -808,6 +837,16 @@ class NetParser {
                       const std::vector<int64_t>& inferred) {
     TensorInfo& y = g_.tensor(op.outputs[0]);
     const TensorState& st = state_[op.outputs[0]];
+    int64_t elements = 1;
+    for (int64_t d : inferred) {
+      // Each factor is at most 2^31 + 2 * 65536, so the product is checked before it overflows.
+      elements *= d;
+      if (elements <= kMaxElements) continue;
+      check_.Add(p, "expected an output of at most " + std::to_string(kMaxElements) +
+                        " elements, the output of " + kind + " would have shape " +
+                        ShapeString(inferred));
+      return;
+    }
     if (!st.shape_given) {
       y.shape = inferred;
       return;
@@ -991,6 +1030,7 @@ class NetParser {
   std::map<std::string, TensorState> state_;
   std::map<std::string, int> first_producer_;
   std::set<std::string> available_;
+  int64_t constant_elements_ = 0;  // elements of all tensors with "data" so far
 };
 
 }  // namespace

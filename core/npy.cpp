@@ -6,7 +6,9 @@
 
 #include <cstdio>
 #include <fstream>
+#include <algorithm>
 #include <limits>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
@@ -21,6 +23,10 @@ namespace {
 
 constexpr char kMagic[] = "\x93NUMPY";
 constexpr size_t kMagicLength = 6;
+// docs/formats.md "Limits": the networks' own tensor bound, and numpy's own header sizes (a few
+// hundred bytes) with ample room.
+constexpr int64_t kMaxElements = (int64_t{1} << 31) - 1;
+constexpr uint64_t kMaxHeaderBytes = uint64_t{1} << 20;
 
 // Parses the header's Python dict literal, e.g.
 //   {'descr': '<i2', 'fortran_order': False, 'shape': (1, 8, 8, 3), }
@@ -177,18 +183,42 @@ std::string ShapeTuple(const std::vector<int64_t>& shape) {
   return s + (shape.size() == 1 ? ",)" : ")");
 }
 
-std::string ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(path, "", "cannot open file");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+// Reads a file in stages (magic and header first, the data only once the header says how much
+// there must be), so that a huge file is refused before it is read into memory.
+class NpyFileReader {
+ public:
+  explicit NpyFileReader(const std::string& path) : in_(path, std::ios::binary) {
+    if (!in_) throw ConfigError(path, "", "cannot open file");
+    in_.seekg(0, std::ios::end);
+    const std::streamoff end = in_.tellg();
+    in_.seekg(0, std::ios::beg);
+    if (end >= 0 && in_) size_ = static_cast<uint64_t>(end);
+    else in_.clear();  // not seekable (a pipe): the size is known once everything is read
+  }
+  // The file size, when it could be learned without reading.
+  std::optional<uint64_t> size() const { return size_; }
+  // Appends up to `n` more bytes to `bytes`.
+  void ReadMore(uint64_t n, std::string* bytes) {
+    char buf[1 << 16];
+    while (n > 0 && in_) {
+      in_.read(buf, static_cast<std::streamsize>(std::min<uint64_t>(n, sizeof buf)));
+      const auto got = static_cast<uint64_t>(in_.gcount());
+      bytes->append(buf, got);
+      n -= got;
+    }
+  }
+
+ private:
+  std::ifstream in_;
+  std::optional<uint64_t> size_;
+};
 
 }  // namespace
 
 NpyArray LoadNpy(const std::string& path) {
-  const std::string bytes = ReadWholeFile(path);
+  NpyFileReader file(path);
+  std::string bytes;
+  file.ReadMore(12, &bytes);
   if (bytes.size() < kMagicLength + 4 || bytes.compare(0, kMagicLength, kMagic) != 0) {
     throw ConfigError(path, "", "not a .npy file (missing the \\x93NUMPY magic)");
   }
@@ -205,6 +235,13 @@ NpyArray LoadNpy(const std::string& path) {
     throw ConfigError(path, "", "unsupported .npy format version " + std::to_string(major) +
                                     " (expected 1, 2 or 3)");
   }
+  if (header_len > kMaxHeaderBytes) {
+    throw ConfigError(path, "", "header of " + std::to_string(header_len) +
+                                    " bytes is too large (at most " +
+                                    std::to_string(kMaxHeaderBytes) + ")");
+  }
+  file.ReadMore(header_start + header_len - std::min<uint64_t>(bytes.size(), header_start + header_len),
+                &bytes);
   if (header_start + header_len > bytes.size()) {
     throw ConfigError(path, "", "truncated .npy header");
   }
@@ -220,16 +257,27 @@ NpyArray LoadNpy(const std::string& path) {
     throw ConfigError(path, "", "Fortran-order arrays are not supported (save a C-order array, "
                                 "e.g. with numpy.ascontiguousarray)");
   }
-  constexpr int64_t kMaxElements = int64_t{1} << 34;
-  int64_t elements = 1;
+  // Any factor may be 0, so bound the product of the non-zero ones, then multiply them all.
+  int64_t nonzero = 1, elements = 1;
   for (int64_t d : out.shape) {
-    if (d != 0 && elements > kMaxElements / d) {
-      throw ConfigError(path, "", "array too large: shape " + ShapeTuple(out.shape));
+    if (d != 0 && nonzero > kMaxElements / d) {
+      throw ConfigError(path, "", "array too large: shape " + ShapeTuple(out.shape) +
+                                      " (at most " + std::to_string(kMaxElements) + " elements)");
     }
+    if (d != 0) nonzero *= d;
     elements *= d;
   }
   const uint64_t data_bytes = static_cast<uint64_t>(elements) * dtype.bytes;
-  const uint64_t have = bytes.size() - header_start - header_len;
+  const uint64_t data_start = header_start + header_len;
+  // Read the data only when the file holds exactly that much (a bounded amount); a file that
+  // cannot be sized (a pipe) is read up to one byte more than needed.
+  uint64_t have = 0;
+  if (file.size() && *file.size() != data_start + data_bytes) {
+    have = *file.size() - data_start;
+  } else {
+    file.ReadMore(data_bytes + 1, &bytes);
+    have = bytes.size() - data_start;
+  }
   if (have != data_bytes) {
     throw ConfigError(path, "", "expected " + std::to_string(data_bytes) + " data bytes for shape " +
                                     ShapeTuple(out.shape) + " of " + dtype.name +

@@ -360,8 +360,14 @@ class Importer {
 
   // The quantization a node states for `value` through its scale and zero-point inputs.
   void Declare(int i, const NodeProto& n, int value_k, int scale_k, int zp_k) {
-    const std::string value = value_k < 0 ? n.output(0) : n.input(value_k);
-    const OnnxTensor& s = constants_.at(n.input(scale_k));
+    const std::string value = value_k < 0 ? (n.output_size() > 0 ? n.output(0) : "") : Input(n, value_k);
+    const auto scale_it = constants_.find(Input(n, scale_k));
+    if (value.empty() || scale_it == constants_.end()) {
+      NodeProblem(i, n, "expected a value and a scale that is a constant initializer (input " +
+                            std::to_string(scale_k) + ")");
+      return;
+    }
+    const OnnxTensor& s = scale_it->second;
     const std::string zp_name = Input(n, zp_k);
     Quant q;
     q.source = n.name();

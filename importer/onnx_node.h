@@ -40,6 +40,8 @@ inline std::string StringAttr(const onnx::NodeProto& n, const std::string& name,
 
 // Optional inputs may be absent or given as "".
 inline std::string Input(const onnx::NodeProto& n, int k) { return k < n.input_size() ? n.input(k) : ""; }
+// The node's first output, "" when it has none (a malformed model must not crash the importer).
+inline std::string Output0(const onnx::NodeProto& n) { return n.output_size() > 0 ? n.output(0) : ""; }
 
 // A node with its index in the model's graph (error messages point at the original node).
 struct IndexedNode {

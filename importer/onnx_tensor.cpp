@@ -1,4 +1,5 @@
 // TensorProto decoding, .pb tensor files, and layout reordering.
+#include <algorithm>
 #include "importer/onnx_tensor.h"
 
 #include <cstring>
@@ -43,7 +44,11 @@ int64_t RawInt(const std::string& raw, int64_t i, int t) {
 std::string DecodeInts(const TensorProto& t, int64_t n, OnnxTensor* out) {
   const int type = t.data_type();
   std::vector<int64_t> v;
-  v.reserve(n);
+  // Reserve only what the data really holds (the dims may announce more; that is reported below).
+  const int64_t held = !t.raw_data().empty()     ? n
+                       : type == TensorProto::INT64 ? t.int64_data_size()
+                                                    : t.int32_data_size();
+  v.reserve(std::min(n, held));
   if (!t.raw_data().empty()) {
     for (int64_t i = 0; i < n; ++i) v.push_back(RawInt(t.raw_data(), i, type));
   } else if (type == TensorProto::INT64) {
@@ -54,7 +59,7 @@ std::string DecodeInts(const TensorProto& t, int64_t n, OnnxTensor* out) {
   if (static_cast<int64_t>(v.size()) != n) {
     return "holds " + std::to_string(v.size()) + " values, its dims announce " + std::to_string(n);
   }
-  out->int_values.reserve(n);
+  out->int_values.reserve(v.size());
   for (int64_t x : v) {
     if (x < std::numeric_limits<int32_t>::min() || x > std::numeric_limits<int32_t>::max()) {
       return "holds the value " + std::to_string(x) + ", outside int32";
@@ -108,10 +113,16 @@ std::string DecodeTensor(const TensorProto& t, OnnxTensor* out) {
   out->elem_type = t.data_type();
   out->dims.assign(t.dims().begin(), t.dims().end());
   if (t.data_location() == TensorProto::EXTERNAL) return "keeps its data in an external file (not supported)";
+  // The same limit as the network format's tensors: at most 2^31 - 1 elements (docs/formats.md).
+  const int64_t kMaxElements = std::numeric_limits<int32_t>::max();
+  int64_t n = 1;
   for (int64_t d : out->dims) {
-    if (d < 0 || d > std::numeric_limits<int32_t>::max()) return "has a bad dimension " + std::to_string(d);
+    if (d < 0 || d > kMaxElements) return "has a bad dimension " + std::to_string(d);
+    if (d != 0 && n > kMaxElements / d) {
+      return "has more than " + std::to_string(kMaxElements) + " elements (dims multiply past the limit)";
+    }
+    n *= d;
   }
-  const int64_t n = out->elements();
   const int bytes = ElemBytes(t.data_type());
   if (bytes == 0) return "has element type " + ElemTypeName(t.data_type()) + " (expected an integer type or float32)";
   if (!t.raw_data().empty() && static_cast<int64_t>(t.raw_data().size()) != n * bytes) {

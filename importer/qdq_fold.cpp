@@ -125,7 +125,7 @@ class Folder {
   }
 
   bool AllConsumersFolded(const NodeProto& dq, const std::vector<std::optional<NodeProto>>& folded) const {
-    auto c = consumers_.find(dq.output(0));
+    auto c = consumers_.find(Output0(dq));
     if (c == consumers_.end()) return true;  // dead: nothing reads it
     return std::all_of(c->second.begin(), c->second.end(), [&](int k) { return k >= 0 && folded[k].has_value(); });
   }
@@ -174,9 +174,9 @@ class Folder {
 
   // Input k of op `n` as the quantized tensor behind its DequantizeLinear.
   QTensor Dequantized(const NodeProto& n, int k, bool constant) {
-    const NodeProto* dq = Producer(n.input(k));
+    const NodeProto* dq = Producer(Input(n, k));
     if (dq == nullptr || !IsDequantize(*dq)) {
-      throw NoFold{"input " + std::to_string(k) + " (\"" + n.input(k) + "\") is not the output of a DequantizeLinear"};
+      throw NoFold{"input " + std::to_string(k) + " (\"" + Input(n, k) + "\") is not the output of a DequantizeLinear"};
     }
     const std::string& q = dq->input(0);
     if (IsConstant(q) != constant) {
@@ -193,7 +193,7 @@ class Folder {
   // Weight input k: per-channel scales must lie along `axis` of the (rank-`rank`) weight.
   QTensor Weight(const NodeProto& n, int k, int64_t axis) {
     QTensor w = Dequantized(n, k, true);
-    const NodeProto* dq = Producer(n.input(k));
+    const NodeProto* dq = Producer(Input(n, k));
     const OnnxTensor& wt = constants_.at(w.value);
     const OnnxTensor& s = constants_.at(w.scale);
     int64_t dq_axis = IntAttr(*dq, "axis", 1);
@@ -235,7 +235,7 @@ class Folder {
     int act = -1;
     if (p.activation && (g_.node(next).op_type() == "Relu" || g_.node(next).op_type() == "Clip")) {
       act = next;
-      next = OnlyConsumer(g_.node(act).output(0), "a QuantizeLinear");
+      next = OnlyConsumer(Output0(g_.node(act)), "a QuantizeLinear");
     }
     const NodeProto& q = g_.node(next);
     if (!IsQuantize(q)) throw NoFold{"its output is read by " + q.op_type() + ", not by a QuantizeLinear"};
@@ -262,7 +262,7 @@ class Folder {
       }
     }
     if (n.input_size() > static_cast<int>(p.roles.size())) throw NoFold{"too many inputs"};
-    const QTensor y{q.output(0), q.input(1), ZeroPoint(q, OutputType(q))};
+    const QTensor y{Output0(q), Input(q, 1), ZeroPoint(q, OutputType(q))};
     if (act >= 0) SetActivation(g_.node(act), y, p.q_op == "QLinearAdd", &out);
     AddInputs(p, ins, y, &out);
     out.add_output(y.value);
@@ -280,7 +280,7 @@ class Folder {
   int OutputType(const NodeProto& q) const {
     if (!Input(q, 2).empty()) return TypeOf(q.input(2));
     if (const auto* a = FindAttr(q, "output_dtype"); a && a->i() != 0) return static_cast<int>(a->i());
-    return TypeOf(q.output(0));
+    return TypeOf(Output0(q));
   }
 
   // Inputs of the folded node in the QOperator order.
