@@ -76,6 +76,14 @@ std::string ResolvedArchJson(const core::ArchConfig& arch);
 // Creates DIR, or throws ConfigError naming DIR.
 void PrepareOutputDir(const std::string& dir);
 // Report writers (app/report.cpp). Files appear complete or not at all.
+// The report of one simulation, as `npusim run` writes it (app/run.cpp); also used by
+// `npusim scalesim` (full model) and `npusim serve`.
+RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file,
+                      const isa::Program& prog, const core::StatRegistry& stats,
+                      const models::RunResult& rr);
+// SystemC fatal errors and errors become exceptions (exit 1), not aborts. Call before simulating.
+void ConfigureSystemCReports();
+
 std::string SummaryTable(const RunReport& r);
 void WriteReportFiles(const std::string& dir, const RunReport& r, const core::Graph& g,
                       const std::map<std::string, std::vector<int32_t>>& outputs);

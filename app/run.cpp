@@ -90,6 +90,23 @@ CheckResult Check(const core::Graph& g, const core::ArchConfig& arch, const Tens
   return CompareOutputs(g, outputs, reference::Run(g, inputs, opt));
 }
 
+// On a terminal, a progress line on stderr (at most every 0.2 s); nothing when piped.
+constexpr uint64_t kProgressCycles = 100000;
+models::Npu::Progress ProgressLine() {
+  if (!isatty(STDERR_FILENO)) return nullptr;
+  auto last = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
+  return [last](size_t done, size_t total) {
+    const auto now = std::chrono::steady_clock::now();
+    if (done < total && now - *last < std::chrono::milliseconds(200)) return;
+    *last = now;
+    std::fprintf(stderr, "\rsimulating: %zu/%zu instructions (%.0f%%), %.2f Mcycles%s", done, total,
+                 100.0 * done / std::max<size_t>(total, 1), models::NowCycles() / 1e6,
+                 done == total ? "\n" : "");
+  };
+}
+
+}  // namespace
+
 RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file,
                       const isa::Program& prog, const core::StatRegistry& stats,
                       const models::RunResult& rr) {
@@ -171,23 +188,6 @@ void ConfigureSystemCReports() {
   sc_report_handler::set_actions(sc_core::SC_FATAL, sc_core::SC_DISPLAY | sc_core::SC_THROW);
   sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_DISPLAY | sc_core::SC_THROW);
 }
-
-// On a terminal, a progress line on stderr (at most every 0.2 s); nothing when piped.
-constexpr uint64_t kProgressCycles = 100000;
-models::Npu::Progress ProgressLine() {
-  if (!isatty(STDERR_FILENO)) return nullptr;
-  auto last = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
-  return [last](size_t done, size_t total) {
-    const auto now = std::chrono::steady_clock::now();
-    if (done < total && now - *last < std::chrono::milliseconds(200)) return;
-    *last = now;
-    std::fprintf(stderr, "\rsimulating: %zu/%zu instructions (%.0f%%), %.2f Mcycles%s", done, total,
-                 100.0 * done / std::max<size_t>(total, 1), models::NowCycles() / 1e6,
-                 done == total ? "\n" : "");
-  };
-}
-
-}  // namespace
 
 CheckResult CompareOutputs(const core::Graph& g, const TensorMap& sim, const TensorMap& ref) {
   CheckResult c;

@@ -358,69 +358,6 @@ isa::Program CompileForScaleSim(const core::Graph& g, const core::ArchConfig& ar
 
 // ---- the report -----------------------------------------------------------------------------
 
-std::string Shape(const std::vector<int64_t>& s) {
-  std::string r;
-  for (size_t i = 0; i < s.size(); ++i) r += (i ? "x" : "") + std::to_string(s[i]);
-  return r;
-}
-
-// npusim's normal report (as `npusim run` builds it, app/run.cpp) from this run's results.
-RunReport NpusimReport(const core::ArchConfig& arch, const core::Graph& g, const ScaleSimInputs& in,
-                       const isa::Program& prog, const core::StatRegistry& stats, const models::RunResult& rr) {
-  RunReport r;
-  r.arch_name = arch.name;
-  r.arch_file = in.config.file;
-  r.net_name = g.name;
-  r.net_file = in.topology.file;
-  r.clock_mhz = arch.clock_mhz;
-  r.cycles = rr.cycles;
-  r.seconds = static_cast<double>(rr.cycles) / (arch.clock_mhz * 1e6);
-  const int n = static_cast<int>(g.ops.size());
-  std::vector<uint64_t> share(n, 0);
-  uint64_t done = 0;
-  for (int l = 0; l < n; ++l) {  // each layer is charged the cycles by which it moves the finish line
-    share[l] = rr.layer_end[l] > done ? rr.layer_end[l] - done : 0;
-    done = std::max(done, rr.layer_end[l]);
-  }
-  r.energy = core::ComputeEnergy(stats, arch.energy, n, share);
-  const core::Counter* rd = stats.Find("dram", "read_byte");
-  const core::Counter* wr = stats.Find("dram", "write_byte");
-  const core::UnitConfig& u = arch.units[0];
-  for (int l = 0; l < n; ++l) {
-    const core::Op& op = g.ops[l];
-    LayerReport L;
-    L.name = op.name;
-    L.op = core::OpTypeName(op.type);
-    L.unit = prog.layers[l].unit;
-    L.tiling = prog.layers[l].tiling;
-    L.shape = Shape(g.tensor(op.outputs[0]).shape);
-    L.macs = core::OpMacs(g, op);
-    L.cycles = share[l];
-    L.start_cycle = rr.layer_start[l];
-    L.end_cycle = rr.layer_end[l];
-    const uint64_t span = L.end_cycle - L.start_cycle;
-    if (span > 0) L.utilization = static_cast<double>(L.macs) / (static_cast<double>(span) * u.rows * u.cols);
-    const auto& busy = rr.layer_busy[l];
-    L.compute_busy_cycles = busy[static_cast<int>(isa::Queue::kCompute)];
-    L.load_busy_cycles = busy[static_cast<int>(isa::Queue::kLoad)];
-    const uint64_t mem = std::max(L.load_busy_cycles, busy[static_cast<int>(isa::Queue::kStore)]);
-    const uint64_t post = busy[static_cast<int>(isa::Queue::kPost)];
-    L.bound = span == 0                                      ? "-"
-              : L.compute_busy_cycles >= std::max(mem, post) ? "compute"
-              : mem >= post                                  ? "memory"
-                                                             : "post";
-    L.energy_pj = r.energy.by_layer_pj[l];
-    L.dram_read_bytes = rd->layer(l);
-    L.dram_write_bytes = wr->layer(l);
-    r.macs += L.macs;
-    r.layers.push_back(L);
-  }
-  for (const core::Counter& c : stats.counters()) r.counters[c.component + "." + c.action] = c.total;
-  r.arch_resolved_json = ResolvedArchJson(arch);
-  r.banks = rr.banks;
-  return r;
-}
-
 // Fills each layer's comparison with SCALE-Sim: its cycles on the row as given, its cycles on the
 // GEMM npusim runs (differs by padding and ofmap rounding), npusim's closed form for that GEMM as
 // one instruction, and the simulated busy time and span.
@@ -487,12 +424,6 @@ std::string ComparisonCsv(const ScaleSimFullRun& run) {
   return out;
 }
 
-void ConfigureSystemCErrors() {
-  using sc_core::sc_report_handler;
-  // A broken invariant inside the simulation becomes an exception (exit 1), not an abort.
-  sc_report_handler::set_actions(sc_core::SC_FATAL, sc_core::SC_DISPLAY | sc_core::SC_THROW);
-  sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_DISPLAY | sc_core::SC_THROW);
-}
 
 }  // namespace
 
@@ -510,7 +441,7 @@ int RunScaleSimFullModel(const ScaleSimInputs& in, const std::string& dir) {
   ScaleSimFullRun run;
   const core::Graph g = BuildScaleSimGraph(in, &run.layers);
   const isa::Program prog = CompileForScaleSim(g, arch, in);
-  ConfigureSystemCErrors();
+  ConfigureSystemCReports();
   core::StatRegistry stats;
   models::Npu npu("npu", arch, prog, stats);
   core::CheckEnergyCoverage(stats, arch.energy);
@@ -519,7 +450,8 @@ int RunScaleSimFullModel(const ScaleSimInputs& in, const std::string& dir) {
   for (const std::string& name : g.inputs) inputs[name] = *g.tensor(name).data;
   npu.WriteInputs(inputs);
   const models::RunResult rr = npu.Run();
-  RunReport report = NpusimReport(arch, g, in, prog, stats, rr);
+  RunReport report = BuildReport(arch, g, in.topology.file, prog, stats, rr);
+  report.arch_file = in.config.file;  // the arch was derived from the SCALE-Sim cfg
   Compare(compat, arch, report, run.layers);
   run.cycles = static_cast<int64_t>(rr.cycles);
   run.compat_cycles = compat.cycles;

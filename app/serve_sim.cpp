@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "app/app.h"
 #include "compiler/compiler.h"
 #include "core/energy.h"
 #include "core/stats.h"
@@ -17,24 +18,6 @@ namespace npusim::app::serve {
 namespace {
 
 using nlohmann::json;
-
-// As `npusim run`: a broken invariant inside the simulation becomes an exception, not an abort.
-void ThrowOnSystemCErrors() {
-  using sc_core::sc_report_handler;
-  sc_report_handler::set_actions(sc_core::SC_FATAL, sc_core::SC_DISPLAY | sc_core::SC_THROW);
-  sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_DISPLAY | sc_core::SC_THROW);
-}
-
-// Each layer is charged the cycles by which it pushes the finish line (as run's report does).
-std::vector<uint64_t> LayerCycles(const models::RunResult& rr, size_t n) {
-  std::vector<uint64_t> out(n, 0);
-  uint64_t done = 0;
-  for (size_t l = 0; l < n; ++l) {
-    out[l] = rr.layer_end[l] > done ? rr.layer_end[l] - done : 0;
-    done = std::max(done, rr.layer_end[l]);
-  }
-  return out;
-}
 
 void WriteAll(int fd, const std::string& s) {
   size_t off = 0;
@@ -50,7 +33,7 @@ void WriteAll(int fd, const std::string& s) {
 
 json Simulate(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file, bool layers) {
   const isa::Program prog = compiler::Compile(g, arch, net_file);
-  ThrowOnSystemCErrors();
+  ConfigureSystemCReports();
   core::StatRegistry stats;
   models::Npu npu("npu", arch, prog, stats);
   core::CheckEnergyCoverage(stats, arch.energy);
@@ -61,31 +44,24 @@ json Simulate(const core::ArchConfig& arch, const core::Graph& g, const std::str
   }
   npu.WriteInputs(inputs);
   const models::RunResult rr = npu.Run();
-  const size_t n = g.ops.size();
-  const std::vector<uint64_t> layer_cycles = LayerCycles(rr, n);
-  const core::EnergyReport energy = core::ComputeEnergy(stats, arch.energy, static_cast<int>(n), layer_cycles,
-                                                        arch.dynamic_energy_scale(), arch.leakage_energy_scale());
-  const core::Counter* rd = stats.Find("dram", "read_byte");
-  const core::Counter* wr = stats.Find("dram", "write_byte");
+  // The figures `npusim run` reports for the same network (tests/app/serve_test.cpp).
+  const RunReport r = BuildReport(arch, g, net_file, prog, stats, rr);
   json j;
-  j["cycles"] = rr.cycles;
-  j["seconds"] = static_cast<double>(rr.cycles) / (arch.clock_mhz * 1e6);
-  j["energy_pj"] = energy.total_pj;
-  int64_t macs = 0;
-  json ls = json::array();
-  for (size_t l = 0; l < n; ++l) {
-    const core::Op& op = g.ops[l];
-    macs += core::OpMacs(g, op);
-    if (!layers) continue;
-    ls.push_back({{"name", op.name}, {"op", core::OpTypeName(op.type)}, {"cycles", layer_cycles[l]},
-                  {"energy_pj", energy.by_layer_pj[l]}, {"macs", core::OpMacs(g, op)},
-                  {"dram_read_bytes", rd ? rd->layer(static_cast<int>(l)) : 0},
-                  {"dram_write_bytes", wr ? wr->layer(static_cast<int>(l)) : 0}});
+  j["cycles"] = r.cycles;
+  j["seconds"] = r.seconds;
+  j["energy_pj"] = r.energy.total_pj;
+  j["macs"] = r.macs;
+  j["dram_read_bytes"] = r.counters.at("dram.read_byte");
+  j["dram_write_bytes"] = r.counters.at("dram.write_byte");
+  if (layers) {
+    json ls = json::array();
+    for (const LayerReport& L : r.layers) {
+      ls.push_back({{"name", L.name}, {"op", L.op}, {"cycles", L.cycles}, {"energy_pj", L.energy_pj},
+                    {"macs", L.macs}, {"dram_read_bytes", L.dram_read_bytes},
+                    {"dram_write_bytes", L.dram_write_bytes}});
+    }
+    j["layers"] = ls;
   }
-  j["macs"] = macs;
-  j["dram_read_bytes"] = rd ? rd->total : 0;
-  j["dram_write_bytes"] = wr ? wr->total : 0;
-  if (layers) j["layers"] = ls;
   return j;
 }
 
