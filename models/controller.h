@@ -7,6 +7,8 @@
 
 #include <systemc>
 
+#include "models/sim_time.h"
+
 #include "isa/instruction.h"
 
 namespace npusim::models {
@@ -34,8 +36,5 @@ class Controller : public sc_core::sc_module {
   sc_core::sc_event completed_;
 };
 
-// Simulated time <-> cycles (1 ns is one cycle).
-inline uint64_t NowCycles() { return static_cast<uint64_t>(sc_core::sc_time_stamp().to_seconds() * 1e9 + 0.5); }
-inline sc_core::sc_time Cycles(uint64_t c) { return sc_core::sc_time(static_cast<double>(c), sc_core::SC_NS); }
 
 }  // namespace npusim::models

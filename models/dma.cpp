@@ -13,9 +13,7 @@ Dma::Dma(sc_core::sc_module_name name, const core::DramConfig& cfg, Controller& 
       sram_isock("sram_isock"),
       cfg_(cfg),
       ctrl_(ctrl),
-      bursts_(stats.Register("dma", "burst", "actions", "DMA bursts moved (either direction)")),
-      staging_(cfg.burst_bytes),
-      latency_(Cycles(cfg.latency_cycles)) {
+      bursts_(stats.Register("dma", "burst", "actions", "DMA bursts moved (either direction)")) {
   SC_HAS_PROCESS(Dma);
   SC_THREAD(LoadThread);
   SC_THREAD(StoreThread);
@@ -58,6 +56,11 @@ void Dma::CompleteQueue(int channel) {
 
 std::vector<Dma::Burst> Dma::Bursts(const isa::DmaArgs& d, int64_t burst_bytes, bool dram_is_src) {
   std::vector<Burst> out;
+  AppendBursts(d, burst_bytes, dram_is_src, out);
+  return out;
+}
+
+void Dma::AppendBursts(const isa::DmaArgs& d, int64_t burst_bytes, bool dram_is_src, std::vector<Burst>& out) {
   // Merge rows (and planes) that are contiguous on both sides into one run.
   int64_t run = d.row_bytes, rows = d.rows, planes = d.planes;
   if (rows > 1 && d.src_stride[0] == run && d.dst_stride[0] == run) {
@@ -83,49 +86,70 @@ std::vector<Dma::Burst> Dma::Bursts(const isa::DmaArgs& d, int64_t burst_bytes, 
       }
     }
   }
-  return out;
 }
 
-Dma::Timing Dma::Move(tlm::tlm_initiator_socket<>& from, tlm::tlm_initiator_socket<>& to,
-                      const Burst& b, int layer, bool dram_is_src) {
+void Dma::Issue(tlm::tlm_initiator_socket<>& sock, tlm::tlm_command cmd, uint64_t base, int layer) {
   LayerExtension ext;
   ext.layer = layer;
   tlm::tlm_generic_payload trans;
   trans.set_extension(&ext);
+  trans.set_extension(&train_);
+  trans.set_command(cmd);
+  trans.set_address(base);
   trans.set_data_ptr(staging_.data());
-  trans.set_data_length(static_cast<unsigned>(b.len));
-  trans.set_streaming_width(static_cast<unsigned>(b.len));
+  trans.set_data_length(static_cast<unsigned>(staging_.size()));
+  trans.set_streaming_width(static_cast<unsigned>(staging_.size()));
   trans.set_byte_enable_ptr(nullptr);
   trans.set_dmi_allowed(false);
+  trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-  trans.set_command(tlm::TLM_READ_COMMAND);
-  trans.set_address(b.src);
-  trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  from->b_transport(trans, delay);
-  if (trans.is_response_error()) SC_REPORT_FATAL(name(), ("read failed: " + trans.get_response_string()).c_str());
-  Timing t;
-  if (dram_is_src) t.issued = delay - latency_;
-  // The write is issued when the read data arrives.
-  trans.set_command(tlm::TLM_WRITE_COMMAND);
-  trans.set_address(b.dst);
-  trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  to->b_transport(trans, delay);
-  if (trans.is_response_error()) SC_REPORT_FATAL(name(), ("write failed: " + trans.get_response_string()).c_str());
-  if (!dram_is_src) t.issued = delay - latency_;
-  t.done = delay;
+  sock->b_transport(trans, delay);
   trans.clear_extension(&ext);
-  bursts_.Add(layer, 1);
-  return t;
+  trans.clear_extension(&train_);
+  if (trans.is_response_error()) {
+    SC_REPORT_FATAL(name(), (std::string(cmd == tlm::TLM_READ_COMMAND ? "read" : "write") +
+                             " failed: " + trans.get_response_string()).c_str());
+  }
 }
 
 Dma::Timing Dma::Transfer(const isa::DmaArgs& d, int layer, bool dram_is_src) {
+  bursts_scratch_.clear();
+  AppendBursts(d, cfg_.burst_bytes, dram_is_src, bursts_scratch_);
   Timing all;
-  for (const Burst& b : Bursts(d, cfg_.burst_bytes, dram_is_src)) {
-    const Timing t = dram_is_src ? Move(dram_isock, sram_isock, b, layer, true)
-                                 : Move(sram_isock, dram_isock, b, layer, false);
-    all.done = std::max(all.done, t.done);
-    all.issued = std::max(all.issued, t.issued);
+  if (bursts_scratch_.empty()) return all;
+  // Offsets are relative to the first burst on each side; the data goes through the staging
+  // buffer in burst order.
+  const uint64_t src0 = bursts_scratch_.front().src, dst0 = bursts_scratch_.front().dst;
+  train_.pieces.resize(bursts_scratch_.size());
+  int64_t total = 0;
+  for (size_t i = 0; i < bursts_scratch_.size(); ++i) {
+    const Burst& b = bursts_scratch_[i];
+    BurstTrain::Piece& p = train_.pieces[i];
+    p.offset = static_cast<int64_t>(b.src - src0);
+    p.len = b.len;
+    p.data_offset = total;
+    p.start_after = 0;
+    total += b.len;
   }
+  staging_.resize(static_cast<size_t>(total));
+  Issue(dram_is_src ? dram_isock : sram_isock, tlm::TLM_READ_COMMAND, src0, layer);
+  // Each burst's write may start once its read data has arrived.
+  uint64_t dram_done = 0, done = 0;
+  for (size_t i = 0; i < bursts_scratch_.size(); ++i) {
+    BurstTrain::Piece& p = train_.pieces[i];
+    if (dram_is_src) dram_done = std::max(dram_done, p.done);
+    p.start_after = p.done;
+    p.offset = static_cast<int64_t>(bursts_scratch_[i].dst - dst0);
+  }
+  Issue(dram_is_src ? sram_isock : dram_isock, tlm::TLM_WRITE_COMMAND, dst0, layer);
+  for (const BurstTrain::Piece& p : train_.pieces) {
+    if (!dram_is_src) dram_done = std::max(dram_done, p.done);
+    done = std::max(done, p.done);
+  }
+  all.done = Cycles(done);
+  // DRAM has taken the last burst `latency` before its data is complete.
+  all.issued = Cycles(dram_done - static_cast<uint64_t>(cfg_.latency_cycles));
+  bursts_.Add(layer, bursts_scratch_.size());
   return all;
 }
 

@@ -1,7 +1,10 @@
 // Dma: two channels (load: DRAM -> buffer, store: buffer -> DRAM), each an SC_THREAD running its
 // instruction queue in order. A 3-D strided transfer is cut into contiguous runs and each run into
-// bursts of `burst_bytes` aligned on DRAM addresses; every burst is a real TLM read from the source
-// and a real TLM write of the same bytes into the destination. Bursts are issued back to back (the
+// bursts of `burst_bytes` aligned on DRAM addresses; the bursts are read from the source and the
+// same bytes written into the destination as two TLM transactions carrying a BurstTrain
+// (models/memory.h): the source serves every burst in order, and each burst's write may start
+// when its read data has arrived, exactly as burst-by-burst transactions would. Bursts are issued
+// back to back (the
 // channel keeps as many requests in flight as it needs), so the instruction completes when the
 // last write does: latency once, then the bandwidth of the slower side and the contention of the
 // other channel, all from the targets' annotated delays. A channel issues the next instruction as
@@ -21,6 +24,7 @@
 #include "core/arch.h"
 #include "core/stats.h"
 #include "models/controller.h"
+#include "models/memory.h"
 
 namespace npusim::models {
 
@@ -38,6 +42,8 @@ class Dma : public sc_core::sc_module {
     int64_t len;
   };
   static std::vector<Burst> Bursts(const isa::DmaArgs& d, int64_t burst_bytes, bool dram_is_src);
+  // The same, appended to `out` (no allocation once `out` has grown).
+  static void AppendBursts(const isa::DmaArgs& d, int64_t burst_bytes, bool dram_is_src, std::vector<Burst>& out);
 
  private:
   // Per channel: an issue thread (takes instructions, moves the bytes, computes when they land)
@@ -64,14 +70,16 @@ class Dma : public sc_core::sc_module {
     sc_core::sc_time done = sc_core::SC_ZERO_TIME;
   };
   Timing Transfer(const isa::DmaArgs& d, int layer, bool dram_is_src);
-  Timing Move(tlm::tlm_initiator_socket<>& from, tlm::tlm_initiator_socket<>& to, const Burst& b,
-              int layer, bool dram_is_src);
+  // One side of a transfer: `train_` against `sock` at `base` (read or write); the largest done.
+  void Issue(tlm::tlm_initiator_socket<>& sock, tlm::tlm_command cmd, uint64_t base, int layer);
 
   core::DramConfig cfg_;
   Controller& ctrl_;
   core::Counter& bursts_;
+  // Reused by every transfer (no allocation per instruction once they have grown).
   std::vector<uint8_t> staging_;
-  sc_core::sc_time latency_;
+  std::vector<Burst> bursts_scratch_;
+  BurstTrain train_;
   Channel channels_[2];
 };
 

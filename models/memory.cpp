@@ -1,5 +1,6 @@
 #include "core/int_math.h"
 #include "models/memory.h"
+#include "models/sim_time.h"
 
 #include <algorithm>
 #include <cstring>
@@ -9,7 +10,6 @@ namespace {
 using core::CeilDiv;
 
 using sc_core::sc_time;
-using sc_core::SC_NS;
 
 
 int LayerOf(tlm::tlm_generic_payload& trans) {
@@ -19,18 +19,47 @@ int LayerOf(tlm::tlm_generic_payload& trans) {
 }
 
 // Copies between the payload and `mem`; false (and an address error response) if out of range.
-bool Serve(tlm::tlm_generic_payload& trans, std::vector<uint8_t>& mem) {
-  const uint64_t a = trans.get_address();
-  const uint64_t n = trans.get_data_length();
-  if (a > mem.size() || n > mem.size() - a) {
+// Copies one piece between the payload's data and `mem` at `addr`; false (and an address error
+// on the payload) if it does not lie inside `mem`.
+bool Copy(tlm::tlm_generic_payload& trans, std::vector<uint8_t>& mem, uint64_t addr, uint64_t n,
+          uint64_t data_offset) {
+  if (addr > mem.size() || n > mem.size() - addr) {
     trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return false;
   }
+  uint8_t* data = trans.get_data_ptr() + data_offset;
   if (trans.is_read()) {
-    std::memcpy(trans.get_data_ptr(), mem.data() + a, n);
+    std::memcpy(data, mem.data() + addr, n);
   } else {
-    std::memcpy(mem.data() + a, trans.get_data_ptr(), n);
+    std::memcpy(mem.data() + addr, data, n);
   }
+  return true;
+}
+
+// Serves a plain payload (one burst) or a BurstTrain: for each piece, copies its bytes and asks
+// `burst(now, addr, len, start_after)` when (cycles after now) it is done. Returns false on an
+// address error.
+template <class BurstFn>
+bool ServeTrain(tlm::tlm_generic_payload& trans, std::vector<uint8_t>& mem, sc_time& delay, BurstFn burst) {
+  BurstTrain* train = nullptr;
+  trans.get_extension(train);
+  const uint64_t base = trans.get_address();
+  const uint64_t now = NowCycles();
+  if (train == nullptr) {
+    if (!Copy(trans, mem, base, trans.get_data_length(), 0)) return false;
+    const uint64_t after = delay.value() / TicksPerCycle();
+    delay = Cycles(burst(now, base, static_cast<int64_t>(trans.get_data_length()), after));
+    trans.set_response_status(tlm::TLM_OK_RESPONSE);
+    return true;
+  }
+  uint64_t last = 0;
+  for (BurstTrain::Piece& p : train->pieces) {
+    const uint64_t addr = base + static_cast<uint64_t>(p.offset);
+    if (!Copy(trans, mem, addr, static_cast<uint64_t>(p.len), static_cast<uint64_t>(p.data_offset))) return false;
+    p.done = burst(now, addr, p.len, p.start_after);
+    last = std::max(last, p.done);
+  }
+  delay = Cycles(last);
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
   return true;
 }
@@ -49,13 +78,17 @@ Dram::Dram(sc_core::sc_module_name name, const core::DramConfig& cfg, uint64_t s
 }
 
 void Dram::b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
-  if (!Serve(trans, image_)) return;
-  const int64_t n = trans.get_data_length();
-  (trans.is_read() ? reads_ : writes_).Add(LayerOf(trans), n);
-  const sc_time now = sc_core::sc_time_stamp();
-  const sc_time start = std::max(now + delay, channel_free_);
-  channel_free_ = start + sc_time(static_cast<double>(CeilDiv(n, cfg_.bytes_per_cycle)), SC_NS);
-  delay = channel_free_ + sc_time(static_cast<double>(cfg_.latency_cycles), SC_NS) - now;
+  if (!ServeTrain(trans, image_, delay,
+                  [this](uint64_t now, uint64_t, int64_t n, uint64_t after) { return Burst(now, n, after); })) {
+    return;
+  }
+  (trans.is_read() ? reads_ : writes_).Add(LayerOf(trans), trans.get_data_length());
+}
+
+uint64_t Dram::Burst(uint64_t now, int64_t n, uint64_t after) {
+  const uint64_t start = std::max(now + after, channel_free_);
+  channel_free_ = start + static_cast<uint64_t>(CeilDiv(n, cfg_.bytes_per_cycle));
+  return channel_free_ + static_cast<uint64_t>(cfg_.latency_cycles) - now;
 }
 
 Sram::Sram(sc_core::sc_module_name name, const core::BufferConfig& cfg, core::StatRegistry& stats)
@@ -63,7 +96,7 @@ Sram::Sram(sc_core::sc_module_name name, const core::BufferConfig& cfg, core::St
       tsock("tsock"),
       cfg_(cfg),
       data_(cfg.size_bytes, 0),
-      port_free_(cfg.ports, sc_core::SC_ZERO_TIME),
+      port_free_(cfg.ports, 0),
       reads_(stats.Register(cfg.name, "read", "words", "word reads of " + cfg.name)),
       writes_(stats.Register(cfg.name, "write", "words", "word writes of " + cfg.name)),
       bank_reads_(cfg.banks, 0),
@@ -87,14 +120,19 @@ void Sram::CountAccess(int layer, bool write, uint64_t addr, uint64_t bytes, uin
 }
 
 void Sram::b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
-  if (!Serve(trans, data_)) return;
-  const int64_t n = trans.get_data_length();
-  CountAccess(LayerOf(trans), trans.is_write(), trans.get_address(), n);
-  const sc_time now = sc_core::sc_time_stamp();
+  const int layer = LayerOf(trans);
+  const bool write = trans.is_write();
+  ServeTrain(trans, data_, delay, [this, layer, write](uint64_t now, uint64_t addr, int64_t n, uint64_t after) {
+    return Burst(now, layer, write, addr, n, after);
+  });
+}
+
+uint64_t Sram::Burst(uint64_t now, int layer, bool write, uint64_t addr, int64_t n, uint64_t after) {
+  CountAccess(layer, write, addr, n);
   auto port = std::min_element(port_free_.begin(), port_free_.end());
-  const sc_time start = std::max(now + delay, *port);
-  *port = start + sc_time(static_cast<double>(CeilDiv(n, int64_t{cfg_.word_bytes} * cfg_.banks)), SC_NS);
-  delay = *port - now;
+  const uint64_t start = std::max(now + after, *port);
+  *port = start + static_cast<uint64_t>(CeilDiv(n, int64_t{cfg_.word_bytes} * cfg_.banks));
+  return *port - now;
 }
 
 bool Sram::get_direct_mem_ptr(tlm::tlm_generic_payload&, tlm::tlm_dmi& dmi) {
