@@ -62,7 +62,28 @@ struct RunReport {
   std::map<std::string, uint64_t> counters;  // "component.action" -> total
   std::string arch_resolved_json;            // the validated arch, defaults filled (echo)
   std::vector<models::RunResult::BankCounts> banks;
+  std::string mode = "exact";  // models::ExecModeName
   double wall_seconds = 0;
+  // Where the wall time went, in order: load (arch, net, inputs), compile, elaborate (SystemC
+  // modules, DRAM image), simulate (sc_start to the last instruction), check (reference
+  // executor), report. Start-up is everything before "simulate".
+  std::vector<std::pair<std::string, double>> wall_breakdown_s;
+  double simulated_cycles_per_second = 0;  // cycles / the "simulate" phase's wall seconds
+};
+
+// Wall-clock phases of a command, for RunReport::wall_breakdown_s.
+class PhaseClock {
+ public:
+  PhaseClock();
+  // Ends the current phase under `name` and starts the next one.
+  void Lap(const std::string& name);
+  double Seconds(const std::string& name) const;  // 0 for a phase not lapped
+  double Total() const;                            // since construction
+  const std::vector<std::pair<std::string, double>>& laps() const { return laps_; }
+
+ private:
+  double start_, last_;
+  std::vector<std::pair<std::string, double>> laps_;
 };
 
 // Compares every network output of `sim` with `ref`: "bit-exact (N values)" or the first

@@ -14,15 +14,15 @@ namespace po = boost::program_options;
 
 const char* kUsage =
     "usage: npusim [run] --arch A.json --net N.json [--input [NAME=]X.npy]... [--out DIR] [--check]\n"
-    "                    [--weight-bits LAYER=BITS,...]\n"
+    "                    [--weight-bits LAYER=BITS,...] [--mode exact|timing]\n"
     "       npusim compile --arch A.json --net N.json [--weight-bits LAYER=BITS,...]\n"
     "       npusim import MODEL.onnx -o NET.json [--weights-dir DIR]\n"
     "       npusim scalesim -c CONFIG.cfg -t TOPOLOGY.csv [-i conv|gemm] [--out DIR] [--compat scalesim]\n"
     "       npusim sweep --arch A.json --net N.json [--net ...] --grid G.json [--jobs J] [--shard K/N]\n"
-    "                    [--sample S [--seed X]] --out DIR\n"
+    "                    [--sample S [--seed X]] [--mode timing|exact] --out DIR\n"
     "       npusim sweep-merge --out DIR SHARD_DIR...\n"
     "       npusim lut --arch A.json --space S.json --out L.csv [--jobs J]\n"
-    "       npusim serve --arch A.json --net N.json [--socket PATH]\n";
+    "       npusim serve --arch A.json --net N.json [--socket PATH] [--mode exact|timing]\n";
 
 po::options_description CommonOptions(CommandOptions& o) {
   po::options_description d("options");
@@ -115,9 +115,12 @@ int Sweep(int argc, char** argv, int first) {
       ("shard", po::value<std::string>(&shard), "K/N: run only the points at positions p with p % N == K")
       ("sample", po::value<int64_t>(&o.sample), "run a random sample of this many points")
       ("seed", po::value<uint64_t>(&o.seed), "random seed of --sample (default: the grid's, else 1)")
-      ("out", po::value<std::string>(&o.out)->required(), "output directory (sweep.csv, points/)");
+      ("out", po::value<std::string>(&o.out)->required(), "output directory (sweep.csv, points/)")
+      ("mode", po::value<std::string>(&o.mode)->default_value("timing"),
+       "each point's run mode: timing (figures only, the default) or exact (also its outputs/*.npy)");
   po::variables_map vm;
   if (!ParseOrHelp(argc, argv, first, desc, &vm)) return kExitOk;
+  ParseExecMode(o.mode, "--mode");
   o.seed_set = vm.count("seed") > 0;
   if (o.jobs < 1) throw po::error("--jobs: expected at least 1");
   if (vm.count("sample") && o.sample < 1) throw po::error("--sample: expected at least 1");
@@ -149,14 +152,18 @@ int SweepMerge(int argc, char** argv, int first) {
 
 int Serve(int argc, char** argv, int first) {
   ServeOptions o;
+  std::string mode;
   po::options_description desc("options");
   desc.add_options()
       ("help,h", "show this help")
       ("arch", po::value<std::string>(&o.arch)->required(), "architecture JSON file")
       ("net", po::value<std::string>(&o.net)->required(), "network JSON file")
-      ("socket", po::value<std::string>(&o.socket), "serve on this Unix socket instead of stdin/stdout");
+      ("socket", po::value<std::string>(&o.socket), "serve on this Unix socket instead of stdin/stdout")
+      ("mode", po::value<std::string>(&mode)->default_value("exact"),
+       "exact: simulate the output arithmetic too; timing: cycles and energy only (the same figures)");
   po::variables_map vm;
   if (!ParseOrHelp(argc, argv, first, desc, &vm)) return kExitOk;
+  o.mode = ParseExecMode(mode, "--mode");
   return ServeCommand(o);
 }
 
@@ -198,7 +205,10 @@ int ParseAndRun(int argc, char** argv) {
     desc.add_options()
         ("input", po::value<std::vector<std::string>>(&o.inputs), "network input as [NAME=]FILE.npy (repeatable)")
         ("out", po::value<std::string>(&o.out), "output directory (default results/<arch>-<net>/)")
-        ("check", po::bool_switch(&o.check), "compare every output with the reference executor");
+        ("check", po::bool_switch(&o.check), "compare every output with the reference executor")
+        ("mode", po::value<std::string>(&o.mode)->default_value("exact"),
+         "exact: compute every output integer; timing: cycles, energy and counts only (identical "
+         "figures, no outputs/*.npy)");
   }
   po::variables_map vm = Parse(argc, argv, first, desc);
   if (vm.count("help")) {
@@ -206,10 +216,19 @@ int ParseAndRun(int argc, char** argv) {
     return kExitOk;
   }
   po::notify(vm);
+  if (command == "run" && ParseExecMode(o.mode, "--mode") == models::ExecMode::kTiming && o.check) {
+    throw po::error("--check compares output values, which --mode timing does not compute: use --mode exact");
+  }
   return command == "compile" ? CompileCommand(o) : RunCommand(o);
 }
 
 }  // namespace
+
+models::ExecMode ParseExecMode(const std::string& text, const std::string& option) {
+  if (text == "exact") return models::ExecMode::kExact;
+  if (text == "timing") return models::ExecMode::kTiming;
+  throw po::error(option + ": expected exact or timing, got \"" + text + "\"");
+}
 
 int Main(int argc, char** argv) {
   try {

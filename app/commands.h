@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "models/exec_mode.h"
+
 namespace npusim::app {
 
 struct CommandOptions {
@@ -12,7 +14,12 @@ struct CommandOptions {
   std::vector<std::string> inputs;  // [NAME=]FILE.npy
   bool check = false;
   std::string weight_bits;  // --weight-bits LAYER=BITS,... (core/precision.h)
+  std::string mode = "exact";  // --mode exact|timing (models/exec_mode.h)
 };
+
+// "exact" or "timing" as a models::ExecMode; throws boost::program_options::error naming
+// `option` otherwise (bad usage, exit 2).
+models::ExecMode ParseExecMode(const std::string& text, const std::string& option);
 
 int RunCommand(const CommandOptions& o);
 int CompileCommand(const CommandOptions& o);
@@ -41,6 +48,7 @@ struct SweepOptions {
   uint64_t seed = 1;
   bool seed_set = false;                 // --seed given (else the grid's "seed")
   std::vector<std::string> merge_dirs;   // sweep-merge: shard directories
+  std::string mode = "timing";           // --mode of each point's `npusim run`
 };
 
 int SweepCommand(const SweepOptions& o);
@@ -49,6 +57,7 @@ int SweepMergeCommand(const SweepOptions& o);
 // `npusim serve` (app/serve.cpp) and `npusim lut` (app/lut.cpp).
 struct ServeOptions {
   std::string arch, net, socket;
+  models::ExecMode mode = models::ExecMode::kExact;  // --mode
 };
 int ServeCommand(const ServeOptions& o);
 

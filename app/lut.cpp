@@ -176,7 +176,7 @@ std::string RunSlice(const core::ArchConfig& arch, const std::vector<Entry>& ent
     try {
       core::Graph g = core::LoadNetwork(net.string());
       core::ApplyWeightBits(g, {{"layer", entries[i].weight_bits}}, "weight_bits");
-      f = serve::SimulateInChild(arch, g, net.string(), false);
+      f = serve::SimulateInChild(arch, g, net.string(), false, models::ExecMode::kTiming);
     } catch (const std::exception& ex) {
       f = {{"error", ex.what()}};
     }

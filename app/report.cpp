@@ -1,5 +1,6 @@
 // Report formatting: the terminal summary, report.json, layers.csv and outputs/<tensor>.npy.
 // Collection happened elsewhere (core/stats.h); this only formats.
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -40,7 +41,11 @@ nlohmann::json ToJson(const RunReport& r) {
   j["energy_pj"] = r.energy.total_pj;
   j["energy_breakdown_pj"] = r.energy.by_component_pj;
   j["macs"] = r.macs;
+  j["mode"] = r.mode;
   j["wall_seconds"] = r.wall_seconds;
+  j["wall_breakdown_s"] = nlohmann::json::object();
+  for (const auto& [phase, sec] : r.wall_breakdown_s) j["wall_breakdown_s"][phase] = sec;
+  j["simulated_cycles_per_second"] = r.simulated_cycles_per_second;
   j["layers"] = nlohmann::json::array();
   for (const LayerReport& L : r.layers) {
     j["layers"].push_back({{"name", L.name},
@@ -140,8 +145,37 @@ std::string SummaryTable(const RunReport& r) {
   s << "energy by component (uJ):";
   for (const auto& [c, e] : r.energy.by_component_pj) s << " " << c << "=" << Fixed(e / 1e6, 3);
   s << "\n";
+  if (!r.wall_breakdown_s.empty()) {
+    s << "wall " << Fixed(r.wall_seconds, 3) << " s (" << r.mode << " mode):";
+    for (const auto& [phase, sec] : r.wall_breakdown_s) s << " " << phase << "=" << Fixed(sec, 3);
+    s << "; " << Fixed(r.simulated_cycles_per_second / 1e6, 1) << " M simulated cycles per second\n";
+  }
   return s.str();
 }
+
+namespace {
+double NowSeconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+PhaseClock::PhaseClock() : start_(NowSeconds()), last_(start_) {}
+
+void PhaseClock::Lap(const std::string& name) {
+  const double now = NowSeconds();
+  laps_.emplace_back(name, now - last_);
+  last_ = now;
+}
+
+double PhaseClock::Seconds(const std::string& name) const {
+  double s = 0;
+  for (const auto& [n, sec] : laps_) {
+    if (n == name) s += sec;
+  }
+  return s;
+}
+
+double PhaseClock::Total() const { return NowSeconds() - start_; }
 
 void PrepareOutputDir(const std::string& dir) {
   std::error_code ec;
@@ -154,9 +188,16 @@ void WriteReportFiles(const std::string& dir, const RunReport& r, const core::Gr
   std::error_code ec;
   fs::create_directories(fs::path(dir) / "outputs", ec);
   if (ec) throw core::ConfigError(dir, "", "cannot create the output directory: " + ec.message());
-  for (const auto& [name, values] : outputs) {
+  for (const std::string& name : g.outputs) {
+    const fs::path file = fs::path(dir) / "outputs" / (name + ".npy");
+    const auto it = outputs.find(name);
+    if (it == outputs.end()) {
+      // A timing-mode run computes no values: an older run's file must not pass for this one's.
+      fs::remove(file, ec);
+      continue;
+    }
     const core::TensorInfo& t = g.tensor(name);
-    core::SaveNpy((fs::path(dir) / "outputs" / (name + ".npy")).string(), t.shape, values, t.bits, t.is_signed);
+    core::SaveNpy(file.string(), t.shape, it->second, t.bits, t.is_signed);
   }
   core::WriteFileAtomically((fs::path(dir) / "layers.csv").string(), LayersCsv(r));
   core::WriteFileAtomically((fs::path(dir) / "report.json").string(), ToJson(r).dump(2) + "\n");

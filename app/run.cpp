@@ -217,24 +217,37 @@ CheckResult CompareOutputs(const core::Graph& g, const TensorMap& sim, const Ten
 }
 
 int RunCommand(const CommandOptions& o) {
-  const auto t0 = std::chrono::steady_clock::now();
+  PhaseClock clock;
+  const models::ExecMode mode = ParseExecMode(o.mode, "--mode");
   const core::ArchConfig arch = core::LoadArch(o.arch);
   const core::Graph g = LoadNet(o);
   const TensorMap inputs = ResolveInputs(g, o);
+  clock.Lap("load");
   const isa::Program prog = compiler::Compile(g, arch, o.net);
+  clock.Lap("compile");
   ConfigureSystemCReports();
   core::StatRegistry stats;
-  models::Npu npu("npu", arch, prog, stats);
+  models::Npu npu("npu", arch, prog, stats, mode);
   core::CheckEnergyCoverage(stats, arch.energy);
   // Every input is valid by now. Fail on an unusable output directory before simulating, not
   // after (if the run fails later it stays empty: result files appear complete or not at all).
   const std::string dir = o.out.empty() ? "results/" + arch.name + "-" + g.name : o.out;
   PrepareOutputDir(dir);
   npu.WriteInputs(inputs);
+  clock.Lap("elaborate");
   const models::RunResult rr = npu.Run(ProgressLine(), kProgressCycles);
+  clock.Lap("simulate");
   RunReport report = BuildReport(arch, g, o.net, prog, stats, rr);
-  if (o.check) report.check = Check(g, arch, inputs, rr.outputs);
-  report.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  report.mode = models::ExecModeName(mode);
+  if (o.check) {
+    report.check = Check(g, arch, inputs, rr.outputs);
+    clock.Lap("check");
+  }
+  const double sim_s = clock.Seconds("simulate");
+  report.simulated_cycles_per_second = sim_s > 0 ? static_cast<double>(rr.cycles) / sim_s : 0;
+  clock.Lap("report");  // building it; writing the files comes after and is not counted
+  report.wall_breakdown_s = clock.laps();
+  report.wall_seconds = clock.Total();
   WriteReportFiles(dir, report, g, rr.outputs);
   std::cout << SummaryTable(report);
   std::cout << "report: " << dir << "/report.json\n";

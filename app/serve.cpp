@@ -39,6 +39,7 @@ struct Server {
   core::ArchConfig arch;
   core::Graph graph;
   std::string net_file;
+  models::ExecMode mode;
 };
 
 json ErrorAnswer(const json& id, const std::string& message) {
@@ -80,7 +81,7 @@ json Answer(Server& s, const std::string& line) {
   std::map<std::string, int> bits;
   const std::string problem = CheckRequest(r, &bits);
   if (!problem.empty()) return ErrorAnswer(id, problem);
-  json a = serve::SimulateInChild(s.arch, s.graph, s.net_file, r.value("layers", false), [&bits](core::Graph& g) {
+  json a = serve::SimulateInChild(s.arch, s.graph, s.net_file, r.value("layers", false), s.mode, [&bits](core::Graph& g) {
     if (!bits.empty()) core::ApplyWeightBits(g, bits, "request /weight_bits");
   });
   if (a.contains("error")) return ErrorAnswer(id, a["error"].get<std::string>());
@@ -226,7 +227,7 @@ int ServeSocket(Server& s, const std::string& path) {
 
 int ServeCommand(const ServeOptions& o) {
   signal(SIGPIPE, SIG_IGN);  // a client gone before its answer is an error on write, not death
-  Server s{core::LoadArch(o.arch), core::LoadNetwork(o.net), o.net};
+  Server s{core::LoadArch(o.arch), core::LoadNetwork(o.net), o.net, o.mode};
   if (o.socket.empty()) return ServeStdio(s);
   return ServeSocket(s, o.socket);
 }

@@ -31,11 +31,12 @@ void WriteAll(int fd, const std::string& s) {
 
 }  // namespace
 
-json Simulate(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file, bool layers) {
+json Simulate(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file, bool layers,
+              models::ExecMode mode) {
   const isa::Program prog = compiler::Compile(g, arch, net_file);
   ConfigureSystemCReports();
   core::StatRegistry stats;
-  models::Npu npu("npu", arch, prog, stats);
+  models::Npu npu("npu", arch, prog, stats, mode);
   core::CheckEnergyCoverage(stats, arch.energy);
   std::map<std::string, std::vector<int32_t>> inputs;
   for (const std::string& name : g.inputs) {
@@ -66,7 +67,7 @@ json Simulate(const core::ArchConfig& arch, const core::Graph& g, const std::str
 }
 
 json SimulateInChild(const core::ArchConfig& arch, core::Graph& g, const std::string& net_file, bool layers,
-                     const Prepare& prepare) {
+                     models::ExecMode mode, const Prepare& prepare) {
   int fds[2];
   if (pipe(fds) != 0) return {{"error", "pipe failed"}};
   std::fflush(nullptr);
@@ -81,7 +82,7 @@ json SimulateInChild(const core::ArchConfig& arch, core::Graph& g, const std::st
     json out;
     try {
       if (prepare) prepare(g);
-      out = Simulate(arch, g, net_file, layers);
+      out = Simulate(arch, g, net_file, layers, mode);
     } catch (const std::exception& e) {
       out = {{"error", e.what()}};
     }

@@ -11,14 +11,16 @@
 
 #include "core/arch.h"
 #include "core/graph.h"
+#include "models/exec_mode.h"
 
 namespace npusim::app::serve {
 
 // The figures `npusim run` puts in report.json, computed the same way: cycles, seconds,
 // energy_pj, macs, dram_read_bytes, dram_write_bytes and, when `layers`, a "layers" list (name,
 // op, cycles, energy_pj, macs, dram_read_bytes, dram_write_bytes). In this process: call at most
-// once per process.
-nlohmann::json Simulate(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file, bool layers);
+// once per process. Both modes give the same figures; timing mode skips the output arithmetic.
+nlohmann::json Simulate(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file, bool layers,
+                        models::ExecMode mode);
 
 // Simulate() in a forked child, after `prepare` (if given) has changed the child's copy-on-write
 // image of `g` (re-quantization, pruning): the parent's `g` never changes. Returns the figures, or
@@ -26,6 +28,6 @@ nlohmann::json Simulate(const core::ArchConfig& arch, const core::Graph& g, cons
 // simulation fails or the child dies.
 using Prepare = std::function<void(core::Graph&)>;
 nlohmann::json SimulateInChild(const core::ArchConfig& arch, core::Graph& g, const std::string& net_file,
-                               bool layers, const Prepare& prepare = nullptr);
+                               bool layers, models::ExecMode mode, const Prepare& prepare = nullptr);
 
 }  // namespace npusim::app::serve

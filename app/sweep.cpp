@@ -109,7 +109,7 @@ pid_t Launch(const std::string& exe, const SweepOptions& o, const Grid& grid, co
   core::WriteFileAtomically((r.dir / "arch.json").string(),
                             sweep::PointArch(base_arch, o.arch, grid, r.point).dump(2) + "\n");
   std::vector<std::string> args{exe, "run", "--arch", (r.dir / "arch.json").string(), "--net",
-                                o.nets[r.point.net], "--out", r.dir.string()};
+                                o.nets[r.point.net], "--out", r.dir.string(), "--mode", o.mode};
   const std::string bits = sweep::WeightBitsSpec(grid, r.point);
   if (!bits.empty()) {
     args.push_back("--weight-bits");

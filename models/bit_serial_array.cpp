@@ -6,13 +6,13 @@ namespace npusim::models {
 
 BitSerialArray::BitSerialArray(sc_core::sc_module_name name, const core::UnitConfig& cfg,
                                Controller& ctrl, const std::vector<Sram*>& srams,
-                               core::StatRegistry& stats)
+                               core::StatRegistry& stats, ExecMode mode)
     : sc_module(name),
       sram_isock("sram_isock"),
       cfg_(cfg),
       ctrl_(ctrl),
       mem_(sram_isock, srams, this->name()),
-      datapath_(cfg.acc_bits, cfg.overflow) {
+      datapath_(cfg.acc_bits, cfg.overflow, mode) {
   if (cfg.bit_serial.serial_operand == "none") {
     for (int b : cfg.weight_bits) {
       macs_[b] = &stats.Register(cfg.name, "mac_w" + std::to_string(b), "actions",

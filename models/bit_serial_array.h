@@ -37,7 +37,7 @@ class BitSerialArray : public sc_core::sc_module {
   tlm_utils::simple_initiator_socket<BitSerialArray> sram_isock;
 
   BitSerialArray(sc_core::sc_module_name name, const core::UnitConfig& cfg, Controller& ctrl,
-                 const std::vector<Sram*>& srams, core::StatRegistry& stats);
+                 const std::vector<Sram*>& srams, core::StatRegistry& stats, ExecMode mode = ExecMode::kExact);
 
   // Cycles of one CONV instruction (pure: used by tests without a simulation).
   static int64_t CyclesOf(const core::UnitConfig& cfg, const isa::ConvArgs& c);

@@ -15,6 +15,7 @@ void ConvDatapath::Run(const isa::ConvArgs& c, BufferAccess& mem) {
   const uint8_t* w = mem.Ptr(c.w_addr, c.out_c * taps * icg * c.w_type.bytes());
   uint8_t* acc = mem.Ptr(c.acc_addr, c.out_h * c.out_w * c.out_c * 4);
   const uint8_t* params = c.init_bias ? mem.Ptr(c.params_addr, 12 * c.out_c) : nullptr;
+  if (mode_ == ExecMode::kTiming) return;
 
   // Padded, zero-point-corrected input: padding taps become 0 terms.
   const int64_t ph = Span(c.out_h, c.stride_h, c.kh, c.dilation_h);

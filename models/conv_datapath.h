@@ -22,6 +22,7 @@
 #include "core/quant.h"
 #include "isa/instruction.h"
 #include "models/buffer_access.h"
+#include "models/exec_mode.h"
 #include "models/timing/dataflow_timing.h"
 
 namespace npusim::models {
@@ -38,12 +39,16 @@ inline timing::GemmShape ConvGemm(const isa::ConvArgs& c) {
 
 class ConvDatapath {
  public:
-  ConvDatapath(int acc_bits, core::Overflow overflow) : acc_bits_(acc_bits), overflow_(overflow) {}
+  ConvDatapath(int acc_bits, core::Overflow overflow, ExecMode mode = ExecMode::kExact)
+      : acc_bits_(acc_bits), overflow_(overflow), mode_(mode) {}
+  // Exact mode: computes the instruction's accumulators. Timing mode: only checks that its
+  // operand ranges lie inside the buffers (a misplaced tile still stops the simulation).
   void Run(const isa::ConvArgs& c, BufferAccess& mem);
 
  private:
   int acc_bits_;
   core::Overflow overflow_;
+  ExecMode mode_;
   std::vector<int32_t> x_, w_;  // scratch: zero-point-corrected, padded input tile and weights
 };
 

@@ -27,6 +27,7 @@
 #include "models/bus.h"
 #include "models/controller.h"
 #include "models/dma.h"
+#include "models/exec_mode.h"
 #include "models/memory.h"
 #include "models/post_processor.h"
 #include "models/reconfigurable_array.h"
@@ -36,7 +37,8 @@ namespace npusim::models {
 
 struct RunResult {
   uint64_t cycles = 0;
-  std::map<std::string, std::vector<int32_t>> outputs;  // network outputs read back from DRAM
+  // Network outputs read back from DRAM (exact mode; empty in timing mode).
+  std::map<std::string, std::vector<int32_t>> outputs;
   std::vector<uint64_t> layer_start, layer_end;          // per layer, cycles (0/0 if no work)
   // Per layer and queue (isa::Queue order): cycles the queue's unit spent on the layer's
   // instructions (start to completion), e.g. compute busy vs the layer's span.
@@ -52,7 +54,7 @@ struct RunResult {
 class Npu : public sc_core::sc_module {
  public:
   Npu(sc_core::sc_module_name name, const core::ArchConfig& arch, const isa::Program& program,
-      core::StatRegistry& stats);
+      core::StatRegistry& stats, ExecMode mode = ExecMode::kExact);
 
   // Writes each network input (values in the tensor's element type) into DRAM.
   void WriteInputs(const std::map<std::string, std::vector<int32_t>>& inputs);
@@ -68,6 +70,7 @@ class Npu : public sc_core::sc_module {
   const core::ArchConfig& arch_;
   const isa::Program& program_;
   core::StatRegistry& stats_;
+  ExecMode mode_;
   Controller controller_;
   Dram dram_;
   Bus bus_;

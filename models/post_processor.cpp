@@ -10,11 +10,12 @@ namespace npusim::models {
 
 PostProcessor::PostProcessor(sc_core::sc_module_name name, const core::PostProcessorConfig& cfg,
                              core::RequantMode mode, Controller& ctrl,
-                             const std::vector<Sram*>& srams, core::StatRegistry& stats)
+                             const std::vector<Sram*>& srams, core::StatRegistry& stats, ExecMode exec)
     : sc_module(name),
       sram_isock("sram_isock"),
       cfg_(cfg),
       mode_(mode),
+      exact_(exec == ExecMode::kExact),
       ctrl_(ctrl),
       mem_(sram_isock, srams, this->name()),
       requants_(stats.Register(cfg.name, "requant", "actions", "accumulators requantized")),
@@ -57,6 +58,11 @@ void PostProcessor::Requant(const isa::RequantArgs& a, int layer) {
   const uint8_t* acc = mem_.Ptr(a.acc_addr, n * 4);
   const uint8_t* params = mem_.Ptr(a.params_addr, 12 * a.channels);
   uint8_t* out = mem_.Ptr(a.out_addr, n * ob);
+  requants_.Add(layer, n);
+  mem_.Count(a.acc_addr, layer, false, n * 4);
+  mem_.Count(a.params_addr, layer, false, 12 * a.channels);
+  mem_.Count(a.out_addr, layer, true, n * ob);
+  if (!exact_) return;
   std::vector<core::Requant> rq(a.channels);
   for (int64_t c = 0; c < a.channels; ++c) {
     core::Requant& r = rq[c];
@@ -74,10 +80,6 @@ void PostProcessor::Requant(const isa::RequantArgs& a, int layer) {
       StoreElem(out + k * ob, a.out_type, core::Requantize(LoadI32(acc + k * 4), rq[c]));
     }
   }
-  requants_.Add(layer, n);
-  mem_.Count(a.acc_addr, layer, false, n * 4);
-  mem_.Count(a.params_addr, layer, false, 12 * a.channels);
-  mem_.Count(a.out_addr, layer, true, n * ob);
 }
 
 void PostProcessor::Add(const isa::AddArgs& a, int layer) {
@@ -87,21 +89,26 @@ void PostProcessor::Add(const isa::AddArgs& a, int layer) {
   const uint8_t* pa = mem_.Ptr(a.a_addr, a.count * a.a_type.bytes());
   const uint8_t* pb = mem_.Ptr(a.b_addr, a.count * a.b_type.bytes());
   uint8_t* out = mem_.Ptr(a.out_addr, a.count * a.out_type.bytes());
+  adds_.Add(layer, a.count);
+  mem_.Count(a.a_addr, layer, false, a.count * a.a_type.bytes());
+  mem_.Count(a.b_addr, layer, false, a.count * a.b_type.bytes());
+  mem_.Count(a.out_addr, layer, true, a.count * a.out_type.bytes());
+  if (!exact_) return;
   for (int64_t i = 0; i < a.count; ++i) {
     const int32_t va = LoadElem(pa + i * a.a_type.bytes(), a.a_type);
     const int32_t vb = LoadElem(pb + i * a.b_type.bytes(), a.b_type);
     StoreElem(out + i * a.out_type.bytes(), a.out_type, core::QuantizedAdd(va, vb, p));
   }
-  adds_.Add(layer, a.count);
-  mem_.Count(a.a_addr, layer, false, a.count * a.a_type.bytes());
-  mem_.Count(a.b_addr, layer, false, a.count * a.b_type.bytes());
-  mem_.Count(a.out_addr, layer, true, a.count * a.out_type.bytes());
 }
 
 void PostProcessor::Pool(const isa::PoolArgs& a, int layer) {
   const int ib = a.in_type.bytes(), ob = a.out_type.bytes();
   const uint8_t* in = mem_.Ptr(a.in_addr, a.in_h * a.in_w * a.c * ib);
   uint8_t* out = mem_.Ptr(a.out_addr, a.out_h * a.out_w * a.c * ob);
+  pool_ops_.Add(layer, a.out_h * a.out_w * a.c * a.kh * a.kw);
+  mem_.Count(a.in_addr, layer, false, a.in_h * a.in_w * a.c * ib);
+  mem_.Count(a.out_addr, layer, true, a.out_h * a.out_w * a.c * ob);
+  if (!exact_) return;
   for (int64_t oy = 0; oy < a.out_h; ++oy) {
     for (int64_t ox = 0; ox < a.out_w; ++ox) {
       for (int64_t ch = 0; ch < a.c; ++ch) {
@@ -131,9 +138,6 @@ void PostProcessor::Pool(const isa::PoolArgs& a, int layer) {
       }
     }
   }
-  pool_ops_.Add(layer, a.out_h * a.out_w * a.c * a.kh * a.kw);
-  mem_.Count(a.in_addr, layer, false, a.in_h * a.in_w * a.c * ib);
-  mem_.Count(a.out_addr, layer, true, a.out_h * a.out_w * a.c * ob);
 }
 
 }  // namespace npusim::models

@@ -1,7 +1,7 @@
 // PostProcessor: requantizes accumulators (with the fused activation clamp), adds residuals with
 // rescaling, and pools, `lanes` values per cycle after a `pipeline_cycles` fill. Its thread takes
 // a REQUANT/ADD/POOL instruction, asks models/timing/post_timing.h for the cycles, computes the
-// exact result from its buffers, waits, and signals completion.
+// exact result from its buffers (not in timing mode), waits, and signals completion.
 //
 // Example arch: "post_processor": {"lanes": 16, "pipeline_cycles": 4, "output_buffer": "obuf"}
 // Counts: post.requant, post.add (values produced), post.pool_op (values read), leak_per_cycle.
@@ -14,6 +14,7 @@
 #include "core/stats.h"
 #include "models/buffer_access.h"
 #include "models/controller.h"
+#include "models/exec_mode.h"
 
 namespace npusim::models {
 
@@ -23,7 +24,7 @@ class PostProcessor : public sc_core::sc_module {
 
   PostProcessor(sc_core::sc_module_name name, const core::PostProcessorConfig& cfg,
                 core::RequantMode mode, Controller& ctrl, const std::vector<Sram*>& srams,
-                core::StatRegistry& stats);
+                core::StatRegistry& stats, ExecMode exec = ExecMode::kExact);
 
   static int64_t CyclesOf(const core::PostProcessorConfig& cfg, const isa::Instruction& in);
 
@@ -35,6 +36,7 @@ class PostProcessor : public sc_core::sc_module {
 
   core::PostProcessorConfig cfg_;
   core::RequantMode mode_;
+  bool exact_;  // ExecMode::kExact: compute the values (else only check the ranges and count)
   Controller& ctrl_;
   BufferAccess mem_;
   core::Counter& requants_;

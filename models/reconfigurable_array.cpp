@@ -6,13 +6,13 @@ namespace npusim::models {
 
 ReconfigurableArray::ReconfigurableArray(sc_core::sc_module_name name, const core::UnitConfig& cfg,
                                          Controller& ctrl, const std::vector<Sram*>& srams,
-                                         core::StatRegistry& stats)
+                                         core::StatRegistry& stats, ExecMode mode)
     : sc_module(name),
       sram_isock("sram_isock"),
       cfg_(cfg),
       ctrl_(ctrl),
       mem_(sram_isock, srams, this->name()),
-      datapath_(cfg.acc_bits, cfg.overflow),
+      datapath_(cfg.acc_bits, cfg.overflow, mode),
       macs_(stats.Register(cfg.name, timing::MacActionName(cfg), "actions", "useful multiply-accumulates")),
       idle_(stats.Register(cfg.name, "idle_pe_cycle", "cycles",
                            "PE-cycles without a useful MAC (fill, drain, partial folds, idle arrays)")),

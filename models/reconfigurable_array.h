@@ -42,7 +42,7 @@ class ReconfigurableArray : public sc_core::sc_module {
   tlm_utils::simple_initiator_socket<ReconfigurableArray> sram_isock;
 
   ReconfigurableArray(sc_core::sc_module_name name, const core::UnitConfig& cfg, Controller& ctrl,
-                      const std::vector<Sram*>& srams, core::StatRegistry& stats);
+                      const std::vector<Sram*>& srams, core::StatRegistry& stats, ExecMode mode = ExecMode::kExact);
 
   // Cycles of one CONV instruction in its own mapping, without reconfiguration (pure).
   static int64_t CyclesOf(const core::UnitConfig& cfg, const isa::ConvArgs& c);
