@@ -24,7 +24,9 @@ the precision variants of issue 4 (mobilenet_q4, mobilenet_w16, mobilenet_mixed)
 weight bits workloads/README.md states. The calibration above is the same at every width (the
 accumulator is measured with the layer's own integer weights).
 
-Usage: scripts/gen_workloads.py [--out workloads] [--expected DIR]
+Usage: scripts/gen_workloads.py [--out workloads] [--expected DIR] [--scaling]
+  --scaling writes the scaling-study networks (MobileNetV1 at widths 0.25..1.0 and resolutions
+  128..224, ResNet-18, ResNet-50) into workloads/scaling/ instead of the shipped networks.
   --expected DIR also writes DIR/<net>/<output>.npy: the network outputs under ONNX float
   requantization with a 32-bit wrapping accumulator (the reference executor's semantics), for
   cross-checking the C++ reference and the simulator.
@@ -170,6 +172,10 @@ class Net:
         self.quant = {}     # name -> (scale, zero_point) of activations
         self.stats = []     # per-layer statistics lines
         self.clip_cycle = 0
+        # Deep nets without relu6 (ResNets): solve the weight scales so every conv's real output
+        # has a unit-ish spread (as batch-normalized weights give), instead of a nominal weight
+        # scale whose output scale compounds layer over layer.
+        self.normalize = False
 
     def next_seed(self):
         self.seed += 1
@@ -288,10 +294,11 @@ class Net:
         """(y_scale, y_zp, weight scale centre) for an accumulator measured with unit weights
         whose integer weights lie in [-wmax, wmax]."""
         std = float(acc.std())
-        if activation == "relu6":
+        if activation == "relu6" or self.normalize:
             y_scale = tidy(6.0 / self.next_clip_units())
             centre = TARGET_STD_UNITS * y_scale / (x_scale * std)
-            return y_scale, -128 if out_zp is None else out_zp, tidy(centre)
+            zp = (-128 if activation in ("relu6", "relu") else 0) if out_zp is None else out_zp
+            return y_scale, zp, tidy(centre)
         # No upper clip: keep a nominal weight scale and scale the output instead.
         # The nominal scale is for int8's [-127, 127]; other widths keep the same real range.
         centre = tidy((0.02 / (np.sqrt(acc.size / acc.shape[-1]) + 1) + 0.002) * (127 / wmax))
@@ -420,29 +427,89 @@ class Net:
 
 # --- the networks ------------------------------------------------------------------------------
 
-def mobilenet_v1(name="mobilenet_v1_q8", w_bits=None):
+def make_divisible(c, alpha, divisor=8):
+    """Channels of a width-multiplied layer, as the reference implementations round them: to
+    the nearest multiple of `divisor`, never below `divisor` nor 10 % below the exact value."""
+    v = c * alpha
+    r = max(divisor, int(v + divisor / 2) // divisor * divisor)
+    return r + divisor if r < 0.9 * v else r
+
+
+def mobilenet_v1(name="mobilenet_v1_q8", w_bits=None, alpha=1.0, resolution=224):
     """MobileNetV1 (Howard et al. 2017, Table 1), 224x224, width 1.0, int8 activations, relu6
     everywhere. `w_bits(layer)` gives the weight bits of conv0, dw1..dw13, pw1..pw13 and fc
     (default 8 everywhere). Every variant uses the same seeds (so the same input image); only the
-    weight values, scales and biases differ."""
+    weight values, scales and biases differ. `alpha` and `resolution` give the paper's width
+    multiplier and input resolution (section 3.3/3.4: the scaling study of results/perf.md)."""
     bits = w_bits or (lambda layer: 8)
     net = Net(name, 1000)
     # TF 'SAME': stride 1, 3x3 pads 1 all round; stride 2 on even sizes pads only bottom/right.
     same = {1: (1, 1, 1, 1), 2: (0, 0, 1, 1)}
-    x = net.input("input", (1, 224, 224, 3), 0.0078125, 3)
-    x = net.conv("conv0", x, 32, (3, 3), (2, 2), same[2], w_bits=bits("conv0"))
+    x = net.input("input", (1, resolution, resolution, 3), 0.0078125, 3)
+    x = net.conv("conv0", x, make_divisible(32, alpha), (3, 3), (2, 2), same[2], w_bits=bits("conv0"))
     blocks = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + \
              [(1024, 2), (1024, 1)]
+    blocks = [(make_divisible(c, alpha), s) for c, s in blocks]
     for i, (out_c, s) in enumerate(blocks, start=1):
         in_c = net.values[x].shape[3]
         x = net.conv(f"dw{i}", x, in_c, (3, 3), (s, s), same[s], groups=in_c,
                      w_bits=bits(f"dw{i}"))
         x = net.conv(f"pw{i}", x, out_c, (1, 1), w_bits=bits(f"pw{i}"))
     x = net.global_avg_pool("pool", x)
-    x = net.reshape("flatten", x, (1, 1024))
+    x = net.reshape("flatten", x, (1, blocks[-1][0]))
     y = net.fully_connected("fc", x, 1000, w_bits=bits("fc"))
     net.output(net.rename(y, "logits"))
     return net
+
+
+def resnet(depth, name=None):
+    """ResNet-18 / ResNet-50 (He et al. 2016, Table 1), 224x224, int8, relu after every conv but
+    the last of a block, the residual add with relu; basic blocks (18) or bottlenecks (50) with a
+    1x1 projection shortcut where the shape changes; stride 2 in the first 3x3 (v1.5 placement)."""
+    stages = {18: ("basic", [2, 2, 2, 2]), 50: ("bottleneck", [3, 4, 6, 3])}[depth]
+    kind, counts = stages
+    net = Net(name or f"resnet{depth}_q8", 5000 + depth * 100)
+    net.normalize = True
+    x = net.input("input", (1, 224, 224, 3), 0.0078125, 3)
+    x = net.conv("conv1", x, 64, (7, 7), (2, 2), (3, 3, 3, 3), activation="relu")
+    x = net.max_pool("maxpool", x, (3, 3), (2, 2), (1, 1, 1, 1))
+    expansion = 1 if kind == "basic" else 4
+    for stage, (width, n) in enumerate(zip((64, 128, 256, 512), counts), start=1):
+        for b in range(n):
+            s = 2 if stage > 1 and b == 0 else 1
+            p = f"s{stage}b{b + 1}"
+            in_c = net.values[x].shape[3]
+            out_c = width * expansion
+            if kind == "basic":
+                h = net.conv(p + "_c1", x, width, (3, 3), (s, s), (1, 1, 1, 1), activation="relu")
+                h = net.conv(p + "_c2", h, out_c, (3, 3), pads=(1, 1, 1, 1), activation="none")
+            else:
+                h = net.conv(p + "_c1", x, width, (1, 1), activation="relu")
+                h = net.conv(p + "_c2", h, width, (3, 3), (s, s), (1, 1, 1, 1), activation="relu")
+                h = net.conv(p + "_c3", h, out_c, (1, 1), activation="none")
+            short = x
+            if s != 1 or in_c != out_c:
+                short = net.conv(p + "_proj", x, out_c, (1, 1), (s, s), activation="none")
+            x = net.add(p + "_add", h, short, activation="relu")
+    x = net.global_avg_pool("pool", x)
+    x = net.reshape("flatten", x, (1, net.values[x].shape[3]))
+    y = net.fully_connected("fc", x, 1000)
+    net.output(net.rename(y, "logits"))
+    return net
+
+
+# The scaling study of issue 9 (results/perf.md, scripts/bench_scaling.py): MobileNetV1 at the
+# paper's width multipliers and resolutions, ResNet-18 and ResNet-50, into workloads/scaling/.
+SCALING_ALPHAS = (0.25, 0.5, 0.75, 1.0)
+SCALING_RESOLUTIONS = (128, 160, 192, 224)
+
+
+def scaling_nets():
+    for alpha in SCALING_ALPHAS:
+        for res in SCALING_RESOLUTIONS:
+            yield lambda a=alpha, r=res: mobilenet_v1(f"mobilenet_v1_{int(a * 100):03d}_{r}", alpha=a, resolution=r)
+    yield lambda: resnet(18)
+    yield lambda: resnet(50)
 
 
 # Precision variants of MobileNetV1 (issue 4; workloads/README.md states the same assignments).
@@ -518,10 +585,17 @@ def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     parser.add_argument("--out", default=os.path.join(root, "workloads"))
     parser.add_argument("--expected", help="also write the networks' outputs as .npy here")
+    parser.add_argument("--scaling", action="store_true",
+                        help="write the scaling-study networks (MobileNetV1 widths x resolutions, "
+                             "ResNet-18/50) into OUT/scaling/ instead")
     args = parser.parse_args()
+    builds = (tiny_conv, small_resnet, small_mlp, mobilenet_v1, mobilenet_q4, mobilenet_w16,
+              mobilenet_mixed)
+    if args.scaling:
+        args.out = os.path.join(args.out, "scaling")
+        builds = tuple(scaling_nets())
     os.makedirs(args.out, exist_ok=True)
-    for build in (tiny_conv, small_resnet, small_mlp, mobilenet_v1, mobilenet_q4, mobilenet_w16,
-                  mobilenet_mixed):
+    for build in builds:
         net = build()
         path = os.path.join(args.out, f"{net.name}.json")
         with open(path, "w") as f:
