@@ -24,20 +24,6 @@ int64_t FloorDivPow2(int64_t v, int exponent) {
   return (v % d != 0 && v < 0) ? q - 1 : q;
 }
 
-// The tail shared by every float-mode requantization (conv, FC, add, average pool): clamp the
-// scaled value to the output range *before* converting, as MlasRequantizeOutput does, so a huge
-// accumulator never reaches an out-of-range float->int conversion (undefined behaviour). Clamping
-// first and rounding after equals rounding first and clamping after because the bounds are
-// integers.
-int32_t RoundClampToOutput(float v, int32_t zero_point, int32_t out_min, int32_t out_max) {
-  const float lo = static_cast<float>(int64_t{out_min} - zero_point);
-  const float hi = static_cast<float>(int64_t{out_max} - zero_point);
-  v = std::min(std::max(v, lo), hi);
-  const int64_t q = static_cast<int64_t>(RoundHalfEven(v)) + zero_point;
-  // lo/hi are exact for |bound| < 2^24; the final clamp guards wider outputs against float error.
-  return static_cast<int32_t>(std::clamp<int64_t>(q, out_min, out_max));
-}
-
 // The fixed-point tail: add the zero point in 64 bits (no overflow) and clamp.
 int32_t AddZeroPointAndClamp(int32_t scaled, int32_t zero_point, int32_t out_min,
                              int32_t out_max) {
@@ -103,11 +89,7 @@ int32_t MultiplyByQuantizedMultiplier(int32_t x, FixedMultiplier m) {
   return RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(shifted, m.multiplier), right);
 }
 
-int32_t Requantize(int64_t acc, const Requant& r) {
-  if (r.mode == RequantMode::kOnnxFloat) {
-    const float v = static_cast<float>(acc) * r.float_multiplier;
-    return RoundClampToOutput(v, r.out_zero_point, r.out_min, r.out_max);
-  }
+int32_t RequantizeFixedPoint(int64_t acc, const Requant& r) {
   const int32_t scaled = MultiplyByQuantizedMultiplier(SaturateToInt32(acc), r.fixed);
   return AddZeroPointAndClamp(scaled, r.out_zero_point, r.out_min, r.out_max);
 }
@@ -227,15 +209,5 @@ int32_t AveragePoolRequant(int64_t sum, int64_t count, float in_scale, float out
   return Requantize(sum, r);
 }
 
-float RoundHalfEven(float v) {
-  // Written out rather than std::nearbyint so the result does not depend on the current FP
-  // rounding mode. |v| >= 2^23 (or inf/NaN) is already an integer.
-  if (!(std::fabs(v) < 8388608.0f)) return v;
-  const float down = std::floor(v);
-  const float fraction = v - down;  // exact: both are floats of the same binade or smaller
-  if (fraction > 0.5f) return down + 1.0f;
-  if (fraction < 0.5f) return down;
-  return std::fmod(down, 2.0f) == 0.0f ? down : down + 1.0f;
-}
 
 }  // namespace npusim::core

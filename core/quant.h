@@ -3,6 +3,8 @@
 // the same way, so it is tested on its own against hand-computed values (tests/core/quant_test.cpp).
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <utility>
 
@@ -64,7 +66,39 @@ struct Requant {
 // kOnnxFloat: saturate(round_half_to_even(float32(acc) * m) + zp), clamping in float before the
 // conversion as ONNX Runtime's MlasRequantizeOutput does (so no out-of-range float->int).
 // kFixedPoint: saturate(RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(acc << l, M), r) + zp).
-int32_t Requantize(int64_t acc, const Requant& r);
+// Inline (with the helpers below): the post-processor calls it for every output value.
+int32_t RequantizeFixedPoint(int64_t acc, const Requant& r);
+
+// Round half to even of a float to the nearest integer (as std::nearbyint in the default mode).
+// Written with an integer floor rather than std::nearbyint so the result does not depend on the
+// current FP rounding mode. |v| >= 2^23 (or inf/NaN) is already an integer.
+inline float RoundHalfEven(float v) {
+  if (!(std::fabs(v) < 8388608.0f)) return v;
+  int32_t down = static_cast<int32_t>(v);  // toward zero, exact in this range
+  if (static_cast<float>(down) > v) --down;
+  const float fraction = v - static_cast<float>(down);  // exact: same binade or smaller
+  if (fraction > 0.5f || (fraction == 0.5f && (down & 1) != 0)) ++down;
+  return static_cast<float>(down);
+}
+
+// The tail shared by every float-mode requantization (conv, FC, add, average pool): clamp the
+// scaled value to the output range *before* converting, as MlasRequantizeOutput does, so a huge
+// accumulator never reaches an out-of-range float->int conversion (undefined behaviour). Clamping
+// first and rounding after equals rounding first and clamping after because the bounds are
+// integers.
+inline int32_t RoundClampToOutput(float v, int32_t zero_point, int32_t out_min, int32_t out_max) {
+  const float lo = static_cast<float>(int64_t{out_min} - zero_point);
+  const float hi = static_cast<float>(int64_t{out_max} - zero_point);
+  v = std::min(std::max(v, lo), hi);
+  const int64_t q = static_cast<int64_t>(RoundHalfEven(v)) + zero_point;
+  // lo/hi are exact for |bound| < 2^24; the final clamp guards wider outputs against float error.
+  return static_cast<int32_t>(std::clamp<int64_t>(q, out_min, out_max));
+}
+
+inline int32_t Requantize(int64_t acc, const Requant& r) {
+  if (r.mode != RequantMode::kOnnxFloat) return RequantizeFixedPoint(acc, r);
+  return RoundClampToOutput(static_cast<float>(acc) * r.float_multiplier, r.out_zero_point, r.out_min, r.out_max);
+}
 
 // Quantized output range [min, max] of a tensor of type range [qmin, qmax] after the fused
 // activation: relu clamps below at y_zp (real 0); relu6 also clamps above at
@@ -135,7 +169,5 @@ int32_t QuantizedAdd(int32_t a, int32_t b, const AddParams& p);
 int32_t AveragePoolRequant(int64_t sum, int64_t count, float in_scale, float out_scale,
                            RequantMode mode, int32_t out_zp, int32_t out_min, int32_t out_max);
 
-// Round half to even of a float to the nearest integer (as std::nearbyint in the default mode).
-float RoundHalfEven(float v);
 
 }  // namespace npusim::core

@@ -1,15 +1,101 @@
 #include "models/conv_datapath.h"
 
+#include <algorithm>
+#include <cstring>
+
 namespace npusim::models {
 namespace {
+
 // Logical extent of the input the tile's windows cover (padding included).
 int64_t Span(int64_t out, int64_t stride, int64_t kernel, int64_t dilation) {
   return (out - 1) * stride + (kernel - 1) * dilation + 1;
 }
+
+// Whether every zero-point-corrected value of an element stored as `t` fits in [-32767, 32767]:
+// from the storage width, not the logical bits (binary weights are stored as +-1 in a byte).
+// Then products fit in int32 with room for the pairwise sums of the int16 multiply-add
+// instructions, and the narrow kernels below are exact.
+bool Narrow(const isa::ElemType& t, int32_t zero_point) {
+  const int bytes = t.bytes();
+  if (bytes > 2) return false;
+  const int64_t lo = t.is_signed ? -(int64_t{1} << (8 * bytes - 1)) : 0;
+  const int64_t hi = t.is_signed ? (int64_t{1} << (8 * bytes - 1)) - 1 : (int64_t{1} << (8 * bytes)) - 1;
+  return std::max(std::abs(lo - zero_point), std::abs(hi - zero_point)) <= 32767;
+}
+
+// Four dot products of `x` with the weight rows w, w + ws, w + 2 ws, w + 3 ws (n values each),
+// added modulo 2^32 to out[0..3]. Written so the compiler emits int16 multiply-add instructions;
+// cloned for AVX2 where the CPU has it (the result is the same integers either way).
+__attribute__((target_clones("avx2", "default"))) void Dot4(const int16_t* x, const int16_t* w, int64_t n,
+                                                           int64_t ws, uint32_t* out) {
+  uint32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  const int16_t *w0 = w, *w1 = w + ws, *w2 = w + 2 * ws, *w3 = w + 3 * ws;
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t xv = x[i];
+    s0 += static_cast<uint32_t>(xv * w0[i]);
+    s1 += static_cast<uint32_t>(xv * w1[i]);
+    s2 += static_cast<uint32_t>(xv * w2[i]);
+    s3 += static_cast<uint32_t>(xv * w3[i]);
+  }
+  out[0] += s0;
+  out[1] += s1;
+  out[2] += s2;
+  out[3] += s3;
+}
+
+__attribute__((target_clones("avx2", "default"))) void Dot1(const int16_t* x, const int16_t* w, int64_t n,
+                                                           uint32_t* out) {
+  uint32_t s = 0;
+  for (int64_t i = 0; i < n; ++i) s += static_cast<uint32_t>(int32_t{x[i]} * w[i]);
+  *out += s;
+}
+
+// acc[i] += x[i] * w[i] for i < n (depthwise: one tap over every channel).
+__attribute__((target_clones("avx2", "default"))) void MulAdd(const int16_t* x, const int16_t* w, int64_t n,
+                                                             uint32_t* acc) {
+  for (int64_t i = 0; i < n; ++i) acc[i] += static_cast<uint32_t>(int32_t{x[i]} * w[i]);
+}
+
+// dst[i] = element i - zero point, for n little-endian elements of type `t` at src. One typed
+// loop per storage type (the compiler vectorizes them), not a type switch per element.
+template <class T, class S>
+void WidenAs(const uint8_t* src, int64_t n, int32_t zero_point, T* dst) {
+  for (int64_t i = 0; i < n; ++i) {
+    S v;
+    std::memcpy(&v, src + i * sizeof(S), sizeof(S));
+    dst[i] = static_cast<T>(int32_t{v} - zero_point);
+  }
+}
+
+template <class T>
+void Widen(const uint8_t* src, int64_t n, const isa::ElemType& t, int32_t zero_point, T* dst) {
+  switch (t.bytes()) {
+    case 1: return t.is_signed ? WidenAs<T, int8_t>(src, n, zero_point, dst) : WidenAs<T, uint8_t>(src, n, zero_point, dst);
+    case 2:
+      return t.is_signed ? WidenAs<T, int16_t>(src, n, zero_point, dst) : WidenAs<T, uint16_t>(src, n, zero_point, dst);
+    default: return WidenAs<T, int32_t>(src, n, zero_point, dst);
+  }
+}
+
 }  // namespace
 
+template <class T>
+void ConvDatapath::PadInput(const isa::ConvArgs& c, const uint8_t* in, int64_t ph, int64_t pw, std::vector<T>& x) {
+  x.assign(ph * pw * c.in_c, 0);
+  const int eb = c.in_type.bytes();
+  for (int64_t py = 0; py < ph; ++py) {
+    const int64_t y = py - c.pad_top;
+    if (y < 0 || y >= c.in_h) continue;
+    for (int64_t px = 0; px < pw; ++px) {
+      const int64_t xx = px - c.pad_left;
+      if (xx < 0 || xx >= c.in_w) continue;
+      Widen(in + (y * c.in_w + xx) * c.in_c * eb, c.in_c, c.in_type, c.in_zero_point, &x[(py * pw + px) * c.in_c]);
+    }
+  }
+}
+
 void ConvDatapath::Run(const isa::ConvArgs& c, BufferAccess& mem) {
-  const int64_t icg = c.in_c / c.groups, ocg = c.out_c / c.groups;
+  const int64_t icg = c.in_c / c.groups;
   const int64_t taps = c.kh * c.kw;
   const uint8_t* in = mem.Ptr(c.in_addr, c.in_h * c.in_w * c.in_c * c.in_type.bytes());
   const uint8_t* w = mem.Ptr(c.w_addr, c.out_c * taps * icg * c.w_type.bytes());
@@ -17,65 +103,153 @@ void ConvDatapath::Run(const isa::ConvArgs& c, BufferAccess& mem) {
   const uint8_t* params = c.init_bias ? mem.Ptr(c.params_addr, 12 * c.out_c) : nullptr;
   if (mode_ == ExecMode::kTiming) return;
 
-  // Padded, zero-point-corrected input: padding taps become 0 terms.
+  // Accumulators start at the bias fitted to its width (like any value stored there), at their
+  // stored value for a later input-channel tile, or at 0.
+  const int64_t pixels = c.out_h * c.out_w;
+  init_.resize(c.out_c);
+  for (int64_t oc = 0; oc < c.out_c; ++oc) {
+    init_[oc] = c.init_bias ? static_cast<int32_t>(core::AccFit(LoadI32(params + 12 * oc), acc_bits_, overflow_)) : 0;
+  }
+  const auto start = [&](int64_t pixel, int64_t oc) -> int32_t {
+    return c.first ? init_[oc] : LoadI32(acc + (pixel * c.out_c + oc) * 4);
+  };
+  if (overflow_ == core::Overflow::kSaturate) {
+    RunSaturating(c, in, w, acc, start);
+    return;
+  }
+  if (!Narrow(c.in_type, c.in_zero_point) || !Narrow(c.w_type, c.w_zero_point)) {
+    RunWide(c, in, w, acc, start);
+    return;
+  }
+  // Wrap mode: sums modulo 2^32 (unsigned, so overflow is defined), reduced to acc_bits once;
+  // the order of the terms cannot matter.
   const int64_t ph = Span(c.out_h, c.stride_h, c.kh, c.dilation_h);
   const int64_t pw = Span(c.out_w, c.stride_w, c.kw, c.dilation_w);
-  x_.assign(ph * pw * c.in_c, 0);
-  const int eb = c.in_type.bytes();
-  for (int64_t py = 0; py < ph; ++py) {
-    const int64_t y = py - c.pad_top;
-    if (y < 0 || y >= c.in_h) continue;
-    for (int64_t px = 0; px < pw; ++px) {
-      const int64_t x = px - c.pad_left;
-      if (x < 0 || x >= c.in_w) continue;
-      const uint8_t* src = in + (y * c.in_w + x) * c.in_c * eb;
-      int32_t* dst = &x_[(py * pw + px) * c.in_c];
-      for (int64_t ic = 0; ic < c.in_c; ++ic) dst[ic] = LoadElem(src + ic * eb, c.in_type) - c.in_zero_point;
-    }
+  PadInput(c, in, ph, pw, x16_);
+  w16_.resize(c.out_c * taps * icg);
+  Widen(w, c.out_c * taps * icg, c.w_type, c.w_zero_point, w16_.data());
+  sums_.resize(pixels * c.out_c);
+  for (int64_t p = 0; p < pixels; ++p) {
+    for (int64_t oc = 0; oc < c.out_c; ++oc) sums_[p * c.out_c + oc] = static_cast<uint32_t>(start(p, oc));
   }
-  const int64_t nw = c.out_c * taps * icg;
-  w_.resize(nw);
-  for (int64_t i = 0; i < nw; ++i) w_[i] = LoadElem(w + i * c.w_type.bytes(), c.w_type) - c.w_zero_point;
+  if (icg == 1 && c.out_c == c.groups) {
+    DepthwiseNarrow(c, pw);
+  } else {
+    GemmNarrow(c, pw);
+  }
+  for (int64_t i = 0; i < pixels * c.out_c; ++i) {
+    StoreI32(acc + i * 4, static_cast<int32_t>(core::AccFit(static_cast<int32_t>(sums_[i]), acc_bits_, overflow_)));
+  }
+}
 
-  const bool wrap = overflow_ == core::Overflow::kWrap;
+void ConvDatapath::GemmNarrow(const isa::ConvArgs& c, int64_t pw) {
+  const int64_t icg = c.in_c / c.groups, ocg = c.out_c / c.groups;
+  const int64_t k = c.kh * c.kw * icg;
+  // A 1x1 window over all of a pixel's channels is already contiguous; else gather (im2col).
+  const bool direct = c.kh == 1 && c.kw == 1 && c.groups == 1;
+  col_.resize(k);
   for (int64_t oy = 0; oy < c.out_h; ++oy) {
     for (int64_t ox = 0; ox < c.out_w; ++ox) {
-      uint8_t* acc_px = acc + (oy * c.out_w + ox) * c.out_c * 4;
-      for (int64_t oc = 0; oc < c.out_c; ++oc) {
-        const int64_t g = oc / ocg;
-        // The bias enters the accumulator fitted to its width, like any value stored there.
-        const int64_t init = !c.first     ? LoadI32(acc_px + oc * 4)
-                             : c.init_bias ? core::AccFit(LoadI32(params + 12 * oc), acc_bits_, overflow_)
-                                           : 0;
-        const int32_t* wp = &w_[oc * taps * icg];
-        int64_t result;
-        if (wrap) {
-          // Modulo 2^32 (unsigned, so overflow is defined), reduced to acc_bits once.
-          uint32_t sum = static_cast<uint32_t>(init);
+      uint32_t* out = &sums_[(oy * c.out_w + ox) * c.out_c];
+      for (int64_t g = 0; g < c.groups; ++g) {
+        const int16_t* window = &x16_[((oy * c.stride_h) * pw + ox * c.stride_w) * c.in_c];
+        if (!direct) {
+          int16_t* dst = col_.data();
           for (int64_t ky = 0; ky < c.kh; ++ky) {
             for (int64_t kx = 0; kx < c.kw; ++kx) {
-              const int32_t* xp = &x_[((oy * c.stride_h + ky * c.dilation_h) * pw + ox * c.stride_w +
-                                       kx * c.dilation_w) * c.in_c + g * icg];
-              const int32_t* wt = wp + (ky * c.kw + kx) * icg;
-              for (int64_t ic = 0; ic < icg; ++ic) sum += static_cast<uint32_t>(xp[ic]) * static_cast<uint32_t>(wt[ic]);
+              const int16_t* src = &x16_[((oy * c.stride_h + ky * c.dilation_h) * pw + ox * c.stride_w +
+                                          kx * c.dilation_w) * c.in_c + g * icg];
+              std::copy(src, src + icg, dst);
+              dst += icg;
             }
           }
-          result = core::AccFit(static_cast<int32_t>(sum), acc_bits_, core::Overflow::kWrap);
-        } else {
-          // Saturation depends on order: the canonical ic-major sequence, one term at a time.
-          result = init;
-          for (int64_t ic = 0; ic < icg; ++ic) {
-            for (int64_t ky = 0; ky < c.kh; ++ky) {
-              for (int64_t kx = 0; kx < c.kw; ++kx) {
-                const int32_t xv = x_[((oy * c.stride_h + ky * c.dilation_h) * pw + ox * c.stride_w +
-                                       kx * c.dilation_w) * c.in_c + g * icg + ic];
-                result = core::AccAdd(result, static_cast<int64_t>(xv) * wp[(ky * c.kw + kx) * icg + ic],
-                                      acc_bits_, core::Overflow::kSaturate);
-              }
+          window = col_.data();
+        }
+        const int64_t oc0 = g * ocg, oc_end = oc0 + ocg;
+        int64_t oc = oc0;
+        for (; oc + 4 <= oc_end; oc += 4) Dot4(window, &w16_[oc * k], k, k, out + oc);
+        for (; oc < oc_end; ++oc) Dot1(window, &w16_[oc * k], k, out + oc);
+      }
+    }
+  }
+}
+
+void ConvDatapath::DepthwiseNarrow(const isa::ConvArgs& c, int64_t pw) {
+  // Weights as [tap][channel], so one tap is one contiguous multiply-add over every channel.
+  const int64_t taps = c.kh * c.kw;
+  col_.resize(taps * c.out_c);
+  for (int64_t oc = 0; oc < c.out_c; ++oc) {
+    for (int64_t t = 0; t < taps; ++t) col_[t * c.out_c + oc] = w16_[oc * taps + t];
+  }
+  for (int64_t oy = 0; oy < c.out_h; ++oy) {
+    for (int64_t ox = 0; ox < c.out_w; ++ox) {
+      uint32_t* out = &sums_[(oy * c.out_w + ox) * c.out_c];
+      for (int64_t ky = 0; ky < c.kh; ++ky) {
+        for (int64_t kx = 0; kx < c.kw; ++kx) {
+          const int16_t* src = &x16_[((oy * c.stride_h + ky * c.dilation_h) * pw + ox * c.stride_w +
+                                      kx * c.dilation_w) * c.in_c];
+          MulAdd(src, &col_[(ky * c.kw + kx) * c.out_c], c.out_c, out);
+        }
+      }
+    }
+  }
+}
+
+template <class Start>
+void ConvDatapath::RunWide(const isa::ConvArgs& c, const uint8_t* in, const uint8_t* w, uint8_t* acc,
+                           const Start& start) {
+  const int64_t icg = c.in_c / c.groups, ocg = c.out_c / c.groups, taps = c.kh * c.kw;
+  const int64_t pw = Span(c.out_w, c.stride_w, c.kw, c.dilation_w);
+  PadInput(c, in, Span(c.out_h, c.stride_h, c.kh, c.dilation_h), pw, x_);
+  w_.resize(c.out_c * taps * icg);
+  Widen(w, c.out_c * taps * icg, c.w_type, c.w_zero_point, w_.data());
+  for (int64_t oy = 0; oy < c.out_h; ++oy) {
+    for (int64_t ox = 0; ox < c.out_w; ++ox) {
+      for (int64_t oc = 0; oc < c.out_c; ++oc) {
+        const int64_t g = oc / ocg;
+        const int32_t* wp = &w_[oc * taps * icg];
+        uint32_t sum = static_cast<uint32_t>(start(oy * c.out_w + ox, oc));
+        for (int64_t ky = 0; ky < c.kh; ++ky) {
+          for (int64_t kx = 0; kx < c.kw; ++kx) {
+            const int32_t* xp = &x_[((oy * c.stride_h + ky * c.dilation_h) * pw + ox * c.stride_w +
+                                     kx * c.dilation_w) * c.in_c + g * icg];
+            const int32_t* wt = wp + (ky * c.kw + kx) * icg;
+            for (int64_t ic = 0; ic < icg; ++ic) sum += static_cast<uint32_t>(xp[ic]) * static_cast<uint32_t>(wt[ic]);
+          }
+        }
+        StoreI32(acc + ((oy * c.out_w + ox) * c.out_c + oc) * 4,
+                 static_cast<int32_t>(core::AccFit(static_cast<int32_t>(sum), acc_bits_, core::Overflow::kWrap)));
+      }
+    }
+  }
+}
+
+template <class Start>
+void ConvDatapath::RunSaturating(const isa::ConvArgs& c, const uint8_t* in, const uint8_t* w, uint8_t* acc,
+                                 const Start& start) {
+  const int64_t icg = c.in_c / c.groups, ocg = c.out_c / c.groups, taps = c.kh * c.kw;
+  const int64_t pw = Span(c.out_w, c.stride_w, c.kw, c.dilation_w);
+  PadInput(c, in, Span(c.out_h, c.stride_h, c.kh, c.dilation_h), pw, x_);
+  w_.resize(c.out_c * taps * icg);
+  Widen(w, c.out_c * taps * icg, c.w_type, c.w_zero_point, w_.data());
+  for (int64_t oy = 0; oy < c.out_h; ++oy) {
+    for (int64_t ox = 0; ox < c.out_w; ++ox) {
+      for (int64_t oc = 0; oc < c.out_c; ++oc) {
+        const int64_t g = oc / ocg;
+        const int32_t* wp = &w_[oc * taps * icg];
+        // Saturation depends on order: the canonical ic-major sequence, one term at a time.
+        int64_t result = start(oy * c.out_w + ox, oc);
+        for (int64_t ic = 0; ic < icg; ++ic) {
+          for (int64_t ky = 0; ky < c.kh; ++ky) {
+            for (int64_t kx = 0; kx < c.kw; ++kx) {
+              const int32_t xv = x_[((oy * c.stride_h + ky * c.dilation_h) * pw + ox * c.stride_w +
+                                     kx * c.dilation_w) * c.in_c + g * icg + ic];
+              result = core::AccAdd(result, static_cast<int64_t>(xv) * wp[(ky * c.kw + kx) * icg + ic], acc_bits_,
+                                    core::Overflow::kSaturate);
             }
           }
         }
-        StoreI32(acc_px + oc * 4, static_cast<int32_t>(result));
+        StoreI32(acc + ((oy * c.out_w + ox) * c.out_c + oc) * 4, static_cast<int32_t>(result));
       }
     }
   }

@@ -6,7 +6,10 @@
 // Arithmetic: accumulators start at the bias fitted to acc_bits (or at their stored value for a
 // later input-channel tile) and add (x - x_zp) * (w - w_zp) at acc_bits with the unit's overflow
 // rule, in ic-major order (ic, ky, kx), padding taps included as zero terms. In wrap mode the
-// order cannot matter, so the fast path sums modulo 2^32 and reduces once.
+// order cannot matter, so the fast paths sum modulo 2^32 and reduce once: operands that fit in
+// int16 (every 8-bit type, after its zero point) go through int16 multiply-add kernels (a
+// gathered window against four weight rows at a time; depthwise one tap over all channels),
+// wider ones through int32 loops. Saturating accumulators take the canonical order term by term.
 //
 // Why one datapath serves a bit-serial unit too: summing a weight's two's complement bit-planes
 // (sign plane subtracted, sum_b s_b 2^b bit_b(w) with s = -1 on the top plane), or for binary
@@ -46,10 +49,24 @@ class ConvDatapath {
   void Run(const isa::ConvArgs& c, BufferAccess& mem);
 
  private:
+  template <class T>
+  static void PadInput(const isa::ConvArgs& c, const uint8_t* in, int64_t ph, int64_t pw, std::vector<T>& x);
+  // Wrap mode with int16 operands (x16_, w16_ filled; sums_ holds the starting values).
+  void GemmNarrow(const isa::ConvArgs& c, int64_t pw);
+  void DepthwiseNarrow(const isa::ConvArgs& c, int64_t pw);
+  template <class Start>
+  void RunWide(const isa::ConvArgs& c, const uint8_t* in, const uint8_t* w, uint8_t* acc, const Start& start);
+  template <class Start>
+  void RunSaturating(const isa::ConvArgs& c, const uint8_t* in, const uint8_t* w, uint8_t* acc, const Start& start);
+
   int acc_bits_;
   core::Overflow overflow_;
   ExecMode mode_;
-  std::vector<int32_t> x_, w_;  // scratch: zero-point-corrected, padded input tile and weights
+  // Scratch, kept across instructions: zero-point-corrected, padded input tile and weights (int32
+  // or int16), per-channel starting values, a gathered window, the wrap-mode sums.
+  std::vector<int32_t> x_, w_, init_;
+  std::vector<int16_t> x16_, w16_, col_;
+  std::vector<uint32_t> sums_;
 };
 
 }  // namespace npusim::models
