@@ -2,6 +2,7 @@
 // worked out in the comment next to it; none is obtained by calling the code under test.
 #include "core/quant.h"
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 
@@ -30,6 +31,21 @@ TEST(RoundHalfEven, NonTiesGoToTheNearest) {
   EXPECT_EQ(RoundHalfEven(2.5001f), 3.0f);
   EXPECT_EQ(RoundHalfEven(-2.5001f), -3.0f);
   EXPECT_EQ(RoundHalfEven(1e10f), 1e10f);  // beyond 2^23 every float is already an integer
+}
+
+// Every float with |v| < 2^13 on a grid of 1/64 (ties, near-ties and integers among them), and
+// the floats next to each half-integer up to 2^23: the same as std::nearbyint in the default
+// rounding mode (round to nearest, ties to even), which the program never changes.
+TEST(RoundHalfEven, EqualsNearbyintInTheDefaultMode) {
+  for (int64_t i = -(int64_t{1} << 19); i <= (int64_t{1} << 19); ++i) {
+    const float v = static_cast<float>(i) / 64.0f;
+    ASSERT_EQ(RoundHalfEven(v), std::nearbyint(v)) << v;
+  }
+  for (float h = 0.5f; h < 8388608.0f; h = h * 1.37f + 0.5f) {
+    for (float v : {h, std::nextafter(h, 0.0f), std::nextafter(h, 1e30f), -h}) {
+      ASSERT_EQ(RoundHalfEven(v), std::nearbyint(v)) << v;
+    }
+  }
 }
 
 // --- accumulator -------------------------------------------------------------------------------
