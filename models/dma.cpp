@@ -7,13 +7,14 @@
 namespace npusim::models {
 
 Dma::Dma(sc_core::sc_module_name name, const core::DramConfig& cfg, Controller& ctrl,
-         core::StatRegistry& stats)
+         core::StatRegistry& stats, ExecMode mode)
     : sc_module(name),
       dram_isock("dram_isock"),
       sram_isock("sram_isock"),
       cfg_(cfg),
       ctrl_(ctrl),
       bursts_(stats.Register("dma", "burst", "actions", "DMA bursts moved (either direction)")) {
+  train_.move_data = mode == ExecMode::kExact;
   SC_HAS_PROCESS(Dma);
   SC_THREAD(LoadThread);
   SC_THREAD(StoreThread);
@@ -97,8 +98,9 @@ void Dma::Issue(tlm::tlm_initiator_socket<>& sock, tlm::tlm_command cmd, uint64_
   trans.set_command(cmd);
   trans.set_address(base);
   trans.set_data_ptr(staging_.data());
-  trans.set_data_length(static_cast<unsigned>(staging_.size()));
-  trans.set_streaming_width(static_cast<unsigned>(staging_.size()));
+  const unsigned total = static_cast<unsigned>(train_.pieces.back().data_offset + train_.pieces.back().len);
+  trans.set_data_length(total);
+  trans.set_streaming_width(total);
   trans.set_byte_enable_ptr(nullptr);
   trans.set_dmi_allowed(false);
   trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
@@ -131,7 +133,7 @@ Dma::Timing Dma::Transfer(const isa::DmaArgs& d, int layer, bool dram_is_src) {
     p.start_after = 0;
     total += b.len;
   }
-  staging_.resize(static_cast<size_t>(total));
+  if (train_.move_data) staging_.resize(static_cast<size_t>(total));
   Issue(dram_is_src ? dram_isock : sram_isock, tlm::TLM_READ_COMMAND, src0, layer);
   // Each burst's write may start once its read data has arrived.
   uint64_t dram_done = 0, done = 0;

@@ -24,6 +24,7 @@
 #include "core/arch.h"
 #include "core/stats.h"
 #include "models/controller.h"
+#include "models/exec_mode.h"
 #include "models/memory.h"
 
 namespace npusim::models {
@@ -34,7 +35,7 @@ class Dma : public sc_core::sc_module {
   tlm_utils::simple_initiator_socket<Dma> sram_isock;
 
   Dma(sc_core::sc_module_name name, const core::DramConfig& cfg, Controller& ctrl,
-      core::StatRegistry& stats);
+      core::StatRegistry& stats, ExecMode mode = ExecMode::kExact);
 
   // The bytes one instruction moves, in the order the model moves them: {src, dst, len} bursts.
   struct Burst {

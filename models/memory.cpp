@@ -55,7 +55,14 @@ bool ServeTrain(tlm::tlm_generic_payload& trans, std::vector<uint8_t>& mem, sc_t
   uint64_t last = 0;
   for (BurstTrain::Piece& p : train->pieces) {
     const uint64_t addr = base + static_cast<uint64_t>(p.offset);
-    if (!Copy(trans, mem, addr, static_cast<uint64_t>(p.len), static_cast<uint64_t>(p.data_offset))) return false;
+    if (!train->move_data) {
+      if (addr > mem.size() || static_cast<uint64_t>(p.len) > mem.size() - addr) {
+        trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+        return false;
+      }
+    } else if (!Copy(trans, mem, addr, static_cast<uint64_t>(p.len), static_cast<uint64_t>(p.data_offset))) {
+      return false;
+    }
     p.done = burst(now, addr, p.len, p.start_after);
     last = std::max(last, p.done);
   }
@@ -111,11 +118,20 @@ void Sram::CountAccess(int layer, bool write, uint64_t addr, uint64_t bytes, uin
   const uint64_t words = last - first + 1;
   (write ? writes_ : reads_).Add(layer, words * times);
   // Consecutive words rotate through the banks: each bank gets words / banks, and the
-  // words % banks banks from `first`'s on get one more.
+  // words % banks banks from `first`'s on get one more. (Called once per burst: no division in
+  // the loop.)
   std::vector<uint64_t>& per_bank = write ? bank_writes_ : bank_reads_;
   const uint64_t banks = cfg_.banks;
-  for (uint64_t i = 0; i < std::min(words, banks); ++i) {
-    per_bank[(first + i) % banks] += (words / banks + (i < words % banks ? 1 : 0)) * times;
+  uint64_t rest = words;
+  if (words >= banks) {
+    const uint64_t each = words / banks * times;
+    for (uint64_t& b : per_bank) b += each;
+    rest = words % banks;
+  }
+  uint64_t bank = first % banks;
+  for (uint64_t i = 0; i < rest; ++i) {
+    per_bank[bank] += times;
+    if (++bank == banks) bank = 0;
   }
 }
 

@@ -57,9 +57,14 @@ struct BurstTrain : tlm::tlm_extension<BurstTrain> {
     uint64_t start_after = 0, done = 0;
   };
   std::vector<Piece> pieces;
+  // False in timing mode (models/exec_mode.h): the targets check every piece's range and time it
+  // but copy no bytes (no one reads them), and the data pointer may be null.
+  bool move_data = true;
   tlm::tlm_extension_base* clone() const override { return new BurstTrain(*this); }
   void copy_from(const tlm::tlm_extension_base& other) override {
-    pieces = static_cast<const BurstTrain&>(other).pieces;
+    const auto& o = static_cast<const BurstTrain&>(other);
+    pieces = o.pieces;
+    move_data = o.move_data;
   }
 };
 

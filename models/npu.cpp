@@ -20,7 +20,7 @@ Npu::Npu(sc_core::sc_module_name name, const core::ArchConfig& arch, const isa::
     raw.push_back(srams_.back().get());
     leak_.push_back(&stats.Register(b.name, "leak_per_cycle", "cycles", "cycles powered"));
   }
-  dma_ = std::make_unique<Dma>("dma", arch.dram, controller_, stats);
+  dma_ = std::make_unique<Dma>("dma", arch.dram, controller_, stats, mode);
   const core::UnitConfig* unit = arch.MatrixUnit();
   if (unit == nullptr) throw std::runtime_error("arch " + arch.file + " has no matrix unit");
   if (unit->type == "bit_serial_array") {
