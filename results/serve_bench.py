@@ -2,7 +2,9 @@
 """Latency of `npusim serve` as a client sees it: N requests one after another over stdin/stdout
 (each waits for its answer), alternating weight-bit policies; prints requests/s, median and p99.
 
-    results/serve_bench.py build/npusim arch/unpu.json workloads/small_resnet.json 1000 '*' 2,4,8
+    results/serve_bench.py build/npusim arch/unpu.json workloads/small_resnet.json 1000 '*' 2,4,8 [MODE]
+
+MODE (default exact) is passed to `npusim serve --mode`.
 """
 import json
 import statistics
@@ -12,12 +14,13 @@ import time
 
 
 def main(argv):
-    if len(argv) != 7:
+    if len(argv) not in (7, 8):
         print(__doc__.strip(), file=sys.stderr)
         return 2
     npusim, arch, net, n, layer, widths = argv[1], argv[2], argv[3], int(argv[4]), argv[5], argv[6]
     widths = [int(w) for w in widths.split(",")]
-    p = subprocess.Popen([npusim, "serve", "--arch", arch, "--net", net], stdin=subprocess.PIPE,
+    mode = argv[7] if len(argv) == 8 else "exact"
+    p = subprocess.Popen([npusim, "serve", "--arch", arch, "--net", net, "--mode", mode], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, text=True, bufsize=1)
     lat, cycles = [], {}
     t0 = time.perf_counter()

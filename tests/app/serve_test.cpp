@@ -94,6 +94,20 @@ TEST_F(Serve, AnswersEqualRunWithTheSameWeightBits) {
   EXPECT_LT(a[1]["cycles"].get<int64_t>(), a[0]["cycles"].get<int64_t>());
 }
 
+// Timing mode answers with the same figures as exact mode (and as `npusim run`), the reward
+// loops' mode.
+TEST_F(Serve, TimingModeAnswersEqualRun) {
+  const std::string arch = "arch/unpu.json", net = "workloads/small_resnet.json";
+  WriteFileText(dir_ / "requests.txt", "{\"id\": 1, \"layers\": true, \"weight_bits\": {\"*\": 3}}\n");
+  const std::string cmd = ShellQuoted(NPUSIM_BINARY) + " serve --mode timing --arch " + ShellQuoted(Src(arch)) +
+                          " --net " + ShellQuoted(Src(net)) + " <" + ShellQuoted((dir_ / "requests.txt").string()) +
+                          " >" + ShellQuoted((dir_ / "answers.txt").string());
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  const json a = json::parse(ReadFileText(dir_ / "answers.txt"));
+  EXPECT_EQ(a["id"], 1);
+  ExpectSameAsRun(a, RunReport(arch, net, "*=3"));
+}
+
 TEST_F(Serve, BadRequestsGetAnErrorLineAndServingGoesOn) {
   const std::string big = "{\"id\": \"" + std::string(2 << 20, 'x') + "\"}";
   const std::vector<json> a = ServeStdio("arch/dense_16x16.json", "workloads/tiny_conv.json",
