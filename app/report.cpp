@@ -10,6 +10,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/npy.h"
+#include "core/stop_signals.h"
 
 namespace npusim::app {
 namespace {
@@ -144,22 +145,33 @@ std::string SummaryTable(const RunReport& r) {
 }
 
 void PrepareOutputDir(const std::string& dir) {
+  // The levels this creates are removed again if a stop signal ends the run before its results
+  // are written (rmdir: only while empty).
+  std::vector<fs::path> created;
   std::error_code ec;
+  for (fs::path p = fs::absolute(dir, ec).lexically_normal(); !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+    created.push_back(p);
+    if (p == p.parent_path()) break;
+  }
   fs::create_directories(dir, ec);
   if (ec) throw core::ConfigError(dir, "", "cannot create the output directory: " + ec.message());
+  for (auto it = created.rbegin(); it != created.rend(); ++it) core::RemoveOnStop(it->string());
 }
 
 void WriteReportFiles(const std::string& dir, const RunReport& r, const core::Graph& g,
                       const std::map<std::string, std::vector<int32_t>>& outputs) {
-  std::error_code ec;
-  fs::create_directories(fs::path(dir) / "outputs", ec);
-  if (ec) throw core::ConfigError(dir, "", "cannot create the output directory: " + ec.message());
+  PrepareOutputDir((fs::path(dir) / "outputs").string());
+  // All files or none replace the previous run's (report.json last: its presence means the rest
+  // is there too).
+  core::FileSet files;
   for (const auto& [name, values] : outputs) {
     const core::TensorInfo& t = g.tensor(name);
-    core::SaveNpy((fs::path(dir) / "outputs" / (name + ".npy")).string(), t.shape, values, t.bits, t.is_signed);
+    const std::string path = (fs::path(dir) / "outputs" / (name + ".npy")).string();
+    files.Stage(path, core::EncodeNpy(path, t.shape, values, t.bits, t.is_signed));
   }
-  core::WriteFileAtomically((fs::path(dir) / "layers.csv").string(), LayersCsv(r));
-  core::WriteFileAtomically((fs::path(dir) / "report.json").string(), ToJson(r).dump(2) + "\n");
+  files.Stage((fs::path(dir) / "layers.csv").string(), LayersCsv(r));
+  files.Stage((fs::path(dir) / "report.json").string(), ToJson(r).dump(2) + "\n");
+  files.Commit();
 }
 
 }  // namespace npusim::app

@@ -28,6 +28,7 @@
 #include "core/error.h"
 #include "core/net_loader.h"
 #include "core/precision.h"
+#include "core/stop_signals.h"
 
 namespace npusim::app {
 namespace {
@@ -115,6 +116,7 @@ int Listen(const std::string& path) {
   if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 16) != 0) {
     throw core::ConfigError(path, "", std::string("cannot listen: ") + std::strerror(errno));
   }
+  core::RemoveOnStop(path);  // SIGTERM/SIGINT leave no stale socket behind
   return fd;
 }
 
