@@ -33,10 +33,20 @@ class RandomConfig {
     for (const char* name : {"ibuf", "wbuf", "abuf", "obuf"}) buffers.push_back(Buffer(name));
     a["buffers"] = buffers;
     a["units"] = json::array({Unit()});
+    if (Coin(0.1)) {  // a second unit (the first matrix unit runs): the network keeps the first's widths
+      const std::vector<int> in = input_bits_, w = weight_bits_;
+      json u2 = Unit();
+      u2["name"] = "unit2";
+      a["units"].push_back(u2);
+      input_bits_ = in;
+      weight_bits_ = w;
+    }
+    // Now and then the post-processor writes into an operand buffer: the validator must refuse it.
     a["post_processor"] = {{"name", "post"}, {"lanes", LogUniform(1, 32)}, {"pipeline_cycles", Uniform(0, 8)},
-                           {"output_buffer", "obuf"}};
+                           {"output_buffer", Coin(0.04) ? Pick<std::string>({"ibuf", "wbuf", "abuf"}) : "obuf"}};
     a["requantization"] = Coin() ? "onnx_float" : "fixed_point";
-    a["energy"] = Energy(a["units"][0]["name"]);
+    if (Coin(0.1)) a["operating_point"] = {{"nominal_voltage_v", 1.0}, {"voltage_v", 0.6 + 0.1 * Uniform(0, 6)}};
+    a["energy"] = Energy();
     return a;
   }
 
@@ -176,7 +186,7 @@ class RandomConfig {
 
   // Every action any unit type counts, for every component, so energy coverage never refuses a
   // configuration (energy is not what this test is about).
-  static nlohmann::json Energy(const std::string& unit) {
+  static nlohmann::json Energy() {
     using nlohmann::json;
     std::vector<std::string> actions = {"read", "write", "leak_per_cycle", "requant", "add", "pool_op",
                                         "read_byte", "write_byte", "burst", "idle_pe_cycle", "lookup_add",
@@ -188,7 +198,7 @@ class RandomConfig {
     json entries = json::object();
     for (const std::string& a : actions) entries[a] = {{"energy_pj", 0.5}, {"source", "property test: any value"}};
     json comps = json::object();
-    for (const std::string& c : {unit, std::string("ibuf"), std::string("wbuf"), std::string("abuf"),
+    for (const std::string& c : {std::string("unit"), std::string("unit2"), std::string("ibuf"), std::string("wbuf"), std::string("abuf"),
                                  std::string("obuf"), std::string("post"), std::string("dram"), std::string("dma")}) {
       comps[c] = entries;
     }
