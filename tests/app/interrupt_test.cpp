@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "app/sweep_grid.h"
+#include "tests/support/child_processes.h"
 #include "tests/support/npusim_process.h"
 
 namespace npusim::testing {
@@ -64,36 +65,6 @@ int Wait(pid_t pid) {
   int status = 0;
   waitpid(pid, &status, 0);
   return status;
-}
-
-// The children of `parent` whose command line contains `needle` (from /proc).
-std::vector<pid_t> ChildrenOf(pid_t parent, const std::string& needle) {
-  std::vector<pid_t> out;
-  for (const auto& e : fs::directory_iterator("/proc")) {
-    const std::string name = e.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    const std::string stat = ReadFileText(e.path() / "stat");
-    const size_t paren = stat.rfind(')');
-    if (paren == std::string::npos) continue;
-    char state = 0;
-    int ppid = 0;
-    if (std::sscanf(stat.c_str() + paren + 1, " %c %d", &state, &ppid) != 2 || ppid != parent) continue;
-    std::string cmd = ReadFileText(e.path() / "cmdline");
-    for (char& c : cmd) c = c == '\0' ? ' ' : c;
-    if (cmd.find(needle) != std::string::npos) out.push_back(std::stoi(name));
-  }
-  return out;
-}
-
-// Waits (up to a minute) for a child of `parent` running `needle`.
-pid_t AwaitChild(pid_t parent, const std::string& needle) {
-  const auto until = Clock::now() + std::chrono::seconds(60);
-  while (Clock::now() < until) {
-    const std::vector<pid_t> c = ChildrenOf(parent, needle);
-    if (!c.empty()) return c[0];
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return -1;
 }
 
 class Interrupt : public ::testing::Test {
