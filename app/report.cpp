@@ -11,6 +11,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/npy.h"
+#include "core/stop_signals.h"
 
 namespace npusim::app {
 namespace {
@@ -178,29 +179,43 @@ double PhaseClock::Seconds(const std::string& name) const {
 double PhaseClock::Total() const { return NowSeconds() - start_; }
 
 void PrepareOutputDir(const std::string& dir) {
+  // The levels this creates are removed again if a stop signal ends the run before its results
+  // are written (rmdir: only while empty).
+  std::vector<fs::path> created;
   std::error_code ec;
+  for (fs::path p = fs::absolute(dir, ec).lexically_normal(); !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+    created.push_back(p);
+    if (p == p.parent_path()) break;
+  }
   fs::create_directories(dir, ec);
   if (ec) throw core::ConfigError(dir, "", "cannot create the output directory: " + ec.message());
+  for (auto it = created.rbegin(); it != created.rend(); ++it) core::RemoveOnStop(it->string());
 }
 
 void WriteReportFiles(const std::string& dir, const RunReport& r, const core::Graph& g,
                       const std::map<std::string, std::vector<int32_t>>& outputs) {
-  std::error_code ec;
-  fs::create_directories(fs::path(dir) / "outputs", ec);
-  if (ec) throw core::ConfigError(dir, "", "cannot create the output directory: " + ec.message());
+  PrepareOutputDir((fs::path(dir) / "outputs").string());
+  // All files or none replace the previous run's (report.json last: its presence means the rest
+  // is there too).
+  core::FileSet files;
+  std::vector<fs::path> stale;
   for (const std::string& name : g.outputs) {
-    const fs::path file = fs::path(dir) / "outputs" / (name + ".npy");
+    const fs::path path = fs::path(dir) / "outputs" / (name + ".npy");
     const auto it = outputs.find(name);
     if (it == outputs.end()) {
       // A timing-mode run computes no values: an older run's file must not pass for this one's.
-      fs::remove(file, ec);
+      stale.push_back(path);
       continue;
     }
     const core::TensorInfo& t = g.tensor(name);
-    core::SaveNpy(file.string(), t.shape, it->second, t.bits, t.is_signed);
+    files.Stage(path.string(), core::EncodeNpy(path.string(), t.shape, it->second, t.bits, t.is_signed));
   }
-  core::WriteFileAtomically((fs::path(dir) / "layers.csv").string(), LayersCsv(r));
-  core::WriteFileAtomically((fs::path(dir) / "report.json").string(), ToJson(r).dump(2) + "\n");
+  // Removed before the new report appears: never a new report beside an older run's values.
+  std::error_code ec;
+  for (const fs::path& p : stale) fs::remove(p, ec);
+  files.Stage((fs::path(dir) / "layers.csv").string(), LayersCsv(r));
+  files.Stage((fs::path(dir) / "report.json").string(), ToJson(r).dump(2) + "\n");
+  files.Commit();
 }
 
 }  // namespace npusim::app

@@ -22,18 +22,18 @@
 
 #include "app/app.h"
 #include "app/commands.h"
+#include "app/serve_request.h"
 #include "app/serve_sim.h"
 #include "core/arch.h"
 #include "core/error.h"
 #include "core/net_loader.h"
 #include "core/precision.h"
+#include "core/stop_signals.h"
 
 namespace npusim::app {
 namespace {
 
 using nlohmann::json;
-
-constexpr size_t kMaxRequestBytes = 1 << 20;
 
 struct Server {
   core::ArchConfig arch;
@@ -42,51 +42,16 @@ struct Server {
   models::ExecMode mode;
 };
 
-json ErrorAnswer(const json& id, const std::string& message) {
-  json a = {{"ok", false}, {"error", message}};
-  if (!id.is_null()) a["id"] = id;
-  return a;
-}
-
-// Checks a request's shape; returns "" or what is wrong.
-std::string CheckRequest(const json& r, std::map<std::string, int>* bits) {
-  if (!r.is_object()) return "expected a JSON object per line";
-  for (const auto& [k, v] : r.items()) {
-    if (k != "id" && k != "weight_bits" && k != "layers") {
-      return "unknown key \"" + k + "\" (expected id, weight_bits, layers)";
-    }
-  }
-  if (r.contains("layers") && !r["layers"].is_boolean()) return "/layers: expected true or false";
-  if (!r.contains("weight_bits")) return "";
-  const json& wb = r["weight_bits"];
-  if (!wb.is_object()) return "/weight_bits: expected an object {\"LAYER\": BITS, \"*\": BITS}";
-  for (const auto& [layer, b] : wb.items()) {
-    if (!b.is_number_integer() || b.get<int64_t>() < 1 || b.get<int64_t>() > 16) {
-      return "/weight_bits/" + layer + ": expected an integer in 1..16, got " + b.dump();
-    }
-    (*bits)[layer] = b.get<int>();
-  }
-  return "";
-}
-
 json Answer(Server& s, const std::string& line) {
   const auto t0 = std::chrono::steady_clock::now();
-  json r;
-  try {
-    r = json::parse(line);
-  } catch (const json::exception& e) {
-    return ErrorAnswer(nullptr, std::string("not a JSON line: ") + e.what());
-  }
-  const json id = r.is_object() && r.contains("id") ? r["id"] : json();
-  std::map<std::string, int> bits;
-  const std::string problem = CheckRequest(r, &bits);
-  if (!problem.empty()) return ErrorAnswer(id, problem);
-  json a = serve::SimulateInChild(s.arch, s.graph, s.net_file, r.value("layers", false), s.mode, [&bits](core::Graph& g) {
-    if (!bits.empty()) core::ApplyWeightBits(g, bits, "request /weight_bits");
+  const serve::Request r = serve::ParseRequest(line);
+  if (!r.error.empty()) return serve::ErrorAnswer(r.id, r.error);
+  json a = serve::SimulateInChild(s.arch, s.graph, s.net_file, r.layers, s.mode, [&r](core::Graph& g) {
+    if (!r.weight_bits.empty()) core::ApplyWeightBits(g, r.weight_bits, "request /weight_bits");
   });
-  if (a.contains("error")) return ErrorAnswer(id, a["error"].get<std::string>());
+  if (a.contains("error")) return serve::ErrorAnswer(r.id, a["error"].get<std::string>());
   a["ok"] = true;
-  if (!id.is_null()) a["id"] = id;
+  if (!r.id.is_null()) a["id"] = r.id;
   a["wall_ms"] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return a;
 }
@@ -109,59 +74,22 @@ bool WriteAll(int fd, const std::string& s) {
   return true;
 }
 
-// One peer's byte stream cut into lines. A line longer than kMaxRequestBytes is answered with an
-// error once and skipped up to its newline.
-class LineReader {
- public:
-  // Appends bytes; calls `on_line(line)` for each complete line, `on_oversized()` once per
-  // oversized line.
-  template <class OnLine, class OnOversized>
-  void Feed(const char* data, size_t n, OnLine on_line, OnOversized on_oversized) {
-    for (size_t i = 0; i < n; ++i) {
-      const char c = data[i];
-      if (c == '\n') {
-        if (!skipping_) on_line(buf_);
-        buf_.clear();
-        skipping_ = false;
-        continue;
-      }
-      if (skipping_) continue;
-      buf_ += c;
-      if (buf_.size() > kMaxRequestBytes) {
-        on_oversized();
-        buf_.clear();
-        skipping_ = true;
-      }
-    }
-  }
-  // At end of stream: a last line without its newline still counts.
-  template <class OnLine>
-  void Finish(OnLine on_line) {
-    if (!skipping_ && !buf_.empty()) on_line(buf_);
-    buf_.clear();
-  }
-
- private:
-  std::string buf_;
-  bool skipping_ = false;
-};
-
 // Serves one line-oriented peer (stdin -> stdout, or a socket) until it closes. Returns false
 // when the peer can no longer be written to.
-bool HandleBytes(Server& s, LineReader& reader, int out_fd, const char* data, size_t n) {
+bool HandleBytes(Server& s, serve::LineReader& reader, int out_fd, const char* data, size_t n) {
   bool alive = true;
-  auto reply = [&](const json& a) { alive = alive && WriteAll(out_fd, a.dump() + "\n"); };
+  auto reply = [&](const json& a) { alive = alive && WriteAll(out_fd, serve::AnswerLine(a)); };
   reader.Feed(
       data, n,
       [&](const std::string& line) {
-        if (line.find_first_not_of(" \t\r") != std::string::npos) reply(Answer(s, line));
+        if (!serve::IsBlank(line)) reply(Answer(s, line));
       },
-      [&] { reply(ErrorAnswer(nullptr, "request longer than " + std::to_string(kMaxRequestBytes) + " bytes")); });
+      [&] { reply(serve::ErrorAnswer(nullptr, "request longer than " + std::to_string(serve::kMaxRequestBytes) + " bytes")); });
   return alive;
 }
 
 int ServeStdio(Server& s) {
-  LineReader reader;
+  serve::LineReader reader;
   char buf[65536];
   for (;;) {
     const ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
@@ -170,7 +98,7 @@ int ServeStdio(Server& s) {
     if (!HandleBytes(s, reader, STDOUT_FILENO, buf, static_cast<size_t>(n))) return kExitOk;
   }
   reader.Finish([&](const std::string& line) {
-    if (line.find_first_not_of(" \t\r") != std::string::npos) WriteAll(STDOUT_FILENO, Answer(s, line).dump() + "\n");
+    if (!serve::IsBlank(line)) WriteAll(STDOUT_FILENO, serve::AnswerLine(Answer(s, line)));
   });
   return kExitOk;
 }
@@ -189,6 +117,7 @@ int Listen(const std::string& path) {
   if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 16) != 0) {
     throw core::ConfigError(path, "", std::string("cannot listen: ") + std::strerror(errno));
   }
+  core::RemoveOnStop(path);  // SIGTERM/SIGINT leave no stale socket behind
   return fd;
 }
 
@@ -197,7 +126,7 @@ int Listen(const std::string& path) {
 int ServeSocket(Server& s, const std::string& path) {
   const int lfd = Listen(path);
   std::cerr << "npusim serve: listening on " << path << "\n";
-  std::map<int, LineReader> clients;
+  std::map<int, serve::LineReader> clients;
   for (;;) {
     std::vector<pollfd> fds{{lfd, POLLIN, 0}};
     for (const auto& [fd, r] : clients) fds.push_back({fd, POLLIN, 0});

@@ -86,7 +86,7 @@ json SimulateInChild(const core::ArchConfig& arch, core::Graph& g, const std::st
     } catch (const std::exception& e) {
       out = {{"error", e.what()}};
     }
-    WriteAll(fds[1], out.dump());
+    WriteAll(fds[1], out.dump(-1, ' ', false, json::error_handler_t::replace));  // messages may quote bytes
     // No destructors, no atexit handlers: the parent owns every resource this child inherited.
     _exit(0);
   }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -23,6 +24,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/json_util.h"
+#include "core/stop_signals.h"
 
 namespace npusim::app {
 namespace {
@@ -256,18 +258,29 @@ int SweepCommand(const SweepOptions& o) {
   const std::string exe = SelfExe();
   Progress progress(mine.size(), mine.size() - todo.size());
   std::map<pid_t, Running> running;
+  // SIGINT/SIGTERM/SIGHUP: pass it on to the running points, reap them, keep every row recorded
+  // so far whole, then end by the signal; the same command resumes (tests/app/sweep_test.cpp).
+  core::DeferStopSignals();
   size_t next = 0;
-  while (next < todo.size() || !running.empty()) {
-    while (next < todo.size() && static_cast<int>(running.size()) < opt.jobs) {
+  while ((next < todo.size() && !core::StopSignal()) || !running.empty()) {
+    while (next < todo.size() && static_cast<int>(running.size()) < opt.jobs && !core::StopSignal()) {
       Running r{todo[next], dir / "points" / todo[next].id, std::chrono::steady_clock::now()};
       ++next;
-      running[Launch(exe, opt, grid, base_arch, r)] = r;
+      const pid_t pid = Launch(exe, opt, grid, base_arch, r);
+      core::ForwardStopTo(pid);
+      running[pid] = r;
     }
     int status = 0;
     const pid_t pid = waitpid(-1, &status, 0);
+    if (pid < 0 && errno == EINTR) continue;
     if (pid < 0) throw std::runtime_error("waitpid failed");
+    core::StopForwardingTo(pid);
     auto it = running.find(pid);
     if (it == running.end()) continue;
+    if (core::StopSignal() && WIFSIGNALED(status)) {  // stopped with the sweep: not a result
+      running.erase(it);
+      continue;
+    }
     const std::vector<std::string> row = ResultRow(grid, opt, it->second, status);
     const std::string line = sweep::CsvLine(row);
     std::fwrite(line.data(), 1, line.size(), csv);
@@ -276,6 +289,11 @@ int SweepCommand(const SweepOptions& o) {
     running.erase(it);
   }
   std::fclose(csv);
+  if (const int sig = core::StopSignal()) {
+    std::cerr << "\nsweep: stopped by signal " << sig << "; the rows in " << (dir / "sweep.csv").string()
+              << " are complete, the same command resumes\n";
+    core::EndByStopSignal();
+  }
   std::cout << "sweep: " << todo.size() << " points run, " << progress.failed() << " failed; "
             << (dir / "sweep.csv").string() << "\n";
   return kExitOk;

@@ -374,6 +374,18 @@ class ArchParser {
     SetIf(check_.GetInt(v, p, "lanes", Need::kRequired, 1, 4096), &post->lanes);
     SetIf(check_.GetInt(v, p, "pipeline_cycles", Need::kRequired, 0, 1000), &post->pipeline_cycles);
     SetIf(BufferRef(v, p, "output_buffer", arch), &post->output_buffer);
+    // The compiler gives each operand role a whole buffer (two double-buffered slots): results
+    // written into a unit's operand buffer overwrote tiles it still held, a silent wrong answer
+    // (found by tests/integration/property_test.cpp).
+    for (const UnitConfig& u : arch.units) {
+      for (const auto& [role, name] : {std::pair<const char*, const std::string&>{"input_buffer", u.input_buffer},
+                                       {"weight_buffer", u.weight_buffer},
+                                       {"acc_buffer", u.acc_buffer}}) {
+        if (post->output_buffer.empty() || name != post->output_buffer) continue;
+        check_.Add(Pointer(p, "output_buffer"), "expected a buffer that no unit uses, got \"" + name + "\" (the " +
+                                                    role + " of unit \"" + u.name + "\")");
+      }
+    }
   }
 
   // Buffers, units, the post-processor, "dram" and "dma" share one namespace: the energy table's

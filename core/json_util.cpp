@@ -37,7 +37,36 @@ std::string ParseErrorDescription(const std::string& what) {
 
 }  // namespace
 
+size_t FindExcessNesting(std::string_view text, int max_depth) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return i;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::string::npos;
+}
+
 Json ParseJsonText(const std::string& text, const std::string& file) {
+  if (const size_t at = FindExcessNesting(text); at != std::string::npos) {
+    const auto [line, column] = LineColumn(text, at);
+    throw ConfigError(file, "",
+                      "line " + std::to_string(line) + ", column " + std::to_string(column) +
+                          ": JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
+                          " levels (the limit for JSON input)");
+  }
   try {
     return Json::parse(text);
   } catch (const Json::parse_error& e) {

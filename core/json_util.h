@@ -23,6 +23,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -38,8 +39,15 @@ using Json = nlohmann::json;
 constexpr size_t kMaxJsonFileBytes = size_t{1} << 30;
 Json ReadJsonFile(const std::string& path);
 
-// Parses JSON text read from `file` (used by ReadJsonFile; exposed for tests).
+// Parses JSON text read from `file` (used by ReadJsonFile; exposed for tests). Text nested deeper
+// than kMaxJsonDepth is refused before parsing: nlohmann's dump, copy and comparison recurse, so a
+// file of 10^5 nested brackets would overflow the stack later (docs/formats.md "Limits").
+constexpr int kMaxJsonDepth = 512;
 Json ParseJsonText(const std::string& text, const std::string& file);
+
+// Byte offset of the bracket that opens the (max_depth + 1)-th nested array or object of `text`
+// (brackets inside strings do not count), or std::string::npos when the text nests no deeper.
+size_t FindExcessNesting(std::string_view text, int max_depth = kMaxJsonDepth);
 
 // 1-based line and column of byte offset `byte_offset` (0-based) in `text`.
 std::pair<int64_t, int64_t> LineColumn(const std::string& text, size_t byte_offset);

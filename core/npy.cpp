@@ -320,6 +320,11 @@ std::string DumpAs(const std::vector<int64_t>& shape, const std::vector<int32_t>
 
 void SaveNpy(const std::string& path, const std::vector<int64_t>& shape,
              const std::vector<int32_t>& values, int bits, bool is_signed) {
+  WriteFileAtomically(path, EncodeNpy(path, shape, values, bits, is_signed));
+}
+
+std::string EncodeNpy(const std::string& path, const std::vector<int64_t>& shape,
+                      const std::vector<int32_t>& values, int bits, bool is_signed) {
   if (bits < 1 || bits > 32 || (!is_signed && bits == 32)) {
     throw std::invalid_argument("SaveNpy: unsupported type of " + std::to_string(bits) + " bits");
   }
@@ -349,8 +354,7 @@ void SaveNpy(const std::string& path, const std::vector<int64_t>& shape,
   else if (dtype == "int16") bytes = DumpAs<int16_t>(shape, values);
   else if (dtype == "uint16") bytes = DumpAs<uint16_t>(shape, values);
   else bytes = DumpAs<int32_t>(shape, values);
-
-  WriteFileAtomically(path, bytes);
+  return bytes;
 }
 
 }  // namespace npusim::core

@@ -42,6 +42,7 @@ targets=(
   "scalesim_cfg|scalesim_cfg|4096|workloads/scalesim tests/data/scalesim"
   "scalesim_topology|scalesim_csv|8192|workloads/scalesim tests/data/scalesim"
   "onnx|onnx|16384|fuzz/seeds/onnx"
+  "serve_request|serve_request|8192|fuzz/seeds/serve_request"
 )
 only=("$@")
 summary="$build/fuzz-summary.md"

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/npusim_process.h"
+#include "tests/support/unix_socket_client.h"
 
 namespace npusim::testing {
 namespace {
@@ -133,27 +134,6 @@ TEST_F(Serve, BadRequestsGetAnErrorLineAndServingGoesOn) {
   EXPECT_TRUE(a[8]["ok"].get<bool>());
   EXPECT_EQ(a[8]["id"], "last");
   EXPECT_EQ(a[8]["cycles"], RunReport("arch/dense_16x16.json", "workloads/tiny_conv.json", "")["cycles"]);
-}
-
-int Connect(const std::string& path) {
-  const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strcpy(addr.sun_path, path.c_str());
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-void Send(int fd, const std::string& s) { ASSERT_EQ(send(fd, s.data(), s.size(), MSG_NOSIGNAL), static_cast<ssize_t>(s.size())); }
-
-json ReadAnswer(int fd) {
-  std::string line;
-  char c;
-  while (recv(fd, &c, 1, 0) == 1 && c != '\n') line += c;
-  return json::parse(line);
 }
 
 TEST_F(Serve, SocketClientsDoNotMixAndALeavingClientDoesNotStopTheServer) {

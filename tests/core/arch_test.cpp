@@ -272,6 +272,20 @@ TEST(ArchLoader, ComponentNamesMayNotShadowDramOrDma) {
                          "duplicate component name \"dram\""));
 }
 
+TEST(ArchLoader, PostOutputBufferMayNotBeAUnitsOperandBuffer) {
+  // Was accepted, and small_resnet on tiny_4x4 with "ibuf" there gave wrong logits under --check.
+  for (const char* shared : {"ibuf", "wbuf", "abuf"}) {
+    Json j = DenseJson();
+    j["post_processor"]["output_buffer"] = shared;
+    const std::string path = WriteArch(j);
+    const auto problems = ProblemsOf([&] { LoadArch(path); });
+    EXPECT_TRUE(HasProblem(problems, path, "/post_processor/output_buffer",
+                           std::string("expected a buffer that no unit uses, got \"") + shared + "\" (the "))
+        << testing::ToString(problems);
+    EXPECT_EQ(problems.size(), 1u) << testing::ToString(problems);
+  }
+}
+
 TEST(ArchLoader, EnergyFileProblemsNameTheEnergyFile) {
   Json j = DenseJson();
   j["energy"] = SourcePath("tests/data/bad/energy_bad_entries.json");

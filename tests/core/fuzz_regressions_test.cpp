@@ -217,5 +217,21 @@ TEST(FuzzRegressions, ArchWithATerabyteBufferIsRefused) {
                }).empty());
 }
 
+// Found while writing the serve_request target (issue 10): nlohmann's dump, copy and comparison
+// recurse, so a value nested 10^5 deep (a 200 KB file, far inside the 1 GiB limit) overflowed the
+// stack as soon as a message described it ("got [[[[..."): a crash, not an error.
+TEST(Limits, JsonNestedDeeperThan512LevelsIsRefusedWithItsPosition) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  const std::string path = WriteFile(ScratchDir() + "/a.json", "{\"version\": 1,\n \"name\": " + deep + "}");
+  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadArch(path); }), path, "",
+                         "line 2, column 521: JSON nested deeper than 512 levels"));
+  const std::string net = WriteFile(ScratchDir() + "/n.json", "{\"name\": \"" + deep + "\", \"x\": " + deep + "}");
+  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadNetwork(net); }), net, "", "line 1, column 200530: JSON nested deeper"));
+  // 512 levels are fine (the message is about the value, not the depth).
+  const std::string ok = WriteFile(ScratchDir() + "/o.json", "{\"version\": 1, \"name\": " +
+                                                                 std::string(511, '[') + std::string(511, ']') + "}");
+  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadArch(ok); }), ok, "/name", "expected a non-empty string"));
+}
+
 }  // namespace
 }  // namespace npusim::core
