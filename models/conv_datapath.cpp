@@ -9,10 +9,23 @@ int64_t Span(int64_t out, int64_t stride, int64_t kernel, int64_t dilation) {
 }  // namespace
 
 void ConvDatapath::Run(const isa::ConvArgs& c, BufferAccess& mem) {
+  const int64_t nw = c.out_c * c.kh * c.kw * (c.in_c / c.groups);
+  const uint8_t* w = mem.Ptr(c.w_addr, nw * c.w_type.bytes());
+  w_.resize(nw);
+  for (int64_t i = 0; i < nw; ++i) w_[i] = LoadElem(w + i * c.w_type.bytes(), c.w_type) - c.w_zero_point;
+  Accumulate(c, mem);
+}
+
+void ConvDatapath::Run(const isa::ConvArgs& c, BufferAccess& mem, const std::vector<int32_t>& weights) {
+  w_.resize(weights.size());
+  for (size_t i = 0; i < weights.size(); ++i) w_[i] = weights[i] - c.w_zero_point;
+  Accumulate(c, mem);
+}
+
+void ConvDatapath::Accumulate(const isa::ConvArgs& c, BufferAccess& mem) {
   const int64_t icg = c.in_c / c.groups, ocg = c.out_c / c.groups;
   const int64_t taps = c.kh * c.kw;
   const uint8_t* in = mem.Ptr(c.in_addr, c.in_h * c.in_w * c.in_c * c.in_type.bytes());
-  const uint8_t* w = mem.Ptr(c.w_addr, c.out_c * taps * icg * c.w_type.bytes());
   uint8_t* acc = mem.Ptr(c.acc_addr, c.out_h * c.out_w * c.out_c * 4);
   const uint8_t* params = c.init_bias ? mem.Ptr(c.params_addr, 12 * c.out_c) : nullptr;
 
@@ -32,10 +45,6 @@ void ConvDatapath::Run(const isa::ConvArgs& c, BufferAccess& mem) {
       for (int64_t ic = 0; ic < c.in_c; ++ic) dst[ic] = LoadElem(src + ic * eb, c.in_type) - c.in_zero_point;
     }
   }
-  const int64_t nw = c.out_c * taps * icg;
-  w_.resize(nw);
-  for (int64_t i = 0; i < nw; ++i) w_[i] = LoadElem(w + i * c.w_type.bytes(), c.w_type) - c.w_zero_point;
-
   const bool wrap = overflow_ == core::Overflow::kWrap;
   for (int64_t oy = 0; oy < c.out_h; ++oy) {
     for (int64_t ox = 0; ox < c.out_w; ++ox) {

@@ -40,10 +40,14 @@ class ConvDatapath {
  public:
   ConvDatapath(int acc_bits, core::Overflow overflow) : acc_bits_(acc_bits), overflow_(overflow) {}
   void Run(const isa::ConvArgs& c, BufferAccess& mem);
+  // The same with the weights given (raw values, [out_c][kh][kw][in_c / groups]) instead of read
+  // from c.w_addr: the sparse array decodes them from its compressed tile first.
+  void Run(const isa::ConvArgs& c, BufferAccess& mem, const std::vector<int32_t>& weights);
 
  private:
   int acc_bits_;
   core::Overflow overflow_;
+  void Accumulate(const isa::ConvArgs& c, BufferAccess& mem);  // with w_ filled
   std::vector<int32_t> x_, w_;  // scratch: zero-point-corrected, padded input tile and weights
 };
 
