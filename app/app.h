@@ -41,6 +41,9 @@ struct LayerReport {
   std::string mapping, runner_up, monolithic;
   int64_t mapping_cycles = 0, monolithic_cycles = 0;
   double mapping_efficiency = 0, speedup_vs_monolithic = 0;
+  // Conv/FC layers: the format the weights are stored in and their DRAM bytes (isa::LayerMapping).
+  std::string weight_format;
+  int64_t weight_bytes = 0;
 };
 
 struct CheckResult {
@@ -56,6 +59,7 @@ struct RunReport {
   uint64_t cycles = 0;
   double seconds = 0;
   int64_t macs = 0;
+  int64_t weight_bytes = 0;  // conv/FC weights as stored in DRAM (compressed on a sparse array)
   core::EnergyReport energy;
   std::vector<LayerReport> layers;
   CheckResult check;

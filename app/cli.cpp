@@ -17,6 +17,8 @@ const char* kUsage =
     "                    [--weight-bits LAYER=BITS,...] [--mode exact|timing]\n"
     "       npusim compile --arch A.json --net N.json [--weight-bits LAYER=BITS,...]\n"
     "       npusim import MODEL.onnx -o NET.json [--weights-dir DIR]\n"
+    "       npusim prune --arch A.json --net N.json --method simd|node|unstructured|n:m|N:M --sparsity S\n"
+    "                    [--per-layer FILE] [--norm l1|l2] -o PRUNED.json [--weights-dir DIR]\n"
     "       npusim scalesim -c CONFIG.cfg -t TOPOLOGY.csv [-i conv|gemm] [--out DIR] [--compat scalesim]\n"
     "       npusim sweep --arch A.json --net N.json [--net ...] --grid G.json [--jobs J] [--shard K/N]\n"
     "                    [--sample S [--seed X]] [--mode timing|exact] --out DIR\n"
@@ -195,6 +197,8 @@ int ParseAndRun(int argc, char** argv) {
   if (command == "serve") return Serve(argc, argv, first);
   if (command == "lut") return Lut(argc, argv, first);
   if (command == "import") return ImportCommand(std::vector<std::string>(argv + first, argv + argc));
+  // Scalpel-style pruning (app/prune.cpp).
+  if (command == "prune") return PruneCommand(std::vector<std::string>(argv + first, argv + argc));
   if (command != "run" && command != "compile") {
     std::cerr << "npusim: unknown command \"" << command << "\"\n" << kUsage;
     return kExitBadInput;

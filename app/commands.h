@@ -27,6 +27,8 @@ int CompileCommand(const CommandOptions& o);
 // "import". Throws ConfigError (bad model or unwritable output) and boost::program_options::error
 // (bad usage), which Main turns into exit code 2.
 int ImportCommand(const std::vector<std::string>& args);
+// `npusim prune ...` (app/prune.cpp); `args` are the words after "prune". Errors as ImportCommand.
+int PruneCommand(const std::vector<std::string>& args);
 
 // `npusim scalesim` (app/scalesim.cpp).
 struct ScaleSimOptions {

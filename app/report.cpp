@@ -43,6 +43,7 @@ nlohmann::json ToJson(const RunReport& r) {
   j["energy_breakdown_pj"] = r.energy.by_component_pj;
   j["macs"] = r.macs;
   j["mode"] = r.mode;
+  j["weight_bytes"] = r.weight_bytes;
   j["wall_seconds"] = r.wall_seconds;
   j["wall_breakdown_s"] = nlohmann::json::object();
   for (const auto& [phase, sec] : r.wall_breakdown_s) j["wall_breakdown_s"][phase] = sec;
@@ -65,6 +66,10 @@ nlohmann::json ToJson(const RunReport& r) {
                            {"bound", L.bound},
                            {"dram_read_bytes", L.dram_read_bytes},
                            {"dram_write_bytes", L.dram_write_bytes}});
+    if (!L.weight_format.empty()) {
+      j["layers"].back()["weight_format"] = L.weight_format;
+      j["layers"].back()["weight_bytes"] = L.weight_bytes;
+    }
     if (!L.mapping.empty()) {
       j["layers"].back()["mapping"] = {{"chosen", L.mapping},
                                        {"runner_up", L.runner_up},
@@ -89,14 +94,15 @@ std::string LayersCsv(const RunReport& r) {
   std::ostringstream s;
   s << "name,op,output_shape,macs,cycles,start_cycle,end_cycle,utilization,compute_busy_cycles,"
        "load_busy_cycles,bound,energy_pj,dram_read_bytes,dram_write_bytes,mapping,"
-       "mapping_efficiency,speedup_vs_monolithic,best_monolithic\n";
+       "mapping_efficiency,speedup_vs_monolithic,best_monolithic,weight_format,weight_bytes\n";
   for (const LayerReport& L : r.layers) {
     s << L.name << "," << L.op << "," << L.shape << "," << L.macs << "," << L.cycles << ","
       << L.start_cycle << "," << L.end_cycle << "," << Fixed(L.utilization, 4) << ","
       << L.compute_busy_cycles << "," << L.load_busy_cycles << "," << L.bound << ","
       << Fixed(L.energy_pj, 1) << "," << L.dram_read_bytes << "," << L.dram_write_bytes << ","
       << Quoted(L.mapping) << "," << Fixed(L.mapping_efficiency, 4) << ","
-      << Fixed(L.speedup_vs_monolithic, 4) << "," << Quoted(L.monolithic) << "\n";
+      << Fixed(L.speedup_vs_monolithic, 4) << "," << Quoted(L.monolithic) << "," << L.weight_format << ","
+      << L.weight_bytes << "\n";
   }
   return s.str();
 }

@@ -150,6 +150,9 @@ RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const 
         L.speedup_vs_monolithic = static_cast<double>(pm.monolithic_cycles) / pm.mapping_cycles;
       }
     }
+    L.weight_format = pm.weight_format;
+    L.weight_bytes = pm.weight_bytes;
+    r.weight_bytes += pm.weight_bytes;
     L.shape = ShapeString(g.tensor(op.outputs[0]).shape);
     L.macs = core::OpMacs(g, op);
     L.cycles = layer_cycles[l];

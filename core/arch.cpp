@@ -39,7 +39,7 @@ namespace {
 // Component names the energy table uses besides buffers, units and the post-processor.
 const std::vector<std::string> kReservedComponentNames = {"dram", "dma"};
 const std::vector<std::string> kUnitTypes = {"systolic_array", "bit_serial_array",
-                                             "reconfigurable_array"};
+                                             "reconfigurable_array", "sparse_array"};
 const std::vector<std::string> kObjectives = {"cycles", "energy", "edp"};
 const std::vector<std::string> kSerialOperands = {"weights", "activations", "both", "none"};
 
@@ -212,6 +212,14 @@ class ArchParser {
         }
         check_.Keys(u, up, keys);
         ParseReconfig(u, up, &unit);
+      } else if (unit.type == "sparse_array") {
+        std::vector<std::string> keys = common;
+        for (const char* k : {"pes", "simd_width", "index_bits", "formats", "decode_cycles",
+                              "row_overhead_cycles", "pipeline_cycles"}) {
+          keys.push_back(k);
+        }
+        check_.Keys(u, up, keys);
+        ParseSparse(u, up, &unit);
       } else if (unit.type == "systolic_array") {
         std::vector<std::string> keys = common;
         for (const char* k : {"rows", "cols", "dataflow"}) keys.push_back(k);
@@ -223,6 +231,7 @@ class ArchParser {
       }
       if (auto bits = BitList(u, up, "input_bits")) unit.input_bits = *bits;
       if (auto bits = BitList(u, up, "weight_bits")) unit.weight_bits = *bits;
+      if (unit.type == "sparse_array") CheckSparseWeightBits(unit, up);
       SetIf(check_.GetInt(u, up, "acc_bits", Need::kRequired, 8, 32), &unit.acc_bits);
       if (auto ov = check_.GetEnum(u, up, "overflow", Need::kOptional, {"wrap", "saturate"})) {
         unit.overflow = *ov == "wrap" ? Overflow::kWrap : Overflow::kSaturate;
@@ -263,6 +272,63 @@ class ArchParser {
     unit->rows = b.cores * b.tables_per_pe * b.lut_group;
     unit->cols = b.outputs_per_pe;
     unit->dataflow = "bit_serial";
+  }
+
+  void ParseSparse(const Json& u, const std::string& up, UnitConfig* unit) {
+    SparseConfig& s = unit->sparse;
+    SetIf(check_.GetInt(u, up, "pes", Need::kRequired, 1, 4096), &s.pes);
+    SetIf(check_.GetInt(u, up, "simd_width", Need::kRequired, 1, 256), &s.simd_width);
+    // A relative index needs at least one bit; gaps beyond 2^bits - 1 groups take padding entries.
+    if (const Json* v = check_.Member(u, up, "index_bits", Need::kRequired, "an integer")) {
+      if (!v->is_number_integer() || v->get<int64_t>() < 1 || v->get<int64_t>() > 16) {
+        check_.Add(Pointer(up, "index_bits"),
+                   "expected 1..16 (bits of a relative index: at least 1, since a gap of more than "
+                   "2^index_bits - 1 groups needs a padding entry per 2^index_bits - 1 groups), got " +
+                       Describe(*v));
+      } else {
+        s.index_bits = v->get<int>();
+      }
+    }
+    ParseFormats(u, up, &s);
+    SetIf(check_.GetInt(u, up, "decode_cycles", Need::kOptional, 0, 1000), &s.decode_cycles);
+    SetIf(check_.GetInt(u, up, "row_overhead_cycles", Need::kOptional, 0, 1000), &s.row_overhead_cycles);
+    SetIf(check_.GetInt(u, up, "pipeline_cycles", Need::kOptional, 0, 1000), &s.pipeline_cycles);
+    unit->rows = s.simd_width;
+    unit->cols = s.pes;
+    unit->dataflow = "sparse";
+  }
+
+  void ParseFormats(const Json& u, const std::string& up, SparseConfig* s) {
+    const std::string what = "a non-empty list of distinct formats (\"dense\", \"simd_groups\", \"csr\")";
+    const Json* v = check_.Member(u, up, "formats", Need::kRequired, what);
+    if (v == nullptr) return;
+    const std::string p = Pointer(up, "formats");
+    if (!v->is_array() || v->empty()) {
+      check_.Add(p, "expected " + what + ", got " + Describe(*v));
+      return;
+    }
+    std::vector<WeightFormat> formats;
+    for (size_t i = 0; i < v->size(); ++i) {
+      auto name = check_.Enum((*v)[i], Pointer(p, i), {"dense", "simd_groups", "csr"});
+      WeightFormat f;
+      if (!name || !WeightFormatFromName(*name, &f)) continue;
+      if (std::find(formats.begin(), formats.end(), f) != formats.end()) {
+        check_.Add(Pointer(p, i), "duplicate format \"" + *name + "\"");
+        continue;
+      }
+      formats.push_back(f);
+    }
+    if (!formats.empty()) s->formats = formats;
+  }
+
+  // A pruned weight is the zero point; binary (1-bit) weights have no zero, so nothing to skip.
+  void CheckSparseWeightBits(const UnitConfig& unit, const std::string& up) {
+    for (size_t i = 0; i < unit.weight_bits.size(); ++i) {
+      if (unit.weight_bits[i] == 1) {
+        check_.Add(Pointer(Pointer(up, "weight_bits"), i),
+                   "expected 2..16 for a sparse_array (binary weights have no zero to skip), got 1");
+      }
+    }
   }
 
   void ParseReconfig(const Json& u, const std::string& up, UnitConfig* unit) {

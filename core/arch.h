@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/quant.h"
+#include "core/sparse_format.h"
 
 namespace npusim::core {
 
@@ -76,11 +77,36 @@ struct ReconfigConfig {
   std::map<std::string, MappingForce> layer_force;  // by layer name, overrides `force` per field
 };
 
+// The geometry of a "sparse_array" (Scalpel-style, Yu et al. ISCA 2017): `pes` PEs, each a
+// dot-product datapath of `simd_width` lanes along the reduction (K); PEs take the tile's output
+// channels round robin and walk each output's weight row entry by entry, one entry (a SIMD group
+// of simd_width values, or one value in csr) per cycle, plus `decode_cycles` per entry of a
+// compressed format to decode its relative index, plus `row_overhead_cycles` per output value
+// (accumulator set-up and write-back), plus `pipeline_cycles` per instruction. The compiler
+// stores each layer's weights in whichever of `formats` the unit runs fastest
+// (core/sparse_format.h; docs/models.md, "Sparse array", has the closed form).
+struct SparseConfig {
+  int pes = 1;
+  int simd_width = 4;
+  int index_bits = 4;
+  std::vector<WeightFormat> formats{WeightFormat::kDense, WeightFormat::kSimdGroups};
+  int decode_cycles = 1;
+  int row_overhead_cycles = 1;
+  int pipeline_cycles = 2;
+  bool runs(WeightFormat f) const {
+    for (WeightFormat x : formats) {
+      if (x == f) return true;
+    }
+    return false;
+  }
+};
+
 // A compute unit. Types: "systolic_array" (a rows x cols array running `dataflow`) and
 // "bit_serial_array" (geometry in `bit_serial`; rows and cols are derived: rows = the K inputs one
 // pass of all cores covers, cores * tables_per_pe * lut_group, cols = outputs_per_pe) and
 // "reconfigurable_array" (geometry in `reconfig`; rows = grid_rows * sub_rows, cols = grid_cols *
-// sub_cols, dataflow = the first of reconfig.dataflows: the monolithic shape).
+// sub_cols, dataflow = the first of reconfig.dataflows: the monolithic shape) and "sparse_array"
+// (geometry in `sparse`; rows = simd_width, cols = pes, dataflow "sparse").
 struct UnitConfig {
   std::string name;            // instance name, e.g. "array"
   std::string type;            // "systolic_array"
@@ -96,9 +122,11 @@ struct UnitConfig {
   std::string acc_buffer = "abuf";     // 4-byte accumulators
   BitSerialConfig bit_serial;          // type "bit_serial_array" only
   ReconfigConfig reconfig;             // type "reconfigurable_array" only
+  SparseConfig sparse;                 // type "sparse_array" only
   // Units that run conv2d / fully_connected.
   bool is_matrix_unit() const {
-    return type == "systolic_array" || type == "bit_serial_array" || type == "reconfigurable_array";
+    return type == "systolic_array" || type == "bit_serial_array" || type == "reconfigurable_array" ||
+           type == "sparse_array";
   }
 };
 

@@ -78,6 +78,10 @@ void FormatArgs(std::ostream& s, const Instruction& in) {
         s << " map=" << c.part_rows << "x" << c.part_cols << ":m" << c.split_m << "n" << c.split_n
           << "k" << c.split_k << ":" << DataflowName(c.dataflow);
       }
+      if (c.w_bytes > 0) {
+        s << " wfmt=" << core::WeightFormatName(c.w_format) << ":" << c.w_bytes << "B"
+          << (c.w_groups_span_taps ? ":span_taps" : "");
+      }
       return;
     }
     case Opcode::kRequant: {

@@ -14,6 +14,8 @@
 #include <variant>
 #include <vector>
 
+#include "core/sparse_format.h"
+
 namespace npusim::isa {
 
 constexpr int kAddressSpaceShift = 40;
@@ -96,6 +98,12 @@ struct ConvArgs {
   int32_t part_rows = 1, part_cols = 1;
   int32_t split_m = 1, split_n = 1, split_k = 1;
   Dataflow dataflow = Dataflow::kUnit;
+  // Weights on a sparse array (core/sparse_format.h): the tile at w_addr is w_bytes bytes in
+  // w_format (every other matrix unit gets kDense, the layout above); its groups run along the
+  // flattened (tap, channel) order when w_groups_span_taps, else along the channels of each tap.
+  core::WeightFormat w_format = core::WeightFormat::kDense;
+  int64_t w_bytes = 0;
+  bool w_groups_span_taps = false;
 };
 
 // Requantize accumulators [count][channels] (int32) to out_addr [count][channels] elements, with
@@ -190,6 +198,10 @@ struct LayerMapping {
   double mapping_energy_pj = 0, runner_up_energy_pj = 0, monolithic_energy_pj = 0;
   double mapping_efficiency = 0;  // useful MACs / (mapping_cycles * PEs of the whole array)
   int64_t candidates = 0;         // configurations evaluated
+  // Conv/FC layers: the format its weights are stored in ("dense", or a sparse array's
+  // "simd_groups" / "csr") and their bytes in DRAM (row headers and indices included).
+  std::string weight_format;
+  int64_t weight_bytes = 0;
 };
 
 struct Program {

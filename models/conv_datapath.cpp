@@ -94,11 +94,33 @@ void ConvDatapath::PadInput(const isa::ConvArgs& c, const uint8_t* in, int64_t p
   }
 }
 
+template <class T>
+void ConvDatapath::LoadWeights(const isa::ConvArgs& c, const uint8_t* w, const std::vector<int32_t>* decoded,
+                               std::vector<T>& out) {
+  const int64_t n = c.out_c * c.kh * c.kw * (c.in_c / c.groups);
+  out.resize(n);
+  if (decoded == nullptr) {
+    Widen(w, n, c.w_type, c.w_zero_point, out.data());
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>((*decoded)[i] - c.w_zero_point);
+}
+
 void ConvDatapath::Run(const isa::ConvArgs& c, BufferAccess& mem) {
-  const int64_t icg = c.in_c / c.groups;
-  const int64_t taps = c.kh * c.kw;
+  const int64_t nw = c.out_c * c.kh * c.kw * (c.in_c / c.groups);
+  Accumulate(c, mem, mem.Ptr(c.w_addr, nw * c.w_type.bytes()), nullptr);
+}
+
+void ConvDatapath::Run(const isa::ConvArgs& c, BufferAccess& mem, const std::vector<int32_t>& weights) {
+  if (static_cast<int64_t>(weights.size()) != c.out_c * c.kh * c.kw * (c.in_c / c.groups)) {
+    SC_REPORT_FATAL("ConvDatapath", "decoded weights do not match the instruction's shape");
+  }
+  Accumulate(c, mem, nullptr, &weights);
+}
+
+void ConvDatapath::Accumulate(const isa::ConvArgs& c, BufferAccess& mem, const uint8_t* w,
+                              const std::vector<int32_t>* decoded) {
   const uint8_t* in = mem.Ptr(c.in_addr, c.in_h * c.in_w * c.in_c * c.in_type.bytes());
-  const uint8_t* w = mem.Ptr(c.w_addr, c.out_c * taps * icg * c.w_type.bytes());
   uint8_t* acc = mem.Ptr(c.acc_addr, c.out_h * c.out_w * c.out_c * 4);
   const uint8_t* params = c.init_bias ? mem.Ptr(c.params_addr, 12 * c.out_c) : nullptr;
   if (mode_ == ExecMode::kTiming) return;
@@ -114,11 +136,13 @@ void ConvDatapath::Run(const isa::ConvArgs& c, BufferAccess& mem) {
     return c.first ? init_[oc] : LoadI32(acc + (pixel * c.out_c + oc) * 4);
   };
   if (overflow_ == core::Overflow::kSaturate) {
-    RunSaturating(c, in, w, acc, start);
+    LoadWeights(c, w, decoded, w_);
+    RunSaturating(c, in, acc, start);
     return;
   }
   if (!Narrow(c.in_type, c.in_zero_point) || !Narrow(c.w_type, c.w_zero_point)) {
-    RunWide(c, in, w, acc, start);
+    LoadWeights(c, w, decoded, w_);
+    RunWide(c, in, acc, start);
     return;
   }
   // Wrap mode: sums modulo 2^32 (unsigned, so overflow is defined), reduced to acc_bits once;
@@ -126,13 +150,12 @@ void ConvDatapath::Run(const isa::ConvArgs& c, BufferAccess& mem) {
   const int64_t ph = Span(c.out_h, c.stride_h, c.kh, c.dilation_h);
   const int64_t pw = Span(c.out_w, c.stride_w, c.kw, c.dilation_w);
   PadInput(c, in, ph, pw, x16_);
-  w16_.resize(c.out_c * taps * icg);
-  Widen(w, c.out_c * taps * icg, c.w_type, c.w_zero_point, w16_.data());
+  LoadWeights(c, w, decoded, w16_);
   sums_.resize(pixels * c.out_c);
   for (int64_t p = 0; p < pixels; ++p) {
     for (int64_t oc = 0; oc < c.out_c; ++oc) sums_[p * c.out_c + oc] = static_cast<uint32_t>(start(p, oc));
   }
-  if (icg == 1 && c.out_c == c.groups) {
+  if (c.in_c == c.groups && c.out_c == c.groups) {
     DepthwiseNarrow(c, pw);
   } else {
     GemmNarrow(c, pw);
@@ -196,13 +219,10 @@ void ConvDatapath::DepthwiseNarrow(const isa::ConvArgs& c, int64_t pw) {
 }
 
 template <class Start>
-void ConvDatapath::RunWide(const isa::ConvArgs& c, const uint8_t* in, const uint8_t* w, uint8_t* acc,
-                           const Start& start) {
+void ConvDatapath::RunWide(const isa::ConvArgs& c, const uint8_t* in, uint8_t* acc, const Start& start) {
   const int64_t icg = c.in_c / c.groups, ocg = c.out_c / c.groups, taps = c.kh * c.kw;
   const int64_t pw = Span(c.out_w, c.stride_w, c.kw, c.dilation_w);
   PadInput(c, in, Span(c.out_h, c.stride_h, c.kh, c.dilation_h), pw, x_);
-  w_.resize(c.out_c * taps * icg);
-  Widen(w, c.out_c * taps * icg, c.w_type, c.w_zero_point, w_.data());
   for (int64_t oy = 0; oy < c.out_h; ++oy) {
     for (int64_t ox = 0; ox < c.out_w; ++ox) {
       for (int64_t oc = 0; oc < c.out_c; ++oc) {
@@ -225,13 +245,10 @@ void ConvDatapath::RunWide(const isa::ConvArgs& c, const uint8_t* in, const uint
 }
 
 template <class Start>
-void ConvDatapath::RunSaturating(const isa::ConvArgs& c, const uint8_t* in, const uint8_t* w, uint8_t* acc,
-                                 const Start& start) {
+void ConvDatapath::RunSaturating(const isa::ConvArgs& c, const uint8_t* in, uint8_t* acc, const Start& start) {
   const int64_t icg = c.in_c / c.groups, ocg = c.out_c / c.groups, taps = c.kh * c.kw;
   const int64_t pw = Span(c.out_w, c.stride_w, c.kw, c.dilation_w);
   PadInput(c, in, Span(c.out_h, c.stride_h, c.kh, c.dilation_h), pw, x_);
-  w_.resize(c.out_c * taps * icg);
-  Widen(w, c.out_c * taps * icg, c.w_type, c.w_zero_point, w_.data());
   for (int64_t oy = 0; oy < c.out_h; ++oy) {
     for (int64_t ox = 0; ox < c.out_w; ++ox) {
       for (int64_t oc = 0; oc < c.out_c; ++oc) {

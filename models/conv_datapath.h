@@ -47,17 +47,25 @@ class ConvDatapath {
   // Exact mode: computes the instruction's accumulators. Timing mode: only checks that its
   // operand ranges lie inside the buffers (a misplaced tile still stops the simulation).
   void Run(const isa::ConvArgs& c, BufferAccess& mem);
+  // The same with the weights given (raw values, [out_c][kh][kw][in_c / groups]) instead of read
+  // from c.w_addr: the sparse array decodes them from its compressed tile first.
+  void Run(const isa::ConvArgs& c, BufferAccess& mem, const std::vector<int32_t>& weights);
 
  private:
+  // The weights come from the buffer bytes at `w` or, when `decoded` is given, from it.
+  void Accumulate(const isa::ConvArgs& c, BufferAccess& mem, const uint8_t* w, const std::vector<int32_t>* decoded);
+  template <class T>
+  static void LoadWeights(const isa::ConvArgs& c, const uint8_t* w, const std::vector<int32_t>* decoded,
+                          std::vector<T>& out);
   template <class T>
   static void PadInput(const isa::ConvArgs& c, const uint8_t* in, int64_t ph, int64_t pw, std::vector<T>& x);
   // Wrap mode with int16 operands (x16_, w16_ filled; sums_ holds the starting values).
   void GemmNarrow(const isa::ConvArgs& c, int64_t pw);
   void DepthwiseNarrow(const isa::ConvArgs& c, int64_t pw);
   template <class Start>
-  void RunWide(const isa::ConvArgs& c, const uint8_t* in, const uint8_t* w, uint8_t* acc, const Start& start);
+  void RunWide(const isa::ConvArgs& c, const uint8_t* in, uint8_t* acc, const Start& start);
   template <class Start>
-  void RunSaturating(const isa::ConvArgs& c, const uint8_t* in, const uint8_t* w, uint8_t* acc, const Start& start);
+  void RunSaturating(const isa::ConvArgs& c, const uint8_t* in, uint8_t* acc, const Start& start);
 
   int acc_bits_;
   core::Overflow overflow_;

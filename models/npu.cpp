@@ -28,6 +28,8 @@ Npu::Npu(sc_core::sc_module_name name, const core::ArchConfig& arch, const isa::
   } else if (unit->type == "reconfigurable_array") {
     reconfigurable_ =
         std::make_unique<ReconfigurableArray>(unit->name.c_str(), *unit, controller_, raw, stats, mode);
+  } else if (unit->type == "sparse_array") {
+    sparse_ = std::make_unique<SparseArray>(unit->name.c_str(), *unit, controller_, raw, stats, mode);
   } else {
     array_ = std::make_unique<SystolicArray>(unit->name.c_str(), *unit, controller_, raw, stats, mode);
   }
@@ -47,6 +49,7 @@ void Npu::Bind() {
   if (array_) array_->sram_isock.bind(bus_.tsock);
   if (bit_serial_) bit_serial_->sram_isock.bind(bus_.tsock);
   if (reconfigurable_) reconfigurable_->sram_isock.bind(bus_.tsock);
+  if (sparse_) sparse_->sram_isock.bind(bus_.tsock);
   post_->sram_isock.bind(bus_.tsock);
   for (auto& s : srams_) bus_.sram_isock.bind(s->tsock);
 }

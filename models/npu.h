@@ -4,8 +4,8 @@
 //
 //   npu.dma.dram_isock -> npu.dram.tsock
 //   npu.dma.sram_isock, npu.<unit>.sram_isock, npu.post.sram_isock -> npu.bus.tsock
-//   (<unit>: the arch's first matrix unit, a SystolicArray, a BitSerialArray or a
-//   ReconfigurableArray)
+//   (<unit>: the arch's first matrix unit, a SystolicArray, a BitSerialArray, a
+//   ReconfigurableArray or a SparseArray)
 //   npu.bus.sram_isock[i] -> npu.<buffer i>.tsock
 //
 // One Npu per process (SystemC elaborates once per process).
@@ -31,6 +31,7 @@
 #include "models/memory.h"
 #include "models/post_processor.h"
 #include "models/reconfigurable_array.h"
+#include "models/sparse_array.h"
 #include "models/systolic_array.h"
 
 namespace npusim::models {
@@ -76,9 +77,10 @@ class Npu : public sc_core::sc_module {
   Bus bus_;
   std::vector<std::unique_ptr<Sram>> srams_;
   std::unique_ptr<Dma> dma_;
-  std::unique_ptr<SystolicArray> array_;       // the matrix unit: one of these three
+  std::unique_ptr<SystolicArray> array_;       // the matrix unit: one of these four
   std::unique_ptr<BitSerialArray> bit_serial_;
   std::unique_ptr<ReconfigurableArray> reconfigurable_;
+  std::unique_ptr<SparseArray> sparse_;
   std::unique_ptr<PostProcessor> post_;
   std::vector<core::Counter*> leak_;
 };

@@ -53,18 +53,43 @@ std::vector<uint8_t> ParamsBlob(const ConvView& v, core::RequantMode mode) {
 
 }  // namespace
 
+bool WeightsStoredPerTile(const Context& ctx, const std::string& tensor) {
+  if (ctx.unit->type != "sparse_array" || !ctx.graph->tensor(tensor).data) return false;
+  bool weights = false;
+  for (const core::Op& op : ctx.graph->ops) {
+    for (size_t i = 0; i < op.inputs.size(); ++i) {
+      if (op.inputs[i] != tensor) continue;
+      const bool conv = op.type == core::OpType::kConv2d || op.type == core::OpType::kFullyConnected;
+      if (!conv || i != 1) return false;
+      weights = true;
+    }
+  }
+  for (const std::string& n : ctx.graph->outputs) {
+    if (n == tensor) return false;
+  }
+  return weights;
+}
+
+uint64_t PlaceDram(Context& ctx, uint64_t bytes) {
+  const uint64_t a = ctx.dram_next;
+  ctx.dram_next = AlignUp(ctx.dram_next + bytes, kAlign);
+  ctx.program.dram_bytes_used = ctx.dram_next;
+  if (ctx.dram_next > static_cast<uint64_t>(ctx.arch->dram.capacity_bytes)) {
+    throw core::ConfigError(ctx.arch->file, "/dram/capacity_bytes",
+                            "network " + ctx.net_file + " needs at least " + std::to_string(ctx.dram_next) +
+                                " bytes of DRAM, capacity is " +
+                                std::to_string(ctx.arch->dram.capacity_bytes));
+  }
+  return a;
+}
+
 void AllocateDram(Context& ctx) {
   const core::Graph& g = *ctx.graph;
-  uint64_t next = 0;
-  auto place = [&](uint64_t bytes) {
-    const uint64_t a = next;
-    next = AlignUp(next + bytes, kAlign);
-    return a;
-  };
+  auto place = [&](uint64_t bytes) { return PlaceDram(ctx, bytes); };
   for (const core::Op& op : g.ops) {
     if (op.type == core::OpType::kReshape) continue;
     for (const std::string& n : op.inputs) {
-      if (ctx.tensor_addr.count(n)) continue;
+      if (ctx.tensor_addr.count(n) || WeightsStoredPerTile(ctx, n)) continue;
       const core::TensorInfo& t = g.tensor(n);
       ctx.tensor_addr[n] = place(t.elements() * t.bytes_per_element());
     }
@@ -106,13 +131,6 @@ void AllocateDram(Context& ctx) {
   for (const std::string& name : g.outputs) {
     const core::TensorInfo& t = g.tensor(name);
     ctx.program.outputs.push_back({name, ctx.tensor_addr.at(name), t.shape, TypeOf(t)});
-  }
-  ctx.program.dram_bytes_used = next;
-  if (next > static_cast<uint64_t>(ctx.arch->dram.capacity_bytes)) {
-    throw core::ConfigError(ctx.arch->file, "/dram/capacity_bytes",
-                            "network " + ctx.net_file + " needs " + std::to_string(next) +
-                                " bytes of DRAM, capacity is " +
-                                std::to_string(ctx.arch->dram.capacity_bytes));
   }
 }
 

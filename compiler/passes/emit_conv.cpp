@@ -2,8 +2,13 @@
 // tiles outer, as the tiling chose), input-channel tiles innermost so partial sums stay in the
 // accumulator buffer; a tile already in a buffer slot is not loaded again.
 #include <algorithm>
+#include <map>
+#include <memory>
+#include <utility>
 
+#include "core/error.h"
 #include "core/int_math.h"
+#include "compiler/passes/sparse_weights.h"
 #include "compiler/passes/passes.h"
 #include "compiler/passes/tiling.h"
 
@@ -125,15 +130,22 @@ class ConvEmitter {
     bool load = false;
     const uint64_t dst = slot.base[slot.Acquire(key, &load)];
     if (!load) return dst;
-    const int64_t eb = v_.w->bytes_per_element();
-    const int64_t taps = v_.kh * v_.kw;
     isa::DmaArgs& d = ctx_.Emit(isa::Opcode::kLoad).dma();
-    d.src = ctx_.tensor_addr.at(v_.w->name) + (o.oc0 * taps * v_.icg() + ic.w_i0) * eb;
     d.dst = dst;
-    d.row_bytes = ic.w_in * eb;
-    d.rows = o.ocn * taps;
-    d.src_stride = {v_.icg() * eb, 0};
-    d.dst_stride = {ic.w_in * eb, 0};
+    if (ctx_.sparse != nullptr) {
+      // One contiguous run: the tile as the compiler encoded it.
+      const StoredTile& st = SparseTileOf(o, ic);
+      d.src = st.addr;
+      d.row_bytes = st.bytes;
+    } else {
+      const int64_t eb = v_.w->bytes_per_element();
+      const int64_t taps = v_.kh * v_.kw;
+      d.src = ctx_.tensor_addr.at(v_.w->name) + (o.oc0 * taps * v_.icg() + ic.w_i0) * eb;
+      d.row_bytes = ic.w_in * eb;
+      d.rows = o.ocn * taps;
+      d.src_stride = {v_.icg() * eb, 0};
+      d.dst_stride = {ic.w_in * eb, 0};
+    }
     isa::DmaArgs& p = ctx_.Emit(isa::Opcode::kLoad).dma();
     p.src = ctx_.params_addr.at(v_.op_index) + o.oc0 * 12;
     p.dst = dst + ParamsOffset(v_, t_);
@@ -174,7 +186,39 @@ class ConvEmitter {
     c.w_zero_point = v_.w->quant.zero_point(0);
     c.first = first;
     c.init_bias = c.first && v_.bias != nullptr;
+    if (ctx_.sparse != nullptr) {
+      c.w_format = ctx_.sparse->format();
+      c.w_bytes = SparseTileOf(o, ic).bytes;
+      c.w_groups_span_taps = ctx_.sparse->groups_span_taps();
+    }
   }
+
+ public:
+  struct StoredTile {
+    uint64_t addr = 0;
+    int64_t bytes = 0;
+  };
+  // Sparse arrays: the weight tile of (o, ic) in the unit's format, encoded and placed in DRAM
+  // the first time it is asked for (each tile is stored once, however often it is loaded).
+  const StoredTile& SparseTileOf(const OcTile& o, const IcTile& ic) {
+    const auto key = std::make_pair(o.oc0, ic.w_i0);
+    auto it = stored_.find(key);
+    if (it != stored_.end()) return it->second;
+    std::vector<uint8_t> bytes = ctx_.sparse->EncodeTile(o.oc0, o.ocn, ic.w_i0, ic.w_in);
+    StoredTile st{PlaceDram(ctx_, bytes.size()), static_cast<int64_t>(bytes.size())};
+    ctx_.program.dram_init.push_back({st.addr, std::move(bytes),
+                                      v_.w->name + " tile oc" + std::to_string(o.oc0) + " i" +
+                                          std::to_string(ic.w_i0) + " (" +
+                                          core::WeightFormatName(ctx_.sparse->format()) + ")"});
+    return stored_[key] = st;
+  }
+  int64_t StoredWeightBytes() const {
+    int64_t n = 0;
+    for (const auto& kv : stored_) n += kv.second.bytes;
+    return n;
+  }
+
+ private:
 
   void EmitRequant(size_t s, const OcTile& o, uint64_t acc, uint64_t params, uint64_t out) {
     isa::RequantArgs& r = ctx_.Emit(isa::Opcode::kRequant).requant();
@@ -206,6 +250,7 @@ class ConvEmitter {
   const ConvTiling& t_;
   std::vector<OcTile> oc_tiles_;
   std::vector<SpatialTile> spatial_;
+  std::map<std::pair<int64_t, int64_t>, StoredTile> stored_;
 };
 
 // The layer's CONV instructions grouped by shape, for the reconfigurable array's mapper.
@@ -281,6 +326,33 @@ void RecordMapping(Context& ctx, const ConvView& v, size_t first, isa::LayerMapp
 
 }  // namespace
 
+// Sparse arrays: the weights in each of the unit's formats, each tiled by the cost model; the
+// fastest wins (ties: the fewest weight bytes). A layer whose pruning does not pay stays dense.
+ConvTiling ChooseSparseFormat(Context& ctx, const ConvView& v, std::unique_ptr<SparseWeights>* chosen) {
+  ConvTiling best;
+  int64_t best_bytes = 0;
+  std::unique_ptr<core::ConfigError> last_error;
+  for (core::WeightFormat f : ctx.unit->sparse.formats) {
+    auto sw = std::make_unique<SparseWeights>(*ctx.unit, v, f);
+    ctx.sparse = sw.get();
+    try {
+      const ConvTiling t = ChooseConvTiling(ctx, v);
+      const int64_t bytes = sw->StatsFor(t.toc, t.tic, t.whole_groups).total_bytes;
+      if (!*chosen || t.estimated_cycles < best.estimated_cycles ||
+          (t.estimated_cycles == best.estimated_cycles && bytes < best_bytes)) {
+        best = t;
+        best_bytes = bytes;
+        *chosen = std::move(sw);
+      }
+    } catch (const core::ConfigError& e) {
+      last_error = std::make_unique<core::ConfigError>(e);
+    }
+    ctx.sparse = nullptr;
+  }
+  if (!*chosen) throw *last_error;
+  return best;
+}
+
 void EmitConv(Context& ctx, int op_index) {
   const ConvView v = MakeConvView(*ctx.graph, op_index);
   const bool reconfigurable = ctx.unit->type == "reconfigurable_array";
@@ -289,14 +361,22 @@ void EmitConv(Context& ctx, int op_index) {
     guess = ChooseReconfigMapping(ctx, v, LayerAsOneTile(v));
     ctx.conv_mapping = &guess.best.mapping;
   }
-  const ConvTiling t = ChooseConvTiling(ctx, v);
+  std::unique_ptr<SparseWeights> sparse;
+  const ConvTiling t = ctx.unit->type == "sparse_array" ? ChooseSparseFormat(ctx, v, &sparse)
+                                                         : ChooseConvTiling(ctx, v);
   ctx.conv_mapping = nullptr;
+  ctx.sparse = sparse.get();
   const size_t first = ctx.program.instructions.size();
-  ConvEmitter(ctx, v, t).Run();
+  ConvEmitter emitter(ctx, v, t);
+  emitter.Run();
+  ctx.sparse = nullptr;
   isa::LayerMapping& m = ctx.program.layers[op_index];
   if (reconfigurable) RecordMapping(ctx, v, first, m);
   m.unit = ctx.unit->name;
+  m.weight_format = sparse ? core::WeightFormatName(sparse->format()) : "dense";
+  m.weight_bytes = sparse ? emitter.StoredWeightBytes() : v.w->elements() * v.w->bytes_per_element();
   m.tiling = t.Describe(v);
+  if (sparse) m.tiling += ", weights " + m.weight_format + " " + std::to_string(m.weight_bytes) + " B";
   m.tiles = 0;
   for (size_t i = first; i < ctx.program.instructions.size(); ++i) {
     if (ctx.program.instructions[i].op == isa::Opcode::kConv) ++m.tiles;

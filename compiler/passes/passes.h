@@ -29,6 +29,8 @@ struct ConvView {
 };
 ConvView MakeConvView(const core::Graph& g, int op_index);
 
+class SparseWeights;  // compiler/passes/sparse_weights.h
+
 // Two equal slots of one buffer (double buffering), with the key of the block each holds so an
 // emitter can reuse a tile instead of loading it again.
 struct SlotPair {
@@ -61,6 +63,9 @@ struct Context {
   // (nullptr: the unit's default), and the partition the array is left in by the last layer.
   const models::timing::ArrayMapping* conv_mapping = nullptr;
   models::timing::Partition last_partition;
+  // Sparse arrays: the layer's weights in the format being tiled (nullptr for other units).
+  SparseWeights* sparse = nullptr;
+  uint64_t dram_next = 0;  // the next free DRAM address (AllocateDram, then compressed weights)
 
   isa::Instruction& Emit(isa::Opcode op);
 };
@@ -98,6 +103,12 @@ MappingDecision ChooseReconfigMapping(const Context& ctx, const ConvView& v,
 // Passes.
 void Legalize(Context& ctx);
 void AllocateDram(Context& ctx);
+// A new 64-byte-aligned DRAM region of `bytes` after everything placed so far; throws ConfigError
+// (naming the arch's /dram/capacity_bytes) when it does not fit.
+uint64_t PlaceDram(Context& ctx, uint64_t bytes);
+// True for a layer's constant weights that EmitConv stores tile by tile in the unit's format
+// (a sparse_array's layers), so AllocateDram leaves the dense tensor out of DRAM.
+bool WeightsStoredPerTile(const Context& ctx, const std::string& tensor);
 void SetUpBuffers(Context& ctx);
 void EmitConv(Context& ctx, int op_index);
 void EmitPool(Context& ctx, int op_index);

@@ -4,6 +4,7 @@
 // traffic at the arch's bandwidth. The estimate only ranks candidates; the simulation measures.
 #include "core/int_math.h"
 #include "compiler/passes/tiling.h"
+#include "compiler/passes/sparse_weights.h"
 
 #include <algorithm>
 #include <set>
@@ -73,15 +74,19 @@ Estimate EstimateConv(const Context& ctx, const ConvView& v, const ConvTiling& t
   int64_t in_loads = 0, w_loads = 0;
   CountLoads(v, t, counts, &in_loads, &w_loads);
   Estimate e;
-  e.dram_bytes = in_loads * b.in + w_loads * b.w + n_s * n_o * b.out;
+  // Compressed weight tiles differ in size (their mean is what moves) and are contiguous in DRAM.
+  const SparseWeights::Stats* sparse =
+      ctx.sparse != nullptr ? &ctx.sparse->StatsFor(t.toc, t.tic, t.whole_groups) : nullptr;
+  const int64_t w_bytes = sparse != nullptr ? sparse->total_bytes / sparse->tiles + 12 * t.toc : b.w;
+  e.dram_bytes = in_loads * b.in + w_loads * w_bytes + n_s * n_o * b.out;
   // Strided tiles move as many short runs: the DRAM side pays per run, not per byte.
   const int64_t bw = ctx.arch->dram.bytes_per_cycle;
   const int64_t xb = v.x->bytes_per_element(), yb = v.y->bytes_per_element();
   const int64_t in_run = t.tic == v.c ? b.in : t.tic * xb;
-  const int64_t w_run = t.tic == v.icg() || t.whole_groups ? b.w : t.tic * v.w->bytes_per_element();
+  const int64_t w_run = t.tic == v.icg() || t.whole_groups || sparse != nullptr ? w_bytes : t.tic * v.w->bytes_per_element();
   const int64_t out_run = t.toc == v.oc ? b.out : t.toc * yb;
   const int64_t dram = in_loads * TransferCycles(in_run, b.in / in_run, bw) +
-                       w_loads * TransferCycles(w_run, b.w / w_run, bw) +
+                       w_loads * TransferCycles(w_run, w_bytes / w_run, bw) +
                        n_s * n_o * TransferCycles(out_run, b.out / out_run, bw);
   models::timing::GemmShape gemm;
   gemm.m = t.toh * t.tow;
@@ -93,8 +98,11 @@ Estimate EstimateConv(const Context& ctx, const ConvView& v, const ConvTiling& t
     gemm.k = t.tic * v.kh * v.kw;
     gemm.n = t.toc;
   }
+  // A sparse array's cycles follow each weight tile's real entries (models/timing/sparse_timing.h).
   const int64_t compute =
-      n_s * n_o * n_i * models::timing::MatrixUnitCycles(*ctx.unit, gemm, v.w->bits, v.x->bits, ctx.conv_mapping);
+      sparse != nullptr
+          ? n_s * (sparse->tiles * ctx.unit->sparse.pipeline_cycles + t.toh * t.tow * sparse->sum_max_load)
+          : n_s * n_o * n_i * models::timing::MatrixUnitCycles(*ctx.unit, gemm, v.w->bits, v.x->bits, ctx.conv_mapping);
   const int64_t post = n_s * n_o *
       models::timing::PostElementwiseCycles(ctx.arch->post.lanes, ctx.arch->post.pipeline_cycles,
                                             t.toh * t.tow * t.toc);
@@ -122,6 +130,7 @@ int64_t TransferCycles(int64_t row_bytes, int64_t rows, int64_t bytes_per_cycle)
 }
 
 int64_t ParamsOffset(const ConvView& v, const ConvTiling& t) {
+  if (t.w_tile_bytes >= 0) return AlignUp(t.w_tile_bytes, 16);
   const int64_t icw = t.whole_groups ? v.icg() : t.tic;
   return AlignUp(t.toc * v.kh * v.kw * icw * v.w->bytes_per_element(), 16);
 }
@@ -152,6 +161,14 @@ ConvTiling ChooseConvTiling(const Context& ctx, const ConvView& v) {
   ConvTiling best;
   bool found = false;
   auto consider = [&](ConvTiling t) {
+    if (ctx.sparse != nullptr) {
+      // Tiles cut the input channels where the unit's SIMD groups do, and no row of a tile may
+      // need more entries than its header counts.
+      if (!t.whole_groups && !ctx.sparse->AllowsIcTile(t.tic)) return;
+      const SparseWeights::Stats& s = ctx.sparse->StatsFor(t.toc, t.tic, t.whole_groups);
+      if (!s.fits) return;
+      t.w_tile_bytes = s.max_tile_bytes;
+    }
     if (!Fits(ctx, ConvTileBytes(v, t))) return;
     const Estimate e = EstimateConv(ctx, v, t);
     // Least cycles; among equals, least DRAM traffic (energy).

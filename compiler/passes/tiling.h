@@ -17,6 +17,8 @@ struct ConvTiling {
   int64_t tic = 1;
   bool whole_groups = false;
   bool oc_outer = false;     // loop order: oc tiles outside spatial tiles
+  // Sparse arrays: the largest compressed weight tile (else -1: dense toc x taps x tic values).
+  int64_t w_tile_bytes = -1;
   int64_t estimated_cycles = 0;
   int64_t estimated_dram_bytes = 0;
   std::string Describe(const ConvView& v) const;

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "core/int_math.h"
 #include "models/timing/bit_serial_timing.h"
+#include "models/timing/sparse_timing.h"
 
 namespace npusim::models::timing {
 
@@ -26,6 +28,13 @@ int64_t MatrixUnitCycles(const core::UnitConfig& unit, const GemmShape& shape, i
     const ArrayMapping m = mapping != nullptr ? *mapping : ArrayMapping{};
     const DataflowTiming& df = m.dataflow != nullptr ? *m.dataflow : Dataflow(unit.dataflow);
     return PartitionedCycles(GeometryOf(unit), m.partition, df, shape);
+  }
+  if (unit.type == "sparse_array") {
+    // Dense weights (every group walked); the compiler's cost model counts a layer's real
+    // entries itself (compiler/passes/sparse_weights.h).
+    const int64_t rows = shape.n * shape.groups;
+    std::vector<int64_t> entries(rows, core::CeilDiv(shape.k, unit.sparse.simd_width));
+    return SparseCycles(unit.sparse, core::WeightFormat::kDense, shape.m, entries);
   }
   return Dataflow(unit.dataflow).Cycles(unit.rows, unit.cols, shape);
 }

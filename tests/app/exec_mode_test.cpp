@@ -90,7 +90,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"arch/dense_16x16.json", "workloads/small_resnet.json"},
                       Case{"arch/dense_16x16.json", "workloads/small_mlp.json"},
                       Case{"arch/tiny_4x4.json", "workloads/small_resnet.json"},
-                      Case{"arch/sagar_128x128.json", "workloads/small_resnet.json"}),
+                      Case{"arch/sagar_128x128.json", "workloads/small_resnet.json"},
+                      Case{"arch/scalpel_mcu.json", "workloads/small_resnet.json"},
+                      Case{"arch/scalpel_cpu.json", "workloads/small_resnet.json"}),
     [](const ::testing::TestParamInfo<Case>& i) {
       std::string n = fs::path(i.param.arch).stem().string() + "_" + fs::path(i.param.net).stem().string();
       for (char& c : n) {

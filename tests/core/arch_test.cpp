@@ -187,7 +187,7 @@ TEST(ArchLoader, ReportsEveryProblemOfAFileAtOnce) {
                          "\"obuf\""));
   // Unsupported unit type lists the supported ones.
   EXPECT_TRUE(HasProblem(problems, path, "/units/1/type",
-                         "expected one of systolic_array|bit_serial_array|reconfigurable_array, got \"sparse_unit\""));
+                         "expected one of systolic_array|bit_serial_array|reconfigurable_array|sparse_array, got \"sparse_unit\""));
   // Operands in one buffer.
   EXPECT_TRUE(HasProblem(problems, path, "/units/1/weight_buffer",
                          "expected a buffer other than input_buffer, got \"ibuf\""));
@@ -322,6 +322,70 @@ TEST(ArchLoader, EnergySyntaxErrorNamesTheEnergyFile) {
   const std::string path = WriteFile(dir + "/arch.json", j.dump());
   EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadArch(path); }), energy, "",
                          "line 2, column 10: invalid JSON"));
+}
+
+}  // namespace
+}  // namespace npusim::core
+
+namespace npusim::core {
+namespace {
+
+Json ScalpelJson() {
+  Json j = ReadJsonFile(testing::SourcePath("arch/scalpel_mcu.json"));
+  j["energy"] = testing::SourcePath("arch/energy/scalpel_mcu_45nm.json");
+  return j;
+}
+
+TEST(ArchLoader, LoadsTheSparseArrays) {
+  for (const char* name : {"arch/scalpel_mcu.json", "arch/scalpel_cpu.json"}) {
+    const ArchConfig arch = LoadArch(testing::SourcePath(name));
+    const UnitConfig& u = *arch.MatrixUnit();
+    EXPECT_EQ(u.type, "sparse_array");
+    EXPECT_EQ(u.rows, u.sparse.simd_width);
+    EXPECT_EQ(u.cols, u.sparse.pes);
+    EXPECT_EQ(u.sparse.formats, (std::vector<WeightFormat>{WeightFormat::kDense, WeightFormat::kSimdGroups,
+                                                           WeightFormat::kCsr}));
+    EXPECT_EQ(u.sparse.index_bits, 8);
+    for (const char* a : {"entry_mac", "index_decode", "leak_per_cycle"}) {
+      EXPECT_FALSE(arch.energy.components.at(u.name).at(a).source.empty()) << name << " " << a;
+    }
+  }
+  const UnitConfig& mcu = *LoadArch(testing::SourcePath("arch/scalpel_mcu.json")).MatrixUnit();
+  EXPECT_EQ(mcu.sparse.pes, 1);
+  EXPECT_EQ(mcu.sparse.simd_width, 4);
+  EXPECT_EQ(mcu.sparse.row_overhead_cycles, 2);
+}
+
+TEST(ArchLoader, SparseArrayProblemsNameTheirKey) {
+  Json j = ScalpelJson();
+  j["units"][0]["index_bits"] = 0;
+  j["units"][0]["formats"] = {"simd_groups", "coo", "simd_groups"};
+  j["units"][0]["weight_bits"] = {1, 8};
+  j["units"][0]["simd_width"] = 0;
+  j["units"][0]["rows"] = 4;
+  const std::string path = WriteFile(testing::ScratchDir() + "/arch.json", j.dump(2));
+  auto problems = testing::ProblemsOf([&] { LoadArch(path); });
+  EXPECT_TRUE(testing::HasProblem(problems, path, "/units/0/index_bits",
+                                  "expected 1..16 (bits of a relative index: at least 1, since a gap of more than "
+                                  "2^index_bits - 1 groups needs a padding entry per 2^index_bits - 1 groups), got 0"));
+  EXPECT_TRUE(testing::HasProblem(problems, path, "/units/0/formats/1", "expected one of dense|simd_groups|csr, got \"coo\""));
+  EXPECT_TRUE(testing::HasProblem(problems, path, "/units/0/formats/2", "duplicate format \"simd_groups\""));
+  EXPECT_TRUE(testing::HasProblem(problems, path, "/units/0/weight_bits/0",
+                                  "expected 2..16 for a sparse_array (binary weights have no zero to skip), got 1"));
+  EXPECT_TRUE(testing::HasProblem(problems, path, "/units/0/simd_width", "expected an integer in 1..256, got 0"));
+  EXPECT_TRUE(testing::HasProblem(problems, path, "/units/0/rows", "unknown key \"rows\""));
+}
+
+TEST(ArchLoader, SparseArrayNeedsFormats) {
+  Json j = ScalpelJson();
+  j["units"][0]["formats"] = Json::array();
+  std::string path = WriteFile(testing::ScratchDir() + "/arch.json", j.dump(2));
+  EXPECT_TRUE(testing::HasProblem(testing::ProblemsOf([&] { LoadArch(path); }), path, "/units/0/formats",
+                                  "expected a non-empty list of distinct formats"));
+  j["units"][0].erase("formats");
+  path = WriteFile(testing::ScratchDir() + "/arch2.json", j.dump(2));
+  EXPECT_TRUE(testing::HasProblem(testing::ProblemsOf([&] { LoadArch(path); }), path, "/units/0/formats",
+                                  "missing required key \"formats\""));
 }
 
 }  // namespace

@@ -1,0 +1,88 @@
+#include "compiler/passes/sparse_weights.h"
+
+#include <algorithm>
+
+#include "models/timing/sparse_timing.h"
+
+namespace npusim::compiler {
+
+SparseWeights::SparseWeights(const core::UnitConfig& unit, const ConvView& v, core::WeightFormat f)
+    : unit_(unit),
+      codec_(core::MakeCodec(f, unit.sparse.simd_width, unit.sparse.index_bits, v.w->bits, v.w->is_signed,
+                             v.w->quant.zero_point(0))),
+      w_(*v.w->data),
+      oc_(v.oc),
+      taps_(v.kh * v.kw),
+      icg_(v.icg()),
+      ocg_(v.ocg()),
+      groups_(v.groups) {}
+
+core::RowGeometry SparseWeights::Geometry(int64_t in) const {
+  return core::TileRowGeometry(taps_, in, groups_span_taps(), codec_.group_width);
+}
+
+std::vector<int32_t> SparseWeights::DenseTile(int64_t oc0, int64_t ocn, int64_t i0, int64_t in) const {
+  std::vector<int32_t> t;
+  t.reserve(ocn * taps_ * in);
+  for (int64_t oc = oc0; oc < oc0 + ocn; ++oc) {
+    for (int64_t tap = 0; tap < taps_; ++tap) {
+      const int32_t* src = &w_[(oc * taps_ + tap) * icg_ + i0];
+      t.insert(t.end(), src, src + in);
+    }
+  }
+  return t;
+}
+
+int64_t SparseWeights::Entries(int64_t oc, int64_t i0, int64_t in) const {
+  const core::RowGeometry geo = Geometry(in);
+  if (codec_.format == core::WeightFormat::kDense) return geo.groups();
+  return core::RowEntries(codec_, geo, DenseTile(oc, 1, i0, in).data());
+}
+
+void SparseWeights::AddTile(const std::vector<int64_t>& entries, int64_t in, Stats* s) const {
+  for (int64_t e : entries) s->fits = s->fits && e <= core::kMaxRowEntries;
+  const int64_t bytes = core::TileBytes(codec_, Geometry(in), entries);
+  const std::vector<int64_t> load = models::timing::SparsePeLoads(unit_.sparse, codec_.format, entries);
+  s->max_tile_bytes = std::max(s->max_tile_bytes, bytes);
+  s->total_bytes += bytes;
+  s->tiles += 1;
+  s->sum_max_load += *std::max_element(load.begin(), load.end());
+}
+
+const SparseWeights::Stats& SparseWeights::StatsFor(int64_t toc, int64_t tic, bool whole_groups) {
+  const auto key = std::make_tuple(toc, tic, whole_groups);
+  auto it = cache_.find(key);
+  if (it != cache_.end()) return it->second;
+  Stats s;
+  if (whole_groups) {
+    std::vector<int64_t> full(oc_);
+    for (int64_t oc = 0; oc < oc_; ++oc) full[oc] = Entries(oc, 0, icg_);
+    for (int64_t oc0 = 0; oc0 < oc_; oc0 += toc) {
+      AddTile({full.begin() + oc0, full.begin() + std::min(oc_, oc0 + toc)}, icg_, &s);
+    }
+    return cache_[key] = s;
+  }
+  // Entries of every (row, input-channel block) at this tic, shared by every toc.
+  const int64_t blocks = (icg_ + tic - 1) / tic;
+  std::vector<int64_t> e(oc_ * blocks);
+  for (int64_t oc = 0; oc < oc_; ++oc) {
+    for (int64_t b = 0; b < blocks; ++b) e[oc * blocks + b] = Entries(oc, b * tic, std::min(tic, icg_ - b * tic));
+  }
+  for (int64_t g = 0; g < groups_; ++g) {
+    for (int64_t j = 0; j < ocg_; j += toc) {
+      const int64_t oc0 = g * ocg_ + j, ocn = std::min(toc, ocg_ - j);
+      for (int64_t b = 0; b < blocks; ++b) {
+        std::vector<int64_t> rows(ocn);
+        for (int64_t r = 0; r < ocn; ++r) rows[r] = e[(oc0 + r) * blocks + b];
+        AddTile(rows, std::min(tic, icg_ - b * tic), &s);
+      }
+    }
+  }
+  return cache_[key] = s;
+}
+
+std::vector<uint8_t> SparseWeights::EncodeTile(int64_t oc0, int64_t ocn, int64_t i0, int64_t in) const {
+  return core::EncodeTile(codec_, Geometry(in), ocn, DenseTile(oc0, ocn, i0, in).data());
+}
+
+}  // namespace npusim::compiler

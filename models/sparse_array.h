@@ -1,0 +1,63 @@
+// SparseArray: the Scalpel-style matrix unit (Yu et al., ISCA 2017): `pes` dot-product PEs of
+// `simd_width` lanes that walk a layer's compressed weights (core/sparse_format.h) and skip the
+// pruned groups. Its SystemC thread takes a CONV instruction, reads the row headers of the weight
+// tile in its buffer, asks models/timing/sparse_timing.h for the cycles (so they follow the real
+// density of this tile), waits, then computes the exact accumulators from the tile decoded out of
+// its buffer (a decode or addressing bug shows as wrong outputs), counts, and signals completion.
+//
+// Example unit config (arch/scalpel_mcu.json):
+//   {"name": "simd", "type": "sparse_array", "pes": 1, "simd_width": 4, "index_bits": 8,
+//    "formats": ["dense", "simd_groups", "csr"], "decode_cycles": 1, "row_overhead_cycles": 2,
+//    "pipeline_cycles": 4, "input_bits": [8], "weight_bits": [8], "acc_bits": 32, ...}
+// Counts (energy): <name>.entry_mac (one entry's SIMD multiply-accumulate on all simd_width lanes,
+// padding entries included), <name>.index_decode (one relative index decoded), <name>.leak_per_cycle;
+// reads of its input buffer (once per instruction), of its weight buffer (the compressed tile,
+// once per instruction: each PE copies its rows into its weight registers), writes (and for a
+// later input-channel tile reads) of its accumulator buffer.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <systemc>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include "core/arch.h"
+#include "core/sparse_format.h"
+#include "core/stats.h"
+#include "models/buffer_access.h"
+#include "models/controller.h"
+#include "models/conv_datapath.h"
+
+namespace npusim::models {
+
+class SparseArray : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_initiator_socket<SparseArray> sram_isock;
+
+  SparseArray(sc_core::sc_module_name name, const core::UnitConfig& cfg, Controller& ctrl,
+              const std::vector<Sram*>& srams, core::StatRegistry& stats, ExecMode mode = ExecMode::kExact);
+
+  // The codec and row geometry of an instruction's weight tile on this unit (pure).
+  static core::SparseCodec CodecOf(const core::UnitConfig& cfg, const isa::ConvArgs& c);
+  static core::RowGeometry GeometryOf(const core::UnitConfig& cfg, const isa::ConvArgs& c);
+  // Cycles of one CONV instruction whose tile rows have these entry counts (pure).
+  static int64_t CyclesOf(const core::UnitConfig& cfg, const isa::ConvArgs& c,
+                          const std::vector<int64_t>& row_entries);
+
+ private:
+  void Thread();
+  // The exact arithmetic of one instruction: decode the tile from the buffer, accumulate.
+  void Compute(const isa::ConvArgs& c);
+  void Count(const isa::ConvArgs& c, int layer, const std::vector<int64_t>& row_entries);
+
+  core::UnitConfig cfg_;
+  Controller& ctrl_;
+  BufferAccess mem_;
+  ConvDatapath datapath_;
+  bool compute_outputs_;  // exact mode (models/exec_mode.h): decode the tile and accumulate
+  core::Counter* entry_macs_ = nullptr;
+  core::Counter* decodes_ = nullptr;
+};
+
+}  // namespace npusim::models
