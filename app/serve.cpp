@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -24,8 +25,10 @@
 #include "app/commands.h"
 #include "app/serve_request.h"
 #include "app/serve_sim.h"
+#include "compiler/prune.h"
 #include "core/arch.h"
 #include "core/error.h"
+#include "core/json_util.h"
 #include "core/net_loader.h"
 #include "core/precision.h"
 #include "core/stop_signals.h"
@@ -42,11 +45,31 @@ struct Server {
   models::ExecMode mode;
 };
 
+// The request's keep ratios per conv/FC layer ("*": every one, a named layer overrides it);
+// throws ConfigError for a name that is not a conv/FC layer of the network.
+std::map<std::string, double> KeepRatios(const core::Graph& g, const std::map<std::string, double>& keep) {
+  const std::vector<std::string> layers = compiler::ConvLayers(g);
+  std::map<std::string, double> out;
+  const auto all = keep.find("*");
+  if (all != keep.end()) {
+    for (const std::string& l : layers) out[l] = all->second;
+  }
+  for (const auto& [layer, ratio] : keep) {
+    if (layer == "*") continue;
+    if (std::find(layers.begin(), layers.end(), layer) == layers.end()) {
+      throw core::ConfigError("request", core::Pointer("/keep", layer), "no conv2d or fully_connected layer is named \"" + layer + "\"");
+    }
+    out[layer] = ratio;
+  }
+  return out;
+}
+
 json Answer(Server& s, const std::string& line) {
   const auto t0 = std::chrono::steady_clock::now();
   const serve::Request r = serve::ParseRequest(line);
   if (!r.error.empty()) return serve::ErrorAnswer(r.id, r.error);
   json a = serve::SimulateInChild(s.arch, s.graph, s.net_file, r.layers, s.mode, [&r](core::Graph& g) {
+    if (!r.keep.empty()) compiler::PruneNodes(g, KeepRatios(g, r.keep));
     if (!r.weight_bits.empty()) core::ApplyWeightBits(g, r.weight_bits, "request /weight_bits");
   });
   if (a.contains("error")) return serve::ErrorAnswer(r.id, a["error"].get<std::string>());

@@ -14,13 +14,23 @@ using nlohmann::json;
 std::string Check(const json& j, Request* r) {
   if (!j.is_object()) return "expected a JSON object per line";
   for (const auto& [k, v] : j.items()) {
-    if (k != "id" && k != "weight_bits" && k != "layers") {
-      return "unknown key \"" + k + "\" (expected id, weight_bits, layers)";
+    if (k != "id" && k != "weight_bits" && k != "keep" && k != "layers") {
+      return "unknown key \"" + k + "\" (expected id, weight_bits, keep, layers)";
     }
   }
   if (j.contains("layers")) {
     if (!j["layers"].is_boolean()) return "/layers: expected true or false";
     r->layers = j["layers"].get<bool>();
+  }
+  if (j.contains("keep")) {
+    const json& kp = j["keep"];
+    if (!kp.is_object()) return "/keep: expected an object {\"LAYER\": RATIO, \"*\": RATIO}";
+    for (const auto& [layer, v] : kp.items()) {
+      if (!v.is_number() || !(v.get<double>() > 0.0) || v.get<double>() > 1.0) {
+        return core::Pointer("/keep", layer) + ": expected a keep ratio in (0, 1], got " + core::Describe(v);
+      }
+      r->keep[layer] = v.get<double>();
+    }
   }
   if (!j.contains("weight_bits")) return "";
   const json& wb = j["weight_bits"];
@@ -51,7 +61,10 @@ Request ParseRequest(std::string_view line) {
   }
   if (j.is_object() && j.contains("id")) r.id = j["id"];
   r.error = Check(j, &r);
-  if (!r.error.empty()) r.weight_bits.clear();
+  if (!r.error.empty()) {
+    r.weight_bits.clear();
+    r.keep.clear();
+  }
   return r;
 }
 

@@ -38,6 +38,9 @@ TEST(ServeRequest, AValidRequestCarriesIdWidthsAndLayers) {
   EXPECT_EQ(r.id, json::parse(R"([1, "a"])"));
   EXPECT_EQ(r.weight_bits, (std::map<std::string, int>{{"*", 4}, {"conv0", 8}}));
   EXPECT_TRUE(r.layers);
+  const Request amc = ParseRequest(R"({"keep": {"*": 0.5, "pw13": 0.25}})");
+  EXPECT_EQ(amc.error, "");
+  EXPECT_EQ(amc.keep, (std::map<std::string, double>{{"*", 0.5}, {"pw13", 0.25}}));
   const Request bare = ParseRequest("{}");
   EXPECT_EQ(bare.error, "");
   EXPECT_TRUE(bare.id.is_null());
@@ -52,7 +55,12 @@ TEST(ServeRequest, BadRequestsAreRefusedWithWhatIsWrongAndTheirId) {
             "/weight_bits/a~1b: expected an integer in 1..16, got 4.0");
   EXPECT_EQ(RefusalOf(R"({"weight_bits": [4]})")["error"], "/weight_bits: expected an object {\"LAYER\": BITS, \"*\": BITS}");
   EXPECT_EQ(RefusalOf(R"({"layers": 1})")["error"], "/layers: expected true or false");
-  EXPECT_EQ(RefusalOf(R"({"id": "x", "colour": 1})")["error"], "unknown key \"colour\" (expected id, weight_bits, layers)");
+  EXPECT_EQ(RefusalOf(R"({"id": "x", "colour": 1})")["error"], "unknown key \"colour\" (expected id, weight_bits, keep, layers)");
+  EXPECT_EQ(RefusalOf(R"({"keep": {"pw1": 0}})")["error"], "/keep/pw1: expected a keep ratio in (0, 1], got 0");
+  EXPECT_EQ(RefusalOf(R"({"keep": {"pw1": 1.5}})")["error"], "/keep/pw1: expected a keep ratio in (0, 1], got 1.5");
+  EXPECT_EQ(RefusalOf(R"({"keep": {"pw1": "half"}})")["error"],
+            "/keep/pw1: expected a keep ratio in (0, 1], got \"half\"");
+  EXPECT_EQ(RefusalOf(R"({"keep": 0.5})")["error"], "/keep: expected an object {\"LAYER\": RATIO, \"*\": RATIO}");
   EXPECT_EQ(RefusalOf("[1, 2]")["error"], "expected a JSON object per line");
   EXPECT_EQ(RefusalOf(R"({"id": 11}{"id": 12})")["error"].get<std::string>().rfind("not a JSON line: ", 0), 0u);
 }

@@ -109,6 +109,30 @@ TEST_F(Serve, TimingModeAnswersEqualRun) {
   ExpectSameAsRun(a, RunReport(arch, net, "*=3"));
 }
 
+// AMC's action: per-layer channel keep ratios answer what `npusim run` reports for the network
+// `npusim prune --method node` writes with the same ratios; a name that is no conv/FC layer is an
+// error answer.
+TEST_F(Serve, KeepRatiosAnswerWhatARunOfTheNodePrunedNetworkReports) {
+  const std::string arch = "arch/dense_16x16.json", net = "workloads/mobilenet_v1_q8.json";
+  const ProcessOutcome p = RunNpusim({"prune", "--arch", Src(arch), "--net", Src(net), "--method", "node",
+                                      "--sparsity", "0.5", "-o", (dir_ / "pruned.json").string()},
+                                     dir_ / "err.txt");
+  ASSERT_EQ(p.exit_code, 0) << p;
+  const ProcessOutcome run = RunNpusim({"--arch", Src(arch), "--net", (dir_ / "pruned.json").string(), "--out",
+                                        (dir_ / "run").string(), "--mode", "timing"},
+                                       dir_ / "err.txt");
+  ASSERT_EQ(run.exit_code, 0) << run;
+  const json rep = json::parse(ReadFileText(dir_ / "run" / "report.json"));
+  const std::vector<json> a = ServeStdio(arch, net,
+                                         "{\"id\": 1, \"layers\": true, \"keep\": {\"*\": 0.5}}\n"
+                                         "{\"id\": 2, \"keep\": {\"conv7\": 0.5}}\n");
+  ASSERT_EQ(a.size(), 2u);
+  ExpectSameAsRun(a[0], rep);
+  EXPECT_LT(a[0]["macs"].get<int64_t>(), 568740352 / 3);  // about a quarter of MobileNetV1's MACs
+  EXPECT_EQ(a[1]["ok"], false);
+  EXPECT_EQ(a[1]["error"], "request: /keep/conv7: no conv2d or fully_connected layer is named \"conv7\"");
+}
+
 TEST_F(Serve, BadRequestsGetAnErrorLineAndServingGoesOn) {
   const std::string big = "{\"id\": \"" + std::string(2 << 20, 'x') + "\"}";
   const std::vector<json> a = ServeStdio("arch/dense_16x16.json", "workloads/tiny_conv.json",
