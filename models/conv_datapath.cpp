@@ -135,14 +135,10 @@ void ConvDatapath::Accumulate(const isa::ConvArgs& c, BufferAccess& mem, const u
   const auto start = [&](int64_t pixel, int64_t oc) -> int32_t {
     return c.first ? init_[oc] : LoadI32(acc + (pixel * c.out_c + oc) * 4);
   };
-  if (overflow_ == core::Overflow::kSaturate) {
+  if (overflow_ == core::Overflow::kSaturate || !Narrow(c.in_type, c.in_zero_point) ||
+      !Narrow(c.w_type, c.w_zero_point)) {
     LoadWeights(c, w, decoded, w_);
-    RunSaturating(c, in, acc, start);
-    return;
-  }
-  if (!Narrow(c.in_type, c.in_zero_point) || !Narrow(c.w_type, c.w_zero_point)) {
-    LoadWeights(c, w, decoded, w_);
-    RunWide(c, in, acc, start);
+    RunScalar(c, in, acc, start);
     return;
   }
   // Wrap mode: sums modulo 2^32 (unsigned, so overflow is defined), reduced to acc_bits once;
@@ -219,54 +215,44 @@ void ConvDatapath::DepthwiseNarrow(const isa::ConvArgs& c, int64_t pw) {
 }
 
 template <class Start>
-void ConvDatapath::RunWide(const isa::ConvArgs& c, const uint8_t* in, uint8_t* acc, const Start& start) {
+void ConvDatapath::RunScalar(const isa::ConvArgs& c, const uint8_t* in, uint8_t* acc, const Start& start) {
   const int64_t icg = c.in_c / c.groups, ocg = c.out_c / c.groups, taps = c.kh * c.kw;
   const int64_t pw = Span(c.out_w, c.stride_w, c.kw, c.dilation_w);
   PadInput(c, in, Span(c.out_h, c.stride_h, c.kh, c.dilation_h), pw, x_);
+  const bool saturate = overflow_ == core::Overflow::kSaturate;
   for (int64_t oy = 0; oy < c.out_h; ++oy) {
     for (int64_t ox = 0; ox < c.out_w; ++ox) {
       for (int64_t oc = 0; oc < c.out_c; ++oc) {
-        const int64_t g = oc / ocg;
         const int32_t* wp = &w_[oc * taps * icg];
-        uint32_t sum = static_cast<uint32_t>(start(oy * c.out_w + ox, oc));
-        for (int64_t ky = 0; ky < c.kh; ++ky) {
-          for (int64_t kx = 0; kx < c.kw; ++kx) {
-            const int32_t* xp = &x_[((oy * c.stride_h + ky * c.dilation_h) * pw + ox * c.stride_w +
-                                     kx * c.dilation_w) * c.in_c + g * icg];
-            const int32_t* wt = wp + (ky * c.kw + kx) * icg;
-            for (int64_t ic = 0; ic < icg; ++ic) sum += static_cast<uint32_t>(xp[ic]) * static_cast<uint32_t>(wt[ic]);
-          }
-        }
-        StoreI32(acc + ((oy * c.out_w + ox) * c.out_c + oc) * 4,
-                 static_cast<int32_t>(core::AccFit(static_cast<int32_t>(sum), acc_bits_, core::Overflow::kWrap)));
-      }
-    }
-  }
-}
-
-template <class Start>
-void ConvDatapath::RunSaturating(const isa::ConvArgs& c, const uint8_t* in, uint8_t* acc, const Start& start) {
-  const int64_t icg = c.in_c / c.groups, ocg = c.out_c / c.groups, taps = c.kh * c.kw;
-  const int64_t pw = Span(c.out_w, c.stride_w, c.kw, c.dilation_w);
-  PadInput(c, in, Span(c.out_h, c.stride_h, c.kh, c.dilation_h), pw, x_);
-  for (int64_t oy = 0; oy < c.out_h; ++oy) {
-    for (int64_t ox = 0; ox < c.out_w; ++ox) {
-      for (int64_t oc = 0; oc < c.out_c; ++oc) {
-        const int64_t g = oc / ocg;
-        const int32_t* wp = &w_[oc * taps * icg];
-        // Saturation depends on order: the canonical ic-major sequence, one term at a time.
-        int64_t result = start(oy * c.out_w + ox, oc);
-        for (int64_t ic = 0; ic < icg; ++ic) {
-          for (int64_t ky = 0; ky < c.kh; ++ky) {
-            for (int64_t kx = 0; kx < c.kw; ++kx) {
-              const int32_t xv = x_[((oy * c.stride_h + ky * c.dilation_h) * pw + ox * c.stride_w +
-                                     kx * c.dilation_w) * c.in_c + g * icg + ic];
-              result = core::AccAdd(result, static_cast<int64_t>(xv) * wp[(ky * c.kw + kx) * icg + ic], acc_bits_,
-                                    core::Overflow::kSaturate);
+        // The window's first channel of this output's group, at tap (0, 0).
+        const int32_t* xw = &x_[((oy * c.stride_h) * pw + ox * c.stride_w) * c.in_c + (oc / ocg) * icg];
+        const auto x_at = [&](int64_t ky, int64_t kx) { return xw + (ky * c.dilation_h * pw + kx * c.dilation_w) * c.in_c; };
+        const int32_t init = start(oy * c.out_w + ox, oc);
+        int32_t result;
+        if (saturate) {
+          // Saturation depends on order: the canonical ic-major sequence, one term at a time.
+          int64_t r = init;
+          for (int64_t ic = 0; ic < icg; ++ic) {
+            for (int64_t ky = 0; ky < c.kh; ++ky) {
+              for (int64_t kx = 0; kx < c.kw; ++kx) {
+                r = core::AccAdd(r, int64_t{x_at(ky, kx)[ic]} * wp[(ky * c.kw + kx) * icg + ic], acc_bits_,
+                                 core::Overflow::kSaturate);
+              }
             }
           }
+          result = static_cast<int32_t>(r);
+        } else {
+          uint32_t sum = static_cast<uint32_t>(init);
+          for (int64_t ky = 0; ky < c.kh; ++ky) {
+            for (int64_t kx = 0; kx < c.kw; ++kx) {
+              const int32_t* xp = x_at(ky, kx);
+              const int32_t* wt = wp + (ky * c.kw + kx) * icg;
+              for (int64_t ic = 0; ic < icg; ++ic) sum += static_cast<uint32_t>(xp[ic]) * static_cast<uint32_t>(wt[ic]);
+            }
+          }
+          result = static_cast<int32_t>(core::AccFit(static_cast<int32_t>(sum), acc_bits_, core::Overflow::kWrap));
         }
-        StoreI32(acc + ((oy * c.out_w + ox) * c.out_c + oc) * 4, static_cast<int32_t>(result));
+        StoreI32(acc + ((oy * c.out_w + ox) * c.out_c + oc) * 4, result);
       }
     }
   }

@@ -62,10 +62,9 @@ class ConvDatapath {
   // Wrap mode with int16 operands (x16_, w16_ filled; sums_ holds the starting values).
   void GemmNarrow(const isa::ConvArgs& c, int64_t pw);
   void DepthwiseNarrow(const isa::ConvArgs& c, int64_t pw);
+  // int32 loops: saturating accumulators (term by term, canonical order) and wide operands.
   template <class Start>
-  void RunWide(const isa::ConvArgs& c, const uint8_t* in, uint8_t* acc, const Start& start);
-  template <class Start>
-  void RunSaturating(const isa::ConvArgs& c, const uint8_t* in, uint8_t* acc, const Start& start);
+  void RunScalar(const isa::ConvArgs& c, const uint8_t* in, uint8_t* acc, const Start& start);
 
   int acc_bits_;
   core::Overflow overflow_;
