@@ -49,25 +49,38 @@ void SparseWeights::AddTile(const std::vector<int64_t>& entries, int64_t in, Sta
   s->sum_max_load += *std::max_element(load.begin(), load.end());
 }
 
+const std::vector<int64_t>& SparseWeights::BlockEntries(int64_t tic, bool whole_groups) {
+  const auto key = std::make_pair(whole_groups ? 0 : tic, whole_groups);
+  auto it = entries_.find(key);
+  if (it != entries_.end()) return it->second;
+  std::vector<int64_t>& e = entries_[key];
+  if (whole_groups) {
+    e.resize(oc_);
+    for (int64_t oc = 0; oc < oc_; ++oc) e[oc] = Entries(oc, 0, icg_);
+    return e;
+  }
+  const int64_t blocks = (icg_ + tic - 1) / tic;
+  e.resize(oc_ * blocks);
+  for (int64_t oc = 0; oc < oc_; ++oc) {
+    for (int64_t b = 0; b < blocks; ++b) e[oc * blocks + b] = Entries(oc, b * tic, std::min(tic, icg_ - b * tic));
+  }
+  return e;
+}
+
 const SparseWeights::Stats& SparseWeights::StatsFor(int64_t toc, int64_t tic, bool whole_groups) {
   const auto key = std::make_tuple(toc, tic, whole_groups);
   auto it = cache_.find(key);
   if (it != cache_.end()) return it->second;
   Stats s;
   if (whole_groups) {
-    std::vector<int64_t> full(oc_);
-    for (int64_t oc = 0; oc < oc_; ++oc) full[oc] = Entries(oc, 0, icg_);
+    const std::vector<int64_t>& full = BlockEntries(tic, true);
     for (int64_t oc0 = 0; oc0 < oc_; oc0 += toc) {
       AddTile({full.begin() + oc0, full.begin() + std::min(oc_, oc0 + toc)}, icg_, &s);
     }
     return cache_[key] = s;
   }
-  // Entries of every (row, input-channel block) at this tic, shared by every toc.
   const int64_t blocks = (icg_ + tic - 1) / tic;
-  std::vector<int64_t> e(oc_ * blocks);
-  for (int64_t oc = 0; oc < oc_; ++oc) {
-    for (int64_t b = 0; b < blocks; ++b) e[oc * blocks + b] = Entries(oc, b * tic, std::min(tic, icg_ - b * tic));
-  }
+  const std::vector<int64_t>& e = BlockEntries(tic, false);
   for (int64_t g = 0; g < groups_; ++g) {
     for (int64_t j = 0; j < ocg_; j += toc) {
       const int64_t oc0 = g * ocg_ + j, ocn = std::min(toc, ocg_ - j);

@@ -51,6 +51,10 @@ class SparseWeights {
   const std::vector<int32_t>& w_;
   int64_t oc_, taps_, icg_, ocg_, groups_;
   std::map<std::tuple<int64_t, int64_t, bool>, Stats> cache_;
+  // Entry counts of every (row, input-channel block) per block size (0: whole rows, taps
+  // included), shared by every output-channel tile size the tiling search tries.
+  const std::vector<int64_t>& BlockEntries(int64_t tic, bool whole_groups);
+  std::map<std::pair<int64_t, bool>, std::vector<int64_t>> entries_;
 };
 
 }  // namespace npusim::compiler
