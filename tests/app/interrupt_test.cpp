@@ -152,7 +152,8 @@ class InterruptSweep : public Interrupt {
     WriteFileText(dir_ / "grid.json", R"({"knobs": {"/dram/bytes_per_cycle": [16]}})");
     return {NPUSIM_BINARY, "sweep", "--arch", Src("arch/dense_16x16.json"), "--net", Src(first_net), "--net",
             Src(second_net), "--grid", (dir_ / "grid.json").string(), "--out", (dir_ / "s").string(),
-            // Exact points: a MobileNetV1 point runs long enough to be caught while running.
+            // Exact points: a ResNet-50 point (about 0.8 s in Release) runs long enough to be caught
+            // while running.
             "--mode", "exact"};
   }
   std::map<std::string, std::map<std::string, std::string>> Rows() {
@@ -166,7 +167,7 @@ class InterruptSweep : public Interrupt {
 };
 
 TEST_F(InterruptSweep, APointKilledByASignalIsRecordedAndTheSweepGoesOn) {
-  const pid_t sweep = Spawn(Sweep("workloads/mobilenet_v1_q8.json", "workloads/tiny_conv.json"), dir_ / "log.txt");
+  const pid_t sweep = Spawn(Sweep("workloads/scaling/resnet50_q8.json", "workloads/tiny_conv.json"), dir_ / "log.txt");
   const pid_t point = AwaitChild(sweep, "/points/p0/");  // its own process: a fork not yet exec'd has the sweep's command line
   ASSERT_GT(point, 0);
   kill(point, SIGKILL);  // as a crash would end it (SIGKILL: a sanitizer cannot turn it into an exit)
@@ -181,7 +182,7 @@ TEST_F(InterruptSweep, APointKilledByASignalIsRecordedAndTheSweepGoesOn) {
 }
 
 TEST_F(InterruptSweep, AStoppedSweepStopsItsPointsKeepsWholeRowsAndResumes) {
-  const std::vector<std::string> args = Sweep("workloads/tiny_conv.json", "workloads/mobilenet_v1_q8.json");
+  const std::vector<std::string> args = Sweep("workloads/tiny_conv.json", "workloads/scaling/resnet50_q8.json");
   const pid_t sweep = Spawn(args, dir_ / "log.txt");
   const pid_t point = AwaitChild(sweep, "/points/p1/");
   ASSERT_GT(point, 0);
