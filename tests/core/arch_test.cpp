@@ -350,7 +350,8 @@ TEST(ArchLoader, LoadsTheSparseArrays) {
       EXPECT_FALSE(arch.energy.components.at(u.name).at(a).source.empty()) << name << " " << a;
     }
   }
-  const UnitConfig& mcu = *LoadArch(testing::SourcePath("arch/scalpel_mcu.json")).MatrixUnit();
+  const ArchConfig mcu_arch = LoadArch(testing::SourcePath("arch/scalpel_mcu.json"));
+  const UnitConfig& mcu = *mcu_arch.MatrixUnit();
   EXPECT_EQ(mcu.sparse.pes, 1);
   EXPECT_EQ(mcu.sparse.simd_width, 4);
   EXPECT_EQ(mcu.sparse.row_overhead_cycles, 2);
