@@ -12,6 +12,7 @@ struct CommandOptions {
   std::vector<std::string> inputs;  // [NAME=]FILE.npy
   bool check = false;
   std::string weight_bits;  // --weight-bits LAYER=BITS,... (core/precision.h)
+  std::string objective;    // --objective cycles|energy|edp: reconfigurable units' mapping objective
 };
 
 int RunCommand(const CommandOptions& o);
