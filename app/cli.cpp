@@ -14,8 +14,8 @@ namespace po = boost::program_options;
 
 const char* kUsage =
     "usage: npusim [run] --arch A.json --net N.json [--input [NAME=]X.npy]... [--out DIR] [--check]\n"
-    "                    [--weight-bits LAYER=BITS,...] [--mode exact|timing]\n"
-    "       npusim compile --arch A.json --net N.json [--weight-bits LAYER=BITS,...]\n"
+    "                    [--weight-bits LAYER=BITS,...] [--mode exact|timing] [--objective cycles|energy|edp]\n"
+    "       npusim compile --arch A.json --net N.json [--weight-bits LAYER=BITS,...] [--objective ...]\n"
     "       npusim import MODEL.onnx -o NET.json [--weights-dir DIR]\n"
     "       npusim prune --arch A.json --net N.json --method simd|node|unstructured|n:m|N:M --sparsity S\n"
     "                    [--per-layer FILE] [--norm l1|l2] -o PRUNED.json [--weights-dir DIR]\n"
@@ -33,7 +33,12 @@ po::options_description CommonOptions(CommandOptions& o) {
       ("arch", po::value<std::string>(&o.arch)->required(), "architecture JSON file")
       ("net", po::value<std::string>(&o.net)->required(), "network JSON file, or a quantized ONNX model (.onnx)")
       ("weight-bits", po::value<std::string>(&o.weight_bits),
-       "re-quantize layers' weights: LAYER=BITS,... (BITS 1..16; '*' = every conv/FC layer), or @FILE with {\"LAYER\": BITS}");
+       "re-quantize layers' weights: LAYER=BITS,... (BITS 1..16; '*' = every conv/FC layer), or @FILE with {\"LAYER\": BITS}")
+      ("objective", po::value<std::string>(&o.objective)->notifier([](const std::string& v) {
+         if (v != "cycles" && v != "energy" && v != "edp") {
+           throw po::error("--objective: expected cycles, energy or edp, got \"" + v + "\"");
+         }
+       }), "reconfigurable_array mapping objective: cycles, energy or edp (overrides the arch's)");
   return d;
 }
 

@@ -15,6 +15,7 @@ struct CommandOptions {
   bool check = false;
   std::string weight_bits;  // --weight-bits LAYER=BITS,... (core/precision.h)
   std::string mode = "exact";  // --mode exact|timing (models/exec_mode.h)
+  std::string objective;    // --objective cycles|energy|edp: reconfigurable units' mapping objective
 };
 
 // "exact" or "timing" as a models::ExecMode; throws boost::program_options::error naming

@@ -107,6 +107,32 @@ std::string LayersCsv(const RunReport& r) {
   return s.str();
 }
 
+// A forced mapping as the arch file spells it (only the fields given).
+nlohmann::json ForceJson(const core::MappingForce& f) {
+  nlohmann::json j = nlohmann::json::object();
+  if (f.pr > 0) j["arrays"] = {f.pr, f.pc};
+  if (f.pm > 0) j["split"] = {f.pm, f.pn, f.pk};
+  if (!f.dataflow.empty()) j["dataflow"] = f.dataflow;
+  return j;
+}
+
+// The reconfigurable array's keys, defaults resolved (the edge feeds as values per cycle).
+nlohmann::json ReconfigJson(const core::ReconfigConfig& r, const core::UnitConfig& u) {
+  nlohmann::json j = {{"sub_rows", r.sub_rows}, {"sub_cols", r.sub_cols}, {"grid_rows", r.grid_rows},
+                      {"grid_cols", r.grid_cols}, {"dataflows", r.dataflows},
+                      {"reconfig_cycles", r.reconfig_cycles}, {"objective", r.objective},
+                      {"k_split", r.k_split}, {"operand_feed", r.operand_feed}};
+  if (r.operand_feed == "edge") {
+    const auto resolved = [](int64_t v, int64_t edge) { return v > 0 ? v : edge; };
+    j["row_feed_values_per_cycle"] = resolved(r.row_feed_values_per_cycle, u.rows);
+    j["col_feed_values_per_cycle"] = resolved(r.col_feed_values_per_cycle, u.cols);
+    j["drain_values_per_cycle"] = resolved(r.drain_values_per_cycle, u.cols);
+  }
+  if (r.force.any()) j["force"] = ForceJson(r.force);
+  for (const auto& [layer, f] : r.layer_force) j["layers"][layer] = ForceJson(f);
+  return j;
+}
+
 }  // namespace
 
 std::string ResolvedArchJson(const core::ArchConfig& a) {
@@ -120,12 +146,14 @@ std::string ResolvedArchJson(const core::ArchConfig& a) {
                             {"ports", b.ports}, {"word_bytes", b.word_bytes}});
   }
   for (const core::UnitConfig& u : a.units) {
-    j["units"].push_back({{"name", u.name}, {"type", u.type}, {"rows", u.rows}, {"cols", u.cols},
-                          {"dataflow", u.dataflow}, {"input_bits", u.input_bits},
-                          {"weight_bits", u.weight_bits}, {"acc_bits", u.acc_bits},
-                          {"overflow", u.overflow == core::Overflow::kWrap ? "wrap" : "saturate"},
-                          {"input_buffer", u.input_buffer}, {"weight_buffer", u.weight_buffer},
-                          {"acc_buffer", u.acc_buffer}});
+    nlohmann::json unit = {{"name", u.name}, {"type", u.type}, {"rows", u.rows}, {"cols", u.cols},
+                           {"dataflow", u.dataflow}, {"input_bits", u.input_bits},
+                           {"weight_bits", u.weight_bits}, {"acc_bits", u.acc_bits},
+                           {"overflow", u.overflow == core::Overflow::kWrap ? "wrap" : "saturate"},
+                           {"input_buffer", u.input_buffer}, {"weight_buffer", u.weight_buffer},
+                           {"acc_buffer", u.acc_buffer}};
+    if (u.type == "reconfigurable_array") unit.update(ReconfigJson(u.reconfig, u));
+    j["units"].push_back(unit);
   }
   j["post_processor"] = {{"name", a.post.name}, {"lanes", a.post.lanes},
                          {"pipeline_cycles", a.post.pipeline_cycles}, {"output_buffer", a.post.output_buffer}};

@@ -41,6 +41,24 @@ core::Graph LoadNet(const CommandOptions& o) {
   return g;
 }
 
+// The arch with the command line's --objective applied to its reconfigurable units (an arch with
+// none cannot take it).
+core::ArchConfig LoadArch(const CommandOptions& o) {
+  core::ArchConfig arch = core::LoadArch(o.arch);
+  if (o.objective.empty()) return arch;
+  bool applied = false;
+  for (core::UnitConfig& u : arch.units) {
+    if (u.type != "reconfigurable_array") continue;
+    u.reconfig.objective = o.objective;
+    applied = true;
+  }
+  if (!applied) {
+    throw core::ConfigError(o.arch, "/units", "--objective " + o.objective + " needs a "
+                            "reconfigurable_array unit (expected one; this arch has none)");
+  }
+  return arch;
+}
+
 // Network inputs: `--input NAME=FILE` or `--input FILE` (the only input), else the data the
 // network file gives; an input with neither is an error naming it.
 TensorMap ResolveInputs(const core::Graph& g, const CommandOptions& o) {
@@ -222,7 +240,7 @@ CheckResult CompareOutputs(const core::Graph& g, const TensorMap& sim, const Ten
 int RunCommand(const CommandOptions& o) {
   PhaseClock clock;
   const models::ExecMode mode = ParseExecMode(o.mode, "--mode");
-  const core::ArchConfig arch = core::LoadArch(o.arch);
+  const core::ArchConfig arch = LoadArch(o);
   const core::Graph g = LoadNet(o);
   const TensorMap inputs = ResolveInputs(g, o);
   clock.Lap("load");
@@ -262,7 +280,7 @@ int RunCommand(const CommandOptions& o) {
 }
 
 int CompileCommand(const CommandOptions& o) {
-  const core::ArchConfig arch = core::LoadArch(o.arch);
+  const core::ArchConfig arch = LoadArch(o);
   const core::Graph g = LoadNet(o);
   const isa::Program prog = compiler::Compile(g, arch, o.net);
   std::cout << "; npusim program for " << g.name << " on " << arch.name << ": "

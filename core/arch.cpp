@@ -207,7 +207,9 @@ class ArchParser {
       } else if (unit.type == "reconfigurable_array") {
         std::vector<std::string> keys = common;
         for (const char* k : {"sub_rows", "sub_cols", "grid_rows", "grid_cols", "dataflows",
-                              "reconfig_cycles", "objective", "k_split", "force", "layers"}) {
+                              "reconfig_cycles", "objective", "k_split", "operand_feed",
+                              "row_feed_values_per_cycle", "col_feed_values_per_cycle",
+                              "drain_values_per_cycle", "force", "layers"}) {
           keys.push_back(k);
         }
         check_.Keys(u, up, keys);
@@ -364,6 +366,7 @@ class ArchParser {
     SetIf(check_.GetInt(u, up, "reconfig_cycles", Need::kOptional, 0, 1000000), &r.reconfig_cycles);
     SetIf(check_.GetEnum(u, up, "objective", Need::kOptional, kObjectives), &r.objective);
     SetIf(check_.GetBool(u, up, "k_split", Need::kOptional), &r.k_split);
+    ParseFeed(u, up, &r);
     if (const Json* v = check_.Member(u, up, "force", Need::kOptional, "an object")) {
       ParseForce(*v, Pointer(up, "force"), r, &r.force);
     }
@@ -381,45 +384,32 @@ class ArchParser {
     unit->dataflow = r.dataflows.front();
   }
 
-  // {"arrays": [pr, pc], "split": [pm, pn, pk], "dataflow": "os"}, every key optional.
+  // operand_feed "edge" | "unlimited" and the edge feeds (values per cycle; only with "edge").
+  void ParseFeed(const Json& u, const std::string& up, ReconfigConfig* r) {
+    SetIf(check_.GetEnum(u, up, "operand_feed", Need::kOptional, {"edge", "unlimited"}),
+          &r->operand_feed);
+    const std::pair<const char*, int64_t*> feeds[] = {
+        {"row_feed_values_per_cycle", &r->row_feed_values_per_cycle},
+        {"col_feed_values_per_cycle", &r->col_feed_values_per_cycle},
+        {"drain_values_per_cycle", &r->drain_values_per_cycle}};
+    for (const auto& [key, value] : feeds) {
+      SetIf(check_.GetInt(u, up, key, Need::kOptional, 1, int64_t{1} << 20), value);
+      if (*value > 0 && r->operand_feed == "unlimited") {
+        check_.Add(Pointer(up, key), std::string("expected no ") + key +
+                                         " with \"operand_feed\": \"unlimited\" (it applies to "
+                                         "\"edge\" only)");
+      }
+    }
+  }
+
+  // A forced mapping (core/mapping_force.h) whose partition must divide the sub-array grid.
   void ParseForce(const Json& v, const std::string& p, const ReconfigConfig& r, MappingForce* f) {
-    if (!check_.Object(v, p)) return;
-    check_.Keys(v, p, {"arrays", "split", "dataflow"});
-    auto ints = [&](const std::string& key, size_t n, std::vector<int64_t>* out) {
-      const std::string what = "a list of " + std::to_string(n) + " positive integers";
-      const Json* a = check_.Member(v, p, key, Need::kOptional, what);
-      if (!a) return;
-      if (!a->is_array() || a->size() != n) {
-        check_.Add(Pointer(p, key), "expected " + what + ", got " + Describe(*a));
-        return;
-      }
-      for (size_t i = 0; i < n; ++i) {
-        auto x = check_.Int((*a)[i], Pointer(Pointer(p, key), i), 1, 1 << 20);
-        out->push_back(x ? *x : 0);
-      }
-    };
-    std::vector<int64_t> arrays, split;
-    ints("arrays", 2, &arrays);
-    ints("split", 3, &split);
-    if (arrays.size() == 2 && arrays[0] > 0 && arrays[1] > 0) {
-      f->pr = static_cast<int>(arrays[0]);
-      f->pc = static_cast<int>(arrays[1]);
-      if (r.grid_rows % f->pr != 0 || r.grid_cols % f->pc != 0) {
-        check_.Add(Pointer(p, "arrays"), "expected [pr, pc] dividing the sub-array grid " +
-                                             std::to_string(r.grid_rows) + " x " +
-                                             std::to_string(r.grid_cols));
-      }
+    ParseMappingForce(check_, v, p, r.dataflows, f);
+    if (f->pr > 0 && (r.grid_rows % f->pr != 0 || r.grid_cols % f->pc != 0)) {
+      check_.Add(Pointer(p, "arrays"), "expected [pr, pc] dividing the sub-array grid " +
+                                           std::to_string(r.grid_rows) + " x " +
+                                           std::to_string(r.grid_cols));
     }
-    if (split.size() == 3 && split[0] > 0 && split[1] > 0 && split[2] > 0) {
-      f->pm = split[0];
-      f->pn = split[1];
-      f->pk = split[2];
-      if (f->pr > 0 && f->pm * f->pn * f->pk != static_cast<int64_t>(f->pr) * f->pc) {
-        check_.Add(Pointer(p, "split"), "expected pm * pn * pk = pr * pc = " +
-                                            std::to_string(f->pr * f->pc));
-      }
-    }
-    SetIf(check_.GetEnum(v, p, "dataflow", Need::kOptional, r.dataflows), &f->dataflow);
   }
 
   void ParseOperatingPoint(const Json& v, const std::string& p, ArchConfig* arch) {

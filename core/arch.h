@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/mapping_force.h"
 #include "core/quant.h"
 #include "core/sparse_format.h"
 
@@ -53,16 +54,6 @@ struct BitSerialConfig {
   int pipeline_cycles = 3;       // feature loader -> lookup -> accumulate pipeline depth
 };
 
-// A forced mapping of a "reconfigurable_array" (every field optional: 0 / "" leaves it free).
-// "arrays": [pr, pc] independent arrays of (rows/pr) x (cols/pc) PEs ([1, 1]: monolithic);
-// "split": [pm, pn, pk] how the GEMM is divided over them (M, N or groups, K); "dataflow".
-struct MappingForce {
-  int pr = 0, pc = 0;
-  int64_t pm = 0, pn = 0, pk = 0;
-  std::string dataflow;
-  bool any() const { return pr > 0 || pm > 0 || !dataflow.empty(); }
-};
-
 // The geometry and mapping policy of a "reconfigurable_array" (SARA/SAGAR-style): a grid of
 // grid_rows x grid_cols systolic sub-arrays of sub_rows x sub_cols PEs, run per layer as one
 // array or as several independent arrays (models/timing/partition_timing.h).
@@ -73,6 +64,11 @@ struct ReconfigConfig {
   int64_t reconfig_cycles = 0;   // charged when an instruction's partition differs from the last
   std::string objective = "cycles";  // "cycles", "energy" or "edp"
   bool k_split = true;           // offer K splits (only with "overflow": "wrap")
+  // Operand feed (models/timing/partition_timing.h): "edge" (the buffers deliver these values
+  // per cycle at the grid's left, top and bottom edges; 0: rows, cols, cols) or "unlimited"
+  // (every independent array its own feed, as in a distributed system of small arrays).
+  std::string operand_feed = "edge";
+  int64_t row_feed_values_per_cycle = 0, col_feed_values_per_cycle = 0, drain_values_per_cycle = 0;
   MappingForce force;            // applies to every layer
   std::map<std::string, MappingForce> layer_force;  // by layer name, overrides `force` per field
 };

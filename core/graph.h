@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "core/mapping_force.h"
+
 namespace npusim::core {
 
 // Quantization of one tensor: real = scale * (q - zero_point).
@@ -81,6 +83,7 @@ struct Op {
   int64_t groups = 1;                     // conv only; groups == C_in == C_out is depthwise
   bool count_include_pad = false;         // avg_pool only
   Activation activation = Activation::kNone;  // conv2d, fully_connected, add
+  MappingForce mapping;  // conv2d, fully_connected: the net file's "mapping" (reconfigurable units)
 };
 
 struct Graph {

@@ -13,6 +13,7 @@
 #include <set>
 #include <type_traits>
 
+#include "core/arch.h"
 #include "core/error.h"
 #include "core/json_util.h"
 #include "core/npy.h"
@@ -55,8 +56,8 @@ std::vector<std::string> OpKeys(OpType t) {
     for (const char* k : more) keys.push_back(k);
   };
   switch (t) {
-    case OpType::kConv2d: add({"stride", "pads", "dilation", "groups", "activation"}); break;
-    case OpType::kFullyConnected:
+    case OpType::kConv2d: add({"stride", "pads", "dilation", "groups", "activation", "mapping"}); break;
+    case OpType::kFullyConnected: add({"activation", "mapping"}); break;
     case OpType::kAdd: add({"activation"}); break;
     case OpType::kMaxPool: add({"kernel", "stride", "pads"}); break;
     case OpType::kAvgPool: add({"kernel", "stride", "pads", "count_include_pad"}); break;
@@ -750,6 +751,12 @@ class NetParser {
     if (t == OpType::kAvgPool) {
       if (auto c = check_.GetBool(o, p, "count_include_pad", Need::kOptional)) {
         op->count_include_pad = *c;
+      }
+    }
+    if (t == OpType::kConv2d || t == OpType::kFullyConnected) {
+      // Checked against the arch (grid, the unit's dataflows) by the compiler.
+      if (const Json* m = check_.Member(o, p, "mapping", Need::kOptional, "an object")) {
+        ParseMappingForce(check_, *m, Pointer(p, "mapping"), ArchDataflows(), &op->mapping);
       }
     }
     if (t == OpType::kConv2d || t == OpType::kFullyConnected || t == OpType::kAdd) {

@@ -25,6 +25,36 @@ std::string ListBits(std::vector<int> bits) {
 
 bool Contains(const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
+// A layer's "mapping" (net file) must fit the arch's reconfigurable unit: its grid and dataflows.
+void CheckNetMapping(const core::Op& op, const std::string& where, const core::ArchConfig& arch,
+                     const core::UnitConfig& u, core::ProblemList& problems) {
+  const core::MappingForce& f = op.mapping;
+  if (!f.any()) return;
+  const std::string at = where + "/mapping";
+  const std::string layer = "layer \"" + op.name + "\": ";
+  if (u.type != "reconfigurable_array") {
+    problems.Add(at, layer + "a mapping needs a reconfigurable_array unit; unit \"" + u.name +
+                         "\" of " + arch.file + " is a " + u.type);
+    return;
+  }
+  const core::ReconfigConfig& r = u.reconfig;
+  if (f.pr > 0 && (r.grid_rows % f.pr != 0 || r.grid_cols % f.pc != 0)) {
+    problems.Add(at + "/arrays", layer + "expected [pr, pc] dividing the sub-array grid " +
+                                     std::to_string(r.grid_rows) + " x " +
+                                     std::to_string(r.grid_cols) + " of unit \"" + u.name +
+                                     "\" in " + arch.file + ", got [" + std::to_string(f.pr) +
+                                     ", " + std::to_string(f.pc) + "]");
+  }
+  if (!f.dataflow.empty() &&
+      std::find(r.dataflows.begin(), r.dataflows.end(), f.dataflow) == r.dataflows.end()) {
+    std::string known;
+    for (const std::string& d : r.dataflows) known += (known.empty() ? "" : ", ") + d;
+    problems.Add(at + "/dataflow", layer + "expected one of the dataflows of unit \"" + u.name +
+                                       "\" in " + arch.file + " (" + known + "), got \"" +
+                                       f.dataflow + "\"");
+  }
+}
+
 }  // namespace
 
 ConvView MakeConvView(const core::Graph& g, int op_index) {
@@ -83,6 +113,7 @@ void Legalize(Context& ctx) {
     const std::string where = "/ops/" + std::to_string(i);
     const core::TensorInfo& x = g.tensor(op.inputs[0]);
     const core::TensorInfo& w = g.tensor(op.inputs[1]);
+    CheckNetMapping(op, where, arch, *ctx.unit, problems);
     if (!Contains(ctx.unit->input_bits, x.bits)) {
       problems.Add(where, "layer \"" + op.name + "\": input \"" + x.name + "\" has " +
                               std::to_string(x.bits) + "-bit values; unit \"" + ctx.unit->name +

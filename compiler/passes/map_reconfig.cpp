@@ -51,23 +51,18 @@ UnitEnergies EnergiesOf(const core::ArchConfig& arch, const core::UnitConfig& u)
   return e;
 }
 
-core::MappingForce ForceFor(const core::ReconfigConfig& r, const std::string& layer) {
-  core::MappingForce f = r.force;
-  auto it = r.layer_force.find(layer);
-  if (it == r.layer_force.end()) return f;
-  if (it->second.pr > 0) {
-    f.pr = it->second.pr;
-    f.pc = it->second.pc;
-    // A per-layer partition without a split leaves the split free.
-    f.pm = f.pn = f.pk = 0;
-  }
-  if (it->second.pm > 0) {
-    f.pm = it->second.pm;
-    f.pn = it->second.pn;
-    f.pk = it->second.pk;
-  }
-  if (!it->second.dataflow.empty()) f.dataflow = it->second.dataflow;
-  return f;
+// Field by field, later wins: the arch's "force", the net file's op "mapping", the arch's
+// "layers" entry for the layer.
+core::MappingForce ForceFor(const core::ReconfigConfig& r, const core::Op& op) {
+  core::MappingForce f = core::Overlay(r.force, op.mapping);
+  auto it = r.layer_force.find(op.name);
+  return it == r.layer_force.end() ? f : core::Overlay(f, it->second);
+}
+
+std::string ForcedBy(const core::ReconfigConfig& r, const core::Op& op) {
+  if (r.layer_force.count(op.name)) return "forced for this layer by arch";
+  if (op.mapping.any()) return "forced for this layer by net";
+  return "forced by arch";
 }
 
 bool Matches(const core::MappingForce& f, const timing::Partition& p) {
@@ -117,13 +112,13 @@ MappingDecision ChooseReconfigMapping(const Context& ctx, const ConvView& v,
   const core::ReconfigConfig& r = u.reconfig;
   const timing::ArrayGeometry geo = timing::GeometryOf(u);
   const UnitEnergies e = EnergiesOf(*ctx.arch, u);
-  const core::MappingForce force = ForceFor(r, v.op->name);
+  const core::MappingForce force = ForceFor(r, *v.op);
   const bool wrap = u.overflow == core::Overflow::kWrap;
   const std::string where = "/ops/" + std::to_string(v.op_index);
   if (force.pk > 1 && !wrap) {
-    throw core::ConfigError(ctx.net_file, where, "layer \"" + v.op->name + "\": the arch " +
-                            ctx.arch->file + " forces a K split on unit \"" + u.name +
-                            "\", whose saturating accumulators would give different results");
+    throw core::ConfigError(ctx.net_file, where, "layer \"" + v.op->name + "\": a K split is " +
+                            ForcedBy(r, *v.op) + " (arch " + ctx.arch->file + ") on unit \"" +
+                            u.name + "\", whose saturating accumulators would give different results");
   }
   // The whole layer's GEMM decides which partitions are worth trying (as SARA's recommender sees
   // the layer's M, N, K); tiles are scored with whatever they are.
@@ -206,10 +201,8 @@ MappingDecision ChooseReconfigMapping(const Context& ctx, const ConvView& v,
                             "split and dataflow (a grouped layer cannot split K; pm * pn * pk must "
                             "equal pr * pc)");
   }
-  d.reason = (force.any() ? std::string(r.layer_force.count(v.op->name) ? "forced for this layer by arch"
-                                                                        : "forced by arch") +
-                                ", best " + r.objective + " of the rest"
-                          : "best " + r.objective);
+  d.reason = force.any() ? ForcedBy(r, *v.op) + ", best " + r.objective + " of the rest"
+                         : "best " + r.objective;
   return d;
 }
 

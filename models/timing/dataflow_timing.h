@@ -51,6 +51,17 @@ bool IsEmptyGemm(const GemmShape& shape);
 // so a bad one is a caller bug, reported loudly rather than turned into a meaningless count.
 void CheckGemmArguments(const char* function, int rows, int cols, const GemmShape& shape);
 
+// What crosses an array's edges during one phase of its schedule, for the operand-feed model of
+// partitioned arrays (partition_timing.h): values entering the rows at the left edge, entering
+// the columns at the top edge (operands, or partial sums read from the accumulator), and leaving
+// the bottom edge into the accumulator.
+enum class EdgeData { kNone, kInputs, kWeights, kPartialSums };
+
+struct FeedPhase {
+  int64_t steps = 0;  // cycles of the unthrottled schedule in this phase, summed over all folds
+  EdgeData row = EdgeData::kNone, col = EdgeData::kNone, drain = EdgeData::kNone;
+};
+
 // One dataflow's timing. Implementations are stateless: Cycles() is a pure function, safe to call
 // from any thread, any number of times, in any order.
 class DataflowTiming {
@@ -60,6 +71,9 @@ class DataflowTiming {
   // Preconditions: rows, cols >= 1; every shape field >= 0 (an empty GEMM takes 0 cycles).
   // Violations throw std::invalid_argument: shapes are validated before they get here.
   virtual int64_t Cycles(int rows, int cols, const GemmShape& shape) const = 0;
+  // The instruction's schedule cut into phases by what crosses the edges; the steps add up to
+  // Cycles(). Same preconditions; an empty GEMM has no phases.
+  virtual std::vector<FeedPhase> Phases(int rows, int cols, const GemmShape& shape) const = 0;
   // The registry key, as the arch file spells it ("ws").
   virtual const char* name() const = 0;
 };

@@ -19,6 +19,15 @@ class IsDataflow final : public DataflowTiming {
   int64_t Cycles(int rows, int cols, const GemmShape& shape) const override {
     return SystolicIsCycles(rows, cols, shape);
   }
+  std::vector<FeedPhase> Phases(int rows, int cols, const GemmShape& shape) const override {
+    if (IsEmptyGemm(shape)) return {};
+    // WS's phases with the operands exchanged: the input tile preloads from the top, weight
+    // vectors stream into the rows.
+    const int64_t preload = SystolicWsPreloadCycles(rows, cols, AsWsShape(shape));
+    return {{preload, EdgeData::kNone, EdgeData::kInputs, EdgeData::kNone},
+            {SystolicIsCycles(rows, cols, shape) - preload, EdgeData::kWeights,
+             EdgeData::kPartialSums, EdgeData::kPartialSums}};
+  }
   const char* name() const override { return "is"; }
 };
 

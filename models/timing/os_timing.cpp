@@ -37,6 +37,14 @@ class OsDataflow final : public DataflowTiming {
   int64_t Cycles(int rows, int cols, const GemmShape& shape) const override {
     return SystolicOsCycles(rows, cols, shape);
   }
+  std::vector<FeedPhase> Phases(int rows, int cols, const GemmShape& shape) const override {
+    if (IsEmptyGemm(shape)) return {};
+    // Compute: inputs enter the rows, weights the columns. Drain: sums leave the last used row.
+    const int64_t drain = SystolicOsDrainCycles(rows, cols, shape);
+    return {{SystolicOsCycles(rows, cols, shape) - drain, EdgeData::kInputs, EdgeData::kWeights,
+             EdgeData::kNone},
+            {drain, EdgeData::kNone, EdgeData::kNone, EdgeData::kPartialSums}};
+  }
   const char* name() const override { return "os"; }
 };
 
@@ -62,6 +70,13 @@ int64_t SystolicOsCycles(int rows, int cols, const GemmShape& shape) {
   const int64_t row_folds = CeilDiv(shape.m, rows);
   // Sum over row folds x column folds of kt + 2r + c - 2; the row folds' r sum to m.
   return row_folds * (col.steps + col.cols) + 2 * col.folds * (shape.m - row_folds);
+}
+
+int64_t SystolicOsDrainCycles(int rows, int cols, const GemmShape& shape) {
+  CheckGemmArguments("SystolicOsDrainCycles", rows, cols, shape);
+  if (IsEmptyGemm(shape)) return 0;
+  // Every column fold drains each row fold's r rows once; the row folds' r sum to m.
+  return SumColumnFolds(rows, cols, shape).folds * shape.m;
 }
 
 int64_t SystolicOsFolds(int rows, int cols, const GemmShape& shape) {

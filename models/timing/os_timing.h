@@ -75,6 +75,9 @@ int64_t SystolicOsGroupsPerFold(int rows, int cols, const GemmShape& shape);
 // Cycles from the instruction's first input to its last accumulator write.
 int64_t SystolicOsCycles(int rows, int cols, const GemmShape& shape);
 
+// Drain cycles over all folds (r per fold: the column folds times m); the rest computes.
+int64_t SystolicOsDrainCycles(int rows, int cols, const GemmShape& shape);
+
 // Number of folds (output blocks computed).
 int64_t SystolicOsFolds(int rows, int cols, const GemmShape& shape);
 

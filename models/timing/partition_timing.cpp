@@ -54,6 +54,45 @@ GemmShape SubGemm(const Partition& p, const GemmShape& shape) {
   return s;
 }
 
+int64_t DistinctStreams(const Partition& p, const GemmShape& shape, EdgeData data) {
+  switch (data) {
+    case EdgeData::kInputs:
+      return p.pm * p.pk * (shape.groups > 1 ? p.pn : 1);
+    case EdgeData::kWeights:
+      return p.pn * p.pk;
+    case EdgeData::kPartialSums:
+      return static_cast<int64_t>(p.pr) * p.pc;
+    case EdgeData::kNone:
+      break;
+  }
+  return 0;
+}
+
+int64_t FeedStall(const ArrayGeometry& geo, const Partition& p, const GemmShape& shape,
+                  const FeedPhase& phase) {
+  if (geo.unlimited_feed) return 1;
+  const int64_t row_lanes = geo.rows / p.pr, col_lanes = geo.cols / p.pc;
+  const auto edge = [&](EdgeData data, int64_t lanes, int64_t feed, int64_t edge_lanes) {
+    const int64_t demand = DistinctStreams(p, shape, data) * lanes;
+    return CeilDiv(demand, feed > 0 ? feed : edge_lanes);
+  };
+  return std::max({int64_t{1}, edge(phase.row, row_lanes, geo.row_feed, geo.rows),
+                   edge(phase.col, col_lanes, geo.col_feed, geo.cols),
+                   edge(phase.drain, col_lanes, geo.drain_feed, geo.cols)});
+}
+
+int64_t ArrayCycles(const ArrayGeometry& geo, const Partition& p, const DataflowTiming& df,
+                    const GemmShape& shape) {
+  const int rows = geo.rows / p.pr, cols = geo.cols / p.pc;
+  const GemmShape sub = SubGemm(p, shape);
+  if (geo.unlimited_feed) return df.Cycles(rows, cols, sub);
+  int64_t cycles = 0;
+  for (const FeedPhase& phase : df.Phases(rows, cols, sub)) {
+    cycles += phase.steps * FeedStall(geo, p, shape, phase);
+  }
+  return cycles;
+}
+
 int64_t ReductionCycles(const ArrayGeometry& geo, const Partition& p, const GemmShape& shape) {
   if (p.pk <= 1) return 0;
   const GemmShape s = SubGemm(p, shape);
@@ -63,8 +102,7 @@ int64_t ReductionCycles(const ArrayGeometry& geo, const Partition& p, const Gemm
 
 int64_t PartitionedCycles(const ArrayGeometry& geo, const Partition& p, const DataflowTiming& df,
                           const GemmShape& shape) {
-  const int rows = geo.rows / p.pr, cols = geo.cols / p.pc;
-  return df.Cycles(rows, cols, SubGemm(p, shape)) + ReductionCycles(geo, p, shape);
+  return ArrayCycles(geo, p, df, shape) + ReductionCycles(geo, p, shape);
 }
 
 std::vector<Partition> EnumeratePartitions(const ArrayGeometry& geo, const GemmShape& shape,
@@ -121,6 +159,7 @@ PartitionActions CountPartitionActions(const ArrayGeometry& geo, const Partition
   const int rows = geo.rows / p.pr, cols = geo.cols / p.pc;
   const GemmShape sub = SubGemm(p, shape);
   a.cycles = PartitionedCycles(geo, p, df, shape);
+  a.feed_stall_cycles = ArrayCycles(geo, p, df, shape) - df.Cycles(rows, cols, sub);
   a.macs = GemmMacs(shape);
   a.pe_cycles = a.cycles * geo.rows * geo.cols;
   a.idle_pe_cycles = a.pe_cycles - std::min(a.pe_cycles, a.macs);

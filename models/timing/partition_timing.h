@@ -17,6 +17,26 @@
 //   ceil(log2 pk) * ceil(outputs / (cols/pc)) cycles. This reduction cost is our estimate; the
 //   paper does not give one. A K split changes the order of accumulation, so it is only exact
 //   for wrapping accumulators (the mapper does not offer it for saturating ones).
+// - Operand feed (the fidelity limit of many small arrays): the unit's buffers reach the grid
+//   through its edges, row_feed values per cycle at the left edge (the rows' operand), col_feed at
+//   the top (the columns' operand, and partial sums read from the accumulator) and drain_feed at
+//   the bottom (results into the accumulator); by default the monolithic array's own edge: rows,
+//   cols and cols lanes (SAGAR's buffers sit at the array's edges and reach inner sub-arrays over
+//   the bypass links; the paper's abstract gives no bandwidth figures, so these are our
+//   assumption, set per arch). Every independent array needs its own stream of rows/pr values
+//   per cycle at its left edge and cols/pc at its top and bottom, except that arrays needing the
+//   same values share one stream (multicast over the bypass links): the pn arrays of an M or K
+//   part share its inputs (not for grouped GEMMs, whose N parts hold other channels), the pm
+//   arrays of an N and K part share its weights, partial sums are every array's own. The arrays
+//   run in lockstep under one sequencer (the largest sub-GEMM's schedule; a smaller slice of an
+//   uneven split, or an empty one, idles through the padding, its streams reserved); a step of a
+//   dataflow phase (FeedPhase) that asks an edge for more values than it delivers stalls the
+//   whole unit: stall = max over the phase's edges of ceil(streams * lanes / feed), and the phase
+//   takes steps * stall cycles. No prefetch across steps, so a fractional ratio rounds up (with
+//   the default feeds and power-of-two partitions the ratios are whole numbers). With the default
+//   feeds a monolithic array never stalls (its demand is its edge). unlimited_feed gives every
+//   array its own buffers (a distributed system of small arrays): stall 1, the model before this
+//   limit existed. Checked against stepped arrays under a feed gate (partition_stepped_test.cpp).
 // - Changing the partition between instructions costs the arch's reconfiguration cycles (charged
 //   by the unit, not here).
 #pragma once
@@ -32,6 +52,10 @@ namespace npusim::models::timing {
 struct ArrayGeometry {
   int rows = 1, cols = 1;          // PEs
   int sub_rows = 1, sub_cols = 1;  // PEs per sub-array (rows % sub_rows == 0, cols % sub_cols == 0)
+  // Values per cycle the buffers deliver at the grid's left, top and bottom edges (0: rows, cols,
+  // cols, the monolithic array's edges); unlimited_feed: every array has its own feed.
+  int64_t row_feed = 0, col_feed = 0, drain_feed = 0;
+  bool unlimited_feed = false;
 };
 
 struct Partition {
@@ -48,9 +72,23 @@ bool ValidPartition(const ArrayGeometry& geo, const Partition& p, const GemmShap
 // The sub-GEMM each array runs (the largest, which decides the time).
 GemmShape SubGemm(const Partition& p, const GemmShape& shape);
 
+// Streams of `data` the arrays of `p` need at the same time (arrays needing the same values share
+// one); 0 for EdgeData::kNone.
+int64_t DistinctStreams(const Partition& p, const GemmShape& shape, EdgeData data);
+
+// Cycles per schedule step of `phase` on partition `p`: 1 when the feeds keep up.
+int64_t FeedStall(const ArrayGeometry& geo, const Partition& p, const GemmShape& shape,
+                  const FeedPhase& phase);
+
+// Cycles of the arrays' lockstep schedule (the largest sub-GEMM in dataflow `df`), feed stalls
+// included, without the K-split reduction.
+int64_t ArrayCycles(const ArrayGeometry& geo, const Partition& p, const DataflowTiming& df,
+                    const GemmShape& shape);
+
 int64_t ReductionCycles(const ArrayGeometry& geo, const Partition& p, const GemmShape& shape);
 
-// Cycles of `shape` on partition `p` with dataflow `df`: the slowest array plus the reduction.
+// Cycles of `shape` on partition `p` with dataflow `df`: the arrays (feed stalls included) plus
+// the reduction.
 int64_t PartitionedCycles(const ArrayGeometry& geo, const Partition& p, const DataflowTiming& df,
                           const GemmShape& shape);
 
@@ -89,7 +127,9 @@ BestChoices ChoosePartition(const ArrayGeometry& geo, const GemmShape& shape,
 //   SystolicArray (WS-style, for every dataflow): inputs once per column fold of an array's
 //   sub-GEMM, times pn arrays that need the same inputs (an M split shares weights: weight tile
 //   read once per M part, pm); accumulators once per row fold of the sub-GEMM (after reduction).
+// - feed_stall_cycles: cycles the operand feed added (ArrayCycles minus the unthrottled schedule).
 struct PartitionActions {
+  int64_t feed_stall_cycles = 0;
   int64_t cycles = 0, macs = 0, pe_cycles = 0, idle_pe_cycles = 0;
   int64_t bypass_hops = 0, reduce_adds = 0;
   int64_t input_reads = 0, weight_reads = 0, acc_writes = 0;

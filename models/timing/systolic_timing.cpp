@@ -35,6 +35,15 @@ class WsDataflow final : public DataflowTiming {
   int64_t Cycles(int rows, int cols, const GemmShape& shape) const override {
     return SystolicWsCycles(rows, cols, shape);
   }
+  std::vector<FeedPhase> Phases(int rows, int cols, const GemmShape& shape) const override {
+    if (IsEmptyGemm(shape)) return {};
+    // Preload: weight rows enter at the top. Streaming (and the last write): inputs enter the
+    // rows, row 0 reads partial sums from the accumulator, the last used row writes them back.
+    const int64_t preload = SystolicWsPreloadCycles(rows, cols, shape);
+    return {{preload, EdgeData::kNone, EdgeData::kWeights, EdgeData::kNone},
+            {SystolicWsCycles(rows, cols, shape) - preload, EdgeData::kInputs,
+             EdgeData::kPartialSums, EdgeData::kPartialSums}};
+  }
   const char* name() const override { return "ws"; }
 };
 
@@ -61,6 +70,12 @@ int64_t SystolicWsCycles(int rows, int cols, const GemmShape& shape) {
   const FoldSums sums = SumFolds(rows, cols, shape);
   // Sum over folds of m + 2r + c - 1.
   return sums.folds * (shape.m - 1) + 2 * sums.rows_used + sums.cols_used;
+}
+
+int64_t SystolicWsPreloadCycles(int rows, int cols, const GemmShape& shape) {
+  CheckGemmArguments("SystolicWsPreloadCycles", rows, cols, shape);
+  if (IsEmptyGemm(shape)) return 0;
+  return SumFolds(rows, cols, shape).rows_used;
 }
 
 int64_t SystolicWsFolds(int rows, int cols, const GemmShape& shape) {

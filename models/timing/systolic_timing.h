@@ -67,6 +67,9 @@ int64_t SystolicWsGroupsPerFold(int rows, int cols, const GemmShape& shape);
 // Cycles from the instruction's first preload cycle to its last accumulator write.
 int64_t SystolicWsCycles(int rows, int cols, const GemmShape& shape);
 
+// Weight-preload cycles over all folds (the sum of r); the rest of SystolicWsCycles streams.
+int64_t SystolicWsPreloadCycles(int rows, int cols, const GemmShape& shape);
+
 // Number of folds (weight tiles loaded).
 int64_t SystolicWsFolds(int rows, int cols, const GemmShape& shape);
 

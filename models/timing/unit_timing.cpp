@@ -46,7 +46,13 @@ std::string MacActionName(const core::UnitConfig& unit) {
 }
 
 ArrayGeometry GeometryOf(const core::UnitConfig& unit) {
-  return ArrayGeometry{unit.rows, unit.cols, unit.reconfig.sub_rows, unit.reconfig.sub_cols};
+  const core::ReconfigConfig& r = unit.reconfig;
+  ArrayGeometry geo{unit.rows, unit.cols, r.sub_rows, r.sub_cols};
+  geo.row_feed = r.row_feed_values_per_cycle;
+  geo.col_feed = r.col_feed_values_per_cycle;
+  geo.drain_feed = r.drain_values_per_cycle;
+  geo.unlimited_feed = r.operand_feed == "unlimited";
+  return geo;
 }
 
 ArrayMapping MappingOf(const core::UnitConfig& unit, const isa::ConvArgs& c) {

@@ -559,5 +559,33 @@ TEST_F(Cli, MobileNetV1IsBitExactOnDense16x16) {
   EXPECT_TRUE(fs::exists(out_dir_ / "report.json"));
 }
 
+// --objective (reconfigurable arrays): validated, applied to compile and run, echoed in the
+// resolved arch of report.json with the unit's other reconfigurable keys.
+TEST_F(Cli, ObjectiveOptionIsValidatedAppliedAndEchoed) {
+  const std::string sagar = Src("arch/sagar_128x128.json"), net = Src("workloads/tiny_conv.json");
+  Outcome o = RunInto(sagar, net, {"--objective", "fast"});
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_TRUE(Contains(o.err, "--objective: expected cycles, energy or edp, got \"fast\"")) << o;
+  EXPECT_TRUE(OutDirAbsentOrEmpty());
+  o = RunInto(Src("arch/dense_16x16.json"), net, {"--objective", "energy"});
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_TRUE(Contains(o.err, "/units: --objective energy needs a reconfigurable_array unit")) << o;
+  EXPECT_TRUE(OutDirAbsentOrEmpty());
+  o = Run({"compile", "--arch", sagar, "--net", net, "--objective", "energy"});
+  EXPECT_EQ(o.exit_code, 0) << o;
+  EXPECT_TRUE(Contains(o.out, "(best energy; est ")) << o;
+  o = RunInto(sagar, net, {"--objective", "edp"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  const json u = ReadJson(out_dir_ / "report.json")["arch"]["resolved"]["units"][0];
+  EXPECT_EQ(u["objective"], "edp");
+  EXPECT_EQ(u["grid_rows"], 32);
+  EXPECT_EQ(u["sub_cols"], 4);
+  EXPECT_EQ(u["dataflows"], json({"ws", "os", "is"}));
+  EXPECT_EQ(u["reconfig_cycles"], 32);
+  EXPECT_EQ(u["operand_feed"], "edge");
+  EXPECT_EQ(u["row_feed_values_per_cycle"], 128);
+  EXPECT_EQ(u["drain_values_per_cycle"], 128);
+}
+
 }  // namespace
 }  // namespace npusim

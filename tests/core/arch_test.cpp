@@ -324,6 +324,44 @@ TEST(ArchLoader, EnergySyntaxErrorNamesTheEnergyFile) {
                          "line 2, column 10: invalid JSON"));
 }
 
+Json SagarJson() {
+  Json j = ReadJsonFile(SourcePath("arch/sagar_128x128.json"));
+  j["energy"] = SourcePath("arch/energy/sagar_45nm.json");
+  return j;
+}
+
+// The reconfigurable array's operand feed: edge by default (0 = the grid's own edges), its three
+// widths, or unlimited (then the widths are refused).
+TEST(ArchLoader, ReconfigurableOperandFeed) {
+  const ArchConfig dflt = LoadArch(WriteArch(SagarJson()));
+  EXPECT_EQ(dflt.units[0].reconfig.operand_feed, "edge");
+  EXPECT_EQ(dflt.units[0].reconfig.row_feed_values_per_cycle, 0);
+  Json j = SagarJson();
+  j["units"][0]["row_feed_values_per_cycle"] = 256;
+  j["units"][0]["col_feed_values_per_cycle"] = 512;
+  j["units"][0]["drain_values_per_cycle"] = 64;
+  const ReconfigConfig r = LoadArch(WriteArch(j)).units[0].reconfig;
+  EXPECT_EQ(r.row_feed_values_per_cycle, 256);
+  EXPECT_EQ(r.col_feed_values_per_cycle, 512);
+  EXPECT_EQ(r.drain_values_per_cycle, 64);
+  j["units"][0]["operand_feed"] = "unlimited";
+  j["units"][0]["col_feed_values_per_cycle"] = 0;
+  const std::string path = WriteArch(j);
+  const std::vector<Problem> problems = ProblemsOf([&] { LoadArch(path); });
+  EXPECT_TRUE(HasProblem(problems, path, "/units/0/row_feed_values_per_cycle",
+                         "expected no row_feed_values_per_cycle with \"operand_feed\": \"unlimited\""));
+  EXPECT_TRUE(HasProblem(problems, path, "/units/0/col_feed_values_per_cycle",
+                         "expected an integer in 1..1048576, got 0"));
+  j = SagarJson();
+  j["units"][0]["operand_feed"] = "shared";
+  const std::string p2 = WriteArch(j);
+  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadArch(p2); }), p2, "/units/0/operand_feed",
+                         "expected one of edge|unlimited, got \"shared\""));
+  j = SagarJson();
+  j["units"][0]["operand_feed"] = "unlimited";
+  EXPECT_EQ(LoadArch(WriteArch(j)).units[0].reconfig.operand_feed, "unlimited");
+}
+
 }  // namespace
 }  // namespace npusim::core
 

@@ -216,7 +216,7 @@ TEST(NetLoader, ReportsEveryProblemOfAFileAtOnce) {
                          "expected an integer in 1..16, or 32 for a bias, got 40"));
   EXPECT_TRUE(HasProblem(problems, path, "/ops/0/strid",
                          "unknown key \"strid\" (expected one of: name, op, inputs, outputs, "
-                         "stride, pads, dilation, groups, activation)"));
+                         "stride, pads, dilation, groups, activation, mapping)"));
   EXPECT_TRUE(HasProblem(problems, path, "/outputs/1",
                          "expected a tensor produced by an op, \"ghost\" is not produced by any op"));
   EXPECT_EQ(problems.size(), 7u) << testing::ToString(problems);
@@ -565,6 +565,37 @@ TEST(NetLoader, InputNpyIsCheckedAgainstTheTensor) {
                          "it, first at index 1: 16 (input \"x\")"));
   EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadInputNpy(dir + "/absent.npy", x); }),
                          dir + "/absent.npy", "", "cannot open file"));
+}
+
+// A conv/FC op's "mapping" (forced partition, split, dataflow for reconfigurable units).
+TEST(NetLoader, ReadsAPerLayerMapping) {
+  Json j = TinyConv();
+  j["ops"][0]["mapping"] = {{"arrays", {2, 4}}, {"split", {2, 2, 2}}, {"dataflow", "os"}};
+  const Graph g = LoadNetwork(WriteNet(j));
+  const MappingForce& m = g.ops[0].mapping;
+  EXPECT_EQ(m.pr, 2);
+  EXPECT_EQ(m.pc, 4);
+  EXPECT_EQ(m.pm * 100 + m.pn * 10 + m.pk, 222);
+  EXPECT_EQ(m.dataflow, "os");
+  EXPECT_FALSE(LoadNetwork(WriteNet(TinyConv())).ops[0].mapping.any());
+}
+
+TEST(NetLoader, BadMappingNamesTheFileAndPointer) {
+  Json j = TinyConv();
+  j["ops"][0]["mapping"] = {{"arrays", {2, 0}}, {"split", {1, 1}}, {"dataflow", "rs"}, {"partition", 1}};
+  const std::string path = WriteNet(j);
+  const std::vector<Problem> problems = NetProblems(path);
+  EXPECT_TRUE(HasProblem(problems, path, "/ops/0/mapping/arrays/1", "expected an integer in 1..1048576, got 0"));
+  EXPECT_TRUE(HasProblem(problems, path, "/ops/0/mapping/split",
+                         "expected a list of 3 positive integers, got [1,1]"));
+  EXPECT_TRUE(HasProblem(problems, path, "/ops/0/mapping/dataflow", "expected one of ws|os|is, got \"rs\""));
+  EXPECT_TRUE(HasProblem(problems, path, "/ops/0/mapping/partition", "unknown key \"partition\""));
+  j["ops"][0]["mapping"] = {{"arrays", {2, 2}}, {"split", {1, 1, 2}}};
+  const std::string p2 = WriteNet(j);
+  EXPECT_TRUE(HasProblem(NetProblems(p2), p2, "/ops/0/mapping/split", "expected pm * pn * pk = pr * pc = 4"));
+  j["ops"][0]["mapping"] = "2x2";
+  const std::string p3 = WriteNet(j);
+  EXPECT_TRUE(HasProblem(NetProblems(p3), p3, "/ops/0/mapping", "expected an object"));
 }
 
 }  // namespace

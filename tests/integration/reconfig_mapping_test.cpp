@@ -186,6 +186,95 @@ TEST(ReconfigMapping, SaturatingAccumulatorsNeverSplitK) {
   }
 }
 
+// The net file's per-layer "mapping" forces that layer; the arch's "layers" entry overrides it
+// field by field (here: the net's partition stays, the arch's dataflow wins).
+TEST(ReconfigMapping, NetFileMappingForcesTheLayerAndArchLayersOverride) {
+  core::ArchConfig arch = Sagar();
+  core::Graph g = MobileNet();
+  const int target = 3;
+  g.ops[target].mapping.pr = 2, g.ops[target].mapping.pc = 4, g.ops[target].mapping.dataflow = "is";
+  auto check = [&](const isa::Program& p, isa::Dataflow df, const std::string& reason) {
+    int convs = 0;
+    for (const isa::Instruction& in : p.instructions) {
+      if (in.op != isa::Opcode::kConv || in.layer != target) continue;
+      ++convs;
+      EXPECT_EQ(in.conv().part_rows, 2);
+      EXPECT_EQ(in.conv().part_cols, 4);
+      EXPECT_EQ(in.conv().dataflow, df);
+    }
+    EXPECT_GT(convs, 0);
+    EXPECT_EQ(p.layers[target].mapping_reason.rfind(reason, 0), 0u) << p.layers[target].mapping_reason;
+  };
+  check(compiler::Compile(g, arch, "mobilenet.json"), isa::Dataflow::kIs, "forced for this layer by net");
+  core::MappingForce df_only;
+  df_only.dataflow = "os";
+  arch.units[0].reconfig.layer_force[g.ops[target].name] = df_only;
+  check(compiler::Compile(g, arch, "mobilenet.json"), isa::Dataflow::kOs, "forced for this layer by arch");
+}
+
+TEST(ReconfigMapping, NetFileMappingThatDoesNotFitNamesFileAndPointer) {
+  core::Graph g = MobileNet();
+  g.ops[3].mapping.pr = 3, g.ops[3].mapping.pc = 1;
+  g.ops[5].mapping.dataflow = "is";
+  core::ArchConfig arch = Sagar();
+  arch.units[0].reconfig.dataflows = {"ws", "os"};
+  try {
+    compiler::Compile(g, arch, "mobilenet.json");
+    FAIL() << "expected a ConfigError";
+  } catch (const core::ConfigError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("mobilenet.json: /ops/3/mapping/arrays: layer \"" + g.ops[3].name +
+                        "\": expected [pr, pc] dividing the sub-array grid 32 x 32"),
+              std::string::npos) << what;
+    EXPECT_NE(what.find("/ops/5/mapping/dataflow"), std::string::npos) << what;
+    EXPECT_NE(what.find("(ws, os), got \"is\""), std::string::npos) << what;
+  }
+  core::Graph one = MobileNet();
+  one.ops[0].mapping.dataflow = "os";
+  try {
+    compiler::Compile(one, core::LoadArch(SourcePath("arch/dense_16x16.json")), "mobilenet.json");
+    FAIL() << "expected a ConfigError";
+  } catch (const core::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("/ops/0/mapping: layer \"" + one.ops[0].name +
+                                         "\": a mapping needs a reconfigurable_array unit"),
+              std::string::npos) << e.what();
+  }
+}
+
+// The operand feed: with SAGAR's edges as the only feed, no layer's choice is faster than with
+// unlimited feed (per-array buffers), the monolithic reference is the same, and many small arrays
+// lose their lead: the network's estimate grows and fewer layers pick 1024 arrays.
+TEST(ReconfigMapping, EdgeFeedCostsManySmallArraysAndChangesTheChoice) {
+  core::ArchConfig edge = Sagar();
+  core::ArchConfig unlimited = Sagar();
+  unlimited.units[0].reconfig.operand_feed = "unlimited";
+  edge.units[0].reconfig.reconfig_cycles = unlimited.units[0].reconfig.reconfig_cycles = 0;
+  const core::Graph g = MobileNet();
+  const isa::Program pe = compiler::Compile(g, edge, "mobilenet");
+  const isa::Program pu = compiler::Compile(g, unlimited, "mobilenet");
+  int64_t sum_edge = 0, sum_unlimited = 0;
+  int tiny_edge = 0, tiny_unlimited = 0, layers = 0;
+  for (size_t l = 0; l < g.ops.size(); ++l) {
+    const isa::LayerMapping& e = pe.layers[l];
+    const isa::LayerMapping& u = pu.layers[l];
+    if (e.mapping.empty()) continue;
+    ++layers;
+    sum_edge += e.mapping_cycles;
+    sum_unlimited += u.mapping_cycles;
+    if (e.tiling == u.tiling) {
+      EXPECT_GE(e.mapping_cycles, u.mapping_cycles) << e.name;
+      EXPECT_EQ(e.monolithic_cycles, u.monolithic_cycles) << e.name;
+      EXPECT_LE(e.mapping_cycles, e.monolithic_cycles) << e.name;
+    }
+    tiny_edge += e.mapping.rfind("32x32 arrays", 0) == 0;
+    tiny_unlimited += u.mapping.rfind("32x32 arrays", 0) == 0;
+  }
+  EXPECT_EQ(layers, 28);
+  EXPECT_GT(sum_edge, sum_unlimited * 2);
+  EXPECT_GT(tiny_unlimited, 20);
+  EXPECT_LT(tiny_edge, tiny_unlimited / 2);
+}
+
 TEST(ReconfigMapping, ListingShowsTheMapping) {
   const isa::Program p = compiler::Compile(MobileNet(), Sagar(), "mobilenet");
   const std::string listing = isa::Listing(p);

@@ -21,6 +21,7 @@ namespace {
 class FixedDataflow final : public DataflowTiming {
  public:
   int64_t Cycles(int rows, int cols, const GemmShape& shape) const override { return 42; }
+  std::vector<FeedPhase> Phases(int, int, const GemmShape&) const override { return {{42}}; }
   const char* name() const override { return "test_fixed"; }
 };
 

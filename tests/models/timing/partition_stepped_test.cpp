@@ -3,10 +3,19 @@
 // is_stepped.h) running its own slice of the operands; the K-split partial sums are then added by
 // a stepped reduction that moves (cols / pc) values per cycle per pair, level by level. The whole
 // must finish exactly at PartitionedCycles (not done a cycle earlier) and produce the GEMM.
+//
+// The operand feed: the arrays step in lockstep under one clock enable. Before each step a gate
+// looks at every unfinished array's state (preloading, streaming, draining), collects the
+// distinct streams each grid edge must carry (an array's inputs are named by its M, K part and,
+// for grouped GEMMs, its group part; weights by its N and K part; partial sums by the array),
+// and holds the step for ceil(streams * lanes / feed) cycles on the busiest edge. An array with a
+// smaller slice (uneven split) runs the largest slice's schedule on zero-padded operands: one
+// sequencer drives the lockstep arrays.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -75,49 +84,140 @@ int64_t SteppedReduction(std::vector<std::vector<int64_t>>& parts, int64_t lanes
   return cycles;
 }
 
+struct Edges {
+  EdgeData row, col, drain;
+};
+// What crosses each edge of an array this cycle, read from the stepped model's own state.
+Edges EdgesNow(const SystolicWsStepped& s) {
+  if (s.preloading()) return {EdgeData::kNone, EdgeData::kWeights, EdgeData::kNone};
+  return {EdgeData::kInputs, EdgeData::kPartialSums, EdgeData::kPartialSums};
+}
+Edges EdgesNow(const SystolicOsStepped& s) {
+  if (s.draining()) return {EdgeData::kNone, EdgeData::kNone, EdgeData::kPartialSums};
+  return {EdgeData::kInputs, EdgeData::kWeights, EdgeData::kNone};
+}
+Edges EdgesNow(const SystolicIsStepped& s) {
+  if (s.preloading()) return {EdgeData::kNone, EdgeData::kInputs, EdgeData::kNone};
+  return {EdgeData::kWeights, EdgeData::kPartialSums, EdgeData::kPartialSums};
+}
+
+template <typename Stepped>
+struct SteppedArray {
+  int64_t im, in, ik, index;
+  Range mr, nr, gr, kr;
+  std::unique_ptr<GemmOperands> ops;
+  std::unique_ptr<Stepped> sim;
+};
+
+// Which stream of `data` array `a` needs (arrays with equal names share one stream).
+template <typename Stepped>
+int64_t StreamName(const SteppedArray<Stepped>& a, EdgeData data, const Partition& p, bool grouped) {
+  if (data == EdgeData::kInputs) return (a.im * p.pk + a.ik) * p.pn + (grouped ? a.in : 0);
+  if (data == EdgeData::kWeights) return a.in * p.pk + a.ik;
+  return a.index;
+}
+
+// Cycles the gate holds the next lockstep step: the busiest edge's ceil(demand / feed).
+template <typename Stepped>
+int64_t GateCycles(const ArrayGeometry& geo, const Partition& p, bool grouped,
+                   const std::vector<SteppedArray<Stepped>>& arrays) {
+  if (geo.unlimited_feed) return 1;
+  std::set<std::pair<int, int64_t>> row, col, drain;
+  for (const SteppedArray<Stepped>& a : arrays) {
+    if (a.sim == nullptr || a.sim->done()) continue;
+    const Edges e = EdgesNow(*a.sim);
+    const auto add = [&](std::set<std::pair<int, int64_t>>& edge, EdgeData d) {
+      if (d != EdgeData::kNone) edge.insert({static_cast<int>(d), StreamName(a, d, p, grouped)});
+    };
+    add(row, e.row);
+    add(col, e.col);
+    add(drain, e.drain);
+  }
+  const auto need = [](size_t streams, int64_t lanes, int64_t feed) {
+    return (static_cast<int64_t>(streams) * lanes + feed - 1) / feed;
+  };
+  const int64_t rl = geo.rows / p.pr, cl = geo.cols / p.pc;
+  return std::max({int64_t{1}, need(row.size(), rl, geo.row_feed > 0 ? geo.row_feed : geo.rows),
+                   need(col.size(), cl, geo.col_feed > 0 ? geo.col_feed : geo.cols),
+                   need(drain.size(), cl, geo.drain_feed > 0 ? geo.drain_feed : geo.cols)});
+}
+
+// `o` zero-padded to `shape` (>= o.shape in every field): a smaller slice runs the largest
+// slice's schedule, as the lockstep arrays share one sequencer.
+GemmOperands Padded(const GemmOperands& o, const GemmShape& shape) {
+  GemmOperands p;
+  p.shape = shape;
+  p.x.assign(shape.m * shape.groups * shape.k, 0);
+  p.w.assign(shape.groups * shape.k * shape.n, 0);
+  const GemmShape& s = o.shape;
+  for (int64_t x = 0; x < s.m; ++x)
+    for (int64_t g = 0; g < s.groups; ++g)
+      for (int64_t k = 0; k < s.k; ++k) p.x[(x * shape.groups + g) * shape.k + k] = o.x[(x * s.groups + g) * s.k + k];
+  for (int64_t g = 0; g < s.groups; ++g)
+    for (int64_t k = 0; k < s.k; ++k)
+      for (int64_t j = 0; j < s.n; ++j) p.w[(g * shape.k + k) * shape.n + j] = o.w[(g * s.k + k) * s.n + j];
+  return p;
+}
+
 template <typename Stepped>
 void ExpectPartitionMatchesStepped(const ArrayGeometry& geo, const Partition& p,
                                    const GemmShape& shape, const char* df, uint32_t seed) {
   SCOPED_TRACE(p.ToString() + " " + df + " m=" + std::to_string(shape.m) + " k=" +
                std::to_string(shape.k) + " n=" + std::to_string(shape.n) + " g=" +
-               std::to_string(shape.groups));
+               std::to_string(shape.groups) + (geo.unlimited_feed ? " unlimited feed" : " edge feed"));
   ASSERT_TRUE(ValidPartition(geo, p, shape));
   const GemmOperands all = RandomOperands(shape, seed);
   const int rows = geo.rows / p.pr, cols = geo.cols / p.pc;
   const int64_t out_cols = shape.groups * shape.n;
-  // Every array stepped on its slice; K parts land in their own partial-sum tile.
-  std::vector<std::vector<int64_t>> partial(p.pk, std::vector<int64_t>(shape.m * out_cols, 0));
-  int64_t slowest = 0;
-  std::vector<std::unique_ptr<GemmOperands>> keep;
+  std::vector<SteppedArray<Stepped>> arrays;
+  std::vector<GemmShape> slices;  // each array's own slice (its operands are padded)
   for (int64_t im = 0; im < p.pm; ++im) {
     for (int64_t in = 0; in < p.pn; ++in) {
       for (int64_t ik = 0; ik < p.pk; ++ik) {
-        Range mr, nr, gr, kr;
-        keep.push_back(std::make_unique<GemmOperands>(SliceOperands(all, p, im, in, ik, &mr, &nr, &gr, &kr)));
-        const GemmOperands& o = *keep.back();
-        if (IsEmptyGemm(o.shape)) continue;
-        Stepped sim(rows, cols, o);
-        sim.RunUntil(int64_t{1} << 40);
-        ASSERT_TRUE(sim.done());
-        slowest = std::max(slowest, sim.cycle());
-        const int64_t sn = o.shape.n, sg = o.shape.groups;
-        for (int64_t x = 0; x < o.shape.m; ++x)
-          for (int64_t g = 0; g < sg; ++g)
-            for (int64_t j = 0; j < sn; ++j)
-              partial[ik][(mr.lo + x) * out_cols + (gr.lo + g) * shape.n + nr.lo + j] =
-                  sim.acc()[x * sg * sn + g * sn + j];
+        SteppedArray<Stepped> a{im, in, ik, static_cast<int64_t>(arrays.size())};
+        const GemmOperands slice = SliceOperands(all, p, im, in, ik, &a.mr, &a.nr, &a.gr, &a.kr);
+        slices.push_back(slice.shape);
+        a.ops = std::make_unique<GemmOperands>(Padded(slice, SubGemm(p, shape)));
+        // An empty slice (ceil-sized parts leave the last ones short) idles through the padding
+        // too: its array is configured, and its streams are reserved, like the others'.
+        a.sim = std::make_unique<Stepped>(rows, cols, *a.ops);
+        arrays.push_back(std::move(a));
       }
     }
   }
+  // Lockstep under the feed gate.
+  int64_t cycles = 0;
+  const auto running = [&] {
+    return std::any_of(arrays.begin(), arrays.end(),
+                       [](const SteppedArray<Stepped>& a) { return a.sim != nullptr && !a.sim->done(); });
+  };
+  while (running()) {
+    cycles += GateCycles(geo, p, shape.groups > 1, arrays);
+    for (SteppedArray<Stepped>& a : arrays) {
+      if (a.sim != nullptr) a.sim->Step();
+    }
+    ASSERT_LT(cycles, int64_t{1} << 40);
+  }
+  // K parts land in their own partial-sum tile.
+  std::vector<std::vector<int64_t>> partial(p.pk, std::vector<int64_t>(shape.m * out_cols, 0));
+  for (const SteppedArray<Stepped>& a : arrays) {
+    if (a.sim == nullptr) continue;
+    const GemmShape& o = slices[a.index];
+    const GemmShape& padded = a.ops->shape;
+    for (int64_t x = 0; x < o.m; ++x)
+      for (int64_t g = 0; g < o.groups; ++g)
+        for (int64_t j = 0; j < o.n; ++j)
+          partial[a.ik][(a.mr.lo + x) * out_cols + (a.gr.lo + g) * shape.n + a.nr.lo + j] =
+              a.sim->acc()[x * padded.groups * padded.n + g * padded.n + j];
+  }
   const DataflowTiming& timing = *FindDataflow(df);
-  // The slowest array is the one with the largest slice: the closed form of SubGemm.
-  EXPECT_EQ(slowest, timing.Cycles(rows, cols, SubGemm(p, shape)));
+  EXPECT_EQ(cycles, ArrayCycles(geo, p, timing, shape));
   // The reduction: the stepped model moves whole partial tiles of the largest array's outputs.
-  std::vector<std::vector<int64_t>> tiles(p.pk, std::vector<int64_t>(
-      SubGemm(p, shape).m * SubGemm(p, shape).n * SubGemm(p, shape).groups, 0));
+  const GemmShape sub = SubGemm(p, shape);
+  std::vector<std::vector<int64_t>> tiles(p.pk, std::vector<int64_t>(sub.m * sub.n * sub.groups, 0));
   const int64_t reduction = p.pk > 1 ? SteppedReduction(tiles, cols) : 0;
   EXPECT_EQ(reduction, ReductionCycles(geo, p, shape));
-  EXPECT_EQ(slowest + reduction, PartitionedCycles(geo, p, timing, shape));
+  EXPECT_EQ(cycles + reduction, PartitionedCycles(geo, p, timing, shape));
   // And the arrays together compute the GEMM.
   for (int64_t ik = 1; ik < p.pk; ++ik)
     for (size_t i = 0; i < partial[0].size(); ++i) partial[0][i] += partial[ik][i];
@@ -125,22 +225,39 @@ void ExpectPartitionMatchesStepped(const ArrayGeometry& geo, const Partition& p,
 }
 
 // An 8x8 array of 2x2 sub-arrays (a 4x4 grid): small enough to step every partition.
-const ArrayGeometry kGeo{8, 8, 2, 2};
+// Every case runs with the edge feed (the default), a narrower one, and unlimited feed.
+ArrayGeometry Geo(int size, int sub, int feed) {
+  ArrayGeometry g{size, size, sub, sub};
+  if (feed < 0) g.unlimited_feed = true;
+  g.row_feed = g.col_feed = g.drain_feed = std::max(feed, 0);
+  return g;
+}
+const int kFeeds[] = {0, 3, -1};
 
+// Uneven splits (prime sizes: smaller slices run padded), and shapes every split divides evenly.
 const GemmShape kShapes[] = {Gemm(5, 3, 2), Gemm(13, 11, 9), Gemm(20, 17, 6), Gemm(7, 4, 1, 6),
-                             Gemm(3, 9, 2, 4), Gemm(1, 1, 1)};
+                             Gemm(3, 9, 2, 4), Gemm(1, 1, 1), Gemm(16, 16, 16), Gemm(16, 4, 2, 16)};
 
 template <typename Stepped>
 void SweepAllPartitions(const char* df) {
   uint32_t seed = 1;
-  int64_t checked = 0;
-  for (const GemmShape& g : kShapes) {
-    for (const Partition& p : EnumeratePartitions(kGeo, g, true)) {
-      ExpectPartitionMatchesStepped<Stepped>(kGeo, p, g, df, seed++);
-      ++checked;
+  int64_t checked = 0, stalled = 0;
+  for (int feed : kFeeds) {
+    const ArrayGeometry geo = Geo(8, 2, feed);
+    for (const GemmShape& g : kShapes) {
+      for (const Partition& p : EnumeratePartitions(geo, g, true)) {
+        ExpectPartitionMatchesStepped<Stepped>(geo, p, g, df, seed++);
+        ++checked;
+        const int rows = geo.rows / p.pr, cols = geo.cols / p.pc;
+        if (ArrayCycles(geo, p, *FindDataflow(df), g) >
+            FindDataflow(df)->Cycles(rows, cols, SubGemm(p, g))) {
+          ++stalled;
+        }
+      }
     }
   }
-  EXPECT_GT(checked, 100);  // every partition of every shape, K splits included
+  EXPECT_GT(checked, 300);      // every partition of every shape and feed, K splits included
+  EXPECT_GT(stalled, 50);       // and the feed really binds on many of them
 }
 
 TEST(PartitionStepped, WsEveryPartitionFinishesAtTheClosedForm) {
@@ -155,13 +272,15 @@ TEST(PartitionStepped, IsEveryPartitionFinishesAtTheClosedForm) {
 
 // SAGAR's geometry (4x4 sub-arrays) on shapes around one sub-array and beyond a 16x16 array.
 TEST(PartitionStepped, FourByFourSubArraysSmallerAndLargerThanTheArray) {
-  const ArrayGeometry geo{16, 16, 4, 4};
   uint32_t seed = 100;
-  for (const GemmShape& g : {Gemm(2, 3, 2), Gemm(40, 37, 35)}) {
-    for (const Partition& p : EnumeratePartitions(geo, g, true)) {
-      ExpectPartitionMatchesStepped<SystolicWsStepped>(geo, p, g, "ws", seed++);
-      ExpectPartitionMatchesStepped<SystolicOsStepped>(geo, p, g, "os", seed++);
-      ExpectPartitionMatchesStepped<SystolicIsStepped>(geo, p, g, "is", seed++);
+  for (int feed : {0, -1}) {
+    const ArrayGeometry geo = Geo(16, 4, feed);
+    for (const GemmShape& g : {Gemm(2, 3, 2), Gemm(40, 37, 35), Gemm(32, 32, 32)}) {
+      for (const Partition& p : EnumeratePartitions(geo, g, true)) {
+        ExpectPartitionMatchesStepped<SystolicWsStepped>(geo, p, g, "ws", seed++);
+        ExpectPartitionMatchesStepped<SystolicOsStepped>(geo, p, g, "os", seed++);
+        ExpectPartitionMatchesStepped<SystolicIsStepped>(geo, p, g, "is", seed++);
+      }
     }
   }
 }

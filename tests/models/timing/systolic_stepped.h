@@ -74,6 +74,7 @@ class SystolicWsStepped {
 
   bool done() const { return fold_ >= static_cast<int64_t>(folds_.size()); }
   int64_t cycle() const { return cycle_; }  // cycles elapsed
+  bool preloading() const { return preloading_; }  // the stationary operand is shifting in
   const std::vector<int64_t>& acc() const { return acc_; }
   int64_t folds_run() const { return folds_run_; }
   int64_t pe_fires() const { return pe_fires_; }
