@@ -57,9 +57,10 @@ std::vector<std::string> CompatNotes(const core::ScaleSimConfig& cfg) {
                     "buffer simulation; --compat scalesim reproduces CALC mode only, so these cycles are "
                     "stall-free (Stall Cycles 0)");
   }
-  notes.push_back("BANDWIDTH_REPORT.csv and DETAILED_ACCESS_REPORT.csv: the SRAM access counts and average SRAM "
-                  "bandwidths are SCALE-Sim's; the SRAM start/stop cycles and the DRAM columns come from its "
-                  "prefetch buffer simulation, which --compat scalesim does not reproduce, and are left empty");
+  notes.push_back("BANDWIDTH_REPORT.csv and DETAILED_ACCESS_REPORT.csv: the SRAM access counts, average SRAM "
+                  "bandwidths and SRAM start/stop cycles are SCALE-Sim's (stall-free, CALC mode); the DRAM "
+                  "columns come from its prefetch buffer simulation, which --compat scalesim does not "
+                  "reproduce, and are left empty");
   if (!cfg.ignored_keys.empty()) {
     std::string keys;
     for (const std::string& k : cfg.ignored_keys) keys += (keys.empty() ? "" : ", ") + k;

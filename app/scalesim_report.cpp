@@ -154,9 +154,13 @@ std::string BandwidthFields(const ScaleSimCompatLayer& L) {
 
 std::string DetailedAccessFields(const ScaleSimCompatLayer& L) {
   const timing::ScaleSimLayerStats& s = L.stats;
-  // Start/stop cycles and DRAM columns come from SCALE-Sim's buffer simulation: empty.
-  return ", , " + std::to_string(s.ifmap_sram_reads) + ", , , " + std::to_string(s.filter_sram_reads) + ", , , " +
-         std::to_string(s.ofmap_sram_writes) + ", , , , , , , , , ";
+  const auto sram = [](int64_t start, int64_t stop, int64_t count) {
+    return std::to_string(start) + ", " + std::to_string(stop) + ", " + std::to_string(count);
+  };
+  // The DRAM columns come from SCALE-Sim's prefetch-buffer simulation, not reproduced: empty.
+  return sram(s.ifmap_sram_start, s.ifmap_sram_stop, s.ifmap_sram_reads) + ", " +
+         sram(s.filter_sram_start, s.filter_sram_stop, s.filter_sram_reads) + ", " +
+         sram(s.ofmap_sram_start, s.ofmap_sram_stop, s.ofmap_sram_writes) + ", , , , , , , , , ";
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "models/timing/scalesim_compat.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "core/int_math.h"
@@ -103,6 +104,35 @@ ScaleSimGemm ScaleSimConvToGemm(const ScaleSimConv& c) {
   return {CheckedMul(e, f), CheckedMul(CheckedMul(c.filter_h, c.filter_w), c.channels), c.num_filters};
 }
 
+namespace {
+
+// First and last demand line of each operand (scalesim_compat.h, "SRAM ... Start/Stop Cycle").
+void SramWindows(int64_t R, int64_t C, ScaleSimDataflow df, ScaleSimLayerStats& s) {
+  const int64_t T = s.t, first_r = std::min(R, s.sr);
+  const int64_t last_r = s.sr - (s.row_folds - 1) * R, last_c = s.sc - (s.col_folds - 1) * C;
+  const int64_t base = (s.folds - 1) * s.cycles_per_fold;
+  struct Window {
+    int64_t start, stop;
+  };
+  Window streamed, top, ofmap;
+  if (df == ScaleSimDataflow::kOs) {
+    streamed = {0, base + T + last_r - 2};
+    top = {0, base + T + last_c - 2};
+    ofmap = {T + R - first_r - 1, base + T + R + last_c - 3};
+  } else {
+    streamed = {R, base + R + T + last_r - 2};
+    top = {R - first_r, base + R - 1};
+    ofmap = {2 * R - 1, base + 2 * R + T + last_c - 3};
+  }
+  const Window& ifmap = df == ScaleSimDataflow::kIs ? top : streamed;
+  const Window& filter = df == ScaleSimDataflow::kIs ? streamed : top;
+  s.ifmap_sram_start = ifmap.start, s.ifmap_sram_stop = ifmap.stop;
+  s.filter_sram_start = filter.start, s.filter_sram_stop = filter.stop;
+  s.ofmap_sram_start = ofmap.start, s.ofmap_sram_stop = ofmap.stop;
+}
+
+}  // namespace
+
 ScaleSimLayerStats ScaleSimLayer(int64_t rows, int64_t cols, ScaleSimDataflow dataflow, const ScaleSimGemm& gemm) {
   RequirePositive("rows", rows);
   RequirePositive("cols", cols);
@@ -130,6 +160,7 @@ ScaleSimLayerStats ScaleSimLayer(int64_t rows, int64_t cols, ScaleSimDataflow da
   s.mapping_efficiency_pct = 100.0 * mapping;
   s.compute_util_pct = 100.0 * mapping * static_cast<double>(s.t) / static_cast<double>(s.util_fold_cycles);
   AccessCounts(rows, cols, dataflow, s);
+  SramWindows(rows, cols, dataflow, s);
   return s;
 }
 

@@ -95,6 +95,20 @@ struct ScaleSimLayerStats {
   int64_t ifmap_sram_reads = 0;
   int64_t filter_sram_reads = 0;
   int64_t ofmap_sram_writes = 0;
+  // SCALE-Sim's "SRAM <operand> Start/Stop Cycle": the cycle of the first and of the last demand
+  // line that requests any address of the operand (its memory system scans the SRAM trace
+  // matrices for the first/last row holding an entry other than -1). Without stalls (CALC mode)
+  // line i is served in cycle i, so these are line indices of the fold stream: folds back to back,
+  // column folds outer, row folds inner; within a fold of r used rows and c used columns, with
+  // L = cycles_per_fold (OS / WS and IS):
+  //   streamed into the rows (OS, WS: ifmap; IS: filter): first 0 / R, last T+r-2 / R+T+r-2
+  //   OS filter from the top: first 0, last T+c-2
+  //   stationary (WS filter, IS ifmap), loaded bottom row first: first R-r, last R-1
+  //   ofmap: OS first T+R-r-1, last T+R+c-3; WS, IS first 2R-1, last 2R+T+c-3
+  // start uses the first fold's r (min(R, Sr)), stop the last fold's r, c plus (folds-1)*L.
+  int64_t ifmap_sram_start = 0, ifmap_sram_stop = 0;
+  int64_t filter_sram_start = 0, filter_sram_stop = 0;
+  int64_t ofmap_sram_start = 0, ofmap_sram_stop = 0;
 };
 
 // The closed forms for a rows (R) x cols (C) array. rows, cols >= 1 and every GEMM size >= 1,

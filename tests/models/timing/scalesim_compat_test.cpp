@@ -233,7 +233,23 @@ Operands MakeOperands(const ScaleSimGemm& g) {
   return o;
 }
 
+// First and last line of `m` that requests anything ({-1, -1} if none): SCALE-Sim's SRAM
+// start/stop cycles when line i is served in cycle i.
+std::pair<int64_t, int64_t> FirstLastActive(const Mat& m) {
+  int64_t first = -1, last = -1;
+  for (size_t r = 0; r < m.size(); ++r) {
+    for (int64_t v : m[r]) {
+      if (v == kIdle) continue;
+      if (first < 0) first = static_cast<int64_t>(r);
+      last = static_cast<int64_t>(r);
+      break;
+    }
+  }
+  return {first, last};
+}
+
 struct ModelResult {
+  std::pair<int64_t, int64_t> ifmap_window, filter_window, ofmap_window;
   int64_t lines = 0;  // cycles of the demand stream
   int64_t ifmap_reads = 0, filter_reads = 0, ofmap_writes = 0;
   double mapping_sum = 0, util_sum = 0;
@@ -323,6 +339,9 @@ ModelResult DemandModel(int64_t R, int64_t C, ScaleSimDataflow df, const ScaleSi
   m.ifmap_reads = Requests(df == kIs ? top_all : in_all);
   m.filter_reads = Requests(df == kIs ? in_all : top_all);
   m.ofmap_writes += Requests(out_all);
+  m.ifmap_window = FirstLastActive(df == kIs ? top_all : in_all);
+  m.filter_window = FirstLastActive(df == kIs ? in_all : top_all);
+  m.ofmap_window = FirstLastActive(out_all);
   return m;
 }
 
@@ -371,6 +390,9 @@ TEST(ScaleSimCompat, ClosedFormsMatchDemandMatrixModel) {
     EXPECT_NEAR(s.mapping_efficiency_pct, 100.0 * m.mapping_sum / m.folds, 1e-9);
     EXPECT_NEAR(s.compute_util_pct, 100.0 * m.util_sum / m.folds, 1e-9);
     EXPECT_EQ(s.macs, c.gemm.ofmap_px * c.gemm.window * c.gemm.filters);
+    EXPECT_EQ(std::make_pair(s.ifmap_sram_start, s.ifmap_sram_stop), m.ifmap_window);
+    EXPECT_EQ(std::make_pair(s.filter_sram_start, s.filter_sram_stop), m.filter_window);
+    EXPECT_EQ(std::make_pair(s.ofmap_sram_start, s.ofmap_sram_stop), m.ofmap_window);
   }
 }
 
