@@ -18,15 +18,15 @@ int LayerOf(tlm::tlm_generic_payload& trans) {
   return e ? e->layer : -1;
 }
 
-// Copies between the payload and `mem`; false (and an address error response) if out of range.
 // Copies one piece between the payload's data and `mem` at `addr`; false (and an address error
 // on the payload) if it does not lie inside `mem`.
 bool Copy(tlm::tlm_generic_payload& trans, std::vector<uint8_t>& mem, uint64_t addr, uint64_t n,
-          uint64_t data_offset) {
+          uint64_t data_offset, bool move_data = true) {
   if (addr > mem.size() || n > mem.size() - addr) {
     trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return false;
   }
+  if (!move_data) return true;  // timing mode: range checked, no bytes moved
   uint8_t* data = trans.get_data_ptr() + data_offset;
   if (trans.is_read()) {
     std::memcpy(data, mem.data() + addr, n);
@@ -55,12 +55,7 @@ bool ServeTrain(tlm::tlm_generic_payload& trans, std::vector<uint8_t>& mem, sc_t
   uint64_t last = 0;
   for (BurstTrain::Piece& p : train->pieces) {
     const uint64_t addr = base + static_cast<uint64_t>(p.offset);
-    if (!train->move_data) {
-      if (addr > mem.size() || static_cast<uint64_t>(p.len) > mem.size() - addr) {
-        trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-        return false;
-      }
-    } else if (!Copy(trans, mem, addr, static_cast<uint64_t>(p.len), static_cast<uint64_t>(p.data_offset))) {
+    if (!Copy(trans, mem, addr, static_cast<uint64_t>(p.len), static_cast<uint64_t>(p.data_offset), train->move_data)) {
       return false;
     }
     p.done = burst(now, addr, p.len, p.start_after);
