@@ -415,7 +415,7 @@ class Importer {
     // (MaxPool, Reshape and Flatten groups have no scale inputs of their own).
     for (const auto& [i, n] : absorbed_) {
       if (n.op_type() == "QuantizeLinear") Declare(i, n, -1, 1, 2);
-      if (n.op_type() == "DequantizeLinear" && !IsConstant(n.input(0))) Declare(i, n, 0, 1, 2);
+      if (n.op_type() == "DequantizeLinear" && !IsConstant(Input(n, 0))) Declare(i, n, 0, 1, 2);
     }
     for (const auto& [i, n] : nodes_) {
       const std::string& op = n.op_type();

@@ -178,7 +178,8 @@ class Folder {
     if (dq == nullptr || !IsDequantize(*dq)) {
       throw NoFold{"input " + std::to_string(k) + " (\"" + Input(n, k) + "\") is not the output of a DequantizeLinear"};
     }
-    const std::string& q = dq->input(0);
+    const std::string q = Input(*dq, 0);
+    if (q.empty()) throw NoFold{"the DequantizeLinear \"" + dq->name() + "\" of input " + std::to_string(k) + " has no input"};
     if (IsConstant(q) != constant) {
       throw NoFold{"input " + std::to_string(k) + " must be the DequantizeLinear of " +
                    (constant ? "a constant (weights and biases)" : "a computed tensor (a constant activation is not supported)")};

@@ -221,5 +221,25 @@ TEST(QdqImport, MaxPoolGroupMustKeepTheQuantization) {
   EXPECT_NE(msg.find("MaxPool cannot requantize"), std::string::npos) << msg;
 }
 
+// Malformed DequantizeLinear nodes without inputs (found by fuzzing: the importer read input 0 of
+// an empty input list) are refused with the node named.
+TEST(QdqImport, DequantizeLinearWithoutInputsIsRefused) {
+  for (const bool consumed : {false, true}) {
+    OnnxBuilder b;
+    b.Input("x", kU8, {1, 1, 4, 4});
+    b.Quant("x", 0.1f, kU8, 10);
+    b.Quant("y", 0.1f, kU8, 10);
+    b.Node("DequantizeLinear", {"x", "x_scale", "x_zp"}, {"xf"}, "dq_x");
+    b.Node("DequantizeLinear", {}, {"ef"}, "dq_empty");
+    b.Node("Add", {"xf", consumed ? "ef" : "xf"}, {"sf"}, "add");
+    b.Node("QuantizeLinear", {"sf", "y_scale", "y_zp"}, {"y"}, "q_y");
+    b.Output("y", kU8);
+    const std::string msg = ImportError(b.Save(ScratchDir() + "/dq_empty.onnx"));
+    EXPECT_NE(msg.find("/graph/node/1: node \"dq_empty\" (op DequantizeLinear, domain ai.onnx): "), std::string::npos)
+        << msg;
+    if (consumed) EXPECT_NE(msg.find("the DequantizeLinear \"dq_empty\" of input 1 has no input"), std::string::npos) << msg;
+  }
+}
+
 }  // namespace
 }  // namespace npusim::importer::testing
