@@ -458,12 +458,17 @@ class Importer {
 
   // ---- IR tensors ----
 
-  std::string IrName(const std::string& onnx_name) {
-    std::string s = onnx_name.empty() ? "t" : onnx_name;
+  // An ONNX name with only the characters IR names use (A-Z a-z 0-9 _ . : -), others as '_'.
+  static std::string Sanitized(std::string s) {
     for (char& c : s) {
       const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == ':' || c == '-';
       if (!ok) c = '_';
     }
+    return s;
+  }
+
+  std::string IrName(const std::string& onnx_name) {
+    const std::string s = Sanitized(onnx_name.empty() ? "t" : onnx_name);
     std::string name = s;
     for (int k = 2; g_.tensors.count(name); ++k) name = s + "_" + std::to_string(k);
     return name;
@@ -616,7 +621,7 @@ class Importer {
   }
 
   std::string OpName(int i, const NodeProto& n) {
-    std::string name = n.name().empty() ? n.op_type() + "_" + std::to_string(i) : n.name();
+    std::string name = Sanitized(n.name().empty() ? n.op_type() + "_" + std::to_string(i) : n.name());
     while (!op_names_.insert(name).second) name += "_" + std::to_string(i);
     return name;
   }

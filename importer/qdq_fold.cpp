@@ -263,6 +263,11 @@ class Folder {
       }
     }
     if (n.input_size() > static_cast<int>(p.roles.size())) throw NoFold{"too many inputs"};
+    // Every role but a trailing bias is required (AddInputs reads them all).
+    const int required = static_cast<int>(p.roles.size()) - (p.roles.back() == Role::kBias ? 1 : 0);
+    if (n.input_size() < required) {
+      throw NoFold{"expected at least " + std::to_string(required) + " inputs, got " + std::to_string(n.input_size())};
+    }
     const QTensor y{Output0(q), Input(q, 1), ZeroPoint(q, OutputType(q))};
     if (act >= 0) SetActivation(g_.node(act), y, p.q_op == "QLinearAdd", &out);
     AddInputs(p, ins, y, &out);

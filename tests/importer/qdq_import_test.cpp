@@ -241,5 +241,22 @@ TEST(QdqImport, DequantizeLinearWithoutInputsIsRefused) {
   }
 }
 
+// A QDQ op with fewer inputs than its pattern needs (found by fuzzing: a one-input Gemm made the
+// folder read past its list of dequantized inputs) is refused, not folded.
+TEST(QdqImport, OpWithTooFewInputsIsRefused) {
+  for (const std::string op : {"Gemm", "MatMul", "Conv", "Add"}) {
+    OnnxBuilder b;
+    b.Input("x", kU8, {1, 4});
+    b.Quant("x", 0.1f, kU8, 10);
+    b.Quant("y", 0.1f, kU8, 10);
+    b.Node("DequantizeLinear", {"x", "x_scale", "x_zp"}, {"xf"}, "dq_x");
+    b.Node(op, {"xf"}, {"yf"}, "op");
+    b.Node("QuantizeLinear", {"yf", "y_scale", "y_zp"}, {"y"}, "q_y");
+    b.Output("y", kU8);
+    const std::string msg = ImportError(b.Save(ScratchDir() + "/few_inputs.onnx"));
+    EXPECT_NE(msg.find("group: expected at least 2 inputs, got 1"), std::string::npos) << op << ": " << msg;
+  }
+}
+
 }  // namespace
 }  // namespace npusim::importer::testing
