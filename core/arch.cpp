@@ -192,7 +192,8 @@ class ArchParser {
       UnitConfig& unit = units->emplace_back();  // units[i] is /units/i
       if (!check_.Object(u, up)) continue;
       const std::vector<std::string> common = {"name", "type", "input_bits", "weight_bits", "acc_bits",
-                                               "overflow", "input_buffer", "weight_buffer", "acc_buffer"};
+                                               "overflow", "input_buffer", "weight_buffer", "acc_buffer",
+                                               "packed_weights"};
       SetIf(check_.GetIdentifier(u, up, "name", Need::kRequired), &unit.name);
       SetIf(check_.GetEnum(u, up, "type", Need::kRequired, kUnitTypes), &unit.type);
       if (unit.type == "bit_serial_array") {
@@ -234,6 +235,11 @@ class ArchParser {
       if (auto bits = BitList(u, up, "input_bits")) unit.input_bits = *bits;
       if (auto bits = BitList(u, up, "weight_bits")) unit.weight_bits = *bits;
       if (unit.type == "sparse_array") CheckSparseWeightBits(unit, up);
+      SetIf(check_.GetBool(u, up, "packed_weights", Need::kOptional), &unit.packed_weights);
+      if (unit.type == "sparse_array" && unit.packed_weights) {
+        check_.Add(Pointer(up, "packed_weights"),
+                   "expected false or absent: a sparse_array stores its weights in its own formats (\"formats\")");
+      }
       SetIf(check_.GetInt(u, up, "acc_bits", Need::kRequired, 8, 32), &unit.acc_bits);
       if (auto ov = check_.GetEnum(u, up, "overflow", Need::kOptional, {"wrap", "saturate"})) {
         unit.overflow = *ov == "wrap" ? Overflow::kWrap : Overflow::kSaturate;

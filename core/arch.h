@@ -116,6 +116,10 @@ struct UnitConfig {
   std::string input_buffer = "ibuf";
   std::string weight_buffer = "wbuf";  // also holds per-channel bias and requant parameters
   std::string acc_buffer = "abuf";     // 4-byte accumulators
+  // Weights narrower than a byte (or between 9 and 15 bits) are stored in DRAM and the weight
+  // buffer at their own width (core/sparse_format.h PackValues) instead of one element per 1 or 2
+  // bytes; the unit unpacks them. Not for sparse_array (its formats are its own).
+  bool packed_weights = false;
   BitSerialConfig bit_serial;          // type "bit_serial_array" only
   ReconfigConfig reconfig;             // type "reconfigurable_array" only
   SparseConfig sparse;                 // type "sparse_array" only

@@ -66,13 +66,14 @@ const char* WeightFormatName(WeightFormat f) {
   switch (f) {
     case WeightFormat::kSimdGroups: return "simd_groups";
     case WeightFormat::kCsr: return "csr";
+    case WeightFormat::kPacked: return "packed";
     case WeightFormat::kDense: break;
   }
   return "dense";
 }
 
 bool WeightFormatFromName(const std::string& name, WeightFormat* f) {
-  for (WeightFormat x : {WeightFormat::kDense, WeightFormat::kSimdGroups, WeightFormat::kCsr}) {
+  for (WeightFormat x : {WeightFormat::kDense, WeightFormat::kSimdGroups, WeightFormat::kCsr, WeightFormat::kPacked}) {
     if (name == WeightFormatName(x)) {
       *f = x;
       return true;
@@ -200,6 +201,44 @@ std::vector<int32_t> DecodeTile(const SparseCodec& codec, const RowGeometry& geo
   }
   if (row_entries) *row_entries = counts;
   return out;
+}
+
+int64_t PackedBytes(int64_t values, int bits) { return (values * bits + 7) / 8; }
+
+std::vector<uint8_t> PackValues(const int32_t* values, int64_t n, int bits, bool is_signed) {
+  std::vector<uint8_t> out(static_cast<size_t>(PackedBytes(n, bits)), 0);
+  const bool binary = bits == 1 && is_signed;
+  const uint32_t mask = (uint32_t{1} << bits) - 1;
+  for (int64_t i = 0; i < n; ++i) {
+    const uint32_t code = binary ? (values[i] > 0 ? 1u : 0u) : static_cast<uint32_t>(values[i]) & mask;
+    const int64_t bit = i * bits;
+    // A value of at most 16 bits spans at most 3 bytes.
+    const uint32_t shifted = code << (bit % 8);
+    for (int64_t b = bit / 8, k = 0; k < 3 && b < static_cast<int64_t>(out.size()); ++b, ++k) {
+      out[b] |= static_cast<uint8_t>(shifted >> (8 * k));
+    }
+  }
+  return out;
+}
+
+void UnpackValues(const uint8_t* bytes, int64_t n, int bits, bool is_signed, int32_t* out) {
+  const int64_t size = PackedBytes(n, bits);
+  const bool binary = bits == 1 && is_signed;
+  const uint32_t mask = (uint32_t{1} << bits) - 1;
+  const uint32_t sign = uint32_t{1} << (bits - 1);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t bit = i * bits, b = bit / 8;
+    uint32_t window = 0;
+    for (int64_t k = 0; k < 3 && b + k < size; ++k) window |= uint32_t{bytes[b + k]} << (8 * k);
+    const uint32_t code = (window >> (bit % 8)) & mask;
+    if (binary) {
+      out[i] = code != 0 ? 1 : -1;
+    } else if (is_signed) {
+      out[i] = static_cast<int32_t>(code ^ sign) - static_cast<int32_t>(sign);
+    } else {
+      out[i] = static_cast<int32_t>(code);
+    }
+  }
 }
 
 }  // namespace npusim::core

@@ -35,8 +35,10 @@
 
 namespace npusim::core {
 
-enum class WeightFormat : uint8_t { kDense, kSimdGroups, kCsr };
-const char* WeightFormatName(WeightFormat f);  // "dense", "simd_groups", "csr"
+// kPacked: dense weights at their own bit width (PackValues below), on units with
+// "packed_weights"; the sparse formats are a sparse_array's.
+enum class WeightFormat : uint8_t { kDense, kSimdGroups, kCsr, kPacked };
+const char* WeightFormatName(WeightFormat f);  // "dense", "simd_groups", "csr", "packed"
 // False for an unknown name.
 bool WeightFormatFromName(const std::string& name, WeightFormat* f);
 
@@ -93,5 +95,17 @@ std::vector<int32_t> DecodeTile(const SparseCodec& codec, const RowGeometry& geo
 // Only the header: each row's entry count (dense: geo.groups() each).
 std::vector<int64_t> TileRowEntries(const SparseCodec& codec, const RowGeometry& geo, int64_t rows,
                                     const uint8_t* bytes, int64_t size);
+
+// Packed weights (docs/formats.md, "Packed weights"): a tile's values in tile order, `bits` bits
+// each, value i in bits [i * bits, (i + 1) * bits) of a little-endian bit stream (least
+// significant bit first within each byte), the tile padded to a whole byte. A value is stored as
+// its `bits`-bit two's complement (signed) or plain binary (unsigned) code; binary weights (signed
+// 1-bit, values -1 and +1) store +1 as 1 and -1 as 0. bits is 1..16.
+int64_t PackedBytes(int64_t values, int bits);
+std::vector<uint8_t> PackValues(const int32_t* values, int64_t n, int bits, bool is_signed);
+// Decodes n values from PackedBytes(n, bits) bytes.
+void UnpackValues(const uint8_t* bytes, int64_t n, int bits, bool is_signed, int32_t* out);
+// True when packing a tensor of this width saves memory over one element per 1 or 2 bytes.
+inline bool PackingSaves(int bits) { return bits != 8 && bits < 16; }
 
 }  // namespace npusim::core

@@ -22,6 +22,8 @@ BitSerialArray::BitSerialArray(sc_core::sc_module_name name, const core::UnitCon
     lookups_ = &stats.Register(cfg.name, "lookup_add", "actions",
                                "table lookups with one bit-plane, shift-accumulated");
     entries_ = &stats.Register(cfg.name, "table_entry", "actions", "lookup table entries built");
+    accumulate_ = &stats.Register(cfg.name, "accumulate_bit", "bits",
+                                  "accumulator growth: over the lookups, the sum of their bit-plane shifts");
   }
   aggregate_ = &stats.Register(cfg.name, "aggregate_add", "actions",
                                "per-core partial sums added by the aggregation core");
@@ -52,6 +54,7 @@ void BitSerialArray::Count(const isa::ConvArgs& c, int layer) {
   if (lookups_ != nullptr) {
     lookups_->Add(layer, static_cast<uint64_t>(a.lookups));
     entries_->Add(layer, static_cast<uint64_t>(a.table_entries));
+    accumulate_->Add(layer, static_cast<uint64_t>(a.accumulate_bits));
   } else {
     macs_.at(c.w_type.bits)->Add(layer, static_cast<uint64_t>(a.macs));
   }
@@ -59,7 +62,7 @@ void BitSerialArray::Count(const isa::ConvArgs& c, int layer) {
   const int64_t in_bytes = c.in_h * c.in_w * c.in_c * c.in_type.bytes();
   const int64_t acc_bytes = c.out_h * c.out_w * c.out_c * 4;
   mem_.Count(c.in_addr, layer, false, in_bytes);
-  mem_.Count(c.w_addr, layer, false, c.out_c * c.kh * c.kw * (c.in_c / c.groups) * c.w_type.bytes());
+  mem_.Count(c.w_addr, layer, false, WeightTileBytes(c));
   mem_.Count(c.acc_addr, layer, true, acc_bytes);
   if (!c.first) mem_.Count(c.acc_addr, layer, false, acc_bytes);
 }

@@ -10,6 +10,8 @@
 //    "tables_per_pe": 12, "lut_group": 3, "outputs_per_pe": 16, "serial_operand": "weights",
 //    "input_bits": [8, 16], "weight_bits": [1, 2, ..., 16], "acc_bits": 32, ...}
 // Counts (energy): <name>.lookup_add (one table lookup and shift-accumulate of one bit-plane),
+// <name>.accumulate_bit (per lookup, its plane's shift: how much wider than a table entry the
+// partial sum it adds into is),
 // <name>.table_entry (one table entry built), <name>.aggregate_add (one partial sum added by the
 // aggregation core), for serial_operand "none" <name>.mac_w<b> per weight width b in
 // weight_bits, <name>.leak_per_cycle; reads/writes of its input, weight and accumulator buffers:
@@ -52,6 +54,7 @@ class BitSerialArray : public sc_core::sc_module {
   ConvDatapath datapath_;
   core::Counter* lookups_ = nullptr;
   core::Counter* entries_ = nullptr;
+  core::Counter* accumulate_ = nullptr;
   core::Counter* aggregate_ = nullptr;
   std::map<int, core::Counter*> macs_;  // "none": per weight width
 };

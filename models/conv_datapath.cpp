@@ -107,8 +107,18 @@ void ConvDatapath::LoadWeights(const isa::ConvArgs& c, const uint8_t* w, const s
 }
 
 void ConvDatapath::Run(const isa::ConvArgs& c, BufferAccess& mem) {
+  const uint8_t* w = mem.Ptr(c.w_addr, WeightTileBytes(c));
+  if (c.w_format != core::WeightFormat::kPacked || mode_ == ExecMode::kTiming) {
+    Accumulate(c, mem, w, nullptr);
+    return;
+  }
   const int64_t nw = c.out_c * c.kh * c.kw * (c.in_c / c.groups);
-  Accumulate(c, mem, mem.Ptr(c.w_addr, nw * c.w_type.bytes()), nullptr);
+  if (c.w_bytes != core::PackedBytes(nw, c.w_type.bits)) {
+    SC_REPORT_FATAL("ConvDatapath", "packed weight tile size does not match the instruction's shape");
+  }
+  unpacked_.resize(nw);
+  core::UnpackValues(w, nw, c.w_type.bits, c.w_type.is_signed, unpacked_.data());
+  Accumulate(c, mem, nullptr, &unpacked_);
 }
 
 void ConvDatapath::Run(const isa::ConvArgs& c, BufferAccess& mem, const std::vector<int32_t>& weights) {

@@ -40,12 +40,20 @@ inline timing::GemmShape ConvGemm(const isa::ConvArgs& c) {
   return g;
 }
 
+// Bytes of the instruction's weight tile in the buffer: one element per 1 or 2 bytes (dense), or
+// w_bytes (packed at the weights' width, or a sparse array's compressed tile).
+inline int64_t WeightTileBytes(const isa::ConvArgs& c) {
+  return c.w_format == core::WeightFormat::kDense ? c.out_c * c.kh * c.kw * (c.in_c / c.groups) * c.w_type.bytes()
+                                                  : c.w_bytes;
+}
+
 class ConvDatapath {
  public:
   ConvDatapath(int acc_bits, core::Overflow overflow, ExecMode mode = ExecMode::kExact)
       : acc_bits_(acc_bits), overflow_(overflow), mode_(mode) {}
   // Exact mode: computes the instruction's accumulators. Timing mode: only checks that its
-  // operand ranges lie inside the buffers (a misplaced tile still stops the simulation).
+  // operand ranges lie inside the buffers (a misplaced tile still stops the simulation). Packed
+  // weights (w_format kPacked) are unpacked from the w_bytes at w_addr first.
   void Run(const isa::ConvArgs& c, BufferAccess& mem);
   // The same with the weights given (raw values, [out_c][kh][kw][in_c / groups]) instead of read
   // from c.w_addr: the sparse array decodes them from its compressed tile first.
@@ -71,7 +79,7 @@ class ConvDatapath {
   ExecMode mode_;
   // Scratch, kept across instructions: zero-point-corrected, padded input tile and weights (int32
   // or int16), per-channel starting values, a gathered window, the wrap-mode sums.
-  std::vector<int32_t> x_, w_, init_;
+  std::vector<int32_t> x_, w_, init_, unpacked_;
   std::vector<int16_t> x16_, w16_, col_;
   std::vector<uint32_t> sums_;
 };

@@ -78,7 +78,7 @@ void ReconfigurableArray::Count(const isa::ConvArgs& c, int layer, const timing:
   hops_.Add(layer, static_cast<uint64_t>(a.bypass_hops));
   reduce_.Add(layer, static_cast<uint64_t>(a.reduce_adds));
   const int64_t in_bytes = c.in_h * c.in_w * c.in_c * c.in_type.bytes();
-  const int64_t w_bytes = c.out_c * c.kh * c.kw * (c.in_c / c.groups) * c.w_type.bytes();
+  const int64_t w_bytes = WeightTileBytes(c);
   const int64_t acc_bytes = c.out_h * c.out_w * c.out_c * 4;
   mem_.Count(c.in_addr, layer, false, in_bytes, a.input_reads);
   mem_.Count(c.w_addr, layer, false, w_bytes, a.weight_reads);

@@ -62,7 +62,7 @@ void SystolicArray::Count(const isa::ConvArgs& c, int layer, int64_t cycles) {
   const int64_t in_bytes = c.in_h * c.in_w * c.in_c * c.in_type.bytes();
   const int64_t acc_bytes = c.out_h * c.out_w * c.out_c * 4;
   mem_.Count(c.in_addr, layer, false, in_bytes, col_folds);
-  mem_.Count(c.w_addr, layer, false, c.out_c * c.kh * c.kw * (c.in_c / c.groups) * c.w_type.bytes());
+  mem_.Count(c.w_addr, layer, false, WeightTileBytes(c));
   mem_.Count(c.acc_addr, layer, true, acc_bytes, row_folds);
   mem_.Count(c.acc_addr, layer, false, acc_bytes, row_folds - (c.first ? 1 : 0));
 }

@@ -37,6 +37,9 @@ PAPER_GOPS = {16: 345.6, 1: 7372.8}
 PAPER_TOPS_W = {16: (3.08, 1.1), 1: (50.6, 0.63)}  # (TOPS/W, volts)
 PAPER_REDUCTION = {16: 23.1, 8: 27.2, 4: 41.0, 1: 53.6}  # % below a fixed-point MAC array
 OFF_CHIP = ("dram", "dma")
+# Width of an LBPE table entry: UNPU's 16-bit feature datapath plus 2 bits for a sum of 3 features
+# (lut_group 3); the hardware's width whatever the layer's activation bits.
+ENTRY_BITS = 18
 
 
 def load(path):
@@ -125,20 +128,29 @@ def calibrate(runner):
     energy_path = os.path.join(ROOT, "arch", "energy", "unpu_65nm.json")
     table = load(energy_path)
     lbpe = table["components"]["lbpe"]
-    # Runs with lookup_add = table_entry = 0 give everything else; energy is linear in them.
-    for a in ("lookup_add", "table_entry"):
-        lbpe[a]["energy_pj"] = 0.0
+    # Runs with the three LBPE actions at 0 give everything else; energy is linear in them.
+    for a in ("lookup_add", "table_entry", "accumulate_bit"):
+        lbpe[a] = {"energy_pj": 0.0, "source": "placeholder"}
     save(energy_path, table)
     rep = runner.run(peak_arch(runner, "unpu.json", "cal16"), peak_net(16))
     c = rep["counters"]
-    events = c["lbpe.lookup_add"] + c["lbpe.table_entry"]
+    # In units of one bit of datapath (read or add): a lookup-add reads an ENTRY_BITS-bit table
+    # entry and adds it at ENTRY_BITS bits plus its plane's shift (accumulate_bit counts those
+    # shifts); building a table entry is one ENTRY_BITS-bit add and write.
+    events = 2 * ENTRY_BITS * (c["lbpe.lookup_add"] + c["lbpe.table_entry"]) + c["lbpe.accumulate_bit"]
     target = rep["macs"] * 2.0 / PAPER_TOPS_W[16][0]  # pJ: 1 TOPS/W = 1 op per pJ
-    per_event = (target - on_chip_pj(rep)) / events
-    src = ("calibrated (scripts/unpu_validation.py --calibrate): the on-chip energy of the peak "
-           "layer at 16-bit weights equals UNPU's 3.08 TOPS/W at 1.1 V (Lee et al., JSSC 2019); "
-           "one table entry (one add) is taken to cost one lookup-add")
-    for a in ("lookup_add", "table_entry"):
-        lbpe[a] = {"energy_pj": round(per_event, 5), "source": src}
+    per_bit = (target - on_chip_pj(rep)) / events
+    cal = ("calibrated (scripts/unpu_validation.py --calibrate): the on-chip energy of the peak layer at "
+           "16-bit weights equals UNPU's 3.08 TOPS/W at 1.1 V (Lee et al., JSSC 2019), with one energy "
+           "e = %.6f pJ per bit of datapath read or added (an estimate: equal per-bit cost of a table "
+           "read and an add); " % per_bit)
+    lbpe["lookup_add"] = {"energy_pj": round(2 * ENTRY_BITS * per_bit, 5), "source": cal + (
+        "a lookup-add reads a %d-bit table entry (16-bit features, sums of 3) and adds it at %d bits: "
+        "%d e" % (ENTRY_BITS, ENTRY_BITS, 2 * ENTRY_BITS))}
+    lbpe["table_entry"] = {"energy_pj": round(2 * ENTRY_BITS * per_bit, 5), "source": cal + (
+        "building an entry is one %d-bit add and one %d-bit write: %d e" % (ENTRY_BITS, ENTRY_BITS, 2 * ENTRY_BITS))}
+    lbpe["accumulate_bit"] = {"energy_pj": round(per_bit, 6), "source": cal + (
+        "each bit of shift makes the partial sum a lookup adds into one bit wider: e")}
     save(energy_path, table)
 
     # The baseline: unit energy per MAC (mac_w<b> + the rest) meets the paper's reductions at 16
@@ -165,7 +177,8 @@ def calibrate(runner):
     for b in range(1, 17):
         comp["mac_w%d" % b] = {"energy_pj": round(f + g * b, 5), "source": src}
     save(fixed_path, fixed)
-    print("calibrated: lookup_add = table_entry = %.5f pJ; baseline mac = %.5f + %.5f * b pJ" % (per_event, f, g))
+    print("calibrated: e = %.6f pJ per datapath bit (lookup_add = table_entry = %d e); baseline mac = %.5f + %.5f * b pJ"
+          % (per_bit, 2 * ENTRY_BITS, f, g))
 
 
 def plot(path_base, layers_by_prec):
@@ -262,17 +275,19 @@ def main():
         red = 100 * (1 - lb / fx)
         w("| %d | %.4f | %.4f | %.1f %% | %.1f %% | %+.1f pp |" % (b, lb, fx, red, PAPER_REDUCTION[b], red - PAPER_REDUCTION[b]))
     w("")
-    w("The model's LBPE energy per MAC is linear in the bit-planes it looks up (b / 3 lookups per "
-      "MAC, 1 / 4 in the 1-bit mode); the paper's 4-bit point (41 %) lies above what that line and "
-      "a linear fixed-point MAC give together, which suggests a per-MAC cost in the fixed-point "
-      "array (or a saving in the LBPE at low widths) that the public description does not name. "
-      "The difference column says how far the model is from each figure.\n")
+    w("The LBPE's energy per MAC grows slightly faster than the bit-planes it looks up (b / 3 "
+      "lookups per MAC, 1 / 4 in the 1-bit mode): each lookup-add reads an 18-bit table entry and "
+      "adds it into a partial sum that is one bit wider per plane already accumulated "
+      "(`lbpe.accumulate_bit`), so the later planes of wide weights cost more (docs/models.md, "
+      "\"Bit-serial array\"). The fixed-point MAC is linear in b. Only the 16-bit TOPS/W and the "
+      "16- and 1-bit reductions are calibrated; the 8- and 4-bit reductions are what the two models "
+      "then give. The difference column says how far the model is from each figure.\n")
 
     # 4: MobileNetV1 at four precisions.
     w("## MobileNetV1 at 16, 8, 4 bits and mixed precision\n")
     w("arch/unpu.json as shipped (DRAM 16 B/cycle = 3.2 GB/s at 200 MHz, an estimate), exact mode. "
-      "Weights of 8 bits or fewer occupy one byte each in DRAM and buffers (no sub-byte packing yet), "
-      "so DRAM traffic does not shrink below 8 bits.\n")
+      "Weights are stored and moved packed at their own width (`packed_weights`: 4-bit weights take "
+      "half a byte in DRAM and the weight buffer; 8- and 16-bit ones one and two bytes).\n")
     nets = [("16-bit", "workloads/mobilenet_w16.json"), ("8-bit", "workloads/mobilenet_v1_q8.json"),
             ("4-bit (mobilenet_q4)", "workloads/mobilenet_q4.json"), ("mixed", "workloads/mobilenet_mixed.json")]
     reps = {}

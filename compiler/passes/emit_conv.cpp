@@ -132,9 +132,9 @@ class ConvEmitter {
     if (!load) return dst;
     isa::DmaArgs& d = ctx_.Emit(isa::Opcode::kLoad).dma();
     d.dst = dst;
-    if (ctx_.sparse != nullptr) {
+    if (StoresTiles()) {
       // One contiguous run: the tile as the compiler encoded it.
-      const StoredTile& st = SparseTileOf(o, ic);
+      const StoredTile& st = StoredTileOf(o, ic);
       d.src = st.addr;
       d.row_bytes = st.bytes;
     } else {
@@ -188,8 +188,11 @@ class ConvEmitter {
     c.init_bias = c.first && v_.bias != nullptr;
     if (ctx_.sparse != nullptr) {
       c.w_format = ctx_.sparse->format();
-      c.w_bytes = SparseTileOf(o, ic).bytes;
+      c.w_bytes = StoredTileOf(o, ic).bytes;
       c.w_groups_span_taps = ctx_.sparse->groups_span_taps();
+    } else if (packed_) {
+      c.w_format = core::WeightFormat::kPacked;
+      c.w_bytes = StoredTileOf(o, ic).bytes;
     }
   }
 
@@ -198,18 +201,28 @@ class ConvEmitter {
     uint64_t addr = 0;
     int64_t bytes = 0;
   };
-  // Sparse arrays: the weight tile of (o, ic) in the unit's format, encoded and placed in DRAM
-  // the first time it is asked for (each tile is stored once, however often it is loaded).
-  const StoredTile& SparseTileOf(const OcTile& o, const IcTile& ic) {
+  // Sparse arrays and packed weights: the weight tile of (o, ic) in the unit's format (a sparse
+  // format, or core::PackValues), encoded and placed in DRAM the first time it is asked for (each
+  // tile is stored once, however often it is loaded).
+  bool StoresTiles() const { return ctx_.sparse != nullptr || packed_; }
+  const StoredTile& StoredTileOf(const OcTile& o, const IcTile& ic) {
     const auto key = std::make_pair(o.oc0, ic.w_i0);
     auto it = stored_.find(key);
     if (it != stored_.end()) return it->second;
-    std::vector<uint8_t> bytes = ctx_.sparse->EncodeTile(o.oc0, o.ocn, ic.w_i0, ic.w_in);
+    std::vector<uint8_t> bytes;
+    core::WeightFormat f = core::WeightFormat::kPacked;
+    if (ctx_.sparse != nullptr) {
+      bytes = ctx_.sparse->EncodeTile(o.oc0, o.ocn, ic.w_i0, ic.w_in);
+      f = ctx_.sparse->format();
+    } else {
+      const std::vector<int32_t> values =
+          WeightTileValues(*v_.w->data, v_.kh * v_.kw, v_.icg(), o.oc0, o.ocn, ic.w_i0, ic.w_in);
+      bytes = core::PackValues(values.data(), static_cast<int64_t>(values.size()), v_.w->bits, v_.w->is_signed);
+    }
     StoredTile st{PlaceDram(ctx_, bytes.size()), static_cast<int64_t>(bytes.size())};
     ctx_.program.dram_init.push_back({st.addr, std::move(bytes),
                                       v_.w->name + " tile oc" + std::to_string(o.oc0) + " i" +
-                                          std::to_string(ic.w_i0) + " (" +
-                                          core::WeightFormatName(ctx_.sparse->format()) + ")"});
+                                          std::to_string(ic.w_i0) + " (" + core::WeightFormatName(f) + ")"});
     return stored_[key] = st;
   }
   int64_t StoredWeightBytes() const {
@@ -251,6 +264,7 @@ class ConvEmitter {
   std::vector<OcTile> oc_tiles_;
   std::vector<SpatialTile> spatial_;
   std::map<std::pair<int64_t, int64_t>, StoredTile> stored_;
+  const bool packed_ = ctx_.sparse == nullptr && PacksWeights(ctx_, *v_.w);
 };
 
 // The layer's CONV instructions grouped by shape, for the reconfigurable array's mapper.
@@ -266,7 +280,8 @@ std::vector<ConvTileGroup> GroupTiles(const isa::Program& prog, size_t first) {
     t.gemm.n = c.out_c / c.groups;
     t.gemm.groups = c.groups;
     t.in_bytes = c.in_h * c.in_w * c.in_c * c.in_type.bytes();
-    t.w_bytes = c.out_c * c.kh * c.kw * (c.in_c / c.groups) * c.w_type.bytes();
+    t.w_bytes = c.w_format == core::WeightFormat::kDense ? c.out_c * c.kh * c.kw * (c.in_c / c.groups) * c.w_type.bytes()
+                                                         : c.w_bytes;
     t.acc_bytes = c.out_h * c.out_w * c.out_c * 4;
     auto same = [&](const ConvTileGroup& g) {
       return g.gemm.m == t.gemm.m && g.gemm.k == t.gemm.k && g.gemm.n == t.gemm.n &&
@@ -373,10 +388,11 @@ void EmitConv(Context& ctx, int op_index) {
   isa::LayerMapping& m = ctx.program.layers[op_index];
   if (reconfigurable) RecordMapping(ctx, v, first, m);
   m.unit = ctx.unit->name;
-  m.weight_format = sparse ? core::WeightFormatName(sparse->format()) : "dense";
-  m.weight_bytes = sparse ? emitter.StoredWeightBytes() : v.w->elements() * v.w->bytes_per_element();
+  const bool packed = !sparse && PacksWeights(ctx, *v.w);
+  m.weight_format = sparse ? core::WeightFormatName(sparse->format()) : packed ? "packed" : "dense";
+  m.weight_bytes = sparse || packed ? emitter.StoredWeightBytes() : v.w->elements() * v.w->bytes_per_element();
   m.tiling = t.Describe(v);
-  if (sparse) m.tiling += ", weights " + m.weight_format + " " + std::to_string(m.weight_bytes) + " B";
+  if (sparse || packed) m.tiling += ", weights " + m.weight_format + " " + std::to_string(m.weight_bytes) + " B";
   m.tiles = 0;
   for (size_t i = first; i < ctx.program.instructions.size(); ++i) {
     if (ctx.program.instructions[i].op == isa::Opcode::kConv) ++m.tiles;

@@ -107,8 +107,12 @@ void AllocateDram(Context& ctx);
 // (naming the arch's /dram/capacity_bytes) when it does not fit.
 uint64_t PlaceDram(Context& ctx, uint64_t bytes);
 // True for a layer's constant weights that EmitConv stores tile by tile in the unit's format
-// (a sparse_array's layers), so AllocateDram leaves the dense tensor out of DRAM.
+// (a sparse_array's layers, and packed weights: PacksWeights), so AllocateDram leaves the dense
+// tensor out of DRAM.
 bool WeightsStoredPerTile(const Context& ctx, const std::string& tensor);
+// True when the unit stores weights `w` packed at their bit width (its "packed_weights", and a
+// width that packing shrinks): EmitConv then stores them tile by tile as core::PackValues encodes.
+bool PacksWeights(const Context& ctx, const core::TensorInfo& w);
 void SetUpBuffers(Context& ctx);
 void EmitConv(Context& ctx, int op_index);
 void EmitPool(Context& ctx, int op_index);

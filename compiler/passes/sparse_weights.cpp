@@ -21,16 +21,21 @@ core::RowGeometry SparseWeights::Geometry(int64_t in) const {
   return core::TileRowGeometry(taps_, in, groups_span_taps(), codec_.group_width);
 }
 
-std::vector<int32_t> SparseWeights::DenseTile(int64_t oc0, int64_t ocn, int64_t i0, int64_t in) const {
+std::vector<int32_t> WeightTileValues(const std::vector<int32_t>& w, int64_t taps, int64_t icg, int64_t oc0,
+                                      int64_t ocn, int64_t i0, int64_t in) {
   std::vector<int32_t> t;
-  t.reserve(ocn * taps_ * in);
+  t.reserve(ocn * taps * in);
   for (int64_t oc = oc0; oc < oc0 + ocn; ++oc) {
-    for (int64_t tap = 0; tap < taps_; ++tap) {
-      const int32_t* src = &w_[(oc * taps_ + tap) * icg_ + i0];
+    for (int64_t tap = 0; tap < taps; ++tap) {
+      const int32_t* src = &w[(oc * taps + tap) * icg + i0];
       t.insert(t.end(), src, src + in);
     }
   }
   return t;
+}
+
+std::vector<int32_t> SparseWeights::DenseTile(int64_t oc0, int64_t ocn, int64_t i0, int64_t in) const {
+  return WeightTileValues(w_, taps_, icg_, oc0, ocn, i0, in);
 }
 
 int64_t SparseWeights::Entries(int64_t oc, int64_t i0, int64_t in) const {

@@ -16,6 +16,11 @@
 
 namespace npusim::compiler {
 
+// The values of a weight tile in tile order (output channels [oc0, oc0 + ocn) outer, kernel taps,
+// weight channels [i0, i0 + in) inner) from OHWI weights `w` with `taps` taps and `icg` channels.
+std::vector<int32_t> WeightTileValues(const std::vector<int32_t>& w, int64_t taps, int64_t icg, int64_t oc0,
+                                      int64_t ocn, int64_t i0, int64_t in);
+
 class SparseWeights {
  public:
   SparseWeights(const core::UnitConfig& unit, const ConvView& v, core::WeightFormat f);

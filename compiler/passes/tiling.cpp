@@ -83,7 +83,8 @@ Estimate EstimateConv(const Context& ctx, const ConvView& v, const ConvTiling& t
   const int64_t bw = ctx.arch->dram.bytes_per_cycle;
   const int64_t xb = v.x->bytes_per_element(), yb = v.y->bytes_per_element();
   const int64_t in_run = t.tic == v.c ? b.in : t.tic * xb;
-  const int64_t w_run = t.tic == v.icg() || t.whole_groups || sparse != nullptr ? w_bytes : t.tic * v.w->bytes_per_element();
+  const bool contiguous_w = t.tic == v.icg() || t.whole_groups || sparse != nullptr || PacksWeights(ctx, *v.w);
+  const int64_t w_run = contiguous_w ? w_bytes : t.tic * v.w->bytes_per_element();
   const int64_t out_run = t.toc == v.oc ? b.out : t.toc * yb;
   const int64_t dram = in_loads * TransferCycles(in_run, b.in / in_run, bw) +
                        w_loads * TransferCycles(w_run, w_bytes / w_run, bw) +
@@ -168,6 +169,9 @@ ConvTiling ChooseConvTiling(const Context& ctx, const ConvView& v) {
       const SparseWeights::Stats& s = ctx.sparse->StatsFor(t.toc, t.tic, t.whole_groups);
       if (!s.fits) return;
       t.w_tile_bytes = s.max_tile_bytes;
+    } else if (PacksWeights(ctx, *v.w)) {
+      // Packed tiles are stored one after another, each a contiguous run (core::PackValues).
+      t.w_tile_bytes = core::PackedBytes(t.toc * v.kh * v.kw * (t.whole_groups ? v.icg() : t.tic), v.w->bits);
     }
     if (!Fits(ctx, ConvTileBytes(v, t))) return;
     const Estimate e = EstimateConv(ctx, v, t);

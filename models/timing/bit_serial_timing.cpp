@@ -19,6 +19,17 @@ int64_t Passes(const core::BitSerialConfig& b, int weight_bits, int input_bits) 
 
 bool UsesTables(const core::BitSerialConfig& b) { return b.serial_operand != "none"; }
 
+// Over one output's passes (per table), the sum of the shifts its lookups are accumulated at:
+// plane i of a serial operand shifts by i; with both operands serial, by i_w + i_a.
+int64_t ShiftSum(const core::BitSerialConfig& b, int weight_bits, int input_bits) {
+  const auto tri = [](int64_t n) { return n * (n - 1) / 2; };
+  const int64_t w = BitSerialBinaryMode(b, weight_bits) ? 1 : weight_bits == 1 ? 2 : weight_bits;
+  if (b.serial_operand == "weights") return tri(w);
+  if (b.serial_operand == "activations") return tri(input_bits);
+  if (b.serial_operand == "both") return input_bits * tri(w) + w * tri(input_bits);
+  return 0;
+}
+
 }  // namespace
 
 bool BitSerialBinaryMode(const core::BitSerialConfig& b, int weight_bits) {
@@ -87,6 +98,7 @@ BitSerialActions CountBitSerialActions(const core::BitSerialConfig& b, const Gem
     return a;
   }
   a.lookups = outputs * tables_per_output * p.passes;
+  a.accumulate_bits = outputs * tables_per_output * ShiftSum(b, weight_bits, input_bits);
   a.table_entries = shape.groups * shape.m * tables_per_output * p.table_entries;
   return a;
 }

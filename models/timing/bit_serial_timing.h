@@ -90,6 +90,10 @@ double BitSerialPeakMacsPerCycle(const core::BitSerialConfig& b, int weight_bits
 // Action counts of one GEMM (what dynamic energy is charged for).
 struct BitSerialActions {
   int64_t lookups = 0;        // table lookup + shift-accumulate, one per stream, table and pass
+  // Accumulator growth: over the lookups, the sum of each one's shift (its bit-plane's position;
+  // the partial sum it adds into is that many bits wider than the table entry), so an energy per
+  // bit of it charges the wider adds of later planes (docs/models.md, "Bit-serial array").
+  int64_t accumulate_bits = 0;
   int64_t table_entries = 0;  // table entries built (one add each)
   int64_t aggregate_adds = 0; // partial sums added by the aggregation core
   int64_t macs = 0;           // "none": bit-parallel MACs issued (lanes x cycles of real work)

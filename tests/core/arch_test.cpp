@@ -402,6 +402,7 @@ TEST(ArchLoader, SparseArrayProblemsNameTheirKey) {
   j["units"][0]["weight_bits"] = {1, 8};
   j["units"][0]["simd_width"] = 0;
   j["units"][0]["rows"] = 4;
+  j["units"][0]["packed_weights"] = true;
   const std::string path = WriteFile(testing::ScratchDir() + "/arch.json", j.dump(2));
   auto problems = testing::ProblemsOf([&] { LoadArch(path); });
   EXPECT_TRUE(testing::HasProblem(problems, path, "/units/0/index_bits",
@@ -413,6 +414,9 @@ TEST(ArchLoader, SparseArrayProblemsNameTheirKey) {
                                   "expected 2..16 for a sparse_array (binary weights have no zero to skip), got 1"));
   EXPECT_TRUE(testing::HasProblem(problems, path, "/units/0/simd_width", "expected an integer in 1..256, got 0"));
   EXPECT_TRUE(testing::HasProblem(problems, path, "/units/0/rows", "unknown key \"rows\""));
+  EXPECT_TRUE(testing::HasProblem(problems, path, "/units/0/packed_weights",
+                                  "expected false or absent: a sparse_array stores its weights in its own formats "
+                                  "(\"formats\")"));
 }
 
 TEST(ArchLoader, SparseArrayNeedsFormats) {

@@ -44,7 +44,7 @@ TEST(BitSerialArch, LoadsUnpu) {
   EXPECT_DOUBLE_EQ(arch.operating_point.voltage_v, 1.1);
   EXPECT_DOUBLE_EQ(arch.dynamic_energy_scale(), 1.0);
   EXPECT_DOUBLE_EQ(arch.leakage_energy_scale(), 1.0);
-  for (const char* a : {"lookup_add", "table_entry", "aggregate_add", "leak_per_cycle"}) {
+  for (const char* a : {"lookup_add", "accumulate_bit", "table_entry", "aggregate_add", "leak_per_cycle"}) {
     EXPECT_TRUE(arch.energy.components.at("lbpe").count(a)) << a;
   }
 }

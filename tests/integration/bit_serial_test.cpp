@@ -77,6 +77,52 @@ TEST_P(BitSerialOperandTest, OtherSerialOperandsAreBitExact) {
 INSTANTIATE_TEST_SUITE_P(Operands, BitSerialOperandTest,
                          ::testing::Values("weights", "activations", "both", "none"));
 
+// arch/unpu.json stores weights packed at their width (packed_weights): every CONV's weight tile
+// is PackedBytes of its values, each layer's stored weights are its packed tiles (at most one
+// padding byte each), the outputs are exact and the compute cycles the closed form's; the same
+// network compiled for the arch storing one weight per byte loads more bytes.
+class PackedWeightsTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(PackedWeightsTest, MoveTheirOwnWidthWithExactResults) {
+  const int bits = GetParam();
+  core::Graph g = RandomNet(4);
+  core::ApplyWeightBits(g, {{"*", bits}}, "test");
+  const core::ArchConfig packed = core::LoadArch(SourcePath("arch/unpu.json"));
+  ASSERT_TRUE(packed.units[0].packed_weights);
+  core::ArchConfig bytewise = packed;
+  bytewise.units[0].packed_weights = false;
+  const Outcome p = SimulateAndReference(g, packed);
+  ExpectBitExact(g, p, bits >= 3);
+  EXPECT_EQ(SimulatedComputeCycles(p.run), ClosedFormComputeCycles(p.program, packed.units[0]));
+  const isa::Program b = compiler::Compile(g, bytewise, g.name);
+  int64_t convs = 0, packed_load = 0, bytewise_load = 0;
+  for (const isa::Instruction& in : p.program.instructions) {
+    if (in.op == isa::Opcode::kLoad) packed_load += in.dma().bytes();
+    if (in.op != isa::Opcode::kConv) continue;
+    const isa::ConvArgs& c = in.conv();
+    ASSERT_EQ(c.w_format, core::WeightFormat::kPacked);
+    EXPECT_EQ(c.w_bytes, (c.out_c * c.kh * c.kw * (c.in_c / c.groups) * bits + 7) / 8);
+    ++convs;
+  }
+  for (const isa::Instruction& in : b.instructions) {
+    if (in.op == isa::Opcode::kLoad) bytewise_load += in.dma().bytes();
+    if (in.op == isa::Opcode::kConv) EXPECT_EQ(in.conv().w_format, core::WeightFormat::kDense);
+  }
+  EXPECT_GT(convs, 0);
+  EXPECT_LT(packed_load, bytewise_load);
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    if (g.ops[i].type != core::OpType::kConv2d && g.ops[i].type != core::OpType::kFullyConnected) continue;
+    const int64_t n = g.tensor(g.ops[i].inputs[1]).elements();
+    const isa::LayerMapping& m = p.program.layers[i];
+    EXPECT_EQ(m.weight_format, "packed") << g.ops[i].name;
+    EXPECT_GE(m.weight_bytes, (n * bits + 7) / 8) << g.ops[i].name;
+    EXPECT_LE(m.weight_bytes, (n * bits + 7) / 8 + m.tiles) << g.ops[i].name;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Widths, PackedWeightsTest, ::testing::Values(1, 3, 4, 12),
+                         [](const auto& info) { return "w" + std::to_string(info.param); });
+
 TEST(BitSerial, SaturatingAccumulatorIsBitExact) {
   core::ArchConfig arch = core::LoadArch(SourcePath("arch/unpu.json"));
   arch.units[0].acc_bits = 16;

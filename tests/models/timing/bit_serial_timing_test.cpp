@@ -85,11 +85,21 @@ TEST(BitSerialTiming, CountsActions) {
   EXPECT_EQ(a.table_entries, 12 * 48 * 4);
   EXPECT_EQ(a.aggregate_adds, 12 * 32 * 3);  // 4 cores' partial sums -> 3 adds per output
   EXPECT_EQ(a.macs, 0);
+  // Per output and table, planes 0..15 shift by 0 + 1 + ... + 15 = 120.
+  EXPECT_EQ(a.accumulate_bits, 12 * 32 * 48 * 120);
+  // 4-bit weights: 0 + 1 + 2 + 3; binary weights in the 1-bit mode: one plane, no shift (Gk 4:
+  // 36 tables); Loom-style (both serial, 4 x 8 planes): 8 * 6 + 4 * 28 = 160.
+  EXPECT_EQ(CountBitSerialActions(b, {12, 144, 32, 1}, 4, 8).accumulate_bits, 12 * 32 * 48 * 6);
+  EXPECT_EQ(CountBitSerialActions(b, {12, 144, 32, 1}, 1, 8).accumulate_bits, 0);
+  core::BitSerialConfig loom = b;
+  loom.serial_operand = "both";
+  EXPECT_EQ(CountBitSerialActions(loom, {12, 144, 32, 1}, 4, 8).accumulate_bits, 12 * 32 * 48 * 160);
   core::BitSerialConfig fixed = b;
   fixed.serial_operand = "none";
   const BitSerialActions f = CountBitSerialActions(fixed, {12, 144, 32, 1}, 16, 8);
   EXPECT_EQ(f.macs, 12 * 144 * 32);
   EXPECT_EQ(f.lookups, 0);
+  EXPECT_EQ(f.accumulate_bits, 0);
 }
 
 // Random problem with weights across the whole range of `wbits` (binary: +-1).
