@@ -161,6 +161,7 @@ class RandomConfig {
       u["k_split"] = Coin();
       if (Coin(0.3)) u["force"] = Force(u);
     }
+    u["packed_weights"] = Coin();  // every dense unit type may store its weights packed
     return u;
   }
 
