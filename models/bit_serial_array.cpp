@@ -37,20 +37,20 @@ int64_t BitSerialArray::CyclesOf(const core::UnitConfig& cfg, const isa::ConvArg
 
 void BitSerialArray::Thread() {
   while (const isa::Instruction* in = ctrl_.Next(isa::Queue::kCompute)) {
-    const int64_t cycles = CyclesOf(cfg_, in->conv());
+    const isa::ConvArgs& c = in->conv();
+    const timing::BitSerialPlan plan = timing::PlanBitSerial(cfg_.bit_serial, ConvGemm(c), c.w_type.bits, c.in_type.bits);
     // Compute at the start: the inputs are final (dependencies), and no one may read the
     // accumulators or overwrite the inputs before Done (the schedule's WAR/RAW tokens).
-    datapath_.Run(in->conv(), mem_);
-    Count(in->conv(), in->layer);
-    wait(Cycles(cycles));
+    datapath_.Run(c, mem_);
+    Count(c, in->layer, plan);
+    wait(Cycles(plan.cycles));
     ctrl_.Done(*in);
   }
 }
 
-void BitSerialArray::Count(const isa::ConvArgs& c, int layer) {
-  const timing::GemmShape g = ConvGemm(c);
+void BitSerialArray::Count(const isa::ConvArgs& c, int layer, const timing::BitSerialPlan& plan) {
   const timing::BitSerialActions a =
-      timing::CountBitSerialActions(cfg_.bit_serial, g, c.w_type.bits, c.in_type.bits);
+      timing::CountBitSerialActions(cfg_.bit_serial, ConvGemm(c), c.w_type.bits, c.in_type.bits, plan);
   if (lookups_ != nullptr) {
     lookups_->Add(layer, static_cast<uint64_t>(a.lookups));
     entries_->Add(layer, static_cast<uint64_t>(a.table_entries));

@@ -31,6 +31,7 @@
 #include "models/buffer_access.h"
 #include "models/controller.h"
 #include "models/conv_datapath.h"
+#include "models/timing/bit_serial_timing.h"
 
 namespace npusim::models {
 
@@ -46,7 +47,7 @@ class BitSerialArray : public sc_core::sc_module {
 
  private:
   void Thread();
-  void Count(const isa::ConvArgs& c, int layer);
+  void Count(const isa::ConvArgs& c, int layer, const timing::BitSerialPlan& plan);
 
   core::UnitConfig cfg_;
   Controller& ctrl_;

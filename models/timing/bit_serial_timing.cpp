@@ -87,9 +87,13 @@ double BitSerialPeakMacsPerCycle(const core::BitSerialConfig& b, int weight_bits
 
 BitSerialActions CountBitSerialActions(const core::BitSerialConfig& b, const GemmShape& shape,
                                        int weight_bits, int input_bits) {
+  return CountBitSerialActions(b, shape, weight_bits, input_bits, PlanBitSerial(b, shape, weight_bits, input_bits));
+}
+
+BitSerialActions CountBitSerialActions(const core::BitSerialConfig& b, const GemmShape& shape,
+                                       int weight_bits, int input_bits, const BitSerialPlan& p) {
   BitSerialActions a;
   if (IsEmptyGemm(shape)) return a;
-  const BitSerialPlan p = PlanBitSerial(b, shape, weight_bits, input_bits);
   const int64_t outputs = shape.groups * shape.m * shape.n;
   const int64_t tables_per_output = CeilDiv(shape.k, p.group_inputs);
   a.aggregate_adds = p.chunks > 1 ? outputs * (p.cores_used - 1) : 0;

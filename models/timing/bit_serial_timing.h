@@ -100,5 +100,8 @@ struct BitSerialActions {
 };
 BitSerialActions CountBitSerialActions(const core::BitSerialConfig& b, const GemmShape& shape,
                                        int weight_bits, int input_bits);
+// The same from the GEMM's plan (PlanBitSerial of the same arguments), not planned again.
+BitSerialActions CountBitSerialActions(const core::BitSerialConfig& b, const GemmShape& shape,
+                                       int weight_bits, int input_bits, const BitSerialPlan& p);
 
 }  // namespace npusim::models::timing
