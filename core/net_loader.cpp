@@ -16,6 +16,7 @@
 #include "core/arch.h"
 #include "core/error.h"
 #include "core/json_util.h"
+#include "core/quant.h"
 #include "core/npy.h"
 #include "core/random.h"
 
@@ -487,6 +488,10 @@ class NetParser {
       a = LoadNpy(npy_path);
     } catch (const ConfigError& e) {
       for (const Problem& pr : e.problems()) check_.Add(dp, pr.file + ": " + pr.message);
+      return std::nullopt;
+    }
+    if (a.dtype == "float32") {
+      check_.Add(dp, npy_path + ": expected an integer dtype (a tensor's data are its quantized values), got float32");
       return std::nullopt;
     }
     if (a.shape != info.shape) {
@@ -1044,12 +1049,32 @@ class NetParser {
 
 Graph LoadNetwork(const std::string& path) { return NetParser(path).Parse(); }
 
+// Real values to the input's quantized values, as ONNX QuantizeLinear does: saturate(round(x /
+// scale) + zero_point), x / scale in float32, ties to even.
+static std::vector<int32_t> QuantizeInput(const std::string& path, const std::vector<float>& x, const TensorInfo& t) {
+  if (t.quant.scales.size() != 1 || t.quant.zero_points.size() > 1) {
+    throw ConfigError(path, "", "float32 values for input \"" + t.name +
+                                    "\", which is not quantized per tensor (give its integer values)");
+  }
+  const float scale = t.quant.scale(0);
+  const int32_t zp = t.quant.zero_point(0);
+  std::vector<int32_t> q(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (!std::isfinite(x[i])) {
+      throw ConfigError(path, "", "value at index " + std::to_string(i) + " is not finite (input \"" + t.name + "\")");
+    }
+    q[i] = RoundClampToOutput(x[i] / scale, zp, static_cast<int32_t>(t.qmin()), static_cast<int32_t>(t.qmax()));
+  }
+  return q;
+}
+
 std::vector<int32_t> LoadInputNpy(const std::string& path, const TensorInfo& expected) {
   NpyArray a = LoadNpy(path);
   if (a.shape != expected.shape) {
     throw ConfigError(path, "", "expected shape " + ShapeString(expected.shape) + " (input \"" +
                                     expected.name + "\"), got " + ShapeString(a.shape));
   }
+  if (a.dtype == "float32") return QuantizeInput(path, a.floats, expected);
   const std::string violation = RangeViolation(a.values, expected);
   if (!violation.empty()) {
     throw ConfigError(path, "", violation + " (input \"" + expected.name + "\")");

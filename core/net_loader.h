@@ -17,8 +17,9 @@ namespace npusim::core {
 Graph LoadNetwork(const std::string& path);
 
 // Reads the data of a network input from a .npy file (`npusim --input X.npy`): the file's shape
-// must equal `expected.shape`, its dtype must be an integer one, and every value must lie in
-// [expected.qmin(), expected.qmax()]. Throws ConfigError naming `path`.
+// must equal `expected.shape`; integer values must lie in [expected.qmin(), expected.qmax()];
+// float32 values are real ones, quantized with the input's (per-tensor) scale and zero point as
+// ONNX QuantizeLinear does (the host's job, before the NPU runs). Throws ConfigError naming `path`.
 std::vector<int32_t> LoadInputNpy(const std::string& path, const TensorInfo& expected);
 
 }  // namespace npusim::core

@@ -4,6 +4,8 @@
 // must accept any integer dtype and say precisely what is wrong with a bad file.
 #include "core/npy.h"
 
+#include <cstring>
+
 #include <cstdio>
 #include <fstream>
 #include <algorithm>
@@ -130,6 +132,7 @@ class HeaderParser {
 
 struct Dtype {
   bool is_signed = true;
+  bool is_float = false;  // float32
   int bytes = 1;
   bool big_endian = false;
   std::string name;
@@ -137,12 +140,19 @@ struct Dtype {
 
 Dtype ParseDtype(const std::string& descr, const std::string& path) {
   const std::string expected =
-      "expected an integer dtype (int8, uint8, int16, uint16, int32), got '" + descr + "'";
+      "expected an integer dtype (int8, uint8, int16, uint16, int32) or float32, got '" + descr + "'";
   if (descr.size() != 3) throw ConfigError(path, "", expected);
   Dtype d;
   const char order = descr[0], kind = descr[1], size = descr[2];
   if (order != '<' && order != '>' && order != '|' && order != '=') {
     throw ConfigError(path, "", expected);
+  }
+  if (kind == 'f' && size == '4') {
+    d.is_float = true;
+    d.bytes = 4;
+    d.big_endian = order == '>';
+    d.name = "float32";
+    return d;
   }
   if ((kind != 'i' && kind != 'u') || (size != '1' && size != '2' && size != '4' && size != '8')) {
     throw ConfigError(path, "", expected);
@@ -284,8 +294,18 @@ NpyArray LoadNpy(const std::string& path) {
                                     ", the file has " + std::to_string(have));
   }
 
-  out.values.reserve(elements);
   size_t pos = header_start + header_len;
+  if (dtype.is_float) {
+    out.floats.reserve(elements);
+    for (int64_t i = 0; i < elements; ++i, pos += 4) {
+      const uint32_t raw = static_cast<uint32_t>(dtype.big_endian ? ReadBig(bytes, pos, 4) : ReadLittle(bytes, pos, 4));
+      float f;
+      std::memcpy(&f, &raw, sizeof f);
+      out.floats.push_back(f);
+    }
+    return out;
+  }
+  out.values.reserve(elements);
   for (int64_t i = 0; i < elements; ++i, pos += dtype.bytes) {
     const uint64_t raw =
         dtype.big_endian ? ReadBig(bytes, pos, dtype.bytes) : ReadLittle(bytes, pos, dtype.bytes);

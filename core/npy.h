@@ -10,14 +10,16 @@ namespace npusim::core {
 
 struct NpyArray {
   std::vector<int64_t> shape;   // () for a scalar
-  std::vector<int32_t> values;  // row-major (C order)
-  std::string dtype;            // "int8", "uint8", "int16", "uint16", "int32", ...
+  std::vector<int32_t> values;  // row-major (C order); empty for float32
+  std::vector<float> floats;    // float32 arrays only
+  std::string dtype;            // "int8", "uint8", "int16", "uint16", "int32", ..., "float32"
 };
 
 // Reads a .npy file (format versions 1.0, 2.0, 3.0; C order; little- or big-endian integer dtypes
-// int8, uint8, int16, uint16, int32, and uint32/int64/uint64 whose values fit in int32).
-// Throws ConfigError naming the file on a missing file, a malformed header, a non-integer dtype, a
-// Fortran-order array, a size that disagrees with the header, or a value outside int32.
+// int8, uint8, int16, uint16, int32, and uint32/int64/uint64 whose values fit in int32; or
+// float32, into `floats`). Throws ConfigError naming the file on a missing file, a malformed
+// header, another dtype, a Fortran-order array, a size that disagrees with the header, or an
+// integer outside int32.
 NpyArray LoadNpy(const std::string& path);
 
 // The smallest numpy dtype holding every value of a `bits`-bit tensor: int8/uint8 up to 8 bits,

@@ -247,6 +247,8 @@ class Importer {
     nodes_ = std::move(r.nodes);
     absorbed_ = std::move(r.absorbed);
     refused_ = std::move(r.refused);
+    input_quantized_ = std::move(r.input_quantized);
+    output_quantized_ = std::move(r.output_quantized);
   }
 
   std::string NodePointer(int i) const { return "/graph/node/" + std::to_string(i); }
@@ -503,21 +505,28 @@ class Importer {
       const auto& in = graph.input(k);
       if (IsConstant(in.name())) continue;
       const std::string where = "/graph/input/" + std::to_string(k);
+      // A float input's network input is the value its QuantizeLinear makes (qdq_fold.h).
+      auto edge = input_quantized_.find(in.name());
+      const std::string value = edge != input_quantized_.end() ? edge->second : in.name();
       std::vector<int64_t> shape;
       const Value* v = nullptr;
-      if (InputShape(in, where, &shape)) v = AddActivation(in.name(), shape, where, "graph input \"" + in.name() + "\"");
+      if (InputShape(in, where, edge != input_quantized_.end(), &shape)) {
+        v = AddActivation(value, shape, where, "graph input \"" + in.name() + "\"");
+      }
       if (v == nullptr) {
-        broken_.insert(in.name());
+        broken_.insert(value);
         continue;
       }
       g_.inputs.push_back(v->ir);
       result_.inputs.push_back(Layout(in.name(), *v));
+      result_.inputs.back().real = edge != input_quantized_.end();
     }
   }
 
-  bool InputShape(const onnx::ValueInfoProto& in, const std::string& where, std::vector<int64_t>* shape) {
+  // `real`: a float32 input that a QuantizeLinear quantizes (its type was checked then).
+  bool InputShape(const onnx::ValueInfoProto& in, const std::string& where, bool real, std::vector<int64_t>* shape) {
     const std::string who = "graph input \"" + in.name() + "\"";
-    if (!in.type().has_tensor_type() || !IsQuantType(in.type().tensor_type().elem_type())) {
+    if (!in.type().has_tensor_type() || (!real && !IsQuantType(in.type().tensor_type().elem_type()))) {
       problems_.Add(where, who + ": expected a uint8 or int8 tensor, got " +
                                ElemTypeName(in.type().tensor_type().elem_type()));
       return false;
@@ -548,9 +557,12 @@ class Importer {
     const auto& graph = model_.graph();
     for (int k = 0; k < graph.output_size(); ++k) {
       const std::string& name = graph.output(k).name();
-      auto v = values_.find(name);
+      // A float output's network output is the tensor its DequantizeLinear reads (qdq_fold.h).
+      auto edge = output_quantized_.find(name);
+      const std::string value = edge != output_quantized_.end() ? edge->second : name;
+      auto v = values_.find(value);
       if (v == values_.end()) {
-        if (!broken_.count(name)) {
+        if (!broken_.count(value)) {
           problems_.Add("/graph/output/" + std::to_string(k), "graph output \"" + name + "\" is not computed by any node");
         }
         continue;  // else its producer was refused (already reported)
@@ -560,8 +572,14 @@ class Importer {
                       "graph output \"" + name + "\" is a graph input; no op computes it");
         continue;
       }
+      if (std::find(g_.outputs.begin(), g_.outputs.end(), v->second.ir) != g_.outputs.end()) {
+        problems_.Add("/graph/output/" + std::to_string(k),
+                      "graph output \"" + name + "\" is the same tensor as an earlier output");
+        continue;
+      }
       g_.outputs.push_back(v->second.ir);
       result_.outputs.push_back(Layout(name, v->second));
+      result_.outputs.back().real = edge != output_quantized_.end();
     }
   }
 
@@ -912,6 +930,7 @@ class Importer {
   std::vector<IndexedNode> nodes_;     // the graph after FoldQdq
   std::vector<IndexedNode> absorbed_;  // QDQ nodes folded into nodes_
   std::map<int, std::string> refused_;  // node index -> why its QDQ group could not be folded
+  std::map<std::string, std::string> input_quantized_, output_quantized_;  // float edges (qdq_fold.h)
   std::map<std::string, int> types_;
   std::map<std::string, Quant> quant_;
   bool changed_ = false;

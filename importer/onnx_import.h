@@ -50,6 +50,10 @@ struct TensorLayout {
   std::vector<int64_t> ir_shape;      // e.g. [1, H, W, C]
   // IR dimension i is ONNX dimension perm[i]: {0, 2, 3, 1} for NCHW -> NHWC, identity otherwise.
   std::vector<int> perm;
+  // A float32 ONNX tensor at the graph's edge (read by a QuantizeLinear, or made by a
+  // DequantizeLinear): the IR tensor holds its quantized values (scale and zero point are the IR
+  // tensor's), which the host quantizes before the run or dequantizes after it.
+  bool real = false;
 };
 
 struct OnnxModel {

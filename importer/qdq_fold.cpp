@@ -89,6 +89,7 @@ class Folder {
     for (int i = 0; i < n; ++i) {
       const NodeProto& node = g_.node(i);
       if (IsDequantize(node) && !dropped[i]) dropped[i] = AllConsumersFolded(node, folded);
+      if (!dropped[i]) dropped[i] = FloatEdge(node);
       if (dropped[i]) {
         result_.absorbed.push_back({i, node});
         continue;
@@ -115,6 +116,39 @@ class Folder {
       }
     }
     for (const auto& o : g_.output()) consumers_[o.name()].push_back(-1);
+  }
+
+  // A QuantizeLinear of a float32 graph input read by nothing else, or a DequantizeLinear that
+  // makes a graph output from a computed tensor, both with constant per-tensor parameters: the
+  // network's float edges (QdqFoldResult), recorded and absorbed.
+  bool FloatEdge(const NodeProto& n) {
+    if (!IsQuantize(n) && !IsDequantize(n)) return false;
+    const std::string in = Input(n, 0), out = Output0(n);
+    if (in.empty() || out.empty() || n.output_size() != 1 || IsConstant(in)) return false;
+    for (int k : {1, 2}) {
+      const std::string p = Input(n, k);
+      if (k == 1 && p.empty()) return false;
+      if (!p.empty()) {
+        auto c = constants_.find(p);
+        if (c == constants_.end() || c->second.elements() != 1) return false;
+      }
+    }
+    if (IsQuantize(n)) {
+      auto t = types_.find(in);
+      auto c = consumers_.find(in);
+      const bool graph_input = std::any_of(g_.input().begin(), g_.input().end(),
+                                           [&](const onnx::ValueInfoProto& v) { return v.name() == in; });
+      if (!graph_input || t == types_.end() || t->second != TensorProto::FLOAT || c == consumers_.end() ||
+          c->second.size() != 1 || result_.input_quantized.count(in)) {
+        return false;
+      }
+      result_.input_quantized[in] = out;
+      return true;
+    }
+    auto c = consumers_.find(out);
+    if (c == consumers_.end() || c->second != std::vector<int>{-1} || result_.output_quantized.count(out)) return false;
+    result_.output_quantized[out] = in;
+    return true;
   }
 
   // MaxPool, Reshape and Flatten also run on quantized tensors as they are; they are a QDQ group

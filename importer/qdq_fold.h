@@ -34,6 +34,12 @@ struct QdqFoldResult {
   // Original node index -> why that node (a float op, or a DequantizeLinear / QuantizeLinear) is
   // not part of a foldable group.
   std::map<int, std::string> refused;
+  // The graph's float edges: a float32 graph input read only by a QuantizeLinear (constant
+  // per-tensor scale and zero point) becomes that QuantizeLinear's quantized output, which the
+  // host computes (npusim run quantizes float32 inputs as QuantizeLinear does); a graph output
+  // made by a DequantizeLinear of a computed tensor becomes that tensor. Both nodes are absorbed.
+  std::map<std::string, std::string> input_quantized;     // float graph input -> quantized value
+  std::map<std::string, std::string> output_quantized;    // float graph output -> quantized value
 };
 
 // `constants` holds the graph's constants; zero points the QDQ nodes omit are added to it (as

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "core/json_util.h"
 #include "core/npy.h"
 #include "core/random.h"
@@ -565,6 +567,43 @@ TEST(NetLoader, InputNpyIsCheckedAgainstTheTensor) {
                          "it, first at index 1: 16 (input \"x\")"));
   EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadInputNpy(dir + "/absent.npy", x); }),
                          dir + "/absent.npy", "", "cannot open file"));
+}
+
+// A float32 .npy of little-endian values (as numpy.save writes one).
+std::string FloatNpy(const std::string& path, const std::vector<int64_t>& shape, const std::vector<float>& v) {
+  std::string dims;
+  for (int64_t d : shape) dims += std::to_string(d) + ", ";
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
+  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+  header += '\n';
+  std::string out = std::string("\x93NUMPY\x01\x00", 8);
+  out += static_cast<char>(header.size() & 0xff);
+  out += static_cast<char>(header.size() >> 8);
+  out += header;
+  out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
+  return WriteFile(path, out);
+}
+
+// Real (float32) input values are quantized as ONNX QuantizeLinear does: x / scale in float32,
+// ties to even, plus the zero point, saturated.
+TEST(NetLoader, FloatInputNpyIsQuantizedAsQuantizeLinear) {
+  const std::string dir = ScratchDir();
+  TensorInfo x;
+  x.name = "x";
+  x.shape = {1, 6};
+  x.bits = 8;
+  x.is_signed = false;
+  x.quant.scales = {0.5f};
+  x.quant.zero_points = {10};
+  // 0.25 / 0.5 = 0.5 -> 0; 0.75 -> 1.5 -> 2; 1.25 -> 2.5 -> 2; -3 -> -6; saturating at 0 and 255.
+  const std::string ok = FloatNpy(dir + "/x.npy", {1, 6}, {0.25f, 0.75f, 1.25f, -3.0f, -100.0f, 1000.0f});
+  EXPECT_EQ(LoadInputNpy(ok, x), (std::vector<int32_t>{10, 12, 12, 4, 0, 255}));
+  const std::string nan = FloatNpy(dir + "/nan.npy", {1, 6}, {0, 0, std::nanf(""), 0, 0, 0});
+  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadInputNpy(nan, x); }), nan, "",
+                         "value at index 2 is not finite (input \"x\")"));
+  x.quant.scales = {0.5f, 0.25f};
+  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadInputNpy(ok, x); }), ok, "",
+                         "float32 values for input \"x\", which is not quantized per tensor (give its integer values)"));
 }
 
 // A conv/FC op's "mapping" (forced partition, split, dataflow for reconfigurable units).

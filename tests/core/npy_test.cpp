@@ -146,14 +146,27 @@ TEST(NpyTest, BadMagicIsNotANpyFile) {
                          "not a .npy file (missing the \\x93NUMPY magic)"));
 }
 
-TEST(NpyTest, FloatDtypeIsRejected) {
-  const std::string path =
-      WriteFile(ScratchDir() + "/f.npy",
-                NumpyFile("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }",
-                          std::string(4, '\0')));
-  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadNpy(path); }), path, "",
-                         "expected an integer dtype (int8, uint8, int16, uint16, int32), got "
-                         "'<f4'"));
+// float32 (either byte order) is read into `floats`; other float and bool dtypes are not.
+TEST(NpyTest, Float32IsReadOtherFloatsAreRejected) {
+  // 1.5f = 0x3FC00000, -2.25f = 0xC0100000.
+  const std::string dir = ScratchDir();
+  const std::string le = WriteFile(dir + "/le.npy",
+                                   NumpyFile("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }",
+                                             std::string("\x00\x00\xc0\x3f\x00\x00\x10\xc0", 8)));
+  const std::string be = WriteFile(dir + "/be.npy",
+                                   NumpyFile("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }",
+                                             std::string("\x3f\xc0\x00\x00\xc0\x10\x00\x00", 8)));
+  for (const std::string& path : {le, be}) {
+    const NpyArray a = LoadNpy(path);
+    EXPECT_EQ(a.dtype, "float32");
+    EXPECT_EQ(a.floats, (std::vector<float>{1.5f, -2.25f}));
+    EXPECT_TRUE(a.values.empty());
+  }
+  const std::string f8 =
+      WriteFile(dir + "/f8.npy",
+                NumpyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", std::string(8, '\0')));
+  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadNpy(f8); }), f8, "",
+                         "expected an integer dtype (int8, uint8, int16, uint16, int32) or float32, got '<f8'"));
 }
 
 TEST(NpyTest, TruncatedDataIsReported) {

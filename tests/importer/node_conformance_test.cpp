@@ -26,8 +26,10 @@ struct NodeCase {
 
 const char* kInt32Out =
     "outputs int32 accumulators; npusim's conv2d/fully_connected always requantize to 1..16 bits";
-const char* kFloatIn = "float32 input: QuantizeLinear converts floats, npusim computes on integers only";
-const char* kFloatOut = "float32 output: DequantizeLinear produces floats, npusim computes on integers only";
+// A lone QuantizeLinear / DequantizeLinear is a float edge (docs/onnx.md), the host's conversion:
+// nothing is left for the NPU to compute. Per-axis ones are not edges (activations are per tensor).
+const char* kEdgeOnly = "only a float edge's QuantizeLinear / DequantizeLinear (the host's conversion): no op for the NPU";
+const char* kAxis = "per-axis QuantizeLinear / DequantizeLinear of an activation: npusim quantizes activations per tensor";
 const char* kDynamic =
     "float32 input and a scale computed at run time (DynamicQuantizeLinear); npusim's quantization is static";
 
@@ -41,10 +43,10 @@ const NodeCase kCases[] = {
     {"test_convinteger_with_padding", kInt32Out, "(op ConvInteger, domain ai.onnx)"},
     {"test_convinteger_without_padding", kInt32Out, "(op ConvInteger, domain ai.onnx)"},
     {"test_matmulinteger", kInt32Out, "(op MatMulInteger, domain ai.onnx)"},
-    {"test_quantizelinear", kFloatIn, "(op QuantizeLinear, domain ai.onnx)"},
-    {"test_quantizelinear_axis", kFloatIn, "(op QuantizeLinear, domain ai.onnx)"},
-    {"test_dequantizelinear", kFloatOut, "(op DequantizeLinear, domain ai.onnx)"},
-    {"test_dequantizelinear_axis", kFloatOut, "(op DequantizeLinear, domain ai.onnx)"},
+    {"test_quantizelinear", kEdgeOnly, "graph output \"y\" is a graph input; no op computes it"},
+    {"test_quantizelinear_axis", kAxis, "(op QuantizeLinear, domain ai.onnx)"},
+    {"test_dequantizelinear", kEdgeOnly, "graph output \"y\" is a graph input; no op computes it"},
+    {"test_dequantizelinear_axis", kAxis, "(op DequantizeLinear, domain ai.onnx)"},
     {"test_dynamicquantizelinear", kDynamic, "(op DynamicQuantizeLinear, domain ai.onnx)"},
     {"test_dynamicquantizelinear_expanded", kDynamic, "unsupported op"},
     {"test_dynamicquantizelinear_max_adjusted", kDynamic, "(op DynamicQuantizeLinear, domain ai.onnx)"},

@@ -21,9 +21,17 @@ const std::vector<int64_t> kBias = {-300, 450};
 
 // x: uint8 [1, 3, 3, 2] -> conv 2x(3x1x3), per-channel int8 weights, int32 bias -> y uint8.
 // QDQ form, with an optional activation node ("Relu", "Clip") between Conv and QuantizeLinear.
-std::string BuildQdqConv(const std::string& act, float clip_lo, float clip_hi, int64_t y_zp, const std::string& path) {
+// With `float_edges`, the network's input and output are float32: a QuantizeLinear makes x from
+// "x_real" and a DequantizeLinear makes "y_real" from y, as ONNX Runtime's quantizer writes them.
+std::string BuildQdqConv(const std::string& act, float clip_lo, float clip_hi, int64_t y_zp, const std::string& path,
+                         bool float_edges = false) {
   OnnxBuilder b;
-  b.Input("x", kU8, {1, 3, 3, 2});
+  if (float_edges) {
+    b.Input("x_real", kF32, {1, 3, 3, 2});
+    b.Node("QuantizeLinear", {"x_real", "x_scale", "x_zp"}, {"x"}, "q_x");
+  } else {
+    b.Input("x", kU8, {1, 3, 3, 2});
+  }
   b.Quant("x", 0.05f, kU8, 120);
   b.Node("DequantizeLinear", {"x", "x_scale", "x_zp"}, {"xf"}, "dq_x");
   b.Ints("w", kI8, {2, 3, 1, 3}, kWeights);
@@ -48,7 +56,12 @@ std::string BuildQdqConv(const std::string& act, float clip_lo, float clip_hi, i
   }
   b.Quant("y", 0.04f, kU8, y_zp);
   b.Node("QuantizeLinear", {q_in, "y_scale", "y_zp"}, {"y"}, "q_y");
-  b.Output("y", kU8);
+  if (float_edges) {
+    b.Node("DequantizeLinear", {"y", "y_scale", "y_zp"}, {"y_real"}, "dq_y");
+    b.Output("y_real", kF32);
+  } else {
+    b.Output("y", kU8);
+  }
   return b.Save(path);
 }
 
@@ -108,6 +121,41 @@ TEST(QdqImport, ConvGroupFoldsIntoTheQLinearConvItsQOperatorTwinGives) {
   EXPECT_EQ(y.quant.zero_points, std::vector<int32_t>{128});
   EXPECT_FALSE(y.is_signed);
   EXPECT_EQ(RunReference(qdq, ConvInput()), RunReference(qop, ConvInput()));
+}
+
+// Float32 network edges: the IR input is the QuantizeLinear's output and the IR output the
+// DequantizeLinear's input, with their quantization; the layouts keep the ONNX names and say so.
+TEST(QdqImport, FloatInputAndOutputBecomeTheirQuantizedTensors) {
+  const OnnxModel edges = ImportOnnxModel(BuildQdqConv("", 0, 0, 128, ScratchDir() + "/edges.onnx", true), {});
+  const OnnxModel plain = ImportOnnxModel(BuildQdqConv("", 0, 0, 128, ScratchDir() + "/plain.onnx"), {});
+  ASSERT_EQ(edges.inputs.size(), 1u);
+  ASSERT_EQ(edges.outputs.size(), 1u);
+  EXPECT_EQ(edges.inputs[0].onnx_name, "x_real");
+  EXPECT_EQ(edges.inputs[0].ir_name, "x");
+  EXPECT_TRUE(edges.inputs[0].real);
+  EXPECT_EQ(edges.outputs[0].onnx_name, "y_real");
+  EXPECT_EQ(edges.outputs[0].ir_name, "y");
+  EXPECT_TRUE(edges.outputs[0].real);
+  EXPECT_FALSE(plain.inputs[0].real);
+  const core::TensorInfo& x = edges.graph.tensor("x");
+  EXPECT_EQ(x.quant.scales, std::vector<float>{0.05f});
+  EXPECT_EQ(x.quant.zero_points, std::vector<int32_t>{120});
+  EXPECT_EQ(edges.graph.ops.size(), 1u);
+  EXPECT_EQ(RunReference(edges, ConvInput()), RunReference(plain, ConvInput()));
+}
+
+// A float input that something other than one QuantizeLinear reads stays refused.
+TEST(QdqImport, FloatInputReadByAFloatOpIsRefused) {
+  OnnxBuilder b;
+  b.Input("x_real", kF32, {1, 4});
+  b.Quant("x", 0.1f, kU8, 10);
+  b.Node("QuantizeLinear", {"x_real", "x_scale", "x_zp"}, {"x"}, "q_x");
+  b.Node("Relu", {"x_real"}, {"r"}, "relu");
+  b.Output("x", kU8);
+  b.Output("r", kF32);
+  const std::string msg = ImportError(b.Save(ScratchDir() + "/float_twice.onnx"));
+  EXPECT_NE(msg.find("node \"q_x\" (op QuantizeLinear, domain ai.onnx): not part of a foldable"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("node \"relu\" (op Relu, domain ai.onnx): unsupported op"), std::string::npos) << msg;
 }
 
 TEST(QdqImport, ReluBeforeQuantizeBecomesTheReluClamp) {
