@@ -15,7 +15,8 @@ Models are single ops or chains of them, uint8 or int8 activations (uint8 or int
 per-tensor or per-channel weight scales, with or without bias. Scales are picked in three regimes:
 powers of two (the requantization multiplier is 2^-k, so about one output in 2^k is an exact
 rounding tie), output scales much smaller than the accumulator's spread (saturation at both ends),
-and calibrated (values spread over the range). Graph inputs and outputs are quantized tensors.
+and calibrated (values spread over the range). Graph inputs and outputs are quantized tensors, or
+on about 3 in 10 models float32 ones behind a QuantizeLinear / DequantizeLinear ("_float" models).
 """
 
 import collections
@@ -26,7 +27,9 @@ from onnx import TensorProto, helper, numpy_helper
 
 OPSET = 13
 NP_TYPE = {TensorProto.UINT8: np.uint8, TensorProto.INT8: np.int8}
-Case = collections.namedtuple("Case", "name model inputs kind stats")
+# inputs: {ONNX input name: NCHW array}; edges: {float output name: (quantized name, scale, zp)}
+# for models with float edges (else empty).
+Case = collections.namedtuple("Case", "name model inputs kind stats edges")
 
 
 def qrange(elem):
@@ -320,10 +323,12 @@ def pools(rng, b, x, regime):
     return b.max_pool(x, k, s, pads)
 
 
-def generate(seed, forms=("qop", "qdq"), with_add=True):
+def generate(seed, forms=("qop", "qdq"), with_add=True, float_edges=True):
     """The model of `seed`; `forms` limits it to the QOperator ("qop") or QDQ ("qdq") form.
     QLinearAdd / QDQ Add models (standalone and as the residual add of a chain) unless `with_add`
-    is false; without them the seeds give the models of the runs before add was matched."""
+    is false; without them the seeds give the models of the runs before add was matched. With
+    `float_edges`, about 3 in 10 models take a float32 input and give float32 outputs
+    (QuantizeLinear / DequantizeLinear at the edges, docs/onnx.md "Float edges")."""
     rng = np.random.RandomState(seed)
     elem = TensorProto.UINT8 if rng.rand() < 0.5 else TensorProto.INT8
     qdq = rng.rand() < 0.4 if len(forms) == 2 else forms[0] == "qdq"
@@ -353,9 +358,36 @@ def generate(seed, forms=("qop", "qdq"), with_add=True):
         else:
             outs = [chain(rng, b, x, regime, with_add)]
     name = "m%05d_%s_%s_%s_%s" % (seed, "qdq" if qdq else "qop", kind, "u8" if elem == TensorProto.UINT8 else "i8", regime)
+    # Float edges (as ONNX Runtime's quantizer writes models) on some models, decided by a random
+    # stream of their own so that every seed keeps the model it gave before they existed.
+    edges = {}
+    inputs = [x]
+    if float_edges and np.random.RandomState(seed + 1000003).rand() < 0.3:
+        x, data, outs, edges = add_float_edges(np.random.RandomState(seed + 2000003), b, x, data, outs)
+        name += "_float"
     model = b.model([x], outs, name)
     onnx.checker.check_model(model)
-    return Case(name, model, {"x": data}, kind, b.stats if kind in ("conv", "matmul", "gemm") else [])
+    return Case(name, model, {x.name: data}, kind, b.stats if kind in ("conv", "matmul", "gemm") and not edges else [], edges)
+
+
+def add_float_edges(rng, b, x, data, outs):
+    """A float32 input "x_real" quantized into x by a QuantizeLinear (put first), and a float output
+    per output made by a DequantizeLinear. The real input values hit every code of x's range, exact
+    ties between two codes (which QuantizeLinear rounds to even) and values beyond both ends."""
+    s, z = b.qparams(x.scale, x.zp, x.elem)
+    b.nodes.insert(0, helper.make_node("QuantizeLinear", ["x_real", s, z], [x.name], name=b.fresh("quantizelinear_")))
+    lo, hi = qrange(x.elem)
+    offset = rng.choice([0.0, 0.5, -0.5, 0.3, -0.2], size=data.shape).astype(np.float32)
+    real = ((data.astype(np.float32) - np.float32(x.zp) + offset) * x.scale).astype(np.float32)
+    wide = rng.rand(*data.shape) < 0.05  # beyond the range: saturation
+    real[wide] = (np.float32(rng.choice([lo - 30, hi + 30])) - np.float32(x.zp)) * x.scale
+    edges, real_outs = {}, []
+    for y in outs:
+        ys, yz = b.qparams(y.scale, y.zp, y.elem)
+        b.node("DequantizeLinear", [y.name, ys, yz], [y.name + "_real"])
+        edges[y.name + "_real"] = (y.name, float(y.scale), y.zp)
+        real_outs.append(Value(y.name + "_real", y.shape, y.scale, y.zp, TensorProto.FLOAT))
+    return Value("x_real", x.shape, x.scale, x.zp, TensorProto.FLOAT), real, real_outs, edges
 
 
 def chain(rng, b, x, regime, with_add):

@@ -96,19 +96,24 @@ def run_npusim(binary, arch, model_path, input_path, out_dir):
 
 
 def compare(case, ort_dir, sim_dir):
-    """"" when equal, else a description of the first difference."""
+    """"" when equal, else a description of the first difference. A float output (float edges)
+    is compared as npusim's quantized output dequantized as DequantizeLinear does,
+    float32((q - zero_point) * scale)."""
     for out in case.model.graph.output:
         ref = np.load(os.path.join(ort_dir, out.name + ".npy"))
-        sim_path = os.path.join(sim_dir, "outputs", out.name + ".npy")
+        quantized, scale, zp = case.edges.get(out.name, (out.name, None, None))
+        sim_path = os.path.join(sim_dir, "outputs", quantized + ".npy")
         if not os.path.exists(sim_path):
             return "npusim wrote no %s" % sim_path
         sim = to_onnx(np.load(sim_path))
+        if scale is not None:
+            sim = ((sim.astype(np.int32) - np.int32(zp)).astype(np.float32) * np.float32(scale)).astype(np.float32)
         if sim.dtype != ref.dtype or sim.shape != ref.shape:
             return "output %s: npusim %s %s, ONNX Runtime %s %s" % (out.name, sim.dtype, sim.shape, ref.dtype, ref.shape)
-        diff = np.argwhere(sim != ref)
+        diff = np.argwhere(sim.view(np.uint32) != ref.view(np.uint32)) if scale is not None else np.argwhere(sim != ref)
         if len(diff):
             at = tuple(int(i) for i in diff[0])
-            return "output %s at %s (NCHW): npusim %d, ONNX Runtime %d (%d values differ)" % (
+            return "output %s at %s (NCHW): npusim %s, ONNX Runtime %s (%d values differ)" % (
                 out.name, list(at), sim[at], ref[at], len(diff))
     return ""
 
@@ -137,10 +142,11 @@ def main():
         d = os.path.join(args.work, case.name)
         os.makedirs(d)
         onnx.save(case.model, os.path.join(d, "model.onnx"))
-        np.save(os.path.join(d, "x_nchw.npy"), case.inputs["x"])
-        np.save(os.path.join(d, "x_ir.npy"), to_ir(case.inputs["x"]))
+        (x_name, x_data), = case.inputs.items()
+        np.save(os.path.join(d, "x_nchw.npy"), x_data)
+        np.save(os.path.join(d, "x_ir.npy"), to_ir(x_data))
         cases.append((case, d))
-        jobs.append({"model": os.path.join(d, "model.onnx"), "inputs": {"x": os.path.join(d, "x_nchw.npy")},
+        jobs.append({"model": os.path.join(d, "model.onnx"), "inputs": {x_name: os.path.join(d, "x_nchw.npy")},
                      "out_dir": os.path.join(d, "ort")})
     with open(os.path.join(args.work, "jobs.json"), "w") as f:
         json.dump(jobs, f)
@@ -166,11 +172,12 @@ def main():
             return 1
         for out in case.model.graph.output:
             values += np.load(os.path.join(d, "ort", out.name + ".npy")).size
-        t, lo, hi = tie_and_saturation_counts(case, case.inputs["x"])
+        t, lo, hi = tie_and_saturation_counts(case, next(iter(case.inputs.values())))
         ties, low, high = ties + t, low + lo, high + hi
     kinds = {}
     for case, _ in cases:
-        kinds[case.name.split("_")[1] + "/" + case.kind] = kinds.get(case.name.split("_")[1] + "/" + case.kind, 0) + 1
+        k = case.name.split("_")[1] + "/" + case.kind + ("/float" if case.edges else "")
+        kinds[k] = kinds.get(k, 0) + 1
     print("onnx conformance: %d models, %d output values, all equal to ONNX Runtime (%.0f s)" % (
         len(cases), values, time.time() - start))
     print("  models: %s" % ", ".join("%s %d" % kv for kv in sorted(kinds.items())))
