@@ -134,7 +134,8 @@ print(*(x.getsockname()[1] for x in s))'
 read -r ctld_port slurmd_port < <(free_ports)
 node_line=$(timeout 5 slurmd -C 2>/dev/null | grep -m1 '^NodeName=')
 [ -n "$node_line" ] || skip "could not start slurmd: 'slurmd -C' printed no NodeName line"
-node=$(sed 's/^NodeName=\([^ ]*\).*/\1/' <<<"$node_line")
+node=${node_line%% *}
+node=${node#NodeName=}
 mkdir -p "$tmp/state" "$tmp/spool" "$tmp/logs" "$tmp/out"
 cat >"$SLURM_CONF" <<EOF
 ClusterName=npusimtest
@@ -187,7 +188,7 @@ cat >"$tmp/grid.json" <<'EOF'
 EOF
 sweep_args=(--arch arch/dense_16x16.json --net workloads/tiny_conv.json --grid "$tmp/grid.json" --jobs 1)
 t0=$SECONDS
-cd "$root"
+cd "$root" || fail "cannot enter $root"
 array_limit=$(cap 45)
 NPUSIM=$npusim timeout "$array_limit" sbatch --parsable --wait --array=0-$((shards - 1)) --cpus-per-task=1 \
   --chdir="$root" --output="$tmp/logs/%A_%a.log" --job-name=npusim-sweep-test \
@@ -217,7 +218,9 @@ merged=$tmp/merged/sweep.csv
 local_csv=$tmp/local/sweep.csv
 points=$(($(wc -l <"$local_csv") - 1))
 ok=$(tail -n +2 "$local_csv" | grep -c ',ok,')
-[ "$points" -gt 0 ] && [ "$ok" = "$points" ] || fail "the local sweep has $ok ok points of $points: $(last "$local_csv" 2)"
+if [ "$points" -lt 1 ] || [ "$ok" != "$points" ]; then
+  fail "the local sweep has $ok ok points of $points: $(last "$local_csv" 2)"
+fi
 # sweep.csv holds only simulated figures (no wall times), so every column must match. The
 # merge sorts by point id; a point id is its knob values' position in the grid, so comparing
 # the sorted rows compares the knob columns and the figures together.
