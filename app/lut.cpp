@@ -152,23 +152,45 @@ json EntryNetwork(const Entry& e) {
           {"ops", {op}}};
 }
 
-std::string EntryRow(const Entry& e, const json& f) {
-  std::ostringstream s;
-  s << e.op << "," << e.in_channels << "," << e.out_channels << "," << e.kernel << "," << e.stride << ","
-    << e.resolution << "," << e.weight_bits << "," << (e.op == "fully_connected" ? 1 : OutSize(e)) << ",";
+// One entry's figures (or its error) as a JSON object: the LUT row in both output formats.
+json EntryRecord(const Entry& e, const json& f) {
+  json r = {{"op", e.op},
+            {"in_channels", e.in_channels},
+            {"out_channels", e.out_channels},
+            {"kernel", e.kernel},
+            {"stride", e.stride},
+            {"resolution", e.resolution},
+            {"weight_bits", e.weight_bits},
+            {"out_resolution", e.op == "fully_connected" ? 1 : OutSize(e)}};
   if (f.contains("error")) {
-    s << ",,,,,,error," << sweep::CsvField(f["error"].get<std::string>()) << "\n";
-    return s.str();
+    r["status"] = "error";
+    r["error"] = f["error"];
+    return r;
   }
-  s << f["macs"].dump() << "," << f["cycles"].dump() << "," << f["seconds"].dump() << "," << f["energy_pj"].dump()
-    << "," << f["dram_read_bytes"].dump() << "," << f["dram_write_bytes"].dump() << ",ok,\n";
-  return s.str();
+  for (const char* k : {"macs", "cycles", "seconds", "energy_pj", "dram_read_bytes", "dram_write_bytes"}) r[k] = f[k];
+  r["status"] = "ok";
+  return r;
 }
 
-// Simulates entries [begin, end) one after another (each in its own child); returns their rows.
+const char* const kColumns[] = {"op", "in_channels", "out_channels", "kernel", "stride", "resolution",
+                                "weight_bits", "out_resolution", "macs", "cycles", "seconds", "energy_pj",
+                                "dram_read_bytes", "dram_write_bytes", "status", "error"};
+
+std::string CsvRow(const json& r) {
+  std::string row;
+  for (const char* k : kColumns) {
+    if (!row.empty() || k != kColumns[0]) row += ",";
+    if (!r.contains(k)) continue;
+    row += r[k].is_string() ? sweep::CsvField(r[k].get<std::string>()) : r[k].dump();
+  }
+  return row + "\n";
+}
+
+// Simulates entries [begin, end) one after another (each in its own child); returns their
+// records, one JSON object per line.
 std::string RunSlice(const core::ArchConfig& arch, const std::vector<Entry>& entries, size_t begin, size_t end,
                      const fs::path& scratch) {
-  std::string rows;
+  std::string lines;
   for (size_t i = begin; i < end; ++i) {
     const fs::path net = scratch / ("entry" + std::to_string(i) + ".json");
     core::WriteFileAtomically(net.string(), EntryNetwork(entries[i]).dump());
@@ -181,9 +203,13 @@ std::string RunSlice(const core::ArchConfig& arch, const std::vector<Entry>& ent
       f = {{"error", ex.what()}};
     }
     fs::remove(net);
-    rows += EntryRow(entries[i], f);
+    lines += EntryRecord(entries[i], f).dump() + "\n";
   }
-  return rows;
+  return lines;
+}
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 }  // namespace
@@ -205,7 +231,7 @@ int LutCommand(const LutOptions& o) {
     if (pid == 0) {
       int rc = 0;
       try {
-        std::ofstream(scratch / ("slice" + std::to_string(w) + ".csv")) << RunSlice(arch, entries, begin, end, scratch);
+        std::ofstream(scratch / ("slice" + std::to_string(w) + ".jsonl")) << RunSlice(arch, entries, begin, end, scratch);
       } catch (const std::exception& e) {
         std::cerr << "npusim lut: " << e.what() << "\n";
         rc = 1;
@@ -214,22 +240,35 @@ int LutCommand(const LutOptions& o) {
     }
     workers.push_back(pid);
   }
-  std::string text = "# npusim " + std::string("0.1.0") + " lut: arch " + arch.name + " (" + o.arch + "), space " +
-                     o.space + ", " + std::to_string(entries.size()) + " entries\n"
-                     "op,in_channels,out_channels,kernel,stride,resolution,weight_bits,out_resolution,macs,cycles,"
-                     "seconds,energy_pj,dram_read_bytes,dram_write_bytes,status,error\n";
   bool failed = false;
+  json records = json::array();
   for (size_t w = 0; w < workers.size(); ++w) {
     int status = 0;
     waitpid(workers[w], &status, 0);
     failed = failed || !WIFEXITED(status) || WEXITSTATUS(status) != 0;
-    std::ifstream in(scratch / ("slice" + std::to_string(w) + ".csv"));
-    std::ostringstream s;
-    s << in.rdbuf();
-    text += s.str();
+    std::ifstream in(scratch / ("slice" + std::to_string(w) + ".jsonl"));
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) records.push_back(json::parse(line));
+    }
   }
   fs::remove_all(scratch);
   if (failed) throw std::runtime_error("a lut worker failed");
+  // A .json name gets the same table as a JSON document, else CSV with a comment line first.
+  std::string text;
+  if (EndsWith(o.out, ".json")) {
+    const json doc = {{"npusim_version", "0.1.0"},
+                      {"arch", {{"name", arch.name}, {"file", o.arch}}},
+                      {"space", o.space},
+                      {"columns", kColumns},
+                      {"entries", records}};
+    text = doc.dump(1) + "\n";
+  } else {
+    text = "# npusim " + std::string("0.1.0") + " lut: arch " + arch.name + " (" + o.arch + "), space " + o.space +
+           ", " + std::to_string(entries.size()) + " entries\n";
+    for (const char* k : kColumns) text += std::string(k == kColumns[0] ? "" : ",") + k;
+    text += "\n";
+    for (const json& r : records) text += CsvRow(r);
+  }
   core::WriteFileAtomically(o.out, text);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::cout << "lut: " << entries.size() << " entries in " << secs << " s (" << entries.size() / secs

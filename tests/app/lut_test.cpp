@@ -102,6 +102,34 @@ TEST(Lut, FewerWeightBitsTakeFewerCyclesOnTheBitSerialArray) {
   fs::remove_all(d);
 }
 
+// --out NAME.json writes the same table as a JSON document (arch and version recorded).
+TEST(Lut, JsonOutputHoldsTheSameEntriesAsTheCsv) {
+  const fs::path d = Scratch("json");
+  WriteFileText(d / "space.json",
+                R"({"layers": [{"in_channels": 16, "out_channels": 16, "kernel": [1, 3], "resolution": 8, "weight_bits": [4, 8]}]})");
+  for (const char* out : {"lut.csv", "lut.json"}) {
+    ASSERT_EQ(RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space", (d / "space.json").string(), "--out",
+                         (d / out).string()},
+                        d / "err")
+                  .exit_code,
+              0);
+  }
+  const auto csv = ReadLut(d / "lut.csv");
+  const json doc = json::parse(ReadFileText(d / "lut.json"));
+  EXPECT_EQ(doc["arch"]["name"], "unpu");
+  EXPECT_EQ(doc["npusim_version"], "0.1.0");
+  ASSERT_EQ(doc["entries"].size(), csv.size());
+  ASSERT_EQ(csv.size(), 4u);
+  for (size_t i = 0; i < csv.size(); ++i) {
+    const json& e = doc["entries"][i];
+    EXPECT_EQ(e["status"], "ok");
+    for (const char* k : {"kernel", "weight_bits", "macs", "cycles", "energy_pj", "dram_read_bytes"}) {
+      EXPECT_EQ(e[k].dump(), csv[i].at(k)) << k << " of entry " << i;
+    }
+  }
+  fs::remove_all(d);
+}
+
 TEST(Lut, ABadSpaceFailsNamingTheField) {
   const fs::path d = Scratch("bad");
   WriteFileText(d / "space.json", R"({"layers": [{"op": "conv3d", "kernal": 3, "weight_bits": [8, 17]}]})");
