@@ -172,6 +172,10 @@ class Importer {
   }
 
   void AddConstant(const TensorProto& t, const std::string& name, const std::string& where) {
+    if (name.empty()) {
+      problems_.Add(where, "a constant without a name (an empty name means an absent input in ONNX)");
+      return;
+    }
     OnnxTensor v;
     const std::string err = DecodeTensor(t, &v);
     if (!err.empty()) {

@@ -200,7 +200,7 @@ class Folder {
   void CheckConstantParams(const NodeProto& n) const {
     for (int k : {1, 2}) {
       const std::string in = Input(n, k);
-      if ((k == 1 || !in.empty()) && !IsConstant(in)) {
+      if ((k == 1 || !in.empty()) && (in.empty() || !IsConstant(in))) {
         throw NoFold{"the " + n.op_type() + " \"" + n.name() + "\" has a non-constant " + (k == 1 ? "scale" : "zero point")};
       }
     }
@@ -222,7 +222,7 @@ class Folder {
     if (FindAttr(*dq, "block_size") && IntAttr(*dq, "block_size", 0) != 0) {
       throw NoFold{"blocked quantization (block_size) of input " + std::to_string(k) + " is not supported"};
     }
-    return {q, dq->input(1), ZeroPoint(*dq, TypeOf(q))};
+    return {q, Input(*dq, 1), ZeroPoint(*dq, TypeOf(q))};
   }
 
   // Weight input k: per-channel scales must lie along `axis` of the (rank-`rank`) weight.
