@@ -202,7 +202,7 @@ class Importer {
       if (n.op_type() != "Constant") continue;
       if (const auto* a = FindAttr(n, "value"); a && a->has_t()) {
         AddConstant(a->t(), n.output(0), NodePointer(i));
-      } else if (const auto* ints = FindAttr(n, "value_ints")) {
+      } else if (const auto* ints = FindAttr(n, "value_ints"); ints && !n.output(0).empty()) {
         OnnxTensor v{n.output(0), TensorProto::INT64, {ints->ints_size()}, {}, {}};
         for (int64_t x : ints->ints()) v.int_values.push_back(static_cast<int32_t>(x));
         constants_[v.name] = v;
