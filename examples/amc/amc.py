@@ -99,30 +99,55 @@ def snap(q, action):
     return pol
 
 
-def search(name, q, serve, accuracy, reward_fn, rounds, seed):
-    agent = CEMAgent(C.CONVS, seed=seed)
+def layer_features(q):
+    """AMC-style static state per prunable layer: input and output channels, share of the MACs
+    and of the weights (8x8 input, conv2's output pooled to 4x4)."""
+    hw = {"conv1": 64, "conv2": 64, "conv3": 16}
+    macs = {l: hw[l] * q[l]["w"].size for l in C.CONVS}
+    size = {l: q[l]["w"].size for l in C.CONVS}
+    return [[q[l]["w"].shape[-1] / 128, q[l]["w"].shape[0] / 128, macs[l] / sum(macs.values()),
+             size[l] / sum(size.values())] for l in C.CONVS]
+
+
+def search(name, q, serve, accuracy, reward_fn, rounds, seed, agent_kind="cem"):
+    """`rounds` rounds of 12 policies (CEM) or 12 * rounds episodes (DDPG). Returns the best
+    (reward, policy, serve answer, val accuracy) and every evaluation."""
     evals = {}
-    best = None
-    for r in range(rounds):
-        actions = agent.ask()
-        rewards = []
-        for a in actions:
-            pol = snap(q, a)
-            key = tuple(sorted(pol.items()))
-            if key not in evals:
-                acc = accuracy(pol)
-                ans = serve.ask(keep={l: v for l, v in pol.items() if v < 1.0})
-                R = reward_fn(1.0 - acc, ans["cycles"])
-                evals[key] = (R, acc, ans)
-            R, acc, ans = evals[key]
-            rewards.append(R)
-            # ties: the faster policy wins
-            if best is None or (R, -ans["cycles"]) > (best[0], -best[2]["cycles"]):
-                best = (R, pol, ans, acc)
-        agent.tell(actions, rewards)
-        log(f"  [{name}] round {r + 1}/{rounds}: best R {best[0]:+.4f}, val acc {best[3]:.4f}, "
-            f"{best[2]['cycles']} cycles, keep {fmt(best[1])}  ({len(evals)} policies simulated)")
-    return best, evals
+    best = [None]
+
+    def evaluate(a):
+        pol = snap(q, a)
+        key = tuple(sorted(pol.items()))
+        if key not in evals:
+            acc = accuracy(pol)
+            ans = serve.ask(keep={l: v for l, v in pol.items() if v < 1.0})
+            evals[key] = (reward_fn(1.0 - acc, ans["cycles"]), acc, ans)
+        R, acc, ans = evals[key]
+        b = best[0]
+        if b is None or (R, -ans["cycles"]) > (b[0], -b[2]["cycles"]):  # ties: the faster policy wins
+            best[0] = (R, pol, ans, acc)
+        return R
+
+    def report(r):
+        b = best[0]
+        log(f"  [{name}/{agent_kind}] round {r + 1}/{rounds}: best R {b[0]:+.4f}, val acc {b[3]:.4f}, "
+            f"{b[2]['cycles']} cycles, keep {fmt(b[1])}  ({len(evals)} policies simulated)")
+
+    if agent_kind == "cem":
+        agent = CEMAgent(C.CONVS, seed=seed)
+        for r in range(rounds):
+            actions = agent.ask()
+            agent.tell(actions, [evaluate(a) for a in actions])
+            report(r)
+    else:
+        from ddpg import DDPGAgent
+        agent = DDPGAgent(layer_features(q), seed=seed)
+        for r in range(rounds):
+            for _ in range(12):
+                ratios, steps = agent.act_episode()
+                agent.observe(steps, evaluate(ratios))
+            report(r)
+    return best[0], evals
 
 
 def fmt(pol):
@@ -155,7 +180,9 @@ def finetune(model, q0, pol, data, epochs, lr=3e-3):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(C.HERE, "out"))
-    ap.add_argument("--rounds", type=int, default=6, help="CEM rounds per search (12 policies each)")
+    ap.add_argument("--agent", choices=["cem", "ddpg"], default="cem",
+                    help="cem: CEMAgent (default); ddpg: the simplified AMC-style DDPGAgent of ddpg.py")
+    ap.add_argument("--rounds", type=int, default=6, help="rounds of 12 policies per search")
     ap.add_argument("--search-finetune", type=int, default=1,
                     help="epochs of fine-tuning per candidate during the search (0: none, as in AMC)")
     ap.add_argument("--final-finetune", type=int, default=4, help="epochs of fine-tuning of each best policy")
@@ -197,7 +224,7 @@ def main():
         same += int(np.array_equal(got.reshape(-1), ref_p[i]))
     log(f"  node-pruned {fmt(pol)} (npusim prune): {same}/8 logit vectors identical to the numpy reference")
 
-    log("== 3. AMC-style search (CEMAgent) with npusim serve --mode timing on dense_16x16")
+    log(f"== 3. AMC-style search ({'CEMAgent' if args.agent == 'cem' else 'DDPGAgent'}) with npusim serve --mode timing on dense_16x16")
     serve = C.Serve(ARCH, net)
     base = serve.ask()
     log(f"  unpruned: {base['cycles']} cycles, {base['seconds'] * 1e6:.2f} us, {base['energy_pj'] / 1e6:.4f} uJ, "
@@ -209,11 +236,12 @@ def main():
         return C.int_accuracy(finetune(model, q, pol, data, args.search_finetune), x_va, y_va)
 
     results["R = -error * log(cycles)"] = search(
-        "amc", q, serve, accuracy, lambda err, cyc: -err * math.log(cyc), args.rounds, seed=1)
+        "amc", q, serve, accuracy, lambda err, cyc: -err * math.log(cyc), args.rounds, seed=1, agent_kind=args.agent)
     budget = 0.5 * base["cycles"]
     results[f"R = -error, cycles <= {budget:.0f} (50%)"] = search(
         "constrained", q, serve, accuracy,
-        lambda err, cyc: -err if cyc <= budget else -1.0 - cyc / base["cycles"], args.rounds, seed=2)
+        lambda err, cyc: -err if cyc <= budget else -1.0 - cyc / base["cycles"], args.rounds, seed=2,
+        agent_kind=args.agent)
     log(f"  searches: {time.time() - t0:.1f} s, {serve.requests} serve requests "
         f"({1000 * serve.seconds / max(1, serve.requests):.1f} ms each on average)")
 
@@ -245,7 +273,8 @@ def main():
     log("|---|---|---|---|---|---|---|---|---|")
     for title, pol, acc, a_no, a_ft, ans in rows:
         k = " / ".join(f"{pol[l]:.3f}" for l in C.CONVS)
-        log(f"| {title} | {k} | {acc:.4f} | {a_no:.4f} | {a_ft:.4f} | {ans['cycles']} | {ans['seconds'] * 1e6:.2f} | "
+        ft = "-" if a_ft != a_ft else f"{a_ft:.4f}"  # nan: the unpruned model is not fine-tuned
+        log(f"| {title} | {k} | {acc:.4f} | {a_no:.4f} | {ft} | {ans['cycles']} | {ans['seconds'] * 1e6:.2f} | "
             f"{ans['energy_pj'] / 1e6:.4f} | {ans['cycles'] / base['cycles']:.3f}x, {ans['energy_pj'] / base['energy_pj']:.3f}x |")
     log(f"\ntotal: {time.time() - t_start:.1f} s")
 
