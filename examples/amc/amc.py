@@ -6,8 +6,10 @@
 2. Check the export: `npusim run --check` on test digits must give the integers of the numpy
    integer reference (common.int_forward), bit for bit; also for one node-pruned network.
 3. Search per-layer channel keep ratios with a cross-entropy-method agent ("CEMAgent", not AMC's
-   DDPG): accuracy from the pruned int8 model on validation digits (the channels npusim's node
-   pruning keeps, no fine-tuning during the search, as in AMC), latency and energy from
+   DDPG; `--agent ddpg` for the simplified DDPG agent of ddpg.py): accuracy of the pruned int8
+   model on validation digits (the channels npusim's node pruning removes, masked; one epoch of
+   fine-tuning per candidate, since this small CNN does not survive pruning without it;
+   `--search-finetune 0` is AMC's no-fine-tuning rule), latency and energy from
    `npusim serve --arch arch/dense_16x16.json --mode timing`, reward R = -error * log(cycles)
    (AMC's accuracy-guaranteed reward with latency in place of FLOPs), and a second, constrained
    search (R = -error, latency at most half the unpruned model's: AMC's resource-constrained mode).
@@ -20,6 +22,7 @@ Run from the repository root: /usr/bin/python3 examples/amc/amc.py [--out DIR]
 import argparse
 import math
 import os
+import subprocess
 import sys
 import time
 
@@ -55,13 +58,12 @@ def trained_model(out, data):
     return model
 
 
-def verify(q, net, x, tag, out, extra=()):
+def verify(q, net, x, tag, out):
     """npusim run --check on each image of x; compares its logits with common.int_forward."""
     ref = C.int_forward(q, x)
     same_int = same_cls = 0
     for i in range(len(x)):
-        got, stdout = C.run_npusim(ARCH if not extra else extra[0], net, x[i:i + 1], os.path.join(out, f"run_{tag}_{i}"),
-                                   extra[1:] if extra else ())
+        got, stdout = C.run_npusim(ARCH, net, x[i:i + 1], os.path.join(out, f"run_{tag}_{i}"))
         assert "bit-exact" in stdout, stdout
         same_int += int(np.array_equal(got.reshape(-1), ref[i]))
         same_cls += int(got.reshape(-1).argmax() == ref[i].argmax())
@@ -213,7 +215,7 @@ def main():
     with open(pl, "w") as f:
         f.write("{" + ", ".join(f'"{l}": {1 - v}' for l, v in pol.items()) + "}")
     pnet = os.path.join(args.out, "net", "pruned_check.json")
-    C.subprocess.run([C.npusim_binary(), "prune", "--arch", ARCH, "--net", net, "--method", "node", "--sparsity", "0",
+    subprocess.run([C.npusim_binary(), "prune", "--arch", ARCH, "--net", net, "--method", "node", "--sparsity", "0",
                       "--per-layer", pl, "-o", pnet], check=True, capture_output=True)
     ref_p = C.int_forward(q, x_te[:8], C.keep_indices(q, pol))
     ref_q = C.int_forward(C.prune_q(q, C.keep_indices(q, pol)), x_te[:8])

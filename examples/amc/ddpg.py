@@ -3,10 +3,10 @@ prunable layers in order; its state per layer is the layer's description plus wh
 removed so far; it outputs one keep ratio per layer; the episode's reward (of the whole policy)
 is given to every step, minus a moving-average baseline.
 
-Simplified against AMC's agent, and named for it: the critic regresses Q(s, a) on the
-episode's (baselined) reward without bootstrapping (AMC uses gamma = 1 with the same reward at
-every step, so the two differ only in the target network term), no target networks, truncated
-Gaussian exploration noise decaying per episode after random warm-up episodes (as AMC).
+Simpler than AMC's agent: the critic regresses Q(s, a) directly on the episode's (baselined,
+scaled) reward, with no bootstrapping through the next state and no target networks (AMC's
+critic bootstraps with discount 1 through target networks); like AMC, random warm-up episodes,
+then truncated Gaussian exploration noise whose width decays per episode.
 """
 import numpy as np
 import torch
