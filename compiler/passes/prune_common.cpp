@@ -11,10 +11,10 @@ int64_t CountNonzero(const core::TensorInfo& w) {
   return std::count_if(w.data->begin(), w.data->end(), [zp](int32_t v) { return v != zp; });
 }
 
-std::vector<bool> SmallestItems(int64_t items, int64_t count, const std::function<int64_t(int64_t)>& score) {
+std::vector<bool> SmallestItems(int64_t items, int64_t count, const std::function<double(int64_t)>& score) {
   std::vector<int64_t> order(items);
   std::iota(order.begin(), order.end(), 0);
-  std::vector<int64_t> s(items);
+  std::vector<double> s(items);
   for (int64_t i = 0; i < items; ++i) s[i] = score(i);
   std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return s[a] < s[b]; });
   std::vector<bool> out(items, false);

@@ -95,7 +95,8 @@ void KeepInner(core::TensorInfo& t, const std::vector<int64_t>& keep) {
   t.shape.back() = static_cast<int64_t>(keep.size());
 }
 
-// Output channels of layer `op_index` to keep: the largest weight norms, in their original order.
+// Output channels of layer `op_index` to keep: the largest weight norms (of the real weights,
+// scale x quanta), in their original order.
 std::vector<int64_t> ChannelsToKeep(const core::Graph& g, const core::Op& op, double ratio, ChannelNorm norm) {
   const core::TensorInfo& w = g.tensor(op.inputs[1]);
   const int64_t oc = w.shape[0], row = w.elements() / oc;
@@ -107,7 +108,10 @@ std::vector<int64_t> ChannelsToKeep(const core::Graph& g, const core::Op& op, do
       const int64_t m = Magnitude((*w.data)[c * row + i], zp);
       s += norm == ChannelNorm::kL1 ? m : m * m;
     }
-    return s;  // the L2 order is the order of its square
+    // In real units: with per-channel scales the quanta of different channels weigh differently
+    // (every channel's largest weight is about qmax quanta). The L2 order is its square's.
+    const double scale = ChannelWeight(w, c);
+    return static_cast<double>(s) * (norm == ChannelNorm::kL1 ? scale : scale * scale);
   });
   std::vector<int64_t> out;
   for (int64_t c = 0; c < oc; ++c) {

@@ -1,5 +1,5 @@
 // SIMD-aware weight pruning (Scalpel, Yu et al. ISCA 2017, section 3.1): whole aligned groups of
-// simd_width weights, chosen by their L1 magnitude, so that a SIMD datapath of that width skips
+// simd_width weights, chosen by their real L1 magnitude (quanta x the channel's scale), so that a SIMD datapath of that width skips
 // every pruned group (the groups are core/sparse_format.h's, those a sparse_array walks).
 #include <cmath>
 
@@ -28,7 +28,7 @@ std::vector<PruneLayerResult> PruneSimdGroups(core::Graph& g, int simd_width,
       int64_t b, e, sum = 0;
       span(i % groups, &b, &e);
       for (int64_t k = b; k < e; ++k) sum += Magnitude(data[(i / groups) * geo.values() + k], zp);
-      return sum;
+      return static_cast<double>(sum) * ChannelWeight(w, i / groups);  // in real units
     });
     for (int64_t i = 0; i < items; ++i) {
       if (!gone[i]) continue;

@@ -209,6 +209,37 @@ TEST(NodePrune, ChannelsReachingAnAddAreKept) {
   EXPECT_EQ(results[0].weights_after, results[0].weights_before);
 }
 
+// With per-channel scales, magnitudes are compared in real units (quanta x the channel's scale):
+// a channel of many quanta at a small scale weighs less than one of few quanta at a large scale.
+TEST(NodePrune, RanksChannelsByRealMagnitude) {
+  GraphBuilder b(1);
+  const std::string x = b.Input({1, 8});
+  const std::string h = b.FullyConnected(x, 4, core::Activation::kRelu);
+  const std::string y = b.FullyConnected(h, 3, core::Activation::kNone);
+  core::Graph g = b.Build();
+  g.outputs = {y};  // h is internal
+  core::TensorInfo& w = g.tensor(g.ops[0].inputs[1]);
+  // Channels 0..3: quanta 127, 20, 100, 10 at scales 0.001, 0.1, 0.002, 0.2: real 0.127, 2.0, 0.2, 2.0.
+  const std::vector<int32_t> q = {127, 20, 100, 10};
+  w.quant.scales = {0.001f, 0.1f, 0.002f, 0.2f};
+  w.quant.zero_points = {0};
+  w.quant.axis = 0;
+  for (int64_t c = 0; c < 4; ++c) {
+    for (int64_t i = 0; i < 8; ++i) (*w.data)[c * 8 + i] = (i % 2 ? 1 : -1) * q[c];
+  }
+  core::Graph u = g;
+  const auto r = compiler::PruneNodes(g, {{"op0", 0.5}});
+  ASSERT_EQ(r.size(), 1u);
+  ASSERT_EQ(r[0].note, "");
+  EXPECT_EQ(*g.tensor(g.ops[0].inputs[1]).data, (std::vector<int32_t>{-20, 20, -20, 20, -20, 20, -20, 20,
+                                                                     -10, 10, -10, 10, -10, 10, -10, 10}));
+  EXPECT_EQ(g.tensor(g.ops[0].inputs[1]).quant.scales, (std::vector<float>{0.1f, 0.2f}));
+  // Unstructured: the 16 smallest real magnitudes are channels 0 and 2.
+  compiler::PruneUnstructured(u, {{"op0", 0.5}});
+  const std::vector<int32_t>& d = *u.tensor(u.ops[0].inputs[1]).data;
+  for (int64_t i = 0; i < 32; ++i) EXPECT_EQ(d[i] == 0, i / 8 == 0 || i / 8 == 2) << i;
+}
+
 TEST(NmPrune, KeepsTwoOfEveryFour) {
   core::Graph g = RandomMlp(3);
   const std::string w = g.ops[0].inputs[1];
