@@ -265,10 +265,11 @@ def main():
         rows.append((title, pol, acc, acc_noft_te, acc_ft_te, ans))
     serve.close()
     pol = results[list(results)[1]][0][1]
-    a_q = C.int_accuracy(q, x_va, y_va, C.keep_indices(q, pol))
-    a_r = C.int_accuracy(q, x_va, y_va, C.keep_indices(q, pol, real_l1=True))
-    log(f"  channel ranking, constrained best policy, no fine-tuning: val acc {a_q:.4f} with npusim's L1 in quanta, "
-        f"{a_r:.4f} ranking by the dequantized L1 (scale * quanta) instead")
+    a_r = C.int_accuracy(q, x_va, y_va, C.keep_indices(q, pol))
+    a_q = C.int_accuracy(q, x_va, y_va, C.keep_indices(q, pol, l1_in_quanta=True))
+    log(f"  channel ranking, constrained best policy, no fine-tuning: val acc {a_r:.4f} with npusim's real-unit L1 "
+        f"(scale x quanta), {a_q:.4f} ranking by the L1 in quanta instead (npusim before \"Pruning compares "
+        f"weights in real units\")")
 
     log("")
     log("| policy | keep conv1 / conv2 / conv3 | val acc (search: int8, 1-epoch fine-tune) | test acc, no fine-tune | test acc, fine-tuned | cycles | latency us | energy uJ | vs unpruned: latency, energy |")
