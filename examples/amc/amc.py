@@ -225,6 +225,9 @@ def main():
         got, _ = C.run_npusim(ARCH, pnet, x_te[i:i + 1], os.path.join(args.out, f"run_pruned_{i}"))
         same += int(np.array_equal(got.reshape(-1), ref_p[i]))
     log(f"  node-pruned {fmt(pol)} (npusim prune): {same}/8 logit vectors identical to the numpy reference")
+    if same != 8:  # the search would score other channels than the ones npusim removes
+        sys.exit("npusim's node pruning keeps other channels than common.keep_indices: an npusim older than "
+                 "\"Pruning compares weights in real units\" ranks them by L1 in quanta")
 
     log(f"== 3. AMC-style search ({'CEMAgent' if args.agent == 'cem' else 'DDPGAgent'}) with npusim serve --mode timing on dense_16x16")
     serve = C.Serve(ARCH, net)
