@@ -225,6 +225,9 @@ def main():
         got, _ = C.run_npusim(ARCH, pnet, x_te[i:i + 1], os.path.join(args.out, f"run_pruned_{i}"))
         same += int(np.array_equal(got.reshape(-1), ref_p[i]))
     log(f"  node-pruned {fmt(pol)} (npusim prune): {same}/8 logit vectors identical to the numpy reference")
+    if same != 8:  # the search would score other channels than the ones npusim removes
+        sys.exit("npusim's node pruning keeps other channels than common.keep_indices: an npusim older than "
+                 "\"Pruning compares weights in real units\" ranks them by L1 in quanta")
 
     log(f"== 3. AMC-style search ({'CEMAgent' if args.agent == 'cem' else 'DDPGAgent'}) with npusim serve --mode timing on dense_16x16")
     serve = C.Serve(ARCH, net)
@@ -265,10 +268,11 @@ def main():
         rows.append((title, pol, acc, acc_noft_te, acc_ft_te, ans))
     serve.close()
     pol = results[list(results)[1]][0][1]
-    a_q = C.int_accuracy(q, x_va, y_va, C.keep_indices(q, pol))
-    a_r = C.int_accuracy(q, x_va, y_va, C.keep_indices(q, pol, real_l1=True))
-    log(f"  channel ranking, constrained best policy, no fine-tuning: val acc {a_q:.4f} with npusim's L1 in quanta, "
-        f"{a_r:.4f} ranking by the dequantized L1 (scale * quanta) instead")
+    a_r = C.int_accuracy(q, x_va, y_va, C.keep_indices(q, pol))
+    a_q = C.int_accuracy(q, x_va, y_va, C.keep_indices(q, pol, l1_in_quanta=True))
+    log(f"  channel ranking, constrained best policy, no fine-tuning: val acc {a_r:.4f} with npusim's real-unit L1 "
+        f"(scale x quanta), {a_q:.4f} ranking by the L1 in quanta instead (npusim before \"Pruning compares "
+        f"weights in real units\")")
 
     log("")
     log("| policy | keep conv1 / conv2 / conv3 | val acc (search: int8, 1-epoch fine-tune) | test acc, no fine-tune | test acc, fine-tuned | cycles | latency us | energy uJ | vs unpruned: latency, energy |")

@@ -257,15 +257,20 @@ def int_accuracy(q, x, y, keep_idx=None):
 
 # ----------------------------------------------------------------------------- npusim's transforms
 
-def kept_channels(w, ratio, scale=None):
-    """compiler/passes/prune_nodes.cpp ChannelsToKeep, L1, for weights w [O, ...]: keep
-    max(1, llround(ratio * O)) output channels; score = sum |w - zp| in quanta (zp = 0 here);
-    stable ascending sort, the first O - keep removed (among equal scores the earlier channel goes
-    first); the kept ones in original order."""
+def kept_channels(w, ratio, scale, l1_in_quanta=False):
+    """compiler/passes/prune_nodes.cpp ChannelsToKeep, L1, for weights w [O, ...] with per-channel
+    scales `scale` [O] (float32): keep max(1, llround(ratio * O)) output channels; each channel's
+    score is its L1 norm in real units, double(sum |w - zp|) * double(scale_c) (the sum in int64
+    quanta, zp = 0 here; prune_common.h ChannelWeight: the scale only when there are per-channel
+    scales, else 1); stable ascending sort of the float64 scores, the first O - keep removed (among
+    equal scores the earlier channel goes first); the kept ones in original order.
+    l1_in_quanta: rank by sum |w - zp| alone, npusim's rule before "Pruning compares weights in
+    real units" (a diagnostic only)."""
     oc = w.shape[0]
     keep = max(1, int(np.floor(ratio * oc + 0.5)))  # llround: half away from zero (ratio > 0)
-    score = np.abs(w.reshape(oc, -1).astype(np.int64)).sum(axis=1)
-    if scale is not None:  # not npusim's rule: the dequantized L1 norm (diagnostic only)
+    score = np.abs(w.reshape(oc, -1).astype(np.int64)).sum(axis=1).astype(np.float64)
+    scale = np.asarray(scale, dtype=np.float32).reshape(-1)
+    if not l1_in_quanta and scale.size > 1:
         score = score * scale.astype(np.float64)
     gone = np.argsort(score, kind="stable")[:oc - keep]
     mask = np.ones(oc, dtype=bool)
@@ -273,18 +278,20 @@ def kept_channels(w, ratio, scale=None):
     return np.nonzero(mask)[0]
 
 
-def keep_indices(q, ratios, real_l1=False):
+def keep_indices(q, ratios, l1_in_quanta=False):
     """{layer: kept output channels} for keep ratios {layer: ratio}. PruneNodes walks the layers in
     op order and each one's pruning already shrank its consumer's input channels, so a layer's
-    channels are ranked on the weights of the input channels its producer kept. real_l1: rank by
-    the dequantized L1 norm (scale * quanta) instead of npusim's L1 in quanta (a diagnostic: with
-    per-channel scales every channel's largest weight is 127 quanta, so the L1 in quanta measures
-    how flat a filter is rather than how large)."""
+    channels are ranked on the weights of the input channels its producer kept (its output
+    channels' scales are its own, untouched by that). l1_in_quanta: rank by the L1 norm in quanta
+    instead of npusim's real-unit L1 (scale x quanta): npusim's rule before "Pruning compares
+    weights in real units", kept as a diagnostic (with per-channel scales every channel's largest
+    weight is 127 quanta, so the L1 in quanta measures how flat a filter is rather than how
+    large)."""
     out, prev = {}, None
     for l in CONVS:
         w = q[l]["w"] if prev is None else q[l]["w"][..., prev]
         r = ratios.get(l, 1.0)
-        prev = kept_channels(w, r, q[l]["w_scale"] if real_l1 else None) if r < 1.0 else None
+        prev = kept_channels(w, r, q[l]["w_scale"], l1_in_quanta) if r < 1.0 else None
         if prev is not None:
             out[l] = prev
     return out
