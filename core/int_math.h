@@ -24,4 +24,20 @@ inline int64_t CheckedMul(int64_t a, int64_t b) {
   return r;
 }
 
+// Division by a divisor fixed once (> 0): a shift and a mask when it is a power of two, as buffer
+// word sizes, bank counts, DRAM bursts and bandwidths usually are (the models divide once per
+// burst, and a 64-bit division costs tens of cycles).
+class FixedDivisor {
+ public:
+  explicit FixedDivisor(uint64_t d) : d_(d), shift_((d & (d - 1)) == 0 ? __builtin_ctzll(d) : -1) {}
+  uint64_t Div(uint64_t x) const { return shift_ >= 0 ? x >> shift_ : x / d_; }
+  uint64_t Mod(uint64_t x) const { return shift_ >= 0 ? x & (d_ - 1) : x % d_; }
+  uint64_t CeilDiv(uint64_t x) const { return Div(x + d_ - 1); }
+  uint64_t value() const { return d_; }
+
+ private:
+  uint64_t d_;
+  int shift_;
+};
+
 }  // namespace npusim::core

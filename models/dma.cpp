@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/int_math.h"
 #include "models/memory.h"
 
 namespace npusim::models {
@@ -72,6 +73,7 @@ void Dma::AppendBursts(const isa::DmaArgs& d, int64_t burst_bytes, bool dram_is_
     run *= planes;
     planes = 1;
   }
+  const core::FixedDivisor burst(static_cast<uint64_t>(burst_bytes));
   for (int64_t p = 0; p < planes; ++p) {
     for (int64_t r = 0; r < rows; ++r) {
       const uint64_t s = d.src + p * d.src_stride[1] + r * d.src_stride[0];
@@ -80,7 +82,7 @@ void Dma::AppendBursts(const isa::DmaArgs& d, int64_t burst_bytes, bool dram_is_
       int64_t off = 0;
       while (off < run) {
         // Bursts are aligned on the DRAM side, as a DRAM controller serves them.
-        const int64_t to_boundary = burst_bytes - static_cast<int64_t>((dram0 + off) % burst_bytes);
+        const int64_t to_boundary = burst_bytes - static_cast<int64_t>(burst.Mod(dram0 + off));
         const int64_t len = std::min(run - off, to_boundary);
         out.push_back({s + off, t + off, len});
         off += len;

@@ -73,6 +73,7 @@ Dram::Dram(sc_core::sc_module_name name, const core::DramConfig& cfg, uint64_t s
     : sc_module(name),
       tsock("tsock"),
       cfg_(cfg),
+      bandwidth_(static_cast<uint64_t>(cfg.bytes_per_cycle)),
       image_(size_bytes, 0),
       reads_(stats.Register("dram", "read_byte", "bytes", "bytes read from DRAM")),
       writes_(stats.Register("dram", "write_byte", "bytes", "bytes written to DRAM")) {
@@ -89,7 +90,7 @@ void Dram::b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
 
 uint64_t Dram::Burst(uint64_t now, int64_t n, uint64_t after) {
   const uint64_t start = std::max(now + after, channel_free_);
-  channel_free_ = start + static_cast<uint64_t>(CeilDiv(n, cfg_.bytes_per_cycle));
+  channel_free_ = start + bandwidth_.CeilDiv(static_cast<uint64_t>(n));
   return channel_free_ + static_cast<uint64_t>(cfg_.latency_cycles) - now;
 }
 
@@ -97,6 +98,9 @@ Sram::Sram(sc_core::sc_module_name name, const core::BufferConfig& cfg, core::St
     : sc_module(name),
       tsock("tsock"),
       cfg_(cfg),
+      word_(static_cast<uint64_t>(cfg.word_bytes)),
+      banks_(static_cast<uint64_t>(cfg.banks)),
+      row_(static_cast<uint64_t>(cfg.word_bytes) * static_cast<uint64_t>(cfg.banks)),
       data_(cfg.size_bytes, 0),
       port_free_(cfg.ports, 0),
       reads_(stats.Register(cfg.name, "read", "words", "word reads of " + cfg.name)),
@@ -109,7 +113,7 @@ Sram::Sram(sc_core::sc_module_name name, const core::BufferConfig& cfg, core::St
 
 void Sram::CountAccess(int layer, bool write, uint64_t addr, uint64_t bytes, uint64_t times) {
   if (bytes == 0 || times == 0) return;
-  const uint64_t first = addr / cfg_.word_bytes, last = (addr + bytes - 1) / cfg_.word_bytes;
+  const uint64_t first = word_.Div(addr), last = word_.Div(addr + bytes - 1);
   const uint64_t words = last - first + 1;
   (write ? writes_ : reads_).Add(layer, words * times);
   // Consecutive words rotate through the banks: each bank gets words / banks, and the
@@ -119,11 +123,11 @@ void Sram::CountAccess(int layer, bool write, uint64_t addr, uint64_t bytes, uin
   const uint64_t banks = cfg_.banks;
   uint64_t rest = words;
   if (words >= banks) {
-    const uint64_t each = words / banks * times;
+    const uint64_t each = banks_.Div(words) * times;
     for (uint64_t& b : per_bank) b += each;
-    rest = words % banks;
+    rest = banks_.Mod(words);
   }
-  uint64_t bank = first % banks;
+  uint64_t bank = banks_.Mod(first);
   for (uint64_t i = 0; i < rest; ++i) {
     per_bank[bank] += times;
     if (++bank == banks) bank = 0;
@@ -142,7 +146,7 @@ uint64_t Sram::Burst(uint64_t now, int layer, bool write, uint64_t addr, int64_t
   CountAccess(layer, write, addr, n);
   auto port = std::min_element(port_free_.begin(), port_free_.end());
   const uint64_t start = std::max(now + after, *port);
-  *port = start + static_cast<uint64_t>(CeilDiv(n, int64_t{cfg_.word_bytes} * cfg_.banks));
+  *port = start + row_.CeilDiv(static_cast<uint64_t>(n));
   return *port - now;
 }
 

@@ -31,6 +31,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "core/arch.h"
+#include "core/int_math.h"
 #include "core/stats.h"
 
 namespace npusim::models {
@@ -81,6 +82,7 @@ class Dram : public sc_core::sc_module {
   // data is complete.
   uint64_t Burst(uint64_t now, int64_t n, uint64_t after);
   core::DramConfig cfg_;
+  core::FixedDivisor bandwidth_;  // bytes_per_cycle
   std::vector<uint8_t> image_;
   uint64_t channel_free_ = 0;  // cycle at which the channel takes the next burst
   core::Counter& reads_;
@@ -105,6 +107,7 @@ class Sram : public sc_core::sc_module {
   // (cycles after `now`) it is done.
   uint64_t Burst(uint64_t now, int layer, bool write, uint64_t addr, int64_t n, uint64_t after);
   core::BufferConfig cfg_;
+  core::FixedDivisor word_, banks_, row_;  // word_bytes, banks, word_bytes * banks
   std::vector<uint8_t> data_;
   std::vector<uint64_t> port_free_;  // per port, the cycle at which it is free
   core::Counter& reads_;

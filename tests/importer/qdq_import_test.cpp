@@ -285,7 +285,9 @@ TEST(QdqImport, DequantizeLinearWithoutInputsIsRefused) {
     const std::string msg = ImportError(b.Save(ScratchDir() + "/dq_empty.onnx"));
     EXPECT_NE(msg.find("/graph/node/1: node \"dq_empty\" (op DequantizeLinear, domain ai.onnx): "), std::string::npos)
         << msg;
-    if (consumed) EXPECT_NE(msg.find("the DequantizeLinear \"dq_empty\" of input 1 has no input"), std::string::npos) << msg;
+    if (consumed) {
+      EXPECT_NE(msg.find("the DequantizeLinear \"dq_empty\" of input 1 has no input"), std::string::npos) << msg;
+    }
   }
 }
 

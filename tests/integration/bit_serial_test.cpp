@@ -106,7 +106,9 @@ TEST_P(PackedWeightsTest, MoveTheirOwnWidthWithExactResults) {
   }
   for (const isa::Instruction& in : b.instructions) {
     if (in.op == isa::Opcode::kLoad) bytewise_load += in.dma().bytes();
-    if (in.op == isa::Opcode::kConv) EXPECT_EQ(in.conv().w_format, core::WeightFormat::kDense);
+    if (in.op == isa::Opcode::kConv) {
+      EXPECT_EQ(in.conv().w_format, core::WeightFormat::kDense);
+    }
   }
   EXPECT_GT(convs, 0);
   EXPECT_LT(packed_load, bytewise_load);
