@@ -221,7 +221,52 @@ std::vector<uint8_t> PackValues(const int32_t* values, int64_t n, int bits, bool
   return out;
 }
 
+namespace {
+
+// Widths that divide a byte: every byte holds 8 / bits whole values, decoded by a table.
+struct ByteTable {
+  std::vector<int32_t> values;  // [byte][slot]
+};
+
+// bits 1, 2, 4 (index 0, 1, 2) x unsigned, signed; built once (thread-safe static init).
+const ByteTable& TableFor(int bits, bool is_signed) {
+  static const std::vector<ByteTable> tables = [] {
+    std::vector<ByteTable> t;
+    for (int w : {1, 2, 4}) {
+      for (bool sig : {false, true}) {
+        const int per = 8 / w;
+        ByteTable bt;
+        bt.values.resize(256 * per);
+        for (int b = 0; b < 256; ++b) {
+          const uint8_t byte = static_cast<uint8_t>(b);
+          UnpackValuesGeneric(&byte, per, w, sig, &bt.values[b * per]);
+        }
+        t.push_back(std::move(bt));
+      }
+    }
+    return t;
+  }();
+  return tables[(bits == 1 ? 0 : bits == 2 ? 1 : 2) * 2 + (is_signed ? 1 : 0)];
+}
+
+}  // namespace
+
 void UnpackValues(const uint8_t* bytes, int64_t n, int bits, bool is_signed, int32_t* out) {
+  if (bits == 1 || bits == 2 || bits == 4) {
+    const int per = 8 / bits;
+    const ByteTable& t = TableFor(bits, is_signed);
+    const int64_t whole = n / per;
+    for (int64_t i = 0; i < whole; ++i) {
+      const int32_t* v = &t.values[bytes[i] * per];
+      for (int k = 0; k < per; ++k) out[i * per + k] = v[k];
+    }
+    if (whole * per < n) UnpackValuesGeneric(bytes + whole, n - whole * per, bits, is_signed, out + whole * per);
+    return;
+  }
+  UnpackValuesGeneric(bytes, n, bits, is_signed, out);
+}
+
+void UnpackValuesGeneric(const uint8_t* bytes, int64_t n, int bits, bool is_signed, int32_t* out) {
   const int64_t size = PackedBytes(n, bits);
   const bool binary = bits == 1 && is_signed;
   const uint32_t mask = (uint32_t{1} << bits) - 1;

@@ -105,6 +105,8 @@ int64_t PackedBytes(int64_t values, int bits);
 std::vector<uint8_t> PackValues(const int32_t* values, int64_t n, int bits, bool is_signed);
 // Decodes n values from PackedBytes(n, bits) bytes.
 void UnpackValues(const uint8_t* bytes, int64_t n, int bits, bool is_signed, int32_t* out);
+// The same, value by value (UnpackValues decodes 1-, 2- and 4-bit weights by a byte table).
+void UnpackValuesGeneric(const uint8_t* bytes, int64_t n, int bits, bool is_signed, int32_t* out);
 // True when packing a tensor of this width saves memory over one element per 1 or 2 bytes.
 inline bool PackingSaves(int bits) { return bits != 8 && bits < 16; }
 

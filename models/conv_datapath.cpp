@@ -116,8 +116,16 @@ void ConvDatapath::Run(const isa::ConvArgs& c, BufferAccess& mem) {
   if (c.w_bytes != core::PackedBytes(nw, c.w_type.bits)) {
     SC_REPORT_FATAL("ConvDatapath", "packed weight tile size does not match the instruction's shape");
   }
-  unpacked_.resize(nw);
-  core::UnpackValues(w, nw, c.w_type.bits, c.w_type.is_signed, unpacked_.data());
+  // Spatial tiles reuse a weight tile: unpack only when the bytes differ from the last tile's.
+  const bool same = unpacked_bits_ == c.w_type.bits && unpacked_signed_ == c.w_type.is_signed &&
+                    packed_.size() == static_cast<size_t>(c.w_bytes) && std::memcmp(packed_.data(), w, packed_.size()) == 0;
+  if (!same) {
+    packed_.assign(w, w + c.w_bytes);
+    unpacked_bits_ = c.w_type.bits;
+    unpacked_signed_ = c.w_type.is_signed;
+    unpacked_.resize(nw);
+    core::UnpackValues(w, nw, c.w_type.bits, c.w_type.is_signed, unpacked_.data());
+  }
   Accumulate(c, mem, nullptr, &unpacked_);
 }
 

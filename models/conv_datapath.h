@@ -80,6 +80,10 @@ class ConvDatapath {
   // Scratch, kept across instructions: zero-point-corrected, padded input tile and weights (int32
   // or int16), per-channel starting values, a gathered window, the wrap-mode sums.
   std::vector<int32_t> x_, w_, init_, unpacked_;
+  // The packed weight tile unpacked_ holds (compared byte for byte before reusing it).
+  std::vector<uint8_t> packed_;
+  int unpacked_bits_ = 0;
+  bool unpacked_signed_ = false;
   std::vector<int16_t> x16_, w16_, col_;
   std::vector<uint32_t> sums_;
 };
