@@ -34,7 +34,7 @@ GemmShape Gemm(int64_t m, int64_t k, int64_t n, int64_t groups = 1) {
 }
 
 struct Range {
-  int64_t lo, hi;
+  int64_t lo = 0, hi = 0;
 };
 // Part `i` of `parts` equal (ceil) slices of [0, n): the last ones may be shorter or empty.
 Range Slice(int64_t n, int64_t parts, int64_t i) {
@@ -103,7 +103,7 @@ Edges EdgesNow(const SystolicIsStepped& s) {
 
 template <typename Stepped>
 struct SteppedArray {
-  int64_t im, in, ik, index;
+  int64_t im = 0, in = 0, ik = 0, index = 0;
   Range mr, nr, gr, kr;
   std::unique_ptr<GemmOperands> ops;
   std::unique_ptr<Stepped> sim;
@@ -174,7 +174,11 @@ void ExpectPartitionMatchesStepped(const ArrayGeometry& geo, const Partition& p,
   for (int64_t im = 0; im < p.pm; ++im) {
     for (int64_t in = 0; in < p.pn; ++in) {
       for (int64_t ik = 0; ik < p.pk; ++ik) {
-        SteppedArray<Stepped> a{im, in, ik, static_cast<int64_t>(arrays.size())};
+        SteppedArray<Stepped> a;
+        a.im = im;
+        a.in = in;
+        a.ik = ik;
+        a.index = static_cast<int64_t>(arrays.size());
         const GemmOperands slice = SliceOperands(all, p, im, in, ik, &a.mr, &a.nr, &a.gr, &a.kr);
         slices.push_back(slice.shape);
         a.ops = std::make_unique<GemmOperands>(Padded(slice, SubGemm(p, shape)));
