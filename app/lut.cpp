@@ -179,7 +179,7 @@ const char* const kColumns[] = {"op", "in_channels", "out_channels", "kernel", "
 std::string CsvRow(const json& r) {
   std::string row;
   for (const char* k : kColumns) {
-    if (!row.empty() || k != kColumns[0]) row += ",";
+    if (k != kColumns[0]) row += ",";
     if (!r.contains(k)) continue;
     row += r[k].is_string() ? sweep::CsvField(r[k].get<std::string>()) : r[k].dump();
   }

@@ -33,7 +33,6 @@ class FixedDivisor {
   uint64_t Div(uint64_t x) const { return shift_ >= 0 ? x >> shift_ : x / d_; }
   uint64_t Mod(uint64_t x) const { return shift_ >= 0 ? x & (d_ - 1) : x % d_; }
   uint64_t CeilDiv(uint64_t x) const { return Div(x + d_ - 1); }
-  uint64_t value() const { return d_; }
 
  private:
   uint64_t d_;

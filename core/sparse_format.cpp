@@ -223,25 +223,21 @@ std::vector<uint8_t> PackValues(const int32_t* values, int64_t n, int bits, bool
 
 namespace {
 
-// Widths that divide a byte: every byte holds 8 / bits whole values, decoded by a table.
-struct ByteTable {
-  std::vector<int32_t> values;  // [byte][slot]
-};
-
-// bits 1, 2, 4 (index 0, 1, 2) x unsigned, signed; built once (thread-safe static init).
-const ByteTable& TableFor(int bits, bool is_signed) {
-  static const std::vector<ByteTable> tables = [] {
-    std::vector<ByteTable> t;
+// Widths that divide a byte: every byte holds 8 / bits whole values, decoded by a table:
+// [byte * (8 / bits) + slot], for bits 1, 2, 4 (index 0, 1, 2) x unsigned, signed; built once
+// (thread-safe static init).
+const std::vector<int32_t>& TableFor(int bits, bool is_signed) {
+  static const std::vector<std::vector<int32_t>> tables = [] {
+    std::vector<std::vector<int32_t>> t;
     for (int w : {1, 2, 4}) {
       for (bool sig : {false, true}) {
         const int per = 8 / w;
-        ByteTable bt;
-        bt.values.resize(256 * per);
+        std::vector<int32_t> v(256 * per);
         for (int b = 0; b < 256; ++b) {
           const uint8_t byte = static_cast<uint8_t>(b);
-          UnpackValuesGeneric(&byte, per, w, sig, &bt.values[b * per]);
+          UnpackValuesGeneric(&byte, per, w, sig, &v[b * per]);
         }
-        t.push_back(std::move(bt));
+        t.push_back(std::move(v));
       }
     }
     return t;
@@ -254,10 +250,10 @@ const ByteTable& TableFor(int bits, bool is_signed) {
 void UnpackValues(const uint8_t* bytes, int64_t n, int bits, bool is_signed, int32_t* out) {
   if (bits == 1 || bits == 2 || bits == 4) {
     const int per = 8 / bits;
-    const ByteTable& t = TableFor(bits, is_signed);
+    const std::vector<int32_t>& t = TableFor(bits, is_signed);
     const int64_t whole = n / per;
     for (int64_t i = 0; i < whole; ++i) {
-      const int32_t* v = &t.values[bytes[i] * per];
+      const int32_t* v = &t[bytes[i] * per];
       for (int k = 0; k < per; ++k) out[i * per + k] = v[k];
     }
     if (whole * per < n) UnpackValuesGeneric(bytes + whole, n - whole * per, bits, is_signed, out + whole * per);

@@ -106,6 +106,13 @@ struct ConvArgs {
   bool w_groups_span_taps = false;
 };
 
+// Bytes of the instruction's weight tile in the buffer: one element per 1 or 2 bytes (dense), or
+// w_bytes (packed at the weights' width, or a sparse array's compressed tile).
+inline int64_t WeightTileBytes(const ConvArgs& c) {
+  return c.w_format == core::WeightFormat::kDense ? c.out_c * c.kh * c.kw * (c.in_c / c.groups) * c.w_type.bytes()
+                                                  : c.w_bytes;
+}
+
 // Requantize accumulators [count][channels] (int32) to out_addr [count][channels] elements, with
 // per-channel parameters at params_addr (12 bytes each, see ConvArgs).
 struct RequantArgs {

@@ -40,13 +40,6 @@ inline timing::GemmShape ConvGemm(const isa::ConvArgs& c) {
   return g;
 }
 
-// Bytes of the instruction's weight tile in the buffer: one element per 1 or 2 bytes (dense), or
-// w_bytes (packed at the weights' width, or a sparse array's compressed tile).
-inline int64_t WeightTileBytes(const isa::ConvArgs& c) {
-  return c.w_format == core::WeightFormat::kDense ? c.out_c * c.kh * c.kw * (c.in_c / c.groups) * c.w_type.bytes()
-                                                  : c.w_bytes;
-}
-
 class ConvDatapath {
  public:
   ConvDatapath(int acc_bits, core::Overflow overflow, ExecMode mode = ExecMode::kExact)

@@ -280,8 +280,7 @@ std::vector<ConvTileGroup> GroupTiles(const isa::Program& prog, size_t first) {
     t.gemm.n = c.out_c / c.groups;
     t.gemm.groups = c.groups;
     t.in_bytes = c.in_h * c.in_w * c.in_c * c.in_type.bytes();
-    t.w_bytes = c.w_format == core::WeightFormat::kDense ? c.out_c * c.kh * c.kw * (c.in_c / c.groups) * c.w_type.bytes()
-                                                         : c.w_bytes;
+    t.w_bytes = isa::WeightTileBytes(c);
     t.acc_bytes = c.out_h * c.out_w * c.out_c * 4;
     auto same = [&](const ConvTileGroup& g) {
       return g.gemm.m == t.gemm.m && g.gemm.k == t.gemm.k && g.gemm.n == t.gemm.n &&
@@ -388,11 +387,11 @@ void EmitConv(Context& ctx, int op_index) {
   isa::LayerMapping& m = ctx.program.layers[op_index];
   if (reconfigurable) RecordMapping(ctx, v, first, m);
   m.unit = ctx.unit->name;
-  const bool packed = !sparse && PacksWeights(ctx, *v.w);
-  m.weight_format = sparse ? core::WeightFormatName(sparse->format()) : packed ? "packed" : "dense";
-  m.weight_bytes = sparse || packed ? emitter.StoredWeightBytes() : v.w->elements() * v.w->bytes_per_element();
+  const bool stored = sparse || PacksWeights(ctx, *v.w);  // stored tile by tile: a sparse format, or packed
+  m.weight_format = sparse ? core::WeightFormatName(sparse->format()) : stored ? "packed" : "dense";
+  m.weight_bytes = stored ? emitter.StoredWeightBytes() : v.w->elements() * v.w->bytes_per_element();
   m.tiling = t.Describe(v);
-  if (sparse || packed) m.tiling += ", weights " + m.weight_format + " " + std::to_string(m.weight_bytes) + " B";
+  if (stored) m.tiling += ", weights " + m.weight_format + " " + std::to_string(m.weight_bytes) + " B";
   m.tiles = 0;
   for (size_t i = first; i < ctx.program.instructions.size(); ++i) {
     if (ctx.program.instructions[i].op == isa::Opcode::kConv) ++m.tiles;
