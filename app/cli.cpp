@@ -14,8 +14,9 @@ namespace po = boost::program_options;
 
 const char* kUsage =
     "usage: npusim [run] --arch A.json --net N.json [--input [NAME=]X.npy]... [--out DIR] [--check]\n"
-    "                    [--weight-bits LAYER=BITS,...] [--mode exact|timing] [--objective cycles|energy|edp]\n"
-    "       npusim compile --arch A.json --net N.json [--weight-bits LAYER=BITS,...] [--objective ...]\n"
+    "                    [--weight-bits LAYER=BITS,...] [--activation-bits LAYER=BITS,...]\n"
+    "                    [--mode exact|timing] [--objective cycles|energy|edp]\n"
+    "       npusim compile --arch A.json --net N.json [--weight-bits ...] [--activation-bits ...] [--objective ...]\n"
     "       npusim import MODEL.onnx -o NET.json [--weights-dir DIR]\n"
     "       npusim prune --arch A.json --net N.json --method simd|node|unstructured|n:m|N:M --sparsity S\n"
     "                    [--per-layer FILE] [--norm l1|l2] -o PRUNED.json [--weights-dir DIR]\n"
@@ -23,7 +24,7 @@ const char* kUsage =
     "       npusim sweep --arch A.json --net N.json [--net ...] --grid G.json [--jobs J] [--shard K/N]\n"
     "                    [--sample S [--seed X]] [--mode timing|exact] --out DIR\n"
     "       npusim sweep-merge --out DIR SHARD_DIR...\n"
-    "       npusim lut --arch A.json --space S.json --out L.csv [--jobs J]\n"
+    "       npusim lut --arch A.json --space S.json --out L.csv|L.json [--jobs J] [--emit-net CHOICES]\n"
     "       npusim serve --arch A.json --net N.json [--socket PATH] [--mode exact|timing]\n";
 
 po::options_description CommonOptions(CommandOptions& o) {
@@ -34,6 +35,8 @@ po::options_description CommonOptions(CommandOptions& o) {
       ("net", po::value<std::string>(&o.net)->required(), "network JSON file, or a quantized ONNX model (.onnx)")
       ("weight-bits", po::value<std::string>(&o.weight_bits),
        "re-quantize layers' weights: LAYER=BITS,... (BITS 1..16; '*' = every conv/FC layer), or @FILE with {\"LAYER\": BITS}")
+      ("activation-bits", po::value<std::string>(&o.activation_bits),
+       "re-quantize the activations layers read: LAYER=BITS,... (BITS 2..16; '*' = every conv/FC layer), or @FILE")
       ("objective", po::value<std::string>(&o.objective)->notifier([](const std::string& v) {
          if (v != "cycles" && v != "energy" && v != "edp") {
            throw po::error("--objective: expected cycles, energy or edp, got \"" + v + "\"");
@@ -180,8 +183,10 @@ int Lut(int argc, char** argv, int first) {
   desc.add_options()
       ("help,h", "show this help")
       ("arch", po::value<std::string>(&o.arch)->required(), "architecture JSON file")
-      ("space", po::value<std::string>(&o.space)->required(), "layer space JSON file (docs/sweep.md)")
-      ("out", po::value<std::string>(&o.out)->required(), "look-up table CSV file")
+      ("space", po::value<std::string>(&o.space)->required(), "block or layer space JSON file (docs/sweep.md)")
+      ("out", po::value<std::string>(&o.out)->required(), "look-up table: CSV file, or a .json document")
+      ("emit-net", po::value<std::string>(&o.emit_net),
+       "instead of a LUT, write the network of one architecture of the block space (k3_e6_w4_a8,... one per block) to --out")
       ("jobs,j", po::value<int>(&o.jobs)->default_value(1), "entries simulated at a time");
   po::variables_map vm;
   if (!ParseOrHelp(argc, argv, first, desc, &vm)) return kExitOk;

@@ -14,6 +14,7 @@ struct CommandOptions {
   std::vector<std::string> inputs;  // [NAME=]FILE.npy
   bool check = false;
   std::string weight_bits;  // --weight-bits LAYER=BITS,... (core/precision.h)
+  std::string activation_bits;  // --activation-bits LAYER=BITS,...: the activations each layer reads
   std::string mode = "exact";  // --mode exact|timing (models/exec_mode.h)
   std::string objective;    // --objective cycles|energy|edp: reconfigurable units' mapping objective
 };
@@ -66,6 +67,7 @@ int ServeCommand(const ServeOptions& o);
 
 struct LutOptions {
   std::string arch, space, out;
+  std::string emit_net;  // a block space's architecture ("k3_e6_w4_a8,..."): write its network to `out`
   int jobs = 1;
 };
 int LutCommand(const LutOptions& o);

@@ -1,10 +1,15 @@
 // `npusim lut`: a latency/energy look-up table for hardware-aware NAS (docs/sweep.md, "lut").
-// Every entry of the layer space becomes a one-layer network (built as a network document, then
-// loaded and validated like any network file, weights re-quantized with core::ApplyWeightBits),
-// simulated in its own child process by the same models `npusim run` uses.
+// Two kinds of space. A block space (app/nas_space.h: MBConv stages with kernel, expansion and
+// weight/activation bits chosen per block) gives one entry per choice at every position, each
+// block simulated as one network (expand, depthwise, project and its residual add together), plus
+// the fixed stem and head. A layer space gives one entry per layer of its cross product:
 //
 //   {"layers": [{"op": ["conv2d", "depthwise"], "in_channels": [16, 32], "out_channels": [32],
 //                "kernel": [1, 3, 5], "stride": [1, 2], "resolution": [56], "weight_bits": [4, 8]}]}
+//
+// Every entry is a network document, loaded and validated like any network file, re-quantized
+// with core::ApplyWeightBits / ApplyActivationBits, and simulated in its own child process by the
+// same models `npusim run` uses.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,11 +18,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include "app/app.h"
 #include "app/commands.h"
+#include "app/nas_space.h"
 #include "app/serve_sim.h"
 #include "app/sweep_grid.h"
 #include "core/arch.h"
@@ -25,6 +33,7 @@
 #include "core/error.h"
 #include "core/json_util.h"
 #include "core/net_loader.h"
+#include "core/net_writer.h"
 #include "core/precision.h"
 
 namespace npusim::app {
@@ -32,6 +41,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+
+constexpr const char* kVersion = NPUSIM_VERSION;  // CMake's project version
 
 constexpr const char* kFields[] = {"op", "in_channels", "out_channels", "kernel", "stride", "resolution", "weight_bits"};
 
@@ -65,8 +76,7 @@ void CheckChoice(const std::string& field, const json& v, const std::string& ptr
 }
 
 // The space's entries, each once, in a stable order.
-std::vector<Entry> LoadSpace(const std::string& path) {
-  const json doc = core::ReadJsonFile(path);
+std::vector<Entry> LoadLayerSpace(const json& doc, const std::string& path) {
   core::ProblemList problems(path);
   if (!doc.is_object() || !doc.contains("layers") || !doc["layers"].is_array() || doc["layers"].empty()) {
     throw core::ConfigError(path, "/layers", "expected a non-empty list of layer blocks");
@@ -152,58 +162,136 @@ json EntryNetwork(const Entry& e) {
           {"ops", {op}}};
 }
 
-// One entry's figures (or its error) as a JSON object: the LUT row in both output formats.
-json EntryRecord(const Entry& e, const json& f) {
-  json r = {{"op", e.op},
-            {"in_channels", e.in_channels},
-            {"out_channels", e.out_channels},
-            {"kernel", e.kernel},
-            {"stride", e.stride},
-            {"resolution", e.resolution},
-            {"weight_bits", e.weight_bits},
-            {"out_resolution", e.op == "fully_connected" ? 1 : OutSize(e)}};
+// A layer entry's own fields, the first columns of its LUT row.
+json LayerFields(const Entry& e) {
+  return {{"op", e.op},
+          {"in_channels", e.in_channels},
+          {"out_channels", e.out_channels},
+          {"kernel", e.kernel},
+          {"stride", e.stride},
+          {"resolution", e.resolution},
+          {"weight_bits", e.weight_bits},
+          {"out_resolution", e.op == "fully_connected" ? 1 : OutSize(e)}};
+}
+
+const std::vector<std::string> kFigures = {"macs", "cycles", "seconds", "energy_pj", "dram_read_bytes", "dram_write_bytes"};
+const std::vector<std::string> kLayerColumns = {"op", "in_channels", "out_channels", "kernel", "stride", "resolution",
+                                                "weight_bits", "out_resolution"};
+const std::vector<std::string> kBlockColumns = {"position", "stage", "block", "choice", "kernel", "expansion",
+                                                "weight_bits", "activation_bits", "in_channels", "out_channels",
+                                                "stride", "resolution", "out_resolution", "skip", "layers"};
+
+// One LUT entry to simulate: its row's own fields, the network and its precision maps; `same`
+// names an earlier job with the same figures (a block space repeats shapes), else -1.
+struct Job {
+  json fields;
+  nas::Piece piece;
+  long same = -1;
+};
+
+std::vector<Job> LayerJobs(const json& doc, const std::string& path) {
+  std::vector<Job> jobs;
+  for (const Entry& e : LoadLayerSpace(doc, path)) {
+    nas::Piece p;
+    p.doc = EntryNetwork(e);
+    p.weight_bits = {{"layer", e.weight_bits}};
+    jobs.push_back({LayerFields(e), std::move(p)});
+  }
+  return jobs;
+}
+
+// A fixed piece's row (the stem or the head: no choice).
+json FixedFields(const std::string& position, const nas::Fixed& f, int64_t in_ch, int64_t out_ch, int64_t res,
+                 int64_t out_res, int64_t layers) {
+  return {{"position", position}, {"choice", ""},          {"kernel", f.kernel},        {"weight_bits", f.weight_bits},
+          {"activation_bits", f.activation_bits},          {"in_channels", in_ch},      {"out_channels", out_ch},
+          {"stride", f.stride},   {"resolution", res},     {"out_resolution", out_res}, {"skip", 0},
+          {"layers", layers}};
+}
+
+std::vector<Job> BlockJobs(const nas::Space& s) {
+  std::vector<Job> jobs;
+  if (s.stem) {
+    const int64_t out = s.positions.empty() ? s.out_resolution : s.positions[0].resolution;
+    jobs.push_back({FixedFields("stem", *s.stem, s.channels, s.stem->out_channels, s.resolution, out, 1), nas::StemPiece(s)});
+  }
+  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, nas::Choice>, long> seen;
+  for (const nas::Position& p : s.positions) {
+    const int64_t out_res = core::ConvOutSize(p.resolution, 1, p.stride, 1, 0, 0);
+    for (const nas::Choice& c : p.choices.All()) {
+      Job j;
+      j.fields = {{"position", p.id},           {"stage", p.stage},
+                  {"block", p.block},           {"choice", c.Name()},
+                  {"kernel", c.kernel},         {"expansion", c.expansion},
+                  {"weight_bits", c.weight_bits}, {"activation_bits", c.activation_bits},
+                  {"in_channels", p.in_channels}, {"out_channels", p.out_channels},
+                  {"stride", p.stride},         {"resolution", p.resolution},
+                  {"out_resolution", out_res},  {"skip", nas::HasSkip(s, p) ? 1 : 0},
+                  {"layers", (c.expansion != 1 ? 3 : 2) + (nas::HasSkip(s, p) ? 1 : 0)}};
+      j.piece = nas::BlockPiece(s, p, c);
+      const auto [it, fresh] = seen.emplace(std::make_tuple(p.in_channels, p.out_channels, p.stride, p.resolution, c),
+                                            static_cast<long>(jobs.size()));
+      if (!fresh) j.same = it->second;
+      jobs.push_back(std::move(j));
+    }
+  }
+  if (s.head) {
+    const int64_t layers = (s.head->out_channels > 0 ? 1 : 0) + 3;
+    const int64_t out_ch = s.head->classes;
+    jobs.push_back({FixedFields("head", *s.head, s.out_channels, out_ch, s.out_resolution, 1, layers), nas::HeadPiece(s)});
+  }
+  return jobs;
+}
+
+// One entry's row: its fields and its figures (or its error).
+json Record(const Job& j, const json& f) {
+  json r = j.fields;
   if (f.contains("error")) {
     r["status"] = "error";
     r["error"] = f["error"];
     return r;
   }
-  for (const char* k : {"macs", "cycles", "seconds", "energy_pj", "dram_read_bytes", "dram_write_bytes"}) r[k] = f[k];
+  for (const std::string& k : kFigures) r[k] = f[k];
   r["status"] = "ok";
   return r;
 }
 
-const char* const kColumns[] = {"op", "in_channels", "out_channels", "kernel", "stride", "resolution",
-                                "weight_bits", "out_resolution", "macs", "cycles", "seconds", "energy_pj",
-                                "dram_read_bytes", "dram_write_bytes", "status", "error"};
-
-std::string CsvRow(const json& r) {
+std::string CsvRow(const json& r, const std::vector<std::string>& columns) {
   std::string row;
-  for (const char* k : kColumns) {
-    if (k != kColumns[0]) row += ",";
-    if (!r.contains(k)) continue;
-    row += r[k].is_string() ? sweep::CsvField(r[k].get<std::string>()) : r[k].dump();
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (i) row += ",";
+    if (!r.contains(columns[i])) continue;
+    const json& v = r[columns[i]];
+    row += v.is_string() ? sweep::CsvField(v.get<std::string>()) : v.dump();
   }
   return row + "\n";
 }
 
-// Simulates entries [begin, end) one after another (each in its own child); returns their
-// records, one JSON object per line.
-std::string RunSlice(const core::ArchConfig& arch, const std::vector<Entry>& entries, size_t begin, size_t end,
+// Loads a piece's network (validated like any network file) and applies its precision maps.
+core::Graph LoadPiece(const nas::Piece& p, const fs::path& file) {
+  core::WriteFileAtomically(file.string(), p.doc.dump());
+  core::Graph g = core::LoadNetwork(file.string());
+  fs::remove(file);
+  core::ApplyWeightBits(g, p.weight_bits, "weight_bits");
+  core::ApplyActivationBits(g, p.activation_bits, "activation_bits");
+  return g;
+}
+
+// Simulates jobs [begin, end) one after another (each in its own child) and returns their
+// figures, one JSON object per line.
+std::string RunSlice(const core::ArchConfig& arch, const std::vector<const Job*>& jobs, size_t begin, size_t end,
                      const fs::path& scratch) {
   std::string lines;
   for (size_t i = begin; i < end; ++i) {
     const fs::path net = scratch / ("entry" + std::to_string(i) + ".json");
-    core::WriteFileAtomically(net.string(), EntryNetwork(entries[i]).dump());
     json f;
     try {
-      core::Graph g = core::LoadNetwork(net.string());
-      core::ApplyWeightBits(g, {{"layer", entries[i].weight_bits}}, "weight_bits");
+      core::Graph g = LoadPiece(jobs[i]->piece, net);
       f = serve::SimulateInChild(arch, g, net.string(), false, models::ExecMode::kTiming);
     } catch (const std::exception& ex) {
       f = {{"error", ex.what()}};
     }
-    fs::remove(net);
-    lines += EntryRecord(entries[i], f).dump() + "\n";
+    lines += f.dump() + "\n";
   }
   return lines;
 }
@@ -217,21 +305,42 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
 int LutCommand(const LutOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   const core::ArchConfig arch = core::LoadArch(o.arch);
-  const std::vector<Entry> entries = LoadSpace(o.space);
+  const json doc = core::ReadJsonFile(o.space);
+  const bool blocks = nas::IsBlockSpace(doc);
+  if (!o.emit_net.empty()) {
+    // One architecture of a block space as a network file (the LUT's own pieces, composed).
+    if (!blocks) throw core::ConfigError(o.space, "", "--emit-net needs a block space (with \"stages\"), got a layer space");
+    const nas::Space space = nas::LoadSpace(doc, o.space);
+    const nas::Piece p = nas::ArchitecturePiece(space, nas::ParseArchitecture(space, o.emit_net, "--emit-net"));
+    const fs::path scratch = fs::temp_directory_path() / ("npusim_lut_net_" + std::to_string(getpid()) + ".json");
+    const core::Graph g = LoadPiece(p, scratch);
+    const fs::path out = fs::absolute(o.out);
+    core::SaveNetwork(g, out.string(), (out.parent_path() / (out.stem().string() + "_weights")).string());
+    std::cout << "lut: network of " << space.name << " [" << o.emit_net << "], " << g.ops.size() << " ops, " << p.skip
+              << " residual adds; " << o.out << "\n";
+    return kExitOk;
+  }
+  std::optional<nas::Space> space;
+  if (blocks) space = nas::LoadSpace(doc, o.space);
+  const std::vector<Job> all = blocks ? BlockJobs(*space) : LayerJobs(doc, o.space);
+  std::vector<const Job*> jobs;  // the ones to simulate
+  for (const Job& j : all) {
+    if (j.same < 0) jobs.push_back(&j);
+  }
   const fs::path scratch = fs::temp_directory_path() / ("npusim_lut_" + std::to_string(getpid()));
   fs::create_directories(scratch);
   // --jobs workers, each a forked process simulating a contiguous slice into its own file.
-  const size_t jobs = std::min<size_t>(static_cast<size_t>(o.jobs), std::max<size_t>(entries.size(), 1));
+  const size_t workers_n = std::min<size_t>(static_cast<size_t>(o.jobs), std::max<size_t>(jobs.size(), 1));
   std::vector<pid_t> workers;
-  for (size_t w = 0; w < jobs; ++w) {
-    const size_t begin = entries.size() * w / jobs, end = entries.size() * (w + 1) / jobs;
+  for (size_t w = 0; w < workers_n; ++w) {
+    const size_t begin = jobs.size() * w / workers_n, end = jobs.size() * (w + 1) / workers_n;
     std::fflush(nullptr);
     const pid_t pid = fork();
     if (pid < 0) throw std::runtime_error("fork failed");
     if (pid == 0) {
       int rc = 0;
       try {
-        std::ofstream(scratch / ("slice" + std::to_string(w) + ".jsonl")) << RunSlice(arch, entries, begin, end, scratch);
+        std::ofstream(scratch / ("slice" + std::to_string(w) + ".jsonl")) << RunSlice(arch, jobs, begin, end, scratch);
       } catch (const std::exception& e) {
         std::cerr << "npusim lut: " << e.what() << "\n";
         rc = 1;
@@ -241,38 +350,57 @@ int LutCommand(const LutOptions& o) {
     workers.push_back(pid);
   }
   bool failed = false;
-  json records = json::array();
+  std::map<const Job*, json> figures;
+  size_t next = 0;
   for (size_t w = 0; w < workers.size(); ++w) {
     int status = 0;
     waitpid(workers[w], &status, 0);
     failed = failed || !WIFEXITED(status) || WEXITSTATUS(status) != 0;
     std::ifstream in(scratch / ("slice" + std::to_string(w) + ".jsonl"));
     for (std::string line; std::getline(in, line);) {
-      if (!line.empty()) records.push_back(json::parse(line));
+      if (!line.empty() && next < jobs.size()) figures[jobs[next++]] = json::parse(line);
     }
   }
   fs::remove_all(scratch);
-  if (failed) throw std::runtime_error("a lut worker failed");
+  if (failed || next != jobs.size()) throw std::runtime_error("a lut worker failed");
+  json records = json::array();
+  for (const Job& j : all) records.push_back(Record(j, figures.at(j.same < 0 ? &j : &all[static_cast<size_t>(j.same)])));
+  std::vector<std::string> columns = blocks ? kBlockColumns : kLayerColumns;
+  columns.insert(columns.end(), kFigures.begin(), kFigures.end());
+  columns.insert(columns.end(), {"status", "error"});
   // A .json name gets the same table as a JSON document, else CSV with a comment line first.
+  const std::string space_name = blocks ? space->name : "layers";
   std::string text;
   if (EndsWith(o.out, ".json")) {
-    const json doc = {{"npusim_version", "0.1.0"},
-                      {"arch", {{"name", arch.name}, {"file", o.arch}}},
-                      {"space", o.space},
-                      {"columns", kColumns},
-                      {"entries", records}};
-    text = doc.dump(1) + "\n";
+    json d = {{"npusim_version", kVersion},
+              {"arch", {{"name", arch.name}, {"file", o.arch}, {"clock_mhz", arch.clock_mhz}}},
+              {"space", {{"file", o.space}, {"name", space_name}, {"kind", blocks ? "blocks" : "layers"}}},
+              {"columns", columns},
+              {"entries", records}};
+    if (blocks) {
+      // HW-NAS-Bench's shape: position -> choice -> figures (the stem and head under "").
+      json lut = json::object();
+      for (const json& r : records) {
+        json e = {{"status", r["status"]}};
+        for (const std::string& k : kFigures) {
+          if (r.contains(k)) e[k] = r[k];
+        }
+        lut[r["position"].get<std::string>()][r["choice"].get<std::string>()] = e;
+      }
+      d["lut"] = lut;
+    }
+    text = d.dump(1) + "\n";
   } else {
-    text = "# npusim " + std::string("0.1.0") + " lut: arch " + arch.name + " (" + o.arch + "), space " + o.space +
-           ", " + std::to_string(entries.size()) + " entries\n";
-    for (const char* k : kColumns) text += std::string(k == kColumns[0] ? "" : ",") + k;
+    text = "# npusim " + std::string(kVersion) + " lut: arch " + arch.name + " (" + o.arch + "), space " + o.space + " (" +
+           space_name + "), " + std::to_string(all.size()) + " entries\n";
+    for (size_t i = 0; i < columns.size(); ++i) text += (i ? "," : "") + columns[i];
     text += "\n";
-    for (const json& r : records) text += CsvRow(r);
+    for (const json& r : records) text += CsvRow(r, columns);
   }
   core::WriteFileAtomically(o.out, text);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::cout << "lut: " << entries.size() << " entries in " << secs << " s (" << entries.size() / secs
-            << " entries/s, " << jobs << " jobs); " << o.out << "\n";
+  std::cout << "lut: " << all.size() << " entries (" << jobs.size() << " simulated) in " << secs << " s ("
+            << jobs.size() / secs << " simulations/s, " << workers_n << " jobs); " << o.out << "\n";
   return kExitOk;
 }
 

@@ -38,6 +38,9 @@ core::Graph LoadNet(const CommandOptions& o) {
   if (!o.weight_bits.empty()) {
     core::ApplyWeightBits(g, core::ParseWeightBits(o.weight_bits, "--weight-bits"), "--weight-bits");
   }
+  if (!o.activation_bits.empty()) {
+    core::ApplyActivationBits(g, core::ParseWeightBits(o.activation_bits, "--activation-bits"), "--activation-bits");
+  }
   return g;
 }
 

@@ -3,7 +3,7 @@
 // copy-on-write image of the network, compiles and simulates it (SystemC elaborates once per
 // process), so an answer equals what `npusim run --weight-bits ...` reports for the same network.
 //
-//   request:  {"id": 1, "weight_bits": {"*": 4, "conv0": 8}, "layers": true}
+//   request:  {"id": 1, "weight_bits": {"*": 4, "conv0": 8}, "activation_bits": {"*": 8}, "layers": true}
 //   answer:   {"id": 1, "ok": true, "cycles": ..., "seconds": ..., "energy_pj": ..., "macs": ...,
 //              "dram_read_bytes": ..., "dram_write_bytes": ..., "layers": [...], "wall_ms": ...}
 //   error:    {"id": 1, "ok": false, "error": "..."}     (the server keeps serving)
@@ -71,6 +71,7 @@ json Answer(Server& s, const std::string& line) {
   json a = serve::SimulateInChild(s.arch, s.graph, s.net_file, r.layers, s.mode, [&r](core::Graph& g) {
     if (!r.keep.empty()) compiler::PruneNodes(g, KeepRatios(g, r.keep));
     if (!r.weight_bits.empty()) core::ApplyWeightBits(g, r.weight_bits, "request /weight_bits");
+    if (!r.activation_bits.empty()) core::ApplyActivationBits(g, r.activation_bits, "request /activation_bits");
   });
   if (a.contains("error")) return serve::ErrorAnswer(r.id, a["error"].get<std::string>());
   a["ok"] = true;

@@ -2,6 +2,7 @@
 #include "app/serve_request.h"
 
 #include <cstdint>
+#include <tuple>
 
 #include "core/json_util.h"
 
@@ -10,12 +11,28 @@ namespace {
 
 using nlohmann::json;
 
+// The request's {"LAYER": BITS} object under `key` (absent: nothing) into `out`; returns "" or
+// what is wrong.
+std::string Bits(const json& j, const char* key, int lo, std::map<std::string, int>* out) {
+  if (!j.contains(key)) return "";
+  const json& wb = j[key];
+  const std::string ptr = std::string("/") + key;
+  if (!wb.is_object()) return ptr + ": expected an object {\"LAYER\": BITS, \"*\": BITS}";
+  for (const auto& [layer, b] : wb.items()) {
+    if (!b.is_number_integer() || b.get<int64_t>() < lo || b.get<int64_t>() > 16) {
+      return core::Pointer(ptr, layer) + ": expected an integer in " + std::to_string(lo) + "..16, got " + core::Describe(b);
+    }
+    (*out)[layer] = b.get<int>();
+  }
+  return "";
+}
+
 // Checks a parsed request's shape into `r`; returns "" or what is wrong.
 std::string Check(const json& j, Request* r) {
   if (!j.is_object()) return "expected a JSON object per line";
   for (const auto& [k, v] : j.items()) {
-    if (k != "id" && k != "weight_bits" && k != "keep" && k != "layers") {
-      return "unknown key \"" + k + "\" (expected id, weight_bits, keep, layers)";
+    if (k != "id" && k != "weight_bits" && k != "activation_bits" && k != "keep" && k != "layers") {
+      return "unknown key \"" + k + "\" (expected id, weight_bits, activation_bits, keep, layers)";
     }
   }
   if (j.contains("layers")) {
@@ -32,14 +49,9 @@ std::string Check(const json& j, Request* r) {
       r->keep[layer] = v.get<double>();
     }
   }
-  if (!j.contains("weight_bits")) return "";
-  const json& wb = j["weight_bits"];
-  if (!wb.is_object()) return "/weight_bits: expected an object {\"LAYER\": BITS, \"*\": BITS}";
-  for (const auto& [layer, b] : wb.items()) {
-    if (!b.is_number_integer() || b.get<int64_t>() < 1 || b.get<int64_t>() > 16) {
-      return core::Pointer("/weight_bits", layer) + ": expected an integer in 1..16, got " + core::Describe(b);
-    }
-    r->weight_bits[layer] = b.get<int>();
+  for (const auto& [key, lo, out] : {std::make_tuple("weight_bits", 1, &r->weight_bits),
+                                      std::make_tuple("activation_bits", 2, &r->activation_bits)}) {
+    if (std::string e = Bits(j, key, lo, out); !e.empty()) return e;
   }
   return "";
 }
@@ -63,6 +75,7 @@ Request ParseRequest(std::string_view line) {
   r.error = Check(j, &r);
   if (!r.error.empty()) {
     r.weight_bits.clear();
+    r.activation_bits.clear();
     r.keep.clear();
   }
   return r;

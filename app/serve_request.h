@@ -3,7 +3,8 @@
 // one line. No I/O, no fork, no simulation, so the fuzzer (fuzz/serve_request_fuzzer.cpp) and
 // the unit tests call them directly.
 //
-//   request:  {"id": 1, "weight_bits": {"*": 4, "conv0": 8}, "keep": {"pw3": 0.5}, "layers": true}
+//   request:  {"id": 1, "weight_bits": {"*": 4, "conv0": 8}, "activation_bits": {"*": 8},
+//              "keep": {"pw3": 0.5}, "layers": true}
 //   error:    {"id": 1, "ok": false, "error": "..."}
 #pragma once
 
@@ -25,6 +26,9 @@ constexpr int kMaxRequestDepth = 64;
 struct Request {
   nlohmann::json id;                       // echoed in the answer; null when absent
   std::map<std::string, int> weight_bits;  // layer (or "*") -> bits, 1..16
+  // HAQ's activation action: layer (or "*") -> bits of the activations it reads, 2..16
+  // (core::ApplyActivationBits).
+  std::map<std::string, int> activation_bits;
   // AMC's action: layer (or "*") -> fraction of its output channels kept, in (0, 1]
   // (compiler::PruneNodes).
   std::map<std::string, double> keep;

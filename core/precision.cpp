@@ -1,5 +1,6 @@
 #include "core/precision.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -112,7 +113,11 @@ std::map<std::string, int> ParseWeightBits(const std::string& spec, const std::s
   return out;
 }
 
-void ApplyWeightBits(Graph& g, const std::map<std::string, int>& bits, const std::string& source) {
+namespace {
+
+// The per-layer widths `bits` asks for, '*' expanded to every conv2d/fully_connected layer and a
+// named layer's entry beating it; every named layer must exist and have weights.
+std::map<std::string, int> PerLayer(const Graph& g, const std::map<std::string, int>& bits, const std::string& source) {
   std::map<std::string, int> per_layer;
   if (auto all = bits.find("*"); all != bits.end()) {
     for (const Op& op : g.ops) {
@@ -133,9 +138,80 @@ void ApplyWeightBits(Graph& g, const std::map<std::string, int>& bits, const std
     if (!found) throw ConfigError(source, "", "no layer named \"" + layer + "\" in network \"" + g.name + "\"");
     per_layer[layer] = b;
   }
+  return per_layer;
+}
+
+// The tensors that must share t's quantization: t and those max_pool and reshape tie to it.
+std::vector<std::string> QuantGroup(const Graph& g, const std::string& t) {
+  std::vector<std::string> group{t};
+  for (size_t i = 0; i < group.size(); ++i) {
+    for (const Op& op : g.ops) {
+      if (op.type != OpType::kMaxPool && op.type != OpType::kReshape) continue;
+      const std::string& x = op.inputs[0];
+      const std::string& y = op.outputs[0];
+      for (const std::string& other : {x == group[i] ? y : "", y == group[i] ? x : ""}) {
+        if (!other.empty() && std::find(group.begin(), group.end(), other) == group.end()) group.push_back(other);
+      }
+    }
+  }
+  return group;
+}
+
+// Re-quantizes activation tensor t to `bits`, keeping its real range (precision.h).
+void RequantizeActivation(TensorInfo& t, int bits) {
+  const double levels = t.is_signed ? static_cast<double>((int64_t{1} << (bits - 1)) - 1)
+                                    : static_cast<double>((int64_t{1} << bits) - 1);
+  const double old_levels = static_cast<double>(t.is_signed ? t.qmax() : t.qmax() - t.qmin());
+  const double r = levels / old_levels;
+  const int32_t z = t.quant.zero_points[0];
+  TensorInfo next = t;
+  next.bits = bits;
+  next.quant.scales = {static_cast<float>(static_cast<double>(t.quant.scales[0]) / r)};
+  const auto saturate = [&](double v) {
+    return static_cast<int32_t>(std::clamp<double>(v, static_cast<double>(next.qmin()), static_cast<double>(next.qmax())));
+  };
+  const int32_t z_new = saturate(std::nearbyint(z * r));
+  next.quant.zero_points = {z_new};
+  if (next.data) {
+    for (int32_t& q : *next.data) q = saturate(z_new + std::nearbyint((q - z) * r));
+  }
+  t = std::move(next);
+}
+
+}  // namespace
+
+void ApplyWeightBits(Graph& g, const std::map<std::string, int>& bits, const std::string& source) {
+  const std::map<std::string, int> per_layer = PerLayer(g, bits, source);
   for (Op& op : g.ops) {
     auto it = per_layer.find(op.name);
     if (it != per_layer.end()) Requantize(g, op, it->second, source);
+  }
+}
+
+void ApplyActivationBits(Graph& g, const std::map<std::string, int>& bits, const std::string& source) {
+  // tensor -> (width, the layer that asked for it), every tensor of a group with its reader.
+  std::map<std::string, std::pair<int, std::string>> want;
+  for (const auto& [layer, b] : PerLayer(g, bits, source)) {
+    const std::string where = "layer \"" + layer + "\"";
+    if (b < 2 || b > 16) {
+      throw ConfigError(source, "", where + ": expected activation bits in 2..16, got " + std::to_string(b));
+    }
+    const Op& op = *std::find_if(g.ops.begin(), g.ops.end(), [&](const Op& o) { return o.name == layer; });
+    const TensorInfo& x = g.tensor(op.inputs[0]);
+    if (x.quant.scales.size() != 1 || x.quant.zero_points.size() != 1) {
+      throw ConfigError(source, "", where + ": its input \"" + x.name + "\" is quantized per channel; only per-tensor activations can be re-quantized");
+    }
+    for (const std::string& t : QuantGroup(g, x.name)) {
+      auto [it, fresh] = want.emplace(t, std::make_pair(b, layer));
+      if (!fresh && it->second.first != b) {
+        throw ConfigError(source, "", "layers \"" + it->second.second + "\" and \"" + layer + "\" read the same activations (tensor \"" + t +
+                                          "\") and ask for " + std::to_string(it->second.first) + " and " + std::to_string(b) + " bits");
+      }
+    }
+  }
+  for (const auto& [t, wb] : want) {
+    TensorInfo& info = g.tensor(t);
+    if (info.bits != wb.first) RequantizeActivation(info, wb.first);
   }
 }
 

@@ -42,6 +42,16 @@ std::vector<std::map<std::string, std::string>> ReadLut(const fs::path& p) {
   return out;
 }
 
+// `space` written to d/space.json and tabulated on UNPU into d/lut.csv, its rows.
+std::vector<std::map<std::string, std::string>> LutOf(const fs::path& d, const std::string& space) {
+  WriteFileText(d / "space.json", space);
+  const ProcessOutcome o = RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space", (d / "space.json").string(),
+                                      "--out", (d / "lut.csv").string()},
+                                     d / "err");
+  EXPECT_EQ(o.exit_code, 0) << o;
+  return ReadLut(d / "lut.csv");
+}
+
 TEST(Lut, EntryEqualsARunOfTheSameOneLayerNetwork) {
   const fs::path d = Scratch("equal");
   WriteFileText(d / "space.json", R"({"layers": [
@@ -88,14 +98,7 @@ TEST(Lut, EntryEqualsARunOfTheSameOneLayerNetwork) {
 
 TEST(Lut, FewerWeightBitsTakeFewerCyclesOnTheBitSerialArray) {
   const fs::path d = Scratch("bits");
-  WriteFileText(d / "space.json",
-                R"({"layers": [{"in_channels": 32, "out_channels": 32, "kernel": 3, "resolution": 8, "weight_bits": [2, 8]}]})");
-  ASSERT_EQ(RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space", (d / "space.json").string(), "--out",
-                       (d / "lut.csv").string()},
-                      d / "err")
-                .exit_code,
-            0);
-  const auto lut = ReadLut(d / "lut.csv");
+  const auto lut = LutOf(d, R"({"layers": [{"in_channels": 32, "out_channels": 32, "kernel": 3, "resolution": 8, "weight_bits": [2, 8]}]})");
   ASSERT_EQ(lut.size(), 2u);
   EXPECT_EQ(lut[0].at("weight_bits"), "2");
   EXPECT_LT(std::stoll(lut[0].at("cycles")), std::stoll(lut[1].at("cycles")));
@@ -141,6 +144,133 @@ TEST(Lut, ABadSpaceFailsNamingTheField) {
   EXPECT_NE(o.err.find("/layers/0/op: expected conv2d, depthwise or fully_connected"), std::string::npos) << o;
   EXPECT_NE(o.err.find("/layers/0/weight_bits/1: expected an integer in 1..16, got 17"), std::string::npos) << o;
   EXPECT_FALSE(fs::exists(d / "lut.csv"));
+  fs::remove_all(d);
+}
+
+// A block space (app/nas_space.h): stem, MBConv blocks and head.
+const char kBlockSpace[] = R"({"name": "t8", "input": {"resolution": 32, "channels": 3},
+  "stem": {"out_channels": 16, "kernel": 3, "stride": 2},
+  "stages": [{"out_channels": 16, "blocks": 2, "stride": 1},
+             {"out_channels": 24, "blocks": 1, "stride": 2, "choices": {"expansion": [6]}}],
+  "choices": {"kernel": [3, 5], "expansion": [1, 3], "weight_bits": [4, 8]},
+  "head": {"out_channels": 64, "classes": 10}})";
+
+int64_t Int(const json& v) { return v.get<int64_t>(); }
+
+// Every choice at every position (2 x 2 x 2 at s0b0 and s0b1, 2 x 1 x 2 at s1b0), the stem and
+// the head; an architecture's network (--emit-net) simulated whole moves exactly the LUT sum's
+// DRAM bytes, and on the dense array takes exactly its cycles (its layers do not overlap); on
+// UNPU the next layer's first tile may start early, so the sum is an upper bound within 2 %.
+TEST(Lut, BlockSpaceEntriesAddUpToTheWholeArchitecture) {
+  const fs::path d = Scratch("blocks");
+  WriteFileText(d / "space.json", kBlockSpace);
+  const std::string choices = "k3_e3_w8_a8,k5_e1_w8_a8,k3_e6_w8_a8";
+  for (const char* arch : {"arch/dense_16x16.json", "arch/unpu.json"}) {
+    SCOPED_TRACE(arch);
+    ProcessOutcome o = RunNpusim({"lut", "--arch", Src(arch), "--space", (d / "space.json").string(), "--out",
+                                  (d / "lut.json").string(), "--jobs", "2"},
+                                 d / "err");
+    ASSERT_EQ(o.exit_code, 0) << o;
+    const json doc = json::parse(ReadFileText(d / "lut.json"));
+    EXPECT_EQ(doc["space"]["kind"], "blocks");
+    ASSERT_EQ(doc["entries"].size(), 1u + 8 + 8 + 4 + 1);
+    const json& lut = doc["lut"];
+    // s0b0: 16 -> 16, stride 1: a residual add; s1b0 (stride 2) none.
+    for (const json& e : doc["entries"]) {
+      if (e["position"] == "s0b1" && e["choice"] == "k5_e3_w8_a8") {
+        EXPECT_EQ(e["skip"], 1);
+        EXPECT_EQ(e["layers"], 4);  // expand, depthwise, project, add
+        EXPECT_EQ(Int(e["macs"]), 16 * 16 * (16 * 48 + 48 * 25 + 48 * 16));
+      }
+      if (e["position"] == "s1b0") {
+        EXPECT_EQ(e["skip"], 0);
+      }
+    }
+    o = RunNpusim({"lut", "--arch", Src(arch), "--space", (d / "space.json").string(), "--out",
+                   (d / "net.json").string(), "--emit-net", choices},
+                  d / "err");
+    ASSERT_EQ(o.exit_code, 0) << o;
+    o = RunNpusim({"--arch", Src(arch), "--net", (d / "net.json").string(), "--mode", "timing", "--out",
+                   (d / "run").string()},
+                  d / "err");
+    ASSERT_EQ(o.exit_code, 0) << o;
+    const json rep = json::parse(ReadFileText(d / "run" / "report.json"));
+    const std::vector<json> parts = {lut["stem"][""], lut["s0b0"]["k3_e3_w8_a8"], lut["s0b1"]["k5_e1_w8_a8"],
+                                     lut["s1b0"]["k3_e6_w8_a8"], lut["head"][""]};
+    int64_t cycles = 0, rd = 0, wr = 0;
+    for (const json& p : parts) {
+      ASSERT_EQ(p["status"], "ok") << p.dump();
+      cycles += Int(p["cycles"]);
+      rd += Int(p["dram_read_bytes"]);
+      wr += Int(p["dram_write_bytes"]);
+    }
+    EXPECT_EQ(rd, Int(rep["counters"]["dram.read_byte"]));
+    EXPECT_EQ(wr, Int(rep["counters"]["dram.write_byte"]));
+    if (std::string(arch) == "arch/dense_16x16.json") {
+      EXPECT_EQ(cycles, Int(rep["cycles"]));
+      // 4-bit weights: the dense array runs 8 only, so those entries carry the compiler's error.
+      EXPECT_EQ(lut["s0b0"]["k3_e1_w4_a8"]["status"], "error");
+    } else {
+      EXPECT_GE(cycles, Int(rep["cycles"]));
+      EXPECT_LT(cycles, Int(rep["cycles"]) * 102 / 100);
+      EXPECT_LT(Int(lut["s0b0"]["k3_e3_w4_a8"]["cycles"]), Int(lut["s0b0"]["k3_e3_w8_a8"]["cycles"]));
+    }
+  }
+  fs::remove_all(d);
+}
+
+// A one-block space's architecture is the block's LUT entry: the same network, the same figures,
+// with the entry's activation and weight bits applied (16-bit features on UNPU).
+TEST(Lut, ABlockEntryEqualsARunOfItsNetwork) {
+  const fs::path d = Scratch("one_block");
+  const auto lut = LutOf(d, R"({"input": {"resolution": 12, "channels": 8},
+      "stages": [{"out_channels": 8, "blocks": 1}],
+      "choices": {"kernel": [3, 7], "expansion": [3], "weight_bits": [3], "activation_bits": [8, 16]}})");
+  ASSERT_EQ(lut.size(), 4u);
+  EXPECT_EQ(lut[3].at("choice"), "k7_e3_w3_a16");
+  EXPECT_EQ(lut[3].at("skip"), "1");
+  const ProcessOutcome o = RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space", (d / "space.json").string(),
+                                      "--out", (d / "net.json").string(), "--emit-net", "k7_e3_w3_a16"},
+                                     d / "err");
+  ASSERT_EQ(o.exit_code, 0) << o;
+  const ProcessOutcome r = RunNpusim({"--arch", Src("arch/unpu.json"), "--net", (d / "net.json").string(), "--check",
+                                      "--out", (d / "run").string()},
+                                     d / "err");
+  ASSERT_EQ(r.exit_code, 0) << r;  // bit-exact
+  const json rep = json::parse(ReadFileText(d / "run" / "report.json"));
+  EXPECT_EQ(lut[3].at("cycles"), rep["cycles"].dump());
+  EXPECT_EQ(lut[3].at("energy_pj"), rep["energy_pj"].dump());
+  EXPECT_GT(std::stoll(lut[3].at("dram_read_bytes")), std::stoll(lut[2].at("dram_read_bytes")));  // 2-byte features
+  fs::remove_all(d);
+}
+
+TEST(Lut, ABadBlockSpaceOrArchitectureFailsNamingIt) {
+  const fs::path d = Scratch("bad_blocks");
+  WriteFileText(d / "space.json", R"({"input": {"resolution": 12}, "stages": [{"out_channels": 8, "blocks": 0}],
+      "choices": {"kernel": [3, 4], "activation_bits": [1]}, "activation": "gelu"})");
+  ProcessOutcome o = RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space", (d / "space.json").string(), "--out",
+                                (d / "lut.csv").string()},
+                               d / "err");
+  EXPECT_EQ(o.exit_code, 2) << o;
+  for (const char* m : {"/input/channels: missing required key \"channels\"", "/stages/0/blocks: expected an integer in 1..64, got 0",
+                        "/choices/kernel/1: expected an odd kernel", "/choices/activation_bits/0: expected an integer in 2..16, got 1",
+                        "/activation: expected one of"}) {
+    EXPECT_NE(o.err.find(m), std::string::npos) << m << "\n" << o;
+  }
+  EXPECT_FALSE(fs::exists(d / "lut.csv"));
+  WriteFileText(d / "space.json", kBlockSpace);
+  o = RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space", (d / "space.json").string(), "--out",
+                 (d / "net.json").string(), "--emit-net", "k3_e3_w8_a8,k9_e1_w8_a8,k3_e6_w8_a8"},
+                d / "err");
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_NE(o.err.find("--emit-net: block s0b1 (choice 2): expected one of k3_e1_w4_a8, "), std::string::npos) << o;
+  EXPECT_NE(o.err.find("got \"k9_e1_w8_a8\""), std::string::npos) << o;
+  o = RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space", (d / "space.json").string(), "--out",
+                 (d / "net.json").string(), "--emit-net", "k3_e3_w8_a8"},
+                d / "err");
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_NE(o.err.find("expected 3 choices (one per block of t8), got 1"), std::string::npos) << o;
+  EXPECT_FALSE(fs::exists(d / "net.json"));
   fs::remove_all(d);
 }
 

@@ -55,7 +55,9 @@ TEST(ServeRequest, BadRequestsAreRefusedWithWhatIsWrongAndTheirId) {
             "/weight_bits/a~1b: expected an integer in 1..16, got 4.0");
   EXPECT_EQ(RefusalOf(R"({"weight_bits": [4]})")["error"], "/weight_bits: expected an object {\"LAYER\": BITS, \"*\": BITS}");
   EXPECT_EQ(RefusalOf(R"({"layers": 1})")["error"], "/layers: expected true or false");
-  EXPECT_EQ(RefusalOf(R"({"id": "x", "colour": 1})")["error"], "unknown key \"colour\" (expected id, weight_bits, keep, layers)");
+  EXPECT_EQ(RefusalOf(R"({"activation_bits": {"*": 1}})")["error"], "/activation_bits/*: expected an integer in 2..16, got 1");
+  EXPECT_EQ(RefusalOf(R"({"activation_bits": 8})")["error"], "/activation_bits: expected an object {\"LAYER\": BITS, \"*\": BITS}");
+  EXPECT_EQ(RefusalOf(R"({"id": "x", "colour": 1})")["error"], "unknown key \"colour\" (expected id, weight_bits, activation_bits, keep, layers)");
   EXPECT_EQ(RefusalOf(R"({"keep": {"pw1": 0}})")["error"], "/keep/pw1: expected a keep ratio in (0, 1], got 0");
   EXPECT_EQ(RefusalOf(R"({"keep": {"pw1": 1.5}})")["error"], "/keep/pw1: expected a keep ratio in (0, 1], got 1.5");
   EXPECT_EQ(RefusalOf(R"({"keep": {"pw1": "half"}})")["error"],
@@ -69,6 +71,12 @@ TEST(ServeRequest, ARefusedRequestCarriesNoWidths) {
   const Request r = ParseRequest(R"({"weight_bits": {"a": 4, "b": 0}})");
   EXPECT_NE(r.error, "");
   EXPECT_TRUE(r.weight_bits.empty());
+  const Request a = ParseRequest(R"({"activation_bits": {"a": 8}, "weight_bits": {"b": 0}})");
+  EXPECT_NE(a.error, "");
+  EXPECT_TRUE(a.activation_bits.empty());
+  const Request ok = ParseRequest(R"({"activation_bits": {"a": 16, "*": 8}})");
+  EXPECT_EQ(ok.error, "");
+  EXPECT_EQ(ok.activation_bits, (std::map<std::string, int>{{"*", 8}, {"a", 16}}));
 }
 
 TEST(ServeRequest, DeepNestingIsRefusedBeforeParsing) {

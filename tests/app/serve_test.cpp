@@ -53,9 +53,11 @@ class Serve : public ::testing::Test {
     for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
     return out;
   }
-  json RunReport(const std::string& arch, const std::string& net, const std::string& bits) {
-    std::vector<std::string> args{"--arch", Src(arch), "--net", Src(net), "--out", (dir_ / "run").string()};
+  json RunReport(const std::string& arch, const std::string& net, const std::string& bits,
+                 const std::string& activation_bits = "") {
+    std::vector<std::string> args{"--arch", Src(arch), "--net", Src(net), "--out", (dir_ / "run").string(), "--check"};
     if (!bits.empty()) args.insert(args.end(), {"--weight-bits", bits});
+    if (!activation_bits.empty()) args.insert(args.end(), {"--activation-bits", activation_bits});
     const ProcessOutcome o = RunNpusim(args, dir_ / "err.txt");
     EXPECT_EQ(o.exit_code, 0) << o;
     return json::parse(ReadFileText(dir_ / "run" / "report.json"));
@@ -93,6 +95,27 @@ TEST_F(Serve, AnswersEqualRunWithTheSameWeightBits) {
   ExpectSameAsRun(a[2], RunReport(arch, net, "*=2,conv1=8"));
   // Fewer weight bits, fewer bit-serial passes: the request reached the simulation.
   EXPECT_LT(a[1]["cycles"].get<int64_t>(), a[0]["cycles"].get<int64_t>());
+}
+
+// HAQ's second action: the activations a layer reads, here 16-bit on UNPU (whose array runs 8- and
+// 16-bit features), answered as `npusim run --activation-bits` reports (and that run is bit-exact
+// against the reference: --check). A width the unit cannot run is an error answer naming it.
+TEST_F(Serve, ActivationBitsAnswerWhatARunWithThemReports) {
+  const std::string arch = "arch/unpu.json", net = "workloads/small_resnet.json";
+  const std::vector<json> a = ServeStdio(arch, net,
+                                         "{\"id\": 1, \"layers\": true, \"activation_bits\": {\"*\": 16}, \"weight_bits\": {\"*\": 4}}\n"
+                                         "{\"id\": 2, \"layers\": true, \"activation_bits\": {\"conv1\": 16}}\n"
+                                         "{\"id\": 3, \"activation_bits\": {\"*\": 4}}\n"
+                                         "{\"id\": 4, \"activation_bits\": {\"*\": 1}}\n"
+                                         "{\"id\": 5, \"layers\": true}\n");
+  ASSERT_EQ(a.size(), 5u);
+  ExpectSameAsRun(a[0], RunReport(arch, net, "*=4", "*=16"));
+  ExpectSameAsRun(a[1], RunReport(arch, net, "", "conv1=16"));
+  EXPECT_FALSE(a[2]["ok"].get<bool>());
+  EXPECT_NE(a[2]["error"].get<std::string>().find("4-bit"), std::string::npos) << a[2].dump();
+  EXPECT_EQ(a[3]["error"], "/activation_bits/*: expected an integer in 2..16, got 1");
+  // Wider activations move more bytes.
+  EXPECT_GT(a[1]["dram_read_bytes"].get<int64_t>(), a[4]["dram_read_bytes"].get<int64_t>());
 }
 
 // Timing mode answers with the same figures as exact mode (and as `npusim run`), the reward

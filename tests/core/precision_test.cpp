@@ -129,5 +129,89 @@ TEST(Precision, RefusesWhatItCannotDo) {
   EXPECT_NE(message(asym, {{"conv", 4}}).find("only symmetric weights (zero point 0) can be re-quantized"), std::string::npos);
 }
 
+
+// --activation-bits: SmallConv's input x (given values) and a second conv reading the reshape's
+// output, so the tensors reshape ties together change as one.
+Graph TwoConvs() {
+  Graph g = SmallConv();
+  TensorInfo& x = g.tensor("x");
+  x.data = std::vector<int32_t>{127, -128, 9, -10};
+  g.tensor("y").quant.scales = {0.25f};
+  TensorInfo z = g.tensor("y");
+  z.name = "z";
+  z.shape = {1, 2};
+  g.tensors["z"] = z;
+  TensorInfo w2 = g.tensor("w");
+  w2.name = "w2";
+  w2.shape = {1, 2};
+  w2.data = std::vector<int32_t>{1, 2};
+  g.tensors["w2"] = w2;
+  TensorInfo out = g.tensor("y");
+  out.name = "out";
+  out.shape = {1, 1};
+  g.tensors["out"] = out;
+  Op fc;
+  fc.name = "fc";
+  fc.type = OpType::kFullyConnected;
+  fc.inputs = {"z", "w2"};
+  fc.outputs = {"out"};
+  g.ops.push_back(fc);
+  return g;
+}
+
+TEST(Precision, ActivationsKeepTheirRangeAtTheNewWidth) {
+  Graph g = TwoConvs();
+  ApplyActivationBits(g, {{"*", 4}, {"fc", 16}}, "test");
+  // x: signed 8 -> 4 bits, r = 7 / 127: scale 0.5 * 127 / 7, values round(q * 7 / 127) saturated.
+  const TensorInfo& x = g.tensor("x");
+  EXPECT_EQ(x.bits, 4);
+  EXPECT_FLOAT_EQ(x.quant.scales[0], static_cast<float>(0.5 * 127 / 7));
+  EXPECT_EQ(x.quant.zero_points[0], 0);
+  EXPECT_EQ(*x.data, (std::vector<int32_t>{7, -7, 0, -1}));  // -128 * 7/127 = -7.06, 9 -> 0.50 -> 0, -10 -> -0.55 -> -1
+  // fc reads z, which the reshape ties to y: both 16 bits, r = 32767 / 127.
+  for (const char* t : {"y", "z"}) {
+    EXPECT_EQ(g.tensor(t).bits, 16) << t;
+    EXPECT_FLOAT_EQ(g.tensor(t).quant.scales[0], static_cast<float>(0.25 * 127 / 32767)) << t;
+  }
+  EXPECT_EQ(g.tensor("out").bits, 8);  // nothing reads it
+  EXPECT_EQ(g.tensor("w").bits, 8);    // weights are --weight-bits' business
+}
+
+TEST(Precision, UnsignedActivationsScaleTheirZeroPoint) {
+  Graph g = TwoConvs();
+  TensorInfo& x = g.tensor("x");
+  x.is_signed = false;
+  x.quant.zero_points = {128};
+  x.data = std::vector<int32_t>{255, 0, 128, 140};
+  ApplyActivationBits(g, {{"conv", 4}}, "test");
+  // r = 15 / 255: zero point round(128 * 15/255) = round(7.53) = 8; values 8 + round((q - 128) r).
+  EXPECT_EQ(x.quant.zero_points[0], 8);
+  EXPECT_FLOAT_EQ(x.quant.scales[0], static_cast<float>(0.5 * 255 / 15));
+  EXPECT_EQ(*x.data, (std::vector<int32_t>{15, 0, 8, 9}));  // 8 + 7.47 -> 15, 8 - 7.53 -> 0, 8 + 0.71 -> 9
+}
+
+TEST(Precision, ActivationBitsRefuseWhatTheyCannotDo) {
+  auto message = [](Graph g, std::map<std::string, int> bits) {
+    try {
+      ApplyActivationBits(g, bits, "--activation-bits");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message(TwoConvs(), {{"conv", 1}}).find("layer \"conv\": expected activation bits in 2..16, got 1"), std::string::npos);
+  EXPECT_NE(message(TwoConvs(), {{"nope", 4}}).find("no layer named \"nope\""), std::string::npos);
+  EXPECT_NE(message(TwoConvs(), {{"flat", 4}}).find("layer \"flat\" is reshape, which has no weights"), std::string::npos);
+  Graph shared = TwoConvs();
+  shared.ops[2].inputs[0] = "x";  // fc reads x too
+  shared.tensor("w2").shape = {1, 4};
+  EXPECT_NE(message(shared, {{"conv", 4}, {"fc", 8}})
+                .find("layers \"conv\" and \"fc\" read the same activations (tensor \"x\") and ask for 4 and 8 bits"),
+            std::string::npos);
+  Graph per_channel = TwoConvs();
+  per_channel.tensor("x").quant.scales = {0.5f, 0.25f, 0.5f, 0.5f};
+  EXPECT_NE(message(per_channel, {{"conv", 4}}).find("its input \"x\" is quantized per channel"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace npusim::core
