@@ -25,7 +25,7 @@ const char* kUsage =
     "                    [--sample S [--seed X]] [--mode timing|exact] --out DIR\n"
     "       npusim sweep-merge --out DIR SHARD_DIR...\n"
     "       npusim lut --arch A.json --space S.json --out L.csv|L.json [--jobs J] [--emit-net CHOICES]\n"
-    "       npusim serve --arch A.json --net N.json [--socket PATH] [--mode exact|timing]\n";
+    "       npusim serve --arch A.json --net N.json [--socket PATH] [--mode exact|timing] [--cache N]\n";
 
 po::options_description CommonOptions(CommandOptions& o) {
   po::options_description d("options");
@@ -163,6 +163,7 @@ int SweepMerge(int argc, char** argv, int first) {
 int Serve(int argc, char** argv, int first) {
   ServeOptions o;
   std::string mode;
+  int64_t cache = 0;
   po::options_description desc("options");
   desc.add_options()
       ("help,h", "show this help")
@@ -170,10 +171,14 @@ int Serve(int argc, char** argv, int first) {
       ("net", po::value<std::string>(&o.net)->required(), "network JSON file")
       ("socket", po::value<std::string>(&o.socket), "serve on this Unix socket instead of stdin/stdout")
       ("mode", po::value<std::string>(&mode)->default_value("exact"),
-       "exact: simulate the output arithmetic too; timing: cycles and energy only (the same figures)");
+       "exact: simulate the output arithmetic too; timing: cycles and energy only (the same figures)")
+      ("cache", po::value<int64_t>(&cache)->default_value(100000),
+       "answers of distinct requests kept in memory (a repeated request is answered from it); 0: none");
   po::variables_map vm;
   if (!ParseOrHelp(argc, argv, first, desc, &vm)) return kExitOk;
   o.mode = ParseExecMode(mode, "--mode");
+  if (cache < 0) throw po::error("--cache: expected 0 or more entries");
+  o.cache = static_cast<size_t>(cache);
   return ServeCommand(o);
 }
 

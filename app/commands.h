@@ -62,6 +62,7 @@ int SweepMergeCommand(const SweepOptions& o);
 struct ServeOptions {
   std::string arch, net, socket;
   models::ExecMode mode = models::ExecMode::kExact;  // --mode
+  size_t cache = 100000;                             // --cache: answers kept (0: none)
 };
 int ServeCommand(const ServeOptions& o);
 

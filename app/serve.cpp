@@ -7,6 +7,8 @@
 //   answer:   {"id": 1, "ok": true, "cycles": ..., "seconds": ..., "energy_pj": ..., "macs": ...,
 //              "dram_read_bytes": ..., "dram_write_bytes": ..., "layers": [...], "wall_ms": ...}
 //   error:    {"id": 1, "ok": false, "error": "..."}     (the server keeps serving)
+// A request equal to an earlier one (ids aside) is answered from memory, with "cached": true
+// (--cache N entries, default 100000; 0 simulates every request).
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -20,6 +22,7 @@
 #include <cstring>
 #include <iostream>
 #include <map>
+#include <unordered_map>
 
 #include "app/app.h"
 #include "app/commands.h"
@@ -43,7 +46,17 @@ struct Server {
   core::Graph graph;
   std::string net_file;
   models::ExecMode mode;
+  // Answers by canonical request (its actions and "layers", without the id): a search loop asks
+  // the same policy again and again, and an answer is a pure function of it. At most
+  // `cache_limit` entries (0: no cache); errors are not kept.
+  size_t cache_limit = 0;
+  std::unordered_map<std::string, json> cache;
 };
+
+// The request's actions and "layers" flag as one string (object keys sorted, ids left out).
+std::string CacheKey(const serve::Request& r) {
+  return json{{"w", r.weight_bits}, {"a", r.activation_bits}, {"k", r.keep}, {"l", r.layers}}.dump();
+}
 
 // The request's keep ratios per conv/FC layer ("*": every one, a named layer overrides it);
 // throws ConfigError for a name that is not a conv/FC layer of the network.
@@ -68,6 +81,14 @@ json Answer(Server& s, const std::string& line) {
   const auto t0 = std::chrono::steady_clock::now();
   const serve::Request r = serve::ParseRequest(line);
   if (!r.error.empty()) return serve::ErrorAnswer(r.id, r.error);
+  const std::string key = s.cache_limit ? CacheKey(r) : "";
+  if (auto hit = s.cache.find(key); s.cache_limit && hit != s.cache.end()) {
+    json a = hit->second;
+    a["cached"] = true;
+    if (!r.id.is_null()) a["id"] = r.id;
+    a["wall_ms"] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    return a;
+  }
   json a = serve::SimulateInChild(s.arch, s.graph, s.net_file, r.layers, s.mode, [&r](core::Graph& g) {
     if (!r.keep.empty()) compiler::PruneNodes(g, KeepRatios(g, r.keep));
     if (!r.weight_bits.empty()) core::ApplyWeightBits(g, r.weight_bits, "request /weight_bits");
@@ -75,6 +96,7 @@ json Answer(Server& s, const std::string& line) {
   });
   if (a.contains("error")) return serve::ErrorAnswer(r.id, a["error"].get<std::string>());
   a["ok"] = true;
+  if (s.cache_limit && s.cache.size() < s.cache_limit) s.cache.emplace(key, a);
   if (!r.id.is_null()) a["id"] = r.id;
   a["wall_ms"] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return a;
@@ -180,7 +202,7 @@ int ServeSocket(Server& s, const std::string& path) {
 
 int ServeCommand(const ServeOptions& o) {
   signal(SIGPIPE, SIG_IGN);  // a client gone before its answer is an error on write, not death
-  Server s{core::LoadArch(o.arch), core::LoadNetwork(o.net), o.net, o.mode};
+  Server s{core::LoadArch(o.arch), core::LoadNetwork(o.net), o.net, o.mode, o.cache, {}};
   if (o.socket.empty()) return ServeStdio(s);
   return ServeSocket(s, o.socket);
 }

@@ -4,8 +4,11 @@
 
     results/serve_bench.py build/npusim arch/unpu.json workloads/small_resnet.json 1000 '*' 2,4,8 [MODE]
 
-MODE (default exact) is passed to `npusim serve --mode`.
+MODE (default exact) is passed to `npusim serve --mode`. The server's answer cache is off
+(--cache 0: every request simulated) unless NPUSIM_SERVE_CACHE=1, which measures repeated
+policies answered from memory.
 """
+import os
 import json
 import statistics
 import subprocess
@@ -20,7 +23,8 @@ def main(argv):
     npusim, arch, net, n, layer, widths = argv[1], argv[2], argv[3], int(argv[4]), argv[5], argv[6]
     widths = [int(w) for w in widths.split(",")]
     mode = argv[7] if len(argv) == 8 else "exact"
-    p = subprocess.Popen([npusim, "serve", "--arch", arch, "--net", net, "--mode", mode], stdin=subprocess.PIPE,
+    cache = [] if os.environ.get("NPUSIM_SERVE_CACHE") == "1" else ["--cache", "0"]
+    p = subprocess.Popen([npusim, "serve", "--arch", arch, "--net", net, "--mode", mode] + cache, stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, text=True, bufsize=1)
     lat, cycles = [], {}
     t0 = time.perf_counter()

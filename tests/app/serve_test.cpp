@@ -42,10 +42,11 @@ class Serve : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   // Serves `requests` on stdin; returns the answer lines.
-  std::vector<json> ServeStdio(const std::string& arch, const std::string& net, const std::string& requests) {
+  std::vector<json> ServeStdio(const std::string& arch, const std::string& net, const std::string& requests,
+                               const std::string& extra = "") {
     WriteFileText(dir_ / "requests.txt", requests);
     const std::string cmd = ShellQuoted(NPUSIM_BINARY) + " serve --arch " + ShellQuoted(Src(arch)) + " --net " +
-                            ShellQuoted(Src(net)) + " <" + ShellQuoted((dir_ / "requests.txt").string()) + " >" +
+                            ShellQuoted(Src(net)) + " " + extra + " <" + ShellQuoted((dir_ / "requests.txt").string()) + " >" +
                             ShellQuoted((dir_ / "answers.txt").string());
     EXPECT_EQ(std::system(cmd.c_str()), 0);
     std::vector<json> out;
@@ -116,6 +117,31 @@ TEST_F(Serve, ActivationBitsAnswerWhatARunWithThemReports) {
   EXPECT_EQ(a[3]["error"], "/activation_bits/*: expected an integer in 2..16, got 1");
   // Wider activations move more bytes.
   EXPECT_GT(a[1]["dram_read_bytes"].get<int64_t>(), a[4]["dram_read_bytes"].get<int64_t>());
+}
+
+// A request equal to an earlier one (its id aside) is answered from the cache with the same
+// figures; "layers" makes a different request; --cache 0 simulates every one.
+TEST_F(Serve, RepeatedRequestsAreAnsweredFromTheCache) {
+  const std::string arch = "arch/unpu.json", net = "workloads/small_resnet.json";
+  const std::string requests =
+      "{\"id\": 1, \"weight_bits\": {\"*\": 4}}\n"
+      "{\"id\": 2, \"weight_bits\": {\"*\": 8}}\n"
+      "{\"weight_bits\": {\"*\": 4}, \"id\": \"again\"}\n"
+      "{\"id\": 4, \"weight_bits\": {\"*\": 4}, \"layers\": true}\n";
+  for (const char* extra : {"", "--cache 0"}) {
+    SCOPED_TRACE(extra);
+    const std::vector<json> a = ServeStdio(arch, net, requests, extra);
+    ASSERT_EQ(a.size(), 4u);
+    for (const json& x : a) ASSERT_TRUE(x["ok"].get<bool>()) << x.dump();
+    EXPECT_EQ(a[2]["id"], "again");
+    EXPECT_EQ(a[2]["cycles"], a[0]["cycles"]);
+    EXPECT_EQ(a[2]["energy_pj"], a[0]["energy_pj"]);
+    EXPECT_NE(a[1]["cycles"], a[0]["cycles"]);
+    EXPECT_EQ(a[2].value("cached", false), std::string(extra).empty());
+    EXPECT_FALSE(a[0].contains("cached"));
+    EXPECT_FALSE(a[3].contains("cached"));  // asks for per-layer figures too
+    EXPECT_EQ(a[3]["cycles"], a[0]["cycles"]);
+  }
 }
 
 // Timing mode answers with the same figures as exact mode (and as `npusim run`), the reward
