@@ -47,7 +47,9 @@ def study(args, arch):
     for p in fixed:
         if lut[p][""]["status"] != "ok":
             sys.exit("%s: the %s cannot run on %s" % (lut_path, p, arch))
-    feasible = {p: sorted(c for c, e in lut[p].items() if e["status"] == "ok") for p in positions}
+    feasible = {p: sorted(c for c, e in lut[p].items()
+                          if e["status"] == "ok" and (not args.activation_bits or c.endswith("_a%d" % args.activation_bits)))
+                for p in positions}
     rng = random.Random(args.seed)
     archs = [[rng.choice(feasible[p]) for p in positions] for _ in range(args.n)]
 
@@ -119,6 +121,7 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", default="results/lut_blocks")
     ap.add_argument("--plot", help="write PREFIX.png and PREFIX.svg")
+    ap.add_argument("--activation-bits", type=int, help="sample only choices with these activation bits")
     args = ap.parse_args()
     studies = [study(args, a) for a in (args.arch or ["arch/unpu.json"])]
     for name, rows, s in studies:
