@@ -112,10 +112,9 @@ pid_t Launch(const std::string& exe, const SweepOptions& o, const Grid& grid, co
                             sweep::PointArch(base_arch, o.arch, grid, r.point).dump(2) + "\n");
   std::vector<std::string> args{exe, "run", "--arch", (r.dir / "arch.json").string(), "--net",
                                 o.nets[r.point.net], "--out", r.dir.string(), "--mode", o.mode};
-  const std::string bits = sweep::WeightBitsSpec(grid, r.point);
-  if (!bits.empty()) {
-    args.push_back("--weight-bits");
-    args.push_back(bits);
+  for (const bool activations : {false, true}) {
+    const std::string bits = sweep::WeightBitsSpec(grid, r.point, activations);
+    if (!bits.empty()) args.insert(args.end(), {activations ? "--activation-bits" : "--weight-bits", bits});
   }
   const std::string out = (r.dir / "stdout.txt").string(), err = (r.dir / "stderr.txt").string();
   std::fflush(nullptr);

@@ -49,11 +49,13 @@ std::vector<json> ExpandRange(const json& r, const std::string& ptr, core::Probl
 }
 
 void CheckWeightBits(const Knob& k, const std::string& ptr, core::ProblemList& problems) {
-  if (k.layer().empty()) problems.Add(ptr, "expected \"weight_bits:LAYER\" or \"weight_bits:*\"");
+  const std::string kind = k.weight_bits() ? "weight_bits" : "activation_bits";
+  const int64_t lo = k.weight_bits() ? 1 : 2;
+  if (k.layer().empty()) problems.Add(ptr, "expected \"" + kind + ":LAYER\" or \"" + kind + ":*\"");
   for (size_t i = 0; i < k.values.size(); ++i) {
     const json& v = k.values[i];
-    if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > 16) {
-      problems.Add(Pointer(ptr, i), "expected an integer in 1..16, got " + core::Describe(v));
+    if (!v.is_number_integer() || v.get<int64_t>() < lo || v.get<int64_t>() > 16) {
+      problems.Add(Pointer(ptr, i), "expected an integer in " + std::to_string(lo) + "..16, got " + core::Describe(v));
     }
   }
 }
@@ -71,12 +73,12 @@ Knob ParseKnob(const std::string& key, const json& spec, const json& base_arch, 
     return k;
   }
   if (k.values.empty()) problems.Add(ptr, "expected at least one value");
-  if (k.weight_bits()) {
+  if (k.net_knob()) {
     CheckWeightBits(k, ptr, problems);
     return k;
   }
   if (key.empty() || key[0] != '/') {
-    problems.Add(ptr, "expected an arch JSON pointer (\"/units/0/rows\") or \"weight_bits:LAYER\", got \"" + key + "\"");
+    problems.Add(ptr, "expected an arch JSON pointer (\"/units/0/rows\"), \"weight_bits:LAYER\" or \"activation_bits:LAYER\", got \"" + key + "\"");
     return k;
   }
   bool present = false;
@@ -190,7 +192,7 @@ json PointArch(const json& base_arch, const std::string& base_arch_file, const G
   json arch = base_arch;
   for (size_t k = 0; k < grid.knobs.size(); ++k) {
     const Knob& knob = grid.knobs[k];
-    if (knob.weight_bits()) continue;
+    if (knob.net_knob()) continue;
     arch[json::json_pointer(knob.key)] = knob.values[p.choice[k]];
   }
   if (arch.contains("energy") && arch["energy"].is_string()) {
@@ -200,11 +202,11 @@ json PointArch(const json& base_arch, const std::string& base_arch_file, const G
   return arch;
 }
 
-std::string WeightBitsSpec(const Grid& grid, const Point& p) {
+std::string WeightBitsSpec(const Grid& grid, const Point& p, bool activations) {
   std::string star, named;
   for (size_t k = 0; k < grid.knobs.size(); ++k) {
     const Knob& knob = grid.knobs[k];
-    if (!knob.weight_bits()) continue;
+    if (activations ? !knob.activation_bits() : !knob.weight_bits()) continue;
     const std::string entry = knob.layer() + "=" + ValueText(knob.values[p.choice[k]]);
     std::string& to = knob.layer() == "*" ? star : named;
     to += (to.empty() ? "" : ",") + entry;

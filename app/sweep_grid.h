@@ -4,7 +4,8 @@
 //
 //   {"knobs": {"/units/0/rows": [8, 16, 32],                 arch field by JSON pointer
 //              "/dram/bytes_per_cycle": {"range": [8, 32, 8]},  lo, lo+step, ... <= hi
-//              "weight_bits:*": [4, 8]},                       net knob: --weight-bits '*=4'
+//              "weight_bits:*": [4, 8],                        net knob: --weight-bits '*=4'
+//              "activation_bits:conv1": [8, 16]},              net knob: --activation-bits conv1=16
 //    "sample": 10, "seed": 1}                                  optional (the command line wins)
 #pragma once
 
@@ -17,12 +18,18 @@
 namespace npusim::app::sweep {
 
 constexpr const char* kWeightBitsPrefix = "weight_bits:";
+constexpr const char* kActivationBitsPrefix = "activation_bits:";
 
 struct Knob {
-  std::string key;  // "/units/0/rows" (arch JSON pointer) or "weight_bits:LAYER" ('*' = all)
+  // "/units/0/rows" (arch JSON pointer), "weight_bits:LAYER" or "activation_bits:LAYER" ('*' = all)
+  std::string key;
   std::vector<nlohmann::json> values;
   bool weight_bits() const { return key.rfind(kWeightBitsPrefix, 0) == 0; }
-  std::string layer() const { return key.substr(std::string(kWeightBitsPrefix).size()); }
+  bool activation_bits() const { return key.rfind(kActivationBitsPrefix, 0) == 0; }
+  bool net_knob() const { return weight_bits() || activation_bits(); }
+  std::string layer() const {
+    return key.substr(std::string(weight_bits() ? kWeightBitsPrefix : kActivationBitsPrefix).size());
+  }
 };
 
 struct Grid {
@@ -56,8 +63,9 @@ std::vector<int64_t> SelectPoints(int64_t total, int64_t sample, uint64_t seed, 
 // absolute against `base_arch_file`'s directory (the point's arch lives elsewhere).
 nlohmann::json PointArch(const nlohmann::json& base_arch, const std::string& base_arch_file, const Grid& grid,
                          const Point& p);
-// The point's --weight-bits spec ("" when the grid has no weight-bits knob): '*' first.
-std::string WeightBitsSpec(const Grid& grid, const Point& p);
+// The point's --weight-bits spec ("" when the grid has no weight-bits knob): '*' first; with
+// `activations`, its --activation-bits spec.
+std::string WeightBitsSpec(const Grid& grid, const Point& p, bool activations = false);
 // A knob value as the CSV shows it: numbers and booleans as JSON, strings bare.
 std::string ValueText(const nlohmann::json& v);
 

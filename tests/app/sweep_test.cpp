@@ -42,12 +42,13 @@ class Sweep : public ::testing::Test {
   }
   ProcessOutcome Npusim(std::vector<std::string> args) { return RunNpusim(args, dir_ / "stderr.txt"); }
   ProcessOutcome RunSweep(const std::string& out, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args{"sweep", "--arch", Src("arch/dense_16x16.json"), "--net",
+    std::vector<std::string> args{"sweep", "--arch", Src(arch_), "--net",
                                   Src("workloads/small_resnet.json"), "--grid", (dir_ / "grid.json").string(),
                                   "--out", (dir_ / out).string()};
     args.insert(args.end(), extra.begin(), extra.end());
     return Npusim(args);
   }
+  std::string arch_ = "arch/dense_16x16.json";  // the base arch RunSweep uses
   Rows Csv(const std::string& out) { return app::sweep::ParseCsv(ReadFileText(dir_ / out / "sweep.csv")); }
   // The row whose first field (id) is `id`, as column name -> value.
   std::map<std::string, std::string> Row(const Rows& rows, const std::string& id) {
@@ -131,6 +132,20 @@ TEST_F(Sweep, AFailingPointIsRecordedAndTheSweepGoesOn) {
   EXPECT_NE(o.out.find("1 failed"), std::string::npos) << o;
 }
 
+// An activation-bits knob reaches the point's run: 16-bit features on UNPU move more DRAM bytes,
+// and a width the array cannot run (4) is that point's error.
+TEST_F(Sweep, ActivationBitsKnobReachesThePointsRun) {
+  Grid(R"({"knobs": {"activation_bits:*": [4, 8, 16]}})");
+  arch_ = "arch/unpu.json";
+  const ProcessOutcome o = RunSweep("s");
+  ASSERT_EQ(o.exit_code, 0) << o;
+  const Rows rows = Csv("s");
+  EXPECT_EQ(Row(rows, "p0").at("status"), "error");
+  EXPECT_NE(Row(rows, "p0").at("error").find("runs input bits {8, 16}"), std::string::npos);
+  EXPECT_EQ(Row(rows, "p1").at("status"), "ok");
+  EXPECT_LT(std::stoll(Row(rows, "p1").at("dram_read_bytes")), std::stoll(Row(rows, "p2").at("dram_read_bytes")));
+}
+
 TEST_F(Sweep, ShardsMergeIntoTheLocalSweep) {
   Grid(R"({"knobs": {"/units/0/rows": [8, 16], "/dram/bytes_per_cycle": {"range": [8, 16, 8]}}})");
   ASSERT_EQ(RunSweep("local", {"--jobs", "2"}).exit_code, 0);
@@ -161,11 +176,12 @@ TEST_F(Sweep, RandomSampleIsReproducible) {
 }
 
 TEST_F(Sweep, ABadGridFailsBeforeAnyPointRuns) {
-  Grid(R"({"knobs": {"/units/0/rowz": [8, 16], "weight_bits:*": [0]}})");
+  Grid(R"({"knobs": {"/units/0/rowz": [8, 16], "weight_bits:*": [0], "activation_bits:*": [1, 8]}})");
   const ProcessOutcome o = RunSweep("s");
   EXPECT_EQ(o.exit_code, 2) << o;
   EXPECT_NE(o.err.find("/knobs/~1units~10~1rowz: the base arch has no field \"/units/0/rowz\""), std::string::npos) << o;
   EXPECT_NE(o.err.find("/knobs/weight_bits:*/0: expected an integer in 1..16, got 0"), std::string::npos) << o;
+  EXPECT_NE(o.err.find("/knobs/activation_bits:*/0: expected an integer in 2..16, got 1"), std::string::npos) << o;
   EXPECT_FALSE(fs::exists(dir_ / "s" / "sweep.csv"));
 }
 
