@@ -13,6 +13,8 @@ namespace {
 using core::Need;
 using nlohmann::json;
 
+constexpr size_t kMaxPositions = 256;  // searchable blocks per space
+
 // "Same" padding: k/2 before, (k-1)/2 after, as app/lut.cpp's layer entries.
 int64_t OutSize(int64_t r, int64_t k, int64_t s) { return core::ConvOutSize(r, k, s, 1, k / 2, (k - 1) / 2); }
 
@@ -253,6 +255,10 @@ Space LoadSpace(const json& doc, const std::string& path) {
         ch = out;
       }
     }
+  }
+  if (s.positions.size() > kMaxPositions) {
+    problems.Add("/stages", "expected at most " + std::to_string(kMaxPositions) + " blocks in all, got " +
+                                std::to_string(s.positions.size()));
   }
   s.out_resolution = res;
   s.out_channels = ch;

@@ -196,7 +196,8 @@ void ApplyActivationBits(Graph& g, const std::map<std::string, int>& bits, const
     if (b < 2 || b > 16) {
       throw ConfigError(source, "", where + ": expected activation bits in 2..16, got " + std::to_string(b));
     }
-    const Op& op = *std::find_if(g.ops.begin(), g.ops.end(), [&](const Op& o) { return o.name == layer; });
+    const std::string& name = layer;  // a structured binding cannot be captured in C++17
+    const Op& op = *std::find_if(g.ops.begin(), g.ops.end(), [&name](const Op& o) { return o.name == name; });
     const TensorInfo& x = g.tensor(op.inputs[0]);
     if (x.quant.scales.size() != 1 || x.quant.zero_points.size() != 1) {
       throw ConfigError(source, "", where + ": its input \"" + x.name + "\" is quantized per channel; only per-tensor activations can be re-quantized");

@@ -45,6 +45,7 @@ targets=(
   "scalesim_topology|scalesim_csv|8192|workloads/scalesim tests/data/scalesim"
   "onnx|onnx|16384|fuzz/seeds/onnx"
   "serve_request|serve_request|8192|fuzz/seeds/serve_request"
+  "lut_space|lut_space|4096|workloads/nas"
 )
 only=("$@")
 summary="$build/fuzz-summary.md"

@@ -1,0 +1,52 @@
+// libFuzzer target: a `npusim lut` block space (app/nas_space.h) on arbitrary bytes. Loading must
+// succeed or throw core::ConfigError; a space it accepts must give pieces (stem, the first choice
+// of every position, head, and the architecture of those choices, by its own name) that load as
+// network files (or are refused with ConfigError, e.g. over the data budget) and take their
+// precision maps.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "app/nas_space.h"
+#include "core/error.h"
+#include "core/json_util.h"
+#include "core/net_loader.h"
+#include "core/precision.h"
+#include "fuzz/fuzz_support.h"
+
+namespace {
+
+namespace nas = npusim::app::nas;
+namespace core = npusim::core;
+
+void LoadPiece(const npusim::fuzz::ScratchDir& dir, const nas::Piece& p) {
+  try {
+    core::Graph g = core::LoadNetwork(dir.Write("piece.json", p.doc.dump()));
+    core::ApplyWeightBits(g, p.weight_bits, "weight_bits");
+    core::ApplyActivationBits(g, p.activation_bits, "activation_bits");
+  } catch (const core::ConfigError&) {
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const npusim::fuzz::ScratchDir dir;
+  const std::string path = dir.Write("space.json", std::string(reinterpret_cast<const char*>(data), size));
+  try {
+    const core::Json doc = core::ReadJsonFile(path);
+    if (!nas::IsBlockSpace(doc)) return 0;
+    const nas::Space s = nas::LoadSpace(doc, path);
+    std::string spec;
+    for (const nas::Position& p : s.positions) {
+      const nas::Choice c = p.choices.All().at(0);
+      spec += (spec.empty() ? "" : ",") + c.Name();
+      LoadPiece(dir, nas::BlockPiece(s, p, c));
+    }
+    if (s.stem) LoadPiece(dir, nas::StemPiece(s));
+    if (s.head) LoadPiece(dir, nas::HeadPiece(s));
+    LoadPiece(dir, nas::ArchitecturePiece(s, nas::ParseArchitecture(s, spec, "fuzz")));
+  } catch (const core::ConfigError&) {
+  }
+  return 0;
+}
