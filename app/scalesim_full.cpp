@@ -112,6 +112,8 @@ Json EnergyJson(const core::ScaleSimConfig& c) {
   for (const DerivedBuffer& b : Buffers(c)) comps[b.name] = SramEnergy(b.size_bytes, SramWordBytes(c));
   comps["post"] = {
       {"requant", Entry(3.2, std::string(kHorowitz) + "one 32b multiply 3.1 pJ + one 32b add 0.1 pJ")},
+      {"pass", Entry(0.1, "estimate: the requantizer bypassed, a 32-bit value through the pipeline "
+                          "registers, taken as one 32b add (" + std::string(kHorowitz) + "0.1 pJ)")},
       {"add", Entry(6.5, std::string(kHorowitz) + "two 32b multiplies 3.1 pJ + three 32b adds 0.1 pJ")},
       {"pool_op", Entry(0.1, std::string(kHorowitz) + "one 32b add or compare 0.1 pJ per value")},
       {"leak_per_cycle", Entry(0.05 * static_cast<double>(lanes),

@@ -35,7 +35,9 @@ struct QuantParams {
 struct TensorInfo {
   std::string name;
   std::vector<int64_t> shape;
-  int bits = 8;          // 1..16 for activations/weights, 32 for biases
+  // 1..16 for activations and weights; 32 (signed) for biases and for the int32 accumulator
+  // outputs of conv2d / fully_connected (ONNX ConvInteger, MatMulInteger).
+  int bits = 8;
   bool is_signed = true;
   QuantParams quant;
   // Constant data (weights, biases, or a given network input); values stored as int32 whatever
@@ -56,6 +58,9 @@ struct TensorInfo {
   }
   // True when v is one of the tensor's values ([qmin, qmax], and not 0 when binary).
   bool representable(int64_t v) const { return v >= qmin() && v <= qmax() && !(binary() && v == 0); }
+  // A 32-bit tensor carries no scale or zero point of its own: a bias's are implied as x_scale *
+  // w_scale and 0; as the output of conv2d / fully_connected it holds the raw accumulator (plus
+  // bias), written without requantization or activation; no op reads such an output.
   // Bytes one element takes in memory: 1 for <= 8 bits, 2 for <= 16, 4 for <= 32.
   int bytes_per_element() const { return bits <= 8 ? 1 : bits <= 16 ? 2 : 4; }
 };

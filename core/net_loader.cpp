@@ -36,6 +36,8 @@ constexpr size_t kMaxOps = 100000;
 constexpr size_t kMaxTensors = 200000;
 constexpr int64_t kMaxDim = int64_t{1} << 16;  // bound for strides, pads, kernels, dilations
 constexpr size_t kMaxValueProblems = 5;        // per data list; the rest are summarised
+const char* const k32BitRoles =
+    "(32-bit tensors are biases and the int32 accumulator outputs of conv2d / fully_connected)";
 
 const std::vector<std::string> kOpNames = {"conv2d",  "fully_connected", "matmul",
                                            "add",     "max_pool",        "avg_pool",
@@ -239,7 +241,8 @@ class NetParser {
         info->bits = static_cast<int>(b.get<int64_t>());
       } else {
         check_.Add(Pointer(p, "bits"),
-                   "expected an integer in 1..16, or 32 for a bias, got " + Describe(b));
+                   "expected an integer in 1..16, or 32 for a bias or an int32 accumulator output, got " +
+                       Describe(b));
         ok = false;
       }
     }
@@ -249,7 +252,8 @@ class NetParser {
       ok = false;
     }
     if (ok && info->bits == 32 && !info->is_signed) {
-      check_.Add(Pointer(p, "signed"), "expected true for a 32-bit (bias) tensor, got false");
+      check_.Add(Pointer(p, "signed"),
+                 "expected true for a 32-bit (bias or accumulator output) tensor, got false");
       ok = false;
     }
     return ok;
@@ -303,12 +307,14 @@ class NetParser {
 
   void ParseQuant(const Json& t, const std::string& p, TensorInfo* info, TensorState* st) {
     if (info->bits == 32) {
-      // Biases: scale x_scale * w_scale and zero point 0 are implied by the op (docs/formats.md).
+      // Biases and accumulator outputs: scale x_scale * w_scale and zero point 0 are implied by
+      // the op (docs/formats.md).
       for (const char* key : {"scale", "zero_point"}) {
         if (!t.contains(key)) continue;
         check_.Add(Pointer(p, key), std::string("\"") + key +
-                                        "\" is not allowed on a 32-bit (bias) tensor: its scale "
-                                        "is implied as x_scale * w_scale and its zero point is 0");
+                                        "\" is not allowed on a 32-bit (bias or accumulator "
+                                        "output) tensor: its scale is implied as x_scale * w_scale "
+                                        "and its zero point is 0");
       }
       return;
     }
@@ -557,7 +563,7 @@ class NetParser {
       }
       if (g_.tensor(n).bits == 32) {
         check_.Add(Pointer("/inputs", i), "expected an activation tensor (1..16 bits), \"" + n +
-                                              "\" has 32 bits (32-bit tensors are biases)");
+                                              "\" has 32 bits " + k32BitRoles);
       }
     }
   }
@@ -783,8 +789,8 @@ class NetParser {
     if (t.bits == 32) {
       // A 32-bit network input was already reported at /inputs.
       if (!st.is_input) {
-        check_.Add(ptr, "expected an activation tensor (1..16 bits), \"" + n +
-                            "\" has 32 bits (32-bit tensors are biases)");
+        check_.Add(ptr, "expected an activation tensor (1..16 bits), \"" + n + "\" has 32 bits " +
+                            k32BitRoles);
       }
       return false;
     }
@@ -818,8 +824,8 @@ class NetParser {
       return false;
     }
     if (!bias && t.bits == 32) {
-      check_.Add(ptr, "expected a weight tensor (1..16 bits), \"" + n +
-                          "\" has 32 bits (32-bit tensors are biases)");
+      check_.Add(ptr, "expected a weight tensor (1..16 bits), \"" + n + "\" has 32 bits " +
+                          k32BitRoles);
       return false;
     }
     if (!st.constant || st.is_input) {
@@ -839,7 +845,23 @@ class NetParser {
       if (mm && k >= 1) ok = ConstantRole(op.inputs[k], ptr, /*bias=*/k == 2) && ok;
       else ok = ActivationRole(op.inputs[k], ptr) && ok;
     }
-    return ActivationRole(op.outputs[0], Pointer(Pointer(p, "outputs"), 0)) && ok;
+    const std::string yp = Pointer(Pointer(p, "outputs"), 0);
+    const TensorInfo& y = g_.tensor(op.outputs[0]);
+    const bool mm = op.type == OpType::kConv2d || op.type == OpType::kFullyConnected;
+    if (mm && state_[op.outputs[0]].type_ok && y.bits == 32) return AccumulatorOutputOk(p, op) && ok;
+    return ActivationRole(op.outputs[0], yp) && ok;
+  }
+
+  // A 32-bit output of conv2d / fully_connected is the raw int32 accumulator (plus bias): nothing
+  // requantizes it, so there is no fused activation to apply.
+  bool AccumulatorOutputOk(const std::string& p, const Op& op) {
+    if (op.activation == Activation::kNone) return true;
+    check_.Add(Pointer(p, "activation"),
+               "expected \"none\" (output \"" + op.outputs[0] +
+                   "\" is a 32-bit accumulator output: written without requantization, so no "
+                   "activation is fused), got \"" +
+                   (op.activation == Activation::kRelu ? "relu" : "relu6") + "\"");
+    return false;
   }
 
   // ---------------------------------------------------------------- shapes

@@ -75,6 +75,9 @@ const std::vector<OpSpec>& SupportedOps() {
       {"com.microsoft", "QLinearAdd", 7, 8, {1, 2, 4, 5, 6, 7}, {0, 3}, {2, 5, 7}},
       {"com.microsoft", "QLinearGlobalAveragePool", 5, 5, {1, 2, 3, 4}, {0}, {}},
       {"com.microsoft", "QGemm", 9, 9, {1, 2, 3, 4, 5, 6, 7, 8}, {0}, {6}},
+      // int32 accumulator outputs (docs/onnx.md, "ConvInteger and MatMulInteger")
+      {"ai.onnx", "ConvInteger", 2, 4, {1, 2, 3}, {0}, {2, 3}},
+      {"ai.onnx", "MatMulInteger", 2, 4, {1, 2, 3}, {0}, {2, 3}},
       {"ai.onnx", "MaxPool", 1, 1, {}, {0}, {}},
       {"ai.onnx", "Reshape", 2, 2, {1}, {0}, {}},
       {"ai.onnx", "Flatten", 1, 1, {}, {0}, {}},
@@ -288,10 +291,6 @@ class Importer {
              "y_zp), which npusim's avg_pool (integer sum, one float32 multiplier) does not reproduce bit for bit "
              "at rounding ties";
     }
-    if (op == "ConvInteger" || op == "MatMulInteger") {
-      return "unsupported op (its int32 output is not requantized; npusim's conv and matmul always "
-             "requantize)";
-    }
     return "unsupported op";
   }
 
@@ -326,7 +325,7 @@ class Importer {
 
   static void AttributeIssues(const NodeProto& n, std::vector<std::string>* issues) {
     const std::string& op = n.op_type();
-    if (op == "QLinearConv" || op == "MaxPool") {
+    if (op == "QLinearConv" || op == "ConvInteger" || op == "MaxPool") {
       const std::string ap = StringAttr(n, "auto_pad", "NOTSET");
       if (ap != "NOTSET" && ap != "VALID" && ap != "SAME_UPPER" && ap != "SAME_LOWER") {
         issues->push_back("auto_pad \"" + ap + "\" is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER");
@@ -387,21 +386,47 @@ class Importer {
       NodeProblem(i, n, "scale \"" + s.name + "\" must be a positive finite float32");
       return;
     }
-    if (!zp_name.empty()) {
-      const OnnxTensor& z = constants_.at(zp_name);
-      if (!IsQuantType(z.elem_type) || z.int_values.size() != 1) {
-        NodeProblem(i, n, "zero point \"" + zp_name + "\" of \"" + value + "\": expected one uint8 or int8 value, got " +
-                              std::to_string(z.int_values.size()) + " of " + ElemTypeName(z.elem_type));
-        return;
-      }
-      q.zero_point = z.int_values[0];
-      q.is_signed = z.elem_type == TensorProto::INT8;
-    } else {
+    if (ReadZeroPoint(i, n, value, zp_name, &q)) Merge(value, q, i, n);
+  }
+
+  // Zero point (and with it the signedness) of activation `value` from constant `zp_name`; false
+  // (reported) if it is not one uint8 or int8 value.
+  bool ReadZeroPoint(int i, const NodeProto& n, const std::string& value, const std::string& zp_name, Quant* q) {
+    if (zp_name.empty()) {
       // No zero point: 0, of the value's own type (uint8 when nothing says otherwise, as in ONNX).
       auto t = types_.find(value);
-      q.is_signed = t != types_.end() && t->second == TensorProto::INT8;
+      q->is_signed = t != types_.end() && t->second == TensorProto::INT8;
+      return true;
     }
-    Merge(value, q, i, n);
+    const OnnxTensor& z = constants_.at(zp_name);
+    if (!IsQuantType(z.elem_type) || z.int_values.size() != 1) {
+      NodeProblem(i, n, "zero point \"" + zp_name + "\" of \"" + value + "\": expected one uint8 or int8 value " +
+                            "(activations are quantized per tensor), got " + std::to_string(z.int_values.size()) +
+                            " of " + ElemTypeName(z.elem_type));
+      return false;
+    }
+    q->zero_point = z.int_values[0];
+    q->is_signed = z.elem_type == TensorProto::INT8;
+    return true;
+  }
+
+  // ConvInteger / MatMulInteger state only the zero point of their activation input (input 0,
+  // zero point input zp_k). Its scale is whatever another node declares, else 1: the int32
+  // output is the same integers whatever the scale (docs/onnx.md).
+  void DeclareZeroPoint(int i, const NodeProto& n, int zp_k) {
+    const std::string& value = n.input(0);
+    Quant q;
+    q.source = n.name();
+    if (!ReadZeroPoint(i, n, value, Input(n, zp_k), &q)) return;
+    auto it = quant_.find(value);
+    if (it == quant_.end()) {
+      quant_[value] = q;
+      return;
+    }
+    if (it->second.zero_point == q.zero_point && it->second.is_signed == q.is_signed) return;
+    NodeProblem(i, n, "tensor \"" + value + "\" has zero point " + std::to_string(q.zero_point) + " (" +
+                          (q.is_signed ? "int8" : "uint8") + ") here but is quantized as " +
+                          QuantString(it->second) + " by node \"" + it->second.source + "\"");
   }
 
   void Merge(const std::string& value, const Quant& q, int i, const NodeProto& n) {
@@ -440,7 +465,16 @@ class Importer {
         Declare(i, n, -1, 7, 8);
       }
     }
-    // MaxPool, Reshape, Flatten and Identity keep the quantization: propagate both ways.
+    Propagate();
+    // After the nodes that state scales, so that an input they quantize keeps its scale.
+    for (const auto& [i, n] : nodes_) {
+      if (n.op_type() == "ConvInteger" || n.op_type() == "MatMulInteger") DeclareZeroPoint(i, n, 2);
+    }
+    Propagate();
+  }
+
+  // MaxPool, Reshape, Flatten and Identity keep the quantization: propagate both ways.
+  void Propagate() {
     changed_ = true;
     while (changed_) {
       changed_ = false;
@@ -600,6 +634,12 @@ class Importer {
     const std::string& op = n.op_type();
     if (op == "Constant" || op == "Transpose") return;  // folded into constants up front
     for (int k : FindSpec(n)->act_inputs) {
+      if (accumulators_.count(n.input(k))) {
+        NodeProblem(i, n, "input \"" + n.input(k) + "\" is the int32 output of a ConvInteger / MatMulInteger, "
+                              "which npusim writes only as a graph output (no npusim op reads a 32-bit tensor)");
+        broken_.insert(n.output(0));
+        return;
+      }
       if (values_.count(n.input(k))) continue;
       // An input whose producer was refused is reported already; any other is dangling.
       if (!broken_.count(n.input(k))) {
@@ -611,8 +651,8 @@ class Importer {
     core::Op ir;
     ir.name = OpName(i, n);
     bool ok = false;
-    if (op == "QLinearConv") ok = ConvertConv(i, n, &ir);
-    else if (op == "QLinearMatMul" || op == "QGemm") ok = ConvertMatMul(i, n, &ir);
+    if (op == "QLinearConv" || op == "ConvInteger") ok = ConvertConv(i, n, &ir);
+    else if (op == "QLinearMatMul" || op == "QGemm" || op == "MatMulInteger") ok = ConvertMatMul(i, n, &ir);
     else if (op == "QLinearAdd") ok = ConvertAdd(i, n, &ir);
     else if (op == "QLinearGlobalAveragePool") ok = ConvertGlobalAvgPool(i, n, &ir);
     else if (op == "MaxPool") ok = ConvertMaxPool(i, n, &ir);
@@ -648,12 +688,26 @@ class Importer {
     return name;
   }
 
-  // Output activation for `ir`; false (reported) if it has no quantization.
+  // Output activation for `ir`; false (reported) if it has no quantization. ConvInteger and
+  // MatMulInteger write a 32-bit tensor: the raw int32 accumulator (docs/formats.md).
   bool SetOutput(int i, const NodeProto& n, const std::vector<int64_t>& onnx_shape, core::Op* ir) {
+    if (IsIntegerOp(n)) {
+      core::TensorInfo& t = AddTensor(n.output(0), IrShape(onnx_shape));
+      t.bits = 32;
+      t.is_signed = true;
+      values_[n.output(0)] = Value{t.name, onnx_shape};
+      accumulators_.insert(n.output(0));
+      ir->outputs = {t.name};
+      return true;
+    }
     const Value* v = AddActivation(n.output(0), onnx_shape, NodePointer(i), NodeLabel(n));
     if (v == nullptr) return false;
     ir->outputs = {v->ir};
     return true;
+  }
+
+  static bool IsIntegerOp(const NodeProto& n) {
+    return n.op_type() == "ConvInteger" || n.op_type() == "MatMulInteger";
   }
 
   // Input k as a rank-4 [1, C, H, W] activation, or null (reported).
@@ -710,31 +764,45 @@ class Importer {
     return true;
   }
 
+  // Where a conv / matmul node keeps its operands (-1: the node has no such input).
+  struct GemmInputs {
+    int w, w_scale, w_zero_point, bias;
+  };
+  static GemmInputs GemmInputsOf(const NodeProto& n) {
+    if (IsIntegerOp(n)) return {1, -1, 3, -1};  // ConvInteger, MatMulInteger: x, w, x_zp, w_zp
+    if (n.op_type() == "QLinearConv") return {3, 4, 5, 8};
+    return {3, 4, 5, n.op_type() == "QGemm" ? 6 : -1};
+  }
+
   // Weight quantization from scale input `sk` and zero-point input `zk`: per tensor, or one per
-  // output channel (`channels`). Equal per-channel zero points collapse to one.
+  // output channel (`channels`). Equal per-channel zero points collapse to one. Without a scale
+  // input (ConvInteger, MatMulInteger) the scale is 1; without a zero point, 0.
   bool WeightQuant(int i, const NodeProto& n, int sk, int zk, const OnnxTensor& w, int64_t channels,
                    core::TensorInfo* t) {
-    const OnnxTensor& s = constants_.at(n.input(sk));
-    const OnnxTensor& z = constants_.at(n.input(zk));
     const auto count_ok = [&](size_t c) { return c == 1 || static_cast<int64_t>(c) == channels; };
-    if (s.elem_type != TensorProto::FLOAT || !count_ok(s.float_values.size())) {
-      NodeProblem(i, n, "weight scale \"" + s.name + "\": expected 1 or " + std::to_string(channels) + " float32 values");
-      return false;
+    t->bits = 8;
+    t->is_signed = w.elem_type == TensorProto::INT8;
+    if (sk >= 0) {
+      const OnnxTensor& s = constants_.at(n.input(sk));
+      if (s.elem_type != TensorProto::FLOAT || !count_ok(s.float_values.size())) {
+        NodeProblem(i, n, "weight scale \"" + s.name + "\": expected 1 or " + std::to_string(channels) + " float32 values");
+        return false;
+      }
+      for (float f : s.float_values) {
+        if (!(f > 0) || !std::isfinite(f)) {
+          NodeProblem(i, n, "weight scale \"" + s.name + "\" must be positive and finite");
+          return false;
+        }
+      }
+      t->quant.scales = s.float_values;
     }
+    if (Input(n, zk).empty()) return true;
+    const OnnxTensor& z = constants_.at(n.input(zk));
     if (z.elem_type != w.elem_type || !count_ok(z.int_values.size())) {
       NodeProblem(i, n, "weight zero point \"" + z.name + "\": expected 1 or " + std::to_string(channels) +
                             " values of the weight's type " + ElemTypeName(w.elem_type));
       return false;
     }
-    for (float f : s.float_values) {
-      if (!(f > 0) || !std::isfinite(f)) {
-        NodeProblem(i, n, "weight scale \"" + s.name + "\" must be positive and finite");
-        return false;
-      }
-    }
-    t->bits = 8;
-    t->is_signed = w.elem_type == TensorProto::INT8;
-    t->quant.scales = s.float_values;
     t->quant.zero_points = z.int_values;
     if (std::all_of(z.int_values.begin(), z.int_values.end(), [&](int32_t v) { return v == z.int_values[0]; })) {
       t->quant.zero_points.resize(1);
@@ -769,9 +837,10 @@ class Importer {
   }
 
   bool ConvertConv(int i, const NodeProto& n, core::Op* ir) {
+    const GemmInputs in = GemmInputsOf(n);
     const Value* x = ImageInput(i, n, 0);
-    if (!x || !IntegerWeight(i, n, 3, 4)) return false;
-    const OnnxTensor& w = constants_.at(n.input(3));
+    if (!x || !IntegerWeight(i, n, in.w, 4)) return false;
+    const OnnxTensor& w = constants_.at(n.input(in.w));
     const int64_t c = x->shape[1], o = w.dims[0], cg = w.dims[1];
     const int64_t groups = IntAttr(n, "group", 1);
     if (groups < 1 || c % groups != 0 || o % groups != 0 || cg * groups != c) {
@@ -788,8 +857,8 @@ class Importer {
     ir->groups = groups;
     if (!Window(i, n, {x->shape[2], x->shape[3]}, kernel, ir)) return false;
     core::TensorInfo wt;
-    if (!WeightQuant(i, n, 4, 5, w, o, &wt)) return false;
-    const std::optional<std::string> bias = Bias(i, n, 8, o);
+    if (!WeightQuant(i, n, in.w_scale, in.w_zero_point, w, o, &wt)) return false;
+    const std::optional<std::string> bias = in.bias >= 0 ? Bias(i, n, in.bias, o) : std::string();
     if (!bias) return false;
     core::TensorInfo& wi = AddTensor(w.name, {o, kernel[0], kernel[1], cg});
     wt.name = wi.name;
@@ -810,8 +879,9 @@ class Importer {
                             ": expected [M, K] (batched matmul is not supported)");
       return false;
     }
-    if (!IntegerWeight(i, n, 3, 2)) return false;
-    const OnnxTensor& b = constants_.at(n.input(3));
+    const GemmInputs in = GemmInputsOf(n);
+    if (!IntegerWeight(i, n, in.w, 2)) return false;
+    const OnnxTensor& b = constants_.at(n.input(in.w));
     // QLinearMatMul's B is [K, N]; QGemm's is [K, N], or [N, K] (the IR's order) with transB.
     const bool trans_b = n.op_type() == "QGemm" && IntAttr(n, "transB", 0) != 0;
     const int64_t k = b.dims[trans_b ? 1 : 0], cols = b.dims[trans_b ? 0 : 1];
@@ -821,8 +891,8 @@ class Importer {
       return false;
     }
     core::TensorInfo wt;
-    if (!WeightQuant(i, n, 4, 5, b, cols, &wt)) return false;
-    const std::optional<std::string> bias = n.op_type() == "QGemm" ? Bias(i, n, 6, cols) : std::string();
+    if (!WeightQuant(i, n, in.w_scale, in.w_zero_point, b, cols, &wt)) return false;
+    const std::optional<std::string> bias = in.bias >= 0 ? Bias(i, n, in.bias, cols) : std::string();
     if (!bias) return false;
     core::TensorInfo& wi = AddTensor(b.name, {cols, k});
     wt.name = wi.name;
@@ -940,6 +1010,7 @@ class Importer {
   bool changed_ = false;
   std::map<std::string, Value> values_;
   std::set<std::string> broken_;  // values not converted because of a problem already reported
+  std::set<std::string> accumulators_;  // int32 outputs of ConvInteger / MatMulInteger
   std::set<std::string> op_names_;
   core::Graph g_;
   OnnxModel result_;

@@ -87,8 +87,13 @@ void FormatArgs(std::ostream& s, const Instruction& in) {
     case Opcode::kRequant: {
       const RequantArgs& r = in.requant();
       s << "acc=" << Addr(r.acc_addr) << " -> " << Addr(r.out_addr) << " [" << r.count << "x"
-        << r.channels << "]" << Type(r.out_type) << " params=" << Addr(r.params_addr)
-        << " zp=" << r.out_zero_point << " clamp=[" << r.out_min << "," << r.out_max << "]";
+        << r.channels << "]" << Type(r.out_type);
+      if (r.passthrough()) {
+        s << " pass";  // int32 accumulators written as they are: no params, zero point or clamp
+        return;
+      }
+      s << " params=" << Addr(r.params_addr) << " zp=" << r.out_zero_point << " clamp=[" << r.out_min
+        << "," << r.out_max << "]";
       return;
     }
     case Opcode::kAdd: {

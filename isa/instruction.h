@@ -114,12 +114,15 @@ inline int64_t WeightTileBytes(const ConvArgs& c) {
 }
 
 // Requantize accumulators [count][channels] (int32) to out_addr [count][channels] elements, with
-// per-channel parameters at params_addr (12 bytes each, see ConvArgs).
+// per-channel parameters at params_addr (12 bytes each, see ConvArgs). A 32-bit out_type is the
+// post-processor's pass-through: the accumulators are written unchanged, 4 bytes each (ONNX
+// ConvInteger / MatMulInteger), and neither the parameters nor the zero point and clamp are used.
 struct RequantArgs {
   uint64_t acc_addr = 0, params_addr = 0, out_addr = 0;
   int64_t count = 1, channels = 1;
   ElemType out_type;
   int32_t out_zero_point = 0, out_min = -128, out_max = 127;
+  bool passthrough() const { return out_type.bits == 32; }
 };
 
 struct AddArgs {

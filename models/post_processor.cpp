@@ -19,6 +19,8 @@ PostProcessor::PostProcessor(sc_core::sc_module_name name, const core::PostProce
       ctrl_(ctrl),
       mem_(sram_isock, srams, this->name()),
       requants_(stats.Register(cfg.name, "requant", "actions", "accumulators requantized")),
+      passes_(stats.Register(cfg.name, "pass", "actions",
+                             "accumulators written unrequantized (32-bit outputs)")),
       adds_(stats.Register(cfg.name, "add", "actions", "residual-add results")),
       pool_ops_(stats.Register(cfg.name, "pool_op", "actions", "values read by pooling")) {
   SC_HAS_PROCESS(PostProcessor);
@@ -53,6 +55,7 @@ void PostProcessor::Thread() {
 }
 
 void PostProcessor::Requant(const isa::RequantArgs& a, int layer) {
+  if (a.passthrough()) return PassThrough(a, layer);
   const int64_t n = a.count * a.channels;
   const int ob = a.out_type.bytes();
   const uint8_t* acc = mem_.Ptr(a.acc_addr, n * 4);
@@ -80,6 +83,19 @@ void PostProcessor::Requant(const isa::RequantArgs& a, int layer) {
       StoreElem(out + k * ob, a.out_type, core::Requantize(LoadI32(acc + k * 4), rq[c]));
     }
   }
+}
+
+// The requantizer bypassed: each int32 accumulator goes through the lanes to the output buffer
+// unchanged, 4 bytes per value (the pipeline timing is that of a requantization).
+void PostProcessor::PassThrough(const isa::RequantArgs& a, int layer) {
+  const int64_t n = a.count * a.channels;
+  const uint8_t* acc = mem_.Ptr(a.acc_addr, n * 4);
+  uint8_t* out = mem_.Ptr(a.out_addr, n * 4);
+  passes_.Add(layer, n);
+  mem_.Count(a.acc_addr, layer, false, n * 4);
+  mem_.Count(a.out_addr, layer, true, n * 4);
+  if (!exact_) return;
+  for (int64_t k = 0; k < n; ++k) StoreI32(out + k * 4, LoadI32(acc + k * 4));
 }
 
 void PostProcessor::Add(const isa::AddArgs& a, int layer) {

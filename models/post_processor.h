@@ -1,10 +1,11 @@
-// PostProcessor: requantizes accumulators (with the fused activation clamp), adds residuals with
-// rescaling, and pools, `lanes` values per cycle after a `pipeline_cycles` fill. Its thread takes
+// PostProcessor: requantizes accumulators (with the fused activation clamp) or passes them through
+// unchanged (a REQUANT to a 32-bit type), adds residuals with rescaling, and pools, `lanes` values per cycle after a `pipeline_cycles` fill. Its thread takes
 // a REQUANT/ADD/POOL instruction, asks models/timing/post_timing.h for the cycles, computes the
 // exact result from its buffers (not in timing mode), waits, and signals completion.
 //
 // Example arch: "post_processor": {"lanes": 16, "pipeline_cycles": 4, "output_buffer": "obuf"}
-// Counts: post.requant, post.add (values produced), post.pool_op (values read), leak_per_cycle.
+// Counts: post.requant, post.pass (accumulators passed through), post.add (values produced),
+// post.pool_op (values read), leak_per_cycle.
 #pragma once
 
 #include <systemc>
@@ -31,6 +32,7 @@ class PostProcessor : public sc_core::sc_module {
  private:
   void Thread();
   void Requant(const isa::RequantArgs& a, int layer);
+  void PassThrough(const isa::RequantArgs& a, int layer);
   void Add(const isa::AddArgs& a, int layer);
   void Pool(const isa::PoolArgs& a, int layer);
 
@@ -40,6 +42,7 @@ class PostProcessor : public sc_core::sc_module {
   Controller& ctrl_;
   BufferAccess mem_;
   core::Counter& requants_;
+  core::Counter& passes_;
   core::Counter& adds_;
   core::Counter& pool_ops_;
 };

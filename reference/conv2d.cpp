@@ -1,5 +1,6 @@
 // conv2d and fully_connected: zero-point-corrected products accumulated one term at a time at the
-// accumulator width, then requantized per output channel.
+// accumulator width, then requantized per output channel (or, for a 32-bit output, written as the
+// raw accumulator).
 #include <string>
 #include <vector>
 
@@ -14,7 +15,9 @@ namespace {
 class Accumulation {
  public:
   Accumulation(const core::Graph& g, const core::Op& op, const Values& inputs, const Options& opt)
-      : opt_(opt), bias_(op.inputs.size() > 2 ? inputs[2] : nullptr) {
+      : opt_(opt),
+        bias_(op.inputs.size() > 2 ? inputs[2] : nullptr),
+        raw_(g.tensor(op.outputs[0]).bits == 32) {
     const core::TensorInfo& x = g.tensor(op.inputs[0]);
     const core::TensorInfo& w = g.tensor(op.inputs[1]);
     const core::TensorInfo& y = g.tensor(op.outputs[0]);
@@ -22,10 +25,13 @@ class Accumulation {
     x_zero_point_ = x.quant.zero_point(0);
     Require(bias_ == nullptr || static_cast<int64_t>(bias_->size()) == channels, op,
             "bias size differs from the output channel count");
+    Require(!raw_ || op.activation == core::Activation::kNone, op,
+            "a 32-bit (accumulator) output takes no activation");
     const auto range = core::ActivationRange(op.activation, y.quant.scale(0),
                                              y.quant.zero_point(0), y.qmin(), y.qmax());
     for (int64_t c = 0; c < channels; ++c) {
       w_zero_points_.push_back(w.quant.zero_point(c));
+      if (raw_) continue;
       requants_.push_back(core::MakeRequant(opt.mode, x.quant.scale(0), w.quant.scale(c),
                                             y.quant.scale(0), y.quant.zero_point(0), range));
     }
@@ -60,13 +66,16 @@ class Accumulation {
     return core::AccAdd(acc, 0, opt_.acc_bits, opt_.overflow);
   }
 
+  // A 32-bit output is the accumulator itself (acc_bits <= 32, so it fits), not requantized.
   int32_t Finish(int64_t acc, int64_t channel) const {
+    if (raw_) return static_cast<int32_t>(acc);
     return core::Requantize(acc, requants_[channel]);
   }
 
  private:
   const Options& opt_;
   const std::vector<int32_t>* bias_;
+  bool raw_;  // 32-bit output: the raw accumulator
   int32_t x_zero_point_ = 0;
   std::vector<int32_t> w_zero_points_;  // per output channel
   std::vector<core::Requant> requants_;

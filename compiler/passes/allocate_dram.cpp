@@ -36,7 +36,9 @@ std::vector<uint8_t> ParamsBlob(const ConvView& v, core::RequantMode mode) {
     const int32_t bias = v.bias ? (*v.bias->data)[oc] : 0;
     const float ws = v.w->quant.scale(oc);
     int32_t mult = 0, shift = 0;
-    if (mode == core::RequantMode::kOnnxFloat) {
+    if (v.y->bits == 32) {
+      // An accumulator output: REQUANT passes the values through and reads no multiplier.
+    } else if (mode == core::RequantMode::kOnnxFloat) {
       const float m = core::OnnxMultiplier(xs, ws, ys);
       std::memcpy(&mult, &m, sizeof m);
     } else {

@@ -41,8 +41,10 @@ std::vector<Access> AccessesOf(const isa::Instruction& in) {
     case isa::Opcode::kRequant: {
       const isa::RequantArgs& r = in.requant();
       const int64_t n = r.count * r.channels;
+      // The pass-through reads no parameters, so it does not wait for their load.
+      const uint64_t params_bytes = r.passthrough() ? 0 : 12 * r.channels;
       return {{r.acc_addr, r.acc_addr + n * 4, false},
-              {r.params_addr, r.params_addr + 12 * r.channels, false},
+              {r.params_addr, r.params_addr + params_bytes, false},
               {r.out_addr, r.out_addr + n * r.out_type.bytes(), true}};
     }
     case isa::Opcode::kAdd: {

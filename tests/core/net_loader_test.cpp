@@ -212,10 +212,11 @@ TEST(NetLoader, ReportsEveryProblemOfAFileAtOnce) {
   EXPECT_TRUE(HasProblem(problems, path, "/tensors/w/scale",
                          "expected 4 scales (one per output channel, shape[0]), got 3"));
   EXPECT_TRUE(HasProblem(problems, path, "/tensors/b/scale",
-                         "\"scale\" is not allowed on a 32-bit (bias) tensor"));
+                         "\"scale\" is not allowed on a 32-bit (bias or accumulator output) tensor"));
   EXPECT_TRUE(HasProblem(problems, path, "/tensors/b/data", "expected 4 values (shape [4]), got 3"));
   EXPECT_TRUE(HasProblem(problems, path, "/tensors/y/bits",
-                         "expected an integer in 1..16, or 32 for a bias, got 40"));
+                         "expected an integer in 1..16, or 32 for a bias or an int32 accumulator "
+                         "output, got 40"));
   EXPECT_TRUE(HasProblem(problems, path, "/ops/0/strid",
                          "unknown key \"strid\" (expected one of: name, op, inputs, outputs, "
                          "stride, pads, dilation, groups, activation, mapping)"));
@@ -315,6 +316,85 @@ TEST(NetLoader, BiasMustBe32Bit) {
   const std::string path = WriteNet(j);
   EXPECT_TRUE(HasProblem(NetProblems(path), path, "/ops/0/inputs/2",
                          "expected a 32-bit bias tensor, \"b\" has 8 bits"));
+}
+
+// conv2d / fully_connected with a 32-bit output: the raw int32 accumulator (ONNX ConvInteger,
+// MatMulInteger; docs/formats.md "Accumulator outputs").
+Json AccumulatorConv() {
+  Json j = TinyConv();
+  j["tensors"]["y"] = {{"shape", {1, 8, 8, 4}}, {"bits", 32}, {"signed", true}};
+  j["ops"][0]["activation"] = "none";
+  return j;
+}
+
+// `j` has exactly one problem, at `pointer`, with a message containing `text`.
+void ExpectOneProblem(const Json& j, const std::string& pointer, const std::string& text) {
+  const std::string path = WriteNet(j);
+  const auto problems = NetProblems(path);
+  EXPECT_TRUE(HasProblem(problems, path, pointer, text));
+  EXPECT_EQ(problems.size(), 1u) << testing::ToString(problems);
+}
+
+// `j` with a 2x2 max_pool of "y" into `z`, the network's output.
+Json PoolAfterConv(Json j, const Json& z) {
+  j["tensors"]["z"] = z;
+  j["outputs"] = {"z"};
+  j["ops"].push_back({{"name", "pool"}, {"op", "max_pool"}, {"kernel", {2, 2}}, {"inputs", {"y"}},
+                      {"outputs", {"z"}}});
+  return j;
+}
+
+TEST(NetLoader, AccumulatorOutputOfConvAndFullyConnected) {
+  Json j = AccumulatorConv();
+  j["tensors"]["y"].erase("shape");  // inferred like any op output
+  j["tensors"]["fx"] = {{"shape", {2, 5}}, {"scale", 1}, {"zero_point", 7}, {"signed", false},
+                        {"data", {{"random", {{"seed", 4}}}}}};
+  j["tensors"]["fw"] = {{"shape", {3, 5}}, {"scale", 1}, {"data", {{"random", {{"seed", 5}}}}}};
+  j["tensors"]["fy"] = {{"bits", 32}};
+  j["inputs"].push_back("fx");
+  j["outputs"].push_back("fy");
+  j["ops"].push_back({{"name", "fc"}, {"op", "matmul"}, {"inputs", {"fx", "fw"}}, {"outputs", {"fy"}}});
+  const Graph g = LoadNetwork(WriteNet(j));
+  EXPECT_EQ(g.tensor("y").bits, 32);
+  EXPECT_EQ(g.tensor("y").shape, (std::vector<int64_t>{1, 8, 8, 4}));
+  EXPECT_EQ(g.tensor("fy").bits, 32);
+  EXPECT_TRUE(g.tensor("fy").is_signed);
+  EXPECT_EQ(g.tensor("fy").shape, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(g.tensor("fx").quant.zero_point(0), 7);
+}
+
+TEST(NetLoader, AccumulatorOutputTakesNoActivation) {
+  Json j = AccumulatorConv();
+  j["ops"][0]["activation"] = "relu6";
+  ExpectOneProblem(j, "/ops/0/activation",
+                   "expected \"none\" (output \"y\" is a 32-bit accumulator output: written without "
+                   "requantization, so no activation is fused), got \"relu6\"");
+}
+
+TEST(NetLoader, AccumulatorOutputHasNoScaleOrZeroPoint) {
+  Json j = AccumulatorConv();
+  j["tensors"]["y"]["zero_point"] = 0;
+  ExpectOneProblem(j, "/tensors/y/zero_point",
+                   "\"zero_point\" is not allowed on a 32-bit (bias or accumulator output) tensor: "
+                   "its scale is implied as x_scale * w_scale and its zero point is 0");
+}
+
+TEST(NetLoader, AccumulatorOutputMustBeSigned) {
+  Json j = AccumulatorConv();
+  j["tensors"]["y"]["signed"] = false;
+  ExpectOneProblem(j, "/tensors/y/signed",
+                   "expected true for a 32-bit (bias or accumulator output) tensor, got false");
+}
+
+TEST(NetLoader, NoOpReadsAnAccumulatorOutput) {
+  ExpectOneProblem(PoolAfterConv(AccumulatorConv(), {{"scale", 0.1}}), "/ops/1/inputs/0",
+                   "expected an activation tensor (1..16 bits), \"y\" has 32 bits (32-bit tensors are "
+                   "biases and the int32 accumulator outputs of conv2d / fully_connected)");
+}
+
+TEST(NetLoader, OnlyConvAndFullyConnectedWriteAccumulators) {
+  ExpectOneProblem(PoolAfterConv(TinyConv(), {{"bits", 32}}), "/ops/1/outputs/0",
+                   "expected an activation tensor (1..16 bits), \"z\" has 32 bits");
 }
 
 TEST(NetLoader, WeightsMustBeConstant) {

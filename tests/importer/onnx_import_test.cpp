@@ -341,6 +341,91 @@ TEST(OnnxImport, RefusesEveryUnsupportedNodeUpFront) {
   EXPECT_EQ(msg.find("QuantizeLinear"), std::string::npos) << msg;
 }
 
+// ConvInteger (int8 x, per-channel uint8 w zero points that are all equal, stride 2, SAME_UPPER)
+// and MatMulInteger (no zero points): 32-bit outputs, scale-1 inputs and weights, equal to sums
+// computed here; the graph survives the network-file round trip.
+TEST(OnnxImport, ConvIntegerAndMatMulIntegerWriteInt32Accumulators) {
+  OnnxBuilder b(10);
+  b.Input("x", kI8, {1, 2, 3, 3});
+  b.Ints("w", kU8, {2, 2, 1, 1}, {200, 10, 0, 255});
+  b.Ints("x_zp", kI8, {}, {-3});
+  b.Ints("w_zp", kU8, {2}, {100, 100});
+  auto* conv = b.Node("ConvInteger", {"x", "w", "x_zp", "w_zp"}, {"y"}, "conv");
+  OnnxBuilder::Attr(conv, "strides", std::vector<int64_t>{2, 2});
+  OnnxBuilder::Attr(conv, "auto_pad", std::string("SAME_UPPER"));
+  b.Input("a", kU8, {2, 3});
+  b.Ints("bm", kI8, {3, 1}, {-128, 127, 5});
+  b.Node("MatMulInteger", {"a", "bm"}, {"m"}, "mm");
+  b.Output("y", kI32);
+  b.Output("m", kI32);
+  const std::string dir = ScratchDir();
+  const OnnxModel model = ImportOnnxModel(b.Save(dir + "/int.onnx"), {});
+  const core::Graph& g = model.graph;
+  const core::TensorInfo& y = g.tensor(model.outputs[0].ir_name);
+  EXPECT_EQ(y.bits, 32);
+  EXPECT_EQ(y.shape, (std::vector<int64_t>{1, 2, 2, 2}));  // ceil(3 / 2) = 2, NHWC
+  const core::TensorInfo& x = g.tensor("x");
+  EXPECT_TRUE(x.is_signed);
+  EXPECT_EQ(x.quant.zero_points, std::vector<int32_t>{-3});
+  EXPECT_EQ(x.quant.scales, std::vector<float>{1.0f});
+  const core::TensorInfo& w = g.tensor("w");
+  EXPECT_FALSE(w.is_signed);
+  EXPECT_EQ(w.quant.zero_points, std::vector<int32_t>{100});  // equal per-channel ones collapse
+  EXPECT_EQ(g.tensor("bm").quant.zero_points, std::vector<int32_t>{0});
+  // x: channel 0 = 0..8, channel 1 = -9..-1 (NCHW); SAME_UPPER with stride 2 on 3 pads 0 (1x1 kernel).
+  std::vector<int32_t> xv(18);
+  for (int i = 0; i < 18; ++i) xv[i] = i < 9 ? i : i - 18;
+  std::vector<int32_t> av = {0, 1, 255, 7, 8, 9};
+  reference::TensorMap in{{"x", ToIrOrder(model.inputs[0], xv)}, {"a", ToIrOrder(model.inputs[1], av)}};
+  const reference::TensorMap out = reference::Run(g, in, reference::Options{});
+  // y[oc][oy][ox] = sum_c (x[c][2oy][2ox] + 3) * (w[oc][c] - 100)
+  std::vector<int32_t> expect_y;
+  const int wv[2][2] = {{200, 10}, {0, 255}};
+  for (int oc = 0; oc < 2; ++oc) {
+    for (int oy = 0; oy < 2; ++oy) {
+      for (int ox = 0; ox < 2; ++ox) {
+        int32_t acc = 0;
+        for (int c = 0; c < 2; ++c) acc += (xv[c * 9 + 2 * oy * 3 + 2 * ox] + 3) * (wv[oc][c] - 100);
+        expect_y.push_back(acc);
+      }
+    }
+  }
+  EXPECT_EQ(ToOnnxOrder(model.outputs[0], out.at(model.outputs[0].ir_name)), expect_y);
+  EXPECT_EQ(ToOnnxOrder(model.outputs[1], out.at(model.outputs[1].ir_name)),
+            (std::vector<int32_t>{0 * -128 + 1 * 127 + 255 * 5, 7 * -128 + 8 * 127 + 9 * 5}));
+  core::SaveNetwork(g, dir + "/net.json", dir);
+  ExpectSameGraph(g, core::LoadNetwork(dir + "/net.json"));
+}
+
+// A [2, 3] x [3, 2] MatMulInteger "mm" of graph input "a", its node inputs `in` ("a", "bm", ...).
+OnnxBuilder MatMulInteger(const std::vector<std::string>& in) {
+  OnnxBuilder b(13);
+  b.Input("a", kU8, {2, 3});
+  b.Ints("bm", kU8, {3, 2}, {1, 2, 3, 4, 5, 6});
+  b.Node("MatMulInteger", in, {"m"}, "mm");
+  return b;
+}
+
+TEST(OnnxImport, RefusesANodeReadingAnInt32Accumulator) {
+  OnnxBuilder b = MatMulInteger({"a", "bm"});
+  b.Node("Identity", {"m"}, {"y"}, "copy");
+  b.Output("y", kI32);
+  const std::string msg = ErrorOf(b.Save(ScratchDir() + "/bad.onnx"));
+  EXPECT_NE(msg.find("node \"copy\" (op Identity, domain ai.onnx): input \"m\" is the int32 output of a "
+                     "ConvInteger / MatMulInteger, which npusim writes only as a graph output"),
+            std::string::npos) << msg;
+}
+
+TEST(OnnxImport, RefusesAPerRowMatMulIntegerZeroPoint) {
+  OnnxBuilder b = MatMulInteger({"a", "bm", "a_zp"});
+  b.Ints("a_zp", kU8, {2}, {1, 2});
+  b.Output("m", kI32);
+  const std::string msg = ErrorOf(b.Save(ScratchDir() + "/bad.onnx"));
+  EXPECT_NE(msg.find("node \"mm\" (op MatMulInteger, domain ai.onnx): zero point \"a_zp\" of \"a\": expected one "
+                     "uint8 or int8 value (activations are quantized per tensor), got 2 of uint8"),
+            std::string::npos) << msg;
+}
+
 // A QLinearMatMul whose weight "w" is a graph input, not a constant.
 std::string MatMulWithInputWeight(int64_t opset, const std::string& path) {
   OnnxBuilder b(opset);

@@ -10,15 +10,7 @@
 namespace npusim::testing {
 namespace {
 
-struct Variant {
-  const char* name;
-  const char* arch;
-  int acc_bits;
-  core::Overflow overflow;
-  core::RequantMode mode;
-};
-
-const Variant kVariants[] = {
+const ArchVariant kVariants[] = {
     {"dense", "arch/dense_16x16.json", 32, core::Overflow::kWrap, core::RequantMode::kOnnxFloat},
     {"tiny", "arch/tiny_4x4.json", 32, core::Overflow::kWrap, core::RequantMode::kOnnxFloat},
     {"tiny_fixed_point", "arch/tiny_4x4.json", 32, core::Overflow::kWrap, core::RequantMode::kFixedPoint},
@@ -27,19 +19,11 @@ const Variant kVariants[] = {
     {"dense_saturate", "arch/dense_16x16.json", 32, core::Overflow::kSaturate, core::RequantMode::kFixedPoint},
 };
 
-core::ArchConfig LoadVariant(const Variant& v) {
-  core::ArchConfig a = core::LoadArch(SourcePath(v.arch));
-  a.units[0].acc_bits = v.acc_bits;
-  a.units[0].overflow = v.overflow;
-  a.requant_mode = v.mode;
-  return a;
-}
-
 class RandomNetTest : public ::testing::TestWithParam<std::tuple<int, int>> {};
 
 TEST_P(RandomNetTest, SimulatedOutputsEqualReference) {
   const auto [seed, variant] = GetParam();
-  const Variant& v = kVariants[variant];
+  const ArchVariant& v = kVariants[variant];
   const core::Graph g = RandomNet(1000 + seed);
   ExpectBitExact(g, SimulateAndReference(g, LoadVariant(v)), v.acc_bits == 32);
 }

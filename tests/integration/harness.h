@@ -33,8 +33,8 @@ class GraphBuilder {
   int64_t Uniform(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng_); }
   bool Coin(double p = 0.5) { return std::bernoulli_distribution(p)(rng_); }
 
-  std::string Input(const std::vector<int64_t>& shape, bool is_signed = true) {
-    core::TensorInfo t = Activation("x", shape, 0.05f, is_signed);
+  std::string Input(const std::vector<int64_t>& shape, bool is_signed = true, const std::string& name = "x") {
+    core::TensorInfo t = Activation(name, shape, 0.05f, is_signed);
     t.quant.zero_points = {static_cast<int32_t>(Uniform(is_signed ? -20 : 100, is_signed ? 20 : 140))};
     t.data = RandomValues(t.elements(), t.qmin(), t.qmax());
     g_.inputs.push_back(t.name);
@@ -122,6 +122,21 @@ class GraphBuilder {
     return op.outputs[0];
   }
 
+  // Makes `y`, the output of a conv2d / fully_connected, a 32-bit accumulator output (the raw
+  // int32 accumulator, no requantization or activation: ONNX ConvInteger / MatMulInteger), and
+  // gives the op's weights zero point `w_zero_point`.
+  void MakeAccumulatorOutput(const std::string& y, int32_t w_zero_point = 0) {
+    for (core::Op& op : g_.ops) {
+      if (op.outputs[0] != y) continue;
+      op.activation = core::Activation::kNone;
+      g_.tensor(op.inputs[1]).quant.zero_points = {w_zero_point};
+    }
+    core::TensorInfo& t = g_.tensor(y);
+    t.bits = 32;
+    t.is_signed = true;
+    t.quant = core::QuantParams{};
+  }
+
   // Every op output is a network output, so every layer is compared.
   core::Graph Build() {
     g_.outputs.clear();
@@ -192,6 +207,24 @@ class GraphBuilder {
   std::mt19937_64 rng_;
   core::Graph g_;
 };
+
+// A shipped arch with its matrix unit's accumulator width and overflow, and the requantization
+// mode, replaced.
+struct ArchVariant {
+  const char* name;
+  const char* arch;
+  int acc_bits;
+  core::Overflow overflow;
+  core::RequantMode mode;
+};
+
+inline core::ArchConfig LoadVariant(const ArchVariant& v) {
+  core::ArchConfig a = core::LoadArch(SourcePath(v.arch));
+  a.units[0].acc_bits = v.acc_bits;
+  a.units[0].overflow = v.overflow;
+  a.requant_mode = v.mode;
+  return a;
+}
 
 struct Outcome {
   models::RunResult run;

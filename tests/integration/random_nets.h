@@ -26,22 +26,33 @@ inline core::Activation RandomActivation(GraphBuilder& b) {
   return a == 0 ? core::Activation::kNone : a == 1 ? core::Activation::kRelu : core::Activation::kRelu6;
 }
 
+// A random conv on a [1, h, w, c] input: kernel 1, 3 or 5, dilation 2 now and then, stride 1-2,
+// pads that fit, dense, depthwise (channel multiplier 1 or 2) or two groups.
+struct RandomConvShape {
+  int64_t k = 1, dil = 1, stride = 1, oc = 1, groups = 1;
+  std::array<int64_t, 4> pads{0, 0, 0, 0};
+  explicit RandomConvShape(GraphBuilder& b, int64_t h, int64_t w, int64_t c) {
+    k = std::vector<int64_t>{1, 3, 5}[b.Uniform(0, 2)];
+    dil = k > 1 && b.Coin(0.25) ? 2 : 1;
+    stride = b.Uniform(1, 2);
+    const int64_t eff = dil * (k - 1) + 1;
+    const auto ph = RandomPads(b, h, eff), pw = RandomPads(b, w, eff);
+    pads = {ph[0], pw[0], ph[1], pw[1]};
+    if (b.Coin(0.3)) groups = c;                       // depthwise (multiplier 1 or 2)
+    else if (c % 2 == 0 && b.Coin(0.3)) groups = 2;    // grouped
+    oc = groups == 1 ? b.Uniform(1, 40) : groups * b.Uniform(1, 2);
+  }
+};
+
 // conv (any stride/padding/dilation/groups) -> depthwise 3x3 -> pointwise -> residual add ->
 // max/avg pool -> global average pool -> flatten -> fully connected.
 inline core::Graph RandomNet(uint64_t seed) {
   GraphBuilder b(seed);
   const int64_t h = b.Uniform(3, 13), w = b.Uniform(3, 13), c = b.Uniform(1, 12);
   const std::string x = b.Input({1, h, w, c}, b.Coin(0.8));
-  const int64_t k = std::vector<int64_t>{1, 3, 5}[b.Uniform(0, 2)];
-  const int64_t dil = k > 1 && b.Coin(0.25) ? 2 : 1;
-  const int64_t stride = b.Uniform(1, 2);
-  const int64_t eff = dil * (k - 1) + 1;
-  const auto ph = RandomPads(b, h, eff), pw = RandomPads(b, w, eff);
-  int64_t groups = 1;
-  if (b.Coin(0.3)) groups = c;                       // depthwise (multiplier 1 or 2)
-  else if (c % 2 == 0 && b.Coin(0.3)) groups = 2;    // grouped
-  const int64_t oc = groups == 1 ? b.Uniform(1, 40) : groups * b.Uniform(1, 2);
-  const std::string y1 = b.Conv(x, oc, k, stride, dil, {ph[0], pw[0], ph[1], pw[1]}, groups, RandomActivation(b), b.Coin(0.8));
+  const RandomConvShape s1(b, h, w, c);
+  const int64_t oc = s1.oc;
+  const std::string y1 = b.Conv(x, oc, s1.k, s1.stride, s1.dil, s1.pads, s1.groups, RandomActivation(b), b.Coin(0.8));
   const std::string y2 = b.Conv(y1, oc, 3, 1, 1, {1, 1, 1, 1}, oc, core::Activation::kRelu6);
   const std::string y3 = b.Conv(y2, oc, 1, 1, 1, {0, 0, 0, 0}, 1, core::Activation::kNone);
   const std::string y4 = b.AddOp(y1, y3, b.Coin() ? core::Activation::kRelu : core::Activation::kNone);

@@ -38,8 +38,8 @@ TEST(SystolicArrayModule, ConvInstructionTakesTheClosedFormCycles) {
   EXPECT_EQ(stats.Find("array", "idle_pe_cycle")->total, r.cycles * 256 - 15u * 180 * 37);
 }
 
-TEST(PostProcessorModule, RequantTakesPipelinePlusValuesOverLanes) {
-  const core::ArchConfig arch = core::LoadArch(Src("arch/dense_16x16.json"));
+// One REQUANT of 33 x 5 accumulators from abuf to obuf of dense_16x16, to `out_type`.
+isa::Program OneRequant(isa::ElemType out_type) {
   isa::Program p;
   p.dram_bytes_used = 64;
   isa::Instruction in;
@@ -49,12 +49,34 @@ TEST(PostProcessorModule, RequantTakesPipelinePlusValuesOverLanes) {
   in.requant().out_addr = isa::BufferBase(3);
   in.requant().count = 33;
   in.requant().channels = 5;
+  in.requant().out_type = out_type;
   p.instructions.push_back(in);
+  return p;
+}
+
+TEST(PostProcessorModule, RequantTakesPipelinePlusValuesOverLanes) {
+  const core::ArchConfig arch = core::LoadArch(Src("arch/dense_16x16.json"));
+  const isa::Program p = OneRequant(isa::ElemType{});
   core::StatRegistry stats;
   Npu npu("npu", arch, p, stats);
   const uint64_t cycles = npu.Run().cycles;
   EXPECT_EQ(cycles, static_cast<uint64_t>(timing::PostElementwiseCycles(16, 4, 165)));
   EXPECT_EQ(cycles, 4u + 11);  // 4 pipeline cycles + ceil(165 / 16 lanes)
+}
+
+// A REQUANT to int32 is the pass-through: the same pipeline timing, counted as `pass`; it writes
+// 4 bytes per value into obuf (16-byte words: 165 * 4 / 16 = 41.25, so 42 words) and reads no
+// parameters.
+TEST(PostProcessorModule, PassThroughTakesTheSameCyclesAndWritesFourBytesPerValue) {
+  const core::ArchConfig arch = core::LoadArch(Src("arch/dense_16x16.json"));
+  const isa::Program p = OneRequant(isa::ElemType{32, true});
+  core::StatRegistry stats;
+  Npu npu("npu", arch, p, stats);
+  EXPECT_EQ(npu.Run().cycles, 4u + 11);  // 4 pipeline cycles + ceil(165 / 16 lanes)
+  EXPECT_EQ(stats.Find("post", "pass")->total, 165u);
+  EXPECT_EQ(stats.Find("post", "requant")->total, 0u);
+  EXPECT_EQ(stats.Find("obuf", "write")->total, 42u);
+  EXPECT_EQ(stats.Find("wbuf", "read")->total, 0u);
 }
 
 // The **must** of DESIGN.md: outputs come from the bytes the DMA moved to the addresses the
