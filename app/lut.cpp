@@ -200,35 +200,35 @@ std::vector<Job> LayerJobs(const json& doc, const std::string& path) {
   return jobs;
 }
 
-// A fixed piece's row (the stem or the head: no choice).
-json FixedFields(const std::string& position, const nas::Fixed& f, int64_t in_ch, int64_t out_ch, int64_t res,
-                 int64_t out_res, int64_t layers) {
-  return {{"position", position}, {"choice", ""},          {"kernel", f.kernel},        {"weight_bits", f.weight_bits},
-          {"activation_bits", f.activation_bits},          {"in_channels", in_ch},      {"out_channels", out_ch},
-          {"stride", f.stride},   {"resolution", res},     {"out_resolution", out_res}, {"skip", 0},
-          {"layers", layers}};
+// A fixed piece's job (the stem or the head: no choice).
+Job FixedJob(const std::string& position, const nas::Fixed& f, int64_t in_ch, int64_t out_ch, int64_t res,
+             int64_t out_res, nas::Piece piece) {
+  json fields = {{"position", position}, {"choice", ""},          {"kernel", f.kernel},        {"weight_bits", f.weight_bits},
+                 {"activation_bits", f.activation_bits},          {"in_channels", in_ch},      {"out_channels", out_ch},
+                 {"stride", f.stride},   {"resolution", res},     {"out_resolution", out_res}, {"skip", 0},
+                 {"layers", piece.doc["ops"].size()}};
+  return {std::move(fields), std::move(piece)};
 }
 
 std::vector<Job> BlockJobs(const nas::Space& s) {
   std::vector<Job> jobs;
   if (s.stem) {
     const int64_t out = s.positions.empty() ? s.out_resolution : s.positions[0].resolution;
-    jobs.push_back({FixedFields("stem", *s.stem, s.channels, s.stem->out_channels, s.resolution, out, 1), nas::StemPiece(s)});
+    jobs.push_back(FixedJob("stem", *s.stem, s.channels, s.stem->out_channels, s.resolution, out, nas::StemPiece(s)));
   }
   std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, nas::Choice>, long> seen;
   for (const nas::Position& p : s.positions) {
-    const int64_t out_res = core::ConvOutSize(p.resolution, 1, p.stride, 1, 0, 0);
     for (const nas::Choice& c : p.choices.All()) {
       Job j;
-      j.fields = {{"position", p.id},           {"stage", p.stage},
-                  {"block", p.block},           {"choice", c.Name()},
-                  {"kernel", c.kernel},         {"expansion", c.expansion},
+      j.piece = nas::BlockPiece(s, p, c);
+      j.fields = {{"position", p.id},             {"stage", p.stage},
+                  {"block", p.block},             {"choice", c.Name()},
+                  {"kernel", c.kernel},           {"expansion", c.expansion},
                   {"weight_bits", c.weight_bits}, {"activation_bits", c.activation_bits},
                   {"in_channels", p.in_channels}, {"out_channels", p.out_channels},
-                  {"stride", p.stride},         {"resolution", p.resolution},
-                  {"out_resolution", out_res},  {"skip", nas::HasSkip(s, p) ? 1 : 0},
-                  {"layers", (c.expansion != 1 ? 3 : 2) + (nas::HasSkip(s, p) ? 1 : 0)}};
-      j.piece = nas::BlockPiece(s, p, c);
+                  {"stride", p.stride},           {"resolution", p.resolution},
+                  {"out_resolution", p.out_resolution}, {"skip", j.piece.skip},
+                  {"layers", j.piece.doc["ops"].size()}};
       const auto [it, fresh] = seen.emplace(std::make_tuple(p.in_channels, p.out_channels, p.stride, p.resolution, c),
                                             static_cast<long>(jobs.size()));
       if (!fresh) j.same = it->second;
@@ -236,9 +236,7 @@ std::vector<Job> BlockJobs(const nas::Space& s) {
     }
   }
   if (s.head) {
-    const int64_t layers = (s.head->out_channels > 0 ? 1 : 0) + 3;
-    const int64_t out_ch = s.head->classes;
-    jobs.push_back({FixedFields("head", *s.head, s.out_channels, out_ch, s.out_resolution, 1, layers), nas::HeadPiece(s)});
+    jobs.push_back(FixedJob("head", *s.head, s.out_channels, s.head->classes, s.out_resolution, 1, nas::HeadPiece(s)));
   }
   return jobs;
 }

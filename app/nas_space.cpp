@@ -249,9 +249,10 @@ Space LoadSpace(const json& doc, const std::string& path) {
         pos.out_channels = out;
         pos.stride = b == 0 ? stride : 1;
         pos.resolution = res;
+        pos.out_resolution = OutSize(res, 1, pos.stride);  // every odd kernel with "same" padding gives this size
         pos.choices = lists;
         s.positions.push_back(pos);
-        res = OutSize(res, 1, pos.stride);  // every odd kernel with "same" padding gives this size
+        res = pos.out_resolution;
         ch = out;
       }
     }

@@ -45,7 +45,7 @@ struct ChoiceLists {
 struct Position {
   std::string id;  // "s0b1": stage 0, block 1
   int stage = 0, block = 0;
-  int64_t in_channels = 0, out_channels = 0, stride = 1, resolution = 0;
+  int64_t in_channels = 0, out_channels = 0, stride = 1, resolution = 0, out_resolution = 0;
   ChoiceLists choices;
 };
 

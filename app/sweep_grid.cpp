@@ -48,7 +48,7 @@ std::vector<json> ExpandRange(const json& r, const std::string& ptr, core::Probl
   return out;
 }
 
-void CheckWeightBits(const Knob& k, const std::string& ptr, core::ProblemList& problems) {
+void CheckBitsKnob(const Knob& k, const std::string& ptr, core::ProblemList& problems) {
   const std::string kind = k.weight_bits() ? "weight_bits" : "activation_bits";
   const int64_t lo = k.weight_bits() ? 1 : 2;
   if (k.layer().empty()) problems.Add(ptr, "expected \"" + kind + ":LAYER\" or \"" + kind + ":*\"");
@@ -74,7 +74,7 @@ Knob ParseKnob(const std::string& key, const json& spec, const json& base_arch, 
   }
   if (k.values.empty()) problems.Add(ptr, "expected at least one value");
   if (k.net_knob()) {
-    CheckWeightBits(k, ptr, problems);
+    CheckBitsKnob(k, ptr, problems);
     return k;
   }
   if (key.empty() || key[0] != '/') {

@@ -159,23 +159,19 @@ std::vector<std::string> QuantGroup(const Graph& g, const std::string& t) {
 
 // Re-quantizes activation tensor t to `bits`, keeping its real range (precision.h).
 void RequantizeActivation(TensorInfo& t, int bits) {
-  const double levels = t.is_signed ? static_cast<double>((int64_t{1} << (bits - 1)) - 1)
-                                    : static_cast<double>((int64_t{1} << bits) - 1);
   const double old_levels = static_cast<double>(t.is_signed ? t.qmax() : t.qmax() - t.qmin());
-  const double r = levels / old_levels;
   const int32_t z = t.quant.zero_points[0];
-  TensorInfo next = t;
-  next.bits = bits;
-  next.quant.scales = {static_cast<float>(static_cast<double>(t.quant.scales[0]) / r)};
-  const auto saturate = [&](double v) {
-    return static_cast<int32_t>(std::clamp<double>(v, static_cast<double>(next.qmin()), static_cast<double>(next.qmax())));
+  t.bits = bits;
+  const double r = static_cast<double>(t.is_signed ? t.qmax() : t.qmax() - t.qmin()) / old_levels;
+  t.quant.scales = {static_cast<float>(static_cast<double>(t.quant.scales[0]) / r)};
+  const auto saturate = [&t](double v) {
+    return static_cast<int32_t>(std::clamp<double>(v, static_cast<double>(t.qmin()), static_cast<double>(t.qmax())));
   };
   const int32_t z_new = saturate(std::nearbyint(z * r));
-  next.quant.zero_points = {z_new};
-  if (next.data) {
-    for (int32_t& q : *next.data) q = saturate(z_new + std::nearbyint((q - z) * r));
+  t.quant.zero_points = {z_new};
+  if (t.data) {
+    for (int32_t& q : *t.data) q = saturate(z_new + std::nearbyint((q - z) * r));
   }
-  t = std::move(next);
 }
 
 }  // namespace

@@ -468,7 +468,7 @@ class Importer {
     Propagate();
     // After the nodes that state scales, so that an input they quantize keeps its scale.
     for (const auto& [i, n] : nodes_) {
-      if (n.op_type() == "ConvInteger" || n.op_type() == "MatMulInteger") DeclareZeroPoint(i, n, 2);
+      if (IsIntegerOp(n)) DeclareZeroPoint(i, n, 2);
     }
     Propagate();
   }
@@ -634,7 +634,7 @@ class Importer {
     const std::string& op = n.op_type();
     if (op == "Constant" || op == "Transpose") return;  // folded into constants up front
     for (int k : FindSpec(n)->act_inputs) {
-      if (accumulators_.count(n.input(k))) {
+      if (auto v = values_.find(n.input(k)); v != values_.end() && g_.tensor(v->second.ir).bits == 32) {
         NodeProblem(i, n, "input \"" + n.input(k) + "\" is the int32 output of a ConvInteger / MatMulInteger, "
                               "which npusim writes only as a graph output (no npusim op reads a 32-bit tensor)");
         broken_.insert(n.output(0));
@@ -696,7 +696,6 @@ class Importer {
       t.bits = 32;
       t.is_signed = true;
       values_[n.output(0)] = Value{t.name, onnx_shape};
-      accumulators_.insert(n.output(0));
       ir->outputs = {t.name};
       return true;
     }
@@ -1010,7 +1009,6 @@ class Importer {
   bool changed_ = false;
   std::map<std::string, Value> values_;
   std::set<std::string> broken_;  // values not converted because of a problem already reported
-  std::set<std::string> accumulators_;  // int32 outputs of ConvInteger / MatMulInteger
   std::set<std::string> op_names_;
   core::Graph g_;
   OnnxModel result_;
