@@ -101,8 +101,11 @@ int StopSignal() { return g_signal.load(); }
 void ForwardStopTo(pid_t pid) {
   for (auto& p : g_forward) {
     pid_t expected = 0;
-    if (p.compare_exchange_strong(expected, pid)) return;
+    if (p.compare_exchange_strong(expected, pid)) break;
   }
+  // A signal that came between the fork and this registration was passed on to the others but
+  // not to `pid`: send it now (if the handler also sent it, the second one changes nothing).
+  if (const int sig = g_signal.load()) kill(pid, sig);
 }
 
 void StopForwardingTo(pid_t pid) {

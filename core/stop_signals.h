@@ -29,8 +29,9 @@ void RemoveOnStop(const std::string& path);
 void KeepOnStop(const std::string& path);
 
 // From now on a stop signal does not end the process: StopSignal() returns it (0 before any)
-// and the signal is sent on to every pid registered with ForwardStopTo. The process must poll
-// StopSignal() and finally call EndByStopSignal().
+// and the signal is sent on to every pid registered with ForwardStopTo (a pid registered after
+// the signal came gets it on registration). The process must poll StopSignal() and finally call
+// EndByStopSignal().
 void DeferStopSignals();
 int StopSignal();
 void ForwardStopTo(pid_t pid);

@@ -167,5 +167,34 @@ TEST(StopSignals, DeferredSignalsAreRecordedForwardedAndEndTheProcessLater) {
   EXPECT_FALSE(fs::exists(d + "/tmp"));
 }
 
+// The sweep forks a point, then registers it: a signal in between must still reach the point
+// (a CI run once recorded the result of a point that ran on after its sweep was stopped).
+TEST(StopSignals, AChildRegisteredAfterTheSignalGetsItOnRegistration) {
+  const int status = InChild([&] {
+    DeferStopSignals();
+    int ready[2];
+    if (pipe(ready) != 0) _exit(5);
+    const pid_t sleeper = fork();
+    if (sleeper == 0) {
+      signal(SIGTERM, SIG_DFL);
+      alarm(10);  // unstopped, it ends by SIGALRM instead of hanging the test
+      if (write(ready[1], "r", 1) != 1) _exit(5);
+      pause();
+      _exit(0);
+    }
+    char c;
+    if (read(ready[0], &c, 1) != 1) _exit(5);
+    raise(SIGTERM);  // before the registration: passed on to nobody yet
+    if (StopSignal() != SIGTERM) _exit(3);
+    ForwardStopTo(sleeper);
+    int s = 0;
+    waitpid(sleeper, &s, 0);
+    StopForwardingTo(sleeper);
+    _exit(WIFSIGNALED(s) && WTERMSIG(s) == SIGTERM ? 0 : 6);
+  });
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "6: the child was not stopped";
+}
+
 }  // namespace
 }  // namespace npusim::core
