@@ -115,6 +115,8 @@ Json EnergyJson(const core::ScaleSimConfig& c) {
       {"pass", Entry(0.1, "estimate: the requantizer bypassed, a 32-bit value through the pipeline "
                           "registers, taken as one 32b add (" + std::string(kHorowitz) + "0.1 pJ)")},
       {"add", Entry(6.5, std::string(kHorowitz) + "two 32b multiplies 3.1 pJ + three 32b adds 0.1 pJ")},
+      {"mul", Entry(3.5, std::string(kHorowitz) + "one 8b multiply 0.2 pJ + one 32b multiply 3.1 pJ + two 32b adds 0.1 pJ")},
+      {"lookup", Entry(0.25, "estimate: one read of a 256-entry table in the lanes plus the index subtraction")},
       {"pool_op", Entry(0.1, std::string(kHorowitz) + "one 32b add or compare 0.1 pJ per value")},
       {"leak_per_cycle", Entry(0.05 * static_cast<double>(lanes),
                                "estimate: 0.05 pJ per lane per cycle x " + std::to_string(lanes) + " lanes")}};

@@ -61,7 +61,9 @@ isa::Program Compile(const core::Graph& graph, const core::ArchConfig& arch,
       case core::OpType::kMaxPool:
       case core::OpType::kAvgPool:
       case core::OpType::kGlobalAvgPool: EmitPool(ctx, i); break;
-      case core::OpType::kAdd: EmitAdd(ctx, i); break;
+      case core::OpType::kAdd:
+      case core::OpType::kMul:
+      case core::OpType::kLookup: EmitEltwise(ctx, i); break;
       case core::OpType::kReshape: break;  // an alias in DRAM: no instruction
     }
   }

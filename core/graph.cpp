@@ -7,6 +7,8 @@ const char* OpTypeName(OpType t) {
     case OpType::kConv2d: return "conv2d";
     case OpType::kFullyConnected: return "fully_connected";
     case OpType::kAdd: return "add";
+    case OpType::kMul: return "mul";
+    case OpType::kLookup: return "lookup";
     case OpType::kMaxPool: return "max_pool";
     case OpType::kAvgPool: return "avg_pool";
     case OpType::kGlobalAvgPool: return "global_avg_pool";

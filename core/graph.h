@@ -65,7 +65,7 @@ struct TensorInfo {
   int bytes_per_element() const { return bits <= 8 ? 1 : bits <= 16 ? 2 : 4; }
 };
 
-enum class OpType { kConv2d, kFullyConnected, kAdd, kMaxPool, kAvgPool, kGlobalAvgPool, kReshape };
+enum class OpType { kConv2d, kFullyConnected, kAdd, kMul, kLookup, kMaxPool, kAvgPool, kGlobalAvgPool, kReshape };
 const char* OpTypeName(OpType t);  // "conv2d", "fully_connected", "add", "max_pool", ...
 
 // Activation fused into requantization (TFLite style): the output is clamped to the quantized
@@ -76,6 +76,9 @@ struct Op {
   std::string name;
   OpType type = OpType::kConv2d;
   // Tensor names. conv2d / fully_connected: inputs = {x, w} or {x, w, bias}; add: {a, b};
+  // mul: {a, b}, b of a's shape or [1, 1, 1, C] (one factor per channel, as squeeze-excitation
+  // scales); lookup: {x, table}, table a constant of 2^bits(x) entries of the output's type
+  // (y = table[x - qmin(x)]: any elementwise function of one 8-bit input, tabulated);
   // pools and reshape: {x}. outputs: exactly one.
   std::vector<std::string> inputs;
   std::vector<std::string> outputs;

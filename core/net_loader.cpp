@@ -40,13 +40,17 @@ const char* const k32BitRoles =
     "(32-bit tensors are biases and the int32 accumulator outputs of conv2d / fully_connected)";
 
 const std::vector<std::string> kOpNames = {"conv2d",  "fully_connected", "matmul",
-                                           "add",     "max_pool",        "avg_pool",
-                                           "global_avg_pool", "reshape", "flatten"};
+                                           "add",     "mul",             "lookup",
+                                           "max_pool", "avg_pool",       "global_avg_pool",
+                                           "reshape", "flatten"};
+constexpr int kMaxLookupInputBits = 8;  // a table of 256 entries at most
 
 OpType ToOpType(const std::string& s) {
   if (s == "conv2d") return OpType::kConv2d;
   if (s == "fully_connected" || s == "matmul") return OpType::kFullyConnected;
   if (s == "add") return OpType::kAdd;
+  if (s == "mul") return OpType::kMul;
+  if (s == "lookup") return OpType::kLookup;
   if (s == "max_pool") return OpType::kMaxPool;
   if (s == "avg_pool") return OpType::kAvgPool;
   if (s == "global_avg_pool") return OpType::kGlobalAvgPool;
@@ -64,6 +68,8 @@ std::vector<std::string> OpKeys(OpType t) {
     case OpType::kAdd: add({"activation"}); break;
     case OpType::kMaxPool: add({"kernel", "stride", "pads"}); break;
     case OpType::kAvgPool: add({"kernel", "stride", "pads", "count_include_pad"}); break;
+    case OpType::kMul:
+    case OpType::kLookup:
     case OpType::kGlobalAvgPool:
     case OpType::kReshape: break;
   }
@@ -654,8 +660,10 @@ class NetParser {
     std::string what = "[x]";
     if (type && (*type == OpType::kConv2d || *type == OpType::kFullyConnected)) {
       min = 2, max = 3, what = "[x, w] or [x, w, bias]";
-    } else if (type && *type == OpType::kAdd) {
+    } else if (type && (*type == OpType::kAdd || *type == OpType::kMul)) {
       min = max = 2, what = "[a, b]";
+    } else if (type && *type == OpType::kLookup) {
+      min = max = 2, what = "[x, table]";
     }
     const std::string expectation = "a list of tensor names " + what;
     const Json* v = check_.Member(o, p, "inputs", Need::kRequired, expectation);
@@ -836,6 +844,15 @@ class NetParser {
     return true;
   }
 
+  // A lookup's table: constant data (its shape and type are checked against x and y later).
+  bool TableRole(const std::string& n, const std::string& ptr) {
+    const TensorState& st = state_[n];
+    if (!st.type_ok) return false;
+    if (st.constant && !st.is_input) return true;
+    check_.Add(ptr, "expected a constant lookup table (with data, not a network input), \"" + n + "\" is not");
+    return false;
+  }
+
   bool RolesOk(const std::string& p, const Op& op) {
     const std::string ip = Pointer(p, "inputs");
     bool ok = true;
@@ -843,6 +860,7 @@ class NetParser {
       const std::string ptr = Pointer(ip, k);
       const bool mm = op.type == OpType::kConv2d || op.type == OpType::kFullyConnected;
       if (mm && k >= 1) ok = ConstantRole(op.inputs[k], ptr, /*bias=*/k == 2) && ok;
+      else if (op.type == OpType::kLookup && k == 1) ok = TableRole(op.inputs[k], ptr) && ok;
       else ok = ActivationRole(op.inputs[k], ptr) && ok;
     }
     const std::string yp = Pointer(Pointer(p, "outputs"), 0);
@@ -947,6 +965,8 @@ class NetParser {
         }
         return SetOutputShape(p, kind, *op, a);
       }
+      case OpType::kMul: return InferMul(p, ip, kind, *op);
+      case OpType::kLookup: return InferLookup(p, ip, kind, *op);
       case OpType::kMaxPool:
       case OpType::kAvgPool: {
         if (!IsNhwc(op->inputs[0], Pointer(ip, 0))) return;
@@ -963,6 +983,46 @@ class NetParser {
       }
       case OpType::kReshape: return InferReshape(p, kind, *op);
     }
+  }
+
+  // b has a's shape, or one factor per channel ([1, 1, 1, C] for a of shape [1, H, W, C]).
+  void InferMul(const std::string& p, const std::string& ip, const std::string& kind, const Op& op) {
+    const auto& a = g_.tensor(op.inputs[0]).shape;
+    const auto& b = g_.tensor(op.inputs[1]).shape;
+    const bool per_channel = a.size() == 4 && b == std::vector<int64_t>{1, 1, 1, a[3]};
+    if (a != b && !per_channel) {
+      check_.Add(Pointer(ip, 1), "expected the shape of input a, " + ShapeString(a) +
+                                     (a.size() == 4 ? ", or [1, 1, 1, " + std::to_string(a[3]) + "] (one factor per channel)" : "") +
+                                     ", \"" + op.inputs[1] + "\" has shape " + ShapeString(b));
+      return;
+    }
+    SetOutputShape(p, kind, op, a);
+  }
+
+  // table[x - qmin(x)] for every value of x: 2^bits(x) entries of the output's type.
+  void InferLookup(const std::string& p, const std::string& ip, const std::string& kind, const Op& op) {
+    const TensorInfo& x = g_.tensor(op.inputs[0]);
+    const TensorInfo& t = g_.tensor(op.inputs[1]);
+    const TensorInfo& y = g_.tensor(op.outputs[0]);
+    if (x.bits > kMaxLookupInputBits) {
+      check_.Add(Pointer(ip, 0), "expected an input of at most " + std::to_string(kMaxLookupInputBits) +
+                                     " bits (a lookup table holds at most 256 entries), \"" + x.name + "\" has " +
+                                     std::to_string(x.bits));
+      return;
+    }
+    const int64_t entries = int64_t{1} << x.bits;
+    if (t.shape != std::vector<int64_t>{entries}) {
+      check_.Add(Pointer(ip, 1), "expected a table of shape [" + std::to_string(entries) + "] (one entry per value of the " +
+                                     std::to_string(x.bits) + "-bit input \"" + x.name + "\"), \"" + t.name +
+                                     "\" has shape " + ShapeString(t.shape));
+      return;
+    }
+    if (state_[op.outputs[0]].type_ok && !SameQuant(t, y)) {  // its entries are output values
+      check_.Add(Pointer(ip, 1), "expected a table quantized as the output \"" + y.name + "\" (" + QuantString(y) +
+                                     "): its entries are output values, \"" + t.name + "\" has " + QuantString(t));
+      return;
+    }
+    SetOutputShape(p, kind, op, x.shape);
   }
 
   void InferConv(const std::string& p, const std::string& ip,

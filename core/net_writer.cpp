@@ -74,6 +74,8 @@ OrderedJson OpJson(const Op& op) {
       j["pads"] = op.pads;
       if (op.type == OpType::kAvgPool) j["count_include_pad"] = op.count_include_pad;
       break;
+    case OpType::kMul:
+    case OpType::kLookup:
     case OpType::kGlobalAvgPool:
     case OpType::kReshape:
       break;

@@ -199,6 +199,12 @@ void ApplyActivationBits(Graph& g, const std::map<std::string, int>& bits, const
       throw ConfigError(source, "", where + ": its input \"" + x.name + "\" is quantized per channel; only per-tensor activations can be re-quantized");
     }
     for (const std::string& t : QuantGroup(g, x.name)) {
+      for (const Op& other : g.ops) {  // a table is indexed by, and holds values of, fixed widths
+        if (other.type != OpType::kLookup || (other.inputs[0] != t && other.outputs[0] != t)) continue;
+        throw ConfigError(source, "", where + ": its input \"" + x.name + "\" is tied to lookup \"" + other.name +
+                                          "\", whose table is made for " + std::to_string(g.tensor(t).bits) +
+                                          "-bit values of tensor \"" + t + "\"");
+      }
       auto [it, fresh] = want.emplace(t, std::make_pair(b, layer));
       if (!fresh && it->second.first != b) {
         throw ConfigError(source, "", "layers \"" + it->second.second + "\" and \"" + layer + "\" read the same activations (tensor \"" + t +

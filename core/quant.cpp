@@ -192,6 +192,54 @@ int32_t QuantizedAdd(int32_t a, int32_t b, const AddParams& p) {
   return AddZeroPointAndClamp(scaled, p.out_zero_point, p.out_min, p.out_max);
 }
 
+MulParams MakeMulParams(RequantMode mode, float a_scale, int32_t a_zp, float b_scale, int32_t b_zp,
+                        float out_scale, int32_t out_zp, int32_t out_min, int32_t out_max,
+                        int input_bits) {
+  MulParams p;
+  p.mode = mode;
+  p.a_zero_point = a_zp;
+  p.b_zero_point = b_zp;
+  p.a_scale = a_scale;
+  p.b_scale = b_scale;
+  p.out_scale = out_scale;
+  p.out_zero_point = out_zp;
+  p.out_min = out_min;
+  p.out_max = out_max;
+  p.sse_8bit = input_bits <= 8;
+  const float scale_product = a_scale * b_scale;  // rounded to float32 before the division
+  p.ratio = scale_product / out_scale;
+  p.mult = QuantizeMultiplier(static_cast<double>(a_scale) * b_scale / out_scale);
+  return p;
+}
+
+int32_t QuantizedMul(int32_t a, int32_t b, const MulParams& p) {
+  const int64_t da = int64_t{a} - p.a_zero_point;
+  const int64_t db = int64_t{b} - p.b_zero_point;
+  if (p.mode == RequantMode::kOnnxFloat && p.sse_8bit) {
+    const float scaled = static_cast<float>(da * db) * p.ratio;  // |p| < 2^17: exact in float32
+    const float t = scaled + static_cast<float>(p.out_zero_point);
+    const int64_t q = (t >= -2147483648.0f && t < 2147483648.0f)
+                          ? static_cast<int64_t>(RoundHalfEven(t))
+                          : kInt32Min;
+    return static_cast<int32_t>(std::clamp<int64_t>(q, p.out_min, p.out_max));
+  }
+  if (p.mode == RequantMode::kOnnxFloat) {
+    const float fa = p.a_scale * static_cast<float>(da);
+    const float fb = p.b_scale * static_cast<float>(db);
+    const float product = fa * fb;
+    float v = product / p.out_scale;
+    if (std::isnan(v)) v = 0;  // inf * 0 from absurd scales: no value to round (never in ONNX's range)
+    const float lo = static_cast<float>(int64_t{p.out_min} - p.out_zero_point);
+    const float hi = static_cast<float>(int64_t{p.out_max} - p.out_zero_point);
+    v = std::min(std::max(v, lo), hi);
+    const float shifted = v + static_cast<float>(p.out_zero_point);
+    return static_cast<int32_t>(
+        std::clamp<int64_t>(static_cast<int64_t>(RoundHalfEven(shifted)), p.out_min, p.out_max));
+  }
+  const int32_t scaled = MultiplyByQuantizedMultiplier(SaturateToInt32(da * db), p.mult);
+  return AddZeroPointAndClamp(scaled, p.out_zero_point, p.out_min, p.out_max);
+}
+
 int32_t AveragePoolRequant(int64_t sum, int64_t count, float in_scale, float out_scale,
                            RequantMode mode, int32_t out_zp, int32_t out_min, int32_t out_max) {
   if (count <= 0) throw std::invalid_argument("AveragePoolRequant: count must be positive");

@@ -163,6 +163,34 @@ AddParams MakeAddParams(RequantMode mode, float a_scale, int32_t a_zp, float b_s
                         int input_bits = 8);
 int32_t QuantizedAdd(int32_t a, int32_t b, const AddParams& p);
 
+// Elementwise product with rescaling: y = saturate(round((a - za) * sa * (b - zb) * sb / sy) + zy).
+//
+// kOnnxFloat reproduces ONNX Runtime's com.microsoft QLinearMul (and the QLinearMul its graph
+// optimizer makes of a QDQ Mul) on x86-64, which has no fused activation:
+//  - 8-bit inputs: MLAS's SSE2 kernel. The product p = (a - za) * (b - zb) is exact in int32; in
+//    float32, with r = float32(float32(sa * sb) / sy),
+//        t = float32(float32(p) * r) + float32(zy)      (two roundings, no fused multiply-add)
+//    and y = saturate(round_half_to_even(t)); a t outside int32's range converts to INT32_MIN
+//    (cvtps2dq's "integer indefinite"), so it saturates to the type's minimum even when positive.
+//  - wider inputs: ONNX Runtime's portable kernel,
+//        v = float32(float32(sa * float32(a - za)) * float32(sb * float32(b - zb))) / sy
+//    clamped to [out_min - zy, out_max - zy] in float, then round_half_to_even(float32(v + zy)).
+// kFixedPoint follows TFLite's integer mul: MultiplyByQuantizedMultiplier(p, M(sa * sb / sy)) + zy,
+// p saturated to int32 (it fits for inputs of up to 16 bits with zero points inside the range).
+struct MulParams {
+  RequantMode mode = RequantMode::kOnnxFloat;
+  int32_t a_zero_point = 0, b_zero_point = 0;
+  float a_scale = 1, b_scale = 1, out_scale = 1;
+  bool sse_8bit = true;  // float mode, 8-bit inputs
+  float ratio = 1;       // float32(float32(sa * sb) / sy)
+  FixedMultiplier mult;  // fixed-point mode
+  int32_t out_zero_point = 0, out_min = -128, out_max = 127;
+};
+MulParams MakeMulParams(RequantMode mode, float a_scale, int32_t a_zp, float b_scale, int32_t b_zp,
+                        float out_scale, int32_t out_zp, int32_t out_min, int32_t out_max,
+                        int input_bits = 8);
+int32_t QuantizedMul(int32_t a, int32_t b, const MulParams& p);
+
 // Average of `count` values whose zero-point-corrected sum is `sum`, requantized from the input
 // scale to the output scale: saturate(round_half_to_even(float32(sum) * float32(in_scale /
 // (out_scale * count))) + out_zp). Fixed-point mode: multiplier of in_scale / (out_scale * count).

@@ -11,6 +11,8 @@ const char* OpcodeName(Opcode op) {
     case Opcode::kConv: return "CONV";
     case Opcode::kRequant: return "REQUANT";
     case Opcode::kAdd: return "ADD";
+    case Opcode::kMul: return "MUL";
+    case Opcode::kLookup: return "LOOKUP";
     case Opcode::kPool: return "POOL";
   }
   return "?";
@@ -33,6 +35,8 @@ Queue QueueOf(Opcode op) {
     case Opcode::kConv: return Queue::kCompute;
     case Opcode::kRequant:
     case Opcode::kAdd:
+    case Opcode::kMul:
+    case Opcode::kLookup:
     case Opcode::kPool: return Queue::kPost;
   }
   return Queue::kPost;
@@ -96,10 +100,18 @@ void FormatArgs(std::ostream& s, const Instruction& in) {
         << "," << r.out_max << "]";
       return;
     }
-    case Opcode::kAdd: {
-      const AddArgs& a = in.add();
-      s << Addr(a.a_addr) << " + " << Addr(a.b_addr) << " -> " << Addr(a.out_addr) << " n="
-        << a.count << " clamp=[" << a.out_min << "," << a.out_max << "]";
+    case Opcode::kAdd:
+    case Opcode::kMul: {
+      const EltwiseArgs& a = in.eltwise();
+      s << Addr(a.a_addr) << (in.op == Opcode::kAdd ? " + " : " * ") << Addr(a.b_addr);
+      if (a.b_count != a.count) s << "[" << a.b_count << "]";
+      s << " -> " << Addr(a.out_addr) << " n=" << a.count << " clamp=[" << a.out_min << "," << a.out_max << "]";
+      return;
+    }
+    case Opcode::kLookup: {
+      const EltwiseArgs& a = in.eltwise();
+      s << "table=" << Addr(a.b_addr) << "[" << a.b_count << "]" << Type(a.out_type) << " " << Addr(a.a_addr)
+        << Type(a.a_type) << " -> " << Addr(a.out_addr) << " n=" << a.count;
       return;
     }
     case Opcode::kPool: {

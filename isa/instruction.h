@@ -27,7 +27,7 @@ inline int AddressSpace(uint64_t addr) {
   return static_cast<int>(addr >> kAddressSpaceShift) - 1;
 }
 
-enum class Opcode { kLoad, kStore, kConv, kRequant, kAdd, kPool };
+enum class Opcode { kLoad, kStore, kConv, kRequant, kAdd, kMul, kLookup, kPool };
 enum class Queue { kLoad, kStore, kCompute, kPost };
 constexpr int kNumQueues = 4;
 const char* OpcodeName(Opcode op);
@@ -125,9 +125,13 @@ struct RequantArgs {
   bool passthrough() const { return out_type.bits == 32; }
 };
 
-struct AddArgs {
+// ADD, MUL and LOOKUP: `count` output elements from `count` elements of a and `b_count` of b.
+// ADD: b_count == count. MUL: b_count == count, or the channel count C (element i uses
+// b[i % C]: chunks start at a pixel). LOOKUP: b is the table (b_count = 2^bits(a) entries of
+// out_type), y = b[a - qmin(a)]; scales and zero points are unused.
+struct EltwiseArgs {
   uint64_t a_addr = 0, b_addr = 0, out_addr = 0;
-  int64_t count = 0;
+  int64_t count = 0, b_count = 0;
   ElemType a_type, b_type, out_type;
   int32_t a_zero_point = 0, b_zero_point = 0, out_zero_point = 0, out_min = -128, out_max = 127;
   float a_scale = 1, b_scale = 1, out_scale = 1;
@@ -154,19 +158,19 @@ struct Instruction {
   int layer = -1;                // index of the network op it belongs to
   std::vector<int64_t> deps;     // ids of earlier instructions that must complete first
 
-  // The operands of `op`: dma() for kLoad/kStore, conv() for kConv, requant(), add(), pool().
+  // The operands of `op`: dma() for kLoad/kStore, conv() for kConv, requant(), eltwise() for kAdd/kMul/kLookup, pool().
   // Only one is stored (a program of a large network on a small arch has ~10^6 instructions).
   // The non-const accessors select that kind of operands (default values) if another is held;
   // the const ones require the kind to be held.
   DmaArgs& dma() { return Select<DmaArgs>(); }
   ConvArgs& conv() { return Select<ConvArgs>(); }
   RequantArgs& requant() { return Select<RequantArgs>(); }
-  AddArgs& add() { return Select<AddArgs>(); }
+  EltwiseArgs& eltwise() { return Select<EltwiseArgs>(); }
   PoolArgs& pool() { return Select<PoolArgs>(); }
   const DmaArgs& dma() const { return std::get<DmaArgs>(args_); }
   const ConvArgs& conv() const { return std::get<ConvArgs>(args_); }
   const RequantArgs& requant() const { return std::get<RequantArgs>(args_); }
-  const AddArgs& add() const { return std::get<AddArgs>(args_); }
+  const EltwiseArgs& eltwise() const { return std::get<EltwiseArgs>(args_); }
   const PoolArgs& pool() const { return std::get<PoolArgs>(args_); }
 
  private:
@@ -175,7 +179,7 @@ struct Instruction {
     if (!std::holds_alternative<T>(args_)) args_ = T{};
     return std::get<T>(args_);
   }
-  std::variant<DmaArgs, ConvArgs, RequantArgs, AddArgs, PoolArgs> args_;
+  std::variant<DmaArgs, ConvArgs, RequantArgs, EltwiseArgs, PoolArgs> args_;
 };
 
 // An initial DRAM image segment (weights, parameters, network inputs).

@@ -22,6 +22,8 @@ PostProcessor::PostProcessor(sc_core::sc_module_name name, const core::PostProce
       passes_(stats.Register(cfg.name, "pass", "actions",
                              "accumulators written unrequantized (32-bit outputs)")),
       adds_(stats.Register(cfg.name, "add", "actions", "residual-add results")),
+      muls_(stats.Register(cfg.name, "mul", "actions", "rescaled products")),
+      lookups_(stats.Register(cfg.name, "lookup", "actions", "values mapped through a lookup table")),
       pool_ops_(stats.Register(cfg.name, "pool_op", "actions", "values read by pooling")) {
   SC_HAS_PROCESS(PostProcessor);
   SC_THREAD(Thread);
@@ -32,7 +34,10 @@ int64_t PostProcessor::CyclesOf(const core::PostProcessorConfig& cfg, const isa:
     case isa::Opcode::kRequant:
       return timing::PostElementwiseCycles(cfg.lanes, cfg.pipeline_cycles, in.requant().count * in.requant().channels);
     case isa::Opcode::kAdd:
-      return timing::PostElementwiseCycles(cfg.lanes, cfg.pipeline_cycles, in.add().count);
+    case isa::Opcode::kMul:
+      return timing::PostElementwiseCycles(cfg.lanes, cfg.pipeline_cycles, in.eltwise().count);
+    case isa::Opcode::kLookup:  // the table into the lanes, then the values
+      return timing::PostElementwiseCycles(cfg.lanes, cfg.pipeline_cycles, in.eltwise().b_count + in.eltwise().count);
     case isa::Opcode::kPool: {
       const isa::PoolArgs& p = in.pool();
       return timing::PostPoolCycles(cfg.lanes, cfg.pipeline_cycles, p.out_h * p.out_w * p.c, p.kh * p.kw);
@@ -45,7 +50,9 @@ void PostProcessor::Thread() {
   while (const isa::Instruction* in = ctrl_.Next(isa::Queue::kPost)) {
     switch (in->op) {
       case isa::Opcode::kRequant: Requant(in->requant(), in->layer); break;
-      case isa::Opcode::kAdd: Add(in->add(), in->layer); break;
+      case isa::Opcode::kAdd:
+      case isa::Opcode::kMul: Binary(*in); break;
+      case isa::Opcode::kLookup: Lookup(in->eltwise(), in->layer); break;
       case isa::Opcode::kPool: Pool(in->pool(), in->layer); break;
       default: SC_REPORT_FATAL(name(), "instruction for another unit in the post queue");
     }
@@ -98,22 +105,44 @@ void PostProcessor::PassThrough(const isa::RequantArgs& a, int layer) {
   for (int64_t k = 0; k < n; ++k) StoreI32(out + k * 4, LoadI32(acc + k * 4));
 }
 
-void PostProcessor::Add(const isa::AddArgs& a, int layer) {
-  const core::AddParams p = core::MakeAddParams(mode_, a.a_scale, a.a_zero_point, a.b_scale, a.b_zero_point,
-                                                a.out_scale, a.out_zero_point, a.out_min, a.out_max,
-                                                std::max(a.a_type.bits, a.b_type.bits));
+void PostProcessor::Binary(const isa::Instruction& in) {
+  const isa::EltwiseArgs& a = in.eltwise();
+  const int layer = in.layer;
+  const bool add = in.op == isa::Opcode::kAdd;
+  const int input_bits = std::max(a.a_type.bits, a.b_type.bits);
   const uint8_t* pa = mem_.Ptr(a.a_addr, a.count * a.a_type.bytes());
-  const uint8_t* pb = mem_.Ptr(a.b_addr, a.count * a.b_type.bytes());
+  const uint8_t* pb = mem_.Ptr(a.b_addr, a.b_count * a.b_type.bytes());
   uint8_t* out = mem_.Ptr(a.out_addr, a.count * a.out_type.bytes());
-  adds_.Add(layer, a.count);
+  (add ? adds_ : muls_).Add(layer, a.count);
   mem_.Count(a.a_addr, layer, false, a.count * a.a_type.bytes());
-  mem_.Count(a.b_addr, layer, false, a.count * a.b_type.bytes());
+  mem_.Count(a.b_addr, layer, false, a.b_count * a.b_type.bytes());
   mem_.Count(a.out_addr, layer, true, a.count * a.out_type.bytes());
   if (!exact_) return;
+  const core::AddParams ap = core::MakeAddParams(mode_, a.a_scale, a.a_zero_point, a.b_scale, a.b_zero_point,
+                                                 a.out_scale, a.out_zero_point, a.out_min, a.out_max, input_bits);
+  const core::MulParams mp = core::MakeMulParams(mode_, a.a_scale, a.a_zero_point, a.b_scale, a.b_zero_point,
+                                                 a.out_scale, a.out_zero_point, a.out_min, a.out_max, input_bits);
   for (int64_t i = 0; i < a.count; ++i) {
     const int32_t va = LoadElem(pa + i * a.a_type.bytes(), a.a_type);
-    const int32_t vb = LoadElem(pb + i * a.b_type.bytes(), a.b_type);
-    StoreElem(out + i * a.out_type.bytes(), a.out_type, core::QuantizedAdd(va, vb, p));
+    const int32_t vb = LoadElem(pb + (i % a.b_count) * a.b_type.bytes(), a.b_type);
+    StoreElem(out + i * a.out_type.bytes(), a.out_type, add ? core::QuantizedAdd(va, vb, ap) : core::QuantizedMul(va, vb, mp));
+  }
+}
+
+void PostProcessor::Lookup(const isa::EltwiseArgs& a, int layer) {
+  const uint8_t* px = mem_.Ptr(a.a_addr, a.count * a.a_type.bytes());
+  const uint8_t* table = mem_.Ptr(a.b_addr, a.b_count * a.b_type.bytes());
+  uint8_t* out = mem_.Ptr(a.out_addr, a.count * a.out_type.bytes());
+  lookups_.Add(layer, a.count);
+  mem_.Count(a.a_addr, layer, false, a.count * a.a_type.bytes());
+  mem_.Count(a.b_addr, layer, false, a.b_count * a.b_type.bytes());
+  mem_.Count(a.out_addr, layer, true, a.count * a.out_type.bytes());
+  if (!exact_) return;
+  const int64_t qmin = a.a_type.is_signed ? -(int64_t{1} << (a.a_type.bits - 1)) : 0;
+  for (int64_t i = 0; i < a.count; ++i) {
+    const int64_t index = LoadElem(px + i * a.a_type.bytes(), a.a_type) - qmin;
+    if (index < 0 || index >= a.b_count) SC_REPORT_FATAL(name(), "LOOKUP: a value outside its table");
+    StoreElem(out + i * a.out_type.bytes(), a.out_type, LoadElem(table + index * a.b_type.bytes(), a.b_type));
   }
 }
 

@@ -1,11 +1,14 @@
 // PostProcessor: requantizes accumulators (with the fused activation clamp) or passes them through
-// unchanged (a REQUANT to a 32-bit type), adds residuals with rescaling, and pools, `lanes` values per cycle after a `pipeline_cycles` fill. Its thread takes
-// a REQUANT/ADD/POOL instruction, asks models/timing/post_timing.h for the cycles, computes the
-// exact result from its buffers (not in timing mode), waits, and signals completion.
+// unchanged (a REQUANT to a 32-bit type), adds residuals and multiplies tensors (elementwise or by
+// one factor per channel) with rescaling, maps values through a lookup table, and pools, `lanes`
+// values per cycle after a `pipeline_cycles` fill. Its thread takes a REQUANT/ADD/MUL/LOOKUP/POOL
+// instruction, asks models/timing/post_timing.h for the cycles, computes the exact result from its
+// buffers (not in timing mode), waits, and signals completion. A LOOKUP first reads its table
+// into the lanes (L entries per cycle), then maps the values: P + ceil((entries + n) / L) cycles.
 //
 // Example arch: "post_processor": {"lanes": 16, "pipeline_cycles": 4, "output_buffer": "obuf"}
-// Counts: post.requant, post.pass (accumulators passed through), post.add (values produced),
-// post.pool_op (values read), leak_per_cycle.
+// Counts: post.requant, post.pass (accumulators passed through), post.add, post.mul and
+// post.lookup (values produced), post.pool_op (values read), leak_per_cycle.
 #pragma once
 
 #include <systemc>
@@ -33,7 +36,9 @@ class PostProcessor : public sc_core::sc_module {
   void Thread();
   void Requant(const isa::RequantArgs& a, int layer);
   void PassThrough(const isa::RequantArgs& a, int layer);
-  void Add(const isa::AddArgs& a, int layer);
+  // ADD and MUL (the same operand streams; MUL's b may be one factor per channel).
+  void Binary(const isa::Instruction& in);
+  void Lookup(const isa::EltwiseArgs& a, int layer);
   void Pool(const isa::PoolArgs& a, int layer);
 
   core::PostProcessorConfig cfg_;
@@ -44,6 +49,8 @@ class PostProcessor : public sc_core::sc_module {
   core::Counter& requants_;
   core::Counter& passes_;
   core::Counter& adds_;
+  core::Counter& muls_;
+  core::Counter& lookups_;
   core::Counter& pool_ops_;
 };
 

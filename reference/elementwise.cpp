@@ -1,4 +1,5 @@
-// add (rescaling residual add) and reshape.
+// add (rescaling residual add), mul (rescaling product, b elementwise or per channel), lookup
+// (a table indexed by the input value) and reshape.
 #include <algorithm>
 #include <vector>
 
@@ -24,6 +25,37 @@ std::vector<int32_t> Add(const core::Graph& g, const core::Op& op, const Values&
   const std::vector<int32_t>& bv = *inputs[1];
   std::vector<int32_t> out(y.elements());
   for (size_t i = 0; i < out.size(); ++i) out[i] = core::QuantizedAdd(av[i], bv[i], params);
+  return out;
+}
+
+std::vector<int32_t> Mul(const core::Graph& g, const core::Op& op, const Values& inputs,
+                         const Options& opt) {
+  const core::TensorInfo& a = g.tensor(op.inputs[0]);
+  const core::TensorInfo& b = g.tensor(op.inputs[1]);
+  const core::TensorInfo& y = g.tensor(op.outputs[0]);
+  Require(a.elements() == y.elements() && a.elements() % b.elements() == 0 && !a.shape.empty() &&
+              (b.elements() == a.elements() || b.elements() == a.shape.back()),
+          op, "mul needs b of a's size or one value per channel");
+  const core::MulParams params = core::MakeMulParams(
+      opt.mode, a.quant.scale(0), a.quant.zero_point(0), b.quant.scale(0), b.quant.zero_point(0),
+      y.quant.scale(0), y.quant.zero_point(0), static_cast<int32_t>(y.qmin()), static_cast<int32_t>(y.qmax()),
+      std::max(a.bits, b.bits));
+  const std::vector<int32_t>& av = *inputs[0];
+  const std::vector<int32_t>& bv = *inputs[1];
+  const size_t period = bv.size();  // NHWC: channel is the fastest index
+  std::vector<int32_t> out(y.elements());
+  for (size_t i = 0; i < out.size(); ++i) out[i] = core::QuantizedMul(av[i], bv[i % period], params);
+  return out;
+}
+
+std::vector<int32_t> LookupTable(const core::Graph& g, const core::Op& op, const Values& inputs,
+                                 const Options&) {
+  const core::TensorInfo& x = g.tensor(op.inputs[0]);
+  const std::vector<int32_t>& table = *inputs[1];
+  Require(static_cast<int64_t>(table.size()) == (int64_t{1} << x.bits), op, "lookup needs 2^bits(x) table entries");
+  const std::vector<int32_t>& xv = *inputs[0];
+  std::vector<int32_t> out(xv.size());
+  for (size_t i = 0; i < out.size(); ++i) out[i] = table[static_cast<size_t>(xv[i] - x.qmin())];
   return out;
 }
 

@@ -16,6 +16,8 @@ Kernel KernelFor(core::OpType type) {
     case core::OpType::kConv2d: return Conv2d;
     case core::OpType::kFullyConnected: return FullyConnected;
     case core::OpType::kAdd: return Add;
+    case core::OpType::kMul: return Mul;
+    case core::OpType::kLookup: return LookupTable;
     case core::OpType::kMaxPool: return MaxPool;
     case core::OpType::kAvgPool: return AvgPool;
     case core::OpType::kGlobalAvgPool: return GlobalAvgPool;
@@ -29,7 +31,9 @@ std::pair<size_t, size_t> InputCount(core::OpType type) {
   switch (type) {
     case core::OpType::kConv2d:
     case core::OpType::kFullyConnected: return {2, 3};
-    case core::OpType::kAdd: return {2, 2};
+    case core::OpType::kAdd:
+    case core::OpType::kMul:
+    case core::OpType::kLookup: return {2, 2};
     default: return {1, 1};
   }
 }

@@ -1,7 +1,7 @@
 // Emitters for the post-processor's own layers (pools, residual add) and buffer set-up.
 // Pools tile output rows, cols and channels; the input tile (clipped to the image, padding read as
 // "outside the tile") goes to the unit's input buffer, results to the post-processor's output
-// buffer. A residual add streams both operands in chunks through the input buffer.
+// buffer. Add, mul and lookup stream their operands in chunks through the input buffer.
 #include "core/int_math.h"
 #include <algorithm>
 
@@ -145,21 +145,40 @@ void EmitPool(Context& ctx, int op_index) {
             tiles, 0);
 }
 
-void EmitAdd(Context& ctx, int op_index) {
+// add, mul and lookup stream `a` in chunks of n elements through the input buffer, with b after
+// it (16-byte aligned): b's own chunk (add, elementwise mul), or all of b in every chunk (a
+// per-channel mul's C factors, chunks a whole number of pixels; a lookup's table).
+void EmitEltwise(Context& ctx, int op_index) {
   const core::Graph& g = *ctx.graph;
   const core::Op& op = g.ops[op_index];
   const core::TensorInfo& a = g.tensor(op.inputs[0]);
   const core::TensorInfo& b = g.tensor(op.inputs[1]);
   const core::TensorInfo& y = g.tensor(op.outputs[0]);
   const int64_t ab = a.bytes_per_element(), bb = b.bytes_per_element(), yb = y.bytes_per_element();
-  // Chunk of n elements: a at the slot start, b after it (16-byte aligned).
-  int64_t chunk = std::max<int64_t>(1, std::min((ctx.buffers.in.bytes - 16) / (ab + bb),
-                                                ctx.buffers.out.bytes / yb));
   const int64_t total = y.elements();
-  chunk = std::min(chunk, total);
+  const bool whole_b = b.elements() != total || op.type == core::OpType::kLookup;
+  const int64_t period = op.type == core::OpType::kMul && whole_b ? b.elements() : 1;
+  const int64_t fixed = whole_b ? AlignUp(b.elements() * bb, 16) : 0;
+  const int64_t per_element_in = ab + (whole_b ? 0 : bb);
+  int64_t chunk = std::min((ctx.buffers.in.bytes - 16 - fixed) / per_element_in, ctx.buffers.out.bytes / yb);
+  chunk = std::min(chunk, total) / period * period;
+  if (chunk < 1) {
+    const core::BufferConfig& in = ctx.arch->buffers[ctx.buffers.in.buffer];
+    throw core::ConfigError(ctx.net_file, "/ops/" + std::to_string(op_index),
+                            "layer \"" + op.name + "\" cannot be tiled into the buffers of " + ctx.arch->file +
+                                ": " + in.name + " needs at least " +
+                                std::to_string(2 * AlignUp(16 + fixed + period * per_element_in, 64)) +
+                                " bytes (" + std::to_string(period) + " values of a and " +
+                                std::to_string(whole_b ? b.elements() : period) + " of b, twice), it has " +
+                                std::to_string(in.size_bytes));
+  }
+  const isa::Opcode opcode = op.type == core::OpType::kAdd   ? isa::Opcode::kAdd
+                             : op.type == core::OpType::kMul ? isa::Opcode::kMul
+                                                             : isa::Opcode::kLookup;
   int64_t tiles = 0;
   for (int64_t e0 = 0; e0 < total; e0 += chunk, ++tiles) {
     const int64_t n = std::min(chunk, total - e0);
+    const int64_t nb = whole_b ? b.elements() : n;
     const uint64_t in = ctx.buffers.in.base[ctx.buffers.in.NextFree()];
     const uint64_t b_off = AlignUp(n * ab, 16);
     isa::DmaArgs& la = ctx.Emit(isa::Opcode::kLoad).dma();
@@ -167,15 +186,16 @@ void EmitAdd(Context& ctx, int op_index) {
     la.dst = in;
     la.row_bytes = n * ab;
     isa::DmaArgs& lb = ctx.Emit(isa::Opcode::kLoad).dma();
-    lb.src = ctx.tensor_addr.at(b.name) + e0 * bb;
+    lb.src = ctx.tensor_addr.at(b.name) + (whole_b ? 0 : e0 * bb);
     lb.dst = in + b_off;
-    lb.row_bytes = n * bb;
+    lb.row_bytes = nb * bb;
     const uint64_t out = ctx.buffers.out.base[ctx.buffers.out.NextFree()];
-    isa::AddArgs& x = ctx.Emit(isa::Opcode::kAdd).add();
+    isa::EltwiseArgs& x = ctx.Emit(opcode).eltwise();
     x.a_addr = in;
     x.b_addr = in + b_off;
     x.out_addr = out;
     x.count = n;
+    x.b_count = nb;
     x.a_type = TypeOf(a);
     x.b_type = TypeOf(b);
     x.out_type = TypeOf(y);

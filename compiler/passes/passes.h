@@ -116,7 +116,7 @@ bool PacksWeights(const Context& ctx, const core::TensorInfo& w);
 void SetUpBuffers(Context& ctx);
 void EmitConv(Context& ctx, int op_index);
 void EmitPool(Context& ctx, int op_index);
-void EmitAdd(Context& ctx, int op_index);
+void EmitEltwise(Context& ctx, int op_index);  // add, mul, lookup
 void Schedule(isa::Program& program);
 
 // The clamp of a fused activation, intersected with the output type's range.

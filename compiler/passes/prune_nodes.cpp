@@ -48,14 +48,14 @@ void Follow(const core::Graph& g, const std::string& t, int64_t c, ChannelChain*
         continue;
       }
       chain->consumers.push_back(i);
-    } else if (op.type == core::OpType::kAdd) {
+    } else if (op.type == core::OpType::kAdd || op.type == core::OpType::kMul) {
       chain->blocked = via + " (both operands would have to lose the same channels)";
     } else {
       if (g.tensor(op.outputs[0]).shape.back() != c) {
         chain->blocked = via + ", which does not keep them as its last dimension";
         continue;
       }
-      chain->pass_through.push_back(i);  // pools, reshape
+      chain->pass_through.push_back(i);  // pools, reshape, lookup
       Follow(g, op.outputs[0], c, chain);
     }
   }

@@ -47,10 +47,12 @@ std::vector<Access> AccessesOf(const isa::Instruction& in) {
               {r.params_addr, r.params_addr + params_bytes, false},
               {r.out_addr, r.out_addr + n * r.out_type.bytes(), true}};
     }
-    case isa::Opcode::kAdd: {
-      const isa::AddArgs& a = in.add();
+    case isa::Opcode::kAdd:
+    case isa::Opcode::kMul:
+    case isa::Opcode::kLookup: {
+      const isa::EltwiseArgs& a = in.eltwise();
       return {{a.a_addr, a.a_addr + a.count * a.a_type.bytes(), false},
-              {a.b_addr, a.b_addr + a.count * a.b_type.bytes(), false},
+              {a.b_addr, a.b_addr + a.b_count * a.b_type.bytes(), false},
               {a.out_addr, a.out_addr + a.count * a.out_type.bytes(), true}};
     }
     case isa::Opcode::kPool: {
