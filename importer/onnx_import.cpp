@@ -73,6 +73,10 @@ const std::vector<OpSpec>& SupportedOps() {
       {"ai.onnx", "QLinearConv", 8, 9, {1, 2, 3, 4, 5, 6, 7, 8}, {0}, {8}},
       {"ai.onnx", "QLinearMatMul", 8, 8, {1, 2, 3, 4, 5, 6, 7}, {0}, {}},
       {"com.microsoft", "QLinearAdd", 7, 8, {1, 2, 4, 5, 6, 7}, {0, 3}, {2, 5, 7}},
+      {"com.microsoft", "QLinearMul", 7, 8, {1, 2, 4, 5, 6, 7}, {0, 3}, {2, 5, 7}},
+      {"com.microsoft", "QLinearLeakyRelu", 4, 5, {1, 2, 3, 4}, {0}, {2, 4}},
+      // an elementwise QDQ chain folded into a table (qdq_fold.h); never in a model file
+      {kLookupDomain, kLookupOp, 6, 6, {1, 2, 3, 4, 5}, {0}, {}},
       {"com.microsoft", "QLinearGlobalAveragePool", 5, 5, {1, 2, 3, 4}, {0}, {}},
       {"com.microsoft", "QGemm", 9, 9, {1, 2, 3, 4, 5, 6, 7, 8}, {0}, {6}},
       // int32 accumulator outputs (docs/onnx.md, "ConvInteger and MatMulInteger")
@@ -453,7 +457,10 @@ class Importer {
       if (op == "QLinearConv" || op == "QLinearMatMul") {
         Declare(i, n, 0, 1, 2);
         Declare(i, n, -1, 6, 7);
-      } else if (op == "QLinearAdd") {
+      } else if (op == "QLinearLeakyRelu" || op == kLookupOp) {
+        Declare(i, n, 0, 1, 2);
+        Declare(i, n, -1, 3, 4);
+      } else if (op == "QLinearAdd" || op == "QLinearMul") {
         Declare(i, n, 0, 1, 2);
         Declare(i, n, 3, 4, 5);
         Declare(i, n, -1, 6, 7);
@@ -654,6 +661,8 @@ class Importer {
     if (op == "QLinearConv" || op == "ConvInteger") ok = ConvertConv(i, n, &ir);
     else if (op == "QLinearMatMul" || op == "QGemm" || op == "MatMulInteger") ok = ConvertMatMul(i, n, &ir);
     else if (op == "QLinearAdd") ok = ConvertAdd(i, n, &ir);
+    else if (op == "QLinearMul") ok = ConvertMul(i, n, &ir);
+    else if (op == "QLinearLeakyRelu" || op == kLookupOp) ok = ConvertLookup(i, n, &ir);
     else if (op == "QLinearGlobalAveragePool") ok = ConvertGlobalAvgPool(i, n, &ir);
     else if (op == "MaxPool") ok = ConvertMaxPool(i, n, &ir);
     else if (op == "Identity" && !IsGraphOutput(n.output(0))) {
@@ -915,6 +924,45 @@ class Importer {
     ir->type = core::OpType::kAdd;
     ir->inputs = {a.ir, b.ir};
     return SetOutput(i, n, a.shape, ir);
+  }
+
+  // QLinearMul: b of a's shape, or [1, C, 1, 1] (one factor per channel of a [1, C, H, W]).
+  bool ConvertMul(int i, const NodeProto& n, core::Op* ir) {
+    const Value& a = values_.at(n.input(0));
+    const Value& b = values_.at(n.input(3));
+    const bool per_channel = a.shape.size() == 4 && b.shape == std::vector<int64_t>{1, a.shape[1], 1, 1};
+    if (a.shape != b.shape && !per_channel) {
+      NodeProblem(i, n, "inputs of shapes " + core::ShapeString(a.shape) + " and " + core::ShapeString(b.shape) +
+                            ": expected equal shapes, or a second input of shape [1, C, 1, 1] (one factor per channel)");
+      return false;
+    }
+    ir->type = core::OpType::kMul;
+    ir->inputs = {a.ir, b.ir};
+    return SetOutput(i, n, a.shape, ir);
+  }
+
+  // QLinearLeakyRelu (its table built as ONNX Runtime builds it) or a folded chain's table.
+  bool ConvertLookup(int i, const NodeProto& n, core::Op* ir) {
+    const Value& x = values_.at(n.input(0));
+    const core::TensorInfo& xi = g_.tensor(x.ir);
+    if (!SetOutput(i, n, x.shape, ir)) return false;
+    const core::TensorInfo y = g_.tensor(ir->outputs[0]);
+    std::vector<int32_t> table;
+    if (n.op_type() == kLookupOp) {
+      table = constants_.at(n.input(5)).int_values;
+    } else {
+      const float alpha = FloatAttr(n, "alpha", 0.01f);
+      table = Tabulate([alpha](float v) { return v >= 0 ? v : alpha * v; }, xi.quant.scale(0), xi.quant.zero_point(0),
+                       xi.is_signed, y.quant.scale(0), y.quant.zero_point(0), y.is_signed);
+    }
+    core::TensorInfo& t = AddTensor(y.name + "_table", {256});
+    t.bits = 8;
+    t.is_signed = y.is_signed;
+    t.quant = y.quant;
+    t.data = std::move(table);
+    ir->type = core::OpType::kLookup;
+    ir->inputs = {x.ir, t.name};
+    return true;
   }
 
   bool ConvertGlobalAvgPool(int i, const NodeProto& n, core::Op* ir) {

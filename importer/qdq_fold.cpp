@@ -9,7 +9,9 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <set>
 #include <sstream>
+#include <stdexcept>
 
 #include "core/quant.h"
 #include "importer/onnx_tensor.h"
@@ -36,6 +38,7 @@ const std::vector<Pattern>& Patterns() {
       {"MatMul", "QLinearMatMul", "", {Role::kAct, Role::kWeight}, true, false},
       {"Gemm", "QGemm", "com.microsoft", {Role::kAct, Role::kWeight, Role::kBias}, true, false},
       {"Add", "QLinearAdd", "com.microsoft", {Role::kAct, Role::kAct}, true, false},
+      {"Mul", "QLinearMul", "com.microsoft", {Role::kAct, Role::kAct}, false, false},
       {"AveragePool", "QLinearAveragePool", "com.microsoft", {Role::kAct}, false, false},
       {"GlobalAveragePool", "QLinearGlobalAveragePool", "com.microsoft", {Role::kAct}, false, false},
       {"MaxPool", "MaxPool", "", {Role::kAct}, false, true},
@@ -74,7 +77,25 @@ class Folder {
     const int n = g_.node_size();
     std::vector<std::optional<NodeProto>> folded(n);
     std::vector<bool> dropped(n, false);
+    in_chain_.assign(n, false);
     for (int i = 0; i < n; ++i) {
+      if (!IsDequantize(g_.node(i))) continue;
+      std::vector<int> chain;
+      int at = -1;
+      try {
+        if (auto node = FoldChain(i, &chain, &at)) {
+          folded[at] = std::move(node);
+          for (int k : chain) dropped[k] = k != at;
+          for (int k : chain) in_chain_[k] = true;
+        }
+      } catch (const NoFold& e) {
+        for (int k : chain) {
+          if (k != chain.back()) result_.refused[k] = "float op in a DequantizeLinear -> elementwise ops -> QuantizeLinear chain: " + e.why;
+        }
+      }
+    }
+    for (int i = 0; i < n; ++i) {
+      if (in_chain_[i] || result_.refused.count(i)) continue;  // a chain's refusal says more
       const Pattern* p = FindPattern(g_.node(i));
       if (p == nullptr || (p->keeps_quant && !ReadsDequantized(g_.node(i)))) continue;
       try {
@@ -96,8 +117,9 @@ class Folder {
       }
       if (IsDequantize(node) || IsQuantize(node)) {
         result_.refused[i] = "not part of a foldable DequantizeLinear -> op -> QuantizeLinear group (npusim runs "
-                             "quantized tensors only; the ops it folds: Conv, MatMul, Gemm, Add, AveragePool, "
-                             "GlobalAveragePool, MaxPool, Reshape, Flatten)";
+                             "quantized tensors only; the ops it folds: Conv, MatMul, Gemm, Add, Mul, AveragePool, "
+                             "GlobalAveragePool, MaxPool, Reshape, Flatten, and chains of Add, Sub, Mul, Div, Clip, "
+                             "Relu, HardSigmoid, LeakyRelu from one DequantizeLinear to one QuantizeLinear)";
       }
       result_.nodes.push_back({i, folded[i] ? *folded[i] : node});
     }
@@ -161,7 +183,142 @@ class Folder {
   bool AllConsumersFolded(const NodeProto& dq, const std::vector<std::optional<NodeProto>>& folded) const {
     auto c = consumers_.find(Output0(dq));
     if (c == consumers_.end()) return true;  // dead: nothing reads it
-    return std::all_of(c->second.begin(), c->second.end(), [&](int k) { return k >= 0 && folded[k].has_value(); });
+    return std::all_of(c->second.begin(), c->second.end(),
+                       [&](int k) { return k >= 0 && (folded[k].has_value() || in_chain_[k]); });
+  }
+
+  // ---- elementwise chains -> lookup tables ----
+
+  static bool IsChainOp(const NodeProto& n) {
+    static const char* const ops[] = {"Add", "Sub", "Mul", "Div", "Clip", "Relu", "HardSigmoid", "LeakyRelu"};
+    return Domain(n) == "ai.onnx" && n.output_size() == 1 &&
+           std::any_of(std::begin(ops), std::end(ops), [&](const char* o) { return n.op_type() == o; });
+  }
+
+  // A float32 constant of one value, or nullopt.
+  std::optional<float> ScalarConstant(const std::string& name) const {
+    auto c = constants_.find(name);
+    if (c == constants_.end() || c->second.elem_type != TensorProto::FLOAT || c->second.float_values.size() != 1) {
+      return std::nullopt;
+    }
+    return c->second.float_values[0];
+  }
+
+  // From DequantizeLinear `dq`: the float ops whose inputs are all its output, values they make,
+  // or scalar constants, up to the one QuantizeLinear that reads the last of them. Not a chain
+  // (nullopt, nothing recorded): the DequantizeLinear feeds no such op, or a value of the chain
+  // escapes to another node. A chain that cannot be tabulated throws NoFold. `chain` receives the
+  // ops, then the QuantizeLinear; `at` the index where the lookup node goes (the last op).
+  std::optional<NodeProto> FoldChain(int dq_index, std::vector<int>* chain, int* at) {
+    const NodeProto& dq = g_.node(dq_index);
+    const std::string v = Output0(dq);
+    if (v.empty() || Input(dq, 0).empty() || IsConstant(Input(dq, 0))) return std::nullopt;
+    std::set<std::string> values{v};
+    std::vector<int> ops;
+    for (int k = dq_index + 1; k < g_.node_size(); ++k) {
+      const NodeProto& n = g_.node(k);
+      if (!IsChainOp(n)) continue;
+      bool reads_chain = false, only_chain = true;
+      for (int j = 0; j < n.input_size(); ++j) {
+        const std::string& in = n.input(j);
+        if (in.empty()) continue;
+        if (values.count(in)) reads_chain = true;
+        else if (!ScalarConstant(in)) only_chain = false;
+      }
+      if (!reads_chain || !only_chain) continue;
+      ops.push_back(k);
+      values.insert(Output0(n));
+    }
+    if (ops.empty()) return std::nullopt;
+    // Every value but the DequantizeLinear's output is read only by the chain, except the end,
+    // read only by a QuantizeLinear.
+    const std::set<int> members(ops.begin(), ops.end());
+    int q_index = -1;
+    std::string end;
+    for (const std::string& value : values) {
+      auto c = consumers_.find(value);
+      const std::vector<int> readers = c == consumers_.end() ? std::vector<int>{} : c->second;
+      const bool inside = std::all_of(readers.begin(), readers.end(), [&](int r) { return members.count(r) > 0; });
+      if (inside) continue;
+      if (value == v) {  // the DequantizeLinear may also feed other groups
+        if (std::any_of(readers.begin(), readers.end(), [&](int r) { return r >= 0 && members.count(r) == 0 && IsChainOp(g_.node(r)); })) {
+          return std::nullopt;
+        }
+        continue;
+      }
+      if (readers.size() != 1 || readers[0] < 0 || !IsQuantize(g_.node(readers[0])) || q_index >= 0) return std::nullopt;
+      q_index = readers[0];
+      end = value;
+    }
+    if (q_index < 0) return std::nullopt;
+    *chain = ops;
+    chain->push_back(q_index);
+    *at = ops.back();
+    if (Output0(g_.node(ops.back())) != end) throw NoFold{"the chain's last op does not feed the QuantizeLinear"};
+    const NodeProto& q = g_.node(q_index);
+    CheckConstantParams(dq);
+    CheckConstantParams(q);
+    const QTensor x{Input(dq, 0), Input(dq, 1), ZeroPoint(dq, TypeOf(Input(dq, 0)))};
+    const QTensor y{Output0(q), Input(q, 1), ZeroPoint(q, OutputType(q))};
+    const auto per_tensor = [&](const QTensor& t, const char* what) {
+      const OnnxTensor& sc = constants_.at(t.scale);
+      const OnnxTensor& zp = constants_.at(t.zero_point);
+      if (sc.float_values.size() != 1 || zp.int_values.size() != 1 || !(zp.elem_type == TensorProto::UINT8 || zp.elem_type == TensorProto::INT8)) {
+        throw NoFold{std::string("the chain's ") + what + " must be quantized per tensor to uint8 or int8"};
+      }
+      return std::make_pair(sc.float_values[0], zp.int_values[0]);
+    };
+    const auto [xs, xz] = per_tensor(x, "input");
+    const auto [ys, yz] = per_tensor(y, "output");
+    const bool x_signed = constants_.at(x.zero_point).elem_type == TensorProto::INT8;
+    const bool y_signed = constants_.at(y.zero_point).elem_type == TensorProto::INT8;
+    // Evaluates the ops in graph order on one real input value, in float32.
+    const auto f = [&](float real) {
+      std::map<std::string, float> val{{v, real}};
+      const auto in = [&](const NodeProto& n, int j, float def) {
+        if (Input(n, j).empty()) return def;
+        auto it = val.find(n.input(j));
+        return it != val.end() ? it->second : *ScalarConstant(n.input(j));
+      };
+      for (int k : ops) {
+        const NodeProto& n = g_.node(k);
+        const std::string& op = n.op_type();
+        const float a = in(n, 0, 0);
+        float r = 0;
+        if (op == "Add") r = a + in(n, 1, 0);
+        else if (op == "Sub") r = a - in(n, 1, 0);
+        else if (op == "Mul") r = a * in(n, 1, 0);
+        else if (op == "Div") r = a / in(n, 1, 1);
+        else if (op == "Relu") r = std::max(a, 0.0f);
+        else if (op == "LeakyRelu") r = a >= 0 ? a : FloatAttr(n, "alpha", 0.01f) * a;
+        else if (op == "HardSigmoid") {
+          const float scaled = FloatAttr(n, "alpha", 0.2f) * a;  // rounded before the add: no fma
+          r = std::max(0.0f, std::min(1.0f, scaled + FloatAttr(n, "beta", 0.5f)));
+        } else {  // Clip
+          const float inf = std::numeric_limits<float>::infinity();
+          const float lo = opset_ < 11 ? FloatAttr(n, "min", -inf) : in(n, 1, -inf);
+          const float hi = opset_ < 11 ? FloatAttr(n, "max", inf) : in(n, 2, inf);
+          r = std::min(std::max(a, lo), hi);
+        }
+        val[Output0(n)] = r;
+      }
+      return val.at(end);
+    };
+    std::vector<int32_t> table;
+    try {
+      table = Tabulate(f, xs, xz, x_signed, ys, yz, y_signed);
+    } catch (const std::domain_error& e) {
+      throw NoFold{e.what()};
+    }
+    const std::string table_name = y.value + "_npusim_table";
+    constants_[table_name] = OnnxTensor{table_name, y_signed ? TensorProto::INT8 : TensorProto::UINT8, {256}, table, {}};
+    NodeProto out;
+    out.set_name(g_.node(ops.back()).name().empty() ? y.value : g_.node(ops.back()).name());
+    out.set_op_type(kLookupOp);
+    out.set_domain(kLookupDomain);
+    for (const std::string& name : {x.value, x.scale, x.zero_point, y.scale, y.zero_point, table_name}) out.add_input(name);
+    out.add_output(y.value);
+    return out;
   }
 
   // The only consumer of `value` (described by `what`); throws otherwise.
@@ -438,10 +595,28 @@ class Folder {
   int64_t opset_;
   std::map<std::string, int> producer_;
   std::map<std::string, std::vector<int>> consumers_;
+  std::vector<bool> in_chain_;  // ops and QuantizeLinear nodes of a chain folded into a lookup
   QdqFoldResult result_;
 };
 
 }  // namespace
+
+std::vector<int32_t> Tabulate(const std::function<float(float)>& f, float x_scale, int32_t x_zp, bool x_signed,
+                              float y_scale, int32_t y_zp, bool y_signed) {
+  const int32_t x_min = x_signed ? -128 : 0, y_min = y_signed ? -128 : 0;
+  std::vector<int32_t> table(256);
+  for (int32_t k = 0; k < 256; ++k) {
+    const int32_t x = x_min + k;
+    const float real = static_cast<float>(x - x_zp) * x_scale;
+    const float v = f(real);
+    if (std::isnan(v)) {
+      throw std::domain_error("the function is not a number (NaN) at input value " + std::to_string(x) +
+                              " (real " + std::to_string(real) + ")");
+    }
+    table[k] = core::RoundClampToOutput(v / y_scale, y_zp, y_min, y_min + 255);
+  }
+  return table;
+}
 
 QdqFoldResult FoldQdq(const onnx::GraphProto& graph, std::map<std::string, OnnxTensor>* constants,
                       const std::map<std::string, int>& types, int64_t opset) {

@@ -17,6 +17,7 @@
 // a model too: its graph optimizer fuses the same groups into its integer kernels.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -27,6 +28,18 @@
 namespace npusim::importer {
 
 inline constexpr char kActivationAttr[] = "npusim_activation";
+// The node a DequantizeLinear -> elementwise float ops -> QuantizeLinear chain becomes: inputs
+// X, X_scale, X_zero_point, Y_scale, Y_zero_point (as com.microsoft QLinearLeakyRelu) and the
+// table, a 256-entry constant of Y's type that FoldQdq adds to the constants.
+inline constexpr char kLookupDomain[] = "npusim";
+inline constexpr char kLookupOp[] = "QLinearLookup";
+
+// Quantized x -> quantized f(real x) for every 8-bit x (index x - qmin), as ONNX Runtime computes
+// it in float32: real x = float32(x - x_zp) * x_scale (DequantizeLinear), then f, then
+// saturate(round_half_to_even(v / y_scale) + y_zp) (QuantizeLinear). Throws std::domain_error
+// naming the input value if f gives NaN.
+std::vector<int32_t> Tabulate(const std::function<float(float)>& f, float x_scale, int32_t x_zp, bool x_signed,
+                              float y_scale, int32_t y_zp, bool y_signed);
 
 struct QdqFoldResult {
   std::vector<IndexedNode> nodes;     // the graph, each folded group now one node (at the op's place)
