@@ -3,20 +3,24 @@
 Run with Debian's python3 (/usr/bin/python3: python3-onnx, python3-numpy).
 
     from gen_models import generate
-    case = generate(seed)   # Case(name, model, inputs, kind, stats)
+    case = generate(seed)   # Case(name, model, inputs, kind, stats, edges, int_ops, refusal)
+    case = generate(seed, ("int",))
 
-Each seed gives one model, in one of two forms:
+Each seed gives one model, in one of three forms:
   - QOperator: QLinearConv, QLinearMatMul, com.microsoft QLinearAdd / QLinearGlobalAveragePool,
     MaxPool, Flatten;
   - QDQ: DequantizeLinear -> Conv / MatMul / Gemm / Add / GlobalAveragePool / MaxPool
-    (-> Relu / Clip) -> QuantizeLinear, which ONNX Runtime folds into its integer kernels.
+    (-> Relu / Clip) -> QuantizeLinear, which ONNX Runtime folds into its integer kernels;
+  - int (only when asked for, generate_int): ConvInteger and MatMulInteger with int32 outputs,
+    alone or after MaxPool / QLinearConv, and models npusim must refuse ("refuse_*").
 (AveragePool is left out: npusim refuses it, see docs/onnx.md.)
-Models are single ops or chains of them, uint8 or int8 activations (uint8 or int8 weights),
-per-tensor or per-channel weight scales, with or without bias. Scales are picked in three regimes:
-powers of two (the requantization multiplier is 2^-k, so about one output in 2^k is an exact
-rounding tie), output scales much smaller than the accumulator's spread (saturation at both ends),
-and calibrated (values spread over the range). Graph inputs and outputs are quantized tensors, or
-on about 3 in 10 models float32 ones behind a QuantizeLinear / DequantizeLinear ("_float" models).
+QOperator and QDQ models are single ops or chains of them, uint8 or int8 activations (uint8 or
+int8 weights), per-tensor or per-channel weight scales, with or without bias. Scales are picked in
+three regimes: powers of two (the requantization multiplier is 2^-k, so about one output in 2^k is
+an exact rounding tie), output scales much smaller than the accumulator's spread (saturation at
+both ends), and calibrated (values spread over the range). Graph inputs and outputs are quantized
+tensors, or on about 3 in 10 models float32 ones behind a QuantizeLinear / DequantizeLinear
+("_float" models; int models: 1 in 5, the input only).
 """
 
 import collections
@@ -27,9 +31,13 @@ from onnx import TensorProto, helper, numpy_helper
 
 OPSET = 13
 NP_TYPE = {TensorProto.UINT8: np.uint8, TensorProto.INT8: np.int8}
+NP_ELEM = {np.dtype(np.uint8): TensorProto.UINT8, np.dtype(np.int8): TensorProto.INT8}
 # inputs: {ONNX input name: NCHW array}; edges: {float output name: (quantized name, scale, zp)}
 # for models with float edges (else empty).
-Case = collections.namedtuple("Case", "name model inputs kind stats edges")
+# int_ops: the ConvInteger / MatMulInteger nodes that read the graph input, for run.py's numpy
+# check (kind "conv" or "matmul", x Value, w, w zero point, attrs with resolved pads, y Value);
+# refusal: for a model npusim must refuse (ONNX Runtime runs it), a text its error must contain.
+Case = collections.namedtuple("Case", "name model inputs kind stats edges int_ops refusal", defaults=((), None))
 
 
 def qrange(elem):
@@ -48,6 +56,8 @@ class Builder:
         self.rng, self.elem, self.qdq = rng, elem, qdq
         self.nodes, self.inits, self.count = [], [], 0
         self.stats = []  # (acc float32 values before rounding, y zero point, type) of single-op models
+        self.int_ops = []  # ConvInteger / MatMulInteger nodes, as Case.int_ops
+        self.zp_forms = {}  # activation name -> how ConvInteger / MatMulInteger state its zero point
 
     def fresh(self, prefix):
         self.count += 1
@@ -251,6 +261,46 @@ class Builder:
         self.node("Flatten", [x.name], [y.name], axis=1)
         return y
 
+    # ---- ConvInteger / MatMulInteger (the int form) ----
+
+    def zero_point(self, zp, elem, form, count=1):
+        """Input name of a constant zero point `zp` of type `elem` stated as `form`: "none" (the
+        input left out, which ONNX reads as 0), "scalar", "[1]", or "column" (`count` equal values)."""
+        if form == "none":
+            return ""
+        a = np.array(zp, NP_TYPE[elem])
+        return self.const("z", {"scalar": a, "[1]": a.reshape(1), "column": np.full(count, zp, a.dtype)}[form])
+
+    def integer_op(self, op, x, w, w_zp_name, attrs, shape):
+        """An int32 accumulator output of `op` (ConvInteger or MatMulInteger) on activation x."""
+        ins = [x.name, self.const("w", w), self.zero_point(x.zp, x.elem, self.zp_forms.get(x.name, "scalar")), w_zp_name]
+        while ins[-1] == "":
+            ins.pop()
+        y = Value(self.fresh("y"), shape, 1.0, 0, TensorProto.INT32)
+        self.node(op, ins, [y.name], **attrs)
+        return y
+
+    def conv_integer(self, x, w, w_zp, w_zp_form, stride, dilation, pads, groups, auto_pad=None):
+        kernel = list(w.shape[2:])
+        pads = same_pads(x.shape[2:], kernel, stride, dilation, auto_pad) if auto_pad else list(pads)
+        oh = (x.shape[2] + pads[0] + pads[2] - dilation[0] * (kernel[0] - 1) - 1) // stride[0] + 1
+        ow = (x.shape[3] + pads[1] + pads[3] - dilation[1] * (kernel[1] - 1) - 1) // stride[1] + 1
+        attrs = dict(kernel_shape=kernel, strides=list(stride), dilations=list(dilation), group=groups)
+        if auto_pad:
+            attrs["auto_pad"] = auto_pad
+        else:
+            attrs["pads"] = pads
+        y = self.integer_op("ConvInteger", x, w, self.zero_point(w_zp, NP_ELEM[w.dtype], w_zp_form), attrs,
+                            [x.shape[0], w.shape[0], oh, ow])
+        self.int_ops.append(("conv", x, w, w_zp, dict(attrs, pads=pads), y))
+        return y
+
+    def matmul_integer(self, x, w, w_zp, w_zp_form):
+        y = self.integer_op("MatMulInteger", x, w, self.zero_point(w_zp, NP_ELEM[w.dtype], w_zp_form, w.shape[1]), {},
+                            x.shape[:-1] + [w.shape[1]])
+        self.int_ops.append(("matmul", x, w, w_zp, {}, y))
+        return y
+
     def model(self, inputs, outputs, name):
         g = helper.make_graph(
             self.nodes, name,
@@ -324,11 +374,19 @@ def pools(rng, b, x, regime):
 
 
 def generate(seed, forms=("qop", "qdq"), with_add=True, float_edges=True):
-    """The model of `seed`; `forms` limits it to the QOperator ("qop") or QDQ ("qdq") form.
+    """The model of `seed`; `forms` limits it to the QOperator ("qop"), QDQ ("qdq") or int
+    (ConvInteger / MatMulInteger, generate_int) forms. With "int" and others, a stream of the
+    seed's own picks the int form for 1 in len(forms) seeds; the other seeds give the model they
+    give without "int".
     QLinearAdd / QDQ Add models (standalone and as the residual add of a chain) unless `with_add`
     is false; without them the seeds give the models of the runs before add was matched. With
     `float_edges`, about 3 in 10 models take a float32 input and give float32 outputs
     (QuantizeLinear / DequantizeLinear at the edges, docs/onnx.md "Float edges")."""
+    if "int" in forms:
+        others = tuple(f for f in forms if f != "int")
+        if not others or np.random.RandomState([seed, INT_STREAM, 0]).rand() < 1 / len(forms):
+            return generate_int(seed, float_edges)
+        forms = others
     rng = np.random.RandomState(seed)
     elem = TensorProto.UINT8 if rng.rand() < 0.5 else TensorProto.INT8
     qdq = rng.rand() < 0.4 if len(forms) == 2 else forms[0] == "qdq"
@@ -372,22 +430,29 @@ def generate(seed, forms=("qop", "qdq"), with_add=True, float_edges=True):
 
 def add_float_edges(rng, b, x, data, outs):
     """A float32 input "x_real" quantized into x by a QuantizeLinear (put first), and a float output
-    per output made by a DequantizeLinear. The real input values hit every code of x's range, exact
-    ties between two codes (which QuantizeLinear rounds to even) and values beyond both ends."""
-    s, z = b.qparams(x.scale, x.zp, x.elem)
-    b.nodes.insert(0, helper.make_node("QuantizeLinear", ["x_real", s, z], [x.name], name=b.fresh("quantizelinear_")))
-    lo, hi = qrange(x.elem)
-    offset = rng.choice([0.0, 0.5, -0.5, 0.3, -0.2], size=data.shape).astype(np.float32)
-    real = ((data.astype(np.float32) - np.float32(x.zp) + offset) * x.scale).astype(np.float32)
-    wide = rng.rand(*data.shape) < 0.05  # beyond the range: saturation
-    real[wide] = (np.float32(rng.choice([lo - 30, hi + 30])) - np.float32(x.zp)) * x.scale
+    per output made by a DequantizeLinear."""
+    x_real, real = add_float_input(rng, b, x, data)
     edges, real_outs = {}, []
     for y in outs:
         ys, yz = b.qparams(y.scale, y.zp, y.elem)
         b.node("DequantizeLinear", [y.name, ys, yz], [y.name + "_real"])
         edges[y.name + "_real"] = (y.name, float(y.scale), y.zp)
         real_outs.append(Value(y.name + "_real", y.shape, y.scale, y.zp, TensorProto.FLOAT))
-    return Value("x_real", x.shape, x.scale, x.zp, TensorProto.FLOAT), real, real_outs, edges
+    return x_real, real, real_outs, edges
+
+
+def add_float_input(rng, b, x, data, zp=None):
+    """A float32 input "x_real" quantized into x by a QuantizeLinear (put first), with x's zero
+    point unless `zp` is given. The real input values hit every code of x's range, exact ties
+    between two codes (which QuantizeLinear rounds to even) and values beyond both ends."""
+    s, z = b.qparams(x.scale, x.zp if zp is None else zp, x.elem)
+    b.nodes.insert(0, helper.make_node("QuantizeLinear", ["x_real", s, z], [x.name], name=b.fresh("quantizelinear_")))
+    lo, hi = qrange(x.elem)
+    offset = rng.choice([0.0, 0.5, -0.5, 0.3, -0.2], size=data.shape).astype(np.float32)
+    real = ((data.astype(np.float32) - np.float32(x.zp) + offset) * x.scale).astype(np.float32)
+    wide = rng.rand(*data.shape) < 0.05  # beyond the range: saturation
+    real[wide] = (np.float32(rng.choice([lo - 30, hi + 30])) - np.float32(x.zp)) * x.scale
+    return Value("x_real", x.shape, x.scale, x.zp, TensorProto.FLOAT), real
 
 
 def chain(rng, b, x, regime, with_add):
@@ -401,3 +466,259 @@ def chain(rng, b, x, regime, with_add):
         return y
     g = b.flatten(b.global_avg_pool(y, regime))
     return b.matmul(g, int(rng.randint(1, 12)), pick_weight_type(rng, b.elem), rng.rand() < 0.5, regime)
+
+
+# ---- the int form: ConvInteger and MatMulInteger, int32 accumulator outputs ----
+#
+# Left out, because ONNX Runtime (1.30, CPU) refuses them at run time and there is nothing to
+# compare: a ConvInteger w_zero_point of more than one value, even equal ones ("Non per-tensor
+# quantization is not supported now"; npusim collapses equal ones and accepts the model), and a
+# per-row MatMulInteger a_zero_point (npusim refuses it too). Left out because the model needs a
+# second graph input, which run.py does not feed: a MatMulInteger whose B is not a constant
+# (npusim refuses it: B must be a constant initializer). What npusim refuses and ONNX Runtime
+# runs is generated as "refuse_*" models, which run.py checks npusim refuses with the reason.
+
+INT_STREAM = 3  # the int form's seed N draws from RandomState([N, 3]), not qop/qdq's RandomState(N)
+# Kinds and their shares in percent: 85 compared with ONNX Runtime, 15 refused by npusim.
+INT_KINDS = {"conv": 40, "matmul": 20, "wrap": 5, "pool_conv": 5, "qconv_conv": 5, "qconv_matmul": 5, "fanout": 5,
+             "refuse_column_zp": 2.5, "refuse_int32_read": 2.5, "refuse_zp_conflict": 2.5, "refuse_batched": 2.5,
+             "refuse_image": 2.5, "refuse_pad": 2.5}
+# What npusim's error names for each refused kind.
+REFUSALS = {
+    "refuse_column_zp": "per-channel weight zero points are not supported",
+    "refuse_int32_read": "is the int32 output of a ConvInteger / MatMulInteger",
+    "refuse_zp_conflict": "has zero point",
+    "refuse_batched": "batched matmul is not supported",
+    "refuse_image": "expected [1, C, H, W]",
+    "refuse_pad": "is not smaller than the (dilated) kernel extent",
+}
+
+
+def same_pads(size, kernel, stride, dilation, auto_pad):
+    """[top, left, bottom, right] pads of ONNX's auto_pad: SAME_* gives ceil(in / stride) outputs,
+    the odd pad at the end (UPPER) or the start (LOWER); VALID none."""
+    pads = [0, 0, 0, 0]
+    if auto_pad == "VALID":
+        return pads
+    for i in range(2):
+        out = -(-size[i] // stride[i])
+        total = max(0, (out - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1 - size[i])
+        pads[i] = total // 2 if auto_pad == "SAME_UPPER" else total - total // 2
+        pads[i + 2] = total - pads[i]
+    return pads
+
+
+def int_zero_point(rng, elem, extreme):
+    """(zero point, how it is stated): absent (0), a scalar or a [1] tensor; at an end of the
+    range when `extreme`."""
+    form = str(rng.choice(["none", "scalar", "scalar", "[1]"]))
+    if form == "none":
+        return 0, form
+    lo, hi = qrange(elem)
+    return (int(rng.choice([lo, hi])) if extreme else int(rng.randint(lo, hi + 1))), form
+
+
+def int_operand(rng, elem, shape, zp, extreme):
+    """Uniform values, or with `extreme` 9 in 10 at the end of the range farthest from the zero
+    point, so that every product (x - x_zp) * (w - w_zp) has the same sign and up to 255 * 255 in
+    size, and the sums are large."""
+    lo, hi = qrange(elem)
+    v = rng.randint(lo, hi + 1, size=shape)
+    if extreme:
+        far = hi if zp - lo <= hi - zp else lo
+        v = np.where(rng.rand(*shape) < 0.9, far, v)
+    return v.astype(NP_TYPE[elem])
+
+
+def int_weights(rng, shape, extreme):
+    """uint8 or int8 weights (ONNX Runtime takes either with either activation type) and their
+    zero point."""
+    elem = TensorProto.UINT8 if rng.rand() < 0.5 else TensorProto.INT8
+    zp, form = int_zero_point(rng, elem, extreme)
+    return int_operand(rng, elem, shape, zp, extreme), zp, form
+
+
+def int_input(rng, b, shape, extreme):
+    """Graph input x of the builder's type, its zero point stated as int_zero_point draws it (the
+    same for every int op that reads x), a real scale for the QLinearConv / QuantizeLinear that
+    may also quantize it."""
+    zp, form = int_zero_point(rng, b.elem, extreme)
+    scale = np.float32(2.0 ** -rng.randint(4, 8)) if rng.rand() < 0.5 else np.float32(rng.uniform(0.005, 0.1))
+    x = Value("x", shape, scale, zp, b.elem)
+    b.zp_forms[x.name] = form
+    return x, int_operand(rng, b.elem, shape, zp, extreme)
+
+
+def random_conv_integer(rng, b, x, extreme):
+    """Dense, grouped or depthwise (channel multiplier 1-3) ConvInteger, kernels up to 5x5,
+    strides and dilations 1-2, asymmetric pads or (1 in 6) an auto_pad (SAME_* undilated)."""
+    c = x.shape[1]
+    kind = str(rng.choice(["dense", "dense", "depthwise", "group"]))
+    divisors = [g for g in (2, 3, 4, 8) if c % g == 0 and g < c]
+    if kind == "depthwise":
+        groups, out_ch = c, c * int(rng.choice([1, 1, 2, 3]))
+    elif kind == "group" and divisors:
+        groups = int(rng.choice(divisors))
+        out_ch = groups * int(rng.randint(1, 5))
+    else:
+        groups, out_ch = 1, int(rng.randint(1, 25))
+    k, s, d, pads = window(rng, x.shape[2:], max_kernel=5)
+    auto_pad = str(rng.choice(["SAME_UPPER", "SAME_LOWER", "VALID"])) if rng.rand() < 1 / 6 else None
+    if auto_pad and auto_pad != "VALID":
+        d = [1, 1]  # ONNX Runtime: "Dilation not supported for AutoPadType::SAME_UPPER or SAME_LOWER"
+    w, w_zp, w_form = int_weights(rng, (out_ch, c // groups, k[0], k[1]), extreme)
+    return b.conv_integer(x, w, w_zp, w_form, s, d, pads, groups, auto_pad)
+
+
+def random_matmul_integer(rng, b, x, cols, extreme):
+    """MatMulInteger; 1 in 4 state the B zero point once per column (equal values, which ONNX
+    Runtime and npusim both accept)."""
+    w, w_zp, w_form = int_weights(rng, (x.shape[-1], cols), extreme)
+    if w_form != "none" and rng.rand() < 0.25:
+        w_form = "column"
+    return b.matmul_integer(x, w, w_zp, w_form)
+
+
+def int_image_shape(rng):
+    """[1, C, H, W]: C mostly up to 8, sometimes up to 64 (sums of up to 64 * 25 products)."""
+    c = int(rng.choice([rng.randint(1, 9), rng.randint(9, 33), rng.randint(33, 65)], p=[0.5, 0.35, 0.15]))
+    return [1, c, int(rng.randint(1, 15)), int(rng.randint(1, 15))]
+
+
+def int_matmul_k(rng):
+    """K: up to 300 mostly, else up to 2100 (extreme sums beyond 2^24, where float32 loses bits)."""
+    return int(rng.randint(1, 301)) if rng.rand() < 0.6 else int(rng.randint(300, 2101))
+
+
+def generate_int(seed, float_edges=True):
+    """The int-form model of `seed`: ConvInteger / MatMulInteger models (kinds in INT_KINDS),
+    uint8 or int8 activations, drawn from a random stream of their own."""
+    rng = np.random.RandomState([seed, INT_STREAM])
+    elem = TensorProto.UINT8 if rng.rand() < 0.5 else TensorProto.INT8
+    b = Builder(rng, elem, False)
+    kind = str(rng.choice(list(INT_KINDS), p=np.array(list(INT_KINDS.values())) / 100))
+    extreme = kind == "wrap" or (not kind.startswith("refuse_") and rng.rand() < 0.5)
+    regime = "wrap" if kind == "wrap" else "extreme" if extreme else "uniform"
+    float_input = float_edges and not kind.startswith("refuse_") and rng.rand() < 0.2
+    if kind.startswith("refuse_"):
+        x, data, outs = int_refusal(rng, b, kind)
+    else:
+        # wrap: K of 40000-90000 products at the ends of the ranges, sums beyond 2^31, which
+        # ONNX Runtime's int32 arithmetic and npusim's 32-bit accumulator (wrap) both wrap.
+        if kind == "wrap":
+            shape = [int(rng.randint(1, 4)), int(rng.randint(40000, 90001))]
+        else:
+            shape = [int(rng.randint(1, 9)), int_matmul_k(rng)] if kind == "matmul" else int_image_shape(rng)
+        x, data = int_input(rng, b, shape, extreme)
+        if float_input and elem == TensorProto.INT8:
+            # npusim's importer takes an absent zero point as uint8 unless the value's type is
+            # declared (graph input, value_info), and refuses the int8 output of the float
+            # input's QuantizeLinear read without one ("has zero point 0 (uint8) here but is
+            # quantized as int8"), which ONNX Runtime runs: stated until the importer infers it.
+            # (The ops that read computed values, MaxPool and QLinearConv outputs, always state it.)
+            b.zp_forms[x.name] = "scalar"
+        if kind in ("matmul", "wrap"):
+            outs = [random_matmul_integer(rng, b, x, int(rng.randint(1, 5 if kind == "wrap" else 41)), extreme)]
+        else:
+            outs = int_chain(rng, b, x, kind, extreme)
+    w_elem = NP_ELEM[b.int_ops[0][2].dtype] if b.int_ops else elem
+    name = "m%05d_int_%s_%s%s_%s" % (seed, kind, "u8" if elem == TensorProto.UINT8 else "i8",
+                                     "u8" if w_elem == TensorProto.UINT8 else "i8", regime)
+    # The numpy check takes graph outputs of batch-1 images and of matrices read straight from
+    # the graph input.
+    out_names = [y.name for y in outs]
+    int_ops = [op for op in b.int_ops if op[1].name == x.name and op[5].name in out_names and kind != "refuse_image"]
+    if float_input:
+        # Only the input: an int32 output has no DequantizeLinear npusim could take over.
+        x, data = add_float_input(rng, b, x, data)
+        name += "_float"
+        int_ops = []
+    model = b.model([x], outs, name)
+    onnx.checker.check_model(model)
+    return Case(name, model, {x.name: data}, kind, [], {}, int_ops, REFUSALS.get(kind))
+
+
+def int_chain(rng, b, x, kind, extreme):
+    """Outputs of kind conv (one ConvInteger), pool_conv (MaxPool -> ConvInteger), qconv_conv
+    (QLinearConv -> ConvInteger), qconv_matmul (QLinearConv [-> MaxPool] [-> global pool] ->
+    Flatten -> MatMulInteger) or fanout (x read by a ConvInteger, a QLinearConv and a MaxPool ->
+    ConvInteger: npusim gives x the QLinearConv's scale and the zero point all three state)."""
+    regime = "saturate" if extreme else "calibrated"  # saturated QLinearConv outputs: values at the ends
+    if kind == "conv":
+        return [random_conv_integer(rng, b, x, extreme)]
+    if kind == "pool_conv":
+        k, s, _, pads = window(rng, x.shape[2:], dilate=False)
+        return [random_conv_integer(rng, b, b.max_pool(x, k, s, pads), extreme)]
+    if kind == "qconv_conv":
+        return [random_conv_integer(rng, b, random_conv(rng, b, x, regime), extreme)]
+    if kind == "qconv_matmul":
+        y = random_conv(rng, b, x, regime)
+        if rng.rand() < 0.5:
+            k, s, _, pads = window(rng, y.shape[2:], dilate=False)
+            y = b.max_pool(y, k, s, pads)
+        if y.shape[1] > 1 and y.shape[2:] != [1, 1]:
+            y = b.global_avg_pool(y, regime)  # npusim's Flatten cannot reorder NHWC into NCHW order
+        return [random_matmul_integer(rng, b, b.flatten(y), int(rng.randint(1, 17)), extreme)]
+    assert kind == "fanout", kind
+    k, s, _, pads = window(rng, x.shape[2:], dilate=False)
+    return [random_conv_integer(rng, b, x, extreme), random_conv(rng, b, x, regime),
+            random_conv_integer(rng, b, b.max_pool(x, k, s, pads), extreme)]
+
+
+def int_refusal(rng, b, kind):
+    """A model ONNX Runtime runs and npusim refuses (REFUSALS names the reason): (x, data, outputs)."""
+    if kind == "refuse_column_zp":
+        # MatMulInteger B zero point per column, unequal: the array has one weight zero point.
+        x, data = int_input(rng, b, [int(rng.randint(1, 5)), int(rng.randint(1, 65))], False)
+        cols = int(rng.randint(2, 17))
+        w, _, _ = int_weights(rng, (x.shape[1], cols), False)
+        lo, hi = qrange(NP_ELEM[w.dtype])
+        zp = rng.randint(lo, hi + 1, size=cols)
+        zp[1] = zp[0] + (1 if zp[0] < hi else -1)
+        y = b.integer_op("MatMulInteger", x, w, b.const("z", zp.astype(w.dtype)), {}, [x.shape[0], cols])
+        b.int_ops.append(("matmul", x, w, zp, {}, y))
+        return x, data, [y]
+    if kind == "refuse_int32_read":
+        # A Flatten or Identity of the int32 output: npusim writes such a tensor only as a graph output.
+        x, data = int_input(rng, b, int_image_shape(rng), False)
+        y = random_conv_integer(rng, b, x, False)
+        op = str(rng.choice(["Flatten", "Identity"]))
+        shape = [1, int(np.prod(y.shape[1:]))] if op == "Flatten" else y.shape
+        z = Value(b.fresh("y"), shape, 1.0, 0, TensorProto.INT32)
+        b.node(op, [y.name], [z.name], **({"axis": 1} if op == "Flatten" else {}))
+        return x, data, [z]
+    if kind == "refuse_zp_conflict":
+        # x read by a ConvInteger with one zero point and by a second ConvInteger, or written by
+        # the QuantizeLinear of a float input, with another: an IR activation has one.
+        x, data = int_input(rng, b, int_image_shape(rng), False)
+        y = random_conv_integer(rng, b, x, False)
+        other_zp = x.zp + (1 if x.zp < qrange(b.elem)[1] else -1)
+        if rng.rand() < 0.5:
+            x_real, real = add_float_input(rng, b, x, data, zp=other_zp)
+            return x_real, real, [y]
+        b.zp_forms[x.name] = "scalar"
+        return x, data, [y, random_conv_integer(rng, b, Value(x.name, x.shape, x.scale, other_zp, x.elem), False)]
+    if kind == "refuse_batched":
+        # MatMulInteger of a rank-3 A (a batch of matrices).
+        x, data = int_input(rng, b, [int(rng.randint(2, 4)), int(rng.randint(1, 5)), int(rng.randint(1, 33))], False)
+        return x, data, [random_matmul_integer(rng, b, x, int(rng.randint(1, 9)), False)]
+    if kind == "refuse_image":
+        # Batch 2, or a 1-D ConvInteger ([1, C, W]): npusim's conv2d takes one [C, H, W] image.
+        c, o, w_size, k = int(rng.randint(1, 9)), int(rng.randint(1, 9)), int(rng.randint(3, 13)), int(rng.randint(1, 4))
+        if rng.rand() < 0.5:
+            x, data = int_input(rng, b, [2, c, int(rng.randint(3, 13)), w_size], False)
+            w, w_zp, w_form = int_weights(rng, (o, c, k, k), False)
+            return x, data, [b.conv_integer(x, w, w_zp, w_form, [1, 1], [1, 1], [0, 0, 0, 0], 1)]
+        x, data = int_input(rng, b, [1, c, w_size], False)
+        w, w_zp, w_form = int_weights(rng, (o, c, k), False)
+        attrs = dict(kernel_shape=[k], strides=[1], dilations=[1], pads=[0, 0], group=1)
+        y = b.integer_op("ConvInteger", x, w, b.zero_point(w_zp, NP_ELEM[w.dtype], w_form), attrs, [1, o, w_size - k + 1])
+        return x, data, [y]
+    assert kind == "refuse_pad", kind
+    # A pad as large as the dilated kernel: ONNX Runtime gives border outputs of padding only.
+    x, data = int_input(rng, b, int_image_shape(rng), False)
+    k, s, d, pads = window(rng, x.shape[2:], max_kernel=3)
+    side = int(rng.randint(0, 4))
+    pads[side] = d[side % 2] * (k[side % 2] - 1) + 1 + int(rng.randint(0, 2))
+    w, w_zp, w_form = int_weights(rng, (int(rng.randint(1, 9)), x.shape[1], k[0], k[1]), False)
+    return x, data, [b.conv_integer(x, w, w_zp, w_form, s, d, pads, 1)]

@@ -11,6 +11,12 @@ layout), ONNX Runtime NCHW; this script reorders. It prints how many models and 
 compared, how many of the compared conv/matmul outputs were exact rounding ties and how many
 saturated at each end, and exits 1 on the first mismatching model (named, with the position).
 
+The int form (--forms int) has ConvInteger / MatMulInteger models, whose int32 outputs must be
+equal as int32, and "refuse_*" models that ONNX Runtime runs and npusim must refuse with the
+reason the generator names. ONNX Runtime's int32 outputs of the int ops that read the graph input
+are also checked against exact numpy int64 sums (wrapped to int32), which gives how many sums
+were beyond 2^24 (where float32 loses bits) and beyond the int32 range.
+
 Environment: NPUSIM_BIN (default build/npusim), NPUSIM_ARCH (default arch/dense_16x16.json).
 """
 
@@ -89,6 +95,31 @@ def tie_and_saturation_counts(case, x_data):
     return int(np.sum(v - np.floor(v) == 0.5)), int(np.sum(q < lo)), int(np.sum(q > hi))
 
 
+def wrap_int32(a):
+    """int64 values as two's complement int32 (ONNX Runtime's and npusim's 32-bit accumulators)."""
+    return ((a + 2 ** 31) % 2 ** 32 - 2 ** 31).astype(np.int32)
+
+
+def int_check(case, x_data, ort_dir):
+    """("" or the first difference, sums beyond 2^24, sums beyond int32) of ONNX Runtime's
+    ConvInteger / MatMulInteger outputs against numpy's exact sums."""
+    large = wrapped = 0
+    for kind, x, w, w_zp, attrs, y in case.int_ops:
+        acc = accumulate(kind, x_data.astype(np.int64) - x.zp, w, w_zp, None, attrs)
+        ref = np.load(os.path.join(ort_dir, y.name + ".npy"))
+        want = wrap_int32(acc)
+        if ref.dtype != np.int32 or ref.shape != want.shape:
+            return "%s: ONNX Runtime %s %s, numpy int32 %s" % (y.name, ref.dtype, ref.shape, want.shape), 0, 0
+        diff = np.argwhere(ref != want)
+        if len(diff):
+            at = tuple(int(i) for i in diff[0])
+            return "%s at %s: ONNX Runtime %d, numpy %d (exact sum %d; %d values differ)" % (
+                y.name, list(at), ref[at], want[at], acc[at], len(diff)), 0, 0
+        large += int(np.sum(np.abs(acc) >= 2 ** 24))
+        wrapped += int(np.sum((acc < -2 ** 31) | (acc >= 2 ** 31)))
+    return "", large, wrapped
+
+
 def run_npusim(binary, arch, model_path, input_path, out_dir):
     cmd = [binary, "run", "--arch", arch, "--net", model_path, "--input", input_path, "--out", out_dir]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -96,9 +127,9 @@ def run_npusim(binary, arch, model_path, input_path, out_dir):
 
 
 def compare(case, ort_dir, sim_dir):
-    """"" when equal, else a description of the first difference. A float output (float edges)
-    is compared as npusim's quantized output dequantized as DequantizeLinear does,
-    float32((q - zero_point) * scale)."""
+    """"" when equal, else a description of the first difference. Quantized and int32 outputs
+    must have the same dtype and values; a float output (float edges) is compared as npusim's
+    quantized output dequantized as DequantizeLinear does, float32((q - zero_point) * scale)."""
     for out in case.model.graph.output:
         ref = np.load(os.path.join(ort_dir, out.name + ".npy"))
         quantized, scale, zp = case.edges.get(out.name, (out.name, None, None))
@@ -122,7 +153,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--count", type=int, default=1000)
     ap.add_argument("--first-seed", type=int, default=1)
-    ap.add_argument("--forms", default="qop,qdq", help="qop, qdq or both (comma-separated)")
+    ap.add_argument("--forms", default="qop,qdq", help="qop, qdq, int (ConvInteger / MatMulInteger) or several, "
+                    "comma-separated")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--with-add", action=argparse.BooleanOptionalAction, default=True,
                     help="include QLinearAdd / QDQ Add models (default; --no-with-add leaves them out)")
@@ -132,6 +164,8 @@ def main():
     binary = os.environ.get("NPUSIM_BIN", os.path.join(ROOT, "build", "npusim"))
     arch = os.environ.get("NPUSIM_ARCH", os.path.join(ROOT, "arch", "dense_16x16.json"))
     forms = tuple(args.forms.split(","))
+    if not forms or any(f not in ("qop", "qdq", "int") for f in forms) or len(set(forms)) != len(forms):
+        ap.error("--forms: expected a comma-separated list of qop, qdq and int, got %r" % args.forms)
     start = time.time()
 
     shutil.rmtree(args.work, ignore_errors=True)
@@ -161,8 +195,22 @@ def main():
         print("onnx conformance: ONNX Runtime failed (see above)")
         return 1
 
-    values = ties = low = high = 0
+    values = ties = low = high = int_values = large = wrapped = refused = 0
     for (case, d), (rc, err) in zip(cases, results):
+        problem, lg, wr = int_check(case, next(iter(case.inputs.values())), os.path.join(d, "ort"))
+        if problem:
+            print("onnx conformance: FAIL %s (seed %s): ONNX Runtime differs from numpy's exact sums: %s" % (
+                os.path.join(d, "model.onnx"), case.name[1:6], problem))
+            return 1
+        large, wrapped = large + lg, wrapped + wr
+        if case.refusal:
+            if rc == 0 or case.refusal not in err:
+                print("onnx conformance: FAIL %s (seed %s): npusim should refuse it (\"%s\"), %s" % (
+                    os.path.join(d, "model.onnx"), case.name[1:6], case.refusal,
+                    "but ran it" if rc == 0 else "but said: " + err))
+                return 1
+            refused += 1
+            continue
         if rc != 0:
             print("onnx conformance: FAIL %s: npusim exited %d: %s" % (os.path.join(d, "model.onnx"), rc, err))
             return 1
@@ -171,17 +219,26 @@ def main():
             print("onnx conformance: FAIL %s (seed %s): %s" % (os.path.join(d, "model.onnx"), case.name[1:6], problem))
             return 1
         for out in case.model.graph.output:
-            values += np.load(os.path.join(d, "ort", out.name + ".npy")).size
+            ref = np.load(os.path.join(d, "ort", out.name + ".npy"))
+            values += ref.size
+            int_values += ref.size if ref.dtype == np.int32 else 0
         t, lo, hi = tie_and_saturation_counts(case, next(iter(case.inputs.values())))
         ties, low, high = ties + t, low + lo, high + hi
     kinds = {}
     for case, _ in cases:
-        k = case.name.split("_")[1] + "/" + case.kind + ("/float" if case.edges else "")
+        k = case.name.split("_")[1] + "/" + case.kind + ("/float" if case.name.endswith("_float") else "")
         kinds[k] = kinds.get(k, 0) + 1
     print("onnx conformance: %d models, %d output values, all equal to ONNX Runtime (%.0f s)" % (
-        len(cases), values, time.time() - start))
+        len(cases) - refused, values, time.time() - start))
     print("  models: %s" % ", ".join("%s %d" % kv for kv in sorted(kinds.items())))
-    print("  single conv/matmul outputs: %d rounding ties, %d saturated low, %d saturated high" % (ties, low, high))
+    if refused:
+        print("  %d more models run by ONNX Runtime and refused by npusim with the expected reason" % refused)
+    if any(f != "int" for f in forms):
+        print("  single conv/matmul outputs: %d rounding ties, %d saturated low, %d saturated high" % (ties, low, high))
+    if "int" in forms:
+        print("  int32 outputs: %d values; ONNX Runtime equal to numpy's exact sums for %d ops, %d sums beyond "
+              "2^24 in magnitude, %d beyond int32 (wrapped)" % (
+                  int_values, sum(len(c.int_ops) for c, _ in cases), large, wrapped))
     return 0
 
 
