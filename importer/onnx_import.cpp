@@ -397,9 +397,35 @@ class Importer {
   // (reported) if it is not one uint8 or int8 value.
   bool ReadZeroPoint(int i, const NodeProto& n, const std::string& value, const std::string& zp_name, Quant* q) {
     if (zp_name.empty()) {
-      // No zero point: 0, of the value's own type (uint8 when nothing says otherwise, as in ONNX).
-      auto t = types_.find(value);
-      q->is_signed = t != types_.end() && t->second == TensorProto::INT8;
+      // No zero point: 0, of the value's own type (uint8 when nothing says otherwise, as in ONNX):
+      // as declared, else as the node that quantizes it states, else as its source through
+      // MaxPool / Reshape / Flatten / Identity.
+      std::string v = value;
+      for (int hops = 0; hops < 1000; ++hops) {
+        if (auto t = types_.find(v); t != types_.end()) {
+          q->is_signed = t->second == TensorProto::INT8;
+          return true;
+        }
+        if (auto known = quant_.find(v); known != quant_.end()) {
+          q->is_signed = known->second.is_signed;
+          return true;
+        }
+        const NodeProto* p = nullptr;
+        for (const auto& [k, node] : nodes_) {
+          if (node.output_size() > 0 && node.output(0) == v) p = &node;
+        }
+        if (p == nullptr || p->input_size() == 0) break;
+        const std::string& op = p->op_type();
+        if (op == "QuantizeLinear" || op == "QLinearConv" || op == "QLinearMatMul") {
+          // their output zero point input states the type
+          const std::string zp = Input(*p, op == "QuantizeLinear" ? 2 : 7);
+          if (auto z = constants_.find(zp); z != constants_.end()) q->is_signed = z->second.elem_type == TensorProto::INT8;
+          return true;
+        }
+        if (op != "MaxPool" && op != "Reshape" && op != "Flatten" && op != "Identity") break;
+        v = p->input(0);
+      }
+      q->is_signed = false;
       return true;
     }
     const OnnxTensor& z = constants_.at(zp_name);

@@ -191,8 +191,13 @@ class Folder {
 
   static bool IsChainOp(const NodeProto& n) {
     static const char* const ops[] = {"Add", "Sub", "Mul", "Div", "Clip", "Relu", "HardSigmoid", "LeakyRelu"};
-    return Domain(n) == "ai.onnx" && n.output_size() == 1 &&
-           std::any_of(std::begin(ops), std::end(ops), [&](const char* o) { return n.op_type() == o; });
+    if (Domain(n) != "ai.onnx" || n.output_size() != 1 || n.input_size() < 1 || n.input(0).empty() ||
+        std::none_of(std::begin(ops), std::end(ops), [&](const char* o) { return n.op_type() == o; })) {
+      return false;
+    }
+    const bool binary = n.op_type() == "Add" || n.op_type() == "Sub" || n.op_type() == "Mul" || n.op_type() == "Div";
+    if (binary) return n.input_size() == 2 && !n.input(1).empty();
+    return n.op_type() == "Clip" ? n.input_size() <= 3 : n.input_size() == 1;
   }
 
   // A float32 constant of one value, or nullopt.

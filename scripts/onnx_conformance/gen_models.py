@@ -610,13 +610,6 @@ def generate_int(seed, float_edges=True):
         else:
             shape = [int(rng.randint(1, 9)), int_matmul_k(rng)] if kind == "matmul" else int_image_shape(rng)
         x, data = int_input(rng, b, shape, extreme)
-        if float_input and elem == TensorProto.INT8:
-            # npusim's importer takes an absent zero point as uint8 unless the value's type is
-            # declared (graph input, value_info), and refuses the int8 output of the float
-            # input's QuantizeLinear read without one ("has zero point 0 (uint8) here but is
-            # quantized as int8"), which ONNX Runtime runs: stated until the importer infers it.
-            # (The ops that read computed values, MaxPool and QLinearConv outputs, always state it.)
-            b.zp_forms[x.name] = "scalar"
         if kind in ("matmul", "wrap"):
             outs = [random_matmul_integer(rng, b, x, int(rng.randint(1, 5 if kind == "wrap" else 41)), extreme)]
         else:

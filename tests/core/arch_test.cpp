@@ -30,7 +30,7 @@ void ExpectAllCountedActions(const ArchConfig& arch) {
   for (const BufferConfig& b : arch.buffers) {
     for (const char* a : {"read", "write", "leak_per_cycle"}) has(b.name, a);
   }
-  for (const char* a : {"requant", "pass", "add", "pool_op", "leak_per_cycle"}) has(arch.post.name, a);
+  for (const char* a : {"requant", "pass", "add", "mul", "lookup", "pool_op", "leak_per_cycle"}) has(arch.post.name, a);
   has("dram", "read_byte");
   has("dram", "write_byte");
   has("dma", "burst");

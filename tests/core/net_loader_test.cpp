@@ -229,7 +229,7 @@ TEST(NetLoader, UnsupportedOpListsTheSupportedOnes) {
   const std::string path = SourcePath("tests/data/bad/net_unsupported_op.json");
   auto problems = NetProblems(path);
   EXPECT_TRUE(HasProblem(problems, path, "/ops/0/op",
-                         "expected one of conv2d|fully_connected|matmul|add|max_pool|avg_pool|"
+                         "expected one of conv2d|fully_connected|matmul|add|mul|lookup|max_pool|avg_pool|"
                          "global_avg_pool|reshape|flatten, got \"relu\""));
   EXPECT_EQ(problems.size(), 1u) << testing::ToString(problems);
 }
@@ -715,6 +715,42 @@ TEST(NetLoader, BadMappingNamesTheFileAndPointer) {
   j["ops"][0]["mapping"] = "2x2";
   const std::string p3 = WriteNet(j);
   EXPECT_TRUE(HasProblem(NetProblems(p3), p3, "/ops/0/mapping", "expected an object"));
+}
+
+// lookup: a constant table of 2^bits(x) entries quantized as the output, x of at most 8 bits;
+// mul: b of a's shape or [1, 1, 1, C].
+TEST(NetLoader, LookupAndMulShapesAndTablesAreChecked) {
+  Json j = TinyConv();
+  j["tensors"]["t"] = {{"shape", {200}}, {"bits", 8}, {"signed", true}, {"scale", 0.2}, {"zero_point", -5},
+                       {"data", {{"random", {{"seed", 1}}}}}};
+  j["tensors"]["z"] = {{"shape", {1, 8, 8, 4}}, {"bits", 8}, {"signed", true}, {"scale", 0.1}, {"zero_point", -5}};
+  j["tensors"]["f"] = {{"shape", {1, 1, 8, 4}}, {"bits", 8}, {"signed", true}, {"scale", 0.1}, {"zero_point", 0}};
+  j["inputs"].push_back("f");
+  j["tensors"]["m"] = {{"shape", {1, 8, 8, 4}}, {"bits", 8}, {"signed", true}, {"scale", 0.1}, {"zero_point", 0}};
+  j["ops"].push_back({{"name", "act"}, {"op", "lookup"}, {"inputs", {"y", "t"}}, {"outputs", {"z"}}});
+  j["ops"].push_back({{"name", "scale"}, {"op", "mul"}, {"inputs", {"y", "f"}}, {"outputs", {"m"}}});
+  j["outputs"] = {"z", "m"};
+  const std::string path = WriteNet(j);
+  auto problems = NetProblems(path);
+  EXPECT_TRUE(HasProblem(problems, path, "/ops/1/inputs/1",
+                         "expected a table of shape [256] (one entry per value of the 8-bit input \"y\"), \"t\" has shape [200]"));
+  EXPECT_TRUE(HasProblem(problems, path, "/ops/2/inputs/1",
+                         "expected the shape of input a, [1, 8, 8, 4], or [1, 1, 1, 4] (one factor per channel), \"f\" has shape [1, 1, 8, 4]"));
+  j["tensors"]["t"]["shape"] = {256};
+  j["tensors"]["t"]["scale"] = 0.3;
+  j["tensors"]["f"]["shape"] = {1, 1, 1, 4};
+  const std::string path2 = WriteNet(j);
+  problems = NetProblems(path2);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_TRUE(HasProblem(problems, path2, "/ops/1/inputs/1", "expected a table quantized as the output \"z\""));
+  j["tensors"]["t"]["scale"] = 0.1;
+  j["tensors"]["t"]["data"] = {{"random", {{"seed", 1}}}};
+  EXPECT_NO_THROW(LoadNetwork(WriteNet(j)));
+  j["tensors"]["t"].erase("data");
+  j["inputs"].push_back("t");
+  const std::string path3 = WriteNet(j);
+  EXPECT_TRUE(HasProblem(NetProblems(path3), path3, "/ops/1/inputs/1",
+                         "expected a constant lookup table (with data, not a network input), \"t\" is not"));
 }
 
 }  // namespace

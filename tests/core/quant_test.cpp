@@ -411,3 +411,46 @@ TEST(AveragePoolRequant, ZeroCountIsAnError) {
 
 }  // namespace
 }  // namespace npusim::core
+
+namespace npusim::core {
+namespace {
+
+// ONNX Runtime's SSE2 QLinearMul: t = float32(float32(p) * r) + zy, r = float32(float32(sa * sb) / sy),
+// ties broken on t (zero point included).
+TEST(QuantizedMul, FloatModeRoundsHalfToEvenAfterTheZeroPoint) {
+  // sa = sb = 0.5, sy = 0.5: r = 0.5. a - za = 5, b - zb = 1: p = 5, p * r = 2.5.
+  MulParams p = MakeMulParams(RequantMode::kOnnxFloat, 0.5f, 2, 0.5f, -1, 0.5f, 3, -128, 127);
+  EXPECT_EQ(QuantizedMul(7, 0, p), 6);  // 2.5 + 3 = 5.5 -> 6 (rounding 2.5 first would give 2 + 3 = 5)
+  p = MakeMulParams(RequantMode::kOnnxFloat, 0.5f, 2, 0.5f, -1, 0.5f, 4, -128, 127);
+  EXPECT_EQ(QuantizedMul(7, 0, p), 6);  // 2.5 + 4 = 6.5 -> 6
+  EXPECT_EQ(QuantizedMul(2, 0, p), 4);  // p = 0: the zero point
+  EXPECT_EQ(QuantizedMul(-8, 5, p), -26);  // p = -10 * 6 = -60, -30 + 4
+  EXPECT_EQ(QuantizedMul(127, 127, p), 127);   // 125 * 128 * 0.5 + 4: saturates high
+  EXPECT_EQ(QuantizedMul(-128, 127, p), -128);  // saturates low
+}
+
+TEST(QuantizedMul, FloatModeOutOfInt32SaturatesToTheMinimumAsCvtps) {
+  // r = 1e30: p * r is far beyond int32; cvtps2dq gives INT32_MIN, so even a positive product
+  // ends at out_min, as in ONNX Runtime.
+  const MulParams p = MakeMulParams(RequantMode::kOnnxFloat, 1e15f, 0, 1e15f, 0, 1.0f, 0, 0, 255);
+  EXPECT_EQ(QuantizedMul(3, 3, p), 0);
+}
+
+TEST(QuantizedMul, WideInputsUseThePortableKernel) {
+  // 16-bit inputs: v = (sa * (a - za)) * (sb * (b - zb)) / sy, clamped, then zy added, rounded.
+  const MulParams p = MakeMulParams(RequantMode::kOnnxFloat, 0.25f, 0, 0.5f, 0, 0.25f, 1, -32768, 32767, 16);
+  EXPECT_EQ(QuantizedMul(1000, 3, p), 1501);  // 250 * 1.5 / 0.25 = 1500, + 1
+  EXPECT_EQ(QuantizedMul(1, 1, p), 2);        // 0.125 / 0.25 = 0.5, + 1 = 1.5 -> 2 (half to even)
+}
+
+TEST(QuantizedMul, FixedPointFollowsTfliteIntegerMul) {
+  // M = sa * sb / sy = 0.5: MultiplyByQuantizedMultiplier(p, M) rounds ties toward +infinity
+  // (gemmlowp's SaturatingRoundingDoublingHighMul nudge).
+  const MulParams p = MakeMulParams(RequantMode::kFixedPoint, 0.5f, 0, 0.5f, 0, 0.5f, 3, -128, 127);
+  EXPECT_EQ(QuantizedMul(5, 1, p), 6);    // 2.5 -> 3, + 3
+  EXPECT_EQ(QuantizedMul(-5, 1, p), 1);   // -2.5 -> -2, + 3
+  EXPECT_EQ(QuantizedMul(4, 6, p), 15);   // 12 + 3
+}
+
+}  // namespace
+}  // namespace npusim::core

@@ -84,6 +84,39 @@ class GraphBuilder {
     return op.outputs[0];
   }
 
+  // mul of a by b (b of a's shape, or [1, 1, 1, C]); the output's scale near the product's.
+  std::string MulOp(const std::string& a, const std::string& b) {
+    core::Op op;
+    op.name = "op" + std::to_string(g_.ops.size());
+    op.type = core::OpType::kMul;
+    op.inputs = {a, b};
+    const core::TensorInfo& ai = g_.tensor(a);
+    const core::TensorInfo& bi = g_.tensor(b);
+    core::TensorInfo y = Activation(op.name + "_y", ai.shape, ai.quant.scales[0] * bi.quant.scales[0] * 40.0f, Coin());
+    y.quant.zero_points = {static_cast<int32_t>(y.is_signed ? Uniform(-10, 10) : Uniform(0, 20))};
+    op.outputs = {Add(y)};
+    g_.ops.push_back(op);
+    return op.outputs[0];
+  }
+
+  // lookup of x through a random table of 2^bits(x) output values.
+  std::string LookupOp(const std::string& x) {
+    core::Op op;
+    op.name = "op" + std::to_string(g_.ops.size());
+    op.type = core::OpType::kLookup;
+    const core::TensorInfo& xi = g_.tensor(x);
+    core::TensorInfo y = Activation(op.name + "_y", xi.shape, 0.03f, Coin());
+    y.quant.zero_points = {static_cast<int32_t>(Uniform(-5, 5)) + (y.is_signed ? 0 : 5)};
+    core::TensorInfo t = y;
+    t.name = "table" + std::to_string(g_.ops.size());
+    t.shape = {int64_t{1} << xi.bits};
+    t.data = RandomValues(t.elements(), t.qmin(), t.qmax());
+    op.inputs = {x, Add(t)};
+    op.outputs = {Add(y)};
+    g_.ops.push_back(op);
+    return op.outputs[0];
+  }
+
   std::string Pool(const std::string& x, core::OpType type, int64_t k, int64_t stride,
                    std::array<int64_t, 4> pads, bool count_include_pad = false) {
     const core::TensorInfo& xi = g_.tensor(x);

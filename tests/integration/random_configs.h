@@ -189,7 +189,7 @@ class RandomConfig {
   // configuration (energy is not what this test is about).
   static nlohmann::json Energy() {
     using nlohmann::json;
-    std::vector<std::string> actions = {"read", "write", "leak_per_cycle", "requant", "pass", "add", "pool_op",
+    std::vector<std::string> actions = {"read", "write", "leak_per_cycle", "requant", "pass", "add", "mul", "lookup", "pool_op",
                                         "read_byte", "write_byte", "burst", "idle_pe_cycle", "lookup_add", "accumulate_bit",
                                         "table_entry", "aggregate_add", "bypass_hop", "reduce_add", "reconfigure"};
     for (int b = 1; b <= 16; ++b) {

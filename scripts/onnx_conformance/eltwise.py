@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""npusim against ONNX Runtime on random models of the elementwise ops npusim maps to `mul` and
+`lookup` (docs/onnx.md, "Mul, LeakyRelu and elementwise chains"), bit for bit:
+  hswish  QDQ DequantizeLinear -> Add(3) -> Clip(0, 6) -> Mul(x, .) -> Div(6) -> QuantizeLinear
+  hsig    QDQ DequantizeLinear -> HardSigmoid -> QuantizeLinear
+  leaky   com.microsoft QLinearLeakyRelu
+  mul     QDQ Mul of two graph inputs, equal shapes or [1, C, 1, 1] factors
+  se      squeeze-excitation: GlobalAveragePool -> HardSigmoid -> Mul(x, gate), uint8 only: with
+          int8, ONNX Runtime's x86 optimizer rewrites the inner Q -> DQ pairs to uint8
+          (QDQS8ToU8Transformer), after which the Mul's inputs differ in type, so it is not fused
+          into QLinearMul and runs in float32 (rounding before the zero point is added)
+uint8 and int8 (except se), scales powers of two (ties) in 3 of 10 cases.
+  eltwise.py --ort-modules DIR --work DIR [--count N]    (NPUSIM_BIN, default build/npusim)
+Exits 1 on any differing value."""
+import argparse, json, os, subprocess, sys, time
+import numpy as np
+import onnx
+from onnx import helper, TensorProto, numpy_helper
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+ap = argparse.ArgumentParser()
+ap.add_argument("--ort-modules", required=True)
+ap.add_argument("--work", required=True)
+ap.add_argument("--count", type=int, default=300)
+args = ap.parse_args()
+ORT = args.ort_modules; N = args.count; work = args.work
+NPUSIM = os.environ.get("NPUSIM_BIN", os.path.join(ROOT, "build", "npusim"))
+ARCH = os.environ.get("NPUSIM_ARCH", os.path.join(ROOT, "arch", "dense_16x16.json"))
+start = time.time()
+os.makedirs(work, exist_ok=True)
+def const(inits, name, arr):
+    inits.append(numpy_helper.from_array(np.asarray(arr), name)); return name
+def model(seed):
+    rng = np.random.default_rng([seed, 7])
+    kind = ["hswish", "se", "leaky", "mul", "hsig"][seed % 5]
+    elem = [np.uint8, np.int8][rng.integers(2)] if kind != "se" else np.uint8
+    et = TensorProto.UINT8 if elem == np.uint8 else TensorProto.INT8
+    lo, hi = (0, 255) if elem == np.uint8 else (-128, 127)
+    C, H, W = int(rng.integers(1, 9)), int(rng.integers(1, 7)), int(rng.integers(1, 7))
+    nodes, inits = [], []
+    def qp(tag):
+        s = float(2.0 ** -rng.integers(2, 8)) if rng.random() < 0.3 else float(rng.uniform(0.005, 0.2))
+        z = int(rng.integers(lo, hi + 1)) if rng.random() < 0.8 else (0 if elem == np.int8 else 128)
+        return const(inits, tag + "_s", np.float32(s)), const(inits, tag + "_z", elem(z))
+    def dq(q, tag, p):
+        nodes.append(helper.make_node("DequantizeLinear", [q, *p], [tag])); return tag
+    def qn(f, out, p):
+        nodes.append(helper.make_node("QuantizeLinear", [f, *p], [out])); return out
+    px = qp("x")
+    x = dq("xq", "xf", px)
+    if kind == "hswish":
+        a = const(inits, "three", np.float32(3.0)); six = const(inits, "six", np.float32(6.0)); z0 = const(inits, "zero", np.float32(0.0))
+        nodes += [helper.make_node("Add", [x, a], ["t1"]), helper.make_node("Clip", ["t1", z0, six], ["t2"]),
+                  helper.make_node("Mul", [x, "t2"], ["t3"]), helper.make_node("Div", ["t3", six], ["t4"])]
+        qn("t4", "y", qp("y")); yshape = [1, C, H, W]
+    elif kind == "hsig":
+        nodes.append(helper.make_node("HardSigmoid", [x], ["t1"], alpha=float(rng.uniform(0.1, 0.3)), beta=0.5))
+        qn("t1", "y", qp("y")); yshape = [1, C, H, W]
+    elif kind == "leaky":
+        nodes = [helper.make_node("QLinearLeakyRelu", ["xq", *px, *qp("y")], ["y"], domain="com.microsoft", alpha=float(rng.uniform(0.01, 0.5)))]
+        yshape = [1, C, H, W]
+    elif kind == "mul":
+        pb = qp("b"); b = dq("bq", "bf", pb)
+        nodes.append(helper.make_node("Mul", [x, b], ["t1"])); qn("t1", "y", qp("y")); yshape = [1, C, H, W]
+    else:  # se: GAP -> HardSigmoid chain -> Mul(x, gate)
+        pg = qp("g"); nodes.append(helper.make_node("GlobalAveragePool", [x], ["gf"])); qn("gf", "gq", pg)
+        g = dq("gq", "gd", pg)
+        nodes.append(helper.make_node("HardSigmoid", [g], ["hs"], alpha=0.2, beta=0.5)); ps = qp("s"); qn("hs", "sq", ps)
+        sd = dq("sq", "sd", ps)
+        nodes.append(helper.make_node("Mul", [x, sd], ["m"])); qn("m", "y", qp("y")); yshape = [1, C, H, W]
+    ins = [helper.make_tensor_value_info("xq", et, [1, C, H, W])]
+    if kind == "mul": ins.append(helper.make_tensor_value_info("bq", et, [1, C, H, W] if rng.random() < 0.5 else [1, C, 1, 1]))
+    g = helper.make_graph(nodes, f"m{seed}", ins, [helper.make_tensor_value_info("y", et, yshape)], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", 1)])
+    m.ir_version = 8
+    vals = {i.name: rng.integers(lo, hi + 1, size=[d.dim_value for d in i.type.tensor_type.shape.dim]).astype(elem) for i in ins}
+    return kind, m, vals
+jobs, cases = [], []
+for seed in range(N):
+    kind, m, vals = model(seed)
+    d = os.path.join(work, f"m{seed}"); os.makedirs(d, exist_ok=True)
+    onnx.save(m, os.path.join(d, "m.onnx"))
+    inputs = {}
+    for k, v in vals.items():
+        np.save(os.path.join(d, k + ".npy"), v); inputs[k] = os.path.join(d, k + ".npy")
+    jobs.append({"model": os.path.join(d, "m.onnx"), "inputs": inputs, "out_dir": os.path.join(d, "ort")})
+    cases.append((seed, kind, d, vals))
+json.dump(jobs, open(os.path.join(work, "jobs.json"), "w"))
+env = dict(os.environ, NODE_PATH=ORT)
+subprocess.run(["node", os.path.join(HERE, "ort_run.js"), os.path.join(work, "jobs.json")], env=env, check=True)
+bad = 0; total = 0; kinds = {}
+for seed, kind, d, vals in cases:
+    args = [NPUSIM, "run", "--arch", ARCH, "--net", os.path.join(d, "m.onnx"), "--out", os.path.join(d, "sim")]
+    for k, v in vals.items():
+        ir = np.transpose(v, (0, 2, 3, 1)) if v.ndim == 4 else v
+        np.save(os.path.join(d, k + "_ir.npy"), np.ascontiguousarray(ir)); args += ["--input", f"{k}={os.path.join(d, k + '_ir.npy')}"]
+    r = subprocess.run(args, capture_output=True, text=True)
+    if r.returncode != 0:
+        print(seed, kind, "npusim failed:", r.stderr.strip()[:400]); bad += 1; continue
+    ort_y = np.load(os.path.join(d, "ort", "y.npy"))
+    sim = np.load(os.path.join(d, "sim", "outputs", "y.npy"))
+    sim = np.transpose(sim, (0, 3, 1, 2)) if sim.ndim == 4 else sim
+    diff = int((sim.astype(np.int64) != ort_y.astype(np.int64)).sum()); total += ort_y.size
+    kinds.setdefault(kind, [0, 0]); kinds[kind][0] += 1; kinds[kind][1] += ort_y.size
+    if diff:
+        bad += 1; print(seed, kind, f"{diff} of {ort_y.size} differ")
+print("onnx eltwise: %d models, %d output values, %s (%.0f s)" % (N, total, "all equal to ONNX Runtime" if not bad else "%d models differ" % bad, time.time() - start))
+print("  models: " + ", ".join("%s %d (%d values)" % (k, v[0], v[1]) for k, v in sorted(kinds.items())))
+sys.exit(1 if bad else 0)
