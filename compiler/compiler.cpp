@@ -65,6 +65,7 @@ isa::Program Compile(const core::Graph& graph, const core::ArchConfig& arch,
       case core::OpType::kMul:
       case core::OpType::kLookup: EmitEltwise(ctx, i); break;
       case core::OpType::kReshape: break;  // an alias in DRAM: no instruction
+      case core::OpType::kConcat: EmitConcat(ctx, i); break;
     }
   }
   Schedule(ctx.program);

@@ -13,6 +13,7 @@ const char* OpTypeName(OpType t) {
     case OpType::kAvgPool: return "avg_pool";
     case OpType::kGlobalAvgPool: return "global_avg_pool";
     case OpType::kReshape: return "reshape";
+    case OpType::kConcat: return "concat";
   }
   return "?";
 }

@@ -65,7 +65,8 @@ struct TensorInfo {
   int bytes_per_element() const { return bits <= 8 ? 1 : bits <= 16 ? 2 : 4; }
 };
 
-enum class OpType { kConv2d, kFullyConnected, kAdd, kMul, kLookup, kMaxPool, kAvgPool, kGlobalAvgPool, kReshape };
+enum class OpType { kConv2d, kFullyConnected, kAdd, kMul, kLookup, kMaxPool, kAvgPool, kGlobalAvgPool, kReshape,
+                     kConcat };
 const char* OpTypeName(OpType t);  // "conv2d", "fully_connected", "add", "max_pool", ...
 
 // Activation fused into requantization (TFLite style): the output is clamped to the quantized
@@ -79,7 +80,7 @@ struct Op {
   // mul: {a, b}, b of a's shape or [1, 1, 1, C] (one factor per channel, as squeeze-excitation
   // scales); lookup: {x, table}, table a constant of 2^bits(x) entries of the output's type
   // (y = table[x - qmin(x)]: any elementwise function of one 8-bit input, tabulated);
-  // pools and reshape: {x}. outputs: exactly one.
+  // pools and reshape: {x}; concat: {x0, x1, ...} (2..64), joined along `axis`. outputs: exactly one.
   std::vector<std::string> inputs;
   std::vector<std::string> outputs;
 
@@ -89,6 +90,7 @@ struct Op {
   std::array<int64_t, 2> dilation{1, 1};  // conv only
   std::array<int64_t, 4> pads{0, 0, 0, 0};  // [top, left, bottom, right]
   int64_t groups = 1;                     // conv only; groups == C_in == C_out is depthwise
+  int64_t axis = 0;                       // concat only: the IR dimension joined (3: channels of NHWC)
   bool count_include_pad = false;         // avg_pool only
   Activation activation = Activation::kNone;  // conv2d, fully_connected, add
   MappingForce mapping;  // conv2d, fully_connected: the net file's "mapping" (reconfigurable units)

@@ -42,7 +42,8 @@ const char* const k32BitRoles =
 const std::vector<std::string> kOpNames = {"conv2d",  "fully_connected", "matmul",
                                            "add",     "mul",             "lookup",
                                            "max_pool", "avg_pool",       "global_avg_pool",
-                                           "reshape", "flatten"};
+                                           "reshape", "flatten", "concat"};
+constexpr size_t kMaxConcatInputs = 64;
 constexpr int kMaxLookupInputBits = 8;  // a table of 256 entries at most
 
 OpType ToOpType(const std::string& s) {
@@ -51,6 +52,7 @@ OpType ToOpType(const std::string& s) {
   if (s == "add") return OpType::kAdd;
   if (s == "mul") return OpType::kMul;
   if (s == "lookup") return OpType::kLookup;
+  if (s == "concat") return OpType::kConcat;
   if (s == "max_pool") return OpType::kMaxPool;
   if (s == "avg_pool") return OpType::kAvgPool;
   if (s == "global_avg_pool") return OpType::kGlobalAvgPool;
@@ -68,6 +70,7 @@ std::vector<std::string> OpKeys(OpType t) {
     case OpType::kAdd: add({"activation"}); break;
     case OpType::kMaxPool: add({"kernel", "stride", "pads"}); break;
     case OpType::kAvgPool: add({"kernel", "stride", "pads", "count_include_pad"}); break;
+    case OpType::kConcat: add({"axis"}); break;
     case OpType::kMul:
     case OpType::kLookup:
     case OpType::kGlobalAvgPool:
@@ -664,6 +667,8 @@ class NetParser {
       min = max = 2, what = "[a, b]";
     } else if (type && *type == OpType::kLookup) {
       min = max = 2, what = "[x, table]";
+    } else if (type && *type == OpType::kConcat) {
+      min = 2, max = kMaxConcatInputs, what = "[x0, x1, ...] (2 to " + std::to_string(kMaxConcatInputs) + ")";
     }
     const std::string expectation = "a list of tensor names " + what;
     const Json* v = check_.Member(o, p, "inputs", Need::kRequired, expectation);
@@ -767,6 +772,10 @@ class NetParser {
       }
     }
     if (pool) pair("kernel", Need::kRequired, &op->kernel, 1);
+    if (t == OpType::kConcat) {
+      if (auto a = check_.GetInt(o, p, "axis", Need::kRequired, 0, 7)) op->axis = *a;
+      else ok = false;
+    }
     if (t == OpType::kAvgPool) {
       if (auto c = check_.GetBool(o, p, "count_include_pad", Need::kOptional)) {
         op->count_include_pad = *c;
@@ -982,6 +991,38 @@ class NetParser {
         return SetOutputShape(p, kind, *op, {1, 1, 1, g_.tensor(op->inputs[0]).shape[3]});
       }
       case OpType::kReshape: return InferReshape(p, kind, *op);
+      case OpType::kConcat: return InferConcat(p, ip, kind, *op);
+    }
+  }
+
+  // Inputs of equal rank and equal dimensions but `axis`, all quantized as the output (concat
+  // copies values; the ONNX importer rescales an input first with a lookup where they differ).
+  void InferConcat(const std::string& p, const std::string& ip, const std::string& kind, const Op& op) {
+    std::vector<int64_t> out = g_.tensor(op.inputs[0]).shape;
+    if (op.axis >= static_cast<int64_t>(out.size())) {
+      check_.Add(Pointer(p, "axis"), "expected an axis in 0.." + std::to_string(out.size() - 1) + " (inputs of rank " +
+                                         std::to_string(out.size()) + "), got " + std::to_string(op.axis));
+      return;
+    }
+    for (size_t k = 1; k < op.inputs.size(); ++k) {
+      const auto& s = g_.tensor(op.inputs[k]).shape;
+      bool fits = s.size() == out.size();
+      for (size_t d = 0; fits && d < s.size(); ++d) fits = static_cast<int64_t>(d) == op.axis || s[d] == out[d];
+      if (!fits) {
+        check_.Add(Pointer(ip, k), "expected the shape of input 0, " + ShapeString(g_.tensor(op.inputs[0]).shape) +
+                                       ", but for dimension " + std::to_string(op.axis) + ", \"" + op.inputs[k] +
+                                       "\" has shape " + ShapeString(s));
+        return;
+      }
+      out[op.axis] += s[op.axis];
+    }
+    SetOutputShape(p, kind, op, out);
+    const TensorInfo& y = g_.tensor(op.outputs[0]);
+    for (size_t k = 0; k < op.inputs.size(); ++k) {
+      const TensorInfo& x = g_.tensor(op.inputs[k]);
+      if (SameQuant(x, y)) continue;
+      check_.Add(Pointer(ip, k), "expected the quantization of the output \"" + y.name + "\" (" + QuantString(y) +
+                                     ") since concat does not rescale, \"" + x.name + "\" has " + QuantString(x));
     }
   }
 

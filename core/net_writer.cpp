@@ -74,6 +74,9 @@ OrderedJson OpJson(const Op& op) {
       j["pads"] = op.pads;
       if (op.type == OpType::kAvgPool) j["count_include_pad"] = op.count_include_pad;
       break;
+    case OpType::kConcat:
+      j["axis"] = op.axis;
+      break;
     case OpType::kMul:
     case OpType::kLookup:
     case OpType::kGlobalAvgPool:

@@ -141,16 +141,18 @@ std::map<std::string, int> PerLayer(const Graph& g, const std::map<std::string, 
   return per_layer;
 }
 
-// The tensors that must share t's quantization: t and those max_pool and reshape tie to it.
+// The tensors that must share t's quantization: t and those max_pool, reshape and concat tie to it.
 std::vector<std::string> QuantGroup(const Graph& g, const std::string& t) {
   std::vector<std::string> group{t};
   for (size_t i = 0; i < group.size(); ++i) {
     for (const Op& op : g.ops) {
-      if (op.type != OpType::kMaxPool && op.type != OpType::kReshape) continue;
-      const std::string& x = op.inputs[0];
-      const std::string& y = op.outputs[0];
-      for (const std::string& other : {x == group[i] ? y : "", y == group[i] ? x : ""}) {
-        if (!other.empty() && std::find(group.begin(), group.end(), other) == group.end()) group.push_back(other);
+      if (op.type != OpType::kMaxPool && op.type != OpType::kReshape && op.type != OpType::kConcat) continue;
+      // tied: every input and the output (a concat's inputs to one another through it)
+      std::vector<std::string> tied = op.inputs;
+      tied.push_back(op.outputs[0]);
+      if (std::find(tied.begin(), tied.end(), group[i]) == tied.end()) continue;
+      for (const std::string& other : tied) {
+        if (std::find(group.begin(), group.end(), other) == group.end()) group.push_back(other);
       }
     }
   }

@@ -75,6 +75,9 @@ const std::vector<OpSpec>& SupportedOps() {
       {"com.microsoft", "QLinearAdd", 7, 8, {1, 2, 4, 5, 6, 7}, {0, 3}, {2, 5, 7}},
       {"com.microsoft", "QLinearMul", 7, 8, {1, 2, 4, 5, 6, 7}, {0, 3}, {2, 5, 7}},
       {"com.microsoft", "QLinearLeakyRelu", 4, 5, {1, 2, 3, 4}, {0}, {2, 4}},
+      // variadic (VariadicInputs): Y_scale, Y_zero_point, then (X, X_scale, X_zero_point) per input
+      {"com.microsoft", "QLinearConcat", 5, 2 + 3 * 64, {0, 1}, {2}, {}},
+      {"ai.onnx", "Concat", 1, 64, {}, {0}, {}},  // of quantized tensors as they are
       // an elementwise QDQ chain folded into a table (qdq_fold.h); never in a model file
       {kLookupDomain, kLookupOp, 6, 6, {1, 2, 3, 4, 5}, {0}, {}},
       {"com.microsoft", "QLinearGlobalAveragePool", 5, 5, {1, 2, 3, 4}, {0}, {}},
@@ -90,6 +93,25 @@ const std::vector<OpSpec>& SupportedOps() {
       {"ai.onnx", "Transpose", 1, 1, {0}, {}, {}},  // of a constant, folded up front
   };
   return ops;
+}
+
+// The constant and the activation inputs of `n`: the spec's, with every further input of a
+// variadic op (Concat: all activations; QLinearConcat: X activations, their scale and zero point
+// constants).
+std::pair<std::vector<int>, std::vector<int>> InputRoles(const NodeProto& n, const OpSpec& spec) {
+  std::vector<int> consts = spec.const_inputs, acts = spec.act_inputs;
+  if (n.op_type() == "Concat") {
+    acts.clear();
+    for (int k = 0; k < n.input_size(); ++k) acts.push_back(k);
+  } else if (n.op_type() == "QLinearConcat") {
+    acts.clear();
+    for (int k = 2; k + 2 < n.input_size() + 2 && k < n.input_size(); k += 3) {
+      acts.push_back(k);
+      consts.push_back(k + 1);
+      consts.push_back(k + 2);
+    }
+  }
+  return {consts, acts};
 }
 
 const OpSpec* FindSpec(const NodeProto& n) {
@@ -305,10 +327,16 @@ class Importer {
                        " inputs, got " + std::to_string(n.input_size()));
       return issues;
     }
+    if (n.op_type() == "QLinearConcat" && (n.input_size() - 2) % 3 != 0) {
+      issues.push_back("expected Y_scale, Y_zero_point and then (X, X_scale, X_zero_point) triples, got " +
+                       std::to_string(n.input_size()) + " inputs");
+      return issues;
+    }
+    const auto [const_inputs, act_inputs] = InputRoles(n, spec);
     int outputs = 0;
     for (const std::string& o : n.output()) outputs += o.empty() ? 0 : 1;
     if (outputs != 1 || n.output(0).empty()) issues.push_back("expected exactly one output (the first)");
-    for (int k : spec.const_inputs) {
+    for (int k : const_inputs) {
       const std::string in = Input(n, k);
       const bool optional = std::count(spec.optional_inputs.begin(), spec.optional_inputs.end(), k) > 0;
       if (in.empty() && !optional) issues.push_back("input " + std::to_string(k) + " is required");
@@ -317,7 +345,7 @@ class Importer {
                          "\") must be a constant (an initializer or a Constant node)");
       }
     }
-    for (int k : spec.act_inputs) {
+    for (int k : act_inputs) {
       if (IsConstant(Input(n, k))) {
         issues.push_back("input " + std::to_string(k) + " (\"" + Input(n, k) +
                          "\") is a constant; constant activations are not supported");
@@ -483,6 +511,9 @@ class Importer {
       if (op == "QLinearConv" || op == "QLinearMatMul") {
         Declare(i, n, 0, 1, 2);
         Declare(i, n, -1, 6, 7);
+      } else if (op == "QLinearConcat") {
+        Declare(i, n, -1, 0, 1);
+        for (int k = 2; k + 2 < n.input_size(); k += 3) Declare(i, n, k, k + 1, k + 2);
       } else if (op == "QLinearLeakyRelu" || op == kLookupOp) {
         Declare(i, n, 0, 1, 2);
         Declare(i, n, -1, 3, 4);
@@ -513,6 +544,29 @@ class Importer {
       changed_ = false;
       for (const auto& [i, n] : nodes_) {
         const std::string& op = n.op_type();
+        if (op == "Concat") {  // every input and the output alike
+          const Quant* known = nullptr;
+          for (const std::string& v : std::vector<std::string>{n.output(0)}) {
+            if (auto it = quant_.find(v); it != quant_.end()) known = &it->second;
+          }
+          for (int k = 0; k < n.input_size() && !known; ++k) {
+            if (auto it = quant_.find(n.input(k)); it != quant_.end()) known = &it->second;
+          }
+          if (!known) continue;
+          const Quant q = *known;
+          for (int k = -1; k < n.input_size(); ++k) {
+            const std::string& v = k < 0 ? n.output(0) : n.input(k);
+            auto it = quant_.find(v);
+            if (it == quant_.end()) {
+              Merge(v, q, i, n);
+            } else if (!(it->second == q)) {
+              NodeProblem(i, n, "tensor \"" + v + "\" is " + QuantString(it->second) + " but another input or the output is " +
+                                    QuantString(q) + "; Concat of quantized tensors cannot requantize (QLinearConcat can)");
+              quant_[v] = q;  // report once
+            }
+          }
+          continue;
+        }
         if (op != "MaxPool" && op != "Reshape" && op != "Flatten" && op != "Identity") continue;
         auto in = quant_.find(n.input(0));
         auto out = quant_.find(n.output(0));
@@ -666,7 +720,7 @@ class Importer {
   void ConvertNode(int i, const NodeProto& n) {
     const std::string& op = n.op_type();
     if (op == "Constant" || op == "Transpose") return;  // folded into constants up front
-    for (int k : FindSpec(n)->act_inputs) {
+    for (int k : InputRoles(n, *FindSpec(n)).second) {
       if (auto v = values_.find(n.input(k)); v != values_.end() && g_.tensor(v->second.ir).bits == 32) {
         NodeProblem(i, n, "input \"" + n.input(k) + "\" is the int32 output of a ConvInteger / MatMulInteger, "
                               "which npusim writes only as a graph output (no npusim op reads a 32-bit tensor)");
@@ -689,6 +743,7 @@ class Importer {
     else if (op == "QLinearAdd") ok = ConvertAdd(i, n, &ir);
     else if (op == "QLinearMul") ok = ConvertMul(i, n, &ir);
     else if (op == "QLinearLeakyRelu" || op == kLookupOp) ok = ConvertLookup(i, n, &ir);
+    else if (op == "Concat" || op == "QLinearConcat") ok = ConvertConcat(i, n, &ir);
     else if (op == "QLinearGlobalAveragePool") ok = ConvertGlobalAvgPool(i, n, &ir);
     else if (op == "MaxPool") ok = ConvertMaxPool(i, n, &ir);
     else if (op == "Identity" && !IsGraphOutput(n.output(0))) {
@@ -988,6 +1043,64 @@ class Importer {
     t.data = std::move(table);
     ir->type = core::OpType::kLookup;
     ir->inputs = {x.ir, t.name};
+    return true;
+  }
+
+  // Concat / QLinearConcat -> concat along the IR axis; a QLinearConcat input quantized unlike the
+  // output is first rescaled by a lookup whose table is ONNX Runtime's: QuantizeLinear of the
+  // dequantized value (the identity through float32).
+  bool ConvertConcat(int i, const NodeProto& n, core::Op* ir) {
+    const std::vector<int> acts = InputRoles(n, *FindSpec(n)).second;
+    const std::vector<int64_t>& first = values_.at(n.input(acts[0])).shape;
+    const int64_t rank = static_cast<int64_t>(first.size());
+    int64_t axis = IntAttr(n, "axis", 0);
+    if (axis < -rank || axis >= rank) {
+      NodeProblem(i, n, "axis " + std::to_string(axis) + " is outside the inputs' rank " + std::to_string(rank));
+      return false;
+    }
+    if (axis < 0) axis += rank;
+    std::vector<int64_t> out = first;
+    out[axis] = 0;
+    for (int k : acts) {
+      const std::vector<int64_t>& s = values_.at(n.input(k)).shape;
+      bool fits = static_cast<int64_t>(s.size()) == rank;
+      for (int64_t d = 0; fits && d < rank; ++d) fits = d == axis || s[d] == first[d];
+      if (!fits) {
+        NodeProblem(i, n, "input \"" + n.input(k) + "\" has shape " + core::ShapeString(s) + ", expected " +
+                              core::ShapeString(first) + " but for dimension " + std::to_string(axis));
+        return false;
+      }
+      out[axis] += s[axis];
+    }
+    if (!SetOutput(i, n, out, ir)) return false;
+    const core::TensorInfo y = g_.tensor(ir->outputs[0]);
+    ir->type = core::OpType::kConcat;
+    ir->axis = rank == 4 ? std::vector<int64_t>{0, 3, 1, 2}[axis] : axis;  // NCHW -> NHWC
+    for (int k : acts) {
+      const Value& x = values_.at(n.input(k));
+      const core::TensorInfo& xi = g_.tensor(x.ir);
+      if (xi.quant.scales == y.quant.scales && xi.quant.zero_points == y.quant.zero_points && xi.is_signed == y.is_signed) {
+        ir->inputs.push_back(x.ir);
+        continue;
+      }
+      core::TensorInfo& t = AddTensor(y.name + "_table_" + std::to_string(k), {256});
+      t.bits = 8;
+      t.is_signed = y.is_signed;
+      t.quant = y.quant;
+      t.data = Tabulate([](float v) { return v; }, xi.quant.scale(0), xi.quant.zero_point(0), xi.is_signed,
+                        y.quant.scale(0), y.quant.zero_point(0), y.is_signed);
+      core::TensorInfo& r = AddTensor(y.name + "_in" + std::to_string(k), xi.shape);
+      r.bits = 8;
+      r.is_signed = y.is_signed;
+      r.quant = y.quant;
+      core::Op rescale;
+      rescale.name = OpName(i, n) + "_rescale" + std::to_string(k);
+      rescale.type = core::OpType::kLookup;
+      rescale.inputs = {x.ir, t.name};
+      rescale.outputs = {r.name};
+      g_.ops.push_back(rescale);
+      ir->inputs.push_back(r.name);
+    }
     return true;
   }
 

@@ -96,6 +96,16 @@ class Folder {
     }
     for (int i = 0; i < n; ++i) {
       if (in_chain_[i] || result_.refused.count(i)) continue;  // a chain's refusal says more
+      if (g_.node(i).op_type() == "Concat" && Domain(g_.node(i)) == "ai.onnx" && ReadsDequantized(g_.node(i))) {
+        try {
+          std::vector<int> group;
+          folded[i] = FoldConcat(i, &group);
+          for (int k : group) dropped[k] = true;
+        } catch (const NoFold& e) {
+          result_.refused[i] = "float op not in a DequantizeLinear -> Concat -> QuantizeLinear group: " + e.why;
+        }
+        continue;
+      }
       const Pattern* p = FindPattern(g_.node(i));
       if (p == nullptr || (p->keeps_quant && !ReadsDequantized(g_.node(i)))) continue;
       try {
@@ -117,7 +127,7 @@ class Folder {
       }
       if (IsDequantize(node) || IsQuantize(node)) {
         result_.refused[i] = "not part of a foldable DequantizeLinear -> op -> QuantizeLinear group (npusim runs "
-                             "quantized tensors only; the ops it folds: Conv, MatMul, Gemm, Add, Mul, AveragePool, "
+                             "quantized tensors only; the ops it folds: Conv, MatMul, Gemm, Add, Mul, Concat, AveragePool, "
                              "GlobalAveragePool, MaxPool, Reshape, Flatten, and chains of Add, Sub, Mul, Div, Clip, "
                              "Relu, HardSigmoid, LeakyRelu from one DequantizeLinear to one QuantizeLinear)";
       }
@@ -470,6 +480,34 @@ class Folder {
     out.add_output(y.value);
     group->push_back(next);
     if (act >= 0) group->push_back(act);
+    return out;
+  }
+
+  // DequantizeLinear of every input -> Concat -> QuantizeLinear => com.microsoft QLinearConcat
+  // (Y_scale, Y_zero_point, then each input's triple), as ONNX Runtime's optimizer folds it.
+  NodeProto FoldConcat(int i, std::vector<int>* group) {
+    const NodeProto& n = g_.node(i);
+    if (n.output_size() != 1 || n.input_size() < 1) throw NoFold{"expected one output and at least one input"};
+    const int next = OnlyConsumer(n.output(0), "a QuantizeLinear");
+    const NodeProto& q = g_.node(next);
+    if (!IsQuantize(q)) throw NoFold{"its output is read by " + q.op_type() + ", not by a QuantizeLinear"};
+    CheckConstantParams(q);
+    NodeProto out;
+    out.set_name(n.name());
+    out.set_op_type("QLinearConcat");
+    out.set_domain("com.microsoft");
+    for (const auto& a : n.attribute()) *out.add_attribute() = a;
+    const QTensor y{Output0(q), Input(q, 1), ZeroPoint(q, OutputType(q))};
+    out.add_input(y.scale);
+    out.add_input(y.zero_point);
+    for (int k = 0; k < n.input_size(); ++k) {
+      const QTensor x = Dequantized(n, k, false);
+      out.add_input(x.value);
+      out.add_input(x.scale);
+      out.add_input(x.zero_point);
+    }
+    out.add_output(y.value);
+    group->push_back(next);
     return out;
   }
 

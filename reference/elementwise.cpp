@@ -59,6 +59,25 @@ std::vector<int32_t> LookupTable(const core::Graph& g, const core::Op& op, const
   return out;
 }
 
+// Row-major: out[o][offset_k + i] = x_k[o][i], o over the dimensions before `axis`.
+std::vector<int32_t> Concat(const core::Graph& g, const core::Op& op, const Values& inputs, const Options&) {
+  const core::TensorInfo& y = g.tensor(op.outputs[0]);
+  int64_t outer = 1;
+  for (int64_t d = 0; d < op.axis; ++d) outer *= y.shape[d];
+  const int64_t inner = y.elements() / outer;
+  std::vector<int32_t> out(y.elements());
+  int64_t offset = 0;
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const int64_t n = static_cast<int64_t>(inputs[k]->size()) / outer;
+    for (int64_t o = 0; o < outer; ++o) {
+      std::copy(inputs[k]->begin() + o * n, inputs[k]->begin() + (o + 1) * n, out.begin() + o * inner + offset);
+    }
+    offset += n;
+  }
+  Require(offset == inner, op, "concat inputs do not fill the output");
+  return out;
+}
+
 std::vector<int32_t> Reshape(const core::Graph& g, const core::Op& op, const Values& inputs,
                              const Options& opt) {
   // NHWC order is memory order, so a reshape is a copy.

@@ -22,6 +22,7 @@ Kernel KernelFor(core::OpType type) {
     case core::OpType::kAvgPool: return AvgPool;
     case core::OpType::kGlobalAvgPool: return GlobalAvgPool;
     case core::OpType::kReshape: return Reshape;
+    case core::OpType::kConcat: return Concat;
   }
   throw std::invalid_argument("unknown op type");
 }
@@ -34,6 +35,7 @@ std::pair<size_t, size_t> InputCount(core::OpType type) {
     case core::OpType::kAdd:
     case core::OpType::kMul:
     case core::OpType::kLookup: return {2, 2};
+    case core::OpType::kConcat: return {2, 64};
     default: return {1, 1};
   }
 }

@@ -24,6 +24,8 @@ std::vector<int32_t> Mul(const core::Graph& g, const core::Op& op, const Values&
                          const Options& opt);
 std::vector<int32_t> LookupTable(const core::Graph& g, const core::Op& op, const Values& inputs,
                                  const Options& opt);
+std::vector<int32_t> Concat(const core::Graph& g, const core::Op& op, const Values& inputs,
+                            const Options& opt);
 std::vector<int32_t> MaxPool(const core::Graph& g, const core::Op& op, const Values& inputs,
                              const Options& opt);
 std::vector<int32_t> AvgPool(const core::Graph& g, const core::Op& op, const Values& inputs,

@@ -214,4 +214,52 @@ void EmitEltwise(Context& ctx, int op_index) {
   NoteLayer(ctx, op_index, ctx.arch->post.name, "chunk " + std::to_string(chunk) + " values", tiles, 0);
 }
 
+// concat moves data only: for each input, its rows (one per index of the dimensions before
+// `axis`) go through the input buffer's slots, n rows per LOAD (contiguous in the input) and the
+// STORE putting each at its offset in the output row. A row longer than a slot goes in pieces.
+void EmitConcat(Context& ctx, int op_index) {
+  const core::Graph& g = *ctx.graph;
+  const core::Op& op = g.ops[op_index];
+  const core::TensorInfo& y = g.tensor(op.outputs[0]);
+  const int64_t eb = y.bytes_per_element();
+  int64_t outer = 1;
+  for (int64_t d = 0; d < op.axis; ++d) outer *= y.shape[d];
+  const int64_t out_row = y.elements() / outer * eb;
+  const int64_t slot = ctx.buffers.in.bytes;
+  int64_t offset = 0, tiles = 0;
+  auto copy = [&](uint64_t src, uint64_t dst, int64_t row_bytes, int64_t rows) {
+    const uint64_t buf = ctx.buffers.in.base[ctx.buffers.in.NextFree()];
+    isa::DmaArgs& l = ctx.Emit(isa::Opcode::kLoad).dma();
+    l.src = src;
+    l.dst = buf;
+    l.row_bytes = row_bytes * rows;
+    isa::DmaArgs& s = ctx.Emit(isa::Opcode::kStore).dma();
+    s.src = buf;
+    s.dst = dst;
+    s.row_bytes = row_bytes;
+    s.rows = rows;
+    s.src_stride = {row_bytes, 0};
+    s.dst_stride = {out_row, 0};
+    ++tiles;
+  };
+  for (const std::string& name : op.inputs) {
+    const core::TensorInfo& x = g.tensor(name);
+    const int64_t row = x.elements() / outer * eb;
+    const uint64_t src = ctx.tensor_addr.at(x.name), dst = ctx.tensor_addr.at(y.name) + offset;
+    if (row <= slot) {
+      const int64_t per = std::min(outer, slot / row);
+      for (int64_t r0 = 0; r0 < outer; r0 += per) {
+        copy(src + r0 * row, dst + r0 * out_row, row, std::min(per, outer - r0));
+      }
+    } else {
+      for (int64_t r = 0; r < outer; ++r) {
+        for (int64_t b0 = 0; b0 < row; b0 += slot) copy(src + r * row + b0, dst + r * out_row + b0, std::min(slot, row - b0), 1);
+      }
+    }
+    offset += row;
+  }
+  NoteLayer(ctx, op_index, "dma", "copy " + std::to_string(op.inputs.size()) + " inputs, " + std::to_string(outer) +
+                                      " rows of " + std::to_string(out_row) + " bytes", tiles, 0);
+}
+
 }  // namespace npusim::compiler

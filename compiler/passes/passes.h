@@ -117,6 +117,7 @@ void SetUpBuffers(Context& ctx);
 void EmitConv(Context& ctx, int op_index);
 void EmitPool(Context& ctx, int op_index);
 void EmitEltwise(Context& ctx, int op_index);  // add, mul, lookup
+void EmitConcat(Context& ctx, int op_index);   // DMA copies only
 void Schedule(isa::Program& program);
 
 // The clamp of a fused activation, intersected with the output type's range.

@@ -50,6 +50,8 @@ void Follow(const core::Graph& g, const std::string& t, int64_t c, ChannelChain*
       chain->consumers.push_back(i);
     } else if (op.type == core::OpType::kAdd || op.type == core::OpType::kMul) {
       chain->blocked = via + " (both operands would have to lose the same channels)";
+    } else if (op.type == core::OpType::kConcat) {
+      chain->blocked = via + " (the channels it joins would move)";
     } else {
       if (g.tensor(op.outputs[0]).shape.back() != c) {
         chain->blocked = via + ", which does not keep them as its last dimension";

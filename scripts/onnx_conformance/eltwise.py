@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """npusim against ONNX Runtime on random models of the elementwise ops npusim maps to `mul` and
-`lookup` (docs/onnx.md, "Mul, LeakyRelu and elementwise chains"), bit for bit:
+`lookup`, and Concat (docs/onnx.md, "Mul, LeakyRelu and elementwise chains"), bit for bit:
   hswish  QDQ DequantizeLinear -> Add(3) -> Clip(0, 6) -> Mul(x, .) -> Div(6) -> QuantizeLinear
   hsig    QDQ DequantizeLinear -> HardSigmoid -> QuantizeLinear
   leaky   com.microsoft QLinearLeakyRelu
   mul     QDQ Mul of two graph inputs, equal shapes or [1, C, 1, 1] factors
+  concat  QDQ Concat of 2-4 inputs along channels, height or width, each quantized as the output
+          or its own way (then npusim rescales it with an identity lookup, as ONNX Runtime does)
+  qconcat com.microsoft QLinearConcat, likewise
   se      squeeze-excitation: GlobalAveragePool -> HardSigmoid -> Mul(x, gate), uint8 only: with
           int8, ONNX Runtime's x86 optimizer rewrites the inner Q -> DQ pairs to uint8
           (QDQS8ToU8Transformer), after which the Mul's inputs differ in type, so it is not fused
@@ -32,12 +35,13 @@ def const(inits, name, arr):
     inits.append(numpy_helper.from_array(np.asarray(arr), name)); return name
 def model(seed):
     rng = np.random.default_rng([seed, 7])
-    kind = ["hswish", "se", "leaky", "mul", "hsig"][seed % 5]
+    kind = ["hswish", "se", "leaky", "mul", "hsig", "concat", "qconcat"][seed % 7]
     elem = [np.uint8, np.int8][rng.integers(2)] if kind != "se" else np.uint8
     et = TensorProto.UINT8 if elem == np.uint8 else TensorProto.INT8
     lo, hi = (0, 255) if elem == np.uint8 else (-128, 127)
     C, H, W = int(rng.integers(1, 9)), int(rng.integers(1, 7)), int(rng.integers(1, 7))
     nodes, inits = [], []
+    extra_ins, yshape_parts = [], []
     def qp(tag):
         s = float(2.0 ** -rng.integers(2, 8)) if rng.random() < 0.3 else float(rng.uniform(0.005, 0.2))
         z = int(rng.integers(lo, hi + 1)) if rng.random() < 0.8 else (0 if elem == np.int8 else 128)
@@ -47,7 +51,7 @@ def model(seed):
     def qn(f, out, p):
         nodes.append(helper.make_node("QuantizeLinear", [f, *p], [out])); return out
     px = qp("x")
-    x = dq("xq", "xf", px)
+    x = dq("xq", "xf", px) if kind not in ("concat", "qconcat") else None
     if kind == "hswish":
         a = const(inits, "three", np.float32(3.0)); six = const(inits, "six", np.float32(6.0)); z0 = const(inits, "zero", np.float32(0.0))
         nodes += [helper.make_node("Add", [x, a], ["t1"]), helper.make_node("Clip", ["t1", z0, six], ["t2"]),
@@ -62,14 +66,40 @@ def model(seed):
     elif kind == "mul":
         pb = qp("b"); b = dq("bq", "bf", pb)
         nodes.append(helper.make_node("Mul", [x, b], ["t1"])); qn("t1", "y", qp("y")); yshape = [1, C, H, W]
+    elif kind in ("concat", "qconcat"):
+        # 2-4 inputs joined along a random axis, each quantized its own way or as the output
+        axis = int(rng.integers(1, 4)) if rng.random() < 0.8 else -3
+        parts, qins = [], []
+        py = qp("y")
+        for k in range(int(rng.integers(2, 5))):
+            shp = [1, C, H, W]
+            shp[axis] = int(rng.integers(1, 6))
+            pk = py if rng.random() < 0.3 else qp("c%d" % k)
+            name = "cq%d" % k
+            extra_ins.append(helper.make_tensor_value_info(name, et, shp))
+            if kind == "concat":
+                parts.append(dq(name, name + "_f", pk))
+            else:
+                qins += [name, *pk]
+            yshape_parts.append(shp)
+        yshape = list(yshape_parts[0])
+        yshape[axis] = sum(p_[axis] for p_ in yshape_parts)
+        if kind == "concat":
+            nodes.append(helper.make_node("Concat", parts, ["cf"], axis=axis))
+            qn("cf", "y", py)
+        else:
+            nodes.append(helper.make_node("QLinearConcat", [*py, *qins], ["y"], domain="com.microsoft", axis=axis))
     else:  # se: GAP -> HardSigmoid chain -> Mul(x, gate)
         pg = qp("g"); nodes.append(helper.make_node("GlobalAveragePool", [x], ["gf"])); qn("gf", "gq", pg)
         g = dq("gq", "gd", pg)
         nodes.append(helper.make_node("HardSigmoid", [g], ["hs"], alpha=0.2, beta=0.5)); ps = qp("s"); qn("hs", "sq", ps)
         sd = dq("sq", "sd", ps)
         nodes.append(helper.make_node("Mul", [x, sd], ["m"])); qn("m", "y", qp("y")); yshape = [1, C, H, W]
-    ins = [helper.make_tensor_value_info("xq", et, [1, C, H, W])]
+    ins = [] if kind in ("concat", "qconcat") else [helper.make_tensor_value_info("xq", et, [1, C, H, W])]
+    ins += extra_ins
     if kind == "mul": ins.append(helper.make_tensor_value_info("bq", et, [1, C, H, W] if rng.random() < 0.5 else [1, C, 1, 1]))
+    if kind in ("concat", "qconcat"):
+        inits = [i for i in inits if i.name not in ("x_s", "x_z")]
     g = helper.make_graph(nodes, f"m{seed}", ins, [helper.make_tensor_value_info("y", et, yshape)], inits)
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", 1)])
     m.ir_version = 8

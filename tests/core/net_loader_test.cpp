@@ -753,5 +753,34 @@ TEST(NetLoader, LookupAndMulShapesAndTablesAreChecked) {
                          "expected a constant lookup table (with data, not a network input), \"t\" is not"));
 }
 
+// concat: inputs of one rank, equal but for `axis`, all quantized as the output.
+TEST(NetLoader, ConcatShapesAxisAndQuantizationAreChecked) {
+  Json j = TinyConv();
+  j["tensors"]["z"] = {{"shape", {1, 8, 5, 4}}, {"bits", 8}, {"signed", true}, {"scale", 0.2}, {"zero_point", -5},
+                       {"data", {{"random", {{"seed", 1}}}}}};
+  j["tensors"]["c"] = {{"bits", 8}, {"signed", true}, {"scale", 0.1}, {"zero_point", -5}};
+  j["ops"].push_back({{"name", "cat"}, {"op", "concat"}, {"inputs", {"y", "z"}}, {"outputs", {"c"}}, {"axis", 3}});
+  j["inputs"].push_back("z");
+  j["outputs"] = {"c"};
+  std::string path = WriteNet(j);
+  auto problems = NetProblems(path);
+  EXPECT_TRUE(HasProblem(problems, path, "/ops/1/inputs/1",
+                         "expected the shape of input 0, [1, 8, 8, 4], but for dimension 3, \"z\" has shape [1, 8, 5, 4]"));
+  j["ops"][1]["axis"] = 2;
+  path = WriteNet(j);
+  problems = NetProblems(path);
+  ASSERT_EQ(problems.size(), 1u) << testing::ToString(problems);
+  EXPECT_TRUE(HasProblem(problems, path, "/ops/1/inputs/1",
+                         "expected the quantization of the output \"c\" (signed 8-bit, scale 0.100000001, zero_point -5) "
+                         "since concat does not rescale, \"z\" has signed 8-bit, scale 0.200000003, zero_point -5"));
+  j["ops"][1]["axis"] = 4;
+  path = WriteNet(j);
+  EXPECT_TRUE(HasProblem(NetProblems(path), path, "/ops/1/axis", "expected an axis in 0..3 (inputs of rank 4), got 4"));
+  j["ops"][1]["axis"] = 2;
+  j["tensors"]["z"]["scale"] = 0.1;
+  const Graph g = LoadNetwork(WriteNet(j));
+  EXPECT_EQ(g.tensor("c").shape, (std::vector<int64_t>{1, 8, 13, 4}));
+}
+
 }  // namespace
 }  // namespace npusim::core

@@ -99,6 +99,29 @@ class GraphBuilder {
     return op.outputs[0];
   }
 
+  // concat along `axis`; the inputs (op outputs, not network inputs) take the first one's
+  // quantization, as concat requires.
+  std::string ConcatOp(const std::vector<std::string>& inputs, int64_t axis) {
+    core::Op op;
+    op.name = "op" + std::to_string(g_.ops.size());
+    op.type = core::OpType::kConcat;
+    op.axis = axis;
+    op.inputs = inputs;
+    core::TensorInfo y = g_.tensor(inputs[0]);
+    y.name = op.name + "_y";
+    y.shape[axis] = 0;
+    for (const std::string& x : inputs) {
+      core::TensorInfo& xi = g_.tensor(x);
+      xi.quant = y.quant;
+      xi.bits = y.bits;
+      xi.is_signed = y.is_signed;
+      y.shape[axis] += xi.shape[axis];
+    }
+    op.outputs = {Add(y)};
+    g_.ops.push_back(op);
+    return op.outputs[0];
+  }
+
   // lookup of x through a random table of 2^bits(x) output values.
   std::string LookupOp(const std::string& x) {
     core::Op op;
