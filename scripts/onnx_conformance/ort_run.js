@@ -5,7 +5,7 @@
 //   node ort_run.js JOBS.json
 //
 // JOBS.json is a list of jobs, each
-//   {"model": "m.onnx", "inputs": {"x": "x.npy"}, "out_dir": "ort/m"}
+//   {"model": "m.onnx", "inputs": {"x": "x.npy"}, "out_dir": "ort/m"[, "optimized": "m.opt.onnx"]}
 // with inputs in ONNX's own layout (NCHW). Outputs are written as out_dir/<output name>.npy.
 // Integer tensors keep their dtype (uint8, int8, int32); floats are written as float32. One
 // process runs all jobs, so ONNX Runtime loads once.
@@ -70,7 +70,10 @@ function writeNpy(file, tensor) {
 }
 
 async function runJob(job, options) {
-  const session = await ort.InferenceSession.create(job.model, options);
+  // "optimized": where to write the graph ONNX Runtime runs after its optimizations (which QDQ
+  // groups it fused into integer kernels, which it left in float32).
+  const session = await ort.InferenceSession.create(
+      job.model, job.optimized ? { ...options, optimizedModelFilePath: job.optimized } : options);
   const feeds = {};
   for (const [name, file] of Object.entries(job.inputs)) feeds[name] = readNpy(file);
   const results = await session.run(feeds);
@@ -95,6 +98,7 @@ async function main() {
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,  // errors only (not the warning on serializing an optimized graph)
   };
   for (const job of jobs) {
     try {
