@@ -92,6 +92,7 @@ struct Op {
   int64_t groups = 1;                     // conv only; groups == C_in == C_out is depthwise
   int64_t axis = 0;                       // concat only: the IR dimension joined (3: channels of NHWC)
   bool count_include_pad = false;         // avg_pool only
+  bool float_accumulate = false;          // avg_pool only: core::FloatAveragePool (ONNX's QLinearAveragePool)
   Activation activation = Activation::kNone;  // conv2d, fully_connected, add
   MappingForce mapping;  // conv2d, fully_connected: the net file's "mapping" (reconfigurable units)
 };

@@ -69,7 +69,7 @@ std::vector<std::string> OpKeys(OpType t) {
     case OpType::kFullyConnected: add({"activation", "mapping"}); break;
     case OpType::kAdd: add({"activation"}); break;
     case OpType::kMaxPool: add({"kernel", "stride", "pads"}); break;
-    case OpType::kAvgPool: add({"kernel", "stride", "pads", "count_include_pad"}); break;
+    case OpType::kAvgPool: add({"kernel", "stride", "pads", "count_include_pad", "accumulate"}); break;
     case OpType::kConcat: add({"axis"}); break;
     case OpType::kMul:
     case OpType::kLookup:
@@ -777,6 +777,9 @@ class NetParser {
       else ok = false;
     }
     if (t == OpType::kAvgPool) {
+      if (auto a = check_.GetEnum(o, p, "accumulate", Need::kOptional, {"integer", "float32"})) {
+        op->float_accumulate = *a == "float32";
+      }
       if (auto c = check_.GetBool(o, p, "count_include_pad", Need::kOptional)) {
         op->count_include_pad = *c;
       }

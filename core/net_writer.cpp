@@ -73,6 +73,7 @@ OrderedJson OpJson(const Op& op) {
       j["stride"] = op.stride;
       j["pads"] = op.pads;
       if (op.type == OpType::kAvgPool) j["count_include_pad"] = op.count_include_pad;
+      if (op.type == OpType::kAvgPool && op.float_accumulate) j["accumulate"] = "float32";
       break;
     case OpType::kConcat:
       j["axis"] = op.axis;

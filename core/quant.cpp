@@ -240,6 +240,15 @@ int32_t QuantizedMul(int32_t a, int32_t b, const MulParams& p) {
   return AddZeroPointAndClamp(scaled, p.out_zero_point, p.out_min, p.out_max);
 }
 
+int32_t FloatAveragePool::Finish(int64_t count, float y_scale, int32_t y_zero_point, int32_t out_min,
+                                 int32_t out_max) const {
+  const float avg = sum_ / static_cast<float>(count);
+  const float scaled = avg / y_scale;
+  const float t = scaled + static_cast<float>(y_zero_point);
+  const int64_t q = (t >= -2147483648.0f && t < 2147483648.0f) ? static_cast<int64_t>(RoundHalfEven(t)) : kInt32Min;
+  return static_cast<int32_t>(std::clamp<int64_t>(q, out_min, out_max));
+}
+
 int32_t AveragePoolRequant(int64_t sum, int64_t count, float in_scale, float out_scale,
                            RequantMode mode, int32_t out_zp, int32_t out_min, int32_t out_max) {
   if (count <= 0) throw std::invalid_argument("AveragePoolRequant: count must be positive");

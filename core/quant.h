@@ -191,6 +191,24 @@ MulParams MakeMulParams(RequantMode mode, float a_scale, int32_t a_zp, float b_s
                         int input_bits = 8);
 int32_t QuantizedMul(int32_t a, int32_t b, const MulParams& p);
 
+// ONNX Runtime's com.microsoft QLinearAveragePool (and the QDQ AveragePool it fuses into it), float32
+// throughout: each tap dequantized, float32(x - x_zp) * x_scale, added to a float32 sum in window
+// order (rows, then columns), the sum divided by float32(count), then
+// y = saturate(round_half_to_even(float32(float32(avg / y_scale) + y_zp))): the zero point is
+// added before rounding. A value outside int32's range converts to INT32_MIN (cvttss2si), so it
+// saturates to out_min. Used by avg_pool with "accumulate": "float32".
+class FloatAveragePool {
+ public:
+  FloatAveragePool(float x_scale, int32_t x_zero_point) : x_scale_(x_scale), x_zero_point_(x_zero_point) {}
+  void Add(int32_t x) { sum_ += static_cast<float>(x - x_zero_point_) * x_scale_; }
+  int32_t Finish(int64_t count, float y_scale, int32_t y_zero_point, int32_t out_min, int32_t out_max) const;
+
+ private:
+  float x_scale_;
+  int32_t x_zero_point_;
+  float sum_ = 0;
+};
+
 // Average of `count` values whose zero-point-corrected sum is `sum`, requantized from the input
 // scale to the output scale: saturate(round_half_to_even(float32(sum) * float32(in_scale /
 // (out_scale * count))) + out_zp). Fixed-point mode: multiplier of in_scale / (out_scale * count).

@@ -81,6 +81,7 @@ const std::vector<OpSpec>& SupportedOps() {
       // an elementwise QDQ chain folded into a table (qdq_fold.h); never in a model file
       {kLookupDomain, kLookupOp, 6, 6, {1, 2, 3, 4, 5}, {0}, {}},
       {"com.microsoft", "QLinearGlobalAveragePool", 5, 5, {1, 2, 3, 4}, {0}, {}},
+      {"com.microsoft", "QLinearAveragePool", 4, 5, {1, 2, 3, 4}, {0}, {2, 4}},
       {"com.microsoft", "QGemm", 9, 9, {1, 2, 3, 4, 5, 6, 7, 8}, {0}, {6}},
       // int32 accumulator outputs (docs/onnx.md, "ConvInteger and MatMulInteger")
       {"ai.onnx", "ConvInteger", 2, 4, {1, 2, 3}, {0}, {2, 3}},
@@ -310,12 +311,9 @@ class Importer {
   }
 
   static std::string UnsupportedReason(const NodeProto& n) {
-    const std::string& op = n.op_type();
-    if (op == "QLinearAveragePool") {
-      return "unsupported op (a QDQ AveragePool group becomes this op): ONNX Runtime averages dequantized "
-             "float32 values (sum of x_scale * (x - x_zp), divided by the count, then rounded after / y_scale + "
-             "y_zp), which npusim's avg_pool (integer sum, one float32 multiplier) does not reproduce bit for bit "
-             "at rounding ties";
+    if (n.op_type() == "QLinearSigmoid" || n.op_type() == "Sigmoid") {
+      return "unsupported op (ONNX Runtime computes the logistic with its own approximation, which npusim's "
+             "lookup tables would have to reproduce)";
     }
     return "unsupported op";
   }
@@ -373,7 +371,17 @@ class Importer {
       if (IntAttr(n, "transA", 0) != 0) issues->push_back("transA 1 is not supported");
       if (FloatAttr(n, "alpha", 1.0f) != 1.0f) issues->push_back("alpha other than 1 is not supported");
     }
-    if (op == "QLinearGlobalAveragePool" && IntAttr(n, "channels_last", 0) != 0) {
+    if (op == "QLinearAveragePool") {
+      if (IntAttr(n, "ceil_mode", 0) != 0) issues->push_back("ceil_mode 1 is not supported (floor only)");
+      for (int64_t d : IntsAttr(n, "dilations", {})) {
+        if (d != 1) issues->push_back("dilations other than 1 are not supported for AveragePool");
+      }
+      const std::string ap = StringAttr(n, "auto_pad", "NOTSET");
+      if (ap != "NOTSET" && ap != "VALID" && ap != "SAME_UPPER" && ap != "SAME_LOWER") {
+        issues->push_back("auto_pad \"" + ap + "\" is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER");
+      }
+    }
+    if ((op == "QLinearGlobalAveragePool" || op == "QLinearAveragePool") && IntAttr(n, "channels_last", 0) != 0) {
       issues->push_back("channels_last 1 is not supported (NCHW input expected)");
     }
     if (op == "Constant" && !FindAttr(n, "value") && !FindAttr(n, "value_ints")) {
@@ -521,7 +529,7 @@ class Importer {
         Declare(i, n, 0, 1, 2);
         Declare(i, n, 3, 4, 5);
         Declare(i, n, -1, 6, 7);
-      } else if (op == "QLinearGlobalAveragePool") {
+      } else if (op == "QLinearGlobalAveragePool" || op == "QLinearAveragePool") {
         Declare(i, n, 0, 1, 2);
         Declare(i, n, -1, 3, 4);
       } else if (op == "QGemm") {
@@ -745,6 +753,7 @@ class Importer {
     else if (op == "QLinearLeakyRelu" || op == kLookupOp) ok = ConvertLookup(i, n, &ir);
     else if (op == "Concat" || op == "QLinearConcat") ok = ConvertConcat(i, n, &ir);
     else if (op == "QLinearGlobalAveragePool") ok = ConvertGlobalAvgPool(i, n, &ir);
+    else if (op == "QLinearAveragePool") ok = ConvertAvgPool(i, n, &ir);
     else if (op == "MaxPool") ok = ConvertMaxPool(i, n, &ir);
     else if (op == "Identity" && !IsGraphOutput(n.output(0))) {
       values_[n.output(0)] = values_.at(n.input(0));  // an alias; no data moves
@@ -1110,6 +1119,22 @@ class Importer {
     ir->type = core::OpType::kGlobalAvgPool;
     ir->inputs = {x->ir};
     return SetOutput(i, n, {1, x->shape[1], 1, 1}, ir);
+  }
+
+  // QLinearAveragePool -> avg_pool with ONNX Runtime's float32 arithmetic (core::FloatAveragePool).
+  bool ConvertAvgPool(int i, const NodeProto& n, core::Op* ir) {
+    const Value* x = ImageInput(i, n, 0);
+    if (!x) return false;
+    const std::vector<int64_t> kernel = IntsAttr(n, "kernel_shape", {});
+    ir->type = core::OpType::kAvgPool;
+    if (!Window(i, n, {x->shape[2], x->shape[3]}, kernel, ir)) return false;
+    ir->kernel = {kernel[0], kernel[1]};
+    ir->count_include_pad = IntAttr(n, "count_include_pad", 0) != 0;
+    ir->float_accumulate = true;
+    ir->inputs = {x->ir};
+    const int64_t oh = core::ConvOutSize(x->shape[2], kernel[0], ir->stride[0], 1, ir->pads[0], ir->pads[2]);
+    const int64_t ow = core::ConvOutSize(x->shape[3], kernel[1], ir->stride[1], 1, ir->pads[1], ir->pads[3]);
+    return SetOutput(i, n, {1, x->shape[1], oh, ow}, ir);
   }
 
   bool ConvertMaxPool(int i, const NodeProto& n, core::Op* ir) {

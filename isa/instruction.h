@@ -147,6 +147,7 @@ struct PoolArgs {
   // The tile holds every in-image row and column its windows read, so a tap outside the tile is
   // padding: ignored by max, and counted by avg only when count_include_pad is set.
   bool count_include_pad = false;
+  bool float_accumulate = false;  // avg: core::FloatAveragePool instead of the integer sum
   ElemType in_type, out_type;
   int32_t in_zero_point = 0, out_zero_point = 0, out_min = -128, out_max = 127;
   float in_scale = 1, out_scale = 1;

@@ -159,6 +159,7 @@ void PostProcessor::Pool(const isa::PoolArgs& a, int layer) {
       for (int64_t ch = 0; ch < a.c; ++ch) {
         int64_t sum = 0, count = 0;
         int32_t best = INT32_MIN;
+        core::FloatAveragePool float_avg(a.in_scale, a.in_zero_point);
         for (int64_t ky = 0; ky < a.kh; ++ky) {
           const int64_t y = oy * a.stride_h + ky - a.pad_top;
           if (y < 0 || y >= a.in_h) continue;  // padding (the tile holds every in-image row)
@@ -168,6 +169,7 @@ void PostProcessor::Pool(const isa::PoolArgs& a, int layer) {
             const int32_t v = LoadElem(in + ((y * a.in_w + x) * a.c + ch) * ib, a.in_type);
             best = std::max(best, v);
             sum += v - a.in_zero_point;
+            if (a.float_accumulate) float_avg.Add(v);
             ++count;
           }
         }
@@ -176,8 +178,9 @@ void PostProcessor::Pool(const isa::PoolArgs& a, int layer) {
           r = best;
         } else {
           if (a.count_include_pad) count = a.kh * a.kw;
-          r = core::AveragePoolRequant(sum, count, a.in_scale, a.out_scale, mode_, a.out_zero_point,
-                                       a.out_min, a.out_max);
+          r = a.float_accumulate ? float_avg.Finish(count, a.out_scale, a.out_zero_point, a.out_min, a.out_max)
+                                 : core::AveragePoolRequant(sum, count, a.in_scale, a.out_scale, mode_,
+                                                            a.out_zero_point, a.out_min, a.out_max);
         }
         StoreElem(out + ((oy * a.out_w + ox) * a.c + ch) * ob, a.out_type, r);
       }

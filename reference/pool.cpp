@@ -55,14 +55,21 @@ void ForEachWindow(const core::Op& op, const core::TensorInfo& x, const core::Te
 // divided by the in-bounds count (or the full kernel area, padding then adding 0).
 std::vector<int32_t> Average(const core::Op& op, const core::TensorInfo& x,
                              const core::TensorInfo& y, const Window& win, bool count_include_pad,
-                             const std::vector<int32_t>& xv, const Options& opt) {
+                             const std::vector<int32_t>& xv, const Options& opt, bool float_accumulate = false) {
   std::vector<int32_t> out(y.elements());
   const int32_t x_zp = x.quant.zero_point(0);
   const int64_t area = win.kernel[0] * win.kernel[1];
   ForEachWindow(op, x, y, win, [&](int64_t o, const std::vector<int64_t>& taps) {
+    const int64_t count = count_include_pad ? area : static_cast<int64_t>(taps.size());
+    if (float_accumulate) {
+      core::FloatAveragePool avg(x.quant.scale(0), x_zp);
+      for (int64_t t : taps) avg.Add(xv[t]);
+      out[o] = avg.Finish(count, y.quant.scale(0), y.quant.zero_point(0), static_cast<int32_t>(y.qmin()),
+                          static_cast<int32_t>(y.qmax()));
+      return;
+    }
     int64_t sum = 0;
     for (int64_t t : taps) sum += int64_t{xv[t]} - x_zp;
-    const int64_t count = count_include_pad ? area : static_cast<int64_t>(taps.size());
     out[o] = core::AveragePoolRequant(sum, count, x.quant.scale(0), y.quant.scale(0), opt.mode,
                                       y.quant.zero_point(0), static_cast<int32_t>(y.qmin()),
                                       static_cast<int32_t>(y.qmax()));
@@ -91,7 +98,7 @@ std::vector<int32_t> MaxPool(const core::Graph& g, const core::Op& op, const Val
 std::vector<int32_t> AvgPool(const core::Graph& g, const core::Op& op, const Values& inputs,
                              const Options& opt) {
   return Average(op, g.tensor(op.inputs[0]), g.tensor(op.outputs[0]),
-                 {op.kernel, op.stride, op.pads}, op.count_include_pad, *inputs[0], opt);
+                 {op.kernel, op.stride, op.pads}, op.count_include_pad, *inputs[0], opt, op.float_accumulate);
 }
 
 std::vector<int32_t> GlobalAvgPool(const core::Graph& g, const core::Op& op,

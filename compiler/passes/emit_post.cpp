@@ -121,6 +121,7 @@ void EmitPool(Context& ctx, int op_index) {
         a.pad_top = r0 - (oy * p.sh - p.pt);
         a.pad_left = q0 - (ox * p.sw - p.pl);
         a.count_include_pad = op.count_include_pad;
+        a.float_accumulate = op.float_accumulate;
         a.in_type = TypeOf(x);
         a.out_type = TypeOf(y);
         a.in_zero_point = x.quant.zero_point(0);

@@ -8,6 +8,10 @@
   concat  QDQ Concat of 2-4 inputs along channels, height or width, each quantized as the output
           or its own way (then npusim rescales it with an identity lookup, as ONNX Runtime does)
   qconcat com.microsoft QLinearConcat, likewise
+  avgpool QDQ AveragePool (kernels up to 4x4, strides up to 3, pads, count_include_pad 0 or 1):
+          ONNX Runtime averages in float32, which npusim's avg_pool reproduces with "accumulate":
+          "float32" (core::FloatAveragePool)
+  qavgpool com.microsoft QLinearAveragePool, likewise
   se      squeeze-excitation: GlobalAveragePool -> HardSigmoid -> Mul(x, gate), uint8 only: with
           int8, ONNX Runtime's x86 optimizer rewrites the inner Q -> DQ pairs to uint8
           (QDQS8ToU8Transformer), after which the Mul's inputs differ in type, so it is not fused
@@ -35,7 +39,7 @@ def const(inits, name, arr):
     inits.append(numpy_helper.from_array(np.asarray(arr), name)); return name
 def model(seed):
     rng = np.random.default_rng([seed, 7])
-    kind = ["hswish", "se", "leaky", "mul", "hsig", "concat", "qconcat"][seed % 7]
+    kind = ["hswish", "se", "leaky", "mul", "hsig", "concat", "qconcat", "avgpool", "qavgpool"][seed % 9]
     elem = [np.uint8, np.int8][rng.integers(2)] if kind != "se" else np.uint8
     et = TensorProto.UINT8 if elem == np.uint8 else TensorProto.INT8
     lo, hi = (0, 255) if elem == np.uint8 else (-128, 127)
@@ -51,7 +55,7 @@ def model(seed):
     def qn(f, out, p):
         nodes.append(helper.make_node("QuantizeLinear", [f, *p], [out])); return out
     px = qp("x")
-    x = dq("xq", "xf", px) if kind not in ("concat", "qconcat") else None
+    x = dq("xq", "xf", px) if kind not in ("concat", "qconcat", "avgpool", "qavgpool") else None
     if kind == "hswish":
         a = const(inits, "three", np.float32(3.0)); six = const(inits, "six", np.float32(6.0)); z0 = const(inits, "zero", np.float32(0.0))
         nodes += [helper.make_node("Add", [x, a], ["t1"]), helper.make_node("Clip", ["t1", z0, six], ["t2"]),
@@ -66,6 +70,23 @@ def model(seed):
     elif kind == "mul":
         pb = qp("b"); b = dq("bq", "bf", pb)
         nodes.append(helper.make_node("Mul", [x, b], ["t1"])); qn("t1", "y", qp("y")); yshape = [1, C, H, W]
+    elif kind in ("avgpool", "qavgpool"):
+        # kernel 1-4, strides 1-3, pads below the kernel, count_include_pad 0 or 1
+        kh, kw = int(rng.integers(1, 5)), int(rng.integers(1, 5))
+        H, W = max(H, kh), max(W, kw)
+        pads = [int(rng.integers(0, kh)), int(rng.integers(0, kw)), int(rng.integers(0, kh)), int(rng.integers(0, kw))]
+        attrs = dict(kernel_shape=[kh, kw], strides=[int(rng.integers(1, 4)), int(rng.integers(1, 4))], pads=pads,
+                     count_include_pad=int(rng.integers(0, 2)))
+        py = qp("y")
+        if kind == "avgpool":
+            x = dq("xq", "xf", px)
+            nodes.append(helper.make_node("AveragePool", [x], ["pf"], **attrs))
+            qn("pf", "y", py)
+        else:
+            nodes.append(helper.make_node("QLinearAveragePool", ["xq", *px, *py], ["y"], domain="com.microsoft", **attrs))
+        oh = (H + pads[0] + pads[2] - kh) // attrs["strides"][0] + 1
+        ow = (W + pads[1] + pads[3] - kw) // attrs["strides"][1] + 1
+        yshape = [1, C, oh, ow]
     elif kind in ("concat", "qconcat"):
         # 2-4 inputs joined along a random axis, each quantized its own way or as the output
         axis = int(rng.integers(1, 4)) if rng.random() < 0.8 else -3

@@ -230,7 +230,7 @@ TEST(NetLoader, UnsupportedOpListsTheSupportedOnes) {
   auto problems = NetProblems(path);
   EXPECT_TRUE(HasProblem(problems, path, "/ops/0/op",
                          "expected one of conv2d|fully_connected|matmul|add|mul|lookup|max_pool|avg_pool|"
-                         "global_avg_pool|reshape|flatten, got \"relu\""));
+                         "global_avg_pool|reshape|flatten|concat, got \"relu\""));
   EXPECT_EQ(problems.size(), 1u) << testing::ToString(problems);
 }
 

@@ -454,3 +454,29 @@ TEST(QuantizedMul, FixedPointFollowsTfliteIntegerMul) {
 
 }  // namespace
 }  // namespace npusim::core
+
+namespace npusim::core {
+namespace {
+
+// ONNX Runtime's QLinearAveragePool: float32 dequantized taps summed in order, / count,
+// / y_scale, + y_zp in float, then round half to even.
+TEST(FloatAveragePool, AddsTheZeroPointBeforeRounding) {
+  FloatAveragePool a(0.5f, 10);
+  for (int32_t x : {11, 12, 12, 12}) a.Add(x);      // 0.5 + 1 + 1 + 1 = 3.5; / 4 = 0.875
+  EXPECT_EQ(a.Finish(4, 0.25f, 3, 0, 255), 6);       // 3.5 + 3 = 6.5 -> 6 (ties to even after the zero point)
+  EXPECT_EQ(a.Finish(4, 0.25f, 4, 0, 255), 8);       // 3.5 + 4 = 7.5 -> 8
+  EXPECT_EQ(a.Finish(7, 0.25f, 0, 0, 255), 2);       // count_include_pad: 3.5 / 7 = 0.5, / 0.25 = 2
+  EXPECT_EQ(a.Finish(4, 1e-30f, 0, -128, 127), -128);  // beyond int32: INT32_MIN saturates low
+}
+
+// The sum is float32, in the order the taps come: 2^24 + 1 + 1 rounds twice, 1 + 1 + 2^24 once.
+TEST(FloatAveragePool, SumsInFloat32InTapOrder) {
+  FloatAveragePool big_first(1.0f, 0), small_first(1.0f, 0);
+  for (int32_t x : {16777216, 1, 1}) big_first.Add(x);
+  for (int32_t x : {1, 1, 16777216}) small_first.Add(x);
+  EXPECT_EQ(big_first.Finish(1, 1024.0f, 0, INT32_MIN, INT32_MAX), 16384);  // 16777216 / 1024
+  EXPECT_EQ(small_first.Finish(1, 2.0f, 0, INT32_MIN, INT32_MAX), 8388609);  // 16777218 / 2
+}
+
+}  // namespace
+}  // namespace npusim::core

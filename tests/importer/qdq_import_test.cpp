@@ -232,21 +232,49 @@ TEST(QdqImport, MatMulWithATransposedConstantWeight) {
   EXPECT_EQ(RunReference(m, {10, 20}), (std::vector<int32_t>{50, 10}));
 }
 
-TEST(QdqImport, AveragePoolAndUnfoldableNodesAreRefusedUpFront) {
+// A QDQ AveragePool group becomes avg_pool with ONNX Runtime's float32 averaging.
+TEST(QdqImport, AveragePoolGroupAveragesInFloat32AsOnnxRuntime) {
+  OnnxBuilder b;
+  b.Input("x", kU8, {1, 2, 5, 5});
+  b.Quant("x", 0.1f, kU8, 10);
+  b.Quant("y", 0.2f, kU8, 3);
+  b.Node("DequantizeLinear", {"x", "x_scale", "x_zp"}, {"xf"}, "dq_x");
+  onnx::NodeProto* avg = b.Node("AveragePool", {"xf"}, {"pf"}, "avg");
+  OnnxBuilder::Attr(avg, "kernel_shape", std::vector<int64_t>{3, 2});
+  OnnxBuilder::Attr(avg, "strides", std::vector<int64_t>{2, 1});
+  OnnxBuilder::Attr(avg, "pads", std::vector<int64_t>{1, 0, 0, 1});
+  OnnxBuilder::Attr(avg, "count_include_pad", int64_t{1});
+  b.Node("QuantizeLinear", {"pf", "y_scale", "y_zp"}, {"y"}, "q_y");
+  b.Output("y", kU8);
+  const OnnxModel m = ImportOnnxModel(b.Save(ScratchDir() + "/avg.onnx"), {});
+  ASSERT_EQ(m.graph.ops.size(), 1u);
+  const core::Op& op = m.graph.ops[0];
+  EXPECT_EQ(op.type, core::OpType::kAvgPool);
+  EXPECT_TRUE(op.float_accumulate);
+  EXPECT_TRUE(op.count_include_pad);
+  EXPECT_EQ(op.kernel, (std::array<int64_t, 2>{3, 2}));
+  EXPECT_EQ(op.stride, (std::array<int64_t, 2>{2, 1}));
+  EXPECT_EQ(op.pads, (std::array<int64_t, 4>{1, 0, 0, 1}));
+  EXPECT_EQ(m.graph.tensor(op.outputs[0]).shape, (std::vector<int64_t>{1, 2, 5, 2}));  // NHWC: (5 + 1 - 3) / 2 + 1, (5 + 1 - 2) + 1
+}
+
+TEST(QdqImport, CeilModeAveragePoolAndUnfoldableNodesAreRefusedUpFront) {
   OnnxBuilder b;
   b.Input("x", kU8, {1, 2, 4, 4});
   b.Quant("x", 0.1f, kU8, 10);
   b.Quant("y", 0.2f, kU8, 3);
   b.Node("DequantizeLinear", {"x", "x_scale", "x_zp"}, {"xf"}, "dq_x");
-  OnnxBuilder::Attr(b.Node("AveragePool", {"xf"}, {"pf"}, "avg"), "kernel_shape", std::vector<int64_t>{2, 2});
+  onnx::NodeProto* avg = b.Node("AveragePool", {"xf"}, {"pf"}, "avg");
+  OnnxBuilder::Attr(avg, "kernel_shape", std::vector<int64_t>{2, 2});
+  OnnxBuilder::Attr(avg, "ceil_mode", int64_t{1});
   b.Node("QuantizeLinear", {"pf", "y_scale", "y_zp"}, {"p"}, "q_p");
   b.Node("DequantizeLinear", {"x", "x_scale", "x_zp"}, {"xf2"}, "dq_x2");
   b.Node("Softmax", {"xf2"}, {"s"}, "softmax");
   b.Output("p", kU8);
   b.Output("s", kF32);
   const std::string msg = ImportError(b.Save(ScratchDir() + "/refused.onnx"));
-  EXPECT_NE(msg.find("/graph/node/1: node \"avg\" (op QLinearAveragePool, domain com.microsoft): unsupported op (a QDQ "
-                     "AveragePool group becomes this op)"),
+  EXPECT_NE(msg.find("/graph/node/1: node \"avg\" (op QLinearAveragePool, domain com.microsoft): ceil_mode 1 is not "
+                     "supported (floor only)"),
             std::string::npos)
       << msg;
   EXPECT_NE(msg.find("/graph/node/3: node \"dq_x2\" (op DequantizeLinear, domain ai.onnx): not part of a foldable"),

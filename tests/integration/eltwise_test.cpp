@@ -47,7 +47,28 @@ core::Graph RandomConcatNet(uint64_t seed) {
   return b.Build();
 }
 
+// avg_pool with ONNX Runtime's float32 averaging ("accumulate": "float32"), padded and strided,
+// with and without count_include_pad, next to the integer one.
+core::Graph RandomFloatAvgPoolNet(uint64_t seed) {
+  GraphBuilder b(seed);
+  const int64_t hw = b.Uniform(3, 14);
+  const std::string x = b.Input({1, hw, hw, b.Uniform(1, 8)}, b.Coin());
+  const std::string h = b.Conv(x, b.Uniform(1, 40), 3, 1, 1, {1, 1, 1, 1}, 1, core::Activation::kNone);
+  const int64_t k = b.Uniform(1, 3);
+  const std::array<int64_t, 4> pads{b.Uniform(0, k - 1), b.Uniform(0, k - 1), b.Uniform(0, k - 1), b.Uniform(0, k - 1)};
+  b.Pool(h, core::OpType::kAvgPool, k, b.Uniform(1, 2), pads, b.Coin(), true);
+  b.Pool(h, core::OpType::kAvgPool, k, 1, pads, b.Coin(), false);
+  return b.Build();
+}
+
 class EltwiseTest : public ::testing::TestWithParam<std::tuple<int, int>> {};
+
+TEST_P(EltwiseTest, SimulatedFloatAveragePoolEqualsReference) {
+  const auto [seed, variant] = GetParam();
+  const core::Graph g = RandomFloatAvgPoolNet(7000 + seed);
+  const Outcome o = SimulateAndReference(g, LoadVariant(kEltwiseVariants[variant]));
+  ExpectBitExact(g, o, true);
+}
 
 TEST_P(EltwiseTest, SimulatedConcatEqualsReference) {
   const auto [seed, variant] = GetParam();

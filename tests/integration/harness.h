@@ -141,7 +141,7 @@ class GraphBuilder {
   }
 
   std::string Pool(const std::string& x, core::OpType type, int64_t k, int64_t stride,
-                   std::array<int64_t, 4> pads, bool count_include_pad = false) {
+                   std::array<int64_t, 4> pads, bool count_include_pad = false, bool float_accumulate = false) {
     const core::TensorInfo& xi = g_.tensor(x);
     core::Op op;
     op.name = "op" + std::to_string(g_.ops.size());
@@ -150,6 +150,7 @@ class GraphBuilder {
     op.stride = {stride, stride};
     op.pads = pads;
     op.count_include_pad = count_include_pad;
+    op.float_accumulate = float_accumulate;
     op.inputs = {x};
     std::vector<int64_t> shape = {1, 1, 1, xi.shape[3]};
     if (type != core::OpType::kGlobalAvgPool) {
