@@ -1039,7 +1039,16 @@ class Importer {
     const core::TensorInfo y = g_.tensor(ir->outputs[0]);
     std::vector<int32_t> table;
     if (n.op_type() == kLookupOp) {
-      table = constants_.at(n.input(5)).int_values;
+      // Made by the QDQ folder; checked all the same, since a model file may name the op too.
+      const OnnxTensor& c = constants_.at(n.input(5));
+      const int64_t lo = y.is_signed ? -128 : 0;
+      const bool ok = c.int_values.size() == 256 && c.elem_type == (y.is_signed ? TensorProto::INT8 : TensorProto::UINT8) &&
+                      std::all_of(c.int_values.begin(), c.int_values.end(), [lo](int32_t v) { return v >= lo && v <= lo + 255; });
+      if (!ok) {
+        NodeProblem(i, n, "input 5 (\"" + n.input(5) + "\") must be a table of 256 values of the output's type");
+        return false;
+      }
+      table = c.int_values;
     } else {
       const float alpha = FloatAttr(n, "alpha", 0.01f);
       table = Tabulate([alpha](float v) { return v >= 0 ? v : alpha * v; }, xi.quant.scale(0), xi.quant.zero_point(0),
