@@ -121,19 +121,41 @@ Requant MakeRequant(RequantMode mode, float x_scale, float w_scale, float y_scal
   return r;
 }
 
+namespace {
+
+BinaryQuant MakeBinaryQuant(RequantMode mode, float a_scale, int32_t a_zp, float b_scale, int32_t b_zp,
+                            float out_scale, int32_t out_zp, int32_t out_min, int32_t out_max) {
+  BinaryQuant q;
+  q.mode = mode;
+  q.a_zero_point = a_zp;
+  q.b_zero_point = b_zp;
+  q.a_scale = a_scale;
+  q.b_scale = b_scale;
+  q.out_scale = out_scale;
+  q.out_zero_point = out_zp;
+  q.out_min = out_min;
+  q.out_max = out_max;
+  return q;
+}
+
+// ONNX Runtime's portable kernels' tail: v clamped to [out_min - zy, out_max - zy] in float, then
+// round_half_to_even(float32(v + zy)). NaN (only from absurd scales) becomes 0.
+int32_t PortableRoundClamp(float v, const BinaryQuant& p) {
+  if (std::isnan(v)) v = 0;
+  const float lo = static_cast<float>(int64_t{p.out_min} - p.out_zero_point);
+  const float hi = static_cast<float>(int64_t{p.out_max} - p.out_zero_point);
+  v = std::min(std::max(v, lo), hi);
+  const float shifted = v + static_cast<float>(p.out_zero_point);
+  return static_cast<int32_t>(std::clamp<int64_t>(static_cast<int64_t>(RoundHalfEven(shifted)), p.out_min, p.out_max));
+}
+
+}  // namespace
+
 AddParams MakeAddParams(RequantMode mode, float a_scale, int32_t a_zp, float b_scale, int32_t b_zp,
                         float out_scale, int32_t out_zp, int32_t out_min, int32_t out_max,
                         int input_bits) {
   AddParams p;
-  p.mode = mode;
-  p.a_zero_point = a_zp;
-  p.b_zero_point = b_zp;
-  p.a_scale = a_scale;
-  p.b_scale = b_scale;
-  p.out_scale = out_scale;
-  p.out_zero_point = out_zp;
-  p.out_min = out_min;
-  p.out_max = out_max;
+  static_cast<BinaryQuant&>(p) = MakeBinaryQuant(mode, a_scale, a_zp, b_scale, b_zp, out_scale, out_zp, out_min, out_max);
   // ONNX Runtime's 8-bit kernel: the ratios and the offset in float32, each operation rounded
   // once (std::fma rounds once, as the FMA instruction does; the build must not contract the
   // separate multiply and subtract into further FMAs, hence the explicit steps).
@@ -174,13 +196,7 @@ int32_t QuantizedAdd(int32_t a, int32_t b, const AddParams& p) {
     // fused multiply-add), clamped in float, the zero point added in float before rounding.
     const float fa = p.a_scale * static_cast<float>(da);
     const float fb = p.b_scale * static_cast<float>(db);
-    float v = (fa + fb) / p.out_scale;
-    const float lo = static_cast<float>(int64_t{p.out_min} - p.out_zero_point);
-    const float hi = static_cast<float>(int64_t{p.out_max} - p.out_zero_point);
-    v = std::min(std::max(v, lo), hi);
-    const float shifted = v + static_cast<float>(p.out_zero_point);
-    return static_cast<int32_t>(
-        std::clamp<int64_t>(static_cast<int64_t>(RoundHalfEven(shifted)), p.out_min, p.out_max));
+    return PortableRoundClamp((fa + fb) / p.out_scale, p);
   }
   const int64_t unit = int64_t{1} << p.left_shift;
   // The input multipliers are < 1 (shift <= 0), so MultiplyByQuantizedMultiplier reduces to
@@ -196,15 +212,7 @@ MulParams MakeMulParams(RequantMode mode, float a_scale, int32_t a_zp, float b_s
                         float out_scale, int32_t out_zp, int32_t out_min, int32_t out_max,
                         int input_bits) {
   MulParams p;
-  p.mode = mode;
-  p.a_zero_point = a_zp;
-  p.b_zero_point = b_zp;
-  p.a_scale = a_scale;
-  p.b_scale = b_scale;
-  p.out_scale = out_scale;
-  p.out_zero_point = out_zp;
-  p.out_min = out_min;
-  p.out_max = out_max;
+  static_cast<BinaryQuant&>(p) = MakeBinaryQuant(mode, a_scale, a_zp, b_scale, b_zp, out_scale, out_zp, out_min, out_max);
   p.sse_8bit = input_bits <= 8;
   const float scale_product = a_scale * b_scale;  // rounded to float32 before the division
   p.ratio = scale_product / out_scale;
@@ -227,14 +235,7 @@ int32_t QuantizedMul(int32_t a, int32_t b, const MulParams& p) {
     const float fa = p.a_scale * static_cast<float>(da);
     const float fb = p.b_scale * static_cast<float>(db);
     const float product = fa * fb;
-    float v = product / p.out_scale;
-    if (std::isnan(v)) v = 0;  // inf * 0 from absurd scales: no value to round (never in ONNX's range)
-    const float lo = static_cast<float>(int64_t{p.out_min} - p.out_zero_point);
-    const float hi = static_cast<float>(int64_t{p.out_max} - p.out_zero_point);
-    v = std::min(std::max(v, lo), hi);
-    const float shifted = v + static_cast<float>(p.out_zero_point);
-    return static_cast<int32_t>(
-        std::clamp<int64_t>(static_cast<int64_t>(RoundHalfEven(shifted)), p.out_min, p.out_max));
+    return PortableRoundClamp(product / p.out_scale, p);
   }
   const int32_t scaled = MultiplyByQuantizedMultiplier(SaturateToInt32(da * db), p.mult);
   return AddZeroPointAndClamp(scaled, p.out_zero_point, p.out_min, p.out_max);

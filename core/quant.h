@@ -146,17 +146,21 @@ int32_t MultiplyByQuantizedMultiplier(int32_t x, FixedMultiplier m);
 // fixed multipliers). `input_bits` (the wider of the two inputs' bit widths) also lowers that left
 // shift below 20 for inputs wider than 10 bits, so that (a - za) << left_shift still fits in int32
 // (TFLite uses 15 for int16).
-struct AddParams {
+// The quantization of a two-input elementwise op's operands and output (add, mul).
+struct BinaryQuant {
   RequantMode mode = RequantMode::kOnnxFloat;
   int32_t a_zero_point = 0, b_zero_point = 0;
   float a_scale = 1, b_scale = 1, out_scale = 1;
+  int32_t out_zero_point = 0, out_min = -128, out_max = 127;
+};
+
+struct AddParams : BinaryQuant {
   // Float mode, 8-bit inputs: ra, rb and the folded offset above, derived by MakeAddParams.
   bool folded_8bit = true;
   float a_ratio = 1, b_ratio = 1, offset = 0;
   // Fixed-point mode only, derived by MakeAddParams.
   int32_t left_shift = 20;
   FixedMultiplier a_mult, b_mult, out_mult;
-  int32_t out_zero_point = 0, out_min = -128, out_max = 127;
 };
 AddParams MakeAddParams(RequantMode mode, float a_scale, int32_t a_zp, float b_scale, int32_t b_zp,
                         float out_scale, int32_t out_zp, int32_t out_min, int32_t out_max,
@@ -177,14 +181,10 @@ int32_t QuantizedAdd(int32_t a, int32_t b, const AddParams& p);
 //    clamped to [out_min - zy, out_max - zy] in float, then round_half_to_even(float32(v + zy)).
 // kFixedPoint follows TFLite's integer mul: MultiplyByQuantizedMultiplier(p, M(sa * sb / sy)) + zy,
 // p saturated to int32 (it fits for inputs of up to 16 bits with zero points inside the range).
-struct MulParams {
-  RequantMode mode = RequantMode::kOnnxFloat;
-  int32_t a_zero_point = 0, b_zero_point = 0;
-  float a_scale = 1, b_scale = 1, out_scale = 1;
+struct MulParams : BinaryQuant {
   bool sse_8bit = true;  // float mode, 8-bit inputs
   float ratio = 1;       // float32(float32(sa * sb) / sy)
   FixedMultiplier mult;  // fixed-point mode
-  int32_t out_zero_point = 0, out_min = -128, out_max = 127;
 };
 MulParams MakeMulParams(RequantMode mode, float a_scale, int32_t a_zp, float b_scale, int32_t b_zp,
                         float out_scale, int32_t out_zp, int32_t out_min, int32_t out_max,

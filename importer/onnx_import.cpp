@@ -1132,25 +1132,19 @@ class Importer {
 
   // QLinearAveragePool -> avg_pool with ONNX Runtime's float32 arithmetic (core::FloatAveragePool).
   bool ConvertAvgPool(int i, const NodeProto& n, core::Op* ir) {
-    const Value* x = ImageInput(i, n, 0);
-    if (!x) return false;
-    const std::vector<int64_t> kernel = IntsAttr(n, "kernel_shape", {});
-    ir->type = core::OpType::kAvgPool;
-    if (!Window(i, n, {x->shape[2], x->shape[3]}, kernel, ir)) return false;
-    ir->kernel = {kernel[0], kernel[1]};
     ir->count_include_pad = IntAttr(n, "count_include_pad", 0) != 0;
     ir->float_accumulate = true;
-    ir->inputs = {x->ir};
-    const int64_t oh = core::ConvOutSize(x->shape[2], kernel[0], ir->stride[0], 1, ir->pads[0], ir->pads[2]);
-    const int64_t ow = core::ConvOutSize(x->shape[3], kernel[1], ir->stride[1], 1, ir->pads[1], ir->pads[3]);
-    return SetOutput(i, n, {1, x->shape[1], oh, ow}, ir);
+    return ConvertPool(i, n, core::OpType::kAvgPool, ir);
   }
 
-  bool ConvertMaxPool(int i, const NodeProto& n, core::Op* ir) {
+  bool ConvertMaxPool(int i, const NodeProto& n, core::Op* ir) { return ConvertPool(i, n, core::OpType::kMaxPool, ir); }
+
+  // The window of a 2-D pool (kernel_shape, strides, pads / auto_pad) and its output.
+  bool ConvertPool(int i, const NodeProto& n, core::OpType type, core::Op* ir) {
     const Value* x = ImageInput(i, n, 0);
     if (!x) return false;
     const std::vector<int64_t> kernel = IntsAttr(n, "kernel_shape", {});
-    ir->type = core::OpType::kMaxPool;
+    ir->type = type;
     if (!Window(i, n, {x->shape[2], x->shape[3]}, kernel, ir)) return false;
     ir->kernel = {kernel[0], kernel[1]};
     ir->inputs = {x->ir};
