@@ -138,6 +138,14 @@ BinaryQuant MakeBinaryQuant(RequantMode mode, float a_scale, int32_t a_zp, float
   return q;
 }
 
+// An x86 float->int32 conversion as ONNX Runtime's kernels use it (cvtps2dq / cvttss2si after
+// nearbyint: round half to even; NaN or outside [-2^31, 2^31) gives INT32_MIN), then the clamp
+// to [out_min, out_max].
+int32_t CvtRoundClamp(float t, int32_t out_min, int32_t out_max) {
+  const int64_t q = (t >= -2147483648.0f && t < 2147483648.0f) ? static_cast<int64_t>(RoundHalfEven(t)) : kInt32Min;
+  return static_cast<int32_t>(std::clamp<int64_t>(q, out_min, out_max));
+}
+
 // ONNX Runtime's portable kernels' tail: v clamped to [out_min - zy, out_max - zy] in float, then
 // round_half_to_even(float32(v + zy)). NaN (only from absurd scales) becomes 0.
 int32_t PortableRoundClamp(float v, const BinaryQuant& p) {
@@ -183,11 +191,7 @@ int32_t QuantizedAdd(int32_t a, int32_t b, const AddParams& p) {
     // MLAS's AVX2 QLinearAdd: b's term first, then a's, each one fused multiply-add.
     const float t = std::fma(static_cast<float>(a), p.a_ratio,
                              std::fma(static_cast<float>(b), p.b_ratio, p.offset));
-    // cvtps2dq: round half to even; NaN or outside [-2^31, 2^31) gives INT32_MIN.
-    const int64_t q = (t >= -2147483648.0f && t < 2147483648.0f)
-                          ? static_cast<int64_t>(RoundHalfEven(t))
-                          : kInt32Min;
-    return static_cast<int32_t>(std::clamp<int64_t>(q, p.out_min, p.out_max));
+    return CvtRoundClamp(t, p.out_min, p.out_max);
   }
   const int64_t da = int64_t{a} - p.a_zero_point;
   const int64_t db = int64_t{b} - p.b_zero_point;
@@ -226,10 +230,7 @@ int32_t QuantizedMul(int32_t a, int32_t b, const MulParams& p) {
   if (p.mode == RequantMode::kOnnxFloat && p.sse_8bit) {
     const float scaled = static_cast<float>(da * db) * p.ratio;  // |p| < 2^17: exact in float32
     const float t = scaled + static_cast<float>(p.out_zero_point);
-    const int64_t q = (t >= -2147483648.0f && t < 2147483648.0f)
-                          ? static_cast<int64_t>(RoundHalfEven(t))
-                          : kInt32Min;
-    return static_cast<int32_t>(std::clamp<int64_t>(q, p.out_min, p.out_max));
+    return CvtRoundClamp(t, p.out_min, p.out_max);
   }
   if (p.mode == RequantMode::kOnnxFloat) {
     const float fa = p.a_scale * static_cast<float>(da);
@@ -246,8 +247,7 @@ int32_t FloatAveragePool::Finish(int64_t count, float y_scale, int32_t y_zero_po
   const float avg = sum_ / static_cast<float>(count);
   const float scaled = avg / y_scale;
   const float t = scaled + static_cast<float>(y_zero_point);
-  const int64_t q = (t >= -2147483648.0f && t < 2147483648.0f) ? static_cast<int64_t>(RoundHalfEven(t)) : kInt32Min;
-  return static_cast<int32_t>(std::clamp<int64_t>(q, out_min, out_max));
+  return CvtRoundClamp(t, out_min, out_max);
 }
 
 int32_t AveragePoolRequant(int64_t sum, int64_t count, float in_scale, float out_scale,

@@ -106,7 +106,7 @@ std::pair<std::vector<int>, std::vector<int>> InputRoles(const NodeProto& n, con
     for (int k = 0; k < n.input_size(); ++k) acts.push_back(k);
   } else if (n.op_type() == "QLinearConcat") {
     acts.clear();
-    for (int k = 2; k + 2 < n.input_size() + 2 && k < n.input_size(); k += 3) {
+    for (int k = 2; k < n.input_size(); k += 3) {
       acts.push_back(k);
       consts.push_back(k + 1);
       consts.push_back(k + 2);
@@ -554,9 +554,7 @@ class Importer {
         const std::string& op = n.op_type();
         if (op == "Concat") {  // every input and the output alike
           const Quant* known = nullptr;
-          for (const std::string& v : std::vector<std::string>{n.output(0)}) {
-            if (auto it = quant_.find(v); it != quant_.end()) known = &it->second;
-          }
+          if (auto it = quant_.find(n.output(0)); it != quant_.end()) known = &it->second;
           for (int k = 0; k < n.input_size() && !known; ++k) {
             if (auto it = quant_.find(n.input(k)); it != quant_.end()) known = &it->second;
           }
@@ -1031,6 +1029,16 @@ class Importer {
     return SetOutput(i, n, a.shape, ir);
   }
 
+  // A lookup's 256-entry table of output values (quantized as the output `y`); returns its IR name.
+  std::string AddTable(const std::string& name, const core::TensorInfo& y, std::vector<int32_t> values) {
+    core::TensorInfo& t = AddTensor(name, {256});
+    t.bits = 8;
+    t.is_signed = y.is_signed;
+    t.quant = y.quant;
+    t.data = std::move(values);
+    return t.name;
+  }
+
   // QLinearLeakyRelu (its table built as ONNX Runtime builds it) or a folded chain's table.
   bool ConvertLookup(int i, const NodeProto& n, core::Op* ir) {
     const Value& x = values_.at(n.input(0));
@@ -1054,13 +1062,8 @@ class Importer {
       table = Tabulate([alpha](float v) { return v >= 0 ? v : alpha * v; }, xi.quant.scale(0), xi.quant.zero_point(0),
                        xi.is_signed, y.quant.scale(0), y.quant.zero_point(0), y.is_signed);
     }
-    core::TensorInfo& t = AddTensor(y.name + "_table", {256});
-    t.bits = 8;
-    t.is_signed = y.is_signed;
-    t.quant = y.quant;
-    t.data = std::move(table);
     ir->type = core::OpType::kLookup;
-    ir->inputs = {x.ir, t.name};
+    ir->inputs = {x.ir, AddTable(y.name + "_table", y, std::move(table))};
     return true;
   }
 
@@ -1101,12 +1104,10 @@ class Importer {
         ir->inputs.push_back(x.ir);
         continue;
       }
-      core::TensorInfo& t = AddTensor(y.name + "_table_" + std::to_string(k), {256});
-      t.bits = 8;
-      t.is_signed = y.is_signed;
-      t.quant = y.quant;
-      t.data = Tabulate([](float v) { return v; }, xi.quant.scale(0), xi.quant.zero_point(0), xi.is_signed,
-                        y.quant.scale(0), y.quant.zero_point(0), y.is_signed);
+      const std::string table =
+          AddTable(y.name + "_table_" + std::to_string(k), y,
+                   Tabulate([](float v) { return v; }, xi.quant.scale(0), xi.quant.zero_point(0), xi.is_signed,
+                            y.quant.scale(0), y.quant.zero_point(0), y.is_signed));
       core::TensorInfo& r = AddTensor(y.name + "_in" + std::to_string(k), xi.shape);
       r.bits = 8;
       r.is_signed = y.is_signed;
@@ -1114,7 +1115,7 @@ class Importer {
       core::Op rescale;
       rescale.name = OpName(i, n) + "_rescale" + std::to_string(k);
       rescale.type = core::OpType::kLookup;
-      rescale.inputs = {x.ir, t.name};
+      rescale.inputs = {x.ir, table};
       rescale.outputs = {r.name};
       g_.ops.push_back(rescale);
       ir->inputs.push_back(r.name);

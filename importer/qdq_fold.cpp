@@ -85,8 +85,10 @@ class Folder {
       try {
         if (auto node = FoldChain(i, &chain, &at)) {
           folded[at] = std::move(node);
-          for (int k : chain) dropped[k] = k != at;
-          for (int k : chain) in_chain_[k] = true;
+          for (int k : chain) {
+            dropped[k] = k != at;
+            in_chain_[k] = true;
+          }
         }
       } catch (const NoFold& e) {
         for (int k : chain) {
@@ -553,11 +555,9 @@ class Folder {
 
   float ConstFloat(const std::string& name, float def) const {
     if (name.empty()) return def;
-    auto c = constants_.find(name);
-    if (c == constants_.end() || c->second.elem_type != TensorProto::FLOAT || c->second.float_values.size() != 1) {
-      throw NoFold{"Clip bound \"" + name + "\" must be a float32 constant scalar"};
-    }
-    return c->second.float_values[0];
+    const std::optional<float> v = ScalarConstant(name);
+    if (!v) throw NoFold{"Clip bound \"" + name + "\" must be a float32 constant scalar"};
+    return *v;
   }
 
   // Relu, or Clip [lo, hi], before QuantizeLinear y clamps the quantized output to

@@ -118,14 +118,21 @@ void PostProcessor::Binary(const isa::Instruction& in) {
   mem_.Count(a.b_addr, layer, false, a.b_count * a.b_type.bytes());
   mem_.Count(a.out_addr, layer, true, a.count * a.out_type.bytes());
   if (!exact_) return;
-  const core::AddParams ap = core::MakeAddParams(mode_, a.a_scale, a.a_zero_point, a.b_scale, a.b_zero_point,
-                                                 a.out_scale, a.out_zero_point, a.out_min, a.out_max, input_bits);
-  const core::MulParams mp = core::MakeMulParams(mode_, a.a_scale, a.a_zero_point, a.b_scale, a.b_zero_point,
-                                                 a.out_scale, a.out_zero_point, a.out_min, a.out_max, input_bits);
-  for (int64_t i = 0; i < a.count; ++i) {
-    const int32_t va = LoadElem(pa + i * a.a_type.bytes(), a.a_type);
-    const int32_t vb = LoadElem(pb + (i % a.b_count) * a.b_type.bytes(), a.b_type);
-    StoreElem(out + i * a.out_type.bytes(), a.out_type, add ? core::QuantizedAdd(va, vb, ap) : core::QuantizedMul(va, vb, mp));
+  auto each = [&](auto op) {
+    for (int64_t i = 0; i < a.count; ++i) {
+      const int32_t va = LoadElem(pa + i * a.a_type.bytes(), a.a_type);
+      const int32_t vb = LoadElem(pb + (i % a.b_count) * a.b_type.bytes(), a.b_type);
+      StoreElem(out + i * a.out_type.bytes(), a.out_type, op(va, vb));
+    }
+  };
+  if (add) {
+    const core::AddParams p = core::MakeAddParams(mode_, a.a_scale, a.a_zero_point, a.b_scale, a.b_zero_point,
+                                                  a.out_scale, a.out_zero_point, a.out_min, a.out_max, input_bits);
+    each([&p](int32_t x, int32_t y) { return core::QuantizedAdd(x, y, p); });
+  } else {
+    const core::MulParams p = core::MakeMulParams(mode_, a.a_scale, a.a_zero_point, a.b_scale, a.b_zero_point,
+                                                  a.out_scale, a.out_zero_point, a.out_min, a.out_max, input_bits);
+    each([&p](int32_t x, int32_t y) { return core::QuantizedMul(x, y, p); });
   }
 }
 
