@@ -23,6 +23,11 @@ constexpr int kExitBadInput = 2;
 
 int Main(int argc, char** argv);
 
+// " (input files: a.json, b.onnx)" for the arguments (after the program name) that name existing
+// regular files, as an option's value or a NAME=FILE input; "" when there are none. Main adds it
+// to an internal error so that the user can report the bug with the files it happened on.
+std::string InputFilesNote(const std::vector<std::string>& args);
+
 // What one run produced, for the report writers.
 struct LayerReport {
   std::string name, op, unit, tiling, shape;

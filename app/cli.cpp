@@ -1,5 +1,7 @@
 // Command-line front end: subcommand dispatch and option parsing (Boost.Program_options).
+#include <filesystem>
 #include <iostream>
+#include <string>
 
 #include <boost/program_options.hpp>
 
@@ -243,6 +245,17 @@ int ParseAndRun(int argc, char** argv) {
 
 }  // namespace
 
+std::string InputFilesNote(const std::vector<std::string>& args) {
+  std::string files;
+  for (std::string arg : args) {
+    if (const size_t eq = arg.find('='); eq != std::string::npos && arg.rfind("--", 0) != 0) arg = arg.substr(eq + 1);
+    std::error_code ec;
+    if (arg.empty() || arg[0] == '-' || !std::filesystem::is_regular_file(arg, ec)) continue;
+    files += (files.empty() ? "" : ", ") + arg;
+  }
+  return files.empty() ? "" : " (input files: " + files + ")";
+}
+
 models::ExecMode ParseExecMode(const std::string& text, const std::string& option) {
   if (text == "exact") return models::ExecMode::kExact;
   if (text == "timing") return models::ExecMode::kTiming;
@@ -259,7 +272,9 @@ int Main(int argc, char** argv) {
     std::cerr << "npusim: error: " << e.what() << "\n";
     return kExitBadInput;
   } catch (const std::exception& e) {
-    std::cerr << "npusim: internal error: " << e.what() << "\n";
+    // A bug, not bad input: name the files it happened on so that the user can report it.
+    std::cerr << "npusim: internal error: " << e.what() << InputFilesNote(std::vector<std::string>(argv + 1, argv + argc))
+              << "\nnpusim: this is a bug; please report it with the command line and these files\n";
     return kExitInternal;
   }
 }

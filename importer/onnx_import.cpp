@@ -242,7 +242,7 @@ class Importer {
 
   // A Transpose of a constant (e.g. of a weight exported as [K, N] for a [N, K] use) is folded.
   void TransposeConstant(int i, const NodeProto& n) {
-    OnnxTensor t = constants_.at(n.input(0));
+    OnnxTensor t = ConstantInput(i, n, 0);
     const int64_t rank = static_cast<int64_t>(t.dims.size());
     std::vector<int64_t> perm = IntsAttr(n, "perm", {});
     if (perm.empty()) {
@@ -296,6 +296,36 @@ class Importer {
   }
 
   bool IsConstant(const std::string& name) const { return constants_.count(name) > 0; }
+
+  // Reports a problem of node i and throws every problem found so far. For lookups that earlier
+  // checks should have made safe: a malformed model that slips past them still reaches the user
+  // as the importer's own error (node, op type, what is missing), never as std::out_of_range.
+  [[noreturn]] void Fail(int i, const NodeProto& n, const std::string& message) {
+    NodeProblem(i, n, message);
+    problems_.ThrowIfAny();
+    throw std::logic_error("ProblemList::ThrowIfAny did not throw");
+  }
+
+  // Constant `name`, which node i reads as `what`. Every lookup of a model's name goes through
+  // ConstantNamed, ConstantInput or ValueInput.
+  const OnnxTensor& ConstantNamed(int i, const NodeProto& n, const std::string& name, const std::string& what) {
+    auto it = constants_.find(name);
+    if (it != constants_.end()) return it->second;
+    Fail(i, n, what + (name.empty() ? " is absent" : " \"" + name + "\" is not a constant") +
+                   " (expected an initializer or a Constant node)");
+  }
+  const OnnxTensor& ConstantInput(int i, const NodeProto& n, int k) {
+    return ConstantNamed(i, n, Input(n, k), "input " + std::to_string(k));
+  }
+
+  // The activation node i reads as input k (a graph input or an earlier node's output).
+  const Value& ValueInput(int i, const NodeProto& n, int k) {
+    const std::string name = Input(n, k);
+    auto it = values_.find(name);
+    if (it != values_.end()) return it->second;
+    Fail(i, n, "input " + std::to_string(k) + (name.empty() ? " is absent" : " (\"" + name + "\") is not computed") +
+                   " (expected a graph input or an earlier node's output)");
+  }
 
   // Everything that can be decided without shapes, for every node, before any conversion.
   void CheckNodes() {
@@ -464,7 +494,7 @@ class Importer {
       q->is_signed = false;
       return true;
     }
-    const OnnxTensor& z = constants_.at(zp_name);
+    const OnnxTensor& z = ConstantNamed(i, n, zp_name, "zero point");
     if (!IsQuantType(z.elem_type) || z.int_values.size() != 1) {
       NodeProblem(i, n, "zero point \"" + zp_name + "\" of \"" + value + "\": expected one uint8 or int8 value " +
                             "(activations are quantized per tensor), got " + std::to_string(z.int_values.size()) +
@@ -754,7 +784,7 @@ class Importer {
     else if (op == "QLinearAveragePool") ok = ConvertAvgPool(i, n, &ir);
     else if (op == "MaxPool") ok = ConvertMaxPool(i, n, &ir);
     else if (op == "Identity" && !IsGraphOutput(n.output(0))) {
-      values_[n.output(0)] = values_.at(n.input(0));  // an alias; no data moves
+      values_[n.output(0)] = ValueInput(i, n, 0);  // an alias; no data moves
       return;
     } else {
       ok = ConvertReshape(i, n, &ir);  // Reshape, Flatten, Identity of a graph output
@@ -808,7 +838,7 @@ class Importer {
 
   // Input k as a rank-4 [1, C, H, W] activation, or null (reported).
   const Value* ImageInput(int i, const NodeProto& n, int k) {
-    const Value& x = values_.at(n.input(k));
+    const Value& x = ValueInput(i, n, k);
     if (x.shape.size() != 4 || x.shape[0] != 1) {
       NodeProblem(i, n, "input \"" + n.input(k) + "\" has shape " + core::ShapeString(x.shape) +
                             ": expected [1, C, H, W] (2-D, batch 1)");
@@ -879,7 +909,7 @@ class Importer {
     t->bits = 8;
     t->is_signed = w.elem_type == TensorProto::INT8;
     if (sk >= 0) {
-      const OnnxTensor& s = constants_.at(n.input(sk));
+      const OnnxTensor& s = ConstantInput(i, n, sk);
       if (s.elem_type != TensorProto::FLOAT || !count_ok(s.float_values.size())) {
         NodeProblem(i, n, "weight scale \"" + s.name + "\": expected 1 or " + std::to_string(channels) + " float32 values");
         return false;
@@ -893,7 +923,7 @@ class Importer {
       t->quant.scales = s.float_values;
     }
     if (Input(n, zk).empty()) return true;
-    const OnnxTensor& z = constants_.at(n.input(zk));
+    const OnnxTensor& z = ConstantInput(i, n, zk);
     if (z.elem_type != w.elem_type || !count_ok(z.int_values.size())) {
       NodeProblem(i, n, "weight zero point \"" + z.name + "\": expected 1 or " + std::to_string(channels) +
                             " values of the weight's type " + ElemTypeName(w.elem_type));
@@ -907,7 +937,7 @@ class Importer {
   }
 
   bool IntegerWeight(int i, const NodeProto& n, int k, size_t rank) {
-    const OnnxTensor& w = constants_.at(n.input(k));
+    const OnnxTensor& w = ConstantInput(i, n, k);
     if (!IsQuantType(w.elem_type) || w.dims.size() != rank) {
       NodeProblem(i, n, "weight \"" + w.name + "\": expected a rank-" + std::to_string(rank) +
                             " uint8 or int8 tensor, got " + ElemTypeName(w.elem_type) + " " + core::ShapeString(w.dims));
@@ -919,7 +949,7 @@ class Importer {
   // Bias input k (int32 [channels]) as an IR 32-bit tensor; "" if absent; nullopt on a problem.
   std::optional<std::string> Bias(int i, const NodeProto& n, int k, int64_t channels) {
     if (Input(n, k).empty()) return std::string();
-    const OnnxTensor& b = constants_.at(n.input(k));
+    const OnnxTensor& b = ConstantInput(i, n, k);
     const bool shape_ok = b.dims == std::vector<int64_t>{channels} || b.dims == std::vector<int64_t>{1, channels};
     if (b.elem_type != TensorProto::INT32 || !shape_ok) {
       NodeProblem(i, n, "bias \"" + b.name + "\": expected int32 [" + std::to_string(channels) + "], got " +
@@ -936,7 +966,7 @@ class Importer {
     const GemmInputs in = GemmInputsOf(n);
     const Value* x = ImageInput(i, n, 0);
     if (!x || !IntegerWeight(i, n, in.w, 4)) return false;
-    const OnnxTensor& w = constants_.at(n.input(in.w));
+    const OnnxTensor& w = ConstantInput(i, n, in.w);
     const int64_t c = x->shape[1], o = w.dims[0], cg = w.dims[1];
     const int64_t groups = IntAttr(n, "group", 1);
     if (groups < 1 || c % groups != 0 || o % groups != 0 || cg * groups != c) {
@@ -969,7 +999,7 @@ class Importer {
   }
 
   bool ConvertMatMul(int i, const NodeProto& n, core::Op* ir) {
-    const Value& a = values_.at(n.input(0));
+    const Value& a = ValueInput(i, n, 0);
     if (a.shape.size() != 2) {
       NodeProblem(i, n, "input \"" + n.input(0) + "\" has shape " + core::ShapeString(a.shape) +
                             ": expected [M, K] (batched matmul is not supported)");
@@ -977,7 +1007,7 @@ class Importer {
     }
     const GemmInputs in = GemmInputsOf(n);
     if (!IntegerWeight(i, n, in.w, 2)) return false;
-    const OnnxTensor& b = constants_.at(n.input(in.w));
+    const OnnxTensor& b = ConstantInput(i, n, in.w);
     // QLinearMatMul's B is [K, N]; QGemm's is [K, N], or [N, K] (the IR's order) with transB.
     const bool trans_b = n.op_type() == "QGemm" && IntAttr(n, "transB", 0) != 0;
     const int64_t k = b.dims[trans_b ? 1 : 0], cols = b.dims[trans_b ? 0 : 1];
@@ -1002,8 +1032,8 @@ class Importer {
   }
 
   bool ConvertAdd(int i, const NodeProto& n, core::Op* ir) {
-    const Value& a = values_.at(n.input(0));
-    const Value& b = values_.at(n.input(3));
+    const Value& a = ValueInput(i, n, 0);
+    const Value& b = ValueInput(i, n, 3);
     if (a.shape != b.shape) {
       NodeProblem(i, n, "inputs of shapes " + core::ShapeString(a.shape) + " and " + core::ShapeString(b.shape) +
                             ": broadcasting is not supported (expected equal shapes)");
@@ -1016,8 +1046,8 @@ class Importer {
 
   // QLinearMul: b of a's shape, or [1, C, 1, 1] (one factor per channel of a [1, C, H, W]).
   bool ConvertMul(int i, const NodeProto& n, core::Op* ir) {
-    const Value& a = values_.at(n.input(0));
-    const Value& b = values_.at(n.input(3));
+    const Value& a = ValueInput(i, n, 0);
+    const Value& b = ValueInput(i, n, 3);
     const bool per_channel = a.shape.size() == 4 && b.shape == std::vector<int64_t>{1, a.shape[1], 1, 1};
     if (a.shape != b.shape && !per_channel) {
       NodeProblem(i, n, "inputs of shapes " + core::ShapeString(a.shape) + " and " + core::ShapeString(b.shape) +
@@ -1041,14 +1071,14 @@ class Importer {
 
   // QLinearLeakyRelu (its table built as ONNX Runtime builds it) or a folded chain's table.
   bool ConvertLookup(int i, const NodeProto& n, core::Op* ir) {
-    const Value& x = values_.at(n.input(0));
+    const Value& x = ValueInput(i, n, 0);
     const core::TensorInfo& xi = g_.tensor(x.ir);
     if (!SetOutput(i, n, x.shape, ir)) return false;
     const core::TensorInfo y = g_.tensor(ir->outputs[0]);
     std::vector<int32_t> table;
     if (n.op_type() == kLookupOp) {
       // Made by the QDQ folder; checked all the same, since a model file may name the op too.
-      const OnnxTensor& c = constants_.at(n.input(5));
+      const OnnxTensor& c = ConstantInput(i, n, 5);
       const int64_t lo = y.is_signed ? -128 : 0;
       const bool ok = c.int_values.size() == 256 && c.elem_type == (y.is_signed ? TensorProto::INT8 : TensorProto::UINT8) &&
                       std::all_of(c.int_values.begin(), c.int_values.end(), [lo](int32_t v) { return v >= lo && v <= lo + 255; });
@@ -1072,7 +1102,8 @@ class Importer {
   // dequantized value (the identity through float32).
   bool ConvertConcat(int i, const NodeProto& n, core::Op* ir) {
     const std::vector<int> acts = InputRoles(n, *FindSpec(n)).second;
-    const std::vector<int64_t>& first = values_.at(n.input(acts[0])).shape;
+    if (acts.empty()) Fail(i, n, "expected at least one input to concatenate");
+    const std::vector<int64_t>& first = ValueInput(i, n, acts[0]).shape;
     const int64_t rank = static_cast<int64_t>(first.size());
     int64_t axis = IntAttr(n, "axis", 0);
     if (axis < -rank || axis >= rank) {
@@ -1083,7 +1114,7 @@ class Importer {
     std::vector<int64_t> out = first;
     out[axis] = 0;
     for (int k : acts) {
-      const std::vector<int64_t>& s = values_.at(n.input(k)).shape;
+      const std::vector<int64_t>& s = ValueInput(i, n, k).shape;
       bool fits = static_cast<int64_t>(s.size()) == rank;
       for (int64_t d = 0; fits && d < rank; ++d) fits = d == axis || s[d] == first[d];
       if (!fits) {
@@ -1098,7 +1129,7 @@ class Importer {
     ir->type = core::OpType::kConcat;
     ir->axis = rank == 4 ? std::vector<int64_t>{0, 3, 1, 2}[axis] : axis;  // NCHW -> NHWC
     for (int k : acts) {
-      const Value& x = values_.at(n.input(k));
+      const Value& x = ValueInput(i, n, k);
       const core::TensorInfo& xi = g_.tensor(x.ir);
       if (xi.quant.scales == y.quant.scales && xi.quant.zero_points == y.quant.zero_points && xi.is_signed == y.is_signed) {
         ir->inputs.push_back(x.ir);
@@ -1168,7 +1199,7 @@ class Importer {
       }
       return {Product(in, 0, axis), Product(in, axis, static_cast<int64_t>(in.size()))};
     }
-    const OnnxTensor& s = constants_.at(n.input(1));
+    const OnnxTensor& s = ConstantInput(i, n, 1);
     std::vector<int64_t> out(s.int_values.begin(), s.int_values.end());
     const bool allow_zero = IntAttr(n, "allowzero", 0) != 0;
     int64_t known = 1, infer = -1;
@@ -1193,7 +1224,7 @@ class Importer {
   }
 
   bool ConvertReshape(int i, const NodeProto& n, core::Op* ir) {
-    const Value& x = values_.at(n.input(0));
+    const Value& x = ValueInput(i, n, 0);
     const std::vector<int64_t> out = ReshapeTarget(i, n, x.shape);
     if (out.empty()) return false;
     if (out.size() > 4) {

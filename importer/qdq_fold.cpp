@@ -278,8 +278,8 @@ class Folder {
     const QTensor x{Input(dq, 0), Input(dq, 1), ZeroPoint(dq, TypeOf(Input(dq, 0)))};
     const QTensor y{Output0(q), Input(q, 1), ZeroPoint(q, OutputType(q))};
     const auto per_tensor = [&](const QTensor& t, const char* what) {
-      const OnnxTensor& sc = constants_.at(t.scale);
-      const OnnxTensor& zp = constants_.at(t.zero_point);
+      const OnnxTensor& sc = Constant(t.scale, std::string("the chain's ") + what + " scale");
+      const OnnxTensor& zp = Constant(t.zero_point, std::string("the chain's ") + what + " zero point");
       if (sc.float_values.size() != 1 || zp.int_values.size() != 1 || !(zp.elem_type == TensorProto::UINT8 || zp.elem_type == TensorProto::INT8)) {
         throw NoFold{std::string("the chain's ") + what + " must be quantized per tensor to uint8 or int8"};
       }
@@ -287,8 +287,8 @@ class Folder {
     };
     const auto [xs, xz] = per_tensor(x, "input");
     const auto [ys, yz] = per_tensor(y, "output");
-    const bool x_signed = constants_.at(x.zero_point).elem_type == TensorProto::INT8;
-    const bool y_signed = constants_.at(y.zero_point).elem_type == TensorProto::INT8;
+    const bool x_signed = Constant(x.zero_point, "the chain's input zero point").elem_type == TensorProto::INT8;
+    const bool y_signed = Constant(y.zero_point, "the chain's output zero point").elem_type == TensorProto::INT8;
     // Evaluates the ops in graph order on one real input value, in float32.
     const auto f = [&](float real) {
       std::map<std::string, float> val{{v, real}};
@@ -354,6 +354,14 @@ class Folder {
 
   bool IsConstant(const std::string& name) const { return constants_.count(name) > 0; }
 
+  // Constant `name` (the group's `what`); a group whose parameter is not a constant cannot be
+  // folded (NoFold names it), whatever checks ran before.
+  const OnnxTensor& Constant(const std::string& name, const std::string& what) const {
+    auto c = constants_.find(name);
+    if (c == constants_.end()) throw NoFold{what + " \"" + name + "\" is not a constant"};
+    return c->second;
+  }
+
   // The zero point input k of a DequantizeLinear / QuantizeLinear, or (absent) a constant 0 of
   // type `elem`, ONNX's default.
   std::string ZeroPoint(const NodeProto& n, int elem) {
@@ -403,8 +411,8 @@ class Folder {
   QTensor Weight(const NodeProto& n, int k, int64_t axis) {
     QTensor w = Dequantized(n, k, true);
     const NodeProto* dq = Producer(Input(n, k));
-    const OnnxTensor& wt = constants_.at(w.value);
-    const OnnxTensor& s = constants_.at(w.scale);
+    const OnnxTensor& wt = Constant(w.value, "weight");
+    const OnnxTensor& s = Constant(w.scale, "weight scale");
     int64_t dq_axis = IntAttr(*dq, "axis", 1);
     if (dq_axis < 0) dq_axis += static_cast<int64_t>(wt.dims.size());
     if (s.elements() > 1 && dq_axis != axis) {
@@ -418,10 +426,10 @@ class Folder {
   // construction; the integer kernels add the int32 values to the accumulator as they are).
   QTensor Bias(const NodeProto& n, int k) {
     QTensor b = Dequantized(n, k, true);
-    if (constants_.at(b.value).elem_type != TensorProto::INT32) {
+    if (Constant(b.value, "bias").elem_type != TensorProto::INT32) {
       throw NoFold{"bias \"" + b.value + "\" must be an int32 constant"};
     }
-    const OnnxTensor& z = constants_.at(b.zero_point);
+    const OnnxTensor& z = Constant(b.zero_point, "bias zero point");
     if (std::any_of(z.int_values.begin(), z.int_values.end(), [](int32_t v) { return v != 0; })) {
       throw NoFold{"bias \"" + b.value + "\" must have zero point 0"};
     }
@@ -582,8 +590,8 @@ class Folder {
         hi = ConstFloat(Input(act, 2), inf);
       }
     }
-    const OnnxTensor& s = constants_.at(y.scale);
-    const OnnxTensor& z = constants_.at(y.zero_point);
+    const OnnxTensor& s = Constant(y.scale, "output scale");
+    const OnnxTensor& z = Constant(y.zero_point, "output zero point");
     if (s.float_values.size() != 1 || z.int_values.size() != 1) throw NoFold{"the QuantizeLinear must be per tensor"};
     const float scale = s.float_values[0];
     const int32_t zp = z.int_values[0];

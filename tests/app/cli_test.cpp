@@ -22,6 +22,7 @@
 #include "core/graph.h"
 #include "core/net_loader.h"
 #include "core/npy.h"
+#include "app/app.h"
 #include "reference/executor.h"
 #include "tests/support/npusim_process.h"
 
@@ -585,6 +586,29 @@ TEST_F(Cli, ObjectiveOptionIsValidatedAppliedAndEchoed) {
   EXPECT_EQ(u["operand_feed"], "edge");
   EXPECT_EQ(u["row_feed_values_per_cycle"], 128);
   EXPECT_EQ(u["drain_values_per_cycle"], 128);
+}
+
+// A malformed ONNX model that once escaped as "internal error: map::at" (issue 26, a zero point
+// that is a graph input on a DequantizeLinear nothing reads): bad input, so exit 2 with the file,
+// the node and what is missing, and no file written.
+TEST_F(Cli, OnnxZeroPointThatIsNoConstantExitsTwoNamingNode) {
+  const std::string model = Src("tests/data/fuzz-regressions/onnx/zero_point_not_constant.onnx");
+  const Outcome o = Run({"import", model, "-o", (out_dir_ / "net.json").string()});
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_TRUE(Contains(o.err, "npusim: error: " + model + ": /graph/node/0: node \"dq\" (op DequantizeLinear, "
+                                  "domain ai.onnx): zero point \"x_zero_point\" is not a constant")) << o;
+  EXPECT_FALSE(Contains(o.err, "internal error")) << o;
+  EXPECT_TRUE(OutDirAbsentOrEmpty());
+}
+
+// An internal error names the files the command read, so that a user can report it with them.
+TEST(InputFilesNote, NamesTheArgumentsThatAreFiles) {
+  const std::string arch = Src("arch/dense_16x16.json"), npy = Src("workloads/README.md");
+  EXPECT_EQ(app::InputFilesNote({"run", "--arch", arch, "--net", "/no/such/file.json", "--input", "x=" + npy,
+                                 "--out", Src("results")}),
+            " (input files: " + arch + ", " + npy + ")");
+  EXPECT_EQ(app::InputFilesNote({"--mode=" + arch}), "");  // an option's own '=' is not a NAME=FILE input
+  EXPECT_EQ(app::InputFilesNote({"scalesim", "-c", "missing.cfg"}), "");
 }
 
 }  // namespace

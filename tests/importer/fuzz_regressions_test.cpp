@@ -21,7 +21,8 @@ const std::string kDir = std::string(NPUSIM_SOURCE_DIR) + "/tests/data/fuzz-regr
 const std::set<std::string> kKnownBugs = {"tensor_dims_overflow.onnx", "huge_allocation.onnx",
                                            "huge_allocation_9gb.onnx",
                                            "dequantize_without_outputs.onnx",
-                                           "declare_missing_constant.onnx"};
+                                           "declare_missing_constant.onnx",
+                                           "zero_point_not_constant.onnx"};
 
 void Replay(const std::string& path) {
   try {
@@ -92,6 +93,26 @@ TEST(OnnxFuzzRegressions, DequantizeWithoutOutputs) {
 // escaped instead of a ConfigError (npusim exited 1 with "map::at"); now a node problem.
 TEST(OnnxFuzzRegressions, DeclareMissingConstant) {
   Replay(kDir + "declare_missing_constant.onnx");
+}
+
+// Fixed bug (found by fuzzing in CI, issue 26) in importer/onnx_import.cpp : ReadZeroPoint
+// looked the zero point up with constants_.at(zp_name). A dead DequantizeLinear (absorbed by the
+// QDQ folder, so never checked by CheckNodes) whose zero point is a graph input let
+// std::out_of_range escape ("internal error: map::at", exit 1). Every lookup of a model's name now
+// goes through ConstantNamed / ConstantInput / ValueInput, which report the node instead.
+TEST(OnnxFuzzRegressions, ZeroPointNotConstant) {
+  const std::string path = kDir + "zero_point_not_constant.onnx";
+  try {
+    ImportOnnxModel(path, {});
+    FAIL() << "expected a ConfigError";
+  } catch (const core::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("node \"dq\" (op DequantizeLinear, domain ai.onnx): zero point "
+                                         "\"x_zero_point\" is not a constant (expected an initializer or a "
+                                         "Constant node)"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
