@@ -48,17 +48,17 @@ fi
 cmake --build "$build" --target npusim_fuzzers -j"$(nproc)" 2>&1 | grep -Ev '^\[ *[0-9]+%\]|^-- ' || true
 
 onnx_data=/usr/share/libonnx-testdata/data/node
-# target|dictionary|max_len|executions (deterministic mode; about 30 s each on one core of the
+# target|dictionary|max_len|executions (deterministic mode; 15-60 s each on an idle core of the
 # 2-core CI machine, under ASan)|seed dirs and files
 targets=(
   "arch|json_arch|16384|200000|arch tests/data/bad"
-  "net|json_net|65536|50000|workloads tests/data/bad fuzz/seeds/net"
+  "net|json_net|65536|30000|workloads tests/data/bad fuzz/seeds/net"
   "npy|npy|4096|400000|fuzz/seeds/npy"
   "scalesim_cfg|scalesim_cfg|4096|200000|workloads/scalesim tests/data/scalesim"
   "scalesim_topology|scalesim_csv|8192|100000|workloads/scalesim tests/data/scalesim"
-  "onnx|onnx|16384|150000|fuzz/seeds/onnx"
+  "onnx|onnx|16384|250000|fuzz/seeds/onnx"
   "serve_request|serve_request|8192|200000|fuzz/seeds/serve_request"
-  "lut_space|lut_space|4096|20000|workloads/nas"
+  "lut_space|lut_space|4096|100000|workloads/nas"
 )
 only=("$@")
 summary="$build/fuzz-summary.md"
