@@ -1,7 +1,7 @@
 // Simulator throughput: how many simulated cycles npusim covers per wall-clock second, and how
 // much memory a run needs, for each arch file on the bundled networks.
 //
-// SystemC elaborates once per process (DESIGN.md), so every iteration of a simulation case runs
+// One simulation per process (docs/design-decisions.md): each iteration of a simulation case runs
 // the real `npusim` binary (NPUSIM_BINARY) in a child process, as a sweep would: posix_spawn,
 // stdout and stderr to a log file in a fresh temporary directory, wait4 for the exit status and
 // the child's rusage. The time reported is the child's wall time (UseManualTime), so process

@@ -1,4 +1,4 @@
-// The hardware description, validated (the "Config" layer of STYLE.md: defaults filled, derived
+// The hardware description, validated (docs/design-decisions.md, step 2: defaults filled, derived
 // values computed, every check done before any SystemC module exists). docs/formats.md documents
 // the JSON; arch/dense_16x16.json is a worked example.
 #pragma once

@@ -1,6 +1,6 @@
-// Files that appear complete or not at all (DESIGN.md: bad input "never leaves a half-written
-// result file"; issue 10: a run killed by SIGINT/SIGTERM or failing midway leaves the previous
-// results intact and no partial files).
+// Files that appear complete or not at all (docs/design-decisions.md: bad input writes nothing;
+// a run killed by SIGINT/SIGTERM or failing midway leaves the previous results intact and no
+// partial files).
 #pragma once
 
 #include <string>

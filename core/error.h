@@ -1,4 +1,4 @@
-// Errors by kind (see STYLE.md "Errors by kind").
+// Errors by kind (see docs/design-decisions.md, "Errors by kind").
 //
 // ConfigError: the user's input is wrong. It carries every problem found (all at once, not just the
 // first), each naming the file, the JSON pointer (or line) and what was expected. app/ turns it into

@@ -1,4 +1,4 @@
-// Validated reading of JSON input files (STYLE.md: "Configs parsed and validated at the boundary").
+// Validated reading of JSON input files (docs/design-decisions.md: inputs validated at the boundary).
 //
 // Every check adds a Problem (file, JSON pointer, expectation and finding) to a ProblemList and
 // returns "nothing" instead of throwing, so a loader can keep going and report every problem of a

@@ -1,4 +1,4 @@
-// Named action counters (STYLE.md "Stats as named counters"). A component registers each counter
+// Named action counters (docs/design-decisions.md). A component registers each counter
 // once, under its component name (the energy table key: "array", "ibuf", "dram", ...) and action
 // ("mac_8b", "read", ...); counts are kept per network layer so energy can be reported per layer.
 // Formatting lives elsewhere (app/report.cpp): this only collects.

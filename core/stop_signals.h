@@ -1,4 +1,4 @@
-// What a SIGINT, SIGTERM or SIGHUP leaves behind (issue 10: "nothing half-written"). By default
+// What a SIGINT, SIGTERM or SIGHUP leaves behind (docs/design-decisions.md). By default
 // these signals end the process as they always do, after removing the paths registered here
 // (temporary files of writes in progress, output directories a run created and has not filled
 // yet), so a killed run leaves the previous results intact and no partial files. A process that

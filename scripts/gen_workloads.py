@@ -20,7 +20,7 @@ Calibration (per conv / fully_connected layer):
 
 Weights are symmetric (zero point 0, values in [-(2^(b-1) - 1), 2^(b-1) - 1]; weight_limit) at
 any width from 2 to 16 bits, chosen per layer: the MobileNetV1 builder makes the 8-bit network and
-the precision variants of issue 4 (mobilenet_q4, mobilenet_w16, mobilenet_mixed), whose per-layer
+the precision variants (mobilenet_q4, mobilenet_w16, mobilenet_mixed), whose per-layer
 weight bits workloads/README.md states. The calibration above is the same at every width (the
 accumulator is measured with the layer's own integer weights).
 
@@ -498,7 +498,7 @@ def resnet(depth, name=None):
     return net
 
 
-# The scaling study of issue 9 (results/perf.md, scripts/bench_scaling.py): MobileNetV1 at the
+# The scaling study (results/speed.md, scripts/bench_speed.py): MobileNetV1 at the
 # paper's width multipliers and resolutions, ResNet-18 and ResNet-50, into workloads/scaling/.
 SCALING_ALPHAS = (0.25, 0.5, 0.75, 1.0)
 SCALING_RESOLUTIONS = (128, 160, 192, 224)
@@ -512,7 +512,7 @@ def scaling_nets():
     yield lambda: resnet(50)
 
 
-# Precision variants of MobileNetV1 (issue 4; workloads/README.md states the same assignments).
+# Precision variants of MobileNetV1 (workloads/README.md states the same assignments).
 # Weights are per-channel symmetric with zero point 0 and values in [-wmax, wmax] (weight_limit);
 # activations stay int8.
 

@@ -1,4 +1,4 @@
-// Nothing half-written (issue 10), with the real binary: a long run (MobileNetV1 on tiny_4x4,
+// Nothing half-written (docs/design-decisions.md), real binary: a long run (MobileNetV1 on tiny_4x4,
 // seconds of simulation) killed by SIGINT or SIGTERM leaves the previous results byte for byte and
 // no temporary file, and no directory it created; a run that fails while writing its results
 // (file size limit) leaves the previous ones too; a sweep whose point dies by a signal records it

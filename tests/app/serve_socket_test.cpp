@@ -1,4 +1,4 @@
-// `npusim serve --socket` against hostile clients (issue 10), with the real binary: malformed,
+// `npusim serve --socket` against hostile clients (docs/sweep.md), with the real binary: malformed,
 // oversized, too deeply nested and non-UTF-8 requests are answered with an error line each; a
 // client that leaves in the middle of an oversized line does not disturb the others; a simulation
 // child that dies by a signal becomes an error answer and the next request is served; SIGTERM ends

@@ -14,7 +14,7 @@ using testing::ScratchDir;
 using testing::SourcePath;
 using testing::WriteFile;
 
-// Every action the simulator counts (STYLE.md: a counted action without an entry is an error).
+// Every action the simulator counts (one without an entry is an error: docs/design-decisions.md).
 void ExpectAllCountedActions(const ArchConfig& arch) {
   auto has = [&](const std::string& comp, const std::string& action) {
     auto c = arch.energy.components.find(comp);

@@ -207,7 +207,7 @@ TEST(Limits, NpyHeaderLengthIsBounded) {
                          "header of 4294967280 bytes is too large (at most 1048576)"));
 }
 
-// Fixed bug (found by fuzzing, issue 10) in core/arch.cpp : buffers[].size_bytes accepts
+// Fixed bug (found by fuzzing, results/fuzz.md) in core/arch.cpp : buffers[].size_bytes accepts
 // up to 2^40, and models/memory.cpp's Sram allocates size_bytes of backing store, so a validated
 // arch with a 1 TiB buffer dies with std::bad_alloc (or the OOM killer) when the simulator is
 // built. arch.cpp now bounds buffers to 1 GiB each.
@@ -217,7 +217,7 @@ TEST(FuzzRegressions, ArchWithATerabyteBufferIsRefused) {
                }).empty());
 }
 
-// Found while writing the serve_request target (issue 10): nlohmann's dump, copy and comparison
+// Found while writing the serve_request target (results/fuzz.md): nlohmann's dump, copy and comparison
 // recurse, so a value nested 10^5 deep (a 200 KB file, far inside the 1 GiB limit) overflowed the
 // stack as soon as a message described it ("got [[[[..."): a crash, not an error.
 TEST(Limits, JsonNestedDeeperThan512LevelsIsRefusedWithItsPosition) {

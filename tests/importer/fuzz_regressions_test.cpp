@@ -62,13 +62,13 @@ std::string TestName(const ::testing::TestParamInfo<std::string>& info) {
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(OnnxFuzzRegression);
 INSTANTIATE_TEST_SUITE_P(Kept, OnnxFuzzRegression, ::testing::ValuesIn(KeptInputs()), TestName);
 
-// Fixed bug (found by fuzzing, issue 10) in importer/onnx_tensor.cpp : DecodeTensor
+// Fixed bug (found by fuzzing, results/fuzz.md) in importer/onnx_tensor.cpp : DecodeTensor
 // bounds each dim by 2^31 - 1 but not their product, so OnnxTensor::elements() overflows int64
 // (undefined behaviour; UBSan stops here) for the input read as a TensorProto: 28 dims of 1..122,
 // whose product is about 10^47. DecodeTensor now refuses dims whose product passes 2^31 - 1.
 TEST(OnnxFuzzRegressions, TensorDimsOverflow) { Replay(kDir + "tensor_dims_overflow.onnx"); }
 
-// Fixed bug (found by fuzzing, issue 10) in importer/onnx_tensor.cpp (same root: the product of dims is not bounded):
+// Fixed bug (found by fuzzing, results/fuzz.md) in importer/onnx_tensor.cpp (same root: the product of dims is not bounded):
 // DecodeInts calls v.reserve(n) with n = 757454211360000 (dims [3, 10, 1, 120, 18, 1, 121, 34,
 // 3, 82, 105, 110], int16, no data) before checking that the data holds n values, so the import
 // dies with std::length_error / std::bad_alloc (ASan: allocation size too big), not a ConfigError.
@@ -79,7 +79,7 @@ TEST(OnnxFuzzRegressions, HugeAllocation) {
   Replay(kDir + "huge_allocation_9gb.onnx");
 }
 
-// Fixed bug (found by fuzzing, issue 10) in importer/qdq_fold.cpp :
+// Fixed bug (found by fuzzing, results/fuzz.md) in importer/qdq_fold.cpp :
 // Folder::AllConsumersFolded calls dq.output(0) on a DequantizeLinear node that has no outputs:
 // an out-of-range RepeatedPtrField access (a null dereference: UBSan reports it, a release build
 // crashes). Now read through Output0, which gives "" for a node without outputs.
@@ -87,7 +87,7 @@ TEST(OnnxFuzzRegressions, DequantizeWithoutOutputs) {
   Replay(kDir + "dequantize_without_outputs.onnx");
 }
 
-// Fixed bug (found by fuzzing, issue 10) in importer/onnx_import.cpp:364 :
+// Fixed bug (found by fuzzing, results/fuzz.md) in importer/onnx_import.cpp:364 :
 // Importer::Declare looks the scale up with constants_.at(n.input(1)); for a lone
 // DequantizeLinear whose scale "x_scale" is a graph input, not a constant, std::out_of_range
 // escaped instead of a ConfigError (npusim exited 1 with "map::at"); now a node problem.

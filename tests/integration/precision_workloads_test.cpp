@@ -1,4 +1,4 @@
-// The MobileNetV1 precision workloads of issue 4 (workloads/README.md states their precision):
+// The MobileNetV1 precision workloads (workloads/README.md states their precision):
 // each file loads, every conv/FC layer has the weight bits the README states, weights are
 // per-channel symmetric (zero point 0) with values in [-(2^(b-1) - 1), 2^(b-1) - 1], activations
 // are int8, and the topology equals mobilenet_v1_q8.json's. Loader-level only (plus compiling for a

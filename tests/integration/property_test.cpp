@@ -1,4 +1,4 @@
-// Property (issue 10): an arch and a network that the validators accept either simulate to
+// Property (docs/design-decisions.md): an arch and network the validators accept either simulate to
 // completion, bit-exact against the reference executor, or fail with a clear error (a ConfigError
 // naming the arch or network file) before the simulation starts; never an assert, abort, crash,
 // hang or SystemC error from inside the model. Checked on random files (random_configs.h), each

@@ -79,7 +79,7 @@ TEST(PostProcessorModule, PassThroughTakesTheSameCyclesAndWritesFourBytesPerValu
   EXPECT_EQ(stats.Find("wbuf", "read")->total, 0u);
 }
 
-// The **must** of DESIGN.md: outputs come from the bytes the DMA moved to the addresses the
+// docs/design-decisions.md: outputs come from the bytes the DMA moved to the addresses the
 // compiler chose. Shift one input load by one element and the output must change.
 TEST(DataPath, MisaddressedLoadGivesWrongOutputs) {
   const core::ArchConfig arch = core::LoadArch(Src("arch/tiny_4x4.json"));

@@ -1,5 +1,5 @@
 // Checks the SCALE-Sim v2 closed forms of models/timing/scalesim_compat.h three ways:
-//  - the worked case of issue 5 (ifmap 10x10x4, 3x3 filters, 20 filters, stride 1, 4x4 array:
+//  - docs/scalesim.md's example (ifmap 10x10x4, 3x3 filters, 20 filters, stride 1, 4x4 array:
 //    3359 / 3329 / 4319 reported total cycles for OS / WS / IS), and small cases whose
 //    arithmetic is written out in the comments;
 //  - a sweep in which a demand-matrix model (below) must agree with every field. The model
