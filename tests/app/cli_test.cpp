@@ -588,7 +588,7 @@ TEST_F(Cli, ObjectiveOptionIsValidatedAppliedAndEchoed) {
   EXPECT_EQ(u["drain_values_per_cycle"], 128);
 }
 
-// A malformed ONNX model that once escaped as "internal error: map::at" (issue 26, a zero point
+// A malformed ONNX model that once escaped as "internal error: map::at" (results/fuzz.md; a zero point
 // that is a graph input on a DequantizeLinear nothing reads): bad input, so exit 2 with the file,
 // the node and what is missing, and no file written.
 TEST_F(Cli, OnnxZeroPointThatIsNoConstantExitsTwoNamingNode) {

@@ -95,7 +95,7 @@ TEST(OnnxFuzzRegressions, DeclareMissingConstant) {
   Replay(kDir + "declare_missing_constant.onnx");
 }
 
-// Fixed bug (found by fuzzing in CI, issue 26) in importer/onnx_import.cpp : ReadZeroPoint
+// Fixed bug (found by CI's fuzz run, results/fuzz.md) in importer/onnx_import.cpp : ReadZeroPoint
 // looked the zero point up with constants_.at(zp_name). A dead DequantizeLinear (absorbed by the
 // QDQ folder, so never checked by CheckNodes) whose zero point is a graph input let
 // std::out_of_range escape ("internal error: map::at", exit 1). Every lookup of a model's name now
