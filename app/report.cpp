@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/app.h"
+#include "core/arch_json.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/npy.h"
@@ -107,60 +108,9 @@ std::string LayersCsv(const RunReport& r) {
   return s.str();
 }
 
-// A forced mapping as the arch file spells it (only the fields given).
-nlohmann::json ForceJson(const core::MappingForce& f) {
-  nlohmann::json j = nlohmann::json::object();
-  if (f.pr > 0) j["arrays"] = {f.pr, f.pc};
-  if (f.pm > 0) j["split"] = {f.pm, f.pn, f.pk};
-  if (!f.dataflow.empty()) j["dataflow"] = f.dataflow;
-  return j;
-}
-
-// The reconfigurable array's keys, defaults resolved (the edge feeds as values per cycle).
-nlohmann::json ReconfigJson(const core::ReconfigConfig& r, const core::UnitConfig& u) {
-  nlohmann::json j = {{"sub_rows", r.sub_rows}, {"sub_cols", r.sub_cols}, {"grid_rows", r.grid_rows},
-                      {"grid_cols", r.grid_cols}, {"dataflows", r.dataflows},
-                      {"reconfig_cycles", r.reconfig_cycles}, {"objective", r.objective},
-                      {"k_split", r.k_split}, {"operand_feed", r.operand_feed}};
-  if (r.operand_feed == "edge") {
-    const auto resolved = [](int64_t v, int64_t edge) { return v > 0 ? v : edge; };
-    j["row_feed_values_per_cycle"] = resolved(r.row_feed_values_per_cycle, u.rows);
-    j["col_feed_values_per_cycle"] = resolved(r.col_feed_values_per_cycle, u.cols);
-    j["drain_values_per_cycle"] = resolved(r.drain_values_per_cycle, u.cols);
-  }
-  if (r.force.any()) j["force"] = ForceJson(r.force);
-  for (const auto& [layer, f] : r.layer_force) j["layers"][layer] = ForceJson(f);
-  return j;
-}
-
 }  // namespace
 
-std::string ResolvedArchJson(const core::ArchConfig& a) {
-  nlohmann::json j;
-  j["name"] = a.name;
-  j["clock_mhz"] = a.clock_mhz;
-  j["dram"] = {{"bytes_per_cycle", a.dram.bytes_per_cycle}, {"latency_cycles", a.dram.latency_cycles},
-               {"burst_bytes", a.dram.burst_bytes}, {"capacity_bytes", a.dram.capacity_bytes}};
-  for (const core::BufferConfig& b : a.buffers) {
-    j["buffers"].push_back({{"name", b.name}, {"size_bytes", b.size_bytes}, {"banks", b.banks},
-                            {"ports", b.ports}, {"word_bytes", b.word_bytes}});
-  }
-  for (const core::UnitConfig& u : a.units) {
-    nlohmann::json unit = {{"name", u.name}, {"type", u.type}, {"rows", u.rows}, {"cols", u.cols},
-                           {"dataflow", u.dataflow}, {"input_bits", u.input_bits},
-                           {"weight_bits", u.weight_bits}, {"acc_bits", u.acc_bits},
-                           {"overflow", u.overflow == core::Overflow::kWrap ? "wrap" : "saturate"},
-                           {"input_buffer", u.input_buffer}, {"weight_buffer", u.weight_buffer},
-                           {"acc_buffer", u.acc_buffer}};
-    if (u.type == "reconfigurable_array") unit.update(ReconfigJson(u.reconfig, u));
-    j["units"].push_back(unit);
-  }
-  j["post_processor"] = {{"name", a.post.name}, {"lanes", a.post.lanes},
-                         {"pipeline_cycles", a.post.pipeline_cycles}, {"output_buffer", a.post.output_buffer}};
-  j["requantization"] = a.requant_mode == core::RequantMode::kOnnxFloat ? "onnx_float" : "fixed_point";
-  j["energy"] = {{"file", a.energy.file}, {"name", a.energy.name}};
-  return j.dump();
-}
+std::string ResolvedArchJson(const core::ArchConfig& a) { return core::ArchToJson(a).dump(); }
 
 std::string SummaryTable(const RunReport& r) {
   std::ostringstream s;
