@@ -10,7 +10,6 @@
 // Every entry is a network document, loaded and validated like any network file, re-quantized
 // with core::ApplyWeightBits / ApplyActivationBits, and simulated in its own child process by the
 // same models `npusim run` uses.
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -35,6 +34,7 @@
 #include "core/net_loader.h"
 #include "core/net_writer.h"
 #include "core/precision.h"
+#include "sim/child.h"
 
 namespace npusim::app {
 namespace {
@@ -327,40 +327,34 @@ int LutCommand(const LutOptions& o) {
   }
   const fs::path scratch = fs::temp_directory_path() / ("npusim_lut_" + std::to_string(getpid()));
   fs::create_directories(scratch);
-  // --jobs workers, each a forked process simulating a contiguous slice into its own file.
+  // --jobs workers, each a child process simulating a contiguous slice (sim/child.h).
   const size_t workers_n = std::min<size_t>(static_cast<size_t>(o.jobs), std::max<size_t>(jobs.size(), 1));
-  std::vector<pid_t> workers;
+  std::vector<sim::ChildBody> slices;
   for (size_t w = 0; w < workers_n; ++w) {
     const size_t begin = jobs.size() * w / workers_n, end = jobs.size() * (w + 1) / workers_n;
-    std::fflush(nullptr);
-    const pid_t pid = fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
-    if (pid == 0) {
-      int rc = 0;
-      try {
-        std::ofstream(scratch / ("slice" + std::to_string(w) + ".jsonl")) << RunSlice(arch, jobs, begin, end, scratch);
-      } catch (const std::exception& e) {
-        std::cerr << "npusim lut: " << e.what() << "\n";
-        rc = 1;
-      }
-      _exit(rc);
-    }
-    workers.push_back(pid);
+    slices.push_back([&, begin, end] { return RunSlice(arch, jobs, begin, end, scratch); });
   }
-  bool failed = false;
+  std::vector<sim::ChildOutcome> outcomes;
+  try {
+    outcomes = sim::RunInChildren(slices);
+  } catch (...) {
+    fs::remove_all(scratch);
+    throw;
+  }
+  std::string failed;
   std::map<const Job*, json> figures;
   size_t next = 0;
-  for (size_t w = 0; w < workers.size(); ++w) {
-    int status = 0;
-    waitpid(workers[w], &status, 0);
-    failed = failed || !WIFEXITED(status) || WEXITSTATUS(status) != 0;
-    std::ifstream in(scratch / ("slice" + std::to_string(w) + ".jsonl"));
+  for (const sim::ChildOutcome& worker : outcomes) {
+    if (!worker.ok() && failed.empty()) failed = worker.Describe();
+    std::istringstream in(worker.output);
     for (std::string line; std::getline(in, line);) {
       if (!line.empty() && next < jobs.size()) figures[jobs[next++]] = json::parse(line);
     }
   }
   fs::remove_all(scratch);
-  if (failed || next != jobs.size()) throw std::runtime_error("a lut worker failed");
+  if (!failed.empty() || next != jobs.size()) {
+    throw std::runtime_error("a lut worker failed (" + (failed.empty() ? "it answered for too few entries" : failed) + ")");
+  }
   json records = json::array();
   for (const Job& j : all) records.push_back(Record(j, figures.at(j.same < 0 ? &j : &all[static_cast<size_t>(j.same)])));
   std::vector<std::string> columns = blocks ? kBlockColumns : kLayerColumns;

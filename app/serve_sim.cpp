@@ -1,35 +1,15 @@
 // app/serve_sim.h: a simulation in a forked child, figures as `npusim run` computes them.
 #include "app/serve_sim.h"
 
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cerrno>
-#include <cstdio>
-
 #include "app/app.h"
 #include "compiler/compiler.h"
 #include "core/energy.h"
 #include "core/stats.h"
 #include "models/npu.h"
+#include "sim/child.h"
 
 namespace npusim::app::serve {
-namespace {
-
 using nlohmann::json;
-
-void WriteAll(int fd, const std::string& s) {
-  size_t off = 0;
-  while (off < s.size()) {
-    const ssize_t n = write(fd, s.data() + off, s.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    off += static_cast<size_t>(n);
-  }
-}
-
-}  // namespace
 
 json Simulate(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file, bool layers,
               models::ExecMode mode) {
@@ -68,44 +48,24 @@ json Simulate(const core::ArchConfig& arch, const core::Graph& g, const std::str
 
 json SimulateInChild(const core::ArchConfig& arch, core::Graph& g, const std::string& net_file, bool layers,
                      models::ExecMode mode, const Prepare& prepare) {
-  int fds[2];
-  if (pipe(fds) != 0) return {{"error", "pipe failed"}};
-  std::fflush(nullptr);
-  const pid_t pid = fork();
-  if (pid < 0) {
-    close(fds[0]);
-    close(fds[1]);
-    return {{"error", "fork failed"}};
-  }
-  if (pid == 0) {
-    close(fds[0]);
-    json out;
-    try {
-      if (prepare) prepare(g);
-      out = Simulate(arch, g, net_file, layers, mode);
-    } catch (const std::exception& e) {
-      out = {{"error", e.what()}};
-    }
-    WriteAll(fds[1], out.dump(-1, ' ', false, json::error_handler_t::replace));  // messages may quote bytes
-    // No destructors, no atexit handlers: the parent owns every resource this child inherited.
-    _exit(0);
-  }
-  close(fds[1]);
-  std::string text;
-  char buf[65536];
-  for (;;) {
-    const ssize_t n = read(fds[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    text.append(buf, static_cast<size_t>(n));
-  }
-  close(fds[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFSIGNALED(status)) return {{"error", "simulation died (signal " + std::to_string(WTERMSIG(status)) + ")"}};
+  sim::ChildOutcome o;
   try {
-    return json::parse(text);
+    o = sim::RunInChild([&] {
+      json out;
+      try {
+        if (prepare) prepare(g);
+        out = Simulate(arch, g, net_file, layers, mode);
+      } catch (const std::exception& e) {
+        out = {{"error", e.what()}};
+      }
+      return out.dump(-1, ' ', false, json::error_handler_t::replace);  // messages may quote bytes
+    });
+  } catch (const std::exception& e) {
+    return {{"error", e.what()}};
+  }
+  if (!o.exited) return {{"error", "simulation died (signal " + std::to_string(o.signal) + ")"}};
+  try {
+    return json::parse(o.output);
   } catch (const json::exception&) {
     return {{"error", "simulation ended without an answer"}};
   }

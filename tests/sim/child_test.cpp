@@ -1,0 +1,74 @@
+// sim::RunInChild / RunInChildren: answers come back whole and in order, a throwing body is an
+// exit 1 with its message, a killed child is reported by its signal, the parent's memory is never
+// changed by a child, and a large answer from several children at once does not deadlock.
+#include "sim/child.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace npusim::sim {
+namespace {
+
+TEST(RunInChild, ReturnsTheBodysAnswer) {
+  const ChildOutcome o = RunInChild([] { return std::string("answer from ") + (getpid() > 0 ? "child" : "?"); });
+  EXPECT_TRUE(o.ok()) << o.Describe();
+  EXPECT_EQ(o.output, "answer from child");
+  EXPECT_EQ(o.Describe(), "ok");
+}
+
+TEST(RunInChild, RunsInAnotherProcessAndLeavesTheParentsMemoryAlone) {
+  int value = 1;
+  const pid_t parent = getpid();
+  const ChildOutcome o = RunInChild([&] {
+    value = 2;  // the child's copy-on-write image only
+    return std::to_string(getpid() != parent);
+  });
+  EXPECT_EQ(o.output, "1");
+  EXPECT_EQ(value, 1);
+}
+
+TEST(RunInChild, AThrowingBodyIsExitOneWithItsMessage) {
+  const ChildOutcome o = RunInChild([]() -> std::string { throw std::runtime_error("no such layer \"fc9\""); });
+  EXPECT_FALSE(o.ok());
+  EXPECT_TRUE(o.exited);
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_EQ(o.output, "no such layer \"fc9\"");
+  EXPECT_EQ(o.Describe(), "exit 1: no such layer \"fc9\"");
+}
+
+TEST(RunInChild, AKilledChildIsReportedByItsSignal) {
+  const ChildOutcome o = RunInChild([]() -> std::string {
+    raise(SIGKILL);
+    return "unreachable";
+  });
+  EXPECT_FALSE(o.ok());
+  EXPECT_FALSE(o.exited);
+  EXPECT_EQ(o.signal, SIGKILL);
+  EXPECT_EQ(o.output, "");
+  EXPECT_EQ(o.Describe(), "killed by signal 9");
+}
+
+// Each answer is larger than a pipe's buffer (64 KiB on Linux): children block until the parent
+// reads them, so the parent must read all pipes as they fill, not one child at a time.
+TEST(RunInChildren, ManyLargeAnswersComeBackWholeAndInOrder) {
+  std::vector<ChildBody> bodies;
+  for (int k = 0; k < 4; ++k) {
+    bodies.push_back([k] { return std::string(300000, static_cast<char>('a' + k)); });
+  }
+  const std::vector<ChildOutcome> out = RunInChildren(bodies);
+  ASSERT_EQ(out.size(), 4u);
+  for (int k = 0; k < 4; ++k) {
+    EXPECT_TRUE(out[k].ok()) << k << ": " << out[k].Describe();
+    EXPECT_EQ(out[k].output, std::string(300000, static_cast<char>('a' + k))) << k;
+  }
+}
+
+TEST(RunInChildren, NoBodiesNoChildren) { EXPECT_TRUE(RunInChildren({}).empty()); }
+
+}  // namespace
+}  // namespace npusim::sim
