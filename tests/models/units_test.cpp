@@ -134,6 +134,16 @@ RunResult RunOnce(const core::ArchConfig& arch, const isa::Program& p, ExecMode 
   return npu.Run();
 }
 
+// The message of the SC_REPORT_FATAL that stops a run, or "" when it completes.
+std::string FatalOf(const core::ArchConfig& arch, const isa::Program& p, ExecMode mode) {
+  try {
+    RunOnce(arch, p, mode);
+  } catch (const sc_core::sc_report& e) {
+    return e.what();
+  }
+  return "";
+}
+
 TEST(SparseArrayModule, TimingModeCyclesFollowTheInstructionsRowEntries) {
   const core::ArchConfig arch = SimdGroupsOnly();
   const core::UnitConfig& u = arch.units[0];
@@ -158,16 +168,26 @@ TEST(SparseArrayModule, TimingModeCyclesFollowTheInstructionsRowEntries) {
 TEST(SparseArrayModule, ExactModeStopsWhenTheBufferHeadersDisagreeWithTheInstruction) {
   const core::ArchConfig arch = SimdGroupsOnly();
   const isa::Program raised = PrunedConvOnScalpel(arch, 3);
-  try {
-    RunOnce(arch, raised, ExecMode::kExact);
-    FAIL() << "no error";
-  } catch (const sc_core::sc_report& e) {
-    const std::string what = e.what();
-    EXPECT_NE(what.find("npu.simd"), std::string::npos) << what;
-    EXPECT_NE(what.find("row 0 of weight tile 0 has"), std::string::npos) << what;
-    EXPECT_NE(what.find("the instruction says"), std::string::npos) << what;
-    EXPECT_NE(what.find("CONV"), std::string::npos) << what;
+  const std::string what = FatalOf(arch, raised, ExecMode::kExact);
+  EXPECT_NE(what.find("npu.simd"), std::string::npos) << what;
+  EXPECT_NE(what.find("row 0 of weight tile 0 has"), std::string::npos) << what;
+  EXPECT_NE(what.find("the instruction says"), std::string::npos) << what;
+  EXPECT_NE(what.find("CONV"), std::string::npos) << what;
+}
+
+// Timing mode moves no bytes, but a sparse array still checks that every operand of a CONV lies
+// inside a buffer: accumulators placed across the end of abuf stop the simulation.
+TEST(SparseArrayModule, TimingModeStillChecksOperandRanges) {
+  const core::ArchConfig arch = SimdGroupsOnly();
+  isa::Program p = PrunedConvOnScalpel(arch, 0);
+  for (isa::Instruction& in : p.instructions) {
+    if (in.op != isa::Opcode::kConv) continue;
+    in.conv().acc_addr = isa::BufferBase(2) + static_cast<uint64_t>(arch.buffers[2].size_bytes) - 4;
+    break;
   }
+  const std::string what = FatalOf(arch, p, ExecMode::kTiming);
+  EXPECT_NE(what.find("npu.simd"), std::string::npos) << what;
+  EXPECT_NE(what.find("access outside every buffer"), std::string::npos) << what;
 }
 
 }  // namespace
