@@ -19,6 +19,7 @@ const char* kUsage =
     "                    [--weight-bits LAYER=BITS,...] [--activation-bits LAYER=BITS,...]\n"
     "                    [--mode exact|timing] [--objective cycles|energy|edp]\n"
     "       npusim compile --arch A.json --net N.json [--weight-bits ...] [--activation-bits ...] [--objective ...]\n"
+    "                      [--estimate-check]\n"
     "       npusim import MODEL.onnx -o NET.json [--weights-dir DIR]\n"
     "       npusim prune --arch A.json --net N.json --method simd|node|unstructured|n:m|N:M --sparsity S\n"
     "                    [--per-layer FILE] [--norm l1|l2] -o PRUNED.json [--weights-dir DIR]\n"
@@ -230,6 +231,11 @@ int ParseAndRun(int argc, char** argv) {
         ("mode", po::value<std::string>(&o.mode)->default_value("exact"),
          "exact: compute every output integer; timing: cycles, energy and counts only (identical "
          "figures, no outputs/*.npy)");
+  } else {
+    desc.add_options()
+        ("estimate-check", po::bool_switch(&o.estimate_check),
+         "also simulate the program (timing mode) and print per layer the cost model's estimate, the "
+         "simulated cycles and the estimate's error");
   }
   po::variables_map vm = Parse(argc, argv, first, desc);
   if (vm.count("help")) {

@@ -17,6 +17,7 @@ struct CommandOptions {
   std::string activation_bits;  // --activation-bits LAYER=BITS,...: the activations each layer reads
   std::string mode = "exact";  // --mode exact|timing (models/exec_mode.h)
   std::string objective;    // --objective cycles|energy|edp: reconfigurable units' mapping objective
+  bool estimate_check = false;  // compile --estimate-check: simulate too, estimate vs simulated per layer
 };
 
 // "exact" or "timing" as a models::ExecMode; throws boost::program_options::error naming

@@ -85,6 +85,7 @@ void FormatArgs(std::ostream& s, const Instruction& in) {
       if (c.w_bytes > 0) {
         s << " wfmt=" << core::WeightFormatName(c.w_format) << ":" << c.w_bytes << "B"
           << (c.w_groups_span_taps ? ":span_taps" : "");
+        if (c.w_tile >= 0) s << " wtile=" << c.w_tile;
       }
       return;
     }

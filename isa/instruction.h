@@ -104,6 +104,11 @@ struct ConvArgs {
   core::WeightFormat w_format = core::WeightFormat::kDense;
   int64_t w_bytes = 0;
   bool w_groups_span_taps = false;
+  // Sparse arrays: the tile's entry count per row (what its row headers hold, in every format)
+  // is Program::weight_tile_rows[w_tile]; -1 on every other unit. The unit's cycles and counts
+  // follow it whether or not the bytes were moved (timing mode moves none), and exact mode checks
+  // it against the headers the unit finds in its buffer.
+  int32_t w_tile = -1;
 };
 
 // Bytes of the instruction's weight tile in the buffer: one element per 1 or 2 bytes (dense), or
@@ -225,6 +230,9 @@ struct Program {
   std::vector<TensorPlacement> inputs;   // network inputs to write into DRAM before the run
   std::vector<TensorPlacement> outputs;  // network outputs to read back after the run
   std::vector<LayerMapping> layers;      // one per network op
+  // Per weight tile of a sparse array (ConvArgs::w_tile): its rows' entry counts. One entry per
+  // tile, however many CONV instructions reuse it.
+  std::vector<std::vector<int64_t>> weight_tile_rows;
   uint64_t dram_bytes_used = 0;
 };
 

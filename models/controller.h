@@ -23,6 +23,8 @@ class Controller : public sc_core::sc_module {
   // In cycles, valid after the simulation.
   const std::vector<uint64_t>& start_cycle() const { return start_; }
   const std::vector<uint64_t>& end_cycle() const { return end_; }
+  // The program's side tables (isa::Program::weight_tile_rows) for the units.
+  const isa::Program& program() const { return program_; }
   bool AllDone() const { return completed_count_ == program_.instructions.size(); }
   size_t completed() const { return completed_count_; }
 

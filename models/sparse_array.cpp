@@ -1,6 +1,7 @@
 #include "models/sparse_array.h"
 
 #include <stdexcept>
+#include <string>
 
 #include "models/timing/sparse_timing.h"
 
@@ -13,7 +14,7 @@ SparseArray::SparseArray(sc_core::sc_module_name name, const core::UnitConfig& c
       cfg_(cfg),
       ctrl_(ctrl),
       mem_(sram_isock, srams, this->name()),
-      datapath_(cfg.acc_bits, cfg.overflow),
+      datapath_(cfg.acc_bits, cfg.overflow, mode),
       compute_outputs_(mode == ExecMode::kExact) {
   entry_macs_ = &stats.Register(cfg.name, "entry_mac", "actions",
                                 "weight entries multiply-accumulated (simd_width lanes each)");
@@ -40,28 +41,58 @@ int64_t SparseArray::CyclesOf(const core::UnitConfig& cfg, const isa::ConvArgs& 
 void SparseArray::Thread() {
   while (const isa::Instruction* in = ctrl_.Next(isa::Queue::kCompute)) {
     const isa::ConvArgs& c = in->conv();
-    // The unit walks the tile's row headers: its cycles follow this tile's real density.
-    std::vector<int64_t> entries;
-    try {
-      entries = core::TileRowEntries(CodecOf(cfg_, c), GeometryOf(cfg_, c), c.out_c,
-                                     mem_.Ptr(c.w_addr, c.w_bytes), c.w_bytes);
-    } catch (const std::invalid_argument& e) {
-      SC_REPORT_FATAL(name(), e.what());
-    }
+    const std::vector<int64_t>& entries = RowEntriesOf(*in);
     wait(Cycles(CyclesOf(cfg_, c, entries)));
     // After the wait and before Done: no one reads the accumulators or overwrites the operands
     // before Done (the schedule's RAW/WAR tokens), so the values are those of the whole span.
-    if (compute_outputs_) Compute(c);
+    // Timing mode: the data path only checks that the operands lie inside the buffers.
+    if (compute_outputs_) {
+      Compute(*in, entries);
+    } else {
+      datapath_.Run(c, mem_);
+    }
     Count(c, in->layer, entries);
     ctrl_.Done(*in);
   }
 }
 
-void SparseArray::Compute(const isa::ConvArgs& c) {
+const std::vector<int64_t>& SparseArray::RowEntriesOf(const isa::Instruction& in) {
+  const std::vector<std::vector<int64_t>>& tiles = ctrl_.program().weight_tile_rows;
+  const int32_t t = in.conv().w_tile;
+  if (t < 0 || t >= static_cast<int32_t>(tiles.size()) ||
+      static_cast<int64_t>(tiles[t].size()) != in.conv().out_c) {
+    SC_REPORT_FATAL(name(), ("CONV " + std::to_string(in.id) + " names no weight tile of " +
+                             std::to_string(in.conv().out_c) + " rows (w_tile " + std::to_string(t) + ")")
+                                .c_str());
+  }
+  return tiles[t];
+}
+
+namespace {
+
+// The first row whose header in the buffer differs from the instruction's count, said so that a
+// reader can find the tile (the instruction as listed) and see both numbers.
+std::string HeaderMismatch(const isa::Instruction& in, const std::vector<int64_t>& found,
+                           const std::vector<int64_t>& expected) {
+  size_t r = 0;
+  while (r < found.size() && found[r] == expected[r]) ++r;
+  return "the weight tile in the buffer is not the one the instruction was compiled for: row " + std::to_string(r) +
+         " of weight tile " + std::to_string(in.conv().w_tile) + " has " + std::to_string(found[r]) +
+         " entries in its row header, the instruction says " + std::to_string(expected[r]) +
+         " (a tiling or addressing bug): " + isa::FormatInstruction(in);
+}
+
+}  // namespace
+
+void SparseArray::Compute(const isa::Instruction& in, const std::vector<int64_t>& row_entries) {
+  const isa::ConvArgs& c = in.conv();
+  const core::SparseCodec codec = CodecOf(cfg_, c);
+  const core::RowGeometry geo = GeometryOf(cfg_, c);
+  const uint8_t* tile = mem_.Ptr(c.w_addr, c.w_bytes);
   try {
-    datapath_.Run(c, mem_,
-                  core::DecodeTile(CodecOf(cfg_, c), GeometryOf(cfg_, c), c.out_c, mem_.Ptr(c.w_addr, c.w_bytes),
-                                   c.w_bytes));
+    const std::vector<int64_t> found = core::TileRowEntries(codec, geo, c.out_c, tile, c.w_bytes);
+    if (found != row_entries) SC_REPORT_FATAL(name(), HeaderMismatch(in, found, row_entries).c_str());
+    datapath_.Run(c, mem_, core::DecodeTile(codec, geo, c.out_c, tile, c.w_bytes));
   } catch (const std::invalid_argument& e) {
     SC_REPORT_FATAL(name(), e.what());
   }

@@ -1,9 +1,13 @@
 // SparseArray: the Scalpel-style matrix unit (Yu et al., ISCA 2017): `pes` dot-product PEs of
 // `simd_width` lanes that walk a layer's compressed weights (core/sparse_format.h) and skip the
-// pruned groups. Its SystemC thread takes a CONV instruction, reads the row headers of the weight
-// tile in its buffer, asks models/timing/sparse_timing.h for the cycles (so they follow the real
-// density of this tile), waits, then computes the exact accumulators from the tile decoded out of
-// its buffer (a decode or addressing bug shows as wrong outputs), counts, and signals completion.
+// pruned groups. Its SystemC thread takes a CONV instruction, asks models/timing/sparse_timing.h
+// for the cycles of the tile's row entry counts that the instruction carries (ConvArgs::w_tile:
+// what the tile's row headers hold, so the cycles follow the real density of this tile), waits,
+// counts and signals completion. Time and counts come from the instruction alone, so timing mode
+// (whose DMA moves no bytes) gives exact mode's figures. Exact mode also decodes the tile out of
+// its buffer: headers that disagree with the instruction stop the simulation (SC_REPORT_FATAL:
+// a tiling or addressing bug), and the accumulators come from the decoded bytes (a decode bug
+// shows as wrong outputs).
 //
 // Example unit config (arch/scalpel_mcu.json):
 //   {"name": "simd", "type": "sparse_array", "pes": 1, "simd_width": 4, "index_bits": 8,
@@ -47,8 +51,11 @@ class SparseArray : public sc_core::sc_module {
 
  private:
   void Thread();
-  // The exact arithmetic of one instruction: decode the tile from the buffer, accumulate.
-  void Compute(const isa::ConvArgs& c);
+  // The instruction's row entry counts (Program::weight_tile_rows); fatal if it names none.
+  const std::vector<int64_t>& RowEntriesOf(const isa::Instruction& in);
+  // The exact arithmetic of one instruction: check the tile's row headers in the buffer against
+  // `row_entries`, decode the tile, accumulate.
+  void Compute(const isa::Instruction& in, const std::vector<int64_t>& row_entries);
   void Count(const isa::ConvArgs& c, int layer, const std::vector<int64_t>& row_entries);
 
   core::UnitConfig cfg_;

@@ -161,7 +161,7 @@ EXPLANATION = """\
   plus an index decode), so at this sparsity csr is no faster than dense on the 4-lane unit and the
   compiler keeps every layer dense ("layer formats": its per-layer choice is Scalpel's own
   "prune only where it pays"); forced to csr, as the paper's magnitude-pruning baseline is, it is
-  slower than dense (0.44x / 0.22x, the paper's 1.90x / 1.06x / 0.41x trend pushed further down:
+  slower than dense (0.44x / 0.21x, the paper's 1.90x / 1.06x / 0.41x trend pushed further down:
   npusim's csr uses one lane of 4 or 8 and pays a decode cycle per weight, the paper's CPU and MCU
   kernels amortise better). 2:4 leaves no SIMD group of 4 or 8 empty, so it gains nothing on these
   units (it needs hardware built for it, like Ampere's sparse tensor cores). On the wide dense array

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <utility>
 
 #include "core/error.h"
@@ -190,6 +191,7 @@ class ConvEmitter {
       c.w_format = ctx_.sparse->format();
       c.w_bytes = StoredTileOf(o, ic).bytes;
       c.w_groups_span_taps = ctx_.sparse->groups_span_taps();
+      c.w_tile = StoredTileOf(o, ic).rows;
     } else if (packed_) {
       c.w_format = core::WeightFormat::kPacked;
       c.w_bytes = StoredTileOf(o, ic).bytes;
@@ -200,6 +202,7 @@ class ConvEmitter {
   struct StoredTile {
     uint64_t addr = 0;
     int64_t bytes = 0;
+    int32_t rows = -1;  // sparse arrays: its index in Program::weight_tile_rows
   };
   // Sparse arrays and packed weights: the weight tile of (o, ic) in the unit's format (a sparse
   // format, or core::PackValues), encoded and placed in DRAM the first time it is asked for (each
@@ -211,19 +214,34 @@ class ConvEmitter {
     if (it != stored_.end()) return it->second;
     std::vector<uint8_t> bytes;
     core::WeightFormat f = core::WeightFormat::kPacked;
+    int32_t rows = -1;
     if (ctx_.sparse != nullptr) {
       bytes = ctx_.sparse->EncodeTile(o.oc0, o.ocn, ic.w_i0, ic.w_in);
       f = ctx_.sparse->format();
+      rows = RecordRowEntries(o, ic, bytes);
     } else {
       const std::vector<int32_t> values =
           WeightTileValues(*v_.w->data, v_.kh * v_.kw, v_.icg(), o.oc0, o.ocn, ic.w_i0, ic.w_in);
       bytes = core::PackValues(values.data(), static_cast<int64_t>(values.size()), v_.w->bits, v_.w->is_signed);
     }
-    StoredTile st{PlaceDram(ctx_, bytes.size()), static_cast<int64_t>(bytes.size())};
+    StoredTile st{PlaceDram(ctx_, bytes.size()), static_cast<int64_t>(bytes.size()), rows};
     ctx_.program.dram_init.push_back({st.addr, std::move(bytes),
                                       v_.w->name + " tile oc" + std::to_string(o.oc0) + " i" +
                                           std::to_string(ic.w_i0) + " (" + core::WeightFormatName(f) + ")"});
     return stored_[key] = st;
+  }
+  // Adds the tile's row entry counts, the numbers the cost model chose the tiling by, to the
+  // program's table for the unit's timing; they must be what the encoder wrote in the row headers
+  // (timing mode never reads the headers, so a disagreement would go unseen there).
+  int32_t RecordRowEntries(const OcTile& o, const IcTile& ic, const std::vector<uint8_t>& bytes) {
+    std::vector<int64_t> rows = ctx_.sparse->TileRowEntries(t_.tic, t_.whole_groups, o.oc0, o.ocn, ic.w_i0);
+    if (!ctx_.sparse->HeadersMatch(rows, ic.w_in, bytes)) {
+      throw std::logic_error("layer " + v_.op->name + ": the cost model's row entries of weight tile oc" +
+                             std::to_string(o.oc0) + " i" + std::to_string(ic.w_i0) + " differ from its encoding");
+    }
+    std::vector<std::vector<int64_t>>& table = ctx_.program.weight_tile_rows;
+    table.push_back(std::move(rows));
+    return static_cast<int32_t>(table.size() - 1);
   }
   int64_t StoredWeightBytes() const {
     int64_t n = 0;

@@ -78,25 +78,35 @@ const SparseWeights::Stats& SparseWeights::StatsFor(int64_t toc, int64_t tic, bo
   if (it != cache_.end()) return it->second;
   Stats s;
   if (whole_groups) {
-    const std::vector<int64_t>& full = BlockEntries(tic, true);
     for (int64_t oc0 = 0; oc0 < oc_; oc0 += toc) {
-      AddTile({full.begin() + oc0, full.begin() + std::min(oc_, oc0 + toc)}, icg_, &s);
+      AddTile(TileRowEntries(tic, true, oc0, std::min(toc, oc_ - oc0), 0), icg_, &s);
     }
     return cache_[key] = s;
   }
-  const int64_t blocks = (icg_ + tic - 1) / tic;
-  const std::vector<int64_t>& e = BlockEntries(tic, false);
   for (int64_t g = 0; g < groups_; ++g) {
     for (int64_t j = 0; j < ocg_; j += toc) {
       const int64_t oc0 = g * ocg_ + j, ocn = std::min(toc, ocg_ - j);
-      for (int64_t b = 0; b < blocks; ++b) {
-        std::vector<int64_t> rows(ocn);
-        for (int64_t r = 0; r < ocn; ++r) rows[r] = e[(oc0 + r) * blocks + b];
-        AddTile(rows, std::min(tic, icg_ - b * tic), &s);
-      }
+      for (int64_t i0 = 0; i0 < icg_; i0 += tic) AddTile(TileRowEntries(tic, false, oc0, ocn, i0), std::min(tic, icg_ - i0), &s);
     }
   }
   return cache_[key] = s;
+}
+
+std::vector<int64_t> SparseWeights::TileRowEntries(int64_t tic, bool whole_groups, int64_t oc0, int64_t ocn,
+                                                   int64_t i0) {
+  const std::vector<int64_t>& e = BlockEntries(tic, whole_groups);
+  // Whole rows: one count per output channel; else one per (output channel, input-channel block).
+  const int64_t blocks = whole_groups ? 1 : (icg_ + tic - 1) / tic, b = whole_groups ? 0 : i0 / tic;
+  std::vector<int64_t> rows(ocn);
+  for (int64_t r = 0; r < ocn; ++r) rows[r] = e[(oc0 + r) * blocks + b];
+  return rows;
+}
+
+bool SparseWeights::HeadersMatch(const std::vector<int64_t>& row_entries, int64_t in,
+                                 const std::vector<uint8_t>& encoded) const {
+  const int64_t rows = static_cast<int64_t>(row_entries.size());
+  return core::TileRowEntries(codec_, Geometry(in), rows, encoded.data(), static_cast<int64_t>(encoded.size())) ==
+         row_entries;
 }
 
 std::vector<uint8_t> SparseWeights::EncodeTile(int64_t oc0, int64_t ocn, int64_t i0, int64_t in) const {

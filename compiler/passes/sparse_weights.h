@@ -39,6 +39,11 @@ class SparseWeights {
 
   // Encoded tile of output channels [oc0, oc0 + ocn) and weight channels [i0, i0 + in).
   std::vector<uint8_t> EncodeTile(int64_t oc0, int64_t ocn, int64_t i0, int64_t in) const;
+  // The entry counts of that tile's rows under the tiling (tic, whole_groups): the very numbers
+  // StatsFor costed, which the CONV instructions carry for the unit's timing (isa::ConvArgs::w_tile).
+  std::vector<int64_t> TileRowEntries(int64_t tic, bool whole_groups, int64_t oc0, int64_t ocn, int64_t i0);
+  // Whether `encoded` (a tile of `in` weight channels) holds these counts in its row headers.
+  bool HeadersMatch(const std::vector<int64_t>& row_entries, int64_t in, const std::vector<uint8_t>& encoded) const;
 
   core::WeightFormat format() const { return codec_.format; }
   bool groups_span_taps() const { return icg_ < codec_.group_width; }

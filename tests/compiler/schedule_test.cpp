@@ -86,6 +86,23 @@ TEST(Schedule, AccumulatingTileReadsThePartialSums) {
   EXPECT_EQ(p.instructions[5].deps, std::vector<int64_t>({4}));
 }
 
+// A compressed (sparse array) or packed tile is read as stored, w_bytes, not as the dense layout
+// of its shape: the bytes after it (here where the dense 16 bytes would end; the load before
+// filled all 16) are another tile's, and loading them must not wait for the CONV. The dense tile
+// reads all 16 and does make it wait.
+TEST(Schedule, StoredWeightTileIsReadOnlyAsFarAsItsBytes) {
+  for (core::WeightFormat f : {core::WeightFormat::kSimdGroups, core::WeightFormat::kPacked, core::WeightFormat::kDense}) {
+    isa::Program p;
+    isa::Instruction c = Conv(2, kIbuf, kWbuf, kAbuf, true);
+    c.conv().w_format = f;
+    c.conv().w_bytes = 10;
+    p.instructions = {Load(0, 0, kIbuf, 16), Load(1, 64, kWbuf, 16), c, Load(3, 128, kWbuf + 10, 6)};
+    Schedule(p);
+    const std::vector<int64_t> want = f == core::WeightFormat::kDense ? std::vector<int64_t>{2} : std::vector<int64_t>{};
+    EXPECT_EQ(p.instructions[3].deps, want) << core::WeightFormatName(f);
+  }
+}
+
 TEST(Schedule, PartialOverlapCountsAsConflict) {
   isa::Program p;
   p.instructions = {Load(0, 0, kIbuf, 16), Store(1, kIbuf + 15, 4096, 1), Load(2, 0, kIbuf + 15, 2)};

@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "compiler/prune.h"
 #include "core/graph.h"
 #include "tests/integration/harness.h"
 
@@ -82,6 +84,27 @@ inline core::Graph RandomMlp(uint64_t seed) {
   x = b.FullyConnected(x, b.Uniform(1, 50), core::Activation::kRelu);
   b.FullyConnected(x, b.Uniform(1, 30), core::Activation::kNone);
   return b.Build();
+}
+
+// RandomNet(seed) pruned by `method` (compiler/prune.h): "none", "simd" (groups of simd_width),
+// "unstructured" or "nm" (2:4, on the layers whose reduction is a multiple of 4), removing
+// `sparsity` of every conv/FC layer.
+inline core::Graph PrunedRandomNet(const std::string& method, uint64_t seed, double sparsity, int simd_width) {
+  core::Graph g = RandomNet(seed);
+  std::map<std::string, double> all;
+  for (const std::string& l : compiler::ConvLayers(g)) all[l] = sparsity;
+  if (method == "simd") compiler::PruneSimdGroups(g, simd_width, all);
+  if (method == "unstructured") compiler::PruneUnstructured(g, all);
+  if (method == "nm") {
+    std::vector<std::string> layers;
+    for (const core::Op& op : g.ops) {
+      if (!all.count(op.name)) continue;
+      const core::TensorInfo& w = g.tensor(op.inputs[1]);
+      if ((w.elements() / w.shape[0]) % 4 == 0) layers.push_back(op.name);
+    }
+    compiler::PruneNm(g, 2, 4, layers, "test");
+  }
+  return g;
 }
 
 }  // namespace npusim::testing

@@ -21,31 +21,9 @@ namespace {
 
 using core::WeightFormat;
 
-std::map<std::string, double> Uniform(const core::Graph& g, double s) {
-  std::map<std::string, double> m;
-  for (const std::string& l : compiler::ConvLayers(g)) m[l] = s;
-  return m;
-}
-
-core::Graph Pruned(const std::string& method, uint64_t seed, double sparsity, int simd_width) {
-  core::Graph g = RandomNet(seed);
-  if (method == "simd") compiler::PruneSimdGroups(g, simd_width, Uniform(g, sparsity));
-  if (method == "unstructured") compiler::PruneUnstructured(g, Uniform(g, sparsity));
-  if (method == "nm") {
-    std::vector<std::string> layers;
-    for (int i = 0; i < static_cast<int>(g.ops.size()); ++i) {
-      const core::Op& op = g.ops[i];
-      if (op.inputs.size() < 2 || op.type == core::OpType::kAdd) continue;
-      const core::TensorInfo& w = g.tensor(op.inputs[1]);
-      if ((w.elements() / w.shape[0]) % 4 == 0) layers.push_back(op.name);
-    }
-    compiler::PruneNm(g, 2, 4, layers, "test");
-  }
-  return g;
-}
-
 // Sum over CONV instructions of the closed form, on the row headers of the tile the last LOAD into
-// the instruction's weight address brought from DRAM.
+// the instruction's weight address brought from DRAM (which must be the counts the instruction
+// carries).
 uint64_t ClosedFormComputeCycles(const isa::Program& p, const core::UnitConfig& unit) {
   std::map<uint64_t, uint64_t> loaded_from;  // buffer address -> DRAM address
   std::map<uint64_t, const isa::DramSegment*> segments;
@@ -59,6 +37,8 @@ uint64_t ClosedFormComputeCycles(const isa::Program& p, const core::UnitConfig& 
     EXPECT_EQ(static_cast<int64_t>(s.bytes.size()), c.w_bytes);
     const auto entries = core::TileRowEntries(models::SparseArray::CodecOf(unit, c), models::SparseArray::GeometryOf(unit, c),
                                               c.out_c, s.bytes.data(), static_cast<int64_t>(s.bytes.size()));
+    // The counts the instruction carries for the unit's timing are those headers.
+    EXPECT_EQ(p.weight_tile_rows.at(c.w_tile), entries) << isa::FormatInstruction(in);
     cycles += static_cast<uint64_t>(models::SparseArray::CyclesOf(unit, c, entries));
   }
   return cycles;
@@ -87,7 +67,7 @@ TEST_P(SparseRunTest, PrunedNetIsBitExactAndTakesTheClosedFormsCycles) {
   const auto [method, arch_name, format, seed] = GetParam();
   const core::ArchConfig arch = Arch(arch_name, format);
   const int simd = arch.units[0].type == "sparse_array" ? arch.units[0].sparse.simd_width : 4;
-  const core::Graph g = Pruned(method, static_cast<uint64_t>(seed), 0.6, simd);
+  const core::Graph g = PrunedRandomNet(method, static_cast<uint64_t>(seed), 0.6, simd);
   const Outcome o = SimulateAndReference(g, arch);
   ExpectBitExact(g, o, true);
   if (arch.units[0].type == "sparse_array") {
@@ -119,7 +99,7 @@ INSTANTIATE_TEST_SUITE_P(DenseUnits, SparseRunTest,
 TEST(SparseArray, SimdPruningCutsComputeCyclesOnSimdGroups) {
   const core::ArchConfig arch = Arch("scalpel_cpu", "simd_groups");
   const core::Graph dense = RandomNet(5);
-  const core::Graph pruned = Pruned("simd", 5, 0.75, arch.units[0].sparse.simd_width);
+  const core::Graph pruned = PrunedRandomNet("simd", 5, 0.75, arch.units[0].sparse.simd_width);
   const Outcome d = SimulateAndReference(dense, arch);
   const uint64_t dense_cycles = SimulatedComputeCycles(d.run);
   const uint64_t pruned_cycles = ClosedFormComputeCycles(compiler::Compile(pruned, arch, "t"), arch.units[0]);
@@ -130,7 +110,7 @@ TEST(SparseArray, SimdPruningCutsComputeCyclesOnSimdGroups) {
 // compressed tile and the simulated outputs differ from the reference.
 TEST(SparseArray, CorruptedCompressedTileGivesWrongOutputs) {
   const core::ArchConfig arch = Arch("scalpel_mcu", "simd_groups");
-  const core::Graph g = Pruned("simd", 3, 0.5, 4);
+  const core::Graph g = PrunedRandomNet("simd", 3, 0.5, 4);
   TensorMap inputs;
   for (const std::string& n : g.inputs) inputs[n] = *g.tensor(n).data;
   isa::Program p = compiler::Compile(g, arch, "t");

@@ -2,7 +2,9 @@
 // the data path really reads the buffers the compiler chose (a wrong address is a wrong output).
 #include <gtest/gtest.h>
 
+#include "app/app.h"
 #include "compiler/compiler.h"
+#include "compiler/prune.h"
 #include "core/arch.h"
 #include "core/net_loader.h"
 #include "core/stats.h"
@@ -10,6 +12,7 @@
 #include "models/timing/post_timing.h"
 #include "models/timing/systolic_timing.h"
 #include "reference/executor.h"
+#include "tests/integration/harness.h"
 
 namespace npusim::models {
 namespace {
@@ -99,6 +102,92 @@ TEST(DataPath, MisaddressedLoadGivesWrongOutputs) {
   const RunResult r = npu.Run();
   const reference::TensorMap ref = reference::Run(g, {}, reference::Options{});
   EXPECT_NE(r.outputs.at("y"), ref.at("y"));
+}
+
+// A sparse array's cycles come from the row entry counts its CONV instructions carry
+// (isa::Program::weight_tile_rows), in both modes: with row 0 of weight tile 0 raised by three
+// entries, timing mode (where the DMA moves no bytes and the buffers hold zeros) spends exactly
+// three entries more per output pixel of every CONV on that tile. Exact mode checks the count
+// against the row header the DMA brought and stops the simulation when they disagree, naming the
+// unit and the instruction.
+isa::Program PrunedConvOnScalpel(const core::ArchConfig& arch, int64_t extra_entries) {
+  testing::GraphBuilder b(7);
+  const std::string x = b.Input({1, 6, 6, 16});
+  b.Conv(x, 8, 3, 1, 1, {1, 1, 1, 1}, 1, core::Activation::kRelu);
+  core::Graph g = b.Build();
+  compiler::PruneSimdGroups(g, 4, {{"op0", 0.5}});
+  isa::Program p = compiler::Compile(g, arch, "pruned");
+  p.weight_tile_rows.at(0).at(0) += extra_entries;
+  return p;
+}
+
+core::ArchConfig SimdGroupsOnly() {
+  core::ArchConfig arch = core::LoadArch(Src("arch/scalpel_mcu.json"));
+  arch.units[0].sparse.formats = {core::WeightFormat::kSimdGroups};
+  return arch;
+}
+
+RunResult RunOnce(const core::ArchConfig& arch, const isa::Program& p, ExecMode mode) {
+  app::ConfigureSystemCReports();
+  core::StatRegistry stats;
+  Npu npu("npu", arch, p, stats, mode);
+  return npu.Run();
+}
+
+// The message of the SC_REPORT_FATAL that stops a run, or "" when it completes.
+std::string FatalOf(const core::ArchConfig& arch, const isa::Program& p, ExecMode mode) {
+  try {
+    RunOnce(arch, p, mode);
+  } catch (const sc_core::sc_report& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(SparseArrayModule, TimingModeCyclesFollowTheInstructionsRowEntries) {
+  const core::ArchConfig arch = SimdGroupsOnly();
+  const core::UnitConfig& u = arch.units[0];
+  const isa::Program honest = PrunedConvOnScalpel(arch, 0);
+  const isa::Program raised = PrunedConvOnScalpel(arch, 3);
+  int64_t closed_form = 0, honest_form = 0, tile0_pixels = 0;
+  for (size_t i = 0; i < raised.instructions.size(); ++i) {
+    if (raised.instructions[i].op != isa::Opcode::kConv) continue;
+    const isa::ConvArgs& c = raised.instructions[i].conv();
+    closed_form += SparseArray::CyclesOf(u, c, raised.weight_tile_rows.at(c.w_tile));
+    honest_form += SparseArray::CyclesOf(u, honest.instructions[i].conv(), honest.weight_tile_rows.at(c.w_tile));
+    if (c.w_tile == 0) tile0_pixels += c.out_h * c.out_w;
+  }
+  // One PE (scalpel_mcu): row 0's PE is the busiest; an entry costs 1 + decode_cycles.
+  ASSERT_GT(tile0_pixels, 0);
+  EXPECT_EQ(closed_form, honest_form + 3 * (1 + u.sparse.decode_cycles) * tile0_pixels);
+  uint64_t busy = 0;
+  for (const auto& b : RunOnce(arch, raised, ExecMode::kTiming).layer_busy) busy += b[static_cast<int>(isa::Queue::kCompute)];
+  EXPECT_EQ(busy, static_cast<uint64_t>(closed_form));
+}
+
+TEST(SparseArrayModule, ExactModeStopsWhenTheBufferHeadersDisagreeWithTheInstruction) {
+  const core::ArchConfig arch = SimdGroupsOnly();
+  const isa::Program raised = PrunedConvOnScalpel(arch, 3);
+  const std::string what = FatalOf(arch, raised, ExecMode::kExact);
+  EXPECT_NE(what.find("npu.simd"), std::string::npos) << what;
+  EXPECT_NE(what.find("row 0 of weight tile 0 has"), std::string::npos) << what;
+  EXPECT_NE(what.find("the instruction says"), std::string::npos) << what;
+  EXPECT_NE(what.find("CONV"), std::string::npos) << what;
+}
+
+// Timing mode moves no bytes, but a sparse array still checks that every operand of a CONV lies
+// inside a buffer: accumulators placed across the end of abuf stop the simulation.
+TEST(SparseArrayModule, TimingModeStillChecksOperandRanges) {
+  const core::ArchConfig arch = SimdGroupsOnly();
+  isa::Program p = PrunedConvOnScalpel(arch, 0);
+  for (isa::Instruction& in : p.instructions) {
+    if (in.op != isa::Opcode::kConv) continue;
+    in.conv().acc_addr = isa::BufferBase(2) + static_cast<uint64_t>(arch.buffers[2].size_bytes) - 4;
+    break;
+  }
+  const std::string what = FatalOf(arch, p, ExecMode::kTiming);
+  EXPECT_NE(what.find("npu.simd"), std::string::npos) << what;
+  EXPECT_NE(what.find("access outside every buffer"), std::string::npos) << what;
 }
 
 }  // namespace
