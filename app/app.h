@@ -110,6 +110,19 @@ RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const 
 void ConfigureSystemCReports();
 
 std::string SummaryTable(const RunReport& r);
+
+// One file a run writes under DIR/outputs/: for each network output (a network in the IR's terms),
+// or for each output the model lists (core::ModelIo: the model's name, layout and type).
+struct OutputFile {
+  std::string name;    // the model's output name, or the IR tensor's
+  std::string tensor;  // the IR tensor the values come from
+  std::string file;    // "y.npy"
+  int model_output = -1;  // index into g.model_io->outputs, or -1
+};
+std::vector<OutputFile> OutputFiles(const core::Graph& g);
+
+// Writes report.json (with an "outputs" list: name, tensor, file, shape and dtype of each output
+// file), layers.csv and the output files.
 void WriteReportFiles(const std::string& dir, const RunReport& r, const core::Graph& g,
                       const std::map<std::string, std::vector<int32_t>>& outputs);
 
