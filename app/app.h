@@ -122,7 +122,7 @@ struct OutputFile {
 std::vector<OutputFile> OutputFiles(const core::Graph& g);
 
 // Writes report.json (with an "outputs" list: name, tensor, file, shape and dtype of each output
-// file), layers.csv and the output files.
+// file written; none in timing mode), layers.csv and the output files.
 void WriteReportFiles(const std::string& dir, const RunReport& r, const core::Graph& g,
                       const std::map<std::string, std::vector<int32_t>>& outputs);
 

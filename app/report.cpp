@@ -281,8 +281,8 @@ void WriteReportFiles(const std::string& dir, const RunReport& r, const core::Gr
   // is there too).
   core::FileSet files;
   std::vector<fs::path> stale;
-  const std::vector<OutputFile> output_files = OutputFiles(g);
-  for (const OutputFile& f : output_files) {
+  std::vector<OutputFile> written;
+  for (const OutputFile& f : OutputFiles(g)) {
     const fs::path path = fs::path(dir) / "outputs" / f.file;
     const auto it = outputs.find(f.tensor);
     if (it == outputs.end()) {
@@ -291,12 +291,13 @@ void WriteReportFiles(const std::string& dir, const RunReport& r, const core::Gr
       continue;
     }
     files.Stage(path.string(), EncodeOutput(g, f, path.string(), it->second));
+    written.push_back(f);
   }
   // Removed before the new report appears: never a new report beside an older run's values.
   std::error_code ec;
   for (const fs::path& p : stale) fs::remove(p, ec);
   nlohmann::json report = ToJson(r);
-  report["outputs"] = OutputsJson(g, output_files);
+  report["outputs"] = OutputsJson(g, written);
   files.Stage((fs::path(dir) / "layers.csv").string(), LayersCsv(r));
   files.Stage((fs::path(dir) / "report.json").string(), report.dump(2) + "\n");
   files.Commit();

@@ -153,6 +153,21 @@ TEST(OnnxRun, ImportedNetworkRunsExactlyAsTheModel) {
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir + "/b/outputs"), {}), 3);
 }
 
+// A timing run computes no values: it removes an earlier run's output files (named after the
+// model's outputs, not the IR tensors) and lists none.
+TEST(OnnxRun, TimingRunLeavesNoOlderOutputFiles) {
+  const std::string dir = ScratchDir();
+  const std::string model = BuildEdgesModel(dir + "/edges.onnx");
+  const std::string image = SaveImage(dir);
+  ASSERT_EQ(RunModel(dir, model, {image}, dir + "/out").exit_code, 0);
+  ASSERT_TRUE(std::filesystem::exists(dir + "/out/outputs/conv_out_real.npy"));
+  const ProcessOutcome timing = RunNpusim({"run", "--arch", Arch(), "--net", model, "--input", image, "--out",
+                                           dir + "/out", "--mode", "timing"}, dir + "/err.txt");
+  ASSERT_EQ(timing.exit_code, 0) << timing;
+  EXPECT_TRUE(std::filesystem::is_empty(dir + "/out/outputs"));
+  EXPECT_TRUE(nlohmann::json::parse(ReadFileText(dir + "/out/report.json"))["outputs"].empty());
+}
+
 // QLinearAdd of "a" and "b" [1, 2, 2, 2] with different scales, so swapping them changes the sum.
 std::string BuildAddModel(const std::string& path) {
   OnnxBuilder b;
