@@ -59,7 +59,7 @@ std::string Lower(std::string s) {
 }  // namespace
 
 const std::vector<std::string>& ModelDtypes() {
-  static const std::vector<std::string> dtypes = {"float32", "uint8", "int8", "int32"};
+  static const std::vector<std::string> dtypes = {"float32", "uint8", "int8", "uint16", "int16", "int32"};
   return dtypes;
 }
 

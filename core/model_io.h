@@ -30,7 +30,7 @@ struct ModelTensor {
   std::vector<int64_t> shape;  // the model's shape, e.g. [1, C, H, W]
   // IR dimension i is model dimension perm[i]: {0, 2, 3, 1} for NCHW -> NHWC, identity otherwise.
   std::vector<int> perm;
-  // The model's element type: "uint8", "int8" or "int32" (the IR tensor's own values), or
+  // The model's element type: the IR tensor's own (IntegerDtype: "uint8", "int8", ..., "int32"), or
   // "float32": a real edge, whose IR tensor holds the quantized values (the host quantizes such an
   // input as QuantizeLinear does and dequantizes such an output as DequantizeLinear does, with the
   // IR tensor's per-tensor scale and zero point).
@@ -45,7 +45,8 @@ struct ModelIo {
   std::vector<ModelTensor> outputs;
 };
 
-// The element types a ModelTensor may have, and the one of the IR tensor's own values.
+// The element types a ModelTensor may have, and the one of the IR tensor's own values (as its
+// .npy files: NpyDtypeFor).
 const std::vector<std::string>& ModelDtypes();
 std::string IntegerDtype(const TensorInfo& t);
 

@@ -228,6 +228,22 @@ TEST(ModelIoBlock, EveryNetworkInputOnceAndOutputAtLeastOnce) {
   EXPECT_TRUE(HasProblem(p2, path2, "/model_io/inputs", "missing required key \"inputs\""));
 }
 
+// A tensor's own dtype is that of its .npy files: int16 for a signed 16-bit one.
+TEST(ModelIoBlock, SixteenBitTensorsAreInt16) {
+  Json j = Json::parse(kNet);
+  for (const char* t : {"x_0", "y"}) {
+    j["tensors"][t]["bits"] = 16;
+    j["tensors"][t]["signed"] = true;
+  }
+  j["model_io"]["outputs"][1]["dtype"] = "int16";
+  const Graph g = LoadNetwork(WriteFile(ScratchDir() + "/net.json", j.dump()));
+  EXPECT_EQ(g.model_io->outputs[1].dtype, "int16");
+  j["model_io"]["outputs"][1]["dtype"] = "int8";
+  const auto [path, p] = Problems(j);
+  EXPECT_TRUE(HasProblem(p, path, "/model_io/outputs/1/dtype",
+                         "expected \"int16\" (tensor \"y\"'s type) or \"float32\", got \"int8\""));
+}
+
 // float32 needs a per-tensor scale and zero point to (de)quantize with; a 32-bit accumulator has none.
 TEST(ModelIoBlock, Float32NeedsAPerTensorQuantizedTensor) {
   Json j = Json::parse(kNet);
