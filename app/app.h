@@ -111,16 +111,6 @@ void ConfigureSystemCReports();
 
 std::string SummaryTable(const RunReport& r);
 
-// One file a run writes under DIR/outputs/: for each network output (a network in the IR's terms),
-// or for each output the model lists (core::ModelIo: the model's name, layout and type).
-struct OutputFile {
-  std::string name;    // the model's output name, or the IR tensor's
-  std::string tensor;  // the IR tensor the values come from
-  std::string file;    // "y.npy"
-  int model_output = -1;  // index into g.model_io->outputs, or -1
-};
-std::vector<OutputFile> OutputFiles(const core::Graph& g);
-
 // Writes report.json (with an "outputs" list: name, tensor, file, shape and dtype of each output
 // file written; none in timing mode), layers.csv and the output files.
 void WriteReportFiles(const std::string& dir, const RunReport& r, const core::Graph& g,

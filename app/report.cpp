@@ -228,6 +228,17 @@ void PrepareOutputDir(const std::string& dir) {
   for (auto it = created.rbegin(); it != created.rend(); ++it) core::RemoveOnStop(it->string());
 }
 
+namespace {
+
+// One file a run writes under DIR/outputs/: for each network output (a network in the IR's terms),
+// or for each output the model lists (core::ModelIo: the model's name, layout and type).
+struct OutputFile {
+  std::string name;       // the model's output name, or the IR tensor's
+  std::string tensor;     // the IR tensor the values come from
+  std::string file;       // "y.npy"
+  int model_output = -1;  // index into g.model_io->outputs, or -1
+};
+
 std::vector<OutputFile> OutputFiles(const core::Graph& g) {
   std::vector<OutputFile> out;
   if (!g.model_io) {
@@ -241,8 +252,6 @@ std::vector<OutputFile> OutputFiles(const core::Graph& g) {
   }
   return out;
 }
-
-namespace {
 
 // The shape and dtype output file `f` has.
 std::pair<std::vector<int64_t>, std::string> FileType(const core::Graph& g, const OutputFile& f) {
