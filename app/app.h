@@ -115,6 +115,9 @@ RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const 
 void ConfigureSystemCReports();
 
 std::string SummaryTable(const RunReport& r);
+
+// Writes report.json (with an "outputs" list: name, tensor, file, shape and dtype of each output
+// file written; none in timing mode), layers.csv and the output files.
 void WriteReportFiles(const std::string& dir, const RunReport& r, const core::Graph& g,
                       const std::map<std::string, std::vector<int32_t>>& outputs);
 

@@ -1,5 +1,7 @@
 // `npusim import model.onnx -o net.json [--weights-dir DIR]`: a quantized ONNX model (QOperator
-// form, docs/onnx.md) to a network file (docs/formats.md) plus one .npy file per constant.
+// or QDQ form, docs/onnx.md) to a network file (docs/formats.md) plus one .npy file per constant.
+// The file's "model_io" block keeps the model's input and output names, layouts and types, so
+// that running it takes and gives the files a run of the .onnx does.
 #include <filesystem>
 #include <iostream>
 
@@ -18,10 +20,15 @@ namespace po = boost::program_options;
 
 const char* kImportUsage = "usage: npusim import MODEL.onnx -o NET.json [--weights-dir DIR]\n";
 
-void PrintLayouts(const std::string& what, const std::vector<importer::TensorLayout>& layouts) {
-  for (const importer::TensorLayout& l : layouts) {
-    std::cout << "  " << what << " " << l.ir_name << ": ONNX " << core::ShapeString(l.onnx_shape) << " -> npusim "
-              << core::ShapeString(l.ir_shape) << (l.onnx_shape.size() == 4 ? " (NCHW -> NHWC)" : "") << "\n";
+// "  input x: ONNX float32 [1, 3, 8, 8] -> npusim x_q [1, 8, 8, 3] (NCHW -> NHWC; quantized on the host)"
+void PrintEdges(const std::string& what, const std::vector<core::ModelTensor>& edges, const core::Graph& g) {
+  for (const core::ModelTensor& m : edges) {
+    const bool nchw = m.perm == core::NchwToNhwcPerm(4);
+    std::string notes = nchw ? "NCHW -> NHWC" : "";
+    if (m.real()) notes += std::string(notes.empty() ? "" : "; ") + (what == "input" ? "quantized" : "dequantized") + " on the host";
+    std::cout << "  " << what << " " << m.name << ": ONNX " << m.dtype << " " << core::ShapeString(m.shape) << " -> npusim "
+              << m.tensor << " " << core::ShapeString(g.tensor(m.tensor).shape) << (notes.empty() ? "" : " (" + notes + ")")
+              << "\n";
   }
 }
 
@@ -53,8 +60,8 @@ int ImportCommand(const std::vector<std::string>& args) {
   core::SaveNetwork(m.graph, out, weights_dir);
   std::cout << "imported " << model << ": " << m.graph.ops.size() << " ops -> " << out << " (constants in "
             << weights_dir << ")\n";
-  PrintLayouts("input", m.inputs);
-  PrintLayouts("output", m.outputs);
+  PrintEdges("input", m.inputs(), m.graph);
+  PrintEdges("output", m.outputs(), m.graph);
   return kExitOk;
 }
 

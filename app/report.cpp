@@ -1,4 +1,5 @@
-// Report formatting: the terminal summary, report.json, layers.csv and outputs/<tensor>.npy.
+// Report formatting: the terminal summary, report.json, layers.csv and the output files
+// (outputs/<tensor>.npy, or outputs/<model output name>.npy: OutputFiles).
 // Collection happened elsewhere (core/stats.h); this only formats.
 #include <chrono>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include "core/arch_json.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/model_io.h"
 #include "core/npy.h"
 #include "core/stop_signals.h"
 
@@ -176,6 +178,61 @@ void PrepareOutputDir(const std::string& dir) {
   for (auto it = created.rbegin(); it != created.rend(); ++it) core::RemoveOnStop(it->string());
 }
 
+namespace {
+
+// One file a run writes under DIR/outputs/: for each network output (a network in the IR's terms),
+// or for each output the model lists (core::ModelIo: the model's name, layout and type).
+struct OutputFile {
+  std::string name;       // the model's output name, or the IR tensor's
+  std::string tensor;     // the IR tensor the values come from
+  std::string file;       // "y.npy"
+  int model_output = -1;  // index into g.model_io->outputs, or -1
+};
+
+std::vector<OutputFile> OutputFiles(const core::Graph& g) {
+  std::vector<OutputFile> out;
+  if (!g.model_io) {
+    for (const std::string& t : g.outputs) out.push_back({t, t, t + ".npy"});
+    return out;
+  }
+  const std::vector<core::ModelTensor>& model = g.model_io->outputs;
+  const std::vector<std::string> files = core::ModelOutputFiles(model);
+  for (size_t k = 0; k < model.size(); ++k) {
+    out.push_back({model[k].name, model[k].tensor, files[k], static_cast<int>(k)});
+  }
+  return out;
+}
+
+// The shape and dtype output file `f` has.
+std::pair<std::vector<int64_t>, std::string> FileType(const core::Graph& g, const OutputFile& f) {
+  if (f.model_output >= 0) {
+    const core::ModelTensor& m = g.model_io->outputs[f.model_output];
+    return {m.shape, m.dtype};
+  }
+  const core::TensorInfo& t = g.tensor(f.tensor);
+  return {t.shape, core::NpyDtypeFor(t.bits, t.is_signed)};
+}
+
+nlohmann::json OutputsJson(const core::Graph& g, const std::vector<OutputFile>& files) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const OutputFile& f : files) {
+    const auto [shape, dtype] = FileType(g, f);
+    j.push_back({{"name", f.name}, {"tensor", f.tensor}, {"file", "outputs/" + f.file}, {"shape", shape},
+                 {"dtype", dtype}});
+  }
+  return j;
+}
+
+// The .npy bytes of output file `f` from its IR tensor's values.
+std::string EncodeOutput(const core::Graph& g, const OutputFile& f, const std::string& path,
+                         const std::vector<int32_t>& values) {
+  const core::TensorInfo& t = g.tensor(f.tensor);
+  if (f.model_output < 0) return core::EncodeNpy(path, t.shape, values, t.bits, t.is_signed);
+  return core::EncodeModelOutput(path, g.model_io->outputs[f.model_output], t, values);
+}
+
+}  // namespace
+
 void WriteReportFiles(const std::string& dir, const RunReport& r, const core::Graph& g,
                       const std::map<std::string, std::vector<int32_t>>& outputs) {
   PrepareOutputDir((fs::path(dir) / "outputs").string());
@@ -183,22 +240,25 @@ void WriteReportFiles(const std::string& dir, const RunReport& r, const core::Gr
   // is there too).
   core::FileSet files;
   std::vector<fs::path> stale;
-  for (const std::string& name : g.outputs) {
-    const fs::path path = fs::path(dir) / "outputs" / (name + ".npy");
-    const auto it = outputs.find(name);
+  std::vector<OutputFile> written;
+  for (const OutputFile& f : OutputFiles(g)) {
+    const fs::path path = fs::path(dir) / "outputs" / f.file;
+    const auto it = outputs.find(f.tensor);
     if (it == outputs.end()) {
       // A timing-mode run computes no values: an older run's file must not pass for this one's.
       stale.push_back(path);
       continue;
     }
-    const core::TensorInfo& t = g.tensor(name);
-    files.Stage(path.string(), core::EncodeNpy(path.string(), t.shape, it->second, t.bits, t.is_signed));
+    files.Stage(path.string(), EncodeOutput(g, f, path.string(), it->second));
+    written.push_back(f);
   }
   // Removed before the new report appears: never a new report beside an older run's values.
   std::error_code ec;
   for (const fs::path& p : stale) fs::remove(p, ec);
+  nlohmann::json report = ToJson(r);
+  report["outputs"] = OutputsJson(g, written);
   files.Stage((fs::path(dir) / "layers.csv").string(), LayersCsv(r));
-  files.Stage((fs::path(dir) / "report.json").string(), ToJson(r).dump(2) + "\n");
+  files.Stage((fs::path(dir) / "report.json").string(), report.dump(2) + "\n");
   files.Commit();
 }
 

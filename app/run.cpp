@@ -1,16 +1,19 @@
 // `npusim run` and `npusim compile`.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <memory>
 #include <iostream>
+#include <map>
+#include <memory>
 #include <sstream>
 
 #include "app/app.h"
 #include "app/commands.h"
 #include "compiler/compiler.h"
 #include "core/error.h"
+#include "core/model_io.h"
 #include "core/net_loader.h"
 #include "core/precision.h"
 #include "importer/onnx_import.h"
@@ -22,12 +25,12 @@ namespace {
 
 using TensorMap = std::map<std::string, std::vector<int32_t>>;
 
-// A network JSON, or a quantized ONNX model imported on the fly (inputs and outputs then follow
-// the IR's NHWC order: docs/onnx.md).
+// A network JSON, or a quantized ONNX model imported on the fly (its graph's model_io then makes
+// the run take and give data as the model declares it: docs/onnx.md).
 core::Graph LoadNet(const std::string& path) {
   const std::string ext = ".onnx";
   if (path.size() > ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0) {
-    return importer::ImportOnnx(path);
+    return importer::ImportOnnxModel(path, {}).graph;
   }
   return core::LoadNetwork(path);
 }
@@ -63,38 +66,77 @@ core::ArchConfig LoadArch(const CommandOptions& o) {
   return arch;
 }
 
-// Network inputs: `--input NAME=FILE` or `--input FILE` (the only input), else the data the
-// network file gives; an input with neither is an error naming it.
-TensorMap ResolveInputs(const core::Graph& g, const CommandOptions& o) {
-  TensorMap in;
+// One network input as `--input` names it: the model's input (a network with model_io, e.g. an
+// ONNX model), read in the model's layout and type, or the IR tensor itself.
+struct InputSlot {
+  std::string name;
+  std::string tensor;
+  const core::ModelTensor* model = nullptr;
+};
+
+std::vector<InputSlot> InputSlots(const core::Graph& g) {
+  std::vector<InputSlot> slots;
+  if (g.model_io) {
+    for (const core::ModelTensor& m : g.model_io->inputs) slots.push_back({m.name, m.tensor, &m});
+    return slots;
+  }
+  for (const std::string& t : g.inputs) slots.push_back({t, t});
+  return slots;
+}
+
+std::string SlotNames(const std::vector<InputSlot>& slots) {
+  std::string s;
+  for (const InputSlot& i : slots) s += (s.empty() ? "\"" : ", \"") + i.name + "\"";
+  return s;
+}
+
+// Input name -> file: `--input NAME=FILE` by name, `--input FILE` by position (the k-th file
+// without a name is the k-th input).
+std::map<std::string, std::string> InputFiles(const std::vector<InputSlot>& slots, const CommandOptions& o) {
+  std::map<std::string, std::string> files;
+  size_t position = 0;
   for (const std::string& spec : o.inputs) {
-    std::string name, path = spec;
     const size_t eq = spec.find('=');
-    if (eq != std::string::npos) {
-      name = spec.substr(0, eq);
-      path = spec.substr(eq + 1);
-    } else if (g.inputs.size() == 1) {
-      name = g.inputs[0];
+    std::string name;
+    if (eq == std::string::npos) {
+      if (position >= slots.size()) {
+        throw core::ConfigError(o.net, "/inputs", "--input " + spec + ": more files without a name than the network has "
+                                                      "inputs (" + SlotNames(slots) + ")");
+      }
+      name = slots[position++].name;
     } else {
-      throw core::ConfigError(o.net, "/inputs", "the network has " + std::to_string(g.inputs.size()) +
-                                                    " inputs: pass --input NAME=FILE.npy for each");
+      name = spec.substr(0, eq);
     }
-    if (std::find(g.inputs.begin(), g.inputs.end(), name) == g.inputs.end()) {
-      throw core::ConfigError(o.net, "/inputs", "--input names \"" + name + "\", which is not a network input");
+    const bool known = std::any_of(slots.begin(), slots.end(), [&](const InputSlot& i) { return i.name == name; });
+    if (!known) {
+      throw core::ConfigError(o.net, "/inputs", "--input names \"" + name + "\", which is not a network input (" +
+                                                    SlotNames(slots) + ")");
     }
-    if (in.count(name)) {
+    if (!files.emplace(name, eq == std::string::npos ? spec : spec.substr(eq + 1)).second) {
       throw core::ConfigError(o.net, "/inputs", "--input gives \"" + name + "\" twice");
     }
-    in[name] = core::LoadInputNpy(path, g.tensor(name));
   }
-  for (const std::string& name : g.inputs) {
-    if (in.count(name)) continue;
-    const core::TensorInfo& t = g.tensor(name);
-    if (!t.data) {
-      throw core::ConfigError(o.net, "/tensors/" + name + "/data",
-                              "network input \"" + name + "\" has no data: give \"data\" or pass --input");
+  return files;
+}
+
+// Network inputs (IR tensors, IR order) from the command line's files, else the data the network
+// file gives; an input with neither is an error naming it.
+TensorMap ResolveInputs(const core::Graph& g, const CommandOptions& o) {
+  const std::vector<InputSlot> slots = InputSlots(g);
+  const std::map<std::string, std::string> files = InputFiles(slots, o);
+  TensorMap in;
+  for (const InputSlot& slot : slots) {
+    const core::TensorInfo& t = g.tensor(slot.tensor);
+    auto f = files.find(slot.name);
+    if (f != files.end()) {
+      in[slot.tensor] = slot.model ? core::LoadModelInput(f->second, *slot.model, t) : core::LoadInputNpy(f->second, t);
+      continue;
     }
-    in[name] = *t.data;
+    if (!t.data) {
+      throw core::ConfigError(o.net, "/tensors/" + slot.tensor + "/data", "network input \"" + slot.name +
+                                                                          "\" has no data: give \"data\" or pass --input");
+    }
+    in[slot.tensor] = *t.data;
   }
   return in;
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/mapping_force.h"
+#include "core/model_io.h"
 
 namespace npusim::core {
 
@@ -103,6 +104,10 @@ struct Graph {
   std::vector<Op> ops;  // in a valid topological order
   std::vector<std::string> inputs;   // network inputs (data may be given or supplied at run time)
   std::vector<std::string> outputs;  // network outputs
+  // The inputs and outputs as the source model declares them (an imported ONNX model: names,
+  // NCHW shapes, element types, float32 edges); absent for a network written in the IR's own terms,
+  // whose inputs and outputs are the IR tensors. Only the host's I/O reads it (core/model_io.h).
+  std::optional<ModelIo> model_io;
 
   const TensorInfo& tensor(const std::string& n) const { return tensors.at(n); }
   TensorInfo& tensor(const std::string& n) { return tensors.at(n); }

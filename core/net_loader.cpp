@@ -16,6 +16,7 @@
 #include "core/arch.h"
 #include "core/error.h"
 #include "core/json_util.h"
+#include "core/model_io_json.h"
 #include "core/quant.h"
 #include "core/npy.h"
 #include "core/random.h"
@@ -162,7 +163,7 @@ class NetParser {
   Graph Parse() {
     const Json doc = ReadJsonFile(path_);
     if (!check_.Object(doc, "")) problems_.ThrowIfAny();
-    check_.Keys(doc, "", {"version", "name", "layout", "inputs", "outputs", "tensors", "ops"});
+    check_.Keys(doc, "", {"version", "name", "layout", "inputs", "outputs", "model_io", "tensors", "ops"});
     check_.Version(doc);
     if (auto name = check_.GetString(doc, "", "name", Need::kRequired)) g_.name = *name;
     check_.GetEnum(doc, "", "layout", Need::kOptional, {"NHWC"});
@@ -192,6 +193,10 @@ class NetParser {
     }
     CheckNetworkOutputs();
     CheckShapesKnown();
+    // Last: it refers to the network inputs and outputs and to their (inferred) shapes.
+    if (const Json* io = check_.Member(doc, "", "model_io", Need::kOptional, "")) {
+      g_.model_io = ParseModelIo(*io, "/model_io", g_, &check_);
+    }
     problems_.ThrowIfAny();
     return std::move(g_);
   }
@@ -1194,18 +1199,26 @@ static std::vector<int32_t> QuantizeInput(const std::string& path, const std::ve
   return q;
 }
 
+std::vector<int32_t> InputValues(const std::string& path, NpyArray a, const TensorInfo& t) {
+  if (a.dtype == "float32") return QuantizeInput(path, a.floats, t);
+  const std::string violation = RangeViolation(a.values, t);
+  if (!violation.empty()) {
+    throw ConfigError(path, "", violation + " (input \"" + t.name + "\")");
+  }
+  return std::move(a.values);
+}
+
 std::vector<int32_t> LoadInputNpy(const std::string& path, const TensorInfo& expected) {
   NpyArray a = LoadNpy(path);
   if (a.shape != expected.shape) {
-    throw ConfigError(path, "", "expected shape " + ShapeString(expected.shape) + " (input \"" +
-                                    expected.name + "\"), got " + ShapeString(a.shape));
+    const std::vector<int64_t>& s = expected.shape;
+    // ONNX users hold images NCHW; say so when that is what came.
+    const bool nchw = s.size() == 4 && s[3] != s[1] && a.shape == std::vector<int64_t>{s[0], s[3], s[1], s[2]};
+    throw ConfigError(path, "", "expected shape " + ShapeString(s) + " (input \"" + expected.name + "\"), got " +
+                                    ShapeString(a.shape) +
+                                    (nchw ? ", its NCHW order: this network file takes NHWC inputs" : ""));
   }
-  if (a.dtype == "float32") return QuantizeInput(path, a.floats, expected);
-  const std::string violation = RangeViolation(a.values, expected);
-  if (!violation.empty()) {
-    throw ConfigError(path, "", violation + " (input \"" + expected.name + "\")");
-  }
-  return std::move(a.values);
+  return InputValues(path, std::move(a), expected);
 }
 
 }  // namespace npusim::core

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/graph.h"
+#include "core/npy.h"
 
 namespace npusim::core {
 
@@ -21,5 +22,10 @@ Graph LoadNetwork(const std::string& path);
 // float32 values are real ones, quantized with the input's (per-tensor) scale and zero point as
 // ONNX QuantizeLinear does (the host's job, before the NPU runs). Throws ConfigError naming `path`.
 std::vector<int32_t> LoadInputNpy(const std::string& path, const TensorInfo& expected);
+
+// The values of input `t` from the array read from `path`, whatever its shape: float32 values
+// quantized as LoadInputNpy does, integer values checked against t's range. Throws ConfigError
+// naming `path`.
+std::vector<int32_t> InputValues(const std::string& path, NpyArray a, const TensorInfo& t);
 
 }  // namespace npusim::core

@@ -6,6 +6,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/model_io_json.h"
 #include "core/npy.h"
 
 namespace npusim::core {
@@ -108,6 +109,7 @@ void SaveNetwork(const Graph& g, const std::string& json_path, const std::string
   j["layout"] = "NHWC";
   j["inputs"] = g.inputs;
   j["outputs"] = g.outputs;
+  if (g.model_io) j["model_io"] = ModelIoJson(*g.model_io);
   j["tensors"] = OrderedJson::object();
   for (const auto& [name, t] : g.tensors) {
     std::string ref;

@@ -329,11 +329,24 @@ std::string NpyDtypeFor(int bits, bool is_signed) {
 
 namespace {
 
-template <typename T>
-std::string DumpAs(const std::vector<int64_t>& shape, const std::vector<int32_t>& values) {
+template <typename T, typename From>
+std::string DumpAs(const std::vector<int64_t>& shape, const std::vector<From>& values) {
   std::vector<T> narrow(values.begin(), values.end());
   std::vector<size_t> xshape(shape.begin(), shape.end());
   return xt::dump_npy(xt::adapt(narrow, xshape));
+}
+
+// Throws std::invalid_argument unless `shape` holds exactly `count` values.
+void CheckShapeHolds(const std::string& path, const std::vector<int64_t>& shape, size_t count) {
+  int64_t elements = 1;
+  for (int64_t d : shape) {
+    if (d < 0) throw std::invalid_argument("SaveNpy: negative dimension for " + path);
+    elements *= d;
+  }
+  if (elements != static_cast<int64_t>(count)) {
+    throw std::invalid_argument("SaveNpy: " + path + ": shape holds " + std::to_string(elements) +
+                                " values, got " + std::to_string(count));
+  }
 }
 
 }  // namespace
@@ -348,15 +361,7 @@ std::string EncodeNpy(const std::string& path, const std::vector<int64_t>& shape
   if (bits < 1 || bits > 32 || (!is_signed && bits == 32)) {
     throw std::invalid_argument("SaveNpy: unsupported type of " + std::to_string(bits) + " bits");
   }
-  int64_t elements = 1;
-  for (int64_t d : shape) {
-    if (d < 0) throw std::invalid_argument("SaveNpy: negative dimension for " + path);
-    elements *= d;
-  }
-  if (elements != static_cast<int64_t>(values.size())) {
-    throw std::invalid_argument("SaveNpy: " + path + ": shape holds " + std::to_string(elements) +
-                                " values, got " + std::to_string(values.size()));
-  }
+  CheckShapeHolds(path, shape, values.size());
   const int64_t lo = is_signed ? -(int64_t{1} << (bits - 1)) : 0;
   const int64_t hi = is_signed ? (int64_t{1} << (bits - 1)) - 1 : (int64_t{1} << bits) - 1;
   for (size_t i = 0; i < values.size(); ++i) {
@@ -375,6 +380,12 @@ std::string EncodeNpy(const std::string& path, const std::vector<int64_t>& shape
   else if (dtype == "uint16") bytes = DumpAs<uint16_t>(shape, values);
   else bytes = DumpAs<int32_t>(shape, values);
   return bytes;
+}
+
+std::string EncodeNpyFloat32(const std::string& path, const std::vector<int64_t>& shape,
+                             const std::vector<float>& values) {
+  CheckShapeHolds(path, shape, values.size());
+  return DumpAs<float>(shape, values);
 }
 
 }  // namespace npusim::core

@@ -38,4 +38,9 @@ void SaveNpy(const std::string& path, const std::vector<int64_t>& shape,
 std::string EncodeNpy(const std::string& path, const std::vector<int64_t>& shape,
                       const std::vector<int32_t>& values, int bits, bool is_signed);
 
+// The bytes of a float32 .npy 1.0 file (the dequantized float outputs of an ONNX model's
+// DequantizeLinear edges). Throws std::invalid_argument if the values do not match the shape.
+std::string EncodeNpyFloat32(const std::string& path, const std::vector<int64_t>& shape,
+                             const std::vector<float>& values);
+
 }  // namespace npusim::core

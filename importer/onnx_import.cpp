@@ -29,7 +29,6 @@ using onnx::TensorProto;
 
 constexpr int64_t kMinOpset = 10;
 constexpr int64_t kMaxOpset = 21;
-const std::vector<int> kNchwToNhwc = {0, 2, 3, 1};
 
 // Product of v[from .. to).
 int64_t Product(const std::vector<int64_t>& v, int64_t from, int64_t to) {
@@ -43,13 +42,6 @@ int64_t Product(const std::vector<int64_t>& v) { return Product(v, 0, static_cas
 std::vector<int64_t> IrShape(const std::vector<int64_t>& s) {
   if (s.size() != 4) return s;
   return {s[0], s[2], s[3], s[1]};
-}
-
-std::vector<int> IrPerm(size_t rank) {
-  if (rank == 4) return kNchwToNhwc;
-  std::vector<int> p(rank);
-  for (size_t i = 0; i < rank; ++i) p[i] = static_cast<int>(i);
-  return p;
 }
 
 // True when NCHW and NHWC order the elements alike (C == 1 or H * W == 1), or rank != 4.
@@ -167,8 +159,8 @@ class Importer {
     problems_.ThrowIfAny();
     if (g_.ops.empty()) problems_.Add("/graph", "the graph computes nothing (no node becomes an npusim op)");
     problems_.ThrowIfAny();
-    result_.graph = std::move(g_);
-    return std::move(result_);
+    g_.model_io = std::move(io_);
+    return OnnxModel{std::move(g_)};
   }
 
  private:
@@ -679,8 +671,7 @@ class Importer {
         continue;
       }
       g_.inputs.push_back(v->ir);
-      result_.inputs.push_back(Layout(in.name(), *v));
-      result_.inputs.back().real = edge != input_quantized_.end();
+      io_.inputs.push_back(Edge(in.name(), *v, edge != input_quantized_.end()));
     }
   }
 
@@ -710,8 +701,10 @@ class Importer {
     return true;
   }
 
-  TensorLayout Layout(const std::string& onnx_name, const Value& v) const {
-    return TensorLayout{onnx_name, v.ir, v.shape, g_.tensors.at(v.ir).shape, IrPerm(v.shape.size())};
+  // `real`: a float32 ONNX tensor whose IR tensor holds its quantized values (a float edge).
+  core::ModelTensor Edge(const std::string& onnx_name, const Value& v, bool real) const {
+    return core::ModelTensor{onnx_name, v.ir, v.shape, core::NchwToNhwcPerm(v.shape.size()),
+                             real ? "float32" : core::IntegerDtype(g_.tensor(v.ir))};
   }
 
   void AddGraphOutputs() {
@@ -733,14 +726,12 @@ class Importer {
                       "graph output \"" + name + "\" is a graph input; no op computes it");
         continue;
       }
-      if (std::find(g_.outputs.begin(), g_.outputs.end(), v->second.ir) != g_.outputs.end()) {
-        problems_.Add("/graph/output/" + std::to_string(k),
-                      "graph output \"" + name + "\" is the same tensor as an earlier output");
-        continue;
+      // The same tensor listed again (or a quantized tensor and its DequantizeLinear copy) is one
+      // IR output; the host writes each ONNX output from it.
+      if (std::find(g_.outputs.begin(), g_.outputs.end(), v->second.ir) == g_.outputs.end()) {
+        g_.outputs.push_back(v->second.ir);
       }
-      g_.outputs.push_back(v->second.ir);
-      result_.outputs.push_back(Layout(name, v->second));
-      result_.outputs.back().real = edge != output_quantized_.end();
+      io_.outputs.push_back(Edge(name, v->second, edge != output_quantized_.end()));
     }
   }
 
@@ -1258,7 +1249,7 @@ class Importer {
   std::set<std::string> broken_;  // values not converted because of a problem already reported
   std::set<std::string> op_names_;
   core::Graph g_;
-  OnnxModel result_;
+  core::ModelIo io_;  // the graph inputs and outputs as ONNX declares them
 };
 
 }  // namespace

@@ -3,13 +3,13 @@
 // Typical use:
 //   core::Graph g = importer::ImportOnnx("model.onnx");          // throws core::ConfigError
 //   importer::OnnxModel m = importer::ImportOnnxModel("model.onnx", {});
-//   std::vector<int32_t> x_nhwc = importer::ToIrOrder(m.inputs[0], x_nchw);
+//   std::vector<int32_t> x_nhwc = core::ToIrOrder(m.inputs()[0], x_nchw);
 //
 // Every node is checked before anything is converted: the ConfigError lists all unsupported nodes
 // at once, each with its name, op type and domain. ONNX is NCHW, the IR NHWC: rank-4 activations
 // become [1, H, W, C] in the IR, conv weights OIHW become OHWI, MatMul's B [K, N] becomes the
-// fully-connected weight [N, K]. The layouts of the network inputs and outputs are returned in
-// OnnxModel so callers can feed ONNX-ordered data and read results back in ONNX order.
+// fully-connected weight [N, K]. The graph's model_io records the ONNX side of every graph input
+// and output, so callers (npusim run) take and give data as ONNX Runtime does.
 #pragma once
 
 #include <cstdint>
@@ -42,31 +42,15 @@ struct ImportOptions {
   std::map<std::string, OnnxTensor> constants;
 };
 
-// How one network input or output is laid out in ONNX and in the IR.
-struct TensorLayout {
-  std::string onnx_name;
-  std::string ir_name;                // sanitized to the IR's tensor name characters
-  std::vector<int64_t> onnx_shape;    // e.g. [1, C, H, W]
-  std::vector<int64_t> ir_shape;      // e.g. [1, H, W, C]
-  // IR dimension i is ONNX dimension perm[i]: {0, 2, 3, 1} for NCHW -> NHWC, identity otherwise.
-  std::vector<int> perm;
-  // A float32 ONNX tensor at the graph's edge (read by a QuantizeLinear, or made by a
-  // DequantizeLinear): the IR tensor holds its quantized values (scale and zero point are the IR
-  // tensor's), which the host quantizes before the run or dequantizes after it.
-  bool real = false;
-};
-
+// The imported graph; graph.model_io holds, for each graph input and output in the model's order,
+// its ONNX name, shape, element type and the IR tensor it is (core/model_io.h).
 struct OnnxModel {
   core::Graph graph;
-  std::vector<TensorLayout> inputs;   // in graph.inputs order
-  std::vector<TensorLayout> outputs;  // in graph.outputs order
+  const std::vector<core::ModelTensor>& inputs() const { return graph.model_io->inputs; }
+  const std::vector<core::ModelTensor>& outputs() const { return graph.model_io->outputs; }
 };
 
 OnnxModel ImportOnnxModel(const std::string& path, const ImportOptions& options);
 core::Graph ImportOnnx(const std::string& path);
-
-// Reorders row-major values from the ONNX layout to the IR layout of `l`, and back.
-std::vector<int32_t> ToIrOrder(const TensorLayout& l, const std::vector<int32_t>& onnx_values);
-std::vector<int32_t> ToOnnxOrder(const TensorLayout& l, const std::vector<int32_t>& ir_values);
 
 }  // namespace npusim::importer

@@ -145,34 +145,4 @@ OnnxTensor LoadOnnxTensor(const std::string& path) {
   return out;
 }
 
-std::vector<int32_t> Permute(const std::vector<int32_t>& in, const std::vector<int64_t>& in_shape,
-                             const std::vector<int>& perm) {
-  const size_t rank = in_shape.size();
-  std::vector<int64_t> in_strides(rank, 1), out_shape(rank);
-  for (size_t d = rank; d-- > 1;) in_strides[d - 1] = in_strides[d] * in_shape[d];
-  for (size_t k = 0; k < rank; ++k) out_shape[k] = in_shape[perm[k]];
-  std::vector<int32_t> out(in.size());
-  std::vector<int64_t> idx(rank, 0);  // index in the output shape
-  for (size_t i = 0; i < out.size(); ++i) {
-    int64_t src = 0;
-    for (size_t k = 0; k < rank; ++k) src += idx[k] * in_strides[perm[k]];
-    out[i] = in[src];
-    for (size_t k = rank; k-- > 0;) {
-      if (++idx[k] < out_shape[k]) break;
-      idx[k] = 0;
-    }
-  }
-  return out;
-}
-
-std::vector<int32_t> ToIrOrder(const TensorLayout& l, const std::vector<int32_t>& onnx_values) {
-  return Permute(onnx_values, l.onnx_shape, l.perm);
-}
-
-std::vector<int32_t> ToOnnxOrder(const TensorLayout& l, const std::vector<int32_t>& ir_values) {
-  std::vector<int> inverse(l.perm.size());
-  for (size_t k = 0; k < l.perm.size(); ++k) inverse[l.perm[k]] = static_cast<int>(k);
-  return Permute(ir_values, l.ir_shape, inverse);
-}
-
 }  // namespace npusim::importer

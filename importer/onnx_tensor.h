@@ -1,4 +1,4 @@
-// Internal to importer/: decoding TensorProtos and reordering layouts.
+// Internal to importer/: decoding TensorProtos.
 #pragma once
 
 #include <onnx/onnx_pb.h>
@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/model_io.h"
 #include "importer/onnx_import.h"
 
 namespace npusim::importer {
@@ -17,8 +18,6 @@ std::string DecodeTensor(const onnx::TensorProto& t, OnnxTensor* out);
 // "uint8", "int8", "float32", ... or "type N".
 std::string ElemTypeName(int elem_type);
 
-// Row-major reorder: out[i] (in the permuted shape, dim k = in_shape[perm[k]]) = in[j].
-std::vector<int32_t> Permute(const std::vector<int32_t>& in, const std::vector<int64_t>& in_shape,
-                             const std::vector<int>& perm);
+using core::Permute;  // weights OIHW -> OHWI, [K, N] -> [N, K]
 
 }  // namespace npusim::importer

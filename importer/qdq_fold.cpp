@@ -179,8 +179,12 @@ class Folder {
       result_.input_quantized[in] = out;
       return true;
     }
+    // Read by nothing but the graph's outputs (which may list it more than once).
     auto c = consumers_.find(out);
-    if (c == consumers_.end() || c->second != std::vector<int>{-1} || result_.output_quantized.count(out)) return false;
+    if (c == consumers_.end() || std::any_of(c->second.begin(), c->second.end(), [](int k) { return k >= 0; }) ||
+        result_.output_quantized.count(out)) {
+      return false;
+    }
     result_.output_quantized[out] = in;
     return true;
   }

@@ -16,7 +16,8 @@
           int8, ONNX Runtime's x86 optimizer rewrites the inner Q -> DQ pairs to uint8
           (QDQS8ToU8Transformer), after which the Mul's inputs differ in type, so it is not fused
           into QLinearMul and runs in float32 (rounding before the zero point is added)
-uint8 and int8 (except se), scales powers of two (ties) in 3 of 10 cases.
+uint8 and int8 (except se), scales powers of two (ties) in 3 of 10 cases. npusim gets ONNX Runtime's
+input files and its output files are compared as written (outputs.py).
   eltwise.py --ort-modules DIR --work DIR [--count N]    (NPUSIM_BIN, default build/npusim)
 Exits 1 on any differing value."""
 import argparse, json, os, subprocess, sys, time
@@ -25,6 +26,9 @@ import onnx
 from onnx import helper, TensorProto, numpy_helper
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.dont_write_bytecode = True  # keep the source tree clean
+sys.path.insert(0, HERE)
+import outputs  # noqa: E402
 ap = argparse.ArgumentParser()
 ap.add_argument("--ort-modules", required=True)
 ap.add_argument("--work", required=True)
@@ -142,19 +146,16 @@ subprocess.run(["node", os.path.join(HERE, "ort_run.js"), os.path.join(work, "jo
 bad = 0; total = 0; kinds = {}
 for seed, kind, d, vals in cases:
     args = [NPUSIM, "run", "--arch", ARCH, "--net", os.path.join(d, "m.onnx"), "--out", os.path.join(d, "sim")]
-    for k, v in vals.items():
-        ir = np.transpose(v, (0, 2, 3, 1)) if v.ndim == 4 else v
-        np.save(os.path.join(d, k + "_ir.npy"), np.ascontiguousarray(ir)); args += ["--input", f"{k}={os.path.join(d, k + '_ir.npy')}"]
+    for k in vals:
+        args += ["--input", f"{k}={os.path.join(d, k + '.npy')}"]
     r = subprocess.run(args, capture_output=True, text=True)
     if r.returncode != 0:
         print(seed, kind, "npusim failed:", r.stderr.strip()[:400]); bad += 1; continue
-    ort_y = np.load(os.path.join(d, "ort", "y.npy"))
-    sim = np.load(os.path.join(d, "sim", "outputs", "y.npy"))
-    sim = np.transpose(sim, (0, 3, 1, 2)) if sim.ndim == 4 else sim
-    diff = int((sim.astype(np.int64) != ort_y.astype(np.int64)).sum()); total += ort_y.size
-    kinds.setdefault(kind, [0, 0]); kinds[kind][0] += 1; kinds[kind][1] += ort_y.size
-    if diff:
-        bad += 1; print(seed, kind, f"{diff} of {ort_y.size} differ")
+    problem, equal, n = outputs.compare(os.path.join(d, "ort"), os.path.join(d, "sim"))
+    total += n
+    kinds.setdefault(kind, [0, 0]); kinds[kind][0] += 1; kinds[kind][1] += n
+    if problem:
+        bad += 1; print(seed, kind, f"{n - equal} of {n} differ: {problem}")
 print("onnx eltwise: %d models, %d output values, %s (%.0f s)" % (N, total, "all equal to ONNX Runtime" if not bad else "%d models differ" % bad, time.time() - start))
 print("  models: " + ", ".join("%s %d (%d values)" % (k, v[0], v[1]) for k, v in sorted(kinds.items())))
 sys.exit(1 if bad else 0)

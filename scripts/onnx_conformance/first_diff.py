@@ -12,7 +12,6 @@ import os
 import subprocess
 import sys
 
-import numpy as np
 import onnx
 from onnx import helper
 
@@ -20,6 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, HERE)
+import outputs  # noqa: E402
 import run  # noqa: E402
 
 
@@ -46,20 +46,20 @@ def main():
                     model.graph.output.append(v)
     path = os.path.join(d, "bisect.onnx")
     onnx.save(model, path)
-    jobs = [{"model": path, "inputs": {"x": os.path.join(d, "x_nchw.npy")}, "out_dir": os.path.join(d, "bisect_ort")}]
+    jobs = [{"model": path, "inputs": {model.graph.input[0].name: os.path.join(d, "x_nchw.npy")}, "out_dir": os.path.join(d, "bisect_ort")}]
     with open(os.path.join(d, "bisect_jobs.json"), "w") as f:
         json.dump(jobs, f)
     env = dict(os.environ, NODE_PATH=os.path.join(cache, "node_modules"))
     subprocess.run(["node", os.path.join(HERE, "ort_run.js"), os.path.join(d, "bisect_jobs.json")], env=env, check=True)
-    rc, err = run.run_npusim(binary, arch, path, os.path.join(d, "x_ir.npy"), os.path.join(d, "bisect_sim"))
+    rc, err = run.run_npusim(binary, arch, path, os.path.join(d, "x_nchw.npy"), os.path.join(d, "bisect_sim"))
     if rc:
         print("npusim failed: " + err)
         return 1
     producer = {o: n for n in model.graph.node for o in n.output}
+    arrays = {name: (ref, sim) for name, ref, sim in outputs.pairs(os.path.join(d, "bisect_ort"), os.path.join(d, "bisect_sim"))}
     for name in order:
-        ref = np.load(os.path.join(d, "bisect_ort", name + ".npy"))
-        sim = run.to_onnx(np.load(os.path.join(d, "bisect_sim", "outputs", name + ".npy")))
-        bad = np.argwhere(sim != ref)
+        ref, sim = arrays[name]
+        bad = outputs.differing(ref, sim)
         n = producer[name]
         print("%-8s %-26s %s %s" % (name, n.op_type, list(ref.shape), "equal" if not len(bad) else "%d differ, first at %s: npusim %d, ORT %d" % (len(bad), list(bad[0]), sim[tuple(bad[0])], ref[tuple(bad[0])])))
     return 0

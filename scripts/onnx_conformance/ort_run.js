@@ -6,9 +6,11 @@
 //
 // JOBS.json is a list of jobs, each
 //   {"model": "m.onnx", "inputs": {"x": "x.npy"}, "out_dir": "ort/m"[, "optimized": "m.opt.onnx"]}
-// with inputs in ONNX's own layout (NCHW). Outputs are written as out_dir/<output name>.npy.
-// Integer tensors keep their dtype (uint8, int8, int32); floats are written as float32. One
-// process runs all jobs, so ONNX Runtime loads once.
+// with inputs in ONNX's own layout (NCHW). Outputs are written as out_dir/<output name>.npy (each
+// character other than A-Z a-z 0-9 _ . : - as "_"), listed in order in out_dir/outputs.json
+// ([{"name", "file"}], the form of npusim's report.json "outputs"). Integer tensors keep their
+// dtype (uint8, int8, int32); floats are written as float32. One process runs all jobs, so ONNX
+// Runtime loads once.
 'use strict';
 
 const fs = require('fs');
@@ -78,9 +80,10 @@ async function runJob(job, options) {
   for (const [name, file] of Object.entries(job.inputs)) feeds[name] = readNpy(file);
   const results = await session.run(feeds);
   fs.mkdirSync(job.out_dir, { recursive: true });
-  for (const name of session.outputNames) {
-    writeNpy(path.join(job.out_dir, `${name.replace(/[^A-Za-z0-9_.:-]/g, '_')}.npy`), results[name]);
-  }
+  // outputs.json lists the graph outputs in order (a name listed twice, twice) with their files.
+  const listed = session.outputNames.map((name) => ({ name, file: `${name.replace(/[^A-Za-z0-9_.:-]/g, '_')}.npy` }));
+  for (const o of listed) writeNpy(path.join(job.out_dir, o.file), results[o.name]);
+  fs.writeFileSync(path.join(job.out_dir, 'outputs.json'), JSON.stringify(listed));
   if (session.release) await session.release();
 }
 

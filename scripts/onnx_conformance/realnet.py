@@ -30,7 +30,10 @@ Quantizer (written here, static, QDQ form, as ONNX Runtime's quantizer lays it o
 
 Besides the whole network (the logits: 2 values per input), the QDQ model is also cut at --cuts
 evenly spaced quantized tensors (each cut a model of its own, graph output that tensor), so that
-feature maps along the network are compared too.
+feature maps along the network are compared too. npusim gets ONNX Runtime's input file (the float32
+NCHW image) and its output files are compared as written (outputs.py); the whole network is also run
+from the network file `npusim import` writes, whose output files must be the .onnx run's, byte for
+byte.
 
   realnet.py --model M.onnx --work DIR --ort-modules DIR [--elem uint8,int8] [--tests 4] [--cuts 6]
 Environment: NPUSIM_BIN (default build/npusim), NPUSIM_ARCH (default arch/dense_16x16.json).
@@ -50,13 +53,12 @@ from onnx import TensorProto, helper, numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.dont_write_bytecode = True  # keep the source tree clean
+sys.path.insert(0, HERE)
+import outputs  # noqa: E402
 
 INPUT_SHAPE = [1, 3, 48, 192]     # the classifier's input size
 CHAIN_OPS = {"Add", "Clip", "Mul", "Div", "HardSigmoid"}
-
-
-def to_ir(a):
-    return np.ascontiguousarray(a.transpose(0, 2, 3, 1)) if a.ndim == 4 else a
 
 
 def attrs_of(n):
@@ -155,6 +157,23 @@ def run_ort(jobs, work, ort_modules):
     env = dict(os.environ, NODE_PATH=ort_modules)
     subprocess.run(["node", os.path.join(HERE, "ort_run.js"), path], env=env, check=True,
                    stdout=subprocess.DEVNULL)
+
+
+def run_npusim(binary, arch, net, test_dir, out):
+    """`npusim run` of `net` on test_dir/x_nchw.npy (ONNX Runtime's input file) into test_dir/out."""
+    return subprocess.run([binary, "run", "--arch", arch, "--net", net, "--input", os.path.join(test_dir, "x_nchw.npy"),
+                           "--out", os.path.join(test_dir, out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def output_bytes(sim_dir):
+    """The names and bytes of the output files of an npusim run, in order."""
+    with open(os.path.join(sim_dir, "report.json")) as f:
+        listed = json.load(f)["outputs"]
+    result = []
+    for o in listed:
+        with open(os.path.join(sim_dir, o["file"]), "rb") as f:
+            result.append((o["name"], f.read()))
+    return result
 
 
 def float_activations(model, nodes, work, ort_modules, images):
@@ -439,37 +458,41 @@ def main():
                 td = os.path.join(md, "test_%d" % i)
                 os.makedirs(td)
                 np.save(os.path.join(td, "x_nchw.npy"), a[x_in])
-                np.save(os.path.join(td, "x_ir.npy"), to_ir(a[x_in]))
                 jobs.append({"model": mpath, "inputs": {x_in: os.path.join(td, "x_nchw.npy")}, "out_dir": os.path.join(td, "ort")})
         run_ort(jobs, args.work, args.ort_modules)
         values = equal = 0
         run_s, agree, report, per_cut = [], 0, {}, []
-        for md, mpath, f_name, sy, zy, whole, _ in models:
+        for md, mpath, f_name, _, _, whole, _ in models:
             cut_values = cut_equal = 0
             for i, a in enumerate(tests):
                 td = os.path.join(md, "test_%d" % i)
                 t0 = time.time()
-                p = subprocess.run([binary, "run", "--arch", arch, "--net", mpath, "--input", os.path.join(td, "x_ir.npy"),
-                                    "--out", os.path.join(td, "sim")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                p = run_npusim(binary, arch, mpath, td, "sim")
                 if whole:
                     run_s.append(time.time() - t0)
                 if p.returncode != 0:
                     print("realnet: FAIL: npusim run: %s" % p.stderr.strip())
                     return 1
-                ref = np.load(os.path.join(td, "ort", "y.npy"))
-                sim = np.load(os.path.join(td, "sim", "outputs", "y.npy"))
-                sim = np.ascontiguousarray(sim.transpose(0, 3, 1, 2)) if sim.ndim == 4 else sim
-                if sim.shape != ref.shape:
-                    print("realnet: FAIL: shapes differ: npusim %s, ONNX Runtime %s" % (sim.shape, ref.shape))
+                problem, eq, n = outputs.compare(os.path.join(td, "ort"), os.path.join(td, "sim"))
+                if eq == 0 and problem:
+                    print("realnet: FAIL: %s" % problem)
                     return 1
-                cut_values += ref.size
-                cut_equal += int((sim.astype(np.int64) == ref.astype(np.int64)).sum())
+                cut_values += n
+                cut_equal += eq
                 if whole:
+                    # The network file `npusim import` wrote takes the same input file and writes
+                    # the same files, byte for byte.
+                    p = run_npusim(binary, arch, os.path.join(md, "net.json"), td, "sim_json")
+                    if p.returncode != 0 or output_bytes(os.path.join(td, "sim_json")) != output_bytes(os.path.join(td, "sim")):
+                        print("realnet: FAIL: the imported network file's run differs from the model's: %s" % p.stderr.strip())
+                        return 1
                     if not report:
                         with open(os.path.join(td, "sim", "report.json")) as f:
                             report = json.load(f)
-                    deq = (sim.astype(np.float32) - zy) * sy
-                    agree += int(np.argmax(deq) == np.argmax(a[f_name]))
+                    # npusim's quantized logits have the float model's top class where their
+                    # argmax is its argmax (quantization is monotonic).
+                    (_, _, sim), = outputs.pairs(os.path.join(td, "ort"), os.path.join(td, "sim"))
+                    agree += int(np.argmax(sim) == np.argmax(a[f_name]))
             per_cut.append("%s %d/%d" % ("logits" if whole else f_name, cut_equal, cut_values))
             values += cut_values
             equal += cut_equal

@@ -6,10 +6,12 @@ Usage (normally through run.sh, which installs onnxruntime-node first):
 
 For each seed, gen_models.generate() builds a model and an input; ONNX Runtime (ort_run.js, one
 node process for all models, CPU EP, one thread) and `npusim run --arch ARCH --net M.onnx` each
-compute the outputs, which must be equal value for value. npusim reads and writes NHWC (the IR's
-layout), ONNX Runtime NCHW; this script reorders. It prints how many models and values it
-compared, how many of the compared conv/matmul outputs were exact rounding ties and how many
-saturated at each end, and exits 1 on the first mismatching model (named, with the position).
+compute the outputs, which must be equal value for value. Both get the same input file (NCHW, the
+model's type: float32 where a QuantizeLinear reads it) and npusim's output files are compared as
+written with ONNX Runtime's (NCHW, the model's types, float32 bit for bit where the model ends in
+a DequantizeLinear): outputs.py. It prints how many models and values it compared, how many of
+the compared conv/matmul outputs were exact rounding ties and how many saturated at each end, and
+exits 1 on the first mismatching model (named, with the position).
 
 The int form (--forms int) has ConvInteger / MatMulInteger models, whose int32 outputs must be
 equal as int32, and "refuse_*" models that ONNX Runtime runs and npusim must refuse with the
@@ -37,14 +39,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, HERE)
 import gen_models  # noqa: E402
-
-
-def to_ir(a):
-    return np.ascontiguousarray(a.transpose(0, 2, 3, 1)) if a.ndim == 4 else a
-
-
-def to_onnx(a):
-    return np.ascontiguousarray(a.transpose(0, 3, 1, 2)) if a.ndim == 4 else a
+import outputs  # noqa: E402
 
 
 def accumulate(kind, x, w, w_zp, b, attrs):
@@ -141,29 +136,6 @@ def run_npusim(binary, arch, model_path, input_path, out_dir):
     return p.returncode, p.stderr.strip()
 
 
-def compare(case, ort_dir, sim_dir):
-    """"" when equal, else a description of the first difference. Quantized and int32 outputs
-    must have the same dtype and values; a float output (float edges) is compared as npusim's
-    quantized output dequantized as DequantizeLinear does, float32((q - zero_point) * scale)."""
-    for out in case.model.graph.output:
-        ref = np.load(os.path.join(ort_dir, out.name + ".npy"))
-        quantized, scale, zp = case.edges.get(out.name, (out.name, None, None))
-        sim_path = os.path.join(sim_dir, "outputs", quantized + ".npy")
-        if not os.path.exists(sim_path):
-            return "npusim wrote no %s" % sim_path
-        sim = to_onnx(np.load(sim_path))
-        if scale is not None:
-            sim = ((sim.astype(np.int32) - np.int32(zp)).astype(np.float32) * np.float32(scale)).astype(np.float32)
-        if sim.dtype != ref.dtype or sim.shape != ref.shape:
-            return "output %s: npusim %s %s, ONNX Runtime %s %s" % (out.name, sim.dtype, sim.shape, ref.dtype, ref.shape)
-        diff = np.argwhere(sim.view(np.uint32) != ref.view(np.uint32)) if scale is not None else np.argwhere(sim != ref)
-        if len(diff):
-            at = tuple(int(i) for i in diff[0])
-            return "output %s at %s (NCHW): npusim %s, ONNX Runtime %s (%d values differ)" % (
-                out.name, list(at), sim[at], ref[at], len(diff))
-    return ""
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--count", type=int, default=1000)
@@ -193,7 +165,6 @@ def main():
         onnx.save(case.model, os.path.join(d, "model.onnx"))
         (x_name, x_data), = case.inputs.items()
         np.save(os.path.join(d, "x_nchw.npy"), x_data)
-        np.save(os.path.join(d, "x_ir.npy"), to_ir(x_data))
         cases.append((case, d))
         jobs.append({"model": os.path.join(d, "model.onnx"), "inputs": {x_name: os.path.join(d, "x_nchw.npy")},
                      "out_dir": os.path.join(d, "ort"), "optimized": os.path.join(d, "ort_optimized.onnx")})
@@ -203,7 +174,7 @@ def main():
     env = dict(os.environ, NODE_PATH=args.ort_modules)
     ort = subprocess.Popen(["node", os.path.join(HERE, "ort_run.js"), os.path.join(args.work, "jobs.json")], env=env)
     with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as pool:
-        sims = [pool.submit(run_npusim, binary, arch, os.path.join(d, "model.onnx"), os.path.join(d, "x_ir.npy"),
+        sims = [pool.submit(run_npusim, binary, arch, os.path.join(d, "model.onnx"), os.path.join(d, "x_nchw.npy"),
                             os.path.join(d, "sim")) for _, d in cases]
         results = [s.result() for s in sims]
     if ort.wait() != 0:
@@ -230,7 +201,7 @@ def main():
         if rc != 0:
             print("onnx conformance: FAIL %s: npusim exited %d: %s" % (os.path.join(d, "model.onnx"), rc, err))
             return 1
-        problem = compare(case, os.path.join(d, "ort"), os.path.join(d, "sim"))
+        problem, _, compared = outputs.compare(os.path.join(d, "ort"), os.path.join(d, "sim"))
         unfused = float_layers(os.path.join(d, "ort_optimized.onnx"))
         if unfused:
             float_models.append((case.name, unfused, problem))
@@ -239,10 +210,9 @@ def main():
             return 1
         if problem:
             continue  # ONNX Runtime's float32 layers: reported below, not npusim's error
-        for out in case.model.graph.output:
-            ref = np.load(os.path.join(d, "ort", out.name + ".npy"))
-            values += ref.size
-            int_values += ref.size if ref.dtype == np.int32 else 0
+        values += compared
+        int_values += sum(ref.size for _, ref, _ in outputs.pairs(os.path.join(d, "ort"), os.path.join(d, "sim"))
+                          if ref.dtype == np.int32)
         t, lo, hi = tie_and_saturation_counts(case, next(iter(case.inputs.values())))
         ties, low, high = ties + t, low + lo, high + hi
     kinds = {}

@@ -84,13 +84,13 @@ class NodeConformance : public ::testing::TestWithParam<NodeCase> {
     }
     const std::string data = CaseDir(c) + "/test_data_set_0";
     model_ = ImportOnnxModel(CaseDir(c) + "/model.onnx", BindParameters(CaseDir(c)));
-    EXPECT_EQ(model_.inputs.size(), 1u);
-    EXPECT_EQ(model_.outputs.size(), 1u);
+    EXPECT_EQ(model_.inputs().size(), 1u);
+    EXPECT_EQ(model_.outputs().size(), 1u);
     const OnnxTensor x = LoadOnnxTensor(data + "/input_0.pb");
     expected_ = LoadOnnxTensor(data + "/output_0.pb");
-    EXPECT_EQ(x.dims, model_.inputs[0].onnx_shape);
-    EXPECT_EQ(expected_.dims, model_.outputs[0].onnx_shape);
-    model_.graph.tensor(model_.inputs[0].ir_name).data = ToIrOrder(model_.inputs[0], x.int_values);
+    EXPECT_EQ(x.dims, model_.inputs()[0].shape);
+    EXPECT_EQ(expected_.dims, model_.outputs()[0].shape);
+    model_.graph.tensor(model_.inputs()[0].tensor).data = ToIrOrder(model_.inputs()[0], x.int_values);
     arch_ = core::LoadArch(testing::SourcePath("arch/dense_16x16.json"));
     return !HasFailure();
   }
@@ -107,7 +107,7 @@ class NodeConformance : public ::testing::TestWithParam<NodeCase> {
   }
 
   void ExpectOutput(const std::vector<int32_t>& ir_values) {
-    EXPECT_EQ(ToOnnxOrder(model_.outputs[0], ir_values), expected_.int_values);
+    EXPECT_EQ(ToModelOrder(model_.outputs()[0], ir_values), expected_.int_values);
   }
 
   OnnxModel model_;

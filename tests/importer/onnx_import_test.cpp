@@ -104,9 +104,9 @@ std::vector<int32_t> NchwConv(const ConvModel& m, const std::vector<int32_t>& x,
 void CheckConvAgainstNchw(const ConvModel& m) {
   const std::string path = BuildConv(m, ScratchDir() + "/conv.onnx");
   const OnnxModel model = ImportOnnxModel(path, {});
-  ASSERT_EQ(model.inputs.size(), 1u);
-  EXPECT_EQ(model.inputs[0].ir_shape, (std::vector<int64_t>{1, m.h, m.w, m.c}));
-  EXPECT_EQ(model.inputs[0].perm, (std::vector<int>{0, 2, 3, 1}));
+  ASSERT_EQ(model.inputs().size(), 1u);
+  EXPECT_EQ(core::IrShape(model.inputs()[0]), (std::vector<int64_t>{1, m.h, m.w, m.c}));
+  EXPECT_EQ(model.inputs()[0].perm, (std::vector<int>{0, 2, 3, 1}));
   const core::Op& op = model.graph.ops.at(0);
   EXPECT_EQ(op.type, core::OpType::kConv2d);
   EXPECT_EQ(op.pads, (std::array<int64_t, 4>{m.pads[0], m.pads[1], m.pads[2], m.pads[3]}));
@@ -114,12 +114,12 @@ void CheckConvAgainstNchw(const ConvModel& m) {
   EXPECT_EQ(op.dilation, (std::array<int64_t, 2>{m.dilations[0], m.dilations[1]}));
   EXPECT_EQ(op.groups, m.group);
   EXPECT_EQ(model.graph.tensor(op.inputs[1]).shape, (std::vector<int64_t>{m.o, m.kh, m.kw, m.c / m.group}));
-  const std::vector<int64_t>& oshape = model.outputs[0].onnx_shape;
+  const std::vector<int64_t>& oshape = model.outputs()[0].shape;
   std::vector<int32_t> x(m.c * m.h * m.w);
   for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<int32_t>((i * 97 + 13) % 256);
-  reference::TensorMap in{{model.inputs[0].ir_name, ToIrOrder(model.inputs[0], x)}};
+  reference::TensorMap in{{model.inputs()[0].tensor, ToIrOrder(model.inputs()[0], x)}};
   const reference::TensorMap out = reference::Run(model.graph, in, {});
-  EXPECT_EQ(ToOnnxOrder(model.outputs[0], out.at(model.outputs[0].ir_name)), NchwConv(m, x, oshape[2], oshape[3]));
+  EXPECT_EQ(ToModelOrder(model.outputs()[0], out.at(model.outputs()[0].tensor)), NchwConv(m, x, oshape[2], oshape[3]));
 }
 
 TEST(OnnxImport, ConvLayoutStridesDilationsAsymmetricPadsPerChannel) { CheckConvAgainstNchw(ConvModel{}); }
@@ -214,9 +214,9 @@ TEST(OnnxImport, ChainOfSupportedOps) {
   EXPECT_EQ(w.quant.zero_points.size(), 1u);  // equal per-channel zero points collapse
   const std::vector<int64_t> b = Range(40, -120, 120, 53);
   EXPECT_EQ((*w.data)[2 * 8 + 7], b[7 * 5 + 2]);
-  ASSERT_EQ(m.outputs.size(), 1u);
-  EXPECT_EQ(m.outputs[0].ir_name, "logits_out");  // '/' is not a tensor-name character
-  EXPECT_EQ(m.outputs[0].onnx_name, "logits/out");
+  ASSERT_EQ(m.outputs().size(), 1u);
+  EXPECT_EQ(m.outputs()[0].tensor, "logits_out");  // '/' is not a tensor-name character
+  EXPECT_EQ(m.outputs()[0].name, "logits/out");
 }
 
 TEST(OnnxImport, ChainSimulatesEqualToReference) {
@@ -229,10 +229,27 @@ TEST(OnnxImport, ChainSimulatesEqualToReference) {
   EXPECT_EQ(o.run.outputs.at(g.outputs[0]), o.ref.at(g.outputs[0]));
 }
 
+void ExpectSameEdges(const core::ModelIo& a, const core::ModelIo& b) {
+  ASSERT_EQ(a.inputs.size(), b.inputs.size());
+  ASSERT_EQ(a.outputs.size(), b.outputs.size());
+  std::vector<core::ModelTensor> ea = a.inputs, eb = b.inputs;
+  ea.insert(ea.end(), a.outputs.begin(), a.outputs.end());
+  eb.insert(eb.end(), b.outputs.begin(), b.outputs.end());
+  for (size_t i = 0; i < ea.size(); ++i) {
+    EXPECT_EQ(ea[i].name, eb[i].name);
+    EXPECT_EQ(ea[i].tensor, eb[i].tensor);
+    EXPECT_EQ(ea[i].shape, eb[i].shape);
+    EXPECT_EQ(ea[i].perm, eb[i].perm);
+    EXPECT_EQ(ea[i].dtype, eb[i].dtype);
+  }
+}
+
 void ExpectSameGraph(const core::Graph& a, const core::Graph& b) {
   EXPECT_EQ(a.name, b.name);
   EXPECT_EQ(a.inputs, b.inputs);
   EXPECT_EQ(a.outputs, b.outputs);
+  ASSERT_EQ(a.model_io.has_value(), b.model_io.has_value());
+  if (a.model_io) ExpectSameEdges(*a.model_io, *b.model_io);
   ASSERT_EQ(a.tensors.size(), b.tensors.size());
   for (const auto& [name, t] : a.tensors) {
     SCOPED_TRACE(name);
@@ -271,7 +288,7 @@ TEST(OnnxImport, CommandLineRunsAnOnnxModelBitExactAndImportsIt) {
   const std::string model = BuildChain(dir + "/chain.onnx");
   std::vector<int32_t> x(6 * 6 * 3);
   for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<int32_t>((i * 61) % 256) - 128;
-  core::SaveNpy(dir + "/x.npy", {1, 6, 6, 3}, x, 8, true);  // NHWC, the IR's order
+  core::SaveNpy(dir + "/x.npy", {1, 3, 6, 6}, x, 8, true);  // NCHW, as the model declares it
   const std::string arch = std::string(NPUSIM_SOURCE_DIR) + "/arch/dense_16x16.json";
   const npusim::testing::ProcessOutcome run = npusim::testing::RunNpusim(
       {"--arch", arch, "--net", model, "--input", "image=" + dir + "/x.npy", "--check", "--out", dir + "/out"},
@@ -361,7 +378,7 @@ TEST(OnnxImport, ConvIntegerAndMatMulIntegerWriteInt32Accumulators) {
   const std::string dir = ScratchDir();
   const OnnxModel model = ImportOnnxModel(b.Save(dir + "/int.onnx"), {});
   const core::Graph& g = model.graph;
-  const core::TensorInfo& y = g.tensor(model.outputs[0].ir_name);
+  const core::TensorInfo& y = g.tensor(model.outputs()[0].tensor);
   EXPECT_EQ(y.bits, 32);
   EXPECT_EQ(y.shape, (std::vector<int64_t>{1, 2, 2, 2}));  // ceil(3 / 2) = 2, NHWC
   const core::TensorInfo& x = g.tensor("x");
@@ -376,7 +393,7 @@ TEST(OnnxImport, ConvIntegerAndMatMulIntegerWriteInt32Accumulators) {
   std::vector<int32_t> xv(18);
   for (int i = 0; i < 18; ++i) xv[i] = i < 9 ? i : i - 18;
   std::vector<int32_t> av = {0, 1, 255, 7, 8, 9};
-  reference::TensorMap in{{"x", ToIrOrder(model.inputs[0], xv)}, {"a", ToIrOrder(model.inputs[1], av)}};
+  reference::TensorMap in{{"x", ToIrOrder(model.inputs()[0], xv)}, {"a", ToIrOrder(model.inputs()[1], av)}};
   const reference::TensorMap out = reference::Run(g, in, reference::Options{});
   // y[oc][oy][ox] = sum_c (x[c][2oy][2ox] + 3) * (w[oc][c] - 100)
   std::vector<int32_t> expect_y;
@@ -390,8 +407,8 @@ TEST(OnnxImport, ConvIntegerAndMatMulIntegerWriteInt32Accumulators) {
       }
     }
   }
-  EXPECT_EQ(ToOnnxOrder(model.outputs[0], out.at(model.outputs[0].ir_name)), expect_y);
-  EXPECT_EQ(ToOnnxOrder(model.outputs[1], out.at(model.outputs[1].ir_name)),
+  EXPECT_EQ(ToModelOrder(model.outputs()[0], out.at(model.outputs()[0].tensor)), expect_y);
+  EXPECT_EQ(ToModelOrder(model.outputs()[1], out.at(model.outputs()[1].tensor)),
             (std::vector<int32_t>{0 * -128 + 1 * 127 + 255 * 5, 7 * -128 + 8 * 127 + 9 * 5}));
   core::SaveNetwork(g, dir + "/net.json", dir);
   ExpectSameGraph(g, core::LoadNetwork(dir + "/net.json"));

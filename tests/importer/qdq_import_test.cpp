@@ -82,8 +82,8 @@ std::string BuildQLinearConv(int64_t y_zp, const std::string& path) {
 }
 
 std::vector<int32_t> RunReference(const OnnxModel& m, const std::vector<int32_t>& x_onnx) {
-  reference::TensorMap in{{m.inputs[0].ir_name, ToIrOrder(m.inputs[0], x_onnx)}};
-  return ToOnnxOrder(m.outputs[0], reference::Run(m.graph, in, {}).at(m.outputs[0].ir_name));
+  reference::TensorMap in{{m.inputs()[0].tensor, ToIrOrder(m.inputs()[0], x_onnx)}};
+  return ToModelOrder(m.outputs()[0], reference::Run(m.graph, in, {}).at(m.outputs()[0].tensor));
 }
 
 std::vector<int32_t> ConvInput() {
@@ -128,15 +128,15 @@ TEST(QdqImport, ConvGroupFoldsIntoTheQLinearConvItsQOperatorTwinGives) {
 TEST(QdqImport, FloatInputAndOutputBecomeTheirQuantizedTensors) {
   const OnnxModel edges = ImportOnnxModel(BuildQdqConv("", 0, 0, 128, ScratchDir() + "/edges.onnx", true), {});
   const OnnxModel plain = ImportOnnxModel(BuildQdqConv("", 0, 0, 128, ScratchDir() + "/plain.onnx"), {});
-  ASSERT_EQ(edges.inputs.size(), 1u);
-  ASSERT_EQ(edges.outputs.size(), 1u);
-  EXPECT_EQ(edges.inputs[0].onnx_name, "x_real");
-  EXPECT_EQ(edges.inputs[0].ir_name, "x");
-  EXPECT_TRUE(edges.inputs[0].real);
-  EXPECT_EQ(edges.outputs[0].onnx_name, "y_real");
-  EXPECT_EQ(edges.outputs[0].ir_name, "y");
-  EXPECT_TRUE(edges.outputs[0].real);
-  EXPECT_FALSE(plain.inputs[0].real);
+  ASSERT_EQ(edges.inputs().size(), 1u);
+  ASSERT_EQ(edges.outputs().size(), 1u);
+  EXPECT_EQ(edges.inputs()[0].name, "x_real");
+  EXPECT_EQ(edges.inputs()[0].tensor, "x");
+  EXPECT_TRUE(edges.inputs()[0].real());
+  EXPECT_EQ(edges.outputs()[0].name, "y_real");
+  EXPECT_EQ(edges.outputs()[0].tensor, "y");
+  EXPECT_TRUE(edges.outputs()[0].real());
+  EXPECT_FALSE(plain.inputs()[0].real());
   const core::TensorInfo& x = edges.graph.tensor("x");
   EXPECT_EQ(x.quant.scales, std::vector<float>{0.05f});
   EXPECT_EQ(x.quant.zero_points, std::vector<int32_t>{120});
