@@ -100,9 +100,6 @@ class PhaseClock {
 CheckResult CompareOutputs(const core::Graph& g, const std::map<std::string, std::vector<int32_t>>& sim,
                            const std::map<std::string, std::vector<int32_t>>& ref);
 
-// The validated arch with every default filled in, as JSON (echoed in report.json).
-std::string ResolvedArchJson(const core::ArchConfig& arch);
-
 // Creates DIR, or throws ConfigError naming DIR.
 void PrepareOutputDir(const std::string& dir);
 // Report writers (app/report.cpp). Files appear complete or not at all.

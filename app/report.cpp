@@ -9,7 +9,6 @@
 #include <nlohmann/json.hpp>
 
 #include "app/app.h"
-#include "core/arch_json.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/model_io.h"
@@ -111,8 +110,6 @@ std::string LayersCsv(const RunReport& r) {
 }
 
 }  // namespace
-
-std::string ResolvedArchJson(const core::ArchConfig& a) { return core::ArchToJson(a).dump(); }
 
 std::string SummaryTable(const RunReport& r) {
   std::ostringstream s;

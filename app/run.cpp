@@ -11,8 +11,11 @@
 
 #include "app/app.h"
 #include "app/commands.h"
+#include "app/serve_sim.h"
 #include "compiler/compiler.h"
+#include "core/arch_json.h"
 #include "core/error.h"
+#include "core/json_util.h"
 #include "core/model_io.h"
 #include "core/net_loader.h"
 #include "core/precision.h"
@@ -85,9 +88,9 @@ std::vector<InputSlot> InputSlots(const core::Graph& g) {
 }
 
 std::string SlotNames(const std::vector<InputSlot>& slots) {
-  std::string s;
-  for (const InputSlot& i : slots) s += (s.empty() ? "\"" : ", \"") + i.name + "\"";
-  return s;
+  std::vector<std::string> names;
+  for (const InputSlot& i : slots) names.push_back(i.name);
+  return core::QuotedList(names);
 }
 
 // Input name -> file: `--input NAME=FILE` by name, `--input FILE` by position (the k-th file
@@ -244,7 +247,7 @@ RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const 
     r.layers.push_back(L);
   }
   for (const core::Counter& c : stats.counters()) r.counters[c.component + "." + c.action] = c.total;
-  r.arch_resolved_json = ResolvedArchJson(arch);
+  r.arch_resolved_json = core::ArchToJson(arch).dump();  // loads back as an arch file
   r.banks = rr.banks;
   return r;
 }
@@ -344,10 +347,7 @@ std::string ErrorPercent(int64_t estimate, uint64_t simulated) {
 // compiler does not estimate (pools, adds, concats, reshapes: estimate 0) are listed without one.
 std::string EstimateCheck(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file,
                           const isa::Program& prog) {
-  ConfigureSystemCReports();
-  core::StatRegistry stats;
-  models::Npu npu("npu", arch, prog, stats, models::ExecMode::kTiming);
-  const RunReport r = BuildReport(arch, g, net_file, prog, stats, npu.Run());
+  const RunReport r = serve::SimulateCompiled(arch, g, net_file, prog, models::ExecMode::kTiming);
   std::ostringstream s;
   char line[256];
   std::snprintf(line, sizeof line, ";   %3s %-22s %-16s %-10s %12s %12s %8s\n", "#", "layer", "op", "unit", "estimate",

@@ -11,9 +11,8 @@
 namespace npusim::app::serve {
 using nlohmann::json;
 
-json Simulate(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file, bool layers,
-              models::ExecMode mode) {
-  const isa::Program prog = compiler::Compile(g, arch, net_file);
+RunReport SimulateCompiled(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file,
+                           const isa::Program& prog, models::ExecMode mode) {
   ConfigureSystemCReports();
   core::StatRegistry stats;
   models::Npu npu("npu", arch, prog, stats, mode);
@@ -25,8 +24,13 @@ json Simulate(const core::ArchConfig& arch, const core::Graph& g, const std::str
   }
   npu.WriteInputs(inputs);
   const models::RunResult rr = npu.Run();
+  return BuildReport(arch, g, net_file, prog, stats, rr);
+}
+
+json Simulate(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file, bool layers,
+              models::ExecMode mode) {
   // The figures `npusim run` reports for the same network (tests/app/serve_test.cpp).
-  const RunReport r = BuildReport(arch, g, net_file, prog, stats, rr);
+  const RunReport r = SimulateCompiled(arch, g, net_file, compiler::Compile(g, arch, net_file), mode);
   json j;
   j["cycles"] = r.cycles;
   j["seconds"] = r.seconds;

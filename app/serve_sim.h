@@ -9,8 +9,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/app.h"
 #include "core/arch.h"
 #include "core/graph.h"
+#include "isa/instruction.h"
 #include "models/exec_mode.h"
 
 namespace npusim::app::serve {
@@ -21,6 +23,12 @@ namespace npusim::app::serve {
 // once per process. Both modes give the same figures; timing mode skips the output arithmetic.
 nlohmann::json Simulate(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file, bool layers,
                         models::ExecMode mode);
+
+// The report of `prog` (compiled from `g` for `arch`) simulated in this process, the network's
+// inputs its data or zeros: what Simulate reports, for a caller that has the program already.
+// At most once per process.
+RunReport SimulateCompiled(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file,
+                           const isa::Program& prog, models::ExecMode mode);
 
 // Simulate() in a forked child, after `prepare` (if given) has changed the child's copy-on-write
 // image of `g` (re-quantization, pruning): the parent's `g` never changes. Returns the figures, or

@@ -63,6 +63,9 @@ std::string Describe(const Json& v);
 // "[1, 8, 8, 4]"
 std::string ShapeString(const std::vector<int64_t>& shape);
 
+// "\"a\", \"b\"" (names listed in a message)
+std::string QuotedList(const std::vector<std::string>& names);
+
 // The directory part of a path ("" for a bare file name), and a path resolved against it.
 std::string DirName(const std::string& path);
 std::string ResolveRelative(const std::string& base_file, const std::string& relative);

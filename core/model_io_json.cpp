@@ -18,23 +18,11 @@ OrderedJson EntryJson(const ModelTensor& m) {
   return j;
 }
 
-std::string JoinQuoted(const std::vector<std::string>& names) {
-  std::string s;
-  for (const std::string& n : names) s += (s.empty() ? "\"" : ", \"") + n + "\"";
-  return s;
-}
-
 // The model's shape whose permutation by `perm` is `ir` (model dimension perm[i] is IR dimension i).
 std::vector<int64_t> ModelShapeOf(const std::vector<int64_t>& ir, const std::vector<int64_t>& perm) {
   std::vector<int64_t> s(ir.size());
   for (size_t i = 0; i < ir.size(); ++i) s[perm[i]] = ir[i];
   return s;
-}
-
-std::string PermString(const std::vector<int64_t>& perm) {
-  std::string s = "[";
-  for (size_t i = 0; i < perm.size(); ++i) s += (i ? ", " : "") + std::to_string(perm[i]);
-  return s + "]";
 }
 
 // One "inputs" or "outputs" list. Each check that fails adds a problem and clears ok_.
@@ -115,7 +103,7 @@ class ModelIoParser {
                          bool input) {
     auto t = g_.tensors.find(name);
     if (std::find(tensors.begin(), tensors.end(), name) == tensors.end() || t == g_.tensors.end()) {
-      Problem(p, "expected a network " + std::string(input ? "input" : "output") + " (" + JoinQuoted(tensors) +
+      Problem(p, "expected a network " + std::string(input ? "input" : "output") + " (" + QuotedList(tensors) +
                      "), got \"" + name + "\"");
       return nullptr;
     }
@@ -127,7 +115,7 @@ class ModelIoParser {
     std::sort(sorted.begin(), sorted.end());
     for (size_t i = 0; i < sorted.size(); ++i) {
       if (sorted[i] != static_cast<int64_t>(i)) {
-        return Problem(p, "expected a permutation of 0.." + std::to_string(perm.size() - 1) + ", got " + PermString(perm));
+        return Problem(p, "expected a permutation of 0.." + std::to_string(perm.size() - 1) + ", got " + ShapeString(perm));
       }
     }
     return true;
@@ -138,7 +126,7 @@ class ModelIoParser {
     const std::vector<int64_t> want = ModelShapeOf(t.shape, perm);
     if (shape == want) return true;
     return Problem(p, "expected " + ShapeString(want) + " (tensor \"" + t.name + "\" of shape " + ShapeString(t.shape) +
-                          " under perm " + PermString(perm) + ": IR dimension i is model dimension perm[i]), got " +
+                          " under perm " + ShapeString(perm) + ": IR dimension i is model dimension perm[i]), got " +
                           ShapeString(shape));
   }
 
