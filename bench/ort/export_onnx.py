@@ -11,8 +11,8 @@ The same integer weights, biases, scales and zero points, in ONNX's NCHW layout.
 same: QLinearConv has no activation clamp, so relu6/relu layers saturate only at the int8 range:
 the arithmetic per MAC and the work per layer are those of the npusim network, the output values
 are not (this model is for timing; bit-exactness against ONNX Runtime is checked by
-scripts/onnx_conformance/ on models built for it). Random specs are expanded with the loader's
-splitmix64 (scripts/gen_workloads.py reproduces it)."""
+tests/conformance/ on models built for it). Random specs are expanded with the loader's
+splitmix64 (tools/gen_workloads.py reproduces it)."""
 
 import json
 import os
@@ -22,7 +22,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
 from gen_workloads import random_ints, random_scales  # noqa: E402
 
 

@@ -2,7 +2,7 @@
 """npusim against ONNX Runtime, bit for bit, on random quantized ONNX models.
 
 Usage (normally through run.sh, which installs onnxruntime-node first):
-    /usr/bin/python3 scripts/onnx_conformance/run.py --count 300 --ort-modules DIR/node_modules
+    /usr/bin/python3 tests/conformance/run.py --count 300 --ort-modules DIR/node_modules
 
 For each seed, gen_models.generate() builds a model and an input; ONNX Runtime (ort_run.js, one
 node process for all models, CPU EP, one thread) and `npusim run --arch ARCH --net M.onnx` each

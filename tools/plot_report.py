@@ -2,7 +2,7 @@
 """Per-layer plot of one npusim run: cycles (coloured by what bounds the layer), utilization of
 the matrix unit, and energy, from DIR/report.json. Writes DIR/layers.png and DIR/layers.svg.
 
-    scripts/plot_report.py results/dense_16x16-mobilenet_v1_q8
+    tools/plot_report.py results/dense_16x16-mobilenet_v1_q8
 """
 import json
 import os

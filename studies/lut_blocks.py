@@ -7,7 +7,7 @@ position's choice drawn among the entries the arch can run); each is written by
 `npusim lut --emit-net` (the same pieces the LUT simulated, composed into one network), run with
 `npusim run --mode timing`, and compared with the sum of its entries: cycles, energy, DRAM bytes.
 
-  /usr/bin/python3 scripts/lut_blocks.py --arch arch/dense_16x16.json --arch arch/unpu.json \\
+  /usr/bin/python3 studies/lut_blocks.py --arch arch/dense_16x16.json --arch arch/unpu.json \\
       --space workloads/nas/mbconv_space.json -n 20 --out results/lut_blocks --plot results/lut_blocks
 Writes OUT/ARCH/lut.json, nets/, runs/, archs.csv and summary.json; prints a Markdown summary.
 """

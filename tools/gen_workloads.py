@@ -24,7 +24,7 @@ the precision variants (mobilenet_q4, mobilenet_w16, mobilenet_mixed), whose per
 weight bits workloads/README.md states. The calibration above is the same at every width (the
 accumulator is measured with the layer's own integer weights).
 
-Usage: scripts/gen_workloads.py [--out workloads] [--expected DIR] [--scaling]
+Usage: tools/gen_workloads.py [--out workloads] [--expected DIR] [--scaling]
   --scaling writes the scaling-study networks (MobileNetV1 at widths 0.25..1.0 and resolutions
   128..224, ResNet-18, ResNet-50) into workloads/scaling/ instead of the shipped networks.
   --expected DIR also writes DIR/<net>/<output>.npy: the network outputs under ONNX float
@@ -498,7 +498,7 @@ def resnet(depth, name=None):
     return net
 
 
-# The scaling study (results/speed.md, scripts/bench_speed.py): MobileNetV1 at the
+# The scaling study (results/speed.md, studies/bench_speed.py): MobileNetV1 at the
 # paper's width multipliers and resolutions, ResNet-18 and ResNet-50, into workloads/scaling/.
 SCALING_ALPHAS = (0.25, 0.5, 0.75, 1.0)
 SCALING_RESOLUTIONS = (128, 160, 192, 224)

@@ -3,7 +3,7 @@
 ONNX Runtime: every quantized intermediate tensor becomes a graph output, both run, and the
 tensors are compared in graph order.
 
-    scripts/onnx_conformance/first_diff.py build/onnx_conformance/work/<model dir>
+    tests/conformance/first_diff.py build/onnx_conformance/work/<model dir>
 (uses the same NPUSIM_BIN / NPUSIM_ARCH / NPUSIM_ONNX_CACHE environment as run.sh)
 """
 

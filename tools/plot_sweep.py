@@ -8,7 +8,7 @@
   DIR/sensitivity.png, .svg   per knob: mean latency and mean energy at each of its values,
                               relative to the mean over all points (1.0 = no effect)
 
-    scripts/plot_sweep.py results/sweep-dense
+    tools/plot_sweep.py results/sweep-dense
 """
 import csv
 import os

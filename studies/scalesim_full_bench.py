@@ -2,7 +2,7 @@
 """Wall time and cycles of `npusim scalesim` without --compat (the full npusim model) and with it,
 on a 32x32 array in os/ws/is for MobileNetV1 and ResNet-18 (workloads/scalesim/).
 
-Usage: scripts/scalesim_full_bench.py [NPUSIM_BINARY] [REPEATS]   (default build/npusim, 3)
+Usage: studies/scalesim_full_bench.py [NPUSIM_BINARY] [REPEATS]   (default build/npusim, 3)
 Prints a markdown table: npusim's simulated cycles, SCALE-Sim's (compat, as counts), their ratio,
 where the difference comes from (sums of the padding / fold_model / tiling / memory columns of
 scalesim_comparison.csv over layers; they add up to the sum of spans minus SCALE-Sim's cycles),

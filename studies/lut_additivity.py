@@ -32,7 +32,7 @@ Writes OUT/ARCH/: lut_space.json, lut.csv, nets/archNN.json, runs/archNN/report.
 additivity.csv (one row per architecture), layers.csv (one row per layer of every architecture),
 summary.json; with --plot, the figure (LUT sum against simulated, y = x).
 
-  /usr/bin/python3 scripts/lut_additivity.py --npusim build/npusim --arch arch/dense_16x16.json \\
+  /usr/bin/python3 studies/lut_additivity.py --npusim build/npusim --arch arch/dense_16x16.json \\
       --arch arch/unpu.json --out results/lut_additivity --plot results/lut_additivity
 """
 import argparse
