@@ -16,30 +16,22 @@ is reported beside wall time.
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import npusim_tools as nt  # noqa: E402
+from npusim_tools import ROOT  # noqa: E402
 HEADLINE = ("arch/unpu.json", "workloads/mobilenet_q4.json")
 
 
 def run_once(npusim, arch, net, mode, out):
     """One `npusim run` in a child: (report.json, wall s, user+sys s, peak MB)."""
     cmd = [npusim, "run", "--arch", arch, "--net", net, "--mode", mode, "--out", out]
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, ru = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t0
-    err = p.stderr.read().decode()
-    p.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"bench_speed: {' '.join(cmd)} failed: {err}")
-    with open(os.path.join(out, "report.json")) as f:
-        rep = json.load(f)
-    return rep, wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0
+    wall, cpu, mb, _ = nt.run_measured(cmd, cwd=ROOT)
+    return nt.read_report(os.path.join(ROOT, out)), wall, cpu, mb
 
 
 def measure(npusim, arch, net, mode, repeat, tmp):
@@ -66,8 +58,7 @@ def measure(npusim, arch, net, mode, repeat, tmp):
 
 
 def instructions(npusim, arch, net):
-    out = subprocess.run([npusim, "compile", "--arch", arch, "--net", net], cwd=ROOT, check=True,
-                         capture_output=True, text=True).stdout
+    out = nt.run([npusim, "compile", "--arch", arch, "--net", net], cwd=ROOT)
     first = out.splitlines()[0]  # "; npusim program for N on A: 30848 instructions, ..."
     return int(first.split(": ")[1].split()[0])
 
@@ -79,8 +70,8 @@ def ort(net, tmp, runs=20):
     subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "bench", "ort", "export_onnx.py"), net, model, x],
                    cwd=ROOT, check=True)
     env = dict(os.environ, NPUSIM_ORT_MODULES=os.path.join(cache, "node_modules"))
-    out = subprocess.run(["node", os.path.join(ROOT, "bench", "ort", "ort_time.js"), model, x, str(runs), "3"],
-                         check=True, capture_output=True, text=True, env=env).stdout
+    out = subprocess.run(["node", os.path.join(ROOT, "bench", "ort", "ort_time.js"), model, x, str(runs),
+                          "3"], check=True, capture_output=True, text=True, env=env).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -104,10 +95,7 @@ def fit_line(xs, ys):
 
 
 def plot(rows, path_base):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(1, 3, figsize=(15, 4.5))
+    fig, ax = nt.pyplot().subplots(1, 3, figsize=(15, 4.5))
     for r in rows:
         mk = "s" if r["net"].startswith("resnet") else "o"
         ax[0].scatter(r["macs"] / 1e6, r["exact"]["simulate_s"] * 1e3, marker=mk, color="tab:blue")
@@ -115,35 +103,37 @@ def plot(rows, path_base):
         ax[2].scatter(r["macs"] / 1e6, r["exact"]["peak_mb"], marker=mk, color="tab:blue")
         ax[2].scatter(r["macs"] / 1e6, r["timing"]["peak_mb"], marker=mk, color="tab:orange")
     ax[0].set(xlabel="MMACs", ylabel="simulate phase, ms", title="exact mode: time vs MACs")
-    ax[1].set(xlabel="instructions (tiles x steps)", ylabel="simulate phase, ms", title="timing mode: time vs instructions")
+    ax[1].set(xlabel="instructions (tiles x steps)", ylabel="simulate phase, ms",
+              title="timing mode: time vs instructions")
     ax[2].set(xlabel="MMACs", ylabel="peak RSS, MB", title="peak memory (blue exact, orange timing)")
     for a in ax:
         a.grid(alpha=0.3)
-    fig.suptitle("npusim on unpu: MobileNetV1 widths 0.25-1.0 x resolutions 128-224 (circles), ResNet-18/50 (squares)")
-    fig.tight_layout()
-    for ext in ("png", "svg"):
-        fig.savefig(f"{path_base}.{ext}", dpi=110)
+    fig.suptitle("npusim on unpu: MobileNetV1 widths 0.25-1.0 x resolutions 128-224 (circles), "
+                 "ResNet-18/50 (squares)")
+    nt.save_figure(fig, path_base)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--npusim", default=os.path.join(ROOT, "build", "npusim"))
+    nt.add_npusim_option(ap)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--no-ort", action="store_true")
     ap.add_argument("--quick", action="store_true", help="only the 224 MobileNets and ResNet-18")
     args = ap.parse_args()
     load_before = os.getloadavg()
-    res = {"machine": {"nproc": os.cpu_count(), "load_before": load_before}, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    res = {"machine": {"nproc": os.cpu_count(), "load_before": load_before},
+           "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     with tempfile.TemporaryDirectory() as tmp:
         arch, net = HEADLINE
         print(f"== headline {arch} {net}", file=sys.stderr)
-        res["headline"] = {m: measure(args.npusim, arch, net, m, args.repeat, tmp) for m in ("exact", "timing")}
+        res["headline"] = {m: measure(args.npusim, arch, net, m, args.repeat, tmp)
+                           for m in ("exact", "timing")}
         if not args.no_ort:
             print("== ONNX Runtime", file=sys.stderr)
             res["ort"] = {"net": net, **ort(os.path.join(ROOT, net), tmp)}
-            res["ort_q8"] = {"net": "workloads/mobilenet_v1_q8.json", **ort(os.path.join(ROOT, "workloads/mobilenet_v1_q8.json"), tmp)}
-            res["dense_q8"] = measure(args.npusim, "arch/dense_16x16.json", "workloads/mobilenet_v1_q8.json", "exact",
-                                      args.repeat, tmp)
+            q8 = "workloads/mobilenet_v1_q8.json"
+            res["ort_q8"] = {"net": q8, **ort(os.path.join(ROOT, q8), tmp)}
+            res["dense_q8"] = measure(args.npusim, "arch/dense_16x16.json", q8, "exact", args.repeat, tmp)
         rows = []
         for n in scaling_nets(args.quick):
             print(f"== scaling {n}", file=sys.stderr)
@@ -156,63 +146,82 @@ def main():
         res["scaling"] = rows
     res["machine"]["load_after"] = os.getloadavg()
     os.makedirs(os.path.join(ROOT, "results"), exist_ok=True)
-    with open(os.path.join(ROOT, "results", "speed.json"), "w") as f:
-        json.dump(res, f, indent=1)
+    nt.save_json(os.path.join(ROOT, "results", "speed.json"), res, indent=1)
     plot(rows, os.path.join(ROOT, "results", "scaling"))
     with open(os.path.join(ROOT, "results", "speed.md"), "w") as f:
         f.write(report(res))
     print(report(res))
 
 
+def report_headline(res):
+    m, e, t = res["machine"], res["headline"]["exact"], res["headline"]["timing"]
+    lines = ["# npusim speed and memory (issue 9)", "",
+             f"Generated by `studies/bench_speed.py` on {res['date']}; {m['nproc']} cores, load average "
+             f"before {m['load_before'][0]:.2f}, after {m['load_after'][0]:.2f}. Minima over repeated "
+             "runs of a child process (peak memory: the largest ru_maxrss). Raw figures: "
+             "`results/speed.json`.",
+             "", "## The headline run: `npusim run --arch arch/unpu.json --net workloads/mobilenet_q4.json`",
+             "",
+             "| mode | wall s | cpu s | start-up s (load+compile+elaborate) | simulate s "
+             "| simulated cycles/s | peak MB | target |",
+             "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for name, f, target in (("exact", e, "wall <= 1.0 s, <= 200 MB"), ("timing", t, "simulate <= 20 ms")):
+        lines.append(f"| {name} | {f['wall_s']:.3f} | {f['cpu_s']:.3f} | {f['startup_s']:.3f} | "
+                     f"{f['simulate_s']:.3f} | {f['cycles_per_s'] / 1e6:.1f} M | {f['peak_mb']:.0f} | "
+                     f"{target} |")
+    lines += ["", f"Both modes simulate {e['cycles']:,} cycles (equal by construction, asserted by "
+              "tests/app/exec_mode_test.cpp). Phases (minima, s): exact " +
+              ", ".join(f"{k} {v:.3f}" for k, v in e["phases_s"].items()) + "; timing " +
+              ", ".join(f"{k} {v:.3f}" for k, v in t["phases_s"].items()) + "."]
+    return lines
+
+
+def report_ort(res):
+    e = res["headline"]["exact"]
+    lines = ["", "## Beside ONNX Runtime (one thread)", "",
+             "The same network exported by `bench/ort/export_onnx.py` (QLinearConv per conv and FC, the same "
+             "integer weights, biases, scales and zero points; no activation clamp, so it is a timing twin, "
+             "not a value twin) and run by onnxruntime-node with one intra-op thread.", "",
+             "| network | ORT inference ms (median of 20) | ORT session ms | npusim arch "
+             "| npusim exact wall ms | ratio | simulate phase ms | ratio |",
+             "|---|---:|---:|---|---:|---:|---:|---:|"]
+    for net, arch, o, n in (("mobilenet_q4", "unpu", res["ort"], e),
+                            ("mobilenet_v1_q8", "dense_16x16", res["ort_q8"], res["dense_q8"])):
+        lines.append(f"| {net} | {o['median_ms']:.1f} | {o['session_ms']:.0f} | {arch} | "
+                     f"{n['wall_s'] * 1e3:.0f} | {n['wall_s'] * 1e3 / o['median_ms']:.1f}x | "
+                     f"{n['simulate_s'] * 1e3:.0f} | {n['simulate_s'] * 1e3 / o['median_ms']:.1f}x |")
+    return lines + ["", "Target: exact mode at most 10x ONNX Runtime's single-thread inference. npusim's "
+                    "wall time includes loading and compiling the network and elaborating the hardware; "
+                    "ORT's session creation is excluded from its figure."]
+
+
+def report_scaling(rows):
+    lines = ["", "## How cost grows (unpu, both modes)", "",
+             "| network | MMACs | instructions | cycles | exact simulate s | exact peak MB "
+             "| timing simulate s | timing peak MB | exact ns/MAC | timing us/instr |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        ex, ti = r["exact"], r["timing"]
+        lines.append(f"| {r['net']} | {r['macs'] / 1e6:.0f} | {r['instructions']:,} | {ex['cycles']:,} | "
+                     f"{ex['simulate_s']:.3f} | {ex['peak_mb']:.0f} | {ti['simulate_s']:.3f} | "
+                     f"{ti['peak_mb']:.0f} | {ex['simulate_s'] * 1e9 / r['macs']:.3f} | "
+                     f"{ti['simulate_s'] * 1e6 / r['instructions']:.2f} |")
+    a, b, worst = fit_line([r["macs"] for r in rows], [r["exact"]["simulate_s"] for r in rows])
+    a2, b2, worst2 = fit_line([r["instructions"] for r in rows], [r["timing"]["simulate_s"] for r in rows])
+    return lines + ["", f"Least-squares lines: exact simulate = {a * 1e9:.3f} ns/MAC x MACs + "
+                    f"{b * 1e3:.1f} ms (largest relative residual {worst * 100:.0f} %); timing simulate = "
+                    f"{a2 * 1e6:.2f} us x instructions + {b2 * 1e3:.1f} ms (largest relative residual "
+                    f"{worst2 * 100:.0f} %). "
+                    "Plot: `results/scaling.png` / `.svg`."]
+
+
 def report(res):
-    h = res["headline"]
-    e, t = h["exact"], h["timing"]
-    L = ["# npusim speed and memory (issue 9)", "",
-         f"Generated by `studies/bench_speed.py` on {res['date']}; {res['machine']['nproc']} cores, load average "
-         f"before {res['machine']['load_before'][0]:.2f}, after {res['machine']['load_after'][0]:.2f}. Minima over "
-         "repeated runs of a child process (peak memory: the largest ru_maxrss). Raw figures: `results/speed.json`.",
-         "", "## The headline run: `npusim run --arch arch/unpu.json --net workloads/mobilenet_q4.json`", "",
-         "| mode | wall s | cpu s | start-up s (load+compile+elaborate) | simulate s | simulated cycles/s | peak MB | target |",
-         "|---|---:|---:|---:|---:|---:|---:|---|"]
-    L.append(f"| exact | {e['wall_s']:.3f} | {e['cpu_s']:.3f} | {e['startup_s']:.3f} | {e['simulate_s']:.3f} | "
-             f"{e['cycles_per_s'] / 1e6:.1f} M | {e['peak_mb']:.0f} | wall <= 1.0 s, <= 200 MB |")
-    L.append(f"| timing | {t['wall_s']:.3f} | {t['cpu_s']:.3f} | {t['startup_s']:.3f} | {t['simulate_s']:.3f} | "
-             f"{t['cycles_per_s'] / 1e6:.1f} M | {t['peak_mb']:.0f} | simulate <= 20 ms |")
-    L += ["", f"Both modes simulate {e['cycles']:,} cycles (equal by construction, asserted by "
-          "tests/app/exec_mode_test.cpp). Phases (minima, s): exact " +
-          ", ".join(f"{k} {v:.3f}" for k, v in e["phases_s"].items()) + "; timing " +
-          ", ".join(f"{k} {v:.3f}" for k, v in t["phases_s"].items()) + "."]
+    lines = report_headline(res)
     if "ort" in res:
-        o, o8, d8 = res["ort"], res["ort_q8"], res["dense_q8"]
-        L += ["", "## Beside ONNX Runtime (one thread)", "",
-              "The same network exported by `bench/ort/export_onnx.py` (QLinearConv per conv and FC, the same "
-              "integer weights, biases, scales and zero points; no activation clamp, so it is a timing twin, "
-              "not a value twin) and run by onnxruntime-node with one intra-op thread.", "",
-              "| network | ORT inference ms (median of 20) | ORT session ms | npusim arch | npusim exact wall ms | ratio | simulate phase ms | ratio |",
-              "|---|---:|---:|---|---:|---:|---:|---:|",
-              f"| mobilenet_q4 | {o['median_ms']:.1f} | {o['session_ms']:.0f} | unpu | {e['wall_s'] * 1e3:.0f} | "
-              f"{e['wall_s'] * 1e3 / o['median_ms']:.1f}x | {e['simulate_s'] * 1e3:.0f} | {e['simulate_s'] * 1e3 / o['median_ms']:.1f}x |",
-              f"| mobilenet_v1_q8 | {o8['median_ms']:.1f} | {o8['session_ms']:.0f} | dense_16x16 | {d8['wall_s'] * 1e3:.0f} | "
-              f"{d8['wall_s'] * 1e3 / o8['median_ms']:.1f}x | {d8['simulate_s'] * 1e3:.0f} | {d8['simulate_s'] * 1e3 / o8['median_ms']:.1f}x |",
-              "", "Target: exact mode at most 10x ONNX Runtime's single-thread inference. npusim's wall time "
-              "includes loading and compiling the network and elaborating the hardware; ORT's session "
-              "creation is excluded from its figure."]
-    rows = res["scaling"]
-    if rows:
-        L += ["", "## How cost grows (unpu, both modes)", "",
-              "| network | MMACs | instructions | cycles | exact simulate s | exact peak MB | timing simulate s | timing peak MB | exact ns/MAC | timing us/instr |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-        for r in rows:
-            ex, ti = r["exact"], r["timing"]
-            L.append(f"| {r['net']} | {r['macs'] / 1e6:.0f} | {r['instructions']:,} | {ex['cycles']:,} | {ex['simulate_s']:.3f} | "
-                     f"{ex['peak_mb']:.0f} | {ti['simulate_s']:.3f} | {ti['peak_mb']:.0f} | "
-                     f"{ex['simulate_s'] * 1e9 / r['macs']:.3f} | {ti['simulate_s'] * 1e6 / r['instructions']:.2f} |")
-        a, b, worst = fit_line([r["macs"] for r in rows], [r["exact"]["simulate_s"] for r in rows])
-        a2, b2, worst2 = fit_line([r["instructions"] for r in rows], [r["timing"]["simulate_s"] for r in rows])
-        L += ["", f"Least-squares lines: exact simulate = {a * 1e9:.3f} ns/MAC x MACs + {b * 1e3:.1f} ms (largest relative "
-              f"residual {worst * 100:.0f} %); timing simulate = {a2 * 1e6:.2f} us x instructions + {b2 * 1e3:.1f} ms "
-              f"(largest relative residual {worst2 * 100:.0f} %). Plot: `results/scaling.png` / `.svg`."]
-    return "\n".join(L) + "\n"
+        lines += report_ort(res)
+    if res["scaling"]:
+        lines += report_scaling(res["scaling"])
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -409,7 +409,8 @@ class Net:
 
     def to_json(self):
         """One tensor / op per line: diff-friendly and short."""
-        dump = lambda v: json.dumps(v, separators=(", ", ": "))
+        def dump(v):
+            return json.dumps(v, separators=(", ", ": "))
         lines = ["{", '  "version": 1,', f'  "name": {dump(self.name)},', '  "layout": "NHWC",',
                  f'  "inputs": {dump(self.inputs)},', f'  "outputs": {dump(self.outputs)},',
                  '  "tensors": {']
@@ -507,7 +508,8 @@ SCALING_RESOLUTIONS = (128, 160, 192, 224)
 def scaling_nets():
     for alpha in SCALING_ALPHAS:
         for res in SCALING_RESOLUTIONS:
-            yield lambda a=alpha, r=res: mobilenet_v1(f"mobilenet_v1_{int(a * 100):03d}_{r}", alpha=a, resolution=r)
+            yield lambda a=alpha, r=res: mobilenet_v1(f"mobilenet_v1_{int(a * 100):03d}_{r}", alpha=a,
+                                                      resolution=r)
     yield lambda: resnet(18)
     yield lambda: resnet(50)
 

@@ -7,32 +7,32 @@ tensors are compared in graph order.
 (uses the same NPUSIM_BIN / NPUSIM_ARCH / NPUSIM_ONNX_CACHE environment as run.sh)
 """
 
-import json
+import argparse
 import os
-import subprocess
 import sys
 
 import onnx
 from onnx import helper
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.dont_write_bytecode = True  # keep the source tree clean
-sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+import npusim_tools as nt  # noqa: E402
 import outputs  # noqa: E402
-import run  # noqa: E402
+from runners import run_npusim, run_ort  # noqa: E402
 
 
 def main():
-    d = sys.argv[1]
-    cache = os.environ.get("NPUSIM_ONNX_CACHE", os.path.join(ROOT, "build", "onnx_conformance"))
-    binary = os.environ.get("NPUSIM_BIN", os.path.join(ROOT, "build", "npusim"))
-    arch = os.environ.get("NPUSIM_ARCH", os.path.join(ROOT, "arch", "dense_16x16.json"))
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("model_dir", help="a model's directory in the suite's work directory (holds model.onnx "
+                    "and x_nchw.npy)")
+    d = ap.parse_args().model_dir
+    cache = os.environ.get("NPUSIM_ONNX_CACHE", nt.repo_path("build", "onnx_conformance"))
+    binary, arch = nt.default_npusim(), nt.default_arch()
     model = onnx.load(os.path.join(d, "model.onnx"))
     inferred = onnx.shape_inference.infer_shapes(model)
     info = {v.name: v for v in inferred.graph.value_info}
     quantized = (onnx.TensorProto.UINT8, onnx.TensorProto.INT8)
-    outputs = {o.name for o in model.graph.output}
+    graph_outputs = {o.name for o in model.graph.output}
     order = []
     act_type = model.graph.input[0].type.tensor_type.elem_type
     for n in model.graph.node:
@@ -40,28 +40,31 @@ def main():
             v = info.get(o)
             if v is None and n.domain == "com.microsoft":  # no shape inference for these
                 v = helper.make_tensor_value_info(o, act_type, None)
-            if o in outputs or (v is not None and v.type.tensor_type.elem_type in quantized):
+            if o in graph_outputs or (v is not None and v.type.tensor_type.elem_type in quantized):
                 order.append(o)
-                if o not in outputs:
+                if o not in graph_outputs:
                     model.graph.output.append(v)
     path = os.path.join(d, "bisect.onnx")
     onnx.save(model, path)
-    jobs = [{"model": path, "inputs": {model.graph.input[0].name: os.path.join(d, "x_nchw.npy")}, "out_dir": os.path.join(d, "bisect_ort")}]
-    with open(os.path.join(d, "bisect_jobs.json"), "w") as f:
-        json.dump(jobs, f)
-    env = dict(os.environ, NODE_PATH=os.path.join(cache, "node_modules"))
-    subprocess.run(["node", os.path.join(HERE, "ort_run.js"), os.path.join(d, "bisect_jobs.json")], env=env, check=True)
-    rc, err = run.run_npusim(binary, arch, path, os.path.join(d, "x_nchw.npy"), os.path.join(d, "bisect_sim"))
+    jobs = [{"model": path, "inputs": {model.graph.input[0].name: os.path.join(d, "x_nchw.npy")},
+             "out_dir": os.path.join(d, "bisect_ort")}]
+    run_ort(jobs, os.path.join(d, "bisect_jobs.json"), os.path.join(cache, "node_modules"))
+    rc, err = run_npusim(binary, arch, path, [os.path.join(d, "x_nchw.npy")], os.path.join(d, "bisect_sim"))
     if rc:
         print("npusim failed: " + err)
         return 1
     producer = {o: n for n in model.graph.node for o in n.output}
-    arrays = {name: (ref, sim) for name, ref, sim in outputs.pairs(os.path.join(d, "bisect_ort"), os.path.join(d, "bisect_sim"))}
+    pairs = outputs.pairs(os.path.join(d, "bisect_ort"), os.path.join(d, "bisect_sim"))
+    arrays = {name: (ref, sim) for name, ref, sim in pairs}
     for name in order:
         ref, sim = arrays[name]
         bad = outputs.differing(ref, sim)
         n = producer[name]
-        print("%-8s %-26s %s %s" % (name, n.op_type, list(ref.shape), "equal" if not len(bad) else "%d differ, first at %s: npusim %d, ORT %d" % (len(bad), list(bad[0]), sim[tuple(bad[0])], ref[tuple(bad[0])])))
+        verdict = "equal"
+        if len(bad):
+            at = tuple(bad[0])
+            verdict = "%d differ, first at %s: npusim %d, ORT %d" % (len(bad), list(at), sim[at], ref[at])
+        print("%-8s %-26s %s %s" % (name, n.op_type, list(ref.shape), verdict))
     return 0
 
 
