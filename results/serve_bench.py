@@ -24,8 +24,8 @@ def main(argv):
     widths = [int(w) for w in widths.split(",")]
     mode = argv[7] if len(argv) == 8 else "exact"
     cache = [] if os.environ.get("NPUSIM_SERVE_CACHE") == "1" else ["--cache", "0"]
-    p = subprocess.Popen([npusim, "serve", "--arch", arch, "--net", net, "--mode", mode] + cache, stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, text=True, bufsize=1)
+    p = subprocess.Popen([npusim, "serve", "--arch", arch, "--net", net, "--mode", mode] + cache,
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
     lat, cycles = [], {}
     t0 = time.perf_counter()
     for i in range(n):

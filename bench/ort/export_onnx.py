@@ -11,8 +11,8 @@ The same integer weights, biases, scales and zero points, in ONNX's NCHW layout.
 same: QLinearConv has no activation clamp, so relu6/relu layers saturate only at the int8 range:
 the arithmetic per MAC and the work per layer are those of the npusim network, the output values
 are not (this model is for timing; bit-exactness against ONNX Runtime is checked by
-scripts/onnx_conformance/ on models built for it). Random specs are expanded with the loader's
-splitmix64 (scripts/gen_workloads.py reproduces it)."""
+tests/conformance/ on models built for it). Random specs are expanded with the loader's
+splitmix64 (tools/gen_workloads.py reproduces it)."""
 
 import json
 import os
@@ -22,7 +22,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
 from gen_workloads import random_ints, random_scales  # noqa: E402
 
 
@@ -71,7 +71,8 @@ class Exporter:
         t = self.t[name]
         dtype = np.int8 if t.get("signed", True) else np.uint8
         s, z = scales(t), zero_points(t)
-        return (self.const(s if s.size > 1 else s[0], np.float32), self.const(z if z.size > 1 else z[0], dtype))
+        scale = self.const(s if s.size > 1 else s[0], np.float32)
+        return (scale, self.const(z if z.size > 1 else z[0], dtype))
 
     def conv(self, op, x, w_name, b_name, out, kernel_nchw):
         w = values(self.t[w_name], self.base)
@@ -94,15 +95,18 @@ class Exporter:
         elif kind == "fully_connected":
             self.conv(op, ins[0], ins[1], ins[2] if len(ins) > 2 else None, out, True)
         elif kind == "global_avg_pool":
-            self.nodes.append(helper.make_node("QLinearGlobalAveragePool", [ins[0], *self.qparams(ins[0]), *self.qparams(out)],
-                                               [out], name=op["name"], domain="com.microsoft", channels_last=0))
+            qins = [ins[0], *self.qparams(ins[0]), *self.qparams(out)]
+            self.nodes.append(helper.make_node("QLinearGlobalAveragePool", qins, [out], name=op["name"],
+                                               domain="com.microsoft", channels_last=0))
         elif kind == "add":
-            self.nodes.append(helper.make_node("QLinearAdd", [ins[0], *self.qparams(ins[0]), ins[1], *self.qparams(ins[1]),
-                                                              *self.qparams(out)], [out], name=op["name"], domain="com.microsoft"))
+            qins = [ins[0], *self.qparams(ins[0]), ins[1], *self.qparams(ins[1]), *self.qparams(out)]
+            self.nodes.append(helper.make_node("QLinearAdd", qins, [out], name=op["name"],
+                                               domain="com.microsoft"))
         elif kind == "max_pool":
             pt, pl, pb, pr = op.get("pads", [0, 0, 0, 0])
-            self.nodes.append(helper.make_node("MaxPool", [ins[0]], [out], name=op["name"], kernel_shape=op["kernel"],
-                                               strides=op.get("stride", [1, 1]), pads=[pt, pl, pb, pr]))
+            self.nodes.append(helper.make_node("MaxPool", [ins[0]], [out], name=op["name"],
+                                               kernel_shape=op["kernel"], strides=op.get("stride", [1, 1]),
+                                               pads=[pt, pl, pb, pr]))
         elif kind == "reshape":
             self.nodes.append(helper.make_node("Identity", [ins[0]], [out], name=op["name"]))
         else:
@@ -111,12 +115,19 @@ class Exporter:
     def model(self):
         for op in self.net["ops"]:
             self.op(op)
-        elem = lambda n: TensorProto.INT8 if self.t[n].get("signed", True) else TensorProto.UINT8
-        nchw = lambda s: [s[0], s[3], s[1], s[2]] if len(s) == 4 else s
-        ins = [helper.make_tensor_value_info(n, elem(n), nchw(self.t[n]["shape"])) for n in self.net["inputs"]]
+
+        def elem(n):
+            return TensorProto.INT8 if self.t[n].get("signed", True) else TensorProto.UINT8
+
+        def nchw(s):
+            return [s[0], s[3], s[1], s[2]] if len(s) == 4 else s
+
+        ins = [helper.make_tensor_value_info(n, elem(n), nchw(self.t[n]["shape"]))
+               for n in self.net["inputs"]]
         outs = [helper.make_tensor_value_info(n, elem(n), None) for n in self.net["outputs"]]
         graph = helper.make_graph(self.nodes, self.net["name"], ins, outs, self.inits)
-        m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", 1)])
+        m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13),
+                                                    helper.make_opsetid("com.microsoft", 1)])
         m.ir_version = 7
         return m
 

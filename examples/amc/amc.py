@@ -95,9 +95,9 @@ class CEMAgent:
 def snap(q, action):
     """Keep ratios -> whole channel counts (what npusim keeps), as exact ratios count / channels."""
     pol = {}
-    for l, a in zip(C.CONVS, action):
-        oc = q[l]["w"].shape[0]
-        pol[l] = max(1, int(math.floor(a * oc + 0.5))) / oc
+    for ly, a in zip(C.CONVS, action):
+        oc = q[ly]["w"].shape[0]
+        pol[ly] = max(1, int(math.floor(a * oc + 0.5))) / oc
     return pol
 
 
@@ -105,10 +105,10 @@ def layer_features(q):
     """AMC-style static state per prunable layer: input and output channels, share of the MACs
     and of the weights (8x8 input, conv2's output pooled to 4x4)."""
     hw = {"conv1": 64, "conv2": 64, "conv3": 16}
-    macs = {l: hw[l] * q[l]["w"].size for l in C.CONVS}
-    size = {l: q[l]["w"].size for l in C.CONVS}
-    return [[q[l]["w"].shape[-1] / 128, q[l]["w"].shape[0] / 128, macs[l] / sum(macs.values()),
-             size[l] / sum(size.values())] for l in C.CONVS]
+    macs = {ly: hw[ly] * q[ly]["w"].size for ly in C.CONVS}
+    size = {ly: q[ly]["w"].size for ly in C.CONVS}
+    return [[q[ly]["w"].shape[-1] / 128, q[ly]["w"].shape[0] / 128, macs[ly] / sum(macs.values()),
+             size[ly] / sum(size.values())] for ly in C.CONVS]
 
 
 def search(name, q, serve, accuracy, reward_fn, rounds, seed, agent_kind="cem"):
@@ -122,7 +122,7 @@ def search(name, q, serve, accuracy, reward_fn, rounds, seed, agent_kind="cem"):
         key = tuple(sorted(pol.items()))
         if key not in evals:
             acc = accuracy(pol)
-            ans = serve.ask(keep={l: v for l, v in pol.items() if v < 1.0})
+            ans = serve.ask(keep={ly: v for ly, v in pol.items() if v < 1.0})
             evals[key] = (reward_fn(1.0 - acc, ans["cycles"]), acc, ans)
         R, acc, ans = evals[key]
         b = best[0]
@@ -153,7 +153,7 @@ def search(name, q, serve, accuracy, reward_fn, rounds, seed, agent_kind="cem"):
 
 
 def fmt(pol):
-    return "{" + ", ".join(f"{l}: {v:.3f}" for l, v in pol.items()) + "}"
+    return "{" + ", ".join(f"{ly}: {v:.3f}" for ly, v in pol.items()) + "}"
 
 
 def finetune(model, q0, pol, data, epochs, lr=3e-3):
@@ -163,16 +163,16 @@ def finetune(model, q0, pol, data, epochs, lr=3e-3):
     (x_tr, y_tr), _, _ = data
     keep = C.keep_indices(q0, pol)
     masks = {}
-    for l, k in keep.items():
-        m = torch.zeros(getattr(model, l).out_channels)
+    for ly, k in keep.items():
+        m = torch.zeros(getattr(model, ly).out_channels)
         m[torch.from_numpy(k)] = 1.0
-        masks[l] = m
+        masks[ly] = m
     ft = C.Net()
     ft.load_state_dict(model.state_dict())
     with torch.no_grad():  # the removed channels start (and, masked, stay) out of the function
-        for l, m in masks.items():
-            getattr(ft, l).weight.mul_(m.view(-1, 1, 1, 1))
-            getattr(ft, l).bias.mul_(m)
+        for ly, m in masks.items():
+            getattr(ft, ly).weight.mul_(m.view(-1, 1, 1, 1))
+            getattr(ft, ly).bias.mul_(m)
     if epochs:
         C.train(ft, x_tr, y_tr, epochs=epochs, masks=masks, lr=lr)
     qf = C.quantize(ft, x_tr, masks=masks)
@@ -200,7 +200,8 @@ def main():
     log("== 1. train, quantize, export")
     model = trained_model(args.out, data)
     q = C.quantize(model, x_tr)
-    log(f"  float accuracy: val {C.float_accuracy(model, x_va, y_va):.4f}, test {C.float_accuracy(model, x_te, y_te):.4f}")
+    log(f"  float accuracy: val {C.float_accuracy(model, x_va, y_va):.4f}, "
+        f"test {C.float_accuracy(model, x_te, y_te):.4f}")
     acc_va, acc_te = C.int_accuracy(q, x_va, y_va), C.int_accuracy(q, x_te, y_te)
     C.int_forward(q, x_va, exact_check=True)  # the fast float32 convs equal float64 ones here
     log(f"  int8 accuracy (numpy integer reference): val {acc_va:.4f}, test {acc_te:.4f}")
@@ -213,10 +214,10 @@ def main():
     pol = {"conv1": 0.5, "conv2": 0.75, "conv3": 0.5}
     pl = os.path.join(args.out, "prune_check.json")
     with open(pl, "w") as f:
-        f.write("{" + ", ".join(f'"{l}": {1 - v}' for l, v in pol.items()) + "}")
+        f.write("{" + ", ".join(f'"{ly}": {1 - v}' for ly, v in pol.items()) + "}")
     pnet = os.path.join(args.out, "net", "pruned_check.json")
-    subprocess.run([C.npusim_binary(), "prune", "--arch", ARCH, "--net", net, "--method", "node", "--sparsity", "0",
-                      "--per-layer", pl, "-o", pnet], check=True, capture_output=True)
+    subprocess.run([C.npusim_binary(), "prune", "--arch", ARCH, "--net", net, "--method", "node",
+                    "--sparsity", "0", "--per-layer", pl, "-o", pnet], check=True, capture_output=True)
     ref_p = C.int_forward(q, x_te[:8], C.keep_indices(q, pol))
     ref_q = C.int_forward(C.prune_q(q, C.keep_indices(q, pol)), x_te[:8])
     assert np.array_equal(ref_p, ref_q)
@@ -229,10 +230,12 @@ def main():
         sys.exit("npusim's node pruning keeps other channels than common.keep_indices: an npusim older than "
                  "\"Pruning compares weights in real units\" ranks them by L1 in quanta")
 
-    log(f"== 3. AMC-style search ({'CEMAgent' if args.agent == 'cem' else 'DDPGAgent'}) with npusim serve --mode timing on dense_16x16")
+    log(f"== 3. AMC-style search ({'CEMAgent' if args.agent == 'cem' else 'DDPGAgent'}) with npusim serve "
+        "--mode timing on dense_16x16")
     serve = C.Serve(ARCH, net)
     base = serve.ask()
-    log(f"  unpruned: {base['cycles']} cycles, {base['seconds'] * 1e6:.2f} us, {base['energy_pj'] / 1e6:.4f} uJ, "
+    log(f"  unpruned: {base['cycles']} cycles, {base['seconds'] * 1e6:.2f} us, "
+        f"{base['energy_pj'] / 1e6:.4f} uJ, "
         f"{base['macs']} MACs; val acc {acc_va:.4f}")
     results = {}
     t0 = time.time()
@@ -241,7 +244,8 @@ def main():
         return C.int_accuracy(finetune(model, q, pol, data, args.search_finetune), x_va, y_va)
 
     results["R = -error * log(cycles)"] = search(
-        "amc", q, serve, accuracy, lambda err, cyc: -err * math.log(cyc), args.rounds, seed=1, agent_kind=args.agent)
+        "amc", q, serve, accuracy, lambda err, cyc: -err * math.log(cyc), args.rounds, seed=1,
+        agent_kind=args.agent)
     budget = 0.5 * base["cycles"]
     results[f"R = -error, cycles <= {budget:.0f} (50%)"] = search(
         "constrained", q, serve, accuracy,
@@ -250,8 +254,9 @@ def main():
     log(f"  searches: {time.time() - t0:.1f} s, {serve.requests} serve requests "
         f"({1000 * serve.seconds / max(1, serve.requests):.1f} ms each on average)")
 
-    log(f"== 4. best policies: fine-tuned {args.final_finetune} epochs, re-quantized, exported, checked on npusim")
-    rows = [("unpruned int8", {l: 1.0 for l in C.CONVS}, acc_va, acc_te, float("nan"), base)]
+    log(f"== 4. best policies: fine-tuned {args.final_finetune} epochs, re-quantized, exported, checked on "
+        "npusim")
+    rows = [("unpruned int8", {ly: 1.0 for ly in C.CONVS}, acc_va, acc_te, float("nan"), base)]
     for i, (title, ((R, pol, ans, acc), _evals)) in enumerate(results.items()):
         acc_noft_te = C.int_accuracy(q, x_te, y_te, C.keep_indices(q, pol))
         qp = finetune(model, q, pol, data, args.final_finetune)
@@ -270,18 +275,22 @@ def main():
     pol = results[list(results)[1]][0][1]
     a_r = C.int_accuracy(q, x_va, y_va, C.keep_indices(q, pol))
     a_q = C.int_accuracy(q, x_va, y_va, C.keep_indices(q, pol, l1_in_quanta=True))
-    log(f"  channel ranking, constrained best policy, no fine-tuning: val acc {a_r:.4f} with npusim's real-unit L1 "
-        f"(scale x quanta), {a_q:.4f} ranking by the L1 in quanta instead (npusim before \"Pruning compares "
-        f"weights in real units\")")
+    log(f"  channel ranking, constrained best policy, no fine-tuning: val acc {a_r:.4f} with npusim's "
+        f"real-unit L1 (scale x quanta), {a_q:.4f} ranking by the L1 in quanta instead (npusim before "
+        "\"Pruning compares weights in real units\")")
 
     log("")
-    log("| policy | keep conv1 / conv2 / conv3 | val acc (search: int8, 1-epoch fine-tune) | test acc, no fine-tune | test acc, fine-tuned | cycles | latency us | energy uJ | vs unpruned: latency, energy |")
+    log("| policy | keep conv1 / conv2 / conv3 | val acc (search: int8, 1-epoch fine-tune) "
+        "| test acc, no fine-tune | test acc, fine-tuned | cycles | latency us | energy uJ "
+        "| vs unpruned: latency, energy |")
     log("|---|---|---|---|---|---|---|---|---|")
     for title, pol, acc, a_no, a_ft, ans in rows:
-        k = " / ".join(f"{pol[l]:.3f}" for l in C.CONVS)
+        k = " / ".join(f"{pol[ly]:.3f}" for ly in C.CONVS)
         ft = "-" if a_ft != a_ft else f"{a_ft:.4f}"  # nan: the unpruned model is not fine-tuned
-        log(f"| {title} | {k} | {acc:.4f} | {a_no:.4f} | {ft} | {ans['cycles']} | {ans['seconds'] * 1e6:.2f} | "
-            f"{ans['energy_pj'] / 1e6:.4f} | {ans['cycles'] / base['cycles']:.3f}x, {ans['energy_pj'] / base['energy_pj']:.3f}x |")
+        log(f"| {title} | {k} | {acc:.4f} | {a_no:.4f} | {ft} | {ans['cycles']} | "
+            f"{ans['seconds'] * 1e6:.2f} | "
+            f"{ans['energy_pj'] / 1e6:.4f} | {ans['cycles'] / base['cycles']:.3f}x, "
+            f"{ans['energy_pj'] / base['energy_pj']:.3f}x |")
     log(f"\ntotal: {time.time() - t_start:.1f} s")
 
 

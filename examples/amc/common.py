@@ -44,7 +44,8 @@ def load_data():
     x = d.images.astype(np.uint8)[..., None]
     y = d.target.astype(np.int64)
     x_tr, x_rest, y_tr, y_rest = train_test_split(x, y, test_size=0.4, random_state=SEED, stratify=y)
-    x_va, x_te, y_va, y_te = train_test_split(x_rest, y_rest, test_size=0.5, random_state=SEED, stratify=y_rest)
+    x_va, x_te, y_va, y_te = train_test_split(x_rest, y_rest, test_size=0.5, random_state=SEED,
+                                              stratify=y_rest)
     return (x_tr, y_tr), (x_va, y_va), (x_te, y_te)
 
 
@@ -146,7 +147,8 @@ def quantize(model, x_calib, act_percentile=99.99, masks=None):
         flat = w.reshape(w.shape[0], -1)
         ws = np.maximum(np.abs(flat).max(axis=1), 1e-12) / 127.0
         ws = ws.astype(f32)
-        wq = np.clip(np.rint(flat / ws[:, None].astype(np.float64)), -127, 127).astype(np.int32).reshape(w.shape)
+        wq = np.clip(np.rint(flat / ws[:, None].astype(np.float64)), -127, 127)
+        wq = wq.astype(np.int32).reshape(w.shape)
         xs = q[inputs[name]]["scale"]
         bs = (f32(xs) * ws).astype(np.float64)
         b = layer.bias.detach().numpy().astype(np.float64)
@@ -288,12 +290,12 @@ def keep_indices(q, ratios, l1_in_quanta=False):
     weight is 127 quanta, so the L1 in quanta measures how flat a filter is rather than how
     large)."""
     out, prev = {}, None
-    for l in CONVS:
-        w = q[l]["w"] if prev is None else q[l]["w"][..., prev]
-        r = ratios.get(l, 1.0)
-        prev = kept_channels(w, r, q[l]["w_scale"], l1_in_quanta) if r < 1.0 else None
+    for ly in CONVS:
+        w = q[ly]["w"] if prev is None else q[ly]["w"][..., prev]
+        r = ratios.get(ly, 1.0)
+        prev = kept_channels(w, r, q[ly]["w_scale"], l1_in_quanta) if r < 1.0 else None
         if prev is not None:
-            out[l] = prev
+            out[ly] = prev
     return out
 
 
@@ -368,7 +370,8 @@ def export_net(q, out_dir, name="digits_cnn"):
         const(layer)
         act(layer + "_out", layer + "_out")
         ops.append({"name": layer, "op": "conv2d", "inputs": [prev, layer + "_w", layer + "_b"],
-                    "outputs": [layer + "_out"], "stride": [1, 1], "pads": [1, 1, 1, 1], "activation": "relu"})
+                    "outputs": [layer + "_out"], "stride": [1, 1], "pads": [1, 1, 1, 1],
+                    "activation": "relu"})
         prev = layer + "_out"
         if layer == "conv2":
             act("pool_out", "conv2_out")  # max_pool keeps its input's quantization
@@ -379,7 +382,8 @@ def export_net(q, out_dir, name="digits_cnn"):
     ops.append({"name": "gap", "op": "global_avg_pool", "inputs": [prev], "outputs": ["gap_out"]})
     const("fc")
     act("logits", "fc_out")
-    ops.append({"name": "fc", "op": "fully_connected", "inputs": ["gap_out", "fc_w", "fc_b"], "outputs": ["logits"]})
+    ops.append({"name": "fc", "op": "fully_connected", "inputs": ["gap_out", "fc_w", "fc_b"],
+                "outputs": ["logits"]})
     net = {"version": 1, "name": name, "layout": "NHWC", "inputs": ["x"], "outputs": ["logits"],
            "tensors": tensors, "ops": ops}
     path = os.path.join(out_dir, "net.json")
@@ -393,7 +397,8 @@ def run_npusim(arch, net, x_one, out_dir, extra=()):
     os.makedirs(out_dir, exist_ok=True)
     xf = os.path.join(out_dir, "x.npy")
     np.save(xf, x_one.astype(np.uint8))
-    cmd = [npusim_binary(), "run", "--arch", arch, "--net", net, "--input", xf, "--out", out_dir, "--check", *extra]
+    cmd = [npusim_binary(), "run", "--arch", arch, "--net", net, "--input", xf, "--out", out_dir, "--check",
+           *extra]
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {p.returncode}:\n{p.stdout}\n{p.stderr}")
@@ -407,8 +412,8 @@ class Serve:
     Answers are cached by request (the simulator is deterministic)."""
 
     def __init__(self, arch, net):
-        self.p = subprocess.Popen([npusim_binary(), "serve", "--arch", arch, "--net", net, "--mode", "timing"],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        cmd = [npusim_binary(), "serve", "--arch", arch, "--net", net, "--mode", "timing"]
+        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
         self.cache, self.requests, self.seconds = {}, 0, 0.0
         self.next_id = 0
 

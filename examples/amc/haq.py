@@ -43,19 +43,19 @@ class CEMBitsAgent:
         self.p = np.full((len(layers), len(BITS)), 1.0 / len(BITS))
 
     def ask(self):
-        return [{l: BITS[self.rng.choice(len(BITS), p=self.p[i])] for i, l in enumerate(self.layers)}
+        return [{ly: BITS[self.rng.choice(len(BITS), p=self.p[i])] for i, ly in enumerate(self.layers)}
                 for _ in range(self.pop)]
 
     def tell(self, policies, rewards):
         best = [policies[i] for i in np.argsort(-np.asarray(rewards), kind="stable")[:self.elite]]
-        for i, l in enumerate(self.layers):
-            f = np.array([sum(p[l] == b for p in best) for b in BITS], dtype=float) / len(best)
+        for i, ly in enumerate(self.layers):
+            f = np.array([sum(p[ly] == b for p in best) for b in BITS], dtype=float) / len(best)
             self.p[i] = np.maximum((1 - self.alpha) * self.p[i] + self.alpha * f, 0.01)
             self.p[i] /= self.p[i].sum()
 
 
 def fmt(bits):
-    return "{" + ", ".join(f"{l}: {b}" for l, b in bits.items()) + "}"
+    return "{" + ", ".join(f"{ly}: {b}" for ly, b in bits.items()) + "}"
 
 
 def main():
@@ -91,8 +91,9 @@ def main():
         f"{base['energy_pj'] / 1e6:.4f} uJ; int8 accuracy val {acc8_va:.4f}, test {acc8_te:.4f}")
     for b in (2, 4, 6):
         a = serve.ask(weight_bits={"*": b})
-        qb = C.requantize_weights(q, {l: b for l in C.LAYERS})
-        log(f"  all {b}-bit: {a['cycles']} cycles, {a['energy_pj'] / 1e6:.4f} uJ, val acc {C.int_accuracy(qb, x_va, y_va):.4f}")
+        qb = C.requantize_weights(q, {ly: b for ly in C.LAYERS})
+        log(f"  all {b}-bit: {a['cycles']} cycles, {a['energy_pj'] / 1e6:.4f} uJ, "
+            f"val acc {C.int_accuracy(qb, x_va, y_va):.4f}")
     budget = args.budget * base["cycles"]
     log(f"== HAQ-style search (CEMBitsAgent): max val accuracy, latency <= {budget:.0f} cycles "
         f"({args.budget:.0%} of 8-bit)")
@@ -104,7 +105,7 @@ def main():
         pols = agent.ask()
         rewards = []
         for pol in pols:
-            key = tuple(pol[l] for l in C.LAYERS)
+            key = tuple(pol[ly] for ly in C.LAYERS)
             if key not in evals:
                 ans = serve.ask(weight_bits=pol)
                 acc = C.int_accuracy(C.requantize_weights(q, pol), x_va, y_va)
@@ -117,7 +118,8 @@ def main():
                 best = (R, dict(pol), ans, acc)
         agent.tell(pols, rewards)
         log(f"  round {r + 1}/{args.rounds}: best val acc {best[3]:.4f}, {best[2]['cycles']} cycles, "
-            f"{best[2]['energy_pj'] / 1e6:.4f} uJ, bits {fmt(best[1])}{'' if best[0] >= 0 else ' (over budget)'}  "
+            f"{best[2]['energy_pj'] / 1e6:.4f} uJ, bits {fmt(best[1])}"
+            f"{'' if best[0] >= 0 else ' (over budget)'}  "
             f"({len(evals)} policies simulated)")
     log(f"  search: {time.time() - t0:.1f} s, {serve.requests} serve requests "
         f"({1000 * serve.seconds / max(1, serve.requests):.1f} ms each on average)")
@@ -125,22 +127,25 @@ def main():
 
     R, pol, ans, acc = best
     qb = C.requantize_weights(q, pol)
-    spec = ",".join(f"{l}={b}" for l, b in pol.items())
+    spec = ",".join(f"{ly}={b}" for ly, b in pol.items())
     same = 0
     for i in range(4):
         got, stdout = C.run_npusim(ARCH, net, x_te[i:i + 1], os.path.join(args.out, f"run_haq_{i}"),
                                    ("--weight-bits", spec))
         assert "bit-exact" in stdout, stdout
         same += int(np.array_equal(got.reshape(-1), C.int_forward(qb, x_te[i:i + 1])[0]))
-    log(f"  check: npusim run --arch arch/unpu.json --weight-bits {spec} --check: bit-exact; its logits equal "
-        f"the numpy reference of the re-quantized network on {same}/4 test digits")
+    log(f"  check: npusim run --arch arch/unpu.json --weight-bits {spec} --check: bit-exact; its logits "
+        f"equal the numpy reference of the re-quantized network on {same}/4 test digits")
 
     log("")
-    log("| policy | bits conv1 / conv2 / conv3 / fc | val acc | test acc | cycles | latency us | energy uJ | vs 8-bit: latency, energy |")
+    log("| policy | bits conv1 / conv2 / conv3 / fc | val acc | test acc | cycles | latency us | energy uJ "
+        "| vs 8-bit: latency, energy |")
     log("|---|---|---|---|---|---|---|---|")
-    for title, p, a_va, a_te, an in [("8-bit", {l: 8 for l in C.LAYERS}, acc8_va, acc8_te, base),
-                                     (f"best, latency <= {args.budget:.0%}", pol, acc, C.int_accuracy(qb, x_te, y_te), ans)]:
-        log(f"| {title} | {' / '.join(str(p[l]) for l in C.LAYERS)} | {a_va:.4f} | {a_te:.4f} | {an['cycles']} | "
+    table = [("8-bit", {ly: 8 for ly in C.LAYERS}, acc8_va, acc8_te, base),
+             (f"best, latency <= {args.budget:.0%}", pol, acc, C.int_accuracy(qb, x_te, y_te), ans)]
+    for title, p, a_va, a_te, an in table:
+        bits = " / ".join(str(p[ly]) for ly in C.LAYERS)
+        log(f"| {title} | {bits} | {a_va:.4f} | {a_te:.4f} | {an['cycles']} | "
             f"{an['seconds'] * 1e6:.2f} | {an['energy_pj'] / 1e6:.4f} | "
             f"{an['cycles'] / base['cycles']:.3f}x, {an['energy_pj'] / base['energy_pj']:.3f}x |")
     log(f"\ntotal: {time.time() - t_start:.1f} s")

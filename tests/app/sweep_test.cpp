@@ -1,7 +1,7 @@
 // `npusim sweep` and `npusim sweep-merge` as a user runs them (the real binary): a grid's points
 // give the cycles and energy of separate `npusim run`s of the same arch; a partial sweep.csv
 // resumes without rerunning its points; a failing point becomes a row with its error; shards
-// merge into the local sweep; a bad grid fails before any point runs. scripts/plot_sweep.py
+// merge into the local sweep; a bad grid fails before any point runs. tools/plot_sweep.py
 // draws the result.
 #include <gtest/gtest.h>
 
@@ -188,7 +188,7 @@ TEST_F(Sweep, ABadGridFailsBeforeAnyPointRuns) {
 TEST_F(Sweep, PlotScriptDrawsParetoAndSensitivity) {
   Grid(R"({"knobs": {"/units/0/rows": [8, 16], "/dram/bytes_per_cycle": [4, 16]}})");
   ASSERT_EQ(RunSweep("s", {"--jobs", "2"}).exit_code, 0);
-  const std::string cmd = Src("scripts/plot_sweep.py") + " " + ShellQuoted((dir_ / "s").string()) + " >/dev/null";
+  const std::string cmd = Src("tools/plot_sweep.py") + " " + ShellQuoted((dir_ / "s").string()) + " >/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   for (const char* f : {"pareto.png", "sensitivity.png"}) {
     EXPECT_EQ(ReadFileText(dir_ / "s" / f).substr(0, 4), "\x89PNG") << f;

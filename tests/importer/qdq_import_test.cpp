@@ -1,7 +1,7 @@
 // The QDQ form (importer/qdq_fold.h): DequantizeLinear -> op [-> Relu | Clip] -> QuantizeLinear
 // groups become the same IR ops as their QOperator twins, Relu / Clip become the fused activation
 // or are refused with the clamp they would need, Gemm and Transposes of constants, and what is
-// refused. ONNX Runtime agreement on random QDQ models is scripts/onnx_conformance/run.sh.
+// refused. ONNX Runtime agreement on random QDQ models is tests/conformance/run.sh.
 #include <gtest/gtest.h>
 
 #include "core/error.h"

@@ -27,7 +27,7 @@ bool IsWeighted(const core::Op& op) {
 // Pointwise layer number of "pwN", else 0.
 int PointwiseIndex(const std::string& layer) { return layer.rfind("pw", 0) == 0 ? std::stoi(layer.substr(2)) : 0; }
 
-// The assignments of workloads/README.md, written out independently of scripts/gen_workloads.py.
+// The assignments of workloads/README.md, written out independently of tools/gen_workloads.py.
 int BitsQ8(const std::string&) { return 8; }
 int BitsQ4(const std::string& layer) { return layer == "conv0" || layer == "fc" ? 8 : 4; }
 int BitsW16(const std::string&) { return 16; }

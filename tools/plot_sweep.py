@@ -8,16 +8,13 @@
   DIR/sensitivity.png, .svg   per knob: mean latency and mean energy at each of its values,
                               relative to the mean over all points (1.0 = no effect)
 
-    scripts/plot_sweep.py results/sweep-dense
+    tools/plot_sweep.py results/sweep-dense
 """
 import csv
 import os
 import sys
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import npusim_tools as nt
 
 FIXED = {"id", "net", "status", "cycles", "seconds", "energy_pj", "area_mm2", "edp_pj_s",
          "dram_read_bytes", "dram_write_bytes", "error"}
@@ -25,11 +22,8 @@ MARKERS = "os^Dv<>p*h"
 
 
 def read_sweep(path):
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        rows = list(reader)
-        knobs = [c for c in reader.fieldnames if c not in FIXED]
-    return rows, knobs
+    rows, columns = nt.read_csv(path)
+    return rows, [c for c in columns if c not in FIXED]
 
 
 def pareto_front(points):
@@ -47,15 +41,8 @@ def label(p, knobs):
     return ", ".join(f"{k.split('/')[-1]}={p[k]}" for k in knobs)
 
 
-def save(fig, out_dir, stem):
-    fig.tight_layout()
-    for ext in ("png", "svg"):
-        fig.savefig(os.path.join(out_dir, f"{stem}.{ext}"), dpi=110)
-    plt.close(fig)
-
-
 def plot_pareto(ok, front, knobs, out_dir):
-    fig, ax = plt.subplots(figsize=(8, 6))
+    fig, ax = nt.pyplot().subplots(figsize=(8, 6))
     nets = sorted({p["net"] for p in ok})
     for i, net in enumerate(nets):
         mine = [p for p in ok if p["net"] == net]
@@ -71,7 +58,7 @@ def plot_pareto(ok, front, knobs, out_dir):
     ax.set_ylabel("energy (uJ)")
     ax.set_title(f"{len(ok)} design points, {len(front)} on the front")
     ax.legend(fontsize=8)
-    save(fig, out_dir, "pareto")
+    nt.save_figure(fig, os.path.join(out_dir, "pareto"))
 
 
 def value_key(v):
@@ -84,7 +71,7 @@ def value_key(v):
 def plot_sensitivity(ok, knobs, out_dir):
     mean_s = sum(p["seconds"] for p in ok) / len(ok)
     mean_e = sum(p["energy_pj"] for p in ok) / len(ok)
-    fig, axes = plt.subplots(1, len(knobs), figsize=(4 * len(knobs), 4), squeeze=False)
+    fig, axes = nt.pyplot().subplots(1, len(knobs), figsize=(4 * len(knobs), 4), squeeze=False)
     for ax, knob in zip(axes[0], knobs):
         values = sorted({p[knob] for p in ok}, key=value_key)
         lat, en = [], []
@@ -101,20 +88,16 @@ def plot_sensitivity(ok, knobs, out_dir):
         ax.set_xlabel(knob)
         ax.set_ylabel("mean / mean of all points")
         ax.legend(fontsize=8)
-    save(fig, out_dir, "sensitivity")
+    nt.save_figure(fig, os.path.join(out_dir, "sensitivity"))
 
 
 def main(argv):
-    if len(argv) != 2:
-        print(__doc__.strip(), file=sys.stderr)
-        return 2
-    out_dir = argv[1]
+    out_dir = nt.dir_argument(argv, __doc__, "the --out directory of an npusim sweep (holds sweep.csv)")
     path = os.path.join(out_dir, "sweep.csv")
     try:
         rows, knobs = read_sweep(path)
     except (OSError, csv.Error) as e:
-        print(f"plot_sweep: {path}: {e}", file=sys.stderr)
-        return 2
+        nt.usage_exit("plot_sweep", path, e)
     ok = []
     for r in rows:
         if r["status"] != "ok":
@@ -123,14 +106,9 @@ def main(argv):
         r["energy_pj"] = float(r["energy_pj"])
         ok.append(r)
     if not ok:
-        print(f"plot_sweep: {path}: no successful points", file=sys.stderr)
-        return 2
+        nt.usage_exit("plot_sweep", path, "no successful points")
     front = pareto_front(ok)
-    with open(os.path.join(out_dir, "pareto.csv"), "w", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(list(rows[0].keys()))
-        for p in front:
-            w.writerow([p[k] for k in rows[0].keys()])
+    nt.write_csv(os.path.join(out_dir, "pareto.csv"), front, list(rows[0].keys()), lineterminator="\n")
     plot_pareto(ok, front, knobs, out_dir)
     plot_sensitivity(ok, knobs, out_dir)
     print(f"wrote {out_dir}/pareto.png, pareto.svg, pareto.csv, sensitivity.png, sensitivity.svg "

@@ -24,7 +24,7 @@ the precision variants (mobilenet_q4, mobilenet_w16, mobilenet_mixed), whose per
 weight bits workloads/README.md states. The calibration above is the same at every width (the
 accumulator is measured with the layer's own integer weights).
 
-Usage: scripts/gen_workloads.py [--out workloads] [--expected DIR] [--scaling]
+Usage: tools/gen_workloads.py [--out workloads] [--expected DIR] [--scaling]
   --scaling writes the scaling-study networks (MobileNetV1 at widths 0.25..1.0 and resolutions
   128..224, ResNet-18, ResNet-50) into workloads/scaling/ instead of the shipped networks.
   --expected DIR also writes DIR/<net>/<output>.npy: the network outputs under ONNX float
@@ -409,7 +409,8 @@ class Net:
 
     def to_json(self):
         """One tensor / op per line: diff-friendly and short."""
-        dump = lambda v: json.dumps(v, separators=(", ", ": "))
+        def dump(v):
+            return json.dumps(v, separators=(", ", ": "))
         lines = ["{", '  "version": 1,', f'  "name": {dump(self.name)},', '  "layout": "NHWC",',
                  f'  "inputs": {dump(self.inputs)},', f'  "outputs": {dump(self.outputs)},',
                  '  "tensors": {']
@@ -498,7 +499,7 @@ def resnet(depth, name=None):
     return net
 
 
-# The scaling study (results/speed.md, scripts/bench_speed.py): MobileNetV1 at the
+# The scaling study (results/speed.md, studies/bench_speed.py): MobileNetV1 at the
 # paper's width multipliers and resolutions, ResNet-18 and ResNet-50, into workloads/scaling/.
 SCALING_ALPHAS = (0.25, 0.5, 0.75, 1.0)
 SCALING_RESOLUTIONS = (128, 160, 192, 224)
@@ -507,7 +508,8 @@ SCALING_RESOLUTIONS = (128, 160, 192, 224)
 def scaling_nets():
     for alpha in SCALING_ALPHAS:
         for res in SCALING_RESOLUTIONS:
-            yield lambda a=alpha, r=res: mobilenet_v1(f"mobilenet_v1_{int(a * 100):03d}_{r}", alpha=a, resolution=r)
+            yield lambda a=alpha, r=res: mobilenet_v1(f"mobilenet_v1_{int(a * 100):03d}_{r}", alpha=a,
+                                                      resolution=r)
     yield lambda: resnet(18)
     yield lambda: resnet(50)
 

@@ -40,7 +40,6 @@ Environment: NPUSIM_BIN (default build/npusim), NPUSIM_ARCH (default arch/dense_
 Exits 1 on any differing value.
 """
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -51,18 +50,20 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.dont_write_bytecode = True  # keep the source tree clean
-sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+import npusim_tools as nt  # noqa: E402
 import outputs  # noqa: E402
+from runners import run_npusim, run_ort as run_ort_jobs  # noqa: E402
 
 INPUT_SHAPE = [1, 3, 48, 192]     # the classifier's input size
 CHAIN_OPS = {"Add", "Clip", "Mul", "Div", "HardSigmoid"}
+CONV_ATTRS = ("group", "strides", "pads", "dilations", "kernel_shape")
 
 
-def attrs_of(n):
-    return {a.name: helper.get_attribute_value(a) for a in n.attribute}
+def attrs_of(n, names=None):
+    """The node's attributes as {name: value} (only those in `names` when given)."""
+    return {a.name: helper.get_attribute_value(a) for a in n.attribute if names is None or a.name in names}
 
 
 def simplify_float_model(path):
@@ -90,7 +91,8 @@ def simplify_float_model(path):
         if n.op_type == "Conv":
             nxt = readers.get(n.output[0], [])
             w = consts[n.input[1]].astype(np.float64)
-            bias = consts[n.input[2]].astype(np.float64) if len(n.input) > 2 and n.input[2] else np.zeros(w.shape[0])
+            has_bias = len(n.input) > 2 and n.input[2]
+            bias = consts[n.input[2]].astype(np.float64) if has_bias else np.zeros(w.shape[0])
             y = n.output[0]
             if len(nxt) == 1 and nxt[0].op_type == "BatchNormalization":
                 bn = nxt[0]
@@ -103,16 +105,18 @@ def simplify_float_model(path):
                 y = bn.output[0]
             wn, bn_ = n.name + "_w_folded", n.name + "_b_folded"
             consts[wn], consts[bn_] = w.astype(np.float32), bias.astype(np.float32)
-            a = {k2: v for k2, v in attrs_of(n).items() if k2 in ("group", "strides", "pads", "dilations", "kernel_shape")}
-            out.append(helper.make_node("Conv", [n.input[0], wn, bn_], [y], name=n.name or y, **a))
+            out.append(helper.make_node("Conv", [n.input[0], wn, bn_], [y], name=n.name or y,
+                                        **attrs_of(n, CONV_ATTRS)))
         elif n.op_type in ("Shape", "Cast", "Slice", "Concat", "Softmax"):
             continue
         elif n.op_type == "Reshape":
-            out.append(helper.make_node("Flatten", [n.input[0]], [n.output[0]], axis=1, name=n.name or n.output[0]))
-        elif n.op_type == "MatMul" and len(readers.get(n.output[0], [])) == 1 and readers[n.output[0]][0].op_type == "Add":
+            out.append(helper.make_node("Flatten", [n.input[0]], [n.output[0]], axis=1,
+                                        name=n.name or n.output[0]))
+        elif n.op_type == "MatMul" and [r.op_type for r in readers.get(n.output[0], [])] == ["Add"]:
             add = readers[n.output[0]][0]
             bias = next(i for i in add.input if i != n.output[0])
-            out.append(helper.make_node("Gemm", [n.input[0], n.input[1], bias], [add.output[0]], name=n.name or add.output[0]))
+            out.append(helper.make_node("Gemm", [n.input[0], n.input[1], bias], [add.output[0]],
+                                        name=n.name or add.output[0]))
             drop.add(id(add))
             logits = add.output[0]
         else:
@@ -120,7 +124,8 @@ def simplify_float_model(path):
     used = {i for n in out for i in n.input}
     inits = [numpy_helper.from_array(np.asarray(v), k) for k, v in consts.items() if k in used]
     inp = helper.make_tensor_value_info(m.graph.input[0].name, TensorProto.FLOAT, INPUT_SHAPE)
-    g = helper.make_graph(out, "ppocr_cls_float", [inp], [helper.make_tensor_value_info(logits, TensorProto.FLOAT, None)], inits)
+    g = helper.make_graph(out, "ppocr_cls_float", [inp],
+                          [helper.make_tensor_value_info(logits, TensorProto.FLOAT, None)], inits)
     fm = helper.make_model(g, opset_imports=list(m.opset_import))  # its own opset (Clip bounds as attributes)
     fm.ir_version = m.ir_version
     return fm, out, {k: v for k, v in consts.items() if k in used}
@@ -151,24 +156,18 @@ def synthetic_image(rng):
 
 
 def run_ort(jobs, work, ort_modules):
-    path = os.path.join(work, "jobs_%d.json" % len(os.listdir(work)))
-    with open(path, "w") as f:
-        json.dump(jobs, f)
-    env = dict(os.environ, NODE_PATH=ort_modules)
-    subprocess.run(["node", os.path.join(HERE, "ort_run.js"), path], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    run_ort_jobs(jobs, os.path.join(work, "jobs_%d.json" % len(os.listdir(work))), ort_modules, quiet=True)
 
 
-def run_npusim(binary, arch, net, test_dir, out):
-    """`npusim run` of `net` on test_dir/x_nchw.npy (ONNX Runtime's input file) into test_dir/out."""
-    return subprocess.run([binary, "run", "--arch", arch, "--net", net, "--input", os.path.join(test_dir, "x_nchw.npy"),
-                           "--out", os.path.join(test_dir, out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def run_test(binary, arch, net, test_dir, out):
+    """`npusim run` of `net` on test_dir/x_nchw.npy (ONNX Runtime's input file) into test_dir/out:
+    (exit code, stderr)."""
+    return run_npusim(binary, arch, net, [os.path.join(test_dir, "x_nchw.npy")], os.path.join(test_dir, out))
 
 
 def output_bytes(sim_dir):
     """The names and bytes of the output files of an npusim run, in order."""
-    with open(os.path.join(sim_dir, "report.json")) as f:
-        listed = json.load(f)["outputs"]
+    listed = nt.read_report(sim_dir)["outputs"]
     result = []
     for o in listed:
         with open(os.path.join(sim_dir, o["file"]), "rb") as f:
@@ -225,14 +224,32 @@ class QdqBuilder:
         if any(out in n.output for n in self.nodes):
             return out  # one DequantizeLinear per tensor, however many read it
         attrs = {} if axis is None else {"axis": axis}
-        self.nodes.append(helper.make_node(
-            "DequantizeLinear", [q, self.const("s", scale), self.const("z", np.array(zp, dtype))], [out], **attrs))
+        params = [self.const("s", scale), self.const("z", np.array(zp, dtype))]
+        self.nodes.append(helper.make_node("DequantizeLinear", [q] + params, [out], **attrs))
         return out
 
     def q(self, f, scale, zp, out):
-        self.nodes.append(helper.make_node(
-            "QuantizeLinear", [f, self.const("s", scale), self.const("z", np.array(zp, self.np_elem))], [out]))
+        params = [self.const("s", scale), self.const("z", np.array(zp, self.np_elem))]
+        self.nodes.append(helper.make_node("QuantizeLinear", [f] + params, [out]))
         return out
+
+
+def emit_float_chain(b, chain, src, src_dq, values, consts):
+    """The float nodes of an elementwise chain that reads the quantized tensor `src` (as src_dq)
+    and its own values (renamed with "_f"), with the constants it reads as initializers."""
+    for c in chain:
+        ins = [src_dq if i == src else (i + "_f" if i in values else i) for i in c.input]
+        if c.op_type == "Clip" and len(c.input) == 1:  # opset-13 Clip takes its bounds as inputs
+            at = attrs_of(c)
+            ins += [b.const("clip_lo", np.float32(at.get("min", -3.4e38))),
+                    b.const("clip_hi", np.float32(at.get("max", 3.4e38)))]
+            b.nodes.append(helper.make_node("Clip", ins, [c.output[0] + "_f"]))
+        else:
+            b.nodes.append(helper.make_node(c.op_type, ins, [c.output[0] + "_f"], **attrs_of(c)))
+    for c in chain:
+        for i in c.input:
+            if i in consts and not any(i == init.name for init in b.inits):
+                b.inits.append(numpy_helper.from_array(np.asarray(consts[i]), i))
 
 
 def quantize(model, nodes, consts, acts, elem):
@@ -291,8 +308,8 @@ def quantize(model, nodes, consts, acts, elem):
             wdq = b.dq(b.const("w", wq), sw, np.zeros(sw.size, np.int8), np.int8, axis=0 if conv else 1)
             bdq = b.dq(b.const("b", bq), sb, np.zeros(sw.size, np.int32), np.int32, axis=0)
             fo = final + "_f"
-            a = {k: v for k, v in attrs_of(n).items() if k in ("group", "strides", "pads", "dilations", "kernel_shape")}
-            b.nodes.append(helper.make_node(op, [deq(n.input[0]), wdq, bdq], [fo], name=n.name, **a))
+            b.nodes.append(helper.make_node(op, [deq(n.input[0]), wdq, bdq], [fo], name=n.name,
+                                            **attrs_of(n, CONV_ATTRS)))
             if relu:
                 b.nodes.append(helper.make_node("Relu", [fo], [final + "_relu"]))
                 fo = final + "_relu"
@@ -315,20 +332,7 @@ def quantize(model, nodes, consts, acts, elem):
                 if not all(id(r) in members for r in readers.get(c.output[0], [])):
                     raise SystemExit("realnet: chain value %s escapes the chain" % c.output[0])
             end = chain[-1].output[0]
-            src_dq = deq(src)
-            for c in chain:
-                ins = [src_dq if i == src else (i + "_f" if i in values else i) for i in c.input]
-                if c.op_type == "Clip" and len(c.input) == 1:  # opset-13 Clip takes its bounds as inputs
-                    at = attrs_of(c)
-                    ins += [b.const("clip_lo", np.float32(at.get("min", -3.4e38))), b.const("clip_hi", np.float32(at.get("max", 3.4e38)))]
-                    b.nodes.append(helper.make_node("Clip", ins, [c.output[0] + "_f"]))
-                else:
-                    a = {k: v for k, v in attrs_of(c).items()}
-                    b.nodes.append(helper.make_node(c.op_type, ins, [c.output[0] + "_f"], **a))
-            for c in chain:
-                for i in c.input:
-                    if i in consts and not any(i == init.name for init in b.inits):
-                        b.inits.append(numpy_helper.from_array(np.asarray(consts[i]), i))
+            emit_float_chain(b, chain, src, deq(src), values, consts)
             quant_out(end + "_f", end)
         elif op in ("Add", "Mul") and all(i in q_of for i in n.input):
             fo = n.output[0] + "_f"
@@ -343,7 +347,8 @@ def quantize(model, nodes, consts, acts, elem):
             b.nodes.append(helper.make_node(op, [deq(n.input[0])], [fo], name=n.name, **attrs_of(n)))
             quant_out(fo, n.output[0], qp[n.input[0]])  # the quantization is kept
         else:
-            raise SystemExit("realnet: no quantization rule for %s %s (inputs %s)" % (op, n.name, list(n.input)))
+            raise SystemExit("realnet: no quantization rule for %s %s (inputs %s)"
+                             % (op, n.name, list(n.input)))
     return b, order, (sx, zx)
 
 
@@ -400,15 +405,15 @@ def conv_macs(model):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", required=True, help="ch_ppocr_mobile_v2.0_cls_infer.onnx")
-    ap.add_argument("--work", default=os.path.join(ROOT, "build", "onnx_realnet", "work"))
-    ap.add_argument("--ort-modules", default=os.path.join(ROOT, "build", "onnx_conformance", "node_modules"))
+    ap.add_argument("--work", default=nt.repo_path("build", "onnx_realnet", "work"))
+    ap.add_argument("--ort-modules", default=nt.repo_path("build", "onnx_conformance", "node_modules"))
     ap.add_argument("--elem", default="uint8,int8")
     ap.add_argument("--calib", type=int, default=8, help="calibration images")
     ap.add_argument("--tests", type=int, default=4, help="test images per element type")
-    ap.add_argument("--cuts", type=int, default=6, help="models cut at intermediate tensors, besides the whole network")
+    ap.add_argument("--cuts", type=int, default=6,
+                    help="models cut at intermediate tensors, besides the whole network")
     args = ap.parse_args()
-    binary = os.environ.get("NPUSIM_BIN", os.path.join(ROOT, "build", "npusim"))
-    arch = os.environ.get("NPUSIM_ARCH", os.path.join(ROOT, "arch", "dense_16x16.json"))
+    binary, arch = nt.default_npusim(), nt.default_arch()
     shutil.rmtree(args.work, ignore_errors=True)
     os.makedirs(args.work)
 
@@ -427,7 +432,6 @@ def main():
     failures = 0
     for elem_name in args.elem.split(","):
         elem = {"uint8": TensorProto.UINT8, "int8": TensorProto.INT8}[elem_name]
-        np_elem = np.int8 if elem == TensorProto.INT8 else np.uint8
         b, order, _ = quantize(fm, nodes, consts, calib, elem)
         d = os.path.join(args.work, elem_name)
         os.makedirs(d)
@@ -458,7 +462,8 @@ def main():
                 td = os.path.join(md, "test_%d" % i)
                 os.makedirs(td)
                 np.save(os.path.join(td, "x_nchw.npy"), a[x_in])
-                jobs.append({"model": mpath, "inputs": {x_in: os.path.join(td, "x_nchw.npy")}, "out_dir": os.path.join(td, "ort")})
+                jobs.append({"model": mpath, "inputs": {x_in: os.path.join(td, "x_nchw.npy")},
+                             "out_dir": os.path.join(td, "ort")})
         run_ort(jobs, args.work, args.ort_modules)
         values = equal = 0
         run_s, agree, report, per_cut = [], 0, {}, []
@@ -467,11 +472,11 @@ def main():
             for i, a in enumerate(tests):
                 td = os.path.join(md, "test_%d" % i)
                 t0 = time.time()
-                p = run_npusim(binary, arch, mpath, td, "sim")
+                rc, err = run_test(binary, arch, mpath, td, "sim")
                 if whole:
                     run_s.append(time.time() - t0)
-                if p.returncode != 0:
-                    print("realnet: FAIL: npusim run: %s" % p.stderr.strip())
+                if rc != 0:
+                    print("realnet: FAIL: npusim run: %s" % err)
                     return 1
                 problem, eq, n = outputs.compare(os.path.join(td, "ort"), os.path.join(td, "sim"))
                 if eq == 0 and problem:
@@ -482,13 +487,15 @@ def main():
                 if whole:
                     # The network file `npusim import` wrote takes the same input file and writes
                     # the same files, byte for byte.
-                    p = run_npusim(binary, arch, os.path.join(md, "net.json"), td, "sim_json")
-                    if p.returncode != 0 or output_bytes(os.path.join(td, "sim_json")) != output_bytes(os.path.join(td, "sim")):
-                        print("realnet: FAIL: the imported network file's run differs from the model's: %s" % p.stderr.strip())
+                    rc, err = run_test(binary, arch, os.path.join(md, "net.json"), td, "sim_json")
+                    same = rc == 0 and output_bytes(os.path.join(td, "sim_json")) == output_bytes(
+                        os.path.join(td, "sim"))
+                    if not same:
+                        print("realnet: FAIL: the imported network file's run differs from the model's: %s"
+                              % err)
                         return 1
                     if not report:
-                        with open(os.path.join(td, "sim", "report.json")) as f:
-                            report = json.load(f)
+                        report = nt.read_report(os.path.join(td, "sim"))
                     # npusim's quantized logits have the float model's top class where their
                     # argmax is its argmax (quantization is monotonic).
                     (_, _, sim), = outputs.pairs(os.path.join(td, "ort"), os.path.join(td, "sim"))
@@ -496,14 +503,18 @@ def main():
             per_cut.append("%s %d/%d" % ("logits" if whole else f_name, cut_equal, cut_values))
             values += cut_values
             equal += cut_equal
-        print("realnet: %s activations: %d QDQ nodes, %d IR layers, %d MACs (conv/gemm shapes), %s MACs (npusim report), "
-              "%d cycles on %s" % (elem_name, len(whole_qm.graph.node), len(report.get("layers", [])), conv_macs(whole_qm),
-                                   report.get("macs"), report.get("cycles", 0), os.path.basename(arch)))
-        print("realnet: %s: %d inputs x %d models (the whole network and %d cuts): %d output values compared, %d equal%s" % (
-            elem_name, len(tests), len(models), len(models) - 1, values, equal, " (ALL EQUAL)" if equal == values else " (DIFFER)"))
+        print("realnet: %s activations: %d QDQ nodes, %d IR layers, %d MACs (conv/gemm shapes), "
+              "%s MACs (npusim report), %d cycles on %s" % (
+                  elem_name, len(whole_qm.graph.node), len(report.get("layers", [])), conv_macs(whole_qm),
+                  report.get("macs"), report.get("cycles", 0), os.path.basename(arch)))
+        print("realnet: %s: %d inputs x %d models (the whole network and %d cuts): "
+              "%d output values compared, %d equal%s" % (
+                  elem_name, len(tests), len(models), len(models) - 1, values, equal,
+                  " (ALL EQUAL)" if equal == values else " (DIFFER)"))
         print("realnet: %s: per model (equal/compared): %s" % (elem_name, "; ".join(per_cut)))
-        print("realnet: %s: import %.3f s (whole network), run %s s per input (whole network, import included); "
-              "top-1 class equal to the float model's on %d of %d inputs" % (
+        print("realnet: %s: import %.3f s (whole network), run %s s per input "
+              "(whole network, import included); top-1 class equal to the float model's on %d of %d "
+              "inputs" % (
                   elem_name, import_s, ", ".join("%.2f" % r for r in run_s), agree, len(tests)))
         failures += values - equal
     return 1 if failures else 0

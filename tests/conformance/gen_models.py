@@ -37,7 +37,8 @@ NP_ELEM = {np.dtype(np.uint8): TensorProto.UINT8, np.dtype(np.int8): TensorProto
 # int_ops: the ConvInteger / MatMulInteger nodes that read the graph input, for run.py's numpy
 # check (kind "conv" or "matmul", x Value, w, w zero point, attrs with resolved pads, y Value);
 # refusal: for a model npusim must refuse (ONNX Runtime runs it), a text its error must contain.
-Case = collections.namedtuple("Case", "name model inputs kind stats edges int_ops refusal", defaults=((), None))
+Case = collections.namedtuple("Case", "name model inputs kind stats edges int_ops refusal",
+                              defaults=((), None))
 
 
 def qrange(elem):
@@ -48,7 +49,8 @@ class Value:
     """A quantized activation: ONNX name, shape, scale, zero point, element type."""
 
     def __init__(self, name, shape, scale, zp, elem):
-        self.name, self.shape, self.scale, self.zp, self.elem = name, list(shape), np.float32(scale), int(zp), elem
+        self.name, self.shape, self.elem = name, list(shape), elem
+        self.scale, self.zp = np.float32(scale), int(zp)
 
 
 class Builder:
@@ -69,10 +71,12 @@ class Builder:
         return name
 
     def node(self, op, inputs, outputs, domain="", **attrs):
-        self.nodes.append(helper.make_node(op, inputs, outputs, name=self.fresh(op.lower() + "_"), domain=domain, **attrs))
+        name = self.fresh(op.lower() + "_")
+        self.nodes.append(helper.make_node(op, inputs, outputs, name=name, domain=domain, **attrs))
 
     def qparams(self, scale, zp, elem):
-        return self.const("s", np.array(scale, dtype=np.float32)), self.const("z", np.array(zp, dtype=NP_TYPE[elem]))
+        s = self.const("s", np.array(scale, dtype=np.float32))
+        return s, self.const("z", np.array(zp, dtype=NP_TYPE[elem]))
 
     def dequantize(self, v):
         """QDQ form: a float tensor for activation v."""
@@ -98,6 +102,13 @@ class Builder:
         self.node("DequantizeLinear", [qn, s, z], [out], **attrs)
         return out
 
+    def const_dequantized_per(self, q, scales, zp, per_channel, axis):
+        """const_dequantized with one scale and zero point per channel along `axis`, or else the first
+        scale and one zero point for the whole tensor."""
+        if per_channel:
+            return self.const_dequantized(q, scales, np.full(len(scales), zp, q.dtype), axis)
+        return self.const_dequantized(q, scales[0], np.array(zp, q.dtype))
+
     # ---- scales ----
 
     def out_quant(self, spread, regime):
@@ -121,7 +132,8 @@ class Builder:
 
     # ---- ops ----
 
-    def conv(self, x, out_ch, kernel, stride, dilation, pads, groups, w_elem, per_channel, bias, regime, act=None):
+    def conv(self, x, out_ch, kernel, stride, dilation, pads, groups, w_elem, per_channel, bias, regime,
+             act=None):
         c = x.shape[1]
         cg = c // groups
         w_lo, w_hi = qrange(w_elem)
@@ -134,15 +146,16 @@ class Builder:
         k_elems = cg * kernel[0] * kernel[1]
         spread = float(np.float32(x.scale) * np.median(w_scale)) * 74.0 * np.sqrt(k_elems)
         y_scale, y_zp = self.out_quant(spread, regime)
-        attrs = dict(kernel_shape=list(kernel), strides=list(stride), dilations=list(dilation), pads=list(pads), group=groups)
+        attrs = dict(kernel_shape=list(kernel), strides=list(stride), dilations=list(dilation),
+                     pads=list(pads), group=groups)
         shape = [1, out_ch, oh, ow]
         if self.qdq:
             fx = self.dequantize(x)
-            fw = self.const_dequantized(w, w_scale if per_channel else w_scale[0], np.full(out_ch, w_zp, w.dtype) if per_channel else np.array(w_zp, w.dtype), 0 if per_channel else None)
+            fw = self.const_dequantized_per(w, w_scale, w_zp, per_channel, 0)
             ins = [fx, fw]
             if bias:
                 bias_scale = (np.float32(x.scale) * w_scale).astype(np.float32)
-                ins.append(self.const_dequantized(b, bias_scale if per_channel else bias_scale[0], np.zeros(out_ch, np.int32) if per_channel else np.array(0, np.int32), 0 if per_channel else None))
+                ins.append(self.const_dequantized_per(b, bias_scale, 0, per_channel, 0))
             fy = self.fresh("f")
             self.node("Conv", ins, [fy], **attrs)
             fy = self.activation(fy, act)
@@ -168,7 +181,8 @@ class Builder:
             self.node("Relu", [fy], [out])
         else:
             lo, hi = act
-            self.node("Clip", [fy, self.const("c", np.array(lo, np.float32)), self.const("c", np.array(hi, np.float32))], [out])
+            lo_name = self.const("c", np.array(lo, np.float32))
+            self.node("Clip", [fy, lo_name, self.const("c", np.array(hi, np.float32))], [out])
         return out
 
     def matmul(self, x, cols, w_elem, per_channel, regime, gemm=False, bias=False, act=None):
@@ -191,7 +205,7 @@ class Builder:
                 ins = [self.dequantize(x), fw]
                 if bias:
                     bs = (np.float32(x.scale) * w_scale).astype(np.float32)
-                    ins.append(self.const_dequantized(b, bs if per_channel else bs[0], np.zeros(cols, np.int32) if per_channel else np.array(0, np.int32), 0 if per_channel else None))
+                    ins.append(self.const_dequantized_per(b, bs, 0, per_channel, 0))
                 self.node("Gemm", ins, [fy], transB=1)
             else:
                 fw = self.const_dequantized(w, ws, wz, 1 if per_channel else None)
@@ -200,7 +214,8 @@ class Builder:
         else:
             sx, zx = self.qparams(x.scale, x.zp, x.elem)
             sw = self.const("s", w_scale if per_channel else w_scale[0])
-            zw = self.const("z", np.full(cols, w_zp, w.dtype) if per_channel else np.array(w_zp, dtype=w.dtype))
+            zw = self.const("z", np.full(cols, w_zp, w.dtype) if per_channel
+                            else np.array(w_zp, dtype=w.dtype))
             sy, zy = self.qparams(y_scale, y_zp, self.elem)
             y = Value(self.fresh("q"), shape, y_scale, y_zp, self.elem)
             self.node("QLinearMatMul", [x.name, sx, zx, self.const("w", w), sw, zw, sy, zy], [y.name])
@@ -240,7 +255,8 @@ class Builder:
         sx, zx = self.qparams(x.scale, x.zp, x.elem)
         sy, zy = self.qparams(y_scale, y_zp, self.elem)
         y = Value(self.fresh("q"), shape, y_scale, y_zp, self.elem)
-        self.node("QLinearGlobalAveragePool", [x.name, sx, zx, sy, zy], [y.name], domain="com.microsoft", channels_last=0)
+        self.node("QLinearGlobalAveragePool", [x.name, sx, zx, sy, zy], [y.name], domain="com.microsoft",
+                  channels_last=0)
         return y
 
     def max_pool(self, x, kernel, stride, pads):
@@ -269,11 +285,13 @@ class Builder:
         if form == "none":
             return ""
         a = np.array(zp, NP_TYPE[elem])
-        return self.const("z", {"scalar": a, "[1]": a.reshape(1), "column": np.full(count, zp, a.dtype)}[form])
+        forms = {"scalar": a, "[1]": a.reshape(1), "column": np.full(count, zp, a.dtype)}
+        return self.const("z", forms[form])
 
     def integer_op(self, op, x, w, w_zp_name, attrs, shape):
         """An int32 accumulator output of `op` (ConvInteger or MatMulInteger) on activation x."""
-        ins = [x.name, self.const("w", w), self.zero_point(x.zp, x.elem, self.zp_forms.get(x.name, "scalar")), w_zp_name]
+        w_name = self.const("w", w)
+        ins = [x.name, w_name, self.zero_point(x.zp, x.elem, self.zp_forms.get(x.name, "scalar")), w_zp_name]
         while ins[-1] == "":
             ins.pop()
         y = Value(self.fresh("y"), shape, 1.0, 0, TensorProto.INT32)
@@ -296,8 +314,8 @@ class Builder:
         return y
 
     def matmul_integer(self, x, w, w_zp, w_zp_form):
-        y = self.integer_op("MatMulInteger", x, w, self.zero_point(w_zp, NP_ELEM[w.dtype], w_zp_form, w.shape[1]), {},
-                            x.shape[:-1] + [w.shape[1]])
+        w_zp_name = self.zero_point(w_zp, NP_ELEM[w.dtype], w_zp_form, w.shape[1])
+        y = self.integer_op("MatMulInteger", x, w, w_zp_name, {}, x.shape[:-1] + [w.shape[1]])
         self.int_ops.append(("matmul", x, w, w_zp, {}, y))
         return y
 
@@ -316,7 +334,8 @@ class Builder:
 # ---- random configurations ----
 
 def window(rng, size, max_kernel=3, dilate=True):
-    """Random kernel, stride, dilation and asymmetric pads (each pad < dilated kernel) for an input of `size`."""
+    """Random kernel, stride, dilation and asymmetric pads (each pad < dilated kernel) for an input
+    of `size`."""
     k = [int(rng.randint(1, max_kernel + 1)) for _ in range(2)]
     s = [int(rng.randint(1, 3)) for _ in range(2)]
     d = [int(rng.randint(1, 3)) if dilate and k[i] > 1 else 1 for i in range(2)]
@@ -356,7 +375,8 @@ def random_conv(rng, b, x, regime, act=None):
     else:
         groups, out_ch = 1, int(rng.randint(1, 20))
     k, s, d, pads = window(rng, x.shape[2:])
-    return b.conv(x, out_ch, k, s, d, pads, groups, pick_weight_type(rng, b.elem), rng.rand() < 0.6, rng.rand() < 0.7, regime, act)
+    return b.conv(x, out_ch, k, s, d, pads, groups, pick_weight_type(rng, b.elem), rng.rand() < 0.6,
+                  rng.rand() < 0.7, regime, act)
 
 
 def random_act(rng, b):
@@ -415,17 +435,18 @@ def generate(seed, forms=("qop", "qdq"), with_add=True, float_edges=True):
             outs = [pools(rng, b, x, regime), b.global_avg_pool(x, regime)]
         else:
             outs = [chain(rng, b, x, regime, with_add)]
-    name = "m%05d_%s_%s_%s_%s" % (seed, "qdq" if qdq else "qop", kind, "u8" if elem == TensorProto.UINT8 else "i8", regime)
+    elem_tag = "u8" if elem == TensorProto.UINT8 else "i8"
+    name = "m%05d_%s_%s_%s_%s" % (seed, "qdq" if qdq else "qop", kind, elem_tag, regime)
     # Float edges (as ONNX Runtime's quantizer writes models) on some models, decided by a random
     # stream of their own so that every seed keeps the model it gave before they existed.
     edges = {}
-    inputs = [x]
     if float_edges and np.random.RandomState(seed + 1000003).rand() < 0.3:
         x, data, outs, edges = add_float_edges(np.random.RandomState(seed + 2000003), b, x, data, outs)
         name += "_float"
     model = b.model([x], outs, name)
     onnx.checker.check_model(model)
-    return Case(name, model, {x.name: data}, kind, b.stats if kind in ("conv", "matmul", "gemm") and not edges else [], edges)
+    stats = b.stats if kind in ("conv", "matmul", "gemm") and not edges else []
+    return Case(name, model, {x.name: data}, kind, stats, edges)
 
 
 def add_float_edges(rng, b, x, data, outs):
@@ -446,7 +467,8 @@ def add_float_input(rng, b, x, data, zp=None):
     point unless `zp` is given. The real input values hit every code of x's range, exact ties
     between two codes (which QuantizeLinear rounds to even) and values beyond both ends."""
     s, z = b.qparams(x.scale, x.zp if zp is None else zp, x.elem)
-    b.nodes.insert(0, helper.make_node("QuantizeLinear", ["x_real", s, z], [x.name], name=b.fresh("quantizelinear_")))
+    b.nodes.insert(0, helper.make_node("QuantizeLinear", ["x_real", s, z], [x.name],
+                                       name=b.fresh("quantizelinear_")))
     lo, hi = qrange(x.elem)
     offset = rng.choice([0.0, 0.5, -0.5, 0.3, -0.2], size=data.shape).astype(np.float32)
     real = ((data.astype(np.float32) - np.float32(x.zp) + offset) * x.scale).astype(np.float32)
@@ -460,7 +482,8 @@ def chain(rng, b, x, regime, with_add):
     y = random_conv(rng, b, x, regime, random_act(rng, b))
     y = pools(rng, b, y, regime)
     c = y.shape[1]
-    dw = b.conv(y, c, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], c, pick_weight_type(rng, b.elem), True, True, regime, random_act(rng, b))
+    dw = b.conv(y, c, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], c, pick_weight_type(rng, b.elem), True, True,
+                regime, random_act(rng, b))
     y = b.add(y, dw, regime, random_act(rng, b)) if with_add else dw
     if rng.rand() < 0.5:
         return y
@@ -480,9 +503,9 @@ def chain(rng, b, x, regime, with_add):
 
 INT_STREAM = 3  # the int form's seed N draws from RandomState([N, 3]), not qop/qdq's RandomState(N)
 # Kinds and their shares in percent: 85 compared with ONNX Runtime, 15 refused by npusim.
-INT_KINDS = {"conv": 40, "matmul": 20, "wrap": 5, "pool_conv": 5, "qconv_conv": 5, "qconv_matmul": 5, "fanout": 5,
-             "refuse_column_zp": 2.5, "refuse_int32_read": 2.5, "refuse_zp_conflict": 2.5, "refuse_batched": 2.5,
-             "refuse_image": 2.5, "refuse_pad": 2.5}
+INT_KINDS = {"conv": 40, "matmul": 20, "wrap": 5, "pool_conv": 5, "qconv_conv": 5, "qconv_matmul": 5,
+             "fanout": 5, "refuse_column_zp": 2.5, "refuse_int32_read": 2.5, "refuse_zp_conflict": 2.5,
+             "refuse_batched": 2.5, "refuse_image": 2.5, "refuse_pad": 2.5}
 # What npusim's error names for each refused kind.
 REFUSALS = {
     "refuse_column_zp": "per-channel weight zero points are not supported",
@@ -611,7 +634,8 @@ def generate_int(seed, float_edges=True):
             shape = [int(rng.randint(1, 9)), int_matmul_k(rng)] if kind == "matmul" else int_image_shape(rng)
         x, data = int_input(rng, b, shape, extreme)
         if kind in ("matmul", "wrap"):
-            outs = [random_matmul_integer(rng, b, x, int(rng.randint(1, 5 if kind == "wrap" else 41)), extreme)]
+            cols = int(rng.randint(1, 5 if kind == "wrap" else 41))
+            outs = [random_matmul_integer(rng, b, x, cols, extreme)]
         else:
             outs = int_chain(rng, b, x, kind, extreme)
     w_elem = NP_ELEM[b.int_ops[0][2].dtype] if b.int_ops else elem
@@ -620,7 +644,8 @@ def generate_int(seed, float_edges=True):
     # The numpy check takes graph outputs of batch-1 images and of matrices read straight from
     # the graph input.
     out_names = [y.name for y in outs]
-    int_ops = [op for op in b.int_ops if op[1].name == x.name and op[5].name in out_names and kind != "refuse_image"]
+    int_ops = [op for op in b.int_ops
+               if op[1].name == x.name and op[5].name in out_names and kind != "refuse_image"]
     if float_input:
         # Only the input: an int32 output has no DequantizeLinear npusim could take over.
         x, data = add_float_input(rng, b, x, data)
@@ -690,14 +715,17 @@ def int_refusal(rng, b, kind):
             x_real, real = add_float_input(rng, b, x, data, zp=other_zp)
             return x_real, real, [y]
         b.zp_forms[x.name] = "scalar"
-        return x, data, [y, random_conv_integer(rng, b, Value(x.name, x.shape, x.scale, other_zp, x.elem), False)]
+        other = Value(x.name, x.shape, x.scale, other_zp, x.elem)
+        return x, data, [y, random_conv_integer(rng, b, other, False)]
     if kind == "refuse_batched":
         # MatMulInteger of a rank-3 A (a batch of matrices).
-        x, data = int_input(rng, b, [int(rng.randint(2, 4)), int(rng.randint(1, 5)), int(rng.randint(1, 33))], False)
+        shape = [int(rng.randint(2, 4)), int(rng.randint(1, 5)), int(rng.randint(1, 33))]
+        x, data = int_input(rng, b, shape, False)
         return x, data, [random_matmul_integer(rng, b, x, int(rng.randint(1, 9)), False)]
     if kind == "refuse_image":
         # Batch 2, or a 1-D ConvInteger ([1, C, W]): npusim's conv2d takes one [C, H, W] image.
-        c, o, w_size, k = int(rng.randint(1, 9)), int(rng.randint(1, 9)), int(rng.randint(3, 13)), int(rng.randint(1, 4))
+        c, o = int(rng.randint(1, 9)), int(rng.randint(1, 9))
+        w_size, k = int(rng.randint(3, 13)), int(rng.randint(1, 4))
         if rng.rand() < 0.5:
             x, data = int_input(rng, b, [2, c, int(rng.randint(3, 13)), w_size], False)
             w, w_zp, w_form = int_weights(rng, (o, c, k, k), False)
@@ -705,7 +733,8 @@ def int_refusal(rng, b, kind):
         x, data = int_input(rng, b, [1, c, w_size], False)
         w, w_zp, w_form = int_weights(rng, (o, c, k), False)
         attrs = dict(kernel_shape=[k], strides=[1], dilations=[1], pads=[0, 0], group=1)
-        y = b.integer_op("ConvInteger", x, w, b.zero_point(w_zp, NP_ELEM[w.dtype], w_form), attrs, [1, o, w_size - k + 1])
+        w_zp_name = b.zero_point(w_zp, NP_ELEM[w.dtype], w_form)
+        y = b.integer_op("ConvInteger", x, w, w_zp_name, attrs, [1, o, w_size - k + 1])
         return x, data, [y]
     assert kind == "refuse_pad", kind
     # A pad as large as the dilated kernel: ONNX Runtime gives border outputs of padding only.

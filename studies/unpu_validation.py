@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Generates docs/validation/unpu.md (and its plots) from npusim's own runs on arch/unpu.json.
 
-Usage: scripts/unpu_validation.py [--npusim build/npusim] [--out docs/validation] [--calibrate]
+Usage: studies/unpu_validation.py [--npusim build/npusim] [--out docs/validation] [--calibrate]
 
 What it runs (every figure in the document comes from a report.json written by npusim):
   1. Peak throughput per weight width 1..16: one compute-bound layer (1x1 conv, 24x24 pixels,
@@ -22,14 +22,13 @@ the baseline's mac_w<b> from the paper's 16-bit and 1-bit reductions) and writes
 """
 
 import argparse
-import copy
-import json
 import os
-import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import npusim_tools as nt  # noqa: E402
+from npusim_tools import ROOT, load_json as load  # noqa: E402
 CLOCK_MHZ = 200.0
 # Lee et al., "UNPU: An Energy-Efficient Deep Neural Network Accelerator With Fully Variable Weight
 # Bit Precision", IEEE JSSC 54(1), 2019 (ISSCC 2018 13.3), abstract.
@@ -42,15 +41,8 @@ OFF_CHIP = ("dram", "dma")
 ENTRY_BITS = 18
 
 
-def load(path):
-    with open(path) as f:
-        return json.load(f)
-
-
 def save(path, obj):
-    with open(path, "w") as f:
-        json.dump(obj, f, indent=2)
-        f.write("\n")
+    nt.save_json(path, obj, indent=2, newline=True)
 
 
 def peak_net(bits):
@@ -77,12 +69,7 @@ class Runner:
 
     def arch(self, base, name, edit):
         """A copy of arch/<base> with `edit` applied, its energy file by absolute path."""
-        a = load(os.path.join(ROOT, "arch", base))
-        a["energy"] = os.path.join(ROOT, "arch", a["energy"])
-        edit(a)
-        path = os.path.join(self.tmp, name + ".json")
-        save(path, a)
-        return path
+        return nt.arch_variant(nt.repo_path("arch", base), os.path.join(self.tmp, name + ".json"), edit)
 
     def run(self, arch, net, extra=()):
         self.count += 1
@@ -91,11 +78,7 @@ class Runner:
             path = os.path.join(self.tmp, "net%d.json" % self.count)
             save(path, net)
             net = path
-        cmd = [self.npusim, "--arch", arch, "--net", net, "--out", out] + list(extra)
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        if r.returncode != 0:
-            sys.exit("failed: %s\n%s%s" % (" ".join(cmd), r.stdout, r.stderr))
-        return load(os.path.join(out, "report.json"))
+        return nt.run_report(self.npusim, ["--arch", arch, "--net", net] + list(extra), out)
 
 
 def on_chip_pj(rep):
@@ -140,7 +123,7 @@ def calibrate(runner):
     events = 2 * ENTRY_BITS * (c["lbpe.lookup_add"] + c["lbpe.table_entry"]) + c["lbpe.accumulate_bit"]
     target = rep["macs"] * 2.0 / PAPER_TOPS_W[16][0]  # pJ: 1 TOPS/W = 1 op per pJ
     per_bit = (target - on_chip_pj(rep)) / events
-    cal = ("calibrated (scripts/unpu_validation.py --calibrate): the on-chip energy of the peak layer at "
+    cal = ("calibrated (studies/unpu_validation.py --calibrate): the on-chip energy of the peak layer at "
            "16-bit weights equals UNPU's 3.08 TOPS/W at 1.1 V (Lee et al., JSSC 2019), with one energy "
            "e = %.6f pJ per bit of datapath read or added (an estimate: equal per-bit cost of a table "
            "read and an add); " % per_bit)
@@ -148,15 +131,17 @@ def calibrate(runner):
         "a lookup-add reads a %d-bit table entry (16-bit features, sums of 3) and adds it at %d bits: "
         "%d e" % (ENTRY_BITS, ENTRY_BITS, 2 * ENTRY_BITS))}
     lbpe["table_entry"] = {"energy_pj": round(2 * ENTRY_BITS * per_bit, 5), "source": cal + (
-        "building an entry is one %d-bit add and one %d-bit write: %d e" % (ENTRY_BITS, ENTRY_BITS, 2 * ENTRY_BITS))}
+        "building an entry is one %d-bit add and one %d-bit write: %d e"
+        % (ENTRY_BITS, ENTRY_BITS, 2 * ENTRY_BITS))}
     lbpe["accumulate_bit"] = {"energy_pj": round(per_bit, 6), "source": cal + (
         "each bit of shift makes the partial sum a lookup adds into one bit wider: e")}
     save(energy_path, table)
 
     # The baseline: unit energy per MAC is mac_w<b> = f + g * b (a 16 x b-bit multiplier and a
     # fixed-width accumulate; every mac_w<b> >= 0, so g >= 0 and f + g >= 0) plus the rest
-    # (leakage, aggregation: measured with mac_w<b> = 0, an estimate, so f may be negative). f and g are fitted to the paper's four reductions at once, minimising the
-    # largest difference; what remains is the two models' disagreement with the paper.
+    # (leakage, aggregation: measured with mac_w<b> = 0, an estimate, so f may be negative). f and g
+    # are fitted to the paper's four reductions at once, minimising the largest difference; what
+    # remains is the two models' disagreement with the paper.
     widths = sorted(PAPER_REDUCTION, reverse=True)
     lbpe_mac = {}
     for b in widths:
@@ -179,44 +164,41 @@ def calibrate(runner):
     # Minimax by successive grid refinement (two parameters, a smooth objective).
     f, g, span_f, span_g = 0.02, 0.03, 0.02, 0.03
     for _ in range(12):
-        cands = [(f + span_f * i / 10, max(0.0, g + span_g * j / 10)) for i in range(-10, 11) for j in range(-10, 11)]
+        cands = [(f + span_f * i / 10, max(0.0, g + span_g * j / 10))
+                 for i in range(-10, 11) for j in range(-10, 11)]
         f, g = min((c for c in cands if c[0] + c[1] >= 0), key=lambda c: worst(*c))
         span_f, span_g = span_f / 3, span_g / 3
-    src = ("fitted (scripts/unpu_validation.py --calibrate): f + g * b with f = %.5f, g = %.5f pJ (each mac_w<b> >= 0), "
-           "chosen so that this array's energy per MAC against the LBPE array's gives UNPU's reported "
+    src = ("fitted (studies/unpu_validation.py --calibrate): f + g * b with f = %.5f, g = %.5f pJ "
+           "(each mac_w<b> >= 0), chosen so that this array's energy per MAC against the LBPE array's "
+           "gives UNPU's reported "
            "reductions at 16, 8, 4 and 1 bits (23.1, 27.2, 41.0, 53.6 %%; Lee et al., JSSC 2019) with the "
            "smallest largest difference (%.1f percentage points)" % (f, g, worst(f, g)))
     for b in range(1, 17):
         comp["mac_w%d" % b] = {"energy_pj": round(f + g * b, 5), "source": src}
     save(fixed_path, fixed)
-    print("calibrated: e = %.6f pJ per datapath bit (lookup_add = table_entry = %d e); baseline mac = %.5f + %.5f * b pJ"
-          % (per_bit, 2 * ENTRY_BITS, f, g))
+    print("calibrated: e = %.6f pJ per datapath bit (lookup_add = table_entry = %d e); "
+          "baseline mac = %.5f + %.5f * b pJ" % (per_bit, 2 * ENTRY_BITS, f, g))
 
 
 def plot(path_base, layers_by_prec):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(12, 7), sharex=True)
-    names = [l["name"] for l in next(iter(layers_by_prec.values()))]
+    fig, (ax1, ax2) = nt.pyplot().subplots(2, 1, figsize=(12, 7), sharex=True)
+    names = [ly["name"] for ly in next(iter(layers_by_prec.values()))]
     xs = range(len(names))
     for label, layers in layers_by_prec.items():
-        ax1.plot(xs, [100 * l["utilization"] for l in layers], marker="o", ms=3, label=label)
-        ax2.plot(xs, [l["energy_pj"] / 1e6 for l in layers], marker="o", ms=3, label=label)
+        ax1.plot(xs, [100 * ly["utilization"] for ly in layers], marker="o", ms=3, label=label)
+        ax2.plot(xs, [ly["energy_pj"] / 1e6 for ly in layers], marker="o", ms=3, label=label)
     ax1.set_ylabel("utilization (%)")
     ax2.set_ylabel("energy (uJ)")
     ax2.set_xticks(list(xs))
     ax2.set_xticklabels(names, rotation=90, fontsize=7)
     ax1.legend()
     ax1.set_title("MobileNetV1 on arch/unpu.json: per-layer utilization and energy by weight precision")
-    fig.tight_layout()
-    for ext in ("png", "svg"):
-        fig.savefig(path_base + "." + ext)
+    nt.save_figure(fig, path_base, dpi=None)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--npusim", default=os.path.join(ROOT, "build", "npusim"))
+    nt.add_npusim_option(ap)
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "validation"))
     ap.add_argument("--calibrate", action="store_true")
     args = ap.parse_args()
@@ -227,7 +209,7 @@ def main():
 
     md = []
     w = md.append
-    w("# UNPU validation (generated by `scripts/unpu_validation.py`; do not edit)\n")
+    w("# UNPU validation (generated by `studies/unpu_validation.py`; do not edit)\n")
     w("Paper: Lee et al., \"UNPU: An Energy-Efficient Deep Neural Network Accelerator With Fully "
       "Variable Weight Bit Precision\", IEEE JSSC 54(1), 2019 (ISSCC 2018 13.3). The paper's figures "
       "quoted here are from its abstract. Model and arch: docs/models.md (\"Bit-serial array\"), "
@@ -237,12 +219,15 @@ def main():
     # 1 + 2: throughput and efficiency per width.
     w("## Peak throughput and energy efficiency per weight width\n")
     w("Layer: 1x1 conv, 24x24 pixels, 576 -> 256 channels (84.9 M MACs), 8-bit activations, on "
-      "arch/unpu.json with DRAM raised to 4096 B/cycle and buffers 16x larger and 4x wider (per-word energies x4, so energy per byte is unchanged), so that the PE array bounds it. GOPS = 2 x MACs / "
+      "arch/unpu.json with DRAM raised to 4096 B/cycle and buffers 16x larger and 4x wider "
+      "(per-word energies x4, so energy per byte is unchanged), so that the PE array bounds it. "
+      "GOPS = 2 x MACs / "
       "layer time at 200 MHz. TOPS/W = 2 x MACs / on-chip energy (everything but DRAM and DMA) at "
       "1.1 V. The peak is the array's: GOPS (array busy) divides by the cycles the array spent on the "
       "layer's instructions; GOPS (layer) by the layer's whole span, which adds loading the first "
       "tile and requantizing and storing the last one (the layer runs as 2 tiles).\n")
-    w("| weight bits | array busy cycles | layer cycles | GOPS (array busy) | GOPS (paper) | model peak GOPS | of peak | GOPS (layer) | on-chip pJ/MAC | TOPS/W (npusim) | TOPS/W (paper) |")
+    w("| weight bits | array busy cycles | layer cycles | GOPS (array busy) | GOPS (paper) | model peak GOPS "
+      "| of peak | GOPS (layer) | on-chip pJ/MAC | TOPS/W (npusim) | TOPS/W (paper) |")
     w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     peak = peak_arch(runner, "unpu.json", "peak")
     rows = {}
@@ -275,9 +260,11 @@ def main():
     w("Unit energy per MAC (the `lbpe` component: lookups, table entries, aggregation, leakage) on "
       "the peak layer, against arch/unpu_fixed.json: the same cores and buffers with a bit-parallel "
       "MAC per lane (serial_operand \"none\", 864 MACs per cycle, UNPU's 16-bit throughput), whose "
-      "MAC energy f + g x b (every mac_w<b> >= 0) is fitted to the paper's four reductions at once, so that the "
+      "MAC energy f + g x b (every mac_w<b> >= 0) is fitted to the paper's four reductions at once, "
+      "so that the "
       "largest difference is as small as two parameters allow.\n")
-    w("| weight bits | LBPE pJ/MAC | fixed-point pJ/MAC | reduction (npusim) | reduction (paper) | difference |")
+    w("| weight bits | LBPE pJ/MAC | fixed-point pJ/MAC | reduction (npusim) | reduction (paper) "
+      "| difference |")
     w("|---:|---:|---:|---:|---:|---:|")
     fixed = peak_arch(runner, "unpu_fixed.json", "fixed")
     for b in (16, 8, 4, 1):
@@ -285,7 +272,8 @@ def main():
         fr = runner.run(fixed, peak_net(b))
         fx = unit_pj(fr) / fr["macs"]
         red = 100 * (1 - lb / fx)
-        w("| %d | %.4f | %.4f | %.1f %% | %.1f %% | %+.1f pp |" % (b, lb, fx, red, PAPER_REDUCTION[b], red - PAPER_REDUCTION[b]))
+        w("| %d | %.4f | %.4f | %.1f %% | %.1f %% | %+.1f pp |" % (
+            b, lb, fx, red, PAPER_REDUCTION[b], red - PAPER_REDUCTION[b]))
     w("")
     w("The LBPE's energy per MAC grows slightly faster than the bit-planes it looks up (b / 3 "
       "lookups per MAC, 1 / 4 in the 1-bit mode): each lookup-add reads an 18-bit table entry and "
@@ -302,16 +290,18 @@ def main():
       "Weights are stored and moved packed at their own width (`packed_weights`: 4-bit weights take "
       "half a byte in DRAM and the weight buffer; 8- and 16-bit ones one and two bytes).\n")
     nets = [("16-bit", "workloads/mobilenet_w16.json"), ("8-bit", "workloads/mobilenet_v1_q8.json"),
-            ("4-bit (mobilenet_q4)", "workloads/mobilenet_q4.json"), ("mixed", "workloads/mobilenet_mixed.json")]
+            ("4-bit (mobilenet_q4)", "workloads/mobilenet_q4.json"),
+            ("mixed", "workloads/mobilenet_mixed.json")]
     reps = {}
     unpu = runner.arch("unpu.json", "unpu", lambda a: None)
     for label, net in nets:
         reps[label] = runner.run(unpu, os.path.join(ROOT, net))
-    w("| precision | cycles | ms at 200 MHz | energy (mJ) | on-chip (mJ) | DRAM (mJ) | mean PE-array utilization (MAC layers) |")
+    w("| precision | cycles | ms at 200 MHz | energy (mJ) | on-chip (mJ) | DRAM (mJ) "
+      "| mean PE-array utilization (MAC layers) |")
     w("|---|---:|---:|---:|---:|---:|---:|")
     for label, rep in reps.items():
-        mac_layers = [l for l in rep["layers"] if l["macs"] > 0]
-        util = sum(l["utilization"] for l in mac_layers) / len(mac_layers)
+        mac_layers = [ly for ly in rep["layers"] if ly["macs"] > 0]
+        util = sum(ly["utilization"] for ly in mac_layers) / len(mac_layers)
         w("| %s | %d | %.2f | %.3f | %.3f | %.3f | %.1f %% |" % (
             label, rep["cycles"], rep["seconds"] * 1e3, rep["energy_pj"] / 1e9, on_chip_pj(rep) / 1e9,
             rep["energy_breakdown_pj"]["dram"] / 1e9, 100 * util))
@@ -321,12 +311,13 @@ def main():
     w("| layer | MACs | " + " | ".join(labels) + " |")
     w("|---|---:|" + "---:|" * len(labels))
     for i, layer in enumerate(reps[labels[0]]["layers"]):
-        cells = ["%d / %.1f %%" % (reps[l]["layers"][i]["cycles"], 100 * reps[l]["layers"][i]["utilization"]) for l in labels]
+        cells = ["%d / %.1f %%" % (reps[lab]["layers"][i]["cycles"],
+                                   100 * reps[lab]["layers"][i]["utilization"]) for lab in labels]
         w("| %s | %d | %s |" % (layer["name"], layer["macs"], " | ".join(cells)))
     w("")
     w("![per-layer utilization and energy](unpu_mobilenet_layers.png)\n")
     os.makedirs(args.out, exist_ok=True)
-    plot(os.path.join(args.out, "unpu_mobilenet_layers"), {l: reps[l]["layers"] for l in labels})
+    plot(os.path.join(args.out, "unpu_mobilenet_layers"), {lab: reps[lab]["layers"] for lab in labels})
     with open(os.path.join(args.out, "unpu.md"), "w") as f:
         f.write("\n".join(md) + "\n")
     print("wrote %s/unpu.md (%d npusim runs)" % (args.out, runner.count))

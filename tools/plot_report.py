@@ -2,32 +2,24 @@
 """Per-layer plot of one npusim run: cycles (coloured by what bounds the layer), utilization of
 the matrix unit, and energy, from DIR/report.json. Writes DIR/layers.png and DIR/layers.svg.
 
-    scripts/plot_report.py results/dense_16x16-mobilenet_v1_q8
+    tools/plot_report.py results/dense_16x16-mobilenet_v1_q8
 """
-import json
 import os
 import sys
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import npusim_tools as nt
 
 COLOURS = {"compute": "#4477aa", "memory": "#ee6677", "post": "#228833", "-": "#bbbbbb"}
 
 
 def main(argv):
-    if len(argv) != 2:
-        print(__doc__.strip(), file=sys.stderr)
-        return 2
-    out_dir = argv[1]
+    out_dir = nt.dir_argument(argv, __doc__, "the --out directory of an npusim run (holds report.json)")
     path = os.path.join(out_dir, "report.json")
     try:
-        with open(path) as f:
-            report = json.load(f)
+        report = nt.load_json(path)
     except (OSError, ValueError) as e:
-        print(f"plot_report: {path}: {e}", file=sys.stderr)
-        return 2
+        nt.usage_exit("plot_report", path, e)
+    plt = nt.pyplot()
     layers = report["layers"]
     names = [layer["name"] for layer in layers]
     x = range(len(layers))
@@ -47,9 +39,7 @@ def main(argv):
     axes[2].set_ylabel("energy uJ")
     axes[2].set_xticks(list(x))
     axes[2].set_xticklabels(names, rotation=90, fontsize=8)
-    fig.tight_layout()
-    for ext in ("png", "svg"):
-        fig.savefig(os.path.join(out_dir, f"layers.{ext}"), dpi=110)
+    nt.save_figure(fig, os.path.join(out_dir, "layers"))
     print(f"wrote {out_dir}/layers.png and layers.svg")
     return 0
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the pinned onnxruntime-node (package.json beside this script) from the npm registry
 # into CACHE/node_modules once; reruns are offline. Used by run.sh (conformance) and
-# bench/ort/run.sh (speed comparison).
-#   scripts/onnx_conformance/install_ort.sh CACHE
+# studies/bench_speed.py (speed comparison).
+#   tests/conformance/install_ort.sh CACHE
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cache="$1"

@@ -23,8 +23,9 @@ def pairs(ort_dir, sim_dir):
     ValueError naming both lists when they differ."""
     ort = _listed(os.path.join(ort_dir, "outputs.json"))
     sim = _listed(os.path.join(sim_dir, "report.json"), "outputs")
-    if [o["name"] for o in ort] != [s["name"] for s in sim]:
-        raise ValueError("outputs: ONNX Runtime %s, npusim %s" % ([o["name"] for o in ort], [s["name"] for s in sim]))
+    ort_names, sim_names = [o["name"] for o in ort], [s["name"] for s in sim]
+    if ort_names != sim_names:
+        raise ValueError("outputs: ONNX Runtime %s, npusim %s" % (ort_names, sim_names))
     return [(o["name"], np.load(os.path.join(ort_dir, o["file"])), np.load(os.path.join(sim_dir, s["file"])))
             for o, s in zip(ort, sim)]
 
@@ -50,7 +51,8 @@ def compare(ort_dir, sim_dir):
     for name, ref, got in listed:
         total += ref.size
         if got.dtype != ref.dtype or got.shape != ref.shape:
-            problem = problem or "output %s: npusim %s %s, ONNX Runtime %s %s" % (name, got.dtype, got.shape, ref.dtype, ref.shape)
+            problem = problem or "output %s: npusim %s %s, ONNX Runtime %s %s" % (
+                name, got.dtype, got.shape, ref.dtype, ref.shape)
             continue
         bad = differing(ref, got)
         equal += ref.size - len(bad)

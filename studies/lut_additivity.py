@@ -32,19 +32,20 @@ Writes OUT/ARCH/: lut_space.json, lut.csv, nets/archNN.json, runs/archNN/report.
 additivity.csv (one row per architecture), layers.csv (one row per layer of every architecture),
 summary.json; with --plot, the figure (LUT sum against simulated, y = x).
 
-  /usr/bin/python3 scripts/lut_additivity.py --npusim build/npusim --arch arch/dense_16x16.json \\
+  /usr/bin/python3 studies/lut_additivity.py --npusim build/npusim --arch arch/dense_16x16.json \\
       --arch arch/unpu.json --out results/lut_additivity --plot results/lut_additivity
 """
 import argparse
-import csv
-import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import npusim_tools as nt  # noqa: E402
+from npusim_tools import pct, run  # noqa: E402
 
 
 def conv_out(res, k, s):
@@ -57,9 +58,11 @@ def layer(name, op, cin, cout, k, s, res, bits):
             "resolution": res, "weight_bits": bits}
 
 
-def lut_key(l):
-    return (l["op"], l["in_channels"], l["out_channels"], l["kernel"], l["stride"], l["resolution"],
-            l["weight_bits"])
+LUT_KEYS = ("op", "in_channels", "out_channels", "kernel", "stride", "resolution", "weight_bits")
+
+
+def lut_key(ly):
+    return tuple(ly[k] for k in LUT_KEYS)
 
 
 def positions(space):
@@ -96,8 +99,7 @@ def stem_layer(space):
 
 
 def arch_weight_bits(arch_path):
-    with open(arch_path) as f:
-        a = json.load(f)
+    a = nt.load_json(arch_path)
     bits = set()
     for u in a["units"]:
         bits.update(u.get("weight_bits", [8]))
@@ -122,12 +124,12 @@ def all_layers(space, supported):
 
 def lut_space(layers):
     seen, blocks = set(), []
-    for l in layers:
-        key = lut_key(l)
+    for ly in layers:
+        key = lut_key(ly)
         if key in seen:
             continue
         seen.add(key)
-        b = {k: l[k] for k in ("op", "in_channels", "out_channels", "kernel", "stride", "resolution", "weight_bits")}
+        b = {k: ly[k] for k in LUT_KEYS}
         if b["op"] == "depthwise":
             del b["out_channels"]
         blocks.append(b)
@@ -161,70 +163,51 @@ def network(name, layers, mbconv=False):
     ops = []
     prev = "x"
     block_in, block_stride, block_cin = "x", 1, c0
-    for i, l in enumerate(layers):
-        dw = l["op"] == "depthwise"
-        k, s, r = l["kernel"], l["stride"], l["resolution"]
+    for i, ly in enumerate(layers):
+        dw = ly["op"] == "depthwise"
+        k, s, r = ly["kernel"], ly["stride"], ly["resolution"]
         o = conv_out(r, k, s)
-        n = l["name"]
+        n = ly["name"]
         role = n.rsplit("_", 1)[-1]
-        if l.get("block_start"):
-            block_in, block_cin = prev, l["in_channels"]
+        if ly.get("block_start"):
+            block_in, block_cin = prev, ly["in_channels"]
         if role == "dw":
             block_stride = s
         last = i == len(layers) - 1
-        skip = mbconv and role == "project" and block_stride == 1 and block_cin == l["out_channels"]
+        skip = mbconv and role == "project" and block_stride == 1 and block_cin == ly["out_channels"]
         y = "y" if last and not skip else n + "_out"
-        tensors[n + "_w"] = {"shape": [l["out_channels"], k, k, 1 if dw else l["in_channels"]], "bits": 8,
+        tensors[n + "_w"] = {"shape": [ly["out_channels"], k, k, 1 if dw else ly["in_channels"]], "bits": 8,
                              "signed": True,
-                             "scale": {"random": {"seed": 3, "min": 0.003, "max": 0.005, "per_channel": True}},
+                             "scale": {"random": {"seed": 3, "min": 0.003, "max": 0.005,
+                                                  "per_channel": True}},
                              "zero_point": 0, "data": {"random": {"seed": 2, "min": -127, "max": 127}}}
-        tensors[n + "_b"] = {"shape": [l["out_channels"]], "bits": 32, "signed": True,
+        tensors[n + "_b"] = {"shape": [ly["out_channels"]], "bits": 32, "signed": True,
                              "data": {"random": {"seed": 4, "min": -1000, "max": 1000}}}
-        tensors[y] = {"shape": [1, o, o, l["out_channels"]], "bits": 8, "signed": True, "scale": 0.2,
+        tensors[y] = {"shape": [1, o, o, ly["out_channels"]], "bits": 8, "signed": True, "scale": 0.2,
                       "zero_point": 0}
         act = "none" if mbconv and role == "project" else "relu"
         ops.append({"name": n, "op": "conv2d", "inputs": [prev, n + "_w", n + "_b"], "outputs": [y],
                     "activation": act, "stride": [s, s], "pads": [k // 2, k // 2, (k - 1) // 2, (k - 1) // 2],
-                    "groups": l["in_channels"] if dw else 1})
+                    "groups": ly["in_channels"] if dw else 1})
         prev = y
         if skip:
             a = n[: -len("_project")] + "_add"
             ya = "y" if last else a + "_out"
-            tensors[ya] = {"shape": [1, o, o, l["out_channels"]], "bits": 8, "signed": True, "scale": 0.2,
+            tensors[ya] = {"shape": [1, o, o, ly["out_channels"]], "bits": 8, "signed": True, "scale": 0.2,
                            "zero_point": 0}
-            ops.append({"name": a, "op": "add", "inputs": [block_in, y], "outputs": [ya], "activation": "none"})
+            ops.append({"name": a, "op": "add", "inputs": [block_in, y], "outputs": [ya],
+                        "activation": "none"})
             prev = ya
-    return {"version": 1, "name": name, "layout": "NHWC", "inputs": ["x"], "outputs": ["y"], "tensors": tensors,
-            "ops": ops}
+    return {"version": 1, "name": name, "layout": "NHWC", "inputs": ["x"], "outputs": ["y"],
+            "tensors": tensors, "ops": ops}
 
 
 def read_lut(path):
-    with open(path) as f:
-        rows = [r for r in csv.DictReader(line for line in f if not line.startswith("#"))]
+    rows, _ = nt.read_csv(path, comment="#")
     lut = {}
     for r in rows:
-        key = (r["op"], int(r["in_channels"]), int(r["out_channels"]), int(r["kernel"]), int(r["stride"]),
-               int(r["resolution"]), int(r["weight_bits"]))
-        lut[key] = r
+        lut[(r["op"],) + tuple(int(r[k]) for k in LUT_KEYS[1:])] = r
     return lut
-
-
-def run(cmd):
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if p.returncode != 0:
-        sys.exit("failed (%d): %s\n%s%s" % (p.returncode, " ".join(cmd), p.stdout, p.stderr))
-    return p.stdout
-
-
-def pct(a, b):
-    return 100.0 * (a - b) / b
-
-
-def dist(errs):
-    a = [abs(e) for e in errs]
-    return {"mean": statistics.mean(errs), "median": statistics.median(errs), "mean_abs": statistics.mean(a),
-            "max_abs": max(a), "min": min(errs), "max": max(errs),
-            "positive": sum(1 for e in errs if e > 1e-9), "negative": sum(1 for e in errs if e < -1e-9)}
 
 
 def study(args, arch, space, choices):
@@ -234,50 +217,44 @@ def study(args, arch, space, choices):
     os.makedirs(os.path.join(out, "runs"), exist_ok=True)
     supported = arch_weight_bits(arch)
     t0 = time.time()
-    with open(os.path.join(out, "lut_space.json"), "w") as f:
-        json.dump(lut_space(all_layers(space, supported)), f, indent=1)
+    nt.save_json(os.path.join(out, "lut_space.json"), lut_space(all_layers(space, supported)), indent=1)
     lut_path = os.path.join(out, "lut.csv")
-    print(run([args.npusim, "lut", "--arch", arch, "--space", os.path.join(out, "lut_space.json"), "--out", lut_path,
-               "--jobs", str(args.jobs)]).strip())
+    print(run([args.npusim, "lut", "--arch", arch, "--space", os.path.join(out, "lut_space.json"),
+               "--out", lut_path, "--jobs", str(args.jobs)]).strip())
     t_lut = time.time() - t0
     lut = read_lut(lut_path)
     bad = [k for k, r in lut.items() if r["status"] != "ok"]
     if bad:
-        sys.exit("%s: %d LUT entries failed, e.g. %s: %s" % (lut_path, len(bad), bad[0], lut[bad[0]]["error"]))
+        sys.exit("%s: %d LUT entries failed, e.g. %s: %s"
+                 % (lut_path, len(bad), bad[0], lut[bad[0]]["error"]))
 
     # The builder checked against the LUT: a one-layer network of each of a few entries, built by
     # network() and run by `npusim run`, must give the entry's cycles and energy exactly.
     probe = arch_layers(space, choices[0], supported)
     checks = []
-    for l in (probe[0], probe[1], probe[2], probe[-1]):
-        net = os.path.join(out, "nets", "single_%s.json" % l["name"])
-        with open(net, "w") as f:
-            json.dump(network("single", [l]), f)
-        rdir = os.path.join(out, "runs", "single_%s" % l["name"])
-        run([args.npusim, "run", "--arch", arch, "--net", net, "--mode", "timing", "--weight-bits",
-             "%s=%d" % (l["name"], l["weight_bits"]), "--out", rdir])
-        with open(os.path.join(rdir, "report.json")) as f:
-            rep = json.load(f)
-        e = lut[lut_key(l)]
-        checks.append({"layer": l["name"], "lut_cycles": int(e["cycles"]), "run_cycles": rep["cycles"],
+    for ly in (probe[0], probe[1], probe[2], probe[-1]):
+        net = os.path.join(out, "nets", "single_%s.json" % ly["name"])
+        nt.save_json(net, network("single", [ly]))
+        rep = nt.run_report(args.npusim, ["run", "--arch", arch, "--net", net, "--mode", "timing",
+                                          "--weight-bits", "%s=%d" % (ly["name"], ly["weight_bits"])],
+                            os.path.join(out, "runs", "single_%s" % ly["name"]))
+        e = lut[lut_key(ly)]
+        checks.append({"layer": ly["name"], "lut_cycles": int(e["cycles"]), "run_cycles": rep["cycles"],
                        "lut_energy_pj": float(e["energy_pj"]), "run_energy_pj": rep["energy_pj"]})
-        if int(e["cycles"]) != rep["cycles"] or abs(float(e["energy_pj"]) - rep["energy_pj"]) > 1e-6 * rep["energy_pj"]:
-            sys.exit("%s: one-layer network %s differs from its LUT entry: %s" % (name, l["name"], checks[-1]))
+        energy_off = abs(float(e["energy_pj"]) - rep["energy_pj"]) > 1e-6 * rep["energy_pj"]
+        if int(e["cycles"]) != rep["cycles"] or energy_off:
+            sys.exit("%s: one-layer network %s differs from its LUT entry: %s"
+                     % (name, ly["name"], checks[-1]))
 
     def one(job):
         i, mb = job
         ls = arch_layers(space, choices[i], supported)
         tag = "arch%02d%s" % (i, "_mbconv" if mb else "")
         net = os.path.join(out, "nets", tag + ".json")
-        with open(net, "w") as f:
-            json.dump(network("%s_%s" % (space["name"], tag), ls, mbconv=mb), f)
-        bits = ",".join("%s=%d" % (l["name"], l["weight_bits"]) for l in ls)
-        rdir = os.path.join(out, "runs", tag)
-        run([args.npusim, "run", "--arch", arch, "--net", net, "--mode", "timing", "--weight-bits", bits,
-             "--out", rdir])
-        with open(os.path.join(rdir, "report.json")) as f:
-            rep = json.load(f)
-        return ls, rep
+        nt.save_json(net, network("%s_%s" % (space["name"], tag), ls, mbconv=mb))
+        bits = ",".join("%s=%d" % (ly["name"], ly["weight_bits"]) for ly in ls)
+        return ls, nt.run_report(args.npusim, ["run", "--arch", arch, "--net", net, "--mode", "timing",
+                                               "--weight-bits", bits], os.path.join(out, "runs", tag))
 
     t1 = time.time()
     with ThreadPoolExecutor(max_workers=args.jobs) as ex:
@@ -288,43 +265,42 @@ def study(args, arch, space, choices):
 
     rows, lrows = [], []
     for i, (ls, rep) in enumerate(results):
-        ents = [lut[lut_key(l)] for l in ls]
+        ents = [lut[lut_key(ly)] for ly in ls]
         s_cyc = sum(int(e["cycles"]) for e in ents)
         s_en = sum(float(e["energy_pj"]) for e in ents)
         s_rd = sum(int(e["dram_read_bytes"]) for e in ents)
         s_wr = sum(int(e["dram_write_bytes"]) for e in ents)
-        sim_rd = sum(l["dram_read_bytes"] for l in rep["layers"])
-        sim_wr = sum(l["dram_write_bytes"] for l in rep["layers"])
+        sim_rd = sum(ly["dram_read_bytes"] for ly in rep["layers"])
+        sim_wr = sum(ly["dram_write_bytes"] for ly in rep["layers"])
         rows.append({"arch": i, "choices": " ".join("k%de%db%d" % c for c in choices[i]), "layers": len(ls),
-                     "lut_cycles": s_cyc, "sim_cycles": rep["cycles"], "cycles_err_pct": pct(s_cyc, rep["cycles"]),
+                     "lut_cycles": s_cyc, "sim_cycles": rep["cycles"],
+                     "cycles_err_pct": pct(s_cyc, rep["cycles"]),
                      "lut_energy_pj": s_en, "sim_energy_pj": rep["energy_pj"],
                      "energy_err_pct": pct(s_en, rep["energy_pj"]),
                      "lut_dram_bytes": s_rd + s_wr, "sim_dram_bytes": sim_rd + sim_wr})
         mrep = mb_results[i][1]
-        adds = [l for l in mrep["layers"] if l["op"] == "add"]
+        adds = [ly for ly in mrep["layers"] if ly["op"] == "add"]
         rows[-1].update({"mbconv_adds": len(adds), "mbconv_sim_cycles": mrep["cycles"],
                          "mbconv_cycles_err_pct": pct(s_cyc, mrep["cycles"]),
-                         "mbconv_add_cycles": sum(l["cycles"] for l in adds),
+                         "mbconv_add_cycles": sum(ly["cycles"] for ly in adds),
                          "mbconv_sim_energy_pj": mrep["energy_pj"],
                          "mbconv_energy_err_pct": pct(s_en, mrep["energy_pj"]),
-                         "mbconv_add_energy_pj": sum(l["energy_pj"] for l in adds)})
-        by_name = {l["name"]: l for l in rep["layers"]}
-        for l, e in zip(ls, ents):
-            r = by_name[l["name"]]
-            lrows.append({"arch": i, "layer": l["name"], "op": l["op"], "kernel": l["kernel"],
-                          "in_channels": l["in_channels"], "out_channels": l["out_channels"],
-                          "resolution": l["resolution"], "weight_bits": l["weight_bits"],
+                         "mbconv_add_energy_pj": sum(ly["energy_pj"] for ly in adds)})
+        by_name = {ly["name"]: ly for ly in rep["layers"]}
+        for ly, e in zip(ls, ents):
+            r = by_name[ly["name"]]
+            lrows.append({"arch": i, "layer": ly["name"], "op": ly["op"], "kernel": ly["kernel"],
+                          "in_channels": ly["in_channels"], "out_channels": ly["out_channels"],
+                          "resolution": ly["resolution"], "weight_bits": ly["weight_bits"],
                           "lut_cycles": int(e["cycles"]), "sim_cycles": r["cycles"],
                           "sim_span": r["end_cycle"] - r["start_cycle"], "sim_start": r["start_cycle"],
                           "sim_end": r["end_cycle"], "sim_bound": r["bound"],
                           "lut_energy_pj": float(e["energy_pj"]), "sim_energy_pj": r["energy_pj"],
                           "lut_dram_read": int(e["dram_read_bytes"]), "sim_dram_read": r["dram_read_bytes"],
-                          "lut_dram_write": int(e["dram_write_bytes"]), "sim_dram_write": r["dram_write_bytes"]})
+                          "lut_dram_write": int(e["dram_write_bytes"]),
+                          "sim_dram_write": r["dram_write_bytes"]})
     for fname, rs in (("additivity.csv", rows), ("layers.csv", lrows)):
-        with open(os.path.join(out, fname), "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=list(rs[0].keys()))
-            w.writeheader()
-            w.writerows(rs)
+        nt.write_csv(os.path.join(out, fname), rs)
     # Where the difference comes from. Boundaries: layer i-1 -> i overlaps when i starts before
     # i-1 ends. A layer that overlaps neither neighbour should take exactly its LUT cycles.
     n_first = [r for r in lrows if r["layer"] == "stem"]
@@ -363,27 +339,24 @@ def study(args, arch, space, choices):
     dcyc = [r["lut_cycles"] - r["sim_cycles"] for r in rows]
     deng = [r["lut_energy_pj"] - r["sim_energy_pj"] for r in rows]
     leak = [e / c for e, c in zip(deng, dcyc) if c]
-    summary = {"single_layer_checks": checks, "arch": arch, "space": args.space, "n": len(choices), "seed": args.seed, "weight_bits": supported,
+    summary = {"single_layer_checks": checks, "arch": arch, "space": args.space, "n": len(choices),
+               "seed": args.seed, "weight_bits": supported,
                "lut_entries": len(lut), "lut_wall_s": t_lut, "runs_wall_s": t_run,
-               "cycles": dist([r["cycles_err_pct"] for r in rows]),
-               "energy": dist([r["energy_err_pct"] for r in rows]),
-               "mbconv_cycles": dist([r["mbconv_cycles_err_pct"] for r in rows]),
-               "mbconv_energy": dist([r["mbconv_energy_err_pct"] for r in rows]),
+               "cycles": nt.error_stats([r["cycles_err_pct"] for r in rows]),
+               "energy": nt.error_stats([r["energy_err_pct"] for r in rows]),
+               "mbconv_cycles": nt.error_stats([r["mbconv_cycles_err_pct"] for r in rows]),
+               "mbconv_energy": nt.error_stats([r["mbconv_energy_err_pct"] for r in rows]),
                "dram_bytes_equal": all(r["lut_dram_bytes"] == r["sim_dram_bytes"] for r in rows),
                "stem_cycles_equal": all(r["lut_cycles"] == r["sim_cycles"] for r in n_first),
                "boundaries": boundaries, "isolated_layers": isolated, "chains": chains,
                "cycles_saved": {"min": min(dcyc), "max": max(dcyc), "mean": statistics.mean(dcyc)},
                "energy_saved_per_cycle_saved_pj": [min(leak), max(leak)] if leak else None}
-    with open(os.path.join(out, "summary.json"), "w") as f:
-        json.dump(summary, f, indent=1)
+    nt.save_json(os.path.join(out, "summary.json"), summary, indent=1)
     return name, rows, summary
 
 
 def plot(prefix, studies):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(len(studies), 3, figsize=(14, 4.4 * len(studies)), squeeze=False)
+    fig, axes = nt.pyplot().subplots(len(studies), 3, figsize=(14, 4.4 * len(studies)), squeeze=False)
     for row, (name, rows, summ) in zip(axes, studies):
         ax = row[2]
         for j, (key, label, color, mk) in enumerate((
@@ -391,8 +364,8 @@ def plot(prefix, studies):
                 ("energy_err_pct", "energy, same layers", "tab:orange", "o"),
                 ("mbconv_cycles_err_pct", "cycles, MBConv", "tab:blue", "x"),
                 ("mbconv_energy_err_pct", "energy, MBConv", "tab:orange", "x"))):
-            ax.scatter([j + 0.15 * ((r["arch"] % 5) - 2) for r in rows], [r[key] for r in rows], s=16, color=color,
-                       marker=mk)
+            ax.scatter([j + 0.15 * ((r["arch"] % 5) - 2) for r in rows], [r[key] for r in rows], s=16,
+                       color=color, marker=mk)
         ax.axhline(0, color="grey", lw=1)
         ax.set_xticks(range(4))
         ax.set_xticklabels(["cycles\nsame layers", "energy\nsame layers", "cycles\nMBConv", "energy\nMBConv"],
@@ -421,14 +394,58 @@ def plot(prefix, studies):
             ax.set_aspect("equal")
             ax.grid(alpha=0.3)
             ax.legend(fontsize=8, loc="upper left")
-    fig.tight_layout()
-    for ext in ("png", "svg"):
-        fig.savefig(prefix + "." + ext, dpi=110)
+    nt.save_figure(fig, prefix)
+
+
+def print_study(name, rows, s):
+    """The Markdown summary of one arch's study."""
+    print("\n## %s: %d architectures, %d LUT entries (LUT %.1f s, runs %.1f s)" %
+          (name, s["n"], s["lut_entries"], s["lut_wall_s"], s["runs_wall_s"]))
+    print("| arch | layers | LUT sum cycles | simulated cycles | error | LUT sum energy (uJ) "
+          "| simulated (uJ) | error |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print("| %d | %d | %d | %d | %+.2f %% | %.2f | %.2f | %+.3f %% |" %
+              (r["arch"], r["layers"], r["lut_cycles"], r["sim_cycles"], r["cycles_err_pct"],
+               r["lut_energy_pj"] * 1e-6, r["sim_energy_pj"] * 1e-6, r["energy_err_pct"]))
+    for what in ("cycles", "energy"):
+        d = s[what]
+        print("%s error: mean %+.3f %%, median %+.3f %%, mean |err| %.3f %%, max |err| %.3f %%, "
+              "range %+.3f..%+.3f %%, %d over / %d under"
+              % (what, d["mean"], d["median"], d["mean_abs"], d["max_abs"], d["min"], d["max"],
+                 d["positive"], d["negative"]))
+    print("\nMBConv networks (linear project, residual adds; the LUT has neither):")
+    print("| arch | adds | LUT sum cycles | simulated cycles | error | add cycles | LUT sum energy (uJ) "
+          "| simulated (uJ) | error |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print("| %d | %d | %d | %d | %+.2f %% | %d | %.2f | %.2f | %+.2f %% |" %
+              (r["arch"], r["mbconv_adds"], r["lut_cycles"], r["mbconv_sim_cycles"],
+               r["mbconv_cycles_err_pct"], r["mbconv_add_cycles"], r["lut_energy_pj"] * 1e-6,
+               r["mbconv_sim_energy_pj"] * 1e-6,
+               r["mbconv_energy_err_pct"]))
+    for what in ("mbconv_cycles", "mbconv_energy"):
+        d = s[what]
+        print("%s error: mean %+.2f %%, median %+.2f %%, max |err| %.2f %%, range %+.2f..%+.2f %%" %
+              (what, d["mean"], d["median"], d["max_abs"], d["min"], d["max"]))
+    print("one-layer networks equal to their LUT entries: %s"
+          % ", ".join(c["layer"] for c in s["single_layer_checks"]))
+    print("isolated layers (no overlap with either neighbour) equal to their LUT entry: %(equal)d, "
+          "differ: %(differ)d" % s["isolated_layers"])
+    for k, b in sorted(s["boundaries"].items()):
+        print("  boundary %-18s %3d, overlapped %3d, overlap %d cycles"
+              % (k, b["n"], b["overlapped"], b["overlap_cycles"]))
+    for k, c in sorted(s["chains"].items()):
+        print("  chain %-45s %3d, saved %d cycles (%d..%d each)"
+              % (k, c["n"], c["saved"], c["min"], c["max"]))
+    print("cycles saved per architecture: %(min)d..%(max)d, mean %(mean).0f" % s["cycles_saved"])
+    print("energy saved per cycle saved (pJ): %s" % s["energy_saved_per_cycle_saved_pj"])
+    print("DRAM bytes equal: %s; stem cycles equal: %s" % (s["dram_bytes_equal"], s["stem_cycles_equal"]))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--npusim", default="build/npusim")
+    nt.add_npusim_option(ap)
     ap.add_argument("--arch", action="append", help="arch file (repeatable; default arch/dense_16x16.json)")
     ap.add_argument("--space", default="workloads/nas/mbconv_space.json")
     ap.add_argument("-n", type=int, default=20, help="architectures to sample")
@@ -438,47 +455,12 @@ def main():
     ap.add_argument("--plot", help="write PREFIX.png and PREFIX.svg")
     args = ap.parse_args()
     archs = args.arch or ["arch/dense_16x16.json"]
-    with open(args.space) as f:
-        space = json.load(f)
+    space = nt.load_json(args.space)
     choices = sample(space, args.n, args.seed)
     t0 = time.time()
     studies = [study(args, a, space, choices) for a in archs]
-    for name, rows, s in studies:
-        print("\n## %s: %d architectures, %d LUT entries (LUT %.1f s, runs %.1f s)" %
-              (name, s["n"], s["lut_entries"], s["lut_wall_s"], s["runs_wall_s"]))
-        print("| arch | layers | LUT sum cycles | simulated cycles | error | LUT sum energy (uJ) | simulated (uJ) | error |")
-        print("|---|---|---|---|---|---|---|---|")
-        for r in rows:
-            print("| %d | %d | %d | %d | %+.2f %% | %.2f | %.2f | %+.3f %% |" %
-                  (r["arch"], r["layers"], r["lut_cycles"], r["sim_cycles"], r["cycles_err_pct"],
-                   r["lut_energy_pj"] * 1e-6, r["sim_energy_pj"] * 1e-6, r["energy_err_pct"]))
-        for what in ("cycles", "energy"):
-            d = s[what]
-            print("%s error: mean %+.3f %%, median %+.3f %%, mean |err| %.3f %%, max |err| %.3f %%, range %+.3f..%+.3f %%,"
-                  " %d over / %d under" % (what, d["mean"], d["median"], d["mean_abs"], d["max_abs"], d["min"], d["max"],
-                                           d["positive"], d["negative"]))
-        print("\nMBConv networks (linear project, residual adds; the LUT has neither):")
-        print("| arch | adds | LUT sum cycles | simulated cycles | error | add cycles | LUT sum energy (uJ) | simulated (uJ) | error |")
-        print("|---|---|---|---|---|---|---|---|---|")
-        for r in rows:
-            print("| %d | %d | %d | %d | %+.2f %% | %d | %.2f | %.2f | %+.2f %% |" %
-                  (r["arch"], r["mbconv_adds"], r["lut_cycles"], r["mbconv_sim_cycles"], r["mbconv_cycles_err_pct"],
-                   r["mbconv_add_cycles"], r["lut_energy_pj"] * 1e-6, r["mbconv_sim_energy_pj"] * 1e-6,
-                   r["mbconv_energy_err_pct"]))
-        for what in ("mbconv_cycles", "mbconv_energy"):
-            d = s[what]
-            print("%s error: mean %+.2f %%, median %+.2f %%, max |err| %.2f %%, range %+.2f..%+.2f %%" %
-                  (what, d["mean"], d["median"], d["max_abs"], d["min"], d["max"]))
-        print("one-layer networks equal to their LUT entries: %s" % ", ".join(c["layer"] for c in s["single_layer_checks"]))
-        print("isolated layers (no overlap with either neighbour) equal to their LUT entry: %(equal)d, differ: %(differ)d"
-              % s["isolated_layers"])
-        for k, b in sorted(s["boundaries"].items()):
-            print("  boundary %-18s %3d, overlapped %3d, overlap %d cycles" % (k, b["n"], b["overlapped"], b["overlap_cycles"]))
-        for k, c in sorted(s["chains"].items()):
-            print("  chain %-45s %3d, saved %d cycles (%d..%d each)" % (k, c["n"], c["saved"], c["min"], c["max"]))
-        print("cycles saved per architecture: %(min)d..%(max)d, mean %(mean).0f" % s["cycles_saved"])
-        print("energy saved per cycle saved (pJ): %s" % s["energy_saved_per_cycle_saved_pj"])
-        print("DRAM bytes equal: %s; stem cycles equal: %s" % (s["dram_bytes_equal"], s["stem_cycles_equal"]))
+    for study_result in studies:
+        print_study(*study_result)
     if args.plot:
         plot(args.plot, studies)
     print("\nwall %.1f s" % (time.time() - t0))
