@@ -223,89 +223,82 @@ class NpyFileReader {
   std::optional<uint64_t> size_;
 };
 
-}  // namespace
+// Where the header's dict literal lies in the file.
+struct HeaderSpan {
+  size_t start = 10;
+  uint64_t length = 0;
+};
 
-NpyArray LoadNpy(const std::string& path) {
-  NpyFileReader file(path);
-  std::string bytes;
-  file.ReadMore(12, &bytes);
-  if (bytes.size() < kMagicLength + 4 || bytes.compare(0, kMagicLength, kMagic) != 0) {
+// Reads the magic, the format version and the header's length, then the header itself into `bytes`.
+HeaderSpan ReadHeader(NpyFileReader& file, const std::string& path, std::string* bytes) {
+  file.ReadMore(12, bytes);
+  if (bytes->size() < kMagicLength + 4 || bytes->compare(0, kMagicLength, kMagic) != 0) {
     throw ConfigError(path, "", "not a .npy file (missing the \\x93NUMPY magic)");
   }
-  const int major = static_cast<unsigned char>(bytes[6]);
-  size_t header_start = 10;
-  uint64_t header_len = 0;
+  const int major = static_cast<unsigned char>((*bytes)[6]);
+  HeaderSpan h;
   if (major == 1) {
-    header_len = ReadLittle(bytes, 8, 2);
+    h.length = ReadLittle(*bytes, 8, 2);
   } else if (major == 2 || major == 3) {
-    if (bytes.size() < 12) throw ConfigError(path, "", "truncated .npy header");
-    header_len = ReadLittle(bytes, 8, 4);
-    header_start = 12;
+    if (bytes->size() < 12) throw ConfigError(path, "", "truncated .npy header");
+    h.length = ReadLittle(*bytes, 8, 4);
+    h.start = 12;
   } else {
     throw ConfigError(path, "", "unsupported .npy format version " + std::to_string(major) +
                                     " (expected 1, 2 or 3)");
   }
-  if (header_len > kMaxHeaderBytes) {
-    throw ConfigError(path, "", "header of " + std::to_string(header_len) +
+  if (h.length > kMaxHeaderBytes) {
+    throw ConfigError(path, "", "header of " + std::to_string(h.length) +
                                     " bytes is too large (at most " +
                                     std::to_string(kMaxHeaderBytes) + ")");
   }
-  file.ReadMore(header_start + header_len - std::min<uint64_t>(bytes.size(), header_start + header_len),
-                &bytes);
-  if (header_start + header_len > bytes.size()) {
+  file.ReadMore(h.start + h.length - std::min<uint64_t>(bytes->size(), h.start + h.length), bytes);
+  if (h.start + h.length > bytes->size()) {
     throw ConfigError(path, "", "truncated .npy header");
   }
+  return h;
+}
 
-  std::string descr;
-  bool fortran_order = false;
-  NpyArray out;
-  HeaderParser(bytes.substr(header_start, header_len), path).Parse(&descr, &fortran_order,
-                                                                   &out.shape);
-  const Dtype dtype = ParseDtype(descr, path);
-  out.dtype = dtype.name;
-  if (fortran_order && out.shape.size() >= 2) {
-    throw ConfigError(path, "", "Fortran-order arrays are not supported (save a C-order array, "
-                                "e.g. with numpy.ascontiguousarray)");
-  }
+// The number of elements of `shape`, refused above kMaxElements.
+int64_t ElementCount(const std::vector<int64_t>& shape, const std::string& path) {
   // Any factor may be 0, so bound the product of the non-zero ones, then multiply them all.
   int64_t nonzero = 1, elements = 1;
-  for (int64_t d : out.shape) {
+  for (int64_t d : shape) {
     if (d != 0 && nonzero > kMaxElements / d) {
-      throw ConfigError(path, "", "array too large: shape " + ShapeTuple(out.shape) +
+      throw ConfigError(path, "", "array too large: shape " + ShapeTuple(shape) +
                                       " (at most " + std::to_string(kMaxElements) + " elements)");
     }
     if (d != 0) nonzero *= d;
     elements *= d;
   }
-  const uint64_t data_bytes = static_cast<uint64_t>(elements) * dtype.bytes;
-  const uint64_t data_start = header_start + header_len;
-  // Read the data only when the file holds exactly that much (a bounded amount); a file that
-  // cannot be sized (a pipe) is read up to one byte more than needed.
-  uint64_t have = 0;
-  if (file.size() && *file.size() != data_start + data_bytes) {
-    have = *file.size() - data_start;
-  } else {
-    file.ReadMore(data_bytes + 1, &bytes);
-    have = bytes.size() - data_start;
-  }
-  if (have != data_bytes) {
-    throw ConfigError(path, "", "expected " + std::to_string(data_bytes) + " data bytes for shape " +
-                                    ShapeTuple(out.shape) + " of " + dtype.name +
-                                    ", the file has " + std::to_string(have));
-  }
+  return elements;
+}
 
-  size_t pos = header_start + header_len;
-  if (dtype.is_float) {
-    out.floats.reserve(elements);
-    for (int64_t i = 0; i < elements; ++i, pos += 4) {
-      const uint32_t raw = static_cast<uint32_t>(dtype.big_endian ? ReadBig(bytes, pos, 4) : ReadLittle(bytes, pos, 4));
-      float f;
-      std::memcpy(&f, &raw, sizeof f);
-      out.floats.push_back(f);
-    }
-    return out;
+// Reads the data into `bytes` (after the header, at data_start) only when the file holds exactly
+// data_bytes (a bounded amount); a file that cannot be sized (a pipe) is read up to one byte more
+// than needed. Returns how many data bytes the file has.
+uint64_t ReadData(NpyFileReader& file, uint64_t data_start, uint64_t data_bytes, std::string* bytes) {
+  if (file.size() && *file.size() != data_start + data_bytes) return *file.size() - data_start;
+  file.ReadMore(data_bytes + 1, bytes);
+  return bytes->size() - data_start;
+}
+
+std::vector<float> DecodeFloats(const std::string& bytes, size_t pos, int64_t elements, const Dtype& dtype) {
+  std::vector<float> out;
+  out.reserve(elements);
+  for (int64_t i = 0; i < elements; ++i, pos += 4) {
+    const uint32_t raw = static_cast<uint32_t>(dtype.big_endian ? ReadBig(bytes, pos, 4) : ReadLittle(bytes, pos, 4));
+    float f;
+    std::memcpy(&f, &raw, sizeof f);
+    out.push_back(f);
   }
-  out.values.reserve(elements);
+  return out;
+}
+
+std::vector<int32_t> DecodeInts(const std::string& bytes, size_t pos, int64_t elements, const Dtype& dtype,
+                                const std::string& path) {
+  std::vector<int32_t> out;
+  out.reserve(elements);
   for (int64_t i = 0; i < elements; ++i, pos += dtype.bytes) {
     const uint64_t raw =
         dtype.big_endian ? ReadBig(bytes, pos, dtype.bytes) : ReadLittle(bytes, pos, dtype.bytes);
@@ -316,8 +309,38 @@ NpyArray LoadNpy(const std::string& path) {
                                       (dtype.is_signed ? std::to_string(v) : std::to_string(raw)) +
                                       ") does not fit in int32");
     }
-    out.values.push_back(static_cast<int32_t>(v));
+    out.push_back(static_cast<int32_t>(v));
   }
+  return out;
+}
+
+}  // namespace
+
+NpyArray LoadNpy(const std::string& path) {
+  NpyFileReader file(path);
+  std::string bytes;
+  const HeaderSpan header = ReadHeader(file, path, &bytes);
+  std::string descr;
+  bool fortran_order = false;
+  NpyArray out;
+  HeaderParser(bytes.substr(header.start, header.length), path).Parse(&descr, &fortran_order, &out.shape);
+  const Dtype dtype = ParseDtype(descr, path);
+  out.dtype = dtype.name;
+  if (fortran_order && out.shape.size() >= 2) {
+    throw ConfigError(path, "", "Fortran-order arrays are not supported (save a C-order array, "
+                                "e.g. with numpy.ascontiguousarray)");
+  }
+  const int64_t elements = ElementCount(out.shape, path);
+  const uint64_t data_bytes = static_cast<uint64_t>(elements) * dtype.bytes;
+  const uint64_t data_start = header.start + header.length;
+  const uint64_t have = ReadData(file, data_start, data_bytes, &bytes);
+  if (have != data_bytes) {
+    throw ConfigError(path, "", "expected " + std::to_string(data_bytes) + " data bytes for shape " +
+                                    ShapeTuple(out.shape) + " of " + dtype.name +
+                                    ", the file has " + std::to_string(have));
+  }
+  if (dtype.is_float) out.floats = DecodeFloats(bytes, data_start, elements, dtype);
+  else out.values = DecodeInts(bytes, data_start, elements, dtype, path);
   return out;
 }
 

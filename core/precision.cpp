@@ -19,39 +19,58 @@ int64_t RoundDiv(int64_t num, int64_t den) {
   return num >= 0 ? (2 * num + den) / (2 * den) : -((-2 * num + den) / (2 * den));
 }
 
+// Re-quantizing keeps real values only for symmetric weights (zero point 0).
+void CheckSymmetric(const Op& op, const TensorInfo& w, const std::string& source) {
+  for (int32_t zp : w.quant.zero_points) {
+    if (zp != 0) {
+      throw ConfigError(source, "", "layer \"" + op.name + "\": weights \"" + w.name + "\" have zero point " +
+                                        std::to_string(zp) + "; only symmetric weights (zero point 0) can be re-quantized");
+    }
+  }
+}
+
+// Re-quantizes the `per` weights of one output channel at v (scale s) to `bits` in place and
+// returns their new scale: sign and mean magnitude for 1 bit, else the largest magnitude mapped
+// to the largest level (an all-zero channel keeps its values and scale).
+float RequantizeChannel(int32_t* v, int64_t per, float s, int bits) {
+  int64_t max_abs = 0, sum_abs = 0;
+  for (int64_t i = 0; i < per; ++i) {
+    max_abs = std::max<int64_t>(max_abs, std::llabs(v[i]));
+    sum_abs += std::llabs(v[i]);
+  }
+  if (bits == 1) {
+    for (int64_t i = 0; i < per; ++i) v[i] = v[i] >= 0 ? 1 : -1;
+    if (sum_abs == 0) return s;
+    return static_cast<float>(s * static_cast<double>(sum_abs) / static_cast<double>(per));
+  }
+  const int64_t qmax = (int64_t{1} << (bits - 1)) - 1;
+  if (max_abs == 0) return s;
+  for (int64_t i = 0; i < per; ++i) v[i] = static_cast<int32_t>(RoundDiv(int64_t{v[i]} * qmax, max_abs));
+  return static_cast<float>(s * static_cast<double>(max_abs) / static_cast<double>(qmax));
+}
+
+// The bias follows its channel's scale: times old scale / new scale, rounded and saturated.
+void RescaleBias(TensorInfo& b, const std::vector<double>& ratio) {
+  std::vector<int32_t>& bv = *b.data;
+  for (size_t c = 0; c < bv.size(); ++c) {
+    const double r = std::nearbyint(static_cast<double>(bv[c]) * ratio[bv.size() == 1 ? 0 : c]);
+    bv[c] = static_cast<int32_t>(std::max<double>(std::numeric_limits<int32_t>::min(),
+                                                  std::min<double>(std::numeric_limits<int32_t>::max(), r)));
+  }
+}
+
 void Requantize(Graph& g, Op& op, int bits, const std::string& source) {
   TensorInfo& w = g.tensor(op.inputs[1]);
   if (w.bits == bits) return;
-  const std::string where = "layer \"" + op.name + "\"";
-  for (int32_t zp : w.quant.zero_points) {
-    if (zp != 0) {
-      throw ConfigError(source, "", where + ": weights \"" + w.name + "\" have zero point " +
-                                             std::to_string(zp) + "; only symmetric weights (zero point 0) can be re-quantized");
-    }
-  }
+  CheckSymmetric(op, w, source);
   const int64_t channels = w.shape[0];
   const int64_t per = w.elements() / channels;
   std::vector<int32_t>& q = *w.data;
   std::vector<float> scales(channels);
   std::vector<double> ratio(channels, 1.0);  // old scale / new scale, for the bias
   for (int64_t c = 0; c < channels; ++c) {
-    int32_t* v = &q[c * per];
-    int64_t max_abs = 0, sum_abs = 0;
-    for (int64_t i = 0; i < per; ++i) {
-      max_abs = std::max<int64_t>(max_abs, std::llabs(v[i]));
-      sum_abs += std::llabs(v[i]);
-    }
     const float s = w.quant.scale(c);
-    scales[c] = s;
-    if (bits == 1) {
-      for (int64_t i = 0; i < per; ++i) v[i] = v[i] >= 0 ? 1 : -1;
-      if (sum_abs > 0) scales[c] = static_cast<float>(s * static_cast<double>(sum_abs) / static_cast<double>(per));
-    } else {
-      const int64_t qmax = (int64_t{1} << (bits - 1)) - 1;
-      if (max_abs == 0) continue;
-      for (int64_t i = 0; i < per; ++i) v[i] = static_cast<int32_t>(RoundDiv(int64_t{v[i]} * qmax, max_abs));
-      scales[c] = static_cast<float>(s * static_cast<double>(max_abs) / static_cast<double>(qmax));
-    }
+    scales[c] = RequantizeChannel(&q[c * per], per, s, bits);
     ratio[c] = static_cast<double>(s) / static_cast<double>(scales[c]);
   }
   w.bits = bits;
@@ -59,15 +78,7 @@ void Requantize(Graph& g, Op& op, int bits, const std::string& source) {
   w.quant.scales = scales;
   w.quant.zero_points = {0};
   w.quant.axis = 0;
-  if (op.inputs.size() > 2) {
-    TensorInfo& b = g.tensor(op.inputs[2]);
-    std::vector<int32_t>& bv = *b.data;
-    for (size_t c = 0; c < bv.size(); ++c) {
-      const double r = std::nearbyint(static_cast<double>(bv[c]) * ratio[bv.size() == 1 ? 0 : c]);
-      bv[c] = static_cast<int32_t>(std::max<double>(std::numeric_limits<int32_t>::min(),
-                                                    std::min<double>(std::numeric_limits<int32_t>::max(), r)));
-    }
-  }
+  if (op.inputs.size() > 2) RescaleBias(g.tensor(op.inputs[2]), ratio);
 }
 
 }  // namespace

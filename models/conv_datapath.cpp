@@ -77,6 +77,65 @@ void Widen(const uint8_t* src, int64_t n, const isa::ElemType& t, int32_t zero_p
   }
 }
 
+// The window of output (oy, ox) in group g of the padded input x16 (row width pw), gathered
+// (im2col) into dst as [ky][kx][icg].
+void Gather(const isa::ConvArgs& c, const int16_t* x16, int64_t pw, int64_t oy, int64_t ox, int64_t g,
+            int64_t icg, int16_t* dst) {
+  for (int64_t ky = 0; ky < c.kh; ++ky) {
+    for (int64_t kx = 0; kx < c.kw; ++kx) {
+      const int16_t* src = &x16[((oy * c.stride_h + ky * c.dilation_h) * pw + ox * c.stride_w +
+                                  kx * c.dilation_w) * c.in_c + g * icg];
+      std::copy(src, src + icg, dst);
+      dst += icg;
+    }
+  }
+}
+
+// out[oc] += window . (weight row oc) for oc in [oc0, oc_end), rows of k values: four at a time.
+void DotRows(const int16_t* window, const int16_t* w, int64_t k, int64_t oc0, int64_t oc_end, uint32_t* out) {
+  int64_t oc = oc0;
+  for (; oc + 4 <= oc_end; oc += 4) Dot4(window, &w[oc * k], k, k, out + oc);
+  for (; oc < oc_end; ++oc) Dot1(window, &w[oc * k], k, out + oc);
+}
+
+// One output's window in the int32 path: its first channel of the output's group at tap (0, 0)
+// (xw), the padded input's row width (pw), the channels per group (icg) and the weight row (wp).
+struct ScalarWindow {
+  const int32_t* xw;
+  const int32_t* wp;
+  int64_t pw, icg;
+  const int32_t* At(const isa::ConvArgs& c, int64_t ky, int64_t kx) const {
+    return xw + (ky * c.dilation_h * pw + kx * c.dilation_w) * c.in_c;
+  }
+};
+
+// Saturation depends on order: the canonical ic-major sequence, one term at a time.
+int32_t SumSaturating(const isa::ConvArgs& c, const ScalarWindow& win, int32_t init, int acc_bits) {
+  int64_t r = init;
+  for (int64_t ic = 0; ic < win.icg; ++ic) {
+    for (int64_t ky = 0; ky < c.kh; ++ky) {
+      for (int64_t kx = 0; kx < c.kw; ++kx) {
+        r = core::AccAdd(r, int64_t{win.At(c, ky, kx)[ic]} * win.wp[(ky * c.kw + kx) * win.icg + ic], acc_bits,
+                         core::Overflow::kSaturate);
+      }
+    }
+  }
+  return static_cast<int32_t>(r);
+}
+
+// Wrapping: the sum modulo 2^32 in any order, reduced to acc_bits once.
+int32_t SumWrapping(const isa::ConvArgs& c, const ScalarWindow& win, int32_t init, int acc_bits) {
+  uint32_t sum = static_cast<uint32_t>(init);
+  for (int64_t ky = 0; ky < c.kh; ++ky) {
+    for (int64_t kx = 0; kx < c.kw; ++kx) {
+      const int32_t* xp = win.At(c, ky, kx);
+      const int32_t* wt = win.wp + (ky * c.kw + kx) * win.icg;
+      for (int64_t ic = 0; ic < win.icg; ++ic) sum += static_cast<uint32_t>(xp[ic]) * static_cast<uint32_t>(wt[ic]);
+    }
+  }
+  return static_cast<int32_t>(core::AccFit(static_cast<int32_t>(sum), acc_bits, core::Overflow::kWrap));
+}
+
 }  // namespace
 
 template <class T>
@@ -191,21 +250,10 @@ void ConvDatapath::GemmNarrow(const isa::ConvArgs& c, int64_t pw) {
       for (int64_t g = 0; g < c.groups; ++g) {
         const int16_t* window = &x16_[((oy * c.stride_h) * pw + ox * c.stride_w) * c.in_c];
         if (!direct) {
-          int16_t* dst = col_.data();
-          for (int64_t ky = 0; ky < c.kh; ++ky) {
-            for (int64_t kx = 0; kx < c.kw; ++kx) {
-              const int16_t* src = &x16_[((oy * c.stride_h + ky * c.dilation_h) * pw + ox * c.stride_w +
-                                          kx * c.dilation_w) * c.in_c + g * icg];
-              std::copy(src, src + icg, dst);
-              dst += icg;
-            }
-          }
+          Gather(c, x16_.data(), pw, oy, ox, g, icg, col_.data());
           window = col_.data();
         }
-        const int64_t oc0 = g * ocg, oc_end = oc0 + ocg;
-        int64_t oc = oc0;
-        for (; oc + 4 <= oc_end; oc += 4) Dot4(window, &w16_[oc * k], k, k, out + oc);
-        for (; oc < oc_end; ++oc) Dot1(window, &w16_[oc * k], k, out + oc);
+        DotRows(window, w16_.data(), k, g * ocg, (g + 1) * ocg, out);
       }
     }
   }
@@ -241,35 +289,10 @@ void ConvDatapath::RunScalar(const isa::ConvArgs& c, const uint8_t* in, uint8_t*
   for (int64_t oy = 0; oy < c.out_h; ++oy) {
     for (int64_t ox = 0; ox < c.out_w; ++ox) {
       for (int64_t oc = 0; oc < c.out_c; ++oc) {
-        const int32_t* wp = &w_[oc * taps * icg];
-        // The window's first channel of this output's group, at tap (0, 0).
-        const int32_t* xw = &x_[((oy * c.stride_h) * pw + ox * c.stride_w) * c.in_c + (oc / ocg) * icg];
-        const auto x_at = [&](int64_t ky, int64_t kx) { return xw + (ky * c.dilation_h * pw + kx * c.dilation_w) * c.in_c; };
+        const ScalarWindow win{&x_[((oy * c.stride_h) * pw + ox * c.stride_w) * c.in_c + (oc / ocg) * icg],
+                               &w_[oc * taps * icg], pw, icg};
         const int32_t init = start(oy * c.out_w + ox, oc);
-        int32_t result;
-        if (saturate) {
-          // Saturation depends on order: the canonical ic-major sequence, one term at a time.
-          int64_t r = init;
-          for (int64_t ic = 0; ic < icg; ++ic) {
-            for (int64_t ky = 0; ky < c.kh; ++ky) {
-              for (int64_t kx = 0; kx < c.kw; ++kx) {
-                r = core::AccAdd(r, int64_t{x_at(ky, kx)[ic]} * wp[(ky * c.kw + kx) * icg + ic], acc_bits_,
-                                 core::Overflow::kSaturate);
-              }
-            }
-          }
-          result = static_cast<int32_t>(r);
-        } else {
-          uint32_t sum = static_cast<uint32_t>(init);
-          for (int64_t ky = 0; ky < c.kh; ++ky) {
-            for (int64_t kx = 0; kx < c.kw; ++kx) {
-              const int32_t* xp = x_at(ky, kx);
-              const int32_t* wt = wp + (ky * c.kw + kx) * icg;
-              for (int64_t ic = 0; ic < icg; ++ic) sum += static_cast<uint32_t>(xp[ic]) * static_cast<uint32_t>(wt[ic]);
-            }
-          }
-          result = static_cast<int32_t>(core::AccFit(static_cast<int32_t>(sum), acc_bits_, core::Overflow::kWrap));
-        }
+        const int32_t result = saturate ? SumSaturating(c, win, init, acc_bits_) : SumWrapping(c, win, init, acc_bits_);
         StoreI32(acc + ((oy * c.out_w + ox) * c.out_c + oc) * 4, result);
       }
     }

@@ -153,6 +153,38 @@ void PostProcessor::Lookup(const isa::EltwiseArgs& a, int layer) {
   }
 }
 
+namespace {
+
+// One output of a pool tile: the window at output (oy, ox) over channel ch. Taps outside the tile
+// are padding (the tile holds every in-image row and column its windows read).
+int32_t PoolWindow(const isa::PoolArgs& a, const uint8_t* in, int64_t oy, int64_t ox, int64_t ch,
+                   core::RequantMode mode) {
+  const int ib = a.in_type.bytes();
+  int64_t sum = 0, count = 0;
+  int32_t best = INT32_MIN;
+  core::FloatAveragePool float_avg(a.in_scale, a.in_zero_point);
+  for (int64_t ky = 0; ky < a.kh; ++ky) {
+    const int64_t y = oy * a.stride_h + ky - a.pad_top;
+    if (y < 0 || y >= a.in_h) continue;
+    for (int64_t kx = 0; kx < a.kw; ++kx) {
+      const int64_t x = ox * a.stride_w + kx - a.pad_left;
+      if (x < 0 || x >= a.in_w) continue;
+      const int32_t v = LoadElem(in + ((y * a.in_w + x) * a.c + ch) * ib, a.in_type);
+      best = std::max(best, v);
+      sum += v - a.in_zero_point;
+      if (a.float_accumulate) float_avg.Add(v);
+      ++count;
+    }
+  }
+  if (a.kind == isa::PoolKind::kMax) return best;
+  if (a.count_include_pad) count = a.kh * a.kw;
+  return a.float_accumulate ? float_avg.Finish(count, a.out_scale, a.out_zero_point, a.out_min, a.out_max)
+                            : core::AveragePoolRequant(sum, count, a.in_scale, a.out_scale, mode,
+                                                       a.out_zero_point, a.out_min, a.out_max);
+}
+
+}  // namespace
+
 void PostProcessor::Pool(const isa::PoolArgs& a, int layer) {
   const int ib = a.in_type.bytes(), ob = a.out_type.bytes();
   const uint8_t* in = mem_.Ptr(a.in_addr, a.in_h * a.in_w * a.c * ib);
@@ -164,32 +196,7 @@ void PostProcessor::Pool(const isa::PoolArgs& a, int layer) {
   for (int64_t oy = 0; oy < a.out_h; ++oy) {
     for (int64_t ox = 0; ox < a.out_w; ++ox) {
       for (int64_t ch = 0; ch < a.c; ++ch) {
-        int64_t sum = 0, count = 0;
-        int32_t best = INT32_MIN;
-        core::FloatAveragePool float_avg(a.in_scale, a.in_zero_point);
-        for (int64_t ky = 0; ky < a.kh; ++ky) {
-          const int64_t y = oy * a.stride_h + ky - a.pad_top;
-          if (y < 0 || y >= a.in_h) continue;  // padding (the tile holds every in-image row)
-          for (int64_t kx = 0; kx < a.kw; ++kx) {
-            const int64_t x = ox * a.stride_w + kx - a.pad_left;
-            if (x < 0 || x >= a.in_w) continue;
-            const int32_t v = LoadElem(in + ((y * a.in_w + x) * a.c + ch) * ib, a.in_type);
-            best = std::max(best, v);
-            sum += v - a.in_zero_point;
-            if (a.float_accumulate) float_avg.Add(v);
-            ++count;
-          }
-        }
-        int32_t r;
-        if (a.kind == isa::PoolKind::kMax) {
-          r = best;
-        } else {
-          if (a.count_include_pad) count = a.kh * a.kw;
-          r = a.float_accumulate ? float_avg.Finish(count, a.out_scale, a.out_zero_point, a.out_min, a.out_max)
-                                 : core::AveragePoolRequant(sum, count, a.in_scale, a.out_scale, mode_,
-                                                            a.out_zero_point, a.out_min, a.out_max);
-        }
-        StoreElem(out + ((oy * a.out_w + ox) * a.c + ch) * ob, a.out_type, r);
+        StoreElem(out + ((oy * a.out_w + ox) * a.c + ch) * ob, a.out_type, PoolWindow(a, in, oy, ox, ch, mode_));
       }
     }
   }

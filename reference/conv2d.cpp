@@ -81,71 +81,99 @@ class Accumulation {
   std::vector<core::Requant> requants_;
 };
 
-}  // namespace
+// A conv2d's dimensions, checked against the conv arithmetic.
+struct ConvShape {
+  int64_t in_h, in_w, in_c, out_c, k_h, k_w, group_c, out_h, out_w;
+};
 
-std::vector<int32_t> Conv2d(const core::Graph& g, const core::Op& op, const Values& inputs,
-                            const Options& opt) {
+ConvShape CheckedConvShape(const core::Graph& g, const core::Op& op) {
   const core::TensorInfo& x = g.tensor(op.inputs[0]);
   const core::TensorInfo& w = g.tensor(op.inputs[1]);
   const core::TensorInfo& y = g.tensor(op.outputs[0]);
   Require(x.shape.size() == 4 && w.shape.size() == 4 && y.shape.size() == 4, op,
           "conv2d needs rank-4 x, w and y");
-  const int64_t in_h = x.shape[1], in_w = x.shape[2], in_c = x.shape[3];
-  const int64_t out_c = w.shape[0], k_h = w.shape[1], k_w = w.shape[2], group_c = w.shape[3];
-  const int64_t out_h = y.shape[1], out_w = y.shape[2];
-  Require(op.groups >= 1 && in_c == group_c * op.groups && out_c % op.groups == 0, op,
+  const ConvShape s{x.shape[1], x.shape[2], x.shape[3], w.shape[0], w.shape[1], w.shape[2], w.shape[3],
+                    y.shape[1], y.shape[2]};
+  Require(op.groups >= 1 && s.in_c == s.group_c * op.groups && s.out_c % op.groups == 0, op,
           "channels do not divide into groups");
-  Require(y.shape[3] == out_c, op, "output channels differ from the weight's");
-  Require(out_h == core::ConvOutSize(in_h, k_h, op.stride[0], op.dilation[0], op.pads[0],
-                                     op.pads[2]) &&
-              out_w == core::ConvOutSize(in_w, k_w, op.stride[1], op.dilation[1], op.pads[1],
-                                         op.pads[3]),
+  Require(y.shape[3] == s.out_c, op, "output channels differ from the weight's");
+  Require(s.out_h == core::ConvOutSize(s.in_h, s.k_h, op.stride[0], op.dilation[0], op.pads[0],
+                                       op.pads[2]) &&
+              s.out_w == core::ConvOutSize(s.in_w, s.k_w, op.stride[1], op.dilation[1], op.pads[1],
+                                           op.pads[3]),
           op, "output size differs from the conv arithmetic");
+  return s;
+}
 
+// The accumulator of one conv2d output (oy, ox, oc), before requantization.
+class ConvOutputs {
+ public:
+  ConvOutputs(const core::Op& op, const ConvShape& s, const Accumulation& accumulation, const Values& inputs)
+      : op_(op), s_(s), acc_(accumulation), xv_(*inputs[0]), wv_(*inputs[1]) {}
+
+  int64_t At(int64_t oy, int64_t ox, int64_t oc) const {
+    const int64_t first_ic = (oc / (s_.out_c / op_.groups)) * s_.group_c;
+    return acc_.wraps() ? Wrapped(oy, ox, oc, first_ic) : Canonical(oy, ox, oc, first_ic);
+  }
+
+ private:
+  // Any order gives the same wrapped sum; padding taps add 0.
+  int64_t Wrapped(int64_t oy, int64_t ox, int64_t oc, int64_t first_ic) const {
+    uint64_t sum = static_cast<uint64_t>(acc_.Start(oc));
+    for (int64_t ky = 0; ky < s_.k_h; ++ky) {
+      const int64_t iy = oy * op_.stride[0] - op_.pads[0] + ky * op_.dilation[0];
+      if (iy < 0 || iy >= s_.in_h) continue;
+      for (int64_t kx = 0; kx < s_.k_w; ++kx) {
+        const int64_t ix = ox * op_.stride[1] - op_.pads[1] + kx * op_.dilation[1];
+        if (ix < 0 || ix >= s_.in_w) continue;
+        const int32_t* xp = &xv_[(iy * s_.in_w + ix) * s_.in_c + first_ic];
+        const int32_t* wp = &wv_[((oc * s_.k_h + ky) * s_.k_w + kx) * s_.group_c];
+        for (int64_t ic = 0; ic < s_.group_c; ++ic) sum += static_cast<uint64_t>(acc_.Term(xp[ic], wp[ic], oc));
+      }
+    }
+    return acc_.Wrapped(sum);
+  }
+
+  // Canonical order (defines saturate mode): input channel, then kernel row, then column.
+  int64_t Canonical(int64_t oy, int64_t ox, int64_t oc, int64_t first_ic) const {
+    int64_t acc = acc_.Start(oc);
+    for (int64_t ic = 0; ic < s_.group_c; ++ic) {
+      for (int64_t ky = 0; ky < s_.k_h; ++ky) {
+        const int64_t iy = oy * op_.stride[0] - op_.pads[0] + ky * op_.dilation[0];
+        for (int64_t kx = 0; kx < s_.k_w; ++kx) {
+          const int64_t ix = ox * op_.stride[1] - op_.pads[1] + kx * op_.dilation[1];
+          if (iy < 0 || iy >= s_.in_h || ix < 0 || ix >= s_.in_w) {
+            acc = acc_.PaddingTap(acc);
+            continue;
+          }
+          const int32_t xq = xv_[(iy * s_.in_w + ix) * s_.in_c + first_ic + ic];
+          const int32_t wq = wv_[((oc * s_.k_h + ky) * s_.k_w + kx) * s_.group_c + ic];
+          acc = acc_.Mac(acc, xq, wq, oc);
+        }
+      }
+    }
+    return acc;
+  }
+
+  const core::Op& op_;
+  const ConvShape& s_;
+  const Accumulation& acc_;
+  const std::vector<int32_t>& xv_;
+  const std::vector<int32_t>& wv_;
+};
+
+}  // namespace
+
+std::vector<int32_t> Conv2d(const core::Graph& g, const core::Op& op, const Values& inputs,
+                            const Options& opt) {
+  const ConvShape s = CheckedConvShape(g, op);
   const Accumulation accumulation(g, op, inputs, opt);
-  const std::vector<int32_t>& xv = *inputs[0];
-  const std::vector<int32_t>& wv = *inputs[1];
-  const int64_t out_per_group = out_c / op.groups;
-  std::vector<int32_t> out(y.elements());
-  for (int64_t oy = 0; oy < out_h; ++oy) {
-    for (int64_t ox = 0; ox < out_w; ++ox) {
-      for (int64_t oc = 0; oc < out_c; ++oc) {
-        const int64_t first_ic = (oc / out_per_group) * group_c;
-        int64_t acc = accumulation.Start(oc);
-        if (accumulation.wraps()) {
-          uint64_t sum = static_cast<uint64_t>(acc);
-          // Any order gives the same wrapped sum; padding taps add 0.
-          for (int64_t ky = 0; ky < k_h; ++ky) {
-            const int64_t iy = oy * op.stride[0] - op.pads[0] + ky * op.dilation[0];
-            if (iy < 0 || iy >= in_h) continue;
-            for (int64_t kx = 0; kx < k_w; ++kx) {
-              const int64_t ix = ox * op.stride[1] - op.pads[1] + kx * op.dilation[1];
-              if (ix < 0 || ix >= in_w) continue;
-              const int32_t* xp = &xv[(iy * in_w + ix) * in_c + first_ic];
-              const int32_t* wp = &wv[((oc * k_h + ky) * k_w + kx) * group_c];
-              for (int64_t ic = 0; ic < group_c; ++ic) sum += static_cast<uint64_t>(accumulation.Term(xp[ic], wp[ic], oc));
-            }
-          }
-          out[(oy * out_w + ox) * out_c + oc] = accumulation.Finish(accumulation.Wrapped(sum), oc);
-          continue;
-        }
-        // Canonical order (defines saturate mode): input channel, then kernel row, then column.
-        for (int64_t ic = 0; ic < group_c; ++ic) {
-          for (int64_t ky = 0; ky < k_h; ++ky) {
-            const int64_t iy = oy * op.stride[0] - op.pads[0] + ky * op.dilation[0];
-            for (int64_t kx = 0; kx < k_w; ++kx) {
-              const int64_t ix = ox * op.stride[1] - op.pads[1] + kx * op.dilation[1];
-              if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) {
-                acc = accumulation.PaddingTap(acc);
-                continue;
-              }
-              const int32_t xq = xv[(iy * in_w + ix) * in_c + first_ic + ic];
-              const int32_t wq = wv[((oc * k_h + ky) * k_w + kx) * group_c + ic];
-              acc = accumulation.Mac(acc, xq, wq, oc);
-            }
-          }
-        }
-        out[(oy * out_w + ox) * out_c + oc] = accumulation.Finish(acc, oc);
+  const ConvOutputs outputs(op, s, accumulation, inputs);
+  std::vector<int32_t> out(g.tensor(op.outputs[0]).elements());
+  for (int64_t oy = 0; oy < s.out_h; ++oy) {
+    for (int64_t ox = 0; ox < s.out_w; ++ox) {
+      for (int64_t oc = 0; oc < s.out_c; ++oc) {
+        out[(oy * s.out_w + ox) * s.out_c + oc] = accumulation.Finish(outputs.At(oy, ox, oc), oc);
       }
     }
   }

@@ -15,6 +15,26 @@ struct Window {
   std::array<int64_t, 4> pads;  // [top, left, bottom, right]
 };
 
+// The input plane a pool reads: [1, in_h, in_w, chans].
+struct Plane {
+  int64_t in_h, in_w, chans;
+};
+
+// Sets taps to the flat input indices of the in-bounds positions of the window at output (oy, ox),
+// channel c (padding excluded), in row-major window order.
+void WindowTaps(const Window& win, const Plane& x, int64_t oy, int64_t ox, int64_t c, std::vector<int64_t>* taps) {
+  taps->clear();
+  for (int64_t ky = 0; ky < win.kernel[0]; ++ky) {
+    const int64_t iy = oy * win.stride[0] - win.pads[0] + ky;
+    if (iy < 0 || iy >= x.in_h) continue;
+    for (int64_t kx = 0; kx < win.kernel[1]; ++kx) {
+      const int64_t ix = ox * win.stride[1] - win.pads[1] + kx;
+      if (ix < 0 || ix >= x.in_w) continue;
+      taps->push_back((iy * x.in_w + ix) * x.chans + c);
+    }
+  }
+}
+
 // For each output element calls visit(out_index, taps), where taps lists the flat input indices of
 // the window's in-bounds positions (padding excluded), in row-major window order.
 template <typename Visit>
@@ -22,30 +42,21 @@ void ForEachWindow(const core::Op& op, const core::TensorInfo& x, const core::Te
                    const Window& win, Visit visit) {
   Require(x.shape.size() == 4 && y.shape.size() == 4 && x.shape[3] == y.shape[3], op,
           "pools need [1, H, W, C] input and output with equal C");
-  const int64_t in_h = x.shape[1], in_w = x.shape[2], chans = x.shape[3];
+  const Plane plane{x.shape[1], x.shape[2], x.shape[3]};
   const int64_t out_h = y.shape[1], out_w = y.shape[2];
-  Require(out_h == core::ConvOutSize(in_h, win.kernel[0], win.stride[0], 1, win.pads[0],
+  Require(out_h == core::ConvOutSize(plane.in_h, win.kernel[0], win.stride[0], 1, win.pads[0],
                                      win.pads[2]) &&
-              out_w == core::ConvOutSize(in_w, win.kernel[1], win.stride[1], 1, win.pads[1],
+              out_w == core::ConvOutSize(plane.in_w, win.kernel[1], win.stride[1], 1, win.pads[1],
                                          win.pads[3]),
           op, "output size differs from the pool arithmetic");
   std::vector<int64_t> taps;
   for (int64_t oy = 0; oy < out_h; ++oy) {
     for (int64_t ox = 0; ox < out_w; ++ox) {
-      for (int64_t c = 0; c < chans; ++c) {
-        taps.clear();
-        for (int64_t ky = 0; ky < win.kernel[0]; ++ky) {
-          const int64_t iy = oy * win.stride[0] - win.pads[0] + ky;
-          if (iy < 0 || iy >= in_h) continue;
-          for (int64_t kx = 0; kx < win.kernel[1]; ++kx) {
-            const int64_t ix = ox * win.stride[1] - win.pads[1] + kx;
-            if (ix < 0 || ix >= in_w) continue;
-            taps.push_back((iy * in_w + ix) * chans + c);
-          }
-        }
+      for (int64_t c = 0; c < plane.chans; ++c) {
+        WindowTaps(win, plane, oy, ox, c, &taps);
         // Only pads >= kernel can make a window all padding; the loader rejects those.
         Require(!taps.empty(), op, "a pooling window lies entirely in the padding");
-        visit((oy * out_w + ox) * chans + c, taps);
+        visit((oy * out_w + ox) * plane.chans + c, taps);
       }
     }
   }

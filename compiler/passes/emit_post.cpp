@@ -49,6 +49,100 @@ PoolGeometry PoolOf(const core::Graph& g, const core::Op& op) {
   return p;
 }
 
+// A tensor's type, zero point and scale, as an instruction's operand fields.
+void SetOperand(const core::TensorInfo& t, isa::ElemType* type, int32_t* zero_point, float* scale) {
+  *type = TypeOf(t);
+  *zero_point = t.quant.zero_point(0);
+  *scale = t.quant.scale(0);
+}
+
+struct PoolTile {
+  int64_t toh, tow, tc;  // output rows, cols and channels
+};
+
+// The largest tile that fits: all channels if possible, then as many rows as fit.
+PoolTile ChoosePoolTile(const Context& ctx, int op_index, const PoolGeometry& p, int64_t xb, int64_t yb) {
+  auto in_bytes = [&](int64_t oh, int64_t ow, int64_t c) {
+    return std::min(p.h, (oh - 1) * p.sh + p.kh) * std::min(p.w, (ow - 1) * p.sw + p.kw) * c * xb;
+  };
+  auto fits = [&](const PoolTile& t) {
+    return in_bytes(t.toh, t.tow, t.tc) <= ctx.buffers.in.bytes && t.toh * t.tow * t.tc * yb <= ctx.buffers.out.bytes;
+  };
+  PoolTile t{p.oh, p.ow, p.c};
+  while (!fits(t) && t.toh > 1) t.toh = CeilDiv(t.toh, 2);
+  while (!fits(t) && t.tow > 1) t.tow = CeilDiv(t.tow, 2);
+  while (!fits(t) && t.tc > 1) t.tc = CeilDiv(t.tc, 2);
+  if (fits(t)) return t;
+  const core::BufferConfig& in = ctx.arch->buffers[ctx.buffers.in.buffer];
+  throw core::ConfigError(ctx.net_file, "/ops/" + std::to_string(op_index),
+                          "layer \"" + ctx.graph->ops[op_index].name + "\" cannot be tiled into the buffers of " +
+                              ctx.arch->file + ": " + in.name + " needs at least " +
+                              std::to_string(2 * AlignUp(in_bytes(1, 1, 1), 64)) +
+                              " bytes for one pooling window (two tiles for double buffering), it has " +
+                              std::to_string(in.size_bytes));
+}
+
+// What every tile of a pool layer shares.
+isa::PoolArgs PoolLayerArgs(const core::Op& op, const core::TensorInfo& x, const core::TensorInfo& y,
+                            const PoolGeometry& p) {
+  isa::PoolArgs a;
+  a.kind = op.type == core::OpType::kMaxPool ? isa::PoolKind::kMax : isa::PoolKind::kAvg;
+  a.kh = p.kh;
+  a.kw = p.kw;
+  a.stride_h = p.sh;
+  a.stride_w = p.sw;
+  a.count_include_pad = op.count_include_pad;
+  a.float_accumulate = op.float_accumulate;
+  SetOperand(x, &a.in_type, &a.in_zero_point, &a.in_scale);
+  SetOperand(y, &a.out_type, &a.out_zero_point, &a.out_scale);
+  a.out_min = static_cast<int32_t>(y.qmin());
+  a.out_max = static_cast<int32_t>(y.qmax());
+  return a;
+}
+
+// Output rows [oy, oy + nh), cols [ox, ox + nw) and channels [c0, c0 + nc) of a pool layer.
+struct PoolTileAt {
+  int64_t oy, ox, c0, nh, nw, nc;
+};
+
+// LOAD the tile's input (clipped to the image), POOL it, STORE the output.
+void EmitPoolTile(Context& ctx, const core::TensorInfo& x, const core::TensorInfo& y, const PoolGeometry& p,
+                  const isa::PoolArgs& layer, const PoolTileAt& t) {
+  const int64_t xb = x.bytes_per_element(), yb = y.bytes_per_element();
+  int64_t r0, r1, q0, q1;
+  InputSpan(t.oy, t.nh, p.sh, 1, p.kh, p.pt, p.h, &r0, &r1);
+  InputSpan(t.ox, t.nw, p.sw, 1, p.kw, p.pl, p.w, &q0, &q1);
+  const uint64_t in = ctx.buffers.in.base[ctx.buffers.in.NextFree()];
+  isa::DmaArgs& d = ctx.Emit(isa::Opcode::kLoad).dma();
+  d.src = ctx.tensor_addr.at(x.name) + ((r0 * p.w + q0) * p.c + t.c0) * xb;
+  d.dst = in;
+  d.row_bytes = t.nc * xb;
+  d.rows = q1 - q0;
+  d.planes = r1 - r0;
+  d.src_stride = {p.c * xb, p.w * p.c * xb};
+  d.dst_stride = {t.nc * xb, (q1 - q0) * t.nc * xb};
+  const uint64_t out = ctx.buffers.out.base[ctx.buffers.out.NextFree()];
+  isa::PoolArgs& a = ctx.Emit(isa::Opcode::kPool).pool();
+  a = layer;
+  a.in_addr = in;
+  a.out_addr = out;
+  a.in_h = r1 - r0;
+  a.in_w = q1 - q0;
+  a.c = t.nc;
+  a.out_h = t.nh;
+  a.out_w = t.nw;
+  a.pad_top = r0 - (t.oy * p.sh - p.pt);
+  a.pad_left = q0 - (t.ox * p.sw - p.pl);
+  isa::DmaArgs& s = ctx.Emit(isa::Opcode::kStore).dma();
+  s.src = out;
+  s.dst = ctx.tensor_addr.at(y.name) + ((t.oy * p.ow + t.ox) * p.c + t.c0) * yb;
+  s.row_bytes = t.nc * yb;
+  s.rows = t.nw;
+  s.planes = t.nh;
+  s.src_stride = {t.nc * yb, t.nw * t.nc * yb};
+  s.dst_stride = {p.c * yb, p.ow * p.c * yb};
+}
+
 }  // namespace
 
 void SetUpBuffers(Context& ctx) {
@@ -65,152 +159,119 @@ void EmitPool(Context& ctx, int op_index) {
   const core::TensorInfo& x = g.tensor(op.inputs[0]);
   const core::TensorInfo& y = g.tensor(op.outputs[0]);
   const PoolGeometry p = PoolOf(g, op);
-  const int64_t xb = x.bytes_per_element(), yb = y.bytes_per_element();
-  // Largest tile that fits: all channels if possible, then as many rows as fit.
-  int64_t tc = p.c, toh = p.oh, tow = p.ow;
-  auto in_bytes = [&](int64_t oh, int64_t ow, int64_t c) {
-    return std::min(p.h, (oh - 1) * p.sh + p.kh) * std::min(p.w, (ow - 1) * p.sw + p.kw) * c * xb;
-  };
-  auto fits = [&](int64_t oh, int64_t ow, int64_t c) {
-    return in_bytes(oh, ow, c) <= ctx.buffers.in.bytes && oh * ow * c * yb <= ctx.buffers.out.bytes;
-  };
-  while (!fits(toh, tow, tc) && toh > 1) toh = CeilDiv(toh, 2);
-  while (!fits(toh, tow, tc) && tow > 1) tow = CeilDiv(tow, 2);
-  while (!fits(toh, tow, tc) && tc > 1) tc = CeilDiv(tc, 2);
-  if (!fits(toh, tow, tc)) {
-    const core::BufferConfig& in = ctx.arch->buffers[ctx.buffers.in.buffer];
-    throw core::ConfigError(ctx.net_file, "/ops/" + std::to_string(op_index),
-                            "layer \"" + op.name + "\" cannot be tiled into the buffers of " +
-                                ctx.arch->file + ": " + in.name + " needs at least " +
-                                std::to_string(2 * AlignUp(in_bytes(1, 1, 1), 64)) +
-                                " bytes for one pooling window (two tiles for double buffering), it has " +
-                                std::to_string(in.size_bytes));
-  }
+  const PoolTile tile = ChoosePoolTile(ctx, op_index, p, x.bytes_per_element(), y.bytes_per_element());
+  const isa::PoolArgs layer = PoolLayerArgs(op, x, y, p);
   int64_t tiles = 0;
-  for (int64_t oy = 0; oy < p.oh; oy += toh) {
-    for (int64_t ox = 0; ox < p.ow; ox += tow) {
-      for (int64_t c0 = 0; c0 < p.c; c0 += tc) {
+  for (int64_t oy = 0; oy < p.oh; oy += tile.toh) {
+    for (int64_t ox = 0; ox < p.ow; ox += tile.tow) {
+      for (int64_t c0 = 0; c0 < p.c; c0 += tile.tc) {
         ++tiles;
-        const int64_t nh = std::min(toh, p.oh - oy), nw = std::min(tow, p.ow - ox), nc = std::min(tc, p.c - c0);
-        int64_t r0, r1, q0, q1;
-        InputSpan(oy, nh, p.sh, 1, p.kh, p.pt, p.h, &r0, &r1);
-        InputSpan(ox, nw, p.sw, 1, p.kw, p.pl, p.w, &q0, &q1);
-        const uint64_t in = ctx.buffers.in.base[ctx.buffers.in.NextFree()];
-        isa::DmaArgs& d = ctx.Emit(isa::Opcode::kLoad).dma();
-        d.src = ctx.tensor_addr.at(x.name) + ((r0 * p.w + q0) * p.c + c0) * xb;
-        d.dst = in;
-        d.row_bytes = nc * xb;
-        d.rows = q1 - q0;
-        d.planes = r1 - r0;
-        d.src_stride = {p.c * xb, p.w * p.c * xb};
-        d.dst_stride = {nc * xb, (q1 - q0) * nc * xb};
-        const uint64_t out = ctx.buffers.out.base[ctx.buffers.out.NextFree()];
-        isa::PoolArgs& a = ctx.Emit(isa::Opcode::kPool).pool();
-        a.in_addr = in;
-        a.out_addr = out;
-        a.kind = op.type == core::OpType::kMaxPool ? isa::PoolKind::kMax : isa::PoolKind::kAvg;
-        a.in_h = r1 - r0;
-        a.in_w = q1 - q0;
-        a.c = nc;
-        a.out_h = nh;
-        a.out_w = nw;
-        a.kh = p.kh;
-        a.kw = p.kw;
-        a.stride_h = p.sh;
-        a.stride_w = p.sw;
-        a.pad_top = r0 - (oy * p.sh - p.pt);
-        a.pad_left = q0 - (ox * p.sw - p.pl);
-        a.count_include_pad = op.count_include_pad;
-        a.float_accumulate = op.float_accumulate;
-        a.in_type = TypeOf(x);
-        a.out_type = TypeOf(y);
-        a.in_zero_point = x.quant.zero_point(0);
-        a.out_zero_point = y.quant.zero_point(0);
-        a.in_scale = x.quant.scale(0);
-        a.out_scale = y.quant.scale(0);
-        a.out_min = static_cast<int32_t>(y.qmin());
-        a.out_max = static_cast<int32_t>(y.qmax());
-        isa::DmaArgs& s = ctx.Emit(isa::Opcode::kStore).dma();
-        s.src = out;
-        s.dst = ctx.tensor_addr.at(y.name) + ((oy * p.ow + ox) * p.c + c0) * yb;
-        s.row_bytes = nc * yb;
-        s.rows = nw;
-        s.planes = nh;
-        s.src_stride = {nc * yb, nw * nc * yb};
-        s.dst_stride = {p.c * yb, p.ow * p.c * yb};
+        const PoolTileAt at{oy, ox, c0, std::min(tile.toh, p.oh - oy), std::min(tile.tow, p.ow - ox),
+                            std::min(tile.tc, p.c - c0)};
+        EmitPoolTile(ctx, x, y, p, layer, at);
       }
     }
   }
   NoteLayer(ctx, op_index, ctx.arch->post.name,
-            "tile oh=" + std::to_string(toh) + " ow=" + std::to_string(tow) + " c=" + std::to_string(tc),
+            "tile oh=" + std::to_string(tile.toh) + " ow=" + std::to_string(tile.tow) +
+                " c=" + std::to_string(tile.tc),
             tiles, 0);
 }
+
+namespace {
 
 // add, mul and lookup stream `a` in chunks of n elements through the input buffer, with b after
 // it (16-byte aligned): b's own chunk (add, elementwise mul), or all of b in every chunk (a
 // per-channel mul's C factors, chunks a whole number of pixels; a lookup's table).
+struct EltwiseLayout {
+  bool whole_b;    // all of b in every chunk
+  int64_t period;  // chunks are a multiple of this many elements
+  int64_t fixed;   // bytes of the whole b
+  int64_t per_element_in;
+};
+
+EltwiseLayout EltwiseLayoutOf(const core::Op& op, const core::TensorInfo& a, const core::TensorInfo& b,
+                              const core::TensorInfo& y) {
+  EltwiseLayout l;
+  l.whole_b = b.elements() != y.elements() || op.type == core::OpType::kLookup;
+  l.period = op.type == core::OpType::kMul && l.whole_b ? b.elements() : 1;
+  l.fixed = l.whole_b ? AlignUp(b.elements() * b.bytes_per_element(), 16) : 0;
+  l.per_element_in = a.bytes_per_element() + (l.whole_b ? 0 : b.bytes_per_element());
+  return l;
+}
+
+// The largest chunk that fits the input and output slots.
+int64_t ChooseChunk(const Context& ctx, int op_index, const EltwiseLayout& l, const core::TensorInfo& b,
+                    const core::TensorInfo& y) {
+  int64_t chunk = std::min((ctx.buffers.in.bytes - 16 - l.fixed) / l.per_element_in,
+                           ctx.buffers.out.bytes / y.bytes_per_element());
+  chunk = std::min(chunk, y.elements()) / l.period * l.period;
+  if (chunk >= 1) return chunk;
+  const core::BufferConfig& in = ctx.arch->buffers[ctx.buffers.in.buffer];
+  throw core::ConfigError(ctx.net_file, "/ops/" + std::to_string(op_index),
+                          "layer \"" + ctx.graph->ops[op_index].name + "\" cannot be tiled into the buffers of " +
+                              ctx.arch->file + ": " + in.name + " needs at least " +
+                              std::to_string(2 * AlignUp(16 + l.fixed + l.period * l.per_element_in, 64)) +
+                              " bytes (" + std::to_string(l.period) + " values of a and " +
+                              std::to_string(l.whole_b ? b.elements() : l.period) + " of b, twice), it has " +
+                              std::to_string(in.size_bytes));
+}
+
+// LOAD a's elements [e0, e0 + n) and b's (or all of b), compute, STORE.
+void EmitEltwiseChunk(Context& ctx, isa::Opcode opcode, const isa::EltwiseArgs& layer, const EltwiseLayout& l,
+                      const core::Op& op, int64_t e0, int64_t n) {
+  const core::Graph& g = *ctx.graph;
+  const core::TensorInfo& a = g.tensor(op.inputs[0]);
+  const core::TensorInfo& b = g.tensor(op.inputs[1]);
+  const core::TensorInfo& y = g.tensor(op.outputs[0]);
+  const int64_t ab = a.bytes_per_element(), bb = b.bytes_per_element(), yb = y.bytes_per_element();
+  const int64_t nb = l.whole_b ? b.elements() : n;
+  const uint64_t in = ctx.buffers.in.base[ctx.buffers.in.NextFree()];
+  const uint64_t b_off = AlignUp(n * ab, 16);
+  isa::DmaArgs& la = ctx.Emit(isa::Opcode::kLoad).dma();
+  la.src = ctx.tensor_addr.at(a.name) + e0 * ab;
+  la.dst = in;
+  la.row_bytes = n * ab;
+  isa::DmaArgs& lb = ctx.Emit(isa::Opcode::kLoad).dma();
+  lb.src = ctx.tensor_addr.at(b.name) + (l.whole_b ? 0 : e0 * bb);
+  lb.dst = in + b_off;
+  lb.row_bytes = nb * bb;
+  const uint64_t out = ctx.buffers.out.base[ctx.buffers.out.NextFree()];
+  isa::EltwiseArgs& x = ctx.Emit(opcode).eltwise();
+  x = layer;
+  x.a_addr = in;
+  x.b_addr = in + b_off;
+  x.out_addr = out;
+  x.count = n;
+  x.b_count = nb;
+  isa::DmaArgs& s = ctx.Emit(isa::Opcode::kStore).dma();
+  s.src = out;
+  s.dst = ctx.tensor_addr.at(y.name) + e0 * yb;
+  s.row_bytes = n * yb;
+}
+
+}  // namespace
+
 void EmitEltwise(Context& ctx, int op_index) {
   const core::Graph& g = *ctx.graph;
   const core::Op& op = g.ops[op_index];
   const core::TensorInfo& a = g.tensor(op.inputs[0]);
   const core::TensorInfo& b = g.tensor(op.inputs[1]);
   const core::TensorInfo& y = g.tensor(op.outputs[0]);
-  const int64_t ab = a.bytes_per_element(), bb = b.bytes_per_element(), yb = y.bytes_per_element();
-  const int64_t total = y.elements();
-  const bool whole_b = b.elements() != total || op.type == core::OpType::kLookup;
-  const int64_t period = op.type == core::OpType::kMul && whole_b ? b.elements() : 1;
-  const int64_t fixed = whole_b ? AlignUp(b.elements() * bb, 16) : 0;
-  const int64_t per_element_in = ab + (whole_b ? 0 : bb);
-  int64_t chunk = std::min((ctx.buffers.in.bytes - 16 - fixed) / per_element_in, ctx.buffers.out.bytes / yb);
-  chunk = std::min(chunk, total) / period * period;
-  if (chunk < 1) {
-    const core::BufferConfig& in = ctx.arch->buffers[ctx.buffers.in.buffer];
-    throw core::ConfigError(ctx.net_file, "/ops/" + std::to_string(op_index),
-                            "layer \"" + op.name + "\" cannot be tiled into the buffers of " + ctx.arch->file +
-                                ": " + in.name + " needs at least " +
-                                std::to_string(2 * AlignUp(16 + fixed + period * per_element_in, 64)) +
-                                " bytes (" + std::to_string(period) + " values of a and " +
-                                std::to_string(whole_b ? b.elements() : period) + " of b, twice), it has " +
-                                std::to_string(in.size_bytes));
-  }
+  const EltwiseLayout l = EltwiseLayoutOf(op, a, b, y);
+  const int64_t chunk = ChooseChunk(ctx, op_index, l, b, y);
   const isa::Opcode opcode = op.type == core::OpType::kAdd   ? isa::Opcode::kAdd
                              : op.type == core::OpType::kMul ? isa::Opcode::kMul
                                                              : isa::Opcode::kLookup;
+  isa::EltwiseArgs layer;  // what every chunk shares
+  SetOperand(a, &layer.a_type, &layer.a_zero_point, &layer.a_scale);
+  SetOperand(b, &layer.b_type, &layer.b_zero_point, &layer.b_scale);
+  SetOperand(y, &layer.out_type, &layer.out_zero_point, &layer.out_scale);
+  OutputRange(y, op.activation, &layer.out_min, &layer.out_max);
+  const int64_t total = y.elements();
   int64_t tiles = 0;
   for (int64_t e0 = 0; e0 < total; e0 += chunk, ++tiles) {
-    const int64_t n = std::min(chunk, total - e0);
-    const int64_t nb = whole_b ? b.elements() : n;
-    const uint64_t in = ctx.buffers.in.base[ctx.buffers.in.NextFree()];
-    const uint64_t b_off = AlignUp(n * ab, 16);
-    isa::DmaArgs& la = ctx.Emit(isa::Opcode::kLoad).dma();
-    la.src = ctx.tensor_addr.at(a.name) + e0 * ab;
-    la.dst = in;
-    la.row_bytes = n * ab;
-    isa::DmaArgs& lb = ctx.Emit(isa::Opcode::kLoad).dma();
-    lb.src = ctx.tensor_addr.at(b.name) + (whole_b ? 0 : e0 * bb);
-    lb.dst = in + b_off;
-    lb.row_bytes = nb * bb;
-    const uint64_t out = ctx.buffers.out.base[ctx.buffers.out.NextFree()];
-    isa::EltwiseArgs& x = ctx.Emit(opcode).eltwise();
-    x.a_addr = in;
-    x.b_addr = in + b_off;
-    x.out_addr = out;
-    x.count = n;
-    x.b_count = nb;
-    x.a_type = TypeOf(a);
-    x.b_type = TypeOf(b);
-    x.out_type = TypeOf(y);
-    x.a_zero_point = a.quant.zero_point(0);
-    x.b_zero_point = b.quant.zero_point(0);
-    x.out_zero_point = y.quant.zero_point(0);
-    x.a_scale = a.quant.scale(0);
-    x.b_scale = b.quant.scale(0);
-    x.out_scale = y.quant.scale(0);
-    OutputRange(y, op.activation, &x.out_min, &x.out_max);
-    isa::DmaArgs& s = ctx.Emit(isa::Opcode::kStore).dma();
-    s.src = out;
-    s.dst = ctx.tensor_addr.at(y.name) + e0 * yb;
-    s.row_bytes = n * yb;
+    EmitEltwiseChunk(ctx, opcode, layer, l, op, e0, std::min(chunk, total - e0));
   }
   NoteLayer(ctx, op_index, ctx.arch->post.name, "chunk " + std::to_string(chunk) + " values", tiles, 0);
 }

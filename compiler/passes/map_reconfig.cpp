@@ -75,25 +75,95 @@ bool SamePartition(const timing::Partition& a, const timing::Partition& b) {
   return a.pr == b.pr && a.pc == b.pc && a.pm == b.pm && a.pn == b.pn && a.pk == b.pk;
 }
 
-// Every partition of the grid with a consistent split (pm * pn * pk = pr * pc), without the
-// "no more parts than work" pruning of EnumeratePartitions: for forced mappings only.
-std::vector<timing::Partition> AllPartitions(const timing::ArrayGeometry& geo) {
-  std::vector<timing::Partition> out;
-  const int gr = geo.rows / geo.sub_rows, gc = geo.cols / geo.sub_cols;
-  for (int pr = 1; pr <= gr; ++pr) {
-    if (gr % pr != 0) continue;
-    for (int pc = 1; pc <= gc; ++pc) {
-      if (gc % pc != 0) continue;
-      const int64_t arrays = static_cast<int64_t>(pr) * pc;
-      for (int64_t pm = 1; pm <= arrays; ++pm) {
-        if (arrays % pm != 0) continue;
-        for (int64_t pn = 1; pn <= arrays / pm; ++pn) {
-          if ((arrays / pm) % pn == 0) out.push_back({pr, pc, pm, pn, arrays / pm / pn});
-        }
+// Scores a mapping on the layer's tiles (cycles and estimated energy) and ranks two by the unit's
+// objective.
+class MappingScorer {
+ public:
+  MappingScorer(const Context& ctx, const std::vector<ConvTileGroup>& tiles)
+      : r_(ctx.unit->reconfig),
+        geo_(timing::GeometryOf(*ctx.unit)),
+        e_(EnergiesOf(*ctx.arch, *ctx.unit)),
+        tiles_(tiles),
+        last_partition_(ctx.last_partition) {}
+
+  // charge_reconfig = false for the monolithic reference, an array that never reconfigures.
+  MappingCandidate Score(const timing::ArrayMapping& m, bool charge_reconfig = true) const {
+    MappingCandidate c;
+    c.mapping = m;
+    for (const ConvTileGroup& t : tiles_) {
+      const timing::PartitionActions a = timing::CountPartitionActions(geo_, m.partition, *m.dataflow, t.gemm);
+      c.cycles += a.cycles * t.count;
+      c.energy_pj += TileEnergy(t, a);
+    }
+    if (charge_reconfig && !SamePartition(m.partition, last_partition_)) {
+      c.cycles += r_.reconfig_cycles;
+      c.energy_pj += e_.reconfigure + e_.leak * r_.reconfig_cycles;
+    }
+    return c;
+  }
+
+  // a before b by the objective: "energy" (ties: fewer cycles), "edp", else "cycles" (ties: less
+  // energy); then fewer arrays.
+  bool Better(const MappingCandidate& a, const MappingCandidate& b) const {
+    const double ea = a.energy_pj, eb = b.energy_pj;
+    if (r_.objective == "energy") {
+      if (ea != eb) return ea < eb;
+      if (a.cycles != b.cycles) return a.cycles < b.cycles;
+    } else if (r_.objective == "edp") {
+      const double pa = ea * static_cast<double>(a.cycles), pb = eb * static_cast<double>(b.cycles);
+      if (pa != pb) return pa < pb;
+    } else {
+      if (a.cycles != b.cycles) return a.cycles < b.cycles;
+      if (ea != eb) return ea < eb;
+    }
+    return a.mapping.partition.pr * a.mapping.partition.pc <
+           b.mapping.partition.pr * b.mapping.partition.pc;
+  }
+
+  // Keeps c in d as the best or the runner-up where it ranks so.
+  void Rank(const MappingCandidate& c, MappingDecision* d, bool* have_best) const {
+    if (!*have_best || Better(c, d->best)) {
+      if (*have_best) {
+        d->runner_up = d->best;
+        d->have_runner_up = true;
       }
+      d->best = c;
+      *have_best = true;
+    } else if (!d->have_runner_up || Better(c, d->runner_up)) {
+      d->runner_up = c;
+      d->have_runner_up = true;
     }
   }
-  return out;
+
+ private:
+  // The estimated energy of t.count instructions of tile group t with actions a.
+  double TileEnergy(const ConvTileGroup& t, const timing::PartitionActions& a) const {
+    const UnitEnergies& e = e_;
+    const double n = static_cast<double>(t.count);
+    return n * (e.mac * a.macs + e.idle * a.idle_pe_cycles + e.hop * a.bypass_hops +
+                e.reduce * a.reduce_adds + e.leak * a.cycles +
+                e.in_read * t.in_bytes * a.input_reads + e.w_read * t.w_bytes * a.weight_reads +
+                e.acc_write * t.acc_bytes * a.acc_writes +
+                e.acc_read * t.acc_bytes * a.acc_writes) -
+           e.acc_read * t.acc_bytes * t.first;
+  }
+
+  const core::ReconfigConfig& r_;
+  const timing::ArrayGeometry geo_;
+  const UnitEnergies e_;
+  const std::vector<ConvTileGroup>& tiles_;
+  const timing::Partition last_partition_;
+};
+
+// The whole layer's GEMM decides which partitions are worth trying (as SARA's recommender sees
+// the layer's M, N, K); tiles are scored with whatever they are.
+timing::GemmShape LayerGemm(const ConvView& v) {
+  timing::GemmShape layer;
+  layer.m = v.oh * v.ow;
+  layer.k = v.icg() * v.kh * v.kw;
+  layer.n = v.ocg();
+  layer.groups = v.groups;
+  return layer;
 }
 
 }  // namespace
@@ -110,8 +180,6 @@ MappingDecision ChooseReconfigMapping(const Context& ctx, const ConvView& v,
                                       const std::vector<ConvTileGroup>& tiles) {
   const core::UnitConfig& u = *ctx.unit;
   const core::ReconfigConfig& r = u.reconfig;
-  const timing::ArrayGeometry geo = timing::GeometryOf(u);
-  const UnitEnergies e = EnergiesOf(*ctx.arch, u);
   const core::MappingForce force = ForceFor(r, *v.op);
   const bool wrap = u.overflow == core::Overflow::kWrap;
   const std::string where = "/ops/" + std::to_string(v.op_index);
@@ -120,79 +188,24 @@ MappingDecision ChooseReconfigMapping(const Context& ctx, const ConvView& v,
                             ForcedBy(r, *v.op) + " (arch " + ctx.arch->file + ") on unit \"" +
                             u.name + "\", whose saturating accumulators would give different results");
   }
-  // The whole layer's GEMM decides which partitions are worth trying (as SARA's recommender sees
-  // the layer's M, N, K); tiles are scored with whatever they are.
-  timing::GemmShape layer;
-  layer.m = v.oh * v.ow;
-  layer.k = v.icg() * v.kh * v.kw;
-  layer.n = v.ocg();
-  layer.groups = v.groups;
+  const timing::ArrayGeometry geo = timing::GeometryOf(u);
+  const timing::GemmShape layer = LayerGemm(v);
   const std::vector<timing::Partition> partitions =
-      force.any() ? AllPartitions(geo) : timing::EnumeratePartitions(geo, layer, r.k_split && wrap);
-
-  // charge_reconfig = false for the monolithic reference, an array that never reconfigures.
-  auto score = [&](const timing::ArrayMapping& m, bool charge_reconfig = true) {
-    MappingCandidate c;
-    c.mapping = m;
-    for (const ConvTileGroup& t : tiles) {
-      const timing::PartitionActions a =
-          timing::CountPartitionActions(geo, m.partition, *m.dataflow, t.gemm);
-      const double n = static_cast<double>(t.count);
-      c.cycles += a.cycles * t.count;
-      c.energy_pj += n * (e.mac * a.macs + e.idle * a.idle_pe_cycles + e.hop * a.bypass_hops +
-                          e.reduce * a.reduce_adds + e.leak * a.cycles +
-                          e.in_read * t.in_bytes * a.input_reads + e.w_read * t.w_bytes * a.weight_reads +
-                          e.acc_write * t.acc_bytes * a.acc_writes +
-                          e.acc_read * t.acc_bytes * a.acc_writes) -
-                     e.acc_read * t.acc_bytes * t.first;
-    }
-    if (charge_reconfig && !SamePartition(m.partition, ctx.last_partition)) {
-      c.cycles += r.reconfig_cycles;
-      c.energy_pj += e.reconfigure + e.leak * r.reconfig_cycles;
-    }
-    return c;
-  };
-  auto better = [&](const MappingCandidate& a, const MappingCandidate& b) {
-    const double ea = a.energy_pj, eb = b.energy_pj;
-    if (r.objective == "energy") {
-      if (ea != eb) return ea < eb;
-      if (a.cycles != b.cycles) return a.cycles < b.cycles;
-    } else if (r.objective == "edp") {
-      const double pa = ea * static_cast<double>(a.cycles), pb = eb * static_cast<double>(b.cycles);
-      if (pa != pb) return pa < pb;
-    } else {
-      if (a.cycles != b.cycles) return a.cycles < b.cycles;
-      if (ea != eb) return ea < eb;
-    }
-    return a.mapping.partition.pr * a.mapping.partition.pc <
-           b.mapping.partition.pr * b.mapping.partition.pc;
-  };
-
+      force.any() ? timing::GridPartitions(geo) : timing::EnumeratePartitions(geo, layer, r.k_split && wrap);
+  const MappingScorer scorer(ctx, tiles);
   MappingDecision d;
   bool have_best = false, have_mono = false;
   for (const std::string& name : r.dataflows) {
     const timing::DataflowTiming* df = timing::FindDataflow(name);
     // Monolithic reference: every allowed dataflow, whatever is forced, fastest wins.
-    const MappingCandidate mono = score({timing::Partition{}, df}, false);
+    const MappingCandidate mono = scorer.Score({timing::Partition{}, df}, false);
     if (!have_mono || mono.cycles < d.monolithic.cycles) d.monolithic = mono;
     have_mono = true;
     if (!force.dataflow.empty() && force.dataflow != name) continue;
     for (const timing::Partition& p : partitions) {
-      if (!Matches(force, p)) continue;
-      if (layer.groups > 1 && p.pk > 1) continue;
-      const MappingCandidate c = score({p, df});
+      if (!Matches(force, p) || (layer.groups > 1 && p.pk > 1)) continue;
       ++d.candidates;
-      if (!have_best || better(c, d.best)) {
-        if (have_best) {
-          d.runner_up = d.best;
-          d.have_runner_up = true;
-        }
-        d.best = c;
-        have_best = true;
-      } else if (!d.have_runner_up || better(c, d.runner_up)) {
-        d.runner_up = c;
-        d.have_runner_up = true;
-      }
+      scorer.Rank(scorer.Score({p, df}), &d, &have_best);
     }
   }
   if (!have_best) {

@@ -118,6 +118,74 @@ bool Fits(const Context& ctx, const TileBytes& b) {
   return b.in <= B.in.bytes && b.w <= B.w.bytes && b.acc <= B.acc.bytes && b.out <= B.out.bytes;
 }
 
+// Sets t's weight tile size where the unit stores weights otherwise than dense; false when such
+// a tile cannot be made.
+bool SetWeightTileBytes(const Context& ctx, const ConvView& v, ConvTiling* t) {
+  if (ctx.sparse != nullptr) {
+    // Tiles cut the input channels where the unit's SIMD groups do, and no row of a tile may
+    // need more entries than its header counts.
+    if (!t->whole_groups && !ctx.sparse->AllowsIcTile(t->tic)) return false;
+    const SparseWeights::Stats& s = ctx.sparse->StatsFor(t->toc, t->tic, t->whole_groups);
+    if (!s.fits) return false;
+    t->w_tile_bytes = s.max_tile_bytes;
+  } else if (PacksWeights(ctx, *v.w)) {
+    // Packed tiles are stored one after another, each a contiguous run (core::PackValues).
+    t->w_tile_bytes = core::PackedBytes(t->toc * v.kh * v.kw * (t->whole_groups ? v.icg() : t->tic), v.w->bits);
+  }
+  return true;
+}
+
+// The tiling with the least estimated cycles (among equals, least DRAM traffic: energy) of those
+// considered that fit the buffers.
+class BestTiling {
+ public:
+  BestTiling(const Context& ctx, const ConvView& v) : ctx_(ctx), v_(v) {}
+  bool found() const { return found_; }
+  const ConvTiling& best() const { return best_; }
+
+  void Consider(ConvTiling t) {
+    if (!SetWeightTileBytes(ctx_, v_, &t)) return;
+    if (!Fits(ctx_, ConvTileBytes(v_, t))) return;
+    const Estimate e = EstimateConv(ctx_, v_, t);
+    if (found_ && (e.cycles > best_.estimated_cycles ||
+                   (e.cycles == best_.estimated_cycles && e.dram_bytes >= best_.estimated_dram_bytes))) {
+      return;
+    }
+    t.estimated_cycles = e.cycles;
+    t.estimated_dram_bytes = e.dram_bytes;
+    best_ = t;
+    found_ = true;
+  }
+
+ private:
+  const Context& ctx_;
+  const ConvView& v_;
+  ConvTiling best_;
+  bool found_ = false;
+};
+
+// No tile fits: reports what the smallest tile would need, buffer by buffer (two slots each).
+[[noreturn]] void ThrowNoTiling(const Context& ctx, const ConvView& v) {
+  const ConvTiling smallest{1, 1, 1, 1, false, false};
+  const TileBytes need = ConvTileBytes(v, smallest);
+  const Buffers& B = ctx.buffers;
+  std::string what;
+  auto check = [&](const SlotPair& s, int64_t bytes) {
+    if (bytes <= s.bytes) return;
+    const core::BufferConfig& cfg = ctx.arch->buffers[s.buffer];
+    what += (what.empty() ? "" : "; ") + cfg.name + " needs at least " + std::to_string(2 * AlignUp(bytes, 64)) +
+            " bytes (two tiles of " + std::to_string(bytes) + " for double buffering), it has " +
+            std::to_string(cfg.size_bytes);
+  };
+  check(B.in, need.in);
+  check(B.w, need.w);
+  check(B.acc, need.acc);
+  check(B.out, need.out);
+  throw core::ConfigError(ctx.net_file, "/ops/" + std::to_string(v.op_index),
+                          "layer \"" + v.op->name + "\" cannot be tiled into the buffers of " +
+                              ctx.arch->file + ": " + what);
+}
+
 }  // namespace
 
 void InputSpan(int64_t o0, int64_t n, int64_t stride, int64_t dilation, int64_t kernel,
@@ -159,65 +227,22 @@ std::string ConvTiling::Describe(const ConvView& v) const {
 }
 
 ConvTiling ChooseConvTiling(const Context& ctx, const ConvView& v) {
-  ConvTiling best;
-  bool found = false;
-  auto consider = [&](ConvTiling t) {
-    if (ctx.sparse != nullptr) {
-      // Tiles cut the input channels where the unit's SIMD groups do, and no row of a tile may
-      // need more entries than its header counts.
-      if (!t.whole_groups && !ctx.sparse->AllowsIcTile(t.tic)) return;
-      const SparseWeights::Stats& s = ctx.sparse->StatsFor(t.toc, t.tic, t.whole_groups);
-      if (!s.fits) return;
-      t.w_tile_bytes = s.max_tile_bytes;
-    } else if (PacksWeights(ctx, *v.w)) {
-      // Packed tiles are stored one after another, each a contiguous run (core::PackValues).
-      t.w_tile_bytes = core::PackedBytes(t.toc * v.kh * v.kw * (t.whole_groups ? v.icg() : t.tic), v.w->bits);
-    }
-    if (!Fits(ctx, ConvTileBytes(v, t))) return;
-    const Estimate e = EstimateConv(ctx, v, t);
-    // Least cycles; among equals, least DRAM traffic (energy).
-    if (found && (e.cycles > best.estimated_cycles ||
-                  (e.cycles == best.estimated_cycles && e.dram_bytes >= best.estimated_dram_bytes))) {
-      return;
-    }
-    t.estimated_cycles = e.cycles;
-    t.estimated_dram_bytes = e.dram_bytes;
-    best = t;
-    found = true;
-  };
+  BestTiling search(ctx, v);
   const std::vector<int64_t> ohs = Candidates(v.oh, 1), ows = Candidates(v.ow, 1);
   const std::vector<int64_t> ocs = Candidates(v.ocg(), ctx.unit->cols), ics = Candidates(v.icg(), ctx.unit->rows);
   const std::vector<int64_t> gs = v.groups > 1 ? Candidates(v.groups, 1) : std::vector<int64_t>{};
   for (int64_t toh : ohs) {
     for (int64_t tow : ows) {
       for (bool oc_outer : {false, true}) {
-        for (int64_t g : gs) consider({toh, tow, g * v.ocg(), g * v.icg(), true, oc_outer});
+        for (int64_t g : gs) search.Consider({toh, tow, g * v.ocg(), g * v.icg(), true, oc_outer});
         for (int64_t toc : ocs) {
-          for (int64_t tic : ics) consider({toh, tow, toc, tic, false, oc_outer});
+          for (int64_t tic : ics) search.Consider({toh, tow, toc, tic, false, oc_outer});
         }
       }
     }
   }
-  if (found) return best;
-  // Report what the smallest tile would need, buffer by buffer (two slots each).
-  const ConvTiling smallest{1, 1, 1, 1, false, false};
-  const TileBytes need = ConvTileBytes(v, smallest);
-  const Buffers& B = ctx.buffers;
-  std::string what;
-  auto check = [&](const SlotPair& s, int64_t bytes) {
-    if (bytes <= s.bytes) return;
-    const core::BufferConfig& cfg = ctx.arch->buffers[s.buffer];
-    what += (what.empty() ? "" : "; ") + cfg.name + " needs at least " + std::to_string(2 * AlignUp(bytes, 64)) +
-            " bytes (two tiles of " + std::to_string(bytes) + " for double buffering), it has " +
-            std::to_string(cfg.size_bytes);
-  };
-  check(B.in, need.in);
-  check(B.w, need.w);
-  check(B.acc, need.acc);
-  check(B.out, need.out);
-  throw core::ConfigError(ctx.net_file, "/ops/" + std::to_string(v.op_index),
-                          "layer \"" + v.op->name + "\" cannot be tiled into the buffers of " +
-                              ctx.arch->file + ": " + what);
+  if (!search.found()) ThrowNoTiling(ctx, v);
+  return search.best();
 }
 
 }  // namespace npusim::compiler

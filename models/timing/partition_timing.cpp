@@ -105,22 +105,29 @@ int64_t PartitionedCycles(const ArrayGeometry& geo, const Partition& p, const Da
   return ArrayCycles(geo, p, df, shape) + ReductionCycles(geo, p, shape);
 }
 
-std::vector<Partition> EnumeratePartitions(const ArrayGeometry& geo, const GemmShape& shape,
-                                           bool allow_k_split) {
+std::vector<Partition> GridPartitions(const ArrayGeometry& geo) {
   std::vector<Partition> out;
   for (int pr : Divisors(geo.rows / geo.sub_rows)) {
     for (int pc : Divisors(geo.cols / geo.sub_cols)) {
+      // Every split pm * pn * pk of the pr * pc arrays.
       const int64_t arrays = static_cast<int64_t>(pr) * pc;
       for (int64_t pm = 1; pm <= arrays; ++pm) {
         if (arrays % pm != 0) continue;
         for (int64_t pn = 1; pn <= arrays / pm; ++pn) {
-          if ((arrays / pm) % pn != 0) continue;
-          Partition p{pr, pc, pm, pn, arrays / pm / pn};
-          if (!allow_k_split && p.pk > 1) continue;
-          if (ValidPartition(geo, p, shape)) out.push_back(p);
+          if ((arrays / pm) % pn == 0) out.push_back({pr, pc, pm, pn, arrays / pm / pn});
         }
       }
     }
+  }
+  return out;
+}
+
+std::vector<Partition> EnumeratePartitions(const ArrayGeometry& geo, const GemmShape& shape,
+                                           bool allow_k_split) {
+  std::vector<Partition> out;
+  for (const Partition& p : GridPartitions(geo)) {
+    if (!allow_k_split && p.pk > 1) continue;
+    if (ValidPartition(geo, p, shape)) out.push_back(p);
   }
   return out;
 }

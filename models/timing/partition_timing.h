@@ -92,6 +92,10 @@ int64_t ReductionCycles(const ArrayGeometry& geo, const Partition& p, const Gemm
 int64_t PartitionedCycles(const ArrayGeometry& geo, const Partition& p, const DataflowTiming& df,
                           const GemmShape& shape);
 
+// Every partition of the grid of `geo` with a consistent split (pm * pn * pk == pr * pc), whatever
+// the work, in the order EnumeratePartitions keeps (pr, pc, pm, pn ascending): for forced mappings.
+std::vector<Partition> GridPartitions(const ArrayGeometry& geo);
+
 // Every valid partition of `geo` for `shape` (all (pr, pc) and all splits), monolithic first.
 // allow_k_split = false leaves out pk > 1.
 std::vector<Partition> EnumeratePartitions(const ArrayGeometry& geo, const GemmShape& shape,

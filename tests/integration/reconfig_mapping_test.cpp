@@ -186,6 +186,25 @@ TEST(ReconfigMapping, SaturatingAccumulatorsNeverSplitK) {
   }
 }
 
+void ExpectOn2x4Arrays(const isa::ConvArgs& c, isa::Dataflow df) {
+  EXPECT_EQ(c.part_rows, 2);
+  EXPECT_EQ(c.part_cols, 4);
+  EXPECT_EQ(c.dataflow, df);
+}
+
+// Every CONV of layer `target` in p runs on 2x4 arrays in dataflow df, and the layer's mapping
+// reason starts with `reason`.
+void ExpectLayerMapping(const isa::Program& p, int target, isa::Dataflow df, const std::string& reason) {
+  int convs = 0;
+  for (const isa::Instruction& in : p.instructions) {
+    if (in.op != isa::Opcode::kConv || in.layer != target) continue;
+    ++convs;
+    ExpectOn2x4Arrays(in.conv(), df);
+  }
+  EXPECT_GT(convs, 0);
+  EXPECT_EQ(p.layers[target].mapping_reason.rfind(reason, 0), 0u) << p.layers[target].mapping_reason;
+}
+
 // The net file's per-layer "mapping" forces that layer; the arch's "layers" entry overrides it
 // field by field (here: the net's partition stays, the arch's dataflow wins).
 TEST(ReconfigMapping, NetFileMappingForcesTheLayerAndArchLayersOverride) {
@@ -193,23 +212,13 @@ TEST(ReconfigMapping, NetFileMappingForcesTheLayerAndArchLayersOverride) {
   core::Graph g = MobileNet();
   const int target = 3;
   g.ops[target].mapping.pr = 2, g.ops[target].mapping.pc = 4, g.ops[target].mapping.dataflow = "is";
-  auto check = [&](const isa::Program& p, isa::Dataflow df, const std::string& reason) {
-    int convs = 0;
-    for (const isa::Instruction& in : p.instructions) {
-      if (in.op != isa::Opcode::kConv || in.layer != target) continue;
-      ++convs;
-      EXPECT_EQ(in.conv().part_rows, 2);
-      EXPECT_EQ(in.conv().part_cols, 4);
-      EXPECT_EQ(in.conv().dataflow, df);
-    }
-    EXPECT_GT(convs, 0);
-    EXPECT_EQ(p.layers[target].mapping_reason.rfind(reason, 0), 0u) << p.layers[target].mapping_reason;
-  };
-  check(compiler::Compile(g, arch, "mobilenet.json"), isa::Dataflow::kIs, "forced for this layer by net");
+  ExpectLayerMapping(compiler::Compile(g, arch, "mobilenet.json"), target, isa::Dataflow::kIs,
+                     "forced for this layer by net");
   core::MappingForce df_only;
   df_only.dataflow = "os";
   arch.units[0].reconfig.layer_force[g.ops[target].name] = df_only;
-  check(compiler::Compile(g, arch, "mobilenet.json"), isa::Dataflow::kOs, "forced for this layer by arch");
+  ExpectLayerMapping(compiler::Compile(g, arch, "mobilenet.json"), target, isa::Dataflow::kOs,
+                     "forced for this layer by arch");
 }
 
 TEST(ReconfigMapping, NetFileMappingThatDoesNotFitNamesFileAndPointer) {

@@ -159,18 +159,13 @@ GemmOperands Padded(const GemmOperands& o, const GemmShape& shape) {
   return p;
 }
 
+// One stepped array per part (im, in, ik) of p, each on its own slice of `all`, padded to the
+// largest slice; slices gets each array's own slice shape.
 template <typename Stepped>
-void ExpectPartitionMatchesStepped(const ArrayGeometry& geo, const Partition& p,
-                                   const GemmShape& shape, const char* df, uint32_t seed) {
-  SCOPED_TRACE(p.ToString() + " " + df + " m=" + std::to_string(shape.m) + " k=" +
-               std::to_string(shape.k) + " n=" + std::to_string(shape.n) + " g=" +
-               std::to_string(shape.groups) + (geo.unlimited_feed ? " unlimited feed" : " edge feed"));
-  ASSERT_TRUE(ValidPartition(geo, p, shape));
-  const GemmOperands all = RandomOperands(shape, seed);
+std::vector<SteppedArray<Stepped>> MakeArrays(const ArrayGeometry& geo, const Partition& p, const GemmOperands& all,
+                                              std::vector<GemmShape>* slices) {
   const int rows = geo.rows / p.pr, cols = geo.cols / p.pc;
-  const int64_t out_cols = shape.groups * shape.n;
   std::vector<SteppedArray<Stepped>> arrays;
-  std::vector<GemmShape> slices;  // each array's own slice (its operands are padded)
   for (int64_t im = 0; im < p.pm; ++im) {
     for (int64_t in = 0; in < p.pn; ++in) {
       for (int64_t ik = 0; ik < p.pk; ++ik) {
@@ -180,8 +175,8 @@ void ExpectPartitionMatchesStepped(const ArrayGeometry& geo, const Partition& p,
         a.ik = ik;
         a.index = static_cast<int64_t>(arrays.size());
         const GemmOperands slice = SliceOperands(all, p, im, in, ik, &a.mr, &a.nr, &a.gr, &a.kr);
-        slices.push_back(slice.shape);
-        a.ops = std::make_unique<GemmOperands>(Padded(slice, SubGemm(p, shape)));
+        slices->push_back(slice.shape);
+        a.ops = std::make_unique<GemmOperands>(Padded(slice, SubGemm(p, all.shape)));
         // An empty slice (ceil-sized parts leave the last ones short) idles through the padding
         // too: its array is configured, and its streams are reserved, like the others'.
         a.sim = std::make_unique<Stepped>(rows, cols, *a.ops);
@@ -189,20 +184,32 @@ void ExpectPartitionMatchesStepped(const ArrayGeometry& geo, const Partition& p,
       }
     }
   }
-  // Lockstep under the feed gate.
-  int64_t cycles = 0;
+  return arrays;
+}
+
+// Steps the arrays in lockstep under the feed gate until all are done, counting the cycles.
+template <typename Stepped>
+void StepLockstep(const ArrayGeometry& geo, const Partition& p, bool grouped,
+                  std::vector<SteppedArray<Stepped>>& arrays, int64_t* cycles) {
   const auto running = [&] {
     return std::any_of(arrays.begin(), arrays.end(),
                        [](const SteppedArray<Stepped>& a) { return a.sim != nullptr && !a.sim->done(); });
   };
   while (running()) {
-    cycles += GateCycles(geo, p, shape.groups > 1, arrays);
+    *cycles += GateCycles(geo, p, grouped, arrays);
     for (SteppedArray<Stepped>& a : arrays) {
       if (a.sim != nullptr) a.sim->Step();
     }
-    ASSERT_LT(cycles, int64_t{1} << 40);
+    ASSERT_LT(*cycles, int64_t{1} << 40);
   }
-  // K parts land in their own partial-sum tile.
+}
+
+// The arrays' outputs: K part ik lands in its own partial-sum tile partial[ik] ([m][groups * n]).
+template <typename Stepped>
+std::vector<std::vector<int64_t>> PartialSums(const Partition& p, const GemmShape& shape,
+                                              const std::vector<SteppedArray<Stepped>>& arrays,
+                                              const std::vector<GemmShape>& slices) {
+  const int64_t out_cols = shape.groups * shape.n;
   std::vector<std::vector<int64_t>> partial(p.pk, std::vector<int64_t>(shape.m * out_cols, 0));
   for (const SteppedArray<Stepped>& a : arrays) {
     if (a.sim == nullptr) continue;
@@ -214,18 +221,44 @@ void ExpectPartitionMatchesStepped(const ArrayGeometry& geo, const Partition& p,
           partial[a.ik][(a.mr.lo + x) * out_cols + (a.gr.lo + g) * shape.n + a.nr.lo + j] =
               a.sim->acc()[x * padded.groups * padded.n + g * padded.n + j];
   }
-  const DataflowTiming& timing = *FindDataflow(df);
-  EXPECT_EQ(cycles, ArrayCycles(geo, p, timing, shape));
-  // The reduction: the stepped model moves whole partial tiles of the largest array's outputs.
+  return partial;
+}
+
+// The K parts' partial sums added.
+std::vector<int64_t> SumOfParts(std::vector<std::vector<int64_t>> partial) {
+  for (size_t ik = 1; ik < partial.size(); ++ik)
+    for (size_t i = 0; i < partial[0].size(); ++i) partial[0][i] += partial[ik][i];
+  return partial[0];
+}
+
+// The reduction after `cycles` of lockstep: the stepped model moves whole partial tiles of the
+// largest array's outputs.
+void ExpectReduction(const ArrayGeometry& geo, const Partition& p, const GemmShape& shape,
+                     const DataflowTiming& timing, int64_t cycles) {
   const GemmShape sub = SubGemm(p, shape);
   std::vector<std::vector<int64_t>> tiles(p.pk, std::vector<int64_t>(sub.m * sub.n * sub.groups, 0));
-  const int64_t reduction = p.pk > 1 ? SteppedReduction(tiles, cols) : 0;
+  const int64_t reduction = p.pk > 1 ? SteppedReduction(tiles, geo.cols / p.pc) : 0;
   EXPECT_EQ(reduction, ReductionCycles(geo, p, shape));
   EXPECT_EQ(cycles + reduction, PartitionedCycles(geo, p, timing, shape));
+}
+
+template <typename Stepped>
+void ExpectPartitionMatchesStepped(const ArrayGeometry& geo, const Partition& p,
+                                   const GemmShape& shape, const char* df, uint32_t seed) {
+  SCOPED_TRACE(p.ToString() + " " + df + " m=" + std::to_string(shape.m) + " k=" +
+               std::to_string(shape.k) + " n=" + std::to_string(shape.n) + " g=" +
+               std::to_string(shape.groups) + (geo.unlimited_feed ? " unlimited feed" : " edge feed"));
+  ASSERT_TRUE(ValidPartition(geo, p, shape));
+  const GemmOperands all = RandomOperands(shape, seed);
+  std::vector<GemmShape> slices;  // each array's own slice (its operands are padded)
+  std::vector<SteppedArray<Stepped>> arrays = MakeArrays<Stepped>(geo, p, all, &slices);
+  int64_t cycles = 0;
+  ASSERT_NO_FATAL_FAILURE(StepLockstep(geo, p, shape.groups > 1, arrays, &cycles));
+  const DataflowTiming& timing = *FindDataflow(df);
+  EXPECT_EQ(cycles, ArrayCycles(geo, p, timing, shape));
+  ExpectReduction(geo, p, shape, timing, cycles);
   // And the arrays together compute the GEMM.
-  for (int64_t ik = 1; ik < p.pk; ++ik)
-    for (size_t i = 0; i < partial[0].size(); ++i) partial[0][i] += partial[ik][i];
-  EXPECT_EQ(partial[0], ReferenceGemm(all));
+  EXPECT_EQ(SumOfParts(PartialSums(p, shape, arrays, slices)), ReferenceGemm(all));
 }
 
 // An 8x8 array of 2x2 sub-arrays (a 4x4 grid): small enough to step every partition.
