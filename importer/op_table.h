@@ -18,18 +18,14 @@
 
 #include "core/graph.h"
 #include "importer/import_context.h"
+#include "importer/ops.h"
 
 namespace npusim::importer {
 
-// The ONNX output shape of node i, checked against its inputs and attributes; nullopt (reported)
-// on a problem. May set the op's window attributes (kernel, strides, pads, dilations, groups).
-using ShapeRule = std::optional<std::vector<int64_t>> (*)(ImportContext& cx, int i, const onnx::NodeProto& n,
-                                                          core::Op* ir);
-// Fills `ir` (type, inputs, weights, output of ONNX shape `shape`); false (reported) on a problem.
-using Converter = bool (*)(ImportContext& cx, int i, const onnx::NodeProto& n,
-                           const std::vector<int64_t>& shape, core::Op* ir);
-// Adds what is wrong with the node's attributes (decided without shapes) to `issues`.
-using AttributeCheck = void (*)(const onnx::NodeProto& n, std::vector<std::string>* issues);
+// Pointers to the functions of ops.h.
+using ShapeRule = ShapeRuleFn*;
+using Converter = ConverterFn*;
+using AttributeCheck = AttributeCheckFn*;
 
 // The quantization a node states for one of its values: value input `value` (-1: the output) is
 // quantized by the scale input `scale` and the zero-point input `zero_point`.
