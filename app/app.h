@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/arch.h"
@@ -12,7 +13,7 @@
 #include "core/graph.h"
 #include "core/stats.h"
 #include "isa/instruction.h"
-#include "models/npu.h"
+#include "sim/simulate.h"
 
 namespace npusim::app {
 
@@ -28,28 +29,8 @@ int Main(int argc, char** argv);
 // to an internal error so that the user can report the bug with the files it happened on.
 std::string InputFilesNote(const std::vector<std::string>& args);
 
-// What one run produced, for the report writers.
-struct LayerReport {
-  std::string name, op, unit, tiling, shape;
-  int64_t macs = 0;
-  uint64_t cycles = 0;       // this layer's share of the total (sums to the run's cycles)
-  uint64_t start_cycle = 0, end_cycle = 0;
-  double utilization = 0;    // macs / ((end - start) * PEs of its unit)
-  uint64_t compute_busy_cycles = 0;  // matrix unit busy on this layer
-  uint64_t load_busy_cycles = 0;     // DMA load channel busy on this layer (transfers in flight)
-  std::string bound;                 // "compute", "memory" or "post": the busiest unit
-  double energy_pj = 0;
-  uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
-  // Reconfigurable arrays (empty / 0 otherwise; isa::LayerMapping): chosen configuration,
-  // runner-up, fastest monolithic single-dataflow configuration, their compute-cycle estimates,
-  // mapping efficiency (MACs / (chosen compute cycles * PEs)) and speedup (monolithic / chosen).
-  std::string mapping, runner_up, monolithic;
-  int64_t mapping_cycles = 0, monolithic_cycles = 0;
-  double mapping_efficiency = 0, speedup_vs_monolithic = 0;
-  // Conv/FC layers: the format the weights are stored in and their DRAM bytes (isa::LayerMapping).
-  std::string weight_format;
-  int64_t weight_bytes = 0;
-};
+// One layer's figures (sim/simulate.h), as the report writers format them.
+using LayerReport = sim::LayerStats;
 
 struct CheckResult {
   bool requested = false;
@@ -58,20 +39,15 @@ struct CheckResult {
   std::string message;  // "bit-exact (N values)" or the first mismatch
 };
 
-struct RunReport {
+// What one run produced (sim::Result: cycles, energy, layers, counters, outputs ...) with what
+// names it, for the report writers.
+struct RunReport : sim::Result {
+  RunReport() = default;
+  explicit RunReport(sim::Result r) : sim::Result(std::move(r)) {}
   std::string arch_name, arch_file, net_name, net_file;
   double clock_mhz = 0;
-  uint64_t cycles = 0;
-  double seconds = 0;
-  int64_t macs = 0;
-  int64_t weight_bytes = 0;  // conv/FC weights as stored in DRAM (compressed on a sparse array)
-  core::EnergyReport energy;
-  std::vector<LayerReport> layers;
   CheckResult check;
-  std::map<std::string, uint64_t> counters;  // "component.action" -> total
-  std::string arch_resolved_json;            // the validated arch, defaults filled (echo)
-  std::vector<models::RunResult::BankCounts> banks;
-  std::string mode = "exact";  // models::ExecModeName
+  std::string arch_resolved_json;  // the validated arch, defaults filled (echo)
   double wall_seconds = 0;
   // Where the wall time went, in order: load (arch, net, inputs), compile, elaborate (SystemC
   // modules, DRAM image), simulate (sc_start to the last instruction), check (reference
@@ -102,15 +78,14 @@ CheckResult CompareOutputs(const core::Graph& g, const std::map<std::string, std
 
 // Creates DIR, or throws ConfigError naming DIR.
 void PrepareOutputDir(const std::string& dir);
-// Report writers (app/report.cpp). Files appear complete or not at all.
-// The report of one simulation, as `npusim run` writes it (app/run.cpp); also used by
-// `npusim scalesim` (full model) and `npusim serve`.
+// The report of simulation `r` of `g` (from `net_file`) on `arch`: `r` with the names and the
+// resolved arch echo (app/run.cpp). Used by `npusim run` and `npusim scalesim` (full model).
 RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file,
-                      const isa::Program& prog, const core::StatRegistry& stats,
-                      const models::RunResult& rr);
-// SystemC fatal errors and errors become exceptions (exit 1), not aborts. Call before simulating.
-void ConfigureSystemCReports();
+                      sim::Result r);
+// SystemC errors become exceptions (sim/simulate.h); kept here for the tests that call it.
+using sim::ConfigureSystemCReports;
 
+// Report writers (app/report.cpp). Files appear complete or not at all.
 std::string SummaryTable(const RunReport& r);
 
 // Writes report.json (with an "outputs" list: name, tensor, file, shape and dtype of each output

@@ -18,7 +18,6 @@
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <optional>
 #include <set>
 #include <sstream>
 
@@ -75,6 +74,51 @@ void CheckChoice(const std::string& field, const json& v, const std::string& ptr
   }
 }
 
+// Problems for the keys of layer block `block` (at `bp`) that are not fields.
+void CheckBlockKeys(const json& block, const std::string& bp, core::ProblemList& problems) {
+  for (const auto& [k, v] : block.items()) {
+    if (std::find(std::begin(kFields), std::end(kFields), k) != std::end(kFields)) continue;
+    problems.Add(core::Pointer(bp, k), "unknown key \"" + k +
+                                           "\" (expected op, in_channels, out_channels, kernel, "
+                                           "stride, resolution, weight_bits)");
+  }
+}
+
+// The choices of each field (kFields order) of layer block `block` (at `bp`), each checked.
+std::vector<std::vector<json>> BlockChoices(const json& block, const std::string& bp,
+                                            core::ProblemList& problems) {
+  const json defaults = {{"op", "conv2d"}, {"in_channels", 16}, {"out_channels", 16}, {"kernel", 1},
+                         {"stride", 1},    {"resolution", 1},   {"weight_bits", 8}};
+  std::vector<std::vector<json>> choices;
+  for (const char* f : kFields) {
+    choices.push_back(Choices(block, f, defaults[f]));
+    const bool list = block.contains(f) && block[f].is_array();
+    if (list && choices.back().empty()) problems.Add(core::Pointer(bp, f), "expected at least one value");
+    for (size_t i = 0; i < choices.back().size(); ++i) {
+      const std::string p = list ? core::Pointer(core::Pointer(bp, f), i) : core::Pointer(bp, f);
+      CheckChoice(f, choices.back()[i], p, problems);
+    }
+  }
+  return choices;
+}
+
+// Every entry of the choices' cross product (the last field fastest) into `entries`.
+void AddCrossProduct(const std::vector<std::vector<json>>& choices, std::set<Entry>& entries) {
+  std::vector<size_t> at(choices.size(), 0);
+  for (;;) {
+    json e;
+    for (size_t f = 0; f < choices.size(); ++f) e[kFields[f]] = choices[f][at[f]];
+    Entry en{e["op"],     e["in_channels"], e["out_channels"], e["kernel"],
+             e["stride"], e["resolution"],  e["weight_bits"]};
+    if (en.op == "depthwise") en.out_channels = en.in_channels;
+    if (en.op == "fully_connected") en.kernel = en.stride = en.resolution = 1;
+    entries.insert(en);
+    size_t f = choices.size();
+    while (f-- > 0 && ++at[f] == choices[f].size()) at[f] = 0;
+    if (f == static_cast<size_t>(-1)) return;
+  }
+}
+
 // The space's entries, each once, in a stable order.
 std::vector<Entry> LoadLayerSpace(const json& doc, const std::string& path) {
   core::ProblemList problems(path);
@@ -89,38 +133,9 @@ std::vector<Entry> LoadLayerSpace(const json& doc, const std::string& path) {
       problems.Add(bp, "expected an object");
       continue;
     }
-    for (const auto& [k, v] : block.items()) {
-      if (std::find(std::begin(kFields), std::end(kFields), k) == std::end(kFields)) {
-        problems.Add(core::Pointer(bp, k), "unknown key \"" + k + "\" (expected op, in_channels, out_channels, kernel, "
-                                           "stride, resolution, weight_bits)");
-      }
-    }
-    const json defaults = {{"op", "conv2d"}, {"in_channels", 16}, {"out_channels", 16}, {"kernel", 1},
-                           {"stride", 1},    {"resolution", 1},   {"weight_bits", 8}};
-    std::vector<std::vector<json>> choices;
-    for (const char* f : kFields) {
-      choices.push_back(Choices(block, f, defaults[f]));
-      const bool list = block.contains(f) && block[f].is_array();
-      if (list && choices.back().empty()) problems.Add(core::Pointer(bp, f), "expected at least one value");
-      for (size_t i = 0; i < choices.back().size(); ++i) {
-        const std::string p = list ? core::Pointer(core::Pointer(bp, f), i) : core::Pointer(bp, f);
-        CheckChoice(f, choices.back()[i], p, problems);
-      }
-    }
-    if (!problems.empty()) continue;
-    // The block's cross product, the last field fastest.
-    std::vector<size_t> at(choices.size(), 0);
-    for (;;) {
-      json e;
-      for (size_t f = 0; f < choices.size(); ++f) e[kFields[f]] = choices[f][at[f]];
-      Entry en{e["op"], e["in_channels"], e["out_channels"], e["kernel"], e["stride"], e["resolution"], e["weight_bits"]};
-      if (en.op == "depthwise") en.out_channels = en.in_channels;
-      if (en.op == "fully_connected") en.kernel = en.stride = en.resolution = 1;
-      entries.insert(en);
-      size_t f = choices.size();
-      while (f-- > 0 && ++at[f] == choices[f].size()) at[f] = 0;
-      if (f == static_cast<size_t>(-1)) break;
-    }
+    CheckBlockKeys(block, bp, problems);
+    const std::vector<std::vector<json>> choices = BlockChoices(block, bp, problems);
+    if (problems.empty()) AddCrossProduct(choices, entries);
   }
   problems.ThrowIfAny();
   return {entries.begin(), entries.end()};
@@ -298,37 +313,55 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-}  // namespace
+// `--emit-net`: one architecture of a block space as a network file (the LUT's own pieces, composed).
+int EmitNet(const LutOptions& o, const json& doc) {
+  if (!nas::IsBlockSpace(doc)) {
+    throw core::ConfigError(o.space, "",
+                            "--emit-net needs a block space (with \"stages\"), got a layer space");
+  }
+  const nas::Space space = nas::LoadSpace(doc, o.space);
+  const nas::Piece p = nas::ArchitecturePiece(space, nas::ParseArchitecture(space, o.emit_net, "--emit-net"));
+  const fs::path scratch =
+      fs::temp_directory_path() / ("npusim_lut_net_" + std::to_string(getpid()) + ".json");
+  const core::Graph g = LoadPiece(p, scratch);
+  const fs::path out = fs::absolute(o.out);
+  core::SaveNetwork(g, out.string(), (out.parent_path() / (out.stem().string() + "_weights")).string());
+  std::cout << "lut: network of " << space.name << " [" << o.emit_net << "], " << g.ops.size() << " ops, "
+            << p.skip << " residual adds; " << o.out << "\n";
+  return kExitOk;
+}
 
-int LutCommand(const LutOptions& o) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const core::ArchConfig arch = core::LoadArch(o.arch);
-  const json doc = core::ReadJsonFile(o.space);
-  const bool blocks = nas::IsBlockSpace(doc);
-  if (!o.emit_net.empty()) {
-    // One architecture of a block space as a network file (the LUT's own pieces, composed).
-    if (!blocks) throw core::ConfigError(o.space, "", "--emit-net needs a block space (with \"stages\"), got a layer space");
-    const nas::Space space = nas::LoadSpace(doc, o.space);
-    const nas::Piece p = nas::ArchitecturePiece(space, nas::ParseArchitecture(space, o.emit_net, "--emit-net"));
-    const fs::path scratch = fs::temp_directory_path() / ("npusim_lut_net_" + std::to_string(getpid()) + ".json");
-    const core::Graph g = LoadPiece(p, scratch);
-    const fs::path out = fs::absolute(o.out);
-    core::SaveNetwork(g, out.string(), (out.parent_path() / (out.stem().string() + "_weights")).string());
-    std::cout << "lut: network of " << space.name << " [" << o.emit_net << "], " << g.ops.size() << " ops, " << p.skip
-              << " residual adds; " << o.out << "\n";
-    return kExitOk;
+// The space a LUT tabulates: its entries (jobs) and what the table's header says of it.
+struct LutSpace {
+  bool blocks = false;           // a block space (else a layer space)
+  std::string name;              // the block space's name, or "layers"
+  std::vector<Job> all;          // every row
+  std::vector<const Job*> jobs;  // the rows to simulate (the others repeat one of these)
+};
+
+LutSpace LoadJobs(const json& doc, const std::string& path) {
+  LutSpace s;
+  s.blocks = nas::IsBlockSpace(doc);
+  s.name = "layers";
+  if (s.blocks) {
+    const nas::Space space = nas::LoadSpace(doc, path);
+    s.name = space.name;
+    s.all = BlockJobs(space);
+  } else {
+    s.all = LayerJobs(doc, path);
   }
-  std::optional<nas::Space> space;
-  if (blocks) space = nas::LoadSpace(doc, o.space);
-  const std::vector<Job> all = blocks ? BlockJobs(*space) : LayerJobs(doc, o.space);
-  std::vector<const Job*> jobs;  // the ones to simulate
-  for (const Job& j : all) {
-    if (j.same < 0) jobs.push_back(&j);
+  for (const Job& j : s.all) {
+    if (j.same < 0) s.jobs.push_back(&j);
   }
+  return s;
+}
+
+// Simulates `jobs` on `workers_n` workers, each a child process simulating a contiguous slice
+// (sim/child.h), and returns every job's figures.
+std::map<const Job*, json> SimulateJobs(const core::ArchConfig& arch, const std::vector<const Job*>& jobs,
+                                        size_t workers_n) {
   const fs::path scratch = fs::temp_directory_path() / ("npusim_lut_" + std::to_string(getpid()));
   fs::create_directories(scratch);
-  // --jobs workers, each a child process simulating a contiguous slice (sim/child.h).
-  const size_t workers_n = std::min<size_t>(static_cast<size_t>(o.jobs), std::max<size_t>(jobs.size(), 1));
   std::vector<sim::ChildBody> slices;
   for (size_t w = 0; w < workers_n; ++w) {
     const size_t begin = jobs.size() * w / workers_n, end = jobs.size() * (w + 1) / workers_n;
@@ -341,6 +374,7 @@ int LutCommand(const LutOptions& o) {
     fs::remove_all(scratch);
     throw;
   }
+  fs::remove_all(scratch);
   std::string failed;
   std::map<const Job*, json> figures;
   size_t next = 0;
@@ -351,48 +385,72 @@ int LutCommand(const LutOptions& o) {
       if (!line.empty() && next < jobs.size()) figures[jobs[next++]] = json::parse(line);
     }
   }
-  fs::remove_all(scratch);
   if (!failed.empty() || next != jobs.size()) {
-    throw std::runtime_error("a lut worker failed (" + (failed.empty() ? "it answered for too few entries" : failed) + ")");
+    throw std::runtime_error("a lut worker failed (" +
+                             (failed.empty() ? "it answered for too few entries" : failed) + ")");
   }
+  return figures;
+}
+
+// The LUT as a JSON document (a .json output).
+std::string LutJson(const LutOptions& o, const core::ArchConfig& arch, const LutSpace& s,
+                    const std::vector<std::string>& columns, const json& records) {
+  json d = {{"npusim_version", kVersion},
+            {"arch", {{"name", arch.name}, {"file", o.arch}, {"clock_mhz", arch.clock_mhz}}},
+            {"space", {{"file", o.space}, {"name", s.name}, {"kind", s.blocks ? "blocks" : "layers"}}},
+            {"columns", columns},
+            {"entries", records}};
+  if (s.blocks) {
+    // HW-NAS-Bench's shape: position -> choice -> figures (the stem and head under "").
+    json lut = json::object();
+    for (const json& r : records) {
+      json e = {{"status", r["status"]}};
+      for (const std::string& k : kFigures) {
+        if (r.contains(k)) e[k] = r[k];
+      }
+      lut[r["position"].get<std::string>()][r["choice"].get<std::string>()] = e;
+    }
+    d["lut"] = lut;
+  }
+  return d.dump(1) + "\n";
+}
+
+// The LUT as CSV with a comment line first.
+std::string LutCsv(const LutOptions& o, const core::ArchConfig& arch, const LutSpace& s,
+                   const std::vector<std::string>& columns, const json& records) {
+  std::string text = "# npusim " + std::string(kVersion) + " lut: arch " + arch.name + " (" + o.arch +
+                     "), space " + o.space + " (" + s.name + "), " + std::to_string(s.all.size()) +
+                     " entries\n";
+  for (size_t i = 0; i < columns.size(); ++i) text += (i ? "," : "") + columns[i];
+  text += "\n";
+  for (const json& r : records) text += CsvRow(r, columns);
+  return text;
+}
+
+}  // namespace
+
+int LutCommand(const LutOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const core::ArchConfig arch = core::LoadArch(o.arch);
+  const json doc = core::ReadJsonFile(o.space);
+  if (!o.emit_net.empty()) return EmitNet(o, doc);
+  const LutSpace s = LoadJobs(doc, o.space);
+  const size_t workers_n = std::min<size_t>(static_cast<size_t>(o.jobs), std::max<size_t>(s.jobs.size(), 1));
+  const std::map<const Job*, json> figures = SimulateJobs(arch, s.jobs, workers_n);
   json records = json::array();
-  for (const Job& j : all) records.push_back(Record(j, figures.at(j.same < 0 ? &j : &all[static_cast<size_t>(j.same)])));
-  std::vector<std::string> columns = blocks ? kBlockColumns : kLayerColumns;
+  for (const Job& j : s.all) {
+    records.push_back(Record(j, figures.at(j.same < 0 ? &j : &s.all[static_cast<size_t>(j.same)])));
+  }
+  std::vector<std::string> columns = s.blocks ? kBlockColumns : kLayerColumns;
   columns.insert(columns.end(), kFigures.begin(), kFigures.end());
   columns.insert(columns.end(), {"status", "error"});
   // A .json name gets the same table as a JSON document, else CSV with a comment line first.
-  const std::string space_name = blocks ? space->name : "layers";
-  std::string text;
-  if (EndsWith(o.out, ".json")) {
-    json d = {{"npusim_version", kVersion},
-              {"arch", {{"name", arch.name}, {"file", o.arch}, {"clock_mhz", arch.clock_mhz}}},
-              {"space", {{"file", o.space}, {"name", space_name}, {"kind", blocks ? "blocks" : "layers"}}},
-              {"columns", columns},
-              {"entries", records}};
-    if (blocks) {
-      // HW-NAS-Bench's shape: position -> choice -> figures (the stem and head under "").
-      json lut = json::object();
-      for (const json& r : records) {
-        json e = {{"status", r["status"]}};
-        for (const std::string& k : kFigures) {
-          if (r.contains(k)) e[k] = r[k];
-        }
-        lut[r["position"].get<std::string>()][r["choice"].get<std::string>()] = e;
-      }
-      d["lut"] = lut;
-    }
-    text = d.dump(1) + "\n";
-  } else {
-    text = "# npusim " + std::string(kVersion) + " lut: arch " + arch.name + " (" + o.arch + "), space " + o.space + " (" +
-           space_name + "), " + std::to_string(all.size()) + " entries\n";
-    for (size_t i = 0; i < columns.size(); ++i) text += (i ? "," : "") + columns[i];
-    text += "\n";
-    for (const json& r : records) text += CsvRow(r, columns);
-  }
-  core::WriteFileAtomically(o.out, text);
+  const bool as_json = EndsWith(o.out, ".json");
+  core::WriteFileAtomically(
+      o.out, as_json ? LutJson(o, arch, s, columns, records) : LutCsv(o, arch, s, columns, records));
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::cout << "lut: " << all.size() << " entries (" << jobs.size() << " simulated) in " << secs << " s ("
-            << jobs.size() / secs << " simulations/s, " << workers_n << " jobs); " << o.out << "\n";
+  std::cout << "lut: " << s.all.size() << " entries (" << s.jobs.size() << " simulated) in " << secs << " s ("
+            << s.jobs.size() / secs << " simulations/s, " << workers_n << " jobs); " << o.out << "\n";
   return kExitOk;
 }
 

@@ -39,12 +39,12 @@ nlohmann::json ToJson(const RunReport& r) {
   j["arch"] = {{"name", r.arch_name}, {"file", r.arch_file}, {"clock_mhz", r.clock_mhz}};
   if (!r.arch_resolved_json.empty()) j["arch"]["resolved"] = nlohmann::json::parse(r.arch_resolved_json);
   j["net"] = {{"name", r.net_name}, {"file", r.net_file}};
-  j["cycles"] = r.cycles;
+  j["cycles"] = r.run.cycles;
   j["seconds"] = r.seconds;
   j["energy_pj"] = r.energy.total_pj;
   j["energy_breakdown_pj"] = r.energy.by_component_pj;
   j["macs"] = r.macs;
-  j["mode"] = r.mode;
+  j["mode"] = models::ExecModeName(r.mode);
   j["weight_bytes"] = r.weight_bytes;
   j["wall_seconds"] = r.wall_seconds;
   j["wall_breakdown_s"] = nlohmann::json::object();
@@ -83,7 +83,7 @@ nlohmann::json ToJson(const RunReport& r) {
     }
   }
   j["counters"] = r.counters;
-  for (const auto& b : r.banks) {
+  for (const auto& b : r.run.banks) {
     j["buffers"][b.buffer] = {{"bank_read_words", b.reads}, {"bank_write_words", b.writes}};
   }
   if (r.check.requested) {
@@ -124,13 +124,13 @@ std::string SummaryTable(const RunReport& r) {
                   L.dram_read_bytes / 1024.0, L.dram_write_bytes / 1024.0);
     s << line;
   }
-  s << "total: " << r.cycles << " cycles = " << Fixed(r.seconds * 1e3, 3) << " ms at " << r.clock_mhz
+  s << "total: " << r.run.cycles << " cycles = " << Fixed(r.seconds * 1e3, 3) << " ms at " << r.clock_mhz
     << " MHz, " << r.macs << " MACs, energy " << Fixed(r.energy.total_pj / 1e6, 3) << " uJ\n";
   s << "energy by component (uJ):";
   for (const auto& [c, e] : r.energy.by_component_pj) s << " " << c << "=" << Fixed(e / 1e6, 3);
   s << "\n";
   if (!r.wall_breakdown_s.empty()) {
-    s << "wall " << Fixed(r.wall_seconds, 3) << " s (" << r.mode << " mode):";
+    s << "wall " << Fixed(r.wall_seconds, 3) << " s (" << models::ExecModeName(r.mode) << " mode):";
     for (const auto& [phase, sec] : r.wall_breakdown_s) s << " " << phase << "=" << Fixed(sec, 3);
     s << "; " << Fixed(r.simulated_cycles_per_second / 1e6, 1) << " M simulated cycles per second\n";
   }

@@ -11,8 +11,6 @@
 
 #include "app/app.h"
 #include "app/commands.h"
-#include "app/serve_sim.h"
-#include "compiler/compiler.h"
 #include "core/arch_json.h"
 #include "core/error.h"
 #include "core/json_util.h"
@@ -20,8 +18,8 @@
 #include "core/net_loader.h"
 #include "core/precision.h"
 #include "importer/onnx_import.h"
-#include "models/timing/unit_timing.h"
 #include "reference/executor.h"
+#include "sim/simulate.h"
 
 namespace npusim::app {
 namespace {
@@ -144,12 +142,6 @@ TensorMap ResolveInputs(const core::Graph& g, const CommandOptions& o) {
   return in;
 }
 
-std::string ShapeString(const std::vector<int64_t>& s) {
-  std::string r;
-  for (size_t i = 0; i < s.size(); ++i) r += (i ? "x" : "") + std::to_string(s[i]);
-  return r;
-}
-
 CheckResult Check(const core::Graph& g, const core::ArchConfig& arch, const TensorMap& inputs,
                   const TensorMap& outputs) {
   const core::UnitConfig* unit = arch.MatrixUnit();
@@ -175,88 +167,15 @@ models::Npu::Progress ProgressLine() {
 }  // namespace
 
 RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file,
-                      const isa::Program& prog, const core::StatRegistry& stats,
-                      const models::RunResult& rr) {
-  RunReport r;
-  r.arch_name = arch.name;
-  r.arch_file = arch.file;
-  r.net_name = g.name;
-  r.net_file = net_file;
-  r.clock_mhz = arch.clock_mhz;
-  r.cycles = rr.cycles;
-  r.seconds = static_cast<double>(rr.cycles) / (arch.clock_mhz * 1e6);
-  const core::UnitConfig* unit = arch.MatrixUnit();
-  const int n = static_cast<int>(g.ops.size());
-  std::vector<uint64_t> layer_cycles(n, 0);
-  uint64_t done = 0;
-  for (int l = 0; l < n; ++l) {
-    // Layers overlap in time; each is charged the cycles by which it pushes the finish line.
-    layer_cycles[l] = rr.layer_end[l] > done ? rr.layer_end[l] - done : 0;
-    done = std::max(done, rr.layer_end[l]);
-  }
-  r.energy = core::ComputeEnergy(stats, arch.energy, n, layer_cycles, arch.dynamic_energy_scale(),
-                                 arch.leakage_energy_scale());
-  const core::Counter* rd = stats.Find("dram", "read_byte");
-  const core::Counter* wr = stats.Find("dram", "write_byte");
-  for (int l = 0; l < n; ++l) {
-    const core::Op& op = g.ops[l];
-    LayerReport L;
-    L.name = op.name;
-    L.op = core::OpTypeName(op.type);
-    L.unit = prog.layers[l].unit;
-    L.tiling = prog.layers[l].tiling;
-    const isa::LayerMapping& pm = prog.layers[l];
-    if (!pm.mapping.empty()) {
-      L.mapping = pm.mapping;
-      L.runner_up = pm.runner_up;
-      L.monolithic = pm.monolithic;
-      L.mapping_cycles = pm.mapping_cycles;
-      L.monolithic_cycles = pm.monolithic_cycles;
-      L.mapping_efficiency = pm.mapping_efficiency;
-      if (pm.mapping_cycles > 0) {
-        L.speedup_vs_monolithic = static_cast<double>(pm.monolithic_cycles) / pm.mapping_cycles;
-      }
-    }
-    L.weight_format = pm.weight_format;
-    L.weight_bytes = pm.weight_bytes;
-    r.weight_bytes += pm.weight_bytes;
-    L.shape = ShapeString(g.tensor(op.outputs[0]).shape);
-    L.macs = core::OpMacs(g, op);
-    L.cycles = layer_cycles[l];
-    L.start_cycle = rr.layer_start[l];
-    L.end_cycle = rr.layer_end[l];
-    const uint64_t span = L.end_cycle - L.start_cycle;
-    if (L.macs > 0 && span > 0) {
-      // Against the unit's peak at this layer's operand widths (a bit-serial unit's peak grows
-      // as its serial operand narrows); layers without MACs keep 0.
-      const core::TensorInfo& x = g.tensor(op.inputs[0]);
-      const int wbits = op.inputs.size() > 1 ? g.tensor(op.inputs[1]).bits : x.bits;
-      L.utilization = static_cast<double>(L.macs) /
-                      (static_cast<double>(span) * models::timing::MatrixUnitPeakMacsPerCycle(*unit, wbits, x.bits));
-    }
-    const auto& busy = rr.layer_busy[l];
-    L.compute_busy_cycles = busy[static_cast<int>(isa::Queue::kCompute)];
-    L.load_busy_cycles = busy[static_cast<int>(isa::Queue::kLoad)];
-    const uint64_t post = busy[static_cast<int>(isa::Queue::kPost)];
-    const uint64_t mem = std::max(L.load_busy_cycles, busy[static_cast<int>(isa::Queue::kStore)]);
-    L.bound = span == 0 ? "-" : L.compute_busy_cycles >= std::max(mem, post) ? "compute" : mem >= post ? "memory" : "post";
-    L.energy_pj = r.energy.by_layer_pj[l];
-    L.dram_read_bytes = rd->layer(l);
-    L.dram_write_bytes = wr->layer(l);
-    r.macs += L.macs;
-    r.layers.push_back(L);
-  }
-  for (const core::Counter& c : stats.counters()) r.counters[c.component + "." + c.action] = c.total;
-  r.arch_resolved_json = core::ArchToJson(arch).dump();  // loads back as an arch file
-  r.banks = rr.banks;
-  return r;
-}
-
-void ConfigureSystemCReports() {
-  using sc_core::sc_report_handler;
-  // A broken invariant inside the simulation becomes an exception (exit 1), not an abort.
-  sc_report_handler::set_actions(sc_core::SC_FATAL, sc_core::SC_DISPLAY | sc_core::SC_THROW);
-  sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_DISPLAY | sc_core::SC_THROW);
+                      sim::Result r) {
+  RunReport report(std::move(r));
+  report.arch_name = arch.name;
+  report.arch_file = arch.file;
+  report.net_name = g.name;
+  report.net_file = net_file;
+  report.clock_mhz = arch.clock_mhz;
+  report.arch_resolved_json = core::ArchToJson(arch).dump();  // loads back as an arch file
+  return report;
 }
 
 CheckResult CompareOutputs(const core::Graph& g, const TensorMap& sim, const TensorMap& ref) {
@@ -288,37 +207,35 @@ CheckResult CompareOutputs(const core::Graph& g, const TensorMap& sim, const Ten
 
 int RunCommand(const CommandOptions& o) {
   PhaseClock clock;
-  const models::ExecMode mode = ParseExecMode(o.mode, "--mode");
+  sim::Options opt;
+  opt.mode = ParseExecMode(o.mode, "--mode");
   const core::ArchConfig arch = LoadArch(o);
   const core::Graph g = LoadNet(o);
   const TensorMap inputs = ResolveInputs(g, o);
   clock.Lap("load");
-  const isa::Program prog = compiler::Compile(g, arch, o.net);
+  const sim::Compiled compiled = sim::Compile(arch, g, o.net);
   clock.Lap("compile");
-  ConfigureSystemCReports();
-  core::StatRegistry stats;
-  models::Npu npu("npu", arch, prog, stats, mode);
-  core::CheckEnergyCoverage(stats, arch.energy);
-  // Every input is valid by now. Fail on an unusable output directory before simulating, not
-  // after (if the run fails later it stays empty: result files appear complete or not at all).
   const std::string dir = o.out.empty() ? "results/" + arch.name + "-" + g.name : o.out;
-  PrepareOutputDir(dir);
-  npu.WriteInputs(inputs);
-  clock.Lap("elaborate");
-  const models::RunResult rr = npu.Run(ProgressLine(), kProgressCycles);
-  clock.Lap("simulate");
-  RunReport report = BuildReport(arch, g, o.net, prog, stats, rr);
-  report.mode = models::ExecModeName(mode);
+  opt.progress = ProgressLine();
+  opt.progress_cycles = kProgressCycles;
+  opt.before_simulate = [&] {
+    // Every input is valid by now. Fail on an unusable output directory before simulating, not
+    // after (if the run fails later it stays empty: result files appear complete or not at all).
+    PrepareOutputDir(dir);
+    clock.Lap("elaborate");
+  };
+  opt.after_simulate = [&] { clock.Lap("simulate"); };
+  RunReport report = BuildReport(arch, g, o.net, sim::Run(compiled, inputs, opt));
   if (o.check) {
-    report.check = Check(g, arch, inputs, rr.outputs);
+    report.check = Check(g, arch, inputs, report.run.outputs);
     clock.Lap("check");
   }
   const double sim_s = clock.Seconds("simulate");
-  report.simulated_cycles_per_second = sim_s > 0 ? static_cast<double>(rr.cycles) / sim_s : 0;
+  report.simulated_cycles_per_second = sim_s > 0 ? static_cast<double>(report.run.cycles) / sim_s : 0;
   clock.Lap("report");  // building it; writing the files comes after and is not counted
   report.wall_breakdown_s = clock.laps();
   report.wall_seconds = clock.Total();
-  WriteReportFiles(dir, report, g, rr.outputs);
+  WriteReportFiles(dir, report, g, report.run.outputs);
   std::cout << SummaryTable(report);
   std::cout << "report: " << dir << "/report.json\n";
   if (report.check.requested) {
@@ -345,9 +262,11 @@ std::string ErrorPercent(int64_t estimate, uint64_t simulated) {
 // first instruction start to last end, would also count the time its first loads wait beside the
 // previous layer's last tiles, which the per-layer estimate rightly leaves out.) Layers the
 // compiler does not estimate (pools, adds, concats, reshapes: estimate 0) are listed without one.
-std::string EstimateCheck(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file,
-                          const isa::Program& prog) {
-  const RunReport r = serve::SimulateCompiled(arch, g, net_file, prog, models::ExecMode::kTiming);
+std::string EstimateCheck(const sim::Compiled& c) {
+  sim::Options timing;
+  timing.mode = models::ExecMode::kTiming;
+  const sim::Result r = sim::Run(c, sim::GraphInputs(c.graph), timing);
+  const isa::Program& prog = c.program;
   std::ostringstream s;
   char line[256];
   std::snprintf(line, sizeof line, ";   %3s %-22s %-16s %-10s %12s %12s %8s\n", "#", "layer", "op", "unit", "estimate",
@@ -368,7 +287,7 @@ std::string EstimateCheck(const core::ArchConfig& arch, const core::Graph& g, co
     simulated += sim;
   }
   s << "; estimated layers: " << estimated << " cycles estimated, " << simulated << " simulated ("
-    << ErrorPercent(estimated, simulated) << "); the whole run takes " << r.cycles << " cycles\n";
+    << ErrorPercent(estimated, simulated) << "); the whole run takes " << r.run.cycles << " cycles\n";
   return s.str();
 }
 
@@ -377,7 +296,8 @@ std::string EstimateCheck(const core::ArchConfig& arch, const core::Graph& g, co
 int CompileCommand(const CommandOptions& o) {
   const core::ArchConfig arch = LoadArch(o);
   const core::Graph g = LoadNet(o);
-  const isa::Program prog = compiler::Compile(g, arch, o.net);
+  const sim::Compiled c = sim::Compile(arch, g, o.net);
+  const isa::Program& prog = c.program;
   std::cout << "; npusim program for " << g.name << " on " << arch.name << ": "
             << prog.instructions.size() << " instructions, " << prog.dram_bytes_used
             << " DRAM bytes\n; mapping:\n";
@@ -394,7 +314,7 @@ int CompileCommand(const CommandOptions& o) {
                 << m.candidates << " configurations evaluated\n";
     }
   }
-  if (o.estimate_check) std::cout << EstimateCheck(arch, g, o.net, prog);
+  if (o.estimate_check) std::cout << EstimateCheck(c);
   std::cout << isa::Listing(prog);
   return kExitOk;
 }

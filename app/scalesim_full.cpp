@@ -29,6 +29,7 @@
 #include "core/int_math.h"
 #include "core/random.h"
 #include "models/timing/dataflow_timing.h"
+#include "sim/simulate.h"
 
 namespace npusim::app {
 namespace {
@@ -444,25 +445,18 @@ int RunScaleSimFullModel(const ScaleSimInputs& in, const std::string& dir) {
   const core::ArchConfig arch = LoadDerivedArch(in.config, arch_json);
   ScaleSimFullRun run;
   const core::Graph g = BuildScaleSimGraph(in, &run.layers);
-  const isa::Program prog = CompileForScaleSim(g, arch, in);
-  ConfigureSystemCReports();
-  core::StatRegistry stats;
-  models::Npu npu("npu", arch, prog, stats);
-  core::CheckEnergyCoverage(stats, arch.energy);
-  PrepareOutputDir(dir);  // every input is valid by now
-  std::map<std::string, std::vector<int32_t>> inputs;
-  for (const std::string& name : g.inputs) inputs[name] = *g.tensor(name).data;
-  npu.WriteInputs(inputs);
-  const models::RunResult rr = npu.Run();
-  RunReport report = BuildReport(arch, g, in.topology.file, prog, stats, rr);
+  const sim::Compiled compiled{arch, g, in.topology.file, CompileForScaleSim(g, arch, in)};
+  sim::Options opt;
+  opt.before_simulate = [&] { PrepareOutputDir(dir); };  // every input is valid by now
+  RunReport report = BuildReport(arch, g, in.topology.file, sim::Run(compiled, sim::GraphInputs(g), opt));
   report.arch_file = in.config.file;  // the arch was derived from the SCALE-Sim cfg
   Compare(compat, arch, report, run.layers);
-  run.cycles = static_cast<int64_t>(rr.cycles);
+  run.cycles = static_cast<int64_t>(report.run.cycles);
   run.compat_cycles = compat.cycles;
   run.compat_total_cycles = compat.scalesim_total_cycles;
   for (const ScaleSimFullLayer& L : run.layers) run.sum_spans += L.span_cycles;
   report.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  WriteReportFiles(dir, report, g, rr.outputs);
+  WriteReportFiles(dir, report, g, report.run.outputs);
   core::WriteFileAtomically((fs::path(dir) / "arch.json").string(), arch_json);
   core::WriteFileAtomically((fs::path(dir) / "scalesim_comparison.csv").string(), ComparisonCsv(run));
   for (const std::string& note : compat.notes) std::cerr << "npusim: note: " << note << "\n";

@@ -22,7 +22,9 @@
 #include <cstring>
 #include <iostream>
 #include <map>
+#include <stdexcept>
 #include <unordered_map>
+#include <vector>
 
 #include "app/app.h"
 #include "app/commands.h"
@@ -167,6 +169,25 @@ int Listen(const std::string& path) {
   return fd;
 }
 
+// Waits until the listener (first) or a client can be read; returns the poll set.
+std::vector<pollfd> WaitReadable(int lfd, const std::map<int, serve::LineReader>& clients) {
+  std::vector<pollfd> fds{{lfd, POLLIN, 0}};
+  for (const auto& [fd, r] : clients) fds.push_back({fd, POLLIN, 0});
+  while (poll(fds.data(), fds.size(), -1) < 0) {
+    if (errno != EINTR) throw std::runtime_error("poll failed");
+  }
+  return fds;
+}
+
+// Reads what client `fd` sent and answers its complete lines; false once the client is gone
+// (closed, or no longer writable).
+bool ServeClient(Server& s, int fd, serve::LineReader& reader) {
+  char buf[65536];
+  const ssize_t n = recv(fd, buf, sizeof buf, 0);
+  if (n < 0 && errno == EINTR) return true;
+  return n > 0 && HandleBytes(s, reader, fd, buf, static_cast<size_t>(n));
+}
+
 // Every client has its own line buffer, so requests from several clients never interleave; a
 // client that disconnects (even mid-line or before its answer) is dropped, the server goes on.
 int ServeSocket(Server& s, const std::string& path) {
@@ -174,23 +195,14 @@ int ServeSocket(Server& s, const std::string& path) {
   std::cerr << "npusim serve: listening on " << path << "\n";
   std::map<int, serve::LineReader> clients;
   for (;;) {
-    std::vector<pollfd> fds{{lfd, POLLIN, 0}};
-    for (const auto& [fd, r] : clients) fds.push_back({fd, POLLIN, 0});
-    if (poll(fds.data(), fds.size(), -1) < 0) {
-      if (errno == EINTR) continue;
-      throw std::runtime_error("poll failed");
-    }
+    const std::vector<pollfd> fds = WaitReadable(lfd, clients);
     if (fds[0].revents & POLLIN) {
       const int c = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
       if (c >= 0) clients[c];
     }
     for (size_t i = 1; i < fds.size(); ++i) {
-      if (!fds[i].revents) continue;
       const int fd = fds[i].fd;
-      char buf[65536];
-      const ssize_t n = recv(fd, buf, sizeof buf, 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n > 0 && HandleBytes(s, clients[fd], fd, buf, static_cast<size_t>(n))) continue;
+      if (!fds[i].revents || ServeClient(s, fd, clients[fd])) continue;
       // A request cut off by the client's leaving gets no answer: there is no one to read it.
       close(fd);
       clients.erase(fd);

@@ -2,12 +2,9 @@
 // process), `--jobs` at a time, each row of DIR/sweep.csv appended and flushed as its point
 // finishes, so an interrupted sweep resumes and a failing point is a row, not a stop. And
 // `npusim sweep-merge`, which joins the shards of a sweep split with --shard (docs/sweep.md).
-#include <fcntl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -25,6 +22,7 @@
 #include "core/error.h"
 #include "core/json_util.h"
 #include "core/stop_signals.h"
+#include "sim/child.h"
 
 namespace npusim::app {
 namespace {
@@ -116,21 +114,7 @@ pid_t Launch(const std::string& exe, const SweepOptions& o, const Grid& grid, co
     const std::string bits = sweep::WeightBitsSpec(grid, r.point, activations);
     if (!bits.empty()) args.insert(args.end(), {activations ? "--activation-bits" : "--weight-bits", bits});
   }
-  const std::string out = (r.dir / "stdout.txt").string(), err = (r.dir / "stderr.txt").string();
-  std::fflush(nullptr);
-  const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid > 0) return pid;
-  const int fo = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  const int fe = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fo < 0 || fe < 0) _exit(127);
-  dup2(fo, STDOUT_FILENO);
-  dup2(fe, STDERR_FILENO);
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  execv(exe.c_str(), argv.data());
-  _exit(127);
+  return sim::StartProgram(args, (r.dir / "stdout.txt").string(), (r.dir / "stderr.txt").string());
 }
 
 std::string LastLine(const std::string& text) {
@@ -147,21 +131,22 @@ std::string LastLine(const std::string& text) {
 std::string Num(double v) { return json(v).dump(); }
 
 // The CSV row of a finished point: its figures from report.json, or its error.
-std::vector<std::string> ResultRow(const Grid& grid, const SweepOptions& o, const Running& r, int status) {
+std::vector<std::string> ResultRow(const Grid& grid, const SweepOptions& o, const Running& r,
+                                   const sim::ChildOutcome& end) {
   std::vector<std::string> row{r.point.id, o.nets[r.point.net]};
   for (size_t k = 0; k < grid.knobs.size(); ++k) row.push_back(sweep::ValueText(grid.knobs[k].values[r.point.choice[k]]));
   std::string error;
   json rep;
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+  if (end.ok()) {
     try {
       rep = json::parse(ReadText(r.dir / "report.json"));
     } catch (const json::exception& e) {
       error = std::string("unreadable report.json: ") + e.what();
     }
-  } else if (WIFEXITED(status)) {
-    error = "exit " + std::to_string(WEXITSTATUS(status)) + ": " + LastLine(ReadText(r.dir / "stderr.txt"));
+  } else if (end.exited) {
+    error = "exit " + std::to_string(end.exit_code) + ": " + LastLine(ReadText(r.dir / "stderr.txt"));
   } else {
-    error = "killed by signal " + std::to_string(WTERMSIG(status));
+    error = "killed by signal " + std::to_string(end.signal);
   }
   if (!error.empty()) {
     for (int i = 0; i < 8; ++i) row.push_back("");
@@ -226,67 +211,86 @@ class Progress {
   std::chrono::steady_clock::time_point start_;
 };
 
-}  // namespace
+// The sweep's inputs checked and its points chosen: options with the grid's sample and seed
+// filled in, and this shard's points.
+struct Plan {
+  SweepOptions opt;
+  json base_arch;
+  Grid grid;
+  int64_t total = 0;          // points in the grid (times networks)
+  std::vector<int64_t> mine;  // this shard's (sampled) points
+};
 
-int SweepCommand(const SweepOptions& o) {
+Plan MakePlan(const SweepOptions& o) {
   core::LoadArch(o.arch);  // the base arch must be valid; a point's knobs may still break it
-  const json base_arch = core::ReadJsonFile(o.arch);
+  Plan p{o, core::ReadJsonFile(o.arch), {}, 0, {}};
   for (const std::string& n : o.nets) {
     if (!fs::is_regular_file(n)) throw core::ConfigError(n, "", "no such network file");
   }
-  Grid grid = sweep::LoadGrid(o.grid, base_arch);
-  SweepOptions opt = o;
-  if (opt.sample == 0) opt.sample = grid.sample;
-  if (!opt.seed_set) opt.seed = grid.seed;
-  const int64_t total = sweep::PointCount(grid, opt.nets.size(), opt.grid);
-  const std::vector<int64_t> mine = sweep::SelectPoints(total, opt.sample, opt.seed, opt.shard_index, opt.shard_count);
+  p.grid = sweep::LoadGrid(o.grid, p.base_arch);
+  if (p.opt.sample == 0) p.opt.sample = p.grid.sample;
+  if (!p.opt.seed_set) p.opt.seed = p.grid.seed;
+  p.total = sweep::PointCount(p.grid, p.opt.nets.size(), p.opt.grid);
+  p.mine = sweep::SelectPoints(p.total, p.opt.sample, p.opt.seed, p.opt.shard_index, p.opt.shard_count);
+  return p;
+}
 
-  const fs::path dir = opt.out;
-  PrepareOutputDir(dir.string());
-  CheckOrWriteIdentity(dir, SweepIdentity(opt, ReadText(opt.grid)));
-  std::set<std::string> done;
-  FILE* csv = OpenCsv(dir / "sweep.csv", sweep::CsvHeader(grid), &done);
-
+// The plan's points not yet recorded in `done`.
+std::vector<Point> Todo(const Plan& p, const std::set<std::string>& done) {
   std::vector<Point> todo;
-  for (int64_t i : mine) {
-    Point p = sweep::DecodePoint(i, total, grid, opt.nets.size());
-    if (!done.count(p.id)) todo.push_back(p);
+  for (int64_t i : p.mine) {
+    Point pt = sweep::DecodePoint(i, p.total, p.grid, p.opt.nets.size());
+    if (!done.count(pt.id)) todo.push_back(pt);
   }
-  std::cerr << "sweep: " << mine.size() << " points (" << total << " in the grid), " << (mine.size() - todo.size())
-            << " already in " << (dir / "sweep.csv").string() << ", " << opt.jobs << " at a time\n";
+  return todo;
+}
+
+// Runs `todo`, --jobs points at a time, each row appended to `csv` and flushed as its point ends.
+// SIGINT/SIGTERM/SIGHUP: pass it on to the running points, reap them, keep every row recorded so
+// far whole and launch no more; the same command resumes (tests/app/sweep_test.cpp).
+void RunPoints(const Plan& p, const fs::path& dir, const std::vector<Point>& todo, FILE* csv,
+               Progress& progress) {
   const std::string exe = SelfExe();
-  Progress progress(mine.size(), mine.size() - todo.size());
   std::map<pid_t, Running> running;
-  // SIGINT/SIGTERM/SIGHUP: pass it on to the running points, reap them, keep every row recorded
-  // so far whole, then end by the signal; the same command resumes (tests/app/sweep_test.cpp).
-  core::DeferStopSignals();
   size_t next = 0;
   while ((next < todo.size() && !core::StopSignal()) || !running.empty()) {
-    while (next < todo.size() && static_cast<int>(running.size()) < opt.jobs && !core::StopSignal()) {
+    while (next < todo.size() && static_cast<int>(running.size()) < p.opt.jobs && !core::StopSignal()) {
       Running r{todo[next], dir / "points" / todo[next].id, std::chrono::steady_clock::now()};
       ++next;
-      const pid_t pid = Launch(exe, opt, grid, base_arch, r);
-      core::ForwardStopTo(pid);
-      running[pid] = r;
+      running[Launch(exe, p.opt, p.grid, p.base_arch, r)] = r;
     }
-    int status = 0;
-    const pid_t pid = waitpid(-1, &status, 0);
-    if (pid < 0 && errno == EINTR) continue;
-    if (pid < 0) throw std::runtime_error("waitpid failed");
-    core::StopForwardingTo(pid);
-    auto it = running.find(pid);
-    if (it == running.end()) continue;
-    if (core::StopSignal() && WIFSIGNALED(status)) {  // stopped with the sweep: not a result
+    const sim::Ended end = sim::WaitAnyChild();
+    auto it = running.find(end.pid);
+    if (it == running.end()) continue;                // interrupted, or not a point
+    if (core::StopSignal() && !end.outcome.exited) {  // stopped with the sweep: not a result
       running.erase(it);
       continue;
     }
-    const std::vector<std::string> row = ResultRow(grid, opt, it->second, status);
+    const std::vector<std::string> row = ResultRow(p.grid, p.opt, it->second, end.outcome);
     const std::string line = sweep::CsvLine(row);
     std::fwrite(line.data(), 1, line.size(), csv);
     std::fflush(csv);
     progress.Finished(it->second.point.id, row, row.back().empty());
     running.erase(it);
   }
+}
+
+}  // namespace
+
+int SweepCommand(const SweepOptions& o) {
+  const Plan plan = MakePlan(o);
+  const fs::path dir = plan.opt.out;
+  PrepareOutputDir(dir.string());
+  CheckOrWriteIdentity(dir, SweepIdentity(plan.opt, ReadText(plan.opt.grid)));
+  std::set<std::string> done;
+  FILE* csv = OpenCsv(dir / "sweep.csv", sweep::CsvHeader(plan.grid), &done);
+  const std::vector<Point> todo = Todo(plan, done);
+  const size_t skipped = plan.mine.size() - todo.size();
+  std::cerr << "sweep: " << plan.mine.size() << " points (" << plan.total << " in the grid), " << skipped
+            << " already in " << (dir / "sweep.csv").string() << ", " << plan.opt.jobs << " at a time\n";
+  Progress progress(plan.mine.size(), skipped);
+  core::DeferStopSignals();
+  RunPoints(plan, dir, todo, csv, progress);
   std::fclose(csv);
   if (const int sig = core::StopSignal()) {
     std::cerr << "\nsweep: stopped by signal " << sig << "; the rows in " << (dir / "sweep.csv").string()

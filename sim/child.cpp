@@ -1,5 +1,6 @@
 #include "sim/child.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -95,15 +96,35 @@ void ReadAll(std::vector<Child>& children) {
   }
 }
 
+// How a reaped child ended (its output left as it is).
+void SetEnd(int status, ChildOutcome& o) {
+  o.exited = WIFEXITED(status);
+  o.exit_code = o.exited ? WEXITSTATUS(status) : 0;
+  o.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
 void Reap(Child& c) {
   int status = 0;
   while (waitpid(c.pid, &status, 0) < 0) {
     if (errno != EINTR) break;
   }
   core::StopForwardingTo(c.pid);
-  c.outcome.exited = WIFEXITED(status);
-  c.outcome.exit_code = c.outcome.exited ? WEXITSTATUS(status) : 0;
-  c.outcome.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  SetEnd(status, c.outcome);
+}
+
+// In the child: stdout and stderr to the files, then the program; exit 127 when it cannot start.
+[[noreturn]] void BeProgram(std::vector<std::string> argv, const std::string& out_file,
+                            const std::string& err_file) {
+  const int fo = open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const int fe = open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fo < 0 || fe < 0) _exit(127);
+  dup2(fo, STDOUT_FILENO);
+  dup2(fe, STDERR_FILENO);
+  std::vector<char*> args;
+  for (std::string& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  execv(args[0], args.data());
+  _exit(127);
 }
 
 }  // namespace
@@ -141,6 +162,28 @@ std::vector<ChildOutcome> RunInChildren(const std::vector<ChildBody>& bodies) {
   std::vector<ChildOutcome> out;
   for (Child& c : children) out.push_back(std::move(c.outcome));
   return out;
+}
+
+pid_t StartProgram(const std::vector<std::string>& argv, const std::string& out_file,
+                   const std::string& err_file) {
+  std::fflush(nullptr);  // else buffered output would be written twice, by both processes
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("cannot fork a child process");
+  if (pid == 0) BeProgram(argv, out_file, err_file);
+  core::ForwardStopTo(pid);
+  return pid;
+}
+
+Ended WaitAnyChild() {
+  int status = 0;
+  const pid_t pid = waitpid(-1, &status, 0);
+  if (pid < 0 && errno == EINTR) return {};
+  if (pid < 0) throw std::runtime_error("waitpid failed");
+  core::StopForwardingTo(pid);
+  Ended e;
+  e.pid = pid;
+  SetEnd(status, e.outcome);
+  return e;
 }
 
 }  // namespace npusim::sim

@@ -12,6 +12,8 @@
 //   if (!o.ok()) ... o.Describe() ...   // "exit 1: <message>" or "killed by signal 9"
 #pragma once
 
+#include <sys/types.h>
+
 #include <functional>
 #include <string>
 #include <vector>
@@ -38,5 +40,21 @@ ChildOutcome RunInChild(const ChildBody& body);
 // every one; outcomes in the order of `bodies`. The children started before a failed fork are
 // still reaped before it throws.
 std::vector<ChildOutcome> RunInChildren(const std::vector<ChildBody>& bodies);
+
+// A program (exec'd, not a function of this one) in a child process, for a command that runs
+// `npusim run` once per design point: stdout and stderr to the two files, stop signals forwarded
+// to it until it is reaped. Returns its pid; a program that cannot start ends with exit 127.
+// Throws std::runtime_error when it cannot fork.
+pid_t StartProgram(const std::vector<std::string>& argv, const std::string& out_file,
+                   const std::string& err_file);
+
+// Waits for any child process to end and stops forwarding stop signals to it: its pid and how it
+// ended (no output), or pid 0 when a signal interrupted the wait (the caller checks
+// core::StopSignal and waits again). Throws std::runtime_error when there is no child.
+struct Ended {
+  pid_t pid = 0;
+  ChildOutcome outcome;
+};
+Ended WaitAnyChild();
 
 }  // namespace npusim::sim

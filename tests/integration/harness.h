@@ -9,6 +9,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "compiler/compiler.h"
@@ -17,6 +18,7 @@
 #include "core/stats.h"
 #include "models/npu.h"
 #include "reference/executor.h"
+#include "sim/simulate.h"
 
 namespace npusim::testing {
 
@@ -289,16 +291,16 @@ struct Outcome {
   isa::Program program;
 };
 
-// Compiles and simulates `g` on `arch`, and runs the reference executor on the same inputs.
+// Compiles and simulates `g` on `arch` (sim/simulate.h; values and cycles only, so an arch variant
+// needs no complete energy table), and runs the reference executor on the same inputs.
 inline Outcome SimulateAndReference(const core::Graph& g, const core::ArchConfig& arch) {
-  TensorMap inputs;
-  for (const std::string& n : g.inputs) inputs[n] = *g.tensor(n).data;
+  const TensorMap inputs = sim::GraphInputs(g);
+  sim::Compiled c = sim::Compile(arch, g, g.name);
+  sim::Options values_only;
+  values_only.figures = false;
   Outcome o;
-  o.program = compiler::Compile(g, arch, g.name);
-  core::StatRegistry stats;
-  models::Npu npu("npu", arch, o.program, stats);
-  npu.WriteInputs(inputs);
-  o.run = npu.Run();
+  o.run = sim::Run(c, inputs, values_only).run;
+  o.program = std::move(c.program);
   const core::UnitConfig& u = *arch.MatrixUnit();  // the unit the Npu runs
   o.ref = reference::Run(g, inputs, reference::Options{arch.requant_mode, u.acc_bits, u.overflow});
   return o;

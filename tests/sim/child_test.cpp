@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -69,6 +71,38 @@ TEST(RunInChildren, ManyLargeAnswersComeBackWholeAndInOrder) {
 }
 
 TEST(RunInChildren, NoBodiesNoChildren) { EXPECT_TRUE(RunInChildren({}).empty()); }
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(StartProgram, WritesItsOutputToTheFilesAndIsReapedWithItsExitCode) {
+  const std::string dir = ::testing::TempDir();
+  const std::string out = dir + "/npusim_start_program.out", err = dir + "/npusim_start_program.err";
+  const pid_t pid = StartProgram({"/bin/sh", "-c", "echo to out; echo to err >&2; exit 3"}, out, err);
+  Ended e;
+  while (e.pid == 0) e = WaitAnyChild();
+  EXPECT_EQ(e.pid, pid);
+  EXPECT_TRUE(e.outcome.exited);
+  EXPECT_EQ(e.outcome.exit_code, 3);
+  EXPECT_EQ(e.outcome.Describe(), "exit 3");
+  EXPECT_EQ(ReadText(out), "to out\n");
+  EXPECT_EQ(ReadText(err), "to err\n");
+}
+
+TEST(StartProgram, AProgramThatCannotStartEndsWithExit127) {
+  const std::string dir = ::testing::TempDir();
+  StartProgram({"/nonexistent/npusim"}, dir + "/npusim_start_program.out", dir + "/npusim_start_program.err");
+  Ended e;
+  while (e.pid == 0) e = WaitAnyChild();
+  EXPECT_TRUE(e.outcome.exited);
+  EXPECT_EQ(e.outcome.exit_code, 127);
+}
+
+TEST(WaitAnyChild, ThrowsWhenThereIsNoChild) { EXPECT_THROW(WaitAnyChild(), std::runtime_error); }
 
 }  // namespace
 }  // namespace npusim::sim
