@@ -32,13 +32,17 @@ std::string Figures(const Result& r) {
   return s + (r.run.outputs.empty() ? " no outputs" : " outputs");
 }
 
-TEST(Simulate, FiguresAddUpAndOutputsEqualTheReference) {
-  const core::ArchConfig arch = core::LoadArch(Src("arch/dense_16x16.json"));
-  const core::Graph g = core::LoadNetwork(Src("workloads/tiny_conv.json"));
-  const TensorMap inputs = GraphInputs(g);
-  Options opt;
-  opt.net_file = "tiny_conv.json";
-  const Result r = Simulate(arch, g, inputs, opt);
+// tiny_conv on dense_16x16, simulated in this process (once).
+struct TinyConv {
+  core::ArchConfig arch = core::LoadArch(Src("arch/dense_16x16.json"));
+  core::Graph g = core::LoadNetwork(Src("workloads/tiny_conv.json"));
+  TensorMap inputs = GraphInputs(g);
+  Result r = Simulate(arch, g, inputs);
+};
+
+TEST(Simulate, FiguresAddUp) {
+  const TinyConv t;
+  const Result& r = t.r;
   ASSERT_EQ(r.layers.size(), 1u);
   const LayerStats& L = r.layers[0];
   EXPECT_GT(r.run.cycles, 0u);
@@ -53,13 +57,19 @@ TEST(Simulate, FiguresAddUpAndOutputsEqualTheReference) {
   for (const auto& [c, pj] : r.energy.by_component_pj) components += pj;
   EXPECT_NEAR(components, r.energy.total_pj, 1e-6 * r.energy.total_pj);
   EXPECT_GT(r.energy.total_pj, 0);
+  EXPECT_DOUBLE_EQ(L.energy_pj, r.energy.by_layer_pj[0]);
   EXPECT_EQ(L.dram_read_bytes, r.counters.at("dram.read_byte"));
   EXPECT_EQ(L.dram_write_bytes, r.counters.at("dram.write_byte"));
   EXPECT_GT(L.utilization, 0);
   EXPECT_LE(L.utilization, 1);
-  const core::UnitConfig& u = *arch.MatrixUnit();
-  const reference::TensorMap ref = reference::Run(g, inputs, {arch.requant_mode, u.acc_bits, u.overflow});
-  EXPECT_EQ(r.run.outputs.at("y"), ref.at("y"));
+}
+
+TEST(Simulate, OutputsEqualTheReference) {
+  const TinyConv t;
+  const core::UnitConfig& u = *t.arch.MatrixUnit();
+  const reference::Options opt{t.arch.requant_mode, u.acc_bits, u.overflow};
+  const reference::TensorMap ref = reference::Run(t.g, t.inputs, opt);
+  EXPECT_EQ(t.r.run.outputs.at("y"), ref.at("y"));
 }
 
 TEST(SimulateInChild, TimingModeGivesExactModesFiguresWithoutOutputs) {
@@ -77,13 +87,14 @@ TEST(SimulateInChild, TimingModeGivesExactModesFiguresWithoutOutputs) {
 }
 
 TEST(SimulateInChild, PrepareChangesTheChildsGraphOnly) {
-  const core::ArchConfig arch = core::LoadArch(Src("arch/unpu.json"));  // bit-serial: fewer bits, fewer cycles
+  // Bit-serial: fewer weight bits, fewer cycles.
+  const core::ArchConfig arch = core::LoadArch(Src("arch/unpu.json"));
   core::Graph g = core::LoadNetwork(Src("workloads/tiny_conv.json"));
   const std::vector<int32_t> weights = *g.tensor("conv1_w").data;
   const Answer cycles = [](const Result& r) { return std::to_string(r.run.cycles); };
   const ChildOutcome eight = SimulateInChild(arch, g, {}, cycles);
-  const ChildOutcome four =
-      SimulateInChild(arch, g, {}, cycles, [](core::Graph& c) { core::ApplyWeightBits(c, {{"*", 4}}, "test"); });
+  const Prepare four_bits = [](core::Graph& c) { core::ApplyWeightBits(c, {{"*", 4}}, "test"); };
+  const ChildOutcome four = SimulateInChild(arch, g, {}, cycles, four_bits);
   ASSERT_TRUE(eight.ok()) << eight.Describe();
   ASSERT_TRUE(four.ok()) << four.Describe();
   EXPECT_LT(std::stoull(four.output), std::stoull(eight.output));
