@@ -130,7 +130,9 @@ int32_t SumWrapping(const ScalarWindow& win, int32_t init, int acc_bits) {
     for (int64_t kx = 0; kx < win.kw; ++kx) {
       const int32_t* xp = win.At(ky, kx);
       const int32_t* wt = win.wp + (ky * win.kw + kx) * win.icg;
-      for (int64_t ic = 0; ic < win.icg; ++ic) sum += static_cast<uint32_t>(xp[ic]) * static_cast<uint32_t>(wt[ic]);
+      for (int64_t ic = 0; ic < win.icg; ++ic) {
+        sum += static_cast<uint32_t>(xp[ic]) * static_cast<uint32_t>(wt[ic]);
+      }
     }
   }
   return static_cast<int32_t>(core::AccFit(static_cast<int32_t>(sum), acc_bits, core::Overflow::kWrap));
@@ -293,7 +295,8 @@ void ConvDatapath::RunScalar(const isa::ConvArgs& c, const uint8_t* in, uint8_t*
         win.xw = &x_[((oy * c.stride_h) * pw + ox * c.stride_w) * c.in_c + (oc / ocg) * icg];
         win.wp = &w_[oc * taps * icg];
         const int32_t init = start(oy * c.out_w + ox, oc);
-        const int32_t result = saturate ? SumSaturating(win, init, acc_bits_) : SumWrapping(win, init, acc_bits_);
+        const int32_t result =
+            saturate ? SumSaturating(win, init, acc_bits_) : SumWrapping(win, init, acc_bits_);
         StoreI32(acc + ((oy * c.out_w + ox) * c.out_c + oc) * 4, result);
       }
     }

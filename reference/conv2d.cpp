@@ -131,7 +131,9 @@ class ConvOutputs {
         if (ix < 0 || ix >= s_.in_w) continue;
         const int32_t* xp = &xv_[(iy * s_.in_w + ix) * s_.in_c + first_ic];
         const int32_t* wp = &wv_[((oc * s_.k_h + ky) * s_.k_w + kx) * s_.group_c];
-        for (int64_t ic = 0; ic < s_.group_c; ++ic) sum += static_cast<uint64_t>(acc_.Term(xp[ic], wp[ic], oc));
+        for (int64_t ic = 0; ic < s_.group_c; ++ic) {
+          sum += static_cast<uint64_t>(acc_.Term(xp[ic], wp[ic], oc));
+        }
       }
     }
     return acc_.Wrapped(sum);
