@@ -106,7 +106,8 @@ struct OpSpec {
 
 const std::vector<OpSpec>& OpSpecs() {
   using R = AttributeReader;
-  const std::vector<std::string> conv_keys = {"stride", "pads", "dilation", "groups", "activation", "mapping"};
+  const std::vector<std::string> conv_keys = {"stride",     "pads",   "dilation", "groups",
+                                              "activation", "mapping"};
   const std::string mm_inputs = "[x, w] or [x, w, bias]";
   static const std::vector<OpSpec> specs = {
       {"conv2d", OpType::kConv2d, conv_keys, 2, 3, mm_inputs, &R::Conv},

@@ -287,7 +287,8 @@ std::vector<float> DecodeFloats(const std::string& bytes, size_t pos, int64_t el
   std::vector<float> out;
   out.reserve(elements);
   for (int64_t i = 0; i < elements; ++i, pos += 4) {
-    const uint32_t raw = static_cast<uint32_t>(dtype.big_endian ? ReadBig(bytes, pos, 4) : ReadLittle(bytes, pos, 4));
+    const uint64_t raw64 = dtype.big_endian ? ReadBig(bytes, pos, 4) : ReadLittle(bytes, pos, 4);
+    const uint32_t raw = static_cast<uint32_t>(raw64);
     float f;
     std::memcpy(&f, &raw, sizeof f);
     out.push_back(f);

@@ -24,7 +24,8 @@ void CheckSymmetric(const Op& op, const TensorInfo& w, const std::string& source
   for (int32_t zp : w.quant.zero_points) {
     if (zp != 0) {
       throw ConfigError(source, "", "layer \"" + op.name + "\": weights \"" + w.name + "\" have zero point " +
-                                        std::to_string(zp) + "; only symmetric weights (zero point 0) can be re-quantized");
+                                        std::to_string(zp) +
+                                        "; only symmetric weights (zero point 0) can be re-quantized");
     }
   }
 }

@@ -98,24 +98,24 @@ void DotRows(const int16_t* window, const int16_t* w, int64_t k, int64_t oc0, in
   for (; oc < oc_end; ++oc) Dot1(window, &w[oc * k], k, out + oc);
 }
 
-// One output's window in the int32 path: its first channel of the output's group at tap (0, 0)
-// (xw), the padded input's row width (pw), the channels per group (icg) and the weight row (wp).
+// One output's window in the int32 path: its first channel of the output's group at tap (0, 0) in
+// the padded input (xw), its weight row (wp), the channels per group (icg), the kernel and the
+// steps between taps.
 struct ScalarWindow {
   const int32_t* xw;
   const int32_t* wp;
-  int64_t pw, icg;
-  const int32_t* At(const isa::ConvArgs& c, int64_t ky, int64_t kx) const {
-    return xw + (ky * c.dilation_h * pw + kx * c.dilation_w) * c.in_c;
-  }
+  int64_t icg, kh, kw;
+  int64_t row_step, col_step;  // elements from tap (ky, kx) to (ky + 1, kx) and to (ky, kx + 1)
+  const int32_t* At(int64_t ky, int64_t kx) const { return xw + ky * row_step + kx * col_step; }
 };
 
 // Saturation depends on order: the canonical ic-major sequence, one term at a time.
-int32_t SumSaturating(const isa::ConvArgs& c, const ScalarWindow& win, int32_t init, int acc_bits) {
+int32_t SumSaturating(const ScalarWindow& win, int32_t init, int acc_bits) {
   int64_t r = init;
   for (int64_t ic = 0; ic < win.icg; ++ic) {
-    for (int64_t ky = 0; ky < c.kh; ++ky) {
-      for (int64_t kx = 0; kx < c.kw; ++kx) {
-        r = core::AccAdd(r, int64_t{win.At(c, ky, kx)[ic]} * win.wp[(ky * c.kw + kx) * win.icg + ic], acc_bits,
+    for (int64_t ky = 0; ky < win.kh; ++ky) {
+      for (int64_t kx = 0; kx < win.kw; ++kx) {
+        r = core::AccAdd(r, int64_t{win.At(ky, kx)[ic]} * win.wp[(ky * win.kw + kx) * win.icg + ic], acc_bits,
                          core::Overflow::kSaturate);
       }
     }
@@ -124,13 +124,15 @@ int32_t SumSaturating(const isa::ConvArgs& c, const ScalarWindow& win, int32_t i
 }
 
 // Wrapping: the sum modulo 2^32 in any order, reduced to acc_bits once.
-int32_t SumWrapping(const isa::ConvArgs& c, const ScalarWindow& win, int32_t init, int acc_bits) {
+int32_t SumWrapping(const ScalarWindow& win, int32_t init, int acc_bits) {
   uint32_t sum = static_cast<uint32_t>(init);
-  for (int64_t ky = 0; ky < c.kh; ++ky) {
-    for (int64_t kx = 0; kx < c.kw; ++kx) {
-      const int32_t* xp = win.At(c, ky, kx);
-      const int32_t* wt = win.wp + (ky * c.kw + kx) * win.icg;
-      for (int64_t ic = 0; ic < win.icg; ++ic) sum += static_cast<uint32_t>(xp[ic]) * static_cast<uint32_t>(wt[ic]);
+  for (int64_t ky = 0; ky < win.kh; ++ky) {
+    for (int64_t kx = 0; kx < win.kw; ++kx) {
+      const int32_t* xp = win.At(ky, kx);
+      const int32_t* wt = win.wp + (ky * win.kw + kx) * win.icg;
+      for (int64_t ic = 0; ic < win.icg; ++ic) {
+        sum += static_cast<uint32_t>(xp[ic]) * static_cast<uint32_t>(wt[ic]);
+      }
     }
   }
   return static_cast<int32_t>(core::AccFit(static_cast<int32_t>(sum), acc_bits, core::Overflow::kWrap));
@@ -286,13 +288,15 @@ void ConvDatapath::RunScalar(const isa::ConvArgs& c, const uint8_t* in, uint8_t*
   const int64_t pw = Span(c.out_w, c.stride_w, c.kw, c.dilation_w);
   PadInput(c, in, Span(c.out_h, c.stride_h, c.kh, c.dilation_h), pw, x_);
   const bool saturate = overflow_ == core::Overflow::kSaturate;
+  ScalarWindow win{nullptr, nullptr, icg, c.kh, c.kw, c.dilation_h * pw * c.in_c, c.dilation_w * c.in_c};
   for (int64_t oy = 0; oy < c.out_h; ++oy) {
     for (int64_t ox = 0; ox < c.out_w; ++ox) {
       for (int64_t oc = 0; oc < c.out_c; ++oc) {
-        const ScalarWindow win{&x_[((oy * c.stride_h) * pw + ox * c.stride_w) * c.in_c + (oc / ocg) * icg],
-                               &w_[oc * taps * icg], pw, icg};
+        win.xw = &x_[((oy * c.stride_h) * pw + ox * c.stride_w) * c.in_c + (oc / ocg) * icg];
+        win.wp = &w_[oc * taps * icg];
         const int32_t init = start(oy * c.out_w + ox, oc);
-        const int32_t result = saturate ? SumSaturating(c, win, init, acc_bits_) : SumWrapping(c, win, init, acc_bits_);
+        const int32_t result =
+            saturate ? SumSaturating(win, init, acc_bits_) : SumWrapping(win, init, acc_bits_);
         StoreI32(acc + ((oy * c.out_w + ox) * c.out_c + oc) * 4, result);
       }
     }

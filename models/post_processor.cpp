@@ -196,7 +196,8 @@ void PostProcessor::Pool(const isa::PoolArgs& a, int layer) {
   for (int64_t oy = 0; oy < a.out_h; ++oy) {
     for (int64_t ox = 0; ox < a.out_w; ++ox) {
       for (int64_t ch = 0; ch < a.c; ++ch) {
-        StoreElem(out + ((oy * a.out_w + ox) * a.c + ch) * ob, a.out_type, PoolWindow(a, in, oy, ox, ch, mode_));
+        const int32_t r = PoolWindow(a, in, oy, ox, ch, mode_);
+        StoreElem(out + ((oy * a.out_w + ox) * a.c + ch) * ob, a.out_type, r);
       }
     }
   }

@@ -81,9 +81,10 @@ class Accumulation {
   std::vector<core::Requant> requants_;
 };
 
-// A conv2d's dimensions, checked against the conv arithmetic.
+// A conv2d's dimensions and window, checked against the conv arithmetic.
 struct ConvShape {
   int64_t in_h, in_w, in_c, out_c, k_h, k_w, group_c, out_h, out_w;
+  int64_t stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w;
 };
 
 ConvShape CheckedConvShape(const core::Graph& g, const core::Op& op) {
@@ -92,8 +93,9 @@ ConvShape CheckedConvShape(const core::Graph& g, const core::Op& op) {
   const core::TensorInfo& y = g.tensor(op.outputs[0]);
   Require(x.shape.size() == 4 && w.shape.size() == 4 && y.shape.size() == 4, op,
           "conv2d needs rank-4 x, w and y");
-  const ConvShape s{x.shape[1], x.shape[2], x.shape[3], w.shape[0], w.shape[1], w.shape[2], w.shape[3],
-                    y.shape[1], y.shape[2]};
+  const ConvShape s{x.shape[1],   x.shape[2],   x.shape[3],  w.shape[0],     w.shape[1],
+                    w.shape[2],   w.shape[3],   y.shape[1],  y.shape[2],     op.stride[0],
+                    op.stride[1], op.pads[0],   op.pads[1],  op.dilation[0], op.dilation[1]};
   Require(op.groups >= 1 && s.in_c == s.group_c * op.groups && s.out_c % op.groups == 0, op,
           "channels do not divide into groups");
   Require(y.shape[3] == s.out_c, op, "output channels differ from the weight's");
@@ -108,11 +110,12 @@ ConvShape CheckedConvShape(const core::Graph& g, const core::Op& op) {
 // The accumulator of one conv2d output (oy, ox, oc), before requantization.
 class ConvOutputs {
  public:
-  ConvOutputs(const core::Op& op, const ConvShape& s, const Accumulation& accumulation, const Values& inputs)
-      : op_(op), s_(s), acc_(accumulation), xv_(*inputs[0]), wv_(*inputs[1]) {}
+  ConvOutputs(const ConvShape& s, int64_t groups, const Accumulation& accumulation, const Values& inputs)
+      : s_(s), out_per_group_(s.out_c / groups), acc_(accumulation), xv_(inputs[0]->data()),
+        wv_(inputs[1]->data()) {}
 
   int64_t At(int64_t oy, int64_t ox, int64_t oc) const {
-    const int64_t first_ic = (oc / (s_.out_c / op_.groups)) * s_.group_c;
+    const int64_t first_ic = (oc / out_per_group_) * s_.group_c;
     return acc_.wraps() ? Wrapped(oy, ox, oc, first_ic) : Canonical(oy, ox, oc, first_ic);
   }
 
@@ -121,14 +124,16 @@ class ConvOutputs {
   int64_t Wrapped(int64_t oy, int64_t ox, int64_t oc, int64_t first_ic) const {
     uint64_t sum = static_cast<uint64_t>(acc_.Start(oc));
     for (int64_t ky = 0; ky < s_.k_h; ++ky) {
-      const int64_t iy = oy * op_.stride[0] - op_.pads[0] + ky * op_.dilation[0];
+      const int64_t iy = oy * s_.stride_h - s_.pad_top + ky * s_.dilation_h;
       if (iy < 0 || iy >= s_.in_h) continue;
       for (int64_t kx = 0; kx < s_.k_w; ++kx) {
-        const int64_t ix = ox * op_.stride[1] - op_.pads[1] + kx * op_.dilation[1];
+        const int64_t ix = ox * s_.stride_w - s_.pad_left + kx * s_.dilation_w;
         if (ix < 0 || ix >= s_.in_w) continue;
         const int32_t* xp = &xv_[(iy * s_.in_w + ix) * s_.in_c + first_ic];
         const int32_t* wp = &wv_[((oc * s_.k_h + ky) * s_.k_w + kx) * s_.group_c];
-        for (int64_t ic = 0; ic < s_.group_c; ++ic) sum += static_cast<uint64_t>(acc_.Term(xp[ic], wp[ic], oc));
+        for (int64_t ic = 0; ic < s_.group_c; ++ic) {
+          sum += static_cast<uint64_t>(acc_.Term(xp[ic], wp[ic], oc));
+        }
       }
     }
     return acc_.Wrapped(sum);
@@ -139,9 +144,9 @@ class ConvOutputs {
     int64_t acc = acc_.Start(oc);
     for (int64_t ic = 0; ic < s_.group_c; ++ic) {
       for (int64_t ky = 0; ky < s_.k_h; ++ky) {
-        const int64_t iy = oy * op_.stride[0] - op_.pads[0] + ky * op_.dilation[0];
+        const int64_t iy = oy * s_.stride_h - s_.pad_top + ky * s_.dilation_h;
         for (int64_t kx = 0; kx < s_.k_w; ++kx) {
-          const int64_t ix = ox * op_.stride[1] - op_.pads[1] + kx * op_.dilation[1];
+          const int64_t ix = ox * s_.stride_w - s_.pad_left + kx * s_.dilation_w;
           if (iy < 0 || iy >= s_.in_h || ix < 0 || ix >= s_.in_w) {
             acc = acc_.PaddingTap(acc);
             continue;
@@ -155,11 +160,11 @@ class ConvOutputs {
     return acc;
   }
 
-  const core::Op& op_;
-  const ConvShape& s_;
+  const ConvShape s_;
+  const int64_t out_per_group_;
   const Accumulation& acc_;
-  const std::vector<int32_t>& xv_;
-  const std::vector<int32_t>& wv_;
+  const int32_t* xv_;
+  const int32_t* wv_;
 };
 
 }  // namespace
@@ -168,7 +173,7 @@ std::vector<int32_t> Conv2d(const core::Graph& g, const core::Op& op, const Valu
                             const Options& opt) {
   const ConvShape s = CheckedConvShape(g, op);
   const Accumulation accumulation(g, op, inputs, opt);
-  const ConvOutputs outputs(op, s, accumulation, inputs);
+  const ConvOutputs outputs(s, op.groups, accumulation, inputs);
   std::vector<int32_t> out(g.tensor(op.outputs[0]).elements());
   for (int64_t oy = 0; oy < s.out_h; ++oy) {
     for (int64_t ox = 0; ox < s.out_w; ++ox) {

@@ -22,7 +22,8 @@ struct Plane {
 
 // Sets taps to the flat input indices of the in-bounds positions of the window at output (oy, ox),
 // channel c (padding excluded), in row-major window order.
-void WindowTaps(const Window& win, const Plane& x, int64_t oy, int64_t ox, int64_t c, std::vector<int64_t>* taps) {
+void WindowTaps(const Window& win, const Plane& x, int64_t oy, int64_t ox, int64_t c,
+                std::vector<int64_t>* taps) {
   taps->clear();
   for (int64_t ky = 0; ky < win.kernel[0]; ++ky) {
     const int64_t iy = oy * win.stride[0] - win.pads[0] + ky;

@@ -66,7 +66,8 @@ PoolTile ChoosePoolTile(const Context& ctx, int op_index, const PoolGeometry& p,
     return std::min(p.h, (oh - 1) * p.sh + p.kh) * std::min(p.w, (ow - 1) * p.sw + p.kw) * c * xb;
   };
   auto fits = [&](const PoolTile& t) {
-    return in_bytes(t.toh, t.tow, t.tc) <= ctx.buffers.in.bytes && t.toh * t.tow * t.tc * yb <= ctx.buffers.out.bytes;
+    return in_bytes(t.toh, t.tow, t.tc) <= ctx.buffers.in.bytes &&
+           t.toh * t.tow * t.tc * yb <= ctx.buffers.out.bytes;
   };
   PoolTile t{p.oh, p.ow, p.c};
   while (!fits(t) && t.toh > 1) t.toh = CeilDiv(t.toh, 2);
@@ -74,8 +75,9 @@ PoolTile ChoosePoolTile(const Context& ctx, int op_index, const PoolGeometry& p,
   while (!fits(t) && t.tc > 1) t.tc = CeilDiv(t.tc, 2);
   if (fits(t)) return t;
   const core::BufferConfig& in = ctx.arch->buffers[ctx.buffers.in.buffer];
+  const std::string& layer = ctx.graph->ops[op_index].name;
   throw core::ConfigError(ctx.net_file, "/ops/" + std::to_string(op_index),
-                          "layer \"" + ctx.graph->ops[op_index].name + "\" cannot be tiled into the buffers of " +
+                          "layer \"" + layer + "\" cannot be tiled into the buffers of " +
                               ctx.arch->file + ": " + in.name + " needs at least " +
                               std::to_string(2 * AlignUp(in_bytes(1, 1, 1), 64)) +
                               " bytes for one pooling window (two tiles for double buffering), it has " +
@@ -208,8 +210,9 @@ int64_t ChooseChunk(const Context& ctx, int op_index, const EltwiseLayout& l, co
   chunk = std::min(chunk, y.elements()) / l.period * l.period;
   if (chunk >= 1) return chunk;
   const core::BufferConfig& in = ctx.arch->buffers[ctx.buffers.in.buffer];
+  const std::string& layer = ctx.graph->ops[op_index].name;
   throw core::ConfigError(ctx.net_file, "/ops/" + std::to_string(op_index),
-                          "layer \"" + ctx.graph->ops[op_index].name + "\" cannot be tiled into the buffers of " +
+                          "layer \"" + layer + "\" cannot be tiled into the buffers of " +
                               ctx.arch->file + ": " + in.name + " needs at least " +
                               std::to_string(2 * AlignUp(16 + l.fixed + l.period * l.per_element_in, 64)) +
                               " bytes (" + std::to_string(l.period) + " values of a and " +

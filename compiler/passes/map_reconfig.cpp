@@ -91,7 +91,8 @@ class MappingScorer {
     MappingCandidate c;
     c.mapping = m;
     for (const ConvTileGroup& t : tiles_) {
-      const timing::PartitionActions a = timing::CountPartitionActions(geo_, m.partition, *m.dataflow, t.gemm);
+      const timing::PartitionActions a =
+          timing::CountPartitionActions(geo_, m.partition, *m.dataflow, t.gemm);
       c.cycles += a.cycles * t.count;
       c.energy_pj += TileEnergy(t, a);
     }

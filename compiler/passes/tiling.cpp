@@ -130,7 +130,8 @@ bool SetWeightTileBytes(const Context& ctx, const ConvView& v, ConvTiling* t) {
     t->w_tile_bytes = s.max_tile_bytes;
   } else if (PacksWeights(ctx, *v.w)) {
     // Packed tiles are stored one after another, each a contiguous run (core::PackValues).
-    t->w_tile_bytes = core::PackedBytes(t->toc * v.kh * v.kw * (t->whole_groups ? v.icg() : t->tic), v.w->bits);
+    const int64_t ic = t->whole_groups ? v.icg() : t->tic;
+    t->w_tile_bytes = core::PackedBytes(t->toc * v.kh * v.kw * ic, v.w->bits);
   }
   return true;
 }

@@ -137,8 +137,8 @@ inline int64_t LookUp(const BitSerialProblem& p, const Plan& q, const std::vecto
 }
 
 // The item's sums: computed as the hardware does, table lookups per bit-plane.
-inline void AddItemSums(const core::BitSerialConfig& b, const BitSerialProblem& p, const Plan& q, const Item& it,
-                        BitSerialSteppedResult* r) {
+inline void AddItemSums(const core::BitSerialConfig& b, const BitSerialProblem& p, const Plan& q,
+                        const Item& it, BitSerialSteppedResult* r) {
   const GemmShape& s = p.shape;
   for (int64_t gi = it.g0; gi < it.g0 + it.gcount; ++gi) {
     for (int64_t mi = it.m0; mi < std::min(s.m, it.m0 + b.pes_per_core); ++mi) {

@@ -162,8 +162,8 @@ GemmOperands Padded(const GemmOperands& o, const GemmShape& shape) {
 // One stepped array per part (im, in, ik) of p, each on its own slice of `all`, padded to the
 // largest slice; slices gets each array's own slice shape.
 template <typename Stepped>
-std::vector<SteppedArray<Stepped>> MakeArrays(const ArrayGeometry& geo, const Partition& p, const GemmOperands& all,
-                                              std::vector<GemmShape>* slices) {
+std::vector<SteppedArray<Stepped>> MakeArrays(const ArrayGeometry& geo, const Partition& p,
+                                              const GemmOperands& all, std::vector<GemmShape>* slices) {
   const int rows = geo.rows / p.pr, cols = geo.cols / p.pc;
   std::vector<SteppedArray<Stepped>> arrays;
   for (int64_t im = 0; im < p.pm; ++im) {
