@@ -109,7 +109,7 @@ std::string MappingCandidate::Describe(const core::UnitConfig& unit) const {
 MappingDecision ChooseReconfigMapping(const Context& ctx, const ConvView& v,
                                       const std::vector<ConvTileGroup>& tiles) {
   const core::UnitConfig& u = *ctx.unit;
-  const core::ReconfigConfig& r = u.reconfig;
+  const core::ReconfigConfig& r = u.params<core::ReconfigConfig>();
   const timing::ArrayGeometry geo = timing::GeometryOf(u);
   const UnitEnergies e = EnergiesOf(*ctx.arch, u);
   const core::MappingForce force = ForceFor(r, *v.op);

@@ -9,6 +9,7 @@
 #include "core/net_loader.h"
 #include "core/stats.h"
 #include "models/npu.h"
+#include "models/sparse_array.h"
 #include "models/timing/post_timing.h"
 #include "models/timing/systolic_timing.h"
 #include "reference/executor.h"
@@ -123,7 +124,7 @@ isa::Program PrunedConvOnScalpel(const core::ArchConfig& arch, int64_t extra_ent
 
 core::ArchConfig SimdGroupsOnly() {
   core::ArchConfig arch = core::LoadArch(Src("arch/scalpel_mcu.json"));
-  arch.units[0].sparse.formats = {core::WeightFormat::kSimdGroups};
+  arch.units[0].params<core::SparseConfig>().formats = {core::WeightFormat::kSimdGroups};
   return arch;
 }
 
@@ -159,7 +160,7 @@ TEST(SparseArrayModule, TimingModeCyclesFollowTheInstructionsRowEntries) {
   }
   // One PE (scalpel_mcu): row 0's PE is the busiest; an entry costs 1 + decode_cycles.
   ASSERT_GT(tile0_pixels, 0);
-  EXPECT_EQ(closed_form, honest_form + 3 * (1 + u.sparse.decode_cycles) * tile0_pixels);
+  EXPECT_EQ(closed_form, honest_form + 3 * (1 + u.params<core::SparseConfig>().decode_cycles) * tile0_pixels);
   uint64_t busy = 0;
   for (const auto& b : RunOnce(arch, raised, ExecMode::kTiming).layer_busy) busy += b[static_cast<int>(isa::Queue::kCompute)];
   EXPECT_EQ(busy, static_cast<uint64_t>(closed_form));
