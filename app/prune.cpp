@@ -68,14 +68,15 @@ void CheckExploitable(const core::ArchConfig& arch, const Method& m) {
   const std::string method = m.name == "nm" ? std::to_string(m.n) + ":" + std::to_string(m.m) : m.name;
   const core::WeightFormat needed = m.name == "simd" ? core::WeightFormat::kSimdGroups : core::WeightFormat::kCsr;
   const std::string format = core::WeightFormatName(needed);
-  if (u->type != "sparse_array") {
+  const core::WeightStorage storage = core::UnitKindOf(*u).Storage(*u);
+  if (!storage.compressed()) {
     throw core::ConfigError(arch.file, where + "/type",
                             "unit \"" + u->name + "\" is a " + u->type + ", which runs pruned weights at dense cost: method " +
                                 method + " needs a sparse_array with \"" + format + "\" in its formats (node pruning "
                                 "shrinks shapes on any unit; a network pruned for a sparse arch runs unchanged, at "
                                 "dense speed, here)");
   }
-  if (!u->sparse.runs(needed)) {
+  if (!storage.runs(needed)) {
     throw core::ConfigError(arch.file, where + "/formats",
                             "unit \"" + u->name + "\" cannot skip what method " + method + " removes: it needs \"" +
                                 format + "\" in its formats");
@@ -114,7 +115,10 @@ std::map<std::string, double> ReadPerLayer(const std::string& path, const core::
 std::vector<compiler::PruneLayerResult> Prune(core::Graph& g, const core::ArchConfig& arch, const Method& m,
                                               const std::map<std::string, double>& sparsity,
                                               compiler::ChannelNorm norm, const std::string& net_file) {
-  if (m.name == "simd") return compiler::PruneSimdGroups(g, arch.MatrixUnit()->sparse.simd_width, sparsity);
+  if (m.name == "simd") {
+    const core::UnitConfig& u = *arch.MatrixUnit();
+    return compiler::PruneSimdGroups(g, core::UnitKindOf(u).Storage(u).group_width, sparsity);
+  }
   if (m.name == "unstructured") return compiler::PruneUnstructured(g, sparsity);
   if (m.name == "nm") {
     std::vector<std::string> layers;

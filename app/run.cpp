@@ -56,9 +56,7 @@ core::ArchConfig LoadArch(const CommandOptions& o) {
   if (o.objective.empty()) return arch;
   bool applied = false;
   for (core::UnitConfig& u : arch.units) {
-    if (u.type != "reconfigurable_array") continue;
-    u.reconfig.objective = o.objective;
-    applied = true;
+    if (core::UnitKindOf(u).ApplyObjective(&u, o.objective)) applied = true;
   }
   if (!applied) {
     throw core::ConfigError(o.arch, "/units", "--objective " + o.objective + " needs a "

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <fstream>
 #include <set>
+#include <stdexcept>
 
 #include "core/error.h"
 #include "core/json_util.h"
@@ -26,6 +27,13 @@ const UnitConfig* ArchConfig::FindUnit(const std::string& n) const {
   return nullptr;
 }
 
+bool UnitConfig::is_matrix_unit() const { return FindUnitKind(type) != nullptr; }
+
+void UnitConfig::ThrowWrongParams(const char* type_name) const {
+  throw std::logic_error("unit \"" + name + "\" of type \"" + type + "\" keeps no parameters of C++ type " +
+                         type_name);
+}
+
 // Fixed here rather than read from the timing registry (core does not depend on models); each
 // name has a DataflowTiming registered under it in models/timing/ (ws: systolic_timing.cpp, os:
 // os_timing.cpp, is: is_timing.cpp), which tests/models/timing/dataflow_timing_test.cpp checks.
@@ -38,19 +46,9 @@ namespace {
 
 // Component names the energy table uses besides buffers, units and the post-processor.
 const std::vector<std::string> kReservedComponentNames = {"dram", "dma"};
-const std::vector<std::string> kUnitTypes = {"systolic_array", "bit_serial_array",
-                                             "reconfigurable_array", "sparse_array"};
-const std::vector<std::string> kObjectives = {"cycles", "energy", "edp"};
-const std::vector<std::string> kSerialOperands = {"weights", "activations", "both", "none"};
 
 // Buffers are allocated by the simulator: at most 1 GiB each (docs/formats.md, "Limits").
 constexpr int64_t kMaxBytes = int64_t{1} << 30;
-
-// Narrowing after a range check: the getters already guarantee the value fits.
-template <typename T, typename U>
-void SetIf(const std::optional<U>& v, T* out) {
-  if (v) *out = static_cast<T>(*v);
-}
 
 class ArchParser {
  public:
@@ -187,234 +185,50 @@ class ArchParser {
                   std::vector<UnitConfig>* units) {
     if (!check_.Array(v, p, 1)) return;
     for (size_t i = 0; i < v.size(); ++i) {
-      const std::string up = Pointer(p, i);
-      const Json& u = v[i];
       UnitConfig& unit = units->emplace_back();  // units[i] is /units/i
-      if (!check_.Object(u, up)) continue;
-      const std::vector<std::string> common = {"name", "type", "input_bits", "weight_bits", "acc_bits",
-                                               "overflow", "input_buffer", "weight_buffer", "acc_buffer",
-                                               "packed_weights"};
-      SetIf(check_.GetIdentifier(u, up, "name", Need::kRequired), &unit.name);
-      SetIf(check_.GetEnum(u, up, "type", Need::kRequired, kUnitTypes), &unit.type);
-      if (unit.type == "bit_serial_array") {
-        std::vector<std::string> keys = common;
-        for (const char* k : {"cores", "pes_per_core", "tables_per_pe", "lut_group", "outputs_per_pe",
-                              "table_adders", "serial_operand", "one_bit_mode", "aggregation_cycles",
-                              "pipeline_cycles"}) {
-          keys.push_back(k);
-        }
-        check_.Keys(u, up, keys);
-        ParseBitSerial(u, up, &unit);
-      } else if (unit.type == "reconfigurable_array") {
-        std::vector<std::string> keys = common;
-        for (const char* k : {"sub_rows", "sub_cols", "grid_rows", "grid_cols", "dataflows",
-                              "reconfig_cycles", "objective", "k_split", "operand_feed",
-                              "row_feed_values_per_cycle", "col_feed_values_per_cycle",
-                              "drain_values_per_cycle", "force", "layers"}) {
-          keys.push_back(k);
-        }
-        check_.Keys(u, up, keys);
-        ParseReconfig(u, up, &unit);
-      } else if (unit.type == "sparse_array") {
-        std::vector<std::string> keys = common;
-        for (const char* k : {"pes", "simd_width", "index_bits", "formats", "decode_cycles",
-                              "row_overhead_cycles", "pipeline_cycles"}) {
-          keys.push_back(k);
-        }
-        check_.Keys(u, up, keys);
-        ParseSparse(u, up, &unit);
-      } else if (unit.type == "systolic_array") {
-        std::vector<std::string> keys = common;
-        for (const char* k : {"rows", "cols", "dataflow"}) keys.push_back(k);
-        check_.Keys(u, up, keys);
-        SetIf(check_.GetInt(u, up, "rows", Need::kRequired, 1, 4096), &unit.rows);
-        SetIf(check_.GetInt(u, up, "cols", Need::kRequired, 1, 4096), &unit.cols);
-        SetIf(check_.GetEnum(u, up, "dataflow", Need::kOptional, ArchDataflows()),
-              &unit.dataflow);
-      }
-      if (auto bits = BitList(u, up, "input_bits")) unit.input_bits = *bits;
-      if (auto bits = BitList(u, up, "weight_bits")) unit.weight_bits = *bits;
-      if (unit.type == "sparse_array") CheckSparseWeightBits(unit, up);
-      SetIf(check_.GetBool(u, up, "packed_weights", Need::kOptional), &unit.packed_weights);
-      if (unit.type == "sparse_array" && unit.packed_weights) {
-        check_.Add(Pointer(up, "packed_weights"),
-                   "expected false or absent: a sparse_array stores its weights in its own formats (\"formats\")");
-      }
-      SetIf(check_.GetInt(u, up, "acc_bits", Need::kRequired, 8, 32), &unit.acc_bits);
-      if (auto ov = check_.GetEnum(u, up, "overflow", Need::kOptional, {"wrap", "saturate"})) {
-        unit.overflow = *ov == "wrap" ? Overflow::kWrap : Overflow::kSaturate;
-      }
-      auto in = BufferRef(u, up, "input_buffer", arch);
-      auto w = BufferRef(u, up, "weight_buffer", arch);
-      auto acc = BufferRef(u, up, "acc_buffer", arch);
-      SetIf(in, &unit.input_buffer);
-      SetIf(w, &unit.weight_buffer);
-      SetIf(acc, &unit.acc_buffer);
-      // Operands stream concurrently, so sharing one buffer would hide port contention we model.
-      if (in && w && *in == *w) {
-        check_.Add(Pointer(up, "weight_buffer"),
-                   "expected a buffer other than input_buffer, got \"" + *w + "\"");
-      }
-      if (acc && ((in && *acc == *in) || (w && *acc == *w))) {
-        check_.Add(Pointer(up, "acc_buffer"),
-                   "expected a buffer other than input_buffer and weight_buffer, got \"" + *acc +
-                       "\"");
-      }
+      const std::string up = Pointer(p, i);
+      if (check_.Object(v[i], up)) ParseUnit(v[i], up, arch, &unit);
     }
   }
 
-  void ParseBitSerial(const Json& u, const std::string& up, UnitConfig* unit) {
-    BitSerialConfig& b = unit->bit_serial;
-    SetIf(check_.GetInt(u, up, "cores", Need::kRequired, 1, 256), &b.cores);
-    SetIf(check_.GetInt(u, up, "pes_per_core", Need::kRequired, 1, 1024), &b.pes_per_core);
-    SetIf(check_.GetInt(u, up, "tables_per_pe", Need::kRequired, 1, 1024), &b.tables_per_pe);
-    // 2^lut_group entries per table: 1..8 keeps a table at most 256 entries.
-    SetIf(check_.GetInt(u, up, "lut_group", Need::kRequired, 1, 8), &b.lut_group);
-    SetIf(check_.GetInt(u, up, "outputs_per_pe", Need::kRequired, 1, 1024), &b.outputs_per_pe);
-    SetIf(check_.GetInt(u, up, "table_adders", Need::kOptional, 1, 256), &b.table_adders);
-    SetIf(check_.GetEnum(u, up, "serial_operand", Need::kOptional, kSerialOperands), &b.serial_operand);
-    SetIf(check_.GetBool(u, up, "one_bit_mode", Need::kOptional), &b.one_bit_mode);
-    SetIf(check_.GetInt(u, up, "aggregation_cycles", Need::kOptional, 0, 1000), &b.aggregation_cycles);
-    SetIf(check_.GetInt(u, up, "pipeline_cycles", Need::kOptional, 0, 1000), &b.pipeline_cycles);
-    // Derived: the K inputs one pass of every core covers, and the output channels per pass.
-    unit->rows = b.cores * b.tables_per_pe * b.lut_group;
-    unit->cols = b.outputs_per_pe;
-    unit->dataflow = "bit_serial";
+  // The common keys here, the kind's own through its UnitKind (core/unit_kind.h). An unknown or
+  // missing type leaves the keys unchecked: which ones are known depends on the kind.
+  void ParseUnit(const Json& u, const std::string& up, const ArchConfig& arch, UnitConfig* unit) {
+    SetIf(check_.GetIdentifier(u, up, "name", Need::kRequired), &unit->name);
+    SetIf(check_.GetEnum(u, up, "type", Need::kRequired, UnitKindNames()), &unit->type);
+    const UnitKind* kind = FindUnitKind(unit->type);
+    if (kind != nullptr) {
+      std::vector<std::string> keys = CommonUnitKeys();
+      for (const std::string& k : kind->keys()) keys.push_back(k);
+      check_.Keys(u, up, keys);
+      kind->Parse(check_, u, up, unit);
+    }
+    if (auto bits = BitList(u, up, "input_bits")) unit->input_bits = *bits;
+    if (auto bits = BitList(u, up, "weight_bits")) unit->weight_bits = *bits;
+    SetIf(check_.GetBool(u, up, "packed_weights", Need::kOptional), &unit->packed_weights);
+    if (kind != nullptr) kind->CheckCommon(check_, *unit, up);
+    SetIf(check_.GetInt(u, up, "acc_bits", Need::kRequired, 8, 32), &unit->acc_bits);
+    if (auto ov = check_.GetEnum(u, up, "overflow", Need::kOptional, {"wrap", "saturate"})) {
+      unit->overflow = *ov == "wrap" ? Overflow::kWrap : Overflow::kSaturate;
+    }
+    ParseUnitBuffers(u, up, arch, unit);
   }
 
-  void ParseSparse(const Json& u, const std::string& up, UnitConfig* unit) {
-    SparseConfig& s = unit->sparse;
-    SetIf(check_.GetInt(u, up, "pes", Need::kRequired, 1, 4096), &s.pes);
-    SetIf(check_.GetInt(u, up, "simd_width", Need::kRequired, 1, 256), &s.simd_width);
-    // A relative index needs at least one bit; gaps beyond 2^bits - 1 groups take padding entries.
-    if (const Json* v = check_.Member(u, up, "index_bits", Need::kRequired, "an integer")) {
-      if (!v->is_number_integer() || v->get<int64_t>() < 1 || v->get<int64_t>() > 16) {
-        check_.Add(Pointer(up, "index_bits"),
-                   "expected 1..16 (bits of a relative index: at least 1, since a gap of more than "
-                   "2^index_bits - 1 groups needs a padding entry per 2^index_bits - 1 groups), got " +
-                       Describe(*v));
-      } else {
-        s.index_bits = v->get<int>();
-      }
+  void ParseUnitBuffers(const Json& u, const std::string& up, const ArchConfig& arch, UnitConfig* unit) {
+    auto in = BufferRef(u, up, "input_buffer", arch);
+    auto w = BufferRef(u, up, "weight_buffer", arch);
+    auto acc = BufferRef(u, up, "acc_buffer", arch);
+    SetIf(in, &unit->input_buffer);
+    SetIf(w, &unit->weight_buffer);
+    SetIf(acc, &unit->acc_buffer);
+    // Operands stream concurrently, so sharing one buffer would hide port contention we model.
+    if (in && w && *in == *w) {
+      check_.Add(Pointer(up, "weight_buffer"),
+                 "expected a buffer other than input_buffer, got \"" + *w + "\"");
     }
-    ParseFormats(u, up, &s);
-    SetIf(check_.GetInt(u, up, "decode_cycles", Need::kOptional, 0, 1000), &s.decode_cycles);
-    SetIf(check_.GetInt(u, up, "row_overhead_cycles", Need::kOptional, 0, 1000), &s.row_overhead_cycles);
-    SetIf(check_.GetInt(u, up, "pipeline_cycles", Need::kOptional, 0, 1000), &s.pipeline_cycles);
-    unit->rows = s.simd_width;
-    unit->cols = s.pes;
-    unit->dataflow = "sparse";
-  }
-
-  void ParseFormats(const Json& u, const std::string& up, SparseConfig* s) {
-    const std::string what = "a non-empty list of distinct formats (\"dense\", \"simd_groups\", \"csr\")";
-    const Json* v = check_.Member(u, up, "formats", Need::kRequired, what);
-    if (v == nullptr) return;
-    const std::string p = Pointer(up, "formats");
-    if (!v->is_array() || v->empty()) {
-      check_.Add(p, "expected " + what + ", got " + Describe(*v));
-      return;
-    }
-    std::vector<WeightFormat> formats;
-    for (size_t i = 0; i < v->size(); ++i) {
-      auto name = check_.Enum((*v)[i], Pointer(p, i), {"dense", "simd_groups", "csr"});
-      WeightFormat f;
-      if (!name || !WeightFormatFromName(*name, &f)) continue;
-      if (std::find(formats.begin(), formats.end(), f) != formats.end()) {
-        check_.Add(Pointer(p, i), "duplicate format \"" + *name + "\"");
-        continue;
-      }
-      formats.push_back(f);
-    }
-    if (!formats.empty()) s->formats = formats;
-  }
-
-  // A pruned weight is the zero point; binary (1-bit) weights have no zero, so nothing to skip.
-  void CheckSparseWeightBits(const UnitConfig& unit, const std::string& up) {
-    for (size_t i = 0; i < unit.weight_bits.size(); ++i) {
-      if (unit.weight_bits[i] == 1) {
-        check_.Add(Pointer(Pointer(up, "weight_bits"), i),
-                   "expected 2..16 for a sparse_array (binary weights have no zero to skip), got 1");
-      }
-    }
-  }
-
-  void ParseReconfig(const Json& u, const std::string& up, UnitConfig* unit) {
-    ReconfigConfig& r = unit->reconfig;
-    SetIf(check_.GetInt(u, up, "sub_rows", Need::kRequired, 1, 4096), &r.sub_rows);
-    SetIf(check_.GetInt(u, up, "sub_cols", Need::kRequired, 1, 4096), &r.sub_cols);
-    SetIf(check_.GetInt(u, up, "grid_rows", Need::kRequired, 1, 1024), &r.grid_rows);
-    SetIf(check_.GetInt(u, up, "grid_cols", Need::kRequired, 1, 1024), &r.grid_cols);
-    if (static_cast<int64_t>(r.sub_rows) * r.grid_rows > 4096 ||
-        static_cast<int64_t>(r.sub_cols) * r.grid_cols > 4096) {
-      check_.Add(Pointer(up, "grid_rows"), "expected sub_rows * grid_rows and sub_cols * grid_cols "
-                                           "of at most 4096 PEs");
-    }
-    if (const Json* v = check_.Member(u, up, "dataflows", Need::kOptional,
-                                      "a non-empty list of distinct dataflow names")) {
-      const std::string p = Pointer(up, "dataflows");
-      if (!v->is_array() || v->empty()) {
-        check_.Add(p, "expected a non-empty list of distinct dataflow names, got " + Describe(*v));
-      } else {
-        std::vector<std::string> names;
-        for (size_t i = 0; i < v->size(); ++i) {
-          auto name = check_.Enum((*v)[i], Pointer(p, i), ArchDataflows());
-          if (!name) continue;
-          if (std::find(names.begin(), names.end(), *name) != names.end()) {
-            check_.Add(Pointer(p, i), "duplicate dataflow \"" + *name + "\"");
-            continue;
-          }
-          names.push_back(*name);
-        }
-        if (!names.empty()) r.dataflows = names;
-      }
-    }
-    SetIf(check_.GetInt(u, up, "reconfig_cycles", Need::kOptional, 0, 1000000), &r.reconfig_cycles);
-    SetIf(check_.GetEnum(u, up, "objective", Need::kOptional, kObjectives), &r.objective);
-    SetIf(check_.GetBool(u, up, "k_split", Need::kOptional), &r.k_split);
-    ParseFeed(u, up, &r);
-    if (const Json* v = check_.Member(u, up, "force", Need::kOptional, "an object")) {
-      ParseForce(*v, Pointer(up, "force"), r, &r.force);
-    }
-    if (const Json* v = check_.Member(u, up, "layers", Need::kOptional,
-                                      "an object keyed by layer name")) {
-      const std::string p = Pointer(up, "layers");
-      if (check_.Object(*v, p)) {
-        for (auto it = v->begin(); it != v->end(); ++it) {
-          ParseForce(it.value(), Pointer(p, it.key()), r, &r.layer_force[it.key()]);
-        }
-      }
-    }
-    unit->rows = r.sub_rows * r.grid_rows;
-    unit->cols = r.sub_cols * r.grid_cols;
-    unit->dataflow = r.dataflows.front();
-  }
-
-  // operand_feed "edge" | "unlimited" and the edge feeds (values per cycle; only with "edge").
-  void ParseFeed(const Json& u, const std::string& up, ReconfigConfig* r) {
-    SetIf(check_.GetEnum(u, up, "operand_feed", Need::kOptional, {"edge", "unlimited"}),
-          &r->operand_feed);
-    const std::pair<const char*, int64_t*> feeds[] = {
-        {"row_feed_values_per_cycle", &r->row_feed_values_per_cycle},
-        {"col_feed_values_per_cycle", &r->col_feed_values_per_cycle},
-        {"drain_values_per_cycle", &r->drain_values_per_cycle}};
-    for (const auto& [key, value] : feeds) {
-      SetIf(check_.GetInt(u, up, key, Need::kOptional, 1, int64_t{1} << 20), value);
-      if (*value > 0 && r->operand_feed == "unlimited") {
-        check_.Add(Pointer(up, key), std::string("expected no ") + key +
-                                         " with \"operand_feed\": \"unlimited\" (it applies to "
-                                         "\"edge\" only)");
-      }
-    }
-  }
-
-  // A forced mapping (core/mapping_force.h) whose partition must divide the sub-array grid.
-  void ParseForce(const Json& v, const std::string& p, const ReconfigConfig& r, MappingForce* f) {
-    ParseMappingForce(check_, v, p, r.dataflows, f);
-    if (f->pr > 0 && (r.grid_rows % f->pr != 0 || r.grid_cols % f->pc != 0)) {
-      check_.Add(Pointer(p, "arrays"), "expected [pr, pc] dividing the sub-array grid " +
-                                           std::to_string(r.grid_rows) + " x " +
-                                           std::to_string(r.grid_cols));
+    if (acc && ((in && *acc == *in) || (w && *acc == *w))) {
+      check_.Add(Pointer(up, "acc_buffer"),
+                 "expected a buffer other than input_buffer and weight_buffer, got \"" + *acc + "\"");
     }
   }
 

@@ -3,14 +3,15 @@
 // the JSON; arch/dense_16x16.json is a worked example.
 #pragma once
 
+#include <any>
 #include <cstdint>
 #include <map>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
-#include "core/mapping_force.h"
 #include "core/quant.h"
-#include "core/sparse_format.h"
+#include "core/unit_kind.h"
 
 namespace npusim::core {
 
@@ -29,86 +30,17 @@ struct BufferConfig {
   int word_bytes = 8;   // bytes per bank per cycle; one read/write action per word
 };
 
-// The geometry of a "bit_serial_array" (UNPU-style lookup-table-based bit-serial PEs, LBPEs).
-// Each of `cores` cores has `pes_per_core` LBPEs working on different output pixels (M); each LBPE
-// holds `tables_per_pe` tables, one per group of `lut_group` input features (its 2^lut_group
-// entries are the partial sums of every subset of the group), and drives `outputs_per_pe` weight
-// streams (output channels, N): per cycle every stream looks up every table with one bit-plane of
-// its weights and shift-accumulates. The cores split the reduction (K) and an aggregation core sums
-// their partial sums. docs/models.md, "Bit-serial array", has the closed form.
-struct BitSerialConfig {
-  int cores = 4;
-  int pes_per_core = 6;
-  int tables_per_pe = 12;
-  int lut_group = 3;
-  int outputs_per_pe = 16;
-  int table_adders = 1;          // adders building each table (entries per cycle)
-  // Which operand is fed one bit per cycle: "weights" (UNPU), "activations" (Stripes-style),
-  // "both" (Loom-style) or "none" (a bit-parallel fixed-point MAC array of the same geometry, the
-  // baseline the UNPU paper compares against: no tables, one pass per MAC).
-  std::string serial_operand = "weights";
-  // Binary (+-1) weights: a table entry and its complement are negatives of each other, so a
-  // table of 2^lut_group entries serves lut_group + 1 inputs (docs/models.md).
-  bool one_bit_mode = true;
-  int aggregation_cycles = 4;    // latency of the aggregation core's adder tree
-  int pipeline_cycles = 3;       // feature loader -> lookup -> accumulate pipeline depth
-};
-
-// The geometry and mapping policy of a "reconfigurable_array" (SARA/SAGAR-style): a grid of
-// grid_rows x grid_cols systolic sub-arrays of sub_rows x sub_cols PEs, run per layer as one
-// array or as several independent arrays (models/timing/partition_timing.h).
-struct ReconfigConfig {
-  int sub_rows = 4, sub_cols = 4;
-  int grid_rows = 32, grid_cols = 32;
-  std::vector<std::string> dataflows{"ws", "os", "is"};  // the dataflows the mapper may pick
-  int64_t reconfig_cycles = 0;   // charged when an instruction's partition differs from the last
-  std::string objective = "cycles";  // "cycles", "energy" or "edp"
-  bool k_split = true;           // offer K splits (only with "overflow": "wrap")
-  // Operand feed (models/timing/partition_timing.h): "edge" (the buffers deliver these values
-  // per cycle at the grid's left, top and bottom edges; 0: rows, cols, cols) or "unlimited"
-  // (every independent array its own feed, as in a distributed system of small arrays).
-  std::string operand_feed = "edge";
-  int64_t row_feed_values_per_cycle = 0, col_feed_values_per_cycle = 0, drain_values_per_cycle = 0;
-  MappingForce force;            // applies to every layer
-  std::map<std::string, MappingForce> layer_force;  // by layer name, overrides `force` per field
-};
-
-// The geometry of a "sparse_array" (Scalpel-style, Yu et al. ISCA 2017): `pes` PEs, each a
-// dot-product datapath of `simd_width` lanes along the reduction (K); PEs take the tile's output
-// channels round robin and walk each output's weight row entry by entry, one entry (a SIMD group
-// of simd_width values, or one value in csr) per cycle, plus `decode_cycles` per entry of a
-// compressed format to decode its relative index, plus `row_overhead_cycles` per output value
-// (accumulator set-up and write-back), plus `pipeline_cycles` per instruction. The compiler
-// stores each layer's weights in whichever of `formats` the unit runs fastest
-// (core/sparse_format.h; docs/models.md, "Sparse array", has the closed form).
-struct SparseConfig {
-  int pes = 1;
-  int simd_width = 4;
-  int index_bits = 4;
-  std::vector<WeightFormat> formats{WeightFormat::kDense, WeightFormat::kSimdGroups};
-  int decode_cycles = 1;
-  int row_overhead_cycles = 1;
-  int pipeline_cycles = 2;
-  bool runs(WeightFormat f) const {
-    for (WeightFormat x : formats) {
-      if (x == f) return true;
-    }
-    return false;
-  }
-};
-
-// A compute unit. Types: "systolic_array" (a rows x cols array running `dataflow`) and
-// "bit_serial_array" (geometry in `bit_serial`; rows and cols are derived: rows = the K inputs one
-// pass of all cores covers, cores * tables_per_pe * lut_group, cols = outputs_per_pe) and
-// "reconfigurable_array" (geometry in `reconfig`; rows = grid_rows * sub_rows, cols = grid_cols *
-// sub_cols, dataflow = the first of reconfig.dataflows: the monolithic shape) and "sparse_array"
-// (geometry in `sparse`; rows = simd_width, cols = pes, dataflow "sparse").
+// A compute unit. `type` names its kind (core/unit_kind.h), which reads the kind's own keys into
+// `params` and derives rows, cols and dataflow from them where they are not keys of its own: a
+// "systolic_array" is a rows x cols array running `dataflow`; the other built-in kinds keep their
+// geometry in their own block (BitSerialConfig, ReconfigConfig, SparseConfig in
+// core/unit_kind_<kind>.h) and state how rows and cols follow from it.
 struct UnitConfig {
   std::string name;            // instance name, e.g. "array"
-  std::string type;            // "systolic_array"
+  std::string type;            // the kind: "systolic_array"
   int rows = 16;               // K direction (input channels x kernel taps)
   int cols = 16;               // N direction (output channels)
-  std::string dataflow = "ws";  // one of ArchDataflows(): "ws", "os", "is"
+  std::string dataflow = "ws";      // one of ArchDataflows(): "ws", "os", "is"; or the kind's own
   std::vector<int> input_bits{8};   // activation bit widths it can run
   std::vector<int> weight_bits{8};  // weight bit widths it can run
   int acc_bits = 32;                // 8..32
@@ -118,16 +50,33 @@ struct UnitConfig {
   std::string acc_buffer = "abuf";     // 4-byte accumulators
   // Weights narrower than a byte (or between 9 and 15 bits) are stored in DRAM and the weight
   // buffer at their own width (core/sparse_format.h PackValues) instead of one element per 1 or 2
-  // bytes; the unit unpacks them. Not for sparse_array (its formats are its own).
+  // bytes; the unit unpacks them. Not for kinds with their own formats (WeightStorage::formats).
   bool packed_weights = false;
-  BitSerialConfig bit_serial;          // type "bit_serial_array" only
-  ReconfigConfig reconfig;             // type "reconfigurable_array" only
-  SparseConfig sparse;                 // type "sparse_array" only
-  // Units that run conv2d / fully_connected.
-  bool is_matrix_unit() const {
-    return type == "systolic_array" || type == "bit_serial_array" || type == "reconfigurable_array" ||
-           type == "sparse_array";
+  // The kind's own block, e.g. params<BitSerialConfig>(). Throws std::logic_error when the unit's
+  // kind keeps no T (a caller that asks the wrong kind).
+  template <class T>
+  const T& params() const {
+    return *Checked(std::any_cast<T>(&params_), typeid(T).name());
   }
+  template <class T>
+  T& params() {
+    return *Checked(std::any_cast<T>(&params_), typeid(T).name());
+  }
+  template <class T>
+  void set_params(T value) {
+    params_ = std::move(value);
+  }
+  // Units that run conv2d / fully_connected: every registered kind.
+  bool is_matrix_unit() const;
+
+ private:
+  template <class P>
+  P* Checked(P* p, const char* type_name) const {
+    if (p == nullptr) ThrowWrongParams(type_name);
+    return p;
+  }
+  [[noreturn]] void ThrowWrongParams(const char* type_name) const;
+  std::any params_;
 };
 
 struct PostProcessorConfig {

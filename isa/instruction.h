@@ -98,9 +98,10 @@ struct ConvArgs {
   int32_t part_rows = 1, part_cols = 1;
   int32_t split_m = 1, split_n = 1, split_k = 1;
   Dataflow dataflow = Dataflow::kUnit;
-  // Weights on a sparse array (core/sparse_format.h): the tile at w_addr is w_bytes bytes in
-  // w_format (every other matrix unit gets kDense, the layout above); its groups run along the
-  // flattened (tap, channel) order when w_groups_span_taps, else along the channels of each tap.
+  // The weight tile's format, as the layer's weight store keeps it (compiler/passes/weight_store.h):
+  // kDense, the layout above; kPacked, w_bytes bytes at the weights' width; or a sparse array's
+  // compressed format (core/sparse_format.h), w_bytes bytes whose groups run along the flattened
+  // (tap, channel) order when w_groups_span_taps, else along the channels of each tap.
   core::WeightFormat w_format = core::WeightFormat::kDense;
   int64_t w_bytes = 0;
   bool w_groups_span_taps = false;

@@ -4,16 +4,11 @@
 
 namespace npusim::models {
 
-BitSerialArray::BitSerialArray(sc_core::sc_module_name name, const core::UnitConfig& cfg,
-                               Controller& ctrl, const std::vector<Sram*>& srams,
-                               core::StatRegistry& stats, ExecMode mode)
-    : sc_module(name),
-      sram_isock("sram_isock"),
-      cfg_(cfg),
-      ctrl_(ctrl),
-      mem_(sram_isock, srams, this->name()),
-      datapath_(cfg.acc_bits, cfg.overflow, mode) {
-  if (cfg.bit_serial.serial_operand == "none") {
+BitSerialArray::BitSerialArray(sc_core::sc_module_name name, const MatrixUnitArgs& a)
+    : MatrixUnit(name, a), bits_(cfg_.params<core::BitSerialConfig>()) {
+  const core::UnitConfig& cfg = cfg_;
+  core::StatRegistry& stats = a.stats;
+  if (bits_.serial_operand == "none") {
     for (int b : cfg.weight_bits) {
       macs_[b] = &stats.Register(cfg.name, "mac_w" + std::to_string(b), "actions",
                                  "bit-parallel multiply-accumulates with " + std::to_string(b) + "-bit weights");
@@ -27,30 +22,24 @@ BitSerialArray::BitSerialArray(sc_core::sc_module_name name, const core::UnitCon
   }
   aggregate_ = &stats.Register(cfg.name, "aggregate_add", "actions",
                                "per-core partial sums added by the aggregation core");
-  SC_HAS_PROCESS(BitSerialArray);
-  SC_THREAD(Thread);
 }
 
 int64_t BitSerialArray::CyclesOf(const core::UnitConfig& cfg, const isa::ConvArgs& c) {
-  return timing::BitSerialCycles(cfg.bit_serial, ConvGemm(c), c.w_type.bits, c.in_type.bits);
+  return timing::BitSerialCycles(cfg.params<core::BitSerialConfig>(), ConvGemm(c), c.w_type.bits,
+                                 c.in_type.bits);
 }
 
-void BitSerialArray::Thread() {
-  while (const isa::Instruction* in = ctrl_.Next(isa::Queue::kCompute)) {
-    const isa::ConvArgs& c = in->conv();
-    const timing::BitSerialPlan plan = timing::PlanBitSerial(cfg_.bit_serial, ConvGemm(c), c.w_type.bits, c.in_type.bits);
-    // Compute at the start: the inputs are final (dependencies), and no one may read the
-    // accumulators or overwrite the inputs before Done (the schedule's WAR/RAW tokens).
-    datapath_.Run(c, mem_);
-    Count(c, in->layer, plan);
-    wait(Cycles(plan.cycles));
-    ctrl_.Done(*in);
-  }
+int64_t BitSerialArray::Begin(const isa::Instruction& in) {
+  const isa::ConvArgs& c = in.conv();
+  const timing::BitSerialPlan plan = timing::PlanBitSerial(bits_, ConvGemm(c), c.w_type.bits, c.in_type.bits);
+  datapath_.Run(c, mem_);
+  Count(c, in.layer, plan);
+  return plan.cycles;
 }
 
 void BitSerialArray::Count(const isa::ConvArgs& c, int layer, const timing::BitSerialPlan& plan) {
   const timing::BitSerialActions a =
-      timing::CountBitSerialActions(cfg_.bit_serial, ConvGemm(c), c.w_type.bits, c.in_type.bits, plan);
+      timing::CountBitSerialActions(bits_, ConvGemm(c), c.w_type.bits, c.in_type.bits, plan);
   if (lookups_ != nullptr) {
     lookups_->Add(layer, static_cast<uint64_t>(a.lookups));
     entries_->Add(layer, static_cast<uint64_t>(a.table_entries));
@@ -59,12 +48,11 @@ void BitSerialArray::Count(const isa::ConvArgs& c, int layer, const timing::BitS
     macs_.at(c.w_type.bits)->Add(layer, static_cast<uint64_t>(a.macs));
   }
   aggregate_->Add(layer, static_cast<uint64_t>(a.aggregate_adds));
-  const int64_t in_bytes = c.in_h * c.in_w * c.in_c * c.in_type.bytes();
-  const int64_t acc_bytes = c.out_h * c.out_w * c.out_c * 4;
-  mem_.Count(c.in_addr, layer, false, in_bytes);
-  mem_.Count(c.w_addr, layer, false, WeightTileBytes(c));
-  mem_.Count(c.acc_addr, layer, true, acc_bytes);
-  if (!c.first) mem_.Count(c.acc_addr, layer, false, acc_bytes);
+  CountTraffic(c, layer, {1, WeightTileBytes(c), 1, 1});
+}
+
+std::unique_ptr<MatrixUnit> MakeBitSerialModule(const MatrixUnitArgs& a) {
+  return MakeUnitModule<BitSerialArray>(a);
 }
 
 }  // namespace npusim::models

@@ -23,36 +23,23 @@
 
 #include <map>
 
-#include <systemc>
-#include <tlm_utils/simple_initiator_socket.h>
-
-#include "core/arch.h"
-#include "core/stats.h"
-#include "models/buffer_access.h"
-#include "models/controller.h"
-#include "models/conv_datapath.h"
+#include "models/matrix_unit.h"
 #include "models/timing/bit_serial_timing.h"
 
 namespace npusim::models {
 
-class BitSerialArray : public sc_core::sc_module {
+class BitSerialArray : public MatrixUnit {
  public:
-  tlm_utils::simple_initiator_socket<BitSerialArray> sram_isock;
-
-  BitSerialArray(sc_core::sc_module_name name, const core::UnitConfig& cfg, Controller& ctrl,
-                 const std::vector<Sram*>& srams, core::StatRegistry& stats, ExecMode mode = ExecMode::kExact);
+  BitSerialArray(sc_core::sc_module_name name, const MatrixUnitArgs& a);
 
   // Cycles of one CONV instruction (pure: used by tests without a simulation).
   static int64_t CyclesOf(const core::UnitConfig& cfg, const isa::ConvArgs& c);
 
  private:
-  void Thread();
+  int64_t Begin(const isa::Instruction& in) override;
   void Count(const isa::ConvArgs& c, int layer, const timing::BitSerialPlan& plan);
 
-  core::UnitConfig cfg_;
-  Controller& ctrl_;
-  BufferAccess mem_;
-  ConvDatapath datapath_;
+  const core::BitSerialConfig& bits_;  // cfg_'s
   core::Counter* lookups_ = nullptr;
   core::Counter* entries_ = nullptr;
   core::Counter* accumulate_ = nullptr;

@@ -23,16 +23,7 @@ Npu::Npu(sc_core::sc_module_name name, const core::ArchConfig& arch, const isa::
   dma_ = std::make_unique<Dma>("dma", arch.dram, controller_, stats, mode);
   const core::UnitConfig* unit = arch.MatrixUnit();
   if (unit == nullptr) throw std::runtime_error("arch " + arch.file + " has no matrix unit");
-  if (unit->type == "bit_serial_array") {
-    bit_serial_ = std::make_unique<BitSerialArray>(unit->name.c_str(), *unit, controller_, raw, stats, mode);
-  } else if (unit->type == "reconfigurable_array") {
-    reconfigurable_ =
-        std::make_unique<ReconfigurableArray>(unit->name.c_str(), *unit, controller_, raw, stats, mode);
-  } else if (unit->type == "sparse_array") {
-    sparse_ = std::make_unique<SparseArray>(unit->name.c_str(), *unit, controller_, raw, stats, mode);
-  } else {
-    array_ = std::make_unique<SystolicArray>(unit->name.c_str(), *unit, controller_, raw, stats, mode);
-  }
+  units_.push_back(MakeMatrixUnit({*unit, controller_, raw, stats, mode}));
   leak_.push_back(&stats.Register(unit->name, "leak_per_cycle", "cycles", "cycles powered"));
   post_ = std::make_unique<PostProcessor>(arch.post.name.c_str(), arch.post, arch.requant_mode,
                                           controller_, raw, stats, mode);
@@ -46,10 +37,7 @@ Npu::Npu(sc_core::sc_module_name name, const core::ArchConfig& arch, const isa::
 void Npu::Bind() {
   dma_->dram_isock.bind(dram_.tsock);
   dma_->sram_isock.bind(bus_.tsock);
-  if (array_) array_->sram_isock.bind(bus_.tsock);
-  if (bit_serial_) bit_serial_->sram_isock.bind(bus_.tsock);
-  if (reconfigurable_) reconfigurable_->sram_isock.bind(bus_.tsock);
-  if (sparse_) sparse_->sram_isock.bind(bus_.tsock);
+  for (auto& u : units_) u->sram_isock.bind(bus_.tsock);
   post_->sram_isock.bind(bus_.tsock);
   for (auto& s : srams_) bus_.sram_isock.bind(s->tsock);
 }

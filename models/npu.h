@@ -4,8 +4,8 @@
 //
 //   npu.dma.dram_isock -> npu.dram.tsock
 //   npu.dma.sram_isock, npu.<unit>.sram_isock, npu.post.sram_isock -> npu.bus.tsock
-//   (<unit>: the arch's first matrix unit, a SystolicArray, a BitSerialArray, a
-//   ReconfigurableArray or a SparseArray)
+//   (<unit>: each MatrixUnit, built by its kind's registered module factory; today one, the
+//   arch's first matrix unit)
 //   npu.bus.sram_isock[i] -> npu.<buffer i>.tsock
 //
 // One Npu per process (SystemC elaborates once per process).
@@ -23,16 +23,13 @@
 #include "core/arch.h"
 #include "core/stats.h"
 #include "isa/instruction.h"
-#include "models/bit_serial_array.h"
 #include "models/bus.h"
 #include "models/controller.h"
 #include "models/dma.h"
 #include "models/exec_mode.h"
+#include "models/matrix_unit.h"
 #include "models/memory.h"
 #include "models/post_processor.h"
-#include "models/reconfigurable_array.h"
-#include "models/sparse_array.h"
-#include "models/systolic_array.h"
 
 namespace npusim::models {
 
@@ -77,10 +74,7 @@ class Npu : public sc_core::sc_module {
   Bus bus_;
   std::vector<std::unique_ptr<Sram>> srams_;
   std::unique_ptr<Dma> dma_;
-  std::unique_ptr<SystolicArray> array_;       // the matrix unit: one of these four
-  std::unique_ptr<BitSerialArray> bit_serial_;
-  std::unique_ptr<ReconfigurableArray> reconfigurable_;
-  std::unique_ptr<SparseArray> sparse_;
+  std::vector<std::unique_ptr<MatrixUnit>> units_;  // the arch's first matrix unit (one for now)
   std::unique_ptr<PostProcessor> post_;
   std::vector<core::Counter*> leak_;
 };

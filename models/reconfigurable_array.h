@@ -25,24 +25,15 @@
 // partition_timing.h (CountPartitionActions).
 #pragma once
 
-#include <systemc>
-#include <tlm_utils/simple_initiator_socket.h>
-
-#include "core/arch.h"
-#include "core/stats.h"
-#include "models/buffer_access.h"
-#include "models/controller.h"
-#include "models/conv_datapath.h"
+#include "models/matrix_unit.h"
 #include "models/timing/unit_timing.h"
+#include "models/timing/unit_timing_reconfig.h"
 
 namespace npusim::models {
 
-class ReconfigurableArray : public sc_core::sc_module {
+class ReconfigurableArray : public MatrixUnit {
  public:
-  tlm_utils::simple_initiator_socket<ReconfigurableArray> sram_isock;
-
-  ReconfigurableArray(sc_core::sc_module_name name, const core::UnitConfig& cfg, Controller& ctrl,
-                      const std::vector<Sram*>& srams, core::StatRegistry& stats, ExecMode mode = ExecMode::kExact);
+  ReconfigurableArray(sc_core::sc_module_name name, const MatrixUnitArgs& a);
 
   // Cycles of one CONV instruction in its own mapping, without reconfiguration (pure).
   static int64_t CyclesOf(const core::UnitConfig& cfg, const isa::ConvArgs& c);
@@ -55,19 +46,16 @@ class ReconfigurableArray : public sc_core::sc_module {
   int64_t reconfigurations() const { return reconfigurations_; }
 
  private:
-  void Thread();
+  int64_t Begin(const isa::Instruction& in) override;
   void Count(const isa::ConvArgs& c, int layer, const timing::PartitionActions& a);
 
-  core::UnitConfig cfg_;
-  Controller& ctrl_;
-  BufferAccess mem_;
-  ConvDatapath datapath_;
   core::Counter& macs_;
   core::Counter& idle_;
   core::Counter& hops_;
   core::Counter& reduce_;
   core::Counter& reconfig_;
   int64_t reconfigurations_ = 0;
+  const isa::ConvArgs* prev_ = nullptr;  // the previous instruction's (the array starts monolithic)
 };
 
 }  // namespace npusim::models

@@ -7,25 +7,16 @@
 
 namespace npusim::models {
 
-SparseArray::SparseArray(sc_core::sc_module_name name, const core::UnitConfig& cfg, Controller& ctrl,
-                         const std::vector<Sram*>& srams, core::StatRegistry& stats, ExecMode mode)
-    : sc_module(name),
-      sram_isock("sram_isock"),
-      cfg_(cfg),
-      ctrl_(ctrl),
-      mem_(sram_isock, srams, this->name()),
-      datapath_(cfg.acc_bits, cfg.overflow, mode),
-      compute_outputs_(mode == ExecMode::kExact) {
-  entry_macs_ = &stats.Register(cfg.name, "entry_mac", "actions",
-                                "weight entries multiply-accumulated (simd_width lanes each)");
-  decodes_ = &stats.Register(cfg.name, "index_decode", "actions", "relative indices decoded");
-  SC_HAS_PROCESS(SparseArray);
-  SC_THREAD(Thread);
+SparseArray::SparseArray(sc_core::sc_module_name name, const MatrixUnitArgs& a) : MatrixUnit(name, a) {
+  entry_macs_ = &a.stats.Register(cfg_.name, "entry_mac", "actions",
+                                  "weight entries multiply-accumulated (simd_width lanes each)");
+  decodes_ = &a.stats.Register(cfg_.name, "index_decode", "actions", "relative indices decoded");
 }
 
 core::SparseCodec SparseArray::CodecOf(const core::UnitConfig& cfg, const isa::ConvArgs& c) {
-  return core::MakeCodec(c.w_format, cfg.sparse.simd_width, cfg.sparse.index_bits, c.w_type.bits,
-                         c.w_type.is_signed, c.w_zero_point);
+  const core::SparseConfig& s = cfg.params<core::SparseConfig>();
+  return core::MakeCodec(c.w_format, s.simd_width, s.index_bits, c.w_type.bits, c.w_type.is_signed,
+                         c.w_zero_point);
 }
 
 core::RowGeometry SparseArray::GeometryOf(const core::UnitConfig& cfg, const isa::ConvArgs& c) {
@@ -35,25 +26,22 @@ core::RowGeometry SparseArray::GeometryOf(const core::UnitConfig& cfg, const isa
 
 int64_t SparseArray::CyclesOf(const core::UnitConfig& cfg, const isa::ConvArgs& c,
                               const std::vector<int64_t>& row_entries) {
-  return timing::SparseCycles(cfg.sparse, c.w_format, c.out_h * c.out_w, row_entries);
+  return timing::SparseCycles(cfg.params<core::SparseConfig>(), c.w_format, c.out_h * c.out_w, row_entries);
 }
 
-void SparseArray::Thread() {
-  while (const isa::Instruction* in = ctrl_.Next(isa::Queue::kCompute)) {
-    const isa::ConvArgs& c = in->conv();
-    const std::vector<int64_t>& entries = RowEntriesOf(*in);
-    wait(Cycles(CyclesOf(cfg_, c, entries)));
-    // After the wait and before Done: no one reads the accumulators or overwrites the operands
-    // before Done (the schedule's RAW/WAR tokens), so the values are those of the whole span.
-    // Timing mode: the data path only checks that the operands lie inside the buffers.
-    if (compute_outputs_) {
-      Compute(*in, entries);
-    } else {
-      datapath_.Run(c, mem_);
-    }
-    Count(c, in->layer, entries);
-    ctrl_.Done(*in);
+int64_t SparseArray::Begin(const isa::Instruction& in) {
+  entries_ = &RowEntriesOf(in);
+  return CyclesOf(cfg_, in.conv(), *entries_);
+}
+
+void SparseArray::End(const isa::Instruction& in) {
+  // Timing mode: the data path only checks that the operands lie inside the buffers.
+  if (mode_ == ExecMode::kExact) {
+    Compute(in, *entries_);
+  } else {
+    datapath_.Run(in.conv(), mem_);
   }
+  Count(in.conv(), in.layer, *entries_);
 }
 
 const std::vector<int64_t>& SparseArray::RowEntriesOf(const isa::Instruction& in) {
@@ -102,11 +90,11 @@ void SparseArray::Count(const isa::ConvArgs& c, int layer, const std::vector<int
   const timing::SparseActions a = timing::CountSparseActions(c.w_format, c.out_h * c.out_w, row_entries);
   entry_macs_->Add(layer, static_cast<uint64_t>(a.entry_macs));
   decodes_->Add(layer, static_cast<uint64_t>(a.index_decodes));
-  const int64_t acc_bytes = c.out_h * c.out_w * c.out_c * 4;
-  mem_.Count(c.in_addr, layer, false, c.in_h * c.in_w * c.in_c * c.in_type.bytes());
-  mem_.Count(c.w_addr, layer, false, c.w_bytes);
-  mem_.Count(c.acc_addr, layer, true, acc_bytes);
-  if (!c.first) mem_.Count(c.acc_addr, layer, false, acc_bytes);
+  CountTraffic(c, layer, {1, c.w_bytes, 1, 1});
+}
+
+std::unique_ptr<MatrixUnit> MakeSparseModule(const MatrixUnitArgs& a) {
+  return MakeUnitModule<SparseArray>(a);
 }
 
 }  // namespace npusim::models

@@ -23,24 +23,15 @@
 #include <cstdint>
 #include <vector>
 
-#include <systemc>
-#include <tlm_utils/simple_initiator_socket.h>
-
-#include "core/arch.h"
 #include "core/sparse_format.h"
-#include "core/stats.h"
-#include "models/buffer_access.h"
-#include "models/controller.h"
-#include "models/conv_datapath.h"
+#include "core/unit_kind_sparse.h"
+#include "models/matrix_unit.h"
 
 namespace npusim::models {
 
-class SparseArray : public sc_core::sc_module {
+class SparseArray : public MatrixUnit {
  public:
-  tlm_utils::simple_initiator_socket<SparseArray> sram_isock;
-
-  SparseArray(sc_core::sc_module_name name, const core::UnitConfig& cfg, Controller& ctrl,
-              const std::vector<Sram*>& srams, core::StatRegistry& stats, ExecMode mode = ExecMode::kExact);
+  SparseArray(sc_core::sc_module_name name, const MatrixUnitArgs& a);
 
   // The codec and row geometry of an instruction's weight tile on this unit (pure).
   static core::SparseCodec CodecOf(const core::UnitConfig& cfg, const isa::ConvArgs& c);
@@ -50,7 +41,11 @@ class SparseArray : public sc_core::sc_module {
                           const std::vector<int64_t>& row_entries);
 
  private:
-  void Thread();
+  // The cycles follow the instruction's row entries; the tile is decoded after the wait and before
+  // Done (no one reads the accumulators or overwrites the operands before Done: the schedule's
+  // RAW/WAR tokens), so the values are those of the whole span.
+  int64_t Begin(const isa::Instruction& in) override;
+  void End(const isa::Instruction& in) override;
   // The instruction's row entry counts (Program::weight_tile_rows); fatal if it names none.
   const std::vector<int64_t>& RowEntriesOf(const isa::Instruction& in);
   // The exact arithmetic of one instruction: check the tile's row headers in the buffer against
@@ -58,11 +53,7 @@ class SparseArray : public sc_core::sc_module {
   void Compute(const isa::Instruction& in, const std::vector<int64_t>& row_entries);
   void Count(const isa::ConvArgs& c, int layer, const std::vector<int64_t>& row_entries);
 
-  core::UnitConfig cfg_;
-  Controller& ctrl_;
-  BufferAccess mem_;
-  ConvDatapath datapath_;
-  bool compute_outputs_;  // exact mode (models/exec_mode.h): decode the tile and accumulate
+  const std::vector<int64_t>* entries_ = nullptr;  // the running instruction's (Begin to End)
   core::Counter* entry_macs_ = nullptr;
   core::Counter* decodes_ = nullptr;
 };

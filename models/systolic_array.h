@@ -12,36 +12,21 @@
 // Arithmetic: models/conv_datapath.h (the same integers as the reference executor).
 #pragma once
 
-#include <systemc>
-#include <tlm_utils/simple_initiator_socket.h>
-
-#include "core/arch.h"
-#include "core/stats.h"
-#include "models/buffer_access.h"
-#include "models/conv_datapath.h"
-#include "models/controller.h"
-#include "models/timing/dataflow_timing.h"
+#include "models/matrix_unit.h"
 
 namespace npusim::models {
 
-class SystolicArray : public sc_core::sc_module {
+class SystolicArray : public MatrixUnit {
  public:
-  tlm_utils::simple_initiator_socket<SystolicArray> sram_isock;
-
-  SystolicArray(sc_core::sc_module_name name, const core::UnitConfig& cfg, Controller& ctrl,
-                const std::vector<Sram*>& srams, core::StatRegistry& stats, ExecMode mode = ExecMode::kExact);
+  SystolicArray(sc_core::sc_module_name name, const MatrixUnitArgs& a);
 
   // Cycles of one CONV instruction (pure: used by tests without a simulation).
   static int64_t CyclesOf(const core::UnitConfig& cfg, const isa::ConvArgs& c);
 
  private:
-  void Thread();
+  int64_t Begin(const isa::Instruction& in) override;
   void Count(const isa::ConvArgs& c, int layer, int64_t cycles);
 
-  core::UnitConfig cfg_;
-  Controller& ctrl_;
-  BufferAccess mem_;
-  ConvDatapath datapath_;
   core::Counter& macs_;
   core::Counter& idle_;
 };

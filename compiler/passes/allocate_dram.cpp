@@ -7,6 +7,7 @@
 #include <set>
 
 #include "compiler/passes/passes.h"
+#include "compiler/passes/weight_store.h"
 #include "core/error.h"
 #include "core/quant.h"
 #include "core/sparse_format.h"
@@ -56,13 +57,9 @@ std::vector<uint8_t> ParamsBlob(const ConvView& v, core::RequantMode mode) {
 
 }  // namespace
 
-bool PacksWeights(const Context& ctx, const core::TensorInfo& w) {
-  return ctx.unit->packed_weights && ctx.unit->type != "sparse_array" && core::PackingSaves(w.bits);
-}
-
 bool WeightsStoredPerTile(const Context& ctx, const std::string& tensor) {
   const core::TensorInfo& t = ctx.graph->tensor(tensor);
-  if (!t.data || (ctx.unit->type != "sparse_array" && !PacksWeights(ctx, t))) return false;
+  if (!t.data || !StoresTiles(*ctx.unit, t)) return false;
   bool weights = false;
   for (const core::Op& op : ctx.graph->ops) {
     for (size_t i = 0; i < op.inputs.size(); ++i) {

@@ -7,11 +7,11 @@
 #include <stdexcept>
 #include <utility>
 
-#include "core/error.h"
-#include "core/int_math.h"
-#include "compiler/passes/sparse_weights.h"
 #include "compiler/passes/passes.h"
 #include "compiler/passes/tiling.h"
+#include "compiler/passes/weight_store.h"
+#include "core/error.h"
+#include "core/int_math.h"
 
 namespace npusim::compiler {
 namespace {
@@ -63,8 +63,8 @@ std::vector<OcTile> OcTiles(const ConvView& v, const ConvTiling& t) {
 
 class ConvEmitter {
  public:
-  ConvEmitter(Context& ctx, const ConvView& v, const ConvTiling& t)
-      : ctx_(ctx), v_(v), t_(t), oc_tiles_(OcTiles(v, t)) {
+  ConvEmitter(Context& ctx, const ConvView& v, const ConvTiling& t, WeightStore& store)
+      : ctx_(ctx), v_(v), t_(t), store_(store), oc_tiles_(OcTiles(v, t)) {
     for (int64_t oy = 0; oy < v.oh; oy += t.toh) {
       for (int64_t ox = 0; ox < v.ow; ox += t.tow) {
         spatial_.push_back({oy, ox, std::min(t.toh, v.oh - oy), std::min(t.tow, v.ow - ox)});
@@ -133,7 +133,7 @@ class ConvEmitter {
     if (!load) return dst;
     isa::DmaArgs& d = ctx_.Emit(isa::Opcode::kLoad).dma();
     d.dst = dst;
-    if (StoresTiles()) {
+    if (store_.StoresTiles()) {
       // One contiguous run: the tile as the compiler encoded it.
       const StoredTile& st = StoredTileOf(o, ic);
       d.src = st.addr;
@@ -187,14 +187,12 @@ class ConvEmitter {
     c.w_zero_point = v_.w->quant.zero_point(0);
     c.first = first;
     c.init_bias = c.first && v_.bias != nullptr;
-    if (ctx_.sparse != nullptr) {
-      c.w_format = ctx_.sparse->format();
-      c.w_bytes = StoredTileOf(o, ic).bytes;
-      c.w_groups_span_taps = ctx_.sparse->groups_span_taps();
-      c.w_tile = StoredTileOf(o, ic).rows;
-    } else if (packed_) {
-      c.w_format = core::WeightFormat::kPacked;
-      c.w_bytes = StoredTileOf(o, ic).bytes;
+    if (store_.StoresTiles()) {
+      const StoredTile& st = StoredTileOf(o, ic);
+      c.w_format = store_.format();
+      c.w_bytes = st.bytes;
+      c.w_groups_span_taps = store_.groups_span_taps();
+      c.w_tile = st.rows;
     }
   }
 
@@ -204,44 +202,25 @@ class ConvEmitter {
     int64_t bytes = 0;
     int32_t rows = -1;  // sparse arrays: its index in Program::weight_tile_rows
   };
-  // Sparse arrays and packed weights: the weight tile of (o, ic) in the unit's format (a sparse
-  // format, or core::PackValues), encoded and placed in DRAM the first time it is asked for (each
-  // tile is stored once, however often it is loaded).
-  bool StoresTiles() const { return ctx_.sparse != nullptr || packed_; }
+  // Tiles stored in the store's format (packed, or a sparse format): the weight tile of (o, ic),
+  // encoded and placed in DRAM the first time it is asked for (each tile is stored once, however
+  // often it is loaded); a sparse format's row entry counts go to Program::weight_tile_rows.
   const StoredTile& StoredTileOf(const OcTile& o, const IcTile& ic) {
     const auto key = std::make_pair(o.oc0, ic.w_i0);
     auto it = stored_.find(key);
     if (it != stored_.end()) return it->second;
-    std::vector<uint8_t> bytes;
-    core::WeightFormat f = core::WeightFormat::kPacked;
+    EncodedTile tile = store_.Encode(t_, o.oc0, o.ocn, ic.w_i0, ic.w_in);
     int32_t rows = -1;
-    if (ctx_.sparse != nullptr) {
-      bytes = ctx_.sparse->EncodeTile(o.oc0, o.ocn, ic.w_i0, ic.w_in);
-      f = ctx_.sparse->format();
-      rows = RecordRowEntries(o, ic, bytes);
-    } else {
-      const std::vector<int32_t> values =
-          WeightTileValues(*v_.w->data, v_.kh * v_.kw, v_.icg(), o.oc0, o.ocn, ic.w_i0, ic.w_in);
-      bytes = core::PackValues(values.data(), static_cast<int64_t>(values.size()), v_.w->bits, v_.w->is_signed);
+    if (!tile.row_entries.empty()) {
+      std::vector<std::vector<int64_t>>& table = ctx_.program.weight_tile_rows;
+      table.push_back(std::move(tile.row_entries));
+      rows = static_cast<int32_t>(table.size() - 1);
     }
-    StoredTile st{PlaceDram(ctx_, bytes.size()), static_cast<int64_t>(bytes.size()), rows};
-    ctx_.program.dram_init.push_back({st.addr, std::move(bytes),
+    StoredTile st{PlaceDram(ctx_, tile.bytes.size()), static_cast<int64_t>(tile.bytes.size()), rows};
+    ctx_.program.dram_init.push_back({st.addr, std::move(tile.bytes),
                                       v_.w->name + " tile oc" + std::to_string(o.oc0) + " i" +
-                                          std::to_string(ic.w_i0) + " (" + core::WeightFormatName(f) + ")"});
+                                          std::to_string(ic.w_i0) + " (" + store_.name() + ")"});
     return stored_[key] = st;
-  }
-  // Adds the tile's row entry counts, the numbers the cost model chose the tiling by, to the
-  // program's table for the unit's timing; they must be what the encoder wrote in the row headers
-  // (timing mode never reads the headers, so a disagreement would go unseen there).
-  int32_t RecordRowEntries(const OcTile& o, const IcTile& ic, const std::vector<uint8_t>& bytes) {
-    std::vector<int64_t> rows = ctx_.sparse->TileRowEntries(t_.tic, t_.whole_groups, o.oc0, o.ocn, ic.w_i0);
-    if (!ctx_.sparse->HeadersMatch(rows, ic.w_in, bytes)) {
-      throw std::logic_error("layer " + v_.op->name + ": the cost model's row entries of weight tile oc" +
-                             std::to_string(o.oc0) + " i" + std::to_string(ic.w_i0) + " differ from its encoding");
-    }
-    std::vector<std::vector<int64_t>>& table = ctx_.program.weight_tile_rows;
-    table.push_back(std::move(rows));
-    return static_cast<int32_t>(table.size() - 1);
   }
   int64_t StoredWeightBytes() const {
     int64_t n = 0;
@@ -279,10 +258,10 @@ class ConvEmitter {
   Context& ctx_;
   const ConvView& v_;
   const ConvTiling& t_;
+  WeightStore& store_;
   std::vector<OcTile> oc_tiles_;
   std::vector<SpatialTile> spatial_;
   std::map<std::pair<int64_t, int64_t>, StoredTile> stored_;
-  const bool packed_ = ctx_.sparse == nullptr && PacksWeights(ctx_, *v_.w);
 };
 
 // The layer's CONV instructions grouped by shape, for the reconfigurable array's mapper.
@@ -358,55 +337,27 @@ void RecordMapping(Context& ctx, const ConvView& v, size_t first, isa::LayerMapp
 
 }  // namespace
 
-// Sparse arrays: the weights in each of the unit's formats, each tiled by the cost model; the
-// fastest wins (ties: the fewest weight bytes). A layer whose pruning does not pay stays dense.
-ConvTiling ChooseSparseFormat(Context& ctx, const ConvView& v, std::unique_ptr<SparseWeights>* chosen) {
-  ConvTiling best;
-  int64_t best_bytes = 0;
-  std::unique_ptr<core::ConfigError> last_error;
-  for (core::WeightFormat f : ctx.unit->sparse.formats) {
-    auto sw = std::make_unique<SparseWeights>(*ctx.unit, v, f);
-    ctx.sparse = sw.get();
-    try {
-      const ConvTiling t = ChooseConvTiling(ctx, v);
-      const int64_t bytes = sw->StatsFor(t.toc, t.tic, t.whole_groups).total_bytes;
-      if (!*chosen || t.estimated_cycles < best.estimated_cycles ||
-          (t.estimated_cycles == best.estimated_cycles && bytes < best_bytes)) {
-        best = t;
-        best_bytes = bytes;
-        *chosen = std::move(sw);
-      }
-    } catch (const core::ConfigError& e) {
-      last_error = std::make_unique<core::ConfigError>(e);
-    }
-    ctx.sparse = nullptr;
-  }
-  if (!*chosen) throw *last_error;
-  return best;
-}
-
 void EmitConv(Context& ctx, int op_index) {
   const ConvView v = MakeConvView(*ctx.graph, op_index);
-  const bool reconfigurable = ctx.unit->type == "reconfigurable_array";
+  const bool mapped = core::UnitKindOf(*ctx.unit).maps_layers();
   MappingDecision guess;
-  if (reconfigurable) {
+  if (mapped) {
     guess = ChooseReconfigMapping(ctx, v, LayerAsOneTile(v));
     ctx.conv_mapping = &guess.best.mapping;
   }
-  std::unique_ptr<SparseWeights> sparse;
-  const ConvTiling t = ctx.unit->type == "sparse_array" ? ChooseSparseFormat(ctx, v, &sparse)
-                                                         : ChooseConvTiling(ctx, v);
+  ConvTiling t;
+  const std::unique_ptr<WeightStore> store = ChooseWeightStore(ctx, v, &t);
   ctx.conv_mapping = nullptr;
-  ctx.sparse = sparse.get();
+  ctx.sparse = store->sparse();
   const size_t first = ctx.program.instructions.size();
-  ConvEmitter emitter(ctx, v, t);
+  ConvEmitter emitter(ctx, v, t, *store);
   emitter.Run();
   ctx.sparse = nullptr;
   isa::LayerMapping& m = ctx.program.layers[op_index];
-  if (reconfigurable) RecordMapping(ctx, v, first, m);
+  if (mapped) RecordMapping(ctx, v, first, m);
   m.unit = ctx.unit->name;
-  const bool stored = sparse || PacksWeights(ctx, *v.w);  // stored tile by tile: a sparse format, or packed
-  m.weight_format = sparse ? core::WeightFormatName(sparse->format()) : stored ? "packed" : "dense";
+  const bool stored = store->StoresTiles();  // tile by tile: a sparse format, or packed
+  m.weight_format = store->name();
   m.weight_bytes = stored ? emitter.StoredWeightBytes() : v.w->elements() * v.w->bytes_per_element();
   m.tiling = t.Describe(v);
   if (stored) m.tiling += ", weights " + m.weight_format + " " + std::to_string(m.weight_bytes) + " B";

@@ -25,36 +25,6 @@ std::string ListBits(std::vector<int> bits) {
 
 bool Contains(const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
-// A layer's "mapping" (net file) must fit the arch's reconfigurable unit: its grid and dataflows.
-void CheckNetMapping(const core::Op& op, const std::string& where, const core::ArchConfig& arch,
-                     const core::UnitConfig& u, core::ProblemList& problems) {
-  const core::MappingForce& f = op.mapping;
-  if (!f.any()) return;
-  const std::string at = where + "/mapping";
-  const std::string layer = "layer \"" + op.name + "\": ";
-  if (u.type != "reconfigurable_array") {
-    problems.Add(at, layer + "a mapping needs a reconfigurable_array unit; unit \"" + u.name +
-                         "\" of " + arch.file + " is a " + u.type);
-    return;
-  }
-  const core::ReconfigConfig& r = u.reconfig;
-  if (f.pr > 0 && (r.grid_rows % f.pr != 0 || r.grid_cols % f.pc != 0)) {
-    problems.Add(at + "/arrays", layer + "expected [pr, pc] dividing the sub-array grid " +
-                                     std::to_string(r.grid_rows) + " x " +
-                                     std::to_string(r.grid_cols) + " of unit \"" + u.name +
-                                     "\" in " + arch.file + ", got [" + std::to_string(f.pr) +
-                                     ", " + std::to_string(f.pc) + "]");
-  }
-  if (!f.dataflow.empty() &&
-      std::find(r.dataflows.begin(), r.dataflows.end(), f.dataflow) == r.dataflows.end()) {
-    std::string known;
-    for (const std::string& d : r.dataflows) known += (known.empty() ? "" : ", ") + d;
-    problems.Add(at + "/dataflow", layer + "expected one of the dataflows of unit \"" + u.name +
-                                       "\" in " + arch.file + " (" + known + "), got \"" +
-                                       f.dataflow + "\"");
-  }
-}
-
 }  // namespace
 
 ConvView MakeConvView(const core::Graph& g, int op_index) {
@@ -107,13 +77,19 @@ void Legalize(Context& ctx) {
     problems.ThrowIfAny();
   }
   const core::Graph& g = *ctx.graph;
+  const models::timing::UnitTiming& timing = models::timing::UnitTimingOf(*ctx.unit);
   for (size_t i = 0; i < g.ops.size(); ++i) {
     const core::Op& op = g.ops[i];
     if (op.type != core::OpType::kConv2d && op.type != core::OpType::kFullyConnected) continue;
     const std::string where = "/ops/" + std::to_string(i);
     const core::TensorInfo& x = g.tensor(op.inputs[0]);
     const core::TensorInfo& w = g.tensor(op.inputs[1]);
-    CheckNetMapping(op, where, arch, *ctx.unit, problems);
+    if (op.mapping.any()) {
+      // A layer's "mapping" (net file) must fit the unit: its kind says what it takes.
+      const std::string at = where + "/mapping";
+      core::UnitKindOf(*ctx.unit).CheckLayerMapping(op.mapping, *ctx.unit,
+                                                    {arch.file, at, op.name, problems});
+    }
     if (!Contains(ctx.unit->input_bits, x.bits)) {
       problems.Add(where, "layer \"" + op.name + "\": input \"" + x.name + "\" has " +
                               std::to_string(x.bits) + "-bit values; unit \"" + ctx.unit->name +
@@ -126,18 +102,16 @@ void Legalize(Context& ctx) {
                               "\" of " + arch.file + " runs weight bits {" +
                               ListBits(ctx.unit->weight_bits) + "}");
     }
+    // Binary weights are fed as +-1; the unit's kind may feed others in a form without a zero
+    // point too (bit-serial weights as their two's complement bit-planes).
+    const std::string symmetric = w.binary() ? "binary" : timing.SymmetricWeightsOnly(*ctx.unit);
     if (w.quant.zero_points.size() > 1) {
       problems.Add(where, "layer \"" + op.name + "\": per-channel weight zero points are not "
                               "supported by unit \"" + ctx.unit->name + "\" (expected one zero point)");
-    } else if (w.quant.zero_point(0) != 0 &&
-               (w.binary() || (ctx.unit->type == "bit_serial_array" &&
-                               ctx.unit->bit_serial.serial_operand != "activations" &&
-                               ctx.unit->bit_serial.serial_operand != "none"))) {
-      // Bit-serial weights are fed as their two's complement bit-planes, binary ones as +-1.
+    } else if (w.quant.zero_point(0) != 0 && !symmetric.empty()) {
       problems.Add(where, "layer \"" + op.name + "\": weights \"" + w.name + "\" have zero point " +
                               std::to_string(w.quant.zero_point(0)) + "; unit \"" + ctx.unit->name +
-                              "\" runs " + (w.binary() ? "binary" : "bit-serial") +
-                              " weights only symmetric (expected zero point 0)");
+                              "\" runs " + symmetric + " weights only symmetric (expected zero point 0)");
     }
   }
   problems.ThrowIfAny();

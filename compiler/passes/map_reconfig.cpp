@@ -80,7 +80,7 @@ bool SamePartition(const timing::Partition& a, const timing::Partition& b) {
 class MappingScorer {
  public:
   MappingScorer(const Context& ctx, const std::vector<ConvTileGroup>& tiles)
-      : r_(ctx.unit->reconfig),
+      : r_(ctx.unit->params<core::ReconfigConfig>()),
         geo_(timing::GeometryOf(*ctx.unit)),
         e_(EnergiesOf(*ctx.arch, *ctx.unit)),
         tiles_(tiles),
@@ -180,7 +180,7 @@ std::string MappingCandidate::Describe(const core::UnitConfig& unit) const {
 MappingDecision ChooseReconfigMapping(const Context& ctx, const ConvView& v,
                                       const std::vector<ConvTileGroup>& tiles) {
   const core::UnitConfig& u = *ctx.unit;
-  const core::ReconfigConfig& r = u.reconfig;
+  const core::ReconfigConfig& r = u.params<core::ReconfigConfig>();
   const core::MappingForce force = ForceFor(r, *v.op);
   const bool wrap = u.overflow == core::Overflow::kWrap;
   const std::string where = "/ops/" + std::to_string(v.op_index);

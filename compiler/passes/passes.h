@@ -11,6 +11,7 @@
 #include "core/graph.h"
 #include "isa/instruction.h"
 #include "models/timing/unit_timing.h"
+#include "models/timing/unit_timing_reconfig.h"
 
 namespace npusim::compiler {
 
@@ -63,7 +64,8 @@ struct Context {
   // (nullptr: the unit's default), and the partition the array is left in by the last layer.
   const models::timing::ArrayMapping* conv_mapping = nullptr;
   models::timing::Partition last_partition;
-  // Sparse arrays: the layer's weights in the format being tiled (nullptr for other units).
+  // Sparse arrays: the layer's weights in the format being tiled (WeightStore::sparse(); nullptr
+  // for the other stores).
   SparseWeights* sparse = nullptr;
   uint64_t dram_next = 0;  // the next free DRAM address (AllocateDram, then compressed weights)
 
@@ -107,11 +109,12 @@ void AllocateDram(Context& ctx);
 // (naming the arch's /dram/capacity_bytes) when it does not fit.
 uint64_t PlaceDram(Context& ctx, uint64_t bytes);
 // True for a layer's constant weights that EmitConv stores tile by tile in the unit's format
-// (a sparse_array's layers, and packed weights: PacksWeights), so AllocateDram leaves the dense
-// tensor out of DRAM.
+// (weight_store.h StoresTiles: compressed formats, or packed weights), so AllocateDram leaves the
+// dense tensor out of DRAM.
 bool WeightsStoredPerTile(const Context& ctx, const std::string& tensor);
-// True when the unit stores weights `w` packed at their bit width (its "packed_weights", and a
-// width that packing shrinks): EmitConv then stores them tile by tile as core::PackValues encodes.
+// True when the unit stores weights `w` packed at their bit width (its kind's core::WeightStorage
+// says packed, and packing shrinks the width): EmitConv then stores them tile by tile as
+// core::PackValues encodes (weight_store.h).
 bool PacksWeights(const Context& ctx, const core::TensorInfo& w);
 void SetUpBuffers(Context& ctx);
 void EmitConv(Context& ctx, int op_index);

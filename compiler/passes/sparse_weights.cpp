@@ -1,14 +1,16 @@
 #include "compiler/passes/sparse_weights.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "models/timing/sparse_timing.h"
 
 namespace npusim::compiler {
 
 SparseWeights::SparseWeights(const core::UnitConfig& unit, const ConvView& v, core::WeightFormat f)
-    : unit_(unit),
-      codec_(core::MakeCodec(f, unit.sparse.simd_width, unit.sparse.index_bits, v.w->bits, v.w->is_signed,
+    : sparse_(unit.params<core::SparseConfig>()),
+      layer_(v.op->name),
+      codec_(core::MakeCodec(f, sparse_.simd_width, sparse_.index_bits, v.w->bits, v.w->is_signed,
                              v.w->quant.zero_point(0))),
       w_(*v.w->data),
       oc_(v.oc),
@@ -19,19 +21,6 @@ SparseWeights::SparseWeights(const core::UnitConfig& unit, const ConvView& v, co
 
 core::RowGeometry SparseWeights::Geometry(int64_t in) const {
   return core::TileRowGeometry(taps_, in, groups_span_taps(), codec_.group_width);
-}
-
-std::vector<int32_t> WeightTileValues(const std::vector<int32_t>& w, int64_t taps, int64_t icg, int64_t oc0,
-                                      int64_t ocn, int64_t i0, int64_t in) {
-  std::vector<int32_t> t;
-  t.reserve(ocn * taps * in);
-  for (int64_t oc = oc0; oc < oc0 + ocn; ++oc) {
-    for (int64_t tap = 0; tap < taps; ++tap) {
-      const int32_t* src = &w[(oc * taps + tap) * icg + i0];
-      t.insert(t.end(), src, src + in);
-    }
-  }
-  return t;
 }
 
 std::vector<int32_t> SparseWeights::DenseTile(int64_t oc0, int64_t ocn, int64_t i0, int64_t in) const {
@@ -47,7 +36,7 @@ int64_t SparseWeights::Entries(int64_t oc, int64_t i0, int64_t in) const {
 void SparseWeights::AddTile(const std::vector<int64_t>& entries, int64_t in, Stats* s) const {
   for (int64_t e : entries) s->fits = s->fits && e <= core::kMaxRowEntries;
   const int64_t bytes = core::TileBytes(codec_, Geometry(in), entries);
-  const std::vector<int64_t> load = models::timing::SparsePeLoads(unit_.sparse, codec_.format, entries);
+  const std::vector<int64_t> load = models::timing::SparsePeLoads(sparse_, codec_.format, entries);
   s->max_tile_bytes = std::max(s->max_tile_bytes, bytes);
   s->total_bytes += bytes;
   s->tiles += 1;
@@ -77,18 +66,10 @@ const SparseWeights::Stats& SparseWeights::StatsFor(int64_t toc, int64_t tic, bo
   auto it = cache_.find(key);
   if (it != cache_.end()) return it->second;
   Stats s;
-  if (whole_groups) {
-    for (int64_t oc0 = 0; oc0 < oc_; oc0 += toc) {
-      AddTile(TileRowEntries(tic, true, oc0, std::min(toc, oc_ - oc0), 0), icg_, &s);
-    }
-    return cache_[key] = s;
-  }
-  for (int64_t g = 0; g < groups_; ++g) {
-    for (int64_t j = 0; j < ocg_; j += toc) {
-      const int64_t oc0 = g * ocg_ + j, ocn = std::min(toc, ocg_ - j);
-      for (int64_t i0 = 0; i0 < icg_; i0 += tic) AddTile(TileRowEntries(tic, false, oc0, ocn, i0), std::min(tic, icg_ - i0), &s);
-    }
-  }
+  ForEachWeightTile({oc_, ocg_, icg_, groups_}, toc, tic, whole_groups,
+                    [&](int64_t oc0, int64_t ocn, int64_t i0, int64_t in) {
+                      AddTile(TileRowEntries(tic, whole_groups, oc0, ocn, i0), in, &s);
+                    });
   return cache_[key] = s;
 }
 
@@ -107,6 +88,18 @@ bool SparseWeights::HeadersMatch(const std::vector<int64_t>& row_entries, int64_
   const int64_t rows = static_cast<int64_t>(row_entries.size());
   return core::TileRowEntries(codec_, Geometry(in), rows, encoded.data(), static_cast<int64_t>(encoded.size())) ==
          row_entries;
+}
+
+// The row entry counts the cost model chose the tiling by go to the program's table for the unit's
+// timing; they must be what the encoder wrote in the row headers (timing mode never reads the
+// headers, so a disagreement would go unseen there).
+EncodedTile SparseWeights::Encode(const ConvTiling& t, int64_t oc0, int64_t ocn, int64_t i0, int64_t in) {
+  EncodedTile tile{EncodeTile(oc0, ocn, i0, in), TileRowEntries(t.tic, t.whole_groups, oc0, ocn, i0)};
+  if (!HeadersMatch(tile.row_entries, in, tile.bytes)) {
+    throw std::logic_error("layer " + layer_ + ": the cost model's row entries of weight tile oc" +
+                           std::to_string(oc0) + " i" + std::to_string(i0) + " differ from its encoding");
+  }
+  return tile;
 }
 
 std::vector<uint8_t> SparseWeights::EncodeTile(int64_t oc0, int64_t ocn, int64_t i0, int64_t in) const {

@@ -1,9 +1,10 @@
 // The weights of one conv/FC layer on a sparse_array, in one of the unit's formats
-// (core/sparse_format.h): what the tiling's cost model needs to know about a candidate tiling
-// (largest and total compressed tile bytes, the busiest PE's entries per output pixel, summed over
-// the weight tiles) and the encoded bytes of each weight tile, which EmitConv places in DRAM
-// (the dense tensor is not: DRAM traffic, buffer use and energy follow the compressed size,
-// index bytes and row headers included). Internal to compiler/.
+// (core/sparse_format.h): the sparse array's WeightStore (weight_store.h), and what the tiling's
+// cost model needs to know about a candidate tiling (largest and total compressed tile bytes, the
+// busiest PE's entries per output pixel, summed over the weight tiles) and the encoded bytes of
+// each weight tile, which EmitConv places in DRAM (the dense tensor is not: DRAM traffic, buffer
+// use and energy follow the compressed size, index bytes and row headers included). Internal to
+// compiler/.
 #pragma once
 
 #include <cstdint>
@@ -12,16 +13,13 @@
 #include <vector>
 
 #include "compiler/passes/passes.h"
+#include "compiler/passes/weight_store.h"
 #include "core/sparse_format.h"
+#include "core/unit_kind_sparse.h"
 
 namespace npusim::compiler {
 
-// The values of a weight tile in tile order (output channels [oc0, oc0 + ocn) outer, kernel taps,
-// weight channels [i0, i0 + in) inner) from OHWI weights `w` with `taps` taps and `icg` channels.
-std::vector<int32_t> WeightTileValues(const std::vector<int32_t>& w, int64_t taps, int64_t icg, int64_t oc0,
-                                      int64_t ocn, int64_t i0, int64_t in);
-
-class SparseWeights {
+class SparseWeights final : public WeightStore {
  public:
   SparseWeights(const core::UnitConfig& unit, const ConvView& v, core::WeightFormat f);
 
@@ -35,7 +33,7 @@ class SparseWeights {
   // Cached per tiling (toc, tic, whole_groups), as ConvTiling defines them.
   const Stats& StatsFor(int64_t toc, int64_t tic, bool whole_groups);
   // An input-channel tile size the groups survive: a multiple of simd_width, or the whole icg.
-  bool AllowsIcTile(int64_t tic) const { return tic >= icg_ || tic % unit_.sparse.simd_width == 0; }
+  bool AllowsIcTile(int64_t tic) const { return tic >= icg_ || tic % sparse_.simd_width == 0; }
 
   // Encoded tile of output channels [oc0, oc0 + ocn) and weight channels [i0, i0 + in).
   std::vector<uint8_t> EncodeTile(int64_t oc0, int64_t ocn, int64_t i0, int64_t in) const;
@@ -45,8 +43,17 @@ class SparseWeights {
   // Whether `encoded` (a tile of `in` weight channels) holds these counts in its row headers.
   bool HeadersMatch(const std::vector<int64_t>& row_entries, int64_t in, const std::vector<uint8_t>& encoded) const;
 
-  core::WeightFormat format() const { return codec_.format; }
-  bool groups_span_taps() const { return icg_ < codec_.group_width; }
+  // WeightStore: every tile stored in the format, its row entry counts checked against its
+  // encoding (a disagreement is a compiler bug: std::logic_error naming the layer).
+  core::WeightFormat format() const override { return codec_.format; }
+  bool StoresTiles() const override { return true; }
+  EncodedTile Encode(const ConvTiling& t, int64_t oc0, int64_t ocn, int64_t i0, int64_t in) override;
+  int64_t StoredBytes(const ConvTiling& t) override {
+    return StatsFor(t.toc, t.tic, t.whole_groups).total_bytes;
+  }
+  bool groups_span_taps() const override { return icg_ < codec_.group_width; }
+  SparseWeights* sparse() override { return this; }
+  const core::SparseConfig& config() const { return sparse_; }  // the unit's
 
  private:
   core::RowGeometry Geometry(int64_t in) const;
@@ -56,7 +63,8 @@ class SparseWeights {
   // Adds one tile (rows with these entries) to `s`.
   void AddTile(const std::vector<int64_t>& entries, int64_t in, Stats* s) const;
 
-  const core::UnitConfig& unit_;
+  const core::SparseConfig& sparse_;
+  std::string layer_;
   core::SparseCodec codec_;
   const std::vector<int32_t>& w_;
   int64_t oc_, taps_, icg_, ocg_, groups_;

@@ -102,7 +102,7 @@ Estimate EstimateConv(const Context& ctx, const ConvView& v, const ConvTiling& t
   // A sparse array's cycles follow each weight tile's real entries (models/timing/sparse_timing.h).
   const int64_t compute =
       sparse != nullptr
-          ? n_s * (sparse->tiles * ctx.unit->sparse.pipeline_cycles + t.toh * t.tow * sparse->sum_max_load)
+          ? n_s * (sparse->tiles * ctx.sparse->config().pipeline_cycles + t.toh * t.tow * sparse->sum_max_load)
           : n_s * n_o * n_i * models::timing::MatrixUnitCycles(*ctx.unit, gemm, v.w->bits, v.x->bits, ctx.conv_mapping);
   const int64_t post = n_s * n_o *
       models::timing::PostElementwiseCycles(ctx.arch->post.lanes, ctx.arch->post.pipeline_cycles,

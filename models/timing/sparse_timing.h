@@ -34,8 +34,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/arch.h"
 #include "core/sparse_format.h"
+#include "core/unit_kind_sparse.h"
 
 namespace npusim::models::timing {
 

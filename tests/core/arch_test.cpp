@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "core/json_util.h"
+#include "core/unit_kind_reconfig.h"
+#include "core/unit_kind_sparse.h"
 #include "tests/core/loader_test_util.h"
 
 namespace npusim::core {
@@ -334,13 +336,13 @@ Json SagarJson() {
 // widths, or unlimited (then the widths are refused).
 TEST(ArchLoader, ReconfigurableOperandFeed) {
   const ArchConfig dflt = LoadArch(WriteArch(SagarJson()));
-  EXPECT_EQ(dflt.units[0].reconfig.operand_feed, "edge");
-  EXPECT_EQ(dflt.units[0].reconfig.row_feed_values_per_cycle, 0);
+  EXPECT_EQ(dflt.units[0].params<core::ReconfigConfig>().operand_feed, "edge");
+  EXPECT_EQ(dflt.units[0].params<core::ReconfigConfig>().row_feed_values_per_cycle, 0);
   Json j = SagarJson();
   j["units"][0]["row_feed_values_per_cycle"] = 256;
   j["units"][0]["col_feed_values_per_cycle"] = 512;
   j["units"][0]["drain_values_per_cycle"] = 64;
-  const ReconfigConfig r = LoadArch(WriteArch(j)).units[0].reconfig;
+  const ReconfigConfig r = LoadArch(WriteArch(j)).units[0].params<ReconfigConfig>();
   EXPECT_EQ(r.row_feed_values_per_cycle, 256);
   EXPECT_EQ(r.col_feed_values_per_cycle, 512);
   EXPECT_EQ(r.drain_values_per_cycle, 64);
@@ -359,7 +361,7 @@ TEST(ArchLoader, ReconfigurableOperandFeed) {
                          "expected one of edge|unlimited, got \"shared\""));
   j = SagarJson();
   j["units"][0]["operand_feed"] = "unlimited";
-  EXPECT_EQ(LoadArch(WriteArch(j)).units[0].reconfig.operand_feed, "unlimited");
+  EXPECT_EQ(LoadArch(WriteArch(j)).units[0].params<core::ReconfigConfig>().operand_feed, "unlimited");
 }
 
 }  // namespace
@@ -379,20 +381,21 @@ TEST(ArchLoader, LoadsTheSparseArrays) {
     const ArchConfig arch = LoadArch(testing::SourcePath(name));
     const UnitConfig& u = *arch.MatrixUnit();
     EXPECT_EQ(u.type, "sparse_array");
-    EXPECT_EQ(u.rows, u.sparse.simd_width);
-    EXPECT_EQ(u.cols, u.sparse.pes);
-    EXPECT_EQ(u.sparse.formats, (std::vector<WeightFormat>{WeightFormat::kDense, WeightFormat::kSimdGroups,
-                                                           WeightFormat::kCsr}));
-    EXPECT_EQ(u.sparse.index_bits, 8);
+    const SparseConfig& s = u.params<SparseConfig>();
+    EXPECT_EQ(u.rows, s.simd_width);
+    EXPECT_EQ(u.cols, s.pes);
+    EXPECT_EQ(s.formats, (std::vector<WeightFormat>{WeightFormat::kDense, WeightFormat::kSimdGroups,
+                                                    WeightFormat::kCsr}));
+    EXPECT_EQ(s.index_bits, 8);
     for (const char* a : {"entry_mac", "index_decode", "leak_per_cycle"}) {
       EXPECT_FALSE(arch.energy.components.at(u.name).at(a).source.empty()) << name << " " << a;
     }
   }
   const ArchConfig mcu_arch = LoadArch(testing::SourcePath("arch/scalpel_mcu.json"));
   const UnitConfig& mcu = *mcu_arch.MatrixUnit();
-  EXPECT_EQ(mcu.sparse.pes, 1);
-  EXPECT_EQ(mcu.sparse.simd_width, 4);
-  EXPECT_EQ(mcu.sparse.row_overhead_cycles, 2);
+  EXPECT_EQ(mcu.params<core::SparseConfig>().pes, 1);
+  EXPECT_EQ(mcu.params<core::SparseConfig>().simd_width, 4);
+  EXPECT_EQ(mcu.params<core::SparseConfig>().row_overhead_cycles, 2);
 }
 
 TEST(ArchLoader, SparseArrayProblemsNameTheirKey) {

@@ -4,6 +4,7 @@
 
 #include "core/arch.h"
 #include "core/json_util.h"
+#include "core/unit_kind_bit_serial.h"
 #include "tests/core/loader_test_util.h"
 
 namespace npusim::core {
@@ -29,13 +30,13 @@ TEST(BitSerialArch, LoadsUnpu) {
   ASSERT_NE(u, nullptr);
   EXPECT_EQ(u->type, "bit_serial_array");
   EXPECT_EQ(u->name, "lbpe");
-  EXPECT_EQ(u->bit_serial.cores, 4);
-  EXPECT_EQ(u->bit_serial.pes_per_core, 6);
-  EXPECT_EQ(u->bit_serial.tables_per_pe, 12);
-  EXPECT_EQ(u->bit_serial.lut_group, 3);
-  EXPECT_EQ(u->bit_serial.outputs_per_pe, 16);
-  EXPECT_EQ(u->bit_serial.serial_operand, "weights");
-  EXPECT_TRUE(u->bit_serial.one_bit_mode);
+  EXPECT_EQ(u->params<core::BitSerialConfig>().cores, 4);
+  EXPECT_EQ(u->params<core::BitSerialConfig>().pes_per_core, 6);
+  EXPECT_EQ(u->params<core::BitSerialConfig>().tables_per_pe, 12);
+  EXPECT_EQ(u->params<core::BitSerialConfig>().lut_group, 3);
+  EXPECT_EQ(u->params<core::BitSerialConfig>().outputs_per_pe, 16);
+  EXPECT_EQ(u->params<core::BitSerialConfig>().serial_operand, "weights");
+  EXPECT_TRUE(u->params<core::BitSerialConfig>().one_bit_mode);
   // Derived: K per pass of all cores (4 x 12 x 3) and output streams per LBPE.
   EXPECT_EQ(u->rows, 144);
   EXPECT_EQ(u->cols, 16);

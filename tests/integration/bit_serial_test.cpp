@@ -67,7 +67,7 @@ class BitSerialOperandTest : public ::testing::TestWithParam<std::string> {};
 // integers with their own timing; saturating accumulators too.
 TEST_P(BitSerialOperandTest, OtherSerialOperandsAreBitExact) {
   core::ArchConfig arch = core::LoadArch(SourcePath("arch/unpu.json"));
-  arch.units[0].bit_serial.serial_operand = GetParam();
+  arch.units[0].params<core::BitSerialConfig>().serial_operand = GetParam();
   if (GetParam() == "none") {
     arch.energy.components["lbpe"]["mac_w4"] = {0.5, "test"};
   }

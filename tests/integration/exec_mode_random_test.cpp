@@ -18,6 +18,7 @@
 #include "app/serve_sim.h"
 #include "core/arch.h"
 #include "core/precision.h"
+#include "core/unit_kind_sparse.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/random_nets.h"
 
@@ -37,7 +38,7 @@ core::Graph DrawNet(uint64_t seed, const core::ArchConfig& arch, std::string* wh
   const std::string method = methods[std::uniform_int_distribution<size_t>(0, methods.size() - 1)(rng)];
   const double sparsity = std::uniform_real_distribution<double>(0.2, 0.9)(rng);
   const core::UnitConfig& u = *arch.MatrixUnit();
-  const int simd = u.type == "sparse_array" ? u.sparse.simd_width : 4;
+  const int simd = u.type == "sparse_array" ? u.params<core::SparseConfig>().simd_width : 4;
   core::Graph g = PrunedRandomNet(method, seed, sparsity, simd);
   *what = method + " " + std::to_string(sparsity);
   if (u.type == "bit_serial_array") {

@@ -63,10 +63,11 @@ TEST(ReconfigMapping, CyclesObjectivePicksTheFastestCandidate) {
                            chosen.partition.pm == prev.pm && chosen.partition.pn == prev.pn &&
                            chosen.partition.pk == prev.pk);
     const int64_t chosen_cycles = LayerCycles(u, p, l, chosen);
-    EXPECT_EQ(m.mapping_cycles, chosen_cycles + (changes ? u.reconfig.reconfig_cycles : 0)) << m.name;
+    const int64_t reconfig_cycles = u.params<core::ReconfigConfig>().reconfig_cycles;
+    EXPECT_EQ(m.mapping_cycles, chosen_cycles + (changes ? reconfig_cycles : 0)) << m.name;
     for (const char* df : {"ws", "os", "is"}) {
       const int64_t mono = LayerCycles(u, p, l, {timing::Partition{}, timing::FindDataflow(df)});
-      EXPECT_LE(m.mapping_cycles, mono + (prev.monolithic() ? 0 : u.reconfig.reconfig_cycles)) << m.name << " " << df;
+      EXPECT_LE(m.mapping_cycles, mono + (prev.monolithic() ? 0 : reconfig_cycles)) << m.name << " " << df;
       EXPECT_LE(m.monolithic_cycles, mono) << m.name;
     }
     EXPECT_GE(m.runner_up_cycles, m.mapping_cycles) << m.name;
@@ -83,7 +84,7 @@ TEST(ReconfigMapping, CyclesObjectivePicksTheFastestCandidate) {
 
 TEST(ReconfigMapping, GlobalForcingIsHonoured) {
   core::ArchConfig arch = Sagar();
-  core::MappingForce& f = arch.units[0].reconfig.force;
+  core::MappingForce& f = arch.units[0].params<core::ReconfigConfig>().force;
   f.pr = 4, f.pc = 2, f.dataflow = "os";
   const isa::Program p = compiler::Compile(MobileNet(), arch, "mobilenet");
   int convs = 0;
@@ -112,7 +113,7 @@ TEST(ReconfigMapping, PerLayerForcingOverridesOnlyThatLayer) {
   }
   core::MappingForce f;
   f.pr = 1, f.pc = 1, f.dataflow = "is";
-  arch.units[0].reconfig.layer_force[g.ops[target].name] = f;
+  arch.units[0].params<core::ReconfigConfig>().layer_force[g.ops[target].name] = f;
   const isa::Program p = compiler::Compile(g, arch, "mobilenet");
   for (const isa::Instruction& in : p.instructions) {
     if (in.op != isa::Opcode::kConv || in.layer != target) continue;
@@ -130,12 +131,12 @@ TEST(ReconfigMapping, PerLayerForcingOverridesOnlyThatLayer) {
 // "cycles" no layer is slower than under "energy", and on MobileNetV1 the two differ somewhere.
 TEST(ReconfigMapping, ObjectiveChangesTheChoice) {
   core::ArchConfig arch = Sagar();
-  arch.units[0].reconfig.reconfig_cycles = 0;  // layers then choose independently
+  arch.units[0].params<core::ReconfigConfig>().reconfig_cycles = 0;  // layers then choose independently
   const core::Graph g = MobileNet();
   const isa::Program by_cycles = compiler::Compile(g, arch, "mobilenet");
-  arch.units[0].reconfig.objective = "energy";
+  arch.units[0].params<core::ReconfigConfig>().objective = "energy";
   const isa::Program by_energy = compiler::Compile(g, arch, "mobilenet");
-  arch.units[0].reconfig.objective = "edp";
+  arch.units[0].params<core::ReconfigConfig>().objective = "edp";
   const isa::Program by_edp = compiler::Compile(g, arch, "mobilenet");
   int differ = 0;
   for (size_t l = 0; l < g.ops.size(); ++l) {
@@ -158,7 +159,7 @@ TEST(ReconfigMapping, ObjectiveChangesTheChoice) {
 
 TEST(ReconfigMapping, ImpossibleForcingNamesTheLayer) {
   core::ArchConfig arch = Sagar();
-  core::MappingForce& f = arch.units[0].reconfig.force;
+  core::MappingForce& f = arch.units[0].params<core::ReconfigConfig>().force;
   f.pr = 2, f.pc = 1, f.pm = 1, f.pn = 1, f.pk = 2;  // K split: impossible on depthwise layers
   try {
     compiler::Compile(MobileNet(), arch, "mobilenet.json");
@@ -169,9 +170,10 @@ TEST(ReconfigMapping, ImpossibleForcingNamesTheLayer) {
   }
   arch = Sagar();
   arch.units[0].overflow = core::Overflow::kSaturate;
-  arch.units[0].reconfig.force.pr = 2;
-  arch.units[0].reconfig.force.pc = 1;
-  arch.units[0].reconfig.force.pk = 2, arch.units[0].reconfig.force.pm = 1, arch.units[0].reconfig.force.pn = 1;
+  core::MappingForce& saturating = arch.units[0].params<core::ReconfigConfig>().force;
+  saturating.pr = 2;
+  saturating.pc = 1;
+  saturating.pk = 2, saturating.pm = 1, saturating.pn = 1;
   EXPECT_THROW(compiler::Compile(MobileNet(), arch, "mobilenet.json"), core::ConfigError);
 }
 
@@ -216,7 +218,7 @@ TEST(ReconfigMapping, NetFileMappingForcesTheLayerAndArchLayersOverride) {
                      "forced for this layer by net");
   core::MappingForce df_only;
   df_only.dataflow = "os";
-  arch.units[0].reconfig.layer_force[g.ops[target].name] = df_only;
+  arch.units[0].params<core::ReconfigConfig>().layer_force[g.ops[target].name] = df_only;
   ExpectLayerMapping(compiler::Compile(g, arch, "mobilenet.json"), target, isa::Dataflow::kOs,
                      "forced for this layer by arch");
 }
@@ -226,7 +228,7 @@ TEST(ReconfigMapping, NetFileMappingThatDoesNotFitNamesFileAndPointer) {
   g.ops[3].mapping.pr = 3, g.ops[3].mapping.pc = 1;
   g.ops[5].mapping.dataflow = "is";
   core::ArchConfig arch = Sagar();
-  arch.units[0].reconfig.dataflows = {"ws", "os"};
+  arch.units[0].params<core::ReconfigConfig>().dataflows = {"ws", "os"};
   try {
     compiler::Compile(g, arch, "mobilenet.json");
     FAIL() << "expected a ConfigError";
@@ -256,8 +258,9 @@ TEST(ReconfigMapping, NetFileMappingThatDoesNotFitNamesFileAndPointer) {
 TEST(ReconfigMapping, EdgeFeedCostsManySmallArraysAndChangesTheChoice) {
   core::ArchConfig edge = Sagar();
   core::ArchConfig unlimited = Sagar();
-  unlimited.units[0].reconfig.operand_feed = "unlimited";
-  edge.units[0].reconfig.reconfig_cycles = unlimited.units[0].reconfig.reconfig_cycles = 0;
+  unlimited.units[0].params<core::ReconfigConfig>().operand_feed = "unlimited";
+  edge.units[0].params<core::ReconfigConfig>().reconfig_cycles = 0;
+  unlimited.units[0].params<core::ReconfigConfig>().reconfig_cycles = 0;
   const core::Graph g = MobileNet();
   const isa::Program pe = compiler::Compile(g, edge, "mobilenet");
   const isa::Program pu = compiler::Compile(g, unlimited, "mobilenet");

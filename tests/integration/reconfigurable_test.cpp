@@ -24,7 +24,7 @@ namespace {
 core::ArchConfig Sagar(int grid = 4) {
   core::ArchConfig arch = core::LoadArch(SourcePath("arch/sagar_128x128.json"));
   core::UnitConfig& u = arch.units[0];
-  u.reconfig.grid_rows = u.reconfig.grid_cols = grid;
+  u.params<core::ReconfigConfig>().grid_rows = u.params<core::ReconfigConfig>().grid_cols = grid;
   u.rows = u.cols = 4 * grid;
   return arch;
 }
@@ -67,7 +67,7 @@ const int kSides[] = {1, 2, 4};
 TEST_P(ForcedPartitionTest, OutputsEqualReferenceAndCyclesEqualClosedForm) {
   const auto [r, c, d] = GetParam();
   core::ArchConfig arch = Sagar();
-  core::MappingForce& f = arch.units[0].reconfig.force;
+  core::MappingForce& f = arch.units[0].params<core::ReconfigConfig>().force;
   f.pr = kSides[r];
   f.pc = kSides[c];
   f.dataflow = kDataflows[d];
@@ -101,7 +101,7 @@ const int64_t kSplits[][3] = {{4, 1, 1}, {1, 4, 1}, {1, 1, 4}, {2, 2, 1}, {1, 2,
 TEST_P(ForcedSplitTest, OutputsEqualReference) {
   const auto [s, d] = GetParam();
   core::ArchConfig arch = Sagar();
-  core::MappingForce& f = arch.units[0].reconfig.force;
+  core::MappingForce& f = arch.units[0].params<core::ReconfigConfig>().force;
   f.pr = f.pc = 2;
   f.pm = kSplits[s][0];
   f.pn = kSplits[s][1];
@@ -113,7 +113,7 @@ TEST_P(ForcedSplitTest, OutputsEqualReference) {
     core::MappingForce dw;
     dw.pr = dw.pc = 2;
     dw.pm = 2, dw.pn = 2, dw.pk = 1;
-    arch.units[0].reconfig.layer_force[g.ops[5].name] = dw;
+    arch.units[0].params<core::ReconfigConfig>().layer_force[g.ops[5].name] = dw;
   }
   ExpectRun(g, arch, false);
 }
@@ -135,17 +135,18 @@ TEST(ReconfigurableArray, FullSagarGeometryEqualsReference) { ExpectRun(TinyAndH
 
 TEST(ReconfigurableArray, ReconfigurationIsChargedWhenThePartitionChanges) {
   core::ArchConfig arch = Sagar();
-  arch.units[0].reconfig.reconfig_cycles = 1000;
+  arch.units[0].params<core::ReconfigConfig>().reconfig_cycles = 1000;
   core::Graph g = TinyAndHuge(3);
   // Alternate partitions layer by layer: every layer change reconfigures.
   core::MappingForce a, b;
   a.pr = 2, a.pc = 1, a.pm = 2, a.pn = 1, a.pk = 1;  // the split is part of the partition
   b.pr = 1, b.pc = 2, b.pm = 1, b.pn = 2, b.pk = 1;
-  arch.units[0].reconfig.layer_force[g.ops[0].name] = a;
-  arch.units[0].reconfig.layer_force[g.ops[1].name] = b;
-  arch.units[0].reconfig.layer_force[g.ops[3].name] = a;  // op2 is a reshape: no instruction
-  arch.units[0].reconfig.layer_force[g.ops[4].name] = b;
-  arch.units[0].reconfig.layer_force[g.ops[5].name] = b;
+  auto& layer_force = arch.units[0].params<core::ReconfigConfig>().layer_force;
+  layer_force[g.ops[0].name] = a;
+  layer_force[g.ops[1].name] = b;
+  layer_force[g.ops[3].name] = a;  // op2 is a reshape: no instruction
+  layer_force[g.ops[4].name] = b;
+  layer_force[g.ops[5].name] = b;
   const Outcome o = SimulateAndReference(g, arch);
   ExpectBitExact(g, o, false);
   int64_t without = 0;

@@ -55,7 +55,7 @@ core::ArchConfig Arch(const std::string& name, const std::string& format) {
   if (!format.empty()) {
     WeightFormat f;
     EXPECT_TRUE(core::WeightFormatFromName(format, &f));
-    arch.units[0].sparse.formats = {f};
+    arch.units[0].params<core::SparseConfig>().formats = {f};
   }
   return arch;
 }
@@ -66,7 +66,8 @@ class SparseRunTest : public ::testing::TestWithParam<Param> {};
 TEST_P(SparseRunTest, PrunedNetIsBitExactAndTakesTheClosedFormsCycles) {
   const auto [method, arch_name, format, seed] = GetParam();
   const core::ArchConfig arch = Arch(arch_name, format);
-  const int simd = arch.units[0].type == "sparse_array" ? arch.units[0].sparse.simd_width : 4;
+  const core::UnitConfig& u = arch.units[0];
+  const int simd = u.type == "sparse_array" ? u.params<core::SparseConfig>().simd_width : 4;
   const core::Graph g = PrunedRandomNet(method, static_cast<uint64_t>(seed), 0.6, simd);
   const Outcome o = SimulateAndReference(g, arch);
   ExpectBitExact(g, o, true);
@@ -99,7 +100,8 @@ INSTANTIATE_TEST_SUITE_P(DenseUnits, SparseRunTest,
 TEST(SparseArray, SimdPruningCutsComputeCyclesOnSimdGroups) {
   const core::ArchConfig arch = Arch("scalpel_cpu", "simd_groups");
   const core::Graph dense = RandomNet(5);
-  const core::Graph pruned = PrunedRandomNet("simd", 5, 0.75, arch.units[0].sparse.simd_width);
+  const int simd = arch.units[0].params<core::SparseConfig>().simd_width;
+  const core::Graph pruned = PrunedRandomNet("simd", 5, 0.75, simd);
   const Outcome d = SimulateAndReference(dense, arch);
   const uint64_t dense_cycles = SimulatedComputeCycles(d.run);
   const uint64_t pruned_cycles = ClosedFormComputeCycles(compiler::Compile(pruned, arch, "t"), arch.units[0]);

@@ -2,6 +2,10 @@
 // the data path really reads the buffers the compiler chose (a wrong address is a wrong output).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "app/app.h"
 #include "compiler/compiler.h"
 #include "compiler/prune.h"
@@ -9,8 +13,10 @@
 #include "core/net_loader.h"
 #include "core/stats.h"
 #include "models/npu.h"
+#include "models/sparse_array.h"
 #include "models/timing/post_timing.h"
 #include "models/timing/systolic_timing.h"
+#include "models/timing/unit_timing.h"
 #include "reference/executor.h"
 #include "tests/integration/harness.h"
 
@@ -123,7 +129,7 @@ isa::Program PrunedConvOnScalpel(const core::ArchConfig& arch, int64_t extra_ent
 
 core::ArchConfig SimdGroupsOnly() {
   core::ArchConfig arch = core::LoadArch(Src("arch/scalpel_mcu.json"));
-  arch.units[0].sparse.formats = {core::WeightFormat::kSimdGroups};
+  arch.units[0].params<core::SparseConfig>().formats = {core::WeightFormat::kSimdGroups};
   return arch;
 }
 
@@ -159,7 +165,8 @@ TEST(SparseArrayModule, TimingModeCyclesFollowTheInstructionsRowEntries) {
   }
   // One PE (scalpel_mcu): row 0's PE is the busiest; an entry costs 1 + decode_cycles.
   ASSERT_GT(tile0_pixels, 0);
-  EXPECT_EQ(closed_form, honest_form + 3 * (1 + u.sparse.decode_cycles) * tile0_pixels);
+  const int decode_cycles = u.params<core::SparseConfig>().decode_cycles;
+  EXPECT_EQ(closed_form, honest_form + 3 * (1 + decode_cycles) * tile0_pixels);
   uint64_t busy = 0;
   for (const auto& b : RunOnce(arch, raised, ExecMode::kTiming).layer_busy) busy += b[static_cast<int>(isa::Queue::kCompute)];
   EXPECT_EQ(busy, static_cast<uint64_t>(closed_form));
@@ -189,6 +196,32 @@ TEST(SparseArrayModule, TimingModeStillChecksOperandRanges) {
   EXPECT_NE(what.find("npu.simd"), std::string::npos) << what;
   EXPECT_NE(what.find("access outside every buffer"), std::string::npos) << what;
 }
+
+// Each unit kind's timing facet lists the energy actions its module counts (besides the
+// leak_per_cycle the Npu counts for every component): tools and checks can ask the kind.
+class UnitEnergyActions : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(UnitEnergyActions, AreTheCountersTheModuleRegisters) {
+  const core::ArchConfig arch = core::LoadArch(Src("arch/" + GetParam()));
+  const core::UnitConfig& u = *arch.MatrixUnit();
+  isa::Program p;
+  core::StatRegistry stats;
+  Npu npu("npu", arch, p, stats);
+  std::vector<std::string> counted;
+  for (const core::Counter& c : stats.counters()) {
+    if (c.component == u.name && c.action != "leak_per_cycle") counted.push_back(c.action);
+  }
+  std::vector<std::string> listed = timing::UnitTimingOf(u).EnergyActions(u);
+  std::sort(counted.begin(), counted.end());
+  std::sort(listed.begin(), listed.end());
+  EXPECT_FALSE(listed.empty());
+  EXPECT_EQ(listed, counted);
+}
+
+INSTANTIATE_TEST_SUITE_P(Arch, UnitEnergyActions,
+                         ::testing::Values("dense_16x16.json", "unpu.json", "unpu_fixed.json",
+                                           "sagar_128x128.json", "scalpel_mcu.json"),
+                         [](const auto& info) { return info.param.substr(0, info.param.find('.')); });
 
 }  // namespace
 }  // namespace npusim::models
