@@ -170,9 +170,18 @@ void PrepareOutputDir(const std::string& dir) {
     created.push_back(p);
     if (p == p.parent_path()) break;
   }
-  fs::create_directories(dir, ec);
-  if (ec) throw core::ConfigError(dir, "", "cannot create the output directory: " + ec.message());
+  // Registered before they exist: a signal between creating a level and registering it would
+  // leave that level behind (rmdir of a level not yet created does nothing).
   for (auto it = created.rbegin(); it != created.rend(); ++it) core::RemoveOnStop(it->string());
+  fs::create_directories(dir, ec);
+  if (ec) {
+    for (const fs::path& p : created) {  // deepest first; only the empty levels this made
+      std::error_code ignored;
+      fs::remove(p, ignored);
+      core::KeepOnStop(p.string());
+    }
+    throw core::ConfigError(dir, "", "cannot create the output directory: " + ec.message());
+  }
 }
 
 namespace {

@@ -339,6 +339,20 @@ TEST_F(Cli, OutDirThatCannotBeCreatedExitsTwoNamingIt) {
   EXPECT_TRUE(Contains(o.err, "npusim: error: " + out + ": cannot create the output directory")) << o;
 }
 
+TEST_F(Cli, OutDirFailingBelowNewLevelsLeavesNoneOfThem) {
+  // "new" can be created, the level below it cannot (a name longer than NAME_MAX): the run fails
+  // naming it and removes "new" again, as it would on a stop signal.
+  const fs::path fresh = dir_ / "work" / "new";
+  const std::string out = (fresh / std::string(300, 'x')).string();
+  const Outcome o =
+      Run({"--arch", Src("arch/dense_16x16.json"), "--net", Src("workloads/tiny_conv.json"), "--out", out});
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_TRUE(Contains(o.err, "npusim: error: " + out + ": cannot create the output directory: File name too long"))
+      << o;
+  EXPECT_FALSE(fs::exists(fresh));
+  EXPECT_TRUE(fs::exists(dir_ / "work"));  // a level that was there before stays
+}
+
 // ---------------------------------------------------------------------------------------------
 // Successful runs: report.json, layers.csv and outputs/<tensor>.npy, checked against the
 // reference executor.
