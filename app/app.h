@@ -8,10 +8,10 @@
 #include <utility>
 #include <vector>
 
-#include "core/arch.h"
-#include "core/energy.h"
-#include "core/graph.h"
-#include "core/stats.h"
+#include "config/arch.h"
+#include "config/energy.h"
+#include "ir/graph.h"
+#include "support/stats.h"
 #include "isa/instruction.h"
 #include "sim/simulate.h"
 

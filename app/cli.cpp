@@ -7,7 +7,7 @@
 
 #include "app/app.h"
 #include "app/commands.h"
-#include "core/error.h"
+#include "support/error.h"
 
 namespace npusim::app {
 namespace {

@@ -13,7 +13,7 @@ struct CommandOptions {
   std::string arch, net, out;
   std::vector<std::string> inputs;  // [NAME=]FILE.npy
   bool check = false;
-  std::string weight_bits;  // --weight-bits LAYER=BITS,... (core/precision.h)
+  std::string weight_bits;  // --weight-bits LAYER=BITS,... (compiler/transforms/precision.h)
   std::string activation_bits;  // --activation-bits LAYER=BITS,...: the activations each layer reads
   std::string mode = "exact";  // --mode exact|timing (models/exec_mode.h)
   std::string objective;    // --objective cycles|energy|edp: reconfigurable units' mapping objective

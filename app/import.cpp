@@ -9,9 +9,9 @@
 
 #include "app/app.h"
 #include "app/commands.h"
-#include "core/json_util.h"
-#include "core/net_writer.h"
-#include "importer/onnx_import.h"
+#include "support/json_util.h"
+#include "ir/net_writer.h"
+#include "frontends/onnx/onnx_import.h"
 
 namespace npusim::app {
 namespace {

@@ -3,9 +3,9 @@
 
 #include <algorithm>
 
-#include "core/error.h"
-#include "core/graph.h"
-#include "core/json_util.h"
+#include "support/error.h"
+#include "ir/graph.h"
+#include "support/json_util.h"
 
 namespace npusim::app::nas {
 namespace {

@@ -1,6 +1,6 @@
 // `npusim prune --arch A --net N --method simd|node|unstructured|n:m|N:M --sparsity S
 //  [--per-layer FILE] [--norm l1|l2] -o P.json [--weights-dir DIR]`: writes a pruned network
-// (compiler/prune.h) with the network writer. The arch decides what pays (Scalpel's point):
+// (compiler/transforms/prune.h) with the network writer. The arch decides what pays (Scalpel's point):
 //   simd          needs a sparse_array whose formats include simd_groups; its groups are the
 //                 unit's simd_width;
 //   unstructured  needs a sparse_array whose formats include csr;
@@ -20,12 +20,12 @@
 
 #include "app/app.h"
 #include "app/commands.h"
-#include "compiler/prune.h"
-#include "core/arch.h"
-#include "core/error.h"
-#include "core/json_util.h"
-#include "core/net_loader.h"
-#include "core/net_writer.h"
+#include "compiler/transforms/prune.h"
+#include "config/arch.h"
+#include "support/error.h"
+#include "support/json_util.h"
+#include "ir/net_loader.h"
+#include "ir/net_writer.h"
 
 namespace npusim::app {
 namespace {

@@ -1,6 +1,6 @@
 // Report formatting: the terminal summary, report.json, layers.csv and the output files
 // (outputs/<tensor>.npy, or outputs/<model output name>.npy: OutputFiles).
-// Collection happened elsewhere (core/stats.h); this only formats.
+// Collection happened elsewhere (support/stats.h); this only formats.
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -9,11 +9,11 @@
 #include <nlohmann/json.hpp>
 
 #include "app/app.h"
-#include "core/atomic_file.h"
-#include "core/error.h"
-#include "core/model_io.h"
-#include "core/npy.h"
-#include "core/stop_signals.h"
+#include "support/atomic_file.h"
+#include "support/error.h"
+#include "ir/model_io.h"
+#include "support/npy.h"
+#include "support/stop_signals.h"
 
 namespace npusim::app {
 namespace {

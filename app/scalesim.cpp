@@ -8,9 +8,9 @@
 
 #include "app/app.h"
 #include "app/commands.h"
-#include "core/atomic_file.h"
-#include "core/error.h"
-#include "core/int_math.h"
+#include "support/atomic_file.h"
+#include "support/error.h"
+#include "ir/int_math.h"
 
 namespace npusim::app {
 namespace {

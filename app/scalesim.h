@@ -1,5 +1,5 @@
 // `npusim scalesim` internals (app/scalesim.cpp, app/scalesim_report.cpp): SCALE-Sim v2 inputs
-// read unchanged (core/scalesim_input.h) and run through SCALE-Sim's own compute model
+// read unchanged (frontends/scalesim/scalesim_input.h) and run through SCALE-Sim's own compute model
 // (--compat scalesim: models/timing/scalesim_compat.h) or, later, through npusim's models.
 // docs/scalesim.md is the user's description.
 #pragma once
@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "core/graph.h"
-#include "core/scalesim_input.h"
+#include "ir/graph.h"
+#include "frontends/scalesim/scalesim_input.h"
 #include "models/timing/dataflow_timing.h"
 #include "models/timing/scalesim_compat.h"
 

@@ -30,13 +30,13 @@
 #include "app/commands.h"
 #include "app/serve_request.h"
 #include "app/serve_sim.h"
-#include "compiler/prune.h"
-#include "core/arch.h"
-#include "core/error.h"
-#include "core/json_util.h"
-#include "core/net_loader.h"
-#include "core/precision.h"
-#include "core/stop_signals.h"
+#include "compiler/transforms/prune.h"
+#include "config/arch.h"
+#include "support/error.h"
+#include "support/json_util.h"
+#include "ir/net_loader.h"
+#include "compiler/transforms/precision.h"
+#include "support/stop_signals.h"
 
 namespace npusim::app {
 namespace {

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <tuple>
 
-#include "core/json_util.h"
+#include "support/json_util.h"
 
 namespace npusim::app::serve {
 namespace {

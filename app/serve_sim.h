@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/arch.h"
-#include "core/graph.h"
+#include "config/arch.h"
+#include "ir/graph.h"
 #include "models/exec_mode.h"
 #include "sim/simulate.h"
 

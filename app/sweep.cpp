@@ -17,11 +17,11 @@
 #include "app/app.h"
 #include "app/commands.h"
 #include "app/sweep_grid.h"
-#include "core/arch.h"
-#include "core/atomic_file.h"
-#include "core/error.h"
-#include "core/json_util.h"
-#include "core/stop_signals.h"
+#include "config/arch.h"
+#include "support/atomic_file.h"
+#include "support/error.h"
+#include "support/json_util.h"
+#include "support/stop_signals.h"
 #include "sim/child.h"
 
 namespace npusim::app {

@@ -9,8 +9,8 @@
 #include <set>
 #include <sstream>
 
-#include "core/error.h"
-#include "core/json_util.h"
+#include "support/error.h"
+#include "support/json_util.h"
 
 namespace npusim::app::sweep {
 namespace {

@@ -38,8 +38,8 @@
 #include <nlohmann/json.hpp>
 
 #include "compiler/compiler.h"
-#include "core/arch.h"
-#include "core/net_loader.h"
+#include "config/arch.h"
+#include "ir/net_loader.h"
 
 extern char** environ;
 

@@ -1,7 +1,7 @@
 #include "compiler/compiler.h"
 
 #include "compiler/passes/passes.h"
-#include "core/error.h"
+#include "support/error.h"
 
 namespace npusim::compiler {
 

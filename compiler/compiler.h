@@ -14,8 +14,8 @@
 
 #include <string>
 
-#include "core/arch.h"
-#include "core/graph.h"
+#include "config/arch.h"
+#include "ir/graph.h"
 #include "isa/instruction.h"
 
 namespace npusim::compiler {

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <filesystem>
 
-#include "core/arch.h"
-#include "core/error.h"
+#include "config/arch.h"
+#include "support/error.h"
 #include "fuzz/fuzz_support.h"
 
 namespace {

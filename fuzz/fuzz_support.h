@@ -1,5 +1,5 @@
 // Shared by the libFuzzer targets (fuzz/*_fuzzer.cpp) and the regression tests that replay what
-// they found (tests/core/fuzz_regressions_test.cpp): the loaders take file paths, so each input is
+// they found (tests/integration/fuzz_regressions_test.cpp): the loaders take file paths, so each input is
 // written to a private scratch directory (in /dev/shm when there is one, so no disk I/O), and the
 // net target's input may carry a weight file after a marker line.
 #pragma once

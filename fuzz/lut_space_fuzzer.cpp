@@ -8,10 +8,10 @@
 #include <string>
 
 #include "app/nas_space.h"
-#include "core/error.h"
-#include "core/json_util.h"
-#include "core/net_loader.h"
-#include "core/precision.h"
+#include "support/error.h"
+#include "support/json_util.h"
+#include "ir/net_loader.h"
+#include "compiler/transforms/precision.h"
 #include "fuzz/fuzz_support.h"
 
 namespace {

@@ -3,9 +3,9 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "core/error.h"
-#include "core/net_loader.h"
-#include "core/npy.h"
+#include "support/error.h"
+#include "ir/net_loader.h"
+#include "support/npy.h"
 #include "fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

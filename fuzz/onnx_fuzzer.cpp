@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <string>
 
-#include "core/error.h"
+#include "support/error.h"
 #include "fuzz/fuzz_support.h"
-#include "importer/onnx_import.h"
+#include "frontends/onnx/onnx_import.h"
 
 namespace {
 

@@ -14,7 +14,7 @@
 #include <variant>
 #include <vector>
 
-#include "core/sparse_format.h"
+#include "ir/sparse_format.h"
 
 namespace npusim::isa {
 
@@ -100,7 +100,7 @@ struct ConvArgs {
   Dataflow dataflow = Dataflow::kUnit;
   // The weight tile's format, as the layer's weight store keeps it (compiler/passes/weight_store.h):
   // kDense, the layout above; kPacked, w_bytes bytes at the weights' width; or a sparse array's
-  // compressed format (core/sparse_format.h), w_bytes bytes whose groups run along the flattened
+  // compressed format (ir/sparse_format.h), w_bytes bytes whose groups run along the flattened
   // (tap, channel) order when w_groups_span_taps, else along the channels of each tap.
   core::WeightFormat w_format = core::WeightFormat::kDense;
   int64_t w_bytes = 0;

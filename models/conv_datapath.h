@@ -22,7 +22,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/quant.h"
+#include "ir/quant.h"
 #include "isa/instruction.h"
 #include "models/buffer_access.h"
 #include "models/exec_mode.h"

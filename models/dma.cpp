@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "core/int_math.h"
+#include "ir/int_math.h"
 #include "models/memory.h"
 
 namespace npusim::models {

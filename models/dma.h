@@ -21,8 +21,8 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
-#include "core/arch.h"
-#include "core/stats.h"
+#include "config/arch.h"
+#include "support/stats.h"
 #include "models/controller.h"
 #include "models/exec_mode.h"
 #include "models/memory.h"

@@ -1,6 +1,6 @@
 #include "models/matrix_unit.h"
 
-#include "core/unit_kind_registry.h"
+#include "config/unit_kind_registry.h"
 #include "models/timing/unit_timing.h"
 
 namespace npusim::models {
@@ -10,7 +10,7 @@ using Registry = core::UnitKindRegistry<UnitModuleFactory>;
 
 void AddBuiltIns(Registry& r) {
 #define NPUSIM_UNIT_KIND(name, Id) r.Add(name, &Make##Id##Module);
-#include "core/unit_kinds.def"
+#include "config/unit_kinds.def"
 #undef NPUSIM_UNIT_KIND
 }
 

@@ -1,4 +1,4 @@
-// MatrixUnit: the SystemC base of every matrix unit (the unit kinds' module facet; core/unit_kind.h
+// MatrixUnit: the SystemC base of every matrix unit (the unit kinds' module facet; config/unit_kind.h
 // has the kinds). It holds what every unit shares: the config, the controller it pulls CONV
 // instructions from, its socket to the buffers (sram_isock, through the Bus), the exact datapath
 // (models/conv_datapath.h), and the thread. The thread does four things per instruction, as the
@@ -10,7 +10,7 @@
 // A kind's module derives from MatrixUnit, implements Begin (and End if it needs one), registers
 // its counters in its constructor, and is registered by name with a factory:
 //   RegisterUnitModule("xyz_array", &MakeUnitModule<XyzArray>);
-// The built-in kinds' factories are listed in core/unit_kinds.def (Make<Id>Module, defined at the
+// The built-in kinds' factories are listed in config/unit_kinds.def (Make<Id>Module, defined at the
 // end of each module's .cpp); Npu builds its units through MakeMatrixUnit.
 #pragma once
 
@@ -22,8 +22,8 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <systemc>
 
-#include "core/arch.h"
-#include "core/stats.h"
+#include "config/arch.h"
+#include "support/stats.h"
 #include "models/buffer_access.h"
 #include "models/controller.h"
 #include "models/conv_datapath.h"
@@ -94,14 +94,14 @@ bool RegisterUnitModule(const std::string& kind, UnitModuleFactory factory);
 std::unique_ptr<MatrixUnit> MakeMatrixUnit(const MatrixUnitArgs& a);
 
 // Registers all three facets of a unit kind at once (core::RegisterUnitKind,
-// timing::RegisterUnitTiming, RegisterUnitModule): what a kind outside core/unit_kinds.def (a
+// timing::RegisterUnitTiming, RegisterUnitModule): what a kind outside config/unit_kinds.def (a
 // test's) calls, once.
 bool RegisterUnitKindFacets(const std::string& kind, std::unique_ptr<const core::UnitKind> config,
                             std::unique_ptr<const timing::UnitTiming> timing, UnitModuleFactory module);
 
-// The built-in kinds' module factories (core/unit_kinds.def), each at the end of its module's .cpp.
+// The built-in kinds' module factories (config/unit_kinds.def), each at the end of its module's .cpp.
 #define NPUSIM_UNIT_KIND(name, Id) std::unique_ptr<MatrixUnit> Make##Id##Module(const MatrixUnitArgs& a);
-#include "core/unit_kinds.def"
+#include "config/unit_kinds.def"
 #undef NPUSIM_UNIT_KIND
 
 }  // namespace npusim::models

@@ -1,4 +1,4 @@
-#include "core/int_math.h"
+#include "ir/int_math.h"
 #include "models/memory.h"
 #include "models/sim_time.h"
 

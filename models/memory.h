@@ -30,9 +30,9 @@
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "core/arch.h"
-#include "core/int_math.h"
-#include "core/stats.h"
+#include "config/arch.h"
+#include "ir/int_math.h"
+#include "support/stats.h"
 
 namespace npusim::models {
 

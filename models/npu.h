@@ -20,8 +20,8 @@
 
 #include <systemc>
 
-#include "core/arch.h"
-#include "core/stats.h"
+#include "config/arch.h"
+#include "support/stats.h"
 #include "isa/instruction.h"
 #include "models/bus.h"
 #include "models/controller.h"

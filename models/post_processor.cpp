@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "core/quant.h"
+#include "ir/quant.h"
 #include "models/timing/post_timing.h"
 
 namespace npusim::models {

@@ -14,8 +14,8 @@
 #include <systemc>
 #include <tlm_utils/simple_initiator_socket.h>
 
-#include "core/arch.h"
-#include "core/stats.h"
+#include "config/arch.h"
+#include "support/stats.h"
 #include "models/buffer_access.h"
 #include "models/controller.h"
 #include "models/exec_mode.h"

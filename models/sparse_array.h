@@ -1,5 +1,5 @@
 // SparseArray: the Scalpel-style matrix unit (Yu et al., ISCA 2017): `pes` dot-product PEs of
-// `simd_width` lanes that walk a layer's compressed weights (core/sparse_format.h) and skip the
+// `simd_width` lanes that walk a layer's compressed weights (ir/sparse_format.h) and skip the
 // pruned groups. Its SystemC thread takes a CONV instruction, asks models/timing/sparse_timing.h
 // for the cycles of the tile's row entry counts that the instruction carries (ConvArgs::w_tile:
 // what the tile's row headers hold, so the cycles follow the real density of this tile), waits,
@@ -23,8 +23,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/sparse_format.h"
-#include "core/unit_kind_sparse.h"
+#include "ir/sparse_format.h"
+#include "config/unit_kind_sparse.h"
 #include "models/matrix_unit.h"
 
 namespace npusim::models {

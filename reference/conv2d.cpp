@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "core/quant.h"
+#include "ir/quant.h"
 #include "reference/kernels.h"
 
 namespace npusim::reference {

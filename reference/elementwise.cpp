@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "core/quant.h"
+#include "ir/quant.h"
 #include "reference/kernels.h"
 
 namespace npusim::reference {

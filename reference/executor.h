@@ -2,8 +2,8 @@
 // time, so it is easy to read and to trust. Its results define the hardware's semantics; the
 // simulated data path must match them bit for bit (tests and `npusim --check` compare the two).
 //
-// It shares nothing with compiler/ or models/ except the IR (core/graph.h) and the quantization
-// arithmetic (core/quant.h): a tiling or addressing bug there cannot hide here.
+// It shares nothing with compiler/ or models/ except the IR (ir/graph.h) and the quantization
+// arithmetic (ir/quant.h): a tiling or addressing bug there cannot hide here.
 //
 // Typical use:
 //   reference::Options opt{core::RequantMode::kOnnxFloat, 32, core::Overflow::kWrap};
@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "core/graph.h"
-#include "core/quant.h"
+#include "ir/graph.h"
+#include "ir/quant.h"
 
 namespace npusim::reference {
 

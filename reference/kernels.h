@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "core/graph.h"
+#include "ir/graph.h"
 #include "reference/executor.h"
 
 namespace npusim::reference {

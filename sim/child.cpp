@@ -10,7 +10,7 @@
 #include <exception>
 #include <stdexcept>
 
-#include "core/stop_signals.h"
+#include "support/stop_signals.h"
 
 namespace npusim::sim {
 namespace {

@@ -6,7 +6,7 @@
 // copy-on-write, runs the body, writes the string it returns to a pipe and ends with _exit (no
 // destructors, no atexit handlers: the parent owns every resource the child inherited). The
 // parent reads every pipe to its end, then reaps each child (waitpid retried on EINTR), and passes
-// a deferred stop signal on to the children while they run (core/stop_signals.h).
+// a deferred stop signal on to the children while they run (support/stop_signals.h).
 //
 //   sim::ChildOutcome o = sim::RunInChild([&] { return Simulate(arch, g).dump(); });
 //   if (!o.ok()) ... o.Describe() ...   // "exit 1: <message>" or "killed by signal 9"

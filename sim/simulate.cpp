@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "compiler/compiler.h"
-#include "core/stats.h"
+#include "support/stats.h"
 #include "models/timing/unit_timing.h"
 
 namespace npusim::sim {

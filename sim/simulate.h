@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "core/arch.h"
-#include "core/energy.h"
-#include "core/graph.h"
+#include "config/arch.h"
+#include "config/energy.h"
+#include "ir/graph.h"
 #include "isa/instruction.h"
 #include "models/exec_mode.h"
 #include "models/npu.h"

@@ -43,7 +43,7 @@ TARGET_STD_UNITS = 30.0
 M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
-# --- the loader's random values (docs/formats.md, core/random.h) -------------------------------
+# --- the loader's random values (docs/formats.md, support/random.h) -------------------------------
 
 def splitmix64(seed, count):
     """z for element indices 0..count-1 of the stream `seed` (uint64 arithmetic wraps)."""
@@ -79,7 +79,7 @@ def tidy(x):
     return float(f"{x:.6g}")
 
 
-# --- integer semantics (reference/ and core/quant.cpp, ONNX float mode) ------------------------
+# --- integer semantics (reference/ and ir/quant.cpp, ONNX float mode) ------------------------
 
 def round_clamp(v, zp, lo, hi):
     """Clamp in float32, round half to even, add the zero point (MlasRequantizeOutput)."""

@@ -2,15 +2,15 @@
 // memory order), one per-channel parameter blob per conv/FC layer, and the initial DRAM image of
 // every constant. No region is reused: DRAM capacity is large next to a network's activations, and
 // distinct regions keep inter-layer dependencies exact.
-#include "core/int_math.h"
+#include "ir/int_math.h"
 #include <cstring>
 #include <set>
 
 #include "compiler/passes/passes.h"
 #include "compiler/passes/weight_store.h"
-#include "core/error.h"
-#include "core/quant.h"
-#include "core/sparse_format.h"
+#include "support/error.h"
+#include "ir/quant.h"
+#include "ir/sparse_format.h"
 
 namespace npusim::compiler {
 namespace {

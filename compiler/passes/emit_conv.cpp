@@ -10,8 +10,8 @@
 #include "compiler/passes/passes.h"
 #include "compiler/passes/tiling.h"
 #include "compiler/passes/weight_store.h"
-#include "core/error.h"
-#include "core/int_math.h"
+#include "support/error.h"
+#include "ir/int_math.h"
 
 namespace npusim::compiler {
 namespace {

@@ -2,12 +2,12 @@
 // Pools tile output rows, cols and channels; the input tile (clipped to the image, padding read as
 // "outside the tile") goes to the unit's input buffer, results to the post-processor's output
 // buffer. Add, mul and lookup stream their operands in chunks through the input buffer.
-#include "core/int_math.h"
+#include "ir/int_math.h"
 #include <algorithm>
 
 #include "compiler/passes/passes.h"
 #include "compiler/passes/tiling.h"
-#include "core/error.h"
+#include "support/error.h"
 
 namespace npusim::compiler {
 namespace {

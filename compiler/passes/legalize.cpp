@@ -2,8 +2,8 @@
 #include <algorithm>
 
 #include "compiler/passes/passes.h"
-#include "core/error.h"
-#include "core/quant.h"
+#include "support/error.h"
+#include "ir/quant.h"
 
 namespace npusim::compiler {
 namespace {

@@ -11,7 +11,7 @@
 #include <cmath>
 
 #include "compiler/passes/passes.h"
-#include "core/error.h"
+#include "support/error.h"
 
 namespace npusim::compiler {
 namespace {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "core/arch.h"
-#include "core/graph.h"
+#include "config/arch.h"
+#include "ir/graph.h"
 #include "isa/instruction.h"
 #include "models/timing/unit_timing.h"
 #include "models/timing/unit_timing_reconfig.h"

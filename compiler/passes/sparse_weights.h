@@ -1,5 +1,5 @@
 // The weights of one conv/FC layer on a sparse_array, in one of the unit's formats
-// (core/sparse_format.h): the sparse array's WeightStore (weight_store.h), and what the tiling's
+// (ir/sparse_format.h): the sparse array's WeightStore (weight_store.h), and what the tiling's
 // cost model needs to know about a candidate tiling (largest and total compressed tile bytes, the
 // busiest PE's entries per output pixel, summed over the weight tiles) and the encoded bytes of
 // each weight tile, which EmitConv places in DRAM (the dense tensor is not: DRAM traffic, buffer
@@ -14,8 +14,8 @@
 
 #include "compiler/passes/passes.h"
 #include "compiler/passes/weight_store.h"
-#include "core/sparse_format.h"
-#include "core/unit_kind_sparse.h"
+#include "ir/sparse_format.h"
+#include "config/unit_kind_sparse.h"
 
 namespace npusim::compiler {
 

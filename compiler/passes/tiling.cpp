@@ -2,14 +2,14 @@
 // keep those whose operands fit half of each buffer (the other half holds the next tile: double
 // buffering), and estimate cycles with the same timing kernels the SystemC units use, plus DRAM
 // traffic at the arch's bandwidth. The estimate only ranks candidates; the simulation measures.
-#include "core/int_math.h"
+#include "ir/int_math.h"
 #include "compiler/passes/tiling.h"
 #include "compiler/passes/sparse_weights.h"
 
 #include <algorithm>
 #include <set>
 
-#include "core/error.h"
+#include "support/error.h"
 #include "models/timing/dataflow_timing.h"
 #include "models/timing/unit_timing.h"
 #include "models/timing/post_timing.h"

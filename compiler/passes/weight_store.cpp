@@ -4,7 +4,7 @@
 #include <stdexcept>
 
 #include "compiler/passes/sparse_weights.h"
-#include "core/error.h"
+#include "support/error.h"
 
 namespace npusim::compiler {
 namespace {

@@ -3,7 +3,7 @@
 // core::WeightStorage):
 //   dense   the tensor as it is (one element per 1 or 2 bytes); tiles are strided loads from it;
 //   packed  each weight tile packed at the weights' bit width (core::PackValues), stored once;
-//   a sparse array's compressed formats (core/sparse_format.h, sparse_weights.h), each tile
+//   a sparse array's compressed formats (ir/sparse_format.h, sparse_weights.h), each tile
 //           encoded and stored once, with its rows' entry counts for the unit's timing.
 // EmitConv tiles the layer with every store the unit allows and keeps the fastest; the passes ask
 // the chosen store (AllocateDram: StoresTiles; the cost model: Context::sparse; EmitConv: Encode)
@@ -18,7 +18,7 @@
 
 #include "compiler/passes/passes.h"
 #include "compiler/passes/tiling.h"
-#include "core/sparse_format.h"
+#include "ir/sparse_format.h"
 
 namespace npusim::compiler {
 

@@ -2,10 +2,10 @@
 bit-exact numpy integer reference of what npusim computes, the npusim net export, npusim's node
 pruning and weight re-quantization mirrored in numpy, and a `npusim serve` client.
 
-Everything here follows docs/formats.md (the net format), core/quant.h (requantization: ONNX
+Everything here follows docs/formats.md (the net format), ir/quant.h (requantization: ONNX
 QLinearConv semantics, float32 multiplier float32(float32(x_s * w_s) / y_s), float32(acc) * m,
-clamp, round half to even, + zero point), compiler/passes/prune_nodes.cpp (which channels "keep"
-keeps) and core/precision.cpp (how "weight_bits" re-quantizes).
+clamp, round half to even, + zero point), compiler/transforms/prune_nodes.cpp (which channels "keep"
+keeps) and compiler/transforms/precision.cpp (how "weight_bits" re-quantizes).
 """
 import json
 import os
@@ -260,7 +260,7 @@ def int_accuracy(q, x, y, keep_idx=None):
 # ----------------------------------------------------------------------------- npusim's transforms
 
 def kept_channels(w, ratio, scale, l1_in_quanta=False):
-    """compiler/passes/prune_nodes.cpp ChannelsToKeep, L1, for weights w [O, ...] with per-channel
+    """compiler/transforms/prune_nodes.cpp ChannelsToKeep, L1, for weights w [O, ...] with per-channel
     scales `scale` [O] (float32): keep max(1, llround(ratio * O)) output channels; each channel's
     score is its L1 norm in real units, double(sum |w - zp|) * double(scale_c) (the sum in int64
     quanta, zp = 0 here; prune_common.h ChannelWeight: the scale only when there are per-channel
@@ -315,7 +315,7 @@ def prune_q(q, keep_idx):
 
 
 def requantize_weights(q, bits):
-    """core/precision.cpp Requantize, for {layer: bits}: per channel M = max|q|, Q = 2^(b-1) - 1,
+    """compiler/transforms/precision.cpp Requantize, for {layer: bits}: per channel M = max|q|, Q = 2^(b-1) - 1,
     q' = round_half_away(q * Q / M), scale' = float32(scale * M / Q) (in double), bias' =
     nearbyint(bias * scale / scale') (double, half to even), clamped to int32. A channel of zeros
     keeps its scale. Returns a new quantized model."""

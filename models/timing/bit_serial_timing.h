@@ -56,7 +56,7 @@
 
 #include <cstdint>
 
-#include "core/unit_kind_bit_serial.h"
+#include "config/unit_kind_bit_serial.h"
 #include "models/timing/dataflow_timing.h"
 
 namespace npusim::models::timing {

@@ -10,7 +10,7 @@
 //
 // Adding a dataflow means adding one file that defines a DataflowTiming subclass and registers
 // it (see systolic_timing.cpp for "ws", os_timing.cpp for "os", is_timing.cpp for "is"), and
-// adding its name to the arch loader's fixed list (core::ArchDataflows in core/arch.cpp: core
+// adding its name to the arch loader's fixed list (core::ArchDataflows in ir/mapping_force.cpp: ir
 // does not depend on models, and a test checks every listed name is registered):
 //
 //   namespace { [[maybe_unused]] const bool kOsRegistered =

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "core/int_math.h"
+#include "ir/int_math.h"
 
 namespace npusim::models::timing {
 namespace {

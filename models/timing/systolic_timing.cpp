@@ -1,4 +1,4 @@
-#include "core/int_math.h"
+#include "ir/int_math.h"
 #include "models/timing/systolic_timing.h"
 
 #include <algorithm>

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "core/unit_kind_registry.h"
+#include "config/unit_kind_registry.h"
 
 namespace npusim::models::timing {
 namespace {
@@ -12,7 +12,7 @@ using Registry = core::UnitKindRegistry<std::unique_ptr<const UnitTiming>>;
 
 void AddBuiltIns(Registry& r) {
 #define NPUSIM_UNIT_KIND(name, Id) r.Add(name, Make##Id##UnitTiming());
-#include "core/unit_kinds.def"
+#include "config/unit_kinds.def"
 #undef NPUSIM_UNIT_KIND
 }
 

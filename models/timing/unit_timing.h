@@ -1,7 +1,7 @@
 // Unit kinds, the timing facet: what the cost model, the report and the compiler's legality checks
-// ask of a matrix unit, whichever kind it is (core/unit_kind.h has the kinds and the config facet).
+// ask of a matrix unit, whichever kind it is (config/unit_kind.h has the kinds and the config facet).
 // One UnitTiming per kind, registered under the kind's name; the built-in kinds' are listed in
-// core/unit_kinds.def and defined in models/timing/unit_timing_<kind>.cpp.
+// config/unit_kinds.def and defined in models/timing/unit_timing_<kind>.cpp.
 //
 //   const core::UnitConfig& u = *arch.MatrixUnit();
 //   int64_t c = MatrixUnitCycles(u, gemm, /*weight_bits=*/4, /*input_bits=*/8);
@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "core/arch.h"
+#include "config/arch.h"
 #include "isa/instruction.h"
 #include "models/timing/dataflow_timing.h"
 #include "models/timing/partition_timing.h"
@@ -50,7 +50,7 @@ class UnitTiming {
   virtual std::string SymmetricWeightsOnly(const core::UnitConfig& unit) const;
 };
 
-// Registers `timing` for unit kind `kind` (core/unit_kind.h) for the life of the program. Throws
+// Registers `timing` for unit kind `kind` (config/unit_kind.h) for the life of the program. Throws
 // std::logic_error on a null timing or a kind registered twice; returns true.
 bool RegisterUnitTiming(const std::string& kind, std::unique_ptr<const UnitTiming> timing);
 // The timing registered for `kind`, or nullptr.
@@ -75,9 +75,9 @@ const DataflowTiming& RequireDataflow(const std::string& name);
 ArrayMapping MappingOf(const core::UnitConfig& unit, const isa::ConvArgs& c);
 void SetMapping(const ArrayMapping& m, isa::ConvArgs* c);
 
-// The built-in kinds' timing facets (core/unit_kinds.def), each in unit_timing_<kind>.cpp.
+// The built-in kinds' timing facets (config/unit_kinds.def), each in unit_timing_<kind>.cpp.
 #define NPUSIM_UNIT_KIND(name, Id) std::unique_ptr<const UnitTiming> Make##Id##UnitTiming();
-#include "core/unit_kinds.def"
+#include "config/unit_kinds.def"
 #undef NPUSIM_UNIT_KIND
 
 }  // namespace npusim::models::timing

@@ -1,6 +1,6 @@
 // The "bit_serial_array" kind's timing facet (bit_serial_timing.h): cycles and peak throughput
 // follow the serial operand's width.
-#include "core/unit_kind_bit_serial.h"
+#include "config/unit_kind_bit_serial.h"
 #include "models/timing/bit_serial_timing.h"
 #include "models/timing/unit_timing.h"
 

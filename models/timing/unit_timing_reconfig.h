@@ -2,8 +2,8 @@
 // UnitTiming (unit_timing_reconfig.cpp) runs an instruction's mapping (unit_timing.h ArrayMapping).
 #pragma once
 
-#include "core/arch.h"
-#include "core/unit_kind_reconfig.h"
+#include "config/arch.h"
+#include "config/unit_kind_reconfig.h"
 #include "models/timing/partition_timing.h"
 
 namespace npusim::models::timing {

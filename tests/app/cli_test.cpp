@@ -18,13 +18,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/arch.h"
-#include "core/graph.h"
-#include "core/net_loader.h"
-#include "core/npy.h"
+#include "config/arch.h"
+#include "ir/graph.h"
+#include "ir/net_loader.h"
+#include "support/npy.h"
 #include "app/app.h"
 #include "reference/executor.h"
-#include "tests/support/npusim_process.h"
+#include "tests/common/npusim_process.h"
 
 namespace npusim {
 namespace {

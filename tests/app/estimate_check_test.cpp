@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/npusim_process.h"
+#include "tests/common/npusim_process.h"
 
 namespace npusim::testing {
 namespace {

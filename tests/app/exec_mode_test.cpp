@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/support/npusim_process.h"
+#include "tests/common/npusim_process.h"
 
 namespace npusim {
 namespace {

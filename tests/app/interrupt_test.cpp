@@ -3,7 +3,7 @@
 // no temporary file, and no directory it created; a run that fails while writing its results
 // (file size limit) leaves the previous ones too; a sweep whose point dies by a signal records it
 // as failed and goes on; a sweep stopped by SIGTERM passes it on to its points, keeps whole rows
-// only, and the same command resumes it. (The library side: tests/core/stop_signals_test.cpp.)
+// only, and the same command resumes it. (The library side: tests/support/stop_signals_test.cpp.)
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "app/sweep_grid.h"
-#include "tests/support/child_processes.h"
-#include "tests/support/npusim_process.h"
+#include "tests/common/child_processes.h"
+#include "tests/common/npusim_process.h"
 
 namespace npusim::testing {
 namespace {

@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/sweep_grid.h"
-#include "tests/support/npusim_process.h"
+#include "tests/common/npusim_process.h"
 
 namespace npusim::testing {
 namespace {

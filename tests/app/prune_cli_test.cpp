@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/support/npusim_process.h"
+#include "tests/common/npusim_process.h"
 
 namespace npusim::testing {
 namespace {

@@ -1,4 +1,4 @@
-// `npusim scalesim`: SCALE-Sim v2 inputs read unchanged (core/scalesim_input.h), every class of
+// `npusim scalesim`: SCALE-Sim v2 inputs read unchanged (frontends/scalesim/scalesim_input.h), every class of
 // bad input with its exact message, the --compat scalesim run in process (app/scalesim.h), and
 // the command end to end through the real binary (exit codes, stdout, files written or not).
 #include "app/scalesim.h"
@@ -12,9 +12,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/error.h"
-#include "core/scalesim_input.h"
-#include "tests/support/npusim_process.h"
+#include "support/error.h"
+#include "frontends/scalesim/scalesim_input.h"
+#include "tests/common/npusim_process.h"
 
 namespace npusim {
 namespace {

@@ -17,9 +17,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/support/child_processes.h"
-#include "tests/support/npusim_process.h"
-#include "tests/support/unix_socket_client.h"
+#include "tests/common/child_processes.h"
+#include "tests/common/npusim_process.h"
+#include "tests/common/unix_socket_client.h"
 
 namespace npusim::testing {
 namespace {

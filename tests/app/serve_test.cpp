@@ -20,8 +20,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/support/npusim_process.h"
-#include "tests/support/unix_socket_client.h"
+#include "tests/common/npusim_process.h"
+#include "tests/common/unix_socket_client.h"
 
 namespace npusim::testing {
 namespace {

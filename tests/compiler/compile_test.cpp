@@ -5,9 +5,9 @@
 #include <map>
 
 #include "compiler/compiler.h"
-#include "core/arch.h"
-#include "core/error.h"
-#include "core/net_loader.h"
+#include "config/arch.h"
+#include "support/error.h"
+#include "ir/net_loader.h"
 
 namespace npusim::compiler {
 namespace {

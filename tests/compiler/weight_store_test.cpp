@@ -9,10 +9,10 @@
 #include <string>
 
 #include "compiler/compiler.h"
-#include "compiler/prune.h"
-#include "core/arch.h"
-#include "core/net_loader.h"
-#include "core/unit_kind_sparse.h"
+#include "compiler/transforms/prune.h"
+#include "config/arch.h"
+#include "ir/net_loader.h"
+#include "config/unit_kind_sparse.h"
 
 namespace npusim::compiler {
 namespace {

@@ -1,5 +1,5 @@
 // The bit-serial array end to end: random small networks re-quantized to every weight width
-// 1..16 (core/precision.h), compiled for and simulated on arch/unpu.json (and on variants with the
+// 1..16 (compiler/transforms/precision.h), compiled for and simulated on arch/unpu.json (and on variants with the
 // other serial operands), must give exactly the reference executor's outputs, and the unit must
 // have spent exactly the closed form's cycles (models/timing/bit_serial_timing.h) on the program's
 // compute instructions. One simulation per test (one SystemC elaboration per process).
@@ -9,8 +9,8 @@
 #include <tuple>
 
 #include "compiler/compiler.h"
-#include "core/arch.h"
-#include "core/precision.h"
+#include "config/arch.h"
+#include "compiler/transforms/precision.h"
 #include "isa/instruction.h"
 #include "models/bit_serial_array.h"
 #include "tests/integration/harness.h"

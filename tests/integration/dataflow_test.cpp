@@ -12,7 +12,7 @@
 #include <tuple>
 
 #include "compiler/compiler.h"
-#include "core/arch.h"
+#include "config/arch.h"
 #include "isa/instruction.h"
 #include "models/systolic_array.h"
 #include "tests/integration/harness.h"

@@ -5,7 +5,7 @@
 // and a concat moves every byte once.
 #include <gtest/gtest.h>
 
-#include "core/arch.h"
+#include "config/arch.h"
 #include "tests/integration/harness.h"
 
 namespace npusim::testing {

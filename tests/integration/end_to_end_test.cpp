@@ -3,7 +3,7 @@
 // requantization); every layer's output must equal the reference executor's, value for value.
 #include <gtest/gtest.h>
 
-#include "core/arch.h"
+#include "config/arch.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/random_nets.h"
 

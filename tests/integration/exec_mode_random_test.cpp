@@ -16,9 +16,9 @@
 #include <nlohmann/json.hpp>
 
 #include "app/serve_sim.h"
-#include "core/arch.h"
-#include "core/precision.h"
-#include "core/unit_kind_sparse.h"
+#include "config/arch.h"
+#include "compiler/transforms/precision.h"
+#include "config/unit_kind_sparse.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/random_nets.h"
 

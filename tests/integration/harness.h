@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "compiler/compiler.h"
-#include "core/arch.h"
-#include "core/graph.h"
-#include "core/stats.h"
+#include "config/arch.h"
+#include "ir/graph.h"
+#include "support/stats.h"
 #include "models/npu.h"
 #include "reference/executor.h"
 #include "sim/simulate.h"

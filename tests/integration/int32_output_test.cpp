@@ -6,7 +6,7 @@
 // traffic and cycles.
 #include <gtest/gtest.h>
 
-#include "core/arch.h"
+#include "config/arch.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/random_nets.h"
 

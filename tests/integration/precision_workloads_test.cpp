@@ -12,9 +12,9 @@
 #include <string>
 
 #include "compiler/compiler.h"
-#include "core/arch.h"
-#include "core/graph.h"
-#include "core/net_loader.h"
+#include "config/arch.h"
+#include "ir/graph.h"
+#include "ir/net_loader.h"
 #include "tests/integration/harness.h"
 
 namespace npusim::testing {

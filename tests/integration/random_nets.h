@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "compiler/prune.h"
-#include "core/graph.h"
+#include "compiler/transforms/prune.h"
+#include "ir/graph.h"
 #include "tests/integration/harness.h"
 
 namespace npusim::testing {
@@ -86,7 +86,7 @@ inline core::Graph RandomMlp(uint64_t seed) {
   return b.Build();
 }
 
-// RandomNet(seed) pruned by `method` (compiler/prune.h): "none", "simd" (groups of simd_width),
+// RandomNet(seed) pruned by `method` (compiler/transforms/prune.h): "none", "simd" (groups of simd_width),
 // "unstructured" or "nm" (2:4, on the layers whose reduction is a multiple of 4), removing
 // `sparsity` of every conv/FC layer.
 inline core::Graph PrunedRandomNet(const std::string& method, uint64_t seed, double sparsity, int simd_width) {

@@ -7,9 +7,9 @@
 #include <string>
 
 #include "compiler/compiler.h"
-#include "core/arch.h"
-#include "core/error.h"
-#include "core/net_loader.h"
+#include "config/arch.h"
+#include "support/error.h"
+#include "ir/net_loader.h"
 #include "isa/instruction.h"
 #include "models/reconfigurable_array.h"
 #include "models/timing/partition_timing.h"

@@ -10,8 +10,8 @@
 #include <tuple>
 
 #include "compiler/compiler.h"
-#include "core/arch.h"
-#include "core/error.h"
+#include "config/arch.h"
+#include "support/error.h"
 #include "isa/instruction.h"
 #include "models/reconfigurable_array.h"
 #include "tests/integration/harness.h"

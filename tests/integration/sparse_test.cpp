@@ -1,4 +1,4 @@
-// The sparse array end to end: random small networks pruned by every method (compiler/prune.h),
+// The sparse array end to end: random small networks pruned by every method (compiler/transforms/prune.h),
 // compiled for and simulated on the Scalpel-style arches (every format forced in turn, and the
 // compiler's own choice) and on the dense array, give exactly the reference executor's outputs on
 // the same pruned weights; the unit spends exactly the closed form's cycles on the row headers of
@@ -9,9 +9,9 @@
 #include <string>
 #include <tuple>
 
-#include "compiler/prune.h"
-#include "core/arch.h"
-#include "core/error.h"
+#include "compiler/transforms/prune.h"
+#include "config/arch.h"
+#include "support/error.h"
 #include "models/sparse_array.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/random_nets.h"

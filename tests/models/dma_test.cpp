@@ -2,8 +2,8 @@
 // Each test runs one simulation in its own process (gtest_discover_tests).
 #include <gtest/gtest.h>
 
-#include "core/arch.h"
-#include "core/stats.h"
+#include "config/arch.h"
+#include "support/stats.h"
 #include "models/npu.h"
 
 namespace npusim::models {

@@ -15,12 +15,12 @@
 #include <memory>
 #include <string>
 
-#include "core/arch.h"
-#include "core/arch_json.h"
-#include "core/energy.h"
-#include "core/error.h"
-#include "core/int_math.h"
-#include "core/unit_kind.h"
+#include "config/arch.h"
+#include "config/arch_json.h"
+#include "config/energy.h"
+#include "support/error.h"
+#include "ir/int_math.h"
+#include "config/unit_kind.h"
 #include "models/matrix_unit.h"
 #include "models/timing/unit_timing.h"
 #include "tests/integration/harness.h"

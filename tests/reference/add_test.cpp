@@ -30,7 +30,7 @@ core::Graph Residual(Activation act) {
 }
 
 TEST(ReferenceAdd, FloatRoundsHalfToEvenAfterTheZeroPoint) {
-  // ONNX Runtime's QLinearAdd: the output zero point is added before rounding (core/quant.h).
+  // ONNX Runtime's QLinearAdd: the output zero point is added before rounding (ir/quant.h).
   // 4 + 3 = 7; 2.5 + 3 = 5.5 -> 6; -2.5 + 3 = 0.5 -> 0; 49.5 + 3 = 52.5 -> 52 (even).
   EXPECT_EQ(RunToOutput(Residual(Activation::kNone), FloatMode()),
             (std::vector<int32_t>{7, 6, 0, 52}));

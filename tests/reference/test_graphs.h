@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/graph.h"
+#include "ir/graph.h"
 #include "reference/executor.h"
 
 namespace npusim::reference::testing {

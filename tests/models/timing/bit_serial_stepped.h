@@ -21,7 +21,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/arch.h"
+#include "config/arch.h"
 #include "models/timing/dataflow_timing.h"
 
 namespace npusim::models::timing::testing {

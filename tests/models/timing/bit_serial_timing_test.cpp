@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "core/arch.h"
+#include "config/arch.h"
 #include "tests/models/timing/bit_serial_stepped.h"
 
 namespace npusim::models::timing {

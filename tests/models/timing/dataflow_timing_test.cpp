@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "core/arch.h"
+#include "config/arch.h"
 #include "models/timing/systolic_timing.h"
 
 namespace npusim::models::timing {

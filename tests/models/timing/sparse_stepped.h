@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/arch.h"
-#include "core/sparse_format.h"
+#include "config/arch.h"
+#include "ir/sparse_format.h"
 
 namespace npusim::testing {
 

@@ -1,0 +1,345 @@
+// Loads arch/*.json into ArchConfig (docs/formats.md, "Architecture"). Every key is read through
+// JsonChecker, so each problem names the file, the JSON pointer and the expectation, and all
+// problems of the arch file and of the energy file it names are reported together.
+#include "config/arch.h"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <stdexcept>
+
+#include "support/error.h"
+#include "support/json_util.h"
+
+namespace npusim::core {
+
+const BufferConfig* ArchConfig::FindBuffer(const std::string& n) const {
+  for (const BufferConfig& b : buffers) {
+    if (b.name == n) return &b;
+  }
+  return nullptr;
+}
+
+const UnitConfig* ArchConfig::FindUnit(const std::string& n) const {
+  for (const UnitConfig& u : units) {
+    if (u.name == n) return &u;
+  }
+  return nullptr;
+}
+
+bool UnitConfig::is_matrix_unit() const { return FindUnitKind(type) != nullptr; }
+
+void UnitConfig::ThrowWrongParams(const char* type_name) const {
+  throw std::logic_error("unit \"" + name + "\" of type \"" + type + "\" keeps no parameters of C++ type " +
+                         type_name);
+}
+
+// Fixed here rather than read from the timing registry (core does not depend on models); each
+// name has a DataflowTiming registered under it in models/timing/ (ws: systolic_timing.cpp, os:
+// os_timing.cpp, is: is_timing.cpp), which tests/models/timing/dataflow_timing_test.cpp checks.
+namespace {
+
+// Component names the energy table uses besides buffers, units and the post-processor.
+const std::vector<std::string> kReservedComponentNames = {"dram", "dma"};
+
+// Buffers are allocated by the simulator: at most 1 GiB each (docs/formats.md, "Limits").
+constexpr int64_t kMaxBytes = int64_t{1} << 30;
+
+class ArchParser {
+ public:
+  explicit ArchParser(const std::string& path)
+      : path_(path), problems_(path), energy_problems_(path), check_(&problems_) {}
+
+  ArchConfig Parse() {
+    ArchConfig arch;
+    arch.file = path_;
+    Json doc = ReadJsonFile(path_);
+    if (!check_.Object(doc, "")) {
+      problems_.ThrowIfAny();
+    }
+    check_.Keys(doc, "", {"version", "name", "description", "clock_mhz", "operating_point", "dram",
+                          "buffers", "units", "post_processor", "requantization", "energy"});
+    check_.Version(doc);
+    SetIf(check_.GetString(doc, "", "name", Need::kRequired), &arch.name);
+    check_.GetString(doc, "", "description", Need::kOptional);
+    SetIf(check_.GetNumber(doc, "", "clock_mhz", Need::kRequired, 0, true), &arch.clock_mhz);
+    arch.nominal_clock_mhz = arch.clock_mhz;
+    if (const Json* v = check_.Member(doc, "", "operating_point", Need::kOptional, "an object")) {
+      ParseOperatingPoint(*v, "/operating_point", &arch);
+    }
+    if (const Json* v = check_.Member(doc, "", "dram", Need::kRequired, "an object")) {
+      ParseDram(*v, "/dram", &arch.dram);
+    }
+    if (const Json* v = check_.Member(doc, "", "buffers", Need::kRequired, "a list")) {
+      ParseBuffers(*v, "/buffers", &arch.buffers);
+    }
+    if (const Json* v = check_.Member(doc, "", "units", Need::kRequired, "a list")) {
+      ParseUnits(*v, "/units", arch, &arch.units);
+    }
+    if (const Json* v = check_.Member(doc, "", "post_processor", Need::kRequired, "an object")) {
+      ParsePost(*v, "/post_processor", arch, &arch.post);
+    }
+    if (auto r = check_.GetEnum(doc, "", "requantization", Need::kOptional,
+                                {"onnx_float", "fixed_point"})) {
+      arch.requant_mode = *r == "onnx_float" ? RequantMode::kOnnxFloat : RequantMode::kFixedPoint;
+    }
+    CheckComponentNames(doc, arch);
+    if (const Json* v = check_.Member(doc, "", "energy", Need::kRequired,
+                                      "an energy file name or an energy table object")) {
+      ParseEnergy(*v, &arch.energy);
+    }
+    ThrowIfAny({&problems_, &energy_problems_});
+    return arch;
+  }
+
+ private:
+  void ParseDram(const Json& v, const std::string& p, DramConfig* dram) {
+    if (!check_.Object(v, p)) return;
+    check_.Keys(v, p, {"bytes_per_cycle", "latency_cycles", "burst_bytes", "capacity_bytes"});
+    SetIf(check_.GetInt(v, p, "bytes_per_cycle", Need::kRequired, 1, 4096), &dram->bytes_per_cycle);
+    SetIf(check_.GetInt(v, p, "latency_cycles", Need::kRequired, 0, 1000000),
+          &dram->latency_cycles);
+    SetIf(check_.GetPowerOfTwo(v, p, "burst_bytes", Need::kRequired, 1, 4096), &dram->burst_bytes);
+    SetIf(check_.GetInt(v, p, "capacity_bytes", Need::kOptional, 1, int64_t{1} << 48),
+          &dram->capacity_bytes);
+  }
+
+  void ParseBuffers(const Json& v, const std::string& p, std::vector<BufferConfig>* buffers) {
+    if (!check_.Array(v, p, 1)) return;
+    for (size_t i = 0; i < v.size(); ++i) {
+      const std::string bp = Pointer(p, i);
+      const Json& b = v[i];
+      // One entry per JSON item, even a bad one, so that buffers[i] is /buffers/i.
+      BufferConfig& buf = buffers->emplace_back();
+      if (!check_.Object(b, bp)) continue;
+      check_.Keys(b, bp, {"name", "size_bytes", "banks", "ports", "word_bytes"});
+      SetIf(check_.GetIdentifier(b, bp, "name", Need::kRequired), &buf.name);
+      auto size = check_.GetInt(b, bp, "size_bytes", Need::kRequired, 64, kMaxBytes);
+      auto banks = check_.GetInt(b, bp, "banks", Need::kOptional, 1, 1024);
+      SetIf(check_.GetInt(b, bp, "ports", Need::kOptional, 1, 64), &buf.ports);
+      auto word = check_.GetPowerOfTwo(b, bp, "word_bytes", Need::kRequired, 1, 1024);
+      SetIf(size, &buf.size_bytes);
+      SetIf(banks, &buf.banks);
+      SetIf(word, &buf.word_bytes);
+      // Addresses interleave words over banks, so a row of all banks must tile the capacity.
+      if (size && word && (banks || !b.contains("banks")) &&
+          buf.size_bytes % (int64_t{buf.banks} * buf.word_bytes) != 0) {
+        check_.Add(Pointer(bp, "size_bytes"),
+                   "expected a multiple of banks * word_bytes = " +
+                       std::to_string(int64_t{buf.banks} * buf.word_bytes) + ", got " +
+                       std::to_string(buf.size_bytes));
+      }
+    }
+  }
+
+  // Reads a list of operand bit widths: non-empty, each in 1..16, no repeats.
+  std::optional<std::vector<int>> BitList(const Json& u, const std::string& up,
+                                          const std::string& key) {
+    const std::string expectation = "a non-empty list of distinct integers in 1..16";
+    const Json* v = check_.Member(u, up, key, Need::kRequired, expectation);
+    if (!v) return std::nullopt;
+    const std::string p = Pointer(up, key);
+    if (!v->is_array() || v->empty()) {
+      check_.Add(p, "expected " + expectation + ", got " + Describe(*v));
+      return std::nullopt;
+    }
+    std::vector<int> out;
+    bool ok = true;
+    for (size_t i = 0; i < v->size(); ++i) {
+      auto b = check_.Int((*v)[i], Pointer(p, i), 1, 16);
+      if (!b) {
+        ok = false;
+        continue;
+      }
+      for (int seen : out) {
+        if (seen == *b) {
+          check_.Add(Pointer(p, i), "duplicate bit width " + std::to_string(*b));
+          ok = false;
+        }
+      }
+      out.push_back(static_cast<int>(*b));
+    }
+    if (!ok) return std::nullopt;
+    return out;
+  }
+
+  // A buffer reference: must name a buffer of `arch` (when buffers parsed).
+  std::optional<std::string> BufferRef(const Json& obj, const std::string& p,
+                                       const std::string& key, const ArchConfig& arch) {
+    auto name = check_.GetString(obj, p, key, Need::kRequired);
+    if (!name) return std::nullopt;
+    if (arch.FindBuffer(*name)) return name;
+    std::string known;
+    for (const BufferConfig& b : arch.buffers) known += (known.empty() ? "" : ", ") + b.name;
+    check_.Add(Pointer(p, key),
+               "expected the name of a buffer in /buffers (" + known + "), got \"" + *name + "\"");
+    return std::nullopt;
+  }
+
+  void ParseUnits(const Json& v, const std::string& p, const ArchConfig& arch,
+                  std::vector<UnitConfig>* units) {
+    if (!check_.Array(v, p, 1)) return;
+    for (size_t i = 0; i < v.size(); ++i) {
+      UnitConfig& unit = units->emplace_back();  // units[i] is /units/i
+      const std::string up = Pointer(p, i);
+      if (check_.Object(v[i], up)) ParseUnit(v[i], up, arch, &unit);
+    }
+  }
+
+  // The common keys here, the kind's own through its UnitKind (config/unit_kind.h). An unknown or
+  // missing type leaves the keys unchecked: which ones are known depends on the kind.
+  void ParseUnit(const Json& u, const std::string& up, const ArchConfig& arch, UnitConfig* unit) {
+    SetIf(check_.GetIdentifier(u, up, "name", Need::kRequired), &unit->name);
+    SetIf(check_.GetEnum(u, up, "type", Need::kRequired, UnitKindNames()), &unit->type);
+    const UnitKind* kind = FindUnitKind(unit->type);
+    if (kind != nullptr) {
+      std::vector<std::string> keys = CommonUnitKeys();
+      for (const std::string& k : kind->keys()) keys.push_back(k);
+      check_.Keys(u, up, keys);
+      kind->Parse(check_, u, up, unit);
+    }
+    if (auto bits = BitList(u, up, "input_bits")) unit->input_bits = *bits;
+    if (auto bits = BitList(u, up, "weight_bits")) unit->weight_bits = *bits;
+    SetIf(check_.GetBool(u, up, "packed_weights", Need::kOptional), &unit->packed_weights);
+    if (kind != nullptr) kind->CheckCommon(check_, *unit, up);
+    SetIf(check_.GetInt(u, up, "acc_bits", Need::kRequired, 8, 32), &unit->acc_bits);
+    if (auto ov = check_.GetEnum(u, up, "overflow", Need::kOptional, {"wrap", "saturate"})) {
+      unit->overflow = *ov == "wrap" ? Overflow::kWrap : Overflow::kSaturate;
+    }
+    ParseUnitBuffers(u, up, arch, unit);
+  }
+
+  void ParseUnitBuffers(const Json& u, const std::string& up, const ArchConfig& arch, UnitConfig* unit) {
+    auto in = BufferRef(u, up, "input_buffer", arch);
+    auto w = BufferRef(u, up, "weight_buffer", arch);
+    auto acc = BufferRef(u, up, "acc_buffer", arch);
+    SetIf(in, &unit->input_buffer);
+    SetIf(w, &unit->weight_buffer);
+    SetIf(acc, &unit->acc_buffer);
+    // Operands stream concurrently, so sharing one buffer would hide port contention we model.
+    if (in && w && *in == *w) {
+      check_.Add(Pointer(up, "weight_buffer"),
+                 "expected a buffer other than input_buffer, got \"" + *w + "\"");
+    }
+    if (acc && ((in && *acc == *in) || (w && *acc == *w))) {
+      check_.Add(Pointer(up, "acc_buffer"),
+                 "expected a buffer other than input_buffer and weight_buffer, got \"" + *acc + "\"");
+    }
+  }
+
+  void ParseOperatingPoint(const Json& v, const std::string& p, ArchConfig* arch) {
+    if (!check_.Object(v, p)) return;
+    check_.Keys(v, p, {"nominal_voltage_v", "voltage_v", "clock_mhz"});
+    OperatingPoint& op = arch->operating_point;
+    SetIf(check_.GetNumber(v, p, "nominal_voltage_v", Need::kRequired, 0, true), &op.nominal_voltage_v);
+    SetIf(check_.GetNumber(v, p, "voltage_v", Need::kRequired, 0, true), &op.voltage_v);
+    SetIf(check_.GetNumber(v, p, "clock_mhz", Need::kOptional, 0, true), &op.clock_mhz);
+    if (op.clock_mhz > 0) arch->clock_mhz = op.clock_mhz;
+  }
+
+  void ParsePost(const Json& v, const std::string& p, const ArchConfig& arch,
+                 PostProcessorConfig* post) {
+    if (!check_.Object(v, p)) return;
+    check_.Keys(v, p, {"name", "lanes", "pipeline_cycles", "output_buffer"});
+    SetIf(check_.GetIdentifier(v, p, "name", Need::kOptional), &post->name);
+    SetIf(check_.GetInt(v, p, "lanes", Need::kRequired, 1, 4096), &post->lanes);
+    SetIf(check_.GetInt(v, p, "pipeline_cycles", Need::kRequired, 0, 1000), &post->pipeline_cycles);
+    SetIf(BufferRef(v, p, "output_buffer", arch), &post->output_buffer);
+    // The compiler gives each operand role a whole buffer (two double-buffered slots): results
+    // written into a unit's operand buffer overwrote tiles it still held, a silent wrong answer
+    // (found by tests/integration/property_test.cpp).
+    for (const UnitConfig& u : arch.units) {
+      for (const auto& [role, name] : {std::pair<const char*, const std::string&>{"input_buffer", u.input_buffer},
+                                       {"weight_buffer", u.weight_buffer},
+                                       {"acc_buffer", u.acc_buffer}}) {
+        if (post->output_buffer.empty() || name != post->output_buffer) continue;
+        check_.Add(Pointer(p, "output_buffer"), "expected a buffer that no unit uses, got \"" + name + "\" (the " +
+                                                    role + " of unit \"" + u.name + "\")");
+      }
+    }
+  }
+
+  // Buffers, units, the post-processor, "dram" and "dma" share one namespace: the energy table's
+  // component names.
+  void CheckComponentNames(const Json& doc, const ArchConfig& arch) {
+    std::set<std::string> names(kReservedComponentNames.begin(), kReservedComponentNames.end());
+    auto claim = [&](const std::string& name, const std::string& pointer) {
+      if (name.empty()) return;
+      if (!names.insert(name).second) {
+        check_.Add(pointer, "duplicate component name \"" + name +
+                                "\" (buffers, units, the post-processor, dram and dma need "
+                                "distinct names: they key the energy table)");
+      }
+    };
+    for (size_t i = 0; i < arch.buffers.size(); ++i) {
+      claim(arch.buffers[i].name, Pointer(Pointer("/buffers", i), "name"));
+    }
+    for (size_t i = 0; i < arch.units.size(); ++i) {
+      claim(arch.units[i].name, Pointer(Pointer("/units", i), "name"));
+    }
+    claim(arch.post.name, "/post_processor/name");
+  }
+
+  void ParseEnergy(const Json& v, EnergyTable* table) {
+    if (v.is_object()) {
+      table->file = path_;
+      ParseEnergyTable(v, "/energy", check_, table);
+      return;
+    }
+    auto rel = check_.String(v, "/energy");
+    if (!rel) return;
+    const std::string energy_path = ResolveRelative(path_, *rel);
+    table->file = energy_path;
+    if (!std::ifstream(energy_path)) {
+      check_.Add("/energy", "cannot open energy file \"" + energy_path + "\"");
+      return;
+    }
+    energy_problems_ = ProblemList(energy_path);
+    JsonChecker energy_check(&energy_problems_);
+    try {
+      ParseEnergyTable(ReadJsonFile(energy_path), "", energy_check, table);
+    } catch (const ConfigError& e) {
+      for (const Problem& pr : e.problems()) energy_problems_.Add(pr.pointer, pr.message);
+    }
+  }
+
+  static void ParseEnergyTable(const Json& v, const std::string& p, JsonChecker& check,
+                               EnergyTable* table) {
+    if (!check.Object(v, p)) return;
+    check.Keys(v, p, {"version", "name", "components"});
+    check.GetInt(v, p, "version", Need::kRequired, 1, 1);
+    if (auto name = check.GetString(v, p, "name", Need::kRequired)) table->name = *name;
+    const Json* comps = check.Member(v, p, "components", Need::kRequired, "an object");
+    if (!comps) return;
+    const std::string cp = Pointer(p, "components");
+    if (!check.Object(*comps, cp)) return;
+    for (auto c = comps->begin(); c != comps->end(); ++c) {
+      const std::string compp = Pointer(cp, c.key());
+      check.Identifier(Json(c.key()), compp);
+      if (!check.Object(c.value(), compp)) continue;
+      auto& actions = table->components[c.key()];
+      for (auto a = c.value().begin(); a != c.value().end(); ++a) {
+        const std::string ap = Pointer(compp, a.key());
+        check.Identifier(Json(a.key()), ap);
+        if (!check.Object(a.value(), ap)) continue;
+        check.Keys(a.value(), ap, {"energy_pj", "source"});
+        EnergyEntry entry;
+        SetIf(check.GetNumber(a.value(), ap, "energy_pj", Need::kRequired, 0, false),
+              &entry.energy_pj);
+        SetIf(check.GetString(a.value(), ap, "source", Need::kRequired), &entry.source);
+        actions[a.key()] = entry;
+      }
+    }
+  }
+
+  std::string path_;
+  ProblemList problems_;
+  ProblemList energy_problems_;
+  JsonChecker check_;
+};
+
+}  // namespace
+
+ArchConfig LoadArch(const std::string& path) { return ArchParser(path).Parse(); }
+
+}  // namespace npusim::core

@@ -1,0 +1,69 @@
+#include "config/arch_json.h"
+
+namespace npusim::core {
+namespace {
+
+using Json = nlohmann::json;
+
+Json UnitJson(const UnitConfig& u) {
+  Json j = {{"name", u.name},
+            {"type", u.type},
+            {"input_bits", u.input_bits},
+            {"weight_bits", u.weight_bits},
+            {"acc_bits", u.acc_bits},
+            {"overflow", u.overflow == Overflow::kWrap ? "wrap" : "saturate"},
+            {"input_buffer", u.input_buffer},
+            {"weight_buffer", u.weight_buffer},
+            {"acc_buffer", u.acc_buffer}};
+  // The kind's own keys (rows, cols and dataflow only where they are keys, not derived); a kind
+  // with its own weight formats refuses packed_weights.
+  const UnitKind& kind = UnitKindOf(u);
+  if (!kind.Storage(u).compressed()) j["packed_weights"] = u.packed_weights;
+  j.update(kind.ToJson(u));
+  return j;
+}
+
+Json EnergyJson(const EnergyTable& e) {
+  Json components = Json::object();
+  for (const auto& [component, actions] : e.components) {
+    for (const auto& [action, entry] : actions) {
+      components[component][action] = {{"energy_pj", entry.energy_pj}, {"source", entry.source}};
+    }
+  }
+  return {{"version", 1}, {"name", e.name}, {"components", components}};
+}
+
+}  // namespace
+
+Json ArchToJson(const ArchConfig& a) {
+  Json j;
+  j["version"] = 1;
+  j["name"] = a.name;
+  j["description"] = "resolved from " + a.file + " (energy table from " + a.energy.file + ")";
+  // The arch's own clock; an operating point's clock, if any, is the one runs use.
+  j["clock_mhz"] = a.nominal_clock_mhz;
+  const OperatingPoint& op = a.operating_point;
+  j["operating_point"] = {{"nominal_voltage_v", op.nominal_voltage_v}, {"voltage_v", op.voltage_v}};
+  if (op.clock_mhz > 0) j["operating_point"]["clock_mhz"] = op.clock_mhz;
+  j["dram"] = {{"bytes_per_cycle", a.dram.bytes_per_cycle},
+               {"latency_cycles", a.dram.latency_cycles},
+               {"burst_bytes", a.dram.burst_bytes},
+               {"capacity_bytes", a.dram.capacity_bytes}};
+  for (const BufferConfig& b : a.buffers) {
+    j["buffers"].push_back({{"name", b.name},
+                            {"size_bytes", b.size_bytes},
+                            {"banks", b.banks},
+                            {"ports", b.ports},
+                            {"word_bytes", b.word_bytes}});
+  }
+  for (const UnitConfig& u : a.units) j["units"].push_back(UnitJson(u));
+  j["post_processor"] = {{"name", a.post.name},
+                         {"lanes", a.post.lanes},
+                         {"pipeline_cycles", a.post.pipeline_cycles},
+                         {"output_buffer", a.post.output_buffer}};
+  j["requantization"] = a.requant_mode == RequantMode::kOnnxFloat ? "onnx_float" : "fixed_point";
+  j["energy"] = EnergyJson(a.energy);
+  return j;
+}
+
+}  // namespace npusim::core

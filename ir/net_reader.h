@@ -1,0 +1,86 @@
+// Internal to the network loader (ir/net_loader.cpp, the driver, and its readers by concern:
+// ir/net_read_tensors.cpp, ir/net_read_ops.cpp, ir/net_read_shapes.cpp). Not for other
+// callers: they use ir/net_loader.h.
+//
+// The readers share one NetState: the file, its problem list, the graph being built and what the
+// loader knows about each tensor beyond TensorInfo. Problems never stop the walk; values that
+// failed a check are left unknown so that one mistake does not cascade into many messages.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "support/error.h"
+#include "ir/graph.h"
+#include "support/json_util.h"
+
+namespace npusim::core::net {
+
+// Resource limits (docs/formats.md "Limits"): absurd sizes are refused before anything is
+// allocated for them.
+constexpr int64_t kMaxElements = (int64_t{1} << 31) - 1;  // per tensor
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+constexpr int64_t kMaxConstantElements = int64_t{1} << 28;  // all tensors with data, together
+#else
+// fuzz/: the same check, at a size that keeps every input fast under the sanitizers.
+constexpr int64_t kMaxConstantElements = int64_t{1} << 20;
+#endif
+constexpr size_t kMaxOps = 100000;
+constexpr size_t kMaxTensors = 200000;
+constexpr int64_t kMaxDim = int64_t{1} << 16;  // bound for strides, pads, kernels, dilations
+constexpr size_t kMaxValueProblems = 5;        // per data list; the rest are summarised
+constexpr size_t kMaxConcatInputs = 64;
+constexpr int kMaxLookupInputBits = 8;  // a table of 256 entries at most
+inline const char* const k32BitRoles =
+    "(32-bit tensors are biases and the int32 accumulator outputs of conv2d / fully_connected)";
+
+// What the loader knows about a tensor beyond TensorInfo.
+struct TensorState {
+  std::string pointer;     // "/tensors/<name>"
+  bool type_ok = false;    // bits and signed are valid
+  bool shape_given = false;
+  bool constant = false;   // has a "data" key (even if the data was bad)
+  bool is_input = false;
+  bool per_channel = false;
+  int produced_by = -1;    // op index
+};
+
+struct NetState {
+  explicit NetState(const std::string& file) : path(file), problems(file), check(&problems) {}
+  NetState(const NetState&) = delete;
+  NetState& operator=(const NetState&) = delete;
+
+  bool Exists(const std::string& n) const { return g.tensors.count(n) != 0; }
+
+  std::string path;
+  ProblemList problems;
+  JsonChecker check;  // adds to `problems`
+  Graph g;
+  std::map<std::string, TensorState> state;
+  std::map<std::string, int> first_producer;  // op index where each tensor is first produced
+  std::set<std::string> available;            // tensors with a value at the op being read
+  int64_t constant_elements = 0;              // elements of all tensors with "data" so far
+};
+
+// ir/net_read_tensors.cpp: one entry of /tensors (type, shape, quantization, data) at `p`.
+void ReadTensor(NetState& s, const std::string& name, const Json& t, const std::string& p);
+
+// ir/net_read_ops.cpp: /ops in file order (references, topological order, attributes, operand
+// roles, then the shape rules).
+void ReadOps(NetState& s, const Json& ops);
+
+// ir/net_read_shapes.cpp: infers op `p`'s output shape (or checks the one the file gives) and
+// the op's shape and quantization rules. `kind` is the op's name as the file spells it.
+void InferAndCheck(NetState& s, const std::string& p, const std::string& kind, Op* op);
+
+// Messages (ir/net_read_tensors.cpp).
+std::string TypeString(const TensorInfo& t);        // "signed 8-bit"
+std::string QuantString(const TensorInfo& t);       // type, scale and zero point
+bool SameQuant(const TensorInfo& a, const TensorInfo& b);
+// "" if every value lies in [t.qmin(), t.qmax()], else a description of the first offender.
+std::string RangeViolation(const std::vector<int32_t>& values, const TensorInfo& t);
+
+}  // namespace npusim::core::net

@@ -1,0 +1,431 @@
+#include "support/json_util.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace npusim::core {
+
+std::pair<int64_t, int64_t> LineColumn(const std::string& text, size_t byte_offset) {
+  int64_t line = 1;
+  int64_t column = 1;
+  const size_t end = std::min(byte_offset, text.size());
+  for (size_t i = 0; i < end; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return {line, column};
+}
+
+namespace {
+
+// nlohmann's parse_error::what() is "[json.exception.parse_error.101] parse error at line 3,
+// column 5: syntax error while parsing ..."; keep only the description after the position.
+std::string ParseErrorDescription(const std::string& what) {
+  const std::string marker = "parse error";
+  size_t pos = what.find(marker);
+  if (pos == std::string::npos) return what;
+  pos = what.find(": ", pos);
+  if (pos == std::string::npos) return what;
+  return what.substr(pos + 2);
+}
+
+}  // namespace
+
+size_t FindExcessNesting(std::string_view text, int max_depth) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return i;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::string::npos;
+}
+
+Json ParseJsonText(const std::string& text, const std::string& file) {
+  if (const size_t at = FindExcessNesting(text); at != std::string::npos) {
+    const auto [line, column] = LineColumn(text, at);
+    throw ConfigError(file, "",
+                      "line " + std::to_string(line) + ", column " + std::to_string(column) +
+                          ": JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
+                          " levels (the limit for JSON input)");
+  }
+  try {
+    return Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    // e.byte is the 1-based index of the last character read, i.e. where the error was seen.
+    const size_t offset = e.byte == 0 ? 0 : e.byte - 1;
+    const auto [line, column] = LineColumn(text, offset);
+    throw ConfigError(file, "",
+                      "line " + std::to_string(line) + ", column " + std::to_string(column) +
+                          ": invalid JSON: " + ParseErrorDescription(e.what()));
+  } catch (const Json::exception& e) {
+    // E.g. out_of_range.406 "number overflow parsing '1e400'", which carries no position.
+    std::string what = e.what();
+    const size_t bracket = what.find("] ");
+    if (bracket != std::string::npos) what = what.substr(bracket + 2);
+    throw ConfigError(file, "", "invalid JSON: " + what);
+  }
+}
+
+Json ReadJsonFile(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw ConfigError(path, "", "is a directory, expected a JSON file");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path, "", "cannot open file");
+  // Read at most one byte past the limit, so that an endless or huge file is refused without
+  // being held in memory (docs/formats.md "Limits").
+  std::string text;
+  char buf[1 << 16];
+  while (in && text.size() <= kMaxJsonFileBytes) {
+    in.read(buf, sizeof buf);
+    text.append(buf, static_cast<size_t>(in.gcount()));
+  }
+  if (in.bad()) throw ConfigError(path, "", "cannot read file");
+  if (text.size() > kMaxJsonFileBytes) {
+    throw ConfigError(path, "", "file larger than " + std::to_string(kMaxJsonFileBytes) +
+                                    " bytes (the limit for JSON input files)");
+  }
+  return ParseJsonText(text, path);
+}
+
+std::string Pointer(const std::string& parent, const std::string& key) {
+  std::string escaped;
+  for (char c : key) {
+    if (c == '~') {
+      escaped += "~0";
+    } else if (c == '/') {
+      escaped += "~1";
+    } else {
+      escaped += c;
+    }
+  }
+  return parent + "/" + escaped;
+}
+
+std::string Pointer(const std::string& parent, size_t index) {
+  return parent + "/" + std::to_string(index);
+}
+
+std::string Describe(const Json& v) {
+  constexpr size_t kMaxChars = 48;
+  std::string s = v.dump();
+  if (s.size() > kMaxChars) s = s.substr(0, kMaxChars - 3) + "...";
+  return s;
+}
+
+std::string ShapeString(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ", ";
+    s += std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
+std::string QuotedList(const std::vector<std::string>& names) {
+  std::string s;
+  for (const std::string& n : names) s += (s.empty() ? "\"" : ", \"") + n + "\"";
+  return s;
+}
+
+std::string DirName(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return "";
+  return path.substr(0, slash + 1);
+}
+
+std::string ResolveRelative(const std::string& base_file, const std::string& relative) {
+  if (!relative.empty() && relative[0] == '/') return relative;
+  return DirName(base_file) + relative;
+}
+
+namespace {
+// " in 8..32", " >= 1", " <= 7" or "".
+std::string IntRangeSuffix(int64_t min, int64_t max) {
+  const bool has_min = min != JsonChecker::kNoMin;
+  const bool has_max = max != JsonChecker::kNoMax;
+  if (has_min && has_max) return " in " + std::to_string(min) + ".." + std::to_string(max);
+  if (has_min) return " >= " + std::to_string(min);
+  if (has_max) return " <= " + std::to_string(max);
+  return "";
+}
+}  // namespace
+
+std::string IntExpectation(int64_t min, int64_t max) {
+  if (min == max) return std::to_string(min);
+  return "an integer" + IntRangeSuffix(min, max);
+}
+
+namespace {
+std::string FormatDouble(double d) {
+  std::ostringstream s;
+  s << d;
+  return s.str();
+}
+std::string Join(const std::vector<std::string>& items, const std::string& sep) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += sep;
+    out += items[i];
+  }
+  return out;
+}
+bool IsIdentifier(const std::string& s) {
+  if (s.empty() || s[0] < 'a' || s[0] > 'z') return false;
+  for (char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+bool IsPowerOfTwo(int64_t v) { return v > 0 && (v & (v - 1)) == 0; }
+std::string PowerOfTwoExpectation(int64_t min, int64_t max) {
+  return "a power of two in " + std::to_string(min) + ".." + std::to_string(max);
+}
+std::string IntListExpectation(size_t size, int64_t min, int64_t max) {
+  return "a list of " + std::to_string(size) + " integers" + IntRangeSuffix(min, max);
+}
+}  // namespace
+
+std::string NumberExpectation(double min, bool min_exclusive) {
+  return std::string("a finite number ") + (min_exclusive ? "> " : ">= ") + FormatDouble(min);
+}
+
+void JsonChecker::Expected(const std::string& pointer, const std::string& what, const Json& got) {
+  Add(pointer, "expected " + what + ", got " + Describe(got));
+}
+
+bool JsonChecker::Object(const Json& v, const std::string& pointer) {
+  if (v.is_object()) return true;
+  Expected(pointer, "an object", v);
+  return false;
+}
+
+bool JsonChecker::Array(const Json& v, const std::string& pointer, size_t min_size) {
+  if (v.is_array() && v.size() >= min_size) return true;
+  Expected(pointer,
+           min_size == 0 ? std::string("a list")
+                         : "a list of at least " + std::to_string(min_size) + " item" +
+                               (min_size == 1 ? "" : "s"),
+           v);
+  return false;
+}
+
+std::optional<int64_t> JsonChecker::Int(const Json& v, const std::string& pointer, int64_t min,
+                                        int64_t max) {
+  // Only JSON integers count: 16.0 or "16" are typos we do not guess about.
+  if (v.is_number_unsigned()) {
+    // nlohmann stores every non-negative literal as unsigned; it may exceed int64.
+    const uint64_t u = v.get<uint64_t>();
+    if (u <= static_cast<uint64_t>(max) && static_cast<int64_t>(u) >= min) {
+      return static_cast<int64_t>(u);
+    }
+  } else if (v.is_number_integer()) {
+    const int64_t i = v.get<int64_t>();
+    if (i >= min && i <= max) return i;
+  }
+  Expected(pointer, IntExpectation(min, max), v);
+  return std::nullopt;
+}
+
+std::optional<uint64_t> JsonChecker::Uint64(const Json& v, const std::string& pointer) {
+  if (v.is_number_unsigned()) return v.get<uint64_t>();
+  if (v.is_number_integer() && v.get<int64_t>() >= 0) return static_cast<uint64_t>(v.get<int64_t>());
+  Expected(pointer, "an integer in 0..18446744073709551615", v);
+  return std::nullopt;
+}
+
+std::optional<double> JsonChecker::Number(const Json& v, const std::string& pointer, double min,
+                                          bool min_exclusive) {
+  if (v.is_number()) {
+    const double d = v.get<double>();
+    const bool above = min_exclusive ? d > min : d >= min;
+    if (std::isfinite(d) && above) return d;
+  }
+  Expected(pointer, NumberExpectation(min, min_exclusive), v);
+  return std::nullopt;
+}
+
+std::optional<bool> JsonChecker::Bool(const Json& v, const std::string& pointer) {
+  if (v.is_boolean()) return v.get<bool>();
+  Expected(pointer, "true or false", v);
+  return std::nullopt;
+}
+
+std::optional<std::string> JsonChecker::String(const Json& v, const std::string& pointer,
+                                               bool non_empty) {
+  if (v.is_string() && (!non_empty || !v.get<std::string>().empty())) return v.get<std::string>();
+  Expected(pointer, non_empty ? "a non-empty string" : "a string", v);
+  return std::nullopt;
+}
+
+std::optional<std::string> JsonChecker::Identifier(const Json& v, const std::string& pointer) {
+  if (v.is_string() && IsIdentifier(v.get<std::string>())) return v.get<std::string>();
+  Expected(pointer, "a name matching [a-z][a-z0-9_]*", v);
+  return std::nullopt;
+}
+
+std::optional<std::string> JsonChecker::Enum(const Json& v, const std::string& pointer,
+                                             const std::vector<std::string>& allowed) {
+  if (v.is_string()) {
+    const std::string s = v.get<std::string>();
+    for (const std::string& a : allowed) {
+      if (s == a) return s;
+    }
+  }
+  Expected(pointer, "one of " + Join(allowed, "|"), v);
+  return std::nullopt;
+}
+
+std::optional<int64_t> JsonChecker::PowerOfTwo(const Json& v, const std::string& pointer,
+                                               int64_t min, int64_t max) {
+  if (v.is_number_integer()) {
+    const int64_t i = v.get<int64_t>();
+    if (!v.is_number_unsigned() || v.get<uint64_t>() <= static_cast<uint64_t>(max)) {
+      if (i >= min && i <= max && IsPowerOfTwo(i)) return i;
+    }
+  }
+  Expected(pointer, PowerOfTwoExpectation(min, max), v);
+  return std::nullopt;
+}
+
+std::optional<std::vector<int64_t>> JsonChecker::IntList(const Json& v, const std::string& pointer,
+                                                         size_t size, int64_t min, int64_t max) {
+  if (!v.is_array() || v.size() != size) {
+    Expected(pointer, IntListExpectation(size, min, max), v);
+    return std::nullopt;
+  }
+  std::vector<int64_t> out;
+  bool ok = true;
+  for (size_t i = 0; i < v.size(); ++i) {
+    auto x = Int(v[i], Pointer(pointer, i), min, max);
+    ok = ok && x.has_value();
+    if (x) out.push_back(*x);
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+void JsonChecker::Keys(const Json& obj, const std::string& pointer,
+                       const std::vector<std::string>& allowed) {
+  if (!obj.is_object()) return;
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    bool known = false;
+    for (const std::string& a : allowed) known = known || it.key() == a;
+    if (known) continue;
+    Add(Pointer(pointer, it.key()),
+        "unknown key \"" + it.key() + "\" (expected one of: " + Join(allowed, ", ") + ")");
+  }
+}
+
+const Json* JsonChecker::Member(const Json& obj, const std::string& pointer, const std::string& key,
+                                Need need, const std::string& expectation) {
+  if (obj.is_object()) {
+    auto it = obj.find(key);
+    if (it != obj.end()) return &*it;
+  }
+  if (need == Need::kRequired) {
+    Add(Pointer(pointer, key),
+        "missing required key \"" + key + "\" (expected " + expectation + ")");
+  }
+  return nullptr;
+}
+
+std::optional<int64_t> JsonChecker::GetInt(const Json& obj, const std::string& pointer,
+                                           const std::string& key, Need need, int64_t min,
+                                           int64_t max) {
+  const Json* v = Member(obj, pointer, key, need, IntExpectation(min, max));
+  if (!v) return std::nullopt;
+  return Int(*v, Pointer(pointer, key), min, max);
+}
+
+std::optional<double> JsonChecker::GetNumber(const Json& obj, const std::string& pointer,
+                                             const std::string& key, Need need, double min,
+                                             bool min_exclusive) {
+  const Json* v = Member(obj, pointer, key, need, NumberExpectation(min, min_exclusive));
+  if (!v) return std::nullopt;
+  return Number(*v, Pointer(pointer, key), min, min_exclusive);
+}
+
+std::optional<bool> JsonChecker::GetBool(const Json& obj, const std::string& pointer,
+                                         const std::string& key, Need need) {
+  const Json* v = Member(obj, pointer, key, need, "true or false");
+  if (!v) return std::nullopt;
+  return Bool(*v, Pointer(pointer, key));
+}
+
+std::optional<std::string> JsonChecker::GetString(const Json& obj, const std::string& pointer,
+                                                  const std::string& key, Need need) {
+  const Json* v = Member(obj, pointer, key, need, "a non-empty string");
+  if (!v) return std::nullopt;
+  return String(*v, Pointer(pointer, key));
+}
+
+std::optional<std::string> JsonChecker::GetIdentifier(const Json& obj, const std::string& pointer,
+                                                      const std::string& key, Need need) {
+  const Json* v = Member(obj, pointer, key, need, "a name matching [a-z][a-z0-9_]*");
+  if (!v) return std::nullopt;
+  return Identifier(*v, Pointer(pointer, key));
+}
+
+std::optional<std::string> JsonChecker::GetEnum(const Json& obj, const std::string& pointer,
+                                                const std::string& key, Need need,
+                                                const std::vector<std::string>& allowed) {
+  const Json* v = Member(obj, pointer, key, need, "one of " + Join(allowed, "|"));
+  if (!v) return std::nullopt;
+  return Enum(*v, Pointer(pointer, key), allowed);
+}
+
+std::optional<int64_t> JsonChecker::GetPowerOfTwo(const Json& obj, const std::string& pointer,
+                                                  const std::string& key, Need need, int64_t min,
+                                                  int64_t max) {
+  const Json* v = Member(obj, pointer, key, need, PowerOfTwoExpectation(min, max));
+  if (!v) return std::nullopt;
+  return PowerOfTwo(*v, Pointer(pointer, key), min, max);
+}
+
+std::optional<std::vector<int64_t>> JsonChecker::GetIntList(const Json& obj,
+                                                            const std::string& pointer,
+                                                            const std::string& key, Need need,
+                                                            size_t size, int64_t min,
+                                                            int64_t max) {
+  const Json* v = Member(obj, pointer, key, need, IntListExpectation(size, min, max));
+  if (!v) return std::nullopt;
+  return IntList(*v, Pointer(pointer, key), size, min, max);
+}
+
+void JsonChecker::Version(const Json& obj) { GetInt(obj, "", "version", Need::kRequired, 1, 1); }
+
+void ThrowIfAny(const std::vector<const ProblemList*>& lists) {
+  std::vector<Problem> all;
+  for (const ProblemList* list : lists) {
+    try {
+      list->ThrowIfAny();
+    } catch (const ConfigError& e) {
+      all.insert(all.end(), e.problems().begin(), e.problems().end());
+    }
+  }
+  if (!all.empty()) throw ConfigError(all);
+}
+
+}  // namespace npusim::core

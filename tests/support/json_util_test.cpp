@@ -1,0 +1,146 @@
+#include "support/json_util.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/ir/loader_test_util.h"
+
+namespace npusim::core {
+namespace {
+
+using testing::HasProblem;
+using testing::ProblemsOf;
+
+TEST(JsonUtil, LineColumnCountsFromOne) {
+  const std::string text = "ab\ncd\n\nx";
+  EXPECT_EQ(LineColumn(text, 0), std::make_pair(int64_t{1}, int64_t{1}));
+  EXPECT_EQ(LineColumn(text, 1), std::make_pair(int64_t{1}, int64_t{2}));
+  EXPECT_EQ(LineColumn(text, 3), std::make_pair(int64_t{2}, int64_t{1}));
+  EXPECT_EQ(LineColumn(text, 7), std::make_pair(int64_t{4}, int64_t{1}));
+}
+
+TEST(JsonUtil, SyntaxErrorNamesFileLineAndColumn) {
+  // The '}' on line 3, column 8 is where a value was expected.
+  const std::string text = "{\n  \"a\": 1,\n  \"b\": }\n";
+  auto problems = ProblemsOf([&] { ParseJsonText(text, "x.json"); });
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].file, "x.json");
+  EXPECT_EQ(problems[0].pointer, "");
+  EXPECT_EQ(problems[0].message.rfind("line 3, column 8: invalid JSON: syntax error", 0), 0u)
+      << problems[0].message;
+}
+
+TEST(JsonUtil, MissingFileIsAConfigErrorNamingIt) {
+  auto problems = ProblemsOf([] { ReadJsonFile("/nonexistent/dir/a.json"); });
+  EXPECT_TRUE(HasProblem(problems, "/nonexistent/dir/a.json", "", "cannot open file"));
+}
+
+TEST(JsonUtil, PointerEscapesTildeAndSlash) {
+  EXPECT_EQ(Pointer("/tensors", "a/b~c"), "/tensors/a~1b~0c");
+  EXPECT_EQ(Pointer("/ops", size_t{3}), "/ops/3");
+  EXPECT_EQ(Pointer("", "version"), "/version");
+}
+
+TEST(JsonUtil, ResolveRelativeUsesTheBaseFilesDirectory) {
+  EXPECT_EQ(ResolveRelative("arch/dense.json", "energy/e.json"), "arch/energy/e.json");
+  EXPECT_EQ(ResolveRelative("dense.json", "e.json"), "e.json");
+  EXPECT_EQ(ResolveRelative("arch/dense.json", "/abs/e.json"), "/abs/e.json");
+}
+
+class JsonCheckerTest : public ::testing::Test {
+ protected:
+  ProblemList problems_{"f.json"};
+  JsonChecker check_{&problems_};
+  std::vector<Problem> Problems() {
+    return ProblemsOf([&] { problems_.ThrowIfAny(); });
+  }
+};
+
+TEST_F(JsonCheckerTest, IntOutOfRangeSaysRangeAndValue) {
+  const Json doc = Json::parse(R"({"acc_bits": 40})");
+  EXPECT_FALSE(check_.GetInt(doc, "/units/0", "acc_bits", Need::kRequired, 8, 32));
+  EXPECT_TRUE(HasProblem(Problems(), "f.json", "/units/0/acc_bits",
+                         "expected an integer in 8..32, got 40"));
+}
+
+TEST_F(JsonCheckerTest, IntRejectsFloatsAndStrings) {
+  const Json doc = Json::parse(R"({"a": 16.0, "b": "16", "c": 16})");
+  EXPECT_FALSE(check_.GetInt(doc, "", "a", Need::kRequired, 1));
+  EXPECT_FALSE(check_.GetInt(doc, "", "b", Need::kRequired, 1));
+  EXPECT_EQ(check_.GetInt(doc, "", "c", Need::kRequired, 1), 16);
+  auto problems = Problems();
+  EXPECT_TRUE(HasProblem(problems, "f.json", "/a", "expected an integer >= 1, got 16.0"));
+  EXPECT_TRUE(HasProblem(problems, "f.json", "/b", "expected an integer >= 1, got \"16\""));
+  EXPECT_EQ(problems.size(), 2u);
+}
+
+TEST_F(JsonCheckerTest, EnumListsTheAllowedValues) {
+  const Json doc = Json::parse(R"({"overflow": "wrapp"})");
+  EXPECT_FALSE(check_.GetEnum(doc, "", "overflow", Need::kRequired, {"wrap", "saturate"}));
+  EXPECT_TRUE(HasProblem(Problems(), "f.json", "/overflow",
+                         "expected one of wrap|saturate, got \"wrapp\""));
+}
+
+TEST_F(JsonCheckerTest, UnknownKeyListsTheKnownOnes) {
+  const Json doc = Json::parse(R"({"stride": [1, 1], "strid": [2, 2]})");
+  check_.Keys(doc, "/ops/0", {"stride", "pads"});
+  auto problems = Problems();
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_TRUE(HasProblem(problems, "f.json", "/ops/0/strid",
+                         "unknown key \"strid\" (expected one of: stride, pads)"));
+}
+
+TEST_F(JsonCheckerTest, MissingRequiredKeySaysWhatWasExpected) {
+  const Json doc = Json::parse(R"({})");
+  EXPECT_FALSE(check_.GetPowerOfTwo(doc, "/dram", "burst_bytes", Need::kRequired, 1, 4096));
+  EXPECT_FALSE(check_.GetInt(doc, "/dram", "capacity_bytes", Need::kOptional, 1));
+  auto problems = Problems();
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_TRUE(HasProblem(problems, "f.json", "/dram/burst_bytes",
+                         "missing required key \"burst_bytes\" (expected a power of two in "
+                         "1..4096)"));
+}
+
+TEST_F(JsonCheckerTest, NumberMustBeFiniteAndAboveMin) {
+  const Json doc = Json::parse(R"({"a": 0, "b": -1.5, "c": 0.5})");
+  EXPECT_FALSE(check_.GetNumber(doc, "", "a", Need::kRequired, 0, true));
+  EXPECT_FALSE(check_.GetNumber(doc, "", "b", Need::kRequired, 0, false));
+  EXPECT_EQ(check_.GetNumber(doc, "", "c", Need::kRequired, 0, true), 0.5);
+  auto problems = Problems();
+  EXPECT_TRUE(HasProblem(problems, "f.json", "/a", "expected a finite number > 0, got 0"));
+  EXPECT_TRUE(HasProblem(problems, "f.json", "/b", "expected a finite number >= 0, got -1.5"));
+}
+
+TEST(JsonUtil, NumberOverflowIsAConfigError) {
+  // JSON cannot spell infinity; nlohmann refuses 1e400 while parsing.
+  auto problems = ProblemsOf([] { ParseJsonText(R"({"scale": 1e400})", "x.json"); });
+  EXPECT_TRUE(HasProblem(problems, "x.json", "", "invalid JSON: number overflow parsing '1e400'"));
+}
+
+TEST_F(JsonCheckerTest, IntListChecksLengthAndEachItem) {
+  const Json doc = Json::parse(R"({"s": [1], "t": [1, 0]})");
+  EXPECT_FALSE(check_.GetIntList(doc, "", "s", Need::kRequired, 2, 1, 16));
+  EXPECT_FALSE(check_.GetIntList(doc, "", "t", Need::kRequired, 2, 1, 16));
+  auto problems = Problems();
+  EXPECT_TRUE(HasProblem(problems, "f.json", "/s",
+                         "expected a list of 2 integers in 1..16, got [1]"));
+  EXPECT_TRUE(HasProblem(problems, "f.json", "/t/1", "expected an integer in 1..16, got 0"));
+}
+
+TEST_F(JsonCheckerTest, VersionMustBeOne) {
+  check_.Version(Json::parse(R"({"version": 2})"));
+  EXPECT_TRUE(HasProblem(Problems(), "f.json", "/version", "expected 1, got 2"));
+}
+
+TEST(JsonUtil, ThrowIfAnyJoinsSeveralFiles) {
+  ProblemList a("a.json"), b("b.json"), c("c.json");
+  a.Add("/x", "bad x");
+  c.Add("/y", "bad y");
+  auto problems = ProblemsOf([&] { ThrowIfAny({&a, &b, &c}); });
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_TRUE(HasProblem(problems, "a.json", "/x", "bad x"));
+  EXPECT_TRUE(HasProblem(problems, "c.json", "/y", "bad y"));
+  EXPECT_NO_THROW(ThrowIfAny({&b}));
+}
+
+}  // namespace
+}  // namespace npusim::core
