@@ -1,313 +1,28 @@
-// `npusim lut`: a latency/energy look-up table for hardware-aware NAS (docs/sweep.md, "lut").
-// Two kinds of space. A block space (app/nas_space.h: MBConv stages with kernel, expansion and
-// weight/activation bits chosen per block) gives one entry per choice at every position, each
-// block simulated as one network (expand, depthwise, project and its residual add together), plus
-// the fixed stem and head. A layer space gives one entry per layer of its cross product:
-//
-//   {"layers": [{"op": ["conv2d", "depthwise"], "in_channels": [16, 32], "out_channels": [32],
-//                "kernel": [1, 3, 5], "stride": [1, 2], "resolution": [56], "weight_bits": [4, 8]}]}
-//
-// Every entry is a network document, loaded and validated like any network file, re-quantized
-// with core::ApplyWeightBits / ApplyActivationBits, and simulated in its own child process by the
-// same models `npusim run` uses.
+// `npusim lut`: a latency/energy look-up table for hardware-aware NAS (docs/sweep.md, "lut"); the
+// table itself is explore/lut.h's.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <map>
-#include <set>
-#include <sstream>
 
 #include "app/app.h"
 #include "app/commands.h"
-#include "app/nas_space.h"
-#include "app/serve_sim.h"
-#include "app/sweep_grid.h"
 #include "config/arch.h"
+#include "explore/lut.h"
+#include "explore/nas_space.h"
+#include "ir/net_writer.h"
 #include "support/atomic_file.h"
 #include "support/error.h"
 #include "support/json_util.h"
-#include "ir/net_loader.h"
-#include "ir/net_writer.h"
-#include "compiler/transforms/precision.h"
-#include "sim/child.h"
 
 namespace npusim::app {
 namespace {
 
 namespace fs = std::filesystem;
+namespace nas = explore::nas;
 using nlohmann::json;
-
-constexpr const char* kVersion = NPUSIM_VERSION;  // CMake's project version
-
-constexpr const char* kFields[] = {"op", "in_channels", "out_channels", "kernel", "stride", "resolution", "weight_bits"};
-
-struct Entry {
-  std::string op;  // conv2d, depthwise, fully_connected
-  int64_t in_channels = 0, out_channels = 0, kernel = 1, stride = 1, resolution = 1;
-  int weight_bits = 8;
-  auto key() const { return std::tie(op, in_channels, out_channels, kernel, stride, resolution, weight_bits); }
-  bool operator<(const Entry& o) const { return key() < o.key(); }
-};
-
-// A field's choices: one value or a list.
-std::vector<json> Choices(const json& block, const char* field, const json& fallback) {
-  if (!block.contains(field)) return {fallback};
-  const json& v = block[field];
-  return v.is_array() ? std::vector<json>(v.begin(), v.end()) : std::vector<json>{v};
-}
-
-// One choice of a field; `ptr` names it.
-void CheckChoice(const std::string& field, const json& v, const std::string& ptr, core::ProblemList& problems) {
-  if (field == "op") {
-    if (v != "conv2d" && v != "depthwise" && v != "fully_connected") {
-      problems.Add(ptr, "expected conv2d, depthwise or fully_connected, got " + core::Describe(v));
-    }
-    return;
-  }
-  const int64_t max = field == "weight_bits" ? 16 : 65536;
-  if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > max) {
-    problems.Add(ptr, "expected an integer in 1.." + std::to_string(max) + ", got " + core::Describe(v));
-  }
-}
-
-// Problems for the keys of layer block `block` (at `bp`) that are not fields.
-void CheckBlockKeys(const json& block, const std::string& bp, core::ProblemList& problems) {
-  for (const auto& [k, v] : block.items()) {
-    if (std::find(std::begin(kFields), std::end(kFields), k) != std::end(kFields)) continue;
-    problems.Add(core::Pointer(bp, k), "unknown key \"" + k +
-                                           "\" (expected op, in_channels, out_channels, kernel, "
-                                           "stride, resolution, weight_bits)");
-  }
-}
-
-// The choices of each field (kFields order) of layer block `block` (at `bp`), each checked.
-std::vector<std::vector<json>> BlockChoices(const json& block, const std::string& bp,
-                                            core::ProblemList& problems) {
-  const json defaults = {{"op", "conv2d"}, {"in_channels", 16}, {"out_channels", 16}, {"kernel", 1},
-                         {"stride", 1},    {"resolution", 1},   {"weight_bits", 8}};
-  std::vector<std::vector<json>> choices;
-  for (const char* f : kFields) {
-    choices.push_back(Choices(block, f, defaults[f]));
-    const bool list = block.contains(f) && block[f].is_array();
-    if (list && choices.back().empty()) problems.Add(core::Pointer(bp, f), "expected at least one value");
-    for (size_t i = 0; i < choices.back().size(); ++i) {
-      const std::string p = list ? core::Pointer(core::Pointer(bp, f), i) : core::Pointer(bp, f);
-      CheckChoice(f, choices.back()[i], p, problems);
-    }
-  }
-  return choices;
-}
-
-// Every entry of the choices' cross product (the last field fastest) into `entries`.
-void AddCrossProduct(const std::vector<std::vector<json>>& choices, std::set<Entry>& entries) {
-  std::vector<size_t> at(choices.size(), 0);
-  for (;;) {
-    json e;
-    for (size_t f = 0; f < choices.size(); ++f) e[kFields[f]] = choices[f][at[f]];
-    Entry en{e["op"],     e["in_channels"], e["out_channels"], e["kernel"],
-             e["stride"], e["resolution"],  e["weight_bits"]};
-    if (en.op == "depthwise") en.out_channels = en.in_channels;
-    if (en.op == "fully_connected") en.kernel = en.stride = en.resolution = 1;
-    entries.insert(en);
-    size_t f = choices.size();
-    while (f-- > 0 && ++at[f] == choices[f].size()) at[f] = 0;
-    if (f == static_cast<size_t>(-1)) return;
-  }
-}
-
-// The space's entries, each once, in a stable order.
-std::vector<Entry> LoadLayerSpace(const json& doc, const std::string& path) {
-  core::ProblemList problems(path);
-  if (!doc.is_object() || !doc.contains("layers") || !doc["layers"].is_array() || doc["layers"].empty()) {
-    throw core::ConfigError(path, "/layers", "expected a non-empty list of layer blocks");
-  }
-  std::set<Entry> entries;
-  for (size_t b = 0; b < doc["layers"].size(); ++b) {
-    const json& block = doc["layers"][b];
-    const std::string bp = core::Pointer("/layers", b);
-    if (!block.is_object()) {
-      problems.Add(bp, "expected an object");
-      continue;
-    }
-    CheckBlockKeys(block, bp, problems);
-    const std::vector<std::vector<json>> choices = BlockChoices(block, bp, problems);
-    if (problems.empty()) AddCrossProduct(choices, entries);
-  }
-  problems.ThrowIfAny();
-  return {entries.begin(), entries.end()};
-}
-
-int64_t OutSize(const Entry& e) { return core::ConvOutSize(e.resolution, e.kernel, e.stride, 1, e.kernel / 2, (e.kernel - 1) / 2); }
-
-// The entry as a network document: 8-bit activations and weights with fixed random data (the
-// weights are then re-quantized to the entry's width, as --weight-bits does).
-json EntryNetwork(const Entry& e) {
-  const bool fc = e.op == "fully_connected", dw = e.op == "depthwise";
-  const int64_t out = OutSize(e);
-  const json x_shape = fc ? json{1, e.in_channels} : json{1, e.resolution, e.resolution, e.in_channels};
-  const json y_shape = fc ? json{1, e.out_channels} : json{1, out, out, e.out_channels};
-  const json w_shape = fc ? json{e.out_channels, e.in_channels}
-                          : json{e.out_channels, e.kernel, e.kernel, dw ? 1 : e.in_channels};
-  json op = {{"name", "layer"}, {"op", fc ? "fully_connected" : "conv2d"}, {"inputs", {"x", "w", "b"}},
-             {"outputs", {"y"}}, {"activation", "relu"}};
-  if (!fc) {
-    const int64_t lo = e.kernel / 2, hi = (e.kernel - 1) / 2;
-    op["stride"] = {e.stride, e.stride};
-    op["pads"] = {lo, lo, hi, hi};
-    op["groups"] = dw ? e.in_channels : 1;
-  }
-  return {{"version", 1},
-          {"name", "lut_entry"},
-          {"layout", "NHWC"},
-          {"inputs", {"x"}},
-          {"outputs", {"y"}},
-          {"tensors",
-           {{"x", {{"shape", x_shape}, {"bits", 8}, {"signed", true}, {"scale", 0.05}, {"zero_point", 0},
-                   {"data", {{"random", {{"seed", 1}}}}}}},
-            {"w", {{"shape", w_shape}, {"bits", 8}, {"signed", true},
-                   {"scale", {{"random", {{"seed", 3}, {"min", 0.003}, {"max", 0.005}, {"per_channel", true}}}}},
-                   {"zero_point", 0}, {"data", {{"random", {{"seed", 2}, {"min", -127}, {"max", 127}}}}}}},
-            {"b", {{"shape", {e.out_channels}}, {"bits", 32}, {"signed", true},
-                   {"data", {{"random", {{"seed", 4}, {"min", -1000}, {"max", 1000}}}}}}},
-            {"y", {{"shape", y_shape}, {"bits", 8}, {"signed", true}, {"scale", 0.2}, {"zero_point", 0}}}}},
-          {"ops", {op}}};
-}
-
-// A layer entry's own fields, the first columns of its LUT row.
-json LayerFields(const Entry& e) {
-  return {{"op", e.op},
-          {"in_channels", e.in_channels},
-          {"out_channels", e.out_channels},
-          {"kernel", e.kernel},
-          {"stride", e.stride},
-          {"resolution", e.resolution},
-          {"weight_bits", e.weight_bits},
-          {"out_resolution", e.op == "fully_connected" ? 1 : OutSize(e)}};
-}
-
-const std::vector<std::string> kFigures = {"macs", "cycles", "seconds", "energy_pj", "dram_read_bytes", "dram_write_bytes"};
-const std::vector<std::string> kLayerColumns = {"op", "in_channels", "out_channels", "kernel", "stride", "resolution",
-                                                "weight_bits", "out_resolution"};
-const std::vector<std::string> kBlockColumns = {"position", "stage", "block", "choice", "kernel", "expansion",
-                                                "weight_bits", "activation_bits", "in_channels", "out_channels",
-                                                "stride", "resolution", "out_resolution", "skip", "layers"};
-
-// One LUT entry to simulate: its row's own fields, the network and its precision maps; `same`
-// names an earlier job with the same figures (a block space repeats shapes), else -1.
-struct Job {
-  json fields;
-  nas::Piece piece;
-  long same = -1;
-};
-
-std::vector<Job> LayerJobs(const json& doc, const std::string& path) {
-  std::vector<Job> jobs;
-  for (const Entry& e : LoadLayerSpace(doc, path)) {
-    nas::Piece p;
-    p.doc = EntryNetwork(e);
-    p.weight_bits = {{"layer", e.weight_bits}};
-    jobs.push_back({LayerFields(e), std::move(p)});
-  }
-  return jobs;
-}
-
-// A fixed piece's job (the stem or the head: no choice).
-Job FixedJob(const std::string& position, const nas::Fixed& f, int64_t in_ch, int64_t out_ch, int64_t res,
-             int64_t out_res, nas::Piece piece) {
-  json fields = {{"position", position}, {"choice", ""},          {"kernel", f.kernel},        {"weight_bits", f.weight_bits},
-                 {"activation_bits", f.activation_bits},          {"in_channels", in_ch},      {"out_channels", out_ch},
-                 {"stride", f.stride},   {"resolution", res},     {"out_resolution", out_res}, {"skip", 0},
-                 {"layers", piece.doc["ops"].size()}};
-  return {std::move(fields), std::move(piece)};
-}
-
-std::vector<Job> BlockJobs(const nas::Space& s) {
-  std::vector<Job> jobs;
-  if (s.stem) {
-    const int64_t out = s.positions.empty() ? s.out_resolution : s.positions[0].resolution;
-    jobs.push_back(FixedJob("stem", *s.stem, s.channels, s.stem->out_channels, s.resolution, out, nas::StemPiece(s)));
-  }
-  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, nas::Choice>, long> seen;
-  for (const nas::Position& p : s.positions) {
-    for (const nas::Choice& c : p.choices.All()) {
-      Job j;
-      j.piece = nas::BlockPiece(s, p, c);
-      j.fields = {{"position", p.id},             {"stage", p.stage},
-                  {"block", p.block},             {"choice", c.Name()},
-                  {"kernel", c.kernel},           {"expansion", c.expansion},
-                  {"weight_bits", c.weight_bits}, {"activation_bits", c.activation_bits},
-                  {"in_channels", p.in_channels}, {"out_channels", p.out_channels},
-                  {"stride", p.stride},           {"resolution", p.resolution},
-                  {"out_resolution", p.out_resolution}, {"skip", j.piece.skip},
-                  {"layers", j.piece.doc["ops"].size()}};
-      const auto [it, fresh] = seen.emplace(std::make_tuple(p.in_channels, p.out_channels, p.stride, p.resolution, c),
-                                            static_cast<long>(jobs.size()));
-      if (!fresh) j.same = it->second;
-      jobs.push_back(std::move(j));
-    }
-  }
-  if (s.head) {
-    jobs.push_back(FixedJob("head", *s.head, s.out_channels, s.head->classes, s.out_resolution, 1, nas::HeadPiece(s)));
-  }
-  return jobs;
-}
-
-// One entry's row: its fields and its figures (or its error).
-json Record(const Job& j, const json& f) {
-  json r = j.fields;
-  if (f.contains("error")) {
-    r["status"] = "error";
-    r["error"] = f["error"];
-    return r;
-  }
-  for (const std::string& k : kFigures) r[k] = f[k];
-  r["status"] = "ok";
-  return r;
-}
-
-std::string CsvRow(const json& r, const std::vector<std::string>& columns) {
-  std::string row;
-  for (size_t i = 0; i < columns.size(); ++i) {
-    if (i) row += ",";
-    if (!r.contains(columns[i])) continue;
-    const json& v = r[columns[i]];
-    row += v.is_string() ? sweep::CsvField(v.get<std::string>()) : v.dump();
-  }
-  return row + "\n";
-}
-
-// Loads a piece's network (validated like any network file) and applies its precision maps.
-core::Graph LoadPiece(const nas::Piece& p, const fs::path& file) {
-  core::WriteFileAtomically(file.string(), p.doc.dump());
-  core::Graph g = core::LoadNetwork(file.string());
-  fs::remove(file);
-  core::ApplyWeightBits(g, p.weight_bits, "weight_bits");
-  core::ApplyActivationBits(g, p.activation_bits, "activation_bits");
-  return g;
-}
-
-// Simulates jobs [begin, end) one after another (each in its own child) and returns their
-// figures, one JSON object per line.
-std::string RunSlice(const core::ArchConfig& arch, const std::vector<const Job*>& jobs, size_t begin, size_t end,
-                     const fs::path& scratch) {
-  std::string lines;
-  for (size_t i = begin; i < end; ++i) {
-    const fs::path net = scratch / ("entry" + std::to_string(i) + ".json");
-    json f;
-    try {
-      core::Graph g = LoadPiece(jobs[i]->piece, net);
-      f = serve::SimulateInChild(arch, g, net.string(), false, models::ExecMode::kTiming);
-    } catch (const std::exception& ex) {
-      f = {{"error", ex.what()}};
-    }
-    lines += f.dump() + "\n";
-  }
-  return lines;
-}
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -323,7 +38,7 @@ int EmitNet(const LutOptions& o, const json& doc) {
   const nas::Piece p = nas::ArchitecturePiece(space, nas::ParseArchitecture(space, o.emit_net, "--emit-net"));
   const fs::path scratch =
       fs::temp_directory_path() / ("npusim_lut_net_" + std::to_string(getpid()) + ".json");
-  const core::Graph g = LoadPiece(p, scratch);
+  const core::Graph g = explore::lut::LoadPiece(p, scratch);
   const fs::path out = fs::absolute(o.out);
   core::SaveNetwork(g, out.string(), (out.parent_path() / (out.stem().string() + "_weights")).string());
   std::cout << "lut: network of " << space.name << " [" << o.emit_net << "], " << g.ops.size() << " ops, "
@@ -331,123 +46,21 @@ int EmitNet(const LutOptions& o, const json& doc) {
   return kExitOk;
 }
 
-// The space a LUT tabulates: its entries (jobs) and what the table's header says of it.
-struct LutSpace {
-  bool blocks = false;           // a block space (else a layer space)
-  std::string name;              // the block space's name, or "layers"
-  std::vector<Job> all;          // every row
-  std::vector<const Job*> jobs;  // the rows to simulate (the others repeat one of these)
-};
-
-LutSpace LoadJobs(const json& doc, const std::string& path) {
-  LutSpace s;
-  s.blocks = nas::IsBlockSpace(doc);
-  s.name = "layers";
-  if (s.blocks) {
-    const nas::Space space = nas::LoadSpace(doc, path);
-    s.name = space.name;
-    s.all = BlockJobs(space);
-  } else {
-    s.all = LayerJobs(doc, path);
-  }
-  for (const Job& j : s.all) {
-    if (j.same < 0) s.jobs.push_back(&j);
-  }
-  return s;
-}
-
-// Simulates `jobs` on `workers_n` workers, each a child process simulating a contiguous slice
-// (sim/child.h), and returns every job's figures.
-std::map<const Job*, json> SimulateJobs(const core::ArchConfig& arch, const std::vector<const Job*>& jobs,
-                                        size_t workers_n) {
-  const fs::path scratch = fs::temp_directory_path() / ("npusim_lut_" + std::to_string(getpid()));
-  fs::create_directories(scratch);
-  std::vector<sim::ChildBody> slices;
-  for (size_t w = 0; w < workers_n; ++w) {
-    const size_t begin = jobs.size() * w / workers_n, end = jobs.size() * (w + 1) / workers_n;
-    slices.push_back([&, begin, end] { return RunSlice(arch, jobs, begin, end, scratch); });
-  }
-  std::vector<sim::ChildOutcome> outcomes;
-  try {
-    outcomes = sim::RunInChildren(slices);
-  } catch (...) {
-    fs::remove_all(scratch);
-    throw;
-  }
-  fs::remove_all(scratch);
-  std::string failed;
-  std::map<const Job*, json> figures;
-  size_t next = 0;
-  for (const sim::ChildOutcome& worker : outcomes) {
-    if (!worker.ok() && failed.empty()) failed = worker.Describe();
-    std::istringstream in(worker.output);
-    for (std::string line; std::getline(in, line);) {
-      if (!line.empty() && next < jobs.size()) figures[jobs[next++]] = json::parse(line);
-    }
-  }
-  if (!failed.empty() || next != jobs.size()) {
-    throw std::runtime_error("a lut worker failed (" +
-                             (failed.empty() ? "it answered for too few entries" : failed) + ")");
-  }
-  return figures;
-}
-
-// The LUT as a JSON document (a .json output).
-std::string LutJson(const LutOptions& o, const core::ArchConfig& arch, const LutSpace& s,
-                    const std::vector<std::string>& columns, const json& records) {
-  json d = {{"npusim_version", kVersion},
-            {"arch", {{"name", arch.name}, {"file", o.arch}, {"clock_mhz", arch.clock_mhz}}},
-            {"space", {{"file", o.space}, {"name", s.name}, {"kind", s.blocks ? "blocks" : "layers"}}},
-            {"columns", columns},
-            {"entries", records}};
-  if (s.blocks) {
-    // HW-NAS-Bench's shape: position -> choice -> figures (the stem and head under "").
-    json lut = json::object();
-    for (const json& r : records) {
-      json e = {{"status", r["status"]}};
-      for (const std::string& k : kFigures) {
-        if (r.contains(k)) e[k] = r[k];
-      }
-      lut[r["position"].get<std::string>()][r["choice"].get<std::string>()] = e;
-    }
-    d["lut"] = lut;
-  }
-  return d.dump(1) + "\n";
-}
-
-// The LUT as CSV with a comment line first.
-std::string LutCsv(const LutOptions& o, const core::ArchConfig& arch, const LutSpace& s,
-                   const std::vector<std::string>& columns, const json& records) {
-  std::string text = "# npusim " + std::string(kVersion) + " lut: arch " + arch.name + " (" + o.arch +
-                     "), space " + o.space + " (" + s.name + "), " + std::to_string(s.all.size()) +
-                     " entries\n";
-  for (size_t i = 0; i < columns.size(); ++i) text += (i ? "," : "") + columns[i];
-  text += "\n";
-  for (const json& r : records) text += CsvRow(r, columns);
-  return text;
-}
-
 }  // namespace
 
 int LutCommand(const LutOptions& o) {
+  namespace lut = explore::lut;
   const auto t0 = std::chrono::steady_clock::now();
   const core::ArchConfig arch = core::LoadArch(o.arch);
   const json doc = core::ReadJsonFile(o.space);
   if (!o.emit_net.empty()) return EmitNet(o, doc);
-  const LutSpace s = LoadJobs(doc, o.space);
+  const lut::LutSpace s = lut::LoadJobs(doc, o.space);
   const size_t workers_n = std::min<size_t>(static_cast<size_t>(o.jobs), std::max<size_t>(s.jobs.size(), 1));
-  const std::map<const Job*, json> figures = SimulateJobs(arch, s.jobs, workers_n);
-  json records = json::array();
-  for (const Job& j : s.all) {
-    records.push_back(Record(j, figures.at(j.same < 0 ? &j : &s.all[static_cast<size_t>(j.same)])));
-  }
-  std::vector<std::string> columns = s.blocks ? kBlockColumns : kLayerColumns;
-  columns.insert(columns.end(), kFigures.begin(), kFigures.end());
-  columns.insert(columns.end(), {"status", "error"});
+  const lut::Table table = lut::Tabulate(s, lut::SimulateJobs(arch, s.jobs, workers_n));
   // A .json name gets the same table as a JSON document, else CSV with a comment line first.
   const bool as_json = EndsWith(o.out, ".json");
-  core::WriteFileAtomically(
-      o.out, as_json ? LutJson(o, arch, s, columns, records) : LutCsv(o, arch, s, columns, records));
+  core::WriteFileAtomically(o.out, as_json ? lut::LutJson(o.arch, o.space, arch, s, table)
+                                           : lut::LutCsv(o.arch, o.space, arch, s, table));
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::cout << "lut: " << s.all.size() << " entries (" << s.jobs.size() << " simulated) in " << secs << " s ("
             << s.jobs.size() / secs << " simulations/s, " << workers_n << " jobs); " << o.out << "\n";

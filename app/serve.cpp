@@ -29,13 +29,13 @@
 #include "app/app.h"
 #include "app/commands.h"
 #include "app/serve_request.h"
-#include "app/serve_sim.h"
 #include "compiler/transforms/prune.h"
 #include "config/arch.h"
 #include "support/error.h"
 #include "support/json_util.h"
 #include "ir/net_loader.h"
 #include "compiler/transforms/precision.h"
+#include "sim/figures.h"
 #include "support/stop_signals.h"
 
 namespace npusim::app {
@@ -91,7 +91,7 @@ json Answer(Server& s, const std::string& line) {
     a["wall_ms"] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     return a;
   }
-  json a = serve::SimulateInChild(s.arch, s.graph, s.net_file, r.layers, s.mode, [&r](core::Graph& g) {
+  json a = sim::FiguresInChild(s.arch, s.graph, s.net_file, r.layers, s.mode, [&r](core::Graph& g) {
     if (!r.keep.empty()) compiler::PruneNodes(g, KeepRatios(g, r.keep));
     if (!r.weight_bits.empty()) core::ApplyWeightBits(g, r.weight_bits, "request /weight_bits");
     if (!r.activation_bits.empty()) core::ApplyActivationBits(g, r.activation_bits, "request /activation_bits");

@@ -16,7 +16,7 @@
 
 #include "app/app.h"
 #include "app/commands.h"
-#include "app/sweep_grid.h"
+#include "explore/sweep_grid.h"
 #include "config/arch.h"
 #include "support/atomic_file.h"
 #include "support/error.h"
@@ -28,6 +28,7 @@ namespace npusim::app {
 namespace {
 
 namespace fs = std::filesystem;
+namespace sweep = explore::sweep;
 using nlohmann::json;
 using sweep::Grid;
 using sweep::Point;

@@ -1,4 +1,4 @@
-// libFuzzer target: a `npusim lut` block space (app/nas_space.h) on arbitrary bytes. Loading must
+// libFuzzer target: a `npusim lut` block space (explore/nas_space.h) on arbitrary bytes. Loading must
 // succeed or throw core::ConfigError; a space it accepts must give pieces (stem, the first choice
 // of every position, head, and the architecture of those choices, by its own name) that load as
 // network files (or are refused with ConfigError, e.g. over the data budget) and take their
@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "app/nas_space.h"
+#include "explore/nas_space.h"
 #include "support/error.h"
 #include "support/json_util.h"
 #include "ir/net_loader.h"
@@ -16,7 +16,7 @@
 
 namespace {
 
-namespace nas = npusim::app::nas;
+namespace nas = npusim::explore::nas;
 namespace core = npusim::core;
 
 void LoadPiece(const npusim::fuzz::ScratchDir& dir, const nas::Piece& p) {

@@ -2,7 +2,7 @@
 """Block-level NAS look-up table against whole-network simulation (`npusim lut` on a block space).
 
 For each arch: `npusim lut` builds the LUT of the block space (one entry per choice at every
-position, the stem and the head; app/nas_space.h); N architectures are sampled (seeded, each
+position, the stem and the head; explore/nas_space.h); N architectures are sampled (seeded, each
 position's choice drawn among the entries the arch can run); each is written by
 `npusim lut --emit-net` (the same pieces the LUT simulated, composed into one network), run with
 `npusim run --mode timing`, and compared with the sum of its entries: cycles, energy, DRAM bytes.

@@ -24,6 +24,7 @@ ALLOWED = {
     "compiler": {"models/timing", "isa", "config", "ir", "support"},
     "models": {"models/timing", "isa", "config", "ir", "support"},
     "sim": {"models", "compiler", "models/timing", "isa", "config", "ir", "support"},
+    "explore": {"sim", "models", "compiler", "models/timing", "isa", "config", "ir", "support"},
 }
 # Folders of ours that are not layers a library may include.
 ABOVE = ("app/", "tests/", "bench/", "fuzz/")

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "app/sweep_grid.h"
+#include "explore/sweep_grid.h"
 #include "tests/common/npusim_process.h"
 
 namespace npusim::testing {
@@ -32,7 +32,7 @@ fs::path Scratch(const std::string& name) {
 std::vector<std::map<std::string, std::string>> ReadLut(const fs::path& p) {
   std::string text = ReadFileText(p);
   EXPECT_EQ(text.rfind("# npusim ", 0), 0u);
-  const auto rows = app::sweep::ParseCsv(text.substr(text.find('\n') + 1));
+  const auto rows = explore::sweep::ParseCsv(text.substr(text.find('\n') + 1));
   std::vector<std::map<std::string, std::string>> out;
   for (size_t i = 1; i < rows.size(); ++i) {
     std::map<std::string, std::string> r;
@@ -147,7 +147,7 @@ TEST(Lut, ABadSpaceFailsNamingTheField) {
   fs::remove_all(d);
 }
 
-// A block space (app/nas_space.h): stem, MBConv blocks and head.
+// A block space (explore/nas_space.h): stem, MBConv blocks and head.
 const char kBlockSpace[] = R"({"name": "t8", "input": {"resolution": 32, "channels": 3},
   "stem": {"out_channels": 16, "kernel": 3, "stride": 2},
   "stages": [{"out_channels": 16, "blocks": 2, "stride": 1},

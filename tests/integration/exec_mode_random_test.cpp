@@ -2,7 +2,7 @@
 // (SIMD groups, unstructured, 2:4 or not at all) and, on UNPU, re-quantized to random weight widths
 // (packed in DRAM and buffers), each on a shipped arch: the figures of both modes (cycles, energy,
 // MACs, DRAM bytes, and per layer cycles, energy, MACs and DRAM bytes) must be equal. Each
-// simulation runs in a forked child (app/serve_sim.h: SystemC elaborates once per process).
+// simulation runs in a forked child (sim/figures.h: SystemC elaborates once per process).
 //
 //   NPUSIM_MODE_NETS=500 build/tests/integration_test --gtest_filter='ExecModeRandom*'
 #include <gtest/gtest.h>
@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "app/serve_sim.h"
+#include "sim/figures.h"
 #include "config/arch.h"
 #include "compiler/transforms/precision.h"
 #include "config/unit_kind_sparse.h"
@@ -63,8 +63,8 @@ TEST(ExecModeRandom, PrunedRandomNetsGiveTheSameFiguresInBothModes) {
     const core::ArchConfig arch = core::LoadArch(SourcePath("arch/" + name + ".json"));
     std::string what;
     core::Graph g = DrawNet(static_cast<uint64_t>(seed), arch, &what);
-    const json exact = app::serve::SimulateInChild(arch, g, g.name, true, models::ExecMode::kExact);
-    const json timing = app::serve::SimulateInChild(arch, g, g.name, true, models::ExecMode::kTiming);
+    const json exact = sim::FiguresInChild(arch, g, g.name, true, models::ExecMode::kExact);
+    const json timing = sim::FiguresInChild(arch, g, g.name, true, models::ExecMode::kTiming);
     ASSERT_FALSE(exact.contains("error")) << name << ", seed " << seed << " (" << what << "): " << exact.dump();
     EXPECT_GT(exact["cycles"].get<uint64_t>(), 0u);
     EXPECT_EQ(exact, timing) << name << ", seed " << seed << " (" << what << ")";

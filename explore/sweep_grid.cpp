@@ -1,5 +1,5 @@
-// The sweep's design space and sweep.csv's text format (app/sweep_grid.h).
-#include "app/sweep_grid.h"
+// The sweep's design space and sweep.csv's text format (explore/sweep_grid.h).
+#include "explore/sweep_grid.h"
 
 #include <cmath>
 #include <filesystem>
@@ -12,7 +12,7 @@
 #include "support/error.h"
 #include "support/json_util.h"
 
-namespace npusim::app::sweep {
+namespace npusim::explore::sweep {
 namespace {
 
 using nlohmann::json;
@@ -279,4 +279,4 @@ std::vector<std::vector<std::string>> ParseCsv(const std::string& text, size_t* 
   return rows;
 }
 
-}  // namespace npusim::app::sweep
+}  // namespace npusim::explore::sweep

@@ -27,7 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace npusim::app::nas {
+namespace npusim::explore::nas {
 
 struct Choice {
   int kernel = 3, expansion = 1, weight_bits = 8, activation_bits = 8;
@@ -88,4 +88,4 @@ Piece ArchitecturePiece(const Space& s, const std::vector<Choice>& choices);
 // Whether the block at `p` has a residual add.
 bool HasSkip(const Space& s, const Position& p);
 
-}  // namespace npusim::app::nas
+}  // namespace npusim::explore::nas

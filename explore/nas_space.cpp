@@ -1,5 +1,5 @@
-// app/nas_space.h: block spaces loaded and checked, and their pieces built as network documents.
-#include "app/nas_space.h"
+// explore/nas_space.h: block spaces loaded and checked, and their pieces built as network documents.
+#include "explore/nas_space.h"
 
 #include <algorithm>
 
@@ -7,7 +7,7 @@
 #include "ir/graph.h"
 #include "support/json_util.h"
 
-namespace npusim::app::nas {
+namespace npusim::explore::nas {
 namespace {
 
 using core::Need;
@@ -327,4 +327,4 @@ Piece ArchitecturePiece(const Space& s, const std::vector<Choice>& choices) {
   return b.Finish();
 }
 
-}  // namespace npusim::app::nas
+}  // namespace npusim::explore::nas

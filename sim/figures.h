@@ -1,6 +1,6 @@
 // One simulation in a child process, from a network and arch already loaded in the parent (for
-// `npusim serve` and `npusim lut`), its figures as one JSON object. The child and the pipeline
-// are sim::SimulateInChild's (sim/simulate.h); this file only chooses the figures.
+// `npusim serve`, `npusim lut` and the tests), its figures as one JSON object. The child and the
+// pipeline are SimulateInChild's (sim/simulate.h); this file only chooses the figures.
 #pragma once
 
 #include <string>
@@ -10,22 +10,21 @@
 #include "config/arch.h"
 #include "ir/graph.h"
 #include "models/exec_mode.h"
-#include "sim/simulate.h"
+#include "sim/simulate.h"  // Result, Prepare
 
-namespace npusim::app::serve {
+namespace npusim::sim {
 
 // The figures `npusim run` puts in report.json: cycles, seconds, energy_pj, macs,
 // dram_read_bytes, dram_write_bytes and, when `layers`, a "layers" list (name, op, cycles,
 // energy_pj, macs, dram_read_bytes, dram_write_bytes).
-nlohmann::json Figures(const sim::Result& r, bool layers);
+nlohmann::json Figures(const Result& r, bool layers);
 
 // Figures() of a simulation in a forked child, after `prepare` (if given) has changed the child's
 // copy-on-write image of `g` (re-quantization, pruning): the parent's `g` never changes. Both
 // modes give the same figures; timing mode skips the output arithmetic. Returns {"error":
 // message} when `prepare` throws, the network does not compile for the arch, the simulation
 // fails or the child dies.
-using Prepare = sim::Prepare;
-nlohmann::json SimulateInChild(const core::ArchConfig& arch, core::Graph& g, const std::string& net_file,
+nlohmann::json FiguresInChild(const core::ArchConfig& arch, core::Graph& g, const std::string& net_file,
                                bool layers, models::ExecMode mode, const Prepare& prepare = nullptr);
 
-}  // namespace npusim::app::serve
+}  // namespace npusim::sim

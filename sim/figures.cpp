@@ -1,10 +1,10 @@
-// app/serve_sim.h: a simulation in a forked child, figures as `npusim run` computes them.
-#include "app/serve_sim.h"
+// sim/figures.h: a simulation in a forked child, figures as `npusim run` computes them.
+#include "sim/figures.h"
 
-namespace npusim::app::serve {
+namespace npusim::sim {
 using nlohmann::json;
 
-json Figures(const sim::Result& r, bool layers) {
+json Figures(const Result& r, bool layers) {
   // The figures `npusim run` reports for the same network (tests/app/serve_test.cpp).
   json j;
   j["cycles"] = r.run.cycles;
@@ -15,7 +15,7 @@ json Figures(const sim::Result& r, bool layers) {
   j["dram_write_bytes"] = r.counters.at("dram.write_byte");
   if (layers) {
     json ls = json::array();
-    for (const sim::LayerStats& L : r.layers) {
+    for (const LayerStats& L : r.layers) {
       ls.push_back({{"name", L.name}, {"op", L.op}, {"cycles", L.cycles}, {"energy_pj", L.energy_pj},
                     {"macs", L.macs}, {"dram_read_bytes", L.dram_read_bytes},
                     {"dram_write_bytes", L.dram_write_bytes}});
@@ -34,17 +34,17 @@ json Error(const std::string& message) {
 
 }  // namespace
 
-json SimulateInChild(const core::ArchConfig& arch, core::Graph& g, const std::string& net_file, bool layers,
+json FiguresInChild(const core::ArchConfig& arch, core::Graph& g, const std::string& net_file, bool layers,
                      models::ExecMode mode, const Prepare& prepare) {
-  sim::Options opt;
+  Options opt;
   opt.mode = mode;
   opt.net_file = net_file;
-  const sim::Answer answer = [layers](const sim::Result& r) {
+  const Answer answer = [layers](const sim::Result& r) {
     return Figures(r, layers).dump(-1, ' ', false, json::error_handler_t::replace);  // names may quote bytes
   };
-  sim::ChildOutcome o;
+  ChildOutcome o;
   try {
-    o = sim::SimulateInChild(arch, g, opt, answer, prepare);
+    o = SimulateInChild(arch, g, opt, answer, prepare);
   } catch (const std::exception& e) {
     return Error(e.what());
   }
@@ -57,4 +57,4 @@ json SimulateInChild(const core::ArchConfig& arch, core::Graph& g, const std::st
   }
 }
 
-}  // namespace npusim::app::serve
+}  // namespace npusim::sim

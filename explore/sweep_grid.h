@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace npusim::app::sweep {
+namespace npusim::explore::sweep {
 
 constexpr const char* kWeightBitsPrefix = "weight_bits:";
 constexpr const char* kActivationBitsPrefix = "activation_bits:";
@@ -77,4 +77,4 @@ std::string CsvLine(const std::vector<std::string>& fields);
 // interrupted write) is dropped and reported through `torn_bytes` (its length, else 0).
 std::vector<std::vector<std::string>> ParseCsv(const std::string& text, size_t* torn_bytes = nullptr);
 
-}  // namespace npusim::app::sweep
+}  // namespace npusim::explore::sweep
