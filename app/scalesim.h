@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "ir/graph.h"
+#include "frontends/scalesim/scalesim_graph.h"
 #include "frontends/scalesim/scalesim_input.h"
 #include "models/timing/dataflow_timing.h"
 #include "models/timing/scalesim_compat.h"
@@ -65,12 +65,7 @@ ScaleSimCompatRun RunScaleSimCompat(const ScaleSimInputs& inputs);
 //                force: each tile pays its own fill and drain);
 //   memory     = the layer's span (first instruction start to last end) - array busy: DRAM
 //                stalls, loads and stores not hidden by double buffering, post-processing.
-struct ScaleSimFullLayer {
-  const core::ScaleSimLayer* row = nullptr;
-  std::string op_name;
-  bool chained = false;                  // reads the previous row's output (else its own input)
-  std::array<int64_t, 4> pads{0, 0, 0, 0};  // top, left, bottom, right
-  models::timing::GemmShape gemm;        // what npusim's array runs (per group)
+struct ScaleSimFullLayer : core::ScaleSimRow {  // the row as the graph made it, then the figures
   int64_t compat_cycles = 0;             // SCALE-Sim (--compat), count convention, all runs
   int64_t compat_cycles_own_gemm = 0;    // SCALE-Sim's model on npusim's GEMM
   int64_t model_cycles = 0;              // npusim's dataflow closed form, whole GEMM, no memory
@@ -92,14 +87,6 @@ struct ScaleSimFullRun {
   int64_t compat_cycles = 0;        // SCALE-Sim, counts
   int64_t compat_total_cycles = 0;  // SCALE-Sim's summed "Total Cycles" (count - 1 per layer)
 };
-
-// The npusim arch a SCALE-Sim config stands for, as arch JSON (docs/scalesim.md "The full model").
-std::string ScaleSimArchJson(const core::ScaleSimConfig& config);
-
-// The topology as a quantized graph (seeded random int8 weights and inputs); `layers` gets one
-// entry per row (chaining, pads, GEMM). Throws ConfigError (naming the topology line) when the
-// tensors would not fit npusim's DRAM.
-core::Graph BuildScaleSimGraph(const ScaleSimInputs& inputs, std::vector<ScaleSimFullLayer>* layers);
 
 // Runs the full model, writes npusim's normal report plus arch.json and scalesim_comparison.csv into
 // `dir`, prints the summary and the comparison. Throws ConfigError for input npusim cannot run

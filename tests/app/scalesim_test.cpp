@@ -2,6 +2,8 @@
 // bad input with its exact message, the --compat scalesim run in process (app/scalesim.h), and
 // the command end to end through the real binary (exit codes, stdout, files written or not).
 #include "app/scalesim.h"
+#include "frontends/scalesim/scalesim_arch.h"
+#include "frontends/scalesim/scalesim_graph.h"
 
 #include <gtest/gtest.h>
 
@@ -666,7 +668,7 @@ TEST_F(ScaleSim, ConfigPaddingKey) {
 
 TEST_F(ScaleSim, FullModelArchFromTheConfig) {
   const core::ScaleSimConfig c = core::LoadScaleSimConfig(Src("tests/data/scalesim/worked_case.cfg"));
-  const json a = json::parse(app::ScaleSimArchJson(c));
+  const json a = json::parse(core::ScaleSimArchJson(c));
   EXPECT_EQ(a["dram"]["bytes_per_cycle"], 10);  // Bandwidth: 10 words of one byte per cycle
   EXPECT_EQ(a["units"][0]["rows"], 4);
   EXPECT_EQ(a["units"][0]["cols"], 4);
@@ -690,8 +692,8 @@ TEST_F(ScaleSim, FullModelGraphChainsRowsWhoseIfmapIsThePreviousOutputPlusABorde
                                                                     "alone, 5, 5, 1, 1, 3, 2, 1,\n");
   const app::ScaleSimInputs in =
       app::LoadScaleSimInputs(Src("tests/data/scalesim/worked_case.cfg"), csv, ScaleSimTopologyForm::kConv);
-  std::vector<app::ScaleSimFullLayer> layers;
-  const core::Graph g = app::BuildScaleSimGraph(in, &layers);
+  std::vector<core::ScaleSimRow> layers;
+  const core::Graph g = core::BuildScaleSimGraph(in.config, in.topology, &layers);
   ASSERT_EQ(layers.size(), 3u);
   EXPECT_FALSE(layers[0].chained);
   EXPECT_TRUE(layers[1].chained);
@@ -701,10 +703,10 @@ TEST_F(ScaleSim, FullModelGraphChainsRowsWhoseIfmapIsThePreviousOutputPlusABorde
   EXPECT_EQ(g.outputs, (std::vector<std::string>{"next_out", "alone_out"}));
   EXPECT_EQ(g.ops[1].inputs[0], "conv1_out");
   // GEMMs: (m, k, n) = (64, 36, 20), (64, 180, 8), (25, 3, 2).
-  EXPECT_EQ(layers[0].gemm.m, 64);
-  EXPECT_EQ(layers[0].gemm.k, 36);
-  EXPECT_EQ(layers[1].gemm.k, 180);
-  EXPECT_EQ(layers[2].gemm.m, 25);
+  EXPECT_EQ(layers[0].gemm_m, 64);
+  EXPECT_EQ(layers[0].gemm_k, 36);
+  EXPECT_EQ(layers[1].gemm_k, 180);
+  EXPECT_EQ(layers[2].gemm_m, 25);
 }
 
 TEST_F(ScaleSim, FullModelGraphSamePaddingAndDepthwise) {
@@ -714,15 +716,15 @@ TEST_F(ScaleSim, FullModelGraphSamePaddingAndDepthwise) {
   const std::string csv = Write("t.csv", std::string(kConvHeader) + "conv1, 10, 10, 3, 3, 4, 4, 1,\n"
                                                                     "Conv2_DP, 10, 10, 3, 3, 4, 1, 1,\n");
   const app::ScaleSimInputs in = app::LoadScaleSimInputs(cfg, csv, ScaleSimTopologyForm::kConv);
-  std::vector<app::ScaleSimFullLayer> layers;
-  const core::Graph g = app::BuildScaleSimGraph(in, &layers);
+  std::vector<core::ScaleSimRow> layers;
+  const core::Graph g = core::BuildScaleSimGraph(in.config, in.topology, &layers);
   EXPECT_EQ(layers[0].pads, (std::array<int64_t, 4>{1, 1, 1, 1}));
   EXPECT_TRUE(layers[1].chained);
   EXPECT_EQ(g.ops[1].groups, 4);
-  EXPECT_EQ(layers[1].gemm.m, 100);
-  EXPECT_EQ(layers[1].gemm.k, 9);
-  EXPECT_EQ(layers[1].gemm.n, 1);
-  EXPECT_EQ(layers[1].gemm.groups, 4);
+  EXPECT_EQ(layers[1].gemm_m, 100);
+  EXPECT_EQ(layers[1].gemm_k, 9);
+  EXPECT_EQ(layers[1].gemm_n, 1);
+  EXPECT_EQ(layers[1].groups, 4);
   EXPECT_EQ(g.tensor("Conv2_DP_out").shape, (std::vector<int64_t>{1, 10, 10, 4}));
 }
 
