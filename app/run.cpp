@@ -140,11 +140,11 @@ TensorMap ResolveInputs(const core::Graph& g, const CommandOptions& o) {
   return in;
 }
 
-CheckResult Check(const core::Graph& g, const core::ArchConfig& arch, const TensorMap& inputs,
+sim::CheckResult Check(const core::Graph& g, const core::ArchConfig& arch, const TensorMap& inputs,
                   const TensorMap& outputs) {
   const core::UnitConfig* unit = arch.MatrixUnit();
   reference::Options opt{arch.requant_mode, unit->acc_bits, unit->overflow};
-  return CompareOutputs(g, outputs, reference::Run(g, inputs, opt));
+  return sim::CompareOutputs(g, outputs, reference::Run(g, inputs, opt));
 }
 
 // On a terminal, a progress line on stderr (at most every 0.2 s); nothing when piped.
@@ -164,47 +164,8 @@ models::Npu::Progress ProgressLine() {
 
 }  // namespace
 
-RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file,
-                      sim::Result r) {
-  RunReport report(std::move(r));
-  report.arch_name = arch.name;
-  report.arch_file = arch.file;
-  report.net_name = g.name;
-  report.net_file = net_file;
-  report.clock_mhz = arch.clock_mhz;
-  report.arch_resolved_json = core::ArchToJson(arch).dump();  // loads back as an arch file
-  return report;
-}
-
-CheckResult CompareOutputs(const core::Graph& g, const TensorMap& sim, const TensorMap& ref) {
-  CheckResult c;
-  c.requested = true;
-  for (const std::string& name : g.outputs) {
-    const std::vector<int32_t>& got = sim.at(name);
-    const std::vector<int32_t>& want = ref.at(name);
-    for (size_t i = 0; i < want.size(); ++i) {
-      if (got[i] == want[i]) continue;
-      // The index both flat and per dimension (NHWC), which is how people look for it.
-      const std::vector<int64_t>& shape = g.tensor(name).shape;
-      std::string at;
-      int64_t rest = static_cast<int64_t>(i);
-      for (size_t d = shape.size(); d-- > 0;) {
-        at = std::to_string(rest % shape[d]) + (at.empty() ? "" : ",") + at;
-        rest /= shape[d];
-      }
-      c.message = "mismatch in output \"" + name + "\" at [" + at + "] (flat index " + std::to_string(i) +
-                  "): simulated " + std::to_string(got[i]) + ", reference " + std::to_string(want[i]);
-      return c;
-    }
-    c.values += static_cast<int64_t>(want.size());
-  }
-  c.passed = true;
-  c.message = "bit-exact (" + std::to_string(c.values) + " values)";
-  return c;
-}
-
 int RunCommand(const CommandOptions& o) {
-  PhaseClock clock;
+  sim::PhaseClock clock;
   sim::Options opt;
   opt.mode = ParseExecMode(o.mode, "--mode");
   const core::ArchConfig arch = LoadArch(o);
@@ -219,11 +180,11 @@ int RunCommand(const CommandOptions& o) {
   opt.before_simulate = [&] {
     // Every input is valid by now. Fail on an unusable output directory before simulating, not
     // after (if the run fails later it stays empty: result files appear complete or not at all).
-    PrepareOutputDir(dir);
+    sim::PrepareOutputDir(dir);
     clock.Lap("elaborate");
   };
   opt.after_simulate = [&] { clock.Lap("simulate"); };
-  RunReport report = BuildReport(arch, g, o.net, sim::Run(compiled, inputs, opt));
+  sim::RunReport report = sim::BuildReport(arch, g, o.net, sim::Run(compiled, inputs, opt));
   if (o.check) {
     report.check = Check(g, arch, inputs, report.run.outputs);
     clock.Lap("check");
@@ -233,8 +194,8 @@ int RunCommand(const CommandOptions& o) {
   clock.Lap("report");  // building it; writing the files comes after and is not counted
   report.wall_breakdown_s = clock.laps();
   report.wall_seconds = clock.Total();
-  WriteReportFiles(dir, report, g, report.run.outputs);
-  std::cout << SummaryTable(report);
+  sim::WriteReportFiles(dir, report, g, report.run.outputs);
+  std::cout << sim::SummaryTable(report);
   std::cout << "report: " << dir << "/report.json\n";
   if (report.check.requested) {
     std::cout << "check: " << report.check.message << "\n";

@@ -84,7 +84,7 @@ void WriteCompatFiles(const std::string& dir, const ScaleSimCompatRun& run) {
   const std::string bandwidth = ScaleSimBandwidthReportCsv(run);
   const std::string detailed = ScaleSimDetailedAccessReportCsv(run);
   const std::string json = ScaleSimReportJson(run);
-  PrepareOutputDir(dir);
+  sim::PrepareOutputDir(dir);
   core::WriteFileAtomically((fs::path(dir) / "COMPUTE_REPORT.csv").string(), csv);
   core::WriteFileAtomically((fs::path(dir) / "BANDWIDTH_REPORT.csv").string(), bandwidth);
   core::WriteFileAtomically((fs::path(dir) / "DETAILED_ACCESS_REPORT.csv").string(), detailed);

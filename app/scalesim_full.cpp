@@ -55,13 +55,13 @@ isa::Program CompileForScaleSim(const core::Graph& g, const core::ArchConfig& ar
 // Fills each layer's comparison with SCALE-Sim: its cycles on the row as given, its cycles on the
 // GEMM npusim runs (differs by padding and ofmap rounding), npusim's closed form for that GEMM as
 // one instruction, and the simulated busy time and span.
-void Compare(const ScaleSimCompatRun& compat, const core::ArchConfig& arch, const RunReport& rep,
+void Compare(const ScaleSimCompatRun& compat, const core::ArchConfig& arch, const sim::RunReport& rep,
              std::vector<ScaleSimFullLayer>& layers) {
   const core::UnitConfig& u = arch.units[0];
   const timing::DataflowTiming* df = timing::FindDataflow(u.dataflow);
   for (size_t i = 0; i < layers.size(); ++i) {
     ScaleSimFullLayer& L = layers[i];
-    const LayerReport& R = rep.layers[i];
+    const sim::LayerReport& R = rep.layers[i];
     L.compat_cycles = compat.layers[i].cycles;
     const timing::ScaleSimGemm own{L.gemm_m, L.gemm_k, L.gemm_n};
     L.compat_cycles_own_gemm = L.groups * timing::ScaleSimLayer(u.rows, u.cols, compat.dataflow, own).cycles;
@@ -136,8 +136,8 @@ int RunScaleSimFullModel(const ScaleSimInputs& in, const std::string& dir) {
   }
   const sim::Compiled compiled{arch, g, in.topology.file, CompileForScaleSim(g, arch, in)};
   sim::Options opt;
-  opt.before_simulate = [&] { PrepareOutputDir(dir); };  // every input is valid by now
-  RunReport report = BuildReport(arch, g, in.topology.file, sim::Run(compiled, sim::GraphInputs(g), opt));
+  opt.before_simulate = [&] { sim::PrepareOutputDir(dir); };  // every input is valid by now
+  sim::RunReport report = sim::BuildReport(arch, g, in.topology.file, sim::Run(compiled, sim::GraphInputs(g), opt));
   report.arch_file = in.config.file;  // the arch was derived from the SCALE-Sim cfg
   Compare(compat, arch, report, run.layers);
   run.cycles = static_cast<int64_t>(report.run.cycles);
@@ -145,11 +145,11 @@ int RunScaleSimFullModel(const ScaleSimInputs& in, const std::string& dir) {
   run.compat_total_cycles = compat.scalesim_total_cycles;
   for (const ScaleSimFullLayer& L : run.layers) run.sum_spans += L.span_cycles;
   report.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  WriteReportFiles(dir, report, g, report.run.outputs);
+  sim::WriteReportFiles(dir, report, g, report.run.outputs);
   core::WriteFileAtomically((fs::path(dir) / "arch.json").string(), arch_json);
   core::WriteFileAtomically((fs::path(dir) / "scalesim_comparison.csv").string(), ComparisonCsv(run));
   for (const std::string& note : compat.notes) std::cerr << "npusim: note: " << note << "\n";
-  std::cout << SummaryTable(report) << ComparisonTable(run);
+  std::cout << sim::SummaryTable(report) << ComparisonTable(run);
   std::cout << "report: " << dir << "/report.json, " << dir << "/scalesim_comparison.csv, " << dir
             << "/arch.json (the arch derived from " << in.config.file << ")\n";
   return kExitOk;

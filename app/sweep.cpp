@@ -281,7 +281,7 @@ void RunPoints(const Plan& p, const fs::path& dir, const std::vector<Point>& tod
 int SweepCommand(const SweepOptions& o) {
   const Plan plan = MakePlan(o);
   const fs::path dir = plan.opt.out;
-  PrepareOutputDir(dir.string());
+  sim::PrepareOutputDir(dir.string());
   CheckOrWriteIdentity(dir, SweepIdentity(plan.opt, ReadText(plan.opt.grid)));
   std::set<std::string> done;
   FILE* csv = OpenCsv(dir / "sweep.csv", sweep::CsvHeader(plan.grid), &done);
@@ -328,7 +328,7 @@ int SweepMergeCommand(const SweepOptions& o) {
   if (header.empty()) throw core::ConfigError(o.out, "", "no rows to merge");
   std::string text = sweep::CsvLine(header);
   for (const auto& [id, row] : rows) text += sweep::CsvLine(row);
-  PrepareOutputDir(o.out);
+  sim::PrepareOutputDir(o.out);
   const fs::path out = fs::path(o.out) / "sweep.csv";
   core::WriteFileAtomically(out.string(), text);
   std::cout << "sweep-merge: " << rows.size() << " points from " << o.merge_dirs.size() << " directories; "

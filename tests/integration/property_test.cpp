@@ -79,7 +79,7 @@ json RunCase(const std::string& arch_file, const std::string& net_file) {
     stage = Stage::kCompile;
     const isa::Program prog = compiler::Compile(g, arch, net_file);
     stage = Stage::kElaborate;
-    app::ConfigureSystemCReports();
+    sim::ConfigureSystemCReports();
     core::StatRegistry stats;
     models::Npu npu("npu", arch, prog, stats);
     core::CheckEnergyCoverage(stats, arch.energy);

@@ -134,7 +134,7 @@ core::ArchConfig SimdGroupsOnly() {
 }
 
 RunResult RunOnce(const core::ArchConfig& arch, const isa::Program& p, ExecMode mode) {
-  app::ConfigureSystemCReports();
+  sim::ConfigureSystemCReports();
   core::StatRegistry stats;
   Npu npu("npu", arch, p, stats, mode);
   return npu.Run();

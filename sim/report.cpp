@@ -1,4 +1,4 @@
-// Report formatting: the terminal summary, report.json, layers.csv and the output files
+// sim/report.h: building a run's report, and its formatting: the terminal summary, report.json, layers.csv and the output files
 // (outputs/<tensor>.npy, or outputs/<model output name>.npy: OutputFiles).
 // Collection happened elsewhere (support/stats.h); this only formats.
 #include <chrono>
@@ -8,14 +8,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include "app/app.h"
+#include "sim/report.h"
+
+#include "config/arch_json.h"
 #include "support/atomic_file.h"
 #include "support/error.h"
 #include "ir/model_io.h"
 #include "support/npy.h"
 #include "support/stop_signals.h"
 
-namespace npusim::app {
+namespace npusim::sim {
 namespace {
 
 namespace fs = std::filesystem;
@@ -268,4 +270,44 @@ void WriteReportFiles(const std::string& dir, const RunReport& r, const core::Gr
   files.Commit();
 }
 
-}  // namespace npusim::app
+RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file,
+                      Result r) {
+  RunReport report(std::move(r));
+  report.arch_name = arch.name;
+  report.arch_file = arch.file;
+  report.net_name = g.name;
+  report.net_file = net_file;
+  report.clock_mhz = arch.clock_mhz;
+  report.arch_resolved_json = core::ArchToJson(arch).dump();  // loads back as an arch file
+  return report;
+}
+
+CheckResult CompareOutputs(const core::Graph& g, const std::map<std::string, std::vector<int32_t>>& sim,
+                           const std::map<std::string, std::vector<int32_t>>& ref) {
+  CheckResult c;
+  c.requested = true;
+  for (const std::string& name : g.outputs) {
+    const std::vector<int32_t>& got = sim.at(name);
+    const std::vector<int32_t>& want = ref.at(name);
+    for (size_t i = 0; i < want.size(); ++i) {
+      if (got[i] == want[i]) continue;
+      // The index both flat and per dimension (NHWC), which is how people look for it.
+      const std::vector<int64_t>& shape = g.tensor(name).shape;
+      std::string at;
+      int64_t rest = static_cast<int64_t>(i);
+      for (size_t d = shape.size(); d-- > 0;) {
+        at = std::to_string(rest % shape[d]) + (at.empty() ? "" : ",") + at;
+        rest /= shape[d];
+      }
+      c.message = "mismatch in output \"" + name + "\" at [" + at + "] (flat index " + std::to_string(i) +
+                  "): simulated " + std::to_string(got[i]) + ", reference " + std::to_string(want[i]);
+      return c;
+    }
+    c.values += static_cast<int64_t>(want.size());
+  }
+  c.passed = true;
+  c.message = "bit-exact (" + std::to_string(c.values) + " values)";
+  return c;
+}
+
+}  // namespace npusim::sim

@@ -1,9 +1,9 @@
 // --check's comparison: the first mismatch is named by tensor and index; equal outputs count.
 #include <gtest/gtest.h>
 
-#include "app/app.h"
+#include "sim/report.h"
 
-namespace npusim::app {
+namespace npusim::sim {
 namespace {
 
 core::Graph TwoOutputs() {
@@ -39,4 +39,4 @@ TEST(CompareOutputs, FirstMismatchIsNamedWithNhwcAndFlatIndex) {
 }
 
 }  // namespace
-}  // namespace npusim::app
+}  // namespace npusim::sim

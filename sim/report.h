@@ -1,0 +1,80 @@
+// What a run reports, for `npusim run`, `npusim scalesim` and `npusim sweep`'s points: the
+// simulation's Result with the names of what ran, the output check, the phases' wall time, and the
+// writers of the terminal summary, report.json, layers.csv and the output files (files appear
+// complete or not at all: support/atomic_file.h).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/arch.h"
+#include "ir/graph.h"
+#include "sim/simulate.h"
+
+namespace npusim::sim {
+
+// One layer's figures (sim/simulate.h), as the report writers format them.
+using LayerReport = LayerStats;
+
+struct CheckResult {
+  bool requested = false;
+  bool passed = false;
+  int64_t values = 0;
+  std::string message;  // "bit-exact (N values)" or the first mismatch
+};
+
+// What one run produced (Result: cycles, energy, layers, counters, outputs ...) with what
+// names it, for the report writers.
+struct RunReport : Result {
+  RunReport() = default;
+  explicit RunReport(Result r) : Result(std::move(r)) {}
+  std::string arch_name, arch_file, net_name, net_file;
+  double clock_mhz = 0;
+  CheckResult check;
+  std::string arch_resolved_json;  // the validated arch, defaults filled (echo)
+  double wall_seconds = 0;
+  // Where the wall time went, in order: load (arch, net, inputs), compile, elaborate (SystemC
+  // modules, DRAM image), simulate (sc_start to the last instruction), check (reference
+  // executor), report. Start-up is everything before "simulate".
+  std::vector<std::pair<std::string, double>> wall_breakdown_s;
+  double simulated_cycles_per_second = 0;  // cycles / the "simulate" phase's wall seconds
+};
+
+// Wall-clock phases of a command, for RunReport::wall_breakdown_s.
+class PhaseClock {
+ public:
+  PhaseClock();
+  // Ends the current phase under `name` and starts the next one.
+  void Lap(const std::string& name);
+  double Seconds(const std::string& name) const;  // 0 for a phase not lapped
+  double Total() const;                            // since construction
+  const std::vector<std::pair<std::string, double>>& laps() const { return laps_; }
+
+ private:
+  double start_, last_;
+  std::vector<std::pair<std::string, double>> laps_;
+};
+
+// Compares every network output of `sim` with `ref`: "bit-exact (N values)" or the first
+// mismatch with its index.
+CheckResult CompareOutputs(const core::Graph& g, const std::map<std::string, std::vector<int32_t>>& sim,
+                           const std::map<std::string, std::vector<int32_t>>& ref);
+
+// Creates DIR, or throws ConfigError naming DIR.
+void PrepareOutputDir(const std::string& dir);
+// The report of simulation `r` of `g` (from `net_file`) on `arch`: `r` with the names and the
+// resolved arch echo. Used by `npusim run` and `npusim scalesim` (full model).
+RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file, Result r);
+
+// Report writers. Files appear complete or not at all.
+std::string SummaryTable(const RunReport& r);
+
+// Writes report.json (with an "outputs" list: name, tensor, file, shape and dtype of each output
+// file written; none in timing mode), layers.csv and the output files.
+void WriteReportFiles(const std::string& dir, const RunReport& r, const core::Graph& g,
+                      const std::map<std::string, std::vector<int32_t>>& outputs);
+
+}  // namespace npusim::sim
