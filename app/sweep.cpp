@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "support/csv.h"
 #include "app/app.h"
 #include "app/commands.h"
 #include "explore/sweep_grid.h"
@@ -82,15 +83,15 @@ FILE* OpenCsv(const fs::path& path, const std::vector<std::string>& header, std:
   if (fs::exists(path)) {
     const std::string text = ReadText(path);
     size_t torn = 0;
-    const auto rows = sweep::ParseCsv(text, &torn);
+    const auto rows = core::ParseCsv(text, &torn);
     if (!rows.empty() && rows[0] != header) {
       throw core::ConfigError(path.string(), "", "its header differs from this grid's: use another --out");
     }
     if (torn) fs::resize_file(path, text.size() - torn);
     for (size_t i = 1; i < rows.size(); ++i) done->insert(rows[i].at(0));
-    if (rows.empty()) core::WriteFileAtomically(path.string(), sweep::CsvLine(header));
+    if (rows.empty()) core::WriteFileAtomically(path.string(), core::CsvLine(header));
   } else {
-    core::WriteFileAtomically(path.string(), sweep::CsvLine(header));
+    core::WriteFileAtomically(path.string(), core::CsvLine(header));
   }
   FILE* f = std::fopen(path.string().c_str(), "a");
   if (!f) throw core::ConfigError(path.string(), "", "cannot open for appending");
@@ -268,7 +269,7 @@ void RunPoints(const Plan& p, const fs::path& dir, const std::vector<Point>& tod
       continue;
     }
     const std::vector<std::string> row = ResultRow(p.grid, p.opt, it->second, end.outcome);
-    const std::string line = sweep::CsvLine(row);
+    const std::string line = core::CsvLine(row);
     std::fwrite(line.data(), 1, line.size(), csv);
     std::fflush(csv);
     progress.Finished(it->second.point.id, row, row.back().empty());
@@ -319,15 +320,15 @@ int SweepMergeCommand(const SweepOptions& o) {
       }
       identity = m;
     }
-    const auto parsed = sweep::ParseCsv(ReadText(csv));
+    const auto parsed = core::ParseCsv(ReadText(csv));
     if (parsed.empty()) continue;
     if (header.empty()) header = parsed[0];
     if (parsed[0] != header) throw core::ConfigError(csv.string(), "", "its header differs from the other shards'");
     for (size_t i = 1; i < parsed.size(); ++i) rows.emplace(parsed[i].at(0), parsed[i]);
   }
   if (header.empty()) throw core::ConfigError(o.out, "", "no rows to merge");
-  std::string text = sweep::CsvLine(header);
-  for (const auto& [id, row] : rows) text += sweep::CsvLine(row);
+  std::string text = core::CsvLine(header);
+  for (const auto& [id, row] : rows) text += core::CsvLine(row);
   sim::PrepareOutputDir(o.out);
   const fs::path out = fs::path(o.out) / "sweep.csv";
   core::WriteFileAtomically(out.string(), text);

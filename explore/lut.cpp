@@ -1,4 +1,5 @@
 // explore/lut.h: the look-up table's space, its simulation and its table.
+#include "support/csv.h"
 #include "explore/lut.h"
 
 #include <unistd.h>
@@ -10,7 +11,6 @@
 #include <tuple>
 
 #include "compiler/transforms/precision.h"
-#include "explore/sweep_grid.h"  // CsvField
 #include "ir/net_loader.h"
 #include "sim/child.h"
 #include "sim/figures.h"
@@ -250,7 +250,7 @@ std::string CsvRow(const json& r, const std::vector<std::string>& columns) {
     if (i) row += ",";
     if (!r.contains(columns[i])) continue;
     const json& v = r[columns[i]];
-    row += v.is_string() ? sweep::CsvField(v.get<std::string>()) : v.dump();
+    row += v.is_string() ? core::CsvField(v.get<std::string>()) : v.dump();
   }
   return row + "\n";
 }

@@ -69,12 +69,7 @@ std::string WeightBitsSpec(const Grid& grid, const Point& p, bool activations = 
 // A knob value as the CSV shows it: numbers and booleans as JSON, strings bare.
 std::string ValueText(const nlohmann::json& v);
 
-// sweep.csv (docs/sweep.md): the header for `grid`, and one CSV field, quoted when needed.
+// sweep.csv's header for `grid` (docs/sweep.md); its lines are support/csv.h's.
 std::vector<std::string> CsvHeader(const Grid& grid);
-std::string CsvField(const std::string& s);
-std::string CsvLine(const std::vector<std::string>& fields);
-// Splits CSV text into rows of fields (RFC 4180 quoting). A last line without its newline (an
-// interrupted write) is dropped and reported through `torn_bytes` (its length, else 0).
-std::vector<std::vector<std::string>> ParseCsv(const std::string& text, size_t* torn_bytes = nullptr);
 
 }  // namespace npusim::explore::sweep

@@ -12,6 +12,7 @@
 
 #include "config/arch_json.h"
 #include "support/atomic_file.h"
+#include "support/csv.h"
 #include "support/error.h"
 #include "ir/model_io.h"
 #include "support/npy.h"
@@ -26,14 +27,6 @@ std::string Fixed(double v, int digits) {
   char b[64];
   std::snprintf(b, sizeof b, "%.*f", digits, v);
   return b;
-}
-
-// A CSV field: quoted when it holds a comma or a quote (RFC 4180), empty stays empty.
-std::string Quoted(const std::string& v) {
-  if (v.find_first_of(",\"") == std::string::npos) return v;
-  std::string q = "\"";
-  for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
 }
 
 nlohmann::json ToJson(const RunReport& r) {
@@ -104,8 +97,8 @@ std::string LayersCsv(const RunReport& r) {
       << L.start_cycle << "," << L.end_cycle << "," << Fixed(L.utilization, 4) << ","
       << L.compute_busy_cycles << "," << L.load_busy_cycles << "," << L.bound << ","
       << Fixed(L.energy_pj, 1) << "," << L.dram_read_bytes << "," << L.dram_write_bytes << ","
-      << Quoted(L.mapping) << "," << Fixed(L.mapping_efficiency, 4) << ","
-      << Fixed(L.speedup_vs_monolithic, 4) << "," << Quoted(L.monolithic) << "," << L.weight_format << ","
+      << core::CsvField(L.mapping) << "," << Fixed(L.mapping_efficiency, 4) << ","
+      << Fixed(L.speedup_vs_monolithic, 4) << "," << core::CsvField(L.monolithic) << "," << L.weight_format << ","
       << L.weight_bytes << "\n";
   }
   return s.str();

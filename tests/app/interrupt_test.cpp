@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/csv.h"
 #include "explore/sweep_grid.h"
 #include "tests/common/child_processes.h"
 #include "tests/common/npusim_process.h"
@@ -157,7 +158,7 @@ class InterruptSweep : public Interrupt {
             "--mode", "exact"};
   }
   std::map<std::string, std::map<std::string, std::string>> Rows() {
-    const auto rows = explore::sweep::ParseCsv(ReadFileText(dir_ / "s" / "sweep.csv"));
+    const auto rows = core::ParseCsv(ReadFileText(dir_ / "s" / "sweep.csv"));
     std::map<std::string, std::map<std::string, std::string>> out;
     for (size_t i = 1; i < rows.size(); ++i) {
       for (size_t c = 0; c < rows[0].size(); ++c) out[rows[i][0]][rows[0][c]] = rows[i].at(c);

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/csv.h"
 #include "explore/sweep_grid.h"
 #include "tests/common/npusim_process.h"
 
@@ -32,7 +33,7 @@ fs::path Scratch(const std::string& name) {
 std::vector<std::map<std::string, std::string>> ReadLut(const fs::path& p) {
   std::string text = ReadFileText(p);
   EXPECT_EQ(text.rfind("# npusim ", 0), 0u);
-  const auto rows = explore::sweep::ParseCsv(text.substr(text.find('\n') + 1));
+  const auto rows = core::ParseCsv(text.substr(text.find('\n') + 1));
   std::vector<std::map<std::string, std::string>> out;
   for (size_t i = 1; i < rows.size(); ++i) {
     std::map<std::string, std::string> r;

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/csv.h"
 #include "explore/sweep_grid.h"
 #include "tests/common/npusim_process.h"
 
@@ -49,7 +50,7 @@ class Sweep : public ::testing::Test {
     return Npusim(args);
   }
   std::string arch_ = "arch/dense_16x16.json";  // the base arch RunSweep uses
-  Rows Csv(const std::string& out) { return explore::sweep::ParseCsv(ReadFileText(dir_ / out / "sweep.csv")); }
+  Rows Csv(const std::string& out) { return core::ParseCsv(ReadFileText(dir_ / out / "sweep.csv")); }
   // The row whose first field (id) is `id`, as column name -> value.
   std::map<std::string, std::string> Row(const Rows& rows, const std::string& id) {
     std::map<std::string, std::string> r;
@@ -101,7 +102,7 @@ TEST_F(Sweep, ResumesWithoutRerunningRecordedPoints) {
   // line as an interrupted write would.
   std::vector<std::string> p0 = rows[1][0] == "p0" ? rows[1] : rows[2][0] == "p0" ? rows[2] : rows[3];
   p0[std::find(rows[0].begin(), rows[0].end(), "cycles") - rows[0].begin()] = "12345";
-  WriteFileText(dir_ / "s" / "sweep.csv", explore::sweep::CsvLine(rows[0]) + explore::sweep::CsvLine(p0) + "p1,/x,8,ok,99");
+  WriteFileText(dir_ / "s" / "sweep.csv", core::CsvLine(rows[0]) + core::CsvLine(p0) + "p1,/x,8,ok,99");
   const ProcessOutcome o = RunSweep("s");
   ASSERT_EQ(o.exit_code, 0) << o;
   EXPECT_NE(o.err.find("1 already in"), std::string::npos) << o;
@@ -197,7 +198,7 @@ TEST_F(Sweep, PlotScriptDrawsParetoAndSensitivity) {
     EXPECT_NE(ReadFileText(dir_ / "s" / f).find("<svg"), std::string::npos) << f;
   }
   // The front: no point of it is dominated by another ok point (checked from pareto.csv).
-  const Rows front = explore::sweep::ParseCsv(ReadFileText(dir_ / "s" / "pareto.csv"));
+  const Rows front = core::ParseCsv(ReadFileText(dir_ / "s" / "pareto.csv"));
   const Rows all = Csv("s");
   ASSERT_GE(front.size(), 2u);
   for (size_t i = 1; i < front.size(); ++i) {
