@@ -101,6 +101,14 @@ bool ParseOrHelp(int argc, char** argv, int first, const po::options_description
 }
 
 // "K/N" with 0 <= K < N.
+// The running npusim binary: a sweep runs each point as `npusim run`.
+std::string SelfExe() {
+  std::error_code ec;
+  const std::filesystem::path p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) throw std::runtime_error("cannot find the npusim binary (/proc/self/exe): " + ec.message());
+  return p.string();
+}
+
 void ParseShard(const std::string& spec, SweepOptions* o) {
   const size_t slash = spec.find('/');
   try {
@@ -138,7 +146,8 @@ int Sweep(int argc, char** argv, int first) {
   if (o.jobs < 1) throw po::error("--jobs: expected at least 1");
   if (vm.count("sample") && o.sample < 1) throw po::error("--sample: expected at least 1");
   if (!shard.empty()) ParseShard(shard, &o);
-  return SweepCommand(o);
+  explore::sweep::Sweep(o, SelfExe());
+  return kExitOk;
 }
 
 int SweepMerge(int argc, char** argv, int first) {
@@ -160,7 +169,8 @@ int SweepMerge(int argc, char** argv, int first) {
     return kExitOk;
   }
   po::notify(vm);
-  return SweepMergeCommand(o);
+  explore::sweep::SweepMerge(o);
+  return kExitOk;
 }
 
 int Serve(int argc, char** argv, int first) {

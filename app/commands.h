@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "explore/sweep.h"
 #include "models/exec_mode.h"
 
 namespace npusim::app {
@@ -43,21 +44,8 @@ struct ScaleSimOptions {
 
 int ScaleSimCommand(const ScaleSimOptions& o);
 
-// `npusim sweep` and `npusim sweep-merge` (app/sweep.cpp, docs/sweep.md).
-struct SweepOptions {
-  std::string arch, grid, out;
-  std::vector<std::string> nets;
-  int jobs = 1;
-  int shard_index = 0, shard_count = 1;  // --shard K/N: points whose position % N == K
-  int64_t sample = 0;                    // 0: the whole cross product
-  uint64_t seed = 1;
-  bool seed_set = false;                 // --seed given (else the grid's "seed")
-  std::vector<std::string> merge_dirs;   // sweep-merge: shard directories
-  std::string mode = "timing";           // --mode of each point's `npusim run`
-};
-
-int SweepCommand(const SweepOptions& o);
-int SweepMergeCommand(const SweepOptions& o);
+// `npusim sweep` and `npusim sweep-merge` (explore/sweep.h, docs/sweep.md).
+using SweepOptions = explore::sweep::Options;
 
 // `npusim serve` (app/serve.cpp) and `npusim lut` (app/lut.cpp).
 struct ServeOptions {

@@ -1,7 +1,6 @@
-// `npusim sweep`: every design point in its own child process (SystemC elaborates once per
-// process), `--jobs` at a time, each row of DIR/sweep.csv appended and flushed as its point
-// finishes, so an interrupted sweep resumes and a failing point is a row, not a stop. And
-// `npusim sweep-merge`, which joins the shards of a sweep split with --shard (docs/sweep.md).
+// explore/sweep.h: a sweep's points in child processes, its CSV resumed and merged.
+#include "explore/sweep.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,8 +14,6 @@
 #include <sstream>
 
 #include "support/csv.h"
-#include "app/app.h"
-#include "app/commands.h"
 #include "explore/sweep_grid.h"
 #include "config/arch.h"
 #include "support/atomic_file.h"
@@ -24,15 +21,13 @@
 #include "support/json_util.h"
 #include "support/stop_signals.h"
 #include "sim/child.h"
+#include "sim/report.h"
 
-namespace npusim::app {
+namespace npusim::explore::sweep {
 namespace {
 
 namespace fs = std::filesystem;
-namespace sweep = explore::sweep;
 using nlohmann::json;
-using sweep::Grid;
-using sweep::Point;
 
 std::string ReadText(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -41,15 +36,8 @@ std::string ReadText(const fs::path& p) {
   return s.str();
 }
 
-std::string SelfExe() {
-  std::error_code ec;
-  const fs::path p = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) throw std::runtime_error("cannot find the npusim binary (/proc/self/exe): " + ec.message());
-  return p.string();
-}
-
 // What identifies a sweep's design space: a directory resumed with another one is refused.
-json SweepIdentity(const SweepOptions& o, const std::string& grid_text) {
+json SweepIdentity(const Options& o, const std::string& grid_text) {
   json nets = json::array();
   for (const std::string& n : o.nets) nets.push_back(fs::absolute(n).lexically_normal().string());
   return {{"arch", fs::absolute(o.arch).lexically_normal().string()},
@@ -105,15 +93,15 @@ struct Running {
 };
 
 // Starts `npusim run` on the point's arch file, stdout and stderr to files in its directory.
-pid_t Launch(const std::string& exe, const SweepOptions& o, const Grid& grid, const json& base_arch,
+pid_t Launch(const std::string& exe, const Options& o, const Grid& grid, const json& base_arch,
              const Running& r) {
   fs::create_directories(r.dir);
   core::WriteFileAtomically((r.dir / "arch.json").string(),
-                            sweep::PointArch(base_arch, o.arch, grid, r.point).dump(2) + "\n");
+                            PointArch(base_arch, o.arch, grid, r.point).dump(2) + "\n");
   std::vector<std::string> args{exe, "run", "--arch", (r.dir / "arch.json").string(), "--net",
                                 o.nets[r.point.net], "--out", r.dir.string(), "--mode", o.mode};
   for (const bool activations : {false, true}) {
-    const std::string bits = sweep::WeightBitsSpec(grid, r.point, activations);
+    const std::string bits = WeightBitsSpec(grid, r.point, activations);
     if (!bits.empty()) args.insert(args.end(), {activations ? "--activation-bits" : "--weight-bits", bits});
   }
   return sim::StartProgram(args, (r.dir / "stdout.txt").string(), (r.dir / "stderr.txt").string());
@@ -133,10 +121,10 @@ std::string LastLine(const std::string& text) {
 std::string Num(double v) { return json(v).dump(); }
 
 // The CSV row of a finished point: its figures from report.json, or its error.
-std::vector<std::string> ResultRow(const Grid& grid, const SweepOptions& o, const Running& r,
+std::vector<std::string> ResultRow(const Grid& grid, const Options& o, const Running& r,
                                    const sim::ChildOutcome& end) {
   std::vector<std::string> row{r.point.id, o.nets[r.point.net]};
-  for (size_t k = 0; k < grid.knobs.size(); ++k) row.push_back(sweep::ValueText(grid.knobs[k].values[r.point.choice[k]]));
+  for (size_t k = 0; k < grid.knobs.size(); ++k) row.push_back(ValueText(grid.knobs[k].values[r.point.choice[k]]));
   std::string error;
   json rep;
   if (end.ok()) {
@@ -216,24 +204,24 @@ class Progress {
 // The sweep's inputs checked and its points chosen: options with the grid's sample and seed
 // filled in, and this shard's points.
 struct Plan {
-  SweepOptions opt;
+  Options opt;
   json base_arch;
   Grid grid;
   int64_t total = 0;          // points in the grid (times networks)
   std::vector<int64_t> mine;  // this shard's (sampled) points
 };
 
-Plan MakePlan(const SweepOptions& o) {
+Plan MakePlan(const Options& o) {
   core::LoadArch(o.arch);  // the base arch must be valid; a point's knobs may still break it
   Plan p{o, core::ReadJsonFile(o.arch), {}, 0, {}};
   for (const std::string& n : o.nets) {
     if (!fs::is_regular_file(n)) throw core::ConfigError(n, "", "no such network file");
   }
-  p.grid = sweep::LoadGrid(o.grid, p.base_arch);
+  p.grid = LoadGrid(o.grid, p.base_arch);
   if (p.opt.sample == 0) p.opt.sample = p.grid.sample;
   if (!p.opt.seed_set) p.opt.seed = p.grid.seed;
-  p.total = sweep::PointCount(p.grid, p.opt.nets.size(), p.opt.grid);
-  p.mine = sweep::SelectPoints(p.total, p.opt.sample, p.opt.seed, p.opt.shard_index, p.opt.shard_count);
+  p.total = PointCount(p.grid, p.opt.nets.size(), p.opt.grid);
+  p.mine = SelectPoints(p.total, p.opt.sample, p.opt.seed, p.opt.shard_index, p.opt.shard_count);
   return p;
 }
 
@@ -241,7 +229,7 @@ Plan MakePlan(const SweepOptions& o) {
 std::vector<Point> Todo(const Plan& p, const std::set<std::string>& done) {
   std::vector<Point> todo;
   for (int64_t i : p.mine) {
-    Point pt = sweep::DecodePoint(i, p.total, p.grid, p.opt.nets.size());
+    Point pt = DecodePoint(i, p.total, p.grid, p.opt.nets.size());
     if (!done.count(pt.id)) todo.push_back(pt);
   }
   return todo;
@@ -250,9 +238,8 @@ std::vector<Point> Todo(const Plan& p, const std::set<std::string>& done) {
 // Runs `todo`, --jobs points at a time, each row appended to `csv` and flushed as its point ends.
 // SIGINT/SIGTERM/SIGHUP: pass it on to the running points, reap them, keep every row recorded so
 // far whole and launch no more; the same command resumes (tests/app/sweep_test.cpp).
-void RunPoints(const Plan& p, const fs::path& dir, const std::vector<Point>& todo, FILE* csv,
-               Progress& progress) {
-  const std::string exe = SelfExe();
+void RunPoints(const Plan& p, const std::string& exe, const fs::path& dir, const std::vector<Point>& todo,
+               FILE* csv, Progress& progress) {
   std::map<pid_t, Running> running;
   size_t next = 0;
   while ((next < todo.size() && !core::StopSignal()) || !running.empty()) {
@@ -279,20 +266,20 @@ void RunPoints(const Plan& p, const fs::path& dir, const std::vector<Point>& tod
 
 }  // namespace
 
-int SweepCommand(const SweepOptions& o) {
+void Sweep(const Options& o, const std::string& npusim) {
   const Plan plan = MakePlan(o);
   const fs::path dir = plan.opt.out;
   sim::PrepareOutputDir(dir.string());
   CheckOrWriteIdentity(dir, SweepIdentity(plan.opt, ReadText(plan.opt.grid)));
   std::set<std::string> done;
-  FILE* csv = OpenCsv(dir / "sweep.csv", sweep::CsvHeader(plan.grid), &done);
+  FILE* csv = OpenCsv(dir / "sweep.csv", CsvHeader(plan.grid), &done);
   const std::vector<Point> todo = Todo(plan, done);
   const size_t skipped = plan.mine.size() - todo.size();
   std::cerr << "sweep: " << plan.mine.size() << " points (" << plan.total << " in the grid), " << skipped
             << " already in " << (dir / "sweep.csv").string() << ", " << plan.opt.jobs << " at a time\n";
   Progress progress(plan.mine.size(), skipped);
   core::DeferStopSignals();
-  RunPoints(plan, dir, todo, csv, progress);
+  RunPoints(plan, npusim, dir, todo, csv, progress);
   std::fclose(csv);
   if (const int sig = core::StopSignal()) {
     std::cerr << "\nsweep: stopped by signal " << sig << "; the rows in " << (dir / "sweep.csv").string()
@@ -301,10 +288,9 @@ int SweepCommand(const SweepOptions& o) {
   }
   std::cout << "sweep: " << todo.size() << " points run, " << progress.failed() << " failed; "
             << (dir / "sweep.csv").string() << "\n";
-  return kExitOk;
 }
 
-int SweepMergeCommand(const SweepOptions& o) {
+void SweepMerge(const Options& o) {
   std::vector<std::string> header;
   std::map<std::string, std::vector<std::string>> rows;  // by id: sorted like a local sweep's points
   json identity;
@@ -334,7 +320,6 @@ int SweepMergeCommand(const SweepOptions& o) {
   core::WriteFileAtomically(out.string(), text);
   std::cout << "sweep-merge: " << rows.size() << " points from " << o.merge_dirs.size() << " directories; "
             << out.string() << "\n";
-  return kExitOk;
 }
 
-}  // namespace npusim::app
+}  // namespace npusim::explore::sweep
