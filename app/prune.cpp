@@ -18,6 +18,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "frontends/load.h"
 #include "app/app.h"
 #include "app/commands.h"
 #include "compiler/transforms/prune.h"
@@ -158,7 +159,7 @@ int PruneCommand(const std::vector<std::string>& args) {
   desc.add_options()
       ("help,h", "show this help")
       ("arch", po::value<std::string>(&arch_file)->required(), "architecture JSON file (decides what pays)")
-      ("net", po::value<std::string>(&net_file)->required(), "network JSON file")
+      ("net", po::value<std::string>(&net_file)->required(), "network JSON file or quantized ONNX model")
       ("method", po::value<std::string>(&method_name)->required(), "simd, node, unstructured, n:m (2:4) or N:M")
       ("sparsity", po::value<double>(&sparsity), "fraction removed per layer, in [0, 1) (not for N:M)")
       ("per-layer", po::value<std::string>(&per_layer), "JSON file {\"LAYER\": sparsity} overriding --sparsity")
@@ -178,7 +179,7 @@ int PruneCommand(const std::vector<std::string>& args) {
   if (norm_name != "l1" && norm_name != "l2") throw po::error("--norm: expected l1 or l2, got \"" + norm_name + "\"");
   const core::ArchConfig arch = core::LoadArch(arch_file);
   CheckExploitable(arch, method);
-  core::Graph g = core::LoadNetwork(net_file);
+  core::Graph g = frontends::LoadNetworkFile(net_file);
   std::map<std::string, double> layers;
   for (const std::string& l : compiler::ConvLayers(g)) layers[l] = method.name == "nm" ? 0.5 : sparsity;
   if (!per_layer.empty()) {

@@ -17,7 +17,7 @@
 #include "ir/model_io.h"
 #include "ir/net_loader.h"
 #include "compiler/transforms/precision.h"
-#include "frontends/onnx/onnx_import.h"
+#include "frontends/load.h"
 #include "reference/executor.h"
 #include "sim/simulate.h"
 
@@ -26,20 +26,10 @@ namespace {
 
 using TensorMap = std::map<std::string, std::vector<int32_t>>;
 
-// A network JSON, or a quantized ONNX model imported on the fly (its graph's model_io then makes
-// the run take and give data as the model declares it: docs/onnx.md).
-core::Graph LoadNet(const std::string& path) {
-  const std::string ext = ".onnx";
-  if (path.size() > ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0) {
-    return importer::ImportOnnxModel(path, {}).graph;
-  }
-  return core::LoadNetwork(path);
-}
-
 // The network with the command line's precision overrides applied (before compiling, and before
 // the reference executor sees it, so both run the same re-quantized weights).
 core::Graph LoadNet(const CommandOptions& o) {
-  core::Graph g = LoadNet(o.net);
+  core::Graph g = frontends::LoadNetworkFile(o.net);
   if (!o.weight_bits.empty()) {
     core::ApplyWeightBits(g, core::ParseWeightBits(o.weight_bits, "--weight-bits"), "--weight-bits");
   }

@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "frontends/load.h"
 #include "app/app.h"
 #include "app/commands.h"
 #include "app/serve_request.h"
@@ -214,7 +215,7 @@ int ServeSocket(Server& s, const std::string& path) {
 
 int ServeCommand(const ServeOptions& o) {
   signal(SIGPIPE, SIG_IGN);  // a client gone before its answer is an error on write, not death
-  Server s{core::LoadArch(o.arch), core::LoadNetwork(o.net), o.net, o.mode, o.cache, {}};
+  Server s{core::LoadArch(o.arch), frontends::LoadNetworkFile(o.net), o.net, o.mode, o.cache, {}};
   if (o.socket.empty()) return ServeStdio(s);
   return ServeSocket(s, o.socket);
 }

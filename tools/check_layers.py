@@ -19,6 +19,7 @@ ALLOWED = {
     "reference": {"ir", "support"},
     "frontends/onnx": {"ir", "support"},
     "frontends/scalesim": {"config", "ir", "support"},
+    "frontends": {"frontends/onnx", "ir", "support"},
     "isa": {"config", "ir", "support"},
     "models/timing": {"isa", "config", "ir", "support"},
     "compiler": {"models/timing", "isa", "config", "ir", "support"},

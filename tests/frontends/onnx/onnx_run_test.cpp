@@ -153,6 +153,33 @@ TEST(OnnxRun, ImportedNetworkRunsExactlyAsTheModel) {
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir + "/b/outputs"), {}), 3);
 }
 
+// Every command that takes --net takes the model as `run` does (frontends/load.h): `serve` answers
+// with the figures of `run --mode timing` on it, and `prune` writes the pruned network as JSON.
+TEST(OnnxRun, ServeAndPruneTakeTheModelAsRunDoes) {
+  const std::string dir = ScratchDir();
+  const std::string model = BuildEdgesModel(dir + "/edges.onnx");
+  const ProcessOutcome run =
+      RunNpusim({"run", "--arch", Arch(), "--net", model, "--input", SaveImage(dir), "--mode", "timing", "--out",
+                 dir + "/run"},
+                dir + "/err.txt");
+  ASSERT_EQ(run.exit_code, 0) << run;
+  const nlohmann::json report = nlohmann::json::parse(ReadFileText(dir + "/run/report.json"));
+  WriteFile(dir + "/requests.txt", "{\"id\": 7}\n");
+  const std::string cmd = npusim::testing::ShellQuoted(NPUSIM_BINARY) + " serve --arch " +
+                          npusim::testing::ShellQuoted(Arch()) + " --net " + npusim::testing::ShellQuoted(model) +
+                          " <" + dir + "/requests.txt >" + dir + "/answers.txt 2>" + dir + "/serve_err.txt";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadFileText(dir + "/serve_err.txt");
+  const nlohmann::json answer = nlohmann::json::parse(ReadFileText(dir + "/answers.txt"));
+  EXPECT_EQ(answer["id"], 7);
+  EXPECT_EQ(answer["cycles"], report["cycles"]) << answer.dump();
+  EXPECT_EQ(answer["energy_pj"], report["energy_pj"]);
+  const ProcessOutcome prune = RunNpusim({"prune", "--arch", Arch(), "--net", model, "--method", "node",
+                                          "--sparsity", "0.5", "-o", dir + "/pruned.json"},
+                                         dir + "/err.txt");
+  ASSERT_EQ(prune.exit_code, 0) << prune;
+  EXPECT_TRUE(std::filesystem::exists(dir + "/pruned.json"));
+}
+
 // A timing run computes no values: it removes an earlier run's output files (named after the
 // model's outputs, not the IR tensors) and lists none.
 TEST(OnnxRun, TimingRunLeavesNoOlderOutputFiles) {
