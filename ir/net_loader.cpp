@@ -17,6 +17,7 @@
 #include "ir/net_reader.h"
 #include "support/npy.h"
 #include "ir/quant.h"
+#include "ir/verify.h"
 
 namespace npusim::core {
 namespace {
@@ -137,7 +138,11 @@ class NetParser {
 
 }  // namespace
 
-Graph LoadNetwork(const std::string& path) { return NetParser(path).Parse(); }
+Graph LoadNetwork(const std::string& path) {
+  Graph g = NetParser(path).Parse();
+  Verify(g, path);  // a graph the loader accepts verifies: a cheap check that the two agree
+  return g;
+}
 
 // Real values to the input's quantized values, as ONNX QuantizeLinear does: saturate(round(x /
 // scale) + zero_point), x / scale in float32, ties to even.

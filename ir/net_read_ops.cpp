@@ -1,7 +1,7 @@
 // The network loader's op reader (ir/net_reader.h): /ops in file order. Each op name maps, in
 // one table (kOpSpecs), to its type, the keys and inputs it takes and the reader of its
 // attributes; then the references, the topological order and the operands' roles are checked and
-// the shape rules (ir/net_read_shapes.cpp) run on ops whose operands are sound.
+// the shape rules (ir/op_rules.h, through ir/net_read_shapes.cpp) run on ops whose operands are sound.
 #include <array>
 #include <map>
 
@@ -203,7 +203,7 @@ class OpReader {
     AttributeReader attributes(check_, o, p, op);
     (attributes.*spec->attributes)();
     if (!inputs_ok || !outputs_ok) return;
-    if (!RolesOk(p, *op)) return;
+    if (!RolesOk(s_, p, *op)) return;
     for (const std::string& n : op->inputs) {
       if (g_.tensor(n).shape.empty()) return;  // its own problem was reported
     }
@@ -287,100 +287,6 @@ class OpReader {
     }
     st.produced_by = static_cast<int>(i);
     return true;
-  }
-
-  // ---------------------------------------------------------------- operand roles
-
-  bool ActivationRole(const std::string& n, const std::string& ptr) {
-    const TensorInfo& t = g_.tensor(n);
-    const TensorState& st = state_[n];
-    if (!st.type_ok) return false;
-    if (t.bits == 32) {
-      // A 32-bit network input was already reported at /inputs.
-      if (!st.is_input) {
-        check_.Add(ptr, "expected an activation tensor (1..16 bits), \"" + n + "\" has 32 bits " +
-                            k32BitRoles);
-      }
-      return false;
-    }
-    if (t.binary()) {
-      check_.Add(ptr, "expected an activation tensor, \"" + n +
-                          "\" is signed 1-bit (binary -1/+1 values are for weights only; a 1-bit "
-                          "activation is unsigned)");
-      return false;
-    }
-    if (st.per_channel) {
-      // A per-channel tensor that is not a constant weight was already reported at its scale.
-      if (st.constant && !st.is_input) {
-        check_.Add(ptr, "expected a per-tensor quantized activation, \"" + n +
-                            "\" is per-channel (only conv2d/fully_connected weights may be)");
-      }
-      return false;
-    }
-    return true;
-  }
-
-  // The weight (bias == false) or bias (bias == true) operand of conv2d / fully_connected: a
-  // constant of 1..16 bits, or of 32 bits for a bias.
-  bool ConstantRole(const std::string& n, const std::string& ptr, bool bias) {
-    const TensorInfo& t = g_.tensor(n);
-    const TensorState& st = state_[n];
-    if (!st.type_ok) return false;
-    const char* role = bias ? "bias" : "weight";
-    if (bias && t.bits != 32) {
-      check_.Add(ptr, "expected a 32-bit bias tensor, \"" + n + "\" has " +
-                          std::to_string(t.bits) + " bits");
-      return false;
-    }
-    if (!bias && t.bits == 32) {
-      check_.Add(ptr, "expected a weight tensor (1..16 bits), \"" + n + "\" has 32 bits " +
-                          k32BitRoles);
-      return false;
-    }
-    if (!st.constant || st.is_input) {
-      check_.Add(ptr, std::string("expected a constant ") + role +
-                          " tensor (with data, not a network input), \"" + n + "\" is not");
-      return false;
-    }
-    return true;
-  }
-
-  // A lookup's table: constant data (its shape and type are checked against x and y later).
-  bool TableRole(const std::string& n, const std::string& ptr) {
-    const TensorState& st = state_[n];
-    if (!st.type_ok) return false;
-    if (st.constant && !st.is_input) return true;
-    check_.Add(ptr, "expected a constant lookup table (with data, not a network input), \"" + n + "\" is not");
-    return false;
-  }
-
-  bool RolesOk(const std::string& p, const Op& op) {
-    const std::string ip = Pointer(p, "inputs");
-    bool ok = true;
-    for (size_t k = 0; k < op.inputs.size(); ++k) {
-      const std::string ptr = Pointer(ip, k);
-      const bool mm = op.type == OpType::kConv2d || op.type == OpType::kFullyConnected;
-      if (mm && k >= 1) ok = ConstantRole(op.inputs[k], ptr, /*bias=*/k == 2) && ok;
-      else if (op.type == OpType::kLookup && k == 1) ok = TableRole(op.inputs[k], ptr) && ok;
-      else ok = ActivationRole(op.inputs[k], ptr) && ok;
-    }
-    const std::string yp = Pointer(Pointer(p, "outputs"), 0);
-    const TensorInfo& y = g_.tensor(op.outputs[0]);
-    const bool mm = op.type == OpType::kConv2d || op.type == OpType::kFullyConnected;
-    if (mm && state_[op.outputs[0]].type_ok && y.bits == 32) return AccumulatorOutputOk(p, op) && ok;
-    return ActivationRole(op.outputs[0], yp) && ok;
-  }
-
-  // A 32-bit output of conv2d / fully_connected is the raw int32 accumulator (plus bias): nothing
-  // requantizes it, so there is no fused activation to apply.
-  bool AccumulatorOutputOk(const std::string& p, const Op& op) {
-    if (op.activation == Activation::kNone) return true;
-    check_.Add(Pointer(p, "activation"),
-               "expected \"none\" (output \"" + op.outputs[0] +
-                   "\" is a 32-bit accumulator output: written without requantization, so no "
-                   "activation is fused), got \"" +
-                   (op.activation == Activation::kRelu ? "relu" : "relu6") + "\"");
-    return false;
   }
 
   NetState& s_;

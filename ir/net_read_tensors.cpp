@@ -1,9 +1,7 @@
 // The network loader's tensor reader (ir/net_reader.h): one entry of /tensors, its type, shape,
 // quantization parameters and data (a list, a .npy file or {"random": ...}).
 #include <cmath>
-#include <cstdio>
 #include <optional>
-#include <type_traits>
 
 #include "ir/net_reader.h"
 #include "support/npy.h"
@@ -11,42 +9,6 @@
 
 namespace npusim::core::net {
 namespace {
-
-// Tensor names become file names (outputs/<name>.npy), so they avoid '/' and spaces.
-bool IsTensorName(const std::string& s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_' || c == '.' || c == ':' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-std::string RangeString(const TensorInfo& t) {
-  return std::to_string(t.qmin()) + ".." + std::to_string(t.qmax());
-}
-
-std::string FloatString(float f) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(f));
-  return buf;
-}
-
-template <typename T>
-std::string ListString(const std::vector<T>& v) {
-  if (v.size() == 1) {
-    if constexpr (std::is_floating_point_v<T>) return FloatString(v[0]);
-    else return std::to_string(v[0]);
-  }
-  std::string s = "[";
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) s += ", ";
-    if constexpr (std::is_floating_point_v<T>) s += FloatString(v[i]);
-    else s += std::to_string(v[i]);
-  }
-  return s + "]";
-}
 
 class TensorReader {
  public:
@@ -401,35 +363,6 @@ class TensorReader {
 };
 
 }  // namespace
-
-std::string TypeString(const TensorInfo& t) {
-  return std::string(t.is_signed ? "signed " : "unsigned ") + std::to_string(t.bits) + "-bit";
-}
-
-std::string QuantString(const TensorInfo& t) {
-  return TypeString(t) + ", scale " + ListString(t.quant.scales) + ", zero_point " +
-         ListString(t.quant.zero_points);
-}
-
-bool SameQuant(const TensorInfo& a, const TensorInfo& b) {
-  return a.bits == b.bits && a.is_signed == b.is_signed && a.quant.scales == b.quant.scales &&
-         a.quant.zero_points == b.quant.zero_points;
-}
-
-// "" if every value lies in [t.qmin(), t.qmax()], else a description of the first offender.
-std::string RangeViolation(const std::vector<int32_t>& values, const TensorInfo& t) {
-  int64_t bad = 0;
-  size_t first = 0;
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (t.representable(values[i])) continue;
-    if (bad++ == 0) first = i;
-  }
-  if (bad == 0) return "";
-  return "expected values in the " + TypeString(t) + " range " + RangeString(t) +
-         (t.binary() ? " (binary: -1 or +1)" : "") + ", got " +
-         std::to_string(bad) + " value" + (bad == 1 ? "" : "s") + " outside it, first at index " +
-         std::to_string(first) + ": " + std::to_string(values[first]);
-}
 
 void ReadTensor(NetState& s, const std::string& name, const Json& t, const std::string& p) {
   TensorReader(s).Read(name, t, p);

@@ -15,13 +15,14 @@
 
 #include "support/error.h"
 #include "ir/graph.h"
+#include "ir/op_rules.h"
 #include "support/json_util.h"
 
 namespace npusim::core::net {
 
 // Resource limits (docs/formats.md "Limits"): absurd sizes are refused before anything is
 // allocated for them.
-constexpr int64_t kMaxElements = (int64_t{1} << 31) - 1;  // per tensor
+constexpr int64_t kMaxElements = kMaxTensorElements;  // per tensor
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 constexpr int64_t kMaxConstantElements = int64_t{1} << 28;  // all tensors with data, together
 #else
@@ -30,12 +31,10 @@ constexpr int64_t kMaxConstantElements = int64_t{1} << 20;
 #endif
 constexpr size_t kMaxOps = 100000;
 constexpr size_t kMaxTensors = 200000;
-constexpr int64_t kMaxDim = int64_t{1} << 16;  // bound for strides, pads, kernels, dilations
+constexpr int64_t kMaxDim = kMaxWindowDim;  // bound for strides, pads, kernels, dilations
 constexpr size_t kMaxValueProblems = 5;        // per data list; the rest are summarised
-constexpr size_t kMaxConcatInputs = 64;
-constexpr int kMaxLookupInputBits = 8;  // a table of 256 entries at most
-inline const char* const k32BitRoles =
-    "(32-bit tensors are biases and the int32 accumulator outputs of conv2d / fully_connected)";
+constexpr size_t kMaxConcatInputs = kMaxConcatOperands;
+inline const char* const k32BitRoles = kThirtyTwoBitRoles;
 
 // What the loader knows about a tensor beyond TensorInfo.
 struct TensorState {
@@ -72,15 +71,16 @@ void ReadTensor(NetState& s, const std::string& name, const Json& t, const std::
 // roles, then the shape rules).
 void ReadOps(NetState& s, const Json& ops);
 
-// ir/net_read_shapes.cpp: infers op `p`'s output shape (or checks the one the file gives) and
-// the op's shape and quantization rules. `kind` is the op's name as the file spells it.
+// ir/net_read_shapes.cpp, the per-op rules of ir/op_rules.h located by JSON pointers under op
+// `p`: the operands' roles, and the output shape inferred (or checked against the one the file
+// gives) with the op's shape and quantization rules. `kind` is the op's name as the file spells it.
+bool RolesOk(NetState& s, const std::string& p, const Op& op);
 void InferAndCheck(NetState& s, const std::string& p, const std::string& kind, Op* op);
 
-// Messages (ir/net_read_tensors.cpp).
-std::string TypeString(const TensorInfo& t);        // "signed 8-bit"
-std::string QuantString(const TensorInfo& t);       // type, scale and zero point
-bool SameQuant(const TensorInfo& a, const TensorInfo& b);
-// "" if every value lies in [t.qmin(), t.qmax()], else a description of the first offender.
-std::string RangeViolation(const std::vector<int32_t>& values, const TensorInfo& t);
+// Messages (ir/op_rules.h).
+using core::QuantString;
+using core::RangeViolation;
+using core::SameQuant;
+using core::TypeString;
 
 }  // namespace npusim::core::net

@@ -6,6 +6,7 @@
 #include <limits>
 #include <vector>
 
+#include "ir/verify.h"
 #include "support/error.h"
 #include "support/json_util.h"
 
@@ -191,14 +192,19 @@ void RequantizeActivation(TensorInfo& t, int bits) {
 }  // namespace
 
 void ApplyWeightBits(Graph& g, const std::map<std::string, int>& bits, const std::string& source) {
+  const std::string where = "ApplyWeightBits(" + source + ") on network \"" + g.name + "\"";
+  const std::vector<Problem> before = VerifyProblems(g, where);
   const std::map<std::string, int> per_layer = PerLayer(g, bits, source);
   for (Op& op : g.ops) {
     auto it = per_layer.find(op.name);
     if (it != per_layer.end()) Requantize(g, op, it->second, source);
   }
+  core::VerifyRewrite(g, where, before);  // a rewrite bug stops here
 }
 
 void ApplyActivationBits(Graph& g, const std::map<std::string, int>& bits, const std::string& source) {
+  const std::string checked = "ApplyActivationBits(" + source + ") on network \"" + g.name + "\"";
+  const std::vector<Problem> before = VerifyProblems(g, checked);
   // tensor -> (width, the layer that asked for it), every tensor of a group with its reader.
   std::map<std::string, std::pair<int, std::string>> want;
   for (const auto& [layer, b] : PerLayer(g, bits, source)) {
@@ -230,6 +236,7 @@ void ApplyActivationBits(Graph& g, const std::map<std::string, int>& bits, const
     TensorInfo& info = g.tensor(t);
     if (info.bits != wb.first) RequantizeActivation(info, wb.first);
   }
+  core::VerifyRewrite(g, checked, before);  // a rewrite bug stops here
 }
 
 }  // namespace npusim::core

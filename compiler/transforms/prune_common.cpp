@@ -4,6 +4,8 @@
 #include <numeric>
 #include <set>
 
+#include "ir/verify.h"
+
 namespace npusim::compiler {
 
 int64_t CountNonzero(const core::TensorInfo& w) {
@@ -22,8 +24,11 @@ std::vector<bool> SmallestItems(int64_t items, int64_t count, const std::functio
   return out;
 }
 
-std::vector<PruneLayerResult> ForEachLayer(core::Graph& g, const std::vector<std::string>& layers,
+std::vector<PruneLayerResult> ForEachLayer(core::Graph& g, const std::string& pass,
+                                           const std::vector<std::string>& layers,
                                            const std::function<void(int, core::TensorInfo&)>& prune) {
+  const std::string where = pass + " on network \"" + g.name + "\"";
+  const std::vector<core::Problem> before = core::VerifyProblems(g, where);
   const std::set<std::string> wanted(layers.begin(), layers.end());
   std::vector<PruneLayerResult> out;
   for (int i = 0; i < static_cast<int>(g.ops.size()); ++i) {
@@ -40,6 +45,7 @@ std::vector<PruneLayerResult> ForEachLayer(core::Graph& g, const std::vector<std
     r.nonzero_after = CountNonzero(w);
     out.push_back(r);
   }
+  core::VerifyRewrite(g, where, before);  // a rewrite bug stops here
   return out;
 }
 

@@ -28,8 +28,10 @@ inline double ChannelWeight(const core::TensorInfo& w, int64_t c) {
 // item goes first), where items are scored by `score(i)` for i in [0, items).
 std::vector<bool> SmallestItems(int64_t items, int64_t count, const std::function<double(int64_t)>& score);
 
-// Runs `prune(op, weights)` on every conv/FC layer named in `layers` and collects the counts.
-std::vector<PruneLayerResult> ForEachLayer(core::Graph& g, const std::vector<std::string>& layers,
+// Runs `prune(op, weights)` on every conv/FC layer named in `layers` and collects the counts, then
+// verifies the graph (core::Verify, naming the pass `pass`).
+std::vector<PruneLayerResult> ForEachLayer(core::Graph& g, const std::string& pass,
+                                           const std::vector<std::string>& layers,
                                            const std::function<void(int op_index, core::TensorInfo& w)>& prune);
 
 std::vector<std::string> Keys(const std::map<std::string, double>& m);

@@ -12,7 +12,7 @@ std::vector<PruneLayerResult> PruneUnstructured(core::Graph& g, const std::map<s
   for (const core::Op& op : g.ops) {
     if (sparsity.count(op.name) && op.inputs.size() > 1) by_weights[op.inputs[1]] = sparsity.at(op.name);
   }
-  return ForEachLayer(g, Keys(sparsity), [&](int, core::TensorInfo& w) {
+  return ForEachLayer(g, "PruneUnstructured", Keys(sparsity), [&](int, core::TensorInfo& w) {
     std::vector<int32_t>& data = *w.data;
     const int32_t zp = w.quant.zero_point(0);
     const int64_t n = static_cast<int64_t>(data.size());

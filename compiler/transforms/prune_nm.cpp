@@ -27,7 +27,7 @@ std::vector<PruneLayerResult> PruneNm(core::Graph& g, int n, int m, const std::v
     }
   }
   problems.ThrowIfAny();
-  return ForEachLayer(g, layers, [&](int, core::TensorInfo& w) {
+  return ForEachLayer(g, "PruneNm", layers, [&](int, core::TensorInfo& w) {
     std::vector<int32_t>& data = *w.data;
     const int32_t zp = w.quant.zero_point(0);
     for (size_t b = 0; b + m <= data.size(); b += m) {

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "compiler/transforms/prune_common.h"
+#include "ir/verify.h"
 
 namespace npusim::compiler {
 namespace {
@@ -132,6 +133,8 @@ void KeepLayerOutputs(core::Graph& g, core::Op& op, const std::vector<int64_t>& 
 
 std::vector<PruneLayerResult> PruneNodes(core::Graph& g, const std::map<std::string, double>& keep_ratio,
                                          ChannelNorm norm) {
+  const std::string where = "PruneNodes on network \"" + g.name + "\"";
+  const std::vector<core::Problem> before = core::VerifyProblems(g, where);
   std::vector<PruneLayerResult> out;
   for (int i = 0; i < static_cast<int>(g.ops.size()); ++i) {
     core::Op& op = g.ops[i];
@@ -167,6 +170,7 @@ std::vector<PruneLayerResult> PruneNodes(core::Graph& g, const std::map<std::str
     r.nonzero_after = CountNonzero(g.tensor(op.inputs[1]));
     out.push_back(r);
   }
+  core::VerifyRewrite(g, where, before);  // a rewrite bug stops here
   return out;
 }
 

@@ -11,7 +11,7 @@ namespace npusim::compiler {
 
 std::vector<PruneLayerResult> PruneSimdGroups(core::Graph& g, int simd_width,
                                               const std::map<std::string, double>& sparsity) {
-  return ForEachLayer(g, Keys(sparsity), [&](int op_index, core::TensorInfo& w) {
+  return ForEachLayer(g, "PruneSimdGroups", Keys(sparsity), [&](int op_index, core::TensorInfo& w) {
     const ConvView v = MakeConvView(g, op_index);
     const core::RowGeometry geo = core::MakeRowGeometry(v.kh * v.kw, v.icg(), v.icg(), simd_width);
     const int32_t zp = w.quant.zero_point(0);

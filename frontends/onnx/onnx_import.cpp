@@ -19,6 +19,7 @@
 #include "frontends/onnx/op_table.h"
 #include "frontends/onnx/qdq_fold.h"
 #include "frontends/onnx/quant_infer.h"
+#include "ir/verify.h"
 
 namespace npusim::importer {
 namespace {
@@ -51,6 +52,7 @@ class Importer : public ImportContext {
     if (g_.ops.empty()) problems_.Add("/graph", "the graph computes nothing (no node becomes an npusim op)");
     problems_.ThrowIfAny();
     g_.model_io = std::move(io_);
+    core::Verify(g_, path_);  // the converters' graph keeps the IR's invariants
     return OnnxModel{std::move(g_)};
   }
 
