@@ -10,6 +10,7 @@
 #include "frontends/scalesim/scalesim_arch.h"  // kScaleSimDramCapacityBytes
 #include "ir/int_math.h"
 #include "ir/quant.h"
+#include "ir/verify.h"
 #include "support/error.h"
 #include "support/random.h"
 
@@ -80,6 +81,7 @@ class GraphBuilder {
     for (size_t i = 0; i < g_.ops.size(); ++i) {
       if (i + 1 == g_.ops.size() || !(*layers_)[i + 1].chained) g_.outputs.push_back(g_.ops[i].outputs[0]);
     }
+    Verify(g_, topology_.file);  // the invariants every front end's graph must keep (ir/verify.h)
     return g_;
   }
 
