@@ -32,6 +32,7 @@ const char* kUsage =
 
 po::options_description CommonOptions(CommandOptions& o) {
   po::options_description d("options");
+  // clang-format off
   d.add_options()
       ("help,h", "show this help")
       ("arch", po::value<std::string>(&o.arch)->required(), "architecture JSON file")
@@ -45,6 +46,7 @@ po::options_description CommonOptions(CommandOptions& o) {
            throw po::error("--objective: expected cycles, energy or edp, got \"" + v + "\"");
          }
        }), "reconfigurable_array mapping objective: cycles, energy or edp (overrides the arch's)");
+  // clang-format on
   return d;
 }
 
@@ -66,6 +68,7 @@ po::variables_map Parse(int argc, char** argv, int first, const po::options_desc
 int ScaleSim(int argc, char** argv, int first) {
   ScaleSimOptions o;
   po::options_description desc("options");
+  // clang-format off
   desc.add_options()
       ("help,h", "show this help")
       ("config,c", po::value<std::string>(&o.config)->required(), "SCALE-Sim v2 config file (.cfg)")
@@ -74,6 +77,7 @@ int ScaleSim(int argc, char** argv, int first) {
        "topology form: conv (layer rows) or gemm (M, N, K rows)")
       ("out", po::value<std::string>(&o.out), "output directory (default results/scalesim-<run_name>/)")
       ("compat", po::value<std::string>(&o.compat), "scalesim: SCALE-Sim v2's own compute model (see docs/scalesim.md)");
+  // clang-format on
   po::variables_map vm = Parse(argc, argv, first, desc);
   if (vm.count("help")) {
     std::cout << kUsage << desc;
@@ -127,6 +131,7 @@ int Sweep(int argc, char** argv, int first) {
   SweepOptions o;
   std::string shard;
   po::options_description desc("options");
+  // clang-format off
   desc.add_options()
       ("help,h", "show this help")
       ("arch", po::value<std::string>(&o.arch)->required(), "base architecture JSON file")
@@ -139,6 +144,7 @@ int Sweep(int argc, char** argv, int first) {
       ("out", po::value<std::string>(&o.out)->required(), "output directory (sweep.csv, points/)")
       ("mode", po::value<std::string>(&o.mode)->default_value("timing"),
        "each point's run mode: timing (figures only, the default) or exact (also its outputs/*.npy)");
+  // clang-format on
   po::variables_map vm;
   if (!ParseOrHelp(argc, argv, first, desc, &vm)) return kExitOk;
   ParseExecMode(o.mode, "--mode");
@@ -153,9 +159,11 @@ int Sweep(int argc, char** argv, int first) {
 int SweepMerge(int argc, char** argv, int first) {
   SweepOptions o;
   po::options_description desc("options");
+  // clang-format off
   desc.add_options()
       ("help,h", "show this help")
       ("out", po::value<std::string>(&o.out)->required(), "directory of the merged sweep.csv");
+  // clang-format on
   po::options_description hidden;
   hidden.add_options()("dirs", po::value<std::vector<std::string>>(&o.merge_dirs)->required(), "");
   po::options_description all;
@@ -178,6 +186,7 @@ int Serve(int argc, char** argv, int first) {
   std::string mode;
   int64_t cache = 0;
   po::options_description desc("options");
+  // clang-format off
   desc.add_options()
       ("help,h", "show this help")
       ("arch", po::value<std::string>(&o.arch)->required(), "architecture JSON file")
@@ -187,6 +196,7 @@ int Serve(int argc, char** argv, int first) {
        "exact: simulate the output arithmetic too; timing: cycles and energy only (the same figures)")
       ("cache", po::value<int64_t>(&cache)->default_value(100000),
        "answers of distinct requests kept in memory (a repeated request is answered from it); 0: none");
+  // clang-format on
   po::variables_map vm;
   if (!ParseOrHelp(argc, argv, first, desc, &vm)) return kExitOk;
   o.mode = ParseExecMode(mode, "--mode");
@@ -198,6 +208,7 @@ int Serve(int argc, char** argv, int first) {
 int Lut(int argc, char** argv, int first) {
   LutOptions o;
   po::options_description desc("options");
+  // clang-format off
   desc.add_options()
       ("help,h", "show this help")
       ("arch", po::value<std::string>(&o.arch)->required(), "architecture JSON file")
@@ -206,6 +217,7 @@ int Lut(int argc, char** argv, int first) {
       ("emit-net", po::value<std::string>(&o.emit_net),
        "instead of a LUT, write the network of one architecture of the block space (k3_e6_w4_a8,... one per block) to --out")
       ("jobs,j", po::value<int>(&o.jobs)->default_value(1), "entries simulated at a time");
+  // clang-format on
   po::variables_map vm;
   if (!ParseOrHelp(argc, argv, first, desc, &vm)) return kExitOk;
   if (o.jobs < 1) throw po::error("--jobs: expected at least 1");
@@ -234,6 +246,7 @@ int ParseAndRun(int argc, char** argv) {
   CommandOptions o;
   po::options_description desc = CommonOptions(o);
   if (command == "run") {
+    // clang-format off
     desc.add_options()
         ("input", po::value<std::vector<std::string>>(&o.inputs), "network input as [NAME=]FILE.npy (repeatable)")
         ("out", po::value<std::string>(&o.out), "output directory (default results/<arch>-<net>/)")
@@ -241,11 +254,14 @@ int ParseAndRun(int argc, char** argv) {
         ("mode", po::value<std::string>(&o.mode)->default_value("exact"),
          "exact: compute every output integer; timing: cycles, energy and counts only (identical "
          "figures, no outputs/*.npy)");
+    // clang-format on
   } else {
+    // clang-format off
     desc.add_options()
         ("estimate-check", po::bool_switch(&o.estimate_check),
          "also simulate the program (timing mode) and print per layer the cost model's estimate, the "
          "simulated cycles and the estimate's error");
+    // clang-format on
   }
   po::variables_map vm = Parse(argc, argv, first, desc);
   if (vm.count("help")) {

@@ -37,12 +37,14 @@ void PrintEdges(const std::string& what, const std::vector<core::ModelTensor>& e
 int ImportCommand(const std::vector<std::string>& args) {
   std::string model, out, weights_dir;
   po::options_description desc("options");
+  // clang-format off
   desc.add_options()
       ("help,h", "show this help")
       ("model", po::value<std::string>(&model)->required(), "the ONNX model")
       ("output,o", po::value<std::string>(&out)->required(), "network JSON file to write")
       ("weights-dir", po::value<std::string>(&weights_dir),
        "directory for the constants' .npy files (default: beside the JSON file)");
+  // clang-format on
   po::positional_options_description pos;
   pos.add("model", 1);
   po::variables_map vm;

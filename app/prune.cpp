@@ -156,6 +156,7 @@ int PruneCommand(const std::vector<std::string>& args) {
   std::string arch_file, net_file, method_name, per_layer, norm_name = "l1", out, weights_dir;
   double sparsity = -1;
   po::options_description desc("options");
+  // clang-format off
   desc.add_options()
       ("help,h", "show this help")
       ("arch", po::value<std::string>(&arch_file)->required(), "architecture JSON file (decides what pays)")
@@ -166,6 +167,7 @@ int PruneCommand(const std::vector<std::string>& args) {
       ("norm", po::value<std::string>(&norm_name), "node pruning: rank channels by l1 (default) or l2 norm")
       ("output,o", po::value<std::string>(&out)->required(), "pruned network JSON file to write")
       ("weights-dir", po::value<std::string>(&weights_dir), "directory for its .npy files (default: OUT_weights/)");
+  // clang-format on
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(desc).run(), vm);
   if (vm.count("help")) {
