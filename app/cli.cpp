@@ -18,7 +18,8 @@ const char* kUsage =
     "usage: npusim [run] --arch A.json --net N.json [--input [NAME=]X.npy]... [--out DIR] [--check]\n"
     "                    [--weight-bits LAYER=BITS,...] [--activation-bits LAYER=BITS,...]\n"
     "                    [--mode exact|timing] [--objective cycles|energy|edp]\n"
-    "       npusim compile --arch A.json --net N.json [--weight-bits ...] [--activation-bits ...] [--objective ...]\n"
+    "       npusim compile --arch A.json --net N.json [--weight-bits ...] [--activation-bits ...] "
+    "[--objective ...]\n"
     "                      [--estimate-check]\n"
     "       npusim import MODEL.onnx -o NET.json [--weights-dir DIR]\n"
     "       npusim prune --arch A.json --net N.json --method simd|node|unstructured|n:m|N:M --sparsity S\n"
@@ -94,7 +95,8 @@ int ScaleSim(int argc, char** argv, int first) {
 }
 
 // Parses and notifies `desc`; false (after printing the usage) when --help was asked for.
-bool ParseOrHelp(int argc, char** argv, int first, const po::options_description& desc, po::variables_map* vm) {
+bool ParseOrHelp(int argc, char** argv, int first, const po::options_description& desc,
+                 po::variables_map* vm) {
   *vm = Parse(argc, argv, first, desc);
   if (vm->count("help")) {
     std::cout << kUsage << desc;
@@ -171,7 +173,8 @@ int SweepMerge(int argc, char** argv, int first) {
   po::positional_options_description pos;
   pos.add("dirs", -1);
   po::variables_map vm;
-  po::store(po::command_line_parser(argc - first + 1, argv + first - 1).options(all).positional(pos).run(), vm);
+  po::store(po::command_line_parser(argc - first + 1, argv + first - 1).options(all).positional(pos).run(),
+            vm);
   if (vm.count("help")) {
     std::cout << kUsage << desc;
     return kExitOk;
@@ -280,7 +283,8 @@ int ParseAndRun(int argc, char** argv) {
 std::string InputFilesNote(const std::vector<std::string>& args) {
   std::string files;
   for (std::string arg : args) {
-    if (const size_t eq = arg.find('='); eq != std::string::npos && arg.rfind("--", 0) != 0) arg = arg.substr(eq + 1);
+    if (const size_t eq = arg.find('='); eq != std::string::npos && arg.rfind("--", 0) != 0)
+      arg = arg.substr(eq + 1);
     std::error_code ec;
     if (arg.empty() || arg[0] == '-' || !std::filesystem::is_regular_file(arg, ec)) continue;
     files += (files.empty() ? "" : ", ") + arg;
@@ -305,7 +309,8 @@ int Main(int argc, char** argv) {
     return kExitBadInput;
   } catch (const std::exception& e) {
     // A bug, not bad input: name the files it happened on so that the user can report it.
-    std::cerr << "npusim: internal error: " << e.what() << InputFilesNote(std::vector<std::string>(argv + 1, argv + argc))
+    std::cerr << "npusim: internal error: " << e.what()
+              << InputFilesNote(std::vector<std::string>(argv + 1, argv + argc))
               << "\nnpusim: this is a bug; please report it with the command line and these files\n";
     return kExitInternal;
   }

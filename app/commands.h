@@ -14,10 +14,10 @@ struct CommandOptions {
   std::string arch, net, out;
   std::vector<std::string> inputs;  // [NAME=]FILE.npy
   bool check = false;
-  std::string weight_bits;  // --weight-bits LAYER=BITS,... (compiler/transforms/precision.h)
+  std::string weight_bits;      // --weight-bits LAYER=BITS,... (compiler/transforms/precision.h)
   std::string activation_bits;  // --activation-bits LAYER=BITS,...: the activations each layer reads
-  std::string mode = "exact";  // --mode exact|timing (models/exec_mode.h)
-  std::string objective;    // --objective cycles|energy|edp: reconfigurable units' mapping objective
+  std::string mode = "exact";   // --mode exact|timing (models/exec_mode.h)
+  std::string objective;        // --objective cycles|energy|edp: reconfigurable units' mapping objective
   bool estimate_check = false;  // compile --estimate-check: simulate too, estimate vs simulated per layer
 };
 
@@ -36,10 +36,10 @@ int PruneCommand(const std::vector<std::string>& args);
 
 // `npusim scalesim` (app/scalesim.cpp).
 struct ScaleSimOptions {
-  std::string config, topology;   // SCALE-Sim v2 .cfg and topology .csv
+  std::string config, topology;     // SCALE-Sim v2 .cfg and topology .csv
   std::string input_type = "conv";  // "conv" or "gemm" (the topology's form)
-  std::string out;                // default results/scalesim-<run_name>/
-  std::string compat;             // "scalesim", or empty for npusim's own models
+  std::string out;                  // default results/scalesim-<run_name>/
+  std::string compat;               // "scalesim", or empty for npusim's own models
 };
 
 int ScaleSimCommand(const ScaleSimOptions& o);

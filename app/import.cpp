@@ -9,9 +9,9 @@
 
 #include "app/app.h"
 #include "app/commands.h"
-#include "support/json_util.h"
-#include "ir/net_writer.h"
 #include "frontends/onnx/onnx_import.h"
+#include "ir/net_writer.h"
+#include "support/json_util.h"
 
 namespace npusim::app {
 namespace {
@@ -25,10 +25,12 @@ void PrintEdges(const std::string& what, const std::vector<core::ModelTensor>& e
   for (const core::ModelTensor& m : edges) {
     const bool nchw = m.perm == core::NchwToNhwcPerm(4);
     std::string notes = nchw ? "NCHW -> NHWC" : "";
-    if (m.real()) notes += std::string(notes.empty() ? "" : "; ") + (what == "input" ? "quantized" : "dequantized") + " on the host";
-    std::cout << "  " << what << " " << m.name << ": ONNX " << m.dtype << " " << core::ShapeString(m.shape) << " -> npusim "
-              << m.tensor << " " << core::ShapeString(g.tensor(m.tensor).shape) << (notes.empty() ? "" : " (" + notes + ")")
-              << "\n";
+    if (m.real())
+      notes += std::string(notes.empty() ? "" : "; ") + (what == "input" ? "quantized" : "dequantized") +
+               " on the host";
+    std::cout << "  " << what << " " << m.name << ": ONNX " << m.dtype << " " << core::ShapeString(m.shape)
+              << " -> npusim " << m.tensor << " " << core::ShapeString(g.tensor(m.tensor).shape)
+              << (notes.empty() ? "" : " (" + notes + ")") << "\n";
   }
 }
 

@@ -18,15 +18,15 @@
 
 #include <boost/program_options.hpp>
 
-#include "frontends/load.h"
 #include "app/app.h"
 #include "app/commands.h"
 #include "compiler/transforms/prune.h"
 #include "config/arch.h"
-#include "support/error.h"
-#include "support/json_util.h"
+#include "frontends/load.h"
 #include "ir/net_loader.h"
 #include "ir/net_writer.h"
+#include "support/error.h"
+#include "support/json_util.h"
 
 namespace npusim::app {
 namespace {
@@ -55,8 +55,9 @@ Method ParseMethod(const std::string& s) {
     }
   } catch (const std::exception&) {
   }
-  throw po::error("--method: expected simd, node, unstructured, n:m (2:4) or N:M with 1 <= N < M <= 64, got \"" +
-                  s + "\"");
+  throw po::error(
+      "--method: expected simd, node, unstructured, n:m (2:4) or N:M with 1 <= N < M <= 64, got \"" + s +
+      "\"");
 }
 
 // Refuses a method the arch's matrix unit cannot exploit (see the file comment).
@@ -67,20 +68,23 @@ void CheckExploitable(const core::ArchConfig& arch, const Method& m) {
   while (&arch.units[index] != u) ++index;
   const std::string where = "/units/" + std::to_string(index);
   const std::string method = m.name == "nm" ? std::to_string(m.n) + ":" + std::to_string(m.m) : m.name;
-  const core::WeightFormat needed = m.name == "simd" ? core::WeightFormat::kSimdGroups : core::WeightFormat::kCsr;
+  const core::WeightFormat needed =
+      m.name == "simd" ? core::WeightFormat::kSimdGroups : core::WeightFormat::kCsr;
   const std::string format = core::WeightFormatName(needed);
   const core::WeightStorage storage = core::UnitKindOf(*u).Storage(*u);
   if (!storage.compressed()) {
-    throw core::ConfigError(arch.file, where + "/type",
-                            "unit \"" + u->name + "\" is a " + u->type + ", which runs pruned weights at dense cost: method " +
-                                method + " needs a sparse_array with \"" + format + "\" in its formats (node pruning "
-                                "shrinks shapes on any unit; a network pruned for a sparse arch runs unchanged, at "
-                                "dense speed, here)");
+    throw core::ConfigError(
+        arch.file, where + "/type",
+        "unit \"" + u->name + "\" is a " + u->type + ", which runs pruned weights at dense cost: method " +
+            method + " needs a sparse_array with \"" + format +
+            "\" in its formats (node pruning "
+            "shrinks shapes on any unit; a network pruned for a sparse arch runs unchanged, at "
+            "dense speed, here)");
   }
   if (!storage.runs(needed)) {
     throw core::ConfigError(arch.file, where + "/formats",
-                            "unit \"" + u->name + "\" cannot skip what method " + method + " removes: it needs \"" +
-                                format + "\" in its formats");
+                            "unit \"" + u->name + "\" cannot skip what method " + method +
+                                " removes: it needs \"" + format + "\" in its formats");
   }
 }
 
@@ -97,13 +101,16 @@ std::map<std::string, double> ReadPerLayer(const std::string& path, const core::
   const core::Json doc = core::ReadJsonFile(path);
   core::ProblemList problems(path);
   std::map<std::string, double> out;
-  if (!doc.is_object()) problems.Add("", "expected an object {\"LAYER\": sparsity}, got " + core::Describe(doc));
+  if (!doc.is_object())
+    problems.Add("", "expected an object {\"LAYER\": sparsity}, got " + core::Describe(doc));
   const std::vector<std::string> layers = compiler::ConvLayers(g);
   for (auto it = doc.is_object() ? doc.begin() : doc.end(); it != doc.end(); ++it) {
     const std::string p = core::Pointer("", it.key());
     if (std::find(layers.begin(), layers.end(), it.key()) == layers.end()) {
-      problems.Add(p, "expected the name of a conv2d or fully_connected layer of the network, got \"" + it.key() + "\"");
-    } else if (!it.value().is_number() || !(it.value().get<double>() >= 0.0 && it.value().get<double>() < 1.0)) {
+      problems.Add(p, "expected the name of a conv2d or fully_connected layer of the network, got \"" +
+                          it.key() + "\"");
+    } else if (!it.value().is_number() ||
+               !(it.value().get<double>() >= 0.0 && it.value().get<double>() < 1.0)) {
       problems.Add(p, "expected a sparsity in [0, 1), got " + core::Describe(it.value()));
     } else {
       out[it.key()] = it.value().get<double>();
@@ -135,8 +142,9 @@ std::vector<compiler::PruneLayerResult> Prune(core::Graph& g, const core::ArchCo
 
 void PrintSummary(const std::vector<compiler::PruneLayerResult>& results) {
   int64_t before = 0, after = 0, total = 0;
-  std::cout << std::left << std::setw(24) << "layer" << std::right << std::setw(12) << "weights" << std::setw(12)
-            << "nonzero" << std::setw(12) << "-> weights" << std::setw(12) << "nonzero" << "\n";
+  std::cout << std::left << std::setw(24) << "layer" << std::right << std::setw(12) << "weights"
+            << std::setw(12) << "nonzero" << std::setw(12) << "-> weights" << std::setw(12) << "nonzero"
+            << "\n";
   for (const compiler::PruneLayerResult& r : results) {
     std::cout << std::left << std::setw(24) << r.layer << std::right << std::setw(12) << r.weights_before
               << std::setw(12) << r.nonzero_before << std::setw(12) << r.weights_after << std::setw(12)
@@ -145,8 +153,8 @@ void PrintSummary(const std::vector<compiler::PruneLayerResult>& results) {
     after += r.nonzero_after;
     total += r.weights_before;
   }
-  std::cout << "nonzero weights: " << before << " -> " << after << " of " << total << " ("
-            << std::fixed << std::setprecision(1) << (before > 0 ? 100.0 * (before - after) / before : 0.0)
+  std::cout << "nonzero weights: " << before << " -> " << after << " of " << total << " (" << std::fixed
+            << std::setprecision(1) << (before > 0 ? 100.0 * (before - after) / before : 0.0)
             << "% removed)\n";
 }
 
@@ -176,9 +184,11 @@ int PruneCommand(const std::vector<std::string>& args) {
   }
   po::notify(vm);
   const Method method = ParseMethod(method_name);
-  if (method.name != "nm" && !vm.count("sparsity")) throw po::error("--sparsity is required for method " + method_name);
+  if (method.name != "nm" && !vm.count("sparsity"))
+    throw po::error("--sparsity is required for method " + method_name);
   if (vm.count("sparsity")) CheckSparsity(sparsity, "--sparsity");
-  if (norm_name != "l1" && norm_name != "l2") throw po::error("--norm: expected l1 or l2, got \"" + norm_name + "\"");
+  if (norm_name != "l1" && norm_name != "l2")
+    throw po::error("--norm: expected l1 or l2, got \"" + norm_name + "\"");
   const core::ArchConfig arch = core::LoadArch(arch_file);
   CheckExploitable(arch, method);
   core::Graph g = frontends::LoadNetworkFile(net_file);
@@ -187,8 +197,9 @@ int PruneCommand(const std::vector<std::string>& args) {
   if (!per_layer.empty()) {
     for (const auto& [layer, s] : ReadPerLayer(per_layer, g)) layers[layer] = s;
   }
-  const auto results = Prune(g, arch, method, layers,
-                             norm_name == "l2" ? compiler::ChannelNorm::kL2 : compiler::ChannelNorm::kL1, net_file);
+  const auto results =
+      Prune(g, arch, method, layers,
+            norm_name == "l2" ? compiler::ChannelNorm::kL2 : compiler::ChannelNorm::kL1, net_file);
   if (weights_dir.empty()) {
     std::filesystem::path p(out);
     weights_dir = (p.parent_path() / (p.stem().string() + "_weights")).string();

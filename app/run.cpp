@@ -11,15 +11,15 @@
 
 #include "app/app.h"
 #include "app/commands.h"
+#include "compiler/transforms/precision.h"
 #include "config/arch_json.h"
-#include "support/error.h"
-#include "support/json_util.h"
+#include "frontends/load.h"
 #include "ir/model_io.h"
 #include "ir/net_loader.h"
-#include "compiler/transforms/precision.h"
-#include "frontends/load.h"
 #include "reference/executor.h"
 #include "sim/simulate.h"
+#include "support/error.h"
+#include "support/json_util.h"
 
 namespace npusim::app {
 namespace {
@@ -34,7 +34,8 @@ core::Graph LoadNet(const CommandOptions& o) {
     core::ApplyWeightBits(g, core::ParseWeightBits(o.weight_bits, "--weight-bits"), "--weight-bits");
   }
   if (!o.activation_bits.empty()) {
-    core::ApplyActivationBits(g, core::ParseWeightBits(o.activation_bits, "--activation-bits"), "--activation-bits");
+    core::ApplyActivationBits(g, core::ParseWeightBits(o.activation_bits, "--activation-bits"),
+                              "--activation-bits");
   }
   return g;
 }
@@ -49,8 +50,10 @@ core::ArchConfig LoadArch(const CommandOptions& o) {
     if (core::UnitKindOf(u).ApplyObjective(&u, o.objective)) applied = true;
   }
   if (!applied) {
-    throw core::ConfigError(o.arch, "/units", "--objective " + o.objective + " needs a "
-                            "reconfigurable_array unit (expected one; this arch has none)");
+    throw core::ConfigError(o.arch, "/units",
+                            "--objective " + o.objective +
+                                " needs a "
+                                "reconfigurable_array unit (expected one; this arch has none)");
   }
   return arch;
 }
@@ -89,17 +92,22 @@ std::map<std::string, std::string> InputFiles(const std::vector<InputSlot>& slot
     std::string name;
     if (eq == std::string::npos) {
       if (position >= slots.size()) {
-        throw core::ConfigError(o.net, "/inputs", "--input " + spec + ": more files without a name than the network has "
-                                                      "inputs (" + SlotNames(slots) + ")");
+        throw core::ConfigError(o.net, "/inputs",
+                                "--input " + spec +
+                                    ": more files without a name than the network has "
+                                    "inputs (" +
+                                    SlotNames(slots) + ")");
       }
       name = slots[position++].name;
     } else {
       name = spec.substr(0, eq);
     }
-    const bool known = std::any_of(slots.begin(), slots.end(), [&](const InputSlot& i) { return i.name == name; });
+    const bool known =
+        std::any_of(slots.begin(), slots.end(), [&](const InputSlot& i) { return i.name == name; });
     if (!known) {
-      throw core::ConfigError(o.net, "/inputs", "--input names \"" + name + "\", which is not a network input (" +
-                                                    SlotNames(slots) + ")");
+      throw core::ConfigError(
+          o.net, "/inputs",
+          "--input names \"" + name + "\", which is not a network input (" + SlotNames(slots) + ")");
     }
     if (!files.emplace(name, eq == std::string::npos ? spec : spec.substr(eq + 1)).second) {
       throw core::ConfigError(o.net, "/inputs", "--input gives \"" + name + "\" twice");
@@ -118,12 +126,14 @@ TensorMap ResolveInputs(const core::Graph& g, const CommandOptions& o) {
     const core::TensorInfo& t = g.tensor(slot.tensor);
     auto f = files.find(slot.name);
     if (f != files.end()) {
-      in[slot.tensor] = slot.model ? core::LoadModelInput(f->second, *slot.model, t) : core::LoadInputNpy(f->second, t);
+      in[slot.tensor] =
+          slot.model ? core::LoadModelInput(f->second, *slot.model, t) : core::LoadInputNpy(f->second, t);
       continue;
     }
     if (!t.data) {
-      throw core::ConfigError(o.net, "/tensors/" + slot.tensor + "/data", "network input \"" + slot.name +
-                                                                          "\" has no data: give \"data\" or pass --input");
+      throw core::ConfigError(
+          o.net, "/tensors/" + slot.tensor + "/data",
+          "network input \"" + slot.name + "\" has no data: give \"data\" or pass --input");
     }
     in[slot.tensor] = *t.data;
   }
@@ -131,7 +141,7 @@ TensorMap ResolveInputs(const core::Graph& g, const CommandOptions& o) {
 }
 
 sim::CheckResult Check(const core::Graph& g, const core::ArchConfig& arch, const TensorMap& inputs,
-                  const TensorMap& outputs) {
+                       const TensorMap& outputs) {
   const core::UnitConfig* unit = arch.MatrixUnit();
   reference::Options opt{arch.requant_mode, unit->acc_bits, unit->overflow};
   return sim::CompareOutputs(g, outputs, reference::Run(g, inputs, opt));
@@ -200,8 +210,9 @@ namespace {
 std::string ErrorPercent(int64_t estimate, uint64_t simulated) {
   if (simulated == 0) return "-";
   char s[32];
-  std::snprintf(s, sizeof s, "%+.1f%%", 100.0 * (static_cast<double>(estimate) - static_cast<double>(simulated)) /
-                                            static_cast<double>(simulated));
+  std::snprintf(s, sizeof s, "%+.1f%%",
+                100.0 * (static_cast<double>(estimate) - static_cast<double>(simulated)) /
+                    static_cast<double>(simulated));
   return s;
 }
 
@@ -218,18 +229,20 @@ std::string EstimateCheck(const sim::Compiled& c) {
   const isa::Program& prog = c.program;
   std::ostringstream s;
   char line[256];
-  std::snprintf(line, sizeof line, ";   %3s %-22s %-16s %-10s %12s %12s %8s\n", "#", "layer", "op", "unit", "estimate",
-                "simulated", "error");
-  s << "; estimate check: the cost model's cycles per layer against the simulated cycles (timing mode)\n" << line;
+  std::snprintf(line, sizeof line, ";   %3s %-22s %-16s %-10s %12s %12s %8s\n", "#", "layer", "op", "unit",
+                "estimate", "simulated", "error");
+  s << "; estimate check: the cost model's cycles per layer against the simulated cycles (timing mode)\n"
+    << line;
   int64_t estimated = 0;
   uint64_t simulated = 0;
   for (size_t l = 0; l < prog.layers.size(); ++l) {
     const isa::LayerMapping& m = prog.layers[l];
     const uint64_t sim = r.layers[l].cycles;
     const bool has = m.estimated_cycles > 0;
-    std::snprintf(line, sizeof line, ";   %3zu %-22.22s %-16s %-10s %12s %12llu %8s\n", l, m.name.c_str(), m.op.c_str(),
-                  m.unit.c_str(), has ? std::to_string(m.estimated_cycles).c_str() : "-",
-                  static_cast<unsigned long long>(sim), has ? ErrorPercent(m.estimated_cycles, sim).c_str() : "-");
+    std::snprintf(line, sizeof line, ";   %3zu %-22.22s %-16s %-10s %12s %12llu %8s\n", l, m.name.c_str(),
+                  m.op.c_str(), m.unit.c_str(), has ? std::to_string(m.estimated_cycles).c_str() : "-",
+                  static_cast<unsigned long long>(sim),
+                  has ? ErrorPercent(m.estimated_cycles, sim).c_str() : "-");
     s << line;
     if (!has) continue;
     estimated += m.estimated_cycles;
@@ -247,20 +260,19 @@ int CompileCommand(const CommandOptions& o) {
   const core::Graph g = LoadNet(o);
   const sim::Compiled c = sim::Compile(arch, g, o.net);
   const isa::Program& prog = c.program;
-  std::cout << "; npusim program for " << g.name << " on " << arch.name << ": "
-            << prog.instructions.size() << " instructions, " << prog.dram_bytes_used
-            << " DRAM bytes\n; mapping:\n";
+  std::cout << "; npusim program for " << g.name << " on " << arch.name << ": " << prog.instructions.size()
+            << " instructions, " << prog.dram_bytes_used << " DRAM bytes\n; mapping:\n";
   for (size_t l = 0; l < prog.layers.size(); ++l) {
     const isa::LayerMapping& m = prog.layers[l];
-    std::cout << ";   " << l << " " << m.name << " (" << m.op << ") on " << m.unit << ": " << m.tiling
-              << ", " << m.tiles << " tiles\n";
+    std::cout << ";   " << l << " " << m.name << " (" << m.op << ") on " << m.unit << ": " << m.tiling << ", "
+              << m.tiles << " tiles\n";
     if (!m.mapping.empty()) {
       std::cout << ";     chosen: " << m.mapping << " (" << m.mapping_reason << "; est " << m.mapping_cycles
-                << " compute cycles, " << m.mapping_energy_pj / 1e6 << " uJ)\n;     runner-up: "
-                << (m.runner_up.empty() ? "none" : m.runner_up) << " (est " << m.runner_up_cycles
-                << " cycles, " << m.runner_up_energy_pj / 1e6 << " uJ)\n;     best monolithic: "
-                << m.monolithic << " (est " << m.monolithic_cycles << " cycles); "
-                << m.candidates << " configurations evaluated\n";
+                << " compute cycles, " << m.mapping_energy_pj / 1e6
+                << " uJ)\n;     runner-up: " << (m.runner_up.empty() ? "none" : m.runner_up) << " (est "
+                << m.runner_up_cycles << " cycles, " << m.runner_up_energy_pj / 1e6
+                << " uJ)\n;     best monolithic: " << m.monolithic << " (est " << m.monolithic_cycles
+                << " cycles); " << m.candidates << " configurations evaluated\n";
     }
   }
   if (o.estimate_check) std::cout << EstimateCheck(c);

@@ -8,9 +8,9 @@
 
 #include "app/app.h"
 #include "app/commands.h"
+#include "ir/int_math.h"
 #include "support/atomic_file.h"
 #include "support/error.h"
-#include "ir/int_math.h"
 
 namespace npusim::app {
 namespace {
@@ -123,7 +123,8 @@ ScaleSimCompatRun RunScaleSimCompat(const ScaleSimInputs& in) {
       run.layers.push_back(L);
     } catch (const std::overflow_error&) {
       throw core::ConfigError(in.topology.file, "line " + std::to_string(row.line),
-                              "layer \"" + row.name + "\": its cycle or access counts overflow 64 bits on a " +
+                              "layer \"" + row.name +
+                                  "\": its cycle or access counts overflow 64 bits on a " +
                                   std::to_string(in.config.array_height) + "x" +
                                   std::to_string(in.config.array_width) + " array: expected smaller sizes");
     }

@@ -42,7 +42,7 @@ struct ScaleSimCompatRun {
   int64_t cycles = 0;                 // sum over runs of folds * cycles per fold (counts)
   int64_t scalesim_total_cycles = 0;  // sum over runs of SCALE-Sim's "Total Cycles" (count - 1)
   int64_t macs = 0;
-  std::vector<std::string> notes;     // caveats echoed on stderr and in report.json
+  std::vector<std::string> notes;  // caveats echoed on stderr and in report.json
 };
 
 // Both files, every problem of both reported at once (ConfigError).
@@ -66,12 +66,12 @@ ScaleSimCompatRun RunScaleSimCompat(const ScaleSimInputs& inputs);
 //   memory     = the layer's span (first instruction start to last end) - array busy: DRAM
 //                stalls, loads and stores not hidden by double buffering, post-processing.
 struct ScaleSimFullLayer : core::ScaleSimRow {  // the row as the graph made it, then the figures
-  int64_t compat_cycles = 0;             // SCALE-Sim (--compat), count convention, all runs
-  int64_t compat_cycles_own_gemm = 0;    // SCALE-Sim's model on npusim's GEMM
-  int64_t model_cycles = 0;              // npusim's dataflow closed form, whole GEMM, no memory
-  int64_t compute_busy_cycles = 0;       // simulated: array busy on this layer
-  int64_t span_cycles = 0;               // simulated: layer end - layer start
-  int64_t cycles = 0;                    // simulated: share of the total (layers overlap)
+  int64_t compat_cycles = 0;                    // SCALE-Sim (--compat), count convention, all runs
+  int64_t compat_cycles_own_gemm = 0;           // SCALE-Sim's model on npusim's GEMM
+  int64_t model_cycles = 0;                     // npusim's dataflow closed form, whole GEMM, no memory
+  int64_t compute_busy_cycles = 0;              // simulated: array busy on this layer
+  int64_t span_cycles = 0;                      // simulated: layer end - layer start
+  int64_t cycles = 0;                           // simulated: share of the total (layers overlap)
   int64_t dram_bytes = 0;
   std::string bound;
   int64_t PaddingDelta() const { return compat_cycles_own_gemm - compat_cycles; }
@@ -82,7 +82,7 @@ struct ScaleSimFullLayer : core::ScaleSimRow {  // the row as the graph made it,
 
 struct ScaleSimFullRun {
   std::vector<ScaleSimFullLayer> layers;
-  int64_t cycles = 0;               // npusim, the whole run
+  int64_t cycles = 0;  // npusim, the whole run
   int64_t sum_spans = 0;
   int64_t compat_cycles = 0;        // SCALE-Sim, counts
   int64_t compat_total_cycles = 0;  // SCALE-Sim's summed "Total Cycles" (count - 1 per layer)

@@ -31,7 +31,8 @@ namespace timing = models::timing;
 
 // The compiler names the op ("/ops/3") and npusim's buffers; say which topology line and which
 // SCALE-Sim SRAM that is.
-isa::Program CompileForScaleSim(const core::Graph& g, const core::ArchConfig& arch, const ScaleSimInputs& in) {
+isa::Program CompileForScaleSim(const core::Graph& g, const core::ArchConfig& arch,
+                                const ScaleSimInputs& in) {
   try {
     return compiler::Compile(g, arch, in.topology.file);
   } catch (const core::ConfigError& e) {
@@ -42,8 +43,9 @@ isa::Program CompileForScaleSim(const core::Graph& g, const core::ArchConfig& ar
         const size_t i = std::stoul(p.pointer.substr(ops.size()));
         if (i < in.topology.layers.size()) p.pointer = "line " + std::to_string(in.topology.layers[i].line);
       }
-      p.message += " (npusim's buffers: ibuf = IfmapSramSzkB, wbuf = FilterSramSzkB, abuf = 4 x OfmapSramSzkB "
-                   "for 32-bit accumulators, obuf = OfmapSramSzkB; each must hold two tiles)";
+      p.message +=
+          " (npusim's buffers: ibuf = IfmapSramSzkB, wbuf = FilterSramSzkB, abuf = 4 x OfmapSramSzkB "
+          "for 32-bit accumulators, obuf = OfmapSramSzkB; each must hold two tiles)";
       problems.push_back(p);
     }
     throw core::ConfigError(problems);
@@ -81,21 +83,26 @@ std::string ComparisonTable(const ScaleSimFullRun& run) {
   char line[400];
   s << "npusim vs SCALE-Sim (--compat), cycles as counts; diff = span - scalesim = padding + fold model + "
        "tiling + memory\n";
-  std::snprintf(line, sizeof line, "%-18s %5s %11s %11s %11s %11s %11s %11s | %10s %10s %10s %10s %12s %-7s\n", "layer",
-                "chain", "scalesim", "ss_own_gemm", "model", "busy", "span", "share", "padding", "fold_model", "tiling",
-                "memory", "dram_bytes", "bound");
+  std::snprintf(line, sizeof line,
+                "%-18s %5s %11s %11s %11s %11s %11s %11s | %10s %10s %10s %10s %12s %-7s\n", "layer", "chain",
+                "scalesim", "ss_own_gemm", "model", "busy", "span", "share", "padding", "fold_model",
+                "tiling", "memory", "dram_bytes", "bound");
   s << line;
   for (const ScaleSimFullLayer& L : run.layers) {
-    std::snprintf(line, sizeof line, "%-18.18s %5s %11lld %11lld %11lld %11lld %11lld %11lld | %10lld %10lld %10lld %10lld %12lld %-7s\n",
-                  L.op_name.c_str(), L.chained ? "yes" : "no", Ll(L.compat_cycles), Ll(L.compat_cycles_own_gemm),
-                  Ll(L.model_cycles), Ll(L.compute_busy_cycles), Ll(L.span_cycles), Ll(L.cycles), Ll(L.PaddingDelta()),
-                  Ll(L.FoldModelDelta()), Ll(L.TilingDelta()), Ll(L.MemoryDelta()), Ll(L.dram_bytes), L.bound.c_str());
+    std::snprintf(
+        line, sizeof line,
+        "%-18.18s %5s %11lld %11lld %11lld %11lld %11lld %11lld | %10lld %10lld %10lld %10lld %12lld %-7s\n",
+        L.op_name.c_str(), L.chained ? "yes" : "no", Ll(L.compat_cycles), Ll(L.compat_cycles_own_gemm),
+        Ll(L.model_cycles), Ll(L.compute_busy_cycles), Ll(L.span_cycles), Ll(L.cycles), Ll(L.PaddingDelta()),
+        Ll(L.FoldModelDelta()), Ll(L.TilingDelta()), Ll(L.MemoryDelta()), Ll(L.dram_bytes), L.bound.c_str());
     s << line;
   }
   s << "total: npusim " << run.cycles << " cycles (layers overlap: sum of spans " << run.sum_spans
-    << "), SCALE-Sim " << run.compat_cycles << " cycles as counts (its summed Total Cycles: "
-    << run.compat_total_cycles << "); npusim / SCALE-Sim = ";
-  std::snprintf(line, sizeof line, "%.3f\n", run.compat_cycles ? static_cast<double>(run.cycles) / run.compat_cycles : 0.0);
+    << "), SCALE-Sim " << run.compat_cycles
+    << " cycles as counts (its summed Total Cycles: " << run.compat_total_cycles
+    << "); npusim / SCALE-Sim = ";
+  std::snprintf(line, sizeof line, "%.3f\n",
+                run.compat_cycles ? static_cast<double>(run.cycles) / run.compat_cycles : 0.0);
   s << line;
   return s.str();
 }
@@ -103,13 +110,14 @@ std::string ComparisonTable(const ScaleSimFullRun& run) {
 std::string ComparisonCsv(const ScaleSimFullRun& run) {
   std::string out =
       "layer,line,chained,pad_top,pad_left,pad_bottom,pad_right,gemm_m,gemm_k,gemm_n,groups,scalesim_cycles,"
-      "scalesim_cycles_own_gemm,model_cycles,compute_busy_cycles,span_cycles,cycles,padding_delta,fold_model_delta,"
+      "scalesim_cycles_own_gemm,model_cycles,compute_busy_cycles,span_cycles,cycles,padding_delta,fold_model_"
+      "delta,"
       "tiling_delta,memory_delta,dram_bytes,bound\n";
   for (const ScaleSimFullLayer& L : run.layers) {
     std::ostringstream s;
-    s << L.op_name << "," << L.row->line << "," << (L.chained ? 1 : 0) << "," << L.pads[0] << "," << L.pads[1] << ","
-      << L.pads[2] << "," << L.pads[3] << "," << L.gemm_m << "," << L.gemm_k << "," << L.gemm_n << "," << L.groups
-      << "," << L.compat_cycles << "," << L.compat_cycles_own_gemm << "," << L.model_cycles << ","
+    s << L.op_name << "," << L.row->line << "," << (L.chained ? 1 : 0) << "," << L.pads[0] << "," << L.pads[1]
+      << "," << L.pads[2] << "," << L.pads[3] << "," << L.gemm_m << "," << L.gemm_k << "," << L.gemm_n << ","
+      << L.groups << "," << L.compat_cycles << "," << L.compat_cycles_own_gemm << "," << L.model_cycles << ","
       << L.compute_busy_cycles << "," << L.span_cycles << "," << L.cycles << "," << L.PaddingDelta() << ","
       << L.FoldModelDelta() << "," << L.TilingDelta() << "," << L.MemoryDelta() << "," << L.dram_bytes << ","
       << L.bound << "\n";
@@ -117,7 +125,6 @@ std::string ComparisonCsv(const ScaleSimFullRun& run) {
   }
   return out;
 }
-
 
 }  // namespace
 
@@ -137,7 +144,8 @@ int RunScaleSimFullModel(const ScaleSimInputs& in, const std::string& dir) {
   const sim::Compiled compiled{arch, g, in.topology.file, CompileForScaleSim(g, arch, in)};
   sim::Options opt;
   opt.before_simulate = [&] { sim::PrepareOutputDir(dir); };  // every input is valid by now
-  sim::RunReport report = sim::BuildReport(arch, g, in.topology.file, sim::Run(compiled, sim::GraphInputs(g), opt));
+  sim::RunReport report =
+      sim::BuildReport(arch, g, in.topology.file, sim::Run(compiled, sim::GraphInputs(g), opt));
   report.arch_file = in.config.file;  // the arch was derived from the SCALE-Sim cfg
   Compare(compat, arch, report, run.layers);
   run.cycles = static_cast<int64_t>(report.run.cycles);

@@ -17,8 +17,7 @@ namespace {
 using Json = nlohmann::ordered_json;
 namespace timing = models::timing;
 
-const char kCyclesMeaning[] =
-    "folds x cycles per fold, summed over every SCALE-Sim layer: a count of cycles";
+const char kCyclesMeaning[] = "folds x cycles per fold, summed over every SCALE-Sim layer: a count of cycles";
 const char kScaleSimCyclesMeaning[] =
     "SCALE-Sim v2's 'Total Cycles' summed over its layers: each is the index, counted from 0, of the "
     "layer's last cycle, i.e. its cycle count - 1";
@@ -116,9 +115,9 @@ std::string ScaleSimComputeReportCsv(const ScaleSimCompatRun& run) {
       "LayerID, Total Cycles, Stall Cycles, Overall Util %, Mapping Efficiency %, Compute Util %,\n";
   for (const ScaleSimCompatLayer& L : run.layers) {
     const timing::ScaleSimLayerStats& s = L.stats;
-    const std::string rest = ", " + std::to_string(s.reported_total_cycles) + ", 0, " +
-                             PythonFloatRepr(s.overall_util_pct) + ", " + PythonFloatRepr(s.mapping_efficiency_pct) +
-                             ", " + PythonFloatRepr(s.compute_util_pct) + ",\n";
+    const std::string rest =
+        ", " + std::to_string(s.reported_total_cycles) + ", 0, " + PythonFloatRepr(s.overall_util_pct) +
+        ", " + PythonFloatRepr(s.mapping_efficiency_pct) + ", " + PythonFloatRepr(s.compute_util_pct) + ",\n";
     for (int64_t i = 0; i < L.runs; ++i) out += std::to_string(L.first_layer_id + i) + rest;
   }
   return out;
@@ -208,18 +207,19 @@ std::string ScaleSimSummaryTable(const ScaleSimCompatRun& run) {
   std::ostringstream s;
   char line[320];
   s << "npusim scalesim --compat scalesim: run \"" << c.run_name << "\", " << c.array_height << "x"
-    << c.array_width << " array, " << c.dataflow << " dataflow, InterfaceBandwidth " << c.interface_bandwidth << "\n";
-  std::snprintf(line, sizeof line, "%-20s %5s %8s %8s %8s %8s %8s %14s %14s %7s %8s %8s\n", "layer", "runs", "Sr", "Sc",
-                "T", "folds", "fold_cyc", "SS_total/run", "cycles", "util%", "map_eff%", "comp%");
+    << c.array_width << " array, " << c.dataflow << " dataflow, InterfaceBandwidth " << c.interface_bandwidth
+    << "\n";
+  std::snprintf(line, sizeof line, "%-20s %5s %8s %8s %8s %8s %8s %14s %14s %7s %8s %8s\n", "layer", "runs",
+                "Sr", "Sc", "T", "folds", "fold_cyc", "SS_total/run", "cycles", "util%", "map_eff%", "comp%");
   s << line;
   for (const ScaleSimCompatLayer& L : run.layers) {
     const timing::ScaleSimLayerStats& t = L.stats;
-    std::snprintf(line, sizeof line, "%-20.20s %5lld %8lld %8lld %8lld %8lld %8lld %14lld %14lld %7.2f %8.2f %8.2f\n",
-                  L.row->name.c_str(), static_cast<long long>(L.runs), static_cast<long long>(t.sr),
-                  static_cast<long long>(t.sc), static_cast<long long>(t.t), static_cast<long long>(t.folds),
-                  static_cast<long long>(t.cycles_per_fold), static_cast<long long>(t.reported_total_cycles),
-                  static_cast<long long>(L.cycles), t.overall_util_pct, t.mapping_efficiency_pct,
-                  t.compute_util_pct);
+    std::snprintf(
+        line, sizeof line, "%-20.20s %5lld %8lld %8lld %8lld %8lld %8lld %14lld %14lld %7.2f %8.2f %8.2f\n",
+        L.row->name.c_str(), static_cast<long long>(L.runs), static_cast<long long>(t.sr),
+        static_cast<long long>(t.sc), static_cast<long long>(t.t), static_cast<long long>(t.folds),
+        static_cast<long long>(t.cycles_per_fold), static_cast<long long>(t.reported_total_cycles),
+        static_cast<long long>(L.cycles), t.overall_util_pct, t.mapping_efficiency_pct, t.compute_util_pct);
     s << line;
   }
   s << "total: " << run.scalesim_layers << " SCALE-Sim layers, " << run.macs << " MACs, " << run.cycles

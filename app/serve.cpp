@@ -26,17 +26,17 @@
 #include <unordered_map>
 #include <vector>
 
-#include "frontends/load.h"
 #include "app/app.h"
 #include "app/commands.h"
 #include "app/serve_request.h"
+#include "compiler/transforms/precision.h"
 #include "compiler/transforms/prune.h"
 #include "config/arch.h"
+#include "frontends/load.h"
+#include "ir/net_loader.h"
+#include "sim/figures.h"
 #include "support/error.h"
 #include "support/json_util.h"
-#include "ir/net_loader.h"
-#include "compiler/transforms/precision.h"
-#include "sim/figures.h"
 #include "support/stop_signals.h"
 
 namespace npusim::app {
@@ -73,7 +73,8 @@ std::map<std::string, double> KeepRatios(const core::Graph& g, const std::map<st
   for (const auto& [layer, ratio] : keep) {
     if (layer == "*") continue;
     if (std::find(layers.begin(), layers.end(), layer) == layers.end()) {
-      throw core::ConfigError("request", core::Pointer("/keep", layer), "no conv2d or fully_connected layer is named \"" + layer + "\"");
+      throw core::ConfigError("request", core::Pointer("/keep", layer),
+                              "no conv2d or fully_connected layer is named \"" + layer + "\"");
     }
     out[layer] = ratio;
   }
@@ -95,7 +96,8 @@ json Answer(Server& s, const std::string& line) {
   json a = sim::FiguresInChild(s.arch, s.graph, s.net_file, r.layers, s.mode, [&r](core::Graph& g) {
     if (!r.keep.empty()) compiler::PruneNodes(g, KeepRatios(g, r.keep));
     if (!r.weight_bits.empty()) core::ApplyWeightBits(g, r.weight_bits, "request /weight_bits");
-    if (!r.activation_bits.empty()) core::ApplyActivationBits(g, r.activation_bits, "request /activation_bits");
+    if (!r.activation_bits.empty())
+      core::ApplyActivationBits(g, r.activation_bits, "request /activation_bits");
   });
   if (a.contains("error")) return serve::ErrorAnswer(r.id, a["error"].get<std::string>());
   a["ok"] = true;
@@ -133,7 +135,10 @@ bool HandleBytes(Server& s, serve::LineReader& reader, int out_fd, const char* d
       [&](const std::string& line) {
         if (!serve::IsBlank(line)) reply(Answer(s, line));
       },
-      [&] { reply(serve::ErrorAnswer(nullptr, "request longer than " + std::to_string(serve::kMaxRequestBytes) + " bytes")); });
+      [&] {
+        reply(serve::ErrorAnswer(
+            nullptr, "request longer than " + std::to_string(serve::kMaxRequestBytes) + " bytes"));
+      });
   return alive;
 }
 
@@ -155,7 +160,7 @@ int ServeStdio(Server& s) {
 int Listen(const std::string& path) {
   sockaddr_un addr{};
   if (path.size() >= sizeof addr.sun_path) throw core::ConfigError(path, "", "socket path too long");
-  struct stat st{};
+  struct stat st {};
   if (lstat(path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) throw core::ConfigError(path, "", "exists and is not a socket");
     unlink(path.c_str());  // a stale socket of an earlier server

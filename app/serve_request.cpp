@@ -20,7 +20,8 @@ std::string Bits(const json& j, const char* key, int lo, std::map<std::string, i
   if (!wb.is_object()) return ptr + ": expected an object {\"LAYER\": BITS, \"*\": BITS}";
   for (const auto& [layer, b] : wb.items()) {
     if (!b.is_number_integer() || b.get<int64_t>() < lo || b.get<int64_t>() > 16) {
-      return core::Pointer(ptr, layer) + ": expected an integer in " + std::to_string(lo) + "..16, got " + core::Describe(b);
+      return core::Pointer(ptr, layer) + ": expected an integer in " + std::to_string(lo) + "..16, got " +
+             core::Describe(b);
     }
     (*out)[layer] = b.get<int>();
   }
@@ -50,7 +51,7 @@ std::string Check(const json& j, Request* r) {
     }
   }
   for (const auto& [key, lo, out] : {std::make_tuple("weight_bits", 1, &r->weight_bits),
-                                      std::make_tuple("activation_bits", 2, &r->activation_bits)}) {
+                                     std::make_tuple("activation_bits", 2, &r->activation_bits)}) {
     if (std::string e = Bits(j, key, lo, out); !e.empty()) return e;
   }
   return "";

@@ -32,8 +32,8 @@ struct Request {
   // AMC's action: layer (or "*") -> fraction of its output channels kept, in (0, 1]
   // (compiler::PruneNodes).
   std::map<std::string, double> keep;
-  bool layers = false;                     // per-layer figures in the answer
-  std::string error;                       // "" for a valid request, else what is wrong
+  bool layers = false;  // per-layer figures in the answer
+  std::string error;    // "" for a valid request, else what is wrong
 };
 
 // Parses and checks one request line. Never throws: a bad line gives a Request with `error` set

@@ -17,10 +17,10 @@
 // BM_Compile times compiler::Compile alone, in process (no SystemC), on a loaded network.
 //
 //   build/sim_throughput_bench --benchmark_out=results/bench.json --benchmark_out_format=json
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -83,9 +83,12 @@ ChildRun RunChild(const SimCase& c, const fs::path& dir) {
   ChildRun r;
   const fs::path log = dir / "log.txt";
   std::vector<std::string> args = {NPUSIM_BINARY,
-                                   "--arch", kSource + "/arch/" + c.arch + ".json",
-                                   "--net", kSource + "/workloads/" + c.net + ".json",
-                                   "--out", (dir / "out").string()};
+                                   "--arch",
+                                   kSource + "/arch/" + c.arch + ".json",
+                                   "--net",
+                                   kSource + "/workloads/" + c.net + ".json",
+                                   "--out",
+                                   (dir / "out").string()};
   if (c.check) args.push_back("--check");
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
@@ -178,12 +181,9 @@ void BM_Compile(benchmark::State& state, const std::string& arch_stem, const std
 
 void RegisterAll() {
   const std::vector<SimCase> cases = {
-      {"unpu", "mobilenet_q4", false},
-      {"unpu", "mobilenet_q4", true},
-      {"dense_16x16", "mobilenet_v1_q8", false},
-      {"tiny_4x4", "mobilenet_v1_q8", false},
-      {"dense_16x16", "mobilenet_v1_q8", true},
-      {"dense_16x16", "small_resnet", false},
+      {"unpu", "mobilenet_q4", false},           {"unpu", "mobilenet_q4", true},
+      {"dense_16x16", "mobilenet_v1_q8", false}, {"tiny_4x4", "mobilenet_v1_q8", false},
+      {"dense_16x16", "mobilenet_v1_q8", true},  {"dense_16x16", "small_resnet", false},
       {"tiny_4x4", "small_resnet", false},
   };
   for (const SimCase& c : cases) {

@@ -36,8 +36,7 @@ int SlotPair::Acquire(const std::string& k, bool* load) {
   return last_used;
 }
 
-isa::Program Compile(const core::Graph& graph, const core::ArchConfig& arch,
-                     const std::string& net_file) {
+isa::Program Compile(const core::Graph& graph, const core::ArchConfig& arch, const std::string& net_file) {
   Context ctx;
   ctx.graph = &graph;
   ctx.arch = &arch;

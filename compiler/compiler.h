@@ -22,7 +22,6 @@ namespace npusim::compiler {
 
 // Throws core::ConfigError naming `net_file` and the op's JSON pointer ("/ops/3") for a network
 // the arch cannot run (an unsupported bit width, a layer no tile of which fits the buffers).
-isa::Program Compile(const core::Graph& graph, const core::ArchConfig& arch,
-                     const std::string& net_file);
+isa::Program Compile(const core::Graph& graph, const core::ArchConfig& arch, const std::string& net_file);
 
 }  // namespace npusim::compiler

@@ -57,8 +57,9 @@ class ArchParser {
     if (!check_.Object(doc, "")) {
       problems_.ThrowIfAny();
     }
-    check_.Keys(doc, "", {"version", "name", "description", "clock_mhz", "operating_point", "dram",
-                          "buffers", "units", "post_processor", "requantization", "energy"});
+    check_.Keys(doc, "",
+                {"version", "name", "description", "clock_mhz", "operating_point", "dram", "buffers", "units",
+                 "post_processor", "requantization", "energy"});
     check_.Version(doc);
     SetIf(check_.GetString(doc, "", "name", Need::kRequired), &arch.name);
     check_.GetString(doc, "", "description", Need::kOptional);
@@ -79,8 +80,7 @@ class ArchParser {
     if (const Json* v = check_.Member(doc, "", "post_processor", Need::kRequired, "an object")) {
       ParsePost(*v, "/post_processor", arch, &arch.post);
     }
-    if (auto r = check_.GetEnum(doc, "", "requantization", Need::kOptional,
-                                {"onnx_float", "fixed_point"})) {
+    if (auto r = check_.GetEnum(doc, "", "requantization", Need::kOptional, {"onnx_float", "fixed_point"})) {
       arch.requant_mode = *r == "onnx_float" ? RequantMode::kOnnxFloat : RequantMode::kFixedPoint;
     }
     CheckComponentNames(doc, arch);
@@ -97,11 +97,9 @@ class ArchParser {
     if (!check_.Object(v, p)) return;
     check_.Keys(v, p, {"bytes_per_cycle", "latency_cycles", "burst_bytes", "capacity_bytes"});
     SetIf(check_.GetInt(v, p, "bytes_per_cycle", Need::kRequired, 1, 4096), &dram->bytes_per_cycle);
-    SetIf(check_.GetInt(v, p, "latency_cycles", Need::kRequired, 0, 1000000),
-          &dram->latency_cycles);
+    SetIf(check_.GetInt(v, p, "latency_cycles", Need::kRequired, 0, 1000000), &dram->latency_cycles);
     SetIf(check_.GetPowerOfTwo(v, p, "burst_bytes", Need::kRequired, 1, 4096), &dram->burst_bytes);
-    SetIf(check_.GetInt(v, p, "capacity_bytes", Need::kOptional, 1, int64_t{1} << 48),
-          &dram->capacity_bytes);
+    SetIf(check_.GetInt(v, p, "capacity_bytes", Need::kOptional, 1, int64_t{1} << 48), &dram->capacity_bytes);
   }
 
   void ParseBuffers(const Json& v, const std::string& p, std::vector<BufferConfig>* buffers) {
@@ -124,17 +122,15 @@ class ArchParser {
       // Addresses interleave words over banks, so a row of all banks must tile the capacity.
       if (size && word && (banks || !b.contains("banks")) &&
           buf.size_bytes % (int64_t{buf.banks} * buf.word_bytes) != 0) {
-        check_.Add(Pointer(bp, "size_bytes"),
-                   "expected a multiple of banks * word_bytes = " +
-                       std::to_string(int64_t{buf.banks} * buf.word_bytes) + ", got " +
-                       std::to_string(buf.size_bytes));
+        check_.Add(Pointer(bp, "size_bytes"), "expected a multiple of banks * word_bytes = " +
+                                                  std::to_string(int64_t{buf.banks} * buf.word_bytes) +
+                                                  ", got " + std::to_string(buf.size_bytes));
       }
     }
   }
 
   // Reads a list of operand bit widths: non-empty, each in 1..16, no repeats.
-  std::optional<std::vector<int>> BitList(const Json& u, const std::string& up,
-                                          const std::string& key) {
+  std::optional<std::vector<int>> BitList(const Json& u, const std::string& up, const std::string& key) {
     const std::string expectation = "a non-empty list of distinct integers in 1..16";
     const Json* v = check_.Member(u, up, key, Need::kRequired, expectation);
     if (!v) return std::nullopt;
@@ -164,8 +160,8 @@ class ArchParser {
   }
 
   // A buffer reference: must name a buffer of `arch` (when buffers parsed).
-  std::optional<std::string> BufferRef(const Json& obj, const std::string& p,
-                                       const std::string& key, const ArchConfig& arch) {
+  std::optional<std::string> BufferRef(const Json& obj, const std::string& p, const std::string& key,
+                                       const ArchConfig& arch) {
     auto name = check_.GetString(obj, p, key, Need::kRequired);
     if (!name) return std::nullopt;
     if (arch.FindBuffer(*name)) return name;
@@ -237,8 +233,7 @@ class ArchParser {
     if (op.clock_mhz > 0) arch->clock_mhz = op.clock_mhz;
   }
 
-  void ParsePost(const Json& v, const std::string& p, const ArchConfig& arch,
-                 PostProcessorConfig* post) {
+  void ParsePost(const Json& v, const std::string& p, const ArchConfig& arch, PostProcessorConfig* post) {
     if (!check_.Object(v, p)) return;
     check_.Keys(v, p, {"name", "lanes", "pipeline_cycles", "output_buffer"});
     SetIf(check_.GetIdentifier(v, p, "name", Need::kOptional), &post->name);
@@ -249,12 +244,13 @@ class ArchParser {
     // written into a unit's operand buffer overwrote tiles it still held, a silent wrong answer
     // (found by tests/integration/property_test.cpp).
     for (const UnitConfig& u : arch.units) {
-      for (const auto& [role, name] : {std::pair<const char*, const std::string&>{"input_buffer", u.input_buffer},
-                                       {"weight_buffer", u.weight_buffer},
-                                       {"acc_buffer", u.acc_buffer}}) {
+      for (const auto& [role, name] :
+           {std::pair<const char*, const std::string&>{"input_buffer", u.input_buffer},
+            {"weight_buffer", u.weight_buffer},
+            {"acc_buffer", u.acc_buffer}}) {
         if (post->output_buffer.empty() || name != post->output_buffer) continue;
-        check_.Add(Pointer(p, "output_buffer"), "expected a buffer that no unit uses, got \"" + name + "\" (the " +
-                                                    role + " of unit \"" + u.name + "\")");
+        check_.Add(Pointer(p, "output_buffer"), "expected a buffer that no unit uses, got \"" + name +
+                                                    "\" (the " + role + " of unit \"" + u.name + "\")");
       }
     }
   }
@@ -303,8 +299,7 @@ class ArchParser {
     }
   }
 
-  static void ParseEnergyTable(const Json& v, const std::string& p, JsonChecker& check,
-                               EnergyTable* table) {
+  static void ParseEnergyTable(const Json& v, const std::string& p, JsonChecker& check, EnergyTable* table) {
     if (!check.Object(v, p)) return;
     check.Keys(v, p, {"version", "name", "components"});
     check.GetInt(v, p, "version", Need::kRequired, 1, 1);
@@ -324,8 +319,7 @@ class ArchParser {
         if (!check.Object(a.value(), ap)) continue;
         check.Keys(a.value(), ap, {"energy_pj", "source"});
         EnergyEntry entry;
-        SetIf(check.GetNumber(a.value(), ap, "energy_pj", Need::kRequired, 0, false),
-              &entry.energy_pj);
+        SetIf(check.GetNumber(a.value(), ap, "energy_pj", Need::kRequired, 0, false), &entry.energy_pj);
         SetIf(check.GetString(a.value(), ap, "source", Need::kRequired), &entry.source);
         actions[a.key()] = entry;
       }

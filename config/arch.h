@@ -10,25 +10,25 @@
 #include <typeinfo>
 #include <vector>
 
-#include "ir/quant.h"
 #include "config/unit_kind.h"
 #include "ir/mapping_force.h"  // ArchDataflows
+#include "ir/quant.h"
 
 namespace npusim::core {
 
 struct DramConfig {
-  int64_t bytes_per_cycle = 16;   // sustained data bandwidth
-  int64_t latency_cycles = 100;   // request to first data
-  int64_t burst_bytes = 64;       // DMA splits transfers into bursts of this size
+  int64_t bytes_per_cycle = 16;  // sustained data bandwidth
+  int64_t latency_cycles = 100;  // request to first data
+  int64_t burst_bytes = 64;      // DMA splits transfers into bursts of this size
   int64_t capacity_bytes = int64_t{1} << 30;
 };
 
 struct BufferConfig {
   std::string name;
   int64_t size_bytes = 0;
-  int banks = 1;        // word-interleaved banks
-  int ports = 1;        // independent access ports (each serves one transfer at a time)
-  int word_bytes = 8;   // bytes per bank per cycle; one read/write action per word
+  int banks = 1;       // word-interleaved banks
+  int ports = 1;       // independent access ports (each serves one transfer at a time)
+  int word_bytes = 8;  // bytes per bank per cycle; one read/write action per word
 };
 
 // A compute unit. `type` names its kind (config/unit_kind.h), which reads the kind's own keys into
@@ -37,10 +37,10 @@ struct BufferConfig {
 // geometry in their own block (BitSerialConfig, ReconfigConfig, SparseConfig in
 // config/unit_kind_<kind>.h) and state how rows and cols follow from it.
 struct UnitConfig {
-  std::string name;            // instance name, e.g. "array"
-  std::string type;            // the kind: "systolic_array"
-  int rows = 16;               // K direction (input channels x kernel taps)
-  int cols = 16;               // N direction (output channels)
+  std::string name;                 // instance name, e.g. "array"
+  std::string type;                 // the kind: "systolic_array"
+  int rows = 16;                    // K direction (input channels x kernel taps)
+  int cols = 16;                    // N direction (output channels)
   std::string dataflow = "ws";      // one of ArchDataflows(): "ws", "os", "is"; or the kind's own
   std::vector<int> input_bits{8};   // activation bit widths it can run
   std::vector<int> weight_bits{8};  // weight bit widths it can run
@@ -82,8 +82,8 @@ struct UnitConfig {
 
 struct PostProcessorConfig {
   std::string name = "post";
-  int lanes = 16;             // values per cycle (requantize, add, pool reads)
-  int pipeline_cycles = 4;    // fill latency added once per instruction
+  int lanes = 16;           // values per cycle (requantize, add, pool reads)
+  int pipeline_cycles = 4;  // fill latency added once per instruction
   std::string output_buffer = "obuf";
 };
 
@@ -112,7 +112,7 @@ struct OperatingPoint {
 struct ArchConfig {
   std::string file;  // the file it was read from
   std::string name;
-  double clock_mhz = 500;  // the clock the run's seconds use (the operating point's, if given)
+  double clock_mhz = 500;          // the clock the run's seconds use (the operating point's, if given)
   double nominal_clock_mhz = 500;  // the clock the energy table's leakage per cycle is stated at
   OperatingPoint operating_point;
   DramConfig dram;

@@ -26,9 +26,9 @@
 #include <string>
 #include <vector>
 
+#include "ir/sparse_format.h"
 #include "support/error.h"
 #include "support/json_util.h"
-#include "ir/sparse_format.h"
 
 namespace npusim::core {
 

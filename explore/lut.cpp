@@ -1,6 +1,6 @@
 // explore/lut.h: the look-up table's space, its simulation and its table.
-#include "support/csv.h"
 #include "explore/lut.h"
+#include "support/csv.h"
 
 #include <unistd.h>
 
@@ -26,13 +26,16 @@ using nlohmann::json;
 
 constexpr const char* kVersion = NPUSIM_VERSION;  // CMake's project version
 
-constexpr const char* kFields[] = {"op", "in_channels", "out_channels", "kernel", "stride", "resolution", "weight_bits"};
+constexpr const char* kFields[] = {"op",     "in_channels", "out_channels", "kernel",
+                                   "stride", "resolution",  "weight_bits"};
 
 struct Entry {
   std::string op;  // conv2d, depthwise, fully_connected
   int64_t in_channels = 0, out_channels = 0, kernel = 1, stride = 1, resolution = 1;
   int weight_bits = 8;
-  auto key() const { return std::tie(op, in_channels, out_channels, kernel, stride, resolution, weight_bits); }
+  auto key() const {
+    return std::tie(op, in_channels, out_channels, kernel, stride, resolution, weight_bits);
+  }
   bool operator<(const Entry& o) const { return key() < o.key(); }
 };
 
@@ -44,7 +47,8 @@ std::vector<json> Choices(const json& block, const char* field, const json& fall
 }
 
 // One choice of a field; `ptr` names it.
-void CheckChoice(const std::string& field, const json& v, const std::string& ptr, core::ProblemList& problems) {
+void CheckChoice(const std::string& field, const json& v, const std::string& ptr,
+                 core::ProblemList& problems) {
   if (field == "op") {
     if (v != "conv2d" && v != "depthwise" && v != "fully_connected") {
       problems.Add(ptr, "expected conv2d, depthwise or fully_connected, got " + core::Describe(v));
@@ -124,7 +128,9 @@ std::vector<Entry> LoadLayerSpace(const json& doc, const std::string& path) {
   return {entries.begin(), entries.end()};
 }
 
-int64_t OutSize(const Entry& e) { return core::ConvOutSize(e.resolution, e.kernel, e.stride, 1, e.kernel / 2, (e.kernel - 1) / 2); }
+int64_t OutSize(const Entry& e) {
+  return core::ConvOutSize(e.resolution, e.kernel, e.stride, 1, e.kernel / 2, (e.kernel - 1) / 2);
+}
 
 // The entry as a network document: 8-bit activations and weights with fixed random data (the
 // weights are then re-quantized to the entry's width, as --weight-bits does).
@@ -135,8 +141,11 @@ json EntryNetwork(const Entry& e) {
   const json y_shape = fc ? json{1, e.out_channels} : json{1, out, out, e.out_channels};
   const json w_shape = fc ? json{e.out_channels, e.in_channels}
                           : json{e.out_channels, e.kernel, e.kernel, dw ? 1 : e.in_channels};
-  json op = {{"name", "layer"}, {"op", fc ? "fully_connected" : "conv2d"}, {"inputs", {"x", "w", "b"}},
-             {"outputs", {"y"}}, {"activation", "relu"}};
+  json op = {{"name", "layer"},
+             {"op", fc ? "fully_connected" : "conv2d"},
+             {"inputs", {"x", "w", "b"}},
+             {"outputs", {"y"}},
+             {"activation", "relu"}};
   if (!fc) {
     const int64_t lo = e.kernel / 2, hi = (e.kernel - 1) / 2;
     op["stride"] = {e.stride, e.stride};
@@ -149,13 +158,25 @@ json EntryNetwork(const Entry& e) {
           {"inputs", {"x"}},
           {"outputs", {"y"}},
           {"tensors",
-           {{"x", {{"shape", x_shape}, {"bits", 8}, {"signed", true}, {"scale", 0.05}, {"zero_point", 0},
-                   {"data", {{"random", {{"seed", 1}}}}}}},
-            {"w", {{"shape", w_shape}, {"bits", 8}, {"signed", true},
-                   {"scale", {{"random", {{"seed", 3}, {"min", 0.003}, {"max", 0.005}, {"per_channel", true}}}}},
-                   {"zero_point", 0}, {"data", {{"random", {{"seed", 2}, {"min", -127}, {"max", 127}}}}}}},
-            {"b", {{"shape", {e.out_channels}}, {"bits", 32}, {"signed", true},
-                   {"data", {{"random", {{"seed", 4}, {"min", -1000}, {"max", 1000}}}}}}},
+           {{"x",
+             {{"shape", x_shape},
+              {"bits", 8},
+              {"signed", true},
+              {"scale", 0.05},
+              {"zero_point", 0},
+              {"data", {{"random", {{"seed", 1}}}}}}},
+            {"w",
+             {{"shape", w_shape},
+              {"bits", 8},
+              {"signed", true},
+              {"scale", {{"random", {{"seed", 3}, {"min", 0.003}, {"max", 0.005}, {"per_channel", true}}}}},
+              {"zero_point", 0},
+              {"data", {{"random", {{"seed", 2}, {"min", -127}, {"max", 127}}}}}}},
+            {"b",
+             {{"shape", {e.out_channels}},
+              {"bits", 32},
+              {"signed", true},
+              {"data", {{"random", {{"seed", 4}, {"min", -1000}, {"max", 1000}}}}}}},
             {"y", {{"shape", y_shape}, {"bits", 8}, {"signed", true}, {"scale", 0.2}, {"zero_point", 0}}}}},
           {"ops", {op}}};
 }
@@ -172,12 +193,14 @@ json LayerFields(const Entry& e) {
           {"out_resolution", e.op == "fully_connected" ? 1 : OutSize(e)}};
 }
 
-const std::vector<std::string> kFigures = {"macs", "cycles", "seconds", "energy_pj", "dram_read_bytes", "dram_write_bytes"};
-const std::vector<std::string> kLayerColumns = {"op", "in_channels", "out_channels", "kernel", "stride", "resolution",
-                                                "weight_bits", "out_resolution"};
-const std::vector<std::string> kBlockColumns = {"position", "stage", "block", "choice", "kernel", "expansion",
-                                                "weight_bits", "activation_bits", "in_channels", "out_channels",
-                                                "stride", "resolution", "out_resolution", "skip", "layers"};
+const std::vector<std::string> kFigures = {"macs",      "cycles",          "seconds",
+                                           "energy_pj", "dram_read_bytes", "dram_write_bytes"};
+const std::vector<std::string> kLayerColumns = {"op",     "in_channels", "out_channels", "kernel",
+                                                "stride", "resolution",  "weight_bits",  "out_resolution"};
+const std::vector<std::string> kBlockColumns = {
+    "position",  "stage",       "block",           "choice",      "kernel",
+    "expansion", "weight_bits", "activation_bits", "in_channels", "out_channels",
+    "stride",    "resolution",  "out_resolution",  "skip",        "layers"};
 
 std::vector<Job> LayerJobs(const json& doc, const std::string& path) {
   std::vector<Job> jobs;
@@ -193,9 +216,17 @@ std::vector<Job> LayerJobs(const json& doc, const std::string& path) {
 // A fixed piece's job (the stem or the head: no choice).
 Job FixedJob(const std::string& position, const nas::Fixed& f, int64_t in_ch, int64_t out_ch, int64_t res,
              int64_t out_res, nas::Piece piece) {
-  json fields = {{"position", position}, {"choice", ""},          {"kernel", f.kernel},        {"weight_bits", f.weight_bits},
-                 {"activation_bits", f.activation_bits},          {"in_channels", in_ch},      {"out_channels", out_ch},
-                 {"stride", f.stride},   {"resolution", res},     {"out_resolution", out_res}, {"skip", 0},
+  json fields = {{"position", position},
+                 {"choice", ""},
+                 {"kernel", f.kernel},
+                 {"weight_bits", f.weight_bits},
+                 {"activation_bits", f.activation_bits},
+                 {"in_channels", in_ch},
+                 {"out_channels", out_ch},
+                 {"stride", f.stride},
+                 {"resolution", res},
+                 {"out_resolution", out_res},
+                 {"skip", 0},
                  {"layers", piece.doc["ops"].size()}};
   return {std::move(fields), std::move(piece)};
 }
@@ -204,29 +235,39 @@ std::vector<Job> BlockJobs(const nas::Space& s) {
   std::vector<Job> jobs;
   if (s.stem) {
     const int64_t out = s.positions.empty() ? s.out_resolution : s.positions[0].resolution;
-    jobs.push_back(FixedJob("stem", *s.stem, s.channels, s.stem->out_channels, s.resolution, out, nas::StemPiece(s)));
+    jobs.push_back(
+        FixedJob("stem", *s.stem, s.channels, s.stem->out_channels, s.resolution, out, nas::StemPiece(s)));
   }
   std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, nas::Choice>, long> seen;
   for (const nas::Position& p : s.positions) {
     for (const nas::Choice& c : p.choices.All()) {
       Job j;
       j.piece = nas::BlockPiece(s, p, c);
-      j.fields = {{"position", p.id},             {"stage", p.stage},
-                  {"block", p.block},             {"choice", c.Name()},
-                  {"kernel", c.kernel},           {"expansion", c.expansion},
-                  {"weight_bits", c.weight_bits}, {"activation_bits", c.activation_bits},
-                  {"in_channels", p.in_channels}, {"out_channels", p.out_channels},
-                  {"stride", p.stride},           {"resolution", p.resolution},
-                  {"out_resolution", p.out_resolution}, {"skip", j.piece.skip},
+      j.fields = {{"position", p.id},
+                  {"stage", p.stage},
+                  {"block", p.block},
+                  {"choice", c.Name()},
+                  {"kernel", c.kernel},
+                  {"expansion", c.expansion},
+                  {"weight_bits", c.weight_bits},
+                  {"activation_bits", c.activation_bits},
+                  {"in_channels", p.in_channels},
+                  {"out_channels", p.out_channels},
+                  {"stride", p.stride},
+                  {"resolution", p.resolution},
+                  {"out_resolution", p.out_resolution},
+                  {"skip", j.piece.skip},
                   {"layers", j.piece.doc["ops"].size()}};
-      const auto [it, fresh] = seen.emplace(std::make_tuple(p.in_channels, p.out_channels, p.stride, p.resolution, c),
-                                            static_cast<long>(jobs.size()));
+      const auto [it, fresh] =
+          seen.emplace(std::make_tuple(p.in_channels, p.out_channels, p.stride, p.resolution, c),
+                       static_cast<long>(jobs.size()));
       if (!fresh) j.same = it->second;
       jobs.push_back(std::move(j));
     }
   }
   if (s.head) {
-    jobs.push_back(FixedJob("head", *s.head, s.out_channels, s.head->classes, s.out_resolution, 1, nas::HeadPiece(s)));
+    jobs.push_back(
+        FixedJob("head", *s.head, s.out_channels, s.head->classes, s.out_resolution, 1, nas::HeadPiece(s)));
   }
   return jobs;
 }
@@ -257,8 +298,8 @@ std::string CsvRow(const json& r, const std::vector<std::string>& columns) {
 
 // Simulates jobs [begin, end) one after another (each in its own child) and returns their
 // figures, one JSON object per line.
-std::string RunSlice(const core::ArchConfig& arch, const std::vector<const Job*>& jobs, size_t begin, size_t end,
-                     const fs::path& scratch) {
+std::string RunSlice(const core::ArchConfig& arch, const std::vector<const Job*>& jobs, size_t begin,
+                     size_t end, const fs::path& scratch) {
   std::string lines;
   for (size_t i = begin; i < end; ++i) {
     const fs::path net = scratch / ("entry" + std::to_string(i) + ".json");

@@ -53,8 +53,8 @@ core::Graph LoadPiece(const nas::Piece& p, const std::filesystem::path& file);
 
 // Simulates `jobs` on `workers_n` workers, each a child process simulating a contiguous slice
 // (sim/child.h), and returns every job's figures (or {"error": message}).
-std::map<const Job*, nlohmann::json> SimulateJobs(const core::ArchConfig& arch, const std::vector<const Job*>& jobs,
-                                                  size_t workers_n);
+std::map<const Job*, nlohmann::json> SimulateJobs(const core::ArchConfig& arch,
+                                                  const std::vector<const Job*>& jobs, size_t workers_n);
 
 // The table: its columns and one record per row of the space (a repeated row has the figures of
 // the job it repeats).

@@ -3,8 +3,8 @@
 
 #include <algorithm>
 
-#include "support/error.h"
 #include "ir/graph.h"
+#include "support/error.h"
 #include "support/json_util.h"
 
 namespace npusim::explore::nas {
@@ -28,19 +28,27 @@ class NetBuilder {
   }
 
   // A conv (groups 1 or depthwise) of kernel k, stride s from the current activation.
-  void Conv(const std::string& name, int64_t out_ch, int64_t k, int64_t s, bool depthwise, const std::string& act,
-            int wbits, int abits) {
+  void Conv(const std::string& name, int64_t out_ch, int64_t k, int64_t s, bool depthwise,
+            const std::string& act, int wbits, int abits) {
     const int64_t out = OutSize(res_, k, s);
     const std::string y = name + "_out";
     tensors_[name + "_w"] = {
-        {"shape", {out_ch, k, k, depthwise ? 1 : ch_}}, {"bits", 8}, {"signed", true},
+        {"shape", {out_ch, k, k, depthwise ? 1 : ch_}},
+        {"bits", 8},
+        {"signed", true},
         {"scale", {{"random", {{"seed", 3}, {"min", 0.003}, {"max", 0.005}, {"per_channel", true}}}}},
-        {"zero_point", 0}, {"data", {{"random", {{"seed", 2}, {"min", -127}, {"max", 127}}}}}};
+        {"zero_point", 0},
+        {"data", {{"random", {{"seed", 2}, {"min", -127}, {"max", 127}}}}}};
     tensors_[name + "_b"] = Bias(out_ch);
     tensors_[y] = Activation({1, out, out, out_ch}, 0.2);
-    ops_.push_back({{"name", name}, {"op", "conv2d"}, {"inputs", {prev_, name + "_w", name + "_b"}}, {"outputs", {y}},
-                    {"stride", {s, s}}, {"pads", {k / 2, k / 2, (k - 1) / 2, (k - 1) / 2}},
-                    {"groups", depthwise ? ch_ : 1}, {"activation", act}});
+    ops_.push_back({{"name", name},
+                    {"op", "conv2d"},
+                    {"inputs", {prev_, name + "_w", name + "_b"}},
+                    {"outputs", {y}},
+                    {"stride", {s, s}},
+                    {"pads", {k / 2, k / 2, (k - 1) / 2, (k - 1) / 2}},
+                    {"groups", depthwise ? ch_ : 1},
+                    {"activation", act}});
     Layer(name, wbits, abits);
     prev_ = y;
     res_ = out;
@@ -51,7 +59,11 @@ class NetBuilder {
   void Add(const std::string& name, const std::string& other) {
     const std::string y = name + "_out";
     tensors_[y] = Activation({1, res_, res_, ch_}, 0.2);
-    ops_.push_back({{"name", name}, {"op", "add"}, {"inputs", {other, prev_}}, {"outputs", {y}}, {"activation", "none"}});
+    ops_.push_back({{"name", name},
+                    {"op", "add"},
+                    {"inputs", {other, prev_}},
+                    {"outputs", {y}},
+                    {"activation", "none"}});
     prev_ = y;
     ++skip_;
   }
@@ -61,14 +73,25 @@ class NetBuilder {
     tensors_[name + "_pool_out"] = Activation({1, 1, 1, ch_}, 0.2);
     tensors_[name + "_flat_out"] = Activation({1, ch_}, 0.2);
     tensors_[name + "_fc_w"] = {
-        {"shape", {classes, ch_}}, {"bits", 8}, {"signed", true},
+        {"shape", {classes, ch_}},
+        {"bits", 8},
+        {"signed", true},
         {"scale", {{"random", {{"seed", 3}, {"min", 0.003}, {"max", 0.005}, {"per_channel", true}}}}},
-        {"zero_point", 0}, {"data", {{"random", {{"seed", 2}, {"min", -127}, {"max", 127}}}}}};
+        {"zero_point", 0},
+        {"data", {{"random", {{"seed", 2}, {"min", -127}, {"max", 127}}}}}};
     tensors_[name + "_fc_b"] = Bias(classes);
     tensors_[name + "_fc_out"] = Activation({1, classes}, 0.2);
-    ops_.push_back({{"name", name + "_pool"}, {"op", "global_avg_pool"}, {"inputs", {prev_}}, {"outputs", {name + "_pool_out"}}});
-    ops_.push_back({{"name", name + "_flat"}, {"op", "reshape"}, {"inputs", {name + "_pool_out"}}, {"outputs", {name + "_flat_out"}}});
-    ops_.push_back({{"name", name + "_fc"}, {"op", "fully_connected"}, {"inputs", {name + "_flat_out", name + "_fc_w", name + "_fc_b"}},
+    ops_.push_back({{"name", name + "_pool"},
+                    {"op", "global_avg_pool"},
+                    {"inputs", {prev_}},
+                    {"outputs", {name + "_pool_out"}}});
+    ops_.push_back({{"name", name + "_flat"},
+                    {"op", "reshape"},
+                    {"inputs", {name + "_pool_out"}},
+                    {"outputs", {name + "_flat_out"}}});
+    ops_.push_back({{"name", name + "_fc"},
+                    {"op", "fully_connected"},
+                    {"inputs", {name + "_flat_out", name + "_fc_w", name + "_fc_b"}},
                     {"outputs", {name + "_fc_out"}}});
     Layer(name + "_fc", wbits, abits);
     prev_ = name + "_fc_out";
@@ -78,8 +101,8 @@ class NetBuilder {
 
   Piece Finish() {
     Piece p;
-    p.doc = {{"version", 1}, {"name", name_}, {"layout", "NHWC"}, {"inputs", {"x"}}, {"outputs", {prev_}},
-             {"tensors", tensors_}, {"ops", ops_}};
+    p.doc = {{"version", 1},       {"name", name_},       {"layout", "NHWC"}, {"inputs", {"x"}},
+             {"outputs", {prev_}}, {"tensors", tensors_}, {"ops", ops_}};
     p.weight_bits = weight_bits_;
     p.activation_bits = activation_bits_;
     p.skip = skip_;
@@ -91,7 +114,10 @@ class NetBuilder {
     return {{"shape", shape}, {"bits", 8}, {"signed", true}, {"scale", scale}, {"zero_point", 0}};
   }
   static json Bias(int64_t n) {
-    return {{"shape", {n}}, {"bits", 32}, {"signed", true}, {"data", {{"random", {{"seed", 4}, {"min", -1000}, {"max", 1000}}}}}};
+    return {{"shape", {n}},
+            {"bits", 32},
+            {"signed", true},
+            {"data", {{"random", {{"seed", 4}, {"min", -1000}, {"max", 1000}}}}}};
   }
   void Layer(const std::string& name, int wbits, int abits) {
     if (wbits != 8) weight_bits_[name] = wbits;
@@ -108,13 +134,15 @@ class NetBuilder {
 
 void AddStem(NetBuilder& b, const Space& s) {
   const Fixed& st = *s.stem;
-  b.Conv("stem", st.out_channels, st.kernel, st.stride, false, s.activation, st.weight_bits, st.activation_bits);
+  b.Conv("stem", st.out_channels, st.kernel, st.stride, false, s.activation, st.weight_bits,
+         st.activation_bits);
 }
 
 void AddBlock(NetBuilder& b, const Space& s, const Position& p, const Choice& c) {
   const std::string block_in = b.current();
   const int64_t mid = p.in_channels * c.expansion;
-  if (c.expansion != 1) b.Conv(p.id + "_expand", mid, 1, 1, false, s.activation, c.weight_bits, c.activation_bits);
+  if (c.expansion != 1)
+    b.Conv(p.id + "_expand", mid, 1, 1, false, s.activation, c.weight_bits, c.activation_bits);
   b.Conv(p.id + "_dw", mid, c.kernel, p.stride, true, s.activation, c.weight_bits, c.activation_bits);
   b.Conv(p.id + "_project", p.out_channels, 1, 1, false, "none", c.weight_bits, c.activation_bits);
   if (HasSkip(s, p)) b.Add(p.id + "_add", block_in);
@@ -122,7 +150,8 @@ void AddBlock(NetBuilder& b, const Space& s, const Position& p, const Choice& c)
 
 void AddHead(NetBuilder& b, const Space& s) {
   const Fixed& h = *s.head;
-  if (h.out_channels > 0) b.Conv("head", h.out_channels, 1, 1, false, s.activation, h.weight_bits, h.activation_bits);
+  if (h.out_channels > 0)
+    b.Conv("head", h.out_channels, 1, 1, false, s.activation, h.weight_bits, h.activation_bits);
   b.Classifier("head", h.classes, h.weight_bits, h.activation_bits);
 }
 
@@ -144,11 +173,14 @@ void ReadChoices(const json& obj, const std::string& ptr, core::JsonChecker& che
     if (!check.Array(*v, fp, 1)) continue;
     std::vector<int> values;
     for (size_t i = 0; i < v->size(); ++i) {
-      if (auto x = check.Int((*v)[i], core::Pointer(fp, i), f.lo, f.hi)) values.push_back(static_cast<int>(*x));
+      if (auto x = check.Int((*v)[i], core::Pointer(fp, i), f.lo, f.hi))
+        values.push_back(static_cast<int>(*x));
     }
     if (f.key == std::string("kernel")) {
       for (size_t i = 0; i < values.size(); ++i) {
-        if (values[i] % 2 == 0) check.Add(core::Pointer(fp, i), "expected an odd kernel (\"same\" padding), got " + std::to_string(values[i]));
+        if (values[i] % 2 == 0)
+          check.Add(core::Pointer(fp, i),
+                    "expected an odd kernel (\"same\" padding), got " + std::to_string(values[i]));
       }
     }
     std::sort(values.begin(), values.end());
@@ -175,15 +207,16 @@ std::optional<Fixed> ReadFixed(const json& doc, const char* key, core::JsonCheck
     f.stride = check.GetInt(*v, p, "stride", Need::kOptional, 1, 4).value_or(1);
   }
   f.weight_bits = static_cast<int>(check.GetInt(*v, p, "weight_bits", Need::kOptional, 1, 16).value_or(8));
-  f.activation_bits = static_cast<int>(check.GetInt(*v, p, "activation_bits", Need::kOptional, 2, 16).value_or(8));
+  f.activation_bits =
+      static_cast<int>(check.GetInt(*v, p, "activation_bits", Need::kOptional, 2, 16).value_or(8));
   return f;
 }
 
 }  // namespace
 
 std::string Choice::Name() const {
-  return "k" + std::to_string(kernel) + "_e" + std::to_string(expansion) + "_w" + std::to_string(weight_bits) + "_a" +
-         std::to_string(activation_bits);
+  return "k" + std::to_string(kernel) + "_e" + std::to_string(expansion) + "_w" +
+         std::to_string(weight_bits) + "_a" + std::to_string(activation_bits);
 }
 
 std::vector<Choice> ChoiceLists::All() const {
@@ -209,7 +242,8 @@ Space LoadSpace(const json& doc, const std::string& path) {
   if (!check.Object(doc, "")) problems.ThrowIfAny();
   check.Keys(doc, "", {"name", "input", "stem", "stages", "choices", "head", "activation", "residual"});
   s.name = check.GetString(doc, "", "name", Need::kOptional).value_or("block_space");
-  if (const json* in = check.Member(doc, "", "input", Need::kRequired, "{\"resolution\": R, \"channels\": C}");
+  if (const json* in =
+          check.Member(doc, "", "input", Need::kRequired, "{\"resolution\": R, \"channels\": C}");
       in && check.Object(*in, "/input")) {
     check.Keys(*in, "/input", {"resolution", "channels"});
     s.resolution = check.GetInt(*in, "/input", "resolution", Need::kRequired, 1, 4096).value_or(1);
@@ -218,7 +252,8 @@ Space LoadSpace(const json& doc, const std::string& path) {
   s.activation = check.GetEnum(doc, "", "activation", Need::kOptional, {"relu", "relu6"}).value_or("relu6");
   s.residual = check.GetBool(doc, "", "residual", Need::kOptional).value_or(true);
   ChoiceLists global;
-  if (const json* c = check.Member(doc, "", "choices", Need::kOptional, "")) ReadChoices(*c, "/choices", check, &global);
+  if (const json* c = check.Member(doc, "", "choices", Need::kOptional, ""))
+    ReadChoices(*c, "/choices", check, &global);
   s.stem = ReadFixed(doc, "stem", check);
   s.head = ReadFixed(doc, "head", check);
   int64_t res = s.resolution, ch = s.channels;
@@ -249,7 +284,8 @@ Space LoadSpace(const json& doc, const std::string& path) {
         pos.out_channels = out;
         pos.stride = b == 0 ? stride : 1;
         pos.resolution = res;
-        pos.out_resolution = OutSize(res, 1, pos.stride);  // every odd kernel with "same" padding gives this size
+        pos.out_resolution =
+            OutSize(res, 1, pos.stride);  // every odd kernel with "same" padding gives this size
         pos.choices = lists;
         s.positions.push_back(pos);
         res = pos.out_resolution;
@@ -275,8 +311,9 @@ std::vector<Choice> ParseArchitecture(const Space& s, const std::string& spec, c
     const std::string item = spec.substr(pos, end - pos);
     const size_t i = out.size();
     if (i >= s.positions.size()) {
-      throw core::ConfigError(source, "", "expected " + std::to_string(s.positions.size()) + " choices (one per block of " +
-                                              s.name + "), got more");
+      throw core::ConfigError(source, "",
+                              "expected " + std::to_string(s.positions.size()) +
+                                  " choices (one per block of " + s.name + "), got more");
     }
     const Position& p = s.positions[i];
     bool found = false;
@@ -289,14 +326,16 @@ std::vector<Choice> ParseArchitecture(const Space& s, const std::string& spec, c
     if (!found) {
       std::string names;
       for (const Choice& c : p.choices.All()) names += (names.empty() ? "" : ", ") + c.Name();
-      throw core::ConfigError(source, "", "block " + p.id + " (choice " + std::to_string(i + 1) + "): expected one of " +
-                                              names + ", got \"" + item + "\"");
+      throw core::ConfigError(source, "",
+                              "block " + p.id + " (choice " + std::to_string(i + 1) + "): expected one of " +
+                                  names + ", got \"" + item + "\"");
     }
     pos = end + 1;
   }
   if (out.size() != s.positions.size()) {
-    throw core::ConfigError(source, "", "expected " + std::to_string(s.positions.size()) + " choices (one per block of " +
-                                            s.name + "), got " + std::to_string(out.size()));
+    throw core::ConfigError(source, "",
+                            "expected " + std::to_string(s.positions.size()) + " choices (one per block of " +
+                                s.name + "), got " + std::to_string(out.size()));
   }
   return out;
 }

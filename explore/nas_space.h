@@ -78,7 +78,7 @@ std::vector<Choice> ParseArchitecture(const Space& s, const std::string& spec, c
 struct Piece {
   nlohmann::json doc;
   std::map<std::string, int> weight_bits, activation_bits;  // layer -> bits
-  int64_t skip = 0;                                        // residual adds in it
+  int64_t skip = 0;                                         // residual adds in it
 };
 Piece StemPiece(const Space& s);
 Piece BlockPiece(const Space& s, const Position& p, const Choice& c);

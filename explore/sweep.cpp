@@ -13,15 +13,15 @@
 #include <set>
 #include <sstream>
 
-#include "support/csv.h"
-#include "explore/sweep_grid.h"
 #include "config/arch.h"
+#include "explore/sweep_grid.h"
+#include "sim/child.h"
+#include "sim/report.h"
 #include "support/atomic_file.h"
+#include "support/csv.h"
 #include "support/error.h"
 #include "support/json_util.h"
 #include "support/stop_signals.h"
-#include "sim/child.h"
-#include "sim/report.h"
 
 namespace npusim::explore::sweep {
 namespace {
@@ -98,8 +98,11 @@ pid_t Launch(const std::string& exe, const Options& o, const Grid& grid, const j
   fs::create_directories(r.dir);
   core::WriteFileAtomically((r.dir / "arch.json").string(),
                             PointArch(base_arch, o.arch, grid, r.point).dump(2) + "\n");
-  std::vector<std::string> args{exe, "run", "--arch", (r.dir / "arch.json").string(), "--net",
-                                o.nets[r.point.net], "--out", r.dir.string(), "--mode", o.mode};
+  std::vector<std::string> args{exe,      "run",
+                                "--arch", (r.dir / "arch.json").string(),
+                                "--net",  o.nets[r.point.net],
+                                "--out",  r.dir.string(),
+                                "--mode", o.mode};
   for (const bool activations : {false, true}) {
     const std::string bits = WeightBitsSpec(grid, r.point, activations);
     if (!bits.empty()) args.insert(args.end(), {activations ? "--activation-bits" : "--weight-bits", bits});
@@ -124,7 +127,8 @@ std::string Num(double v) { return json(v).dump(); }
 std::vector<std::string> ResultRow(const Grid& grid, const Options& o, const Running& r,
                                    const sim::ChildOutcome& end) {
   std::vector<std::string> row{r.point.id, o.nets[r.point.net]};
-  for (size_t k = 0; k < grid.knobs.size(); ++k) row.push_back(ValueText(grid.knobs[k].values[r.point.choice[k]]));
+  for (size_t k = 0; k < grid.knobs.size(); ++k)
+    row.push_back(ValueText(grid.knobs[k].values[r.point.choice[k]]));
   std::string error;
   json rep;
   if (end.ok()) {
@@ -173,7 +177,10 @@ std::string Clock(double s) {
 class Progress {
  public:
   Progress(size_t total, size_t skipped)
-      : total_(total), done_(skipped), skipped_(skipped), tty_(isatty(STDERR_FILENO)),
+      : total_(total),
+        done_(skipped),
+        skipped_(skipped),
+        tty_(isatty(STDERR_FILENO)),
         start_(std::chrono::steady_clock::now()) {}
   void Finished(const std::string& id, const std::vector<std::string>& row, bool ok) {
     ++done_;
@@ -182,15 +189,17 @@ class Progress {
     const double rate = el > 0 ? static_cast<double>(done_ - skipped_) / el : 0;
     const double eta = rate > 0 ? static_cast<double>(total_ - done_) / rate : 0;
     if (!tty_) {
-      std::fprintf(stderr, "sweep: %zu/%zu %s %s (%.2f points/s, ETA %s)\n", done_, total_, id.c_str(),
-                   ok ? ("ok, " + row.at(row.size() - 8) + " cycles").c_str() : ("error: " + row.back()).c_str(),
-                   rate, Clock(eta).c_str());
+      std::fprintf(
+          stderr, "sweep: %zu/%zu %s %s (%.2f points/s, ETA %s)\n", done_, total_, id.c_str(),
+          ok ? ("ok, " + row.at(row.size() - 8) + " cycles").c_str() : ("error: " + row.back()).c_str(), rate,
+          Clock(eta).c_str());
       return;
     }
     constexpr int kWidth = 30;
     const int fill = static_cast<int>(kWidth * done_ / std::max<size_t>(total_, 1));
-    std::fprintf(stderr, "\r[%s%s] %zu/%zu points, %.2f/s, ETA %s, %zu failed ", std::string(fill, '#').c_str(),
-                 std::string(kWidth - fill, '.').c_str(), done_, total_, rate, Clock(eta).c_str(), failed_);
+    std::fprintf(stderr, "\r[%s%s] %zu/%zu points, %.2f/s, ETA %s, %zu failed ",
+                 std::string(fill, '#').c_str(), std::string(kWidth - fill, '.').c_str(), done_, total_, rate,
+                 Clock(eta).c_str(), failed_);
     if (done_ == total_) std::fprintf(stderr, "\n");
   }
   size_t failed() const { return failed_; }
@@ -296,20 +305,23 @@ void SweepMerge(const Options& o) {
   json identity;
   for (const std::string& d : o.merge_dirs) {
     const fs::path csv = fs::path(d) / "sweep.csv";
-    if (!fs::is_regular_file(csv)) throw core::ConfigError(csv.string(), "", "no such file (not a sweep directory?)");
+    if (!fs::is_regular_file(csv))
+      throw core::ConfigError(csv.string(), "", "no such file (not a sweep directory?)");
     const fs::path meta = fs::path(d) / "sweep.json";
     if (fs::exists(meta)) {
       json m = core::ReadJsonFile(meta.string());
       m.erase("shard");
       if (!identity.is_null() && m != identity) {
-        throw core::ConfigError(meta.string(), "", "this shard belongs to a different sweep (arch, nets or grid differ)");
+        throw core::ConfigError(meta.string(), "",
+                                "this shard belongs to a different sweep (arch, nets or grid differ)");
       }
       identity = m;
     }
     const auto parsed = core::ParseCsv(ReadText(csv));
     if (parsed.empty()) continue;
     if (header.empty()) header = parsed[0];
-    if (parsed[0] != header) throw core::ConfigError(csv.string(), "", "its header differs from the other shards'");
+    if (parsed[0] != header)
+      throw core::ConfigError(csv.string(), "", "its header differs from the other shards'");
     for (size_t i = 1; i < parsed.size(); ++i) rows.emplace(parsed[i].at(0), parsed[i]);
   }
   if (header.empty()) throw core::ConfigError(o.out, "", "no rows to merge");

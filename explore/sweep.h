@@ -18,9 +18,9 @@ struct Options {
   int shard_index = 0, shard_count = 1;  // --shard K/N: points whose position % N == K
   int64_t sample = 0;                    // 0: the whole cross product
   uint64_t seed = 1;
-  bool seed_set = false;                 // --seed given (else the grid's "seed")
-  std::vector<std::string> merge_dirs;   // sweep-merge: shard directories
-  std::string mode = "timing";           // --mode of each point's `npusim run`
+  bool seed_set = false;                // --seed given (else the grid's "seed")
+  std::vector<std::string> merge_dirs;  // sweep-merge: shard directories
+  std::string mode = "timing";          // --mode of each point's `npusim run`
 };
 
 // Runs (or resumes) the sweep into o.out with the npusim binary `npusim` (each point is

@@ -15,8 +15,8 @@
 namespace npusim::explore::sweep {
 namespace {
 
-using nlohmann::json;
 using core::Pointer;
+using nlohmann::json;
 
 // {"range": [lo, hi, step]}: lo, lo + step, ... up to hi inclusive; integers stay integers.
 std::vector<json> ExpandRange(const json& r, const std::string& ptr, core::ProblemList& problems) {
@@ -55,7 +55,8 @@ void CheckBitsKnob(const Knob& k, const std::string& ptr, core::ProblemList& pro
   for (size_t i = 0; i < k.values.size(); ++i) {
     const json& v = k.values[i];
     if (!v.is_number_integer() || v.get<int64_t>() < lo || v.get<int64_t>() > 16) {
-      problems.Add(Pointer(ptr, i), "expected an integer in " + std::to_string(lo) + "..16, got " + core::Describe(v));
+      problems.Add(Pointer(ptr, i),
+                   "expected an integer in " + std::to_string(lo) + "..16, got " + core::Describe(v));
     }
   }
 }
@@ -69,7 +70,8 @@ Knob ParseKnob(const std::string& key, const json& spec, const json& base_arch, 
   } else if (spec.is_object() && spec.size() == 1 && spec.contains("range")) {
     k.values = ExpandRange(spec["range"], Pointer(ptr, "range"), problems);
   } else {
-    problems.Add(ptr, "expected a list of values or {\"range\": [lo, hi, step]}, got " + core::Describe(spec));
+    problems.Add(ptr,
+                 "expected a list of values or {\"range\": [lo, hi, step]}, got " + core::Describe(spec));
     return k;
   }
   if (k.values.empty()) problems.Add(ptr, "expected at least one value");
@@ -78,7 +80,9 @@ Knob ParseKnob(const std::string& key, const json& spec, const json& base_arch, 
     return k;
   }
   if (key.empty() || key[0] != '/') {
-    problems.Add(ptr, "expected an arch JSON pointer (\"/units/0/rows\"), \"weight_bits:LAYER\" or \"activation_bits:LAYER\", got \"" + key + "\"");
+    problems.Add(ptr, "expected an arch JSON pointer (\"/units/0/rows\"), \"weight_bits:LAYER\" or "
+                      "\"activation_bits:LAYER\", got \"" +
+                          key + "\"");
     return k;
   }
   bool present = false;
@@ -115,7 +119,8 @@ Grid LoadGrid(const std::string& path, const json& base_arch) {
     if (doc["sample"].is_number_integer() && doc["sample"].get<int64_t>() > 0) {
       g.sample = doc["sample"].get<int64_t>();
     } else {
-      problems.Add("/sample", "expected a positive integer, got " + core::Describe(json::parse(doc["sample"].dump())));
+      problems.Add("/sample",
+                   "expected a positive integer, got " + core::Describe(json::parse(doc["sample"].dump())));
     }
   }
   if (doc.contains("seed")) {
@@ -142,7 +147,8 @@ int64_t PointCount(const Grid& grid, size_t nets, const std::string& grid_file) 
   for (const Knob& k : grid.knobs) {
     const int64_t n = static_cast<int64_t>(k.values.size());
     if (total > std::numeric_limits<int64_t>::max() / n) {
-      throw core::ConfigError(grid_file, "/knobs", "the cross product has more than 2^63 points: use --sample");
+      throw core::ConfigError(grid_file, "/knobs",
+                              "the cross product has more than 2^63 points: use --sample");
     }
     total *= n;
   }
@@ -167,7 +173,8 @@ Point DecodePoint(int64_t index, int64_t total, const Grid& grid, size_t nets) {
   return p;
 }
 
-std::vector<int64_t> SelectPoints(int64_t total, int64_t sample, uint64_t seed, int shard_index, int shard_count) {
+std::vector<int64_t> SelectPoints(int64_t total, int64_t sample, uint64_t seed, int shard_index,
+                                  int shard_count) {
   std::vector<int64_t> chosen;
   if (sample <= 0 || sample >= total) {
     for (int64_t i = 0; i < total; ++i) chosen.push_back(i);
@@ -197,7 +204,8 @@ json PointArch(const json& base_arch, const std::string& base_arch_file, const G
   }
   if (arch.contains("energy") && arch["energy"].is_string()) {
     const std::string rel = arch["energy"].get<std::string>();
-    arch["energy"] = std::filesystem::absolute(core::ResolveRelative(base_arch_file, rel)).lexically_normal().string();
+    arch["energy"] =
+        std::filesystem::absolute(core::ResolveRelative(base_arch_file, rel)).lexically_normal().string();
   }
   return arch;
 }

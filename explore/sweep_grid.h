@@ -45,10 +45,10 @@ Grid LoadGrid(const std::string& path, const nlohmann::json& base_arch);
 
 // One design point: which network and which value of every knob.
 struct Point {
-  int64_t index = 0;            // position in the full cross product (networks outermost)
-  std::string id;               // "p" + index, zero-padded to the width of the largest index
+  int64_t index = 0;  // position in the full cross product (networks outermost)
+  std::string id;     // "p" + index, zero-padded to the width of the largest index
   size_t net = 0;
-  std::vector<size_t> choice;   // per knob, the index of its value
+  std::vector<size_t> choice;  // per knob, the index of its value
 };
 
 // Points in the full cross product of `grid` and `nets` networks; ConfigError if it overflows.
@@ -57,7 +57,8 @@ Point DecodePoint(int64_t index, int64_t total, const Grid& grid, size_t nets);
 
 // The indices to run, ascending: all of [0, total), or `sample` distinct ones drawn with `seed`
 // (the same for every shard), then those at positions p with p % shard_count == shard_index.
-std::vector<int64_t> SelectPoints(int64_t total, int64_t sample, uint64_t seed, int shard_index, int shard_count);
+std::vector<int64_t> SelectPoints(int64_t total, int64_t sample, uint64_t seed, int shard_index,
+                                  int shard_count);
 
 // The point's arch: `base_arch` with every arch knob set, and a relative energy file name made
 // absolute against `base_arch_file`'s directory (the point's arch lives elsewhere).

@@ -7,8 +7,8 @@
 #include <filesystem>
 
 #include "config/arch.h"
-#include "support/error.h"
 #include "fuzz/fuzz_support.h"
+#include "support/error.h"
 
 namespace {
 const npusim::fuzz::ScratchDir& Dir() {

@@ -7,12 +7,12 @@
 #include <cstdint>
 #include <string>
 
+#include "compiler/transforms/precision.h"
 #include "explore/nas_space.h"
+#include "fuzz/fuzz_support.h"
+#include "ir/net_loader.h"
 #include "support/error.h"
 #include "support/json_util.h"
-#include "ir/net_loader.h"
-#include "compiler/transforms/precision.h"
-#include "fuzz/fuzz_support.h"
 
 namespace {
 

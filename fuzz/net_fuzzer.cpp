@@ -4,9 +4,9 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "support/error.h"
-#include "ir/net_loader.h"
 #include "fuzz/fuzz_support.h"
+#include "ir/net_loader.h"
+#include "support/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const npusim::fuzz::ScratchDir dir;

@@ -7,14 +7,11 @@
 #include <cstdint>
 #include <string>
 
-#include "support/error.h"
-#include "fuzz/fuzz_support.h"
 #include "frontends/onnx/onnx_import.h"
+#include "fuzz/fuzz_support.h"
+#include "support/error.h"
 
-namespace {
-
-
-}  // namespace
+namespace {}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const npusim::fuzz::ScratchDir dir;

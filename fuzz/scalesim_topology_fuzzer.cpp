@@ -3,9 +3,9 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "support/error.h"
 #include "frontends/scalesim/scalesim_input.h"
 #include "fuzz/fuzz_support.h"
+#include "support/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const npusim::fuzz::ScratchDir dir;

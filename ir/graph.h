@@ -28,9 +28,7 @@ struct QuantParams {
   int axis = 0;
   bool per_channel() const { return scales.size() > 1; }
   float scale(int64_t c) const { return scales.size() == 1 ? scales[0] : scales[c]; }
-  int32_t zero_point(int64_t c) const {
-    return zero_points.size() == 1 ? zero_points[0] : zero_points[c];
-  }
+  int32_t zero_point(int64_t c) const { return zero_points.size() == 1 ? zero_points[0] : zero_points[c]; }
 };
 
 struct TensorInfo {
@@ -66,8 +64,18 @@ struct TensorInfo {
   int bytes_per_element() const { return bits <= 8 ? 1 : bits <= 16 ? 2 : 4; }
 };
 
-enum class OpType { kConv2d, kFullyConnected, kAdd, kMul, kLookup, kMaxPool, kAvgPool, kGlobalAvgPool, kReshape,
-                     kConcat };
+enum class OpType {
+  kConv2d,
+  kFullyConnected,
+  kAdd,
+  kMul,
+  kLookup,
+  kMaxPool,
+  kAvgPool,
+  kGlobalAvgPool,
+  kReshape,
+  kConcat
+};
 const char* OpTypeName(OpType t);  // "conv2d", "fully_connected", "add", "max_pool", ...
 
 // Activation fused into requantization (TFLite style): the output is clamped to the quantized
@@ -86,14 +94,14 @@ struct Op {
   std::vector<std::string> outputs;
 
   // conv2d and pools
-  std::array<int64_t, 2> kernel{1, 1};    // pools only (conv takes it from the weight shape)
-  std::array<int64_t, 2> stride{1, 1};    // [h, w]
-  std::array<int64_t, 2> dilation{1, 1};  // conv only
+  std::array<int64_t, 2> kernel{1, 1};      // pools only (conv takes it from the weight shape)
+  std::array<int64_t, 2> stride{1, 1};      // [h, w]
+  std::array<int64_t, 2> dilation{1, 1};    // conv only
   std::array<int64_t, 4> pads{0, 0, 0, 0};  // [top, left, bottom, right]
-  int64_t groups = 1;                     // conv only; groups == C_in == C_out is depthwise
-  int64_t axis = 0;                       // concat only: the IR dimension joined (3: channels of NHWC)
-  bool count_include_pad = false;         // avg_pool only
-  bool float_accumulate = false;          // avg_pool only: core::FloatAveragePool (ONNX's QLinearAveragePool)
+  int64_t groups = 1;                       // conv only; groups == C_in == C_out is depthwise
+  int64_t axis = 0;                         // concat only: the IR dimension joined (3: channels of NHWC)
+  bool count_include_pad = false;           // avg_pool only
+  bool float_accumulate = false;  // avg_pool only: core::FloatAveragePool (ONNX's QLinearAveragePool)
   Activation activation = Activation::kNone;  // conv2d, fully_connected, add
   MappingForce mapping;  // conv2d, fully_connected: the net file's "mapping" (reconfigurable units)
 };
@@ -101,7 +109,7 @@ struct Op {
 struct Graph {
   std::string name;
   std::map<std::string, TensorInfo> tensors;
-  std::vector<Op> ops;  // in a valid topological order
+  std::vector<Op> ops;               // in a valid topological order
   std::vector<std::string> inputs;   // network inputs (data may be given or supplied at run time)
   std::vector<std::string> outputs;  // network outputs
   // The inputs and outputs as the source model declares them (an imported ONNX model: names,
@@ -114,8 +122,8 @@ struct Graph {
 };
 
 // Conv output size along one dimension (floor mode), shared by loader, compiler and reference.
-inline int64_t ConvOutSize(int64_t in, int64_t kernel, int64_t stride, int64_t dilation,
-                           int64_t pad_begin, int64_t pad_end) {
+inline int64_t ConvOutSize(int64_t in, int64_t kernel, int64_t stride, int64_t dilation, int64_t pad_begin,
+                           int64_t pad_end) {
   const int64_t eff = dilation * (kernel - 1) + 1;
   return (in + pad_begin + pad_end - eff) / stride + 1;
 }

@@ -52,8 +52,8 @@ void ParseMappingForce(JsonChecker& check, const Json& v, const std::string& p,
     f->pn = split[1];
     f->pk = split[2];
     if (f->pr > 0 && f->pm * f->pn * f->pk != static_cast<int64_t>(f->pr) * f->pc) {
-      check.Add(Pointer(p, "split"), "expected pm * pn * pk = pr * pc = " +
-                                         std::to_string(static_cast<int64_t>(f->pr) * f->pc));
+      check.Add(Pointer(p, "split"),
+                "expected pm * pn * pk = pr * pc = " + std::to_string(static_cast<int64_t>(f->pr) * f->pc));
     }
   }
   if (auto d = check.GetEnum(v, p, "dataflow", Need::kOptional, dataflows)) f->dataflow = *d;

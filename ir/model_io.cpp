@@ -4,10 +4,10 @@
 #include <cctype>
 #include <set>
 
-#include "support/error.h"
 #include "ir/graph.h"
-#include "support/json_util.h"
 #include "ir/net_loader.h"
+#include "support/error.h"
+#include "support/json_util.h"
 #include "support/npy.h"
 
 namespace npusim::core {
@@ -27,14 +27,16 @@ bool IsIdentity(const std::vector<int>& perm) {
 std::string ShapeMismatch(const ModelTensor& m, const std::vector<int64_t>& got) {
   const std::vector<int64_t> ir = IrShape(m);
   const bool nchw = m.perm == NchwToNhwcPerm(4);
-  std::string s = "expected shape " + ShapeString(m.shape) + " (input \"" + m.name + "\" as the model declares it";
+  std::string s =
+      "expected shape " + ShapeString(m.shape) + " (input \"" + m.name + "\" as the model declares it";
   if (ir == m.shape) return s + "), got " + ShapeString(got);
   s += nchw ? ", NCHW" : "";
   if (got == ir) {
     return s + "), got " + ShapeString(got) + ", which is npusim's internal " + (nchw ? "NHWC " : "") +
            "order of it: give the model's own layout (the host reorders it for the NPU)";
   }
-  return s + "; npusim holds it as " + ShapeString(ir) + (nchw ? ", NHWC" : "") + "), got " + ShapeString(got);
+  return s + "; npusim holds it as " + ShapeString(ir) + (nchw ? ", NHWC" : "") + "), got " +
+         ShapeString(got);
 }
 
 // "_" for each character of `name` outside A-Z a-z 0-9 _ . - (a UTF-8 sequence is one
@@ -114,10 +116,11 @@ std::vector<int32_t> LoadModelInput(const std::string& path, const ModelTensor& 
   if (a.shape != m.shape) throw ConfigError(path, "", ShapeMismatch(m, a.shape));
   const bool is_float = a.dtype == "float32";
   if (m.real() != is_float) {
-    throw ConfigError(path, "", "expected " + std::string(m.real() ? "float32 values" : "integer values") +
-                                    " (input \"" + m.name + "\" is " + m.dtype + " in the model" +
-                                    (m.real() ? ", which the host quantizes as QuantizeLinear does" : "") +
-                                    "), got " + a.dtype);
+    throw ConfigError(path, "",
+                      "expected " + std::string(m.real() ? "float32 values" : "integer values") +
+                          " (input \"" + m.name + "\" is " + m.dtype + " in the model" +
+                          (m.real() ? ", which the host quantizes as QuantizeLinear does" : "") + "), got " +
+                          a.dtype);
   }
   return ToIrOrder(m, InputValues(path, std::move(a), t));
 }

@@ -57,24 +57,27 @@ class ModelIoParser {
       entries_ok = entries_ok && m.has_value();
       if (!m) continue;
       const int seen_name = ++names[m->name], seen_tensor = ++listed[m->tensor];
-      if (inputs && seen_name > 1) Problem(Pointer(Pointer(lp, i), "name"), "duplicate input name \"" + m->name + "\"");
+      if (inputs && seen_name > 1)
+        Problem(Pointer(Pointer(lp, i), "name"), "duplicate input name \"" + m->name + "\"");
       if (inputs && seen_tensor > 1) {
-        Problem(Pointer(Pointer(lp, i), "tensor"), "network input \"" + m->tensor + "\" listed twice (expected once)");
+        Problem(Pointer(Pointer(lp, i), "tensor"),
+                "network input \"" + m->tensor + "\" listed twice (expected once)");
       }
       out.push_back(*m);
     }
     for (const std::string& t : tensors) {
       // An entry that failed may have meant t: then its own problem says enough.
       if (entries_ok && listed[t] == 0) {
-        Problem(lp, "network " + std::string(inputs ? "input" : "output") + " \"" + t + "\" is not listed (expected " +
+        Problem(lp, "network " + std::string(inputs ? "input" : "output") + " \"" + t +
+                        "\" is not listed (expected " +
                         (inputs ? "each network input once" : "each network output at least once") + ")");
       }
     }
     return out;
   }
 
-  std::optional<ModelTensor> Entry(const Json& e, const std::string& p, const std::vector<std::string>& tensors,
-                                   bool input) {
+  std::optional<ModelTensor> Entry(const Json& e, const std::string& p,
+                                   const std::vector<std::string>& tensors, bool input) {
     if (!check_.Object(e, p)) return Fail(std::nullopt);
     check_.Keys(e, p, {"name", "tensor", "shape", "perm", "dtype"});
     ModelTensor m;
@@ -88,10 +91,11 @@ class ModelIoParser {
     m.dtype = *dtype;
     if (t->shape.empty()) return Fail(std::nullopt);  // its own problem is reported already
     const auto rank = static_cast<int64_t>(t->shape.size());
-    const auto shape = check_.GetIntList(e, p, "shape", Need::kRequired, t->shape.size(), 1, JsonChecker::kNoMax);
+    const auto shape =
+        check_.GetIntList(e, p, "shape", Need::kRequired, t->shape.size(), 1, JsonChecker::kNoMax);
     const auto perm = check_.GetIntList(e, p, "perm", Need::kRequired, t->shape.size(), 0, rank - 1);
-    if (!shape || !perm || !Permutation(*perm, Pointer(p, "perm")) || !ShapeFits(*shape, *perm, *t, Pointer(p, "shape")) ||
-        !DtypeFits(m.dtype, *t, Pointer(p, "dtype"))) {
+    if (!shape || !perm || !Permutation(*perm, Pointer(p, "perm")) ||
+        !ShapeFits(*shape, *perm, *t, Pointer(p, "shape")) || !DtypeFits(m.dtype, *t, Pointer(p, "dtype"))) {
       return Fail(std::nullopt);
     }
     m.shape = *shape;
@@ -99,12 +103,12 @@ class ModelIoParser {
     return m;
   }
 
-  const TensorInfo* Find(const std::string& name, const std::vector<std::string>& tensors, const std::string& p,
-                         bool input) {
+  const TensorInfo* Find(const std::string& name, const std::vector<std::string>& tensors,
+                         const std::string& p, bool input) {
     auto t = g_.tensors.find(name);
     if (std::find(tensors.begin(), tensors.end(), name) == tensors.end() || t == g_.tensors.end()) {
-      Problem(p, "expected a network " + std::string(input ? "input" : "output") + " (" + QuotedList(tensors) +
-                     "), got \"" + name + "\"");
+      Problem(p, "expected a network " + std::string(input ? "input" : "output") + " (" +
+                     QuotedList(tensors) + "), got \"" + name + "\"");
       return nullptr;
     }
     return &t->second;
@@ -115,7 +119,8 @@ class ModelIoParser {
     std::sort(sorted.begin(), sorted.end());
     for (size_t i = 0; i < sorted.size(); ++i) {
       if (sorted[i] != static_cast<int64_t>(i)) {
-        return Problem(p, "expected a permutation of 0.." + std::to_string(perm.size() - 1) + ", got " + ShapeString(perm));
+        return Problem(p, "expected a permutation of 0.." + std::to_string(perm.size() - 1) + ", got " +
+                              ShapeString(perm));
       }
     }
     return true;
@@ -125,20 +130,22 @@ class ModelIoParser {
                  const std::string& p) {
     const std::vector<int64_t> want = ModelShapeOf(t.shape, perm);
     if (shape == want) return true;
-    return Problem(p, "expected " + ShapeString(want) + " (tensor \"" + t.name + "\" of shape " + ShapeString(t.shape) +
-                          " under perm " + ShapeString(perm) + ": IR dimension i is model dimension perm[i]), got " +
-                          ShapeString(shape));
+    return Problem(p, "expected " + ShapeString(want) + " (tensor \"" + t.name + "\" of shape " +
+                          ShapeString(t.shape) + " under perm " + ShapeString(perm) +
+                          ": IR dimension i is model dimension perm[i]), got " + ShapeString(shape));
   }
 
   bool DtypeFits(const std::string& dtype, const TensorInfo& t, const std::string& p) {
     const std::string own = IntegerDtype(t);
     if (dtype == "float32") {
       if (t.bits != 32 && t.quant.scales.size() == 1 && t.quant.zero_points.size() == 1) return true;
-      return Problem(p, "expected \"" + own + "\" (tensor \"" + t.name + "\" has no per-tensor scale and zero point " +
+      return Problem(p, "expected \"" + own + "\" (tensor \"" + t.name +
+                            "\" has no per-tensor scale and zero point " +
                             "to quantize or dequantize float32 values with), got \"float32\"");
     }
     if (dtype == own) return true;
-    return Problem(p, "expected \"" + own + "\" (tensor \"" + t.name + "\"'s type) or \"float32\", got \"" + dtype + "\"");
+    return Problem(p, "expected \"" + own + "\" (tensor \"" + t.name + "\"'s type) or \"float32\", got \"" +
+                          dtype + "\"");
   }
 
   bool Problem(const std::string& p, const std::string& message) {
@@ -167,7 +174,8 @@ OrderedJson ModelIoJson(const ModelIo& io) {
   return j;
 }
 
-std::optional<ModelIo> ParseModelIo(const Json& v, const std::string& pointer, const Graph& g, JsonChecker* check) {
+std::optional<ModelIo> ParseModelIo(const Json& v, const std::string& pointer, const Graph& g,
+                                    JsonChecker* check) {
   return ModelIoParser(g, check).Parse(v, pointer);
 }
 

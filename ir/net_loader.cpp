@@ -11,13 +11,13 @@
 #include <cmath>
 #include <set>
 
-#include "support/error.h"
-#include "support/json_util.h"
 #include "ir/model_io_json.h"
 #include "ir/net_reader.h"
-#include "support/npy.h"
 #include "ir/quant.h"
 #include "ir/verify.h"
+#include "support/error.h"
+#include "support/json_util.h"
+#include "support/npy.h"
 
 namespace npusim::core {
 namespace {
@@ -36,10 +36,10 @@ class NetParser {
     if (auto name = check_.GetString(doc, "", "name", Need::kRequired)) g_.name = *name;
     check_.GetEnum(doc, "", "layout", Need::kOptional, {"NHWC"});
 
-    const Json* inputs = check_.Member(doc, "", "inputs", Need::kRequired,
-                                       "a list of at least 1 tensor name");
-    const Json* outputs = check_.Member(doc, "", "outputs", Need::kRequired,
-                                        "a list of at least 1 tensor name");
+    const Json* inputs =
+        check_.Member(doc, "", "inputs", Need::kRequired, "a list of at least 1 tensor name");
+    const Json* outputs =
+        check_.Member(doc, "", "outputs", Need::kRequired, "a list of at least 1 tensor name");
     g_.inputs = NameList(inputs, "/inputs");
     g_.outputs = NameList(outputs, "/outputs");
     for (const std::string& n : g_.inputs) state_[n].is_input = true;
@@ -55,8 +55,7 @@ class NetParser {
       }
     }
     CheckNetworkInputs();
-    if (const Json* ops = check_.Member(doc, "", "ops", Need::kRequired,
-                                        "a list of at least 1 op")) {
+    if (const Json* ops = check_.Member(doc, "", "ops", Need::kRequired, "a list of at least 1 op")) {
       net::ReadOps(s_, *ops);
     }
     CheckNetworkOutputs();
@@ -94,8 +93,7 @@ class NetParser {
     for (size_t i = 0; i < g_.inputs.size(); ++i) {
       const std::string& n = g_.inputs[i];
       if (!s_.Exists(n)) {
-        check_.Add(Pointer("/inputs", i), "expected the name of a tensor in /tensors, got \"" + n +
-                                              "\"");
+        check_.Add(Pointer("/inputs", i), "expected the name of a tensor in /tensors, got \"" + n + "\"");
         continue;
       }
       if (g_.tensor(n).bits == 32) {
@@ -109,8 +107,7 @@ class NetParser {
     for (size_t i = 0; i < g_.outputs.size(); ++i) {
       const std::string& n = g_.outputs[i];
       if (!s_.Exists(n)) {
-        check_.Add(Pointer("/outputs", i),
-                   "expected the name of a tensor in /tensors, got \"" + n + "\"");
+        check_.Add(Pointer("/outputs", i), "expected the name of a tensor in /tensors, got \"" + n + "\"");
         continue;
       }
       if (state_[n].produced_by < 0) {
@@ -146,19 +143,23 @@ Graph LoadNetwork(const std::string& path) {
 
 // Real values to the input's quantized values, as ONNX QuantizeLinear does: saturate(round(x /
 // scale) + zero_point), x / scale in float32, ties to even.
-static std::vector<int32_t> QuantizeInput(const std::string& path, const std::vector<float>& x, const TensorInfo& t) {
+static std::vector<int32_t> QuantizeInput(const std::string& path, const std::vector<float>& x,
+                                          const TensorInfo& t) {
   if (t.quant.scales.size() != 1 || t.quant.zero_points.size() > 1) {
-    throw ConfigError(path, "", "float32 values for input \"" + t.name +
-                                    "\", which is not quantized per tensor (give its integer values)");
+    throw ConfigError(path, "",
+                      "float32 values for input \"" + t.name +
+                          "\", which is not quantized per tensor (give its integer values)");
   }
   const float scale = t.quant.scale(0);
   const int32_t zp = t.quant.zero_point(0);
   std::vector<int32_t> q(x.size());
   for (size_t i = 0; i < x.size(); ++i) {
     if (!std::isfinite(x[i])) {
-      throw ConfigError(path, "", "value at index " + std::to_string(i) + " is not finite (input \"" + t.name + "\")");
+      throw ConfigError(path, "",
+                        "value at index " + std::to_string(i) + " is not finite (input \"" + t.name + "\")");
     }
-    q[i] = RoundClampToOutput(x[i] / scale, zp, static_cast<int32_t>(t.qmin()), static_cast<int32_t>(t.qmax()));
+    q[i] =
+        RoundClampToOutput(x[i] / scale, zp, static_cast<int32_t>(t.qmin()), static_cast<int32_t>(t.qmax()));
   }
   return q;
 }
@@ -177,10 +178,12 @@ std::vector<int32_t> LoadInputNpy(const std::string& path, const TensorInfo& exp
   if (a.shape != expected.shape) {
     const std::vector<int64_t>& s = expected.shape;
     // ONNX users hold images NCHW; say so when that is what came.
-    const bool nchw = s.size() == 4 && s[3] != s[1] && a.shape == std::vector<int64_t>{s[0], s[3], s[1], s[2]};
-    throw ConfigError(path, "", "expected shape " + ShapeString(s) + " (input \"" + expected.name + "\"), got " +
-                                    ShapeString(a.shape) +
-                                    (nchw ? ", its NCHW order: this network file takes NHWC inputs" : ""));
+    const bool nchw =
+        s.size() == 4 && s[3] != s[1] && a.shape == std::vector<int64_t>{s[0], s[3], s[1], s[2]};
+    throw ConfigError(path, "",
+                      "expected shape " + ShapeString(s) + " (input \"" + expected.name + "\"), got " +
+                          ShapeString(a.shape) +
+                          (nchw ? ", its NCHW order: this network file takes NHWC inputs" : ""));
   }
   return InputValues(path, std::move(a), expected);
 }

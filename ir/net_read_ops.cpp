@@ -80,7 +80,7 @@ class AttributeReader {
   }
   void FusedActivation() {
     if (auto a = check_.GetEnum(o_, p_, "activation", Need::kOptional, {"none", "relu", "relu6"})) {
-      op_->activation = *a == "relu" ? Activation::kRelu
+      op_->activation = *a == "relu"    ? Activation::kRelu
                         : *a == "relu6" ? Activation::kRelu6
                                         : Activation::kNone;
     }
@@ -105,25 +105,40 @@ struct OpSpec {
 
 const std::vector<OpSpec>& OpSpecs() {
   using R = AttributeReader;
-  const std::vector<std::string> conv_keys = {"stride",     "pads",   "dilation", "groups",
-                                              "activation", "mapping"};
+  const std::vector<std::string> conv_keys = {"stride", "pads",       "dilation",
+                                              "groups", "activation", "mapping"};
   const std::string mm_inputs = "[x, w] or [x, w, bias]";
   static const std::vector<OpSpec> specs = {
       {"conv2d", OpType::kConv2d, conv_keys, 2, 3, mm_inputs, &R::Conv},
-      {"fully_connected", OpType::kFullyConnected, {"activation", "mapping"}, 2, 3, mm_inputs,
+      {"fully_connected",
+       OpType::kFullyConnected,
+       {"activation", "mapping"},
+       2,
+       3,
+       mm_inputs,
        &R::FullyConnected},
       {"matmul", OpType::kFullyConnected, {"activation", "mapping"}, 2, 3, mm_inputs, &R::FullyConnected},
       {"add", OpType::kAdd, {"activation"}, 2, 2, "[a, b]", &R::Add},
       {"mul", OpType::kMul, {}, 2, 2, "[a, b]", &R::None},
       {"lookup", OpType::kLookup, {}, 2, 2, "[x, table]", &R::None},
       {"max_pool", OpType::kMaxPool, {"kernel", "stride", "pads"}, 1, 1, "[x]", &R::MaxPool},
-      {"avg_pool", OpType::kAvgPool, {"kernel", "stride", "pads", "count_include_pad", "accumulate"}, 1, 1,
-       "[x]", &R::AvgPool},
+      {"avg_pool",
+       OpType::kAvgPool,
+       {"kernel", "stride", "pads", "count_include_pad", "accumulate"},
+       1,
+       1,
+       "[x]",
+       &R::AvgPool},
       {"global_avg_pool", OpType::kGlobalAvgPool, {}, 1, 1, "[x]", &R::None},
       {"reshape", OpType::kReshape, {}, 1, 1, "[x]", &R::None},
       {"flatten", OpType::kReshape, {}, 1, 1, "[x]", &R::None},
-      {"concat", OpType::kConcat, {"axis"}, 2, kMaxConcatInputs,
-       "[x0, x1, ...] (2 to " + std::to_string(kMaxConcatInputs) + ")", &R::Concat},
+      {"concat",
+       OpType::kConcat,
+       {"axis"},
+       2,
+       kMaxConcatInputs,
+       "[x0, x1, ...] (2 to " + std::to_string(kMaxConcatInputs) + ")",
+       &R::Concat},
   };
   return specs;
 }
@@ -157,8 +172,8 @@ class OpReader {
   void Read(const Json& ops) {
     if (!check_.Array(ops, "/ops", 1)) return;
     if (ops.size() > kMaxOps) {
-      check_.Add("/ops", "expected at most " + std::to_string(kMaxOps) + " ops, got " +
-                             std::to_string(ops.size()));
+      check_.Add("/ops",
+                 "expected at most " + std::to_string(kMaxOps) + " ops, got " + std::to_string(ops.size()));
       return;
     }
     // Where each tensor is first produced, to tell "listed too late" from "never produced".
@@ -187,8 +202,8 @@ class OpReader {
       op->name = *name;
       auto [it, fresh] = names->emplace(*name, i);
       if (!fresh) {
-        check_.Add(Pointer(p, "name"), "duplicate op name \"" + *name + "\" (also /ops/" +
-                                           std::to_string(it->second) + ")");
+        check_.Add(Pointer(p, "name"),
+                   "duplicate op name \"" + *name + "\" (also /ops/" + std::to_string(it->second) + ")");
       }
     }
     auto kind = check_.GetEnum(o, p, "op", Need::kRequired, OpNames());
@@ -247,7 +262,8 @@ class OpReader {
                           ", which does not come before this op; ops must be listed in "
                           "topological order");
     } else {
-      check_.Add(ptr, "tensor \"" + n + "\" has no value here: it is not a network input, has "
+      check_.Add(ptr, "tensor \"" + n +
+                          "\" has no value here: it is not a network input, has "
                           "no data and is not produced by an earlier op");
     }
     return false;
@@ -281,8 +297,8 @@ class OpReader {
       return false;
     }
     if (st.produced_by >= 0) {
-      check_.Add(yp, "tensor \"" + *n + "\" is already produced by /ops/" +
-                         std::to_string(st.produced_by) + "; every tensor is produced once");
+      check_.Add(yp, "tensor \"" + *n + "\" is already produced by /ops/" + std::to_string(st.produced_by) +
+                         "; every tensor is produced once");
       return false;
     }
     st.produced_by = static_cast<int>(i);

@@ -21,7 +21,8 @@ class TensorReader {
     st.pointer = p;
     if (!IsTensorName(name)) {
       check_.Add(p, "expected a tensor name of characters A-Z a-z 0-9 _ . : - (it names output "
-                    "files), got \"" + name + "\"");
+                    "files), got \"" +
+                        name + "\"");
     }
     if (!check_.Object(t, p)) return;
     check_.Keys(t, p, {"shape", "bits", "signed", "scale", "zero_point", "data"});
@@ -40,8 +41,8 @@ class TensorReader {
     bool ok = true;
     if (t.contains("bits")) {
       const Json& b = t["bits"];
-      const bool valid = b.is_number_integer() && ((b.get<int64_t>() >= 1 && b.get<int64_t>() <= 16) ||
-                                                   b.get<int64_t>() == 32);
+      const bool valid = b.is_number_integer() &&
+                         ((b.get<int64_t>() >= 1 && b.get<int64_t>() <= 16) || b.get<int64_t>() == 32);
       if (valid) {
         info->bits = static_cast<int>(b.get<int64_t>());
       } else {
@@ -82,8 +83,7 @@ class TensorReader {
     for (int64_t d : shape) {
       elements *= d;  // both factors < 2^31, so no overflow before the check stops the growth
       if (elements > kMaxElements) {
-        check_.Add(sp, "expected at most " + std::to_string(kMaxElements) + " elements, got " +
-                           Describe(s));
+        check_.Add(sp, "expected at most " + std::to_string(kMaxElements) + " elements, got " + Describe(s));
         return;
       }
     }
@@ -133,8 +133,8 @@ class TensorReader {
     }
   }
 
-  void ParseScale(const Json& s, const std::string& sp, const std::string& expectation,
-                  TensorInfo* info, TensorState* st) {
+  void ParseScale(const Json& s, const std::string& sp, const std::string& expectation, TensorInfo* info,
+                  TensorState* st) {
     if (s.is_number()) {
       if (auto f = ScaleValue(s, sp)) info->quant.scales = {*f};
       return;
@@ -162,8 +162,8 @@ class TensorReader {
     if (!check_.Object(r, rp)) return;
     check_.Keys(r, rp, {"seed", "min", "max", "per_channel"});
     std::optional<uint64_t> seed;
-    if (const Json* v = check_.Member(r, rp, "seed", Need::kRequired,
-                                      "an integer in 0..18446744073709551615")) {
+    if (const Json* v =
+            check_.Member(r, rp, "seed", Need::kRequired, "an integer in 0..18446744073709551615")) {
       seed = check_.Uint64(*v, Pointer(rp, "seed"));
     }
     const std::string num = NumberExpectation(0, true);
@@ -179,8 +179,8 @@ class TensorReader {
     if (!seed || !lo || !hi) return;
     const double min = r["min"].get<double>(), max = r["max"].get<double>();
     if (min > max) {
-      check_.Add(Pointer(rp, "max"), "expected a number >= min (" + Describe(r["min"]) +
-                                         "), got " + Describe(r["max"]));
+      check_.Add(Pointer(rp, "max"),
+                 "expected a number >= min (" + Describe(r["min"]) + "), got " + Describe(r["max"]));
       return;
     }
     // Per-channel scales belong to constants (whose size is bounded); others are reported.
@@ -214,8 +214,7 @@ class TensorReader {
 
   // Per-channel parameters (a list of more than one scale or zero point) belong to constant
   // weights only, one per output channel (axis 0).
-  void CheckPerChannel(const Json& t, const std::string& p, const TensorInfo& info,
-                       TensorState& st) {
+  void CheckPerChannel(const Json& t, const std::string& p, const TensorInfo& info, TensorState& st) {
     const Json* z = t.is_object() && t.contains("zero_point") ? &t["zero_point"] : nullptr;
     const bool zp_list = z && z->is_array() && z->size() > 1;
     st.per_channel = st.per_channel || zp_list;
@@ -237,7 +236,8 @@ class TensorReader {
     if (zp_list && static_cast<int64_t>(z->size()) != channels) {
       check_.Add(Pointer(p, "zero_point"), "expected " + std::to_string(channels) +
                                                " zero points (one per output channel, shape[0]), "
-                                               "got " + std::to_string(z->size()));
+                                               "got " +
+                                               std::to_string(z->size()));
     }
   }
 
@@ -251,13 +251,12 @@ class TensorReader {
       return DataNpy(d.get<std::string>(), dp, info);
     }
     if (d.is_object() && d.contains("random")) return DataRandom(d, dp, info);
-    check_.Add(dp, "expected a list of integers, a .npy file name, or {\"random\": {...}}, got " +
-                       Describe(d));
+    check_.Add(dp,
+               "expected a list of integers, a .npy file name, or {\"random\": {...}}, got " + Describe(d));
     return std::nullopt;
   }
 
-  std::optional<std::vector<int32_t>> DataList(const Json& d, const std::string& dp,
-                                               const TensorInfo& info) {
+  std::optional<std::vector<int32_t>> DataList(const Json& d, const std::string& dp, const TensorInfo& info) {
     if (static_cast<int64_t>(d.size()) != info.elements()) {
       check_.Add(dp, "expected " + std::to_string(info.elements()) + " values (shape " +
                          ShapeString(info.shape) + "), got " + std::to_string(d.size()));
@@ -268,23 +267,22 @@ class TensorReader {
     size_t bad = 0;
     for (size_t i = 0; i < d.size(); ++i) {
       const Json& v = d[i];
-      const bool in_range = v.is_number_integer() && !v.is_number_unsigned()
-                                ? info.representable(v.get<int64_t>())
-                                : v.is_number_unsigned() && v.get<uint64_t>() <=
-                                                                static_cast<uint64_t>(info.qmax());
+      const bool in_range =
+          v.is_number_integer() && !v.is_number_unsigned()
+              ? info.representable(v.get<int64_t>())
+              : v.is_number_unsigned() && v.get<uint64_t>() <= static_cast<uint64_t>(info.qmax());
       if (in_range) {
         values.push_back(static_cast<int32_t>(v.get<int64_t>()));
         continue;
       }
       if (bad++ < kMaxValueProblems) {
         check_.Add(Pointer(dp, i), "expected " + IntExpectation(info.qmin(), info.qmax()) +
-                                       (info.binary() ? " other than 0" : "") + " (" +
-                                       TypeString(info) + "), got " + Describe(v));
+                                       (info.binary() ? " other than 0" : "") + " (" + TypeString(info) +
+                                       "), got " + Describe(v));
       }
     }
     if (bad > kMaxValueProblems) {
-      check_.Add(dp, "and " + std::to_string(bad - kMaxValueProblems) +
-                         " more values that are not " +
+      check_.Add(dp, "and " + std::to_string(bad - kMaxValueProblems) + " more values that are not " +
                          IntExpectation(info.qmin(), info.qmax()));
     }
     if (bad) return std::nullopt;
@@ -302,7 +300,9 @@ class TensorReader {
       return std::nullopt;
     }
     if (a.dtype == "float32") {
-      check_.Add(dp, npy_path + ": expected an integer dtype (a tensor's data are its quantized values), got float32");
+      check_.Add(
+          dp,
+          npy_path + ": expected an integer dtype (a tensor's data are its quantized values), got float32");
       return std::nullopt;
     }
     if (a.shape != info.shape) {
@@ -326,8 +326,8 @@ class TensorReader {
     if (!check_.Object(r, rp)) return std::nullopt;
     check_.Keys(r, rp, {"seed", "min", "max"});
     std::optional<uint64_t> seed;
-    if (const Json* v = check_.Member(r, rp, "seed", Need::kRequired,
-                                      "an integer in 0..18446744073709551615")) {
+    if (const Json* v =
+            check_.Member(r, rp, "seed", Need::kRequired, "an integer in 0..18446744073709551615")) {
       seed = check_.Uint64(*v, Pointer(rp, "seed"));
     }
     const auto lo = check_.GetInt(r, rp, "min", Need::kOptional, info.qmin(), info.qmax());
@@ -335,8 +335,8 @@ class TensorReader {
     if (!seed || (r.contains("min") && !lo) || (r.contains("max") && !hi)) return std::nullopt;
     const int64_t min = lo.value_or(info.qmin()), max = hi.value_or(info.qmax());
     if (min > max) {
-      check_.Add(Pointer(rp, "max"), "expected an integer >= min (" + std::to_string(min) +
-                                         "), got " + std::to_string(max));
+      check_.Add(Pointer(rp, "max"),
+                 "expected an integer >= min (" + std::to_string(min) + "), got " + std::to_string(max));
       return std::nullopt;
     }
     std::vector<int32_t> values(info.elements());

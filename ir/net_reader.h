@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "support/error.h"
 #include "ir/graph.h"
 #include "ir/op_rules.h"
+#include "support/error.h"
 #include "support/json_util.h"
 
 namespace npusim::core::net {
@@ -32,19 +32,19 @@ constexpr int64_t kMaxConstantElements = int64_t{1} << 20;
 constexpr size_t kMaxOps = 100000;
 constexpr size_t kMaxTensors = 200000;
 constexpr int64_t kMaxDim = kMaxWindowDim;  // bound for strides, pads, kernels, dilations
-constexpr size_t kMaxValueProblems = 5;        // per data list; the rest are summarised
+constexpr size_t kMaxValueProblems = 5;     // per data list; the rest are summarised
 constexpr size_t kMaxConcatInputs = kMaxConcatOperands;
 inline const char* const k32BitRoles = kThirtyTwoBitRoles;
 
 // What the loader knows about a tensor beyond TensorInfo.
 struct TensorState {
-  std::string pointer;     // "/tensors/<name>"
-  bool type_ok = false;    // bits and signed are valid
+  std::string pointer;   // "/tensors/<name>"
+  bool type_ok = false;  // bits and signed are valid
   bool shape_given = false;
-  bool constant = false;   // has a "data" key (even if the data was bad)
+  bool constant = false;  // has a "data" key (even if the data was bad)
   bool is_input = false;
   bool per_channel = false;
-  int produced_by = -1;    // op index
+  int produced_by = -1;  // op index
 };
 
 struct NetState {

@@ -4,9 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ir/model_io_json.h"
 #include "support/atomic_file.h"
 #include "support/error.h"
-#include "ir/model_io_json.h"
 #include "support/npy.h"
 
 namespace npusim::core {
@@ -65,9 +65,7 @@ OrderedJson OpJson(const Op& op) {
       j["activation"] = ActivationName(op.activation);
       break;
     case OpType::kFullyConnected:
-    case OpType::kAdd:
-      j["activation"] = ActivationName(op.activation);
-      break;
+    case OpType::kAdd: j["activation"] = ActivationName(op.activation); break;
     case OpType::kMaxPool:
     case OpType::kAvgPool:
       j["kernel"] = op.kernel;
@@ -76,14 +74,11 @@ OrderedJson OpJson(const Op& op) {
       if (op.type == OpType::kAvgPool) j["count_include_pad"] = op.count_include_pad;
       if (op.type == OpType::kAvgPool && op.float_accumulate) j["accumulate"] = "float32";
       break;
-    case OpType::kConcat:
-      j["axis"] = op.axis;
-      break;
+    case OpType::kConcat: j["axis"] = op.axis; break;
     case OpType::kMul:
     case OpType::kLookup:
     case OpType::kGlobalAvgPool:
-    case OpType::kReshape:
-      break;
+    case OpType::kReshape: break;
   }
   return j;
 }

@@ -12,9 +12,7 @@ namespace {
 constexpr int64_t kInt32Min = std::numeric_limits<int32_t>::min();
 constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
 
-int32_t SaturateToInt32(int64_t v) {
-  return static_cast<int32_t>(std::clamp(v, kInt32Min, kInt32Max));
-}
+int32_t SaturateToInt32(int64_t v) { return static_cast<int32_t>(std::clamp(v, kInt32Min, kInt32Max)); }
 
 // floor(v / 2^exponent) without relying on the (pre-C++20 implementation-defined) right shift of a
 // negative value.
@@ -25,10 +23,8 @@ int64_t FloorDivPow2(int64_t v, int exponent) {
 }
 
 // The fixed-point tail: add the zero point in 64 bits (no overflow) and clamp.
-int32_t AddZeroPointAndClamp(int32_t scaled, int32_t zero_point, int32_t out_min,
-                             int32_t out_max) {
-  return static_cast<int32_t>(
-      std::clamp<int64_t>(int64_t{scaled} + zero_point, out_min, out_max));
+int32_t AddZeroPointAndClamp(int32_t scaled, int32_t zero_point, int32_t out_min, int32_t out_max) {
+  return static_cast<int32_t>(std::clamp<int64_t>(int64_t{scaled} + zero_point, out_min, out_max));
 }
 
 }  // namespace
@@ -94,8 +90,8 @@ int32_t RequantizeFixedPoint(int64_t acc, const Requant& r) {
   return AddZeroPointAndClamp(scaled, r.out_zero_point, r.out_min, r.out_max);
 }
 
-std::pair<int32_t, int32_t> ActivationRange(Activation act, float y_scale, int32_t y_zp,
-                                            int64_t qmin, int64_t qmax) {
+std::pair<int32_t, int32_t> ActivationRange(Activation act, float y_scale, int32_t y_zp, int64_t qmin,
+                                            int64_t qmax) {
   int64_t lo = qmin;
   int64_t hi = qmax;
   if (act == Activation::kRelu || act == Activation::kRelu6) lo = std::max(lo, int64_t{y_zp});
@@ -142,7 +138,8 @@ BinaryQuant MakeBinaryQuant(RequantMode mode, float a_scale, int32_t a_zp, float
 // nearbyint: round half to even; NaN or outside [-2^31, 2^31) gives INT32_MIN), then the clamp
 // to [out_min, out_max].
 int32_t CvtRoundClamp(float t, int32_t out_min, int32_t out_max) {
-  const int64_t q = (t >= -2147483648.0f && t < 2147483648.0f) ? static_cast<int64_t>(RoundHalfEven(t)) : kInt32Min;
+  const int64_t q =
+      (t >= -2147483648.0f && t < 2147483648.0f) ? static_cast<int64_t>(RoundHalfEven(t)) : kInt32Min;
   return static_cast<int32_t>(std::clamp<int64_t>(q, out_min, out_max));
 }
 
@@ -154,16 +151,17 @@ int32_t PortableRoundClamp(float v, const BinaryQuant& p) {
   const float hi = static_cast<float>(int64_t{p.out_max} - p.out_zero_point);
   v = std::min(std::max(v, lo), hi);
   const float shifted = v + static_cast<float>(p.out_zero_point);
-  return static_cast<int32_t>(std::clamp<int64_t>(static_cast<int64_t>(RoundHalfEven(shifted)), p.out_min, p.out_max));
+  return static_cast<int32_t>(
+      std::clamp<int64_t>(static_cast<int64_t>(RoundHalfEven(shifted)), p.out_min, p.out_max));
 }
 
 }  // namespace
 
 AddParams MakeAddParams(RequantMode mode, float a_scale, int32_t a_zp, float b_scale, int32_t b_zp,
-                        float out_scale, int32_t out_zp, int32_t out_min, int32_t out_max,
-                        int input_bits) {
+                        float out_scale, int32_t out_zp, int32_t out_min, int32_t out_max, int input_bits) {
   AddParams p;
-  static_cast<BinaryQuant&>(p) = MakeBinaryQuant(mode, a_scale, a_zp, b_scale, b_zp, out_scale, out_zp, out_min, out_max);
+  static_cast<BinaryQuant&>(p) =
+      MakeBinaryQuant(mode, a_scale, a_zp, b_scale, b_zp, out_scale, out_zp, out_min, out_max);
   // ONNX Runtime's 8-bit kernel: the ratios and the offset in float32, each operation rounded
   // once (std::fma rounds once, as the FMA instruction does; the build must not contract the
   // separate multiply and subtract into further FMAs, hence the explicit steps).
@@ -181,16 +179,16 @@ AddParams MakeAddParams(RequantMode mode, float a_scale, int32_t a_zp, float b_s
   const double twice_max_input_scale = 2.0 * std::max(double{a_scale}, double{b_scale});
   p.a_mult = QuantizeMultiplier(a_scale / twice_max_input_scale);
   p.b_mult = QuantizeMultiplier(b_scale / twice_max_input_scale);
-  p.out_mult = QuantizeMultiplier(
-      twice_max_input_scale / (static_cast<double>(int64_t{1} << p.left_shift) * out_scale));
+  p.out_mult = QuantizeMultiplier(twice_max_input_scale /
+                                  (static_cast<double>(int64_t{1} << p.left_shift) * out_scale));
   return p;
 }
 
 int32_t QuantizedAdd(int32_t a, int32_t b, const AddParams& p) {
   if (p.mode == RequantMode::kOnnxFloat && p.folded_8bit) {
     // MLAS's AVX2 QLinearAdd: b's term first, then a's, each one fused multiply-add.
-    const float t = std::fma(static_cast<float>(a), p.a_ratio,
-                             std::fma(static_cast<float>(b), p.b_ratio, p.offset));
+    const float t =
+        std::fma(static_cast<float>(a), p.a_ratio, std::fma(static_cast<float>(b), p.b_ratio, p.offset));
     return CvtRoundClamp(t, p.out_min, p.out_max);
   }
   const int64_t da = int64_t{a} - p.a_zero_point;
@@ -213,10 +211,10 @@ int32_t QuantizedAdd(int32_t a, int32_t b, const AddParams& p) {
 }
 
 MulParams MakeMulParams(RequantMode mode, float a_scale, int32_t a_zp, float b_scale, int32_t b_zp,
-                        float out_scale, int32_t out_zp, int32_t out_min, int32_t out_max,
-                        int input_bits) {
+                        float out_scale, int32_t out_zp, int32_t out_min, int32_t out_max, int input_bits) {
   MulParams p;
-  static_cast<BinaryQuant&>(p) = MakeBinaryQuant(mode, a_scale, a_zp, b_scale, b_zp, out_scale, out_zp, out_min, out_max);
+  static_cast<BinaryQuant&>(p) =
+      MakeBinaryQuant(mode, a_scale, a_zp, b_scale, b_zp, out_scale, out_zp, out_min, out_max);
   p.sse_8bit = input_bits <= 8;
   const float scale_product = a_scale * b_scale;  // rounded to float32 before the division
   p.ratio = scale_product / out_scale;
@@ -250,8 +248,8 @@ int32_t FloatAveragePool::Finish(int64_t count, float y_scale, int32_t y_zero_po
   return CvtRoundClamp(t, out_min, out_max);
 }
 
-int32_t AveragePoolRequant(int64_t sum, int64_t count, float in_scale, float out_scale,
-                           RequantMode mode, int32_t out_zp, int32_t out_min, int32_t out_max) {
+int32_t AveragePoolRequant(int64_t sum, int64_t count, float in_scale, float out_scale, RequantMode mode,
+                           int32_t out_zp, int32_t out_min, int32_t out_max) {
   if (count <= 0) throw std::invalid_argument("AveragePoolRequant: count must be positive");
   // The ratio is formed in double and rounded to float32 once (the header's
   // float32(in_scale / (out_scale * count))); the division by count is folded into the multiplier
@@ -266,6 +264,5 @@ int32_t AveragePoolRequant(int64_t sum, int64_t count, float in_scale, float out
   r.out_max = out_max;
   return Requantize(sum, r);
 }
-
 
 }  // namespace npusim::core

@@ -31,8 +31,7 @@ inline int64_t AccFit(int64_t v, int bits, Overflow ov) {
   const uint64_t modulus = uint64_t{1} << bits;
   const uint64_t low = static_cast<uint64_t>(v) & (modulus - 1);
   const bool negative = (low >> (bits - 1)) != 0;
-  return negative ? static_cast<int64_t>(low) - static_cast<int64_t>(modulus)
-                  : static_cast<int64_t>(low);
+  return negative ? static_cast<int64_t>(low) - static_cast<int64_t>(modulus) : static_cast<int64_t>(low);
 }
 // One accumulation step as the hardware adder does it: AccFit(acc + addend).
 inline int64_t AccAdd(int64_t acc, int64_t addend, int bits, Overflow ov) {
@@ -97,15 +96,16 @@ inline int32_t RoundClampToOutput(float v, int32_t zero_point, int32_t out_min, 
 
 inline int32_t Requantize(int64_t acc, const Requant& r) {
   if (r.mode != RequantMode::kOnnxFloat) return RequantizeFixedPoint(acc, r);
-  return RoundClampToOutput(static_cast<float>(acc) * r.float_multiplier, r.out_zero_point, r.out_min, r.out_max);
+  return RoundClampToOutput(static_cast<float>(acc) * r.float_multiplier, r.out_zero_point, r.out_min,
+                            r.out_max);
 }
 
 // Quantized output range [min, max] of a tensor of type range [qmin, qmax] after the fused
 // activation: relu clamps below at y_zp (real 0); relu6 also clamps above at
 // y_zp + round_half_to_even(float32(6.0f / y_scale)) (real 6). Shared by the reference executor and
 // the compiler so both clamp identically.
-std::pair<int32_t, int32_t> ActivationRange(Activation act, float y_scale, int32_t y_zp,
-                                            int64_t qmin, int64_t qmax);
+std::pair<int32_t, int32_t> ActivationRange(Activation act, float y_scale, int32_t y_zp, int64_t qmin,
+                                            int64_t qmax);
 
 // Requantization of one output channel of conv2d / fully_connected: the float multiplier is
 // OnnxMultiplier(x_scale, w_scale, y_scale), the fixed one QuantizeMultiplier of the same ratio in
@@ -212,8 +212,7 @@ class FloatAveragePool {
 // Average of `count` values whose zero-point-corrected sum is `sum`, requantized from the input
 // scale to the output scale: saturate(round_half_to_even(float32(sum) * float32(in_scale /
 // (out_scale * count))) + out_zp). Fixed-point mode: multiplier of in_scale / (out_scale * count).
-int32_t AveragePoolRequant(int64_t sum, int64_t count, float in_scale, float out_scale,
-                           RequantMode mode, int32_t out_zp, int32_t out_min, int32_t out_max);
-
+int32_t AveragePoolRequant(int64_t sum, int64_t count, float in_scale, float out_scale, RequantMode mode,
+                           int32_t out_zp, int32_t out_min, int32_t out_max);
 
 }  // namespace npusim::core

@@ -24,7 +24,8 @@ bool GroupIsZero(const SparseCodec& c, const RowGeometry& geo, const int32_t* ro
 }
 
 void PutLe(std::vector<uint8_t>& out, int64_t v, int bytes) {
-  for (int b = 0; b < bytes; ++b) out.push_back(static_cast<uint8_t>((static_cast<uint64_t>(v) >> (8 * b)) & 0xff));
+  for (int b = 0; b < bytes; ++b)
+    out.push_back(static_cast<uint8_t>((static_cast<uint64_t>(v) >> (8 * b)) & 0xff));
 }
 
 int64_t GetLe(const uint8_t* p, int bytes) {
@@ -73,7 +74,8 @@ const char* WeightFormatName(WeightFormat f) {
 }
 
 bool WeightFormatFromName(const std::string& name, WeightFormat* f) {
-  for (WeightFormat x : {WeightFormat::kDense, WeightFormat::kSimdGroups, WeightFormat::kCsr, WeightFormat::kPacked}) {
+  for (WeightFormat x :
+       {WeightFormat::kDense, WeightFormat::kSimdGroups, WeightFormat::kCsr, WeightFormat::kPacked}) {
     if (name == WeightFormatName(x)) {
       *f = x;
       return true;
@@ -187,9 +189,9 @@ std::vector<int32_t> DecodeTile(const SparseCodec& codec, const RowGeometry& geo
       }
       pos += 1 + GetLe(bytes + off, codec.index_bytes());
       if (pos >= geo.groups()) {
-        throw std::invalid_argument("row " + std::to_string(r) + ": entry " + std::to_string(k) + " at byte " +
-                                    std::to_string(off) + " points at group " + std::to_string(pos) +
-                                    " of a row of " + std::to_string(geo.groups()));
+        throw std::invalid_argument("row " + std::to_string(r) + ": entry " + std::to_string(k) +
+                                    " at byte " + std::to_string(off) + " points at group " +
+                                    std::to_string(pos) + " of a row of " + std::to_string(geo.groups()));
       }
       off += codec.index_bytes();
       int64_t b, e;
@@ -256,7 +258,8 @@ void UnpackValues(const uint8_t* bytes, int64_t n, int bits, bool is_signed, int
       const int32_t* v = &t[bytes[i] * per];
       for (int k = 0; k < per; ++k) out[i * per + k] = v[k];
     }
-    if (whole * per < n) UnpackValuesGeneric(bytes + whole, n - whole * per, bits, is_signed, out + whole * per);
+    if (whole * per < n)
+      UnpackValuesGeneric(bytes + whole, n - whole * per, bits, is_signed, out + whole * per);
     return;
   }
   UnpackValuesGeneric(bytes, n, bits, is_signed, out);

@@ -58,9 +58,9 @@ RowGeometry TileRowGeometry(int64_t taps, int64_t tile_ic, bool groups_span_taps
 
 struct SparseCodec {
   WeightFormat format = WeightFormat::kDense;
-  int group_width = 1;   // values per entry: the unit's simd_width for simd_groups, 1 for csr
-  int index_bits = 8;    // 1..16
-  int value_bytes = 1;   // 1 (<= 8-bit weights) or 2 (<= 16)
+  int group_width = 1;  // values per entry: the unit's simd_width for simd_groups, 1 for csr
+  int index_bits = 8;   // 1..16
+  int value_bytes = 1;  // 1 (<= 8-bit weights) or 2 (<= 16)
   bool is_signed = true;
   int32_t zero_point = 0;
   int index_bytes() const { return (index_bits + 7) / 8; }
@@ -91,7 +91,8 @@ std::vector<uint8_t> EncodeTile(const SparseCodec& codec, const RowGeometry& geo
 // row and the byte offset when the bytes are inconsistent (an index past the row's end, a tile
 // shorter than its header says).
 std::vector<int32_t> DecodeTile(const SparseCodec& codec, const RowGeometry& geo, int64_t rows,
-                                const uint8_t* bytes, int64_t size, std::vector<int64_t>* row_entries = nullptr);
+                                const uint8_t* bytes, int64_t size,
+                                std::vector<int64_t>* row_entries = nullptr);
 // Only the header: each row's entry count (dense: geo.groups() each).
 std::vector<int64_t> TileRowEntries(const SparseCodec& codec, const RowGeometry& geo, int64_t rows,
                                     const uint8_t* bytes, int64_t size);

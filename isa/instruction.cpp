@@ -63,24 +63,24 @@ void FormatArgs(std::ostream& s, const Instruction& in) {
     case Opcode::kLoad:
     case Opcode::kStore: {
       const DmaArgs& d = in.dma();
-      s << Addr(d.src) << " -> " << Addr(d.dst) << " " << d.planes << "x" << d.rows << "x"
-        << d.row_bytes << "B src_stride=[" << d.src_stride[1] << "," << d.src_stride[0]
-        << "] dst_stride=[" << d.dst_stride[1] << "," << d.dst_stride[0] << "]";
+      s << Addr(d.src) << " -> " << Addr(d.dst) << " " << d.planes << "x" << d.rows << "x" << d.row_bytes
+        << "B src_stride=[" << d.src_stride[1] << "," << d.src_stride[0] << "] dst_stride=["
+        << d.dst_stride[1] << "," << d.dst_stride[0] << "]";
       return;
     }
     case Opcode::kConv: {
       const ConvArgs& c = in.conv();
       s << "in=" << Addr(c.in_addr) << "[" << c.in_h << "x" << c.in_w << "x" << c.in_c << "]"
-        << Type(c.in_type) << " w=" << Addr(c.w_addr) << "[" << c.out_c << "x" << c.kh << "x" << c.kw
-        << "x" << c.in_c / c.groups << "]" << Type(c.w_type) << " acc=" << Addr(c.acc_addr) << "["
-        << c.out_h << "x" << c.out_w << "x" << c.out_c << "] stride=" << c.stride_h << ","
-        << c.stride_w << " dil=" << c.dilation_h << "," << c.dilation_w << " pad=" << c.pad_top
-        << "," << c.pad_left << " groups=" << c.groups << " zp=" << c.in_zero_point << ","
-        << c.w_zero_point << (c.first ? (c.init_bias ? " init=bias" : " init=0") : " accumulate")
+        << Type(c.in_type) << " w=" << Addr(c.w_addr) << "[" << c.out_c << "x" << c.kh << "x" << c.kw << "x"
+        << c.in_c / c.groups << "]" << Type(c.w_type) << " acc=" << Addr(c.acc_addr) << "[" << c.out_h << "x"
+        << c.out_w << "x" << c.out_c << "] stride=" << c.stride_h << "," << c.stride_w
+        << " dil=" << c.dilation_h << "," << c.dilation_w << " pad=" << c.pad_top << "," << c.pad_left
+        << " groups=" << c.groups << " zp=" << c.in_zero_point << "," << c.w_zero_point
+        << (c.first ? (c.init_bias ? " init=bias" : " init=0") : " accumulate")
         << " params=" << Addr(c.params_addr);
       if (c.dataflow != Dataflow::kUnit) {
-        s << " map=" << c.part_rows << "x" << c.part_cols << ":m" << c.split_m << "n" << c.split_n
-          << "k" << c.split_k << ":" << DataflowName(c.dataflow);
+        s << " map=" << c.part_rows << "x" << c.part_cols << ":m" << c.split_m << "n" << c.split_n << "k"
+          << c.split_k << ":" << DataflowName(c.dataflow);
       }
       if (c.w_bytes > 0) {
         s << " wfmt=" << core::WeightFormatName(c.w_format) << ":" << c.w_bytes << "B"
@@ -91,14 +91,14 @@ void FormatArgs(std::ostream& s, const Instruction& in) {
     }
     case Opcode::kRequant: {
       const RequantArgs& r = in.requant();
-      s << "acc=" << Addr(r.acc_addr) << " -> " << Addr(r.out_addr) << " [" << r.count << "x"
-        << r.channels << "]" << Type(r.out_type);
+      s << "acc=" << Addr(r.acc_addr) << " -> " << Addr(r.out_addr) << " [" << r.count << "x" << r.channels
+        << "]" << Type(r.out_type);
       if (r.passthrough()) {
         s << " pass";  // int32 accumulators written as they are: no params, zero point or clamp
         return;
       }
-      s << " params=" << Addr(r.params_addr) << " zp=" << r.out_zero_point << " clamp=[" << r.out_min
-        << "," << r.out_max << "]";
+      s << " params=" << Addr(r.params_addr) << " zp=" << r.out_zero_point << " clamp=[" << r.out_min << ","
+        << r.out_max << "]";
       return;
     }
     case Opcode::kAdd:
@@ -106,7 +106,8 @@ void FormatArgs(std::ostream& s, const Instruction& in) {
       const EltwiseArgs& a = in.eltwise();
       s << Addr(a.a_addr) << (in.op == Opcode::kAdd ? " + " : " * ") << Addr(a.b_addr);
       if (a.b_count != a.count) s << "[" << a.b_count << "]";
-      s << " -> " << Addr(a.out_addr) << " n=" << a.count << " clamp=[" << a.out_min << "," << a.out_max << "]";
+      s << " -> " << Addr(a.out_addr) << " n=" << a.count << " clamp=[" << a.out_min << "," << a.out_max
+        << "]";
       return;
     }
     case Opcode::kLookup: {
@@ -117,10 +118,10 @@ void FormatArgs(std::ostream& s, const Instruction& in) {
     }
     case Opcode::kPool: {
       const PoolArgs& p = in.pool();
-      s << (p.kind == PoolKind::kMax ? "max " : "avg ") << Addr(p.in_addr) << "[" << p.in_h << "x"
-        << p.in_w << "x" << p.c << "] -> " << Addr(p.out_addr) << "[" << p.out_h << "x" << p.out_w
-        << "x" << p.c << "] k=" << p.kh << "x" << p.kw << " stride=" << p.stride_h << ","
-        << p.stride_w << " pad=" << p.pad_top << "," << p.pad_left;
+      s << (p.kind == PoolKind::kMax ? "max " : "avg ") << Addr(p.in_addr) << "[" << p.in_h << "x" << p.in_w
+        << "x" << p.c << "] -> " << Addr(p.out_addr) << "[" << p.out_h << "x" << p.out_w << "x" << p.c
+        << "] k=" << p.kh << "x" << p.kw << " stride=" << p.stride_h << "," << p.stride_w
+        << " pad=" << p.pad_top << "," << p.pad_left;
       return;
     }
   }
@@ -147,12 +148,12 @@ std::string Listing(const Program& p) {
     if (in.layer != layer && in.layer >= 0 && in.layer < static_cast<int>(p.layers.size())) {
       layer = in.layer;
       const LayerMapping& m = p.layers[layer];
-      s << "; layer " << layer << " " << m.name << " (" << m.op << " on " << m.unit << "): "
-        << m.tiling << "\n";
+      s << "; layer " << layer << " " << m.name << " (" << m.op << " on " << m.unit << "): " << m.tiling
+        << "\n";
       if (!m.mapping.empty()) {
         s << ";   mapping " << m.mapping << " (" << m.mapping_reason << ", est " << m.mapping_cycles
-          << " compute cycles); runner-up " << (m.runner_up.empty() ? "none" : m.runner_up)
-          << " (" << m.runner_up_cycles << ")\n";
+          << " compute cycles); runner-up " << (m.runner_up.empty() ? "none" : m.runner_up) << " ("
+          << m.runner_up_cycles << ")\n";
       }
     }
     s << FormatInstruction(in) << "\n";

@@ -23,9 +23,7 @@ inline uint64_t BufferBase(int buffer_index) {
   return static_cast<uint64_t>(buffer_index + 1) << kAddressSpaceShift;
 }
 // -1 for DRAM, else the buffer index.
-inline int AddressSpace(uint64_t addr) {
-  return static_cast<int>(addr >> kAddressSpaceShift) - 1;
-}
+inline int AddressSpace(uint64_t addr) { return static_cast<int>(addr >> kAddressSpaceShift) - 1; }
 
 enum class Opcode { kLoad, kStore, kConv, kRequant, kAdd, kMul, kLookup, kPool };
 enum class Queue { kLoad, kStore, kCompute, kPost };
@@ -115,8 +113,9 @@ struct ConvArgs {
 // Bytes of the instruction's weight tile in the buffer: one element per 1 or 2 bytes (dense), or
 // w_bytes (packed at the weights' width, or a sparse array's compressed tile).
 inline int64_t WeightTileBytes(const ConvArgs& c) {
-  return c.w_format == core::WeightFormat::kDense ? c.out_c * c.kh * c.kw * (c.in_c / c.groups) * c.w_type.bytes()
-                                                  : c.w_bytes;
+  return c.w_format == core::WeightFormat::kDense
+             ? c.out_c * c.kh * c.kw * (c.in_c / c.groups) * c.w_type.bytes()
+             : c.w_bytes;
 }
 
 // Requantize accumulators [count][channels] (int32) to out_addr [count][channels] elements, with
@@ -162,12 +161,12 @@ struct PoolArgs {
 struct Instruction {
   int64_t id = 0;
   Opcode op = Opcode::kLoad;
-  int layer = -1;                // index of the network op it belongs to
-  std::vector<int64_t> deps;     // ids of earlier instructions that must complete first
+  int layer = -1;             // index of the network op it belongs to
+  std::vector<int64_t> deps;  // ids of earlier instructions that must complete first
 
-  // The operands of `op`: dma() for kLoad/kStore, conv() for kConv, requant(), eltwise() for kAdd/kMul/kLookup, pool().
-  // Only one is stored (a program of a large network on a small arch has ~10^6 instructions).
-  // The non-const accessors select that kind of operands (default values) if another is held;
+  // The operands of `op`: dma() for kLoad/kStore, conv() for kConv, requant(), eltwise() for
+  // kAdd/kMul/kLookup, pool(). Only one is stored (a program of a large network on a small arch has ~10^6
+  // instructions). The non-const accessors select that kind of operands (default values) if another is held;
   // the const ones require the kind to be held.
   DmaArgs& dma() { return Select<DmaArgs>(); }
   ConvArgs& conv() { return Select<ConvArgs>(); }

@@ -10,8 +10,9 @@ BitSerialArray::BitSerialArray(sc_core::sc_module_name name, const MatrixUnitArg
   core::StatRegistry& stats = a.stats;
   if (bits_.serial_operand == "none") {
     for (int b : cfg.weight_bits) {
-      macs_[b] = &stats.Register(cfg.name, "mac_w" + std::to_string(b), "actions",
-                                 "bit-parallel multiply-accumulates with " + std::to_string(b) + "-bit weights");
+      macs_[b] =
+          &stats.Register(cfg.name, "mac_w" + std::to_string(b), "actions",
+                          "bit-parallel multiply-accumulates with " + std::to_string(b) + "-bit weights");
     }
   } else {
     lookups_ = &stats.Register(cfg.name, "lookup_add", "actions",

@@ -7,9 +7,9 @@
 #include <cstring>
 #include <vector>
 
+#include <tlm_utils/simple_initiator_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
 
 #include "isa/instruction.h"
 #include "models/memory.h"
@@ -45,7 +45,8 @@ class BufferAccess {
  private:
   [[noreturn]] void Fail(uint64_t addr, int64_t len) {
     SC_REPORT_FATAL(owner_, ("access outside every buffer: address 0x" + Hex(addr) + ", " +
-                             std::to_string(len) + " bytes").c_str());
+                             std::to_string(len) + " bytes")
+                                .c_str());
     std::abort();
   }
   static std::string Hex(uint64_t v) {

@@ -3,10 +3,10 @@
 // requests the same way so a unit's direct pointer covers exactly its buffer.
 #pragma once
 
-#include <systemc>
-#include <tlm>
 #include <tlm_utils/multi_passthrough_initiator_socket.h>
 #include <tlm_utils/multi_passthrough_target_socket.h>
+#include <systemc>
+#include <tlm>
 
 #include "isa/instruction.h"
 

@@ -38,5 +38,4 @@ class Controller : public sc_core::sc_module {
   sc_core::sc_event completed_;
 };
 
-
 }  // namespace npusim::models

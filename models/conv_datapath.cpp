@@ -27,7 +27,7 @@ bool Narrow(const isa::ElemType& t, int32_t zero_point) {
 // added modulo 2^32 to out[0..3]. Written so the compiler emits int16 multiply-add instructions;
 // cloned for AVX2 where the CPU has it (the result is the same integers either way).
 __attribute__((target_clones("avx2", "default"))) void Dot4(const int16_t* x, const int16_t* w, int64_t n,
-                                                           int64_t ws, uint32_t* out) {
+                                                            int64_t ws, uint32_t* out) {
   uint32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   const int16_t *w0 = w, *w1 = w + ws, *w2 = w + 2 * ws, *w3 = w + 3 * ws;
   for (int64_t i = 0; i < n; ++i) {
@@ -44,7 +44,7 @@ __attribute__((target_clones("avx2", "default"))) void Dot4(const int16_t* x, co
 }
 
 __attribute__((target_clones("avx2", "default"))) void Dot1(const int16_t* x, const int16_t* w, int64_t n,
-                                                           uint32_t* out) {
+                                                            uint32_t* out) {
   uint32_t s = 0;
   for (int64_t i = 0; i < n; ++i) s += static_cast<uint32_t>(int32_t{x[i]} * w[i]);
   *out += s;
@@ -52,7 +52,7 @@ __attribute__((target_clones("avx2", "default"))) void Dot1(const int16_t* x, co
 
 // acc[i] += x[i] * w[i] for i < n (depthwise: one tap over every channel).
 __attribute__((target_clones("avx2", "default"))) void MulAdd(const int16_t* x, const int16_t* w, int64_t n,
-                                                             uint32_t* acc) {
+                                                              uint32_t* acc) {
   for (int64_t i = 0; i < n; ++i) acc[i] += static_cast<uint32_t>(int32_t{x[i]} * w[i]);
 }
 
@@ -70,9 +70,12 @@ void WidenAs(const uint8_t* src, int64_t n, int32_t zero_point, T* dst) {
 template <class T>
 void Widen(const uint8_t* src, int64_t n, const isa::ElemType& t, int32_t zero_point, T* dst) {
   switch (t.bytes()) {
-    case 1: return t.is_signed ? WidenAs<T, int8_t>(src, n, zero_point, dst) : WidenAs<T, uint8_t>(src, n, zero_point, dst);
+    case 1:
+      return t.is_signed ? WidenAs<T, int8_t>(src, n, zero_point, dst)
+                         : WidenAs<T, uint8_t>(src, n, zero_point, dst);
     case 2:
-      return t.is_signed ? WidenAs<T, int16_t>(src, n, zero_point, dst) : WidenAs<T, uint16_t>(src, n, zero_point, dst);
+      return t.is_signed ? WidenAs<T, int16_t>(src, n, zero_point, dst)
+                         : WidenAs<T, uint16_t>(src, n, zero_point, dst);
     default: return WidenAs<T, int32_t>(src, n, zero_point, dst);
   }
 }
@@ -83,8 +86,9 @@ void Gather(const isa::ConvArgs& c, const int16_t* x16, int64_t pw, int64_t oy, 
             int64_t icg, int16_t* dst) {
   for (int64_t ky = 0; ky < c.kh; ++ky) {
     for (int64_t kx = 0; kx < c.kw; ++kx) {
-      const int16_t* src = &x16[((oy * c.stride_h + ky * c.dilation_h) * pw + ox * c.stride_w +
-                                  kx * c.dilation_w) * c.in_c + g * icg];
+      const int16_t* src =
+          &x16[((oy * c.stride_h + ky * c.dilation_h) * pw + ox * c.stride_w + kx * c.dilation_w) * c.in_c +
+               g * icg];
       std::copy(src, src + icg, dst);
       dst += icg;
     }
@@ -141,7 +145,8 @@ int32_t SumWrapping(const ScalarWindow& win, int32_t init, int acc_bits) {
 }  // namespace
 
 template <class T>
-void ConvDatapath::PadInput(const isa::ConvArgs& c, const uint8_t* in, int64_t ph, int64_t pw, std::vector<T>& x) {
+void ConvDatapath::PadInput(const isa::ConvArgs& c, const uint8_t* in, int64_t ph, int64_t pw,
+                            std::vector<T>& x) {
   x.assign(ph * pw * c.in_c, 0);
   const int eb = c.in_type.bytes();
   for (int64_t py = 0; py < ph; ++py) {
@@ -150,7 +155,8 @@ void ConvDatapath::PadInput(const isa::ConvArgs& c, const uint8_t* in, int64_t p
     for (int64_t px = 0; px < pw; ++px) {
       const int64_t xx = px - c.pad_left;
       if (xx < 0 || xx >= c.in_w) continue;
-      Widen(in + (y * c.in_w + xx) * c.in_c * eb, c.in_c, c.in_type, c.in_zero_point, &x[(py * pw + px) * c.in_c]);
+      Widen(in + (y * c.in_w + xx) * c.in_c * eb, c.in_c, c.in_type, c.in_zero_point,
+            &x[(py * pw + px) * c.in_c]);
     }
   }
 }
@@ -179,7 +185,8 @@ void ConvDatapath::Run(const isa::ConvArgs& c, BufferAccess& mem) {
   }
   // Spatial tiles reuse a weight tile: unpack only when the bytes differ from the last tile's.
   const bool same = unpacked_bits_ == c.w_type.bits && unpacked_signed_ == c.w_type.is_signed &&
-                    packed_.size() == static_cast<size_t>(c.w_bytes) && std::memcmp(packed_.data(), w, packed_.size()) == 0;
+                    packed_.size() == static_cast<size_t>(c.w_bytes) &&
+                    std::memcmp(packed_.data(), w, packed_.size()) == 0;
   if (!same) {
     packed_.assign(w, w + c.w_bytes);
     unpacked_bits_ = c.w_type.bits;
@@ -209,7 +216,8 @@ void ConvDatapath::Accumulate(const isa::ConvArgs& c, BufferAccess& mem, const u
   const int64_t pixels = c.out_h * c.out_w;
   init_.resize(c.out_c);
   for (int64_t oc = 0; oc < c.out_c; ++oc) {
-    init_[oc] = c.init_bias ? static_cast<int32_t>(core::AccFit(LoadI32(params + 12 * oc), acc_bits_, overflow_)) : 0;
+    init_[oc] =
+        c.init_bias ? static_cast<int32_t>(core::AccFit(LoadI32(params + 12 * oc), acc_bits_, overflow_)) : 0;
   }
   const auto start = [&](int64_t pixel, int64_t oc) -> int32_t {
     return c.first ? init_[oc] : LoadI32(acc + (pixel * c.out_c + oc) * 4);
@@ -236,7 +244,8 @@ void ConvDatapath::Accumulate(const isa::ConvArgs& c, BufferAccess& mem, const u
     GemmNarrow(c, pw);
   }
   for (int64_t i = 0; i < pixels * c.out_c; ++i) {
-    StoreI32(acc + i * 4, static_cast<int32_t>(core::AccFit(static_cast<int32_t>(sums_[i]), acc_bits_, overflow_)));
+    StoreI32(acc + i * 4,
+             static_cast<int32_t>(core::AccFit(static_cast<int32_t>(sums_[i]), acc_bits_, overflow_)));
   }
 }
 
@@ -273,8 +282,9 @@ void ConvDatapath::DepthwiseNarrow(const isa::ConvArgs& c, int64_t pw) {
       uint32_t* out = &sums_[(oy * c.out_w + ox) * c.out_c];
       for (int64_t ky = 0; ky < c.kh; ++ky) {
         for (int64_t kx = 0; kx < c.kw; ++kx) {
-          const int16_t* src = &x16_[((oy * c.stride_h + ky * c.dilation_h) * pw + ox * c.stride_w +
-                                      kx * c.dilation_w) * c.in_c];
+          const int16_t* src =
+              &x16_[((oy * c.stride_h + ky * c.dilation_h) * pw + ox * c.stride_w + kx * c.dilation_w) *
+                    c.in_c];
           MulAdd(src, &col_[(ky * c.kw + kx) * c.out_c], c.out_c, out);
         }
       }

@@ -54,7 +54,8 @@ class ConvDatapath {
 
  private:
   // The weights come from the buffer bytes at `w` or, when `decoded` is given, from it.
-  void Accumulate(const isa::ConvArgs& c, BufferAccess& mem, const uint8_t* w, const std::vector<int32_t>* decoded);
+  void Accumulate(const isa::ConvArgs& c, BufferAccess& mem, const uint8_t* w,
+                  const std::vector<int32_t>* decoded);
   template <class T>
   static void LoadWeights(const isa::ConvArgs& c, const uint8_t* w, const std::vector<int32_t>* decoded,
                           std::vector<T>& out);

@@ -62,7 +62,8 @@ std::vector<Dma::Burst> Dma::Bursts(const isa::DmaArgs& d, int64_t burst_bytes, 
   return out;
 }
 
-void Dma::AppendBursts(const isa::DmaArgs& d, int64_t burst_bytes, bool dram_is_src, std::vector<Burst>& out) {
+void Dma::AppendBursts(const isa::DmaArgs& d, int64_t burst_bytes, bool dram_is_src,
+                       std::vector<Burst>& out) {
   // Merge rows (and planes) that are contiguous on both sides into one run.
   int64_t run = d.row_bytes, rows = d.rows, planes = d.planes;
   if (rows > 1 && d.src_stride[0] == run && d.dst_stride[0] == run) {
@@ -112,7 +113,8 @@ void Dma::Issue(tlm::tlm_initiator_socket<>& sock, tlm::tlm_command cmd, uint64_
   trans.clear_extension(&train_);
   if (trans.is_response_error()) {
     SC_REPORT_FATAL(name(), (std::string(cmd == tlm::TLM_READ_COMMAND ? "read" : "write") +
-                             " failed: " + trans.get_response_string()).c_str());
+                             " failed: " + trans.get_response_string())
+                                .c_str());
   }
 }
 

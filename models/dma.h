@@ -17,15 +17,15 @@
 
 #include <deque>
 
+#include <tlm_utils/simple_initiator_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
 
 #include "config/arch.h"
-#include "support/stats.h"
 #include "models/controller.h"
 #include "models/exec_mode.h"
 #include "models/memory.h"
+#include "support/stats.h"
 
 namespace npusim::models {
 
@@ -34,8 +34,8 @@ class Dma : public sc_core::sc_module {
   tlm_utils::simple_initiator_socket<Dma> dram_isock;
   tlm_utils::simple_initiator_socket<Dma> sram_isock;
 
-  Dma(sc_core::sc_module_name name, const core::DramConfig& cfg, Controller& ctrl,
-      core::StatRegistry& stats, ExecMode mode = ExecMode::kExact);
+  Dma(sc_core::sc_module_name name, const core::DramConfig& cfg, Controller& ctrl, core::StatRegistry& stats,
+      ExecMode mode = ExecMode::kExact);
 
   // The bytes one instruction moves, in the order the model moves them: {src, dst, len} bursts.
   struct Burst {
@@ -44,7 +44,8 @@ class Dma : public sc_core::sc_module {
   };
   static std::vector<Burst> Bursts(const isa::DmaArgs& d, int64_t burst_bytes, bool dram_is_src);
   // The same, appended to `out` (no allocation once `out` has grown).
-  static void AppendBursts(const isa::DmaArgs& d, int64_t burst_bytes, bool dram_is_src, std::vector<Burst>& out);
+  static void AppendBursts(const isa::DmaArgs& d, int64_t burst_bytes, bool dram_is_src,
+                           std::vector<Burst>& out);
 
  private:
   // Per channel: an issue thread (takes instructions, moves the bytes, computes when they land)

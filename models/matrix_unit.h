@@ -23,12 +23,12 @@
 #include <systemc>
 
 #include "config/arch.h"
-#include "support/stats.h"
 #include "models/buffer_access.h"
 #include "models/controller.h"
 #include "models/conv_datapath.h"
 #include "models/exec_mode.h"
 #include "models/timing/unit_timing.h"
+#include "support/stats.h"
 
 namespace npusim::models {
 

@@ -1,5 +1,5 @@
-#include "ir/int_math.h"
 #include "models/memory.h"
+#include "ir/int_math.h"
 #include "models/sim_time.h"
 
 #include <algorithm>
@@ -10,7 +10,6 @@ namespace {
 using core::CeilDiv;
 
 using sc_core::sc_time;
-
 
 int LayerOf(tlm::tlm_generic_payload& trans) {
   LayerExtension* e = nullptr;
@@ -55,7 +54,8 @@ bool ServeTrain(tlm::tlm_generic_payload& trans, std::vector<uint8_t>& mem, sc_t
   uint64_t last = 0;
   for (BurstTrain::Piece& p : train->pieces) {
     const uint64_t addr = base + static_cast<uint64_t>(p.offset);
-    if (!Copy(trans, mem, addr, static_cast<uint64_t>(p.len), static_cast<uint64_t>(p.data_offset), train->move_data)) {
+    if (!Copy(trans, mem, addr, static_cast<uint64_t>(p.len), static_cast<uint64_t>(p.data_offset),
+              train->move_data)) {
       return false;
     }
     p.done = burst(now, addr, p.len, p.start_after);
@@ -81,8 +81,9 @@ Dram::Dram(sc_core::sc_module_name name, const core::DramConfig& cfg, uint64_t s
 }
 
 void Dram::b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
-  if (!ServeTrain(trans, image_, delay,
-                  [this](uint64_t now, uint64_t, int64_t n, uint64_t after) { return Burst(now, n, after); })) {
+  if (!ServeTrain(trans, image_, delay, [this](uint64_t now, uint64_t, int64_t n, uint64_t after) {
+        return Burst(now, n, after);
+      })) {
     return;
   }
   (trans.is_read() ? reads_ : writes_).Add(LayerOf(trans), trans.get_data_length());
@@ -137,9 +138,10 @@ void Sram::CountAccess(int layer, bool write, uint64_t addr, uint64_t bytes, uin
 void Sram::b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
   const int layer = LayerOf(trans);
   const bool write = trans.is_write();
-  ServeTrain(trans, data_, delay, [this, layer, write](uint64_t now, uint64_t addr, int64_t n, uint64_t after) {
-    return Burst(now, layer, write, addr, n, after);
-  });
+  ServeTrain(trans, data_, delay,
+             [this, layer, write](uint64_t now, uint64_t addr, int64_t n, uint64_t after) {
+               return Burst(now, layer, write, addr, n, after);
+             });
 }
 
 uint64_t Sram::Burst(uint64_t now, int layer, bool write, uint64_t addr, int64_t n, uint64_t after) {

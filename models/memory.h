@@ -26,9 +26,9 @@
 #include <string>
 #include <vector>
 
+#include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 
 #include "config/arch.h"
 #include "ir/int_math.h"
@@ -40,7 +40,11 @@ namespace npusim::models {
 // their counts per layer.
 struct LayerExtension : tlm::tlm_extension<LayerExtension> {
   int layer = -1;
-  tlm::tlm_extension_base* clone() const override { auto* e = new LayerExtension; e->layer = layer; return e; }
+  tlm::tlm_extension_base* clone() const override {
+    auto* e = new LayerExtension;
+    e->layer = layer;
+    return e;
+  }
   void copy_from(const tlm::tlm_extension_base& other) override {
     layer = static_cast<const LayerExtension&>(other).layer;
   }

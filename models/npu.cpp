@@ -25,8 +25,8 @@ Npu::Npu(sc_core::sc_module_name name, const core::ArchConfig& arch, const isa::
   if (unit == nullptr) throw std::runtime_error("arch " + arch.file + " has no matrix unit");
   units_.push_back(MakeMatrixUnit({*unit, controller_, raw, stats, mode}));
   leak_.push_back(&stats.Register(unit->name, "leak_per_cycle", "cycles", "cycles powered"));
-  post_ = std::make_unique<PostProcessor>(arch.post.name.c_str(), arch.post, arch.requant_mode,
-                                          controller_, raw, stats, mode);
+  post_ = std::make_unique<PostProcessor>(arch.post.name.c_str(), arch.post, arch.requant_mode, controller_,
+                                          raw, stats, mode);
   leak_.push_back(&stats.Register(arch.post.name, "leak_per_cycle", "cycles", "cycles powered"));
   Bind();
   for (const isa::DramSegment& s : program.dram_init) {

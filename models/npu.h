@@ -21,7 +21,6 @@
 #include <systemc>
 
 #include "config/arch.h"
-#include "support/stats.h"
 #include "isa/instruction.h"
 #include "models/bus.h"
 #include "models/controller.h"
@@ -30,6 +29,7 @@
 #include "models/matrix_unit.h"
 #include "models/memory.h"
 #include "models/post_processor.h"
+#include "support/stats.h"
 
 namespace npusim::models {
 
@@ -37,7 +37,7 @@ struct RunResult {
   uint64_t cycles = 0;
   // Network outputs read back from DRAM (exact mode; empty in timing mode).
   std::map<std::string, std::vector<int32_t>> outputs;
-  std::vector<uint64_t> layer_start, layer_end;          // per layer, cycles (0/0 if no work)
+  std::vector<uint64_t> layer_start, layer_end;  // per layer, cycles (0/0 if no work)
   // Per layer and queue (isa::Queue order): cycles the queue's unit spent on the layer's
   // instructions (start to completion), e.g. compute busy vs the layer's span.
   std::vector<std::array<uint64_t, isa::kNumQueues>> layer_busy;

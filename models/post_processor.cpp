@@ -9,8 +9,8 @@
 namespace npusim::models {
 
 PostProcessor::PostProcessor(sc_core::sc_module_name name, const core::PostProcessorConfig& cfg,
-                             core::RequantMode mode, Controller& ctrl,
-                             const std::vector<Sram*>& srams, core::StatRegistry& stats, ExecMode exec)
+                             core::RequantMode mode, Controller& ctrl, const std::vector<Sram*>& srams,
+                             core::StatRegistry& stats, ExecMode exec)
     : sc_module(name),
       sram_isock("sram_isock"),
       cfg_(cfg),
@@ -19,8 +19,8 @@ PostProcessor::PostProcessor(sc_core::sc_module_name name, const core::PostProce
       ctrl_(ctrl),
       mem_(sram_isock, srams, this->name()),
       requants_(stats.Register(cfg.name, "requant", "actions", "accumulators requantized")),
-      passes_(stats.Register(cfg.name, "pass", "actions",
-                             "accumulators written unrequantized (32-bit outputs)")),
+      passes_(
+          stats.Register(cfg.name, "pass", "actions", "accumulators written unrequantized (32-bit outputs)")),
       adds_(stats.Register(cfg.name, "add", "actions", "residual-add results")),
       muls_(stats.Register(cfg.name, "mul", "actions", "rescaled products")),
       lookups_(stats.Register(cfg.name, "lookup", "actions", "values mapped through a lookup table")),
@@ -32,12 +32,14 @@ PostProcessor::PostProcessor(sc_core::sc_module_name name, const core::PostProce
 int64_t PostProcessor::CyclesOf(const core::PostProcessorConfig& cfg, const isa::Instruction& in) {
   switch (in.op) {
     case isa::Opcode::kRequant:
-      return timing::PostElementwiseCycles(cfg.lanes, cfg.pipeline_cycles, in.requant().count * in.requant().channels);
+      return timing::PostElementwiseCycles(cfg.lanes, cfg.pipeline_cycles,
+                                           in.requant().count * in.requant().channels);
     case isa::Opcode::kAdd:
     case isa::Opcode::kMul:
       return timing::PostElementwiseCycles(cfg.lanes, cfg.pipeline_cycles, in.eltwise().count);
     case isa::Opcode::kLookup:  // the table into the lanes, then the values
-      return timing::PostElementwiseCycles(cfg.lanes, cfg.pipeline_cycles, in.eltwise().b_count + in.eltwise().count);
+      return timing::PostElementwiseCycles(cfg.lanes, cfg.pipeline_cycles,
+                                           in.eltwise().b_count + in.eltwise().count);
     case isa::Opcode::kPool: {
       const isa::PoolArgs& p = in.pool();
       return timing::PostPoolCycles(cfg.lanes, cfg.pipeline_cycles, p.out_h * p.out_w * p.c, p.kh * p.kw);
@@ -126,12 +128,14 @@ void PostProcessor::Binary(const isa::Instruction& in) {
     }
   };
   if (add) {
-    const core::AddParams p = core::MakeAddParams(mode_, a.a_scale, a.a_zero_point, a.b_scale, a.b_zero_point,
-                                                  a.out_scale, a.out_zero_point, a.out_min, a.out_max, input_bits);
+    const core::AddParams p =
+        core::MakeAddParams(mode_, a.a_scale, a.a_zero_point, a.b_scale, a.b_zero_point, a.out_scale,
+                            a.out_zero_point, a.out_min, a.out_max, input_bits);
     each([&p](int32_t x, int32_t y) { return core::QuantizedAdd(x, y, p); });
   } else {
-    const core::MulParams p = core::MakeMulParams(mode_, a.a_scale, a.a_zero_point, a.b_scale, a.b_zero_point,
-                                                  a.out_scale, a.out_zero_point, a.out_min, a.out_max, input_bits);
+    const core::MulParams p =
+        core::MakeMulParams(mode_, a.a_scale, a.a_zero_point, a.b_scale, a.b_zero_point, a.out_scale,
+                            a.out_zero_point, a.out_min, a.out_max, input_bits);
     each([&p](int32_t x, int32_t y) { return core::QuantizedMul(x, y, p); });
   }
 }

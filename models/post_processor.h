@@ -11,14 +11,14 @@
 // post.lookup (values produced), post.pool_op (values read), leak_per_cycle.
 #pragma once
 
-#include <systemc>
 #include <tlm_utils/simple_initiator_socket.h>
+#include <systemc>
 
 #include "config/arch.h"
-#include "support/stats.h"
 #include "models/buffer_access.h"
 #include "models/controller.h"
 #include "models/exec_mode.h"
+#include "support/stats.h"
 
 namespace npusim::models {
 
@@ -26,9 +26,9 @@ class PostProcessor : public sc_core::sc_module {
  public:
   tlm_utils::simple_initiator_socket<PostProcessor> sram_isock;
 
-  PostProcessor(sc_core::sc_module_name name, const core::PostProcessorConfig& cfg,
-                core::RequantMode mode, Controller& ctrl, const std::vector<Sram*>& srams,
-                core::StatRegistry& stats, ExecMode exec = ExecMode::kExact);
+  PostProcessor(sc_core::sc_module_name name, const core::PostProcessorConfig& cfg, core::RequantMode mode,
+                Controller& ctrl, const std::vector<Sram*>& srams, core::StatRegistry& stats,
+                ExecMode exec = ExecMode::kExact);
 
   static int64_t CyclesOf(const core::PostProcessorConfig& cfg, const isa::Instruction& in);
 

@@ -64,10 +64,10 @@ std::string HeaderMismatch(const isa::Instruction& in, const std::vector<int64_t
                            const std::vector<int64_t>& expected) {
   size_t r = 0;
   while (r < found.size() && found[r] == expected[r]) ++r;
-  return "the weight tile in the buffer is not the one the instruction was compiled for: row " + std::to_string(r) +
-         " of weight tile " + std::to_string(in.conv().w_tile) + " has " + std::to_string(found[r]) +
-         " entries in its row header, the instruction says " + std::to_string(expected[r]) +
-         " (a tiling or addressing bug): " + isa::FormatInstruction(in);
+  return "the weight tile in the buffer is not the one the instruction was compiled for: row " +
+         std::to_string(r) + " of weight tile " + std::to_string(in.conv().w_tile) + " has " +
+         std::to_string(found[r]) + " entries in its row header, the instruction says " +
+         std::to_string(expected[r]) + " (a tiling or addressing bug): " + isa::FormatInstruction(in);
 }
 
 }  // namespace

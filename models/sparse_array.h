@@ -23,8 +23,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "ir/sparse_format.h"
 #include "config/unit_kind_sparse.h"
+#include "ir/sparse_format.h"
 #include "models/matrix_unit.h"
 
 namespace npusim::models {

@@ -26,8 +26,8 @@ void SystolicArray::Count(const isa::ConvArgs& c, int layer, int64_t cycles) {
   const timing::GemmShape g = ConvGemm(c);
   const uint64_t useful = static_cast<uint64_t>(g.m * g.k * g.n * g.groups);
   macs_.Add(layer, useful);
-  idle_.Add(layer, static_cast<uint64_t>(cycles) * cfg_.rows * cfg_.cols - std::min<uint64_t>(
-      useful, static_cast<uint64_t>(cycles) * cfg_.rows * cfg_.cols));
+  idle_.Add(layer, static_cast<uint64_t>(cycles) * cfg_.rows * cfg_.cols -
+                       std::min<uint64_t>(useful, static_cast<uint64_t>(cycles) * cfg_.rows * cfg_.cols));
   // A WS array streams its input tile once per column fold and reads its weights once; the
   // accumulators are read-modify-written once per row fold (not on the first fold of a tile
   // that starts from the bias). Counted so for every dataflow, an approximation for os and is

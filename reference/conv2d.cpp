@@ -27,13 +27,13 @@ class Accumulation {
             "bias size differs from the output channel count");
     Require(!raw_ || op.activation == core::Activation::kNone, op,
             "a 32-bit (accumulator) output takes no activation");
-    const auto range = core::ActivationRange(op.activation, y.quant.scale(0),
-                                             y.quant.zero_point(0), y.qmin(), y.qmax());
+    const auto range =
+        core::ActivationRange(op.activation, y.quant.scale(0), y.quant.zero_point(0), y.qmin(), y.qmax());
     for (int64_t c = 0; c < channels; ++c) {
       w_zero_points_.push_back(w.quant.zero_point(c));
       if (raw_) continue;
-      requants_.push_back(core::MakeRequant(opt.mode, x.quant.scale(0), w.quant.scale(c),
-                                            y.quant.scale(0), y.quant.zero_point(0), range));
+      requants_.push_back(core::MakeRequant(opt.mode, x.quant.scale(0), w.quant.scale(c), y.quant.scale(0),
+                                            y.quant.zero_point(0), range));
     }
   }
 
@@ -62,9 +62,7 @@ class Accumulation {
 
   // A padding tap: the input zero point, which contributes 0 after correction. It is still a step
   // of the sequence (in saturate mode the sequence defines the result).
-  int64_t PaddingTap(int64_t acc) const {
-    return core::AccAdd(acc, 0, opt_.acc_bits, opt_.overflow);
-  }
+  int64_t PaddingTap(int64_t acc) const { return core::AccAdd(acc, 0, opt_.acc_bits, opt_.overflow); }
 
   // A 32-bit output is the accumulator itself (acc_bits <= 32, so it fits), not requantized.
   int32_t Finish(int64_t acc, int64_t channel) const {
@@ -93,17 +91,16 @@ ConvShape CheckedConvShape(const core::Graph& g, const core::Op& op) {
   const core::TensorInfo& y = g.tensor(op.outputs[0]);
   Require(x.shape.size() == 4 && w.shape.size() == 4 && y.shape.size() == 4, op,
           "conv2d needs rank-4 x, w and y");
-  const ConvShape s{x.shape[1],   x.shape[2],   x.shape[3],  w.shape[0],     w.shape[1],
-                    w.shape[2],   w.shape[3],   y.shape[1],  y.shape[2],     op.stride[0],
-                    op.stride[1], op.pads[0],   op.pads[1],  op.dilation[0], op.dilation[1]};
+  const ConvShape s{x.shape[1],   x.shape[2], x.shape[3], w.shape[0],     w.shape[1],
+                    w.shape[2],   w.shape[3], y.shape[1], y.shape[2],     op.stride[0],
+                    op.stride[1], op.pads[0], op.pads[1], op.dilation[0], op.dilation[1]};
   Require(op.groups >= 1 && s.in_c == s.group_c * op.groups && s.out_c % op.groups == 0, op,
           "channels do not divide into groups");
   Require(y.shape[3] == s.out_c, op, "output channels differ from the weight's");
-  Require(s.out_h == core::ConvOutSize(s.in_h, s.k_h, op.stride[0], op.dilation[0], op.pads[0],
-                                       op.pads[2]) &&
-              s.out_w == core::ConvOutSize(s.in_w, s.k_w, op.stride[1], op.dilation[1], op.pads[1],
-                                           op.pads[3]),
-          op, "output size differs from the conv arithmetic");
+  Require(
+      s.out_h == core::ConvOutSize(s.in_h, s.k_h, op.stride[0], op.dilation[0], op.pads[0], op.pads[2]) &&
+          s.out_w == core::ConvOutSize(s.in_w, s.k_w, op.stride[1], op.dilation[1], op.pads[1], op.pads[3]),
+      op, "output size differs from the conv arithmetic");
   return s;
 }
 
@@ -111,7 +108,10 @@ ConvShape CheckedConvShape(const core::Graph& g, const core::Op& op) {
 class ConvOutputs {
  public:
   ConvOutputs(const ConvShape& s, int64_t groups, const Accumulation& accumulation, const Values& inputs)
-      : s_(s), out_per_group_(s.out_c / groups), acc_(accumulation), xv_(inputs[0]->data()),
+      : s_(s),
+        out_per_group_(s.out_c / groups),
+        acc_(accumulation),
+        xv_(inputs[0]->data()),
         wv_(inputs[1]->data()) {}
 
   int64_t At(int64_t oy, int64_t ox, int64_t oc) const {
@@ -185,8 +185,8 @@ std::vector<int32_t> Conv2d(const core::Graph& g, const core::Op& op, const Valu
   return out;
 }
 
-std::vector<int32_t> FullyConnected(const core::Graph& g, const core::Op& op,
-                                    const Values& inputs, const Options& opt) {
+std::vector<int32_t> FullyConnected(const core::Graph& g, const core::Op& op, const Values& inputs,
+                                    const Options& opt) {
   const core::TensorInfo& x = g.tensor(op.inputs[0]);
   const core::TensorInfo& w = g.tensor(op.inputs[1]);
   const core::TensorInfo& y = g.tensor(op.outputs[0]);
@@ -207,7 +207,8 @@ std::vector<int32_t> FullyConnected(const core::Graph& g, const core::Op& op,
       int64_t acc = accumulation.Start(n);
       if (accumulation.wraps()) {
         uint64_t sum = static_cast<uint64_t>(acc);
-        for (int64_t k = 0; k < k_in; ++k) sum += static_cast<uint64_t>(accumulation.Term(xv[m * k_in + k], wv[n * k_in + k], n));
+        for (int64_t k = 0; k < k_in; ++k)
+          sum += static_cast<uint64_t>(accumulation.Term(xv[m * k_in + k], wv[n * k_in + k], n));
         acc = accumulation.Wrapped(sum);
       } else {
         for (int64_t k = 0; k < k_in; ++k) {

@@ -8,8 +8,7 @@
 
 namespace npusim::reference {
 
-std::vector<int32_t> Add(const core::Graph& g, const core::Op& op, const Values& inputs,
-                         const Options& opt) {
+std::vector<int32_t> Add(const core::Graph& g, const core::Op& op, const Values& inputs, const Options& opt) {
   const core::TensorInfo& a = g.tensor(op.inputs[0]);
   const core::TensorInfo& b = g.tensor(op.inputs[1]);
   const core::TensorInfo& y = g.tensor(op.outputs[0]);
@@ -18,9 +17,9 @@ std::vector<int32_t> Add(const core::Graph& g, const core::Op& op, const Values&
   const float y_scale = y.quant.scale(0);
   const int32_t y_zp = y.quant.zero_point(0);
   const auto range = core::ActivationRange(op.activation, y_scale, y_zp, y.qmin(), y.qmax());
-  const core::AddParams params = core::MakeAddParams(
-      opt.mode, a.quant.scale(0), a.quant.zero_point(0), b.quant.scale(0), b.quant.zero_point(0),
-      y_scale, y_zp, range.first, range.second, std::max(a.bits, b.bits));
+  const core::AddParams params = core::MakeAddParams(opt.mode, a.quant.scale(0), a.quant.zero_point(0),
+                                                     b.quant.scale(0), b.quant.zero_point(0), y_scale, y_zp,
+                                                     range.first, range.second, std::max(a.bits, b.bits));
   const std::vector<int32_t>& av = *inputs[0];
   const std::vector<int32_t>& bv = *inputs[1];
   std::vector<int32_t> out(y.elements());
@@ -28,8 +27,7 @@ std::vector<int32_t> Add(const core::Graph& g, const core::Op& op, const Values&
   return out;
 }
 
-std::vector<int32_t> Mul(const core::Graph& g, const core::Op& op, const Values& inputs,
-                         const Options& opt) {
+std::vector<int32_t> Mul(const core::Graph& g, const core::Op& op, const Values& inputs, const Options& opt) {
   const core::TensorInfo& a = g.tensor(op.inputs[0]);
   const core::TensorInfo& b = g.tensor(op.inputs[1]);
   const core::TensorInfo& y = g.tensor(op.outputs[0]);
@@ -52,7 +50,8 @@ std::vector<int32_t> LookupTable(const core::Graph& g, const core::Op& op, const
                                  const Options&) {
   const core::TensorInfo& x = g.tensor(op.inputs[0]);
   const std::vector<int32_t>& table = *inputs[1];
-  Require(static_cast<int64_t>(table.size()) == (int64_t{1} << x.bits), op, "lookup needs 2^bits(x) table entries");
+  Require(static_cast<int64_t>(table.size()) == (int64_t{1} << x.bits), op,
+          "lookup needs 2^bits(x) table entries");
   const std::vector<int32_t>& xv = *inputs[0];
   std::vector<int32_t> out(xv.size());
   for (size_t i = 0; i < out.size(); ++i) out[i] = table[static_cast<size_t>(xv[i] - x.qmin())];
@@ -70,7 +69,8 @@ std::vector<int32_t> Concat(const core::Graph& g, const core::Op& op, const Valu
   for (size_t k = 0; k < inputs.size(); ++k) {
     const int64_t n = static_cast<int64_t>(inputs[k]->size()) / outer;
     for (int64_t o = 0; o < outer; ++o) {
-      std::copy(inputs[k]->begin() + o * n, inputs[k]->begin() + (o + 1) * n, out.begin() + o * inner + offset);
+      std::copy(inputs[k]->begin() + o * n, inputs[k]->begin() + (o + 1) * n,
+                out.begin() + o * inner + offset);
     }
     offset += n;
   }

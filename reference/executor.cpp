@@ -8,8 +8,7 @@
 namespace npusim::reference {
 namespace {
 
-using Kernel = std::vector<int32_t> (*)(const core::Graph&, const core::Op&, const Values&,
-                                        const Options&);
+using Kernel = std::vector<int32_t> (*)(const core::Graph&, const core::Op&, const Values&, const Options&);
 
 Kernel KernelFor(core::OpType type) {
   switch (type) {
@@ -42,15 +41,14 @@ std::pair<size_t, size_t> InputCount(core::OpType type) {
 
 void CheckValues(const core::TensorInfo& t, const std::vector<int32_t>& v, const char* what) {
   if (static_cast<int64_t>(v.size()) != t.elements()) {
-    throw std::invalid_argument(std::string(what) + " '" + t.name + "' has " +
-                                std::to_string(v.size()) + " values, expected " +
-                                std::to_string(t.elements()));
+    throw std::invalid_argument(std::string(what) + " '" + t.name + "' has " + std::to_string(v.size()) +
+                                " values, expected " + std::to_string(t.elements()));
   }
   for (size_t i = 0; i < v.size(); ++i) {
     if (v[i] < t.qmin() || v[i] > t.qmax()) {
       throw std::invalid_argument(std::string(what) + " '" + t.name + "'[" + std::to_string(i) +
-                                  "] = " + std::to_string(v[i]) + " is outside " +
-                                  std::to_string(t.qmin()) + ".." + std::to_string(t.qmax()));
+                                  "] = " + std::to_string(v[i]) + " is outside " + std::to_string(t.qmin()) +
+                                  ".." + std::to_string(t.qmax()));
     }
   }
 }
@@ -79,8 +77,8 @@ TensorMap BindInputs(const core::Graph& g, const TensorMap& inputs) {
 }
 
 // An op input is an activation computed (or bound) earlier, or a constant of the graph.
-const std::vector<int32_t>* Lookup(const core::Graph& g, const TensorMap& values,
-                                   const std::string& name, const core::Op& op) {
+const std::vector<int32_t>* Lookup(const core::Graph& g, const TensorMap& values, const std::string& name,
+                                   const core::Op& op) {
   const auto computed = values.find(name);
   if (computed != values.end()) return &computed->second;
   const core::TensorInfo& t = g.tensor(name);

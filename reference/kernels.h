@@ -16,12 +16,10 @@ using Values = std::vector<const std::vector<int32_t>*>;
 
 std::vector<int32_t> Conv2d(const core::Graph& g, const core::Op& op, const Values& inputs,
                             const Options& opt);
-std::vector<int32_t> FullyConnected(const core::Graph& g, const core::Op& op,
-                                    const Values& inputs, const Options& opt);
-std::vector<int32_t> Add(const core::Graph& g, const core::Op& op, const Values& inputs,
-                         const Options& opt);
-std::vector<int32_t> Mul(const core::Graph& g, const core::Op& op, const Values& inputs,
-                         const Options& opt);
+std::vector<int32_t> FullyConnected(const core::Graph& g, const core::Op& op, const Values& inputs,
+                                    const Options& opt);
+std::vector<int32_t> Add(const core::Graph& g, const core::Op& op, const Values& inputs, const Options& opt);
+std::vector<int32_t> Mul(const core::Graph& g, const core::Op& op, const Values& inputs, const Options& opt);
 std::vector<int32_t> LookupTable(const core::Graph& g, const core::Op& op, const Values& inputs,
                                  const Options& opt);
 std::vector<int32_t> Concat(const core::Graph& g, const core::Op& op, const Values& inputs,
@@ -30,8 +28,8 @@ std::vector<int32_t> MaxPool(const core::Graph& g, const core::Op& op, const Val
                              const Options& opt);
 std::vector<int32_t> AvgPool(const core::Graph& g, const core::Op& op, const Values& inputs,
                              const Options& opt);
-std::vector<int32_t> GlobalAvgPool(const core::Graph& g, const core::Op& op,
-                                   const Values& inputs, const Options& opt);
+std::vector<int32_t> GlobalAvgPool(const core::Graph& g, const core::Op& op, const Values& inputs,
+                                   const Options& opt);
 std::vector<int32_t> Reshape(const core::Graph& g, const core::Op& op, const Values& inputs,
                              const Options& opt);
 

@@ -45,11 +45,10 @@ void ForEachWindow(const core::Op& op, const core::TensorInfo& x, const core::Te
           "pools need [1, H, W, C] input and output with equal C");
   const Plane plane{x.shape[1], x.shape[2], x.shape[3]};
   const int64_t out_h = y.shape[1], out_w = y.shape[2];
-  Require(out_h == core::ConvOutSize(plane.in_h, win.kernel[0], win.stride[0], 1, win.pads[0],
-                                     win.pads[2]) &&
-              out_w == core::ConvOutSize(plane.in_w, win.kernel[1], win.stride[1], 1, win.pads[1],
-                                         win.pads[3]),
-          op, "output size differs from the pool arithmetic");
+  Require(
+      out_h == core::ConvOutSize(plane.in_h, win.kernel[0], win.stride[0], 1, win.pads[0], win.pads[2]) &&
+          out_w == core::ConvOutSize(plane.in_w, win.kernel[1], win.stride[1], 1, win.pads[1], win.pads[3]),
+      op, "output size differs from the pool arithmetic");
   std::vector<int64_t> taps;
   for (int64_t oy = 0; oy < out_h; ++oy) {
     for (int64_t ox = 0; ox < out_w; ++ox) {
@@ -65,9 +64,9 @@ void ForEachWindow(const core::Op& op, const core::TensorInfo& x, const core::Te
 
 // Shared by avg_pool and global_avg_pool: the zero-point-corrected sum over the in-bounds taps,
 // divided by the in-bounds count (or the full kernel area, padding then adding 0).
-std::vector<int32_t> Average(const core::Op& op, const core::TensorInfo& x,
-                             const core::TensorInfo& y, const Window& win, bool count_include_pad,
-                             const std::vector<int32_t>& xv, const Options& opt, bool float_accumulate = false) {
+std::vector<int32_t> Average(const core::Op& op, const core::TensorInfo& x, const core::TensorInfo& y,
+                             const Window& win, bool count_include_pad, const std::vector<int32_t>& xv,
+                             const Options& opt, bool float_accumulate = false) {
   std::vector<int32_t> out(y.elements());
   const int32_t x_zp = x.quant.zero_point(0);
   const int64_t area = win.kernel[0] * win.kernel[1];
@@ -98,23 +97,22 @@ std::vector<int32_t> MaxPool(const core::Graph& g, const core::Op& op, const Val
   const std::vector<int32_t>& xv = *inputs[0];
   std::vector<int32_t> out(y.elements());
   // Input and output share quantization, so the maximum is copied as is.
-  ForEachWindow(op, x, y, {op.kernel, op.stride, op.pads},
-                [&](int64_t o, const std::vector<int64_t>& taps) {
-                  int32_t best = xv[taps[0]];
-                  for (int64_t t : taps) best = std::max(best, xv[t]);
-                  out[o] = best;
-                });
+  ForEachWindow(op, x, y, {op.kernel, op.stride, op.pads}, [&](int64_t o, const std::vector<int64_t>& taps) {
+    int32_t best = xv[taps[0]];
+    for (int64_t t : taps) best = std::max(best, xv[t]);
+    out[o] = best;
+  });
   return out;
 }
 
 std::vector<int32_t> AvgPool(const core::Graph& g, const core::Op& op, const Values& inputs,
                              const Options& opt) {
-  return Average(op, g.tensor(op.inputs[0]), g.tensor(op.outputs[0]),
-                 {op.kernel, op.stride, op.pads}, op.count_include_pad, *inputs[0], opt, op.float_accumulate);
+  return Average(op, g.tensor(op.inputs[0]), g.tensor(op.outputs[0]), {op.kernel, op.stride, op.pads},
+                 op.count_include_pad, *inputs[0], opt, op.float_accumulate);
 }
 
-std::vector<int32_t> GlobalAvgPool(const core::Graph& g, const core::Op& op,
-                                   const Values& inputs, const Options& opt) {
+std::vector<int32_t> GlobalAvgPool(const core::Graph& g, const core::Op& op, const Values& inputs,
+                                   const Options& opt) {
   const core::TensorInfo& x = g.tensor(op.inputs[0]);
   Require(x.shape.size() == 4, op, "global_avg_pool needs a [1, H, W, C] input");
   // One window covering the whole plane.

@@ -21,10 +21,10 @@
 namespace npusim::sim {
 
 struct ChildOutcome {
-  bool exited = false;   // ended by _exit (else killed by a signal)
-  int exit_code = 0;     // when exited: 0 after the body returned, 1 after it threw
-  int signal = 0;        // when killed
-  std::string output;    // what the body returned, or the message of what it threw
+  bool exited = false;  // ended by _exit (else killed by a signal)
+  int exit_code = 0;    // when exited: 0 after the body returned, 1 after it threw
+  int signal = 0;       // when killed
+  std::string output;   // what the body returned, or the message of what it threw
   bool ok() const { return exited && exit_code == 0; }
   // "exit N: <output>" or "killed by signal N" (for messages; "ok" when ok()).
   std::string Describe() const;

@@ -16,8 +16,12 @@ json Figures(const Result& r, bool layers) {
   if (layers) {
     json ls = json::array();
     for (const LayerStats& L : r.layers) {
-      ls.push_back({{"name", L.name}, {"op", L.op}, {"cycles", L.cycles}, {"energy_pj", L.energy_pj},
-                    {"macs", L.macs}, {"dram_read_bytes", L.dram_read_bytes},
+      ls.push_back({{"name", L.name},
+                    {"op", L.op},
+                    {"cycles", L.cycles},
+                    {"energy_pj", L.energy_pj},
+                    {"macs", L.macs},
+                    {"dram_read_bytes", L.dram_read_bytes},
                     {"dram_write_bytes", L.dram_write_bytes}});
     }
     j["layers"] = ls;
@@ -35,7 +39,7 @@ json Error(const std::string& message) {
 }  // namespace
 
 json FiguresInChild(const core::ArchConfig& arch, core::Graph& g, const std::string& net_file, bool layers,
-                     models::ExecMode mode, const Prepare& prepare) {
+                    models::ExecMode mode, const Prepare& prepare) {
   Options opt;
   opt.mode = mode;
   opt.net_file = net_file;

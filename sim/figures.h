@@ -25,6 +25,6 @@ nlohmann::json Figures(const Result& r, bool layers);
 // message} when `prepare` throws, the network does not compile for the arch, the simulation
 // fails or the child dies.
 nlohmann::json FiguresInChild(const core::ArchConfig& arch, core::Graph& g, const std::string& net_file,
-                               bool layers, models::ExecMode mode, const Prepare& prepare = nullptr);
+                              bool layers, models::ExecMode mode, const Prepare& prepare = nullptr);
 
 }  // namespace npusim::sim

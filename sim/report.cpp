@@ -1,6 +1,6 @@
-// sim/report.h: building a run's report, and its formatting: the terminal summary, report.json, layers.csv and the output files
-// (outputs/<tensor>.npy, or outputs/<model output name>.npy: OutputFiles).
-// Collection happened elsewhere (support/stats.h); this only formats.
+// sim/report.h: building a run's report, and its formatting: the terminal summary, report.json, layers.csv
+// and the output files (outputs/<tensor>.npy, or outputs/<model output name>.npy: OutputFiles). Collection
+// happened elsewhere (support/stats.h); this only formats.
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -11,10 +11,10 @@
 #include "sim/report.h"
 
 #include "config/arch_json.h"
+#include "ir/model_io.h"
 #include "support/atomic_file.h"
 #include "support/csv.h"
 #include "support/error.h"
-#include "ir/model_io.h"
 #include "support/npy.h"
 #include "support/stop_signals.h"
 
@@ -93,13 +93,12 @@ std::string LayersCsv(const RunReport& r) {
        "load_busy_cycles,bound,energy_pj,dram_read_bytes,dram_write_bytes,mapping,"
        "mapping_efficiency,speedup_vs_monolithic,best_monolithic,weight_format,weight_bytes\n";
   for (const LayerReport& L : r.layers) {
-    s << L.name << "," << L.op << "," << L.shape << "," << L.macs << "," << L.cycles << ","
-      << L.start_cycle << "," << L.end_cycle << "," << Fixed(L.utilization, 4) << ","
-      << L.compute_busy_cycles << "," << L.load_busy_cycles << "," << L.bound << ","
-      << Fixed(L.energy_pj, 1) << "," << L.dram_read_bytes << "," << L.dram_write_bytes << ","
-      << core::CsvField(L.mapping) << "," << Fixed(L.mapping_efficiency, 4) << ","
-      << Fixed(L.speedup_vs_monolithic, 4) << "," << core::CsvField(L.monolithic) << "," << L.weight_format << ","
-      << L.weight_bytes << "\n";
+    s << L.name << "," << L.op << "," << L.shape << "," << L.macs << "," << L.cycles << "," << L.start_cycle
+      << "," << L.end_cycle << "," << Fixed(L.utilization, 4) << "," << L.compute_busy_cycles << ","
+      << L.load_busy_cycles << "," << L.bound << "," << Fixed(L.energy_pj, 1) << "," << L.dram_read_bytes
+      << "," << L.dram_write_bytes << "," << core::CsvField(L.mapping) << ","
+      << Fixed(L.mapping_efficiency, 4) << "," << Fixed(L.speedup_vs_monolithic, 4) << ","
+      << core::CsvField(L.monolithic) << "," << L.weight_format << "," << L.weight_bytes << "\n";
   }
   return s.str();
 }
@@ -115,8 +114,8 @@ std::string SummaryTable(const RunReport& r) {
   for (const LayerReport& L : r.layers) {
     std::snprintf(line, sizeof line, "%-22.22s %-16s %-14s %12lld %11llu %5.1f%% %-8s %12.3f %10.1f %10.1f\n",
                   L.name.c_str(), L.op.c_str(), L.shape.c_str(), static_cast<long long>(L.macs),
-                  static_cast<unsigned long long>(L.cycles), 100.0 * L.utilization, L.bound.c_str(), L.energy_pj / 1e6,
-                  L.dram_read_bytes / 1024.0, L.dram_write_bytes / 1024.0);
+                  static_cast<unsigned long long>(L.cycles), 100.0 * L.utilization, L.bound.c_str(),
+                  L.energy_pj / 1e6, L.dram_read_bytes / 1024.0, L.dram_write_bytes / 1024.0);
     s << line;
   }
   s << "total: " << r.run.cycles << " cycles = " << Fixed(r.seconds * 1e3, 3) << " ms at " << r.clock_mhz
@@ -161,7 +160,8 @@ void PrepareOutputDir(const std::string& dir) {
   // are written (rmdir: only while empty).
   std::vector<fs::path> created;
   std::error_code ec;
-  for (fs::path p = fs::absolute(dir, ec).lexically_normal(); !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+  for (fs::path p = fs::absolute(dir, ec).lexically_normal(); !p.empty() && !fs::exists(p, ec);
+       p = p.parent_path()) {
     created.push_back(p);
     if (p == p.parent_path()) break;
   }
@@ -218,7 +218,10 @@ nlohmann::json OutputsJson(const core::Graph& g, const std::vector<OutputFile>& 
   nlohmann::json j = nlohmann::json::array();
   for (const OutputFile& f : files) {
     const auto [shape, dtype] = FileType(g, f);
-    j.push_back({{"name", f.name}, {"tensor", f.tensor}, {"file", "outputs/" + f.file}, {"shape", shape},
+    j.push_back({{"name", f.name},
+                 {"tensor", f.tensor},
+                 {"file", "outputs/" + f.file},
+                 {"shape", shape},
                  {"dtype", dtype}});
   }
   return j;

@@ -50,7 +50,7 @@ class PhaseClock {
   // Ends the current phase under `name` and starts the next one.
   void Lap(const std::string& name);
   double Seconds(const std::string& name) const;  // 0 for a phase not lapped
-  double Total() const;                            // since construction
+  double Total() const;                           // since construction
   const std::vector<std::pair<std::string, double>>& laps() const { return laps_; }
 
  private:
@@ -67,7 +67,8 @@ CheckResult CompareOutputs(const core::Graph& g, const std::map<std::string, std
 void PrepareOutputDir(const std::string& dir);
 // The report of simulation `r` of `g` (from `net_file`) on `arch`: `r` with the names and the
 // resolved arch echo. Used by `npusim run` and `npusim scalesim` (full model).
-RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file, Result r);
+RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file,
+                      Result r);
 
 // Report writers. Files appear complete or not at all.
 std::string SummaryTable(const RunReport& r);

@@ -4,8 +4,8 @@
 #include <algorithm>
 
 #include "compiler/compiler.h"
-#include "support/stats.h"
 #include "models/timing/unit_timing.h"
+#include "support/stats.h"
 
 namespace npusim::sim {
 namespace {

@@ -102,8 +102,9 @@ Json ReadJsonFile(const std::string& path) {
   }
   if (in.bad()) throw ConfigError(path, "", "cannot read file");
   if (text.size() > kMaxJsonFileBytes) {
-    throw ConfigError(path, "", "file larger than " + std::to_string(kMaxJsonFileBytes) +
-                                    " bytes (the limit for JSON input files)");
+    throw ConfigError(
+        path, "",
+        "file larger than " + std::to_string(kMaxJsonFileBytes) + " bytes (the limit for JSON input files)");
   }
   return ParseJsonText(text, path);
 }
@@ -122,9 +123,7 @@ std::string Pointer(const std::string& parent, const std::string& key) {
   return parent + "/" + escaped;
 }
 
-std::string Pointer(const std::string& parent, size_t index) {
-  return parent + "/" + std::to_string(index);
-}
+std::string Pointer(const std::string& parent, size_t index) { return parent + "/" + std::to_string(index); }
 
 std::string Describe(const Json& v) {
   constexpr size_t kMaxChars = 48;
@@ -224,15 +223,14 @@ bool JsonChecker::Object(const Json& v, const std::string& pointer) {
 bool JsonChecker::Array(const Json& v, const std::string& pointer, size_t min_size) {
   if (v.is_array() && v.size() >= min_size) return true;
   Expected(pointer,
-           min_size == 0 ? std::string("a list")
-                         : "a list of at least " + std::to_string(min_size) + " item" +
-                               (min_size == 1 ? "" : "s"),
+           min_size == 0
+               ? std::string("a list")
+               : "a list of at least " + std::to_string(min_size) + " item" + (min_size == 1 ? "" : "s"),
            v);
   return false;
 }
 
-std::optional<int64_t> JsonChecker::Int(const Json& v, const std::string& pointer, int64_t min,
-                                        int64_t max) {
+std::optional<int64_t> JsonChecker::Int(const Json& v, const std::string& pointer, int64_t min, int64_t max) {
   // Only JSON integers count: 16.0 or "16" are typos we do not guess about.
   if (v.is_number_unsigned()) {
     // nlohmann stores every non-negative literal as unsigned; it may exceed int64.
@@ -272,8 +270,7 @@ std::optional<bool> JsonChecker::Bool(const Json& v, const std::string& pointer)
   return std::nullopt;
 }
 
-std::optional<std::string> JsonChecker::String(const Json& v, const std::string& pointer,
-                                               bool non_empty) {
+std::optional<std::string> JsonChecker::String(const Json& v, const std::string& pointer, bool non_empty) {
   if (v.is_string() && (!non_empty || !v.get<std::string>().empty())) return v.get<std::string>();
   Expected(pointer, non_empty ? "a non-empty string" : "a string", v);
   return std::nullopt;
@@ -297,8 +294,8 @@ std::optional<std::string> JsonChecker::Enum(const Json& v, const std::string& p
   return std::nullopt;
 }
 
-std::optional<int64_t> JsonChecker::PowerOfTwo(const Json& v, const std::string& pointer,
-                                               int64_t min, int64_t max) {
+std::optional<int64_t> JsonChecker::PowerOfTwo(const Json& v, const std::string& pointer, int64_t min,
+                                               int64_t max) {
   if (v.is_number_integer()) {
     const int64_t i = v.get<int64_t>();
     if (!v.is_number_unsigned() || v.get<uint64_t>() <= static_cast<uint64_t>(max)) {
@@ -326,8 +323,7 @@ std::optional<std::vector<int64_t>> JsonChecker::IntList(const Json& v, const st
   return out;
 }
 
-void JsonChecker::Keys(const Json& obj, const std::string& pointer,
-                       const std::vector<std::string>& allowed) {
+void JsonChecker::Keys(const Json& obj, const std::string& pointer, const std::vector<std::string>& allowed) {
   if (!obj.is_object()) return;
   for (auto it = obj.begin(); it != obj.end(); ++it) {
     bool known = false;
@@ -345,15 +341,13 @@ const Json* JsonChecker::Member(const Json& obj, const std::string& pointer, con
     if (it != obj.end()) return &*it;
   }
   if (need == Need::kRequired) {
-    Add(Pointer(pointer, key),
-        "missing required key \"" + key + "\" (expected " + expectation + ")");
+    Add(Pointer(pointer, key), "missing required key \"" + key + "\" (expected " + expectation + ")");
   }
   return nullptr;
 }
 
 std::optional<int64_t> JsonChecker::GetInt(const Json& obj, const std::string& pointer,
-                                           const std::string& key, Need need, int64_t min,
-                                           int64_t max) {
+                                           const std::string& key, Need need, int64_t min, int64_t max) {
   const Json* v = Member(obj, pointer, key, need, IntExpectation(min, max));
   if (!v) return std::nullopt;
   return Int(*v, Pointer(pointer, key), min, max);
@@ -367,8 +361,8 @@ std::optional<double> JsonChecker::GetNumber(const Json& obj, const std::string&
   return Number(*v, Pointer(pointer, key), min, min_exclusive);
 }
 
-std::optional<bool> JsonChecker::GetBool(const Json& obj, const std::string& pointer,
-                                         const std::string& key, Need need) {
+std::optional<bool> JsonChecker::GetBool(const Json& obj, const std::string& pointer, const std::string& key,
+                                         Need need) {
   const Json* v = Member(obj, pointer, key, need, "true or false");
   if (!v) return std::nullopt;
   return Bool(*v, Pointer(pointer, key));
@@ -404,11 +398,9 @@ std::optional<int64_t> JsonChecker::GetPowerOfTwo(const Json& obj, const std::st
   return PowerOfTwo(*v, Pointer(pointer, key), min, max);
 }
 
-std::optional<std::vector<int64_t>> JsonChecker::GetIntList(const Json& obj,
-                                                            const std::string& pointer,
-                                                            const std::string& key, Need need,
-                                                            size_t size, int64_t min,
-                                                            int64_t max) {
+std::optional<std::vector<int64_t>> JsonChecker::GetIntList(const Json& obj, const std::string& pointer,
+                                                            const std::string& key, Need need, size_t size,
+                                                            int64_t min, int64_t max) {
   const Json* v = Member(obj, pointer, key, need, IntListExpectation(size, min, max));
   if (!v) return std::nullopt;
   return IntList(*v, Pointer(pointer, key), size, min, max);

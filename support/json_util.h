@@ -83,9 +83,7 @@ class JsonChecker {
 
   explicit JsonChecker(ProblemList* problems) : problems_(problems) {}
   ProblemList& problems() { return *problems_; }
-  void Add(const std::string& pointer, const std::string& message) {
-    problems_->Add(pointer, message);
-  }
+  void Add(const std::string& pointer, const std::string& message) { problems_->Add(pointer, message); }
 
   // Value checks: `v` lives at `pointer`. On a mismatch they add
   // "expected <what>, got <value>" and return false / nullopt.
@@ -95,52 +93,44 @@ class JsonChecker {
                              int64_t max = kNoMax);
   std::optional<uint64_t> Uint64(const Json& v, const std::string& pointer);
   // A finite number >= min (> min when min_exclusive).
-  std::optional<double> Number(const Json& v, const std::string& pointer, double min,
-                               bool min_exclusive);
+  std::optional<double> Number(const Json& v, const std::string& pointer, double min, bool min_exclusive);
   std::optional<bool> Bool(const Json& v, const std::string& pointer);
-  std::optional<std::string> String(const Json& v, const std::string& pointer,
-                                    bool non_empty = true);
+  std::optional<std::string> String(const Json& v, const std::string& pointer, bool non_empty = true);
   // A name matching [a-z][a-z0-9_]*.
   std::optional<std::string> Identifier(const Json& v, const std::string& pointer);
   std::optional<std::string> Enum(const Json& v, const std::string& pointer,
                                   const std::vector<std::string>& allowed);
   // A power of two in [min, max].
-  std::optional<int64_t> PowerOfTwo(const Json& v, const std::string& pointer, int64_t min,
-                                    int64_t max);
+  std::optional<int64_t> PowerOfTwo(const Json& v, const std::string& pointer, int64_t min, int64_t max);
   // A list of exactly `size` integers in [min, max] (e.g. stride [h, w]).
-  std::optional<std::vector<int64_t>> IntList(const Json& v, const std::string& pointer,
-                                              size_t size, int64_t min, int64_t max);
+  std::optional<std::vector<int64_t>> IntList(const Json& v, const std::string& pointer, size_t size,
+                                              int64_t min, int64_t max);
 
   // Unknown keys of object `obj` (at `pointer`) are problems listing the allowed ones.
   void Keys(const Json& obj, const std::string& pointer, const std::vector<std::string>& allowed);
 
   // Member lookup: nullptr when absent; if required, also adds
   // `missing required key "k" (expected <expectation>)`.
-  const Json* Member(const Json& obj, const std::string& pointer, const std::string& key,
-                     Need need, const std::string& expectation);
+  const Json* Member(const Json& obj, const std::string& pointer, const std::string& key, Need need,
+                     const std::string& expectation);
 
   // Member + value check in one step, for the common cases.
-  std::optional<int64_t> GetInt(const Json& obj, const std::string& pointer,
-                                const std::string& key, Need need, int64_t min = kNoMin,
-                                int64_t max = kNoMax);
-  std::optional<double> GetNumber(const Json& obj, const std::string& pointer,
-                                  const std::string& key, Need need, double min,
-                                  bool min_exclusive);
-  std::optional<bool> GetBool(const Json& obj, const std::string& pointer, const std::string& key,
-                              Need need);
-  std::optional<std::string> GetString(const Json& obj, const std::string& pointer,
-                                       const std::string& key, Need need);
+  std::optional<int64_t> GetInt(const Json& obj, const std::string& pointer, const std::string& key,
+                                Need need, int64_t min = kNoMin, int64_t max = kNoMax);
+  std::optional<double> GetNumber(const Json& obj, const std::string& pointer, const std::string& key,
+                                  Need need, double min, bool min_exclusive);
+  std::optional<bool> GetBool(const Json& obj, const std::string& pointer, const std::string& key, Need need);
+  std::optional<std::string> GetString(const Json& obj, const std::string& pointer, const std::string& key,
+                                       Need need);
   std::optional<std::string> GetIdentifier(const Json& obj, const std::string& pointer,
                                            const std::string& key, Need need);
-  std::optional<std::string> GetEnum(const Json& obj, const std::string& pointer,
-                                     const std::string& key, Need need,
-                                     const std::vector<std::string>& allowed);
-  std::optional<int64_t> GetPowerOfTwo(const Json& obj, const std::string& pointer,
-                                       const std::string& key, Need need, int64_t min,
-                                       int64_t max);
+  std::optional<std::string> GetEnum(const Json& obj, const std::string& pointer, const std::string& key,
+                                     Need need, const std::vector<std::string>& allowed);
+  std::optional<int64_t> GetPowerOfTwo(const Json& obj, const std::string& pointer, const std::string& key,
+                                       Need need, int64_t min, int64_t max);
   std::optional<std::vector<int64_t>> GetIntList(const Json& obj, const std::string& pointer,
-                                                 const std::string& key, Need need, size_t size,
-                                                 int64_t min, int64_t max);
+                                                 const std::string& key, Need need, size_t size, int64_t min,
+                                                 int64_t max);
 
   // "version": 1, required.
   void Version(const Json& obj);

@@ -6,9 +6,9 @@
 
 #include <cstring>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
-#include <algorithm>
 #include <limits>
 #include <optional>
 #include <sstream>
@@ -244,13 +244,13 @@ HeaderSpan ReadHeader(NpyFileReader& file, const std::string& path, std::string*
     h.length = ReadLittle(*bytes, 8, 4);
     h.start = 12;
   } else {
-    throw ConfigError(path, "", "unsupported .npy format version " + std::to_string(major) +
-                                    " (expected 1, 2 or 3)");
+    throw ConfigError(path, "",
+                      "unsupported .npy format version " + std::to_string(major) + " (expected 1, 2 or 3)");
   }
   if (h.length > kMaxHeaderBytes) {
-    throw ConfigError(path, "", "header of " + std::to_string(h.length) +
-                                    " bytes is too large (at most " +
-                                    std::to_string(kMaxHeaderBytes) + ")");
+    throw ConfigError(path, "",
+                      "header of " + std::to_string(h.length) + " bytes is too large (at most " +
+                          std::to_string(kMaxHeaderBytes) + ")");
   }
   file.ReadMore(h.start + h.length - std::min<uint64_t>(bytes->size(), h.start + h.length), bytes);
   if (h.start + h.length > bytes->size()) {
@@ -265,8 +265,9 @@ int64_t ElementCount(const std::vector<int64_t>& shape, const std::string& path)
   int64_t nonzero = 1, elements = 1;
   for (int64_t d : shape) {
     if (d != 0 && nonzero > kMaxElements / d) {
-      throw ConfigError(path, "", "array too large: shape " + ShapeTuple(shape) +
-                                      " (at most " + std::to_string(kMaxElements) + " elements)");
+      throw ConfigError(path, "",
+                        "array too large: shape " + ShapeTuple(shape) + " (at most " +
+                            std::to_string(kMaxElements) + " elements)");
     }
     if (d != 0) nonzero *= d;
     elements *= d;
@@ -306,9 +307,10 @@ std::vector<int32_t> DecodeInts(const std::string& bytes, size_t pos, int64_t el
     const bool too_big_unsigned = !dtype.is_signed && raw > uint64_t{INT32_MAX};
     const int64_t v = ToInt64(raw, dtype);
     if (too_big_unsigned || v < INT32_MIN || v > INT32_MAX) {
-      throw ConfigError(path, "", "value at index " + std::to_string(i) + " (" +
-                                      (dtype.is_signed ? std::to_string(v) : std::to_string(raw)) +
-                                      ") does not fit in int32");
+      throw ConfigError(path, "",
+                        "value at index " + std::to_string(i) + " (" +
+                            (dtype.is_signed ? std::to_string(v) : std::to_string(raw)) +
+                            ") does not fit in int32");
     }
     out.push_back(static_cast<int32_t>(v));
   }
@@ -328,17 +330,19 @@ NpyArray LoadNpy(const std::string& path) {
   const Dtype dtype = ParseDtype(descr, path);
   out.dtype = dtype.name;
   if (fortran_order && out.shape.size() >= 2) {
-    throw ConfigError(path, "", "Fortran-order arrays are not supported (save a C-order array, "
-                                "e.g. with numpy.ascontiguousarray)");
+    throw ConfigError(path, "",
+                      "Fortran-order arrays are not supported (save a C-order array, "
+                      "e.g. with numpy.ascontiguousarray)");
   }
   const int64_t elements = ElementCount(out.shape, path);
   const uint64_t data_bytes = static_cast<uint64_t>(elements) * dtype.bytes;
   const uint64_t data_start = header.start + header.length;
   const uint64_t have = ReadData(file, data_start, data_bytes, &bytes);
   if (have != data_bytes) {
-    throw ConfigError(path, "", "expected " + std::to_string(data_bytes) + " data bytes for shape " +
-                                    ShapeTuple(out.shape) + " of " + dtype.name +
-                                    ", the file has " + std::to_string(have));
+    throw ConfigError(path, "",
+                      "expected " + std::to_string(data_bytes) + " data bytes for shape " +
+                          ShapeTuple(out.shape) + " of " + dtype.name + ", the file has " +
+                          std::to_string(have));
   }
   if (dtype.is_float) out.floats = DecodeFloats(bytes, data_start, elements, dtype);
   else out.values = DecodeInts(bytes, data_start, elements, dtype, path);
@@ -375,8 +379,8 @@ void CheckShapeHolds(const std::string& path, const std::vector<int64_t>& shape,
 
 }  // namespace
 
-void SaveNpy(const std::string& path, const std::vector<int64_t>& shape,
-             const std::vector<int32_t>& values, int bits, bool is_signed) {
+void SaveNpy(const std::string& path, const std::vector<int64_t>& shape, const std::vector<int32_t>& values,
+             int bits, bool is_signed) {
   WriteFileAtomically(path, EncodeNpy(path, shape, values, bits, is_signed));
 }
 
@@ -390,9 +394,9 @@ std::string EncodeNpy(const std::string& path, const std::vector<int64_t>& shape
   const int64_t hi = is_signed ? (int64_t{1} << (bits - 1)) - 1 : (int64_t{1} << bits) - 1;
   for (size_t i = 0; i < values.size(); ++i) {
     if (values[i] < lo || values[i] > hi) {
-      throw std::invalid_argument("SaveNpy: " + path + ": value " + std::to_string(values[i]) +
-                                  " at index " + std::to_string(i) + " is outside " +
-                                  std::to_string(lo) + ".." + std::to_string(hi));
+      throw std::invalid_argument("SaveNpy: " + path + ": value " + std::to_string(values[i]) + " at index " +
+                                  std::to_string(i) + " is outside " + std::to_string(lo) + ".." +
+                                  std::to_string(hi));
     }
   }
 

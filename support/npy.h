@@ -30,8 +30,8 @@ std::string NpyDtypeFor(int bits, bool is_signed);
 // .npy 1.0 file of dtype NpyDtypeFor(bits, is_signed). The file appears complete or not at all
 // (written to a temporary next to it and renamed). Throws ConfigError naming the file if it cannot be
 // written, std::invalid_argument if the values do not match the shape or the type.
-void SaveNpy(const std::string& path, const std::vector<int64_t>& shape,
-             const std::vector<int32_t>& values, int bits, bool is_signed);
+void SaveNpy(const std::string& path, const std::vector<int64_t>& shape, const std::vector<int32_t>& values,
+             int bits, bool is_signed);
 
 // The bytes SaveNpy writes (`path` only names the file in messages), for writers that stage
 // several files together (core::FileSet).

@@ -17,8 +17,8 @@ namespace npusim::core {
 struct Counter {
   std::string component;
   std::string action;
-  std::string unit;         // "actions", "words", "bytes", "cycles"
-  std::string description;  // one line
+  std::string unit;                 // "actions", "words", "bytes", "cycles"
+  std::string description;          // one line
   std::vector<uint64_t> per_layer;  // index layer + 1; index 0 counts work of no layer
   uint64_t total = 0;
   void Add(int layer, uint64_t n) {
@@ -36,8 +36,8 @@ struct Counter {
 class StatRegistry {
  public:
   // Returns a counter that stays valid for the registry's lifetime (a deque never moves elements).
-  Counter& Register(const std::string& component, const std::string& action,
-                    const std::string& unit, const std::string& description);
+  Counter& Register(const std::string& component, const std::string& action, const std::string& unit,
+                    const std::string& description);
   const std::deque<Counter>& counters() const { return counters_; }
   // nullptr if absent.
   const Counter* Find(const std::string& component, const std::string& action) const;

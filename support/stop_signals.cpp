@@ -54,9 +54,9 @@ void OnStopSignal(int sig) {
 void Install() {
   std::call_once(g_installed, [] {
     for (int sig : kStopSignals) {
-      struct sigaction old{};
+      struct sigaction old {};
       if (sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
-      struct sigaction sa{};
+      struct sigaction sa {};
       sa.sa_handler = OnStopSignal;
       sigemptyset(&sa.sa_mask);
       for (int s : kStopSignals) sigaddset(&sa.sa_mask, s);

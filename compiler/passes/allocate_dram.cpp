@@ -2,15 +2,15 @@
 // memory order), one per-channel parameter blob per conv/FC layer, and the initial DRAM image of
 // every constant. No region is reused: DRAM capacity is large next to a network's activations, and
 // distinct regions keep inter-layer dependencies exact.
-#include "ir/int_math.h"
 #include <cstring>
 #include <set>
+#include "ir/int_math.h"
 
 #include "compiler/passes/passes.h"
 #include "compiler/passes/weight_store.h"
-#include "support/error.h"
 #include "ir/quant.h"
 #include "ir/sparse_format.h"
+#include "support/error.h"
 
 namespace npusim::compiler {
 namespace {
@@ -19,7 +19,8 @@ using core::AlignUp;
 constexpr uint64_t kAlign = 64;
 
 void PutLittleEndian(std::vector<uint8_t>& out, int64_t v, int bytes) {
-  for (int b = 0; b < bytes; ++b) out.push_back(static_cast<uint8_t>((static_cast<uint64_t>(v) >> (8 * b)) & 0xff));
+  for (int b = 0; b < bytes; ++b)
+    out.push_back(static_cast<uint8_t>((static_cast<uint64_t>(v) >> (8 * b)) & 0xff));
 }
 
 std::vector<uint8_t> Encode(const core::TensorInfo& t) {
@@ -43,8 +44,7 @@ std::vector<uint8_t> ParamsBlob(const ConvView& v, core::RequantMode mode) {
       const float m = core::OnnxMultiplier(xs, ws, ys);
       std::memcpy(&mult, &m, sizeof m);
     } else {
-      const core::FixedMultiplier f =
-          core::QuantizeMultiplier(static_cast<double>(xs) * ws / ys);
+      const core::FixedMultiplier f = core::QuantizeMultiplier(static_cast<double>(xs) * ws / ys);
       mult = f.multiplier;
       shift = f.shift;
     }
@@ -112,7 +112,8 @@ void AllocateDram(Context& ctx) {
   for (const core::Op& op : g.ops) {
     if (op.type == core::OpType::kReshape && !ctx.tensor_addr.count(op.inputs[0])) {
       const core::TensorInfo& t = g.tensor(op.inputs[0]);
-      ctx.tensor_addr[op.inputs[0]] = ctx.tensor_addr[op.outputs[0]] = place(t.elements() * t.bytes_per_element());
+      ctx.tensor_addr[op.inputs[0]] = ctx.tensor_addr[op.outputs[0]] =
+          place(t.elements() * t.bytes_per_element());
     }
   }
   for (int i = 0; i < static_cast<int>(g.ops.size()); ++i) {

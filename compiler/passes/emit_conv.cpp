@@ -10,13 +10,12 @@
 #include "compiler/passes/passes.h"
 #include "compiler/passes/tiling.h"
 #include "compiler/passes/weight_store.h"
-#include "support/error.h"
 #include "ir/int_math.h"
+#include "support/error.h"
 
 namespace npusim::compiler {
 namespace {
 using core::CeilDiv;
-
 
 struct SpatialTile {
   int64_t oy0, ox0, oh, ow;
@@ -229,7 +228,6 @@ class ConvEmitter {
   }
 
  private:
-
   void EmitRequant(size_t s, const OcTile& o, uint64_t acc, uint64_t params, uint64_t out) {
     isa::RequantArgs& r = ctx_.Emit(isa::Opcode::kRequant).requant();
     r.acc_addr = acc;
@@ -329,8 +327,7 @@ void RecordMapping(Context& ctx, const ConvView& v, size_t first, isa::LayerMapp
   m.candidates = d.candidates;
   const int64_t macs = v.oh * v.ow * v.oc * v.icg() * v.kh * v.kw;
   if (d.best.cycles > 0) {
-    m.mapping_efficiency = static_cast<double>(macs) /
-                           (static_cast<double>(d.best.cycles) * u.rows * u.cols);
+    m.mapping_efficiency = static_cast<double>(macs) / (static_cast<double>(d.best.cycles) * u.rows * u.cols);
   }
   ctx.last_partition = d.best.mapping.partition;
 }

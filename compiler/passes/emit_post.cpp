@@ -2,8 +2,8 @@
 // Pools tile output rows, cols and channels; the input tile (clipped to the image, padding read as
 // "outside the tile") goes to the unit's input buffer, results to the post-processor's output
 // buffer. Add, mul and lookup stream their operands in chunks through the input buffer.
-#include "ir/int_math.h"
 #include <algorithm>
+#include "ir/int_math.h"
 
 #include "compiler/passes/passes.h"
 #include "compiler/passes/tiling.h"
@@ -11,9 +11,8 @@
 
 namespace npusim::compiler {
 namespace {
-using core::CeilDiv;
 using core::AlignUp;
-
+using core::CeilDiv;
 
 void SetUpSlots(SlotPair& s, const core::ArchConfig& arch, int buffer) {
   s.buffer = buffer;
@@ -22,8 +21,8 @@ void SetUpSlots(SlotPair& s, const core::ArchConfig& arch, int buffer) {
   s.base[1] = isa::BufferBase(buffer) + s.bytes;
 }
 
-void NoteLayer(Context& ctx, int op_index, const std::string& unit, const std::string& tiling,
-               int64_t tiles, int64_t est) {
+void NoteLayer(Context& ctx, int op_index, const std::string& unit, const std::string& tiling, int64_t tiles,
+               int64_t est) {
   isa::LayerMapping& m = ctx.program.layers[op_index];
   m.unit = unit;
   m.tiling = tiling;
@@ -38,8 +37,8 @@ struct PoolGeometry {
 PoolGeometry PoolOf(const core::Graph& g, const core::Op& op) {
   const core::TensorInfo& x = g.tensor(op.inputs[0]);
   const core::TensorInfo& y = g.tensor(op.outputs[0]);
-  PoolGeometry p{x.shape[1], x.shape[2], x.shape[3], y.shape[1], y.shape[2],
-                 op.kernel[0], op.kernel[1], op.stride[0], op.stride[1], op.pads[0], op.pads[1]};
+  PoolGeometry p{x.shape[1],   x.shape[2],   x.shape[3],   y.shape[1], y.shape[2], op.kernel[0],
+                 op.kernel[1], op.stride[0], op.stride[1], op.pads[0], op.pads[1]};
   if (op.type == core::OpType::kGlobalAvgPool) {
     p.kh = p.h;
     p.kw = p.w;
@@ -77,8 +76,8 @@ PoolTile ChoosePoolTile(const Context& ctx, int op_index, const PoolGeometry& p,
   const core::BufferConfig& in = ctx.arch->buffers[ctx.buffers.in.buffer];
   const std::string& layer = ctx.graph->ops[op_index].name;
   throw core::ConfigError(ctx.net_file, "/ops/" + std::to_string(op_index),
-                          "layer \"" + layer + "\" cannot be tiled into the buffers of " +
-                              ctx.arch->file + ": " + in.name + " needs at least " +
+                          "layer \"" + layer + "\" cannot be tiled into the buffers of " + ctx.arch->file +
+                              ": " + in.name + " needs at least " +
                               std::to_string(2 * AlignUp(in_bytes(1, 1, 1), 64)) +
                               " bytes for one pooling window (two tiles for double buffering), it has " +
                               std::to_string(in.size_bytes));
@@ -168,7 +167,11 @@ void EmitPool(Context& ctx, int op_index) {
     for (int64_t ox = 0; ox < p.ow; ox += tile.tow) {
       for (int64_t c0 = 0; c0 < p.c; c0 += tile.tc) {
         ++tiles;
-        const PoolTileAt at{oy, ox, c0, std::min(tile.toh, p.oh - oy), std::min(tile.tow, p.ow - ox),
+        const PoolTileAt at{oy,
+                            ox,
+                            c0,
+                            std::min(tile.toh, p.oh - oy),
+                            std::min(tile.tow, p.ow - ox),
                             std::min(tile.tc, p.c - c0)};
         EmitPoolTile(ctx, x, y, p, layer, at);
       }
@@ -212,8 +215,8 @@ int64_t ChooseChunk(const Context& ctx, int op_index, const EltwiseLayout& l, co
   const core::BufferConfig& in = ctx.arch->buffers[ctx.buffers.in.buffer];
   const std::string& layer = ctx.graph->ops[op_index].name;
   throw core::ConfigError(ctx.net_file, "/ops/" + std::to_string(op_index),
-                          "layer \"" + layer + "\" cannot be tiled into the buffers of " +
-                              ctx.arch->file + ": " + in.name + " needs at least " +
+                          "layer \"" + layer + "\" cannot be tiled into the buffers of " + ctx.arch->file +
+                              ": " + in.name + " needs at least " +
                               std::to_string(2 * AlignUp(16 + l.fixed + l.period * l.per_element_in, 64)) +
                               " bytes (" + std::to_string(l.period) + " values of a and " +
                               std::to_string(l.whole_b ? b.elements() : l.period) + " of b, twice), it has " +
@@ -318,13 +321,16 @@ void EmitConcat(Context& ctx, int op_index) {
       }
     } else {
       for (int64_t r = 0; r < outer; ++r) {
-        for (int64_t b0 = 0; b0 < row; b0 += slot) copy(src + r * row + b0, dst + r * out_row + b0, std::min(slot, row - b0), 1);
+        for (int64_t b0 = 0; b0 < row; b0 += slot)
+          copy(src + r * row + b0, dst + r * out_row + b0, std::min(slot, row - b0), 1);
       }
     }
     offset += row;
   }
-  NoteLayer(ctx, op_index, "dma", "copy " + std::to_string(op.inputs.size()) + " inputs, " + std::to_string(outer) +
-                                      " rows of " + std::to_string(out_row) + " bytes", tiles, 0);
+  NoteLayer(ctx, op_index, "dma",
+            "copy " + std::to_string(op.inputs.size()) + " inputs, " + std::to_string(outer) + " rows of " +
+                std::to_string(out_row) + " bytes",
+            tiles, 0);
 }
 
 }  // namespace npusim::compiler

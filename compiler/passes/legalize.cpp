@@ -2,8 +2,8 @@
 #include <algorithm>
 
 #include "compiler/passes/passes.h"
-#include "support/error.h"
 #include "ir/quant.h"
+#include "support/error.h"
 
 namespace npusim::compiler {
 namespace {
@@ -92,22 +92,22 @@ void Legalize(Context& ctx) {
     }
     if (!Contains(ctx.unit->input_bits, x.bits)) {
       problems.Add(where, "layer \"" + op.name + "\": input \"" + x.name + "\" has " +
-                              std::to_string(x.bits) + "-bit values; unit \"" + ctx.unit->name +
-                              "\" of " + arch.file + " runs input bits {" +
-                              ListBits(ctx.unit->input_bits) + "}");
+                              std::to_string(x.bits) + "-bit values; unit \"" + ctx.unit->name + "\" of " +
+                              arch.file + " runs input bits {" + ListBits(ctx.unit->input_bits) + "}");
     }
     if (!Contains(ctx.unit->weight_bits, w.bits)) {
       problems.Add(where, "layer \"" + op.name + "\": weights \"" + w.name + "\" have " +
-                              std::to_string(w.bits) + "-bit values; unit \"" + ctx.unit->name +
-                              "\" of " + arch.file + " runs weight bits {" +
-                              ListBits(ctx.unit->weight_bits) + "}");
+                              std::to_string(w.bits) + "-bit values; unit \"" + ctx.unit->name + "\" of " +
+                              arch.file + " runs weight bits {" + ListBits(ctx.unit->weight_bits) + "}");
     }
     // Binary weights are fed as +-1; the unit's kind may feed others in a form without a zero
     // point too (bit-serial weights as their two's complement bit-planes).
     const std::string symmetric = w.binary() ? "binary" : timing.SymmetricWeightsOnly(*ctx.unit);
     if (w.quant.zero_points.size() > 1) {
-      problems.Add(where, "layer \"" + op.name + "\": per-channel weight zero points are not "
-                              "supported by unit \"" + ctx.unit->name + "\" (expected one zero point)");
+      problems.Add(where, "layer \"" + op.name +
+                              "\": per-channel weight zero points are not "
+                              "supported by unit \"" +
+                              ctx.unit->name + "\" (expected one zero point)");
     } else if (w.quant.zero_point(0) != 0 && !symmetric.empty()) {
       problems.Add(where, "layer \"" + op.name + "\": weights \"" + w.name + "\" have zero point " +
                               std::to_string(w.quant.zero_point(0)) + "; unit \"" + ctx.unit->name +

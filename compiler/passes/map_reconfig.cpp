@@ -117,8 +117,7 @@ class MappingScorer {
       if (a.cycles != b.cycles) return a.cycles < b.cycles;
       if (ea != eb) return ea < eb;
     }
-    return a.mapping.partition.pr * a.mapping.partition.pc <
-           b.mapping.partition.pr * b.mapping.partition.pc;
+    return a.mapping.partition.pr * a.mapping.partition.pc < b.mapping.partition.pr * b.mapping.partition.pc;
   }
 
   // Keeps c in d as the best or the runner-up where it ranks so.
@@ -142,9 +141,8 @@ class MappingScorer {
     const UnitEnergies& e = e_;
     const double n = static_cast<double>(t.count);
     return n * (e.mac * a.macs + e.idle * a.idle_pe_cycles + e.hop * a.bypass_hops +
-                e.reduce * a.reduce_adds + e.leak * a.cycles +
-                e.in_read * t.in_bytes * a.input_reads + e.w_read * t.w_bytes * a.weight_reads +
-                e.acc_write * t.acc_bytes * a.acc_writes +
+                e.reduce * a.reduce_adds + e.leak * a.cycles + e.in_read * t.in_bytes * a.input_reads +
+                e.w_read * t.w_bytes * a.weight_reads + e.acc_write * t.acc_bytes * a.acc_writes +
                 e.acc_read * t.acc_bytes * a.acc_writes) -
            e.acc_read * t.acc_bytes * t.first;
   }
@@ -185,9 +183,10 @@ MappingDecision ChooseReconfigMapping(const Context& ctx, const ConvView& v,
   const bool wrap = u.overflow == core::Overflow::kWrap;
   const std::string where = "/ops/" + std::to_string(v.op_index);
   if (force.pk > 1 && !wrap) {
-    throw core::ConfigError(ctx.net_file, where, "layer \"" + v.op->name + "\": a K split is " +
-                            ForcedBy(r, *v.op) + " (arch " + ctx.arch->file + ") on unit \"" +
-                            u.name + "\", whose saturating accumulators would give different results");
+    throw core::ConfigError(ctx.net_file, where,
+                            "layer \"" + v.op->name + "\": a K split is " + ForcedBy(r, *v.op) + " (arch " +
+                                ctx.arch->file + ") on unit \"" + u.name +
+                                "\", whose saturating accumulators would give different results");
   }
   const timing::ArrayGeometry geo = timing::GeometryOf(u);
   const timing::GemmShape layer = LayerGemm(v);
@@ -210,13 +209,15 @@ MappingDecision ChooseReconfigMapping(const Context& ctx, const ConvView& v,
     }
   }
   if (!have_best) {
-    throw core::ConfigError(ctx.net_file, where, "layer \"" + v.op->name + "\": no mapping of unit \"" +
-                            u.name + "\" in " + ctx.arch->file + " matches the forced partition, "
-                            "split and dataflow (a grouped layer cannot split K; pm * pn * pk must "
-                            "equal pr * pc)");
+    throw core::ConfigError(ctx.net_file, where,
+                            "layer \"" + v.op->name + "\": no mapping of unit \"" + u.name + "\" in " +
+                                ctx.arch->file +
+                                " matches the forced partition, "
+                                "split and dataflow (a grouped layer cannot split K; pm * pn * pk must "
+                                "equal pr * pc)");
   }
-  d.reason = force.any() ? ForcedBy(r, *v.op) + ", best " + r.objective + " of the rest"
-                         : "best " + r.objective;
+  d.reason =
+      force.any() ? ForcedBy(r, *v.op) + ", best " + r.objective + " of the rest" : "best " + r.objective;
   return d;
 }
 

@@ -42,7 +42,11 @@ struct SlotPair {
   int last_used = 1;
   // Returns the slot holding `k`, or picks the least recently used one and sets *load.
   int Acquire(const std::string& k, bool* load);
-  int NextFree() { last_used ^= 1; key[last_used].clear(); return last_used; }
+  int NextFree() {
+    last_used ^= 1;
+    key[last_used].clear();
+    return last_used;
+  }
   void Invalidate() { key = {"", ""}; }
 };
 
@@ -79,15 +83,15 @@ int BufferIndex(const core::ArchConfig& arch, const std::string& name);
 struct ConvTileGroup {
   models::timing::GemmShape gemm;
   int64_t in_bytes = 0, w_bytes = 0, acc_bytes = 0;
-  int64_t count = 0;      // instructions
-  int64_t first = 0;      // of which start the accumulation (no accumulator read)
+  int64_t count = 0;  // instructions
+  int64_t first = 0;  // of which start the accumulation (no accumulator read)
 };
 
 // A scored configuration of a reconfigurable array for one layer.
 struct MappingCandidate {
   models::timing::ArrayMapping mapping;
-  int64_t cycles = 0;     // compute cycles of all the layer's CONV instructions (+ reconfiguration)
-  double energy_pj = 0;   // estimated: action counts x the arch's energy table (+ unit leakage)
+  int64_t cycles = 0;    // compute cycles of all the layer's CONV instructions (+ reconfiguration)
+  double energy_pj = 0;  // estimated: action counts x the arch's energy table (+ unit leakage)
   std::string Describe(const core::UnitConfig& unit) const;
 };
 struct MappingDecision {

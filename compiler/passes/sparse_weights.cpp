@@ -56,7 +56,8 @@ const std::vector<int64_t>& SparseWeights::BlockEntries(int64_t tic, bool whole_
   const int64_t blocks = (icg_ + tic - 1) / tic;
   e.resize(oc_ * blocks);
   for (int64_t oc = 0; oc < oc_; ++oc) {
-    for (int64_t b = 0; b < blocks; ++b) e[oc * blocks + b] = Entries(oc, b * tic, std::min(tic, icg_ - b * tic));
+    for (int64_t b = 0; b < blocks; ++b)
+      e[oc * blocks + b] = Entries(oc, b * tic, std::min(tic, icg_ - b * tic));
   }
   return e;
 }
@@ -86,8 +87,8 @@ std::vector<int64_t> SparseWeights::TileRowEntries(int64_t tic, bool whole_group
 bool SparseWeights::HeadersMatch(const std::vector<int64_t>& row_entries, int64_t in,
                                  const std::vector<uint8_t>& encoded) const {
   const int64_t rows = static_cast<int64_t>(row_entries.size());
-  return core::TileRowEntries(codec_, Geometry(in), rows, encoded.data(), static_cast<int64_t>(encoded.size())) ==
-         row_entries;
+  return core::TileRowEntries(codec_, Geometry(in), rows, encoded.data(),
+                              static_cast<int64_t>(encoded.size())) == row_entries;
 }
 
 // The row entry counts the cost model chose the tiling by go to the program's table for the unit's

@@ -14,8 +14,8 @@
 
 #include "compiler/passes/passes.h"
 #include "compiler/passes/weight_store.h"
-#include "ir/sparse_format.h"
 #include "config/unit_kind_sparse.h"
+#include "ir/sparse_format.h"
 
 namespace npusim::compiler {
 
@@ -41,7 +41,8 @@ class SparseWeights final : public WeightStore {
   // StatsFor costed, which the CONV instructions carry for the unit's timing (isa::ConvArgs::w_tile).
   std::vector<int64_t> TileRowEntries(int64_t tic, bool whole_groups, int64_t oc0, int64_t ocn, int64_t i0);
   // Whether `encoded` (a tile of `in` weight channels) holds these counts in its row headers.
-  bool HeadersMatch(const std::vector<int64_t>& row_entries, int64_t in, const std::vector<uint8_t>& encoded) const;
+  bool HeadersMatch(const std::vector<int64_t>& row_entries, int64_t in,
+                    const std::vector<uint8_t>& encoded) const;
 
   // WeightStore: every tile stored in the format, its row entry counts checked against its
   // encoding (a disagreement is a compiler bug: std::logic_error naming the layer).

@@ -2,23 +2,22 @@
 // keep those whose operands fit half of each buffer (the other half holds the next tile: double
 // buffering), and estimate cycles with the same timing kernels the SystemC units use, plus DRAM
 // traffic at the arch's bandwidth. The estimate only ranks candidates; the simulation measures.
-#include "ir/int_math.h"
 #include "compiler/passes/tiling.h"
 #include "compiler/passes/sparse_weights.h"
+#include "ir/int_math.h"
 
 #include <algorithm>
 #include <set>
 
-#include "support/error.h"
 #include "models/timing/dataflow_timing.h"
-#include "models/timing/unit_timing.h"
 #include "models/timing/post_timing.h"
+#include "models/timing/unit_timing.h"
+#include "support/error.h"
 
 namespace npusim::compiler {
 namespace {
-using core::CeilDiv;
 using core::AlignUp;
-
+using core::CeilDiv;
 
 // Candidate sizes for a dimension of extent n: powers of two, n / k, and multiples of `quantum`.
 std::vector<int64_t> Candidates(int64_t n, int64_t quantum) {
@@ -83,7 +82,8 @@ Estimate EstimateConv(const Context& ctx, const ConvView& v, const ConvTiling& t
   const int64_t bw = ctx.arch->dram.bytes_per_cycle;
   const int64_t xb = v.x->bytes_per_element(), yb = v.y->bytes_per_element();
   const int64_t in_run = t.tic == v.c ? b.in : t.tic * xb;
-  const bool contiguous_w = t.tic == v.icg() || t.whole_groups || sparse != nullptr || PacksWeights(ctx, *v.w);
+  const bool contiguous_w =
+      t.tic == v.icg() || t.whole_groups || sparse != nullptr || PacksWeights(ctx, *v.w);
   const int64_t w_run = contiguous_w ? w_bytes : t.tic * v.w->bytes_per_element();
   const int64_t out_run = t.toc == v.oc ? b.out : t.toc * yb;
   const int64_t dram = in_loads * TransferCycles(in_run, b.in / in_run, bw) +
@@ -102,11 +102,13 @@ Estimate EstimateConv(const Context& ctx, const ConvView& v, const ConvTiling& t
   // A sparse array's cycles follow each weight tile's real entries (models/timing/sparse_timing.h).
   const int64_t compute =
       sparse != nullptr
-          ? n_s * (sparse->tiles * ctx.sparse->config().pipeline_cycles + t.toh * t.tow * sparse->sum_max_load)
-          : n_s * n_o * n_i * models::timing::MatrixUnitCycles(*ctx.unit, gemm, v.w->bits, v.x->bits, ctx.conv_mapping);
+          ? n_s *
+                (sparse->tiles * ctx.sparse->config().pipeline_cycles + t.toh * t.tow * sparse->sum_max_load)
+          : n_s * n_o * n_i *
+                models::timing::MatrixUnitCycles(*ctx.unit, gemm, v.w->bits, v.x->bits, ctx.conv_mapping);
   const int64_t post = n_s * n_o *
-      models::timing::PostElementwiseCycles(ctx.arch->post.lanes, ctx.arch->post.pipeline_cycles,
-                                            t.toh * t.tow * t.toc);
+                       models::timing::PostElementwiseCycles(
+                           ctx.arch->post.lanes, ctx.arch->post.pipeline_cycles, t.toh * t.tow * t.toc);
   // Loads, compute and stores overlap (double buffering): the slowest stream dominates, plus
   // one DRAM latency to start.
   e.cycles = std::max({compute, post, dram}) + ctx.arch->dram.latency_cycles;
@@ -174,23 +176,23 @@ class BestTiling {
   auto check = [&](const SlotPair& s, int64_t bytes) {
     if (bytes <= s.bytes) return;
     const core::BufferConfig& cfg = ctx.arch->buffers[s.buffer];
-    what += (what.empty() ? "" : "; ") + cfg.name + " needs at least " + std::to_string(2 * AlignUp(bytes, 64)) +
-            " bytes (two tiles of " + std::to_string(bytes) + " for double buffering), it has " +
-            std::to_string(cfg.size_bytes);
+    what += (what.empty() ? "" : "; ") + cfg.name + " needs at least " +
+            std::to_string(2 * AlignUp(bytes, 64)) + " bytes (two tiles of " + std::to_string(bytes) +
+            " for double buffering), it has " + std::to_string(cfg.size_bytes);
   };
   check(B.in, need.in);
   check(B.w, need.w);
   check(B.acc, need.acc);
   check(B.out, need.out);
-  throw core::ConfigError(ctx.net_file, "/ops/" + std::to_string(v.op_index),
-                          "layer \"" + v.op->name + "\" cannot be tiled into the buffers of " +
-                              ctx.arch->file + ": " + what);
+  throw core::ConfigError(
+      ctx.net_file, "/ops/" + std::to_string(v.op_index),
+      "layer \"" + v.op->name + "\" cannot be tiled into the buffers of " + ctx.arch->file + ": " + what);
 }
 
 }  // namespace
 
-void InputSpan(int64_t o0, int64_t n, int64_t stride, int64_t dilation, int64_t kernel,
-               int64_t pad, int64_t size, int64_t* r0, int64_t* r1) {
+void InputSpan(int64_t o0, int64_t n, int64_t stride, int64_t dilation, int64_t kernel, int64_t pad,
+               int64_t size, int64_t* r0, int64_t* r1) {
   *r0 = std::max<int64_t>(0, o0 * stride - pad);
   *r1 = std::min<int64_t>(size, (o0 + n - 1) * stride - pad + (kernel - 1) * dilation + 1);
 }
@@ -219,18 +221,20 @@ TileBytes ConvTileBytes(const ConvView& v, const ConvTiling& t) {
 std::string ConvTiling::Describe(const ConvView& v) const {
   std::string s = "tile oh=" + std::to_string(toh) + " ow=" + std::to_string(tow) +
                   " oc=" + std::to_string(toc) + " ic=" + std::to_string(tic);
-  if (whole_groups) s += " (" + std::to_string(toc / v.ocg()) + " of " + std::to_string(v.groups) + " groups)";
+  if (whole_groups)
+    s += " (" + std::to_string(toc / v.ocg()) + " of " + std::to_string(v.groups) + " groups)";
   else if (v.groups > 1) s += " (within each of " + std::to_string(v.groups) + " groups)";
   s += oc_outer ? ", oc tiles outer" : ", spatial tiles outer";
-  s += ", est " + std::to_string(estimated_cycles) + " cycles, " +
-       std::to_string(estimated_dram_bytes) + " DRAM bytes";
+  s += ", est " + std::to_string(estimated_cycles) + " cycles, " + std::to_string(estimated_dram_bytes) +
+       " DRAM bytes";
   return s;
 }
 
 ConvTiling ChooseConvTiling(const Context& ctx, const ConvView& v) {
   BestTiling search(ctx, v);
   const std::vector<int64_t> ohs = Candidates(v.oh, 1), ows = Candidates(v.ow, 1);
-  const std::vector<int64_t> ocs = Candidates(v.ocg(), ctx.unit->cols), ics = Candidates(v.icg(), ctx.unit->rows);
+  const std::vector<int64_t> ocs = Candidates(v.ocg(), ctx.unit->cols),
+                             ics = Candidates(v.icg(), ctx.unit->rows);
   const std::vector<int64_t> gs = v.groups > 1 ? Candidates(v.groups, 1) : std::vector<int64_t>{};
   for (int64_t toh : ohs) {
     for (int64_t tow : ows) {

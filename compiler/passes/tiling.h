@@ -16,7 +16,7 @@ struct ConvTiling {
   int64_t toc = 1;
   int64_t tic = 1;
   bool whole_groups = false;
-  bool oc_outer = false;     // loop order: oc tiles outside spatial tiles
+  bool oc_outer = false;  // loop order: oc tiles outside spatial tiles
   // Sparse arrays: the largest compressed weight tile (else -1: dense toc x taps x tic values).
   int64_t w_tile_bytes = -1;
   int64_t estimated_cycles = 0;
@@ -40,7 +40,7 @@ ConvTiling ChooseConvTiling(const Context& ctx, const ConvView& v);
 int64_t TransferCycles(int64_t row_bytes, int64_t rows, int64_t bytes_per_cycle);
 
 // Input rows [r0, r1) of the (unpadded) image that output rows [o0, o0 + n) read.
-void InputSpan(int64_t o0, int64_t n, int64_t stride, int64_t dilation, int64_t kernel,
-               int64_t pad, int64_t size, int64_t* r0, int64_t* r1);
+void InputSpan(int64_t o0, int64_t n, int64_t stride, int64_t dilation, int64_t kernel, int64_t pad,
+               int64_t size, int64_t* r0, int64_t* r1);
 
 }  // namespace npusim::compiler

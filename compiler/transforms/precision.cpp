@@ -24,9 +24,10 @@ int64_t RoundDiv(int64_t num, int64_t den) {
 void CheckSymmetric(const Op& op, const TensorInfo& w, const std::string& source) {
   for (int32_t zp : w.quant.zero_points) {
     if (zp != 0) {
-      throw ConfigError(source, "", "layer \"" + op.name + "\": weights \"" + w.name + "\" have zero point " +
-                                        std::to_string(zp) +
-                                        "; only symmetric weights (zero point 0) can be re-quantized");
+      throw ConfigError(source, "",
+                        "layer \"" + op.name + "\": weights \"" + w.name + "\" have zero point " +
+                            std::to_string(zp) +
+                            "; only symmetric weights (zero point 0) can be re-quantized");
     }
   }
 }
@@ -118,7 +119,10 @@ std::map<std::string, int> ParseWeightBits(const std::string& spec, const std::s
     char* tail = nullptr;
     const long bits = num.empty() ? 0 : std::strtol(num.c_str(), &tail, 10);
     if (layer.empty() || num.empty() || *tail != '\0' || bits < 1 || bits > 16) {
-      throw ConfigError(source, "", "expected LAYER=BITS with BITS in 1..16 ('*' for every conv2d/fully_connected layer), got \"" + item + "\"");
+      throw ConfigError(
+          source, "",
+          "expected LAYER=BITS with BITS in 1..16 ('*' for every conv2d/fully_connected layer), got \"" +
+              item + "\"");
     }
     out[layer] = static_cast<int>(bits);  // '*' is expanded by ApplyWeightBits
     pos = end + 1;
@@ -130,7 +134,8 @@ namespace {
 
 // The per-layer widths `bits` asks for, '*' expanded to every conv2d/fully_connected layer and a
 // named layer's entry beating it; every named layer must exist and have weights.
-std::map<std::string, int> PerLayer(const Graph& g, const std::map<std::string, int>& bits, const std::string& source) {
+std::map<std::string, int> PerLayer(const Graph& g, const std::map<std::string, int>& bits,
+                                    const std::string& source) {
   std::map<std::string, int> per_layer;
   if (auto all = bits.find("*"); all != bits.end()) {
     for (const Op& op : g.ops) {
@@ -144,11 +149,13 @@ std::map<std::string, int> PerLayer(const Graph& g, const std::map<std::string, 
       if (op.name != layer) continue;
       found = true;
       if (!HasWeights(op)) {
-        throw ConfigError(source, "", "layer \"" + layer + "\" is " + OpTypeName(op.type) +
-                                             ", which has no weights (expected a conv2d or fully_connected layer)");
+        throw ConfigError(source, "",
+                          "layer \"" + layer + "\" is " + OpTypeName(op.type) +
+                              ", which has no weights (expected a conv2d or fully_connected layer)");
       }
     }
-    if (!found) throw ConfigError(source, "", "no layer named \"" + layer + "\" in network \"" + g.name + "\"");
+    if (!found)
+      throw ConfigError(source, "", "no layer named \"" + layer + "\" in network \"" + g.name + "\"");
     per_layer[layer] = b;
   }
   return per_layer;
@@ -180,7 +187,8 @@ void RequantizeActivation(TensorInfo& t, int bits) {
   const double r = static_cast<double>(t.is_signed ? t.qmax() : t.qmax() - t.qmin()) / old_levels;
   t.quant.scales = {static_cast<float>(static_cast<double>(t.quant.scales[0]) / r)};
   const auto saturate = [&t](double v) {
-    return static_cast<int32_t>(std::clamp<double>(v, static_cast<double>(t.qmin()), static_cast<double>(t.qmax())));
+    return static_cast<int32_t>(
+        std::clamp<double>(v, static_cast<double>(t.qmin()), static_cast<double>(t.qmax())));
   };
   const int32_t z_new = saturate(std::nearbyint(z * r));
   t.quant.zero_points = {z_new};
@@ -216,19 +224,24 @@ void ApplyActivationBits(Graph& g, const std::map<std::string, int>& bits, const
     const Op& op = *std::find_if(g.ops.begin(), g.ops.end(), [&name](const Op& o) { return o.name == name; });
     const TensorInfo& x = g.tensor(op.inputs[0]);
     if (x.quant.scales.size() != 1 || x.quant.zero_points.size() != 1) {
-      throw ConfigError(source, "", where + ": its input \"" + x.name + "\" is quantized per channel; only per-tensor activations can be re-quantized");
+      throw ConfigError(source, "",
+                        where + ": its input \"" + x.name +
+                            "\" is quantized per channel; only per-tensor activations can be re-quantized");
     }
     for (const std::string& t : QuantGroup(g, x.name)) {
       for (const Op& other : g.ops) {  // a table is indexed by, and holds values of, fixed widths
         if (other.type != OpType::kLookup || (other.inputs[0] != t && other.outputs[0] != t)) continue;
-        throw ConfigError(source, "", where + ": its input \"" + x.name + "\" is tied to lookup \"" + other.name +
-                                          "\", whose table is made for " + std::to_string(g.tensor(t).bits) +
-                                          "-bit values of tensor \"" + t + "\"");
+        throw ConfigError(source, "",
+                          where + ": its input \"" + x.name + "\" is tied to lookup \"" + other.name +
+                              "\", whose table is made for " + std::to_string(g.tensor(t).bits) +
+                              "-bit values of tensor \"" + t + "\"");
       }
       auto [it, fresh] = want.emplace(t, std::make_pair(b, layer));
       if (!fresh && it->second.first != b) {
-        throw ConfigError(source, "", "layers \"" + it->second.second + "\" and \"" + layer + "\" read the same activations (tensor \"" + t +
-                                          "\") and ask for " + std::to_string(it->second.first) + " and " + std::to_string(b) + " bits");
+        throw ConfigError(source, "",
+                          "layers \"" + it->second.second + "\" and \"" + layer +
+                              "\" read the same activations (tensor \"" + t + "\") and ask for " +
+                              std::to_string(it->second.first) + " and " + std::to_string(b) + " bits");
       }
     }
   }

@@ -29,7 +29,8 @@ namespace npusim::core {
 
 // Parses "LAYER=BITS,LAYER=BITS,..." or "@FILE" (a JSON object {"LAYER": BITS, ...}, errors
 // naming the file and the key) ('*' names every conv2d/fully_connected layer, and a named
-// layer's entry beats '*'; a layer named twice keeps its last entry). Throws ConfigError naming `source` (e.g. "--weight-bits") and the entry.
+// layer's entry beats '*'; a layer named twice keeps its last entry). Throws ConfigError naming `source`
+// (e.g. "--weight-bits") and the entry.
 std::map<std::string, int> ParseWeightBits(const std::string& spec, const std::string& source);
 
 // Re-quantizes the activation input of each named conv2d/fully_connected layer ('*': every one)

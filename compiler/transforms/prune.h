@@ -32,7 +32,8 @@ std::vector<PruneLayerResult> PruneSimdGroups(core::Graph& g, int simd_width,
 
 // Magnitude (unstructured) pruning: per layer, the fraction `sparsity[layer]` of single weights
 // with the smallest magnitude.
-std::vector<PruneLayerResult> PruneUnstructured(core::Graph& g, const std::map<std::string, double>& sparsity);
+std::vector<PruneLayerResult> PruneUnstructured(core::Graph& g,
+                                                const std::map<std::string, double>& sparsity);
 
 // N:M pruning: in every run of m consecutive weights along each output channel's reduction
 // (OHWI order: taps outer, channels inner), keeps the n largest. Throws core::ConfigError naming

@@ -30,9 +30,9 @@ std::vector<bool> SmallestItems(int64_t items, int64_t count, const std::functio
 
 // Runs `prune(op, weights)` on every conv/FC layer named in `layers` and collects the counts, then
 // verifies the graph (core::Verify, naming the pass `pass`).
-std::vector<PruneLayerResult> ForEachLayer(core::Graph& g, const std::string& pass,
-                                           const std::vector<std::string>& layers,
-                                           const std::function<void(int op_index, core::TensorInfo& w)>& prune);
+std::vector<PruneLayerResult> ForEachLayer(
+    core::Graph& g, const std::string& pass, const std::vector<std::string>& layers,
+    const std::function<void(int op_index, core::TensorInfo& w)>& prune);
 
 std::vector<std::string> Keys(const std::map<std::string, double>& m);
 

@@ -7,7 +7,8 @@
 
 namespace npusim::compiler {
 
-std::vector<PruneLayerResult> PruneUnstructured(core::Graph& g, const std::map<std::string, double>& sparsity) {
+std::vector<PruneLayerResult> PruneUnstructured(core::Graph& g,
+                                                const std::map<std::string, double>& sparsity) {
   std::map<std::string, double> by_weights;
   for (const core::Op& op : g.ops) {
     if (sparsity.count(op.name) && op.inputs.size() > 1) by_weights[op.inputs[1]] = sparsity.at(op.name);
@@ -18,8 +19,8 @@ std::vector<PruneLayerResult> PruneUnstructured(core::Graph& g, const std::map<s
     const int64_t n = static_cast<int64_t>(data.size());
     const int64_t prune = std::llround(by_weights.at(w.name) * static_cast<double>(n));
     const int64_t row = n / std::max<int64_t>(1, w.shape[0]);  // weights per output channel
-    const std::vector<bool> gone =
-        SmallestItems(n, prune, [&](int64_t i) { return Magnitude(data[i], zp) * ChannelWeight(w, i / row); });
+    const std::vector<bool> gone = SmallestItems(
+        n, prune, [&](int64_t i) { return Magnitude(data[i], zp) * ChannelWeight(w, i / row); });
     for (int64_t i = 0; i < n; ++i) {
       if (gone[i]) data[i] = zp;
     }

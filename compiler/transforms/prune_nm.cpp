@@ -19,11 +19,12 @@ std::vector<PruneLayerResult> PruneNm(core::Graph& g, int n, int m, const std::v
     const int64_t k = v.kh * v.kw * v.icg();
     if (k % m != 0) {
       problems.Add("/ops/" + std::to_string(i),
-                   "layer \"" + op.name + "\": its reduction of " + std::to_string(k) + " weights per output (" +
-                       std::to_string(v.kh) + "x" + std::to_string(v.kw) + "x" + std::to_string(v.icg()) +
-                       ") is not a multiple of M = " + std::to_string(m) + " (" + std::to_string(n) + ":" +
-                       std::to_string(m) + " pruning keeps " + std::to_string(n) + " of every " +
-                       std::to_string(m) + " consecutive weights; leave the layer out with a per-layer sparsity of 0)");
+                   "layer \"" + op.name + "\": its reduction of " + std::to_string(k) +
+                       " weights per output (" + std::to_string(v.kh) + "x" + std::to_string(v.kw) + "x" +
+                       std::to_string(v.icg()) + ") is not a multiple of M = " + std::to_string(m) + " (" +
+                       std::to_string(n) + ":" + std::to_string(m) + " pruning keeps " + std::to_string(n) +
+                       " of every " + std::to_string(m) +
+                       " consecutive weights; leave the layer out with a per-layer sparsity of 0)");
     }
   }
   problems.ThrowIfAny();

@@ -31,7 +31,8 @@ void Follow(const core::Graph& g, const std::string& t, int64_t c, ChannelChain*
   for (int i = 0; i < static_cast<int>(g.ops.size()) && chain->blocked.empty(); ++i) {
     const core::Op& op = g.ops[i];
     if (std::find(op.inputs.begin(), op.inputs.end(), t) == op.inputs.end()) continue;
-    const std::string via = "its channels reach " + std::string(core::OpTypeName(op.type)) + " \"" + op.name + "\"";
+    const std::string via =
+        "its channels reach " + std::string(core::OpTypeName(op.type)) + " \"" + op.name + "\"";
     if (op.inputs[0] != t) {
       chain->blocked = via + " as its second operand";
     } else if (op.type == core::OpType::kConv2d && op.groups == 1) {
@@ -100,7 +101,8 @@ void KeepInner(core::TensorInfo& t, const std::vector<int64_t>& keep) {
 
 // Output channels of layer `op_index` to keep: the largest weight norms (of the real weights,
 // scale x quanta), in their original order.
-std::vector<int64_t> ChannelsToKeep(const core::Graph& g, const core::Op& op, double ratio, ChannelNorm norm) {
+std::vector<int64_t> ChannelsToKeep(const core::Graph& g, const core::Op& op, double ratio,
+                                    ChannelNorm norm) {
   const core::TensorInfo& w = g.tensor(op.inputs[1]);
   const int64_t oc = w.shape[0], row = w.elements() / oc;
   const int32_t zp = w.quant.zero_point(0);

@@ -1,6 +1,7 @@
 // SIMD-aware weight pruning (Scalpel, Yu et al. ISCA 2017, section 3.1): whole aligned groups of
-// simd_width weights, chosen by their real L1 magnitude (quanta x the channel's scale), so that a SIMD datapath of that width skips
-// every pruned group (the groups are ir/sparse_format.h's, those a sparse_array walks).
+// simd_width weights, chosen by their real L1 magnitude (quanta x the channel's scale), so that a SIMD
+// datapath of that width skips every pruned group (the groups are ir/sparse_format.h's, those a sparse_array
+// walks).
 #include <cmath>
 
 #include "compiler/passes/passes.h"

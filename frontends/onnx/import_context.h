@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "support/error.h"
-#include "ir/graph.h"
 #include "frontends/onnx/onnx_import.h"
+#include "ir/graph.h"
+#include "support/error.h"
 
 namespace npusim::importer {
 

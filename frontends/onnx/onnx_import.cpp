@@ -11,8 +11,6 @@
 #include <set>
 #include <sstream>
 
-#include "support/error.h"
-#include "support/json_util.h"
 #include "frontends/onnx/import_context.h"
 #include "frontends/onnx/onnx_node.h"
 #include "frontends/onnx/onnx_tensor.h"
@@ -20,6 +18,8 @@
 #include "frontends/onnx/qdq_fold.h"
 #include "frontends/onnx/quant_infer.h"
 #include "ir/verify.h"
+#include "support/error.h"
+#include "support/json_util.h"
 
 namespace npusim::importer {
 namespace {
@@ -358,13 +358,13 @@ class Importer : public ImportContext {
 
   std::string path_;
   const ImportOptions& options_;
-  std::vector<IndexedNode> nodes_;     // the graph after FoldQdq
-  std::vector<IndexedNode> absorbed_;  // QDQ nodes folded into nodes_
+  std::vector<IndexedNode> nodes_;      // the graph after FoldQdq
+  std::vector<IndexedNode> absorbed_;   // QDQ nodes folded into nodes_
   std::map<int, std::string> refused_;  // node index -> why its QDQ group could not be folded
   std::map<std::string, std::string> input_quantized_, output_quantized_;  // float edges (qdq_fold.h)
   std::map<std::string, int> types_;
   std::set<std::string> broken_;  // values not converted because of a problem already reported
-  core::ModelIo io_;  // the graph inputs and outputs as ONNX declares them
+  core::ModelIo io_;              // the graph inputs and outputs as ONNX declares them
 };
 
 }  // namespace

@@ -28,7 +28,8 @@ inline float FloatAttr(const onnx::NodeProto& n, const std::string& name, float 
   return a ? a->f() : def;
 }
 
-inline std::vector<int64_t> IntsAttr(const onnx::NodeProto& n, const std::string& name, std::vector<int64_t> def) {
+inline std::vector<int64_t> IntsAttr(const onnx::NodeProto& n, const std::string& name,
+                                     std::vector<int64_t> def) {
   const auto* a = FindAttr(n, name);
   return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end()) : def;
 }

@@ -1,6 +1,6 @@
 // TensorProto decoding, .pb tensor files, and layout reordering.
-#include <algorithm>
 #include "frontends/onnx/onnx_tensor.h"
+#include <algorithm>
 
 #include <cstring>
 #include <fstream>
@@ -45,7 +45,7 @@ std::string DecodeInts(const TensorProto& t, int64_t n, OnnxTensor* out) {
   const int type = t.data_type();
   std::vector<int64_t> v;
   // Reserve only what the data really holds (the dims may announce more; that is reported below).
-  const int64_t held = !t.raw_data().empty()     ? n
+  const int64_t held = !t.raw_data().empty()        ? n
                        : type == TensorProto::INT64 ? t.int64_data_size()
                                                     : t.int32_data_size();
   v.reserve(std::min(n, held));
@@ -124,7 +124,8 @@ std::string DecodeTensor(const TensorProto& t, OnnxTensor* out) {
     n *= d;
   }
   const int bytes = ElemBytes(t.data_type());
-  if (bytes == 0) return "has element type " + ElemTypeName(t.data_type()) + " (expected an integer type or float32)";
+  if (bytes == 0)
+    return "has element type " + ElemTypeName(t.data_type()) + " (expected an integer type or float32)";
   if (!t.raw_data().empty() && static_cast<int64_t>(t.raw_data().size()) != n * bytes) {
     return "has " + std::to_string(t.raw_data().size()) + " raw bytes, its dims announce " +
            std::to_string(n * bytes);

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "ir/model_io.h"
 #include "frontends/onnx/onnx_import.h"
+#include "ir/model_io.h"
 
 namespace npusim::importer {
 

@@ -16,9 +16,9 @@
 #include <utility>
 #include <vector>
 
-#include "ir/graph.h"
 #include "frontends/onnx/import_context.h"
 #include "frontends/onnx/ops.h"
+#include "ir/graph.h"
 
 namespace npusim::importer {
 

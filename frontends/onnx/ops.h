@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "ir/graph.h"
 #include "frontends/onnx/import_context.h"
+#include "ir/graph.h"
 
 namespace npusim::importer {
 

@@ -11,9 +11,9 @@
 #include <optional>
 #include <stdexcept>
 
-#include "ir/quant.h"
 #include "frontends/onnx/qdq_folds.h"
 #include "frontends/onnx/qdq_graph.h"
+#include "ir/quant.h"
 
 namespace npusim::importer {
 namespace {

@@ -9,8 +9,9 @@
 // through one Relu or Clip):
 //   Conv -> QLinearConv, MatMul -> QLinearMatMul, Gemm -> com.microsoft QGemm, Add ->
 //   com.microsoft QLinearAdd, AveragePool -> com.microsoft QLinearAveragePool (which the importer
-//   then refuses, naming why), GlobalAveragePool -> com.microsoft QLinearGlobalAveragePool; MaxPool, Reshape and Flatten (no activation) become
-//   the same op on the quantized tensor, whose quantization must then be kept (checked later).
+//   then refuses, naming why), GlobalAveragePool -> com.microsoft QLinearGlobalAveragePool; MaxPool, Reshape
+//   and Flatten (no activation) become the same op on the quantized tensor, whose quantization must then be
+//   kept (checked later).
 // A Relu or Clip becomes the string attribute `npusim_activation` ("relu" or "relu6") of the
 // folded node when the clamp it implies on the quantized output is one the IR can express;
 // otherwise the group is refused with the range it would need. This is how ONNX Runtime runs such
@@ -38,8 +39,8 @@ inline constexpr char kLookupOp[] = "QLinearLookup";
 // it in float32: real x = float32(x - x_zp) * x_scale (DequantizeLinear), then f, then
 // saturate(round_half_to_even(v / y_scale) + y_zp) (QuantizeLinear). Throws std::domain_error
 // naming the input value if f gives NaN.
-std::vector<int32_t> Tabulate(const std::function<float(float)>& f, float x_scale, int32_t x_zp, bool x_signed,
-                              float y_scale, int32_t y_zp, bool y_signed);
+std::vector<int32_t> Tabulate(const std::function<float(float)>& f, float x_scale, int32_t x_zp,
+                              bool x_signed, float y_scale, int32_t y_zp, bool y_signed);
 
 struct QdqFoldResult {
   std::vector<IndexedNode> nodes;     // the graph, each folded group now one node (at the op's place)
@@ -51,8 +52,8 @@ struct QdqFoldResult {
   // per-tensor scale and zero point) becomes that QuantizeLinear's quantized output, which the
   // host computes (npusim run quantizes float32 inputs as QuantizeLinear does); a graph output
   // made by a DequantizeLinear of a computed tensor becomes that tensor. Both nodes are absorbed.
-  std::map<std::string, std::string> input_quantized;     // float graph input -> quantized value
-  std::map<std::string, std::string> output_quantized;    // float graph output -> quantized value
+  std::map<std::string, std::string> input_quantized;   // float graph input -> quantized value
+  std::map<std::string, std::string> output_quantized;  // float graph output -> quantized value
 };
 
 // `constants` holds the graph's constants; zero points the QDQ nodes omit are added to it (as

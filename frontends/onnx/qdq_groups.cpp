@@ -6,9 +6,9 @@
 #include <limits>
 #include <sstream>
 
-#include "ir/quant.h"
 #include "frontends/onnx/qdq_fold.h"
 #include "frontends/onnx/qdq_folds.h"
+#include "ir/quant.h"
 
 namespace npusim::importer {
 namespace {

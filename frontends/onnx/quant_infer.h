@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "support/error.h"
 #include "frontends/onnx/import_context.h"
 #include "frontends/onnx/onnx_node.h"
+#include "support/error.h"
 
 namespace npusim::importer {
 

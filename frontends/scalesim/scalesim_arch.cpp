@@ -59,9 +59,11 @@ Json SramEnergy(int64_t size_bytes, int word_bytes) {
   char how[200];
   const double pj = 10 * std::sqrt(size_bytes / 8192.0) * word_bytes / 8.0;
   std::snprintf(how, sizeof how, "bank %lld B, word %d B -> 10 * sqrt(%lld/8192) * %d/8 = %.2f pJ",
-                static_cast<long long>(size_bytes), word_bytes, static_cast<long long>(size_bytes), word_bytes, pj);
-  const std::string read = std::string(kHorowitz) +
-                           "64-bit SRAM read about 10 pJ * sqrt(bank_bytes / 8 KiB), scaled linearly to the word: " + how;
+                static_cast<long long>(size_bytes), word_bytes, static_cast<long long>(size_bytes),
+                word_bytes, pj);
+  const std::string read =
+      std::string(kHorowitz) +
+      "64-bit SRAM read about 10 pJ * sqrt(bank_bytes / 8 KiB), scaled linearly to the word: " + how;
   return {{"read", Entry(pj, read)},
           {"write", Entry(pj, "taken equal to a read of the same word; " + read)},
           {"leak_per_cycle", Entry(0.05 * size_bytes / 1024.0,
@@ -94,22 +96,28 @@ Json EnergyJson(const ScaleSimConfig& c) {
   comps["post"] = {
       {"requant", Entry(3.2, std::string(kHorowitz) + "one 32b multiply 3.1 pJ + one 32b add 0.1 pJ")},
       {"pass", Entry(0.1, "estimate: the requantizer bypassed, a 32-bit value through the pipeline "
-                          "registers, taken as one 32b add (" + std::string(kHorowitz) + "0.1 pJ)")},
+                          "registers, taken as one 32b add (" +
+                              std::string(kHorowitz) + "0.1 pJ)")},
       {"add", Entry(6.5, std::string(kHorowitz) + "two 32b multiplies 3.1 pJ + three 32b adds 0.1 pJ")},
-      {"mul", Entry(3.5, std::string(kHorowitz) + "one 8b multiply 0.2 pJ + one 32b multiply 3.1 pJ + two 32b adds 0.1 pJ")},
-      {"lookup", Entry(0.25, "estimate: one read of a 256-entry table in the lanes plus the index subtraction")},
+      {"mul", Entry(3.5, std::string(kHorowitz) +
+                             "one 8b multiply 0.2 pJ + one 32b multiply 3.1 pJ + two 32b adds 0.1 pJ")},
+      {"lookup",
+       Entry(0.25, "estimate: one read of a 256-entry table in the lanes plus the index subtraction")},
       {"pool_op", Entry(0.1, std::string(kHorowitz) + "one 32b add or compare 0.1 pJ per value")},
-      {"leak_per_cycle", Entry(0.05 * static_cast<double>(lanes),
-                               "estimate: 0.05 pJ per lane per cycle x " + std::to_string(lanes) + " lanes")}};
-  const std::string dram = std::string(kHorowitz) + "DRAM 1.3-2.6 nJ per 64-bit access; midpoint 1.95 nJ / 8 bytes";
-  comps["dram"] = {{"read_byte", Entry(243.75, dram)}, {"write_byte", Entry(243.75, dram + " (writes as reads)")}};
+      {"leak_per_cycle", Entry(0.05 * static_cast<double>(lanes), "estimate: 0.05 pJ per lane per cycle x " +
+                                                                      std::to_string(lanes) + " lanes")}};
+  const std::string dram =
+      std::string(kHorowitz) + "DRAM 1.3-2.6 nJ per 64-bit access; midpoint 1.95 nJ / 8 bytes";
+  comps["dram"] = {{"read_byte", Entry(243.75, dram)},
+                   {"write_byte", Entry(243.75, dram + " (writes as reads)")}};
   comps["dma"] = {{"burst", Entry(5.0, "estimate: address generation and bookkeeping per burst")}};
   return {{"version", 1}, {"name", "horowitz_45nm_scalesim"}, {"components", comps}};
 }
 
 std::string ArchName(const std::string& run_name) {
   std::string s = "scalesim_";
-  for (char ch : run_name) s += std::isalnum(static_cast<unsigned char>(ch)) ? static_cast<char>(std::tolower(ch)) : '_';
+  for (char ch : run_name)
+    s += std::isalnum(static_cast<unsigned char>(ch)) ? static_cast<char>(std::tolower(ch)) : '_';
   return s;
 }
 
@@ -117,20 +125,27 @@ Json ArchJson(const ScaleSimConfig& c) {
   const int word = SramWordBytes(c);
   Json buffers = Json::array();
   for (const DerivedBuffer& b : Buffers(c)) {
-    buffers.push_back({{"name", b.name}, {"size_bytes", b.size_bytes}, {"banks", 1}, {"ports", 2}, {"word_bytes", word}});
+    buffers.push_back(
+        {{"name", b.name}, {"size_bytes", b.size_bytes}, {"banks", 1}, {"ports", 2}, {"word_bytes", word}});
   }
-  Json unit = {{"name", "array"}, {"type", "systolic_array"}, {"rows", c.array_height}, {"cols", c.array_width},
-               {"dataflow", c.dataflow}, {"input_bits", {8}}, {"weight_bits", {8}}, {"acc_bits", 32},
-               {"overflow", "wrap"}, {"input_buffer", "ibuf"}, {"weight_buffer", "wbuf"}, {"acc_buffer", "abuf"}};
+  Json unit = {{"name", "array"},        {"type", "systolic_array"}, {"rows", c.array_height},
+               {"cols", c.array_width},  {"dataflow", c.dataflow},   {"input_bits", {8}},
+               {"weight_bits", {8}},     {"acc_bits", 32},           {"overflow", "wrap"},
+               {"input_buffer", "ibuf"}, {"weight_buffer", "wbuf"},  {"acc_buffer", "abuf"}};
   return {{"version", 1},
           {"name", ArchName(c.run_name)},
-          {"description", "derived from the SCALE-Sim config " + c.file + " by npusim scalesim (docs/scalesim.md)"},
+          {"description",
+           "derived from the SCALE-Sim config " + c.file + " by npusim scalesim (docs/scalesim.md)"},
           {"clock_mhz", kClockMhz},
-          {"dram", {{"bytes_per_cycle", DramBytesPerCycle(c)}, {"latency_cycles", 100}, {"burst_bytes", 64},
-                    {"capacity_bytes", kDramCapacityBytes}}},
+          {"dram",
+           {{"bytes_per_cycle", DramBytesPerCycle(c)},
+            {"latency_cycles", 100},
+            {"burst_bytes", 64},
+            {"capacity_bytes", kDramCapacityBytes}}},
           {"buffers", buffers},
           {"units", {unit}},
-          {"post_processor", {{"name", "post"}, {"lanes", c.array_width}, {"pipeline_cycles", 4}, {"output_buffer", "obuf"}}},
+          {"post_processor",
+           {{"name", "post"}, {"lanes", c.array_width}, {"pipeline_cycles", 4}, {"output_buffer", "obuf"}}},
           {"requantization", "onnx_float"},
           {"energy", EnergyJson(c)}};
 }
@@ -143,7 +158,8 @@ std::string ScaleSimArchJson(const ScaleSimConfig& config) { return ArchJson(con
 // files). A problem there is a cfg value beyond what npusim's arch accepts (e.g. ArrayHeight >
 // 4096): reported against the cfg.
 ArchConfig LoadScaleSimArch(const ScaleSimConfig& c, const std::string& json_text) {
-  const fs::path tmp = fs::temp_directory_path() / ("npusim_scalesim_arch_" + std::to_string(getpid()) + ".json");
+  const fs::path tmp =
+      fs::temp_directory_path() / ("npusim_scalesim_arch_" + std::to_string(getpid()) + ".json");
   WriteFileAtomically(tmp.string(), json_text);
   try {
     ArchConfig arch = LoadArch(tmp.string());

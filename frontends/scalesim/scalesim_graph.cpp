@@ -55,12 +55,14 @@ std::array<int64_t, 2> SamePads(int64_t in, int64_t kernel, int64_t stride) {
 // mode when the row's ifmap is `prev` plus a border narrower than the filter on each axis (the
 // padding the topology folded into its ifmap size, as SCALE-Sim topologies do), read as that
 // padding; in "same" mode when the shapes are equal.
-bool ChainConv(const ScaleSimLayer& r, bool same, const std::vector<int64_t>& prev, std::array<int64_t, 4>* pads) {
+bool ChainConv(const ScaleSimLayer& r, bool same, const std::vector<int64_t>& prev,
+               std::array<int64_t, 4>* pads) {
   if (prev.size() != 4 || prev[3] != r.channels) return false;
   const int64_t dh = r.ifmap_h - prev[1], dw = r.ifmap_w - prev[2];
   if (same) {
     if (dh != 0 || dw != 0) return false;
-    const auto ph = SamePads(r.ifmap_h, r.filter_h, r.stride_h), pw = SamePads(r.ifmap_w, r.filter_w, r.stride_w);
+    const auto ph = SamePads(r.ifmap_h, r.filter_h, r.stride_h),
+               pw = SamePads(r.ifmap_w, r.filter_w, r.stride_w);
     *pads = {ph[0], pw[0], ph[1], pw[1]};
     return true;
   }
@@ -71,7 +73,8 @@ bool ChainConv(const ScaleSimLayer& r, bool same, const std::vector<int64_t>& pr
 
 class GraphBuilder {
  public:
-  GraphBuilder(const ScaleSimConfig& config, const ScaleSimTopology& topology, std::vector<ScaleSimRow>* layers)
+  GraphBuilder(const ScaleSimConfig& config, const ScaleSimTopology& topology,
+               std::vector<ScaleSimRow>* layers)
       : config_(config), topology_(topology), layers_(layers) {
     g_.name = SafeName(config.run_name);
   }
@@ -91,7 +94,8 @@ class GraphBuilder {
     L.row = &r;
     L.op_name = UniqueName(SafeName(r.name));
     const bool gemm = topology_.form == ScaleSimTopologyForm::kGemm;
-    const std::vector<int64_t> prev = g_.ops.empty() ? std::vector<int64_t>{} : g_.tensor(g_.ops.back().outputs[0]).shape;
+    const std::vector<int64_t> prev =
+        g_.ops.empty() ? std::vector<int64_t>{} : g_.tensor(g_.ops.back().outputs[0]).shape;
     Op op;
     op.name = L.op_name;
     std::vector<int64_t> in_shape, w_shape, out_shape;
@@ -112,7 +116,8 @@ class GraphBuilder {
       L.chained = ChainConv(r, same, prev, &op.pads);
       in_shape = L.chained ? prev : std::vector<int64_t>{1, r.ifmap_h, r.ifmap_w, r.channels};
       if (!L.chained && same) {
-        const auto ph = SamePads(r.ifmap_h, r.filter_h, r.stride_h), pw = SamePads(r.ifmap_w, r.filter_w, r.stride_w);
+        const auto ph = SamePads(r.ifmap_h, r.filter_h, r.stride_h),
+                   pw = SamePads(r.ifmap_w, r.filter_w, r.stride_w);
         op.pads = {ph[0], pw[0], ph[1], pw[1]};
       }
       const int64_t oc = r.depthwise ? r.channels * r.num_filters : r.num_filters;
@@ -155,10 +160,10 @@ class GraphBuilder {
     }
     if (bytes_ <= kDramCapacityBytes) return;
     throw ConfigError(topology_.file, "line " + std::to_string(r.line),
-                            "layer \"" + r.name + "\": the full model keeps every tensor in a " +
-                                std::to_string(kDramCapacityBytes >> 20) +
-                                " MiB DRAM (one byte per int8 value) and the topology up to this layer needs more: "
-                                "expected smaller layers (--compat scalesim has no such limit)");
+                      "layer \"" + r.name + "\": the full model keeps every tensor in a " +
+                          std::to_string(kDramCapacityBytes >> 20) +
+                          " MiB DRAM (one byte per int8 value) and the topology up to this layer needs more: "
+                          "expected smaller layers (--compat scalesim has no such limit)");
   }
 
   static int64_t Elements(const std::vector<int64_t>& shape) {
@@ -189,7 +194,8 @@ class GraphBuilder {
 
 }  // namespace
 
-Graph BuildScaleSimGraph(const ScaleSimConfig& config, const ScaleSimTopology& topology, std::vector<ScaleSimRow>* rows) {
+Graph BuildScaleSimGraph(const ScaleSimConfig& config, const ScaleSimTopology& topology,
+                         std::vector<ScaleSimRow>* rows) {
   return GraphBuilder(config, topology, rows).Build();
 }
 

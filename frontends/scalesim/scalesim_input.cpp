@@ -62,7 +62,8 @@ std::optional<int64_t> ParseInt(const std::string& s) {
   const char* e = b + s.size();
   if (*b == '+') ++b;
   const bool minus_allowed = b == s.data();
-  if (b == e || !(std::isdigit(static_cast<unsigned char>(*b)) || (minus_allowed && *b == '-'))) return std::nullopt;
+  if (b == e || !(std::isdigit(static_cast<unsigned char>(*b)) || (minus_allowed && *b == '-')))
+    return std::nullopt;
   int64_t v = 0;
   const auto r = std::from_chars(b, e, v);
   if (r.ec != std::errc() || r.ptr != e) return std::nullopt;
@@ -126,7 +127,8 @@ class IniParser {
     const std::string name = line.substr(1, close - 1);
     for (IniSection& s : sections_) {
       if (s.name != name) continue;
-      p_.Add(LinePointer(n) + ", [" + name + "]", "duplicate section (first on line " + std::to_string(s.line) + ")");
+      p_.Add(LinePointer(n) + ", [" + name + "]",
+             "duplicate section (first on line " + std::to_string(s.line) + ")");
       current_ = &s;  // keep reading its keys, so they are checked once
       return;
     }
@@ -137,7 +139,8 @@ class IniParser {
   void Entry(int n, const std::string& line) {
     const size_t eq = line.find_first_of("=:");
     if (eq == std::string::npos || Trim(line.substr(0, eq)).empty()) {
-      p_.Add(LinePointer(n), "expected \"[section]\", \"key = value\" or \"key: value\", got " + Quoted(line));
+      p_.Add(LinePointer(n),
+             "expected \"[section]\", \"key = value\" or \"key: value\", got " + Quoted(line));
       return;
     }
     if (current_ == nullptr) {
@@ -216,7 +219,8 @@ class CfgReader {
   }
 
   // One of `choices` (exact spelling), listed in the message as "a, b or c".
-  std::string Choice(const std::string& section, const std::string& key, const std::vector<std::string>& choices) {
+  std::string Choice(const std::string& section, const std::string& key,
+                     const std::vector<std::string>& choices) {
     std::string list;
     for (size_t i = 0; i < choices.size(); ++i) {
       list += (i == 0 ? "" : i + 1 == choices.size() ? " or " : ", ") + choices[i];
@@ -257,8 +261,8 @@ constexpr char kArch[] = "architecture_presets";
 
 // Bandwidth is read only in USER mode, as SCALE-Sim reads it: "10" or "10, 20" (one per bank).
 void ReadUserBandwidth(CfgReader& r, ProblemList& p, ScaleSimConfig& c) {
-  const IniEntry* e = r.Get(kArch, "Bandwidth",
-                            "the DRAM bandwidth in words per cycle (InterfaceBandwidth is USER)");
+  const IniEntry* e =
+      r.Get(kArch, "Bandwidth", "the DRAM bandwidth in words per cycle (InterfaceBandwidth is USER)");
   if (e == nullptr) return;
   std::string field;
   std::istringstream in(e->value);
@@ -266,7 +270,8 @@ void ReadUserBandwidth(CfgReader& r, ProblemList& p, ScaleSimConfig& c) {
     const std::optional<int64_t> v = ParseInt(Trim(field));
     if (!v || *v < 1) {
       p.Add(r.Pointer(kArch, *e), "expected positive integers separated by commas (words per cycle, one per "
-                                  "memory bank), got " + Quoted(e->value));
+                                  "memory bank), got " +
+                                      Quoted(e->value));
       c.bandwidth.clear();
       return;
     }
@@ -277,8 +282,9 @@ void ReadUserBandwidth(CfgReader& r, ProblemList& p, ScaleSimConfig& c) {
     return;
   }
   if (c.memory_banks && static_cast<int64_t>(c.bandwidth.size()) != *c.memory_banks) {
-    p.Add(r.Pointer(kArch, *e), "expected one value per memory bank (MemoryBanks = " +
-                                    std::to_string(*c.memory_banks) + "), got " + std::to_string(c.bandwidth.size()));
+    p.Add(r.Pointer(kArch, *e),
+          "expected one value per memory bank (MemoryBanks = " + std::to_string(*c.memory_banks) + "), got " +
+              std::to_string(c.bandwidth.size()));
   }
 }
 
@@ -288,7 +294,8 @@ void RejectSparsity(CfgReader& r, ProblemList& p) {
   if (e == nullptr) return;
   const std::string v = Lower(e->value);
   if (v == "true" || v == "yes" || v == "on" || v == "1") {
-    p.Add(r.Pointer("sparsity", *e), "expected false: SCALE-Sim's sparse mode is not reproduced by npusim scalesim");
+    p.Add(r.Pointer("sparsity", *e),
+          "expected false: SCALE-Sim's sparse mode is not reproduced by npusim scalesim");
   }
 }
 
@@ -349,9 +356,9 @@ bool ReadNumbers(const std::vector<std::string>& fields, const Column* columns, 
 void CheckFilterFits(const ScaleSimLayer& L, ProblemList& p) {
   const auto check = [&](const char* f, int64_t fv, const char* i, int64_t iv) {
     if (fv <= iv) return;
-    p.Add(LinePointer(L.line), "layer " + Quoted(L.name) + ": " + f + " " + std::to_string(fv) + " is larger than " +
-                                   i + " " + std::to_string(iv) + ": expected " + f + " <= " + i +
-                                   " (the topology gives the padded ifmap)");
+    p.Add(LinePointer(L.line), "layer " + Quoted(L.name) + ": " + f + " " + std::to_string(fv) +
+                                   " is larger than " + i + " " + std::to_string(iv) + ": expected " + f +
+                                   " <= " + i + " (the topology gives the padded ifmap)");
   };
   check("Filter Height", L.filter_h, "IFMAP Height", L.ifmap_h);
   check("Filter Width", L.filter_w, "IFMAP Width", L.ifmap_w);
@@ -362,7 +369,8 @@ void CheckFilterFits(const ScaleSimLayer& L, ProblemList& p) {
 bool ReadConvRow(const std::vector<std::string>& fields, ScaleSimLayer& L, ProblemList& p) {
   if (fields.size() < 8 || fields.size() > 9) {
     p.Add(LinePointer(L.line), "expected 8 columns (" + ColumnList(ScaleSimTopologyForm::kConv) +
-                                   "), or 9 with Stride Height and Stride Width, got " + std::to_string(fields.size()));
+                                   "), or 9 with Stride Height and Stride Width, got " +
+                                   std::to_string(fields.size()));
     return false;
   }
   bool ok = ReadNumbers(fields, kConvColumns, 7, L.line, L, p);
@@ -398,7 +406,8 @@ void CheckHeader(const std::string& line, ProblemList& p) {
   const std::vector<std::string> fields = Fields(line);
   if (fields.size() > 1 && ParseInt(fields[1])) {
     p.Add(LinePointer(1), "expected the header line (the first line is skipped as the column names), got a "
-                          "layer row " + Quoted(Trim(line)));
+                          "layer row " +
+                              Quoted(Trim(line)));
   }
 }
 
@@ -412,7 +421,8 @@ ScaleSimConfig LoadScaleSimConfig(const std::string& path) {
   c.file = path;
   if (const IniEntry* e = r.Get("general", "run_name", "a name for the run")) {
     c.run_name = e->value;
-    if (c.run_name.empty()) p.Add(r.Pointer("general", *e), "expected a name for the run, got an empty value");
+    if (c.run_name.empty())
+      p.Add(r.Pointer("general", *e), "expected a name for the run, got an empty value");
   }
   c.interface_bandwidth = r.Choice("run_presets", "InterfaceBandwidth", {"CALC", "USER"});
   c.array_height = r.Int(kArch, "ArrayHeight", 1, "rows of the systolic array");
@@ -424,7 +434,8 @@ ScaleSimConfig LoadScaleSimConfig(const std::string& path) {
   c.filter_offset = r.Int(kArch, "FilterOffset", 0, "filter base address");
   c.ofmap_offset = r.Int(kArch, "OfmapOffset", 0, "ofmap base address");
   c.dataflow = r.Choice(kArch, "Dataflow", {"os", "ws", "is"});
-  if (r.Find(kArch, "MemoryBanks") != nullptr) c.memory_banks = r.Int(kArch, "MemoryBanks", 1, "memory banks");
+  if (r.Find(kArch, "MemoryBanks") != nullptr)
+    c.memory_banks = r.Int(kArch, "MemoryBanks", 1, "memory banks");
   if (c.interface_bandwidth == "USER") ReadUserBandwidth(r, p, c);
   if (r.Find("npusim", "Padding") != nullptr) c.padding = r.Choice("npusim", "Padding", {"valid", "same"});
   RejectSparsity(r, p);
@@ -447,7 +458,8 @@ ScaleSimTopology LoadScaleSimTopology(const std::string& path, ScaleSimTopologyF
   t.file = path;
   t.form = form;
   if (lines.empty()) {
-    throw ConfigError(path, "", "empty file: expected a header line (" + ColumnList(form) + "), then one row per layer");
+    throw ConfigError(
+        path, "", "empty file: expected a header line (" + ColumnList(form) + "), then one row per layer");
   }
   CheckHeader(lines[0], p);
   for (size_t i = 1; i < lines.size(); ++i) {
@@ -460,7 +472,8 @@ ScaleSimTopology LoadScaleSimTopology(const std::string& path, ScaleSimTopologyF
       p.Add(LinePointer(L.line), "Layer name (column 1): expected a name, got an empty field");
       continue;
     }
-    const bool ok = form == ScaleSimTopologyForm::kGemm ? ReadGemmRow(fields, L, p) : ReadConvRow(fields, L, p);
+    const bool ok =
+        form == ScaleSimTopologyForm::kGemm ? ReadGemmRow(fields, L, p) : ReadConvRow(fields, L, p);
     if (ok) t.layers.push_back(L);
   }
   if (t.layers.empty() && p.empty()) {

@@ -22,13 +22,13 @@ namespace npusim::core {
 
 struct ScaleSimConfig {
   std::string file;
-  std::string run_name;                 // [general] run_name
-  int64_t array_height = 0;             // [architecture_presets] ArrayHeight: rows, R
-  int64_t array_width = 0;              // ArrayWidth: columns, C
+  std::string run_name;      // [general] run_name
+  int64_t array_height = 0;  // [architecture_presets] ArrayHeight: rows, R
+  int64_t array_width = 0;   // ArrayWidth: columns, C
   int64_t ifmap_sram_kb = 0, filter_sram_kb = 0, ofmap_sram_kb = 0;  // IfmapSramSzkB ...
   int64_t ifmap_offset = 0, filter_offset = 0, ofmap_offset = 0;     // IfmapOffset ...
-  std::string dataflow;                 // Dataflow: "os", "ws" or "is"
-  std::string interface_bandwidth;      // [run_presets] InterfaceBandwidth: "CALC" or "USER"
+  std::string dataflow;                                              // Dataflow: "os", "ws" or "is"
+  std::string interface_bandwidth;  // [run_presets] InterfaceBandwidth: "CALC" or "USER"
   // Bandwidth, words/cycle (one per bank): required in USER mode; in CALC mode read when well
   // formed (SCALE-Sim ignores it there, npusim's full model uses it), else empty.
   std::vector<int64_t> bandwidth;
@@ -48,7 +48,7 @@ enum class ScaleSimTopologyForm { kConv, kGemm };
 // (M, N, K) becomes, as SCALE-Sim converts it, ifmap M x K, filter 1 x K, 1 channel, N filters,
 // stride 1, so that the GEMM is M ofmap pixels x K window x N filters.
 struct ScaleSimLayer {
-  int line = 0;          // 1-based line in the CSV
+  int line = 0;  // 1-based line in the CSV
   std::string name;
   int64_t ifmap_h = 1, ifmap_w = 1, filter_h = 1, filter_w = 1;
   int64_t channels = 1, num_filters = 1, stride_h = 1, stride_w = 1;

@@ -33,8 +33,7 @@ int64_t ShiftSum(const core::BitSerialConfig& b, int weight_bits, int input_bits
 }  // namespace
 
 bool BitSerialBinaryMode(const core::BitSerialConfig& b, int weight_bits) {
-  return weight_bits == 1 && b.one_bit_mode &&
-         (b.serial_operand == "weights" || b.serial_operand == "both");
+  return weight_bits == 1 && b.one_bit_mode && (b.serial_operand == "weights" || b.serial_operand == "both");
 }
 
 BitSerialPlan PlanBitSerial(const core::BitSerialConfig& b, const GemmShape& shape, int weight_bits,
@@ -54,8 +53,8 @@ BitSerialPlan PlanBitSerial(const core::BitSerialConfig& b, const GemmShape& sha
   p.groups_per_pass = 1;
   if (shape.groups > 1 && p.chunks == 1 && shape.n <= b.outputs_per_pe) {
     const int64_t tables_per_group = CeilDiv(shape.k, p.group_inputs);
-    p.groups_per_pass = std::min({shape.groups, b.tables_per_pe / tables_per_group,
-                                  int64_t{b.outputs_per_pe} / shape.n});
+    p.groups_per_pass =
+        std::min({shape.groups, b.tables_per_pe / tables_per_group, int64_t{b.outputs_per_pe} / shape.n});
   }
   const int64_t passes = CeilDiv(shape.groups, p.groups_per_pass);
   const int64_t pixel_folds = CeilDiv(shape.m, int64_t{b.pes_per_core});
@@ -87,7 +86,8 @@ double BitSerialPeakMacsPerCycle(const core::BitSerialConfig& b, int weight_bits
 
 BitSerialActions CountBitSerialActions(const core::BitSerialConfig& b, const GemmShape& shape,
                                        int weight_bits, int input_bits) {
-  return CountBitSerialActions(b, shape, weight_bits, input_bits, PlanBitSerial(b, shape, weight_bits, input_bits));
+  return CountBitSerialActions(b, shape, weight_bits, input_bits,
+                               PlanBitSerial(b, shape, weight_bits, input_bits));
 }
 
 BitSerialActions CountBitSerialActions(const core::BitSerialConfig& b, const GemmShape& shape,

@@ -39,13 +39,13 @@
 // nothing to aggregate, and the cores take (group pass, M-fold) items round-robin instead:
 // I = ceil(passes * ceil(m / pes_per_core) / cores).
 //
-// ONE CORE, items i = 0..I-1 in order (group pass, M-fold, K-step). Item i builds its tables (B = ceil(E / table_adders) cycles, 0 for
-// "none") into one of two table buffers, then looks up for L = ceil(n * gp / outputs_per_pe) * P
-// cycles. A build may start when the previous build has finished and its buffer's previous
-// lookups (item i-2) are done; lookups start when their tables are built and item i-1's lookups
-// are done. The cores run the same items in lockstep. The last partial sums then pass the
-// pipeline (pipeline_cycles) and, when more than one core holds a part of K, the aggregation
-// core's adder tree (aggregation_cycles):
+// ONE CORE, items i = 0..I-1 in order (group pass, M-fold, K-step). Item i builds its tables (B = ceil(E /
+// table_adders) cycles, 0 for "none") into one of two table buffers, then looks up for L = ceil(n * gp /
+// outputs_per_pe) * P cycles. A build may start when the previous build has finished and its buffer's
+// previous lookups (item i-2) are done; lookups start when their tables are built and item i-1's lookups are
+// done. The cores run the same items in lockstep. The last partial sums then pass the pipeline
+// (pipeline_cycles) and, when more than one core holds a part of K, the aggregation core's adder tree
+// (aggregation_cycles):
 //    cycles = B + L + (I - 1) * max(B, L) + pipeline_cycles + [C > 1 and cores used > 1] * aggregation_cycles
 // An empty GEMM takes 0 cycles.
 //
@@ -63,15 +63,15 @@ namespace npusim::models::timing {
 
 // The per-instruction quantities of the closed form above.
 struct BitSerialPlan {
-  int64_t passes = 0;        // P
-  int64_t group_inputs = 0;  // Gk
-  int64_t table_entries = 0; // E (0 for "none")
-  int64_t build_cycles = 0;  // B
-  int64_t lookup_cycles = 0; // L
-  int64_t items = 0;         // I
-  int64_t chunks = 0;        // ceil(k / kpe)
+  int64_t passes = 0;           // P
+  int64_t group_inputs = 0;     // Gk
+  int64_t table_entries = 0;    // E (0 for "none")
+  int64_t build_cycles = 0;     // B
+  int64_t lookup_cycles = 0;    // L
+  int64_t items = 0;            // I
+  int64_t chunks = 0;           // ceil(k / kpe)
   int64_t groups_per_pass = 1;  // groups packed side by side in one pass (grouped/depthwise)
-  int64_t cores_used = 0;    // cores that get work
+  int64_t cores_used = 0;       // cores that get work
   int64_t cycles = 0;
 };
 
@@ -89,14 +89,14 @@ double BitSerialPeakMacsPerCycle(const core::BitSerialConfig& b, int weight_bits
 
 // Action counts of one GEMM (what dynamic energy is charged for).
 struct BitSerialActions {
-  int64_t lookups = 0;        // table lookup + shift-accumulate, one per stream, table and pass
+  int64_t lookups = 0;  // table lookup + shift-accumulate, one per stream, table and pass
   // Accumulator growth: over the lookups, the sum of each one's shift (its bit-plane's position;
   // the partial sum it adds into is that many bits wider than the table entry), so an energy per
   // bit of it charges the wider adds of later planes (docs/models.md, "Bit-serial array").
   int64_t accumulate_bits = 0;
-  int64_t table_entries = 0;  // table entries built (one add each)
-  int64_t aggregate_adds = 0; // partial sums added by the aggregation core
-  int64_t macs = 0;           // "none": bit-parallel MACs issued (lanes x cycles of real work)
+  int64_t table_entries = 0;   // table entries built (one add each)
+  int64_t aggregate_adds = 0;  // partial sums added by the aggregation core
+  int64_t macs = 0;            // "none": bit-parallel MACs issued (lanes x cycles of real work)
 };
 BitSerialActions CountBitSerialActions(const core::BitSerialConfig& b, const GemmShape& shape,
                                        int weight_bits, int input_bits);

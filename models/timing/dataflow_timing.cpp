@@ -18,24 +18,21 @@ Registry& TheRegistry() {
 
 }  // namespace
 
-int64_t GemmMacs(const GemmShape& shape) {
-  return shape.m * shape.k * shape.n * shape.groups;
-}
+int64_t GemmMacs(const GemmShape& shape) { return shape.m * shape.k * shape.n * shape.groups; }
 
 bool IsEmptyGemm(const GemmShape& shape) {
   return shape.m == 0 || shape.k == 0 || shape.n == 0 || shape.groups == 0;
 }
 
 void CheckGemmArguments(const char* function, int rows, int cols, const GemmShape& shape) {
-  if (rows >= 1 && cols >= 1 && shape.m >= 0 && shape.k >= 0 && shape.n >= 0 &&
-      shape.groups >= 0) {
+  if (rows >= 1 && cols >= 1 && shape.m >= 0 && shape.k >= 0 && shape.n >= 0 && shape.groups >= 0) {
     return;
   }
   throw std::invalid_argument(
-      std::string(function) + ": expected rows, cols >= 1 and m, k, n, groups >= 0, got rows=" +
-      std::to_string(rows) + " cols=" + std::to_string(cols) + " m=" + std::to_string(shape.m) +
-      " k=" + std::to_string(shape.k) + " n=" + std::to_string(shape.n) +
-      " groups=" + std::to_string(shape.groups));
+      std::string(function) +
+      ": expected rows, cols >= 1 and m, k, n, groups >= 0, got rows=" + std::to_string(rows) +
+      " cols=" + std::to_string(cols) + " m=" + std::to_string(shape.m) + " k=" + std::to_string(shape.k) +
+      " n=" + std::to_string(shape.n) + " groups=" + std::to_string(shape.groups));
 }
 
 DataflowTiming::~DataflowTiming() = default;

@@ -25,8 +25,8 @@ class IsDataflow final : public DataflowTiming {
     // vectors stream into the rows.
     const int64_t preload = SystolicWsPreloadCycles(rows, cols, AsWsShape(shape));
     return {{preload, EdgeData::kNone, EdgeData::kInputs, EdgeData::kNone},
-            {SystolicIsCycles(rows, cols, shape) - preload, EdgeData::kWeights,
-             EdgeData::kPartialSums, EdgeData::kPartialSums}};
+            {SystolicIsCycles(rows, cols, shape) - preload, EdgeData::kWeights, EdgeData::kPartialSums,
+             EdgeData::kPartialSums}};
   }
   const char* name() const override { return "is"; }
 };
@@ -35,9 +35,7 @@ class IsDataflow final : public DataflowTiming {
 
 }  // namespace
 
-int64_t SystolicIsFoldCycles(int64_t n, int64_t r, int64_t c) {
-  return SystolicWsFoldCycles(n, r, c);
-}
+int64_t SystolicIsFoldCycles(int64_t n, int64_t r, int64_t c) { return SystolicWsFoldCycles(n, r, c); }
 
 int64_t SystolicIsGroupsPerFold(int rows, int cols, const GemmShape& shape) {
   CheckGemmArguments("SystolicIsGroupsPerFold", rows, cols, shape);

@@ -41,9 +41,9 @@ class OsDataflow final : public DataflowTiming {
     if (IsEmptyGemm(shape)) return {};
     // Compute: inputs enter the rows, weights the columns. Drain: sums leave the last used row.
     const int64_t drain = SystolicOsDrainCycles(rows, cols, shape);
-    return {{SystolicOsCycles(rows, cols, shape) - drain, EdgeData::kInputs, EdgeData::kWeights,
-             EdgeData::kNone},
-            {drain, EdgeData::kNone, EdgeData::kNone, EdgeData::kPartialSums}};
+    return {
+        {SystolicOsCycles(rows, cols, shape) - drain, EdgeData::kInputs, EdgeData::kWeights, EdgeData::kNone},
+        {drain, EdgeData::kNone, EdgeData::kNone, EdgeData::kPartialSums}};
   }
   const char* name() const override { return "os"; }
 };

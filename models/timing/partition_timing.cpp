@@ -26,8 +26,8 @@ std::vector<int> Divisors(int n) {
 }  // namespace
 
 std::string Partition::ToString() const {
-  return std::to_string(pr) + "x" + std::to_string(pc) + " arrays, split m" + std::to_string(pm) +
-         " n" + std::to_string(pn) + " k" + std::to_string(pk);
+  return std::to_string(pr) + "x" + std::to_string(pc) + " arrays, split m" + std::to_string(pm) + " n" +
+         std::to_string(pn) + " k" + std::to_string(pk);
 }
 
 bool ValidPartition(const ArrayGeometry& geo, const Partition& p, const GemmShape& shape) {
@@ -56,14 +56,10 @@ GemmShape SubGemm(const Partition& p, const GemmShape& shape) {
 
 int64_t DistinctStreams(const Partition& p, const GemmShape& shape, EdgeData data) {
   switch (data) {
-    case EdgeData::kInputs:
-      return p.pm * p.pk * (shape.groups > 1 ? p.pn : 1);
-    case EdgeData::kWeights:
-      return p.pn * p.pk;
-    case EdgeData::kPartialSums:
-      return static_cast<int64_t>(p.pr) * p.pc;
-    case EdgeData::kNone:
-      break;
+    case EdgeData::kInputs: return p.pm * p.pk * (shape.groups > 1 ? p.pn : 1);
+    case EdgeData::kWeights: return p.pn * p.pk;
+    case EdgeData::kPartialSums: return static_cast<int64_t>(p.pr) * p.pc;
+    case EdgeData::kNone: break;
   }
   return 0;
 }
@@ -159,8 +155,8 @@ BestChoices ChoosePartition(const ArrayGeometry& geo, const GemmShape& shape,
   return c;
 }
 
-PartitionActions CountPartitionActions(const ArrayGeometry& geo, const Partition& p,
-                                       const DataflowTiming& df, const GemmShape& shape) {
+PartitionActions CountPartitionActions(const ArrayGeometry& geo, const Partition& p, const DataflowTiming& df,
+                                       const GemmShape& shape) {
   PartitionActions a;
   if (IsEmptyGemm(shape)) return a;
   const int rows = geo.rows / p.pr, cols = geo.cols / p.pc;
@@ -173,8 +169,9 @@ PartitionActions CountPartitionActions(const ArrayGeometry& geo, const Partition
   // Hops per MAC across boundaries, in units of 1 / (rows * cols) to stay in integers.
   const int64_t per_mac = static_cast<int64_t>(cols / geo.sub_cols - 1) * rows +
                           static_cast<int64_t>(rows / geo.sub_rows - 1) * cols;
-  a.bypass_hops = a.macs / (static_cast<int64_t>(rows) * cols) * per_mac +
-                  a.macs % (static_cast<int64_t>(rows) * cols) * per_mac / (static_cast<int64_t>(rows) * cols);
+  a.bypass_hops =
+      a.macs / (static_cast<int64_t>(rows) * cols) * per_mac +
+      a.macs % (static_cast<int64_t>(rows) * cols) * per_mac / (static_cast<int64_t>(rows) * cols);
   a.reduce_adds = (p.pk - 1) * shape.m * shape.n * shape.groups;
   a.input_reads = p.pn * CeilDiv(sub.n, cols);
   a.weight_reads = p.pm;

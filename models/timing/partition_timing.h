@@ -62,7 +62,7 @@ struct Partition {
   int pr = 1, pc = 1;              // independent arrays: pr x pc of (rows/pr) x (cols/pc)
   int64_t pm = 1, pn = 1, pk = 1;  // GEMM split: pm * pn * pk == pr * pc
   bool monolithic() const { return pr == 1 && pc == 1; }
-  std::string ToString() const;    // "2x1 arrays of 64x128, split m2 n1 k1"
+  std::string ToString() const;  // "2x1 arrays of 64x128, split m2 n1 k1"
 };
 
 // True when `p` is a partition of `geo` (divisibility, split product) that can run `shape`
@@ -138,7 +138,7 @@ struct PartitionActions {
   int64_t bypass_hops = 0, reduce_adds = 0;
   int64_t input_reads = 0, weight_reads = 0, acc_writes = 0;
 };
-PartitionActions CountPartitionActions(const ArrayGeometry& geo, const Partition& p,
-                                       const DataflowTiming& df, const GemmShape& shape);
+PartitionActions CountPartitionActions(const ArrayGeometry& geo, const Partition& p, const DataflowTiming& df,
+                                       const GemmShape& shape);
 
 }  // namespace npusim::models::timing

@@ -8,8 +8,7 @@ namespace {
 
 void CheckUnit(const char* function, int lanes, int pipeline) {
   if (lanes >= 1 && pipeline >= 0) return;
-  throw std::invalid_argument(std::string(function) +
-                              ": expected lanes >= 1 and pipeline >= 0, got lanes=" +
+  throw std::invalid_argument(std::string(function) + ": expected lanes >= 1 and pipeline >= 0, got lanes=" +
                               std::to_string(lanes) + " pipeline=" + std::to_string(pipeline));
 }
 

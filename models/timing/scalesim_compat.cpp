@@ -15,22 +15,18 @@ using core::CheckedMul;
 int64_t CeilDiv(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 
 void RequirePositive(const char* what, int64_t v) {
-  if (v < 1) throw std::invalid_argument(std::string("ScaleSim: expected ") + what + " >= 1, got " + std::to_string(v));
+  if (v < 1)
+    throw std::invalid_argument(std::string("ScaleSim: expected ") + what + " >= 1, got " +
+                                std::to_string(v));
 }
 
 // (Sr, Sc, T) for the dataflow: which GEMM dimensions lie on the rows, the columns and in time
 // (SCALE-Sim v2 topology_utils.py calc_spatio_temporal_params; ISPASS 2020 Table I).
 void Map(ScaleSimDataflow df, const ScaleSimGemm& g, ScaleSimLayerStats& s) {
   switch (df) {
-    case ScaleSimDataflow::kOs:
-      s.sr = g.ofmap_px, s.sc = g.filters, s.t = g.window;
-      return;
-    case ScaleSimDataflow::kWs:
-      s.sr = g.window, s.sc = g.filters, s.t = g.ofmap_px;
-      return;
-    case ScaleSimDataflow::kIs:
-      s.sr = g.window, s.sc = g.ofmap_px, s.t = g.filters;
-      return;
+    case ScaleSimDataflow::kOs: s.sr = g.ofmap_px, s.sc = g.filters, s.t = g.window; return;
+    case ScaleSimDataflow::kWs: s.sr = g.window, s.sc = g.filters, s.t = g.ofmap_px; return;
+    case ScaleSimDataflow::kIs: s.sr = g.window, s.sc = g.ofmap_px, s.t = g.filters; return;
   }
 }
 
@@ -133,7 +129,8 @@ void SramWindows(int64_t R, int64_t C, ScaleSimDataflow df, ScaleSimLayerStats& 
 
 }  // namespace
 
-ScaleSimLayerStats ScaleSimLayer(int64_t rows, int64_t cols, ScaleSimDataflow dataflow, const ScaleSimGemm& gemm) {
+ScaleSimLayerStats ScaleSimLayer(int64_t rows, int64_t cols, ScaleSimDataflow dataflow,
+                                 const ScaleSimGemm& gemm) {
   RequirePositive("rows", rows);
   RequirePositive("cols", cols);
   RequirePositive("ofmap_px", gemm.ofmap_px);

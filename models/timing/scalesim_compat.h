@@ -69,13 +69,13 @@ ScaleSimGemm ScaleSimConvToGemm(const ScaleSimConv& conv);
 
 // What SCALE-Sim v2 reports for one layer (one run of the GEMM), CALC mode.
 struct ScaleSimLayerStats {
-  int64_t sr = 0, sc = 0, t = 0;             // the mapping (see above)
-  int64_t row_folds = 0, col_folds = 0;      // ceil(Sr/R), ceil(Sc/C)
-  int64_t folds = 0;                         // row_folds * col_folds
-  int64_t cycles_per_fold = 0;               // T+R+C-2 (OS), 2R+C+T-2 (WS, IS)
-  int64_t cycles = 0;                        // folds * cycles_per_fold (a count)
-  int64_t reported_total_cycles = 0;         // cycles - 1: SCALE-Sim's "Total Cycles"
-  int64_t macs = 0;                          // Npx * Win * K
+  int64_t sr = 0, sc = 0, t = 0;         // the mapping (see above)
+  int64_t row_folds = 0, col_folds = 0;  // ceil(Sr/R), ceil(Sc/C)
+  int64_t folds = 0;                     // row_folds * col_folds
+  int64_t cycles_per_fold = 0;           // T+R+C-2 (OS), 2R+C+T-2 (WS, IS)
+  int64_t cycles = 0;                    // folds * cycles_per_fold (a count)
+  int64_t reported_total_cycles = 0;     // cycles - 1: SCALE-Sim's "Total Cycles"
+  int64_t macs = 0;                      // Npx * Win * K
   // "Overall Util %": 100 * macs / (reported_total_cycles * R * C) (0 when the total is 0, where
   // SCALE-Sim itself divides by zero).
   double overall_util_pct = 0;
@@ -85,7 +85,7 @@ struct ScaleSimLayerStats {
   // and L = 2R+2C+T-3 (WS, IS: SCALE-Sim measures those folds on a demand matrix C wide, one
   // column-skew longer than the fold itself) = mapping_efficiency_pct * T / L.
   double compute_util_pct = 0;
-  int64_t util_fold_cycles = 0;              // that L
+  int64_t util_fold_cycles = 0;  // that L
   // SRAM accesses in words (operand-matrix entries, padding entries included):
   //   OS: ifmap = col_folds*Sr*T, filter = row_folds*Sc*T, ofmap = Sr*Sc + folds*(R+C)
   //   WS: ifmap = col_folds*Sr*T, filter = Sr*Sc,          ofmap = row_folds*Sc*T

@@ -34,8 +34,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "ir/sparse_format.h"
 #include "config/unit_kind_sparse.h"
+#include "ir/sparse_format.h"
 
 namespace npusim::models::timing {
 

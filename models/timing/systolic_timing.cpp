@@ -1,5 +1,5 @@
-#include "ir/int_math.h"
 #include "models/timing/systolic_timing.h"
+#include "ir/int_math.h"
 
 #include <algorithm>
 #include <memory>
@@ -41,8 +41,8 @@ class WsDataflow final : public DataflowTiming {
     // rows, row 0 reads partial sums from the accumulator, the last used row writes them back.
     const int64_t preload = SystolicWsPreloadCycles(rows, cols, shape);
     return {{preload, EdgeData::kNone, EdgeData::kWeights, EdgeData::kNone},
-            {SystolicWsCycles(rows, cols, shape) - preload, EdgeData::kInputs,
-             EdgeData::kPartialSums, EdgeData::kPartialSums}};
+            {SystolicWsCycles(rows, cols, shape) - preload, EdgeData::kInputs, EdgeData::kPartialSums,
+             EdgeData::kPartialSums}};
   }
   const char* name() const override { return "ws"; }
 };

@@ -1,8 +1,8 @@
 // The "sparse_array" kind's timing facet (sparse_timing.h). The cost model of a layer's real
 // (compressed) weights counts its entries itself (compiler/passes/sparse_weights.h); Cycles here
 // walks every group of dense weights.
-#include "ir/int_math.h"
 #include "config/unit_kind_sparse.h"
+#include "ir/int_math.h"
 #include "models/timing/sparse_timing.h"
 #include "models/timing/unit_timing.h"
 

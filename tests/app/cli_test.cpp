@@ -18,12 +18,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/app.h"
 #include "config/arch.h"
 #include "ir/graph.h"
 #include "ir/net_loader.h"
-#include "support/npy.h"
-#include "app/app.h"
 #include "reference/executor.h"
+#include "support/npy.h"
 #include "tests/common/npusim_process.h"
 
 namespace npusim {
@@ -190,13 +190,13 @@ TEST_F(Cli, MalformedJsonExitsTwoWithLineAndColumn) {
 }
 
 TEST_F(Cli, WrongTypeExitsTwoNamingPointer) {
-  const std::string net = EditedCopy("workloads/tiny_conv.json", "net.json", [](json& n) {
-    n["ops"][0]["stride"] = "1";
-  });
+  const std::string net =
+      EditedCopy("workloads/tiny_conv.json", "net.json", [](json& n) { n["ops"][0]["stride"] = "1"; });
   const Outcome o = RunInto(Src("arch/dense_16x16.json"), net, {"--check"});
   EXPECT_EQ(o.exit_code, 2) << o;
   EXPECT_TRUE(Contains(o.err, "npusim: error: " + net +
-                                  ": /ops/0/stride: expected a list of 2 integers in 1..65536, got \"1\"")) << o;
+                                  ": /ops/0/stride: expected a list of 2 integers in 1..65536, got \"1\""))
+      << o;
   EXPECT_TRUE(OutDirAbsentOrEmpty());
 }
 
@@ -206,7 +206,8 @@ TEST_F(Cli, UnknownKeyExitsTwoNamingPointer) {
   });
   const Outcome o = RunInto(Src("arch/dense_16x16.json"), net, {"--check"});
   EXPECT_EQ(o.exit_code, 2) << o;
-  EXPECT_TRUE(Contains(o.err, "npusim: error: " + net + ": /ops/0/strid: unknown key \"strid\" (expected one of: "))
+  EXPECT_TRUE(
+      Contains(o.err, "npusim: error: " + net + ": /ops/0/strid: unknown key \"strid\" (expected one of: "))
       << o;
   EXPECT_TRUE(Contains(o.err, "stride, pads")) << o;
   EXPECT_TRUE(OutDirAbsentOrEmpty());
@@ -224,9 +225,8 @@ TEST_F(Cli, InconsistentShapeExitsTwoNamingPointer) {
 }
 
 TEST_F(Cli, UnsupportedOpExitsTwoNamingPointer) {
-  const std::string net = EditedCopy("workloads/tiny_conv.json", "net.json", [](json& n) {
-    n["ops"][0]["op"] = "softmax";
-  });
+  const std::string net =
+      EditedCopy("workloads/tiny_conv.json", "net.json", [](json& n) { n["ops"][0]["op"] = "softmax"; });
   const Outcome o = RunInto(Src("arch/dense_16x16.json"), net, {"--check"});
   EXPECT_EQ(o.exit_code, 2) << o;
   EXPECT_TRUE(Contains(o.err, "npusim: error: " + net + ": /ops/0/op: expected one of conv2d|")) << o;
@@ -242,8 +242,11 @@ TEST_F(Cli, WeightBitsTheUnitCannotRunExitTwoNamingOpAndSupportedWidths) {
   const std::string arch = Src("arch/dense_16x16.json");
   const Outcome o = RunInto(arch, net, {"--check"});
   EXPECT_EQ(o.exit_code, 2) << o;
-  EXPECT_TRUE(Contains(o.err, "npusim: error: " + net + ": /ops/0: layer \"conv1\": weights \"conv1_w\" have 4-bit "
-                                  "values; unit \"array\" of " + arch + " runs weight bits {8}")) << o;
+  EXPECT_TRUE(Contains(o.err, "npusim: error: " + net +
+                                  ": /ops/0: layer \"conv1\": weights \"conv1_w\" have 4-bit "
+                                  "values; unit \"array\" of " +
+                                  arch + " runs weight bits {8}"))
+      << o;
   EXPECT_TRUE(OutDirAbsentOrEmpty());
 }
 
@@ -255,7 +258,8 @@ TEST_F(Cli, MissingNpyWeightFileExitsTwoNamingTensorAndFile) {
   EXPECT_EQ(o.exit_code, 2) << o;
   // The .npy name is resolved relative to the network file's directory, and shown resolved.
   const std::string npy = (dir_ / "work" / "weights" / "conv1_w.npy").string();
-  EXPECT_TRUE(Contains(o.err, "npusim: error: " + net + ": /tensors/conv1_w/data: " + npy + ": cannot open file"))
+  EXPECT_TRUE(
+      Contains(o.err, "npusim: error: " + net + ": /tensors/conv1_w/data: " + npy + ": cannot open file"))
       << o;
   EXPECT_TRUE(OutDirAbsentOrEmpty());
 }
@@ -272,20 +276,23 @@ TEST_F(Cli, TooSmallBufferExitsTwoNamingLayerAndNeededBytes) {
   const std::string net = Src("workloads/tiny_conv.json");
   const Outcome o = RunInto(arch, net, {"--check"});
   EXPECT_EQ(o.exit_code, 2) << o;
-  EXPECT_TRUE(Contains(o.err, "npusim: error: " + net + ": /ops/0: layer \"conv1\" cannot be tiled into the buffers "
-                                  "of " + arch + ": ibuf needs at least 128 bytes")) << o;
+  EXPECT_TRUE(Contains(o.err, "npusim: error: " + net +
+                                  ": /ops/0: layer \"conv1\" cannot be tiled into the buffers "
+                                  "of " +
+                                  arch + ": ibuf needs at least 128 bytes"))
+      << o;
   EXPECT_TRUE(Contains(o.err, "it has 64")) << o;
   EXPECT_TRUE(OutDirAbsentOrEmpty());
 }
 
 TEST_F(Cli, MissingEnergyEntryExitsTwoNamingEnergyFileAndPointer) {
-  const std::string energy = EditedCopy("arch/energy/horowitz_45nm.json", "energy.json", [](json& e) {
-    e["components"]["array"].erase("idle_pe_cycle");
-  });
+  const std::string energy = EditedCopy("arch/energy/horowitz_45nm.json", "energy.json",
+                                        [](json& e) { e["components"]["array"].erase("idle_pe_cycle"); });
   const std::string arch = ArchCopy("arch.json", [&](json& a) { a["energy"] = energy; });
   const Outcome o = RunInto(arch, Src("workloads/tiny_conv.json"), {"--check"});
   EXPECT_EQ(o.exit_code, 2) << o;
-  EXPECT_TRUE(Contains(o.err, "npusim: error: " + energy + ": /components/array/idle_pe_cycle: missing energy entry"))
+  EXPECT_TRUE(
+      Contains(o.err, "npusim: error: " + energy + ": /components/array/idle_pe_cycle: missing energy entry"))
       << o;
   EXPECT_TRUE(OutDirAbsentOrEmpty());
 }
@@ -293,9 +300,11 @@ TEST_F(Cli, MissingEnergyEntryExitsTwoNamingEnergyFileAndPointer) {
 TEST_F(Cli, InputWithWrongShapeExitsTwoNamingNpyFile) {
   const std::string x = (dir_ / "work" / "x.npy").string();
   core::SaveNpy(x, {1, 8, 8, 4}, std::vector<int32_t>(256, 1), 8, true);
-  const Outcome o = RunInto(Src("arch/dense_16x16.json"), Src("workloads/tiny_conv.json"), {"--input", x, "--check"});
+  const Outcome o =
+      RunInto(Src("arch/dense_16x16.json"), Src("workloads/tiny_conv.json"), {"--input", x, "--check"});
   EXPECT_EQ(o.exit_code, 2) << o;
-  EXPECT_TRUE(Contains(o.err, "npusim: error: " + x + ": expected shape [1, 8, 8, 3] (input \"x\"), got [1, 8, 8, 4]"))
+  EXPECT_TRUE(Contains(
+      o.err, "npusim: error: " + x + ": expected shape [1, 8, 8, 3] (input \"x\"), got [1, 8, 8, 4]"))
       << o;
   EXPECT_TRUE(OutDirAbsentOrEmpty());
 }
@@ -306,7 +315,8 @@ TEST_F(Cli, InputNamingATensorThatIsNoInputExitsTwo) {
   const std::string net = Src("workloads/tiny_conv.json");
   const Outcome o = RunInto(Src("arch/dense_16x16.json"), net, {"--input", "y=" + x});
   EXPECT_EQ(o.exit_code, 2) << o;
-  EXPECT_TRUE(Contains(o.err, "npusim: error: " + net + ": /inputs: --input names \"y\", which is not a network input"))
+  EXPECT_TRUE(Contains(
+      o.err, "npusim: error: " + net + ": /inputs: --input names \"y\", which is not a network input"))
       << o;
   EXPECT_TRUE(OutDirAbsentOrEmpty());
 }
@@ -347,7 +357,8 @@ TEST_F(Cli, OutDirFailingBelowNewLevelsLeavesNoneOfThem) {
   const Outcome o =
       Run({"--arch", Src("arch/dense_16x16.json"), "--net", Src("workloads/tiny_conv.json"), "--out", out});
   EXPECT_EQ(o.exit_code, 2) << o;
-  EXPECT_TRUE(Contains(o.err, "npusim: error: " + out + ": cannot create the output directory: File name too long"))
+  EXPECT_TRUE(
+      Contains(o.err, "npusim: error: " + out + ": cannot create the output directory: File name too long"))
       << o;
   EXPECT_FALSE(fs::exists(fresh));
   EXPECT_TRUE(fs::exists(dir_ / "work"));  // a level that was there before stays
@@ -415,7 +426,8 @@ TEST_P(CliRun, IsBitExactAndReportAddsUpAndOutputsEqualReference) {
   // report.json
   ASSERT_TRUE(fs::exists(out_dir_ / "report.json"));
   const json r = ReadJson(out_dir_ / "report.json");
-  for (const char* key : {"cycles", "seconds", "energy_pj", "energy_breakdown_pj", "macs", "layers", "check"}) {
+  for (const char* key :
+       {"cycles", "seconds", "energy_pj", "energy_breakdown_pj", "macs", "layers", "check"}) {
     ASSERT_TRUE(r.contains(key)) << key;
   }
   const uint64_t cycles = r["cycles"].get<uint64_t>();
@@ -480,14 +492,14 @@ TEST_P(CliRun, IsBitExactAndReportAddsUpAndOutputsEqualReference) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Networks, CliRun,
-                         ::testing::Values(RunCase{"tiny_conv", "dense_16x16"}, RunCase{"tiny_conv", "tiny_4x4"},
-                                           RunCase{"small_resnet", "dense_16x16"},
-                                           RunCase{"small_resnet", "tiny_4x4"}, RunCase{"small_mlp", "dense_16x16"},
-                                           RunCase{"small_mlp", "tiny_4x4"}),
-                         [](const ::testing::TestParamInfo<RunCase>& info) {
-                           return std::string(info.param.net) + "_on_" + info.param.arch;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Networks, CliRun,
+    ::testing::Values(RunCase{"tiny_conv", "dense_16x16"}, RunCase{"tiny_conv", "tiny_4x4"},
+                      RunCase{"small_resnet", "dense_16x16"}, RunCase{"small_resnet", "tiny_4x4"},
+                      RunCase{"small_mlp", "dense_16x16"}, RunCase{"small_mlp", "tiny_4x4"}),
+    [](const ::testing::TestParamInfo<RunCase>& info) {
+      return std::string(info.param.net) + "_on_" + info.param.arch;
+    });
 
 TEST_F(Cli, InputFileReplacesTheNetworkInputData) {
   const std::string arch = Src("arch/dense_16x16.json");
@@ -529,7 +541,8 @@ TEST_F(Cli, NamedInputFileIsAccepted) {
 
 TEST_F(Cli, DefaultOutputDirIsResultsArchDashNet) {
   const fs::path cwd = dir_ / "work";
-  const Outcome o = Run({"--arch", Src("arch/dense_16x16.json"), "--net", Src("workloads/tiny_conv.json")}, cwd);
+  const Outcome o =
+      Run({"--arch", Src("arch/dense_16x16.json"), "--net", Src("workloads/tiny_conv.json")}, cwd);
   ASSERT_EQ(o.exit_code, 0) << o;
   const fs::path results = cwd / "results" / "dense_16x16-tiny_conv";
   EXPECT_TRUE(fs::exists(results / "report.json"));
@@ -543,8 +556,8 @@ TEST_F(Cli, DefaultOutputDirIsResultsArchDashNet) {
 
 TEST_F(Cli, CompilePrintsListingWithEveryInstructionKindAndDeps) {
   const fs::path cwd = dir_ / "work";
-  const Outcome o = Run({"compile", "--arch", Src("arch/dense_16x16.json"), "--net", Src("workloads/tiny_conv.json")},
-                        cwd);
+  const Outcome o =
+      Run({"compile", "--arch", Src("arch/dense_16x16.json"), "--net", Src("workloads/tiny_conv.json")}, cwd);
   ASSERT_EQ(o.exit_code, 0) << o;
   EXPECT_EQ(o.err, "") << o;
   EXPECT_TRUE(Contains(o.out, "; npusim program for tiny_conv on dense_16x16: ")) << o;
@@ -609,8 +622,10 @@ TEST_F(Cli, OnnxZeroPointThatIsNoConstantExitsTwoNamingNode) {
   const std::string model = Src("tests/data/fuzz-regressions/onnx/zero_point_not_constant.onnx");
   const Outcome o = Run({"import", model, "-o", (out_dir_ / "net.json").string()});
   EXPECT_EQ(o.exit_code, 2) << o;
-  EXPECT_TRUE(Contains(o.err, "npusim: error: " + model + ": /graph/node/0: node \"dq\" (op DequantizeLinear, "
-                                  "domain ai.onnx): zero point \"x_zero_point\" is not a constant")) << o;
+  EXPECT_TRUE(Contains(o.err, "npusim: error: " + model +
+                                  ": /graph/node/0: node \"dq\" (op DequantizeLinear, "
+                                  "domain ai.onnx): zero point \"x_zero_point\" is not a constant"))
+      << o;
   EXPECT_FALSE(Contains(o.err, "internal error")) << o;
   EXPECT_TRUE(OutDirAbsentOrEmpty());
 }

@@ -31,7 +31,7 @@ struct EstimateRow {
 };
 
 struct EstimateTable {
-  std::vector<EstimateRow> rows;  // layers with an estimate
+  std::vector<EstimateRow> rows;         // layers with an estimate
   int64_t estimated = 0, simulated = 0;  // over those layers
   int64_t layers = 0;                    // every layer listed
 };
@@ -71,7 +71,7 @@ struct Case {
   const char* kind;  // the matrix unit's kind
   const char* arch;
   const char* net;
-  const char* prune_sparsity;  // SIMD-prune the net for the arch first ("" = no)
+  const char* prune_sparsity;       // SIMD-prune the net for the arch first ("" = no)
   double layer_bound, total_bound;  // % error of any estimated layer, of their sum
 };
 void PrintTo(const Case& c, std::ostream* os) { *os << c.kind << ": " << c.arch << " + " << c.net; }
@@ -93,11 +93,13 @@ TEST_P(EstimateCheck, EstimateIsWithinTheUnitKindsBound) {
   std::string net = Src(c.net);
   if (*c.prune_sparsity) {
     net = (dir_ / "pruned.json").string();
-    const ProcessOutcome p = RunNpusim({"prune", "--arch", Src(c.arch), "--net", Src(c.net), "--method", "simd",
-                                        "--sparsity", c.prune_sparsity, "-o", net}, dir_ / "err");
+    const ProcessOutcome p = RunNpusim({"prune", "--arch", Src(c.arch), "--net", Src(c.net), "--method",
+                                        "simd", "--sparsity", c.prune_sparsity, "-o", net},
+                                       dir_ / "err");
     ASSERT_EQ(p.exit_code, 0) << p;
   }
-  const ProcessOutcome o = RunNpusim({"compile", "--arch", Src(c.arch), "--net", net, "--estimate-check"}, dir_ / "err");
+  const ProcessOutcome o =
+      RunNpusim({"compile", "--arch", Src(c.arch), "--net", net, "--estimate-check"}, dir_ / "err");
   ASSERT_EQ(o.exit_code, 0) << o;
   const EstimateTable t = ParseTable(o.out);
   // MobileNetV1: 30 layers, every conv and the FC estimated.

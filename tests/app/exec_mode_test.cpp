@@ -61,7 +61,7 @@ const std::vector<Variant>& Variants() {
       {"node", {"--method", "node", "--sparsity", "0.5"}, "", "", {}},
       {"unstructured", {"--method", "unstructured", "--sparsity", "0.6"}, "", "", {}},
       {"nm", {"--method", "2:4"}, "", "", {}},
-      {"packed", {}, "", "*=4", {4}},                        // 4-bit weights, packed where the unit packs
+      {"packed", {}, "", "*=4", {4}},                            // 4-bit weights, packed where the unit packs
       {"mixed", {}, "", "*=4,conv1=8,dw=2,fc=6", {2, 4, 6, 8}},  // HAQ-style per-layer widths
   };
   return v;
@@ -71,7 +71,9 @@ struct Case {
   std::string arch, net;
   const Variant* variant;
 };
-void PrintTo(const Case& c, std::ostream* os) { *os << c.arch << " + " << c.net << " (" << c.variant->name << ")"; }
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.arch << " + " << c.net << " (" << c.variant->name << ")";
+}
 
 nlohmann::json ReadJson(const std::string& path) { return json::parse(testing::ReadFileText(path)); }
 
@@ -100,8 +102,8 @@ std::vector<Case> Cases() {
       if (Runs(arch, v)) out.push_back({a, "workloads/small_resnet.json", &v});
     }
   }
-  static const Variant kMobileNetSimd{"simd07", {"--method", "simd", "--sparsity", "0.7"}, "arch/scalpel_cpu.json",
-                                      "", {}};
+  static const Variant kMobileNetSimd{
+      "simd07", {"--method", "simd", "--sparsity", "0.7"}, "arch/scalpel_cpu.json", "", {}};
   for (const char* a : {"arch/scalpel_cpu.json", "arch/scalpel_mcu.json"}) {
     out.push_back({a, "workloads/mobilenet_v1_q8.json", &kMobileNetSimd});
   }
@@ -127,7 +129,8 @@ class ExecMode : public Scratch, public ::testing::WithParamInterface<Case> {
   std::string PruneArch() {
     const json arch = ReadJson(Src(GetParam().arch));
     const bool sparse = arch["units"][0]["type"] == "sparse_array";
-    return Src(sparse || std::string(GetParam().variant->name) == "node" ? GetParam().arch : "arch/scalpel_mcu.json");
+    return Src(sparse || std::string(GetParam().variant->name) == "node" ? GetParam().arch
+                                                                         : "arch/scalpel_mcu.json");
   }
   // 2:4 leaves the layers whose reduction (weights per output) is no multiple of 4 whole.
   std::string NmSkips() {
@@ -145,8 +148,10 @@ class ExecMode : public Scratch, public ::testing::WithParamInterface<Case> {
     return f.string();
   }
   json Run(const std::string& net, const std::string& mode, const fs::path& out) {
-    std::vector<std::string> args = {"--arch", Src(GetParam().arch), "--net", net, "--out", out.string(), "--mode", mode};
-    if (!GetParam().variant->weight_bits.empty()) args.insert(args.end(), {"--weight-bits", GetParam().variant->weight_bits});
+    std::vector<std::string> args = {"--arch", Src(GetParam().arch), "--net",  net,
+                                     "--out",  out.string(),         "--mode", mode};
+    if (!GetParam().variant->weight_bits.empty())
+      args.insert(args.end(), {"--weight-bits", GetParam().variant->weight_bits});
     const testing::ProcessOutcome o = testing::RunNpusim(args, dir_ / "err.txt");
     EXPECT_EQ(o.exit_code, 0) << o;
     return ReadJson((out / "report.json").string());
@@ -156,7 +161,8 @@ class ExecMode : public Scratch, public ::testing::WithParamInterface<Case> {
 // The figures that must not depend on the mode (everything but wall times, the mode itself and
 // the list of output files written, which timing mode does not write).
 json Figures(json r) {
-  for (const char* k : {"wall_seconds", "wall_breakdown_s", "simulated_cycles_per_second", "mode", "outputs"}) {
+  for (const char* k :
+       {"wall_seconds", "wall_breakdown_s", "simulated_cycles_per_second", "mode", "outputs"}) {
     r.erase(k);
   }
   return r;
@@ -166,7 +172,8 @@ json Figures(json r) {
 std::set<std::string> WeightFormats(const json& report) {
   std::set<std::string> f;
   for (const json& l : report["layers"]) {
-    if (l.contains("weight_format") && !l["weight_format"].get<std::string>().empty()) f.insert(l["weight_format"]);
+    if (l.contains("weight_format") && !l["weight_format"].get<std::string>().empty())
+      f.insert(l["weight_format"]);
   }
   return f;
 }
@@ -208,22 +215,25 @@ TEST_P(ExecMode, TimingGivesTheSameFiguresAsExact) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Shipped, ExecMode, ::testing::ValuesIn(Cases()), [](const ::testing::TestParamInfo<Case>& i) {
-  std::string n = fs::path(i.param.arch).stem().string() + "_" + fs::path(i.param.net).stem().string() + "_" +
-                  i.param.variant->name;
-  for (char& c : n) {
-    if (!isalnum(static_cast<unsigned char>(c))) c = '_';
-  }
-  return n;
-});
+INSTANTIATE_TEST_SUITE_P(Shipped, ExecMode, ::testing::ValuesIn(Cases()),
+                         [](const ::testing::TestParamInfo<Case>& i) {
+                           std::string n = fs::path(i.param.arch).stem().string() + "_" +
+                                           fs::path(i.param.net).stem().string() + "_" +
+                                           i.param.variant->name;
+                           for (char& c : n) {
+                             if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+                           }
+                           return n;
+                         });
 
 using ExecModeCli = Scratch;
 
 // A timing run into a directory that holds an exact run's outputs removes them: they would
 // otherwise pass for values this run computed.
 TEST_F(ExecModeCli, TimingRunRemovesStaleOutputs) {
-  const std::vector<std::string> base{"--arch", Src("arch/dense_16x16.json"), "--net", Src("workloads/tiny_conv.json"),
-                                      "--out", (dir_ / "r").string()};
+  const std::vector<std::string> base{"--arch", Src("arch/dense_16x16.json"),
+                                      "--net",  Src("workloads/tiny_conv.json"),
+                                      "--out",  (dir_ / "r").string()};
   std::vector<std::string> args = base;
   ASSERT_EQ(testing::RunNpusim(args, dir_ / "err.txt").exit_code, 0);
   ASSERT_TRUE(fs::exists(dir_ / "r" / "outputs" / "y.npy"));
@@ -234,18 +244,20 @@ TEST_F(ExecModeCli, TimingRunRemovesStaleOutputs) {
 
 TEST_F(ExecModeCli, CheckNeedsExactMode) {
   const testing::ProcessOutcome o =
-      testing::RunNpusim({"--arch", Src("arch/dense_16x16.json"), "--net", Src("workloads/tiny_conv.json"), "--out",
-                          (dir_ / "r").string(), "--mode", "timing", "--check"},
+      testing::RunNpusim({"--arch", Src("arch/dense_16x16.json"), "--net", Src("workloads/tiny_conv.json"),
+                          "--out", (dir_ / "r").string(), "--mode", "timing", "--check"},
                          dir_ / "err.txt");
   EXPECT_EQ(o.exit_code, 2) << o;
-  EXPECT_NE(o.err.find("--check compares output values, which --mode timing does not compute"), std::string::npos) << o;
+  EXPECT_NE(o.err.find("--check compares output values, which --mode timing does not compute"),
+            std::string::npos)
+      << o;
   EXPECT_FALSE(fs::exists(dir_ / "r"));
 }
 
 TEST_F(ExecModeCli, UnknownModeIsBadUsage) {
   const testing::ProcessOutcome o =
-      testing::RunNpusim({"--arch", Src("arch/dense_16x16.json"), "--net", Src("workloads/tiny_conv.json"), "--out",
-                          (dir_ / "r").string(), "--mode", "fast"},
+      testing::RunNpusim({"--arch", Src("arch/dense_16x16.json"), "--net", Src("workloads/tiny_conv.json"),
+                          "--out", (dir_ / "r").string(), "--mode", "fast"},
                          dir_ / "err.txt");
   EXPECT_EQ(o.exit_code, 2) << o;
   EXPECT_NE(o.err.find("--mode: expected exact or timing, got \"fast\""), std::string::npos) << o;

@@ -18,8 +18,8 @@
 #include <thread>
 #include <vector>
 
-#include "support/csv.h"
 #include "explore/sweep_grid.h"
+#include "support/csv.h"
 #include "tests/common/child_processes.h"
 #include "tests/common/npusim_process.h"
 
@@ -71,9 +71,10 @@ int Wait(pid_t pid) {
 class Interrupt : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("npusim_interrupt_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" +
-            std::to_string(getpid()));
+    dir_ =
+        fs::temp_directory_path() /
+        ("npusim_interrupt_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
+         "_" + std::to_string(getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -84,8 +85,8 @@ class Interrupt : public ::testing::Test {
   }
   // Results of a quick run in `out`, as the "previous results".
   std::map<std::string, std::string> PreviousResults(const fs::path& out) {
-    const ProcessOutcome o = RunNpusim({"--arch", Src("arch/dense_16x16.json"), "--net", Src("workloads/tiny_conv.json"),
-                                        "--out", out.string()},
+    const ProcessOutcome o = RunNpusim({"--arch", Src("arch/dense_16x16.json"), "--net",
+                                        Src("workloads/tiny_conv.json"), "--out", out.string()},
                                        dir_ / "err.txt");
     EXPECT_EQ(o.exit_code, 0) << o;
     const auto c = Contents(out);
@@ -100,7 +101,8 @@ TEST_F(Interrupt, AKilledRunLeavesThePreviousResultsAndNoTemporary) {
   const fs::path out = dir_ / "results";
   const auto before = PreviousResults(out);
   for (const auto& [sig, after_ms] : std::vector<std::pair<int, int>>{{SIGINT, 300}, {SIGTERM, 1200}}) {
-    const pid_t pid = Spawn(Run("arch/tiny_4x4.json", "workloads/mobilenet_v1_q8.json", out), dir_ / "log.txt");
+    const pid_t pid =
+        Spawn(Run("arch/tiny_4x4.json", "workloads/mobilenet_v1_q8.json", out), dir_ / "log.txt");
     std::this_thread::sleep_for(std::chrono::milliseconds(after_ms));
     kill(pid, sig);
     const int status = Wait(pid);
@@ -128,8 +130,10 @@ TEST_F(Interrupt, ARunFailingWhileWritingLeavesThePreviousResults) {
   ASSERT_GT(before.at("report.json").size(), 2048u);  // beyond the limit below
   // A 2 KiB file size limit: the small files fit, report.json does not (EFBIG, SIGXFSZ ignored).
   std::string cmd = "ulimit -f 2; trap '' XFSZ; exec";
-  for (const std::string& a : Run("arch/tiny_4x4.json", "workloads/tiny_conv.json", out)) cmd += " " + ShellQuoted(a);
-  const int rc = std::system(("sh -c " + ShellQuoted(cmd) + " >" + ShellQuoted((dir_ / "log.txt").string()) + " 2>&1").c_str());
+  for (const std::string& a : Run("arch/tiny_4x4.json", "workloads/tiny_conv.json", out))
+    cmd += " " + ShellQuoted(a);
+  const int rc = std::system(
+      ("sh -c " + ShellQuoted(cmd) + " >" + ShellQuoted((dir_ / "log.txt").string()) + " 2>&1").c_str());
   ASSERT_TRUE(WIFEXITED(rc));
 #if defined(__SANITIZE_ADDRESS__)
   // Under ASan an exception thrown after sc_start unwinds through SystemC's coroutine stacks and
@@ -137,13 +141,15 @@ TEST_F(Interrupt, ARunFailingWhileWritingLeavesThePreviousResults) {
   EXPECT_NE(WEXITSTATUS(rc), 0) << ReadFileText(dir_ / "log.txt");
 #else
   EXPECT_EQ(WEXITSTATUS(rc), 2) << ReadFileText(dir_ / "log.txt");
-  EXPECT_NE(ReadFileText(dir_ / "log.txt").find(out.string() + "/report.json: cannot write file"), std::string::npos)
+  EXPECT_NE(ReadFileText(dir_ / "log.txt").find(out.string() + "/report.json: cannot write file"),
+            std::string::npos)
       << ReadFileText(dir_ / "log.txt");
 #endif
   EXPECT_EQ(Contents(out), before);
   EXPECT_EQ(Temporaries(out), std::vector<std::string>{});
   // Without the limit the same run does replace them (the check above could fail).
-  ASSERT_EQ(std::system(("sh -c " + ShellQuoted(cmd.substr(cmd.find("exec"))) + " >/dev/null 2>&1").c_str()), 0);
+  ASSERT_EQ(std::system(("sh -c " + ShellQuoted(cmd.substr(cmd.find("exec"))) + " >/dev/null 2>&1").c_str()),
+            0);
   EXPECT_NE(Contents(out).at("report.json"), before.at("report.json"));
 }
 
@@ -168,8 +174,10 @@ class InterruptSweep : public Interrupt {
 };
 
 TEST_F(InterruptSweep, APointKilledByASignalIsRecordedAndTheSweepGoesOn) {
-  const pid_t sweep = Spawn(Sweep("workloads/scaling/resnet50_q8.json", "workloads/tiny_conv.json"), dir_ / "log.txt");
-  const pid_t point = AwaitChild(sweep, "/points/p0/");  // its own process: a fork not yet exec'd has the sweep's command line
+  const pid_t sweep =
+      Spawn(Sweep("workloads/scaling/resnet50_q8.json", "workloads/tiny_conv.json"), dir_ / "log.txt");
+  const pid_t point = AwaitChild(
+      sweep, "/points/p0/");  // its own process: a fork not yet exec'd has the sweep's command line
   ASSERT_GT(point, 0);
   kill(point, SIGKILL);  // as a crash would end it (SIGKILL: a sanitizer cannot turn it into an exit)
   const int status = Wait(sweep);
@@ -183,7 +191,8 @@ TEST_F(InterruptSweep, APointKilledByASignalIsRecordedAndTheSweepGoesOn) {
 }
 
 TEST_F(InterruptSweep, AStoppedSweepStopsItsPointsKeepsWholeRowsAndResumes) {
-  const std::vector<std::string> args = Sweep("workloads/tiny_conv.json", "workloads/scaling/resnet50_q8.json");
+  const std::vector<std::string> args =
+      Sweep("workloads/tiny_conv.json", "workloads/scaling/resnet50_q8.json");
   const pid_t sweep = Spawn(args, dir_ / "log.txt");
   const pid_t point = AwaitChild(sweep, "/points/p1/");
   ASSERT_GT(point, 0);
@@ -203,7 +212,8 @@ TEST_F(InterruptSweep, AStoppedSweepStopsItsPointsKeepsWholeRowsAndResumes) {
   const pid_t again = Spawn(args, dir_ / "log2.txt");
   const int status2 = Wait(again);
   ASSERT_TRUE(WIFEXITED(status2) && WEXITSTATUS(status2) == 0) << ReadFileText(dir_ / "log2.txt");
-  EXPECT_NE(ReadFileText(dir_ / "log2.txt").find("1 already in"), std::string::npos) << ReadFileText(dir_ / "log2.txt");
+  EXPECT_NE(ReadFileText(dir_ / "log2.txt").find("1 already in"), std::string::npos)
+      << ReadFileText(dir_ / "log2.txt");
   rows = Rows();
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows.at("p1").at("status"), "ok");

@@ -10,8 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "support/csv.h"
 #include "explore/sweep_grid.h"
+#include "support/csv.h"
 #include "tests/common/npusim_process.h"
 
 namespace npusim::testing {
@@ -46,8 +46,8 @@ std::vector<std::map<std::string, std::string>> ReadLut(const fs::path& p) {
 // `space` written to d/space.json and tabulated on UNPU into d/lut.csv, its rows.
 std::vector<std::map<std::string, std::string>> LutOf(const fs::path& d, const std::string& space) {
   WriteFileText(d / "space.json", space);
-  const ProcessOutcome o = RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space", (d / "space.json").string(),
-                                      "--out", (d / "lut.csv").string()},
+  const ProcessOutcome o = RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space",
+                                      (d / "space.json").string(), "--out", (d / "lut.csv").string()},
                                      d / "err");
   EXPECT_EQ(o.exit_code, 0) << o;
   return ReadLut(d / "lut.csv");
@@ -59,9 +59,10 @@ TEST(Lut, EntryEqualsARunOfTheSameOneLayerNetwork) {
       {"op": "conv2d", "in_channels": 8, "out_channels": [16, 24], "kernel": 3, "stride": [1, 2], "resolution": 10},
       {"op": "depthwise", "in_channels": 8, "out_channels": 99, "kernel": 3, "resolution": 10},
       {"op": "conv2d", "in_channels": 8, "out_channels": 16, "kernel": 3, "stride": 1, "resolution": 10}]})");
-  const ProcessOutcome o = RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space", (d / "space.json").string(),
-                                      "--out", (d / "lut.csv").string(), "--jobs", "2"},
-                                     d / "err");
+  const ProcessOutcome o =
+      RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space", (d / "space.json").string(), "--out",
+                 (d / "lut.csv").string(), "--jobs", "2"},
+                d / "err");
   ASSERT_EQ(o.exit_code, 0) << o;
   const auto lut = ReadLut(d / "lut.csv");
   ASSERT_EQ(lut.size(), 5u);  // the third block repeats an entry of the first
@@ -86,9 +87,9 @@ TEST(Lut, EntryEqualsARunOfTheSameOneLayerNetwork) {
     "ops": [{"name": "layer", "op": "conv2d", "inputs": ["x", "w", "b"], "outputs": ["y"], "stride": [1, 1],
              "pads": [1, 1, 1, 1], "groups": 1, "activation": "relu"}]})");
   WriteFileText(d / "net.json", net.dump());
-  const ProcessOutcome r = RunNpusim({"--arch", Src("arch/unpu.json"), "--net", (d / "net.json").string(), "--out",
-                                      (d / "run").string()},
-                                     d / "err");
+  const ProcessOutcome r = RunNpusim(
+      {"--arch", Src("arch/unpu.json"), "--net", (d / "net.json").string(), "--out", (d / "run").string()},
+      d / "err");
   ASSERT_EQ(r.exit_code, 0) << r;
   const json rep = json::parse(ReadFileText(d / "run" / "report.json"));
   EXPECT_EQ(e.at("cycles"), rep["cycles"].dump());
@@ -99,7 +100,9 @@ TEST(Lut, EntryEqualsARunOfTheSameOneLayerNetwork) {
 
 TEST(Lut, FewerWeightBitsTakeFewerCyclesOnTheBitSerialArray) {
   const fs::path d = Scratch("bits");
-  const auto lut = LutOf(d, R"({"layers": [{"in_channels": 32, "out_channels": 32, "kernel": 3, "resolution": 8, "weight_bits": [2, 8]}]})");
+  const auto lut = LutOf(
+      d,
+      R"({"layers": [{"in_channels": 32, "out_channels": 32, "kernel": 3, "resolution": 8, "weight_bits": [2, 8]}]})");
   ASSERT_EQ(lut.size(), 2u);
   EXPECT_EQ(lut[0].at("weight_bits"), "2");
   EXPECT_LT(std::stoll(lut[0].at("cycles")), std::stoll(lut[1].at("cycles")));
@@ -109,11 +112,12 @@ TEST(Lut, FewerWeightBitsTakeFewerCyclesOnTheBitSerialArray) {
 // --out NAME.json writes the same table as a JSON document (arch and version recorded).
 TEST(Lut, JsonOutputHoldsTheSameEntriesAsTheCsv) {
   const fs::path d = Scratch("json");
-  WriteFileText(d / "space.json",
-                R"({"layers": [{"in_channels": 16, "out_channels": 16, "kernel": [1, 3], "resolution": 8, "weight_bits": [4, 8]}]})");
+  WriteFileText(
+      d / "space.json",
+      R"({"layers": [{"in_channels": 16, "out_channels": 16, "kernel": [1, 3], "resolution": 8, "weight_bits": [4, 8]}]})");
   for (const char* out : {"lut.csv", "lut.json"}) {
-    ASSERT_EQ(RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space", (d / "space.json").string(), "--out",
-                         (d / out).string()},
+    ASSERT_EQ(RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space", (d / "space.json").string(),
+                         "--out", (d / out).string()},
                         d / "err")
                   .exit_code,
               0);
@@ -137,13 +141,15 @@ TEST(Lut, JsonOutputHoldsTheSameEntriesAsTheCsv) {
 TEST(Lut, ABadSpaceFailsNamingTheField) {
   const fs::path d = Scratch("bad");
   WriteFileText(d / "space.json", R"({"layers": [{"op": "conv3d", "kernal": 3, "weight_bits": [8, 17]}]})");
-  const ProcessOutcome o = RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space", (d / "space.json").string(),
-                                      "--out", (d / "lut.csv").string()},
+  const ProcessOutcome o = RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space",
+                                      (d / "space.json").string(), "--out", (d / "lut.csv").string()},
                                      d / "err");
   EXPECT_EQ(o.exit_code, 2) << o;
   EXPECT_NE(o.err.find("/layers/0/kernal: unknown key"), std::string::npos) << o;
-  EXPECT_NE(o.err.find("/layers/0/op: expected conv2d, depthwise or fully_connected"), std::string::npos) << o;
-  EXPECT_NE(o.err.find("/layers/0/weight_bits/1: expected an integer in 1..16, got 17"), std::string::npos) << o;
+  EXPECT_NE(o.err.find("/layers/0/op: expected conv2d, depthwise or fully_connected"), std::string::npos)
+      << o;
+  EXPECT_NE(o.err.find("/layers/0/weight_bits/1: expected an integer in 1..16, got 17"), std::string::npos)
+      << o;
   EXPECT_FALSE(fs::exists(d / "lut.csv"));
   fs::remove_all(d);
 }
@@ -230,32 +236,36 @@ TEST(Lut, ABlockEntryEqualsARunOfItsNetwork) {
   ASSERT_EQ(lut.size(), 4u);
   EXPECT_EQ(lut[3].at("choice"), "k7_e3_w3_a16");
   EXPECT_EQ(lut[3].at("skip"), "1");
-  const ProcessOutcome o = RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space", (d / "space.json").string(),
-                                      "--out", (d / "net.json").string(), "--emit-net", "k7_e3_w3_a16"},
-                                     d / "err");
+  const ProcessOutcome o =
+      RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space", (d / "space.json").string(), "--out",
+                 (d / "net.json").string(), "--emit-net", "k7_e3_w3_a16"},
+                d / "err");
   ASSERT_EQ(o.exit_code, 0) << o;
-  const ProcessOutcome r = RunNpusim({"--arch", Src("arch/unpu.json"), "--net", (d / "net.json").string(), "--check",
-                                      "--out", (d / "run").string()},
+  const ProcessOutcome r = RunNpusim({"--arch", Src("arch/unpu.json"), "--net", (d / "net.json").string(),
+                                      "--check", "--out", (d / "run").string()},
                                      d / "err");
   ASSERT_EQ(r.exit_code, 0) << r;  // bit-exact
   const json rep = json::parse(ReadFileText(d / "run" / "report.json"));
   EXPECT_EQ(lut[3].at("cycles"), rep["cycles"].dump());
   EXPECT_EQ(lut[3].at("energy_pj"), rep["energy_pj"].dump());
-  EXPECT_GT(std::stoll(lut[3].at("dram_read_bytes")), std::stoll(lut[2].at("dram_read_bytes")));  // 2-byte features
+  EXPECT_GT(std::stoll(lut[3].at("dram_read_bytes")),
+            std::stoll(lut[2].at("dram_read_bytes")));  // 2-byte features
   fs::remove_all(d);
 }
 
 TEST(Lut, ABadBlockSpaceOrArchitectureFailsNamingIt) {
   const fs::path d = Scratch("bad_blocks");
-  WriteFileText(d / "space.json", R"({"input": {"resolution": 12}, "stages": [{"out_channels": 8, "blocks": 0}],
+  WriteFileText(d / "space.json",
+                R"({"input": {"resolution": 12}, "stages": [{"out_channels": 8, "blocks": 0}],
       "choices": {"kernel": [3, 4], "activation_bits": [1]}, "activation": "gelu"})");
-  ProcessOutcome o = RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space", (d / "space.json").string(), "--out",
-                                (d / "lut.csv").string()},
+  ProcessOutcome o = RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space",
+                                (d / "space.json").string(), "--out", (d / "lut.csv").string()},
                                d / "err");
   EXPECT_EQ(o.exit_code, 2) << o;
-  for (const char* m : {"/input/channels: missing required key \"channels\"", "/stages/0/blocks: expected an integer in 1..64, got 0",
-                        "/choices/kernel/1: expected an odd kernel", "/choices/activation_bits/0: expected an integer in 2..16, got 1",
-                        "/activation: expected one of"}) {
+  for (const char* m :
+       {"/input/channels: missing required key \"channels\"",
+        "/stages/0/blocks: expected an integer in 1..64, got 0", "/choices/kernel/1: expected an odd kernel",
+        "/choices/activation_bits/0: expected an integer in 2..16, got 1", "/activation: expected one of"}) {
     EXPECT_NE(o.err.find(m), std::string::npos) << m << "\n" << o;
   }
   EXPECT_FALSE(fs::exists(d / "lut.csv"));
@@ -264,7 +274,8 @@ TEST(Lut, ABadBlockSpaceOrArchitectureFailsNamingIt) {
                  (d / "net.json").string(), "--emit-net", "k3_e3_w8_a8,k9_e1_w8_a8,k3_e6_w8_a8"},
                 d / "err");
   EXPECT_EQ(o.exit_code, 2) << o;
-  EXPECT_NE(o.err.find("--emit-net: block s0b1 (choice 2): expected one of k3_e1_w4_a8, "), std::string::npos) << o;
+  EXPECT_NE(o.err.find("--emit-net: block s0b1 (choice 2): expected one of k3_e1_w4_a8, "), std::string::npos)
+      << o;
   EXPECT_NE(o.err.find("got \"k9_e1_w8_a8\""), std::string::npos) << o;
   o = RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space", (d / "space.json").string(), "--out",
                  (d / "net.json").string(), "--emit-net", "k3_e3_w8_a8"},

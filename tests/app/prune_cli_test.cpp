@@ -26,20 +26,25 @@ fs::path Scratch(const std::string& name) {
 std::string Src(const std::string& rel) { return std::string(NPUSIM_SOURCE_DIR) + "/" + rel; }
 
 ProcessOutcome Prune(const fs::path& d, const std::vector<std::string>& extra) {
-  std::vector<std::string> args = {"prune", "--net", Src("workloads/small_resnet.json"), "-o", (d / "p.json").string()};
+  std::vector<std::string> args = {"prune", "--net", Src("workloads/small_resnet.json"), "-o",
+                                   (d / "p.json").string()};
   args.insert(args.end(), extra.begin(), extra.end());
   return RunNpusim(args, d / "err");
 }
 
 TEST(PruneCli, SimdPrunedNetworkRunsBitExactAndFaster) {
   const fs::path d = Scratch("ok");
-  const ProcessOutcome p = Prune(d, {"--arch", Src("arch/scalpel_mcu.json"), "--method", "simd", "--sparsity", "0.75"});
+  const ProcessOutcome p =
+      Prune(d, {"--arch", Src("arch/scalpel_mcu.json"), "--method", "simd", "--sparsity", "0.75"});
   ASSERT_EQ(p.exit_code, 0) << p;
   EXPECT_NE(p.out.find("% removed"), std::string::npos) << p;
-  const ProcessOutcome dense = RunNpusim({"--arch", Src("arch/scalpel_mcu.json"), "--net", Src("workloads/small_resnet.json"),
-                                          "--out", (d / "dense").string()}, d / "err_dense");
-  const ProcessOutcome run = RunNpusim({"--arch", Src("arch/scalpel_mcu.json"), "--net", (d / "p.json").string(), "--check",
-                                        "--out", (d / "run").string()}, d / "err_run");
+  const ProcessOutcome dense =
+      RunNpusim({"--arch", Src("arch/scalpel_mcu.json"), "--net", Src("workloads/small_resnet.json"), "--out",
+                 (d / "dense").string()},
+                d / "err_dense");
+  const ProcessOutcome run = RunNpusim({"--arch", Src("arch/scalpel_mcu.json"), "--net",
+                                        (d / "p.json").string(), "--check", "--out", (d / "run").string()},
+                                       d / "err_run");
   ASSERT_EQ(dense.exit_code, 0) << dense;
   ASSERT_EQ(run.exit_code, 0) << run;
   EXPECT_NE(run.out.find("check: bit-exact"), std::string::npos) << run;
@@ -65,37 +70,42 @@ TEST(PruneCli, SparsityOutsideZeroToOneIsRefused) {
 
 TEST(PruneCli, MethodTheUnitCannotExploitIsRefused) {
   const fs::path d = Scratch("exploit");
-  ExpectBadInput(Prune(d, {"--arch", Src("arch/dense_16x16.json"), "--method", "simd", "--sparsity", "0.5"}),
-                 "arch/dense_16x16.json: /units/0/type: unit \"array\" is a systolic_array, which runs pruned weights "
-                 "at dense cost: method simd needs a sparse_array with \"simd_groups\" in its formats",
-                 d);
+  ExpectBadInput(
+      Prune(d, {"--arch", Src("arch/dense_16x16.json"), "--method", "simd", "--sparsity", "0.5"}),
+      "arch/dense_16x16.json: /units/0/type: unit \"array\" is a systolic_array, which runs pruned weights "
+      "at dense cost: method simd needs a sparse_array with \"simd_groups\" in its formats",
+      d);
   nlohmann::json arch = nlohmann::json::parse(ReadFileText(Src("arch/scalpel_mcu.json")));
   arch["units"][0]["formats"] = {"dense", "simd_groups"};
   arch["energy"] = Src("arch/energy/scalpel_mcu_45nm.json");
   WriteFileText(d / "arch.json", arch.dump());
-  ExpectBadInput(Prune(d, {"--arch", (d / "arch.json").string(), "--method", "unstructured", "--sparsity", "0.5"}),
-                 "arch.json: /units/0/formats: unit \"simd\" cannot skip what method unstructured removes: it needs "
-                 "\"csr\" in its formats",
-                 d);
+  ExpectBadInput(
+      Prune(d, {"--arch", (d / "arch.json").string(), "--method", "unstructured", "--sparsity", "0.5"}),
+      "arch.json: /units/0/formats: unit \"simd\" cannot skip what method unstructured removes: it needs "
+      "\"csr\" in its formats",
+      d);
 }
 
 TEST(PruneCli, NmThatDoesNotDivideALayerNamesIt) {
   const fs::path d = Scratch("nm");
-  ExpectBadInput(Prune(d, {"--arch", Src("arch/scalpel_mcu.json"), "--method", "2:4"}),
-                 "workloads/small_resnet.json: /ops/4: layer \"dw\": its reduction of 9 weights per output (3x3x1) is "
-                 "not a multiple of M = 4",
-                 d);
-  ExpectBadInput(Prune(d, {"--arch", Src("arch/scalpel_mcu.json"), "--method", "4:2"}),
-                 "--method: expected simd, node, unstructured, n:m (2:4) or N:M with 1 <= N < M <= 64, got \"4:2\"", d);
+  ExpectBadInput(
+      Prune(d, {"--arch", Src("arch/scalpel_mcu.json"), "--method", "2:4"}),
+      "workloads/small_resnet.json: /ops/4: layer \"dw\": its reduction of 9 weights per output (3x3x1) is "
+      "not a multiple of M = 4",
+      d);
+  ExpectBadInput(
+      Prune(d, {"--arch", Src("arch/scalpel_mcu.json"), "--method", "4:2"}),
+      "--method: expected simd, node, unstructured, n:m (2:4) or N:M with 1 <= N < M <= 64, got \"4:2\"", d);
 }
 
 TEST(PruneCli, PerLayerFileProblemsNameTheFileAndKey) {
   const fs::path d = Scratch("per_layer");
   WriteFileText(d / "layers.json", R"({"conv1": 1.5, "nope": 0.5})");
-  const ProcessOutcome o = Prune(d, {"--arch", Src("arch/scalpel_mcu.json"), "--method", "unstructured", "--sparsity", "0.5",
-                                     "--per-layer", (d / "layers.json").string()});
+  const ProcessOutcome o = Prune(d, {"--arch", Src("arch/scalpel_mcu.json"), "--method", "unstructured",
+                                     "--sparsity", "0.5", "--per-layer", (d / "layers.json").string()});
   ExpectBadInput(o, "layers.json: /conv1: expected a sparsity in [0, 1), got 1.5", d);
-  EXPECT_NE(o.err.find("layers.json: /nope: expected the name of a conv2d or fully_connected layer of the network, got \"nope\""),
+  EXPECT_NE(o.err.find("layers.json: /nope: expected the name of a conv2d or fully_connected layer of the "
+                       "network, got \"nope\""),
             std::string::npos)
       << o;
 }

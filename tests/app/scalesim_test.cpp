@@ -14,8 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "support/error.h"
 #include "frontends/scalesim/scalesim_input.h"
+#include "support/error.h"
 #include "tests/common/npusim_process.h"
 
 namespace npusim {
@@ -36,25 +36,24 @@ bool Contains(const std::string& haystack, const std::string& needle) {
 }
 
 // tests/data/scalesim/worked_case.cfg without its comment line; line numbers as below.
-const char kConfig[] =
-    "[general]\n"                         // 1
-    "run_name = worked_case\n"            // 2
-    "\n"                                  // 3
-    "[architecture_presets]\n"            // 4
-    "ArrayHeight:    4\n"                 // 5
-    "ArrayWidth:     4\n"                 // 6
-    "IfmapSramSzkB:    64\n"              // 7
-    "FilterSramSzkB:   64\n"              // 8
-    "OfmapSramSzkB:    64\n"              // 9
-    "IfmapOffset:    0\n"                 // 10
-    "FilterOffset:   10000000\n"          // 11
-    "OfmapOffset:    20000000\n"          // 12
-    "Dataflow : os\n"                     // 13
-    "Bandwidth : 10\n"                    // 14
-    "MemoryBanks: 1\n"                    // 15
-    "\n"                                  // 16
-    "[run_presets]\n"                     // 17
-    "InterfaceBandwidth: CALC\n";         // 18
+const char kConfig[] = "[general]\n"                  // 1
+                       "run_name = worked_case\n"     // 2
+                       "\n"                           // 3
+                       "[architecture_presets]\n"     // 4
+                       "ArrayHeight:    4\n"          // 5
+                       "ArrayWidth:     4\n"          // 6
+                       "IfmapSramSzkB:    64\n"       // 7
+                       "FilterSramSzkB:   64\n"       // 8
+                       "OfmapSramSzkB:    64\n"       // 9
+                       "IfmapOffset:    0\n"          // 10
+                       "FilterOffset:   10000000\n"   // 11
+                       "OfmapOffset:    20000000\n"   // 12
+                       "Dataflow : os\n"              // 13
+                       "Bandwidth : 10\n"             // 14
+                       "MemoryBanks: 1\n"             // 15
+                       "\n"                           // 16
+                       "[run_presets]\n"              // 17
+                       "InterfaceBandwidth: CALC\n";  // 18
 
 const char kConvHeader[] =
     "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n";
@@ -96,7 +95,8 @@ class ScaleSim : public ::testing::Test {
     return "";
   }
 
-  std::string TopologyMessage(const std::string& text, ScaleSimTopologyForm form = ScaleSimTopologyForm::kConv) {
+  std::string TopologyMessage(const std::string& text,
+                              ScaleSimTopologyForm form = ScaleSimTopologyForm::kConv) {
     try {
       core::LoadScaleSimTopology(Write("t.csv", text), form);
     } catch (const core::ConfigError& e) {
@@ -113,9 +113,10 @@ class ScaleSim : public ::testing::Test {
   }
 
   // npusim scalesim --compat scalesim on the given files into --out.
-  ProcessOutcome RunCompat(const std::string& cfg, const std::string& csv, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"scalesim", "-c", cfg, "-t", csv, "--out", out_dir_.string(), "--compat",
-                                     "scalesim"};
+  ProcessOutcome RunCompat(const std::string& cfg, const std::string& csv,
+                           std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"scalesim",        "-c",       cfg,       "-t", csv, "--out",
+                                     out_dir_.string(), "--compat", "scalesim"};
     args.insert(args.end(), extra.begin(), extra.end());
     return Run(args);
   }
@@ -189,7 +190,8 @@ TEST_F(ScaleSim, ConfigMissingFile) {
 
 TEST_F(ScaleSim, ConfigNonNumericValue) {
   const std::string m = ConfigMessage(Replaced(kConfig, "ArrayHeight:    4", "ArrayHeight:    4x"));
-  EXPECT_EQ(m, Cfg() + ": line 5, [architecture_presets] ArrayHeight: expected a positive integer, got \"4x\"");
+  EXPECT_EQ(m,
+            Cfg() + ": line 5, [architecture_presets] ArrayHeight: expected a positive integer, got \"4x\"");
 }
 
 TEST_F(ScaleSim, ConfigZeroArrayWidth) {
@@ -199,7 +201,9 @@ TEST_F(ScaleSim, ConfigZeroArrayWidth) {
 
 TEST_F(ScaleSim, ConfigNegativeOffset) {
   const std::string m = ConfigMessage(Replaced(kConfig, "IfmapOffset:    0", "IfmapOffset:    -1"));
-  EXPECT_EQ(m, Cfg() + ": line 10, [architecture_presets] IfmapOffset: expected a non-negative integer, got \"-1\"");
+  EXPECT_EQ(
+      m,
+      Cfg() + ": line 10, [architecture_presets] IfmapOffset: expected a non-negative integer, got \"-1\"");
 }
 
 TEST_F(ScaleSim, ConfigUnknownDataflow) {
@@ -226,12 +230,14 @@ TEST_F(ScaleSim, ConfigBadInterfaceBandwidth) {
 
 TEST_F(ScaleSim, ConfigUserModeWithoutBandwidth) {
   const std::string m = ConfigMessage(Replaced(Replaced(kConfig, "CALC", "USER"), "Bandwidth : 10\n", ""));
-  EXPECT_EQ(m, Cfg() + ": [architecture_presets] Bandwidth: missing key: expected the DRAM bandwidth in words "
-                       "per cycle (InterfaceBandwidth is USER)");
+  EXPECT_EQ(m, Cfg() +
+                   ": [architecture_presets] Bandwidth: missing key: expected the DRAM bandwidth in words "
+                   "per cycle (InterfaceBandwidth is USER)");
 }
 
 TEST_F(ScaleSim, ConfigUserModeBadBandwidth) {
-  const std::string m = ConfigMessage(Replaced(Replaced(kConfig, "CALC", "USER"), "Bandwidth : 10", "Bandwidth : 10,x"));
+  const std::string m =
+      ConfigMessage(Replaced(Replaced(kConfig, "CALC", "USER"), "Bandwidth : 10", "Bandwidth : 10,x"));
   EXPECT_EQ(m, Cfg() + ": line 14, [architecture_presets] Bandwidth: expected positive integers separated by "
                        "commas (words per cycle, one per memory bank), got \"10,x\"");
 }
@@ -245,7 +251,9 @@ TEST_F(ScaleSim, ConfigUserModeOneBandwidthPerBank) {
 
 TEST_F(ScaleSim, ConfigLineWithoutDelimiter) {
   const std::string m = ConfigMessage(Replaced(kConfig, "MemoryBanks: 1", "MemoryBanks 1"));
-  EXPECT_EQ(m, Cfg() + ": line 15: expected \"[section]\", \"key = value\" or \"key: value\", got \"MemoryBanks 1\"");
+  EXPECT_EQ(
+      m,
+      Cfg() + ": line 15: expected \"[section]\", \"key = value\" or \"key: value\", got \"MemoryBanks 1\"");
 }
 
 TEST_F(ScaleSim, ConfigKeyBeforeAnySection) {
@@ -254,7 +262,8 @@ TEST_F(ScaleSim, ConfigKeyBeforeAnySection) {
 }
 
 TEST_F(ScaleSim, ConfigDuplicateKey) {
-  const std::string m = ConfigMessage(Replaced(kConfig, "ArrayHeight:    4\n", "ArrayHeight:    4\narrayheight = 8\n"));
+  const std::string m =
+      ConfigMessage(Replaced(kConfig, "ArrayHeight:    4\n", "ArrayHeight:    4\narrayheight = 8\n"));
   EXPECT_EQ(m, Cfg() + ": line 6, [architecture_presets] arrayheight: duplicate key (first on line 5)");
 }
 
@@ -265,16 +274,18 @@ TEST_F(ScaleSim, ConfigDuplicateSection) {
 
 TEST_F(ScaleSim, ConfigSparsityRefused) {
   const std::string m = ConfigMessage(std::string(kConfig) + "\n[sparsity]\nSparsitySupport : true\n");
-  EXPECT_EQ(m, Cfg() + ": line 21, [sparsity] SparsitySupport: expected false: SCALE-Sim's sparse mode is not "
-                       "reproduced by npusim scalesim");
+  EXPECT_EQ(m, Cfg() +
+                   ": line 21, [sparsity] SparsitySupport: expected false: SCALE-Sim's sparse mode is not "
+                   "reproduced by npusim scalesim");
 }
 
 TEST_F(ScaleSim, ConfigReportsEveryProblemAtOnce) {
   std::string text = Replaced(kConfig, "ArrayHeight:    4", "ArrayHeight:    four");
   text = Replaced(text, "Dataflow : os", "Dataflow : xs");
   EXPECT_EQ(ConfigMessage(text),
-            Cfg() + ": line 5, [architecture_presets] ArrayHeight: expected a positive integer, got \"four\"\n" + Cfg() +
-                ": line 13, [architecture_presets] Dataflow: expected os, ws or is, got \"xs\"");
+            Cfg() +
+                ": line 5, [architecture_presets] ArrayHeight: expected a positive integer, got \"four\"\n" +
+                Cfg() + ": line 13, [architecture_presets] Dataflow: expected os, ws or is, got \"xs\"");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -302,8 +313,8 @@ TEST_F(ScaleSim, TopologyReadsConvRowsDepthwiseAndStrides) {
 }
 
 TEST_F(ScaleSim, TopologyReadsGemmRowsAsScaleSimConvertsThem) {
-  const core::ScaleSimTopology t =
-      core::LoadScaleSimTopology(Src("tests/data/scalesim/worked_case_gemm.csv"), ScaleSimTopologyForm::kGemm);
+  const core::ScaleSimTopology t = core::LoadScaleSimTopology(Src("tests/data/scalesim/worked_case_gemm.csv"),
+                                                              ScaleSimTopologyForm::kGemm);
   ASSERT_EQ(t.layers.size(), 1u);
   const core::ScaleSimLayer& L = t.layers[0];
   EXPECT_EQ(L.gemm_m, 64);
@@ -319,7 +330,9 @@ TEST_F(ScaleSim, TopologyReadsGemmRowsAsScaleSimConvertsThem) {
 }
 
 TEST_F(ScaleSim, TopologyAcceptsRowsWithoutTrailingCommaAndCrlf) {
-  ASSERT_EQ(TopologyMessage(std::string(kConvHeader) + "conv1, 10, 10, 3, 3, 4, 20, 1\r\nconv2,5,5,1,1,2,2,1,\r\n"), "");
+  ASSERT_EQ(
+      TopologyMessage(std::string(kConvHeader) + "conv1, 10, 10, 3, 3, 4, 20, 1\r\nconv2,5,5,1,1,2,2,1,\r\n"),
+      "");
   EXPECT_EQ(core::LoadScaleSimTopology(Csv(), ScaleSimTopologyForm::kConv).layers.size(), 2u);
 }
 
@@ -360,8 +373,8 @@ TEST_F(ScaleSim, TopologyEmptyLayerName) {
 }
 
 TEST_F(ScaleSim, TopologyEmptyFile) {
-  EXPECT_EQ(TopologyMessage(""), Csv() + ": empty file: expected a header line (" + kConvColumns +
-                                     "), then one row per layer");
+  EXPECT_EQ(TopologyMessage(""),
+            Csv() + ": empty file: expected a header line (" + kConvColumns + "), then one row per layer");
 }
 
 TEST_F(ScaleSim, TopologyHeaderOnly) {
@@ -371,8 +384,9 @@ TEST_F(ScaleSim, TopologyHeaderOnly) {
 
 TEST_F(ScaleSim, TopologyFirstLineIsALayerNotAHeader) {
   const std::string m = TopologyMessage("conv1, 10, 10, 3, 3, 4, 20, 1,\nconv2, 10, 10, 3, 3, 4, 20, 1,\n");
-  EXPECT_EQ(m, Csv() + ": line 1: expected the header line (the first line is skipped as the column names), got a "
-                       "layer row \"conv1, 10, 10, 3, 3, 4, 20, 1,\"");
+  EXPECT_EQ(
+      m, Csv() + ": line 1: expected the header line (the first line is skipped as the column names), got a "
+                 "layer row \"conv1, 10, 10, 3, 3, 4, 20, 1,\"");
 }
 
 TEST_F(ScaleSim, TopologyGemmRowWithTooFewColumns) {
@@ -391,23 +405,24 @@ TEST_F(ScaleSim, TopologyMissingFile) {
 }
 
 TEST_F(ScaleSim, TopologyReportsEveryRowsProblems) {
-  const std::string m =
-      TopologyMessage(std::string(kConvHeader) + "a, 1, 1, 1, 1, 1, 1, 1,\nb, 2, 2, 3, 1, 1, 1, 1,\nc, 1, 1,\n");
+  const std::string m = TopologyMessage(std::string(kConvHeader) +
+                                        "a, 1, 1, 1, 1, 1, 1, 1,\nb, 2, 2, 3, 1, 1, 1, 1,\nc, 1, 1,\n");
   EXPECT_TRUE(Contains(m, "line 3: layer \"b\": Filter Height 3 is larger than IFMAP Height 2")) << m;
   EXPECT_TRUE(Contains(m, "line 4: expected 8 columns")) << m;
 }
 
 TEST_F(ScaleSim, LayerWhoseCountsOverflowNamesItsLine) {
-  const std::string csv = Write("t.csv", std::string(kConvHeader) +
-                                             "huge, 3000000000, 3000000000, 1, 1, 3000000000, 3000000000, 1,\n");
+  const std::string csv = Write(
+      "t.csv", std::string(kConvHeader) + "huge, 3000000000, 3000000000, 1, 1, 3000000000, 3000000000, 1,\n");
   const app::ScaleSimInputs in =
       app::LoadScaleSimInputs(Src("tests/data/scalesim/worked_case.cfg"), csv, ScaleSimTopologyForm::kConv);
   try {
     app::RunScaleSimCompat(in);
     FAIL() << "no overflow reported";
   } catch (const core::ConfigError& e) {
-    EXPECT_EQ(std::string(e.what()), csv + ": line 2: layer \"huge\": its cycle or access counts overflow 64 bits "
-                                           "on a 4x4 array: expected smaller sizes");
+    EXPECT_EQ(std::string(e.what()),
+              csv + ": line 2: layer \"huge\": its cycle or access counts overflow 64 bits "
+                    "on a 4x4 array: expected smaller sizes");
   }
 }
 
@@ -417,8 +432,9 @@ TEST_F(ScaleSim, LayerWhoseCountsOverflowNamesItsLine) {
 ScaleSimCompatRun Compat(const app::ScaleSimInputs& in) { return app::RunScaleSimCompat(in); }
 
 TEST_F(ScaleSim, MixedTopologyLayersAndTotals) {
-  const app::ScaleSimInputs in = app::LoadScaleSimInputs(
-      Src("tests/data/scalesim/worked_case.cfg"), Src("tests/data/scalesim/mixed.csv"), ScaleSimTopologyForm::kConv);
+  const app::ScaleSimInputs in =
+      app::LoadScaleSimInputs(Src("tests/data/scalesim/worked_case.cfg"),
+                              Src("tests/data/scalesim/mixed.csv"), ScaleSimTopologyForm::kConv);
   const ScaleSimCompatRun run = Compat(in);
   ASSERT_EQ(run.layers.size(), 3u);
   // conv1: the worked case, 3359.
@@ -441,8 +457,9 @@ TEST_F(ScaleSim, MixedTopologyLayersAndTotals) {
 }
 
 TEST_F(ScaleSim, ComputeReportIsScaleSimsFormat) {
-  const app::ScaleSimInputs in = app::LoadScaleSimInputs(
-      Src("tests/data/scalesim/worked_case.cfg"), Src("tests/data/scalesim/mixed.csv"), ScaleSimTopologyForm::kConv);
+  const app::ScaleSimInputs in =
+      app::LoadScaleSimInputs(Src("tests/data/scalesim/worked_case.cfg"),
+                              Src("tests/data/scalesim/mixed.csv"), ScaleSimTopologyForm::kConv);
   // Overall util: 100*46080/(3359*16), 100*144/(59*16), 100*1800/(239*16); mapping: 100%,
   // 16/(4*16) = 25%, 100/(10*16) = 62.5%; compute: 100*36/42, 25*9/15 = 15, 62.5*18/24.
   EXPECT_EQ(app::ScaleSimComputeReportCsv(Compat(in)),
@@ -479,9 +496,11 @@ TEST_F(ScaleSim, BandwidthAndDetailedAccessReportsOnTheWorkedCase) {
         app::LoadScaleSimInputs(Src(std::string("workloads/scalesim/worked_case_") + c.dataflow + ".cfg"),
                                 Src("workloads/scalesim/worked_case.csv"), ScaleSimTopologyForm::kConv);
     const ScaleSimCompatRun run = Compat(in);
-    EXPECT_EQ(app::ScaleSimBandwidthReportCsv(run),
-              std::string("LayerID, Avg IFMAP SRAM BW, Avg FILTER SRAM BW, Avg OFMAP SRAM BW, Avg IFMAP DRAM BW, "
-                          "Avg FILTER DRAM BW, Avg OFMAP DRAM BW,\n") + c.bandwidth_row);
+    EXPECT_EQ(
+        app::ScaleSimBandwidthReportCsv(run),
+        std::string("LayerID, Avg IFMAP SRAM BW, Avg FILTER SRAM BW, Avg OFMAP SRAM BW, Avg IFMAP DRAM BW, "
+                    "Avg FILTER DRAM BW, Avg OFMAP DRAM BW,\n") +
+            c.bandwidth_row);
     EXPECT_EQ(app::ScaleSimDetailedAccessReportCsv(run),
               std::string("LayerID, SRAM IFMAP Start Cycle, SRAM IFMAP Stop Cycle, SRAM IFMAP Reads, "
                           "SRAM Filter Start Cycle, SRAM Filter Stop Cycle, SRAM Filter Reads, "
@@ -498,8 +517,9 @@ TEST_F(ScaleSim, DetailedAccessReportRepeatsADepthwiseRowPerChannel) {
   // filter 4 row folds * 1 * 9 = 36, ofmap 16 + 4 folds * (4 + 4) = 48. Start/stop: 4 folds of
   // 9 + 4 + 4 - 2 = 15 lines, one used column: ifmap 0..45+9+4-2, filter 0..45+9+1-2, ofmap
   // 9+4-4-1..45+9+4+1-3.
-  const app::ScaleSimInputs in = app::LoadScaleSimInputs(
-      Src("tests/data/scalesim/worked_case.cfg"), Src("tests/data/scalesim/mixed.csv"), ScaleSimTopologyForm::kConv);
+  const app::ScaleSimInputs in =
+      app::LoadScaleSimInputs(Src("tests/data/scalesim/worked_case.cfg"),
+                              Src("tests/data/scalesim/mixed.csv"), ScaleSimTopologyForm::kConv);
   const std::string csv = app::ScaleSimDetailedAccessReportCsv(Compat(in));
   for (int id = 1; id <= 4; ++id) {
     EXPECT_TRUE(Contains(csv, "\n" + std::to_string(id) + ", 0, 56, 144, 0, 53, 36, 8, 56, 48, ")) << csv;
@@ -543,7 +563,7 @@ std::vector<NetLayer> MobileNetV1() {
   int64_t side = 112, channels = 32;
   for (int i = 0; i < 13; ++i) {
     side /= strides[i];
-    net.push_back({side * side, 9, 1, channels});       // depthwise: one SCALE-Sim layer per channel
+    net.push_back({side * side, 9, 1, channels});        // depthwise: one SCALE-Sim layer per channel
     net.push_back({side * side, channels, outs[i], 1});  // pointwise
     channels = outs[i];
   }
@@ -553,8 +573,8 @@ std::vector<NetLayer> MobileNetV1() {
 
 TEST_F(ScaleSim, MobileNetV1TopologyIsTheNetwork) {
   const app::ScaleSimInputs in =
-      app::LoadScaleSimInputs(Src("workloads/scalesim/array_32x32_os.cfg"), Src("workloads/scalesim/mobilenet_v1.csv"),
-                              ScaleSimTopologyForm::kConv);
+      app::LoadScaleSimInputs(Src("workloads/scalesim/array_32x32_os.cfg"),
+                              Src("workloads/scalesim/mobilenet_v1.csv"), ScaleSimTopologyForm::kConv);
   const ScaleSimCompatRun run = Compat(in);
   const std::vector<NetLayer> net = MobileNetV1();
   ASSERT_EQ(run.layers.size(), net.size());
@@ -618,10 +638,10 @@ TEST_F(ScaleSim, CliReportJsonHasCountsPerOperand) {
   const json& dp = r["layers"][1];
   EXPECT_EQ(dp["name"], "Conv2_DP");
   EXPECT_EQ(dp["runs"], 4);
-  EXPECT_EQ(dp["cycles"], 240);                 // 4 runs of 60
-  EXPECT_EQ(dp["ifmap_sram_reads"], 4 * 144);   // per run: 1 column fold * 16 * 9
-  EXPECT_EQ(dp["filter_sram_reads"], 4 * 36);   // per run: 4 row folds * 1 * 9
-  EXPECT_EQ(dp["ofmap_sram_writes"], 4 * 48);   // per run: 16 + 4 folds * (4 + 4)
+  EXPECT_EQ(dp["cycles"], 240);                // 4 runs of 60
+  EXPECT_EQ(dp["ifmap_sram_reads"], 4 * 144);  // per run: 1 column fold * 16 * 9
+  EXPECT_EQ(dp["filter_sram_reads"], 4 * 36);  // per run: 4 row folds * 1 * 9
+  EXPECT_EQ(dp["ofmap_sram_writes"], 4 * 48);  // per run: 16 + 4 folds * (4 + 4)
   EXPECT_EQ(r["scalesim_layers"], 6);
   EXPECT_TRUE(r["cycle_conventions"].contains("scalesim_total_cycles"));
   // An ignored key is a note on stderr and in the report.
@@ -655,7 +675,8 @@ TEST_F(ScaleSim, ConfigCalcModeKeepsBandwidthForTheFullModel) {
   EXPECT_EQ(c.bandwidth, std::vector<int64_t>{10});
   EXPECT_EQ(c.ignored_keys, std::vector<std::string>{"[architecture_presets] Bandwidth"});
   EXPECT_EQ(c.padding, "valid");
-  const core::ScaleSimConfig bad = core::LoadScaleSimConfig(Write("y.cfg", Replaced(kConfig, "Bandwidth : 10", "Bandwidth : x")));
+  const core::ScaleSimConfig bad =
+      core::LoadScaleSimConfig(Write("y.cfg", Replaced(kConfig, "Bandwidth : 10", "Bandwidth : x")));
   EXPECT_TRUE(bad.bandwidth.empty());
 }
 
@@ -753,8 +774,9 @@ TEST_F(ScaleSim, CliFullModelLayerTooBigForTheSramsExitsTwo) {
   const std::string csv = Write("t.csv", std::string(kConvHeader) + "big, 70, 70, 64, 64, 1, 2, 1,\n");
   const ProcessOutcome o = Run({"scalesim", "-c", cfg, "-t", csv, "--out", out_dir_.string()});
   EXPECT_EQ(o.exit_code, 2) << o;
-  EXPECT_TRUE(Contains(o.err, "npusim: error: " + csv + ": line 2: layer \"big\" cannot be tiled into the buffers of " +
-                                  cfg + ": ibuf needs at least 8192 bytes"))
+  EXPECT_TRUE(Contains(o.err, "npusim: error: " + csv +
+                                  ": line 2: layer \"big\" cannot be tiled into the buffers of " + cfg +
+                                  ": ibuf needs at least 8192 bytes"))
       << o;
   EXPECT_TRUE(Contains(o.err, "ibuf = IfmapSramSzkB")) << o;
   EXPECT_TRUE(NoOutput());
@@ -762,11 +784,12 @@ TEST_F(ScaleSim, CliFullModelLayerTooBigForTheSramsExitsTwo) {
 
 TEST_F(ScaleSim, CliFullModelTopologyTooBigForDramExitsTwo) {
   const std::string csv = Write("t.csv", std::string(kConvHeader) + "huge, 20000, 20000, 1, 1, 3, 8, 1,\n");
-  const ProcessOutcome o = Run({"scalesim", "-c", Src("tests/data/scalesim/worked_case.cfg"), "-t", csv, "--out",
-                                out_dir_.string()});
+  const ProcessOutcome o = Run(
+      {"scalesim", "-c", Src("tests/data/scalesim/worked_case.cfg"), "-t", csv, "--out", out_dir_.string()});
   EXPECT_EQ(o.exit_code, 2) << o;
-  EXPECT_TRUE(Contains(o.err, "npusim: error: " + csv + ": line 2: layer \"huge\": the full model keeps every tensor "
-                                                        "in a 256 MiB DRAM"))
+  EXPECT_TRUE(Contains(o.err, "npusim: error: " + csv +
+                                  ": line 2: layer \"huge\": the full model keeps every tensor "
+                                  "in a 256 MiB DRAM"))
       << o;
   EXPECT_TRUE(NoOutput());
 }
@@ -776,10 +799,13 @@ TEST_F(ScaleSim, CliBadInputsExitTwoWithEveryMessageAndNoFiles) {
   const std::string csv = Write("bad.csv", std::string(kConvHeader) + "conv1, 10, 10, 3, x, 4, 20, 1,\n");
   const ProcessOutcome o = RunCompat(cfg, csv);
   EXPECT_EQ(o.exit_code, 2) << o;
-  EXPECT_TRUE(Contains(o.err, "npusim: error: " + cfg + ": line 13, [architecture_presets] Dataflow: expected os, "
-                                                        "ws or is, got \"rs\"\n"))
+  EXPECT_TRUE(Contains(o.err, "npusim: error: " + cfg +
+                                  ": line 13, [architecture_presets] Dataflow: expected os, "
+                                  "ws or is, got \"rs\"\n"))
       << o;
-  EXPECT_TRUE(Contains(o.err, csv + ": line 2: Filter Width (column 5): expected a positive integer, got \"x\"")) << o;
+  EXPECT_TRUE(
+      Contains(o.err, csv + ": line 2: Filter Width (column 5): expected a positive integer, got \"x\""))
+      << o;
   EXPECT_EQ(o.out, "");
   EXPECT_TRUE(NoOutput());
 }
@@ -788,7 +814,8 @@ TEST_F(ScaleSim, CliMissingTopologyFileExitsTwo) {
   const std::string csv = (dir_ / "absent.csv").string();
   const ProcessOutcome o = RunCompat(Src("tests/data/scalesim/worked_case.cfg"), csv);
   EXPECT_EQ(o.exit_code, 2) << o;
-  EXPECT_TRUE(Contains(o.err, "npusim: error: " + csv + ": cannot open the file: No such file or directory")) << o;
+  EXPECT_TRUE(Contains(o.err, "npusim: error: " + csv + ": cannot open the file: No such file or directory"))
+      << o;
   EXPECT_TRUE(NoOutput());
 }
 
@@ -802,8 +829,10 @@ TEST_F(ScaleSim, CliUsageErrors) {
   const Case cases[] = {
       {{"scalesim", "-t", csv}, "npusim: the option '--config' is required but missing"},
       {{"scalesim", "-c", cfg}, "npusim: the option '--topology' is required but missing"},
-      {{"scalesim", "-c", cfg, "-t", csv, "-i", "mnk"}, "npusim: -i/--input-type: expected conv or gemm, got \"mnk\""},
-      {{"scalesim", "-c", cfg, "-t", csv, "--compat", "timeloop"}, "npusim: --compat: expected scalesim, got \"timeloop\""},
+      {{"scalesim", "-c", cfg, "-t", csv, "-i", "mnk"},
+       "npusim: -i/--input-type: expected conv or gemm, got \"mnk\""},
+      {{"scalesim", "-c", cfg, "-t", csv, "--compat", "timeloop"},
+       "npusim: --compat: expected scalesim, got \"timeloop\""},
       {{"scalesim", "-c", cfg, "-t", csv, "--arch", "a.json"}, "npusim: unrecognised option '--arch'"},
       {{"scalesim", "-c", cfg, "-t", csv, "stray"}, "npusim: unexpected argument \"stray\""},
   };

@@ -53,18 +53,26 @@ TEST(ServeRequest, BadRequestsAreRefusedWithWhatIsWrongAndTheirId) {
   EXPECT_EQ(RefusalOf(R"({"id": 7, "weight_bits": {"conv1": 99}})")["id"], 7);
   EXPECT_EQ(RefusalOf(R"({"id": 1, "weight_bits": {"a/b": 4.0}})")["error"],
             "/weight_bits/a~1b: expected an integer in 1..16, got 4.0");
-  EXPECT_EQ(RefusalOf(R"({"weight_bits": [4]})")["error"], "/weight_bits: expected an object {\"LAYER\": BITS, \"*\": BITS}");
+  EXPECT_EQ(RefusalOf(R"({"weight_bits": [4]})")["error"],
+            "/weight_bits: expected an object {\"LAYER\": BITS, \"*\": BITS}");
   EXPECT_EQ(RefusalOf(R"({"layers": 1})")["error"], "/layers: expected true or false");
-  EXPECT_EQ(RefusalOf(R"({"activation_bits": {"*": 1}})")["error"], "/activation_bits/*: expected an integer in 2..16, got 1");
-  EXPECT_EQ(RefusalOf(R"({"activation_bits": 8})")["error"], "/activation_bits: expected an object {\"LAYER\": BITS, \"*\": BITS}");
-  EXPECT_EQ(RefusalOf(R"({"id": "x", "colour": 1})")["error"], "unknown key \"colour\" (expected id, weight_bits, activation_bits, keep, layers)");
-  EXPECT_EQ(RefusalOf(R"({"keep": {"pw1": 0}})")["error"], "/keep/pw1: expected a keep ratio in (0, 1], got 0");
-  EXPECT_EQ(RefusalOf(R"({"keep": {"pw1": 1.5}})")["error"], "/keep/pw1: expected a keep ratio in (0, 1], got 1.5");
+  EXPECT_EQ(RefusalOf(R"({"activation_bits": {"*": 1}})")["error"],
+            "/activation_bits/*: expected an integer in 2..16, got 1");
+  EXPECT_EQ(RefusalOf(R"({"activation_bits": 8})")["error"],
+            "/activation_bits: expected an object {\"LAYER\": BITS, \"*\": BITS}");
+  EXPECT_EQ(RefusalOf(R"({"id": "x", "colour": 1})")["error"],
+            "unknown key \"colour\" (expected id, weight_bits, activation_bits, keep, layers)");
+  EXPECT_EQ(RefusalOf(R"({"keep": {"pw1": 0}})")["error"],
+            "/keep/pw1: expected a keep ratio in (0, 1], got 0");
+  EXPECT_EQ(RefusalOf(R"({"keep": {"pw1": 1.5}})")["error"],
+            "/keep/pw1: expected a keep ratio in (0, 1], got 1.5");
   EXPECT_EQ(RefusalOf(R"({"keep": {"pw1": "half"}})")["error"],
             "/keep/pw1: expected a keep ratio in (0, 1], got \"half\"");
-  EXPECT_EQ(RefusalOf(R"({"keep": 0.5})")["error"], "/keep: expected an object {\"LAYER\": RATIO, \"*\": RATIO}");
+  EXPECT_EQ(RefusalOf(R"({"keep": 0.5})")["error"],
+            "/keep: expected an object {\"LAYER\": RATIO, \"*\": RATIO}");
   EXPECT_EQ(RefusalOf("[1, 2]")["error"], "expected a JSON object per line");
-  EXPECT_EQ(RefusalOf(R"({"id": 11}{"id": 12})")["error"].get<std::string>().rfind("not a JSON line: ", 0), 0u);
+  EXPECT_EQ(RefusalOf(R"({"id": 11}{"id": 12})")["error"].get<std::string>().rfind("not a JSON line: ", 0),
+            0u);
 }
 
 TEST(ServeRequest, ARefusedRequestCarriesNoWidths) {
@@ -101,18 +109,22 @@ TEST(ServeRequest, AnswersAreValidJsonWhateverBytesTheRequestHeld) {
   for (int i = 0; i < 30; ++i) e30 += "\xc3\xa9";
   const json b = RefusalOf("{\"id\": 3, \"weight_bits\": {\"conv0\": \"x" + e30 + "\"}}");
   EXPECT_EQ(b["id"], 3);
-  EXPECT_EQ(b["error"].get<std::string>().rfind("/weight_bits/conv0: expected an integer in 1..16, got \"x", 0), 0u);
+  EXPECT_EQ(
+      b["error"].get<std::string>().rfind("/weight_bits/conv0: expected an integer in 1..16, got \"x", 0),
+      0u);
 }
 
 TEST(ServeRequest, LinesAreCutWhereverTheReadsEnd) {
-  const std::string stream = "{\"id\": 1}\n\n{\"id\": 2}\r\n" + std::string(kMaxRequestBytes + 5, ' ') + "\n{\"id\": 3}";
+  const std::string stream =
+      "{\"id\": 1}\n\n{\"id\": 2}\r\n" + std::string(kMaxRequestBytes + 5, ' ') + "\n{\"id\": 3}";
   for (size_t chunk : {size_t{1}, size_t{3}, size_t{7}, stream.size()}) {
     LineReader reader;
     std::vector<std::string> lines;
     int oversized = 0;
     for (size_t off = 0; off < stream.size(); off += chunk) {
-      reader.Feed(stream.data() + off, std::min(chunk, stream.size() - off),
-                  [&](const std::string& l) { lines.push_back(l); }, [&] { ++oversized; });
+      reader.Feed(
+          stream.data() + off, std::min(chunk, stream.size() - off),
+          [&](const std::string& l) { lines.push_back(l); }, [&] { ++oversized; });
     }
     reader.Finish([&](const std::string& l) { lines.push_back(l); });
     ASSERT_EQ(lines, (std::vector<std::string>{"{\"id\": 1}", "", "{\"id\": 2}\r", "{\"id\": 3}"})) << chunk;
@@ -135,7 +147,8 @@ TEST(ServeRequestFuzzRegressions, KeptInputsParseAndRender) {
     auto on_line = [&](const std::string& line) {
       if (IsBlank(line)) return;
       const Request r = ParseRequest(line);
-      const std::string out = AnswerLine(r.error.empty() ? json{{"ok", true}, {"id", r.id}} : ErrorAnswer(r.id, r.error));
+      const std::string out =
+          AnswerLine(r.error.empty() ? json{{"ok", true}, {"id", r.id}} : ErrorAnswer(r.id, r.error));
       EXPECT_TRUE(json::accept(out)) << e.path() << ": " << out;
     };
     for (size_t off = 1; off < bytes.size(); off += chunk) {

@@ -35,7 +35,8 @@ class ServeSocket : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
-           ("npusim_serve_socket_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+           ("npusim_serve_socket_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     sock_ = (dir_ / "s.sock").string();
@@ -52,8 +53,8 @@ class ServeSocket : public ::testing::Test {
   int Start(const std::string& arch, const std::string& net) {
     server_ = fork();
     if (server_ == 0) {
-      execl(NPUSIM_BINARY, NPUSIM_BINARY, "serve", "--arch", Src(arch).c_str(), "--net", Src(net).c_str(), "--socket",
-            sock_.c_str(), static_cast<char*>(nullptr));
+      execl(NPUSIM_BINARY, NPUSIM_BINARY, "serve", "--arch", Src(arch).c_str(), "--net", Src(net).c_str(),
+            "--socket", sock_.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
     for (int i = 0; i < 2000; ++i) {

@@ -45,8 +45,9 @@ class Serve : public ::testing::Test {
   std::vector<json> ServeStdio(const std::string& arch, const std::string& net, const std::string& requests,
                                const std::string& extra = "") {
     WriteFileText(dir_ / "requests.txt", requests);
-    const std::string cmd = ShellQuoted(NPUSIM_BINARY) + " serve --arch " + ShellQuoted(Src(arch)) + " --net " +
-                            ShellQuoted(Src(net)) + " " + extra + " <" + ShellQuoted((dir_ / "requests.txt").string()) + " >" +
+    const std::string cmd = ShellQuoted(NPUSIM_BINARY) + " serve --arch " + ShellQuoted(Src(arch)) +
+                            " --net " + ShellQuoted(Src(net)) + " " + extra + " <" +
+                            ShellQuoted((dir_ / "requests.txt").string()) + " >" +
                             ShellQuoted((dir_ / "answers.txt").string());
     EXPECT_EQ(std::system(cmd.c_str()), 0);
     std::vector<json> out;
@@ -56,7 +57,8 @@ class Serve : public ::testing::Test {
   }
   json RunReport(const std::string& arch, const std::string& net, const std::string& bits,
                  const std::string& activation_bits = "") {
-    std::vector<std::string> args{"--arch", Src(arch), "--net", Src(net), "--out", (dir_ / "run").string(), "--check"};
+    std::vector<std::string> args{"--arch", Src(arch), "--net", Src(net), "--out", (dir_ / "run").string(),
+                                  "--check"};
     if (!bits.empty()) args.insert(args.end(), {"--weight-bits", bits});
     if (!activation_bits.empty()) args.insert(args.end(), {"--activation-bits", activation_bits});
     const ProcessOutcome o = RunNpusim(args, dir_ / "err.txt");
@@ -85,10 +87,11 @@ void ExpectSameAsRun(const json& a, const json& rep) {
 
 TEST_F(Serve, AnswersEqualRunWithTheSameWeightBits) {
   const std::string arch = "arch/unpu.json", net = "workloads/small_resnet.json";
-  const std::vector<json> a = ServeStdio(arch, net,
-                                         "{\"id\": 1, \"layers\": true}\n"
-                                         "{\"id\": 2, \"layers\": true, \"weight_bits\": {\"*\": 4}}\n"
-                                         "{\"id\": 3, \"layers\": true, \"weight_bits\": {\"*\": 2, \"conv1\": 8}}\n");
+  const std::vector<json> a =
+      ServeStdio(arch, net,
+                 "{\"id\": 1, \"layers\": true}\n"
+                 "{\"id\": 2, \"layers\": true, \"weight_bits\": {\"*\": 4}}\n"
+                 "{\"id\": 3, \"layers\": true, \"weight_bits\": {\"*\": 2, \"conv1\": 8}}\n");
   ASSERT_EQ(a.size(), 3u);
   EXPECT_EQ(a[0]["id"], 1);
   ExpectSameAsRun(a[0], RunReport(arch, net, ""));
@@ -103,12 +106,13 @@ TEST_F(Serve, AnswersEqualRunWithTheSameWeightBits) {
 // against the reference: --check). A width the unit cannot run is an error answer naming it.
 TEST_F(Serve, ActivationBitsAnswerWhatARunWithThemReports) {
   const std::string arch = "arch/unpu.json", net = "workloads/small_resnet.json";
-  const std::vector<json> a = ServeStdio(arch, net,
-                                         "{\"id\": 1, \"layers\": true, \"activation_bits\": {\"*\": 16}, \"weight_bits\": {\"*\": 4}}\n"
-                                         "{\"id\": 2, \"layers\": true, \"activation_bits\": {\"conv1\": 16}}\n"
-                                         "{\"id\": 3, \"activation_bits\": {\"*\": 4}}\n"
-                                         "{\"id\": 4, \"activation_bits\": {\"*\": 1}}\n"
-                                         "{\"id\": 5, \"layers\": true}\n");
+  const std::vector<json> a = ServeStdio(
+      arch, net,
+      "{\"id\": 1, \"layers\": true, \"activation_bits\": {\"*\": 16}, \"weight_bits\": {\"*\": 4}}\n"
+      "{\"id\": 2, \"layers\": true, \"activation_bits\": {\"conv1\": 16}}\n"
+      "{\"id\": 3, \"activation_bits\": {\"*\": 4}}\n"
+      "{\"id\": 4, \"activation_bits\": {\"*\": 1}}\n"
+      "{\"id\": 5, \"layers\": true}\n");
   ASSERT_EQ(a.size(), 5u);
   ExpectSameAsRun(a[0], RunReport(arch, net, "*=4", "*=16"));
   ExpectSameAsRun(a[1], RunReport(arch, net, "", "conv1=16"));
@@ -123,11 +127,10 @@ TEST_F(Serve, ActivationBitsAnswerWhatARunWithThemReports) {
 // figures; "layers" makes a different request; --cache 0 simulates every one.
 TEST_F(Serve, RepeatedRequestsAreAnsweredFromTheCache) {
   const std::string arch = "arch/unpu.json", net = "workloads/small_resnet.json";
-  const std::string requests =
-      "{\"id\": 1, \"weight_bits\": {\"*\": 4}}\n"
-      "{\"id\": 2, \"weight_bits\": {\"*\": 8}}\n"
-      "{\"weight_bits\": {\"*\": 4}, \"id\": \"again\"}\n"
-      "{\"id\": 4, \"weight_bits\": {\"*\": 4}, \"layers\": true}\n";
+  const std::string requests = "{\"id\": 1, \"weight_bits\": {\"*\": 4}}\n"
+                               "{\"id\": 2, \"weight_bits\": {\"*\": 8}}\n"
+                               "{\"weight_bits\": {\"*\": 4}, \"id\": \"again\"}\n"
+                               "{\"id\": 4, \"weight_bits\": {\"*\": 4}, \"layers\": true}\n";
   for (const char* extra : {"", "--cache 0"}) {
     SCOPED_TRACE(extra);
     const std::vector<json> a = ServeStdio(arch, net, requests, extra);
@@ -149,9 +152,10 @@ TEST_F(Serve, RepeatedRequestsAreAnsweredFromTheCache) {
 TEST_F(Serve, TimingModeAnswersEqualRun) {
   const std::string arch = "arch/unpu.json", net = "workloads/small_resnet.json";
   WriteFileText(dir_ / "requests.txt", "{\"id\": 1, \"layers\": true, \"weight_bits\": {\"*\": 3}}\n");
-  const std::string cmd = ShellQuoted(NPUSIM_BINARY) + " serve --mode timing --arch " + ShellQuoted(Src(arch)) +
-                          " --net " + ShellQuoted(Src(net)) + " <" + ShellQuoted((dir_ / "requests.txt").string()) +
-                          " >" + ShellQuoted((dir_ / "answers.txt").string());
+  const std::string cmd = ShellQuoted(NPUSIM_BINARY) + " serve --mode timing --arch " +
+                          ShellQuoted(Src(arch)) + " --net " + ShellQuoted(Src(net)) + " <" +
+                          ShellQuoted((dir_ / "requests.txt").string()) + " >" +
+                          ShellQuoted((dir_ / "answers.txt").string());
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   const json a = json::parse(ReadFileText(dir_ / "answers.txt"));
   EXPECT_EQ(a["id"], 1);
@@ -167,8 +171,8 @@ TEST_F(Serve, KeepRatiosAnswerWhatARunOfTheNodePrunedNetworkReports) {
                                       "--sparsity", "0.5", "-o", (dir_ / "pruned.json").string()},
                                      dir_ / "err.txt");
   ASSERT_EQ(p.exit_code, 0) << p;
-  const ProcessOutcome run = RunNpusim({"--arch", Src(arch), "--net", (dir_ / "pruned.json").string(), "--out",
-                                        (dir_ / "run").string(), "--mode", "timing"},
+  const ProcessOutcome run = RunNpusim({"--arch", Src(arch), "--net", (dir_ / "pruned.json").string(),
+                                        "--out", (dir_ / "run").string(), "--mode", "timing"},
                                        dir_ / "err.txt");
   ASSERT_EQ(run.exit_code, 0) << run;
   const json rep = json::parse(ReadFileText(dir_ / "run" / "report.json"));

@@ -14,8 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "support/csv.h"
 #include "explore/sweep_grid.h"
+#include "support/csv.h"
 #include "tests/common/npusim_process.h"
 
 namespace npusim::testing {
@@ -43,9 +43,15 @@ class Sweep : public ::testing::Test {
   }
   ProcessOutcome Npusim(std::vector<std::string> args) { return RunNpusim(args, dir_ / "stderr.txt"); }
   ProcessOutcome RunSweep(const std::string& out, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args{"sweep", "--arch", Src(arch_), "--net",
-                                  Src("workloads/small_resnet.json"), "--grid", (dir_ / "grid.json").string(),
-                                  "--out", (dir_ / out).string()};
+    std::vector<std::string> args{"sweep",
+                                  "--arch",
+                                  Src(arch_),
+                                  "--net",
+                                  Src("workloads/small_resnet.json"),
+                                  "--grid",
+                                  (dir_ / "grid.json").string(),
+                                  "--out",
+                                  (dir_ / out).string()};
     args.insert(args.end(), extra.begin(), extra.end());
     return Npusim(args);
   }
@@ -76,8 +82,9 @@ TEST_F(Sweep, EachPointEqualsASeparateRunOfItsArch) {
     arch["dram"]["bytes_per_cycle"] = bw;
     arch["energy"] = Src("arch/energy/horowitz_45nm.json");
     WriteFileText(dir_ / ("arch_" + id + ".json"), arch.dump());
-    const ProcessOutcome r = Npusim({"--arch", (dir_ / ("arch_" + id + ".json")).string(), "--net",
-                                     Src("workloads/small_resnet.json"), "--out", (dir_ / ("run_" + id)).string()});
+    const ProcessOutcome r =
+        Npusim({"--arch", (dir_ / ("arch_" + id + ".json")).string(), "--net",
+                Src("workloads/small_resnet.json"), "--out", (dir_ / ("run_" + id)).string()});
     ASSERT_EQ(r.exit_code, 0) << r;
     const json rep = json::parse(ReadFileText(dir_ / ("run_" + id) / "report.json"));
     const auto row = Row(rows, id);
@@ -87,7 +94,8 @@ TEST_F(Sweep, EachPointEqualsASeparateRunOfItsArch) {
     EXPECT_EQ(row.at("energy_pj"), rep["energy_pj"].dump());
     EXPECT_EQ(row.at("dram_read_bytes"), rep["counters"]["dram.read_byte"].dump());
     EXPECT_EQ(row.at("dram_write_bytes"), rep["counters"]["dram.write_byte"].dump());
-    EXPECT_DOUBLE_EQ(std::stod(row.at("edp_pj_s")), rep["energy_pj"].get<double>() * rep["seconds"].get<double>());
+    EXPECT_DOUBLE_EQ(std::stod(row.at("edp_pj_s")),
+                     rep["energy_pj"].get<double>() * rep["seconds"].get<double>());
   }
   // Less DRAM bandwidth, more cycles: the knob reached the simulation.
   EXPECT_GT(std::stoll(Row(rows, "p0").at("cycles")), std::stoll(Row(rows, "p1").at("cycles")));
@@ -144,7 +152,8 @@ TEST_F(Sweep, ActivationBitsKnobReachesThePointsRun) {
   EXPECT_EQ(Row(rows, "p0").at("status"), "error");
   EXPECT_NE(Row(rows, "p0").at("error").find("runs input bits {8, 16}"), std::string::npos);
   EXPECT_EQ(Row(rows, "p1").at("status"), "ok");
-  EXPECT_LT(std::stoll(Row(rows, "p1").at("dram_read_bytes")), std::stoll(Row(rows, "p2").at("dram_read_bytes")));
+  EXPECT_LT(std::stoll(Row(rows, "p1").at("dram_read_bytes")),
+            std::stoll(Row(rows, "p2").at("dram_read_bytes")));
 }
 
 TEST_F(Sweep, ShardsMergeIntoTheLocalSweep) {
@@ -155,8 +164,9 @@ TEST_F(Sweep, ShardsMergeIntoTheLocalSweep) {
   ASSERT_EQ(RunSweep("shard2", {"--shard", "2/3"}).exit_code, 0);
   EXPECT_EQ(Csv("shard0").size(), 3u);  // header + p0, p3
   EXPECT_EQ(Csv("shard2").size(), 2u);  // header + p2
-  const ProcessOutcome m = Npusim({"sweep-merge", "--out", (dir_ / "merged").string(), (dir_ / "shard0").string(),
-                                   (dir_ / "shard1").string(), (dir_ / "shard2").string()});
+  const ProcessOutcome m =
+      Npusim({"sweep-merge", "--out", (dir_ / "merged").string(), (dir_ / "shard0").string(),
+              (dir_ / "shard1").string(), (dir_ / "shard2").string()});
   ASSERT_EQ(m.exit_code, 0) << m;
   Rows local = Csv("local");
   std::sort(local.begin() + 1, local.end());
@@ -180,16 +190,21 @@ TEST_F(Sweep, ABadGridFailsBeforeAnyPointRuns) {
   Grid(R"({"knobs": {"/units/0/rowz": [8, 16], "weight_bits:*": [0], "activation_bits:*": [1, 8]}})");
   const ProcessOutcome o = RunSweep("s");
   EXPECT_EQ(o.exit_code, 2) << o;
-  EXPECT_NE(o.err.find("/knobs/~1units~10~1rowz: the base arch has no field \"/units/0/rowz\""), std::string::npos) << o;
-  EXPECT_NE(o.err.find("/knobs/weight_bits:*/0: expected an integer in 1..16, got 0"), std::string::npos) << o;
-  EXPECT_NE(o.err.find("/knobs/activation_bits:*/0: expected an integer in 2..16, got 1"), std::string::npos) << o;
+  EXPECT_NE(o.err.find("/knobs/~1units~10~1rowz: the base arch has no field \"/units/0/rowz\""),
+            std::string::npos)
+      << o;
+  EXPECT_NE(o.err.find("/knobs/weight_bits:*/0: expected an integer in 1..16, got 0"), std::string::npos)
+      << o;
+  EXPECT_NE(o.err.find("/knobs/activation_bits:*/0: expected an integer in 2..16, got 1"), std::string::npos)
+      << o;
   EXPECT_FALSE(fs::exists(dir_ / "s" / "sweep.csv"));
 }
 
 TEST_F(Sweep, PlotScriptDrawsParetoAndSensitivity) {
   Grid(R"({"knobs": {"/units/0/rows": [8, 16], "/dram/bytes_per_cycle": [4, 16]}})");
   ASSERT_EQ(RunSweep("s", {"--jobs", "2"}).exit_code, 0);
-  const std::string cmd = Src("tools/plot_sweep.py") + " " + ShellQuoted((dir_ / "s").string()) + " >/dev/null";
+  const std::string cmd =
+      Src("tools/plot_sweep.py") + " " + ShellQuoted((dir_ / "s").string()) + " >/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   for (const char* f : {"pareto.png", "sensitivity.png"}) {
     EXPECT_EQ(ReadFileText(dir_ / "s" / f).substr(0, 4), "\x89PNG") << f;

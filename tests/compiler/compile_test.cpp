@@ -6,8 +6,8 @@
 
 #include "compiler/compiler.h"
 #include "config/arch.h"
-#include "support/error.h"
 #include "ir/net_loader.h"
+#include "support/error.h"
 
 namespace npusim::compiler {
 namespace {
@@ -33,7 +33,8 @@ void ExpectTilesCoverOutputsOnce(const std::string& arch_file, const std::string
     if (in.op != isa::Opcode::kStore) continue;
     for (int64_t pl = 0; pl < d.planes; ++pl)
       for (int64_t r = 0; r < d.rows; ++r)
-        for (int64_t b = 0; b < d.row_bytes; ++b) ++written[d.dst + pl * d.dst_stride[1] + r * d.dst_stride[0] + b];
+        for (int64_t b = 0; b < d.row_bytes; ++b)
+          ++written[d.dst + pl * d.dst_stride[1] + r * d.dst_stride[0] + b];
   }
   int64_t expected_bytes = 0;
   for (const core::Op& op : g.ops) {
@@ -42,7 +43,8 @@ void ExpectTilesCoverOutputsOnce(const std::string& arch_file, const std::string
     expected_bytes += y.elements() * y.bytes_per_element();
   }
   EXPECT_EQ(static_cast<int64_t>(written.size()), expected_bytes);
-  for (const auto& [addr, n] : written) ASSERT_EQ(n, 1) << "DRAM byte " << addr << " stored " << n << " times";
+  for (const auto& [addr, n] : written)
+    ASSERT_EQ(n, 1) << "DRAM byte " << addr << " stored " << n << " times";
 }
 
 TEST(Compile, MobileNetTilesCoverEveryOutputOnceOnDense) {
@@ -77,9 +79,11 @@ TEST(Compile, LayerThatFitsNoBufferNamesLayerAndSmallestBuffer) {
   } catch (const core::ConfigError& e) {
     const std::string m = e.what();
     // Smallest tile of a 3x3 conv: a 3x3 window of one channel, 9 bytes; two 64-byte-aligned slots.
-    EXPECT_NE(m.find("workloads/tiny_conv.json: /ops/0: layer \"conv1\" cannot be tiled"), std::string::npos) << m;
+    EXPECT_NE(m.find("workloads/tiny_conv.json: /ops/0: layer \"conv1\" cannot be tiled"), std::string::npos)
+        << m;
     EXPECT_NE(m.find("ibuf needs at least 128 bytes (two tiles of 9 for double buffering), it has 64"),
-              std::string::npos) << m;
+              std::string::npos)
+        << m;
   }
 }
 
@@ -91,8 +95,11 @@ TEST(Compile, WeightBitsTheUnitCannotRunNameTheOpAndSupportedWidths) {
     Compile(g, arch, "net.json");
     FAIL() << "expected a ConfigError";
   } catch (const core::ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("net.json: /ops/0: layer \"conv1\": weights \"conv1_w\" have 4-bit values; "
-                                         "unit \"array\" of "), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(
+                  "net.json: /ops/0: layer \"conv1\": weights \"conv1_w\" have 4-bit values; "
+                  "unit \"array\" of "),
+              std::string::npos)
+        << e.what();
     EXPECT_NE(std::string(e.what()).find("runs weight bits {8}"), std::string::npos) << e.what();
   }
 }

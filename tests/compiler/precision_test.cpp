@@ -1,5 +1,5 @@
-// Weight re-quantization for --weight-bits (compiler/transforms/precision.h): values, scales and biases worked
-// out by hand, binary weights, and the errors.
+// Weight re-quantization for --weight-bits (compiler/transforms/precision.h): values, scales and biases
+// worked out by hand, binary weights, and the errors.
 #include "compiler/transforms/precision.h"
 
 #include <gtest/gtest.h>
@@ -63,7 +63,8 @@ TEST(Precision, ParsesSpecs) {
       ADD_FAILURE() << bad;
     } catch (const ConfigError& e) {
       EXPECT_NE(std::string(e.what()).find("--weight-bits"), std::string::npos);
-      EXPECT_NE(std::string(e.what()).find("expected LAYER=BITS with BITS in 1..16"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("expected LAYER=BITS with BITS in 1..16"), std::string::npos)
+          << e.what();
     }
   }
 }
@@ -98,8 +99,8 @@ TEST(Precision, RequantizesPerChannelTo4Bits) {
   EXPECT_FLOAT_EQ(w.quant.scales[0], 0.01f * 127 / 7);
   EXPECT_FLOAT_EQ(w.quant.scales[1], 0.01f * 5 / 7);
   // Bias in scale x_scale * w_scale: multiplied by old / new weight scale.
-  EXPECT_EQ((*g.tensor("b").data)[0], 55);    // 1000 * 7 / 127 = 55.1
-  EXPECT_EQ((*g.tensor("b").data)[1], -1401); // -1001 * 7 / 5 = -1401.4
+  EXPECT_EQ((*g.tensor("b").data)[0], 55);     // 1000 * 7 / 127 = 55.1
+  EXPECT_EQ((*g.tensor("b").data)[1], -1401);  // -1001 * 7 / 5 = -1401.4
 }
 
 TEST(Precision, BinaryWeightsAreSignsTimesMeanMagnitude) {
@@ -122,13 +123,15 @@ TEST(Precision, RefusesWhatItCannotDo) {
     }
     return std::string("no error");
   };
-  EXPECT_NE(message(SmallConv(), {{"nope", 4}}).find("no layer named \"nope\" in network \"small\""), std::string::npos);
-  EXPECT_NE(message(SmallConv(), {{"flat", 4}}).find("layer \"flat\" is reshape, which has no weights"), std::string::npos);
+  EXPECT_NE(message(SmallConv(), {{"nope", 4}}).find("no layer named \"nope\" in network \"small\""),
+            std::string::npos);
+  EXPECT_NE(message(SmallConv(), {{"flat", 4}}).find("layer \"flat\" is reshape, which has no weights"),
+            std::string::npos);
   Graph asym = SmallConv();
   asym.tensor("w").quant.zero_points = {3};
-  EXPECT_NE(message(asym, {{"conv", 4}}).find("only symmetric weights (zero point 0) can be re-quantized"), std::string::npos);
+  EXPECT_NE(message(asym, {{"conv", 4}}).find("only symmetric weights (zero point 0) can be re-quantized"),
+            std::string::npos);
 }
-
 
 // --activation-bits: SmallConv's input x (given values) and a second conv reading the reshape's
 // output, so the tensors reshape ties together change as one.
@@ -167,7 +170,8 @@ TEST(Precision, ActivationsKeepTheirRangeAtTheNewWidth) {
   EXPECT_EQ(x.bits, 4);
   EXPECT_FLOAT_EQ(x.quant.scales[0], static_cast<float>(0.5 * 127 / 7));
   EXPECT_EQ(x.quant.zero_points[0], 0);
-  EXPECT_EQ(*x.data, (std::vector<int32_t>{7, -7, 0, -1}));  // -128 * 7/127 = -7.06, 9 -> 0.50 -> 0, -10 -> -0.55 -> -1
+  EXPECT_EQ(*x.data, (std::vector<int32_t>{7, -7, 0,
+                                           -1}));  // -128 * 7/127 = -7.06, 9 -> 0.50 -> 0, -10 -> -0.55 -> -1
   // fc reads z, which the reshape ties to y: both 16 bits, r = 32767 / 127.
   for (const char* t : {"y", "z"}) {
     EXPECT_EQ(g.tensor(t).bits, 16) << t;
@@ -199,18 +203,24 @@ TEST(Precision, ActivationBitsRefuseWhatTheyCannotDo) {
     }
     return std::string("no error");
   };
-  EXPECT_NE(message(TwoConvs(), {{"conv", 1}}).find("layer \"conv\": expected activation bits in 2..16, got 1"), std::string::npos);
+  EXPECT_NE(
+      message(TwoConvs(), {{"conv", 1}}).find("layer \"conv\": expected activation bits in 2..16, got 1"),
+      std::string::npos);
   EXPECT_NE(message(TwoConvs(), {{"nope", 4}}).find("no layer named \"nope\""), std::string::npos);
-  EXPECT_NE(message(TwoConvs(), {{"flat", 4}}).find("layer \"flat\" is reshape, which has no weights"), std::string::npos);
+  EXPECT_NE(message(TwoConvs(), {{"flat", 4}}).find("layer \"flat\" is reshape, which has no weights"),
+            std::string::npos);
   Graph shared = TwoConvs();
   shared.ops[2].inputs[0] = "x";  // fc reads x too
   shared.tensor("w2").shape = {1, 4};
-  EXPECT_NE(message(shared, {{"conv", 4}, {"fc", 8}})
-                .find("layers \"conv\" and \"fc\" read the same activations (tensor \"x\") and ask for 4 and 8 bits"),
-            std::string::npos);
+  EXPECT_NE(
+      message(shared, {{"conv", 4}, {"fc", 8}})
+          .find(
+              "layers \"conv\" and \"fc\" read the same activations (tensor \"x\") and ask for 4 and 8 bits"),
+      std::string::npos);
   Graph per_channel = TwoConvs();
   per_channel.tensor("x").quant.scales = {0.5f, 0.25f, 0.5f, 0.5f};
-  EXPECT_NE(message(per_channel, {{"conv", 4}}).find("its input \"x\" is quantized per channel"), std::string::npos);
+  EXPECT_NE(message(per_channel, {{"conv", 4}}).find("its input \"x\" is quantized per channel"),
+            std::string::npos);
 }
 
 }  // namespace

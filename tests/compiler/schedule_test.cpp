@@ -30,8 +30,8 @@ isa::Instruction Conv(int64_t id, uint64_t in_addr, uint64_t w_addr, uint64_t ac
   in.conv().w_addr = w_addr;
   in.conv().acc_addr = acc;
   in.conv().in_h = in.conv().in_w = 2;
-  in.conv().in_c = 4;     // 16 input bytes
-  in.conv().out_c = 4;    // 16 weight bytes (1x1), 16 accumulator bytes
+  in.conv().in_c = 4;   // 16 input bytes
+  in.conv().out_c = 4;  // 16 weight bytes (1x1), 16 accumulator bytes
   in.conv().out_h = in.conv().out_w = 1;
   in.conv().first = first;
   return in;
@@ -69,8 +69,8 @@ TEST(Schedule, LoadOfDataAStoreWroteWaitsForTheStore) {
   isa::Program p;
   isa::Instruction c = Conv(2, kIbuf, kWbuf, kAbuf, true);
   p.instructions = {Load(0, 0, kIbuf, 16), Load(1, 64, kWbuf, 16), c,
-                    Store(3, kAbuf, 4096, 16),          // writes DRAM [4096, 4112)
-                    Load(4, 4100, kIbuf + 32, 4)};      // reads inside it: RAW across layers
+                    Store(3, kAbuf, 4096, 16),      // writes DRAM [4096, 4112)
+                    Load(4, 4100, kIbuf + 32, 4)};  // reads inside it: RAW across layers
   Schedule(p);
   EXPECT_EQ(p.instructions[3].deps, std::vector<int64_t>({2}));
   EXPECT_EQ(p.instructions[4].deps, std::vector<int64_t>({3}));
@@ -78,8 +78,11 @@ TEST(Schedule, LoadOfDataAStoreWroteWaitsForTheStore) {
 
 TEST(Schedule, AccumulatingTileReadsThePartialSums) {
   isa::Program p;
-  p.instructions = {Load(0, 0, kIbuf, 16), Load(1, 64, kWbuf, 16), Conv(2, kIbuf, kWbuf, kAbuf, true),
-                    Load(3, 128, kIbuf + 16, 16), Conv(4, kIbuf + 16, kWbuf, kAbuf, false),
+  p.instructions = {Load(0, 0, kIbuf, 16),
+                    Load(1, 64, kWbuf, 16),
+                    Conv(2, kIbuf, kWbuf, kAbuf, true),
+                    Load(3, 128, kIbuf + 16, 16),
+                    Conv(4, kIbuf + 16, kWbuf, kAbuf, false),
                     Store(5, kAbuf, 4096, 16)};
   Schedule(p);
   EXPECT_EQ(p.instructions[4].deps, std::vector<int64_t>({3}));  // its own queue orders it after 2
@@ -91,14 +94,16 @@ TEST(Schedule, AccumulatingTileReadsThePartialSums) {
 // filled all 16) are another tile's, and loading them must not wait for the CONV. The dense tile
 // reads all 16 and does make it wait.
 TEST(Schedule, StoredWeightTileIsReadOnlyAsFarAsItsBytes) {
-  for (core::WeightFormat f : {core::WeightFormat::kSimdGroups, core::WeightFormat::kPacked, core::WeightFormat::kDense}) {
+  for (core::WeightFormat f :
+       {core::WeightFormat::kSimdGroups, core::WeightFormat::kPacked, core::WeightFormat::kDense}) {
     isa::Program p;
     isa::Instruction c = Conv(2, kIbuf, kWbuf, kAbuf, true);
     c.conv().w_format = f;
     c.conv().w_bytes = 10;
     p.instructions = {Load(0, 0, kIbuf, 16), Load(1, 64, kWbuf, 16), c, Load(3, 128, kWbuf + 10, 6)};
     Schedule(p);
-    const std::vector<int64_t> want = f == core::WeightFormat::kDense ? std::vector<int64_t>{2} : std::vector<int64_t>{};
+    const std::vector<int64_t> want =
+        f == core::WeightFormat::kDense ? std::vector<int64_t>{2} : std::vector<int64_t>{};
     EXPECT_EQ(p.instructions[3].deps, want) << core::WeightFormatName(f);
   }
 }

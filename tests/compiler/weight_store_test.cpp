@@ -11,8 +11,8 @@
 #include "compiler/compiler.h"
 #include "compiler/transforms/prune.h"
 #include "config/arch.h"
-#include "ir/net_loader.h"
 #include "config/unit_kind_sparse.h"
+#include "ir/net_loader.h"
 
 namespace npusim::compiler {
 namespace {

@@ -21,7 +21,8 @@ std::string Src(const std::string& relative) { return std::string(NPUSIM_SOURCE_
 
 // Writes `j` to a file of its own and loads it as an arch.
 ArchConfig Reload(const json& j, const std::string& name) {
-  const fs::path path = fs::temp_directory_path() / ("npusim_arch_json_" + std::to_string(getpid()) + "_" + name);
+  const fs::path path =
+      fs::temp_directory_path() / ("npusim_arch_json_" + std::to_string(getpid()) + "_" + name);
   std::ofstream(path) << j.dump(2);
   ArchConfig a;
   try {
@@ -53,8 +54,9 @@ TEST_P(ShippedArch, EchoLoadsBackToTheSameConfiguration) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Arch, ShippedArch,
-                         ::testing::Values("dense_16x16.json", "tiny_4x4.json", "unpu.json", "unpu_fixed.json",
-                                           "sagar_128x128.json", "scalpel_mcu.json", "scalpel_cpu.json"),
+                         ::testing::Values("dense_16x16.json", "tiny_4x4.json", "unpu.json",
+                                           "unpu_fixed.json", "sagar_128x128.json", "scalpel_mcu.json",
+                                           "scalpel_cpu.json"),
                          [](const auto& info) {
                            std::string n = info.param.substr(0, info.param.find('.'));
                            for (char& c : n) {
@@ -75,7 +77,8 @@ TEST(ArchJson, KeepsEveryUnitKindsOwnKeysAndTheOperatingPoint) {
   EXPECT_EQ(u["packed_weights"], true);
   EXPECT_FALSE(u.contains("rows"));  // derived for a bit-serial array
   EXPECT_EQ(unpu["clock_mhz"], 200);
-  EXPECT_EQ(unpu["operating_point"], json({{"nominal_voltage_v", 1.1}, {"voltage_v", 1.1}, {"clock_mhz", 200}}));
+  EXPECT_EQ(unpu["operating_point"],
+            json({{"nominal_voltage_v", 1.1}, {"voltage_v", 1.1}, {"clock_mhz", 200}}));
   EXPECT_TRUE(unpu["energy"]["components"].contains("lbpe"));
 
   const json mcu = ArchToJson(LoadArch(Src("arch/scalpel_mcu.json")));

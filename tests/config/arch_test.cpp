@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
-#include "support/json_util.h"
 #include "config/unit_kind_reconfig.h"
 #include "config/unit_kind_sparse.h"
+#include "support/json_util.h"
 #include "tests/ir/loader_test_util.h"
 
 namespace npusim::core {
@@ -32,7 +32,8 @@ void ExpectAllCountedActions(const ArchConfig& arch) {
   for (const BufferConfig& b : arch.buffers) {
     for (const char* a : {"read", "write", "leak_per_cycle"}) has(b.name, a);
   }
-  for (const char* a : {"requant", "pass", "add", "mul", "lookup", "pool_op", "leak_per_cycle"}) has(arch.post.name, a);
+  for (const char* a : {"requant", "pass", "add", "mul", "lookup", "pool_op", "leak_per_cycle"})
+    has(arch.post.name, a);
   has("dram", "read_byte");
   has("dram", "write_byte");
   has("dma", "burst");
@@ -167,8 +168,7 @@ TEST(ArchLoader, ReportsEveryProblemOfAFileAtOnce) {
   // Wrong type.
   EXPECT_TRUE(HasProblem(problems, path, "/clock_mhz", "expected a finite number > 0, got \"500\""));
   // Not a power of two.
-  EXPECT_TRUE(HasProblem(problems, path, "/dram/burst_bytes",
-                         "expected a power of two in 1..4096, got 48"));
+  EXPECT_TRUE(HasProblem(problems, path, "/dram/burst_bytes", "expected a power of two in 1..4096, got 48"));
   // Duplicate names.
   EXPECT_TRUE(HasProblem(problems, path, "/buffers/1/name", "duplicate component name \"ibuf\""));
   // Unknown key.
@@ -176,10 +176,9 @@ TEST(ArchLoader, ReportsEveryProblemOfAFileAtOnce) {
                          "unknown key \"bank\" (expected one of: name, size_bytes, banks, ports, "
                          "word_bytes)"));
   // Out of range.
-  EXPECT_TRUE(HasProblem(problems, path, "/units/0/acc_bits",
-                         "expected an integer in 8..32, got 40"));
-  EXPECT_TRUE(HasProblem(problems, path, "/units/0/overflow",
-                         "expected one of wrap|saturate, got \"wrapp\""));
+  EXPECT_TRUE(HasProblem(problems, path, "/units/0/acc_bits", "expected an integer in 8..32, got 40"));
+  EXPECT_TRUE(
+      HasProblem(problems, path, "/units/0/overflow", "expected one of wrap|saturate, got \"wrapp\""));
   // Dangling buffer references.
   EXPECT_TRUE(HasProblem(problems, path, "/units/0/weight_buffer",
                          "expected the name of a buffer in /buffers (ibuf, ibuf, abuf), got "
@@ -189,7 +188,8 @@ TEST(ArchLoader, ReportsEveryProblemOfAFileAtOnce) {
                          "\"obuf\""));
   // Unsupported unit type lists the supported ones.
   EXPECT_TRUE(HasProblem(problems, path, "/units/1/type",
-                         "expected one of systolic_array|bit_serial_array|reconfigurable_array|sparse_array, got \"sparse_unit\""));
+                         "expected one of systolic_array|bit_serial_array|reconfigurable_array|sparse_array, "
+                         "got \"sparse_unit\""));
   // Operands in one buffer.
   EXPECT_TRUE(HasProblem(problems, path, "/units/1/weight_buffer",
                          "expected a buffer other than input_buffer, got \"ibuf\""));
@@ -198,8 +198,7 @@ TEST(ArchLoader, ReportsEveryProblemOfAFileAtOnce) {
                          "missing required key \"pipeline_cycles\" (expected an integer in "
                          "0..1000)"));
   // Missing energy file, named.
-  EXPECT_TRUE(HasProblem(problems, path, "/energy",
-                         "cannot open energy file \"" + energy + "\""));
+  EXPECT_TRUE(HasProblem(problems, path, "/energy", "cannot open energy file \"" + energy + "\""));
   EXPECT_EQ(problems.size(), 12u) << testing::ToString(problems);
 }
 
@@ -240,8 +239,8 @@ TEST(ArchLoader, UnknownTopLevelKey) {
   Json j = DenseJson();
   j["clock_mhzz"] = 400;
   const std::string path = WriteArch(j);
-  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadArch(path); }), path, "/clock_mhzz",
-                         "unknown key \"clock_mhzz\""));
+  EXPECT_TRUE(
+      HasProblem(ProblemsOf([&] { LoadArch(path); }), path, "/clock_mhzz", "unknown key \"clock_mhzz\""));
 }
 
 TEST(ArchLoader, BitWidthsAreCheckedOneByOne) {
@@ -251,8 +250,7 @@ TEST(ArchLoader, BitWidthsAreCheckedOneByOne) {
   const std::string path = WriteArch(j);
   auto problems = ProblemsOf([&] { LoadArch(path); });
   EXPECT_TRUE(HasProblem(problems, path, "/units/0/weight_bits/2", "duplicate bit width 4"));
-  EXPECT_TRUE(HasProblem(problems, path, "/units/0/weight_bits/3",
-                         "expected an integer in 1..16, got 17"));
+  EXPECT_TRUE(HasProblem(problems, path, "/units/0/weight_bits/3", "expected an integer in 1..16, got 17"));
   EXPECT_TRUE(HasProblem(problems, path, "/units/0/input_bits",
                          "expected a non-empty list of distinct integers in 1..16, got []"));
 }
@@ -298,8 +296,8 @@ TEST(ArchLoader, EnergyFileProblemsNameTheEnergyFile) {
                          "expected a finite number >= 0, got -0.3"));
   EXPECT_TRUE(HasProblem(problems, energy, "/components/array/leak_per_cycle/source",
                          "missing required key \"source\" (expected a non-empty string)"));
-  EXPECT_TRUE(HasProblem(problems, energy, "/components/ibuf/read/source",
-                         "expected a non-empty string, got \"\""));
+  EXPECT_TRUE(
+      HasProblem(problems, energy, "/components/ibuf/read/source", "expected a non-empty string, got \"\""));
   EXPECT_TRUE(HasProblem(problems, energy, "/components/ibuf/write/unit",
                          "unknown key \"unit\" (expected one of: energy_pj, source)"));
   EXPECT_EQ(problems.size(), 4u) << testing::ToString(problems);
@@ -307,9 +305,9 @@ TEST(ArchLoader, EnergyFileProblemsNameTheEnergyFile) {
 
 TEST(ArchLoader, InlineEnergyProblemsPointIntoTheArchFile) {
   Json j = DenseJson();
-  j["energy"] = {{"version", 1}, {"name", "e"},
-                 {"components", {{"dram", {{"read_byte", {{"energy_pj", "high"},
-                                                          {"source", "s"}}}}}}}};
+  j["energy"] = {{"version", 1},
+                 {"name", "e"},
+                 {"components", {{"dram", {{"read_byte", {{"energy_pj", "high"}, {"source", "s"}}}}}}}};
   const std::string path = WriteArch(j);
   EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadArch(path); }), path,
                          "/energy/components/dram/read_byte/energy_pj",
@@ -322,8 +320,7 @@ TEST(ArchLoader, EnergySyntaxErrorNamesTheEnergyFile) {
   Json j = DenseJson();
   j["energy"] = "e.json";  // relative to the arch file
   const std::string path = WriteFile(dir + "/arch.json", j.dump());
-  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadArch(path); }), energy, "",
-                         "line 2, column 10: invalid JSON"));
+  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadArch(path); }), energy, "", "line 2, column 10: invalid JSON"));
 }
 
 Json SagarJson() {
@@ -408,18 +405,23 @@ TEST(ArchLoader, SparseArrayProblemsNameTheirKey) {
   j["units"][0]["packed_weights"] = true;
   const std::string path = WriteFile(testing::ScratchDir() + "/arch.json", j.dump(2));
   auto problems = testing::ProblemsOf([&] { LoadArch(path); });
-  EXPECT_TRUE(testing::HasProblem(problems, path, "/units/0/index_bits",
-                                  "expected 1..16 (bits of a relative index: at least 1, since a gap of more than "
-                                  "2^index_bits - 1 groups needs a padding entry per 2^index_bits - 1 groups), got 0"));
-  EXPECT_TRUE(testing::HasProblem(problems, path, "/units/0/formats/1", "expected one of dense|simd_groups|csr, got \"coo\""));
+  EXPECT_TRUE(testing::HasProblem(
+      problems, path, "/units/0/index_bits",
+      "expected 1..16 (bits of a relative index: at least 1, since a gap of more than "
+      "2^index_bits - 1 groups needs a padding entry per 2^index_bits - 1 groups), got 0"));
+  EXPECT_TRUE(testing::HasProblem(problems, path, "/units/0/formats/1",
+                                  "expected one of dense|simd_groups|csr, got \"coo\""));
   EXPECT_TRUE(testing::HasProblem(problems, path, "/units/0/formats/2", "duplicate format \"simd_groups\""));
-  EXPECT_TRUE(testing::HasProblem(problems, path, "/units/0/weight_bits/0",
-                                  "expected 2..16 for a sparse_array (binary weights have no zero to skip), got 1"));
-  EXPECT_TRUE(testing::HasProblem(problems, path, "/units/0/simd_width", "expected an integer in 1..256, got 0"));
+  EXPECT_TRUE(
+      testing::HasProblem(problems, path, "/units/0/weight_bits/0",
+                          "expected 2..16 for a sparse_array (binary weights have no zero to skip), got 1"));
+  EXPECT_TRUE(
+      testing::HasProblem(problems, path, "/units/0/simd_width", "expected an integer in 1..256, got 0"));
   EXPECT_TRUE(testing::HasProblem(problems, path, "/units/0/rows", "unknown key \"rows\""));
-  EXPECT_TRUE(testing::HasProblem(problems, path, "/units/0/packed_weights",
-                                  "expected false or absent: a sparse_array stores its weights in its own formats "
-                                  "(\"formats\")"));
+  EXPECT_TRUE(
+      testing::HasProblem(problems, path, "/units/0/packed_weights",
+                          "expected false or absent: a sparse_array stores its weights in its own formats "
+                          "(\"formats\")"));
 }
 
 TEST(ArchLoader, SparseArrayNeedsFormats) {

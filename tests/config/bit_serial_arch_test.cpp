@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "config/arch.h"
-#include "support/json_util.h"
 #include "config/unit_kind_bit_serial.h"
+#include "support/json_util.h"
 #include "tests/ir/loader_test_util.h"
 
 namespace npusim::core {
@@ -56,7 +56,7 @@ TEST(BitSerialArch, OperatingPointScalesEnergy) {
   const ArchConfig arch = LoadArch(WriteArch(j, "unpu_low.json"));
   EXPECT_DOUBLE_EQ(arch.clock_mhz, 50);
   EXPECT_DOUBLE_EQ(arch.nominal_clock_mhz, 200);
-  EXPECT_DOUBLE_EQ(arch.dynamic_energy_scale(), 0.25);          // (0.55 / 1.1)^2
+  EXPECT_DOUBLE_EQ(arch.dynamic_energy_scale(), 0.25);            // (0.55 / 1.1)^2
   EXPECT_DOUBLE_EQ(arch.leakage_energy_scale(), 0.5 * 200 / 50);  // V ratio x clock ratio
 }
 
@@ -80,8 +80,10 @@ TEST(BitSerialArch, ReportsBadOperatingPoint) {
   j["operating_point"] = {{"voltage_v", -1}, {"volts", 1}};
   const std::string path = WriteArch(j, "unpu_badop.json");
   const auto problems = ProblemsOf([&] { LoadArch(path); });
-  EXPECT_TRUE(HasProblem(problems, path, "/operating_point/voltage_v", "expected a finite number > 0, got -1"));
-  EXPECT_TRUE(HasProblem(problems, path, "/operating_point/nominal_voltage_v", "missing required key \"nominal_voltage_v\""));
+  EXPECT_TRUE(
+      HasProblem(problems, path, "/operating_point/voltage_v", "expected a finite number > 0, got -1"));
+  EXPECT_TRUE(HasProblem(problems, path, "/operating_point/nominal_voltage_v",
+                         "missing required key \"nominal_voltage_v\""));
   EXPECT_TRUE(HasProblem(problems, path, "/operating_point/volts", "unknown key \"volts\""));
 }
 

@@ -1,16 +1,16 @@
 // The bit-serial array end to end: random small networks re-quantized to every weight width
-// 1..16 (compiler/transforms/precision.h), compiled for and simulated on arch/unpu.json (and on variants with the
-// other serial operands), must give exactly the reference executor's outputs, and the unit must
-// have spent exactly the closed form's cycles (models/timing/bit_serial_timing.h) on the program's
-// compute instructions. One simulation per test (one SystemC elaboration per process).
+// 1..16 (compiler/transforms/precision.h), compiled for and simulated on arch/unpu.json (and on variants with
+// the other serial operands), must give exactly the reference executor's outputs, and the unit must have
+// spent exactly the closed form's cycles (models/timing/bit_serial_timing.h) on the program's compute
+// instructions. One simulation per test (one SystemC elaboration per process).
 #include <gtest/gtest.h>
 
 #include <string>
 #include <tuple>
 
 #include "compiler/compiler.h"
-#include "config/arch.h"
 #include "compiler/transforms/precision.h"
+#include "config/arch.h"
 #include "isa/instruction.h"
 #include "models/bit_serial_array.h"
 #include "tests/integration/harness.h"
@@ -22,7 +22,8 @@ namespace {
 uint64_t ClosedFormComputeCycles(const isa::Program& program, const core::UnitConfig& unit) {
   uint64_t cycles = 0;
   for (const isa::Instruction& in : program.instructions) {
-    if (in.op == isa::Opcode::kConv) cycles += static_cast<uint64_t>(models::BitSerialArray::CyclesOf(unit, in.conv()));
+    if (in.op == isa::Opcode::kConv)
+      cycles += static_cast<uint64_t>(models::BitSerialArray::CyclesOf(unit, in.conv()));
   }
   return cycles;
 }

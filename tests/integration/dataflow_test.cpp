@@ -69,13 +69,11 @@ TEST_P(DataflowNetTest, MlpOutputsEqualReference) {
 }
 
 std::string ParamName(const ::testing::TestParamInfo<std::tuple<int, int>>& info) {
-  return std::string(kDataflows[std::get<0>(info.param)]) + "_seed" +
-         std::to_string(std::get<1>(info.param));
+  return std::string(kDataflows[std::get<0>(info.param)]) + "_seed" + std::to_string(std::get<1>(info.param));
 }
 
 INSTANTIATE_TEST_SUITE_P(Dataflows, DataflowNetTest,
-                         ::testing::Combine(::testing::Range(0, 3), ::testing::Range(0, kSeeds)),
-                         ParamName);
+                         ::testing::Combine(::testing::Range(0, 3), ::testing::Range(0, kSeeds)), ParamName);
 
 // No simulation: the same compiled program costs different compute cycles under each dataflow,
 // for at least one of the nets above, and a positive number under every one.

@@ -55,7 +55,8 @@ core::Graph RandomFloatAvgPoolNet(uint64_t seed) {
   const std::string x = b.Input({1, hw, hw, b.Uniform(1, 8)}, b.Coin());
   const std::string h = b.Conv(x, b.Uniform(1, 40), 3, 1, 1, {1, 1, 1, 1}, 1, core::Activation::kNone);
   const int64_t k = b.Uniform(1, 3);
-  const std::array<int64_t, 4> pads{b.Uniform(0, k - 1), b.Uniform(0, k - 1), b.Uniform(0, k - 1), b.Uniform(0, k - 1)};
+  const std::array<int64_t, 4> pads{b.Uniform(0, k - 1), b.Uniform(0, k - 1), b.Uniform(0, k - 1),
+                                    b.Uniform(0, k - 1)};
   b.Pool(h, core::OpType::kAvgPool, k, b.Uniform(1, 2), pads, b.Coin(), true);
   b.Pool(h, core::OpType::kAvgPool, k, 1, pads, b.Coin(), false);
   return b.Build();
@@ -86,10 +87,12 @@ TEST_P(EltwiseTest, SimulatedMulAndLookupEqualReference) {
 }
 
 std::string EltwiseParamName(const ::testing::TestParamInfo<std::tuple<int, int>>& info) {
-  return std::string(kEltwiseVariants[std::get<1>(info.param)].name) + "_seed" + std::to_string(std::get<0>(info.param));
+  return std::string(kEltwiseVariants[std::get<1>(info.param)].name) + "_seed" +
+         std::to_string(std::get<0>(info.param));
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, EltwiseTest, ::testing::Combine(::testing::Range(0, 8), ::testing::Range(0, 6)),
+INSTANTIATE_TEST_SUITE_P(Seeds, EltwiseTest,
+                         ::testing::Combine(::testing::Range(0, 8), ::testing::Range(0, 6)),
                          EltwiseParamName);
 
 // [1, 4, 4, 16] (n = 256 values) on dense_16x16 (L = 16 lanes, P = 4): one chunk each.
@@ -109,9 +112,9 @@ TEST(Eltwise, LookupAndMulCyclesAndCountsFollowTheirClosedForms) {
   EXPECT_NE(listing.find("LOOKUP table=b0+0x100[256]"), std::string::npos) << listing;
   EXPECT_NE(listing.find("MUL b0+0x10000 * b0+0x10100[16] -> b3+0x8000 n=256"), std::string::npos) << listing;
   const int post = static_cast<int>(isa::Queue::kPost);
-  EXPECT_EQ(o.run.layer_busy[0][post], 4u + (256 + 256) / 16);    // lookup of x
+  EXPECT_EQ(o.run.layer_busy[0][post], 4u + (256 + 256) / 16);      // lookup of x
   EXPECT_EQ(o.run.layer_busy[2][post], 4u + (256 + 16 + 15) / 16);  // lookup of the 16 pooled values
-  EXPECT_EQ(o.run.layer_busy[3][post], 4u + 256 / 16);            // mul
+  EXPECT_EQ(o.run.layer_busy[3][post], 4u + 256 / 16);              // mul
 }
 
 // concat is DMA only: every input byte is loaded once and stored once, at its offset; on
@@ -141,7 +144,9 @@ void ExpectConcatMovesEveryByteOnce(const char* arch_file) {
 }
 
 TEST(Eltwise, ConcatMovesEveryByteOnceDense) { ExpectConcatMovesEveryByteOnce("arch/dense_16x16.json"); }
-TEST(Eltwise, ConcatMovesEveryByteOnceInPiecesOnTiny) { ExpectConcatMovesEveryByteOnce("arch/tiny_4x4.json"); }
+TEST(Eltwise, ConcatMovesEveryByteOnceInPiecesOnTiny) {
+  ExpectConcatMovesEveryByteOnce("arch/tiny_4x4.json");
+}
 
 }  // namespace
 }  // namespace npusim::testing

@@ -15,8 +15,10 @@ const ArchVariant kVariants[] = {
     {"tiny", "arch/tiny_4x4.json", 32, core::Overflow::kWrap, core::RequantMode::kOnnxFloat},
     {"tiny_fixed_point", "arch/tiny_4x4.json", 32, core::Overflow::kWrap, core::RequantMode::kFixedPoint},
     {"dense_acc16_wrap", "arch/dense_16x16.json", 16, core::Overflow::kWrap, core::RequantMode::kOnnxFloat},
-    {"tiny_acc16_saturate", "arch/tiny_4x4.json", 16, core::Overflow::kSaturate, core::RequantMode::kOnnxFloat},
-    {"dense_saturate", "arch/dense_16x16.json", 32, core::Overflow::kSaturate, core::RequantMode::kFixedPoint},
+    {"tiny_acc16_saturate", "arch/tiny_4x4.json", 16, core::Overflow::kSaturate,
+     core::RequantMode::kOnnxFloat},
+    {"dense_saturate", "arch/dense_16x16.json", 32, core::Overflow::kSaturate,
+     core::RequantMode::kFixedPoint},
 };
 
 class RandomNetTest : public ::testing::TestWithParam<std::tuple<int, int>> {};
@@ -35,7 +37,8 @@ TEST_P(RandomNetTest, MlpOutputsEqualReference) {
 }
 
 std::string ParamName(const ::testing::TestParamInfo<std::tuple<int, int>>& info) {
-  return std::string(kVariants[std::get<1>(info.param)].name) + "_seed" + std::to_string(std::get<0>(info.param));
+  return std::string(kVariants[std::get<1>(info.param)].name) + "_seed" +
+         std::to_string(std::get<0>(info.param));
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, RandomNetTest,

@@ -15,10 +15,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sim/figures.h"
-#include "config/arch.h"
 #include "compiler/transforms/precision.h"
+#include "config/arch.h"
 #include "config/unit_kind_sparse.h"
+#include "sim/figures.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/random_nets.h"
 
@@ -28,8 +28,9 @@ namespace {
 using nlohmann::json;
 
 // The sparse arches twice: their timing depends on the weights, the others' does not.
-const std::vector<std::string> kArches = {"scalpel_mcu", "scalpel_cpu", "scalpel_mcu", "scalpel_cpu", "dense_16x16",
-                                          "tiny_4x4",    "sagar_128x128", "unpu",     "unpu_fixed"};
+const std::vector<std::string> kArches = {"scalpel_mcu",   "scalpel_cpu", "scalpel_mcu",
+                                          "scalpel_cpu",   "dense_16x16", "tiny_4x4",
+                                          "sagar_128x128", "unpu",        "unpu_fixed"};
 
 // One random network for `arch`, as the seed draws it; `what` says how it was made.
 core::Graph DrawNet(uint64_t seed, const core::ArchConfig& arch, std::string* what) {
@@ -65,7 +66,8 @@ TEST(ExecModeRandom, PrunedRandomNetsGiveTheSameFiguresInBothModes) {
     core::Graph g = DrawNet(static_cast<uint64_t>(seed), arch, &what);
     const json exact = sim::FiguresInChild(arch, g, g.name, true, models::ExecMode::kExact);
     const json timing = sim::FiguresInChild(arch, g, g.name, true, models::ExecMode::kTiming);
-    ASSERT_FALSE(exact.contains("error")) << name << ", seed " << seed << " (" << what << "): " << exact.dump();
+    ASSERT_FALSE(exact.contains("error"))
+        << name << ", seed " << seed << " (" << what << "): " << exact.dump();
     EXPECT_GT(exact["cycles"].get<uint64_t>(), 0u);
     EXPECT_EQ(exact, timing) << name << ", seed " << seed << " (" << what << ")";
     ++compared;

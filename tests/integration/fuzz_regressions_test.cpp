@@ -12,11 +12,11 @@
 #include <vector>
 
 #include "config/arch.h"
-#include "support/error.h"
-#include "ir/net_loader.h"
-#include "support/npy.h"
 #include "frontends/scalesim/scalesim_input.h"
 #include "fuzz/fuzz_support.h"
+#include "ir/net_loader.h"
+#include "support/error.h"
+#include "support/npy.h"
 #include "tests/ir/loader_test_util.h"
 
 namespace npusim::core {
@@ -115,8 +115,7 @@ TEST(FuzzRegressions, PerChannelRandomScaleOnAnActivationAllocatesNothing) {
 
 TEST(FuzzRegressions, InferredOutputTooLargeIsRefused) {
   // The conv's inferred output has about 2^65 elements: the flatten after it overflowed int64.
-  const std::string path =
-      SourcePath("tests/data/fuzz-regressions/net/conv_output_elements_overflow.json");
+  const std::string path = SourcePath("tests/data/fuzz-regressions/net/conv_output_elements_overflow.json");
   EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadNetwork(path); }), path, "/ops/0",
                          "expected an output of at most 2147483647 elements"));
 }
@@ -130,9 +129,10 @@ std::string Net(const std::string& tensors, const std::string& ops) {
 const char kReshapeOp[] = R"([{"name": "r", "op": "reshape", "inputs": ["x"], "outputs": ["y"]}])";
 
 TEST(Limits, TensorOfTenToTheTwelveElementsIsRefused) {
-  const std::string path = WriteFile(ScratchDir() + "/n.json",
-                                     Net(R"("x": {"shape": [1000000, 1000000], "scale": 1},
-                                            "y": {"scale": 1})", kReshapeOp));
+  const std::string path =
+      WriteFile(ScratchDir() + "/n.json", Net(R"("x": {"shape": [1000000, 1000000], "scale": 1},
+                                            "y": {"scale": 1})",
+                                              kReshapeOp));
   EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadNetwork(path); }), path, "/tensors/x/shape",
                          "expected at most 2147483647 elements"));
 }
@@ -148,8 +148,8 @@ TEST(Limits, ConstantDataBudgetCountsAllTensorsTogether) {
   // name that is never read because the shape is refused first.
   std::string tensors = R"("x": {"shape": [1, 4], "scale": 1}, "y": {"scale": 1})";
   for (int i = 0; i < 20; ++i) {
-    tensors += ", \"c" + std::to_string(i) +
-               R"(": {"shape": [16384, 1024], "scale": 1, "data": "missing.npy"})";
+    tensors +=
+        ", \"c" + std::to_string(i) + R"(": {"shape": [16384, 1024], "scale": 1, "data": "missing.npy"})";
   }
   const std::string path = WriteFile(ScratchDir() + "/n.json", Net(tensors, kReshapeOp));
   const auto problems = ProblemsOf([&] { LoadNetwork(path); });
@@ -183,18 +183,18 @@ std::string NpyHeader(const std::string& dict) {
 }
 
 TEST(Limits, NpyOfTenToTheTwelveElementsIsRefused) {
-  const std::string path = WriteFile(
-      ScratchDir() + "/x.npy",
-      NpyHeader("{'descr': '|i1', 'fortran_order': False, 'shape': (1000000, 1000000), }"));
+  const std::string path =
+      WriteFile(ScratchDir() + "/x.npy",
+                NpyHeader("{'descr': '|i1', 'fortran_order': False, 'shape': (1000000, 1000000), }"));
   EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadNpy(path); }), path, "",
                          "array too large: shape (1000000, 1000000) (at most 2147483647 elements)"));
 }
 
 TEST(Limits, NpyDataIsNotReadUnlessTheFileHasExactlyTheAnnouncedSize) {
   // 2^30 int8 announced, a few bytes present: refused from the file size, nothing read.
-  const std::string path = WriteFile(
-      ScratchDir() + "/x.npy",
-      NpyHeader("{'descr': '|i1', 'fortran_order': False, 'shape': (1073741824,), }") + "abc");
+  const std::string path =
+      WriteFile(ScratchDir() + "/x.npy",
+                NpyHeader("{'descr': '|i1', 'fortran_order': False, 'shape': (1073741824,), }") + "abc");
   EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadNpy(path); }), path, "",
                          "expected 1073741824 data bytes for shape (1073741824,) of int8, the file has 3"));
 }
@@ -225,11 +225,14 @@ TEST(Limits, JsonNestedDeeperThan512LevelsIsRefusedWithItsPosition) {
   const std::string path = WriteFile(ScratchDir() + "/a.json", "{\"version\": 1,\n \"name\": " + deep + "}");
   EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadArch(path); }), path, "",
                          "line 2, column 521: JSON nested deeper than 512 levels"));
-  const std::string net = WriteFile(ScratchDir() + "/n.json", "{\"name\": \"" + deep + "\", \"x\": " + deep + "}");
-  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadNetwork(net); }), net, "", "line 1, column 200530: JSON nested deeper"));
+  const std::string net =
+      WriteFile(ScratchDir() + "/n.json", "{\"name\": \"" + deep + "\", \"x\": " + deep + "}");
+  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadNetwork(net); }), net, "",
+                         "line 1, column 200530: JSON nested deeper"));
   // 512 levels are fine (the message is about the value, not the depth).
-  const std::string ok = WriteFile(ScratchDir() + "/o.json", "{\"version\": 1, \"name\": " +
-                                                                 std::string(511, '[') + std::string(511, ']') + "}");
+  const std::string ok =
+      WriteFile(ScratchDir() + "/o.json",
+                "{\"version\": 1, \"name\": " + std::string(511, '[') + std::string(511, ']') + "}");
   EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadArch(ok); }), ok, "/name", "expected a non-empty string"));
 }
 

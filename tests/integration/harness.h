@@ -15,10 +15,10 @@
 #include "compiler/compiler.h"
 #include "config/arch.h"
 #include "ir/graph.h"
-#include "support/stats.h"
 #include "models/npu.h"
 #include "reference/executor.h"
 #include "sim/simulate.h"
+#include "support/stats.h"
 
 namespace npusim::testing {
 
@@ -94,7 +94,8 @@ class GraphBuilder {
     op.inputs = {a, b};
     const core::TensorInfo& ai = g_.tensor(a);
     const core::TensorInfo& bi = g_.tensor(b);
-    core::TensorInfo y = Activation(op.name + "_y", ai.shape, ai.quant.scales[0] * bi.quant.scales[0] * 40.0f, Coin());
+    core::TensorInfo y =
+        Activation(op.name + "_y", ai.shape, ai.quant.scales[0] * bi.quant.scales[0] * 40.0f, Coin());
     y.quant.zero_points = {static_cast<int32_t>(y.is_signed ? Uniform(-10, 10) : Uniform(0, 20))};
     op.outputs = {Add(y)};
     g_.ops.push_back(op);
@@ -143,7 +144,8 @@ class GraphBuilder {
   }
 
   std::string Pool(const std::string& x, core::OpType type, int64_t k, int64_t stride,
-                   std::array<int64_t, 4> pads, bool count_include_pad = false, bool float_accumulate = false) {
+                   std::array<int64_t, 4> pads, bool count_include_pad = false,
+                   bool float_accumulate = false) {
     const core::TensorInfo& xi = g_.tensor(x);
     core::Op op;
     op.name = "op" + std::to_string(g_.ops.size());
@@ -160,9 +162,10 @@ class GraphBuilder {
       shape[2] = core::ConvOutSize(xi.shape[2], k, stride, 1, pads[1], pads[3]);
     }
     const bool same = type == core::OpType::kMaxPool;
-    core::TensorInfo y = Activation(op.name + "_y", shape, same ? xi.quant.scales[0] : xi.quant.scales[0] * 0.8f,
-                                    xi.is_signed);
-    y.quant.zero_points = same ? xi.quant.zero_points : std::vector<int32_t>{static_cast<int32_t>(Uniform(-5, 5))};
+    core::TensorInfo y = Activation(op.name + "_y", shape,
+                                    same ? xi.quant.scales[0] : xi.quant.scales[0] * 0.8f, xi.is_signed);
+    y.quant.zero_points =
+        same ? xi.quant.zero_points : std::vector<int32_t>{static_cast<int32_t>(Uniform(-5, 5))};
     op.outputs = {Add(y)};
     g_.ops.push_back(op);
     return op.outputs[0];

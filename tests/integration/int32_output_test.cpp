@@ -18,7 +18,8 @@ const ArchVariant kInt32Variants[] = {
     {"dense", "arch/dense_16x16.json", 32, core::Overflow::kWrap, core::RequantMode::kOnnxFloat},
     {"tiny", "arch/tiny_4x4.json", 32, core::Overflow::kWrap, core::RequantMode::kOnnxFloat},
     {"tiny_acc16_wrap", "arch/tiny_4x4.json", 16, core::Overflow::kWrap, core::RequantMode::kOnnxFloat},
-    {"dense_acc16_saturate", "arch/dense_16x16.json", 16, core::Overflow::kSaturate, core::RequantMode::kFixedPoint},
+    {"dense_acc16_saturate", "arch/dense_16x16.json", 16, core::Overflow::kSaturate,
+     core::RequantMode::kFixedPoint},
     {"unpu", "arch/unpu.json", 32, core::Overflow::kWrap, core::RequantMode::kOnnxFloat},
     {"sagar", "arch/sagar_128x128.json", 32, core::Overflow::kWrap, core::RequantMode::kOnnxFloat},
     {"scalpel_mcu", "arch/scalpel_mcu.json", 32, core::Overflow::kWrap, core::RequantMode::kOnnxFloat},
@@ -31,10 +32,13 @@ core::Graph RandomInt32Net(uint64_t seed, bool weight_zero_points) {
   GraphBuilder b(seed);
   const int64_t h = b.Uniform(3, 12), w = b.Uniform(3, 12), c = b.Uniform(1, 10);
   const std::string x = b.Input({1, h, w, c}, b.Coin(0.5));
-  auto w_zp = [&] { return weight_zero_points && b.Coin(0.7) ? static_cast<int32_t>(b.Uniform(-20, 20)) : 0; };
+  auto w_zp = [&] {
+    return weight_zero_points && b.Coin(0.7) ? static_cast<int32_t>(b.Uniform(-20, 20)) : 0;
+  };
   auto random_conv = [&](const std::string& in, int64_t in_c) {
     const RandomConvShape s(b, h, w, in_c);
-    const std::string y = b.Conv(in, s.oc, s.k, s.stride, s.dil, s.pads, s.groups, core::Activation::kNone, b.Coin(0.7));
+    const std::string y =
+        b.Conv(in, s.oc, s.k, s.stride, s.dil, s.pads, s.groups, core::Activation::kNone, b.Coin(0.7));
     b.MakeAccumulatorOutput(y, w_zp());
   };
   const int64_t c1 = b.Uniform(2, 24);
@@ -70,7 +74,8 @@ TEST_P(Int32OutputTest, SimulatedAccumulatorsEqualReference) {
 }
 
 std::string Int32ParamName(const ::testing::TestParamInfo<std::tuple<int, int>>& info) {
-  return std::string(kInt32Variants[std::get<1>(info.param)].name) + "_seed" + std::to_string(std::get<0>(info.param));
+  return std::string(kInt32Variants[std::get<1>(info.param)].name) + "_seed" +
+         std::to_string(std::get<0>(info.param));
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, Int32OutputTest,
@@ -96,9 +101,9 @@ int64_t StoredBytes(const isa::Program& p) {
 // [1, 4, 4, 16] -> [1, 4, 4, 16] (E = 256 outputs) on dense_16x16 is one tile. The post-processor
 // passes the E accumulators through (counted as `pass`, never `requant`) in P + ceil(E / L) =
 // 4 + 256 / 16 cycles; the STORE moves 4E = 1024 bytes, all of it written to DRAM. That STORE is
-// one contiguous run of 16 bursts of 64 bytes: each burst is read from obuf in 1 cycle (4 banks x 16 bytes) and written to DRAM in
-// 64 / 16 = 4 cycles, the writes back to back, the last complete after the DRAM latency, so the
-// store takes 1 + 4E / bytes_per_cycle + latency_cycles.
+// one contiguous run of 16 bursts of 64 bytes: each burst is read from obuf in 1 cycle (4 banks x 16 bytes)
+// and written to DRAM in 64 / 16 = 4 cycles, the writes back to back, the last complete after the DRAM
+// latency, so the store takes 1 + 4E / bytes_per_cycle + latency_cycles.
 TEST(Int32Output, PassThroughAndStoreCountFourBytesPerOutput) {
   const core::ArchConfig arch = core::LoadArch(SourcePath("arch/dense_16x16.json"));
   const core::Graph g = OneLayerInt32({1, 4, 4, 16}, 16);

@@ -25,7 +25,9 @@ bool IsWeighted(const core::Op& op) {
 }
 
 // Pointwise layer number of "pwN", else 0.
-int PointwiseIndex(const std::string& layer) { return layer.rfind("pw", 0) == 0 ? std::stoi(layer.substr(2)) : 0; }
+int PointwiseIndex(const std::string& layer) {
+  return layer.rfind("pw", 0) == 0 ? std::stoi(layer.substr(2)) : 0;
+}
 
 // The assignments of workloads/README.md, written out independently of tools/gen_workloads.py.
 int BitsQ8(const std::string&) { return 8; }

@@ -7,8 +7,8 @@
 //
 //   NPUSIM_PROPERTY_CASES=5000 NPUSIM_PROPERTY_SEED=1000 build/integration_test --gtest_filter='Property*'
 //
-// The default (ctest) runs 300 cases from seed 1 (about 3 s in Release). A failing case leaves its arch.json and
-// net.json under $TMPDIR/npusim_property/<seed>/ with the command that reproduces it.
+// The default (ctest) runs 300 cases from seed 1 (about 3 s in Release). A failing case leaves its arch.json
+// and net.json under $TMPDIR/npusim_property/<seed>/ with the command that reproduces it.
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
@@ -28,11 +28,11 @@
 #include "compiler/compiler.h"
 #include "config/arch.h"
 #include "config/energy.h"
-#include "support/error.h"
 #include "ir/net_loader.h"
-#include "support/stats.h"
 #include "models/npu.h"
 #include "reference/executor.h"
+#include "support/error.h"
+#include "support/stats.h"
 #include "tests/integration/random_configs.h"
 
 namespace npusim::testing {
@@ -44,8 +44,8 @@ using nlohmann::json;
 // How a case ended, as the child reports it on a pipe (one JSON object).
 enum class Stage { kArch, kNet, kCompile, kElaborate, kSimulate, kCompare };
 const char* StageName(int s) {
-  static const char* const kNames[] = {"arch validator", "net validator", "compiler", "elaboration", "simulation",
-                                       "comparison"};
+  static const char* const kNames[] = {"arch validator", "net validator", "compiler",
+                                       "elaboration",    "simulation",    "comparison"};
   return s >= 0 && s < 6 ? kNames[s] : "unknown: the child gave no result";
 }
 
@@ -53,11 +53,13 @@ json Result(Stage stage, const std::string& outcome, const std::string& message)
   return {{"stage", static_cast<int>(stage)}, {"outcome", outcome}, {"message", message}};
 }
 
-std::string FirstMismatch(const core::Graph& g, const models::RunResult& run, const reference::TensorMap& ref) {
+std::string FirstMismatch(const core::Graph& g, const models::RunResult& run,
+                          const reference::TensorMap& ref) {
   for (const std::string& name : g.outputs) {
     const std::vector<int32_t>& sim = run.outputs.at(name);
     const std::vector<int32_t>& want = ref.at(name);
-    if (sim.size() != want.size()) return name + ": " + std::to_string(sim.size()) + " values, expected " + std::to_string(want.size());
+    if (sim.size() != want.size())
+      return name + ": " + std::to_string(sim.size()) + " values, expected " + std::to_string(want.size());
     for (size_t i = 0; i < want.size(); ++i) {
       if (sim[i] != want[i]) {
         return name + "[" + std::to_string(i) + "]: simulated " + std::to_string(sim[i]) + ", reference " +
@@ -90,17 +92,20 @@ json RunCase(const std::string& arch_file, const std::string& net_file) {
     const models::RunResult run = npu.Run();
     stage = Stage::kCompare;
     const core::UnitConfig& u = *arch.MatrixUnit();
-    const reference::TensorMap ref = reference::Run(g, inputs, reference::Options{arch.requant_mode, u.acc_bits, u.overflow});
+    const reference::TensorMap ref =
+        reference::Run(g, inputs, reference::Options{arch.requant_mode, u.acc_bits, u.overflow});
     const std::string mismatch = FirstMismatch(g, run, ref);
     if (!mismatch.empty()) return Result(stage, "failure", "not bit-exact: " + mismatch);
     if (run.cycles == 0) return Result(stage, "failure", "0 cycles");
     return Result(stage, "simulated", std::to_string(run.cycles) + " cycles");
   } catch (const core::ConfigError& e) {
     if (stage <= Stage::kNet) return Result(stage, "rejected", e.what());
-    if (stage >= Stage::kSimulate) return Result(stage, "failure", std::string("ConfigError once running: ") + e.what());
+    if (stage >= Stage::kSimulate)
+      return Result(stage, "failure", std::string("ConfigError once running: ") + e.what());
     // Clear: names the arch or the network file (and so where to look).
     bool names_file = !e.problems().empty();
-    for (const core::Problem& p : e.problems()) names_file = names_file && (p.file == arch_file || p.file == net_file);
+    for (const core::Problem& p : e.problems())
+      names_file = names_file && (p.file == arch_file || p.file == net_file);
     // A buffer too small for any tile says which buffer and how much it would need.
     const std::string what = e.what();
     const bool names_buffer = what.find("cannot be tiled") == std::string::npos ||
@@ -125,7 +130,8 @@ Outcome RunInChild(const std::string& arch_file, const std::string& net_file, st
   const pid_t pid = fork();
   if (pid == 0) {
     close(fds[0]);
-    const std::string text = RunCase(arch_file, net_file).dump(-1, ' ', false, json::error_handler_t::replace);
+    const std::string text =
+        RunCase(arch_file, net_file).dump(-1, ' ', false, json::error_handler_t::replace);
     size_t off = 0;
     while (off < text.size()) {
       const ssize_t n = write(fds[1], text.data() + off, text.size() - off);
@@ -139,7 +145,8 @@ Outcome RunInChild(const std::string& arch_file, const std::string& net_file, st
   const auto deadline = std::chrono::steady_clock::now() + limit;
   bool timed_out = false;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       timed_out = true;
       break;
@@ -187,18 +194,22 @@ TEST(Property, AcceptedConfigsSimulateBitExactOrAreRefusedBeforeSimulation) {
     std::ofstream(net_file) << net.dump(1) << "\n";
     const Outcome o = RunInChild(arch_file, net_file, limit);
     ++counts[o.outcome];
-    if (o.outcome == "rejected" || o.outcome == "refused") ++by_stage[o.outcome + " by " + StageName(o.stage)];
-    if (std::getenv("NPUSIM_PROPERTY_VERBOSE")) std::cout << seed << " " << o.outcome << ": " << o.message << "\n";
+    if (o.outcome == "rejected" || o.outcome == "refused")
+      ++by_stage[o.outcome + " by " + StageName(o.stage)];
+    if (std::getenv("NPUSIM_PROPERTY_VERBOSE"))
+      std::cout << seed << " " << o.outcome << ": " << o.message << "\n";
     if (o.outcome == "failure") {
-      ADD_FAILURE() << "seed " << seed << ": " << o.message << " (stage " << StageName(o.stage) << ")\n  reproduce: "
-                    << NPUSIM_BINARY << " run --arch " << arch_file << " --net " << net_file << " --check";
+      ADD_FAILURE() << "seed " << seed << ": " << o.message << " (stage " << StageName(o.stage)
+                    << ")\n  reproduce: " << NPUSIM_BINARY << " run --arch " << arch_file << " --net "
+                    << net_file << " --check";
       continue;  // keep the files
     }
     fs::remove_all(dir);
   }
-  std::cout << "property: " << cases << " random configurations from seed " << first << ": " << counts["simulated"]
-            << " simulated bit-exact end to end, " << counts["refused"] << " refused before simulation, "
-            << counts["rejected"] << " rejected by the validators, " << counts["failure"] << " failures\n";
+  std::cout << "property: " << cases << " random configurations from seed " << first << ": "
+            << counts["simulated"] << " simulated bit-exact end to end, " << counts["refused"]
+            << " refused before simulation, " << counts["rejected"] << " rejected by the validators, "
+            << counts["failure"] << " failures\n";
   for (const auto& [k, n] : by_stage) std::cout << "  " << k << ": " << n << "\n";
   // The generator must mostly produce files the validators accept, and many must run end to end:
   // a property checked on refusals only would prove little.

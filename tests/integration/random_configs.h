@@ -25,8 +25,11 @@ class RandomConfig {
 
   nlohmann::json Arch() {
     using nlohmann::json;
-    json a = {{"version", 1}, {"name", "random_" + std::to_string(seed_)}, {"clock_mhz", Pick<int>({100, 500, 1000})}};
-    a["dram"] = {{"bytes_per_cycle", LogUniform(1, 64)}, {"latency_cycles", Uniform(0, 200)},
+    json a = {{"version", 1},
+              {"name", "random_" + std::to_string(seed_)},
+              {"clock_mhz", Pick<int>({100, 500, 1000})}};
+    a["dram"] = {{"bytes_per_cycle", LogUniform(1, 64)},
+                 {"latency_cycles", Uniform(0, 200)},
                  {"burst_bytes", int64_t{1} << Uniform(0, 8)}};
     if (Coin(0.05)) a["dram"]["capacity_bytes"] = LogUniform(1, 1 << 16);  // often too small
     json buffers = json::array();
@@ -42,10 +45,14 @@ class RandomConfig {
       weight_bits_ = w;
     }
     // Now and then the post-processor writes into an operand buffer: the validator must refuse it.
-    a["post_processor"] = {{"name", "post"}, {"lanes", LogUniform(1, 32)}, {"pipeline_cycles", Uniform(0, 8)},
-                           {"output_buffer", Coin(0.04) ? Pick<std::string>({"ibuf", "wbuf", "abuf"}) : "obuf"}};
+    a["post_processor"] = {
+        {"name", "post"},
+        {"lanes", LogUniform(1, 32)},
+        {"pipeline_cycles", Uniform(0, 8)},
+        {"output_buffer", Coin(0.04) ? Pick<std::string>({"ibuf", "wbuf", "abuf"}) : "obuf"}};
     a["requantization"] = Coin() ? "onnx_float" : "fixed_point";
-    if (Coin(0.1)) a["operating_point"] = {{"nominal_voltage_v", 1.0}, {"voltage_v", 0.6 + 0.1 * Uniform(0, 6)}};
+    if (Coin(0.1))
+      a["operating_point"] = {{"nominal_voltage_v", 1.0}, {"voltage_v", 0.6 + 0.1 * Uniform(0, 6)}};
     a["energy"] = Energy();
     return a;
   }
@@ -53,13 +60,17 @@ class RandomConfig {
   // A network for the arch just drawn (its operand widths).
   nlohmann::json Net() {
     using nlohmann::json;
-    net_ = {{"version", 1}, {"name", "random_" + std::to_string(seed_)}, {"tensors", json::object()},
+    net_ = {{"version", 1},
+            {"name", "random_" + std::to_string(seed_)},
+            {"tensors", json::object()},
             {"ops", json::array()}};
     const int64_t h = LogUniform(1, 24), w = LogUniform(1, 24), c = LogUniform(1, 48);
-    const int bits = Coin(0.03) ? static_cast<int>(Uniform(1, 16)) : Pick(input_bits_);  // may not be the unit's
+    const int bits =
+        Coin(0.03) ? static_cast<int>(Uniform(1, 16)) : Pick(input_bits_);  // may not be the unit's
     const bool is_signed = bits > 1 && Coin(0.7);
     const bool mlp = Coin(0.15);  // an [M, K] input: matmuls with M > 1
-    const std::vector<int64_t> shape = mlp ? std::vector<int64_t>{Uniform(1, 16), c} : std::vector<int64_t>{1, h, w, c};
+    const std::vector<int64_t> shape =
+        mlp ? std::vector<int64_t>{Uniform(1, 16), c} : std::vector<int64_t>{1, h, w, c};
     Tensor t{"x", shape, bits, is_signed, 0.02 + 0.001 * static_cast<double>(Uniform(0, 50))};
     json x = Quant(t);
     x["shape"] = t.shape;
@@ -94,16 +105,24 @@ class RandomConfig {
   bool Coin(double p = 0.5) { return std::bernoulli_distribution(p)(rng_); }
   int64_t LogUniform(int64_t lo, int64_t hi) {
     const double l = std::log(static_cast<double>(lo)), u = std::log(static_cast<double>(hi) + 0.999);
-    return std::clamp<int64_t>(static_cast<int64_t>(std::exp(std::uniform_real_distribution<double>(l, u)(rng_))), lo, hi);
+    return std::clamp<int64_t>(
+        static_cast<int64_t>(std::exp(std::uniform_real_distribution<double>(l, u)(rng_))), lo, hi);
   }
   template <class T>
-  T Pick(const std::vector<T>& v) { return v[static_cast<size_t>(Uniform(0, static_cast<int64_t>(v.size()) - 1))]; }
+  T Pick(const std::vector<T>& v) {
+    return v[static_cast<size_t>(Uniform(0, static_cast<int64_t>(v.size()) - 1))];
+  }
 
   nlohmann::json Buffer(const std::string& name) {
     const int64_t word = int64_t{1} << Uniform(0, 5), banks = Uniform(1, 4);
     const int64_t unit = word * banks;
-    const int64_t size = std::max<int64_t>((LogUniform(64, 131072) + unit - 1) / unit * unit, (64 + unit - 1) / unit * unit);
-    return {{"name", name}, {"size_bytes", size}, {"banks", banks}, {"ports", Uniform(1, 2)}, {"word_bytes", word}};
+    const int64_t size =
+        std::max<int64_t>((LogUniform(64, 131072) + unit - 1) / unit * unit, (64 + unit - 1) / unit * unit);
+    return {{"name", name},
+            {"size_bytes", size},
+            {"banks", banks},
+            {"ports", Uniform(1, 2)},
+            {"word_bytes", word}};
   }
 
   // 1..3 distinct widths, 8 the most common.
@@ -123,9 +142,14 @@ class RandomConfig {
     input_bits_ = Widths();
     weight_bits_ = Widths();
     // 1-bit activations are unsigned only; keep inputs of two bits or more most of the time.
-    json u = {{"name", "unit"}, {"input_bits", input_bits_}, {"weight_bits", weight_bits_},
-              {"acc_bits", Coin(0.7) ? 32 : Uniform(8, 31)}, {"overflow", Coin() ? "wrap" : "saturate"},
-              {"input_buffer", "ibuf"}, {"weight_buffer", "wbuf"}, {"acc_buffer", "abuf"}};
+    json u = {{"name", "unit"},
+              {"input_bits", input_bits_},
+              {"weight_bits", weight_bits_},
+              {"acc_bits", Coin(0.7) ? 32 : Uniform(8, 31)},
+              {"overflow", Coin() ? "wrap" : "saturate"},
+              {"input_buffer", "ibuf"},
+              {"weight_buffer", "wbuf"},
+              {"acc_buffer", "abuf"}};
     const int64_t type = Uniform(0, 2);
     if (type == 0) {
       u["type"] = "systolic_array";
@@ -189,18 +213,22 @@ class RandomConfig {
   // configuration (energy is not what this test is about).
   static nlohmann::json Energy() {
     using nlohmann::json;
-    std::vector<std::string> actions = {"read", "write", "leak_per_cycle", "requant", "pass", "add", "mul", "lookup", "pool_op",
-                                        "read_byte", "write_byte", "burst", "idle_pe_cycle", "lookup_add", "accumulate_bit",
-                                        "table_entry", "aggregate_add", "bypass_hop", "reduce_add", "reconfigure"};
+    std::vector<std::string> actions = {
+        "read",        "write",         "leak_per_cycle", "requant",    "pass",
+        "add",         "mul",           "lookup",         "pool_op",    "read_byte",
+        "write_byte",  "burst",         "idle_pe_cycle",  "lookup_add", "accumulate_bit",
+        "table_entry", "aggregate_add", "bypass_hop",     "reduce_add", "reconfigure"};
     for (int b = 1; b <= 16; ++b) {
       actions.push_back("mac_" + std::to_string(b) + "b");
       actions.push_back("mac_w" + std::to_string(b));
     }
     json entries = json::object();
-    for (const std::string& a : actions) entries[a] = {{"energy_pj", 0.5}, {"source", "property test: any value"}};
+    for (const std::string& a : actions)
+      entries[a] = {{"energy_pj", 0.5}, {"source", "property test: any value"}};
     json comps = json::object();
-    for (const std::string& c : {std::string("unit"), std::string("unit2"), std::string("ibuf"), std::string("wbuf"), std::string("abuf"),
-                                 std::string("obuf"), std::string("post"), std::string("dram"), std::string("dma")}) {
+    for (const std::string& c : {std::string("unit"), std::string("unit2"), std::string("ibuf"),
+                                 std::string("wbuf"), std::string("abuf"), std::string("obuf"),
+                                 std::string("post"), std::string("dram"), std::string("dma")}) {
       comps[c] = entries;
     }
     return {{"version", 1}, {"name", "property"}, {"components", comps}};
@@ -210,7 +238,9 @@ class RandomConfig {
     const int64_t lo = t.is_signed ? -(int64_t{1} << (t.bits - 1)) : 0;
     const int64_t hi = t.is_signed ? (int64_t{1} << (t.bits - 1)) - 1 : (int64_t{1} << t.bits) - 1;
     const int64_t mid = (lo + hi) / 2, spread = std::max<int64_t>(0, (hi - lo) / 8);
-    return {{"bits", t.bits}, {"signed", t.is_signed}, {"scale", t.scale},
+    return {{"bits", t.bits},
+            {"signed", t.is_signed},
+            {"scale", t.scale},
             {"zero_point", std::clamp<int64_t>(mid + Uniform(-spread, spread), lo, hi)}};
   }
 
@@ -229,19 +259,26 @@ class RandomConfig {
   }
 
   // Weights [O, ...] and an optional bias; returns the weight tensor's name.
-  std::string Weights(const std::vector<int64_t>& shape, int bits, bool bias, std::vector<std::string>* inputs) {
+  std::string Weights(const std::vector<int64_t>& shape, int bits, bool bias,
+                      std::vector<std::string>* inputs) {
     using nlohmann::json;
     const std::string n = std::to_string(net_["ops"].size());
     const bool is_signed = bits == 1 || Coin(0.85);
-    json w = {{"shape", shape}, {"bits", bits}, {"signed", is_signed},
-              {"scale", {{"random", {{"seed", Uniform(0, 1 << 30)}, {"min", 0.002}, {"max", 0.012}, {"per_channel", Coin()}}}}},
+    json w = {{"shape", shape},
+              {"bits", bits},
+              {"signed", is_signed},
+              {"scale",
+               {{"random",
+                 {{"seed", Uniform(0, 1 << 30)}, {"min", 0.002}, {"max", 0.012}, {"per_channel", Coin()}}}}},
               {"data", {{"random", {{"seed", Uniform(0, 1 << 30)}}}}}};
     w["zero_point"] = is_signed ? 0 : (int64_t{1} << (bits - 1)) - (bits > 1 ? Uniform(0, 1) : 0);
     net_["tensors"]["w" + n] = w;
     inputs->push_back("w" + n);
     if (bias) {
-      net_["tensors"]["b" + n] = {{"shape", {shape[0]}}, {"bits", 32},
-                                  {"data", {{"random", {{"seed", Uniform(0, 1 << 30)}, {"min", -3000}, {"max", 3000}}}}}};
+      net_["tensors"]["b" + n] = {
+          {"shape", {shape[0]}},
+          {"bits", 32},
+          {"data", {{"random", {{"seed", Uniform(0, 1 << 30)}, {"min", -3000}, {"max", 3000}}}}}};
       inputs->push_back("b" + n);
     }
     return "w" + n;
@@ -251,7 +288,8 @@ class RandomConfig {
   // scale 0.007): about a quarter of the output range.
   static double ReductionScale(const Tensor& x, int wbits, int64_t k, int out_bits) {
     const double xr = std::ldexp(1.0, x.bits - 1), wr = std::ldexp(1.0, std::max(wbits - 1, 0));
-    return std::sqrt(static_cast<double>(k)) * xr * wr / 3.0 * x.scale * 0.007 / std::ldexp(1.0, std::max(out_bits - 2, 0));
+    return std::sqrt(static_cast<double>(k)) * xr * wr / 3.0 * x.scale * 0.007 /
+           std::ldexp(1.0, std::max(out_bits - 2, 0));
   }
 
   Tensor Conv(const Tensor& x) {
@@ -277,10 +315,14 @@ class RandomConfig {
       pads[d + 2] = std::max(Uniform(0, eff - 1), std::max<int64_t>(0, eff - size - lo));
       if (size + lo + pads[d + 2] < eff) return x;  // cannot fit even with the largest pads
     }
-    const int64_t oh = (h + pads[0] + pads[2] - eff) / stride + 1, ow = (w + pads[1] + pads[3] - eff) / stride + 1;
+    const int64_t oh = (h + pads[0] + pads[2] - eff) / stride + 1,
+                  ow = (w + pads[1] + pads[3] - eff) / stride + 1;
     const int wbits = Coin(0.03) ? static_cast<int>(Uniform(1, 16)) : Pick(weight_bits_);
-    json op = {{"op", "conv2d"}, {"stride", {stride, stride}}, {"pads", {pads[0], pads[1], pads[2], pads[3]}},
-               {"dilation", {dil, dil}}, {"groups", groups},
+    json op = {{"op", "conv2d"},
+               {"stride", {stride, stride}},
+               {"pads", {pads[0], pads[1], pads[2], pads[3]}},
+               {"dilation", {dil, dil}},
+               {"groups", groups},
                {"activation", Pick<std::string>({"none", "relu", "relu6"})}};
     std::vector<std::string> inputs = {x.name};
     Weights({oc, k, k, c / groups}, wbits, Coin(0.8), &inputs);
@@ -299,8 +341,11 @@ class RandomConfig {
     const int64_t k = Uniform(1, std::min<int64_t>(3, std::min(h, w))), stride = Uniform(1, 2);
     const int64_t pt = Uniform(0, k - 1), pl = Uniform(0, k - 1);
     const bool max = Coin();
-    json op = {{"op", max ? "max_pool" : "avg_pool"}, {"inputs", {x.name}}, {"kernel", {k, k}},
-               {"stride", {stride, stride}}, {"pads", {pt, pl, 0, 0}}};
+    json op = {{"op", max ? "max_pool" : "avg_pool"},
+               {"inputs", {x.name}},
+               {"kernel", {k, k}},
+               {"stride", {stride, stride}},
+               {"pads", {pt, pl, 0, 0}}};
     if (!max) op["count_include_pad"] = Coin();
     const std::vector<int64_t> shape = {1, (h + pt - k) / stride + 1, (w + pl - k) / stride + 1, x.shape[3]};
     Tensor y = x;
@@ -327,10 +372,15 @@ class RandomConfig {
     std::vector<std::string> inputs = {x.name};
     Weights({c, k, k, c}, wbits, true, &inputs);
     const Tensor b = Activation(x.shape, ReductionScale(x, wbits, k * k * c, 8) * 4);
-    AddOp({{"op", "conv2d"}, {"inputs", inputs}, {"outputs", {b.name}}, {"pads", {k / 2, k / 2, k / 2, k / 2}},
+    AddOp({{"op", "conv2d"},
+           {"inputs", inputs},
+           {"outputs", {b.name}},
+           {"pads", {k / 2, k / 2, k / 2, k / 2}},
            {"activation", "none"}});
     const Tensor y = Activation(x.shape, std::max(x.scale, b.scale) * 1.5);
-    AddOp({{"op", "add"}, {"inputs", {x.name, b.name}}, {"outputs", {y.name}},
+    AddOp({{"op", "add"},
+           {"inputs", {x.name, b.name}},
+           {"outputs", {y.name}},
            {"activation", Coin() ? "relu" : "none"}});
     return y;
   }

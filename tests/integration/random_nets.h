@@ -40,8 +40,8 @@ struct RandomConvShape {
     const int64_t eff = dil * (k - 1) + 1;
     const auto ph = RandomPads(b, h, eff), pw = RandomPads(b, w, eff);
     pads = {ph[0], pw[0], ph[1], pw[1]};
-    if (b.Coin(0.3)) groups = c;                       // depthwise (multiplier 1 or 2)
-    else if (c % 2 == 0 && b.Coin(0.3)) groups = 2;    // grouped
+    if (b.Coin(0.3)) groups = c;                     // depthwise (multiplier 1 or 2)
+    else if (c % 2 == 0 && b.Coin(0.3)) groups = 2;  // grouped
     oc = groups == 1 ? b.Uniform(1, 40) : groups * b.Uniform(1, 2);
   }
 };
@@ -54,7 +54,8 @@ inline core::Graph RandomNet(uint64_t seed) {
   const std::string x = b.Input({1, h, w, c}, b.Coin(0.8));
   const RandomConvShape s1(b, h, w, c);
   const int64_t oc = s1.oc;
-  const std::string y1 = b.Conv(x, oc, s1.k, s1.stride, s1.dil, s1.pads, s1.groups, RandomActivation(b), b.Coin(0.8));
+  const std::string y1 =
+      b.Conv(x, oc, s1.k, s1.stride, s1.dil, s1.pads, s1.groups, RandomActivation(b), b.Coin(0.8));
   const std::string y2 = b.Conv(y1, oc, 3, 1, 1, {1, 1, 1, 1}, oc, core::Activation::kRelu6);
   const std::string y3 = b.Conv(y2, oc, 1, 1, 1, {0, 0, 0, 0}, 1, core::Activation::kNone);
   const std::string y4 = b.AddOp(y1, y3, b.Coin() ? core::Activation::kRelu : core::Activation::kNone);
@@ -89,7 +90,8 @@ inline core::Graph RandomMlp(uint64_t seed) {
 // RandomNet(seed) pruned by `method` (compiler/transforms/prune.h): "none", "simd" (groups of simd_width),
 // "unstructured" or "nm" (2:4, on the layers whose reduction is a multiple of 4), removing
 // `sparsity` of every conv/FC layer.
-inline core::Graph PrunedRandomNet(const std::string& method, uint64_t seed, double sparsity, int simd_width) {
+inline core::Graph PrunedRandomNet(const std::string& method, uint64_t seed, double sparsity,
+                                   int simd_width) {
   core::Graph g = RandomNet(seed);
   std::map<std::string, double> all;
   for (const std::string& l : compiler::ConvLayers(g)) all[l] = sparsity;

@@ -8,12 +8,12 @@
 
 #include "compiler/compiler.h"
 #include "config/arch.h"
-#include "support/error.h"
 #include "ir/net_loader.h"
 #include "isa/instruction.h"
 #include "models/reconfigurable_array.h"
 #include "models/timing/partition_timing.h"
 #include "models/timing/unit_timing.h"
+#include "support/error.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/random_nets.h"
 
@@ -27,8 +27,7 @@ core::ArchConfig Sagar() { return core::LoadArch(SourcePath("arch/sagar_128x128.
 core::Graph MobileNet() { return core::LoadNetwork(SourcePath("workloads/mobilenet_v1_q8.json")); }
 
 // Compute cycles of layer l's CONV instructions under `m`, as the unit times them.
-int64_t LayerCycles(const core::UnitConfig& u, const isa::Program& p, int l,
-                    const timing::ArrayMapping& m) {
+int64_t LayerCycles(const core::UnitConfig& u, const isa::Program& p, int l, const timing::ArrayMapping& m) {
   int64_t c = 0;
   for (const isa::Instruction& in : p.instructions) {
     if (in.op != isa::Opcode::kConv || in.layer != l) continue;
@@ -55,13 +54,16 @@ TEST(ReconfigMapping, CyclesObjectivePicksTheFastestCandidate) {
     ++conv_layers;
     const isa::Instruction* first = nullptr;
     for (const isa::Instruction& in : p.instructions) {
-      if (in.op == isa::Opcode::kConv && in.layer == l) { first = &in; break; }
+      if (in.op == isa::Opcode::kConv && in.layer == l) {
+        first = &in;
+        break;
+      }
     }
     ASSERT_NE(first, nullptr);
     const timing::ArrayMapping chosen = timing::MappingOf(u, first->conv());
-    const bool changes = !(chosen.partition.pr == prev.pr && chosen.partition.pc == prev.pc &&
-                           chosen.partition.pm == prev.pm && chosen.partition.pn == prev.pn &&
-                           chosen.partition.pk == prev.pk);
+    const bool changes =
+        !(chosen.partition.pr == prev.pr && chosen.partition.pc == prev.pc &&
+          chosen.partition.pm == prev.pm && chosen.partition.pn == prev.pn && chosen.partition.pk == prev.pk);
     const int64_t chosen_cycles = LayerCycles(u, p, l, chosen);
     const int64_t reconfig_cycles = u.params<core::ReconfigConfig>().reconfig_cycles;
     EXPECT_EQ(m.mapping_cycles, chosen_cycles + (changes ? reconfig_cycles : 0)) << m.name;
@@ -149,8 +151,8 @@ TEST(ReconfigMapping, ObjectiveChangesTheChoice) {
     EXPECT_LE(e.mapping_energy_pj, c.mapping_energy_pj * (1 + 1e-12)) << c.name;
     EXPECT_LE(c.mapping_cycles, e.mapping_cycles) << c.name;
     if (c.tiling == d.tiling) {
-      EXPECT_LE(d.mapping_energy_pj * d.mapping_cycles,
-                c.mapping_energy_pj * c.mapping_cycles * (1 + 1e-12)) << c.name;
+      EXPECT_LE(d.mapping_energy_pj * d.mapping_cycles, c.mapping_energy_pj * c.mapping_cycles * (1 + 1e-12))
+          << c.name;
     }
     if (c.mapping != e.mapping) ++differ;
   }
@@ -236,7 +238,8 @@ TEST(ReconfigMapping, NetFileMappingThatDoesNotFitNamesFileAndPointer) {
     const std::string what = e.what();
     EXPECT_NE(what.find("mobilenet.json: /ops/3/mapping/arrays: layer \"" + g.ops[3].name +
                         "\": expected [pr, pc] dividing the sub-array grid 32 x 32"),
-              std::string::npos) << what;
+              std::string::npos)
+        << what;
     EXPECT_NE(what.find("/ops/5/mapping/dataflow"), std::string::npos) << what;
     EXPECT_NE(what.find("(ws, os), got \"is\""), std::string::npos) << what;
   }
@@ -248,7 +251,8 @@ TEST(ReconfigMapping, NetFileMappingThatDoesNotFitNamesFileAndPointer) {
   } catch (const core::ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("/ops/0/mapping: layer \"" + one.ops[0].name +
                                          "\": a mapping needs a reconfigurable_array unit"),
-              std::string::npos) << e.what();
+              std::string::npos)
+        << e.what();
   }
 }
 

@@ -11,9 +11,9 @@
 
 #include "compiler/compiler.h"
 #include "config/arch.h"
-#include "support/error.h"
 #include "isa/instruction.h"
 #include "models/reconfigurable_array.h"
+#include "support/error.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/random_nets.h"
 
@@ -151,7 +151,8 @@ TEST(ReconfigurableArray, ReconfigurationIsChargedWhenThePartitionChanges) {
   ExpectBitExact(g, o, false);
   int64_t without = 0;
   for (const isa::Instruction& in : o.program.instructions) {
-    if (in.op == isa::Opcode::kConv) without += models::ReconfigurableArray::CyclesOf(arch.units[0], in.conv());
+    if (in.op == isa::Opcode::kConv)
+      without += models::ReconfigurableArray::CyclesOf(arch.units[0], in.conv());
   }
   // Four partition changes (monolithic -> a -> b -> a -> b, b again), 1000 cycles each.
   EXPECT_EQ(SimulatedComputeCycles(o.run), static_cast<uint64_t>(without + 4 * 1000));

@@ -11,8 +11,8 @@
 
 #include "compiler/transforms/prune.h"
 #include "config/arch.h"
-#include "support/error.h"
 #include "models/sparse_array.h"
+#include "support/error.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/random_nets.h"
 
@@ -35,8 +35,9 @@ uint64_t ClosedFormComputeCycles(const isa::Program& p, const core::UnitConfig& 
     const isa::ConvArgs& c = in.conv();
     const isa::DramSegment& s = *segments.at(loaded_from.at(c.w_addr));
     EXPECT_EQ(static_cast<int64_t>(s.bytes.size()), c.w_bytes);
-    const auto entries = core::TileRowEntries(models::SparseArray::CodecOf(unit, c), models::SparseArray::GeometryOf(unit, c),
-                                              c.out_c, s.bytes.data(), static_cast<int64_t>(s.bytes.size()));
+    const auto entries =
+        core::TileRowEntries(models::SparseArray::CodecOf(unit, c), models::SparseArray::GeometryOf(unit, c),
+                             c.out_c, s.bytes.data(), static_cast<int64_t>(s.bytes.size()));
     // The counts the instruction carries for the unit's timing are those headers.
     EXPECT_EQ(p.weight_tile_rows.at(c.w_tile), entries) << isa::FormatInstruction(in);
     cycles += static_cast<uint64_t>(models::SparseArray::CyclesOf(unit, c, entries));
@@ -133,7 +134,8 @@ TEST(SparseArray, CorruptedCompressedTileGivesWrongOutputs) {
   models::Npu npu("npu", arch, p, stats);
   npu.WriteInputs(inputs);
   const models::RunResult run = npu.Run();
-  const auto ref = reference::Run(g, inputs, reference::Options{arch.requant_mode, 32, core::Overflow::kWrap});
+  const auto ref =
+      reference::Run(g, inputs, reference::Options{arch.requant_mode, 32, core::Overflow::kWrap});
   bool differs = false;
   for (const std::string& n : g.outputs) differs = differs || run.outputs.at(n) != ref.at(n);
   EXPECT_TRUE(differs);
@@ -163,7 +165,8 @@ TEST_P(NodePruneTest, ShapesShrinkAndOutputsStayExact) {
   const auto results = compiler::PruneNodes(g, {{"op0", 0.5}, {"op1", 0.5}, {"op2", 0.25}, {"op5", 0.5}},
                                             compiler::ChannelNorm::kL2);
   ASSERT_EQ(results.size(), 4u);
-  EXPECT_EQ(results[1].note, "kept whole: it is a grouped or depthwise conv (its channels follow its producer's)");
+  EXPECT_EQ(results[1].note,
+            "kept whole: it is a grouped or depthwise conv (its channels follow its producer's)");
   EXPECT_EQ(results[3].note, "kept whole: its channels reach network output \"op5_y\"");
   EXPECT_EQ(g.tensor("op0_y").shape, (std::vector<int64_t>{1, 9, 9, 6}));
   EXPECT_EQ(g.tensor("op1_y").shape, (std::vector<int64_t>{1, 9, 9, 6}));
@@ -176,7 +179,8 @@ TEST_P(NodePruneTest, ShapesShrinkAndOutputsStayExact) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Arches, NodePruneTest,
-                         ::testing::Values("arch/scalpel_mcu.json", "arch/dense_16x16.json", "arch/unpu.json"),
+                         ::testing::Values("arch/scalpel_mcu.json", "arch/dense_16x16.json",
+                                           "arch/unpu.json"),
                          [](const auto& info) {
                            std::string s = info.param.substr(5, info.param.size() - 10);
                            return s;
@@ -213,8 +217,8 @@ TEST(NodePrune, RanksChannelsByRealMagnitude) {
   const auto r = compiler::PruneNodes(g, {{"op0", 0.5}});
   ASSERT_EQ(r.size(), 1u);
   ASSERT_EQ(r[0].note, "");
-  EXPECT_EQ(*g.tensor(g.ops[0].inputs[1]).data, (std::vector<int32_t>{-20, 20, -20, 20, -20, 20, -20, 20,
-                                                                     -10, 10, -10, 10, -10, 10, -10, 10}));
+  EXPECT_EQ(*g.tensor(g.ops[0].inputs[1]).data,
+            (std::vector<int32_t>{-20, 20, -20, 20, -20, 20, -20, 20, -10, 10, -10, 10, -10, 10, -10, 10}));
   EXPECT_EQ(g.tensor(g.ops[0].inputs[1]).quant.scales, (std::vector<float>{0.1f, 0.2f}));
   // Unstructured: the 16 smallest real magnitudes are channels 0 and 2.
   compiler::PruneUnstructured(u, {{"op0", 0.5}});
@@ -246,9 +250,10 @@ TEST(NmPrune, ReductionNotAMultipleOfMNamesTheLayer) {
     compiler::PruneNm(g, 2, 4, {"op0"}, "net.json");
     FAIL() << "no error";
   } catch (const core::ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("net.json: /ops/0: layer \"op0\": its reduction of 6 weights per output "
-                                         "(1x1x6) is not a multiple of M = 4"),
-              std::string::npos)
+    EXPECT_NE(
+        std::string(e.what()).find("net.json: /ops/0: layer \"op0\": its reduction of 6 weights per output "
+                                   "(1x1x6) is not a multiple of M = 4"),
+        std::string::npos)
         << e.what();
   }
 }

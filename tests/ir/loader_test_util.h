@@ -16,8 +16,7 @@ namespace npusim::core::testing {
 inline std::string ScratchDir() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) /
-                                    (std::string("npusim_") + info->test_suite_name() + "_" +
-                                     info->name());
+                                    (std::string("npusim_") + info->test_suite_name() + "_" + info->name());
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir.string();
@@ -51,16 +50,16 @@ inline std::string ToString(const std::vector<Problem>& problems) {
 }
 
 // True when some problem has exactly this file and pointer and a message containing `text`.
-inline ::testing::AssertionResult HasProblem(const std::vector<Problem>& problems,
-                                             const std::string& file, const std::string& pointer,
-                                             const std::string& text) {
+inline ::testing::AssertionResult HasProblem(const std::vector<Problem>& problems, const std::string& file,
+                                             const std::string& pointer, const std::string& text) {
   for (const Problem& p : problems) {
     if (p.file == file && p.pointer == pointer && p.message.find(text) != std::string::npos) {
       return ::testing::AssertionSuccess();
     }
   }
-  return ::testing::AssertionFailure() << "no problem " << file << ": " << pointer << ": ..."
-                                       << text << "...\namong:\n" << ToString(problems);
+  return ::testing::AssertionFailure()
+         << "no problem " << file << ": " << pointer << ": ..." << text << "...\namong:\n"
+         << ToString(problems);
 }
 
 }  // namespace npusim::core::testing

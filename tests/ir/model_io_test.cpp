@@ -7,9 +7,9 @@
 
 #include <cstring>
 
-#include "support/json_util.h"
 #include "ir/net_loader.h"
 #include "ir/net_writer.h"
+#include "support/json_util.h"
 #include "support/npy.h"
 #include "tests/ir/loader_test_util.h"
 
@@ -22,7 +22,9 @@ using testing::ScratchDir;
 using testing::WriteFile;
 
 // An ONNX input x: uint8 [1, 2, 3, 4] (NCHW); the IR holds it as [1, 3, 4, 2].
-ModelTensor NchwInput(const std::string& dtype = "uint8") { return {"x:0", "x_0", {1, 2, 3, 4}, {0, 2, 3, 1}, dtype}; }
+ModelTensor NchwInput(const std::string& dtype = "uint8") {
+  return {"x:0", "x_0", {1, 2, 3, 4}, {0, 2, 3, 1}, dtype};
+}
 
 TensorInfo IrTensor(const ModelTensor& m) {
   TensorInfo t;
@@ -66,14 +68,16 @@ TEST(ModelIo, RefusesTheIrLayoutNamingBothShapes) {
   const ModelTensor m = NchwInput();
   const std::string nhwc = dir + "/nhwc.npy";
   SaveNpy(nhwc, {1, 3, 4, 2}, Iota(24), 8, false);
-  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadModelInput(nhwc, m, IrTensor(m)); }), nhwc, "",
-                         "expected shape [1, 2, 3, 4] (input \"x:0\" as the model declares it, NCHW), got [1, 3, 4, 2], "
-                         "which is npusim's internal NHWC order of it: give the model's own layout"));
+  EXPECT_TRUE(HasProblem(
+      ProblemsOf([&] { LoadModelInput(nhwc, m, IrTensor(m)); }), nhwc, "",
+      "expected shape [1, 2, 3, 4] (input \"x:0\" as the model declares it, NCHW), got [1, 3, 4, 2], "
+      "which is npusim's internal NHWC order of it: give the model's own layout"));
   const std::string other = dir + "/other.npy";
   SaveNpy(other, {24}, Iota(24), 8, false);
-  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadModelInput(other, m, IrTensor(m)); }), other, "",
-                         "expected shape [1, 2, 3, 4] (input \"x:0\" as the model declares it, NCHW; npusim holds it "
-                         "as [1, 3, 4, 2], NHWC), got [24]"));
+  EXPECT_TRUE(
+      HasProblem(ProblemsOf([&] { LoadModelInput(other, m, IrTensor(m)); }), other, "",
+                 "expected shape [1, 2, 3, 4] (input \"x:0\" as the model declares it, NCHW; npusim holds it "
+                 "as [1, 3, 4, 2], NHWC), got [24]"));
 }
 
 // A float32 input takes float32 values only (quantized as QuantizeLinear: x / scale in float32,
@@ -82,15 +86,17 @@ TEST(ModelIo, InputElementTypeIsTheModels) {
   const std::string dir = ScratchDir();
   const ModelTensor real = {"x", "xq", {1, 6}, {0, 1}, "float32"};
   const TensorInfo t = IrTensor(real);
-  const std::string f = WriteFile(dir + "/f.npy", EncodeNpyFloat32(dir + "/f.npy", {1, 6},
-                                                                    {0.125f, 0.375f, -0.125f, -29.625f, 1000.0f, -40.0f}));
+  const std::string f = WriteFile(
+      dir + "/f.npy",
+      EncodeNpyFloat32(dir + "/f.npy", {1, 6}, {0.125f, 0.375f, -0.125f, -29.625f, 1000.0f, -40.0f}));
   // /0.25: 0.5 -> 0, 1.5 -> 2, -0.5 -> 0, -118.5 -> -118; 4000 and -160 saturate.
   EXPECT_EQ(LoadModelInput(f, real, t), (std::vector<int32_t>{120, 122, 120, 2, 255, 0}));
   const std::string q = dir + "/q.npy";
   SaveNpy(q, {1, 6}, {1, 2, 3, 4, 5, 6}, 8, false);
-  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadModelInput(q, real, t); }), q, "",
-                         "expected float32 values (input \"x\" is float32 in the model, which the host quantizes as "
-                         "QuantizeLinear does), got uint8"));
+  EXPECT_TRUE(
+      HasProblem(ProblemsOf([&] { LoadModelInput(q, real, t); }), q, "",
+                 "expected float32 values (input \"x\" is float32 in the model, which the host quantizes as "
+                 "QuantizeLinear does), got uint8"));
   const ModelTensor quantized = {"x", "xq", {1, 6}, {0, 1}, "uint8"};
   EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadModelInput(f, quantized, t); }), f, "",
                          "expected integer values (input \"x\" is uint8 in the model), got float32"));
@@ -125,16 +131,17 @@ TEST(ModelIo, OutputIsWrittenInTheModelsLayoutAndType) {
 
 TEST(ModelIo, OutputFileNamesAreSafeAndDistinct) {
   std::vector<ModelTensor> outs;
-  for (const std::string& n : {std::string("logits/out"), std::string("y"), std::string("y"), std::string("Y"),
-                               std::string("../etc"), std::string("-rf"), std::string(), std::string("caf\xc3\xa9:0"),
-                               std::string("a b"), std::string(300, 'n')}) {
+  for (const std::string& n : {std::string("logits/out"), std::string("y"), std::string("y"),
+                               std::string("Y"), std::string("../etc"), std::string("-rf"), std::string(),
+                               std::string("caf\xc3\xa9:0"), std::string("a b"), std::string(300, 'n')}) {
     ModelTensor m;
     m.name = n;
     outs.push_back(m);
   }
   const std::vector<std::string> files = ModelOutputFiles(outs);
-  const std::vector<std::string> want = {"logits_out.npy", "y.npy", "y_2.npy", "Y_3.npy", "_._etc.npy", "_rf.npy",
-                                         "output.npy", "caf__0.npy", "a_b.npy", std::string(200, 'n') + ".npy"};
+  const std::vector<std::string> want = {
+      "logits_out.npy", "y.npy",      "y_2.npy",    "Y_3.npy", "_._etc.npy",
+      "_rf.npy",        "output.npy", "caf__0.npy", "a_b.npy", std::string(200, 'n') + ".npy"};
   EXPECT_EQ(files, want);
 }
 
@@ -194,17 +201,24 @@ TEST(ModelIoBlock, EveryProblemIsNamed) {
   Json& out = j["model_io"]["outputs"];
   out[0]["perm"] = {0, 2, 2, 1};
   out[1]["dtype"] = "int8";
-  out.push_back({{"name", "z"}, {"tensor", "x_0"}, {"shape", {1, 3, 4, 2}}, {"perm", {0, 1, 2, 3}}, {"dtype", "uint8"}});
+  out.push_back({{"name", "z"},
+                 {"tensor", "x_0"},
+                 {"shape", {1, 3, 4, 2}},
+                 {"perm", {0, 1, 2, 3}},
+                 {"dtype", "uint8"}});
   const auto [path, p] = Problems(j);
-  EXPECT_TRUE(HasProblem(p, path, "/model_io/inputs/0/shape",
-                         "expected [1, 2, 3, 4] (tensor \"x_0\" of shape [1, 3, 4, 2] under perm [0, 2, 3, 1]: IR "
-                         "dimension i is model dimension perm[i]), got [1, 3, 4, 2]"))
+  EXPECT_TRUE(
+      HasProblem(p, path, "/model_io/inputs/0/shape",
+                 "expected [1, 2, 3, 4] (tensor \"x_0\" of shape [1, 3, 4, 2] under perm [0, 2, 3, 1]: IR "
+                 "dimension i is model dimension perm[i]), got [1, 3, 4, 2]"))
       << testing::ToString(p);
   EXPECT_TRUE(HasProblem(p, path, "/model_io/inputs/0/layout", "unknown key \"layout\""));
-  EXPECT_TRUE(HasProblem(p, path, "/model_io/outputs/0/perm", "expected a permutation of 0..3, got [0, 2, 2, 1]"));
+  EXPECT_TRUE(
+      HasProblem(p, path, "/model_io/outputs/0/perm", "expected a permutation of 0..3, got [0, 2, 2, 1]"));
   EXPECT_TRUE(HasProblem(p, path, "/model_io/outputs/1/dtype",
                          "expected \"uint8\" (tensor \"y\"'s type) or \"float32\", got \"int8\""));
-  EXPECT_TRUE(HasProblem(p, path, "/model_io/outputs/2/tensor", "expected a network output (\"y\"), got \"x_0\""));
+  EXPECT_TRUE(
+      HasProblem(p, path, "/model_io/outputs/2/tensor", "expected a network output (\"y\"), got \"x_0\""));
 }
 
 TEST(ModelIoBlock, EveryNetworkInputOnceAndOutputAtLeastOnce) {
@@ -213,8 +227,10 @@ TEST(ModelIoBlock, EveryNetworkInputOnceAndOutputAtLeastOnce) {
   j["model_io"]["outputs"] = Json::array({j["model_io"]["outputs"][0]});
   j["model_io"]["outputs"][0]["tensor"] = "x_0";
   const auto [path, p] = Problems(j);
-  EXPECT_TRUE(HasProblem(p, path, "/model_io/inputs/1/name", "duplicate input name \"x:0\"")) << testing::ToString(p);
-  EXPECT_TRUE(HasProblem(p, path, "/model_io/inputs/1/tensor", "network input \"x_0\" listed twice (expected once)"));
+  EXPECT_TRUE(HasProblem(p, path, "/model_io/inputs/1/name", "duplicate input name \"x:0\""))
+      << testing::ToString(p);
+  EXPECT_TRUE(
+      HasProblem(p, path, "/model_io/inputs/1/tensor", "network input \"x_0\" listed twice (expected once)"));
   // The output entry's own problem says enough: no second message that "y" is missing.
   EXPECT_TRUE(HasProblem(p, path, "/model_io/outputs/0/tensor", "expected a network output"));
   EXPECT_FALSE(HasProblem(p, path, "/model_io/outputs", "is not listed"));
@@ -250,16 +266,17 @@ TEST(ModelIoBlock, Float32NeedsAPerTensorQuantizedTensor) {
   j["tensors"]["y"] = {{"bits", 32}, {"signed", true}};
   j["ops"][0] = {{"name", "fc"}, {"op", "fully_connected"}, {"inputs", {"x_0", "w"}}, {"outputs", {"y"}}};
   j["tensors"]["x_0"]["shape"] = {1, 24};
-  j["tensors"]["w"] = {{"shape", {5, 24}}, {"bits", 8}, {"signed", true}, {"scale", 0.5}, {"zero_point", 0},
-                       {"data", {{"random", {{"seed", 1}}}}}};
+  j["tensors"]["w"] = {{"shape", {5, 24}}, {"bits", 8},       {"signed", true},
+                       {"scale", 0.5},     {"zero_point", 0}, {"data", {{"random", {{"seed", 1}}}}}};
   j["model_io"]["inputs"][0]["shape"] = {1, 24};
   j["model_io"]["inputs"][0]["perm"] = {0, 1};
-  j["model_io"]["outputs"] = Json::array({{{"name", "y"}, {"tensor", "y"}, {"shape", {1, 5}}, {"perm", {0, 1}},
-                                           {"dtype", "float32"}}});
+  j["model_io"]["outputs"] = Json::array(
+      {{{"name", "y"}, {"tensor", "y"}, {"shape", {1, 5}}, {"perm", {0, 1}}, {"dtype", "float32"}}});
   const auto [path, p] = Problems(j);
-  EXPECT_TRUE(HasProblem(p, path, "/model_io/outputs/0/dtype",
-                         "expected \"int32\" (tensor \"y\" has no per-tensor scale and zero point to quantize or "
-                         "dequantize float32 values with), got \"float32\""))
+  EXPECT_TRUE(
+      HasProblem(p, path, "/model_io/outputs/0/dtype",
+                 "expected \"int32\" (tensor \"y\" has no per-tensor scale and zero point to quantize or "
+                 "dequantize float32 values with), got \"float32\""))
       << testing::ToString(p);
 }
 

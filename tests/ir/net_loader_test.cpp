@@ -207,8 +207,8 @@ TEST(NetLoader, MalformedJsonReportsLineAndColumn) {
 TEST(NetLoader, ReportsEveryProblemOfAFileAtOnce) {
   const std::string path = SourcePath("tests/data/bad/net_many_problems.json");
   auto problems = NetProblems(path);
-  EXPECT_TRUE(HasProblem(problems, path, "/tensors/x/zero_point",
-                         "expected an integer in -128..127, got 200"));
+  EXPECT_TRUE(
+      HasProblem(problems, path, "/tensors/x/zero_point", "expected an integer in -128..127, got 200"));
   EXPECT_TRUE(HasProblem(problems, path, "/tensors/w/scale",
                          "expected 4 scales (one per output channel, shape[0]), got 3"));
   EXPECT_TRUE(HasProblem(problems, path, "/tensors/b/scale",
@@ -339,15 +339,18 @@ void ExpectOneProblem(const Json& j, const std::string& pointer, const std::stri
 Json PoolAfterConv(Json j, const Json& z) {
   j["tensors"]["z"] = z;
   j["outputs"] = {"z"};
-  j["ops"].push_back({{"name", "pool"}, {"op", "max_pool"}, {"kernel", {2, 2}}, {"inputs", {"y"}},
-                      {"outputs", {"z"}}});
+  j["ops"].push_back(
+      {{"name", "pool"}, {"op", "max_pool"}, {"kernel", {2, 2}}, {"inputs", {"y"}}, {"outputs", {"z"}}});
   return j;
 }
 
 TEST(NetLoader, AccumulatorOutputOfConvAndFullyConnected) {
   Json j = AccumulatorConv();
   j["tensors"]["y"].erase("shape");  // inferred like any op output
-  j["tensors"]["fx"] = {{"shape", {2, 5}}, {"scale", 1}, {"zero_point", 7}, {"signed", false},
+  j["tensors"]["fx"] = {{"shape", {2, 5}},
+                        {"scale", 1},
+                        {"zero_point", 7},
+                        {"signed", false},
                         {"data", {{"random", {{"seed", 4}}}}}};
   j["tensors"]["fw"] = {{"shape", {3, 5}}, {"scale", 1}, {"data", {{"random", {{"seed", 5}}}}}};
   j["tensors"]["fy"] = {{"bits", 32}};
@@ -473,8 +476,8 @@ TEST(NetLoader, ReshapeKeepsTheElementCountAndQuantization) {
 
 TEST(NetLoader, TensorProducedTwice) {
   Json j = TinyConv();
-  j["ops"].push_back({{"name", "again"}, {"op", "max_pool"}, {"inputs", {"x"}},
-                      {"outputs", {"y"}}, {"kernel", {1, 1}}});
+  j["ops"].push_back(
+      {{"name", "again"}, {"op", "max_pool"}, {"inputs", {"x"}}, {"outputs", {"y"}}, {"kernel", {1, 1}}});
   const std::string path = WriteNet(j);
   EXPECT_TRUE(HasProblem(NetProblems(path), path, "/ops/1/outputs/0",
                          "tensor \"y\" is already produced by /ops/0; every tensor is produced "
@@ -512,10 +515,9 @@ TEST(NetLoader, ScalesMustBePositive) {
   j["tensors"]["w"]["scale"] = {{"random", {{"seed", 1}, {"min", 0.02}, {"max", 0.01}}}};
   const std::string path = WriteNet(j);
   auto problems = NetProblems(path);
-  EXPECT_TRUE(HasProblem(problems, path, "/tensors/x/scale",
-                         "expected a finite number > 0, got -0.5"));
-  EXPECT_TRUE(HasProblem(problems, path, "/tensors/w/scale/random/max",
-                         "expected a number >= min (0.02), got 0.01"));
+  EXPECT_TRUE(HasProblem(problems, path, "/tensors/x/scale", "expected a finite number > 0, got -0.5"));
+  EXPECT_TRUE(
+      HasProblem(problems, path, "/tensors/w/scale/random/max", "expected a number >= min (0.02), got 0.01"));
 }
 
 TEST(NetLoader, DataValuesOutsideTheType) {
@@ -561,8 +563,7 @@ TEST(NetLoader, MissingNpyFileIsNamed) {
   Json j = TinyConv();
   j["tensors"]["w"]["data"] = "w.npy";
   const std::string path = WriteNet(j, dir);
-  EXPECT_TRUE(HasProblem(NetProblems(path), path, "/tensors/w/data",
-                         dir + "/w.npy: cannot open file"));
+  EXPECT_TRUE(HasProblem(NetProblems(path), path, "/tensors/w/data", dir + "/w.npy: cannot open file"));
 }
 
 TEST(NetLoader, BadNpyFileIsNamed) {
@@ -571,8 +572,7 @@ TEST(NetLoader, BadNpyFileIsNamed) {
   Json j = TinyConv();
   j["tensors"]["w"]["data"] = "w.npy";
   const std::string path = WriteNet(j, dir);
-  EXPECT_TRUE(HasProblem(NetProblems(path), path, "/tensors/w/data",
-                         dir + "/w.npy: not a .npy file"));
+  EXPECT_TRUE(HasProblem(NetProblems(path), path, "/tensors/w/data", dir + "/w.npy: not a .npy file"));
 }
 
 TEST(NetLoader, NpyShapeAndRangeAreChecked) {
@@ -586,12 +586,12 @@ TEST(NetLoader, NpyShapeAndRangeAreChecked) {
   const std::string path = WriteNet(j, dir);
   EXPECT_TRUE(HasProblem(NetProblems(path), path, "/tensors/w/data",
                          dir + "/w.npy: expected shape [4, 3, 3, 3] (the tensor's shape), got "
-                         "[4, 27]"));
+                               "[4, 27]"));
   j["tensors"]["w"]["data"] = "b.npy";
   const std::string path2 = WriteNet(j, dir);
   EXPECT_TRUE(HasProblem(NetProblems(path2), path2, "/tensors/w/data",
                          dir + "/b.npy: expected values in the signed 8-bit range -128..127, got "
-                         "1 value outside it, first at index 7: 300"));
+                               "1 value outside it, first at index 7: 300"));
 }
 
 TEST(NetLoader, NetworkOutputMustBeProduced) {
@@ -622,8 +622,7 @@ TEST(NetLoader, LayoutMustBeNhwc) {
   Json j = TinyConv();
   j["layout"] = "NCHW";
   const std::string path = WriteNet(j);
-  EXPECT_TRUE(HasProblem(NetProblems(path), path, "/layout",
-                         "expected one of NHWC, got \"NCHW\""));
+  EXPECT_TRUE(HasProblem(NetProblems(path), path, "/layout", "expected one of NHWC, got \"NCHW\""));
 }
 
 TEST(NetLoader, InputNpyIsCheckedAgainstTheTensor) {
@@ -637,20 +636,19 @@ TEST(NetLoader, InputNpyIsCheckedAgainstTheTensor) {
   EXPECT_EQ(LoadInputNpy(dir + "/ok.npy", x), (std::vector<int32_t>{0, 15, 7, 8}));
 
   SaveNpy(dir + "/shape.npy", {1, 4}, {0, 1, 2, 3}, 8, false);
-  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadInputNpy(dir + "/shape.npy", x); }),
-                         dir + "/shape.npy", "",
+  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadInputNpy(dir + "/shape.npy", x); }), dir + "/shape.npy", "",
                          "expected shape [1, 2, 2, 1] (input \"x\"), got [1, 4]"));
   SaveNpy(dir + "/range.npy", {1, 2, 2, 1}, {0, 16, -1, 3}, 8, true);
-  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadInputNpy(dir + "/range.npy", x); }),
-                         dir + "/range.npy", "",
+  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadInputNpy(dir + "/range.npy", x); }), dir + "/range.npy", "",
                          "expected values in the unsigned 4-bit range 0..15, got 2 values outside "
                          "it, first at index 1: 16 (input \"x\")"));
-  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadInputNpy(dir + "/absent.npy", x); }),
-                         dir + "/absent.npy", "", "cannot open file"));
+  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadInputNpy(dir + "/absent.npy", x); }), dir + "/absent.npy", "",
+                         "cannot open file"));
 }
 
 // A float32 .npy of little-endian values (as numpy.save writes one).
-std::string FloatNpy(const std::string& path, const std::vector<int64_t>& shape, const std::vector<float>& v) {
+std::string FloatNpy(const std::string& path, const std::vector<int64_t>& shape,
+                     const std::vector<float>& v) {
   std::string dims;
   for (int64_t d : shape) dims += std::to_string(d) + ", ";
   std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
@@ -682,8 +680,9 @@ TEST(NetLoader, FloatInputNpyIsQuantizedAsQuantizeLinear) {
   EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadInputNpy(nan, x); }), nan, "",
                          "value at index 2 is not finite (input \"x\")"));
   x.quant.scales = {0.5f, 0.25f};
-  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadInputNpy(ok, x); }), ok, "",
-                         "float32 values for input \"x\", which is not quantized per tensor (give its integer values)"));
+  EXPECT_TRUE(HasProblem(
+      ProblemsOf([&] { LoadInputNpy(ok, x); }), ok, "",
+      "float32 values for input \"x\", which is not quantized per tensor (give its integer values)"));
 }
 
 // A conv/FC op's "mapping" (forced partition, split, dataflow for reconfigurable units).
@@ -704,7 +703,8 @@ TEST(NetLoader, BadMappingNamesTheFileAndPointer) {
   j["ops"][0]["mapping"] = {{"arrays", {2, 0}}, {"split", {1, 1}}, {"dataflow", "rs"}, {"partition", 1}};
   const std::string path = WriteNet(j);
   const std::vector<Problem> problems = NetProblems(path);
-  EXPECT_TRUE(HasProblem(problems, path, "/ops/0/mapping/arrays/1", "expected an integer in 1..1048576, got 0"));
+  EXPECT_TRUE(
+      HasProblem(problems, path, "/ops/0/mapping/arrays/1", "expected an integer in 1..1048576, got 0"));
   EXPECT_TRUE(HasProblem(problems, path, "/ops/0/mapping/split",
                          "expected a list of 3 positive integers, got [1,1]"));
   EXPECT_TRUE(HasProblem(problems, path, "/ops/0/mapping/dataflow", "expected one of ws|os|is, got \"rs\""));
@@ -721,28 +721,34 @@ TEST(NetLoader, BadMappingNamesTheFileAndPointer) {
 // mul: b of a's shape or [1, 1, 1, C].
 TEST(NetLoader, LookupAndMulShapesAndTablesAreChecked) {
   Json j = TinyConv();
-  j["tensors"]["t"] = {{"shape", {200}}, {"bits", 8}, {"signed", true}, {"scale", 0.2}, {"zero_point", -5},
-                       {"data", {{"random", {{"seed", 1}}}}}};
-  j["tensors"]["z"] = {{"shape", {1, 8, 8, 4}}, {"bits", 8}, {"signed", true}, {"scale", 0.1}, {"zero_point", -5}};
-  j["tensors"]["f"] = {{"shape", {1, 1, 8, 4}}, {"bits", 8}, {"signed", true}, {"scale", 0.1}, {"zero_point", 0}};
+  j["tensors"]["t"] = {{"shape", {200}}, {"bits", 8},        {"signed", true},
+                       {"scale", 0.2},   {"zero_point", -5}, {"data", {{"random", {{"seed", 1}}}}}};
+  j["tensors"]["z"] = {
+      {"shape", {1, 8, 8, 4}}, {"bits", 8}, {"signed", true}, {"scale", 0.1}, {"zero_point", -5}};
+  j["tensors"]["f"] = {
+      {"shape", {1, 1, 8, 4}}, {"bits", 8}, {"signed", true}, {"scale", 0.1}, {"zero_point", 0}};
   j["inputs"].push_back("f");
-  j["tensors"]["m"] = {{"shape", {1, 8, 8, 4}}, {"bits", 8}, {"signed", true}, {"scale", 0.1}, {"zero_point", 0}};
+  j["tensors"]["m"] = {
+      {"shape", {1, 8, 8, 4}}, {"bits", 8}, {"signed", true}, {"scale", 0.1}, {"zero_point", 0}};
   j["ops"].push_back({{"name", "act"}, {"op", "lookup"}, {"inputs", {"y", "t"}}, {"outputs", {"z"}}});
   j["ops"].push_back({{"name", "scale"}, {"op", "mul"}, {"inputs", {"y", "f"}}, {"outputs", {"m"}}});
   j["outputs"] = {"z", "m"};
   const std::string path = WriteNet(j);
   auto problems = NetProblems(path);
   EXPECT_TRUE(HasProblem(problems, path, "/ops/1/inputs/1",
-                         "expected a table of shape [256] (one entry per value of the 8-bit input \"y\"), \"t\" has shape [200]"));
+                         "expected a table of shape [256] (one entry per value of the 8-bit input \"y\"), "
+                         "\"t\" has shape [200]"));
   EXPECT_TRUE(HasProblem(problems, path, "/ops/2/inputs/1",
-                         "expected the shape of input a, [1, 8, 8, 4], or [1, 1, 1, 4] (one factor per channel), \"f\" has shape [1, 1, 8, 4]"));
+                         "expected the shape of input a, [1, 8, 8, 4], or [1, 1, 1, 4] (one factor per "
+                         "channel), \"f\" has shape [1, 1, 8, 4]"));
   j["tensors"]["t"]["shape"] = {256};
   j["tensors"]["t"]["scale"] = 0.3;
   j["tensors"]["f"]["shape"] = {1, 1, 1, 4};
   const std::string path2 = WriteNet(j);
   problems = NetProblems(path2);
   ASSERT_EQ(problems.size(), 1u);
-  EXPECT_TRUE(HasProblem(problems, path2, "/ops/1/inputs/1", "expected a table quantized as the output \"z\""));
+  EXPECT_TRUE(
+      HasProblem(problems, path2, "/ops/1/inputs/1", "expected a table quantized as the output \"z\""));
   j["tensors"]["t"]["scale"] = 0.1;
   j["tensors"]["t"]["data"] = {{"random", {{"seed", 1}}}};
   EXPECT_NO_THROW(LoadNetwork(WriteNet(j)));
@@ -756,26 +762,30 @@ TEST(NetLoader, LookupAndMulShapesAndTablesAreChecked) {
 // concat: inputs of one rank, equal but for `axis`, all quantized as the output.
 TEST(NetLoader, ConcatShapesAxisAndQuantizationAreChecked) {
   Json j = TinyConv();
-  j["tensors"]["z"] = {{"shape", {1, 8, 5, 4}}, {"bits", 8}, {"signed", true}, {"scale", 0.2}, {"zero_point", -5},
-                       {"data", {{"random", {{"seed", 1}}}}}};
+  j["tensors"]["z"] = {{"shape", {1, 8, 5, 4}}, {"bits", 8},        {"signed", true},
+                       {"scale", 0.2},          {"zero_point", -5}, {"data", {{"random", {{"seed", 1}}}}}};
   j["tensors"]["c"] = {{"bits", 8}, {"signed", true}, {"scale", 0.1}, {"zero_point", -5}};
-  j["ops"].push_back({{"name", "cat"}, {"op", "concat"}, {"inputs", {"y", "z"}}, {"outputs", {"c"}}, {"axis", 3}});
+  j["ops"].push_back(
+      {{"name", "cat"}, {"op", "concat"}, {"inputs", {"y", "z"}}, {"outputs", {"c"}}, {"axis", 3}});
   j["inputs"].push_back("z");
   j["outputs"] = {"c"};
   std::string path = WriteNet(j);
   auto problems = NetProblems(path);
-  EXPECT_TRUE(HasProblem(problems, path, "/ops/1/inputs/1",
-                         "expected the shape of input 0, [1, 8, 8, 4], but for dimension 3, \"z\" has shape [1, 8, 5, 4]"));
+  EXPECT_TRUE(HasProblem(
+      problems, path, "/ops/1/inputs/1",
+      "expected the shape of input 0, [1, 8, 8, 4], but for dimension 3, \"z\" has shape [1, 8, 5, 4]"));
   j["ops"][1]["axis"] = 2;
   path = WriteNet(j);
   problems = NetProblems(path);
   ASSERT_EQ(problems.size(), 1u) << testing::ToString(problems);
-  EXPECT_TRUE(HasProblem(problems, path, "/ops/1/inputs/1",
-                         "expected the quantization of the output \"c\" (signed 8-bit, scale 0.100000001, zero_point -5) "
-                         "since concat does not rescale, \"z\" has signed 8-bit, scale 0.200000003, zero_point -5"));
+  EXPECT_TRUE(HasProblem(
+      problems, path, "/ops/1/inputs/1",
+      "expected the quantization of the output \"c\" (signed 8-bit, scale 0.100000001, zero_point -5) "
+      "since concat does not rescale, \"z\" has signed 8-bit, scale 0.200000003, zero_point -5"));
   j["ops"][1]["axis"] = 4;
   path = WriteNet(j);
-  EXPECT_TRUE(HasProblem(NetProblems(path), path, "/ops/1/axis", "expected an axis in 0..3 (inputs of rank 4), got 4"));
+  EXPECT_TRUE(HasProblem(NetProblems(path), path, "/ops/1/axis",
+                         "expected an axis in 0..3 (inputs of rank 4), got 4"));
   j["ops"][1]["axis"] = 2;
   j["tensors"]["z"]["scale"] = 0.1;
   const Graph g = LoadNetwork(WriteNet(j));

@@ -62,9 +62,9 @@ TEST(AccFit, WrapsModulo2To16) {
 
 TEST(AccFit, WrapsModulo2To32) {
   const int64_t two_31 = int64_t{1} << 31;
-  EXPECT_EQ(AccFit(two_31, 32, Overflow::kWrap), -two_31);             // 0x80000000 as signed
-  EXPECT_EQ(AccFit((int64_t{1} << 32) + 5, 32, Overflow::kWrap), 5);   // 2^32 + 5 - 2^32
-  EXPECT_EQ(AccFit(-two_31 - 1, 32, Overflow::kWrap), two_31 - 1);     // + 2^32
+  EXPECT_EQ(AccFit(two_31, 32, Overflow::kWrap), -two_31);            // 0x80000000 as signed
+  EXPECT_EQ(AccFit((int64_t{1} << 32) + 5, 32, Overflow::kWrap), 5);  // 2^32 + 5 - 2^32
+  EXPECT_EQ(AccFit(-two_31 - 1, 32, Overflow::kWrap), two_31 - 1);    // + 2^32
 }
 
 TEST(AccFit, SaturatesAtBothEnds) {
@@ -150,13 +150,13 @@ TEST(SaturatingRoundingDoublingHighMul, RoundsToNearest) {
 }
 
 TEST(RoundingDivideByPOT, TiesGoAwayFromZero) {
-  EXPECT_EQ(RoundingDivideByPOT(5, 1), 3);    // 2.5 -> 3
-  EXPECT_EQ(RoundingDivideByPOT(-5, 1), -3);  // -2.5 -> -3
-  EXPECT_EQ(RoundingDivideByPOT(6, 2), 2);    // 1.5 -> 2
-  EXPECT_EQ(RoundingDivideByPOT(-6, 2), -2);  // -1.5 -> -2
-  EXPECT_EQ(RoundingDivideByPOT(7, 2), 2);    // 1.75 -> 2
-  EXPECT_EQ(RoundingDivideByPOT(-4, 1), -2);  // exact
-  EXPECT_EQ(RoundingDivideByPOT(9, 0), 9);    // no shift
+  EXPECT_EQ(RoundingDivideByPOT(5, 1), 3);          // 2.5 -> 3
+  EXPECT_EQ(RoundingDivideByPOT(-5, 1), -3);        // -2.5 -> -3
+  EXPECT_EQ(RoundingDivideByPOT(6, 2), 2);          // 1.5 -> 2
+  EXPECT_EQ(RoundingDivideByPOT(-6, 2), -2);        // -1.5 -> -2
+  EXPECT_EQ(RoundingDivideByPOT(7, 2), 2);          // 1.75 -> 2
+  EXPECT_EQ(RoundingDivideByPOT(-4, 1), -2);        // exact
+  EXPECT_EQ(RoundingDivideByPOT(9, 0), 9);          // no shift
   EXPECT_EQ(RoundingDivideByPOT(kI32Min, 31), -1);  // -2^31 / 2^31 = -1 exactly
   EXPECT_EQ(RoundingDivideByPOT(kI32Max, 31), 1);   // (2^31 - 1) / 2^31 = 0.99999... -> 1
 }
@@ -277,7 +277,7 @@ TEST(QuantizedAdd, FloatModeFoldsTheZeroPointsAsOnnxRuntime) {
   EXPECT_EQ(p.a_ratio, 0.5f);
   EXPECT_EQ(p.b_ratio, 0.25f);
   EXPECT_EQ(p.offset, 3.0f);
-  EXPECT_EQ(QuantizedAdd(6, 4, p), 7);    // 3 + 4 * 0.25 + 6 * 0.5 = 7
+  EXPECT_EQ(QuantizedAdd(6, 4, p), 7);  // 3 + 4 * 0.25 + 6 * 0.5 = 7
   // Ties are broken on the final value, zero point included: 2.5 + 3 = 5.5 -> 6 (even), where
   // rounding before adding the zero point would give round(2.5) + 3 = 5.
   EXPECT_EQ(QuantizedAdd(6, -2, p), 6);   // 3 - 0.5 + 3 = 5.5 -> 6
@@ -292,8 +292,7 @@ TEST(QuantizedAdd, FloatModeInt8TiesAsOnnxRuntime) {
   // The int8 QLinearAdd reported against ONNX Runtime 1.30 (x86-64): x fed to both inputs,
   // sa = sb = 0.0625, za = zb = 47, sy = 0.25, zy = -17. ra = rb = 0.25;
   // offset = -17 - fma(0.25, 47, 0.25 * 47) = -17 - 23.5 = -40.5; t = -40.5 + 0.5 * x.
-  const AddParams p = MakeAddParams(RequantMode::kOnnxFloat, 0.0625f, 47, 0.0625f, 47, 0.25f, -17,
-                                    -128, 127);
+  const AddParams p = MakeAddParams(RequantMode::kOnnxFloat, 0.0625f, 47, 0.0625f, 47, 0.25f, -17, -128, 127);
   EXPECT_EQ(p.offset, -40.5f);
   // x:   80 (-0.5), 2 (-39.5), 48 (-16.5), 46 (-17.5), 49 (-16), 45 (-18), 47 (-17), 81 (0).
   // ORT: 0, -40, -16, -18, -16, -18, -17, 0 (half to even on t; rounding the real sum first and
@@ -306,8 +305,8 @@ TEST(QuantizedAdd, FloatModeInt8TiesAsOnnxRuntime) {
 TEST(QuantizedAdd, FloatModeUint8TiesLikeInt8) {
   // Same arithmetic for uint8: sa = sb = 0.5, za = zb = 0, sy = 1, zy = 1; offset = 1.
   const AddParams p = MakeAddParams(RequantMode::kOnnxFloat, 0.5f, 0, 0.5f, 0, 1.0f, 1, 0, 255);
-  EXPECT_EQ(QuantizedAdd(1, 2, p), 2);      // 1 + 1 + 0.5 = 2.5 -> 2 (real 1.5 -> 2, + 1 = 3)
-  EXPECT_EQ(QuantizedAdd(2, 3, p), 4);      // 1 + 1.5 + 1 = 3.5 -> 4
+  EXPECT_EQ(QuantizedAdd(1, 2, p), 2);        // 1 + 1 + 0.5 = 2.5 -> 2 (real 1.5 -> 2, + 1 = 3)
+  EXPECT_EQ(QuantizedAdd(2, 3, p), 4);        // 1 + 1.5 + 1 = 3.5 -> 4
   EXPECT_EQ(QuantizedAdd(255, 255, p), 255);  // 256 saturates
   // Negative zero point terms: za = 200, zb = 100, zy = 7: offset = 7 - (100 + 50) = -143.
   const AddParams q = MakeAddParams(RequantMode::kOnnxFloat, 0.5f, 200, 0.5f, 100, 1.0f, 7, 0, 255);
@@ -337,13 +336,12 @@ TEST(QuantizedAdd, FloatModeOutOfInt32RangeGivesTheMinimum) {
 
 TEST(QuantizedAdd, FloatModeWideInputsUseThePortableKernel) {
   // 16-bit inputs: v = (0.5 * (a - 1) + 0.25 * (b + 2)) / 1, then round(v + 3).
-  const AddParams p =
-      MakeAddParams(RequantMode::kOnnxFloat, 0.5f, 1, 0.25f, -2, 1.0f, 3, -32768, 32767, 16);
+  const AddParams p = MakeAddParams(RequantMode::kOnnxFloat, 0.5f, 1, 0.25f, -2, 1.0f, 3, -32768, 32767, 16);
   EXPECT_FALSE(p.folded_8bit);
-  EXPECT_EQ(QuantizedAdd(6, 4, p), 7);        // 2.5 + 1.5 + 3
-  EXPECT_EQ(QuantizedAdd(6, -2, p), 6);       // 2.5 + 3 = 5.5 -> 6
-  EXPECT_EQ(QuantizedAdd(-4, -2, p), 0);      // -2.5 + 3 = 0.5 -> 0
-  EXPECT_EQ(QuantizedAdd(30001, -2, p), 15003);  // 15000 + 3
+  EXPECT_EQ(QuantizedAdd(6, 4, p), 7);              // 2.5 + 1.5 + 3
+  EXPECT_EQ(QuantizedAdd(6, -2, p), 6);             // 2.5 + 3 = 5.5 -> 6
+  EXPECT_EQ(QuantizedAdd(-4, -2, p), 0);            // -2.5 + 3 = 0.5 -> 0
+  EXPECT_EQ(QuantizedAdd(30001, -2, p), 15003);     // 15000 + 3
   EXPECT_EQ(QuantizedAdd(32767, 32767, p), 24578);  // 16383 + 8192.25 = 24575.25; + 3 -> 24578
 }
 
@@ -375,8 +373,7 @@ TEST(QuantizedAdd, FixedMode) {
 
 TEST(QuantizedAdd, WideInputsLowerTheLeftShift) {
   // 16-bit inputs: 30 - 16 = 14 < 20, so |a - za| << 14 < 2^30 fits.
-  const AddParams p =
-      MakeAddParams(RequantMode::kFixedPoint, 0.5f, 0, 0.5f, 0, 1.0f, 0, -32768, 32767, 16);
+  const AddParams p = MakeAddParams(RequantMode::kFixedPoint, 0.5f, 0, 0.5f, 0, 1.0f, 0, -32768, 32767, 16);
   EXPECT_EQ(p.left_shift, 14);
   // 30000 * 0.5 + 30000 * 0.5 = 30000 exactly (no int32 overflow on the way).
   EXPECT_EQ(QuantizedAdd(30000, 30000, p), 30000);
@@ -422,10 +419,10 @@ TEST(QuantizedMul, FloatModeRoundsHalfToEvenAfterTheZeroPoint) {
   MulParams p = MakeMulParams(RequantMode::kOnnxFloat, 0.5f, 2, 0.5f, -1, 0.5f, 3, -128, 127);
   EXPECT_EQ(QuantizedMul(7, 0, p), 6);  // 2.5 + 3 = 5.5 -> 6 (rounding 2.5 first would give 2 + 3 = 5)
   p = MakeMulParams(RequantMode::kOnnxFloat, 0.5f, 2, 0.5f, -1, 0.5f, 4, -128, 127);
-  EXPECT_EQ(QuantizedMul(7, 0, p), 6);  // 2.5 + 4 = 6.5 -> 6
-  EXPECT_EQ(QuantizedMul(2, 0, p), 4);  // p = 0: the zero point
-  EXPECT_EQ(QuantizedMul(-8, 5, p), -26);  // p = -10 * 6 = -60, -30 + 4
-  EXPECT_EQ(QuantizedMul(127, 127, p), 127);   // 125 * 128 * 0.5 + 4: saturates high
+  EXPECT_EQ(QuantizedMul(7, 0, p), 6);          // 2.5 + 4 = 6.5 -> 6
+  EXPECT_EQ(QuantizedMul(2, 0, p), 4);          // p = 0: the zero point
+  EXPECT_EQ(QuantizedMul(-8, 5, p), -26);       // p = -10 * 6 = -60, -30 + 4
+  EXPECT_EQ(QuantizedMul(127, 127, p), 127);    // 125 * 128 * 0.5 + 4: saturates high
   EXPECT_EQ(QuantizedMul(-128, 127, p), -128);  // saturates low
 }
 
@@ -447,9 +444,9 @@ TEST(QuantizedMul, FixedPointFollowsTfliteIntegerMul) {
   // M = sa * sb / sy = 0.5: MultiplyByQuantizedMultiplier(p, M) rounds ties toward +infinity
   // (gemmlowp's SaturatingRoundingDoublingHighMul nudge).
   const MulParams p = MakeMulParams(RequantMode::kFixedPoint, 0.5f, 0, 0.5f, 0, 0.5f, 3, -128, 127);
-  EXPECT_EQ(QuantizedMul(5, 1, p), 6);    // 2.5 -> 3, + 3
-  EXPECT_EQ(QuantizedMul(-5, 1, p), 1);   // -2.5 -> -2, + 3
-  EXPECT_EQ(QuantizedMul(4, 6, p), 15);   // 12 + 3
+  EXPECT_EQ(QuantizedMul(5, 1, p), 6);   // 2.5 -> 3, + 3
+  EXPECT_EQ(QuantizedMul(-5, 1, p), 1);  // -2.5 -> -2, + 3
+  EXPECT_EQ(QuantizedMul(4, 6, p), 15);  // 12 + 3
 }
 
 }  // namespace
@@ -462,10 +459,10 @@ namespace {
 // / y_scale, + y_zp in float, then round half to even.
 TEST(FloatAveragePool, AddsTheZeroPointBeforeRounding) {
   FloatAveragePool a(0.5f, 10);
-  for (int32_t x : {11, 12, 12, 12}) a.Add(x);      // 0.5 + 1 + 1 + 1 = 3.5; / 4 = 0.875
-  EXPECT_EQ(a.Finish(4, 0.25f, 3, 0, 255), 6);       // 3.5 + 3 = 6.5 -> 6 (ties to even after the zero point)
-  EXPECT_EQ(a.Finish(4, 0.25f, 4, 0, 255), 8);       // 3.5 + 4 = 7.5 -> 8
-  EXPECT_EQ(a.Finish(7, 0.25f, 0, 0, 255), 2);       // count_include_pad: 3.5 / 7 = 0.5, / 0.25 = 2
+  for (int32_t x : {11, 12, 12, 12}) a.Add(x);  // 0.5 + 1 + 1 + 1 = 3.5; / 4 = 0.875
+  EXPECT_EQ(a.Finish(4, 0.25f, 3, 0, 255), 6);  // 3.5 + 3 = 6.5 -> 6 (ties to even after the zero point)
+  EXPECT_EQ(a.Finish(4, 0.25f, 4, 0, 255), 8);  // 3.5 + 4 = 7.5 -> 8
+  EXPECT_EQ(a.Finish(7, 0.25f, 0, 0, 255), 2);  // count_include_pad: 3.5 / 7 = 0.5, / 0.25 = 2
   EXPECT_EQ(a.Finish(4, 1e-30f, 0, -128, 127), -128);  // beyond int32: INT32_MIN saturates low
 }
 
@@ -474,7 +471,7 @@ TEST(FloatAveragePool, SumsInFloat32InTapOrder) {
   FloatAveragePool big_first(1.0f, 0), small_first(1.0f, 0);
   for (int32_t x : {16777216, 1, 1}) big_first.Add(x);
   for (int32_t x : {1, 1, 16777216}) small_first.Add(x);
-  EXPECT_EQ(big_first.Finish(1, 1024.0f, 0, INT32_MIN, INT32_MAX), 16384);  // 16777216 / 1024
+  EXPECT_EQ(big_first.Finish(1, 1024.0f, 0, INT32_MIN, INT32_MAX), 16384);   // 16777216 / 1024
   EXPECT_EQ(small_first.Finish(1, 2.0f, 0, INT32_MIN, INT32_MAX), 8388609);  // 16777218 / 2
 }
 

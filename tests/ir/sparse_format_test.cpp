@@ -42,7 +42,8 @@ TEST(SparseFormat, RoundTripsRandomTilesInEveryFormat) {
     const int64_t tile_ic = icg >= gw ? gw * (1 + static_cast<int64_t>(rng() % 3)) : icg;
     const RowGeometry geo = MakeRowGeometry(taps, std::min(tile_ic, icg), icg, gw);
     const int64_t rows = 1 + static_cast<int64_t>(rng() % 6);
-    const int32_t lo = is_signed ? -(1 << (bits - 1)) : 0, hi = is_signed ? (1 << (bits - 1)) - 1 : (1 << bits) - 1;
+    const int32_t lo = is_signed ? -(1 << (bits - 1)) : 0,
+                  hi = is_signed ? (1 << (bits - 1)) - 1 : (1 << bits) - 1;
     const std::vector<int32_t> v = RandomTile(rng, geo, rows, 0.5, 0.3, zero, lo, hi);
     const std::vector<uint8_t> bytes = EncodeTile(c, geo, rows, v.data());
     std::vector<int64_t> entries;
@@ -108,16 +109,16 @@ TEST(SparseFormat, GroupsAlignToInputChannelsWithinEachTap) {
   const RowGeometry partial = MakeRowGeometry(9, 10, 10, 4);
   EXPECT_EQ(partial.groups(), 27);
   std::vector<int32_t> row(90, 0);
-  row[8] = 1;  // tap 0, channel 8: the partial group 2
+  row[8] = 1;           // tap 0, channel 8: the partial group 2
   row[8 * 10 + 9] = 3;  // tap 8, channel 9: group 26
   const SparseCodec c = MakeCodec(WeightFormat::kSimdGroups, 4, 8, 8, true, 0);
   const std::vector<uint8_t> bytes = EncodeTile(c, partial, 1, row.data());
   ASSERT_EQ(bytes.size(), 2u + 2u * 5u);
-  EXPECT_EQ(bytes[2], 2);        // group 2 (tap 0, channels 8..9), 2 skipped
+  EXPECT_EQ(bytes[2], 2);  // group 2 (tap 0, channels 8..9), 2 skipped
   EXPECT_EQ(bytes[3], 1);
-  EXPECT_EQ(bytes[5], 0);        // missing lanes of the partial group hold the zero point
-  EXPECT_EQ(bytes[7], 23);       // group 26: 23 skipped after group 2
-  EXPECT_EQ(bytes[9], 3);        // channel 9 is the group's second lane
+  EXPECT_EQ(bytes[5], 0);   // missing lanes of the partial group hold the zero point
+  EXPECT_EQ(bytes[7], 23);  // group 26: 23 skipped after group 2
+  EXPECT_EQ(bytes[9], 3);   // channel 9 is the group's second lane
 }
 
 // Depthwise (one input channel per group): groups run along the taps.

@@ -3,13 +3,15 @@
 #include <gtest/gtest.h>
 
 #include "config/arch.h"
-#include "support/stats.h"
 #include "models/npu.h"
+#include "support/stats.h"
 
 namespace npusim::models {
 namespace {
 
-core::ArchConfig DenseArch() { return core::LoadArch(std::string(NPUSIM_SOURCE_DIR) + "/arch/dense_16x16.json"); }
+core::ArchConfig DenseArch() {
+  return core::LoadArch(std::string(NPUSIM_SOURCE_DIR) + "/arch/dense_16x16.json");
+}
 
 isa::Instruction LoadInstr(int64_t id, uint64_t src, uint64_t dst, int64_t row_bytes, int64_t rows = 1,
                            int64_t src_stride = 0, int64_t dst_stride = 0) {

@@ -18,11 +18,11 @@
 #include "config/arch.h"
 #include "config/arch_json.h"
 #include "config/energy.h"
-#include "support/error.h"
-#include "ir/int_math.h"
 #include "config/unit_kind.h"
+#include "ir/int_math.h"
 #include "models/matrix_unit.h"
 #include "models/timing/unit_timing.h"
+#include "support/error.h"
 #include "tests/integration/harness.h"
 
 namespace npusim::testing {

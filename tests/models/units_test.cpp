@@ -11,13 +11,13 @@
 #include "compiler/transforms/prune.h"
 #include "config/arch.h"
 #include "ir/net_loader.h"
-#include "support/stats.h"
 #include "models/npu.h"
 #include "models/sparse_array.h"
 #include "models/timing/post_timing.h"
 #include "models/timing/systolic_timing.h"
 #include "models/timing/unit_timing.h"
 #include "reference/executor.h"
+#include "support/stats.h"
 #include "tests/integration/harness.h"
 
 namespace npusim::models {
@@ -160,7 +160,8 @@ TEST(SparseArrayModule, TimingModeCyclesFollowTheInstructionsRowEntries) {
     if (raised.instructions[i].op != isa::Opcode::kConv) continue;
     const isa::ConvArgs& c = raised.instructions[i].conv();
     closed_form += SparseArray::CyclesOf(u, c, raised.weight_tile_rows.at(c.w_tile));
-    honest_form += SparseArray::CyclesOf(u, honest.instructions[i].conv(), honest.weight_tile_rows.at(c.w_tile));
+    honest_form +=
+        SparseArray::CyclesOf(u, honest.instructions[i].conv(), honest.weight_tile_rows.at(c.w_tile));
     if (c.w_tile == 0) tile0_pixels += c.out_h * c.out_w;
   }
   // One PE (scalpel_mcu): row 0's PE is the busiest; an entry costs 1 + decode_cycles.
@@ -168,7 +169,8 @@ TEST(SparseArrayModule, TimingModeCyclesFollowTheInstructionsRowEntries) {
   const int decode_cycles = u.params<core::SparseConfig>().decode_cycles;
   EXPECT_EQ(closed_form, honest_form + 3 * (1 + decode_cycles) * tile0_pixels);
   uint64_t busy = 0;
-  for (const auto& b : RunOnce(arch, raised, ExecMode::kTiming).layer_busy) busy += b[static_cast<int>(isa::Queue::kCompute)];
+  for (const auto& b : RunOnce(arch, raised, ExecMode::kTiming).layer_busy)
+    busy += b[static_cast<int>(isa::Queue::kCompute)];
   EXPECT_EQ(busy, static_cast<uint64_t>(closed_form));
 }
 

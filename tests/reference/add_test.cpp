@@ -32,22 +32,19 @@ core::Graph Residual(Activation act) {
 TEST(ReferenceAdd, FloatRoundsHalfToEvenAfterTheZeroPoint) {
   // ONNX Runtime's QLinearAdd: the output zero point is added before rounding (ir/quant.h).
   // 4 + 3 = 7; 2.5 + 3 = 5.5 -> 6; -2.5 + 3 = 0.5 -> 0; 49.5 + 3 = 52.5 -> 52 (even).
-  EXPECT_EQ(RunToOutput(Residual(Activation::kNone), FloatMode()),
-            (std::vector<int32_t>{7, 6, 0, 52}));
+  EXPECT_EQ(RunToOutput(Residual(Activation::kNone), FloatMode()), (std::vector<int32_t>{7, 6, 0, 52}));
 }
 
 TEST(ReferenceAdd, FixedPointRoundsHalfAwayFromZero) {
   // TFLite add: inputs << 20, input multipliers 0.5 and 0.25 (exact here), output multiplier
   // 2^-20 as {2^30, -19}: the last step divides by 2^19 rounding half away from zero.
   // 4 -> 7; 2.5 -> 3 -> 6; -2.5 -> -3 -> 0; 49.5 -> 50 -> 53.
-  EXPECT_EQ(RunToOutput(Residual(Activation::kNone), FixedMode()),
-            (std::vector<int32_t>{7, 6, 0, 53}));
+  EXPECT_EQ(RunToOutput(Residual(Activation::kNone), FixedMode()), (std::vector<int32_t>{7, 6, 0, 53}));
 }
 
 TEST(ReferenceAdd, ReluClampsAtTheOutputZeroPoint) {
   // Float results [7, 6, 0, 52] with lower bound zp 3: [7, 6, 3, 52].
-  EXPECT_EQ(RunToOutput(Residual(Activation::kRelu), FloatMode()),
-            (std::vector<int32_t>{7, 6, 3, 52}));
+  EXPECT_EQ(RunToOutput(Residual(Activation::kRelu), FloatMode()), (std::vector<int32_t>{7, 6, 3, 52}));
 }
 
 }  // namespace

@@ -101,8 +101,7 @@ TEST(ReferenceConv2d, DilationTwo) {
       .Tensor(Act("y", {1, 3, 3, 1}));
   b.Op(OpType::kConv2d, {"x", "w"}, "y").dilation = {2, 2};
   // v = 0,1,2 -> 24,28,32; v = 5,6,7 -> 44,48,52; v = 10,11,12 -> 64,68,72.
-  EXPECT_EQ(RunToOutput(b.graph(), FloatMode()),
-            (std::vector<int32_t>{24, 28, 32, 44, 48, 52, 64, 68, 72}));
+  EXPECT_EQ(RunToOutput(b.graph(), FloatMode()), (std::vector<int32_t>{24, 28, 32, 44, 48, 52, 64, 68, 72}));
 }
 
 // x [1,1,1,4] = [1, 2, 3, 4]; groups 2: oc 0,1 read ic 0,1 and oc 2,3 read ic 2,3.
@@ -140,8 +139,7 @@ TEST(ReferenceConv2d, DepthwiseWithPadding) {
   // Channel 0, grid 1 2 3 / 4 5 6 / 7 8 9, padding adds 0:
   //   centre (0,0): 1+2+4+5 = 12; (0,2): 2+3+5+6 = 16; (2,0): 4+5+7+8 = 24; (2,2): 5+6+8+9 = 28.
   // Channel 1 copies the centre: -1, -3, -7, -9. NHWC interleaves the channels.
-  EXPECT_EQ(RunToOutput(b.graph(), FloatMode()),
-            (std::vector<int32_t>{12, -1, 16, -3, 24, -7, 28, -9}));
+  EXPECT_EQ(RunToOutput(b.graph(), FloatMode()), (std::vector<int32_t>{12, -1, 16, -3, 24, -7, 28, -9}));
 }
 
 // A 1x2 kernel over 2 input channels; x all 127, w (OHWI) [kx0: ic0 127, ic1 -127;
@@ -161,15 +159,13 @@ TEST(ReferenceConv2d, SaturatingAccumulatorFollowsTheCanonicalOrder) {
   // ic-major: a, 2a = 32258, 3a = 48387 -> 32767, 32767 - a = 16638, 16638 - a = 509.
   // 509 / 128 = 3.98 -> 4. (Tap-major order ic0kx0, ic1kx0, ic0kx1, ic1kx1 would give the sums
   // 2a, a, 2a, a without clipping, 16129 -> 126: the order is observable.)
-  EXPECT_EQ(RunToOutput(OverflowConv(), FloatMode(16, Overflow::kSaturate)),
-            (std::vector<int32_t>{4}));
+  EXPECT_EQ(RunToOutput(OverflowConv(), FloatMode(16, Overflow::kSaturate)), (std::vector<int32_t>{4}));
 }
 
 TEST(ReferenceConv2d, WrappingAccumulatorGivesTheExactSumWhenItFits) {
   // 16-bit wrap: 2a, 3a = 48387 -> -17149, -17149 - a = -33278 -> 32258, 32258 - a = 16129 (the
   // exact sum a + 2a - 2a). 16129 / 128 = 126.008 -> 126.
-  EXPECT_EQ(RunToOutput(OverflowConv(), FloatMode(16, Overflow::kWrap)),
-            (std::vector<int32_t>{126}));
+  EXPECT_EQ(RunToOutput(OverflowConv(), FloatMode(16, Overflow::kWrap)), (std::vector<int32_t>{126}));
 }
 
 TEST(ReferenceConv2d, WrappingAccumulatorWrapsTheFinalSum) {
@@ -183,8 +179,7 @@ TEST(ReferenceConv2d, WrappingAccumulatorWrapsTheFinalSum) {
       .Tensor(Act("y", {1, 1, 1, 1}, 256.0f, 0));
   b.Op(OpType::kConv2d, {"x", "w", "b"}, "y");
   EXPECT_EQ(RunToOutput(b.graph(), FloatMode(16, Overflow::kWrap)), (std::vector<int32_t>{-67}));
-  EXPECT_EQ(RunToOutput(b.graph(), FloatMode(16, Overflow::kSaturate)),
-            (std::vector<int32_t>{127}));
+  EXPECT_EQ(RunToOutput(b.graph(), FloatMode(16, Overflow::kSaturate)), (std::vector<int32_t>{127}));
 }
 
 TEST(ReferenceConv2d, OutputSaturatesAtBothEnds) {
@@ -210,16 +205,12 @@ core::Graph ActivationConv(Activation act) {
 }
 
 TEST(ReferenceConv2d, ReluAndRelu6Clamp) {
-  EXPECT_EQ(RunToOutput(ActivationConv(Activation::kNone), FloatMode()),
-            (std::vector<int32_t>{-30, -5, 90}));
+  EXPECT_EQ(RunToOutput(ActivationConv(Activation::kNone), FloatMode()), (std::vector<int32_t>{-30, -5, 90}));
   // relu: lower bound the zero point -10.
-  EXPECT_EQ(RunToOutput(ActivationConv(Activation::kRelu), FloatMode()),
-            (std::vector<int32_t>{-10, -5, 90}));
+  EXPECT_EQ(RunToOutput(ActivationConv(Activation::kRelu), FloatMode()), (std::vector<int32_t>{-10, -5, 90}));
   // relu6: upper bound -10 + 6 / 0.5 = 2.
-  EXPECT_EQ(RunToOutput(ActivationConv(Activation::kRelu6), FloatMode()),
-            (std::vector<int32_t>{-10, -5, 2}));
-  EXPECT_EQ(RunToOutput(ActivationConv(Activation::kRelu6), FixedMode()),
-            (std::vector<int32_t>{-10, -5, 2}));
+  EXPECT_EQ(RunToOutput(ActivationConv(Activation::kRelu6), FloatMode()), (std::vector<int32_t>{-10, -5, 2}));
+  EXPECT_EQ(RunToOutput(ActivationConv(Activation::kRelu6), FixedMode()), (std::vector<int32_t>{-10, -5, 2}));
 }
 
 }  // namespace

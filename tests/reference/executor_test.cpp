@@ -43,8 +43,7 @@ TEST(ReferenceRun, ChainsOpsAndReturnsEveryActivation) {
 
 TEST(ReferenceRun, SuppliedInputsOverrideGraphData) {
   // x = [1, 1]: h = [2, 0]; y = 2 * 2 + 0 = 4.
-  EXPECT_EQ(reference::Run(Chain(), {{"x", {1, 1}}}, FloatMode()).at("y"),
-            (std::vector<int32_t>{4}));
+  EXPECT_EQ(reference::Run(Chain(), {{"x", {1, 1}}}, FloatMode()).at("y"), (std::vector<int32_t>{4}));
 }
 
 TEST(ReferenceRun, RejectsBadInputs) {

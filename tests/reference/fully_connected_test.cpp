@@ -23,8 +23,7 @@ using testing::Weights;
 // n1 raw [3, 1, 0] -> [2, 0, -1]. bias [10, -1]; all scales 1.
 // row0: n0 10 + 1 + 2 + 3 = 16; n1 -1 + 2 + 0 - 3 = -2.
 // row1: n0 10 + 0 - 1 + 5 = 14; n1 -1 + 0 + 0 - 5 = -6.
-core::Graph TwoRowFc(std::vector<int64_t> x_shape, std::vector<int32_t> x_raw,
-                     std::vector<int64_t> y_shape) {
+core::Graph TwoRowFc(std::vector<int64_t> x_shape, std::vector<int32_t> x_raw, std::vector<int64_t> y_shape) {
   GraphBuilder b;
   b.Input(Act("x", std::move(x_shape), 1.0f, 1, std::move(x_raw)))
       .Tensor(Weights("w", {2, 3}, {1, 1, 1, 3, 1, 0}, {1.0f}, {0, 1}))
@@ -64,12 +63,10 @@ TEST(ReferenceFullyConnected, SixteenBitWrapRecoversTheExactSum) {
 
 TEST(ReferenceFullyConnected, SixteenBitSaturateLosesTheOverflow) {
   // a, 2a, 3a -> 32767, 32767 - a = 16638; 16638 / 512 = 32.496 -> 32.
-  EXPECT_EQ(RunToOutput(OverflowFc(), FloatMode(16, Overflow::kSaturate)),
-            (std::vector<int32_t>{32}));
+  EXPECT_EQ(RunToOutput(OverflowFc(), FloatMode(16, Overflow::kSaturate)), (std::vector<int32_t>{32}));
   // Fixed point: 1/512 = 0.5 * 2^-8 = {2^30, -8}; high-mul 16638 * 2^30 / 2^31 = 8319;
   // 8319 / 256 = 32.496 -> 32.
-  EXPECT_EQ(RunToOutput(OverflowFc(), FixedMode(16, Overflow::kSaturate)),
-            (std::vector<int32_t>{32}));
+  EXPECT_EQ(RunToOutput(OverflowFc(), FixedMode(16, Overflow::kSaturate)), (std::vector<int32_t>{32}));
 }
 
 TEST(ReferenceFullyConnected, BiasIsFittedToTheAccumulator) {

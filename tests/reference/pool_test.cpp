@@ -44,8 +44,7 @@ TEST(ReferenceMaxPool, PaddingIsIgnored) {
 //   (0,0): 1+0+2+7 = 10 / 4;  (0,1): 0+5+7+11 = 23 / 4;  (1,0): 2+7 = 9 / 4;  (1,1): 7+11 = 18 / 4.
 core::Graph AvgPool(bool count_include_pad) {
   GraphBuilder b;
-  b.Input(Act("x", {1, 3, 3, 1}, 1.0f, 2, {3, 2, 7, 4, 9, 13, 2, 2, 2}))
-      .Tensor(Act("y", {1, 2, 2, 1}));
+  b.Input(Act("x", {1, 3, 3, 1}, 1.0f, 2, {3, 2, 7, 4, 9, 13, 2, 2, 2})).Tensor(Act("y", {1, 2, 2, 1}));
   core::Op& op = b.Op(OpType::kAvgPool, {"x"}, "y");
   op.kernel = {3, 3};
   op.stride = {2, 2};

@@ -24,9 +24,8 @@ inline core::TensorInfo Act(std::string name, std::vector<int64_t> shape, float 
 }
 
 // 8-bit signed weights: one scale (and zero point) per output channel, or a single one.
-inline core::TensorInfo Weights(std::string name, std::vector<int64_t> shape,
-                                std::vector<int32_t> data, std::vector<float> scales = {1.0f},
-                                std::vector<int32_t> zero_points = {0}) {
+inline core::TensorInfo Weights(std::string name, std::vector<int64_t> shape, std::vector<int32_t> data,
+                                std::vector<float> scales = {1.0f}, std::vector<int32_t> zero_points = {0}) {
   core::TensorInfo t = Act(std::move(name), std::move(shape), 1.0f, 0, std::move(data));
   t.quant.scales = std::move(scales);
   t.quant.zero_points = std::move(zero_points);

@@ -17,7 +17,8 @@ namespace npusim::sim {
 namespace {
 
 TEST(RunInChild, ReturnsTheBodysAnswer) {
-  const ChildOutcome o = RunInChild([] { return std::string("answer from ") + (getpid() > 0 ? "child" : "?"); });
+  const ChildOutcome o =
+      RunInChild([] { return std::string("answer from ") + (getpid() > 0 ? "child" : "?"); });
   EXPECT_TRUE(o.ok()) << o.Describe();
   EXPECT_EQ(o.output, "answer from child");
   EXPECT_EQ(o.Describe(), "ok");
@@ -35,7 +36,8 @@ TEST(RunInChild, RunsInAnotherProcessAndLeavesTheParentsMemoryAlone) {
 }
 
 TEST(RunInChild, AThrowingBodyIsExitOneWithItsMessage) {
-  const ChildOutcome o = RunInChild([]() -> std::string { throw std::runtime_error("no such layer \"fc9\""); });
+  const ChildOutcome o =
+      RunInChild([]() -> std::string { throw std::runtime_error("no such layer \"fc9\""); });
   EXPECT_FALSE(o.ok());
   EXPECT_TRUE(o.exited);
   EXPECT_EQ(o.exit_code, 1);

@@ -20,7 +20,8 @@ core::Graph TwoOutputs() {
 
 TEST(CompareOutputs, EqualOutputsAreBitExactAndCounted) {
   const core::Graph g = TwoOutputs();
-  const std::map<std::string, std::vector<int32_t>> v = {{"a", std::vector<int32_t>(12, 7)}, {"b", {1, 2, 3, 4}}};
+  const std::map<std::string, std::vector<int32_t>> v = {{"a", std::vector<int32_t>(12, 7)},
+                                                         {"b", {1, 2, 3, 4}}};
   const CheckResult c = CompareOutputs(g, v, v);
   EXPECT_TRUE(c.passed);
   EXPECT_EQ(c.values, 16);

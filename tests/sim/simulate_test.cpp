@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "compiler/transforms/precision.h"
 #include "config/arch.h"
 #include "ir/net_loader.h"
-#include "compiler/transforms/precision.h"
 #include "reference/executor.h"
 
 namespace npusim::sim {

@@ -58,8 +58,7 @@ class JsonCheckerTest : public ::testing::Test {
 TEST_F(JsonCheckerTest, IntOutOfRangeSaysRangeAndValue) {
   const Json doc = Json::parse(R"({"acc_bits": 40})");
   EXPECT_FALSE(check_.GetInt(doc, "/units/0", "acc_bits", Need::kRequired, 8, 32));
-  EXPECT_TRUE(HasProblem(Problems(), "f.json", "/units/0/acc_bits",
-                         "expected an integer in 8..32, got 40"));
+  EXPECT_TRUE(HasProblem(Problems(), "f.json", "/units/0/acc_bits", "expected an integer in 8..32, got 40"));
 }
 
 TEST_F(JsonCheckerTest, IntRejectsFloatsAndStrings) {
@@ -76,8 +75,7 @@ TEST_F(JsonCheckerTest, IntRejectsFloatsAndStrings) {
 TEST_F(JsonCheckerTest, EnumListsTheAllowedValues) {
   const Json doc = Json::parse(R"({"overflow": "wrapp"})");
   EXPECT_FALSE(check_.GetEnum(doc, "", "overflow", Need::kRequired, {"wrap", "saturate"}));
-  EXPECT_TRUE(HasProblem(Problems(), "f.json", "/overflow",
-                         "expected one of wrap|saturate, got \"wrapp\""));
+  EXPECT_TRUE(HasProblem(Problems(), "f.json", "/overflow", "expected one of wrap|saturate, got \"wrapp\""));
 }
 
 TEST_F(JsonCheckerTest, UnknownKeyListsTheKnownOnes) {
@@ -121,8 +119,7 @@ TEST_F(JsonCheckerTest, IntListChecksLengthAndEachItem) {
   EXPECT_FALSE(check_.GetIntList(doc, "", "s", Need::kRequired, 2, 1, 16));
   EXPECT_FALSE(check_.GetIntList(doc, "", "t", Need::kRequired, 2, 1, 16));
   auto problems = Problems();
-  EXPECT_TRUE(HasProblem(problems, "f.json", "/s",
-                         "expected a list of 2 integers in 1..16, got [1]"));
+  EXPECT_TRUE(HasProblem(problems, "f.json", "/s", "expected a list of 2 integers in 1..16, got [1]"));
   EXPECT_TRUE(HasProblem(problems, "f.json", "/t/1", "expected an integer in 1..16, got 0"));
 }
 

@@ -73,8 +73,8 @@ TEST(NpyTest, SaveWritesNumpysLayout) {
   const std::string bytes = ReadBytes(path);
   ASSERT_GE(bytes.size(), 10u);
   EXPECT_EQ(bytes.substr(0, 8), std::string("\x93NUMPY\x01\x00", 8));
-  const size_t header_len = static_cast<unsigned char>(bytes[8]) |
-                            (static_cast<unsigned char>(bytes[9]) << 8);
+  const size_t header_len =
+      static_cast<unsigned char>(bytes[8]) | (static_cast<unsigned char>(bytes[9]) << 8);
   EXPECT_EQ((10 + header_len) % 16, 0u);  // numpy requires 16-byte alignment of the data
   const std::string header = bytes.substr(10, header_len);
   EXPECT_NE(header.find("'descr': '|i1'"), std::string::npos) << header;
@@ -103,8 +103,7 @@ TEST(NpyTest, LoadsNumpyWrittenBytes) {
   std::string data;
   for (int32_t v : {1, -2, 300, -40000}) data += std::string(reinterpret_cast<char*>(&v), 4);
   const std::string path = WriteFile(
-      dir + "/i4.npy",
-      NumpyFile("{'descr': '<i4', 'fortran_order': False, 'shape': (2, 2), }", data));
+      dir + "/i4.npy", NumpyFile("{'descr': '<i4', 'fortran_order': False, 'shape': (2, 2), }", data));
   const NpyArray a = LoadNpy(path);
   EXPECT_EQ(a.dtype, "int32");
   EXPECT_EQ(a.shape, (std::vector<int64_t>{2, 2}));
@@ -116,8 +115,7 @@ TEST(NpyTest, LoadsBigEndianInt64AndVersion2) {
   // '>i8' values 5, -6 (big-endian two's complement).
   const std::string data("\0\0\0\0\0\0\0\x05\xff\xff\xff\xff\xff\xff\xff\xfa", 16);
   const std::string path = WriteFile(
-      dir + "/be.npy",
-      NumpyFile("{'descr': '>i8', 'fortran_order': False, 'shape': (2,), }", data, 2));
+      dir + "/be.npy", NumpyFile("{'descr': '>i8', 'fortran_order': False, 'shape': (2,), }", data, 2));
   const NpyArray a = LoadNpy(path);
   EXPECT_EQ(a.dtype, "int64");
   EXPECT_EQ(a.values, (std::vector<int32_t>{5, -6}));
@@ -150,12 +148,12 @@ TEST(NpyTest, BadMagicIsNotANpyFile) {
 TEST(NpyTest, Float32IsReadOtherFloatsAreRejected) {
   // 1.5f = 0x3FC00000, -2.25f = 0xC0100000.
   const std::string dir = ScratchDir();
-  const std::string le = WriteFile(dir + "/le.npy",
-                                   NumpyFile("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }",
-                                             std::string("\x00\x00\xc0\x3f\x00\x00\x10\xc0", 8)));
-  const std::string be = WriteFile(dir + "/be.npy",
-                                   NumpyFile("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }",
-                                             std::string("\x3f\xc0\x00\x00\xc0\x10\x00\x00", 8)));
+  const std::string le =
+      WriteFile(dir + "/le.npy", NumpyFile("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }",
+                                           std::string("\x00\x00\xc0\x3f\x00\x00\x10\xc0", 8)));
+  const std::string be =
+      WriteFile(dir + "/be.npy", NumpyFile("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }",
+                                           std::string("\x3f\xc0\x00\x00\xc0\x10\x00\x00", 8)));
   for (const std::string& path : {le, be}) {
     const NpyArray a = LoadNpy(path);
     EXPECT_EQ(a.dtype, "float32");
@@ -165,40 +163,38 @@ TEST(NpyTest, Float32IsReadOtherFloatsAreRejected) {
   const std::string f8 =
       WriteFile(dir + "/f8.npy",
                 NumpyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", std::string(8, '\0')));
-  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadNpy(f8); }), f8, "",
-                         "expected an integer dtype (int8, uint8, int16, uint16, int32) or float32, got '<f8'"));
+  EXPECT_TRUE(
+      HasProblem(ProblemsOf([&] { LoadNpy(f8); }), f8, "",
+                 "expected an integer dtype (int8, uint8, int16, uint16, int32) or float32, got '<f8'"));
 }
 
 TEST(NpyTest, TruncatedDataIsReported) {
-  const std::string path =
-      WriteFile(ScratchDir() + "/t.npy",
-                NumpyFile("{'descr': '<i2', 'fortran_order': False, 'shape': (2, 3), }",
-                          std::string(10, '\0')));
+  const std::string path = WriteFile(
+      ScratchDir() + "/t.npy",
+      NumpyFile("{'descr': '<i2', 'fortran_order': False, 'shape': (2, 3), }", std::string(10, '\0')));
   EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadNpy(path); }), path, "",
                          "expected 12 data bytes for shape (2, 3) of int16, the file has 10"));
 }
 
 TEST(NpyTest, FortranOrderIsRejected) {
-  const std::string path =
-      WriteFile(ScratchDir() + "/fo.npy",
-                NumpyFile("{'descr': '|i1', 'fortran_order': True, 'shape': (2, 2), }",
-                          std::string(4, '\0')));
-  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadNpy(path); }), path, "",
-                         "Fortran-order arrays are not supported"));
+  const std::string path = WriteFile(
+      ScratchDir() + "/fo.npy",
+      NumpyFile("{'descr': '|i1', 'fortran_order': True, 'shape': (2, 2), }", std::string(4, '\0')));
+  EXPECT_TRUE(
+      HasProblem(ProblemsOf([&] { LoadNpy(path); }), path, "", "Fortran-order arrays are not supported"));
 }
 
 TEST(NpyTest, MalformedHeaderIsReported) {
-  const std::string path = WriteFile(
-      ScratchDir() + "/h.npy", NumpyFile("{'descr': '|i1', 'shape': (2,), }", std::string(2, '\0')));
-  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadNpy(path); }), path, "",
-                         "bad .npy header: header lacks one of"));
+  const std::string path = WriteFile(ScratchDir() + "/h.npy",
+                                     NumpyFile("{'descr': '|i1', 'shape': (2,), }", std::string(2, '\0')));
+  EXPECT_TRUE(
+      HasProblem(ProblemsOf([&] { LoadNpy(path); }), path, "", "bad .npy header: header lacks one of"));
 }
 
 TEST(NpyTest, Uint32BeyondInt32IsRejected) {
-  const std::string path = WriteFile(
-      ScratchDir() + "/u4.npy",
-      NumpyFile("{'descr': '<u4', 'fortran_order': False, 'shape': (1,), }",
-                std::string("\x00\x00\x00\x80", 4)));
+  const std::string path = WriteFile(ScratchDir() + "/u4.npy",
+                                     NumpyFile("{'descr': '<u4', 'fortran_order': False, 'shape': (1,), }",
+                                               std::string("\x00\x00\x00\x80", 4)));
   EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadNpy(path); }), path, "",
                          "value at index 0 (2147483648) does not fit in int32"));
 }

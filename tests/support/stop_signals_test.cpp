@@ -67,7 +67,8 @@ TEST(FileSet, AFailingStageLeavesThePreviousFilesAndNoTemporary) {
     f.Stage(d + "/no/such/dir/b", "new b");
     FAIL() << "staging into a missing directory succeeded";
   } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find(d + "/no/such/dir/b: cannot write file"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(d + "/no/such/dir/b: cannot write file"), std::string::npos)
+        << e.what();
   }
   f.Commit();  // nothing left to commit: the failure discarded the set
   EXPECT_EQ(Contents(d), (std::map<std::string, std::string>{{"a", "old a"}}));
@@ -158,7 +159,8 @@ TEST(StopSignals, DeferredSignalsAreRecordedForwardedAndEndTheProcessLater) {
     int s = 0;
     waitpid(sleeper, &s, 0);
     // Still running: the signal was recorded and passed on, the file is still there.
-    if (StopSignal() != SIGTERM || !WIFSIGNALED(s) || WTERMSIG(s) != SIGTERM || !fs::exists(d + "/tmp")) _exit(3);
+    if (StopSignal() != SIGTERM || !WIFSIGNALED(s) || WTERMSIG(s) != SIGTERM || !fs::exists(d + "/tmp"))
+      _exit(3);
     EndByStopSignal();
     _exit(4);
   });

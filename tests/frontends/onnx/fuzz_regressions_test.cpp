@@ -1,6 +1,7 @@
 // Replays the inputs the ONNX fuzz target (fuzz/onnx_fuzzer.cpp) found, kept under
 // tests/data/fuzz-regressions/onnx/: importing each (as a model, and as a serialized TensorProto)
-// must succeed or fail with core::ConfigError. Inputs of the bugs it found are also replayed by a named test each.
+// must succeed or fail with core::ConfigError. Inputs of the bugs it found are also replayed by a named test
+// each.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,19 +11,17 @@
 #include <string>
 #include <vector>
 
-#include "support/error.h"
 #include "frontends/onnx/onnx_import.h"
+#include "support/error.h"
 
 namespace npusim::importer {
 namespace {
 
 const std::string kDir = std::string(NPUSIM_SOURCE_DIR) + "/tests/data/fuzz-regressions/onnx/";
 // Replayed by their own named tests below.
-const std::set<std::string> kKnownBugs = {"tensor_dims_overflow.onnx", "huge_allocation.onnx",
-                                           "huge_allocation_9gb.onnx",
-                                           "dequantize_without_outputs.onnx",
-                                           "declare_missing_constant.onnx",
-                                           "zero_point_not_constant.onnx"};
+const std::set<std::string> kKnownBugs = {"tensor_dims_overflow.onnx",     "huge_allocation.onnx",
+                                          "huge_allocation_9gb.onnx",      "dequantize_without_outputs.onnx",
+                                          "declare_missing_constant.onnx", "zero_point_not_constant.onnx"};
 
 void Replay(const std::string& path) {
   try {
@@ -68,10 +67,10 @@ INSTANTIATE_TEST_SUITE_P(Kept, OnnxFuzzRegression, ::testing::ValuesIn(KeptInput
 // whose product is about 10^47. DecodeTensor now refuses dims whose product passes 2^31 - 1.
 TEST(OnnxFuzzRegressions, TensorDimsOverflow) { Replay(kDir + "tensor_dims_overflow.onnx"); }
 
-// Fixed bug (found by fuzzing, results/fuzz.md) in frontends/onnx/onnx_tensor.cpp (same root: the product of dims is not bounded):
-// DecodeInts calls v.reserve(n) with n = 757454211360000 (dims [3, 10, 1, 120, 18, 1, 121, 34,
-// 3, 82, 105, 110], int16, no data) before checking that the data holds n values, so the import
-// dies with std::length_error / std::bad_alloc (ASan: allocation size too big), not a ConfigError.
+// Fixed bug (found by fuzzing, results/fuzz.md) in frontends/onnx/onnx_tensor.cpp (same root: the product of
+// dims is not bounded): DecodeInts calls v.reserve(n) with n = 757454211360000 (dims [3, 10, 1, 120, 18, 1,
+// 121, 34, 3, 82, 105, 110], int16, no data) before checking that the data holds n values, so the import dies
+// with std::length_error / std::bad_alloc (ASan: allocation size too big), not a ConfigError.
 // huge_allocation_9gb.onnx: the same with dims whose product (about 1.2e9) passes every check:
 // a 9 GB reserve.
 TEST(OnnxFuzzRegressions, HugeAllocation) {
@@ -83,17 +82,13 @@ TEST(OnnxFuzzRegressions, HugeAllocation) {
 // Folder::AllConsumersFolded calls dq.output(0) on a DequantizeLinear node that has no outputs:
 // an out-of-range RepeatedPtrField access (a null dereference: UBSan reports it, a release build
 // crashes). Now read through Output0, which gives "" for a node without outputs.
-TEST(OnnxFuzzRegressions, DequantizeWithoutOutputs) {
-  Replay(kDir + "dequantize_without_outputs.onnx");
-}
+TEST(OnnxFuzzRegressions, DequantizeWithoutOutputs) { Replay(kDir + "dequantize_without_outputs.onnx"); }
 
 // Fixed bug (found by fuzzing, results/fuzz.md) in frontends/onnx/onnx_import.cpp:364 :
 // Importer::Declare looks the scale up with constants_.at(n.input(1)); for a lone
 // DequantizeLinear whose scale "x_scale" is a graph input, not a constant, std::out_of_range
 // escaped instead of a ConfigError (npusim exited 1 with "map::at"); now a node problem.
-TEST(OnnxFuzzRegressions, DeclareMissingConstant) {
-  Replay(kDir + "declare_missing_constant.onnx");
-}
+TEST(OnnxFuzzRegressions, DeclareMissingConstant) { Replay(kDir + "declare_missing_constant.onnx"); }
 
 // Fixed bug (found by CI's fuzz run, results/fuzz.md) in frontends/onnx/onnx_import.cpp : ReadZeroPoint
 // looked the zero point up with constants_.at(zp_name). A dead DequantizeLinear (absorbed by the

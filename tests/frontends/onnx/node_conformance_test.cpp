@@ -9,8 +9,8 @@
 #include <filesystem>
 
 #include "config/arch.h"
-#include "support/error.h"
 #include "frontends/onnx/onnx_import.h"
+#include "support/error.h"
 #include "tests/integration/harness.h"
 
 namespace npusim::importer {
@@ -26,8 +26,10 @@ struct NodeCase {
 
 // A lone QuantizeLinear / DequantizeLinear is a float edge (docs/onnx.md), the host's conversion:
 // nothing is left for the NPU to compute. Per-axis ones are not edges (activations are per tensor).
-const char* kEdgeOnly = "only a float edge's QuantizeLinear / DequantizeLinear (the host's conversion): no op for the NPU";
-const char* kAxis = "per-axis QuantizeLinear / DequantizeLinear of an activation: npusim quantizes activations per tensor";
+const char* kEdgeOnly =
+    "only a float edge's QuantizeLinear / DequantizeLinear (the host's conversion): no op for the NPU";
+const char* kAxis =
+    "per-axis QuantizeLinear / DequantizeLinear of an activation: npusim quantizes activations per tensor";
 const char* kDynamic =
     "float32 input and a scale computed at run time (DynamicQuantizeLinear); npusim's quantization is static";
 
@@ -35,7 +37,8 @@ const NodeCase kCases[] = {
     {"test_qlinearconv", nullptr, nullptr},
     {"test_qlinearmatmul_2D", nullptr, nullptr},
     {"test_qlinearmatmul_3D",
-     "batched QLinearMatMul ([2,2,4] x [2,4,3]): B differs per batch, npusim's fully_connected has one [N, K] weight",
+     "batched QLinearMatMul ([2,2,4] x [2,4,3]): B differs per batch, npusim's fully_connected has one [N, "
+     "K] weight",
      "batched matmul is not supported"},
     // int32 accumulator outputs: conv2d / fully_connected with a 32-bit output tensor
     {"test_basic_convinteger", nullptr, nullptr},
@@ -123,7 +126,8 @@ TEST_P(NodeConformance, Reference) {
   const core::UnitConfig& u = arch_.units[0];
   const core::Graph& g = model_.graph;
   reference::TensorMap in{{g.inputs[0], *g.tensor(g.inputs[0]).data}};
-  reference::TensorMap out = reference::Run(g, in, reference::Options{arch_.requant_mode, u.acc_bits, u.overflow});
+  reference::TensorMap out =
+      reference::Run(g, in, reference::Options{arch_.requant_mode, u.acc_bits, u.overflow});
   ExpectOutput(out.at(g.outputs[0]));
 }
 
@@ -137,7 +141,9 @@ TEST_P(NodeConformance, Simulate) {
 }
 
 INSTANTIATE_TEST_SUITE_P(OnnxNodeTests, NodeConformance, ::testing::ValuesIn(kCases),
-                         [](const ::testing::TestParamInfo<NodeCase>& info) { return std::string(info.param.name); });
+                         [](const ::testing::TestParamInfo<NodeCase>& info) {
+                           return std::string(info.param.name);
+                         });
 
 }  // namespace
 }  // namespace npusim::importer

@@ -37,12 +37,14 @@ class OnnxBuilder {
   }
 
   // An initializer of an integer type (raw_data, little-endian) or float32.
-  void Ints(const std::string& name, int type, const std::vector<int64_t>& dims, const std::vector<int64_t>& v) {
+  void Ints(const std::string& name, int type, const std::vector<int64_t>& dims,
+            const std::vector<int64_t>& v) {
     onnx::TensorProto* t = Init(name, type, dims);
     std::string raw;
     const int bytes = type == kI64 ? 8 : type == kI32 ? 4 : 1;
     for (int64_t x : v) {
-      for (int b = 0; b < bytes; ++b) raw.push_back(static_cast<char>((static_cast<uint64_t>(x) >> (8 * b)) & 0xff));
+      for (int b = 0; b < bytes; ++b)
+        raw.push_back(static_cast<char>((static_cast<uint64_t>(x) >> (8 * b)) & 0xff));
     }
     t->set_raw_data(raw);
   }
@@ -95,7 +97,8 @@ class OnnxBuilder {
   }
 
  private:
-  static void Describe(onnx::ValueInfoProto* v, const std::string& name, int type, const std::vector<int64_t>& dims) {
+  static void Describe(onnx::ValueInfoProto* v, const std::string& name, int type,
+                       const std::vector<int64_t>& dims) {
     v->set_name(name);
     auto* tt = v->mutable_type()->mutable_tensor_type();
     tt->set_elem_type(type);

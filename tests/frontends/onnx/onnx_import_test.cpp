@@ -7,17 +7,17 @@
 
 #include "app/commands.h"
 #include "config/arch.h"
-#include "support/error.h"
+#include "frontends/onnx/onnx_import.h"
 #include "ir/net_loader.h"
 #include "ir/net_writer.h"
 #include "ir/quant.h"
-#include "frontends/onnx/onnx_import.h"
 #include "reference/executor.h"
-#include "tests/ir/loader_test_util.h"
+#include "support/error.h"
+#include "support/npy.h"
+#include "tests/common/npusim_process.h"
 #include "tests/frontends/onnx/onnx_builder.h"
 #include "tests/integration/harness.h"
-#include "tests/common/npusim_process.h"
-#include "support/npy.h"
+#include "tests/ir/loader_test_util.h"
 
 namespace npusim::importer::testing {
 namespace {
@@ -78,8 +78,8 @@ std::vector<int32_t> NchwConv(const ConvModel& m, const std::vector<int32_t>& x,
   const int64_t cg = m.c / m.group, og = m.o / m.group;
   std::vector<int32_t> y;
   for (int64_t o = 0; o < m.o; ++o) {
-    const core::Requant r = core::MakeRequant(core::RequantMode::kOnnxFloat, 0.05f, m.w_scales()[m.per_channel ? o : 0],
-                                              0.2f, 100, {0, 255});
+    const core::Requant r = core::MakeRequant(core::RequantMode::kOnnxFloat, 0.05f,
+                                              m.w_scales()[m.per_channel ? o : 0], 0.2f, 100, {0, 255});
     for (int64_t i = 0; i < oh; ++i) {
       for (int64_t j = 0; j < ow; ++j) {
         int64_t acc = m.bias ? bv[o] : 0;
@@ -90,7 +90,8 @@ std::vector<int32_t> NchwConv(const ConvModel& m, const std::vector<int32_t>& x,
               const int64_t xx = j * m.strides[1] - m.pads[1] + bb * m.dilations[1];
               if (yy < 0 || yy >= m.h || xx < 0 || xx >= m.w) continue;
               const int64_t c = (o / og) * cg + ci;
-              acc += (x[(c * m.h + yy) * m.w + xx] - 120) * (wv[((o * cg + ci) * m.kh + a) * m.kw + bb] - m.w_zp);
+              acc += (x[(c * m.h + yy) * m.w + xx] - 120) *
+                     (wv[((o * cg + ci) * m.kh + a) * m.kw + bb] - m.w_zp);
             }
           }
         }
@@ -119,7 +120,8 @@ void CheckConvAgainstNchw(const ConvModel& m) {
   for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<int32_t>((i * 97 + 13) % 256);
   reference::TensorMap in{{model.inputs()[0].tensor, ToIrOrder(model.inputs()[0], x)}};
   const reference::TensorMap out = reference::Run(model.graph, in, {});
-  EXPECT_EQ(ToModelOrder(model.outputs()[0], out.at(model.outputs()[0].tensor)), NchwConv(m, x, oshape[2], oshape[3]));
+  EXPECT_EQ(ToModelOrder(model.outputs()[0], out.at(model.outputs()[0].tensor)),
+            NchwConv(m, x, oshape[2], oshape[3]));
 }
 
 TEST(OnnxImport, ConvLayoutStridesDilationsAsymmetricPadsPerChannel) { CheckConvAgainstNchw(ConvModel{}); }
@@ -163,7 +165,8 @@ TEST(OnnxImport, SameUpperPads) {
     model.SerializeToOstream(&out);
   }
   const core::Graph g = ImportOnnx(path);
-  // H: 5, stride 2, kernel 3 -> out 3, total pad 2 -> 1/1. W: 6, stride 1, dilated kernel 3 -> total 2 -> 1/1.
+  // H: 5, stride 2, kernel 3 -> out 3, total pad 2 -> 1/1. W: 6, stride 1, dilated kernel 3 -> total 2 ->
+  // 1/1.
   EXPECT_EQ(g.ops[0].pads, (std::array<int64_t, 4>{1, 1, 1, 1}));
   EXPECT_EQ(g.tensor(g.outputs[0]).shape, (std::vector<int64_t>{1, 3, 6, 4}));
 }
@@ -177,21 +180,24 @@ std::string BuildChain(const std::string& path) {
   b.Floats("w_scale", {}, {0.02f});
   b.Ints("w_zp", kI8, {}, {0});
   b.Quant("c", 0.3f, kI8, 5);
-  b.Node("QLinearConv", {"image", "x_scale", "x_zp", "w", "w_scale", "w_zp", "c_scale", "c_zp"}, {"conv_out"}, "conv");
+  b.Node("QLinearConv", {"image", "x_scale", "x_zp", "w", "w_scale", "w_zp", "c_scale", "c_zp"}, {"conv_out"},
+         "conv");
   auto* mp = b.Node("MaxPool", {"conv_out"}, {"pool_out"}, "pool");
   OnnxBuilder::Attr(mp, "kernel_shape", std::vector<int64_t>{3, 3});
   OnnxBuilder::Attr(mp, "pads", std::vector<int64_t>{1, 1, 1, 1});
   b.Quant("s", 0.5f, kI8, -2);
-  b.Node("QLinearAdd", {"conv_out", "c_scale", "c_zp", "pool_out", "c_scale", "c_zp", "s_scale", "s_zp"}, {"sum"},
-         "add", "com.microsoft");
+  b.Node("QLinearAdd", {"conv_out", "c_scale", "c_zp", "pool_out", "c_scale", "c_zp", "s_scale", "s_zp"},
+         {"sum"}, "add", "com.microsoft");
   b.Quant("g", 0.25f, kI8, 1);
-  b.Node("QLinearGlobalAveragePool", {"sum", "s_scale", "s_zp", "g_scale", "g_zp"}, {"gap"}, "gap", "com.microsoft");
+  b.Node("QLinearGlobalAveragePool", {"sum", "s_scale", "s_zp", "g_scale", "g_zp"}, {"gap"}, "gap",
+         "com.microsoft");
   b.Node("Flatten", {"gap"}, {"flat"}, "flatten");
   b.Ints("fc_w", kI8, {8, 5}, Range(40, -120, 120, 53));
   b.Floats("fc_w_scale", {5}, {0.01f, 0.02f, 0.03f, 0.015f, 0.025f});
   b.Ints("fc_w_zp", kI8, {5}, {0, 0, 0, 0, 0});
   b.Quant("logits", 0.1f, kI8, 0);
-  b.Node("QLinearMatMul", {"flat", "g_scale", "g_zp", "fc_w", "fc_w_scale", "fc_w_zp", "logits_scale", "logits_zp"},
+  b.Node("QLinearMatMul",
+         {"flat", "g_scale", "g_zp", "fc_w", "fc_w_scale", "fc_w_zp", "logits_scale", "logits_zp"},
          {"logits/out"}, "fc");
   b.Output("logits/out", kI8);
   return b.Save(path);
@@ -202,9 +208,9 @@ TEST(OnnxImport, ChainOfSupportedOps) {
   const core::Graph& g = m.graph;
   std::vector<core::OpType> types;
   for (const core::Op& op : g.ops) types.push_back(op.type);
-  EXPECT_EQ(types, (std::vector<core::OpType>{core::OpType::kConv2d, core::OpType::kMaxPool, core::OpType::kAdd,
-                                              core::OpType::kGlobalAvgPool, core::OpType::kReshape,
-                                              core::OpType::kFullyConnected}));
+  EXPECT_EQ(types, (std::vector<core::OpType>{core::OpType::kConv2d, core::OpType::kMaxPool,
+                                              core::OpType::kAdd, core::OpType::kGlobalAvgPool,
+                                              core::OpType::kReshape, core::OpType::kFullyConnected}));
   EXPECT_EQ(g.tensor("pool_out").quant.scales, g.tensor("conv_out").quant.scales);
   EXPECT_EQ(g.tensor("gap").shape, (std::vector<int64_t>{1, 1, 1, 8}));
   EXPECT_EQ(g.tensor("flat").shape, (std::vector<int64_t>{1, 8}));
@@ -224,8 +230,8 @@ TEST(OnnxImport, ChainSimulatesEqualToReference) {
   std::vector<int32_t> x(6 * 6 * 3);
   for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<int32_t>((i * 61) % 256) - 128;
   g.tensor(g.inputs[0]).data = x;
-  const npusim::testing::Outcome o =
-      npusim::testing::SimulateAndReference(g, core::LoadArch(npusim::testing::SourcePath("arch/dense_16x16.json")));
+  const npusim::testing::Outcome o = npusim::testing::SimulateAndReference(
+      g, core::LoadArch(npusim::testing::SourcePath("arch/dense_16x16.json")));
   EXPECT_EQ(o.run.outputs.at(g.outputs[0]), o.ref.at(g.outputs[0]));
 }
 
@@ -290,9 +296,10 @@ TEST(OnnxImport, CommandLineRunsAnOnnxModelBitExactAndImportsIt) {
   for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<int32_t>((i * 61) % 256) - 128;
   core::SaveNpy(dir + "/x.npy", {1, 3, 6, 6}, x, 8, true);  // NCHW, as the model declares it
   const std::string arch = std::string(NPUSIM_SOURCE_DIR) + "/arch/dense_16x16.json";
-  const npusim::testing::ProcessOutcome run = npusim::testing::RunNpusim(
-      {"--arch", arch, "--net", model, "--input", "image=" + dir + "/x.npy", "--check", "--out", dir + "/out"},
-      dir + "/err.txt");
+  const npusim::testing::ProcessOutcome run =
+      npusim::testing::RunNpusim({"--arch", arch, "--net", model, "--input", "image=" + dir + "/x.npy",
+                                  "--check", "--out", dir + "/out"},
+                                 dir + "/err.txt");
   EXPECT_EQ(run.exit_code, 0) << run;
   EXPECT_NE(run.out.find("check: bit-exact (5 values)"), std::string::npos) << run;
   EXPECT_TRUE(std::filesystem::exists(dir + "/out/outputs/logits_out.npy"));
@@ -353,8 +360,10 @@ TEST(OnnxImport, RefusesEveryUnsupportedNodeUpFront) {
   // The QuantizeLinear of the float input and the DequantizeLinear of the output are the float
   // edges (docs/onnx.md): not refused. Everything between is, in one error.
   EXPECT_NE(msg.find(path + ": /graph/node/1: node \"softmax\" (op Softmax, domain ai.onnx): unsupported op"),
-            std::string::npos) << msg;
-  EXPECT_NE(msg.find("node \"custom\" (op Mystery, domain org.example): unsupported op"), std::string::npos) << msg;
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("node \"custom\" (op Mystery, domain org.example): unsupported op"), std::string::npos)
+      << msg;
   EXPECT_EQ(msg.find("QuantizeLinear"), std::string::npos) << msg;
 }
 
@@ -430,7 +439,8 @@ TEST(OnnxImport, RefusesANodeReadingAnInt32Accumulator) {
   const std::string msg = ErrorOf(b.Save(ScratchDir() + "/bad.onnx"));
   EXPECT_NE(msg.find("node \"copy\" (op Identity, domain ai.onnx): input \"m\" is the int32 output of a "
                      "ConvInteger / MatMulInteger, which npusim writes only as a graph output"),
-            std::string::npos) << msg;
+            std::string::npos)
+      << msg;
 }
 
 TEST(OnnxImport, RefusesAPerRowMatMulIntegerZeroPoint) {
@@ -438,9 +448,11 @@ TEST(OnnxImport, RefusesAPerRowMatMulIntegerZeroPoint) {
   b.Ints("a_zp", kU8, {2}, {1, 2});
   b.Output("m", kI32);
   const std::string msg = ErrorOf(b.Save(ScratchDir() + "/bad.onnx"));
-  EXPECT_NE(msg.find("node \"mm\" (op MatMulInteger, domain ai.onnx): zero point \"a_zp\" of \"a\": expected one "
-                     "uint8 or int8 value (activations are quantized per tensor), got 2 of uint8"),
-            std::string::npos) << msg;
+  EXPECT_NE(
+      msg.find("node \"mm\" (op MatMulInteger, domain ai.onnx): zero point \"a_zp\" of \"a\": expected one "
+               "uint8 or int8 value (activations are quantized per tensor), got 2 of uint8"),
+      std::string::npos)
+      << msg;
 }
 
 // A QLinearMatMul whose weight "w" is a graph input, not a constant.
@@ -458,14 +470,16 @@ std::string MatMulWithInputWeight(int64_t opset, const std::string& path) {
 
 TEST(OnnxImport, RefusesOpsetOutside10To21) {
   const std::string msg = ErrorOf(MatMulWithInputWeight(9, ScratchDir() + "/old.onnx"));
-  EXPECT_NE(msg.find("/opset_import/0: default-domain opset 9 is not supported (expected 10..21)"), std::string::npos)
+  EXPECT_NE(msg.find("/opset_import/0: default-domain opset 9 is not supported (expected 10..21)"),
+            std::string::npos)
       << msg;
 }
 
 TEST(OnnxImport, RefusesGraphInputWeight) {
   const std::string msg = ErrorOf(MatMulWithInputWeight(13, ScratchDir() + "/in_w.onnx"));
   EXPECT_NE(msg.find("node \"mm\" (op QLinearMatMul, domain ai.onnx): input 3 (\"w\") must be a constant"),
-            std::string::npos) << msg;
+            std::string::npos)
+      << msg;
 }
 
 TEST(OnnxImport, RefusesReshapeThatReordersNchw) {
@@ -473,13 +487,16 @@ TEST(OnnxImport, RefusesReshapeThatReordersNchw) {
   b.Input("x", kU8, {1, 2, 3, 3});
   b.Quant("q", 0.1f, kU8, 128);
   b.Quant("p", 0.2f, kU8, 128);
-  b.Node("QLinearGlobalAveragePool", {"x", "q_scale", "q_zp", "p_scale", "p_zp"}, {"g"}, "gap", "com.microsoft");
+  b.Node("QLinearGlobalAveragePool", {"x", "q_scale", "q_zp", "p_scale", "p_zp"}, {"g"}, "gap",
+         "com.microsoft");
   b.Node("Flatten", {"x"}, {"f"}, "flat");
   b.Output("g", kU8);
   b.Output("f", kU8);
   const std::string msg = ErrorOf(b.Save(ScratchDir() + "/flat.onnx"));
-  EXPECT_NE(msg.find("node \"flat\" (op Flatten, domain ai.onnx): reshaping [1, 2, 3, 3] to [1, 18] reorders"),
-            std::string::npos) << msg;
+  EXPECT_NE(
+      msg.find("node \"flat\" (op Flatten, domain ai.onnx): reshaping [1, 2, 3, 3] to [1, 18] reorders"),
+      std::string::npos)
+      << msg;
 }
 
 TEST(OnnxImport, RefusesConflictingQuantization) {
@@ -487,18 +504,24 @@ TEST(OnnxImport, RefusesConflictingQuantization) {
   b.Input("x", kU8, {1, 2, 3, 3});
   b.Quant("q", 0.1f, kU8, 128);
   b.Quant("p", 0.2f, kU8, 128);
-  b.Node("QLinearGlobalAveragePool", {"x", "q_scale", "q_zp", "p_scale", "p_zp"}, {"g1"}, "gap1", "com.microsoft");
-  b.Node("QLinearGlobalAveragePool", {"x", "p_scale", "p_zp", "q_scale", "q_zp"}, {"g2"}, "gap2", "com.microsoft");
+  b.Node("QLinearGlobalAveragePool", {"x", "q_scale", "q_zp", "p_scale", "p_zp"}, {"g1"}, "gap1",
+         "com.microsoft");
+  b.Node("QLinearGlobalAveragePool", {"x", "p_scale", "p_zp", "q_scale", "q_zp"}, {"g2"}, "gap2",
+         "com.microsoft");
   b.Output("g1", kU8);
   b.Output("g2", kU8);
   const std::string msg = ErrorOf(b.Save(ScratchDir() + "/conflict.onnx"));
-  EXPECT_NE(msg.find("node \"gap2\" (op QLinearGlobalAveragePool, domain com.microsoft): tensor \"x\" is quantized as "
-                     "uint8 scale 0.200000003 zero point 128 here but as uint8 scale 0.100000001"),
-            std::string::npos) << msg;
+  EXPECT_NE(
+      msg.find(
+          "node \"gap2\" (op QLinearGlobalAveragePool, domain com.microsoft): tensor \"x\" is quantized as "
+          "uint8 scale 0.200000003 zero point 128 here but as uint8 scale 0.100000001"),
+      std::string::npos)
+      << msg;
 }
 
 TEST(OnnxImport, MissingFileAndGarbage) {
-  EXPECT_NE(ErrorOf("/nonexistent/m.onnx").find("/nonexistent/m.onnx: cannot open the file"), std::string::npos);
+  EXPECT_NE(ErrorOf("/nonexistent/m.onnx").find("/nonexistent/m.onnx: cannot open the file"),
+            std::string::npos);
   const std::string path = core::testing::WriteFile(ScratchDir() + "/junk.onnx", "\xff\xff\xff not protobuf");
   EXPECT_NE(ErrorOf(path).find("not an ONNX model"), std::string::npos);
 }

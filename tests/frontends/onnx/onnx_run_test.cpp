@@ -11,9 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include "support/npy.h"
-#include "tests/ir/loader_test_util.h"
-#include "tests/frontends/onnx/onnx_builder.h"
 #include "tests/common/npusim_process.h"
+#include "tests/frontends/onnx/onnx_builder.h"
+#include "tests/ir/loader_test_util.h"
 
 namespace npusim::importer::testing {
 namespace {
@@ -52,9 +52,9 @@ std::string BuildEdgesModel(const std::string& path) {
 
 // NCHW input values: channel 0 at exact ties of x / 0.25 (half to even), channel 1 at ties,
 // inside the range and beyond both ends (saturating).
-const std::vector<float> kImage = {-0.75f, -0.625f, -0.5f, -0.375f, -0.25f, -0.125f, 0.0f, 0.125f, 0.25f, 0.375f,
-                                   0.5f,   0.625f,  40.0f, -40.0f,  31.5f,  33.625f, 0.3f, -0.3f,  1000.0f, -1000.0f,
-                                   10.0f,  20.0f,   -29.625f, 0.375f};
+const std::vector<float> kImage = {-0.75f, -0.625f, -0.5f,   -0.375f,  -0.25f, -0.125f, 0.0f,     0.125f,
+                                   0.25f,  0.375f,  0.5f,    0.625f,   40.0f,  -40.0f,  31.5f,    33.625f,
+                                   0.3f,   -0.3f,   1000.0f, -1000.0f, 10.0f,  20.0f,   -29.625f, 0.375f};
 // QuantizeLinear of kImage, by hand: x / 0.25 rounded half to even, plus 120, saturated to 0..255.
 const std::vector<int32_t> kImageQ = {117, 118, 118, 118, 119, 120, 120, 120, 121, 122, 122, 122,
                                       255, 0,   246, 254, 121, 119, 255, 0,   160, 200, 2,   122};
@@ -74,8 +74,8 @@ std::vector<int32_t> ExpectedConv() {
 
 std::string Arch() { return std::string(NPUSIM_SOURCE_DIR) + "/arch/dense_16x16.json"; }
 
-ProcessOutcome RunModel(const std::string& dir, const std::string& net, const std::vector<std::string>& inputs,
-                   const std::string& out) {
+ProcessOutcome RunModel(const std::string& dir, const std::string& net,
+                        const std::vector<std::string>& inputs, const std::string& out) {
   std::vector<std::string> args = {"run", "--arch", Arch(), "--net", net, "--out", out};
   for (const std::string& i : inputs) args.insert(args.end(), {"--input", i});
   return RunNpusim(args, dir + "/err.txt");
@@ -104,7 +104,8 @@ TEST(OnnxRun, TakesTheModelsLayoutAndWritesEveryOutputUnderItsName) {
     EXPECT_EQ(real.floats[i], static_cast<float>(q.values[i] - 100) * 0.0625f) << i;
   }
   // The same tensor listed twice: a second file, same bytes.
-  EXPECT_EQ(ReadFileText(dir + "/out/outputs/conv_out_2.npy"), ReadFileText(dir + "/out/outputs/conv_out.npy"));
+  EXPECT_EQ(ReadFileText(dir + "/out/outputs/conv_out_2.npy"),
+            ReadFileText(dir + "/out/outputs/conv_out.npy"));
   // report.json says which file holds which output.
   const auto report = nlohmann::json::parse(ReadFileText(dir + "/out/report.json"));
   ASSERT_EQ(report["outputs"].size(), 3u);
@@ -121,15 +122,18 @@ TEST(OnnxRun, RefusesTheIrLayoutAndAnotherElementType) {
   WriteFile(nhwc, core::EncodeNpyFloat32(nhwc, {1, kH, kW, kC}, kImage));
   const ProcessOutcome run = RunModel(dir, model, {"image:0=" + nhwc}, dir + "/out");
   EXPECT_EQ(run.exit_code, 2) << run;
-  EXPECT_NE(run.err.find(nhwc + ": expected shape [1, 2, 3, 4] (input \"image:0\" as the model declares it, NCHW), got "
-                                "[1, 3, 4, 2], which is npusim's internal NHWC order of it"),
-            std::string::npos)
+  EXPECT_NE(
+      run.err.find(nhwc +
+                   ": expected shape [1, 2, 3, 4] (input \"image:0\" as the model declares it, NCHW), got "
+                   "[1, 3, 4, 2], which is npusim's internal NHWC order of it"),
+      std::string::npos)
       << run;
   const std::string ints = dir + "/ints.npy";
   core::SaveNpy(ints, {1, kC, kH, kW}, kImageQ, 8, false);
   const ProcessOutcome typed = RunModel(dir, model, {ints}, dir + "/out");
   EXPECT_EQ(typed.exit_code, 2) << typed;
-  EXPECT_NE(typed.err.find("expected float32 values (input \"image:0\" is float32 in the model"), std::string::npos)
+  EXPECT_NE(typed.err.find("expected float32 values (input \"image:0\" is float32 in the model"),
+            std::string::npos)
       << typed;
   EXPECT_FALSE(std::filesystem::exists(dir + "/out/report.json"));
 }
@@ -158,16 +162,16 @@ TEST(OnnxRun, ImportedNetworkRunsExactlyAsTheModel) {
 TEST(OnnxRun, ServeAndPruneTakeTheModelAsRunDoes) {
   const std::string dir = ScratchDir();
   const std::string model = BuildEdgesModel(dir + "/edges.onnx");
-  const ProcessOutcome run =
-      RunNpusim({"run", "--arch", Arch(), "--net", model, "--input", SaveImage(dir), "--mode", "timing", "--out",
-                 dir + "/run"},
-                dir + "/err.txt");
+  const ProcessOutcome run = RunNpusim({"run", "--arch", Arch(), "--net", model, "--input", SaveImage(dir),
+                                        "--mode", "timing", "--out", dir + "/run"},
+                                       dir + "/err.txt");
   ASSERT_EQ(run.exit_code, 0) << run;
   const nlohmann::json report = nlohmann::json::parse(ReadFileText(dir + "/run/report.json"));
   WriteFile(dir + "/requests.txt", "{\"id\": 7}\n");
   const std::string cmd = npusim::testing::ShellQuoted(NPUSIM_BINARY) + " serve --arch " +
-                          npusim::testing::ShellQuoted(Arch()) + " --net " + npusim::testing::ShellQuoted(model) +
-                          " <" + dir + "/requests.txt >" + dir + "/answers.txt 2>" + dir + "/serve_err.txt";
+                          npusim::testing::ShellQuoted(Arch()) + " --net " +
+                          npusim::testing::ShellQuoted(model) + " <" + dir + "/requests.txt >" + dir +
+                          "/answers.txt 2>" + dir + "/serve_err.txt";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadFileText(dir + "/serve_err.txt");
   const nlohmann::json answer = nlohmann::json::parse(ReadFileText(dir + "/answers.txt"));
   EXPECT_EQ(answer["id"], 7);
@@ -188,8 +192,9 @@ TEST(OnnxRun, TimingRunLeavesNoOlderOutputFiles) {
   const std::string image = SaveImage(dir);
   ASSERT_EQ(RunModel(dir, model, {image}, dir + "/out").exit_code, 0);
   ASSERT_TRUE(std::filesystem::exists(dir + "/out/outputs/conv_out_real.npy"));
-  const ProcessOutcome timing = RunNpusim({"run", "--arch", Arch(), "--net", model, "--input", image, "--out",
-                                           dir + "/out", "--mode", "timing"}, dir + "/err.txt");
+  const ProcessOutcome timing = RunNpusim(
+      {"run", "--arch", Arch(), "--net", model, "--input", image, "--out", dir + "/out", "--mode", "timing"},
+      dir + "/err.txt");
   ASSERT_EQ(timing.exit_code, 0) << timing;
   EXPECT_TRUE(std::filesystem::is_empty(dir + "/out/outputs"));
   EXPECT_TRUE(nlohmann::json::parse(ReadFileText(dir + "/out/report.json"))["outputs"].empty());
@@ -229,10 +234,12 @@ TEST(OnnxRun, InputsByNameOrByPosition) {
   EXPECT_NE(twice.err.find("--input gives \"a\" twice"), std::string::npos) << twice;
   const ProcessOutcome three = RunModel(dir, model, {a, b, a}, dir + "/x");
   EXPECT_EQ(three.exit_code, 2);
-  EXPECT_NE(three.err.find("more files without a name than the network has inputs (\"a\", \"b\")"), std::string::npos)
+  EXPECT_NE(three.err.find("more files without a name than the network has inputs (\"a\", \"b\")"),
+            std::string::npos)
       << three;
   const ProcessOutcome unknown = RunModel(dir, model, {"c=" + a}, dir + "/x");
-  EXPECT_NE(unknown.err.find("--input names \"c\", which is not a network input (\"a\", \"b\")"), std::string::npos)
+  EXPECT_NE(unknown.err.find("--input names \"c\", which is not a network input (\"a\", \"b\")"),
+            std::string::npos)
       << unknown;
 }
 

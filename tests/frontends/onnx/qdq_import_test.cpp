@@ -4,18 +4,19 @@
 // refused. ONNX Runtime agreement on random QDQ models is tests/conformance/run.sh.
 #include <gtest/gtest.h>
 
-#include "support/error.h"
 #include "frontends/onnx/onnx_import.h"
 #include "reference/executor.h"
-#include "tests/ir/loader_test_util.h"
+#include "support/error.h"
 #include "tests/frontends/onnx/onnx_builder.h"
+#include "tests/ir/loader_test_util.h"
 
 namespace npusim::importer::testing {
 namespace {
 
 using core::testing::ScratchDir;
 
-const std::vector<int64_t> kWeights = {3, -7, 12, 100, -128, 127, 5, 0, -1, 64, -90, 33, 17, 2, -3, 8, 9, -11};
+const std::vector<int64_t> kWeights = {3,  -7,  12, 100, -128, 127, 5, 0, -1,
+                                       64, -90, 33, 17,  2,    -3,  8, 9, -11};
 const std::vector<float> kWeightScales = {0.02f, 0.0125f};
 const std::vector<int64_t> kBias = {-300, 450};
 
@@ -23,8 +24,8 @@ const std::vector<int64_t> kBias = {-300, 450};
 // QDQ form, with an optional activation node ("Relu", "Clip") between Conv and QuantizeLinear.
 // With `float_edges`, the network's input and output are float32: a QuantizeLinear makes x from
 // "x_real" and a DequantizeLinear makes "y_real" from y, as ONNX Runtime's quantizer writes them.
-std::string BuildQdqConv(const std::string& act, float clip_lo, float clip_hi, int64_t y_zp, const std::string& path,
-                         bool float_edges = false) {
+std::string BuildQdqConv(const std::string& act, float clip_lo, float clip_hi, int64_t y_zp,
+                         const std::string& path, bool float_edges = false) {
   OnnxBuilder b;
   if (float_edges) {
     b.Input("x_real", kF32, {1, 3, 3, 2});
@@ -75,7 +76,8 @@ std::string BuildQLinearConv(int64_t y_zp, const std::string& path) {
   b.Ints("w_zp", kI8, {}, {0});
   b.Ints("b", kI32, {2}, kBias);
   b.Quant("y", 0.04f, kU8, y_zp);
-  auto* conv = b.Node("QLinearConv", {"x", "x_scale", "x_zp", "w", "w_scale", "w_zp", "y_scale", "y_zp", "b"}, {"y"}, "conv");
+  auto* conv = b.Node("QLinearConv", {"x", "x_scale", "x_zp", "w", "w_scale", "w_zp", "y_scale", "y_zp", "b"},
+                      {"y"}, "conv");
   OnnxBuilder::Attr(conv, "pads", std::vector<int64_t>{0, 1, 0, 1});
   b.Output("y", kU8);
   return b.Save(path);
@@ -126,7 +128,8 @@ TEST(QdqImport, ConvGroupFoldsIntoTheQLinearConvItsQOperatorTwinGives) {
 // Float32 network edges: the IR input is the QuantizeLinear's output and the IR output the
 // DequantizeLinear's input, with their quantization; the layouts keep the ONNX names and say so.
 TEST(QdqImport, FloatInputAndOutputBecomeTheirQuantizedTensors) {
-  const OnnxModel edges = ImportOnnxModel(BuildQdqConv("", 0, 0, 128, ScratchDir() + "/edges.onnx", true), {});
+  const OnnxModel edges =
+      ImportOnnxModel(BuildQdqConv("", 0, 0, 128, ScratchDir() + "/edges.onnx", true), {});
   const OnnxModel plain = ImportOnnxModel(BuildQdqConv("", 0, 0, 128, ScratchDir() + "/plain.onnx"), {});
   ASSERT_EQ(edges.inputs().size(), 1u);
   ASSERT_EQ(edges.outputs().size(), 1u);
@@ -154,7 +157,9 @@ TEST(QdqImport, FloatInputReadByAFloatOpIsRefused) {
   b.Output("x", kU8);
   b.Output("r", kF32);
   const std::string msg = ImportError(b.Save(ScratchDir() + "/float_twice.onnx"));
-  EXPECT_NE(msg.find("node \"q_x\" (op QuantizeLinear, domain ai.onnx): not part of a foldable"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("node \"q_x\" (op QuantizeLinear, domain ai.onnx): not part of a foldable"),
+            std::string::npos)
+      << msg;
   EXPECT_NE(msg.find("node \"relu\" (op Relu, domain ai.onnx): unsupported op"), std::string::npos) << msg;
 }
 
@@ -162,7 +167,8 @@ TEST(QdqImport, ReluBeforeQuantizeBecomesTheReluClamp) {
   const OnnxModel m = ImportOnnxModel(BuildQdqConv("Relu", 0, 0, 128, ScratchDir() + "/relu.onnx"), {});
   ASSERT_EQ(m.graph.ops.size(), 1u);
   EXPECT_EQ(m.graph.ops[0].activation, core::Activation::kRelu);
-  const std::vector<int32_t> plain = RunReference(ImportOnnxModel(BuildQLinearConv(128, ScratchDir() + "/p.onnx"), {}), ConvInput());
+  const std::vector<int32_t> plain =
+      RunReference(ImportOnnxModel(BuildQLinearConv(128, ScratchDir() + "/p.onnx"), {}), ConvInput());
   const std::vector<int32_t> relu = RunReference(m, ConvInput());
   ASSERT_EQ(relu.size(), plain.size());
   int clamped = 0;
@@ -180,7 +186,8 @@ TEST(QdqImport, ClipZeroSixBecomesRelu6) {
 
 TEST(QdqImport, ClipWiderThanTheOutputRangeIsNoActivation) {
   // y: scale 0.04, zero point 0: the uint8 range is [0, 10.2] in real terms, inside [-1, 20].
-  const OnnxModel m = ImportOnnxModel(BuildQdqConv("Clip", -1.0f, 20.0f, 0, ScratchDir() + "/clipwide.onnx"), {});
+  const OnnxModel m =
+      ImportOnnxModel(BuildQdqConv("Clip", -1.0f, 20.0f, 0, ScratchDir() + "/clipwide.onnx"), {});
   EXPECT_EQ(m.graph.ops.at(0).activation, core::Activation::kNone);
 }
 
@@ -220,7 +227,8 @@ TEST(QdqImport, GemmWithTransBAndBiasIsFullyConnected) {
   const OnnxModel m = ImportOnnxModel(BuildFc(true, ScratchDir() + "/gemm.onnx"), {});
   ASSERT_EQ(m.graph.ops.size(), 1u);
   EXPECT_EQ(m.graph.ops[0].type, core::OpType::kFullyConnected);
-  EXPECT_EQ(m.graph.tensor(m.graph.ops[0].inputs[1]).data, (std::vector<int32_t>{1, 2, 3, -1}));  // already [N, K]
+  EXPECT_EQ(m.graph.tensor(m.graph.ops[0].inputs[1]).data,
+            (std::vector<int32_t>{1, 2, 3, -1}));  // already [N, K]
   // y = W x + b = [10 + 40 + 5, 30 - 20 - 5].
   EXPECT_EQ(RunReference(m, {10, 20}), (std::vector<int32_t>{55, 5}));
 }
@@ -255,7 +263,8 @@ TEST(QdqImport, AveragePoolGroupAveragesInFloat32AsOnnxRuntime) {
   EXPECT_EQ(op.kernel, (std::array<int64_t, 2>{3, 2}));
   EXPECT_EQ(op.stride, (std::array<int64_t, 2>{2, 1}));
   EXPECT_EQ(op.pads, (std::array<int64_t, 4>{1, 0, 0, 1}));
-  EXPECT_EQ(m.graph.tensor(op.outputs[0]).shape, (std::vector<int64_t>{1, 2, 5, 2}));  // NHWC: (5 + 1 - 3) / 2 + 1, (5 + 1 - 2) + 1
+  EXPECT_EQ(m.graph.tensor(op.outputs[0]).shape,
+            (std::vector<int64_t>{1, 2, 5, 2}));  // NHWC: (5 + 1 - 3) / 2 + 1, (5 + 1 - 2) + 1
 }
 
 TEST(QdqImport, CeilModeAveragePoolAndUnfoldableNodesAreRefusedUpFront) {
@@ -273,14 +282,18 @@ TEST(QdqImport, CeilModeAveragePoolAndUnfoldableNodesAreRefusedUpFront) {
   b.Output("p", kU8);
   b.Output("s", kF32);
   const std::string msg = ImportError(b.Save(ScratchDir() + "/refused.onnx"));
-  EXPECT_NE(msg.find("/graph/node/1: node \"avg\" (op QLinearAveragePool, domain com.microsoft): ceil_mode 1 is not "
-                     "supported (floor only)"),
-            std::string::npos)
+  EXPECT_NE(
+      msg.find(
+          "/graph/node/1: node \"avg\" (op QLinearAveragePool, domain com.microsoft): ceil_mode 1 is not "
+          "supported (floor only)"),
+      std::string::npos)
       << msg;
-  EXPECT_NE(msg.find("/graph/node/3: node \"dq_x2\" (op DequantizeLinear, domain ai.onnx): not part of a foldable"),
-            std::string::npos)
+  EXPECT_NE(
+      msg.find("/graph/node/3: node \"dq_x2\" (op DequantizeLinear, domain ai.onnx): not part of a foldable"),
+      std::string::npos)
       << msg;
-  EXPECT_NE(msg.find("/graph/node/4: node \"softmax\" (op Softmax, domain ai.onnx): unsupported op"), std::string::npos)
+  EXPECT_NE(msg.find("/graph/node/4: node \"softmax\" (op Softmax, domain ai.onnx): unsupported op"),
+            std::string::npos)
       << msg;
 }
 
@@ -311,10 +324,12 @@ TEST(QdqImport, DequantizeLinearWithoutInputsIsRefused) {
     b.Node("QuantizeLinear", {"sf", "y_scale", "y_zp"}, {"y"}, "q_y");
     b.Output("y", kU8);
     const std::string msg = ImportError(b.Save(ScratchDir() + "/dq_empty.onnx"));
-    EXPECT_NE(msg.find("/graph/node/1: node \"dq_empty\" (op DequantizeLinear, domain ai.onnx): "), std::string::npos)
+    EXPECT_NE(msg.find("/graph/node/1: node \"dq_empty\" (op DequantizeLinear, domain ai.onnx): "),
+              std::string::npos)
         << msg;
     if (consumed) {
-      EXPECT_NE(msg.find("the DequantizeLinear \"dq_empty\" of input 1 has no input"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("the DequantizeLinear \"dq_empty\" of input 1 has no input"), std::string::npos)
+          << msg;
     }
   }
 }

@@ -44,14 +44,14 @@ namespace bit_serial {
 
 // What the configuration and the problem fix before stepping.
 struct Plan {
-  bool binary = false;      // 1-bit weights as +-1 (XNOR tables)
-  int G = 1, Gk = 1;        // table group; inputs per table (binary: one more)
-  int wplanes = 1;          // weight bit-planes
-  int passes = 1;           // serial passes per output fold
-  int64_t kpe = 1;          // inputs per PE per item
-  int64_t chunks = 1;       // K chunks
-  int64_t gp = 1;           // groups per pass
-  int64_t entries = 0;      // table entries the builder adds per item
+  bool binary = false;  // 1-bit weights as +-1 (XNOR tables)
+  int G = 1, Gk = 1;    // table group; inputs per table (binary: one more)
+  int wplanes = 1;      // weight bit-planes
+  int passes = 1;       // serial passes per output fold
+  int64_t kpe = 1;      // inputs per PE per item
+  int64_t chunks = 1;   // K chunks
+  int64_t gp = 1;       // groups per pass
+  int64_t entries = 0;  // table entries the builder adds per item
 };
 
 inline Plan PlanOf(const core::BitSerialConfig& b, const BitSerialProblem& p) {
@@ -159,9 +159,9 @@ inline int64_t StepCore(const core::BitSerialConfig& b, const BitSerialProblem& 
   // Builder state and lookup state.
   // Without table entries to build (lut_group 1, or "none") every item's tables are ready.
   int64_t built = q.entries == 0 ? n_items : 0;  // items with tables
-  int64_t build_progress = 0;    // entries of item `built` done so far
-  int64_t looked = 0;            // items whose lookups are complete
-  int64_t lookup_progress = 0;   // (fold, plane) steps of item `looked` done
+  int64_t build_progress = 0;                    // entries of item `built` done so far
+  int64_t looked = 0;                            // items whose lookups are complete
+  int64_t lookup_progress = 0;                   // (fold, plane) steps of item `looked` done
   int64_t last_lookup_cycle = -1;
   const int64_t nfold_outputs = CeilDivT(p.shape.n * q.gp, b.outputs_per_pe);
   const int64_t steps = nfold_outputs * q.passes;

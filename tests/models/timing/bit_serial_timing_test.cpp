@@ -112,11 +112,15 @@ BitSerialProblem RandomProblem(std::mt19937_64& rng, const GemmShape& s, int wbi
   std::uniform_int_distribution<int64_t> xd(-32768, 32767), wd(wlo, whi);
   p.x.assign(s.groups, std::vector<std::vector<int64_t>>(s.m, std::vector<int64_t>(s.k)));
   p.w.assign(s.groups, std::vector<std::vector<int64_t>>(s.k, std::vector<int64_t>(s.n)));
-  for (auto& g : p.x) for (auto& r : g) for (auto& v : r) v = xd(rng);
-  for (auto& g : p.w) for (auto& r : g) for (auto& v : r) {
-    v = wd(rng);
-    if (wbits == 1 && v == 0) v = 1;
-  }
+  for (auto& g : p.x)
+    for (auto& r : g)
+      for (auto& v : r) v = xd(rng);
+  for (auto& g : p.w)
+    for (auto& r : g)
+      for (auto& v : r) {
+        v = wd(rng);
+        if (wbits == 1 && v == 0) v = 1;
+      }
   // The extremes must appear: the sign plane and the most negative weight are where bit-plane
   // arithmetic goes wrong.
   if (s.groups > 0 && s.k > 0 && s.n > 0) p.w[0][0][0] = wlo;
@@ -143,7 +147,8 @@ TEST(BitSerialTiming, LookupTablesComputeExactProductsAtEveryWidth) {
     for (int one_bit : {1, 0}) {
       b.one_bit_mode = one_bit;
       const BitSerialProblem p = RandomProblem(rng, {7, 100, 5, 2}, w);
-      ExpectExactSums(p, StepBitSerial(b, p), "w" + std::to_string(w) + " one_bit " + std::to_string(one_bit));
+      ExpectExactSums(p, StepBitSerial(b, p),
+                      "w" + std::to_string(w) + " one_bit " + std::to_string(one_bit));
     }
   }
 }
@@ -152,7 +157,9 @@ TEST(BitSerialTiming, LookupTablesComputeExactProductsAtEveryWidth) {
 // packing and build-bound and lookup-bound items all occur.
 TEST(BitSerialTiming, ClosedFormEqualsSteppedModel) {
   std::mt19937_64 rng(2024);
-  auto pick = [&](std::vector<int64_t> v) { return v[std::uniform_int_distribution<size_t>(0, v.size() - 1)(rng)]; };
+  auto pick = [&](std::vector<int64_t> v) {
+    return v[std::uniform_int_distribution<size_t>(0, v.size() - 1)(rng)];
+  };
   const std::vector<std::string> serial = {"weights", "activations", "both", "none"};
   int cases = 0, build_bound = 0, grouped_packed = 0, aggregated = 0;
   for (int i = 0; i < 3000; ++i) {
@@ -176,10 +183,10 @@ TEST(BitSerialTiming, ClosedFormEqualsSteppedModel) {
     const auto stepped = StepBitSerial(b, p);
     const BitSerialPlan plan = PlanBitSerial(b, s, wbits, abits);
     ASSERT_EQ(plan.cycles, stepped.cycles)
-        << "case " << i << ": cores " << b.cores << " pes " << b.pes_per_core << " tables "
-        << b.tables_per_pe << " G " << b.lut_group << " outputs " << b.outputs_per_pe << " adders "
-        << b.table_adders << " serial " << b.serial_operand << " one_bit " << b.one_bit_mode
-        << " gemm " << s.m << "x" << s.k << "x" << s.n << " groups " << s.groups << " w" << wbits << " a" << abits;
+        << "case " << i << ": cores " << b.cores << " pes " << b.pes_per_core << " tables " << b.tables_per_pe
+        << " G " << b.lut_group << " outputs " << b.outputs_per_pe << " adders " << b.table_adders
+        << " serial " << b.serial_operand << " one_bit " << b.one_bit_mode << " gemm " << s.m << "x" << s.k
+        << "x" << s.n << " groups " << s.groups << " w" << wbits << " a" << abits;
     ExpectExactSums(p, stepped, "case " + std::to_string(i));
     ++cases;
     build_bound += plan.build_cycles > plan.lookup_cycles && plan.items > 1;

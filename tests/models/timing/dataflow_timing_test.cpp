@@ -25,8 +25,7 @@ class FixedDataflow final : public DataflowTiming {
   const char* name() const override { return "test_fixed"; }
 };
 
-[[maybe_unused]] const bool kFixedRegistered =
-    RegisterDataflow(std::make_unique<FixedDataflow>());
+[[maybe_unused]] const bool kFixedRegistered = RegisterDataflow(std::make_unique<FixedDataflow>());
 
 TEST(DataflowRegistry, WsIsRegisteredUnderItsName) {
   const DataflowTiming* ws = FindDataflow("ws");
@@ -76,9 +75,7 @@ TEST(DataflowRegistry, SecondRegistrationOfANameIsRejected) {
   EXPECT_EQ(FindDataflow("test_fixed")->Cycles(1, 1, {1, 1, 1}), 42);  // first one kept
 }
 
-TEST(DataflowRegistry, NullDataflowIsRejected) {
-  EXPECT_THROW(RegisterDataflow(nullptr), std::logic_error);
-}
+TEST(DataflowRegistry, NullDataflowIsRejected) { EXPECT_THROW(RegisterDataflow(nullptr), std::logic_error); }
 
 }  // namespace
 }  // namespace npusim::models::timing

@@ -34,7 +34,7 @@ class SystolicIsStepped {
   }
 
   bool done() const { return fold_ >= static_cast<int64_t>(folds_.size()); }
-  int64_t cycle() const { return cycle_; }  // cycles elapsed
+  int64_t cycle() const { return cycle_; }         // cycles elapsed
   bool preloading() const { return preloading_; }  // the stationary operand is shifting in
   const std::vector<int64_t>& acc() const { return acc_; }
   int64_t folds_run() const { return folds_run_; }
@@ -101,8 +101,7 @@ class SystolicIsStepped {
       for (int64_t x0 = 0; x0 < s_.m; x0 += cols_) {
         for (int64_t k0 = 0; k0 < s_.k; k0 += rows_) {
           Fold f;
-          AddBlock(f, gr, k0, std::min<int64_t>(rows_, s_.k - k0), x0,
-                   std::min<int64_t>(cols_, s_.m - x0));
+          AddBlock(f, gr, k0, std::min<int64_t>(rows_, s_.k - k0), x0, std::min<int64_t>(cols_, s_.m - x0));
           folds_.push_back(f);
         }
       }
@@ -194,8 +193,8 @@ class SystolicIsStepped {
     } else if (above.valid && above.j == w.j) {
       sum_in = above.value;
     } else {
-      throw std::logic_error("stepped model: weight and partial sum out of step at PE(" +
-                             std::to_string(i) + "," + std::to_string(col) + ")");
+      throw std::logic_error("stepped model: weight and partial sum out of step at PE(" + std::to_string(i) +
+                             "," + std::to_string(col) + ")");
     }
     next_psum_[Idx(i, col)] = {true, w.j, sum_in + stationary_[Idx(i, col)] * w.value};
     ++pe_fires_;

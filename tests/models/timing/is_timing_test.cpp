@@ -86,8 +86,8 @@ TEST(SystolicIsTiming, OneFoldTakesPreloadPlusSkewedStreamPlusWrite) {
 }
 
 TEST(SystolicIsTiming, IsWsWithMAndNExchanged) {
-  for (const GemmShape& s : {GemmShape{5, 10, 7}, GemmShape{1, 4, 3, 5}, GemmShape{10, 9, 1, 2},
-                             GemmShape{17, 3, 2, 8}}) {
+  for (const GemmShape& s :
+       {GemmShape{5, 10, 7}, GemmShape{1, 4, 3, 5}, GemmShape{10, 9, 1, 2}, GemmShape{17, 3, 2, 8}}) {
     EXPECT_EQ(SystolicIsCycles(8, 4, s), SystolicWsCycles(8, 4, {s.n, s.k, s.m, s.groups}));
   }
 }
@@ -120,8 +120,8 @@ TEST(SystolicIsTiming, GroupThatDoesNotFitIsFoldedAlone) {
 }
 
 TEST(SystolicIsTiming, EmptyGemmTakesZeroCycles) {
-  for (const GemmShape& s : {GemmShape{0, 4, 4, 1}, GemmShape{4, 0, 4, 1}, GemmShape{4, 4, 0, 1},
-                             GemmShape{4, 4, 4, 0}}) {
+  for (const GemmShape& s :
+       {GemmShape{0, 4, 4, 1}, GemmShape{4, 0, 4, 1}, GemmShape{4, 4, 0, 1}, GemmShape{4, 4, 4, 0}}) {
     EXPECT_EQ(SystolicIsCycles(4, 4, s), 0);
     EXPECT_EQ(SystolicIsFolds(4, 4, s), 0);
     EXPECT_EQ(SystolicIsIssuedMacs(4, 4, s), 0);
@@ -159,9 +159,7 @@ TEST(SystolicIsStepped, ComputesTheSameGemmAsATripleLoop) {
   ForEachCase(AllSweeps(), ComputesReferenceGemm<SystolicIsStepped>);
 }
 
-TEST(SystolicIsTiming, ClosedFormMatchesSteppedModel) {
-  ForEachCase(DenseSweep(), FinishesAtClosedForm);
-}
+TEST(SystolicIsTiming, ClosedFormMatchesSteppedModel) { ForEachCase(DenseSweep(), FinishesAtClosedForm); }
 
 TEST(SystolicIsTiming, ClosedFormMatchesSteppedModelForGroups) {
   ForEachCase(GroupedSweep(), FinishesAtClosedForm);
@@ -169,8 +167,7 @@ TEST(SystolicIsTiming, ClosedFormMatchesSteppedModelForGroups) {
 
 TEST(SystolicIsTiming, FoldsAndIssuedMacsMatchSteppedModel) {
   ForEachCase(AllSweeps(), [](const Case& c, uint32_t seed) {
-    return CountsFoldsAndFires<SystolicIsStepped>(c, seed,
-                                                  SystolicIsFolds(c.rows, c.cols, c.shape),
+    return CountsFoldsAndFires<SystolicIsStepped>(c, seed, SystolicIsFolds(c.rows, c.cols, c.shape),
                                                   SystolicIsIssuedMacs(c.rows, c.cols, c.shape));
   });
 }

@@ -34,7 +34,7 @@ class SystolicOsStepped {
   }
 
   bool done() const { return fold_ >= static_cast<int64_t>(folds_.size()); }
-  int64_t cycle() const { return cycle_; }  // cycles elapsed
+  int64_t cycle() const { return cycle_; }     // cycles elapsed
   bool draining() const { return draining_; }  // the fold's sums are leaving the array
   const std::vector<int64_t>& acc() const { return acc_; }
   int64_t folds_run() const { return folds_run_; }
@@ -72,9 +72,9 @@ class SystolicOsStepped {
 
   // The outputs a fold owns and the groups it streams, in order.
   struct Fold {
-    std::vector<int64_t> row_x;              // per array row: input vector
-    std::vector<int64_t> col_group, col_n;   // per array column: group and output index
-    std::vector<int64_t> segments;           // groups streamed, k steps each
+    std::vector<int64_t> row_x;             // per array row: input vector
+    std::vector<int64_t> col_group, col_n;  // per array column: group and output index
+    std::vector<int64_t> segments;          // groups streamed, k steps each
     int r() const { return static_cast<int>(row_x.size()); }
     int c() const { return static_cast<int>(col_group.size()); }
     int64_t steps(int64_t k) const { return static_cast<int64_t>(segments.size()) * k; }
@@ -185,8 +185,8 @@ class SystolicOsStepped {
     if (!in.valid && !w.valid) return;
     int64_t& done_macs = macs_[Idx(i, j)];
     if (!in.valid || !w.valid || in.step != w.step || in.step != done_macs) {
-      throw std::logic_error("stepped model: operands out of step at PE(" + std::to_string(i) +
-                             "," + std::to_string(j) + ")");
+      throw std::logic_error("stepped model: operands out of step at PE(" + std::to_string(i) + "," +
+                             std::to_string(j) + ")");
     }
     Out& out = out_[Idx(i, j)];
     const int64_t before = in.step == 0 ? 0 : out.value;

@@ -122,8 +122,8 @@ TEST(SystolicOsTiming, GroupWiderThanTheArrayIsFoldedAlone) {
 }
 
 TEST(SystolicOsTiming, EmptyGemmTakesZeroCycles) {
-  for (const GemmShape& s : {GemmShape{0, 4, 4, 1}, GemmShape{4, 0, 4, 1}, GemmShape{4, 4, 0, 1},
-                             GemmShape{4, 4, 4, 0}}) {
+  for (const GemmShape& s :
+       {GemmShape{0, 4, 4, 1}, GemmShape{4, 0, 4, 1}, GemmShape{4, 4, 0, 1}, GemmShape{4, 4, 4, 0}}) {
     EXPECT_EQ(SystolicOsCycles(4, 4, s), 0);
     EXPECT_EQ(SystolicOsFolds(4, 4, s), 0);
     EXPECT_EQ(SystolicOsIssuedMacs(4, 4, s), 0);
@@ -163,9 +163,7 @@ TEST(SystolicOsStepped, ComputesTheSameGemmAsATripleLoop) {
   ForEachCase(AllSweeps(), ComputesReferenceGemm<SystolicOsStepped>);
 }
 
-TEST(SystolicOsTiming, ClosedFormMatchesSteppedModel) {
-  ForEachCase(DenseSweep(), FinishesAtClosedForm);
-}
+TEST(SystolicOsTiming, ClosedFormMatchesSteppedModel) { ForEachCase(DenseSweep(), FinishesAtClosedForm); }
 
 TEST(SystolicOsTiming, ClosedFormMatchesSteppedModelForGroups) {
   ForEachCase(GroupedSweep(), FinishesAtClosedForm);
@@ -173,8 +171,7 @@ TEST(SystolicOsTiming, ClosedFormMatchesSteppedModelForGroups) {
 
 TEST(SystolicOsTiming, FoldsAndIssuedMacsMatchSteppedModel) {
   ForEachCase(AllSweeps(), [](const Case& c, uint32_t seed) {
-    return CountsFoldsAndFires<SystolicOsStepped>(c, seed,
-                                                  SystolicOsFolds(c.rows, c.cols, c.shape),
+    return CountsFoldsAndFires<SystolicOsStepped>(c, seed, SystolicOsFolds(c.rows, c.cols, c.shape),
                                                   SystolicOsIssuedMacs(c.rows, c.cols, c.shape));
   });
 }

@@ -43,8 +43,8 @@ Range Slice(int64_t n, int64_t parts, int64_t i) {
 }
 
 // The operands array (im, in, ik) of split p works on. Layouts as in systolic_stepped.h.
-GemmOperands SliceOperands(const GemmOperands& all, const Partition& p, int64_t im, int64_t in,
-                           int64_t ik, Range* mr, Range* nr, Range* gr, Range* kr) {
+GemmOperands SliceOperands(const GemmOperands& all, const Partition& p, int64_t im, int64_t in, int64_t ik,
+                           Range* mr, Range* nr, Range* gr, Range* kr) {
   const GemmShape& s = all.shape;
   const bool grouped = s.groups > 1;
   *mr = Slice(s.m, p.pm, im);
@@ -152,7 +152,8 @@ GemmOperands Padded(const GemmOperands& o, const GemmShape& shape) {
   const GemmShape& s = o.shape;
   for (int64_t x = 0; x < s.m; ++x)
     for (int64_t g = 0; g < s.groups; ++g)
-      for (int64_t k = 0; k < s.k; ++k) p.x[(x * shape.groups + g) * shape.k + k] = o.x[(x * s.groups + g) * s.k + k];
+      for (int64_t k = 0; k < s.k; ++k)
+        p.x[(x * shape.groups + g) * shape.k + k] = o.x[(x * s.groups + g) * s.k + k];
   for (int64_t g = 0; g < s.groups; ++g)
     for (int64_t k = 0; k < s.k; ++k)
       for (int64_t j = 0; j < s.n; ++j) p.w[(g * shape.k + k) * shape.n + j] = o.w[(g * s.k + k) * s.n + j];
@@ -243,11 +244,11 @@ void ExpectReduction(const ArrayGeometry& geo, const Partition& p, const GemmSha
 }
 
 template <typename Stepped>
-void ExpectPartitionMatchesStepped(const ArrayGeometry& geo, const Partition& p,
-                                   const GemmShape& shape, const char* df, uint32_t seed) {
-  SCOPED_TRACE(p.ToString() + " " + df + " m=" + std::to_string(shape.m) + " k=" +
-               std::to_string(shape.k) + " n=" + std::to_string(shape.n) + " g=" +
-               std::to_string(shape.groups) + (geo.unlimited_feed ? " unlimited feed" : " edge feed"));
+void ExpectPartitionMatchesStepped(const ArrayGeometry& geo, const Partition& p, const GemmShape& shape,
+                                   const char* df, uint32_t seed) {
+  SCOPED_TRACE(p.ToString() + " " + df + " m=" + std::to_string(shape.m) + " k=" + std::to_string(shape.k) +
+               " n=" + std::to_string(shape.n) + " g=" + std::to_string(shape.groups) +
+               (geo.unlimited_feed ? " unlimited feed" : " edge feed"));
   ASSERT_TRUE(ValidPartition(geo, p, shape));
   const GemmOperands all = RandomOperands(shape, seed);
   std::vector<GemmShape> slices;  // each array's own slice (its operands are padded)
@@ -272,8 +273,8 @@ ArrayGeometry Geo(int size, int sub, int feed) {
 const int kFeeds[] = {0, 3, -1};
 
 // Uneven splits (prime sizes: smaller slices run padded), and shapes every split divides evenly.
-const GemmShape kShapes[] = {Gemm(5, 3, 2), Gemm(13, 11, 9), Gemm(20, 17, 6), Gemm(7, 4, 1, 6),
-                             Gemm(3, 9, 2, 4), Gemm(1, 1, 1), Gemm(16, 16, 16), Gemm(16, 4, 2, 16)};
+const GemmShape kShapes[] = {Gemm(5, 3, 2),    Gemm(13, 11, 9), Gemm(20, 17, 6),  Gemm(7, 4, 1, 6),
+                             Gemm(3, 9, 2, 4), Gemm(1, 1, 1),   Gemm(16, 16, 16), Gemm(16, 4, 2, 16)};
 
 template <typename Stepped>
 void SweepAllPartitions(const char* df) {
@@ -286,15 +287,14 @@ void SweepAllPartitions(const char* df) {
         ExpectPartitionMatchesStepped<Stepped>(geo, p, g, df, seed++);
         ++checked;
         const int rows = geo.rows / p.pr, cols = geo.cols / p.pc;
-        if (ArrayCycles(geo, p, *FindDataflow(df), g) >
-            FindDataflow(df)->Cycles(rows, cols, SubGemm(p, g))) {
+        if (ArrayCycles(geo, p, *FindDataflow(df), g) > FindDataflow(df)->Cycles(rows, cols, SubGemm(p, g))) {
           ++stalled;
         }
       }
     }
   }
-  EXPECT_GT(checked, 300);      // every partition of every shape and feed, K splits included
-  EXPECT_GT(stalled, 50);       // and the feed really binds on many of them
+  EXPECT_GT(checked, 300);  // every partition of every shape and feed, K splits included
+  EXPECT_GT(stalled, 50);   // and the feed really binds on many of them
 }
 
 TEST(PartitionStepped, WsEveryPartitionFinishesAtTheClosedForm) {

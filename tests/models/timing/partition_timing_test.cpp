@@ -1,8 +1,8 @@
 // Partitioned (SARA-style) array timing: composition of the per-dataflow closed forms.
 #include <gtest/gtest.h>
 
-#include "models/timing/partition_timing.h"
 #include "models/timing/os_timing.h"
+#include "models/timing/partition_timing.h"
 #include "models/timing/systolic_timing.h"
 
 namespace npusim::models::timing {
@@ -69,15 +69,16 @@ TEST(PartitionTiming, GroupedGemmSplitsGroupsAndNeverK) {
 
 TEST(PartitionTiming, PartitionsFollowSubArrayDivisibility) {
   const GemmShape g = Gemm(64, 64, 64);
-  EXPECT_TRUE(ValidPartition(kSagar, Partition{32, 1, 32, 1, 1}, g));   // 32 arrays of 4 x 128
-  EXPECT_FALSE(ValidPartition(kSagar, Partition{3, 1, 3, 1, 1}, g));    // 32 sub-array rows / 3
-  EXPECT_FALSE(ValidPartition(kSagar, Partition{2, 2, 2, 1, 1}, g));    // split covers 2 of 4 arrays
+  EXPECT_TRUE(ValidPartition(kSagar, Partition{32, 1, 32, 1, 1}, g));  // 32 arrays of 4 x 128
+  EXPECT_FALSE(ValidPartition(kSagar, Partition{3, 1, 3, 1, 1}, g));   // 32 sub-array rows / 3
+  EXPECT_FALSE(ValidPartition(kSagar, Partition{2, 2, 2, 1, 1}, g));   // split covers 2 of 4 arrays
   // (pr, pc) over the divisors of 32 (6 each), splits over the factorizations of pr * pc.
   const std::vector<Partition> all = EnumeratePartitions(kSagar, Gemm(4096, 4096, 4096), true);
   EXPECT_TRUE(all.front().monolithic());
   int64_t with_k = 0, without_k = 0;
   for (const Partition& p : all) (p.pk > 1 ? with_k : without_k) += 1;
-  EXPECT_EQ(static_cast<int64_t>(EnumeratePartitions(kSagar, Gemm(4096, 4096, 4096), false).size()), without_k);
+  EXPECT_EQ(static_cast<int64_t>(EnumeratePartitions(kSagar, Gemm(4096, 4096, 4096), false).size()),
+            without_k);
   EXPECT_GT(with_k, 0);
 }
 
@@ -101,8 +102,8 @@ TEST(FeedPhases, PhaseStepsAddUpToTheClosedForm) {
     const DataflowTiming& df = *FindDataflow(name);
     for (int r : {1, 3, 4, 16}) {
       for (int c : {1, 2, 4, 16}) {
-        for (const GemmShape& g : {Gemm(1, 1, 1), Gemm(7, 10, 5), Gemm(50, 9, 1, 12),
-                                   Gemm(3, 40, 33), Gemm(17, 4, 2, 9)}) {
+        for (const GemmShape& g :
+             {Gemm(1, 1, 1), Gemm(7, 10, 5), Gemm(50, 9, 1, 12), Gemm(3, 40, 33), Gemm(17, 4, 2, 9)}) {
           int64_t steps = 0;
           for (const FeedPhase& ph : df.Phases(r, c, g)) steps += ph.steps;
           EXPECT_EQ(steps, df.Cycles(r, c, g)) << name << " " << r << "x" << c;
@@ -133,13 +134,12 @@ TEST(FeedTiming, SplittingMOverColumnHalvesDoublesTheInputStream) {
 TEST(FeedTiming, SplittingNOverColumnHalvesSharesTheInputs) {
   const GemmShape g = Gemm(3136, 576, 256);
   const Partition p{1, 2, 1, 2, 1};
-  EXPECT_EQ(FeedStall(kSagarEdge, p, g, {1, EdgeData::kInputs, EdgeData::kPartialSums,
-                                         EdgeData::kPartialSums}), 1);
+  EXPECT_EQ(
+      FeedStall(kSagarEdge, p, g, {1, EdgeData::kInputs, EdgeData::kPartialSums, EdgeData::kPartialSums}), 1);
   EXPECT_EQ(PartitionedCycles(kSagarEdge, p, Ws(), g), PartitionedCycles(kSagar, p, Ws(), g));
   // Row halves splitting N each need their own 128 weights (preload) and partial sums: stall 2.
   const Partition rows{2, 1, 1, 2, 1};
-  EXPECT_EQ(FeedStall(kSagarEdge, rows, g, {1, EdgeData::kNone, EdgeData::kWeights,
-                                            EdgeData::kNone}), 2);
+  EXPECT_EQ(FeedStall(kSagarEdge, rows, g, {1, EdgeData::kNone, EdgeData::kWeights, EdgeData::kNone}), 2);
 }
 
 // Depthwise 3x3 (196 pixels, 512 channels) on 1024 4x4 arrays in OS, split m32 n32: each array

@@ -36,8 +36,8 @@ std::vector<int64_t> ReferencePool(const std::vector<int64_t>& in, int64_t windo
   for (int64_t& v : inputs) v = value(rng);
   PostStepped sim(lanes, pipeline, window, inputs);
   ::testing::AssertionResult failure = ::testing::AssertionFailure()
-      << "lanes=" << lanes << " pipeline=" << pipeline << " outputs=" << outputs
-      << " window=" << window << ": ";
+                                       << "lanes=" << lanes << " pipeline=" << pipeline
+                                       << " outputs=" << outputs << " window=" << window << ": ";
   if (expected > 0) {
     sim.RunUntil(expected - 1);
     if (sim.done()) return failure << "done by cycle " << sim.cycle() << ", expected " << expected;
@@ -93,8 +93,8 @@ TEST(PostTiming, PoolClosedFormMatchesSteppedModel) {
     for (int pipeline : {0, 1, 4}) {
       for (int64_t window : {1, 2, 4, 9}) {
         for (int64_t outputs = 0; outputs <= 12; ++outputs) {
-          EXPECT_TRUE(FinishesAt(lanes, pipeline, outputs, window,
-                                 PostPoolCycles(lanes, pipeline, outputs, window)));
+          EXPECT_TRUE(
+              FinishesAt(lanes, pipeline, outputs, window, PostPoolCycles(lanes, pipeline, outputs, window)));
         }
       }
     }

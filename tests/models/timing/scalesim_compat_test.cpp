@@ -49,11 +49,11 @@ TEST(ScaleSimCompat, WorkedCaseOsReports3359) {
   EXPECT_EQ(s.reported_total_cycles, 3359);
   EXPECT_EQ(s.macs, 46080);
   EXPECT_DOUBLE_EQ(s.overall_util_pct, 100.0 * 46080 / (3359.0 * 16));  // 85.7398...
-  EXPECT_DOUBLE_EQ(s.mapping_efficiency_pct, 100.0);                   // every fold full
+  EXPECT_DOUBLE_EQ(s.mapping_efficiency_pct, 100.0);                    // every fold full
   EXPECT_DOUBLE_EQ(s.compute_util_pct, 100.0 * 36 / 42);                // 85.714...
   EXPECT_EQ(s.ifmap_sram_reads, 5 * 64 * 36);                           // col folds * Sr * T = 11520
   EXPECT_EQ(s.filter_sram_reads, 16 * 20 * 36);                         // row folds * Sc * T = 11520
-  EXPECT_EQ(s.ofmap_sram_writes, 64 * 20 + 80 * (4 + 4));              // 1280 + 640 = 1920
+  EXPECT_EQ(s.ofmap_sram_writes, 64 * 20 + 80 * (4 + 4));               // 1280 + 640 = 1920
 }
 
 TEST(ScaleSimCompat, WorkedCaseWsReports3329) {
@@ -266,7 +266,8 @@ struct Fold {
 // OS: outputs stay; ifmap rows stream in from the left (R wide, T long), filters from the top
 // (C wide, T long), each followed by idle cycles while the last products drain; the results
 // leave after T - 1 cycles, bottom row first.
-Fold OsFold(const Operands& op, int64_t R, int64_t C, int64_t T, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+Fold OsFold(const Operands& op, int64_t R, int64_t C, int64_t T, int64_t r0, int64_t r1, int64_t c0,
+            int64_t c1) {
   Fold f;
   f.in = Transposed(Slice(op.ifmap, r0, r1, 0, T, R, T));  // T x R
   Append(f.in, Idle(C - 1, R));
@@ -399,8 +400,11 @@ TEST(ScaleSimCompat, ClosedFormsMatchDemandMatrixModel) {
 // Conv layers through the whole chain, totals from the model: includes stride > 1, a filter as
 // large as the ifmap, and the ceiling case (H - Fh not a multiple of the stride).
 TEST(ScaleSimCompat, ConvLayersMatchDemandMatrixModel) {
-  const ScaleSimConv convs[] = {{5, 5, 3, 3, 2, 3, 1, 1}, {7, 6, 3, 2, 1, 4, 2, 1}, {4, 4, 4, 4, 1, 2, 1, 1},
-                                {6, 6, 3, 3, 1, 1, 2, 2}, {8, 5, 1, 1, 3, 5, 3, 2}};
+  const ScaleSimConv convs[] = {{5, 5, 3, 3, 2, 3, 1, 1},
+                                {7, 6, 3, 2, 1, 4, 2, 1},
+                                {4, 4, 4, 4, 1, 2, 1, 1},
+                                {6, 6, 3, 3, 1, 1, 2, 2},
+                                {8, 5, 1, 1, 3, 5, 3, 2}};
   for (const ScaleSimConv& conv : convs) {
     for (ScaleSimDataflow df : {kOs, kWs, kIs}) {
       const ScaleSimGemm g = ScaleSimConvToGemm(conv);

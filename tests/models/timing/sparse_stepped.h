@@ -18,9 +18,17 @@ class SparseStepped {
  public:
   // inputs: m pixels x geo.values() (zero-point corrected) values, the row order of the tile.
   SparseStepped(const core::SparseConfig& cfg, const core::SparseCodec& codec, const core::RowGeometry& geo,
-                int64_t rows, const std::vector<uint8_t>& bytes, int64_t m, const std::vector<int32_t>& inputs)
-      : cfg_(cfg), codec_(codec), geo_(geo), rows_(rows), bytes_(bytes), m_(m), inputs_(inputs),
-        out_(m * rows, 0), pes_(cfg.pes) {
+                int64_t rows, const std::vector<uint8_t>& bytes, int64_t m,
+                const std::vector<int32_t>& inputs)
+      : cfg_(cfg),
+        codec_(codec),
+        geo_(geo),
+        rows_(rows),
+        bytes_(bytes),
+        m_(m),
+        inputs_(inputs),
+        out_(m * rows, 0),
+        pes_(cfg.pes) {
     int64_t off = codec.format == core::WeightFormat::kDense ? 0 : rows * core::kRowHeaderBytes;
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t entries = codec.format == core::WeightFormat::kDense
@@ -59,13 +67,13 @@ class SparseStepped {
   enum class Phase { kOverhead, kDecode, kMac, kDone };
   struct Pe {
     std::vector<int64_t> rows;
-    size_t ri = 0;      // row being computed
-    int64_t mi = 0;     // pixel being computed
+    size_t ri = 0;   // row being computed
+    int64_t mi = 0;  // pixel being computed
     Phase phase = Phase::kDone;
-    int64_t left = 0;   // cycles left in kOverhead / kDecode
-    int64_t k = 0;      // entry of the row
-    int64_t off = 0;    // byte offset of the entry
-    int64_t pos = -1;   // decoded group position
+    int64_t left = 0;  // cycles left in kOverhead / kDecode
+    int64_t k = 0;     // entry of the row
+    int64_t off = 0;   // byte offset of the entry
+    int64_t pos = -1;  // decoded group position
     int64_t acc = 0;
   };
 

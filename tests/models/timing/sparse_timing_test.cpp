@@ -46,7 +46,8 @@ Case RandomCase(std::mt19937_64& rng, int trial) {
     const double keep = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
     for (int64_t i = 0; i < c.geo.values(); ++i) {
       const bool group_dead = structured > 0 && ((i / 4) * 7 + r) % 5 < 3;
-      if (!group_dead && std::bernoulli_distribution(keep)(rng)) c.weights[r * c.geo.values() + i] = static_cast<int32_t>(uni(-127, 127));
+      if (!group_dead && std::bernoulli_distribution(keep)(rng))
+        c.weights[r * c.geo.values() + i] = static_cast<int32_t>(uni(-127, 127));
     }
   }
   c.inputs.resize(c.m * c.geo.values());
@@ -65,7 +66,8 @@ TEST(SparseTiming, ClosedFormEqualsSteppedModelOnRandomSparsity) {
     testing::SparseStepped stepped(c.cfg, c.codec, c.geo, c.rows, bytes, c.m, c.inputs);
     ASSERT_EQ(stepped.row_entries(), entries);
     if (closed > 0) {
-      ASSERT_EQ(stepped.RunUntil(closed - 1), closed - 1) << "done before " << closed << " cycles, trial " << trial;
+      ASSERT_EQ(stepped.RunUntil(closed - 1), closed - 1)
+          << "done before " << closed << " cycles, trial " << trial;
       ASSERT_FALSE(stepped.Done()) << "trial " << trial;
     }
     stepped.Step();
@@ -76,7 +78,8 @@ TEST(SparseTiming, ClosedFormEqualsSteppedModelOnRandomSparsity) {
         for (int64_t i = 0; i < c.geo.values(); ++i) {
           dot += int64_t{c.weights[r * c.geo.values() + i]} * c.inputs[m * c.geo.values() + i];
         }
-        ASSERT_EQ(stepped.outputs()[m * c.rows + r], dot) << "trial " << trial << " pixel " << m << " row " << r;
+        ASSERT_EQ(stepped.outputs()[m * c.rows + r], dot)
+            << "trial " << trial << " pixel " << m << " row " << r;
       }
     }
   }

@@ -73,7 +73,7 @@ class SystolicWsStepped {
   }
 
   bool done() const { return fold_ >= static_cast<int64_t>(folds_.size()); }
-  int64_t cycle() const { return cycle_; }  // cycles elapsed
+  int64_t cycle() const { return cycle_; }         // cycles elapsed
   bool preloading() const { return preloading_; }  // the stationary operand is shifting in
   const std::vector<int64_t>& acc() const { return acc_; }
   int64_t folds_run() const { return folds_run_; }
@@ -141,8 +141,7 @@ class SystolicWsStepped {
       for (int64_t n0 = 0; n0 < s_.n; n0 += cols_) {
         for (int64_t k0 = 0; k0 < s_.k; k0 += rows_) {
           Fold f;
-          AddBlock(f, gr, k0, std::min<int64_t>(rows_, s_.k - k0), n0,
-                   std::min<int64_t>(cols_, s_.n - n0));
+          AddBlock(f, gr, k0, std::min<int64_t>(rows_, s_.k - k0), n0, std::min<int64_t>(cols_, s_.n - n0));
           folds_.push_back(f);
         }
       }
@@ -240,8 +239,8 @@ class SystolicWsStepped {
     } else if (above.valid && above.x == in.x) {
       sum_in = above.value;
     } else {
-      throw std::logic_error("stepped model: input and partial sum out of step at PE(" +
-                             std::to_string(i) + "," + std::to_string(j) + ")");
+      throw std::logic_error("stepped model: input and partial sum out of step at PE(" + std::to_string(i) +
+                             "," + std::to_string(j) + ")");
     }
     next_psum_[Idx(i, j)] = {true, in.x, sum_in + weight_[Idx(i, j)] * in.value};
     ++pe_fires_;

@@ -24,8 +24,8 @@ struct SweepCase {
 
 inline std::string Describe(const SweepCase& c) {
   std::ostringstream os;
-  os << c.rows << "x" << c.cols << " array, m=" << c.shape.m << " k=" << c.shape.k
-     << " n=" << c.shape.n << " groups=" << c.shape.groups;
+  os << c.rows << "x" << c.cols << " array, m=" << c.shape.m << " k=" << c.shape.k << " n=" << c.shape.n
+     << " groups=" << c.shape.groups;
   return os.str();
 }
 
@@ -40,17 +40,15 @@ template <typename Stepped>
   if (expected > 0) {
     sim.RunUntil(expected - 1);
     if (sim.done()) {
-      return ::testing::AssertionFailure()
-             << Describe(c) << ": stepped model done by cycle " << sim.cycle()
-             << ", closed form says " << expected;
+      return ::testing::AssertionFailure() << Describe(c) << ": stepped model done by cycle " << sim.cycle()
+                                           << ", closed form says " << expected;
     }
     sim.Step();
   }
   if (!sim.done()) {
     sim.RunUntil(expected + 100000);
-    return ::testing::AssertionFailure() << Describe(c) << ": stepped model needs "
-                                         << sim.cycle() << " cycles, closed form says "
-                                         << expected;
+    return ::testing::AssertionFailure() << Describe(c) << ": stepped model needs " << sim.cycle()
+                                         << " cycles, closed form says " << expected;
   }
   return ::testing::AssertionSuccess();
 }
@@ -73,9 +71,8 @@ template <typename Stepped>
   Stepped sim(c.rows, c.cols, ops);
   sim.RunUntil(int64_t{1} << 40);
   if (sim.folds_run() == folds && sim.pe_fires() == fires) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure()
-         << Describe(c) << ": stepped folds " << sim.folds_run() << " vs " << folds
-         << ", PE fires " << sim.pe_fires() << " vs " << fires;
+  return ::testing::AssertionFailure() << Describe(c) << ": stepped folds " << sim.folds_run() << " vs "
+                                       << folds << ", PE fires " << sim.pe_fires() << " vs " << fires;
 }
 
 // Applies `check` to every case, stopping after a few failures so one bug does not flood the log.

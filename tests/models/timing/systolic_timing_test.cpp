@@ -113,8 +113,8 @@ TEST(SystolicWsTiming, GroupThatDoesNotFitIsFoldedAlone) {
 }
 
 TEST(SystolicWsTiming, EmptyGemmTakesZeroCycles) {
-  for (const GemmShape& s : {GemmShape{0, 4, 4, 1}, GemmShape{4, 0, 4, 1}, GemmShape{4, 4, 0, 1},
-                             GemmShape{4, 4, 4, 0}}) {
+  for (const GemmShape& s :
+       {GemmShape{0, 4, 4, 1}, GemmShape{4, 0, 4, 1}, GemmShape{4, 4, 0, 1}, GemmShape{4, 4, 4, 0}}) {
     EXPECT_EQ(SystolicWsCycles(4, 4, s), 0);
     EXPECT_EQ(SystolicWsFolds(4, 4, s), 0);
     EXPECT_EQ(SystolicWsIssuedMacs(4, 4, s), 0);
@@ -145,9 +145,7 @@ TEST(SystolicWsStepped, ComputesTheSameGemmAsATripleLoop) {
   ForEachCase(AllSweeps(), ComputesReferenceGemm<SystolicWsStepped>);
 }
 
-TEST(SystolicWsTiming, ClosedFormMatchesSteppedModel) {
-  ForEachCase(DenseSweep(), FinishesAtClosedForm);
-}
+TEST(SystolicWsTiming, ClosedFormMatchesSteppedModel) { ForEachCase(DenseSweep(), FinishesAtClosedForm); }
 
 TEST(SystolicWsTiming, ClosedFormMatchesSteppedModelForGroups) {
   ForEachCase(GroupedSweep(), FinishesAtClosedForm);
@@ -155,8 +153,7 @@ TEST(SystolicWsTiming, ClosedFormMatchesSteppedModelForGroups) {
 
 TEST(SystolicWsTiming, FoldsAndIssuedMacsMatchSteppedModel) {
   ForEachCase(AllSweeps(), [](const Case& c, uint32_t seed) {
-    return CountsFoldsAndFires<SystolicWsStepped>(c, seed,
-                                                  SystolicWsFolds(c.rows, c.cols, c.shape),
+    return CountsFoldsAndFires<SystolicWsStepped>(c, seed, SystolicWsFolds(c.rows, c.cols, c.shape),
                                                   SystolicWsIssuedMacs(c.rows, c.cols, c.shape));
   });
 }
