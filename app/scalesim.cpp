@@ -8,7 +8,6 @@
 
 #include "app/app.h"
 #include "app/commands.h"
-#include "ir/int_math.h"
 #include "support/atomic_file.h"
 #include "support/error.h"
 
@@ -16,58 +15,7 @@ namespace npusim::app {
 namespace {
 
 namespace fs = std::filesystem;
-namespace timing = models::timing;
 
-using core::CheckedAdd;
-using core::CheckedMul;
-
-// A topology row as SCALE-Sim runs it: the figures of one run (a DP row's run has one channel)
-// and their totals over the row's runs.
-ScaleSimCompatLayer CompatLayer(const core::ScaleSimConfig& cfg, timing::ScaleSimDataflow df,
-                                const core::ScaleSimLayer& row) {
-  ScaleSimCompatLayer L;
-  L.row = &row;
-  L.runs = row.Runs();
-  const timing::ScaleSimConv conv{row.ifmap_h,          row.ifmap_w,     row.filter_h, row.filter_w,
-                                  row.ChannelsPerRun(), row.num_filters, row.stride_h, row.stride_w};
-  L.ofmap_h = timing::ScaleSimOfmapDim(conv.ifmap_h, conv.filter_h, conv.stride_h);
-  L.ofmap_w = timing::ScaleSimOfmapDim(conv.ifmap_w, conv.filter_w, conv.stride_w);
-  L.gemm = timing::ScaleSimConvToGemm(conv);
-  L.stats = timing::ScaleSimLayer(cfg.array_height, cfg.array_width, df, L.gemm);
-  const timing::ScaleSimLayerStats& s = L.stats;
-  L.cycles = CheckedMul(L.runs, s.cycles);
-  L.macs = CheckedMul(L.runs, s.macs);
-  L.ifmap_sram_reads = CheckedMul(L.runs, s.ifmap_sram_reads);
-  L.filter_sram_reads = CheckedMul(L.runs, s.filter_sram_reads);
-  L.ofmap_sram_writes = CheckedMul(L.runs, s.ofmap_sram_writes);
-  return L;
-}
-
-void AddToTotals(const ScaleSimCompatLayer& L, ScaleSimCompatRun& run) {
-  run.scalesim_layers = CheckedAdd(run.scalesim_layers, L.runs);
-  run.cycles = CheckedAdd(run.cycles, L.cycles);
-  run.scalesim_total_cycles = CheckedAdd(run.scalesim_total_cycles, L.cycles - L.runs);
-  run.macs = CheckedAdd(run.macs, L.macs);
-}
-
-std::vector<std::string> CompatNotes(const core::ScaleSimConfig& cfg) {
-  std::vector<std::string> notes;
-  if (cfg.interface_bandwidth == "USER") {
-    notes.push_back("InterfaceBandwidth is USER: SCALE-Sim would add the stall cycles of its DRAM and SRAM "
-                    "buffer simulation; --compat scalesim reproduces CALC mode only, so these cycles are "
-                    "stall-free (Stall Cycles 0)");
-  }
-  notes.push_back("BANDWIDTH_REPORT.csv and DETAILED_ACCESS_REPORT.csv: the SRAM access counts, average SRAM "
-                  "bandwidths and SRAM start/stop cycles are SCALE-Sim's (stall-free, CALC mode); the DRAM "
-                  "columns come from its prefetch buffer simulation, which --compat scalesim does not "
-                  "reproduce, and are left empty");
-  if (!cfg.ignored_keys.empty()) {
-    std::string keys;
-    for (const std::string& k : cfg.ignored_keys) keys += (keys.empty() ? "" : ", ") + k;
-    notes.push_back(cfg.file + ": not used by SCALE-Sim's compute model: " + keys);
-  }
-  return notes;
-}
 
 // results/scalesim-<run_name>, the name reduced to characters safe in a directory name.
 std::string DefaultOutDir(const std::string& run_name) {
@@ -80,10 +28,10 @@ std::string DefaultOutDir(const std::string& run_name) {
 
 void WriteCompatFiles(const std::string& dir, const ScaleSimCompatRun& run) {
   // Everything is computed before the directory is touched: bad input leaves nothing behind.
-  const std::string csv = ScaleSimComputeReportCsv(run);
-  const std::string bandwidth = ScaleSimBandwidthReportCsv(run);
-  const std::string detailed = ScaleSimDetailedAccessReportCsv(run);
-  const std::string json = ScaleSimReportJson(run);
+  const std::string csv = core::ScaleSimComputeReportCsv(run);
+  const std::string bandwidth = core::ScaleSimBandwidthReportCsv(run);
+  const std::string detailed = core::ScaleSimDetailedAccessReportCsv(run);
+  const std::string json = core::ScaleSimReportJson(run);
   sim::PrepareOutputDir(dir);
   core::WriteFileAtomically((fs::path(dir) / "COMPUTE_REPORT.csv").string(), csv);
   core::WriteFileAtomically((fs::path(dir) / "BANDWIDTH_REPORT.csv").string(), bandwidth);
@@ -93,56 +41,16 @@ void WriteCompatFiles(const std::string& dir, const ScaleSimCompatRun& run) {
 
 }  // namespace
 
-ScaleSimInputs LoadScaleSimInputs(const std::string& config_file, const std::string& topology_file,
-                                  core::ScaleSimTopologyForm form) {
-  ScaleSimInputs in;
-  std::vector<core::Problem> problems;
-  try {
-    in.config = core::LoadScaleSimConfig(config_file);
-  } catch (const core::ConfigError& e) {
-    problems = e.problems();
-  }
-  try {
-    in.topology = core::LoadScaleSimTopology(topology_file, form);
-  } catch (const core::ConfigError& e) {
-    problems.insert(problems.end(), e.problems().begin(), e.problems().end());
-  }
-  if (!problems.empty()) throw core::ConfigError(problems);
-  return in;
-}
-
-ScaleSimCompatRun RunScaleSimCompat(const ScaleSimInputs& in) {
-  ScaleSimCompatRun run;
-  run.inputs = &in;
-  run.dataflow = *timing::ParseScaleSimDataflow(in.config.dataflow);  // validated by the loader
-  for (const core::ScaleSimLayer& row : in.topology.layers) {
-    try {
-      ScaleSimCompatLayer L = CompatLayer(in.config, run.dataflow, row);
-      L.first_layer_id = run.scalesim_layers;
-      AddToTotals(L, run);
-      run.layers.push_back(L);
-    } catch (const std::overflow_error&) {
-      throw core::ConfigError(in.topology.file, "line " + std::to_string(row.line),
-                              "layer \"" + row.name +
-                                  "\": its cycle or access counts overflow 64 bits on a " +
-                                  std::to_string(in.config.array_height) + "x" +
-                                  std::to_string(in.config.array_width) + " array: expected smaller sizes");
-    }
-  }
-  run.notes = CompatNotes(in.config);
-  return run;
-}
-
 int ScaleSimCommand(const ScaleSimOptions& o) {
   const core::ScaleSimTopologyForm form =
       o.input_type == "gemm" ? core::ScaleSimTopologyForm::kGemm : core::ScaleSimTopologyForm::kConv;
-  const ScaleSimInputs in = LoadScaleSimInputs(o.config, o.topology, form);
+  const ScaleSimInputs in = core::LoadScaleSimInputs(o.config, o.topology, form);
   const std::string dir = o.out.empty() ? DefaultOutDir(in.config.run_name) : o.out;
   if (o.compat.empty()) return RunScaleSimFullModel(in, dir);
-  const ScaleSimCompatRun run = RunScaleSimCompat(in);
+  const ScaleSimCompatRun run = core::RunScaleSimCompat(in);
   WriteCompatFiles(dir, run);
   for (const std::string& note : run.notes) std::cerr << "npusim: note: " << note << "\n";
-  std::cout << ScaleSimSummaryTable(run);
+  std::cout << core::ScaleSimSummaryTable(run);
   std::cout << "report: " << dir << "/report.json, " << dir << "/COMPUTE_REPORT.csv, " << dir
             << "/BANDWIDTH_REPORT.csv, " << dir << "/DETAILED_ACCESS_REPORT.csv\n";
   return kExitOk;

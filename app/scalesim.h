@@ -1,7 +1,6 @@
-// `npusim scalesim` internals (app/scalesim.cpp, app/scalesim_report.cpp): SCALE-Sim v2 inputs
-// read unchanged (frontends/scalesim/scalesim_input.h) and run through SCALE-Sim's own compute model
-// (--compat scalesim: models/timing/scalesim_compat.h) or, later, through npusim's models.
-// docs/scalesim.md is the user's description.
+// `npusim scalesim` without --compat: SCALE-Sim v2 inputs run through npusim's own models and set
+// against SCALE-Sim's compute model (frontends/scalesim/scalesim_compat.h). docs/scalesim.md is the
+// user's description.
 #pragma once
 
 #include <array>
@@ -10,48 +9,13 @@
 #include <vector>
 
 #include "frontends/scalesim/scalesim_graph.h"
-#include "frontends/scalesim/scalesim_input.h"
 #include "models/timing/dataflow_timing.h"
-#include "models/timing/scalesim_compat.h"
+#include "frontends/scalesim/scalesim_compat.h"
 
 namespace npusim::app {
 
-struct ScaleSimInputs {
-  core::ScaleSimConfig config;
-  core::ScaleSimTopology topology;
-};
-
-// One topology row under --compat scalesim. SCALE-Sim runs a row `runs` times (a depthwise "DP"
-// row once per channel), each run a layer of its own in its reports.
-struct ScaleSimCompatLayer {
-  const core::ScaleSimLayer* row = nullptr;
-  int64_t first_layer_id = 0;  // SCALE-Sim's LayerID of the first run
-  int64_t runs = 1;
-  int64_t ofmap_h = 0, ofmap_w = 0;
-  models::timing::ScaleSimGemm gemm;
-  models::timing::ScaleSimLayerStats stats;  // one run
-  // Over all runs.
-  int64_t cycles = 0, macs = 0, ifmap_sram_reads = 0, filter_sram_reads = 0, ofmap_sram_writes = 0;
-};
-
-struct ScaleSimCompatRun {
-  const ScaleSimInputs* inputs = nullptr;
-  models::timing::ScaleSimDataflow dataflow = models::timing::ScaleSimDataflow::kOs;
-  std::vector<ScaleSimCompatLayer> layers;
-  int64_t scalesim_layers = 0;        // rows of COMPUTE_REPORT.csv
-  int64_t cycles = 0;                 // sum over runs of folds * cycles per fold (counts)
-  int64_t scalesim_total_cycles = 0;  // sum over runs of SCALE-Sim's "Total Cycles" (count - 1)
-  int64_t macs = 0;
-  std::vector<std::string> notes;  // caveats echoed on stderr and in report.json
-};
-
-// Both files, every problem of both reported at once (ConfigError).
-ScaleSimInputs LoadScaleSimInputs(const std::string& config_file, const std::string& topology_file,
-                                  core::ScaleSimTopologyForm form);
-
-// The SCALE-Sim v2 compute model over the topology. A layer whose counts overflow 64 bits is a
-// ConfigError naming its line.
-ScaleSimCompatRun RunScaleSimCompat(const ScaleSimInputs& inputs);
+using core::ScaleSimCompatRun;
+using core::ScaleSimInputs;
 
 // ---- The full model (app/scalesim_full.cpp) ----------------------------------------------------
 
@@ -92,17 +56,5 @@ struct ScaleSimFullRun {
 // `dir`, prints the summary and the comparison. Throws ConfigError for input npusim cannot run
 // (a layer no tile of which fits the SRAMs, a topology too big for DRAM).
 int RunScaleSimFullModel(const ScaleSimInputs& inputs, const std::string& dir);
-
-// Report formatting (app/scalesim_report.cpp).
-std::string PythonFloatRepr(double v);  // as Python's str(float): 100.0, 85.71428571428571, 1e-05
-std::string ScaleSimComputeReportCsv(const ScaleSimCompatRun& run);
-// SCALE-Sim v2's BANDWIDTH_REPORT.csv and DETAILED_ACCESS_REPORT.csv (its header, its row form):
-// the SRAM columns (access counts, average SRAM bandwidth = accesses / Total Cycles) from the
-// closed forms; the SRAM start/stop cycles and every DRAM column come from SCALE-Sim's prefetch
-// buffer simulation, which npusim does not reproduce, and are left empty (docs/scalesim.md).
-std::string ScaleSimBandwidthReportCsv(const ScaleSimCompatRun& run);
-std::string ScaleSimDetailedAccessReportCsv(const ScaleSimCompatRun& run);
-std::string ScaleSimReportJson(const ScaleSimCompatRun& run);
-std::string ScaleSimSummaryTable(const ScaleSimCompatRun& run);
 
 }  // namespace npusim::app

@@ -130,7 +130,7 @@ std::string ComparisonCsv(const ScaleSimFullRun& run) {
 
 int RunScaleSimFullModel(const ScaleSimInputs& in, const std::string& dir) {
   const auto t0 = std::chrono::steady_clock::now();
-  const ScaleSimCompatRun compat = RunScaleSimCompat(in);
+  const ScaleSimCompatRun compat = core::RunScaleSimCompat(in);
   const std::string arch_json = core::ScaleSimArchJson(in.config);
   const core::ArchConfig arch = core::LoadScaleSimArch(in.config, arch_json);
   ScaleSimFullRun run;

@@ -28,7 +28,7 @@
 
 #include "app/app.h"
 #include "app/commands.h"
-#include "app/serve_request.h"
+#include "explore/serve_request.h"
 #include "compiler/transforms/precision.h"
 #include "compiler/transforms/prune.h"
 #include "config/arch.h"
@@ -41,6 +41,8 @@
 
 namespace npusim::app {
 namespace {
+
+namespace serve = explore::serve;
 
 using nlohmann::json;
 

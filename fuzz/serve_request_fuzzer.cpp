@@ -1,5 +1,5 @@
 // libFuzzer target: what `npusim serve` does with a peer's bytes before it forks a simulation
-// (app/serve_request.h): the stream cut into lines (in chunks of a size the input's first byte
+// (explore/serve_request.h): the stream cut into lines (in chunks of a size the input's first byte
 // picks, as reads from a socket arrive), each line parsed and checked, and the answer rendered.
 // Must never throw; every answer must be one line of JSON that parses back, and a valid request
 // must carry widths in 1..16. Anything else (an exception, a sanitizer report, a hang) is a
@@ -11,11 +11,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "app/serve_request.h"
+#include "explore/serve_request.h"
 
 namespace {
 
-namespace serve = npusim::app::serve;
+namespace serve = npusim::explore::serve;
 using nlohmann::json;
 
 void Expect(bool ok) {

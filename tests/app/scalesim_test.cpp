@@ -22,7 +22,7 @@ namespace npusim {
 namespace {
 
 namespace fs = std::filesystem;
-using app::ScaleSimCompatRun;
+using core::ScaleSimCompatRun;
 using core::ScaleSimTopologyForm;
 using nlohmann::json;
 using testing::ProcessOutcome;
@@ -414,10 +414,10 @@ TEST_F(ScaleSim, TopologyReportsEveryRowsProblems) {
 TEST_F(ScaleSim, LayerWhoseCountsOverflowNamesItsLine) {
   const std::string csv = Write(
       "t.csv", std::string(kConvHeader) + "huge, 3000000000, 3000000000, 1, 1, 3000000000, 3000000000, 1,\n");
-  const app::ScaleSimInputs in =
-      app::LoadScaleSimInputs(Src("tests/data/scalesim/worked_case.cfg"), csv, ScaleSimTopologyForm::kConv);
+  const core::ScaleSimInputs in =
+      core::LoadScaleSimInputs(Src("tests/data/scalesim/worked_case.cfg"), csv, ScaleSimTopologyForm::kConv);
   try {
-    app::RunScaleSimCompat(in);
+    core::RunScaleSimCompat(in);
     FAIL() << "no overflow reported";
   } catch (const core::ConfigError& e) {
     EXPECT_EQ(std::string(e.what()),
@@ -429,11 +429,11 @@ TEST_F(ScaleSim, LayerWhoseCountsOverflowNamesItsLine) {
 // ---------------------------------------------------------------------------------------------
 // --compat scalesim in process
 
-ScaleSimCompatRun Compat(const app::ScaleSimInputs& in) { return app::RunScaleSimCompat(in); }
+ScaleSimCompatRun Compat(const core::ScaleSimInputs& in) { return core::RunScaleSimCompat(in); }
 
 TEST_F(ScaleSim, MixedTopologyLayersAndTotals) {
-  const app::ScaleSimInputs in =
-      app::LoadScaleSimInputs(Src("tests/data/scalesim/worked_case.cfg"),
+  const core::ScaleSimInputs in =
+      core::LoadScaleSimInputs(Src("tests/data/scalesim/worked_case.cfg"),
                               Src("tests/data/scalesim/mixed.csv"), ScaleSimTopologyForm::kConv);
   const ScaleSimCompatRun run = Compat(in);
   ASSERT_EQ(run.layers.size(), 3u);
@@ -457,12 +457,12 @@ TEST_F(ScaleSim, MixedTopologyLayersAndTotals) {
 }
 
 TEST_F(ScaleSim, ComputeReportIsScaleSimsFormat) {
-  const app::ScaleSimInputs in =
-      app::LoadScaleSimInputs(Src("tests/data/scalesim/worked_case.cfg"),
+  const core::ScaleSimInputs in =
+      core::LoadScaleSimInputs(Src("tests/data/scalesim/worked_case.cfg"),
                               Src("tests/data/scalesim/mixed.csv"), ScaleSimTopologyForm::kConv);
   // Overall util: 100*46080/(3359*16), 100*144/(59*16), 100*1800/(239*16); mapping: 100%,
   // 16/(4*16) = 25%, 100/(10*16) = 62.5%; compute: 100*36/42, 25*9/15 = 15, 62.5*18/24.
-  EXPECT_EQ(app::ScaleSimComputeReportCsv(Compat(in)),
+  EXPECT_EQ(core::ScaleSimComputeReportCsv(Compat(in)),
             "LayerID, Total Cycles, Stall Cycles, Overall Util %, Mapping Efficiency %, Compute Util %,\n"
             "0, 3359, 0, 85.73980351295029, 100.0, 85.71428571428571,\n"
             "1, 59, 0, 15.254237288135593, 25.0, 15.0,\n"
@@ -492,16 +492,16 @@ TEST_F(ScaleSim, BandwidthAndDetailedAccessReportsOnTheWorkedCase) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.dataflow);
-    const app::ScaleSimInputs in =
-        app::LoadScaleSimInputs(Src(std::string("workloads/scalesim/worked_case_") + c.dataflow + ".cfg"),
+    const core::ScaleSimInputs in =
+        core::LoadScaleSimInputs(Src(std::string("workloads/scalesim/worked_case_") + c.dataflow + ".cfg"),
                                 Src("workloads/scalesim/worked_case.csv"), ScaleSimTopologyForm::kConv);
     const ScaleSimCompatRun run = Compat(in);
     EXPECT_EQ(
-        app::ScaleSimBandwidthReportCsv(run),
+        core::ScaleSimBandwidthReportCsv(run),
         std::string("LayerID, Avg IFMAP SRAM BW, Avg FILTER SRAM BW, Avg OFMAP SRAM BW, Avg IFMAP DRAM BW, "
                     "Avg FILTER DRAM BW, Avg OFMAP DRAM BW,\n") +
             c.bandwidth_row);
-    EXPECT_EQ(app::ScaleSimDetailedAccessReportCsv(run),
+    EXPECT_EQ(core::ScaleSimDetailedAccessReportCsv(run),
               std::string("LayerID, SRAM IFMAP Start Cycle, SRAM IFMAP Stop Cycle, SRAM IFMAP Reads, "
                           "SRAM Filter Start Cycle, SRAM Filter Stop Cycle, SRAM Filter Reads, "
                           "SRAM OFMAP Start Cycle, SRAM OFMAP Stop Cycle, SRAM OFMAP Writes, "
@@ -517,18 +517,18 @@ TEST_F(ScaleSim, DetailedAccessReportRepeatsADepthwiseRowPerChannel) {
   // filter 4 row folds * 1 * 9 = 36, ofmap 16 + 4 folds * (4 + 4) = 48. Start/stop: 4 folds of
   // 9 + 4 + 4 - 2 = 15 lines, one used column: ifmap 0..45+9+4-2, filter 0..45+9+1-2, ofmap
   // 9+4-4-1..45+9+4+1-3.
-  const app::ScaleSimInputs in =
-      app::LoadScaleSimInputs(Src("tests/data/scalesim/worked_case.cfg"),
+  const core::ScaleSimInputs in =
+      core::LoadScaleSimInputs(Src("tests/data/scalesim/worked_case.cfg"),
                               Src("tests/data/scalesim/mixed.csv"), ScaleSimTopologyForm::kConv);
-  const std::string csv = app::ScaleSimDetailedAccessReportCsv(Compat(in));
+  const std::string csv = core::ScaleSimDetailedAccessReportCsv(Compat(in));
   for (int id = 1; id <= 4; ++id) {
     EXPECT_TRUE(Contains(csv, "\n" + std::to_string(id) + ", 0, 56, 144, 0, 53, 36, 8, 56, 48, ")) << csv;
   }
 }
 
 TEST_F(ScaleSim, GemmFormGivesTheWorkedCase) {
-  const app::ScaleSimInputs in =
-      app::LoadScaleSimInputs(Src("tests/data/scalesim/worked_case.cfg"),
+  const core::ScaleSimInputs in =
+      core::LoadScaleSimInputs(Src("tests/data/scalesim/worked_case.cfg"),
                               Src("tests/data/scalesim/worked_case_gemm.csv"), ScaleSimTopologyForm::kGemm);
   const ScaleSimCompatRun run = Compat(in);
   ASSERT_EQ(run.layers.size(), 1u);
@@ -539,15 +539,15 @@ TEST_F(ScaleSim, GemmFormGivesTheWorkedCase) {
 }
 
 TEST_F(ScaleSim, PythonFloatFormatting) {
-  EXPECT_EQ(app::PythonFloatRepr(100.0), "100.0");
-  EXPECT_EQ(app::PythonFloatRepr(0.0), "0.0");
-  EXPECT_EQ(app::PythonFloatRepr(62.5), "62.5");
-  EXPECT_EQ(app::PythonFloatRepr(100.0 * 36 / 42), "85.71428571428571");
-  EXPECT_EQ(app::PythonFloatRepr(0.0001), "0.0001");
-  EXPECT_EQ(app::PythonFloatRepr(1.5e-5), "1.5e-05");
-  EXPECT_EQ(app::PythonFloatRepr(1e16), "1e+16");
-  EXPECT_EQ(app::PythonFloatRepr(123456789012345.6), "123456789012345.6");
-  EXPECT_EQ(app::PythonFloatRepr(-2.5), "-2.5");
+  EXPECT_EQ(core::PythonFloatRepr(100.0), "100.0");
+  EXPECT_EQ(core::PythonFloatRepr(0.0), "0.0");
+  EXPECT_EQ(core::PythonFloatRepr(62.5), "62.5");
+  EXPECT_EQ(core::PythonFloatRepr(100.0 * 36 / 42), "85.71428571428571");
+  EXPECT_EQ(core::PythonFloatRepr(0.0001), "0.0001");
+  EXPECT_EQ(core::PythonFloatRepr(1.5e-5), "1.5e-05");
+  EXPECT_EQ(core::PythonFloatRepr(1e16), "1e+16");
+  EXPECT_EQ(core::PythonFloatRepr(123456789012345.6), "123456789012345.6");
+  EXPECT_EQ(core::PythonFloatRepr(-2.5), "-2.5");
 }
 
 // MobileNetV1 (workloads/scalesim/mobilenet_v1.csv) against the architecture, layer by layer:
@@ -572,8 +572,8 @@ std::vector<NetLayer> MobileNetV1() {
 }
 
 TEST_F(ScaleSim, MobileNetV1TopologyIsTheNetwork) {
-  const app::ScaleSimInputs in =
-      app::LoadScaleSimInputs(Src("workloads/scalesim/array_32x32_os.cfg"),
+  const core::ScaleSimInputs in =
+      core::LoadScaleSimInputs(Src("workloads/scalesim/array_32x32_os.cfg"),
                               Src("workloads/scalesim/mobilenet_v1.csv"), ScaleSimTopologyForm::kConv);
   const ScaleSimCompatRun run = Compat(in);
   const std::vector<NetLayer> net = MobileNetV1();
@@ -711,8 +711,8 @@ TEST_F(ScaleSim, FullModelGraphChainsRowsWhoseIfmapIsThePreviousOutputPlusABorde
   const std::string csv = Write("t.csv", std::string(kConvHeader) + "conv1, 10, 10, 3, 3, 4, 20, 1,\n"
                                                                     "next, 10, 10, 3, 3, 20, 8, 1,\n"
                                                                     "alone, 5, 5, 1, 1, 3, 2, 1,\n");
-  const app::ScaleSimInputs in =
-      app::LoadScaleSimInputs(Src("tests/data/scalesim/worked_case.cfg"), csv, ScaleSimTopologyForm::kConv);
+  const core::ScaleSimInputs in =
+      core::LoadScaleSimInputs(Src("tests/data/scalesim/worked_case.cfg"), csv, ScaleSimTopologyForm::kConv);
   std::vector<core::ScaleSimRow> layers;
   const core::Graph g = core::BuildScaleSimGraph(in.config, in.topology, &layers);
   ASSERT_EQ(layers.size(), 3u);
@@ -736,7 +736,7 @@ TEST_F(ScaleSim, FullModelGraphSamePaddingAndDepthwise) {
   const std::string cfg = Write("x.cfg", std::string(kConfig) + "\n[npusim]\nPadding = same\n");
   const std::string csv = Write("t.csv", std::string(kConvHeader) + "conv1, 10, 10, 3, 3, 4, 4, 1,\n"
                                                                     "Conv2_DP, 10, 10, 3, 3, 4, 1, 1,\n");
-  const app::ScaleSimInputs in = app::LoadScaleSimInputs(cfg, csv, ScaleSimTopologyForm::kConv);
+  const core::ScaleSimInputs in = core::LoadScaleSimInputs(cfg, csv, ScaleSimTopologyForm::kConv);
   std::vector<core::ScaleSimRow> layers;
   const core::Graph g = core::BuildScaleSimGraph(in.config, in.topology, &layers);
   EXPECT_EQ(layers[0].pads, (std::array<int64_t, 4>{1, 1, 1, 1}));

@@ -1,12 +1,12 @@
-// app/serve_request.h: serve's requests parsed and checked, answers rendered.
-#include "app/serve_request.h"
+// explore/serve_request.h: serve's requests parsed and checked, answers rendered.
+#include "explore/serve_request.h"
 
 #include <cstdint>
 #include <tuple>
 
 #include "support/json_util.h"
 
-namespace npusim::app::serve {
+namespace npusim::explore::serve {
 namespace {
 
 using nlohmann::json;
@@ -94,4 +94,4 @@ std::string AnswerLine(const json& answer) {
   return answer.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
-}  // namespace npusim::app::serve
+}  // namespace npusim::explore::serve

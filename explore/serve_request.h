@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace npusim::app::serve {
+namespace npusim::explore::serve {
 
 // A line longer than this is answered with one error and skipped up to its newline.
 constexpr size_t kMaxRequestBytes = size_t{1} << 20;
@@ -87,4 +87,4 @@ class LineReader {
   bool skipping_ = false;
 };
 
-}  // namespace npusim::app::serve
+}  // namespace npusim::explore::serve

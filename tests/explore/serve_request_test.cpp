@@ -1,4 +1,4 @@
-// serve's request side without a server (app/serve_request.h): lines cut from a byte stream as
+// serve's request side without a server (explore/serve_request.h): lines cut from a byte stream as
 // they arrive, requests parsed and checked with the message a client sees, answers rendered as
 // one line of valid JSON whatever bytes the request held; and the inputs the serve_request fuzz
 // target (fuzz/serve_request_fuzzer.cpp) keeps under tests/data/fuzz-regressions/serve_request/,
@@ -12,10 +12,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "app/serve_request.h"
+#include "explore/serve_request.h"
 #include "fuzz/fuzz_support.h"
 
-namespace npusim::app::serve {
+namespace npusim::explore::serve {
 namespace {
 
 using nlohmann::json;
@@ -161,4 +161,4 @@ TEST(ServeRequestFuzzRegressions, KeptInputsParseAndRender) {
 }
 
 }  // namespace
-}  // namespace npusim::app::serve
+}  // namespace npusim::explore::serve

@@ -1,5 +1,5 @@
 // `npusim scalesim` output formatting: SCALE-Sim's COMPUTE_REPORT.csv, npusim's report.json and
-// the terminal table. The numbers come from app/scalesim.cpp; this only formats.
+// the terminal table. The numbers come from scalesim_compat.cpp; this only formats.
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -9,9 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "app/scalesim.h"
+#include "frontends/scalesim/scalesim_compat.h"
 
-namespace npusim::app {
+namespace npusim::core {
 namespace {
 
 using Json = nlohmann::ordered_json;
@@ -22,7 +22,7 @@ const char kScaleSimCyclesMeaning[] =
     "SCALE-Sim v2's 'Total Cycles' summed over its layers: each is the index, counted from 0, of the "
     "layer's last cycle, i.e. its cycle count - 1";
 
-Json ConfigJson(const core::ScaleSimConfig& c) {
+Json ConfigJson(const ScaleSimConfig& c) {
   Json j;
   j["file"] = c.file;
   j["run_name"] = c.run_name;
@@ -43,7 +43,7 @@ Json ConfigJson(const core::ScaleSimConfig& c) {
 }
 
 Json LayerJson(const ScaleSimCompatLayer& L) {
-  const core::ScaleSimLayer& r = *L.row;
+  const ScaleSimLayer& r = *L.row;
   const timing::ScaleSimLayerStats& s = L.stats;
   Json j;
   j["name"] = r.name;
@@ -189,7 +189,7 @@ std::string ScaleSimReportJson(const ScaleSimCompatRun& run) {
   j["compat"] = "scalesim";
   j["config"] = ConfigJson(in.config);
   j["topology"] = {{"file", in.topology.file},
-                   {"form", in.topology.form == core::ScaleSimTopologyForm::kGemm ? "gemm" : "conv"}};
+                   {"form", in.topology.form == ScaleSimTopologyForm::kGemm ? "gemm" : "conv"}};
   j["scalesim_layers"] = run.scalesim_layers;
   j["cycles"] = run.cycles;
   j["scalesim_total_cycles"] = run.scalesim_total_cycles;
@@ -203,7 +203,7 @@ std::string ScaleSimReportJson(const ScaleSimCompatRun& run) {
 }
 
 std::string ScaleSimSummaryTable(const ScaleSimCompatRun& run) {
-  const core::ScaleSimConfig& c = run.inputs->config;
+  const ScaleSimConfig& c = run.inputs->config;
   std::ostringstream s;
   char line[320];
   s << "npusim scalesim --compat scalesim: run \"" << c.run_name << "\", " << c.array_height << "x"
@@ -228,4 +228,4 @@ std::string ScaleSimSummaryTable(const ScaleSimCompatRun& run) {
   return s.str();
 }
 
-}  // namespace npusim::app
+}  // namespace npusim::core
