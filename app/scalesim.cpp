@@ -16,7 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-
 // results/scalesim-<run_name>, the name reduced to characters safe in a directory name.
 std::string DefaultOutDir(const std::string& run_name) {
   std::string safe = run_name;

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "frontends/scalesim/scalesim_compat.h"
 #include "frontends/scalesim/scalesim_graph.h"
 #include "models/timing/dataflow_timing.h"
-#include "frontends/scalesim/scalesim_compat.h"
 
 namespace npusim::app {
 

@@ -28,10 +28,10 @@
 
 #include "app/app.h"
 #include "app/commands.h"
-#include "explore/serve_request.h"
 #include "compiler/transforms/precision.h"
 #include "compiler/transforms/prune.h"
 #include "config/arch.h"
+#include "explore/serve_request.h"
 #include "frontends/load.h"
 #include "ir/net_loader.h"
 #include "sim/figures.h"

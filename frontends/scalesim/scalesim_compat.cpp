@@ -91,10 +91,9 @@ ScaleSimCompatRun RunScaleSimCompat(const ScaleSimInputs& in) {
       run.layers.push_back(L);
     } catch (const std::overflow_error&) {
       throw ConfigError(in.topology.file, "line " + std::to_string(row.line),
-                              "layer \"" + row.name +
-                                  "\": its cycle or access counts overflow 64 bits on a " +
-                                  std::to_string(in.config.array_height) + "x" +
-                                  std::to_string(in.config.array_width) + " array: expected smaller sizes");
+                        "layer \"" + row.name + "\": its cycle or access counts overflow 64 bits on a " +
+                            std::to_string(in.config.array_height) + "x" +
+                            std::to_string(in.config.array_width) + " array: expected smaller sizes");
     }
   }
   run.notes = CompatNotes(in.config);

@@ -434,7 +434,7 @@ ScaleSimCompatRun Compat(const core::ScaleSimInputs& in) { return core::RunScale
 TEST_F(ScaleSim, MixedTopologyLayersAndTotals) {
   const core::ScaleSimInputs in =
       core::LoadScaleSimInputs(Src("tests/data/scalesim/worked_case.cfg"),
-                              Src("tests/data/scalesim/mixed.csv"), ScaleSimTopologyForm::kConv);
+                               Src("tests/data/scalesim/mixed.csv"), ScaleSimTopologyForm::kConv);
   const ScaleSimCompatRun run = Compat(in);
   ASSERT_EQ(run.layers.size(), 3u);
   // conv1: the worked case, 3359.
@@ -459,7 +459,7 @@ TEST_F(ScaleSim, MixedTopologyLayersAndTotals) {
 TEST_F(ScaleSim, ComputeReportIsScaleSimsFormat) {
   const core::ScaleSimInputs in =
       core::LoadScaleSimInputs(Src("tests/data/scalesim/worked_case.cfg"),
-                              Src("tests/data/scalesim/mixed.csv"), ScaleSimTopologyForm::kConv);
+                               Src("tests/data/scalesim/mixed.csv"), ScaleSimTopologyForm::kConv);
   // Overall util: 100*46080/(3359*16), 100*144/(59*16), 100*1800/(239*16); mapping: 100%,
   // 16/(4*16) = 25%, 100/(10*16) = 62.5%; compute: 100*36/42, 25*9/15 = 15, 62.5*18/24.
   EXPECT_EQ(core::ScaleSimComputeReportCsv(Compat(in)),
@@ -494,7 +494,7 @@ TEST_F(ScaleSim, BandwidthAndDetailedAccessReportsOnTheWorkedCase) {
     SCOPED_TRACE(c.dataflow);
     const core::ScaleSimInputs in =
         core::LoadScaleSimInputs(Src(std::string("workloads/scalesim/worked_case_") + c.dataflow + ".cfg"),
-                                Src("workloads/scalesim/worked_case.csv"), ScaleSimTopologyForm::kConv);
+                                 Src("workloads/scalesim/worked_case.csv"), ScaleSimTopologyForm::kConv);
     const ScaleSimCompatRun run = Compat(in);
     EXPECT_EQ(
         core::ScaleSimBandwidthReportCsv(run),
@@ -519,7 +519,7 @@ TEST_F(ScaleSim, DetailedAccessReportRepeatsADepthwiseRowPerChannel) {
   // 9+4-4-1..45+9+4+1-3.
   const core::ScaleSimInputs in =
       core::LoadScaleSimInputs(Src("tests/data/scalesim/worked_case.cfg"),
-                              Src("tests/data/scalesim/mixed.csv"), ScaleSimTopologyForm::kConv);
+                               Src("tests/data/scalesim/mixed.csv"), ScaleSimTopologyForm::kConv);
   const std::string csv = core::ScaleSimDetailedAccessReportCsv(Compat(in));
   for (int id = 1; id <= 4; ++id) {
     EXPECT_TRUE(Contains(csv, "\n" + std::to_string(id) + ", 0, 56, 144, 0, 53, 36, 8, 56, 48, ")) << csv;
@@ -529,7 +529,7 @@ TEST_F(ScaleSim, DetailedAccessReportRepeatsADepthwiseRowPerChannel) {
 TEST_F(ScaleSim, GemmFormGivesTheWorkedCase) {
   const core::ScaleSimInputs in =
       core::LoadScaleSimInputs(Src("tests/data/scalesim/worked_case.cfg"),
-                              Src("tests/data/scalesim/worked_case_gemm.csv"), ScaleSimTopologyForm::kGemm);
+                               Src("tests/data/scalesim/worked_case_gemm.csv"), ScaleSimTopologyForm::kGemm);
   const ScaleSimCompatRun run = Compat(in);
   ASSERT_EQ(run.layers.size(), 1u);
   EXPECT_EQ(run.layers[0].gemm.ofmap_px, 64);
@@ -574,7 +574,7 @@ std::vector<NetLayer> MobileNetV1() {
 TEST_F(ScaleSim, MobileNetV1TopologyIsTheNetwork) {
   const core::ScaleSimInputs in =
       core::LoadScaleSimInputs(Src("workloads/scalesim/array_32x32_os.cfg"),
-                              Src("workloads/scalesim/mobilenet_v1.csv"), ScaleSimTopologyForm::kConv);
+                               Src("workloads/scalesim/mobilenet_v1.csv"), ScaleSimTopologyForm::kConv);
   const ScaleSimCompatRun run = Compat(in);
   const std::vector<NetLayer> net = MobileNetV1();
   ASSERT_EQ(run.layers.size(), net.size());
