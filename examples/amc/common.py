@@ -315,8 +315,8 @@ def prune_q(q, keep_idx):
 
 
 def requantize_weights(q, bits):
-    """compiler/transforms/precision.cpp Requantize, for {layer: bits}: per channel M = max|q|, Q = 2^(b-1) - 1,
-    q' = round_half_away(q * Q / M), scale' = float32(scale * M / Q) (in double), bias' =
+    """compiler/transforms/precision.cpp Requantize, for {layer: bits}: per channel M = max|q|,
+    Q = 2^(b-1) - 1, q' = round_half_away(q * Q / M), scale' = float32(scale * M / Q) (in double), bias' =
     nearbyint(bias * scale / scale') (double, half to even), clamped to int32. A channel of zeros
     keeps its scale. Returns a new quantized model."""
     out = dict(q)

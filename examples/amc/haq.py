@@ -5,8 +5,9 @@ Uses the int8 model of amc.py (examples/amc/out/model.pt; trained here if missin
 ("CEMBitsAgent": cross-entropy method over a categorical distribution of 2..8 bits per layer, not
 HAQ's DDPG) proposes per-layer weight bits; latency and energy come from `npusim serve --arch
 arch/unpu.json --mode timing` ("weight_bits" requests: npusim re-quantizes the int8 weights per
-layer, compiler/transforms/precision.cpp); accuracy from the numpy integer reference of the same re-quantized
-network (common.requantize_weights mirrors compiler/transforms/precision.cpp, no fine-tuning). Reward: validation
+layer, compiler/transforms/precision.cpp); accuracy from the numpy integer reference of the same
+re-quantized network (common.requantize_weights mirrors compiler/transforms/precision.cpp, no
+fine-tuning). Reward: validation
 accuracy, when the latency is at most the budget (a fraction of the 8-bit model's; HAQ's
 latency-constrained mode), else a penalty. The best policy is checked on npusim (`npusim run
 --weight-bits ... --check`) against the numpy reference, bit for bit.
