@@ -3,6 +3,7 @@
 // reference executor rely on.
 #include "ir/op_rules.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <optional>
@@ -452,7 +453,25 @@ bool SameQuant(const TensorInfo& a, const TensorInfo& b) {
          a.quant.zero_points == b.quant.zero_points;
 }
 
+namespace {
+
+// All of `v` lies in t's range? One pass the compiler vectorizes (min, max and, for a binary
+// tensor, zeros), so the common case costs a memory sweep; the offenders are located only on failure.
+bool ValuesInRange(const std::vector<int32_t>& v, const TensorInfo& t) {
+  int32_t lo = 0, hi = 0, zeros = 0;
+  if (!v.empty()) lo = hi = v[0];
+  for (const int32_t x : v) {
+    lo = std::min(lo, x);
+    hi = std::max(hi, x);
+    zeros += x == 0;
+  }
+  return lo >= t.qmin() && hi <= t.qmax() && !(t.binary() && zeros > 0);
+}
+
+}  // namespace
+
 std::string RangeViolation(const std::vector<int32_t>& values, const TensorInfo& t) {
+  if (ValuesInRange(values, t)) return "";
   int64_t bad = 0;
   size_t first = 0;
   for (size_t i = 0; i < values.size(); ++i) {

@@ -26,19 +26,6 @@ struct Facts {
   int produced_by = -1;  // op index
 };
 
-// The data of t lies in its type's range? One pass the compiler vectorizes (min, max and, for a
-// binary tensor, zeros); the message is built only on failure.
-bool ValuesInRange(const std::vector<int32_t>& v, const TensorInfo& t) {
-  int32_t lo = 0, hi = 0, zeros = 0;
-  if (!v.empty()) lo = hi = v[0];
-  for (const int32_t x : v) {
-    lo = std::min(lo, x);
-    hi = std::max(hi, x);
-    zeros += x == 0;
-  }
-  return lo >= t.qmin() && hi <= t.qmax() && !(t.binary() && zeros > 0);
-}
-
 std::pair<size_t, size_t> OperandCount(OpType t) {
   switch (t) {
     case OpType::kConv2d:
@@ -165,7 +152,8 @@ class Verifier {
                      "), got " + std::to_string(v.size()));
       return;
     }
-    if (!ValuesInRange(v, t)) Add(where, RangeViolation(v, t));
+    const std::string violation = RangeViolation(v, t);
+    if (!violation.empty()) Add(where, violation);
   }
 
   // ---------------------------------------------------------------- network inputs and outputs
