@@ -29,7 +29,8 @@ const char* kUsage =
     "                    [--sample S [--seed X]] [--mode timing|exact] --out DIR\n"
     "       npusim sweep-merge --out DIR SHARD_DIR...\n"
     "       npusim lut --arch A.json --space S.json --out L.csv|L.json [--jobs J] [--emit-net CHOICES]\n"
-    "       npusim serve --arch A.json --net N.json [--socket PATH] [--mode exact|timing] [--cache N]\n";
+    "       npusim serve --arch A.json --net N.json [--socket PATH] [--mode exact|timing] [--cache N]\n"
+    "       npusim dram (--preset NAME | --arch A.json) --trace T.txt [--out DIR]\n";
 
 po::options_description CommonOptions(CommandOptions& o) {
   po::options_description d("options");
@@ -227,6 +228,23 @@ int Lut(int argc, char** argv, int first) {
   return LutCommand(o);
 }
 
+int Dram(int argc, char** argv, int first) {
+  DramOptions o;
+  po::options_description desc("options");
+  // clang-format off
+  desc.add_options()
+      ("help,h", "show this help")
+      ("preset", po::value<std::string>(&o.preset), "a DRAM preset: ddr4-2400, ddr5-3200, lpddr4-3200, hbm2")
+      ("arch", po::value<std::string>(&o.arch), "an architecture JSON file with a timed DRAM (\"model\": \"dram\")")
+      ("trace", po::value<std::string>(&o.trace)->required(), "requests, one per line: LD 0xADDRESS or ST 0xADDRESS")
+      ("out", po::value<std::string>(&o.out), "directory for report.json");
+  // clang-format on
+  po::variables_map vm;
+  if (!ParseOrHelp(argc, argv, first, desc, &vm)) return kExitOk;
+  if (o.preset.empty() == o.arch.empty()) throw po::error("expected one of --preset and --arch");
+  return DramCommand(o);
+}
+
 int ParseAndRun(int argc, char** argv) {
   std::string command = "run";
   int first = 1;
@@ -239,6 +257,7 @@ int ParseAndRun(int argc, char** argv) {
   if (command == "sweep-merge") return SweepMerge(argc, argv, first);
   if (command == "serve") return Serve(argc, argv, first);
   if (command == "lut") return Lut(argc, argv, first);
+  if (command == "dram") return Dram(argc, argv, first);
   if (command == "import") return ImportCommand(std::vector<std::string>(argv + first, argv + argc));
   // Scalpel-style pruning (app/prune.cpp).
   if (command == "prune") return PruneCommand(std::vector<std::string>(argv + first, argv + argc));

@@ -62,4 +62,10 @@ struct LutOptions {
 };
 int LutCommand(const LutOptions& o);
 
+// `npusim dram` (app/dram.cpp): a trace through the timed DRAM alone.
+struct DramOptions {
+  std::string preset, arch, trace, out;
+};
+int DramCommand(const DramOptions& o);
+
 }  // namespace npusim::app

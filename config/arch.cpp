@@ -4,9 +4,11 @@
 #include "config/arch.h"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <stdexcept>
+#include <type_traits>
 
 #include "support/error.h"
 #include "support/json_util.h"
@@ -69,7 +71,7 @@ class ArchParser {
       ParseOperatingPoint(*v, "/operating_point", &arch);
     }
     if (const Json* v = check_.Member(doc, "", "dram", Need::kRequired, "an object")) {
-      ParseDram(*v, "/dram", &arch.dram);
+      ParseDram(*v, "/dram", arch.clock_mhz, &arch.dram);
     }
     if (const Json* v = check_.Member(doc, "", "buffers", Need::kRequired, "a list")) {
       ParseBuffers(*v, "/buffers", &arch.buffers);
@@ -88,18 +90,150 @@ class ArchParser {
                                       "an energy file name or an energy table object")) {
       ParseEnergy(*v, &arch.energy);
     }
+    if (arch.dram.timed()) AddDramEnergy(arch.dram.spec, &arch.energy);
     ThrowIfAny({&problems_, &energy_problems_});
     return arch;
   }
 
  private:
-  void ParseDram(const Json& v, const std::string& p, DramConfig* dram) {
+  void ParseDram(const Json& v, const std::string& p, double npu_mhz, DramConfig* dram) {
     if (!check_.Object(v, p)) return;
-    check_.Keys(v, p, {"bytes_per_cycle", "latency_cycles", "burst_bytes", "capacity_bytes"});
-    SetIf(check_.GetInt(v, p, "bytes_per_cycle", Need::kRequired, 1, 4096), &dram->bytes_per_cycle);
-    SetIf(check_.GetInt(v, p, "latency_cycles", Need::kRequired, 0, 1000000), &dram->latency_cycles);
-    SetIf(check_.GetPowerOfTwo(v, p, "burst_bytes", Need::kRequired, 1, 4096), &dram->burst_bytes);
-    SetIf(check_.GetInt(v, p, "capacity_bytes", Need::kOptional, 1, int64_t{1} << 48), &dram->capacity_bytes);
+    // Without "model", a block with "bytes_per_cycle" is the simple pipe, anything else the timed DRAM.
+    const std::string fallback = v.contains("bytes_per_cycle") ? "simple" : "dram";
+    SetIf(check_.GetEnum(v, p, "model", Need::kOptional, {"simple", "dram"}), &dram->model);
+    if (!v.contains("model")) dram->model = fallback;
+    if (!dram->timed()) {
+      check_.Keys(v, p, {"model", "bytes_per_cycle", "latency_cycles", "burst_bytes", "capacity_bytes"});
+      SetIf(check_.GetInt(v, p, "bytes_per_cycle", Need::kRequired, 1, 4096), &dram->bytes_per_cycle);
+      SetIf(check_.GetInt(v, p, "latency_cycles", Need::kRequired, 0, 1000000), &dram->latency_cycles);
+      SetIf(check_.GetPowerOfTwo(v, p, "burst_bytes", Need::kRequired, 1, 4096), &dram->burst_bytes);
+      SetIf(check_.GetInt(v, p, "capacity_bytes", Need::kOptional, 1, int64_t{1} << 48), &dram->capacity_bytes);
+      return;
+    }
+    check_.Keys(v, p, {"model", "preset", "capacity_bytes", "clock_mhz", "channels", "ranks", "bank_groups",
+                       "banks_per_group", "rows", "columns", "bus_bits", "device_bits", "burst_length",
+                       "timing", "currents", "controller"});
+    const auto preset = check_.GetString(v, p, "preset", Need::kRequired);
+    if (!preset) return;
+    const DramSpec* base = DramPreset(*preset);
+    if (base == nullptr) {
+      std::string names;
+      for (const std::string& n : DramPresetNames()) names += (names.empty() ? "" : ", ") + n;
+      check_.Add(Pointer(p, "preset"), "expected one of " + names + ", got \"" + *preset + "\"");
+      return;
+    }
+    DramSpec s = *base;
+    SetIf(check_.GetNumber(v, p, "clock_mhz", Need::kOptional, 0, true), &s.clock_mhz);
+    auto org = [&](const char* key, auto* field, int64_t max) {
+      if (auto x = check_.GetPowerOfTwo(v, p, key, Need::kOptional, 1, max)) {
+        *field = static_cast<std::remove_pointer_t<decltype(field)>>(*x);
+      }
+    };
+    org("channels", &s.channels, 64);
+    org("ranks", &s.ranks, 16);
+    org("bank_groups", &s.bank_groups, 16);
+    org("banks_per_group", &s.banks_per_group, 64);
+    org("rows", &s.rows, int64_t{1} << 24);
+    org("columns", &s.columns, int64_t{1} << 16);
+    org("bus_bits", &s.bus_bits, 1024);
+    org("device_bits", &s.device_bits, 1024);
+    org("burst_length", &s.burst_length, 64);
+    if (const Json* t = check_.Member(v, p, "timing", Need::kOptional, "an object")) {
+      const std::string tp = Pointer(p, "timing");
+      const std::pair<const char*, int*> fields[] = {
+          {"CL", &s.t.CL},       {"CWL", &s.t.CWL},     {"BL", &s.t.BL},       {"RCD", &s.t.RCD},
+          {"RP", &s.t.RP},       {"RAS", &s.t.RAS},     {"RC", &s.t.RC},       {"CCD_S", &s.t.CCD_S},
+          {"CCD_L", &s.t.CCD_L}, {"CCD_L_WR", &s.t.CCD_L_WR}, {"RRD_S", &s.t.RRD_S}, {"RRD_L", &s.t.RRD_L},
+          {"FAW", &s.t.FAW},     {"WTR_S", &s.t.WTR_S}, {"WTR_L", &s.t.WTR_L}, {"RTP", &s.t.RTP},
+          {"WR", &s.t.WR},       {"RFC", &s.t.RFC},     {"REFI", &s.t.REFI},   {"RTRS", &s.t.RTRS}};
+      if (check_.Object(*t, tp)) {
+        std::vector<std::string> keys;
+        for (const auto& f : fields) keys.push_back(f.first);
+        check_.Keys(*t, tp, keys);
+        for (const auto& [key, field] : fields) {
+          if (auto x = check_.GetInt(*t, tp, key, Need::kOptional, 0, 1000000)) *field = static_cast<int>(*x);
+        }
+      }
+    }
+    if (const Json* c = check_.Member(v, p, "currents", Need::kOptional, "an object")) {
+      const std::string cp = Pointer(p, "currents");
+      const std::pair<const char*, double*> fields[] = {{"vdd", &s.idd.vdd},     {"idd0", &s.idd.idd0},
+                                                        {"idd2n", &s.idd.idd2n}, {"idd3n", &s.idd.idd3n},
+                                                        {"idd4r", &s.idd.idd4r}, {"idd4w", &s.idd.idd4w},
+                                                        {"idd5b", &s.idd.idd5b}};
+      if (check_.Object(*c, cp)) {
+        check_.Keys(*c, cp, {"vdd", "idd0", "idd2n", "idd3n", "idd4r", "idd4w", "idd5b"});
+        for (const auto& [key, field] : fields) SetIf(check_.GetNumber(*c, cp, key, Need::kOptional, 0, false), field);
+      }
+    }
+    if (const Json* c = check_.Member(v, p, "controller", Need::kOptional, "an object")) {
+      ParseDramController(*c, Pointer(p, "controller"), &s);
+    }
+    for (const std::string& problem : DramSpecProblems(s)) check_.Add(p, problem);
+    dram->spec = s;
+    dram->burst_bytes = s.access_bytes();
+    dram->capacity_bytes = static_cast<int64_t>(std::min<uint64_t>(s.capacity_bytes(), uint64_t{1} << 48));
+    SetIf(check_.GetInt(v, p, "capacity_bytes", Need::kOptional, 1, dram->capacity_bytes), &dram->capacity_bytes);
+    // For the compiler's cost model: peak bandwidth and an idle read's latency, in NPU cycles.
+    const double ratio = npu_mhz > 0 && s.clock_mhz > 0 ? npu_mhz / s.clock_mhz : 1.0;
+    dram->bytes_per_cycle = std::max<int64_t>(1, static_cast<int64_t>(s.peak_bytes_per_cycle() / ratio));
+    dram->latency_cycles = static_cast<int64_t>(std::ceil((s.t.RCD + s.t.CL + s.t.BL) * ratio));
+  }
+
+  // A timed DRAM's energy is per command and per background cycle (config/dram.h DramEnergy),
+  // unless the energy table states its own; the bytes it moves cost nothing by themselves.
+  static void AddDramEnergy(const DramSpec& s, EnergyTable* table) {
+    auto& dram = table->components["dram"];
+    const DramEnergy e = s.Energy();
+    const std::string idd = "IDD method (docs/models.md, DRAM energy) on the currents of " +
+                            (s.preset.empty() ? std::string("the arch's DRAM") : "preset " + s.preset) + ": ";
+    const std::pair<const char*, std::pair<double, const char*>> entries[] = {
+        {"activate", {e.act, "(IDD0 x tRC - IDD3N x tRAS - IDD2N x (tRC - tRAS)) x VDD x tCK x devices"}},
+        {"read", {e.rd, "(IDD4R - IDD3N) x BL x VDD x tCK x devices"}},
+        {"write", {e.wr, "(IDD4W - IDD3N) x BL x VDD x tCK x devices"}},
+        {"refresh", {e.ref, "(IDD5B - IDD3N) x tRFC x VDD x tCK x devices"}},
+        {"active_cycle", {e.active_cycle, "IDD3N x VDD x tCK x devices, per DRAM cycle with a bank open"}},
+        {"precharged_cycle", {e.precharged_cycle, "IDD2N x VDD x tCK x devices, per DRAM cycle all banks closed"}}};
+    for (const auto& [action, v] : entries) {
+      if (!dram.count(action)) dram[action] = EnergyEntry{v.first, idd + v.second};
+    }
+    for (const char* bytes : {"read_byte", "write_byte"}) {
+      dram[bytes] = EnergyEntry{0, "timed DRAM: bytes are charged through its commands and background"};
+    }
+  }
+
+  void ParseDramController(const Json& c, const std::string& cp, DramSpec* s) {
+    if (!check_.Object(c, cp)) return;
+    check_.Keys(c, cp, {"read_queue", "write_queue", "write_high", "write_low", "page_policy", "address_mapping",
+                        "xor_hash", "dma_outstanding"});
+    auto queue = [&](const char* key, int* field) {
+      if (auto x = check_.GetInt(c, cp, key, Need::kOptional, 1, 4096)) *field = static_cast<int>(*x);
+    };
+    queue("read_queue", &s->read_queue);
+    queue("write_queue", &s->write_queue);
+    queue("dma_outstanding", &s->dma_outstanding);
+    for (const auto& [key, field] : {std::pair<const char*, double*>{"write_high", &s->write_high},
+                                     std::pair<const char*, double*>{"write_low", &s->write_low}}) {
+      if (auto x = check_.GetNumber(c, cp, key, Need::kOptional, 0, false)) {
+        if (*x > 1) {
+          check_.Add(Pointer(cp, key), "expected a fraction of the write queue between 0 and 1, got " +
+                                           std::to_string(*x));
+        } else {
+          *field = *x;
+        }
+      }
+    }
+    if (auto x = check_.GetEnum(c, cp, "page_policy", Need::kOptional, {"open", "closed"})) {
+      s->page = *x == "open" ? PagePolicy::kOpen : PagePolicy::kClosed;
+    }
+    if (auto x = check_.GetString(c, cp, "address_mapping", Need::kOptional)) {
+      if (!ParseAddressMapping(*x, &s->mapping)) {
+        check_.Add(Pointer(cp, "address_mapping"),
+                   "expected the six fields Ro Ba Bg Ra Co Ch, each once, most significant first (e.g. "
+                   "\"RoBaBgRaCoCh\"), got \"" + *x + "\"");
+      }
+    }
+    SetIf(check_.GetBool(c, cp, "xor_hash", Need::kOptional), &s->xor_hash);
   }
 
   void ParseBuffers(const Json& v, const std::string& p, std::vector<BufferConfig>* buffers) {

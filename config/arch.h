@@ -10,17 +10,24 @@
 #include <typeinfo>
 #include <vector>
 
+#include "config/dram.h"
 #include "config/unit_kind.h"
 #include "ir/mapping_force.h"  // ArchDataflows
 #include "ir/quant.h"
 
 namespace npusim::core {
 
+// "model": "simple" is a pipe of a fixed bandwidth and latency (ideal-memory and SCALE-Sim-style
+// studies); "dram" is a JEDEC-timed DRAM with its controller (config/dram.h, models/timing/dram.h),
+// whose bandwidth and latency below are derived (for the compiler's cost model) from the spec.
 struct DramConfig {
-  int64_t bytes_per_cycle = 16;  // sustained data bandwidth
-  int64_t latency_cycles = 100;  // request to first data
+  std::string model = "simple";
+  int64_t bytes_per_cycle = 16;  // sustained data bandwidth (NPU cycles)
+  int64_t latency_cycles = 100;  // request to first data (NPU cycles)
   int64_t burst_bytes = 64;      // DMA splits transfers into bursts of this size
   int64_t capacity_bytes = int64_t{1} << 30;
+  DramSpec spec;  // model "dram"
+  bool timed() const { return model == "dram"; }
 };
 
 struct BufferConfig {

@@ -33,6 +33,35 @@ Json EnergyJson(const EnergyTable& e) {
   return {{"version", 1}, {"name", e.name}, {"components", components}};
 }
 
+// Every field of a timed DRAM, so that the file loads back to the same spec whatever its preset.
+Json DramJson(const DramConfig& d) {
+  const DramSpec& s = d.spec;
+  const DramTiming& t = s.t;
+  Json j = {{"model", "dram"},          {"preset", s.preset},
+            {"capacity_bytes", d.capacity_bytes}, {"clock_mhz", s.clock_mhz},
+            {"channels", s.channels},   {"ranks", s.ranks},
+            {"bank_groups", s.bank_groups}, {"banks_per_group", s.banks_per_group},
+            {"rows", s.rows},           {"columns", s.columns},
+            {"bus_bits", s.bus_bits},   {"device_bits", s.device_bits},
+            {"burst_length", s.burst_length}};
+  j["timing"] = {{"CL", t.CL},       {"CWL", t.CWL},     {"BL", t.BL},       {"RCD", t.RCD},
+                 {"RP", t.RP},       {"RAS", t.RAS},     {"RC", t.RC},       {"CCD_S", t.CCD_S},
+                 {"CCD_L", t.CCD_L}, {"CCD_L_WR", t.CCD_L_WR}, {"RRD_S", t.RRD_S}, {"RRD_L", t.RRD_L},
+                 {"FAW", t.FAW},     {"WTR_S", t.WTR_S}, {"WTR_L", t.WTR_L}, {"RTP", t.RTP},
+                 {"WR", t.WR},       {"RFC", t.RFC},     {"REFI", t.REFI},   {"RTRS", t.RTRS}};
+  j["currents"] = {{"vdd", s.idd.vdd},     {"idd0", s.idd.idd0},   {"idd2n", s.idd.idd2n}, {"idd3n", s.idd.idd3n},
+                   {"idd4r", s.idd.idd4r}, {"idd4w", s.idd.idd4w}, {"idd5b", s.idd.idd5b}};
+  j["controller"] = {{"read_queue", s.read_queue},
+                     {"write_queue", s.write_queue},
+                     {"write_high", s.write_high},
+                     {"write_low", s.write_low},
+                     {"page_policy", s.page == PagePolicy::kOpen ? "open" : "closed"},
+                     {"address_mapping", AddressMappingName(s.mapping)},
+                     {"xor_hash", s.xor_hash},
+                     {"dma_outstanding", s.dma_outstanding}};
+  return j;
+}
+
 }  // namespace
 
 Json ArchToJson(const ArchConfig& a) {
@@ -45,10 +74,15 @@ Json ArchToJson(const ArchConfig& a) {
   const OperatingPoint& op = a.operating_point;
   j["operating_point"] = {{"nominal_voltage_v", op.nominal_voltage_v}, {"voltage_v", op.voltage_v}};
   if (op.clock_mhz > 0) j["operating_point"]["clock_mhz"] = op.clock_mhz;
-  j["dram"] = {{"bytes_per_cycle", a.dram.bytes_per_cycle},
-               {"latency_cycles", a.dram.latency_cycles},
-               {"burst_bytes", a.dram.burst_bytes},
-               {"capacity_bytes", a.dram.capacity_bytes}};
+  if (a.dram.timed()) {
+    j["dram"] = DramJson(a.dram);
+  } else {
+    j["dram"] = {{"model", "simple"},
+                 {"bytes_per_cycle", a.dram.bytes_per_cycle},
+                 {"latency_cycles", a.dram.latency_cycles},
+                 {"burst_bytes", a.dram.burst_bytes},
+                 {"capacity_bytes", a.dram.capacity_bytes}};
+  }
   for (const BufferConfig& b : a.buffers) {
     j["buffers"].push_back({{"name", b.name},
                             {"size_bytes", b.size_bytes},

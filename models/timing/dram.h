@@ -1,0 +1,212 @@
+// A JEDEC-timed DRAM controller, one per channel, in DRAM clock cycles (plain C++: the SystemC
+// target models/memory.h, `npusim dram` and the tests drive the same code).
+//
+// Each cycle a channel issues at most one command (the command bus), chosen so:
+//  1. Refresh: from the cycle a rank's refresh falls due (every REFI) it takes only PRE (open banks,
+//     lowest bank first) and then REF (all banks closed); REF blocks the rank for RFC.
+//  2. Mode: the controller serves the read queue, or the write queue while draining. Draining
+//     starts when the write queue holds more than write_high x capacity requests, or when the read
+//     queue is empty and a write waits; it ends when the write queue holds fewer than write_low x
+//     capacity and a read waits, or when it is empty.
+//  3. FR-FCFS within the served queue: the oldest request whose next command is a column command
+//     (a row hit) that may issue this cycle; else the oldest whose next command (ACT on a closed
+//     bank, PRE on a bank open on another row) may issue this cycle. Requests to a rank that owes a
+//     refresh wait.
+//  Open page: rows stay open until a conflict or refresh closes them. Closed page: a column command
+//  precharges automatically (RDA/WRA) unless another queued request hits the same row; the bank
+//  closes at the earliest legal precharge time.
+// A read whose 64-byte line is in the write queue is answered from it (one cycle, no command).
+// Timing rules (earliest cycle of a command after another; _S other bank group, _L same):
+//  ACT after ACT same bank RC, same group RRD_L, other group RRD_S, fifth ACT of a rank FAW after
+//  the first of four; ACT after PRE RP, after REF RFC; RD/WR after ACT RCD; PRE after ACT RAS,
+//  after RD RTP, after WR CWL+BL+WR; RD after RD CCD_L/S; WR after WR CCD_L_WR/CCD_S; WR after RD
+//  CL+BL+2-CWL; RD after WR CWL+BL+WTR_L/S; a column command of another rank keeps RTRS between
+//  data bursts. A read completes when its data has left (issue + CL + BL), a write when its data
+//  has been written (issue + CWL + BL).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "config/dram.h"
+
+namespace npusim::models::timing {
+
+struct DramRequest {
+  uint64_t id = 0;  // the caller's
+  uint64_t addr = 0;
+  bool write = false;
+  int layer = -1;  // for per-layer counts
+};
+
+struct DramCompletion {
+  uint64_t id;
+  uint64_t cycle;  // when its data has left (read) or been written (write)
+  bool write;
+};
+
+enum class DramCmd { kAct, kPre, kRd, kWr, kRef };
+
+// What the controller reports as it goes (for per-layer counts and energy); may be empty.
+struct DramEvents {
+  // One command of `layer`'s request (REF: the layer of the last request the channel took).
+  std::function<void(int layer, DramCmd cmd)> command;
+  // A request's first command found the row open (hit), the bank closed (miss) or another row open
+  // (conflict): 0, 1, 2.
+  std::function<void(int layer, int kind)> row;
+  // Background cycles of one rank, active (a bank open or refreshing) or precharged.
+  std::function<void(int layer, uint64_t active, uint64_t precharged)> background;
+};
+
+struct DramAddress {
+  int channel = 0, rank = 0, bank_group = 0, bank = 0;  // bank within its group
+  uint64_t row = 0, column = 0;
+};
+
+class DramDecoder {
+ public:
+  explicit DramDecoder(const core::DramSpec& spec);
+  DramAddress Decode(uint64_t addr) const;
+  uint64_t Line(uint64_t addr) const { return addr >> offset_bits_; }
+
+ private:
+  struct Field {
+    core::AddrField f;
+    int bits;
+  };
+  std::vector<Field> fields_;  // least significant first
+  int offset_bits_ = 0;
+  int bank_bits_ = 0, group_bits_ = 0, channel_bits_ = 0;
+  bool xor_ = false;
+};
+
+// Read latency in cycles from acceptance to data, kept exactly up to kMax.
+class LatencyHistogram {
+ public:
+  static constexpr uint64_t kMax = 1 << 16;
+  void Add(uint64_t v);
+  void Merge(const LatencyHistogram& o);
+  uint64_t count() const { return n_; }
+  double Mean() const { return n_ ? static_cast<double>(sum_) / n_ : 0.0; }
+  uint64_t Percentile(double p) const;  // the smallest v with at least p of the samples <= v
+
+ private:
+  std::vector<uint64_t> bins_;  // grown on demand; the last holds everything >= kMax
+  uint64_t n_ = 0, sum_ = 0;
+};
+
+struct DramCounts {
+  uint64_t act = 0, pre = 0, rd = 0, wr = 0, ref = 0;
+  uint64_t row_hits = 0, row_misses = 0, row_conflicts = 0, forwarded = 0;
+  uint64_t active_cycles = 0, precharged_cycles = 0;  // summed over ranks
+  LatencyHistogram read_latency;
+  void Merge(const DramCounts& o);
+};
+
+class DramChannel {
+ public:
+  DramChannel(const core::DramSpec& spec, const DramDecoder& decoder, const DramEvents* events);
+  bool Full(bool write) const;
+  // Takes `r` (decoded to this channel) in cycle `cycle`, which is not before the next cycle to run.
+  // A read found in the write queue completes at cycle + 1 without entering the read queue.
+  void Accept(const DramRequest& r, const DramAddress& a, uint64_t cycle);
+  // Runs cycle `c` (not before the previous one + 1): issues at most one command.
+  void Tick(uint64_t c);
+  // The earliest cycle >= c at which Tick(c) could issue a command, if nothing new arrives.
+  uint64_t NextActivity(uint64_t c) const;
+  bool Empty() const { return reads_.empty() && writes_.empty(); }
+  // The scan behind Tick and NextActivity: the earliest cycle >= c any command may issue.
+  uint64_t Scan(uint64_t c) const;
+  // Completions found since the last call (a completion's cycle may lie ahead of the last Tick).
+  std::vector<DramCompletion>& completions() { return done_; }
+  // Accounts background up to `c` (call once at the end of a run).
+  void Finish(uint64_t c);
+  const DramCounts& counts() const { return counts_; }
+
+ private:
+  struct Entry {
+    DramRequest r;
+    DramAddress a;
+    uint64_t arrive;
+    bool classified;
+  };
+  struct Bank {
+    bool open = false;
+    uint64_t row = 0;
+    uint64_t close_at = 0;  // when it closed or will close; UINT64_MAX while open
+    uint64_t act_ok = 0, pre_ok = 0, rd_ok = 0, wr_ok = 0;
+  };
+  struct Group {
+    uint64_t act_ok = 0, rd_ok = 0, wr_ok = 0;
+  };
+  struct Rank {
+    uint64_t act_ok = 0, rd_ok = 0, wr_ok = 0;
+    uint64_t faw[4] = {0, 0, 0, 0};  // last four ACTs, oldest at faw_head
+    int faw_head = 0, acts = 0;
+    uint64_t next_refresh = 0, busy_until = 0, accounted = 0;
+    int last_layer = -1;
+  };
+  Bank& BankOf(const DramAddress& a) { return banks_[BankIndex(a)]; }
+  const Bank& BankOf(const DramAddress& a) const { return banks_[BankIndex(a)]; }
+  size_t BankIndex(const DramAddress& a) const {
+    return (static_cast<size_t>(a.rank) * spec_.bank_groups + a.bank_group) * spec_.banks_per_group + a.bank;
+  }
+  DramCmd NextCmd(const Entry& e) const;
+  uint64_t Earliest(DramCmd cmd, const DramAddress& a) const;
+  bool RefreshDue(int rank, uint64_t c) const { return c >= ranks_[rank].next_refresh; }
+  // The refresh command rank `k` needs next (PRE of its lowest open bank, or REF) and its earliest
+  // cycle; false if no refresh is due at c.
+  bool RefreshCandidate(int k, uint64_t c, DramCmd* cmd, size_t* bank, uint64_t* at) const;
+  void UpdateMode();
+  void Issue(DramCmd cmd, const DramAddress& a, uint64_t c, int layer, bool auto_pre);
+  void IssueRefresh(int k, DramCmd cmd, size_t bank, uint64_t c);
+  void Account(int k, uint64_t c);
+  bool OtherHit(const Entry& e) const;
+
+  const core::DramSpec& spec_;
+  const core::DramTiming& t_;
+  const DramDecoder& decoder_;
+  const DramEvents* events_;
+  std::vector<Entry> reads_, writes_;
+  bool write_mode_ = false;
+  std::vector<Bank> banks_;
+  std::vector<Group> groups_;
+  std::vector<Rank> ranks_;
+  uint64_t data_end_ = 0;
+  int data_rank_ = -1;
+  size_t write_high_, write_low_;
+  // No command can issue before ready_at_ unless the state changed since it was found (dirty_):
+  // cycles in between cost nothing.
+  uint64_t ready_at_ = 0;
+  bool dirty_ = true;
+  std::vector<DramCompletion> done_;
+  DramCounts counts_;
+};
+
+// All channels of one DRAM behind the address mapping.
+class DramSystem {
+ public:
+  explicit DramSystem(const core::DramSpec& spec, DramEvents events = {});
+  DramSystem(const DramSystem&) = delete;  // the channels keep references into it
+  DramSystem& operator=(const DramSystem&) = delete;
+  const core::DramSpec& spec() const { return spec_; }
+  // Offers `r` in cycle `cycle`: false if its channel's queue is full.
+  bool Offer(const DramRequest& r, uint64_t cycle);
+  bool WouldAccept(const DramRequest& r) const;
+  void Tick(uint64_t c);
+  uint64_t NextActivity(uint64_t c) const;
+  bool Empty() const;
+  // Moves every channel's completions into `out`.
+  void TakeCompletions(std::vector<DramCompletion>& out);
+  void Finish(uint64_t c);
+  DramCounts Counts() const;
+
+ private:
+  core::DramSpec spec_;
+  DramDecoder decoder_;
+  DramEvents events_;
+  std::vector<DramChannel> channels_;
+};
+
+}  // namespace npusim::models::timing

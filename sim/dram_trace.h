@@ -1,0 +1,25 @@
+// `npusim dram`: a load/store trace through the timed DRAM alone (docs/models.md, "DRAM").
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/dram.h"
+#include "models/timing/dram_trace.h"
+
+namespace npusim::sim {
+
+// Reads a trace: one request per line, "LD 0xADDRESS" or "ST 0xADDRESS" (hexadecimal, 0x optional),
+// blank lines and lines starting with '#' skipped. Throws ConfigError naming `path`, the line and
+// what was expected; a trace without requests is an error too.
+std::vector<models::timing::DramRequest> ReadDramTrace(const std::string& path);
+
+// report.json: dram_cycles, dram_cycles_done, bytes_per_dram_cycle, row_hits/misses/conflicts,
+// commands, read latency (mean, p99), energy_pj and its split.
+nlohmann::json DramTraceReport(const core::DramSpec& spec, const models::timing::DramTraceResult& r);
+// The same, as lines for the terminal.
+std::string DramTraceSummary(const nlohmann::json& report);
+
+}  // namespace npusim::sim
