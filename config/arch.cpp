@@ -107,12 +107,14 @@ class ArchParser {
       SetIf(check_.GetInt(v, p, "bytes_per_cycle", Need::kRequired, 1, 4096), &dram->bytes_per_cycle);
       SetIf(check_.GetInt(v, p, "latency_cycles", Need::kRequired, 0, 1000000), &dram->latency_cycles);
       SetIf(check_.GetPowerOfTwo(v, p, "burst_bytes", Need::kRequired, 1, 4096), &dram->burst_bytes);
-      SetIf(check_.GetInt(v, p, "capacity_bytes", Need::kOptional, 1, int64_t{1} << 48), &dram->capacity_bytes);
+      SetIf(check_.GetInt(v, p, "capacity_bytes", Need::kOptional, 1, int64_t{1} << 48),
+            &dram->capacity_bytes);
       return;
     }
-    check_.Keys(v, p, {"model", "preset", "capacity_bytes", "clock_mhz", "channels", "ranks", "bank_groups",
-                       "banks_per_group", "rows", "columns", "bus_bits", "device_bits", "burst_length",
-                       "timing", "currents", "controller"});
+    check_.Keys(v, p,
+                {"model", "preset", "capacity_bytes", "clock_mhz", "channels", "ranks", "bank_groups",
+                 "banks_per_group", "rows", "columns", "bus_bits", "device_bits", "burst_length", "timing",
+                 "currents", "controller"});
     const auto preset = check_.GetString(v, p, "preset", Need::kRequired);
     if (!preset) return;
     const DramSpec* base = DramPreset(*preset);
@@ -141,11 +143,11 @@ class ArchParser {
     if (const Json* t = check_.Member(v, p, "timing", Need::kOptional, "an object")) {
       const std::string tp = Pointer(p, "timing");
       const std::pair<const char*, int*> fields[] = {
-          {"CL", &s.t.CL},       {"CWL", &s.t.CWL},     {"BL", &s.t.BL},       {"RCD", &s.t.RCD},
-          {"RP", &s.t.RP},       {"RAS", &s.t.RAS},     {"RC", &s.t.RC},       {"CCD_S", &s.t.CCD_S},
+          {"CL", &s.t.CL},       {"CWL", &s.t.CWL},           {"BL", &s.t.BL},       {"RCD", &s.t.RCD},
+          {"RP", &s.t.RP},       {"RAS", &s.t.RAS},           {"RC", &s.t.RC},       {"CCD_S", &s.t.CCD_S},
           {"CCD_L", &s.t.CCD_L}, {"CCD_L_WR", &s.t.CCD_L_WR}, {"RRD_S", &s.t.RRD_S}, {"RRD_L", &s.t.RRD_L},
-          {"FAW", &s.t.FAW},     {"WTR_S", &s.t.WTR_S}, {"WTR_L", &s.t.WTR_L}, {"RTP", &s.t.RTP},
-          {"WR", &s.t.WR},       {"RFC", &s.t.RFC},     {"REFI", &s.t.REFI},   {"RTRS", &s.t.RTRS}};
+          {"FAW", &s.t.FAW},     {"WTR_S", &s.t.WTR_S},       {"WTR_L", &s.t.WTR_L}, {"RTP", &s.t.RTP},
+          {"WR", &s.t.WR},       {"RFC", &s.t.RFC},           {"REFI", &s.t.REFI},   {"RTRS", &s.t.RTRS}};
       if (check_.Object(*t, tp)) {
         std::vector<std::string> keys;
         for (const auto& f : fields) keys.push_back(f.first);
@@ -157,13 +159,13 @@ class ArchParser {
     }
     if (const Json* c = check_.Member(v, p, "currents", Need::kOptional, "an object")) {
       const std::string cp = Pointer(p, "currents");
-      const std::pair<const char*, double*> fields[] = {{"vdd", &s.idd.vdd},     {"idd0", &s.idd.idd0},
-                                                        {"idd2n", &s.idd.idd2n}, {"idd3n", &s.idd.idd3n},
-                                                        {"idd4r", &s.idd.idd4r}, {"idd4w", &s.idd.idd4w},
-                                                        {"idd5b", &s.idd.idd5b}};
+      const std::pair<const char*, double*> fields[] = {
+          {"vdd", &s.idd.vdd},     {"idd0", &s.idd.idd0},   {"idd2n", &s.idd.idd2n}, {"idd3n", &s.idd.idd3n},
+          {"idd4r", &s.idd.idd4r}, {"idd4w", &s.idd.idd4w}, {"idd5b", &s.idd.idd5b}};
       if (check_.Object(*c, cp)) {
         check_.Keys(*c, cp, {"vdd", "idd0", "idd2n", "idd3n", "idd4r", "idd4w", "idd5b"});
-        for (const auto& [key, field] : fields) SetIf(check_.GetNumber(*c, cp, key, Need::kOptional, 0, false), field);
+        for (const auto& [key, field] : fields)
+          SetIf(check_.GetNumber(*c, cp, key, Need::kOptional, 0, false), field);
       }
     }
     if (const Json* c = check_.Member(v, p, "controller", Need::kOptional, "an object")) {
@@ -173,7 +175,8 @@ class ArchParser {
     dram->spec = s;
     dram->burst_bytes = s.access_bytes();
     dram->capacity_bytes = static_cast<int64_t>(std::min<uint64_t>(s.capacity_bytes(), uint64_t{1} << 48));
-    SetIf(check_.GetInt(v, p, "capacity_bytes", Need::kOptional, 1, dram->capacity_bytes), &dram->capacity_bytes);
+    SetIf(check_.GetInt(v, p, "capacity_bytes", Need::kOptional, 1, dram->capacity_bytes),
+          &dram->capacity_bytes);
     // For the compiler's cost model: peak bandwidth and an idle read's latency, in NPU cycles.
     const double ratio = npu_mhz > 0 && s.clock_mhz > 0 ? npu_mhz / s.clock_mhz : 1.0;
     dram->bytes_per_cycle = std::max<int64_t>(1, static_cast<int64_t>(s.peak_bytes_per_cycle() / ratio));
@@ -193,9 +196,13 @@ class ArchParser {
         {"write", {e.wr, "(IDD4W - IDD3N) x BL x VDD x tCK x devices"}},
         {"refresh", {e.ref, "(IDD5B - IDD3N) x tRFC x VDD x tCK x devices"}},
         {"active_cycle", {e.active_cycle, "IDD3N x VDD x tCK x devices, per DRAM cycle with a bank open"}},
-        {"precharged_cycle", {e.precharged_cycle, "IDD2N x VDD x tCK x devices, per DRAM cycle all banks closed"}}};
+        {"precharged_cycle",
+         {e.precharged_cycle, "IDD2N x VDD x tCK x devices, per DRAM cycle all banks closed"}}};
     for (const auto& [action, v] : entries) {
       if (!dram.count(action)) dram[action] = EnergyEntry{v.first, idd + v.second};
+    }
+    for (const char* count : {"precharge", "row_hit", "row_miss", "row_conflict"}) {
+      if (!dram.count(count)) dram[count] = EnergyEntry{0, "a count: its energy is in activate"};
     }
     for (const char* bytes : {"read_byte", "write_byte"}) {
       dram[bytes] = EnergyEntry{0, "timed DRAM: bytes are charged through its commands and background"};
@@ -204,8 +211,9 @@ class ArchParser {
 
   void ParseDramController(const Json& c, const std::string& cp, DramSpec* s) {
     if (!check_.Object(c, cp)) return;
-    check_.Keys(c, cp, {"read_queue", "write_queue", "write_high", "write_low", "page_policy", "address_mapping",
-                        "xor_hash", "dma_outstanding"});
+    check_.Keys(c, cp,
+                {"read_queue", "write_queue", "write_high", "write_low", "page_policy", "address_mapping",
+                 "xor_hash", "dma_outstanding"});
     auto queue = [&](const char* key, int* field) {
       if (auto x = check_.GetInt(c, cp, key, Need::kOptional, 1, 4096)) *field = static_cast<int>(*x);
     };
@@ -216,8 +224,8 @@ class ArchParser {
                                      std::pair<const char*, double*>{"write_low", &s->write_low}}) {
       if (auto x = check_.GetNumber(c, cp, key, Need::kOptional, 0, false)) {
         if (*x > 1) {
-          check_.Add(Pointer(cp, key), "expected a fraction of the write queue between 0 and 1, got " +
-                                           std::to_string(*x));
+          check_.Add(Pointer(cp, key),
+                     "expected a fraction of the write queue between 0 and 1, got " + std::to_string(*x));
         } else {
           *field = *x;
         }
@@ -230,7 +238,8 @@ class ArchParser {
       if (!ParseAddressMapping(*x, &s->mapping)) {
         check_.Add(Pointer(cp, "address_mapping"),
                    "expected the six fields Ro Ba Bg Ra Co Ch, each once, most significant first (e.g. "
-                   "\"RoBaBgRaCoCh\"), got \"" + *x + "\"");
+                   "\"RoBaBgRaCoCh\"), got \"" +
+                       *x + "\"");
       }
     }
     SetIf(check_.GetBool(c, cp, "xor_hash", Need::kOptional), &s->xor_hash);

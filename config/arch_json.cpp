@@ -37,20 +37,27 @@ Json EnergyJson(const EnergyTable& e) {
 Json DramJson(const DramConfig& d) {
   const DramSpec& s = d.spec;
   const DramTiming& t = s.t;
-  Json j = {{"model", "dram"},          {"preset", s.preset},
-            {"capacity_bytes", d.capacity_bytes}, {"clock_mhz", s.clock_mhz},
-            {"channels", s.channels},   {"ranks", s.ranks},
-            {"bank_groups", s.bank_groups}, {"banks_per_group", s.banks_per_group},
-            {"rows", s.rows},           {"columns", s.columns},
-            {"bus_bits", s.bus_bits},   {"device_bits", s.device_bits},
+  Json j = {{"model", "dram"},
+            {"preset", s.preset},
+            {"capacity_bytes", d.capacity_bytes},
+            {"clock_mhz", s.clock_mhz},
+            {"channels", s.channels},
+            {"ranks", s.ranks},
+            {"bank_groups", s.bank_groups},
+            {"banks_per_group", s.banks_per_group},
+            {"rows", s.rows},
+            {"columns", s.columns},
+            {"bus_bits", s.bus_bits},
+            {"device_bits", s.device_bits},
             {"burst_length", s.burst_length}};
-  j["timing"] = {{"CL", t.CL},       {"CWL", t.CWL},     {"BL", t.BL},       {"RCD", t.RCD},
-                 {"RP", t.RP},       {"RAS", t.RAS},     {"RC", t.RC},       {"CCD_S", t.CCD_S},
+  j["timing"] = {{"CL", t.CL},       {"CWL", t.CWL},           {"BL", t.BL},       {"RCD", t.RCD},
+                 {"RP", t.RP},       {"RAS", t.RAS},           {"RC", t.RC},       {"CCD_S", t.CCD_S},
                  {"CCD_L", t.CCD_L}, {"CCD_L_WR", t.CCD_L_WR}, {"RRD_S", t.RRD_S}, {"RRD_L", t.RRD_L},
-                 {"FAW", t.FAW},     {"WTR_S", t.WTR_S}, {"WTR_L", t.WTR_L}, {"RTP", t.RTP},
-                 {"WR", t.WR},       {"RFC", t.RFC},     {"REFI", t.REFI},   {"RTRS", t.RTRS}};
-  j["currents"] = {{"vdd", s.idd.vdd},     {"idd0", s.idd.idd0},   {"idd2n", s.idd.idd2n}, {"idd3n", s.idd.idd3n},
-                   {"idd4r", s.idd.idd4r}, {"idd4w", s.idd.idd4w}, {"idd5b", s.idd.idd5b}};
+                 {"FAW", t.FAW},     {"WTR_S", t.WTR_S},       {"WTR_L", t.WTR_L}, {"RTP", t.RTP},
+                 {"WR", t.WR},       {"RFC", t.RFC},           {"REFI", t.REFI},   {"RTRS", t.RTRS}};
+  j["currents"] = {{"vdd", s.idd.vdd},     {"idd0", s.idd.idd0},   {"idd2n", s.idd.idd2n},
+                   {"idd3n", s.idd.idd3n}, {"idd4r", s.idd.idd4r}, {"idd4w", s.idd.idd4w},
+                   {"idd5b", s.idd.idd5b}};
   j["controller"] = {{"read_queue", s.read_queue},
                      {"write_queue", s.write_queue},
                      {"write_high", s.write_high},

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <deque>
+#include <memory>
 
 #include <tlm_utils/simple_initiator_socket.h>
 #include <systemc>
@@ -29,13 +30,20 @@
 
 namespace npusim::models {
 
+struct TimedTransfer {
+  DramTicket ticket;
+  bool load = false;
+  BurstTrain sram_train;  // a load's buffer side, timed when its data has arrived
+  uint64_t sram_base = 0;
+};
+
 class Dma : public sc_core::sc_module {
  public:
   tlm_utils::simple_initiator_socket<Dma> dram_isock;
   tlm_utils::simple_initiator_socket<Dma> sram_isock;
 
   Dma(sc_core::sc_module_name name, const core::DramConfig& cfg, Controller& ctrl, core::StatRegistry& stats,
-      ExecMode mode = ExecMode::kExact);
+      ExecMode mode = ExecMode::kExact, Dram* timed_dram = nullptr);
 
   // The bytes one instruction moves, in the order the model moves them: {src, dst, len} bursts.
   struct Burst {
@@ -53,6 +61,9 @@ class Dma : public sc_core::sc_module {
   struct Pending {
     const isa::Instruction* in;
     sc_core::sc_time done;
+    // Timed DRAM: the transfer's DRAM side, and for a load the train its buffer side is timed by
+    // once the data has arrived.
+    std::shared_ptr<TimedTransfer> timed;
   };
   struct Channel {
     std::deque<Pending> pending;
@@ -72,11 +83,22 @@ class Dma : public sc_core::sc_module {
     sc_core::sc_time done = sc_core::SC_ZERO_TIME;
   };
   Timing Transfer(const isa::DmaArgs& d, int layer, bool dram_is_src);
+  // Timed DRAM ("model": "dram", models/dram_frontend.h): moves the bytes now and hands the DRAM
+  // side to the controller; the channel takes its next instruction once the controller has taken
+  // every request, and the instruction completes when the data has landed.
+  std::shared_ptr<TimedTransfer> TransferTimed(const isa::DmaArgs& d, int layer, bool dram_is_src);
+  // When a timed transfer's data has landed (waits for the DRAM side; times a load's buffer writes).
+  sc_core::sc_time FinishTimed(TimedTransfer& t, int layer);
+  // Bursts of `d` into train_ with offsets on the source side; returns false if there are none.
+  bool BuildTrain(const isa::DmaArgs& d, bool dram_is_src);
   // One side of a transfer: `train_` against `sock` at `base` (read or write); the largest done.
   void Issue(tlm::tlm_initiator_socket<>& sock, tlm::tlm_command cmd, uint64_t base, int layer);
+  void IssueTrain(tlm::tlm_initiator_socket<>& sock, tlm::tlm_command cmd, uint64_t base, int layer,
+                  BurstTrain& train);
 
   core::DramConfig cfg_;
   Controller& ctrl_;
+  Dram* timed_dram_;  // the timed DRAM's events, or nullptr (the simple pipe)
   core::Counter& bursts_;
   // Reused by every transfer (no allocation per instruction once they have grown).
   std::vector<uint8_t> staging_;

@@ -43,7 +43,7 @@ bool ServeTrain(tlm::tlm_generic_payload& trans, std::vector<uint8_t>& mem, sc_t
   BurstTrain* train = nullptr;
   trans.get_extension(train);
   const uint64_t base = trans.get_address();
-  const uint64_t now = NowCycles();
+  const uint64_t now = train != nullptr && train->origin != BurstTrain::kNow ? train->origin : NowCycles();
   if (train == nullptr) {
     if (!Copy(trans, mem, base, trans.get_data_length(), 0)) return false;
     const uint64_t after = delay.value() / TicksPerCycle();
@@ -58,7 +58,7 @@ bool ServeTrain(tlm::tlm_generic_payload& trans, std::vector<uint8_t>& mem, sc_t
               train->move_data)) {
       return false;
     }
-    p.done = burst(now, addr, p.len, p.start_after);
+    p.done = train->book ? burst(now, addr, p.len, p.start_after) : 0;
     last = std::max(last, p.done);
   }
   delay = Cycles(last);
@@ -69,7 +69,7 @@ bool ServeTrain(tlm::tlm_generic_payload& trans, std::vector<uint8_t>& mem, sc_t
 }  // namespace
 
 Dram::Dram(sc_core::sc_module_name name, const core::DramConfig& cfg, uint64_t size_bytes,
-           core::StatRegistry& stats)
+           core::StatRegistry& stats, double npu_mhz)
     : sc_module(name),
       tsock("tsock"),
       cfg_(cfg),
@@ -78,9 +78,104 @@ Dram::Dram(sc_core::sc_module_name name, const core::DramConfig& cfg, uint64_t s
       reads_(stats.Register("dram", "read_byte", "bytes", "bytes read from DRAM")),
       writes_(stats.Register("dram", "write_byte", "bytes", "bytes written to DRAM")) {
   tsock.register_b_transport(this, &Dram::b_transport);
+  if (!cfg.timed()) return;
+  using timing::DramCmd;
+  core::Counter* cmd[5];
+  cmd[static_cast<int>(DramCmd::kAct)] =
+      &stats.Register("dram", "activate", "commands", "ACT commands (with PRE)");
+  cmd[static_cast<int>(DramCmd::kPre)] =
+      &stats.Register("dram", "precharge", "commands", "PRE, explicit or automatic");
+  cmd[static_cast<int>(DramCmd::kRd)] =
+      &stats.Register("dram", "read", "commands", "RD commands (one access)");
+  cmd[static_cast<int>(DramCmd::kWr)] =
+      &stats.Register("dram", "write", "commands", "WR commands (one access)");
+  cmd[static_cast<int>(DramCmd::kRef)] = &stats.Register("dram", "refresh", "commands", "all-bank refreshes");
+  core::Counter* row[3] = {
+      &stats.Register("dram", "row_hit", "requests", "requests finding their row open"),
+      &stats.Register("dram", "row_miss", "requests", "requests finding their bank closed"),
+      &stats.Register("dram", "row_conflict", "requests", "requests finding another row open")};
+  core::Counter& active =
+      stats.Register("dram", "active_cycle", "rank cycles", "DRAM cycles with a bank open");
+  core::Counter& precharged =
+      stats.Register("dram", "precharged_cycle", "rank cycles", "DRAM cycles with every bank closed");
+  timing::DramEvents events;
+  events.command = [cmd](int layer, DramCmd c) { cmd[static_cast<int>(c)]->Add(layer, 1); };
+  events.row = [row](int layer, int kind) { row[kind]->Add(layer, 1); };
+  events.background = [&active, &precharged](int layer, uint64_t a, uint64_t p) {
+    active.Add(layer, a);
+    precharged.Add(layer, p);
+  };
+  front_ = std::make_unique<DramFrontEnd>(cfg.spec, npu_mhz, std::move(events));
+  SC_HAS_PROCESS(Dram);
+  SC_THREAD(Run);
+}
+
+void Dram::Submit(tlm::tlm_generic_payload& trans, BurstTrain* train) {
+  addr_scratch_.clear();
+  after_scratch_.clear();
+  const uint64_t base = trans.get_address();
+  for (const BurstTrain::Piece& p : train->pieces) {
+    addr_scratch_.push_back(base + static_cast<uint64_t>(p.offset));
+    after_scratch_.push_back(p.start_after);
+  }
+  train->ticket->origin = NowCycles();
+  front_->Submit(train->source, train->ticket, trans.is_write(), LayerOf(trans), addr_scratch_,
+                 after_scratch_);
+  submitted_.notify();
+}
+
+void Dram::Run() {
+  while (true) {
+    const uint64_t now = NowCycles();
+    bool woke = false;
+    for (DramTicket* t : front_->Deliver(now)) woke = woke || t != nullptr;
+    if (woke) {
+      issued_.notify();
+      done_.notify();
+    }
+    if (front_->Idle() && front_->NextNotification() == UINT64_MAX) {
+      wait(submitted_);
+      continue;
+    }
+    // No other process acts before `horizon`: requests come only from processes, so the controller
+    // may run to the DRAM cycle of that time, or of the first notification, which wakes a DMA
+    // channel that may then make a request.
+    const sc_time gap = sc_core::sc_time_to_pending_activity();
+    const uint64_t horizon = gap == sc_core::sc_max_time() - sc_core::sc_time_stamp()
+                                 ? UINT64_MAX
+                                 : now + gap.value() / TicksPerCycle();
+    uint64_t note = front_->NextNotification();
+    while (note > now && front_->cycle() < front_->DramCycleAt(std::min(horizon, note))) {
+      front_->Advance(front_->DramCycleAt(std::min(horizon, note)));
+      note = front_->NextNotification();
+    }
+    if (note <= now) continue;
+    const uint64_t until = std::min(horizon, note);
+    if (until == UINT64_MAX) {
+      wait(submitted_);
+    } else {
+      wait(Cycles(until - now), submitted_);
+    }
+  }
+}
+
+void Dram::Finish(uint64_t npu_end) {
+  if (front_) front_->Finish(npu_end);
 }
 
 void Dram::b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
+  BurstTrain* train = nullptr;
+  trans.get_extension(train);
+  if (front_ && train != nullptr && train->book) {
+    if (!ServeTrain(trans, image_, delay,
+                    [](uint64_t, uint64_t, int64_t, uint64_t) { return uint64_t{0}; })) {
+      return;
+    }
+    Submit(trans, train);
+    delay = sc_core::SC_ZERO_TIME;
+    (trans.is_read() ? reads_ : writes_).Add(LayerOf(trans), trans.get_data_length());
+    return;
+  }
   if (!ServeTrain(trans, image_, delay, [this](uint64_t now, uint64_t, int64_t n, uint64_t after) {
         return Burst(now, n, after);
       })) {

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@
 
 #include "config/arch.h"
 #include "ir/int_math.h"
+#include "models/dram_frontend.h"
 #include "support/stats.h"
 
 namespace npusim::models {
@@ -61,15 +63,24 @@ struct BurstTrain : tlm::tlm_extension<BurstTrain> {
     int64_t offset = 0, len = 0, data_offset = 0;
     uint64_t start_after = 0, done = 0;
   };
+  static constexpr uint64_t kNow = UINT64_MAX;
   std::vector<Piece> pieces;
   // False in timing mode (models/exec_mode.h): the targets check every piece's range and time it
   // but copy no bytes (no one reads them), and the data pointer may be null.
   bool move_data = true;
+  // False: move the bytes only, and book no time (done stays 0); the transfer is timed by a later
+  // train over the same pieces with move_data false.
+  bool book = true;
+  // The cycle start_after and done count from: now, or an earlier cycle (a train timed after the
+  // fact, when the times its pieces could start are known).
+  uint64_t origin = kNow;
+  // Timed DRAM ("model": "dram"): the ticket the target fills in as the controller takes and
+  // completes the pieces (models/dram_frontend.h), and the DMA channel they come from.
+  DramTicket* ticket = nullptr;
+  int source = 0;
   tlm::tlm_extension_base* clone() const override { return new BurstTrain(*this); }
   void copy_from(const tlm::tlm_extension_base& other) override {
-    const auto& o = static_cast<const BurstTrain&>(other);
-    pieces = o.pieces;
-    move_data = o.move_data;
+    *this = static_cast<const BurstTrain&>(other);
   }
 };
 
@@ -77,11 +88,26 @@ class Dram : public sc_core::sc_module {
  public:
   tlm_utils::simple_target_socket<Dram> tsock;
   Dram(sc_core::sc_module_name name, const core::DramConfig& cfg, uint64_t size_bytes,
-       core::StatRegistry& stats);
+       core::StatRegistry& stats, double npu_mhz = 0);
   std::vector<uint8_t>& image() { return image_; }
+  bool timed() const { return front_ != nullptr; }
+  // Timed DRAM: wakes the waiters of a ticket as its pieces are taken and completed.
+  sc_core::sc_event& issued_event() { return issued_; }
+  sc_core::sc_event& done_event() { return done_; }
+  // Timed DRAM: runs the controller to the NPU cycle the run ended at (refresh and background).
+  void Finish(uint64_t npu_end);
+  const DramFrontEnd* front_end() const { return front_.get(); }
 
  private:
   void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  // Timed DRAM: queues a train's pieces as requests.
+  void Submit(tlm::tlm_generic_payload& trans, BurstTrain* train);
+  // Timed DRAM: advances the controller while no other process can make a request, and delivers
+  // what it finds when the NPU's time reaches it.
+  void Run();
+  std::unique_ptr<DramFrontEnd> front_;
+  sc_core::sc_event submitted_, issued_, done_;
+  std::vector<uint64_t> addr_scratch_, after_scratch_;
   // One burst of n bytes that may start `after` cycles after `now`: when (cycles after `now`) its
   // data is complete.
   uint64_t Burst(uint64_t now, int64_t n, uint64_t after);

@@ -12,7 +12,7 @@ Npu::Npu(sc_core::sc_module_name name, const core::ArchConfig& arch, const isa::
       stats_(stats),
       mode_(mode),
       controller_("controller", program),
-      dram_("dram", arch.dram, std::max<uint64_t>(program.dram_bytes_used, 64), stats),
+      dram_("dram", arch.dram, std::max<uint64_t>(program.dram_bytes_used, 64), stats, arch.clock_mhz),
       bus_("bus") {
   std::vector<Sram*> raw;
   for (const core::BufferConfig& b : arch.buffers) {
@@ -20,7 +20,7 @@ Npu::Npu(sc_core::sc_module_name name, const core::ArchConfig& arch, const isa::
     raw.push_back(srams_.back().get());
     leak_.push_back(&stats.Register(b.name, "leak_per_cycle", "cycles", "cycles powered"));
   }
-  dma_ = std::make_unique<Dma>("dma", arch.dram, controller_, stats, mode);
+  dma_ = std::make_unique<Dma>("dma", arch.dram, controller_, stats, mode, dram_.timed() ? &dram_ : nullptr);
   const core::UnitConfig* unit = arch.MatrixUnit();
   if (unit == nullptr) throw std::runtime_error("arch " + arch.file + " has no matrix unit");
   units_.push_back(MakeMatrixUnit({*unit, controller_, raw, stats, mode}));
@@ -67,6 +67,7 @@ RunResult Npu::Run(const Progress& progress, uint64_t progress_cycles) {
   // The run ends when the last instruction completes.
   for (uint64_t e : controller_.end_cycle()) r.cycles = std::max(r.cycles, e);
   for (core::Counter* c : leak_) c->Add(-1, r.cycles);
+  dram_.Finish(r.cycles);
   for (const isa::TensorPlacement& p : program_.outputs) {
     if (mode_ == ExecMode::kTiming) break;
     int64_t n = 1;

@@ -116,7 +116,8 @@ DramChannel::DramChannel(const core::DramSpec& spec, const DramDecoder& decoder,
       groups_(static_cast<size_t>(spec.ranks) * spec.bank_groups),
       ranks_(spec.ranks),
       write_high_(static_cast<size_t>(spec.write_high * spec.write_queue)),
-      write_low_(static_cast<size_t>(std::ceil(spec.write_low * spec.write_queue))) {
+      write_low_(static_cast<size_t>(std::ceil(spec.write_low * spec.write_queue))),
+      cache_(banks_.size()) {
   for (Rank& r : ranks_) r.next_refresh = t_.REFI;
   reads_.reserve(spec.read_queue);
   writes_.reserve(spec.write_queue);
@@ -141,8 +142,15 @@ void DramChannel::Accept(const DramRequest& r, const DramAddress& a, uint64_t cy
     }
   }
   (r.write ? writes_ : reads_).push_back({r, a, cycle, false});
+  const bool mode = write_mode_;
   UpdateMode();
-  dirty_ = true;
+  if (dirty_ || mode != write_mode_) {
+    dirty_ = true;
+  } else if (r.write == write_mode_ && !RefreshDue(a.rank, cycle)) {
+    // One more candidate: the rest of the queue's earliest cycle stands.
+    const Entry& e = (r.write ? writes_ : reads_).back();
+    ready_at_ = std::min(ready_at_, std::max(cycle, Earliest(NextCmd(e), a)));
+  }
 }
 
 void DramChannel::UpdateMode() {
@@ -161,6 +169,17 @@ DramCmd DramChannel::NextCmd(const Entry& e) const {
 }
 
 uint64_t DramChannel::Earliest(DramCmd cmd, const DramAddress& a) const {
+  Cached& c = cache_[BankIndex(a)];
+  if (c.generation != generation_) {
+    for (DramCmd x : {DramCmd::kAct, DramCmd::kPre, DramCmd::kRd, DramCmd::kWr}) {
+      c.at[static_cast<int>(x)] = Compute(x, a);
+    }
+    c.generation = generation_;
+  }
+  return c.at[static_cast<int>(cmd)];
+}
+
+uint64_t DramChannel::Compute(DramCmd cmd, const DramAddress& a) const {
   const Bank& b = BankOf(a);
   const Group& g = groups_[static_cast<size_t>(a.rank) * spec_.bank_groups + a.bank_group];
   const Rank& k = ranks_[a.rank];
@@ -286,6 +305,7 @@ void DramChannel::Account(int k, uint64_t c) {
 
 void DramChannel::Issue(DramCmd cmd, const DramAddress& a, uint64_t c, int layer, bool auto_pre) {
   Account(a.rank, c);
+  ++generation_;
   Bank& b = BankOf(a);
   Group& g = groups_[static_cast<size_t>(a.rank) * spec_.bank_groups + a.bank_group];
   Rank& k = ranks_[a.rank];
@@ -357,6 +377,7 @@ void DramChannel::Issue(DramCmd cmd, const DramAddress& a, uint64_t c, int layer
 
 void DramChannel::IssueRefresh(int k, DramCmd cmd, size_t bank, uint64_t c) {
   Account(k, c);
+  ++generation_;
   Rank& r = ranks_[k];
   if (cmd == DramCmd::kPre) {
     Bank& b = banks_[bank];

@@ -153,7 +153,10 @@ class DramChannel {
     return (static_cast<size_t>(a.rank) * spec_.bank_groups + a.bank_group) * spec_.banks_per_group + a.bank;
   }
   DramCmd NextCmd(const Entry& e) const;
+  // The earliest cycle `cmd` may issue to a's bank, from the state (cached per bank until the next
+  // command changes the state).
   uint64_t Earliest(DramCmd cmd, const DramAddress& a) const;
+  uint64_t Compute(DramCmd cmd, const DramAddress& a) const;
   bool RefreshDue(int rank, uint64_t c) const { return c >= ranks_[rank].next_refresh; }
   // The refresh command rank `k` needs next (PRE of its lowest open bank, or REF) and its earliest
   // cycle; false if no refresh is due at c.
@@ -180,6 +183,12 @@ class DramChannel {
   // cycles in between cost nothing.
   uint64_t ready_at_ = 0;
   bool dirty_ = true;
+  struct Cached {
+    uint64_t generation = UINT64_MAX;
+    uint64_t at[4];  // ACT, PRE, RD, WR
+  };
+  mutable std::vector<Cached> cache_;  // per bank
+  uint64_t generation_ = 0;            // bumped by every command
   std::vector<DramCompletion> done_;
   DramCounts counts_;
 };

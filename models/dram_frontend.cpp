@@ -1,0 +1,165 @@
+#include "models/dram_frontend.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace npusim::models {
+namespace {
+
+constexpr uint64_t kNever = UINT64_MAX;
+
+uint64_t CeilMulDiv(uint64_t x, uint64_t mul, uint64_t div) {
+  const unsigned __int128 p = static_cast<unsigned __int128>(x) * mul;
+  return static_cast<uint64_t>((p + div - 1) / div);
+}
+
+}  // namespace
+
+DramFrontEnd::DramFrontEnd(const core::DramSpec& spec, double npu_mhz, timing::DramEvents events, int sources)
+    : dram_(spec, std::move(events)),
+      f_npu_(static_cast<uint64_t>(std::llround(npu_mhz * 1000))),
+      f_dram_(static_cast<uint64_t>(std::llround(spec.clock_mhz * 1000))),
+      dma_outstanding_(spec.dma_outstanding),
+      sources_(sources) {
+  const uint64_t g = std::gcd(f_npu_, f_dram_);
+  f_npu_ /= g;
+  f_dram_ /= g;
+}
+
+uint64_t DramFrontEnd::DramCycleAt(uint64_t npu_cycle) const {
+  return npu_cycle == kNever ? kNever : CeilMulDiv(npu_cycle, f_dram_, f_npu_);
+}
+
+uint64_t DramFrontEnd::NpuCycleAt(uint64_t dram_cycle) const {
+  return CeilMulDiv(dram_cycle, f_npu_, f_dram_);
+}
+
+void DramFrontEnd::Submit(int source, DramTicket* ticket, bool write, int layer,
+                          const std::vector<uint64_t>& addr, const std::vector<uint64_t>& after) {
+  Source& s = sources_[source];
+  ticket->to_accept = ticket->to_complete = addr.size();
+  ticket->piece_done.assign(write ? 0 : addr.size(), 0);
+  for (size_t i = 0; i < addr.size(); ++i) {
+    timing::DramRequest r;
+    r.id = next_id_++;
+    r.addr = addr[i];
+    r.write = write;
+    r.layer = layer;
+    // A request the past already covers arrives in the next cycle processed.
+    const uint64_t arrival = std::max(DramCycleAt(ticket->origin + after[i]), cycle_);
+    s.waiting.push_back({r, arrival, ticket, i});
+  }
+}
+
+bool DramFrontEnd::OfferFrom(Source& s, int source, uint64_t c) {
+  bool any = false;
+  for (int n = 0; n < dram_.spec().channels && !s.waiting.empty(); ++n) {
+    const Waiting& w = s.waiting.front();
+    if (w.arrival > c || (!w.r.write && s.outstanding >= dma_outstanding_)) break;
+    if (!dram_.Offer(w.r, c)) break;
+    any = true;
+    DramTicket* t = w.ticket;
+    if (--t->to_accept == 0) {
+      notes_.push_back({NpuCycleAt(c), t, false});
+      noted_ = true;
+    }
+    if (w.r.write) {
+      if (--t->to_complete == 0) notes_.push_back({NpuCycleAt(c), t, true});
+    } else {
+      ++s.outstanding;
+      inflight_[w.r.id] = {t, w.piece, source};
+    }
+    s.waiting.pop_front();
+  }
+  return any;
+}
+
+void DramFrontEnd::Complete(const timing::DramCompletion& d) {
+  auto it = inflight_.find(d.id);
+  const InFlight f = it->second;
+  inflight_.erase(it);
+  --sources_[f.source].outstanding;
+  DramTicket* t = f.ticket;
+  const uint64_t at = NpuCycleAt(d.cycle);
+  t->piece_done[f.piece] = at - std::min(at, t->origin);
+  if (--t->to_complete == 0) {
+    notes_.push_back({at, t, true});
+    noted_ = true;
+  }
+}
+
+uint64_t DramFrontEnd::NextCycle(uint64_t c) const {
+  uint64_t next = dram_.NextActivity(c + 1);
+  if (!completions_.empty()) next = std::min(next, completions_.top().first);
+  for (const Source& s : sources_) {
+    if (s.waiting.empty()) continue;
+    const Waiting& w = s.waiting.front();
+    if (!w.r.write && s.outstanding >= dma_outstanding_) continue;  // waits for a completion
+    if (!dram_.WouldAccept(w.r)) continue;                          // waits for a command
+    next = std::min(next, w.arrival);
+  }
+  return std::max(next, c + 1);
+}
+
+uint64_t DramFrontEnd::Advance(uint64_t limit) {
+  noted_ = false;
+  while (cycle_ < limit && !noted_) {
+    const uint64_t c = cycle_;
+    while (!completions_.empty() && completions_.top().first <= c) {
+      const auto [cycle, id] = completions_.top();
+      completions_.pop();
+      Complete({id, cycle, false});
+    }
+    for (size_t s = 0; s < sources_.size(); ++s) OfferFrom(sources_[s], static_cast<int>(s), c);
+    dram_.Tick(c);
+    scratch_.clear();
+    dram_.TakeCompletions(scratch_);
+    for (const timing::DramCompletion& d : scratch_) {
+      if (!d.write) completions_.push({d.cycle, d.id});
+    }
+    cycle_ = std::min(NextCycle(c), std::max(limit, c + 1));
+  }
+  return cycle_;
+}
+
+uint64_t DramFrontEnd::NextNotification() const {
+  uint64_t next = kNever;
+  for (const Note& n : notes_) next = std::min(next, n.at);
+  return next;
+}
+
+std::vector<DramTicket*> DramFrontEnd::Deliver(uint64_t npu_now) {
+  std::vector<DramTicket*> woken;
+  auto due =
+      std::stable_partition(notes_.begin(), notes_.end(), [&](const Note& n) { return n.at > npu_now; });
+  for (auto it = due; it != notes_.end(); ++it) {
+    if (it->done) {
+      it->ticket->is_done = true;
+      it->ticket->done_at = it->at;
+    } else {
+      it->ticket->is_issued = true;
+      it->ticket->issued_at = it->at;
+    }
+    woken.push_back(it->ticket);
+  }
+  notes_.erase(due, notes_.end());
+  return woken;
+}
+
+bool DramFrontEnd::Idle() const {
+  return completions_.empty() && dram_.Empty() &&
+         std::all_of(sources_.begin(), sources_.end(), [](const Source& s) { return s.waiting.empty(); });
+}
+
+void DramFrontEnd::Finish(uint64_t npu_end) {
+  const uint64_t end = DramCycleAt(npu_end);
+  // Refreshes fall due while the NPU computes too: run the idle controller to the end.
+  while (cycle_ < end) {
+    dram_.Tick(cycle_);
+    cycle_ = std::min(std::max(dram_.NextActivity(cycle_ + 1), cycle_ + 1), std::max(end, cycle_ + 1));
+  }
+  dram_.Finish(std::max(end, cycle_));
+}
+
+}  // namespace npusim::models
