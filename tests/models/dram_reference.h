@@ -1,0 +1,34 @@
+// A deliberately naive, cycle-stepped model of the DRAM controller specified by the header comment
+// of models/timing/dram.h, written from that comment (not from dram.cpp) for the equivalence test.
+//
+// It steps every DRAM cycle, keeps the history of every issued command (cycle, command, rank,
+// group, bank) and decides whether a command may issue by checking each timing rule of the comment
+// pairwise against that history; it caches no "ready" times. Trace driving follows
+// models/timing/dram_trace.h: request i is offered from the cycle after request i-1 was accepted,
+// before that cycle's commands; a full queue refuses it and it is offered again the next cycle.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "config/dram.h"
+#include "models/timing/dram.h"
+
+namespace npusim::tests {
+
+// A run still busy after this many cycles stops unfinished (a livelock must not hang the test).
+constexpr uint64_t kMaxTraceCycles = 50'000'000;
+
+struct ReferenceDramResult {
+  std::vector<uint64_t> accepted;  // per request (index in the trace): the cycle it was accepted
+  std::vector<uint64_t> done;      // per request: when its data left (read) or was written (write)
+  uint64_t last_accepted = 0;
+  uint64_t act = 0, pre = 0, rd = 0, wr = 0, ref = 0;  // PRE includes automatic precharges
+  uint64_t row_hits = 0, row_misses = 0, row_conflicts = 0, forwarded = 0;
+  bool finished = true;  // false: still busy after kMaxTraceCycles
+};
+
+ReferenceDramResult RunReferenceDramTrace(const core::DramSpec& spec,
+                                          const std::vector<models::timing::DramRequest>& requests);
+
+}  // namespace npusim::tests
