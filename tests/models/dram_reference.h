@@ -6,6 +6,19 @@
 // pairwise against that history; it caches no "ready" times. Trace driving follows
 // models/timing/dram_trace.h: request i is offered from the cycle after request i-1 was accepted,
 // before that cycle's commands; a full queue refuses it and it is offered again the next cycle.
+//
+// Where the comment is silent, this model does what dram.cpp intends (each point is also a
+// sentence the comment could state):
+//  - the serving mode is re-evaluated after each change of a queue (a request accepted, a column
+//    command issued), not once per cycle;
+//  - REF waits until every bank of the rank could take an ACT (RP after a PRE, RC after an ACT,
+//    RFC after the previous REF); refresh falls due at k x REFI whatever delayed earlier ones;
+//  - the _S rules (RRD_S, CCD_S, WTR_S) and the read-write turnarounds bind within a rank; across
+//    ranks only the data bus counts (RTRS between bursts);
+//  - "64-byte line" is one access (access_bytes); a read is refused when the read queue is full
+//    even if the write queue holds its line;
+//  - an automatic precharge counts as a PRE and closes the bank at once for the scheduler, its
+//    timing (RP to the next ACT or REF) counted from the earliest legal precharge cycle.
 #pragma once
 
 #include <cstdint>
