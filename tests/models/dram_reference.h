@@ -13,8 +13,10 @@
 //    command issued), not once per cycle;
 //  - REF waits until every bank of the rank could take an ACT (RP after a PRE, RC after an ACT,
 //    RFC after the previous REF); refresh falls due at k x REFI whatever delayed earlier ones;
-//  - the _S rules (RRD_S, CCD_S, WTR_S) and the read-write turnarounds bind within a rank; across
-//    ranks only the data bus counts (RTRS between bursts);
+//  - the ACT-ACT, column-column and turnaround rules bind within a rank; across ranks only the
+//    data bus counts (RTRS between bursts). This model applies an _S rule to other bank groups
+//    only, as the comment says; dram.cpp applies it to the whole rank, so the two agree only
+//    while each _L >= its _S (true of every preset; DramSpecProblems does not require it);
 //  - "64-byte line" is one access (access_bytes); a read is refused when the read queue is full
 //    even if the write queue holds its line;
 //  - an automatic precharge counts as a PRE and closes the bank at once for the scheduler, its
