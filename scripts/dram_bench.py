@@ -92,17 +92,18 @@ def measured_section(results, presets, traces, n, plot_note, load):
     walls = [w for _, w in results.values()]
     reqs = sum(r["requests"] for r, _ in results.values())
     out = [BEGIN, "", "## Measured", "",
-           "Written by `scripts/dram_bench.py` (%d requests per trace, controller defaults: open page, "
+           "Written by `scripts/dram_bench.py` (%s requests per trace, controller defaults: open page, "
            "RoBaBgRaCoCh, read and write queues of 32, write drain from 80 %% to 20 %%). "
            "Machine: %s, %d cores, load average %s before the runs; %d runs, %.1f s of wall time in "
            "all, %s requests/s over all runs (each run's wall time includes starting the process "
            "and reading its trace)."
-           % (n, cpu_name(), os.cpu_count(), load, len(results), sum(walls),
+           % ("{:,}".format(n), cpu_name(), os.cpu_count(), load, len(results), sum(walls),
               "{:,.0f}".format(reqs / sum(walls))), ""]
     for preset in presets:
         first = results[(preset, next(iter(traces)))][0]
-        out += ["### %s (peak %.0f B/DRAM cycle at %.0f MHz, %s)"
-                % (preset, first["peak_bytes_per_dram_cycle"], first["clock_mhz"],
+        peak = first["peak_bytes_per_dram_cycle"]
+        out += ["### %s (peak %.0f B/DRAM cycle = %.1f GB/s at %.0f MHz, %s)"
+                % (preset, peak, peak * first["clock_mhz"] / 1e3, first["clock_mhz"],
                    first["address_mapping"]), ""]
         out += markdown_table([table_row(name, *results[(preset, name)]) for name in traces])
         out.append("")
@@ -124,10 +125,15 @@ def plot(results, presets, traces, base):
         ax.bar(xs, ys, width, label=preset)
     ax.set_xticks(range(len(traces)))
     ax.set_xticklabels(list(traces))
+    for k, preset in enumerate(presets):
+        feed = 100.0 * 64 / results[(preset, next(iter(traces)))][0]["peak_bytes_per_dram_cycle"]
+        if feed < 100:  # one 64-byte request per DRAM cycle caps what a trace can show
+            ax.axhline(feed, color="C%d" % k, linestyle="--", linewidth=1,
+                       label="%s: trace feed limit (64 B/cycle)" % preset)
     ax.set_ylabel("% of peak bandwidth")
-    ax.set_ylim(0, 100)
+    ax.set_ylim(0, 115)
     ax.set_title("npusim dram: bandwidth per trace as % of each preset's peak")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, ncol=3, loc="upper center")
     ax.grid(axis="y", alpha=0.3)
     files = nt.save_figure(fig, base)
     return "![%% of peak per trace and preset](%s)" % os.path.basename(files[0])
