@@ -152,7 +152,8 @@ def update_markdown(path, section):
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     nt.add_npusim_option(ap)
-    ap.add_argument("--requests", type=int, default=dram_traces.DEFAULT_REQUESTS)
+    ap.add_argument("--requests", type=int, default=dram_traces.DEFAULT_REQUESTS,
+                    help="requests per trace (default %(default)s = 16 MiB)")
     ap.add_argument("--out", default=nt.repo_path("results", "dram.md"))
     ap.add_argument("--presets", default=",".join(PRESETS))
     ap.add_argument("--traces", default=",".join(dram_traces.TRACES))
@@ -160,6 +161,8 @@ def main(argv):
                     "(default: a temporary one, removed at the end)")
     a = ap.parse_args(argv[1:])
     presets, names = a.presets.split(","), a.traces.split(",")
+    if a.requests < 2 or a.requests % 2:
+        ap.error("--requests must be a positive even number, got %d" % a.requests)
     for name in names:
         if name not in dram_traces.TRACES:
             ap.error("--traces: expected names among %s, got %s" % (", ".join(dram_traces.TRACES), name))
