@@ -1,0 +1,233 @@
+// The DRAM controller against the cycle-stepped reference (dram_reference.h) on random traces:
+// every request's completion cycle, the last accepted cycle and every command count agree, to the
+// cycle. The controller runs twice: through RunDramTrace (which skips idle cycles) and ticked every
+// cycle by hand (for per-request completions, which RunDramTrace does not return).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "config/dram.h"
+#include "models/timing/dram.h"
+#include "models/timing/dram_trace.h"
+#include "tests/models/dram_reference.h"
+
+namespace npusim::models::timing {
+namespace {
+
+// Segments of 16..215 requests, each one pattern with one share of writes: sequential lines,
+// strided (64 B .. 2 MiB), uniform random, a few hot rows, or re-reads of recent requests (which
+// the write queue may answer).
+std::vector<DramRequest> RandomTrace(const core::DramSpec& s, uint64_t seed, size_t n) {
+  std::mt19937_64 rng(seed);
+  auto below = [&rng](uint64_t k) { return rng() % k; };
+  const uint64_t line = s.access_bytes(), lines = s.capacity_bytes() / line;
+  const uint64_t row_lines = static_cast<uint64_t>(s.columns);
+  std::vector<uint64_t> hot(4);
+  for (uint64_t& h : hot) h = below(lines / row_lines) * row_lines;
+  std::vector<DramRequest> out;
+  while (out.size() < n) {
+    const uint64_t pattern = below(5), len = 16 + below(200), writes = below(5) * 25;
+    const uint64_t base = below(lines), stride = uint64_t{1} << below(16);
+    for (uint64_t k = 0; k < len && out.size() < n; ++k) {
+      uint64_t l = 0;
+      switch (pattern) {
+        case 0: l = base + k; break;
+        case 1: l = base + k * stride; break;
+        case 2: l = below(lines); break;
+        case 3: l = hot[below(hot.size())] + below(8); break;
+        default:
+          l = out.empty() ? base : out[out.size() - 1 - below(std::min<size_t>(out.size(), 48))].addr / line;
+      }
+      const bool write = below(100) < writes && pattern != 4;
+      out.push_back({out.size(), (l % lines) * line + below(line), write, -1});
+    }
+  }
+  return out;
+}
+
+struct Stepped {
+  std::vector<uint64_t> done;
+  uint64_t last_accepted = 0;
+  bool finished = true;  // false: still busy after tests::kMaxTraceCycles
+};
+
+// The trace offering rule of dram_trace.h, every cycle ticked.
+Stepped RunStepped(const core::DramSpec& spec, const std::vector<DramRequest>& requests) {
+  DramSystem sys(spec);
+  Stepped r;
+  r.done.assign(requests.size(), 0);
+  size_t i = 0;
+  for (uint64_t c = 0; i < requests.size() || !sys.Empty(); ++c) {
+    if (c == tests::kMaxTraceCycles) {
+      r.finished = false;
+      break;
+    }
+    if (i < requests.size() && sys.Offer(requests[i], c)) {
+      r.last_accepted = c;
+      ++i;
+    }
+    sys.Tick(c);
+  }
+  std::vector<DramCompletion> got;
+  sys.TakeCompletions(got);
+  for (const DramCompletion& d : got) r.done[d.id] = d.cycle;
+  return r;
+}
+
+// The k-th smallest read latency for every k, out of the histogram (exact below kMax, which holds
+// everything longer).
+std::vector<uint64_t> SortedLatencies(const LatencyHistogram& h) {
+  std::vector<uint64_t> v;
+  const double n = static_cast<double>(h.count());
+  for (uint64_t k = 1; k <= h.count(); ++k) v.push_back(h.Percentile((static_cast<double>(k) - 0.5) / n));
+  return v;
+}
+
+std::string FirstDifference(const std::vector<DramRequest>& trace, const std::vector<uint64_t>& got,
+                            const std::vector<uint64_t>& want) {
+  size_t bad = 0, first = got.size();
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (got[i] == want[i]) continue;
+    ++bad;
+    first = std::min(first, i);
+  }
+  if (bad == 0) return "";
+  std::ostringstream os;
+  os << bad << " requests differ; the first, #" << first << " (" << (trace[first].write ? "write" : "read")
+     << " 0x" << std::hex << trace[first].addr << std::dec << "), completes at " << got[first]
+     << " in the controller, " << want[first] << " in the reference";
+  return os.str();
+}
+
+struct Case {
+  std::string name;
+  core::DramSpec spec;
+};
+
+Case Variant(const std::string& name, const char* preset, void (*edit)(core::DramSpec&)) {
+  core::DramSpec s = *core::DramPreset(preset);
+  edit(s);
+  EXPECT_TRUE(core::DramSpecProblems(s).empty()) << name;
+  return {name, s};
+}
+
+std::vector<Case> Cases() {
+  return {
+      Variant("ddr4_open", "ddr4-2400", [](core::DramSpec&) {}),
+      Variant("ddr4_closed_xor_small_queues", "ddr4-2400",
+              [](core::DramSpec& s) {
+                s.page = core::PagePolicy::kClosed;
+                s.xor_hash = true;
+                s.read_queue = 6;
+                s.write_queue = 6;  // drains above 4.8, stops below 1.2
+              }),
+      Variant("ddr4_2rank_short_refi", "ddr4-2400",
+              [](core::DramSpec& s) {
+                s.ranks = 2;
+                s.t.REFI = 900;
+                s.t.RFC = 120;
+                s.write_high = 0.5;
+                s.write_low = 0.25;
+              }),
+      Variant("ddr4_2rank_closed_xor_ChRaBgBaRoCo", "ddr4-2400",
+              [](core::DramSpec& s) {
+                s.ranks = 2;
+                s.page = core::PagePolicy::kClosed;
+                s.xor_hash = true;
+                s.read_queue = 8;
+                s.write_queue = 8;
+                s.t.REFI = 1500;
+                core::ParseAddressMapping("RoCoRaBaBgCh", &s.mapping);
+              }),
+      Variant("hbm2_open_xor", "hbm2", [](core::DramSpec& s) { s.xor_hash = true; }),
+      Variant("hbm2_closed_small_queues", "hbm2",
+              [](core::DramSpec& s) {
+                s.page = core::PagePolicy::kClosed;
+                s.read_queue = 4;
+                s.write_queue = 4;
+              }),
+      Variant("ddr5_open_small_queues", "ddr5-3200",
+              [](core::DramSpec& s) {
+                s.read_queue = 8;
+                s.write_queue = 10;
+              }),
+      Variant("lpddr4_closed", "lpddr4-3200", [](core::DramSpec& s) { s.page = core::PagePolicy::kClosed; }),
+  };
+}
+
+// What the traces of one case exercised.
+struct Scene {
+  uint64_t refused = 0, refreshes = 0, forwarded = 0, conflicts = 0, writes = 0;
+};
+
+void ExpectSameCounts(const DramCounts& k, const tests::ReferenceDramResult& ref) {
+  EXPECT_EQ(k.act, ref.act);
+  EXPECT_EQ(k.pre, ref.pre);
+  EXPECT_EQ(k.rd, ref.rd);
+  EXPECT_EQ(k.wr, ref.wr);
+  EXPECT_EQ(k.ref, ref.ref);
+  EXPECT_EQ(k.row_hits, ref.row_hits);
+  EXPECT_EQ(k.row_misses, ref.row_misses);
+  EXPECT_EQ(k.row_conflicts, ref.row_conflicts);
+  EXPECT_EQ(k.forwarded, ref.forwarded);
+}
+
+void Compare(const core::DramSpec& spec, const std::vector<DramRequest>& trace, Scene* scene) {
+  const tests::ReferenceDramResult ref = tests::RunReferenceDramTrace(spec, trace);
+  ASSERT_TRUE(ref.finished);
+  const Stepped stepped = RunStepped(spec, trace);
+  ASSERT_TRUE(stepped.finished);
+  const DramTraceResult run = RunDramTrace(spec, trace);
+
+  EXPECT_EQ(FirstDifference(trace, stepped.done, ref.done), "");
+  EXPECT_EQ(stepped.last_accepted, ref.last_accepted);
+  EXPECT_EQ(run.last_accepted, ref.last_accepted);
+  EXPECT_EQ(run.last_done, *std::max_element(ref.done.begin(), ref.done.end()));
+  ExpectSameCounts(run.counts, ref);
+  std::vector<uint64_t> latencies;
+  for (size_t i = 0; i < trace.size(); ++i)
+    if (!trace[i].write) latencies.push_back(std::min(ref.done[i] - ref.accepted[i], LatencyHistogram::kMax));
+  std::sort(latencies.begin(), latencies.end());
+  EXPECT_EQ(SortedLatencies(run.counts.read_latency), latencies);
+
+  for (size_t i = 1; i < trace.size(); ++i) scene->refused += ref.accepted[i] > ref.accepted[i - 1] + 1;
+  scene->refreshes += ref.ref;
+  scene->forwarded += ref.forwarded;
+  scene->conflicts += ref.row_conflicts;
+  scene->writes += ref.wr;
+}
+
+int64_t EnvInt(const char* name, int64_t fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::stoll(v) : fallback;
+}
+
+class DramEquivalence : public ::testing::TestWithParam<size_t> {};
+
+// NPUSIM_DRAM_TRACES=N (default 3) runs N traces per case, NPUSIM_DRAM_SEED=S from seed S.
+TEST_P(DramEquivalence, ControllerEqualsCycleSteppedReference) {
+  const Case c = Cases()[GetParam()];
+  const int64_t traces = EnvInt("NPUSIM_DRAM_TRACES", 3), first = EnvInt("NPUSIM_DRAM_SEED", 1);
+  Scene scene;
+  for (int64_t seed = first; seed < first + traces; ++seed) {
+    SCOPED_TRACE(c.name + " seed " + std::to_string(seed));
+    Compare(c.spec, RandomTrace(c.spec, static_cast<uint64_t>(seed) * 7919 + GetParam(), 4000), &scene);
+  }
+  // The traces were not trivial: full queues, refreshes, forwarding, row conflicts, writes.
+  EXPECT_GT(scene.refused, 0u);
+  EXPECT_GT(scene.refreshes, 0u);
+  EXPECT_GT(scene.forwarded, 0u);
+  EXPECT_GT(scene.conflicts, 0u);
+  EXPECT_GT(scene.writes, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Presets, DramEquivalence, ::testing::Range<size_t>(0, Cases().size()),
+                         [](const ::testing::TestParamInfo<size_t>& i) { return Cases()[i.param].name; });
+
+}  // namespace
+}  // namespace npusim::models::timing
