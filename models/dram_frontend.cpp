@@ -119,6 +119,9 @@ uint64_t DramFrontEnd::Advance(uint64_t limit) {
       if (!d.write) completions_.push({d.cycle, d.id});
     }
     cycle_ = std::min(NextCycle(c), std::max(limit, c + 1));
+    // With no limit, run only while something will be noted (writes left in the controller's queue
+    // are served when the controller next runs).
+    if (limit == kNever && !Pending()) break;
   }
   return cycle_;
 }
@@ -145,6 +148,11 @@ std::vector<DramTicket*> DramFrontEnd::Deliver(uint64_t npu_now) {
   }
   notes_.erase(due, notes_.end());
   return woken;
+}
+
+bool DramFrontEnd::Pending() const {
+  return !inflight_.empty() ||
+         std::any_of(sources_.begin(), sources_.end(), [](const Source& s) { return !s.waiting.empty(); });
 }
 
 bool DramFrontEnd::Idle() const {

@@ -57,6 +57,9 @@ class DramFrontEnd {
   std::vector<DramTicket*> Deliver(uint64_t npu_now);
   // Nothing queued, in flight or to be delivered.
   bool Idle() const;
+  // Requests waiting to enter the controller, or reads in flight: the controller must run for the
+  // NPU to go on.
+  bool Pending() const;
   // Processes every cycle up to the DRAM cycle of `npu_end` and accounts background to it.
   void Finish(uint64_t npu_end);
   timing::DramCounts Counts() const { return dram_.Counts(); }
@@ -92,8 +95,8 @@ class DramFrontEnd {
   std::vector<Source> sources_;
   std::unordered_map<uint64_t, InFlight> inflight_;  // by request id
   uint64_t next_id_ = 0;
-  using Pending = std::pair<uint64_t, uint64_t>;  // (cycle, id)
-  std::priority_queue<Pending, std::vector<Pending>, std::greater<Pending>> completions_;
+  using Due = std::pair<uint64_t, uint64_t>;  // (cycle, id)
+  std::priority_queue<Due, std::vector<Due>, std::greater<Due>> completions_;
   std::vector<timing::DramCompletion> scratch_;
   std::vector<Note> notes_;
   uint64_t cycle_ = 0;

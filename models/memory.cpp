@@ -133,7 +133,7 @@ void Dram::Run() {
       issued_.notify();
       done_.notify();
     }
-    if (front_->Idle() && front_->NextNotification() == UINT64_MAX) {
+    if (!front_->Pending() && front_->NextNotification() == UINT64_MAX) {
       wait(submitted_);
       continue;
     }
