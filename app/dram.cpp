@@ -35,7 +35,7 @@ int DramCommand(const DramOptions& o) {
                             "trace requests are 64 bytes; this DRAM's access is " +
                                 std::to_string(spec.access_bytes()) + " bytes (bus_bits / 8 x burst_length)");
   }
-  const auto requests = sim::ReadDramTrace(o.trace);
+  const auto requests = sim::ReadDramTrace(o.trace, spec.capacity_bytes());
   if (!o.out.empty()) sim::PrepareOutputDir(o.out);
   const auto result = models::timing::RunDramTrace(spec, requests);
   const nlohmann::json report = sim::DramTraceReport(spec, result);

@@ -10,7 +10,7 @@ namespace npusim::sim {
 using nlohmann::json;
 namespace timing = models::timing;
 
-std::vector<timing::DramRequest> ReadDramTrace(const std::string& path) {
+std::vector<timing::DramRequest> ReadDramTrace(const std::string& path, uint64_t capacity) {
   std::ifstream in(path);
   if (!in) throw core::ConfigError(path, "", "cannot open the trace file");
   std::vector<timing::DramRequest> out;
@@ -38,6 +38,10 @@ std::vector<timing::DramRequest> ReadDramTrace(const std::string& path) {
     r.id = out.size();
     r.addr = std::stoull(digits, nullptr, 16);
     r.write = op == "ST";
+    if (r.addr >= capacity) {
+      throw core::ConfigError(
+          path, where, "address " + addr + " lies beyond the DRAM's " + std::to_string(capacity) + " bytes");
+    }
     out.push_back(r);
   }
   if (out.empty()) throw core::ConfigError(path, "", "expected at least one LD or ST line, found none");

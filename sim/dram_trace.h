@@ -1,6 +1,7 @@
 // `npusim dram`: a load/store trace through the timed DRAM alone (docs/models.md, "DRAM").
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -14,7 +15,9 @@ namespace npusim::sim {
 // Reads a trace: one request per line, "LD 0xADDRESS" or "ST 0xADDRESS" (hexadecimal, 0x optional),
 // blank lines and lines starting with '#' skipped. Throws ConfigError naming `path`, the line and
 // what was expected; a trace without requests is an error too.
-std::vector<models::timing::DramRequest> ReadDramTrace(const std::string& path);
+// Addresses at or beyond `capacity` bytes are an error too (they would wrap onto other rows).
+std::vector<models::timing::DramRequest> ReadDramTrace(const std::string& path,
+                                                       uint64_t capacity = UINT64_MAX);
 
 // report.json: dram_cycles, dram_cycles_done, bytes_per_dram_cycle, row_hits/misses/conflicts,
 // commands, read latency (mean, p99), energy_pj and its split.

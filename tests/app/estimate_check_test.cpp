@@ -128,15 +128,18 @@ INSTANTIATE_TEST_SUITE_P(
     UnitKinds, EstimateCheck,
     ::testing::Values(
         // 11.2 % (pw1), 1.7 %.
-        Case{"systolic", "arch/dense_16x16.json", "workloads/mobilenet_v1_q8.json", "", 15, 3},
+        Case{"systolic", "tests/data/arch/dense_16x16_pipe.json", "workloads/mobilenet_v1_q8.json", "", 15,
+             3},
         // 38.4 % (pw1: tiles of 1x4 pixels, whose load-compute-store chains the estimate's
         // max over the three streams does not see), 10.1 %.
-        Case{"bit_serial", "arch/unpu.json", "workloads/mobilenet_q4.json", "", 45, 13},
+        Case{"bit_serial", "tests/data/arch/unpu_pipe.json", "workloads/mobilenet_q4.json", "", 45, 13},
         // 49.0 % (dw4), 24.0 %.
-        Case{"reconfigurable", "arch/sagar_128x128.json", "workloads/mobilenet_v1_q8.json", "", 55, 28},
+        Case{"reconfigurable", "tests/data/arch/sagar_128x128_pipe.json", "workloads/mobilenet_v1_q8.json",
+             "", 55, 28},
         // 4.4 % (dw12), 0.02 %; pruned: 12.9 % (fc), 0.04 %.
-        Case{"sparse", "arch/scalpel_mcu.json", "workloads/mobilenet_v1_q8.json", "", 16, 1},
-        Case{"sparse_pruned", "arch/scalpel_cpu.json", "workloads/mobilenet_v1_q8.json", "0.7", 16, 1}),
+        Case{"sparse", "tests/data/arch/scalpel_mcu_pipe.json", "workloads/mobilenet_v1_q8.json", "", 16, 1},
+        Case{"sparse_pruned", "tests/data/arch/scalpel_cpu_pipe.json", "workloads/mobilenet_v1_q8.json",
+             "0.7", 16, 1}),
     [](const ::testing::TestParamInfo<Case>& i) { return std::string(i.param.kind); });
 
 }  // namespace

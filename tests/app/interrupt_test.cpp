@@ -85,7 +85,7 @@ class Interrupt : public ::testing::Test {
   }
   // Results of a quick run in `out`, as the "previous results".
   std::map<std::string, std::string> PreviousResults(const fs::path& out) {
-    const ProcessOutcome o = RunNpusim({"--arch", Src("arch/dense_16x16.json"), "--net",
+    const ProcessOutcome o = RunNpusim({"--arch", Src("tests/data/arch/dense_16x16_pipe.json"), "--net",
                                         Src("workloads/tiny_conv.json"), "--out", out.string()},
                                        dir_ / "err.txt");
     EXPECT_EQ(o.exit_code, 0) << o;
@@ -157,8 +157,9 @@ class InterruptSweep : public Interrupt {
  protected:
   std::vector<std::string> Sweep(const std::string& first_net, const std::string& second_net) {
     WriteFileText(dir_ / "grid.json", R"({"knobs": {"/dram/bytes_per_cycle": [16]}})");
-    return {NPUSIM_BINARY, "sweep", "--arch", Src("arch/dense_16x16.json"), "--net", Src(first_net), "--net",
-            Src(second_net), "--grid", (dir_ / "grid.json").string(), "--out", (dir_ / "s").string(),
+    return {NPUSIM_BINARY, "sweep", "--arch", Src("tests/data/arch/dense_16x16_pipe.json"), "--net",
+            Src(first_net), "--net", Src(second_net), "--grid", (dir_ / "grid.json").string(), "--out",
+            (dir_ / "s").string(),
             // Exact points: a ResNet-50 point (about 0.8 s in Release) runs long enough to be caught
             // while running.
             "--mode", "exact"};

@@ -46,7 +46,7 @@ std::vector<std::map<std::string, std::string>> ReadLut(const fs::path& p) {
 // `space` written to d/space.json and tabulated on UNPU into d/lut.csv, its rows.
 std::vector<std::map<std::string, std::string>> LutOf(const fs::path& d, const std::string& space) {
   WriteFileText(d / "space.json", space);
-  const ProcessOutcome o = RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space",
+  const ProcessOutcome o = RunNpusim({"lut", "--arch", Src("tests/data/arch/unpu_pipe.json"), "--space",
                                       (d / "space.json").string(), "--out", (d / "lut.csv").string()},
                                      d / "err");
   EXPECT_EQ(o.exit_code, 0) << o;
@@ -60,8 +60,8 @@ TEST(Lut, EntryEqualsARunOfTheSameOneLayerNetwork) {
       {"op": "depthwise", "in_channels": 8, "out_channels": 99, "kernel": 3, "resolution": 10},
       {"op": "conv2d", "in_channels": 8, "out_channels": 16, "kernel": 3, "stride": 1, "resolution": 10}]})");
   const ProcessOutcome o =
-      RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space", (d / "space.json").string(), "--out",
-                 (d / "lut.csv").string(), "--jobs", "2"},
+      RunNpusim({"lut", "--arch", Src("tests/data/arch/unpu_pipe.json"), "--space",
+                 (d / "space.json").string(), "--out", (d / "lut.csv").string(), "--jobs", "2"},
                 d / "err");
   ASSERT_EQ(o.exit_code, 0) << o;
   const auto lut = ReadLut(d / "lut.csv");
@@ -87,9 +87,9 @@ TEST(Lut, EntryEqualsARunOfTheSameOneLayerNetwork) {
     "ops": [{"name": "layer", "op": "conv2d", "inputs": ["x", "w", "b"], "outputs": ["y"], "stride": [1, 1],
              "pads": [1, 1, 1, 1], "groups": 1, "activation": "relu"}]})");
   WriteFileText(d / "net.json", net.dump());
-  const ProcessOutcome r = RunNpusim(
-      {"--arch", Src("arch/unpu.json"), "--net", (d / "net.json").string(), "--out", (d / "run").string()},
-      d / "err");
+  const ProcessOutcome r = RunNpusim({"--arch", Src("tests/data/arch/unpu_pipe.json"), "--net",
+                                      (d / "net.json").string(), "--out", (d / "run").string()},
+                                     d / "err");
   ASSERT_EQ(r.exit_code, 0) << r;
   const json rep = json::parse(ReadFileText(d / "run" / "report.json"));
   EXPECT_EQ(e.at("cycles"), rep["cycles"].dump());
@@ -116,15 +116,15 @@ TEST(Lut, JsonOutputHoldsTheSameEntriesAsTheCsv) {
       d / "space.json",
       R"({"layers": [{"in_channels": 16, "out_channels": 16, "kernel": [1, 3], "resolution": 8, "weight_bits": [4, 8]}]})");
   for (const char* out : {"lut.csv", "lut.json"}) {
-    ASSERT_EQ(RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space", (d / "space.json").string(),
-                         "--out", (d / out).string()},
+    ASSERT_EQ(RunNpusim({"lut", "--arch", Src("tests/data/arch/unpu_pipe.json"), "--space",
+                         (d / "space.json").string(), "--out", (d / out).string()},
                         d / "err")
                   .exit_code,
               0);
   }
   const auto csv = ReadLut(d / "lut.csv");
   const json doc = json::parse(ReadFileText(d / "lut.json"));
-  EXPECT_EQ(doc["arch"]["name"], "unpu");
+  EXPECT_EQ(doc["arch"]["name"], "unpu_pipe");
   EXPECT_EQ(doc["npusim_version"], "0.1.0");
   ASSERT_EQ(doc["entries"].size(), csv.size());
   ASSERT_EQ(csv.size(), 4u);
@@ -141,7 +141,7 @@ TEST(Lut, JsonOutputHoldsTheSameEntriesAsTheCsv) {
 TEST(Lut, ABadSpaceFailsNamingTheField) {
   const fs::path d = Scratch("bad");
   WriteFileText(d / "space.json", R"({"layers": [{"op": "conv3d", "kernal": 3, "weight_bits": [8, 17]}]})");
-  const ProcessOutcome o = RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space",
+  const ProcessOutcome o = RunNpusim({"lut", "--arch", Src("tests/data/arch/unpu_pipe.json"), "--space",
                                       (d / "space.json").string(), "--out", (d / "lut.csv").string()},
                                      d / "err");
   EXPECT_EQ(o.exit_code, 2) << o;
@@ -172,7 +172,7 @@ TEST(Lut, BlockSpaceEntriesAddUpToTheWholeArchitecture) {
   const fs::path d = Scratch("blocks");
   WriteFileText(d / "space.json", kBlockSpace);
   const std::string choices = "k3_e3_w8_a8,k5_e1_w8_a8,k3_e6_w8_a8";
-  for (const char* arch : {"arch/dense_16x16.json", "arch/unpu.json"}) {
+  for (const char* arch : {"tests/data/arch/dense_16x16_pipe.json", "tests/data/arch/unpu_pipe.json"}) {
     SCOPED_TRACE(arch);
     ProcessOutcome o = RunNpusim({"lut", "--arch", Src(arch), "--space", (d / "space.json").string(), "--out",
                                   (d / "lut.json").string(), "--jobs", "2"},
@@ -213,7 +213,7 @@ TEST(Lut, BlockSpaceEntriesAddUpToTheWholeArchitecture) {
     }
     EXPECT_EQ(rd, Int(rep["counters"]["dram.read_byte"]));
     EXPECT_EQ(wr, Int(rep["counters"]["dram.write_byte"]));
-    if (std::string(arch) == "arch/dense_16x16.json") {
+    if (std::string(arch) == "tests/data/arch/dense_16x16_pipe.json") {
       EXPECT_EQ(cycles, Int(rep["cycles"]));
       // 4-bit weights: the dense array runs 8 only, so those entries carry the compiler's error.
       EXPECT_EQ(lut["s0b0"]["k3_e1_w4_a8"]["status"], "error");
@@ -236,13 +236,13 @@ TEST(Lut, ABlockEntryEqualsARunOfItsNetwork) {
   ASSERT_EQ(lut.size(), 4u);
   EXPECT_EQ(lut[3].at("choice"), "k7_e3_w3_a16");
   EXPECT_EQ(lut[3].at("skip"), "1");
-  const ProcessOutcome o =
-      RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space", (d / "space.json").string(), "--out",
-                 (d / "net.json").string(), "--emit-net", "k7_e3_w3_a16"},
-                d / "err");
+  const ProcessOutcome o = RunNpusim(
+      {"lut", "--arch", Src("tests/data/arch/unpu_pipe.json"), "--space", (d / "space.json").string(),
+       "--out", (d / "net.json").string(), "--emit-net", "k7_e3_w3_a16"},
+      d / "err");
   ASSERT_EQ(o.exit_code, 0) << o;
-  const ProcessOutcome r = RunNpusim({"--arch", Src("arch/unpu.json"), "--net", (d / "net.json").string(),
-                                      "--check", "--out", (d / "run").string()},
+  const ProcessOutcome r = RunNpusim({"--arch", Src("tests/data/arch/unpu_pipe.json"), "--net",
+                                      (d / "net.json").string(), "--check", "--out", (d / "run").string()},
                                      d / "err");
   ASSERT_EQ(r.exit_code, 0) << r;  // bit-exact
   const json rep = json::parse(ReadFileText(d / "run" / "report.json"));
@@ -258,7 +258,7 @@ TEST(Lut, ABadBlockSpaceOrArchitectureFailsNamingIt) {
   WriteFileText(d / "space.json",
                 R"({"input": {"resolution": 12}, "stages": [{"out_channels": 8, "blocks": 0}],
       "choices": {"kernel": [3, 4], "activation_bits": [1]}, "activation": "gelu"})");
-  ProcessOutcome o = RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space",
+  ProcessOutcome o = RunNpusim({"lut", "--arch", Src("tests/data/arch/unpu_pipe.json"), "--space",
                                 (d / "space.json").string(), "--out", (d / "lut.csv").string()},
                                d / "err");
   EXPECT_EQ(o.exit_code, 2) << o;
@@ -270,16 +270,18 @@ TEST(Lut, ABadBlockSpaceOrArchitectureFailsNamingIt) {
   }
   EXPECT_FALSE(fs::exists(d / "lut.csv"));
   WriteFileText(d / "space.json", kBlockSpace);
-  o = RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space", (d / "space.json").string(), "--out",
-                 (d / "net.json").string(), "--emit-net", "k3_e3_w8_a8,k9_e1_w8_a8,k3_e6_w8_a8"},
-                d / "err");
+  o = RunNpusim(
+      {"lut", "--arch", Src("tests/data/arch/unpu_pipe.json"), "--space", (d / "space.json").string(),
+       "--out", (d / "net.json").string(), "--emit-net", "k3_e3_w8_a8,k9_e1_w8_a8,k3_e6_w8_a8"},
+      d / "err");
   EXPECT_EQ(o.exit_code, 2) << o;
   EXPECT_NE(o.err.find("--emit-net: block s0b1 (choice 2): expected one of k3_e1_w4_a8, "), std::string::npos)
       << o;
   EXPECT_NE(o.err.find("got \"k9_e1_w8_a8\""), std::string::npos) << o;
-  o = RunNpusim({"lut", "--arch", Src("arch/unpu.json"), "--space", (d / "space.json").string(), "--out",
-                 (d / "net.json").string(), "--emit-net", "k3_e3_w8_a8"},
-                d / "err");
+  o = RunNpusim(
+      {"lut", "--arch", Src("tests/data/arch/unpu_pipe.json"), "--space", (d / "space.json").string(),
+       "--out", (d / "net.json").string(), "--emit-net", "k3_e3_w8_a8"},
+      d / "err");
   EXPECT_EQ(o.exit_code, 2) << o;
   EXPECT_NE(o.err.find("expected 3 choices (one per block of t8), got 1"), std::string::npos) << o;
   EXPECT_FALSE(fs::exists(d / "net.json"));

@@ -86,7 +86,7 @@ void ExpectSameAsRun(const json& a, const json& rep) {
 }
 
 TEST_F(Serve, AnswersEqualRunWithTheSameWeightBits) {
-  const std::string arch = "arch/unpu.json", net = "workloads/small_resnet.json";
+  const std::string arch = "tests/data/arch/unpu_pipe.json", net = "workloads/small_resnet.json";
   const std::vector<json> a =
       ServeStdio(arch, net,
                  "{\"id\": 1, \"layers\": true}\n"
@@ -105,7 +105,7 @@ TEST_F(Serve, AnswersEqualRunWithTheSameWeightBits) {
 // 16-bit features), answered as `npusim run --activation-bits` reports (and that run is bit-exact
 // against the reference: --check). A width the unit cannot run is an error answer naming it.
 TEST_F(Serve, ActivationBitsAnswerWhatARunWithThemReports) {
-  const std::string arch = "arch/unpu.json", net = "workloads/small_resnet.json";
+  const std::string arch = "tests/data/arch/unpu_pipe.json", net = "workloads/small_resnet.json";
   const std::vector<json> a = ServeStdio(
       arch, net,
       "{\"id\": 1, \"layers\": true, \"activation_bits\": {\"*\": 16}, \"weight_bits\": {\"*\": 4}}\n"
@@ -126,7 +126,7 @@ TEST_F(Serve, ActivationBitsAnswerWhatARunWithThemReports) {
 // A request equal to an earlier one (its id aside) is answered from the cache with the same
 // figures; "layers" makes a different request; --cache 0 simulates every one.
 TEST_F(Serve, RepeatedRequestsAreAnsweredFromTheCache) {
-  const std::string arch = "arch/unpu.json", net = "workloads/small_resnet.json";
+  const std::string arch = "tests/data/arch/unpu_pipe.json", net = "workloads/small_resnet.json";
   const std::string requests = "{\"id\": 1, \"weight_bits\": {\"*\": 4}}\n"
                                "{\"id\": 2, \"weight_bits\": {\"*\": 8}}\n"
                                "{\"weight_bits\": {\"*\": 4}, \"id\": \"again\"}\n"
@@ -150,7 +150,7 @@ TEST_F(Serve, RepeatedRequestsAreAnsweredFromTheCache) {
 // Timing mode answers with the same figures as exact mode (and as `npusim run`), the reward
 // loops' mode.
 TEST_F(Serve, TimingModeAnswersEqualRun) {
-  const std::string arch = "arch/unpu.json", net = "workloads/small_resnet.json";
+  const std::string arch = "tests/data/arch/unpu_pipe.json", net = "workloads/small_resnet.json";
   WriteFileText(dir_ / "requests.txt", "{\"id\": 1, \"layers\": true, \"weight_bits\": {\"*\": 3}}\n");
   const std::string cmd = ShellQuoted(NPUSIM_BINARY) + " serve --mode timing --arch " +
                           ShellQuoted(Src(arch)) + " --net " + ShellQuoted(Src(net)) + " <" +
@@ -166,7 +166,7 @@ TEST_F(Serve, TimingModeAnswersEqualRun) {
 // `npusim prune --method node` writes with the same ratios; a name that is no conv/FC layer is an
 // error answer.
 TEST_F(Serve, KeepRatiosAnswerWhatARunOfTheNodePrunedNetworkReports) {
-  const std::string arch = "arch/dense_16x16.json", net = "workloads/mobilenet_v1_q8.json";
+  const std::string arch = "tests/data/arch/dense_16x16_pipe.json", net = "workloads/mobilenet_v1_q8.json";
   const ProcessOutcome p = RunNpusim({"prune", "--arch", Src(arch), "--net", Src(net), "--method", "node",
                                       "--sparsity", "0.5", "-o", (dir_ / "pruned.json").string()},
                                      dir_ / "err.txt");
@@ -188,7 +188,7 @@ TEST_F(Serve, KeepRatiosAnswerWhatARunOfTheNodePrunedNetworkReports) {
 
 TEST_F(Serve, BadRequestsGetAnErrorLineAndServingGoesOn) {
   const std::string big = "{\"id\": \"" + std::string(2 << 20, 'x') + "\"}";
-  const std::vector<json> a = ServeStdio("arch/dense_16x16.json", "workloads/tiny_conv.json",
+  const std::vector<json> a = ServeStdio("tests/data/arch/dense_16x16_pipe.json", "workloads/tiny_conv.json",
                                          "not json\n"
                                          "[1, 2]\n"
                                          "{\"id\": 7, \"weight_bits\": {\"conv1\": 99}}\n"
@@ -210,7 +210,8 @@ TEST_F(Serve, BadRequestsGetAnErrorLineAndServingGoesOn) {
   EXPECT_NE(a[7]["error"].get<std::string>().find("not a JSON line"), std::string::npos);
   EXPECT_TRUE(a[8]["ok"].get<bool>());
   EXPECT_EQ(a[8]["id"], "last");
-  EXPECT_EQ(a[8]["cycles"], RunReport("arch/dense_16x16.json", "workloads/tiny_conv.json", "")["cycles"]);
+  EXPECT_EQ(a[8]["cycles"],
+            RunReport("tests/data/arch/dense_16x16_pipe.json", "workloads/tiny_conv.json", "")["cycles"]);
 }
 
 TEST_F(Serve, SocketClientsDoNotMixAndALeavingClientDoesNotStopTheServer) {
@@ -218,7 +219,8 @@ TEST_F(Serve, SocketClientsDoNotMixAndALeavingClientDoesNotStopTheServer) {
   const pid_t server = fork();
   ASSERT_GE(server, 0);
   if (server == 0) {
-    execl(NPUSIM_BINARY, NPUSIM_BINARY, "serve", "--arch", Src("arch/dense_16x16.json").c_str(), "--net",
+    execl(NPUSIM_BINARY, NPUSIM_BINARY, "serve", "--arch",
+          Src("tests/data/arch/dense_16x16_pipe.json").c_str(), "--net",
           Src("workloads/tiny_conv.json").c_str(), "--socket", sock.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }

@@ -55,7 +55,7 @@ class Sweep : public ::testing::Test {
     args.insert(args.end(), extra.begin(), extra.end());
     return Npusim(args);
   }
-  std::string arch_ = "arch/dense_16x16.json";  // the base arch RunSweep uses
+  std::string arch_ = "tests/data/arch/dense_16x16_pipe.json";  // the base arch RunSweep uses
   Rows Csv(const std::string& out) { return core::ParseCsv(ReadFileText(dir_ / out / "sweep.csv")); }
   // The row whose first field (id) is `id`, as column name -> value.
   std::map<std::string, std::string> Row(const Rows& rows, const std::string& id) {
@@ -78,7 +78,7 @@ TEST_F(Sweep, EachPointEqualsASeparateRunOfItsArch) {
   ASSERT_EQ(rows.size(), 3u);
   for (const auto& [id, bw] : std::vector<std::pair<std::string, int>>{{"p0", 4}, {"p1", 16}}) {
     // The same arch written by hand: the energy file made absolute, the knob set.
-    json arch = json::parse(ReadFileText(Src("arch/dense_16x16.json")));
+    json arch = json::parse(ReadFileText(Src("tests/data/arch/dense_16x16_pipe.json")));
     arch["dram"]["bytes_per_cycle"] = bw;
     arch["energy"] = Src("arch/energy/horowitz_45nm.json");
     WriteFileText(dir_ / ("arch_" + id + ".json"), arch.dump());
@@ -145,7 +145,7 @@ TEST_F(Sweep, AFailingPointIsRecordedAndTheSweepGoesOn) {
 // and a width the array cannot run (4) is that point's error.
 TEST_F(Sweep, ActivationBitsKnobReachesThePointsRun) {
   Grid(R"({"knobs": {"activation_bits:*": [4, 8, 16]}})");
-  arch_ = "arch/unpu.json";
+  arch_ = "tests/data/arch/unpu_pipe.json";
   const ProcessOutcome o = RunSweep("s");
   ASSERT_EQ(o.exit_code, 0) << o;
   const Rows rows = Csv("s");

@@ -45,8 +45,13 @@ TEST(ArchLoader, LoadsDense16x16) {
   EXPECT_EQ(arch.file, path);
   EXPECT_EQ(arch.name, "dense_16x16");
   EXPECT_EQ(arch.clock_mhz, 500);
-  EXPECT_EQ(arch.dram.bytes_per_cycle, 16);
-  EXPECT_EQ(arch.dram.latency_cycles, 100);
+  // A timed DDR4-2400: the cost model's bandwidth and latency follow from the preset at 500 MHz:
+  // 64 bytes per BL = 4 DRAM cycles x 1200 / 500 = 38.4 bytes per NPU cycle; an idle read's
+  // RCD + CL + BL = 36 DRAM cycles = 15 NPU cycles (rounded up).
+  EXPECT_EQ(arch.dram.model, "dram");
+  EXPECT_EQ(arch.dram.spec.preset, "ddr4-2400");
+  EXPECT_EQ(arch.dram.bytes_per_cycle, 38);
+  EXPECT_EQ(arch.dram.latency_cycles, 15);
   EXPECT_EQ(arch.dram.burst_bytes, 64);
   EXPECT_EQ(arch.dram.capacity_bytes, 268435456);
   ASSERT_EQ(arch.buffers.size(), 4u);
@@ -118,7 +123,7 @@ TEST(ArchLoader, DefaultsFillOptionalKeys) {
   j["post_processor"].erase("name");
   const ArchConfig arch = LoadArch(WriteArch(j));
   EXPECT_EQ(arch.requant_mode, RequantMode::kOnnxFloat);
-  EXPECT_EQ(arch.dram.capacity_bytes, int64_t{1} << 30);
+  EXPECT_EQ(arch.dram.capacity_bytes, int64_t{8} << 30);  // the DDR4 rank: 8 devices of 8 Gb
   EXPECT_EQ(arch.buffers[0].banks, 1);
   EXPECT_EQ(arch.buffers[0].ports, 1);
   EXPECT_EQ(arch.units[0].dataflow, "ws");

@@ -15,14 +15,17 @@ namespace {
 
 // The shipped arch families, and accumulators of 16 bits that wrap or saturate.
 const ArchVariant kInt32Variants[] = {
-    {"dense", "arch/dense_16x16.json", 32, core::Overflow::kWrap, core::RequantMode::kOnnxFloat},
+    {"dense", "tests/data/arch/dense_16x16_pipe.json", 32, core::Overflow::kWrap,
+     core::RequantMode::kOnnxFloat},
     {"tiny", "arch/tiny_4x4.json", 32, core::Overflow::kWrap, core::RequantMode::kOnnxFloat},
     {"tiny_acc16_wrap", "arch/tiny_4x4.json", 16, core::Overflow::kWrap, core::RequantMode::kOnnxFloat},
-    {"dense_acc16_saturate", "arch/dense_16x16.json", 16, core::Overflow::kSaturate,
+    {"dense_acc16_saturate", "tests/data/arch/dense_16x16_pipe.json", 16, core::Overflow::kSaturate,
      core::RequantMode::kFixedPoint},
-    {"unpu", "arch/unpu.json", 32, core::Overflow::kWrap, core::RequantMode::kOnnxFloat},
-    {"sagar", "arch/sagar_128x128.json", 32, core::Overflow::kWrap, core::RequantMode::kOnnxFloat},
-    {"scalpel_mcu", "arch/scalpel_mcu.json", 32, core::Overflow::kWrap, core::RequantMode::kOnnxFloat},
+    {"unpu", "tests/data/arch/unpu_pipe.json", 32, core::Overflow::kWrap, core::RequantMode::kOnnxFloat},
+    {"sagar", "tests/data/arch/sagar_128x128_pipe.json", 32, core::Overflow::kWrap,
+     core::RequantMode::kOnnxFloat},
+    {"scalpel_mcu", "tests/data/arch/scalpel_mcu_pipe.json", 32, core::Overflow::kWrap,
+     core::RequantMode::kOnnxFloat},
 };
 
 // x -> conv (8-bit output) -> conv (int32 output); x -> conv (int32 output); an [M, K] matmul
@@ -105,7 +108,7 @@ int64_t StoredBytes(const isa::Program& p) {
 // and written to DRAM in 64 / 16 = 4 cycles, the writes back to back, the last complete after the DRAM
 // latency, so the store takes 1 + 4E / bytes_per_cycle + latency_cycles.
 TEST(Int32Output, PassThroughAndStoreCountFourBytesPerOutput) {
-  const core::ArchConfig arch = core::LoadArch(SourcePath("arch/dense_16x16.json"));
+  const core::ArchConfig arch = core::LoadArch(SourcePath("tests/data/arch/dense_16x16_pipe.json"));
   const core::Graph g = OneLayerInt32({1, 4, 4, 16}, 16);
   const int64_t e = 4 * 4 * 16;
   TensorMap inputs{{"x", *g.tensor("x").data}};

@@ -22,7 +22,7 @@ namespace {
 
 namespace timing = models::timing;
 
-core::ArchConfig Sagar() { return core::LoadArch(SourcePath("arch/sagar_128x128.json")); }
+core::ArchConfig Sagar() { return core::LoadArch(SourcePath("tests/data/arch/sagar_128x128_pipe.json")); }
 
 core::Graph MobileNet() { return core::LoadNetwork(SourcePath("workloads/mobilenet_v1_q8.json")); }
 
@@ -246,7 +246,8 @@ TEST(ReconfigMapping, NetFileMappingThatDoesNotFitNamesFileAndPointer) {
   core::Graph one = MobileNet();
   one.ops[0].mapping.dataflow = "os";
   try {
-    compiler::Compile(one, core::LoadArch(SourcePath("arch/dense_16x16.json")), "mobilenet.json");
+    compiler::Compile(one, core::LoadArch(SourcePath("tests/data/arch/dense_16x16_pipe.json")),
+                      "mobilenet.json");
     FAIL() << "expected a ConfigError";
   } catch (const core::ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("/ops/0/mapping: layer \"" + one.ops[0].name +

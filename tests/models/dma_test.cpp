@@ -10,7 +10,8 @@ namespace npusim::models {
 namespace {
 
 core::ArchConfig DenseArch() {
-  return core::LoadArch(std::string(NPUSIM_SOURCE_DIR) + "/arch/dense_16x16.json");
+  return core::LoadArch(std::string(NPUSIM_SOURCE_DIR) +
+                        "/tests/data/arch/dense_16x16_pipe.json");  // the pipe's closed forms
 }
 
 isa::Instruction LoadInstr(int64_t id, uint64_t src, uint64_t dst, int64_t row_bytes, int64_t rows = 1,

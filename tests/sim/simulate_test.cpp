@@ -34,7 +34,7 @@ std::string Figures(const Result& r) {
 
 // tiny_conv on dense_16x16, simulated in this process (once).
 struct TinyConv {
-  core::ArchConfig arch = core::LoadArch(Src("arch/dense_16x16.json"));
+  core::ArchConfig arch = core::LoadArch(Src("tests/data/arch/dense_16x16_pipe.json"));
   core::Graph g = core::LoadNetwork(Src("workloads/tiny_conv.json"));
   TensorMap inputs = GraphInputs(g);
   Result r = Simulate(arch, g, inputs);
@@ -73,7 +73,7 @@ TEST(Simulate, OutputsEqualTheReference) {
 }
 
 TEST(SimulateInChild, TimingModeGivesExactModesFiguresWithoutOutputs) {
-  const core::ArchConfig arch = core::LoadArch(Src("arch/unpu.json"));
+  const core::ArchConfig arch = core::LoadArch(Src("tests/data/arch/unpu_pipe.json"));
   core::Graph g = core::LoadNetwork(Src("workloads/small_resnet.json"));
   Options exact, timing;
   timing.mode = models::ExecMode::kTiming;
@@ -88,7 +88,7 @@ TEST(SimulateInChild, TimingModeGivesExactModesFiguresWithoutOutputs) {
 
 TEST(SimulateInChild, PrepareChangesTheChildsGraphOnly) {
   // Bit-serial: fewer weight bits, fewer cycles.
-  const core::ArchConfig arch = core::LoadArch(Src("arch/unpu.json"));
+  const core::ArchConfig arch = core::LoadArch(Src("tests/data/arch/unpu_pipe.json"));
   core::Graph g = core::LoadNetwork(Src("workloads/tiny_conv.json"));
   const std::vector<int32_t> weights = *g.tensor("conv1_w").data;
   const Answer cycles = [](const Result& r) { return std::to_string(r.run.cycles); };
@@ -103,7 +103,7 @@ TEST(SimulateInChild, PrepareChangesTheChildsGraphOnly) {
 }
 
 TEST(SimulateInChild, WhatThrowsIsExitOneWithItsMessage) {
-  const core::ArchConfig arch = core::LoadArch(Src("arch/unpu.json"));
+  const core::ArchConfig arch = core::LoadArch(Src("tests/data/arch/unpu_pipe.json"));
   core::Graph g = core::LoadNetwork(Src("workloads/tiny_conv.json"));
   const ChildOutcome o = SimulateInChild(
       arch, g, {}, [](const Result&) { return std::string("simulated"); },
@@ -114,7 +114,7 @@ TEST(SimulateInChild, WhatThrowsIsExitOneWithItsMessage) {
 }
 
 TEST(Run, HooksRunAroundTheSimulationAndABeforeHookThatThrowsStopsIt) {
-  const core::ArchConfig arch = core::LoadArch(Src("arch/dense_16x16.json"));
+  const core::ArchConfig arch = core::LoadArch(Src("tests/data/arch/dense_16x16_pipe.json"));
   core::Graph g = core::LoadNetwork(Src("workloads/tiny_conv.json"));
   const Compiled c = Compile(arch, g, "tiny_conv.json");
   EXPECT_FALSE(c.program.instructions.empty());
@@ -136,7 +136,7 @@ TEST(Run, HooksRunAroundTheSimulationAndABeforeHookThatThrowsStopsIt) {
 }
 
 TEST(Run, WithoutFiguresAnIncompleteEnergyTableRunsElseItIsRefused) {
-  core::ArchConfig arch = core::LoadArch(Src("arch/dense_16x16.json"));
+  core::ArchConfig arch = core::LoadArch(Src("tests/data/arch/dense_16x16_pipe.json"));
   arch.energy.components.erase("dram");
   core::Graph g = core::LoadNetwork(Src("workloads/tiny_conv.json"));
   const ChildOutcome refused = RunInChild([&] {
