@@ -103,12 +103,7 @@ class ArchParser {
     SetIf(check_.GetEnum(v, p, "model", Need::kOptional, {"simple", "dram"}), &dram->model);
     if (!v.contains("model")) dram->model = fallback;
     if (!dram->timed()) {
-      check_.Keys(v, p, {"model", "bytes_per_cycle", "latency_cycles", "burst_bytes", "capacity_bytes"});
-      SetIf(check_.GetInt(v, p, "bytes_per_cycle", Need::kRequired, 1, 4096), &dram->bytes_per_cycle);
-      SetIf(check_.GetInt(v, p, "latency_cycles", Need::kRequired, 0, 1000000), &dram->latency_cycles);
-      SetIf(check_.GetPowerOfTwo(v, p, "burst_bytes", Need::kRequired, 1, 4096), &dram->burst_bytes);
-      SetIf(check_.GetInt(v, p, "capacity_bytes", Need::kOptional, 1, int64_t{1} << 48),
-            &dram->capacity_bytes);
+      ParseSimpleDram(v, p, dram);
       return;
     }
     check_.Keys(v, p,
@@ -125,6 +120,34 @@ class ArchParser {
       return;
     }
     DramSpec s = *base;
+    ParseDramOrganisation(v, p, &s);
+    ParseDramTiming(v, p, &s);
+    ParseDramCurrents(v, p, &s);
+    if (const Json* c = check_.Member(v, p, "controller", Need::kOptional, "an object")) {
+      ParseDramController(*c, Pointer(p, "controller"), &s);
+    }
+    for (const std::string& problem : DramSpecProblems(s)) check_.Add(p, problem);
+    dram->spec = s;
+    dram->burst_bytes = s.access_bytes();
+    dram->capacity_bytes = static_cast<int64_t>(std::min<uint64_t>(s.capacity_bytes(), uint64_t{1} << 48));
+    SetIf(check_.GetInt(v, p, "capacity_bytes", Need::kOptional, 1, dram->capacity_bytes),
+          &dram->capacity_bytes);
+    // For the compiler's cost model: peak bandwidth and an idle read's latency, in NPU cycles.
+    const double ratio = npu_mhz > 0 && s.clock_mhz > 0 ? npu_mhz / s.clock_mhz : 1.0;
+    dram->bytes_per_cycle = std::max<int64_t>(1, static_cast<int64_t>(s.peak_bytes_per_cycle() / ratio));
+    dram->latency_cycles = static_cast<int64_t>(std::ceil((s.t.RCD + s.t.CL + s.t.BL) * ratio));
+  }
+
+  void ParseSimpleDram(const Json& v, const std::string& p, DramConfig* dram) {
+    check_.Keys(v, p, {"model", "bytes_per_cycle", "latency_cycles", "burst_bytes", "capacity_bytes"});
+    SetIf(check_.GetInt(v, p, "bytes_per_cycle", Need::kRequired, 1, 4096), &dram->bytes_per_cycle);
+    SetIf(check_.GetInt(v, p, "latency_cycles", Need::kRequired, 0, 1000000), &dram->latency_cycles);
+    SetIf(check_.GetPowerOfTwo(v, p, "burst_bytes", Need::kRequired, 1, 4096), &dram->burst_bytes);
+    SetIf(check_.GetInt(v, p, "capacity_bytes", Need::kOptional, 1, int64_t{1} << 48), &dram->capacity_bytes);
+  }
+
+  void ParseDramOrganisation(const Json& v, const std::string& p, DramSpec* spec) {
+    DramSpec& s = *spec;
     SetIf(check_.GetNumber(v, p, "clock_mhz", Need::kOptional, 0, true), &s.clock_mhz);
     auto org = [&](const char* key, auto* field, int64_t max) {
       if (auto x = check_.GetPowerOfTwo(v, p, key, Need::kOptional, 1, max)) {
@@ -140,6 +163,10 @@ class ArchParser {
     org("bus_bits", &s.bus_bits, 1024);
     org("device_bits", &s.device_bits, 1024);
     org("burst_length", &s.burst_length, 64);
+  }
+
+  void ParseDramTiming(const Json& v, const std::string& p, DramSpec* spec) {
+    DramSpec& s = *spec;
     if (const Json* t = check_.Member(v, p, "timing", Need::kOptional, "an object")) {
       const std::string tp = Pointer(p, "timing");
       const std::pair<const char*, int*> fields[] = {
@@ -157,6 +184,10 @@ class ArchParser {
         }
       }
     }
+  }
+
+  void ParseDramCurrents(const Json& v, const std::string& p, DramSpec* spec) {
+    DramSpec& s = *spec;
     if (const Json* c = check_.Member(v, p, "currents", Need::kOptional, "an object")) {
       const std::string cp = Pointer(p, "currents");
       const std::pair<const char*, double*> fields[] = {
@@ -168,19 +199,6 @@ class ArchParser {
           SetIf(check_.GetNumber(*c, cp, key, Need::kOptional, 0, false), field);
       }
     }
-    if (const Json* c = check_.Member(v, p, "controller", Need::kOptional, "an object")) {
-      ParseDramController(*c, Pointer(p, "controller"), &s);
-    }
-    for (const std::string& problem : DramSpecProblems(s)) check_.Add(p, problem);
-    dram->spec = s;
-    dram->burst_bytes = s.access_bytes();
-    dram->capacity_bytes = static_cast<int64_t>(std::min<uint64_t>(s.capacity_bytes(), uint64_t{1} << 48));
-    SetIf(check_.GetInt(v, p, "capacity_bytes", Need::kOptional, 1, dram->capacity_bytes),
-          &dram->capacity_bytes);
-    // For the compiler's cost model: peak bandwidth and an idle read's latency, in NPU cycles.
-    const double ratio = npu_mhz > 0 && s.clock_mhz > 0 ? npu_mhz / s.clock_mhz : 1.0;
-    dram->bytes_per_cycle = std::max<int64_t>(1, static_cast<int64_t>(s.peak_bytes_per_cycle() / ratio));
-    dram->latency_cycles = static_cast<int64_t>(std::ceil((s.t.RCD + s.t.CL + s.t.BL) * ratio));
   }
 
   // A timed DRAM's energy is per command and per background cycle (config/dram.h DramEnergy),

@@ -236,9 +236,7 @@ bool DramChannel::OtherHit(const Entry& e) const {
   return false;
 }
 
-void DramChannel::Tick(uint64_t c) {
-  if (!dirty_ && c < ready_at_) return;
-  // 1. Refresh owed by a rank comes first.
+bool DramChannel::TickRefresh(uint64_t c) {
   for (int k = 0; k < spec_.ranks; ++k) {
     DramCmd cmd;
     size_t bank;
@@ -246,11 +244,13 @@ void DramChannel::Tick(uint64_t c) {
     if (RefreshCandidate(k, c, &cmd, &bank, &at) && at <= c) {
       IssueRefresh(k, cmd, bank, c);
       dirty_ = true;
-      return;
+      return true;
     }
   }
-  // 2-3. FR-FCFS in the served queue.
-  std::vector<Entry>& q = write_mode_ ? writes_ : reads_;
+  return false;
+}
+
+int DramChannel::Pick(const std::vector<Entry>& q, uint64_t c) const {
   int pick = -1;
   bool pick_column = false;
   for (size_t i = 0; i < q.size(); ++i) {
@@ -263,6 +263,24 @@ void DramChannel::Tick(uint64_t c) {
     pick = static_cast<int>(i);
     pick_column = column;
   }
+  return pick;
+}
+
+void DramChannel::Classify(Entry& e, DramCmd cmd) {
+  if (e.classified) return;
+  e.classified = true;
+  const int kind = cmd == DramCmd::kAct ? 1 : cmd == DramCmd::kPre ? 2 : 0;
+  (kind == 0 ? counts_.row_hits : kind == 1 ? counts_.row_misses : counts_.row_conflicts)++;
+  if (events_ && events_->row) events_->row(e.r.layer, kind);
+}
+
+void DramChannel::Tick(uint64_t c) {
+  if (!dirty_ && c < ready_at_) return;
+  // 1. Refresh owed by a rank comes first.
+  if (TickRefresh(c)) return;
+  // 2-3. FR-FCFS in the served queue.
+  std::vector<Entry>& q = write_mode_ ? writes_ : reads_;
+  const int pick = Pick(q, c);
   if (pick < 0) {
     ready_at_ = Scan(c + 1);
     dirty_ = false;
@@ -271,12 +289,7 @@ void DramChannel::Tick(uint64_t c) {
   dirty_ = true;
   Entry& e = q[pick];
   const DramCmd cmd = NextCmd(e);
-  if (!e.classified) {
-    e.classified = true;
-    const int kind = cmd == DramCmd::kAct ? 1 : cmd == DramCmd::kPre ? 2 : 0;
-    (kind == 0 ? counts_.row_hits : kind == 1 ? counts_.row_misses : counts_.row_conflicts)++;
-    if (events_ && events_->row) events_->row(e.r.layer, kind);
-  }
+  Classify(e, cmd);
   const bool column = cmd == DramCmd::kRd || cmd == DramCmd::kWr;
   const bool auto_pre = column && spec_.page == core::PagePolicy::kClosed && !OtherHit(e);
   Issue(cmd, e.a, c, e.r.layer, auto_pre);

@@ -162,6 +162,9 @@ class DramChannel {
   // cycle; false if no refresh is due at c.
   bool RefreshCandidate(int k, uint64_t c, DramCmd* cmd, size_t* bank, uint64_t* at) const;
   void UpdateMode();
+  bool TickRefresh(uint64_t c);                             // issued a refresh command
+  int Pick(const std::vector<Entry>& q, uint64_t c) const;  // FR-FCFS; -1 if none may issue
+  void Classify(Entry& e, DramCmd cmd);                     // row hit, miss or conflict
   void Issue(DramCmd cmd, const DramAddress& a, uint64_t c, int layer, bool auto_pre);
   void IssueRefresh(int k, DramCmd cmd, size_t bank, uint64_t c);
   void Account(int k, uint64_t c);
