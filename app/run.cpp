@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <iomanip>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -17,6 +18,7 @@
 #include "ir/model_io.h"
 #include "ir/net_loader.h"
 #include "reference/executor.h"
+#include "sim/dram_trace.h"
 #include "sim/simulate.h"
 #include "support/error.h"
 #include "support/json_util.h"
@@ -262,10 +264,17 @@ int CompileCommand(const CommandOptions& o) {
   const isa::Program& prog = c.program;
   std::cout << "; npusim program for " << g.name << " on " << arch.name << ": " << prog.instructions.size()
             << " instructions, " << prog.dram_bytes_used << " DRAM bytes\n; mapping:\n";
+  const std::vector<sim::LayerDramPattern> dram = sim::LayerDramPatterns(prog, arch.dram);
   for (size_t l = 0; l < prog.layers.size(); ++l) {
     const isa::LayerMapping& m = prog.layers[l];
     std::cout << ";   " << l << " " << m.name << " (" << m.op << ") on " << m.unit << ": " << m.tiling << ", "
-              << m.tiles << " tiles\n";
+              << m.tiles << " tiles\n;     dram: " << dram[l].read_bytes << " bytes read, "
+              << dram[l].write_bytes << " written";
+    if (arch.dram.timed()) {
+      std::cout << ", row hit rate " << std::fixed << std::setprecision(3) << dram[l].row_hit_rate()
+                << std::defaultfloat << " (its bursts alone)";
+    }
+    std::cout << "\n";
     if (!m.mapping.empty()) {
       std::cout << ";     chosen: " << m.mapping << " (" << m.mapping_reason << "; est " << m.mapping_cycles
                 << " compute cycles, " << m.mapping_energy_pj / 1e6

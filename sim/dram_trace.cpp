@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "models/dma.h"
 #include "support/error.h"
 
 namespace npusim::sim {
@@ -107,6 +108,36 @@ std::string DramTraceSummary(const json& j) {
     << "  energy: " << j["energy_pj"].get<double>() / 1e6 << " uJ " << j["energy_breakdown_pj"].dump()
     << "\n";
   return s.str();
+}
+
+std::vector<LayerDramPattern> LayerDramPatterns(const isa::Program& program, const core::DramConfig& dram) {
+  std::vector<LayerDramPattern> out(program.layers.size());
+  std::vector<std::vector<timing::DramRequest>> requests(program.layers.size());
+  std::vector<models::Dma::Burst> bursts;
+  for (const isa::Instruction& in : program.instructions) {
+    const isa::Queue q = isa::QueueOf(in.op);
+    if (in.layer < 0 || (q != isa::Queue::kLoad && q != isa::Queue::kStore)) continue;
+    const bool load = q == isa::Queue::kLoad;
+    bursts.clear();
+    models::Dma::AppendBursts(in.dma(), dram.burst_bytes, load, bursts);
+    LayerDramPattern& p = out[static_cast<size_t>(in.layer)];
+    for (const models::Dma::Burst& b : bursts) {
+      timing::DramRequest r;
+      r.addr = load ? b.src : b.dst;
+      r.write = !load;
+      r.id = requests[static_cast<size_t>(in.layer)].size();
+      requests[static_cast<size_t>(in.layer)].push_back(r);
+      (load ? p.read_bytes : p.write_bytes) += static_cast<uint64_t>(b.len);
+    }
+  }
+  if (!dram.timed()) return out;
+  for (size_t l = 0; l < out.size(); ++l) {
+    if (requests[l].empty()) continue;
+    const timing::DramTraceResult r = timing::RunDramTrace(dram.spec, requests[l]);
+    out[l].requests = r.counts.row_hits + r.counts.row_misses + r.counts.row_conflicts;
+    out[l].row_hits = r.counts.row_hits;
+  }
+  return out;
 }
 
 }  // namespace npusim::sim

@@ -7,7 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/arch.h"
 #include "config/dram.h"
+#include "isa/instruction.h"
 #include "models/timing/dram_trace.h"
 
 namespace npusim::sim {
@@ -24,5 +26,15 @@ std::vector<models::timing::DramRequest> ReadDramTrace(const std::string& path,
 nlohmann::json DramTraceReport(const core::DramSpec& spec, const models::timing::DramTraceResult& r);
 // The same, as lines for the terminal.
 std::string DramTraceSummary(const nlohmann::json& report);
+
+// What `npusim compile` shows of a layer's DRAM traffic: its DMA bursts, in program order, run
+// alone through the timed DRAM (one request per DRAM cycle, a fresh DRAM per layer): the access
+// pattern its tiling produced, independent of the compute's timing.
+struct LayerDramPattern {
+  uint64_t read_bytes = 0, write_bytes = 0;
+  uint64_t requests = 0, row_hits = 0;
+  double row_hit_rate() const { return requests ? static_cast<double>(row_hits) / requests : 0.0; }
+};
+std::vector<LayerDramPattern> LayerDramPatterns(const isa::Program& program, const core::DramConfig& dram);
 
 }  // namespace npusim::sim

@@ -63,6 +63,12 @@ nlohmann::json ToJson(const RunReport& r) {
                            {"bound", L.bound},
                            {"dram_read_bytes", L.dram_read_bytes},
                            {"dram_write_bytes", L.dram_write_bytes}});
+    if (r.dram_timed) {
+      j["layers"].back()["dram_rows"] = {{"hits", L.dram_row_hits},
+                                         {"misses", L.dram_row_misses},
+                                         {"conflicts", L.dram_row_conflicts},
+                                         {"hit_rate", L.dram_row_hit_rate()}};
+    }
     if (!L.weight_format.empty()) {
       j["layers"].back()["weight_format"] = L.weight_format;
       j["layers"].back()["weight_bytes"] = L.weight_bytes;
@@ -91,14 +97,16 @@ std::string LayersCsv(const RunReport& r) {
   std::ostringstream s;
   s << "name,op,output_shape,macs,cycles,start_cycle,end_cycle,utilization,compute_busy_cycles,"
        "load_busy_cycles,bound,energy_pj,dram_read_bytes,dram_write_bytes,mapping,"
-       "mapping_efficiency,speedup_vs_monolithic,best_monolithic,weight_format,weight_bytes\n";
+       "mapping_efficiency,speedup_vs_monolithic,best_monolithic,weight_format,weight_bytes,dram_row_hit_"
+       "rate\n";
   for (const LayerReport& L : r.layers) {
     s << L.name << "," << L.op << "," << L.shape << "," << L.macs << "," << L.cycles << "," << L.start_cycle
       << "," << L.end_cycle << "," << Fixed(L.utilization, 4) << "," << L.compute_busy_cycles << ","
       << L.load_busy_cycles << "," << L.bound << "," << Fixed(L.energy_pj, 1) << "," << L.dram_read_bytes
       << "," << L.dram_write_bytes << "," << core::CsvField(L.mapping) << ","
       << Fixed(L.mapping_efficiency, 4) << "," << Fixed(L.speedup_vs_monolithic, 4) << ","
-      << core::CsvField(L.monolithic) << "," << L.weight_format << "," << L.weight_bytes << "\n";
+      << core::CsvField(L.monolithic) << "," << L.weight_format << "," << L.weight_bytes << ","
+      << (r.dram_timed ? Fixed(L.dram_row_hit_rate(), 4) : "") << "\n";
   }
   return s.str();
 }
@@ -274,6 +282,7 @@ RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const 
   report.net_name = g.name;
   report.net_file = net_file;
   report.clock_mhz = arch.clock_mhz;
+  report.dram_timed = arch.dram.timed();
   report.arch_resolved_json = core::ArchToJson(arch).dump();  // loads back as an arch file
   return report;
 }

@@ -33,6 +33,7 @@ struct RunReport : Result {
   explicit RunReport(Result r) : Result(std::move(r)) {}
   std::string arch_name, arch_file, net_name, net_file;
   double clock_mhz = 0;
+  bool dram_timed = false;  // a JEDEC-timed DRAM: per-layer row hits are reported
   CheckResult check;
   std::string arch_resolved_json;  // the validated arch, defaults filled (echo)
   double wall_seconds = 0;

@@ -91,6 +91,11 @@ LayerStats Layer(const Compiled& c, const core::StatRegistry& stats, const Resul
   L.energy_pj = r.energy.by_layer_pj[l];
   L.dram_read_bytes = stats.Find("dram", "read_byte")->layer(static_cast<int>(l));
   L.dram_write_bytes = stats.Find("dram", "write_byte")->layer(static_cast<int>(l));
+  if (const core::Counter* hit = stats.Find("dram", "row_hit")) {
+    L.dram_row_hits = hit->layer(static_cast<int>(l));
+    L.dram_row_misses = stats.Find("dram", "row_miss")->layer(static_cast<int>(l));
+    L.dram_row_conflicts = stats.Find("dram", "row_conflict")->layer(static_cast<int>(l));
+  }
   return L;
 }
 

@@ -75,6 +75,13 @@ struct LayerStats {
   std::string bound;                 // "compute", "memory" or "post": the busiest unit; "-": no work
   double energy_pj = 0;
   uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
+  // Timed DRAM: this layer's requests that found their row open, their bank closed, another row
+  // open (the access pattern its tiling produced); all 0 on the simple pipe.
+  uint64_t dram_row_hits = 0, dram_row_misses = 0, dram_row_conflicts = 0;
+  double dram_row_hit_rate() const {
+    const uint64_t all = dram_row_hits + dram_row_misses + dram_row_conflicts;
+    return all ? static_cast<double>(dram_row_hits) / static_cast<double>(all) : 0.0;
+  }
   // Reconfigurable arrays (empty / 0 otherwise; isa::LayerMapping): chosen configuration,
   // runner-up, fastest monolithic single-dataflow configuration, their compute-cycle estimates,
   // mapping efficiency (MACs / (chosen compute cycles * PEs)) and speedup (monolithic / chosen).

@@ -250,18 +250,18 @@ bool DramChannel::TickRefresh(uint64_t c) {
   return false;
 }
 
-int DramChannel::Pick(const std::vector<Entry>& q, uint64_t c) const {
+int DramChannel::Pick(const std::vector<Entry>& q, uint64_t c, uint64_t* earliest) const {
   int pick = -1;
-  bool pick_column = false;
+  *earliest = kNever;
   for (size_t i = 0; i < q.size(); ++i) {
     const Entry& e = q[i];
     if (RefreshDue(e.a.rank, c)) continue;
     const DramCmd cmd = NextCmd(e);
-    const bool column = cmd == DramCmd::kRd || cmd == DramCmd::kWr;
-    if (pick >= 0 && (pick_column || !column)) continue;  // an older pick of the same or better kind
-    if (Earliest(cmd, e.a) > c) continue;
-    pick = static_cast<int>(i);
-    pick_column = column;
+    const uint64_t at = Earliest(cmd, e.a);
+    *earliest = std::min(*earliest, at);
+    if (at > c) continue;
+    if (cmd == DramCmd::kRd || cmd == DramCmd::kWr) return static_cast<int>(i);  // the oldest ready hit
+    if (pick < 0) pick = static_cast<int>(i);  // the oldest ready ACT or PRE, unless a hit follows
   }
   return pick;
 }
@@ -280,9 +280,12 @@ void DramChannel::Tick(uint64_t c) {
   if (TickRefresh(c)) return;
   // 2-3. FR-FCFS in the served queue.
   std::vector<Entry>& q = write_mode_ ? writes_ : reads_;
-  const int pick = Pick(q, c);
+  uint64_t earliest = kNever;
+  const int pick = Pick(q, c, &earliest);
   if (pick < 0) {
-    ready_at_ = Scan(c + 1);
+    // Nothing may issue now: the queue's earliest (Pick saw every entry) or a refresh. Entries of
+    // a rank whose refresh falls due meanwhile only make this earlier, never later.
+    ready_at_ = std::max(c + 1, std::min(earliest, RefreshNext(c + 1)));
     dirty_ = false;
     return;
   }
@@ -411,7 +414,7 @@ void DramChannel::IssueRefresh(int k, DramCmd cmd, size_t bank, uint64_t c) {
 
 uint64_t DramChannel::NextActivity(uint64_t c) const { return dirty_ ? Scan(c) : std::max(c, ready_at_); }
 
-uint64_t DramChannel::Scan(uint64_t c) const {
+uint64_t DramChannel::RefreshNext(uint64_t c) const {
   uint64_t next = kNever;
   for (int k = 0; k < spec_.ranks; ++k) {
     DramCmd cmd;
@@ -423,6 +426,11 @@ uint64_t DramChannel::Scan(uint64_t c) const {
       next = std::min(next, ranks_[k].next_refresh);
     }
   }
+  return next;
+}
+
+uint64_t DramChannel::Scan(uint64_t c) const {
+  uint64_t next = RefreshNext(c);
   const std::vector<Entry>& q = write_mode_ ? writes_ : reads_;
   for (const Entry& e : q) {
     if (RefreshDue(e.a.rank, c)) continue;  // waits for the rank's refresh, counted above

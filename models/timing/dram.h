@@ -162,9 +162,12 @@ class DramChannel {
   // cycle; false if no refresh is due at c.
   bool RefreshCandidate(int k, uint64_t c, DramCmd* cmd, size_t* bank, uint64_t* at) const;
   void UpdateMode();
-  bool TickRefresh(uint64_t c);                             // issued a refresh command
-  int Pick(const std::vector<Entry>& q, uint64_t c) const;  // FR-FCFS; -1 if none may issue
-  void Classify(Entry& e, DramCmd cmd);                     // row hit, miss or conflict
+  bool TickRefresh(uint64_t c);  // issued a refresh command
+  // FR-FCFS: the entry whose command issues at c, or -1; `earliest`: the earliest cycle any of the
+  // entries it looked at may issue (all of them when it returns -1).
+  int Pick(const std::vector<Entry>& q, uint64_t c, uint64_t* earliest) const;
+  uint64_t RefreshNext(uint64_t c) const;  // the earliest cycle >= c a refresh command may issue
+  void Classify(Entry& e, DramCmd cmd);    // row hit, miss or conflict
   void Issue(DramCmd cmd, const DramAddress& a, uint64_t c, int layer, bool auto_pre);
   void IssueRefresh(int k, DramCmd cmd, size_t bank, uint64_t c);
   void Account(int k, uint64_t c);

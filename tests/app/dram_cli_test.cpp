@@ -99,5 +99,47 @@ TEST(DramCli, BadTracesNameTheLineAndLeaveNoReport) {
       << o;
 }
 
+// The report's per-layer row hits add up to the DRAM's counts, and compile shows each layer's
+// traffic and row hit rate.
+TEST(DramCli, ReportAndCompileShowEachLayersRowHits) {
+  const fs::path d = Scratch("layers");
+  const std::string src = NPUSIM_SOURCE_DIR;
+  const ProcessOutcome o =
+      RunNpusim({"--arch", src + "/arch/unpu.json", "--net", src + "/workloads/small_resnet.json", "--mode",
+                 "timing", "--out", (d / "run").string()},
+                d / "err.txt");
+  ASSERT_EQ(o.exit_code, 0) << o;
+  const json r = json::parse(ReadFileText(d / "run" / "report.json"));
+  uint64_t hits = 0, all = 0;
+  for (const json& L : r["layers"]) {
+    const json& rows = L.at("dram_rows");
+    const uint64_t n =
+        rows["hits"].get<uint64_t>() + rows["misses"].get<uint64_t>() + rows["conflicts"].get<uint64_t>();
+    if (n > 0)
+      EXPECT_DOUBLE_EQ(rows["hit_rate"].get<double>(), rows["hits"].get<double>() / static_cast<double>(n));
+    hits += rows["hits"].get<uint64_t>();
+    all += n;
+  }
+  const json& c = r["counters"];
+  EXPECT_EQ(hits, c["dram.row_hit"].get<uint64_t>());
+  EXPECT_EQ(all, c["dram.row_hit"].get<uint64_t>() + c["dram.row_miss"].get<uint64_t>() +
+                     c["dram.row_conflict"].get<uint64_t>());
+  // Every request made one column command.
+  EXPECT_EQ(all, c["dram.read"].get<uint64_t>() + c["dram.write"].get<uint64_t>());
+  EXPECT_NE(ReadFileText(d / "run" / "layers.csv").find(",dram_row_hit_rate\n"), std::string::npos);
+
+  const ProcessOutcome comp =
+      RunNpusim({"compile", "--arch", src + "/arch/unpu.json", "--net", src + "/workloads/small_resnet.json"},
+                d / "err2.txt");
+  ASSERT_EQ(comp.exit_code, 0) << comp;
+  size_t lines = 0;
+  for (size_t at = comp.out.find(";     dram: "); at != std::string::npos;
+       at = comp.out.find(";     dram: ", at + 1)) {
+    EXPECT_NE(comp.out.find("row hit rate", at), std::string::npos);
+    ++lines;
+  }
+  EXPECT_EQ(lines, r["layers"].size());
+}
+
 }  // namespace
 }  // namespace npusim::testing
