@@ -199,6 +199,11 @@ std::vector<std::string> DramSpecProblems(const DramSpec& s) {
   if (t.CCD_S < t.BL || t.CCD_L < t.BL)
     p.push_back("timing CCD_S and CCD_L must be at least BL (the data bus)");
   if (t.RC < t.RAS + t.RP) p.push_back("timing RC must be at least RAS + RP");
+  // The controller applies each _S rule to the whole rank and the _L rule on top within a group.
+  if (t.CCD_L < t.CCD_S || t.RRD_L < t.RRD_S || t.WTR_L < t.WTR_S) {
+    p.push_back("timing CCD_L, RRD_L and WTR_L must be at least CCD_S, RRD_S and WTR_S (same bank group is "
+                "never faster)");
+  }
   if (t.RAS < t.RCD) p.push_back("timing RAS must be at least RCD");
   if (t.REFI <= t.RFC) p.push_back("timing REFI must exceed RFC");
   if (t.CL < 1 || t.CWL < 1 || t.RCD < 1 || t.RP < 1)

@@ -4,10 +4,13 @@
 // Each cycle a channel issues at most one command (the command bus), chosen so:
 //  1. Refresh: from the cycle a rank's refresh falls due (every REFI) it takes only PRE (open banks,
 //     lowest bank first) and then REF (all banks closed); REF blocks the rank for RFC.
+//     REF may issue once every bank of the rank could take an ACT (RP after a PRE, RC after an ACT,
+//     RFC after the previous REF); refreshes fall due at k x REFI however late earlier ones were.
 //  2. Mode: the controller serves the read queue, or the write queue while draining. Draining
 //     starts when the write queue holds more than write_high x capacity requests, or when the read
 //     queue is empty and a write waits; it ends when the write queue holds fewer than write_low x
-//     capacity and a read waits, or when it is empty.
+//     capacity and a read waits, or when it is empty. The mode is re-evaluated whenever a queue
+//     changes (a request taken, a column command issued).
 //  3. FR-FCFS within the served queue: the oldest request whose next command is a column command
 //     (a row hit) that may issue this cycle; else the oldest whose next command (ACT on a closed
 //     bank, PRE on a bank open on another row) may issue this cycle. Requests to a rank that owes a
@@ -15,8 +18,10 @@
 //  Open page: rows stay open until a conflict or refresh closes them. Closed page: a column command
 //  precharges automatically (RDA/WRA) unless another queued request hits the same row; the bank
 //  closes at the earliest legal precharge time.
-// A read whose 64-byte line is in the write queue is answered from it (one cycle, no command).
-// Timing rules (earliest cycle of a command after another; _S other bank group, _L same):
+// A read whose access (access_bytes line) is in the write queue is answered from it (one cycle, no
+// command); a full read queue refuses it all the same. An automatic precharge counts as a PRE.
+// Timing rules (earliest cycle of a command after another; an _S rule binds the whole rank, the _L
+// rule adds to it within a bank group, so _L >= _S is required; CL+BL+2-CWL is at least 1):
 //  ACT after ACT same bank RC, same group RRD_L, other group RRD_S, fifth ACT of a rank FAW after
 //  the first of four; ACT after PRE RP, after REF RFC; RD/WR after ACT RCD; PRE after ACT RAS,
 //  after RD RTP, after WR CWL+BL+WR; RD after RD CCD_L/S; WR after WR CCD_L_WR/CCD_S; WR after RD

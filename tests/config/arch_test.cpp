@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "config/arch_json.h"
 #include "config/unit_kind_reconfig.h"
 #include "config/unit_kind_sparse.h"
 #include "support/json_util.h"
@@ -159,6 +160,45 @@ TEST(ArchLoader, MalformedJsonReportsLineAndColumn) {
   EXPECT_TRUE(HasProblem(problems, path, "",
                          "line 5, column 8: invalid JSON: syntax error while parsing object - "
                          "unexpected string literal; expected '}'"));
+}
+
+// A timed DRAM block: every override is checked and named by its JSON path; the file loads back
+// from ArchToJson to the same spec.
+TEST(ArchLoader, TimedDramProblemsAreNamedAndOverridesApply) {
+  Json j = DenseJson();
+  j["dram"] = Json::parse(R"({"model": "dram", "preset": "ddr4-2400", "channels": 2,
+      "timing": {"CL": 17, "CCD_L": 3, "tRCD": 5},
+      "controller": {"address_mapping": "RoRoBaBgCoCh", "write_high": 1.5, "page_policy": "closed"}})");
+  const std::string path = WriteArch(j, "dram_bad.json");
+  auto problems = ProblemsOf([&] { LoadArch(path); });
+  EXPECT_TRUE(HasProblem(problems, path, "/dram/timing/tRCD", "unknown key \"tRCD\""));
+  EXPECT_TRUE(HasProblem(problems, path, "/dram/controller/address_mapping",
+                         "expected the six fields Ro Ba Bg Ra Co Ch, each once"));
+  EXPECT_TRUE(HasProblem(problems, path, "/dram/controller/write_high",
+                         "expected a fraction of the write queue between 0 and 1"));
+  EXPECT_TRUE(
+      HasProblem(problems, path, "/dram", "timing CCD_S and CCD_L must be at least BL (the data bus)"));
+  EXPECT_TRUE(HasProblem(problems, path, "/dram", "timing CCD_L, RRD_L and WTR_L must be at least CCD_S"));
+
+  j["dram"] = Json::parse(R"({"model": "dram", "preset": "ddr9"})");
+  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadArch(WriteArch(j, "dram_preset.json")); }),
+                         ScratchDir() + "/dram_preset.json", "/dram/preset",
+                         "expected one of ddr4-2400, ddr5-3200, hbm2, lpddr4-3200, got \"ddr9\""));
+
+  j["dram"] = Json::parse(R"({"model": "dram", "preset": "ddr4-2400", "channels": 2, "timing": {"CL": 17},
+      "controller": {"page_policy": "closed", "xor_hash": true, "address_mapping": "RoCoBaBgRaCh"}})");
+  const ArchConfig arch = LoadArch(WriteArch(j, "dram_ok.json"));
+  EXPECT_EQ(arch.dram.spec.channels, 2);
+  EXPECT_EQ(arch.dram.spec.t.CL, 17);
+  EXPECT_EQ(arch.dram.spec.t.RCD, 16);  // the preset's
+  EXPECT_EQ(arch.dram.spec.page, PagePolicy::kClosed);
+  EXPECT_TRUE(arch.dram.spec.xor_hash);
+  EXPECT_EQ(AddressMappingName(arch.dram.spec.mapping), "RoCoBaBgRaCh");
+  // Two channels of 16 bytes per BL = 4 DRAM cycles at 1200 MHz, per 500 MHz NPU cycle: 76.8.
+  EXPECT_EQ(arch.dram.bytes_per_cycle, 76);
+  const ArchConfig back = LoadArch(WriteArch(ArchToJson(arch), "dram_back.json"));
+  EXPECT_EQ(ArchToJson(back)["dram"], ArchToJson(arch)["dram"]);
+  EXPECT_EQ(back.dram.spec.t.CL, 17);
 }
 
 TEST(ArchLoader, MissingFileIsNamed) {
