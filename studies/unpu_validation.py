@@ -94,7 +94,8 @@ def peak_arch(runner, base, name, volts=1.1):
         # Memory out of the way: the paper's peak is the PE array's. Buffers 16x larger and 4x
         # wider hold the layer's whole input and weights; energy per byte is kept (the table's
         # per-word energies scale with the word).
-        a["dram"]["bytes_per_cycle"] = 4096
+        a["dram"] = {"model": "simple", "bytes_per_cycle": 4096, "latency_cycles": 40, "burst_bytes": 64,
+                     "capacity_bytes": a["dram"].get("capacity_bytes", 1 << 28)}
         table = load(a["energy"])
         for b in a["buffers"]:
             b["size_bytes"] *= 16

@@ -184,7 +184,7 @@ up=$((SECONDS - start))
 
 # --- the sharded sweep as a job array ------------------------------------------------------
 cat >"$tmp/grid.json" <<'EOF'
-{"knobs": {"/units/0/rows": [8, 16], "/dram/bytes_per_cycle": [8, 16], "/units/0/dataflow": ["ws", "os"]}}
+{"knobs": {"/units/0/rows": [8, 16], "/dram/preset": ["ddr4-2400", "lpddr4-3200"], "/units/0/dataflow": ["ws", "os"]}}
 EOF
 sweep_args=(--arch arch/dense_16x16.json --net workloads/tiny_conv.json --grid "$tmp/grid.json" --jobs 1)
 t0=$SECONDS
