@@ -115,8 +115,9 @@ TEST(DramCli, ReportAndCompileShowEachLayersRowHits) {
     const json& rows = L.at("dram_rows");
     const uint64_t n =
         rows["hits"].get<uint64_t>() + rows["misses"].get<uint64_t>() + rows["conflicts"].get<uint64_t>();
-    if (n > 0)
+    if (n > 0) {
       EXPECT_DOUBLE_EQ(rows["hit_rate"].get<double>(), rows["hits"].get<double>() / static_cast<double>(n));
+    }
     hits += rows["hits"].get<uint64_t>();
     all += n;
   }
