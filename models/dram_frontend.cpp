@@ -155,11 +155,6 @@ bool DramFrontEnd::Pending() const {
          std::any_of(sources_.begin(), sources_.end(), [](const Source& s) { return !s.waiting.empty(); });
 }
 
-bool DramFrontEnd::Idle() const {
-  return completions_.empty() && dram_.Empty() &&
-         std::all_of(sources_.begin(), sources_.end(), [](const Source& s) { return s.waiting.empty(); });
-}
-
 void DramFrontEnd::Finish(uint64_t npu_end) {
   const uint64_t end = DramCycleAt(npu_end);
   // Refreshes fall due while the NPU computes too: run the idle controller to the end.

@@ -55,8 +55,6 @@ class DramFrontEnd {
   // and delivering those visible at `npu_now` (marks the tickets; the caller wakes the waiters).
   uint64_t NextNotification() const;
   std::vector<DramTicket*> Deliver(uint64_t npu_now);
-  // Nothing queued, in flight or to be delivered.
-  bool Idle() const;
   // Requests waiting to enter the controller, or reads in flight: the controller must run for the
   // NPU to go on.
   bool Pending() const;

@@ -127,9 +127,7 @@ void Dram::Submit(tlm::tlm_generic_payload& trans, BurstTrain* train) {
 void Dram::Run() {
   while (true) {
     const uint64_t now = NowCycles();
-    bool woke = false;
-    for (DramTicket* t : front_->Deliver(now)) woke = woke || t != nullptr;
-    if (woke) {
+    if (!front_->Deliver(now).empty()) {
       issued_.notify();
       done_.notify();
     }
