@@ -42,22 +42,32 @@ void DramFrontEnd::Submit(int source, DramTicket* ticket, bool write, int layer,
   ticket->piece_done.assign(write ? 0 : addr.size(), 0);
   for (size_t i = 0; i < addr.size(); ++i) {
     timing::DramRequest r;
-    r.id = next_id_++;
     r.addr = addr[i];
     r.write = write;
     r.layer = layer;
     // A request the past already covers arrives in the next cycle processed.
     const uint64_t arrival = std::max(DramCycleAt(ticket->origin + after[i]), cycle_);
-    s.waiting.push_back({r, arrival, ticket, i});
+    s.waiting.push_back({r, dram_.Decode(r.addr), arrival, ticket, i});
   }
 }
 
 bool DramFrontEnd::OfferFrom(Source& s, int source, uint64_t c) {
   bool any = false;
   for (int n = 0; n < dram_.spec().channels && !s.waiting.empty(); ++n) {
-    const Waiting& w = s.waiting.front();
+    Waiting& w = s.waiting.front();
     if (w.arrival > c || (!w.r.write && s.outstanding >= dma_outstanding_)) break;
-    if (!dram_.Offer(w.r, c)) break;
+    if (!dram_.WouldAccept(w.r, w.a)) break;
+    if (!w.r.write) {
+      if (free_ids_.empty()) {
+        free_ids_.push_back(inflight_.size());
+        inflight_.emplace_back();
+      }
+      w.r.id = free_ids_.back();
+      free_ids_.pop_back();
+      inflight_[w.r.id] = {w.ticket, w.piece, source};
+      ++in_flight_;
+    }
+    dram_.Offer(w.r, w.a, c);
     any = true;
     DramTicket* t = w.ticket;
     if (--t->to_accept == 0) {
@@ -68,7 +78,6 @@ bool DramFrontEnd::OfferFrom(Source& s, int source, uint64_t c) {
       if (--t->to_complete == 0) notes_.push_back({NpuCycleAt(c), t, true});
     } else {
       ++s.outstanding;
-      inflight_[w.r.id] = {t, w.piece, source};
     }
     s.waiting.pop_front();
   }
@@ -76,9 +85,9 @@ bool DramFrontEnd::OfferFrom(Source& s, int source, uint64_t c) {
 }
 
 void DramFrontEnd::Complete(const timing::DramCompletion& d) {
-  auto it = inflight_.find(d.id);
-  const InFlight f = it->second;
-  inflight_.erase(it);
+  const InFlight f = inflight_[d.id];
+  free_ids_.push_back(d.id);
+  --in_flight_;
   --sources_[f.source].outstanding;
   DramTicket* t = f.ticket;
   const uint64_t at = NpuCycleAt(d.cycle);
@@ -96,7 +105,7 @@ uint64_t DramFrontEnd::NextCycle(uint64_t c) const {
     if (s.waiting.empty()) continue;
     const Waiting& w = s.waiting.front();
     if (!w.r.write && s.outstanding >= dma_outstanding_) continue;  // waits for a completion
-    if (!dram_.WouldAccept(w.r)) continue;                          // waits for a command
+    if (!dram_.WouldAccept(w.r, w.a)) continue;                     // waits for a command
     next = std::min(next, w.arrival);
   }
   return std::max(next, c + 1);
@@ -151,7 +160,7 @@ std::vector<DramTicket*> DramFrontEnd::Deliver(uint64_t npu_now) {
 }
 
 bool DramFrontEnd::Pending() const {
-  return !inflight_.empty() ||
+  return in_flight_ > 0 ||
          std::any_of(sources_.begin(), sources_.end(), [](const Source& s) { return !s.waiting.empty(); });
 }
 

@@ -17,7 +17,6 @@
 #include <cstdint>
 #include <deque>
 #include <queue>
-#include <unordered_map>
 #include <vector>
 
 #include "config/dram.h"
@@ -65,7 +64,8 @@ class DramFrontEnd {
  private:
   struct Waiting {
     timing::DramRequest r;
-    uint64_t arrival;  // DRAM cycle
+    timing::DramAddress a;  // r.addr decoded
+    uint64_t arrival;       // DRAM cycle
     DramTicket* ticket;
     size_t piece;
   };
@@ -91,8 +91,10 @@ class DramFrontEnd {
   uint64_t f_npu_, f_dram_;  // kHz / gcd
   int dma_outstanding_;
   std::vector<Source> sources_;
-  std::unordered_map<uint64_t, InFlight> inflight_;  // by request id
-  uint64_t next_id_ = 0;
+  // Reads in flight by request id: an id is a slot, reused once its read completes.
+  std::vector<InFlight> inflight_;
+  std::vector<uint64_t> free_ids_;
+  size_t in_flight_ = 0;
   using Due = std::pair<uint64_t, uint64_t>;  // (cycle, id)
   std::priority_queue<Due, std::vector<Due>, std::greater<Due>> completions_;
   std::vector<timing::DramCompletion> scratch_;

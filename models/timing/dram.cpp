@@ -116,9 +116,14 @@ DramChannel::DramChannel(const core::DramSpec& spec, const DramDecoder& decoder,
       groups_(static_cast<size_t>(spec.ranks) * spec.bank_groups),
       ranks_(spec.ranks),
       write_high_(static_cast<size_t>(spec.write_high * spec.write_queue)),
-      write_low_(static_cast<size_t>(std::ceil(spec.write_low * spec.write_queue))),
-      cache_(banks_.size()) {
+      write_low_(static_cast<size_t>(std::ceil(spec.write_low * spec.write_queue))) {
+  ready_.assign(banks_.size(), 0);
   for (Rank& r : ranks_) r.next_refresh = t_.REFI;
+  for (size_t i = 0; i < banks_.size(); ++i) {
+    rank_of_.push_back(static_cast<int>(i / spec.banks()));
+    group_of_.push_back(i / spec.banks_per_group);
+  }
+  for (auto& q : queued_) q.resize(banks_.size());
   reads_.reserve(spec.read_queue);
   writes_.reserve(spec.write_queue);
 }
@@ -141,7 +146,11 @@ void DramChannel::Accept(const DramRequest& r, const DramAddress& a, uint64_t cy
       }
     }
   }
-  (r.write ? writes_ : reads_).push_back({r, a, cycle, false});
+  const auto bank = static_cast<uint32_t>(BankIndex(a));
+  (r.write ? writes_ : reads_).push_back({r, a, cycle, bank, false});
+  Queued& qd = queued_[r.write ? 1 : 0][bank];
+  ++qd.n;
+  if (banks_[bank].open && banks_[bank].row == a.row) ++qd.hits;
   const bool mode = write_mode_;
   UpdateMode();
   if (dirty_ || mode != write_mode_) {
@@ -149,7 +158,7 @@ void DramChannel::Accept(const DramRequest& r, const DramAddress& a, uint64_t cy
   } else if (r.write == write_mode_ && !RefreshDue(a.rank, cycle)) {
     // One more candidate: the rest of the queue's earliest cycle stands.
     const Entry& e = (r.write ? writes_ : reads_).back();
-    ready_at_ = std::min(ready_at_, std::max(cycle, Earliest(NextCmd(e), a)));
+    ready_at_ = std::min(ready_at_, std::max(cycle, Earliest(NextCmd(e), bank)));
   }
 }
 
@@ -162,27 +171,17 @@ void DramChannel::UpdateMode() {
 }
 
 DramCmd DramChannel::NextCmd(const Entry& e) const {
-  const Bank& b = BankOf(e.a);
+  const Bank& b = banks_[e.bank];
   if (!b.open) return DramCmd::kAct;
   if (b.row != e.a.row) return DramCmd::kPre;
   return e.r.write ? DramCmd::kWr : DramCmd::kRd;
 }
 
-uint64_t DramChannel::Earliest(DramCmd cmd, const DramAddress& a) const {
-  Cached& c = cache_[BankIndex(a)];
-  if (c.generation != generation_) {
-    for (DramCmd x : {DramCmd::kAct, DramCmd::kPre, DramCmd::kRd, DramCmd::kWr}) {
-      c.at[static_cast<int>(x)] = Compute(x, a);
-    }
-    c.generation = generation_;
-  }
-  return c.at[static_cast<int>(cmd)];
-}
-
-uint64_t DramChannel::Compute(DramCmd cmd, const DramAddress& a) const {
-  const Bank& b = BankOf(a);
-  const Group& g = groups_[static_cast<size_t>(a.rank) * spec_.bank_groups + a.bank_group];
-  const Rank& k = ranks_[a.rank];
+uint64_t DramChannel::Earliest(DramCmd cmd, size_t bank) const {
+  const Bank& b = banks_[bank];
+  const Group& g = groups_[group_of_[bank]];
+  const int rank = rank_of_[bank];
+  const Rank& k = ranks_[rank];
   switch (cmd) {
     case DramCmd::kAct: {
       uint64_t e = std::max({b.act_ok, g.act_ok, k.act_ok});
@@ -192,12 +191,12 @@ uint64_t DramChannel::Compute(DramCmd cmd, const DramAddress& a) const {
     case DramCmd::kPre: return b.pre_ok;
     case DramCmd::kRd: {
       uint64_t e = std::max({b.rd_ok, g.rd_ok, k.rd_ok});
-      if (data_rank_ >= 0 && data_rank_ != a.rank) e = std::max(e, Sub(data_end_ + t_.RTRS, t_.CL));
+      if (data_rank_ >= 0 && data_rank_ != rank) e = std::max(e, Sub(data_end_ + t_.RTRS, t_.CL));
       return e;
     }
     case DramCmd::kWr: {
       uint64_t e = std::max({b.wr_ok, g.wr_ok, k.wr_ok});
-      if (data_rank_ >= 0 && data_rank_ != a.rank) e = std::max(e, Sub(data_end_ + t_.RTRS, t_.CWL));
+      if (data_rank_ >= 0 && data_rank_ != rank) e = std::max(e, Sub(data_end_ + t_.RTRS, t_.CWL));
       return e;
     }
     case DramCmd::kRef: break;
@@ -225,15 +224,25 @@ bool DramChannel::RefreshCandidate(int k, uint64_t c, DramCmd* cmd, size_t* bank
 }
 
 bool DramChannel::OtherHit(const Entry& e) const {
-  for (const std::vector<Entry>* q : {&reads_, &writes_}) {
-    for (const Entry& o : *q) {
-      if (&o != &e && o.a.rank == e.a.rank && o.a.bank_group == e.a.bank_group && o.a.bank == e.a.bank &&
-          o.a.row == e.a.row) {
-        return true;
-      }
-    }
+  // e hits its bank's open row, so it is one of the hits counted.
+  return queued_[0][e.bank].hits + queued_[1][e.bank].hits > 1;
+}
+
+void DramChannel::CountHits(size_t bank) {
+  const uint64_t row = banks_[bank].row;
+  for (int w = 0; w < 2; ++w) {
+    uint32_t hits = 0;
+    for (const Entry& e : w ? writes_ : reads_) hits += e.bank == bank && e.a.row == row;
+    queued_[w][bank].hits = hits;
   }
-  return false;
+}
+
+bool DramChannel::BankTimes(size_t i, int w, uint64_t c, uint64_t* hit_at, uint64_t* other_at) const {
+  const Queued& qd = queued_[w][i];
+  if (qd.n == 0 || RefreshDue(rank_of_[i], c)) return false;
+  *hit_at = qd.hits ? Earliest(w ? DramCmd::kWr : DramCmd::kRd, i) : kNever;
+  *other_at = qd.n > qd.hits ? Earliest(banks_[i].open ? DramCmd::kPre : DramCmd::kAct, i) : kNever;
+  return true;
 }
 
 bool DramChannel::TickRefresh(uint64_t c) {
@@ -250,19 +259,30 @@ bool DramChannel::TickRefresh(uint64_t c) {
   return false;
 }
 
-int DramChannel::Pick(const std::vector<Entry>& q, uint64_t c, uint64_t* earliest) const {
-  int pick = -1;
+int DramChannel::Pick(const std::vector<Entry>& q, uint64_t c, uint64_t* earliest) {
+  const int w = &q == &writes_ ? 1 : 0;
   *earliest = kNever;
+  uint8_t any = 0;
+  for (size_t i = 0; i < banks_.size(); ++i) {
+    uint64_t hit_at, other_at;
+    if (!BankTimes(i, w, c, &hit_at, &other_at)) continue;
+    *earliest = std::min({*earliest, hit_at, other_at});
+    ready_[i] = static_cast<uint8_t>((hit_at <= c ? 1 : 0) | (other_at <= c ? 2 : 0));
+    any |= ready_[i];
+  }
+  if (!any) return -1;
+  // The oldest ready hit; else the oldest ready ACT or PRE.
+  int pick = -1;
   for (size_t i = 0; i < q.size(); ++i) {
     const Entry& e = q[i];
-    if (RefreshDue(e.a.rank, c)) continue;
-    const DramCmd cmd = NextCmd(e);
-    const uint64_t at = Earliest(cmd, e.a);
-    *earliest = std::min(*earliest, at);
-    if (at > c) continue;
-    if (cmd == DramCmd::kRd || cmd == DramCmd::kWr) return static_cast<int>(i);  // the oldest ready hit
-    if (pick < 0) pick = static_cast<int>(i);  // the oldest ready ACT or PRE, unless a hit follows
+    const bool hit = banks_[e.bank].open && banks_[e.bank].row == e.a.row;
+    if (hit && (ready_[e.bank] & 1)) {
+      pick = static_cast<int>(i);
+      break;
+    }
+    if (!hit && (ready_[e.bank] & 2) && pick < 0) pick = static_cast<int>(i);
   }
+  std::fill(ready_.begin(), ready_.end(), 0);
   return pick;
 }
 
@@ -295,6 +315,12 @@ void DramChannel::Tick(uint64_t c) {
   Classify(e, cmd);
   const bool column = cmd == DramCmd::kRd || cmd == DramCmd::kWr;
   const bool auto_pre = column && spec_.page == core::PagePolicy::kClosed && !OtherHit(e);
+  if (column) {
+    // e leaves the queue with this command (before it, an automatic precharge clears the hits).
+    Queued& qd = queued_[e.r.write ? 1 : 0][e.bank];
+    --qd.n;
+    --qd.hits;
+  }
   Issue(cmd, e.a, c, e.r.layer, auto_pre);
   if (column) {
     const uint64_t done = c + (e.r.write ? t_.CWL : t_.CL) + t_.BL;
@@ -321,8 +347,8 @@ void DramChannel::Account(int k, uint64_t c) {
 
 void DramChannel::Issue(DramCmd cmd, const DramAddress& a, uint64_t c, int layer, bool auto_pre) {
   Account(a.rank, c);
-  ++generation_;
-  Bank& b = BankOf(a);
+  const size_t bank = BankIndex(a);
+  Bank& b = banks_[bank];
   Group& g = groups_[static_cast<size_t>(a.rank) * spec_.bank_groups + a.bank_group];
   Rank& k = ranks_[a.rank];
   const core::DramTiming& t = t_;
@@ -352,11 +378,13 @@ void DramChannel::Issue(DramCmd cmd, const DramAddress& a, uint64_t c, int layer
       k.faw[k.faw_head] = c;
       k.faw_head = (k.faw_head + 1) % 4;
       k.acts = std::min(k.acts + 1, 4);
+      CountHits(bank);
       return;
     case DramCmd::kPre:
       b.open = false;
       b.close_at = c;
       raise(b.act_ok, c + t.RP);
+      ClearHits(bank);
       return;
     case DramCmd::kRd:
     case DramCmd::kWr: {
@@ -383,6 +411,7 @@ void DramChannel::Issue(DramCmd cmd, const DramAddress& a, uint64_t c, int layer
         b.open = false;
         b.close_at = at;
         raise(b.act_ok, at + t.RP);
+        ClearHits(bank);
         count(DramCmd::kPre);
       }
       return;
@@ -393,12 +422,12 @@ void DramChannel::Issue(DramCmd cmd, const DramAddress& a, uint64_t c, int layer
 
 void DramChannel::IssueRefresh(int k, DramCmd cmd, size_t bank, uint64_t c) {
   Account(k, c);
-  ++generation_;
   Rank& r = ranks_[k];
   if (cmd == DramCmd::kPre) {
     Bank& b = banks_[bank];
     b.open = false;
     b.close_at = c;
+    ClearHits(bank);
     b.act_ok = std::max(b.act_ok, c + t_.RP);
     ++counts_.pre;
     if (events_ && events_->command) events_->command(r.last_layer, DramCmd::kPre);
@@ -412,7 +441,14 @@ void DramChannel::IssueRefresh(int k, DramCmd cmd, size_t bank, uint64_t c) {
   if (events_ && events_->command) events_->command(r.last_layer, DramCmd::kRef);
 }
 
-uint64_t DramChannel::NextActivity(uint64_t c) const { return dirty_ ? Scan(c) : std::max(c, ready_at_); }
+uint64_t DramChannel::NextActivity(uint64_t c) const {
+  if (dirty_) {
+    // Until the state changes again, Tick may skip the cycles before it.
+    ready_at_ = Scan(c);
+    dirty_ = false;
+  }
+  return std::max(c, ready_at_);
+}
 
 uint64_t DramChannel::RefreshNext(uint64_t c) const {
   uint64_t next = kNever;
@@ -431,10 +467,11 @@ uint64_t DramChannel::RefreshNext(uint64_t c) const {
 
 uint64_t DramChannel::Scan(uint64_t c) const {
   uint64_t next = RefreshNext(c);
-  const std::vector<Entry>& q = write_mode_ ? writes_ : reads_;
-  for (const Entry& e : q) {
-    if (RefreshDue(e.a.rank, c)) continue;  // waits for the rank's refresh, counted above
-    next = std::min(next, std::max(c, Earliest(NextCmd(e), e.a)));
+  const int w = write_mode_ ? 1 : 0;
+  for (size_t i = 0; i < banks_.size(); ++i) {
+    uint64_t hit_at, other_at;
+    // A bank whose rank owes a refresh waits for it, counted above.
+    if (BankTimes(i, w, c, &hit_at, &other_at)) next = std::min(next, std::max(c, std::min(hit_at, other_at)));
   }
   return next;
 }
@@ -449,16 +486,11 @@ DramSystem::DramSystem(const core::DramSpec& spec, DramEvents events)
   for (int i = 0; i < spec_.channels; ++i) channels_.emplace_back(spec_, decoder_, &events_);
 }
 
-bool DramSystem::Offer(const DramRequest& r, uint64_t cycle) {
-  const DramAddress a = decoder_.Decode(r.addr);
+bool DramSystem::Offer(const DramRequest& r, const DramAddress& a, uint64_t cycle) {
   DramChannel& ch = channels_[a.channel];
   if (ch.Full(r.write)) return false;
   ch.Accept(r, a, cycle);
   return true;
-}
-
-bool DramSystem::WouldAccept(const DramRequest& r) const {
-  return !channels_[decoder_.Decode(r.addr).channel].Full(r.write);
 }
 
 void DramSystem::Tick(uint64_t c) {

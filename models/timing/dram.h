@@ -118,7 +118,8 @@ class DramChannel {
   void Accept(const DramRequest& r, const DramAddress& a, uint64_t cycle);
   // Runs cycle `c` (not before the previous one + 1): issues at most one command.
   void Tick(uint64_t c);
-  // The earliest cycle >= c at which Tick(c) could issue a command, if nothing new arrives.
+  // The earliest cycle >= c at which Tick(c) could issue a command, if nothing new arrives; c is not
+  // before the next cycle to run (the answer is kept for Tick).
   uint64_t NextActivity(uint64_t c) const;
   bool Empty() const { return reads_.empty() && writes_.empty(); }
   // The scan behind Tick and NextActivity: the earliest cycle >= c any command may issue.
@@ -134,6 +135,7 @@ class DramChannel {
     DramRequest r;
     DramAddress a;
     uint64_t arrive;
+    uint32_t bank;  // BankIndex(a)
     bool classified;
   };
   struct Bank {
@@ -145,6 +147,10 @@ class DramChannel {
   struct Group {
     uint64_t act_ok = 0, rd_ok = 0, wr_ok = 0;
   };
+  // A bank's requests in one queue: how many, and how many hit its open row.
+  struct Queued {
+    uint32_t n = 0, hits = 0;
+  };
   struct Rank {
     uint64_t act_ok = 0, rd_ok = 0, wr_ok = 0;
     uint64_t faw[4] = {0, 0, 0, 0};  // last four ACTs, oldest at faw_head
@@ -152,16 +158,18 @@ class DramChannel {
     uint64_t next_refresh = 0, busy_until = 0, accounted = 0;
     int last_layer = -1;
   };
-  Bank& BankOf(const DramAddress& a) { return banks_[BankIndex(a)]; }
-  const Bank& BankOf(const DramAddress& a) const { return banks_[BankIndex(a)]; }
   size_t BankIndex(const DramAddress& a) const {
     return (static_cast<size_t>(a.rank) * spec_.bank_groups + a.bank_group) * spec_.banks_per_group + a.bank;
   }
   DramCmd NextCmd(const Entry& e) const;
-  // The earliest cycle `cmd` may issue to a's bank, from the state (cached per bank until the next
-  // command changes the state).
-  uint64_t Earliest(DramCmd cmd, const DramAddress& a) const;
-  uint64_t Compute(DramCmd cmd, const DramAddress& a) const;
+  // The earliest cycle `cmd` may issue to bank `bank` (a BankIndex), from the state.
+  uint64_t Earliest(DramCmd cmd, size_t bank) const;
+  // The earliest cycle bank `i`'s hits and its other requests in queue `w` (0 reads, 1 writes)
+  // could issue their next command (kNever if it has none); false if it has none it may serve at
+  // c (none queued, or its rank owes a refresh).
+  bool BankTimes(size_t i, int w, uint64_t c, uint64_t* hit_at, uint64_t* other_at) const;
+  void CountHits(size_t bank);  // recounts queued_ hits after an ACT
+  void ClearHits(size_t bank) { queued_[0][bank].hits = queued_[1][bank].hits = 0; }
   bool RefreshDue(int rank, uint64_t c) const { return c >= ranks_[rank].next_refresh; }
   // The refresh command rank `k` needs next (PRE of its lowest open bank, or REF) and its earliest
   // cycle; false if no refresh is due at c.
@@ -170,7 +178,8 @@ class DramChannel {
   bool TickRefresh(uint64_t c);  // issued a refresh command
   // FR-FCFS: the entry whose command issues at c, or -1; `earliest`: the earliest cycle any of the
   // entries it looked at may issue (all of them when it returns -1).
-  int Pick(const std::vector<Entry>& q, uint64_t c, uint64_t* earliest) const;
+  // Scans the served queue's banks, not its entries: the scan costs the banks with requests.
+  int Pick(const std::vector<Entry>& q, uint64_t c, uint64_t* earliest);
   uint64_t RefreshNext(uint64_t c) const;  // the earliest cycle >= c a refresh command may issue
   void Classify(Entry& e, DramCmd cmd);    // row hit, miss or conflict
   void Issue(DramCmd cmd, const DramAddress& a, uint64_t c, int layer, bool auto_pre);
@@ -185,6 +194,10 @@ class DramChannel {
   std::vector<Entry> reads_, writes_;
   bool write_mode_ = false;
   std::vector<Bank> banks_;
+  std::vector<int> rank_of_;       // per bank
+  std::vector<size_t> group_of_;   // per bank: its index in groups_
+  std::vector<Queued> queued_[2];  // per bank, in reads_ and writes_
+  std::vector<uint8_t> ready_;     // Pick's scratch: per bank, bit 0 a hit may issue, bit 1 another
   std::vector<Group> groups_;
   std::vector<Rank> ranks_;
   uint64_t data_end_ = 0;
@@ -192,14 +205,8 @@ class DramChannel {
   size_t write_high_, write_low_;
   // No command can issue before ready_at_ unless the state changed since it was found (dirty_):
   // cycles in between cost nothing.
-  uint64_t ready_at_ = 0;
-  bool dirty_ = true;
-  struct Cached {
-    uint64_t generation = UINT64_MAX;
-    uint64_t at[4];  // ACT, PRE, RD, WR
-  };
-  mutable std::vector<Cached> cache_;  // per bank
-  uint64_t generation_ = 0;            // bumped by every command
+  mutable uint64_t ready_at_ = 0;
+  mutable bool dirty_ = true;
   std::vector<DramCompletion> done_;
   DramCounts counts_;
 };
@@ -211,9 +218,13 @@ class DramSystem {
   DramSystem(const DramSystem&) = delete;  // the channels keep references into it
   DramSystem& operator=(const DramSystem&) = delete;
   const core::DramSpec& spec() const { return spec_; }
-  // Offers `r` in cycle `cycle`: false if its channel's queue is full.
-  bool Offer(const DramRequest& r, uint64_t cycle);
-  bool WouldAccept(const DramRequest& r) const;
+  DramAddress Decode(uint64_t addr) const { return decoder_.Decode(addr); }
+  // Offers `r` (at address `a`, Decode(r.addr)) in cycle `cycle`: false if its channel's queue is full.
+  bool Offer(const DramRequest& r, const DramAddress& a, uint64_t cycle);
+  bool Offer(const DramRequest& r, uint64_t cycle) { return Offer(r, Decode(r.addr), cycle); }
+  bool WouldAccept(const DramRequest& r, const DramAddress& a) const {
+    return !channels_[a.channel].Full(r.write);
+  }
   void Tick(uint64_t c);
   uint64_t NextActivity(uint64_t c) const;
   bool Empty() const;

@@ -26,7 +26,7 @@ DramTraceResult RunDramTrace(const core::DramSpec& spec, const std::vector<DramR
     // The next cycle anything can change: the next one if a request waits to be offered (unless the
     // queue that refused it is still full, which only a command can change), else the next command.
     uint64_t next = c + 1;
-    if (i >= requests.size() || (refused && !sys.WouldAccept(requests[i]))) {
+    if (i >= requests.size() || (refused && !sys.WouldAccept(requests[i], sys.Decode(requests[i].addr)))) {
       next = std::max(next, sys.NextActivity(c + 1));
     }
     c = next;
