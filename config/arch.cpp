@@ -169,18 +169,13 @@ class ArchParser {
     DramSpec& s = *spec;
     if (const Json* t = check_.Member(v, p, "timing", Need::kOptional, "an object")) {
       const std::string tp = Pointer(p, "timing");
-      const std::pair<const char*, int*> fields[] = {
-          {"CL", &s.t.CL},       {"CWL", &s.t.CWL},           {"BL", &s.t.BL},       {"RCD", &s.t.RCD},
-          {"RP", &s.t.RP},       {"RAS", &s.t.RAS},           {"RC", &s.t.RC},       {"CCD_S", &s.t.CCD_S},
-          {"CCD_L", &s.t.CCD_L}, {"CCD_L_WR", &s.t.CCD_L_WR}, {"RRD_S", &s.t.RRD_S}, {"RRD_L", &s.t.RRD_L},
-          {"FAW", &s.t.FAW},     {"WTR_S", &s.t.WTR_S},       {"WTR_L", &s.t.WTR_L}, {"RTP", &s.t.RTP},
-          {"WR", &s.t.WR},       {"RFC", &s.t.RFC},           {"REFI", &s.t.REFI},   {"RTRS", &s.t.RTRS}};
       if (check_.Object(*t, tp)) {
         std::vector<std::string> keys;
-        for (const auto& f : fields) keys.push_back(f.first);
+        for (const DramTimingKey& k : DramTimingKeys()) keys.push_back(k.key);
         check_.Keys(*t, tp, keys);
-        for (const auto& [key, field] : fields) {
-          if (auto x = check_.GetInt(*t, tp, key, Need::kOptional, 0, 1000000)) *field = static_cast<int>(*x);
+        for (const auto& [key, field] : DramTimingKeys()) {
+          if (auto x = check_.GetInt(*t, tp, key, Need::kOptional, 0, 1000000))
+            s.t.*field = static_cast<int>(*x);
         }
       }
     }
@@ -190,13 +185,12 @@ class ArchParser {
     DramSpec& s = *spec;
     if (const Json* c = check_.Member(v, p, "currents", Need::kOptional, "an object")) {
       const std::string cp = Pointer(p, "currents");
-      const std::pair<const char*, double*> fields[] = {
-          {"vdd", &s.idd.vdd},     {"idd0", &s.idd.idd0},   {"idd2n", &s.idd.idd2n}, {"idd3n", &s.idd.idd3n},
-          {"idd4r", &s.idd.idd4r}, {"idd4w", &s.idd.idd4w}, {"idd5b", &s.idd.idd5b}};
       if (check_.Object(*c, cp)) {
-        check_.Keys(*c, cp, {"vdd", "idd0", "idd2n", "idd3n", "idd4r", "idd4w", "idd5b"});
-        for (const auto& [key, field] : fields)
-          SetIf(check_.GetNumber(*c, cp, key, Need::kOptional, 0, false), field);
+        std::vector<std::string> keys;
+        for (const DramCurrentKey& k : DramCurrentKeys()) keys.push_back(k.key);
+        check_.Keys(*c, cp, keys);
+        for (const auto& [key, field] : DramCurrentKeys())
+          SetIf(check_.GetNumber(*c, cp, key, Need::kOptional, 0, false), &(s.idd.*field));
       }
     }
   }

@@ -50,14 +50,8 @@ Json DramJson(const DramConfig& d) {
             {"bus_bits", s.bus_bits},
             {"device_bits", s.device_bits},
             {"burst_length", s.burst_length}};
-  j["timing"] = {{"CL", t.CL},       {"CWL", t.CWL},           {"BL", t.BL},       {"RCD", t.RCD},
-                 {"RP", t.RP},       {"RAS", t.RAS},           {"RC", t.RC},       {"CCD_S", t.CCD_S},
-                 {"CCD_L", t.CCD_L}, {"CCD_L_WR", t.CCD_L_WR}, {"RRD_S", t.RRD_S}, {"RRD_L", t.RRD_L},
-                 {"FAW", t.FAW},     {"WTR_S", t.WTR_S},       {"WTR_L", t.WTR_L}, {"RTP", t.RTP},
-                 {"WR", t.WR},       {"RFC", t.RFC},           {"REFI", t.REFI},   {"RTRS", t.RTRS}};
-  j["currents"] = {{"vdd", s.idd.vdd},     {"idd0", s.idd.idd0},   {"idd2n", s.idd.idd2n},
-                   {"idd3n", s.idd.idd3n}, {"idd4r", s.idd.idd4r}, {"idd4w", s.idd.idd4w},
-                   {"idd5b", s.idd.idd5b}};
+  for (const auto& [key, field] : DramTimingKeys()) j["timing"][key] = t.*field;
+  for (const auto& [key, field] : DramCurrentKeys()) j["currents"][key] = s.idd.*field;
   j["controller"] = {{"read_queue", s.read_queue},
                      {"write_queue", s.write_queue},
                      {"write_high", s.write_high},

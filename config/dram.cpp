@@ -18,7 +18,8 @@ const std::vector<AddrField> kRoBaBgRaCoCh = {AddrField::kRow,  AddrField::kBank
 //    IDD4W 123, IDD5B 250 mA at VDD 1.2 V.
 //  - ddr5-3200: JESD79-5 DDR5-3200AN (CL/tRCD/tRP 24 = 15 ns, tRAS 32 ns), 16 Gb x8 (1 KB page):
 //    tCCD_L 8, tCCD_L_WR 16, tRRD 8, tFAW 32, tWTR_S 4 / _L 16, tRTP 12, tWR 30 ns, tRFC1 295 ns,
-//    tREFI 3.9 us, BL16 on one 32-bit sub-channel (4 devices). Currents: estimates (no DDR5 data
+//    tREFI 3.9 us, BL16 on one 32-bit sub-channel (4 devices); ACT, RD and WR are two-cycle
+//    commands (CMD 2). Currents: estimates (no DDR5 data
 //    sheet was at hand): the DDR4 device's currents scaled to VDD 1.1 V and DDR5's higher IDD4.
 //  - lpddr4-3200: JESD209-4 LPDDR4-3200 as in DRAMSys' JEDEC_8Gb_LPDDR4-3200_16bit memspec (RL 28,
 //    WL 14, tRCD 29, tRPpb 29, tRAS 68, tRRD 16, tFAW 64, tWTR 16, tRTP 12, tWR 29, tRFCab 448,
@@ -65,6 +66,7 @@ std::map<std::string, DramSpec> MakePresets() {
     s.burst_length = 16;
     // CL CWL BL RCD RP RAS RC CCD_S CCD_L CCD_L_WR RRD_S RRD_L FAW WTR_S WTR_L RTP WR RFC REFI RTRS
     s.t = {24, 22, 8, 24, 24, 52, 76, 8, 8, 16, 8, 8, 32, 4, 16, 12, 48, 472, 6240, 2};
+    s.t.CMD = 2;
     // VDD IDD0 IDD2N IDD3N IDD4R IDD4W IDD5B (mA)
     s.idd = {1.1, 60, 40, 48, 180, 170, 260};
     m[s.preset] = s;
@@ -177,6 +179,26 @@ std::string AddressMappingName(const std::vector<AddrField>& m) {
   return s;
 }
 
+const std::vector<DramTimingKey>& DramTimingKeys() {
+  using T = DramTiming;
+  static const std::vector<DramTimingKey> keys = {
+      {"CL", &T::CL},       {"CWL", &T::CWL},           {"BL", &T::BL},       {"RCD", &T::RCD},
+      {"RP", &T::RP},       {"RAS", &T::RAS},           {"RC", &T::RC},       {"CCD_S", &T::CCD_S},
+      {"CCD_L", &T::CCD_L}, {"CCD_L_WR", &T::CCD_L_WR}, {"RRD_S", &T::RRD_S}, {"RRD_L", &T::RRD_L},
+      {"FAW", &T::FAW},     {"WTR_S", &T::WTR_S},       {"WTR_L", &T::WTR_L}, {"RTP", &T::RTP},
+      {"WR", &T::WR},       {"RFC", &T::RFC},           {"REFI", &T::REFI},   {"RTRS", &T::RTRS},
+      {"CMD", &T::CMD}};
+  return keys;
+}
+
+const std::vector<DramCurrentKey>& DramCurrentKeys() {
+  using C = DramCurrents;
+  static const std::vector<DramCurrentKey> keys = {
+      {"vdd", &C::vdd},     {"idd0", &C::idd0},   {"idd2n", &C::idd2n}, {"idd3n", &C::idd3n},
+      {"idd4r", &C::idd4r}, {"idd4w", &C::idd4w}, {"idd5b", &C::idd5b}};
+  return keys;
+}
+
 std::vector<std::string> DramSpecProblems(const DramSpec& s) {
   std::vector<std::string> p;
   const std::pair<const char*, int64_t> pow2[] = {{"channels", s.channels},
@@ -206,6 +228,8 @@ std::vector<std::string> DramSpecProblems(const DramSpec& s) {
   }
   if (t.RAS < t.RCD) p.push_back("timing RAS must be at least RCD");
   if (t.REFI <= t.RFC) p.push_back("timing REFI must exceed RFC");
+  if (t.CMD < 1 || t.CMD > std::min(t.RCD, t.RTP))
+    p.push_back("timing CMD (command-bus cycles of ACT, RD, WR) must be at least 1 and at most RCD and RTP");
   if (t.CL < 1 || t.CWL < 1 || t.RCD < 1 || t.RP < 1)
     p.push_back("timing CL, CWL, RCD and RP must be at least 1");
   if (s.write_low >= s.write_high) p.push_back("write_low must be below write_high");

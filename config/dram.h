@@ -23,6 +23,7 @@ struct DramTiming {
   int WR = 0;                // end of write data to precharge (write recovery)
   int RFC = 0, REFI = 0;     // all-bank refresh: duration and interval
   int RTRS = 0;              // rank to rank data-bus switch
+  int CMD = 1;               // command-bus cycles of an ACT, RD or WR (DDR5: 2); PRE and REF take 1
 };
 
 // Currents per device in mA (IDD0 one-bank activate-precharge, IDD2N precharged standby, IDD3N
@@ -78,6 +79,19 @@ struct DramSpec {
   }
   DramEnergy Energy() const;
 };
+
+// Each timing and each current by its key in an arch file's "timing" and "currents" (parsing and
+// writing both go by these lists).
+struct DramTimingKey {
+  const char* key;
+  int DramTiming::*field;
+};
+const std::vector<DramTimingKey>& DramTimingKeys();
+struct DramCurrentKey {
+  const char* key;
+  double DramCurrents::*field;
+};
+const std::vector<DramCurrentKey>& DramCurrentKeys();
 
 // The preset names, and one by name (nullptr if unknown).
 const std::vector<std::string>& DramPresetNames();

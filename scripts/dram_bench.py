@@ -38,14 +38,40 @@ def run_one(npusim, preset, trace_path, out_dir):
     return nt.read_report(out_dir), wall
 
 
+def capacity(npusim, preset, work):
+    """The preset's capacity in bytes (from a one-request run)."""
+    probe = os.path.join(work, "probe.txt")
+    with open(probe, "w") as f:
+        f.write("LD 0x0\n")
+    return run_one(npusim, preset, probe, os.path.join(work, "probe-" + preset))[0]["capacity_bytes"]
+
+
+def fitted(path, cap, work):
+    """`path`, or a copy with every address modulo `cap` if some address lies beyond it (the
+    stride_8k trace spans 2 GiB; lpddr4-3200 holds 1 GiB): None if no address does."""
+    with open(path) as f:
+        lines = [line.split() for line in f if line.strip()]
+    if all(int(a, 16) < cap for _, a in lines):
+        return None
+    out = os.path.join(work, "%s.mod%d.txt" % (os.path.splitext(os.path.basename(path))[0], cap))
+    with open(out, "w") as f:
+        f.writelines("%s 0x%x\n" % (op, int(a, 16) % cap) for op, a in lines)
+    return out
+
+
 def run_all(npusim, presets, traces, work):
-    """{(preset, trace): (report, wall)}, printing one line per run."""
+    """{(preset, trace): (report, wall)}, printing one line per run; a trace that does not fit a
+    preset runs with its addresses modulo the capacity (report["wrapped"] is then that capacity)."""
     results = {}
     total = len(presets) * len(traces)
     for preset in presets:
+        cap = capacity(npusim, preset, work)
         for name, (path, lines) in traces.items():
             out = os.path.join(work, "%s-%s" % (preset, name))
-            report, wall = run_one(npusim, preset, path, out)
+            wrapped = fitted(path, cap, work)
+            report, wall = run_one(npusim, preset, wrapped or path, out)
+            if wrapped:
+                report["wrapped"] = cap
             if report["requests"] != lines:
                 sys.exit("%s %s: report has %d requests, the trace %d lines"
                          % (preset, name, report["requests"], lines))
@@ -62,6 +88,8 @@ def percent_of_peak(r):
 
 def table_row(name, r, wall):
     c = r["commands"]
+    if "wrapped" in r:
+        name += " (addresses mod %d GiB)" % (r["wrapped"] >> 30)
     return [name, "{:,}".format(r["dram_cycles"]), "{:,}".format(r["dram_cycles_done"]),
             "%.2f" % r["bytes_per_dram_cycle"], "%.1f" % percent_of_peak(r), "%.3f" % r["row_hit_rate"],
             "%d / %d / %d / %d / %d" % (c["ACT"], c["PRE"], c["RD"], c["WR"], c["REF"]),

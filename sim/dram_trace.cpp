@@ -67,6 +67,7 @@ json DramTraceReport(const core::DramSpec& spec, const timing::DramTraceResult& 
   j["dram_cycles_done"] = r.last_done;
   j["bytes_per_dram_cycle"] = r.last_done ? bytes / static_cast<double>(r.last_done) : 0.0;
   j["peak_bytes_per_dram_cycle"] = spec.peak_bytes_per_cycle();
+  j["capacity_bytes"] = spec.capacity_bytes();
   j["row_hits"] = c.row_hits;
   j["row_misses"] = c.row_misses;
   j["row_conflicts"] = c.row_conflicts;

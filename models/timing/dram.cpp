@@ -184,18 +184,18 @@ uint64_t DramChannel::Earliest(DramCmd cmd, size_t bank) const {
   const Rank& k = ranks_[rank];
   switch (cmd) {
     case DramCmd::kAct: {
-      uint64_t e = std::max({b.act_ok, g.act_ok, k.act_ok});
+      uint64_t e = std::max({b.act_ok, g.act_ok, k.act_ok, cmd_ok_});
       if (k.acts >= 4) e = std::max(e, k.faw[k.faw_head] + t_.FAW);
       return e;
     }
-    case DramCmd::kPre: return b.pre_ok;
+    case DramCmd::kPre: return std::max(b.pre_ok, cmd_ok_);
     case DramCmd::kRd: {
-      uint64_t e = std::max({b.rd_ok, g.rd_ok, k.rd_ok});
+      uint64_t e = std::max({b.rd_ok, g.rd_ok, k.rd_ok, cmd_ok_});
       if (data_rank_ >= 0 && data_rank_ != rank) e = std::max(e, Sub(data_end_ + t_.RTRS, t_.CL));
       return e;
     }
     case DramCmd::kWr: {
-      uint64_t e = std::max({b.wr_ok, g.wr_ok, k.wr_ok});
+      uint64_t e = std::max({b.wr_ok, g.wr_ok, k.wr_ok, cmd_ok_});
       if (data_rank_ >= 0 && data_rank_ != rank) e = std::max(e, Sub(data_end_ + t_.RTRS, t_.CWL));
       return e;
     }
@@ -212,14 +212,14 @@ bool DramChannel::RefreshCandidate(int k, uint64_t c, DramCmd* cmd, size_t* bank
     if (banks_[i].open) {
       *cmd = DramCmd::kPre;
       *bank = i;
-      *at = banks_[i].pre_ok;
+      *at = std::max(banks_[i].pre_ok, cmd_ok_);
       return true;
     }
     all_closed = std::max(all_closed, banks_[i].act_ok);
   }
   *cmd = DramCmd::kRef;
   *bank = first;
-  *at = all_closed;
+  *at = std::max(all_closed, cmd_ok_);
   return true;
 }
 
@@ -366,6 +366,7 @@ void DramChannel::Issue(DramCmd cmd, const DramAddress& a, uint64_t c, int layer
   count(cmd);
   switch (cmd) {
     case DramCmd::kAct:
+      cmd_ok_ = c + t.CMD;
       b.open = true;
       b.row = a.row;
       b.close_at = kNever;
@@ -389,6 +390,7 @@ void DramChannel::Issue(DramCmd cmd, const DramAddress& a, uint64_t c, int layer
     case DramCmd::kRd:
     case DramCmd::kWr: {
       const bool wr = cmd == DramCmd::kWr;
+      cmd_ok_ = c + t.CMD;
       const int64_t rtw = static_cast<int64_t>(t.CL) + t.BL + 2 - t.CWL;
       if (wr) {
         raise(b.pre_ok, c + t.CWL + t.BL + t.WR);
@@ -471,7 +473,8 @@ uint64_t DramChannel::Scan(uint64_t c) const {
   for (size_t i = 0; i < banks_.size(); ++i) {
     uint64_t hit_at, other_at;
     // A bank whose rank owes a refresh waits for it, counted above.
-    if (BankTimes(i, w, c, &hit_at, &other_at)) next = std::min(next, std::max(c, std::min(hit_at, other_at)));
+    if (BankTimes(i, w, c, &hit_at, &other_at))
+      next = std::min(next, std::max(c, std::min(hit_at, other_at)));
   }
   return next;
 }

@@ -1,7 +1,8 @@
 // A JEDEC-timed DRAM controller, one per channel, in DRAM clock cycles (plain C++: the SystemC
 // target models/memory.h, `npusim dram` and the tests drive the same code).
 //
-// Each cycle a channel issues at most one command (the command bus), chosen so:
+// Each cycle a channel issues at most one command (the command bus; an ACT, RD or WR holds it for
+// CMD cycles, DDR5's two-cycle commands), chosen so:
 //  1. Refresh: from the cycle a rank's refresh falls due (every REFI) it takes only PRE (open banks,
 //     lowest bank first) and then REF (all banks closed); REF blocks the rank for RFC.
 //     REF may issue once every bank of the rank could take an ACT (RP after a PRE, RC after an ACT,
@@ -201,6 +202,7 @@ class DramChannel {
   std::vector<Group> groups_;
   std::vector<Rank> ranks_;
   uint64_t data_end_ = 0;
+  uint64_t cmd_ok_ = 0;  // the command bus is free from here
   int data_rank_ = -1;
   size_t write_high_, write_low_;
   // No command can issue before ready_at_ unless the state changed since it was found (dirty_):

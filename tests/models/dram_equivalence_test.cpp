@@ -157,6 +157,13 @@ std::vector<Case> Cases() {
                 s.write_queue = 10;
               }),
       Variant("lpddr4_closed", "lpddr4-3200", [](core::DramSpec& s) { s.page = core::PagePolicy::kClosed; }),
+      Variant("ddr5_2rank_closed_three_cycle_commands", "ddr5-3200",
+              [](core::DramSpec& s) {
+                s.ranks = 2;
+                s.page = core::PagePolicy::kClosed;
+                s.t.CMD = 3;
+                s.t.REFI = 1200;
+              }),
   };
 }
 

@@ -64,7 +64,7 @@ struct Command {
 };
 
 // Where an earlier command sits relative to a later one.
-enum class Scope { kSameBank, kSameGroup, kOtherGroup, kSameRank, kOtherRank };
+enum class Scope { kSameBank, kSameGroup, kOtherGroup, kSameRank, kOtherRank, kChannel };
 
 struct Rule {
   Cmd before, after;
@@ -80,7 +80,7 @@ std::vector<Rule> Rules(const core::DramTiming& t) {
   const int64_t rd_end = t.CL + t.BL, wr_end = t.CWL + t.BL;  // data end after the command
   using C = Cmd;
   using S = Scope;
-  return {
+  std::vector<Rule> rules = {
       {C::kAct, C::kAct, S::kSameBank, t.RC},
       {C::kAct, C::kAct, S::kSameGroup, t.RRD_L},
       {C::kAct, C::kAct, S::kOtherGroup, t.RRD_S},
@@ -102,6 +102,10 @@ std::vector<Rule> Rules(const core::DramTiming& t) {
       {C::kRd, C::kWr, S::kOtherRank, rd_end + t.RTRS - t.CWL},
       {C::kWr, C::kWr, S::kOtherRank, wr_end + t.RTRS - t.CWL},
   };
+  // The command bus: an ACT, RD or WR holds it for CMD cycles.
+  for (C before : {C::kAct, C::kRd, C::kWr})
+    for (C after : {C::kAct, C::kPre, C::kRd, C::kWr}) rules.push_back({before, after, S::kChannel, t.CMD});
+  return rules;
 }
 
 bool InScope(Scope s, const Command& h, int rank, int group, int bank) {
@@ -112,6 +116,7 @@ bool InScope(Scope s, const Command& h, int rank, int group, int bank) {
     case Scope::kOtherGroup: return same_rank && !same_group;
     case Scope::kSameRank: return same_rank;
     case Scope::kOtherRank: return !same_rank;
+    case Scope::kChannel: return true;
   }
   return false;
 }
@@ -210,12 +215,13 @@ bool Channel::Allowed(Cmd cmd, int rank, int group, int bank, uint64_t c) const 
   return true;
 }
 
-// REF needs every bank of the rank closed and able to take an ACT: RC after an ACT, RP after a
-// PRE, RFC after the previous REF.
+// REF needs every bank of the rank closed and able to take an ACT (RC after an ACT, RP after a
+// PRE, RFC after the previous REF) and the command bus free.
 bool Channel::RefreshAllowed(int rank, uint64_t c) const {
   for (int i = 0; i < s_.banks(); ++i)
     if (banks_[static_cast<size_t>(rank) * s_.banks() + i].open) return false;
   for (auto it = history_.rbegin(); it != history_.rend() && it->decided + horizon_ >= c; ++it) {
+    if (it->cmd != Cmd::kPre && c < it->at + t_.CMD) return false;  // the command bus, any rank
     if (it->rank != rank) continue;
     if (it->cmd == Cmd::kAct && c < it->at + t_.RC) return false;
     if (it->cmd == Cmd::kPre && c < it->at + t_.RP) return false;

@@ -118,6 +118,40 @@ TEST(DramClosedForm, WriteOnIdleBankCompletesAtRcdPlusCwlPlusBl) {
   EXPECT_EQ(b.Done(wr), 18u + 16 + 4);  // RCD + CWL + BL
 }
 
+// An ACT, RD or WR holds the command bus for CMD cycles (DDR5's two-cycle commands); a PRE takes
+// one. At 100 a read to a closed bank (ACT, RD at +RCD) and a row conflict (PRE, ACT at +RP, RD at
+// +RCD) arrive; where two commands want the bus, the later one waits for it:
+//   CMD 1: ACT 100, PRE 101, ACT 116, RD 118, RD 134.
+//   CMD 2: PRE 102 (ACT's 2nd cycle), ACT 117, RD 119 (ACT 117's 2nd cycle), RD 135.
+//   CMD 4: PRE 104, RD 118, ACT 122 (not 119: RD 118 holds the bus), RD 140.
+TEST(DramClosedForm, MultiCycleCommandsHoldTheCommandBus) {
+  struct Want {
+    int cmd;
+    uint64_t pre, act, rd_other, rd_conflict;
+  };
+  for (const Want& w :
+       {Want{1, 101, 116, 118, 134}, Want{2, 102, 117, 119, 135}, Want{4, 104, 122, 118, 140}}) {
+    core::DramSpec s = Spec();
+    s.t.CMD = w.cmd;
+    ASSERT_TRUE(core::DramSpecProblems(s).empty());
+    Bench b(s);
+    b.Offer(Addr(0, 0, 3, 0));
+    b.RunTo(100);
+    const int other_bank = b.Offer(Addr(1, 0, 1, 0));  // closed bank: ACT
+    b.Offer(Addr(0, 0, 4, 0));                         // row conflict: PRE
+    b.RunTo(300);
+    EXPECT_EQ(b.Cycles(DramCmd::kAct), Cycles({0, 100, w.act})) << "CMD " << w.cmd;
+    EXPECT_EQ(b.Cycles(DramCmd::kPre), Cycles({w.pre})) << "CMD " << w.cmd;
+    EXPECT_EQ(b.Cycles(DramCmd::kRd), Cycles({18, w.rd_other, w.rd_conflict})) << "CMD " << w.cmd;
+    EXPECT_EQ(b.Done(other_bank), w.rd_other + 20 + 4);
+  }
+  core::DramSpec bad = Spec();
+  bad.t.CMD = 0;
+  ASSERT_EQ(core::DramSpecProblems(bad).size(), 1u);
+  EXPECT_EQ(core::DramSpecProblems(bad)[0],
+            "timing CMD (command-bus cycles of ACT, RD, WR) must be at least 1 and at most RCD and RTP");
+}
+
 // Row hits in one bank (one group): the n-th RD at RCD + n x CCD_L.
 TEST(DramClosedForm, RowHitStreamInOneBankGroupReadsEveryCcdL) {
   Bench b(Spec());
