@@ -28,6 +28,9 @@ struct DramConfig {
   int64_t capacity_bytes = int64_t{1} << 30;
   DramSpec spec;  // model "dram"
   bool timed() const { return model == "dram"; }
+  // The unit the DRAM side pays for: the timed DRAM moves whole accesses (a 14-byte run costs a
+  // 64-byte burst); the pipe moves bytes.
+  int64_t granule_bytes() const { return timed() ? spec.access_bytes() : 1; }
 };
 
 struct BufferConfig {

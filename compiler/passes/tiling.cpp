@@ -78,17 +78,18 @@ Estimate EstimateConv(const Context& ctx, const ConvView& v, const ConvTiling& t
       ctx.sparse != nullptr ? &ctx.sparse->StatsFor(t.toc, t.tic, t.whole_groups) : nullptr;
   const int64_t w_bytes = sparse != nullptr ? sparse->total_bytes / sparse->tiles + 12 * t.toc : b.w;
   e.dram_bytes = in_loads * b.in + w_loads * w_bytes + n_s * n_o * b.out;
-  // Strided tiles move as many short runs: the DRAM side pays per run, not per byte.
-  const int64_t bw = ctx.arch->dram.bytes_per_cycle;
+  // Strided tiles move as many short runs: the DRAM side pays per run (in whole accesses on the
+  // timed DRAM), not per byte.
+  const int64_t bw = ctx.arch->dram.bytes_per_cycle, granule = ctx.arch->dram.granule_bytes();
   const int64_t xb = v.x->bytes_per_element(), yb = v.y->bytes_per_element();
   const int64_t in_run = t.tic == v.c ? b.in : t.tic * xb;
   const bool contiguous_w =
       t.tic == v.icg() || t.whole_groups || sparse != nullptr || PacksWeights(ctx, *v.w);
   const int64_t w_run = contiguous_w ? w_bytes : t.tic * v.w->bytes_per_element();
   const int64_t out_run = t.toc == v.oc ? b.out : t.toc * yb;
-  const int64_t dram = in_loads * TransferCycles(in_run, b.in / in_run, bw) +
-                       w_loads * TransferCycles(w_run, w_bytes / w_run, bw) +
-                       n_s * n_o * TransferCycles(out_run, b.out / out_run, bw);
+  const int64_t dram = in_loads * TransferCycles(in_run, b.in / in_run, bw, granule) +
+                       w_loads * TransferCycles(w_run, w_bytes / w_run, bw, granule) +
+                       n_s * n_o * TransferCycles(out_run, b.out / out_run, bw, granule);
   models::timing::GemmShape gemm;
   gemm.m = t.toh * t.tow;
   if (t.whole_groups) {
@@ -197,8 +198,8 @@ void InputSpan(int64_t o0, int64_t n, int64_t stride, int64_t dilation, int64_t 
   *r1 = std::min<int64_t>(size, (o0 + n - 1) * stride - pad + (kernel - 1) * dilation + 1);
 }
 
-int64_t TransferCycles(int64_t row_bytes, int64_t rows, int64_t bytes_per_cycle) {
-  return rows * CeilDiv(row_bytes, bytes_per_cycle);
+int64_t TransferCycles(int64_t row_bytes, int64_t rows, int64_t bytes_per_cycle, int64_t granule) {
+  return rows * CeilDiv(AlignUp(row_bytes, granule), bytes_per_cycle);
 }
 
 int64_t ParamsOffset(const ConvView& v, const ConvTiling& t) {

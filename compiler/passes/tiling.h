@@ -36,8 +36,9 @@ int64_t ParamsOffset(const ConvView& v, const ConvTiling& t);
 // Throws core::ConfigError naming the layer and the buffer sizes the smallest tile would need.
 ConvTiling ChooseConvTiling(const Context& ctx, const ConvView& v);
 
-// DRAM-side cycles of a transfer of `rows` contiguous runs of `row_bytes` each.
-int64_t TransferCycles(int64_t row_bytes, int64_t rows, int64_t bytes_per_cycle);
+// DRAM-side cycles of a transfer of `rows` contiguous runs of `row_bytes` each, a run rounded up to
+// whole `granule`s (DramConfig::granule_bytes).
+int64_t TransferCycles(int64_t row_bytes, int64_t rows, int64_t bytes_per_cycle, int64_t granule = 1);
 
 // Input rows [r0, r1) of the (unpadded) image that output rows [o0, o0 + n) read.
 void InputSpan(int64_t o0, int64_t n, int64_t stride, int64_t dilation, int64_t kernel, int64_t pad,

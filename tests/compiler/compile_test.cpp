@@ -5,7 +5,9 @@
 #include <map>
 
 #include "compiler/compiler.h"
+#include "compiler/passes/tiling.h"
 #include "config/arch.h"
+#include "config/dram.h"
 #include "ir/net_loader.h"
 #include "support/error.h"
 
@@ -113,6 +115,19 @@ TEST(Compile, ListingShowsEveryInstructionWithDeps) {
   }
   EXPECT_EQ(static_cast<size_t>(std::count(listing.begin(), listing.end(), '\n')),
             p.instructions.size() + 1);  // + the layer header line
+}
+
+// The cost model's DRAM side pays per run; on the timed DRAM a run costs whole accesses.
+TEST(TransferCyclesTest, RunsRoundUpToWholeGranules) {
+  EXPECT_EQ(TransferCycles(14, 10, 32), 10);        // the pipe: 14 bytes in one 32-byte cycle
+  EXPECT_EQ(TransferCycles(14, 10, 32, 64), 20);    // a 64-byte access: two cycles
+  EXPECT_EQ(TransferCycles(65, 3, 32, 64), 3 * 4);  // two accesses per run
+  EXPECT_EQ(TransferCycles(4096, 1, 32, 64), 128);  // whole accesses: no rounding
+  core::DramConfig pipe, timed;
+  timed.model = "dram";
+  timed.spec = *core::DramPreset("lpddr4-3200");
+  EXPECT_EQ(pipe.granule_bytes(), 1);
+  EXPECT_EQ(timed.granule_bytes(), 64);
 }
 
 }  // namespace
