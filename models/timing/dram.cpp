@@ -204,22 +204,21 @@ uint64_t DramChannel::Earliest(DramCmd cmd, size_t bank) const {
   return kNever;
 }
 
-bool DramChannel::RefreshCandidate(int k, uint64_t c, DramCmd* cmd, size_t* bank, uint64_t* at) const {
+bool DramChannel::RefreshCandidate(int k, uint64_t c, DramCmd* cmd, uint64_t* at) const {
   if (!RefreshDue(k, c)) return false;
   const size_t first = static_cast<size_t>(k) * spec_.banks(), last = first + spec_.banks();
-  uint64_t all_closed = ranks_[k].busy_until;
+  uint64_t all_closed = ranks_[k].busy_until, all_may_close = 0;
+  bool open = false;
   for (size_t i = first; i < last; ++i) {
     if (banks_[i].open) {
-      *cmd = DramCmd::kPre;
-      *bank = i;
-      *at = std::max(banks_[i].pre_ok, cmd_ok_);
-      return true;
+      open = true;
+      all_may_close = std::max(all_may_close, banks_[i].pre_ok);
     }
     all_closed = std::max(all_closed, banks_[i].act_ok);
   }
-  *cmd = DramCmd::kRef;
-  *bank = first;
-  *at = std::max(all_closed, cmd_ok_);
+  // Open banks: one PREA closes them all, once each of them may precharge.
+  *cmd = open ? DramCmd::kPre : DramCmd::kRef;
+  *at = std::max(open ? all_may_close : all_closed, cmd_ok_);
   return true;
 }
 
@@ -248,10 +247,9 @@ bool DramChannel::BankTimes(size_t i, int w, uint64_t c, uint64_t* hit_at, uint6
 bool DramChannel::TickRefresh(uint64_t c) {
   for (int k = 0; k < spec_.ranks; ++k) {
     DramCmd cmd;
-    size_t bank;
     uint64_t at;
-    if (RefreshCandidate(k, c, &cmd, &bank, &at) && at <= c) {
-      IssueRefresh(k, cmd, bank, c);
+    if (RefreshCandidate(k, c, &cmd, &at) && at <= c) {
+      IssueRefresh(k, cmd, c);
       dirty_ = true;
       return true;
     }
@@ -422,20 +420,23 @@ void DramChannel::Issue(DramCmd cmd, const DramAddress& a, uint64_t c, int layer
   }
 }
 
-void DramChannel::IssueRefresh(int k, DramCmd cmd, size_t bank, uint64_t c) {
+void DramChannel::IssueRefresh(int k, DramCmd cmd, uint64_t c) {
   Account(k, c);
   Rank& r = ranks_[k];
-  if (cmd == DramCmd::kPre) {
-    Bank& b = banks_[bank];
-    b.open = false;
-    b.close_at = c;
-    ClearHits(bank);
-    b.act_ok = std::max(b.act_ok, c + t_.RP);
+  const size_t first = static_cast<size_t>(k) * spec_.banks(), last = first + spec_.banks();
+  if (cmd == DramCmd::kPre) {  // PREA
+    for (size_t i = first; i < last; ++i) {
+      Bank& b = banks_[i];
+      if (!b.open) continue;
+      b.open = false;
+      b.close_at = c;
+      ClearHits(i);
+      b.act_ok = std::max(b.act_ok, c + t_.RP);
+    }
     ++counts_.pre;
     if (events_ && events_->command) events_->command(r.last_layer, DramCmd::kPre);
     return;
   }
-  const size_t first = static_cast<size_t>(k) * spec_.banks(), last = first + spec_.banks();
   for (size_t i = first; i < last; ++i) banks_[i].act_ok = std::max(banks_[i].act_ok, c + t_.RFC);
   r.busy_until = c + t_.RFC;
   r.next_refresh += t_.REFI;
@@ -456,9 +457,8 @@ uint64_t DramChannel::RefreshNext(uint64_t c) const {
   uint64_t next = kNever;
   for (int k = 0; k < spec_.ranks; ++k) {
     DramCmd cmd;
-    size_t bank;
     uint64_t at;
-    if (RefreshCandidate(k, c, &cmd, &bank, &at)) {
+    if (RefreshCandidate(k, c, &cmd, &at)) {
       next = std::min(next, std::max(at, c));
     } else {
       next = std::min(next, ranks_[k].next_refresh);

@@ -3,8 +3,9 @@
 //
 // Each cycle a channel issues at most one command (the command bus; an ACT, RD or WR holds it for
 // CMD cycles, DDR5's two-cycle commands), chosen so:
-//  1. Refresh: from the cycle a rank's refresh falls due (every REFI) it takes only PRE (open banks,
-//     lowest bank first) and then REF (all banks closed); REF blocks the rank for RFC.
+//  1. Refresh: from the cycle a rank's refresh falls due (every REFI) it takes only PREA (one
+//     command closing every open bank, once each may precharge) and then REF (all banks closed);
+//     REF blocks the rank for RFC.
 //     REF may issue once every bank of the rank could take an ACT (RP after a PRE, RC after an ACT,
 //     RFC after the previous REF); refreshes fall due at k x REFI however late earlier ones were.
 //  2. Mode: the controller serves the read queue, or the write queue while draining. Draining
@@ -172,9 +173,9 @@ class DramChannel {
   void CountHits(size_t bank);  // recounts queued_ hits after an ACT
   void ClearHits(size_t bank) { queued_[0][bank].hits = queued_[1][bank].hits = 0; }
   bool RefreshDue(int rank, uint64_t c) const { return c >= ranks_[rank].next_refresh; }
-  // The refresh command rank `k` needs next (PRE of its lowest open bank, or REF) and its earliest
+  // The refresh command rank `k` needs next (PREA if a bank is open, else REF) and its earliest
   // cycle; false if no refresh is due at c.
-  bool RefreshCandidate(int k, uint64_t c, DramCmd* cmd, size_t* bank, uint64_t* at) const;
+  bool RefreshCandidate(int k, uint64_t c, DramCmd* cmd, uint64_t* at) const;
   void UpdateMode();
   bool TickRefresh(uint64_t c);  // issued a refresh command
   // FR-FCFS: the entry whose command issues at c, or -1; `earliest`: the earliest cycle any of the
@@ -184,7 +185,7 @@ class DramChannel {
   uint64_t RefreshNext(uint64_t c) const;  // the earliest cycle >= c a refresh command may issue
   void Classify(Entry& e, DramCmd cmd);    // row hit, miss or conflict
   void Issue(DramCmd cmd, const DramAddress& a, uint64_t c, int layer, bool auto_pre);
-  void IssueRefresh(int k, DramCmd cmd, size_t bank, uint64_t c);
+  void IssueRefresh(int k, DramCmd cmd, uint64_t c);
   void Account(int k, uint64_t c);
   bool OtherHit(const Entry& e) const;
 

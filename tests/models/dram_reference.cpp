@@ -234,14 +234,19 @@ bool Channel::RefreshAllowed(int rank, uint64_t c) const {
 bool Channel::Refresh(uint64_t c) {
   for (int k = 0; k < s_.ranks; ++k) {
     if (c < next_refresh_[k]) continue;
-    int open = -1;
-    for (int i = 0; i < s_.banks() && open < 0; ++i)
-      if (banks_[static_cast<size_t>(k) * s_.banks() + i].open) open = i;
-    if (open >= 0) {
-      const int group = open / s_.banks_per_group, bank = open % s_.banks_per_group;
-      if (!Allowed(Cmd::kPre, k, group, bank, c)) continue;
-      history_.push_back({c, c, Cmd::kPre, k, group, bank});
-      BankOf(k, group, bank).open = false;
+    // PREA: one command, once every open bank of the rank may take a PRE.
+    std::vector<int> open;
+    for (int i = 0; i < s_.banks(); ++i)
+      if (banks_[static_cast<size_t>(k) * s_.banks() + i].open) open.push_back(i);
+    if (!open.empty()) {
+      bool allowed = true;
+      for (int i : open)
+        allowed = allowed && Allowed(Cmd::kPre, k, i / s_.banks_per_group, i % s_.banks_per_group, c);
+      if (!allowed) continue;
+      for (int i : open) {
+        history_.push_back({c, c, Cmd::kPre, k, i / s_.banks_per_group, i % s_.banks_per_group});
+        BankOf(k, i / s_.banks_per_group, i % s_.banks_per_group).open = false;
+      }
       ++out_->pre;
       return true;
     }

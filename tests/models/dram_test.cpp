@@ -288,7 +288,7 @@ TEST(DramClosedForm, BusyRankRefreshesEveryRefiAndIsBlockedForRfc) {
   for (size_t k = 0; k < ref.size(); ++k) {
     const uint64_t due = 5000 * (k + 1);
     EXPECT_GE(ref[k], due);
-    // A bound: RC after an ACT just before the due cycle, one PRE per open bank, RP.
+    // A bound: RC after an ACT just before the due cycle (or RAS to the PREA, then RP).
     EXPECT_LE(ref[k], due + 60 + 16 + 15);
     for (const Bench::Issued& x : b.Between(due, ref[k])) EXPECT_EQ(x.cmd, DramCmd::kPre) << x.cycle;
     refresh_pres += b.Between(due, ref[k]).size();
@@ -305,6 +305,20 @@ TEST(DramClosedForm, ReadJustAfterRefreshWaitsRfc) {
   b.RunTo(6000);
   EXPECT_EQ(b.Cycles(DramCmd::kAct), Cycles({5200}));
   EXPECT_EQ(b.Done(rd), 5000u + 200 + 18 + 20 + 4);  // REF + RFC + RCD + CL + BL
+}
+
+// Three banks open when refresh falls due: one PREA closes them all once each may precharge (the
+// last ACT 4964 + RAS 40 = 5004), then REF once every bank could take an ACT (ACT 4964 + RC 60 =
+// 5024, later than PREA + RP = 5019).
+TEST(DramClosedForm, RefreshClosesAllOpenBanksWithOnePrea) {
+  Bench b(Spec());
+  b.RunTo(4950);
+  for (int group = 0; group < 3; ++group) b.Offer(Addr(group, 0, 1, 0));
+  b.RunTo(5400);
+  EXPECT_EQ(b.Cycles(DramCmd::kAct), Cycles({4950, 4957, 4964}));  // RRD_S 7
+  EXPECT_EQ(b.Cycles(DramCmd::kPre), Cycles({5004}));
+  EXPECT_EQ(b.Cycles(DramCmd::kRef), Cycles({5024}));
+  EXPECT_EQ(b.Counts().pre, 1u);
 }
 
 // An open bank when refresh falls due: PRE first (as soon as RAS and RTP allow), then REF when
