@@ -26,9 +26,10 @@ const char* kUsage =
     "                    [--per-layer FILE] [--norm l1|l2] -o PRUNED.json [--weights-dir DIR]\n"
     "       npusim scalesim -c CONFIG.cfg -t TOPOLOGY.csv [-i conv|gemm] [--out DIR] [--compat scalesim]\n"
     "       npusim sweep --arch A.json --net N.json [--net ...] --grid G.json [--jobs J] [--shard K/N]\n"
-    "                    [--sample S [--seed X]] [--mode timing|exact] --out DIR\n"
+    "                    [--sample S [--seed X]] [--mode timing|exact] [--max-points N] --out DIR\n"
     "       npusim sweep-merge --out DIR SHARD_DIR...\n"
     "       npusim lut --arch A.json --space S.json --out L.csv|L.json [--jobs J] [--emit-net CHOICES]\n"
+    "                  [--max-entries N]\n"
     "       npusim serve --arch A.json --net N.json [--socket PATH] [--mode exact|timing] [--cache N]\n"
     "       npusim dram (--preset NAME | --arch A.json) --trace T.txt [--out DIR]\n";
 
@@ -145,6 +146,8 @@ int Sweep(int argc, char** argv, int first) {
       ("sample", po::value<int64_t>(&o.sample), "run a random sample of this many points")
       ("seed", po::value<uint64_t>(&o.seed), "random seed of --sample (default: the grid's, else 1)")
       ("out", po::value<std::string>(&o.out)->required(), "output directory (sweep.csv, points/)")
+      ("max-points", po::value<int64_t>(&o.max_points)->default_value(o.max_points),
+       "refuse to run more points than this (the grid's, or --sample's), before running any")
       ("mode", po::value<std::string>(&o.mode)->default_value("timing"),
        "each point's run mode: timing (figures only, the default) or exact (also its outputs/*.npy)");
   // clang-format on
@@ -154,6 +157,7 @@ int Sweep(int argc, char** argv, int first) {
   o.seed_set = vm.count("seed") > 0;
   if (o.jobs < 1) throw po::error("--jobs: expected at least 1");
   if (vm.count("sample") && o.sample < 1) throw po::error("--sample: expected at least 1");
+  if (o.max_points < 1) throw po::error("--max-points: expected at least 1");
   if (!shard.empty()) ParseShard(shard, &o);
   explore::sweep::Sweep(o, SelfExe());
   return kExitOk;
@@ -220,11 +224,14 @@ int Lut(int argc, char** argv, int first) {
       ("out", po::value<std::string>(&o.out)->required(), "look-up table: CSV file, or a .json document")
       ("emit-net", po::value<std::string>(&o.emit_net),
        "instead of a LUT, write the network of one architecture of the block space (k3_e6_w4_a8,... one per block) to --out")
-      ("jobs,j", po::value<int>(&o.jobs)->default_value(1), "entries simulated at a time");
+      ("jobs,j", po::value<int>(&o.jobs)->default_value(1), "entries simulated at a time")
+      ("max-entries", po::value<int64_t>(&o.max_entries)->default_value(o.max_entries),
+       "refuse a space of more entries than this, before building any");
   // clang-format on
   po::variables_map vm;
   if (!ParseOrHelp(argc, argv, first, desc, &vm)) return kExitOk;
   if (o.jobs < 1) throw po::error("--jobs: expected at least 1");
+  if (o.max_entries < 1) throw po::error("--max-entries: expected at least 1");
   return LutCommand(o);
 }
 

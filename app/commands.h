@@ -59,6 +59,7 @@ struct LutOptions {
   std::string arch, space, out;
   std::string emit_net;  // a block space's architecture ("k3_e6_w4_a8,..."): write its network to `out`
   int jobs = 1;
+  int64_t max_entries = 1'000'000;  // --max-entries (explore/lut.h kDefaultMaxEntries)
 };
 int LutCommand(const LutOptions& o);
 

@@ -54,7 +54,7 @@ int LutCommand(const LutOptions& o) {
   const core::ArchConfig arch = core::LoadArch(o.arch);
   const json doc = core::ReadJsonFile(o.space);
   if (!o.emit_net.empty()) return EmitNet(o, doc);
-  const lut::LutSpace s = lut::LoadJobs(doc, o.space);
+  const lut::LutSpace s = lut::LoadJobs(doc, o.space, o.max_entries);
   const size_t workers_n = std::min<size_t>(static_cast<size_t>(o.jobs), std::max<size_t>(s.jobs.size(), 1));
   const lut::Table table = lut::Tabulate(s, lut::SimulateJobs(arch, s.jobs, workers_n));
   // A .json name gets the same table as a JSON document, else CSV with a comment line first.

@@ -65,7 +65,7 @@ class ArchParser {
     check_.Version(doc);
     SetIf(check_.GetString(doc, "", "name", Need::kRequired), &arch.name);
     check_.GetString(doc, "", "description", Need::kOptional);
-    SetIf(check_.GetNumber(doc, "", "clock_mhz", Need::kRequired, 0, true), &arch.clock_mhz);
+    SetIf(Clock(doc, "", Need::kRequired), &arch.clock_mhz);
     arch.nominal_clock_mhz = arch.clock_mhz;
     if (const Json* v = check_.Member(doc, "", "operating_point", Need::kOptional, "an object")) {
       ParseOperatingPoint(*v, "/operating_point", &arch);
@@ -75,6 +75,7 @@ class ArchParser {
     }
     if (const Json* v = check_.Member(doc, "", "buffers", Need::kRequired, "a list")) {
       ParseBuffers(*v, "/buffers", &arch.buffers);
+      CheckBufferBudget(arch.buffers);
     }
     if (const Json* v = check_.Member(doc, "", "units", Need::kRequired, "a list")) {
       ParseUnits(*v, "/units", arch, &arch.units);
@@ -148,7 +149,7 @@ class ArchParser {
 
   void ParseDramOrganisation(const Json& v, const std::string& p, DramSpec* spec) {
     DramSpec& s = *spec;
-    SetIf(check_.GetNumber(v, p, "clock_mhz", Need::kOptional, 0, true), &s.clock_mhz);
+    SetIf(Clock(v, p, Need::kOptional), &s.clock_mhz);
     auto org = [&](const char* key, auto* field, int64_t max) {
       if (auto x = check_.GetPowerOfTwo(v, p, key, Need::kOptional, 1, max)) {
         *field = static_cast<std::remove_pointer_t<decltype(field)>>(*x);
@@ -284,6 +285,24 @@ class ArchParser {
     }
   }
 
+  // obj["clock_mhz"] (at p), a clock.
+  std::optional<double> Clock(const Json& obj, const std::string& p, Need need) {
+    const Json* v = check_.Member(obj, p, "clock_mhz", need, NumberExpectation(0, true));
+    if (!v) return std::nullopt;
+    return CheckClockMhz(check_, *v, Pointer(p, "clock_mhz"));
+  }
+
+  // The buffers' total, refused above the budget before the simulator allocates any of them.
+  void CheckBufferBudget(const std::vector<BufferConfig>& buffers) {
+    const int64_t budget = BudgetFromEnv(kBufferBudgetVariable, kDefaultBufferBudget);
+    int64_t total = 0;
+    for (const BufferConfig& b : buffers) total += b.size_bytes;  // each <= 2^30: no overflow
+    if (total <= budget) return;
+    check_.Add("/buffers", "the buffers total " + std::to_string(total) + " bytes; the limit is " +
+                               std::to_string(budget) + ", raise it with " + kBufferBudgetVariable +
+                               "=BYTES");
+  }
+
   // Reads a list of operand bit widths: non-empty, each in 1..16, no repeats.
   std::optional<std::vector<int>> BitList(const Json& u, const std::string& up, const std::string& key) {
     const std::string expectation = "a non-empty list of distinct integers in 1..16";
@@ -384,7 +403,7 @@ class ArchParser {
     OperatingPoint& op = arch->operating_point;
     SetIf(check_.GetNumber(v, p, "nominal_voltage_v", Need::kRequired, 0, true), &op.nominal_voltage_v);
     SetIf(check_.GetNumber(v, p, "voltage_v", Need::kRequired, 0, true), &op.voltage_v);
-    SetIf(check_.GetNumber(v, p, "clock_mhz", Need::kOptional, 0, true), &op.clock_mhz);
+    SetIf(Clock(v, p, Need::kOptional), &op.clock_mhz);
     if (op.clock_mhz > 0) arch->clock_mhz = op.clock_mhz;
   }
 
@@ -488,6 +507,14 @@ class ArchParser {
 };
 
 }  // namespace
+
+std::optional<double> CheckClockMhz(JsonChecker& check, const Json& v, const std::string& pointer) {
+  const std::optional<double> mhz = check.Number(v, pointer, 0, true);
+  if (!mhz) return std::nullopt;
+  if (std::isnormal(*mhz) && *mhz >= kMinClockMhz && *mhz <= kMaxClockMhz) return mhz;
+  check.Add(pointer, "expected a clock of 0.001..100000 MHz (1 kHz to 100 GHz), got " + Describe(v));
+  return std::nullopt;
+}
 
 ArchConfig LoadArch(const std::string& path) { return ArchParser(path).Parse(); }
 

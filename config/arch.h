@@ -6,6 +6,7 @@
 #include <any>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <typeinfo>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "config/unit_kind.h"
 #include "ir/mapping_force.h"  // ArchDataflows
 #include "ir/quant.h"
+#include "support/json_util.h"
 
 namespace npusim::core {
 
@@ -155,6 +157,17 @@ struct ArchConfig {
     return operating_point.voltage_v / operating_point.nominal_voltage_v * nominal_clock_mhz / clock_mhz;
   }
 };
+
+// A clock (clock_mhz, operating_point.clock_mhz, dram.clock_mhz, a sweep knob that sets one):
+// a finite, normal number of MHz from 1 kHz to 100 GHz.
+constexpr double kMinClockMhz = 0.001;
+constexpr double kMaxClockMhz = 100000;
+// Checks clock `v` (at `pointer`) with `check`: nullopt, and a problem, unless it is a clock.
+std::optional<double> CheckClockMhz(JsonChecker& check, const Json& v, const std::string& pointer);
+// The bytes of all buffers together, allocated by the simulator (each buffer is at most 1 GiB):
+// at most NPUSIM_MAX_BUFFER_BYTES, default 4 GiB (docs/formats.md "Limits").
+constexpr const char* kBufferBudgetVariable = "NPUSIM_MAX_BUFFER_BYTES";
+constexpr int64_t kDefaultBufferBudget = int64_t{1} << 32;
 
 // Reads, validates and resolves an arch file (and the energy file it names, relative to it).
 // Throws ConfigError listing every problem with file and JSON pointer.

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -106,13 +107,32 @@ void AddCrossProduct(const std::vector<std::vector<json>>& choices, std::set<Ent
   }
 }
 
+// a * b, saturated at int64's maximum.
+int64_t SaturatingProduct(int64_t a, int64_t b) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  return b != 0 && a > kMax / b ? kMax : a * b;
+}
+
+// Refuses `entries` above `max_entries` (ConfigError at `pointer` of `path`).
+void CheckEntryBudget(int64_t entries, int64_t max_entries, const std::string& path,
+                      const std::string& pointer) {
+  if (entries <= max_entries) return;
+  const std::string count = entries == std::numeric_limits<int64_t>::max()
+                                ? "more than " + std::to_string(entries)
+                                : std::to_string(entries);
+  throw core::ConfigError(path, pointer,
+                          "the space has " + count + " entries; the limit is " + std::to_string(max_entries) +
+                              ", raise it with --max-entries or choose fewer values");
+}
+
 // The space's entries, each once, in a stable order.
-std::vector<Entry> LoadLayerSpace(const json& doc, const std::string& path) {
+std::vector<Entry> LoadLayerSpace(const json& doc, const std::string& path, int64_t max_entries) {
   core::ProblemList problems(path);
   if (!doc.is_object() || !doc.contains("layers") || !doc["layers"].is_array() || doc["layers"].empty()) {
     throw core::ConfigError(path, "/layers", "expected a non-empty list of layer blocks");
   }
-  std::set<Entry> entries;
+  std::vector<std::vector<std::vector<json>>> blocks;
+  int64_t count = 0;
   for (size_t b = 0; b < doc["layers"].size(); ++b) {
     const json& block = doc["layers"][b];
     const std::string bp = core::Pointer("/layers", b);
@@ -121,10 +141,15 @@ std::vector<Entry> LoadLayerSpace(const json& doc, const std::string& path) {
       continue;
     }
     CheckBlockKeys(block, bp, problems);
-    const std::vector<std::vector<json>> choices = BlockChoices(block, bp, problems);
-    if (problems.empty()) AddCrossProduct(choices, entries);
+    blocks.push_back(BlockChoices(block, bp, problems));
+    int64_t n = 1;
+    for (const std::vector<json>& c : blocks.back()) n = SaturatingProduct(n, static_cast<int64_t>(c.size()));
+    count = std::min(count, std::numeric_limits<int64_t>::max() - n) + n;
   }
   problems.ThrowIfAny();
+  CheckEntryBudget(count, max_entries, path, "/layers");
+  std::set<Entry> entries;
+  for (const auto& choices : blocks) AddCrossProduct(choices, entries);
   return {entries.begin(), entries.end()};
 }
 
@@ -202,9 +227,9 @@ const std::vector<std::string> kBlockColumns = {
     "expansion", "weight_bits", "activation_bits", "in_channels", "out_channels",
     "stride",    "resolution",  "out_resolution",  "skip",        "layers"};
 
-std::vector<Job> LayerJobs(const json& doc, const std::string& path) {
+std::vector<Job> LayerJobs(const json& doc, const std::string& path, int64_t max_entries) {
   std::vector<Job> jobs;
-  for (const Entry& e : LoadLayerSpace(doc, path)) {
+  for (const Entry& e : LoadLayerSpace(doc, path, max_entries)) {
     nas::Piece p;
     p.doc = EntryNetwork(e);
     p.weight_bits = {{"layer", e.weight_bits}};
@@ -317,16 +342,24 @@ std::string RunSlice(const core::ArchConfig& arch, const std::vector<const Job*>
 
 }  // namespace
 
-LutSpace LoadJobs(const json& doc, const std::string& path) {
+LutSpace LoadJobs(const json& doc, const std::string& path, int64_t max_entries) {
   LutSpace s;
   s.blocks = nas::IsBlockSpace(doc);
   s.name = "layers";
   if (s.blocks) {
     const nas::Space space = nas::LoadSpace(doc, path);
     s.name = space.name;
+    // At most 256 positions of at most 15 * 16 * 16 * 15 choices: no overflow.
+    int64_t count = (space.stem ? 1 : 0) + (space.head ? 1 : 0);
+    for (const nas::Position& p : space.positions) {
+      const nas::ChoiceLists& c = p.choices;
+      count += static_cast<int64_t>(c.kernel.size() * c.expansion.size() * c.weight_bits.size() *
+                                    c.activation_bits.size());
+    }
+    CheckEntryBudget(count, max_entries, path, "/stages");
     s.all = BlockJobs(space);
   } else {
-    s.all = LayerJobs(doc, path);
+    s.all = LayerJobs(doc, path, max_entries);
   }
   for (const Job& j : s.all) {
     if (j.same < 0) s.jobs.push_back(&j);

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -43,9 +44,15 @@ struct LutSpace {
   std::vector<const Job*> jobs;  // the rows to simulate (the others repeat one of these)
 };
 
+// The default of `npusim lut --max-entries`: the entries one table may have (HW-NAS-Bench's
+// spaces have 10^2..10^4; each entry is a simulation).
+constexpr int64_t kDefaultMaxEntries = 1'000'000;
+
 // The space of a parsed space file (a block space if it has "stages", else a layer space). Throws
-// ConfigError naming `path` and the JSON pointer of every problem.
-LutSpace LoadJobs(const nlohmann::json& doc, const std::string& path);
+// ConfigError naming `path` and the JSON pointer of every problem, and, before building any entry,
+// when the space has more than `max_entries` entries (counted before duplicates are merged).
+LutSpace LoadJobs(const nlohmann::json& doc, const std::string& path,
+                  int64_t max_entries = kDefaultMaxEntries);
 
 // Loads a piece's network (written to `file` and validated like any network file, then removed)
 // and applies its precision maps.

@@ -261,6 +261,7 @@ Space LoadSpace(const json& doc, const std::string& path) {
     res = OutSize(res, s.stem->kernel, s.stem->stride);
     ch = s.stem->out_channels;
   }
+  int64_t all_blocks = 0;
   const json* stages = check.Member(doc, "", "stages", Need::kRequired, "a non-empty list of stages");
   if (stages && check.Array(*stages, "/stages", 1)) {
     for (size_t i = 0; i < stages->size(); ++i) {
@@ -270,12 +271,14 @@ Space LoadSpace(const json& doc, const std::string& path) {
       check.Keys(st, p, {"out_channels", "blocks", "stride", "choices"});
       const int64_t out = check.GetInt(st, p, "out_channels", Need::kRequired, 1, 65536).value_or(1);
       const int64_t blocks = check.GetInt(st, p, "blocks", Need::kRequired, 1, 64).value_or(1);
+      all_blocks += blocks;
       const int64_t stride = check.GetInt(st, p, "stride", Need::kOptional, 1, 4).value_or(1);
       ChoiceLists lists = global;
       if (const json* c = check.Member(st, p, "choices", Need::kOptional, "")) {
         ReadChoices(*c, core::Pointer(p, "choices"), check, &lists);
       }
-      for (int64_t b = 0; b < blocks; ++b) {
+      // Past the limit the count alone matters: a million stages do not become positions.
+      for (int64_t b = 0; b < blocks && s.positions.size() <= kMaxPositions; ++b) {
         Position pos;
         pos.id = "s" + std::to_string(i) + "b" + std::to_string(b);
         pos.stage = static_cast<int>(i);
@@ -293,9 +296,9 @@ Space LoadSpace(const json& doc, const std::string& path) {
       }
     }
   }
-  if (s.positions.size() > kMaxPositions) {
+  if (all_blocks > static_cast<int64_t>(kMaxPositions)) {
     problems.Add("/stages", "expected at most " + std::to_string(kMaxPositions) + " blocks in all, got " +
-                                std::to_string(s.positions.size()));
+                                std::to_string(all_blocks));
   }
   s.out_resolution = res;
   s.out_channels = ch;

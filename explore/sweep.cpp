@@ -37,13 +37,13 @@ std::string ReadText(const fs::path& p) {
 }
 
 // What identifies a sweep's design space: a directory resumed with another one is refused.
-json SweepIdentity(const Options& o, const std::string& grid_text) {
+json SweepIdentity(const Options& o, const json& grid) {
   json nets = json::array();
   for (const std::string& n : o.nets) nets.push_back(fs::absolute(n).lexically_normal().string());
   return {{"arch", fs::absolute(o.arch).lexically_normal().string()},
           {"arch_json", core::ReadJsonFile(o.arch)},
           {"nets", nets},
-          {"grid", json::parse(grid_text)},
+          {"grid", grid},
           {"sample", o.sample},
           {"seed", o.seed},
           {"shard", std::to_string(o.shard_index) + "/" + std::to_string(o.shard_count)}};
@@ -230,6 +230,7 @@ Plan MakePlan(const Options& o) {
   if (p.opt.sample == 0) p.opt.sample = p.grid.sample;
   if (!p.opt.seed_set) p.opt.seed = p.grid.seed;
   p.total = PointCount(p.grid, p.opt.nets.size(), p.opt.grid);
+  CheckPointBudget(p.total, p.opt.sample, p.opt.max_points, p.opt.grid);
   p.mine = SelectPoints(p.total, p.opt.sample, p.opt.seed, p.opt.shard_index, p.opt.shard_count);
   return p;
 }
@@ -279,7 +280,7 @@ void Sweep(const Options& o, const std::string& npusim) {
   const Plan plan = MakePlan(o);
   const fs::path dir = plan.opt.out;
   sim::PrepareOutputDir(dir.string());
-  CheckOrWriteIdentity(dir, SweepIdentity(plan.opt, ReadText(plan.opt.grid)));
+  CheckOrWriteIdentity(dir, SweepIdentity(plan.opt, plan.grid.doc));
   std::set<std::string> done;
   FILE* csv = OpenCsv(dir / "sweep.csv", CsvHeader(plan.grid), &done);
   const std::vector<Point> todo = Todo(plan, done);

@@ -21,6 +21,7 @@ struct Options {
   bool seed_set = false;                // --seed given (else the grid's "seed")
   std::vector<std::string> merge_dirs;  // sweep-merge: shard directories
   std::string mode = "timing";          // --mode of each point's `npusim run`
+  int64_t max_points = 10'000'000;      // --max-points (explore/sweep_grid.h kDefaultMaxPoints)
 };
 
 // Runs (or resumes) the sweep into o.out with the npusim binary `npusim` (each point is

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "config/arch.h"
 #include "support/error.h"
 #include "support/json_util.h"
 
@@ -19,7 +20,12 @@ using core::Pointer;
 using nlohmann::json;
 
 // {"range": [lo, hi, step]}: lo, lo + step, ... up to hi inclusive; integers stay integers.
-std::vector<json> ExpandRange(const json& r, const std::string& ptr, core::ProblemList& problems) {
+// Values of all knobs together: each is a CSV cell of some row, and held in memory for the sweep.
+constexpr int64_t kMaxGridValues = 1'000'000;
+
+// {"range": [lo, hi, step]} of at most `max_values` values (what the grid has left).
+std::vector<json> ExpandRange(const json& r, const std::string& ptr, int64_t max_values,
+                              core::ProblemList& problems) {
   if (!r.is_array() || r.size() != 3 || !r[0].is_number() || !r[1].is_number() || !r[2].is_number()) {
     problems.Add(ptr, "expected [lo, hi, step] (three numbers), got " + core::Describe(r));
     return {};
@@ -30,9 +36,9 @@ std::vector<json> ExpandRange(const json& r, const std::string& ptr, core::Probl
     problems.Add(ptr, "expected step > 0 and hi >= lo, got " + core::Describe(r));
     return {};
   }
-  constexpr double kMaxValues = 1e6;
-  if ((hi - lo) / step + 1 > kMaxValues) {
-    problems.Add(ptr, "expected at most 1000000 values, got " + core::Describe(r));
+  if ((hi - lo) / step + 1 > static_cast<double>(max_values)) {
+    problems.Add(ptr, "expected at most " + std::to_string(max_values) + " values (a grid holds " +
+                          std::to_string(kMaxGridValues) + " in all), got " + core::Describe(r));
     return {};
   }
   std::vector<json> out;
@@ -61,14 +67,26 @@ void CheckBitsKnob(const Knob& k, const std::string& ptr, core::ProblemList& pro
   }
 }
 
+bool EndsWith(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// A clock knob's values: what config/arch.cpp accepts for a clock, checked before any point runs.
+void CheckClockValues(const Knob& k, const std::string& ptr, core::ProblemList& problems) {
+  core::JsonChecker check(&problems);
+  for (size_t i = 0; i < k.values.size(); ++i) {
+    core::CheckClockMhz(check, k.values[i], Pointer(ptr, i));
+  }
+}
+
 Knob ParseKnob(const std::string& key, const json& spec, const json& base_arch, const std::string& ptr,
-               core::ProblemList& problems) {
+               int64_t max_values, core::ProblemList& problems) {
   Knob k;
   k.key = key;
   if (spec.is_array()) {
     k.values.assign(spec.begin(), spec.end());
   } else if (spec.is_object() && spec.size() == 1 && spec.contains("range")) {
-    k.values = ExpandRange(spec["range"], Pointer(ptr, "range"), problems);
+    k.values = ExpandRange(spec["range"], Pointer(ptr, "range"), max_values, problems);
   } else {
     problems.Add(ptr,
                  "expected a list of values or {\"range\": [lo, hi, step]}, got " + core::Describe(spec));
@@ -85,6 +103,7 @@ Knob ParseKnob(const std::string& key, const json& spec, const json& base_arch, 
                           key + "\"");
     return k;
   }
+  if (EndsWith(key, "/clock_mhz")) CheckClockValues(k, ptr, problems);
   bool present = false;
   try {
     present = base_arch.contains(json::json_pointer(key));
@@ -97,18 +116,10 @@ Knob ParseKnob(const std::string& key, const json& spec, const json& base_arch, 
 }  // namespace
 
 Grid LoadGrid(const std::string& path, const json& base_arch) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw core::ConfigError(path, "", "cannot open the grid file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  nlohmann::ordered_json doc;
-  try {
-    doc = nlohmann::ordered_json::parse(text.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    throw core::ConfigError(path, "", std::string("not valid JSON: ") + e.what());
-  }
+  nlohmann::ordered_json doc = core::ParseOrderedJsonText(core::ReadJsonFileText(path), path);
   core::ProblemList problems(path);
   Grid g;
+  g.doc = json::parse(doc.dump());
   if (!doc.is_object()) throw core::ConfigError(path, "", "expected an object with \"knobs\"");
   for (const auto& [key, value] : doc.items()) {
     if (key != "knobs" && key != "sample" && key != "seed") {
@@ -134,9 +145,18 @@ Grid LoadGrid(const std::string& path, const json& base_arch) {
     problems.Add("/knobs", "expected an object of at least one knob (\"/units/0/rows\": [8, 16])");
     problems.ThrowIfAny();
   }
+  int64_t values = 0;
   for (const auto& [key, spec] : doc["knobs"].items()) {
     // ordered_json keeps the file's order; the checks use the plain json type.
-    g.knobs.push_back(ParseKnob(key, json::parse(spec.dump()), base_arch, Pointer("/knobs", key), problems));
+    const std::string ptr = Pointer("/knobs", key);
+    const json plain = json::parse(spec.dump());
+    g.knobs.push_back(ParseKnob(key, plain, base_arch, ptr, kMaxGridValues - values, problems));
+    values += static_cast<int64_t>(g.knobs.back().values.size());
+    if (values > kMaxGridValues) {
+      problems.Add(ptr, "the knobs have more than " + std::to_string(kMaxGridValues) +
+                            " values together (the limit for a grid)");
+      break;
+    }
   }
   problems.ThrowIfAny();
   return g;
@@ -153,6 +173,20 @@ int64_t PointCount(const Grid& grid, size_t nets, const std::string& grid_file) 
     total *= n;
   }
   return total;
+}
+
+void CheckPointBudget(int64_t total, int64_t sample, int64_t max_points, const std::string& grid_file) {
+  const std::string how = "raise it with --max-points";
+  if (sample > 0 && sample < total) {
+    if (sample <= max_points) return;
+    throw core::ConfigError(grid_file, "/sample",
+                            "a sample of " + std::to_string(sample) + " points; the limit is " +
+                                std::to_string(max_points) + ", " + how + " or sample fewer");
+  }
+  if (total <= max_points) return;
+  throw core::ConfigError(grid_file, "/knobs",
+                          "grid has " + std::to_string(total) + " points; the limit is " +
+                              std::to_string(max_points) + ", " + how + " or add \"sample\"");
 }
 
 Point DecodePoint(int64_t index, int64_t total, const Grid& grid, size_t nets) {

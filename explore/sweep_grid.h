@@ -36,12 +36,18 @@ struct Grid {
   std::vector<Knob> knobs;  // in file order (the CSV's column order)
   int64_t sample = 0;       // 0: every point
   uint64_t seed = 1;
+  nlohmann::json doc;  // the file as read (once: GRID may be a pipe), for sweep.json
 };
 
-// Reads and validates GRID: every arch pointer must exist in `base_arch` (so a typo fails before
-// any point runs), values are non-empty lists or ranges, weight bits are 1..16. Throws
-// ConfigError naming the grid file and the knob's pointer.
+// Reads GRID once through the JSON reading path every input file takes (support/json_util.h:
+// size, nesting, string length, normal numbers) and validates it: every arch pointer must exist
+// in `base_arch` (so a typo fails before any point runs), values are non-empty lists or ranges,
+// weight bits are 1..16, a clock ("/.../clock_mhz") is in 0.001..100000 MHz. Throws ConfigError
+// naming the grid file and the knob's pointer.
 Grid LoadGrid(const std::string& path, const nlohmann::json& base_arch);
+
+// The default of --max-points: the points one sweep may run (a demanding sweep runs 10^5).
+constexpr int64_t kDefaultMaxPoints = 10'000'000;
 
 // One design point: which network and which value of every knob.
 struct Point {
@@ -53,6 +59,9 @@ struct Point {
 
 // Points in the full cross product of `grid` and `nets` networks; ConfigError if it overflows.
 int64_t PointCount(const Grid& grid, size_t nets, const std::string& grid_file);
+// Refuses (ConfigError naming the grid file) to run more than `max_points` points: `total`, or
+// `sample` of them when sampling. Checked before anything is allocated for the points.
+void CheckPointBudget(int64_t total, int64_t sample, int64_t max_points, const std::string& grid_file);
 Point DecodePoint(int64_t index, int64_t total, const Grid& grid, size_t nets);
 
 // The indices to run, ascending: all of [0, total), or `sample` distinct ones drawn with `seed`

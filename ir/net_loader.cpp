@@ -33,7 +33,10 @@ class NetParser {
     if (!check_.Object(doc, "")) problems_.ThrowIfAny();
     check_.Keys(doc, "", {"version", "name", "layout", "inputs", "outputs", "model_io", "tensors", "ops"});
     check_.Version(doc);
-    if (auto name = check_.GetString(doc, "", "name", Need::kRequired)) g_.name = *name;
+    if (auto name = check_.GetString(doc, "", "name", Need::kRequired)) {
+      g_.name = *name;
+      net::CheckNameLength(check_, *name, "/name", "network");
+    }
     check_.GetEnum(doc, "", "layout", Need::kOptional, {"NHWC"});
 
     const Json* inputs =
@@ -60,6 +63,7 @@ class NetParser {
     }
     CheckNetworkOutputs();
     CheckShapesKnown();
+    if (problems_.empty()) CheckElementBudgets();
     // Last: it refers to the network inputs and outputs and to their (inferred) shapes.
     if (const Json* io = check_.Member(doc, "", "model_io", Need::kOptional, "")) {
       g_.model_io = ParseModelIo(*io, "/model_io", g_, &check_);
@@ -124,6 +128,29 @@ class NetParser {
                  "missing required key \"shape\" (expected a list of 1 to 4 integers >= 1; only "
                  "op outputs may omit it)");
     }
+  }
+
+  // Refuses a tensor above the per-tensor budget, else a network above the total one.
+  void CheckElementBudgets() {
+    const int64_t per_tensor = BudgetFromEnv(net::kTensorBudgetVariable, net::kDefaultTensorBudget);
+    const int64_t all = BudgetFromEnv(net::kNetworkBudgetVariable, net::kDefaultNetworkBudget);
+    int64_t total = 0;  // <= 200000 tensors of < 2^31 elements: no overflow
+    for (const auto& [name, t] : g_.tensors) {
+      const int64_t n = t.elements();
+      total += n;
+      if (n <= per_tensor) continue;
+      const net::TensorState& st = state_[name];
+      const std::string where = st.shape_given || st.produced_by < 0
+                                    ? Pointer(st.pointer, "shape")
+                                    : Pointer("/ops", static_cast<size_t>(st.produced_by));
+      check_.Add(where, "tensor \"" + name + "\" has " + std::to_string(n) + " elements; the limit is " +
+                            std::to_string(per_tensor) + ", raise it with " + net::kTensorBudgetVariable +
+                            "=ELEMENTS");
+    }
+    if (total <= all || !problems_.empty()) return;  // a tensor over its budget says enough
+    check_.Add("/tensors", "the tensors have " + std::to_string(total) + " elements together; the limit is " +
+                               std::to_string(all) + ", raise it with " + net::kNetworkBudgetVariable +
+                               "=ELEMENTS");
   }
 
   net::NetState s_;

@@ -200,6 +200,7 @@ class OpReader {
     if (!check_.Object(o, p)) return;
     if (auto name = check_.GetString(o, p, "name", Need::kRequired)) {
       op->name = *name;
+      CheckNameLength(check_, *name, Pointer(p, "name"), "op");
       auto [it, fresh] = names->emplace(*name, i);
       if (!fresh) {
         check_.Add(Pointer(p, "name"),

@@ -364,7 +364,18 @@ class TensorReader {
 
 }  // namespace
 
+bool CheckNameLength(JsonChecker& check, const std::string& name, const std::string& pointer,
+                     const std::string& what) {
+  if (name.size() <= kMaxNameBytes) return true;
+  check.Add(pointer, "expected " + what + " names of at most " + std::to_string(kMaxNameBytes) +
+                         " bytes, got one of " + std::to_string(name.size()) + " bytes (\"" +
+                         name.substr(0, 32) + "...\")");
+  return false;
+}
+
 void ReadTensor(NetState& s, const std::string& name, const Json& t, const std::string& p) {
+  // The name stays (so references to it resolve); the file is refused for it all the same.
+  CheckNameLength(s.check, name, "/tensors", "tensor");
   TensorReader(s).Read(name, t, p);
 }
 

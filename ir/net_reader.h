@@ -34,6 +34,14 @@ constexpr size_t kMaxTensors = 200000;
 constexpr int64_t kMaxDim = kMaxWindowDim;  // bound for strides, pads, kernels, dilations
 constexpr size_t kMaxValueProblems = 5;     // per data list; the rest are summarised
 constexpr size_t kMaxConcatInputs = kMaxConcatOperands;
+constexpr size_t kMaxNameBytes = 256;  // network, tensor and op names (the importer's are < 100)
+// Work budgets checked once every shape is known, before anything is allocated for the tensors:
+// one tensor's elements, and all tensors' together. ResNet-50's largest tensor has 8*10^5
+// elements, BERT-base's 3*10^6; the budgets are environment variables (support/json_util.h).
+constexpr const char* kTensorBudgetVariable = "NPUSIM_MAX_TENSOR_ELEMENTS";
+constexpr int64_t kDefaultTensorBudget = int64_t{1} << 28;
+constexpr const char* kNetworkBudgetVariable = "NPUSIM_MAX_NETWORK_ELEMENTS";
+constexpr int64_t kDefaultNetworkBudget = int64_t{1} << 30;
 inline const char* const k32BitRoles = kThirtyTwoBitRoles;
 
 // What the loader knows about a tensor beyond TensorInfo.
@@ -63,6 +71,11 @@ struct NetState {
   std::set<std::string> available;            // tensors with a value at the op being read
   int64_t constant_elements = 0;              // elements of all tensors with "data" so far
 };
+
+// A problem at `pointer` (which must not contain the name) when `name` has more than kMaxNameBytes
+// bytes; the message quotes only its start. `what`: "tensor", "op" or "network".
+bool CheckNameLength(JsonChecker& check, const std::string& name, const std::string& pointer,
+                     const std::string& what);
 
 // ir/net_read_tensors.cpp: one entry of /tensors (type, shape, quantization, data) at `p`.
 void ReadTensor(NetState& s, const std::string& name, const Json& t, const std::string& p);

@@ -1,6 +1,8 @@
 #include "support/json_util.h"
 
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -59,7 +61,71 @@ size_t FindExcessNesting(std::string_view text, int max_depth) {
   return std::string::npos;
 }
 
-Json ParseJsonText(const std::string& text, const std::string& file) {
+namespace {
+
+// Strings and keys longer than kMaxJsonStringBytes and numbers that are neither 0 nor normal, under
+// `v` at `pointer` (depth is bounded by kMaxJsonDepth, so the recursion is too).
+// A problem for each of at most 10 values: a file of a million bad numbers gets ten lines.
+class ValueChecks {
+ public:
+  explicit ValueChecks(ProblemList* problems) : problems_(problems) {}
+  bool full() const { return found_ >= 10; }
+  void Add(const std::string& pointer, const std::string& message) {
+    ++found_;
+    problems_->Add(pointer, message);
+  }
+
+ private:
+  ProblemList* problems_;
+  size_t found_ = 0;
+};
+
+// Whether `v` is something CheckJsonValues looks at (a container, a string or a float).
+template <class J>
+bool Checked(const J& v) {
+  return v.is_structured() || v.is_string() || v.is_number_float();
+}
+
+// A string or float `v` at `pointer`.
+template <class J>
+void CheckScalar(const J& v, const std::string& pointer, ValueChecks& problems) {
+  if (v.is_string() && v.template get_ref<const std::string&>().size() > kMaxJsonStringBytes) {
+    problems.Add(pointer, "expected a string of at most " + std::to_string(kMaxJsonStringBytes) +
+                              " bytes (the limit for JSON input), got " +
+                              std::to_string(v.template get_ref<const std::string&>().size()));
+  } else if (v.is_number_float()) {
+    const double d = v.template get<double>();
+    if (d != 0 && !std::isnormal(d)) {
+      problems.Add(pointer,
+                   "expected 0 or a normal number (magnitude >= 2.2250738585072014e-308), got " + v.dump());
+    }
+  }
+}
+
+template <class J>
+void CheckJsonValues(const J& v, const std::string& pointer, ValueChecks& problems) {
+  if (problems.full()) return;
+  if (v.is_object()) {
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      if (it.key().size() > kMaxJsonStringBytes) {
+        problems.Add(pointer, "expected keys of at most " + std::to_string(kMaxJsonStringBytes) +
+                                  " bytes (the limit for JSON input), got one of " +
+                                  std::to_string(it.key().size()));
+      } else if (Checked(it.value())) {
+        CheckJsonValues(it.value(), Pointer(pointer, it.key()), problems);
+      }
+    }
+  } else if (v.is_array()) {
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (Checked(v[i])) CheckJsonValues(v[i], Pointer(pointer, i), problems);
+    }
+  } else {
+    CheckScalar(v, pointer, problems);
+  }
+}
+
+template <class J>
+J ParseChecked(const std::string& text, const std::string& file) {
   if (const size_t at = FindExcessNesting(text); at != std::string::npos) {
     const auto [line, column] = LineColumn(text, at);
     throw ConfigError(file, "",
@@ -67,8 +133,9 @@ Json ParseJsonText(const std::string& text, const std::string& file) {
                           ": JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
                           " levels (the limit for JSON input)");
   }
+  J doc;
   try {
-    return Json::parse(text);
+    doc = J::parse(text);
   } catch (const Json::parse_error& e) {
     // e.byte is the 1-based index of the last character read, i.e. where the error was seen.
     const size_t offset = e.byte == 0 ? 0 : e.byte - 1;
@@ -83,9 +150,24 @@ Json ParseJsonText(const std::string& text, const std::string& file) {
     if (bracket != std::string::npos) what = what.substr(bracket + 2);
     throw ConfigError(file, "", "invalid JSON: " + what);
   }
+  ProblemList problems(file);
+  ValueChecks checks(&problems);
+  CheckJsonValues(doc, "", checks);
+  problems.ThrowIfAny();
+  return doc;
 }
 
-Json ReadJsonFile(const std::string& path) {
+}  // namespace
+
+Json ParseJsonText(const std::string& text, const std::string& file) {
+  return ParseChecked<Json>(text, file);
+}
+
+nlohmann::ordered_json ParseOrderedJsonText(const std::string& text, const std::string& file) {
+  return ParseChecked<nlohmann::ordered_json>(text, file);
+}
+
+std::string ReadJsonFileText(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     throw ConfigError(path, "", "is a directory, expected a JSON file");
@@ -106,7 +188,22 @@ Json ReadJsonFile(const std::string& path) {
         path, "",
         "file larger than " + std::to_string(kMaxJsonFileBytes) + " bytes (the limit for JSON input files)");
   }
-  return ParseJsonText(text, path);
+  return text;
+}
+
+Json ReadJsonFile(const std::string& path) { return ParseJsonText(ReadJsonFileText(path), path); }
+
+int64_t BudgetFromEnv(const char* name, int64_t fallback) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return fallback;
+  char* end = nullptr;
+  errno = 0;
+  const long long x = std::strtoll(v, &end, 10);
+  if (errno != 0 || *end != '\0' || x < 1) {
+    throw ConfigError(std::string("environment variable ") + name, "",
+                      std::string("expected a positive integer, got \"") + v + "\"");
+  }
+  return x;
 }
 
 std::string Pointer(const std::string& parent, const std::string& key) {

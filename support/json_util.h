@@ -38,12 +38,19 @@ using Json = nlohmann::json;
 // or a syntax error throws ConfigError naming the file; syntax errors say "line L, column C: ...".
 constexpr size_t kMaxJsonFileBytes = size_t{1} << 30;
 Json ReadJsonFile(const std::string& path);
+// The text of a JSON file, read once (a pipe or FIFO works too), with ReadJsonFile's size check.
+std::string ReadJsonFileText(const std::string& path);
 
 // Parses JSON text read from `file` (used by ReadJsonFile; exposed for tests). Text nested deeper
 // than kMaxJsonDepth is refused before parsing: nlohmann's dump, copy and comparison recurse, so a
 // file of 10^5 nested brackets would overflow the stack later (docs/formats.md "Limits").
+// After parsing, every string and key longer than kMaxJsonStringBytes and every number that is
+// neither 0 nor a normal double (1e-320) is a problem naming its JSON pointer.
 constexpr int kMaxJsonDepth = 512;
+constexpr size_t kMaxJsonStringBytes = size_t{1} << 20;
 Json ParseJsonText(const std::string& text, const std::string& file);
+// The same, keeping the objects' keys in file order (a sweep grid's knobs are its CSV columns).
+nlohmann::ordered_json ParseOrderedJsonText(const std::string& text, const std::string& file);
 
 // Byte offset of the bracket that opens the (max_depth + 1)-th nested array or object of `text`
 // (brackets inside strings do not count), or std::string::npos when the text nests no deeper.
@@ -69,6 +76,12 @@ std::string QuotedList(const std::vector<std::string>& names);
 // The directory part of a path ("" for a bare file name), and a path resolved against it.
 std::string DirName(const std::string& path);
 std::string ResolveRelative(const std::string& base_file, const std::string& relative);
+
+// A work budget: the value of environment variable `name` (a positive integer), else `fallback`.
+// A bad value throws ConfigError naming the variable. Budgets are environment variables so that
+// every command, its child processes and the Python module share them, and no input file can
+// raise its own (docs/formats.md "Limits").
+int64_t BudgetFromEnv(const char* name, int64_t fallback);
 
 enum class Need { kRequired, kOptional };
 

@@ -288,5 +288,56 @@ TEST(Lut, ABadBlockSpaceOrArchitectureFailsNamingIt) {
   fs::remove_all(d);
 }
 
+// `npusim lut` of d/space.json on UNPU into d/lut.csv, with `extra` arguments.
+ProcessOutcome RunLut(const fs::path& d, const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args{"lut",
+                                "--arch",
+                                Src("tests/data/arch/unpu_pipe.json"),
+                                "--space",
+                                (d / "space.json").string(),
+                                "--out",
+                                (d / "lut.csv").string()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return RunNpusim(args, d / "err");
+}
+
+// A space of 10^12 entries grew memory without end: it is counted before any entry is built and
+// refused naming the figure, the pointer and the way out (--max-entries); no table is written.
+TEST(Lut, ASpaceOverTheEntryBudgetIsRefusedUpFront) {
+  const fs::path d = Scratch("budget");
+  std::string range;
+  for (int i = 1; i <= 1000; ++i) range += std::string(i > 1 ? ", " : "") + std::to_string(i);
+  WriteFileText(d / "space.json", R"({"layers": [{"in_channels": [)" + range + R"(], "out_channels": [)" +
+                                      range + R"(], "resolution": [)" + range +
+                                      R"(], "kernel": [1, 3, 5]}]})");
+  ProcessOutcome o = RunLut(d);
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_NE(
+      o.err.find("space.json: /layers: the space has 3000000000 entries; the limit is 1000000, raise it "
+                 "with --max-entries or choose fewer values"),
+      std::string::npos)
+      << o;
+  EXPECT_FALSE(fs::exists(d / "lut.csv"));
+  // A block space counts its choices per position (2 x 2 x 2 + 2 x 2 x 2 + 2 x 1 x 2, stem, head).
+  WriteFileText(d / "space.json", kBlockSpace);
+  o = RunLut(d, {"--max-entries", "21"});
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_NE(o.err.find("/stages: the space has 22 entries; the limit is 21"), std::string::npos) << o;
+  EXPECT_FALSE(fs::exists(d / "lut.csv"));
+  fs::remove_all(d);
+}
+
+// The space file goes through the JSON reading path of every input: nesting, long strings and
+// subnormal numbers are refused with their position.
+TEST(Lut, ASpaceFileTakesTheSharedJsonChecks) {
+  const fs::path d = Scratch("json_checks");
+  WriteFileText(d / "space.json", R"({"layers": [{"kernel": [3, 5e-324]}]})");
+  const ProcessOutcome o = RunLut(d);
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_NE(o.err.find("/layers/0/kernel/1: expected 0 or a normal number"), std::string::npos) << o;
+  EXPECT_FALSE(fs::exists(d / "lut.csv"));
+  fs::remove_all(d);
+}
+
 }  // namespace
 }  // namespace npusim::testing

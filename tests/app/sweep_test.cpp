@@ -4,6 +4,7 @@
 // merge into the local sweep; a bad grid fails before any point runs. tools/plot_sweep.py
 // draws the result.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -198,6 +199,104 @@ TEST_F(Sweep, ABadGridFailsBeforeAnyPointRuns) {
   EXPECT_NE(o.err.find("/knobs/activation_bits:*/0: expected an integer in 2..16, got 1"), std::string::npos)
       << o;
   EXPECT_FALSE(fs::exists(dir_ / "s" / "sweep.csv"));
+}
+
+// The grid goes through the JSON reading path of every input file: a knob value nested 100,000
+// levels deep (a ~200 KB file that crashed the sweep with SIGSEGV) is refused at its position.
+TEST_F(Sweep, ADeeplyNestedGridValueIsRefused) {
+  Grid(R"({"knobs": {"/dram/bytes_per_cycle": [)" + std::string(100000, '[') + "4" +
+       std::string(100000, ']') + "]}}");
+  const ProcessOutcome o = RunSweep("s");
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_NE(o.err.find("grid.json: line 1, column 547: JSON nested deeper than 512 levels"),
+            std::string::npos)
+      << o.err.substr(0, 2000);
+  EXPECT_FALSE(fs::exists(dir_ / "s"));
+}
+
+// And a subnormal number anywhere in it, and a clock knob outside 1 kHz..100 GHz.
+TEST_F(Sweep, AClockKnobOutOfRangeAndASubnormalNumberAreRefused) {
+  Grid(R"({"knobs": {"/clock_mhz": [500, 1e-320, 2e5, 0.0005], "/dram/bytes_per_cycle": [4]}})");
+  ProcessOutcome o = RunSweep("s");
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_NE(o.err.find("/knobs/~1clock_mhz/1: expected 0 or a normal number (magnitude >= "
+                       "2.2250738585072014e-308), got 1e-320"),
+            std::string::npos)
+      << o;
+  EXPECT_FALSE(fs::exists(dir_ / "s"));
+  Grid(R"({"knobs": {"/clock_mhz": [500, 2e5, 0.0005]}})");
+  o = RunSweep("s");
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_NE(o.err.find("/knobs/~1clock_mhz/1: expected a clock of 0.001..100000 MHz (1 kHz to 100 GHz), "
+                       "got 200000.0"),
+            std::string::npos)
+      << o;
+  EXPECT_NE(o.err.find("/knobs/~1clock_mhz/2: expected a clock of 0.001..100000 MHz (1 kHz to 100 GHz), "
+                       "got 0.0005"),
+            std::string::npos)
+      << o;
+  EXPECT_EQ(o.err.find("/knobs/~1clock_mhz/0"), std::string::npos) << o;
+  EXPECT_FALSE(fs::exists(dir_ / "s"));
+}
+
+// 10^12 points (three ranges of 10^4 values) are refused before anything is allocated for them,
+// naming the figure and the way out; --max-points and "sample" are that way out.
+const char kTeraGrid[] = R"({"knobs": {"/dram/bytes_per_cycle": {"range": [1, 10000, 1]},
+                                       "/dram/latency_cycles": {"range": [1, 10000, 1]},
+                                       "/clock_mhz": {"range": [1, 10000, 1]}})";
+
+TEST_F(Sweep, AGridOverThePointBudgetIsRefusedUpFront) {
+  Grid(std::string(kTeraGrid) + "}");
+  ProcessOutcome o = RunSweep("s");
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_NE(o.err.find("grid.json: /knobs: grid has 1000000000000 points; the limit is 10000000, raise it "
+                       "with --max-points or add \"sample\""),
+            std::string::npos)
+      << o;
+  EXPECT_FALSE(fs::exists(dir_ / "s"));
+  Grid(R"({"knobs": {"/dram/bytes_per_cycle": [4, 8, 16]}})");
+  o = RunSweep("s", {"--max-points", "2"});
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_NE(o.err.find("/knobs: grid has 3 points; the limit is 2"), std::string::npos) << o;
+  o = RunSweep("s", {"--max-points", "2", "--sample", "3"});
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_NE(o.err.find("/knobs: grid has 3 points; the limit is 2"), std::string::npos) << o;
+  EXPECT_FALSE(fs::exists(dir_ / "s"));
+  Grid(std::string(kTeraGrid) + R"(, "sample": 20000000})");
+  o = RunSweep("s");
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_NE(o.err.find("/sample: a sample of 20000000 points; the limit is 10000000, raise it with "
+                       "--max-points or sample fewer"),
+            std::string::npos)
+      << o;
+  EXPECT_FALSE(fs::exists(dir_ / "s"));
+  // The knobs' values are held in memory: a million in all.
+  Grid(R"({"knobs": {"/dram/bytes_per_cycle": {"range": [1, 600000, 1]},
+                     "/dram/latency_cycles": {"range": [1, 600000, 1]}}})");
+  o = RunSweep("s");
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_NE(o.err.find("/knobs/~1dram~1latency_cycles/range: expected at most 400000 values (a grid holds "
+                       "1000000 in all), got [1,600000,1]"),
+            std::string::npos)
+      << o;
+  EXPECT_FALSE(fs::exists(dir_ / "s"));
+}
+
+// A grid from a pipe (`--grid <(...)`) is read once: the sweep runs and records it.
+TEST_F(Sweep, AGridFromAPipeIsReadOnce) {
+  const std::string grid = R"({"knobs": {"/dram/bytes_per_cycle": [4, 16]}})";
+  const std::string cmd =
+      "bash -c " +
+      ShellQuoted(ShellQuoted(NPUSIM_BINARY) + " sweep --arch " + ShellQuoted(Src(arch_)) + " --net " +
+                  ShellQuoted(Src("workloads/tiny_conv.json")) + " --grid <(printf %s " + ShellQuoted(grid) +
+                  ") --out " + ShellQuoted((dir_ / "s").string())) +
+      " >/dev/null 2>" + ShellQuoted((dir_ / "err").string());
+  const int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << ReadFileText(dir_ / "err");
+  EXPECT_EQ(Csv("s").size(), 3u);
+  const json meta = json::parse(ReadFileText(dir_ / "s" / "sweep.json"));
+  EXPECT_EQ(meta["grid"], json::parse(grid));
 }
 
 TEST_F(Sweep, PlotScriptDrawsParetoAndSensitivity) {

@@ -481,5 +481,71 @@ TEST(ArchLoader, SparseArrayNeedsFormats) {
                                   "missing required key \"formats\""));
 }
 
+// A clock is a finite, normal number from 1 kHz to 100 GHz wherever it is given: 1e-320 MHz
+// passed before and made `run` report "seconds": null.
+TEST(ArchLoader, ClocksOutsideOneKilohertzToOneHundredGigahertzAreRefused) {
+  Json j = DenseJson();
+  j["clock_mhz"] = 2e5;
+  j["operating_point"] = {{"nominal_voltage_v", 1.0}, {"voltage_v", 1.0}, {"clock_mhz", 0.0005}};
+  j["dram"]["clock_mhz"] = 1e6;
+  std::string path = WriteArch(j);
+  auto problems = ProblemsOf([&] { LoadArch(path); });
+  const std::string clock = "expected a clock of 0.001..100000 MHz (1 kHz to 100 GHz), got ";
+  EXPECT_TRUE(HasProblem(problems, path, "/clock_mhz", clock + "200000.0")) << testing::ToString(problems);
+  EXPECT_TRUE(HasProblem(problems, path, "/operating_point/clock_mhz", clock + "0.0005"));
+  EXPECT_TRUE(HasProblem(problems, path, "/dram/clock_mhz", clock + "1000000.0"));
+  EXPECT_EQ(problems.size(), 3u) << testing::ToString(problems);
+  // The JSON reading path refuses a subnormal number, wherever it is.
+  WriteFile(path, R"({"version": 1, "name": "x", "clock_mhz": 1e-320})");
+  problems = ProblemsOf([&] { LoadArch(path); });
+  EXPECT_TRUE(HasProblem(problems, path, "/clock_mhz",
+                         "expected 0 or a normal number (magnitude >= 2.2250738585072014e-308), got 1e-320"))
+      << testing::ToString(problems);
+  // The limits themselves are clocks.
+  j["clock_mhz"] = 100000;
+  j["operating_point"]["clock_mhz"] = 0.001;
+  j["dram"].erase("clock_mhz");
+  const ArchConfig arch = LoadArch(WriteArch(j, "edges.json"));
+  EXPECT_EQ(arch.nominal_clock_mhz, 100000);
+  EXPECT_EQ(arch.clock_mhz, 0.001);
+}
+
+// The buffers' total (each within its own 1 GiB) is a work budget: refused above
+// NPUSIM_MAX_BUFFER_BYTES (default 4 GiB) before the simulator allocates any of it.
+TEST(ArchLoader, BuffersTotallingMoreThanTheBudgetAreRefused) {
+  Json j = DenseJson();
+  Json big = j["buffers"][0];
+  for (int i = 0; i < 4; ++i) {
+    big["name"] = "big" + std::to_string(i);
+    big["size_bytes"] = int64_t{1} << 30;
+    j["buffers"].push_back(big);
+  }
+  int64_t total = 0;
+  for (const Json& b : j["buffers"]) total += b["size_bytes"].get<int64_t>();
+  ASSERT_GT(total, int64_t{4} << 30);
+  const std::string path = WriteArch(j);
+  auto problems = ProblemsOf([&] { LoadArch(path); });
+  EXPECT_TRUE(HasProblem(problems, path, "/buffers",
+                         "the buffers total " + std::to_string(total) +
+                             " bytes; the limit is 4294967296, raise it with NPUSIM_MAX_BUFFER_BYTES=BYTES"))
+      << testing::ToString(problems);
+  // The shipped arch's own total is the exact edge: one byte less is refused.
+  Json dense = DenseJson();
+  int64_t dense_total = 0;
+  for (const Json& b : dense["buffers"]) dense_total += b["size_bytes"].get<int64_t>();
+  const std::string dense_path = WriteArch(dense, "dense.json");
+  setenv("NPUSIM_MAX_BUFFER_BYTES", std::to_string(dense_total).c_str(), 1);
+  EXPECT_EQ(LoadArch(dense_path).buffers.size(), dense["buffers"].size());
+  setenv("NPUSIM_MAX_BUFFER_BYTES", std::to_string(dense_total - 1).c_str(), 1);
+  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadArch(dense_path); }), dense_path, "/buffers",
+                         "the buffers total " + std::to_string(dense_total) + " bytes; the limit is " +
+                             std::to_string(dense_total - 1)));
+  setenv("NPUSIM_MAX_BUFFER_BYTES", "4GiB", 1);
+  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadArch(dense_path); }),
+                         "environment variable NPUSIM_MAX_BUFFER_BYTES", "",
+                         "expected a positive integer, got \"4GiB\""));
+  unsetenv("NPUSIM_MAX_BUFFER_BYTES");
+}
+
 }  // namespace
 }  // namespace npusim::core

@@ -792,5 +792,71 @@ TEST(NetLoader, ConcatShapesAxisAndQuantizationAreChecked) {
   EXPECT_EQ(g.tensor("c").shape, (std::vector<int64_t>{1, 8, 13, 4}));
 }
 
+// A valid network whose conv output has 23169 x 23169 x 4 = 2,147,210,244 elements (a 1 x 1
+// input, a dilated 3 x 3 kernel and large pads) ran for minutes before: the element budget refuses
+// it at load time, at the op that produces it (or at its given shape).
+Json HugeOutputConv() {
+  Json j = TinyConv();
+  j["tensors"]["x"]["shape"] = {1, 1, 1, 3};
+  j["tensors"]["y"].erase("shape");
+  j["ops"][0]["dilation"] = {11584, 11584};
+  j["ops"][0]["pads"] = {23168, 23168, 23168, 23168};
+  return j;
+}
+
+TEST(NetLoader, ATensorOverTheElementBudgetIsRefusedAtLoad) {
+  Json j = HugeOutputConv();
+  ExpectOneProblem(j, "/ops/0",
+                   "tensor \"y\" has 2147210244 elements; the limit is 268435456, raise it with "
+                   "NPUSIM_MAX_TENSOR_ELEMENTS=ELEMENTS");
+  j["tensors"]["y"]["shape"] = {1, 23169, 23169, 4};
+  ExpectOneProblem(j, "/tensors/y/shape", "tensor \"y\" has 2147210244 elements; the limit is 268435456");
+  // Raised, the per-tensor budget lets it through to the total one.
+  setenv("NPUSIM_MAX_TENSOR_ELEMENTS", "2147483647", 1);
+  ExpectOneProblem(j, "/tensors",
+                   "the tensors have 2147210359 elements together; the limit is 1073741824, raise it with "
+                   "NPUSIM_MAX_NETWORK_ELEMENTS=ELEMENTS");
+  unsetenv("NPUSIM_MAX_TENSOR_ELEMENTS");
+  // Both budgets at the tiny network's own figures (y: 256 elements; all: 192 + 108 + 4 + 256).
+  const std::string tiny = WriteNet(TinyConv());
+  setenv("NPUSIM_MAX_TENSOR_ELEMENTS", "256", 1);
+  setenv("NPUSIM_MAX_NETWORK_ELEMENTS", "560", 1);
+  EXPECT_EQ(LoadNetwork(tiny).tensor("y").elements(), 256);
+  setenv("NPUSIM_MAX_TENSOR_ELEMENTS", "255", 1);
+  setenv("NPUSIM_MAX_NETWORK_ELEMENTS", "559", 1);
+  const auto problems = NetProblems(tiny);
+  EXPECT_TRUE(
+      HasProblem(problems, tiny, "/tensors/y/shape", "tensor \"y\" has 256 elements; the limit is 255"));
+  EXPECT_EQ(problems.size(), 1u) << testing::ToString(problems);
+  setenv("NPUSIM_MAX_TENSOR_ELEMENTS", "256", 1);
+  ExpectOneProblem(TinyConv(), "/tensors", "the tensors have 560 elements together; the limit is 559");
+  unsetenv("NPUSIM_MAX_TENSOR_ELEMENTS");
+  unsetenv("NPUSIM_MAX_NETWORK_ELEMENTS");
+}
+
+// Names are echoed on the terminal and into report.json: at most 256 bytes (the ONNX importer's
+// are far shorter), and no JSON string above 1 MiB gets that far.
+TEST(NetLoader, OverLongNamesAreRefused) {
+  Json j = TinyConv();
+  j["ops"][0]["name"] = std::string(300, 'L');
+  ExpectOneProblem(
+      j, "/ops/0/name",
+      "expected op names of at most 256 bytes, got one of 300 bytes (\"" + std::string(32, 'L') + "...\")");
+  j = TinyConv();
+  j["ops"][0]["name"] = std::string(256, 'L');
+  EXPECT_EQ(LoadNetwork(WriteNet(j)).ops[0].name.size(), 256u);
+  j = TinyConv();
+  j["tensors"][std::string(257, 't')] = j["tensors"]["b"];
+  j["ops"][0]["inputs"][2] = std::string(257, 't');
+  j["tensors"].erase("b");
+  ExpectOneProblem(j, "/tensors", "expected tensor names of at most 256 bytes, got one of 257 bytes");
+  j = TinyConv();
+  j["name"] = std::string(300, 'n');
+  ExpectOneProblem(j, "/name", "expected network names of at most 256 bytes, got one of 300 bytes");
+  j["name"] = std::string((size_t{1} << 20) + 1, 'n');
+  ExpectOneProblem(j, "/name",
+                   "expected a string of at most 1048576 bytes (the limit for JSON input), got 1048577");
+}
+
 }  // namespace
 }  // namespace npusim::core

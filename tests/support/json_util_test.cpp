@@ -1,6 +1,10 @@
 #include "support/json_util.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <thread>
 
 #include "tests/ir/loader_test_util.h"
 
@@ -112,6 +116,79 @@ TEST(JsonUtil, NumberOverflowIsAConfigError) {
   // JSON cannot spell infinity; nlohmann refuses 1e400 while parsing.
   auto problems = ProblemsOf([] { ParseJsonText(R"({"scale": 1e400})", "x.json"); });
   EXPECT_TRUE(HasProblem(problems, "x.json", "", "invalid JSON: number overflow parsing '1e400'"));
+}
+
+// Every file kind reads through the same checks after parsing: strings and keys of at most
+// 1 MiB, numbers that are 0 or normal; each problem names its JSON pointer.
+TEST(JsonUtil, LongStringsAndSubnormalNumbersAreRefusedAtTheirPointer) {
+  const std::string big(kMaxJsonStringBytes + 1, 's');
+  const std::string text = R"({"ok": "x", "list": [1.5, 0.0, 4e-310, {"z": ")" + big + R"("}], ")" + big +
+                           R"(": 1, "tiny": -1e-320})";
+  auto problems = ProblemsOf([&] { ParseJsonText(text, "x.json"); });
+  const std::string subnormal = "expected 0 or a normal number (magnitude >= 2.2250738585072014e-308), got ";
+  EXPECT_TRUE(HasProblem(problems, "x.json", "/list/2", subnormal + "4e-310")) << testing::ToString(problems);
+  EXPECT_TRUE(
+      HasProblem(problems, "x.json", "/list/3/z",
+                 "expected a string of at most 1048576 bytes (the limit for JSON input), got 1048577"));
+  EXPECT_TRUE(
+      HasProblem(problems, "x.json", "",
+                 "expected keys of at most 1048576 bytes (the limit for JSON input), got one of 1048577"));
+  EXPECT_TRUE(HasProblem(problems, "x.json", "/tiny", subnormal + "-1e-320"));
+  EXPECT_EQ(problems.size(), 4u) << testing::ToString(problems);
+  // At the limit, and the smallest normal number, are fine.
+  const Json ok = ParseJsonText(
+      R"({"s": ")" + std::string(kMaxJsonStringBytes, 's') + R"(", "d": 2.2250738585072014e-308, "i": 0})",
+      "x.json");
+  EXPECT_EQ(ok["s"].get<std::string>().size(), kMaxJsonStringBytes);
+}
+
+// A million bad numbers give ten problems, not a million.
+TEST(JsonUtil, ValueProblemsStopAtTen) {
+  std::string text = "[";
+  for (int i = 0; i < 1000; ++i) text += std::string(i ? "," : "") + "1e-320";
+  auto problems = ProblemsOf([&] { ParseJsonText(text + "]", "x.json"); });
+  EXPECT_EQ(problems.size(), 10u);
+  EXPECT_TRUE(HasProblem(problems, "x.json", "/9", "got 1e-320"));
+}
+
+// The ordered variant (a sweep grid's knob order is its CSV's column order) takes the same path.
+TEST(JsonUtil, OrderedParsingKeepsKeyOrderAndChecksTheSame) {
+  const nlohmann::ordered_json doc = ParseOrderedJsonText(R"({"z": 1, "a": 2, "m": [3]})", "g.json");
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : doc.items()) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"z", "a", "m"}));
+  auto problems = ProblemsOf([] {
+    ParseOrderedJsonText("{\"k\": " + std::string(600, '[') + std::string(600, ']') + "}", "g.json");
+  });
+  EXPECT_TRUE(HasProblem(problems, "g.json", "", "line 1, column 518: JSON nested deeper than 512 levels"))
+      << testing::ToString(problems);
+  problems = ProblemsOf([] { ParseOrderedJsonText(R"({"k": [1e-320]})", "g.json"); });
+  EXPECT_TRUE(HasProblem(problems, "g.json", "/k/0", "expected 0 or a normal number"));
+}
+
+// A FIFO (`--grid <(...)`) is read once, to its end.
+TEST(JsonUtil, ReadsAFifoOnce) {
+  const std::string fifo = testing::ScratchDir() + "/grid.fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::thread writer([&] { std::ofstream(fifo) << R"({"knobs": {"/a": [1, 2]}})"; });
+  const std::string text = ReadJsonFileText(fifo);
+  writer.join();
+  EXPECT_EQ(text, R"({"knobs": {"/a": [1, 2]}})");
+}
+
+// Budgets come from the environment: a positive integer, else a ConfigError naming the variable.
+TEST(JsonUtil, BudgetFromEnvReadsAPositiveInteger) {
+  unsetenv("NPUSIM_TEST_BUDGET");
+  EXPECT_EQ(BudgetFromEnv("NPUSIM_TEST_BUDGET", 7), 7);
+  setenv("NPUSIM_TEST_BUDGET", "123456789012", 1);
+  EXPECT_EQ(BudgetFromEnv("NPUSIM_TEST_BUDGET", 7), 123456789012);
+  for (const char* bad : {"0", "-1", "12x", "99999999999999999999"}) {
+    setenv("NPUSIM_TEST_BUDGET", bad, 1);
+    EXPECT_TRUE(HasProblem(ProblemsOf([] { BudgetFromEnv("NPUSIM_TEST_BUDGET", 7); }),
+                           "environment variable NPUSIM_TEST_BUDGET", "",
+                           std::string("expected a positive integer, got \"") + bad + "\""));
+  }
+  unsetenv("NPUSIM_TEST_BUDGET");
 }
 
 TEST_F(JsonCheckerTest, IntListChecksLengthAndEachItem) {
