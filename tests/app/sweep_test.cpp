@@ -43,6 +43,13 @@ class Sweep : public ::testing::Test {
     return dir_ / "grid.json";
   }
   ProcessOutcome Npusim(std::vector<std::string> args) { return RunNpusim(args, dir_ / "stderr.txt"); }
+  // `o` refused the sweep: exit 2, `message` on stderr, and no output directory "s".
+  void ExpectRefused(const ProcessOutcome& o, const std::string& message) {
+    EXPECT_EQ(o.exit_code, 2) << o;
+    EXPECT_NE(o.err.find(message), std::string::npos) << message << "\n" << o.err.substr(0, 2000);
+    EXPECT_FALSE(fs::exists(dir_ / "s"));
+  }
+
   ProcessOutcome RunSweep(const std::string& out, std::vector<std::string> extra = {}) {
     std::vector<std::string> args{"sweep",
                                   "--arch",
@@ -206,37 +213,24 @@ TEST_F(Sweep, ABadGridFailsBeforeAnyPointRuns) {
 TEST_F(Sweep, ADeeplyNestedGridValueIsRefused) {
   Grid(R"({"knobs": {"/dram/bytes_per_cycle": [)" + std::string(100000, '[') + "4" +
        std::string(100000, ']') + "]}}");
-  const ProcessOutcome o = RunSweep("s");
-  EXPECT_EQ(o.exit_code, 2) << o;
-  EXPECT_NE(o.err.find("grid.json: line 1, column 547: JSON nested deeper than 512 levels"),
-            std::string::npos)
-      << o.err.substr(0, 2000);
-  EXPECT_FALSE(fs::exists(dir_ / "s"));
+  ExpectRefused(RunSweep("s"), "grid.json: line 1, column 547: JSON nested deeper than 512 levels");
 }
 
 // And a subnormal number anywhere in it, and a clock knob outside 1 kHz..100 GHz.
 TEST_F(Sweep, AClockKnobOutOfRangeAndASubnormalNumberAreRefused) {
   Grid(R"({"knobs": {"/clock_mhz": [500, 1e-320, 2e5, 0.0005], "/dram/bytes_per_cycle": [4]}})");
-  ProcessOutcome o = RunSweep("s");
-  EXPECT_EQ(o.exit_code, 2) << o;
-  EXPECT_NE(o.err.find("/knobs/~1clock_mhz/1: expected 0 or a normal number (magnitude >= "
-                       "2.2250738585072014e-308), got 1e-320"),
-            std::string::npos)
-      << o;
-  EXPECT_FALSE(fs::exists(dir_ / "s"));
+  ExpectRefused(RunSweep("s"),
+                "/knobs/~1clock_mhz/1: expected 0 or a normal number (magnitude >= 2.2250738585072014e-308), "
+                "got 1e-320");
   Grid(R"({"knobs": {"/clock_mhz": [500, 2e5, 0.0005]}})");
-  o = RunSweep("s");
-  EXPECT_EQ(o.exit_code, 2) << o;
-  EXPECT_NE(o.err.find("/knobs/~1clock_mhz/1: expected a clock of 0.001..100000 MHz (1 kHz to 100 GHz), "
-                       "got 200000.0"),
-            std::string::npos)
-      << o;
+  const ProcessOutcome o = RunSweep("s");
+  ExpectRefused(
+      o, "/knobs/~1clock_mhz/1: expected a clock of 0.001..100000 MHz (1 kHz to 100 GHz), got 200000.0");
   EXPECT_NE(o.err.find("/knobs/~1clock_mhz/2: expected a clock of 0.001..100000 MHz (1 kHz to 100 GHz), "
                        "got 0.0005"),
             std::string::npos)
       << o;
   EXPECT_EQ(o.err.find("/knobs/~1clock_mhz/0"), std::string::npos) << o;
-  EXPECT_FALSE(fs::exists(dir_ / "s"));
 }
 
 // 10^12 points (three ranges of 10^4 values) are refused before anything is allocated for them,
@@ -247,39 +241,24 @@ const char kTeraGrid[] = R"({"knobs": {"/dram/bytes_per_cycle": {"range": [1, 10
 
 TEST_F(Sweep, AGridOverThePointBudgetIsRefusedUpFront) {
   Grid(std::string(kTeraGrid) + "}");
-  ProcessOutcome o = RunSweep("s");
-  EXPECT_EQ(o.exit_code, 2) << o;
-  EXPECT_NE(o.err.find("grid.json: /knobs: grid has 1000000000000 points; the limit is 10000000, raise it "
-                       "with --max-points or add \"sample\""),
-            std::string::npos)
-      << o;
-  EXPECT_FALSE(fs::exists(dir_ / "s"));
+  ExpectRefused(RunSweep("s"),
+                "grid.json: /knobs: grid has 1000000000000 points; the limit is 10000000, raise it with "
+                "--max-points or add \"sample\"");
   Grid(R"({"knobs": {"/dram/bytes_per_cycle": [4, 8, 16]}})");
-  o = RunSweep("s", {"--max-points", "2"});
-  EXPECT_EQ(o.exit_code, 2) << o;
-  EXPECT_NE(o.err.find("/knobs: grid has 3 points; the limit is 2"), std::string::npos) << o;
-  o = RunSweep("s", {"--max-points", "2", "--sample", "3"});
-  EXPECT_EQ(o.exit_code, 2) << o;
-  EXPECT_NE(o.err.find("/knobs: grid has 3 points; the limit is 2"), std::string::npos) << o;
-  EXPECT_FALSE(fs::exists(dir_ / "s"));
+  ExpectRefused(RunSweep("s", {"--max-points", "2"}), "/knobs: grid has 3 points; the limit is 2");
+  ExpectRefused(RunSweep("s", {"--max-points", "2", "--sample", "3"}),
+                "/knobs: grid has 3 points; the limit is 2");
   Grid(std::string(kTeraGrid) + R"(, "sample": 20000000})");
-  o = RunSweep("s");
-  EXPECT_EQ(o.exit_code, 2) << o;
-  EXPECT_NE(o.err.find("/sample: a sample of 20000000 points; the limit is 10000000, raise it with "
-                       "--max-points or sample fewer"),
-            std::string::npos)
-      << o;
-  EXPECT_FALSE(fs::exists(dir_ / "s"));
+  ExpectRefused(RunSweep("s"),
+                "/sample: a sample of 20000000 points; the limit is 10000000, raise it with --max-points or "
+                "sample fewer");
   // The knobs' values are held in memory: a million in all.
   Grid(R"({"knobs": {"/dram/bytes_per_cycle": {"range": [1, 600000, 1]},
                      "/dram/latency_cycles": {"range": [1, 600000, 1]}}})");
-  o = RunSweep("s");
-  EXPECT_EQ(o.exit_code, 2) << o;
-  EXPECT_NE(o.err.find("/knobs/~1dram~1latency_cycles/range: expected at most 400000 values (a grid holds "
-                       "1000000 in all), got [1,600000,1]"),
-            std::string::npos)
-      << o;
-  EXPECT_FALSE(fs::exists(dir_ / "s"));
+  ExpectRefused(
+      RunSweep("s"),
+      "/knobs/~1dram~1latency_cycles/range: expected at most 400000 values (a grid holds 1000000 in "
+      "all), got [1,600000,1]");
 }
 
 // A grid from a pipe (`--grid <(...)`) is read once: the sweep runs and records it.
