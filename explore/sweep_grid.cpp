@@ -3,11 +3,9 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <random>
 #include <set>
-#include <sstream>
 
 #include "config/arch.h"
 #include "support/error.h"
@@ -146,11 +144,12 @@ Grid LoadGrid(const std::string& path, const json& base_arch) {
     problems.ThrowIfAny();
   }
   int64_t values = 0;
-  for (const auto& [key, spec] : doc["knobs"].items()) {
-    // ordered_json keeps the file's order; the checks use the plain json type.
+  for (const auto& item : doc["knobs"].items()) {
+    const std::string& key = item.key();
+    // ordered_json keeps the file's order; the checks use the plain json type (g.doc).
     const std::string ptr = Pointer("/knobs", key);
-    const json plain = json::parse(spec.dump());
-    g.knobs.push_back(ParseKnob(key, plain, base_arch, ptr, kMaxGridValues - values, problems));
+    g.knobs.push_back(
+        ParseKnob(key, g.doc.at("knobs").at(key), base_arch, ptr, kMaxGridValues - values, problems));
     values += static_cast<int64_t>(g.knobs.back().values.size());
     if (values > kMaxGridValues) {
       problems.Add(ptr, "the knobs have more than " + std::to_string(kMaxGridValues) +
