@@ -65,7 +65,6 @@ bool DramFrontEnd::OfferFrom(Source& s, int source, uint64_t c) {
       w.r.id = free_ids_.back();
       free_ids_.pop_back();
       inflight_[w.r.id] = {w.ticket, w.piece, source};
-      ++in_flight_;
     }
     dram_.Offer(w.r, w.a, c);
     any = true;
@@ -87,7 +86,6 @@ bool DramFrontEnd::OfferFrom(Source& s, int source, uint64_t c) {
 void DramFrontEnd::Complete(const timing::DramCompletion& d) {
   const InFlight f = inflight_[d.id];
   free_ids_.push_back(d.id);
-  --in_flight_;
   --sources_[f.source].outstanding;
   DramTicket* t = f.ticket;
   const uint64_t at = NpuCycleAt(d.cycle);
@@ -160,7 +158,7 @@ std::vector<DramTicket*> DramFrontEnd::Deliver(uint64_t npu_now) {
 }
 
 bool DramFrontEnd::Pending() const {
-  return in_flight_ > 0 ||
+  return inflight_.size() > free_ids_.size() ||  // reads in flight
          std::any_of(sources_.begin(), sources_.end(), [](const Source& s) { return !s.waiting.empty(); });
 }
 

@@ -94,7 +94,6 @@ class DramFrontEnd {
   // Reads in flight by request id: an id is a slot, reused once its read completes.
   std::vector<InFlight> inflight_;
   std::vector<uint64_t> free_ids_;
-  size_t in_flight_ = 0;
   using Due = std::pair<uint64_t, uint64_t>;  // (cycle, id)
   std::priority_queue<Due, std::vector<Due>, std::greater<Due>> completions_;
   std::vector<timing::DramCompletion> scratch_;
