@@ -58,6 +58,12 @@ std::string Addr(uint64_t a) {
 
 std::string Type(const ElemType& t) { return (t.is_signed ? "i" : "u") + std::to_string(t.bits); }
 
+// " ring=BASE+BYTES" for a CONV whose input tile lies in a ring, else "".
+std::string RingText(const ConvArgs& c) {
+  if (c.in_ring_bytes <= 0) return "";
+  return " ring=" + Addr(c.in_ring_base) + "+" + std::to_string(c.in_ring_bytes);
+}
+
 void FormatArgs(std::ostream& s, const Instruction& in) {
   switch (in.op) {
     case Opcode::kLoad:
@@ -78,6 +84,7 @@ void FormatArgs(std::ostream& s, const Instruction& in) {
         << " groups=" << c.groups << " zp=" << c.in_zero_point << "," << c.w_zero_point
         << (c.first ? (c.init_bias ? " init=bias" : " init=0") : " accumulate")
         << " params=" << Addr(c.params_addr);
+      s << RingText(c);
       if (c.dataflow != Dataflow::kUnit) {
         s << " map=" << c.part_rows << "x" << c.part_cols << ":m" << c.split_m << "n" << c.split_n << "k"
           << c.split_k << ":" << DataflowName(c.dataflow);

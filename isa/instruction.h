@@ -11,6 +11,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -108,7 +109,24 @@ struct ConvArgs {
   // follow it whether or not the bytes were moved (timing mode moves none), and exact mode checks
   // it against the headers the unit finds in its buffer.
   int32_t w_tile = -1;
+  // A line buffer: when in_ring_bytes > 0, the input tile lies in the ring
+  // [in_ring_base, in_ring_base + in_ring_bytes) and wraps: tile byte i is at
+  // in_ring_base + (in_addr - in_ring_base + i) mod in_ring_bytes. 0: contiguous from in_addr.
+  uint64_t in_ring_base = 0;
+  int64_t in_ring_bytes = 0;
 };
+
+// Bytes of the instruction's input tile.
+inline int64_t InputTileBytes(const ConvArgs& c) { return c.in_h * c.in_w * c.in_c * c.in_type.bytes(); }
+
+// The byte ranges [begin, end) the input tile occupies: one, or two when it wraps in its ring.
+inline std::vector<std::pair<uint64_t, uint64_t>> InputTileRanges(const ConvArgs& c) {
+  const uint64_t n = static_cast<uint64_t>(InputTileBytes(c));
+  if (c.in_ring_bytes <= 0) return {{c.in_addr, c.in_addr + n}};
+  const uint64_t ring_end = c.in_ring_base + static_cast<uint64_t>(c.in_ring_bytes);
+  if (c.in_addr + n <= ring_end) return {{c.in_addr, c.in_addr + n}};
+  return {{c.in_addr, ring_end}, {c.in_ring_base, c.in_ring_base + (c.in_addr + n - ring_end)}};
+}
 
 // Bytes of the instruction's weight tile in the buffer: one element per 1 or 2 bytes (dense), or
 // w_bytes (packed at the weights' width, or a sparse array's compressed tile).
@@ -222,6 +240,12 @@ struct LayerMapping {
   // "simd_groups" / "csr") and their bytes in DRAM (row headers and indices included).
   std::string weight_format;
   int64_t weight_bytes = 0;
+  // The fusion group the layer runs in (compiler/passes/fusion.h): the index of the group's first
+  // layer, or -1 when it runs alone; and the cost model's view of the whole group against its
+  // layers each run alone (the same in every layer of the group).
+  int group = -1;
+  int64_t group_estimated_cycles = 0, group_estimated_dram_bytes = 0;
+  int64_t group_unfused_cycles = 0, group_unfused_dram_bytes = 0;
 };
 
 struct Program {

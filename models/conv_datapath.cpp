@@ -204,9 +204,21 @@ void ConvDatapath::Run(const isa::ConvArgs& c, BufferAccess& mem, const std::vec
   Accumulate(c, mem, nullptr, &weights);
 }
 
+const uint8_t* ConvDatapath::Input(const isa::ConvArgs& c, BufferAccess& mem) {
+  const std::vector<std::pair<uint64_t, uint64_t>> ranges = isa::InputTileRanges(c);
+  if (ranges.size() == 1) return mem.Ptr(c.in_addr, isa::InputTileBytes(c));
+  // A tile that wraps in its ring: the hardware reads its rows in place; the model gathers them.
+  ring_.clear();
+  for (const auto& [begin, end] : ranges) {
+    const uint8_t* p = mem.Ptr(begin, static_cast<int64_t>(end - begin));
+    if (mode_ != ExecMode::kTiming) ring_.insert(ring_.end(), p, p + (end - begin));
+  }
+  return ring_.data();
+}
+
 void ConvDatapath::Accumulate(const isa::ConvArgs& c, BufferAccess& mem, const uint8_t* w,
                               const std::vector<int32_t>* decoded) {
-  const uint8_t* in = mem.Ptr(c.in_addr, c.in_h * c.in_w * c.in_c * c.in_type.bytes());
+  const uint8_t* in = Input(c, mem);
   uint8_t* acc = mem.Ptr(c.acc_addr, c.out_h * c.out_w * c.out_c * 4);
   const uint8_t* params = c.init_bias ? mem.Ptr(c.params_addr, 12 * c.out_c) : nullptr;
   if (mode_ == ExecMode::kTiming) return;

@@ -54,6 +54,8 @@ class ConvDatapath {
 
  private:
   // The weights come from the buffer bytes at `w` or, when `decoded` is given, from it.
+  // The input tile's bytes in order (gathered into ring_ when it wraps in its ring).
+  const uint8_t* Input(const isa::ConvArgs& c, BufferAccess& mem);
   void Accumulate(const isa::ConvArgs& c, BufferAccess& mem, const uint8_t* w,
                   const std::vector<int32_t>* decoded);
   template <class T>
@@ -76,6 +78,7 @@ class ConvDatapath {
   std::vector<int32_t> x_, w_, init_, unpacked_;
   // The packed weight tile unpacked_ holds (compared byte for byte before reusing it).
   std::vector<uint8_t> packed_;
+  std::vector<uint8_t> ring_;
   int unpacked_bits_ = 0;
   bool unpacked_signed_ = false;
   std::vector<int16_t> x16_, w16_, col_;

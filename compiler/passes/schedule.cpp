@@ -31,11 +31,11 @@ std::vector<Access> AccessesOf(const isa::Instruction& in) {
       const isa::ConvArgs& c = in.conv();
       const uint64_t acc_end = c.acc_addr + c.out_h * c.out_w * c.out_c * 4;
       std::vector<Access> a = {
-          {c.in_addr, c.in_addr + c.in_h * c.in_w * c.in_c * c.in_type.bytes(), false},
           // The tile as stored: compressed or packed tiles are shorter than the dense layout, and
           // what follows them (the tile's parameters, the other slot) is not read.
           {c.w_addr, c.w_addr + isa::WeightTileBytes(c), false},
           {c.acc_addr, acc_end, true}};
+      for (const auto& [begin, end] : isa::InputTileRanges(c)) a.push_back({begin, end, false});
       if (c.init_bias) a.push_back({c.params_addr, c.params_addr + 12 * c.out_c, false});
       if (!c.first) a.push_back({c.acc_addr, acc_end, false});
       return a;
