@@ -48,7 +48,11 @@ po::options_description CommonOptions(CommandOptions& o) {
          if (v != "cycles" && v != "energy" && v != "edp") {
            throw po::error("--objective: expected cycles, energy or edp, got \"" + v + "\"");
          }
-       }), "reconfigurable_array mapping objective: cycles, energy or edp (overrides the arch's)");
+       }), "reconfigurable_array mapping objective: cycles, energy or edp (overrides the arch's)")
+      ("fusion", po::value<std::string>(&o.fusion)->notifier([](const std::string& v) {
+         if (v != "none" && v != "auto") throw po::error("--fusion: expected none or auto, got \"" + v + "\"");
+       }), "layer fusion: auto (the compiler fuses conv chains where its cost model prefers it; a net file's "
+           "\"fusion\" forces or forbids) or none (every layer alone)");
   // clang-format on
   return d;
 }

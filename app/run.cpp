@@ -42,6 +42,13 @@ core::Graph LoadNet(const CommandOptions& o) {
   return g;
 }
 
+compiler::CompileOptions CompileOptionsOf(const CommandOptions& o) {
+  compiler::CompileOptions c;
+  c.fusion =
+      o.fusion == "none" ? compiler::CompileOptions::Fusion::kNone : compiler::CompileOptions::Fusion::kAuto;
+  return c;
+}
+
 // The arch with the command line's --objective applied to its reconfigurable units (an arch with
 // none cannot take it).
 core::ArchConfig LoadArch(const CommandOptions& o) {
@@ -174,7 +181,7 @@ int RunCommand(const CommandOptions& o) {
   const core::Graph g = LoadNet(o);
   const TensorMap inputs = ResolveInputs(g, o);
   clock.Lap("load");
-  const sim::Compiled compiled = sim::Compile(arch, g, o.net);
+  const sim::Compiled compiled = sim::Compile(arch, g, o.net, CompileOptionsOf(o));
   clock.Lap("compile");
   const std::string dir = o.out.empty() ? "results/" + arch.name + "-" + g.name : o.out;
   opt.progress = ProgressLine();
@@ -255,12 +262,36 @@ std::string EstimateCheck(const sim::Compiled& c) {
   return s.str();
 }
 
+// The fusion groups of a program: layers, the cost model's cycles and DRAM bytes against the same
+// layers run alone, and the DRAM bytes the group's instructions move.
+std::string FusionSummary(const isa::Program& prog, const std::vector<sim::LayerDramPattern>& dram) {
+  std::ostringstream s;
+  int groups = 0;
+  for (size_t l = 0; l < prog.layers.size();) {
+    const isa::LayerMapping& m = prog.layers[l];
+    size_t e = l + 1;
+    while (m.group >= 0 && e < prog.layers.size() && prog.layers[e].group == m.group) ++e;
+    if (m.group >= 0) {
+      int64_t moved = 0;
+      for (size_t i = l; i < e; ++i) moved += dram[i].read_bytes + dram[i].write_bytes;
+      s << ";   " << m.name << ".." << prog.layers[e - 1].name << " (" << e - l << " layers): est "
+        << m.group_estimated_cycles << " cycles, " << m.group_estimated_dram_bytes
+        << " DRAM bytes; unfused est " << m.group_unfused_cycles << " cycles, " << m.group_unfused_dram_bytes
+        << " DRAM bytes; its instructions move " << moved << " DRAM bytes\n";
+      ++groups;
+    }
+    l = e;
+  }
+  return "; fusion groups: " + std::to_string(groups) + (groups ? "\n" : " (every layer runs alone)\n") +
+         s.str();
+}
+
 }  // namespace
 
 int CompileCommand(const CommandOptions& o) {
   const core::ArchConfig arch = LoadArch(o);
   const core::Graph g = LoadNet(o);
-  const sim::Compiled c = sim::Compile(arch, g, o.net);
+  const sim::Compiled c = sim::Compile(arch, g, o.net, CompileOptionsOf(o));
   const isa::Program& prog = c.program;
   std::cout << "; npusim program for " << g.name << " on " << arch.name << ": " << prog.instructions.size()
             << " instructions, " << prog.dram_bytes_used << " DRAM bytes\n; mapping:\n";
@@ -284,6 +315,7 @@ int CompileCommand(const CommandOptions& o) {
                 << " cycles); " << m.candidates << " configurations evaluated\n";
     }
   }
+  std::cout << FusionSummary(prog, dram);
   if (o.estimate_check) std::cout << EstimateCheck(c);
   std::cout << isa::Listing(prog);
   return kExitOk;

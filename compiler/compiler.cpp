@@ -1,5 +1,8 @@
 #include "compiler/compiler.h"
 
+#include <map>
+
+#include "compiler/passes/fusion.h"
 #include "compiler/passes/passes.h"
 #include "support/error.h"
 
@@ -36,8 +39,10 @@ int SlotPair::Acquire(const std::string& k, bool* load) {
   return last_used;
 }
 
-isa::Program Compile(const core::Graph& graph, const core::ArchConfig& arch, const std::string& net_file) {
+isa::Program Compile(const core::Graph& graph, const core::ArchConfig& arch, const std::string& net_file,
+                     const CompileOptions& options) {
   Context ctx;
+  ctx.fusion = options.fusion != CompileOptions::Fusion::kNone;
   ctx.graph = &graph;
   ctx.arch = &arch;
   ctx.net_file = net_file;
@@ -52,7 +57,14 @@ isa::Program Compile(const core::Graph& graph, const core::ArchConfig& arch, con
     m.tiling = "alias in DRAM, no instruction";
     ctx.program.layers.push_back(m);
   }
+  std::map<int, FusionGroup> groups;
+  for (FusionGroup& g : PlanFusion(ctx)) groups.emplace(g.ops.front(), std::move(g));
   for (int i = 0; i < static_cast<int>(graph.ops.size()); ++i) {
+    if (auto it = groups.find(i); it != groups.end()) {
+      EmitGroup(ctx, it->second);
+      i = it->second.ops.back();
+      continue;
+    }
     ctx.current_layer = i;
     switch (graph.ops[i].type) {
       case core::OpType::kConv2d:

@@ -6,8 +6,10 @@
 //   allocate   DRAM addresses for every tensor and per-layer parameter blob (reshape aliases);
 //   tile       per layer, tile sizes and loop order chosen by the cost model so that two tiles
 //              of each operand fit each buffer (double buffering);
+//   fuse       chains of conv layers whose intermediate tensors stay on chip, band by band, where
+//              the cost model rates them better than the layers alone (passes/fusion.h);
 //   emit       LOAD/CONV/REQUANT/POOL/ADD/STORE instructions tile by tile, reusing a tile that is
-//              still in a buffer slot;
+//              still in a buffer slot (a fusion group's layers interleaved band by band);
 //   schedule   dependency tokens from the address ranges each instruction reads and writes
 //              (RAW, WAR, WAW), so load, compute, post-process and store overlap only where safe.
 #pragma once
@@ -20,8 +22,16 @@
 
 namespace npusim::compiler {
 
+struct CompileOptions {
+  // kAuto: chains of conv layers run fused where the cost model prefers it (fusion.h); kNone:
+  // every layer alone, its output through DRAM.
+  enum class Fusion { kNone, kAuto };
+  Fusion fusion = Fusion::kAuto;
+};
+
 // Throws core::ConfigError naming `net_file` and the op's JSON pointer ("/ops/3") for a network
 // the arch cannot run (an unsupported bit width, a layer no tile of which fits the buffers).
-isa::Program Compile(const core::Graph& graph, const core::ArchConfig& arch, const std::string& net_file);
+isa::Program Compile(const core::Graph& graph, const core::ArchConfig& arch, const std::string& net_file,
+                     const CompileOptions& options = {});
 
 }  // namespace npusim::compiler

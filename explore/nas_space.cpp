@@ -99,6 +99,12 @@ class NetBuilder {
 
   const std::string& current() const { return prev_; }
 
+  // The LUT prices each piece alone: the last op of a piece does not run fused with the next
+  // piece's first (net file "fusion": "none"), so a composed architecture costs the entries' sum.
+  void EndPiece() {
+    if (!ops_.empty() && ops_.back()["op"] == "conv2d") ops_.back()["fusion"] = "none";
+  }
+
   Piece Finish() {
     Piece p;
     p.doc = {{"version", 1},       {"name", name_},       {"layout", "NHWC"}, {"inputs", {"x"}},
@@ -364,7 +370,11 @@ Piece HeadPiece(const Space& s) {
 Piece ArchitecturePiece(const Space& s, const std::vector<Choice>& choices) {
   NetBuilder b(s.name, s.resolution, s.channels);
   if (s.stem) AddStem(b, s);
-  for (size_t i = 0; i < s.positions.size(); ++i) AddBlock(b, s, s.positions[i], choices.at(i));
+  b.EndPiece();
+  for (size_t i = 0; i < s.positions.size(); ++i) {
+    AddBlock(b, s, s.positions[i], choices.at(i));
+    b.EndPiece();
+  }
   if (s.head) AddHead(b, s);
   return b.Finish();
 }

@@ -82,6 +82,8 @@ const char* OpTypeName(OpType t);  // "conv2d", "fully_connected", "add", "max_p
 // image of [0, inf) for relu and [0, 6] for relu6, intersected with the output type's range.
 enum class Activation { kNone, kRelu, kRelu6 };
 
+enum class FusionForce { kAuto, kNext, kNone };
+
 struct Op {
   std::string name;
   OpType type = OpType::kConv2d;
@@ -100,8 +102,11 @@ struct Op {
   std::array<int64_t, 4> pads{0, 0, 0, 0};  // [top, left, bottom, right]
   int64_t groups = 1;                       // conv only; groups == C_in == C_out is depthwise
   int64_t axis = 0;                         // concat only: the IR dimension joined (3: channels of NHWC)
-  bool count_include_pad = false;           // avg_pool only
-  bool float_accumulate = false;  // avg_pool only: core::FloatAveragePool (ONNX's QLinearAveragePool)
+  // conv2d: the net file's "fusion": whether the layer runs fused with the op after it
+  // (compiler/passes/fusion.h): kNext forces it, kNone forbids it, kAuto leaves it to the compiler.
+  FusionForce fusion = FusionForce::kAuto;
+  bool count_include_pad = false;  // avg_pool only
+  bool float_accumulate = false;   // avg_pool only: core::FloatAveragePool (ONNX's QLinearAveragePool)
   Activation activation = Activation::kNone;  // conv2d, fully_connected, add
   MappingForce mapping;  // conv2d, fully_connected: the net file's "mapping" (reconfigurable units)
 };

@@ -27,6 +27,11 @@ class AttributeReader {
     Pair("dilation", Need::kOptional, &op_->dilation, 1);
     Groups();
     MatrixOptions();
+    if (auto f = check_.GetEnum(o_, p_, "fusion", Need::kOptional, {"auto", "next", "none"})) {
+      op_->fusion = *f == "next"   ? FusionForce::kNext
+                    : *f == "none" ? FusionForce::kNone
+                                   : FusionForce::kAuto;
+    }
   }
   void FullyConnected() { MatrixOptions(); }
   void Add() { FusedActivation(); }
@@ -105,8 +110,8 @@ struct OpSpec {
 
 const std::vector<OpSpec>& OpSpecs() {
   using R = AttributeReader;
-  const std::vector<std::string> conv_keys = {"stride", "pads",       "dilation",
-                                              "groups", "activation", "mapping"};
+  const std::vector<std::string> conv_keys = {"stride",     "pads",    "dilation", "groups",
+                                              "activation", "mapping", "fusion"};
   const std::string mm_inputs = "[x, w] or [x, w, bias]";
   static const std::vector<OpSpec> specs = {
       {"conv2d", OpType::kConv2d, conv_keys, 2, 3, mm_inputs, &R::Conv},

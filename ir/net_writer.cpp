@@ -63,6 +63,7 @@ OrderedJson OpJson(const Op& op) {
       j["dilation"] = op.dilation;
       j["groups"] = op.groups;
       j["activation"] = ActivationName(op.activation);
+      if (op.fusion != FusionForce::kAuto) j["fusion"] = op.fusion == FusionForce::kNext ? "next" : "none";
       break;
     case OpType::kFullyConnected:
     case OpType::kAdd: j["activation"] = ActivationName(op.activation); break;

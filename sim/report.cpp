@@ -69,6 +69,7 @@ nlohmann::json ToJson(const RunReport& r) {
                                          {"conflicts", L.dram_row_conflicts},
                                          {"hit_rate", L.dram_row_hit_rate()}};
     }
+    if (!L.fusion_group.empty()) j["layers"].back()["fusion_group"] = L.fusion_group;
     if (!L.weight_format.empty()) {
       j["layers"].back()["weight_format"] = L.weight_format;
       j["layers"].back()["weight_bytes"] = L.weight_bytes;
@@ -98,7 +99,7 @@ std::string LayersCsv(const RunReport& r) {
   s << "name,op,output_shape,macs,cycles,start_cycle,end_cycle,utilization,compute_busy_cycles,"
        "load_busy_cycles,bound,energy_pj,dram_read_bytes,dram_write_bytes,mapping,"
        "mapping_efficiency,speedup_vs_monolithic,best_monolithic,weight_format,weight_bytes,dram_row_hit_"
-       "rate\n";
+       "rate,fusion_group\n";
   for (const LayerReport& L : r.layers) {
     s << L.name << "," << L.op << "," << L.shape << "," << L.macs << "," << L.cycles << "," << L.start_cycle
       << "," << L.end_cycle << "," << Fixed(L.utilization, 4) << "," << L.compute_busy_cycles << ","
@@ -106,7 +107,8 @@ std::string LayersCsv(const RunReport& r) {
       << "," << L.dram_write_bytes << "," << core::CsvField(L.mapping) << ","
       << Fixed(L.mapping_efficiency, 4) << "," << Fixed(L.speedup_vs_monolithic, 4) << ","
       << core::CsvField(L.monolithic) << "," << L.weight_format << "," << L.weight_bytes << ","
-      << (r.dram_timed ? Fixed(L.dram_row_hit_rate(), 4) : "") << "\n";
+      << (r.dram_timed ? Fixed(L.dram_row_hit_rate(), 4) : "") << "," << core::CsvField(L.fusion_group)
+      << "\n";
   }
   return s.str();
 }

@@ -16,13 +16,31 @@ std::string ShapeString(const std::vector<int64_t>& s) {
   return r;
 }
 
-// Layers overlap in time; each is charged the cycles by which it pushes the finish line.
-std::vector<uint64_t> LayerCycles(const models::RunResult& rr, size_t n) {
+// Layers overlap in time; each is charged the cycles by which it pushes the finish line. The layers
+// of a fusion group run interleaved, band by band: the group is charged as one, and its cycles are
+// split among its layers by their compute-busy cycles (the last takes the rounding).
+std::vector<uint64_t> LayerCycles(const models::RunResult& rr, const std::vector<isa::LayerMapping>& layers) {
+  const size_t n = layers.size();
   std::vector<uint64_t> cycles(n, 0);
   uint64_t done = 0;
-  for (size_t l = 0; l < n; ++l) {
-    cycles[l] = rr.layer_end[l] > done ? rr.layer_end[l] - done : 0;
-    done = std::max(done, rr.layer_end[l]);
+  for (size_t l = 0; l < n;) {
+    size_t e = l + 1;
+    while (layers[l].group >= 0 && e < n && layers[e].group == layers[l].group) ++e;
+    uint64_t end = 0, busy = 0;
+    for (size_t i = l; i < e; ++i) {
+      end = std::max(end, rr.layer_end[i]);
+      busy += rr.layer_busy[i][static_cast<int>(isa::Queue::kCompute)];
+    }
+    const uint64_t push = end > done ? end - done : 0;
+    done = std::max(done, end);
+    uint64_t given = 0;
+    for (size_t i = l; i + 1 < e; ++i) {
+      const uint64_t b = rr.layer_busy[i][static_cast<int>(isa::Queue::kCompute)];
+      cycles[i] = busy > 0 ? push * b / busy : push / (e - l);
+      given += cycles[i];
+    }
+    cycles[e - 1] = push - given;
+    l = e;
   }
   return cycles;
 }
@@ -77,6 +95,7 @@ LayerStats Layer(const Compiled& c, const core::StatRegistry& stats, const Resul
   L.name = op.name;
   L.op = core::OpTypeName(op.type);
   SetMapping(c.program.layers[l], L);
+  if (c.program.layers[l].group >= 0) L.fusion_group = g.ops[c.program.layers[l].group].name;
   L.shape = ShapeString(g.tensor(op.outputs[0]).shape);
   L.macs = core::OpMacs(g, op);
   L.cycles = cycles;
@@ -104,7 +123,7 @@ void Account(const Compiled& c, const core::StatRegistry& stats, Result& r) {
   const core::ArchConfig& arch = c.arch;
   const size_t n = c.graph.ops.size();
   r.seconds = static_cast<double>(r.run.cycles) / (arch.clock_mhz * 1e6);
-  const std::vector<uint64_t> cycles = LayerCycles(r.run, n);
+  const std::vector<uint64_t> cycles = LayerCycles(r.run, c.program.layers);
   r.energy = core::ComputeEnergy(stats, arch.energy, static_cast<int>(n), cycles, arch.dynamic_energy_scale(),
                                  arch.leakage_energy_scale());
   for (size_t l = 0; l < n; ++l) {
@@ -124,8 +143,9 @@ void ConfigureSystemCReports() {
   sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_DISPLAY | sc_core::SC_THROW);
 }
 
-Compiled Compile(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file) {
-  return Compiled{arch, g, net_file, compiler::Compile(g, arch, net_file)};
+Compiled Compile(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file,
+                 const compiler::CompileOptions& options) {
+  return Compiled{arch, g, net_file, compiler::Compile(g, arch, net_file, options)};
 }
 
 TensorMap GraphInputs(const core::Graph& g) {

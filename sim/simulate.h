@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/compiler.h"
 #include "config/arch.h"
 #include "config/energy.h"
 #include "ir/graph.h"
@@ -39,7 +40,8 @@ struct Compiled {
 };
 
 // compiler::Compile of `g` for `arch` (errors name `net_file`).
-Compiled Compile(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file);
+Compiled Compile(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file,
+                 const compiler::CompileOptions& options = {});
 
 // The network's inputs from the data its file gives, zeros for an input without data.
 TensorMap GraphInputs(const core::Graph& g);
@@ -66,6 +68,8 @@ struct Options {
 // One layer's figures (ops in graph order).
 struct LayerStats {
   std::string name, op, unit, tiling, shape;  // shape: the output's, "1x56x56x32"
+  // The fusion group the layer ran in (the name of its first layer), empty when it ran alone.
+  std::string fusion_group;
   int64_t macs = 0;
   uint64_t cycles = 0;  // this layer's share of the total (sums to the run's cycles)
   uint64_t start_cycle = 0, end_cycle = 0;

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Per-layer plot of one npusim run: cycles (coloured by what bounds the layer), utilization of
-the matrix unit, and energy, from DIR/report.json. Writes DIR/layers.png and DIR/layers.svg.
+the matrix unit, and energy, from DIR/report.json; the layers of each fusion group stand on a
+shaded band (alternating shades, so neighbouring groups stay apart). Writes DIR/layers.png and DIR/layers.svg.
 
     tools/plot_report.py results/dense_16x16-mobilenet_v1_q8
 """
@@ -10,6 +11,28 @@ import sys
 import npusim_tools as nt
 
 COLOURS = {"compute": "#4477aa", "memory": "#ee6677", "post": "#228833", "-": "#bbbbbb"}
+GROUP_SHADES = ("#e8e0f4", "#f4ecd8")
+
+
+def fusion_groups(layers):
+    """[first, last] layer indices of each fusion group, in order."""
+    spans = []
+    for i, layer in enumerate(layers):
+        group = layer.get("fusion_group")
+        if group and spans and layers[spans[-1][0]].get("fusion_group") == group:
+            spans[-1][1] = i
+        elif group:
+            spans.append([i, i])
+    return spans
+
+
+def shade_groups(axes, layers):
+    """Shaded bands behind each fusion group's layers; returns how many groups there are."""
+    spans = fusion_groups(layers)
+    for n, (first, last) in enumerate(spans):
+        for ax in axes:
+            ax.axvspan(first - 0.5, last + 0.5, color=GROUP_SHADES[n % 2], zorder=0)
+    return len(spans)
 
 
 def main(argv):
@@ -31,6 +54,9 @@ def main(argv):
                       f"{report['cycles']:,} cycles, {report['energy_pj'] / 1e6:,.1f} uJ")
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in COLOURS.values()]
     labels = [f"{k}-bound" if k != "-" else "no instructions" for k in COLOURS]
+    if shade_groups(axes, layers):
+        handles.append(plt.Rectangle((0, 0), 1, 1, color=GROUP_SHADES[0]))
+        labels.append("fused group (shaded)")
     axes[0].legend(handles, labels, fontsize=8)
     axes[1].bar(x, [100 * layer["utilization"] for layer in layers], color="#4477aa")
     axes[1].set_ylabel("utilization %")

@@ -72,6 +72,7 @@ struct Context {
   // for the other stores).
   SparseWeights* sparse = nullptr;
   uint64_t dram_next = 0;  // the next free DRAM address (AllocateDram, then compressed weights)
+  bool fusion = true;      // CompileOptions::fusion != kNone
 
   isa::Instruction& Emit(isa::Opcode op);
 };

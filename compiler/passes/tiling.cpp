@@ -121,24 +121,6 @@ bool Fits(const Context& ctx, const TileBytes& b) {
   return b.in <= B.in.bytes && b.w <= B.w.bytes && b.acc <= B.acc.bytes && b.out <= B.out.bytes;
 }
 
-// Sets t's weight tile size where the unit stores weights otherwise than dense; false when such
-// a tile cannot be made.
-bool SetWeightTileBytes(const Context& ctx, const ConvView& v, ConvTiling* t) {
-  if (ctx.sparse != nullptr) {
-    // Tiles cut the input channels where the unit's SIMD groups do, and no row of a tile may
-    // need more entries than its header counts.
-    if (!t->whole_groups && !ctx.sparse->AllowsIcTile(t->tic)) return false;
-    const SparseWeights::Stats& s = ctx.sparse->StatsFor(t->toc, t->tic, t->whole_groups);
-    if (!s.fits) return false;
-    t->w_tile_bytes = s.max_tile_bytes;
-  } else if (PacksWeights(ctx, *v.w)) {
-    // Packed tiles are stored one after another, each a contiguous run (core::PackValues).
-    const int64_t ic = t->whole_groups ? v.icg() : t->tic;
-    t->w_tile_bytes = core::PackedBytes(t->toc * v.kh * v.kw * ic, v.w->bits);
-  }
-  return true;
-}
-
 // The tiling with the least estimated cycles (among equals, least DRAM traffic: energy) of those
 // considered that fit the buffers.
 class BestTiling {
@@ -191,6 +173,22 @@ class BestTiling {
 }
 
 }  // namespace
+
+bool SetWeightTileBytes(const Context& ctx, const ConvView& v, ConvTiling* t) {
+  if (ctx.sparse != nullptr) {
+    // Tiles cut the input channels where the unit's SIMD groups do, and no row of a tile may
+    // need more entries than its header counts.
+    if (!t->whole_groups && !ctx.sparse->AllowsIcTile(t->tic)) return false;
+    const SparseWeights::Stats& s = ctx.sparse->StatsFor(t->toc, t->tic, t->whole_groups);
+    if (!s.fits) return false;
+    t->w_tile_bytes = s.max_tile_bytes;
+  } else if (PacksWeights(ctx, *v.w)) {
+    // Packed tiles are stored one after another, each a contiguous run (core::PackValues).
+    const int64_t ic = t->whole_groups ? v.icg() : t->tic;
+    t->w_tile_bytes = core::PackedBytes(t->toc * v.kh * v.kw * ic, v.w->bits);
+  }
+  return true;
+}
 
 void InputSpan(int64_t o0, int64_t n, int64_t stride, int64_t dilation, int64_t kernel, int64_t pad,
                int64_t size, int64_t* r0, int64_t* r1) {

@@ -32,6 +32,10 @@ TileBytes ConvTileBytes(const ConvView& v, const ConvTiling& t);
 // Weight block layout: weights, then the per-channel params at this offset (16-byte aligned).
 int64_t ParamsOffset(const ConvView& v, const ConvTiling& t);
 
+// Sets t's weight tile size where the unit stores weights otherwise than dense (packed, or a
+// sparse array's format: Context::sparse); false when such a tile cannot be made.
+bool SetWeightTileBytes(const Context& ctx, const ConvView& v, ConvTiling* t);
+
 // Picks the tiling with the least estimated cycles among those that fit two tiles per buffer.
 // Throws core::ConfigError naming the layer and the buffer sizes the smallest tile would need.
 ConvTiling ChooseConvTiling(const Context& ctx, const ConvView& v);

@@ -127,7 +127,8 @@ TEST(DramCli, ReportAndCompileShowEachLayersRowHits) {
                      c["dram.row_conflict"].get<uint64_t>());
   // Every request made one column command.
   EXPECT_EQ(all, c["dram.read"].get<uint64_t>() + c["dram.write"].get<uint64_t>());
-  EXPECT_NE(ReadFileText(d / "run" / "layers.csv").find(",dram_row_hit_rate\n"), std::string::npos);
+  EXPECT_NE(ReadFileText(d / "run" / "layers.csv").find(",dram_row_hit_rate,fusion_group\n"),
+            std::string::npos);
 
   const ProcessOutcome comp =
       RunNpusim({"compile", "--arch", src + "/arch/unpu.json", "--net", src + "/workloads/small_resnet.json"},

@@ -219,7 +219,7 @@ TEST(NetLoader, ReportsEveryProblemOfAFileAtOnce) {
                          "output, got 40"));
   EXPECT_TRUE(HasProblem(problems, path, "/ops/0/strid",
                          "unknown key \"strid\" (expected one of: name, op, inputs, outputs, "
-                         "stride, pads, dilation, groups, activation, mapping)"));
+                         "stride, pads, dilation, groups, activation, mapping, fusion)"));
   EXPECT_TRUE(HasProblem(problems, path, "/outputs/1",
                          "expected a tensor produced by an op, \"ghost\" is not produced by any op"));
   EXPECT_EQ(problems.size(), 7u) << testing::ToString(problems);

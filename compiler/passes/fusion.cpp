@@ -1,0 +1,827 @@
+// Layer fusion: which chains of conv layers to fuse, their band tiling and cost, and their
+// instructions (fusion.h says what a group does).
+#include "compiler/passes/fusion.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <set>
+#include <stdexcept>
+
+#include "compiler/passes/conv_emitter.h"
+#include "compiler/passes/tiling.h"
+#include "compiler/passes/weight_store.h"
+#include "ir/int_math.h"
+#include "models/timing/post_timing.h"
+#include "models/timing/unit_timing.h"
+#include "support/error.h"
+
+namespace npusim::compiler {
+namespace {
+using core::AlignUp;
+using core::CeilDiv;
+
+constexpr size_t kMaxGroupLayers = 4;
+
+struct Rows {
+  int64_t begin = 0, end = 0;
+  int64_t size() const { return end - begin; }
+};
+
+// Per layer of a group, the output rows that band [o0, o1) of the last layer needs.
+std::vector<Rows> BandNeeds(const std::vector<ConvView>& vs, int64_t o0, int64_t o1) {
+  std::vector<Rows> need(vs.size());
+  need.back() = {o0, o1};
+  for (size_t k = vs.size() - 1; k > 0; --k) {
+    const ConvView& v = vs[k];
+    InputSpan(need[k].begin, need[k].size(), v.sh, v.dh, v.kh, v.pt, v.h, &need[k - 1].begin,
+              &need[k - 1].end);
+  }
+  return need;
+}
+
+// The tilings of a group's layers (every layer but the last: all output channels in one tile; every
+// layer but the first: all input channels, read from the band its producer wrote).
+std::vector<ConvTiling> MemberTilings(const std::vector<ConvView>& vs, const FusionGroup& g) {
+  std::vector<ConvTiling> ts(vs.size());
+  for (size_t k = 0; k < vs.size(); ++k) {
+    const ConvView& v = vs[k];
+    ConvTiling& t = ts[k];
+    const bool last = k + 1 == vs.size();
+    t.toh = last ? g.band : g.rows[k];
+    t.tow = v.ow;
+    // Grouped layers: all groups in one tile (whole_groups); else channel tiles.
+    t.whole_groups = v.groups > 1;
+    t.toc = last && !t.whole_groups ? g.toc_last : v.oc;
+    t.tic = k == 0 && !t.whole_groups ? g.tic_first : v.c;
+  }
+  return ts;
+}
+
+// The input rows of layer v that output rows r read (clipped to the image).
+Rows InputRows(const ConvView& v, const Rows& r) {
+  Rows in;
+  InputSpan(r.begin, r.size(), v.sh, v.dh, v.kh, v.pt, v.h, &in.begin, &in.end);
+  return in;
+}
+
+// The rows of a candidate group, band by band: per band and layer, the output rows the band needs
+// and the rows it computes: all it needs when halos are recomputed; with a line buffer only those
+// no earlier band computed (rows stay in a ring until a later row takes their place).
+struct GroupShape {
+  std::vector<std::vector<Rows>> need;  // [band][layer]
+  std::vector<int64_t> max_need;        // per layer: the most output rows a band needs
+  bool ok = true;                       // every band needs rows of every layer
+  Rows Computed(size_t b, size_t k, bool line) const {
+    const Rows& n = need[b][k];
+    if (!line || b == 0 || k + 1 == need[b].size()) return n;
+    return {std::max(n.begin, need[b - 1][k].end), n.end};
+  }
+  // Rows of a layer's output (k < last) or of the first layer's input (k = -1) held at once by a
+  // line buffer: a band's rows and the next band's (the next band's producer runs beside this
+  // band's consumer).
+  int64_t RingRows(const std::vector<ConvView>& vs, int k) const {
+    auto rows = [&](size_t b) { return k >= 0 ? need[b][k] : InputRows(vs[0], Computed(b, 0, true)); };
+    int64_t r = 0;
+    for (size_t b = 0; b < need.size(); ++b) {
+      r = std::max(r, rows(b).size());
+      if (b + 1 < need.size()) r = std::max(r, rows(b + 1).end - rows(b).begin);
+    }
+    return r;
+  }
+};
+
+GroupShape ShapeOf(const std::vector<ConvView>& vs, int64_t band) {
+  GroupShape s;
+  s.max_need.assign(vs.size(), 0);
+  const ConvView& last = vs.back();
+  for (int64_t o0 = 0; o0 < last.oh; o0 += band) {
+    s.need.push_back(BandNeeds(vs, o0, std::min(o0 + band, last.oh)));
+    const std::vector<Rows>& need = s.need.back();
+    for (size_t k = 0; k < vs.size(); ++k) {
+      if (need[k].size() <= 0) s.ok = false;
+      s.max_need[k] = std::max(s.max_need[k], need[k].size());
+    }
+  }
+  return s;
+}
+
+// A line buffer: image rows of `row_bytes` at base + (row mod rows) * row_bytes.
+struct Ring {
+  uint64_t base = 0;
+  int64_t rows = 0, row_bytes = 0;
+  uint64_t At(int64_t row) const { return base + (row % rows) * row_bytes; }
+  int64_t bytes() const { return rows * row_bytes; }
+};
+
+// Where a group's operands live, in the unit's input buffer: the first layer's input (tile slots,
+// a band's rows in two slots, or a ring) and each intermediate tensor (a band in two slots, or a
+// ring); accumulators, outputs and (unless resident) weights in their usual slots.
+struct GroupLayout {
+  SlotPair in;
+  Ring in_ring;                // line buffer with band input
+  std::vector<SlotPair> mid;   // recompute: per layer but the last, its bands' two slots
+  std::vector<Ring> mid_ring;  // line buffer: per layer but the last, its ring
+  std::vector<std::map<std::string, uint64_t>> home;  // per layer: resident weight tiles
+  bool weights_resident = false;
+};
+
+// The weight tiles of a layer under tiling t: key -> bytes in the buffer.
+std::map<std::string, int64_t> WeightTiles(Context& ctx, const ConvView& v, const ConvTiling& t,
+                                           WeightStore& store) {
+  ConvEmitter em(ctx, v, t, store);
+  std::map<std::string, int64_t> tiles;
+  const int64_t bytes = ConvTileBytes(v, t).w;
+  for (const OcTile& o : em.oc_tiles()) {
+    for (size_t i = 0; i < o.ic.size(); ++i) tiles[em.WeightKey(o, i)] = bytes;
+  }
+  return tiles;
+}
+
+int64_t RowBytes(const ConvView& v, bool input) {
+  return input ? v.w_ * v.c * v.x->bytes_per_element() : v.ow * v.oc * v.y->bytes_per_element();
+}
+
+class GroupPlanner {
+ public:
+  GroupPlanner(Context& ctx, const std::vector<int>& ops) : ctx_(ctx) {
+    for (int op : ops) vs_.push_back(MakeConvView(*ctx.graph, op));
+    for (const ConvView& v : vs_) stores_.push_back(std::move(WeightStoresFor(ctx, v).front()));
+  }
+
+  // The best band tiling of the group, or false when none fits the buffers.
+  bool Best(FusionGroup* out) {
+    if (!WholeRows()) return false;
+    bool found = false;
+    const ConvView& last = vs_.back();
+    std::vector<int64_t> tocs{last.oc};
+    if (last.groups == 1) {
+      tocs.clear();
+      for (int64_t toc = 1; toc < last.oc; toc *= 2) tocs.push_back(toc);
+      tocs.push_back(last.oc);
+    }
+    std::set<int64_t> bands;
+    for (int64_t b = 1; b < last.oh; b *= 2) bands.insert(b);
+    for (int64_t k = 1; k <= 8; ++k) bands.insert(CeilDiv(last.oh, k));
+    for (int64_t band : bands) {
+      const GroupShape shape = ShapeOf(vs_, band);
+      if (!shape.ok) continue;
+      for (int64_t toc : tocs) {
+        for (bool line : {false, true}) {
+          FusionGroup g = *out;
+          g.band = band;
+          g.toc_last = toc;
+          g.line_buffer = line;
+          if (!Complete(shape, &g)) continue;
+          if (!found || Better(g, *out)) {
+            *out = g;
+            found = true;
+          }
+        }
+      }
+    }
+    return found;
+  }
+
+  const std::vector<ConvView>& views() const { return vs_; }
+  std::vector<std::unique_ptr<WeightStore>>& stores() { return stores_; }
+
+  std::vector<ConvTiling> Tilings(const FusionGroup& g) {
+    std::vector<ConvTiling> ts = MemberTilings(vs_, g);
+    for (size_t k = 0; k < vs_.size(); ++k) SetWeightTileBytes(ctx_, vs_[k], &ts[k]);
+    return ts;
+  }
+
+  // The buffer layout of group g, or false when it does not fit.
+  bool Layout(const FusionGroup& g, const GroupShape& shape, GroupLayout* layout) {
+    const std::vector<ConvTiling> ts = Tilings(g);
+    const Buffers& B = ctx_.buffers;
+    for (size_t k = 0; k < vs_.size(); ++k) {
+      const TileBytes b = ConvTileBytes(vs_[k], ts[k]);
+      if (b.acc > B.acc.bytes || (k + 1 == vs_.size() && b.out > B.out.bytes)) return false;
+    }
+    uint64_t at = isa::BufferBase(B.in.buffer);
+    const uint64_t end = at + ctx_.arch->buffers[B.in.buffer].size_bytes;
+    auto take = [&](int64_t bytes) {
+      const uint64_t a = at;
+      at += AlignUp(bytes, 64);
+      return a;
+    };
+    const ConvView& first = vs_[0];
+    layout->in = B.in;
+    layout->in.Invalidate();
+    if (g.band_input && g.line_buffer) {
+      layout->in_ring = {0, shape.RingRows(vs_, -1), RowBytes(first, true)};
+      layout->in_ring.base = take(layout->in_ring.bytes());
+    } else {
+      int64_t bytes = ConvTileBytes(first, ts[0]).in;
+      if (g.band_input) {
+        for (size_t b = 0; b < shape.need.size(); ++b) {
+          bytes =
+              std::max(bytes, InputRows(first, shape.Computed(b, 0, false)).size() * RowBytes(first, true));
+        }
+      }
+      layout->in.bytes = AlignUp(bytes, 64);
+      layout->in.base[0] = take(bytes);
+      layout->in.base[1] = take(bytes);
+    }
+    layout->mid.clear();
+    layout->mid_ring.clear();
+    for (size_t k = 0; k + 1 < vs_.size(); ++k) {
+      const int64_t row = RowBytes(vs_[k], false);
+      if (g.line_buffer) {
+        Ring r{0, shape.RingRows(vs_, static_cast<int>(k)), row};
+        r.base = take(r.bytes());
+        layout->mid_ring.push_back(r);
+      } else {
+        SlotPair s = B.in;
+        s.bytes = AlignUp(shape.max_need[k] * row, 64);
+        s.base[0] = take(s.bytes);
+        s.base[1] = take(s.bytes);
+        layout->mid.push_back(s);
+      }
+    }
+    if (at > end) return false;
+    return PlaceWeights(ts, layout);
+  }
+
+ private:
+  // Intermediate bands are whole rows of the image: the next layer must read all their columns.
+  bool WholeRows() const {
+    for (size_t k = 1; k < vs_.size(); ++k) {
+      int64_t c0 = 0, c1 = 0;
+      const ConvView& v = vs_[k];
+      InputSpan(0, v.ow, v.sw, v.dw, v.kw, v.pl, v.w_, &c0, &c1);
+      if (c0 != 0 || c1 != v.w_) return false;
+    }
+    return true;
+  }
+
+  // Weights resident when all of the group's tiles fit the weight buffer together, else each
+  // must fit a weight slot.
+  bool PlaceWeights(const std::vector<ConvTiling>& ts, GroupLayout* layout) {
+    const SlotPair& w = ctx_.buffers.w;
+    const int64_t size = ctx_.arch->buffers[w.buffer].size_bytes;
+    layout->home.assign(vs_.size(), {});
+    const uint64_t base = isa::BufferBase(w.buffer);
+    int64_t total = 0;
+    bool each_fits = true;
+    for (size_t k = 0; k < vs_.size(); ++k) {
+      for (const auto& [key, bytes] : WeightTiles(ctx_, vs_[k], ts[k], *stores_[k])) {
+        layout->home[k][key] = base + total;
+        total += AlignUp(bytes, 64);
+        each_fits = each_fits && bytes <= w.bytes;
+      }
+    }
+    layout->weights_resident = total <= size;
+    if (!layout->weights_resident) layout->home.assign(vs_.size(), {});
+    return layout->weights_resident || each_fits;
+  }
+
+  // Fills g's rows per layer, first-layer channel tile and input mode; false when nothing fits.
+  bool Complete(const GroupShape& shape, FusionGroup* g) {
+    g->rows.assign(vs_.size() - 1, 0);
+    for (size_t k = 0; k + 1 < vs_.size(); ++k) {
+      const ConvView& v = vs_[k];
+      g->rows[k] = std::min(shape.max_need[k], ctx_.buffers.acc.bytes / (v.ow * v.oc * 4));
+      if (g->rows[k] < 1) return false;
+    }
+    const ConvView& first = vs_[0];
+    std::vector<int64_t> tics{first.icg()};
+    if (first.groups == 1) {
+      for (int64_t t = first.icg() / 2; t >= 1; t /= 2) tics.push_back(t);
+    }
+    for (int64_t tic : tics) {
+      g->tic_first = tic;
+      for (bool band_input : {true, false}) {
+        if (band_input && first.groups == 1 && tic != first.icg()) continue;
+        g->band_input = band_input;
+        GroupLayout layout;
+        if (!Layout(*g, shape, &layout)) continue;
+        g->weights_resident = layout.weights_resident;
+        Estimate(shape, g);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static bool Better(const FusionGroup& a, const FusionGroup& b) {
+    if (a.est_cycles != b.est_cycles) return a.est_cycles < b.est_cycles;
+    return a.est_dram_bytes < b.est_dram_bytes;
+  }
+
+  void Estimate(const GroupShape& shape, FusionGroup* g);
+  std::vector<std::vector<std::pair<std::string, int64_t>>> TilesInOrder(const std::vector<ConvTiling>& ts);
+  void EstimateProducer(const Rows& r, size_t k, const FusionGroup& g, const std::vector<ConvTiling>& ts,
+                        struct GroupCost& c) const;
+  std::vector<int64_t> WeightLoads(const GroupShape& shape, const FusionGroup& g,
+                                   const std::vector<ConvTiling>& ts);
+  void EstimateFirstInput(const GroupShape& shape, const FusionGroup& g, struct GroupCost& c) const;
+
+  Context& ctx_;
+  std::vector<ConvView> vs_;
+  std::vector<std::unique_ptr<WeightStore>> stores_;
+};
+
+// Sums of one group's estimate.
+struct GroupCost {
+  const core::ArchConfig& arch;
+  int64_t bw, granule;
+  int64_t compute = 0, post = 0, dram = 0, bytes = 0;
+  std::vector<int64_t> per_layer;
+  void Transfer(int64_t run, int64_t total) {
+    if (total <= 0) return;
+    bytes += total;
+    dram += TransferCycles(run, total / run, bw, granule);
+  }
+  void Requant(int64_t n) {
+    post += models::timing::PostElementwiseCycles(arch.post.lanes, arch.post.pipeline_cycles, n);
+  }
+  void Conv(const core::UnitConfig& unit, const ConvView& v, const ConvTiling& t, size_t k, int64_t rows,
+            int64_t toc, int64_t tic) {
+    models::timing::GemmShape gemm;
+    gemm.m = rows * v.ow;
+    gemm.k = (t.whole_groups ? v.icg() : tic) * v.kh * v.kw;
+    gemm.n = t.whole_groups ? v.ocg() : toc;
+    gemm.groups = t.whole_groups ? v.groups : 1;
+    const int64_t c = models::timing::MatrixUnitCycles(unit, gemm, v.w->bits, v.x->bits, nullptr);
+    per_layer[k] += c;
+    compute += c;
+  }
+};
+
+// Per layer of the group, its weight tiles in the order the emitter loads them: key and bytes.
+std::vector<std::vector<std::pair<std::string, int64_t>>> GroupPlanner::TilesInOrder(
+    const std::vector<ConvTiling>& ts) {
+  std::vector<std::vector<std::pair<std::string, int64_t>>> tiles;
+  for (size_t k = 0; k < vs_.size(); ++k) {
+    ConvEmitter em(ctx_, vs_[k], ts[k], *stores_[k]);
+    const int64_t bytes = ConvTileBytes(vs_[k], ts[k]).w;
+    tiles.emplace_back();
+    for (const OcTile& o : em.oc_tiles()) {
+      for (size_t i = 0; i < o.ic.size(); ++i) tiles.back().emplace_back(em.WeightKey(o, i), bytes);
+    }
+  }
+  return tiles;
+}
+
+// The bytes of each weight-tile load of group g: every tile once when resident; else the tiles in
+// the order the emitter asks for them (skewed bands, each tile of a layer per band and tile of
+// rows) through the two weight slots, as SlotPair::Acquire keeps them.
+std::vector<int64_t> GroupPlanner::WeightLoads(const GroupShape& shape, const FusionGroup& g,
+                                               const std::vector<ConvTiling>& ts) {
+  const auto tiles = TilesInOrder(ts);
+  std::vector<int64_t> loads;
+  SlotPair slots;
+  auto ask = [&](const std::vector<std::pair<std::string, int64_t>>& layer) {
+    for (const auto& [key, bytes] : layer) {
+      bool load = true;
+      if (!g.weights_resident) slots.Acquire(key, &load);
+      if (load) loads.push_back(bytes);
+    }
+  };
+  if (g.weights_resident) {
+    for (const auto& layer : tiles) ask(layer);
+    return loads;
+  }
+  const size_t layers = vs_.size(), bands = shape.need.size();
+  for (size_t t = 0; t + 1 < bands + layers; ++t) {
+    for (size_t k = 0; k < layers; ++k) {
+      if (t < k || t - k >= bands) continue;
+      const Rows r = shape.Computed(t - k, k, g.line_buffer);
+      const int64_t subs = k + 1 < layers ? CeilDiv(r.size(), g.rows[k]) : 1;
+      for (int64_t sub = 0; sub < subs; ++sub) ask(tiles[k]);
+    }
+  }
+  return loads;
+}
+
+// The first layer's input with band input: per band its rows (all of them, or with a line buffer
+// only those no earlier band loaded).
+void GroupPlanner::EstimateFirstInput(const GroupShape& shape, const FusionGroup& g, GroupCost& c) const {
+  const ConvView& v = vs_[0];
+  int64_t loaded = 0;  // rows [.., loaded) are in the ring
+  for (size_t b = 0; b < shape.need.size(); ++b) {
+    const Rows in = InputRows(v, shape.Computed(b, 0, g.line_buffer));
+    const int64_t from = g.line_buffer ? std::max(in.begin, loaded) : in.begin;
+    const int64_t bytes = std::max<int64_t>(0, in.end - from) * RowBytes(v, true);
+    c.Transfer(bytes, bytes);
+    loaded = std::max(loaded, in.end);
+  }
+}
+
+// Layer k (not the last) computing rows r of a band: its CONVs (per tile of rows and input-channel
+// tile), REQUANTs and, for the first layer without band input, each tile's input.
+void GroupPlanner::EstimateProducer(const Rows& r, size_t k, const FusionGroup& g,
+                                    const std::vector<ConvTiling>& ts, GroupCost& c) const {
+  const ConvView& v = vs_[k];
+  const int64_t xb = v.x->bytes_per_element();
+  const int64_t channels = ts[k].whole_groups ? 1 : v.icg();
+  for (int64_t y = r.begin; y < r.end; y += g.rows[k]) {
+    const Rows sub{y, std::min(y + g.rows[k], r.end)};
+    for (int64_t i0 = 0; i0 < channels; i0 += ts[k].tic) {
+      const int64_t tic = std::min(ts[k].tic, v.icg() - i0);
+      c.Conv(*ctx_.unit, v, ts[k], k, sub.size(), v.oc, tic);
+      if (k == 0 && !g.band_input) c.Transfer(tic * xb, InputRows(v, sub).size() * v.w_ * tic * xb);
+    }
+    c.Requant(sub.size() * v.ow * v.oc);
+  }
+}
+
+// The cost model of a group: per band, each layer's CONV cycles (the unit's timing kernel), its
+// REQUANT cycles, and the DRAM transfers (the first layer's input with its halo rows, unless a line
+// buffer keeps them; the last layer's output; weights once when resident, else per band). The
+// streams overlap (the emitter skews the layers across bands), the slowest dominates, plus one
+// band's compute and post-processing to fill the pipeline.
+void GroupPlanner::Estimate(const GroupShape& shape, FusionGroup* g) {
+  const std::vector<ConvTiling> ts = Tilings(*g);
+  const core::ArchConfig& arch = *ctx_.arch;
+  GroupCost c{arch, arch.dram.bytes_per_cycle,          arch.dram.granule_bytes(), 0, 0, 0,
+              0,    std::vector<int64_t>(vs_.size(), 0)};
+  const ConvView& last = vs_.back();
+  const int64_t yb = last.y->bytes_per_element();
+  const size_t n_bands = shape.need.size();
+  if (g->band_input) EstimateFirstInput(shape, *g, c);
+  for (size_t b = 0; b < n_bands; ++b) {
+    for (size_t k = 0; k + 1 < vs_.size(); ++k)
+      EstimateProducer(shape.Computed(b, k, g->line_buffer), k, *g, ts, c);
+    const int64_t rows = shape.need[b].back().size();
+    const int64_t step = ts.back().whole_groups ? last.oc : g->toc_last;
+    for (int64_t oc0 = 0; oc0 < last.oc; oc0 += step) {
+      const int64_t toc = std::min(step, last.oc - oc0);
+      c.Conv(*ctx_.unit, last, ts.back(), vs_.size() - 1, rows, toc, last.icg());
+      c.Requant(rows * last.ow * toc);
+      c.Transfer(toc == last.oc ? rows * last.ow * toc * yb : toc * yb, rows * last.ow * toc * yb);
+    }
+  }
+  for (const int64_t bytes : WeightLoads(shape, *g, ts)) c.Transfer(bytes, bytes);
+  const int64_t fill = (c.compute + c.post) / static_cast<int64_t>(n_bands);
+  g->est_cycles = std::max({c.compute, c.post, c.dram}) + fill + arch.dram.latency_cycles;
+  g->est_dram_bytes = c.bytes;
+  g->est_compute = c.per_layer;
+}
+
+// Whether op `a`'s output is only op `b`'s data input, both conv layers the group can run.
+bool Fusable(const Context& ctx, int a, int b) {
+  const core::Graph& g = *ctx.graph;
+  const core::Op& p = g.ops[a];
+  const core::Op& c = g.ops[b];
+  if (p.type != core::OpType::kConv2d || c.type != core::OpType::kConv2d) return false;
+  const std::string& t = p.outputs[0];
+  if (c.inputs[0] != t || g.tensor(t).bits > 16) return false;
+  if (std::find(g.outputs.begin(), g.outputs.end(), t) != g.outputs.end()) return false;
+  int uses = 0;
+  for (const core::Op& op : g.ops)
+    uses += static_cast<int>(std::count(op.inputs.begin(), op.inputs.end(), t));
+  return uses == 1;
+}
+
+struct Unfused {
+  int64_t cycles = 0, dram_bytes = 0;
+};
+
+Unfused UnfusedEstimate(Context& ctx, int op) {
+  const ConvView v = MakeConvView(*ctx.graph, op);
+  ConvTiling t;
+  ChooseWeightStore(ctx, v, &t);
+  return {t.estimated_cycles, t.estimated_dram_bytes};
+}
+
+// (cycles, DRAM bytes), compared lexicographically: sums of these are what the plans compare.
+struct Score {
+  int64_t cycles = 0, bytes = 0;
+  Score operator+(const Score& o) const { return {cycles + o.cycles, bytes + o.bytes}; }
+  bool operator<(const Score& o) const { return cycles != o.cycles ? cycles < o.cycles : bytes < o.bytes; }
+};
+
+}  // namespace
+
+std::string FusionGroup::Describe() const {
+  std::string s = "band " + std::to_string(band) + " rows, last layer oc tile " + std::to_string(toc_last) +
+                  ", first layer ic tile " + std::to_string(tic_first) + ", rows per tile";
+  for (int64_t r : rows) s += " " + std::to_string(r);
+  s += line_buffer ? ", halo rows kept" : ", halo rows recomputed";
+  s += band_input ? ", input per band" : ", input per tile";
+  s += weights_resident ? ", weights resident" : ", weights re-fetched per band";
+  s += "; est " + std::to_string(est_cycles) + " cycles, " + std::to_string(est_dram_bytes) +
+       " DRAM bytes (unfused " + std::to_string(unfused_cycles) + ", " + std::to_string(unfused_dram_bytes) +
+       ")";
+  return s;
+}
+
+namespace {
+
+// The choice of groups: dynamic programming over the ops in order (a group is consecutive ops),
+// each op alone at its own tiling's estimate or in a group at the group's, summed per objective;
+// a net file's "fusion": "next" ties an op to the next one (a group that must fit), "none" cuts.
+class FusionPlanner {
+ public:
+  explicit FusionPlanner(Context& ctx) : ctx_(ctx), n_(static_cast<int>(ctx.graph->ops.size())) {
+    link_.assign(n_, 0);
+    forced_.assign(n_, 0);
+    for (int i = 0; i + 1 < n_; ++i) {
+      const core::FusionForce f = ctx.graph->ops[i].fusion;
+      const bool ok = Fusable(ctx, i, i + 1);
+      if (f == core::FusionForce::kNext && !ok)
+        Refuse(i, "the op after it does not read only its output, or is not a conv2d");
+      link_[i] = ok && f != core::FusionForce::kNone ? 1 : 0;
+      forced_[i] = f == core::FusionForce::kNext ? 1 : 0;
+    }
+  }
+
+  std::vector<FusionGroup> Plan() {
+    best_.assign(n_ + 1, Score{});
+    next_.assign(n_, 0);
+    group_at_.assign(n_, FusionGroup{});
+    for (int i = n_ - 1; i >= 0; --i) Choose(i);
+    std::vector<FusionGroup> groups;
+    for (int i = 0; i < n_; i = next_[i]) {
+      if (next_[i] > i + 1) groups.push_back(group_at_[i]);
+    }
+    return groups;
+  }
+
+ private:
+  [[noreturn]] void Refuse(int i, const std::string& why) const {
+    throw core::ConfigError(ctx_.net_file, "/ops/" + std::to_string(i) + "/fusion",
+                            "layer \"" + ctx_.graph->ops[i].name +
+                                "\": \"next\" asks to run it fused with the op after it; " + why);
+  }
+
+  Score Alone(int op) {
+    const bool conv =
+        ctx_.graph->ops[op].type == core::OpType::kConv2d && (link_[op] || (op > 0 && link_[op - 1]));
+    if (!conv) return {};
+    auto it = alone_.find(op);
+    if (it == alone_.end()) it = alone_.emplace(op, UnfusedEstimate(ctx_, op)).first;
+    return {it->second.cycles, it->second.dram_bytes};
+  }
+
+  // The best plan of ops [i, n): op i alone, or a group [i, j].
+  void Choose(int i) {
+    if (i > 0 && forced_[i - 1]) {  // op i belongs to the group of op i - 1
+      best_[i] = Alone(i) + best_[i + 1];
+      next_[i] = i + 1;
+      return;
+    }
+    int forced_end = i;
+    while (forced_end < n_ && forced_[forced_end]) ++forced_end;
+    const Score own = Alone(i);
+    bool have = false;
+    if (forced_end == i) {
+      best_[i] = own + best_[i + 1];
+      next_[i] = i + 1;
+      have = true;
+    }
+    Score alone_sum = own;
+    const int last =
+        forced_end > i ? forced_end : std::min<int>(n_ - 1, i + static_cast<int>(kMaxGroupLayers) - 1);
+    for (int j = i + 1; j <= last && link_[j - 1]; ++j) {
+      alone_sum = alone_sum + Alone(j);
+      if (j < forced_end || (j + 1 < n_ && forced_[j])) continue;
+      FusionGroup g;
+      for (int k = i; k <= j; ++k) g.ops.push_back(k);
+      GroupPlanner planner(ctx_, g.ops);
+      if (!planner.Best(&g)) {
+        if (forced_end > i) Refuse(i, "no band tiling of the group fits the buffers of " + ctx_.arch->file);
+        continue;
+      }
+      g.unfused_cycles = alone_sum.cycles;
+      g.unfused_dram_bytes = alone_sum.bytes;
+      const Score s = Score{g.est_cycles, g.est_dram_bytes} + best_[j + 1];
+      if (!have || s < best_[i]) {
+        best_[i] = s;
+        next_[i] = j + 1;
+        group_at_[i] = g;
+        have = true;
+      }
+    }
+  }
+
+  Context& ctx_;
+  const int n_;
+  std::vector<char> link_;    // link_[i]: op i may run fused with op i + 1
+  std::vector<char> forced_;  // forced_[i]: op i must
+  std::map<int, Unfused> alone_;
+  std::vector<Score> best_;
+  std::vector<int> next_;
+  std::vector<FusionGroup> group_at_;
+};
+
+}  // namespace
+
+std::vector<FusionGroup> PlanFusion(Context& ctx) {
+  if (!ctx.fusion) return {};
+  const core::UnitKind& kind = core::UnitKindOf(*ctx.unit);
+  const bool supported = !kind.maps_layers() && !kind.Storage(*ctx.unit).compressed();
+  if (!supported) {
+    for (size_t i = 0; i < ctx.graph->ops.size(); ++i) {
+      if (ctx.graph->ops[i].fusion == core::FusionForce::kNext) {
+        throw core::ConfigError(
+            ctx.net_file, "/ops/" + std::to_string(i) + "/fusion",
+            "layer \"" + ctx.graph->ops[i].name + "\": fusion is not supported on unit \"" + ctx.unit->name +
+                "\" of " + ctx.arch->file + " (reconfigurable and sparse arrays run every layer alone)");
+      }
+    }
+    return {};
+  }
+  return FusionPlanner(ctx).Plan();
+}
+
+namespace {
+
+// Emits one group (fusion.h), skewed: layer k works on band t - k at step t, so a layer's
+// REQUANT runs beside the next layer's CONV instead of the array waiting for it.
+class GroupEmitter {
+ public:
+  GroupEmitter(Context& ctx, const FusionGroup& g) : ctx_(ctx), g_(g), planner_(ctx, g.ops) {
+    const std::vector<ConvView>& vs = planner_.views();
+    shape_ = ShapeOf(vs, g.band);
+    if (!planner_.Layout(g, shape_, &layout_)) {
+      throw std::logic_error("fusion group at layer " + vs[0].op->name + " no longer fits its buffers");
+    }
+    ts_ = planner_.Tilings(g);
+    for (size_t k = 0; k < vs.size(); ++k) {
+      ems_.push_back(std::make_unique<ConvEmitter>(ctx, vs[k], ts_[k], *planner_.stores()[k]));
+      if (layout_.weights_resident) ems_.back()->SetWeightHome(layout_.home[k]);
+    }
+  }
+
+  void Run() {
+    const Buffers saved = ctx_.buffers;
+    ctx_.buffers.in = layout_.in;
+    ctx_.buffers.w.Invalidate();
+    first_instr_ = ctx_.program.instructions.size();
+    const size_t layers = planner_.views().size(), bands = shape_.need.size();
+    for (size_t t = 0; t + 1 < bands + layers; ++t) {
+      for (size_t k = 0; k < layers; ++k) {
+        if (t < k || t - k >= bands) continue;
+        b_ = t - k;
+        ctx_.current_layer = g_.ops[k];
+        if (k + 1 < layers) {
+          Produce(k);
+        } else {
+          Finish(k);
+        }
+      }
+    }
+    ctx_.buffers = saved;
+    ctx_.buffers.in.Invalidate();
+    ctx_.buffers.w.Invalidate();
+    Record();
+  }
+
+ private:
+  const std::vector<Rows>& need() const { return shape_.need[b_]; }
+
+  // Points the CONV just emitted at its input in ring r.
+  void InRing(const Ring& r, int64_t row) {
+    isa::ConvArgs& c = ctx_.program.instructions.back().conv();
+    c.in_addr = r.At(row);
+    c.in_ring_base = r.base;
+    c.in_ring_bytes = r.bytes();
+  }
+
+  // Layer k's CONV of tile s over input-channel tile i, reading its input where it is: the band
+  // layer k - 1 wrote, or for the first layer the band or tile loaded from DRAM.
+  void Compute(size_t k, const SpatialTile& s, const OcTile& o, size_t i, bool first, uint64_t w,
+               uint64_t params, uint64_t acc) {
+    const ConvView& v = planner_.views()[k];
+    ConvEmitter& em = *ems_[k];
+    const Rows in = InputRows(v, {s.oy0, s.oy0 + s.oh});
+    const int64_t row = RowBytes(v, true);
+    if (k > 0 && g_.line_buffer) {
+      em.EmitCompute(s, o, o.ic[i], first, 0, w, params, acc);
+      InRing(layout_.mid_ring[k - 1], in.begin);
+    } else if (k > 0) {
+      const uint64_t band = layout_.mid[k - 1].base[b_ % 2];
+      em.EmitCompute(s, o, o.ic[i], first, band + (in.begin - need()[k - 1].begin) * row, w, params, acc);
+    } else if (g_.band_input && g_.line_buffer) {
+      em.EmitCompute(s, o, o.ic[i], first, 0, w, params, acc);
+      InRing(layout_.in_ring, in.begin);
+    } else if (g_.band_input) {
+      const Rows r = shape_.Computed(b_, 0, false);
+      const uint64_t band = em.LoadInput({r.begin, 0, r.size(), v.ow}, o, o.ic[i], i);
+      em.EmitCompute(s, o, o.ic[i], first, band + (in.begin - InputRows(v, r).begin) * row, w, params, acc);
+    } else {
+      em.EmitCompute(s, o, o.ic[i], first, em.LoadInput(s, o, o.ic[i], i), w, params, acc);
+    }
+  }
+
+  // With a line buffer and band input: the first layer's input rows of this band that no earlier
+  // band loaded, into the ring (two transfers where they wrap).
+  void LoadBandRing() {
+    const ConvView& v = planner_.views()[0];
+    const Rows in = InputRows(v, shape_.Computed(b_, 0, true));
+    const Ring& ring = layout_.in_ring;
+    for (int64_t r = std::max(in.begin, loaded_); r < in.end;) {
+      const int64_t n = std::min(in.end - r, ring.rows - r % ring.rows);
+      isa::DmaArgs& d = ctx_.Emit(isa::Opcode::kLoad).dma();
+      d.src = ctx_.tensor_addr.at(v.x->name) + r * ring.row_bytes;
+      d.dst = ring.At(r);
+      d.row_bytes = n * ring.row_bytes;
+      r += n;
+    }
+    loaded_ = std::max(loaded_, in.end);
+  }
+
+  // REQUANT of accumulator rows [y, y + n) of tile s into layer k's band (ring: split where it wraps).
+  void Output(size_t k, const SpatialTile& s, const OcTile& o, uint64_t acc, uint64_t params) {
+    const ConvView& v = planner_.views()[k];
+    const int64_t row = RowBytes(v, false);
+    if (!g_.line_buffer) {
+      ems_[k]->EmitRequant(s, o, acc, params, layout_.mid[k].base[b_ % 2] + (s.oy0 - need()[k].begin) * row);
+      return;
+    }
+    const Ring& ring = layout_.mid_ring[k];
+    for (int64_t y = s.oy0; y < s.oy0 + s.oh;) {
+      const int64_t n = std::min(s.oy0 + s.oh - y, ring.rows - y % ring.rows);
+      ems_[k]->EmitRequant({y, 0, n, v.ow}, o, acc + (y - s.oy0) * v.ow * v.oc * 4, params, ring.At(y));
+      y += n;
+    }
+  }
+
+  // Layer k (not the last) computes its rows of the band, all channels per tile.
+  void Produce(size_t k) {
+    const ConvView& v = planner_.views()[k];
+    ConvEmitter& em = *ems_[k];
+    const OcTile& o = em.oc_tiles()[0];
+    const Rows r = shape_.Computed(b_, k, g_.line_buffer);
+    if (k == 0 && g_.band_input && g_.line_buffer) LoadBandRing();
+    for (int64_t y = r.begin; y < r.end; y += g_.rows[k]) {
+      const SpatialTile s{y, 0, std::min(g_.rows[k], r.end - y), v.ow};
+      const uint64_t acc = ctx_.buffers.acc.base[ctx_.buffers.acc.NextFree()];
+      uint64_t params = 0;
+      for (size_t i = 0; i < o.ic.size(); ++i) {
+        const uint64_t w = em.LoadWeights(o, o.ic[i], i);
+        params = w + ParamsOffset(v, ts_[k]);
+        Compute(k, s, o, i, i == 0, w, params, acc);
+      }
+      Output(k, s, o, acc, params);
+    }
+  }
+
+  // The last layer: its band, output-channel tile by tile, stored to DRAM.
+  void Finish(size_t k) {
+    const ConvView& v = planner_.views()[k];
+    ConvEmitter& em = *ems_[k];
+    const SpatialTile s{need()[k].begin, 0, need()[k].size(), v.ow};
+    for (const OcTile& o : em.oc_tiles()) {
+      const uint64_t acc = ctx_.buffers.acc.base[ctx_.buffers.acc.NextFree()];
+      const uint64_t w = em.LoadWeights(o, o.ic[0], 0);
+      const uint64_t params = w + ParamsOffset(v, ts_[k]);
+      Compute(k, s, o, 0, true, w, params, acc);
+      const uint64_t out = ctx_.buffers.out.base[ctx_.buffers.out.NextFree()];
+      em.EmitRequant(s, o, acc, params, out);
+      em.EmitStore(s, o, out);
+    }
+  }
+
+  // The layers' mapping entries: the group, and each layer's share of the group's estimate (by
+  // its compute cycles).
+  void Record() {
+    const std::vector<ConvView>& vs = planner_.views();
+    int64_t compute = 0;
+    for (int64_t c : g_.est_compute) compute += c;
+    for (size_t k = 0; k < vs.size(); ++k) {
+      isa::LayerMapping& m = ctx_.program.layers[g_.ops[k]];
+      WeightStore& store = *planner_.stores()[k];
+      m.unit = ctx_.unit->name;
+      m.weight_format = store.name();
+      m.weight_bytes = store.StoresTiles() ? ems_[k]->StoredWeightBytes()
+                                           : vs[k].w->elements() * vs[k].w->bytes_per_element();
+      m.tiling = "fused group " + vs.front().op->name + ".." + vs.back().op->name + " (layer " +
+                 std::to_string(k + 1) + " of " + std::to_string(vs.size()) + "): " + g_.Describe();
+      m.group = g_.ops.front();
+      m.group_estimated_cycles = g_.est_cycles;
+      m.group_estimated_dram_bytes = g_.est_dram_bytes;
+      m.group_unfused_cycles = g_.unfused_cycles;
+      m.group_unfused_dram_bytes = g_.unfused_dram_bytes;
+      m.tiles = 0;
+      for (size_t i = first_instr_; i < ctx_.program.instructions.size(); ++i) {
+        const isa::Instruction& in = ctx_.program.instructions[i];
+        if (in.op == isa::Opcode::kConv && in.layer == g_.ops[k]) ++m.tiles;
+      }
+      m.estimated_cycles = compute > 0 ? g_.est_cycles * g_.est_compute[k] / compute : 0;
+    }
+  }
+
+  Context& ctx_;
+  const FusionGroup& g_;
+  GroupPlanner planner_;
+  GroupShape shape_;
+  GroupLayout layout_;
+  std::vector<ConvTiling> ts_;
+  std::vector<std::unique_ptr<ConvEmitter>> ems_;
+  size_t b_ = 0;
+  int64_t loaded_ = 0;  // first-layer input rows [.., loaded_) are in the input ring
+  size_t first_instr_ = 0;
+};
+
+}  // namespace
+
+void EmitGroup(Context& ctx, const FusionGroup& g) { GroupEmitter(ctx, g).Run(); }
+
+}  // namespace npusim::compiler

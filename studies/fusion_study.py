@@ -1,0 +1,170 @@
+#!/usr/bin/python3
+"""Generates results/fusion.md (and results/fusion_buffers.png/.svg): what layer fusion
+(compiler/passes/fusion.h, `--fusion auto`, the default) changes against every layer alone
+(`--fusion none`).
+
+Usage: studies/fusion_study.py [--npusim build/npusim] [--out results]
+
+What it runs (every figure comes from a report.json npusim wrote; timing mode, which gives the
+exact mode's cycles and energy):
+  1. Four networks on shipped arches, unfused and fused: cycles, energy, DRAM energy and bytes,
+     memory-bound layers, groups; DRAM bytes against the lower bound (weights and per-channel
+     parameters once, the network's input and output once).
+  2. A sweep of the input buffer (where a fused group keeps its bands and rings) from 32 KiB to
+     1 MiB on arch/unpu.json with MobileNetV1 (4-bit weights), unfused and fused: the plot.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import npusim_tools as nt  # noqa: E402
+from npusim_tools import ROOT  # noqa: E402
+
+CASES = [
+    ("arch/unpu.json", "workloads/mobilenet_q4.json", "MobileNetV1 (4-bit weights) on UNPU (README)"),
+    ("arch/dense_16x16.json", "workloads/mobilenet_v1_q8.json", "MobileNetV1 q8 on dense 16x16"),
+    ("arch/unpu.json", "workloads/scaling/resnet18_q8.json", "ResNet-18 q8 on UNPU"),
+    ("arch/dense_16x16.json", "workloads/scaling/resnet18_q8.json", "ResNet-18 q8 on dense 16x16"),
+]
+SWEEP_KIB = [32, 64, 128, 256, 512, 1024]
+
+
+def dram_bytes(report):
+    return sum(L["dram_read_bytes"] + L["dram_write_bytes"] for L in report["layers"])
+
+
+def lower_bound(report, net):
+    """Weights as stored and 12 bytes of parameters per output channel of each conv/FC layer,
+    once; the network's inputs and outputs once."""
+    bytes_ = 0
+    for L in report["layers"]:
+        if L.get("weight_format"):
+            bytes_ += L["weight_bytes"] + 12 * int(L["output_shape"].split("x")[-1])
+    tensors = net["tensors"]
+    for name in net["inputs"] + net["outputs"]:
+        t = tensors[name]
+        n = 1
+        for d in t["shape"]:
+            n *= d
+        bytes_ += n * (1 if t.get("bits", 8) <= 8 else 2 if t["bits"] <= 16 else 4)
+    return bytes_
+
+
+def figures(report):
+    layers = report["layers"]
+    return {
+        "cycles": report["cycles"],
+        "energy_uj": report["energy_pj"] / 1e6,
+        "dram_uj": report["energy_breakdown_pj"].get("dram", 0) / 1e6,
+        "dram_bytes": dram_bytes(report),
+        "memory_bound": sum(1 for L in layers if L["bound"] == "memory"),
+        "conv_layers": sum(1 for L in layers if L.get("weight_format")),
+        "groups": len({L["fusion_group"] for L in layers if L.get("fusion_group")}),
+        "fused_layers": sum(1 for L in layers if L.get("fusion_group")),
+    }
+
+
+def run(npusim, arch, net, fusion, out):
+    return figures(nt.run_report(npusim, ["run", "--arch", arch, "--net", net, "--mode", "timing",
+                                          "--fusion", fusion], out))
+
+
+def case_table(npusim, tmp):
+    rows = []
+    for arch, net, title in CASES:
+        a, n = os.path.join(ROOT, arch), os.path.join(ROOT, net)
+        none = run(npusim, a, n, "none", os.path.join(tmp, "none"))
+        auto = run(npusim, a, n, "auto", os.path.join(tmp, "auto"))
+        bound = lower_bound(nt.read_report(os.path.join(tmp, "auto")), nt.load_json(n))
+        rows.append((title, arch, net, none, auto, bound))
+        print(f"{title}: {none['cycles']} -> {auto['cycles']} cycles", file=sys.stderr)
+    return rows
+
+
+def buffer_sweep(npusim, tmp):
+    points = []
+    for kib in SWEEP_KIB:
+        def edit(a, kib=kib):
+            for b in a["buffers"]:
+                if b["name"] == "ibuf":
+                    b["size_bytes"] = kib * 1024
+        arch = nt.arch_variant(os.path.join(ROOT, "arch/unpu.json"),
+                               os.path.join(tmp, f"unpu_ibuf{kib}.json"), edit)
+        net = os.path.join(ROOT, "workloads/mobilenet_q4.json")
+        none = run(npusim, arch, net, "none", os.path.join(tmp, "none"))
+        auto = run(npusim, arch, net, "auto", os.path.join(tmp, "auto"))
+        points.append((kib, none, auto))
+        print(f"ibuf {kib} KiB: {none['energy_uj']:.1f} -> {auto['energy_uj']:.1f} uJ", file=sys.stderr)
+    return points
+
+
+def plot(points, base):
+    plt = nt.pyplot()
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    x = [p[0] for p in points]
+    for ax, key, label in [(axes[0], "cycles", "cycles"), (axes[1], "energy_uj", "energy (uJ)"),
+                           (axes[2], "dram_bytes", "DRAM bytes")]:
+        ax.plot(x, [p[1][key] for p in points], "o-", label="every layer alone (--fusion none)")
+        ax.plot(x, [p[2][key] for p in points], "s-", label="fused (--fusion auto)")
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(x)
+        ax.set_xticklabels([f"{k}K" if k < 1024 else f"{k // 1024}M" for k in x])
+        ax.set_xlabel("input buffer (ibuf) size")
+        ax.set_ylabel(label)
+        ax.set_ylim(bottom=0)
+    axes[0].legend(fontsize=8)
+    fig.suptitle("MobileNetV1 (4-bit weights) on UNPU: input buffer size, unfused vs fused")
+    fig.tight_layout()
+    nt.save_figure(fig, base)
+
+
+def markdown(rows, points):
+    out = ["# Layer fusion: what keeping intermediate tensors on chip changes", "",
+           "Generated by `studies/fusion_study.py` (timing mode, which gives the exact mode's cycles and",
+           "energy). What a fusion group is and how the compiler picks groups: docs/models.md, \"Layer",
+           "fusion\". Unfused: `--fusion none`; fused: `--fusion auto` (the default).", "",
+           "## Networks", "",
+           "| case | plan | cycles | energy uJ | DRAM uJ | DRAM bytes | x lower bound "
+           "| memory-bound layers | groups (layers) |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for title, _, _, none, auto, bound in rows:
+        for name, f in (("unfused", none), ("fused", auto)):
+            out.append(f"| {title} | {name} | {f['cycles']:,} | {f['energy_uj']:.1f} | {f['dram_uj']:.1f} | "
+                       f"{f['dram_bytes']:,} | {f['dram_bytes'] / bound:.2f} | {f['memory_bound']} of "
+                       f"{f['conv_layers']} | {f['groups']} ({f['fused_layers']}) |")
+    out += ["", "Lower bound: the weights as stored and 12 bytes of per-channel parameters per output",
+            "channel, once, plus the network's input and output, once.", "",
+            "## Input buffer size", "",
+            "MobileNetV1 (4-bit weights) on arch/unpu.json with its input buffer (ibuf, where a group keeps",
+            "its bands and rings) from 32 KiB to 1 MiB, the other buffers as shipped.", "",
+            "![cycles, energy and DRAM bytes against the input buffer size](fusion_buffers.png)", "",
+            "| ibuf | unfused cycles | fused cycles | unfused uJ | fused uJ | unfused DRAM bytes "
+            "| fused DRAM bytes | groups |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for kib, none, auto in points:
+        out.append(f"| {kib} KiB | {none['cycles']:,} | {auto['cycles']:,} | {none['energy_uj']:.1f} | "
+                   f"{auto['energy_uj']:.1f} | {none['dram_bytes']:,} | {auto['dram_bytes']:,} | "
+                   f"{auto['groups']} |")
+    return "\n".join(out) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    nt.add_npusim_option(ap)
+    ap.add_argument("--out", default=os.path.join(ROOT, "results"))
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = case_table(args.npusim, tmp)
+        points = buffer_sweep(args.npusim, tmp)
+    plot(points, os.path.join(args.out, "fusion_buffers"))
+    with open(os.path.join(args.out, "fusion.md"), "w") as f:
+        f.write(markdown(rows, points))
+    print(f"wrote {args.out}/fusion.md and fusion_buffers.png/.svg")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

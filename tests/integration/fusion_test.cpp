@@ -1,0 +1,255 @@
+// Layer fusion (compiler/passes/fusion.h): fused chains give the reference executor's values on
+// every arch, whether the compiler chose the group or the net file forced it; the DRAM bytes of a
+// fused group equal their closed form; the mapper's plan is never rated worse than every layer alone;
+// forcing that cannot be honoured is refused with the op's JSON pointer.
+#include <gtest/gtest.h>
+
+#include <iostream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "compiler/compiler.h"
+#include "ir/net_loader.h"
+#include "sim/figures.h"
+#include "support/error.h"
+#include "tests/integration/harness.h"
+#include "tests/integration/random_nets.h"
+
+namespace npusim::testing {
+namespace {
+
+// A chain of 2 to 4 convs (dense, depthwise or grouped; kernel 1, 3 or 5; stride 1 or 2; any pads)
+// whose only network output is the last layer's: every link may be fused.
+core::Graph RandomChain(uint64_t seed) {
+  GraphBuilder b(seed);
+  int64_t h = b.Uniform(4, 20), w = b.Uniform(4, 20), c = b.Uniform(1, 24);
+  std::string y = b.Input({1, h, w, c}, b.Coin(0.8));
+  const int64_t layers = b.Uniform(2, 4);
+  for (int64_t i = 0; i < layers; ++i) {
+    const RandomConvShape s(b, h, w, c);
+    y = b.Conv(y, s.oc, s.k, s.stride, s.dil, s.pads, s.groups, RandomActivation(b), b.Coin(0.8));
+    core::Graph partial = b.Build();
+    h = partial.tensor(y).shape[1];
+    w = partial.tensor(y).shape[2];
+    c = partial.tensor(y).shape[3];
+  }
+  core::Graph g = b.Build();
+  g.outputs = {y};
+  return g;
+}
+
+// Every link of the chain forced fused.
+core::Graph Forced(core::Graph g) {
+  for (size_t i = 0; i + 1 < g.ops.size(); ++i) g.ops[i].fusion = core::FusionForce::kNext;
+  return g;
+}
+
+int Groups(const isa::Program& p) {
+  int n = 0;
+  for (size_t l = 0; l < p.layers.size(); ++l) n += p.layers[l].group == static_cast<int>(l) ? 1 : 0;
+  return n;
+}
+
+const char* const kFusionArches[] = {"arch/tiny_4x4.json", "arch/dense_16x16.json", "arch/unpu.json"};
+
+// One simulation per test (SystemC elaborates once per process; ctest runs each test alone).
+class FusionChains : public ::testing::TestWithParam<std::tuple<int, int>> {
+ protected:
+  core::ArchConfig Arch() const { return core::LoadArch(SourcePath(kFusionArches[std::get<1>(GetParam())])); }
+  core::Graph Chain() const { return RandomChain(static_cast<uint64_t>(std::get<0>(GetParam()))); }
+};
+
+// The groups the cost model chose (if any) give the reference executor's values.
+TEST_P(FusionChains, ChosenGroupsMatchTheReference) {
+  const core::Graph g = Chain();
+  ExpectBitExact(g, SimulateAndReference(g, Arch()), false);
+}
+
+// Every link forced: one group of the whole chain, or a refusal saying that it does not fit.
+TEST_P(FusionChains, ForcedGroupMatchesTheReference) {
+  const core::Graph g = Forced(Chain());
+  const core::ArchConfig arch = Arch();
+  try {
+    compiler::Compile(g, arch, g.name);
+  } catch (const core::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("no band tiling of the group fits the buffers"), std::string::npos)
+        << e.what();
+    return;
+  }
+  const Outcome o = SimulateAndReference(g, arch);
+  ExpectBitExact(g, o, false);
+  EXPECT_EQ(Groups(o.program), 1);
+  for (const isa::LayerMapping& m : o.program.layers) EXPECT_EQ(m.group, 0);
+}
+
+std::string ChainName(const ::testing::TestParamInfo<std::tuple<int, int>>& i) {
+  static const char* const kNames[] = {"tiny", "dense", "unpu"};
+  return std::string(kNames[std::get<1>(i.param)]) + "_seed" + std::to_string(std::get<0>(i.param));
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, FusionChains,
+                         ::testing::Combine(::testing::Range(1, 25), ::testing::Range(0, 3)), ChainName);
+
+// Most random chains fit even the tiny arch's buffers when forced (compile only).
+TEST(Fusion, MostForcedChainsFitTheBuffers) {
+  for (const char* file : kFusionArches) {
+    const core::ArchConfig arch = core::LoadArch(SourcePath(file));
+    int fit = 0;
+    for (uint64_t seed = 1; seed <= 40; ++seed) {
+      const core::Graph g = Forced(RandomChain(seed));
+      try {
+        compiler::Compile(g, arch, g.name);
+        ++fit;
+      } catch (const core::ConfigError&) {
+      }
+    }
+    // The tiny arch's 2 KiB input buffer holds few chains' bands.
+    EXPECT_GE(fit, std::string(file) == "arch/tiny_4x4.json" ? 8 : 30) << file;
+    std::cout << file << ": " << fit << " of 40 forced chains fit\n";
+  }
+}
+
+// Timing mode gives the exact run's cycles on fused programs too (each run in a forked child).
+TEST(Fusion, TimingModeCyclesEqualExactMode) {
+  const core::ArchConfig arch = core::LoadArch(SourcePath("arch/dense_16x16.json"));
+  int compared = 0;
+  for (uint64_t seed = 1; seed <= 8; ++seed) {
+    core::Graph g = Forced(RandomChain(seed));
+    try {
+      compiler::Compile(g, arch, g.name);
+    } catch (const core::ConfigError&) {
+      continue;
+    }
+    const nlohmann::json exact = sim::FiguresInChild(arch, g, g.name, true, models::ExecMode::kExact);
+    const nlohmann::json timing = sim::FiguresInChild(arch, g, g.name, true, models::ExecMode::kTiming);
+    ASSERT_FALSE(exact.contains("error")) << exact.dump();
+    EXPECT_GT(exact["cycles"].get<uint64_t>(), 0u);
+    EXPECT_EQ(exact, timing) << "seed " << seed;
+    ++compared;
+  }
+  EXPECT_GE(compared, 4);
+}
+
+// conv 3x3 (8 -> 16) -> depthwise 3x3 -> pointwise (16 -> `out`) on a 12 x 12 image, fused.
+core::Graph HandChain(int64_t out = 8) {
+  GraphBuilder b(7);
+  const std::string x = b.Input({1, 12, 12, 8});
+  const std::string y1 = b.Conv(x, 16, 3, 1, 1, {1, 1, 1, 1}, 1, core::Activation::kRelu);
+  const std::string y2 = b.Conv(y1, 16, 3, 1, 1, {1, 1, 1, 1}, 16, core::Activation::kRelu6);
+  const std::string y3 = b.Conv(y2, out, 1, 1, 1, {0, 0, 0, 0}, 1, core::Activation::kNone);
+  core::Graph g = b.Build();
+  g.outputs = {y3};
+  return Forced(g);
+}
+
+int64_t GroupDramBytes(const sim::Result& r) {
+  int64_t bytes = 0;
+  for (const sim::LayerStats& L : r.layers) bytes += L.dram_read_bytes + L.dram_write_bytes;
+  return bytes;
+}
+
+// The group's weights and per-channel parameters (12 bytes per output channel), once; its input
+// and output.
+constexpr int64_t HandWeights(int64_t out) {
+  return 16 * 9 * 8 + 16 * 9 * 1 + out * 16 + 12 * (16 + 16 + out);
+}
+constexpr int64_t HandInOut(int64_t out) { return 12 * 12 * 8 + 12 * 12 * out; }
+
+// Weights resident and halos kept: the group reads its input and weights once and writes its
+// output once: nothing else reaches DRAM.
+TEST(Fusion, DramBytesOfAResidentLineBufferedGroupAreItsClosedForm) {
+  const core::ArchConfig arch = core::LoadArch(SourcePath("arch/dense_16x16.json"));
+  const core::Graph g = HandChain();
+  const sim::Compiled c = sim::Compile(arch, g, g.name);
+  const std::string& tiling = c.program.layers[0].tiling;
+  ASSERT_NE(tiling.find("halo rows kept, input per band, weights resident"), std::string::npos) << tiling;
+  const sim::Result r = sim::Run(c, sim::GraphInputs(g), {});
+  EXPECT_EQ(GroupDramBytes(r), HandInOut(8) + HandWeights(8));
+  EXPECT_EQ(c.program.layers[0].group_estimated_dram_bytes, HandInOut(8) + HandWeights(8));
+}
+
+// A weight buffer too small for the group's weights together (3,520 bytes in 64-byte blocks, with the
+// pointwise layer in two tiles a and b of 32 channels), each tile fitting a slot of 1,536: tiles go
+// through the two weight slots. With 4-row bands (3 bands) the emitter asks, step by step (layer k on
+// band t - k): t0 w0 | t1 w0 w1 | t2 w0 w1 a b | t3 w1 a b | t4 a b, which two least-recently-used
+// slots serve as loads of w0 once, w1 twice, a and b twice each.
+TEST(Fusion, DramBytesOfAGroupThatRefetchesWeightsAreItsClosedForm) {
+  core::ArchConfig arch = core::LoadArch(SourcePath("arch/dense_16x16.json"));
+  for (core::BufferConfig& b : arch.buffers) {
+    if (b.name == "wbuf") b.size_bytes = 3072;
+  }
+  const core::Graph g = HandChain(64);
+  const sim::Compiled c = sim::Compile(arch, g, g.name);
+  const std::string& tiling = c.program.layers[0].tiling;
+  ASSERT_NE(tiling.find("band 4 rows, last layer oc tile 32"), std::string::npos) << tiling;
+  ASSERT_NE(tiling.find("halo rows kept, input per band, weights re-fetched per band"), std::string::npos)
+      << tiling;
+  const int64_t w0 = 16 * 9 * 8 + 12 * 16, w1 = 16 * 9 + 12 * 16, pw_tile = 32 * 16 + 12 * 32;
+  const int64_t expected = HandInOut(64) + w0 + 2 * w1 + 4 * pw_tile;
+  const sim::Result r = sim::Run(c, sim::GraphInputs(g), {});
+  EXPECT_EQ(GroupDramBytes(r), expected) << tiling;
+  EXPECT_EQ(c.program.layers[0].group_estimated_dram_bytes, expected);
+}
+
+// Over the shipped workloads, the groups the mapper chose are, together, rated no worse (cycles,
+// then DRAM bytes) than their layers run alone; and --fusion none leaves every layer alone.
+TEST(Fusion, ChosenPlanIsNeverRatedWorseThanUnfused) {
+  int groups = 0;
+  for (const char* arch_file : {"arch/unpu.json", "arch/dense_16x16.json", "arch/tiny_4x4.json"}) {
+    const core::ArchConfig arch = core::LoadArch(SourcePath(arch_file));
+    for (const char* net : {"workloads/mobilenet_q4.json", "workloads/mobilenet_v1_q8.json",
+                            "workloads/small_resnet.json", "workloads/tiny_conv.json"}) {
+      const core::Graph g = core::LoadNetwork(SourcePath(net));
+      isa::Program p;
+      try {
+        p = compiler::Compile(g, arch, net);
+      } catch (const core::ConfigError&) {
+        continue;  // bit widths the arch does not run
+      }
+      int64_t cycles = 0, bytes = 0, unfused_cycles = 0, unfused_bytes = 0;
+      for (size_t l = 0; l < p.layers.size(); ++l) {
+        const isa::LayerMapping& m = p.layers[l];
+        if (m.group != static_cast<int>(l)) continue;
+        ++groups;
+        cycles += m.group_estimated_cycles;
+        bytes += m.group_estimated_dram_bytes;
+        unfused_cycles += m.group_unfused_cycles;
+        unfused_bytes += m.group_unfused_dram_bytes;
+      }
+      SCOPED_TRACE(std::string(arch_file) + " " + net);
+      EXPECT_TRUE(cycles < unfused_cycles || (cycles == unfused_cycles && bytes <= unfused_bytes))
+          << cycles << " vs " << unfused_cycles;
+      compiler::CompileOptions none;
+      none.fusion = compiler::CompileOptions::Fusion::kNone;
+      for (const isa::LayerMapping& m : compiler::Compile(g, arch, net, none).layers) EXPECT_EQ(m.group, -1);
+    }
+  }
+  EXPECT_GT(groups, 0);
+}
+
+// Forcing that cannot be honoured names the op's "fusion" and why.
+TEST(Fusion, ForcingThatCannotBeHonouredIsRefused) {
+  const core::ArchConfig arch = core::LoadArch(SourcePath("arch/dense_16x16.json"));
+  core::Graph g = HandChain();
+  g.outputs.push_back(g.ops[0].outputs[0]);  // op0's output is now read outside the chain too
+  try {
+    compiler::Compile(g, arch, "chain.json");
+    FAIL() << "expected a ConfigError";
+  } catch (const core::ConfigError& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("chain.json: /ops/0/fusion: layer \"op0\": \"next\" asks to run it fused"),
+        std::string::npos)
+        << e.what();
+  }
+  const core::ArchConfig sparse = core::LoadArch(SourcePath("arch/scalpel_mcu.json"));
+  try {
+    compiler::Compile(HandChain(), sparse, "chain.json");
+    FAIL() << "expected a ConfigError";
+  } catch (const core::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("fusion is not supported on unit"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace npusim::testing
