@@ -101,10 +101,14 @@ def main():
     server.terminate()
     server.wait()
     lat = sorted(latencies)
-    pct = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] * 1000 if lat else float("nan")
+
+    def pct(p):
+        return lat[min(len(lat) - 1, int(p * len(lat)))] * 1000 if lat else float("nan")
+
     err.seek(0)
-    cut = [l.strip() for l in err if "cut off" in l]
-    print("clients: 1 stuck (sent %d requests), %d idle, %d active; %.1f s" % (sent[0], n_idle, n_active, elapsed))
+    cut = [line.strip() for line in err if "cut off" in line]
+    print("clients: 1 stuck (sent %d requests), %d idle, %d active; %.1f s"
+          % (sent[0], n_idle, n_active, elapsed))
     print("answers: %d (%.0f/s), errors %d; latency median %.1f ms, p99 %.1f ms" %
           (answers, answers / elapsed, len(errors), pct(0.5), pct(0.99)))
     print("server peak RSS: %.1f MB" % (rss / 1024))
