@@ -34,6 +34,10 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
 // Bytes read from one client per round.
 constexpr size_t kReadChunk = 65536;
+// Descriptors held in reserve and freed while the server works: a connection refused when the
+// process is out of them takes one, a simulation child's pipe two, and the rest are headroom (a
+// sanitizer build's runtime makes a pipe to check memory on a type-cache miss).
+constexpr size_t kReserveFds = 4;
 
 sockaddr_un Address(const std::string& path) {
   sockaddr_un addr{};
@@ -79,7 +83,14 @@ struct Client {
 class EventLoop {
  public:
   EventLoop(int lfd, const ServeLimits& limits, const LineAnswerer& answer)
-      : lfd_(lfd), lim_(limits), answer_(answer), reserve_fd_(open("/dev/null", O_RDONLY | O_CLOEXEC)) {}
+      : lfd_(lfd),
+        lim_(limits),
+        answer_(answer),
+        busy_line_(ErrorLine("server busy: " + std::to_string(limits.max_clients) +
+                             " clients connected (--max-clients); try again later")),
+        no_fd_line_(ErrorLine("server out of file descriptors; try again later")) {
+    HoldReserve();
+  }
 
   [[noreturn]] void Run() {
     for (;;) {
@@ -148,26 +159,39 @@ class EventLoop {
 
   void Admit(int fd) {
     if (clients_.size() >= lim_.max_clients) {
-      Refuse(fd, "server busy: " + std::to_string(clients_.size()) +
-                     " clients connected (--max-clients); try again later");
+      Refuse(fd, busy_line_);
       return;
     }
     clients_.emplace(fd, Client(lim_.max_request_bytes, Clock::now()));
     backing_off_ = false;
   }
 
-  // Out of descriptors: the reserve one, freed for a moment, takes the waiting connection, which
-  // gets an error line; false when that is not possible (another error, or the descriptor gone).
+  // Out of descriptors: the reserve, freed for a moment, takes the waiting connection, which gets
+  // an error line; false when that is not possible (another error, or the reserve gone).
   bool RefuseWithReserve(int err) {
-    if ((err != EMFILE && err != ENFILE) || reserve_fd_ < 0) return false;
-    close(reserve_fd_);
+    if ((err != EMFILE && err != ENFILE) || reserve_.empty()) return false;
+    ReleaseReserve();
     const int fd = accept4(lfd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd >= 0) Refuse(fd, "server out of file descriptors; try again later");
-    reserve_fd_ = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) Refuse(fd, no_fd_line_);
     if (fd >= 0 && !backing_off_)
       std::cerr << "npusim serve: out of file descriptors; refusing connections\n";
+    HoldReserve();
     backing_off_ = backing_off_ || fd >= 0;
-    return fd >= 0 && reserve_fd_ >= 0;
+    return fd >= 0 && !reserve_.empty();
+  }
+
+  // Takes up to kReserveFds descriptors (fewer, or none, when the process is out of them).
+  void HoldReserve() {
+    while (reserve_.size() < kReserveFds) {
+      const int fd = reserve_.empty() ? open("/dev/null", O_RDONLY | O_CLOEXEC)
+                                      : fcntl(reserve_.front(), F_DUPFD_CLOEXEC, 0);
+      if (fd < 0) return;
+      reserve_.push_back(fd);
+    }
+  }
+  void ReleaseReserve() {
+    for (const int fd : reserve_) close(fd);
+    reserve_.clear();
   }
 
   // accept failed for want of resources and no connection could be refused: the listener rests
@@ -178,8 +202,11 @@ class EventLoop {
     listen_paused_until_ = Clock::now() + kAcceptBackoff;
   }
 
-  void Refuse(int fd, const std::string& why) {
-    const std::string line = serve::AnswerLine(serve::ErrorAnswer(nullptr, why));
+  static std::string ErrorLine(const std::string& why) {
+    return serve::AnswerLine(serve::ErrorAnswer(nullptr, why));
+  }
+  // Sends the refusal line, rendered at start: nothing is allocated while out of descriptors.
+  static void Refuse(int fd, const std::string& line) {
     (void)!send(fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     close(fd);
   }
@@ -268,12 +295,18 @@ class EventLoop {
   }
 
   // The answer; a failure of the server itself (out of memory) is that request's error answer.
+  // The reserve is freed meanwhile, so that connected clients use up no descriptor the answer
+  // needs (a simulation child's pipe).
   std::string AnswerOrError(const std::string& line) {
+    ReleaseReserve();
+    std::string answer;
     try {
-      return answer_(line);
+      answer = answer_(line);
     } catch (const std::exception& e) {
-      return serve::AnswerLine(serve::ErrorAnswer(nullptr, std::string("server error: ") + e.what()));
+      answer = ErrorLine(std::string("server error: ") + e.what());
     }
+    HoldReserve();
+    return answer;
   }
 
   void FinishIfDone(int fd, const Client& c) {
@@ -301,16 +334,18 @@ class EventLoop {
 
   // Closes the client's connection; `why` (a cut, not a normal leave) goes to stderr.
   void Drop(int fd, const char* why) {
-    if (why) std::cerr << "npusim serve: client cut off: " << why << "\n";
-    close(fd);
+    close(fd);  // first: the descriptor is free while the line is written
     clients_.erase(fd);
+    if (why) std::cerr << "npusim serve: client cut off: " << why << "\n";
   }
 
   int lfd_;
   ServeLimits lim_;
   const LineAnswerer& answer_;
+  const std::string busy_line_;   // the refusal beyond --max-clients
+  const std::string no_fd_line_;  // the refusal while out of descriptors
   std::map<int, Client> clients_;
-  int reserve_fd_;  // closed to accept one connection when out of descriptors
+  std::vector<int> reserve_;  // kReserveFds descriptors, freed while the server refuses or answers
   Clock::time_point listen_paused_until_{};
   bool backing_off_ = false;  // an accept failure was reported and no connection came since
 };

@@ -462,6 +462,13 @@ TEST_F(ServeSocket, OutOfFileDescriptorsConnectionsAreRefusedWithoutBusyLooping)
   const long ticks = CpuTicks(server_);
   std::this_thread::sleep_for(std::chrono::seconds(2));
   EXPECT_LT(CpuTicks(server_) - ticks, sysconf(_SC_CLK_TCK) / 2);
+  // A connected client is still answered while the others hold every descriptor: the server frees
+  // its reserve for the simulation child's pipe (else "cannot make a pipe for a child process").
+  SetTimeouts(probe, 120);
+  Send(probe, "{\"id\": \"at the limit\"}\n");
+  const json at_limit = ReadAnswer(probe);
+  EXPECT_EQ(at_limit["id"], "at the limit");
+  EXPECT_TRUE(at_limit.value("ok", false)) << at_limit.dump();
   for (const int c : clients) close(c);
   close(probe);
   // Descriptors free again (once the server has seen the clients leave): a new client is served.
