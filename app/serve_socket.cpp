@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -12,6 +13,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <deque>
 #include <iostream>
@@ -38,6 +40,9 @@ constexpr size_t kReadChunk = 65536;
 // process is out of them takes one, a simulation child's pipe two, and the rest are headroom (a
 // sanitizer build's runtime makes a pipe to check memory on a type-cache miss).
 constexpr size_t kReserveFds = 4;
+// Descriptors the process holds beside its clients' (stdio, the listener, the reserve, a
+// simulation child's pipe), with room to spare: within this many of its limit it is near it.
+constexpr size_t kFdsBesideClients = 16;
 
 sockaddr_un Address(const std::string& path) {
   sockaddr_un addr{};
@@ -88,7 +93,8 @@ class EventLoop {
         answer_(answer),
         busy_line_(ErrorLine("server busy: " + std::to_string(limits.max_clients) +
                              " clients connected (--max-clients); try again later")),
-        no_fd_line_(ErrorLine("server out of file descriptors; try again later")) {
+        no_fd_line_(ErrorLine("server out of file descriptors; try again later")),
+        fd_limit_(FileLimit()) {
     HoldReserve();
   }
 
@@ -169,7 +175,9 @@ class EventLoop {
   // Out of descriptors: the reserve, freed for a moment, takes the waiting connection, which gets
   // an error line; false when that is not possible (another error, or the reserve gone).
   bool RefuseWithReserve(int err) {
-    if ((err != EMFILE && err != ENFILE) || reserve_.empty()) return false;
+    if (err != EMFILE && err != ENFILE) return false;
+    out_of_fds_ = true;
+    if (reserve_.empty()) return false;
     ReleaseReserve();
     const int fd = accept4(lfd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) Refuse(fd, no_fd_line_);
@@ -295,18 +303,27 @@ class EventLoop {
   }
 
   // The answer; a failure of the server itself (out of memory) is that request's error answer.
-  // The reserve is freed meanwhile, so that connected clients use up no descriptor the answer
-  // needs (a simulation child's pipe).
+  // Near the descriptor limit the reserve is freed meanwhile, so that connected clients use up no
+  // descriptor the answer needs (a simulation child's pipe). Not always: on some machines the 8
+  // system calls cost as much as an answer from the cache.
   std::string AnswerOrError(const std::string& line) {
-    ReleaseReserve();
+    const bool near_limit = out_of_fds_ || clients_.size() + kFdsBesideClients >= fd_limit_;
+    if (near_limit) ReleaseReserve();
     std::string answer;
     try {
       answer = answer_(line);
     } catch (const std::exception& e) {
       answer = ErrorLine(std::string("server error: ") + e.what());
     }
-    HoldReserve();
+    if (near_limit) HoldReserve();
     return answer;
+  }
+
+  // The process's descriptor limit (its soft RLIMIT_NOFILE; unlimited: the largest size_t).
+  static size_t FileLimit() {
+    rlimit lim{};
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return SIZE_MAX;
+    return static_cast<size_t>(lim.rlim_cur);
   }
 
   void FinishIfDone(int fd, const Client& c) {
@@ -336,6 +353,7 @@ class EventLoop {
   void Drop(int fd, const char* why) {
     close(fd);  // first: the descriptor is free while the line is written
     clients_.erase(fd);
+    out_of_fds_ = false;  // until accept fails for want of one again
     if (why) std::cerr << "npusim serve: client cut off: " << why << "\n";
   }
 
@@ -346,6 +364,8 @@ class EventLoop {
   const std::string no_fd_line_;  // the refusal while out of descriptors
   std::map<int, Client> clients_;
   std::vector<int> reserve_;  // kReserveFds descriptors, freed while the server refuses or answers
+  size_t fd_limit_;           // RLIMIT_NOFILE at start
+  bool out_of_fds_ = false;   // accept failed for want of a descriptor, and no client left since
   Clock::time_point listen_paused_until_{};
   bool backing_off_ = false;  // an accept failure was reported and no connection came since
 };

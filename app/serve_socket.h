@@ -14,9 +14,9 @@
 // A connection beyond `max_clients`, or one that comes while the process is out of file
 // descriptors, gets one error line and is closed. Out of descriptors, the listener is not polled
 // for a short while (no busy loop). A few descriptors kept in reserve, freed while the server
-// refuses a connection or answers a request, let it answer that connection instead of leaving it
-// in the backlog, and let it still answer its connected clients (a simulation child needs a pipe)
-// when they hold every other descriptor.
+// refuses a connection (or answers a request near its descriptor limit), let it answer that
+// connection instead of leaving it in the backlog, and let it still answer its connected clients
+// (a simulation child needs a pipe) when they hold every other descriptor.
 #pragma once
 
 #include <cstddef>
