@@ -180,9 +180,9 @@ class EventLoop {
     if (reserve_.empty()) return false;
     ReleaseReserve();
     const int fd = accept4(lfd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd >= 0) Refuse(fd, no_fd_line_);
-    if (fd >= 0 && !backing_off_)
+    if (fd >= 0 && !backing_off_)  // logged before the client sees its refusal
       std::cerr << "npusim serve: out of file descriptors; refusing connections\n";
+    if (fd >= 0) Refuse(fd, no_fd_line_);
     HoldReserve();
     backing_off_ = backing_off_ || fd >= 0;
     return fd >= 0 && !reserve_.empty();
@@ -351,10 +351,10 @@ class EventLoop {
 
   // Closes the client's connection; `why` (a cut, not a normal leave) goes to stderr.
   void Drop(int fd, const char* why) {
-    close(fd);  // first: the descriptor is free while the line is written
+    if (why) std::cerr << "npusim serve: client cut off: " << why << "\n";  // before the client sees it
+    close(fd);
     clients_.erase(fd);
     out_of_fds_ = false;  // until accept fails for want of one again
-    if (why) std::cerr << "npusim serve: client cut off: " << why << "\n";
   }
 
   int lfd_;
