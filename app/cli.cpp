@@ -31,6 +31,8 @@ const char* kUsage =
     "       npusim lut --arch A.json --space S.json --out L.csv|L.json [--jobs J] [--emit-net CHOICES]\n"
     "                  [--max-entries N]\n"
     "       npusim serve --arch A.json --net N.json [--socket PATH] [--mode exact|timing] [--cache N]\n"
+    "                    [--socket-mode OCTAL] [--max-clients N] [--max-request-bytes N]\n"
+    "                    [--max-pending-output N] [--idle-timeout S] [--write-timeout S]\n"
     "       npusim dram (--preset NAME | --arch A.json) --trace T.txt [--out DIR]\n";
 
 po::options_description CommonOptions(CommandOptions& o) {
@@ -193,6 +195,67 @@ int SweepMerge(int argc, char** argv, int first) {
   return kExitOk;
 }
 
+// serve's limits as given on the command line (checked by ServeLimitsFrom).
+struct ServeLimitFlags {
+  int64_t max_clients = 0, max_request = 0, max_output = 0;
+  double idle = 0, write = 0;
+  std::string mode;
+};
+
+void AddServeLimitOptions(po::options_description& desc, ServeLimitFlags& f) {
+  const ServeLimits d;
+  // clang-format off
+  desc.add_options()
+      ("socket-mode", po::value<std::string>(&f.mode)->default_value("0600"),
+       "permissions of the socket file, octal (0600: only its owner may connect; 0660 adds the group)")
+      ("max-clients", po::value<int64_t>(&f.max_clients)->default_value(static_cast<int64_t>(d.max_clients)),
+       "connections served at once; one more gets a \"server busy\" error line and is closed")
+      ("max-request-bytes",
+       po::value<int64_t>(&f.max_request)->default_value(static_cast<int64_t>(d.max_request_bytes)),
+       "longest request line; a longer one is answered with an error and skipped")
+      ("max-pending-output",
+       po::value<int64_t>(&f.max_output)->default_value(static_cast<int64_t>(d.max_pending_output)),
+       "bytes of answers a socket client may leave unread; beyond them it is cut off")
+      ("idle-timeout", po::value<double>(&f.idle)->default_value(d.idle_timeout_s),
+       "seconds a socket client may stay silent in the middle of a request line before it is cut off")
+      ("write-timeout", po::value<double>(&f.write)->default_value(d.write_timeout_s),
+       "seconds a socket client may leave answers unread without taking any before it is cut off");
+  // clang-format on
+}
+
+// An integer option in [lo, hi], or po::error naming it.
+size_t InRange(const char* option, int64_t v, int64_t lo, int64_t hi) {
+  if (v < lo || v > hi) {
+    throw po::error(std::string("--") + option + ": expected " + std::to_string(lo) + ".." +
+                    std::to_string(hi) + ", got " + std::to_string(v));
+  }
+  return static_cast<size_t>(v);
+}
+
+double Seconds(const char* option, double v) {
+  if (!(v > 0.0 && v <= 86400.0)) {  // also refuses NaN
+    throw po::error(std::string("--") + option + ": expected seconds in (0, 86400], got " +
+                    std::to_string(v));
+  }
+  return v;
+}
+
+ServeLimits ServeLimitsFrom(const ServeLimitFlags& f) {
+  ServeLimits l;
+  l.max_clients = InRange("max-clients", f.max_clients, 1, 100000);
+  l.max_request_bytes = InRange("max-request-bytes", f.max_request, 16, int64_t{1} << 30);
+  l.max_pending_output = InRange("max-pending-output", f.max_output, 1024, int64_t{1} << 32);
+  l.idle_timeout_s = Seconds("idle-timeout", f.idle);
+  l.write_timeout_s = Seconds("write-timeout", f.write);
+  const bool octal =
+      !f.mode.empty() && f.mode.size() <= 4 && f.mode.find_first_not_of("01234567") == std::string::npos;
+  if (!octal || std::stoul(f.mode, nullptr, 8) > 0777) {
+    throw po::error("--socket-mode: expected octal permissions 0000..0777, got \"" + f.mode + "\"");
+  }
+  l.socket_mode = static_cast<unsigned>(std::stoul(f.mode, nullptr, 8));
+  return l;
+}
+
 int Serve(int argc, char** argv, int first) {
   ServeOptions o;
   std::string mode;
@@ -209,11 +272,14 @@ int Serve(int argc, char** argv, int first) {
       ("cache", po::value<int64_t>(&cache)->default_value(100000),
        "answers of distinct requests kept in memory (a repeated request is answered from it); 0: none");
   // clang-format on
+  ServeLimitFlags limits;
+  AddServeLimitOptions(desc, limits);
   po::variables_map vm;
   if (!ParseOrHelp(argc, argv, first, desc, &vm)) return kExitOk;
   o.mode = ParseExecMode(mode, "--mode");
   if (cache < 0) throw po::error("--cache: expected 0 or more entries");
   o.cache = static_cast<size_t>(cache);
+  o.limits = ServeLimitsFrom(limits);
   return ServeCommand(o);
 }
 

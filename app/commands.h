@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "app/serve_socket.h"
 #include "explore/sweep.h"
 #include "models/exec_mode.h"
 
@@ -53,6 +54,7 @@ struct ServeOptions {
   std::string arch, net, socket;
   models::ExecMode mode = models::ExecMode::kExact;  // --mode
   size_t cache = 100000;                             // --cache: answers kept (0: none)
+  ServeLimits limits;                                // --max-clients, --idle-timeout, --socket-mode...
 };
 int ServeCommand(const ServeOptions& o);
 

@@ -28,6 +28,7 @@
 
 #include "app/app.h"
 #include "app/commands.h"
+#include "app/serve_socket.h"
 #include "compiler/transforms/precision.h"
 #include "compiler/transforms/prune.h"
 #include "config/arch.h"
@@ -127,95 +128,23 @@ bool WriteAll(int fd, const std::string& s) {
   return true;
 }
 
-// Serves one line-oriented peer (stdin -> stdout, or a socket) until it closes. Returns false
-// when the peer can no longer be written to.
-bool HandleBytes(Server& s, serve::LineReader& reader, int out_fd, const char* data, size_t n) {
+// Serves stdin -> stdout, one request at a time, until stdin ends (or stdout is closed).
+int ServeStdio(Server& s, size_t max_request_bytes) {
+  serve::LineReader reader(max_request_bytes);
   bool alive = true;
-  auto reply = [&](const json& a) { alive = alive && WriteAll(out_fd, serve::AnswerLine(a)); };
-  reader.Feed(
-      data, n,
-      [&](const std::string& line) {
-        if (!serve::IsBlank(line)) reply(Answer(s, line));
-      },
-      [&] {
-        reply(serve::ErrorAnswer(
-            nullptr, "request longer than " + std::to_string(serve::kMaxRequestBytes) + " bytes"));
-      });
-  return alive;
-}
-
-int ServeStdio(Server& s) {
-  serve::LineReader reader;
+  auto reply = [&](const std::string& answer) { alive = alive && WriteAll(STDOUT_FILENO, answer); };
+  auto on_line = [&](const std::string& line) {
+    if (alive && !serve::IsBlank(line)) reply(serve::AnswerLine(Answer(s, line)));
+  };
   char buf[65536];
-  for (;;) {
+  while (alive) {
     const ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
-    if (!HandleBytes(s, reader, STDOUT_FILENO, buf, static_cast<size_t>(n))) return kExitOk;
+    reader.Feed(buf, static_cast<size_t>(n), on_line, [&] { reply(OversizedAnswerLine(max_request_bytes)); });
   }
-  reader.Finish([&](const std::string& line) {
-    if (!serve::IsBlank(line)) WriteAll(STDOUT_FILENO, serve::AnswerLine(Answer(s, line)));
-  });
+  if (alive) reader.Finish(on_line);
   return kExitOk;
-}
-
-int Listen(const std::string& path) {
-  sockaddr_un addr{};
-  if (path.size() >= sizeof addr.sun_path) throw core::ConfigError(path, "", "socket path too long");
-  struct stat st {};
-  if (lstat(path.c_str(), &st) == 0) {
-    if (!S_ISSOCK(st.st_mode)) throw core::ConfigError(path, "", "exists and is not a socket");
-    unlink(path.c_str());  // a stale socket of an earlier server
-  }
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  addr.sun_family = AF_UNIX;
-  std::strcpy(addr.sun_path, path.c_str());
-  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 16) != 0) {
-    throw core::ConfigError(path, "", std::string("cannot listen: ") + std::strerror(errno));
-  }
-  core::RemoveOnStop(path);  // SIGTERM/SIGINT leave no stale socket behind
-  return fd;
-}
-
-// Waits until the listener (first) or a client can be read; returns the poll set.
-std::vector<pollfd> WaitReadable(int lfd, const std::map<int, serve::LineReader>& clients) {
-  std::vector<pollfd> fds{{lfd, POLLIN, 0}};
-  for (const auto& [fd, r] : clients) fds.push_back({fd, POLLIN, 0});
-  while (poll(fds.data(), fds.size(), -1) < 0) {
-    if (errno != EINTR) throw std::runtime_error("poll failed");
-  }
-  return fds;
-}
-
-// Reads what client `fd` sent and answers its complete lines; false once the client is gone
-// (closed, or no longer writable).
-bool ServeClient(Server& s, int fd, serve::LineReader& reader) {
-  char buf[65536];
-  const ssize_t n = recv(fd, buf, sizeof buf, 0);
-  if (n < 0 && errno == EINTR) return true;
-  return n > 0 && HandleBytes(s, reader, fd, buf, static_cast<size_t>(n));
-}
-
-// Every client has its own line buffer, so requests from several clients never interleave; a
-// client that disconnects (even mid-line or before its answer) is dropped, the server goes on.
-int ServeSocket(Server& s, const std::string& path) {
-  const int lfd = Listen(path);
-  std::cerr << "npusim serve: listening on " << path << "\n";
-  std::map<int, serve::LineReader> clients;
-  for (;;) {
-    const std::vector<pollfd> fds = WaitReadable(lfd, clients);
-    if (fds[0].revents & POLLIN) {
-      const int c = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c >= 0) clients[c];
-    }
-    for (size_t i = 1; i < fds.size(); ++i) {
-      const int fd = fds[i].fd;
-      if (!fds[i].revents || ServeClient(s, fd, clients[fd])) continue;
-      // A request cut off by the client's leaving gets no answer: there is no one to read it.
-      close(fd);
-      clients.erase(fd);
-    }
-  }
 }
 
 }  // namespace
@@ -223,8 +152,11 @@ int ServeSocket(Server& s, const std::string& path) {
 int ServeCommand(const ServeOptions& o) {
   signal(SIGPIPE, SIG_IGN);  // a client gone before its answer is an error on write, not death
   Server s{core::LoadArch(o.arch), frontends::LoadNetworkFile(o.net), o.net, o.mode, o.cache, {}};
-  if (o.socket.empty()) return ServeStdio(s);
-  return ServeSocket(s, o.socket);
+  if (o.socket.empty()) return ServeStdio(s, o.limits.max_request_bytes);
+  const int lfd = ClaimSocket(o.socket, o.limits.socket_mode);
+  std::cerr << "npusim serve: listening on " << o.socket << "\n";
+  RunSocketServer(lfd, o.limits,
+                  [&s](const std::string& line) { return serve::AnswerLine(Answer(s, line)); });
 }
 
 }  // namespace npusim::app

@@ -54,8 +54,10 @@ std::string AnswerLine(const nlohmann::json& answer);
 // several clients never interleave).
 class LineReader {
  public:
+  // `max_bytes`: the longest line accepted (npusim serve --max-request-bytes).
+  explicit LineReader(size_t max_bytes = kMaxRequestBytes) : max_bytes_(max_bytes) {}
   // Appends bytes; calls `on_line(line)` for each complete line, `on_oversized()` once per
-  // line longer than kMaxRequestBytes (which is then skipped up to its newline).
+  // line longer than `max_bytes` (which is then skipped up to its newline).
   template <class OnLine, class OnOversized>
   void Feed(const char* data, size_t n, OnLine on_line, OnOversized on_oversized) {
     for (size_t i = 0; i < n; ++i) {
@@ -63,14 +65,15 @@ class LineReader {
       if (c == '\n') {
         if (!skipping_) on_line(buf_);
         buf_.clear();
+        if (buf_.capacity() > kKeptCapacity) std::string().swap(buf_);  // a long line's memory back
         skipping_ = false;
         continue;
       }
       if (skipping_) continue;
       buf_ += c;
-      if (buf_.size() > kMaxRequestBytes) {
+      if (buf_.size() > max_bytes_) {
         on_oversized();
-        buf_.clear();
+        std::string().swap(buf_);
         skipping_ = true;
       }
     }
@@ -81,8 +84,13 @@ class LineReader {
     if (!skipping_ && !buf_.empty()) on_line(buf_);
     buf_.clear();
   }
+  // True while a line has begun and its newline has not come (bytes kept, or an oversized line
+  // being skipped).
+  bool Partial() const { return skipping_ || !buf_.empty(); }
 
  private:
+  static constexpr size_t kKeptCapacity = size_t{64} << 10;
+  size_t max_bytes_;
   std::string buf_;
   bool skipping_ = false;
 };
