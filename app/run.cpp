@@ -176,11 +176,12 @@ int RunCommand(const CommandOptions& o) {
   const core::ArchConfig arch = LoadArch(o);
   const core::Graph g = LoadNet(o);
   const TensorMap inputs = ResolveInputs(g, o);
+  const std::string dir =
+      o.out.empty() ? "results/" + core::ShortFileStem(arch.name + "-" + g.name) : o.out;
+  core::ResultDir::Check(dir);  // at once, not after compiling; it is created once the inputs are valid
   clock.Lap("load");
   const sim::Compiled compiled = sim::Compile(arch, g, o.net);
   clock.Lap("compile");
-  const std::string dir =
-      o.out.empty() ? "results/" + core::ShortFileStem(arch.name + "-" + g.name) : o.out;
   opt.progress = ProgressLine();
   opt.progress_cycles = kProgressCycles;
   std::optional<core::ResultDir> results;

@@ -137,18 +137,35 @@ std::vector<std::string> CreateOutputDir(const std::string& dir) {
   return created;
 }
 
+// Throws unless the level above `target` (or, where levels are missing, the nearest existing one)
+// is writable; a level that is no directory is left to CreateOutputDir to report.
+static void CheckWritableParent(const std::string& dir, const fs::path& target) {
+  std::error_code ec;
+  fs::path p = target.parent_path();
+  while (!fs::exists(p, ec) && p != p.parent_path()) p = p.parent_path();
+  if (!fs::is_directory(p, ec) || access(p.c_str(), W_OK | X_OK) == 0) return;
+  const int err = errno;
+  if (p == target.parent_path()) {
+    throw ConfigError(dir, "",
+                      "cannot replace the output directory: its parent directory " + p.string() +
+                          " is not writable: " + Why(err));
+  }
+  throw ConfigError(dir, "",
+                    "cannot create the output directory: " + p.string() + " is not writable: " + Why(err));
+}
+
+void ResultDir::Check(const std::string& dir) {
+  CheckReplaceable(dir);
+  CheckWritableParent(dir, Target(dir));
+}
+
 ResultDir::ResultDir(std::string dir) : dir_(std::move(dir)) {
   CheckReplaceable(dir_);
   created_ = CreateOutputDir(dir_);
   const fs::path target = Target(dir_);
   target_ = target.string();
-  const std::string parent = target.parent_path().string();
   try {
-    if (access(parent.c_str(), W_OK | X_OK) != 0) {
-      throw ConfigError(dir_, "",
-                        "cannot replace the output directory: its parent directory " + parent +
-                            " is not writable: " + Why(errno));
-    }
+    CheckWritableParent(dir_, target);
     staging_ = MakeStaging(dir_, target);
   } catch (...) {
     RemoveEmptyLevels(created_);

@@ -26,6 +26,9 @@ class ResultDir {
   // parent is writable and creates the staging directory "<parent>/.<DIR's name>.<pid>.<n>.tmp",
   // removed if a stop signal ends the process. Throws ConfigError naming the path and errno's text.
   explicit ResultDir(std::string dir);
+  // The same checks, creating nothing (the nearest existing level above a missing parent must be
+  // writable): for a command to fail at once, before any work, on a directory it cannot use.
+  static void Check(const std::string& dir);
   // An uncommitted set is removed; DIR keeps its previous contents.
   ~ResultDir();
   ResultDir(const ResultDir&) = delete;

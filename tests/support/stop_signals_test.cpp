@@ -172,6 +172,10 @@ TEST(ResultDir, RefusesAFileADirectoryOfForeignFilesAndAnUnwritableParent) {
   WriteFile(d + "/file", "x");
   EXPECT_EQ(ErrorOf([&] { ResultDir set(d + "/file"); }),
             d + "/file: cannot use the output directory: it exists and is not a directory");
+  EXPECT_EQ(ErrorOf([&] { ResultDir::Check(d + "/file"); }),
+            d + "/file: cannot use the output directory: it exists and is not a directory");
+  ResultDir::Check(d + "/new/deeper");  // usable, and nothing is created to find that out
+  EXPECT_FALSE(fs::exists(d + "/new"));
   fs::create_directories(d + "/home/outputs");
   WriteFile(d + "/home/report.json", "r");
   WriteFile(d + "/home/notes.txt", "mine");
