@@ -8,6 +8,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "app/app.h"
@@ -20,8 +21,10 @@
 #include "reference/executor.h"
 #include "sim/dram_trace.h"
 #include "sim/simulate.h"
+#include "support/atomic_file.h"
 #include "support/error.h"
 #include "support/json_util.h"
+#include "support/result_dir.h"
 
 namespace npusim::app {
 namespace {
@@ -180,16 +183,19 @@ int RunCommand(const CommandOptions& o) {
   const core::ArchConfig arch = LoadArch(o);
   const core::Graph g = LoadNet(o);
   const TensorMap inputs = ResolveInputs(g, o);
+  const std::string dir =
+      o.out.empty() ? "results/" + core::ShortFileStem(arch.name + "-" + g.name) : o.out;
+  core::ResultDir::Check(dir);  // at once, not after compiling; it is created once the inputs are valid
   clock.Lap("load");
   const sim::Compiled compiled = sim::Compile(arch, g, o.net, CompileOptionsOf(o));
   clock.Lap("compile");
-  const std::string dir = o.out.empty() ? "results/" + arch.name + "-" + g.name : o.out;
   opt.progress = ProgressLine();
   opt.progress_cycles = kProgressCycles;
+  std::optional<core::ResultDir> results;
   opt.before_simulate = [&] {
     // Every input is valid by now. Fail on an unusable output directory before simulating, not
-    // after (if the run fails later it stays empty: result files appear complete or not at all).
-    sim::PrepareOutputDir(dir);
+    // after; the set is written beside it and swapped in whole (support/result_dir.h).
+    results.emplace(dir);
     clock.Lap("elaborate");
   };
   opt.after_simulate = [&] { clock.Lap("simulate"); };
@@ -203,7 +209,8 @@ int RunCommand(const CommandOptions& o) {
   clock.Lap("report");  // building it; writing the files comes after and is not counted
   report.wall_breakdown_s = clock.laps();
   report.wall_seconds = clock.Total();
-  sim::WriteReportFiles(dir, report, g, report.run.outputs);
+  sim::WriteReportFiles(*results, report, g, report.run.outputs);
+  results->Commit();
   std::cout << sim::SummaryTable(report);
   std::cout << "report: " << dir << "/report.json\n";
   if (report.check.requested) {

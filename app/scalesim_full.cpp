@@ -5,8 +5,8 @@
 // docs/scalesim.md ("The full model") describes the mapping; this file only runs and compares.
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -18,13 +18,12 @@
 #include "frontends/scalesim/scalesim_graph.h"
 #include "models/timing/dataflow_timing.h"
 #include "sim/simulate.h"
-#include "support/atomic_file.h"
 #include "support/error.h"
+#include "support/result_dir.h"
 
 namespace npusim::app {
 namespace {
 
-namespace fs = std::filesystem;
 namespace timing = models::timing;
 
 // ---- compile, with errors in the user's terms ----------------------------------------------
@@ -143,7 +142,8 @@ int RunScaleSimFullModel(const ScaleSimInputs& in, const std::string& dir) {
   }
   const sim::Compiled compiled{arch, g, in.topology.file, CompileForScaleSim(g, arch, in)};
   sim::Options opt;
-  opt.before_simulate = [&] { sim::PrepareOutputDir(dir); };  // every input is valid by now
+  std::optional<core::ResultDir> results;
+  opt.before_simulate = [&] { results.emplace(dir); };  // every input is valid by now
   sim::RunReport report =
       sim::BuildReport(arch, g, in.topology.file, sim::Run(compiled, sim::GraphInputs(g), opt));
   report.arch_file = in.config.file;  // the arch was derived from the SCALE-Sim cfg
@@ -153,9 +153,10 @@ int RunScaleSimFullModel(const ScaleSimInputs& in, const std::string& dir) {
   run.compat_total_cycles = compat.scalesim_total_cycles;
   for (const ScaleSimFullLayer& L : run.layers) run.sum_spans += L.span_cycles;
   report.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  sim::WriteReportFiles(dir, report, g, report.run.outputs);
-  core::WriteFileAtomically((fs::path(dir) / "arch.json").string(), arch_json);
-  core::WriteFileAtomically((fs::path(dir) / "scalesim_comparison.csv").string(), ComparisonCsv(run));
+  sim::WriteReportFiles(*results, report, g, report.run.outputs);
+  results->Write("arch.json", arch_json);
+  results->Write("scalesim_comparison.csv", ComparisonCsv(run));
+  results->Commit();
   for (const std::string& note : compat.notes) std::cerr << "npusim: note: " << note << "\n";
   std::cout << sim::SummaryTable(report) << ComparisonTable(run);
   std::cout << "report: " << dir << "/report.json, " << dir << "/scalesim_comparison.csv, " << dir

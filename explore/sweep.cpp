@@ -92,7 +92,9 @@ struct Running {
   std::chrono::steady_clock::time_point start;
 };
 
-// Starts `npusim run` on the point's arch file, stdout and stderr to files in its directory.
+// Starts `npusim run` on the point's arch file, stdout and stderr to files in its directory, its
+// result set in the directory's "run/" (a result set replaces its whole directory: the point's own
+// files stay beside it).
 pid_t Launch(const std::string& exe, const Options& o, const Grid& grid, const json& base_arch,
              const Running& r) {
   fs::create_directories(r.dir);
@@ -101,7 +103,7 @@ pid_t Launch(const std::string& exe, const Options& o, const Grid& grid, const j
   std::vector<std::string> args{exe,      "run",
                                 "--arch", (r.dir / "arch.json").string(),
                                 "--net",  o.nets[r.point.net],
-                                "--out",  r.dir.string(),
+                                "--out",  (r.dir / "run").string(),
                                 "--mode", o.mode};
   for (const bool activations : {false, true}) {
     const std::string bits = WeightBitsSpec(grid, r.point, activations);
@@ -133,7 +135,7 @@ std::vector<std::string> ResultRow(const Grid& grid, const Options& o, const Run
   json rep;
   if (end.ok()) {
     try {
-      rep = json::parse(ReadText(r.dir / "report.json"));
+      rep = json::parse(ReadText(r.dir / "run" / "report.json"));
     } catch (const json::exception& e) {
       error = std::string("unreadable report.json: ") + e.what();
     }
@@ -161,7 +163,7 @@ std::vector<std::string> ResultRow(const Grid& grid, const Options& o, const Run
   row.push_back("");
   // The outputs are not needed by a sweep; report.json and the arch file stay.
   std::error_code ec;
-  fs::remove_all(r.dir / "outputs", ec);
+  fs::remove_all(r.dir / "run" / "outputs", ec);
   return row;
 }
 

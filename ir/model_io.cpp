@@ -6,6 +6,7 @@
 
 #include "ir/graph.h"
 #include "ir/net_loader.h"
+#include "support/atomic_file.h"
 #include "support/error.h"
 #include "support/json_util.h"
 #include "support/npy.h"
@@ -13,7 +14,6 @@
 namespace npusim::core {
 namespace {
 
-constexpr size_t kMaxFileStemBytes = 200;  // below NAME_MAX (255) with ".npy" and a suffix
 
 bool IsIdentity(const std::vector<int>& perm) {
   for (size_t i = 0; i < perm.size(); ++i) {
@@ -40,7 +40,8 @@ std::string ShapeMismatch(const ModelTensor& m, const std::vector<int64_t>& got)
 }
 
 // "_" for each character of `name` outside A-Z a-z 0-9 _ . - (a UTF-8 sequence is one
-// character) and for a leading "." or "-"; cut to kMaxFileStemBytes; "output" when empty.
+// character) and for a leading "." or "-"; above 200 bytes shortened with a hash
+// (ShortFileStem); "output" when empty.
 std::string FileStem(const std::string& name) {
   std::string s;
   for (unsigned char c : name) {
@@ -49,8 +50,7 @@ std::string FileStem(const std::string& name) {
     s += ok && c < 0x80 ? static_cast<char>(c) : '_';
   }
   if (!s.empty() && (s[0] == '.' || s[0] == '-')) s[0] = '_';
-  if (s.size() > kMaxFileStemBytes) s.resize(kMaxFileStemBytes);
-  return s.empty() ? "output" : s;
+  return s.empty() ? "output" : ShortFileStem(s);
 }
 
 std::string Lower(std::string s) {

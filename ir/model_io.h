@@ -80,7 +80,8 @@ std::string EncodeModelOutput(const std::string& path, const ModelTensor& m, con
 
 // The file names (with ".npy") of the outputs, in order: each name with every character other than
 // A-Z a-z 0-9 _ . - replaced by "_" (one per UTF-8 character), a leading "." or "-" too (no hidden
-// files, no option look-alikes, never "." or ".."), cut to 200 bytes, "output" when empty; a name
+// files, no option look-alikes, never "." or ".."), a stem above 200 bytes shortened to its first
+// 100 bytes, "-" and 16 hex digits of its hash (core::ShortFileStem), "output" when empty; a name
 // equal to an earlier one, ignoring case (case-insensitive file systems), gets "_2", "_3", ....
 std::vector<std::string> ModelOutputFiles(const std::vector<ModelTensor>& outputs);
 

@@ -92,13 +92,9 @@ std::string DataRef(const fs::path& npy, const fs::path& json_dir) {
   return abs.generic_string();
 }
 
-}  // namespace
-
-void SaveNetwork(const Graph& g, const std::string& json_path, const std::string& weights_dir) {
-  const fs::path json_dir = fs::path(json_path).parent_path();
-  std::error_code ec;
-  fs::create_directories(weights_dir.empty() ? "." : weights_dir, ec);
-  if (ec) throw ConfigError(weights_dir, "", "cannot create the directory: " + ec.message());
+// The network file's JSON; stages each tensor's data as a .npy file in `files`.
+OrderedJson NetworkJson(const Graph& g, const fs::path& json_dir, const std::string& weights_dir,
+                        FileSet& files) {
   OrderedJson j;
   j["version"] = 1;
   j["name"] = g.name;
@@ -110,15 +106,37 @@ void SaveNetwork(const Graph& g, const std::string& json_path, const std::string
   for (const auto& [name, t] : g.tensors) {
     std::string ref;
     if (t.data) {
-      const fs::path npy = fs::path(weights_dir) / (name + ".npy");
-      SaveNpy(npy.string(), t.shape, *t.data, t.bits, t.is_signed);
+      const fs::path npy = fs::path(weights_dir) / (ShortFileStem(name) + ".npy");
+      files.Stage(npy.string(), EncodeNpy(npy.string(), t.shape, *t.data, t.bits, t.is_signed));
       ref = DataRef(npy, json_dir);
     }
     j["tensors"][name] = TensorJson(t, ref);
   }
   j["ops"] = OrderedJson::array();
   for (const Op& op : g.ops) j["ops"].push_back(OpJson(op));
-  WriteFileAtomically(json_path, j.dump(1) + "\n");
+  return j;
+}
+
+}  // namespace
+
+void SaveNetwork(const Graph& g, const std::string& json_path, const std::string& weights_dir) {
+  const fs::path json_dir = fs::path(json_path).parent_path();
+  const fs::path wdir = weights_dir.empty() ? "." : weights_dir;
+  std::error_code ec;
+  const bool made = !fs::exists(wdir, ec);
+  fs::create_directories(wdir, ec);
+  if (ec) throw ConfigError(weights_dir, "", "cannot create the directory: " + ec.message());
+  try {
+    // Every weight file and the JSON are staged first and renamed into place together: a failure
+    // on any of them leaves none behind (and no weights directory this call created).
+    FileSet files;
+    const OrderedJson j = NetworkJson(g, json_dir, weights_dir, files);
+    files.Stage(json_path, j.dump(1) + "\n");
+    files.Commit();
+  } catch (...) {
+    if (made) fs::remove(wdir, ec);  // only while empty
+    throw;
+  }
 }
 
 }  // namespace npusim::core

@@ -9,10 +9,11 @@
 namespace npusim::core {
 
 // Writes `g` to `json_path`; the data of every tensor that has data goes to
-// `weights_dir/<tensor>.npy` (named in the JSON relative to the JSON file's directory when
-// weights_dir lies below it, else by absolute path). Every file appears complete or not at all
-// (each is written under a temporary name and renamed; the JSON last). Throws ConfigError naming
-// the file that cannot be written.
+// `weights_dir/<tensor>.npy` (a name above 200 bytes shortened with a hash, core::ShortFileStem;
+// the JSON's "data" names each file, relative to the JSON file's directory when weights_dir lies
+// below it, else by absolute path). The files appear together or not at all (core::FileSet: all
+// are written under temporary names first, then renamed, the JSON last). Throws ConfigError naming
+// the file that cannot be written and why.
 void SaveNetwork(const Graph& g, const std::string& json_path, const std::string& weights_dir);
 
 }  // namespace npusim::core

@@ -13,10 +13,10 @@
 #include "config/arch_json.h"
 #include "ir/model_io.h"
 #include "support/atomic_file.h"
+#include "support/result_dir.h"
 #include "support/csv.h"
 #include "support/error.h"
 #include "support/npy.h"
-#include "support/stop_signals.h"
 
 namespace npusim::sim {
 namespace {
@@ -165,29 +165,7 @@ double PhaseClock::Seconds(const std::string& name) const {
 
 double PhaseClock::Total() const { return NowSeconds() - start_; }
 
-void PrepareOutputDir(const std::string& dir) {
-  // The levels this creates are removed again if a stop signal ends the run before its results
-  // are written (rmdir: only while empty).
-  std::vector<fs::path> created;
-  std::error_code ec;
-  for (fs::path p = fs::absolute(dir, ec).lexically_normal(); !p.empty() && !fs::exists(p, ec);
-       p = p.parent_path()) {
-    created.push_back(p);
-    if (p == p.parent_path()) break;
-  }
-  // Registered before they exist: a signal between creating a level and registering it would
-  // leave that level behind (rmdir of a level not yet created does nothing).
-  for (auto it = created.rbegin(); it != created.rend(); ++it) core::RemoveOnStop(it->string());
-  fs::create_directories(dir, ec);
-  if (ec) {
-    for (const fs::path& p : created) {  // deepest first; only the empty levels this made
-      std::error_code ignored;
-      fs::remove(p, ignored);
-      core::KeepOnStop(p.string());
-    }
-    throw core::ConfigError(dir, "", "cannot create the output directory: " + ec.message());
-  }
-}
+void PrepareOutputDir(const std::string& dir) { core::CreateOutputDir(dir); }
 
 namespace {
 
@@ -203,7 +181,7 @@ struct OutputFile {
 std::vector<OutputFile> OutputFiles(const core::Graph& g) {
   std::vector<OutputFile> out;
   if (!g.model_io) {
-    for (const std::string& t : g.outputs) out.push_back({t, t, t + ".npy"});
+    for (const std::string& t : g.outputs) out.push_back({t, t, core::ShortFileStem(t) + ".npy"});
     return out;
   }
   const std::vector<core::ModelTensor>& model = g.model_io->outputs;
@@ -247,33 +225,21 @@ std::string EncodeOutput(const core::Graph& g, const OutputFile& f, const std::s
 
 }  // namespace
 
-void WriteReportFiles(const std::string& dir, const RunReport& r, const core::Graph& g,
+void WriteReportFiles(core::ResultDir& set, const RunReport& r, const core::Graph& g,
                       const std::map<std::string, std::vector<int32_t>>& outputs) {
-  PrepareOutputDir((fs::path(dir) / "outputs").string());
-  // All files or none replace the previous run's (report.json last: its presence means the rest
-  // is there too).
-  core::FileSet files;
-  std::vector<fs::path> stale;
+  set.AddDirectory("outputs");  // empty in timing mode, which computes no values
   std::vector<OutputFile> written;
   for (const OutputFile& f : OutputFiles(g)) {
-    const fs::path path = fs::path(dir) / "outputs" / f.file;
     const auto it = outputs.find(f.tensor);
-    if (it == outputs.end()) {
-      // A timing-mode run computes no values: an older run's file must not pass for this one's.
-      stale.push_back(path);
-      continue;
-    }
-    files.Stage(path.string(), EncodeOutput(g, f, path.string(), it->second));
+    if (it == outputs.end()) continue;
+    const std::string rel = "outputs/" + f.file;
+    set.Write(rel, EncodeOutput(g, f, (fs::path(set.dir()) / rel).string(), it->second));
     written.push_back(f);
   }
-  // Removed before the new report appears: never a new report beside an older run's values.
-  std::error_code ec;
-  for (const fs::path& p : stale) fs::remove(p, ec);
   nlohmann::json report = ToJson(r);
   report["outputs"] = OutputsJson(g, written);
-  files.Stage((fs::path(dir) / "layers.csv").string(), LayersCsv(r));
-  files.Stage((fs::path(dir) / "report.json").string(), report.dump(2) + "\n");
-  files.Commit();
+  set.Write("layers.csv", LayersCsv(r));
+  set.Write("report.json", report.dump(2) + "\n");
 }
 
 RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file,

@@ -1,7 +1,7 @@
 // What a run reports, for `npusim run`, `npusim scalesim` and `npusim sweep`'s points: the
 // simulation's Result with the names of what ran, the output check, the phases' wall time, and the
-// writers of the terminal summary, report.json, layers.csv and the output files (files appear
-// complete or not at all: support/atomic_file.h).
+// writers of the terminal summary, report.json, layers.csv and the output files (a result set
+// appears complete or not at all: support/result_dir.h).
 #pragma once
 
 #include <cstdint>
@@ -12,6 +12,7 @@
 
 #include "config/arch.h"
 #include "ir/graph.h"
+#include "support/result_dir.h"
 #include "sim/simulate.h"
 
 namespace npusim::sim {
@@ -64,7 +65,8 @@ class PhaseClock {
 CheckResult CompareOutputs(const core::Graph& g, const std::map<std::string, std::vector<int32_t>>& sim,
                            const std::map<std::string, std::vector<int32_t>>& ref);
 
-// Creates DIR, or throws ConfigError naming DIR.
+// Creates DIR, or throws ConfigError naming DIR (core::CreateOutputDir). Commands that write a
+// result set use core::ResultDir instead.
 void PrepareOutputDir(const std::string& dir);
 // The report of simulation `r` of `g` (from `net_file`) on `arch`: `r` with the names and the
 // resolved arch echo. Used by `npusim run` and `npusim scalesim` (full model).
@@ -75,8 +77,10 @@ RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const 
 std::string SummaryTable(const RunReport& r);
 
 // Writes report.json (with an "outputs" list: name, tensor, file, shape and dtype of each output
-// file written; none in timing mode), layers.csv and the output files.
-void WriteReportFiles(const std::string& dir, const RunReport& r, const core::Graph& g,
+// file written; none in timing mode), layers.csv and the output files into result set `set`
+// (the caller commits it). An output's file is outputs/<name>.npy, a name above 200 bytes
+// shortened with a hash (core::ShortFileStem); report.json's "outputs" names each file.
+void WriteReportFiles(core::ResultDir& set, const RunReport& r, const core::Graph& g,
                       const std::map<std::string, std::vector<int32_t>>& outputs);
 
 }  // namespace npusim::sim

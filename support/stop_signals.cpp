@@ -1,10 +1,14 @@
 // support/stop_signals.h: cleanup and deferral of SIGINT, SIGTERM and SIGHUP.
 #include "support/stop_signals.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <mutex>
 
@@ -12,25 +16,89 @@ namespace npusim::core {
 namespace {
 
 constexpr int kStopSignals[] = {SIGINT, SIGTERM, SIGHUP};
-constexpr size_t kMaxPaths = 256, kMaxPathBytes = 4096, kMaxPids = 1024;
+constexpr size_t kMaxPids = 1024;
+constexpr int kMaxTreeDepth = 4;  // result sets are two levels deep (outputs/*.npy)
 
-// A slot is free (0), being filled (1) or ready (2); the handler reads ready slots only.
-struct PathSlot {
-  std::atomic<int> state{0};
+// One registered path. Nodes are allocated by the registering thread, linked at the list's head
+// and never freed: a node whose path was kept (state 0) is reused, so the list is as long as the
+// most paths registered at once, with no fixed limit. The handler reads ready nodes (state 2)
+// only, in the reverse order of registration (seq).
+struct PathNode {
+  std::atomic<int> state{0};  // free (0), being filled (1), ready (2)
   pid_t owner = 0;
-  char path[kMaxPathBytes];
+  bool tree = false;  // a directory removed with everything in it
+  uint64_t seq = 0;
+  size_t capacity = 0;
+  char* path = nullptr;
+  PathNode* next = nullptr;  // set before the node is published, never changed after
 };
-PathSlot g_paths[kMaxPaths];
+std::atomic<PathNode*> g_paths{nullptr};
+std::atomic<uint64_t> g_seq{0};
 std::atomic<pid_t> g_forward[kMaxPids];
 std::atomic<int> g_deferred{0}, g_signal{0};
 std::once_flag g_installed;
 
+void RemoveEntryAt(int dir_fd, const char* name, int depth);
+
+// Removes everything in the directory open as `fd`, with async-signal-safe calls only (getdents64,
+// unlinkat, openat, close). Entries removed while listing may hide others: lists again until a
+// pass finds nothing (or gives up on entries that cannot be removed).
+void EmptyDirectory(int fd, int depth) {
+  alignas(8) char buf[1024];
+  for (int pass = 0; pass < 64; ++pass) {
+    if (lseek(fd, 0, SEEK_SET) != 0) return;
+    bool any = false;
+    ssize_t n;
+    while ((n = getdents64(fd, buf, sizeof buf)) > 0) {
+      for (ssize_t off = 0; off < n;) {
+        const auto* d = reinterpret_cast<const struct dirent64*>(buf + off);
+        off += d->d_reclen;
+        if (std::strcmp(d->d_name, ".") == 0 || std::strcmp(d->d_name, "..") == 0) continue;
+        any = true;
+        RemoveEntryAt(fd, d->d_name, depth);
+      }
+    }
+    if (!any) return;
+  }
+}
+
+void RemoveEntryAt(int dir_fd, const char* name, int depth) {
+  if (unlinkat(dir_fd, name, 0) == 0 || (errno != EISDIR && errno != EPERM)) return;
+  if (depth < kMaxTreeDepth) {
+    const int sub = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub >= 0) {
+      EmptyDirectory(sub, depth + 1);
+      close(sub);
+    }
+  }
+  unlinkat(dir_fd, name, AT_REMOVEDIR);
+}
+
+void RemovePath(const PathNode& n) {
+  if (n.tree) {
+    const int fd = open(n.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) {
+      EmptyDirectory(fd, 1);
+      close(fd);
+    }
+  }
+  if (unlink(n.path) != 0 && (errno == EISDIR || errno == EPERM)) rmdir(n.path);
+}
+
+// The ready nodes of this process, newest registration first (a selection by seq: the handler
+// may not allocate, and the list is short).
 void RemoveRegistered() {
   const pid_t self = getpid();
-  for (size_t i = kMaxPaths; i-- > 0;) {
-    PathSlot& s = g_paths[i];
-    if (s.state.load() != 2 || s.owner != self) continue;
-    if (unlink(s.path) != 0 && (errno == EISDIR || errno == EPERM)) rmdir(s.path);
+  uint64_t below = UINT64_MAX;
+  for (;;) {
+    const PathNode* next = nullptr;
+    for (const PathNode* n = g_paths.load(); n; n = n->next) {
+      if (n->state.load() != 2 || n->owner != self || n->seq >= below) continue;
+      if (!next || n->seq > next->seq) next = n;
+    }
+    if (!next) return;
+    below = next->seq;
+    RemovePath(*next);
   }
 }
 
@@ -66,29 +134,43 @@ void Install() {
   });
 }
 
+void Register(const std::string& path, bool tree) {
+  Install();
+  PathNode* node = nullptr;
+  for (PathNode* n = g_paths.load(); n && !node; n = n->next) {
+    int expected = 0;
+    if (n->capacity > path.size() && n->state.compare_exchange_strong(expected, 1)) node = n;
+  }
+  if (!node) {  // a new node, published already being filled
+    node = new PathNode;
+    node->state.store(1);
+    node->capacity = std::max<size_t>(path.size() + 1, 256);
+    node->path = new char[node->capacity];
+    node->next = g_paths.load();
+    while (!g_paths.compare_exchange_weak(node->next, node)) {
+    }
+  }
+  std::memcpy(node->path, path.c_str(), path.size() + 1);
+  node->owner = getpid();
+  node->tree = tree;
+  node->seq = g_seq.fetch_add(1) + 1;
+  node->state.store(2);
+}
+
 }  // namespace
 
-void RemoveOnStop(const std::string& path) {
-  if (path.size() >= kMaxPathBytes) return;
-  Install();
-  for (PathSlot& s : g_paths) {
-    int expected = 0;
-    if (!s.state.compare_exchange_strong(expected, 1)) continue;
-    std::memcpy(s.path, path.c_str(), path.size() + 1);
-    s.owner = getpid();
-    s.state.store(2);
-    return;
-  }
-}
+void RemoveOnStop(const std::string& path) { Register(path, false); }
+
+void RemoveTreeOnStop(const std::string& dir) { Register(dir, true); }
 
 void KeepOnStop(const std::string& path) {
   const pid_t self = getpid();
-  for (size_t i = kMaxPaths; i-- > 0;) {
-    PathSlot& s = g_paths[i];
-    if (s.state.load() != 2 || s.owner != self || path != s.path) continue;
-    s.state.store(0);
-    return;
+  PathNode* newest = nullptr;
+  for (PathNode* n = g_paths.load(); n; n = n->next) {
+    if (n->state.load() != 2 || n->owner != self || path != n->path) continue;
+    if (!newest || n->seq > newest->seq) newest = n;
   }
+  if (newest) newest->state.store(0);
 }
 
 void DeferStopSignals() {

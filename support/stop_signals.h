@@ -10,9 +10,11 @@
 //   rename(tmp, path);
 //   core::KeepOnStop(tmp);
 //
-// The handler uses only async-signal-safe calls (unlink, rmdir, kill, raise) on fixed-size
-// tables; paths are removed only by the process that registered them, so a forked child (serve)
-// killed on its own never removes its parent's files.
+// The handler uses only async-signal-safe calls (unlink, rmdir, getdents64, unlinkat, kill,
+// raise). The registered paths are a list that grows as needed (no fixed limit: a result set
+// registers one staging directory, removed with its contents, not each of its files); paths are
+// removed only by the process that registered them, so a forked child (serve) killed on its own
+// never removes its parent's files.
 #pragma once
 
 #include <signal.h>
@@ -24,8 +26,12 @@ namespace npusim::core {
 
 // Removes `path` (a file, or an empty directory) if a stop signal ends this process before
 // KeepOnStop(path). Paths are removed in the reverse order of registration (a directory's files
-// before it). At most 256 paths at once; beyond that a path is simply not cleaned up.
+// before it).
 void RemoveOnStop(const std::string& path);
+// Removes directory `dir` with everything in it (up to four levels deep; symbolic links are
+// removed, never followed) if a stop signal ends this process before KeepOnStop(dir).
+void RemoveTreeOnStop(const std::string& dir);
+// Ends the latest registration of `path` by this process.
 void KeepOnStop(const std::string& path);
 
 // From now on a stop signal does not end the process: StopSignal() returns it (0 before any)

@@ -6,6 +6,7 @@
 // checked against the reference executor computed here, in-process, from the same files.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -362,6 +363,81 @@ TEST_F(Cli, OutDirFailingBelowNewLevelsLeavesNoneOfThem) {
       << o;
   EXPECT_FALSE(fs::exists(fresh));
   EXPECT_TRUE(fs::exists(dir_ / "work"));  // a level that was there before stays
+}
+
+// --out is replaced as a whole (support/result_dir.h): what it may be is checked before simulating.
+
+TEST_F(Cli, OutDirThatIsAFileIsRefusedAndKept) {
+  const fs::path file = dir_ / "work" / "a_file";
+  WriteText(file, "x");
+  const Outcome o = Run({"--arch", Src("arch/dense_16x16.json"), "--net", Src("workloads/tiny_conv.json"),
+                         "--out", file.string()});
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_TRUE(Contains(o.err, "npusim: error: " + file.string() +
+                                  ": cannot use the output directory: it exists and is not a directory"))
+      << o;
+  EXPECT_EQ(ReadText(file), "x");
+  EXPECT_EQ(o.out, "");  // refused before simulating: no summary
+}
+
+TEST_F(Cli, OutDirHoldingForeignFilesIsRefusedAndKept) {
+  fs::create_directories(out_dir_);
+  WriteText(out_dir_ / "thesis.tex", "mine");
+  const Outcome o = RunInto(Src("arch/dense_16x16.json"), Src("workloads/tiny_conv.json"));
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_TRUE(Contains(o.err, "npusim: error: " + out_dir_.string() +
+                                  ": cannot use the output directory: it holds files that are not an npusim "
+                                  "result set (thesis.tex)"))
+      << o;
+  EXPECT_EQ(ReadText(out_dir_ / "thesis.tex"), "mine");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 2);  // work, out
+}
+
+TEST_F(Cli, OutDirInAReadOnlyParentIsRefusedBeforeSimulating) {
+  if (geteuid() == 0) GTEST_SKIP() << "root writes into read-only directories";
+  const fs::path parent = dir_ / "work" / "ro";
+  fs::create_directories(parent / "out");
+  fs::permissions(parent, fs::perms::owner_read | fs::perms::owner_exec);
+  const Outcome o = Run({"--arch", Src("arch/dense_16x16.json"), "--net", Src("workloads/tiny_conv.json"),
+                         "--out", (parent / "out").string()});
+  fs::permissions(parent, fs::perms::owner_all);
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_TRUE(Contains(o.err, "npusim: error: " + (parent / "out").string() +
+                                  ": cannot replace the output directory: its parent directory " +
+                                  parent.string() + " is not writable: Permission denied"))
+      << o;
+  EXPECT_EQ(o.out, "");
+}
+
+TEST_F(Cli, LongOutputNamesGetShortenedFileNamesThatTheReportNames) {
+  // A 250-byte tensor name (IR outputs) and a 300-byte model output name (model_io): each file is
+  // the first 100 bytes, "-" and 16 hex digits of FNV-1a 64 of the name (computed apart, in Python).
+  const std::string tensor(250, 'y'), model(300, 'q');
+  const std::string net = EditedCopy("workloads/tiny_conv.json", "long.json", [&](json& j) {
+    j["outputs"] = {tensor};
+    j["tensors"][tensor] = j["tensors"]["y"];
+    j["tensors"].erase("y");
+    j["ops"][0]["outputs"] = {tensor};
+  });
+  const Outcome o = RunInto(Src("arch/dense_16x16.json"), net);
+  ASSERT_EQ(o.exit_code, 0) << o;
+  const std::string file = "outputs/" + std::string(100, 'y') + "-db51b6ac96a08c5f.npy";
+  EXPECT_TRUE(fs::is_regular_file(out_dir_ / file));
+  EXPECT_EQ(ReadJson(out_dir_ / "report.json")["outputs"][0]["file"], file);
+  EXPECT_EQ(ReadJson(out_dir_ / "report.json")["outputs"][0]["tensor"], tensor);
+  const std::string io = EditedCopy("workloads/tiny_conv.json", "long_io.json", [&](json& j) {
+    const json id = {0, 1, 2, 3};
+    const json in = {{"name", "x"}, {"tensor", "x"}, {"shape", {1, 8, 8, 3}}, {"perm", id}, {"dtype", "int8"}};
+    const json out = {{"name", model}, {"tensor", "y"}, {"shape", {1, 8, 8, 4}}, {"perm", id}, {"dtype", "int8"}};
+    j["model_io"] = {{"inputs", {in}}, {"outputs", {out}}};
+  });
+  const Outcome o2 = RunInto(Src("arch/dense_16x16.json"), io);
+  ASSERT_EQ(o2.exit_code, 0) << o2;
+  const std::string file2 = "outputs/" + std::string(100, 'q') + "-dab09bcb83d19681.npy";
+  EXPECT_TRUE(fs::is_regular_file(out_dir_ / file2));
+  EXPECT_FALSE(fs::exists(out_dir_ / file));  // the first run's file went with its set
+  EXPECT_EQ(ReadJson(out_dir_ / "report.json")["outputs"][0]["file"], file2);
+  EXPECT_EQ(ReadJson(out_dir_ / "report.json")["outputs"][0]["name"], model);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,10 @@
 // Nothing half-written (docs/design-decisions.md), real binary: a long run (MobileNetV1 on tiny_4x4,
 // seconds of simulation) killed by SIGINT or SIGTERM leaves the previous results byte for byte and
 // no temporary file, and no directory it created; a run that fails while writing its results
-// (file size limit) leaves the previous ones too; a sweep whose point dies by a signal records it
+// (file size limit) leaves the previous ones too; a run killed while writing its result set leaves
+// no staging directory; a second run into another network's results leaves exactly the new set
+// (a result set replaces its directory whole: support/result_dir.h); a sweep whose point dies by a
+// signal records it
 // as failed and goes on; a sweep stopped by SIGTERM passes it on to its points, keeps whole rows
 // only, and the same command resumes it. (The library side: tests/support/stop_signals_test.cpp.)
 #include <fcntl.h>
@@ -17,6 +20,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "explore/sweep_grid.h"
 #include "support/csv.h"
@@ -153,6 +158,79 @@ TEST_F(Interrupt, ARunFailingWhileWritingLeavesThePreviousResults) {
   EXPECT_NE(Contents(out).at("report.json"), before.at("report.json"));
 }
 
+// A network of `n` outputs z0 ... z<n-1>, each a 1x1 max pool of one [1, hw, hw, 16] int8 input.
+std::string ManyOutputs(const fs::path& path, int n, int hw) {
+  using nlohmann::json;
+  const json type = {{"bits", 8}, {"signed", true}, {"scale", 0.05}, {"zero_point", 0}};
+  json net = {{"version", 1}, {"name", "many"}, {"inputs", {"x"}}, {"outputs", json::array()}};
+  net["tensors"]["x"] = type;
+  net["tensors"]["x"]["shape"] = {1, hw, hw, 16};
+  net["tensors"]["x"]["data"] = {{"random", {{"seed", 1}}}};
+  for (int i = 0; i < n; ++i) {
+    const std::string z = "z" + std::to_string(i);
+    net["tensors"][z] = type;
+    net["outputs"].push_back(z);
+    net["ops"].push_back({{"name", "p" + std::to_string(i)}, {"op", "max_pool"}, {"inputs", {"x"}},
+                          {"outputs", {z}}, {"kernel", {1, 1}}, {"stride", {1, 1}}, {"pads", {0, 0, 0, 0}}});
+  }
+  WriteFileText(path, net.dump());
+  return path.string();
+}
+
+// The number of files in the run's staging directories beside `out` (".results.<pid>.<n>.tmp").
+size_t StagedFiles(const fs::path& out) {
+  size_t n = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(out.parent_path(), ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("." + out.filename().string() + ".", 0) != 0) continue;
+    for (const auto& f : fs::recursive_directory_iterator(e.path(), ec)) n += f.is_regular_file(ec) ? 1 : 0;
+  }
+  return n;
+}
+
+TEST_F(Interrupt, ASecondRunIntoAnotherNetworksResultsLeavesExactlyTheNewFiles) {
+  const fs::path out = dir_ / "r" / "results";
+  const auto before = PreviousResults(out);  // tiny_conv: outputs/y.npy
+  const std::string net = ManyOutputs(dir_ / "many.json", 3, 4);
+  const ProcessOutcome o =
+      RunNpusim({"--arch", Src("tests/data/arch/dense_16x16_pipe.json"), "--net", net, "--out", out.string()},
+                dir_ / "err.txt");
+  ASSERT_EQ(o.exit_code, 0) << o;
+  std::vector<std::string> files;
+  for (const auto& [name, bytes] : Contents(out)) files.push_back(name);
+  EXPECT_EQ(files, (std::vector<std::string>{".npusim-result", "layers.csv", "outputs/z0.npy",
+                                             "outputs/z1.npy", "outputs/z2.npy", "report.json"}));
+  // No staging directory left beside it.
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_ / "r"), fs::directory_iterator()), 1);
+}
+
+TEST_F(Interrupt, ARunKilledWhileWritingItsResultSetLeavesThePreviousSetAndNoStaging) {
+  const fs::path out = dir_ / "r" / "results";
+  const auto before = PreviousResults(out);
+  // 1000 outputs of 16 KiB: writing them takes long enough to be caught midway.
+  const std::string net = ManyOutputs(dir_ / "many.json", 1000, 32);
+  const pid_t pid = Spawn({NPUSIM_BINARY, "run", "--arch", Src("arch/tiny_4x4.json"), "--net", net, "--out",
+                           out.string()},
+                          dir_ / "log.txt");
+  const auto until = Clock::now() + std::chrono::seconds(60);
+  size_t staged = 0;
+  int status = 0;
+  bool ended = false;
+  while (!ended && (staged = StagedFiles(out)) < 100 && Clock::now() < until)
+    ended = waitpid(pid, &status, WNOHANG) == pid;
+  if (!ended) {
+    kill(pid, SIGTERM);
+    status = Wait(pid);
+  }
+  ASSERT_GE(staged, 100u) << "never caught writing: " << ReadFileText(dir_ / "log.txt");
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the run ended before the signal: " << ReadFileText(dir_ / "log.txt");
+  EXPECT_EQ(WTERMSIG(status), SIGTERM);
+  EXPECT_EQ(Contents(out), before);
+  EXPECT_EQ(StagedFiles(out), 0u);
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_ / "r"), fs::directory_iterator()), 1);
+}
+
 class InterruptSweep : public Interrupt {
  protected:
   std::vector<std::string> Sweep(const std::string& first_net, const std::string& second_net) {
@@ -208,6 +286,8 @@ TEST_F(InterruptSweep, AStoppedSweepStopsItsPointsKeepsWholeRowsAndResumes) {
   ASSERT_EQ(rows.size(), 1u) << csv;
   EXPECT_EQ(rows.at("p0").at("status"), "ok");
   EXPECT_FALSE(fs::exists(dir_ / "s" / "points" / "p1" / "report.json"));
+  EXPECT_FALSE(fs::exists(dir_ / "s" / "points" / "p1" / "run" / "report.json"));  // a point's result set
+  EXPECT_EQ(StagedFiles(dir_ / "s" / "points" / "p1" / "run"), 0u);
   EXPECT_EQ(Temporaries(dir_ / "s"), std::vector<std::string>{});
   // The same command finishes it, without rerunning p0.
   const pid_t again = Spawn(args, dir_ / "log2.txt");

@@ -2,6 +2,10 @@
 // against a plain NCHW QLinearConv written in this file), attribute mapping, the supported op
 // chain, up-front refusal of unsupported nodes, and the network-file round trip.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -319,6 +323,46 @@ TEST(OnnxImport, RoundTripThroughNetworkFile) {
   const core::Graph c = ImportOnnx(BuildConv(m, dir + "/conv.onnx"));
   core::SaveNetwork(c, dir + "/conv.json", dir);
   ExpectSameGraph(c, core::LoadNetwork(dir + "/conv.json"));
+}
+
+// `npusim import`'s files appear together or not at all: the second weight file failing (a file
+// size limit, in a child process) leaves neither the first nor the weights directory it created.
+TEST(OnnxImport, AFailingSecondWeightFileLeavesNothing) {
+  const std::string dir = ScratchDir();
+  core::Graph g = ImportOnnx(BuildChain(dir + "/chain.onnx"));
+  const core::TensorInfo w = g.tensor("fc_w");
+  core::TensorInfo small = w, big = w;  // first and second in name order, before the model's
+  small.name = "0_small";
+  small.shape = {4};
+  small.data = std::vector<int32_t>(4, 1);
+  big.name = "1_big";
+  big.shape = {1 << 16};
+  big.data = std::vector<int32_t>(1 << 16, 1);
+  g.tensors[small.name] = small;
+  g.tensors[big.name] = big;
+  const pid_t pid = fork();
+  if (pid == 0) {
+    signal(SIGXFSZ, SIG_IGN);
+    const rlimit limit{16384, 16384};  // 0_small.npy fits, 1_big.npy (64 KiB) does not
+    setrlimit(RLIMIT_FSIZE, &limit);
+    try {
+      core::SaveNetwork(g, dir + "/out/net.json", dir + "/out/w");
+    } catch (const core::ConfigError& e) {
+      const std::string want = dir + "/out/w/1_big.npy: cannot write file: File too large";
+      _exit(std::string(e.what()).find(want) == std::string::npos ? 3 : 0);
+    }
+    _exit(4);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "3: another message, 4: no error";
+  EXPECT_TRUE(std::filesystem::is_empty(dir + "/out")) << "the first weight file or the weights directory "
+                                                          "stayed";
+  // Without the limit the same call writes both, named in the network file.
+  core::SaveNetwork(g, dir + "/out/net.json", dir + "/out/w");
+  EXPECT_EQ(core::LoadNpy(dir + "/out/w/1_big.npy").values.size(), size_t{1} << 16);
+  EXPECT_EQ(core::LoadNpy(dir + "/out/w/0_small.npy").values, std::vector<int32_t>(4, 1));
 }
 
 TEST(OnnxImport, ImportCommandWritesNetworkAndWeights) {
