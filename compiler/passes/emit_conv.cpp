@@ -89,17 +89,31 @@ void RecordMapping(Context& ctx, const ConvView& v, size_t first, isa::LayerMapp
 
 }  // namespace
 
-void EmitConv(Context& ctx, int op_index) {
-  const ConvView v = MakeConvView(*ctx.graph, op_index);
-  const bool mapped = core::UnitKindOf(*ctx.unit).maps_layers();
+std::shared_ptr<PlannedConv> PlanConv(Context& ctx, int op_index) {
+  auto p = std::make_shared<PlannedConv>();
+  p->v = MakeConvView(*ctx.graph, op_index);
   MappingDecision guess;
-  if (mapped) {
-    guess = ChooseReconfigMapping(ctx, v, LayerAsOneTile(v));
+  if (core::UnitKindOf(*ctx.unit).maps_layers()) {
+    guess = ChooseReconfigMapping(ctx, p->v, LayerAsOneTile(p->v));
     ctx.conv_mapping = &guess.best.mapping;
   }
-  ConvTiling t;
-  const std::unique_ptr<WeightStore> store = ChooseWeightStore(ctx, v, &t);
+  p->store = ChooseWeightStore(ctx, p->v, &p->t);
   ctx.conv_mapping = nullptr;
+  return p;
+}
+
+void EmitConv(Context& ctx, int op_index) {
+  std::shared_ptr<PlannedConv> planned;
+  if (auto it = ctx.planned.find(op_index); it != ctx.planned.end()) {
+    planned = it->second;  // tiled already, by the fusion planner's comparison
+    ctx.planned.erase(it);
+  } else {
+    planned = PlanConv(ctx, op_index);
+  }
+  const ConvView& v = planned->v;
+  const ConvTiling& t = planned->t;
+  WeightStore* store = planned->store.get();
+  const bool mapped = core::UnitKindOf(*ctx.unit).maps_layers();
   ctx.sparse = store->sparse();
   const size_t first = ctx.program.instructions.size();
   ConvEmitter emitter(ctx, v, t, *store);

@@ -3,11 +3,13 @@
 #include "compiler/passes/fusion.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <memory>
 #include <numeric>
 #include <set>
 #include <stdexcept>
+#include <tuple>
 
 #include "compiler/passes/conv_emitter.h"
 #include "compiler/passes/tiling.h"
@@ -127,18 +129,6 @@ struct GroupLayout {
   bool weights_resident = false;
 };
 
-// The weight tiles of a layer under tiling t: key -> bytes in the buffer.
-std::map<std::string, int64_t> WeightTiles(Context& ctx, const ConvView& v, const ConvTiling& t,
-                                           WeightStore& store) {
-  ConvEmitter em(ctx, v, t, store);
-  std::map<std::string, int64_t> tiles;
-  const int64_t bytes = ConvTileBytes(v, t).w;
-  for (const OcTile& o : em.oc_tiles()) {
-    for (size_t i = 0; i < o.ic.size(); ++i) tiles[em.WeightKey(o, i)] = bytes;
-  }
-  return tiles;
-}
-
 int64_t RowBytes(const ConvView& v, bool input) {
   return input ? v.w_ * v.c * v.x->bytes_per_element() : v.ow * v.oc * v.y->bytes_per_element();
 }
@@ -194,7 +184,7 @@ class GroupPlanner {
   }
 
   // The buffer layout of group g, or false when it does not fit.
-  bool Layout(const FusionGroup& g, const GroupShape& shape, GroupLayout* layout) {
+  bool Layout(const FusionGroup& g, const GroupShape& shape, GroupLayout* layout, bool homes = true) {
     const std::vector<ConvTiling> ts = Tilings(g);
     const Buffers& B = ctx_.buffers;
     for (size_t k = 0; k < vs_.size(); ++k) {
@@ -243,7 +233,7 @@ class GroupPlanner {
       }
     }
     if (at > end) return false;
-    return PlaceWeights(ts, layout);
+    return PlaceWeights(ts, layout, homes);
   }
 
  private:
@@ -260,7 +250,7 @@ class GroupPlanner {
 
   // Weights resident when all of the group's tiles fit the weight buffer together, else each
   // must fit a weight slot.
-  bool PlaceWeights(const std::vector<ConvTiling>& ts, GroupLayout* layout) {
+  bool PlaceWeights(const std::vector<ConvTiling>& ts, GroupLayout* layout, bool homes) {
     const SlotPair& w = ctx_.buffers.w;
     const int64_t size = ctx_.arch->buffers[w.buffer].size_bytes;
     layout->home.assign(vs_.size(), {});
@@ -268,8 +258,10 @@ class GroupPlanner {
     int64_t total = 0;
     bool each_fits = true;
     for (size_t k = 0; k < vs_.size(); ++k) {
-      for (const auto& [key, bytes] : WeightTiles(ctx_, vs_[k], ts[k], *stores_[k])) {
-        layout->home[k][key] = base + total;
+      std::vector<std::pair<std::string, int64_t>> tiles = LayerTiles(k, ts[k]);
+      if (homes) std::sort(tiles.begin(), tiles.end());  // homes in key order
+      for (const auto& [key, bytes] : tiles) {
+        if (homes) layout->home[k][key] = base + total;
         total += AlignUp(bytes, 64);
         each_fits = each_fits && bytes <= w.bytes;
       }
@@ -298,7 +290,7 @@ class GroupPlanner {
         if (band_input && first.groups == 1 && tic != first.icg()) continue;
         g->band_input = band_input;
         GroupLayout layout;
-        if (!Layout(*g, shape, &layout)) continue;
+        if (!Layout(*g, shape, &layout, false)) continue;
         g->weights_resident = layout.weights_resident;
         Estimate(shape, g);
         return true;
@@ -314,6 +306,7 @@ class GroupPlanner {
 
   void Estimate(const GroupShape& shape, FusionGroup* g);
   std::vector<std::vector<std::pair<std::string, int64_t>>> TilesInOrder(const std::vector<ConvTiling>& ts);
+  const std::vector<std::pair<std::string, int64_t>>& LayerTiles(size_t k, const ConvTiling& t);
   void EstimateProducer(const Rows& r, size_t k, const FusionGroup& g, const std::vector<ConvTiling>& ts,
                         struct GroupCost& c) const;
   std::vector<int64_t> WeightLoads(const GroupShape& shape, const FusionGroup& g,
@@ -323,6 +316,8 @@ class GroupPlanner {
   Context& ctx_;
   std::vector<ConvView> vs_;
   std::vector<std::unique_ptr<WeightStore>> stores_;
+  std::map<std::tuple<size_t, int64_t, int64_t, bool, int64_t>, std::vector<std::pair<std::string, int64_t>>>
+      tile_cache_;
 };
 
 // Sums of one group's estimate.
@@ -356,13 +351,20 @@ struct GroupCost {
 std::vector<std::vector<std::pair<std::string, int64_t>>> GroupPlanner::TilesInOrder(
     const std::vector<ConvTiling>& ts) {
   std::vector<std::vector<std::pair<std::string, int64_t>>> tiles;
-  for (size_t k = 0; k < vs_.size(); ++k) {
-    ConvEmitter em(ctx_, vs_[k], ts[k], *stores_[k]);
-    const int64_t bytes = ConvTileBytes(vs_[k], ts[k]).w;
-    tiles.emplace_back();
-    for (const OcTile& o : em.oc_tiles()) {
-      for (size_t i = 0; i < o.ic.size(); ++i) tiles.back().emplace_back(em.WeightKey(o, i), bytes);
-    }
+  for (size_t k = 0; k < vs_.size(); ++k) tiles.push_back(LayerTiles(k, ts[k]));
+  return tiles;
+}
+
+// Layer k's weight tiles under tiling t in emission order (remembered: the search asks often).
+const std::vector<std::pair<std::string, int64_t>>& GroupPlanner::LayerTiles(size_t k, const ConvTiling& t) {
+  const auto key = std::make_tuple(k, t.toc, t.tic, t.whole_groups, t.w_tile_bytes);
+  auto it = tile_cache_.find(key);
+  if (it != tile_cache_.end()) return it->second;
+  std::vector<std::pair<std::string, int64_t>>& tiles = tile_cache_[key];
+  ConvEmitter em(ctx_, vs_[k], t, *stores_[k]);
+  const int64_t bytes = ConvTileBytes(vs_[k], t).w;
+  for (const OcTile& o : em.oc_tiles()) {
+    for (size_t i = 0; i < o.ic.size(); ++i) tiles.emplace_back(em.WeightKey(o, i), bytes);
   }
   return tiles;
 }
@@ -370,29 +372,56 @@ std::vector<std::vector<std::pair<std::string, int64_t>>> GroupPlanner::TilesInO
 // The bytes of each weight-tile load of group g: every tile once when resident; else the tiles in
 // the order the emitter asks for them (skewed bands, each tile of a layer per band and tile of
 // rows) through the two weight slots, as SlotPair::Acquire keeps them.
+// Two slots, as SlotPair::Acquire keeps them: a tile found in either is used again; else it
+// replaces the one not used last (and is loaded).
+class TwoSlots {
+ public:
+  bool Load(int64_t id) {
+    for (int s = 0; s < 2; ++s) {
+      if (held_[s] == id) {
+        last_ = s;
+        return false;
+      }
+    }
+    last_ ^= 1;
+    held_[last_] = id;
+    return true;
+  }
+
+ private:
+  std::array<int64_t, 2> held_{-1, -1};
+  int last_ = 1;
+};
+
+std::vector<int64_t> EveryTileOnce(const std::vector<std::vector<std::pair<std::string, int64_t>>>& tiles) {
+  std::vector<int64_t> loads;
+  for (const auto& layer : tiles) {
+    for (const auto& tile : layer) loads.push_back(tile.second);
+  }
+  return loads;
+}
+
 std::vector<int64_t> GroupPlanner::WeightLoads(const GroupShape& shape, const FusionGroup& g,
                                                const std::vector<ConvTiling>& ts) {
   const auto tiles = TilesInOrder(ts);
-  std::vector<int64_t> loads;
-  SlotPair slots;
-  auto ask = [&](const std::vector<std::pair<std::string, int64_t>>& layer) {
-    for (const auto& [key, bytes] : layer) {
-      bool load = true;
-      if (!g.weights_resident) slots.Acquire(key, &load);
-      if (load) loads.push_back(bytes);
+  std::vector<int64_t> loads, first_id{0};  // first_id[k]: layer k's first tile, by group index
+  for (const auto& layer : tiles) first_id.push_back(first_id.back() + static_cast<int64_t>(layer.size()));
+  if (g.weights_resident) return EveryTileOnce(tiles);
+  TwoSlots slots;
+  // Layer k's tiles, `times` times over (once per tile of rows).
+  auto ask = [&](size_t k, int64_t times) {
+    for (int64_t n = 0; n < times; ++n) {
+      for (size_t i = 0; i < tiles[k].size(); ++i) {
+        if (slots.Load(first_id[k] + static_cast<int64_t>(i))) loads.push_back(tiles[k][i].second);
+      }
     }
   };
-  if (g.weights_resident) {
-    for (const auto& layer : tiles) ask(layer);
-    return loads;
-  }
   const size_t layers = vs_.size(), bands = shape.need.size();
   for (size_t t = 0; t + 1 < bands + layers; ++t) {
     for (size_t k = 0; k < layers; ++k) {
       if (t < k || t - k >= bands) continue;
       const Rows r = shape.Computed(t - k, k, g.line_buffer);
-      const int64_t subs = k + 1 < layers ? CeilDiv(r.size(), g.rows[k]) : 1;
-      for (int64_t sub = 0; sub < subs; ++sub) ask(tiles[k]);
+      ask(k, k + 1 < layers ? CeilDiv(r.size(), g.rows[k]) : 1);
     }
   }
   return loads;
@@ -422,7 +451,8 @@ void GroupPlanner::EstimateProducer(const Rows& r, size_t k, const FusionGroup& 
   for (int64_t y = r.begin; y < r.end; y += g.rows[k]) {
     const Rows sub{y, std::min(y + g.rows[k], r.end)};
     for (int64_t i0 = 0; i0 < channels; i0 += ts[k].tic) {
-      const int64_t tic = std::min(ts[k].tic, v.icg() - i0);
+      // A whole-group tile reads every channel of the image.
+      const int64_t tic = ts[k].whole_groups ? v.c : std::min(ts[k].tic, v.icg() - i0);
       c.Conv(*ctx_.unit, v, ts[k], k, sub.size(), v.oc, tic);
       if (k == 0 && !g.band_input) c.Transfer(tic * xb, InputRows(v, sub).size() * v.w_ * tic * xb);
     }
@@ -483,10 +513,9 @@ struct Unfused {
 };
 
 Unfused UnfusedEstimate(Context& ctx, int op) {
-  const ConvView v = MakeConvView(*ctx.graph, op);
-  ConvTiling t;
-  ChooseWeightStore(ctx, v, &t);
-  return {t.estimated_cycles, t.estimated_dram_bytes};
+  std::shared_ptr<PlannedConv> p = PlanConv(ctx, op);
+  ctx.planned[op] = p;
+  return {p->t.estimated_cycles, p->t.estimated_dram_bytes};
 }
 
 // (cycles, DRAM bytes), compared lexicographically: sums of these are what the plans compare.

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,7 @@ struct ConvView {
 ConvView MakeConvView(const core::Graph& g, int op_index);
 
 class SparseWeights;  // compiler/passes/sparse_weights.h
+struct PlannedConv;   // compiler/passes/weight_store.h
 
 // Two equal slots of one buffer (double buffering), with the key of the block each holds so an
 // emitter can reuse a tile instead of loading it again.
@@ -73,6 +75,8 @@ struct Context {
   SparseWeights* sparse = nullptr;
   uint64_t dram_next = 0;  // the next free DRAM address (AllocateDram, then compressed weights)
   bool fusion = true;      // CompileOptions::fusion != kNone
+  // Layers the fusion planner tiled alone to compare with groups, for EmitConv (PlanConv).
+  std::map<int, std::shared_ptr<PlannedConv>> planned;
 
   isa::Instruction& Emit(isa::Opcode op);
 };

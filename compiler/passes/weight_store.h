@@ -51,6 +51,17 @@ class WeightStore {
   virtual SparseWeights* sparse();
 };
 
+// A conv/FC layer tiled alone: its view, the chosen store (which refers to the view) and tiling.
+struct PlannedConv {
+  ConvView v;
+  std::unique_ptr<WeightStore> store;
+  ConvTiling t;
+};
+
+// Tiles layer `op_index` alone (reconfigurable arrays: under the mapper's first guess), as EmitConv
+// runs it; the fusion planner keeps the result in Context::planned for EmitConv.
+std::shared_ptr<PlannedConv> PlanConv(Context& ctx, int op_index);
+
 // Every store unit `ctx.unit` may keep layer `v`'s weights in, in the order ties go to.
 std::vector<std::unique_ptr<WeightStore>> WeightStoresFor(const Context& ctx, const ConvView& v);
 
