@@ -183,8 +183,7 @@ int RunCommand(const CommandOptions& o) {
   const core::ArchConfig arch = LoadArch(o);
   const core::Graph g = LoadNet(o);
   const TensorMap inputs = ResolveInputs(g, o);
-  const std::string dir =
-      o.out.empty() ? "results/" + core::ShortFileStem(arch.name + "-" + g.name) : o.out;
+  const std::string dir = o.out.empty() ? "results/" + core::ShortFileStem(arch.name + "-" + g.name) : o.out;
   core::ResultDir::Check(dir);  // at once, not after compiling; it is created once the inputs are valid
   clock.Lap("load");
   const sim::Compiled compiled = sim::Compile(arch, g, o.net, CompileOptionsOf(o));

@@ -14,7 +14,6 @@
 namespace npusim::core {
 namespace {
 
-
 bool IsIdentity(const std::vector<int>& perm) {
   for (size_t i = 0; i < perm.size(); ++i) {
     if (perm[i] != static_cast<int>(i)) return false;

@@ -13,10 +13,10 @@
 #include "config/arch_json.h"
 #include "ir/model_io.h"
 #include "support/atomic_file.h"
-#include "support/result_dir.h"
 #include "support/csv.h"
 #include "support/error.h"
 #include "support/npy.h"
+#include "support/result_dir.h"
 
 namespace npusim::sim {
 namespace {

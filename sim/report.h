@@ -12,8 +12,8 @@
 
 #include "config/arch.h"
 #include "ir/graph.h"
-#include "support/result_dir.h"
 #include "sim/simulate.h"
+#include "support/result_dir.h"
 
 namespace npusim::sim {
 

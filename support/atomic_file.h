@@ -21,7 +21,7 @@ class FileSet {
   FileSet& operator=(const FileSet&) = delete;
 
   // Throws ConfigError naming `path` and the reason (errno) if the temporary cannot be written in
-// full.
+  // full.
   void Stage(const std::string& path, const std::string& bytes);
   // Throws ConfigError naming the file that could not be renamed and why; the files renamed
   // before it are put back as they were (a previous version restored, a new file removed).

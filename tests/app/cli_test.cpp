@@ -427,8 +427,10 @@ TEST_F(Cli, LongOutputNamesGetShortenedFileNamesThatTheReportNames) {
   EXPECT_EQ(ReadJson(out_dir_ / "report.json")["outputs"][0]["tensor"], tensor);
   const std::string io = EditedCopy("workloads/tiny_conv.json", "long_io.json", [&](json& j) {
     const json id = {0, 1, 2, 3};
-    const json in = {{"name", "x"}, {"tensor", "x"}, {"shape", {1, 8, 8, 3}}, {"perm", id}, {"dtype", "int8"}};
-    const json out = {{"name", model}, {"tensor", "y"}, {"shape", {1, 8, 8, 4}}, {"perm", id}, {"dtype", "int8"}};
+    const json in = {
+        {"name", "x"}, {"tensor", "x"}, {"shape", {1, 8, 8, 3}}, {"perm", id}, {"dtype", "int8"}};
+    const json out = {
+        {"name", model}, {"tensor", "y"}, {"shape", {1, 8, 8, 4}}, {"perm", id}, {"dtype", "int8"}};
     j["model_io"] = {{"inputs", {in}}, {"outputs", {out}}};
   });
   const Outcome o2 = RunInto(Src("arch/dense_16x16.json"), io);

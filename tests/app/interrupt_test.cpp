@@ -170,8 +170,13 @@ std::string ManyOutputs(const fs::path& path, int n, int hw) {
     const std::string z = "z" + std::to_string(i);
     net["tensors"][z] = type;
     net["outputs"].push_back(z);
-    net["ops"].push_back({{"name", "p" + std::to_string(i)}, {"op", "max_pool"}, {"inputs", {"x"}},
-                          {"outputs", {z}}, {"kernel", {1, 1}}, {"stride", {1, 1}}, {"pads", {0, 0, 0, 0}}});
+    net["ops"].push_back({{"name", "p" + std::to_string(i)},
+                          {"op", "max_pool"},
+                          {"inputs", {"x"}},
+                          {"outputs", {z}},
+                          {"kernel", {1, 1}},
+                          {"stride", {1, 1}},
+                          {"pads", {0, 0, 0, 0}}});
   }
   WriteFileText(path, net.dump());
   return path.string();
@@ -210,9 +215,9 @@ TEST_F(Interrupt, ARunKilledWhileWritingItsResultSetLeavesThePreviousSetAndNoSta
   const auto before = PreviousResults(out);
   // 1000 outputs of 16 KiB: writing them takes long enough to be caught midway.
   const std::string net = ManyOutputs(dir_ / "many.json", 1000, 32);
-  const pid_t pid = Spawn({NPUSIM_BINARY, "run", "--arch", Src("arch/tiny_4x4.json"), "--net", net, "--out",
-                           out.string()},
-                          dir_ / "log.txt");
+  const pid_t pid =
+      Spawn({NPUSIM_BINARY, "run", "--arch", Src("arch/tiny_4x4.json"), "--net", net, "--out", out.string()},
+            dir_ / "log.txt");
   const auto until = Clock::now() + std::chrono::seconds(60);
   size_t staged = 0;
   int status = 0;

@@ -140,8 +140,8 @@ TEST(ModelIo, OutputFileNamesAreSafeAndDistinct) {
   }
   const std::vector<std::string> files = ModelOutputFiles(outs);
   const std::vector<std::string> want = {
-      "logits_out.npy", "y.npy",      "y_2.npy",    "Y_3.npy", "_._etc.npy",
-      "_rf.npy",        "output.npy", "caf__0.npy", "a_b.npy",
+      "logits_out.npy", "y.npy", "y_2.npy", "Y_3.npy", "_._etc.npy", "_rf.npy", "output.npy", "caf__0.npy",
+      "a_b.npy",
       // Above 200 bytes: 100 bytes, "-", FNV-1a 64 of the whole stem (computed apart, in Python).
       std::string(100, 'n') + "-a4cf91b7088f4495.npy"};
   EXPECT_EQ(files, want);

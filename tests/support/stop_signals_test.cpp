@@ -8,8 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -146,9 +146,9 @@ TEST(ResultDir, ReplacesTheWholeSetLeavingNoStaleFileAndNoStaging) {
   EXPECT_EQ(Names(d).size(), 2u);
   second.Commit();
   const std::string marker = "npusim result set: the next result set written here replaces this directory\n";
-  EXPECT_EQ(Contents(out), (std::map<std::string, std::string>{{".npusim-result", marker},
-                                                               {"outputs/y.npy", "new values"},
-                                                               {"report.json", "new report"}}));
+  EXPECT_EQ(Contents(out),
+            (std::map<std::string, std::string>{
+                {".npusim-result", marker}, {"outputs/y.npy", "new values"}, {"report.json", "new report"}}));
   EXPECT_EQ(Names(d), std::vector<std::string>{"out"});
 }
 
@@ -231,7 +231,8 @@ TEST(StopSignals, ATerminatedResultSetLeavesNoStagingWhateverItsSize) {
     });
     ASSERT_TRUE(WIFSIGNALED(status)) << sig;
     EXPECT_EQ(WTERMSIG(status), sig);
-    EXPECT_EQ(Contents(out), (std::map<std::string, std::string>{{kResultMarker, ""}, {"report.json", "old"}}));
+    EXPECT_EQ(Contents(out),
+              (std::map<std::string, std::string>{{kResultMarker, ""}, {"report.json", "old"}}));
     EXPECT_EQ(Names(d), std::vector<std::string>{"out"}) << sig;
   }
 }
