@@ -1,5 +1,6 @@
 #include "compiler/compiler.h"
 
+#include <array>
 #include <map>
 
 #include "compiler/passes/fusion.h"
@@ -17,6 +18,21 @@ isa::Instruction& Context::Emit(isa::Opcode op) {
 }
 
 isa::ElemType TypeOf(const core::TensorInfo& t) { return isa::ElemType{t.bits, t.is_signed}; }
+
+void EmitTileDma(Context& ctx, isa::Opcode op, const TensorTile& t, uint64_t buffer) {
+  isa::DmaArgs& d = ctx.Emit(op).dma();
+  const uint64_t tensor = t.tensor + ((t.y * t.w + t.x) * t.c + t.c0) * t.eb;
+  const std::array<int64_t, 2> tensor_stride{t.c * t.eb, t.w * t.c * t.eb};
+  const std::array<int64_t, 2> buffer_stride{t.n * t.eb, t.cols * t.n * t.eb};
+  const bool load = op == isa::Opcode::kLoad;
+  d.src = load ? tensor : buffer;
+  d.dst = load ? buffer : tensor;
+  d.row_bytes = t.n * t.eb;
+  d.rows = t.cols;
+  d.planes = t.rows;
+  d.src_stride = load ? tensor_stride : buffer_stride;
+  d.dst_stride = load ? buffer_stride : tensor_stride;
+}
 
 int BufferIndex(const core::ArchConfig& arch, const std::string& name) {
   for (size_t i = 0; i < arch.buffers.size(); ++i) {

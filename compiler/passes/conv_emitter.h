@@ -116,15 +116,10 @@ class ConvEmitter {
     int64_t r0, r1, c0, c1;
     InputSpan(st.oy0, st.oh, v_.sh, v_.dh, v_.kh, v_.pt, v_.h, &r0, &r1);
     InputSpan(st.ox0, st.ow, v_.sw, v_.dw, v_.kw, v_.pl, v_.w_, &c0, &c1);
-    const int64_t eb = v_.x->bytes_per_element();
-    isa::DmaArgs& d = ctx_.Emit(isa::Opcode::kLoad).dma();
-    d.src = ctx_.tensor_addr.at(v_.x->name) + ((r0 * v_.w_ + c0) * v_.c + ic.ic0) * eb;
-    d.dst = dst;
-    d.row_bytes = ic.icn * eb;
-    d.rows = c1 - c0;
-    d.planes = r1 - r0;
-    d.src_stride = {v_.c * eb, v_.w_ * v_.c * eb};
-    d.dst_stride = {ic.icn * eb, (c1 - c0) * ic.icn * eb};
+    EmitTileDma(ctx_, isa::Opcode::kLoad,
+                {ctx_.tensor_addr.at(v_.x->name), v_.w_, v_.c, v_.x->bytes_per_element(), r0, c0, ic.ic0,
+                 r1 - r0, c1 - c0, ic.icn},
+                dst);
     return dst;
   }
 
@@ -260,15 +255,10 @@ class ConvEmitter {
   }
 
   void EmitStore(const SpatialTile& st, const OcTile& o, uint64_t out) {
-    const int64_t eb = v_.y->bytes_per_element();
-    isa::DmaArgs& d = ctx_.Emit(isa::Opcode::kStore).dma();
-    d.src = out;
-    d.dst = ctx_.tensor_addr.at(v_.y->name) + ((st.oy0 * v_.ow + st.ox0) * v_.oc + o.oc0) * eb;
-    d.row_bytes = o.ocn * eb;
-    d.rows = st.ow;
-    d.planes = st.oh;
-    d.src_stride = {o.ocn * eb, st.ow * o.ocn * eb};
-    d.dst_stride = {v_.oc * eb, v_.ow * v_.oc * eb};
+    EmitTileDma(ctx_, isa::Opcode::kStore,
+                {ctx_.tensor_addr.at(v_.y->name), v_.ow, v_.oc, v_.y->bytes_per_element(), st.oy0, st.ox0,
+                 o.oc0, st.oh, st.ow, o.ocn},
+                out);
   }
 
  private:

@@ -114,14 +114,8 @@ void EmitPoolTile(Context& ctx, const core::TensorInfo& x, const core::TensorInf
   InputSpan(t.oy, t.nh, p.sh, 1, p.kh, p.pt, p.h, &r0, &r1);
   InputSpan(t.ox, t.nw, p.sw, 1, p.kw, p.pl, p.w, &q0, &q1);
   const uint64_t in = ctx.buffers.in.base[ctx.buffers.in.NextFree()];
-  isa::DmaArgs& d = ctx.Emit(isa::Opcode::kLoad).dma();
-  d.src = ctx.tensor_addr.at(x.name) + ((r0 * p.w + q0) * p.c + t.c0) * xb;
-  d.dst = in;
-  d.row_bytes = t.nc * xb;
-  d.rows = q1 - q0;
-  d.planes = r1 - r0;
-  d.src_stride = {p.c * xb, p.w * p.c * xb};
-  d.dst_stride = {t.nc * xb, (q1 - q0) * t.nc * xb};
+  EmitTileDma(ctx, isa::Opcode::kLoad,
+              {ctx.tensor_addr.at(x.name), p.w, p.c, xb, r0, q0, t.c0, r1 - r0, q1 - q0, t.nc}, in);
   const uint64_t out = ctx.buffers.out.base[ctx.buffers.out.NextFree()];
   isa::PoolArgs& a = ctx.Emit(isa::Opcode::kPool).pool();
   a = layer;
@@ -134,14 +128,8 @@ void EmitPoolTile(Context& ctx, const core::TensorInfo& x, const core::TensorInf
   a.out_w = t.nw;
   a.pad_top = r0 - (t.oy * p.sh - p.pt);
   a.pad_left = q0 - (t.ox * p.sw - p.pl);
-  isa::DmaArgs& s = ctx.Emit(isa::Opcode::kStore).dma();
-  s.src = out;
-  s.dst = ctx.tensor_addr.at(y.name) + ((t.oy * p.ow + t.ox) * p.c + t.c0) * yb;
-  s.row_bytes = t.nc * yb;
-  s.rows = t.nw;
-  s.planes = t.nh;
-  s.src_stride = {t.nc * yb, t.nw * t.nc * yb};
-  s.dst_stride = {p.c * yb, p.ow * p.c * yb};
+  EmitTileDma(ctx, isa::Opcode::kStore,
+              {ctx.tensor_addr.at(y.name), p.ow, p.c, yb, t.oy, t.ox, t.c0, t.nh, t.nw, t.nc}, out);
 }
 
 }  // namespace

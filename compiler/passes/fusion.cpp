@@ -369,9 +369,6 @@ const std::vector<std::pair<std::string, int64_t>>& GroupPlanner::LayerTiles(siz
   return tiles;
 }
 
-// The bytes of each weight-tile load of group g: every tile once when resident; else the tiles in
-// the order the emitter asks for them (skewed bands, each tile of a layer per band and tile of
-// rows) through the two weight slots, as SlotPair::Acquire keeps them.
 // Two slots, as SlotPair::Acquire keeps them: a tile found in either is used again; else it
 // replaces the one not used last (and is loaded).
 class TwoSlots {
@@ -401,6 +398,9 @@ std::vector<int64_t> EveryTileOnce(const std::vector<std::vector<std::pair<std::
   return loads;
 }
 
+// The bytes of each weight-tile load of group g: every tile once when resident; else the tiles in
+// the order the emitter asks for them (skewed bands, each tile of a layer per band and tile of
+// rows) through the two weight slots.
 std::vector<int64_t> GroupPlanner::WeightLoads(const GroupShape& shape, const FusionGroup& g,
                                                const std::vector<ConvTiling>& ts) {
   const auto tiles = TilesInOrder(ts);

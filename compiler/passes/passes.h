@@ -82,6 +82,15 @@ struct Context {
 };
 
 isa::ElemType TypeOf(const core::TensorInfo& t);
+
+// A tile of an NHWC tensor in DRAM: rows [y, y + rows), columns [x, x + cols), channels
+// [c0, c0 + n) of a tensor `w` wide with `c` channels of `eb` bytes, at `tensor`.
+struct TensorTile {
+  uint64_t tensor = 0;
+  int64_t w = 1, c = 1, eb = 1, y = 0, x = 0, c0 = 0, rows = 1, cols = 1, n = 1;
+};
+// LOAD (kLoad) the tile into, or STORE (kStore) it from, a contiguous [rows][cols][n] tile at `buffer`.
+void EmitTileDma(Context& ctx, isa::Opcode op, const TensorTile& t, uint64_t buffer);
 int BufferIndex(const core::ArchConfig& arch, const std::string& name);
 
 // One group of equal CONV instructions of a layer (same GEMM and operand bytes), for the mapper.
