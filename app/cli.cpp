@@ -50,7 +50,8 @@ po::options_description CommonOptions(CommandOptions& o) {
          if (v != "cycles" && v != "energy" && v != "edp") {
            throw po::error("--objective: expected cycles, energy or edp, got \"" + v + "\"");
          }
-       }), "reconfigurable_array mapping objective: cycles, energy or edp (overrides the arch's)")
+       }), "what the compiler's choices minimise: cycles, energy or edp (fusion groups on every unit, a "
+           "reconfigurable_array's mappings; overrides the arch's; default the arch's, else cycles)")
       ("fusion", po::value<std::string>(&o.fusion)->notifier([](const std::string& v) {
          if (v != "none" && v != "auto") throw po::error("--fusion: expected none or auto, got \"" + v + "\"");
        }), "layer fusion: auto (the compiler fuses conv chains where its cost model prefers it; a net file's "

@@ -5,6 +5,7 @@
 
 #include "compiler/passes/fusion.h"
 #include "compiler/passes/passes.h"
+#include "config/unit_kind.h"
 #include "support/error.h"
 
 namespace npusim::compiler {
@@ -65,6 +66,12 @@ isa::Program Compile(const core::Graph& graph, const core::ArchConfig& arch, con
   Legalize(ctx);
   AllocateDram(ctx);
   SetUpBuffers(ctx);
+  ctx.objective =
+      !options.objective.empty() ? options.objective : core::UnitKindOf(*ctx.unit).Objective(*ctx.unit);
+  if (ctx.objective.empty()) ctx.objective = "cycles";
+  ctx.plan_energy = PlanEnergyOf(arch, *ctx.unit);
+  ctx.program.fusion = ctx.fusion ? "auto" : "none";
+  ctx.program.objective = ctx.objective;
   for (const core::Op& op : graph.ops) {
     isa::LayerMapping m;
     m.name = op.name;

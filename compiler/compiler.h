@@ -27,6 +27,10 @@ struct CompileOptions {
   // every layer alone, its output through DRAM.
   enum class Fusion { kNone, kAuto };
   Fusion fusion = Fusion::kAuto;
+  // What the compiler's choices minimise where it has a choice: "cycles", "energy" or "edp"
+  // (compiler/passes/objective.h). "": the unit's own (a reconfigurable array's arch "objective"),
+  // else "cycles". It ranks the fusion groups on every unit and a reconfigurable array's mappings.
+  std::string objective;
 };
 
 // Throws core::ConfigError naming `net_file` and the op's JSON pointer ("/ops/3") for a network

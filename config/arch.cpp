@@ -15,6 +15,13 @@
 
 namespace npusim::core {
 
+double EnergyTable::EnergyOr0(const std::string& component, const std::string& action) const {
+  auto c = components.find(component);
+  if (c == components.end()) return 0;
+  auto a = c->second.find(action);
+  return a == c->second.end() ? 0 : a->second.energy_pj;
+}
+
 const BufferConfig* ArchConfig::FindBuffer(const std::string& n) const {
   for (const BufferConfig& b : buffers) {
     if (b.name == n) return &b;

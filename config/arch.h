@@ -109,6 +109,9 @@ struct EnergyTable {
   std::string file;  // where it was read from (for messages)
   std::string name;
   std::map<std::string, std::map<std::string, EnergyEntry>> components;
+  // The energy of `action` of `component`, or 0 when the table has none (for estimates that only
+  // rank candidates; the run's energy coverage check refuses a counted action without an entry).
+  double EnergyOr0(const std::string& component, const std::string& action) const;
 };
 
 // Where the chip runs: dynamic energy in the table is stated at nominal_voltage_v and scales as

@@ -66,6 +66,7 @@ WeightStorage UnitKind::Storage(const UnitConfig& unit) const {
 }
 
 bool UnitKind::ApplyObjective(UnitConfig*, const std::string&) const { return false; }
+std::string UnitKind::Objective(const UnitConfig&) const { return ""; }
 
 bool UnitKind::maps_layers() const { return false; }
 

@@ -93,6 +93,8 @@ class UnitKind {
   virtual WeightStorage Storage(const UnitConfig& unit) const;
   // Sets the unit's mapping objective (the run's --objective); false when the kind has none.
   virtual bool ApplyObjective(UnitConfig* unit, const std::string& objective) const;
+  // The unit's objective as its arch file states it ("" when the kind has none).
+  virtual std::string Objective(const UnitConfig& unit) const;
   // True when the compiler chooses a mapping (partition, split, dataflow) per layer for the unit.
   virtual bool maps_layers() const;
   // Adds a problem to site.problems when the unit cannot run forced mapping `f` of a layer. By

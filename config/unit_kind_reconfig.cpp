@@ -78,6 +78,9 @@ class ReconfigKind final : public UnitKind {
     return j;
   }
 
+  std::string Objective(const UnitConfig& unit) const override {
+    return unit.params<ReconfigConfig>().objective;
+  }
   bool ApplyObjective(UnitConfig* unit, const std::string& objective) const override {
     unit->params<ReconfigConfig>().objective = objective;
     return true;

@@ -246,6 +246,8 @@ struct LayerMapping {
   int group = -1;
   int64_t group_estimated_cycles = 0, group_estimated_dram_bytes = 0;
   int64_t group_unfused_cycles = 0, group_unfused_dram_bytes = 0;
+  // The energy terms that tell the two apart (compiler/passes/objective.h), in pJ.
+  double group_estimated_energy_pj = 0, group_unfused_energy_pj = 0;
 };
 
 struct Program {
@@ -258,6 +260,8 @@ struct Program {
   // tile, however many CONV instructions reuse it.
   std::vector<std::vector<int64_t>> weight_tile_rows;
   uint64_t dram_bytes_used = 0;
+  // How it was compiled (compiler::CompileOptions, resolved): "auto" or "none", and the objective.
+  std::string fusion = "none", objective = "cycles";
 };
 
 // Readable listing, one instruction per line (docs/isa.md shows an example).

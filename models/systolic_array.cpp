@@ -28,13 +28,9 @@ void SystolicArray::Count(const isa::ConvArgs& c, int layer, int64_t cycles) {
   macs_.Add(layer, useful);
   idle_.Add(layer, static_cast<uint64_t>(cycles) * cfg_.rows * cfg_.cols -
                        std::min<uint64_t>(useful, static_cast<uint64_t>(cycles) * cfg_.rows * cfg_.cols));
-  // A WS array streams its input tile once per column fold and reads its weights once; the
-  // accumulators are read-modify-written once per row fold (not on the first fold of a tile
-  // that starts from the bias). Counted so for every dataflow, an approximation for os and is
-  // (docs/models.md, "Systolic array (OS)", "What it leaves out").
-  const int64_t col_folds = (g.n + cfg_.cols - 1) / cfg_.cols;
-  const int64_t row_folds = (g.k + cfg_.rows - 1) / cfg_.rows;
-  CountTraffic(c, layer, {col_folds, WeightTileBytes(c), 1, row_folds});
+  // Operand passes: timing::UnitTiming::Passes (column folds, row folds).
+  const timing::OperandPasses p = timing::MatrixUnitPasses(cfg_, g);
+  CountTraffic(c, layer, {p.in_reads, WeightTileBytes(c), p.w_reads, p.acc_writes});
 }
 
 std::unique_ptr<MatrixUnit> MakeSystolicModule(const MatrixUnitArgs& a) {

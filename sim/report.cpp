@@ -40,6 +40,7 @@ nlohmann::json ToJson(const RunReport& r) {
   j["energy_breakdown_pj"] = r.energy.by_component_pj;
   j["macs"] = r.macs;
   j["mode"] = models::ExecModeName(r.mode);
+  j["compile"] = {{"fusion", r.fusion}, {"objective", r.objective}};
   j["weight_bytes"] = r.weight_bytes;
   j["wall_seconds"] = r.wall_seconds;
   j["wall_breakdown_s"] = nlohmann::json::object();

@@ -123,6 +123,8 @@ void Account(const Compiled& c, const core::StatRegistry& stats, Result& r) {
   const core::ArchConfig& arch = c.arch;
   const size_t n = c.graph.ops.size();
   r.seconds = static_cast<double>(r.run.cycles) / (arch.clock_mhz * 1e6);
+  r.fusion = c.program.fusion;
+  r.objective = c.program.objective;
   const std::vector<uint64_t> cycles = LayerCycles(r.run, c.program.layers);
   r.energy = core::ComputeEnergy(stats, arch.energy, static_cast<int>(n), cycles, arch.dynamic_energy_scale(),
                                  arch.leakage_energy_scale());

@@ -107,6 +107,7 @@ struct Result {
   core::EnergyReport energy;
   std::vector<LayerStats> layers;
   std::map<std::string, uint64_t> counters;  // "component.action" -> total
+  std::string fusion, objective;             // how the program was compiled (isa::Program)
 };
 
 // Elaborates the Npu for `c`, checks that the energy table covers every counted action, writes

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -12,6 +13,7 @@
 #include <tuple>
 
 #include "compiler/passes/conv_emitter.h"
+#include "compiler/passes/objective.h"
 #include "compiler/passes/tiling.h"
 #include "compiler/passes/weight_store.h"
 #include "ir/int_math.h"
@@ -133,6 +135,8 @@ int64_t RowBytes(const ConvView& v, bool input) {
   return input ? v.w_ * v.c * v.x->bytes_per_element() : v.ow * v.oc * v.y->bytes_per_element();
 }
 
+PlanCost Estimated(const FusionGroup& g) { return {g.est_cycles, g.est_dram_bytes, g.est_energy_pj}; }
+
 class GroupPlanner {
  public:
   GroupPlanner(Context& ctx, const std::vector<int>& ops) : ctx_(ctx) {
@@ -140,8 +144,8 @@ class GroupPlanner {
     for (const ConvView& v : vs_) stores_.push_back(std::move(WeightStoresFor(ctx, v).front()));
   }
 
-  // The best band tiling of the group, or false when none fits the buffers.
-  bool Best(FusionGroup* out) {
+  // The best band tiling of the group by `objective`, or false when none fits the buffers.
+  bool Best(const Objective& objective, FusionGroup* out) {
     if (!WholeRows()) return false;
     bool found = false;
     const ConvView& last = vs_.back();
@@ -164,7 +168,7 @@ class GroupPlanner {
           g.toc_last = toc;
           g.line_buffer = line;
           if (!Complete(shape, &g)) continue;
-          if (!found || Better(g, *out)) {
+          if (!found || objective.Better(Estimated(g), Estimated(*out))) {
             *out = g;
             found = true;
           }
@@ -299,11 +303,6 @@ class GroupPlanner {
     return false;
   }
 
-  static bool Better(const FusionGroup& a, const FusionGroup& b) {
-    if (a.est_cycles != b.est_cycles) return a.est_cycles < b.est_cycles;
-    return a.est_dram_bytes < b.est_dram_bytes;
-  }
-
   void Estimate(const GroupShape& shape, FusionGroup* g);
   std::vector<std::vector<std::pair<std::string, int64_t>>> TilesInOrder(const std::vector<ConvTiling>& ts);
   const std::vector<std::pair<std::string, int64_t>>& LayerTiles(size_t k, const ConvTiling& t);
@@ -322,26 +321,37 @@ class GroupPlanner {
 
 // Sums of one group's estimate.
 struct GroupCost {
+  const Context& ctx;
   const core::ArchConfig& arch;
   int64_t bw, granule;
   int64_t compute = 0, post = 0, dram = 0, bytes = 0;
   std::vector<int64_t> per_layer;
+  double conv_pj = 0;        // the CONVs' dynamic energy (ConvInstrEnergy, at the table's voltage)
+  int64_t access_bytes = 0;  // bytes as the DRAM moves them (runs in whole granules)
   void Transfer(int64_t run, int64_t total) {
     if (total <= 0) return;
     bytes += total;
+    access_bytes += AccessBytes(run, total / run, granule);
     dram += TransferCycles(run, total / run, bw, granule);
   }
   void Requant(int64_t n) {
     post += models::timing::PostElementwiseCycles(arch.post.lanes, arch.post.pipeline_cycles, n);
   }
+  // One CONV of `rows` whole output rows, toc output and tic input channels; `first`: its first
+  // input-channel tile.
   void Conv(const core::UnitConfig& unit, const ConvView& v, const ConvTiling& t, size_t k, int64_t rows,
-            int64_t toc, int64_t tic) {
+            int64_t toc, int64_t tic, bool first) {
     models::timing::GemmShape gemm;
     gemm.m = rows * v.ow;
     gemm.k = (t.whole_groups ? v.icg() : tic) * v.kh * v.kw;
     gemm.n = t.whole_groups ? v.ocg() : toc;
     gemm.groups = t.whole_groups ? v.groups : 1;
     const int64_t c = models::timing::MatrixUnitCycles(unit, gemm, v.w->bits, v.x->bits, nullptr);
+    const int64_t in_rows = std::min(v.h, (rows - 1) * v.sh + (v.kh - 1) * v.dh + 1);
+    const int64_t in_bytes = in_rows * v.w_ * (t.whole_groups ? v.c : tic) * v.x->bytes_per_element();
+    const int64_t w_bytes =
+        t.w_tile_bytes >= 0 ? t.w_tile_bytes : gemm.n * gemm.k * gemm.groups * v.w->bytes_per_element();
+    conv_pj += ConvInstrEnergy(ctx, v, gemm, in_bytes, w_bytes, first);
     per_layer[k] += c;
     compute += c;
   }
@@ -453,7 +463,7 @@ void GroupPlanner::EstimateProducer(const Rows& r, size_t k, const FusionGroup& 
     for (int64_t i0 = 0; i0 < channels; i0 += ts[k].tic) {
       // A whole-group tile reads every channel of the image.
       const int64_t tic = ts[k].whole_groups ? v.c : std::min(ts[k].tic, v.icg() - i0);
-      c.Conv(*ctx_.unit, v, ts[k], k, sub.size(), v.oc, tic);
+      c.Conv(*ctx_.unit, v, ts[k], k, sub.size(), v.oc, tic, i0 == 0);
       if (k == 0 && !g.band_input) c.Transfer(tic * xb, InputRows(v, sub).size() * v.w_ * tic * xb);
     }
     c.Requant(sub.size() * v.ow * v.oc);
@@ -468,8 +478,8 @@ void GroupPlanner::EstimateProducer(const Rows& r, size_t k, const FusionGroup& 
 void GroupPlanner::Estimate(const GroupShape& shape, FusionGroup* g) {
   const std::vector<ConvTiling> ts = Tilings(*g);
   const core::ArchConfig& arch = *ctx_.arch;
-  GroupCost c{arch, arch.dram.bytes_per_cycle,          arch.dram.granule_bytes(), 0, 0, 0,
-              0,    std::vector<int64_t>(vs_.size(), 0)};
+  GroupCost c{ctx_, arch, arch.dram.bytes_per_cycle,          arch.dram.granule_bytes(), 0, 0,
+              0,    0,    std::vector<int64_t>(vs_.size(), 0)};
   const ConvView& last = vs_.back();
   const int64_t yb = last.y->bytes_per_element();
   const size_t n_bands = shape.need.size();
@@ -481,7 +491,7 @@ void GroupPlanner::Estimate(const GroupShape& shape, FusionGroup* g) {
     const int64_t step = ts.back().whole_groups ? last.oc : g->toc_last;
     for (int64_t oc0 = 0; oc0 < last.oc; oc0 += step) {
       const int64_t toc = std::min(step, last.oc - oc0);
-      c.Conv(*ctx_.unit, last, ts.back(), vs_.size() - 1, rows, toc, last.icg());
+      c.Conv(*ctx_.unit, last, ts.back(), vs_.size() - 1, rows, toc, last.icg(), true);
       c.Requant(rows * last.ow * toc);
       c.Transfer(toc == last.oc ? rows * last.ow * toc * yb : toc * yb, rows * last.ow * toc * yb);
     }
@@ -491,6 +501,8 @@ void GroupPlanner::Estimate(const GroupShape& shape, FusionGroup* g) {
   g->est_cycles = std::max({c.compute, c.post, c.dram}) + fill + arch.dram.latency_cycles;
   g->est_dram_bytes = c.bytes;
   g->est_compute = c.per_layer;
+  g->est_energy_pj = ctx_.plan_energy.Of(g->est_cycles, g->est_dram_bytes, c.access_bytes) +
+                     c.conv_pj * arch.dynamic_energy_scale();
 }
 
 // Whether op `a`'s output is only op `b`'s data input, both conv layers the group can run.
@@ -508,22 +520,23 @@ bool Fusable(const Context& ctx, int a, int b) {
   return uses == 1;
 }
 
-struct Unfused {
-  int64_t cycles = 0, dram_bytes = 0;
-};
-
-Unfused UnfusedEstimate(Context& ctx, int op) {
-  std::shared_ptr<PlannedConv> p = PlanConv(ctx, op);
-  ctx.planned[op] = p;
-  return {p->t.estimated_cycles, p->t.estimated_dram_bytes};
+// pJ as "<x> uJ" with three decimals (the group listings).
+std::string EnergyText(double pj) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.3f uJ", pj / 1e6);
+  return buf;
 }
 
-// (cycles, DRAM bytes), compared lexicographically: sums of these are what the plans compare.
-struct Score {
-  int64_t cycles = 0, bytes = 0;
-  Score operator+(const Score& o) const { return {cycles + o.cycles, bytes + o.bytes}; }
-  bool operator<(const Score& o) const { return cycles != o.cycles ? cycles < o.cycles : bytes < o.bytes; }
-};
+// A layer alone, as its own tiling's cost model estimates it.
+PlanCost UnfusedEstimate(Context& ctx, int op) {
+  std::shared_ptr<PlannedConv> p = PlanConv(ctx, op);
+  ctx.planned[op] = p;
+  const core::ArchConfig& arch = *ctx.arch;
+  const double energy =
+      ctx.plan_energy.Of(p->t.estimated_cycles, p->t.estimated_dram_bytes, p->t.estimated_dram_access_bytes) +
+      TiledConvEnergy(ctx, MakeConvView(*ctx.graph, op), p->t) * arch.dynamic_energy_scale();
+  return {p->t.estimated_cycles, p->t.estimated_dram_bytes, energy};
+}
 
 }  // namespace
 
@@ -535,8 +548,8 @@ std::string FusionGroup::Describe() const {
   s += band_input ? ", input per band" : ", input per tile";
   s += weights_resident ? ", weights resident" : ", weights re-fetched per band";
   s += "; est " + std::to_string(est_cycles) + " cycles, " + std::to_string(est_dram_bytes) +
-       " DRAM bytes (unfused " + std::to_string(unfused_cycles) + ", " + std::to_string(unfused_dram_bytes) +
-       ")";
+       " DRAM bytes, " + EnergyText(est_energy_pj) + " (unfused " + std::to_string(unfused_cycles) + ", " +
+       std::to_string(unfused_dram_bytes) + ", " + EnergyText(unfused_energy_pj) + ")";
   return s;
 }
 
@@ -547,7 +560,8 @@ namespace {
 // a net file's "fusion": "next" ties an op to the next one (a group that must fit), "none" cuts.
 class FusionPlanner {
  public:
-  explicit FusionPlanner(Context& ctx) : ctx_(ctx), n_(static_cast<int>(ctx.graph->ops.size())) {
+  explicit FusionPlanner(Context& ctx)
+      : ctx_(ctx), n_(static_cast<int>(ctx.graph->ops.size())), objective_(ctx.objective) {
     link_.assign(n_, 0);
     forced_.assign(n_, 0);
     for (int i = 0; i + 1 < n_; ++i) {
@@ -561,7 +575,10 @@ class FusionPlanner {
   }
 
   std::vector<FusionGroup> Plan() {
-    best_.assign(n_ + 1, Score{});
+    PlanCost alone;
+    for (int i = 0; i < n_; ++i) alone = alone + Alone(i);
+    objective_.SetReference(alone);
+    best_.assign(n_ + 1, PlanCost{});
     next_.assign(n_, 0);
     group_at_.assign(n_, FusionGroup{});
     for (int i = n_ - 1; i >= 0; --i) Choose(i);
@@ -579,13 +596,13 @@ class FusionPlanner {
                                 "\": \"next\" asks to run it fused with the op after it; " + why);
   }
 
-  Score Alone(int op) {
+  PlanCost Alone(int op) {
     const bool conv =
         ctx_.graph->ops[op].type == core::OpType::kConv2d && (link_[op] || (op > 0 && link_[op - 1]));
     if (!conv) return {};
     auto it = alone_.find(op);
     if (it == alone_.end()) it = alone_.emplace(op, UnfusedEstimate(ctx_, op)).first;
-    return {it->second.cycles, it->second.dram_bytes};
+    return it->second;
   }
 
   // The best plan of ops [i, n): op i alone, or a group [i, j].
@@ -597,14 +614,14 @@ class FusionPlanner {
     }
     int forced_end = i;
     while (forced_end < n_ && forced_[forced_end]) ++forced_end;
-    const Score own = Alone(i);
+    const PlanCost own = Alone(i);
     bool have = false;
     if (forced_end == i) {
       best_[i] = own + best_[i + 1];
       next_[i] = i + 1;
       have = true;
     }
-    Score alone_sum = own;
+    PlanCost alone_sum = own;
     const int last =
         forced_end > i ? forced_end : std::min<int>(n_ - 1, i + static_cast<int>(kMaxGroupLayers) - 1);
     for (int j = i + 1; j <= last && link_[j - 1]; ++j) {
@@ -613,14 +630,15 @@ class FusionPlanner {
       FusionGroup g;
       for (int k = i; k <= j; ++k) g.ops.push_back(k);
       GroupPlanner planner(ctx_, g.ops);
-      if (!planner.Best(&g)) {
+      if (!planner.Best(objective_, &g)) {
         if (forced_end > i) Refuse(i, "no band tiling of the group fits the buffers of " + ctx_.arch->file);
         continue;
       }
       g.unfused_cycles = alone_sum.cycles;
-      g.unfused_dram_bytes = alone_sum.bytes;
-      const Score s = Score{g.est_cycles, g.est_dram_bytes} + best_[j + 1];
-      if (!have || s < best_[i]) {
+      g.unfused_dram_bytes = alone_sum.dram_bytes;
+      g.unfused_energy_pj = alone_sum.energy_pj;
+      const PlanCost s = Estimated(g) + best_[j + 1];
+      if (!have || objective_.Better(s, best_[i])) {
         best_[i] = s;
         next_[i] = j + 1;
         group_at_[i] = g;
@@ -633,8 +651,9 @@ class FusionPlanner {
   const int n_;
   std::vector<char> link_;    // link_[i]: op i may run fused with op i + 1
   std::vector<char> forced_;  // forced_[i]: op i must
-  std::map<int, Unfused> alone_;
-  std::vector<Score> best_;
+  Objective objective_;
+  std::map<int, PlanCost> alone_;
+  std::vector<PlanCost> best_;
   std::vector<int> next_;
   std::vector<FusionGroup> group_at_;
 };
@@ -828,6 +847,8 @@ class GroupEmitter {
       m.group_estimated_dram_bytes = g_.est_dram_bytes;
       m.group_unfused_cycles = g_.unfused_cycles;
       m.group_unfused_dram_bytes = g_.unfused_dram_bytes;
+      m.group_estimated_energy_pj = g_.est_energy_pj;
+      m.group_unfused_energy_pj = g_.unfused_energy_pj;
       m.tiles = 0;
       for (size_t i = first_instr_; i < ctx_.program.instructions.size(); ++i) {
         const isa::Instruction& in = ctx_.program.instructions[i];

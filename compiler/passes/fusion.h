@@ -31,13 +31,15 @@ struct FusionGroup {
   bool band_input = false;
   int64_t est_cycles = 0, est_dram_bytes = 0;          // the group
   int64_t unfused_cycles = 0, unfused_dram_bytes = 0;  // its layers, each tiled alone
-  std::vector<int64_t> est_compute;                    // per layer: its CONV cycles
+  // The energy terms that tell the two apart (objective.h), of the group and of its layers alone.
+  double est_energy_pj = 0, unfused_energy_pj = 0;
+  std::vector<int64_t> est_compute;  // per layer: its CONV cycles
   std::string Describe() const;
 };
 
-// The groups the cost model prefers to the unfused layers (none when ctx.fusion is off, or on
-// units whose layers fusion does not handle yet: reconfigurable and sparse arrays). Each op is in at most
-// one group; ops of no group are emitted one by one as before.
+// The groups the cost model prefers to the unfused layers by the compile's objective (none when ctx.fusion is
+// off, or on units whose layers fusion does not handle yet: reconfigurable and sparse arrays). Each op is in
+// at most one group; ops of no group are emitted one by one as before.
 std::vector<FusionGroup> PlanFusion(Context& ctx);
 
 // The instructions of a group, band by band; fills the layers' LayerMapping.

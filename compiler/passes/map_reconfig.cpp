@@ -18,15 +18,6 @@ namespace {
 
 namespace timing = models::timing;
 
-// The arch's energy for `action` of `component` (0 when the table has none: the run's energy
-// coverage check reports missing entries; the estimate only ranks candidates).
-double Energy(const core::ArchConfig& arch, const std::string& component, const std::string& action) {
-  auto c = arch.energy.components.find(component);
-  if (c == arch.energy.components.end()) return 0;
-  auto a = c->second.find(action);
-  return a == c->second.end() ? 0 : a->second.energy_pj;
-}
-
 struct UnitEnergies {
   double mac = 0, idle = 0, hop = 0, reduce = 0, reconfigure = 0, leak = 0;
   double in_read = 0, w_read = 0, acc_read = 0, acc_write = 0;  // per byte
@@ -34,15 +25,18 @@ struct UnitEnergies {
 
 UnitEnergies EnergiesOf(const core::ArchConfig& arch, const core::UnitConfig& u) {
   UnitEnergies e;
-  e.mac = Energy(arch, u.name, timing::MacActionName(u));
-  e.idle = Energy(arch, u.name, "idle_pe_cycle");
-  e.hop = Energy(arch, u.name, "bypass_hop");
-  e.reduce = Energy(arch, u.name, "reduce_add");
-  e.reconfigure = Energy(arch, u.name, "reconfigure");
-  e.leak = Energy(arch, u.name, "leak_per_cycle");
+  auto Energy = [&arch](const std::string& component, const std::string& action) {
+    return arch.energy.EnergyOr0(component, action);
+  };
+  e.mac = Energy(u.name, timing::MacActionName(u));
+  e.idle = Energy(u.name, "idle_pe_cycle");
+  e.hop = Energy(u.name, "bypass_hop");
+  e.reduce = Energy(u.name, "reduce_add");
+  e.reconfigure = Energy(u.name, "reconfigure");
+  e.leak = Energy(u.name, "leak_per_cycle");
   auto per_byte = [&](const std::string& buffer, const std::string& action) {
     const core::BufferConfig* cfg = arch.FindBuffer(buffer);
-    return cfg == nullptr ? 0.0 : Energy(arch, buffer, action) / cfg->word_bytes;
+    return cfg == nullptr ? 0.0 : Energy(buffer, action) / cfg->word_bytes;
   };
   e.in_read = per_byte(u.input_buffer, "read");
   e.w_read = per_byte(u.weight_buffer, "read");
@@ -84,7 +78,8 @@ class MappingScorer {
         geo_(timing::GeometryOf(*ctx.unit)),
         e_(EnergiesOf(*ctx.arch, *ctx.unit)),
         tiles_(tiles),
-        last_partition_(ctx.last_partition) {}
+        last_partition_(ctx.last_partition),
+        objective_(ctx.objective) {}
 
   // charge_reconfig = false for the monolithic reference, an array that never reconfigures.
   MappingCandidate Score(const timing::ArrayMapping& m, bool charge_reconfig = true) const {
@@ -107,10 +102,10 @@ class MappingScorer {
   // energy); then fewer arrays.
   bool Better(const MappingCandidate& a, const MappingCandidate& b) const {
     const double ea = a.energy_pj, eb = b.energy_pj;
-    if (r_.objective == "energy") {
+    if (objective_ == "energy") {
       if (ea != eb) return ea < eb;
       if (a.cycles != b.cycles) return a.cycles < b.cycles;
-    } else if (r_.objective == "edp") {
+    } else if (objective_ == "edp") {
       const double pa = ea * static_cast<double>(a.cycles), pb = eb * static_cast<double>(b.cycles);
       if (pa != pb) return pa < pb;
     } else {
@@ -152,6 +147,7 @@ class MappingScorer {
   const UnitEnergies e_;
   const std::vector<ConvTileGroup>& tiles_;
   const timing::Partition last_partition_;
+  const std::string objective_;  // the compile's (by default the unit's)
 };
 
 // The whole layer's GEMM decides which partitions are worth trying (as SARA's recommender sees
@@ -217,7 +213,7 @@ MappingDecision ChooseReconfigMapping(const Context& ctx, const ConvView& v,
                                 "equal pr * pc)");
   }
   d.reason =
-      force.any() ? ForcedBy(r, *v.op) + ", best " + r.objective + " of the rest" : "best " + r.objective;
+      force.any() ? ForcedBy(r, *v.op) + ", best " + ctx.objective + " of the rest" : "best " + ctx.objective;
   return d;
 }
 

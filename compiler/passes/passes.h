@@ -6,8 +6,10 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "compiler/passes/objective.h"
 #include "config/arch.h"
 #include "ir/graph.h"
 #include "isa/instruction.h"
@@ -73,8 +75,20 @@ struct Context {
   // Sparse arrays: the layer's weights in the format being tiled (WeightStore::sparse(); nullptr
   // for the other stores).
   SparseWeights* sparse = nullptr;
-  uint64_t dram_next = 0;  // the next free DRAM address (AllocateDram, then compressed weights)
-  bool fusion = true;      // CompileOptions::fusion != kNone
+  uint64_t dram_next = 0;            // the next free DRAM address (AllocateDram, then compressed weights)
+  bool fusion = true;                // CompileOptions::fusion != kNone
+  std::string objective = "cycles";  // CompileOptions::objective, resolved (never "")
+  // ConvEnergyPj by (m, k, n, groups, weight bits, input bits): the objective's estimates ask
+  // for the same tile shapes again and again (TiledConvEnergy).
+  struct ShapeHash {
+    size_t operator()(const std::array<int64_t, 6>& a) const {
+      size_t h = 0;
+      for (int64_t x : a) h = h * 1000003u ^ std::hash<int64_t>()(x);
+      return h;
+    }
+  };
+  mutable std::unordered_map<std::array<int64_t, 6>, double, ShapeHash> conv_energy;
+  PlanEnergy plan_energy;  // PlanEnergyOf(arch, unit), once per compile
   // Layers the fusion planner tiled alone to compare with groups, for EmitConv (PlanConv).
   std::map<int, std::shared_ptr<PlannedConv>> planned;
 

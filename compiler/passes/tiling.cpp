@@ -3,10 +3,12 @@
 // buffering), and estimate cycles with the same timing kernels the SystemC units use, plus DRAM
 // traffic at the arch's bandwidth. The estimate only ranks candidates; the simulation measures.
 #include "compiler/passes/tiling.h"
+#include "compiler/passes/objective.h"
 #include "compiler/passes/sparse_weights.h"
 #include "ir/int_math.h"
 
 #include <algorithm>
+#include <array>
 #include <set>
 
 #include "models/timing/dataflow_timing.h"
@@ -34,8 +36,22 @@ int64_t InRowsUpperBound(int64_t tout, int64_t stride, int64_t dilation, int64_t
 }
 
 struct Estimate {
-  int64_t cycles = 0, dram_bytes = 0;
+  int64_t cycles = 0, dram_bytes = 0, access_bytes = 0;
 };
+
+// Extent n cut into pieces of t: (piece, how many) for the full pieces and the remainder.
+struct Cut {
+  std::array<std::pair<int64_t, int64_t>, 2> piece;
+  int n = 0;
+  const std::pair<int64_t, int64_t>* begin() const { return piece.data(); }
+  const std::pair<int64_t, int64_t>* end() const { return piece.data() + n; }
+};
+Cut Cuts(int64_t n, int64_t t) {
+  Cut c;
+  if (n / t > 0) c.piece[c.n++] = {t, n / t};
+  if (n % t > 0) c.piece[c.n++] = {n % t, 1};
+  return c;
+}
 
 // How many tiles a layer has: spatial, output-channel (over all groups), input-channel (per
 // output block), and output-channel tiles per group.
@@ -87,6 +103,9 @@ Estimate EstimateConv(const Context& ctx, const ConvView& v, const ConvTiling& t
       t.tic == v.icg() || t.whole_groups || sparse != nullptr || PacksWeights(ctx, *v.w);
   const int64_t w_run = contiguous_w ? w_bytes : t.tic * v.w->bytes_per_element();
   const int64_t out_run = t.toc == v.oc ? b.out : t.toc * yb;
+  e.access_bytes = in_loads * AccessBytes(in_run, b.in / in_run, granule) +
+                   w_loads * AccessBytes(w_run, w_bytes / w_run, granule) +
+                   n_s * n_o * AccessBytes(out_run, b.out / out_run, granule);
   const int64_t dram = in_loads * TransferCycles(in_run, b.in / in_run, bw, granule) +
                        w_loads * TransferCycles(w_run, w_bytes / w_run, bw, granule) +
                        n_s * n_o * TransferCycles(out_run, b.out / out_run, bw, granule);
@@ -125,7 +144,7 @@ bool Fits(const Context& ctx, const TileBytes& b) {
 // considered that fit the buffers.
 class BestTiling {
  public:
-  BestTiling(const Context& ctx, const ConvView& v) : ctx_(ctx), v_(v) {}
+  BestTiling(const Context& ctx, const ConvView& v) : ctx_(ctx), v_(v), objective_(ctx.objective) {}
   bool found() const { return found_; }
   const ConvTiling& best() const { return best_; }
 
@@ -133,19 +152,27 @@ class BestTiling {
     if (!SetWeightTileBytes(ctx_, v_, &t)) return;
     if (!Fits(ctx_, ConvTileBytes(v_, t))) return;
     const Estimate e = EstimateConv(ctx_, v_, t);
-    if (found_ && (e.cycles > best_.estimated_cycles ||
-                   (e.cycles == best_.estimated_cycles && e.dram_bytes >= best_.estimated_dram_bytes))) {
-      return;
-    }
     t.estimated_cycles = e.cycles;
     t.estimated_dram_bytes = e.dram_bytes;
+    t.estimated_dram_access_bytes = e.access_bytes;
+    // Under "cycles" the energy ranks nothing: not estimated (compile time).
+    if (objective_.kind() != Objective::Kind::kCycles) {
+      t.estimated_energy_pj = ctx_.plan_energy.Of(e.cycles, e.dram_bytes, e.access_bytes) +
+                              TiledConvEnergy(ctx_, v_, t) * ctx_.arch->dynamic_energy_scale();
+    }
+    if (found_ && !objective_.Better(Cost(t), Cost(best_))) return;
     best_ = t;
     found_ = true;
   }
 
  private:
+  static PlanCost Cost(const ConvTiling& t) {
+    return {t.estimated_cycles, t.estimated_dram_bytes, t.estimated_energy_pj};
+  }
+
   const Context& ctx_;
   const ConvView& v_;
+  const Objective objective_;
   ConvTiling best_;
   bool found_ = false;
 };
@@ -173,6 +200,67 @@ class BestTiling {
 }
 
 }  // namespace
+
+double ConvInstrEnergy(const Context& ctx, const ConvView& v, const models::timing::GemmShape& gemm,
+                       int64_t in_bytes, int64_t w_bytes, bool first) {
+  const std::array<int64_t, 6> key{gemm.m, gemm.k, gemm.n, gemm.groups, v.w->bits, v.x->bits};
+  auto it = ctx.conv_energy.find(key);
+  if (it == ctx.conv_energy.end()) {
+    const double unit =
+        models::timing::MatrixUnitConvEnergyPj(*ctx.unit, ctx.arch->energy, gemm, v.w->bits, v.x->bits);
+    it = ctx.conv_energy.emplace(key, unit).first;
+  }
+  const models::timing::OperandPasses p = models::timing::MatrixUnitPasses(*ctx.unit, gemm);
+  const PlanEnergy& e = ctx.plan_energy;
+  const double acc = static_cast<double>(gemm.m * gemm.n * gemm.groups * 4);
+  return it->second + e.in_read * static_cast<double>(p.in_reads * in_bytes) +
+         e.w_read * static_cast<double>(p.w_reads * w_bytes) +
+         e.acc_write * acc * static_cast<double>(p.acc_writes) +
+         e.acc_read * acc * static_cast<double>(p.acc_writes - (first ? 1 : 0));
+}
+
+namespace {
+
+// The CONVs of one h x w spatial tile of tiling t over every output- and input-channel tile, for
+// one group (or all groups, whole_groups).
+double SpatialTileEnergy(const Context& ctx, const ConvView& v, const ConvTiling& t, int64_t h, int64_t w) {
+  const int64_t c_extent = t.whole_groups ? v.oc : v.ocg(), k_extent = t.whole_groups ? v.c : v.icg();
+  const int64_t k_tile = t.whole_groups ? k_extent : t.tic, n_ic = CeilDiv(k_extent, k_tile);
+  const int64_t in_pixels =
+      InRowsUpperBound(h, v.sh, v.dh, v.kh, v.h) * InRowsUpperBound(w, v.sw, v.dw, v.kw, v.w_);
+  double pj = 0;
+  for (const auto& [oc, noc] : Cuts(c_extent, t.toc)) {
+    for (const auto& [ic, nic] : Cuts(k_extent, k_tile)) {
+      models::timing::GemmShape gemm;
+      gemm.m = h * w;
+      gemm.k = (t.whole_groups ? v.icg() : ic) * v.kh * v.kw;
+      gemm.n = t.whole_groups ? v.ocg() : oc;
+      gemm.groups = t.whole_groups ? oc / v.ocg() : 1;
+      const int64_t w_bytes =
+          t.w_tile_bytes >= 0 ? t.w_tile_bytes : gemm.n * gemm.k * gemm.groups * v.w->bytes_per_element();
+      const int64_t in_bytes = in_pixels * ic * v.x->bytes_per_element();
+      // One input-channel tile in n_ic starts the accumulators.
+      const double first = ConvInstrEnergy(ctx, v, gemm, in_bytes, w_bytes, true);
+      const double later = ConvInstrEnergy(ctx, v, gemm, in_bytes, w_bytes, false);
+      pj += static_cast<double>(noc * nic) * (first + later * static_cast<double>(n_ic - 1)) /
+            static_cast<double>(n_ic);
+    }
+  }
+  return pj;
+}
+
+}  // namespace
+
+double TiledConvEnergy(const Context& ctx, const ConvView& v, const ConvTiling& t) {
+  const int64_t per_group = t.whole_groups ? 1 : v.groups;  // tiles repeat per group
+  double pj = 0;
+  for (const auto& [h, nh] : Cuts(v.oh, t.toh)) {
+    for (const auto& [w, nw] : Cuts(v.ow, t.tow)) {
+      pj += static_cast<double>(nh * nw * per_group) * SpatialTileEnergy(ctx, v, t, h, w);
+    }
+  }
+  return pj;
+}
 
 bool SetWeightTileBytes(const Context& ctx, const ConvView& v, ConvTiling* t) {
   if (ctx.sparse != nullptr) {

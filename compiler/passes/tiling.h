@@ -21,6 +21,8 @@ struct ConvTiling {
   int64_t w_tile_bytes = -1;
   int64_t estimated_cycles = 0;
   int64_t estimated_dram_bytes = 0;
+  int64_t estimated_dram_access_bytes = 0;  // as the DRAM moves them: runs in whole granules
+  double estimated_energy_pj = 0;           // under an objective other than cycles (objective.h)
   std::string Describe(const ConvView& v) const;
 };
 
@@ -39,6 +41,19 @@ bool SetWeightTileBytes(const Context& ctx, const ConvView& v, ConvTiling* t);
 // Picks the tiling with the least estimated cycles among those that fit two tiles per buffer.
 // Throws core::ConfigError naming the layer and the buffer sizes the smallest tile would need.
 ConvTiling ChooseConvTiling(const Context& ctx, const ConvView& v);
+
+// One CONV instruction's estimated dynamic energy at the table's voltage (objective.h): the unit's
+// (its kind's ConvEnergyPj) and its operand buffers' (the kind's OperandPasses), for a GEMM with
+// an input tile of `in_bytes` and a weight tile of `w_bytes`; `first`: it starts its accumulators.
+double ConvInstrEnergy(const Context& ctx, const ConvView& v, const models::timing::GemmShape& gemm,
+                       int64_t in_bytes, int64_t w_bytes, bool first);
+// The same summed over a layer's CONVs under tiling t.
+double TiledConvEnergy(const Context& ctx, const ConvView& v, const ConvTiling& t);
+
+// Bytes the DRAM moves for `rows` runs of `row_bytes`: each run in whole granules.
+inline int64_t AccessBytes(int64_t row_bytes, int64_t rows, int64_t granule) {
+  return rows * ((row_bytes + granule - 1) / granule * granule);
+}
 
 // DRAM-side cycles of a transfer of `rows` contiguous runs of `row_bytes` each, a run rounded up to
 // whole `granule`s (DramConfig::granule_bytes).

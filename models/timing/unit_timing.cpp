@@ -26,6 +26,17 @@ double UnitTiming::PeakMacsPerCycle(const core::UnitConfig& unit, int, int) cons
   return static_cast<double>(unit.rows) * unit.cols;
 }
 
+double UnitTiming::ConvEnergyPj(const core::UnitConfig& unit, const core::EnergyTable& table,
+                                const GemmShape& shape, int, int) const {
+  return static_cast<double>(GemmMacs(shape)) * table.EnergyOr0(unit.name, MacActionName(unit));
+}
+
+OperandPasses UnitTiming::Passes(const core::UnitConfig&, const GemmShape&) const { return {}; }
+
+OperandPasses MatrixUnitPasses(const core::UnitConfig& unit, const GemmShape& shape) {
+  return UnitTimingOf(unit).Passes(unit, shape);
+}
+
 std::string UnitTiming::SymmetricWeightsOnly(const core::UnitConfig&) const { return ""; }
 
 bool RegisterUnitTiming(const std::string& kind, std::unique_ptr<const UnitTiming> timing) {
@@ -42,6 +53,11 @@ const UnitTiming& UnitTimingOf(const core::UnitConfig& unit) { return *TheRegist
 int64_t MatrixUnitCycles(const core::UnitConfig& unit, const GemmShape& shape, int weight_bits,
                          int input_bits, const ArrayMapping* mapping) {
   return UnitTimingOf(unit).Cycles(unit, shape, weight_bits, input_bits, mapping);
+}
+
+double MatrixUnitConvEnergyPj(const core::UnitConfig& unit, const core::EnergyTable& table,
+                              const GemmShape& shape, int weight_bits, int input_bits) {
+  return UnitTimingOf(unit).ConvEnergyPj(unit, table, shape, weight_bits, input_bits);
 }
 
 double MatrixUnitPeakMacsPerCycle(const core::UnitConfig& unit, int weight_bits, int input_bits) {

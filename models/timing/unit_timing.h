@@ -25,6 +25,14 @@
 
 namespace npusim::models::timing {
 
+// How often one CONV instruction reads its input and weight tiles from their buffers and
+// read-modify-writes its accumulators (less one read for a tile that starts the accumulation): what
+// the kind's module counts (models/matrix_unit.h CountTraffic) and the compiler's energy estimate
+// charges.
+struct OperandPasses {
+  int64_t in_reads = 1, w_reads = 1, acc_writes = 1;
+};
+
 // A reconfigurable array's per-instruction configuration.
 struct ArrayMapping {
   Partition partition;
@@ -45,6 +53,15 @@ class UnitTiming {
   // The energy-table actions the kind's module counts for the unit (its own; the Npu adds
   // leak_per_cycle for every component, the buffers count their reads and writes).
   virtual std::vector<std::string> EnergyActions(const core::UnitConfig& unit) const = 0;
+  // The unit's own dynamic energy (pJ, at the table's nominal voltage) for one CONV of this GEMM,
+  // estimated from the arch's energy table: what the compiler's objective charges a plan for the
+  // MACs it computes (a fused group's recomputed rows). Default: useful MACs x the table's
+  // MacActionName entry (0 without one).
+  virtual double ConvEnergyPj(const core::UnitConfig& unit, const core::EnergyTable& table,
+                              const GemmShape& shape, int weight_bits, int input_bits) const;
+  // The operand passes of one CONV of this GEMM. Default: each operand once. (A reconfigurable
+  // array's depend on its mapping: its module counts them from the partition's actions.)
+  virtual OperandPasses Passes(const core::UnitConfig& unit, const GemmShape& shape) const;
   // Legality: "" when the unit runs weights with any zero point, else the kind of weights it runs
   // only symmetric (zero point 0), for the message ("bit-serial"). Default "".
   virtual std::string SymmetricWeightsOnly(const core::UnitConfig& unit) const;
@@ -60,6 +77,9 @@ const UnitTiming& UnitTimingOf(const core::UnitConfig& unit);
 
 int64_t MatrixUnitCycles(const core::UnitConfig& unit, const GemmShape& shape, int weight_bits,
                          int input_bits, const ArrayMapping* mapping = nullptr);
+double MatrixUnitConvEnergyPj(const core::UnitConfig& unit, const core::EnergyTable& table,
+                              const GemmShape& shape, int weight_bits, int input_bits);
+OperandPasses MatrixUnitPasses(const core::UnitConfig& unit, const GemmShape& shape);
 double MatrixUnitPeakMacsPerCycle(const core::UnitConfig& unit, int weight_bits, int input_bits);
 
 // The energy-table action of one useful MAC on a systolic-style unit: "mac_<b>b", b the widest

@@ -18,6 +18,19 @@ class BitSerialTiming final : public UnitTiming {
   }
   // The bit-parallel baseline ("none") counts MACs per weight width; the serial modes count table
   // lookups and builds instead.
+  // The actions the module counts (BitSerialArray::Count) at their table energies.
+  double ConvEnergyPj(const core::UnitConfig& unit, const core::EnergyTable& table, const GemmShape& shape,
+                      int weight_bits, int input_bits) const override {
+    const BitSerialActions a =
+        CountBitSerialActions(unit.params<core::BitSerialConfig>(), shape, weight_bits, input_bits);
+    auto e = [&](const std::string& action) { return table.EnergyOr0(unit.name, action); };
+    const double per = unit.params<core::BitSerialConfig>().serial_operand == "none"
+                           ? e("mac_w" + std::to_string(weight_bits)) * static_cast<double>(a.macs)
+                           : e("lookup_add") * static_cast<double>(a.lookups) +
+                                 e("table_entry") * static_cast<double>(a.table_entries) +
+                                 e("accumulate_bit") * static_cast<double>(a.accumulate_bits);
+    return per + e("aggregate_add") * static_cast<double>(a.aggregate_adds);
+  }
   std::vector<std::string> EnergyActions(const core::UnitConfig& unit) const override {
     std::vector<std::string> actions;
     if (unit.params<core::BitSerialConfig>().serial_operand == "none") {

@@ -18,6 +18,11 @@ class SparseTiming final : public UnitTiming {
     std::vector<int64_t> entries(rows, core::CeilDiv(shape.k, s.simd_width));
     return SparseCycles(s, core::WeightFormat::kDense, shape.m, entries);
   }
+  // Dense weights: one entry MAC per MAC (pruned groups, which the unit skips, are not known here).
+  double ConvEnergyPj(const core::UnitConfig& unit, const core::EnergyTable& table, const GemmShape& shape,
+                      int, int) const override {
+    return static_cast<double>(GemmMacs(shape)) * table.EnergyOr0(unit.name, "entry_mac");
+  }
   std::vector<std::string> EnergyActions(const core::UnitConfig&) const override {
     return {"entry_mac", "index_decode"};
   }
