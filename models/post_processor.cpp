@@ -107,8 +107,8 @@ void PostProcessor::Requant(const isa::RequantArgs& a, int layer) {
 void PostProcessor::RequantRows(const isa::RequantArgs& a, const uint8_t* acc, uint8_t* out) {
   row_.resize(a.channels);
   for (int64_t i = 0; i < a.count; ++i) {
-    core::RequantizeRow(acc + i * a.channels * 4, multipliers_.data(), a.channels, a.out_zero_point, a.out_min,
-                        a.out_max, row_.data());
+    core::RequantizeRow(acc + i * a.channels * 4, multipliers_.data(), a.channels, a.out_zero_point,
+                        a.out_min, a.out_max, row_.data());
     for (int64_t c = 0; c < a.channels; ++c) out[i * a.channels + c] = static_cast<uint8_t>(row_[c]);
   }
 }

@@ -82,8 +82,8 @@ class Accumulation {
   // applies.
   void FinishWrapped(const uint32_t* sums, int64_t n, int32_t* out) const {
     if (row_) {
-      return core::RequantizeRow(reinterpret_cast<const uint8_t*>(sums), multipliers_.data(), n, y_zero_point_,
-                                 range_.first, range_.second, out);
+      return core::RequantizeRow(reinterpret_cast<const uint8_t*>(sums), multipliers_.data(), n,
+                                 y_zero_point_, range_.first, range_.second, out);
     }
     for (int64_t c = 0; c < n; ++c) out[c] = Finish(Wrapped(sums[c]), c);
   }
@@ -146,7 +146,9 @@ __attribute__((target_clones("avx2", "default"))) void MulAddWrapped(const uint3
 
 std::vector<uint32_t> Corrected(const std::vector<int32_t>& v, int32_t zero_point) {
   std::vector<uint32_t> out(v.size());
-  for (size_t i = 0; i < v.size(); ++i) out[i] = static_cast<uint32_t>(v[i]) - static_cast<uint32_t>(zero_point);
+  for (size_t i = 0; i < v.size(); ++i) {
+    out[i] = static_cast<uint32_t>(v[i]) - static_cast<uint32_t>(zero_point);
+  }
   return out;
 }
 
@@ -154,7 +156,8 @@ std::vector<uint32_t> Corrected(const std::vector<int32_t>& v, int32_t zero_poin
 std::vector<uint32_t> CorrectedRows(const std::vector<int32_t>& w, int64_t k, const Accumulation& acc) {
   std::vector<uint32_t> out(w.size());
   for (size_t i = 0; i < w.size(); ++i) {
-    out[i] = static_cast<uint32_t>(w[i]) - static_cast<uint32_t>(acc.w_zero_point(static_cast<int64_t>(i) / k));
+    out[i] =
+        static_cast<uint32_t>(w[i]) - static_cast<uint32_t>(acc.w_zero_point(static_cast<int64_t>(i) / k));
   }
   return out;
 }
@@ -202,8 +205,8 @@ class WrappedConv {
     }
     const int64_t row = s_.k_h * s_.k_w * s_.group_c;
     for (int64_t oc = 0; oc < s_.out_c; ++oc) {
-      sums[oc] += DotWrapped(xp + (oc / out_per_group_) * s_.group_c, &w_[oc * row + tap * s_.group_c],
-                             s_.group_c);
+      sums[oc] +=
+          DotWrapped(xp + (oc / out_per_group_) * s_.group_c, &w_[oc * row + tap * s_.group_c], s_.group_c);
     }
   }
 
@@ -308,7 +311,8 @@ std::vector<int32_t> FullyConnected(const core::Graph& g, const core::Op& op, co
     std::vector<uint32_t> sums(n_out);
     for (int64_t m = 0; m < rows; ++m) {
       for (int64_t n = 0; n < n_out; ++n) {
-        sums[n] = static_cast<uint32_t>(accumulation.Start(n)) + DotWrapped(&xc[m * k_in], &wc[n * k_in], k_in);
+        sums[n] =
+            static_cast<uint32_t>(accumulation.Start(n)) + DotWrapped(&xc[m * k_in], &wc[n * k_in], k_in);
       }
       accumulation.FinishWrapped(sums.data(), n_out, &out[m * n_out]);
     }

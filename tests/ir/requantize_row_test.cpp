@@ -69,8 +69,8 @@ TEST(RequantizeRow, RandomAccumulatorsAndMultipliersPerChannel) {
     for (size_t i = 0; i < acc.size(); ++i) acc[i] = (i % 3 == 0) ? any(rng) : small(rng);
     ExpectSameAsRequantize(acc, m, {-128, -128, -32});  // int8 with a relu6-like clamp
     ExpectSameAsRequantize(acc, m, {5, -128, 127});
-    ExpectSameAsRequantize(acc, m, {131, 0, 255});       // uint8
-    ExpectSameAsRequantize(acc, m, {0, -8, 7});          // 4-bit
+    ExpectSameAsRequantize(acc, m, {131, 0, 255});        // uint8
+    ExpectSameAsRequantize(acc, m, {0, -8, 7});           // 4-bit
     ExpectSameAsRequantize(acc, m, {-7, -32768, 32767});  // 16-bit
   }
 }
