@@ -155,9 +155,10 @@ std::vector<uint32_t> Corrected(const std::vector<int32_t>& v, int32_t zero_poin
 // Weight rows of `k` values, each corrected by its own channel's zero point.
 std::vector<uint32_t> CorrectedRows(const std::vector<int32_t>& w, int64_t k, const Accumulation& acc) {
   std::vector<uint32_t> out(w.size());
-  for (size_t i = 0; i < w.size(); ++i) {
-    out[i] =
-        static_cast<uint32_t>(w[i]) - static_cast<uint32_t>(acc.w_zero_point(static_cast<int64_t>(i) / k));
+  const int64_t rows = static_cast<int64_t>(w.size()) / k;
+  for (int64_t r = 0; r < rows; ++r) {
+    const uint32_t zero_point = static_cast<uint32_t>(acc.w_zero_point(r));
+    for (int64_t i = r * k; i < (r + 1) * k; ++i) out[i] = static_cast<uint32_t>(w[i]) - zero_point;
   }
   return out;
 }
