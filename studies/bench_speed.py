@@ -4,7 +4,7 @@ beside ONNX Runtime on a value twin of the same quantized MobileNetV1, and how w
 grow with network size. Writes results/speed.md, results/speed.json and results/scaling.{png,svg}.
 
     studies/bench_speed.py [--npusim build/npusim] [--repeat 5] [--pairs 7] [--no-ort] [--quick]
-                           [--before OLD/speed.json] [--render]
+                           [--old-npusim OLD_BINARY] [--render]
 
 The headline and scaling figures are minima over --repeat runs of a child process (wall: the
 process's own report.json phases and its whole life; peak memory: the child's ru_maxrss). ONNX
@@ -111,25 +111,31 @@ def median(xs):
     return s[len(s) // 2] if len(s) % 2 else (s[len(s) // 2 - 1] + s[len(s) // 2]) / 2
 
 
-def beside_ort(npusim, arch, net, pairs, tmp):
-    """ORT's single-thread inference (median of 20 in one process) and npusim's exact simulate
-    phase, in turn, `pairs` times; the ratio pair by pair, and the twin's value check."""
+def beside_ort(npusims, arch, net, pairs, tmp):
+    """ORT's single-thread inference (median of 20 in one process) and each npusim binary's exact
+    simulate and check phases, in turn, `pairs` times; ratios pair by pair, and the twin's value
+    check. One dict per binary (the same ORT figures in each)."""
     model, x, env = ort_setup(os.path.join(ROOT, net), tmp)
-    equal, total = ort_values_equal(npusim, arch, net, model, x, env, tmp)
-    ort_ms, sim_ms, check_ms, ratios = [], [], [], []
+    ort_ms, runs = [], [{"sim": [], "check": [], "ratio": []} for _ in npusims]
     for _ in range(pairs):
         o = ort_time(model, x, env)
-        rep, _, _, _ = run_once(npusim, arch, net, "exact", os.path.join(tmp, "pair"), ["--check"])
-        ph = rep["wall_breakdown_s"]
         ort_ms.append(o["median_ms"])
-        sim_ms.append(ph["simulate"] * 1e3)
-        check_ms.append(ph["check"] * 1e3)
-        ratios.append(ph["simulate"] * 1e3 / o["median_ms"])
-    return {"net": net, "arch": arch, "pairs": pairs, "values_equal": equal, "values": total,
-            "ort_ms": median(ort_ms), "ort_session_ms": o["session_ms"], "simulate_ms": median(sim_ms),
-            "check_ms": median(check_ms), "ratio": median(ratios),
-            "check_ratio": median([c / s for c, s in zip(check_ms, sim_ms)]),
-            "model": model, "input": x, "env": env}
+        for npusim, r in zip(npusims, runs):
+            rep, _, _, _ = run_once(npusim, arch, net, "exact", os.path.join(tmp, "pair"), ["--check"])
+            ph = rep["wall_breakdown_s"]
+            r["sim"].append(ph["simulate"] * 1e3)
+            r["check"].append(ph["check"] * 1e3)
+            r["ratio"].append(ph["simulate"] * 1e3 / o["median_ms"])
+    out = []
+    for npusim, r in zip(npusims, runs):
+        equal, total = ort_values_equal(npusim, arch, net, model, x, env, tmp)
+        out.append({"net": net, "arch": arch, "pairs": pairs, "values_equal": equal, "values": total,
+                    "ort_ms": median(ort_ms), "ort_session_ms": o["session_ms"],
+                    "simulate_ms": median(r["sim"]), "check_ms": median(r["check"]),
+                    "ratio": median(r["ratio"]),
+                    "check_ratio": median([c / s for c, s in zip(r["check"], r["sim"])]),
+                    "model": model, "input": x, "env": env})
+    return out
 
 
 def farm(cmd_a, cmd_b, runs, env):
@@ -196,13 +202,44 @@ def plot(rows, path_base):
     nt.save_figure(fig, path_base)
 
 
+def shown(path):
+    """A binary's path as the report shows it: relative to the checkout when inside it."""
+    rel = os.path.relpath(os.path.abspath(path), ROOT)
+    return path if rel.startswith("..") else rel
+
+
+def measure_headline(args, res, tmp):
+    """The headline run, beside ONNX Runtime and as whole processes; with --old-npusim the same for
+    the old binary (res["before"]), its ORT pairs interleaved with the new binary's."""
+    arch, net = HEADLINE
+    bins = [args.npusim] + ([args.old_npusim] if args.old_npusim else [])
+    print(f"== headline {arch} {net}", file=sys.stderr)
+    heads = [{m: measure(b, arch, net, m, args.repeat, tmp) for m in ("exact", "timing")} for b in bins]
+    res["headline"] = heads[0]
+    if args.old_npusim:
+        res["before"] = {"npusim": shown(args.old_npusim), "date": res["date"], "headline": heads[1]}
+    if args.no_ort:
+        return
+    print("== beside ONNX Runtime", file=sys.stderr)
+    unpu = beside_ort(bins, arch, net, args.pairs, tmp)
+    dense = beside_ort(bins, "arch/dense_16x16.json", "workloads/mobilenet_v1_q8.json", args.pairs, tmp)
+    print("== whole processes (farm-bench)", file=sys.stderr)
+    procs = [processes(b, arch, net, unpu[0], args.pairs * 2) for b in bins]
+    for o in unpu + dense:
+        for k in ("model", "input", "env"):
+            del o[k]
+    res["ort"], res["processes"] = [unpu[0], dense[0]], procs[0]
+    if args.old_npusim:
+        res["before"].update({"ort": [unpu[1], dense[1]], "processes": procs[1]})
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     nt.add_npusim_option(ap)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--no-ort", action="store_true")
     ap.add_argument("--pairs", type=int, default=7, help="ORT/npusim pairs (farm-bench: twice as many)")
-    ap.add_argument("--before", help="an earlier run's speed.json (say, of the old binary) to set beside")
+    ap.add_argument("--old-npusim", help="an older npusim binary to measure in the same run, beside")
     ap.add_argument("--quick", action="store_true", help="only the 224 MobileNets and ResNet-18")
     ap.add_argument("--render", action="store_true",
                     help="only write results/speed.md again from results/speed.json (no measurement)")
@@ -213,22 +250,10 @@ def main():
         return
     load_before = os.getloadavg()
     res = {"machine": {"nproc": os.cpu_count(), "load_before": load_before},
-           "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "npusim": args.npusim}
+           "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "npusim": shown(args.npusim)}
     with tempfile.TemporaryDirectory() as tmp:
         arch, net = HEADLINE
-        print(f"== headline {arch} {net}", file=sys.stderr)
-        res["headline"] = {m: measure(args.npusim, arch, net, m, args.repeat, tmp)
-                           for m in ("exact", "timing")}
-        if not args.no_ort:
-            print("== beside ONNX Runtime", file=sys.stderr)
-            res["ort"] = [beside_ort(args.npusim, arch, net, args.pairs, tmp),
-                          beside_ort(args.npusim, "arch/dense_16x16.json", "workloads/mobilenet_v1_q8.json",
-                                     args.pairs, tmp)]
-            print("== whole processes (farm-bench)", file=sys.stderr)
-            res["processes"] = processes(args.npusim, arch, net, res["ort"][0], args.pairs * 2)
-            for o in res["ort"]:
-                for k in ("model", "input", "env"):
-                    del o[k]
+        measure_headline(args, res, tmp)
         rows = []
         for n in scaling_nets(args.quick):
             print(f"== scaling {n}", file=sys.stderr)
@@ -243,11 +268,6 @@ def main():
     os.makedirs(os.path.join(ROOT, "results"), exist_ok=True)
     nt.save_json(os.path.join(ROOT, "results", "speed.json"), res, indent=1)
     plot(rows, os.path.join(ROOT, "results", "scaling"))
-    before = nt.load_json(args.before) if args.before else None
-    if before:
-        keep = ("date", "npusim", "headline", "ort", "processes")
-        res["before"] = {k: before[k] for k in keep if k in before}
-        nt.save_json(os.path.join(ROOT, "results", "speed.json"), res, indent=1)
     with open(os.path.join(ROOT, "results", "speed.md"), "w") as f:
         f.write(report(res))
     print(report(res))
@@ -354,8 +374,9 @@ def report_before(res):
             ("whole process exact / ORT process", lambda r: r["processes"]["exact"]["A_per_B_wall"]),
             ("whole process timing, s (median)", lambda r: r["processes"]["timing"]["A_wall_s"])]
     lines = ["", "## Before and after (issue 21's data path and reference work)", "",
-             f"Before: `{b.get('npusim', '?')}`, measured by this script on {b['date']} on the same machine; "
-             f"after: `{res['npusim']}`, {res['date']}.", "",
+             f"Before: `{b['npusim']}` (the binary before this work), after: `{res['npusim']}`, measured "
+             "in the same run: the headline minima one binary after the other, the ORT pairs as triples "
+             "(ORT, after, before), the whole processes each against ORT.", "",
              "| figure (unpu, mobilenet_q4) | before | after |", "|---|---:|---:|"]
     for name, get in rows:
         try:
@@ -368,18 +389,19 @@ def report_before(res):
 PROFILE_TEXT = (
     "Measured apart from this script, on 2026-12-07 (2 shared cores): `perf record -F 20000 build/npusim "
     "--arch arch/unpu.json --net workloads/mobilenet_q4.json` (exact mode), self time as a share of the "
-    "whole process's samples (the simulate phase is about a third of them). Before: the post-processor's "
-    "REQUANT (scalar `core::Requantize` per value) 9.8 %, the DRAM timing model (`DramChannel`, "
-    "`DramFrontEnd`, `DramSystem`) 10.8 %, the conv data path (int16 multiply-add kernels, operand "
-    "widening and padding, unpacking and comparing packed weight tiles, per-element accumulator set-up) "
-    "11.2 %, copies 3.1 %, SystemC's scheduler 2.0 %. After: REQUANT 1.2 % (`core::RequantizeRow`, "
-    "vectorised), the data path 8.7 %, the DRAM model 10.5 %. With `--check`, the reference's "
-    "`Conv2d` took 48 % of the samples before (int64 terms one at a time); after, its uint32 loops "
-    "and row requantization about 18 %. The build is CMake's Release (-O3) for baseline x86-64; the hot "
-    "loops are cloned for AVX2 with `target_clones` (no `-march=native`: the binary runs on any x86-64, "
-    "the CPU picks the clone). What is left of the exact simulate phase is mostly what timing mode also "
-    "runs (the DRAM model, the controller and SystemC's events): see the two modes' simulate phases "
-    "above.")
+    "whole process's samples (the simulate phase is about a quarter to a third of them; loading the "
+    "network and zeroing the simulated DRAM at elaboration are the largest items outside it). Before: "
+    "the post-processor's REQUANT (scalar `core::Requantize` per value) 9.8 %, the conv data path "
+    "(int16 multiply-add kernels, operand widening and padding, unpacking and comparing packed weight "
+    "tiles, per-element accumulator set-up) 11.2 %, the DRAM timing model (`DramChannel`, "
+    "`DramFrontEnd`, `DramSystem`) 10.8 %, copies 3.1 %. After: REQUANT 1.0 % (`core::RequantizeRow`, "
+    "vectorised), the data path 6.7 %, the DRAM model 9.3 %, copies 3.1 %. With `--check` the "
+    "reference's `Conv2d` took 48 % of the samples before (int64 terms one at a time, scalar "
+    "requantization); after, its uint32 loops and row requantization about 12 %. The build is CMake's "
+    "Release (-O3) for baseline x86-64; the hot loops are cloned for AVX2 with `target_clones` (no "
+    "`-march=native`: the binary runs on any x86-64 and the CPU picks the clone). What is left of the "
+    "exact simulate phase is mostly what timing mode runs too (the DRAM model, the controller, the DMA "
+    "and SystemC's events): compare the two modes' simulate phases above.")
 
 
 def report_profile():
