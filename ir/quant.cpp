@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -103,6 +104,37 @@ std::pair<int32_t, int32_t> ActivationRange(Activation act, float y_scale, int32
     }
   }
   return {static_cast<int32_t>(lo), static_cast<int32_t>(hi)};
+}
+
+bool RowRequantApplies(const float* m, int64_t n, int32_t zero_point, int32_t out_min, int32_t out_max) {
+  constexpr int64_t kExact = int64_t{1} << 23;
+  const int64_t lo = int64_t{out_min} - zero_point, hi = int64_t{out_max} - zero_point;
+  return lo <= hi && lo > -kExact && hi < kExact &&
+         std::all_of(m, m + n, [](float x) { return std::isfinite(x); });
+}
+
+// Cloned for AVX2 where the CPU has it (the same integers either way).
+__attribute__((target_clones("avx2", "default"))) void RequantizeRow(const uint8_t* acc, const float* m,
+                                                                     int64_t n, int32_t zero_point,
+                                                                     int32_t out_min, int32_t out_max,
+                                                                     int32_t* out) {
+  const float lo = static_cast<float>(int64_t{out_min} - zero_point);
+  const float hi = static_cast<float>(int64_t{out_max} - zero_point);
+  for (int64_t i = 0; i < n; ++i) {
+    int32_t a;
+    std::memcpy(&a, acc + i * 4, 4);
+    // std::min(std::max(x, lo), hi) spelled out on values (the references std::max returns keep
+    // the loop from vectorising), then RoundHalfEven's integer floor without branches.
+    const float x = static_cast<float>(a) * m[i];
+    const float above_lo = x < lo ? lo : x;
+    const float v = hi < above_lo ? hi : above_lo;
+    int32_t down = static_cast<int32_t>(v);  // toward zero
+    down -= static_cast<float>(down) > v ? 1 : 0;
+    const float fraction = v - static_cast<float>(down);
+    const int32_t up = fraction > 0.5f ? 1 : 0;
+    const int32_t tie = fraction == 0.5f ? (down & 1) : 0;  // a tie goes to the even neighbour
+    out[i] = down + up + tie + zero_point;
+  }
 }
 
 Requant MakeRequant(RequantMode mode, float x_scale, float w_scale, float y_scale, int32_t y_zp,

@@ -100,6 +100,17 @@ inline int32_t Requantize(int64_t acc, const Requant& r) {
                             r.out_max);
 }
 
+// Requantize in kOnnxFloat mode over a row: out[i] = RoundClampToOutput(float32(acc[i]) * m[i],
+// zero_point, out_min, out_max) for i < n, with acc the n little-endian int32 accumulators at
+// `acc`, written without branches so that the compiler vectorises it (the post-processor's
+// REQUANT and the reference executor's conv/FC call it for every output value). It equals
+// Requantize value for value where RowRequantApplies: every m[i] finite, out_min <= out_max and
+// both bounds minus the zero point inside +-2^23 (the clamped value is then in RoundHalfEven's
+// integer range and rounds inside the bounds, so the final clamp never acts).
+bool RowRequantApplies(const float* m, int64_t n, int32_t zero_point, int32_t out_min, int32_t out_max);
+void RequantizeRow(const uint8_t* acc, const float* m, int64_t n, int32_t zero_point, int32_t out_min,
+                   int32_t out_max, int32_t* out);
+
 // Quantized output range [min, max] of a tensor of type range [qmin, qmax] after the fused
 // activation: relu clamps below at y_zp (real 0); relu6 also clamps above at
 // y_zp + round_half_to_even(float32(6.0f / y_scale)) (real 6). Shared by the reference executor and

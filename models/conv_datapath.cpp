@@ -246,14 +246,21 @@ void ConvDatapath::Accumulate(const isa::ConvArgs& c, BufferAccess& mem, const u
   const int64_t pw = Span(c.out_w, c.stride_w, c.kw, c.dilation_w);
   PadInput(c, in, ph, pw, x16_);
   LoadWeights(c, w, decoded, w16_);
+  // The starting values row by row (int32 and uint32 share their bytes: the sums are modulo 2^32).
   sums_.resize(pixels * c.out_c);
   for (int64_t p = 0; p < pixels; ++p) {
-    for (int64_t oc = 0; oc < c.out_c; ++oc) sums_[p * c.out_c + oc] = static_cast<uint32_t>(start(p, oc));
+    const void* row = c.first ? static_cast<const void*>(init_.data()) : acc + p * c.out_c * 4;
+    std::memcpy(&sums_[p * c.out_c], row, c.out_c * 4);
   }
   if (c.in_c == c.groups && c.out_c == c.groups) {
     DepthwiseNarrow(c, pw);
   } else {
     GemmNarrow(c, pw);
+  }
+  // A 32-bit wrapping accumulator is the sum modulo 2^32 itself.
+  if (acc_bits_ == 32) {
+    std::memcpy(acc, sums_.data(), pixels * c.out_c * 4);
+    return;
   }
   for (int64_t i = 0; i < pixels * c.out_c; ++i) {
     StoreI32(acc + i * 4,

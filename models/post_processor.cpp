@@ -75,6 +75,15 @@ void PostProcessor::Requant(const isa::RequantArgs& a, int layer) {
   mem_.Count(a.params_addr, layer, false, 12 * a.channels);
   mem_.Count(a.out_addr, layer, true, n * ob);
   if (!exact_) return;
+  multipliers_.resize(a.channels);
+  for (int64_t c = 0; c < a.channels; ++c) {
+    const int32_t m = LoadI32(params + 12 * c + 4);
+    std::memcpy(&multipliers_[c], &m, 4);
+  }
+  if (mode_ == core::RequantMode::kOnnxFloat && ob == 1 &&
+      core::RowRequantApplies(multipliers_.data(), a.channels, a.out_zero_point, a.out_min, a.out_max)) {
+    return RequantRows(a, acc, out);
+  }
   std::vector<core::Requant> rq(a.channels);
   for (int64_t c = 0; c < a.channels; ++c) {
     core::Requant& r = rq[c];
@@ -91,6 +100,16 @@ void PostProcessor::Requant(const isa::RequantArgs& a, int layer) {
       const int64_t k = i * a.channels + c;
       StoreElem(out + k * ob, a.out_type, core::Requantize(LoadI32(acc + k * 4), rq[c]));
     }
+  }
+}
+
+// Float-mode REQUANT to a 1-byte type, a pixel's channels at a time through core::RequantizeRow.
+void PostProcessor::RequantRows(const isa::RequantArgs& a, const uint8_t* acc, uint8_t* out) {
+  row_.resize(a.channels);
+  for (int64_t i = 0; i < a.count; ++i) {
+    core::RequantizeRow(acc + i * a.channels * 4, multipliers_.data(), a.channels, a.out_zero_point,
+                        a.out_min, a.out_max, row_.data());
+    for (int64_t c = 0; c < a.channels; ++c) out[i * a.channels + c] = static_cast<uint8_t>(row_[c]);
   }
 }
 

@@ -35,6 +35,7 @@ class PostProcessor : public sc_core::sc_module {
  private:
   void Thread();
   void Requant(const isa::RequantArgs& a, int layer);
+  void RequantRows(const isa::RequantArgs& a, const uint8_t* acc, uint8_t* out);
   void PassThrough(const isa::RequantArgs& a, int layer);
   // ADD and MUL (the same operand streams; MUL's b may be one factor per channel).
   void Binary(const isa::Instruction& in);
@@ -52,6 +53,9 @@ class PostProcessor : public sc_core::sc_module {
   core::Counter& muls_;
   core::Counter& lookups_;
   core::Counter& pool_ops_;
+  // REQUANT scratch: the float multipliers of the tile's channels, one pixel's requantized values.
+  std::vector<float> multipliers_;
+  std::vector<int32_t> row_;
 };
 
 }  // namespace npusim::models

@@ -34,7 +34,15 @@ class Accumulation {
       if (raw_) continue;
       requants_.push_back(core::MakeRequant(opt.mode, x.quant.scale(0), w.quant.scale(c), y.quant.scale(0),
                                             y.quant.zero_point(0), range));
+      multipliers_.push_back(requants_.back().float_multiplier);
     }
+    // RequantizeRow applies to 32-bit wrapping accumulators (the wrapped sum is the int32 itself)
+    // in float mode, where RowRequantApplies.
+    row_ = !raw_ && opt.mode == core::RequantMode::kOnnxFloat && opt.acc_bits == 32 && wraps() &&
+           core::RowRequantApplies(multipliers_.data(), channels, y.quant.zero_point(0), range.first,
+                                   range.second);
+    range_ = range;
+    y_zero_point_ = y.quant.zero_point(0);
   }
 
   // The bias is loaded into the accumulator register, so it is fitted to the accumulator width
@@ -50,15 +58,15 @@ class Accumulation {
     return core::AccAdd(acc, term, opt_.acc_bits, opt_.overflow);
   }
 
-  // Wrap mode: every step wraps modulo 2^acc_bits, so the result is the exact sum reduced once.
-  // The loops below add raw terms modulo 2^64 (unsigned) and call Wrapped at the end.
+  // Wrap mode: every step wraps modulo 2^acc_bits, so the result is the exact sum reduced once
+  // (WrappedConv and FullyConnected add the terms modulo 2^32 and call Wrapped at the end).
   bool wraps() const { return opt_.overflow == core::Overflow::kWrap; }
-  int64_t Term(int32_t x, int32_t w, int64_t channel) const {
-    return (int64_t{x} - x_zero_point_) * (int64_t{w} - w_zero_points_[channel]);
-  }
   int64_t Wrapped(uint64_t sum) const {
     return core::AccFit(static_cast<int64_t>(sum), opt_.acc_bits, core::Overflow::kWrap);
   }
+
+  int32_t x_zero_point() const { return x_zero_point_; }
+  int32_t w_zero_point(int64_t channel) const { return w_zero_points_[channel]; }
 
   // A padding tap: the input zero point, which contributes 0 after correction. It is still a step
   // of the sequence (in saturate mode the sequence defines the result).
@@ -70,6 +78,16 @@ class Accumulation {
     return core::Requantize(acc, requants_[channel]);
   }
 
+  // Finish(Wrapped(sums[c]), c) for the channels c < n: one row at a time where RequantizeRow
+  // applies.
+  void FinishWrapped(const uint32_t* sums, int64_t n, int32_t* out) const {
+    if (row_) {
+      return core::RequantizeRow(reinterpret_cast<const uint8_t*>(sums), multipliers_.data(), n,
+                                 y_zero_point_, range_.first, range_.second, out);
+    }
+    for (int64_t c = 0; c < n; ++c) out[c] = Finish(Wrapped(sums[c]), c);
+  }
+
  private:
   const Options& opt_;
   const std::vector<int32_t>* bias_;
@@ -77,6 +95,10 @@ class Accumulation {
   int32_t x_zero_point_ = 0;
   std::vector<int32_t> w_zero_points_;  // per output channel
   std::vector<core::Requant> requants_;
+  std::vector<float> multipliers_;  // requants_' float multipliers, contiguous for RequantizeRow
+  bool row_ = false;                // FinishWrapped may take RequantizeRow
+  std::pair<int32_t, int32_t> range_;
+  int32_t y_zero_point_ = 0;
 };
 
 // A conv2d's dimensions and window, checked against the conv arithmetic.
@@ -104,6 +126,99 @@ ConvShape CheckedConvShape(const core::Graph& g, const core::Op& op) {
   return s;
 }
 
+// Wrap mode: every step wraps modulo 2^acc_bits (acc_bits <= 32), so the result is the sum of
+// the terms modulo 2^32, reduced once. The operands are zero-point corrected once, as uint32 so
+// that products and sums are modulo 2^32 (defined overflow) and the loops below vectorise; any
+// order gives the same sum, and padding taps (which add 0) are skipped. Cloned for AVX2 where the
+// CPU has it (the same integers either way).
+__attribute__((target_clones("avx2", "default"))) uint32_t DotWrapped(const uint32_t* x, const uint32_t* w,
+                                                                      int64_t n) {
+  uint32_t sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += x[i] * w[i];
+  return sum;
+}
+
+// sums[i] += x[i] * w[i] (a depthwise tap over every channel).
+__attribute__((target_clones("avx2", "default"))) void MulAddWrapped(const uint32_t* x, const uint32_t* w,
+                                                                     int64_t n, uint32_t* sums) {
+  for (int64_t i = 0; i < n; ++i) sums[i] += x[i] * w[i];
+}
+
+std::vector<uint32_t> Corrected(const std::vector<int32_t>& v, int32_t zero_point) {
+  std::vector<uint32_t> out(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    out[i] = static_cast<uint32_t>(v[i]) - static_cast<uint32_t>(zero_point);
+  }
+  return out;
+}
+
+// Weight rows of `k` values, each corrected by its own channel's zero point.
+std::vector<uint32_t> CorrectedRows(const std::vector<int32_t>& w, int64_t k, const Accumulation& acc) {
+  std::vector<uint32_t> out(w.size());
+  const int64_t rows = static_cast<int64_t>(w.size()) / k;
+  for (int64_t r = 0; r < rows; ++r) {
+    const uint32_t zero_point = static_cast<uint32_t>(acc.w_zero_point(r));
+    for (int64_t i = r * k; i < (r + 1) * k; ++i) out[i] = static_cast<uint32_t>(w[i]) - zero_point;
+  }
+  return out;
+}
+
+// One output pixel's accumulators in wrap mode, all channels at once.
+class WrappedConv {
+ public:
+  WrappedConv(const ConvShape& s, int64_t groups, const Accumulation& acc, const Values& inputs)
+      : s_(s),
+        out_per_group_(s.out_c / groups),
+        depthwise_(s.group_c == 1 && out_per_group_ == 1),
+        x_(Corrected(*inputs[0], acc.x_zero_point())),
+        w_(CorrectedRows(*inputs[1], s.k_h * s.k_w * s.group_c, acc)),
+        start_(s.out_c) {
+    for (int64_t oc = 0; oc < s.out_c; ++oc) start_[oc] = static_cast<uint32_t>(acc.Start(oc));
+    if (!depthwise_) return;
+    // Depthwise: weights as [tap][channel], so one tap is one loop over every channel.
+    const int64_t taps = s.k_h * s.k_w;
+    std::vector<uint32_t> by_tap(w_.size());
+    for (int64_t oc = 0; oc < s.out_c; ++oc) {
+      for (int64_t t = 0; t < taps; ++t) by_tap[t * s.out_c + oc] = w_[oc * taps + t];
+    }
+    w_.swap(by_tap);
+  }
+
+  // sums[oc] = the wrapped sum of output (oy, ox, oc), modulo 2^32.
+  void Pixel(int64_t oy, int64_t ox, uint32_t* sums) const {
+    std::copy(start_.begin(), start_.end(), sums);
+    for (int64_t ky = 0; ky < s_.k_h; ++ky) {
+      const int64_t iy = oy * s_.stride_h - s_.pad_top + ky * s_.dilation_h;
+      if (iy < 0 || iy >= s_.in_h) continue;
+      for (int64_t kx = 0; kx < s_.k_w; ++kx) {
+        const int64_t ix = ox * s_.stride_w - s_.pad_left + kx * s_.dilation_w;
+        if (ix < 0 || ix >= s_.in_w) continue;
+        Tap(&x_[(iy * s_.in_w + ix) * s_.in_c], ky * s_.k_w + kx, sums);
+      }
+    }
+  }
+
+ private:
+  void Tap(const uint32_t* xp, int64_t tap, uint32_t* sums) const {
+    if (depthwise_) {
+      MulAddWrapped(xp, &w_[tap * s_.out_c], s_.out_c, sums);
+      return;
+    }
+    const int64_t row = s_.k_h * s_.k_w * s_.group_c;
+    for (int64_t oc = 0; oc < s_.out_c; ++oc) {
+      sums[oc] +=
+          DotWrapped(xp + (oc / out_per_group_) * s_.group_c, &w_[oc * row + tap * s_.group_c], s_.group_c);
+    }
+  }
+
+  const ConvShape s_;
+  const int64_t out_per_group_;
+  const bool depthwise_;
+  const std::vector<uint32_t> x_;
+  std::vector<uint32_t> w_;
+  std::vector<uint32_t> start_;
+};
+
 // The accumulator of one conv2d output (oy, ox, oc), before requantization.
 class ConvOutputs {
  public:
@@ -115,30 +230,10 @@ class ConvOutputs {
         wv_(inputs[1]->data()) {}
 
   int64_t At(int64_t oy, int64_t ox, int64_t oc) const {
-    const int64_t first_ic = (oc / out_per_group_) * s_.group_c;
-    return acc_.wraps() ? Wrapped(oy, ox, oc, first_ic) : Canonical(oy, ox, oc, first_ic);
+    return Canonical(oy, ox, oc, (oc / out_per_group_) * s_.group_c);
   }
 
  private:
-  // Any order gives the same wrapped sum; padding taps add 0.
-  int64_t Wrapped(int64_t oy, int64_t ox, int64_t oc, int64_t first_ic) const {
-    uint64_t sum = static_cast<uint64_t>(acc_.Start(oc));
-    for (int64_t ky = 0; ky < s_.k_h; ++ky) {
-      const int64_t iy = oy * s_.stride_h - s_.pad_top + ky * s_.dilation_h;
-      if (iy < 0 || iy >= s_.in_h) continue;
-      for (int64_t kx = 0; kx < s_.k_w; ++kx) {
-        const int64_t ix = ox * s_.stride_w - s_.pad_left + kx * s_.dilation_w;
-        if (ix < 0 || ix >= s_.in_w) continue;
-        const int32_t* xp = &xv_[(iy * s_.in_w + ix) * s_.in_c + first_ic];
-        const int32_t* wp = &wv_[((oc * s_.k_h + ky) * s_.k_w + kx) * s_.group_c];
-        for (int64_t ic = 0; ic < s_.group_c; ++ic) {
-          sum += static_cast<uint64_t>(acc_.Term(xp[ic], wp[ic], oc));
-        }
-      }
-    }
-    return acc_.Wrapped(sum);
-  }
-
   // Canonical order (defines saturate mode): input channel, then kernel row, then column.
   int64_t Canonical(int64_t oy, int64_t ox, int64_t oc, int64_t first_ic) const {
     int64_t acc = acc_.Start(oc);
@@ -173,8 +268,17 @@ std::vector<int32_t> Conv2d(const core::Graph& g, const core::Op& op, const Valu
                             const Options& opt) {
   const ConvShape s = CheckedConvShape(g, op);
   const Accumulation accumulation(g, op, inputs, opt);
-  const ConvOutputs outputs(s, op.groups, accumulation, inputs);
   std::vector<int32_t> out(g.tensor(op.outputs[0]).elements());
+  if (accumulation.wraps()) {
+    const WrappedConv conv(s, op.groups, accumulation, inputs);
+    std::vector<uint32_t> sums(s.out_c);
+    for (int64_t p = 0; p < s.out_h * s.out_w; ++p) {
+      conv.Pixel(p / s.out_w, p % s.out_w, sums.data());
+      accumulation.FinishWrapped(sums.data(), s.out_c, &out[p * s.out_c]);
+    }
+    return out;
+  }
+  const ConvOutputs outputs(s, op.groups, accumulation, inputs);
   for (int64_t oy = 0; oy < s.out_h; ++oy) {
     for (int64_t ox = 0; ox < s.out_w; ++ox) {
       for (int64_t oc = 0; oc < s.out_c; ++oc) {
@@ -202,19 +306,23 @@ std::vector<int32_t> FullyConnected(const core::Graph& g, const core::Op& op, co
   const std::vector<int32_t>& xv = *inputs[0];
   const std::vector<int32_t>& wv = *inputs[1];
   std::vector<int32_t> out(y.elements());
+  if (accumulation.wraps()) {
+    const std::vector<uint32_t> xc = Corrected(xv, accumulation.x_zero_point());
+    const std::vector<uint32_t> wc = CorrectedRows(wv, k_in, accumulation);
+    std::vector<uint32_t> sums(n_out);
+    for (int64_t m = 0; m < rows; ++m) {
+      for (int64_t n = 0; n < n_out; ++n) {
+        sums[n] =
+            static_cast<uint32_t>(accumulation.Start(n)) + DotWrapped(&xc[m * k_in], &wc[n * k_in], k_in);
+      }
+      accumulation.FinishWrapped(sums.data(), n_out, &out[m * n_out]);
+    }
+    return out;
+  }
   for (int64_t m = 0; m < rows; ++m) {
     for (int64_t n = 0; n < n_out; ++n) {
       int64_t acc = accumulation.Start(n);
-      if (accumulation.wraps()) {
-        uint64_t sum = static_cast<uint64_t>(acc);
-        for (int64_t k = 0; k < k_in; ++k)
-          sum += static_cast<uint64_t>(accumulation.Term(xv[m * k_in + k], wv[n * k_in + k], n));
-        acc = accumulation.Wrapped(sum);
-      } else {
-        for (int64_t k = 0; k < k_in; ++k) {
-          acc = accumulation.Mac(acc, xv[m * k_in + k], wv[n * k_in + k], n);
-        }
-      }
+      for (int64_t k = 0; k < k_in; ++k) acc = accumulation.Mac(acc, xv[m * k_in + k], wv[n * k_in + k], n);
       out[m * n_out + n] = accumulation.Finish(acc, n);
     }
   }

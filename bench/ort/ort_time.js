@@ -10,14 +10,18 @@ const fs = require('fs');
 const path = require('path');
 const ort = require(path.join(process.env.NPUSIM_ORT_MODULES || '', 'onnxruntime-node'));
 
-function readInt8Npy(file) {
+// An int8 or uint8 .npy file as an ONNX Runtime tensor.
+function readByteNpy(file) {
   const buf = fs.readFileSync(file);
   const headerLen = buf.readUInt16LE(8);
   const header = buf.toString('latin1', 10, 10 + headerLen);
-  if (!/'descr':\s*'\|i1'/.test(header)) throw new Error(`${file}: expected int8 data`);
+  const descr = /'descr':\s*'\|([iu])1'/.exec(header);
+  if (!descr) throw new Error(`${file}: expected int8 or uint8 data`);
   const shape = /'shape':\s*\(([^)]*)\)/.exec(header)[1].split(',').map((s) => s.trim()).filter((s) => s).map(Number);
   const bytes = buf.subarray(10 + headerLen);
-  return new ort.Tensor('int8', new Int8Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)), shape);
+  const data = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
+  return descr[1] === 'i' ? new ort.Tensor('int8', new Int8Array(data), shape)
+    : new ort.Tensor('uint8', new Uint8Array(data), shape);
 }
 
 async function main() {
@@ -29,7 +33,7 @@ async function main() {
     graphOptimizationLevel: 'all', executionMode: 'sequential',
   });
   const sessionMs = Number(process.hrtime.bigint() - t0) / 1e6;
-  const feeds = { [session.inputNames[0]]: readInt8Npy(input) };
+  const feeds = { [session.inputNames[0]]: readByteNpy(input) };
   for (let i = 0; i < warmup; ++i) await session.run(feeds);
   const times = [];
   for (let i = 0; i < runs; ++i) {
