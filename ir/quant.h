@@ -103,7 +103,7 @@ inline int32_t Requantize(int64_t acc, const Requant& r) {
 // Requantize in kOnnxFloat mode over a row: out[i] = RoundClampToOutput(float32(acc[i]) * m[i],
 // zero_point, out_min, out_max) for i < n, with acc the n little-endian int32 accumulators at
 // `acc`, written without branches so that the compiler vectorises it (the post-processor's
-// REQUANT and the reference executor's conv/FC call it for every output value). It equals
+// REQUANT calls it; the reference executor keeps to Requantize, so that it checks this row). It equals
 // Requantize value for value where RowRequantApplies: every m[i] finite, out_min <= out_max and
 // both bounds minus the zero point inside +-2^23 (the clamped value is then in RoundHalfEven's
 // integer range and rounds inside the bounds, so the final clamp never acts).

@@ -1,6 +1,7 @@
 // conv2d and fully_connected: zero-point-corrected products accumulated one term at a time at the
 // accumulator width, then requantized per output channel (or, for a 32-bit output, written as the
 // raw accumulator).
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,23 @@
 
 namespace npusim::reference {
 namespace {
+
+// The reference's own float-mode requantization of a row of wrapped 32-bit sums (the simulator's
+// is core::RequantizeRow, which this executor checks, so it is not used here): the float32 product
+// clamped to the output range less the zero point, rounded half to even by std::nearbyint (the
+// default rounding mode), plus the zero point. It is core::Requantize where the range bounds less
+// the zero point are below 2^23 in magnitude and every multiplier is finite (clamping to integer
+// bounds commutes with rounding, and the result needs no further clamp); Accumulation checks that.
+__attribute__((target_clones("avx2", "default"))) void RequantRow(const uint32_t* sums, const float* m,
+                                                                  int64_t n, float lo, float hi,
+                                                                  int32_t zero_point, int32_t* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    float x = static_cast<float>(static_cast<int32_t>(sums[i])) * m[i];
+    x = x < lo ? lo : x;
+    x = x > hi ? hi : x;
+    out[i] = static_cast<int32_t>(std::nearbyint(x)) + zero_point;
+  }
+}
 
 // Everything conv2d and fully_connected share: the accumulator's start value, one MAC step and the
 // per-channel requantization.
@@ -29,20 +47,20 @@ class Accumulation {
             "a 32-bit (accumulator) output takes no activation");
     const auto range =
         core::ActivationRange(op.activation, y.quant.scale(0), y.quant.zero_point(0), y.qmin(), y.qmax());
+    zero_point_ = y.quant.zero_point(0);
+    lo_ = static_cast<float>(int64_t{range.first} - zero_point_);
+    hi_ = static_cast<float>(int64_t{range.second} - zero_point_);
+    constexpr float kExact = 8388608.0f;  // 2^23
+    row_ = !raw_ && opt.mode == core::RequantMode::kOnnxFloat && opt.acc_bits == 32 &&
+           opt.overflow == core::Overflow::kWrap && lo_ <= hi_ && lo_ > -kExact && hi_ < kExact;
     for (int64_t c = 0; c < channels; ++c) {
       w_zero_points_.push_back(w.quant.zero_point(c));
       if (raw_) continue;
       requants_.push_back(core::MakeRequant(opt.mode, x.quant.scale(0), w.quant.scale(c), y.quant.scale(0),
                                             y.quant.zero_point(0), range));
       multipliers_.push_back(requants_.back().float_multiplier);
+      row_ = row_ && std::isfinite(multipliers_.back());
     }
-    // RequantizeRow applies to 32-bit wrapping accumulators (the wrapped sum is the int32 itself)
-    // in float mode, where RowRequantApplies.
-    row_ = !raw_ && opt.mode == core::RequantMode::kOnnxFloat && opt.acc_bits == 32 && wraps() &&
-           core::RowRequantApplies(multipliers_.data(), channels, y.quant.zero_point(0), range.first,
-                                   range.second);
-    range_ = range;
-    y_zero_point_ = y.quant.zero_point(0);
   }
 
   // The bias is loaded into the accumulator register, so it is fitted to the accumulator width
@@ -78,13 +96,9 @@ class Accumulation {
     return core::Requantize(acc, requants_[channel]);
   }
 
-  // Finish(Wrapped(sums[c]), c) for the channels c < n: one row at a time where RequantizeRow
-  // applies.
+  // Finish(Wrapped(sums[c]), c) for the channels c < n: by RequantRow where it applies.
   void FinishWrapped(const uint32_t* sums, int64_t n, int32_t* out) const {
-    if (row_) {
-      return core::RequantizeRow(reinterpret_cast<const uint8_t*>(sums), multipliers_.data(), n,
-                                 y_zero_point_, range_.first, range_.second, out);
-    }
+    if (row_) return RequantRow(sums, multipliers_.data(), n, lo_, hi_, zero_point_, out);
     for (int64_t c = 0; c < n; ++c) out[c] = Finish(Wrapped(sums[c]), c);
   }
 
@@ -95,10 +109,10 @@ class Accumulation {
   int32_t x_zero_point_ = 0;
   std::vector<int32_t> w_zero_points_;  // per output channel
   std::vector<core::Requant> requants_;
-  std::vector<float> multipliers_;  // requants_' float multipliers, contiguous for RequantizeRow
-  bool row_ = false;                // FinishWrapped may take RequantizeRow
-  std::pair<int32_t, int32_t> range_;
-  int32_t y_zero_point_ = 0;
+  std::vector<float> multipliers_;  // requants_' float multipliers, contiguous for RequantRow
+  bool row_ = false;                // FinishWrapped takes RequantRow
+  float lo_ = 0, hi_ = 0;           // the output range less the zero point
+  int32_t zero_point_ = 0;
 };
 
 // A conv2d's dimensions and window, checked against the conv arithmetic.
