@@ -25,7 +25,7 @@ namespace lut = npusim::explore::lut;
 namespace core = npusim::core;
 
 // Entries one input may build (`npusim lut --max-entries`, far below its default, to stay fast).
-constexpr int64_t kMaxEntries = 2000;
+constexpr int64_t kMaxEntries = 500;
 
 void Expect(bool ok) {
   if (!ok) std::abort();
