@@ -17,10 +17,10 @@ namespace po = boost::program_options;
 const char* kUsage =
     "usage: npusim [run] --arch A.json --net N.json [--input [NAME=]X.npy]... [--out DIR] [--check]\n"
     "                    [--weight-bits LAYER=BITS,...] [--activation-bits LAYER=BITS,...]\n"
-    "                    [--mode exact|timing] [--objective cycles|energy|edp]\n"
+    "                    [--mode exact|timing] [--objective cycles|energy|edp] [--max-instructions N]\n"
     "       npusim compile --arch A.json --net N.json [--weight-bits ...] [--activation-bits ...] "
     "[--objective ...]\n"
-    "                      [--estimate-check]\n"
+    "                      [--estimate-check] [--max-instructions N]\n"
     "       npusim import MODEL.onnx -o NET.json [--weights-dir DIR]\n"
     "       npusim prune --arch A.json --net N.json --method simd|node|unstructured|n:m|N:M --sparsity S\n"
     "                    [--per-layer FILE] [--norm l1|l2] -o PRUNED.json [--weights-dir DIR]\n"
@@ -54,7 +54,11 @@ po::options_description CommonOptions(CommandOptions& o) {
       ("fusion", po::value<std::string>(&o.fusion)->notifier([](const std::string& v) {
          if (v != "none" && v != "auto") throw po::error("--fusion: expected none or auto, got \"" + v + "\"");
        }), "layer fusion: auto (the compiler fuses conv chains where its cost model prefers it; a net file's "
-           "\"fusion\" forces or forbids) or none (every layer alone)");
+           "\"fusion\" forces or forbids) or none (every layer alone)")
+      ("max-instructions", po::value<int64_t>(&o.max_instructions)->default_value(o.max_instructions)
+           ->notifier([](int64_t v) {
+         if (v < 1) throw po::error("--max-instructions: expected at least 1");
+       }), "refuse (exit 2) a network whose program would have more instructions than this");
   // clang-format on
   return d;
 }

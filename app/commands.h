@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "app/serve_socket.h"
+#include "compiler/compiler.h"
 #include "explore/sweep.h"
 #include "models/exec_mode.h"
 
@@ -21,6 +22,7 @@ struct CommandOptions {
   std::string fusion = "auto";  // --fusion none|auto
   std::string objective;        // --objective cycles|energy|edp: reconfigurable units' mapping objective
   bool estimate_check = false;  // compile --estimate-check: simulate too, estimate vs simulated per layer
+  int64_t max_instructions = compiler::CompileOptions::kDefaultMaxInstructions;  // --max-instructions
 };
 
 // "exact" or "timing" as a models::ExecMode; throws boost::program_options::error naming

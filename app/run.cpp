@@ -49,6 +49,7 @@ compiler::CompileOptions CompileOptionsOf(const CommandOptions& o) {
   compiler::CompileOptions c;
   c.fusion =
       o.fusion == "none" ? compiler::CompileOptions::Fusion::kNone : compiler::CompileOptions::Fusion::kAuto;
+  c.max_instructions = o.max_instructions;
   return c;
 }
 

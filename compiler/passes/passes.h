@@ -75,10 +75,16 @@ struct Context {
   SparseWeights* sparse = nullptr;
   uint64_t dram_next = 0;  // the next free DRAM address (AllocateDram, then compressed weights)
   bool fusion = true;      // CompileOptions::fusion != kNone
+  int64_t max_instructions = INT64_MAX;  // CompileOptions::max_instructions
   // Layers the fusion planner tiled alone to compare with groups, for EmitConv (PlanConv).
   std::map<int, std::shared_ptr<PlannedConv>> planned;
 
+  // Appends an instruction of layer `current_layer`; throws the instruction budget's ConfigError
+  // when the program already has `max_instructions`.
   isa::Instruction& Emit(isa::Opcode op);
+  // Throws the instruction budget's ConfigError, naming layer `op_index`, when `more` instructions
+  // (a lower bound of what the layer is about to emit) would take the program beyond the limit.
+  void CheckInstructionBudget(double more, int op_index) const;
 };
 
 isa::ElemType TypeOf(const core::TensorInfo& t);
