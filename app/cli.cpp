@@ -30,7 +30,8 @@ const char* kUsage =
     "       npusim sweep-merge --out DIR SHARD_DIR...\n"
     "       npusim lut --arch A.json --space S.json --out L.csv|L.json [--jobs J] [--emit-net CHOICES]\n"
     "                  [--max-entries N]\n"
-    "       npusim serve --arch A.json --net N.json [--socket PATH] [--mode exact|timing] [--cache N]\n"
+    "       npusim serve --arch A.json --net N.json [--socket PATH | --listen HOST:PORT [--listen-any]]\n"
+    "                    [--mode exact|timing] [--cache N]\n"
     "                    [--socket-mode OCTAL] [--max-clients N] [--max-request-bytes N]\n"
     "                    [--max-pending-output N] [--idle-timeout S] [--write-timeout S]\n"
     "       npusim dram (--preset NAME | --arch A.json) --trace T.txt [--out DIR]\n";
@@ -271,6 +272,10 @@ int Serve(int argc, char** argv, int first) {
       ("arch", po::value<std::string>(&o.arch)->required(), "architecture JSON file")
       ("net", po::value<std::string>(&o.net)->required(), "network JSON file")
       ("socket", po::value<std::string>(&o.socket), "serve on this Unix socket instead of stdin/stdout")
+      ("listen", po::value<std::string>(&o.listen),
+       "serve on TCP HOST:PORT instead (loopback only unless --listen-any; port 0: a free one, printed)")
+      ("listen-any", po::bool_switch(&o.listen_any),
+       "allow --listen on a non-loopback address (the protocol has no authentication)")
       ("mode", po::value<std::string>(&mode)->default_value("exact"),
        "exact: simulate the output arithmetic too; timing: cycles and energy only (the same figures)")
       ("cache", po::value<int64_t>(&cache)->default_value(100000),
@@ -282,6 +287,8 @@ int Serve(int argc, char** argv, int first) {
   if (!ParseOrHelp(argc, argv, first, desc, &vm)) return kExitOk;
   o.mode = ParseExecMode(mode, "--mode");
   if (cache < 0) throw po::error("--cache: expected 0 or more entries");
+  if (!o.socket.empty() && !o.listen.empty()) throw po::error("--socket and --listen: give one of them");
+  if (o.listen_any && o.listen.empty()) throw po::error("--listen-any: needs --listen HOST:PORT");
   o.cache = static_cast<size_t>(cache);
   o.limits = ServeLimitsFrom(limits);
   return ServeCommand(o);

@@ -54,6 +54,8 @@ using SweepOptions = explore::sweep::Options;
 // `npusim serve` (app/serve.cpp) and `npusim lut` (app/lut.cpp).
 struct ServeOptions {
   std::string arch, net, socket;
+  std::string listen;       // --listen HOST:PORT: a TCP listener instead of the Unix socket
+  bool listen_any = false;  // --listen-any: HOST may be other than loopback
   models::ExecMode mode = models::ExecMode::kExact;  // --mode
   size_t cache = 100000;                             // --cache: answers kept (0: none)
   ServeLimits limits;                                // --max-clients, --idle-timeout, --socket-mode...
