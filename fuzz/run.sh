@@ -62,7 +62,7 @@ targets=(
   "scalesim_cfg|scalesim_cfg|4096|200000|workloads/scalesim tests/data/scalesim"
   "scalesim_topology|scalesim_csv|8192|100000|workloads/scalesim tests/data/scalesim"
   "onnx|onnx|16384|250000|fuzz/seeds/onnx"
-  "serve_request|serve_request|8192|50000|fuzz/seeds/serve_request"
+  "serve_request|serve_request|8192|20000|fuzz/seeds/serve_request"
   "lut_space|lut_space|16384|60000|workloads/nas fuzz/seeds/lut_space"
   "sweep_grid|sweep_grid|16384|40000|fuzz/seeds/sweep_grid"
 )
