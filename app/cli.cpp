@@ -17,10 +17,10 @@ namespace po = boost::program_options;
 const char* kUsage =
     "usage: npusim [run] --arch A.json --net N.json [--input [NAME=]X.npy]... [--out DIR] [--check]\n"
     "                    [--weight-bits LAYER=BITS,...] [--activation-bits LAYER=BITS,...]\n"
-    "                    [--mode exact|timing] [--objective cycles|energy|edp]\n"
+    "                    [--mode exact|timing] [--objective cycles|energy|edp] [--max-instructions N]\n"
     "       npusim compile --arch A.json --net N.json [--weight-bits ...] [--activation-bits ...] "
     "[--objective ...]\n"
-    "                      [--estimate-check]\n"
+    "                      [--estimate-check] [--max-instructions N]\n"
     "       npusim import MODEL.onnx -o NET.json [--weights-dir DIR]\n"
     "       npusim prune --arch A.json --net N.json --method simd|node|unstructured|n:m|N:M --sparsity S\n"
     "                    [--per-layer FILE] [--norm l1|l2] -o PRUNED.json [--weights-dir DIR]\n"
@@ -30,7 +30,8 @@ const char* kUsage =
     "       npusim sweep-merge --out DIR SHARD_DIR...\n"
     "       npusim lut --arch A.json --space S.json --out L.csv|L.json [--jobs J] [--emit-net CHOICES]\n"
     "                  [--max-entries N]\n"
-    "       npusim serve --arch A.json --net N.json [--socket PATH] [--mode exact|timing] [--cache N]\n"
+    "       npusim serve --arch A.json --net N.json [--socket PATH | --listen HOST:PORT [--listen-any]]\n"
+    "                    [--mode exact|timing] [--cache N]\n"
     "                    [--socket-mode OCTAL] [--max-clients N] [--max-request-bytes N]\n"
     "                    [--max-pending-output N] [--idle-timeout S] [--write-timeout S]\n"
     "       npusim dram (--preset NAME | --arch A.json) --trace T.txt [--out DIR]\n";
@@ -55,7 +56,11 @@ po::options_description CommonOptions(CommandOptions& o) {
       ("fusion", po::value<std::string>(&o.fusion)->notifier([](const std::string& v) {
          if (v != "none" && v != "auto") throw po::error("--fusion: expected none or auto, got \"" + v + "\"");
        }), "layer fusion: auto (the compiler fuses conv chains where its cost model prefers it; a net file's "
-           "\"fusion\" forces or forbids) or none (every layer alone)");
+           "\"fusion\" forces or forbids) or none (every layer alone)")
+      ("max-instructions", po::value<int64_t>(&o.max_instructions)->default_value(o.max_instructions)
+           ->notifier([](int64_t v) {
+         if (v < 1) throw po::error("--max-instructions: expected at least 1");
+       }), "refuse (exit 2) a network whose program would have more instructions than this");
   // clang-format on
   return d;
 }
@@ -268,6 +273,10 @@ int Serve(int argc, char** argv, int first) {
       ("arch", po::value<std::string>(&o.arch)->required(), "architecture JSON file")
       ("net", po::value<std::string>(&o.net)->required(), "network JSON file")
       ("socket", po::value<std::string>(&o.socket), "serve on this Unix socket instead of stdin/stdout")
+      ("listen", po::value<std::string>(&o.listen),
+       "serve on TCP HOST:PORT instead (loopback only unless --listen-any; port 0: a free one, printed)")
+      ("listen-any", po::bool_switch(&o.listen_any),
+       "allow --listen on a non-loopback address (the protocol has no authentication)")
       ("mode", po::value<std::string>(&mode)->default_value("exact"),
        "exact: simulate the output arithmetic too; timing: cycles and energy only (the same figures)")
       ("cache", po::value<int64_t>(&cache)->default_value(100000),
@@ -279,6 +288,8 @@ int Serve(int argc, char** argv, int first) {
   if (!ParseOrHelp(argc, argv, first, desc, &vm)) return kExitOk;
   o.mode = ParseExecMode(mode, "--mode");
   if (cache < 0) throw po::error("--cache: expected 0 or more entries");
+  if (!o.socket.empty() && !o.listen.empty()) throw po::error("--socket and --listen: give one of them");
+  if (o.listen_any && o.listen.empty()) throw po::error("--listen-any: needs --listen HOST:PORT");
   o.cache = static_cast<size_t>(cache);
   o.limits = ServeLimitsFrom(limits);
   return ServeCommand(o);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "app/serve_socket.h"
+#include "compiler/compiler.h"
 #include "explore/sweep.h"
 #include "models/exec_mode.h"
 
@@ -21,6 +22,7 @@ struct CommandOptions {
   std::string fusion = "auto";  // --fusion none|auto
   std::string objective;        // --objective cycles|energy|edp: what the compile's choices minimise
   bool estimate_check = false;  // compile --estimate-check: simulate too, estimate vs simulated per layer
+  int64_t max_instructions = compiler::CompileOptions::kDefaultMaxInstructions;  // --max-instructions
 };
 
 // "exact" or "timing" as a models::ExecMode; throws boost::program_options::error naming
@@ -52,6 +54,8 @@ using SweepOptions = explore::sweep::Options;
 // `npusim serve` (app/serve.cpp) and `npusim lut` (app/lut.cpp).
 struct ServeOptions {
   std::string arch, net, socket;
+  std::string listen;       // --listen HOST:PORT: a TCP listener instead of the Unix socket
+  bool listen_any = false;  // --listen-any: HOST may be other than loopback
   models::ExecMode mode = models::ExecMode::kExact;  // --mode
   size_t cache = 100000;                             // --cache: answers kept (0: none)
   ServeLimits limits;                                // --max-clients, --idle-timeout, --socket-mode...

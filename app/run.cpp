@@ -50,6 +50,7 @@ compiler::CompileOptions CompileOptionsOf(const CommandOptions& o) {
   c.fusion =
       o.fusion == "none" ? compiler::CompileOptions::Fusion::kNone : compiler::CompileOptions::Fusion::kAuto;
   c.objective = o.objective;
+  c.max_instructions = o.max_instructions;
   return c;
 }
 

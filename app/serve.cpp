@@ -152,9 +152,11 @@ int ServeStdio(Server& s, size_t max_request_bytes) {
 int ServeCommand(const ServeOptions& o) {
   signal(SIGPIPE, SIG_IGN);  // a client gone before its answer is an error on write, not death
   Server s{core::LoadArch(o.arch), frontends::LoadNetworkFile(o.net), o.net, o.mode, o.cache, {}};
-  if (o.socket.empty()) return ServeStdio(s, o.limits.max_request_bytes);
-  const int lfd = ClaimSocket(o.socket, o.limits.socket_mode);
-  std::cerr << "npusim serve: listening on " << o.socket << "\n";
+  if (o.socket.empty() && o.listen.empty()) return ServeStdio(s, o.limits.max_request_bytes);
+  std::string where = o.socket;
+  const int lfd = o.listen.empty() ? ClaimSocket(o.socket, o.limits.socket_mode)
+                                   : ListenTcp(o.listen, o.listen_any, &where);
+  std::cerr << "npusim serve: listening on " << where << "\n";
   RunSocketServer(lfd, o.limits,
                   [&s](const std::string& line) { return serve::AnswerLine(Answer(s, line)); });
 }

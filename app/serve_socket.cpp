@@ -1,7 +1,10 @@
 // app/serve_socket.h: serve's socket claimed race-free, and a poll loop no client can stall.
 #include "app/serve_socket.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -168,6 +171,8 @@ class EventLoop {
       Refuse(fd, busy_line_);
       return;
     }
+    const int one = 1;  // answers go out at once (fails harmlessly on a Unix socket)
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     clients_.emplace(fd, Client(lim_.max_request_bytes, Clock::now()));
     backing_off_ = false;
   }
@@ -401,6 +406,94 @@ int ClaimSocket(const std::string& path, unsigned mode) {
   }
   core::RemoveOnStop(path);  // SIGTERM/SIGINT leave no stale socket behind
   if (listen(fd, SOMAXCONN) != 0) throw core::ConfigError(path, "", Errno("cannot listen", errno));
+  return fd;
+}
+
+namespace {
+
+// A TCP address parsed from "HOST:PORT": IPv4, "[IPv6]" or "localhost".
+struct TcpAddress {
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  bool loopback = false;
+};
+
+uint16_t ParsePort(const std::string& text, const std::string& spec) {
+  const bool digits =
+      !text.empty() && text.size() <= 5 && text.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits || std::stoul(text) > 65535) {
+    throw core::ConfigError("--listen", "", "expected HOST:PORT with PORT in 0..65535, got \"" + spec + "\"");
+  }
+  return static_cast<uint16_t>(std::stoul(text));
+}
+
+TcpAddress ParseTcpAddress(const std::string& spec) {
+  const size_t colon = spec.rfind(':');
+  if (colon == std::string::npos) {
+    throw core::ConfigError("--listen", "", "expected HOST:PORT (127.0.0.1:7000), got \"" + spec + "\"");
+  }
+  std::string host = spec.substr(0, colon);
+  const uint16_t port = ParsePort(spec.substr(colon + 1), spec);
+  if (host == "localhost") host = "127.0.0.1";
+  TcpAddress a;
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&a.addr);
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(port);
+    if (inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &in6->sin6_addr) == 1) {
+      a.len = sizeof *in6;
+      a.loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+      return a;
+    }
+  }
+  auto* in4 = reinterpret_cast<sockaddr_in*>(&a.addr);
+  in4->sin_family = AF_INET;
+  in4->sin_port = htons(port);
+  if (inet_pton(AF_INET, host.c_str(), &in4->sin_addr) != 1) {
+    throw core::ConfigError(
+        "--listen", "",
+        "expected an IPv4 address, [IPv6 address] or localhost before the port, got \"" + host + "\"");
+  }
+  a.len = sizeof *in4;
+  a.loopback = (ntohl(in4->sin_addr.s_addr) >> 24) == 127;
+  return a;
+}
+
+std::string AddressText(const sockaddr_storage& addr) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  if (addr.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
+    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+    return "[" + std::string(host) + "]:" + std::to_string(ntohs(in6->sin6_port));
+  }
+  const auto* in4 = reinterpret_cast<const sockaddr_in*>(&addr);
+  inet_ntop(AF_INET, &in4->sin_addr, host, sizeof host);
+  return std::string(host) + ":" + std::to_string(ntohs(in4->sin_port));
+}
+
+}  // namespace
+
+int ListenTcp(const std::string& spec, bool allow_any, std::string* bound) {
+  const TcpAddress a = ParseTcpAddress(spec);
+  if (!a.loopback && !allow_any) {
+    throw core::ConfigError("--listen", "",
+                            "\"" + spec +
+                                "\" is not a loopback address; the protocol has no authentication, "
+                                "so serving beyond this machine needs --listen-any");
+  }
+  const int fd = socket(a.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) throw core::ConfigError("--listen", "", Errno("cannot create a socket", errno));
+  const int one = 1;
+  (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);  // a restart within TIME_WAIT
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&a.addr), a.len) != 0 || listen(fd, SOMAXCONN) != 0) {
+    const int err = errno;
+    close(fd);
+    throw core::ConfigError("--listen", "", Errno(("cannot listen on " + spec).c_str(), err));
+  }
+  sockaddr_storage actual{};
+  socklen_t len = sizeof actual;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&actual), &len);
+  *bound = AddressText(actual);
   return fd;
 }
 

@@ -1,7 +1,9 @@
-// The Unix-socket side of `npusim serve` (docs/sweep.md, "npusim serve"): claiming the socket path
-// and one non-blocking event loop over every client, so that no client can stall the others.
+// The socket side of `npusim serve` (docs/sweep.md, "npusim serve"): claiming the Unix socket path
+// or a loopback TCP port, and one non-blocking event loop over every client, so that no client can
+// stall the others. Both listeners get the same loop, protocol and limits.
 //
 //   const int lfd = ClaimSocket("/tmp/npu.sock", limits.socket_mode);   // throws ConfigError
+//   // or: std::string at; const int lfd = ListenTcp("127.0.0.1:0", false, &at);
 //   RunSocketServer(lfd, limits, [&](const std::string& line) { return AnswerLineFor(line); });
 //
 // Each client has its own input line buffer (at most `max_request_bytes` kept), a queue of the
@@ -43,6 +45,13 @@ std::string OversizedAnswerLine(size_t max_bytes);
 // not a socket, is held by a live server (it accepted a connection), or cannot be bound. The
 // path is removed when a stop signal ends the process. Returns the non-blocking listener.
 int ClaimSocket(const std::string& path, unsigned mode);
+
+// Binds and listens on TCP address `spec`, "HOST:PORT" (HOST an IPv4 address, "[IPv6]" or
+// "localhost"; PORT 0 picks a free one). Only a loopback address (127.0.0.0/8, ::1) unless
+// `allow_any`: the protocol has no authentication. Throws core::ConfigError naming "--listen" for
+// a malformed address, a non-loopback one without `allow_any`, or a failed bind. Returns the
+// non-blocking listener; *bound is set to the address it listens on, with the port chosen.
+int ListenTcp(const std::string& spec, bool allow_any, std::string* bound);
 
 // Answers one complete, non-blank request line with one answer line (newline included).
 using LineAnswerer = std::function<std::string(const std::string& line)>;

@@ -1,16 +1,44 @@
 #include "compiler/compiler.h"
 
 #include <array>
+#include <cstdio>
 #include <map>
 
 #include "compiler/passes/fusion.h"
 #include "compiler/passes/passes.h"
 #include "config/unit_kind.h"
 #include "support/error.h"
+#include "support/json_util.h"
 
 namespace npusim::compiler {
 
+namespace {
+
+// An instruction count as digits (as "1.2e+15" beyond what an int64 holds exactly).
+std::string CountText(double n) {
+  if (n < 1e15) return std::to_string(static_cast<int64_t>(n));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", n);
+  return buf;
+}
+
+}  // namespace
+
+void Context::CheckInstructionBudget(double more, int op_index) const {
+  const double total = static_cast<double>(program.instructions.size()) + more;
+  if (total <= static_cast<double>(max_instructions)) return;
+  const bool known = op_index >= 0 && op_index < static_cast<int>(graph->ops.size());
+  const std::string layer = known ? "layer \"" + graph->ops[op_index].name + "\"" : "the program";
+  throw core::ConfigError(net_file, known ? core::Pointer("/ops", static_cast<size_t>(op_index)) : "/ops",
+                          layer + " takes the program to at least " + CountText(total) +
+                              " instructions; the limit is " + std::to_string(max_instructions) +
+                              ", raise it with --max-instructions");
+}
+
 isa::Instruction& Context::Emit(isa::Opcode op) {
+  if (static_cast<int64_t>(program.instructions.size()) >= max_instructions) {
+    CheckInstructionBudget(1, current_layer);
+  }
   isa::Instruction& in = program.instructions.emplace_back();
   in.id = static_cast<int64_t>(program.instructions.size()) - 1;
   in.op = op;
@@ -60,6 +88,7 @@ isa::Program Compile(const core::Graph& graph, const core::ArchConfig& arch, con
                      const CompileOptions& options) {
   Context ctx;
   ctx.fusion = options.fusion != CompileOptions::Fusion::kNone;
+  ctx.max_instructions = options.max_instructions;
   ctx.graph = &graph;
   ctx.arch = &arch;
   ctx.net_file = net_file;

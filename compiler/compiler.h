@@ -14,6 +14,7 @@
 //              (RAW, WAR, WAW), so load, compute, post-process and store overlap only where safe.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "config/arch.h"
@@ -31,10 +32,18 @@ struct CompileOptions {
   // (compiler/passes/objective.h). "": the unit's own (a reconfigurable array's arch "objective"),
   // else "cycles". It ranks the fusion groups on every unit and a reconfigurable array's mappings.
   std::string objective;
+  // The most instructions the program may have (--max-instructions; docs/formats.md "Limits").
+  // Each conv/FC layer's CONV, REQUANT and STORE instructions are counted from its tiling before
+  // any is emitted, so a layer that would take the program beyond the limit is refused without
+  // emitting it; every other instruction is counted as it is emitted.
+  // MobileNetV1 on UNPU has 4,215 instructions, ResNet-50 about 35,000.
+  static constexpr int64_t kDefaultMaxInstructions = 10'000'000;
+  int64_t max_instructions = kDefaultMaxInstructions;
 };
 
 // Throws core::ConfigError naming `net_file` and the op's JSON pointer ("/ops/3") for a network
-// the arch cannot run (an unsupported bit width, a layer no tile of which fits the buffers).
+// the arch cannot run (an unsupported bit width, a layer no tile of which fits the buffers), and
+// for one whose program would have more than `options.max_instructions` instructions.
 isa::Program Compile(const core::Graph& graph, const core::ArchConfig& arch, const std::string& net_file,
                      const CompileOptions& options = {});
 

@@ -18,6 +18,10 @@ namespace {
 namespace serve = npusim::explore::serve;
 using nlohmann::json;
 
+// The longest line read (`npusim serve --max-request-bytes`, 1 MiB by default): low, so that inputs
+// within -max_len (8 KB) reach the oversized-line path and what follows it.
+constexpr size_t kMaxLineBytes = 4096;
+
 void Expect(bool ok) {
   if (!ok) std::abort();
 }
@@ -49,7 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t chunk = 1 + data[0] % 64;
   const char* bytes = reinterpret_cast<const char*>(data + 1);
   const size_t n = size - 1;
-  serve::LineReader reader;
+  serve::LineReader reader(kMaxLineBytes);
   for (size_t off = 0; off < n; off += chunk) {
     reader.Feed(bytes + off, std::min(chunk, n - off), OnLine,
                 [] { CheckAnswer(serve::ErrorAnswer(nullptr, "request longer than the limit")); });

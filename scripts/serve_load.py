@@ -2,6 +2,8 @@
 """Mixed load on `npusim serve --socket` (issue 20): 1 stuck client, IDLE idle ones, ACTIVE active ones.
 
 usage: scripts/serve_load.py NPUSIM ARCH NET [SECONDS] [ACTIVE] [IDLE] [-- extra serve flags]
+With `-- --listen 127.0.0.1:0` among the extra flags, the clients connect over TCP to the port the
+server prints instead of a Unix socket.
 
 - stuck: sends per-layer requests as fast as the server takes them and never reads an answer;
 - idle: each sends half a request line and nothing more;
@@ -19,11 +21,28 @@ import threading
 import time
 
 
-def connect(path):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+def connect(addr):
+    """A client of the server at `addr`: a Unix socket path, or a (host, port) pair."""
+    s = socket.socket(socket.AF_UNIX if isinstance(addr, str) else socket.AF_INET, socket.SOCK_STREAM)
     s.settimeout(120)
-    s.connect(path)
+    s.connect(addr)
     return s
+
+
+def wait_for_server(err, path, tcp):
+    """The address to connect to once the server listens (TCP: the port its stderr line names)."""
+    marker = "listening on 127.0.0.1:"
+    for _ in range(400):
+        if tcp:
+            err.seek(0)
+            text = err.read()
+            if marker in text and "\n" in text.split(marker, 1)[1]:
+                return ("127.0.0.1", int(text.split(marker, 1)[1].split()[0]))
+        elif os.path.exists(path):
+            time.sleep(0.2)
+            return path
+        time.sleep(0.05)
+    raise SystemExit("the server did not start")
 
 
 def stuck_client(path, stop, sent):
@@ -74,11 +93,10 @@ def main():
     tmp = tempfile.mkdtemp(prefix="npusim_serve_load_")
     path = os.path.join(tmp, "s.sock")
     err = open(os.path.join(tmp, "server.err"), "w+")
-    server = subprocess.Popen([npusim, "serve", "--arch", arch, "--net", net, "--socket", path] + extra,
-                              stderr=err)
-    while not os.path.exists(path):
-        time.sleep(0.05)
-    time.sleep(0.2)
+    tcp = "--listen" in extra
+    where = [] if tcp else ["--socket", path]
+    server = subprocess.Popen([npusim, "serve", "--arch", arch, "--net", net] + where + extra, stderr=err)
+    path = wait_for_server(err, path, tcp)
     stop = threading.Event()
     sent = [0]
     idle = [connect(path) for _ in range(n_idle)]
@@ -107,8 +125,8 @@ def main():
 
     err.seek(0)
     cut = [line.strip() for line in err if "cut off" in line]
-    print("clients: 1 stuck (sent %d requests), %d idle, %d active; %.1f s"
-          % (sent[0], n_idle, n_active, elapsed))
+    print("clients (%s): 1 stuck (sent %d requests), %d idle, %d active; %.1f s"
+          % ("TCP %s:%d" % path if tcp else "Unix socket", sent[0], n_idle, n_active, elapsed))
     print("answers: %d (%.0f/s), errors %d; latency median %.1f ms, p99 %.1f ms" %
           (answers, answers / elapsed, len(errors), pct(0.5), pct(0.99)))
     print("server peak RSS: %.1f MB" % (rss / 1024))

@@ -5,7 +5,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <string_view>
+#include <vector>
 
 namespace npusim::core {
 
@@ -70,6 +73,12 @@ class ValueChecks {
  public:
   explicit ValueChecks(ProblemList* problems) : problems_(problems) {}
   bool full() const { return found_ >= 10; }
+  // The objects (by pointer) whose long keys were left out of the parsed text (as ""): the value
+  // under such a key is not checked, as under any long key.
+  void SkipEmptyKeysIn(std::set<std::string> objects) { blanked_ = std::move(objects); }
+  bool Skipped(const std::string& object, const std::string& key) const {
+    return key.empty() && blanked_.count(object) > 0;
+  }
   void Add(const std::string& pointer, const std::string& message) {
     ++found_;
     problems_->Add(pointer, message);
@@ -78,7 +87,132 @@ class ValueChecks {
  private:
   ProblemList* problems_;
   size_t found_ = 0;
+  std::set<std::string> blanked_;
 };
+
+// The problem of a string or key of `bytes` bytes, beyond kMaxJsonStringBytes.
+std::string TooLong(bool key, size_t bytes) {
+  const std::string limit = std::to_string(kMaxJsonStringBytes) + " bytes (the limit for JSON input), got ";
+  return key ? "expected keys of at most " + limit + "one of " + std::to_string(bytes)
+             : "expected a string of at most " + limit + std::to_string(bytes);
+}
+
+// A string of the text longer than kMaxJsonStringBytes: its quotes at `open` and `close`, its
+// length (an escape counted as one byte: at most what it decodes to) and the JSON pointer of its
+// value, or of the object whose key it is.
+struct LongString {
+  size_t open = 0, close = 0;
+  size_t bytes = 0;
+  bool key = false;
+  std::string pointer;
+};
+
+// Finds every string longer than kMaxJsonStringBytes before the text is parsed, so that a 500 MB
+// name costs a scan, not a parse that builds it several times over, and tracks the JSON pointer
+// of each on the way. The text before a string is taken to be JSON: where it is not, the parse
+// fails and says where.
+class LongStringScan {
+ public:
+  explicit LongStringScan(std::string_view text) : text_(text) {}
+
+  std::vector<LongString> Run() {
+    for (size_t i = 0; i < text_.size(); ++i) {
+      if (text_[i] == '"') {
+        i = String(i);
+      } else {
+        Structural(text_[i]);
+      }
+    }
+    return found_;
+  }
+
+ private:
+  struct Frame {
+    bool object = false;
+    bool expect_key = false;  // objects: the next string is a key
+    size_t index = 0;         // arrays: the element being read
+    std::string key;          // objects: the key of the value being read
+  };
+
+  // The bytes escape "\\uXXXX" at `i` decodes to in UTF-8 (a surrogate: half of a 4-byte pair).
+  size_t UnicodeEscapeBytes(size_t i) const {
+    const unsigned long code = std::strtoul(std::string(text_.substr(i + 2, 4)).c_str(), nullptr, 16);
+    if (code >= 0xD800 && code <= 0xDFFF) return 2;
+    return code < 0x80 ? 1 : code < 0x800 ? 2 : 3;
+  }
+
+  // Reads the string whose opening quote is at `open` (counting the bytes it decodes to); returns
+  // the index of its closing quote.
+  size_t String(size_t open) {
+    size_t bytes = 0, i = open + 1;
+    while (i < text_.size() && text_[i] != '"') {
+      const bool unicode = text_[i] == '\\' && i + 1 < text_.size() && text_[i + 1] == 'u';
+      bytes += unicode ? UnicodeEscapeBytes(i) : 1;
+      i += unicode ? 6 : text_[i] == '\\' ? 2 : 1;
+    }
+    const size_t close = std::min(i, text_.size());
+    const bool key = !frames_.empty() && frames_.back().expect_key;
+    const bool long_string = bytes > kMaxJsonStringBytes;
+    if (long_string) found_.push_back({open, close, bytes, key, PointerOf(key)});
+    if (key) frames_.back().key = long_string ? "" : KeyText(open, close);
+    return close;
+  }
+
+  // A key as the parser will read it (escapes decoded), for the pointers of the values under it.
+  std::string KeyText(size_t open, size_t close) const {
+    const std::string_view raw = text_.substr(open + 1, close - open - 1);
+    if (raw.find('\\') == std::string_view::npos) return std::string(raw);
+    const Json key = Json::parse(text_.substr(open, close - open + 1), nullptr, false);
+    return key.is_string() ? key.get<std::string>() : std::string(raw);
+  }
+
+  void Structural(char c) {
+    if (c == '{' || c == '[') {
+      frames_.push_back({c == '{', c == '{', 0, ""});
+    } else if ((c == '}' || c == ']') && !frames_.empty()) {
+      frames_.pop_back();
+    } else if (c == ',' && !frames_.empty()) {
+      ++frames_.back().index;
+      frames_.back().expect_key = frames_.back().object;
+    } else if (c == ':' && !frames_.empty()) {
+      frames_.back().expect_key = false;
+    }
+  }
+
+  std::string PointerOf(bool key) const {
+    std::string p;
+    for (size_t f = 0; f + (key ? 1 : 0) < frames_.size(); ++f) {
+      p = frames_[f].object ? Pointer(p, frames_[f].key) : Pointer(p, frames_[f].index);
+    }
+    return p;
+  }
+
+  std::string_view text_;
+  std::vector<Frame> frames_;
+  std::vector<LongString> found_;
+};
+
+// `text` with the characters of every long string left out (its quotes kept: an empty string).
+std::string WithoutLongStrings(const std::string& text, const std::vector<LongString>& long_strings) {
+  std::string out;
+  size_t from = 0;
+  for (const LongString& s : long_strings) {
+    out.append(text, from, s.open + 1 - from);
+    from = s.close;
+  }
+  out.append(text, from, std::string::npos);
+  return out;
+}
+
+// The offset in the original text of offset `at` of WithoutLongStrings's text.
+size_t OriginalOffset(size_t at, const std::vector<LongString>& long_strings) {
+  size_t removed = 0;
+  for (const LongString& s : long_strings) {
+    if (s.open + 1 - removed > at) break;
+    removed += s.close - s.open - 1;
+  }
+  return at + removed;
+}
 
 // Whether `v` is something CheckJsonValues looks at (a container, a string or a float).
 template <class J>
@@ -90,9 +224,7 @@ bool Checked(const J& v) {
 template <class J>
 void CheckScalar(const J& v, const std::string& pointer, ValueChecks& problems) {
   if (v.is_string() && v.template get_ref<const std::string&>().size() > kMaxJsonStringBytes) {
-    problems.Add(pointer, "expected a string of at most " + std::to_string(kMaxJsonStringBytes) +
-                              " bytes (the limit for JSON input), got " +
-                              std::to_string(v.template get_ref<const std::string&>().size()));
+    problems.Add(pointer, TooLong(false, v.template get_ref<const std::string&>().size()));
   } else if (v.is_number_float()) {
     const double d = v.template get<double>();
     if (d != 0 && !std::isnormal(d)) {
@@ -108,10 +240,8 @@ void CheckJsonValues(const J& v, const std::string& pointer, ValueChecks& proble
   if (v.is_object()) {
     for (auto it = v.begin(); it != v.end(); ++it) {
       if (it.key().size() > kMaxJsonStringBytes) {
-        problems.Add(pointer, "expected keys of at most " + std::to_string(kMaxJsonStringBytes) +
-                                  " bytes (the limit for JSON input), got one of " +
-                                  std::to_string(it.key().size()));
-      } else if (Checked(it.value())) {
+        problems.Add(pointer, TooLong(true, it.key().size()));
+      } else if (Checked(it.value()) && !problems.Skipped(pointer, it.key())) {
         CheckJsonValues(it.value(), Pointer(pointer, it.key()), problems);
       }
     }
@@ -124,22 +254,17 @@ void CheckJsonValues(const J& v, const std::string& pointer, ValueChecks& proble
   }
 }
 
+// Parses `text`, the file's text with its long strings left out (`long_strings`, so that an error's
+// position is the file's).
 template <class J>
-J ParseChecked(const std::string& text, const std::string& file) {
-  if (const size_t at = FindExcessNesting(text); at != std::string::npos) {
-    const auto [line, column] = LineColumn(text, at);
-    throw ConfigError(file, "",
-                      "line " + std::to_string(line) + ", column " + std::to_string(column) +
-                          ": JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
-                          " levels (the limit for JSON input)");
-  }
-  J doc;
+J ParseWithout(const std::string& file_text, const std::string& text,
+               const std::vector<LongString>& long_strings, const std::string& file) {
   try {
-    doc = J::parse(text);
+    return J::parse(text);
   } catch (const Json::parse_error& e) {
     // e.byte is the 1-based index of the last character read, i.e. where the error was seen.
-    const size_t offset = e.byte == 0 ? 0 : e.byte - 1;
-    const auto [line, column] = LineColumn(text, offset);
+    const size_t offset = OriginalOffset(e.byte == 0 ? 0 : e.byte - 1, long_strings);
+    const auto [line, column] = LineColumn(file_text, offset);
     throw ConfigError(file, "",
                       "line " + std::to_string(line) + ", column " + std::to_string(column) +
                           ": invalid JSON: " + ParseErrorDescription(e.what()));
@@ -150,8 +275,29 @@ J ParseChecked(const std::string& text, const std::string& file) {
     if (bracket != std::string::npos) what = what.substr(bracket + 2);
     throw ConfigError(file, "", "invalid JSON: " + what);
   }
+}
+
+template <class J>
+J ParseChecked(const std::string& text, const std::string& file) {
+  if (const size_t at = FindExcessNesting(text); at != std::string::npos) {
+    const auto [line, column] = LineColumn(text, at);
+    throw ConfigError(file, "",
+                      "line " + std::to_string(line) + ", column " + std::to_string(column) +
+                          ": JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
+                          " levels (the limit for JSON input)");
+  }
+  const std::vector<LongString> long_strings = LongStringScan(text).Run();
+  J doc = long_strings.empty()
+              ? ParseWithout<J>(text, text, long_strings, file)
+              : ParseWithout<J>(text, WithoutLongStrings(text, long_strings), long_strings, file);
   ProblemList problems(file);
   ValueChecks checks(&problems);
+  std::set<std::string> blanked;
+  for (const LongString& s : long_strings) {
+    if (!checks.full()) checks.Add(s.pointer, TooLong(s.key, s.bytes));
+    if (s.key) blanked.insert(s.pointer);
+  }
+  checks.SkipEmptyKeysIn(std::move(blanked));
   CheckJsonValues(doc, "", checks);
   problems.ThrowIfAny();
   return doc;

@@ -87,6 +87,18 @@ void RecordMapping(Context& ctx, const ConvView& v, size_t first, isa::LayerMapp
   ctx.last_partition = d.best.mapping.partition;
 }
 
+// The CONV, REQUANT and STORE instructions ConvEmitter emits for layer `v` tiled as `t` (its
+// loads come on top), counted without making the tiles: a lower bound of the layer's instructions.
+double ComputeInstructions(const ConvView& v, const ConvTiling& t) {
+  const auto tiles = [](int64_t n, int64_t per) {
+    const int64_t count = (n + per - 1) / per;  // ceil(n / per)
+    return static_cast<double>(count);
+  };
+  const double spatial = tiles(v.oh, t.toh) * tiles(v.ow, t.tow);
+  if (t.whole_groups) return spatial * tiles(v.groups, t.toc / v.ocg()) * 3;
+  return spatial * static_cast<double>(v.groups) * tiles(v.ocg(), t.toc) * (tiles(v.icg(), t.tic) + 2);
+}
+
 }  // namespace
 
 std::shared_ptr<PlannedConv> PlanConv(Context& ctx, int op_index) {
@@ -114,6 +126,7 @@ void EmitConv(Context& ctx, int op_index) {
   const ConvTiling& t = planned->t;
   WeightStore* store = planned->store.get();
   const bool mapped = core::UnitKindOf(*ctx.unit).maps_layers();
+  ctx.CheckInstructionBudget(ComputeInstructions(v, t), op_index);  // before the tiles are made
   ctx.sparse = store->sparse();
   const size_t first = ctx.program.instructions.size();
   ConvEmitter emitter(ctx, v, t, *store);

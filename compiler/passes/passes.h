@@ -88,11 +88,17 @@ struct Context {
     }
   };
   mutable std::unordered_map<std::array<int64_t, 6>, double, ShapeHash> conv_energy;
-  PlanEnergy plan_energy;  // PlanEnergyOf(arch, unit), once per compile
+  PlanEnergy plan_energy;                // PlanEnergyOf(arch, unit), once per compile
+  int64_t max_instructions = INT64_MAX;  // CompileOptions::max_instructions
   // Layers the fusion planner tiled alone to compare with groups, for EmitConv (PlanConv).
   std::map<int, std::shared_ptr<PlannedConv>> planned;
 
+  // Appends an instruction of layer `current_layer`; throws the instruction budget's ConfigError
+  // when the program already has `max_instructions`.
   isa::Instruction& Emit(isa::Opcode op);
+  // Throws the instruction budget's ConfigError, naming layer `op_index`, when `more` instructions
+  // (a lower bound of what the layer is about to emit) would take the program beyond the limit.
+  void CheckInstructionBudget(double more, int op_index) const;
 };
 
 isa::ElemType TypeOf(const core::TensorInfo& t);

@@ -1,8 +1,12 @@
 // `npusim serve` as a client uses it (the real binary): answers equal `npusim run` on the same
 // network and weight bits; malformed, oversized and unknown requests get an error line and the
 // server goes on; on a Unix socket, clients' partial lines do not mix and a client that leaves
-// mid-request does not stop the server.
+// mid-request does not stop the server; over TCP (--listen, loopback only unless --listen-any)
+// the same protocol and limits hold.
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -257,6 +261,140 @@ TEST_F(Serve, SocketClientsDoNotMixAndALeavingClientDoesNotStopTheServer) {
   EXPECT_EQ(waitpid(server, nullptr, WNOHANG), 0) << "the server died";
   kill(server, SIGTERM);
   waitpid(server, nullptr, 0);
+}
+
+// A TCP connection to 127.0.0.1:`port`, or -1.
+int ConnectTcp(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  const timeval tv{60, 0};  // a server that stalls fails the test instead of hanging it
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+// `npusim serve ARGS` in the background, its stderr in `err`; killed (SIGTERM) by the destructor.
+class Background {
+ public:
+  Background(const std::vector<std::string>& args, const fs::path& err) : err_(err) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      const int fd = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      dup2(fd, 2);
+      std::vector<char*> argv{const_cast<char*>(NPUSIM_BINARY)};
+      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execv(NPUSIM_BINARY, argv.data());
+      _exit(127);
+    }
+  }
+  ~Background() {
+    if (pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+  bool Alive() const { return waitpid(pid_, nullptr, WNOHANG) == 0; }
+  // The port of the "npusim serve: listening on HOST:PORT" line, or -1 after 10 s without one.
+  int Port() const {
+    const std::string marker = "listening on 127.0.0.1:";
+    for (int i = 0; i < 400; ++i) {
+      const std::string err = fs::exists(err_) ? ReadFileText(err_) : "";
+      const size_t at = err.find(marker);
+      if (at != std::string::npos && err.find('\n', at) != std::string::npos) {
+        return std::stoi(err.substr(at + marker.size()));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return -1;
+  }
+
+ private:
+  fs::path err_;
+  pid_t pid_ = -1;
+};
+
+// The same protocol as the Unix socket, on an ephemeral loopback port the server prints: two
+// clients' interleaved partial lines do not mix, answers equal the stdin/stdout server's, and the
+// same limits apply (--max-request-bytes).
+TEST_F(Serve, TcpOnAnEphemeralLoopbackPortServesTheSameProtocolAndLimits) {
+  const std::string arch = "tests/data/arch/dense_16x16_pipe.json", net = "workloads/tiny_conv.json";
+  const std::vector<json> expected = ServeStdio(arch, net, "{\"id\": 1, \"layers\": true}\n");
+  ASSERT_EQ(expected.size(), 1u);
+  const Background server({"serve", "--arch", Src(arch), "--net", Src(net), "--listen", "127.0.0.1:0",
+                           "--max-request-bytes", "100"},
+                          dir_ / "serve.err");
+  const int port = server.Port();
+  ASSERT_GT(port, 0) << ReadFileText(dir_ / "serve.err");
+  const int a = ConnectTcp(port), b = ConnectTcp(port);
+  ASSERT_GE(a, 0);
+  ASSERT_GE(b, 0);
+  Send(a, "{\"id\": \"a\",");
+  Send(b, "{\"id\": \"b\",");
+  Send(a, " \"layers\": true}\n");
+  Send(b, " \"layers\": false}\n");
+  const json ra = ReadAnswer(a), rb = ReadAnswer(b);
+  EXPECT_EQ(ra["id"], "a");
+  EXPECT_EQ(rb["id"], "b");
+  EXPECT_EQ(ra["cycles"], expected[0]["cycles"]);
+  EXPECT_EQ(ra["energy_pj"], expected[0]["energy_pj"]);
+  EXPECT_EQ(ra["layers"], expected[0]["layers"]);
+  EXPECT_FALSE(rb.contains("layers"));
+  Send(b, "{\"id\": \"" + std::string(200, 'x') + "\"}\n");
+  const json too_long = ReadAnswer(b);
+  EXPECT_EQ(too_long["ok"], false);
+  EXPECT_EQ(too_long["error"], "request longer than 100 bytes");
+  Send(b, "{\"id\": 3}\n");
+  EXPECT_EQ(ReadAnswer(b)["cycles"], expected[0]["cycles"]);  // the connection goes on
+  close(a);
+  close(b);
+  EXPECT_TRUE(server.Alive());
+}
+
+// Loopback only unless asked: a non-loopback address is refused (exit 2, naming --listen and
+// --listen-any) before the network is served; malformed addresses and misused flags are bad usage.
+TEST_F(Serve, TcpBeyondLoopbackNeedsListenAny) {
+  const std::vector<std::string> base{"serve", "--arch", Src("tests/data/arch/dense_16x16_pipe.json"),
+                                      "--net", Src("workloads/tiny_conv.json")};
+  auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return RunNpusim(args, dir_ / "err.txt");
+  };
+  const ProcessOutcome any = run({"--listen", "0.0.0.0:0"});
+  EXPECT_EQ(any.exit_code, 2) << any;
+  EXPECT_NE(any.err.find("--listen: \"0.0.0.0:0\" is not a loopback address"), std::string::npos) << any;
+  EXPECT_NE(any.err.find("needs --listen-any"), std::string::npos) << any;
+  for (const char* bad : {"127.0.0.1", "127.0.0.1:65536", "127.0.0.1:-1", "host.example:80", "[::1:80"}) {
+    const ProcessOutcome o = run({"--listen", bad});
+    EXPECT_EQ(o.exit_code, 2) << bad << "\n" << o;
+    EXPECT_NE(o.err.find("--listen: expected"), std::string::npos) << bad << "\n" << o;
+  }
+  const ProcessOutcome both = run({"--listen", "127.0.0.1:0", "--socket", (dir_ / "s.sock").string()});
+  EXPECT_EQ(both.exit_code, 2) << both;
+  EXPECT_NE(both.err.find("--socket and --listen"), std::string::npos) << both;
+  const ProcessOutcome alone = run({"--listen-any"});
+  EXPECT_EQ(alone.exit_code, 2) << alone;
+  EXPECT_NE(alone.err.find("--listen-any: needs --listen"), std::string::npos) << alone;
+  // With --listen-any the same address is served.
+  Background server({"serve", "--arch", Src("tests/data/arch/dense_16x16_pipe.json"), "--net",
+                     Src("workloads/tiny_conv.json"), "--listen", "0.0.0.0:0", "--listen-any"},
+                    dir_ / "any.err");
+  std::string err;
+  for (int i = 0; i < 400 && err.find("listening on 0.0.0.0:") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    err = fs::exists(dir_ / "any.err") ? ReadFileText(dir_ / "any.err") : "";
+  }
+  EXPECT_NE(err.find("listening on 0.0.0.0:"), std::string::npos) << err;
+  EXPECT_TRUE(server.Alive());
 }
 
 }  // namespace

@@ -142,6 +142,32 @@ TEST(JsonUtil, LongStringsAndSubnormalNumbersAreRefusedAtTheirPointer) {
   EXPECT_EQ(ok["s"].get<std::string>().size(), kMaxJsonStringBytes);
 }
 
+// Strings beyond the limit are found by a scan before the parse (a 500 MB name is not built several
+// times over): each at the pointer and with the decoded size the parse would give (escapes
+// decoded, keys with escapes too), and a syntax error after one is still reported at its place in
+// the file.
+TEST(JsonUtil, LongStringsAreFoundBeforeParsingAtTheirPointersWithTheirDecodedSizes) {
+  const std::string big(kMaxJsonStringBytes, 's');
+  const std::string text = R"({"a\"b": [1, {"k": ")" + big + R"(\u00e9"}], "t~": [")" + big +
+                           R"(\ud83d\ude00"], ")" + big + R"(\n": {"z": 1e-320}})";
+  auto problems = ProblemsOf([&] { ParseJsonText(text, "x.json"); });
+  const std::string too_long = "expected a string of at most 1048576 bytes (the limit for JSON input), got ";
+  EXPECT_TRUE(HasProblem(problems, "x.json", "/a\"b/1/k", too_long + "1048578"))
+      << testing::ToString(problems);
+  EXPECT_TRUE(HasProblem(problems, "x.json", "/t~0/0", too_long + "1048580")) << testing::ToString(problems);
+  EXPECT_TRUE(
+      HasProblem(problems, "x.json", "",
+                 "expected keys of at most 1048576 bytes (the limit for JSON input), got one of 1048577"))
+      << testing::ToString(problems);
+  // Nothing under the long key is checked (as when the parse reads it): 3 problems.
+  EXPECT_EQ(problems.size(), 3u) << testing::ToString(problems);
+  const std::string bad = R"({"s": ")" + big + "x" + R"(", "t": tru})";
+  auto syntax = ProblemsOf([&] { ParseJsonText(bad, "x.json"); });
+  ASSERT_EQ(syntax.size(), 1u);
+  EXPECT_NE(syntax[0].message.find("line 1, column " + std::to_string(bad.size())), std::string::npos)
+      << syntax[0].message;
+}
+
 // A million bad numbers give ten problems, not a million.
 TEST(JsonUtil, ValueProblemsStopAtTen) {
   std::string text = "[";
