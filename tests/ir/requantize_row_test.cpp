@@ -1,7 +1,7 @@
 // core::RequantizeRow (the vectorised float-mode requantization the post-processor runs over rows
-// of accumulators; the reference executor keeps to core::Requantize) equals core::Requantize value for value: ties, clamps at
-// both ends, huge and tiny multipliers, signed and unsigned ranges; and RowRequantApplies refuses
-// the cases where it could differ.
+// of accumulators; the reference executor keeps to core::Requantize) equals core::Requantize value for value:
+// ties, clamps at both ends, huge and tiny multipliers, signed and unsigned ranges; and RowRequantApplies
+// refuses the cases where it could differ.
 #include <gtest/gtest.h>
 
 #include <cmath>
