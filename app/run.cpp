@@ -311,6 +311,7 @@ int CompileCommand(const CommandOptions& o) {
                 << std::defaultfloat << " (its bursts alone)";
     }
     std::cout << "\n";
+    if (!m.fusion_note.empty()) std::cout << ";     " << m.fusion_note << "\n";
     if (!m.mapping.empty()) {
       std::cout << ";     chosen: " << m.mapping << " (" << m.mapping_reason << "; est " << m.mapping_cycles
                 << " compute cycles, " << m.mapping_energy_pj / 1e6

@@ -248,6 +248,8 @@ struct LayerMapping {
   int64_t group_unfused_cycles = 0, group_unfused_dram_bytes = 0;
   // The energy terms that tell the two apart (compiler/passes/objective.h), in pJ.
   double group_estimated_energy_pj = 0, group_unfused_energy_pj = 0;
+  // A conv layer that does not run fused with the next op: why ("" otherwise, or with fusion off).
+  std::string fusion_note;
 };
 
 struct Program {

@@ -71,6 +71,7 @@ nlohmann::json ToJson(const RunReport& r) {
                                          {"hit_rate", L.dram_row_hit_rate()}};
     }
     if (!L.fusion_group.empty()) j["layers"].back()["fusion_group"] = L.fusion_group;
+    if (!L.fusion_note.empty()) j["layers"].back()["fusion_note"] = L.fusion_note;
     if (!L.weight_format.empty()) {
       j["layers"].back()["weight_format"] = L.weight_format;
       j["layers"].back()["weight_bytes"] = L.weight_bytes;

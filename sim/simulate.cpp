@@ -49,6 +49,7 @@ std::vector<uint64_t> LayerCycles(const models::RunResult& rr, const std::vector
 void SetMapping(const isa::LayerMapping& pm, LayerStats& L) {
   L.unit = pm.unit;
   L.tiling = pm.tiling;
+  L.fusion_note = pm.fusion_note;
   if (!pm.mapping.empty()) {
     L.mapping = pm.mapping;
     L.runner_up = pm.runner_up;

@@ -70,6 +70,7 @@ struct LayerStats {
   std::string name, op, unit, tiling, shape;  // shape: the output's, "1x56x56x32"
   // The fusion group the layer ran in (the name of its first layer), empty when it ran alone.
   std::string fusion_group;
+  std::string fusion_note;  // a conv layer not fused with the next op: why (isa::LayerMapping)
   int64_t macs = 0;
   uint64_t cycles = 0;  // this layer's share of the total (sums to the run's cycles)
   uint64_t start_cycle = 0, end_cycle = 0;

@@ -505,19 +505,24 @@ void GroupPlanner::Estimate(const GroupShape& shape, FusionGroup* g) {
                      c.conv_pj * arch.dynamic_energy_scale();
 }
 
-// Whether op `a`'s output is only op `b`'s data input, both conv layers the group can run.
-bool Fusable(const Context& ctx, int a, int b) {
+// Why op `a` cannot run fused with op `b` (a group needs a's output to be only b's data input, both
+// conv layers), or "" when it can.
+std::string WhyNotFusable(const Context& ctx, int a, int b) {
   const core::Graph& g = *ctx.graph;
   const core::Op& p = g.ops[a];
   const core::Op& c = g.ops[b];
-  if (p.type != core::OpType::kConv2d || c.type != core::OpType::kConv2d) return false;
+  if (p.type != core::OpType::kConv2d) return "";  // only conv layers get a note
+  if (c.type != core::OpType::kConv2d)
+    return std::string("the next op is ") + core::OpTypeName(c.type) + ", not conv2d";
   const std::string& t = p.outputs[0];
-  if (c.inputs[0] != t || g.tensor(t).bits > 16) return false;
-  if (std::find(g.outputs.begin(), g.outputs.end(), t) != g.outputs.end()) return false;
+  if (c.inputs[0] != t) return "the next op does not read its output";
+  if (g.tensor(t).bits > 16) return "its output is wider than 16 bits";
+  if (std::find(g.outputs.begin(), g.outputs.end(), t) != g.outputs.end())
+    return "its output is a network output";
   int uses = 0;
   for (const core::Op& op : g.ops)
     uses += static_cast<int>(std::count(op.inputs.begin(), op.inputs.end(), t));
-  return uses == 1;
+  return uses == 1 ? "" : "its output is read by " + std::to_string(uses) + " ops (a residual branch)";
 }
 
 // pJ as "<x> uJ" with three decimals (the group listings).
@@ -564,11 +569,16 @@ class FusionPlanner {
       : ctx_(ctx), n_(static_cast<int>(ctx.graph->ops.size())), objective_(ctx.objective) {
     link_.assign(n_, 0);
     forced_.assign(n_, 0);
+    why_.assign(n_, "");
+    pair_.assign(n_, Pair{});
     for (int i = 0; i + 1 < n_; ++i) {
       const core::FusionForce f = ctx.graph->ops[i].fusion;
-      const bool ok = Fusable(ctx, i, i + 1);
-      if (f == core::FusionForce::kNext && !ok)
-        Refuse(i, "the op after it does not read only its output, or is not a conv2d");
+      why_[i] = WhyNotFusable(ctx, i, i + 1);
+      const bool ok = why_[i].empty() && ctx.graph->ops[i].type == core::OpType::kConv2d;
+      if (ok && f == core::FusionForce::kNone) why_[i] = "the net file's \"fusion\": \"none\"";
+      if (f == core::FusionForce::kNext && !ok) {
+        Refuse(i, why_[i].empty() ? std::string("it is not a conv2d") : why_[i]);
+      }
       link_[i] = ok && f != core::FusionForce::kNone ? 1 : 0;
       forced_[i] = f == core::FusionForce::kNext ? 1 : 0;
     }
@@ -583,8 +593,15 @@ class FusionPlanner {
     group_at_.assign(n_, FusionGroup{});
     for (int i = n_ - 1; i >= 0; --i) Choose(i);
     std::vector<FusionGroup> groups;
+    std::vector<int> group_of(n_, -1);
     for (int i = 0; i < n_; i = next_[i]) {
-      if (next_[i] > i + 1) groups.push_back(group_at_[i]);
+      if (next_[i] <= i + 1) continue;
+      groups.push_back(group_at_[i]);
+      for (int k = i; k < next_[i]; ++k) group_of[k] = i;
+    }
+    for (int i = 0; i + 1 < n_; ++i) {
+      if (group_of[i] < 0 || group_of[i] != group_of[i + 1])
+        ctx_.program.layers[i].fusion_note = Note(i, group_of);
     }
     return groups;
   }
@@ -594,6 +611,20 @@ class FusionPlanner {
     throw core::ConfigError(ctx_.net_file, "/ops/" + std::to_string(i) + "/fusion",
                             "layer \"" + ctx_.graph->ops[i].name +
                                 "\": \"next\" asks to run it fused with the op after it; " + why);
+  }
+
+  // Why op i does not run fused with op i + 1 ("" for an op that is not a conv layer).
+  std::string Note(int i, const std::vector<int>& group_of) const {
+    if (ctx_.graph->ops[i].type != core::OpType::kConv2d) return "";
+    const std::string next = "\"" + ctx_.graph->ops[i + 1].name + "\": ";
+    if (!link_[i]) return "not fused with " + next + why_[i];
+    const Pair& p = pair_[i];
+    if (group_of[i + 1] >= 0) return "not fused with " + next + "it runs in another group";
+    if (!p.tried) return "not fused with " + next + "the net file's forcing groups them otherwise";
+    if (!p.fits) return "not fused with " + next + "no band tiling of the two fits the buffers";
+    return "not fused with " + next + "the two fused est " + std::to_string(p.fused.cycles) + " cycles, " +
+           EnergyText(p.fused.energy_pj) + ", alone " + std::to_string(p.alone.cycles) + " cycles, " +
+           EnergyText(p.alone.energy_pj) + " (objective " + objective_.name() + ")";
   }
 
   PlanCost Alone(int op) {
@@ -630,7 +661,9 @@ class FusionPlanner {
       FusionGroup g;
       for (int k = i; k <= j; ++k) g.ops.push_back(k);
       GroupPlanner planner(ctx_, g.ops);
-      if (!planner.Best(objective_, &g)) {
+      const bool fits = planner.Best(objective_, &g);
+      if (j == i + 1) pair_[i] = {true, fits, Estimated(g), alone_sum};
+      if (!fits) {
         if (forced_end > i) Refuse(i, "no band tiling of the group fits the buffers of " + ctx_.arch->file);
         continue;
       }
@@ -649,8 +682,14 @@ class FusionPlanner {
 
   Context& ctx_;
   const int n_;
-  std::vector<char> link_;    // link_[i]: op i may run fused with op i + 1
-  std::vector<char> forced_;  // forced_[i]: op i must
+  std::vector<char> link_;        // link_[i]: op i may run fused with op i + 1
+  std::vector<char> forced_;      // forced_[i]: op i must
+  std::vector<std::string> why_;  // why_[i]: why op i may not run fused with op i + 1
+  struct Pair {                   // ops i and i + 1 as a group of their own, against each alone
+    bool tried = false, fits = false;
+    PlanCost fused, alone;
+  };
+  std::vector<Pair> pair_;
   Objective objective_;
   std::map<int, PlanCost> alone_;
   std::vector<PlanCost> best_;

@@ -238,7 +238,8 @@ TEST(Fusion, ForcingThatCannotBeHonouredIsRefused) {
     FAIL() << "expected a ConfigError";
   } catch (const core::ConfigError& e) {
     EXPECT_NE(
-        std::string(e.what()).find("chain.json: /ops/0/fusion: layer \"op0\": \"next\" asks to run it fused"),
+        std::string(e.what()).find("chain.json: /ops/0/fusion: layer \"op0\": \"next\" asks to run it fused "
+                                   "with the op after it; its output is a network output"),
         std::string::npos)
         << e.what();
   }
@@ -249,6 +250,35 @@ TEST(Fusion, ForcingThatCannotBeHonouredIsRefused) {
   } catch (const core::ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("fusion is not supported on unit"), std::string::npos) << e.what();
   }
+}
+
+// Every conv layer not fused with the next op says why: what the graph rules out, what the net file
+// forbids, and what the cost model rated (its estimate of the pair against each alone).
+TEST(Fusion, EveryConvNotFusedWithTheNextSaysWhy) {
+  const core::ArchConfig arch = core::LoadArch(SourcePath("arch/dense_16x16.json"));
+  const core::Graph resnet = core::LoadNetwork(SourcePath("workloads/small_resnet.json"));
+  const isa::Program p = compiler::Compile(resnet, arch, "small_resnet.json");
+  EXPECT_EQ(p.layers[0].fusion_note,
+            "not fused with \"conv2\": its output is read by 2 ops (a residual branch)");
+  EXPECT_EQ(p.layers[1].fusion_note, "not fused with \"res\": the next op is add, not conv2d");
+  EXPECT_EQ(p.layers[2].fusion_note, "");  // not a conv layer
+  core::Graph chain = HandChain();
+  chain.ops[0].fusion = core::FusionForce::kNone;
+  chain.ops[1].fusion = core::FusionForce::kAuto;
+  const isa::Program q = compiler::Compile(chain, arch, "chain.json");
+  EXPECT_EQ(q.layers[0].fusion_note, "not fused with \"op1\": the net file's \"fusion\": \"none\"");
+  // op1 -> op2 is left to the cost model: fused, or a note with both estimates.
+  if (q.layers[1].group < 0) {
+    EXPECT_NE(q.layers[1].fusion_note.find("not fused with \"op2\": the two fused est "), std::string::npos)
+        << q.layers[1].fusion_note;
+    EXPECT_NE(q.layers[1].fusion_note.find("(objective cycles)"), std::string::npos);
+  } else {
+    EXPECT_EQ(q.layers[1].fusion_note, "");
+  }
+  compiler::CompileOptions none;
+  none.fusion = compiler::CompileOptions::Fusion::kNone;
+  for (const isa::LayerMapping& m : compiler::Compile(resnet, arch, "r", none).layers)
+    EXPECT_EQ(m.fusion_note, "");
 }
 
 }  // namespace
