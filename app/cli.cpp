@@ -362,6 +362,8 @@ int ParseAndRun(int argc, char** argv) {
         ("input", po::value<std::vector<std::string>>(&o.inputs), "network input as [NAME=]FILE.npy (repeatable)")
         ("out", po::value<std::string>(&o.out), "output directory (default results/<arch>-<net>/)")
         ("check", po::bool_switch(&o.check), "compare every output with the reference executor")
+        ("trace", po::value<std::string>(&o.trace),
+         "write the run's timeline to FILE.json (Chrome/Perfetto trace events: docs/trace.md)")
         ("mode", po::value<std::string>(&o.mode)->default_value("exact"),
          "exact: compute every output integer; timing: cycles, energy and counts only (identical "
          "figures, no outputs/*.npy)");

@@ -20,6 +20,7 @@ struct CommandOptions {
   std::string activation_bits;  // --activation-bits LAYER=BITS,...: the activations each layer reads
   std::string mode = "exact";   // --mode exact|timing (models/exec_mode.h)
   std::string fusion = "auto";  // --fusion none|auto
+  std::string trace;            // run --trace FILE: the timeline (sim/trace.h)
   std::string objective;        // --objective cycles|energy|edp: what the compile's choices minimise
   bool estimate_check = false;  // compile --estimate-check: simulate too, estimate vs simulated per layer
   int64_t max_instructions = compiler::CompileOptions::kDefaultMaxInstructions;  // --max-instructions

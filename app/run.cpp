@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -21,6 +22,7 @@
 #include "reference/executor.h"
 #include "sim/dram_trace.h"
 #include "sim/simulate.h"
+#include "sim/trace.h"
 #include "support/atomic_file.h"
 #include "support/error.h"
 #include "support/json_util.h"
@@ -170,6 +172,24 @@ models::Npu::Progress ProgressLine() {
 
 }  // namespace
 
+namespace {
+
+// --trace FILE: refused before any work when it cannot be written (a directory, or a parent that is
+// not a writable directory).
+void CheckTraceFile(const std::string& file) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path parent = fs::path(file).parent_path().empty() ? fs::path(".") : fs::path(file).parent_path();
+  if (fs::is_directory(file, ec))
+    throw core::ConfigError(file, "", "--trace: expected a file name, got a directory");
+  if (!fs::is_directory(parent, ec) || ::access(parent.c_str(), W_OK) != 0) {
+    throw core::ConfigError(file, "",
+                            "--trace: its directory " + parent.string() + " is not a writable directory");
+  }
+}
+
+}  // namespace
+
 int RunCommand(const CommandOptions& o) {
   sim::PhaseClock clock;
   sim::Options opt;
@@ -179,6 +199,7 @@ int RunCommand(const CommandOptions& o) {
   const TensorMap inputs = ResolveInputs(g, o);
   const std::string dir = o.out.empty() ? "results/" + core::ShortFileStem(arch.name + "-" + g.name) : o.out;
   core::ResultDir::Check(dir);  // at once, not after compiling; it is created once the inputs are valid
+  if (!o.trace.empty()) CheckTraceFile(o.trace);
   clock.Lap("load");
   const sim::Compiled compiled = sim::Compile(arch, g, o.net, CompileOptionsOf(o));
   clock.Lap("compile");
@@ -204,6 +225,7 @@ int RunCommand(const CommandOptions& o) {
   report.wall_seconds = clock.Total();
   sim::WriteReportFiles(*results, report, g, report.run.outputs);
   results->Commit();
+  if (!o.trace.empty()) core::WriteFileAtomically(o.trace, sim::TraceJson(compiled, report));
   std::cout << sim::SummaryTable(report);
   std::cout << "report: " << dir << "/report.json\n";
   if (report.check.requested) {

@@ -80,6 +80,8 @@ RunResult Npu::Run(const Progress& progress, uint64_t progress_cycles) {
   for (const auto& sram : srams_) {
     r.banks.push_back({sram->config().name, sram->bank_reads(), sram->bank_writes()});
   }
+  r.instr_start = controller_.start_cycle();
+  r.instr_end = controller_.end_cycle();
   const size_t layers = program_.layers.size();
   r.layer_start.assign(layers, UINT64_MAX);
   r.layer_end.assign(layers, 0);

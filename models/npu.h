@@ -38,6 +38,7 @@ struct RunResult {
   // Network outputs read back from DRAM (exact mode; empty in timing mode).
   std::map<std::string, std::vector<int32_t>> outputs;
   std::vector<uint64_t> layer_start, layer_end;  // per layer, cycles (0/0 if no work)
+  std::vector<uint64_t> instr_start, instr_end;  // per instruction (by id), cycles
   // Per layer and queue (isa::Queue order): cycles the queue's unit spent on the layer's
   // instructions (start to completion), e.g. compute busy vs the layer's span.
   std::vector<std::array<uint64_t, isa::kNumQueues>> layer_busy;

@@ -18,9 +18,7 @@ using nlohmann::json;
 std::string Src(const std::string& rel) { return std::string(NPUSIM_SOURCE_DIR) + "/" + rel; }
 
 json RunWith(const std::string& objective) {
-  const fs::path d = fs::temp_directory_path() / ("npusim_objective_" + objective);
-  fs::remove_all(d);
-  fs::create_directories(d);
+  const fs::path d = FreshTempDir("npusim_objective_" + objective);
   const ProcessOutcome o = RunNpusim(
       {"run", "--arch", Src("arch/dense_16x16.json"), "--net", Src("workloads/mobilenet_v1_q8.json"),
        "--mode", "timing", "--objective", objective, "--out", (d / "out").string()},

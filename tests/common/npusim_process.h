@@ -27,6 +27,14 @@ inline void WriteFileText(const std::filesystem::path& path, const std::string& 
   out << text;
 }
 
+// An empty directory `name` under the temporary directory (whatever was there is removed).
+inline std::filesystem::path FreshTempDir(const std::string& name) {
+  const std::filesystem::path d = std::filesystem::temp_directory_path() / name;
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d;
+}
+
 inline std::string ShellQuoted(const std::string& s) {
   std::string q = "'";
   for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
