@@ -59,10 +59,11 @@ class ArchParser {
   explicit ArchParser(const std::string& path)
       : path_(path), problems_(path), energy_problems_(path), check_(&problems_) {}
 
-  ArchConfig Parse() {
+  ArchConfig Parse() { return Parse(ReadJsonFile(path_)); }
+
+  ArchConfig Parse(const Json& doc) {
     ArchConfig arch;
     arch.file = path_;
-    Json doc = ReadJsonFile(path_);
     if (!check_.Object(doc, "")) {
       problems_.ThrowIfAny();
     }
@@ -524,5 +525,6 @@ std::optional<double> CheckClockMhz(JsonChecker& check, const Json& v, const std
 }
 
 ArchConfig LoadArch(const std::string& path) { return ArchParser(path).Parse(); }
+ArchConfig LoadArch(const Json& doc, const std::string& path) { return ArchParser(path).Parse(doc); }
 
 }  // namespace npusim::core

@@ -175,5 +175,8 @@ constexpr int64_t kDefaultBufferBudget = int64_t{1} << 32;
 // Reads, validates and resolves an arch file (and the energy file it names, relative to it).
 // Throws ConfigError listing every problem with file and JSON pointer.
 ArchConfig LoadArch(const std::string& path);
+// The same from the file's JSON already read (a caller that keeps the document reads the file
+// once); `path` names it in messages and locates its energy table.
+ArchConfig LoadArch(const Json& doc, const std::string& path);
 
 }  // namespace npusim::core

@@ -37,11 +37,11 @@ std::string ReadText(const fs::path& p) {
 }
 
 // What identifies a sweep's design space: a directory resumed with another one is refused.
-json SweepIdentity(const Options& o, const json& grid) {
+json SweepIdentity(const Options& o, const json& arch, const json& grid) {
   json nets = json::array();
   for (const std::string& n : o.nets) nets.push_back(fs::absolute(n).lexically_normal().string());
   return {{"arch", fs::absolute(o.arch).lexically_normal().string()},
-          {"arch_json", core::ReadJsonFile(o.arch)},
+          {"arch_json", arch},
           {"nets", nets},
           {"grid", grid},
           {"sample", o.sample},
@@ -223,8 +223,10 @@ struct Plan {
 };
 
 Plan MakePlan(const Options& o) {
-  core::LoadArch(o.arch);  // the base arch must be valid; a point's knobs may still break it
+  // The arch file is read once (it may be a pipe, or change while the sweep starts): the base arch
+  // must be valid; a point's knobs may still break it.
   Plan p{o, core::ReadJsonFile(o.arch), {}, 0, {}};
+  core::LoadArch(p.base_arch, o.arch);
   for (const std::string& n : o.nets) {
     if (!fs::is_regular_file(n)) throw core::ConfigError(n, "", "no such network file");
   }
@@ -282,7 +284,7 @@ void Sweep(const Options& o, const std::string& npusim) {
   const Plan plan = MakePlan(o);
   const fs::path dir = plan.opt.out;
   sim::PrepareOutputDir(dir.string());
-  CheckOrWriteIdentity(dir, SweepIdentity(plan.opt, plan.grid.doc));
+  CheckOrWriteIdentity(dir, SweepIdentity(plan.opt, plan.base_arch, plan.grid.doc));
   std::set<std::string> done;
   FILE* csv = OpenCsv(dir / "sweep.csv", CsvHeader(plan.grid), &done);
   const std::vector<Point> todo = Todo(plan, done);

@@ -278,6 +278,28 @@ TEST_F(Sweep, AGridFromAPipeIsReadOnce) {
   EXPECT_EQ(meta["grid"], json::parse(grid));
 }
 
+// The arch file is read once too: from a pipe (its energy table inline, as a pipe has no directory
+// to find an energy file in) the sweep runs and records the arch it read.
+TEST_F(Sweep, AnArchFromAPipeIsReadOnce) {
+  json arch = json::parse(ReadFileText(Src(arch_)));
+  const fs::path energy = fs::path(Src(arch_)).parent_path() / arch["energy"].get<std::string>();
+  arch["energy"] = json::parse(ReadFileText(energy));
+  WriteFileText(dir_ / "arch.json", arch.dump());
+  Grid(R"({"knobs": {"/dram/bytes_per_cycle": [4, 16]}})");
+  const std::string cmd = "bash -c " +
+                          ShellQuoted(ShellQuoted(NPUSIM_BINARY) + " sweep --arch <(cat " +
+                                      ShellQuoted((dir_ / "arch.json").string()) + ") --net " +
+                                      ShellQuoted(Src("workloads/tiny_conv.json")) + " --grid " +
+                                      ShellQuoted((dir_ / "grid.json").string()) + " --out " +
+                                      ShellQuoted((dir_ / "s").string())) +
+                          " >/dev/null 2>" + ShellQuoted((dir_ / "err").string());
+  const int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << ReadFileText(dir_ / "err");
+  EXPECT_EQ(Csv("s").size(), 3u);
+  EXPECT_EQ(json::parse(ReadFileText(dir_ / "s" / "sweep.json"))["arch_json"], arch);
+}
+
 TEST_F(Sweep, PlotScriptDrawsParetoAndSensitivity) {
   Grid(R"({"knobs": {"/units/0/rows": [8, 16], "/dram/bytes_per_cycle": [4, 16]}})");
   ASSERT_EQ(RunSweep("s", {"--jobs", "2"}).exit_code, 0);
