@@ -19,7 +19,7 @@ int LayerOf(tlm::tlm_generic_payload& trans) {
 
 // Copies one piece between the payload's data and `mem` at `addr`; false (and an address error
 // on the payload) if it does not lie inside `mem`.
-bool Copy(tlm::tlm_generic_payload& trans, std::vector<uint8_t>& mem, uint64_t addr, uint64_t n,
+bool Copy(tlm::tlm_generic_payload& trans, core::ZeroedBytes& mem, uint64_t addr, uint64_t n,
           uint64_t data_offset, bool move_data = true) {
   if (addr > mem.size() || n > mem.size() - addr) {
     trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
@@ -39,7 +39,7 @@ bool Copy(tlm::tlm_generic_payload& trans, std::vector<uint8_t>& mem, uint64_t a
 // `burst(now, addr, len, start_after)` when (cycles after now) it is done. Returns false on an
 // address error.
 template <class BurstFn>
-bool ServeTrain(tlm::tlm_generic_payload& trans, std::vector<uint8_t>& mem, sc_time& delay, BurstFn burst) {
+bool ServeTrain(tlm::tlm_generic_payload& trans, core::ZeroedBytes& mem, sc_time& delay, BurstFn burst) {
   BurstTrain* train = nullptr;
   trans.get_extension(train);
   const uint64_t base = trans.get_address();
@@ -74,7 +74,7 @@ Dram::Dram(sc_core::sc_module_name name, const core::DramConfig& cfg, uint64_t s
       tsock("tsock"),
       cfg_(cfg),
       bandwidth_(static_cast<uint64_t>(cfg.bytes_per_cycle)),
-      image_(size_bytes, 0),
+      image_(size_bytes),
       reads_(stats.Register("dram", "read_byte", "bytes", "bytes read from DRAM")),
       writes_(stats.Register("dram", "write_byte", "bytes", "bytes written to DRAM")) {
   tsock.register_b_transport(this, &Dram::b_transport);
@@ -195,7 +195,7 @@ Sram::Sram(sc_core::sc_module_name name, const core::BufferConfig& cfg, core::St
       word_(static_cast<uint64_t>(cfg.word_bytes)),
       banks_(static_cast<uint64_t>(cfg.banks)),
       row_(static_cast<uint64_t>(cfg.word_bytes) * static_cast<uint64_t>(cfg.banks)),
-      data_(cfg.size_bytes, 0),
+      data_(static_cast<size_t>(cfg.size_bytes)),
       port_free_(cfg.ports, 0),
       reads_(stats.Register(cfg.name, "read", "words", "word reads of " + cfg.name)),
       writes_(stats.Register(cfg.name, "write", "words", "word writes of " + cfg.name)),

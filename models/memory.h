@@ -1,5 +1,6 @@
 // Memories as TLM-2.0 targets. Both hold real bytes: the simulated data path reads and writes
-// them, so an address or tiling bug shows up as wrong outputs.
+// them, so an address or tiling bug shows up as wrong outputs. The bytes start as zeros and take
+// host memory only where a run touches them (core::ZeroedBytes).
 //
 // Dram: one channel of `bytes_per_cycle` sustained bandwidth and `latency_cycles` latency.
 // Transfers are served in arrival order; a transfer occupies the channel for
@@ -35,6 +36,7 @@
 #include "ir/int_math.h"
 #include "models/dram_frontend.h"
 #include "support/stats.h"
+#include "support/zeroed_bytes.h"
 
 namespace npusim::models {
 
@@ -89,7 +91,7 @@ class Dram : public sc_core::sc_module {
   tlm_utils::simple_target_socket<Dram> tsock;
   Dram(sc_core::sc_module_name name, const core::DramConfig& cfg, uint64_t size_bytes,
        core::StatRegistry& stats, double npu_mhz = 0);
-  std::vector<uint8_t>& image() { return image_; }
+  core::ZeroedBytes& image() { return image_; }
   bool timed() const { return front_ != nullptr; }
   // Timed DRAM: wakes the waiters of a ticket as its pieces are taken and completed.
   sc_core::sc_event& issued_event() { return issued_; }
@@ -113,8 +115,8 @@ class Dram : public sc_core::sc_module {
   uint64_t Burst(uint64_t now, int64_t n, uint64_t after);
   core::DramConfig cfg_;
   core::FixedDivisor bandwidth_;  // bytes_per_cycle
-  std::vector<uint8_t> image_;
-  uint64_t channel_free_ = 0;  // cycle at which the channel takes the next burst
+  core::ZeroedBytes image_;       // touched pages only (support/zeroed_bytes.h)
+  uint64_t channel_free_ = 0;     // cycle at which the channel takes the next burst
   core::Counter& reads_;
   core::Counter& writes_;
 };
@@ -138,7 +140,7 @@ class Sram : public sc_core::sc_module {
   uint64_t Burst(uint64_t now, int layer, bool write, uint64_t addr, int64_t n, uint64_t after);
   core::BufferConfig cfg_;
   core::FixedDivisor word_, banks_, row_;  // word_bytes, banks, word_bytes * banks
-  std::vector<uint8_t> data_;
+  core::ZeroedBytes data_;
   std::vector<uint64_t> port_free_;  // per port, the cycle at which it is free
   core::Counter& reads_;
   core::Counter& writes_;

@@ -5,6 +5,7 @@
 // invalid input. Invalid input must leave nothing in the output directory. Successful runs are
 // checked against the reference executor computed here, in-process, from the same files.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -284,6 +285,23 @@ TEST_F(Cli, TooSmallBufferExitsTwoNamingLayerAndNeededBytes) {
       << o;
   EXPECT_TRUE(Contains(o.err, "it has 64")) << o;
   EXPECT_TRUE(OutDirAbsentOrEmpty());
+}
+
+// Four buffers of 1 GiB (the 4 GiB budget's worth) hold only what the run touches
+// (core::ZeroedBytes): the run succeeds, bit-exact, and the process's peak resident memory stays
+// far below the 4 GiB a zero-filled copy of the buffers would take.
+TEST_F(Cli, BuffersOfGibibytesTakeHostMemoryOnlyWhereTheRunTouchesThem) {
+  const std::string arch = ArchCopy("arch.json", [](json& a) {
+    ASSERT_EQ(a["buffers"].size(), 4u);
+    for (json& b : a["buffers"]) b["size_bytes"] = int64_t{1} << 30;
+  });
+  const Outcome o = RunInto(arch, Src("workloads/tiny_conv.json"), {"--check"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  EXPECT_TRUE(Contains(o.out, "check: bit-exact")) << o;
+  rusage children{};
+  ASSERT_EQ(getrusage(RUSAGE_CHILDREN, &children), 0);
+  const long peak_kib = children.ru_maxrss;  // the largest child waited for: npusim
+  EXPECT_LT(peak_kib, 1L << 20) << "peak resident memory " << peak_kib << " KiB";
 }
 
 TEST_F(Cli, MissingEnergyEntryExitsTwoNamingEnergyFileAndPointer) {
