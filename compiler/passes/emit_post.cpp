@@ -14,6 +14,12 @@ namespace {
 using core::AlignUp;
 using core::CeilDiv;
 
+// ceil(n / per) as a double: an instruction count that may exceed what an int64 holds.
+double Tiles(int64_t n, int64_t per) {
+  const int64_t count = (n + per - 1) / per;
+  return static_cast<double>(count);
+}
+
 void SetUpSlots(SlotPair& s, const core::ArchConfig& arch, int buffer) {
   s.buffer = buffer;
   s.bytes = arch.buffers[buffer].size_bytes / 2 / 64 * 64;
@@ -150,6 +156,9 @@ void EmitPool(Context& ctx, int op_index) {
   const PoolGeometry p = PoolOf(g, op);
   const PoolTile tile = ChoosePoolTile(ctx, op_index, p, x.bytes_per_element(), y.bytes_per_element());
   const isa::PoolArgs layer = PoolLayerArgs(op, x, y, p);
+  // LOAD, POOL and STORE per tile, counted before any is emitted.
+  ctx.CheckInstructionBudget(Tiles(p.oh, tile.toh) * Tiles(p.ow, tile.tow) * Tiles(p.c, tile.tc) * 3,
+                             op_index);
   int64_t tiles = 0;
   for (int64_t oy = 0; oy < p.oh; oy += tile.toh) {
     for (int64_t ox = 0; ox < p.ow; ox += tile.tow) {
@@ -263,6 +272,7 @@ void EmitEltwise(Context& ctx, int op_index) {
   SetOperand(y, &layer.out_type, &layer.out_zero_point, &layer.out_scale);
   OutputRange(y, op.activation, &layer.out_min, &layer.out_max);
   const int64_t total = y.elements();
+  ctx.CheckInstructionBudget(Tiles(total, chunk) * 4, op_index);  // LOAD a, LOAD b, compute, STORE per chunk
   int64_t tiles = 0;
   for (int64_t e0 = 0; e0 < total; e0 += chunk, ++tiles) {
     EmitEltwiseChunk(ctx, opcode, layer, l, op, e0, std::min(chunk, total - e0));
@@ -282,6 +292,13 @@ void EmitConcat(Context& ctx, int op_index) {
   for (int64_t d = 0; d < op.axis; ++d) outer *= y.shape[d];
   const int64_t out_row = y.elements() / outer * eb;
   const int64_t slot = ctx.buffers.in.bytes;
+  double copies = 0;  // LOAD and STORE each, counted before any is emitted
+  for (const std::string& name : op.inputs) {
+    const int64_t row = g.tensor(name).elements() / outer * eb;
+    copies += row <= slot ? Tiles(outer, std::max<int64_t>(1, slot / std::max<int64_t>(1, row)))
+                          : static_cast<double>(outer) * Tiles(row, slot);
+  }
+  ctx.CheckInstructionBudget(copies * 2, op_index);
   int64_t offset = 0, tiles = 0;
   auto copy = [&](uint64_t src, uint64_t dst, int64_t row_bytes, int64_t rows) {
     const uint64_t buf = ctx.buffers.in.base[ctx.buffers.in.NextFree()];

@@ -742,6 +742,10 @@ class GroupEmitter {
     ctx_.buffers.w.Invalidate();
     first_instr_ = ctx_.program.instructions.size();
     const size_t layers = planner_.views().size(), bands = shape_.need.size();
+    // At least a CONV and a REQUANT per band of each earlier layer, and a CONV, REQUANT and STORE
+    // per band and output-channel tile of the last: counted before any is emitted.
+    const double per_band = 3.0 * static_cast<double>(ems_.back()->oc_tiles().size()) + 2.0 * (layers - 1);
+    ctx_.CheckInstructionBudget(static_cast<double>(bands) * per_band, g_.ops.front());
     for (size_t t = 0; t + 1 < bands + layers; ++t) {
       for (size_t k = 0; k < layers; ++k) {
         if (t < k || t - k >= bands) continue;

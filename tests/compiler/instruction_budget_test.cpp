@@ -84,6 +84,31 @@ TEST(InstructionBudget, AProgramOfExactlyTheLimitCompilesAndOneMoreIsRefused) {
   }
 }
 
+// A fused group counts before emission too: at least a CONV, REQUANT and STORE per band and
+// output-channel tile of its last layer (so at least three per STORE of that layer), never more
+// than the group then emits. (conv0..dw1 is the first group of the README command.)
+TEST(InstructionBudget, AFusedGroupCountsItsInstructionsBeforeEmission) {
+  const core::ArchConfig arch = core::LoadArch(Src("arch/unpu.json"));
+  const core::Graph g = core::LoadNetwork(Src("workloads/mobilenet_q4.json"));
+  const isa::Program p = Compile(g, arch, "net.json");
+  ASSERT_EQ(p.layers[0].group, 0) << p.layers[0].tiling;
+  const int last = 1;  // dw1
+  ASSERT_EQ(p.layers[last].group, 0) << p.layers[last].tiling;
+  ASSERT_NE(p.layers[last + 1].group, 0);
+  int64_t group = 0, stores = 0;
+  for (const isa::Instruction& in : p.instructions) {
+    if (in.layer > last) continue;
+    ++group;
+    if (in.layer == last && in.op == isa::Opcode::kStore) ++stores;
+  }
+  ASSERT_GT(stores, 10);
+  const std::string refused = Refusal(g, arch, "net.json", 1);
+  EXPECT_EQ(refused.rfind("net.json: /ops/0: layer \"conv0\" takes the program to at least ", 0), 0u)
+      << refused;
+  EXPECT_GE(AtLeast(refused), 3 * stores) << refused;
+  EXPECT_LE(AtLeast(refused), group) << refused;
+}
+
 class HugeLayer : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -137,10 +162,67 @@ class HugeLayer : public ::testing::Test {
     return core::LoadNetwork(file_);
   }
 
+  // One post-processor or data-movement op ("max_pool", "add" or "concat") over one or two
+  // 1 x side x side x c tensors.
+  core::Graph PostNet(const std::string& op_type, int64_t side, int64_t c) {
+    const auto tensor = [](int64_t h, int64_t w, int64_t ch) {
+      return json{
+          {"shape", {1, h, w, ch}}, {"bits", 8}, {"signed", true}, {"scale", 0.05}, {"zero_point", 0}};
+    };
+    json op = {{"name", "post1"}, {"op", op_type}, {"inputs", {"a", "b"}}, {"outputs", {"y"}}};
+    json tensors = {{"a", tensor(side, side, c)}, {"b", tensor(side, side, c)}, {"y", tensor(side, side, c)}};
+    json inputs = {"a", "b"};
+    if (op_type == "max_pool") {
+      op["inputs"] = {"a"};
+      op["kernel"] = {3, 3};
+      op["stride"] = {1, 1};
+      op["pads"] = {1, 1, 1, 1};
+      tensors.erase("b");
+      inputs = {"a"};
+    } else if (op_type == "concat") {
+      op["axis"] = 3;
+      tensors["y"] = tensor(side, side, 2 * c);
+    }
+    const json net = {{"version", 1},     {"name", "post"},     {"layout", "NHWC"}, {"inputs", inputs},
+                      {"outputs", {"y"}}, {"tensors", tensors}, {"ops", {op}}};
+    file_ = (dir_ / (op_type + std::to_string(side) + ".json")).string();
+    std::ofstream(file_) << net.dump();
+    return core::LoadNetwork(file_);
+  }
+
   fs::path dir_;
   std::string file_;
   core::ArchConfig arch_;
 };
+
+// Pools, adds and concats count their instructions before emitting any, as conv layers do: the
+// refusal at a limit of 1 reports exactly what the layer then emits.
+TEST_F(HugeLayer, PoolsAddsAndConcatsCountTheirInstructionsBeforeEmission) {
+  for (const char* type : {"max_pool", "add", "concat"}) {
+    SCOPED_TRACE(type);
+    const core::Graph g = PostNet(type, 12, 20);
+    const int64_t n = static_cast<int64_t>(Compile(g, arch_, file_).instructions.size());
+    ASSERT_GT(n, 20);
+    const std::string refused = Refusal(g, arch_, file_, 1);
+    EXPECT_EQ(refused.rfind(file_ + ": /ops/0: layer \"post1\" takes the program to at least ", 0), 0u)
+        << refused;
+    EXPECT_EQ(AtLeast(refused), n) << refused;
+  }
+}
+
+// The same ops over a 1024 x 1024 x 64 image through 256-byte buffers ask for over 2 x 10^6
+// instructions: refused under a limit of 10^6 by the count before emission (an emission-time
+// refusal would report exactly the limit + 1, after building a million instructions).
+TEST_F(HugeLayer, HugePoolsAddsAndConcatsAreRefusedBeforeEmittingThem) {
+  const int64_t limit = 1000000;
+  for (const char* type : {"max_pool", "add", "concat"}) {
+    SCOPED_TRACE(type);
+    const core::Graph g = PostNet(type, 1024, 64);
+    const std::string refused = Refusal(g, arch_, file_, limit);
+    EXPECT_NE(refused.find("layer \"post1\" takes the program to at least "), std::string::npos) << refused;
+    EXPECT_GT(AtLeast(refused), 2 * limit) << refused;
+  }
+}
 
 // The count made before emission is exactly the CONV, REQUANT and STORE instructions the layer
 // then emits (the program is empty before it, so the refusal at a limit of 1 reports that count).
