@@ -4,7 +4,8 @@
 // shipped arch (arch/*.json) x the small residual network dense, pruned by every method (simd,
 // node, unstructured, 2:4), and with 4-bit and mixed-precision weights where the unit runs them;
 // and MobileNetV1 SIMD-pruned on both sparse arches (issue 16: timing mode once read the sparse
-// unit's tile headers from buffers its DMA had not filled, and saw empty tiles).
+// unit's tile headers from buffers its DMA had not filled, and saw empty tiles); under the energy
+// and EDP objectives; and fused groups (the README command, also under the energy objective).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -48,10 +49,11 @@ class Scratch : public ::testing::Test {
 // re-quantized at run time (--weight-bits), which only units with those widths accept.
 struct Variant {
   const char* name;
-  std::vector<std::string> prune;  // npusim prune arguments after --net, --arch and -o; empty: none
-  std::string prune_arch;          // the --arch of npusim prune; empty: the rule above
-  std::string weight_bits;         // run's --weight-bits; empty: none
-  std::vector<int> needs_bits;     // weight widths the unit must run
+  std::vector<std::string> prune;          // npusim prune arguments after --net, --arch and -o; empty: none
+  std::string prune_arch;                  // the --arch of npusim prune; empty: the rule above
+  std::string weight_bits;                 // run's --weight-bits; empty: none
+  std::vector<int> needs_bits;             // weight widths the unit must run
+  std::vector<std::string> run_args = {};  // more arguments of both runs (e.g. --objective)
 };
 
 const std::vector<Variant>& Variants() {
@@ -63,6 +65,9 @@ const std::vector<Variant>& Variants() {
       {"nm", {"--method", "2:4"}, "", "", {}},
       {"packed", {}, "", "*=4", {4}},                            // 4-bit weights, packed where the unit packs
       {"mixed", {}, "", "*=4,conv1=8,dw=2,fc=6", {2, 4, 6, 8}},  // HAQ-style per-layer widths
+      // The objective changes fusion groups, tilings and mappings: timing mode must follow.
+      {"energy", {}, "", "", {}, {"--objective", "energy"}},
+      {"edp", {}, "", "", {}, {"--objective", "edp"}},
   };
   return v;
 }
@@ -107,6 +112,14 @@ std::vector<Case> Cases() {
   for (const char* a : {"arch/scalpel_cpu.json", "arch/scalpel_mcu.json"}) {
     out.push_back({a, "workloads/mobilenet_v1_q8.json", &kMobileNetSimd});
   }
+  // Fused groups (the README command fuses 13 layers into 6 groups; small_resnet's layers stay
+  // alone), under the default objective and the energy objective, whose tilings differ; and
+  // MobileNetV1 on the systolic array under the energy objective (other tilings than by cycles).
+  const Variant* dense = &Variants()[0];
+  const Variant* energy = &Variants()[7];
+  out.push_back({"arch/unpu.json", "workloads/mobilenet_q4.json", dense});
+  out.push_back({"arch/unpu.json", "workloads/mobilenet_q4.json", energy});
+  out.push_back({"arch/dense_16x16.json", "workloads/mobilenet_v1_q8.json", energy});
   return out;
 }
 
@@ -152,6 +165,7 @@ class ExecMode : public Scratch, public ::testing::WithParamInterface<Case> {
                                      "--out",  out.string(),         "--mode", mode};
     if (!GetParam().variant->weight_bits.empty())
       args.insert(args.end(), {"--weight-bits", GetParam().variant->weight_bits});
+    args.insert(args.end(), GetParam().variant->run_args.begin(), GetParam().variant->run_args.end());
     const testing::ProcessOutcome o = testing::RunNpusim(args, dir_ / "err.txt");
     EXPECT_EQ(o.exit_code, 0) << o;
     return ReadJson((out / "report.json").string());
@@ -200,6 +214,13 @@ TEST_P(ExecMode, TimingGivesTheSameFiguresAsExact) {
   }
   if (variant == "packed" && arch["units"][0].value("packed_weights", false)) {
     EXPECT_TRUE(WeightFormats(exact).count("packed")) << exact["layers"].dump();
+  }
+  if (GetParam().net == "workloads/mobilenet_q4.json") {  // fused groups ran
+    EXPECT_FALSE(exact["layers"][0].value("fusion_group", std::string()).empty())
+        << exact["layers"][0].dump();
+  }
+  if (!GetParam().variant->run_args.empty()) {
+    EXPECT_EQ(exact["compile"]["objective"], GetParam().variant->run_args.back()) << exact["compile"].dump();
   }
   // Exact mode writes the outputs, timing mode none, and report.json lists what was written.
   EXPECT_FALSE(fs::is_empty(dir_ / "exact" / "outputs"));
