@@ -70,20 +70,6 @@ int BufferIndex(const core::ArchConfig& arch, const std::string& name) {
   return -1;
 }
 
-int SlotPair::Acquire(const std::string& k, bool* load) {
-  for (int s = 0; s < 2; ++s) {
-    if (key[s] == k) {
-      last_used = s;
-      *load = false;
-      return s;
-    }
-  }
-  last_used ^= 1;
-  key[last_used] = k;
-  *load = true;
-  return last_used;
-}
-
 isa::Program Compile(const core::Graph& graph, const core::ArchConfig& arch, const std::string& net_file,
                      const CompileOptions& options) {
   Context ctx;

@@ -379,27 +379,6 @@ const std::vector<std::pair<std::string, int64_t>>& GroupPlanner::LayerTiles(siz
   return tiles;
 }
 
-// Two slots, as SlotPair::Acquire keeps them: a tile found in either is used again; else it
-// replaces the one not used last (and is loaded).
-class TwoSlots {
- public:
-  bool Load(int64_t id) {
-    for (int s = 0; s < 2; ++s) {
-      if (held_[s] == id) {
-        last_ = s;
-        return false;
-      }
-    }
-    last_ ^= 1;
-    held_[last_] = id;
-    return true;
-  }
-
- private:
-  std::array<int64_t, 2> held_{-1, -1};
-  int last_ = 1;
-};
-
 std::vector<int64_t> EveryTileOnce(const std::vector<std::vector<std::pair<std::string, int64_t>>>& tiles) {
   std::vector<int64_t> loads;
   for (const auto& layer : tiles) {
@@ -417,12 +396,14 @@ std::vector<int64_t> GroupPlanner::WeightLoads(const GroupShape& shape, const Fu
   std::vector<int64_t> loads, first_id{0};  // first_id[k]: layer k's first tile, by group index
   for (const auto& layer : tiles) first_id.push_back(first_id.back() + static_cast<int64_t>(layer.size()));
   if (g.weights_resident) return EveryTileOnce(tiles);
-  TwoSlots slots;
+  TwoSlotLru<int64_t> slots{{-1, -1}};  // the emitter's weight slots, on tile ids
   // Layer k's tiles, `times` times over (once per tile of rows).
   auto ask = [&](size_t k, int64_t times) {
     for (int64_t n = 0; n < times; ++n) {
       for (size_t i = 0; i < tiles[k].size(); ++i) {
-        if (slots.Load(first_id[k] + static_cast<int64_t>(i))) loads.push_back(tiles[k][i].second);
+        bool load = false;
+        slots.Acquire(first_id[k] + static_cast<int64_t>(i), &load);
+        if (load) loads.push_back(tiles[k][i].second);
       }
     }
   };

@@ -36,16 +36,36 @@ ConvView MakeConvView(const core::Graph& g, int op_index);
 class SparseWeights;  // compiler/passes/sparse_weights.h
 struct PlannedConv;   // compiler/passes/weight_store.h
 
+// The replacement policy of two slots: a block found in either is used again; else it replaces
+// the one not used last (and must be loaded). One policy for the emitters (string keys, SlotPair)
+// and the fusion planner's replay of their weight loads (integer ids), so the two cannot drift.
+template <class Key>
+struct TwoSlotLru {
+  std::array<Key, 2> key;
+  int last_used = 1;
+  // Returns the slot holding `k`, or picks the least recently used one, gives it `k` and sets
+  // *load.
+  int Acquire(const Key& k, bool* load) {
+    for (int s = 0; s < 2; ++s) {
+      if (key[s] == k) {
+        last_used = s;
+        *load = false;
+        return s;
+      }
+    }
+    last_used ^= 1;
+    key[last_used] = k;
+    *load = true;
+    return last_used;
+  }
+};
+
 // Two equal slots of one buffer (double buffering), with the key of the block each holds so an
 // emitter can reuse a tile instead of loading it again.
-struct SlotPair {
+struct SlotPair : TwoSlotLru<std::string> {
   int buffer = -1;  // arch buffer index
   uint64_t base[2] = {0, 0};
   int64_t bytes = 0;
-  std::array<std::string, 2> key{"", ""};
-  int last_used = 1;
-  // Returns the slot holding `k`, or picks the least recently used one and sets *load.
-  int Acquire(const std::string& k, bool* load);
   int NextFree() {
     last_used ^= 1;
     key[last_used].clear();
