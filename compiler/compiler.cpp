@@ -97,6 +97,10 @@ isa::Program Compile(const core::Graph& graph, const core::ArchConfig& arch, con
   }
   std::map<int, FusionGroup> groups;
   for (FusionGroup& g : PlanFusion(ctx)) groups.emplace(g.ops.front(), std::move(g));
+  // The planner's tilings of layers that ended up in a group are not needed again.
+  for (const auto& [first, g] : groups) {
+    for (int op : g.ops) ctx.planned.erase(op);
+  }
   for (int i = 0; i < static_cast<int>(graph.ops.size()); ++i) {
     if (auto it = groups.find(i); it != groups.end()) {
       EmitGroup(ctx, it->second);

@@ -23,7 +23,9 @@ struct UnitEnergies {
   double in_read = 0, w_read = 0, acc_read = 0, acc_write = 0;  // per byte
 };
 
-UnitEnergies EnergiesOf(const core::ArchConfig& arch, const core::UnitConfig& u) {
+// The unit's action energies from the arch's table; its operand buffers' per-byte energies are the
+// objective's (PlanEnergy: word energy / word bytes), one computation for both.
+UnitEnergies EnergiesOf(const core::ArchConfig& arch, const core::UnitConfig& u, const PlanEnergy& plan) {
   UnitEnergies e;
   auto Energy = [&arch](const std::string& component, const std::string& action) {
     return arch.energy.EnergyOr0(component, action);
@@ -34,14 +36,10 @@ UnitEnergies EnergiesOf(const core::ArchConfig& arch, const core::UnitConfig& u)
   e.reduce = Energy(u.name, "reduce_add");
   e.reconfigure = Energy(u.name, "reconfigure");
   e.leak = Energy(u.name, "leak_per_cycle");
-  auto per_byte = [&](const std::string& buffer, const std::string& action) {
-    const core::BufferConfig* cfg = arch.FindBuffer(buffer);
-    return cfg == nullptr ? 0.0 : Energy(buffer, action) / cfg->word_bytes;
-  };
-  e.in_read = per_byte(u.input_buffer, "read");
-  e.w_read = per_byte(u.weight_buffer, "read");
-  e.acc_read = per_byte(u.acc_buffer, "read");
-  e.acc_write = per_byte(u.acc_buffer, "write");
+  e.in_read = plan.in_read;
+  e.w_read = plan.w_read;
+  e.acc_read = plan.acc_read;
+  e.acc_write = plan.acc_write;
   return e;
 }
 
@@ -76,7 +74,7 @@ class MappingScorer {
   MappingScorer(const Context& ctx, const std::vector<ConvTileGroup>& tiles)
       : r_(ctx.unit->params<core::ReconfigConfig>()),
         geo_(timing::GeometryOf(*ctx.unit)),
-        e_(EnergiesOf(*ctx.arch, *ctx.unit)),
+        e_(EnergiesOf(*ctx.arch, *ctx.unit, ctx.plan_energy)),
         tiles_(tiles),
         last_partition_(ctx.last_partition),
         objective_(ctx.objective) {}

@@ -8,32 +8,53 @@ namespace npusim::models::timing {
 namespace {
 using core::CeilDiv;
 
+// Which operand goes bit by bit. The compiler's tiling search asks the closed forms below millions
+// of times per network: one character tells the four values apart ("weights", "activations",
+// "both", "none": config/unit_kind_bit_serial.cpp's kSerialOperands), where string comparisons
+// were 7 % of a MobileNetV1 compile.
+enum class Serial { kWeights, kActivations, kBoth, kNone };
+Serial SerialOf(const core::BitSerialConfig& b) {
+  switch (b.serial_operand.empty() ? 'n' : b.serial_operand[0]) {
+    case 'w': return Serial::kWeights;
+    case 'a': return Serial::kActivations;
+    case 'b': return Serial::kBoth;
+    default: return Serial::kNone;
+  }
+}
+
 int64_t Passes(const core::BitSerialConfig& b, int weight_bits, int input_bits) {
   // Binary (+-1) weights without the 1-bit mode run as 2-bit two's complement (+1 = 01, -1 = 11).
   const int64_t planes = weight_bits == 1 && !b.one_bit_mode ? 2 : weight_bits;
-  if (b.serial_operand == "weights") return planes;
-  if (b.serial_operand == "activations") return input_bits;
-  if (b.serial_operand == "both") return planes * input_bits;
-  return 1;  // "none"
+  switch (SerialOf(b)) {
+    case Serial::kWeights: return planes;
+    case Serial::kActivations: return input_bits;
+    case Serial::kBoth: return planes * input_bits;
+    case Serial::kNone: break;
+  }
+  return 1;
 }
 
-bool UsesTables(const core::BitSerialConfig& b) { return b.serial_operand != "none"; }
+bool UsesTables(const core::BitSerialConfig& b) { return SerialOf(b) != Serial::kNone; }
 
 // Over one output's passes (per table), the sum of the shifts its lookups are accumulated at:
 // plane i of a serial operand shifts by i; with both operands serial, by i_w + i_a.
 int64_t ShiftSum(const core::BitSerialConfig& b, int weight_bits, int input_bits) {
   const auto tri = [](int64_t n) { return n * (n - 1) / 2; };
   const int64_t w = BitSerialBinaryMode(b, weight_bits) ? 1 : weight_bits == 1 ? 2 : weight_bits;
-  if (b.serial_operand == "weights") return tri(w);
-  if (b.serial_operand == "activations") return tri(input_bits);
-  if (b.serial_operand == "both") return input_bits * tri(w) + w * tri(input_bits);
+  switch (SerialOf(b)) {
+    case Serial::kWeights: return tri(w);
+    case Serial::kActivations: return tri(input_bits);
+    case Serial::kBoth: return input_bits * tri(w) + w * tri(input_bits);
+    case Serial::kNone: break;
+  }
   return 0;
 }
 
 }  // namespace
 
 bool BitSerialBinaryMode(const core::BitSerialConfig& b, int weight_bits) {
-  return weight_bits == 1 && b.one_bit_mode && (b.serial_operand == "weights" || b.serial_operand == "both");
+  const Serial serial = SerialOf(b);
+  return weight_bits == 1 && b.one_bit_mode && (serial == Serial::kWeights || serial == Serial::kBoth);
 }
 
 BitSerialPlan PlanBitSerial(const core::BitSerialConfig& b, const GemmShape& shape, int weight_bits,
