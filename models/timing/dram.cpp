@@ -147,7 +147,8 @@ void DramChannel::Accept(const DramRequest& r, const DramAddress& a, uint64_t cy
     k.last_layer = r.layer;
   }
   const uint64_t line = decoder_.Line(r.addr);
-  if (!r.write) {
+  const auto bank = static_cast<uint32_t>(BankIndex(a));
+  if (!r.write && queued_[1][bank].n) {  // a write of the same line is in the same bank
     for (uint32_t i : order_[1]) {
       if (slots_[1][i].line == line) {
         ++counts_.forwarded;
@@ -158,7 +159,6 @@ void DramChannel::Accept(const DramRequest& r, const DramAddress& a, uint64_t cy
     }
   }
   const int w = r.write ? 1 : 0;
-  const auto bank = static_cast<uint32_t>(BankIndex(a));
   const uint32_t slot = free_[w].back();
   free_[w].pop_back();
   Entry& e = slots_[w][slot];
@@ -195,7 +195,8 @@ DramCmd DramChannel::NextCmd(const Entry& e) const {
   return e.write ? DramCmd::kWr : DramCmd::kRd;
 }
 
-uint64_t DramChannel::Earliest(DramCmd cmd, size_t bank) const {
+// Inlined: the scans call it for every bank with requests after every command.
+[[gnu::always_inline]] inline uint64_t DramChannel::Earliest(DramCmd cmd, size_t bank) const {
   const Bank& b = banks_[bank];
   const Group& g = groups_[group_of_[bank]];
   const int rank = rank_of_[bank];
@@ -254,7 +255,7 @@ void DramChannel::CountHits(size_t bank) {
   }
 }
 
-DramChannel::Times DramChannel::BankTimes(size_t i, int w) const {
+[[gnu::always_inline]] inline DramChannel::Times DramChannel::BankTimes(size_t i, int w) const {
   const Queued& qd = queued_[w][i];
   Times t{kNever, kNever};
   if (qd.hits) t.hit_at = Earliest(w ? DramCmd::kWr : DramCmd::kRd, i);
@@ -285,8 +286,11 @@ int DramChannel::Pick(int w, uint64_t c, uint64_t* earliest) {
   *earliest = kNever;
   uint8_t any = 0;
   for (size_t i = 0; i < banks_.size(); ++i) {
-    // A bank whose rank owes a refresh waits for it.
-    if (queued_[w][i].n == 0 || RefreshDue(rank_of_[i], c)) continue;
+    // A bank whose rank owes a refresh waits for it. (Every bank with requests gets its flags: the
+    // entries below read no others.)
+    if (queued_[w][i].n == 0) continue;
+    ready_[i] = 0;
+    if (RefreshDue(rank_of_[i], c)) continue;
     const Times& t = times_[i];
     *earliest = std::min({*earliest, t.hit_at, t.other_at});
     ready_[i] = static_cast<uint8_t>((t.hit_at <= c ? 1 : 0) | (t.other_at <= c ? 2 : 0));
@@ -308,7 +312,6 @@ int DramChannel::Pick(int w, uint64_t c, uint64_t* earliest) {
       if (!(any & 1)) break;
     }
   }
-  std::fill(ready_.begin(), ready_.end(), 0);
   return pick;
 }
 
@@ -500,11 +503,11 @@ uint64_t DramChannel::RefreshNext(uint64_t c) const {
 uint64_t DramChannel::Scan(uint64_t c) const {
   uint64_t next = RefreshNext(c);
   const int w = write_mode_ ? 1 : 0;
-  FillTimes();
   for (size_t i = 0; i < banks_.size(); ++i) {
+    if (queued_[w][i].n == 0) continue;
+    const Times t = times_[i] = BankTimes(i, w);  // as FillTimes
     // A bank whose rank owes a refresh waits for it, counted above.
-    if (queued_[w][i].n == 0 || RefreshDue(rank_of_[i], c)) continue;
-    next = std::min(next, std::max(c, std::min(times_[i].hit_at, times_[i].other_at)));
+    if (!RefreshDue(rank_of_[i], c)) next = std::min(next, std::max(c, std::min(t.hit_at, t.other_at)));
   }
   return next;
 }
