@@ -283,31 +283,41 @@ bool DramChannel::TickRefresh(uint64_t c) {
 }
 
 int DramChannel::Pick(int w, uint64_t c, uint64_t* earliest) {
-  *earliest = kNever;
+  uint64_t first = kNever;
   uint8_t any = 0;
+  // Plain pointers: the byte stores to ready_ would otherwise make the compiler reload every
+  // vector's data at each bank.
+  const Queued* queued = queued_[w].data();
+  const Times* times = times_.data();
+  uint8_t* ready = ready_.data();
   for (size_t i = 0; i < banks_.size(); ++i) {
     // A bank whose rank owes a refresh waits for it. (Every bank with requests gets its flags: the
     // entries below read no others.)
-    if (queued_[w][i].n == 0) continue;
-    ready_[i] = 0;
-    if (RefreshDue(rank_of_[i], c)) continue;
-    const Times& t = times_[i];
-    *earliest = std::min({*earliest, t.hit_at, t.other_at});
-    ready_[i] = static_cast<uint8_t>((t.hit_at <= c ? 1 : 0) | (t.other_at <= c ? 2 : 0));
-    any |= ready_[i];
+    if (queued[i].n == 0) continue;
+    uint8_t flags = 0;
+    if (!RefreshDue(rank_of_[i], c)) {
+      const Times& t = times[i];
+      first = std::min({first, t.hit_at, t.other_at});
+      flags = static_cast<uint8_t>((t.hit_at <= c ? 1 : 0) | (t.other_at <= c ? 2 : 0));
+    }
+    ready[i] = flags;
+    any |= flags;
   }
+  *earliest = first;
   if (!any) return -1;
   // The oldest ready hit; else the oldest ready ACT or PRE (the first one if no hit is ready).
   int pick = -1;
   const std::vector<uint32_t>& q = order_[w];
   for (size_t i = 0; i < q.size(); ++i) {
     const Entry& e = slots_[w][q[i]];
+    const uint8_t ready = ready_[e.bank];
+    if (!ready) continue;
     const bool hit = banks_[e.bank].open && banks_[e.bank].row == e.row;
-    if (hit && (ready_[e.bank] & 1)) {
+    if (hit && (ready & 1)) {
       pick = static_cast<int>(i);
       break;
     }
-    if (!hit && (ready_[e.bank] & 2) && pick < 0) {
+    if (!hit && (ready & 2) && pick < 0) {
       pick = static_cast<int>(i);
       if (!(any & 1)) break;
     }
