@@ -426,21 +426,24 @@ TIMED_DRAM_LINES = [
     "moved 88-byte entries), per-bank issue times kept from the last scan while nothing changed, "
     "background summed when a rank's open state or layer changes instead of at every column "
     "command, one pass per scan, a field-table address decoder, and the forwarding search skipped "
-    "when the read's bank has no write queued.",
+    "when the read's bank has no write queued, the front end calling a source only "
+    "once its request has arrived, and Pick reading plain pointers and skipping entries of banks "
+    "with nothing ready.",
     "",
     "| figure (2026-12-07, 2 shared cores, load average 3.5-5) | before (main 9eb1cdd) "
     "| after |",
     "|---|---:|---:|",
-    "| instructions in the simulate phase (callgrind) | 555.4 M | 451.9 M (0.81x) |",
-    "| simulate phase, ms (the line npusim prints; median of 9, A/B in turn) | 46 | 40 |",
-    "| simulate after / before, median of the 9 pairs | | 0.87 |",
-    "| whole process wall s (timed from outside, median of 9) | 0.374 | 0.358 |",
-    "| whole process cpu s (timed from outside, median of 9) | 0.312 | 0.308 |",
+    "| instructions in the simulate phase (callgrind) | 555.4 M | 438.5 M (0.79x) |",
+    "| simulate phase, ms (the line npusim prints; median of 9, A/B in turn) | 46 | 39 |",
+    "| simulate after / before, median of the 9 pairs | | 0.85 |",
+    "| whole process wall s (timed from outside, median of 9) | 0.370 | 0.360 |",
+    "| whole process cpu s (timed from outside, median of 9) | 0.325 | 0.312 |",
     "",
     "Issue 18's target for this phase is 30 ms: not reached. What is left (callgrind, after): "
-    "`DramChannel::Pick` 12 % (the FR-FCFS choice: the banks' flags, then the queue in arrival "
-    "order), `Scan` 12 % (every bank's earliest command after each command), the front end's cycle "
-    "loop, offers and next-cycle search 19 %, `Accept` 7 %, `Issue` 7 %; outside the DRAM model the "
+    "`DramChannel::Scan` 12 % (every bank's earliest command after each command), `Pick` 11 % (the "
+    "FR-FCFS choice: the banks' flags, then the queue in arrival order), the front end's cycle "
+    "loop, offers and next-cycle search 17 %, `Accept` 7 %, `Tick` 7 %, `Issue` 7 %; "
+    "outside the DRAM model the "
     "buffers' access counting (6 %), the controller, the DMA and SystemC's events. "
     "The next step is structural "
     "(fewer visited cycles: serve a run of row hits of one queue analytically, or offer the request "
