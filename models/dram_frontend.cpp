@@ -118,7 +118,10 @@ uint64_t DramFrontEnd::Advance(uint64_t limit) {
       completions_.pop();
       Complete({id, cycle, false});
     }
-    for (size_t s = 0; s < sources_.size(); ++s) OfferFrom(sources_[s], static_cast<int>(s), c);
+    for (size_t s = 0; s < sources_.size(); ++s) {
+      Source& src = sources_[s];
+      if (!src.waiting.empty() && src.waiting.front().arrival <= c) OfferFrom(src, static_cast<int>(s), c);
+    }
     dram_.Tick(c);
     scratch_.clear();
     dram_.TakeCompletions(scratch_);

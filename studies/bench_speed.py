@@ -408,12 +408,86 @@ def report_profile():
     return ["", "## Where the simulate phase goes (profile)", "", PROFILE_TEXT]
 
 
+# Measured apart from this script (issue 18's last figure): the timed DRAM's cost in timing mode.
+TIMED_DRAM_LINES = [
+    "",
+    "## Timing mode, timed DRAM",
+    "",
+    "The README command in timing mode (`build/npusim --arch arch/unpu.json --net "
+    "workloads/mobilenet_q4.json --mode timing`, lpddr4-3200 behind the DMA) makes 146,477 DRAM "
+    "requests and 176,248 commands (103,969 RD, 42,477 WR, 16,329 ACT, 12,817 PRE, 656 REF); "
+    "`DramFrontEnd::Advance` visits 327,805 DRAM cycles. Before this work the controller, its "
+    "front end and the per-command scans were 80 % of the simulate phase's instructions "
+    "(`valgrind --tool=callgrind --toggle-collect='npusim::models::Npu::Run*'`, which counts "
+    "repeatably on this noisy machine). Changed, with every figure the same (report.json of the "
+    "README command fused and `--fusion none`, dense_16x16 MobileNetV1 q8 in exact and timing mode, "
+    "and every figure of results/dram.md compared field by field against the binary before): queue "
+    "entries in fixed slots with an arrival-order index list (taking a request from the middle "
+    "moved 88-byte entries), per-bank issue times kept from the last scan while nothing changed, "
+    "background summed when a rank's open state or layer changes instead of at every column "
+    "command, one pass per scan, a field-table address decoder, and the forwarding search skipped "
+    "when the read's bank has no write queued, the front end calling a source only "
+    "once its request has arrived, and Pick reading plain pointers and skipping entries of banks "
+    "with nothing ready.",
+    "",
+    "| figure (2026-12-07, 2 shared cores, load average 3.5-5) | before (main 9eb1cdd) "
+    "| after |",
+    "|---|---:|---:|",
+    "| instructions in the simulate phase (callgrind) | 555.4 M | 438.5 M (0.79x) |",
+    "| simulate phase, ms (the line npusim prints; median of 9, A/B in turn) | 46 | 39 |",
+    "| simulate after / before, median of the 9 pairs | | 0.85 |",
+    "| whole process wall s (timed from outside, median of 9) | 0.370 | 0.360 |",
+    "| whole process cpu s (timed from outside, median of 9) | 0.325 | 0.312 |",
+    "",
+    "Issue 18's target for this phase is 30 ms: not reached. What is left (callgrind, after): "
+    "`DramChannel::Scan` 12 % (every bank's earliest command after each command), `Pick` 11 % (the "
+    "FR-FCFS choice: the banks' flags, then the queue in arrival order), the front end's cycle "
+    "loop, offers and next-cycle search 17 %, `Accept` 7 %, `Tick` 7 %, `Issue` 7 %; "
+    "outside the DRAM model the "
+    "buffers' access counting (6 %), the controller, the DMA and SystemC's events. "
+    "The next step is structural "
+    "(fewer visited cycles: serve a run of row hits of one queue analytically, or offer the request "
+    "that a column command makes room for in the same visit), not more of the same.",
+]
+
+
+def report_timed_dram():
+    return list(TIMED_DRAM_LINES)
+
+
+# Measured apart from this script: the compile phase (callgrind and the phase npusim prints).
+COMPILE_LINES = [
+    "",
+    '## The compile phase (2026-12-07, fourth session)',
+    '',
+    '`valgrind --tool=callgrind build/npusim compile --arch arch/unpu.json --net '
+    'workloads/mobilenet_q4.json`',
+    '(instructions, repeatable on a loaded machine): the compile phase (`sim::Compile`) took 1,467 M',
+    'instructions, 55 % of them in the fusion planner. Two changes, with every compile listing byte for',
+    'byte the same (5 arches x 3 networks x 3 objectives compared):',
+    '- the bit-serial closed forms compared the `serial_operand` string on each of 2.4 M calls (7 % of',
+    '  the compile); they now switch on its first letter;',
+    "- under `--objective cycles` the group search estimated every candidate's CONV energy, which the",
+    "  ranking does not read; only the winner's is estimated now (the listing and the fusion notes show it).",
+    '',
+    'After: 1,091 M instructions (-26 %). Wall time of the compile phase as `npusim run --mode timing`',
+    'prints it, 11 runs each, old and new in turn, 2 shared cores under load: median 0.262 s -> 0.225 s,',
+    "pairwise ratio 0.83. The rest of the phase: the group search's cost model (26 % of a timing run's",
+    "instructions), each layer's tiling search (the bit-serial closed form 7 %), the weights' packing 6 %.",
+]
+
+
+def report_compile():
+    return list(COMPILE_LINES)
+
+
 def report(res):
     lines = report_headline(res)
     if "ort" in res:
         lines += report_ort(res)
     if "before" in res:
         lines += report_before(res) + report_profile()
+    lines += report_timed_dram() + report_compile()
     if res["scaling"]:
         lines += report_scaling(res["scaling"])
     return "\n".join(lines) + "\n"

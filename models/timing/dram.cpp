@@ -24,6 +24,7 @@ DramDecoder::DramDecoder(const core::DramSpec& s)
       group_bits_(Log2(s.bank_groups)),
       channel_bits_(Log2(s.channels)),
       xor_(s.xor_hash) {
+  int shift = 0;
   for (auto it = s.mapping.rbegin(); it != s.mapping.rend(); ++it) {
     int bits = 0;
     switch (*it) {
@@ -34,25 +35,26 @@ DramDecoder::DramDecoder(const core::DramSpec& s)
       case core::AddrField::kColumn: bits = Log2(s.columns); break;
       case core::AddrField::kChannel: bits = channel_bits_; break;
     }
-    fields_.push_back({*it, bits});
+    const auto f = static_cast<size_t>(*it);
+    shift_[f] = static_cast<uint64_t>(shift);
+    mask_[f] = (uint64_t{1} << bits) - 1;
+    shift += bits;
   }
 }
 
 DramAddress DramDecoder::Decode(uint64_t addr) const {
+  const uint64_t v = addr >> offset_bits_;
+  auto field = [&](core::AddrField f) {
+    const auto i = static_cast<size_t>(f);
+    return (v >> shift_[i]) & mask_[i];
+  };
   DramAddress a;
-  uint64_t v = addr >> offset_bits_;
-  for (const Field& f : fields_) {
-    const uint64_t x = v & ((uint64_t{1} << f.bits) - 1);
-    v >>= f.bits;
-    switch (f.f) {
-      case core::AddrField::kRow: a.row = x; break;
-      case core::AddrField::kBank: a.bank = static_cast<int>(x); break;
-      case core::AddrField::kBankGroup: a.bank_group = static_cast<int>(x); break;
-      case core::AddrField::kRank: a.rank = static_cast<int>(x); break;
-      case core::AddrField::kColumn: a.column = x; break;
-      case core::AddrField::kChannel: a.channel = static_cast<int>(x); break;
-    }
-  }
+  a.row = field(core::AddrField::kRow);
+  a.bank = static_cast<int>(field(core::AddrField::kBank));
+  a.bank_group = static_cast<int>(field(core::AddrField::kBankGroup));
+  a.rank = static_cast<int>(field(core::AddrField::kRank));
+  a.column = field(core::AddrField::kColumn);
+  a.channel = static_cast<int>(field(core::AddrField::kChannel));
   if (xor_) {
     // Rows that differ in their low bits land on different banks (and groups, channels) for the
     // same column: strided streams spread instead of conflicting in one bank.
@@ -118,27 +120,37 @@ DramChannel::DramChannel(const core::DramSpec& spec, const DramDecoder& decoder,
       write_high_(static_cast<size_t>(spec.write_high * spec.write_queue)),
       write_low_(static_cast<size_t>(std::ceil(spec.write_low * spec.write_queue))) {
   ready_.assign(banks_.size(), 0);
+  times_.assign(banks_.size(), {kNever, kNever});
   for (Rank& r : ranks_) r.next_refresh = t_.REFI;
   for (size_t i = 0; i < banks_.size(); ++i) {
     rank_of_.push_back(static_cast<int>(i / spec.banks()));
     group_of_.push_back(i / spec.banks_per_group);
   }
   for (auto& q : queued_) q.resize(banks_.size());
-  reads_.reserve(spec.read_queue);
-  writes_.reserve(spec.write_queue);
+  for (int w = 0; w < 2; ++w) {
+    const auto capacity = static_cast<uint32_t>(w ? spec.write_queue : spec.read_queue);
+    slots_[w].resize(capacity);
+    order_[w].reserve(capacity);
+    for (uint32_t i = capacity; i-- > 0;) free_[w].push_back(i);
+  }
 }
 
 bool DramChannel::Full(bool write) const {
-  return write ? writes_.size() >= static_cast<size_t>(spec_.write_queue)
-               : reads_.size() >= static_cast<size_t>(spec_.read_queue);
+  return write ? Queue(1) >= static_cast<size_t>(spec_.write_queue)
+               : Queue(0) >= static_cast<size_t>(spec_.read_queue);
 }
 
 void DramChannel::Accept(const DramRequest& r, const DramAddress& a, uint64_t cycle) {
-  ranks_[a.rank].last_layer = r.layer;
-  if (!r.write) {
-    const uint64_t line = decoder_.Line(r.addr);
-    for (const Entry& w : writes_) {
-      if (decoder_.Line(w.r.addr) == line) {
+  Rank& k = ranks_[a.rank];
+  if (k.last_layer != r.layer) {
+    Account(a.rank, k.owed);  // the cycles before the skipped accounting belong to the old layer
+    k.last_layer = r.layer;
+  }
+  const uint64_t line = decoder_.Line(r.addr);
+  const auto bank = static_cast<uint32_t>(BankIndex(a));
+  if (!r.write && queued_[1][bank].n) {  // a write of the same line is in the same bank
+    for (uint32_t i : order_[1]) {
+      if (slots_[1][i].line == line) {
         ++counts_.forwarded;
         counts_.read_latency.Add(1);
         done_.push_back({r.id, cycle + 1, false});
@@ -146,26 +158,32 @@ void DramChannel::Accept(const DramRequest& r, const DramAddress& a, uint64_t cy
       }
     }
   }
-  const auto bank = static_cast<uint32_t>(BankIndex(a));
-  (r.write ? writes_ : reads_).push_back({r, a, cycle, bank, false});
-  Queued& qd = queued_[r.write ? 1 : 0][bank];
+  const int w = r.write ? 1 : 0;
+  const uint32_t slot = free_[w].back();
+  free_[w].pop_back();
+  Entry& e = slots_[w][slot];
+  e = {r.id, line, a.row, cycle, r.layer, bank, r.write, false};
+  order_[w].push_back(slot);
+  Queued& qd = queued_[w][bank];
   ++qd.n;
   if (banks_[bank].open && banks_[bank].row == a.row) ++qd.hits;
   const bool mode = write_mode_;
   UpdateMode();
   if (dirty_ || mode != write_mode_) {
     dirty_ = true;
-  } else if (r.write == write_mode_ && !RefreshDue(a.rank, cycle)) {
-    // One more candidate: the rest of the queue's earliest cycle stands.
-    const Entry& e = (r.write ? writes_ : reads_).back();
-    ready_at_ = std::min(ready_at_, std::max(cycle, Earliest(NextCmd(e), bank)));
+  } else if (r.write == write_mode_) {
+    // One more candidate: the rest of the queue's earliest cycle and its banks' times stand.
+    times_[bank] = BankTimes(bank, w);
+    if (!RefreshDue(a.rank, cycle))
+      ready_at_ = std::min(ready_at_, std::max(cycle, Earliest(NextCmd(e), bank)));
   }
 }
 
 void DramChannel::UpdateMode() {
+  const size_t reads = Queue(0), writes = Queue(1);
   if (!write_mode_) {
-    if (writes_.size() > write_high_ || (reads_.empty() && !writes_.empty())) write_mode_ = true;
-  } else if (writes_.empty() || (writes_.size() < write_low_ && !reads_.empty())) {
+    if (writes > write_high_ || (reads == 0 && writes != 0)) write_mode_ = true;
+  } else if (writes == 0 || (writes < write_low_ && reads != 0)) {
     write_mode_ = false;
   }
 }
@@ -173,11 +191,12 @@ void DramChannel::UpdateMode() {
 DramCmd DramChannel::NextCmd(const Entry& e) const {
   const Bank& b = banks_[e.bank];
   if (!b.open) return DramCmd::kAct;
-  if (b.row != e.a.row) return DramCmd::kPre;
-  return e.r.write ? DramCmd::kWr : DramCmd::kRd;
+  if (b.row != e.row) return DramCmd::kPre;
+  return e.write ? DramCmd::kWr : DramCmd::kRd;
 }
 
-uint64_t DramChannel::Earliest(DramCmd cmd, size_t bank) const {
+// Inlined: the scans call it for every bank with requests after every command.
+[[gnu::always_inline]] inline uint64_t DramChannel::Earliest(DramCmd cmd, size_t bank) const {
   const Bank& b = banks_[bank];
   const Group& g = groups_[group_of_[bank]];
   const int rank = rank_of_[bank];
@@ -231,17 +250,23 @@ void DramChannel::CountHits(size_t bank) {
   const uint64_t row = banks_[bank].row;
   for (int w = 0; w < 2; ++w) {
     uint32_t hits = 0;
-    for (const Entry& e : w ? writes_ : reads_) hits += e.bank == bank && e.a.row == row;
+    for (uint32_t i : order_[w]) hits += slots_[w][i].bank == bank && slots_[w][i].row == row;
     queued_[w][bank].hits = hits;
   }
 }
 
-bool DramChannel::BankTimes(size_t i, int w, uint64_t c, uint64_t* hit_at, uint64_t* other_at) const {
+[[gnu::always_inline]] inline DramChannel::Times DramChannel::BankTimes(size_t i, int w) const {
   const Queued& qd = queued_[w][i];
-  if (qd.n == 0 || RefreshDue(rank_of_[i], c)) return false;
-  *hit_at = qd.hits ? Earliest(w ? DramCmd::kWr : DramCmd::kRd, i) : kNever;
-  *other_at = qd.n > qd.hits ? Earliest(banks_[i].open ? DramCmd::kPre : DramCmd::kAct, i) : kNever;
-  return true;
+  Times t{kNever, kNever};
+  if (qd.hits) t.hit_at = Earliest(w ? DramCmd::kWr : DramCmd::kRd, i);
+  if (qd.n > qd.hits) t.other_at = Earliest(banks_[i].open ? DramCmd::kPre : DramCmd::kAct, i);
+  return t;
+}
+
+void DramChannel::FillTimes() const {
+  const int w = write_mode_ ? 1 : 0;
+  for (size_t i = 0; i < banks_.size(); ++i)
+    if (queued_[w][i].n) times_[i] = BankTimes(i, w);
 }
 
 bool DramChannel::TickRefresh(uint64_t c) {
@@ -257,30 +282,46 @@ bool DramChannel::TickRefresh(uint64_t c) {
   return false;
 }
 
-int DramChannel::Pick(const std::vector<Entry>& q, uint64_t c, uint64_t* earliest) {
-  const int w = &q == &writes_ ? 1 : 0;
-  *earliest = kNever;
+int DramChannel::Pick(int w, uint64_t c, uint64_t* earliest) {
+  uint64_t first = kNever;
   uint8_t any = 0;
+  // Plain pointers: the byte stores to ready_ would otherwise make the compiler reload every
+  // vector's data at each bank.
+  const Queued* queued = queued_[w].data();
+  const Times* times = times_.data();
+  uint8_t* ready = ready_.data();
   for (size_t i = 0; i < banks_.size(); ++i) {
-    uint64_t hit_at, other_at;
-    if (!BankTimes(i, w, c, &hit_at, &other_at)) continue;
-    *earliest = std::min({*earliest, hit_at, other_at});
-    ready_[i] = static_cast<uint8_t>((hit_at <= c ? 1 : 0) | (other_at <= c ? 2 : 0));
-    any |= ready_[i];
+    // A bank whose rank owes a refresh waits for it. (Every bank with requests gets its flags: the
+    // entries below read no others.)
+    if (queued[i].n == 0) continue;
+    uint8_t flags = 0;
+    if (!RefreshDue(rank_of_[i], c)) {
+      const Times& t = times[i];
+      first = std::min({first, t.hit_at, t.other_at});
+      flags = static_cast<uint8_t>((t.hit_at <= c ? 1 : 0) | (t.other_at <= c ? 2 : 0));
+    }
+    ready[i] = flags;
+    any |= flags;
   }
+  *earliest = first;
   if (!any) return -1;
-  // The oldest ready hit; else the oldest ready ACT or PRE.
+  // The oldest ready hit; else the oldest ready ACT or PRE (the first one if no hit is ready).
   int pick = -1;
+  const std::vector<uint32_t>& q = order_[w];
   for (size_t i = 0; i < q.size(); ++i) {
-    const Entry& e = q[i];
-    const bool hit = banks_[e.bank].open && banks_[e.bank].row == e.a.row;
-    if (hit && (ready_[e.bank] & 1)) {
+    const Entry& e = slots_[w][q[i]];
+    const uint8_t ready = ready_[e.bank];
+    if (!ready) continue;
+    const bool hit = banks_[e.bank].open && banks_[e.bank].row == e.row;
+    if (hit && (ready & 1)) {
       pick = static_cast<int>(i);
       break;
     }
-    if (!hit && (ready_[e.bank] & 2) && pick < 0) pick = static_cast<int>(i);
+    if (!hit && (ready & 2) && pick < 0) {
+      pick = static_cast<int>(i);
+      if (!(any & 1)) break;
+    }
   }
-  std::fill(ready_.begin(), ready_.end(), 0);
   return pick;
 }
 
@@ -289,17 +330,19 @@ void DramChannel::Classify(Entry& e, DramCmd cmd) {
   e.classified = true;
   const int kind = cmd == DramCmd::kAct ? 1 : cmd == DramCmd::kPre ? 2 : 0;
   (kind == 0 ? counts_.row_hits : kind == 1 ? counts_.row_misses : counts_.row_conflicts)++;
-  if (events_ && events_->row) events_->row(e.r.layer, kind);
+  if (events_ && events_->row) events_->row(e.layer, kind);
 }
 
 void DramChannel::Tick(uint64_t c) {
   if (!dirty_ && c < ready_at_) return;
   // 1. Refresh owed by a rank comes first.
   if (TickRefresh(c)) return;
-  // 2-3. FR-FCFS in the served queue.
-  std::vector<Entry>& q = write_mode_ ? writes_ : reads_;
+  // 2-3. FR-FCFS in the served queue (its banks' times are those of the last scan unless the
+  // state changed since).
+  if (dirty_) FillTimes();
+  const int w = write_mode_ ? 1 : 0;
   uint64_t earliest = kNever;
-  const int pick = Pick(q, c, &earliest);
+  const int pick = Pick(w, c, &earliest);
   if (pick < 0) {
     // Nothing may issue now: the queue's earliest (Pick saw every entry) or a refresh. Entries of
     // a rank whose refresh falls due meanwhile only make this earlier, never later.
@@ -308,23 +351,25 @@ void DramChannel::Tick(uint64_t c) {
     return;
   }
   dirty_ = true;
-  Entry& e = q[pick];
+  const uint32_t slot = order_[w][pick];
+  Entry& e = slots_[w][slot];
   const DramCmd cmd = NextCmd(e);
   Classify(e, cmd);
   const bool column = cmd == DramCmd::kRd || cmd == DramCmd::kWr;
   const bool auto_pre = column && spec_.page == core::PagePolicy::kClosed && !OtherHit(e);
   if (column) {
     // e leaves the queue with this command (before it, an automatic precharge clears the hits).
-    Queued& qd = queued_[e.r.write ? 1 : 0][e.bank];
+    Queued& qd = queued_[w][e.bank];
     --qd.n;
     --qd.hits;
   }
-  Issue(cmd, e.a, c, e.r.layer, auto_pre);
+  Issue(cmd, e.bank, e.row, c, e.layer, auto_pre);
   if (column) {
-    const uint64_t done = c + (e.r.write ? t_.CWL : t_.CL) + t_.BL;
-    done_.push_back({e.r.id, done, e.r.write});
-    if (!e.r.write) counts_.read_latency.Add(done - e.arrive);
-    q.erase(q.begin() + pick);
+    const uint64_t done = c + (e.write ? t_.CWL : t_.CL) + t_.BL;
+    done_.push_back({e.id, done, e.write});
+    if (!e.write) counts_.read_latency.Add(done - e.arrive);
+    order_[w].erase(order_[w].begin() + pick);
+    free_[w].push_back(slot);
     UpdateMode();
   }
 }
@@ -332,9 +377,7 @@ void DramChannel::Tick(uint64_t c) {
 void DramChannel::Account(int k, uint64_t c) {
   Rank& r = ranks_[k];
   if (c <= r.accounted) return;
-  uint64_t active_until = r.busy_until;
-  const size_t first = static_cast<size_t>(k) * spec_.banks(), last = first + spec_.banks();
-  for (size_t i = first; i < last; ++i) active_until = std::max(active_until, banks_[i].close_at);
+  const uint64_t active_until = r.open ? kNever : std::max(r.busy_until, r.last_close);
   const uint64_t active = active_until > r.accounted ? std::min(c, active_until) - r.accounted : 0;
   const uint64_t precharged = c - r.accounted - active;
   counts_.active_cycles += active;
@@ -343,12 +386,27 @@ void DramChannel::Account(int k, uint64_t c) {
   r.accounted = c;
 }
 
-void DramChannel::Issue(DramCmd cmd, const DramAddress& a, uint64_t c, int layer, bool auto_pre) {
-  Account(a.rank, c);
-  const size_t bank = BankIndex(a);
+void DramChannel::Close(size_t bank, uint64_t at) {
   Bank& b = banks_[bank];
-  Group& g = groups_[static_cast<size_t>(a.rank) * spec_.bank_groups + a.bank_group];
-  Rank& k = ranks_[a.rank];
+  Rank& k = ranks_[rank_of_[bank]];
+  b.open = false;
+  --k.open;
+  k.last_close = std::max(k.last_close, at);
+  b.act_ok = std::max(b.act_ok, at + t_.RP);
+  ClearHits(bank);
+}
+
+void DramChannel::Issue(DramCmd cmd, size_t bank, uint64_t row, uint64_t c, int layer, bool auto_pre) {
+  const int rank = rank_of_[bank];
+  Bank& b = banks_[bank];
+  Group& g = groups_[group_of_[bank]];
+  Rank& k = ranks_[rank];
+  // A column command without precharge changes no bank's open state: what is active stays so.
+  if (cmd == DramCmd::kAct || cmd == DramCmd::kPre || auto_pre) {
+    Account(rank, c);
+  } else {
+    k.owed = std::max(k.owed, c);
+  }
   const core::DramTiming& t = t_;
   auto raise = [](uint64_t& v, uint64_t x) { v = std::max(v, x); };
   auto count = [&](DramCmd x) {
@@ -366,8 +424,8 @@ void DramChannel::Issue(DramCmd cmd, const DramAddress& a, uint64_t c, int layer
     case DramCmd::kAct:
       cmd_ok_ = c + t.CMD;
       b.open = true;
-      b.row = a.row;
-      b.close_at = kNever;
+      ++k.open;
+      b.row = row;
       raise(b.act_ok, c + t.RC);
       raise(b.rd_ok, c + t.RCD);
       raise(b.wr_ok, c + t.RCD);
@@ -379,12 +437,7 @@ void DramChannel::Issue(DramCmd cmd, const DramAddress& a, uint64_t c, int layer
       k.acts = std::min(k.acts + 1, 4);
       CountHits(bank);
       return;
-    case DramCmd::kPre:
-      b.open = false;
-      b.close_at = c;
-      raise(b.act_ok, c + t.RP);
-      ClearHits(bank);
-      return;
+    case DramCmd::kPre: Close(bank, c); return;
     case DramCmd::kRd:
     case DramCmd::kWr: {
       const bool wr = cmd == DramCmd::kWr;
@@ -405,13 +458,9 @@ void DramChannel::Issue(DramCmd cmd, const DramAddress& a, uint64_t c, int layer
         raise(k.wr_ok, c + std::max<int64_t>(rtw, 1));
         data_end_ = c + t.CL + t.BL;
       }
-      data_rank_ = a.rank;
+      data_rank_ = rank;
       if (auto_pre) {
-        const uint64_t at = b.pre_ok;
-        b.open = false;
-        b.close_at = at;
-        raise(b.act_ok, at + t.RP);
-        ClearHits(bank);
+        Close(bank, b.pre_ok);
         count(DramCmd::kPre);
       }
       return;
@@ -425,14 +474,8 @@ void DramChannel::IssueRefresh(int k, DramCmd cmd, uint64_t c) {
   Rank& r = ranks_[k];
   const size_t first = static_cast<size_t>(k) * spec_.banks(), last = first + spec_.banks();
   if (cmd == DramCmd::kPre) {  // PREA
-    for (size_t i = first; i < last; ++i) {
-      Bank& b = banks_[i];
-      if (!b.open) continue;
-      b.open = false;
-      b.close_at = c;
-      ClearHits(i);
-      b.act_ok = std::max(b.act_ok, c + t_.RP);
-    }
+    for (size_t i = first; i < last; ++i)
+      if (banks_[i].open) Close(i, c);
     ++counts_.pre;
     if (events_ && events_->command) events_->command(r.last_layer, DramCmd::kPre);
     return;
@@ -471,10 +514,10 @@ uint64_t DramChannel::Scan(uint64_t c) const {
   uint64_t next = RefreshNext(c);
   const int w = write_mode_ ? 1 : 0;
   for (size_t i = 0; i < banks_.size(); ++i) {
-    uint64_t hit_at, other_at;
+    if (queued_[w][i].n == 0) continue;
+    const Times t = times_[i] = BankTimes(i, w);  // as FillTimes
     // A bank whose rank owes a refresh waits for it, counted above.
-    if (BankTimes(i, w, c, &hit_at, &other_at))
-      next = std::min(next, std::max(c, std::min(hit_at, other_at)));
+    if (!RefreshDue(rank_of_[i], c)) next = std::min(next, std::max(c, std::min(t.hit_at, t.other_at)));
   }
   return next;
 }
@@ -512,6 +555,7 @@ bool DramSystem::Empty() const {
 
 void DramSystem::TakeCompletions(std::vector<DramCompletion>& out) {
   for (DramChannel& ch : channels_) {
+    if (ch.completions().empty()) continue;
     out.insert(out.end(), ch.completions().begin(), ch.completions().end());
     ch.completions().clear();
   }

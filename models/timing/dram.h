@@ -78,11 +78,9 @@ class DramDecoder {
   uint64_t Line(uint64_t addr) const { return addr >> offset_bits_; }
 
  private:
-  struct Field {
-    core::AddrField f;
-    int bits;
-  };
-  std::vector<Field> fields_;  // least significant first
+  static constexpr int kFields = 6;  // core::AddrField's values
+  // Per field (indexed by core::AddrField): its shift in the line number and its mask (0: absent).
+  uint64_t shift_[kFields] = {}, mask_[kFields] = {};
   int offset_bits_ = 0;
   int bank_bits_ = 0, group_bits_ = 0, channel_bits_ = 0;
   bool xor_ = false;
@@ -123,7 +121,7 @@ class DramChannel {
   // The earliest cycle >= c at which Tick(c) could issue a command, if nothing new arrives; c is not
   // before the next cycle to run (the answer is kept for Tick).
   uint64_t NextActivity(uint64_t c) const;
-  bool Empty() const { return reads_.empty() && writes_.empty(); }
+  bool Empty() const { return order_[0].empty() && order_[1].empty(); }
   // The scan behind Tick and NextActivity: the earliest cycle >= c any command may issue.
   uint64_t Scan(uint64_t c) const;
   // Completions found since the last call (a completion's cycle may lie ahead of the last Tick).
@@ -133,17 +131,20 @@ class DramChannel {
   const DramCounts& counts() const { return counts_; }
 
  private:
+  // A queued request: what scheduling needs of it (the rest of its address is its bank's).
   struct Entry {
-    DramRequest r;
-    DramAddress a;
+    uint64_t id;
+    uint64_t line;  // DramDecoder::Line(addr), for forwarding
+    uint64_t row;
     uint64_t arrive;
+    int layer;
     uint32_t bank;  // BankIndex(a)
+    bool write;
     bool classified;
   };
   struct Bank {
     bool open = false;
     uint64_t row = 0;
-    uint64_t close_at = 0;  // when it closed or will close; UINT64_MAX while open
     uint64_t act_ok = 0, pre_ok = 0, rd_ok = 0, wr_ok = 0;
   };
   struct Group {
@@ -153,11 +154,23 @@ class DramChannel {
   struct Queued {
     uint32_t n = 0, hits = 0;
   };
+  // When a bank's hits and its other requests in the served queue could issue their next command
+  // (kNever if it has none), as of the last scan: valid while the state is unchanged (!dirty_).
+  struct Times {
+    uint64_t hit_at, other_at;
+  };
   struct Rank {
     uint64_t act_ok = 0, rd_ok = 0, wr_ok = 0;
     uint64_t faw[4] = {0, 0, 0, 0};  // last four ACTs, oldest at faw_head
     int faw_head = 0, acts = 0;
     uint64_t next_refresh = 0, busy_until = 0, accounted = 0;
+    // Banks open, and the latest cycle a bank closed or will close: a bank's closes only grow (it
+    // must open in between), so while none is open this is the latest of their closing cycles.
+    int open = 0;
+    uint64_t last_close = 0;
+    // Background is accounted when the rank's state or layer changes: up to `owed`, a column command
+    // that changed neither skipped it (the spans add up to the same figures).
+    uint64_t owed = 0;
     int last_layer = -1;
   };
   size_t BankIndex(const DramAddress& a) const {
@@ -166,10 +179,10 @@ class DramChannel {
   DramCmd NextCmd(const Entry& e) const;
   // The earliest cycle `cmd` may issue to bank `bank` (a BankIndex), from the state.
   uint64_t Earliest(DramCmd cmd, size_t bank) const;
-  // The earliest cycle bank `i`'s hits and its other requests in queue `w` (0 reads, 1 writes)
-  // could issue their next command (kNever if it has none); false if it has none it may serve at
-  // c (none queued, or its rank owes a refresh).
-  bool BankTimes(size_t i, int w, uint64_t c, uint64_t* hit_at, uint64_t* other_at) const;
+  // Bank `i`'s Times for queue `w` (0 reads, 1 writes), from the state.
+  Times BankTimes(size_t i, int w) const;
+  // Fills times_ for the served queue's banks with requests.
+  void FillTimes() const;
   void CountHits(size_t bank);  // recounts queued_ hits after an ACT
   void ClearHits(size_t bank) { queued_[0][bank].hits = queued_[1][bank].hits = 0; }
   bool RefreshDue(int rank, uint64_t c) const { return c >= ranks_[rank].next_refresh; }
@@ -178,28 +191,34 @@ class DramChannel {
   bool RefreshCandidate(int k, uint64_t c, DramCmd* cmd, uint64_t* at) const;
   void UpdateMode();
   bool TickRefresh(uint64_t c);  // issued a refresh command
-  // FR-FCFS: the entry whose command issues at c, or -1; `earliest`: the earliest cycle any of the
-  // entries it looked at may issue (all of them when it returns -1).
-  // Scans the served queue's banks, not its entries: the scan costs the banks with requests.
-  int Pick(const std::vector<Entry>& q, uint64_t c, uint64_t* earliest);
+  // FR-FCFS: the position in order_[w] of the entry whose command issues at c, or -1; `earliest`:
+  // the earliest cycle any of the entries it looked at may issue (all of them when it returns -1).
+  // Reads the served queue's banks' times_, not its entries: the scan costs the banks with requests.
+  int Pick(int w, uint64_t c, uint64_t* earliest);
   uint64_t RefreshNext(uint64_t c) const;  // the earliest cycle >= c a refresh command may issue
   void Classify(Entry& e, DramCmd cmd);    // row hit, miss or conflict
-  void Issue(DramCmd cmd, const DramAddress& a, uint64_t c, int layer, bool auto_pre);
+  void Issue(DramCmd cmd, size_t bank, uint64_t row, uint64_t c, int layer, bool auto_pre);
+  void Close(size_t bank, uint64_t at);  // a precharge of an open bank (explicit, automatic or PREA)
   void IssueRefresh(int k, DramCmd cmd, uint64_t c);
   void Account(int k, uint64_t c);
   bool OtherHit(const Entry& e) const;
+  size_t Queue(int w) const { return order_[w].size(); }
 
   const core::DramSpec& spec_;
   const core::DramTiming& t_;
   const DramDecoder& decoder_;
   const DramEvents* events_;
-  std::vector<Entry> reads_, writes_;
+  // The read (0) and write (1) queues: entries in fixed slots, and the slots in arrival order (so
+  // that taking a request from the middle moves a few indices, not entries).
+  std::vector<Entry> slots_[2];
+  std::vector<uint32_t> order_[2], free_[2];
   bool write_mode_ = false;
   std::vector<Bank> banks_;
-  std::vector<int> rank_of_;       // per bank
-  std::vector<size_t> group_of_;   // per bank: its index in groups_
-  std::vector<Queued> queued_[2];  // per bank, in reads_ and writes_
-  std::vector<uint8_t> ready_;     // Pick's scratch: per bank, bit 0 a hit may issue, bit 1 another
+  std::vector<int> rank_of_;          // per bank
+  std::vector<size_t> group_of_;      // per bank: its index in groups_
+  std::vector<Queued> queued_[2];     // per bank, in the read and write queues
+  mutable std::vector<Times> times_;  // per bank
+  std::vector<uint8_t> ready_;        // Pick's scratch: per bank, bit 0 a hit may issue, bit 1 another
   std::vector<Group> groups_;
   std::vector<Rank> ranks_;
   uint64_t data_end_ = 0;

@@ -233,6 +233,49 @@ TEST_P(DramEquivalence, ControllerEqualsCycleSteppedReference) {
   EXPECT_GT(scene.writes, 0u);
 }
 
+// Background (rank cycles active or precharged) per layer: the controller accounts it only when a
+// rank's open state or layer changes; the reference counts it cycle by cycle from its command
+// history. Requests carry layers -1..2 in runs of 37, so the layer changes mid-stream.
+TEST_P(DramEquivalence, BackgroundPerLayerEqualsCycleCountedReference) {
+  const Case c = Cases()[GetParam()];
+  std::vector<DramRequest> trace = RandomTrace(c.spec, 104729 + GetParam(), 3000);
+  for (size_t i = 0; i < trace.size(); ++i) trace[i].layer = static_cast<int>((i / 37) % 4) - 1;
+  std::vector<uint64_t> active, precharged;
+  auto add = [](std::vector<uint64_t>& v, int layer, uint64_t n) {
+    const auto i = static_cast<size_t>(layer + 1);
+    if (v.size() <= i) v.resize(i + 1, 0);
+    v[i] += n;
+  };
+  DramEvents events;
+  events.background = [&](int layer, uint64_t a, uint64_t p) {
+    add(active, layer, a);
+    add(precharged, layer, p);
+  };
+  DramSystem sys(c.spec, events);
+  size_t i = 0;
+  uint64_t cycle = 0;
+  for (; i < trace.size() || !sys.Empty(); ++cycle) {
+    ASSERT_LT(cycle, tests::kMaxTraceCycles);
+    if (i < trace.size() && sys.Offer(trace[i], cycle)) ++i;
+    sys.Tick(cycle);
+  }
+  const uint64_t end = cycle + 100;
+  sys.Finish(end);
+  const tests::ReferenceDramResult ref = tests::RunReferenceDramTrace(c.spec, trace, end);
+  auto trim = [](std::vector<uint64_t> v) {
+    while (!v.empty() && v.back() == 0) v.pop_back();
+    return v;
+  };
+  EXPECT_EQ(trim(active), trim(ref.active_by_layer));
+  EXPECT_EQ(trim(precharged), trim(ref.precharged_by_layer));
+  // Every rank cycle is counted once, and the layers took some of each.
+  uint64_t total = 0;
+  for (uint64_t v : ref.active_by_layer) total += v;
+  for (uint64_t v : ref.precharged_by_layer) total += v;
+  EXPECT_EQ(total, end * static_cast<uint64_t>(c.spec.channels * c.spec.ranks));
+  EXPECT_GE(trim(active).size(), 3u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Presets, DramEquivalence, ::testing::Range<size_t>(0, Cases().size()),
                          [](const ::testing::TestParamInfo<size_t>& i) { return Cases()[i.param].name; });
 

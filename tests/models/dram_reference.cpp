@@ -7,6 +7,7 @@ namespace {
 
 using models::timing::DramRequest;
 using Cmd = models::timing::DramCmd;
+constexpr uint64_t kNone = UINT64_MAX;
 
 // Where an address lands, by dividing it down through the mapping's fields from the least
 // significant one (the spec lists them most significant first).
@@ -141,14 +142,17 @@ class Channel {
         rules_(Rules(s.t)),
         horizon_(Horizon(rules_, s.t)),
         banks_(static_cast<size_t>(s.ranks) * s.banks()),
-        next_refresh_(s.ranks, s.t.REFI) {}
+        next_refresh_(s.ranks, s.t.REFI),
+        last_layer_(s.ranks, -1) {}
 
   bool Full(bool write) const {
     return write ? writes_.size() >= static_cast<size_t>(s_.write_queue)
                  : reads_.size() >= static_cast<size_t>(s_.read_queue);
   }
   bool Idle() const { return reads_.empty() && writes_.empty(); }
-  void Accept(size_t index, bool write, const Where& w, uint64_t c);
+  void Accept(size_t index, bool write, int layer, const Where& w, uint64_t c);
+  // Adds the background of every rank up to `end` into out_ (after the last Step).
+  void Background(uint64_t end) const;
   void Step(uint64_t c) {
     if (!Refresh(c)) Serve(c);
   }
@@ -193,6 +197,15 @@ class Channel {
   std::vector<Command> refreshes_;      // every REF
   std::vector<Pending> reads_, writes_;
   bool write_mode_ = false;
+  // Background: per rank the layer of the last request taken, and every command's (cycle, rank,
+  // that layer).
+  struct Point {
+    uint64_t cycle;
+    int rank, layer;
+  };
+  std::vector<int> last_layer_;
+  std::vector<Point> points_;
+  void Mark(int rank, uint64_t c) { points_.push_back({c, rank, last_layer_[rank]}); }
 };
 
 bool Channel::Allowed(Cmd cmd, int rank, int group, int bank, uint64_t c) const {
@@ -243,6 +256,7 @@ bool Channel::Refresh(uint64_t c) {
       for (int i : open)
         allowed = allowed && Allowed(Cmd::kPre, k, i / s_.banks_per_group, i % s_.banks_per_group, c);
       if (!allowed) continue;
+      Mark(k, c);
       for (int i : open) {
         history_.push_back({c, c, Cmd::kPre, k, i / s_.banks_per_group, i % s_.banks_per_group});
         BankOf(k, i / s_.banks_per_group, i % s_.banks_per_group).open = false;
@@ -251,6 +265,7 @@ bool Channel::Refresh(uint64_t c) {
       return true;
     }
     if (RefreshAllowed(k, c)) {
+      Mark(k, c);
       refreshes_.push_back({c, c, Cmd::kRef, k, 0, 0});
       next_refresh_[k] += t_.REFI;
       ++out_->ref;
@@ -284,6 +299,7 @@ void Channel::Issue(std::vector<Pending>& q, size_t i, uint64_t c) {
     ++(cmd == Cmd::kAct ? out_->row_misses : cmd == Cmd::kPre ? out_->row_conflicts : out_->row_hits);
   }
   history_.push_back({c, c, cmd, p.w.rank, p.w.group, p.w.bank});
+  Mark(p.w.rank, c);
   Bank& b = BankOf(p.w.rank, p.w.group, p.w.bank);
   switch (cmd) {
     case Cmd::kAct:
@@ -324,7 +340,8 @@ bool Channel::AnotherHit(const Pending& p) const {
   return false;
 }
 
-void Channel::Accept(size_t index, bool write, const Where& w, uint64_t c) {
+void Channel::Accept(size_t index, bool write, int layer, const Where& w, uint64_t c) {
+  last_layer_[w.rank] = layer;
   if (!write) {
     for (const Pending& o : writes_) {
       if (o.w.line == w.line) {  // answered from the write queue
@@ -336,6 +353,43 @@ void Channel::Accept(size_t index, bool write, const Where& w, uint64_t c) {
   }
   (write ? writes_ : reads_).push_back({index, write, w, false});
   UpdateMode();
+}
+
+void Channel::Background(uint64_t end) const {
+  for (int k = 0; k < s_.ranks; ++k) {
+    // Per cycle: how many banks are open or refreshing (+1 from a start, -1 from an end).
+    std::vector<int64_t> delta(end + 1, 0);
+    auto span = [&](uint64_t from, uint64_t to) {
+      ++delta[std::min(from, end)];
+      --delta[std::min(to, end)];
+    };
+    std::vector<uint64_t> opened(s_.banks(), kNone);
+    for (const Command& h : history_) {
+      if (h.rank != k || (h.cmd != Cmd::kAct && h.cmd != Cmd::kPre)) continue;
+      uint64_t& o = opened[static_cast<size_t>(h.group) * s_.banks_per_group + h.bank];
+      if (h.cmd == Cmd::kAct) {
+        o = h.at;
+      } else {
+        span(o, h.at);
+        o = kNone;
+      }
+    }
+    for (uint64_t o : opened)
+      if (o != kNone) span(o, end);
+    for (const Command& r : refreshes_)
+      if (r.rank == k) span(r.at, r.at + t_.RFC);
+    size_t next = 0;  // the first of this rank's points after the cycle
+    int64_t busy = 0;
+    for (uint64_t x = 0; x < end; ++x) {
+      busy += delta[x];
+      while (next < points_.size() && (points_[next].rank != k || points_[next].cycle <= x)) ++next;
+      const int layer = next < points_.size() ? points_[next].layer : last_layer_[k];
+      auto& by_layer = busy > 0 ? out_->active_by_layer : out_->precharged_by_layer;
+      const auto i = static_cast<size_t>(layer + 1);
+      if (by_layer.size() <= i) by_layer.resize(i + 1, 0);
+      ++by_layer[i];
+    }
+  }
 }
 
 void Channel::UpdateMode() {
@@ -350,7 +404,7 @@ void Channel::UpdateMode() {
 }  // namespace
 
 ReferenceDramResult RunReferenceDramTrace(const core::DramSpec& spec,
-                                          const std::vector<DramRequest>& requests) {
+                                          const std::vector<DramRequest>& requests, uint64_t background_end) {
   ReferenceDramResult out;
   out.accepted.assign(requests.size(), 0);
   out.done.assign(requests.size(), 0);
@@ -369,7 +423,7 @@ ReferenceDramResult RunReferenceDramTrace(const core::DramSpec& spec,
       const Where w = Locate(spec, requests[i].addr);
       Channel& ch = channels[w.channel];
       if (!ch.Full(requests[i].write)) {
-        ch.Accept(i, requests[i].write, w, c);
+        ch.Accept(i, requests[i].write, requests[i].layer, w, c);
         out.accepted[i] = c;
         out.last_accepted = c;
         ++i;
@@ -377,6 +431,8 @@ ReferenceDramResult RunReferenceDramTrace(const core::DramSpec& spec,
     }
     for (Channel& ch : channels) ch.Step(c);
   }
+  if (background_end)
+    for (const Channel& ch : channels) ch.Background(background_end);
   return out;
 }
 

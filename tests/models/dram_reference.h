@@ -41,9 +41,16 @@ struct ReferenceDramResult {
   uint64_t act = 0, pre = 0, rd = 0, wr = 0, ref = 0;  // PRE includes automatic precharges
   uint64_t row_hits = 0, row_misses = 0, row_conflicts = 0, forwarded = 0;
   bool finished = true;  // false: still busy after kMaxTraceCycles
+  // With a background end: rank cycles before it, active (a bank open or a refresh running) and
+  // precharged, per layer (index layer + 1). A rank's cycle x belongs to the layer of the last
+  // request that rank took by its first command after x (or by the end), as the controller's
+  // DramEvents::background attributes them.
+  std::vector<uint64_t> active_by_layer, precharged_by_layer;
 };
 
+// background_end: 0, or a cycle not before the last one stepped, to account background up to.
 ReferenceDramResult RunReferenceDramTrace(const core::DramSpec& spec,
-                                          const std::vector<models::timing::DramRequest>& requests);
+                                          const std::vector<models::timing::DramRequest>& requests,
+                                          uint64_t background_end = 0);
 
 }  // namespace npusim::tests

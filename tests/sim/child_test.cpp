@@ -97,7 +97,7 @@ TEST(StartProgram, WritesItsOutputToTheFilesAndIsReapedWithItsExitCode) {
 
 TEST(StartProgram, AProgramThatCannotStartEndsWithExit127) {
   const std::string dir = ::testing::TempDir();
-  StartProgram({"/nonexistent/npusim"}, dir + "/npusim_start_program.out", dir + "/npusim_start_program.err");
+  StartProgram({"/nonexistent/npusim"}, dir + "/npusim_no_program.out", dir + "/npusim_no_program.err");
   Ended e;
   while (e.pid == 0) e = WaitAnyChild();
   EXPECT_TRUE(e.outcome.exited);
