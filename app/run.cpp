@@ -17,10 +17,10 @@
 #include "compiler/transforms/precision.h"
 #include "config/arch_json.h"
 #include "frontends/load.h"
-#include "ir/model_io.h"
 #include "ir/net_loader.h"
 #include "reference/executor.h"
 #include "sim/dram_trace.h"
+#include "sim/inputs.h"
 #include "sim/simulate.h"
 #include "sim/trace.h"
 #include "support/atomic_file.h"
@@ -61,91 +61,8 @@ compiler::CompileOptions CompileOptionsOf(const CommandOptions& o) {
 // so that the report's resolved arch says what ranked them.
 core::ArchConfig LoadArch(const CommandOptions& o) {
   core::ArchConfig arch = core::LoadArch(o.arch);
-  if (o.objective.empty()) return arch;
-  for (core::UnitConfig& u : arch.units) core::UnitKindOf(u).ApplyObjective(&u, o.objective);
+  core::ApplyObjective(&arch, o.objective);
   return arch;
-}
-
-// One network input as `--input` names it: the model's input (a network with model_io, e.g. an
-// ONNX model), read in the model's layout and type, or the IR tensor itself.
-struct InputSlot {
-  std::string name;
-  std::string tensor;
-  const core::ModelTensor* model = nullptr;
-};
-
-std::vector<InputSlot> InputSlots(const core::Graph& g) {
-  std::vector<InputSlot> slots;
-  if (g.model_io) {
-    for (const core::ModelTensor& m : g.model_io->inputs) slots.push_back({m.name, m.tensor, &m});
-    return slots;
-  }
-  for (const std::string& t : g.inputs) slots.push_back({t, t});
-  return slots;
-}
-
-std::string SlotNames(const std::vector<InputSlot>& slots) {
-  std::vector<std::string> names;
-  for (const InputSlot& i : slots) names.push_back(i.name);
-  return core::QuotedList(names);
-}
-
-// Input name -> file: `--input NAME=FILE` by name, `--input FILE` by position (the k-th file
-// without a name is the k-th input).
-std::map<std::string, std::string> InputFiles(const std::vector<InputSlot>& slots, const CommandOptions& o) {
-  std::map<std::string, std::string> files;
-  size_t position = 0;
-  for (const std::string& spec : o.inputs) {
-    const size_t eq = spec.find('=');
-    std::string name;
-    if (eq == std::string::npos) {
-      if (position >= slots.size()) {
-        throw core::ConfigError(o.net, "/inputs",
-                                "--input " + spec +
-                                    ": more files without a name than the network has "
-                                    "inputs (" +
-                                    SlotNames(slots) + ")");
-      }
-      name = slots[position++].name;
-    } else {
-      name = spec.substr(0, eq);
-    }
-    const bool known =
-        std::any_of(slots.begin(), slots.end(), [&](const InputSlot& i) { return i.name == name; });
-    if (!known) {
-      throw core::ConfigError(
-          o.net, "/inputs",
-          "--input names \"" + name + "\", which is not a network input (" + SlotNames(slots) + ")");
-    }
-    if (!files.emplace(name, eq == std::string::npos ? spec : spec.substr(eq + 1)).second) {
-      throw core::ConfigError(o.net, "/inputs", "--input gives \"" + name + "\" twice");
-    }
-  }
-  return files;
-}
-
-// Network inputs (IR tensors, IR order) from the command line's files, else the data the network
-// file gives; an input with neither is an error naming it.
-TensorMap ResolveInputs(const core::Graph& g, const CommandOptions& o) {
-  const std::vector<InputSlot> slots = InputSlots(g);
-  const std::map<std::string, std::string> files = InputFiles(slots, o);
-  TensorMap in;
-  for (const InputSlot& slot : slots) {
-    const core::TensorInfo& t = g.tensor(slot.tensor);
-    auto f = files.find(slot.name);
-    if (f != files.end()) {
-      in[slot.tensor] =
-          slot.model ? core::LoadModelInput(f->second, *slot.model, t) : core::LoadInputNpy(f->second, t);
-      continue;
-    }
-    if (!t.data) {
-      throw core::ConfigError(
-          o.net, "/tensors/" + slot.tensor + "/data",
-          "network input \"" + slot.name + "\" has no data: give \"data\" or pass --input");
-    }
-    in[slot.tensor] = *t.data;
-  }
-  return in;
 }
 
 sim::CheckResult Check(const core::Graph& g, const core::ArchConfig& arch, const TensorMap& inputs,
@@ -196,7 +113,7 @@ int RunCommand(const CommandOptions& o) {
   opt.mode = ParseExecMode(o.mode, "--mode");
   const core::ArchConfig arch = LoadArch(o);
   const core::Graph g = LoadNet(o);
-  const TensorMap inputs = ResolveInputs(g, o);
+  const TensorMap inputs = sim::ResolveInputs(g, o.net, o.inputs);
   const std::string dir = o.out.empty() ? "results/" + core::ShortFileStem(arch.name + "-" + g.name) : o.out;
   core::ResultDir::Check(dir);  // at once, not after compiling; it is created once the inputs are valid
   if (!o.trace.empty()) CheckTraceFile(o.trace);

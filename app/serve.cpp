@@ -8,7 +8,8 @@
 //              "dram_read_bytes": ..., "dram_write_bytes": ..., "layers": [...], "wall_ms": ...}
 //   error:    {"id": 1, "ok": false, "error": "..."}     (the server keeps serving)
 // A request equal to an earlier one (ids aside) is answered from memory, with "cached": true
-// (--cache N entries, default 100000; 0 simulates every request).
+// (--cache N entries, the least recently used dropped first, default 100000; 0 simulates every
+// request). The session (explore/cost_session.h) is the Python module's too.
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -16,26 +17,19 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <iostream>
-#include <map>
-#include <stdexcept>
-#include <unordered_map>
-#include <vector>
 
 #include "app/app.h"
 #include "app/commands.h"
 #include "app/serve_socket.h"
-#include "compiler/transforms/precision.h"
-#include "compiler/transforms/prune.h"
 #include "config/arch.h"
+#include "explore/cost_session.h"
 #include "explore/serve_request.h"
 #include "frontends/load.h"
 #include "ir/net_loader.h"
-#include "sim/figures.h"
 #include "support/error.h"
 #include "support/json_util.h"
 #include "support/stop_signals.h"
@@ -47,64 +41,15 @@ namespace serve = explore::serve;
 
 using nlohmann::json;
 
-struct Server {
-  core::ArchConfig arch;
-  core::Graph graph;
-  std::string net_file;
-  models::ExecMode mode;
-  // Answers by canonical request (its actions and "layers", without the id): a search loop asks
-  // the same policy again and again, and an answer is a pure function of it. At most
-  // `cache_limit` entries (0: no cache); errors are not kept.
-  size_t cache_limit = 0;
-  std::unordered_map<std::string, json> cache;
-};
-
-// The request's actions and "layers" flag as one string (object keys sorted, ids left out).
-std::string CacheKey(const serve::Request& r) {
-  return json{{"w", r.weight_bits}, {"a", r.activation_bits}, {"k", r.keep}, {"l", r.layers}}.dump();
-}
-
-// The request's keep ratios per conv/FC layer ("*": every one, a named layer overrides it);
-// throws ConfigError for a name that is not a conv/FC layer of the network.
-std::map<std::string, double> KeepRatios(const core::Graph& g, const std::map<std::string, double>& keep) {
-  const std::vector<std::string> layers = compiler::ConvLayers(g);
-  std::map<std::string, double> out;
-  const auto all = keep.find("*");
-  if (all != keep.end()) {
-    for (const std::string& l : layers) out[l] = all->second;
-  }
-  for (const auto& [layer, ratio] : keep) {
-    if (layer == "*") continue;
-    if (std::find(layers.begin(), layers.end(), layer) == layers.end()) {
-      throw core::ConfigError("request", core::Pointer("/keep", layer),
-                              "no conv2d or fully_connected layer is named \"" + layer + "\"");
-    }
-    out[layer] = ratio;
-  }
-  return out;
-}
-
-json Answer(Server& s, const std::string& line) {
+json Answer(explore::CostSession& s, const std::string& line) {
   const auto t0 = std::chrono::steady_clock::now();
   const serve::Request r = serve::ParseRequest(line);
   if (!r.error.empty()) return serve::ErrorAnswer(r.id, r.error);
-  const std::string key = s.cache_limit ? CacheKey(r) : "";
-  if (auto hit = s.cache.find(key); s.cache_limit && hit != s.cache.end()) {
-    json a = hit->second;
-    a["cached"] = true;
-    if (!r.id.is_null()) a["id"] = r.id;
-    a["wall_ms"] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    return a;
-  }
-  json a = sim::FiguresInChild(s.arch, s.graph, s.net_file, r.layers, s.mode, [&r](core::Graph& g) {
-    if (!r.keep.empty()) compiler::PruneNodes(g, KeepRatios(g, r.keep));
-    if (!r.weight_bits.empty()) core::ApplyWeightBits(g, r.weight_bits, "request /weight_bits");
-    if (!r.activation_bits.empty())
-      core::ApplyActivationBits(g, r.activation_bits, "request /activation_bits");
-  });
-  if (a.contains("error")) return serve::ErrorAnswer(r.id, a["error"].get<std::string>());
+  explore::CostAnswer c = s.Cost(r, r.layers);
+  if (!c.ok()) return serve::ErrorAnswer(r.id, c.figures["error"].get<std::string>());
+  json a = std::move(c.figures);
   a["ok"] = true;
-  if (s.cache_limit && s.cache.size() < s.cache_limit) s.cache.emplace(key, a);
+  if (c.cached) a["cached"] = true;
   if (!r.id.is_null()) a["id"] = r.id;
   a["wall_ms"] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return a;
@@ -129,7 +74,7 @@ bool WriteAll(int fd, const std::string& s) {
 }
 
 // Serves stdin -> stdout, one request at a time, until stdin ends (or stdout is closed).
-int ServeStdio(Server& s, size_t max_request_bytes) {
+int ServeStdio(explore::CostSession& s, size_t max_request_bytes) {
   serve::LineReader reader(max_request_bytes);
   bool alive = true;
   auto reply = [&](const std::string& answer) { alive = alive && WriteAll(STDOUT_FILENO, answer); };
@@ -151,7 +96,8 @@ int ServeStdio(Server& s, size_t max_request_bytes) {
 
 int ServeCommand(const ServeOptions& o) {
   signal(SIGPIPE, SIG_IGN);  // a client gone before its answer is an error on write, not death
-  Server s{core::LoadArch(o.arch), frontends::LoadNetworkFile(o.net), o.net, o.mode, o.cache, {}};
+  explore::CostSession s(core::LoadArch(o.arch), frontends::LoadNetworkFile(o.net), o.net,
+                         {o.mode, {}, o.cache});
   if (o.socket.empty() && o.listen.empty()) return ServeStdio(s, o.limits.max_request_bytes);
   std::string where = o.socket;
   const int lfd = o.listen.empty() ? ClaimSocket(o.socket, o.limits.socket_mode)

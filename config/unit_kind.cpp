@@ -90,4 +90,9 @@ std::vector<std::string> UnitKindNames() { return TheRegistry().Names(); }
 
 const UnitKind& UnitKindOf(const UnitConfig& unit) { return *TheRegistry().Get(unit.type); }
 
+void ApplyObjective(ArchConfig* arch, const std::string& objective) {
+  if (objective.empty()) return;
+  for (UnitConfig& u : arch->units) UnitKindOf(u).ApplyObjective(&u, objective);
+}
+
 }  // namespace npusim::core

@@ -33,6 +33,7 @@
 namespace npusim::core {
 
 struct UnitConfig;    // config/arch.h
+struct ArchConfig;    // config/arch.h
 struct MappingForce;  // ir/mapping_force.h
 
 // Narrowing after a range check: the getters already guarantee the value fits.
@@ -114,6 +115,10 @@ std::vector<std::string> UnitKindNames();
 // The kind of `unit` (its type). Throws std::logic_error when no kind has that name: a loaded arch
 // names registered kinds only.
 const UnitKind& UnitKindOf(const UnitConfig& unit);
+// A compile objective ("cycles", "energy", "edp"; `npusim run --objective`) applied to every unit
+// of `arch` that takes one (UnitKind::ApplyObjective), so the resolved arch says what ranked its
+// choices. "" leaves the arch as it is.
+void ApplyObjective(ArchConfig* arch, const std::string& objective);
 
 // The built-in kinds' config facets, each defined in its config/unit_kind_<kind>.cpp.
 #define NPUSIM_UNIT_KIND(name, Id) std::unique_ptr<const UnitKind> Make##Id##UnitKind();

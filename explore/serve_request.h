@@ -15,6 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "explore/policy.h"
+
 namespace npusim::explore::serve {
 
 // A line longer than this is answered with one error and skipped up to its newline.
@@ -23,15 +25,10 @@ constexpr size_t kMaxRequestBytes = size_t{1} << 20;
 // nested value recurses).
 constexpr int kMaxRequestDepth = 64;
 
-struct Request {
-  nlohmann::json id;                       // echoed in the answer; null when absent
-  std::map<std::string, int> weight_bits;  // layer (or "*") -> bits, 1..16
-  // HAQ's activation action: layer (or "*") -> bits of the activations it reads, 2..16
-  // (core::ApplyActivationBits).
-  std::map<std::string, int> activation_bits;
-  // AMC's action: layer (or "*") -> fraction of its output channels kept, in (0, 1]
-  // (compiler::PruneNodes).
-  std::map<std::string, double> keep;
+// The policy (explore/policy.h: weight_bits 1..16, activation_bits 2..16, keep in (0, 1]), the id
+// and whether per-layer figures are asked for.
+struct Request : Policy {
+  nlohmann::json id;    // echoed in the answer; null when absent
   bool layers = false;  // per-layer figures in the answer
   std::string error;    // "" for a valid request, else what is wrong
 };

@@ -10,6 +10,7 @@
 #include <exception>
 #include <stdexcept>
 
+#include "support/error.h"
 #include "support/stop_signals.h"
 
 namespace npusim::sim {
@@ -38,6 +39,9 @@ void WriteAll(int fd, const std::string& s) {
   int code = 0;
   try {
     out = body();
+  } catch (const core::ConfigError& e) {
+    out = e.what();
+    code = 2;  // invalid input, as the command line's exit code says
   } catch (const std::exception& e) {
     out = e.what();
     code = 1;

@@ -22,9 +22,11 @@ namespace npusim::sim {
 
 struct ChildOutcome {
   bool exited = false;  // ended by _exit (else killed by a signal)
-  int exit_code = 0;    // when exited: 0 after the body returned, 1 after it threw
-  int signal = 0;       // when killed
-  std::string output;   // what the body returned, or the message of what it threw
+  // When exited: 0 after the body returned, 2 after it threw core::ConfigError (invalid input,
+  // the command line's exit code), 1 after it threw anything else.
+  int exit_code = 0;
+  int signal = 0;      // when killed
+  std::string output;  // what the body returned, or the message of what it threw
   bool ok() const { return exited && exit_code == 0; }
   // "exit N: <output>" or "killed by signal N" (for messages; "ok" when ok()).
   std::string Describe() const;

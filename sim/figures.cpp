@@ -10,6 +10,7 @@ json Figures(const Result& r, bool layers) {
   j["cycles"] = r.run.cycles;
   j["seconds"] = r.seconds;
   j["energy_pj"] = r.energy.total_pj;
+  j["energy_breakdown_pj"] = r.energy.by_component_pj;
   j["macs"] = r.macs;
   j["dram_read_bytes"] = r.counters.at("dram.read_byte");
   j["dram_write_bytes"] = r.counters.at("dram.write_byte");
@@ -38,22 +39,34 @@ json Error(const std::string& message) {
 
 }  // namespace
 
+json OutcomeError(const ChildOutcome& o) {
+  if (!o.exited) return {{"error", "simulation died (signal " + std::to_string(o.signal) + ")"}};
+  if (o.exit_code == 0) return json::object();
+  json e = Error(o.output);
+  if (o.exit_code == 2) e["invalid_input"] = true;
+  return e;
+}
+
 json FiguresInChild(const core::ArchConfig& arch, core::Graph& g, const std::string& net_file, bool layers,
                     models::ExecMode mode, const Prepare& prepare) {
   Options opt;
   opt.mode = mode;
   opt.net_file = net_file;
+  return FiguresInChild(arch, g, opt, layers, prepare);
+}
+
+json FiguresInChild(const core::ArchConfig& arch, core::Graph& g, const Options& options, bool layers,
+                    const Prepare& prepare) {
   const Answer answer = [layers](const sim::Result& r) {
     return Figures(r, layers).dump(-1, ' ', false, json::error_handler_t::replace);  // names may quote bytes
   };
   ChildOutcome o;
   try {
-    o = SimulateInChild(arch, g, opt, answer, prepare);
+    o = SimulateInChild(arch, g, options, answer, prepare);
   } catch (const std::exception& e) {
     return Error(e.what());
   }
-  if (!o.exited) return {{"error", "simulation died (signal " + std::to_string(o.signal) + ")"}};
-  if (o.exit_code != 0) return Error(o.output);
+  if (json e = OutcomeError(o); !e.empty()) return e;
   try {
     return json::parse(o.output);
   } catch (const json::exception&) {

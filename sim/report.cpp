@@ -225,17 +225,35 @@ std::string EncodeOutput(const core::Graph& g, const OutputFile& f, const std::s
   return core::EncodeModelOutput(path, g.model_io->outputs[f.model_output], t, values);
 }
 
+// The output files of `outputs` (those a run computed), each with its .npy bytes; `dir` only
+// names the files in messages.
+std::vector<std::pair<OutputFile, std::string>> Encoded(
+    const core::Graph& g, const std::string& dir,
+    const std::map<std::string, std::vector<int32_t>>& outputs) {
+  std::vector<std::pair<OutputFile, std::string>> out;
+  for (const OutputFile& f : OutputFiles(g)) {
+    const auto it = outputs.find(f.tensor);
+    if (it == outputs.end()) continue;
+    out.emplace_back(f, EncodeOutput(g, f, (fs::path(dir) / "outputs" / f.file).string(), it->second));
+  }
+  return out;
+}
+
 }  // namespace
+
+std::vector<OutputNpy> EncodeOutputs(const core::Graph& g,
+                                     const std::map<std::string, std::vector<int32_t>>& outputs) {
+  std::vector<OutputNpy> out;
+  for (auto& [f, bytes] : Encoded(g, ".", outputs)) out.push_back({f.name, f.file, std::move(bytes)});
+  return out;
+}
 
 void WriteReportFiles(core::ResultDir& set, const RunReport& r, const core::Graph& g,
                       const std::map<std::string, std::vector<int32_t>>& outputs) {
   set.AddDirectory("outputs");  // empty in timing mode, which computes no values
   std::vector<OutputFile> written;
-  for (const OutputFile& f : OutputFiles(g)) {
-    const auto it = outputs.find(f.tensor);
-    if (it == outputs.end()) continue;
-    const std::string rel = "outputs/" + f.file;
-    set.Write(rel, EncodeOutput(g, f, (fs::path(set.dir()) / rel).string(), it->second));
+  for (const auto& [f, bytes] : Encoded(g, set.dir(), outputs)) {
+    set.Write("outputs/" + f.file, bytes);
     written.push_back(f);
   }
   nlohmann::json report = ToJson(r);

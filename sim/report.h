@@ -76,6 +76,16 @@ RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const 
 // Report writers. Files appear complete or not at all.
 std::string SummaryTable(const RunReport& r);
 
+// A network output as a run writes it: its name (the model's output name, else the IR tensor's),
+// its file name under outputs/ ("y.npy") and the file's .npy bytes (the model's layout and type).
+struct OutputNpy {
+  std::string name, file, bytes;
+};
+// The outputs a run computed (`outputs`: IR tensor -> values; none in timing mode) as the .npy
+// files WriteReportFiles writes, in the network's output order.
+std::vector<OutputNpy> EncodeOutputs(const core::Graph& g,
+                                     const std::map<std::string, std::vector<int32_t>>& outputs);
+
 // Writes report.json (with an "outputs" list: name, tensor, file, shape and dtype of each output
 // file written; none in timing mode), layers.csv and the output files into result set `set`
 // (the caller commits it). An output's file is outputs/<name>.npy, a name above 200 bytes

@@ -177,14 +177,14 @@ Result Run(const Compiled& c, const TensorMap& inputs, const Options& options) {
 
 Result Simulate(const core::ArchConfig& arch, const core::Graph& g, const TensorMap& inputs,
                 const Options& options) {
-  return Run(Compile(arch, g, options.net_file), inputs, options);
+  return Run(Compile(arch, g, options.net_file, options.compile), inputs, options);
 }
 
 ChildOutcome SimulateInChild(const core::ArchConfig& arch, core::Graph& g, const Options& options,
-                             const Answer& answer, const Prepare& prepare) {
+                             const Answer& answer, const Prepare& prepare, const Inputs& inputs) {
   return RunInChild([&] {
     if (prepare) prepare(g);
-    return answer(Simulate(arch, g, GraphInputs(g), options));
+    return answer(Simulate(arch, g, inputs ? inputs(g) : GraphInputs(g), options));
   });
 }
 

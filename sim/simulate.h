@@ -58,7 +58,8 @@ struct Options {
   // Called as soon as the simulation ends, before energy and the figures are computed (a clock
   // lap for the simulation alone).
   std::function<void()> after_simulate;
-  std::string net_file;  // Simulate only: the network file compile errors name
+  std::string net_file;              // Simulate only: the network file compile errors name
+  compiler::CompileOptions compile;  // Simulate only: fusion, objective, instruction limit
   // False: the Npu's RunResult only, without energy or per-layer figures, so the arch's energy
   // table needs no entry for every counted action (the tests' bit-exactness harness, which runs
   // arch variants made in code).
@@ -122,13 +123,16 @@ Result Simulate(const core::ArchConfig& arch, const core::Graph& g, const Tensor
 
 // Simulate() in a forked child (sim/child.h) on the child's copy-on-write image of `g`, after
 // `prepare` (if given) has changed that image (re-quantization, pruning): the parent's `g` never
-// changes. The inputs are GraphInputs of the prepared graph. The outcome's output is
-// `answer(result)`, or the message of what threw (exit 1: `prepare`, compile or simulation).
+// changes. The inputs are `inputs(prepared graph)`, by default GraphInputs of it. The outcome's
+// output is `answer(result)`, or the message of what threw (exit 2 for invalid input, e.g. an
+// unknown layer or a network that does not fit the arch; exit 1 for anything else).
 // Throws std::runtime_error when the child cannot be started.
 using Prepare = std::function<void(core::Graph&)>;
 using Answer = std::function<std::string(const Result&)>;
+using Inputs = std::function<TensorMap(const core::Graph&)>;
 ChildOutcome SimulateInChild(const core::ArchConfig& arch, core::Graph& g, const Options& options,
-                             const Answer& answer, const Prepare& prepare = nullptr);
+                             const Answer& answer, const Prepare& prepare = nullptr,
+                             const Inputs& inputs = nullptr);
 
 // SystemC fatal errors and errors become exceptions (exit 1), not aborts. Run calls it.
 void ConfigureSystemCReports();

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""AMC-style channel pruning of a small int8 CNN, with latency and energy from `npusim serve`.
+"""AMC-style channel pruning of a small int8 CNN, with latency and energy from npusim
+(its Python module in process; `npusim serve` with NPUSIM_SERVE=1).
 
 1. Train a small CNN on scikit-learn's 8x8 digits (fixed seed), quantize it to int8 after
    training (common.quantize), export it to npusim's net format (common.export_net).
@@ -10,7 +11,7 @@
    model on validation digits (the channels npusim's node pruning removes, masked; one epoch of
    fine-tuning per candidate, since this small CNN does not survive pruning without it;
    `--search-finetune 0` is AMC's no-fine-tuning rule), latency and energy from
-   `npusim serve --arch arch/dense_16x16.json --mode timing`, reward R = -error * log(cycles)
+   npusim on arch/dense_16x16.json in timing mode (common.cost_model), reward R = -error * log(cycles)
    (AMC's accuracy-guaranteed reward with latency in place of FLOPs), and a second, constrained
    search (R = -error, latency at most half the unpruned model's: AMC's resource-constrained mode).
 4. Fine-tune each best policy briefly in torch (pruned channels masked), re-quantize, export the
@@ -111,9 +112,9 @@ def layer_features(q):
              size[ly] / sum(size.values())] for ly in C.CONVS]
 
 
-def search(name, q, serve, accuracy, reward_fn, rounds, seed, agent_kind="cem"):
+def search(name, q, costs, accuracy, reward_fn, rounds, seed, agent_kind="cem"):
     """`rounds` rounds of 12 policies (CEM) or 12 * rounds episodes (DDPG). Returns the best
-    (reward, policy, serve answer, val accuracy) and every evaluation."""
+    (reward, policy, cost answer, val accuracy) and every evaluation."""
     evals = {}
     best = [None]
 
@@ -122,7 +123,7 @@ def search(name, q, serve, accuracy, reward_fn, rounds, seed, agent_kind="cem"):
         key = tuple(sorted(pol.items()))
         if key not in evals:
             acc = accuracy(pol)
-            ans = serve.ask(keep={ly: v for ly, v in pol.items() if v < 1.0})
+            ans = costs.ask(keep={ly: v for ly, v in pol.items() if v < 1.0})
             evals[key] = (reward_fn(1.0 - acc, ans["cycles"]), acc, ans)
         R, acc, ans = evals[key]
         b = best[0]
@@ -230,10 +231,10 @@ def main():
         sys.exit("npusim's node pruning keeps other channels than common.keep_indices: an npusim older than "
                  "\"Pruning compares weights in real units\" ranks them by L1 in quanta")
 
-    log(f"== 3. AMC-style search ({'CEMAgent' if args.agent == 'cem' else 'DDPGAgent'}) with npusim serve "
-        "--mode timing on dense_16x16")
-    serve = C.Serve(ARCH, net)
-    base = serve.ask()
+    costs = C.cost_model(ARCH, net)
+    log(f"== 3. AMC-style search ({'CEMAgent' if args.agent == 'cem' else 'DDPGAgent'}) with npusim "
+        f"({costs.kind}, timing mode) on dense_16x16")
+    base = costs.ask()
     log(f"  unpruned: {base['cycles']} cycles, {base['seconds'] * 1e6:.2f} us, "
         f"{base['energy_pj'] / 1e6:.4f} uJ, "
         f"{base['macs']} MACs; val acc {acc_va:.4f}")
@@ -244,15 +245,15 @@ def main():
         return C.int_accuracy(finetune(model, q, pol, data, args.search_finetune), x_va, y_va)
 
     results["R = -error * log(cycles)"] = search(
-        "amc", q, serve, accuracy, lambda err, cyc: -err * math.log(cyc), args.rounds, seed=1,
+        "amc", q, costs, accuracy, lambda err, cyc: -err * math.log(cyc), args.rounds, seed=1,
         agent_kind=args.agent)
     budget = 0.5 * base["cycles"]
     results[f"R = -error, cycles <= {budget:.0f} (50%)"] = search(
-        "constrained", q, serve, accuracy,
+        "constrained", q, costs, accuracy,
         lambda err, cyc: -err if cyc <= budget else -1.0 - cyc / base["cycles"], args.rounds, seed=2,
         agent_kind=args.agent)
-    log(f"  searches: {time.time() - t0:.1f} s, {serve.requests} serve requests "
-        f"({1000 * serve.seconds / max(1, serve.requests):.1f} ms each on average)")
+    log(f"  searches: {time.time() - t0:.1f} s, {costs.requests} simulated queries ({costs.kind}) "
+        f"({1000 * costs.seconds / max(1, costs.requests):.1f} ms each on average)")
 
     log(f"== 4. best policies: fine-tuned {args.final_finetune} epochs, re-quantized, exported, checked on "
         "npusim")
@@ -264,14 +265,14 @@ def main():
         acc_ft_te = C.int_accuracy(qp, x_te, y_te)
         got, stdout = C.run_npusim(ARCH, pnet, x_te[:1], os.path.join(args.out, f"run_best_{i}"))
         ok = np.array_equal(got.reshape(-1), C.int_forward(qp, x_te[:1])[0])
-        chk = C.Serve(ARCH, pnet)
+        chk = C.cost_model(ARCH, pnet)
         a2 = chk.ask()
         chk.close()
         assert a2["cycles"] == ans["cycles"], (a2["cycles"], ans["cycles"])
-        log(f"  {title}: keep {fmt(pol)}; exported net {pnet}: same cycles as the serve answer, "
+        log(f"  {title}: keep {fmt(pol)}; exported net {pnet}: same cycles as the search answer, "
             f"npusim logits {'identical to' if ok else 'DIFFER from'} the numpy reference")
         rows.append((title, pol, acc, acc_noft_te, acc_ft_te, ans))
-    serve.close()
+    costs.close()
     pol = results[list(results)[1]][0][1]
     a_r = C.int_accuracy(q, x_va, y_va, C.keep_indices(q, pol))
     a_q = C.int_accuracy(q, x_va, y_va, C.keep_indices(q, pol, l1_in_quanta=True))

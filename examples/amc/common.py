@@ -1,6 +1,7 @@
 """Shared parts of the AMC / HAQ examples: data, the CNN, int8 post-training quantization, a
 bit-exact numpy integer reference of what npusim computes, the npusim net export, npusim's node
-pruning and weight re-quantization mirrored in numpy, and a `npusim serve` client.
+pruning and weight re-quantization mirrored in numpy, and the cost queries: npusim's Python module
+in process (docs/python.md), or a `npusim serve` client.
 
 Everything here follows docs/formats.md (the net format), ir/quant.h (requantization: ONNX
 QLinearConv semantics, float32 multiplier float32(float32(x_s * w_s) / y_s), float32(acc) * m,
@@ -10,6 +11,7 @@ keeps) and compiler/transforms/precision.cpp (how "weight_bits" re-quantizes).
 import json
 import os
 import subprocess
+import sys
 import time
 
 import numpy as np
@@ -393,9 +395,15 @@ def export_net(q, out_dir, name="digits_cnn"):
 
 
 def run_npusim(arch, net, x_one, out_dir, extra=()):
-    """`npusim run --check` on one [1, 8, 8, 1] uint8 image; returns (logits int array, stdout)."""
-    os.makedirs(out_dir, exist_ok=True)
-    xf = os.path.join(out_dir, "x.npy")
+    """`npusim run --check` on one [1, 8, 8, 1] uint8 image; returns (logits int array, stdout).
+    The image goes beside OUT_DIR (OUT_DIR.x.npy): npusim replaces OUT_DIR as a whole result set
+    and refuses a directory holding other files (an x.npy an older version of this example left
+    there is removed)."""
+    out_dir = out_dir.rstrip("/")
+    if os.path.exists(os.path.join(out_dir, "x.npy")):
+        os.remove(os.path.join(out_dir, "x.npy"))
+    os.makedirs(os.path.dirname(out_dir), exist_ok=True)
+    xf = out_dir + ".x.npy"
     np.save(xf, x_one.astype(np.uint8))
     cmd = [npusim_binary(), "run", "--arch", arch, "--net", net, "--input", xf, "--out", out_dir, "--check",
            *extra]
@@ -407,9 +415,48 @@ def run_npusim(arch, net, x_one, out_dir, extra=()):
 
 # ----------------------------------------------------------------------------- serve client
 
+def cost_model(arch, net):
+    """What a policy costs on `arch`: npusim's Python module in process (`InProcess`: from
+    $NPUSIM_PYTHONPATH, else build/python of this checkout, else an installed one), or `npusim
+    serve` as a subprocess (`Serve`) when NPUSIM_SERVE=1 or the module is not there. Both answer
+    the same figures (tests/python/test_api.py checks the module against serve)."""
+    if os.environ.get("NPUSIM_SERVE") != "1":
+        sys.path.insert(0, os.environ.get("NPUSIM_PYTHONPATH", os.path.join(REPO, "build", "python")))
+        try:
+            import npusim
+            return InProcess(npusim, arch, net)
+        except ImportError:
+            pass
+    return Serve(arch, net)
+
+
+class InProcess:
+    """npusim's Python module: `ask` returns the figures as a dict (as `Serve.ask` does). Answers
+    are cached by the module; `requests` and `seconds` count the simulated (uncached) ones."""
+
+    kind = "in-process"
+
+    def __init__(self, npusim, arch, net):
+        self.sim = npusim.Simulator(arch, net, mode="timing")
+        self.requests, self.seconds = 0, 0.0
+
+    def ask(self, keep=None, weight_bits=None):
+        t0 = time.time()
+        c = self.sim.cost(keep=keep or None, weight_bits=weight_bits or None)
+        if not c.cached:
+            self.seconds += time.time() - t0
+            self.requests += 1
+        return c.as_dict()
+
+    def close(self):
+        pass
+
+
 class Serve:
     """`npusim serve --mode timing` as a subprocess: one JSON line out, one JSON line back.
     Answers are cached by request (the simulator is deterministic)."""
+
+    kind = "npusim serve"
 
     def __init__(self, arch, net):
         cmd = [npusim_binary(), "serve", "--arch", arch, "--net", net, "--mode", "timing"]

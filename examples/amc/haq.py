@@ -3,8 +3,9 @@
 
 Uses the int8 model of amc.py (examples/amc/out/model.pt; trained here if missing). An agent
 ("CEMBitsAgent": cross-entropy method over a categorical distribution of 2..8 bits per layer, not
-HAQ's DDPG) proposes per-layer weight bits; latency and energy come from `npusim serve --arch
-arch/unpu.json --mode timing` ("weight_bits" requests: npusim re-quantizes the int8 weights per
+HAQ's DDPG) proposes per-layer weight bits; latency and energy come from npusim on
+arch/unpu.json in timing mode (its Python module in process, or `npusim serve` with NPUSIM_SERVE=1;
+"weight_bits" policies: npusim re-quantizes the int8 weights per
 layer, compiler/transforms/precision.cpp); accuracy from the numpy integer reference of the same
 re-quantized network (common.requantize_weights mirrors compiler/transforms/precision.cpp, no
 fine-tuning). Reward: validation
@@ -85,13 +86,13 @@ def main():
     q = C.quantize(model, x_tr)
     net = C.export_net(q, os.path.join(args.out, "net"))
 
-    serve = C.Serve(ARCH, net)
-    base = serve.ask()
+    costs = C.cost_model(ARCH, net)
+    base = costs.ask()
     acc8_va, acc8_te = C.int_accuracy(q, x_va, y_va), C.int_accuracy(q, x_te, y_te)
     log(f"8-bit weights on unpu: {base['cycles']} cycles, {base['seconds'] * 1e6:.2f} us, "
         f"{base['energy_pj'] / 1e6:.4f} uJ; int8 accuracy val {acc8_va:.4f}, test {acc8_te:.4f}")
     for b in (2, 4, 6):
-        a = serve.ask(weight_bits={"*": b})
+        a = costs.ask(weight_bits={"*": b})
         qb = C.requantize_weights(q, {ly: b for ly in C.LAYERS})
         log(f"  all {b}-bit: {a['cycles']} cycles, {a['energy_pj'] / 1e6:.4f} uJ, "
             f"val acc {C.int_accuracy(qb, x_va, y_va):.4f}")
@@ -108,7 +109,7 @@ def main():
         for pol in pols:
             key = tuple(pol[ly] for ly in C.LAYERS)
             if key not in evals:
-                ans = serve.ask(weight_bits=pol)
+                ans = costs.ask(weight_bits=pol)
                 acc = C.int_accuracy(C.requantize_weights(q, pol), x_va, y_va)
                 R = acc if ans["cycles"] <= budget else -ans["cycles"] / budget
                 evals[key] = (R, acc, ans)
@@ -122,9 +123,9 @@ def main():
             f"{best[2]['energy_pj'] / 1e6:.4f} uJ, bits {fmt(best[1])}"
             f"{'' if best[0] >= 0 else ' (over budget)'}  "
             f"({len(evals)} policies simulated)")
-    log(f"  search: {time.time() - t0:.1f} s, {serve.requests} serve requests "
-        f"({1000 * serve.seconds / max(1, serve.requests):.1f} ms each on average)")
-    serve.close()
+    log(f"  search: {time.time() - t0:.1f} s, {costs.requests} simulated queries ({costs.kind}) "
+        f"({1000 * costs.seconds / max(1, costs.requests):.1f} ms each on average)")
+    costs.close()
 
     R, pol, ans, acc = best
     qb = C.requantize_weights(q, pol)

@@ -1,6 +1,6 @@
 // sim::RunInChild / RunInChildren: answers come back whole and in order, a throwing body is an
-// exit 1 with its message, a killed child is reported by its signal, the parent's memory is never
-// changed by a child, and a large answer from several children at once does not deadlock.
+// exit 1 with its message (a ConfigError exit 2), a killed child is reported by its signal, the parent's
+// memory is never changed by a child, and a large answer from several children at once does not deadlock.
 #include "sim/child.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "support/error.h"
 
 namespace npusim::sim {
 namespace {
@@ -43,6 +45,16 @@ TEST(RunInChild, AThrowingBodyIsExitOneWithItsMessage) {
   EXPECT_EQ(o.exit_code, 1);
   EXPECT_EQ(o.output, "no such layer \"fc9\"");
   EXPECT_EQ(o.Describe(), "exit 1: no such layer \"fc9\"");
+}
+
+// Invalid input in the child is the command line's exit 2 (FiguresInChild marks it "invalid_input").
+TEST(RunInChild, AConfigErrorIsExitTwoWithItsMessage) {
+  const ChildOutcome o = RunInChild([]() -> std::string {
+    throw core::ConfigError("request", "/weight_bits/conv9", "no layer named \"conv9\"");
+  });
+  EXPECT_TRUE(o.exited);
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_EQ(o.output, "request: /weight_bits/conv9: no layer named \"conv9\"");
 }
 
 TEST(RunInChild, AKilledChildIsReportedByItsSignal) {

@@ -143,7 +143,7 @@ TEST(Run, WithoutFiguresAnIncompleteEnergyTableRunsElseItIsRefused) {
     sim::Simulate(arch, g, GraphInputs(g));
     return std::string("ran");
   });
-  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_EQ(refused.exit_code, 2);  // a ConfigError: invalid input, the command line's exit 2
   EXPECT_NE(refused.output.find("/components/dram/read_byte: missing energy entry"), std::string::npos)
       << refused.output;
   Options values_only;
