@@ -187,8 +187,11 @@ def markdown(rows, points, wpoints, layers):
     out += sweep_rows(points)
     out += ["", "## Weight buffer size", "",
             "The same with the weight buffer (wbuf, shipped at 128 KiB) from 64 KiB to 1 MiB, the input",
-            "buffer as shipped (64 KiB): pw7..pw13's packed weights (128-512 KB) and the FC's 1 MB no",
-            "longer need loading again per band or output-channel tile once they fit.", "",
+            "buffer as shipped (64 KiB). At 256 KiB, pw7..pw11's 128 KB of packed weights fit the two",
+            "weight slots together: their tilings walk the spatial tiles outermost and read the input once",
+            "instead of once per output-channel tile (538,624 -> 337,920 DRAM bytes each). Beyond that",
+            "nothing changes: the 64 KiB input buffer, which the 14x14x512 activations of dw7..pw13",
+            "exceed, limits the groups, and pw12/pw13 read their input per tile as before.", "",
             "![cycles, energy and DRAM bytes against the weight buffer size](fusion_wbuf.png)", "",
             "| wbuf | unfused cycles | fused cycles | unfused uJ | fused uJ | unfused DRAM bytes "
             "| fused DRAM bytes | groups |",
