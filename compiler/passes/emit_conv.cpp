@@ -90,13 +90,10 @@ void RecordMapping(Context& ctx, const ConvView& v, size_t first, isa::LayerMapp
 // The CONV, REQUANT and STORE instructions ConvEmitter emits for layer `v` tiled as `t` (its
 // loads come on top), counted without making the tiles: a lower bound of the layer's instructions.
 double ComputeInstructions(const ConvView& v, const ConvTiling& t) {
-  const auto tiles = [](int64_t n, int64_t per) {
-    const int64_t count = (n + per - 1) / per;  // ceil(n / per)
-    return static_cast<double>(count);
-  };
-  const double spatial = tiles(v.oh, t.toh) * tiles(v.ow, t.tow);
-  if (t.whole_groups) return spatial * tiles(v.groups, t.toc / v.ocg()) * 3;
-  return spatial * static_cast<double>(v.groups) * tiles(v.ocg(), t.toc) * (tiles(v.icg(), t.tic) + 2);
+  const double spatial = InstructionTiles(v.oh, t.toh) * InstructionTiles(v.ow, t.tow);
+  if (t.whole_groups) return spatial * InstructionTiles(v.groups, t.toc / v.ocg()) * 3;
+  return spatial * static_cast<double>(v.groups) * InstructionTiles(v.ocg(), t.toc) *
+         (InstructionTiles(v.icg(), t.tic) + 2);
 }
 
 }  // namespace

@@ -14,12 +14,6 @@ namespace {
 using core::AlignUp;
 using core::CeilDiv;
 
-// ceil(n / per) as a double: an instruction count that may exceed what an int64 holds.
-double Tiles(int64_t n, int64_t per) {
-  const int64_t count = (n + per - 1) / per;
-  return static_cast<double>(count);
-}
-
 void SetUpSlots(SlotPair& s, const core::ArchConfig& arch, int buffer) {
   s.buffer = buffer;
   s.bytes = arch.buffers[buffer].size_bytes / 2 / 64 * 64;
@@ -157,7 +151,8 @@ void EmitPool(Context& ctx, int op_index) {
   const PoolTile tile = ChoosePoolTile(ctx, op_index, p, x.bytes_per_element(), y.bytes_per_element());
   const isa::PoolArgs layer = PoolLayerArgs(op, x, y, p);
   // LOAD, POOL and STORE per tile, counted before any is emitted.
-  ctx.CheckInstructionBudget(Tiles(p.oh, tile.toh) * Tiles(p.ow, tile.tow) * Tiles(p.c, tile.tc) * 3,
+  ctx.CheckInstructionBudget(InstructionTiles(p.oh, tile.toh) * InstructionTiles(p.ow, tile.tow) *
+                                 InstructionTiles(p.c, tile.tc) * 3,
                              op_index);
   int64_t tiles = 0;
   for (int64_t oy = 0; oy < p.oh; oy += tile.toh) {
@@ -272,7 +267,8 @@ void EmitEltwise(Context& ctx, int op_index) {
   SetOperand(y, &layer.out_type, &layer.out_zero_point, &layer.out_scale);
   OutputRange(y, op.activation, &layer.out_min, &layer.out_max);
   const int64_t total = y.elements();
-  ctx.CheckInstructionBudget(Tiles(total, chunk) * 4, op_index);  // LOAD a, LOAD b, compute, STORE per chunk
+  ctx.CheckInstructionBudget(InstructionTiles(total, chunk) * 4,
+                             op_index);  // LOAD a, LOAD b, compute, STORE per chunk
   int64_t tiles = 0;
   for (int64_t e0 = 0; e0 < total; e0 += chunk, ++tiles) {
     EmitEltwiseChunk(ctx, opcode, layer, l, op, e0, std::min(chunk, total - e0));
@@ -295,8 +291,8 @@ void EmitConcat(Context& ctx, int op_index) {
   double copies = 0;  // LOAD and STORE each, counted before any is emitted
   for (const std::string& name : op.inputs) {
     const int64_t row = g.tensor(name).elements() / outer * eb;
-    copies += row <= slot ? Tiles(outer, std::max<int64_t>(1, slot / std::max<int64_t>(1, row)))
-                          : static_cast<double>(outer) * Tiles(row, slot);
+    copies += row <= slot ? InstructionTiles(outer, std::max<int64_t>(1, slot / std::max<int64_t>(1, row)))
+                          : static_cast<double>(outer) * InstructionTiles(row, slot);
   }
   ctx.CheckInstructionBudget(copies * 2, op_index);
   int64_t offset = 0, tiles = 0;

@@ -156,7 +156,7 @@ class GroupPlanner {
     for (int64_t k = 1; k <= 8; ++k) bands.insert(CeilDiv(last.oh, k));
     // Under the cycles objective the ranking never reads the energy: only the winner's is estimated
     // (the compile listing shows it).
-    energy_ = objective.kind() != Objective::Kind::kCycles;
+    const bool energy = objective.kind() != Objective::Kind::kCycles;
     for (int64_t band : bands) {
       const GroupShape shape = ShapeOf(vs_, band);
       if (!shape.ok) continue;
@@ -166,7 +166,7 @@ class GroupPlanner {
           g.band = band;
           g.toc_last = toc;
           g.line_buffer = line;
-          if (!Complete(shape, &g)) continue;
+          if (!Complete(shape, energy, &g)) continue;
           if (!found || objective.Better(Estimated(g), Estimated(*out))) {
             *out = g;
             found = true;
@@ -174,10 +174,7 @@ class GroupPlanner {
         }
       }
     }
-    if (found && !energy_) {
-      energy_ = true;
-      Estimate(ShapeOf(vs_, out->band), out);
-    }
+    if (found && !energy) Estimate(ShapeOf(vs_, out->band), true, out);
     return found;
   }
 
@@ -279,7 +276,7 @@ class GroupPlanner {
   }
 
   // Fills g's rows per layer, first-layer channel tile and input mode; false when nothing fits.
-  bool Complete(const GroupShape& shape, FusionGroup* g) {
+  bool Complete(const GroupShape& shape, bool energy, FusionGroup* g) {
     g->rows.assign(vs_.size() - 1, 0);
     for (size_t k = 0; k + 1 < vs_.size(); ++k) {
       const ConvView& v = vs_[k];
@@ -299,14 +296,15 @@ class GroupPlanner {
         GroupLayout layout;
         if (!Layout(*g, shape, &layout, false)) continue;
         g->weights_resident = layout.weights_resident;
-        Estimate(shape, g);
+        Estimate(shape, energy, g);
         return true;
       }
     }
     return false;
   }
 
-  void Estimate(const GroupShape& shape, FusionGroup* g);
+  // `energy` false: the CONVs' energy is left out (GroupCost::energy).
+  void Estimate(const GroupShape& shape, bool energy, FusionGroup* g);
   std::vector<std::vector<std::pair<std::string, int64_t>>> TilesInOrder(const std::vector<ConvTiling>& ts);
   const std::vector<std::pair<std::string, int64_t>>& LayerTiles(size_t k, const ConvTiling& t);
   void EstimateProducer(const Rows& r, size_t k, const FusionGroup& g, const std::vector<ConvTiling>& ts,
@@ -320,7 +318,6 @@ class GroupPlanner {
   std::vector<std::unique_ptr<WeightStore>> stores_;
   std::map<std::tuple<size_t, int64_t, int64_t, bool, int64_t>, std::vector<std::pair<std::string, int64_t>>>
       tile_cache_;
-  bool energy_ = true;  // estimate the CONVs' energy (GroupCost::energy)
 };
 
 // Sums of one group's estimate.
@@ -461,12 +458,12 @@ void GroupPlanner::EstimateProducer(const Rows& r, size_t k, const FusionGroup& 
 // buffer keeps them; the last layer's output; weights once when resident, else per band). The
 // streams overlap (the emitter skews the layers across bands), the slowest dominates, plus one
 // band's compute and post-processing to fill the pipeline.
-void GroupPlanner::Estimate(const GroupShape& shape, FusionGroup* g) {
+void GroupPlanner::Estimate(const GroupShape& shape, bool energy, FusionGroup* g) {
   const std::vector<ConvTiling> ts = Tilings(*g);
   const core::ArchConfig& arch = *ctx_.arch;
   GroupCost c{ctx_, arch, arch.dram.bytes_per_cycle,          arch.dram.granule_bytes(), 0, 0,
               0,    0,    std::vector<int64_t>(vs_.size(), 0)};
-  c.energy = energy_;
+  c.energy = energy;
   const ConvView& last = vs_.back();
   const int64_t yb = last.y->bytes_per_element();
   const size_t n_bands = shape.need.size();

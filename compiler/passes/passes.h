@@ -12,6 +12,7 @@
 #include "compiler/passes/objective.h"
 #include "config/arch.h"
 #include "ir/graph.h"
+#include "ir/int_math.h"
 #include "isa/instruction.h"
 #include "models/timing/unit_timing.h"
 #include "models/timing/unit_timing_reconfig.h"
@@ -77,6 +78,10 @@ struct SlotPair : TwoSlotLru<std::string> {
 struct Buffers {
   SlotPair in, w, acc, out;
 };
+
+// ceil(n / per) as a double: tiles counted against the instruction budget before emission (the
+// totals may exceed what an int64 holds).
+inline double InstructionTiles(int64_t n, int64_t per) { return static_cast<double>(core::CeilDiv(n, per)); }
 
 struct Context {
   const core::Graph* graph = nullptr;
