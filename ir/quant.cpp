@@ -98,8 +98,9 @@ std::pair<int32_t, int32_t> ActivationRange(Activation act, float y_scale, int32
   if (act == Activation::kRelu || act == Activation::kRelu6) lo = std::max(lo, int64_t{y_zp});
   if (act == Activation::kRelu6) {
     const float six_steps = RoundHalfEven(6.0f / y_scale);
-    // A step count beyond the type's span cannot tighten the clamp (and may not fit an int64).
-    if (six_steps < static_cast<float>(qmax - qmin + 1)) {
+    // A step count beyond the type's span cannot tighten the clamp (and may not fit an int64);
+    // a scale that is not positive and finite has no image of 6 (importers refuse it first).
+    if (six_steps >= 0.0f && six_steps < static_cast<float>(qmax - qmin + 1)) {
       hi = std::min(hi, int64_t{y_zp} + static_cast<int64_t>(six_steps));
     }
   }

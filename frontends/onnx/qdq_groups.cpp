@@ -3,6 +3,7 @@
 // output side ([Relu | Clip] -> QuantizeLinear), check the inputs' DequantizeLinear nodes by role,
 // rewrite (the node with its inputs in QOperator order and its fused activation).
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <sstream>
 
@@ -134,6 +135,8 @@ OutputQuant OutputQuantOf(const QdqGraph& g, const QTensor& y) {
   const OnnxTensor& z = g.Constant(y.zero_point, "output zero point");
   if (s.float_values.size() != 1 || z.int_values.size() != 1)
     throw NoFold{"the QuantizeLinear must be per tensor"};
+  if (!(s.float_values[0] > 0) || !std::isfinite(s.float_values[0]))
+    throw NoFold{"output scale \"" + s.name + "\" must be a positive finite float32"};
   const bool is_signed = z.elem_type == TensorProto::INT8;
   return {s.float_values[0], z.int_values[0], is_signed ? -128 : 0, is_signed ? 127 : 255};
 }

@@ -25,7 +25,7 @@ const std::vector<int64_t> kBias = {-300, 450};
 // With `float_edges`, the network's input and output are float32: a QuantizeLinear makes x from
 // "x_real" and a DequantizeLinear makes "y_real" from y, as ONNX Runtime's quantizer writes them.
 std::string BuildQdqConv(const std::string& act, float clip_lo, float clip_hi, int64_t y_zp,
-                         const std::string& path, bool float_edges = false) {
+                         const std::string& path, bool float_edges = false, float y_scale = 0.04f) {
   OnnxBuilder b;
   if (float_edges) {
     b.Input("x_real", kF32, {1, 3, 3, 2});
@@ -55,7 +55,7 @@ std::string BuildQdqConv(const std::string& act, float clip_lo, float clip_hi, i
     b.Node("Clip", {"yf", "lo", "hi"}, {"af"}, "clip");
     q_in = "af";
   }
-  b.Quant("y", 0.04f, kU8, y_zp);
+  b.Quant("y", y_scale, kU8, y_zp);
   b.Node("QuantizeLinear", {q_in, "y_scale", "y_zp"}, {"y"}, "q_y");
   if (float_edges) {
     b.Node("DequantizeLinear", {"y", "y_scale", "y_zp"}, {"y_real"}, "dq_y");
@@ -196,6 +196,17 @@ TEST(QdqImport, ClipRangeTheIrCannotExpressIsRefusedWithTheClampItNeeds) {
   EXPECT_NE(msg.find("node \"conv\" (op Conv"), std::string::npos) << msg;
   EXPECT_NE(msg.find("clamps the output to [103, 203]"), std::string::npos) << msg;
   EXPECT_NE(msg.find("[128, 255] (relu)"), std::string::npos) << msg;
+}
+
+// Found by fuzz/onnx_fuzzer: a QuantizeLinear scale of -0 made the image of 6 -inf, and the
+// relu6 clamp converted it to an integer (undefined behaviour) before any check refused it.
+TEST(QdqImport, ClipBeforeAQuantizeLinearWithANonPositiveScaleIsRefused) {
+  for (const float scale : {-0.0f, -0.04f, 0.0f}) {
+    const std::string msg =
+        ImportError(BuildQdqConv("Clip", 0.0f, 6.0f, 10, ScratchDir() + "/clipneg.onnx", false, scale));
+    EXPECT_NE(msg.find("output scale \"y_scale\" must be a positive finite float32"), std::string::npos)
+        << scale << ": " << msg;
+  }
 }
 
 // x: int8 [1, 2] -> Gemm(transB) with B int8 [N=2, K=2] (or MatMul with B = Transpose of it) -> int8.
