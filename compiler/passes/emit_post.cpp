@@ -7,6 +7,7 @@
 
 #include "compiler/passes/passes.h"
 #include "compiler/passes/tiling.h"
+#include "models/timing/post_timing.h"
 #include "support/error.h"
 
 namespace npusim::compiler {
@@ -197,12 +198,17 @@ EltwiseLayout EltwiseLayoutOf(const core::Op& op, const core::TensorInfo& a, con
   return l;
 }
 
-// The largest chunk that fits the input and output slots.
+// The largest chunk that fits the input and output slots (0: none does).
+int64_t FittingChunk(const Context& ctx, const EltwiseLayout& l, const core::TensorInfo& y) {
+  const int64_t chunk = std::min((ctx.buffers.in.bytes - 16 - l.fixed) / l.per_element_in,
+                                 ctx.buffers.out.bytes / y.bytes_per_element());
+  return std::max<int64_t>(0, std::min(chunk, y.elements()) / l.period * l.period);
+}
+
+// The largest chunk that fits the input and output slots, or a ConfigError saying what is missing.
 int64_t ChooseChunk(const Context& ctx, int op_index, const EltwiseLayout& l, const core::TensorInfo& b,
                     const core::TensorInfo& y) {
-  int64_t chunk = std::min((ctx.buffers.in.bytes - 16 - l.fixed) / l.per_element_in,
-                           ctx.buffers.out.bytes / y.bytes_per_element());
-  chunk = std::min(chunk, y.elements()) / l.period * l.period;
+  const int64_t chunk = FittingChunk(ctx, l, y);
   if (chunk >= 1) return chunk;
   const core::BufferConfig& in = ctx.arch->buffers[ctx.buffers.in.buffer];
   const std::string& layer = ctx.graph->ops[op_index].name;
@@ -250,6 +256,47 @@ void EmitEltwiseChunk(Context& ctx, isa::Opcode opcode, const isa::EltwiseArgs& 
 
 }  // namespace
 
+isa::EltwiseArgs EltwiseLayerArgs(const core::Graph& g, const core::Op& op) {
+  isa::EltwiseArgs x;
+  const core::TensorInfo& y = g.tensor(op.outputs[0]);
+  SetOperand(g.tensor(op.inputs[0]), &x.a_type, &x.a_zero_point, &x.a_scale);
+  SetOperand(g.tensor(op.inputs[1]), &x.b_type, &x.b_zero_point, &x.b_scale);
+  SetOperand(y, &x.out_type, &x.out_zero_point, &x.out_scale);
+  OutputRange(y, op.activation, &x.out_min, &x.out_max);
+  return x;
+}
+
+PlanCost EstimateEltwise(const Context& ctx, int op_index) {
+  const core::Graph& g = *ctx.graph;
+  const core::Op& op = g.ops[op_index];
+  const core::TensorInfo& a = g.tensor(op.inputs[0]);
+  const core::TensorInfo& b = g.tensor(op.inputs[1]);
+  const core::TensorInfo& y = g.tensor(op.outputs[0]);
+  const EltwiseLayout l = EltwiseLayoutOf(op, a, b, y);
+  const int64_t chunk = std::max<int64_t>(1, FittingChunk(ctx, l, y));
+  const core::ArchConfig& arch = *ctx.arch;
+  const int64_t bw = arch.dram.bytes_per_cycle, granule = arch.dram.granule_bytes();
+  int64_t dram = 0, post = 0, bytes = 0, access = 0;
+  auto transfer = [&](int64_t n) {
+    dram += TransferCycles(n, 1, bw, granule);
+    access += AccessBytes(n, 1, granule);
+    bytes += n;
+  };
+  const int64_t total = y.elements();
+  for (int64_t e0 = 0; e0 < total; e0 += chunk) {
+    const int64_t n = std::min(chunk, total - e0);
+    transfer(n * a.bytes_per_element());
+    transfer((l.whole_b ? b.elements() : n) * b.bytes_per_element());
+    transfer(n * y.bytes_per_element());
+    post += models::timing::PostElementwiseCycles(arch.post.lanes, arch.post.pipeline_cycles,
+                                                  op.type == core::OpType::kLookup ? n + b.elements() : n);
+  }
+  const int64_t fill = models::timing::PostElementwiseCycles(arch.post.lanes, arch.post.pipeline_cycles,
+                                                             std::min(chunk, total));
+  const int64_t cycles = std::max(dram, post) + fill + arch.dram.latency_cycles;
+  return {cycles, bytes, ctx.plan_energy.Of(cycles, bytes, access)};
+}
+
 void EmitEltwise(Context& ctx, int op_index) {
   const core::Graph& g = *ctx.graph;
   const core::Op& op = g.ops[op_index];
@@ -261,11 +308,7 @@ void EmitEltwise(Context& ctx, int op_index) {
   const isa::Opcode opcode = op.type == core::OpType::kAdd   ? isa::Opcode::kAdd
                              : op.type == core::OpType::kMul ? isa::Opcode::kMul
                                                              : isa::Opcode::kLookup;
-  isa::EltwiseArgs layer;  // what every chunk shares
-  SetOperand(a, &layer.a_type, &layer.a_zero_point, &layer.a_scale);
-  SetOperand(b, &layer.b_type, &layer.b_zero_point, &layer.b_scale);
-  SetOperand(y, &layer.out_type, &layer.out_zero_point, &layer.out_scale);
-  OutputRange(y, op.activation, &layer.out_min, &layer.out_max);
+  const isa::EltwiseArgs layer = EltwiseLayerArgs(g, op);  // what every chunk shares
   const int64_t total = y.elements();
   ctx.CheckInstructionBudget(InstructionTiles(total, chunk) * 4,
                              op_index);  // LOAD a, LOAD b, compute, STORE per chunk

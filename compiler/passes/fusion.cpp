@@ -125,6 +125,7 @@ struct GroupLayout {
   std::vector<Ring> mid_ring;  // line buffer: per layer but the last, its ring
   std::vector<std::map<std::string, uint64_t>> home;  // per layer: resident weight tiles
   bool weights_resident = false;
+  SlotPair skip;  // a trailing add's skip tiles loaded from DRAM
 };
 
 int64_t RowBytes(const ConvView& v, bool input) {
@@ -136,7 +137,13 @@ PlanCost Estimated(const FusionGroup& g) { return {g.est_cycles, g.est_dram_byte
 class GroupPlanner {
  public:
   GroupPlanner(Context& ctx, const std::vector<int>& ops) : ctx_(ctx) {
-    for (int op : ops) vs_.push_back(MakeConvView(*ctx.graph, op));
+    for (int op : ops) {
+      if (ctx.graph->ops[op].type == core::OpType::kAdd) {
+        add_ = op;
+      } else {
+        vs_.push_back(MakeConvView(*ctx.graph, op));
+      }
+    }
     for (const ConvView& v : vs_) stores_.push_back(std::move(WeightStoresFor(ctx, v).front()));
   }
 
@@ -179,6 +186,12 @@ class GroupPlanner {
   }
 
   const std::vector<ConvView>& views() const { return vs_; }
+  int add() const { return add_; }
+  // The trailing add's other input (not the last conv's output).
+  const core::TensorInfo& Skip() const {
+    const core::Op& a = ctx_.graph->ops[add_];
+    return ctx_.graph->tensor(a.inputs[0] == vs_.back().y->name ? a.inputs[1] : a.inputs[0]);
+  }
   std::vector<std::unique_ptr<WeightStore>>& stores() { return stores_; }
 
   std::vector<ConvTiling> Tilings(const FusionGroup& g) {
@@ -206,7 +219,8 @@ class GroupPlanner {
     layout->in = B.in;
     layout->in.Invalidate();
     if (g.band_input && g.line_buffer) {
-      layout->in_ring = {0, shape.RingRows(vs_, -1), RowBytes(first, true)};
+      const int64_t rows = std::max(shape.RingRows(vs_, -1), g.skip_on_chip ? SkipRingRows(shape) : 0);
+      layout->in_ring = {0, rows, RowBytes(first, true)};
       layout->in_ring.base = take(layout->in_ring.bytes());
     } else {
       int64_t bytes = ConvTileBytes(first, ts[0]).in;
@@ -236,18 +250,66 @@ class GroupPlanner {
         layout->mid.push_back(s);
       }
     }
+    if (add_ >= 0 && !g.skip_on_chip) {
+      const ConvView& last = vs_.back();
+      layout->skip = B.in;
+      layout->skip.Invalidate();
+      layout->skip.bytes =
+          AlignUp(g.band * last.ow * std::min(g.toc_last, last.oc) * Skip().bytes_per_element(), 64);
+      layout->skip.base[0] = take(layout->skip.bytes);
+      layout->skip.base[1] = take(layout->skip.bytes);
+    }
     if (at > end) return false;
     return PlaceWeights(ts, layout, homes);
   }
 
  private:
+  // The trailing add can read its skip from the first layer's input on chip: the skip is that
+  // input, of the output's shape, loaded by band, and the last layer writes all its channels per
+  // tile. In two slots (at most two layers: the slots hold the current band and the one before),
+  // every band's input rows must hold its output rows; in a ring, the rows a band adds were loaded
+  // by then (and the ring keeps them, SkipRingRows).
+  bool SkipOnChip(const GroupShape& shape, const FusionGroup& g) const {
+    if (add_ < 0 || !g.band_input || (!g.line_buffer && vs_.size() > 2)) return false;
+    const ConvView& first = vs_.front();
+    const ConvView& last = vs_.back();
+    if (Skip().name != first.x->name || first.h != last.oh || first.w_ != last.ow || first.c != last.oc ||
+        std::min(g.toc_last, last.oc) != last.oc) {
+      return false;
+    }
+    for (size_t b = 0; b < shape.need.size(); ++b) {
+      const Rows in = InputRows(first, g.line_buffer ? shape.need[b][0] : shape.Computed(b, 0, false));
+      const Rows& out = shape.need[b].back();
+      if (out.begin < in.begin || out.end > in.end) return false;
+    }
+    return true;
+  }
+
+  // The input ring's rows that keep each band's skip rows until its add runs: band b's last layer
+  // runs at step b + layers - 1, after the first layer loaded that step's rows.
+  int64_t SkipRingRows(const GroupShape& shape) const {
+    const size_t bands = shape.need.size();
+    int64_t rows = 0;
+    for (size_t b = 0; b < bands; ++b) {
+      const size_t loader = std::min(b + vs_.size() - 1, bands - 1);
+      const int64_t end = InputRows(vs_.front(), shape.Computed(loader, 0, true)).end;
+      rows = std::max(rows, end - shape.need[b].back().begin);
+    }
+    return rows;
+  }
+
+  // Whether layer k reads every column of its input (its input bands are whole image rows).
+  bool ReadsWholeRows(size_t k) const {
+    int64_t c0 = 0, c1 = 0;
+    const ConvView& v = vs_[k];
+    InputSpan(0, v.ow, v.sw, v.dw, v.kw, v.pl, v.w_, &c0, &c1);
+    return c0 == 0 && c1 == v.w_;
+  }
+
   // Intermediate bands are whole rows of the image: the next layer must read all their columns.
   bool WholeRows() const {
     for (size_t k = 1; k < vs_.size(); ++k) {
-      int64_t c0 = 0, c1 = 0;
-      const ConvView& v = vs_[k];
-      InputSpan(0, v.ow, v.sw, v.dw, v.kw, v.pl, v.w_, &c0, &c1);
-      if (c0 != 0 || c1 != v.w_) return false;
+      if (!ReadsWholeRows(k)) return false;
     }
     return true;
   }
@@ -285,14 +347,20 @@ class GroupPlanner {
     }
     const ConvView& first = vs_[0];
     std::vector<int64_t> tics{first.icg()};
-    if (first.groups == 1) {
+    // A lone conv (before an add) is the last layer: all its input channels at once, by band.
+    const bool alone = vs_.size() == 1;
+    if (first.groups == 1 && !alone) {
       for (int64_t t = first.icg() / 2; t >= 1; t /= 2) tics.push_back(t);
     }
     for (int64_t tic : tics) {
       g->tic_first = tic;
       for (bool band_input : {true, false}) {
         if (band_input && first.groups == 1 && tic != first.icg()) continue;
+        if (alone && !band_input) continue;
+        // A band of the input is whole rows, which the CONVs read as their tile (ring, offsets).
+        if (band_input && !ReadsWholeRows(0)) continue;
         g->band_input = band_input;
+        g->skip_on_chip = SkipOnChip(shape, *g);
         GroupLayout layout;
         if (!Layout(*g, shape, &layout, false)) continue;
         g->weights_resident = layout.weights_resident;
@@ -314,7 +382,8 @@ class GroupPlanner {
   void EstimateFirstInput(const GroupShape& shape, const FusionGroup& g, struct GroupCost& c) const;
 
   Context& ctx_;
-  std::vector<ConvView> vs_;
+  std::vector<ConvView> vs_;  // the conv layers
+  int add_ = -1;              // a trailing add's op index
   std::vector<std::unique_ptr<WeightStore>> stores_;
   std::map<std::tuple<size_t, int64_t, int64_t, bool, int64_t>, std::vector<std::pair<std::string, int64_t>>>
       tile_cache_;
@@ -327,6 +396,7 @@ struct GroupCost {
   int64_t bw, granule;
   int64_t compute = 0, post = 0, dram = 0, bytes = 0;
   std::vector<int64_t> per_layer;
+  int64_t add_post = 0;      // the trailing add's ADD cycles
   bool energy = true;        // false: conv_pj stays 0 (a ranking by cycles does not read it)
   double conv_pj = 0;        // the CONVs' dynamic energy (ConvInstrEnergy, at the table's voltage)
   int64_t access_bytes = 0;  // bytes as the DRAM moves them (runs in whole granules)
@@ -338,6 +408,11 @@ struct GroupCost {
   }
   void Requant(int64_t n) {
     post += models::timing::PostElementwiseCycles(arch.post.lanes, arch.post.pipeline_cycles, n);
+  }
+  void Add(int64_t n) {
+    const int64_t c = models::timing::PostElementwiseCycles(arch.post.lanes, arch.post.pipeline_cycles, n);
+    post += c;
+    add_post += c;
   }
   // One CONV of `rows` whole output rows, toc output and tic input channels; `first`: its first
   // input-channel tile.
@@ -477,6 +552,12 @@ void GroupPlanner::Estimate(const GroupShape& shape, bool energy, FusionGroup* g
       const int64_t toc = std::min(step, last.oc - oc0);
       c.Conv(*ctx_.unit, last, ts.back(), vs_.size() - 1, rows, toc, last.icg(), true);
       c.Requant(rows * last.ow * toc);
+      if (add_ >= 0) {
+        c.Add(rows * last.ow * toc);
+        const int64_t sb = Skip().bytes_per_element();
+        if (!g->skip_on_chip)
+          c.Transfer(toc == last.oc ? rows * last.ow * toc * sb : toc * sb, rows * last.ow * toc * sb);
+      }
       c.Transfer(toc == last.oc ? rows * last.ow * toc * yb : toc * yb, rows * last.ow * toc * yb);
     }
   }
@@ -485,21 +566,41 @@ void GroupPlanner::Estimate(const GroupShape& shape, bool energy, FusionGroup* g
   g->est_cycles = std::max({c.compute, c.post, c.dram}) + fill + arch.dram.latency_cycles;
   g->est_dram_bytes = c.bytes;
   g->est_compute = c.per_layer;
+  if (add_ >= 0) g->est_compute.push_back(c.add_post);
   g->est_energy_pj = ctx_.plan_energy.Of(g->est_cycles, g->est_dram_bytes, c.access_bytes) +
                      c.conv_pj * arch.dynamic_energy_scale();
 }
 
-// Why op `a` cannot run fused with op `b` (a group needs a's output to be only b's data input, both
-// conv layers), or "" when it can.
+// Why an add cannot end a group whose last conv writes t: it must read t once, add a skip of t's
+// shape, and write elements of t's width (the sum replaces t in the post-processor's buffer).
+std::string WhyNotAddTail(const core::Graph& g, const core::Op& add, const std::string& t) {
+  const auto reads = std::count(add.inputs.begin(), add.inputs.end(), t);
+  if (reads == 0) return "the next op does not read its output";
+  if (reads > 1) return "the add reads it twice";
+  const core::TensorInfo& skip = g.tensor(add.inputs[0] == t ? add.inputs[1] : add.inputs[0]);
+  const core::TensorInfo& y = g.tensor(add.outputs[0]);
+  if (skip.shape != g.tensor(t).shape) return "the add broadcasts its other input";
+  if (y.bytes_per_element() != g.tensor(t).bytes_per_element())
+    return "the add's output elements are wider than its";
+  return "";
+}
+
+// Why op `a` cannot run fused with op `b` (a group needs a's output to be only b's data input, a
+// conv layer, or the input of an add that ends the group), or "" when it can.
 std::string WhyNotFusable(const Context& ctx, int a, int b) {
   const core::Graph& g = *ctx.graph;
   const core::Op& p = g.ops[a];
   const core::Op& c = g.ops[b];
   if (p.type != core::OpType::kConv2d) return "";  // only conv layers get a note
-  if (c.type != core::OpType::kConv2d)
-    return std::string("the next op is ") + core::OpTypeName(c.type) + ", not conv2d";
   const std::string& t = p.outputs[0];
-  if (c.inputs[0] != t) return "the next op does not read its output";
+  if (c.type == core::OpType::kAdd) {
+    const std::string why = WhyNotAddTail(g, c, t);
+    if (!why.empty()) return why;
+  } else if (c.type != core::OpType::kConv2d) {
+    return std::string("the next op is ") + core::OpTypeName(c.type) + ", not conv2d or add";
+  } else if (c.inputs[0] != t) {
+    return "the next op does not read its output";
+  }
   if (g.tensor(t).bits > 16) return "its output is wider than 16 bits";
   if (std::find(g.outputs.begin(), g.outputs.end(), t) != g.outputs.end())
     return "its output is a network output";
@@ -536,6 +637,7 @@ std::string FusionGroup::Describe() const {
   s += line_buffer ? ", halo rows kept" : ", halo rows recomputed";
   s += band_input ? ", input per band" : ", input per tile";
   s += weights_resident ? ", weights resident" : ", weights re-fetched per band";
+  if (add >= 0) s += skip_on_chip ? ", add's skip from the input band" : ", add's skip from DRAM";
   s += "; est " + std::to_string(est_cycles) + " cycles, " + std::to_string(est_dram_bytes) +
        " DRAM bytes, " + EnergyText(est_energy_pj) + " (unfused " + std::to_string(unfused_cycles) + ", " +
        std::to_string(unfused_dram_bytes) + ", " + EnergyText(unfused_energy_pj) + ")";
@@ -611,13 +713,27 @@ class FusionPlanner {
            EnergyText(p.alone.energy_pj) + " (objective " + objective_.name() + ")";
   }
 
+  // Op `op` alone as its own cost model rates it: conv layers and adds that may join a group.
   PlanCost Alone(int op) {
-    const bool conv =
-        ctx_.graph->ops[op].type == core::OpType::kConv2d && (link_[op] || (op > 0 && link_[op - 1]));
-    if (!conv) return {};
+    const core::OpType type = ctx_.graph->ops[op].type;
+    const bool linked = link_[op] || (op > 0 && link_[op - 1]);
+    if (!linked || (type != core::OpType::kConv2d && type != core::OpType::kAdd)) return {};
     auto it = alone_.find(op);
-    if (it == alone_.end()) it = alone_.emplace(op, UnfusedEstimate(ctx_, op)).first;
+    if (it == alone_.end()) {
+      it =
+          alone_
+              .emplace(op, type == core::OpType::kAdd ? EstimateEltwise(ctx_, op) : UnfusedEstimate(ctx_, op))
+              .first;
+    }
     return it->second;
+  }
+
+  // Ops [i, j] as a group (op j may be its trailing add).
+  FusionGroup Candidate(int i, int j) const {
+    FusionGroup g;
+    for (int k = i; k <= j; ++k) g.ops.push_back(k);
+    if (ctx_.graph->ops[j].type == core::OpType::kAdd) g.add = j;
+    return g;
   }
 
   // The best plan of ops [i, n): op i alone, or a group [i, j].
@@ -642,8 +758,7 @@ class FusionPlanner {
     for (int j = i + 1; j <= last && link_[j - 1]; ++j) {
       alone_sum = alone_sum + Alone(j);
       if (j < forced_end || (j + 1 < n_ && forced_[j])) continue;
-      FusionGroup g;
-      for (int k = i; k <= j; ++k) g.ops.push_back(k);
+      FusionGroup g = Candidate(i, j);
       GroupPlanner planner(ctx_, g.ops);
       const bool fits = planner.Best(objective_, &g);
       if (j == i + 1) pair_[i] = {true, fits, Estimated(g), alone_sum};
@@ -714,6 +829,7 @@ class GroupEmitter {
       throw std::logic_error("fusion group at layer " + vs[0].op->name + " no longer fits its buffers");
     }
     ts_ = planner_.Tilings(g);
+    band_in_.assign(shape_.need.size(), 0);
     for (size_t k = 0; k < vs.size(); ++k) {
       ems_.push_back(std::make_unique<ConvEmitter>(ctx, vs[k], ts_[k], *planner_.stores()[k]));
       if (layout_.weights_resident) ems_.back()->SetWeightHome(layout_.home[k]);
@@ -728,7 +844,9 @@ class GroupEmitter {
     const size_t layers = planner_.views().size(), bands = shape_.need.size();
     // At least a CONV and a REQUANT per band of each earlier layer, and a CONV, REQUANT and STORE
     // per band and output-channel tile of the last: counted before any is emitted.
-    const double per_band = 3.0 * static_cast<double>(ems_.back()->oc_tiles().size()) + 2.0 * (layers - 1);
+    const double per_tile = g_.add >= 0 ? 4.0 : 3.0;  // and an ADD
+    const double per_band =
+        per_tile * static_cast<double>(ems_.back()->oc_tiles().size()) + 2.0 * (layers - 1);
     ctx_.CheckInstructionBudget(static_cast<double>(bands) * per_band, g_.ops.front());
     for (size_t t = 0; t + 1 < bands + layers; ++t) {
       for (size_t k = 0; k < layers; ++k) {
@@ -779,6 +897,7 @@ class GroupEmitter {
     } else if (g_.band_input) {
       const Rows r = shape_.Computed(b_, 0, false);
       const uint64_t band = em.LoadInput({r.begin, 0, r.size(), v.ow}, o, o.ic[i], i);
+      band_in_[b_] = band;
       em.EmitCompute(s, o, o.ic[i], first, band + (in.begin - InputRows(v, r).begin) * row, w, params, acc);
     } else {
       em.EmitCompute(s, o, o.ic[i], first, em.LoadInput(s, o, o.ic[i], i), w, params, acc);
@@ -838,11 +957,13 @@ class GroupEmitter {
     }
   }
 
-  // The last layer: its band, output-channel tile by tile, stored to DRAM.
+  // The last layer: its band, output-channel tile by tile, stored to DRAM (with a trailing add,
+  // the sum is).
   void Finish(size_t k) {
     const ConvView& v = planner_.views()[k];
     ConvEmitter& em = *ems_[k];
     const SpatialTile s{need()[k].begin, 0, need()[k].size(), v.ow};
+    if (k == 0 && g_.band_input && g_.line_buffer) LoadBandRing();
     for (const OcTile& o : em.oc_tiles()) {
       const uint64_t acc = ctx_.buffers.acc.base[ctx_.buffers.acc.NextFree()];
       const uint64_t w = em.LoadWeights(o, o.ic[0], 0);
@@ -850,8 +971,61 @@ class GroupEmitter {
       Compute(k, s, o, 0, true, w, params, acc);
       const uint64_t out = ctx_.buffers.out.base[ctx_.buffers.out.NextFree()];
       em.EmitRequant(s, o, acc, params, out);
-      em.EmitStore(s, o, out);
+      if (g_.add >= 0) {
+        Add(s, o, out);
+      } else {
+        em.EmitStore(s, o, out);
+      }
     }
+  }
+
+  // The trailing add of tile (s, o), in place in the output slot `out` that holds the last layer's
+  // REQUANT, with the skip's tile from the first layer's input on chip (its band slot, or its ring:
+  // split where the ring wraps) or loaded from DRAM; then the sum is stored.
+  void Add(const SpatialTile& s, const OcTile& o, uint64_t out) {
+    const core::Op& add = ctx_.graph->ops[g_.add];
+    const ConvView& first = planner_.views().front();
+    const ConvView& last = planner_.views().back();
+    const core::TensorInfo& skip = planner_.Skip();
+    const core::TensorInfo& y = ctx_.graph->tensor(add.outputs[0]);
+    const int conv_layer = ctx_.current_layer;
+    ctx_.current_layer = g_.add;
+    const int64_t row = s.ow * o.ocn;  // elements per row of the tile
+    if (!g_.skip_on_chip) {
+      const uint64_t b = layout_.skip.base[layout_.skip.NextFree()];
+      EmitTileDma(ctx_, isa::Opcode::kLoad,
+                  {ctx_.tensor_addr.at(skip.name), last.ow, last.oc, skip.bytes_per_element(), s.oy0, s.ox0,
+                   o.oc0, s.oh, s.ow, o.ocn},
+                  b);
+      EmitAdd(add, out, b, s.oh * row);
+    } else if (!g_.line_buffer) {
+      const Rows band = InputRows(first, shape_.Computed(b_, 0, false));
+      EmitAdd(add, out, band_in_[b_] + (s.oy0 - band.begin) * RowBytes(first, true), s.oh * row);
+    } else {
+      const Ring& ring = layout_.in_ring;
+      for (int64_t r = s.oy0; r < s.oy0 + s.oh;) {
+        const int64_t n = std::min(s.oy0 + s.oh - r, ring.rows - r % ring.rows);
+        EmitAdd(add, out + (r - s.oy0) * row * last.y->bytes_per_element(), ring.At(r), n * row);
+        r += n;
+      }
+    }
+    EmitTileDma(ctx_, isa::Opcode::kStore,
+                {ctx_.tensor_addr.at(y.name), last.ow, last.oc, y.bytes_per_element(), s.oy0, s.ox0, o.oc0,
+                 s.oh, s.ow, o.ocn},
+                out);
+    ctx_.current_layer = conv_layer;
+  }
+
+  // ADD of `count` elements of the last layer's output at `conv_out` (the sum replaces them) and of
+  // the skip at `skip`, in the add's operand order.
+  void EmitAdd(const core::Op& add, uint64_t conv_out, uint64_t skip, int64_t count) {
+    isa::EltwiseArgs& x = ctx_.Emit(isa::Opcode::kAdd).eltwise();
+    x = EltwiseLayerArgs(*ctx_.graph, add);
+    const bool conv_first = add.inputs[0] == planner_.views().back().y->name;
+    x.a_addr = conv_first ? conv_out : skip;
+    x.b_addr = conv_first ? skip : conv_out;
+    x.out_addr = conv_out;
+    x.count = x.b_count = count;
   }
 
   // The layers' mapping entries: the group, and each layer's share of the group's estimate (by
@@ -867,22 +1041,51 @@ class GroupEmitter {
       m.weight_format = store.name();
       m.weight_bytes = store.StoresTiles() ? ems_[k]->StoredWeightBytes()
                                            : vs[k].w->elements() * vs[k].w->bytes_per_element();
-      m.tiling = "fused group " + vs.front().op->name + ".." + vs.back().op->name + " (layer " +
-                 std::to_string(k + 1) + " of " + std::to_string(vs.size()) + "): " + g_.Describe();
-      m.group = g_.ops.front();
-      m.group_estimated_cycles = g_.est_cycles;
-      m.group_estimated_dram_bytes = g_.est_dram_bytes;
-      m.group_unfused_cycles = g_.unfused_cycles;
-      m.group_unfused_dram_bytes = g_.unfused_dram_bytes;
-      m.group_estimated_energy_pj = g_.est_energy_pj;
-      m.group_unfused_energy_pj = g_.unfused_energy_pj;
-      m.tiles = 0;
-      for (size_t i = first_instr_; i < ctx_.program.instructions.size(); ++i) {
-        const isa::Instruction& in = ctx_.program.instructions[i];
-        if (in.op == isa::Opcode::kConv && in.layer == g_.ops[k]) ++m.tiles;
-      }
+      m.tiling = Label(k) + g_.Describe();
+      SetGroup(m);
+      m.tiles = Emitted(isa::Opcode::kConv, g_.ops[k]);
       m.estimated_cycles = compute > 0 ? g_.est_cycles * g_.est_compute[k] / compute : 0;
     }
+    if (g_.add >= 0) RecordAdd(compute);
+  }
+
+  // The group's figures in a member's mapping entry.
+  void SetGroup(isa::LayerMapping& m) const {
+    m.group = g_.ops.front();
+    m.group_estimated_cycles = g_.est_cycles;
+    m.group_estimated_dram_bytes = g_.est_dram_bytes;
+    m.group_unfused_cycles = g_.unfused_cycles;
+    m.group_unfused_dram_bytes = g_.unfused_dram_bytes;
+    m.group_estimated_energy_pj = g_.est_energy_pj;
+    m.group_unfused_energy_pj = g_.unfused_energy_pj;
+  }
+
+  // The group's instructions with `op` of layer `layer`.
+  int64_t Emitted(isa::Opcode op, int layer) const {
+    int64_t n = 0;
+    for (size_t i = first_instr_; i < ctx_.program.instructions.size(); ++i) {
+      const isa::Instruction& in = ctx_.program.instructions[i];
+      n += in.op == op && in.layer == layer ? 1 : 0;
+    }
+    return n;
+  }
+
+  // "fused group <first>..<last> (layer <k + 1> of <n>): "
+  std::string Label(size_t k) const {
+    const std::vector<core::Op>& ops = ctx_.graph->ops;
+    return "fused group " + ops[g_.ops.front()].name + ".." + ops[g_.ops.back()].name + " (layer " +
+           std::to_string(k + 1) + " of " + std::to_string(g_.ops.size()) + "): ";
+  }
+
+  // The trailing add's mapping entry: the post-processor's ADDs, and its share of the estimate.
+  void RecordAdd(int64_t compute) {
+    isa::LayerMapping& m = ctx_.program.layers[g_.add];
+    m.unit = ctx_.arch->post.name;
+    m.tiling = Label(planner_.views().size()) +
+               "the last layer's output tiles plus the skip's, in the post-processor's buffer";
+    SetGroup(m);
+    m.tiles = Emitted(isa::Opcode::kAdd, g_.add);
+    m.estimated_cycles = compute > 0 ? g_.est_cycles * g_.est_compute.back() / compute : 0;
   }
 
   Context& ctx_;
@@ -893,7 +1096,8 @@ class GroupEmitter {
   std::vector<ConvTiling> ts_;
   std::vector<std::unique_ptr<ConvEmitter>> ems_;
   size_t b_ = 0;
-  int64_t loaded_ = 0;  // first-layer input rows [.., loaded_) are in the input ring
+  int64_t loaded_ = 0;             // first-layer input rows [.., loaded_) are in the input ring
+  std::vector<uint64_t> band_in_;  // per band: where the first layer's input band was loaded
   size_t first_instr_ = 0;
 };
 

@@ -183,7 +183,13 @@ void SetUpBuffers(Context& ctx);
 void EmitConv(Context& ctx, int op_index);
 void EmitPool(Context& ctx, int op_index);
 void EmitEltwise(Context& ctx, int op_index);  // add, mul, lookup
-void EmitConcat(Context& ctx, int op_index);   // DMA copies only
+// An add, mul or lookup's operand types, zero points, scales and output clamp (what every chunk,
+// or a fusion group's ADD, shares).
+isa::EltwiseArgs EltwiseLayerArgs(const core::Graph& g, const core::Op& op);
+// An add, mul or lookup run alone (EmitEltwise's chunks) as the fusion planner rates it: its DRAM
+// transfers and post-processor cycles, overlapped, and the energy terms that differ from a group.
+PlanCost EstimateEltwise(const Context& ctx, int op_index);
+void EmitConcat(Context& ctx, int op_index);  // DMA copies only
 void Schedule(isa::Program& program);
 
 // The clamp of a fused activation, intersected with the output type's range.
