@@ -7,6 +7,7 @@
 
 #include "app/app.h"
 #include "app/commands.h"
+#include "compiler/compiler.h"
 #include "support/error.h"
 
 namespace npusim::app {
@@ -48,13 +49,13 @@ po::options_description CommonOptions(CommandOptions& o) {
       ("activation-bits", po::value<std::string>(&o.activation_bits),
        "re-quantize the activations layers read: LAYER=BITS,... (BITS 2..16; '*' = every conv/FC layer), or @FILE")
       ("objective", po::value<std::string>(&o.objective)->notifier([](const std::string& v) {
-         if (v != "cycles" && v != "energy" && v != "edp") {
-           throw po::error("--objective: expected cycles, energy or edp, got \"" + v + "\"");
-         }
+         const std::string why = compiler::ObjectiveProblem(v);
+         if (!why.empty()) throw po::error("--objective: " + why);
        }), "what the compiler's choices minimise: cycles, energy or edp (fusion groups on every unit, a "
            "reconfigurable_array's mappings; overrides the arch's; default the arch's, else cycles)")
       ("fusion", po::value<std::string>(&o.fusion)->notifier([](const std::string& v) {
-         if (v != "none" && v != "auto") throw po::error("--fusion: expected none or auto, got \"" + v + "\"");
+         const std::string why = compiler::FusionProblem(v);
+         if (!why.empty()) throw po::error("--fusion: " + why);
        }), "layer fusion: auto (the compiler fuses conv chains where its cost model prefers it; a net file's "
            "\"fusion\" forces or forbids) or none (every layer alone)")
       ("max-instructions", po::value<int64_t>(&o.max_instructions)->default_value(o.max_instructions)

@@ -49,8 +49,7 @@ core::Graph LoadNet(const CommandOptions& o) {
 
 compiler::CompileOptions CompileOptionsOf(const CommandOptions& o) {
   compiler::CompileOptions c;
-  c.fusion =
-      o.fusion == "none" ? compiler::CompileOptions::Fusion::kNone : compiler::CompileOptions::Fusion::kAuto;
+  c.fusion = compiler::FusionNamed(o.fusion);
   c.objective = o.objective;
   c.max_instructions = o.max_instructions;
   return c;

@@ -1,5 +1,6 @@
 #include "compiler/compiler.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <map>
@@ -68,6 +69,20 @@ int BufferIndex(const core::ArchConfig& arch, const std::string& name) {
     if (arch.buffers[i].name == name) return static_cast<int>(i);
   }
   return -1;
+}
+
+std::string ObjectiveProblem(const std::string& name) {
+  const std::vector<std::string>& names = core::ObjectiveNames();
+  if (std::find(names.begin(), names.end(), name) != names.end()) return "";
+  return "expected " + names[0] + ", " + names[1] + " or " + names[2] + ", got \"" + name + "\"";
+}
+
+std::string FusionProblem(const std::string& name) {
+  return name == "none" || name == "auto" ? "" : "expected none or auto, got \"" + name + "\"";
+}
+
+CompileOptions::Fusion FusionNamed(const std::string& name) {
+  return name == "none" ? CompileOptions::Fusion::kNone : CompileOptions::Fusion::kAuto;
 }
 
 isa::Program Compile(const core::Graph& graph, const core::ArchConfig& arch, const std::string& net_file,

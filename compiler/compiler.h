@@ -41,6 +41,13 @@ struct CompileOptions {
   int64_t max_instructions = kDefaultMaxInstructions;
 };
 
+// `--objective` and `--fusion` as the command line and the Python module take them: "" when `name`
+// is one of the names, else what was expected ("expected cycles, energy or edp, got \"x\"").
+std::string ObjectiveProblem(const std::string& name);
+std::string FusionProblem(const std::string& name);
+// "none" or "auto" (FusionProblem says whether it is one).
+CompileOptions::Fusion FusionNamed(const std::string& name);
+
 // Throws core::ConfigError naming `net_file` and the op's JSON pointer ("/ops/3") for a network
 // the arch cannot run (an unsupported bit width, a layer no tile of which fits the buffers), and
 // for one whose program would have more than `options.max_instructions` instructions.

@@ -90,6 +90,11 @@ std::vector<std::string> UnitKindNames() { return TheRegistry().Names(); }
 
 const UnitKind& UnitKindOf(const UnitConfig& unit) { return *TheRegistry().Get(unit.type); }
 
+const std::vector<std::string>& ObjectiveNames() {
+  static const std::vector<std::string> names = {"cycles", "energy", "edp"};
+  return names;
+}
+
 void ApplyObjective(ArchConfig* arch, const std::string& objective) {
   if (objective.empty()) return;
   for (UnitConfig& u : arch->units) UnitKindOf(u).ApplyObjective(&u, objective);

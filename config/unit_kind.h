@@ -119,6 +119,8 @@ const UnitKind& UnitKindOf(const UnitConfig& unit);
 // of `arch` that takes one (UnitKind::ApplyObjective), so the resolved arch says what ranked its
 // choices. "" leaves the arch as it is.
 void ApplyObjective(ArchConfig* arch, const std::string& objective);
+// The compile objectives, in the order messages list them: cycles, energy, edp.
+const std::vector<std::string>& ObjectiveNames();
 
 // The built-in kinds' config facets, each defined in its config/unit_kind_<kind>.cpp.
 #define NPUSIM_UNIT_KIND(name, Id) std::unique_ptr<const UnitKind> Make##Id##UnitKind();

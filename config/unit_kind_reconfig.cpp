@@ -8,8 +8,6 @@
 namespace npusim::core {
 namespace {
 
-const std::vector<std::string> kObjectives = {"cycles", "energy", "edp"};
-
 // A forced mapping as the arch file spells it (only the fields given).
 Json ForceJson(const MappingForce& f) {
   Json j = Json::object();
@@ -51,7 +49,7 @@ class ReconfigKind final : public UnitKind {
                                             "a non-empty list of distinct dataflow names", "dataflow");
     if (dataflows && !dataflows->empty()) r.dataflows = *dataflows;
     SetIf(check.GetInt(u, up, "reconfig_cycles", Need::kOptional, 0, 1000000), &r.reconfig_cycles);
-    SetIf(check.GetEnum(u, up, "objective", Need::kOptional, kObjectives), &r.objective);
+    SetIf(check.GetEnum(u, up, "objective", Need::kOptional, ObjectiveNames()), &r.objective);
     SetIf(check.GetBool(u, up, "k_split", Need::kOptional), &r.k_split);
     ParseFeed(check, u, up, &r);
     ParseForces(check, u, up, &r);

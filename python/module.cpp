@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "compiler/compiler.h"
 #include "compiler/transforms/prune.h"
 #include "config/arch.h"
 #include "config/unit_kind.h"
@@ -84,15 +85,14 @@ explore::SessionOptions Options(const std::string& mode, const std::string& obje
                                 const std::string& fusion, int64_t cache) {
   explore::SessionOptions o;
   o.mode = ParseMode(mode);
-  if (!objective.empty() && objective != "cycles" && objective != "energy" && objective != "edp") {
-    throw PyRaise{g_input_error, "objective: expected cycles, energy or edp, got \"" + objective + "\""};
+  if (!objective.empty() && !compiler::ObjectiveProblem(objective).empty()) {
+    throw PyRaise{g_input_error, "objective: " + compiler::ObjectiveProblem(objective)};
   }
   o.compile.objective = objective;
-  if (fusion != "none" && fusion != "auto") {
-    throw PyRaise{g_input_error, "fusion: expected none or auto, got \"" + fusion + "\""};
+  if (!compiler::FusionProblem(fusion).empty()) {
+    throw PyRaise{g_input_error, "fusion: " + compiler::FusionProblem(fusion)};
   }
-  o.compile.fusion =
-      fusion == "none" ? compiler::CompileOptions::Fusion::kNone : compiler::CompileOptions::Fusion::kAuto;
+  o.compile.fusion = compiler::FusionNamed(fusion);
   if (cache < 0) throw PyRaise{g_input_error, "cache: expected at least 0, got " + std::to_string(cache)};
   o.cache = static_cast<size_t>(cache);
   return o;
