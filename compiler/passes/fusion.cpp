@@ -126,6 +126,7 @@ struct GroupLayout {
   std::vector<std::map<std::string, uint64_t>> home;  // per layer: resident weight tiles
   bool weights_resident = false;
   SlotPair skip;  // a trailing add's skip tiles loaded from DRAM
+  SlotPair sum;   // its sums, where they are wider than the last layer's output (else in place)
 };
 
 int64_t RowBytes(const ConvView& v, bool input) {
@@ -187,6 +188,11 @@ class GroupPlanner {
 
   const std::vector<ConvView>& views() const { return vs_; }
   int add() const { return add_; }
+  // The trailing add's sums are wider than the last layer's output: they need slots of their own.
+  bool WideSum() const {
+    return add_ >= 0 && ctx_.graph->tensor(ctx_.graph->ops[add_].outputs[0]).bytes_per_element() >
+                            vs_.back().y->bytes_per_element();
+  }
   // The trailing add's other input (not the last conv's output).
   const core::TensorInfo& Skip() const {
     const core::Op& a = ctx_.graph->ops[add_];
@@ -258,6 +264,15 @@ class GroupPlanner {
           AlignUp(g.band * last.ow * std::min(g.toc_last, last.oc) * Skip().bytes_per_element(), 64);
       layout->skip.base[0] = take(layout->skip.bytes);
       layout->skip.base[1] = take(layout->skip.bytes);
+    }
+    if (WideSum()) {
+      const ConvView& last = vs_.back();
+      const int64_t yb = ctx_.graph->tensor(ctx_.graph->ops[add_].outputs[0]).bytes_per_element();
+      layout->sum = B.in;
+      layout->sum.Invalidate();
+      layout->sum.bytes = AlignUp(g.band * last.ow * std::min(g.toc_last, last.oc) * yb, 64);
+      layout->sum.base[0] = take(layout->sum.bytes);
+      layout->sum.base[1] = take(layout->sum.bytes);
     }
     if (at > end) return false;
     return PlaceWeights(ts, layout, homes);
@@ -571,17 +586,14 @@ void GroupPlanner::Estimate(const GroupShape& shape, bool energy, FusionGroup* g
                      c.conv_pj * arch.dynamic_energy_scale();
 }
 
-// Why an add cannot end a group whose last conv writes t: it must read t once, add a skip of t's
-// shape, and write elements of t's width (the sum replaces t in the post-processor's buffer).
+// Why an add cannot end a group whose last conv writes t: it must read t once and add a skip of
+// t's shape.
 std::string WhyNotAddTail(const core::Graph& g, const core::Op& add, const std::string& t) {
   const auto reads = std::count(add.inputs.begin(), add.inputs.end(), t);
   if (reads == 0) return "the next op does not read its output";
   if (reads > 1) return "the add reads it twice";
   const core::TensorInfo& skip = g.tensor(add.inputs[0] == t ? add.inputs[1] : add.inputs[0]);
-  const core::TensorInfo& y = g.tensor(add.outputs[0]);
   if (skip.shape != g.tensor(t).shape) return "the add broadcasts its other input";
-  if (y.bytes_per_element() != g.tensor(t).bytes_per_element())
-    return "the add's output elements are wider than its";
   return "";
 }
 
@@ -979,9 +991,10 @@ class GroupEmitter {
     }
   }
 
-  // The trailing add of tile (s, o), in place in the output slot `out` that holds the last layer's
-  // REQUANT, with the skip's tile from the first layer's input on chip (its band slot, or its ring:
-  // split where the ring wraps) or loaded from DRAM; then the sum is stored.
+  // The trailing add of tile (s, o) of the last layer's output (REQUANTed into the output slot
+  // `out`), with the skip's tile from the first layer's input on chip (its band slot, or its ring:
+  // split where the ring wraps) or loaded from DRAM; the sums go in place (or, wider than the
+  // output, into slots of their own), and are stored.
   void Add(const SpatialTile& s, const OcTile& o, uint64_t out) {
     const core::Op& add = ctx_.graph->ops[g_.add];
     const ConvView& first = planner_.views().front();
@@ -990,6 +1003,7 @@ class GroupEmitter {
     const core::TensorInfo& y = ctx_.graph->tensor(add.outputs[0]);
     const int conv_layer = ctx_.current_layer;
     ctx_.current_layer = g_.add;
+    const uint64_t sum = planner_.WideSum() ? layout_.sum.base[layout_.sum.NextFree()] : out;
     const int64_t row = s.ow * o.ocn;  // elements per row of the tile
     if (!g_.skip_on_chip) {
       const uint64_t b = layout_.skip.base[layout_.skip.NextFree()];
@@ -997,34 +1011,40 @@ class GroupEmitter {
                   {ctx_.tensor_addr.at(skip.name), last.ow, last.oc, skip.bytes_per_element(), s.oy0, s.ox0,
                    o.oc0, s.oh, s.ow, o.ocn},
                   b);
-      EmitAdd(add, out, b, s.oh * row);
+      EmitAdd(add, {out, b, sum}, s.oh * row);
     } else if (!g_.line_buffer) {
       const Rows band = InputRows(first, shape_.Computed(b_, 0, false));
-      EmitAdd(add, out, band_in_[b_] + (s.oy0 - band.begin) * RowBytes(first, true), s.oh * row);
+      EmitAdd(add, {out, band_in_[b_] + (s.oy0 - band.begin) * RowBytes(first, true), sum}, s.oh * row);
     } else {
       const Ring& ring = layout_.in_ring;
       for (int64_t r = s.oy0; r < s.oy0 + s.oh;) {
         const int64_t n = std::min(s.oy0 + s.oh - r, ring.rows - r % ring.rows);
-        EmitAdd(add, out + (r - s.oy0) * row * last.y->bytes_per_element(), ring.At(r), n * row);
+        const int64_t done = (r - s.oy0) * row;  // elements before row r
+        EmitAdd(add,
+                {out + done * last.y->bytes_per_element(), ring.At(r), sum + done * y.bytes_per_element()},
+                n * row);
         r += n;
       }
     }
     EmitTileDma(ctx_, isa::Opcode::kStore,
                 {ctx_.tensor_addr.at(y.name), last.ow, last.oc, y.bytes_per_element(), s.oy0, s.ox0, o.oc0,
                  s.oh, s.ow, o.ocn},
-                out);
+                sum);
     ctx_.current_layer = conv_layer;
   }
 
-  // ADD of `count` elements of the last layer's output at `conv_out` (the sum replaces them) and of
-  // the skip at `skip`, in the add's operand order.
-  void EmitAdd(const core::Op& add, uint64_t conv_out, uint64_t skip, int64_t count) {
+  struct AddOperands {
+    uint64_t conv_out, skip, sum;
+  };
+  // ADD of `count` elements of the last layer's output and of the skip (in the add's operand
+  // order) into the sums.
+  void EmitAdd(const core::Op& add, const AddOperands& at, int64_t count) {
     isa::EltwiseArgs& x = ctx_.Emit(isa::Opcode::kAdd).eltwise();
     x = EltwiseLayerArgs(*ctx_.graph, add);
     const bool conv_first = add.inputs[0] == planner_.views().back().y->name;
-    x.a_addr = conv_first ? conv_out : skip;
-    x.b_addr = conv_first ? skip : conv_out;
-    x.out_addr = conv_out;
+    x.a_addr = conv_first ? at.conv_out : at.skip;
+    x.b_addr = conv_first ? at.skip : at.conv_out;
+    x.out_addr = at.sum;
     x.count = x.b_count = count;
   }
 

@@ -84,9 +84,9 @@ TEST_P(FusionChains, ForcedGroupMatchesTheReference) {
 }
 
 // A residual block: 1 to 3 convs and an add of the last one's output and a skip (in either
-// order). The skip is the block's input when every conv keeps its shape (stride 1, "same" padding,
-// as many output channels as inputs: the group can read it from its input band on chip), else a
-// second network input of the output's shape.
+// order), its output 8 or 16 bits wide. The skip is the block's input when every conv keeps its shape (stride
+// 1, "same" padding, as many output channels as inputs: the group can read it from its input band on chip),
+// else a second network input of the output's shape.
 core::Graph RandomResidualChain(uint64_t seed) {
   GraphBuilder b(seed);
   int64_t h = b.Uniform(3, 16), w = b.Uniform(3, 16), c = b.Uniform(1, 24);
@@ -112,6 +112,7 @@ core::Graph RandomResidualChain(uint64_t seed) {
   const std::string out = b.Coin() ? b.AddOp(y, skip, act) : b.AddOp(skip, y, act);
   core::Graph g = b.Build();
   g.outputs = {out};
+  if (b.Coin(0.3)) g.tensor(out).bits = 16;  // sums wider than the conv's output
   return g;
 }
 
@@ -158,19 +159,22 @@ INSTANTIATE_TEST_SUITE_P(Seeds, ResidualChains,
 // input band on chip in most of them (compile only).
 TEST(Fusion, ForcedResidualBlocksKeepTheSkipOnChip) {
   const core::ArchConfig arch = core::LoadArch(SourcePath("arch/dense_16x16.json"));
-  int fit = 0, on_chip = 0;
+  int fit = 0, on_chip = 0, wide = 0;
   for (uint64_t seed = 1; seed <= 40; ++seed) {
     const core::Graph g = Forced(RandomResidualChain(seed));
     try {
       const isa::Program p = compiler::Compile(g, arch, g.name);
       ++fit;
       on_chip += p.layers[0].tiling.find("add's skip from the input band") != std::string::npos ? 1 : 0;
+      wide += g.tensor(g.outputs[0]).bits == 16 ? 1 : 0;
     } catch (const core::ConfigError&) {
     }
   }
   EXPECT_GE(fit, 30);
   EXPECT_GE(on_chip, 15);
-  std::cout << fit << " of 40 forced residual blocks fit, " << on_chip << " with the skip on chip\n";
+  EXPECT_GE(wide, 6);  // groups whose sums are wider than the conv's output
+  std::cout << fit << " of 40 forced residual blocks fit, " << on_chip << " with the skip on chip, " << wide
+            << " with 16-bit sums\n";
 }
 
 // A first layer that does not read every column of its input (1x1, stride 2, even width) reads
