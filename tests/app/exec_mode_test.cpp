@@ -112,13 +112,17 @@ std::vector<Case> Cases() {
   for (const char* a : {"arch/scalpel_cpu.json", "arch/scalpel_mcu.json"}) {
     out.push_back({a, "workloads/mobilenet_v1_q8.json", &kMobileNetSimd});
   }
-  // Fused groups (the README command fuses 13 layers into 6 groups; small_resnet's layers stay
-  // alone), under the default objective and the energy objective, whose tilings differ; and
-  // MobileNetV1 on the systolic array under the energy objective (other tilings than by cycles).
+  // Fused groups (the README command fuses 13 layers into 6 groups; small_resnet on UNPU runs
+  // conv2 and its residual add as one), under the default objective and the energy objective,
+  // whose tilings differ; ResNet-18 on UNPU, whose groups end in residual adds (the skip on chip
+  // in a ring, or loaded per tile); and MobileNetV1 on the systolic array under the energy
+  // objective (other tilings than by cycles).
   const Variant* dense = &Variants()[0];
   const Variant* energy = &Variants()[7];
   out.push_back({"arch/unpu.json", "workloads/mobilenet_q4.json", dense});
   out.push_back({"arch/unpu.json", "workloads/mobilenet_q4.json", energy});
+  out.push_back({"arch/unpu.json", "workloads/scaling/resnet18_q8.json", dense});
+  out.push_back({"arch/unpu.json", "workloads/scaling/resnet18_q8.json", energy});
   out.push_back({"arch/dense_16x16.json", "workloads/mobilenet_v1_q8.json", energy});
   return out;
 }
