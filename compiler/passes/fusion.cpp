@@ -362,7 +362,8 @@ class GroupPlanner {
     }
     const ConvView& first = vs_[0];
     std::vector<int64_t> tics{first.icg()};
-    // A lone conv (before an add) is the last layer: all its input channels at once, by band.
+    // A lone conv (before an add) is the last layer: all its input channels in one tile, loaded
+    // by band or with the band's first output-channel tile.
     const bool alone = vs_.size() == 1;
     if (first.groups == 1 && !alone) {
       for (int64_t t = first.icg() / 2; t >= 1; t /= 2) tics.push_back(t);
@@ -371,7 +372,6 @@ class GroupPlanner {
       g->tic_first = tic;
       for (bool band_input : {true, false}) {
         if (band_input && first.groups == 1 && tic != first.icg()) continue;
-        if (alone && !band_input) continue;
         // A band of the input is whole rows, which the CONVs read as their tile (ring, offsets).
         if (band_input && !ReadsWholeRows(0)) continue;
         g->band_input = band_input;
@@ -395,6 +395,7 @@ class GroupPlanner {
   std::vector<int64_t> WeightLoads(const GroupShape& shape, const FusionGroup& g,
                                    const std::vector<ConvTiling>& ts);
   void EstimateFirstInput(const GroupShape& shape, const FusionGroup& g, struct GroupCost& c) const;
+  void EstimateTileInput(const Rows& r, struct GroupCost& c) const;
 
   Context& ctx_;
   std::vector<ConvView> vs_;  // the conv layers
@@ -510,6 +511,16 @@ std::vector<int64_t> GroupPlanner::WeightLoads(const GroupShape& shape, const Fu
   return loads;
 }
 
+// A lone conv's input tile for output rows r (all channels; the later output-channel tiles find it
+// in its slot): its rows, each the columns it reads.
+void GroupPlanner::EstimateTileInput(const Rows& r, GroupCost& c) const {
+  const ConvView& v = vs_[0];
+  int64_t c0 = 0, c1 = 0;
+  InputSpan(0, v.ow, v.sw, v.dw, v.kw, v.pl, v.w_, &c0, &c1);
+  const int64_t run = (c1 - c0) * v.c * v.x->bytes_per_element();
+  c.Transfer(run, InputRows(v, r).size() * run);
+}
+
 // The first layer's input with band input: per band its rows (all of them, or with a line buffer
 // only those no earlier band loaded).
 void GroupPlanner::EstimateFirstInput(const GroupShape& shape, const FusionGroup& g, GroupCost& c) const {
@@ -566,6 +577,7 @@ void GroupPlanner::Estimate(const GroupShape& shape, bool energy, FusionGroup* g
     for (int64_t oc0 = 0; oc0 < last.oc; oc0 += step) {
       const int64_t toc = std::min(step, last.oc - oc0);
       c.Conv(*ctx_.unit, last, ts.back(), vs_.size() - 1, rows, toc, last.icg(), true);
+      if (vs_.size() == 1 && !g->band_input && oc0 == 0) EstimateTileInput(shape.need[b].back(), c);
       c.Requant(rows * last.ow * toc);
       if (add_ >= 0) {
         c.Add(rows * last.ow * toc);
