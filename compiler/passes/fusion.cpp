@@ -396,6 +396,7 @@ class GroupPlanner {
                                    const std::vector<ConvTiling>& ts);
   void EstimateFirstInput(const GroupShape& shape, const FusionGroup& g, struct GroupCost& c) const;
   void EstimateTileInput(const Rows& r, struct GroupCost& c) const;
+  void EstimateLast(const Rows& r, const FusionGroup& g, const ConvTiling& t, struct GroupCost& c) const;
 
   Context& ctx_;
   std::vector<ConvView> vs_;  // the conv layers
@@ -554,6 +555,30 @@ void GroupPlanner::EstimateProducer(const Rows& r, size_t k, const FusionGroup& 
   }
 }
 
+// The last layer computing its band `r`, output-channel tile by tile: its CONVs (a lone conv also
+// loads its input tile, unless by band), REQUANTs, the trailing add's ADDs and skip loads, and the
+// stores.
+void GroupPlanner::EstimateLast(const Rows& r, const FusionGroup& g, const ConvTiling& t,
+                                GroupCost& c) const {
+  const ConvView& last = vs_.back();
+  const int64_t yb = last.y->bytes_per_element();
+  const int64_t rows = r.size();
+  const int64_t step = t.whole_groups ? last.oc : g.toc_last;
+  for (int64_t oc0 = 0; oc0 < last.oc; oc0 += step) {
+    const int64_t toc = std::min(step, last.oc - oc0);
+    const int64_t n = rows * last.ow * toc;
+    c.Conv(*ctx_.unit, last, t, vs_.size() - 1, rows, toc, last.icg(), true);
+    if (vs_.size() == 1 && !g.band_input && oc0 == 0) EstimateTileInput(r, c);
+    c.Requant(n);
+    if (add_ >= 0) {
+      c.Add(n);
+      const int64_t sb = Skip().bytes_per_element();
+      if (!g.skip_on_chip) c.Transfer(toc == last.oc ? n * sb : toc * sb, n * sb);
+    }
+    c.Transfer(toc == last.oc ? n * yb : toc * yb, n * yb);
+  }
+}
+
 // The cost model of a group: per band, each layer's CONV cycles (the unit's timing kernel), its
 // REQUANT cycles, and the DRAM transfers (the first layer's input with its halo rows, unless a line
 // buffer keeps them; the last layer's output; weights once when resident, else per band). The
@@ -565,28 +590,12 @@ void GroupPlanner::Estimate(const GroupShape& shape, bool energy, FusionGroup* g
   GroupCost c{ctx_, arch, arch.dram.bytes_per_cycle,          arch.dram.granule_bytes(), 0, 0,
               0,    0,    std::vector<int64_t>(vs_.size(), 0)};
   c.energy = energy;
-  const ConvView& last = vs_.back();
-  const int64_t yb = last.y->bytes_per_element();
   const size_t n_bands = shape.need.size();
   if (g->band_input) EstimateFirstInput(shape, *g, c);
   for (size_t b = 0; b < n_bands; ++b) {
     for (size_t k = 0; k + 1 < vs_.size(); ++k)
       EstimateProducer(shape.Computed(b, k, g->line_buffer), k, *g, ts, c);
-    const int64_t rows = shape.need[b].back().size();
-    const int64_t step = ts.back().whole_groups ? last.oc : g->toc_last;
-    for (int64_t oc0 = 0; oc0 < last.oc; oc0 += step) {
-      const int64_t toc = std::min(step, last.oc - oc0);
-      c.Conv(*ctx_.unit, last, ts.back(), vs_.size() - 1, rows, toc, last.icg(), true);
-      if (vs_.size() == 1 && !g->band_input && oc0 == 0) EstimateTileInput(shape.need[b].back(), c);
-      c.Requant(rows * last.ow * toc);
-      if (add_ >= 0) {
-        c.Add(rows * last.ow * toc);
-        const int64_t sb = Skip().bytes_per_element();
-        if (!g->skip_on_chip)
-          c.Transfer(toc == last.oc ? rows * last.ow * toc * sb : toc * sb, rows * last.ow * toc * sb);
-      }
-      c.Transfer(toc == last.oc ? rows * last.ow * toc * yb : toc * yb, rows * last.ow * toc * yb);
-    }
+    EstimateLast(shape.need[b].back(), *g, ts.back(), c);
   }
   for (const int64_t bytes : WeightLoads(shape, *g, ts)) c.Transfer(bytes, bytes);
   const int64_t fill = (c.compute + c.post) / static_cast<int64_t>(n_bands);
