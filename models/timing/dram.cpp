@@ -271,6 +271,7 @@ void DramChannel::FillTimes() const {
 
 bool DramChannel::TickRefresh(uint64_t c) {
   for (int k = 0; k < spec_.ranks; ++k) {
+    if (!RefreshDue(k, c)) continue;  // RefreshCandidate's answer, without the call
     DramCmd cmd;
     uint64_t at;
     if (RefreshCandidate(k, c, &cmd, &at) && at <= c) {
@@ -333,8 +334,7 @@ void DramChannel::Classify(Entry& e, DramCmd cmd) {
   if (events_ && events_->row) events_->row(e.layer, kind);
 }
 
-void DramChannel::Tick(uint64_t c) {
-  if (!dirty_ && c < ready_at_) return;
+void DramChannel::TickBusy(uint64_t c) {
   // 1. Refresh owed by a rank comes first.
   if (TickRefresh(c)) return;
   // 2-3. FR-FCFS in the served queue (its banks' times are those of the last scan unless the
@@ -487,25 +487,17 @@ void DramChannel::IssueRefresh(int k, DramCmd cmd, uint64_t c) {
   if (events_ && events_->command) events_->command(r.last_layer, DramCmd::kRef);
 }
 
-uint64_t DramChannel::NextActivity(uint64_t c) const {
-  if (dirty_) {
-    // Until the state changes again, Tick may skip the cycles before it.
-    ready_at_ = Scan(c);
-    dirty_ = false;
-  }
-  return std::max(c, ready_at_);
-}
-
 uint64_t DramChannel::RefreshNext(uint64_t c) const {
   uint64_t next = kNever;
   for (int k = 0; k < spec_.ranks; ++k) {
+    if (!RefreshDue(k, c)) {  // no refresh owed: the next falls due then
+      next = std::min(next, ranks_[k].next_refresh);
+      continue;
+    }
     DramCmd cmd;
     uint64_t at;
-    if (RefreshCandidate(k, c, &cmd, &at)) {
-      next = std::min(next, std::max(at, c));
-    } else {
-      next = std::min(next, ranks_[k].next_refresh);
-    }
+    RefreshCandidate(k, c, &cmd, &at);  // owed: its command and cycle
+    next = std::min(next, std::max(at, c));
   }
   return next;
 }
@@ -539,26 +531,8 @@ bool DramSystem::Offer(const DramRequest& r, const DramAddress& a, uint64_t cycl
   return true;
 }
 
-void DramSystem::Tick(uint64_t c) {
-  for (DramChannel& ch : channels_) ch.Tick(c);
-}
-
-uint64_t DramSystem::NextActivity(uint64_t c) const {
-  uint64_t next = kNever;
-  for (const DramChannel& ch : channels_) next = std::min(next, ch.NextActivity(c));
-  return next;
-}
-
 bool DramSystem::Empty() const {
   return std::all_of(channels_.begin(), channels_.end(), [](const DramChannel& ch) { return ch.Empty(); });
-}
-
-void DramSystem::TakeCompletions(std::vector<DramCompletion>& out) {
-  for (DramChannel& ch : channels_) {
-    if (ch.completions().empty()) continue;
-    out.insert(out.end(), ch.completions().begin(), ch.completions().end());
-    ch.completions().clear();
-  }
 }
 
 void DramSystem::Finish(uint64_t c) {

@@ -32,6 +32,7 @@
 //  has been written (issue + CWL + BL).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -116,11 +117,22 @@ class DramChannel {
   // Takes `r` (decoded to this channel) in cycle `cycle`, which is not before the next cycle to run.
   // A read found in the write queue completes at cycle + 1 without entering the read queue.
   void Accept(const DramRequest& r, const DramAddress& a, uint64_t cycle);
-  // Runs cycle `c` (not before the previous one + 1): issues at most one command.
-  void Tick(uint64_t c);
+  // Runs cycle `c` (not before the previous one + 1): issues at most one command. (Inline: most
+  // cycles the front end visits have nothing to issue.)
+  void Tick(uint64_t c) {
+    if (dirty_ || c >= ready_at_) TickBusy(c);
+  }
   // The earliest cycle >= c at which Tick(c) could issue a command, if nothing new arrives; c is not
-  // before the next cycle to run (the answer is kept for Tick).
-  uint64_t NextActivity(uint64_t c) const;
+  // before the next cycle to run (the answer is kept for Tick). Inline: the front end asks after
+  // every cycle it visits.
+  uint64_t NextActivity(uint64_t c) const {
+    if (dirty_) {
+      // Until the state changes again, Tick may skip the cycles before it.
+      ready_at_ = Scan(c);
+      dirty_ = false;
+    }
+    return std::max(c, ready_at_);
+  }
   bool Empty() const { return order_[0].empty() && order_[1].empty(); }
   // The scan behind Tick and NextActivity: the earliest cycle >= c any command may issue.
   uint64_t Scan(uint64_t c) const;
@@ -191,6 +203,7 @@ class DramChannel {
   bool RefreshCandidate(int k, uint64_t c, DramCmd* cmd, uint64_t* at) const;
   void UpdateMode();
   bool TickRefresh(uint64_t c);  // issued a refresh command
+  void TickBusy(uint64_t c);     // Tick when a command may issue
   // FR-FCFS: the position in order_[w] of the entry whose command issues at c, or -1; `earliest`:
   // the earliest cycle any of the entries it looked at may issue (all of them when it returns -1).
   // Reads the served queue's banks' times_, not its entries: the scan costs the banks with requests.
@@ -247,11 +260,25 @@ class DramSystem {
   bool WouldAccept(const DramRequest& r, const DramAddress& a) const {
     return !channels_[a.channel].Full(r.write);
   }
-  void Tick(uint64_t c);
-  uint64_t NextActivity(uint64_t c) const;
+  // (Tick, NextActivity and TakeCompletions are inline: the front end calls them at every cycle it
+  // visits.)
+  void Tick(uint64_t c) {
+    for (DramChannel& ch : channels_) ch.Tick(c);
+  }
+  uint64_t NextActivity(uint64_t c) const {
+    uint64_t next = UINT64_MAX;
+    for (const DramChannel& ch : channels_) next = std::min(next, ch.NextActivity(c));
+    return next;
+  }
   bool Empty() const;
   // Moves every channel's completions into `out`.
-  void TakeCompletions(std::vector<DramCompletion>& out);
+  void TakeCompletions(std::vector<DramCompletion>& out) {
+    for (DramChannel& ch : channels_) {
+      if (ch.completions().empty()) continue;
+      out.insert(out.end(), ch.completions().begin(), ch.completions().end());
+      ch.completions().clear();
+    }
+  }
   void Finish(uint64_t c);
   DramCounts Counts() const;
 
