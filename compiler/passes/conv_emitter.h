@@ -254,11 +254,23 @@ class ConvEmitter {
     OutputRange(*v_.y, v_.op->activation, &r.out_min, &r.out_max);
   }
 
+  // Output tile (st, o) in DRAM tensor `t` of the layer's output shape: its own output, or a fused
+  // residual add's skip or sum (compiler/passes/fusion.h).
+  TensorTile OutputTile(const core::TensorInfo& t, const SpatialTile& st, const OcTile& o) const {
+    return {ctx_.tensor_addr.at(t.name),
+            v_.ow,
+            v_.oc,
+            t.bytes_per_element(),
+            st.oy0,
+            st.ox0,
+            o.oc0,
+            st.oh,
+            st.ow,
+            o.ocn};
+  }
+
   void EmitStore(const SpatialTile& st, const OcTile& o, uint64_t out) {
-    EmitTileDma(ctx_, isa::Opcode::kStore,
-                {ctx_.tensor_addr.at(v_.y->name), v_.ow, v_.oc, v_.y->bytes_per_element(), st.oy0, st.ox0,
-                 o.oc0, st.oh, st.ow, o.ocn},
-                out);
+    EmitTileDma(ctx_, isa::Opcode::kStore, OutputTile(*v_.y, st, o), out);
   }
 
  private:

@@ -188,11 +188,10 @@ class GroupPlanner {
 
   const std::vector<ConvView>& views() const { return vs_; }
   int add() const { return add_; }
+  // The trailing add's output.
+  const core::TensorInfo& Sum() const { return ctx_.graph->tensor(ctx_.graph->ops[add_].outputs[0]); }
   // The trailing add's sums are wider than the last layer's output: they need slots of their own.
-  bool WideSum() const {
-    return add_ >= 0 && ctx_.graph->tensor(ctx_.graph->ops[add_].outputs[0]).bytes_per_element() >
-                            vs_.back().y->bytes_per_element();
-  }
+  bool WideSum() const { return add_ >= 0 && Sum().bytes_per_element() > vs_.back().y->bytes_per_element(); }
   // The trailing add's other input (not the last conv's output).
   const core::TensorInfo& Skip() const {
     const core::Op& a = ctx_.graph->ops[add_];
@@ -221,6 +220,15 @@ class GroupPlanner {
       at += AlignUp(bytes, 64);
       return a;
     };
+    // Two slots of `bytes` each, taken from the input buffer.
+    auto take_pair = [&](int64_t bytes) {
+      SlotPair s = B.in;
+      s.Invalidate();
+      s.bytes = AlignUp(bytes, 64);
+      s.base[0] = take(s.bytes);
+      s.base[1] = take(s.bytes);
+      return s;
+    };
     const ConvView& first = vs_[0];
     layout->in = B.in;
     layout->in.Invalidate();
@@ -236,9 +244,7 @@ class GroupPlanner {
               std::max(bytes, InputRows(first, shape.Computed(b, 0, false)).size() * RowBytes(first, true));
         }
       }
-      layout->in.bytes = AlignUp(bytes, 64);
-      layout->in.base[0] = take(bytes);
-      layout->in.base[1] = take(bytes);
+      layout->in = take_pair(bytes);
     }
     layout->mid.clear();
     layout->mid_ring.clear();
@@ -249,31 +255,13 @@ class GroupPlanner {
         r.base = take(r.bytes());
         layout->mid_ring.push_back(r);
       } else {
-        SlotPair s = B.in;
-        s.bytes = AlignUp(shape.max_need[k] * row, 64);
-        s.base[0] = take(s.bytes);
-        s.base[1] = take(s.bytes);
-        layout->mid.push_back(s);
+        layout->mid.push_back(take_pair(shape.max_need[k] * row));
       }
     }
-    if (add_ >= 0 && !g.skip_on_chip) {
-      const ConvView& last = vs_.back();
-      layout->skip = B.in;
-      layout->skip.Invalidate();
-      layout->skip.bytes =
-          AlignUp(g.band * last.ow * std::min(g.toc_last, last.oc) * Skip().bytes_per_element(), 64);
-      layout->skip.base[0] = take(layout->skip.bytes);
-      layout->skip.base[1] = take(layout->skip.bytes);
-    }
-    if (WideSum()) {
-      const ConvView& last = vs_.back();
-      const int64_t yb = ctx_.graph->tensor(ctx_.graph->ops[add_].outputs[0]).bytes_per_element();
-      layout->sum = B.in;
-      layout->sum.Invalidate();
-      layout->sum.bytes = AlignUp(g.band * last.ow * std::min(g.toc_last, last.oc) * yb, 64);
-      layout->sum.base[0] = take(layout->sum.bytes);
-      layout->sum.base[1] = take(layout->sum.bytes);
-    }
+    // A trailing add's tiles (a band's rows of one output-channel tile) of the skip and the sums.
+    const int64_t add_tile = g.band * vs_.back().ow * std::min(g.toc_last, vs_.back().oc);
+    if (add_ >= 0 && !g.skip_on_chip) layout->skip = take_pair(add_tile * Skip().bytes_per_element());
+    if (WideSum()) layout->sum = take_pair(add_tile * Sum().bytes_per_element());
     if (at > end) return false;
     return PlaceWeights(ts, layout, homes);
   }
@@ -1020,18 +1008,15 @@ class GroupEmitter {
     const core::Op& add = ctx_.graph->ops[g_.add];
     const ConvView& first = planner_.views().front();
     const ConvView& last = planner_.views().back();
-    const core::TensorInfo& skip = planner_.Skip();
-    const core::TensorInfo& y = ctx_.graph->tensor(add.outputs[0]);
+    const core::TensorInfo& y = planner_.Sum();
+    const ConvEmitter& em = *ems_.back();
     const int conv_layer = ctx_.current_layer;
     ctx_.current_layer = g_.add;
     const uint64_t sum = planner_.WideSum() ? layout_.sum.base[layout_.sum.NextFree()] : out;
     const int64_t row = s.ow * o.ocn;  // elements per row of the tile
     if (!g_.skip_on_chip) {
       const uint64_t b = layout_.skip.base[layout_.skip.NextFree()];
-      EmitTileDma(ctx_, isa::Opcode::kLoad,
-                  {ctx_.tensor_addr.at(skip.name), last.ow, last.oc, skip.bytes_per_element(), s.oy0, s.ox0,
-                   o.oc0, s.oh, s.ow, o.ocn},
-                  b);
+      EmitTileDma(ctx_, isa::Opcode::kLoad, em.OutputTile(planner_.Skip(), s, o), b);
       EmitAdd(add, {out, b, sum}, s.oh * row);
     } else if (!g_.line_buffer) {
       const Rows band = InputRows(first, shape_.Computed(b_, 0, false));
@@ -1047,10 +1032,7 @@ class GroupEmitter {
         r += n;
       }
     }
-    EmitTileDma(ctx_, isa::Opcode::kStore,
-                {ctx_.tensor_addr.at(y.name), last.ow, last.oc, y.bytes_per_element(), s.oy0, s.ox0, o.oc0,
-                 s.oh, s.ow, o.ocn},
-                sum);
+    EmitTileDma(ctx_, isa::Opcode::kStore, em.OutputTile(y, s, o), sum);
     ctx_.current_layer = conv_layer;
   }
 
