@@ -380,9 +380,9 @@ class GroupPlanner {
   const std::vector<std::pair<std::string, int64_t>>& LayerTiles(size_t k, const ConvTiling& t);
   void EstimateProducer(const Rows& r, size_t k, const FusionGroup& g, const std::vector<ConvTiling>& ts,
                         struct GroupCost& c) const;
-  std::vector<int64_t> WeightLoads(const GroupShape& shape, const FusionGroup& g,
-                                   const std::vector<ConvTiling>& ts);
-  void EstimateFirstInput(const GroupShape& shape, const FusionGroup& g, struct GroupCost& c) const;
+  std::vector<std::vector<int64_t>> WeightLoads(const GroupShape& shape, const FusionGroup& g,
+                                                const std::vector<ConvTiling>& ts);
+  void EstimateFirstInput(const GroupShape& shape, const FusionGroup& g, size_t b, struct GroupCost& c) const;
   void EstimateTileInput(const Rows& r, struct GroupCost& c) const;
   void EstimateLast(const Rows& r, const FusionGroup& g, const ConvTiling& t, struct GroupCost& c) const;
 
@@ -405,6 +405,41 @@ struct GroupCost {
   bool energy = true;        // false: conv_pj stays 0 (a ranking by cycles does not read it)
   double conv_pj = 0;        // the CONVs' dynamic energy (ConvInstrEnergy, at the table's voltage)
   int64_t access_bytes = 0;  // bytes as the DRAM moves them (runs in whole granules)
+  // The steps of the skewed schedule so far: each step's slowest stream, summed (a bound that
+  // takes the streams of a step to overlap perfectly).
+  int64_t stepped = 0;
+  int64_t step_compute = 0, step_post = 0, step_dram = 0;  // the totals when the step began
+  // Ends a step: its array, post-processor and DRAM streams overlap, the slowest decides it.
+  void EndStep() {
+    stepped += std::max({compute - step_compute, post - step_post, dram - step_dram});
+    step_compute = compute;
+    step_post = post;
+    step_dram = dram;
+  }
+  // The array and the post-processor as the emitter orders them (a bound that takes DRAM to be
+  // free): each REQUANT follows its CONVs, in order on the post-processor; a CONV waits for the
+  // REQUANT two before it (the accumulators' two slots) and for the REQUANTs that wrote its input
+  // (the same band of the layer before).
+  int64_t array_free = 0, post_free = 0, pending_conv = 0, input_ready = 0;
+  std::array<int64_t, 2> acc_freed{0, 0};  // when the last two REQUANTs finished
+  size_t bands = 1;
+  std::vector<int64_t> written;  // [layer * bands + band]: when its last REQUANT (or ADD) finished
+  size_t at = 0;                 // the layer and band being estimated, as an index of `written`
+  // Layer k starts band b: its CONVs wait for layer k - 1's REQUANTs of the band.
+  void Begin(size_t k, size_t b) {
+    at = k * bands + b;
+    input_ready = k > 0 ? written[at - bands] : 0;
+  }
+  // A REQUANT (after_conv: of the CONVs since the last one) or the trailing ADD, of `cycles`.
+  void Post(int64_t cycles, bool after_conv) {
+    if (after_conv) {
+      array_free = std::max({array_free, acc_freed[0], input_ready}) + pending_conv;
+      pending_conv = 0;
+    }
+    post_free = std::max(post_free, array_free) + cycles;
+    if (after_conv) acc_freed = {acc_freed[1], post_free};
+    written[at] = post_free;
+  }
   void Transfer(int64_t run, int64_t total) {
     if (total <= 0) return;
     bytes += total;
@@ -412,12 +447,15 @@ struct GroupCost {
     dram += TransferCycles(run, total / run, bw, granule);
   }
   void Requant(int64_t n) {
-    post += models::timing::PostElementwiseCycles(arch.post.lanes, arch.post.pipeline_cycles, n);
+    const int64_t c = models::timing::PostElementwiseCycles(arch.post.lanes, arch.post.pipeline_cycles, n);
+    post += c;
+    Post(c, true);
   }
   void Add(int64_t n) {
     const int64_t c = models::timing::PostElementwiseCycles(arch.post.lanes, arch.post.pipeline_cycles, n);
     post += c;
     add_post += c;
+    Post(c, false);
   }
   // One CONV of `rows` whole output rows, toc output and tic input channels; `first`: its first
   // input-channel tile.
@@ -436,6 +474,7 @@ struct GroupCost {
     if (energy) conv_pj += ConvInstrEnergy(ctx, v, gemm, in_bytes, w_bytes, first);
     per_layer[k] += c;
     compute += c;
+    pending_conv += c;
   }
 };
 
@@ -461,40 +500,44 @@ const std::vector<std::pair<std::string, int64_t>>& GroupPlanner::LayerTiles(siz
   return tiles;
 }
 
-std::vector<int64_t> EveryTileOnce(const std::vector<std::vector<std::pair<std::string, int64_t>>>& tiles) {
-  std::vector<int64_t> loads;
-  for (const auto& layer : tiles) {
-    for (const auto& tile : layer) loads.push_back(tile.second);
+// Resident weights: each layer's tiles once, at its first step (layer k first runs at step k).
+std::vector<std::vector<int64_t>> EveryTileOnce(
+    const std::vector<std::vector<std::pair<std::string, int64_t>>>& tiles,
+    std::vector<std::vector<int64_t>> loads) {
+  for (size_t k = 0; k < tiles.size(); ++k) {
+    for (const auto& tile : tiles[k]) loads[k].push_back(tile.second);
   }
   return loads;
 }
 
-// The bytes of each weight-tile load of group g: every tile once when resident; else the tiles in
-// the order the emitter asks for them (skewed bands, each tile of a layer per band and tile of
-// rows) through the two weight slots.
-std::vector<int64_t> GroupPlanner::WeightLoads(const GroupShape& shape, const FusionGroup& g,
-                                               const std::vector<ConvTiling>& ts) {
+// The bytes of each weight-tile load of group g, per step of the skewed schedule (step t runs band
+// t - k of layer k): every tile once, at the layer's first step, when resident; else the tiles in
+// the order the emitter asks for them (each tile of a layer per band and tile of rows) through the
+// two weight slots.
+std::vector<std::vector<int64_t>> GroupPlanner::WeightLoads(const GroupShape& shape, const FusionGroup& g,
+                                                            const std::vector<ConvTiling>& ts) {
   const auto tiles = TilesInOrder(ts);
-  std::vector<int64_t> loads, first_id{0};  // first_id[k]: layer k's first tile, by group index
+  const size_t layers = vs_.size(), bands = shape.need.size();
+  std::vector<std::vector<int64_t>> loads(bands + layers - 1);
+  if (g.weights_resident) return EveryTileOnce(tiles, std::move(loads));
+  std::vector<int64_t> first_id{0};  // first_id[k]: layer k's first tile, by group index
   for (const auto& layer : tiles) first_id.push_back(first_id.back() + static_cast<int64_t>(layer.size()));
-  if (g.weights_resident) return EveryTileOnce(tiles);
   TwoSlotLru<int64_t> slots{{-1, -1}};  // the emitter's weight slots, on tile ids
-  // Layer k's tiles, `times` times over (once per tile of rows).
-  auto ask = [&](size_t k, int64_t times) {
+  // Layer k's tiles at step t, `times` times over (once per tile of rows).
+  auto ask = [&](size_t t, size_t k, int64_t times) {
     for (int64_t n = 0; n < times; ++n) {
       for (size_t i = 0; i < tiles[k].size(); ++i) {
         bool load = false;
         slots.Acquire(first_id[k] + static_cast<int64_t>(i), &load);
-        if (load) loads.push_back(tiles[k][i].second);
+        if (load) loads[t].push_back(tiles[k][i].second);
       }
     }
   };
-  const size_t layers = vs_.size(), bands = shape.need.size();
   for (size_t t = 0; t + 1 < bands + layers; ++t) {
     for (size_t k = 0; k < layers; ++k) {
       if (t < k || t - k >= bands) continue;
       const Rows r = shape.Computed(t - k, k, g.line_buffer);
-      ask(k, k + 1 < layers ? CeilDiv(r.size(), g.rows[k]) : 1);
+      ask(t, k, k + 1 < layers ? CeilDiv(r.size(), g.rows[k]) : 1);
     }
   }
   return loads;
@@ -510,18 +553,16 @@ void GroupPlanner::EstimateTileInput(const Rows& r, GroupCost& c) const {
   c.Transfer(run, InputRows(v, r).size() * run);
 }
 
-// The first layer's input with band input: per band its rows (all of them, or with a line buffer
-// only those no earlier band loaded).
-void GroupPlanner::EstimateFirstInput(const GroupShape& shape, const FusionGroup& g, GroupCost& c) const {
+// The first layer's input with band input for band b: its rows (all of them, or with a line
+// buffer only those no earlier band loaded).
+void GroupPlanner::EstimateFirstInput(const GroupShape& shape, const FusionGroup& g, size_t b,
+                                      GroupCost& c) const {
   const ConvView& v = vs_[0];
-  int64_t loaded = 0;  // rows [.., loaded) are in the ring
-  for (size_t b = 0; b < shape.need.size(); ++b) {
-    const Rows in = InputRows(v, shape.Computed(b, 0, g.line_buffer));
-    const int64_t from = g.line_buffer ? std::max(in.begin, loaded) : in.begin;
-    const int64_t bytes = std::max<int64_t>(0, in.end - from) * RowBytes(v, true);
-    c.Transfer(bytes, bytes);
-    loaded = std::max(loaded, in.end);
-  }
+  const Rows in = InputRows(v, shape.Computed(b, 0, g.line_buffer));
+  // With a line buffer, rows before the previous band's end are in the ring.
+  const int64_t loaded = g.line_buffer && b > 0 ? InputRows(v, shape.Computed(b - 1, 0, true)).end : 0;
+  const int64_t bytes = std::max<int64_t>(0, in.end - std::max(in.begin, loaded)) * RowBytes(v, true);
+  c.Transfer(bytes, bytes);
 }
 
 // Layer k (not the last) computing rows r of a band: its CONVs (per tile of rows and input-channel
@@ -578,16 +619,26 @@ void GroupPlanner::Estimate(const GroupShape& shape, bool energy, FusionGroup* g
   GroupCost c{ctx_, arch, arch.dram.bytes_per_cycle,          arch.dram.granule_bytes(), 0, 0,
               0,    0,    std::vector<int64_t>(vs_.size(), 0)};
   c.energy = energy;
-  const size_t n_bands = shape.need.size();
-  if (g->band_input) EstimateFirstInput(shape, *g, c);
-  for (size_t b = 0; b < n_bands; ++b) {
-    for (size_t k = 0; k + 1 < vs_.size(); ++k)
-      EstimateProducer(shape.Computed(b, k, g->line_buffer), k, *g, ts, c);
-    EstimateLast(shape.need[b].back(), *g, ts.back(), c);
+  const size_t bands = shape.need.size(), layers = vs_.size();
+  c.bands = bands;
+  c.written.assign(layers * bands, 0);
+  const std::vector<std::vector<int64_t>> weights = WeightLoads(shape, *g, ts);
+  for (size_t t = 0; t + 1 < bands + layers; ++t) {
+    for (size_t k = 0; k < layers; ++k) {
+      if (t < k || t - k >= bands) continue;
+      const size_t b = t - k;
+      c.Begin(k, b);
+      if (k == 0 && g->band_input) EstimateFirstInput(shape, *g, b, c);
+      if (k + 1 < layers) {
+        EstimateProducer(shape.Computed(b, k, g->line_buffer), k, *g, ts, c);
+      } else {
+        EstimateLast(shape.need[b].back(), *g, ts.back(), c);
+      }
+    }
+    for (const int64_t bytes : weights[t]) c.Transfer(bytes, bytes);
+    c.EndStep();
   }
-  for (const int64_t bytes : WeightLoads(shape, *g, ts)) c.Transfer(bytes, bytes);
-  const int64_t fill = (c.compute + c.post) / static_cast<int64_t>(n_bands);
-  g->est_cycles = std::max({c.compute, c.post, c.dram}) + fill + arch.dram.latency_cycles;
+  g->est_cycles = std::max(c.stepped, c.post_free) + arch.dram.latency_cycles;
   g->est_dram_bytes = c.bytes;
   g->est_compute = c.per_layer;
   if (add_ >= 0) g->est_compute.push_back(c.add_post);
