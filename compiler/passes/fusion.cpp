@@ -26,7 +26,9 @@ namespace {
 using core::AlignUp;
 using core::CeilDiv;
 
-constexpr size_t kMaxGroupLayers = 4;
+// The most ops a group may take (a trailing add included): longer groups fit only large buffers,
+// and each op more multiplies the candidates the planner rates.
+constexpr size_t kMaxGroupLayers = 8;
 
 struct Rows {
   int64_t begin = 0, end = 0;

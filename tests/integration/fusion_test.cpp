@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <iostream>
+#include <map>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -19,13 +20,13 @@
 namespace npusim::testing {
 namespace {
 
-// A chain of 2 to 4 convs (dense, depthwise or grouped; kernel 1, 3 or 5; stride 1 or 2; any pads)
-// whose only network output is the last layer's: every link may be fused.
-core::Graph RandomChain(uint64_t seed) {
+// A chain of 2 to 4 convs, or with `long_chain` 5 to 8 (dense, depthwise or grouped; kernel 1, 3 or 5;
+// stride 1 or 2; any pads) whose only network output is the last layer's: every link may be fused.
+core::Graph RandomChain(uint64_t seed, bool long_chain = false) {
   GraphBuilder b(seed);
   int64_t h = b.Uniform(4, 20), w = b.Uniform(4, 20), c = b.Uniform(1, 24);
   std::string y = b.Input({1, h, w, c}, b.Coin(0.8));
-  const int64_t layers = b.Uniform(2, 4);
+  const int64_t layers = long_chain ? b.Uniform(5, 8) : b.Uniform(2, 4);
   for (int64_t i = 0; i < layers; ++i) {
     const RandomConvShape s(b, h, w, c);
     y = b.Conv(y, s.oc, s.k, s.stride, s.dil, s.pads, s.groups, RandomActivation(b), b.Coin(0.8));
@@ -53,11 +54,17 @@ int Groups(const isa::Program& p) {
 
 const char* const kFusionArches[] = {"arch/tiny_4x4.json", "arch/dense_16x16.json", "arch/unpu.json"};
 
+// Seeds from kLongSeeds on draw chains of 5 to 8 convs (groups take up to 8 ops).
+constexpr int kLongSeeds = 100;
+
 // One simulation per test (SystemC elaborates once per process; ctest runs each test alone).
 class FusionChains : public ::testing::TestWithParam<std::tuple<int, int>> {
  protected:
   core::ArchConfig Arch() const { return core::LoadArch(SourcePath(kFusionArches[std::get<1>(GetParam())])); }
-  core::Graph Chain() const { return RandomChain(static_cast<uint64_t>(std::get<0>(GetParam()))); }
+  core::Graph Chain() const {
+    const int seed = std::get<0>(GetParam());
+    return RandomChain(static_cast<uint64_t>(seed), seed >= kLongSeeds);
+  }
 };
 
 // The groups the cost model chose (if any) give the reference executor's values.
@@ -152,6 +159,11 @@ std::string ChainName(const ::testing::TestParamInfo<std::tuple<int, int>>& i) {
 INSTANTIATE_TEST_SUITE_P(Seeds, FusionChains,
                          ::testing::Combine(::testing::Range(1, 25), ::testing::Range(0, 3)), ChainName);
 
+INSTANTIATE_TEST_SUITE_P(LongSeeds, FusionChains,
+                         ::testing::Combine(::testing::Range(kLongSeeds + 1, kLongSeeds + 13),
+                                            ::testing::Range(0, 3)),
+                         ChainName);
+
 INSTANTIATE_TEST_SUITE_P(Seeds, ResidualChains,
                          ::testing::Combine(::testing::Range(1, 17), ::testing::Range(0, 3)), ChainName);
 
@@ -175,6 +187,31 @@ TEST(Fusion, ForcedResidualBlocksKeepTheSkipOnChip) {
   EXPECT_GE(wide, 6);  // groups whose sums are wider than the conv's output
   std::cout << fit << " of 40 forced residual blocks fit, " << on_chip << " with the skip on chip, " << wide
             << " with 16-bit sums\n";
+}
+
+// Chains of five to eight convs forced into one group fit dense_16x16 in half the cases or more (compile
+// only; the FusionChains tests simulate the same chains against the reference), and the cost model chooses
+// groups of more than four layers by itself where they pay.
+TEST(Fusion, LongChainsFitAsOneGroup) {
+  const core::ArchConfig arch = core::LoadArch(SourcePath("arch/dense_16x16.json"));
+  int long_chains = 0, fit = 0, chosen_long = 0;
+  for (uint64_t seed = 1; seed <= 30; ++seed) {
+    const core::Graph chain = RandomChain(seed, true);
+    ++long_chains;
+    try {
+      const isa::Program p = compiler::Compile(Forced(chain), arch, chain.name);
+      fit += Groups(p) == 1 && p.layers.back().group == 0 ? 1 : 0;
+    } catch (const core::ConfigError&) {
+    }
+    const isa::Program p = compiler::Compile(chain, arch, chain.name);
+    std::map<int, int> sizes;
+    for (const isa::LayerMapping& m : p.layers) sizes[m.group] += m.group >= 0 ? 1 : 0;
+    for (const auto& [group, n] : sizes) chosen_long += n > 4 ? 1 : 0;
+  }
+  EXPECT_GE(fit, long_chains / 2);
+  EXPECT_GE(chosen_long, 3);
+  std::cout << fit << " of " << long_chains << " forced chains of 5-8 convs fit as one group; the cost model "
+            << "chose " << chosen_long << " groups of more than four layers\n";
 }
 
 // A first layer that does not read every column of its input (1x1, stride 2, even width) reads
