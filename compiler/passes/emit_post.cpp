@@ -31,24 +31,6 @@ void NoteLayer(Context& ctx, int op_index, const std::string& unit, const std::s
   m.estimated_cycles = est;
 }
 
-struct PoolGeometry {
-  int64_t h, w, c, oh, ow, kh, kw, sh, sw, pt, pl;
-};
-
-PoolGeometry PoolOf(const core::Graph& g, const core::Op& op) {
-  const core::TensorInfo& x = g.tensor(op.inputs[0]);
-  const core::TensorInfo& y = g.tensor(op.outputs[0]);
-  PoolGeometry p{x.shape[1],   x.shape[2],   x.shape[3],   y.shape[1], y.shape[2], op.kernel[0],
-                 op.kernel[1], op.stride[0], op.stride[1], op.pads[0], op.pads[1]};
-  if (op.type == core::OpType::kGlobalAvgPool) {
-    p.kh = p.h;
-    p.kw = p.w;
-    p.sh = p.sw = 1;
-    p.pt = p.pl = 0;
-  }
-  return p;
-}
-
 // A tensor's type, zero point and scale, as an instruction's operand fields.
 void SetOperand(const core::TensorInfo& t, isa::ElemType* type, int32_t* zero_point, float* scale) {
   *type = TypeOf(t);
@@ -84,24 +66,6 @@ PoolTile ChoosePoolTile(const Context& ctx, int op_index, const PoolGeometry& p,
                               std::to_string(in.size_bytes));
 }
 
-// What every tile of a pool layer shares.
-isa::PoolArgs PoolLayerArgs(const core::Op& op, const core::TensorInfo& x, const core::TensorInfo& y,
-                            const PoolGeometry& p) {
-  isa::PoolArgs a;
-  a.kind = op.type == core::OpType::kMaxPool ? isa::PoolKind::kMax : isa::PoolKind::kAvg;
-  a.kh = p.kh;
-  a.kw = p.kw;
-  a.stride_h = p.sh;
-  a.stride_w = p.sw;
-  a.count_include_pad = op.count_include_pad;
-  a.float_accumulate = op.float_accumulate;
-  SetOperand(x, &a.in_type, &a.in_zero_point, &a.in_scale);
-  SetOperand(y, &a.out_type, &a.out_zero_point, &a.out_scale);
-  a.out_min = static_cast<int32_t>(y.qmin());
-  a.out_max = static_cast<int32_t>(y.qmax());
-  return a;
-}
-
 // Output rows [oy, oy + nh), cols [ox, ox + nw) and channels [c0, c0 + nc) of a pool layer.
 struct PoolTileAt {
   int64_t oy, ox, c0, nh, nw, nc;
@@ -134,6 +98,85 @@ void EmitPoolTile(Context& ctx, const core::TensorInfo& x, const core::TensorInf
 }
 
 }  // namespace
+
+PoolGeometry PoolOf(const core::Graph& g, const core::Op& op) {
+  const core::TensorInfo& x = g.tensor(op.inputs[0]);
+  const core::TensorInfo& y = g.tensor(op.outputs[0]);
+  PoolGeometry p{x.shape[1],   x.shape[2],   x.shape[3],   y.shape[1], y.shape[2], op.kernel[0],
+                 op.kernel[1], op.stride[0], op.stride[1], op.pads[0], op.pads[1]};
+  if (op.type == core::OpType::kGlobalAvgPool) {
+    p.kh = p.h;
+    p.kw = p.w;
+    p.sh = p.sw = 1;
+    p.pt = p.pl = 0;
+  }
+  return p;
+}
+
+// What every tile of a pool layer shares.
+isa::PoolArgs PoolLayerArgs(const core::Op& op, const core::TensorInfo& x, const core::TensorInfo& y,
+                            const PoolGeometry& p) {
+  isa::PoolArgs a;
+  a.kind = op.type == core::OpType::kMaxPool ? isa::PoolKind::kMax : isa::PoolKind::kAvg;
+  a.kh = p.kh;
+  a.kw = p.kw;
+  a.stride_h = p.sh;
+  a.stride_w = p.sw;
+  a.count_include_pad = op.count_include_pad;
+  a.float_accumulate = op.float_accumulate;
+  SetOperand(x, &a.in_type, &a.in_zero_point, &a.in_scale);
+  SetOperand(y, &a.out_type, &a.out_zero_point, &a.out_scale);
+  a.out_min = static_cast<int32_t>(y.qmin());
+  a.out_max = static_cast<int32_t>(y.qmax());
+  return a;
+}
+
+namespace {
+// The contiguous run, in elements, of a [rows][cols][ch] tile of an image `w` wide with `c` channels.
+int64_t Run(int64_t rows, int64_t cols, int64_t ch, int64_t w, int64_t c) {
+  if (ch < c) return ch;
+  return cols < w ? cols * c : rows * w * c;
+}
+}  // namespace
+
+// A pool run alone (EmitPool's tiles) as the fusion planner rates it: each tile's input (clipped to
+// the image) in, its output out, the post-processor's cycles, overlapped.
+PlanCost EstimatePool(const Context& ctx, int op_index) {
+  const core::Graph& g = *ctx.graph;
+  const core::Op& op = g.ops[op_index];
+  const core::TensorInfo& x = g.tensor(op.inputs[0]);
+  const core::TensorInfo& y = g.tensor(op.outputs[0]);
+  const PoolGeometry p = PoolOf(g, op);
+  const int64_t xb = x.bytes_per_element(), yb = y.bytes_per_element();
+  const PoolTile tile = ChoosePoolTile(ctx, op_index, p, xb, yb);
+  const core::ArchConfig& arch = *ctx.arch;
+  const int64_t bw = arch.dram.bytes_per_cycle, granule = arch.dram.granule_bytes();
+  int64_t dram = 0, post = 0, bytes = 0, access = 0, first_post = -1;
+  auto transfer = [&](int64_t run, int64_t total) {
+    dram += TransferCycles(run, total / run, bw, granule);
+    access += AccessBytes(run, total / run, granule);
+    bytes += total;
+  };
+  for (int64_t oy = 0; oy < p.oh; oy += tile.toh) {
+    for (int64_t ox = 0; ox < p.ow; ox += tile.tow) {
+      for (int64_t c0 = 0; c0 < p.c; c0 += tile.tc) {
+        const int64_t nh = std::min(tile.toh, p.oh - oy), nw = std::min(tile.tow, p.ow - ox);
+        const int64_t nc = std::min(tile.tc, p.c - c0);
+        int64_t r0, r1, q0, q1;
+        InputSpan(oy, nh, p.sh, 1, p.kh, p.pt, p.h, &r0, &r1);
+        InputSpan(ox, nw, p.sw, 1, p.kw, p.pl, p.w, &q0, &q1);
+        transfer(Run(r1 - r0, q1 - q0, nc, p.w, p.c) * xb, (r1 - r0) * (q1 - q0) * nc * xb);
+        transfer(Run(nh, nw, nc, p.ow, p.c) * yb, nh * nw * nc * yb);
+        const int64_t c = models::timing::PostPoolCycles(arch.post.lanes, arch.post.pipeline_cycles,
+                                                         nh * nw * nc, p.kh * p.kw);
+        if (first_post < 0) first_post = c;
+        post += c;
+      }
+    }
+  }
+  const int64_t cycles = std::max(dram, post) + std::max<int64_t>(0, first_post) + arch.dram.latency_cycles;
+  return {cycles, bytes, ctx.plan_energy.Of(cycles, bytes, access)};
+}
 
 void SetUpBuffers(Context& ctx) {
   const core::ArchConfig& arch = *ctx.arch;

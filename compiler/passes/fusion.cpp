@@ -137,17 +137,49 @@ int64_t RowBytes(const ConvView& v, bool input) {
 
 PlanCost Estimated(const FusionGroup& g) { return {g.est_cycles, g.est_dram_bytes, g.est_energy_pj}; }
 
+bool IsPool(core::OpType t) { return t == core::OpType::kMaxPool || t == core::OpType::kAvgPool; }
+
+// A max or average pool seen as a depthwise layer without weights (its windows' rows and columns).
+ConvView PoolView(const core::Graph& g, int op_index) {
+  const core::Op& op = g.ops[op_index];
+  const PoolGeometry p = PoolOf(g, op);
+  ConvView v;
+  v.op_index = op_index;
+  v.op = &op;
+  v.x = &g.tensor(op.inputs[0]);
+  v.y = &g.tensor(op.outputs[0]);
+  v.h = p.h;
+  v.w_ = p.w;
+  v.c = v.oc = v.groups = p.c;
+  v.oh = p.oh;
+  v.ow = p.ow;
+  v.kh = p.kh;
+  v.kw = p.kw;
+  v.sh = p.sh;
+  v.sw = p.sw;
+  v.pt = p.pt;
+  v.pl = p.pl;
+  return v;
+}
+
 class GroupPlanner {
  public:
   GroupPlanner(Context& ctx, const std::vector<int>& ops) : ctx_(ctx) {
     for (int op : ops) {
-      if (ctx.graph->ops[op].type == core::OpType::kAdd) {
+      const core::OpType t = ctx.graph->ops[op].type;
+      if (t == core::OpType::kAdd) {
         add_ = op;
+      } else if (IsPool(t)) {
+        pool_ = op;
+        vs_.push_back(PoolView(*ctx.graph, op));
       } else {
         vs_.push_back(MakeConvView(*ctx.graph, op));
       }
     }
-    for (const ConvView& v : vs_) stores_.push_back(std::move(WeightStoresFor(ctx, v).front()));
+    // After vs_ is complete: a store keeps a reference to its view.
+    for (size_t k = 0; k < vs_.size(); ++k) {
+      if (!IsPoolTail(k)) stores_.push_back(std::move(WeightStoresFor(ctx, vs_[k]).front()));
+    }
   }
 
   // The best band tiling of the group by `objective`, or false when none fits the buffers.
@@ -171,7 +203,7 @@ class GroupPlanner {
       const GroupShape shape = ShapeOf(vs_, band);
       if (!shape.ok) continue;
       for (int64_t toc : tocs) {
-        for (bool line : {false, true}) {
+        for (bool line : LineChoices()) {
           FusionGroup g = *out;
           g.band = band;
           g.toc_last = toc;
@@ -188,8 +220,21 @@ class GroupPlanner {
     return found;
   }
 
+  // Recompute halos, and keep them in line buffers, but with a trailing pool: POOL reads its band
+  // whole, not through a ring.
+  std::vector<bool> LineChoices() const {
+    return pool_ >= 0 ? std::vector<bool>{false} : std::vector<bool>{false, true};
+  }
+
   const std::vector<ConvView>& views() const { return vs_; }
   int add() const { return add_; }
+  // Layer k is the trailing pool (the last view; no weights, no tiling of its own).
+  bool IsPoolTail(size_t k) const { return pool_ >= 0 && k + 1 == vs_.size(); }
+  // The pool tail's output rows per band (its whole width and channels) in bytes.
+  int64_t PoolBandBytes(int64_t rows) const {
+    const ConvView& v = vs_.back();
+    return rows * v.ow * v.c * v.y->bytes_per_element();
+  }
   // The trailing add's output.
   const core::TensorInfo& Sum() const { return ctx_.graph->tensor(ctx_.graph->ops[add_].outputs[0]); }
   // The trailing add's sums are wider than the last layer's output: they need slots of their own.
@@ -203,7 +248,9 @@ class GroupPlanner {
 
   std::vector<ConvTiling> Tilings(const FusionGroup& g) {
     std::vector<ConvTiling> ts = MemberTilings(vs_, g);
-    for (size_t k = 0; k < vs_.size(); ++k) SetWeightTileBytes(ctx_, vs_[k], &ts[k]);
+    for (size_t k = 0; k < vs_.size(); ++k) {
+      if (!IsPoolTail(k)) SetWeightTileBytes(ctx_, vs_[k], &ts[k]);
+    }
     return ts;
   }
 
@@ -211,10 +258,7 @@ class GroupPlanner {
   bool Layout(const FusionGroup& g, const GroupShape& shape, GroupLayout* layout, bool homes = true) {
     const std::vector<ConvTiling> ts = Tilings(g);
     const Buffers& B = ctx_.buffers;
-    for (size_t k = 0; k < vs_.size(); ++k) {
-      const TileBytes b = ConvTileBytes(vs_[k], ts[k]);
-      if (b.acc > B.acc.bytes || (k + 1 == vs_.size() && b.out > B.out.bytes)) return false;
-    }
+    if (!SlotsHoldTiles(g, ts)) return false;
     uint64_t at = isa::BufferBase(B.in.buffer);
     const uint64_t end = at + ctx_.arch->buffers[B.in.buffer].size_bytes;
     auto take = [&](int64_t bytes) {
@@ -319,6 +363,18 @@ class GroupPlanner {
     return true;
   }
 
+  // Each layer's accumulators fit an accumulator slot, and the last layer's output tile (a pool
+  // tail: its band's output rows) an output slot.
+  bool SlotsHoldTiles(const FusionGroup& g, const std::vector<ConvTiling>& ts) const {
+    const Buffers& B = ctx_.buffers;
+    for (size_t k = 0; k < vs_.size(); ++k) {
+      if (IsPoolTail(k)) return PoolBandBytes(g.band) <= B.out.bytes;
+      const TileBytes b = ConvTileBytes(vs_[k], ts[k]);
+      if (b.acc > B.acc.bytes || (k + 1 == vs_.size() && b.out > B.out.bytes)) return false;
+    }
+    return true;
+  }
+
   // Weights resident when all of the group's tiles fit the weight buffer together, else each
   // must fit a weight slot.
   bool PlaceWeights(const std::vector<ConvTiling>& ts, GroupLayout* layout, bool homes) {
@@ -329,6 +385,7 @@ class GroupPlanner {
     int64_t total = 0;
     bool each_fits = true;
     for (size_t k = 0; k < vs_.size(); ++k) {
+      if (IsPoolTail(k)) continue;
       std::vector<std::pair<std::string, int64_t>> tiles = LayerTiles(k, ts[k]);
       if (homes) std::sort(tiles.begin(), tiles.end());  // homes in key order
       for (const auto& [key, bytes] : tiles) {
@@ -387,11 +444,13 @@ class GroupPlanner {
   void EstimateFirstInput(const GroupShape& shape, const FusionGroup& g, size_t b, struct GroupCost& c) const;
   void EstimateTileInput(const Rows& r, struct GroupCost& c) const;
   void EstimateLast(const Rows& r, const FusionGroup& g, const ConvTiling& t, struct GroupCost& c) const;
+  void EstimatePoolTail(const Rows& r, struct GroupCost& c) const;
 
   Context& ctx_;
   std::vector<ConvView> vs_;  // the conv layers
   int add_ = -1;              // a trailing add's op index
-  std::vector<std::unique_ptr<WeightStore>> stores_;
+  int pool_ = -1;             // a trailing pool's op index (its view is the last of vs_)
+  std::vector<std::unique_ptr<WeightStore>> stores_;  // per conv layer (not the pool)
   std::map<std::tuple<size_t, int64_t, int64_t, bool, int64_t>, std::vector<std::pair<std::string, int64_t>>>
       tile_cache_;
 };
@@ -453,6 +512,13 @@ struct GroupCost {
     post += c;
     Post(c, true);
   }
+  // A POOL of the band the last conv wrote (it waits for that band's REQUANTs).
+  void Pool(size_t k, int64_t cycles) {
+    post += cycles;
+    per_layer[k] += cycles;
+    post_free = std::max({post_free, array_free, input_ready}) + cycles;
+    written[at] = post_free;
+  }
   void Add(int64_t n) {
     const int64_t c = models::timing::PostElementwiseCycles(arch.post.lanes, arch.post.pipeline_cycles, n);
     post += c;
@@ -484,7 +550,9 @@ struct GroupCost {
 std::vector<std::vector<std::pair<std::string, int64_t>>> GroupPlanner::TilesInOrder(
     const std::vector<ConvTiling>& ts) {
   std::vector<std::vector<std::pair<std::string, int64_t>>> tiles;
-  for (size_t k = 0; k < vs_.size(); ++k) tiles.push_back(LayerTiles(k, ts[k]));
+  for (size_t k = 0; k < vs_.size(); ++k) {
+    tiles.push_back(IsPoolTail(k) ? std::vector<std::pair<std::string, int64_t>>{} : LayerTiles(k, ts[k]));
+  }
   return tiles;
 }
 
@@ -610,6 +678,17 @@ void GroupPlanner::EstimateLast(const Rows& r, const FusionGroup& g, const ConvT
   }
 }
 
+// The trailing pool on band `r` of its output: one POOL of the band's rows (whole width, every
+// channel) from the last conv's band in the input buffer, and their store.
+void GroupPlanner::EstimatePoolTail(const Rows& r, GroupCost& c) const {
+  const ConvView& v = vs_.back();
+  const core::ArchConfig& arch = *ctx_.arch;
+  c.Pool(vs_.size() - 1, models::timing::PostPoolCycles(arch.post.lanes, arch.post.pipeline_cycles,
+                                                        r.size() * v.ow * v.c, v.kh * v.kw));
+  const int64_t bytes = PoolBandBytes(r.size());
+  c.Transfer(bytes, bytes);
+}
+
 // The cost model of a group: per band, each layer's CONV cycles (the unit's timing kernel), its
 // REQUANT cycles, and the DRAM transfers (the first layer's input with its halo rows, unless a line
 // buffer keeps them; the last layer's output; weights once when resident, else per band). The
@@ -633,6 +712,8 @@ void GroupPlanner::Estimate(const GroupShape& shape, bool energy, FusionGroup* g
       if (k == 0 && g->band_input) EstimateFirstInput(shape, *g, b, c);
       if (k + 1 < layers) {
         EstimateProducer(shape.Computed(b, k, g->line_buffer), k, *g, ts, c);
+      } else if (IsPoolTail(k)) {
+        EstimatePoolTail(shape.need[b].back(), c);
       } else {
         EstimateLast(shape.need[b].back(), *g, ts.back(), c);
       }
@@ -670,8 +751,9 @@ std::string WhyNotFusable(const Context& ctx, int a, int b) {
   if (c.type == core::OpType::kAdd) {
     const std::string why = WhyNotAddTail(g, c, t);
     if (!why.empty()) return why;
-  } else if (c.type != core::OpType::kConv2d) {
-    return std::string("the next op is ") + core::OpTypeName(c.type) + ", not conv2d or add";
+  } else if (c.type != core::OpType::kConv2d && !IsPool(c.type)) {
+    return std::string("the next op is ") + core::OpTypeName(c.type) +
+           ", not conv2d, add, max_pool or avg_pool";
   } else if (c.inputs[0] != t) {
     return "the next op does not read its output";
   }
@@ -791,13 +873,13 @@ class FusionPlanner {
   PlanCost Alone(int op) {
     const core::OpType type = ctx_.graph->ops[op].type;
     const bool linked = link_[op] || (op > 0 && link_[op - 1]);
-    if (!linked || (type != core::OpType::kConv2d && type != core::OpType::kAdd)) return {};
+    if (!linked || (type != core::OpType::kConv2d && type != core::OpType::kAdd && !IsPool(type))) return {};
     auto it = alone_.find(op);
     if (it == alone_.end()) {
-      it =
-          alone_
-              .emplace(op, type == core::OpType::kAdd ? EstimateEltwise(ctx_, op) : UnfusedEstimate(ctx_, op))
-              .first;
+      const PlanCost c = type == core::OpType::kAdd ? EstimateEltwise(ctx_, op)
+                         : IsPool(type)             ? EstimatePool(ctx_, op)
+                                                    : UnfusedEstimate(ctx_, op);
+      it = alone_.emplace(op, c).first;
     }
     return it->second;
   }
@@ -807,6 +889,7 @@ class FusionPlanner {
     FusionGroup g;
     for (int k = i; k <= j; ++k) g.ops.push_back(k);
     if (ctx_.graph->ops[j].type == core::OpType::kAdd) g.add = j;
+    if (IsPool(ctx_.graph->ops[j].type)) g.pool = j;
     return g;
   }
 
@@ -905,6 +988,7 @@ class GroupEmitter {
     ts_ = planner_.Tilings(g);
     band_in_.assign(shape_.need.size(), 0);
     for (size_t k = 0; k < vs.size(); ++k) {
+      if (planner_.IsPoolTail(k)) break;
       ems_.push_back(std::make_unique<ConvEmitter>(ctx, vs[k], ts_[k], *planner_.stores()[k]));
       if (layout_.weights_resident) ems_.back()->SetWeightHome(layout_.home[k]);
     }
@@ -919,8 +1003,9 @@ class GroupEmitter {
     // At least a CONV and a REQUANT per band of each earlier layer, and a CONV, REQUANT and STORE
     // per band and output-channel tile of the last: counted before any is emitted.
     const double per_tile = g_.add >= 0 ? 4.0 : 3.0;  // and an ADD
-    const double per_band =
-        per_tile * static_cast<double>(ems_.back()->oc_tiles().size()) + 2.0 * (layers - 1);
+    // A trailing pool: a POOL and a STORE per band.
+    const double last = g_.pool >= 0 ? 2.0 : per_tile * static_cast<double>(ems_.back()->oc_tiles().size());
+    const double per_band = last + 2.0 * (layers - 1);
     ctx_.CheckInstructionBudget(static_cast<double>(bands) * per_band, g_.ops.front());
     for (size_t t = 0; t + 1 < bands + layers; ++t) {
       for (size_t k = 0; k < layers; ++k) {
@@ -929,6 +1014,8 @@ class GroupEmitter {
         ctx_.current_layer = g_.ops[k];
         if (k + 1 < layers) {
           Produce(k);
+        } else if (g_.pool >= 0) {
+          FinishPool(k);
         } else {
           Finish(k);
         }
@@ -1053,6 +1140,34 @@ class GroupEmitter {
     }
   }
 
+  // The trailing pool's band: one POOL of its output rows (whole width, every channel) from the last
+  // conv's band in the input buffer into an output slot, and the STORE.
+  void FinishPool(size_t k) {
+    const ConvView& v = planner_.views()[k];
+    const core::Op& op = ctx_.graph->ops[g_.pool];
+    const PoolGeometry p = PoolOf(*ctx_.graph, op);
+    const Rows& r = need()[k];
+    const Rows in = InputRows(v, r);
+    const uint64_t band =
+        layout_.mid[k - 1].base[b_ % 2] + (in.begin - need()[k - 1].begin) * RowBytes(v, true);
+    const uint64_t out = ctx_.buffers.out.base[ctx_.buffers.out.NextFree()];
+    isa::PoolArgs& a = ctx_.Emit(isa::Opcode::kPool).pool();
+    a = PoolLayerArgs(op, *v.x, *v.y, p);
+    a.in_addr = band;
+    a.out_addr = out;
+    a.in_h = in.size();
+    a.in_w = p.w;
+    a.c = p.c;
+    a.out_h = r.size();
+    a.out_w = p.ow;
+    a.pad_top = in.begin - (r.begin * p.sh - p.pt);
+    a.pad_left = p.pl;
+    EmitTileDma(ctx_, isa::Opcode::kStore,
+                {ctx_.tensor_addr.at(v.y->name), p.ow, p.c, v.y->bytes_per_element(), r.begin, 0, 0, r.size(),
+                 p.ow, p.c},
+                out);
+  }
+
   // The trailing add of tile (s, o) of the last layer's output (REQUANTed into the output slot
   // `out`), with the skip's tile from the first layer's input on chip (its band slot, or its ring:
   // split where the ring wraps) or loaded from DRAM; the sums go in place (or, wider than the
@@ -1112,6 +1227,14 @@ class GroupEmitter {
     for (int64_t c : g_.est_compute) compute += c;
     for (size_t k = 0; k < vs.size(); ++k) {
       isa::LayerMapping& m = ctx_.program.layers[g_.ops[k]];
+      if (planner_.IsPoolTail(k)) {
+        m.unit = ctx_.arch->post.name;
+        m.tiling = Label(k) + "the last layer's bands pooled from the input buffer, whole rows and channels";
+        SetGroup(m);
+        m.tiles = Emitted(isa::Opcode::kPool, g_.ops[k]);
+        m.estimated_cycles = compute > 0 ? g_.est_cycles * g_.est_compute[k] / compute : 0;
+        continue;
+      }
       WeightStore& store = *planner_.stores()[k];
       m.unit = ctx_.unit->name;
       m.weight_format = store.name();

@@ -1,4 +1,4 @@
-// Layer fusion (internal to compiler/): a chain of conv layers, maybe ending in a residual add,
+// Layer fusion (internal to compiler/): a chain of conv layers, maybe ending in a residual add or a pool,
 // whose intermediate tensors never reach DRAM. The chain runs band by band: for each band of the last layer's
 // output rows, every layer computes the rows of its output that the next layer's band reads, writing them
 // into a region of the input buffer that the next layer's CONV reads in place. Rows two bands share are
@@ -29,6 +29,10 @@ struct FusionGroup {
   // `skip_on_chip` from the first layer's input band (the skip is that input).
   int add = -1;
   bool skip_on_chip = false;
+  // The op index of a max or average pool that ends the group, or -1: it pools the last conv's
+  // band from the input buffer (the conv writes it there as for a next conv) and only its output
+  // is stored.
+  int pool = -1;
   int64_t band = 1;           // output rows of the last layer per band
   int64_t toc_last = 1;       // output channels per tile of the last layer
   int64_t tic_first = 1;      // input channels per tile of the first layer

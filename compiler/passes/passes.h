@@ -190,6 +190,16 @@ isa::EltwiseArgs EltwiseLayerArgs(const core::Graph& g, const core::Op& op);
 // transfers and post-processor cycles, overlapped, and the energy terms that differ from a group.
 PlanCost EstimateEltwise(const Context& ctx, int op_index);
 void EmitConcat(Context& ctx, int op_index);  // DMA copies only
+// A pool's geometry (global average pool: one window over the whole image).
+struct PoolGeometry {
+  int64_t h, w, c, oh, ow, kh, kw, sh, sw, pt, pl;
+};
+PoolGeometry PoolOf(const core::Graph& g, const core::Op& op);
+// What every tile of a pool layer shares (EmitPool's, or a fusion group's pool tail).
+isa::PoolArgs PoolLayerArgs(const core::Op& op, const core::TensorInfo& x, const core::TensorInfo& y,
+                            const PoolGeometry& p);
+// A pool run alone (EmitPool's tiles) as the fusion planner rates it.
+PlanCost EstimatePool(const Context& ctx, int op_index);
 void Schedule(isa::Program& program);
 
 // The clamp of a fused activation, intersected with the output type's range.

@@ -20,6 +20,19 @@
 namespace npusim::testing {
 namespace {
 
+// Appends a random conv (dense, depthwise or grouped; kernel 1, 3 or 5; stride 1 or 2; any pads)
+// to `y`, an image h x w x c, and updates h, w and c to its output's.
+std::string AppendRandomConv(GraphBuilder& b, const std::string& y, int64_t* h, int64_t* w, int64_t* c) {
+  const RandomConvShape s(b, *h, *w, *c);
+  const std::string out =
+      b.Conv(y, s.oc, s.k, s.stride, s.dil, s.pads, s.groups, RandomActivation(b), b.Coin(0.8));
+  const core::Graph partial = b.Build();
+  *h = partial.tensor(out).shape[1];
+  *w = partial.tensor(out).shape[2];
+  *c = partial.tensor(out).shape[3];
+  return out;
+}
+
 // A chain of 2 to 4 convs, or with `long_chain` 5 to 8 (dense, depthwise or grouped; kernel 1, 3 or 5;
 // stride 1 or 2; any pads) whose only network output is the last layer's: every link may be fused.
 core::Graph RandomChain(uint64_t seed, bool long_chain = false) {
@@ -27,14 +40,25 @@ core::Graph RandomChain(uint64_t seed, bool long_chain = false) {
   int64_t h = b.Uniform(4, 20), w = b.Uniform(4, 20), c = b.Uniform(1, 24);
   std::string y = b.Input({1, h, w, c}, b.Coin(0.8));
   const int64_t layers = long_chain ? b.Uniform(5, 8) : b.Uniform(2, 4);
-  for (int64_t i = 0; i < layers; ++i) {
-    const RandomConvShape s(b, h, w, c);
-    y = b.Conv(y, s.oc, s.k, s.stride, s.dil, s.pads, s.groups, RandomActivation(b), b.Coin(0.8));
-    core::Graph partial = b.Build();
-    h = partial.tensor(y).shape[1];
-    w = partial.tensor(y).shape[2];
-    c = partial.tensor(y).shape[3];
-  }
+  for (int64_t i = 0; i < layers; ++i) y = AppendRandomConv(b, y, &h, &w, &c);
+  core::Graph g = b.Build();
+  g.outputs = {y};
+  return g;
+}
+
+// A chain of 1 to 3 convs ending in a max or average pool (kernel up to 3, stride 1 or 2, any pads
+// below the kernel; average pools with or without the pads counted): the pool may end the group.
+core::Graph RandomPoolChain(uint64_t seed) {
+  GraphBuilder b(seed);
+  int64_t h = b.Uniform(4, 20), w = b.Uniform(4, 20), c = b.Uniform(1, 24);
+  std::string y = b.Input({1, h, w, c}, b.Coin(0.8));
+  const int64_t layers = b.Uniform(1, 3);
+  for (int64_t i = 0; i < layers; ++i) y = AppendRandomConv(b, y, &h, &w, &c);
+  const int64_t k = b.Uniform(1, std::min<int64_t>(3, std::min(h, w)));
+  const int64_t p = b.Uniform(0, k - 1);
+  const bool max = b.Coin();
+  y = b.Pool(y, max ? core::OpType::kMaxPool : core::OpType::kAvgPool, k, b.Uniform(1, 2),
+             {p, p, b.Uniform(0, p), 0}, !max && b.Coin());
   core::Graph g = b.Build();
   g.outputs = {y};
   return g;
@@ -54,8 +78,9 @@ int Groups(const isa::Program& p) {
 
 const char* const kFusionArches[] = {"arch/tiny_4x4.json", "arch/dense_16x16.json", "arch/unpu.json"};
 
-// Seeds from kLongSeeds on draw chains of 5 to 8 convs (groups take up to 8 ops).
-constexpr int kLongSeeds = 100;
+// Seeds from kLongSeeds on draw chains of 5 to 8 convs (groups take up to 8 ops); from kPoolSeeds
+// on, chains that end in a pool.
+constexpr int kLongSeeds = 100, kPoolSeeds = 200;
 
 // One simulation per test (SystemC elaborates once per process; ctest runs each test alone).
 class FusionChains : public ::testing::TestWithParam<std::tuple<int, int>> {
@@ -63,6 +88,7 @@ class FusionChains : public ::testing::TestWithParam<std::tuple<int, int>> {
   core::ArchConfig Arch() const { return core::LoadArch(SourcePath(kFusionArches[std::get<1>(GetParam())])); }
   core::Graph Chain() const {
     const int seed = std::get<0>(GetParam());
+    if (seed >= kPoolSeeds) return RandomPoolChain(static_cast<uint64_t>(seed));
     return RandomChain(static_cast<uint64_t>(seed), seed >= kLongSeeds);
   }
 };
@@ -107,12 +133,7 @@ core::Graph RandomResidualChain(uint64_t seed) {
       y = b.Conv(y, c, k, 1, 1, {p, p, p, p}, b.Coin(0.3) ? c : 1, RandomActivation(b), b.Coin(0.8));
       continue;
     }
-    const RandomConvShape s(b, h, w, c);
-    y = b.Conv(y, s.oc, s.k, s.stride, s.dil, s.pads, s.groups, RandomActivation(b), b.Coin(0.8));
-    const core::Graph partial = b.Build();
-    h = partial.tensor(y).shape[1];
-    w = partial.tensor(y).shape[2];
-    c = partial.tensor(y).shape[3];
+    y = AppendRandomConv(b, y, &h, &w, &c);
   }
   const std::string skip = same ? x : b.Input({1, h, w, c}, b.Coin(0.8), "skip");
   const core::Activation act = b.Coin() ? core::Activation::kRelu : core::Activation::kNone;
@@ -164,6 +185,11 @@ INSTANTIATE_TEST_SUITE_P(LongSeeds, FusionChains,
                                             ::testing::Range(0, 3)),
                          ChainName);
 
+INSTANTIATE_TEST_SUITE_P(PoolSeeds, FusionChains,
+                         ::testing::Combine(::testing::Range(kPoolSeeds + 1, kPoolSeeds + 17),
+                                            ::testing::Range(0, 3)),
+                         ChainName);
+
 INSTANTIATE_TEST_SUITE_P(Seeds, ResidualChains,
                          ::testing::Combine(::testing::Range(1, 17), ::testing::Range(0, 3)), ChainName);
 
@@ -212,6 +238,28 @@ TEST(Fusion, LongChainsFitAsOneGroup) {
   EXPECT_GE(chosen_long, 3);
   std::cout << fit << " of " << long_chains << " forced chains of 5-8 convs fit as one group; the cost model "
             << "chose " << chosen_long << " groups of more than four layers\n";
+}
+
+// Chains ending in a pool, forced into one group, fit dense_16x16 in more than half the cases (compile only;
+// the PoolSeeds tests simulate such chains against the reference), and the cost model itself ends groups in
+// pools where they pay.
+TEST(Fusion, PoolChainsFitAsOneGroup) {
+  const core::ArchConfig arch = core::LoadArch(SourcePath("arch/dense_16x16.json"));
+  int fit = 0, chosen = 0;
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    const core::Graph chain = RandomPoolChain(seed);
+    try {
+      const isa::Program p = compiler::Compile(Forced(chain), arch, chain.name);
+      fit += Groups(p) == 1 && p.layers.back().group == 0 ? 1 : 0;
+    } catch (const core::ConfigError&) {
+    }
+    const isa::Program p = compiler::Compile(chain, arch, chain.name);
+    chosen += p.layers.back().group >= 0 ? 1 : 0;
+  }
+  EXPECT_GE(fit, 20);  // 25: in the others a layer or the pool skips columns (strided), or no band fits
+  EXPECT_GE(chosen, 15);
+  std::cout << fit << " of 40 forced conv..pool chains fit as one group; the cost model ended " << chosen
+            << " groups in their pool\n";
 }
 
 // A first layer that does not read every column of its input (1x1, stride 2, even width) reads
@@ -381,6 +429,29 @@ TEST(Fusion, DramBytesOfAOneBandGroupAreItsClosedForm) {
   const sim::Result r = sim::Run(c, sim::GraphInputs(g), {});
   EXPECT_EQ(GroupDramBytes(r), expected) << tiling;
   EXPECT_EQ(c.program.layers[0].group_estimated_dram_bytes, expected);
+}
+
+// conv 3x3 (12 x 12 x 8 -> 16 channels) -> max pool 3x3 stride 2 (ResNet's stem shape), forced into
+// one group: the input and the weights are read once and only the pooled output is written; the
+// conv's output never reaches DRAM.
+TEST(Fusion, DramBytesOfAConvPoolGroupAreItsClosedForm) {
+  const core::ArchConfig arch = core::LoadArch(SourcePath("arch/dense_16x16.json"));
+  GraphBuilder b(9);
+  const std::string x = b.Input({1, 12, 12, 8});
+  const std::string y1 = b.Conv(x, 16, 3, 1, 1, {1, 1, 1, 1}, 1, core::Activation::kRelu);
+  const std::string y2 = b.Pool(y1, core::OpType::kMaxPool, 3, 2, {1, 1, 0, 0});
+  core::Graph g = b.Build();
+  g.outputs = {y2};
+  g = Forced(g);
+  const sim::Compiled c = sim::Compile(arch, g, g.name);
+  ASSERT_EQ(c.program.layers[1].group, 0) << c.program.layers[1].tiling;
+  const int64_t weights = 16 * 9 * 8 + 12 * 16, in = 12 * 12 * 8, out = 6 * 6 * 16;
+  const sim::Result r = sim::Run(c, sim::GraphInputs(g), {});
+  EXPECT_EQ(GroupDramBytes(r), in + weights + out);
+  EXPECT_EQ(c.program.layers[0].group_estimated_dram_bytes, in + weights + out);
+  EXPECT_EQ(r.layers[0].dram_write_bytes, 0);  // the conv's output stays on chip
+  EXPECT_EQ(r.layers[1].dram_read_bytes, 0);
+  EXPECT_EQ(r.layers[1].dram_write_bytes, out);
 }
 
 // Over the shipped workloads, the groups the mapper chose are, together, rated no worse (cycles,
