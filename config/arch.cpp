@@ -483,9 +483,12 @@ class ArchParser {
 
   static void ParseEnergyTable(const Json& v, const std::string& p, JsonChecker& check, EnergyTable* table) {
     if (!check.Object(v, p)) return;
-    check.Keys(v, p, {"version", "name", "components"});
+    check.Keys(v, p, {"version", "name", "components", "area"});
     check.GetInt(v, p, "version", Need::kRequired, 1, 1);
     if (auto name = check.GetString(v, p, "name", Need::kRequired)) table->name = *name;
+    if (const Json* area = check.Member(v, p, "area", Need::kOptional, "an object")) {
+      ParseAreaTable(*area, Pointer(p, "area"), check, &table->area);
+    }
     const Json* comps = check.Member(v, p, "components", Need::kRequired, "an object");
     if (!comps) return;
     const std::string cp = Pointer(p, "components");

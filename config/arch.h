@@ -11,6 +11,7 @@
 #include <typeinfo>
 #include <vector>
 
+#include "config/area.h"
 #include "config/dram.h"
 #include "config/unit_kind.h"
 #include "ir/mapping_force.h"  // ArchDataflows
@@ -109,6 +110,9 @@ struct EnergyTable {
   std::string file;  // where it was read from (for messages)
   std::string name;
   std::map<std::string, std::map<std::string, EnergyEntry>> components;
+  // The technology parameters of the arch's area model (config/area.h); not present when the
+  // file has no "area" section (then a run reports no area).
+  AreaTable area;
   // The energy of `action` of `component`, or 0 when the table has none (for estimates that only
   // rank candidates; the run's energy coverage check refuses a counted action without an entry).
   double EnergyOr0(const std::string& component, const std::string& action) const;

@@ -30,7 +30,9 @@ Json EnergyJson(const EnergyTable& e) {
       components[component][action] = {{"energy_pj", entry.energy_pj}, {"source", entry.source}};
     }
   }
-  return {{"version", 1}, {"name", e.name}, {"components", components}};
+  Json j = {{"version", 1}, {"name", e.name}, {"components", components}};
+  if (e.area.present) j["area"] = AreaTableToJson(e.area);
+  return j;
 }
 
 // Every field of a timed DRAM, so that the file loads back to the same spec whatever its preset.

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "config/arch.h"
+#include "config/area.h"
 #include "config/unit_kind_registry.h"
 
 namespace npusim::core {
@@ -75,6 +76,11 @@ void UnitKind::CheckLayerMapping(const MappingForce&, const UnitConfig& unit,
   site.problems.Add(site.pointer, "layer \"" + site.layer +
                                       "\": a mapping needs a reconfigurable_array unit; unit \"" + unit.name +
                                       "\" of " + site.arch_file + " is a " + unit.type);
+}
+
+double UnitKind::AreaUm2(const UnitConfig& unit, const AreaModel& m) const {
+  return static_cast<double>(unit.rows) * unit.cols *
+         m.MacPe(WidestBits(unit.input_bits), WidestBits(unit.weight_bits), unit.acc_bits);
 }
 
 bool RegisterUnitKind(const std::string& name, std::unique_ptr<const UnitKind> kind) {

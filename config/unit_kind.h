@@ -35,6 +35,7 @@ namespace npusim::core {
 struct UnitConfig;    // config/arch.h
 struct ArchConfig;    // config/arch.h
 struct MappingForce;  // ir/mapping_force.h
+class AreaModel;      // config/area.h
 
 // Narrowing after a range check: the getters already guarantee the value fits.
 template <typename T, typename U>
@@ -102,6 +103,9 @@ class UnitKind {
   // default a unit takes none.
   virtual void CheckLayerMapping(const MappingForce& f, const UnitConfig& unit,
                                  const LayerMappingSite& site) const;
+  // The unit's silicon area in um^2 (docs/models.md, "Area"). By default rows x cols
+  // multiply-accumulate PEs at the unit's widest input and weight widths and its acc_bits.
+  virtual double AreaUm2(const UnitConfig& unit, const AreaModel& m) const;
 };
 
 // Registers `kind` under `name` for the life of the program. Throws std::logic_error on a null

@@ -1,6 +1,9 @@
 #include "config/unit_kind_bit_serial.h"
 
+#include <cmath>
+
 #include "config/arch.h"
+#include "config/area.h"
 #include "config/unit_kind.h"
 
 namespace npusim::core {
@@ -47,6 +50,31 @@ class BitSerialKind final : public UnitKind {
             {"one_bit_mode", b.one_bit_mode},
             {"aggregation_cycles", b.aggregation_cycles},
             {"pipeline_cycles", b.pipeline_cycles}};
+  }
+
+  // docs/models.md, "Area". Each LBPE: tables_per_pe double-buffered tables of 2^lut_group
+  // entries of E bits (E = the widest input plus ceil(log2 lut_group)) with their table_adders
+  // builders; per weight stream a 2^g:1 selector per table (2^g - 1 2:1 muxes per entry bit), the
+  // adder tree over the tables (one E-bit adder per table) and a shift-accumulator (acc_bits adder
+  // and register). The aggregation core: (cores - 1) acc_bits adders per stream of each PE
+  // position. "none": cores x pes x tables x lut_group x outputs bit-parallel MAC PEs.
+  double AreaUm2(const UnitConfig& u, const AreaModel& m) const override {
+    const BitSerialConfig& b = u.params<BitSerialConfig>();
+    const int in = WidestBits(u.input_bits);
+    const double pes = static_cast<double>(b.cores) * b.pes_per_core;
+    const double aggregation =
+        static_cast<double>(b.pes_per_core) * b.outputs_per_pe * (b.cores - 1) * m.Adder(u.acc_bits);
+    if (b.serial_operand == "none") {
+      const double lanes = pes * b.tables_per_pe * b.lut_group * b.outputs_per_pe;
+      return lanes * m.MacPe(in, WidestBits(u.weight_bits), u.acc_bits) + aggregation;
+    }
+    const int entry = in + static_cast<int>(std::ceil(std::log2(b.lut_group)));
+    const int entries = 1 << b.lut_group;
+    const double tables =
+        b.tables_per_pe * (m.Registers(2 * entries * entry) + b.table_adders * m.Adder(entry));
+    const double stream = b.tables_per_pe * (m.Mux2(entry * (entries - 1)) + m.Adder(entry)) +
+                          m.Adder(u.acc_bits) + m.Registers(u.acc_bits);
+    return pes * (tables + b.outputs_per_pe * stream) + aggregation;
   }
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "config/arch.h"
+#include "config/area.h"
 #include "config/unit_kind.h"
 
 namespace npusim::core {
@@ -85,6 +86,18 @@ class ReconfigKind final : public UnitKind {
   }
 
   bool maps_layers() const override { return true; }
+
+  // docs/models.md, "Area". Every sub-array's PEs, plus the bypass that lets it run alone or as
+  // part of a bigger array: a 2:1 mux per bit of its left edge (inputs) and top edge (partial
+  // sums) choosing between the neighbour and the buffer.
+  double AreaUm2(const UnitConfig& u, const AreaModel& m) const override {
+    const ReconfigConfig& r = u.params<ReconfigConfig>();
+    const int in = WidestBits(u.input_bits);
+    const double sub =
+        static_cast<double>(r.sub_rows) * r.sub_cols * m.MacPe(in, WidestBits(u.weight_bits), u.acc_bits) +
+        m.Mux2(r.sub_rows * in + r.sub_cols * u.acc_bits);
+    return static_cast<double>(r.grid_rows) * r.grid_cols * sub;
+  }
 
   // A layer's "mapping" (net file) must fit the unit's grid and dataflows.
   void CheckLayerMapping(const MappingForce& f, const UnitConfig& u,

@@ -1,6 +1,7 @@
 #include "config/unit_kind_sparse.h"
 
 #include "config/arch.h"
+#include "config/area.h"
 #include "config/unit_kind.h"
 
 namespace npusim::core {
@@ -63,6 +64,19 @@ class SparseKind final : public UnitKind {
     w.group_width = s.simd_width;
     w.index_bits = s.index_bits;
     return w;
+  }
+
+  // docs/models.md, "Area". Per PE: simd_width multipliers, an adder tree and accumulator
+  // (simd_width acc_bits adders), operand and sum registers, the relative-index decoder (an
+  // index_bits adder and register) and the gather of the inputs a group's index selects (one 2:1
+  // mux per input bit of the lanes).
+  double AreaUm2(const UnitConfig& u, const AreaModel& m) const override {
+    const SparseConfig& s = u.params<SparseConfig>();
+    const int in = WidestBits(u.input_bits), w = WidestBits(u.weight_bits);
+    const double lanes = s.simd_width * (m.Multiplier(in, w) + m.Adder(u.acc_bits));
+    const double regs = m.Registers(s.simd_width * (in + w) + u.acc_bits);
+    const double index = m.Adder(s.index_bits) + m.Registers(s.index_bits) + m.Mux2(s.simd_width * in);
+    return s.pes * (lanes + regs + index);
   }
 
  private:

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "config/arch.h"
+#include "explore/pareto.h"
 #include "explore/sweep_grid.h"
 #include "sim/child.h"
 #include "sim/report.h"
@@ -86,6 +87,11 @@ FILE* OpenCsv(const fs::path& path, const std::vector<std::string>& header, std:
   return f;
 }
 
+// DIR/front.csv: the front of every row in DIR/sweep.csv (explore/pareto.h), rewritten whole.
+void WriteFront(const fs::path& dir, const std::string& csv_text) {
+  core::WriteFileAtomically((dir / "front.csv").string(), FrontCsv(core::ParseCsv(csv_text)));
+}
+
 struct Running {
   Point point;
   fs::path dir;
@@ -125,6 +131,13 @@ std::string LastLine(const std::string& text) {
 
 std::string Num(double v) { return json(v).dump(); }
 
+// A row's result columns after the knobs: status, the figures, error (explore/sweep_grid.h CsvHeader).
+constexpr size_t kResultColumns = 11;
+constexpr size_t kCyclesFromEnd = kResultColumns - 1;  // the cycles column, counted from the row's end
+
+// The report's number at `key`, or "" when it has none (an arch without an area model).
+std::string Optional(const json& rep, const char* key) { return rep.contains(key) ? rep[key].dump() : ""; }
+
 // The CSV row of a finished point: its figures from report.json, or its error.
 std::vector<std::string> ResultRow(const Grid& grid, const Options& o, const Running& r,
                                    const sim::ChildOutcome& end) {
@@ -145,9 +158,9 @@ std::vector<std::string> ResultRow(const Grid& grid, const Options& o, const Run
     error = "killed by signal " + std::to_string(end.signal);
   }
   if (!error.empty()) {
-    for (int i = 0; i < 8; ++i) row.push_back("");
-    row[row.size() - 8] = "error";
-    row.push_back(error);
+    row.push_back("error");
+    for (size_t i = 1; i < kResultColumns; ++i) row.push_back("");
+    row.back() = error;
     return row;
   }
   const json counters = rep.value("counters", json::object());
@@ -156,7 +169,9 @@ std::vector<std::string> ResultRow(const Grid& grid, const Options& o, const Run
   row.push_back(rep.at("cycles").dump());
   row.push_back(Num(seconds));
   row.push_back(Num(energy));
-  row.push_back(rep.contains("area_mm2") ? rep["area_mm2"].dump() : "");
+  row.push_back(Optional(rep, "area_mm2"));
+  row.push_back(Optional(rep, "tops_per_mm2"));
+  row.push_back(Optional(rep, "tops_per_w"));
   row.push_back(Num(energy * seconds));
   row.push_back(counters.value("dram.read_byte", json(0)).dump());
   row.push_back(counters.value("dram.write_byte", json(0)).dump());
@@ -191,10 +206,10 @@ class Progress {
     const double rate = el > 0 ? static_cast<double>(done_ - skipped_) / el : 0;
     const double eta = rate > 0 ? static_cast<double>(total_ - done_) / rate : 0;
     if (!tty_) {
-      std::fprintf(
-          stderr, "sweep: %zu/%zu %s %s (%.2f points/s, ETA %s)\n", done_, total_, id.c_str(),
-          ok ? ("ok, " + row.at(row.size() - 8) + " cycles").c_str() : ("error: " + row.back()).c_str(), rate,
-          Clock(eta).c_str());
+      std::fprintf(stderr, "sweep: %zu/%zu %s %s (%.2f points/s, ETA %s)\n", done_, total_, id.c_str(),
+                   ok ? ("ok, " + row.at(row.size() - kCyclesFromEnd) + " cycles").c_str()
+                      : ("error: " + row.back()).c_str(),
+                   rate, Clock(eta).c_str());
       return;
     }
     constexpr int kWidth = 30;
@@ -300,8 +315,10 @@ void Sweep(const Options& o, const std::string& npusim) {
               << " are complete, the same command resumes\n";
     core::EndByStopSignal();
   }
+  WriteFront(dir, ReadText(dir / "sweep.csv"));
   std::cout << "sweep: " << todo.size() << " points run, " << progress.failed() << " failed; "
-            << (dir / "sweep.csv").string() << "\n";
+            << (dir / "sweep.csv").string() << ", its Pareto front in " << (dir / "front.csv").string()
+            << "\n";
 }
 
 void SweepMerge(const Options& o) {
@@ -335,6 +352,7 @@ void SweepMerge(const Options& o) {
   sim::PrepareOutputDir(o.out);
   const fs::path out = fs::path(o.out) / "sweep.csv";
   core::WriteFileAtomically(out.string(), text);
+  WriteFront(o.out, text);
   std::cout << "sweep-merge: " << rows.size() << " points from " << o.merge_dirs.size() << " directories; "
             << out.string() << "\n";
 }

@@ -261,8 +261,8 @@ std::string ValueText(const json& v) { return v.is_string() ? v.get<std::string>
 std::vector<std::string> CsvHeader(const Grid& grid) {
   std::vector<std::string> h{"id", "net"};
   for (const Knob& k : grid.knobs) h.push_back(k.key);
-  for (const char* c : {"status", "cycles", "seconds", "energy_pj", "area_mm2", "edp_pj_s", "dram_read_bytes",
-                        "dram_write_bytes", "error"}) {
+  for (const char* c : {"status", "cycles", "seconds", "energy_pj", "area_mm2", "tops_per_mm2", "tops_per_w",
+                        "edp_pj_s", "dram_read_bytes", "dram_write_bytes", "error"}) {
     h.push_back(c);
   }
   return h;

@@ -1,12 +1,14 @@
 // libFuzzer target: core::LoadArch on arbitrary bytes (the arch JSON, with an inline energy table or
 // a file name resolved next to it: the scratch directory links "energy" to arch/energy so the
-// shipped tables are found). Loading must succeed or throw core::ConfigError; anything else
-// (another exception, a sanitizer report, a hang, an OOM) is a finding.
+// shipped tables are found), then the area of an arch that loaded with an area section
+// (config/area.h). Loading must succeed or throw core::ConfigError; anything else (another
+// exception, a sanitizer report, a hang, an OOM) is a finding.
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 
 #include "config/arch.h"
+#include "config/area.h"
 #include "fuzz/fuzz_support.h"
 #include "support/error.h"
 
@@ -27,7 +29,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string path =
       Dir().Write("arch.json", std::string_view(reinterpret_cast<const char*>(data), size));
   try {
-    npusim::core::LoadArch(path);
+    const npusim::core::ArchConfig arch = npusim::core::LoadArch(path);
+    if (arch.energy.area.present) npusim::core::ComputeArea(arch);
   } catch (const npusim::core::ConfigError&) {
   }
   return 0;

@@ -1,6 +1,7 @@
 // sim/report.h: building a run's report, and its formatting: the terminal summary, report.json, layers.csv
 // and the output files (outputs/<tensor>.npy, or outputs/<model output name>.npy: OutputFiles). Collection
 // happened elsewhere (support/stats.h); this only formats.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -12,6 +13,7 @@
 
 #include "config/arch_json.h"
 #include "ir/model_io.h"
+#include "models/timing/unit_timing.h"
 #include "support/atomic_file.h"
 #include "support/csv.h"
 #include "support/error.h"
@@ -27,6 +29,18 @@ std::string Fixed(double v, int digits) {
   char b[64];
   std::snprintf(b, sizeof b, "%.*f", digits, v);
   return b;
+}
+
+// area_mm2, area (per component), and the throughput figures (docs/models.md, "Area").
+void AddEfficiency(const RunReport& r, nlohmann::json& j) {
+  const Efficiency e = EfficiencyOf(r);
+  j["tops_per_w"] = e.tops_per_w;
+  j["peak_tops"] = e.peak_tops;
+  if (!r.area) return;
+  j["area_mm2"] = r.area->total_mm2;
+  j["area"] = r.area->by_component_mm2;
+  j["tops_per_mm2"] = e.tops_per_mm2;
+  j["peak_tops_per_mm2"] = e.peak_tops_per_mm2;
 }
 
 nlohmann::json ToJson(const RunReport& r) {
@@ -86,6 +100,7 @@ nlohmann::json ToJson(const RunReport& r) {
                                        {"speedup_vs_monolithic", L.speedup_vs_monolithic}};
     }
   }
+  AddEfficiency(r, j);
   j["counters"] = r.counters;
   for (const auto& b : r.run.banks) {
     j["buffers"][b.buffer] = {{"bank_read_words", b.reads}, {"bank_write_words", b.writes}};
@@ -135,6 +150,13 @@ std::string SummaryTable(const RunReport& r) {
   s << "energy by component (uJ):";
   for (const auto& [c, e] : r.energy.by_component_pj) s << " " << c << "=" << Fixed(e / 1e6, 3);
   s << "\n";
+  if (r.area) {
+    const Efficiency e = EfficiencyOf(r);
+    s << "area " << Fixed(r.area->total_mm2, 3) << " mm^2 (modelled, docs/models.md \"Area\"):";
+    for (const auto& [c, a] : r.area->by_component_mm2) s << " " << c << "=" << Fixed(a, 3);
+    s << "; " << Fixed(e.tops_per_mm2, 4) << " TOPS/mm^2 achieved (" << Fixed(e.peak_tops_per_mm2, 4)
+      << " peak), " << Fixed(e.tops_per_w, 3) << " TOPS/W achieved\n";
+  }
   if (!r.wall_breakdown_s.empty()) {
     s << "wall " << Fixed(r.wall_seconds, 3) << " s (" << models::ExecModeName(r.mode) << " mode):";
     for (const auto& [phase, sec] : r.wall_breakdown_s) s << " " << phase << "=" << Fixed(sec, 3);
@@ -262,6 +284,17 @@ void WriteReportFiles(core::ResultDir& set, const RunReport& r, const core::Grap
   set.Write("report.json", report.dump(2) + "\n");
 }
 
+Efficiency EfficiencyOf(const RunReport& r) {
+  Efficiency e;
+  const double ops = 2.0 * static_cast<double>(r.macs);
+  if (r.energy.total_pj > 0) e.tops_per_w = ops / r.energy.total_pj;  // ops per pJ = 10^12 ops per J
+  e.peak_tops = 2.0 * r.peak_macs_per_cycle * r.clock_mhz * 1e6 / 1e12;
+  if (!r.area || r.area->total_mm2 <= 0) return e;
+  if (r.seconds > 0) e.tops_per_mm2 = ops / r.seconds / 1e12 / r.area->total_mm2;
+  e.peak_tops_per_mm2 = e.peak_tops / r.area->total_mm2;
+  return e;
+}
+
 RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file,
                       Result r) {
   RunReport report(std::move(r));
@@ -272,6 +305,13 @@ RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const 
   report.clock_mhz = arch.clock_mhz;
   report.dram_timed = arch.dram.timed();
   report.arch_resolved_json = core::ArchToJson(arch).dump();  // loads back as an arch file
+  if (arch.energy.area.present) report.area = core::ComputeArea(arch);
+  if (const core::UnitConfig* u = arch.MatrixUnit()) {
+    // The best case: the narrowest widths the unit runs (a bit-serial unit is fastest there).
+    report.peak_macs_per_cycle = models::timing::MatrixUnitPeakMacsPerCycle(
+        *u, *std::min_element(u->weight_bits.begin(), u->weight_bits.end()),
+        *std::min_element(u->input_bits.begin(), u->input_bits.end()));
+  }
   return report;
 }
 

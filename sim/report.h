@@ -6,11 +6,13 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "config/arch.h"
+#include "config/area.h"
 #include "ir/graph.h"
 #include "sim/simulate.h"
 #include "support/result_dir.h"
@@ -43,7 +45,21 @@ struct RunReport : Result {
   // executor), report. Start-up is everything before "simulate".
   std::vector<std::pair<std::string, double>> wall_breakdown_s;
   double simulated_cycles_per_second = 0;  // cycles / the "simulate" phase's wall seconds
+  // The arch's area (config/area.h), when its energy file has an "area" section.
+  std::optional<core::AreaReport> area;
+  // The matrix unit's peak MACs per cycle at its narrowest operand widths, its best case
+  // (models/timing/unit_timing.h), for peak TOPS and TOPS/mm^2.
+  double peak_macs_per_cycle = 0;
 };
+
+// Throughput figures of a run (docs/models.md, "Area"): one MAC is two operations.
+struct Efficiency {
+  double tops_per_w = 0;         // achieved: 2 macs / the run's energy (DRAM included)
+  double peak_tops = 0;          // 2 x peak MACs per cycle x the clock
+  double tops_per_mm2 = 0;       // achieved: 2 macs / seconds / area (0 without an area)
+  double peak_tops_per_mm2 = 0;  // peak_tops / area (0 without an area)
+};
+Efficiency EfficiencyOf(const RunReport& r);
 
 // Wall-clock phases of a command, for RunReport::wall_breakdown_s.
 class PhaseClock {

@@ -60,8 +60,9 @@ i.e. 1 GHz) as 1024 4x4 sub-arrays | `arch/sagar_128x128.json`: 32x32 grid of 4x
 `unlimited` npusim models the distributed system's performance (every array its own buffers), with `edge` \
 SAGAR's shared edge buffers |
 | 3.5x more power-efficient, 3.2x the compute density of that distributed system (post-layout) | not \
-reproduced: npusim has no area model, and the distributed system's per-array SRAMs and interconnect are \
-not in the energy table (bypass hops and reconfiguration are priced by estimate) |
+reproduced: npusim's area model (docs/models.md, "Area") gives SAGAR's array and buffers, but the \
+distributed system's per-array SRAMs and interconnect are modelled neither in area nor in the energy \
+table (bypass hops and reconfiguration are priced by estimate) |
 | ADAPTNET's recommendations reach 99.93 %% of the best achievable runtime | npusim's exhaustive search over \
 every partition x split x dataflow is the 100 %% reference; a chooser that always took the runner-up would \
 reach %.2f %% on these two networks (compute-cycle estimates, edge feed) |

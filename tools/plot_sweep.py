@@ -7,6 +7,10 @@
   DIR/pareto.csv              the front's rows (sweep.csv's columns), fastest first
   DIR/sensitivity.png, .svg   per knob: mean latency and mean energy at each of its values,
                               relative to the mean over all points (1.0 = no effect)
+  DIR/front.png, .svg         when the sweep wrote DIR/front.csv (its Pareto front over latency,
+                              energy and area): the three pairs of those objectives, every point
+                              in grey and the front's points in red (a point on the 3-D front may
+                              look beaten in one 2-D view: it wins on the third objective)
 
     tools/plot_sweep.py results/sweep-dense
 """
@@ -16,7 +20,8 @@ import sys
 
 import npusim_tools as nt
 
-FIXED = {"id", "net", "status", "cycles", "seconds", "energy_pj", "area_mm2", "edp_pj_s",
+FIXED = {"id", "net", "status", "cycles", "seconds", "energy_pj", "area_mm2", "tops_per_mm2", "tops_per_w",
+         "edp_pj_s",
          "dram_read_bytes", "dram_write_bytes", "error"}
 MARKERS = "os^Dv<>p*h"
 
@@ -91,6 +96,41 @@ def plot_sensitivity(ok, knobs, out_dir):
     nt.save_figure(fig, os.path.join(out_dir, "sensitivity"))
 
 
+AXES = {"seconds": ("latency (ms)", 1e3), "energy_pj": ("energy (uJ)", 1e-6),
+        "area_mm2": ("area (mm^2)", 1.0)}
+
+
+def plot_front(ok, front_ids, objectives, out_dir):
+    """Every pair of the front's objectives: all points grey, the front's red."""
+    pairs = [(a, b) for i, a in enumerate(objectives) for b in objectives[i + 1:]]
+    fig, axes = nt.pyplot().subplots(1, len(pairs), figsize=(5 * len(pairs), 4.5), squeeze=False)
+    front = [p for p in ok if p["id"] in front_ids]
+    for ax, (x, y) in zip(axes[0], pairs):
+        (xl, xs), (yl, ys) = AXES[x], AXES[y]
+        ax.scatter([float(p[x]) * xs for p in ok], [float(p[y]) * ys for p in ok], color="#bbbbbb",
+                   edgecolor="#666666", label="design points")
+        ax.scatter([float(p[x]) * xs for p in front], [float(p[y]) * ys for p in front], color="#ee6677",
+                   label="Pareto front")
+        ax.set_xlabel(xl)
+        ax.set_ylabel(yl)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"{len(ok)} design points, {len(front)} on the front over {', '.join(objectives)}")
+    nt.save_figure(fig, os.path.join(out_dir, "front"))
+
+
+def draw_front(out_dir, ok):
+    """front.png/.svg from DIR/front.csv, if the sweep wrote one; its objectives as its rows say."""
+    path = os.path.join(out_dir, "front.csv")
+    if not os.path.exists(path):
+        return ""
+    rows, _ = nt.read_csv(path)
+    objectives = ["seconds", "energy_pj"]
+    if rows and all(r["area_mm2"] for r in rows) and all(p["area_mm2"] for p in ok):
+        objectives.append("area_mm2")
+    plot_front(ok, {r["id"] for r in rows}, objectives, out_dir)
+    return ", front.png, front.svg"
+
+
 def main(argv):
     out_dir = nt.dir_argument(argv, __doc__, "the --out directory of an npusim sweep (holds sweep.csv)")
     path = os.path.join(out_dir, "sweep.csv")
@@ -111,7 +151,9 @@ def main(argv):
     nt.write_csv(os.path.join(out_dir, "pareto.csv"), front, list(rows[0].keys()), lineterminator="\n")
     plot_pareto(ok, front, knobs, out_dir)
     plot_sensitivity(ok, knobs, out_dir)
-    print(f"wrote {out_dir}/pareto.png, pareto.svg, pareto.csv, sensitivity.png, sensitivity.svg "
+    front_files = draw_front(out_dir, ok)
+    print(f"wrote {out_dir}/pareto.png, pareto.svg, pareto.csv, sensitivity.png, "
+          f"sensitivity.svg{front_files} "
           f"({len(ok)} points, {len(front)} on the front, {len(rows) - len(ok)} failed)")
     return 0
 

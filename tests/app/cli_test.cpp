@@ -316,6 +316,20 @@ TEST_F(Cli, MissingEnergyEntryExitsTwoNamingEnergyFileAndPointer) {
   EXPECT_TRUE(OutDirAbsentOrEmpty());
 }
 
+// A bad area section (config/area.h) is bad input like any other: exit 2, the energy file and
+// the JSON pointer named, no result written.
+TEST_F(Cli, BadAreaParameterExitsTwoNamingEnergyFileAndPointer) {
+  const std::string energy = EditedCopy("arch/energy/horowitz_45nm.json", "energy.json",
+                                        [](json& e) { e["area"]["parameters"].erase("mult8_um2"); });
+  const std::string arch = ArchCopy("arch.json", [&](json& a) { a["energy"] = energy; });
+  const Outcome o = RunInto(arch, Src("workloads/tiny_conv.json"), {});
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_TRUE(Contains(
+      o.err, "npusim: error: " + energy + ": /area/parameters/mult8_um2: missing required key \"mult8_um2\""))
+      << o;
+  EXPECT_TRUE(OutDirAbsentOrEmpty());
+}
+
 TEST_F(Cli, InputWithWrongShapeExitsTwoNamingNpyFile) {
   const std::string x = (dir_ / "work" / "x.npy").string();
   core::SaveNpy(x, {1, 8, 8, 4}, std::vector<int32_t>(256, 1), 8, true);

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -107,6 +108,53 @@ TEST_F(Sweep, EachPointEqualsASeparateRunOfItsArch) {
   }
   // Less DRAM bandwidth, more cycles: the knob reached the simulation.
   EXPECT_GT(std::stoll(Row(rows, "p0").at("cycles")), std::stoll(Row(rows, "p1").at("cycles")));
+}
+
+// Area, TOPS/mm^2 and TOPS/W of a 2-point grid: each row's figures are its report's, the area
+// follows the knob by the closed form of the PEs it adds (docs/models.md, "Area", worked out here
+// from the energy file's parameters), and front.csv holds the points no other point beats.
+TEST_F(Sweep, AreaAndEfficiencyColumnsAndTheFront) {
+  Grid(R"({"knobs": {"/units/0/rows": [8, 16]}})");
+  ASSERT_EQ(RunSweep("s", {"--jobs", "2"}).exit_code, 0);
+  const Rows rows = Csv("s");
+  ASSERT_EQ(rows.size(), 3u);
+  std::map<std::string, double> area;
+  for (const std::string id : {"p0", "p1"}) {
+    const auto row = Row(rows, id);
+    const json rep = json::parse(ReadFileText(dir_ / "s" / "points" / id / "run" / "report.json"));
+    const double macs = rep["macs"].get<double>(), a = rep["area_mm2"].get<double>();
+    area[id] = std::stod(row.at("area_mm2"));
+    EXPECT_DOUBLE_EQ(area[id], a);
+    EXPECT_DOUBLE_EQ(std::stod(row.at("tops_per_w")), 2 * macs / rep["energy_pj"].get<double>());
+    EXPECT_DOUBLE_EQ(std::stod(row.at("tops_per_mm2")), 2 * macs / rep["seconds"].get<double>() / 1e12 / a);
+  }
+  // 16 rows instead of 8 with 16 columns: 128 more 8x8-bit MAC PEs, each an 8x8 multiplier, a
+  // 32-bit adder and 48 register bits (register bits stated at 40 nm, scaled to 45 nm).
+  const json p = json::parse(ReadFileText(Src("arch/energy/horowitz_45nm.json")))["area"]["parameters"];
+  const double reg = p["register_bit_um2"]["value"].get<double>() * (45.0 / 40) * (45.0 / 40);
+  const double pe = p["mult8_um2"]["value"].get<double>() + p["add32_um2"]["value"].get<double>() + 48 * reg;
+  EXPECT_NEAR(area["p1"] - area["p0"], 128 * pe * 1e-6, 1e-12);
+  // The front: a subset of the rows, none of them beaten on latency, energy and area at once by
+  // another row, and every row off the front beaten by one on it.
+  const Rows front = core::ParseCsv(ReadFileText(dir_ / "s" / "front.csv"));
+  ASSERT_GE(front.size(), 2u);
+  EXPECT_EQ(front[0], rows[0]);
+  auto beats = [&](const std::map<std::string, std::string>& a, const std::map<std::string, std::string>& b) {
+    bool strictly = false;
+    for (const char* k : {"seconds", "energy_pj", "area_mm2"}) {
+      if (std::stod(a.at(k)) > std::stod(b.at(k))) return false;
+      strictly = strictly || std::stod(a.at(k)) < std::stod(b.at(k));
+    }
+    return strictly;
+  };
+  std::set<std::string> on_front;
+  for (size_t i = 1; i < front.size(); ++i) on_front.insert(front[i][0]);
+  for (size_t i = 1; i < rows.size(); ++i) {
+    const auto r = Row(rows, rows[i][0]);
+    bool beaten = false;
+    for (size_t j = 1; j < rows.size(); ++j) beaten = beaten || beats(Row(rows, rows[j][0]), r);
+    EXPECT_EQ(on_front.count(rows[i][0]) == 1, !beaten) << rows[i][0];
+  }
 }
 
 TEST_F(Sweep, ResumesWithoutRerunningRecordedPoints) {
@@ -306,10 +354,10 @@ TEST_F(Sweep, PlotScriptDrawsParetoAndSensitivity) {
   const std::string cmd =
       Src("tools/plot_sweep.py") + " " + ShellQuoted((dir_ / "s").string()) + " >/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
-  for (const char* f : {"pareto.png", "sensitivity.png"}) {
+  for (const char* f : {"pareto.png", "sensitivity.png", "front.png"}) {
     EXPECT_EQ(ReadFileText(dir_ / "s" / f).substr(0, 4), "\x89PNG") << f;
   }
-  for (const char* f : {"pareto.svg", "sensitivity.svg"}) {
+  for (const char* f : {"pareto.svg", "sensitivity.svg", "front.svg"}) {
     EXPECT_NE(ReadFileText(dir_ / "s" / f).find("<svg"), std::string::npos) << f;
   }
   // The front: no point of it is dominated by another ok point (checked from pareto.csv).
