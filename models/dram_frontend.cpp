@@ -10,6 +10,9 @@ namespace {
 constexpr uint64_t kNever = UINT64_MAX;
 
 uint64_t CeilMulDiv(uint64_t x, uint64_t mul, uint64_t div) {
+  // In 64 bits when the product fits (every cycle of a run): a 128-bit division is a library call.
+  uint64_t q = 0;
+  if (!__builtin_mul_overflow(x, mul, &q) && q <= UINT64_MAX - (div - 1)) return (q + div - 1) / div;
   const unsigned __int128 p = static_cast<unsigned __int128>(x) * mul;
   return static_cast<uint64_t>((p + div - 1) / div);
 }
