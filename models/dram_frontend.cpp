@@ -10,6 +10,9 @@ namespace {
 constexpr uint64_t kNever = UINT64_MAX;
 
 uint64_t CeilMulDiv(uint64_t x, uint64_t mul, uint64_t div) {
+  // In 64 bits when the product fits (every cycle of a run): a 128-bit division is a library call.
+  uint64_t q = 0;
+  if (!__builtin_mul_overflow(x, mul, &q) && q <= UINT64_MAX - (div - 1)) return (q + div - 1) / div;
   const unsigned __int128 p = static_cast<unsigned __int128>(x) * mul;
   return static_cast<uint64_t>((p + div - 1) / div);
 }
@@ -83,6 +86,19 @@ bool DramFrontEnd::OfferFrom(Source& s, int source, uint64_t c) {
   return any;
 }
 
+void DramFrontEnd::PushDue(uint64_t cycle, uint64_t id) {
+  if (DueEmpty()) {
+    due_.clear();
+    due_head_ = 0;
+  } else if (due_head_ >= 1024 && due_head_ * 2 >= due_.size()) {
+    due_.erase(due_.begin(), due_.begin() + static_cast<std::ptrdiff_t>(due_head_));
+    due_head_ = 0;
+  }
+  const Due d{cycle, id};
+  due_.push_back(d);
+  for (size_t i = due_.size() - 1; i > due_head_ && d < due_[i - 1]; --i) std::swap(due_[i], due_[i - 1]);
+}
+
 void DramFrontEnd::Complete(const timing::DramCompletion& d) {
   const InFlight f = inflight_[d.id];
   free_ids_.push_back(d.id);
@@ -98,13 +114,10 @@ void DramFrontEnd::Complete(const timing::DramCompletion& d) {
 
 uint64_t DramFrontEnd::NextCycle(uint64_t c) const {
   uint64_t next = dram_.NextActivity(c + 1);
-  if (!completions_.empty()) next = std::min(next, completions_.top().first);
+  if (!DueEmpty()) next = std::min(next, due_[due_head_].first);
   for (const Source& s : sources_) {
-    if (s.waiting.empty()) continue;
-    const Waiting& w = s.waiting.front();
-    if (!w.r.write && s.outstanding >= dma_outstanding_) continue;  // waits for a completion
-    if (!dram_.WouldAccept(w.r, w.a)) continue;                     // waits for a command
-    next = std::min(next, w.arrival);
+    // Else it waits for a completion or a command.
+    if (Offerable(s)) next = std::min(next, s.waiting.front().arrival);
   }
   return std::max(next, c + 1);
 }
@@ -113,21 +126,18 @@ uint64_t DramFrontEnd::Advance(uint64_t limit) {
   noted_ = false;
   while (cycle_ < limit && !noted_) {
     const uint64_t c = cycle_;
-    while (!completions_.empty() && completions_.top().first <= c) {
-      const auto [cycle, id] = completions_.top();
-      completions_.pop();
+    while (!DueEmpty() && due_[due_head_].first <= c) {
+      const auto [cycle, id] = due_[due_head_++];
       Complete({id, cycle, false});
     }
     for (size_t s = 0; s < sources_.size(); ++s) {
       Source& src = sources_[s];
-      if (!src.waiting.empty() && src.waiting.front().arrival <= c) OfferFrom(src, static_cast<int>(s), c);
+      if (Offerable(src) && src.waiting.front().arrival <= c) OfferFrom(src, static_cast<int>(s), c);
     }
     dram_.Tick(c);
-    scratch_.clear();
-    dram_.TakeCompletions(scratch_);
-    for (const timing::DramCompletion& d : scratch_) {
-      if (!d.write) completions_.push({d.cycle, d.id});
-    }
+    dram_.DrainCompletions([this](const timing::DramCompletion& d) {
+      if (!d.write) PushDue(d.cycle, d.id);
+    });
     cycle_ = std::min(NextCycle(c), std::max(limit, c + 1));
     // With no limit, run only while something will be noted (writes left in the controller's queue
     // are served when the controller next runs).

@@ -16,7 +16,6 @@
 
 #include <cstdint>
 #include <deque>
-#include <queue>
 #include <vector>
 
 #include "config/dram.h"
@@ -83,7 +82,18 @@ class DramFrontEnd {
     DramTicket* ticket;
     bool done;  // else issued
   };
+  // The source's first request may be offered once it has arrived: a read within dma_outstanding,
+  // and its queue in the controller not full.
+  bool Offerable(const Source& s) const {
+    if (s.waiting.empty()) return false;
+    const Waiting& w = s.waiting.front();
+    return (w.r.write || s.outstanding < dma_outstanding_) && dram_.WouldAccept(w.r, w.a);
+  }
   bool OfferFrom(Source& s, int source, uint64_t c);
+  // Reads in flight by (completion cycle, id), earliest first (from due_head_ on): reads complete in
+  // the order they issue, so nearly all are appended; a forwarded read (one cycle) may go before.
+  void PushDue(uint64_t cycle, uint64_t id);
+  bool DueEmpty() const { return due_head_ == due_.size(); }
   void Complete(const timing::DramCompletion& d);
   uint64_t NextCycle(uint64_t c) const;
 
@@ -95,8 +105,8 @@ class DramFrontEnd {
   std::vector<InFlight> inflight_;
   std::vector<uint64_t> free_ids_;
   using Due = std::pair<uint64_t, uint64_t>;  // (cycle, id)
-  std::priority_queue<Due, std::vector<Due>, std::greater<Due>> completions_;
-  std::vector<timing::DramCompletion> scratch_;
+  std::vector<Due> due_;
+  size_t due_head_ = 0;
   std::vector<Note> notes_;
   uint64_t cycle_ = 0;
   bool noted_ = false;  // a notification appeared in the cycle just processed

@@ -122,11 +122,13 @@ DramChannel::DramChannel(const core::DramSpec& spec, const DramDecoder& decoder,
   ready_.assign(banks_.size(), 0);
   times_.assign(banks_.size(), {kNever, kNever});
   for (Rank& r : ranks_) r.next_refresh = t_.REFI;
+  refresh_due_ = t_.REFI;
   for (size_t i = 0; i < banks_.size(); ++i) {
     rank_of_.push_back(static_cast<int>(i / spec.banks()));
     group_of_.push_back(i / spec.banks_per_group);
   }
   for (auto& q : queued_) q.resize(banks_.size());
+  for (auto& b : busy_) b.assign((banks_.size() + 63) / 64, 0);
   for (int w = 0; w < 2; ++w) {
     const auto capacity = static_cast<uint32_t>(w ? spec.write_queue : spec.read_queue);
     slots_[w].resize(capacity);
@@ -135,9 +137,12 @@ DramChannel::DramChannel(const core::DramSpec& spec, const DramDecoder& decoder,
   }
 }
 
-bool DramChannel::Full(bool write) const {
-  return write ? Queue(1) >= static_cast<size_t>(spec_.write_queue)
-               : Queue(0) >= static_cast<size_t>(spec_.read_queue);
+// Inlined: Accept and TickBusy call it for every request.
+[[gnu::always_inline]] inline DramCmd DramChannel::NextCmd(const Entry& e) const {
+  const Bank& b = banks_[e.bank];
+  if (!b.open) return DramCmd::kAct;
+  if (b.row != e.row) return DramCmd::kPre;
+  return e.write ? DramCmd::kWr : DramCmd::kRd;
 }
 
 void DramChannel::Accept(const DramRequest& r, const DramAddress& a, uint64_t cycle) {
@@ -165,7 +170,7 @@ void DramChannel::Accept(const DramRequest& r, const DramAddress& a, uint64_t cy
   e = {r.id, line, a.row, cycle, r.layer, bank, r.write, false};
   order_[w].push_back(slot);
   Queued& qd = queued_[w][bank];
-  ++qd.n;
+  if (++qd.n == 1) MarkBusy(w, bank, true);
   if (banks_[bank].open && banks_[bank].row == a.row) ++qd.hits;
   const bool mode = write_mode_;
   UpdateMode();
@@ -186,13 +191,6 @@ void DramChannel::UpdateMode() {
   } else if (writes == 0 || (writes < write_low_ && reads != 0)) {
     write_mode_ = false;
   }
-}
-
-DramCmd DramChannel::NextCmd(const Entry& e) const {
-  const Bank& b = banks_[e.bank];
-  if (!b.open) return DramCmd::kAct;
-  if (b.row != e.row) return DramCmd::kPre;
-  return e.write ? DramCmd::kWr : DramCmd::kRd;
 }
 
 // Inlined: the scans call it for every bank with requests after every command.
@@ -249,8 +247,14 @@ bool DramChannel::OtherHit(const Entry& e) const {
 void DramChannel::CountHits(size_t bank) {
   const uint64_t row = banks_[bank].row;
   for (int w = 0; w < 2; ++w) {
-    uint32_t hits = 0;
-    for (uint32_t i : order_[w]) hits += slots_[w][i].bank == bank && slots_[w][i].row == row;
+    // Up to the bank's last request in the queue.
+    uint32_t hits = 0, left = queued_[w][bank].n;
+    for (auto it = order_[w].begin(); left != 0; ++it) {
+      const Entry& e = slots_[w][*it];
+      if (e.bank != bank) continue;
+      --left;
+      hits += e.row == row;
+    }
     queued_[w][bank].hits = hits;
   }
 }
@@ -265,8 +269,7 @@ void DramChannel::CountHits(size_t bank) {
 
 void DramChannel::FillTimes() const {
   const int w = write_mode_ ? 1 : 0;
-  for (size_t i = 0; i < banks_.size(); ++i)
-    if (queued_[w][i].n) times_[i] = BankTimes(i, w);
+  ForEachBusyBank(w, [&](size_t i) { times_[i] = BankTimes(i, w); });
 }
 
 bool DramChannel::TickRefresh(uint64_t c) {
@@ -288,22 +291,21 @@ int DramChannel::Pick(int w, uint64_t c, uint64_t* earliest) {
   uint8_t any = 0;
   // Plain pointers: the byte stores to ready_ would otherwise make the compiler reload every
   // vector's data at each bank.
-  const Queued* queued = queued_[w].data();
   const Times* times = times_.data();
   uint8_t* ready = ready_.data();
-  for (size_t i = 0; i < banks_.size(); ++i) {
+  const bool due = AnyRefreshDue(c);
+  ForEachBusyBank(w, [&](size_t i) {
     // A bank whose rank owes a refresh waits for it. (Every bank with requests gets its flags: the
     // entries below read no others.)
-    if (queued[i].n == 0) continue;
     uint8_t flags = 0;
-    if (!RefreshDue(rank_of_[i], c)) {
+    if (!due || !RefreshDue(rank_of_[i], c)) {
       const Times& t = times[i];
       first = std::min({first, t.hit_at, t.other_at});
       flags = static_cast<uint8_t>((t.hit_at <= c ? 1 : 0) | (t.other_at <= c ? 2 : 0));
     }
     ready[i] = flags;
     any |= flags;
-  }
+  });
   *earliest = first;
   if (!any) return -1;
   // The oldest ready hit; else the oldest ready ACT or PRE (the first one if no hit is ready).
@@ -336,7 +338,7 @@ void DramChannel::Classify(Entry& e, DramCmd cmd) {
 
 void DramChannel::TickBusy(uint64_t c) {
   // 1. Refresh owed by a rank comes first.
-  if (TickRefresh(c)) return;
+  if (AnyRefreshDue(c) && TickRefresh(c)) return;
   // 2-3. FR-FCFS in the served queue (its banks' times are those of the last scan unless the
   // state changed since).
   if (dirty_) FillTimes();
@@ -360,7 +362,7 @@ void DramChannel::TickBusy(uint64_t c) {
   if (column) {
     // e leaves the queue with this command (before it, an automatic precharge clears the hits).
     Queued& qd = queued_[w][e.bank];
-    --qd.n;
+    if (--qd.n == 0) MarkBusy(w, e.bank, false);
     --qd.hits;
   }
   Issue(cmd, e.bank, e.row, c, e.layer, auto_pre);
@@ -483,11 +485,14 @@ void DramChannel::IssueRefresh(int k, DramCmd cmd, uint64_t c) {
   for (size_t i = first; i < last; ++i) banks_[i].act_ok = std::max(banks_[i].act_ok, c + t_.RFC);
   r.busy_until = c + t_.RFC;
   r.next_refresh += t_.REFI;
+  refresh_due_ = kNever;
+  for (const Rank& x : ranks_) refresh_due_ = std::min(refresh_due_, x.next_refresh);
   ++counts_.ref;
   if (events_ && events_->command) events_->command(r.last_layer, DramCmd::kRef);
 }
 
 uint64_t DramChannel::RefreshNext(uint64_t c) const {
+  if (!AnyRefreshDue(c)) return refresh_due_;  // the next falls due then
   uint64_t next = kNever;
   for (int k = 0; k < spec_.ranks; ++k) {
     if (!RefreshDue(k, c)) {  // no refresh owed: the next falls due then
@@ -505,12 +510,15 @@ uint64_t DramChannel::RefreshNext(uint64_t c) const {
 uint64_t DramChannel::Scan(uint64_t c) const {
   uint64_t next = RefreshNext(c);
   const int w = write_mode_ ? 1 : 0;
-  for (size_t i = 0; i < banks_.size(); ++i) {
-    if (queued_[w][i].n == 0) continue;
+  const bool due = AnyRefreshDue(c);
+  ForEachBusyBank(w, [&](size_t i) {
     const Times t = times_[i] = BankTimes(i, w);  // as FillTimes
     // A bank whose rank owes a refresh waits for it, counted above.
-    if (!RefreshDue(rank_of_[i], c)) next = std::min(next, std::max(c, std::min(t.hit_at, t.other_at)));
-  }
+    if (!due || !RefreshDue(rank_of_[i], c)) {
+      const uint64_t at = t.hit_at < t.other_at ? t.hit_at : t.other_at;
+      next = std::min(next, at > c ? at : c);
+    }
+  });
   return next;
 }
 

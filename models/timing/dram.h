@@ -113,7 +113,11 @@ struct DramCounts {
 class DramChannel {
  public:
   DramChannel(const core::DramSpec& spec, const DramDecoder& decoder, const DramEvents* events);
-  bool Full(bool write) const;
+  // (Inline: the front end asks at every cycle it visits.)
+  bool Full(bool write) const {
+    return write ? Queue(1) >= static_cast<size_t>(spec_.write_queue)
+                 : Queue(0) >= static_cast<size_t>(spec_.read_queue);
+  }
   // Takes `r` (decoded to this channel) in cycle `cycle`, which is not before the next cycle to run.
   // A read found in the write queue completes at cycle + 1 without entering the read queue.
   void Accept(const DramRequest& r, const DramAddress& a, uint64_t cycle);
@@ -198,6 +202,20 @@ class DramChannel {
   void CountHits(size_t bank);  // recounts queued_ hits after an ACT
   void ClearHits(size_t bank) { queued_[0][bank].hits = queued_[1][bank].hits = 0; }
   bool RefreshDue(int rank, uint64_t c) const { return c >= ranks_[rank].next_refresh; }
+  // Whether any rank owes a refresh at c (else no bank's requests wait for one).
+  bool AnyRefreshDue(uint64_t c) const { return c >= refresh_due_; }
+  // Calls f(i) for every bank i with requests in queue w, in increasing order of i.
+  template <class F>
+  void ForEachBusyBank(int w, F f) const {
+    const uint64_t* words = busy_[w].data();
+    const size_t n = busy_[w].size();
+    for (size_t k = 0; k < n; ++k)
+      for (uint64_t m = words[k]; m != 0; m &= m - 1) f(k * 64 + static_cast<size_t>(__builtin_ctzll(m)));
+  }
+  void MarkBusy(int w, size_t bank, bool busy) {
+    const uint64_t bit = uint64_t{1} << (bank % 64);
+    busy_[w][bank / 64] = busy ? busy_[w][bank / 64] | bit : busy_[w][bank / 64] & ~bit;
+  }
   // The refresh command rank `k` needs next (PREA if a bank is open, else REF) and its earliest
   // cycle; false if no refresh is due at c.
   bool RefreshCandidate(int k, uint64_t c, DramCmd* cmd, uint64_t* at) const;
@@ -227,13 +245,17 @@ class DramChannel {
   std::vector<uint32_t> order_[2], free_[2];
   bool write_mode_ = false;
   std::vector<Bank> banks_;
-  std::vector<int> rank_of_;          // per bank
-  std::vector<size_t> group_of_;      // per bank: its index in groups_
-  std::vector<Queued> queued_[2];     // per bank, in the read and write queues
+  std::vector<int> rank_of_;       // per bank
+  std::vector<size_t> group_of_;   // per bank: its index in groups_
+  std::vector<Queued> queued_[2];  // per bank, in the read and write queues
+  // Per queue, a bit per bank: it has requests there (queued_[w][bank].n != 0). The scans visit
+  // only those banks.
+  std::vector<uint64_t> busy_[2];
   mutable std::vector<Times> times_;  // per bank
   std::vector<uint8_t> ready_;        // Pick's scratch: per bank, bit 0 a hit may issue, bit 1 another
   std::vector<Group> groups_;
   std::vector<Rank> ranks_;
+  uint64_t refresh_due_ = 0;  // the earliest of the ranks' next_refresh
   uint64_t data_end_ = 0;
   uint64_t cmd_ok_ = 0;  // the command bus is free from here
   int data_rank_ = -1;
@@ -277,6 +299,16 @@ class DramSystem {
       if (ch.completions().empty()) continue;
       out.insert(out.end(), ch.completions().begin(), ch.completions().end());
       ch.completions().clear();
+    }
+  }
+  // Calls f(d) for every channel's completions, then forgets them (TakeCompletions without a copy).
+  template <class F>
+  void DrainCompletions(F f) {
+    for (DramChannel& ch : channels_) {
+      std::vector<DramCompletion>& done = ch.completions();
+      if (done.empty()) continue;
+      for (const DramCompletion& d : done) f(d);
+      done.clear();
     }
   }
   void Finish(uint64_t c);

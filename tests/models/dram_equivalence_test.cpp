@@ -181,6 +181,15 @@ std::vector<Case> Cases() {
               }),
       Variant("lpddr4_closed", "lpddr4-3200", [](core::DramSpec& s) { s.page = core::PagePolicy::kClosed; }),
       Variant("lpddr4_open", "lpddr4-3200", [](core::DramSpec&) {}),  // the README command's DRAM
+      // 128 banks: the controller's per-queue bit sets of banks with requests span two words.
+      Variant("ddr5_4rank_128_banks_xor", "ddr5-3200",
+              [](core::DramSpec& s) {
+                s.ranks = 4;
+                s.xor_hash = true;
+                s.read_queue = 16;
+                s.write_queue = 16;
+                s.t.REFI = 1500;
+              }),
       Variant("ddr5_2rank_closed_three_cycle_commands", "ddr5-3200",
               [](core::DramSpec& s) {
                 s.ranks = 2;
