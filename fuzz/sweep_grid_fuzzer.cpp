@@ -64,7 +64,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const size_t nets = 1 + size % 3;  // `--net` given one to three times
     const int64_t total = sweep::PointCount(g, nets, path);
     sweep::CheckPointBudget(total, g.sample, sweep::kDefaultMaxPoints, path);
-    Expect(total >= 1 && sweep::CsvHeader(g).size() == g.knobs.size() + 11);
+    // A column per knob beside the fixed ones (those of a grid without knobs).
+    Expect(total >= 1 &&
+           sweep::CsvHeader(g).size() == g.knobs.size() + sweep::CsvHeader(sweep::Grid{}).size());
     const int64_t chosen = g.sample > 0 && g.sample < total ? g.sample : total;
     if (chosen <= kMaxDecoded) {
       const int shards = 1 + static_cast<int>(size % 4);
