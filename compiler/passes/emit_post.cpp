@@ -66,35 +66,37 @@ PoolTile ChoosePoolTile(const Context& ctx, int op_index, const PoolGeometry& p,
                               std::to_string(in.size_bytes));
 }
 
-// Output rows [oy, oy + nh), cols [ox, ox + nw) and channels [c0, c0 + nc) of a pool layer.
-struct PoolTileAt {
-  int64_t oy, ox, c0, nh, nw, nc;
-};
+// Calls f(tile) for every tile of a pool layer tiled as `t`, in emission order.
+template <class F>
+void ForEachPoolTile(const PoolGeometry& p, const PoolTile& t, F f) {
+  for (int64_t oy = 0; oy < p.oh; oy += t.toh) {
+    for (int64_t ox = 0; ox < p.ow; ox += t.tow) {
+      for (int64_t c0 = 0; c0 < p.c; c0 += t.tc) {
+        f(PoolTileAt{oy, ox, c0, std::min(t.toh, p.oh - oy), std::min(t.tow, p.ow - ox),
+                     std::min(t.tc, p.c - c0)});
+      }
+    }
+  }
+}
+
+// The input rows [*r0, *r1) and columns [*q0, *q1) tile t reads (clipped to the image).
+void PoolInputSpan(const PoolGeometry& p, const PoolTileAt& t, int64_t* r0, int64_t* r1, int64_t* q0,
+                   int64_t* q1) {
+  InputSpan(t.oy, t.nh, p.sh, 1, p.kh, p.pt, p.h, r0, r1);
+  InputSpan(t.ox, t.nw, p.sw, 1, p.kw, p.pl, p.w, q0, q1);
+}
 
 // LOAD the tile's input (clipped to the image), POOL it, STORE the output.
 void EmitPoolTile(Context& ctx, const core::TensorInfo& x, const core::TensorInfo& y, const PoolGeometry& p,
                   const isa::PoolArgs& layer, const PoolTileAt& t) {
-  const int64_t xb = x.bytes_per_element(), yb = y.bytes_per_element();
   int64_t r0, r1, q0, q1;
-  InputSpan(t.oy, t.nh, p.sh, 1, p.kh, p.pt, p.h, &r0, &r1);
-  InputSpan(t.ox, t.nw, p.sw, 1, p.kw, p.pl, p.w, &q0, &q1);
+  PoolInputSpan(p, t, &r0, &r1, &q0, &q1);
   const uint64_t in = ctx.buffers.in.base[ctx.buffers.in.NextFree()];
-  EmitTileDma(ctx, isa::Opcode::kLoad,
-              {ctx.tensor_addr.at(x.name), p.w, p.c, xb, r0, q0, t.c0, r1 - r0, q1 - q0, t.nc}, in);
-  const uint64_t out = ctx.buffers.out.base[ctx.buffers.out.NextFree()];
-  isa::PoolArgs& a = ctx.Emit(isa::Opcode::kPool).pool();
-  a = layer;
-  a.in_addr = in;
-  a.out_addr = out;
-  a.in_h = r1 - r0;
-  a.in_w = q1 - q0;
-  a.c = t.nc;
-  a.out_h = t.nh;
-  a.out_w = t.nw;
-  a.pad_top = r0 - (t.oy * p.sh - p.pt);
-  a.pad_left = q0 - (t.ox * p.sw - p.pl);
-  EmitTileDma(ctx, isa::Opcode::kStore,
-              {ctx.tensor_addr.at(y.name), p.ow, p.c, yb, t.oy, t.ox, t.c0, t.nh, t.nw, t.nc}, out);
+  EmitTileDma(
+      ctx, isa::Opcode::kLoad,
+      {ctx.tensor_addr.at(x.name), p.w, p.c, x.bytes_per_element(), r0, q0, t.c0, r1 - r0, q1 - q0, t.nc},
+      in);
+  EmitPoolAndStore(ctx, y, p, layer, t, in);
 }
 
 }  // namespace
@@ -131,6 +133,28 @@ isa::PoolArgs PoolLayerArgs(const core::Op& op, const core::TensorInfo& x, const
   return a;
 }
 
+void EmitPoolAndStore(Context& ctx, const core::TensorInfo& y, const PoolGeometry& p,
+                      const isa::PoolArgs& layer, const PoolTileAt& t, uint64_t in) {
+  int64_t r0, r1, q0, q1;
+  PoolInputSpan(p, t, &r0, &r1, &q0, &q1);
+  const uint64_t out = ctx.buffers.out.base[ctx.buffers.out.NextFree()];
+  isa::PoolArgs& a = ctx.Emit(isa::Opcode::kPool).pool();
+  a = layer;
+  a.in_addr = in;
+  a.out_addr = out;
+  a.in_h = r1 - r0;
+  a.in_w = q1 - q0;
+  a.c = t.nc;
+  a.out_h = t.nh;
+  a.out_w = t.nw;
+  a.pad_top = r0 - (t.oy * p.sh - p.pt);
+  a.pad_left = q0 - (t.ox * p.sw - p.pl);
+  EmitTileDma(
+      ctx, isa::Opcode::kStore,
+      {ctx.tensor_addr.at(y.name), p.ow, p.c, y.bytes_per_element(), t.oy, t.ox, t.c0, t.nh, t.nw, t.nc},
+      out);
+}
+
 namespace {
 // The contiguous run, in elements, of a [rows][cols][ch] tile of an image `w` wide with `c` channels.
 int64_t Run(int64_t rows, int64_t cols, int64_t ch, int64_t w, int64_t c) {
@@ -157,23 +181,16 @@ PlanCost EstimatePool(const Context& ctx, int op_index) {
     access += AccessBytes(run, total / run, granule);
     bytes += total;
   };
-  for (int64_t oy = 0; oy < p.oh; oy += tile.toh) {
-    for (int64_t ox = 0; ox < p.ow; ox += tile.tow) {
-      for (int64_t c0 = 0; c0 < p.c; c0 += tile.tc) {
-        const int64_t nh = std::min(tile.toh, p.oh - oy), nw = std::min(tile.tow, p.ow - ox);
-        const int64_t nc = std::min(tile.tc, p.c - c0);
-        int64_t r0, r1, q0, q1;
-        InputSpan(oy, nh, p.sh, 1, p.kh, p.pt, p.h, &r0, &r1);
-        InputSpan(ox, nw, p.sw, 1, p.kw, p.pl, p.w, &q0, &q1);
-        transfer(Run(r1 - r0, q1 - q0, nc, p.w, p.c) * xb, (r1 - r0) * (q1 - q0) * nc * xb);
-        transfer(Run(nh, nw, nc, p.ow, p.c) * yb, nh * nw * nc * yb);
-        const int64_t c = models::timing::PostPoolCycles(arch.post.lanes, arch.post.pipeline_cycles,
-                                                         nh * nw * nc, p.kh * p.kw);
-        if (first_post < 0) first_post = c;
-        post += c;
-      }
-    }
-  }
+  ForEachPoolTile(p, tile, [&](const PoolTileAt& t) {
+    int64_t r0, r1, q0, q1;
+    PoolInputSpan(p, t, &r0, &r1, &q0, &q1);
+    transfer(Run(r1 - r0, q1 - q0, t.nc, p.w, p.c) * xb, (r1 - r0) * (q1 - q0) * t.nc * xb);
+    transfer(Run(t.nh, t.nw, t.nc, p.ow, p.c) * yb, t.nh * t.nw * t.nc * yb);
+    const int64_t c = models::timing::PostPoolCycles(arch.post.lanes, arch.post.pipeline_cycles,
+                                                     t.nh * t.nw * t.nc, p.kh * p.kw);
+    if (first_post < 0) first_post = c;
+    post += c;
+  });
   const int64_t cycles = std::max(dram, post) + std::max<int64_t>(0, first_post) + arch.dram.latency_cycles;
   return {cycles, bytes, ctx.plan_energy.Of(cycles, bytes, access)};
 }
@@ -199,20 +216,10 @@ void EmitPool(Context& ctx, int op_index) {
                                  InstructionTiles(p.c, tile.tc) * 3,
                              op_index);
   int64_t tiles = 0;
-  for (int64_t oy = 0; oy < p.oh; oy += tile.toh) {
-    for (int64_t ox = 0; ox < p.ow; ox += tile.tow) {
-      for (int64_t c0 = 0; c0 < p.c; c0 += tile.tc) {
-        ++tiles;
-        const PoolTileAt at{oy,
-                            ox,
-                            c0,
-                            std::min(tile.toh, p.oh - oy),
-                            std::min(tile.tow, p.ow - ox),
-                            std::min(tile.tc, p.c - c0)};
-        EmitPoolTile(ctx, x, y, p, layer, at);
-      }
-    }
-  }
+  ForEachPoolTile(p, tile, [&](const PoolTileAt& t) {
+    ++tiles;
+    EmitPoolTile(ctx, x, y, p, layer, t);
+  });
   NoteLayer(ctx, op_index, ctx.arch->post.name,
             "tile oh=" + std::to_string(tile.toh) + " ow=" + std::to_string(tile.tow) +
                 " c=" + std::to_string(tile.tc),

@@ -1150,22 +1150,8 @@ class GroupEmitter {
     const Rows in = InputRows(v, r);
     const uint64_t band =
         layout_.mid[k - 1].base[b_ % 2] + (in.begin - need()[k - 1].begin) * RowBytes(v, true);
-    const uint64_t out = ctx_.buffers.out.base[ctx_.buffers.out.NextFree()];
-    isa::PoolArgs& a = ctx_.Emit(isa::Opcode::kPool).pool();
-    a = PoolLayerArgs(op, *v.x, *v.y, p);
-    a.in_addr = band;
-    a.out_addr = out;
-    a.in_h = in.size();
-    a.in_w = p.w;
-    a.c = p.c;
-    a.out_h = r.size();
-    a.out_w = p.ow;
-    a.pad_top = in.begin - (r.begin * p.sh - p.pt);
-    a.pad_left = p.pl;
-    EmitTileDma(ctx_, isa::Opcode::kStore,
-                {ctx_.tensor_addr.at(v.y->name), p.ow, p.c, v.y->bytes_per_element(), r.begin, 0, 0, r.size(),
-                 p.ow, p.c},
-                out);
+    EmitPoolAndStore(ctx_, *v.y, p, PoolLayerArgs(op, *v.x, *v.y, p), {r.begin, 0, 0, r.size(), p.ow, p.c},
+                     band);
   }
 
   // The trailing add of tile (s, o) of the last layer's output (REQUANTed into the output slot

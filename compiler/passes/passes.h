@@ -198,6 +198,15 @@ PoolGeometry PoolOf(const core::Graph& g, const core::Op& op);
 // What every tile of a pool layer shares (EmitPool's, or a fusion group's pool tail).
 isa::PoolArgs PoolLayerArgs(const core::Op& op, const core::TensorInfo& x, const core::TensorInfo& y,
                             const PoolGeometry& p);
+// Output rows [oy, oy + nh), cols [ox, ox + nw) and channels [c0, c0 + nc) of a pool layer.
+struct PoolTileAt {
+  int64_t oy, ox, c0, nh, nw, nc;
+};
+// POOL of tile t, its input (every row and column the tile reads, clipped to the image) at `in`
+// in the input buffer, into an output slot, and the STORE of the output (EmitPool's tiles after
+// their LOAD, and a fusion group's pool tail on its band).
+void EmitPoolAndStore(Context& ctx, const core::TensorInfo& y, const PoolGeometry& p,
+                      const isa::PoolArgs& layer, const PoolTileAt& t, uint64_t in);
 // A pool run alone (EmitPool's tiles) as the fusion planner rates it.
 PlanCost EstimatePool(const Context& ctx, int op_index);
 void Schedule(isa::Program& program);
