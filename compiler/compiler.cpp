@@ -89,6 +89,7 @@ isa::Program Compile(const core::Graph& graph, const core::ArchConfig& arch, con
                      const CompileOptions& options) {
   Context ctx;
   ctx.fusion = options.fusion != CompileOptions::Fusion::kNone;
+  ctx.plan_memo = options.plan_memo;
   ctx.max_instructions = options.max_instructions;
   ctx.graph = &graph;
   ctx.arch = &arch;

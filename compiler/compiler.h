@@ -39,6 +39,10 @@ struct CompileOptions {
   // MobileNetV1 on UNPU has 4,215 instructions, ResNet-50 about 35,000.
   static constexpr int64_t kDefaultMaxInstructions = 10'000'000;
   int64_t max_instructions = kDefaultMaxInstructions;
+  // The fusion planner rates each distinct candidate group, and tiles each distinct layer, once per
+  // compile (candidates alike in every shape, type and attribute get the same plan: fusion.cpp,
+  // CandidateSignature). False rates every candidate afresh: for the test that the two agree.
+  bool plan_memo = true;
 };
 
 // `--objective` and `--fusion` as the command line and the Python module take them: "" when `name`

@@ -802,6 +802,42 @@ std::string FusionGroup::Describe() const {
 
 namespace {
 
+// What GroupPlanner::Best reads of candidate ops [i, j] and nothing else: each op's kind and
+// attributes and each of its tensors' shape, type and form of quantization parameters, the tensors
+// numbered by first appearance in the candidate (so a skip that is the group's input, or a constant,
+// is told apart). Not names, values, scales or positions: two candidates with the same signature get
+// the same band tiling and estimates (MobileNet's five identical blocks, ResNet's repeated ones), so
+// the planner rates each signature once per compile.
+std::vector<int64_t> CandidateSignature(const core::Graph& g, int i, int j) {
+  std::vector<int64_t> sig;
+  std::map<std::string, int64_t> ids;
+  auto tensor = [&](const std::string& name) {
+    const auto [it, fresh] = ids.emplace(name, static_cast<int64_t>(ids.size()));
+    sig.push_back(it->second);
+    if (!fresh) return;
+    const core::TensorInfo& t = g.tensor(name);
+    sig.push_back(static_cast<int64_t>(t.shape.size()));
+    sig.insert(sig.end(), t.shape.begin(), t.shape.end());
+    sig.insert(sig.end(), {t.bits, t.is_signed ? 1 : 0, t.data.has_value() ? 1 : 0,
+                           static_cast<int64_t>(t.quant.scales.size()),
+                           static_cast<int64_t>(t.quant.zero_points.size()), t.quant.axis});
+  };
+  for (int k = i; k <= j; ++k) {
+    const core::Op& op = g.ops[k];
+    sig.insert(sig.end(), {static_cast<int64_t>(op.type), static_cast<int64_t>(op.inputs.size()),
+                           static_cast<int64_t>(op.outputs.size())});
+    for (const std::string& t : op.inputs) tensor(t);
+    for (const std::string& t : op.outputs) tensor(t);
+    sig.insert(sig.end(), op.kernel.begin(), op.kernel.end());
+    sig.insert(sig.end(), op.stride.begin(), op.stride.end());
+    sig.insert(sig.end(), op.dilation.begin(), op.dilation.end());
+    sig.insert(sig.end(), op.pads.begin(), op.pads.end());
+    sig.insert(sig.end(), {op.groups, op.axis, op.count_include_pad ? 1 : 0, op.float_accumulate ? 1 : 0,
+                           static_cast<int64_t>(op.activation), op.mapping.any() ? 1 : 0});
+  }
+  return sig;
+}
+
 // The choice of groups: dynamic programming over the ops in order (a group is consecutive ops),
 // each op alone at its own tiling's estimate or in a group at the group's, summed per objective;
 // a net file's "fusion": "next" ties an op to the next one (a group that must fit), "none" cuts.
@@ -878,10 +914,33 @@ class FusionPlanner {
     if (it == alone_.end()) {
       const PlanCost c = type == core::OpType::kAdd ? EstimateEltwise(ctx_, op)
                          : IsPool(type)             ? EstimatePool(ctx_, op)
-                                                    : UnfusedEstimate(ctx_, op);
+                                                    : TiledAlone(op);
       it = alone_.emplace(op, c).first;
     }
     return it->second;
+  }
+
+  // UnfusedEstimate of conv layer `op`, once per signature: a layer like one tiled before takes its
+  // store's format and tiling (on the units fusion runs on, neither depends on the weights' values
+  // or on the layers before), planned for EmitConv as PlanConv would plan it.
+  PlanCost TiledAlone(int op) {
+    if (!ctx_.plan_memo) return UnfusedEstimate(ctx_, op);
+    std::vector<int64_t> sig = CandidateSignature(*ctx_.graph, op, op);
+    if (auto it = tiled_.find(sig); it != tiled_.end()) {
+      const Tiled& t = it->second;
+      auto p = std::make_shared<PlannedConv>();
+      p->v = MakeConvView(*ctx_.graph, op);
+      for (std::unique_ptr<WeightStore>& s : WeightStoresFor(ctx_, p->v)) {
+        if (s->format() == t.format) p->store = std::move(s);
+      }
+      p->t = t.tiling;
+      ctx_.planned[op] = p;
+      return t.cost;
+    }
+    const PlanCost c = UnfusedEstimate(ctx_, op);
+    const PlannedConv& p = *ctx_.planned.at(op);
+    tiled_.emplace(std::move(sig), Tiled{p.store->format(), p.t, c});
+    return c;
   }
 
   // Ops [i, j] as a group (op j may be its trailing add).
@@ -916,8 +975,7 @@ class FusionPlanner {
       alone_sum = alone_sum + Alone(j);
       if (j < forced_end || (j + 1 < n_ && forced_[j])) continue;
       FusionGroup g = Candidate(i, j);
-      GroupPlanner planner(ctx_, g.ops);
-      const bool fits = planner.Best(objective_, &g);
+      const bool fits = Rate(i, j, &g);
       if (j == i + 1) pair_[i] = {true, fits, Estimated(g), alone_sum};
       if (!fits) {
         if (forced_end > i) Refuse(i, "no band tiling of the group fits the buffers of " + ctx_.arch->file);
@@ -936,8 +994,36 @@ class FusionPlanner {
     }
   }
 
+  // GroupPlanner::Best of candidate [i, j] (g: Candidate(i, j)), once per signature.
+  bool Rate(int i, int j, FusionGroup* g) {
+    if (!ctx_.plan_memo) return GroupPlanner(ctx_, g->ops).Best(objective_, g);
+    std::vector<int64_t> sig = CandidateSignature(*ctx_.graph, i, j);
+    auto it = rated_.find(sig);
+    if (it == rated_.end()) {
+      FusionGroup best = *g;
+      GroupPlanner planner(ctx_, g->ops);
+      const bool fits = planner.Best(objective_, &best);
+      it = rated_.emplace(std::move(sig), std::make_pair(fits, std::move(best))).first;
+    }
+    const FusionGroup own = *g;
+    *g = it->second.second;
+    g->ops = own.ops;
+    g->add = own.add;
+    g->pool = own.pool;
+    return it->second.first;
+  }
+
   Context& ctx_;
   const int n_;
+  // Candidates rated, by CandidateSignature: whether one fits, and its best band tiling.
+  std::map<std::vector<int64_t>, std::pair<bool, FusionGroup>> rated_;
+  // Conv layers tiled alone, by CandidateSignature of the one layer.
+  struct Tiled {
+    core::WeightFormat format;
+    ConvTiling tiling;
+    PlanCost cost;
+  };
+  std::map<std::vector<int64_t>, Tiled> tiled_;
   std::vector<char> link_;        // link_[i]: op i may run fused with op i + 1
   std::vector<char> forced_;      // forced_[i]: op i must
   std::vector<std::string> why_;  // why_[i]: why op i may not run fused with op i + 1

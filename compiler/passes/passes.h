@@ -102,6 +102,7 @@ struct Context {
   SparseWeights* sparse = nullptr;
   uint64_t dram_next = 0;            // the next free DRAM address (AllocateDram, then compressed weights)
   bool fusion = true;                // CompileOptions::fusion != kNone
+  bool plan_memo = true;             // CompileOptions::plan_memo
   std::string objective = "cycles";  // CompileOptions::objective, resolved (never "")
   // ConvEnergyPj by (m, k, n, groups, weight bits, input bits): the objective's estimates ask
   // for the same tile shapes again and again (TiledConvEnergy).

@@ -12,6 +12,7 @@
 
 #include "compiler/compiler.h"
 #include "ir/net_loader.h"
+#include "isa/instruction.h"
 #include "sim/figures.h"
 #include "support/error.h"
 #include "tests/integration/harness.h"
@@ -488,6 +489,68 @@ TEST(Fusion, ChosenPlanIsNeverRatedWorseThanUnfused) {
     }
   }
   EXPECT_GT(groups, 0);
+}
+
+// A block of 1 to 3 shape-keeping convs (kernel 1, 3 or 5, dense or depthwise), maybe ending in a
+// residual add, repeated 2 to 4 times with the same shapes and attributes (other weights): the
+// candidates the fusion planner rates once per signature.
+core::Graph RepeatedBlocks(uint64_t seed) {
+  GraphBuilder b(seed);
+  const int64_t h = b.Uniform(3, 24), w = b.Uniform(3, 24), c = b.Uniform(1, 32);
+  std::string y = b.Input({1, h, w, c}, b.Coin(0.8));
+  struct Layer {
+    int64_t k, groups;
+    core::Activation act;
+  };
+  std::vector<Layer> block(static_cast<size_t>(b.Uniform(1, 3)));
+  for (Layer& l : block)
+    l = {std::vector<int64_t>{1, 3, 5}[b.Uniform(0, 2)], b.Coin(0.4) ? c : 1, RandomActivation(b)};
+  const bool residual = b.Coin(0.5);
+  const int64_t repeats = b.Uniform(2, 4);
+  for (int64_t r = 0; r < repeats; ++r) {
+    const std::string in = y;
+    for (const Layer& l : block) {
+      const int64_t p = (l.k - 1) / 2;
+      y = b.Conv(y, c, l.k, 1, 1, {p, p, p, p}, l.groups, l.act, true);
+    }
+    if (residual) y = b.AddOp(y, in, core::Activation::kNone);
+  }
+  core::Graph g = b.Build();
+  g.outputs = {y};
+  return g;
+}
+
+// The planner's memo (CompileOptions::plan_memo) changes no choice: every program is the same,
+// instruction for instruction, as when every candidate group is rated afresh.
+TEST(Fusion, PlanMemoGivesTheProgramsOfRatingEveryCandidate) {
+  std::vector<std::pair<std::string, core::Graph>> nets;
+  for (uint64_t seed = 0; seed < 30; ++seed)
+    nets.emplace_back("seed " + std::to_string(seed), RepeatedBlocks(seed));
+  for (const char* net : {"workloads/mobilenet_q4.json", "workloads/small_resnet.json"}) {
+    nets.emplace_back(net, core::LoadNetwork(SourcePath(net)));
+  }
+  int groups = 0;
+  for (const char* arch_file : kFusionArches) {
+    const core::ArchConfig arch = core::LoadArch(SourcePath(arch_file));
+    for (const auto& [name, g] : nets) {
+      for (const char* objective : {"cycles", "energy", "edp"}) {
+        SCOPED_TRACE(std::string(arch_file) + " " + name + " " + objective);
+        compiler::CompileOptions memo, fresh;
+        memo.objective = fresh.objective = objective;
+        fresh.plan_memo = false;
+        isa::Program p;
+        try {
+          p = compiler::Compile(g, arch, name, memo);
+        } catch (const core::ConfigError& e) {
+          EXPECT_THROW(compiler::Compile(g, arch, name, fresh), core::ConfigError) << e.what();
+          continue;  // bit widths the arch does not run
+        }
+        EXPECT_EQ(isa::Listing(p), isa::Listing(compiler::Compile(g, arch, name, fresh)));
+        groups += Groups(p);
+      }
+    }
+  }
+  EXPECT_GT(groups, 50);
 }
 
 // Forcing that cannot be honoured names the op's "fusion" and why.
