@@ -72,7 +72,7 @@ CostAnswer CostSession::Cost(const Policy& p, bool layers) {
 CostSession::RunAnswer CostSession::Run(const Policy& p, const std::vector<std::string>& input_specs) {
   // In the child, graph_ is its image of the network with the policy applied.
   const sim::Answer answer = [this](const sim::Result& r) {
-    json head{{"figures", sim::Figures(r, true)}, {"outputs", json::array()}};
+    json head{{"figures", sim::Figures(arch_, r, true)}, {"outputs", json::array()}};
     std::string body;
     for (const sim::OutputNpy& o : sim::EncodeOutputs(graph_, r.run.outputs)) {
       head["outputs"].push_back({{"name", o.name}, {"bytes", o.bytes.size()}});

@@ -1,10 +1,12 @@
 // sim/figures.h: a simulation in a forked child, figures as `npusim run` computes them.
 #include "sim/figures.h"
 
+#include "sim/report.h"
+
 namespace npusim::sim {
 using nlohmann::json;
 
-json Figures(const Result& r, bool layers) {
+json Figures(const core::ArchConfig& arch, const Result& r, bool layers) {
   // The figures `npusim run` reports for the same network (tests/app/serve_test.cpp).
   json j;
   j["cycles"] = r.run.cycles;
@@ -14,6 +16,7 @@ json Figures(const Result& r, bool layers) {
   j["macs"] = r.macs;
   j["dram_read_bytes"] = r.counters.at("dram.read_byte");
   j["dram_write_bytes"] = r.counters.at("dram.write_byte");
+  AddEfficiency(arch, r, j);
   if (layers) {
     json ls = json::array();
     for (const LayerStats& L : r.layers) {
@@ -57,8 +60,9 @@ json FiguresInChild(const core::ArchConfig& arch, core::Graph& g, const std::str
 
 json FiguresInChild(const core::ArchConfig& arch, core::Graph& g, const Options& options, bool layers,
                     const Prepare& prepare) {
-  const Answer answer = [layers](const sim::Result& r) {
-    return Figures(r, layers).dump(-1, ' ', false, json::error_handler_t::replace);  // names may quote bytes
+  const Answer answer = [&arch, layers](const sim::Result& r) {
+    return Figures(arch, r, layers)
+        .dump(-1, ' ', false, json::error_handler_t::replace);  // names may quote bytes
   };
   ChildOutcome o;
   try {

@@ -14,10 +14,12 @@
 
 namespace npusim::sim {
 
-// The figures `npusim run` puts in report.json: cycles, seconds, energy_pj, energy_breakdown_pj
-// (per component), macs, dram_read_bytes, dram_write_bytes and, when `layers`, a "layers" list
-// (name, op, cycles, energy_pj, macs, dram_read_bytes, dram_write_bytes).
-nlohmann::json Figures(const Result& r, bool layers);
+// The figures `npusim run` puts in report.json of simulation `r` on `arch`: cycles, seconds,
+// energy_pj, energy_breakdown_pj (per component), macs, dram_read_bytes, dram_write_bytes, the area
+// and throughput figures (tops_per_w, peak_tops and, when the arch has an area, area_mm2, area per
+// component, tops_per_mm2, peak_tops_per_mm2) and, when `layers`, a "layers" list (name, op, cycles,
+// energy_pj, macs, dram_read_bytes, dram_write_bytes).
+nlohmann::json Figures(const core::ArchConfig& arch, const Result& r, bool layers);
 
 // Figures() of a simulation in a forked child, after `prepare` (if given) has changed the child's
 // copy-on-write image of `g` (re-quantization, pruning): the parent's `g` never changes. Both

@@ -295,6 +295,31 @@ Efficiency EfficiencyOf(const RunReport& r) {
   return e;
 }
 
+namespace {
+
+// What EfficiencyOf and AddEfficiency read of the arch: its clock, area and peak MACs per cycle.
+void SetArchFigures(const core::ArchConfig& arch, RunReport* report) {
+  report->clock_mhz = arch.clock_mhz;
+  if (arch.energy.area.present) report->area = core::ComputeArea(arch);
+  if (const core::UnitConfig* u = arch.MatrixUnit()) {
+    // The best case: the narrowest widths the unit runs (a bit-serial unit is fastest there).
+    report->peak_macs_per_cycle = models::timing::MatrixUnitPeakMacsPerCycle(
+        *u, *std::min_element(u->weight_bits.begin(), u->weight_bits.end()),
+        *std::min_element(u->input_bits.begin(), u->input_bits.end()));
+  }
+}
+
+}  // namespace
+
+void AddEfficiency(const core::ArchConfig& arch, const Result& r, nlohmann::json& j) {
+  RunReport report;  // the totals EfficiencyOf reads, not the per-instruction and per-layer lists
+  report.macs = r.macs;
+  report.seconds = r.seconds;
+  report.energy.total_pj = r.energy.total_pj;
+  SetArchFigures(arch, &report);
+  AddEfficiency(report, j);
+}
+
 RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file,
                       Result r) {
   RunReport report(std::move(r));
@@ -302,16 +327,9 @@ RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const 
   report.arch_file = arch.file;
   report.net_name = g.name;
   report.net_file = net_file;
-  report.clock_mhz = arch.clock_mhz;
   report.dram_timed = arch.dram.timed();
   report.arch_resolved_json = core::ArchToJson(arch).dump();  // loads back as an arch file
-  if (arch.energy.area.present) report.area = core::ComputeArea(arch);
-  if (const core::UnitConfig* u = arch.MatrixUnit()) {
-    // The best case: the narrowest widths the unit runs (a bit-serial unit is fastest there).
-    report.peak_macs_per_cycle = models::timing::MatrixUnitPeakMacsPerCycle(
-        *u, *std::min_element(u->weight_bits.begin(), u->weight_bits.end()),
-        *std::min_element(u->input_bits.begin(), u->input_bits.end()));
-  }
+  SetArchFigures(arch, &report);
   return report;
 }
 

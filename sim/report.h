@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "config/arch.h"
 #include "config/area.h"
 #include "ir/graph.h"
@@ -88,6 +90,11 @@ void PrepareOutputDir(const std::string& dir);
 // resolved arch echo. Used by `npusim run` and `npusim scalesim` (full model).
 RunReport BuildReport(const core::ArchConfig& arch, const core::Graph& g, const std::string& net_file,
                       Result r);
+
+// report.json's area and throughput fields (area_mm2, area, tops_per_w, peak_tops, tops_per_mm2,
+// peak_tops_per_mm2; docs/models.md "Area") of simulation `r` on `arch`, added to `j`: for the
+// answers of `npusim serve` and the Python module, which carry no report.
+void AddEfficiency(const core::ArchConfig& arch, const Result& r, nlohmann::json& j);
 
 // Report writers. Files appear complete or not at all.
 std::string SummaryTable(const RunReport& r);

@@ -66,8 +66,10 @@ class Layer(_Figures):
 
 class Cost(_Figures):
     """What a policy costs: cycles, seconds, energy_pj, energy_breakdown_pj ({component: pJ}), macs,
-    dram_read_bytes, dram_write_bytes, cached (answered from the cache) and, when asked, layers
-    (a list of Layer, in graph order)."""
+    dram_read_bytes, dram_write_bytes, tops_per_w and peak_tops, and where the arch's energy file
+    has an area section area_mm2, area ({component: mm^2}), tops_per_mm2 and peak_tops_per_mm2
+    (as report.json's; docs/models.md, "Area"), cached (answered from the cache) and, when asked,
+    layers (a list of Layer, in graph order)."""
 
     __slots__ = ("layers", "cached")
 

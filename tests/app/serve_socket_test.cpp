@@ -344,14 +344,15 @@ TEST_F(ServeSocket, ASimulationKilledByASignalIsAnErrorAnswer) {
 }
 
 TEST_F(ServeSocket, AClientThatSendsAndNeverReadsIsCutAtItsOutputLimit) {
-  // 5000 answers of about 300 bytes: far more than the socket buffers and the 64 KiB allowed.
+  // 5000 answers of about 800 bytes: far more than the socket buffers and the 64 KiB allowed.
   ExpectStuckClientCut({"--max-pending-output", "65536"}, 5000,
                        "more than 65536 bytes of answers unread (--max-pending-output)");
 }
 
 TEST_F(ServeSocket, AClientThatStopsReadingIsCutAfterTheWriteTimeout) {
-  // 2000 answers fill the socket buffers but stay under the 1 MiB default output limit.
-  ExpectStuckClientCut({"--write-timeout", "1"}, 2000, "answers unread for 1 s (--write-timeout)");
+  // 2000 answers (about 800 bytes each) fill the socket buffers but stay under the output limit.
+  ExpectStuckClientCut({"--write-timeout", "1", "--max-pending-output", "16777216"}, 2000,
+                       "answers unread for 1 s (--write-timeout)");
 }
 
 TEST_F(ServeSocket, IdleClientsWithPartialLinesAreLimitedAndCutAfterTheIdleTimeout) {

@@ -81,6 +81,10 @@ void ExpectSameAsRun(const json& a, const json& rep) {
   EXPECT_EQ(a["macs"], rep["macs"]);
   EXPECT_EQ(a["dram_read_bytes"], rep["counters"]["dram.read_byte"]);
   EXPECT_EQ(a["dram_write_bytes"], rep["counters"]["dram.write_byte"]);
+  for (const char* k : {"tops_per_w", "peak_tops", "area_mm2", "area", "tops_per_mm2", "peak_tops_per_mm2"}) {
+    ASSERT_TRUE(rep.contains(k)) << k;  // every shipped energy file has an area section
+    EXPECT_EQ(a[k], rep[k]) << k;
+  }
   ASSERT_EQ(a["layers"].size(), rep["layers"].size());
   for (size_t l = 0; l < rep["layers"].size(); ++l) {
     for (const char* k : {"name", "cycles", "energy_pj", "macs", "dram_read_bytes", "dram_write_bytes"}) {

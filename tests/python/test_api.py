@@ -9,7 +9,8 @@ import pytest
 import npusim
 from conftest import MOBILENET, ROOT, UNPU, cli_report, run_cli, serve_answers
 
-TOTALS = ["cycles", "seconds", "energy_pj", "energy_breakdown_pj", "macs"]
+TOTALS = ["cycles", "seconds", "energy_pj", "energy_breakdown_pj", "macs", "tops_per_w", "peak_tops",
+          "area_mm2", "area", "tops_per_mm2", "peak_tops_per_mm2"]
 LAYER_FIGURES = ["name", "op", "cycles", "energy_pj", "macs", "dram_read_bytes", "dram_write_bytes"]
 
 
