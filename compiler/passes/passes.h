@@ -11,6 +11,7 @@
 
 #include "compiler/passes/objective.h"
 #include "config/arch.h"
+#include "config/unit_kind.h"
 #include "ir/graph.h"
 #include "ir/int_math.h"
 #include "isa/instruction.h"
@@ -117,6 +118,12 @@ struct Context {
   int64_t max_instructions = INT64_MAX;  // CompileOptions::max_instructions
   // Layers the fusion planner tiled alone to compare with groups, for EmitConv (PlanConv).
   std::map<int, std::shared_ptr<PlannedConv>> planned;
+  mutable const core::UnitConfig* storage_of_ = nullptr;  // the unit storage_ was resolved for
+  mutable core::WeightStorage storage_;
+
+  // The matrix unit's weight storage (core::UnitKindOf(*unit).Storage(*unit)), resolved on the
+  // first call for `unit`: the tiling search asks for it once or twice per candidate.
+  const core::WeightStorage& storage() const;
 
   // Appends an instruction of layer `current_layer`; throws the instruction budget's ConfigError
   // when the program already has `max_instructions`.
