@@ -106,8 +106,9 @@ struct Context {
   std::string objective = "cycles";  // CompileOptions::objective, resolved (never "")
   // ConvEnergyPj by (m, k, n, groups, weight bits, input bits): the objective's estimates ask
   // for the same tile shapes again and again (TiledConvEnergy).
-  struct ShapeHash {
-    size_t operator()(const std::array<int64_t, 6>& a) const {
+  struct ShapeHash {  // also keys the tiling search's cycles per GEMM shape (tiling.cpp)
+    template <size_t N>
+    size_t operator()(const std::array<int64_t, N>& a) const {
       size_t h = 0;
       for (int64_t x : a) h = h * 1000003u ^ std::hash<int64_t>()(x);
       return h;
