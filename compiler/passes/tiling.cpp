@@ -118,11 +118,11 @@ class SearchTerms {
   mutable std::unordered_map<std::array<int64_t, 4>, int64_t, Context::ShapeHash> cycles_;
 };
 
-Estimate EstimateConv(const SearchTerms& st, const ConvView& v, const ConvTiling& t) {
+// b: ConvTileBytes(v, t), which the search has computed to check that t fits.
+Estimate EstimateConv(const SearchTerms& st, const ConvView& v, const ConvTiling& t, const TileBytes& b) {
   const Context& ctx = st.ctx;
   const TileCounts counts = CountTiles(v, t);
   const int64_t n_s = counts.n_s, n_o = counts.n_o, n_i = counts.n_i;
-  const TileBytes b = ConvTileBytes(v, t);
   int64_t in_loads = 0, w_loads = 0;
   CountLoads(v, t, counts, &in_loads, &w_loads);
   Estimate e;
@@ -183,8 +183,9 @@ class BestTiling {
 
   void Consider(ConvTiling t) {
     if (!SetWeightTileBytes(ctx_, v_, &t)) return;
-    if (!Fits(ctx_, ConvTileBytes(v_, t))) return;
-    const Estimate e = EstimateConv(terms_, v_, t);
+    const TileBytes bytes = ConvTileBytes(v_, t);
+    if (!Fits(ctx_, bytes)) return;
+    const Estimate e = EstimateConv(terms_, v_, t, bytes);
     t.estimated_cycles = e.cycles;
     t.estimated_dram_bytes = e.dram_bytes;
     t.estimated_dram_access_bytes = e.access_bytes;
