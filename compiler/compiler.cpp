@@ -36,6 +36,14 @@ void Context::CheckInstructionBudget(double more, int op_index) const {
                               ", raise it with --max-instructions");
 }
 
+const core::WeightStorage& Context::storage() const {
+  if (storage_of_ != unit) {
+    storage_ = core::UnitKindOf(*unit).Storage(*unit);
+    storage_of_ = unit;
+  }
+  return storage_;
+}
+
 isa::Instruction& Context::Emit(isa::Opcode op) {
   if (static_cast<int64_t>(program.instructions.size()) >= max_instructions) {
     CheckInstructionBudget(1, current_layer);

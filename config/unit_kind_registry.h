@@ -6,6 +6,8 @@
 //   const auto* kind = r.Find(unit.type);                          // nullptr when unregistered
 #pragma once
 
+#include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -29,7 +31,7 @@ class UnitKindRegistry {
   }
   const Facet* Find(const std::string& name) const {
     for (const auto& [n, facet] : entries_) {
-      if (n == name) return &facet;
+      if (SameName(n, name)) return &facet;
     }
     return nullptr;
   }
@@ -48,6 +50,24 @@ class UnitKindRegistry {
   }
 
  private:
+  // a == b, compared inline 8 bytes at a time: the compiler's cost model looks a unit's facets up
+  // about a million times a compile, where a library memcmp call per lookup showed in profiles.
+  static bool SameName(const std::string& a, const std::string& b) {
+    const size_t n = a.size();
+    if (n != b.size()) return false;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      uint64_t x = 0, y = 0;
+      std::memcpy(&x, a.data() + i, 8);
+      std::memcpy(&y, b.data() + i, 8);
+      if (x != y) return false;
+    }
+    for (; i < n; ++i) {
+      if (a[i] != b[i]) return false;
+    }
+    return true;
+  }
+
   std::string what_;
   std::vector<std::pair<std::string, Facet>> entries_;
 };

@@ -339,7 +339,6 @@ class TensorReader {
                  "expected an integer >= min (" + std::to_string(min) + "), got " + std::to_string(max));
       return std::nullopt;
     }
-    std::vector<int32_t> values(info.elements());
     if (info.binary()) {
       // -1 or +1 with equal odds, within [min, max] (min == max == 0 is the only empty choice).
       if (min == 0 && max == 0) {
@@ -347,13 +346,12 @@ class TensorReader {
         return std::nullopt;
       }
       const int32_t lo_v = min < 0 ? -1 : 1, hi_v = max > 0 ? 1 : -1;
-      for (int64_t i = 0; i < info.elements(); ++i) values[i] = RandomInt(*seed, i, 0, 1) ? hi_v : lo_v;
+      std::vector<int32_t> values = RandomIntVector(*seed, info.elements(), 0, 1);
+      for (int32_t& v : values) v = v != 0 ? hi_v : lo_v;
       return values;
     }
-    for (int64_t i = 0; i < info.elements(); ++i) {
-      values[i] = static_cast<int32_t>(RandomInt(*seed, i, min, max));
-    }
-    return values;
+    // RandomInt(seed, i, min, max) for every element i, generated in one pass.
+    return RandomIntVector(*seed, info.elements(), min, max);
   }
 
   NetState& s_;

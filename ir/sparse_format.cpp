@@ -208,18 +208,21 @@ std::vector<int32_t> DecodeTile(const SparseCodec& codec, const RowGeometry& geo
 int64_t PackedBytes(int64_t values, int bits) { return (values * bits + 7) / 8; }
 
 std::vector<uint8_t> PackValues(const int32_t* values, int64_t n, int bits, bool is_signed) {
-  std::vector<uint8_t> out(static_cast<size_t>(PackedBytes(n, bits)), 0);
+  std::vector<uint8_t> out(static_cast<size_t>(PackedBytes(n, bits)));
   const bool binary = bits == 1 && is_signed;
   const uint32_t mask = (uint32_t{1} << bits) - 1;
+  // The stream's bits not yet written, least significant first: fewer than 8 between values,
+  // so at most 7 + 16 are held.
+  uint32_t pending = 0;
+  int held = 0;
+  uint8_t* o = out.data();
   for (int64_t i = 0; i < n; ++i) {
     const uint32_t code = binary ? (values[i] > 0 ? 1u : 0u) : static_cast<uint32_t>(values[i]) & mask;
-    const int64_t bit = i * bits;
-    // A value of at most 16 bits spans at most 3 bytes.
-    const uint32_t shifted = code << (bit % 8);
-    for (int64_t b = bit / 8, k = 0; k < 3 && b < static_cast<int64_t>(out.size()); ++b, ++k) {
-      out[b] |= static_cast<uint8_t>(shifted >> (8 * k));
-    }
+    pending |= code << held;
+    held += bits;
+    for (; held >= 8; held -= 8, pending >>= 8) *o++ = static_cast<uint8_t>(pending);
   }
+  if (held > 0) *o = static_cast<uint8_t>(pending);  // the last byte, padded with zeros
   return out;
 }
 

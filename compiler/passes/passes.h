@@ -11,6 +11,7 @@
 
 #include "compiler/passes/objective.h"
 #include "config/arch.h"
+#include "config/unit_kind.h"
 #include "ir/graph.h"
 #include "ir/int_math.h"
 #include "isa/instruction.h"
@@ -106,8 +107,9 @@ struct Context {
   std::string objective = "cycles";  // CompileOptions::objective, resolved (never "")
   // ConvEnergyPj by (m, k, n, groups, weight bits, input bits): the objective's estimates ask
   // for the same tile shapes again and again (TiledConvEnergy).
-  struct ShapeHash {
-    size_t operator()(const std::array<int64_t, 6>& a) const {
+  struct ShapeHash {  // also keys the tiling search's cycles per GEMM shape (tiling.cpp)
+    template <size_t N>
+    size_t operator()(const std::array<int64_t, N>& a) const {
       size_t h = 0;
       for (int64_t x : a) h = h * 1000003u ^ std::hash<int64_t>()(x);
       return h;
@@ -118,6 +120,12 @@ struct Context {
   int64_t max_instructions = INT64_MAX;  // CompileOptions::max_instructions
   // Layers the fusion planner tiled alone to compare with groups, for EmitConv (PlanConv).
   std::map<int, std::shared_ptr<PlannedConv>> planned;
+  mutable const core::UnitConfig* storage_of_ = nullptr;  // the unit storage_ was resolved for
+  mutable core::WeightStorage storage_;
+
+  // The matrix unit's weight storage (core::UnitKindOf(*unit).Storage(*unit)), resolved on the
+  // first call for `unit`: the tiling search asks for it once or twice per candidate.
+  const core::WeightStorage& storage() const;
 
   // Appends an instruction of layer `current_layer`; throws the instruction budget's ConfigError
   // when the program already has `max_instructions`.

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <set>
+#include <unordered_map>
 
 #include "models/timing/dataflow_timing.h"
 #include "models/timing/post_timing.h"
@@ -82,10 +83,46 @@ void CountLoads(const ConvView& v, const ConvTiling& t, const TileCounts& c, int
   }
 }
 
-Estimate EstimateConv(const Context& ctx, const ConvView& v, const ConvTiling& t) {
+// What EstimateConv reads that stays the same over one layer's tiling search (the unit, the
+// layer's tensors, the DRAM and the mapping the caller set), taken once per search; and the unit's
+// cycles per GEMM shape, which the closed form would otherwise recompute for the many candidates
+// that share one (a pure function of the shape for fixed unit, bits and mapping).
+class SearchTerms {
+ public:
+  SearchTerms(const Context& ctx, const ConvView& v)
+      : ctx(ctx),
+        bw(ctx.arch->dram.bytes_per_cycle),
+        granule(ctx.arch->dram.granule_bytes()),
+        xb(v.x->bytes_per_element()),
+        yb(v.y->bytes_per_element()),
+        wb(v.w->bytes_per_element()),
+        packs(PacksWeights(ctx, *v.w)) {}
+
+  int64_t UnitCycles(const ConvView& v, const models::timing::GemmShape& gemm) const {
+    const std::array<int64_t, 4> key{gemm.m, gemm.k, gemm.n, gemm.groups};
+    auto it = cycles_.find(key);
+    if (it == cycles_.end()) {
+      it = cycles_
+               .emplace(key, models::timing::MatrixUnitCycles(*ctx.unit, gemm, v.w->bits, v.x->bits,
+                                                              ctx.conv_mapping))
+               .first;
+    }
+    return it->second;
+  }
+
+  const Context& ctx;
+  const int64_t bw, granule, xb, yb, wb;
+  const bool packs;
+
+ private:
+  mutable std::unordered_map<std::array<int64_t, 4>, int64_t, Context::ShapeHash> cycles_;
+};
+
+// b: ConvTileBytes(v, t), which the search has computed to check that t fits.
+Estimate EstimateConv(const SearchTerms& st, const ConvView& v, const ConvTiling& t, const TileBytes& b) {
+  const Context& ctx = st.ctx;
   const TileCounts counts = CountTiles(v, t);
   const int64_t n_s = counts.n_s, n_o = counts.n_o, n_i = counts.n_i;
-  const TileBytes b = ConvTileBytes(v, t);
   int64_t in_loads = 0, w_loads = 0;
   CountLoads(v, t, counts, &in_loads, &w_loads);
   Estimate e;
@@ -96,13 +133,11 @@ Estimate EstimateConv(const Context& ctx, const ConvView& v, const ConvTiling& t
   e.dram_bytes = in_loads * b.in + w_loads * w_bytes + n_s * n_o * b.out;
   // Strided tiles move as many short runs: the DRAM side pays per run (in whole accesses on the
   // timed DRAM), not per byte.
-  const int64_t bw = ctx.arch->dram.bytes_per_cycle, granule = ctx.arch->dram.granule_bytes();
-  const int64_t xb = v.x->bytes_per_element(), yb = v.y->bytes_per_element();
-  const int64_t in_run = t.tic == v.c ? b.in : t.tic * xb;
-  const bool contiguous_w =
-      t.tic == v.icg() || t.whole_groups || sparse != nullptr || PacksWeights(ctx, *v.w);
-  const int64_t w_run = contiguous_w ? w_bytes : t.tic * v.w->bytes_per_element();
-  const int64_t out_run = t.toc == v.oc ? b.out : t.toc * yb;
+  const int64_t bw = st.bw, granule = st.granule;
+  const int64_t in_run = t.tic == v.c ? b.in : t.tic * st.xb;
+  const bool contiguous_w = t.tic == v.icg() || t.whole_groups || sparse != nullptr || st.packs;
+  const int64_t w_run = contiguous_w ? w_bytes : t.tic * st.wb;
+  const int64_t out_run = t.toc == v.oc ? b.out : t.toc * st.yb;
   e.access_bytes = in_loads * AccessBytes(in_run, b.in / in_run, granule) +
                    w_loads * AccessBytes(w_run, w_bytes / w_run, granule) +
                    n_s * n_o * AccessBytes(out_run, b.out / out_run, granule);
@@ -120,12 +155,9 @@ Estimate EstimateConv(const Context& ctx, const ConvView& v, const ConvTiling& t
     gemm.n = t.toc;
   }
   // A sparse array's cycles follow each weight tile's real entries (models/timing/sparse_timing.h).
-  const int64_t compute =
-      sparse != nullptr
-          ? n_s *
-                (sparse->tiles * ctx.sparse->config().pipeline_cycles + t.toh * t.tow * sparse->sum_max_load)
-          : n_s * n_o * n_i *
-                models::timing::MatrixUnitCycles(*ctx.unit, gemm, v.w->bits, v.x->bits, ctx.conv_mapping);
+  const int64_t compute = sparse != nullptr ? n_s * (sparse->tiles * ctx.sparse->config().pipeline_cycles +
+                                                     t.toh * t.tow * sparse->sum_max_load)
+                                            : n_s * n_o * n_i * st.UnitCycles(v, gemm);
   const int64_t post = n_s * n_o *
                        models::timing::PostElementwiseCycles(
                            ctx.arch->post.lanes, ctx.arch->post.pipeline_cycles, t.toh * t.tow * t.toc);
@@ -144,14 +176,16 @@ bool Fits(const Context& ctx, const TileBytes& b) {
 // considered that fit the buffers.
 class BestTiling {
  public:
-  BestTiling(const Context& ctx, const ConvView& v) : ctx_(ctx), v_(v), objective_(ctx.objective) {}
+  BestTiling(const Context& ctx, const ConvView& v)
+      : ctx_(ctx), v_(v), objective_(ctx.objective), terms_(ctx, v) {}
   bool found() const { return found_; }
   const ConvTiling& best() const { return best_; }
 
   void Consider(ConvTiling t) {
     if (!SetWeightTileBytes(ctx_, v_, &t)) return;
-    if (!Fits(ctx_, ConvTileBytes(v_, t))) return;
-    const Estimate e = EstimateConv(ctx_, v_, t);
+    const TileBytes bytes = ConvTileBytes(v_, t);
+    if (!Fits(ctx_, bytes)) return;
+    const Estimate e = EstimateConv(terms_, v_, t, bytes);
     t.estimated_cycles = e.cycles;
     t.estimated_dram_bytes = e.dram_bytes;
     t.estimated_dram_access_bytes = e.access_bytes;
@@ -173,6 +207,7 @@ class BestTiling {
   const Context& ctx_;
   const ConvView& v_;
   const Objective objective_;
+  const SearchTerms terms_;
   ConvTiling best_;
   bool found_ = false;
 };

@@ -97,9 +97,7 @@ std::unique_ptr<WeightStore> ChooseWeightStore(Context& ctx, const ConvView& v, 
   return chosen;
 }
 
-bool PacksWeights(const Context& ctx, const core::TensorInfo& w) {
-  return Packs(core::UnitKindOf(*ctx.unit).Storage(*ctx.unit), w);
-}
+bool PacksWeights(const Context& ctx, const core::TensorInfo& w) { return Packs(ctx.storage(), w); }
 
 bool StoresTiles(const core::UnitConfig& unit, const core::TensorInfo& w) {
   const core::WeightStorage s = core::UnitKindOf(unit).Storage(unit);

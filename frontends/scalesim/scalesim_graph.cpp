@@ -38,9 +38,7 @@ TensorInfo Int8Tensor(const std::string& name, std::vector<int64_t> shape, float
 }
 
 std::vector<int32_t> RandomInt8(uint64_t seed, int64_t n, int64_t lo) {
-  std::vector<int32_t> v(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) v[i] = static_cast<int32_t>(RandomInt(seed, i, lo, 127));
-  return v;
+  return RandomIntVector(seed, n, lo, 127);  // RandomInt(seed, i, lo, 127) for i in 0 .. n-1
 }
 
 // "same" padding as TensorFlow computes it: out = ceil(in / stride), the total split with the

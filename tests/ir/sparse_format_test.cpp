@@ -212,5 +212,31 @@ TEST(PackedWeights, RoundTripEveryWidth) {
   }
 }
 
+// Bit j of value i's code is bit i * bits + j of the stream (byte k holds stream bits 8k..8k+7),
+// checked bit by bit for every width, at lengths that end inside a byte and on one.
+TEST(PackedWeights, EveryBitWhereTheLayoutPutsIt) {
+  std::mt19937_64 rng(5);
+  for (int bits = 1; bits <= 16; ++bits) {
+    for (const bool is_signed : {true, false}) {
+      const bool binary = bits == 1 && is_signed;
+      for (const int64_t n : {1, 2, 3, 5, 8, 9, 16, 17, 255}) {
+        std::vector<int32_t> v(n);
+        for (int32_t& x : v) {
+          const auto raw = static_cast<int32_t>(rng() & ((1u << bits) - 1));
+          x = binary ? (raw != 0 ? 1 : -1) : is_signed ? raw - (raw >> (bits - 1) << bits) : raw;
+        }
+        const std::vector<uint8_t> bytes = PackValues(v.data(), n, bits, is_signed);
+        ASSERT_EQ(static_cast<int64_t>(bytes.size()), (n * bits + 7) / 8);
+        for (int64_t s = 0; s < static_cast<int64_t>(bytes.size()) * 8; ++s) {
+          const int64_t i = s / bits, j = s % bits;
+          const uint32_t code = i >= n ? 0u : binary ? (v[i] > 0 ? 1u : 0u) : static_cast<uint32_t>(v[i]);
+          ASSERT_EQ((bytes[s / 8] >> (s % 8)) & 1, (code >> j) & 1)
+              << bits << " bits, signed " << is_signed << ", n " << n << ", stream bit " << s;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace npusim::core

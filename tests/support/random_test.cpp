@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
 namespace npusim::core {
 namespace {
 
@@ -49,6 +53,86 @@ TEST(RandomTest, ScaleIsFloat32OfMinPlusSpanTimesUnit) {
   const float expected[] = {0.015911897644400597f, 0.017491497099399567f, 0.01595638133585453f,
                             0.017654191702604294f};
   for (int i = 0; i < 4; ++i) EXPECT_EQ(RandomScale(2, i, 0.01, 0.02), expected[i]) << i;
+}
+
+TEST(RandomTest, RemainderEqualsModuloForEdgeNumeratorsAndDivisors) {
+  const uint64_t divisors[] = {1,
+                               2,
+                               3,
+                               7,
+                               15,
+                               16,
+                               255,
+                               28221,
+                               65521,
+                               0xFFFFFFFFu,
+                               0x100000000u,
+                               0x100000001u,
+                               (1ull << 63) - 1,
+                               1ull << 63,
+                               (1ull << 63) + 1,
+                               ~0ull - 1,
+                               ~0ull};
+  for (uint64_t d : divisors) {
+    const Remainder64 mod(d);
+    // Around 0, around multiples of d (the remainder's wrap points) and at the top of the range.
+    std::vector<uint64_t> zs = {0, 1,     2,         ~0ull,         ~0ull - 1,        d - 1,
+                                d, d + 1, ~0ull - d, ~0ull / d * d, ~0ull / d * d - 1};
+    for (uint64_t k = 1; k < 1000; ++k) {
+      zs.push_back(k * d);
+      zs.push_back(k * d - 1);
+      zs.push_back(SplitMix64At(d, k));
+    }
+    for (uint64_t z : zs) ASSERT_EQ(mod.Of(z), z % d) << "z " << z << " d " << d;
+  }
+}
+
+TEST(RandomTest, IntsEqualIntOneByOne) {
+  // Ranges a tensor's data uses: masks (2^k), others (a remainder), the widest (2^32), one value.
+  const std::pair<int64_t, int64_t> ranges[] = {{0, 0},
+                                                {42, 42},
+                                                {0, 1},
+                                                {-7, 7},
+                                                {-8, 7},
+                                                {0, 15},
+                                                {-127, 127},
+                                                {-128, 127},
+                                                {-14110, 14110},
+                                                {-32768, 32767},
+                                                {INT32_MIN, INT32_MAX},
+                                                {INT32_MIN + 1, INT32_MAX},
+                                                {INT32_MIN, 0},
+                                                {-1, INT32_MAX}};
+  for (const auto& [lo, hi] : ranges) {
+    for (uint64_t seed : {0ull, 1002ull, ~0ull}) {
+      const uint64_t first = seed % 7;  // a batch may start anywhere in the stream
+      std::vector<int32_t> got(5000);
+      RandomInts(seed, first, static_cast<int64_t>(got.size()), lo, hi, got.data());
+      for (size_t j = 0; j < got.size(); ++j) {
+        ASSERT_EQ(got[j], RandomInt(seed, first + j, lo, hi))
+            << lo << ".." << hi << " seed " << seed << " " << j;
+      }
+    }
+  }
+}
+
+TEST(RandomTest, IntVectorMatchesPythonValuesAcrossChunks) {
+  // The same expected values as IntIsMinPlusZModRange, from the vector form.
+  const std::vector<int32_t> seed1 = RandomIntVector(1, 8, -128, 127);
+  EXPECT_EQ(seed1, (std::vector<int32_t>{65, -25, -34, -117, 57, 0, 37, -11}));
+  const std::vector<int32_t> seed3 = RandomIntVector(3, 5, -127, 127);
+  EXPECT_EQ(seed3, (std::vector<int32_t>{-4, -91, -103, 70, 14}));
+  // Longer than one chunk of the generator, with a count that is not a multiple of it.
+  const std::vector<int32_t> long_run = RandomIntVector(1005, 3001, -7, 7);
+  ASSERT_EQ(long_run.size(), 3001u);
+  for (size_t i = 0; i < long_run.size(); ++i) ASSERT_EQ(long_run[i], RandomInt(1005, i, -7, 7)) << i;
+  EXPECT_TRUE(RandomIntVector(1, 0, -1, 1).empty());
+}
+
+TEST(RandomTest, IntsRefuseRangesOutsideInt32) {
+  int32_t out[1];
+  EXPECT_THROW(RandomInts(1, 0, 1, 2, 1, out), std::invalid_argument);
+  EXPECT_THROW(RandomInts(1, 0, 1, 0, int64_t{INT32_MAX} + 1, out), std::invalid_argument);
 }
 
 }  // namespace
