@@ -149,6 +149,16 @@ DramChannel::DramChannel(const core::DramSpec& spec, const DramDecoder& decoder,
   return e.write ? DramCmd::kWr : DramCmd::kRd;
 }
 
+// Inlined: Accept and TickBusy call it for every request.
+[[gnu::always_inline]] inline void DramChannel::UpdateMode() {
+  const size_t reads = Queue(0), writes = Queue(1);
+  if (!write_mode_) {
+    if (writes > write_high_ || (reads == 0 && writes != 0)) write_mode_ = true;
+  } else if (writes == 0 || (writes < write_low_ && reads != 0)) {
+    write_mode_ = false;
+  }
+}
+
 void DramChannel::Accept(const DramRequest& r, const DramAddress& a, uint64_t cycle) {
   Rank& k = ranks_[a.rank];
   if (k.last_layer != r.layer) {
@@ -182,21 +192,13 @@ void DramChannel::Accept(const DramRequest& r, const DramAddress& a, uint64_t cy
     dirty_ = true;
   } else if (r.write == write_mode_) {
     // One more candidate: the rest of the queue's earliest cycle and its banks' times stand.
-    const Times t = times_[bank] = BankTimes(bank, w, GroupTerms(group_of_[bank], w));
+    // (The group's terms are those of the last scan: nothing changed since.)
+    const Times t = times_[bank] = BankTimes(bank, w, shared_[group_of_[bank]]);
     if (!RefreshDue(a.rank, cycle)) {
       const bool hit = banks_[bank].open && banks_[bank].row == a.row;
       ready_at_ = std::min(ready_at_, std::max(cycle, hit ? t.hit_at : t.other_at));
       hit_ready_ = hit_ready_ || t.hit_at <= ready_at_;
     }
-  }
-}
-
-void DramChannel::UpdateMode() {
-  const size_t reads = Queue(0), writes = Queue(1);
-  if (!write_mode_) {
-    if (writes > write_high_ || (reads == 0 && writes != 0)) write_mode_ = true;
-  } else if (writes == 0 || (writes < write_low_ && reads != 0)) {
-    write_mode_ = false;
   }
 }
 

@@ -291,7 +291,8 @@ class DramChannel {
   // Whether a hit may issue at ready_at_ (false only if none can: PickScanned then takes the first
   // other request it finds), as of the last scan and the requests accepted since.
   mutable bool hit_ready_ = true;
-  mutable std::vector<Shared> shared_;  // per bank group, as of the last scan
+  // Per bank group, for the served queue, as of the last scan or FillTimes: valid while !dirty_.
+  mutable std::vector<Shared> shared_;
   std::vector<DramCompletion> done_;
   DramCounts counts_;
 };
