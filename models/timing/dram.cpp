@@ -358,8 +358,8 @@ void DramChannel::Classify(Entry& e, DramCmd cmd) {
 void DramChannel::TickBusy(uint64_t c) {
   // 1. Refresh owed by a rank comes first.
   if (AnyRefreshDue(c) && TickRefresh(c)) return;
-  // 2-3. FR-FCFS in the served queue: from the banks the last scan found ready at this cycle, or
-  // from its banks' times (those of the last scan unless the state changed since).
+  // 2-3. FR-FCFS in the served queue: at the cycle the last scan found, from its banks' times as
+  // they stand; else by Pick (the times are the last scan's unless the state changed since).
   const int w = write_mode_ ? 1 : 0;
   int pick = PickScanned(w, c);
   if (pick < 0) {
