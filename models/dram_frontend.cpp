@@ -117,7 +117,8 @@ uint64_t DramFrontEnd::NextCycle(uint64_t c) const {
   if (!DueEmpty()) next = std::min(next, due_[due_head_].first);
   for (const Source& s : sources_) {
     // Else it waits for a completion or a command.
-    if (Offerable(s)) next = std::min(next, s.waiting.front().arrival);
+    if (!s.waiting.empty() && s.waiting.front().arrival < next && Offerable(s))
+      next = s.waiting.front().arrival;
   }
   return std::max(next, c + 1);
 }
@@ -130,9 +131,11 @@ uint64_t DramFrontEnd::Advance(uint64_t limit) {
       const auto [cycle, id] = due_[due_head_++];
       Complete({id, cycle, false});
     }
-    for (size_t s = 0; s < sources_.size(); ++s) {
+    const size_t sources = sources_.size();
+    for (size_t s = 0; s < sources; ++s) {
       Source& src = sources_[s];
-      if (Offerable(src) && src.waiting.front().arrival <= c) OfferFrom(src, static_cast<int>(s), c);
+      if (!src.waiting.empty() && src.waiting.front().arrival <= c && Offerable(src))
+        OfferFrom(src, static_cast<int>(s), c);
     }
     dram_.Tick(c);
     dram_.DrainCompletions([this](const timing::DramCompletion& d) {

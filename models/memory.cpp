@@ -80,27 +80,29 @@ Dram::Dram(sc_core::sc_module_name name, const core::DramConfig& cfg, uint64_t s
   tsock.register_b_transport(this, &Dram::b_transport);
   if (!cfg.timed()) return;
   using timing::DramCmd;
-  core::Counter* cmd[5];
-  cmd[static_cast<int>(DramCmd::kAct)] =
+  using timing::DramCounts;
+  tallied_[static_cast<int>(DramCmd::kAct)] =
       &stats.Register("dram", "activate", "commands", "ACT commands (with PRE)");
-  cmd[static_cast<int>(DramCmd::kPre)] =
+  tallied_[static_cast<int>(DramCmd::kPre)] =
       &stats.Register("dram", "precharge", "commands", "PRE, explicit or automatic");
-  cmd[static_cast<int>(DramCmd::kRd)] =
+  tallied_[static_cast<int>(DramCmd::kRd)] =
       &stats.Register("dram", "read", "commands", "RD commands (one access)");
-  cmd[static_cast<int>(DramCmd::kWr)] =
+  tallied_[static_cast<int>(DramCmd::kWr)] =
       &stats.Register("dram", "write", "commands", "WR commands (one access)");
-  cmd[static_cast<int>(DramCmd::kRef)] = &stats.Register("dram", "refresh", "commands", "all-bank refreshes");
-  core::Counter* row[3] = {
-      &stats.Register("dram", "row_hit", "requests", "requests finding their row open"),
-      &stats.Register("dram", "row_miss", "requests", "requests finding their bank closed"),
-      &stats.Register("dram", "row_conflict", "requests", "requests finding another row open")};
+  tallied_[static_cast<int>(DramCmd::kRef)] =
+      &stats.Register("dram", "refresh", "commands", "all-bank refreshes");
+  tallied_[DramCounts::kRowOutcome] =
+      &stats.Register("dram", "row_hit", "requests", "requests finding their row open");
+  tallied_[DramCounts::kRowOutcome + 1] =
+      &stats.Register("dram", "row_miss", "requests", "requests finding their bank closed");
+  tallied_[DramCounts::kRowOutcome + 2] =
+      &stats.Register("dram", "row_conflict", "requests", "requests finding another row open");
   core::Counter& active =
       stats.Register("dram", "active_cycle", "rank cycles", "DRAM cycles with a bank open");
   core::Counter& precharged =
       stats.Register("dram", "precharged_cycle", "rank cycles", "DRAM cycles with every bank closed");
+  // Commands and row outcomes: from the controller's per-layer tallies at the end (Finish).
   timing::DramEvents events;
-  events.command = [cmd](int layer, DramCmd c) { cmd[static_cast<int>(c)]->Add(layer, 1); };
-  events.row = [row](int layer, int kind) { row[kind]->Add(layer, 1); };
   events.background = [&active, &precharged](int layer, uint64_t a, uint64_t p) {
     active.Add(layer, a);
     precharged.Add(layer, p);
@@ -158,7 +160,13 @@ void Dram::Run() {
 }
 
 void Dram::Finish(uint64_t npu_end) {
-  if (front_) front_->Finish(npu_end);
+  if (!front_) return;
+  front_->Finish(npu_end);
+  const timing::DramCounts counts = front_->Counts();
+  for (size_t i = 0; i < counts.by_layer.size(); ++i) {
+    for (size_t k = 0; k < counts.by_layer[i].size(); ++k)
+      if (counts.by_layer[i][k] != 0) tallied_[k]->Add(static_cast<int>(i) - 1, counts.by_layer[i][k]);
+  }
 }
 
 void Dram::b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {
@@ -199,8 +207,8 @@ Sram::Sram(sc_core::sc_module_name name, const core::BufferConfig& cfg, core::St
       port_free_(cfg.ports, 0),
       reads_(stats.Register(cfg.name, "read", "words", "word reads of " + cfg.name)),
       writes_(stats.Register(cfg.name, "write", "words", "word writes of " + cfg.name)),
-      bank_reads_(cfg.banks, 0),
-      bank_writes_(cfg.banks, 0) {
+      bank_reads_(cfg.banks),
+      bank_writes_(cfg.banks) {
   tsock.register_b_transport(this, &Sram::b_transport);
   tsock.register_get_direct_mem_ptr(this, &Sram::get_direct_mem_ptr);
 }
@@ -211,21 +219,36 @@ void Sram::CountAccess(int layer, bool write, uint64_t addr, uint64_t bytes, uin
   const uint64_t words = last - first + 1;
   (write ? writes_ : reads_).Add(layer, words * times);
   // Consecutive words rotate through the banks: each bank gets words / banks, and the
-  // words % banks banks from `first`'s on get one more. (Called once per burst: no division in
-  // the loop.)
-  std::vector<uint64_t>& per_bank = write ? bank_writes_ : bank_reads_;
-  const uint64_t banks = cfg_.banks;
+  // words % banks banks from `first`'s on get one more.
+  BankTally& tally = write ? bank_writes_ : bank_reads_;
   uint64_t rest = words;
-  if (words >= banks) {
-    const uint64_t each = banks_.Div(words) * times;
-    for (uint64_t& b : per_bank) b += each;
+  if (words >= static_cast<uint64_t>(cfg_.banks)) {
+    tally.each += banks_.Div(words) * times;
     rest = banks_.Mod(words);
   }
-  uint64_t bank = banks_.Mod(first);
-  for (uint64_t i = 0; i < rest; ++i) {
-    per_bank[bank] += times;
-    if (++bank == banks) bank = 0;
+  if (rest != 0) tally.AddRun(banks_.Mod(first), rest, times);
+}
+
+void Sram::BankTally::AddRun(uint64_t bank, uint64_t n, uint64_t times) {
+  const uint64_t banks = diff.size() - 1, end = bank + n;  // n < banks
+  diff[bank] += times;
+  if (end <= banks) {
+    diff[end] -= times;
+  } else {
+    diff[banks] -= times;
+    diff[0] += times;
+    diff[end - banks] -= times;
   }
+}
+
+const std::vector<uint64_t>& Sram::BankTally::Sum() const {
+  per_bank.assign(diff.size() - 1, each);
+  uint64_t run = 0;
+  for (size_t b = 0; b + 1 < diff.size(); ++b) {
+    run += diff[b];
+    per_bank[b] += run;
+  }
+  return per_bank;
 }
 
 void Sram::b_transport(tlm::tlm_generic_payload& trans, sc_time& delay) {

@@ -119,6 +119,9 @@ class Dram : public sc_core::sc_module {
   uint64_t channel_free_ = 0;     // cycle at which the channel takes the next burst
   core::Counter& reads_;
   core::Counter& writes_;
+  // Timed DRAM: the counters of DramCounts::by_layer's columns (commands, row outcomes), added at
+  // Finish.
+  core::Counter* tallied_[timing::DramCounts::kRowOutcome + 3] = {};
 };
 
 class Sram : public sc_core::sc_module {
@@ -129,8 +132,8 @@ class Sram : public sc_core::sc_module {
   // and per bank (word w lives in bank w % banks).
   void CountAccess(int layer, bool write, uint64_t addr, uint64_t bytes, uint64_t times = 1);
   const core::BufferConfig& config() const { return cfg_; }
-  const std::vector<uint64_t>& bank_reads() const { return bank_reads_; }
-  const std::vector<uint64_t>& bank_writes() const { return bank_writes_; }
+  const std::vector<uint64_t>& bank_reads() const { return bank_reads_.Sum(); }
+  const std::vector<uint64_t>& bank_writes() const { return bank_writes_.Sum(); }
 
  private:
   void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
@@ -144,7 +147,17 @@ class Sram : public sc_core::sc_module {
   std::vector<uint64_t> port_free_;  // per port, the cycle at which it is free
   core::Counter& reads_;
   core::Counter& writes_;
-  std::vector<uint64_t> bank_reads_, bank_writes_;  // words per bank
+  // Words per bank, as a count every bank got and a difference array of the runs of banks that got
+  // one more (a burst's words % banks): O(1) per burst.
+  struct BankTally {
+    explicit BankTally(int banks) : diff(static_cast<size_t>(banks) + 1, 0) {}
+    uint64_t each = 0;
+    std::vector<uint64_t> diff;                              // modulo 2^64; per bank, the prefix sums
+    mutable std::vector<uint64_t> per_bank;                  // Sum()'s answer
+    void AddRun(uint64_t bank, uint64_t n, uint64_t times);  // banks bank.. bank + n - 1, wrapping
+    const std::vector<uint64_t>& Sum() const;
+  };
+  BankTally bank_reads_, bank_writes_;
 };
 
 }  // namespace npusim::models

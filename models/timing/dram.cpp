@@ -107,6 +107,9 @@ void DramCounts::Merge(const DramCounts& o) {
   active_cycles += o.active_cycles;
   precharged_cycles += o.precharged_cycles;
   read_latency.Merge(o.read_latency);
+  if (by_layer.size() < o.by_layer.size()) by_layer.resize(o.by_layer.size(), {});
+  for (size_t i = 0; i < o.by_layer.size(); ++i)
+    for (size_t k = 0; k < o.by_layer[i].size(); ++k) by_layer[i][k] += o.by_layer[i][k];
 }
 
 DramChannel::DramChannel(const core::DramSpec& spec, const DramDecoder& decoder, const DramEvents* events)
@@ -120,6 +123,7 @@ DramChannel::DramChannel(const core::DramSpec& spec, const DramDecoder& decoder,
       write_high_(static_cast<size_t>(spec.write_high * spec.write_queue)),
       write_low_(static_cast<size_t>(std::ceil(spec.write_low * spec.write_queue))) {
   ready_.assign(banks_.size(), 0);
+  shared_.resize(groups_.size());
   times_.assign(banks_.size(), {kNever, kNever});
   for (Rank& r : ranks_) r.next_refresh = t_.REFI;
   refresh_due_ = t_.REFI;
@@ -143,6 +147,16 @@ DramChannel::DramChannel(const core::DramSpec& spec, const DramDecoder& decoder,
   if (!b.open) return DramCmd::kAct;
   if (b.row != e.row) return DramCmd::kPre;
   return e.write ? DramCmd::kWr : DramCmd::kRd;
+}
+
+// Inlined: Accept and TickBusy call it for every request.
+[[gnu::always_inline]] inline void DramChannel::UpdateMode() {
+  const size_t reads = Queue(0), writes = Queue(1);
+  if (!write_mode_) {
+    if (writes > write_high_ || (reads == 0 && writes != 0)) write_mode_ = true;
+  } else if (writes == 0 || (writes < write_low_ && reads != 0)) {
+    write_mode_ = false;
+  }
 }
 
 void DramChannel::Accept(const DramRequest& r, const DramAddress& a, uint64_t cycle) {
@@ -178,47 +192,34 @@ void DramChannel::Accept(const DramRequest& r, const DramAddress& a, uint64_t cy
     dirty_ = true;
   } else if (r.write == write_mode_) {
     // One more candidate: the rest of the queue's earliest cycle and its banks' times stand.
-    times_[bank] = BankTimes(bank, w);
-    if (!RefreshDue(a.rank, cycle))
-      ready_at_ = std::min(ready_at_, std::max(cycle, Earliest(NextCmd(e), bank)));
+    // (The group's terms are those of the last scan: nothing changed since.)
+    const Times t = times_[bank] = BankTimes(bank, w, shared_[group_of_[bank]]);
+    if (!RefreshDue(a.rank, cycle)) {
+      const bool hit = banks_[bank].open && banks_[bank].row == a.row;
+      ready_at_ = std::min(ready_at_, std::max(cycle, hit ? t.hit_at : t.other_at));
+      hit_ready_ = hit_ready_ || t.hit_at <= ready_at_;
+    }
   }
 }
 
-void DramChannel::UpdateMode() {
-  const size_t reads = Queue(0), writes = Queue(1);
-  if (!write_mode_) {
-    if (writes > write_high_ || (reads == 0 && writes != 0)) write_mode_ = true;
-  } else if (writes == 0 || (writes < write_low_ && reads != 0)) {
-    write_mode_ = false;
-  }
-}
-
-// Inlined: the scans call it for every bank with requests after every command.
-[[gnu::always_inline]] inline uint64_t DramChannel::Earliest(DramCmd cmd, size_t bank) const {
-  const Bank& b = banks_[bank];
-  const Group& g = groups_[group_of_[bank]];
-  const int rank = rank_of_[bank];
+// The earliest cycle of a command to a bank is the latest of its bank's term and these (the timing
+// rules of the header comment).
+[[gnu::always_inline]] inline DramChannel::Shared DramChannel::GroupTerms(size_t group, int w) const {
+  const Group& g = groups_[group];
+  const int rank = static_cast<int>(group / static_cast<size_t>(spec_.bank_groups));
   const Rank& k = ranks_[rank];
-  switch (cmd) {
-    case DramCmd::kAct: {
-      uint64_t e = std::max({b.act_ok, g.act_ok, k.act_ok, cmd_ok_});
-      if (k.acts >= 4) e = std::max(e, k.faw[k.faw_head] + t_.FAW);
-      return e;
-    }
-    case DramCmd::kPre: return std::max(b.pre_ok, cmd_ok_);
-    case DramCmd::kRd: {
-      uint64_t e = std::max({b.rd_ok, g.rd_ok, k.rd_ok, cmd_ok_});
-      if (data_rank_ >= 0 && data_rank_ != rank) e = std::max(e, Sub(data_end_ + t_.RTRS, t_.CL));
-      return e;
-    }
-    case DramCmd::kWr: {
-      uint64_t e = std::max({b.wr_ok, g.wr_ok, k.wr_ok, cmd_ok_});
-      if (data_rank_ >= 0 && data_rank_ != rank) e = std::max(e, Sub(data_end_ + t_.RTRS, t_.CWL));
-      return e;
-    }
-    case DramCmd::kRef: break;
-  }
-  return kNever;
+  Shared s{};
+  s.pre = cmd_ok_;
+  s.column = std::max({w ? g.wr_ok : g.rd_ok, w ? k.wr_ok : k.rd_ok, cmd_ok_});
+  if (data_rank_ >= 0 && data_rank_ != rank)
+    s.column = std::max(s.column, Sub(data_end_ + t_.RTRS, w ? t_.CWL : t_.CL));
+  s.act = std::max({g.act_ok, k.act_ok, cmd_ok_});
+  if (k.acts >= 4) s.act = std::max(s.act, k.faw[k.faw_head] + t_.FAW);
+  return s;
+}
+
+[[gnu::always_inline]] inline void DramChannel::FillShared(int w) const {
+  for (size_t i = 0; i < shared_.size(); ++i) shared_[i] = GroupTerms(i, w);
 }
 
 bool DramChannel::RefreshCandidate(int k, uint64_t c, DramCmd* cmd, uint64_t* at) const {
@@ -259,17 +260,21 @@ void DramChannel::CountHits(size_t bank) {
   }
 }
 
-[[gnu::always_inline]] inline DramChannel::Times DramChannel::BankTimes(size_t i, int w) const {
+// Inlined: the scans call it for every bank with requests after every command.
+[[gnu::always_inline]] inline DramChannel::Times DramChannel::BankTimes(size_t i, int w,
+                                                                        const Shared& s) const {
   const Queued& qd = queued_[w][i];
+  const Bank& b = banks_[i];
   Times t{kNever, kNever};
-  if (qd.hits) t.hit_at = Earliest(w ? DramCmd::kWr : DramCmd::kRd, i);
-  if (qd.n > qd.hits) t.other_at = Earliest(banks_[i].open ? DramCmd::kPre : DramCmd::kAct, i);
+  if (qd.hits) t.hit_at = std::max(w ? b.wr_ok : b.rd_ok, s.column);
+  if (qd.n > qd.hits) t.other_at = b.open ? std::max(b.pre_ok, s.pre) : std::max(b.act_ok, s.act);
   return t;
 }
 
 void DramChannel::FillTimes() const {
   const int w = write_mode_ ? 1 : 0;
-  ForEachBusyBank(w, [&](size_t i) { times_[i] = BankTimes(i, w); });
+  FillShared(w);
+  ForEachBusyBank(w, [&](size_t i) { times_[i] = BankTimes(i, w, shared_[group_of_[i]]); });
 }
 
 bool DramChannel::TickRefresh(uint64_t c) {
@@ -284,6 +289,37 @@ bool DramChannel::TickRefresh(uint64_t c) {
     }
   }
   return false;
+}
+
+template <class Flags>
+int DramChannel::Walk(int w, uint8_t any, Flags flags) const {
+  // The oldest ready hit; else the oldest ready ACT or PRE (the first one if no hit is ready).
+  int pick = -1;
+  const std::vector<uint32_t>& q = order_[w];
+  for (size_t i = 0; i < q.size(); ++i) {
+    const Entry& e = slots_[w][q[i]];
+    const uint8_t ready = flags(e.bank);
+    if (!ready) continue;
+    const bool hit = banks_[e.bank].open && banks_[e.bank].row == e.row;
+    if (hit && (ready & 1)) {
+      pick = static_cast<int>(i);
+      break;
+    }
+    if (!hit && (ready & 2) && pick < 0) {
+      pick = static_cast<int>(i);
+      if (!(any & 1)) break;
+    }
+  }
+  return pick;
+}
+
+int DramChannel::PickScanned(int w, uint64_t c) const {
+  if (dirty_ || c != ready_at_ || AnyRefreshDue(c)) return -1;
+  // The entries' banks' flags as Pick finds them, for the entries the walk looks at only.
+  const Times* times = times_.data();
+  return Walk(w, hit_ready_ ? 3 : 2, [times, c](uint32_t bank) {
+    return static_cast<uint8_t>((times[bank].hit_at <= c ? 1 : 0) | (times[bank].other_at <= c ? 2 : 0));
+  });
 }
 
 int DramChannel::Pick(int w, uint64_t c, uint64_t* earliest) {
@@ -308,55 +344,42 @@ int DramChannel::Pick(int w, uint64_t c, uint64_t* earliest) {
   });
   *earliest = first;
   if (!any) return -1;
-  // The oldest ready hit; else the oldest ready ACT or PRE (the first one if no hit is ready).
-  int pick = -1;
-  const std::vector<uint32_t>& q = order_[w];
-  for (size_t i = 0; i < q.size(); ++i) {
-    const Entry& e = slots_[w][q[i]];
-    const uint8_t ready = ready_[e.bank];
-    if (!ready) continue;
-    const bool hit = banks_[e.bank].open && banks_[e.bank].row == e.row;
-    if (hit && (ready & 1)) {
-      pick = static_cast<int>(i);
-      break;
-    }
-    if (!hit && (ready & 2) && pick < 0) {
-      pick = static_cast<int>(i);
-      if (!(any & 1)) break;
-    }
-  }
-  return pick;
+  return Walk(w, any, [ready](uint32_t bank) { return ready[bank]; });
 }
 
 void DramChannel::Classify(Entry& e, DramCmd cmd) {
-  if (e.classified) return;
   e.classified = true;
   const int kind = cmd == DramCmd::kAct ? 1 : cmd == DramCmd::kPre ? 2 : 0;
   (kind == 0 ? counts_.row_hits : kind == 1 ? counts_.row_misses : counts_.row_conflicts)++;
+  Tally(e.layer, DramCounts::kRowOutcome + kind);
   if (events_ && events_->row) events_->row(e.layer, kind);
 }
 
 void DramChannel::TickBusy(uint64_t c) {
   // 1. Refresh owed by a rank comes first.
   if (AnyRefreshDue(c) && TickRefresh(c)) return;
-  // 2-3. FR-FCFS in the served queue (its banks' times are those of the last scan unless the
-  // state changed since).
-  if (dirty_) FillTimes();
+  // 2-3. FR-FCFS in the served queue: at the cycle the last scan found, from its banks' times as
+  // they stand; else by Pick (the times are the last scan's unless the state changed since).
   const int w = write_mode_ ? 1 : 0;
-  uint64_t earliest = kNever;
-  const int pick = Pick(w, c, &earliest);
+  int pick = PickScanned(w, c);
   if (pick < 0) {
-    // Nothing may issue now: the queue's earliest (Pick saw every entry) or a refresh. Entries of
-    // a rank whose refresh falls due meanwhile only make this earlier, never later.
-    ready_at_ = std::max(c + 1, std::min(earliest, RefreshNext(c + 1)));
-    dirty_ = false;
-    return;
+    if (dirty_) FillTimes();
+    uint64_t earliest = kNever;
+    pick = Pick(w, c, &earliest);
+    if (pick < 0) {
+      // Nothing may issue now: the queue's earliest (Pick saw every entry) or a refresh. Entries
+      // of a rank whose refresh falls due meanwhile only make this earlier, never later.
+      ready_at_ = std::max(c + 1, std::min(earliest, RefreshNext(c + 1)));
+      dirty_ = false;
+      hit_ready_ = true;  // (not known: the walk then looks for a hit to the end)
+      return;
+    }
   }
   dirty_ = true;
   const uint32_t slot = order_[w][pick];
   Entry& e = slots_[w][slot];
   const DramCmd cmd = NextCmd(e);
-  Classify(e, cmd);
+  if (!e.classified) Classify(e, cmd);
   const bool column = cmd == DramCmd::kRd || cmd == DramCmd::kWr;
   const bool auto_pre = column && spec_.page == core::PagePolicy::kClosed && !OtherHit(e);
   if (column) {
@@ -419,6 +442,7 @@ void DramChannel::Issue(DramCmd cmd, size_t bank, uint64_t row, uint64_t c, int 
       case DramCmd::kWr: ++counts_.wr; break;
       case DramCmd::kRef: ++counts_.ref; break;
     }
+    Tally(layer, static_cast<int>(x));
     if (events_ && events_->command) events_->command(layer, x);
   };
   count(cmd);
@@ -479,6 +503,7 @@ void DramChannel::IssueRefresh(int k, DramCmd cmd, uint64_t c) {
     for (size_t i = first; i < last; ++i)
       if (banks_[i].open) Close(i, c);
     ++counts_.pre;
+    Tally(r.last_layer, static_cast<int>(DramCmd::kPre));
     if (events_ && events_->command) events_->command(r.last_layer, DramCmd::kPre);
     return;
   }
@@ -488,6 +513,7 @@ void DramChannel::IssueRefresh(int k, DramCmd cmd, uint64_t c) {
   refresh_due_ = kNever;
   for (const Rank& x : ranks_) refresh_due_ = std::min(refresh_due_, x.next_refresh);
   ++counts_.ref;
+  Tally(r.last_layer, static_cast<int>(DramCmd::kRef));
   if (events_ && events_->command) events_->command(r.last_layer, DramCmd::kRef);
 }
 
@@ -508,17 +534,26 @@ uint64_t DramChannel::RefreshNext(uint64_t c) const {
 }
 
 uint64_t DramChannel::Scan(uint64_t c) const {
-  uint64_t next = RefreshNext(c);
-  const int w = write_mode_ ? 1 : 0;
   const bool due = AnyRefreshDue(c);
+  const uint64_t refresh = due ? RefreshNext(c) : refresh_due_;  // (RefreshNext's answer)
+  const int w = write_mode_ ? 1 : 0;
+  FillShared(w);
+  // The banks' earliest cycle, and their hits' (for PickScanned). (Plain pointers: the stores to
+  // times_ would otherwise reload the vectors' data at each bank.)
+  const Shared* shared = shared_.data();
+  const size_t* group_of = group_of_.data();
+  Times* times = times_.data();
+  uint64_t first = kNever, first_hit = kNever;
   ForEachBusyBank(w, [&](size_t i) {
-    const Times t = times_[i] = BankTimes(i, w);  // as FillTimes
+    const Times t = times[i] = BankTimes(i, w, shared[group_of[i]]);  // as FillTimes
     // A bank whose rank owes a refresh waits for it, counted above.
     if (!due || !RefreshDue(rank_of_[i], c)) {
-      const uint64_t at = t.hit_at < t.other_at ? t.hit_at : t.other_at;
-      next = std::min(next, at > c ? at : c);
+      first_hit = std::min(first_hit, t.hit_at);
+      first = std::min({first, t.hit_at, t.other_at});
     }
   });
+  const uint64_t next = std::min(refresh, std::max(first, c));
+  hit_ready_ = first_hit <= next;
   return next;
 }
 

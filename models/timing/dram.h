@@ -33,6 +33,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -56,7 +57,8 @@ struct DramCompletion {
 
 enum class DramCmd { kAct, kPre, kRd, kWr, kRef };
 
-// What the controller reports as it goes (for per-layer counts and energy); may be empty.
+// What the controller reports as it goes, for a caller that needs the order or the time (the
+// per-layer totals of commands and row outcomes are in DramCounts::by_layer); may be empty.
 struct DramEvents {
   // One command of `layer`'s request (REF: the layer of the last request the channel took).
   std::function<void(int layer, DramCmd cmd)> command;
@@ -107,6 +109,10 @@ struct DramCounts {
   uint64_t row_hits = 0, row_misses = 0, row_conflicts = 0, forwarded = 0;
   uint64_t active_cycles = 0, precharged_cycles = 0;  // summed over ranks
   LatencyHistogram read_latency;
+  // The commands and row outcomes per layer (index layer + 1, 0 for no layer), as DramEvents
+  // reports them one by one: [DramCmd] commands, then [kRowOutcome + kind] hits, misses, conflicts.
+  static constexpr int kRowOutcome = 5;
+  std::vector<std::array<uint64_t, kRowOutcome + 3>> by_layer;
   void Merge(const DramCounts& o);
 };
 
@@ -193,10 +199,15 @@ class DramChannel {
     return (static_cast<size_t>(a.rank) * spec_.bank_groups + a.bank_group) * spec_.banks_per_group + a.bank;
   }
   DramCmd NextCmd(const Entry& e) const;
-  // The earliest cycle `cmd` may issue to bank `bank` (a BankIndex), from the state.
-  uint64_t Earliest(DramCmd cmd, size_t bank) const;
-  // Bank `i`'s Times for queue `w` (0 reads, 1 writes), from the state.
-  Times BankTimes(size_t i, int w) const;
+  // What bounds a command of every bank of one bank group alike (the group's, its rank's and the
+  // command bus's terms): a column command of queue w's kind, an ACT and a PRE (only the bus).
+  struct Shared {
+    uint64_t column, act, pre;
+  };
+  Shared GroupTerms(size_t group, int w) const;
+  void FillShared(int w) const;  // shared_ for every group
+  // Bank `i`'s Times for queue `w` (0 reads, 1 writes), from the state and its group's terms.
+  Times BankTimes(size_t i, int w, const Shared& s) const;
   // Fills times_ for the served queue's banks with requests.
   void FillTimes() const;
   void CountHits(size_t bank);  // recounts queued_ hits after an ACT
@@ -226,12 +237,25 @@ class DramChannel {
   // the earliest cycle any of the entries it looked at may issue (all of them when it returns -1).
   // Reads the served queue's banks' times_, not its entries: the scan costs the banks with requests.
   int Pick(int w, uint64_t c, uint64_t* earliest);
+  // The walk behind Pick: the oldest entry of queue w whose bank's flags(bank) (bit 0 a hit may
+  // issue, bit 1 another) allow its command, hits first; `any`: the union of the flags.
+  template <class Flags>
+  int Walk(int w, uint8_t any, Flags flags) const;
+  // Pick at ready_at_, the cycle the last scan found, from its banks' times as they stand (no pass
+  // over the banks), or -1 if the state changed since or a refresh is owed (then Pick decides).
+  int PickScanned(int w, uint64_t c) const;
   uint64_t RefreshNext(uint64_t c) const;  // the earliest cycle >= c a refresh command may issue
-  void Classify(Entry& e, DramCmd cmd);    // row hit, miss or conflict
+  void Classify(Entry& e, DramCmd cmd);    // row hit, miss or conflict (once: !e.classified)
   void Issue(DramCmd cmd, size_t bank, uint64_t row, uint64_t c, int layer, bool auto_pre);
   void Close(size_t bank, uint64_t at);  // a precharge of an open bank (explicit, automatic or PREA)
   void IssueRefresh(int k, DramCmd cmd, uint64_t c);
   void Account(int k, uint64_t c);
+  // One command (what: a DramCmd) or row outcome (DramCounts::kRowOutcome + kind) of `layer`.
+  void Tally(int layer, int what) {
+    const auto i = static_cast<size_t>(layer + 1);
+    if (i >= counts_.by_layer.size()) counts_.by_layer.resize(i + 1, {});
+    ++counts_.by_layer[i][static_cast<size_t>(what)];
+  }
   bool OtherHit(const Entry& e) const;
   size_t Queue(int w) const { return order_[w].size(); }
 
@@ -264,6 +288,11 @@ class DramChannel {
   // cycles in between cost nothing.
   mutable uint64_t ready_at_ = 0;
   mutable bool dirty_ = true;
+  // Whether a hit may issue at ready_at_ (false only if none can: PickScanned then takes the first
+  // other request it finds), as of the last scan and the requests accepted since.
+  mutable bool hit_ready_ = true;
+  // Per bank group, for the served queue, as of the last scan or FillTimes: valid while !dirty_.
+  mutable std::vector<Shared> shared_;
   std::vector<DramCompletion> done_;
   DramCounts counts_;
 };

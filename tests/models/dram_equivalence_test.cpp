@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <random>
 #include <sstream>
@@ -321,6 +322,29 @@ TEST_P(DramEquivalence, BackgroundPerLayerEqualsCycleCountedReference) {
   for (uint64_t v : ref.precharged_by_layer) total += v;
   EXPECT_EQ(total, end * static_cast<uint64_t>(c.spec.channels * c.spec.ranks));
   EXPECT_GE(trim(active).size(), 3u);
+}
+
+// The per-layer tallies of commands and row outcomes (DramCounts::by_layer, which the NPU's counters
+// take at the end of a run) against the events reported one by one, and their totals against the
+// counts; requests carry layers -1..2 in runs of 29 (most cases' traces see refreshes too).
+TEST_P(DramEquivalence, PerLayerTalliesEqualTheEvents) {
+  const Case c = Cases()[GetParam()];
+  std::vector<DramRequest> trace = RandomTrace(c.spec, 7 + GetParam(), 3000);
+  for (size_t i = 0; i < trace.size(); ++i) trace[i].layer = static_cast<int>((i / 29) % 4) - 1;
+  std::vector<std::array<uint64_t, DramCounts::kRowOutcome + 3>> seen(4);
+  DramEvents events;
+  events.command = [&](int layer, DramCmd cmd) { ++seen.at(layer + 1)[static_cast<size_t>(cmd)]; };
+  events.row = [&](int layer, int kind) { ++seen.at(layer + 1)[DramCounts::kRowOutcome + kind]; };
+  const DramTraceResult run = RunDramTrace(c.spec, trace, events);
+  const DramCounts& k = run.counts;
+  ASSERT_EQ(k.by_layer.size(), seen.size());
+  EXPECT_EQ(k.by_layer, seen);
+  const uint64_t totals[] = {k.act, k.pre, k.rd, k.wr, k.ref, k.row_hits, k.row_misses, k.row_conflicts};
+  for (size_t x = 0; x < seen[0].size(); ++x) {
+    uint64_t sum = 0;
+    for (const auto& layer : k.by_layer) sum += layer[x];
+    EXPECT_EQ(sum, totals[x]) << "column " << x;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Presets, DramEquivalence, ::testing::Range<size_t>(0, Cases().size()),
