@@ -44,6 +44,16 @@ const core::WeightStorage& Context::storage() const {
   return storage_;
 }
 
+int64_t Context::UnitCycles(const models::timing::GemmShape& gemm, int w_bits, int x_bits) const {
+  const std::array<int64_t, 6> key{gemm.m, gemm.k, gemm.n, gemm.groups, w_bits, x_bits};
+  auto it = unit_cycles.find(key);
+  if (it == unit_cycles.end()) {
+    it = unit_cycles.emplace(key, models::timing::MatrixUnitCycles(*unit, gemm, w_bits, x_bits, nullptr))
+             .first;
+  }
+  return it->second;
+}
+
 isa::Instruction& Context::Emit(isa::Opcode op) {
   if (static_cast<int64_t>(program.instructions.size()) >= max_instructions) {
     CheckInstructionBudget(1, current_layer);

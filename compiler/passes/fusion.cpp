@@ -527,14 +527,14 @@ struct GroupCost {
   }
   // One CONV of `rows` whole output rows, toc output and tic input channels; `first`: its first
   // input-channel tile.
-  void Conv(const core::UnitConfig& unit, const ConvView& v, const ConvTiling& t, size_t k, int64_t rows,
-            int64_t toc, int64_t tic, bool first) {
+  void Conv(const ConvView& v, const ConvTiling& t, size_t k, int64_t rows, int64_t toc, int64_t tic,
+            bool first) {
     models::timing::GemmShape gemm;
     gemm.m = rows * v.ow;
     gemm.k = (t.whole_groups ? v.icg() : tic) * v.kh * v.kw;
     gemm.n = t.whole_groups ? v.ocg() : toc;
     gemm.groups = t.whole_groups ? v.groups : 1;
-    const int64_t c = models::timing::MatrixUnitCycles(unit, gemm, v.w->bits, v.x->bits, nullptr);
+    const int64_t c = ctx.UnitCycles(gemm, v.w->bits, v.x->bits);
     const int64_t in_rows = std::min(v.h, (rows - 1) * v.sh + (v.kh - 1) * v.dh + 1);
     const int64_t in_bytes = in_rows * v.w_ * (t.whole_groups ? v.c : tic) * v.x->bytes_per_element();
     const int64_t w_bytes =
@@ -647,7 +647,7 @@ void GroupPlanner::EstimateProducer(const Rows& r, size_t k, const FusionGroup& 
     for (int64_t i0 = 0; i0 < channels; i0 += ts[k].tic) {
       // A whole-group tile reads every channel of the image.
       const int64_t tic = ts[k].whole_groups ? v.c : std::min(ts[k].tic, v.icg() - i0);
-      c.Conv(*ctx_.unit, v, ts[k], k, sub.size(), v.oc, tic, i0 == 0);
+      c.Conv(v, ts[k], k, sub.size(), v.oc, tic, i0 == 0);
       if (k == 0 && !g.band_input) c.Transfer(tic * xb, InputRows(v, sub).size() * v.w_ * tic * xb);
     }
     c.Requant(sub.size() * v.ow * v.oc);
@@ -666,7 +666,7 @@ void GroupPlanner::EstimateLast(const Rows& r, const FusionGroup& g, const ConvT
   for (int64_t oc0 = 0; oc0 < last.oc; oc0 += step) {
     const int64_t toc = std::min(step, last.oc - oc0);
     const int64_t n = rows * last.ow * toc;
-    c.Conv(*ctx_.unit, last, t, vs_.size() - 1, rows, toc, last.icg(), true);
+    c.Conv(last, t, vs_.size() - 1, rows, toc, last.icg(), true);
     if (vs_.size() == 1 && !g.band_input && oc0 == 0) EstimateTileInput(r, c);
     c.Requant(n);
     if (add_ >= 0) {

@@ -116,6 +116,10 @@ struct Context {
     }
   };
   mutable std::unordered_map<std::array<int64_t, 6>, double, ShapeHash> conv_energy;
+  // MatrixUnitCycles by (m, k, n, groups, weight bits, input bits) under the unit's own mapping:
+  // the fusion planner's group estimates ask for the same CONV shapes again and again.
+  mutable std::unordered_map<std::array<int64_t, 6>, int64_t, ShapeHash> unit_cycles;
+  int64_t UnitCycles(const models::timing::GemmShape& gemm, int w_bits, int x_bits) const;
   PlanEnergy plan_energy;                // PlanEnergyOf(arch, unit), once per compile
   int64_t max_instructions = INT64_MAX;  // CompileOptions::max_instructions
   // Layers the fusion planner tiled alone to compare with groups, for EmitConv (PlanConv).
