@@ -362,6 +362,13 @@ class ArchParser {
       const std::string up = Pointer(p, i);
       if (check_.Object(v[i], up)) ParseUnit(v[i], up, arch, &unit);
     }
+    // The NPU model elaborates and the compiler maps onto one matrix unit: a second one would be
+    // left idle while the report counted its area, so it is refused rather than ignored.
+    if (v.size() > 1) {
+      check_.Add(Pointer(p, 1), "expected one unit (npusim models one matrix unit per NPU; several units "
+                                "sharing buffers and DRAM are not modelled yet), got " +
+                                    std::to_string(v.size()) + " units");
+    }
   }
 
   // The common keys here, the kind's own through its UnitKind (config/unit_kind.h). An unknown or

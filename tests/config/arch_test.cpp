@@ -206,6 +206,19 @@ TEST(ArchLoader, MissingFileIsNamed) {
   EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadArch(path); }), path, "", "cannot open file"));
 }
 
+// A second matrix unit is refused, not left idle (it ran with the first unit's figures and its
+// area counted; issue 23 will run several).
+TEST(ArchLoader, ASecondUnitIsRefusedNotIgnored) {
+  Json j = DenseJson();
+  Json second = j["units"][0];
+  second["name"] = "array2";
+  j["units"].push_back(second);
+  const std::string path = WriteArch(j, "two_units.json");
+  EXPECT_TRUE(HasProblem(ProblemsOf([&] { LoadArch(path); }), path, "/units/1",
+                         "expected one unit (npusim models one matrix unit per NPU; several units sharing "
+                         "buffers and DRAM are not modelled yet), got 2 units"));
+}
+
 TEST(ArchLoader, ReportsEveryProblemOfAFileAtOnce) {
   const std::string path = SourcePath("tests/data/bad/arch_many_problems.json");
   const std::string energy = SourcePath("tests/data/bad/energy/does_not_exist.json");
@@ -244,7 +257,12 @@ TEST(ArchLoader, ReportsEveryProblemOfAFileAtOnce) {
                          "0..1000)"));
   // Missing energy file, named.
   EXPECT_TRUE(HasProblem(problems, path, "/energy", "cannot open energy file \"" + energy + "\""));
-  EXPECT_EQ(problems.size(), 12u) << testing::ToString(problems);
+  // A second unit.
+  EXPECT_TRUE(HasProblem(problems, path, "/units/1",
+                         "expected one unit (npusim models one matrix unit per NPU; "
+                         "several units sharing buffers and DRAM are not modelled "
+                         "yet), got 2 units"));
+  EXPECT_EQ(problems.size(), 13u) << testing::ToString(problems);
 }
 
 TEST(ArchLoader, UnknownDataflowListsTheKnownOnes) {
