@@ -386,9 +386,14 @@ class GroupPlanner {
     bool each_fits = true;
     for (size_t k = 0; k < vs_.size(); ++k) {
       if (IsPoolTail(k)) continue;
-      std::vector<std::pair<std::string, int64_t>> tiles = LayerTiles(k, ts[k]);
-      if (homes) std::sort(tiles.begin(), tiles.end());  // homes in key order
-      for (const auto& [key, bytes] : tiles) {
+      // The sums do not depend on the order: only homes (in key order) need a sorted copy.
+      const std::vector<std::pair<std::string, int64_t>>& cached = LayerTiles(k, ts[k]);
+      std::vector<std::pair<std::string, int64_t>> sorted;
+      if (homes) {
+        sorted = cached;
+        std::sort(sorted.begin(), sorted.end());
+      }
+      for (const auto& [key, bytes] : homes ? sorted : cached) {
         if (homes) layout->home[k][key] = base + total;
         total += AlignUp(bytes, 64);
         each_fits = each_fits && bytes <= w.bytes;
@@ -435,7 +440,7 @@ class GroupPlanner {
 
   // `energy` false: the CONVs' energy is left out (GroupCost::energy).
   void Estimate(const GroupShape& shape, bool energy, FusionGroup* g);
-  std::vector<std::vector<std::pair<std::string, int64_t>>> TilesInOrder(const std::vector<ConvTiling>& ts);
+  std::vector<std::vector<int64_t>> TileBytesInOrder(const std::vector<ConvTiling>& ts);
   const std::vector<std::pair<std::string, int64_t>>& LayerTiles(size_t k, const ConvTiling& t);
   void EstimateProducer(const Rows& r, size_t k, const FusionGroup& g, const std::vector<ConvTiling>& ts,
                         struct GroupCost& c) const;
@@ -546,12 +551,12 @@ struct GroupCost {
   }
 };
 
-// Per layer of the group, its weight tiles in the order the emitter loads them: key and bytes.
-std::vector<std::vector<std::pair<std::string, int64_t>>> GroupPlanner::TilesInOrder(
-    const std::vector<ConvTiling>& ts) {
-  std::vector<std::vector<std::pair<std::string, int64_t>>> tiles;
+// Per layer of the group, the bytes of its weight tiles in the order the emitter loads them.
+std::vector<std::vector<int64_t>> GroupPlanner::TileBytesInOrder(const std::vector<ConvTiling>& ts) {
+  std::vector<std::vector<int64_t>> tiles(vs_.size());
   for (size_t k = 0; k < vs_.size(); ++k) {
-    tiles.push_back(IsPoolTail(k) ? std::vector<std::pair<std::string, int64_t>>{} : LayerTiles(k, ts[k]));
+    if (IsPoolTail(k)) continue;
+    for (const auto& tile : LayerTiles(k, ts[k])) tiles[k].push_back(tile.second);
   }
   return tiles;
 }
@@ -571,12 +576,9 @@ const std::vector<std::pair<std::string, int64_t>>& GroupPlanner::LayerTiles(siz
 }
 
 // Resident weights: each layer's tiles once, at its first step (layer k first runs at step k).
-std::vector<std::vector<int64_t>> EveryTileOnce(
-    const std::vector<std::vector<std::pair<std::string, int64_t>>>& tiles,
-    std::vector<std::vector<int64_t>> loads) {
-  for (size_t k = 0; k < tiles.size(); ++k) {
-    for (const auto& tile : tiles[k]) loads[k].push_back(tile.second);
-  }
+std::vector<std::vector<int64_t>> EveryTileOnce(const std::vector<std::vector<int64_t>>& tiles,
+                                                std::vector<std::vector<int64_t>> loads) {
+  for (size_t k = 0; k < tiles.size(); ++k) loads[k].insert(loads[k].end(), tiles[k].begin(), tiles[k].end());
   return loads;
 }
 
@@ -586,7 +588,7 @@ std::vector<std::vector<int64_t>> EveryTileOnce(
 // two weight slots.
 std::vector<std::vector<int64_t>> GroupPlanner::WeightLoads(const GroupShape& shape, const FusionGroup& g,
                                                             const std::vector<ConvTiling>& ts) {
-  const auto tiles = TilesInOrder(ts);
+  const std::vector<std::vector<int64_t>> tiles = TileBytesInOrder(ts);
   const size_t layers = vs_.size(), bands = shape.need.size();
   std::vector<std::vector<int64_t>> loads(bands + layers - 1);
   if (g.weights_resident) return EveryTileOnce(tiles, std::move(loads));
@@ -599,7 +601,7 @@ std::vector<std::vector<int64_t>> GroupPlanner::WeightLoads(const GroupShape& sh
       for (size_t i = 0; i < tiles[k].size(); ++i) {
         bool load = false;
         slots.Acquire(first_id[k] + static_cast<int64_t>(i), &load);
-        if (load) loads[t].push_back(tiles[k][i].second);
+        if (load) loads[t].push_back(tiles[k][i]);
       }
     }
   };
